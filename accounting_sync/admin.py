@@ -1,0 +1,235 @@
+"""The integration dashboard: connection health, outbox, attention list, sync logs, external references.
+
+State is shown read-only; changes go through permission-checked actions that are logged to the admin log.
+"""
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from connectors.models import Connection, ConnectionStatus
+
+from . import outbox
+from .models import AttentionEntry, EntryStatus, ExternalReference, OutboxEntry, SyncLog
+
+
+def local_link(source_key: str, label: str = "") -> str:
+    """Link to the local document's admin page, when it has one."""
+    text = label or source_key
+    try:
+        model_label, pk = source_key.rsplit(":", 1)
+        app_label, model_name = model_label.split(".")
+        return format_html('<a href="{}">{}</a>', reverse(f"admin:{app_label}_{model_name}_change", args=[pk]), text)
+    except (ValueError, NoReverseMatch):
+        return text
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    list_display = ["name", "platform", "health", "auto_sync", "pending", "needs_attention", "failed", "last_success",
+                    "token_expiry"]
+    list_editable = ["auto_sync"]
+    list_filter = ["platform", "status", "auto_sync"]
+    filter_horizontal = ["organizations"]
+    readonly_fields = ["status", "status_message", "paused_until", "access_expires_at", "refresh_expires_at",
+                       "connect_link", "reference_data_at", "created_at", "updated_at"]
+    fields = ["name", "platform", "organizations", "direction", "entities", "auto_sync", "start_date", "settings",
+              "remote_company_id", "client_id", "client_secret_input", "connect_link", "status", "status_message",
+              "paused_until", "access_expires_at", "refresh_expires_at", "reference_data_at", "created_at",
+              "updated_at"]
+    actions = ["sync_now", "retry_failed", "refresh_reference_data"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        from django import forms
+
+        class ConnectionForm(forms.ModelForm):
+            client_secret_input = forms.CharField(
+                label="Client secret", required=False, widget=forms.PasswordInput(render_value=False),
+                help_text="Stored encrypted. Leave empty to keep the current secret.")
+
+            class Meta:
+                model = Connection
+                exclude = ["client_secret", "access_token", "refresh_token"]
+
+            def save(self, commit=True):
+                if self.cleaned_data.get("client_secret_input"):
+                    self.instance.client_secret = self.cleaned_data["client_secret_input"]
+                return super().save(commit)
+
+        kwargs["form"] = ConnectionForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            _pending=Count("outbox", filter=Q(outbox__status__in=[EntryStatus.PENDING, EntryStatus.IN_PROGRESS])),
+            _attention=Count("outbox", filter=Q(outbox__status=EntryStatus.NEEDS_ATTENTION)),
+            _failed=Count("outbox", filter=Q(outbox__status=EntryStatus.FAILED)),
+        )
+
+    @admin.display(description="Status")
+    def health(self, obj):
+        colour = {"active": "green", "needs_reauth": "#c00", "disabled": "grey"}.get(obj.status, "black")
+        text = obj.get_status_display()
+        if obj.is_paused():
+            text += f" (paused until {obj.paused_until:%H:%M:%S})"
+        if obj.status == ConnectionStatus.NEEDS_REAUTH:
+            text += " — reconnect"
+        return format_html('<b style="color:{}">{}</b>', colour, text)
+
+    @admin.display(description="Pending", ordering="_pending")
+    def pending(self, obj):
+        return obj._pending
+
+    @admin.display(description="Needs attention", ordering="_attention")
+    def needs_attention(self, obj):
+        if not obj._attention:
+            return 0
+        url = reverse("admin:accounting_sync_outboxentry_changelist")
+        return format_html('<a href="{}?connection__id__exact={}&status__exact=needs_attention">{}</a>', url, obj.pk,
+                           obj._attention)
+
+    @admin.display(description="Failed", ordering="_failed")
+    def failed(self, obj):
+        return obj._failed
+
+    @admin.display(description="Last success")
+    def last_success(self, obj):
+        log = obj.logs.filter(outcome="success").order_by("-created_at").values_list("created_at", flat=True).first()
+        return log or "—"
+
+    @admin.display(description="Token expires")
+    def token_expiry(self, obj):
+        return obj.access_expires_at or "—"
+
+    @admin.display(description="Connect")
+    def connect_link(self, obj):
+        if not obj or not obj.pk:
+            return "Save first, then connect."
+        return format_html('<a class="button" href="{}">Connect / reconnect to {}</a>',
+                           reverse("connectors:oauth-connect", args=[obj.pk]), obj.platform_name)
+
+    @admin.action(description="Sync now: send everything pending", permissions=["change"])
+    def sync_now(self, request, queryset):
+        ids = list(OutboxEntry.objects.filter(connection__in=queryset, status=EntryStatus.PENDING)
+                   .values_list("pk", flat=True))
+        OutboxEntry.objects.filter(pk__in=ids).update(next_attempt_at=timezone.now())
+        outbox.enqueue(ids)
+        self.message_user(request, f"{len(ids)} pending entries queued.", messages.SUCCESS)
+        for conn in queryset:
+            self.log_change(request, conn, f"Sync now ({len(ids)} entries queued)")
+
+    @admin.action(description="Retry failed and needs-attention entries", permissions=["change"])
+    def retry_failed(self, request, queryset):
+        count = retry_entries(OutboxEntry.objects.filter(connection__in=queryset))
+        self.message_user(request, f"{count} entries queued for retry.", messages.SUCCESS)
+        for conn in queryset:
+            self.log_change(request, conn, "Retry failed entries")
+
+    @admin.action(description="Refresh accounts, tax codes and currencies from the platform", permissions=["change"])
+    def refresh_reference_data(self, request, queryset):
+        from connectors.errors import SyncError
+
+        from .preflight import reference_data
+
+        for conn in queryset:
+            try:
+                data = reference_data(conn, conn.connector(), refresh=True)
+            except SyncError as exc:
+                self.message_user(request, f"{conn}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{conn}: {len(data.accounts)} accounts, {len(data.tax_codes)} tax codes.")
+
+
+def retry_entries(queryset) -> int:
+    ids = list(queryset.filter(status__in=[EntryStatus.FAILED, EntryStatus.NEEDS_ATTENTION])
+               .values_list("pk", flat=True))
+    OutboxEntry.objects.filter(pk__in=ids).update(status=EntryStatus.PENDING, attempts=0,
+                                                  next_attempt_at=timezone.now())
+    outbox.enqueue(ids)
+    return len(ids)
+
+
+@admin.register(OutboxEntry)
+class OutboxEntryAdmin(ReadOnlyAdmin):
+    list_display = ["document", "entity", "connection", "status", "attempts", "next_attempt_at", "problem",
+                    "updated_at"]
+    list_filter = ["status", "entity", "connection"]
+    search_fields = ["source_key", "label", "last_error"]
+    readonly_fields = [f.name for f in OutboxEntry._meta.fields] + ["document"]
+    actions = ["retry"]
+
+    @admin.display(description="Document")
+    def document(self, obj):
+        return local_link(obj.source_key, obj.label)
+
+    @admin.display(description="Problem and fix")
+    def problem(self, obj):
+        if not obj.last_error:
+            return ""
+        return format_html("{}<br><i>{}</i>", obj.last_error[:300], obj.hint)
+
+    @admin.action(description="Retry selected entries now", permissions=["retry"])
+    def retry(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
+        queryset.exclude(status=EntryStatus.IN_PROGRESS).update(
+            status=EntryStatus.PENDING, attempts=0, next_attempt_at=timezone.now())
+        outbox.enqueue(ids)
+        for entry in queryset:
+            self.log_change(request, entry, "Retry requested")
+        self.message_user(request, f"{len(ids)} entries queued.", messages.SUCCESS)
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("connectors.change_connection")
+
+
+@admin.register(AttentionEntry)
+class AttentionAdmin(OutboxEntryAdmin):
+    list_display = ["document", "connection", "status", "problem", "updated_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(status__in=[EntryStatus.NEEDS_ATTENTION, EntryStatus.FAILED])
+
+
+@admin.register(SyncLog)
+class SyncLogAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "document", "connection", "operation", "outcome", "remote_id", "platform_code",
+                    "error_code", "duration_ms", "short_message"]
+    list_filter = ["outcome", "operation", "entity", "connection", "created_at"]
+    search_fields = ["source_key", "label", "message", "remote_id", "platform_code"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in SyncLog._meta.fields] + ["document"]
+
+    @admin.display(description="Document")
+    def document(self, obj):
+        return local_link(obj.source_key, obj.label)
+
+    @admin.display(description="Message")
+    def short_message(self, obj):
+        return obj.message[:200]
+
+
+@admin.register(ExternalReference)
+class ExternalReferenceAdmin(ReadOnlyAdmin):
+    list_display = ["document", "entity", "connection", "remote_id", "remote_number", "remote_version",
+                    "remote_status", "synced_at"]
+    list_filter = ["entity", "remote_status", "connection"]
+    search_fields = ["source_key", "remote_id", "remote_number"]
+    readonly_fields = [f.name for f in ExternalReference._meta.fields] + ["document"]
+
+    @admin.display(description="Document")
+    def document(self, obj):
+        return local_link(obj.source_key)

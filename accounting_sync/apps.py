@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class AccountingSyncConfig(AppConfig):
+    name = "accounting_sync"
+    verbose_name = "Accounting sync"
+
+    def ready(self) -> None:
+        from . import checks, receivers  # noqa: F401
+
+        receivers.connect()

@@ -1,0 +1,41 @@
+"""System checks for the settings the pipeline's guarantees depend on."""
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+from django.utils.module_loading import import_string
+
+
+@register()
+def queue_settings(app_configs, **kwargs):
+    q = getattr(settings, "Q_CLUSTER", {})
+    problems = []
+    timeout, retry = q.get("timeout"), q.get("retry", 60)
+    if timeout and retry <= 2 * timeout:
+        problems.append(Warning(
+            "Q_CLUSTER['retry'] should exceed twice Q_CLUSTER['timeout']; otherwise a slow task is redelivered "
+            "while it still runs.", id="accounting_sync.W001"))
+    if q.get("catch_up", True):
+        problems.append(Warning("Q_CLUSTER['catch_up'] should be False so a stopped cluster does not replay "
+                                "every missed sweep at start.", id="accounting_sync.W002"))
+    return problems
+
+
+@register()
+def sources_setting(app_configs, **kwargs):
+    from django.apps import apps
+
+    errors = []
+    for i, entry in enumerate(getattr(settings, "ACCOUNTING_SYNC", {}).get("SOURCES", [])):
+        where = f"ACCOUNTING_SYNC['SOURCES'][{i}]"
+        if not isinstance(entry, dict) or not {"model", "adapter"} <= set(entry):
+            errors.append(Error(f"{where} must be a dict with 'model' and 'adapter'.", id="accounting_sync.E001"))
+            continue
+        try:
+            apps.get_model(entry["model"])
+        except (LookupError, ValueError):
+            errors.append(Error(f"{where}: model {entry['model']!r} is not installed.", id="accounting_sync.E002"))
+        try:
+            import_string(entry["adapter"])
+        except ImportError:
+            errors.append(Error(f"{where}: adapter {entry['adapter']!r} cannot be imported.",
+                                id="accounting_sync.E003"))
+    return errors

@@ -1,0 +1,301 @@
+"""Process one outbox entry: snapshot, preflight, dependencies, mappings, connector call, bookkeeping.
+
+Order of safety nets against duplicates: (1) an external reference means update, never create; (2) before a
+create, the connector searches the platform for the document by our own number and adopts it; (3) every write
+carries a deterministic idempotency key. The reference is written in the same transaction that closes the
+entry. Failures are classified by their exception class alone (see ``connectors.errors``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import random
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from connectors.documents import Mapping, RemoteRef, RemoteResult, Snapshot
+from connectors.errors import (AuthError, DataError, DependencyPendingError, PermanentError, RateLimitedError,
+                               RetryableError, SyncError)
+from connectors.models import Connection, ConnectionStatus
+from connectors.redaction import redact
+from mappings.resolve import resolve
+
+from . import conf, outbox, preflight, sources
+from .models import EntryStatus, ExternalReference, OutboxEntry, Outcome, RemoteStatus, SyncLog
+
+log = logging.getLogger(__name__)
+MAX_DEPTH = 6
+
+
+@dataclass
+class Attempt:
+    """What one attempt did, for the sync log."""
+
+    operation: str = ""
+    remote_id: str = ""
+    exchanges: list = field(default_factory=list)
+
+
+def idempotency_key(conn: Connection, key: str, *parts: str) -> str:
+    """Deterministic: the same write of the same content always carries the same key (36 chars, QBO-safe)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, ":".join(("accounting-sync", str(conn.pk), key, *parts))))
+
+
+def process_entry(entry_id: int, *, ignore_schedule: bool = False) -> str | None:
+    """Run one entry if it is due and free; returns the resulting entry status (None if not claimed)."""
+    entry = outbox.claim(entry_id, ignore_schedule=ignore_schedule)
+    if entry is None:
+        return None
+    conn = entry.connection
+    if conn.status != ConnectionStatus.ACTIVE or conn.is_paused():
+        _release(entry, next_at=conn.paused_until if conn.is_paused() else timezone.now())
+        return EntryStatus.PENDING
+    started = time.monotonic()
+    attempt = Attempt()
+    try:
+        sync_object(conn, entry.source_key, entry, attempt, depth=0)
+    except SyncError as exc:
+        return _fail(entry, exc, attempt, started)
+    except Exception as exc:  # a bug or an unexpected library error: retry, but keep the traceback visible
+        log.exception("unexpected error syncing %s", entry.source_key)
+        err = RetryableError(f"internal error: {type(exc).__name__}: {exc}", code="internal",
+                             raw={"traceback": traceback.format_exc()[-4000:]})
+        return _fail(entry, err, attempt, started)
+    return OutboxEntry.objects.values_list("status", flat=True).get(pk=entry.pk)
+
+
+def sync_object(conn: Connection, key: str, entry: OutboxEntry, attempt: Attempt, depth: int) -> RemoteResult | None:
+    """Bring one local object to the platform. Closes ``entry`` and writes its reference atomically."""
+    adapter, obj = sources.load(key)
+    ref = ExternalReference.objects.filter(connection=conn, source_key=key).first()
+    connector = conn.connector()
+    started = time.monotonic()
+    try:
+        if obj is None:
+            return _delete(conn, connector, key, adapter.entity, entry, ref, attempt, started)
+        snapshot = adapter.snapshot(obj)
+        preflight.check(conn, snapshot)
+        refs = {dep_key: _ensure_dependency(conn, dep_entity, dep_key, attempt, depth)
+                for dep_entity, dep_key in snapshot.dependencies()}
+        mapping = resolve(conn, snapshot, refs)
+        preflight.check_platform(conn, connector, snapshot, mapping)
+        digest = _digest(snapshot, mapping)
+        if getattr(snapshot, "is_void", False):
+            return _void(conn, connector, snapshot, entry, ref, attempt, started)
+        if ref and ref.remote_status == RemoteStatus.ACTIVE and ref.content_hash == digest:
+            attempt.operation = "skip"
+            _close(entry, ref, attempt, Outcome.SKIPPED, "unchanged since the last sync: no call made", started)
+            return None
+        if ref is None:
+            result = connector.find_existing(snapshot, mapping)
+            if result is None:
+                attempt.operation = "create"
+                result = connector.create(snapshot, mapping, idempotency_key(conn, key, "create", digest))
+            else:
+                # Found by our own number/name (e.g. a create whose response was lost): adopt it, then make it
+                # match the current content so the reference's hash tells the truth.
+                attempt.operation = "adopt"
+                result = connector.update(snapshot, mapping, RemoteRef(result.remote_id, result.version),
+                                          idempotency_key(conn, key, "update", result.version, digest))
+        else:
+            attempt.operation = "update"
+            result = connector.update(snapshot, mapping, RemoteRef(ref.remote_id, ref.remote_version),
+                                      idempotency_key(conn, key, "update", ref.remote_version, digest))
+        attempt.remote_id = result.remote_id
+        ref = _save_ref(conn, key, adapter.entity, ref, result, digest, RemoteStatus.ACTIVE, entry, attempt, started)
+        return result
+    finally:
+        attempt.exchanges.extend(getattr(connector.__dict__.get("client"), "exchanges", []))
+
+
+def _ensure_dependency(conn: Connection, entity: str, key: str, attempt: Attempt, depth: int) -> str:
+    """Remote id of a dependency, syncing it first (inline, under its own entry's lease) if it has none."""
+    ref = ExternalReference.objects.filter(connection=conn, source_key=key).first()
+    if ref and ref.remote_status == RemoteStatus.ACTIVE:
+        return ref.remote_id
+    if depth >= MAX_DEPTH:
+        raise DataError(f"dependency chain too deep at {key}")
+    adapter, obj = sources.load(key)
+    if obj is None:
+        raise DataError(f"depends on {key}, which no longer exists locally",
+                        hint="Restore the missing record or remove the reference from the document.")
+    entry_id = outbox.upsert_entry(conn, key, entity, adapter.organization_id(obj), adapter.label(obj)[:200])
+    dep_entry = outbox.claim(entry_id, ignore_schedule=True)
+    if dep_entry is None:
+        current = OutboxEntry.objects.get(pk=entry_id)
+        if current.status == EntryStatus.NEEDS_ATTENTION:
+            raise PermanentError(f"depends on {current.label or key}, which needs attention: {current.last_error}",
+                                 code="dependency_failed", hint="Fix that record first; this one follows.")
+        raise DependencyPendingError(f"waiting for {current.label or key} to sync",
+                                     retry_after=conf.get("DEPENDENCY_WAIT_SECONDS"))
+    dep_attempt = Attempt()
+    dep_started = time.monotonic()
+    try:
+        sync_object(conn, key, dep_entry, dep_attempt, depth + 1)
+    except SyncError as exc:
+        _fail(dep_entry, exc, dep_attempt, dep_started)
+        if isinstance(exc, PermanentError):
+            raise PermanentError(f"depends on {dep_entry.label or key}, which failed: {exc.message}",
+                                 code="dependency_failed", hint=exc.hint) from exc
+        raise
+    return ExternalReference.objects.get(connection=conn, source_key=key).remote_id
+
+
+def _void(conn, connector, snapshot: Snapshot, entry, ref, attempt: Attempt, started) -> RemoteResult | None:
+    entity = snapshot.entity
+    if ref is None or ref.remote_status != RemoteStatus.ACTIVE:
+        attempt.operation = "skip"
+        _close(entry, ref, attempt, Outcome.SKIPPED, "void locally and not active on the platform: nothing to send",
+               started)
+        return None
+    remote = RemoteRef(ref.remote_id, ref.remote_version)
+    if entity in connector.capabilities.void:
+        attempt.operation = "void"
+        result = connector.void(entity, remote, idempotency_key(conn, ref.source_key, "void", ref.remote_version))
+        status = RemoteStatus.VOIDED
+    elif entity in connector.capabilities.delete:
+        attempt.operation = "delete"
+        connector.delete(entity, remote, idempotency_key(conn, ref.source_key, "delete", ref.remote_version))
+        result, status = RemoteResult(remote_id=ref.remote_id, version=ref.remote_version), RemoteStatus.DELETED
+    else:
+        raise PermanentError(f"{connector.name} can neither void nor delete a {entity.replace('_', ' ')}",
+                             code="unsupported", hint="Reverse it on the platform by hand.")
+    attempt.remote_id = ref.remote_id
+    _save_ref(conn, ref.source_key, entity, ref, result, ref.content_hash, status, entry, attempt, started)
+    return result
+
+
+def _delete(conn, connector, key, entity, entry, ref, attempt: Attempt, started) -> None:
+    if ref is None or ref.remote_status == RemoteStatus.DELETED:
+        attempt.operation = "skip"
+        _close(entry, ref, attempt, Outcome.SKIPPED, "deleted locally and never sent: nothing to do", started)
+        return None
+    remote = RemoteRef(ref.remote_id, ref.remote_version)
+    if entity in connector.capabilities.delete:
+        attempt.operation = "delete"
+        connector.delete(entity, remote, idempotency_key(conn, key, "delete", ref.remote_version))
+        status = RemoteStatus.DELETED
+    elif entity in connector.capabilities.void:
+        attempt.operation = "void"
+        connector.void(entity, remote, idempotency_key(conn, key, "void", ref.remote_version))
+        status = RemoteStatus.VOIDED
+    else:
+        raise PermanentError(f"{connector.name} cannot delete a {entity.replace('_', ' ')}", code="unsupported",
+                             hint="Remove it on the platform by hand.")
+    attempt.remote_id = ref.remote_id
+    result = RemoteResult(remote_id=ref.remote_id, version=ref.remote_version)
+    _save_ref(conn, key, entity, ref, result, ref.content_hash, status, entry, attempt, started)
+    return None
+
+
+def _digest(snapshot: Snapshot, mapping: Mapping) -> str:
+    return hashlib.sha256(f"{snapshot.content_hash()}|{mapping!r}".encode()).hexdigest()
+
+
+def _save_ref(conn, key, entity, ref, result: RemoteResult, digest, status, entry, attempt, started):
+    """Write the reference and close the entry in one transaction."""
+    with transaction.atomic():
+        ref, _ = ExternalReference.objects.update_or_create(
+            connection=conn, source_key=key,
+            defaults=dict(entity=entity, remote_id=result.remote_id,
+                          remote_version=result.version or (ref.remote_version if ref else ""),
+                          remote_number=result.number or (ref.remote_number if ref else ""),
+                          remote_status=status, content_hash=digest, synced_at=timezone.now()))
+        _close(entry, ref, attempt, Outcome.SUCCESS, "", started)
+    return ref
+
+
+def _close(entry: OutboxEntry, ref, attempt: Attempt, outcome: str, message: str, started: float) -> None:
+    """Mark the entry done, unless the object changed again while we worked (then it goes round again)."""
+    now = timezone.now()
+    with transaction.atomic():
+        OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token, generation=entry.generation).update(
+            status=EntryStatus.DONE, done_at=now, attempts=0, last_error="", error_code="", platform_code="",
+            hint="", lease_until=None, lease_token="")
+        OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token).exclude(
+            generation=entry.generation).update(status=EntryStatus.PENDING, next_attempt_at=now, lease_until=None,
+                                                lease_token="")
+        _log(entry, attempt, outcome, started, message=message,
+             remote_id=attempt.remote_id or (ref.remote_id if ref else ""))
+    transaction.on_commit(lambda: _requeue_if_pending(entry.pk))
+
+
+def _requeue_if_pending(entry_id: int) -> None:
+    if OutboxEntry.objects.filter(pk=entry_id, status=EntryStatus.PENDING).exists():
+        outbox.enqueue([entry_id])
+
+
+def _fail(entry: OutboxEntry, exc: SyncError, attempt: Attempt, started: float) -> str:
+    now = timezone.now()
+    conn = entry.connection
+    update = dict(last_error=exc.message[:4000], error_code=exc.code, platform_code=exc.platform_code,
+                  hint=exc.hint[:500], lease_until=None, lease_token="")
+    if isinstance(exc, RateLimitedError):
+        until = now + dt.timedelta(seconds=exc.retry_after or 60)
+        Connection.objects.filter(pk=conn.pk).update(paused_until=until)
+        status, outcome, update["next_attempt_at"] = EntryStatus.PENDING, Outcome.RETRY, until
+    elif isinstance(exc, DependencyPendingError):
+        status, outcome = EntryStatus.PENDING, Outcome.RETRY
+        update["next_attempt_at"] = now + dt.timedelta(seconds=exc.retry_after or 10)
+    elif isinstance(exc, RetryableError):
+        attempts = entry.attempts + 1
+        update["attempts"] = attempts
+        if attempts >= conf.get("MAX_ATTEMPTS"):
+            status, outcome = EntryStatus.FAILED, Outcome.FAILED
+            update["hint"] = (exc.hint or "Retries are exhausted; use Retry once the platform is reachable.")[:500]
+        else:
+            status, outcome = EntryStatus.PENDING, Outcome.RETRY
+            update["next_attempt_at"] = now + backoff(attempts, exc.retry_after)
+    elif isinstance(exc, AuthError):
+        # Not the entry's fault: no attempt is spent; the connection waits for a reconnect.
+        if conn.status != ConnectionStatus.NEEDS_REAUTH:
+            Connection.objects.filter(pk=conn.pk).update(status=ConnectionStatus.NEEDS_REAUTH,
+                                                         status_message=f"Reconnect needed: {exc.message}"[:500])
+        status, outcome = EntryStatus.PENDING, Outcome.AUTH
+        update["hint"] = exc.hint or "Reconnect the connection in the admin."
+    else:
+        status, outcome = EntryStatus.NEEDS_ATTENTION, Outcome.ATTENTION
+        update["attempts"] = entry.attempts + 1
+    OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token).update(status=status, **update)
+    _log(entry, attempt, outcome, started, message=exc.message, hint=exc.hint, error_code=exc.code,
+         platform_code=exc.platform_code, http_status=exc.http_status, remote_id=attempt.remote_id,
+         raw=exc.raw)
+    return status
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> dt.timedelta:
+    """Exponential backoff with full jitter, capped; never shorter than a platform's Retry-After."""
+    ceiling = min(conf.get("BACKOFF_CAP_SECONDS"), conf.get("BACKOFF_BASE_SECONDS") * 2 ** (attempts - 1))
+    return dt.timedelta(seconds=max(retry_after or 0, random.uniform(ceiling / 2, ceiling)))
+
+
+def _release(entry: OutboxEntry, next_at) -> None:
+    OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token).update(
+        status=EntryStatus.PENDING, lease_until=None, lease_token="", next_attempt_at=next_at)
+
+
+def _log(entry: OutboxEntry, attempt: Attempt, outcome: str, started: float, *, message: str = "", hint: str = "",
+         error_code: str = "", platform_code: str = "", http_status: int | None = None, remote_id: str = "",
+         raw=None) -> None:
+    exchanges = list(attempt.exchanges)
+    if raw is not None:
+        exchanges.append({"response": raw})
+    last_status = next((x.get("status") for x in reversed(exchanges) if x.get("status")), None)
+    SyncLog.objects.create(
+        connection_id=entry.connection_id, entry_id=entry.pk, source_key=entry.source_key, entity=entry.entity,
+        label=entry.label, operation=attempt.operation, outcome=outcome, remote_id=remote_id or "",
+        message=redact(message)[:4000], hint=hint[:500], error_code=error_code, platform_code=platform_code or "",
+        http_status=http_status or last_status, duration_ms=int((time.monotonic() - started) * 1000),
+        exchanges=redact(_jsonable(exchanges)))
+
+
+def _jsonable(value):
+    import json
+
+    return json.loads(json.dumps(value, default=str))

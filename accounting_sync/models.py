@@ -1,0 +1,124 @@
+"""The durable state of the pipeline: outbox entries, external references and the sync log.
+
+The outbox table is the source of truth for what still has to reach a platform; the task queue only
+triggers work. There is one entry per (connection, local object): repeated saves coalesce into it, and the
+worker always sends the object's current state. Nothing here is ever deleted by the pipeline.
+"""
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class EntryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Synced"
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
+    FAILED = "failed", "Failed (retries exhausted)"
+
+
+class OutboxEntry(models.Model):
+    connection = models.ForeignKey("connectors.Connection", on_delete=models.CASCADE, related_name="outbox")
+    source_key = models.CharField(max_length=200, help_text="Local object, as app_label.model:pk")
+    entity = models.CharField(max_length=30)
+    organization_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    label = models.CharField(max_length=200, blank=True, help_text="How staff recognise the document")
+    status = models.CharField(max_length=20, choices=EntryStatus.choices, default=EntryStatus.PENDING)
+    generation = models.PositiveIntegerField(default=1, help_text="Bumped on every local change")
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.CharField(max_length=36, blank=True)
+    last_error = models.TextField(blank=True)
+    error_code = models.CharField(max_length=50, blank=True)
+    platform_code = models.CharField(max_length=50, blank=True)
+    hint = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "outbox entries"
+        constraints = [models.UniqueConstraint(fields=["connection", "source_key"], name="outbox_one_per_object")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return f"{self.label or self.source_key} → {self.connection}"
+
+
+class AttentionEntry(OutboxEntry):
+    """Entries a human must look at (needs attention or failed), as their own admin list."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "attention needed"
+        verbose_name_plural = "attention needed"
+
+
+class RemoteStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    VOIDED = "voided", "Voided"
+    DELETED = "deleted", "Deleted"
+
+
+class ExternalReference(models.Model):
+    """Local object <-> remote id, with the remote version and the hash of what we last sent."""
+
+    connection = models.ForeignKey("connectors.Connection", on_delete=models.CASCADE, related_name="references")
+    source_key = models.CharField(max_length=200)
+    entity = models.CharField(max_length=30)
+    remote_id = models.CharField(max_length=100)
+    remote_version = models.CharField(max_length=50, blank=True, help_text="QBO SyncToken")
+    remote_number = models.CharField(max_length=100, blank=True)
+    remote_status = models.CharField(max_length=10, choices=RemoteStatus.choices, default=RemoteStatus.ACTIVE)
+    content_hash = models.CharField(max_length=64, blank=True)
+    synced_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "source_key"], name="extref_one_per_object"),
+            models.UniqueConstraint(fields=["connection", "entity", "remote_id"], name="extref_one_per_remote"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_key} ↔ {self.connection} #{self.remote_id}"
+
+
+class Outcome(models.TextChoices):
+    SUCCESS = "success", "Success"
+    SKIPPED = "skipped", "Skipped (no change)"
+    RETRY = "retry", "Will retry"
+    AUTH = "auth", "Needs reconnect"
+    ATTENTION = "attention", "Needs attention"
+    FAILED = "failed", "Failed"
+
+
+class SyncLog(models.Model):
+    """One row per attempt, success or failure. Append-only; secrets are redacted before they get here."""
+
+    connection = models.ForeignKey("connectors.Connection", on_delete=models.CASCADE, related_name="logs")
+    entry = models.ForeignKey(OutboxEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="logs")
+    source_key = models.CharField(max_length=200)
+    entity = models.CharField(max_length=30)
+    label = models.CharField(max_length=200, blank=True)
+    operation = models.CharField(max_length=20, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    remote_id = models.CharField(max_length=100, blank=True)
+    message = models.TextField(blank=True)
+    hint = models.CharField(max_length=500, blank=True)
+    error_code = models.CharField(max_length=50, blank=True, help_text="Our error code")
+    platform_code = models.CharField(max_length=50, blank=True, help_text="The platform's error code")
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    exchanges = models.JSONField(default=list, blank=True, help_text="HTTP exchanges of this attempt (redacted)")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.label or self.source_key}: {self.outcome}"

@@ -1,0 +1,101 @@
+"""Source adapters: how the pipeline reads a host's models without owning them.
+
+A host registers each of its billing models with an adapter in ``ACCOUNTING_SYNC["SOURCES"]``; the ``ledger``
+models are registered the same way by default. An adapter says which entity a model is, which organization an
+object belongs to, its document date, and builds the immutable snapshot the connectors receive. ``triggers``
+names child models (lines, allocations) whose saves count as a change of their parent.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+from django.apps import apps
+from django.db import models
+from django.utils.module_loading import import_string
+
+from connectors.documents import Snapshot
+
+from . import conf
+
+
+def key_for(obj: models.Model) -> str:
+    return f"{obj._meta.label_lower}:{obj.pk}"
+
+
+class SourceAdapter:
+    """Base class for adapters. Subclasses set ``entity`` and implement ``organization_id`` and ``snapshot``."""
+
+    entity: str = ""
+    triggers: dict[str, str] = {}  # child model label -> attribute on the child that holds the parent
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+
+    def organization_id(self, obj) -> int:
+        raise NotImplementedError
+
+    def snapshot(self, obj) -> Snapshot:
+        raise NotImplementedError
+
+    def document_date(self, obj) -> dt.date | None:
+        """Date compared with a connection's start date; None means always eligible (customers, items)."""
+        return None
+
+    def label(self, obj) -> str:
+        """How staff recognise the object in the dashboard."""
+        return str(obj)
+
+
+LEDGER_SOURCES = [
+    {"model": "ledger.Customer", "adapter": "accounting_sync.ledger_adapters.CustomerAdapter"},
+    {"model": "ledger.Item", "adapter": "accounting_sync.ledger_adapters.ItemAdapter"},
+    {"model": "ledger.Invoice", "adapter": "accounting_sync.ledger_adapters.InvoiceAdapter"},
+    {"model": "ledger.Payment", "adapter": "accounting_sync.ledger_adapters.PaymentAdapter"},
+    {"model": "ledger.CreditNote", "adapter": "accounting_sync.ledger_adapters.CreditNoteAdapter"},
+]
+
+
+def _configured() -> tuple[tuple[str, str], ...]:
+    entries = list(conf.get("SOURCES"))
+    if conf.get("INCLUDE_LEDGER_SOURCES"):
+        entries = LEDGER_SOURCES + entries
+    return tuple((e["model"], e["adapter"]) for e in entries)
+
+
+@lru_cache(maxsize=8)
+def _build(configured: tuple[tuple[str, str], ...]) -> dict[str, SourceAdapter]:
+    adapters = {}
+    for model_label, adapter_path in configured:
+        model = apps.get_model(model_label)
+        adapters[model._meta.label_lower] = import_string(adapter_path)(model)
+    return adapters
+
+
+def adapters() -> dict[str, SourceAdapter]:
+    """Adapters by lower-case model label (``ledger.invoice``)."""
+    return _build(_configured())
+
+
+def triggers() -> dict[str, tuple[SourceAdapter, str]]:
+    """Child model label -> (parent's adapter, attribute naming the parent)."""
+    found = {}
+    for adapter in adapters().values():
+        for child, attr in adapter.triggers.items():
+            found[apps.get_model(child)._meta.label_lower] = (adapter, attr)
+    return found
+
+
+def adapter_for_key(key: str) -> SourceAdapter:
+    label = key.rsplit(":", 1)[0]
+    try:
+        return adapters()[label]
+    except KeyError:
+        raise LookupError(f"{label} is not a registered source model (ACCOUNTING_SYNC['SOURCES'])") from None
+
+
+def load(key: str) -> tuple[SourceAdapter, models.Model | None]:
+    """The adapter and the object for ``key``; the object is None when it was deleted."""
+    adapter = adapter_for_key(key)
+    pk = key.rsplit(":", 1)[1]
+    return adapter, adapter.model._default_manager.filter(pk=pk).first()

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import api
+
+app_name = "accounting_sync"
+urlpatterns = [
+    path("api/status/", api.status, name="api-status"),
+    path("api/attention/", api.attention, name="api-attention"),
+]

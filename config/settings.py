@@ -1,0 +1,123 @@
+"""Settings of the standalone project (demo, tests, benchmarks).
+
+Everything comes from the environment through django-environ. Defaults give a working SQLite + django-q2
+ORM-broker set-up with no services installed; ``DATABASE_URL`` switches to PostgreSQL and ``REDIS_URL`` to the
+Redis broker. Secrets missing from the environment are generated once into ``var/dev-secrets.json`` (ignored
+by git) so a fresh clone runs; production must set them in the environment.
+"""
+import json
+import secrets
+from pathlib import Path
+
+import environ
+from cryptography.fernet import Fernet
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def _dev_secret(name: str, make) -> str:
+    """Return a development secret, created once per checkout and kept out of git."""
+    VAR_DIR.mkdir(exist_ok=True)
+    path = VAR_DIR / "dev-secrets.json"
+    values = json.loads(path.read_text()) if path.exists() else {}
+    if name not in values:
+        values[name] = make()
+        path.write_text(json.dumps(values, indent=2))
+        path.chmod(0o600)
+    return values[name]
+
+
+SECRET_KEY = env("SECRET_KEY", default=None) or _dev_secret("SECRET_KEY", lambda: secrets.token_urlsafe(50))
+DEBUG = env.bool("DEBUG", default=True)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_q",
+    "ledger",
+    "connectors",
+    "mappings",
+    "accounting_sync",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+ROOT_URLCONF = "config.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+WSGI_APPLICATION = "config.wsgi.application"
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    VAR_DIR.mkdir(exist_ok=True)
+    # Several processes (web, qcluster, demo) share the file: wait for locks instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = []
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+REDIS_URL = env("REDIS_URL", default="")
+Q_CLUSTER = {
+    "name": env("Q_CLUSTER_NAME", default="accounting_sync"),
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": 120,
+    "retry": 300,  # > 2 x timeout: a slow task is never redelivered while it still runs
+    "max_attempts": 3,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 500,
+    "poll": 0.5,
+    "label": "Task queue",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+ACCOUNTING_SYNC = {
+    "ENCRYPTION_KEYS": env.list("ACCOUNTING_SYNC_ENCRYPTION_KEYS", default=[])
+    or [_dev_secret("ACCOUNTING_SYNC_ENCRYPTION_KEY", lambda: Fernet.generate_key().decode())],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "connectors.redaction.RedactingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
+}

@@ -1,0 +1,58 @@
+"""Encryption at rest for tokens and client secrets, with dedicated keys and rotation.
+
+Keys come from ``ACCOUNTING_SYNC["ENCRYPTION_KEYS"]`` (Fernet keys; the first encrypts, all decrypt), read at
+call time. A value that no key can decrypt raises ``DecryptionError``: it never falls back to returning the
+ciphertext, so a wrong key cannot leak ciphertext into an Authorization header.
+"""
+from __future__ import annotations
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+
+PREFIX = "fernet:"
+
+
+class DecryptionError(Exception):
+    """Raised when a stored secret cannot be decrypted with any configured key (wrong or removed key)."""
+
+
+def _fernet() -> MultiFernet:
+    keys = getattr(settings, "ACCOUNTING_SYNC", {}).get("ENCRYPTION_KEYS") or []
+    if not keys:
+        raise ImproperlyConfigured("ACCOUNTING_SYNC['ENCRYPTION_KEYS'] is empty: set at least one Fernet key.")
+    try:
+        return MultiFernet([Fernet(k.encode() if isinstance(k, str) else k) for k in keys])
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"ACCOUNTING_SYNC['ENCRYPTION_KEYS'] holds an invalid Fernet key: {exc}") from exc
+
+
+def encrypt(plaintext: str) -> str:
+    return PREFIX + _fernet().encrypt(plaintext.encode()).decode()
+
+
+def decrypt(stored: str) -> str:
+    if not stored.startswith(PREFIX):
+        raise DecryptionError("stored secret is not in the encrypted format")
+    try:
+        return _fernet().decrypt(stored[len(PREFIX):].encode()).decode()
+    except InvalidToken:
+        raise DecryptionError("no configured encryption key can decrypt this secret "
+                              "(was ACCOUNTING_SYNC['ENCRYPTION_KEYS'] changed?)") from None
+
+
+def rotate(stored: str) -> str:
+    """Re-encrypt with the first key (after adding a new key in front of the old ones)."""
+    return PREFIX + _fernet().rotate(stored[len(PREFIX):].encode()).decode()
+
+
+class EncryptedTextField(models.TextField):
+    """A text column stored encrypted. Empty strings stay empty (nothing to hide)."""
+
+    def from_db_value(self, value, expression, connection):
+        return decrypt(value) if value else value
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        return encrypt(value) if value else value

@@ -1,0 +1,193 @@
+"""Plain, immutable document snapshots: what a connector receives instead of Django models.
+
+The pipeline builds these from the host's models (through a source adapter); connectors translate them into
+platform payloads. ``key`` identifies the local object ("ledger.invoice:42") and links documents to their
+dependencies (an invoice's ``customer_key``). Amounts are Decimal, already rounded by the ledger's rule.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+
+
+class Entity:
+    CUSTOMER = "customer"
+    ITEM = "item"
+    INVOICE = "invoice"
+    PAYMENT = "payment"
+    CREDIT_NOTE = "credit_note"
+
+    ALL = (CUSTOMER, ITEM, INVOICE, PAYMENT, CREDIT_NOTE)
+    # Dependency order: anything earlier in this tuple may be needed by anything later.
+    ORDER = {name: i for i, name in enumerate(ALL)}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    key: str
+    organization_id: int
+
+    entity = ""
+
+    def dependencies(self) -> tuple[tuple[str, str], ...]:
+        """``(entity, key)`` pairs that must exist remotely before this document is sent."""
+        return ()
+
+    def content_hash(self) -> str:
+        """Stable hash of the content; equal hashes mean nothing changed and no call is needed."""
+        data = json.dumps(asdict(self), sort_keys=True, default=str, separators=(",", ":"))
+        return hashlib.sha256(f"{self.entity}:{data}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CustomerSnapshot(Snapshot):
+    name: str = ""
+    email: str = ""
+    currency: str = "USD"
+    parent_key: str | None = None
+
+    entity = Entity.CUSTOMER
+
+    def dependencies(self):
+        return ((Entity.CUSTOMER, self.parent_key),) if self.parent_key else ()
+
+
+@dataclass(frozen=True)
+class ItemSnapshot(Snapshot):
+    name: str = ""
+    sku: str = ""
+    kind: str = "service"
+    category: str = ""
+    unit_price: Decimal = Decimal("0")
+    taxable: bool = False
+
+    entity = Entity.ITEM
+
+
+@dataclass(frozen=True)
+class LineSnapshot:
+    kind: str  # product, service, shipping, discount, fee
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    net_amount: Decimal  # positive; a discount line subtracts it
+    tax_amount: Decimal
+    item_key: str | None = None
+    item_name: str = ""
+    category: str = ""
+    tax_rate_key: str | None = None
+    tax_rate_name: str = ""
+    tax_rate_percent: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class SalesDocumentSnapshot(Snapshot):
+    number: str = ""
+    customer_key: str = ""
+    issue_date: dt.date | None = None
+    currency: str = "USD"
+    exchange_rate: Decimal | None = None
+    memo: str = ""
+    private_note: str = ""
+    status: str = "issued"
+    lines: tuple[LineSnapshot, ...] = ()
+    subtotal: Decimal = Decimal("0")
+    discount_total: Decimal = Decimal("0")
+    tax_total: Decimal = Decimal("0")
+    total: Decimal = Decimal("0")
+
+    @property
+    def is_void(self) -> bool:
+        return self.status == "void"
+
+    def dependencies(self):
+        deps = [(Entity.CUSTOMER, self.customer_key)]
+        deps += [(Entity.ITEM, line.item_key) for line in self.lines if line.item_key]
+        return tuple(dict.fromkeys(deps))
+
+
+@dataclass(frozen=True)
+class InvoiceSnapshot(SalesDocumentSnapshot):
+    due_date: dt.date | None = None
+
+    entity = Entity.INVOICE
+
+
+@dataclass(frozen=True)
+class Allocation:
+    invoice_key: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class CreditNoteSnapshot(SalesDocumentSnapshot):
+    allocations: tuple[Allocation, ...] = ()
+
+    entity = Entity.CREDIT_NOTE
+
+    def dependencies(self):
+        return super().dependencies() + tuple((Entity.INVOICE, a.invoice_key) for a in self.allocations)
+
+
+@dataclass(frozen=True)
+class PaymentSnapshot(Snapshot):
+    number: str = ""
+    customer_key: str = ""
+    date: dt.date | None = None
+    amount: Decimal = Decimal("0")
+    currency: str = "USD"
+    exchange_rate: Decimal | None = None
+    method: str = "card"
+    memo: str = ""
+    status: str = "issued"
+    allocations: tuple[Allocation, ...] = field(default_factory=tuple)
+
+    entity = Entity.PAYMENT
+
+    @property
+    def is_void(self) -> bool:
+        return self.status == "void"
+
+    def dependencies(self):
+        return ((Entity.CUSTOMER, self.customer_key),) + tuple(
+            (Entity.INVOICE, a.invoice_key) for a in self.allocations)
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """What the mapping layer resolved for one document, handed to the connector with the snapshot.
+
+    ``line_accounts`` is parallel to the document's lines (income account per line); ``tax_codes`` maps a
+    tax-rate key to the platform's tax code; ``refs`` maps dependency keys to remote ids.
+    """
+
+    line_accounts: tuple[str | None, ...] = ()
+    tax_codes: dict[str, str] = field(default_factory=dict)
+    item_account: str | None = None
+    deposit_account: str | None = None
+    refs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RemoteRef:
+    """Where a local object lives on the platform: id plus optimistic-concurrency version (QBO SyncToken)."""
+
+    remote_id: str
+    version: str = ""
+
+
+@dataclass(frozen=True)
+class RemoteResult:
+    """What a connector returns after a write or a read."""
+
+    remote_id: str
+    version: str = ""
+    number: str = ""
+    total: Decimal | None = None
+    balance: Decimal | None = None
+    status: str = ""
+    adopted: bool = False  # found by search-before-create rather than created by this call
+    raw: dict = field(default_factory=dict)

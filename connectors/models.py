@@ -1,0 +1,100 @@
+"""Connections: one platform company / tenant, its sync rules and its (encrypted) credentials."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from . import registry
+from .base import ConnectionConfig
+from .crypto import EncryptedTextField
+from .documents import Entity
+
+
+class Direction(models.TextChoices):
+    PUSH = "push", "Push (local → platform)"
+    PULL = "pull", "Pull (platform → local)"
+    BOTH = "both", "Both ways"
+
+
+class ConnectionStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    NEEDS_REAUTH = "needs_reauth", "Needs reconnect"
+    DISABLED = "disabled", "Disabled"
+
+
+def default_entities() -> list[str]:
+    return list(Entity.ALL)
+
+
+def validate_platform(value: str) -> None:
+    if value not in dict(registry.choices()):
+        raise ValidationError(f"Unknown platform “{value}”. Installed: {', '.join(dict(registry.choices()))}.")
+
+
+def validate_entities(value: list) -> None:
+    unknown = [v for v in value or [] if v not in Entity.ALL]
+    if unknown:
+        raise ValidationError(f"Unknown entities {unknown}; choose from {', '.join(Entity.ALL)}.")
+
+
+class Connection(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    platform = models.CharField(max_length=30, validators=[validate_platform])
+    organizations = models.ManyToManyField("ledger.Organization", related_name="connections", blank=True)
+    direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.PUSH)
+    entities = models.JSONField(default=default_entities, validators=[validate_entities],
+                                help_text="Entities that sync: " + ", ".join(Entity.ALL))
+    auto_sync = models.BooleanField(default=True, help_text="Send changes as they happen")
+    start_date = models.DateField(null=True, blank=True, help_text="Documents dated earlier are not sent")
+    settings = models.JSONField(default=dict, blank=True, help_text="Platform settings, e.g. api_base")
+    remote_company_id = models.CharField(max_length=100, blank=True, help_text="QBO realm id / Xero tenant id")
+    status = models.CharField(max_length=20, choices=ConnectionStatus.choices, default=ConnectionStatus.ACTIVE)
+    status_message = models.CharField(max_length=500, blank=True)
+    paused_until = models.DateTimeField(null=True, blank=True, help_text="Set by rate limits (429)")
+
+    client_id = models.CharField(max_length=200, blank=True)
+    client_secret = EncryptedTextField(blank=True)
+    access_token = EncryptedTextField(blank=True)
+    refresh_token = EncryptedTextField(blank=True)
+    access_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_expires_at = models.DateTimeField(null=True, blank=True)
+    token_generation = models.PositiveIntegerField(default=0, editable=False)
+
+    reference_data = models.JSONField(default=dict, blank=True, editable=False)
+    reference_data_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def pushes(self) -> bool:
+        return self.direction in (Direction.PUSH, Direction.BOTH)
+
+    @property
+    def platform_name(self) -> str:
+        return dict(registry.choices()).get(self.platform, self.platform)
+
+    def syncs(self, entity: str) -> bool:
+        return entity in (self.entities or [])
+
+    def is_paused(self, now: dt.datetime | None = None) -> bool:
+        return bool(self.paused_until and self.paused_until > (now or timezone.now()))
+
+    def config(self) -> ConnectionConfig:
+        return ConnectionConfig(platform=self.platform, name=self.name, remote_company_id=self.remote_company_id,
+                                settings=dict(self.settings or {}), client_id=self.client_id,
+                                client_secret=self.client_secret)
+
+    def connector(self):
+        """The platform connector for this connection, with single-flight token refresh wired in."""
+        from .tokens import token_getter
+
+        return registry.get(self.platform)(self.config(), token_getter(self.pk))

@@ -1,0 +1,52 @@
+"""OAuth 2 authorization-code and refresh grants over plain ``requests``.
+
+Why not requests-oauthlib here: oauthlib refuses plain-HTTP endpoints unless the process-wide
+``OAUTHLIB_INSECURE_TRANSPORT`` flag is set, and our sandboxes are served over loopback HTTP. Setting that
+flag would weaken every other OAuth client in the host process, so the two form posts are written out here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+import requests
+
+from .base import TokenSet
+from .errors import AuthError, RetryableError
+
+TIMEOUT = 20
+
+
+def authorization_url(endpoint: str, client_id: str, redirect_uri: str, scope: str, state: str) -> str:
+    query = {"client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code", "scope": scope,
+             "state": state}
+    return f"{endpoint}?{urlencode(query)}"
+
+
+def token_request(token_url: str, client_id: str, client_secret: str, data: dict,
+                  session: requests.Session | None = None) -> TokenSet:
+    """POST a grant to ``token_url`` with HTTP Basic client auth; classify failures."""
+    http = session or requests
+    try:
+        response = http.post(token_url, data=data, auth=(client_id, client_secret),
+                             headers={"Accept": "application/json"}, timeout=TIMEOUT)
+    except requests.RequestException as exc:
+        raise RetryableError(f"token endpoint unreachable: {type(exc).__name__}") from exc
+    if response.status_code >= 500 or response.status_code == 429:
+        raise RetryableError(f"token endpoint answered HTTP {response.status_code}",
+                             http_status=response.status_code)
+    body = response.json() if response.content else {}
+    if response.status_code != 200:
+        error = body.get("error", "")
+        raise AuthError(
+            f"the platform refused the token request ({error or response.status_code})",
+            platform_code=error, http_status=response.status_code,
+            hint="Reconnect the connection from the admin (Connections → Reconnect).")
+    now = dt.datetime.now(dt.timezone.utc)
+    refresh_ttl = body.get("x_refresh_token_expires_in") or body.get("refresh_expires_in")
+    return TokenSet(
+        access_token=body["access_token"],
+        refresh_token=body.get("refresh_token") or data.get("refresh_token", ""),
+        access_expires_at=now + dt.timedelta(seconds=int(body.get("expires_in", 3600))),
+        refresh_expires_at=now + dt.timedelta(seconds=int(refresh_ttl)) if refresh_ttl else None,
+    )

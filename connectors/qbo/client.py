@@ -1,0 +1,109 @@
+"""Thin HTTP client for the QBO v3 API: auth header, minorversion, requestid, one refresh-and-retry on 401."""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from decimal import Decimal
+from typing import Callable
+
+import requests
+
+from .errors import classify, transport_error
+
+MINOR_VERSION = "75"
+
+
+_MARK = f"dec{secrets.token_hex(6)}:"
+_MARKED = re.compile('"' + _MARK + r'(-?[0-9]+(?:\.[0-9]+)?)"')
+
+
+def dumps(payload: dict) -> str:
+    """JSON with Decimals written as exact numbers; a float anywhere in the payload is refused."""
+    return _MARKED.sub(r"\1", json.dumps(_mark(payload)))
+
+
+def _mark(value):
+    if isinstance(value, float):
+        raise TypeError(f"float {value!r} in a payload; money must be Decimal")
+    if isinstance(value, Decimal):
+        return _MARK + format(value, "f")
+    if isinstance(value, dict):
+        return {k: _mark(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_mark(v) for v in value]
+    return value
+
+
+class QBOClient:
+    def __init__(self, api_base: str, realm_id: str, token_getter: Callable[[bool], str], *,
+                 timeout: float = 30.0, session: requests.Session | None = None) -> None:
+        self.api_base = api_base.rstrip("/")
+        self.realm_id = realm_id
+        self.token_getter = token_getter
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.exchanges: list[dict] = []  # one dict per HTTP exchange, for the sync log (no secrets)
+
+    def request(self, method: str, path: str, *, params: dict | None = None, body: dict | None = None,
+                text: str | None = None) -> dict:
+        url = f"{self.api_base}/company/{self.realm_id}/{path}"
+        params = {**(params or {}), "minorversion": MINOR_VERSION}
+        data = dumps(body) if body is not None else text
+        content_type = "application/json" if body is not None else "application/text"
+        for attempt in (1, 2):
+            headers = {"Authorization": f"Bearer {self.token_getter(attempt == 2)}", "Accept": "application/json",
+                       "Content-Type": content_type}
+            started = time.monotonic()
+            try:
+                response = self.session.request(method, url, params=params, data=data, headers=headers,
+                                                timeout=self.timeout)
+            except requests.RequestException as exc:
+                self._record(method, path, params, None, started, None)
+                raise transport_error(exc) from exc
+            self._record(method, path, params, response.status_code, started, response.headers.get("intuit_tid"))
+            if response.status_code == 401 and attempt == 1:
+                continue  # token may have expired early or been rotated elsewhere: refresh once and retry
+            if response.ok:
+                return response.json(parse_float=Decimal)
+            raise classify(response)
+        raise AssertionError("unreachable")
+
+    def _record(self, method, path, params, status, started, tid) -> None:
+        self.exchanges.append({"method": method, "path": path, "requestid": params.get("requestid", ""),
+                               "status": status, "ms": int((time.monotonic() - started) * 1000),
+                               "intuit_tid": tid or ""})
+
+    # -- operations --------------------------------------------------------------------------------------
+    def create(self, entity: str, body: dict, requestid: str) -> dict:
+        return self.request("POST", entity.lower(), params={"requestid": requestid}, body=body)[entity]
+
+    def update(self, entity: str, body: dict, requestid: str) -> dict:
+        return self.request("POST", entity.lower(), params={"requestid": requestid}, body=body)[entity]
+
+    def read(self, entity: str, remote_id: str) -> dict:
+        return self.request("GET", f"{entity.lower()}/{remote_id}")[entity]
+
+    def delete(self, entity: str, remote_id: str, sync_token: str, requestid: str) -> dict:
+        return self.request("POST", entity.lower(), params={"operation": "delete", "requestid": requestid},
+                            body={"Id": remote_id, "SyncToken": sync_token})
+
+    def void(self, entity: str, remote_id: str, sync_token: str, requestid: str) -> dict:
+        if entity == "Invoice":
+            params = {"operation": "void", "requestid": requestid}
+            body = {"Id": remote_id, "SyncToken": sync_token}
+        else:  # Payment, SalesReceipt: a sparse update with include=void
+            params = {"operation": "update", "include": "void", "requestid": requestid}
+            body = {"Id": remote_id, "SyncToken": sync_token, "sparse": True}
+        return self.request("POST", entity.lower(), params=params, body=body)[entity]
+
+    def query(self, statement: str) -> list[dict]:
+        response = self.request("POST", "query", text=statement)["QueryResponse"]
+        entity = statement.split()[3] if statement.lower().startswith("select * from") else ""
+        return response.get(entity, []) if entity else response
+
+
+def quote(value: str) -> str:
+    """A QBO query string literal: backslashes and single quotes escaped."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

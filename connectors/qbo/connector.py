@@ -1,0 +1,156 @@
+"""QuickBooks Online connector: snapshots in, QBO v3 calls out, classified errors back."""
+from __future__ import annotations
+
+import uuid
+from functools import cached_property
+
+from .. import oauth
+from ..base import BaseConnector, Capabilities, ReferenceData, TokenSet
+from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
+                         PaymentSnapshot, RemoteRef, RemoteResult, Snapshot)
+from ..errors import ConfigurationError, ValidationFailed
+from ..registry import register
+from . import translate as t
+from .client import QBOClient, quote
+from .errors import HINTS
+
+
+@register
+class QBOConnector(BaseConnector):
+    id = "qbo"
+    name = "QuickBooks Online"
+    capabilities = Capabilities(
+        entities=frozenset(Entity.ALL),
+        void=frozenset({Entity.INVOICE, Entity.PAYMENT}),
+        delete=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.CUSTOMER, Entity.ITEM}),
+        batch_size=30,
+    )
+    default_settings = {
+        "api_base": "https://quickbooks.api.intuit.com/v3",
+        "authorize_url": "https://appcenter.intuit.com/connect/oauth2",
+        "token_url": "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
+        "scope": "com.intuit.quickbooks.accounting",
+        "no_tax_code": "NON",  # the tax code for untaxed lines (US companies: NON)
+        "timeout": 30,
+    }
+
+    @cached_property
+    def client(self) -> QBOClient:
+        return QBOClient(self.setting("api_base"), self.config.remote_company_id, self.access_token,
+                         timeout=float(self.setting("timeout")))
+
+    # -- OAuth -------------------------------------------------------------------------------------------
+    def authorization_url(self, redirect_uri: str, state: str) -> str:
+        return oauth.authorization_url(self.setting("authorize_url"), self.config.client_id, redirect_uri,
+                                       self.setting("scope"), state)
+
+    def exchange_code(self, code: str, redirect_uri: str, params: dict) -> TokenSet:
+        tokens = oauth.token_request(self.setting("token_url"), self.config.client_id, self.config.client_secret,
+                                     {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
+        return TokenSet(**{**tokens.__dict__, "remote_company_id": params.get("realmId", "")})
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        return oauth.token_request(self.setting("token_url"), self.config.client_id, self.config.client_secret,
+                                   {"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+    # -- documents ---------------------------------------------------------------------------------------
+    def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
+        entity = t.ENTITY_NAMES[doc.entity]
+        if isinstance(doc, CustomerSnapshot):
+            rows = self.client.query(f"select * from Customer where DisplayName = {quote(doc.name[:100])}")
+        elif isinstance(doc, ItemSnapshot):
+            rows = self.client.query(f"select * from Item where Name = {quote(doc.name[:100])}")
+        elif isinstance(doc, PaymentSnapshot):
+            rows = self.client.query(
+                f"select * from Payment where CustomerRef = {quote(mapping.refs[doc.customer_key])} "
+                f"and TxnDate = {quote(doc.date.isoformat())}")
+            rows = [r for r in rows if r.get("PaymentRefNum") == doc.number[:21]]
+        else:
+            rows = self.client.query(f"select * from {entity} where DocNumber = {quote(doc.number)}")
+            customer = mapping.refs[doc.customer_key]
+            foreign = [r for r in rows if r.get("CustomerRef", {}).get("value") != customer]
+            if foreign and len(foreign) == len(rows):
+                raise ValidationFailed(
+                    f"{entity} number {doc.number} is already used in QuickBooks by another customer",
+                    platform_code="6140", hint=HINTS["6140"])
+            rows = [r for r in rows if r not in foreign]
+        return t.result(entity, rows[0], adopted=True) if rows else None
+
+    def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
+        entity = t.ENTITY_NAMES[doc.entity]
+        return t.result(entity, self.client.create(entity, self._payload(doc, mapping), idempotency_key))
+
+    def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
+        entity = t.ENTITY_NAMES[doc.entity]
+        body = {**self._payload(doc, mapping), "Id": ref.remote_id, "SyncToken": ref.version, "sparse": True}
+        return t.result(entity, self.client.update(entity, body, idempotency_key))
+
+    def void(self, entity: str, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
+        name = t.ENTITY_NAMES[entity]
+        return t.result(name, self.client.void(name, ref.remote_id, ref.version, idempotency_key))
+
+    def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
+        name = t.ENTITY_NAMES[entity]
+        if entity in (Entity.CUSTOMER, Entity.ITEM):  # QBO never deletes names: they are made inactive
+            body = {"Id": ref.remote_id, "SyncToken": ref.version, "sparse": True, "Active": False}
+            self.client.update(name, body, idempotency_key)
+        else:
+            self.client.delete(name, ref.remote_id, ref.version, idempotency_key)
+
+    def fetch(self, entity: str, remote_id: str) -> RemoteResult:
+        name = t.ENTITY_NAMES[entity]
+        return t.result(name, self.client.read(name, remote_id))
+
+    def reference_data(self) -> ReferenceData:
+        accounts = self.client.query("select * from Account where Active = true maxresults 1000")
+        tax_codes = self.client.query("select * from TaxCode maxresults 1000")
+        currencies = self.client.query("select * from CompanyCurrency maxresults 1000")
+        prefs = self.client.query("select * from Preferences")
+        home = (prefs[0].get("CurrencyPrefs", {}).get("HomeCurrency", {}).get("value", "") if prefs else "")
+        return ReferenceData(
+            accounts={a["Id"]: a.get("FullyQualifiedName") or a["Name"] for a in accounts},
+            tax_codes={c["Id"]: c["Name"] for c in tax_codes if c.get("Active", True)},
+            currencies=frozenset({c["Code"] for c in currencies if c.get("Active", True)} | ({home} if home else set())),
+            home_currency=home,
+        )
+
+    # -- helpers -----------------------------------------------------------------------------------------
+    def _payload(self, doc: Snapshot, mapping: Mapping) -> dict:
+        if isinstance(doc, CustomerSnapshot):
+            return t.customer_payload(doc, mapping)
+        if isinstance(doc, ItemSnapshot):
+            return t.item_payload(doc, mapping)
+        if isinstance(doc, PaymentSnapshot):
+            return t.payment_payload(doc, mapping)
+        if isinstance(doc, (InvoiceSnapshot, CreditNoteSnapshot)):
+            return t.sales_payload(doc, mapping, self._line_items(doc, mapping), self.setting("no_tax_code"))
+        raise TypeError(f"QBO connector cannot send {type(doc).__name__}")
+
+    def _line_items(self, doc, mapping: Mapping) -> dict[int, str]:
+        """Remote ItemRef per sales line: the synced local item, or a generic item for its kind and account."""
+        items = {}
+        for i, line in enumerate(doc.lines):
+            if line.kind == "discount":
+                continue
+            if line.item_key:
+                items[i] = mapping.refs[line.item_key]
+            else:
+                account = mapping.line_accounts[i]
+                if not account:
+                    raise ConfigurationError(f"line {i + 1} ({line.kind}) has no item and no income account")
+                items[i] = self._generic_item(line.kind, account)
+        return items
+
+    def _generic_item(self, kind: str, account: str) -> str:
+        """Find or create the service item that stands for ``kind`` lines; idempotent by name and requestid."""
+        cache = self.__dict__.setdefault("_generic_items", {})
+        if kind not in cache:
+            name = t.generic_item_name(kind)
+            rows = self.client.query(f"select * from Item where Name = {quote(name)}")
+            if rows:
+                cache[kind] = rows[0]["Id"]
+            else:
+                key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"qbo:{self.config.remote_company_id}:item:{name}"))
+                cache[kind] = self.client.create("Item", t.generic_item_payload(kind, account), key)["Id"]
+        return cache[kind]
+

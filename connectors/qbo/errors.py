@@ -1,0 +1,64 @@
+"""The one place that turns QBO responses into our error classes, with a plain-language hint per code."""
+from __future__ import annotations
+
+import requests
+
+from ..errors import (AuthError, ConflictError, RateLimitedError, RemoteNotFound, RetryableError, SyncError,
+                      ValidationFailed)
+
+RATE_LIMIT_DEFAULT_WAIT = 60.0  # Intuit: "wait 60 seconds" when no Retry-After is given
+
+HINTS = {
+    "610": "The record was deleted or made inactive in QuickBooks. Re-send it to create it again.",
+    "2020": "A required field is missing; check the document's customer, lines and dates.",
+    "2500": "The document refers to something QuickBooks does not have (account, item, tax code or customer). "
+            "Check the mappings for this connection.",
+    "5010": "Someone changed this record in QuickBooks at the same time. Retry to re-read and re-apply.",
+    "6000": "QuickBooks rejected the document as a whole; read the message and fix the document or mappings.",
+    "6140": "Another QuickBooks document already uses this number. Renumber the local document, or link it.",
+    "6190": "The QuickBooks company is not active (subscription ended or company closed).",
+    "6210": "The accounting period is closed in QuickBooks. Re-date the document or reopen the period.",
+    "6240": "Another QuickBooks customer, vendor or employee has this name. Rename one of them.",
+    "6540": "The payment is already deposited in QuickBooks; remove it from the deposit first.",
+}
+CLASSES = {"610": RemoteNotFound, "5010": ConflictError}
+
+
+def classify(response: requests.Response) -> SyncError:
+    """Map one non-2xx QBO response to an error class."""
+    status = response.status_code
+    if status == 429:
+        retry_after = _retry_after(response.headers.get("Retry-After"))
+        return RateLimitedError("QuickBooks rate limit reached", http_status=429, platform_code="003001",
+                                retry_after=retry_after, raw=_body(response))
+    if status >= 500:
+        return RetryableError(f"QuickBooks answered HTTP {status}", http_status=status, raw=_body(response))
+    body = _body(response)
+    errors = (body.get("Fault") or {}).get("Error") or [{}] if isinstance(body, dict) else [{}]
+    first = errors[0]
+    code = str(first.get("code", ""))
+    message = first.get("Detail") or first.get("Message") or f"HTTP {status}"
+    if status in (401, 403):
+        return AuthError(f"QuickBooks refused our credentials: {message}", http_status=status, platform_code=code,
+                         hint="Reconnect the connection in the admin.", raw=body)
+    cls = CLASSES.get(code, ValidationFailed)
+    return cls(message, platform_code=code, http_status=status, hint=HINTS.get(code, ""), raw=body)
+
+
+def transport_error(exc: requests.RequestException) -> RetryableError:
+    kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
+    return RetryableError(f"QuickBooks request {kind} ({type(exc).__name__})")
+
+
+def _retry_after(value: str | None) -> float:
+    try:
+        return max(0.0, float(value)) if value else RATE_LIMIT_DEFAULT_WAIT
+    except ValueError:
+        return RATE_LIMIT_DEFAULT_WAIT
+
+
+def _body(response: requests.Response):
+    try:
+        return response.json()
+    except ValueError:
+        return {"text": response.text[:2000]}

@@ -1,0 +1,1263 @@
+"""In-memory QuickBooks Online company: entities, business rules and queries.
+
+The point of the sandbox is to fail the way QBO fails, so the rules here follow
+the platform (Finance.xsd field names, QBO fault codes and messages) rather
+than whatever our own connector happens to send. Everything is guarded by one
+re-entrant lock: a write, its side effects on linked transactions and its
+``requestid`` memory are applied atomically.
+
+Money is ``Decimal`` end to end; request bodies must be parsed with
+``json.loads(..., parse_float=Decimal)`` and responses serialised with
+:func:`dumps` so amounts never pass through binary floats.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import re
+import secrets
+import threading
+import time
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, Callable, Iterable, Optional
+
+try:  # QBO reports times in the company's zone; sandbox companies are US/Pacific.
+    from zoneinfo import ZoneInfo
+
+    COMPANY_TZ: dt.tzinfo = ZoneInfo("America/Los_Angeles")
+except Exception:  # pragma: no cover - no tz database installed
+    COMPANY_TZ = dt.timezone(dt.timedelta(hours=-8))
+
+CENT = Decimal("0.01")
+HOME_CURRENCY = "USD"
+CURRENCY_NAMES = {
+    "USD": "United States Dollar",
+    "CAD": "Canadian Dollar",
+    "EUR": "Euro",
+    "GBP": "British Pound Sterling",
+    "AUD": "Australian Dollar",
+}
+#: Home-currency units per one foreign unit (QBO's ExchangeRate convention).
+#: Real QBO uses a daily market rate; the sandbox uses this fixed table.
+EXCHANGE_RATES = {"USD": Decimal("1"), "CAD": Decimal("0.73"), "EUR": Decimal("1.08"),
+                  "GBP": Decimal("1.27"), "AUD": Decimal("0.66")}
+
+WRITABLE = ("Customer", "Item", "Invoice", "Payment", "CreditMemo")
+READ_ONLY = ("Account", "TaxCode", "TaxRate", "CompanyInfo", "Preferences", "CompanyCurrency")
+ENTITIES = WRITABLE + READ_ONLY
+#: Lower-case URL path segment -> entity name.
+PATH_ENTITIES = {name.lower(): name for name in ENTITIES}
+TRANSACTIONS = ("Invoice", "Payment", "CreditMemo")
+#: Name-list entities: a query without an ``Active`` filter returns only active rows.
+NAME_LISTS = ("Customer", "Item", "Account", "TaxCode", "TaxRate", "CompanyCurrency")
+
+_ENTITY_BASE = "Id SyncToken MetaData CustomField AttachableRef domain sparse status"
+_TXN = _ENTITY_BASE + (" DocNumber TxnDate DepartmentRef CurrencyRef ExchangeRate PrivateNote TxnStatus"
+                       " LinkedTxn Line TxnTaxDetail TxnSource TaxFormType TaxFormNum TransactionLocationType"
+                       " Tag TxnApprovalInfo RecurDataRef RecurringInfo ProjectRef TotalCostAmount"
+                       " HomeTotalCostAmount")
+_SALES = _TXN + (" AutoDocNumber CustomerRef CustomerMemo BillAddr ShipAddr FreeFormAddress ShipFromAddr"
+                 " RemitToRef ClassRef SalesTermRef DueDate SalesRepRef PONumber FOB ShipMethodRef ShipDate"
+                 " TrackingNum GlobalTaxCalculation TotalAmt HomeTotalAmt ApplyTaxAfterDiscount"
+                 " ShippingTaxIncludedInTotalTax TemplateRef PrintStatus EmailStatus BillEmail BillEmailCc"
+                 " BillEmailBcc ARAccountRef Balance HomeBalance FinanceCharge PaymentMethodRef PaymentRefNum"
+                 " PaymentType CheckPayment CreditCardPayment DepositToAccountRef DeliveryInfo DiscountRate"
+                 " DiscountAmt GovtTxnRefIdentifier TaxExemptionRef")
+#: Top-level properties QBO's deserializer accepts (from Finance.xsd); anything
+#: else is rejected with 2010 like the real platform does.
+ALLOWED_FIELDS = {
+    "Customer": set((_ENTITY_BASE + " IntuitId Organization Title GivenName MiddleName FamilyName Suffix"
+                     " FullyQualifiedName CompanyName DisplayName PrintOnCheckName UserId Active PrimaryPhone"
+                     " AlternatePhone Mobile Fax PrimaryEmailAddr WebAddr OtherContactInfo DefaultTaxCodeRef"
+                     " Taxable BillAddr ShipAddr OtherAddr ContactName AltContactName Notes Job BillWithParent"
+                     " RootCustomerRef ParentRef Level CustomerTypeRef SalesTermRef SalesRepRef TaxGroupCodeRef"
+                     " TaxRateRef PaymentMethodRef CCDetail PriceLevelRef Balance OpenBalanceDate"
+                     " BalanceWithJobs CreditLimit AcctNum CurrencyRef OverDueBalance TotalRevenue TotalExpense"
+                     " PreferredDeliveryMethod ResaleNum JobInfo TDSEnabled CustomerEx SecondaryTaxIdentifier"
+                     " ARAccountRef PrimaryTaxIdentifier TaxExemptionReasonId IsProject BusinessNumber GSTIN"
+                     " GSTRegistrationType Source").split()),
+    "Item": set((_ENTITY_BASE + " Name Sku Description Active SubItem ParentRef Level FullyQualifiedName"
+                 " Taxable SalesTaxIncluded PercentBased UnitPrice RatePercent Type PaymentMethodRef UOMSetRef"
+                 " IncomeAccountRef PurchaseDesc PurchaseTaxIncluded PurchaseCost ExpenseAccountRef"
+                 " COGSAccountRef AssetAccountRef PrefVendorRef AvgCost TrackQtyOnHand QtyOnHand"
+                 " QtyOnPurchaseOrder QtyOnSalesOrder ReorderPoint ManPartNum DepositToAccountRef"
+                 " SalesTaxCodeRef PurchaseTaxCodeRef InvStartDate ClassRef Source").split()),
+    "Invoice": set((_SALES + " Deposit AllowIPNPayment AllowOnlinePayment AllowOnlineCreditCardPayment"
+                    " AllowOnlineACHPayment AllowOnlinePayPalPayment EInvoiceStatus InvoiceLink").split()),
+    "CreditMemo": set((_SALES + " RemainingCredit InvoiceRef").split()),
+    "Payment": set((_TXN + " CustomerRef RemitToRef ARAccountRef DepositToAccountRef PaymentMethodRef"
+                    " PaymentRefNum PaymentType CheckPayment CreditCardPayment TotalAmt UnappliedAmt"
+                    " ProcessPayment").split()),
+}
+#: Output-only fields we recompute; values sent by clients are ignored.
+COMPUTED = {
+    "Customer": {"FullyQualifiedName", "Level", "Balance", "BalanceWithJobs"},
+    "Item": {"FullyQualifiedName", "Level"},
+    "Invoice": {"TotalAmt", "HomeTotalAmt", "Balance", "HomeBalance", "LinkedTxn"},
+    "CreditMemo": {"TotalAmt", "HomeTotalAmt", "Balance", "HomeBalance", "RemainingCredit", "LinkedTxn"},
+    "Payment": {"UnappliedAmt", "LinkedTxn"},
+}
+LINE_TYPES = ("SalesItemLineDetail", "DiscountLineDetail", "SubTotalLineDetail", "DescriptionOnly",
+              "GroupLineDetail", "TaxLineDetail", "PaymentLineDetail")
+MAX_DOCNUMBER = 21
+
+
+# ---------------------------------------------------------------------------
+# Faults
+
+
+class QBOFault(Exception):
+    """A QBO ``Fault`` response; raised by business rules, rendered by the server."""
+
+    def __init__(self, code: str, message: str, detail: str = "", element: str = "",
+                 status: int = 400, fault_type: str = "ValidationFault") -> None:
+        super().__init__(f"{code} {message}: {detail}")
+        self.code, self.message, self.detail, self.element = code, message, detail, element
+        self.status, self.fault_type = status, fault_type
+
+    def body(self, time_str: str) -> dict:
+        error = {"Message": self.message, "Detail": self.detail, "code": self.code, "element": self.element}
+        return {"Fault": {"Error": [error], "type": self.fault_type}, "time": time_str}
+
+
+def required(field: str) -> QBOFault:
+    return QBOFault("2020", "Required param missing, need to supply the required value for the API",
+                    f"Required parameter {field} is missing in the request", field)
+
+
+def invalid_ref(kind: str, value: Any, element: str) -> QBOFault:
+    return QBOFault("2500", "Invalid Reference Id",
+                    f"Invalid Reference Id : {kind} element id {value} not found", element)
+
+
+def inactive_ref(element: str = "") -> QBOFault:
+    return QBOFault("610", "Object Not Found",
+                    "Object Not Found : Something you're trying to use has been made inactive. "
+                    "Check the fields with accounts, customers, items, vendors or employees.", element)
+
+
+def business(detail: str, element: str = "") -> QBOFault:
+    return QBOFault("6000", "A business validation error has occurred while processing your request",
+                    f"Business Validation Error: {detail}", element)
+
+
+def stale() -> QBOFault:
+    return QBOFault("5010", "Stale Object Error",
+                    "Stale Object Error : You and API API were working on this at the same time. "
+                    "API API finished before you did, so your work was not saved.")
+
+
+def unsupported(detail: str) -> QBOFault:
+    return QBOFault("500", "Unsupported Operation", f"Operation {detail} is not supported.")
+
+
+def bad_length(field: str, maximum: int, supplied: int) -> QBOFault:
+    return QBOFault("2050", "String length is either shorter or longer than supported by specification",
+                    f"String length specified does not match the supported length. Min:0 Max:{maximum} "
+                    f"supported. Supplied length:{supplied}", field)
+
+
+def bad_property(name: str, entity: str) -> QBOFault:
+    return QBOFault("2010", "Request has invalid or unsupported property",
+                    f'Property Name:Unrecognized field "{name}" (class com.intuit.schema.finance.v3.{entity}),'
+                    " not marked as ignorable specified is unsupported or invalid", name)
+
+
+def bad_value(field: str, value: Any) -> QBOFault:
+    return QBOFault("2010", "Request has invalid or unsupported property",
+                    f"Property Name:Can not construct instance of java.math.BigDecimal from value "
+                    f"{value!r} specified is unsupported or invalid", field)
+
+
+def bad_enum(field: str, value: Any) -> QBOFault:
+    return QBOFault("2170", "Invalid Enumeration", f"Invalid Enumeration : {value}", field)
+
+
+def query_error(detail: str) -> QBOFault:
+    return QBOFault("4000", "Error parsing query", f"QueryParserError: {detail}")
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+
+_NONCE = secrets.token_hex(6)
+_DEC_RE = re.compile(r'"@dec%s:([-0-9.]+)"' % _NONCE)
+
+
+def dumps(obj: Any) -> bytes:
+    """JSON-encode with ``Decimal`` written as a JSON number, digits preserved."""
+
+    def default(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return f"@dec{_NONCE}:{value:f}"
+        raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+    return _DEC_RE.sub(r"\1", json.dumps(obj, default=default, ensure_ascii=False)).encode("utf-8")
+
+
+def loads(raw: bytes | str) -> Any:
+    """Parse a request body keeping every number exact."""
+    return json.loads(raw, parse_float=Decimal, parse_int=Decimal)
+
+
+def q2(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def to_decimal(value: Any, field: str) -> Decimal:
+    """Coerce a JSON scalar to Decimal the way QBO's deserializer does (strings allowed)."""
+    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
+        raise bad_value(field, value)
+    try:
+        result = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except (InvalidOperation, ValueError):
+        raise bad_value(field, value) from None
+    if not result.is_finite():
+        raise bad_value(field, value)
+    return result
+
+
+def ref_value(ref: Any) -> Optional[str]:
+    """``{"value": "3"}`` -> ``"3"``; tolerate a bare id."""
+    if isinstance(ref, dict):
+        ref = ref.get("value")
+    if ref is None or ref == "":
+        return None
+    return str(ref).strip() if not isinstance(ref, Decimal) else f"{ref:f}"
+
+
+def is_true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def iso_time(epoch: float, millis: bool = False) -> str:
+    stamp = dt.datetime.fromtimestamp(epoch, COMPANY_TZ)
+    return stamp.isoformat(timespec="milliseconds" if millis else "seconds")
+
+
+def _id_key(value: str) -> tuple:
+    return (0, int(value), "") if str(value).isdigit() else (1, 0, str(value))
+
+
+def _strip_private(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_private(v) for k, v in value.items() if not k.startswith("_")}
+    if isinstance(value, list):
+        return [_strip_private(v) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------------------
+# Store
+
+
+class Store:
+    """One QBO company (realm). Public methods are thread-safe."""
+
+    def __init__(self, realm_id: str = "9130000000000001", clock: Callable[[], float] = time.time) -> None:
+        self.realm_id = realm_id
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.reset()
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def reset(self) -> None:
+        """Wipe all company data (and requestid memory) and re-seed reference lists."""
+        with self.lock:
+            self._rows: dict[str, dict[str, dict]] = {name: {} for name in ENTITIES}
+            self._deleted: dict[str, dict[str, dict]] = {name: {} for name in ENTITIES}
+            self._seq: dict[str, int] = {}
+            self._request_ids: dict[str, tuple[int, bytes]] = {}
+            self._seed()
+
+    def forget_request_ids(self) -> None:
+        """Simulate the platform no longer remembering earlier ``requestid`` values."""
+        with self.lock:
+            self._request_ids.clear()
+
+    def idempotent(self, request_id: Optional[str], run: Callable[[], tuple[int, bytes]]) -> tuple[int, bytes]:
+        """Run a write once per ``requestid``; repeats get the original status and body."""
+        with self.lock:
+            if request_id and request_id in self._request_ids:
+                return self._request_ids[request_id]
+            result = run()
+            if request_id:
+                self._request_ids[request_id] = result
+            return result
+
+    # -- public read API ------------------------------------------------------
+
+    def now_iso(self, millis: bool = False) -> str:
+        return iso_time(self.clock(), millis)
+
+    def entities(self, name: str) -> list[dict]:
+        """Rendered, non-deleted rows of one entity type, ordered by Id."""
+        name = self._entity(name)
+        with self.lock:
+            rows = self._rows[name]
+            return [self._render(name, rows[i]) for i in sorted(rows, key=_id_key)]
+
+    def get(self, name: str, entity_id: Any) -> Optional[dict]:
+        """Rendered row, or None when it never existed or was deleted."""
+        name = self._entity(name)
+        with self.lock:
+            row = self._rows[name].get(str(entity_id))
+            return self._render(name, row) if row else None
+
+    def counts(self) -> dict[str, int]:
+        with self.lock:
+            return {name: len(rows) for name, rows in self._rows.items()}
+
+    def deleted_counts(self) -> dict[str, int]:
+        with self.lock:
+            return {name: len(rows) for name, rows in self._deleted.items() if rows}
+
+    def read(self, name: str, entity_id: str) -> dict:
+        """GET one entity; deleted/unknown ids give 610 like QBO."""
+        with self.lock:
+            if name == "CompanyInfo" or name == "Preferences":
+                return self._render(name, next(iter(self._rows[name].values())))
+            row = self._rows[name].get(str(entity_id))
+            if row is None:
+                raise inactive_ref()
+            return self._render(name, row)
+
+    def exchange_rate(self, source: str, as_of: Optional[str]) -> dict:
+        code = (source or "").upper()
+        if code not in EXCHANGE_RATES:
+            raise invalid_ref("Currency", source, "sourcecurrencycode")
+        now = self.now_iso()
+        return {"SourceCurrencyCode": code, "TargetCurrencyCode": HOME_CURRENCY, "Rate": EXCHANGE_RATES[code],
+                "AsOfDate": as_of or now[:10], "SyncToken": "0", "domain": "QBO", "sparse": False,
+                "MetaData": {"LastUpdatedTime": now}}
+
+    # -- writes ---------------------------------------------------------------
+
+    def write(self, name: str, body: Any, operation: Optional[str] = None,
+              include: Iterable[str] = ()) -> dict:
+        """POST to an entity endpoint: create, update, delete or void."""
+        include = {i.strip().lower() for i in include if i}
+        op = (operation or "").lower()
+        if not isinstance(body, dict):
+            raise QBOFault("2010", "Request has invalid or unsupported property",
+                           "Request body must be a JSON object")
+        with self.lock:
+            if name not in WRITABLE:
+                raise unsupported(f"{op.capitalize() or 'Create'} on {name}")
+            if op == "delete":
+                return self._delete(name, body)
+            if op == "void" or (op == "update" and "void" in include):
+                if name not in ("Invoice", "Payment"):
+                    raise unsupported(f"Void on {name}")
+                return self._void(name, body)
+            if op not in ("", "create", "update"):
+                raise unsupported(op)
+            for key in body:
+                if key not in ALLOWED_FIELDS[name]:
+                    raise bad_property(key, name)
+            if body.get("Id") not in (None, ""):
+                return self._update(name, body, include)
+            return self._create(name, body, include)
+
+    def _create(self, name: str, body: dict, include: set) -> dict:
+        row = self._build(name, body, None, include)
+        row["Id"] = self._next_id(name)
+        row["SyncToken"] = "0"
+        now = self.now_iso()
+        row["MetaData"] = {"CreateTime": now, "LastUpdatedTime": now}
+        row.update(domain="QBO", sparse=False)
+        self._rows[name][row["Id"]] = row
+        self._after_write(name, None, row)
+        return self._render(name, row)
+
+    def _update(self, name: str, body: dict, include: set) -> dict:
+        old = self._current(name, body)
+        if old.get("_voided"):
+            raise business(f"This {name} has been voided and can't be changed.")
+        if is_true(body.get("sparse")):
+            merged = _strip_private(copy.deepcopy(old))
+            if "TxnTaxDetail" not in body and not old.get("_tax_override"):
+                merged.get("TxnTaxDetail", {}).pop("TotalTax", None)
+            merged.update(body)
+        else:
+            merged = body
+        row = self._build(name, merged, old, include)
+        row["Id"] = old["Id"]
+        self._bump(row, old)
+        row.update(domain="QBO", sparse=False)
+        self._rows[name][row["Id"]] = row
+        self._after_write(name, old, row)
+        return self._render(name, row)
+
+    def _delete(self, name: str, body: dict) -> dict:
+        if name in ("Customer", "Item"):
+            raise unsupported("Delete")
+        old = self._current(name, body)
+        if name in ("Invoice", "CreditMemo") and self._applications(name, old["Id"]):
+            raise business(f"This {name} is linked to a payment. Remove the payment before deleting it.")
+        del self._rows[name][old["Id"]]
+        self._deleted[name][old["Id"]] = old
+        self._after_write(name, old, None)
+        return {"domain": "QBO", "status": "Deleted", "Id": old["Id"]}
+
+    def _void(self, name: str, body: dict) -> dict:
+        old = self._current(name, body)
+        if old.get("_voided"):
+            return self._render(name, old)
+        if name == "Invoice" and self._applications(name, old["Id"]):
+            raise business("This invoice has payments applied to it. Remove the payments before voiding it.")
+        row = copy.deepcopy(old)
+        zero = Decimal("0.00")
+        for line in row.get("Line", []):
+            if "Amount" in line:
+                line["Amount"] = zero
+            detail = line.get("SalesItemLineDetail")
+            if detail and "Qty" in detail:
+                detail["Qty"] = Decimal("0")
+        for key in ("TotalAmt", "Balance", "HomeTotalAmt", "HomeBalance", "UnappliedAmt"):
+            if key in row:
+                row[key] = zero
+        tax = row.get("TxnTaxDetail")
+        if tax:
+            tax["TotalTax"] = zero
+            for line in tax.get("TaxLine", []):
+                line["Amount"] = zero
+        note = row.get("PrivateNote")
+        row["PrivateNote"] = f"Voided - {note}" if note else "Voided"
+        row["_voided"] = True
+        self._bump(row, old)
+        self._rows[name][row["Id"]] = row
+        self._after_write(name, old, row)
+        return self._render(name, row)
+
+    # -- write helpers --------------------------------------------------------
+
+    def _current(self, name: str, body: dict) -> dict:
+        """The live row addressed by ``body`` after Id / SyncToken checks."""
+        entity_id = ref_value(body.get("Id"))
+        if entity_id is None:
+            raise required("Id")
+        old = self._rows[name].get(entity_id)
+        if old is None:
+            raise inactive_ref("Id")
+        token = body.get("SyncToken")
+        if token is None or token == "":
+            raise required("SyncToken")
+        if ref_value(token) != old["SyncToken"]:
+            raise stale()
+        return old
+
+    def _bump(self, row: dict, old: dict) -> None:
+        row["SyncToken"] = str(int(old["SyncToken"]) + 1)
+        row["MetaData"] = {"CreateTime": old["MetaData"]["CreateTime"], "LastUpdatedTime": self.now_iso()}
+
+    def _next_id(self, name: str) -> str:
+        key = "txn" if name in TRANSACTIONS else name  # transactions share one id sequence
+        self._seq[key] = self._seq.get(key, 0) + 1
+        return str(self._seq[key])
+
+    def _build(self, name: str, body: dict, old: Optional[dict], include: set) -> dict:
+        clean = {k: copy.deepcopy(v) for k, v in body.items()
+                 if k not in COMPUTED.get(name, ()) and k not in ("Id", "SyncToken", "MetaData", "domain",
+                                                                  "sparse", "status")}
+        if name == "Customer":
+            return self._build_customer(clean, old)
+        if name == "Item":
+            return self._build_item(clean, old)
+        if name == "Payment":
+            return self._build_payment(clean, old)
+        return self._build_sales(name, clean, old, include)
+
+    def _lookup(self, name: str, ref: Any, element: str, kind: str, need: bool = True) -> Optional[dict]:
+        """Resolve a reference: missing -> 2020, unknown -> 2500, inactive -> 610."""
+        value = ref_value(ref)
+        if value is None:
+            if need:
+                raise required(element)
+            return None
+        row = self._rows[name].get(value)
+        if row is None:
+            raise invalid_ref(kind, value, element)
+        if row.get("Active") is False:
+            raise inactive_ref(element)
+        return row
+
+    def _check_length(self, row: dict, field: str, maximum: int) -> None:
+        value = row.get(field)
+        if isinstance(value, str) and len(value) > maximum:
+            raise bad_length(field, maximum, len(value))
+
+    def _currency(self, row: dict, customer: Optional[dict]) -> tuple[str, Decimal]:
+        """Validate ``CurrencyRef``/``ExchangeRate``; default to the customer's currency."""
+        cust_code = ref_value((customer or {}).get("CurrencyRef")) or HOME_CURRENCY
+        code = (ref_value(row.get("CurrencyRef")) or cust_code).upper()
+        if code not in EXCHANGE_RATES:
+            raise business(f"The currency {code} isn't in your currency list.", "CurrencyRef")
+        if customer is not None and code != cust_code:
+            raise business(f"The transaction currency ({code}) must match the customer's currency "
+                           f"({cust_code}).", "CurrencyRef")
+        row["CurrencyRef"] = {"value": code, "name": CURRENCY_NAMES[code]}
+        if code == HOME_CURRENCY:
+            rate = Decimal("1")
+        elif row.get("ExchangeRate") not in (None, ""):
+            rate = to_decimal(row["ExchangeRate"], "ExchangeRate")
+            if rate <= 0:
+                raise business("ExchangeRate must be greater than zero.", "ExchangeRate")
+        else:
+            rate = EXCHANGE_RATES[code]
+        row["ExchangeRate"] = rate
+        return code, rate
+
+    # -- Customer / Item ------------------------------------------------------
+
+    def _build_customer(self, row: dict, old: Optional[dict]) -> dict:
+        name = (row.get("DisplayName") or "").strip()
+        if not name:
+            parts = [row.get(k) for k in ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")]
+            name = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+            name = name or (row.get("CompanyName") or "").strip()
+        if not name:
+            raise required("DisplayName")
+        row["DisplayName"] = name
+        self._check_length(row, "DisplayName", 500)
+        for other in self._rows["Customer"].values():
+            if other["DisplayName"].lower() == name.lower() and (old is None or other["Id"] != old["Id"]):
+                raise QBOFault("6240", "Duplicate Name Exists Error",
+                               "The name supplied already exists. : Another customer, vendor or employee "
+                               "is already using this name. Please use a different name.", "DisplayName")
+        parent = self._lookup("Customer", row.get("ParentRef"), "ParentRef", "Names", need=False)
+        if parent is not None:
+            cursor: Optional[dict] = parent
+            while cursor is not None:  # a customer can't be its own ancestor
+                if old is not None and cursor["Id"] == old["Id"]:
+                    raise business("A customer can't be a sub-customer of itself.", "ParentRef")
+                cursor = self._rows["Customer"].get(ref_value(cursor.get("ParentRef")) or "")
+            row["ParentRef"] = {"value": parent["Id"]}
+            row["Job"] = True
+            row.setdefault("BillWithParent", False)
+        else:
+            row.pop("ParentRef", None)
+            row["Job"] = bool(is_true(row.get("Job")))
+            row["BillWithParent"] = False
+        row["Active"] = row.get("Active", True) is not False and row.get("Active") != "false"
+        row.setdefault("PrintOnCheckName", name)
+        code = (ref_value(row.get("CurrencyRef")) or HOME_CURRENCY).upper()
+        if code not in EXCHANGE_RATES:
+            raise business(f"The currency {code} isn't in your currency list.", "CurrencyRef")
+        if old is not None and ref_value(old.get("CurrencyRef")) != code and self._customer_txns(old["Id"]):
+            raise business("You can't change the currency of a customer that has transactions.", "CurrencyRef")
+        row["CurrencyRef"] = {"value": code, "name": CURRENCY_NAMES[code]}
+        return row
+
+    def _build_item(self, row: dict, old: Optional[dict]) -> dict:
+        name = (row.get("Name") or "").strip()
+        if not name:
+            raise required("Name")
+        row["Name"] = name
+        self._check_length(row, "Name", 100)
+        for other in self._rows["Item"].values():
+            if other["Name"].lower() == name.lower() and (old is None or other["Id"] != old["Id"]):
+                raise QBOFault("6240", "Duplicate Name Exists Error",
+                               "The name supplied already exists. : Another product or service is already "
+                               "using this name. Please use a different name.", "Name")
+        item_type = row.get("Type") or "Service"
+        if item_type not in ("Service", "NonInventory", "Inventory"):
+            raise bad_enum("Type", item_type)
+        row["Type"] = item_type
+        account = self._lookup("Account", row.get("IncomeAccountRef"), "IncomeAccountRef", "Accounts")
+        row["IncomeAccountRef"] = {"value": account["Id"], "name": account["Name"]}
+        if item_type == "Inventory":
+            for field in ("AssetAccountRef", "InvStartDate", "QtyOnHand"):
+                if row.get(field) in (None, ""):
+                    raise required(field)
+            self._lookup("Account", row.get("AssetAccountRef"), "AssetAccountRef", "Accounts")
+            row["TrackQtyOnHand"] = True
+        for ref_field in ("ExpenseAccountRef", "AssetAccountRef"):
+            if row.get(ref_field):
+                self._lookup("Account", row[ref_field], ref_field, "Accounts")
+        if row.get("SalesTaxCodeRef"):
+            self._lookup("TaxCode", row["SalesTaxCodeRef"], "SalesTaxCodeRef", "TaxCode")
+        for money in ("UnitPrice", "PurchaseCost", "QtyOnHand"):
+            if row.get(money) not in (None, ""):
+                row[money] = to_decimal(row[money], money)
+        row["Active"] = row.get("Active", True) is not False and row.get("Active") != "false"
+        return row
+
+    def _customer_txns(self, customer_id: str) -> bool:
+        return any(ref_value(r.get("CustomerRef")) == customer_id
+                   for name in TRANSACTIONS for r in self._rows[name].values())
+
+    # -- Invoice / CreditMemo -------------------------------------------------
+
+    def _build_sales(self, name: str, row: dict, old: Optional[dict], include: set) -> dict:
+        customer = self._lookup("Customer", row.get("CustomerRef"), "CustomerRef", "Names")
+        row["CustomerRef"] = {"value": customer["Id"], "name": customer["DisplayName"]}
+        lines_in = row.get("Line")
+        if not isinstance(lines_in, list) or not lines_in:
+            raise required("Line")
+        code, rate = self._currency(row, customer)
+        self._doc_number(name, row, old, include)
+        row["TxnDate"] = row.get("TxnDate") or self.now_iso()[:10]
+        if name == "Invoice":
+            row["DueDate"] = row.get("DueDate") or row["TxnDate"]
+        row.pop("LinkedTxn", None)
+        if old is not None and self._links(name, old["Id"]):
+            row["LinkedTxn"] = self._links(name, old["Id"])
+
+        lines, subtotal, bases, discount = self._sales_lines(lines_in)
+        if not lines:
+            raise required("Line")
+        tax_in = row.get("TxnTaxDetail") if isinstance(row.get("TxnTaxDetail"), dict) else {}
+        apply_after = is_true(row.get("ApplyTaxAfterDiscount"))
+        row["ApplyTaxAfterDiscount"] = apply_after
+        row["TxnTaxDetail"], total_tax, override = self._tax(tax_in, bases, subtotal, discount, apply_after)
+        total = subtotal - discount + total_tax
+        if total < 0:
+            raise business(f"{name} amount can't be negative.", "Line")
+        lines.append({"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
+        row["Line"] = lines
+        row["TotalAmt"] = total
+        row["_tax_override"] = override
+        applied = self._applied(name, old["Id"]) if old else Decimal("0")
+        if applied > total:
+            raise business(f"The {name} total ({total}) can't be less than the payments applied to it "
+                           f"({applied}).", "Line")
+        row["Balance"] = total - applied
+        if name == "CreditMemo":
+            row["RemainingCredit"] = row["Balance"]
+        if code != HOME_CURRENCY:
+            row["HomeTotalAmt"] = q2(total * rate)
+            row["HomeBalance"] = q2(row["Balance"] * rate)
+        row.setdefault("PrintStatus", "NotSet")
+        row.setdefault("EmailStatus", "NotSet")
+        return row
+
+    def _doc_number(self, name: str, row: dict, old: Optional[dict], include: set) -> None:
+        doc = row.get("DocNumber")
+        if doc in (None, "") and is_true(row.get("AutoDocNumber")):
+            numbers = [int(r["DocNumber"]) for r in self._rows[name].values()
+                       if str(r.get("DocNumber", "")).isdigit()]
+            doc = str(max(numbers, default=1000) + 1)
+        if doc in (None, ""):
+            row.pop("DocNumber", None)
+            return
+        doc = str(doc)
+        row["DocNumber"] = doc
+        self._check_length(row, "DocNumber", MAX_DOCNUMBER)
+        if "allowduplicatedocnum" in include:
+            return
+        for other in self._rows[name].values():
+            if other.get("DocNumber") == doc and (old is None or other["Id"] != old["Id"]):
+                raise QBOFault("6140", "Duplicate Document Number Error",
+                               "Duplicate Document Number Error : You must specify a different number. "
+                               f"This number has already been used. DocNumber={doc} is assigned to "
+                               f"TxnType={name} with TxnId={other['Id']}", "DocNumber")
+
+    def _sales_lines(self, lines_in: list) -> tuple[list, Decimal, dict, Decimal]:
+        """Validate lines; return (lines, subtotal, taxable base per tax code, discount)."""
+        lines: list[dict] = []
+        subtotal = Decimal("0.00")
+        bases: dict[str, Decimal] = {}
+        discount_line: Optional[dict] = None
+        used_ids = {str(ln.get("Id")) for ln in lines_in if isinstance(ln, dict) and ln.get("Id")}
+        next_id = 1
+        for index, line in enumerate(lines_in):
+            where = f"Line[{index}]"
+            if not isinstance(line, dict):
+                raise QBOFault("2010", "Request has invalid or unsupported property", f"{where} is not an object")
+            kind = line.get("DetailType")
+            if not kind:
+                raise required(f"{where}.DetailType")
+            if kind not in LINE_TYPES:
+                raise bad_enum(f"{where}.DetailType", kind)
+            if kind == "SubTotalLineDetail":
+                continue  # computed by QBO; input copies are ignored
+            if kind not in ("SalesItemLineDetail", "DiscountLineDetail", "DescriptionOnly"):
+                raise business(f"Line DetailType {kind} isn't supported by the sandbox.", where)
+            out = copy.deepcopy(line)
+            line_id = ref_value(line.get("Id"))
+            if not line_id:
+                while str(next_id) in used_ids:
+                    next_id += 1
+                line_id = str(next_id)
+                used_ids.add(line_id)
+            out["Id"] = line_id
+            out["LineNum"] = len(lines) + 1
+            if kind == "SalesItemLineDetail":
+                amount, code = self._sales_line(out, where)
+                subtotal += amount
+                if code is not None:
+                    bases[code] = bases.get(code, Decimal("0.00")) + amount
+            elif kind == "DiscountLineDetail":
+                if discount_line is not None:
+                    raise business("Only one discount line is allowed per transaction.", where)
+                discount_line = out
+            else:
+                out.setdefault("DescriptionLineDetail", {})
+                out.pop("Amount", None)
+            lines.append(out)
+        discount = Decimal("0.00")
+        if discount_line is not None:
+            discount = self._discount(discount_line, subtotal)
+        return lines, subtotal, bases, discount
+
+    def _sales_line(self, out: dict, where: str) -> tuple[Decimal, Optional[str]]:
+        detail = out.get("SalesItemLineDetail")
+        if not isinstance(detail, dict):
+            raise required(f"{where}.SalesItemLineDetail")
+        item = self._lookup("Item", detail.get("ItemRef"), f"{where}.SalesItemLineDetail.ItemRef", "Item")
+        detail["ItemRef"] = {"value": item["Id"], "name": item["Name"]}
+        detail.setdefault("ItemAccountRef", copy.deepcopy(item.get("IncomeAccountRef")))
+        if out.get("Amount") in (None, ""):
+            raise required(f"{where}.Amount")
+        amount = q2(to_decimal(out["Amount"], f"{where}.Amount"))
+        out["Amount"] = amount
+        qty = to_decimal(detail["Qty"], "Qty") if detail.get("Qty") not in (None, "") else None
+        price = to_decimal(detail["UnitPrice"], "UnitPrice") if detail.get("UnitPrice") not in (None, "") else None
+        if qty is not None and price is not None:
+            if abs(q2(qty * price) - amount) > CENT:
+                raise business(f"Amount is not equal to UnitPrice * Qty. Supplied value:{amount}", where)
+        elif qty is not None and qty != 0:
+            price = (amount / qty).quantize(Decimal("0.0000001"), rounding=ROUND_HALF_UP).normalize()
+        if qty is not None:
+            detail["Qty"] = qty
+        if price is not None:
+            detail["UnitPrice"] = price
+        code = None
+        if detail.get("TaxCodeRef"):
+            tax_code = self._lookup("TaxCode", detail["TaxCodeRef"], f"{where}.SalesItemLineDetail.TaxCodeRef",
+                                    "TaxCode")
+            code = tax_code["Id"]
+            detail["TaxCodeRef"] = {"value": code}
+        return amount, code
+
+    def _discount(self, line: dict, subtotal: Decimal) -> Decimal:
+        detail = line.get("DiscountLineDetail")
+        if not isinstance(detail, dict):
+            detail = line["DiscountLineDetail"] = {}
+        if is_true(detail.get("PercentBased")):
+            if detail.get("DiscountPercent") in (None, ""):
+                raise required("DiscountLineDetail.DiscountPercent")
+            percent = to_decimal(detail["DiscountPercent"], "DiscountPercent")
+            if not 0 <= percent <= 100:
+                raise business("DiscountPercent must be between 0 and 100.", "DiscountPercent")
+            detail["DiscountPercent"] = percent
+            amount = q2(subtotal * percent / 100)
+        else:
+            if line.get("Amount") in (None, ""):
+                raise required("DiscountLineDetail.Amount")
+            amount = q2(to_decimal(line["Amount"], "Amount"))
+            detail["PercentBased"] = False
+        if amount < 0:
+            raise business("Discount amount must be positive.", "DiscountLineDetail")
+        account = self._lookup("Account", detail.get("DiscountAccountRef") or "5", "DiscountAccountRef", "Accounts")
+        detail["DiscountAccountRef"] = {"value": account["Id"], "name": account["Name"]}
+        line["Amount"] = amount
+        return amount
+
+    def _tax(self, tax_in: dict, bases: dict, subtotal: Decimal, discount: Decimal,
+             apply_after: bool) -> tuple[dict, Decimal, bool]:
+        """Compute TxnTaxDetail: one TaxLine per tax rate, each rounded half-up to cents.
+
+        Lines coded ``TAX`` use the rates of ``TxnTaxDetail.TxnTaxCodeRef`` when
+        given (US style), otherwise TAX's own default rate.
+        """
+        out: dict[str, Any] = {}
+        txn_code = None
+        if tax_in.get("TxnTaxCodeRef"):
+            txn_code = self._lookup("TaxCode", tax_in["TxnTaxCodeRef"], "TxnTaxDetail.TxnTaxCodeRef", "TaxCode")
+            out["TxnTaxCodeRef"] = {"value": txn_code["Id"]}
+        per_rate: dict[str, Decimal] = {}
+        for code_id, base in bases.items():
+            code = txn_code if (code_id == "TAX" and txn_code is not None) else self._rows["TaxCode"][code_id]
+            if apply_after and discount and subtotal:
+                base = base - q2(discount * base / subtotal)
+            for detail in code.get("SalesTaxRateList", {}).get("TaxRateDetail", []):
+                rate_id = detail["TaxRateRef"]["value"]
+                per_rate[rate_id] = per_rate.get(rate_id, Decimal("0.00")) + base
+        tax_lines = []
+        computed = Decimal("0.00")
+        for rate_id in sorted(per_rate, key=_id_key):
+            percent = self._rows["TaxRate"][rate_id]["RateValue"]
+            amount = q2(per_rate[rate_id] * percent / 100)
+            computed += amount
+            tax_lines.append({"Amount": amount, "DetailType": "TaxLineDetail", "TaxLineDetail": {
+                "TaxRateRef": {"value": rate_id}, "PercentBased": True, "TaxPercent": percent,
+                "NetAmountTaxable": per_rate[rate_id]}})
+        override = tax_in.get("TotalTax") not in (None, "")
+        total = q2(to_decimal(tax_in["TotalTax"], "TxnTaxDetail.TotalTax")) if override else computed
+        if total < 0:
+            raise business("TotalTax can't be negative.", "TxnTaxDetail.TotalTax")
+        out["TotalTax"] = total
+        out["TaxLine"] = tax_lines
+        return out, total, override
+
+    # -- Payment --------------------------------------------------------------
+
+    def _build_payment(self, row: dict, old: Optional[dict]) -> dict:
+        customer = self._lookup("Customer", row.get("CustomerRef"), "CustomerRef", "Names")
+        row["CustomerRef"] = {"value": customer["Id"], "name": customer["DisplayName"]}
+        if row.get("TotalAmt") in (None, ""):
+            raise required("TotalAmt")
+        total = q2(to_decimal(row["TotalAmt"], "TotalAmt"))
+        if total < 0:
+            raise business("Payment amount can't be negative.", "TotalAmt")
+        row["TotalAmt"] = total
+        code, rate = self._currency(row, customer)
+        row["TxnDate"] = row.get("TxnDate") or self.now_iso()[:10]
+        self._check_length(row, "PaymentRefNum", MAX_DOCNUMBER)
+        deposit = self._lookup("Account", row.get("DepositToAccountRef") or "6", "DepositToAccountRef", "Accounts")
+        row["DepositToAccountRef"] = {"value": deposit["Id"]}
+        ar = self._lookup("Account", row.get("ARAccountRef") or "8", "ARAccountRef", "Accounts")
+        row["ARAccountRef"] = {"value": ar["Id"]}
+        lines_in = row.get("Line") or []
+        if not isinstance(lines_in, list):
+            raise required("Line")
+        lines, applied = [], Decimal("0.00")
+        for index, line in enumerate(lines_in):
+            where = f"Line[{index}]"
+            if not isinstance(line, dict):
+                raise QBOFault("2010", "Request has invalid or unsupported property", f"{where} is not an object")
+            if line.get("Amount") in (None, ""):
+                raise required(f"{where}.Amount")
+            amount = q2(to_decimal(line["Amount"], f"{where}.Amount"))
+            links = line.get("LinkedTxn")
+            if not isinstance(links, list) or len(links) != 1 or not isinstance(links[0], dict):
+                raise required(f"{where}.LinkedTxn")
+            txn_id, txn_type = ref_value(links[0].get("TxnId")), links[0].get("TxnType")
+            if txn_type not in ("Invoice", "CreditMemo"):
+                raise bad_enum(f"{where}.LinkedTxn.TxnType", txn_type)
+            if txn_id is None:
+                raise required(f"{where}.LinkedTxn.TxnId")
+            target = self._rows[txn_type].get(txn_id)
+            if target is None:
+                raise invalid_ref("Txn", txn_id, f"{where}.LinkedTxn.TxnId")
+            if ref_value(target["CustomerRef"]) != customer["Id"]:
+                raise business(f"{txn_type} {txn_id} belongs to another customer.", where)
+            if ref_value(target["CurrencyRef"]) != code:
+                raise business(f"{txn_type} {txn_id} is in another currency.", where)
+            if amount < 0:
+                raise business("Payment line amounts can't be negative.", where)
+            available = target["TotalAmt"] - self._applied(txn_type, txn_id, exclude=old and old["Id"])
+            if amount > available:
+                raise business(f"The payment amount {amount} exceeds the open balance {available} of "
+                               f"{txn_type} {txn_id}.", where)
+            applied += amount if txn_type == "Invoice" else -amount
+            lines.append({"Amount": amount, "LinkedTxn": [{"TxnId": txn_id, "TxnType": txn_type}]})
+        if applied > total:
+            raise business(f"The amount applied to transactions ({applied}) exceeds the payment amount "
+                           f"({total}).", "Line")
+        if applied < 0:
+            raise business("Credits applied exceed the invoices being paid.", "Line")
+        row["Line"] = lines
+        row["UnappliedAmt"] = total - applied
+        row.pop("LinkedTxn", None)
+        if code != HOME_CURRENCY:
+            row["HomeTotalAmt"] = q2(total * rate)
+        return row
+
+    def _applications(self, txn_type: str, txn_id: str, exclude: Optional[str] = None) -> list[tuple[str, Decimal]]:
+        """(payment id, amount) of every live payment line applied to the transaction."""
+        result = []
+        for payment in self._rows["Payment"].values():
+            if payment["Id"] == exclude:
+                continue
+            for line in payment.get("Line", []):
+                link = line["LinkedTxn"][0]
+                if link["TxnType"] == txn_type and link["TxnId"] == txn_id and line["Amount"] > 0:
+                    result.append((payment["Id"], line["Amount"]))
+        return result
+
+    def _links(self, txn_type: str, txn_id: str) -> list[dict]:
+        """The ``LinkedTxn`` list QBO shows on an invoice/credit memo: its payments."""
+        payment_ids = sorted({p for p, _ in self._applications(txn_type, txn_id)}, key=_id_key)
+        return [{"TxnId": pid, "TxnType": "Payment"} for pid in payment_ids]
+
+    def _applied(self, txn_type: str, txn_id: str, exclude: Optional[str] = None) -> Decimal:
+        return sum((a for _, a in self._applications(txn_type, txn_id, exclude)), Decimal("0.00"))
+
+    def _after_write(self, name: str, old: Optional[dict], new: Optional[dict]) -> None:
+        """Payments change linked invoices/credit memos: balance, LinkedTxn, SyncToken."""
+        if name != "Payment":
+            return
+        targets = set()
+        for row in (old, new):
+            for line in (row or {}).get("Line", []):
+                link = line["LinkedTxn"][0]
+                targets.add((link["TxnType"], link["TxnId"]))
+        for txn_type, txn_id in sorted(targets):
+            target = self._rows[txn_type].get(txn_id)
+            if target is None or target.get("_voided"):
+                continue
+            balance = target["TotalAmt"] - self._applied(txn_type, txn_id)
+            links = self._links(txn_type, txn_id)
+            if balance == target["Balance"] and links == target.get("LinkedTxn", []):
+                continue
+            updated = copy.deepcopy(target)
+            updated["Balance"] = balance
+            if txn_type == "CreditMemo":
+                updated["RemainingCredit"] = balance
+            if "HomeBalance" in updated:
+                updated["HomeBalance"] = q2(balance * updated["ExchangeRate"])
+            if links:
+                updated["LinkedTxn"] = links
+            else:
+                updated.pop("LinkedTxn", None)
+            self._bump(updated, target)
+            self._rows[txn_type][txn_id] = updated
+
+    # -- rendering --------------------------------------------------------------
+
+    def _entity(self, name: str) -> str:
+        resolved = PATH_ENTITIES.get(name.lower())
+        if resolved is None:
+            raise KeyError(name)
+        return resolved
+
+    def _render(self, name: str, row: dict) -> dict:
+        out = _strip_private(copy.deepcopy(row))
+        if name == "Customer":
+            chain, cursor = [], row
+            while cursor is not None:
+                chain.append(cursor["DisplayName"])
+                cursor = self._rows["Customer"].get(ref_value(cursor.get("ParentRef")) or "")
+            out["FullyQualifiedName"] = ":".join(reversed(chain))
+            out["Level"] = len(chain) - 1
+            if out.get("ParentRef"):
+                parent = self._rows["Customer"][out["ParentRef"]["value"]]
+                out["ParentRef"] = {"value": parent["Id"], "name": parent["DisplayName"]}
+            out["Balance"] = self._customer_balance(row["Id"])
+            out["BalanceWithJobs"] = sum((self._customer_balance(cid) for cid in self._subtree(row["Id"])),
+                                         Decimal("0.00"))
+        elif name == "Item":
+            out["FullyQualifiedName"] = out["Name"]
+        return out
+
+    def _customer_balance(self, customer_id: str) -> Decimal:
+        """Open invoices minus unused credit memos and unapplied payments."""
+        total = Decimal("0.00")
+        for name, field, sign in (("Invoice", "Balance", 1), ("CreditMemo", "RemainingCredit", -1),
+                                  ("Payment", "UnappliedAmt", -1)):
+            for row in self._rows[name].values():
+                if ref_value(row.get("CustomerRef")) == customer_id:
+                    total += sign * row.get(field, Decimal("0"))
+        return total
+
+    def _subtree(self, customer_id: str) -> list[str]:
+        ids, frontier = [customer_id], [customer_id]
+        while frontier:
+            parent = frontier.pop()
+            for row in self._rows["Customer"].values():
+                if ref_value(row.get("ParentRef")) == parent:
+                    ids.append(row["Id"])
+                    frontier.append(row["Id"])
+        return ids
+
+    # -- query ------------------------------------------------------------------
+
+    def query(self, text: str) -> dict:
+        """Run a QBO query; returns the ``QueryResponse`` envelope body."""
+        parsed = parse_query(text)
+        name = PATH_ENTITIES.get(parsed.entity.lower())
+        if name is None:
+            raise query_error(f"Invalid entity name: {parsed.entity}")
+        with self.lock:
+            rows = [self._render(name, r) for r in self._rows[name].values()]
+        conditions = list(parsed.conditions)
+        if name in NAME_LISTS and not any(c[0].lower() == "active" for c in conditions):
+            conditions.append(("Active", "=", "true"))
+        rows = [r for r in rows if all(_matches(r, c) for c in conditions)]
+        order = parsed.order or [("Id", False)]
+        for field, desc in reversed(order):
+            rows.sort(key=lambda r, f=field: _sort_key(_field(r, f)), reverse=desc)
+        if parsed.count:
+            return {"QueryResponse": {"totalCount": len(rows)}}
+        start = max(parsed.start, 1)
+        page = rows[start - 1:start - 1 + min(parsed.max_results, 1000)]
+        if not page:
+            return {"QueryResponse": {}}
+        return {"QueryResponse": {name: page, "startPosition": start, "maxResults": len(page)}}
+
+    # -- seed data ----------------------------------------------------------------
+
+    def _seed(self) -> None:
+        now = self.now_iso()
+        meta = {"CreateTime": now, "LastUpdatedTime": now}
+
+        def put(name: str, row: dict) -> None:
+            row.update(SyncToken="0", MetaData=dict(meta), domain="QBO", sparse=False)
+            self._rows[name][row["Id"]] = row
+
+        accounts = [("1", "Sales", "Income", "SalesOfProductIncome", "Revenue"),
+                    ("2", "Services", "Income", "ServiceFeeIncome", "Revenue"),
+                    ("3", "Shipping Income", "Income", "OtherPrimaryIncome", "Revenue"),
+                    ("4", "Fees", "Income", "ServiceFeeIncome", "Revenue"),
+                    ("5", "Discounts given", "Income", "DiscountsRefundsGiven", "Revenue"),
+                    ("6", "Undeposited Funds", "Other Current Asset", "UndepositedFunds", "Asset"),
+                    ("7", "Checking", "Bank", "Checking", "Asset"),
+                    ("8", "Accounts Receivable", "Accounts Receivable", "AccountsReceivable", "Asset")]
+        for acc_id, name, acc_type, sub_type, classification in accounts:
+            put("Account", {"Id": acc_id, "Name": name, "FullyQualifiedName": name, "SubAccount": False,
+                            "Active": True, "Classification": classification, "AccountType": acc_type,
+                            "AccountSubType": sub_type, "CurrentBalance": Decimal("0"),
+                            "CurrentBalanceWithSubAccounts": Decimal("0"),
+                            "CurrencyRef": {"value": "USD", "name": CURRENCY_NAMES["USD"]}})
+        self._seq["Account"] = len(accounts)
+        for rate_id, name, value in (("1", "Sales Tax", "8"), ("2", "GST", "10"), ("3", "Exempt", "0")):
+            put("TaxRate", {"Id": rate_id, "Name": name, "Description": name, "Active": True,
+                            "RateValue": Decimal(value), "AgencyRef": {"value": "1"},
+                            "SpecialTaxType": "NONE", "DisplayType": "ReadOnly"})
+
+        def rates(*rate_ids: str) -> dict:
+            return {"TaxRateDetail": [{"TaxRateRef": {"value": r, "name": self._rows["TaxRate"][r]["Name"]},
+                                       "TaxTypeApplicable": "TaxOnAmount", "TaxOrder": 0} for r in rate_ids]}
+
+        for code_id, name, taxable, rate_ids in (("TAX", "TAX", True, ("1",)), ("NON", "NON", False, ()),
+                                                  ("3", "GST 10%", True, ("2",)), ("4", "Exempt", False, ("3",))):
+            put("TaxCode", {"Id": code_id, "Name": name, "Description": name, "Active": True, "Hidden": False,
+                            "Taxable": taxable, "TaxGroup": False, "SalesTaxRateList": rates(*rate_ids),
+                            "PurchaseTaxRateList": {"TaxRateDetail": []}})
+        for index, code in enumerate(("CAD", "EUR", "GBP", "AUD"), start=1):
+            put("CompanyCurrency", {"Id": str(index), "Code": code, "Name": CURRENCY_NAMES[code], "Active": True})
+        put("CompanyInfo", {"Id": "1", "CompanyName": "Sandbox Company US", "LegalName": "Sandbox Company US",
+                            "Country": "US", "SupportedLanguages": "en", "FiscalYearStartMonth": "January",
+                            "CompanyAddr": {"Line1": "123 Sierra Way", "City": "San Pablo",
+                                            "CountrySubDivisionCode": "CA", "PostalCode": "87999"},
+                            "CompanyStartDate": now[:10]})
+        put("Preferences", {"Id": "1",
+                            "CurrencyPrefs": {"MultiCurrencyEnabled": True,
+                                              "HomeCurrency": {"value": HOME_CURRENCY}},
+                            "SalesFormsPrefs": {"CustomTxnNumbers": True, "AllowDiscount": True,
+                                                "AllowShipping": False},
+                            "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": False}})
+
+
+# ---------------------------------------------------------------------------
+# Query language
+
+
+class ParsedQuery:
+    def __init__(self) -> None:
+        self.count = False
+        self.entity = ""
+        self.conditions: list[tuple[str, str, Any]] = []
+        self.order: list[tuple[str, bool]] = []
+        self.start = 1
+        self.max_results = 100
+
+
+_TOKEN_RE = re.compile(r"""\s*(?:
+    (?P<str>'(?:\\.|[^'\\])*')
+  | (?P<num>-?\d+(?:\.\d+)?)
+  | (?P<op><=|>=|!=|=|<|>)
+  | (?P<punct>[(),*])
+  | (?P<word>[A-Za-z_][A-Za-z0-9_.]*)
+)""", re.X)
+
+
+def _lex(text: str) -> list[tuple[str, Any, int]]:
+    tokens, pos = [], 0
+    while pos < len(text):
+        if text[pos:].strip() == "":
+            break
+        match = _TOKEN_RE.match(text, pos)
+        if not match or match.end() == pos:
+            column = len(text) - len(text[pos:].lstrip()) + 1
+            bad = text[column - 1] if column - 1 < len(text) else "<EOF>"
+            raise query_error(f'Invalid content. Lexical error at line 1, column {column}.  '
+                              f'Encountered: "{bad}"')
+        kind = match.lastgroup
+        value = match.group(kind)
+        column = match.start(kind) + 1
+        if kind == "str":
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        tokens.append((kind, value, column))
+        pos = match.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = _lex(text)
+        self.pos = 0
+
+    def peek(self) -> Optional[tuple[str, Any, int]]:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def fail(self, expected: str) -> QBOFault:
+        tok = self.peek()
+        if tok is None:
+            return query_error(f'Encountered "<EOF>" at line 1. Was expecting: {expected}')
+        label = {"str": "<STRING>", "num": "<INTEGER>", "word": "<IDENTIFIER>"}.get(tok[0], tok[1])
+        return query_error(f'Encountered " {label} "{tok[1]} "" at line 1, column {tok[2]}.\n'
+                           f"Was expecting: {expected}")
+
+    def punct(self, char: str) -> bool:
+        """Consume punctuation ``char`` if it is next (string literals never count)."""
+        tok = self.peek()
+        if tok and tok[0] == "punct" and tok[1] == char:
+            self.pos += 1
+            return True
+        return False
+
+    def keyword(self, *words: str) -> Optional[str]:
+        tok = self.peek()
+        if tok and tok[0] == "word" and tok[1].lower() in words:
+            self.pos += 1
+            return tok[1].lower()
+        return None
+
+    def expect(self, kind: str, value: Optional[str] = None) -> Any:
+        tok = self.peek()
+        if tok is None or tok[0] != kind or (value is not None and str(tok[1]).lower() != value):
+            raise self.fail(value or kind)
+        self.pos += 1
+        return tok[1]
+
+    def literal(self) -> Any:
+        tok = self.peek()
+        if tok and (tok[0] in ("str", "num") or (tok[0] == "word" and tok[1].lower() in ("true", "false"))):
+            self.pos += 1
+            return tok[1].lower() if tok[0] == "word" else tok[1]
+        raise self.fail("<STRING> ...")
+
+    def integer(self) -> int:
+        value = self.expect("num")
+        if "." in value or value.startswith("-"):
+            raise query_error(f"Invalid number {value}")
+        return int(value)
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Parse the QBO query subset; errors are 4000 faults like the real parser."""
+    if not text or not text.strip():
+        raise query_error("The query provided was empty")
+    p, q = _Parser(text), ParsedQuery()
+    if not p.keyword("select"):
+        raise p.fail('"select" ...')
+    if p.keyword("count"):
+        p.expect("punct", "(")
+        p.expect("punct", "*")
+        p.expect("punct", ")")
+        q.count = True
+    elif not p.punct("*"):  # projections: accepted, full rows returned
+        p.expect("word")
+        while p.punct(","):
+            p.expect("word")
+    if not p.keyword("from"):
+        raise p.fail('"from" ...')
+    q.entity = p.expect("word")
+    if p.keyword("where"):
+        while True:
+            field = p.expect("word")
+            if p.keyword("in"):
+                p.expect("punct", "(")
+                values = [p.literal()]
+                while p.punct(","):
+                    values.append(p.literal())
+                p.expect("punct", ")")
+                q.conditions.append((field, "in", values))
+            elif p.keyword("like"):
+                q.conditions.append((field, "like", p.literal()))
+            else:
+                tok = p.peek()
+                if not tok or tok[0] != "op" or tok[1] == "!=":
+                    raise p.fail('"=" ... "<" ... ">" ... "<=" ... ">=" ... "in" ... "like" ...')
+                p.pos += 1
+                q.conditions.append((field, tok[1], p.literal()))
+            if not p.keyword("and"):
+                break
+    if p.keyword("orderby") or (p.keyword("order") and p.expect("word", "by")):
+        while True:
+            field = p.expect("word")
+            direction = p.keyword("asc", "desc")
+            q.order.append((field, direction == "desc"))
+            if not p.punct(","):
+                break
+    seen = set()
+    while (word := p.keyword("startposition", "maxresults")) is not None:
+        if word in seen:
+            raise p.fail("<EOF>")
+        seen.add(word)
+        if word == "startposition":
+            q.start = p.integer()
+        else:
+            q.max_results = p.integer()
+    if p.peek() is not None:
+        raise p.fail('<EOF> ... "and" ... "orderby" ... "startposition" ... "maxresults" ...')
+    return q
+
+
+def _field(row: dict, path: str) -> Any:
+    """Case-insensitive dotted lookup; references compare by their ``value``."""
+    current: Any = row
+    for part in path.split("."):
+        if not isinstance(current, dict):
+            return None
+        key = next((k for k in current if k.lower() == part.lower()), None)
+        if key is None:
+            return None
+        current = current[key]
+    if isinstance(current, dict):
+        current = current.get("value")
+    return None if isinstance(current, (dict, list)) else current
+
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _typed(value: Any) -> tuple:
+    """Comparable form: numbers numerically, dates chronologically, else text."""
+    if isinstance(value, bool):
+        return (3, str(value).lower())
+    if isinstance(value, (int, Decimal)):
+        return (1, Decimal(value))
+    text = str(value)
+    if _DATE_RE.match(text):
+        try:
+            stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if stamp.tzinfo is None:
+                stamp = stamp.replace(tzinfo=COMPANY_TZ)
+            return (2, stamp)
+        except ValueError:
+            pass
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return (3, text)
+    return (1, number) if number.is_finite() else (3, text)
+
+
+def _compare(actual: Any, wanted: Any) -> Optional[int]:
+    a, b = _typed(actual), _typed(wanted)
+    if a[0] != b[0]:
+        a, b = (3, str(actual).lower() if isinstance(actual, bool) else str(actual)), (3, str(wanted))
+    return (a[1] > b[1]) - (a[1] < b[1])
+
+
+def _matches(row: dict, condition: tuple[str, str, Any]) -> bool:
+    field, op, wanted = condition
+    actual = _field(row, field)
+    if actual is None:
+        return False
+    if op == "in":
+        return any(_compare(actual, w) == 0 for w in wanted)
+    if op == "like":
+        pattern = "^" + ".*".join(re.escape(part) for part in str(wanted).split("%")) + "$"
+        return re.match(pattern, str(actual), re.IGNORECASE | re.DOTALL) is not None
+    result = _compare(actual, wanted)
+    return {"=": result == 0, "<": result < 0, ">": result > 0, "<=": result <= 0, ">=": result >= 0}[op]
+
+
+def _sort_key(value: Any) -> tuple:
+    if value is None:
+        return (0, 0, "")
+    kind, typed = _typed(value)
+    if kind == 2:
+        return (kind, typed.timestamp(), "")
+    if kind == 1:
+        return (kind, typed, "")
+    return (kind, 0, typed.lower())

@@ -1,0 +1,125 @@
+"""Pure translation between snapshots and QBO payloads (field names from Finance.xsd). No I/O here."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ledger.money import quantize
+from ..documents import (CreditNoteSnapshot, CustomerSnapshot, InvoiceSnapshot, ItemSnapshot, Mapping,
+                         PaymentSnapshot, RemoteResult, SalesDocumentSnapshot)
+
+ENTITY_NAMES = {"customer": "Customer", "item": "Item", "invoice": "Invoice", "payment": "Payment",
+                "credit_note": "CreditMemo"}
+PAYMENT_METHODS = {"cash": "Cash", "card": "Credit Card", "check": "Check", "transfer": "Bank Transfer"}
+
+
+def ref(value: str, name: str = "") -> dict:
+    return {"value": value, "name": name} if name else {"value": value}
+
+
+def customer_payload(doc: CustomerSnapshot, mapping: Mapping) -> dict:
+    body = {"DisplayName": doc.name[:100], "CurrencyRef": ref(doc.currency)}
+    if doc.email:
+        body["PrimaryEmailAddr"] = {"Address": doc.email}
+    if doc.parent_key:
+        body.update({"ParentRef": ref(mapping.refs[doc.parent_key]), "Job": True, "BillWithParent": True})
+    else:
+        body["Job"] = False
+    return body
+
+
+def item_payload(doc: ItemSnapshot, mapping: Mapping) -> dict:
+    body = {"Name": doc.name[:100], "Type": "NonInventory" if doc.kind == "product" else "Service",
+            "UnitPrice": doc.unit_price, "Taxable": doc.taxable}
+    if doc.sku:
+        body["Sku"] = doc.sku[:100]
+    if mapping.item_account:
+        body["IncomeAccountRef"] = ref(mapping.item_account)
+    return body
+
+
+def generic_item_payload(kind: str, account: str) -> dict:
+    """A service item standing for line kinds that have no local item (shipping, fees)."""
+    return {"Name": generic_item_name(kind), "Type": "Service", "IncomeAccountRef": ref(account)}
+
+
+def generic_item_name(kind: str) -> str:
+    return {"shipping": "Shipping", "fee": "Fees and charges"}.get(kind, kind.title())
+
+
+def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping, line_items: dict[int, str],
+                  no_tax_code: str) -> dict:
+    """Invoice / CreditMemo body. ``line_items`` gives the remote ItemRef for each sales line by index."""
+    lines = []
+    for i, line in enumerate(doc.lines):
+        description = line.description[:4000]
+        if line.kind == "discount":
+            detail = {"PercentBased": False}
+            if mapping.line_accounts[i]:
+                detail["DiscountAccountRef"] = ref(mapping.line_accounts[i])
+            if line.tax_rate_key:
+                detail["TaxCodeRef"] = ref(mapping.tax_codes[line.tax_rate_key])
+            lines.append({"Amount": line.net_amount, "DetailType": "DiscountLineDetail", "Description": description,
+                          "DiscountLineDetail": detail})
+            continue
+        tax_code = mapping.tax_codes[line.tax_rate_key] if line.tax_rate_key else no_tax_code
+        detail = {"ItemRef": ref(line_items[i]), "Qty": line.quantity, "UnitPrice": line.unit_price,
+                  "TaxCodeRef": ref(tax_code)}
+        lines.append({"LineNum": i + 1, "Amount": line.net_amount, "DetailType": "SalesItemLineDetail",
+                      "Description": description, "SalesItemLineDetail": detail})
+    body = {
+        "DocNumber": doc.number,
+        "TxnDate": doc.issue_date.isoformat() if doc.issue_date else None,
+        "CustomerRef": ref(mapping.refs[doc.customer_key]),
+        "CurrencyRef": ref(doc.currency),
+        "Line": lines,
+        # We computed tax with the ledger's per-line rule; sending the total keeps both books equal.
+        "TxnTaxDetail": {"TotalTax": doc.tax_total},
+        "ApplyTaxAfterDiscount": False,
+    }
+    if doc.exchange_rate:
+        body["ExchangeRate"] = doc.exchange_rate
+    if doc.memo:
+        body["CustomerMemo"] = {"value": doc.memo[:1000]}
+    if doc.private_note:
+        body["PrivateNote"] = doc.private_note[:4000]
+    if isinstance(doc, InvoiceSnapshot) and doc.due_date:
+        body["DueDate"] = doc.due_date.isoformat()
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def payment_payload(doc: PaymentSnapshot, mapping: Mapping) -> dict:
+    body = {
+        "CustomerRef": ref(mapping.refs[doc.customer_key]),
+        "TotalAmt": doc.amount,
+        "TxnDate": doc.date.isoformat() if doc.date else None,
+        "PaymentRefNum": doc.number[:21],
+        "CurrencyRef": ref(doc.currency),
+        "Line": [{"Amount": a.amount, "LinkedTxn": [{"TxnId": mapping.refs[a.invoice_key], "TxnType": "Invoice"}]}
+                 for a in doc.allocations],
+    }
+    if mapping.deposit_account:
+        body["DepositToAccountRef"] = ref(mapping.deposit_account)
+    if doc.exchange_rate:
+        body["ExchangeRate"] = doc.exchange_rate
+    if doc.memo:
+        body["PrivateNote"] = doc.memo[:4000]
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
+    """A RemoteResult from a QBO entity body."""
+    total = body.get("TotalAmt")
+    balance = body.get("Balance")
+    voided = str(body.get("PrivateNote", "")).startswith("Voided")
+    return RemoteResult(
+        remote_id=str(body["Id"]), version=str(body.get("SyncToken", "")),
+        number=str(body.get("DocNumber") or body.get("PaymentRefNum") or body.get("DisplayName")
+                   or body.get("Name") or ""),
+        total=quantize(Decimal(str(total))) if total is not None else None,
+        balance=quantize(Decimal(str(balance))) if balance is not None else None,
+        status="voided" if voided else ("inactive" if body.get("Active") is False else "active"),
+        adopted=adopted, raw=body,
+    )
+
+
+__all__ = ["customer_payload", "item_payload", "sales_payload", "payment_payload", "result", "CreditNoteSnapshot"]

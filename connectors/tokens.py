@@ -1,0 +1,109 @@
+"""Single-flight token refresh: exactly one worker refreshes a connection's token at a time.
+
+The connection row is locked (``select_for_update``; on SQLite the IMMEDIATE transaction takes the write
+lock), re-read, and refreshed only if it is still near expiry, so N workers that find an expired token make
+one call to the token endpoint and all continue with the new token. The newest refresh token is always
+stored, because platforms rotate it on every refresh.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import registry
+from .errors import AuthError
+
+DEFAULT_MARGIN = dt.timedelta(minutes=5)
+
+
+def _valid(conn, margin: dt.timedelta) -> bool:
+    return bool(conn.access_token and conn.access_expires_at and conn.access_expires_at > timezone.now() + margin)
+
+
+def get_access_token(connection_id: int, force_refresh: bool = False, seen_generation: int | None = None,
+                     margin: dt.timedelta = DEFAULT_MARGIN) -> str:
+    """A valid access token for the connection, refreshing it (once, under a row lock) when needed.
+
+    ``force_refresh`` with ``seen_generation`` is used after a 401: refresh unless another worker already
+    did since we read the token.
+    """
+    from .models import Connection, ConnectionStatus
+
+    conn = Connection.objects.get(pk=connection_id)
+    if not force_refresh and _valid(conn, margin):
+        return conn.access_token
+    with transaction.atomic():
+        conn = Connection.objects.select_for_update().get(pk=connection_id)
+        if conn.status == ConnectionStatus.NEEDS_REAUTH:
+            raise AuthError(f"connection {conn.name} needs reconnecting", hint="Reconnect it in the admin.")
+        rotated_meanwhile = seen_generation is not None and conn.token_generation != seen_generation
+        if _valid(conn, margin) and (not force_refresh or rotated_meanwhile):
+            return conn.access_token
+        if not conn.refresh_token:
+            raise AuthError(f"connection {conn.name} has no refresh token; connect it first",
+                            hint="Open the connection in the admin and press Connect.")
+        connector = registry.get(conn.platform)(conn.config())
+        try:
+            tokens = connector.refresh(conn.refresh_token)
+        except AuthError as exc:
+            failure = exc
+        else:
+            return _save_refreshed(conn, tokens)
+    # Outside the lock's transaction, so the status survives even though we raise.
+    _needs_reauth(conn, failure.message)
+    raise failure
+
+
+def _save_refreshed(conn, tokens) -> str:
+    conn.access_token = tokens.access_token
+    conn.refresh_token = tokens.refresh_token
+    conn.access_expires_at = tokens.access_expires_at
+    conn.refresh_expires_at = tokens.refresh_expires_at or conn.refresh_expires_at
+    conn.token_generation += 1
+    conn.save(update_fields=["access_token", "refresh_token", "access_expires_at", "refresh_expires_at",
+                             "token_generation", "updated_at"])
+    return tokens.access_token
+
+
+def _needs_reauth(conn, reason: str) -> None:
+    from .models import ConnectionStatus
+
+    # Committed on its own even if the caller's transaction rolls back: the dashboard must show it.
+    type(conn).objects.filter(pk=conn.pk).update(
+        status=ConnectionStatus.NEEDS_REAUTH, status_message=f"Reconnect needed: {reason}"[:500])
+
+
+def token_getter(connection_id: int) -> Callable[[bool], str]:
+    """A closure for connectors: ``get(force_refresh)``; a forced refresh is skipped if someone else rotated."""
+    state: dict[str, int | None] = {"generation": None}
+
+    def get(force_refresh: bool = False) -> str:
+        from .models import Connection
+
+        if force_refresh:
+            token = get_access_token(connection_id, True, state["generation"])
+        else:
+            token = get_access_token(connection_id)
+        state["generation"] = Connection.objects.values_list("token_generation", flat=True).get(pk=connection_id)
+        return token
+
+    return get
+
+
+def store_tokens(conn, tokens) -> None:
+    """Save a fresh grant (OAuth callback) and reactivate the connection."""
+    from .models import ConnectionStatus
+
+    conn.access_token = tokens.access_token
+    conn.refresh_token = tokens.refresh_token
+    conn.access_expires_at = tokens.access_expires_at
+    conn.refresh_expires_at = tokens.refresh_expires_at
+    if tokens.remote_company_id:
+        conn.remote_company_id = tokens.remote_company_id
+    conn.status = ConnectionStatus.ACTIVE
+    conn.status_message = ""
+    conn.token_generation += 1
+    conn.save()

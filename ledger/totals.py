@@ -1,0 +1,46 @@
+"""Document totals, computed in exactly one place.
+
+Rule: each line's net is quantity x unit price rounded half-up to the cent; each line's tax is its net x rate
+rounded half-up to the cent; discount lines subtract their net and their tax. Totals are the sums. Both the
+ledger models and the document snapshots use this function, so the numbers a connector sends are the numbers
+staff see.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Iterable, Protocol
+
+from .money import line_net, line_tax
+
+ZERO = Decimal("0.00")
+DISCOUNT = "discount"
+
+
+class LineLike(Protocol):
+    kind: str
+    quantity: Decimal
+    unit_price: Decimal
+
+
+@dataclass(frozen=True)
+class Totals:
+    subtotal: Decimal  # positive lines before discounts
+    discount: Decimal  # sum of discount lines (positive number)
+    tax: Decimal
+    total: Decimal
+
+
+def compute_totals(lines: Iterable[tuple[str, Decimal, Decimal, Decimal | None]]) -> Totals:
+    """Totals of ``(kind, quantity, unit_price, tax_rate_percent)`` rows under the ledger's rounding rule."""
+    subtotal = discount = tax = ZERO
+    for kind, quantity, unit_price, rate in lines:
+        net = line_net(quantity, unit_price)
+        line_tax_amount = line_tax(net, rate)
+        if kind == DISCOUNT:
+            discount += net
+            tax -= line_tax_amount
+        else:
+            subtotal += net
+            tax += line_tax_amount
+    return Totals(subtotal=subtotal, discount=discount, tax=tax, total=subtotal - discount + tax)

@@ -1,0 +1,61 @@
+"""How the host tells the pipeline to read its models: one adapter per model."""
+from decimal import Decimal
+
+from accounting_sync.ledger_adapters import totals_of
+from accounting_sync.sources import SourceAdapter, key_for
+from connectors.documents import (Allocation, CustomerSnapshot, Entity, InvoiceSnapshot, LineSnapshot,
+                                  PaymentSnapshot)
+from ledger.money import line_net
+
+
+class ClientAdapter(SourceAdapter):
+    entity = Entity.CUSTOMER
+
+    def organization_id(self, obj):
+        return obj.organization_id
+
+    def snapshot(self, obj):
+        return CustomerSnapshot(key=key_for(obj), organization_id=obj.organization_id, name=obj.full_name,
+                                email=obj.email)
+
+
+def _line(kind: str, description: str, quantity: Decimal, price: Decimal) -> LineSnapshot:
+    return LineSnapshot(kind=kind, description=description, quantity=quantity, unit_price=price,
+                        net_amount=line_net(quantity, price), tax_amount=Decimal("0.00"))
+
+
+class JobInvoiceAdapter(SourceAdapter):
+    entity = Entity.INVOICE
+
+    def organization_id(self, obj):
+        return obj.job.client.organization_id
+
+    def document_date(self, obj):
+        return obj.issued_on
+
+    def label(self, obj):
+        return f"Job invoice {obj.reference}"
+
+    def snapshot(self, obj):
+        lines = [_line("service", f"Labour: {obj.job.description}", obj.labour_hours, obj.hourly_rate)]
+        if obj.parts_total:
+            lines.append(_line("product", "Parts", Decimal("1"), obj.parts_total))
+        lines = tuple(lines)
+        return InvoiceSnapshot(key=key_for(obj), organization_id=self.organization_id(obj), number=obj.reference,
+                               customer_key=key_for(obj.job.client), issue_date=obj.issued_on,
+                               status="void" if obj.cancelled else "issued", lines=lines, **totals_of(lines))
+
+
+class JobPaymentAdapter(SourceAdapter):
+    entity = Entity.PAYMENT
+
+    def organization_id(self, obj):
+        return obj.invoice.job.client.organization_id
+
+    def document_date(self, obj):
+        return obj.paid_on
+
+    def snapshot(self, obj):
+        return PaymentSnapshot(key=key_for(obj), organization_id=self.organization_id(obj), number=obj.reference,
+                               customer_key=key_for(obj.invoice.job.client), date=obj.paid_on, amount=obj.amount,
+                               method="card", allocations=(Allocation(key_for(obj.invoice), obj.amount),))
