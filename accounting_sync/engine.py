@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from connectors.documents import Mapping, RemoteRef, RemoteResult, Snapshot
-from connectors.errors import (AuthError, DataError, DependencyPendingError, PermanentError, RateLimitedError,
+from connectors.errors import (AuthError, ConflictError, DataError, DependencyPendingError, PermanentError, RateLimitedError,
                                RetryableError, SyncError)
 from connectors.models import Connection, ConnectionStatus
 from connectors.redaction import redact
@@ -39,7 +39,12 @@ class Attempt:
 
     operation: str = ""
     remote_id: str = ""
-    exchanges: list = field(default_factory=list)
+    connectors: list = field(default_factory=list)
+
+    @property
+    def exchanges(self) -> list[dict]:
+        """HTTP exchanges of this attempt, from every connector client it used."""
+        return [x for c in self.connectors for x in getattr(c.__dict__.get("client"), "exchanges", [])]
 
 
 def idempotency_key(conn: Connection, key: str, *parts: str) -> str:
@@ -75,43 +80,53 @@ def sync_object(conn: Connection, key: str, entry: OutboxEntry, attempt: Attempt
     adapter, obj = sources.load(key)
     ref = ExternalReference.objects.filter(connection=conn, source_key=key).first()
     connector = conn.connector()
+    attempt.connectors.append(connector)
     started = time.monotonic()
-    try:
-        if obj is None:
-            return _delete(conn, connector, key, adapter.entity, entry, ref, attempt, started)
-        snapshot = adapter.snapshot(obj)
-        preflight.check(conn, snapshot)
-        refs = {dep_key: _ensure_dependency(conn, dep_entity, dep_key, attempt, depth)
-                for dep_entity, dep_key in snapshot.dependencies()}
-        mapping = resolve(conn, snapshot, refs)
-        preflight.check_platform(conn, connector, snapshot, mapping)
-        digest = _digest(snapshot, mapping)
-        if getattr(snapshot, "is_void", False):
-            return _void(conn, connector, snapshot, entry, ref, attempt, started)
-        if ref and ref.remote_status == RemoteStatus.ACTIVE and ref.content_hash == digest:
-            attempt.operation = "skip"
-            _close(entry, ref, attempt, Outcome.SKIPPED, "unchanged since the last sync: no call made", started)
-            return None
-        if ref is None:
-            result = connector.find_existing(snapshot, mapping)
-            if result is None:
-                attempt.operation = "create"
-                result = connector.create(snapshot, mapping, idempotency_key(conn, key, "create", digest))
-            else:
-                # Found by our own number/name (e.g. a create whose response was lost): adopt it, then make it
-                # match the current content so the reference's hash tells the truth.
-                attempt.operation = "adopt"
-                result = connector.update(snapshot, mapping, RemoteRef(result.remote_id, result.version),
-                                          idempotency_key(conn, key, "update", result.version, digest))
+    if obj is None:
+        return _delete(conn, connector, key, adapter.entity, entry, ref, attempt, started)
+    snapshot = adapter.snapshot(obj)
+    preflight.check(conn, snapshot)
+    refs = {dep_key: _ensure_dependency(conn, dep_entity, dep_key, attempt, depth)
+            for dep_entity, dep_key in snapshot.dependencies()}
+    mapping = resolve(conn, snapshot, refs)
+    preflight.check_platform(conn, connector, snapshot, mapping)
+    digest = _digest(snapshot, mapping)
+    if getattr(snapshot, "is_void", False):
+        return _void(conn, connector, snapshot, entry, ref, attempt, started)
+    if ref and ref.remote_status == RemoteStatus.ACTIVE and ref.content_hash == digest:
+        attempt.operation = "skip"
+        _close(entry, ref, attempt, Outcome.SKIPPED, "unchanged since the last sync: no call made", started)
+        return None
+    if ref is None:
+        result = connector.find_existing(snapshot, mapping)
+        if result is None:
+            attempt.operation = "create"
+            result = connector.create(snapshot, mapping, idempotency_key(conn, key, "create", digest))
         else:
-            attempt.operation = "update"
-            result = connector.update(snapshot, mapping, RemoteRef(ref.remote_id, ref.remote_version),
-                                      idempotency_key(conn, key, "update", ref.remote_version, digest))
-        attempt.remote_id = result.remote_id
-        ref = _save_ref(conn, key, adapter.entity, ref, result, digest, RemoteStatus.ACTIVE, entry, attempt, started)
-        return result
-    finally:
-        attempt.exchanges.extend(getattr(connector.__dict__.get("client"), "exchanges", []))
+            # Found by our own number/name (e.g. a create whose response was lost): adopt it, then make it
+            # match the current content so the reference's hash tells the truth.
+            attempt.operation = "adopt"
+            result = connector.update(snapshot, mapping, RemoteRef(result.remote_id, result.version),
+                                      idempotency_key(conn, key, "update", result.version, digest))
+    else:
+        attempt.operation = "update"
+        result = _update(conn, connector, snapshot, mapping, ref, digest, attempt)
+    attempt.remote_id = result.remote_id
+    ref = _save_ref(conn, key, adapter.entity, ref, result, digest, RemoteStatus.ACTIVE, entry, attempt, started)
+    return result
+
+
+def _update(conn, connector, snapshot, mapping, ref, digest, attempt: Attempt) -> RemoteResult:
+    """Update with the stored version; on a stale version (the platform touched the record, e.g. a payment
+    changed an invoice's balance) re-read once and re-apply: the business system owns the document's content."""
+    try:
+        return connector.update(snapshot, mapping, RemoteRef(ref.remote_id, ref.remote_version),
+                                idempotency_key(conn, ref.source_key, "update", ref.remote_version, digest))
+    except ConflictError:
+        current = connector.fetch(snapshot.entity, ref.remote_id)
+        attempt.operation = "update (re-read)"
+        return connector.update(snapshot, mapping, RemoteRef(ref.remote_id, current.version),
+                                idempotency_key(conn, ref.source_key, "update", current.version, digest))
 
 
 def _ensure_dependency(conn: Connection, entity: str, key: str, attempt: Attempt, depth: int) -> str:
@@ -283,7 +298,7 @@ def _release(entry: OutboxEntry, next_at) -> None:
 def _log(entry: OutboxEntry, attempt: Attempt, outcome: str, started: float, *, message: str = "", hint: str = "",
          error_code: str = "", platform_code: str = "", http_status: int | None = None, remote_id: str = "",
          raw=None) -> None:
-    exchanges = list(attempt.exchanges)
+    exchanges = attempt.exchanges
     if raw is not None:
         exchanges.append({"response": raw})
     last_status = next((x.get("status") for x in reversed(exchanges) if x.get("status")), None)

@@ -9,6 +9,14 @@ from ledger.totals import compute_totals
 from .sources import SourceAdapter, key_for
 
 
+class _OrganizationScoped(SourceAdapter):
+    def organization_id(self, obj) -> int:
+        return obj.organization_id
+
+    def queryset(self, organization_ids):
+        return self.model._default_manager.filter(organization_id__in=organization_ids).order_by("pk")
+
+
 def line_snapshots(lines) -> tuple[LineSnapshot, ...]:
     """Snapshot lines of any ledger-like line objects (kind, item, description, quantity, unit_price...)."""
     result = []
@@ -35,11 +43,8 @@ def totals_of(lines: tuple[LineSnapshot, ...]) -> dict:
             "total": totals.total}
 
 
-class CustomerAdapter(SourceAdapter):
+class CustomerAdapter(_OrganizationScoped):
     entity = Entity.CUSTOMER
-
-    def organization_id(self, obj) -> int:
-        return obj.organization_id
 
     def snapshot(self, obj) -> CustomerSnapshot:
         return CustomerSnapshot(key=key_for(obj), organization_id=obj.organization_id, name=obj.name,
@@ -47,11 +52,8 @@ class CustomerAdapter(SourceAdapter):
                                 parent_key=f"ledger.customer:{obj.parent_id}" if obj.parent_id else None)
 
 
-class ItemAdapter(SourceAdapter):
+class ItemAdapter(_OrganizationScoped):
     entity = Entity.ITEM
-
-    def organization_id(self, obj) -> int:
-        return obj.organization_id
 
     def snapshot(self, obj) -> ItemSnapshot:
         return ItemSnapshot(key=key_for(obj), organization_id=obj.organization_id, name=obj.name, sku=obj.sku,
@@ -59,10 +61,7 @@ class ItemAdapter(SourceAdapter):
                             unit_price=obj.unit_price, taxable=bool(obj.tax_rate_id))
 
 
-class _SalesAdapter(SourceAdapter):
-    def organization_id(self, obj) -> int:
-        return obj.organization_id
-
+class _SalesAdapter(_OrganizationScoped):
     def document_date(self, obj):
         return obj.issue_date
 
@@ -92,12 +91,9 @@ class CreditNoteAdapter(_SalesAdapter):
         return CreditNoteSnapshot(**self._common(obj), allocations=allocations)
 
 
-class PaymentAdapter(SourceAdapter):
+class PaymentAdapter(_OrganizationScoped):
     entity = Entity.PAYMENT
     triggers = {"ledger.PaymentAllocation": "payment"}
-
-    def organization_id(self, obj) -> int:
-        return obj.organization_id
 
     def document_date(self, obj):
         return obj.date

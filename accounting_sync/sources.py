@@ -42,6 +42,10 @@ class SourceAdapter:
         """Date compared with a connection's start date; None means always eligible (customers, items)."""
         return None
 
+    def queryset(self, organization_ids: set[int]):
+        """Objects to consider for a resync; override to filter in the database."""
+        return self.model._default_manager.order_by("pk")
+
     def label(self, obj) -> str:
         """How staff recognise the object in the dashboard."""
         return str(obj)
@@ -99,3 +103,11 @@ def load(key: str) -> tuple[SourceAdapter, models.Model | None]:
     adapter = adapter_for_key(key)
     pk = key.rsplit(":", 1)[1]
     return adapter, adapter.model._default_manager.filter(pk=pk).first()
+
+
+def objects_for(adapter: SourceAdapter, organization_ids: set[int]):
+    """Iterate the adapter's objects that belong to ``organization_ids`` (for resyncs)."""
+    filtered = adapter.queryset(organization_ids)
+    for obj in filtered.iterator(chunk_size=500):
+        if adapter.organization_id(obj) in organization_ids:
+            yield obj

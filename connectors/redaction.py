@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 SECRET_KEYS = {
-    "access_token", "refresh_token", "client_secret", "authorization", "code", "id_token", "password",
+    "access_token", "refresh_token", "client_secret", "authorization", "id_token", "password",
     "code_verifier", "webhook_key", "verifier_token",
 }
 MASK = "[redacted]"

@@ -1,0 +1,139 @@
+"""Demo data and demo connection set-up, shared by ``accounting_sync_demo`` and the tests."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal as D
+from urllib.parse import parse_qs, urlparse
+
+import requests
+from django.db import transaction
+
+from connectors.models import Connection
+from connectors.tokens import store_tokens
+from ledger import models as L
+from mappings.models import Mapping, MappingKind, Scope
+
+DEMO_SLUG = "riverside-vet"
+CONNECTION_NAME = "Demo QuickBooks (sandbox)"
+CLIENT_ID, CLIENT_SECRET = "sandbox-client", "sandbox-secret"
+REDIRECT_URI = "http://127.0.0.1:8000/connectors/oauth/callback/"
+
+
+def demo_organization() -> L.Organization:
+    return L.Organization.objects.get_or_create(slug=DEMO_SLUG, defaults={"name": "Riverside Vet Clinic"})[0]
+
+
+@transaction.atomic
+def load_demo_data(org: L.Organization) -> L.Organization:
+    """A vet clinic's customers (one with a sub-account), items, tax rates and documents. Idempotent."""
+    if L.Invoice.objects.filter(organization=org).exists():
+        return org
+    gst = L.TaxRate.objects.create(organization=org, name="GST 10%", rate=D("10"), jurisdiction="Federal")
+    exempt = L.TaxRate.objects.create(organization=org, name="Exempt", rate=D("0"), jurisdiction="Federal")
+    consults = L.ItemCategory.objects.create(organization=org, name="Consultations")
+    products = L.ItemCategory.objects.create(organization=org, name="Pharmacy")
+    checkup = L.Item.objects.create(organization=org, name="Wellness check-up", kind="service", category=consults,
+                                    unit_price=D("85.00"), tax_rate=gst)
+    vaccine = L.Item.objects.create(organization=org, name="Rabies vaccine", kind="product", category=products,
+                                    unit_price=D("32.50"), tax_rate=gst)
+    food = L.Item.objects.create(organization=org, name="Renal diet food 2kg", kind="product", category=products,
+                                 unit_price=D("24.99"), tax_rate=exempt)
+    farm = L.Customer.objects.create(organization=org, name="Greenfield Farm", email="accounts@greenfield.example")
+    stable = L.Customer.objects.create(organization=org, name="Greenfield Farm – Stables", parent=farm)
+    jones = L.Customer.objects.create(organization=org, name="Alex Jones", email="alex@example.com")
+    today = dt.date.today()
+
+    def invoice(number, customer, lines, memo="", **kw):
+        inv = L.Invoice.objects.create(organization=org, customer=customer, number=number, memo=memo,
+                                       issue_date=today, due_date=today + dt.timedelta(days=30), **kw)
+        for pos, (kind, item, desc, qty, price, rate) in enumerate(lines):
+            L.InvoiceLine.objects.create(invoice=inv, position=pos, kind=kind, item=item, description=desc,
+                                         quantity=D(qty), unit_price=D(price), tax_rate=rate)
+        return inv
+
+    inv1 = invoice("RV-1001", jones, [
+        ("service", checkup, "", "1", "85.00", gst),
+        ("product", vaccine, "", "2", "32.50", gst),
+        ("discount", None, "Loyalty discount", "1", "10.00", gst),
+        ("shipping", None, "Courier to home", "1", "12.00", gst),
+    ], memo="Thank you for visiting Riverside Vet.")
+    inv2 = invoice("RV-1002", stable, [
+        ("service", checkup, "Farm visit, 3 horses", "3", "85.00", gst),
+        ("product", food, "", "4", "24.99", exempt),
+        ("fee", None, "Call-out fee", "1", "45.00", gst),
+    ], private_note="Gate code 4411")
+    inv3 = invoice("RV-1003", farm, [("product", vaccine, "", "10", "32.50", gst)])
+    pay1 = L.Payment.objects.create(organization=org, customer=jones, number="PAY-2001", date=today,
+                                    amount=inv1.totals().total, method="card")
+    L.PaymentAllocation.objects.create(payment=pay1, invoice=inv1, amount=inv1.totals().total)
+    pay2 = L.Payment.objects.create(organization=org, customer=stable, number="PAY-2002", date=today,
+                                    amount=D("200.00"), method="transfer")
+    L.PaymentAllocation.objects.create(payment=pay2, invoice=inv2, amount=D("200.00"))
+    credit = L.CreditNote.objects.create(organization=org, customer=farm, number="CN-3001", issue_date=today,
+                                         memo="Two doses returned unopened")
+    L.CreditNoteLine.objects.create(credit_note=credit, kind="product", item=vaccine, quantity=D("2"),
+                                    unit_price=D("32.50"), tax_rate=gst)
+    L.CreditNoteLine.objects.create(credit_note=credit, position=1, kind="fee", description="Restocking charge",
+                                    quantity=D("1"), unit_price=D("5.00"), tax_rate=gst)
+    L.CreditNoteAllocation.objects.create(credit_note=credit, invoice=inv3, amount=D("66.00"))
+    return org
+
+
+def connect_to_sandbox(base_url: str, org: L.Organization, *, name: str = CONNECTION_NAME) -> Connection:
+    """Create (or reuse) a QBO connection to a running sandbox, go through its OAuth flow, and map accounts."""
+    conn, _ = Connection.objects.get_or_create(name=name, defaults={
+        "platform": "qbo", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "auto_sync": True,
+        "settings": {"api_base": f"{base_url}/v3", "authorize_url": f"{base_url}/connect/oauth2",
+                     "token_url": f"{base_url}/oauth2/v1/tokens/bearer", "no_tax_code": "NON"}})
+    conn.organizations.add(org)
+    if not conn.refresh_token:
+        # The sandbox consents at once: follow its redirect and exchange the code like the callback view does.
+        url = conn.connector().authorization_url(REDIRECT_URI, "demo-state")
+        location = requests.get(url, allow_redirects=False, timeout=10).headers["Location"]
+        params = {k: v[0] for k, v in parse_qs(urlparse(location).query).items()}
+        store_tokens(conn, conn.connector().exchange_code(params["code"], REDIRECT_URI, params))
+    map_demo_accounts(conn, org)
+    return conn
+
+
+def map_demo_accounts(conn: Connection, org: L.Organization) -> None:
+    """Map the demo's categories, line kinds and tax rates to the sandbox's chart of accounts by name."""
+    from .preflight import reference_data
+
+    data = reference_data(conn, conn.connector(), refresh=True)
+    accounts = {name: pk for pk, name in data.accounts.items()}
+    codes = {name: pk for pk, name in data.tax_codes.items()}
+
+    def rule(kind, scope, value, remote_name, table):
+        Mapping.objects.update_or_create(connection=conn, organization=None, kind=kind, scope=scope,
+                                         local_value=value,
+                                         defaults={"remote_id": table[remote_name], "remote_name": remote_name})
+
+    rule(MappingKind.INCOME_ACCOUNT, Scope.DEFAULT, "", "Sales", accounts)
+    rule(MappingKind.INCOME_ACCOUNT, Scope.CATEGORY, "Consultations", "Services", accounts)
+    rule(MappingKind.INCOME_ACCOUNT, Scope.LINE_KIND, "shipping", "Shipping Income", accounts)
+    rule(MappingKind.INCOME_ACCOUNT, Scope.LINE_KIND, "fee", "Fees", accounts)
+    rule(MappingKind.DISCOUNT_ACCOUNT, Scope.DEFAULT, "", "Discounts given", accounts)
+    rule(MappingKind.DEPOSIT_ACCOUNT, Scope.DEFAULT, "", "Undeposited Funds", accounts)
+    for rate in L.TaxRate.objects.filter(organization=org):
+        rule(MappingKind.TAX_CODE, Scope.TAX_RATE, rate.name, rate.name, codes)
+
+
+def readback(conn: Connection, org: L.Organization) -> list[dict]:
+    """Read every demo document back from the platform and compare its total with the local one."""
+    from accounting_sync.models import ExternalReference
+    from accounting_sync.sources import key_for
+
+    rows = []
+    documents = [("invoice", d, d.totals().total) for d in L.Invoice.objects.filter(organization=org)]
+    documents += [("payment", d, d.amount) for d in L.Payment.objects.filter(organization=org)]
+    documents += [("credit_note", d, d.totals().total) for d in L.CreditNote.objects.filter(organization=org)]
+    connector = conn.connector()
+    for entity, doc, local_total in documents:
+        ref = ExternalReference.objects.filter(connection=conn, source_key=key_for(doc)).first()
+        remote = connector.fetch(entity, ref.remote_id) if ref else None
+        rows.append({"document": f"{entity.replace('_', ' ')} {doc.number}", "local_total": local_total,
+                     "platform": conn.platform_name, "remote_id": ref.remote_id if ref else "-",
+                     "remote_total": remote.total if remote else None,
+                     "match": bool(remote and remote.total == local_total)})
+    return rows

@@ -1,0 +1,64 @@
+"""Re-send a connection's documents.
+
+Examples:
+    manage.py accounting_sync_resync --connection "Demo QuickBooks (sandbox)"
+    manage.py accounting_sync_resync --connection Main --entity invoice --since 2026-01-01 --dry-run
+    manage.py accounting_sync_resync --connection Main --entity invoice --ids 12,13 --force
+    manage.py accounting_sync_resync --connection Main --queue     # hand the work to the qcluster workers
+"""
+import datetime as dt
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from connectors.documents import Entity
+from connectors.models import Connection
+
+from ... import engine, resync
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def create_parser(self, *args, **kwargs):
+        from argparse import RawDescriptionHelpFormatter
+
+        parser = super().create_parser(*args, **kwargs)
+        parser.formatter_class = RawDescriptionHelpFormatter
+        return parser
+
+    def add_arguments(self, parser):
+        parser.add_argument("--connection", required=True, help="Connection name")
+        parser.add_argument("--entity", action="append", choices=Entity.ALL, help="Repeatable; default: all")
+        parser.add_argument("--since", type=dt.date.fromisoformat, help="Only documents dated on or after (YYYY-MM-DD)")
+        parser.add_argument("--ids", help="Comma-separated local primary keys")
+        parser.add_argument("--dry-run", action="store_true", help="Print the plan; send nothing")
+        parser.add_argument("--force", action="store_true", help="Re-send even documents that did not change")
+        parser.add_argument("--queue", action="store_true", help="Enqueue for the workers instead of running here")
+
+    def handle(self, *args, **opts):
+        try:
+            conn = Connection.objects.get(name=opts["connection"])
+        except Connection.DoesNotExist:
+            names = ", ".join(Connection.objects.values_list("name", flat=True)) or "none"
+            raise CommandError(f"No connection named {opts['connection']!r} (existing: {names})")
+        ids = set(opts["ids"].split(",")) if opts["ids"] else None
+        items = list(resync.plan(conn, opts["entity"], opts["since"], ids))
+        if opts["dry_run"]:
+            self.stdout.write(f"{'entity':<12} {'action':<18} document")
+            for item in items:
+                self.stdout.write(f"{item.entity:<12} {item.action:<18} {item.label}")
+            self.stdout.write(f"{len(items)} documents would be queued for {conn.name}; nothing was sent.")
+            return
+        entry_ids = resync.queue(conn, items, force=opts["force"])
+        if opts["queue"]:
+            from ...outbox import enqueue
+
+            enqueue(entry_ids)
+            self.stdout.write(f"{len(entry_ids)} entries queued for the workers.")
+            return
+        statuses: dict[str, int] = {}
+        for entry_id in tqdm(entry_ids, desc=f"Syncing to {conn.name}", unit="doc", file=self.stderr._out):
+            status = engine.process_entry(entry_id, ignore_schedule=True) or "already running"
+            statuses[status] = statuses.get(status, 0) + 1
+        self.stdout.write(", ".join(f"{n} {s}" for s, n in sorted(statuses.items())) or "nothing to do")

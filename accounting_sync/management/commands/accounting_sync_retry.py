@@ -1,0 +1,43 @@
+"""Retry entries that failed or need attention (after fixing a mapping, reconnecting, ...).
+
+Examples:
+    manage.py accounting_sync_retry --connection Main          # queue every failed / needs-attention entry
+    manage.py accounting_sync_retry --entry 42 --now            # run one entry here and show the result
+    manage.py accounting_sync_retry --all --now
+"""
+from django.core.management.base import BaseCommand, CommandError
+
+from ...admin import retry_entries
+from ...engine import process_entry
+from ...models import EntryStatus, OutboxEntry
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser):
+        parser.add_argument("--connection", help="Connection name")
+        parser.add_argument("--entry", type=int, action="append", help="Outbox entry id (repeatable)")
+        parser.add_argument("--all", action="store_true", help="Every connection")
+        parser.add_argument("--now", action="store_true", help="Process here instead of queueing for workers")
+
+    def handle(self, *args, **opts):
+        qs = OutboxEntry.objects.all()
+        if opts["entry"]:
+            qs = qs.filter(pk__in=opts["entry"])
+        elif opts["connection"]:
+            qs = qs.filter(connection__name=opts["connection"])
+        elif not opts["all"]:
+            raise CommandError("Say what to retry: --connection NAME, --entry ID or --all")
+        ids = list(qs.filter(status__in=[EntryStatus.FAILED, EntryStatus.NEEDS_ATTENTION]).values_list("pk", flat=True))
+        count = retry_entries(OutboxEntry.objects.filter(pk__in=ids))
+        if not opts["now"]:
+            self.stdout.write(f"{count} entries queued for retry.")
+            return
+        for entry_id in ids:
+            status = process_entry(entry_id, ignore_schedule=True)
+            entry = OutboxEntry.objects.get(pk=entry_id)
+            line = f"#{entry_id} {entry.label or entry.source_key}: {status}"
+            if entry.last_error:
+                line += f" — {entry.last_error} {entry.hint}"
+            self.stdout.write(line)

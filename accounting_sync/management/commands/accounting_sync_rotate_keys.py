@@ -1,0 +1,31 @@
+"""Re-encrypt every stored token and secret with the first key of ACCOUNTING_SYNC["ENCRYPTION_KEYS"].
+
+Rotation: put the new key first, keep the old one after it, run this command, then remove the old key.
+
+Examples:
+    manage.py accounting_sync_rotate_keys
+"""
+from django.core.management.base import BaseCommand
+from django.db import connection as db, transaction
+
+from connectors.crypto import rotate
+from connectors.models import Connection
+
+FIELDS = ("client_secret", "access_token", "refresh_token")
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    @transaction.atomic
+    def handle(self, *args, **opts):
+        table = Connection._meta.db_table
+        count = 0
+        with db.cursor() as cursor:
+            cursor.execute(f"SELECT id, {', '.join(FIELDS)} FROM {table}")
+            for row in cursor.fetchall():
+                values = [rotate(v) if v else v for v in row[1:]]
+                cursor.execute(f"UPDATE {table} SET {', '.join(f'{f} = %s' for f in FIELDS)} WHERE id = %s",
+                               [*values, row[0]])
+                count += 1
+        self.stdout.write(f"Re-encrypted the secrets of {count} connections with the current first key.")

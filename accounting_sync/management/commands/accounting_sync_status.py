@@ -1,0 +1,35 @@
+"""Show each connection's health: pending, failed and needs-attention counts, last success, token expiry.
+
+Examples:
+    manage.py accounting_sync_status
+    manage.py accounting_sync_status --json
+"""
+import json
+
+from django.core.management.base import BaseCommand
+
+from ...status import connection_health
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser):
+        parser.add_argument("--json", action="store_true", help="Machine-readable output")
+
+    def handle(self, *args, **opts):
+        rows = connection_health()
+        if opts["json"]:
+            self.stdout.write(json.dumps(rows, default=str, indent=2))
+            return
+        if not rows:
+            self.stdout.write("No connections yet. Add one in the admin (Connections).")
+            return
+        header = f"{'connection':<30} {'platform':<8} {'status':<13} {'pending':>7} {'attn':>5} {'failed':>6} {'synced':>6}  last success"
+        self.stdout.write(header)
+        for r in rows:
+            self.stdout.write(f"{r['name'][:30]:<30} {r['platform']:<8} {r['status']:<13} {r['pending']:>7} "
+                              f"{r['needs_attention']:>5} {r['failed']:>6} {r['synced']:>6}  "
+                              f"{r['last_success'] or '-'}")
+            if r["status_message"]:
+                self.stdout.write(f"    {r['status_message']}")

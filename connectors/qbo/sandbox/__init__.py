@@ -1,0 +1,11 @@
+"""Local emulator of the QuickBooks Online Accounting API v3 ("the sandbox").
+
+Host developers and our test-suite use it to exercise the QBO connector
+offline over real loopback HTTP. See docs/sandbox-qbo.md.
+"""
+
+from .faults import FaultInjector
+from .server import QBOSandbox
+from .store import QBOFault, Store
+
+__all__ = ["QBOSandbox", "Store", "QBOFault", "FaultInjector"]

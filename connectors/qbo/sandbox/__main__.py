@@ -1,0 +1,37 @@
+"""``python -m connectors.qbo.sandbox --port 8765``: run the sandbox in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from .server import QBOSandbox
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Local QuickBooks Online API sandbox")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--client-id", default="sandbox-client")
+    parser.add_argument("--client-secret", default="sandbox-secret")
+    parser.add_argument("--realm-id", default="9130000000000001")
+    parser.add_argument("--access-token-ttl", type=int, default=3600)
+    parser.add_argument("--refresh-grace-seconds", type=float, default=0)
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    args = parser.parse_args(argv)
+    sandbox = QBOSandbox(host=args.host, port=args.port, client_id=args.client_id,
+                         client_secret=args.client_secret, realm_id=args.realm_id,
+                         access_token_ttl=args.access_token_ttl,
+                         refresh_grace_seconds=args.refresh_grace_seconds, verbose=args.verbose)
+    sandbox.bind()
+    print(f"QBO sandbox on {sandbox.base_url} (realm {sandbox.realm_id})", flush=True)
+    print(f"discovery: {sandbox.discovery_url}", flush=True)
+    print("tokens:", json.dumps(sandbox.issue_tokens()), flush=True)
+    try:
+        sandbox.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,590 @@
+"""HTTP layer of the QBO sandbox: a standard-library WSGI app on real loopback.
+
+Served by ``wsgiref`` with a threading server so the connector is exercised
+through real sockets, timeouts and connection drops - things an in-process
+mock cannot show. No Django import here: the sandbox must run standalone
+(``python -m connectors.qbo.sandbox``) for demos and host developers.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import secrets
+import socket
+import struct
+import sys
+import threading
+import time
+import uuid
+import weakref
+from http import HTTPStatus
+from socketserver import TCPServer, ThreadingMixIn
+from typing import Any, Callable, Optional
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from wsgiref import simple_server
+
+from .faults import POST_KINDS, FaultInjector
+from .store import PATH_ENTITIES, QBOFault, Store, dumps, loads, unsupported
+
+JSON = "application/json;charset=UTF-8"
+REFRESH_TOKEN_TTL = 8726400  # ~101 days, what QBO reports in x_refresh_token_expires_in
+REFRESH_TOKEN_HARD_TTL = 5 * 365 * 86400  # the 2025 five-year hard cap
+AUTH_CODE_TTL = 300
+
+
+class _Drop(Exception):
+    """Raised by the app to close the connection without any HTTP response."""
+
+
+Response = tuple[int, list[tuple[str, str]], bytes]
+
+
+# ---------------------------------------------------------------------------
+# OAuth 2.0
+
+
+class TokenAuthority:
+    """Intuit's OAuth server in miniature: codes, rotating refresh tokens, expiry.
+
+    Every refresh returns a new refresh token. The superseded one keeps
+    working for ``refresh_grace_seconds`` (default 0: it dies at once - the
+    strictest reading, which is what a robust client must survive).
+    """
+
+    def __init__(self, client_id: str, client_secret: str, realm_id: str, clock: Callable[[], float],
+                 access_token_ttl: int = 3600, refresh_token_ttl: int = REFRESH_TOKEN_TTL,
+                 refresh_grace_seconds: float = 0) -> None:
+        self.client_id, self.client_secret, self.realm_id = client_id, client_secret, realm_id
+        self.clock = clock
+        self.access_token_ttl = access_token_ttl
+        self.refresh_token_ttl = refresh_token_ttl
+        self.refresh_grace_seconds = refresh_grace_seconds
+        self.lock = threading.Lock()
+        self.token_calls = 0
+        self._codes: dict[str, dict] = {}
+        self._access: dict[str, dict] = {}
+        self._refresh: dict[str, dict] = {}
+        self._grants: dict[str, dict] = {}
+
+    def authorize(self, params: dict[str, str]) -> Response:
+        """Simulated consent: redirect straight back with a one-time code."""
+        redirect = params.get("redirect_uri", "")
+        if params.get("client_id") != self.client_id or not redirect:
+            return _text(400, "invalid client_id or missing redirect_uri")
+        query = {"state": params.get("state", ""), "realmId": self.realm_id}
+        if params.get("response_type") != "code":
+            query["error"] = "unsupported_response_type"
+        else:
+            code = "AB11" + secrets.token_hex(20)
+            with self.lock:
+                self._codes[code] = {"redirect_uri": redirect, "expires": self.clock() + AUTH_CODE_TTL,
+                                     "used": False}
+            query["code"] = code
+        parts = urlsplit(redirect)
+        joined = "&".join(p for p in (parts.query, urlencode(query)) if p)
+        return 302, [("Location", urlunsplit(parts._replace(query=joined)))], b""
+
+    def token(self, authorization: str, form: dict[str, str], hard_expiry: bool) -> Response:
+        """The token endpoint (authorization_code and refresh_token grants)."""
+        with self.lock:
+            self.token_calls += 1
+            if not self._client_ok(authorization):
+                return _json(401, {"error": "invalid_client"})
+            grant_type = form.get("grant_type")
+            now = self.clock()
+            if grant_type == "authorization_code":
+                code = self._codes.get(form.get("code", ""))
+                if (code is None or code["used"] or code["expires"] <= now
+                        or code["redirect_uri"] != form.get("redirect_uri")):
+                    return _json(400, {"error": "invalid_grant"})
+                code["used"] = True
+                grant_id = self._new_grant(now)
+            elif grant_type == "refresh_token":
+                info = self._refresh.get(form.get("refresh_token", ""))
+                if info is None or not self._refresh_valid(info, now):
+                    return _json(400, {"error": "invalid_grant"})
+                for other in self._refresh.values():  # rotation: everything older is superseded now
+                    if other["grant"] == info["grant"] and other["superseded"] is None:
+                        other["superseded"] = now
+                grant_id = info["grant"]
+            else:
+                return _json(400, {"error": "unsupported_grant_type"})
+            return _json(200, self._issue(grant_id, now, hard_expiry))
+
+    def revoke(self, authorization: str, token: str) -> Response:
+        """Revoking either token kills the whole grant (all its tokens)."""
+        with self.lock:
+            if not self._client_ok(authorization):
+                return _json(401, {"error": "invalid_client"})
+            info = self._refresh.get(token) or self._access.get(token)
+            if info is not None:
+                self._grants[info["grant"]]["revoked"] = True
+            return 200, [], b""
+
+    def issue(self) -> dict:
+        """A fresh grant without the browser dance (tests, demo); not counted as a call."""
+        with self.lock:
+            now = self.clock()
+            return self._issue(self._new_grant(now), now, False)
+
+    def check(self, authorization: str) -> Optional[str]:
+        """Return None if the bearer token is usable, else a 401 detail message."""
+        if not authorization.lower().startswith("bearer "):
+            return "Authorization header missing or not a Bearer token"
+        token = authorization[7:].strip()
+        with self.lock:
+            info = self._access.get(token)
+            if info is None:
+                return "Malformed bearer token: unknown token"
+            if self._grants[info["grant"]]["revoked"]:
+                return "Token revoked"
+            if info["expires"] <= self.clock():
+                return "Token expired"
+        return None
+
+    # -- internals --------------------------------------------------------
+
+    def _client_ok(self, authorization: str) -> bool:
+        if not authorization.lower().startswith("basic "):
+            return False
+        try:
+            decoded = base64.b64decode(authorization[6:].strip()).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return False
+        client_id, _, secret = decoded.partition(":")
+        return hmac.compare_digest(client_id, self.client_id) and hmac.compare_digest(secret, self.client_secret)
+
+    def _new_grant(self, now: float) -> str:
+        grant_id = uuid.uuid4().hex
+        self._grants[grant_id] = {"created": now, "revoked": False}
+        return grant_id
+
+    def _refresh_valid(self, info: dict, now: float) -> bool:
+        grant = self._grants[info["grant"]]
+        if grant["revoked"] or info["expires"] <= now or now >= grant["created"] + REFRESH_TOKEN_HARD_TTL:
+            return False
+        return info["superseded"] is None or now < info["superseded"] + self.refresh_grace_seconds
+
+    def _issue(self, grant_id: str, now: float, hard_expiry: bool) -> dict:
+        access = "eyJ" + secrets.token_urlsafe(48)
+        refresh = "AB11" + secrets.token_hex(24)
+        self._access[access] = {"grant": grant_id, "expires": now + self.access_token_ttl}
+        self._refresh[refresh] = {"grant": grant_id, "expires": now + self.refresh_token_ttl, "superseded": None}
+        body = {"access_token": access, "refresh_token": refresh, "token_type": "bearer",
+                "expires_in": self.access_token_ttl, "x_refresh_token_expires_in": self.refresh_token_ttl}
+        if hard_expiry:
+            body["x_refresh_token_hard_expires_in"] = int(self._grants[grant_id]["created"]
+                                                          + REFRESH_TOKEN_HARD_TTL - now)
+        return body
+
+
+# ---------------------------------------------------------------------------
+# Responses
+
+
+def _tid() -> str:
+    return f"1-{secrets.token_hex(4)}-{secrets.token_hex(12)}"
+
+
+def _json(status: int, body: Any) -> Response:
+    return status, [("Content-Type", JSON)], dumps(body)
+
+
+def _text(status: int, text: str, content_type: str = "text/plain; charset=utf-8") -> Response:
+    return status, [("Content-Type", content_type)], text.encode("utf-8")
+
+
+def _gateway_fault(status: int, message: str, code: str, detail: Optional[str], kind: str) -> Response:
+    """Errors raised by Intuit's API gateway (401/403/429) use this lower-case shape.
+
+    Verbatim shape from routablehq/python-quickbooks#250 (401, code 3200) and
+    intuit/oauth-jsclient#2 (403, code 3100).
+    """
+    body = {"warnings": None, "intuitObject": None,
+            "fault": {"error": [{"message": message, "detail": detail, "code": code, "element": None}],
+                      "type": kind},
+            "report": None, "queryResponse": None, "batchItemResponse": [], "attachableResponse": [],
+            "syncErrorResponse": None, "requestId": None, "time": int(time.time() * 1000), "status": None,
+            "cdcresponse": []}
+    return _json(status, body)
+
+
+# ---------------------------------------------------------------------------
+# WSGI application
+
+
+class SandboxApp:
+    """Routes requests to OAuth, control endpoints and the company API."""
+
+    def __init__(self, sandbox: "QBOSandbox") -> None:
+        self.sb = sandbox
+
+    def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
+        method = environ["REQUEST_METHOD"].upper()
+        path = environ.get("PATH_INFO", "") or "/"
+        params = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).items()}
+        status, headers, body = self.handle(environ, method, path, params)
+        headers = headers + [("intuit_tid", _tid()), ("Content-Length", str(len(body)))]
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        return [body]
+
+    def handle(self, environ: dict, method: str, path: str, params: dict[str, str]) -> Response:
+        if path.startswith("/_sandbox/"):
+            return self.control(environ, method, path)
+        if path.startswith("/v3/"):
+            with self.sb._log_lock:
+                self.sb.requests_log.append((method, path, dict(params)))
+        fault = self.sb.faults.pick(method, path)
+        if fault is not None and fault.kind not in POST_KINDS:
+            return self.pre_fault(environ, fault)
+        response = self.route(environ, method, path, params)
+        if fault is not None and fault.kind == "lost_response":
+            raise _Drop()
+        if fault is not None and fault.kind == "timeout":
+            time.sleep(self.sb.faults.timeout_seconds)
+        return response
+
+    def pre_fault(self, environ: dict, fault: Any) -> Response:
+        if fault.kind == "reset":
+            raise _Drop()
+        if fault.kind == "rate_limit":
+            status, headers, body = _gateway_fault(429, "message=ThrottleExceeded; errorCode=003001; statusCode=429",
+                                                   "3001", None, "SERVICE")
+            if fault.retry_after is not None:
+                headers = headers + [("Retry-After", fault.retry_after)]
+            return status, headers, body
+        if fault.kind == "http_503":
+            return _text(503, "<html><head><title>503 Service Unavailable</title></head><body><h1>Service "
+                              "Unavailable</h1></body></html>", "text/html; charset=utf-8")
+        error = QBOFault("10000", "An application error has occurred while processing your request",
+                         "System Failure Error: An unexpected error occurred while accessing or saving your "
+                         "data. Please wait a few minutes and try again. If the problem persists, contact "
+                         "customer support.", status=500, fault_type="SystemFault")
+        return _json(500, error.body(self.sb.store.now_iso(millis=True)))
+
+    def route(self, environ: dict, method: str, path: str, params: dict[str, str]) -> Response:
+        sb = self.sb
+        if path.rstrip("/") in ("/.well-known/openid_configuration", "/.well-known/openid_sandbox_configuration"):
+            return _json(200, sb.discovery_document())
+        if path == "/connect/oauth2" and method == "GET":
+            return sb.auth.authorize(params)
+        if path == "/oauth2/v1/tokens/bearer" and method == "POST":
+            form = {k: v[-1] for k, v in parse_qs(_body(environ).decode("utf-8", "replace")).items()}
+            hard = environ.get("HTTP_X_INCLUDE_REFRESH_TOKEN_HARD_EXPIRES_IN", "").lower() == "true"
+            return sb.auth.token(environ.get("HTTP_AUTHORIZATION", ""), form, hard)
+        if path == "/oauth2/v1/tokens/revoke" and method == "POST":
+            raw = _body(environ).decode("utf-8", "replace")
+            try:
+                token = json.loads(raw).get("token", "")
+            except (ValueError, AttributeError):
+                token = {k: v[-1] for k, v in parse_qs(raw).items()}.get("token", "")
+            return sb.auth.revoke(environ.get("HTTP_AUTHORIZATION", ""), token)
+        if path == "/oauth2/v1/keys":
+            return _json(200, {"keys": []})
+        if path == "/v1/openid_connect/userinfo":
+            if sb.auth.check(environ.get("HTTP_AUTHORIZATION", "")):
+                return _json(401, {"error": "invalid_token"})
+            return _json(200, {"sub": sb.realm_id, "email": "sandbox@example.com", "emailVerified": True})
+        if path.startswith("/v3/company/"):
+            return self.api(environ, method, path, params)
+        return _text(404, "Not Found")
+
+    # -- company API -----------------------------------------------------------
+
+    def api(self, environ: dict, method: str, path: str, params: dict[str, str]) -> Response:
+        sb = self.sb
+        problem = sb.auth.check(environ.get("HTTP_AUTHORIZATION", ""))
+        if problem:
+            return _gateway_fault(401, "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+                                  "3200", problem, "AUTHENTICATION")
+        parts = [p for p in path.split("/") if p][2:]  # drop "v3", "company"
+        if not parts or parts[0] != sb.realm_id:
+            return _gateway_fault(403, "message=AuthorizationFailed; errorCode=003100; statusCode=403",
+                                  "3100", None, "SERVICE")
+        now = sb.store.now_iso
+        try:
+            resource = parts[1].lower() if len(parts) > 1 else ""
+            if resource == "query":
+                text = params.get("query")
+                if text is None and method == "POST":
+                    text = _body(environ).decode("utf-8", "replace")
+                result = sb.store.query(text or "")
+                return _json(200, {**result, "time": now(millis=True)})
+            if resource == "exchangerate" and method == "GET":
+                rate = sb.store.exchange_rate(params.get("sourcecurrencycode", ""), params.get("asofdate"))
+                return _json(200, {"ExchangeRate": rate, "time": now(millis=True)})
+            name = PATH_ENTITIES.get(resource)
+            if name is None or len(parts) > 3:
+                raise unsupported(f"Could not find resource for relative : {path} of full path: "
+                                  f"{sb.base_url}{path}")
+            if method == "GET":
+                entity = sb.store.read(name, parts[2] if len(parts) > 2 else "")
+                return _json(200, {name: entity, "time": now(millis=True)})
+            if method != "POST" or len(parts) > 2:
+                raise unsupported(f"{method} on {path}")
+            raw = _body(environ)
+            include = params.get("include", "").split(",")
+            return self.write(name, raw, params.get("operation"), include, params.get("requestid"))
+        except QBOFault as fault:
+            return _json(fault.status, fault.body(now(millis=True)))
+
+    def write(self, name: str, raw: bytes, operation: Optional[str], include: list[str],
+              request_id: Optional[str]) -> Response:
+        store = self.sb.store
+
+        def run() -> tuple[int, bytes]:
+            try:
+                body = loads(raw or b"{}")
+            except ValueError:
+                fault = QBOFault("2010", "Request has invalid or unsupported property",
+                                 "Request body is not valid JSON")
+                return fault.status, dumps(fault.body(store.now_iso(millis=True)))
+            try:
+                entity = store.write(name, body, operation, include)
+                return 200, dumps({name: entity, "time": store.now_iso(millis=True)})
+            except QBOFault as fault:
+                return fault.status, dumps(fault.body(store.now_iso(millis=True)))
+
+        status, body = store.idempotent(request_id, run)
+        return status, [("Content-Type", JSON)], body
+
+    # -- control endpoints (out-of-process tests and demos) --------------------
+
+    def control(self, environ: dict, method: str, path: str) -> Response:
+        sb = self.sb
+        action = path[len("/_sandbox/"):].strip("/")
+        if action == "state" and method == "GET":
+            return _json(200, sb.state())
+        if method != "POST":
+            return _json(405, {"error": "method not allowed"})
+        if action == "reset":
+            sb.reset()
+            return _json(200, {"ok": True})
+        if action == "forget-request-ids":
+            sb.store.forget_request_ids()
+            return _json(200, {"ok": True})
+        if action == "tokens":
+            return _json(200, sb.issue_tokens())
+        if action == "faults":
+            try:
+                spec = json.loads(_body(environ) or b"{}")
+                if spec.get("clear"):
+                    sb.faults.clear()
+                elif "probability" in spec:
+                    sb.faults.rate(float(spec["probability"]), spec.get("kinds"), spec.get("seed"))
+                else:
+                    sb.faults.add(spec["kind"], spec.get("count", 1), spec.get("match"), spec.get("retry_after"))
+                if "timeout_seconds" in spec:
+                    sb.faults.timeout_seconds = float(spec["timeout_seconds"])
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                return _json(400, {"error": str(exc)})
+            return _json(200, {"pending": sb.faults.pending})
+        return _json(404, {"error": f"unknown control endpoint {action!r}"})
+
+
+def _body(environ: dict) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return environ["wsgi.input"].read(length) if length > 0 else b""
+
+
+# ---------------------------------------------------------------------------
+# Server plumbing
+
+
+class _ServerHandler(simple_server.ServerHandler):
+    def handle_error(self) -> None:
+        if isinstance(sys.exc_info()[1], _Drop):
+            self.dropped = True  # write nothing; the request handler aborts the socket
+            return
+        super().handle_error()
+
+    def log_exception(self, exc_info: Any) -> None:
+        if getattr(self.request_handler.server, "verbose", False):
+            super().log_exception(exc_info)
+
+
+class _RequestHandler(simple_server.WSGIRequestHandler):
+    def handle(self) -> None:
+        """Like WSGIRequestHandler.handle, plus "drop the connection" support."""
+        self.raw_requestline = self.rfile.readline(65537)
+        if len(self.raw_requestline) > 65536:
+            self.send_error(414)
+            return
+        if not self.parse_request():
+            return
+        handler = _ServerHandler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
+        handler.request_handler = self
+        handler.run(self.server.get_app())
+        if getattr(handler, "dropped", False):
+            # SO_LINGER 0 + close sends a TCP RST: the client sees a reset, no response.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.server._aborted.add(self.connection)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if getattr(self.server, "verbose", False):
+            super().log_message(format, *args)
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, simple_server.WSGIServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    verbose = False
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind calls socket.getfqdn(), which can stall on DNS.
+        TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+        self._aborted: "weakref.WeakSet[socket.socket]" = weakref.WeakSet()
+        self.setup_environ()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if self.verbose:
+            super().handle_error(request, client_address)
+
+    def shutdown_request(self, request: socket.socket) -> None:
+        if request in self._aborted:
+            self._aborted.discard(request)
+            request.close()  # no FIN first: the linger-0 close resets the connection
+            return
+        super().shutdown_request(request)
+
+
+# ---------------------------------------------------------------------------
+# Facade
+
+
+class QBOSandbox:
+    """A local QuickBooks Online (Accounting API v3 + OAuth 2.0) on loopback HTTP."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, client_id: str = "sandbox-client",
+                 client_secret: str = "sandbox-secret", realm_id: str = "9130000000000001",
+                 access_token_ttl: int = 3600, refresh_token_ttl: int = REFRESH_TOKEN_TTL,
+                 refresh_grace_seconds: float = 0, clock: Optional[Callable[[], float]] = None,
+                 timeout_seconds: float = 5.0, verbose: bool = False) -> None:
+        self.host, self.port = host, port
+        self.client_id, self.client_secret, self.realm_id = client_id, client_secret, realm_id
+        self.clock = clock or time.time
+        self.verbose = verbose
+        self.store = Store(realm_id, self.clock)
+        self.auth = TokenAuthority(client_id, client_secret, realm_id, self.clock, access_token_ttl,
+                                   refresh_token_ttl, refresh_grace_seconds)
+        self.faults = FaultInjector(timeout_seconds)
+        self.requests_log: list[tuple[str, str, dict]] = []
+        self._log_lock = threading.Lock()
+        self._server: Optional[_ThreadingWSGIServer] = None
+        self._thread: Optional[threading.Thread] = None
+
+    # -- URLs -------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("sandbox not started; call start() first")
+        return f"http://{self.host}:{self._server.server_port}"
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.base_url}/v3"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.base_url}/oauth2/v1/tokens/bearer"
+
+    @property
+    def authorize_url(self) -> str:
+        return f"{self.base_url}/connect/oauth2"
+
+    @property
+    def revoke_url(self) -> str:
+        return f"{self.base_url}/oauth2/v1/tokens/revoke"
+
+    @property
+    def discovery_url(self) -> str:
+        return f"{self.base_url}/.well-known/openid_configuration"
+
+    @property
+    def token_calls(self) -> int:
+        return self.auth.token_calls
+
+    def discovery_document(self) -> dict:
+        base = self.base_url
+        return {"issuer": base, "authorization_endpoint": self.authorize_url, "token_endpoint": self.token_url,
+                "userinfo_endpoint": f"{base}/v1/openid_connect/userinfo", "revocation_endpoint": self.revoke_url,
+                "jwks_uri": f"{base}/oauth2/v1/keys", "response_types_supported": ["code"],
+                "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"],
+                "scopes_supported": ["openid", "email", "profile", "address", "phone",
+                                     "com.intuit.quickbooks.accounting", "com.intuit.quickbooks.payment"],
+                "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+                "claims_supported": ["aud", "exp", "iat", "iss", "realmid", "sub"]}
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def bind(self) -> "QBOSandbox":
+        """Open the listening socket (so ``base_url`` is known) without serving yet."""
+        if self._server is None:
+            server = _ThreadingWSGIServer((self.host, self.port), _RequestHandler)
+            server.verbose = self.verbose
+            server.set_app(SandboxApp(self))
+            self._server = server
+        return self
+
+    _bind = bind  # early callers used the private name
+
+    def start(self) -> "QBOSandbox":
+        """Serve in a daemon thread; returns self so ``QBOSandbox().start()`` chains."""
+        self.bind()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                            name="qbo-sandbox", daemon=True)
+            self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Blocking serve (management command / ``python -m``)."""
+        self.bind()
+        try:
+            self._server.serve_forever(poll_interval=0.2)
+        finally:
+            self._server.server_close()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            if self._thread is not None:
+                self._server.shutdown()
+                self._thread.join(timeout=5)
+            self._server.server_close()
+        self._server, self._thread = None, None
+
+    def __enter__(self) -> "QBOSandbox":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- helpers --------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Wipe company data, requestid memory, scheduled faults and the request log.
+
+        OAuth grants and tokens (and ``token_calls``) survive, so a connected
+        client keeps working against the now-empty company.
+        """
+        self.store.reset()
+        self.faults.clear()
+        with self._log_lock:
+            self.requests_log.clear()
+
+    def issue_tokens(self) -> dict:
+        """A token-endpoint-shaped response for a fresh grant (skips the consent redirect)."""
+        return self.auth.issue()
+
+    def state(self) -> dict:
+        return {"realm_id": self.realm_id, "counts": self.store.counts(), "deleted": self.store.deleted_counts(),
+                "token_calls": self.token_calls, "api_calls": len(self.requests_log),
+                "faults_pending": self.faults.pending, "faults_fired": len(self.faults.fired)}

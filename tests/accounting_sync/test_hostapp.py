@@ -1,0 +1,38 @@
+"""A host's own invoice model syncs through its adapter exactly like a ledger invoice (acceptance 9)."""
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+
+from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry
+from tests.conftest import drain, remote_invoices
+from tests.hostapp.models import Client, Job, JobInvoice, JobPayment
+
+pytestmark = pytest.mark.django_db
+
+
+def test_job_invoice_and_payment_sync_through_adapters(connection, org, sandbox):
+    with transaction.atomic():
+        client = Client.objects.create(organization=org, full_name="Dana Repairs Ltd")
+        job = Job.objects.create(client=client, description="Replace compressor")
+        invoice = JobInvoice.objects.create(job=job, reference="JOB-77", issued_on=dt.date.today(),
+                                            labour_hours=Decimal("2.5"), hourly_rate=Decimal("80.00"),
+                                            parts_total=Decimal("150.00"))
+    with transaction.atomic():
+        JobPayment.objects.create(invoice=invoice, reference="JP-1", paid_on=dt.date.today(), amount=Decimal("350"))
+    drain()
+    assert set(OutboxEntry.objects.values_list("status", flat=True)) == {EntryStatus.DONE}
+    [remote] = remote_invoices(sandbox)
+    assert remote["DocNumber"] == "JOB-77" and Decimal(str(remote["TotalAmt"])) == Decimal("350.00")
+    assert Decimal(str(remote["Balance"])) == Decimal("0")
+    [customer] = sandbox.store.entities("Customer")
+    assert customer["DisplayName"] == "Dana Repairs Ltd"
+    assert ExternalReference.objects.filter(source_key=f"tests_hostapp.jobinvoice:{invoice.pk}").exists()
+
+    invoice.labour_hours = Decimal("3")
+    invoice.save()
+    drain()
+    [remote] = remote_invoices(sandbox)
+    # SyncToken 2: the payment touched the invoice (1), our update re-read and re-applied (2).
+    assert Decimal(str(remote["TotalAmt"])) == Decimal("390.00") and remote["SyncToken"] == "2"

@@ -1,0 +1,104 @@
+"""Shared fixtures: a QBO sandbox on loopback, a connected QBO connection with mappings, ledger data."""
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from tests import factories as f
+
+
+@pytest.fixture(scope="session")
+def qbo_sandbox():
+    from connectors.qbo.sandbox import QBOSandbox
+
+    sandbox = QBOSandbox(port=0).start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def sandbox(qbo_sandbox):
+    qbo_sandbox.reset()
+    qbo_sandbox.faults.clear()
+    yield qbo_sandbox
+    qbo_sandbox.faults.clear()
+
+
+def sandbox_settings(sandbox) -> dict:
+    return {"api_base": sandbox.api_base, "authorize_url": sandbox.authorize_url, "token_url": sandbox.token_url,
+            "timeout": 5}
+
+
+@pytest.fixture
+def org(db):
+    return f.OrganizationFactory()
+
+
+@pytest.fixture
+def make_connection(sandbox):
+    """A connected QBO connection serving ``orgs``, with tokens from the sandbox and the default mappings."""
+
+    def make(*orgs, mapped=True, **kwargs):
+        tokens = sandbox.issue_tokens()
+        conn = f.ConnectionFactory(
+            settings=sandbox_settings(sandbox), remote_company_id=sandbox.realm_id,
+            access_token=tokens["access_token"], refresh_token=tokens["refresh_token"],
+            access_expires_at=timezone.now() + dt.timedelta(seconds=tokens["expires_in"]), **kwargs)
+        conn.organizations.add(*orgs)
+        if mapped:
+            map_defaults(conn, sandbox)
+        return conn
+
+    return make
+
+
+@pytest.fixture
+def connection(make_connection, org):
+    return make_connection(org)
+
+
+def account_id(sandbox, name: str) -> str:
+    return next(a["Id"] for a in sandbox.store.entities("Account") if a["Name"] == name)
+
+
+def tax_code_id(sandbox, name: str) -> str:
+    return next(c["Id"] for c in sandbox.store.entities("TaxCode") if c["Name"] == name)
+
+
+def map_defaults(conn, sandbox) -> None:
+    from mappings.models import MappingKind, Scope
+
+    f.MappingFactory(connection=conn, kind=MappingKind.INCOME_ACCOUNT, remote_id=account_id(sandbox, "Sales"))
+    f.MappingFactory(connection=conn, kind=MappingKind.DISCOUNT_ACCOUNT, remote_id=account_id(sandbox, "Discounts given"))
+    f.MappingFactory(connection=conn, kind=MappingKind.DEPOSIT_ACCOUNT, remote_id=account_id(sandbox, "Undeposited Funds"))
+    f.MappingFactory(connection=conn, kind=MappingKind.TAX_CODE, scope=Scope.TAX_RATE, local_value="GST 10%",
+                     remote_id=tax_code_id(sandbox, "GST 10%"))
+
+
+@pytest.fixture
+def make_invoice(org):
+    """An issued invoice with ``lines`` (kind, quantity, unit price[, tax rate]) saved in one transaction."""
+    from django.db import transaction
+
+    def make(*lines, organization=None, **kwargs):
+        organization = organization or org
+        with transaction.atomic():
+            invoice = f.InvoiceFactory(organization=organization, **kwargs)
+            for pos, line in enumerate(lines or [("service", "1", "100.00")]):
+                kind, qty, price, *rest = line
+                f.InvoiceLineFactory(invoice=invoice, position=pos, kind=kind, quantity=Decimal(qty),
+                                     unit_price=Decimal(price), tax_rate=rest[0] if rest else None)
+        return invoice
+
+    return make
+
+
+def drain():
+    from accounting_sync.tasks import drain as run
+
+    return run()
+
+
+def remote_invoices(sandbox):
+    return sandbox.store.entities("Invoice")
