@@ -93,7 +93,7 @@ STATIC_ROOT = VAR_DIR / "static"
 
 REDIS_URL = env("REDIS_URL", default="")
 Q_CLUSTER = {
-    "name": env("Q_CLUSTER_NAME", default="accounting_sync"),
+    "name": env("QUEUE_NAME", default="accounting_sync"),
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": 120,
     "retry": 300,  # > 2 x timeout: a slow task is never redelivered while it still runs

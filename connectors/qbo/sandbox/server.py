@@ -374,7 +374,7 @@ class SandboxApp:
                     sb.faults.clear()
                 elif "probability" in spec:
                     sb.faults.rate(float(spec["probability"]), spec.get("kinds"), spec.get("seed"))
-                else:
+                elif "kind" in spec or "timeout_seconds" not in spec:
                     sb.faults.add(spec["kind"], spec.get("count", 1), spec.get("match"), spec.get("retry_after"))
                 if "timeout_seconds" in spec:
                     sb.faults.timeout_seconds = float(spec["timeout_seconds"])

@@ -419,7 +419,7 @@ def test_delete_then_read_gives_610(api, sandbox):
     assert deleted["status"] == "Deleted"
     read = api.get("invoice", invoice["Id"])
     assert read.status_code == 400 and fault_of(read)["code"] == "610"
-    assert api.query("select * from Invoice").json() ["QueryResponse"] == {}
+    assert api.query("select * from Invoice").json()["QueryResponse"] == {}
     assert sandbox.store.get("Invoice", invoice["Id"]) is None
     api.invoice(cust["Id"], DocNumber="D-1")  # a deleted invoice frees its number
 
@@ -534,6 +534,7 @@ def test_random_faults_and_http_control(api, sandbox):
     state = requests.get(f"{control}/state", timeout=5).json()
     assert state["counts"]["Customer"] == 1 and state["counts"]["Account"] == 8
     assert requests.post(f"{control}/reset", timeout=5).status_code == 200
+    assert sandbox.requests_log == []
     assert requests.get(f"{control}/state", timeout=5).json()["counts"]["Customer"] == 0
     assert api.query("select * from Account").status_code == 200  # tokens survive reset
 
