@@ -34,10 +34,12 @@ def classify(response: requests.Response) -> SyncError:
     if status >= 500:
         return RetryableError(f"QuickBooks answered HTTP {status}", http_status=status, raw=_body(response))
     body = _body(response)
-    errors = (body.get("Fault") or {}).get("Error") or [{}] if isinstance(body, dict) else [{}]
-    first = errors[0]
+    # Business faults use {"Fault": {"Error": [...]}}; the gateway (401/403) uses lower-case keys.
+    fault = (body.get("Fault") or body.get("fault") or {}) if isinstance(body, dict) else {}
+    first = (fault.get("Error") or fault.get("error") or [{}])[0]
     code = str(first.get("code", ""))
-    message = first.get("Detail") or first.get("Message") or f"HTTP {status}"
+    message = (first.get("Detail") or first.get("detail") or first.get("Message") or first.get("message")
+               or f"HTTP {status}")
     if status in (401, 403):
         return AuthError(f"QuickBooks refused our credentials: {message}", http_status=status, platform_code=code,
                          hint="Reconnect the connection in the admin.", raw=body)

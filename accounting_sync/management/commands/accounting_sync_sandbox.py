@@ -21,7 +21,7 @@ class Command(BaseCommand):
         from connectors.qbo.sandbox import QBOSandbox
 
         sandbox = QBOSandbox(host=opts["host"], port=opts["port"], verbose=opts["verbose"])
-        sandbox._bind()
+        sandbox.bind()
         self.stdout.write(f"QuickBooks Online sandbox at {sandbox.base_url}\n"
                           f"  API base:   {sandbox.api_base}\n  token URL:  {sandbox.token_url}\n"
                           f"  realm id:   {sandbox.realm_id}\n  client id:  {sandbox.client_id}\n"
