@@ -11,6 +11,7 @@ from django.db import transaction
 from connectors.models import Connection
 from connectors.tokens import store_tokens
 from ledger import models as L
+from ledger.money import quantize
 from mappings.models import Mapping, MappingKind, Scope
 
 DEMO_SLUG = "riverside-vet"
@@ -126,7 +127,7 @@ def readback(conn: Connection, org: L.Organization) -> list[dict]:
 
     rows = []
     documents = [("invoice", d, d.totals().total) for d in L.Invoice.objects.filter(organization=org)]
-    documents += [("payment", d, d.amount) for d in L.Payment.objects.filter(organization=org)]
+    documents += [("payment", d, quantize(d.amount)) for d in L.Payment.objects.filter(organization=org)]
     documents += [("credit_note", d, d.totals().total) for d in L.CreditNote.objects.filter(organization=org)]
     connector = conn.connector()
     for entity, doc, local_total in documents:

@@ -238,12 +238,18 @@ def _close(entry: OutboxEntry, ref, attempt: Attempt, outcome: str, message: str
                                                 lease_token="")
         _log(entry, attempt, outcome, started, message=message,
              remote_id=attempt.remote_id or (ref.remote_id if ref else ""))
-    transaction.on_commit(lambda: _requeue_if_pending(entry.pk))
+    transaction.on_commit(lambda: _wake(entry))
 
 
-def _requeue_if_pending(entry_id: int) -> None:
-    if OutboxEntry.objects.filter(pk=entry_id, status=EntryStatus.PENDING).exists():
-        outbox.enqueue([entry_id])
+def _wake(entry: OutboxEntry) -> None:
+    """Re-enqueue this entry if it changed meanwhile, and entries that were waiting for a dependency."""
+    waiting = OutboxEntry.objects.filter(connection_id=entry.connection_id, status=EntryStatus.PENDING,
+                                         error_code=DependencyPendingError.default_code)
+    ids = list(waiting.values_list("pk", flat=True)[:100])
+    waiting.filter(pk__in=ids).update(next_attempt_at=timezone.now())
+    ids += list(OutboxEntry.objects.filter(pk=entry.pk, status=EntryStatus.PENDING).values_list("pk", flat=True))
+    if ids:
+        outbox.enqueue(ids)
 
 
 def _fail(entry: OutboxEntry, exc: SyncError, attempt: Attempt, started: float) -> str:

@@ -206,3 +206,25 @@ def test_customer_without_name_needs_attention(connection, org, make_invoice, sa
     invoice_entry = OutboxEntry.objects.get(source_key=f"ledger.invoice:{invoice.pk}")
     assert invoice_entry.status == EntryStatus.NEEDS_ATTENTION and "depends on" in invoice_entry.last_error
     assert sandbox.store.entities("Customer") == []
+
+
+def test_finishing_a_dependency_wakes_entries_waiting_for_it(connection, make_invoice, sandbox):
+    from django.utils import timezone
+
+    from accounting_sync import engine, outbox
+
+    invoice = make_invoice()
+    customer_entry = OutboxEntry.objects.get(source_key=f"ledger.customer:{invoice.customer_id}")
+    held = outbox.claim(customer_entry.pk)  # another worker holds the customer
+    invoice_entry = OutboxEntry.objects.get(source_key=f"ledger.invoice:{invoice.pk}")
+    assert engine.process_entry(invoice_entry.pk) == EntryStatus.PENDING
+    invoice_entry.refresh_from_db()
+    assert invoice_entry.error_code == "dependency_pending" and invoice_entry.next_attempt_at > timezone.now()
+    assert invoice_entry.attempts == 0
+
+    engine.sync_object(connection, held.source_key, held, engine.Attempt(), depth=0)
+    engine._wake(held)  # what on_commit runs once the customer's transaction commits
+    invoice_entry.refresh_from_db()
+    assert invoice_entry.next_attempt_at <= timezone.now()
+    drain()
+    assert len(remote_invoices(sandbox)) == 1

@@ -41,7 +41,7 @@ def test_redis_broker_and_qcluster_sync_a_committed_invoice(connection, make_inv
             if entry.status == EntryStatus.DONE:
                 break
             time.sleep(0.25)
-        assert entry.status == EntryStatus.DONE, cluster.stderr.read1(20000).decode() if cluster.poll() else entry
+        assert entry.status == EntryStatus.DONE, (entry.last_error, cluster.poll())
         assert [r["DocNumber"] for r in remote_invoices(sandbox)] == [invoice.number]
     finally:
         cluster.terminate()
