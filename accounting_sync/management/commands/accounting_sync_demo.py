@@ -5,6 +5,7 @@ Examples:
     manage.py accounting_sync_demo            # sandbox + qcluster + web server; watch it sync; Ctrl-C stops all
     manage.py accounting_sync_demo --web-port 8001 --sandbox-port 8766
 """
+from accounting_sync.management.base import ExamplesCommand
 import os
 import secrets
 import signal
@@ -15,7 +16,6 @@ import time
 import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
 
 from connectors.models import Connection
@@ -24,15 +24,8 @@ from ... import demo, resync, tasks
 from ...models import EntryStatus, OutboxEntry
 
 
-class Command(BaseCommand):
+class Command(ExamplesCommand):
     help = __doc__
-
-    def create_parser(self, *args, **kwargs):
-        from argparse import RawDescriptionHelpFormatter
-
-        parser = super().create_parser(*args, **kwargs)
-        parser.formatter_class = RawDescriptionHelpFormatter
-        return parser
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Headless run; exit 0 only if every total matches")

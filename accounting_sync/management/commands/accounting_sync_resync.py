@@ -6,9 +6,10 @@ Examples:
     manage.py accounting_sync_resync --connection Main --entity invoice --ids 12,13 --force
     manage.py accounting_sync_resync --connection Main --queue     # hand the work to the qcluster workers
 """
+from accounting_sync.management.base import ExamplesCommand
 import datetime as dt
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
 from connectors.documents import Entity
@@ -17,15 +18,8 @@ from connectors.models import Connection
 from ... import engine, resync
 
 
-class Command(BaseCommand):
+class Command(ExamplesCommand):
     help = __doc__
-
-    def create_parser(self, *args, **kwargs):
-        from argparse import RawDescriptionHelpFormatter
-
-        parser = super().create_parser(*args, **kwargs)
-        parser.formatter_class = RawDescriptionHelpFormatter
-        return parser
 
     def add_arguments(self, parser):
         parser.add_argument("--connection", required=True, help="Connection name")

@@ -5,14 +5,15 @@ Examples:
     manage.py accounting_sync_retry --entry 42 --now            # run one entry here and show the result
     manage.py accounting_sync_retry --all --now
 """
-from django.core.management.base import BaseCommand, CommandError
+from accounting_sync.management.base import ExamplesCommand
+from django.core.management.base import CommandError
 
 from ...admin import retry_entries
 from ...engine import process_entry
 from ...models import EntryStatus, OutboxEntry
 
 
-class Command(BaseCommand):
+class Command(ExamplesCommand):
     help = __doc__
 
     def add_arguments(self, parser):

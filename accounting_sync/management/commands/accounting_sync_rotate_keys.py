@@ -5,7 +5,7 @@ Rotation: put the new key first, keep the old one after it, run this command, th
 Examples:
     manage.py accounting_sync_rotate_keys
 """
-from django.core.management.base import BaseCommand
+from accounting_sync.management.base import ExamplesCommand
 from django.db import connection as db, transaction
 
 from connectors.crypto import rotate
@@ -14,7 +14,7 @@ from connectors.models import Connection
 FIELDS = ("client_secret", "access_token", "refresh_token")
 
 
-class Command(BaseCommand):
+class Command(ExamplesCommand):
     help = __doc__
 
     @transaction.atomic

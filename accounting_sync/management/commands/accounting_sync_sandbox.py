@@ -5,10 +5,10 @@ Examples:
     manage.py accounting_sync_sandbox --port 9000 --verbose
 Point a connection at it with settings {"api_base": "http://127.0.0.1:8765/v3", ...} (the demo does this).
 """
-from django.core.management.base import BaseCommand
+from accounting_sync.management.base import ExamplesCommand
 
 
-class Command(BaseCommand):
+class Command(ExamplesCommand):
     help = __doc__
 
     def add_arguments(self, parser):

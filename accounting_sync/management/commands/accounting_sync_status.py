@@ -4,14 +4,14 @@ Examples:
     manage.py accounting_sync_status
     manage.py accounting_sync_status --json
 """
+from accounting_sync.management.base import ExamplesCommand
 import json
 
-from django.core.management.base import BaseCommand
 
 from ...status import connection_health
 
 
-class Command(BaseCommand):
+class Command(ExamplesCommand):
     help = __doc__
 
     def add_arguments(self, parser):
