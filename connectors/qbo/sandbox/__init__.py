@@ -4,7 +4,7 @@ Host developers and our test-suite use it to exercise the QBO connector
 offline over real loopback HTTP. See docs/sandbox-qbo.md.
 """
 
-from .faults import FaultInjector
+from ...sandboxkit.faults import FaultInjector
 from .server import QBOSandbox
 from .store import QBOFault, Store
 

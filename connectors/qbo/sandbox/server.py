@@ -12,30 +12,23 @@ import base64
 import hmac
 import json
 import secrets
-import socket
-import struct
-import sys
 import threading
 import time
 import uuid
-import weakref
 from http import HTTPStatus
-from socketserver import TCPServer, ThreadingMixIn
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
-from wsgiref import simple_server
 
-from .faults import POST_KINDS, FaultInjector
+from ...sandboxkit.faults import POST_KINDS, FaultInjector
+from ...sandboxkit.http import Drop as _Drop
+from ...sandboxkit.http import RequestHandler as _RequestHandler
+from ...sandboxkit.http import ThreadingWSGIServer as _ThreadingWSGIServer
 from .store import PATH_ENTITIES, QBOFault, Store, dumps, loads, unsupported
 
 JSON = "application/json;charset=UTF-8"
 REFRESH_TOKEN_TTL = 8726400  # ~101 days, what QBO reports in x_refresh_token_expires_in
 REFRESH_TOKEN_HARD_TTL = 5 * 365 * 86400  # the 2025 five-year hard cap
 AUTH_CODE_TTL = 300
-
-
-class _Drop(Exception):
-    """Raised by the app to close the connection without any HTTP response."""
 
 
 Response = tuple[int, list[tuple[str, str]], bytes]
@@ -390,69 +383,6 @@ def _body(environ: dict) -> bytes:
     except ValueError:
         length = 0
     return environ["wsgi.input"].read(length) if length > 0 else b""
-
-
-# ---------------------------------------------------------------------------
-# Server plumbing
-
-
-class _ServerHandler(simple_server.ServerHandler):
-    def handle_error(self) -> None:
-        if isinstance(sys.exc_info()[1], _Drop):
-            self.dropped = True  # write nothing; the request handler aborts the socket
-            return
-        super().handle_error()
-
-    def log_exception(self, exc_info: Any) -> None:
-        if getattr(self.request_handler.server, "verbose", False):
-            super().log_exception(exc_info)
-
-
-class _RequestHandler(simple_server.WSGIRequestHandler):
-    def handle(self) -> None:
-        """Like WSGIRequestHandler.handle, plus "drop the connection" support."""
-        self.raw_requestline = self.rfile.readline(65537)
-        if len(self.raw_requestline) > 65536:
-            self.send_error(414)
-            return
-        if not self.parse_request():
-            return
-        handler = _ServerHandler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
-        handler.request_handler = self
-        handler.run(self.server.get_app())
-        if getattr(handler, "dropped", False):
-            # SO_LINGER 0 + close sends a TCP RST: the client sees a reset, no response.
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.server._aborted.add(self.connection)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if getattr(self.server, "verbose", False):
-            super().log_message(format, *args)
-
-
-class _ThreadingWSGIServer(ThreadingMixIn, simple_server.WSGIServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-    verbose = False
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind calls socket.getfqdn(), which can stall on DNS.
-        TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
-        self._aborted: "weakref.WeakSet[socket.socket]" = weakref.WeakSet()
-        self.setup_environ()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if self.verbose:
-            super().handle_error(request, client_address)
-
-    def shutdown_request(self, request: socket.socket) -> None:
-        if request in self._aborted:
-            self._aborted.discard(request)
-            request.close()  # no FIN first: the linger-0 close resets the connection
-            return
-        super().shutdown_request(request)
 
 
 # ---------------------------------------------------------------------------
