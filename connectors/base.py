@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar
+from typing import Callable, ClassVar, Sequence
 
 from .documents import Mapping, RemoteRef, RemoteResult, Snapshot
+from .errors import PermanentError, SyncError
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,21 @@ class ReferenceData:
     home_currency: str = ""
 
 
+@dataclass(frozen=True)
+class BatchOp:
+    """One write in a bulk request."""
+
+    operation: str  # "create" | "update"
+    doc: Snapshot
+    mapping: Mapping
+    idempotency_key: str
+    ref: RemoteRef | None = None  # for updates: remote id and the version we last saw
+
+
+#: What ``write_batch`` returns per op: the remote result, or the error that op alone met.
+BatchOutcome = RemoteResult | SyncError
+
+
 class BaseConnector:
     """Subclass per platform; register it with ``connectors.registry.register``."""
 
@@ -61,9 +77,22 @@ class BaseConnector:
     capabilities: ClassVar[Capabilities]
     default_settings: ClassVar[dict] = {}
 
-    def __init__(self, config: ConnectionConfig, token_getter: Callable[[bool], str] | None = None) -> None:
+    #: The platform's published request limits per company: ``{kind: (requests, window_seconds)}``. The pipeline
+    #: keeps every worker of a connection under them together (``connectors.budget``); the connector calls
+    #: ``self.throttle(kind)`` before each HTTP request of that kind ("request" for every call; extra kinds,
+    #: such as QBO's "batch", are counted as well).
+    rate_limits: ClassVar[dict[str, tuple[int, float]]] = {}
+
+    def __init__(self, config: ConnectionConfig, token_getter: Callable[[bool], str] | None = None,
+                 throttle: Callable[[str], None] | None = None) -> None:
         self.config = config
         self._token_getter = token_getter
+        self._throttle = throttle
+
+    def throttle(self, kind: str = "request") -> None:
+        """Wait, if need be, until the shared budget allows one more request of ``kind``."""
+        if self._throttle is not None:
+            self._throttle(kind)
 
     def setting(self, key: str):
         return self.config.settings.get(key, self.default_settings.get(key))
@@ -102,6 +131,35 @@ class BaseConnector:
 
     def fetch(self, entity: str, remote_id: str) -> RemoteResult:
         raise NotImplementedError
+
+    # -- bulk --------------------------------------------------------------------------------------------
+    def find_existing_many(self, items: Sequence[tuple[Snapshot, Mapping]]) -> list[RemoteResult | None]:
+        """``find_existing`` for many documents; platforms with an IN query answer in one request per chunk."""
+        return [self.find_existing(doc, mapping) for doc, mapping in items]
+
+    def write_batch(self, ops: Sequence[BatchOp]) -> list[BatchOutcome]:
+        """Send up to ``capabilities.batch_size`` writes in as few requests as the platform allows.
+
+        Returns one outcome per op, in order: its ``RemoteResult``, or the ``SyncError`` that op alone met (one
+        invalid invoice does not fail its neighbours). Raises a ``SyncError`` when the request as a whole failed
+        (transport error, 429, 5xx, auth): then no op's outcome is known and the caller retries them all, which
+        the idempotency keys and search-before-create make safe. This default sends one request per op.
+        """
+        outcomes: list[BatchOutcome] = []
+        for op in ops:
+            try:
+                if op.operation == "create":
+                    outcomes.append(self.create(op.doc, op.mapping, op.idempotency_key))
+                else:
+                    outcomes.append(self.update(op.doc, op.mapping, op.ref, op.idempotency_key))
+            except PermanentError as exc:
+                outcomes.append(exc)
+            except SyncError as exc:
+                if not outcomes:
+                    raise
+                outcomes.extend([exc] * (len(ops) - len(outcomes)))
+                break
+        return outcomes
 
     def reference_data(self) -> ReferenceData:
         raise NotImplementedError
