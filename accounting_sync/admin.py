@@ -170,7 +170,7 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
     list_filter = ["status", "entity", "connection"]
     search_fields = ["source_key", "label", "last_error"]
     readonly_fields = [f.name for f in OutboxEntry._meta.fields] + ["document"]
-    actions = ["retry"]
+    actions = ["retry", "send_ours_anyway"]
 
     @admin.display(description="Document")
     def document(self, obj):
@@ -191,6 +191,20 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
         for entry in queryset:
             self.log_change(request, entry, "Retry requested")
         self.message_user(request, f"{len(ids)} entries queued.", messages.SUCCESS)
+
+    @admin.action(description="Send ours anyway (overwrite the platform's conflicting edit)", permissions=["retry"])
+    def send_ours_anyway(self, request, queryset):
+        conflicts = queryset.filter(status=EntryStatus.NEEDS_ATTENTION, error_code="conflict")
+        ids = list(conflicts.values_list("pk", flat=True))
+        conflicts.update(status=EntryStatus.PENDING, attempts=0, next_attempt_at=timezone.now(),
+                         overwrite_remote=True)
+        outbox.enqueue(ids)
+        for entry in OutboxEntry.objects.filter(pk__in=ids):
+            self.log_change(request, entry, "Send ours anyway: overwrite the platform's edit")
+        skipped = queryset.count() - len(ids)
+        self.message_user(request, f"{len(ids)} entries queued to overwrite the platform's edit."
+                          + (f" {skipped} selected entries were not edit conflicts and were left alone." if skipped
+                             else ""), messages.SUCCESS if ids else messages.WARNING)
 
     def has_retry_permission(self, request):
         return request.user.has_perm("connectors.change_connection")

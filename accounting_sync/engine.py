@@ -20,8 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from connectors.documents import Mapping, RemoteRef, RemoteResult, Snapshot
-from connectors.errors import (AuthError, ConflictError, DataError, DependencyPendingError, PermanentError, RateLimitedError,
-                               RetryableError, SyncError)
+from connectors.errors import (AuthError, ConflictError, DataError, DependencyPendingError, DuplicateError,
+                               PermanentError, RateLimitedError, RetryableError, SyncError)
 from connectors.models import Connection, ConnectionStatus
 from connectors.redaction import redact
 from mappings.resolve import resolve
@@ -40,11 +40,17 @@ class Attempt:
     operation: str = ""
     remote_id: str = ""
     connectors: list = field(default_factory=list)
+    extra: list = field(default_factory=list)  # exchanges shared with other entries (a batch request)
 
     @property
     def exchanges(self) -> list[dict]:
         """HTTP exchanges of this attempt, from every connector client it used."""
-        return [x for c in self.connectors for x in getattr(c.__dict__.get("client"), "exchanges", [])]
+        own = [x for c in self.connectors for x in client_exchanges(c)]
+        return own + list(self.extra)
+
+
+def client_exchanges(connector) -> list[dict]:
+    return getattr(connector.__dict__.get("client"), "exchanges", [])
 
 
 def idempotency_key(conn: Connection, key: str, *parts: str) -> str:
@@ -57,22 +63,30 @@ def process_entry(entry_id: int, *, ignore_schedule: bool = False) -> str | None
     entry = outbox.claim(entry_id, ignore_schedule=ignore_schedule)
     if entry is None:
         return None
+    return run_claimed(entry)
+
+
+def run_claimed(entry: OutboxEntry) -> str:
+    """Process an entry this worker holds the lease on."""
     conn = entry.connection
     if conn.status != ConnectionStatus.ACTIVE or conn.is_paused():
-        _release(entry, next_at=conn.paused_until if conn.is_paused() else timezone.now())
+        release(entry, next_at=conn.paused_until if conn.is_paused() else timezone.now())
         return EntryStatus.PENDING
     started = time.monotonic()
     attempt = Attempt()
     try:
         sync_object(conn, entry.source_key, entry, attempt, depth=0)
     except SyncError as exc:
-        return _fail(entry, exc, attempt, started)
+        return fail(entry, exc, attempt, started)
     except Exception as exc:  # a bug or an unexpected library error: retry, but keep the traceback visible
-        log.exception("unexpected error syncing %s", entry.source_key)
-        err = RetryableError(f"internal error: {type(exc).__name__}: {exc}", code="internal",
-                             raw={"traceback": traceback.format_exc()[-4000:]})
-        return _fail(entry, err, attempt, started)
+        return fail(entry, internal_error(entry, exc), attempt, started)
     return OutboxEntry.objects.values_list("status", flat=True).get(pk=entry.pk)
+
+
+def internal_error(entry: OutboxEntry, exc: Exception) -> RetryableError:
+    log.exception("unexpected error syncing %s", entry.source_key)
+    return RetryableError(f"internal error: {type(exc).__name__}: {exc}", code="internal",
+                          raw={"traceback": traceback.format_exc()[-4000:]})
 
 
 def sync_object(conn: Connection, key: str, entry: OutboxEntry, attempt: Attempt, depth: int) -> RemoteResult | None:
@@ -86,50 +100,79 @@ def sync_object(conn: Connection, key: str, entry: OutboxEntry, attempt: Attempt
         return _delete(conn, connector, key, adapter.entity, entry, ref, attempt, started)
     snapshot = adapter.snapshot(obj)
     preflight.check(conn, snapshot)
-    refs = {dep_key: _ensure_dependency(conn, dep_entity, dep_key, attempt, depth)
+    refs = {dep_key: ensure_dependency(conn, dep_entity, dep_key, attempt, depth)
             for dep_entity, dep_key in snapshot.dependencies()}
     mapping = resolve(conn, snapshot, refs)
     preflight.check_platform(conn, connector, snapshot, mapping)
-    digest = _digest(snapshot, mapping)
+    digest = content_digest(snapshot, mapping)
     if getattr(snapshot, "is_void", False):
         return _void(conn, connector, snapshot, entry, ref, attempt, started)
     if ref and ref.remote_status == RemoteStatus.ACTIVE and ref.content_hash == digest:
         attempt.operation = "skip"
-        _close(entry, ref, attempt, Outcome.SKIPPED, "unchanged since the last sync: no call made", started)
+        close(entry, ref, attempt, Outcome.SKIPPED, "unchanged since the last sync: no call made", started)
         return None
     if ref is None:
-        result = connector.find_existing(snapshot, mapping)
-        if result is None:
-            attempt.operation = "create"
-            result = connector.create(snapshot, mapping, idempotency_key(conn, key, "create", digest))
-        else:
-            # Found by our own number/name (e.g. a create whose response was lost): adopt it, then make it
-            # match the current content so the reference's hash tells the truth.
-            attempt.operation = "adopt"
-            result = connector.update(snapshot, mapping, RemoteRef(result.remote_id, result.version),
-                                      idempotency_key(conn, key, "update", result.version, digest))
+        result = _create(conn, connector, snapshot, mapping, entry, digest, attempt)
     else:
         attempt.operation = "update"
-        result = _update(conn, connector, snapshot, mapping, ref, digest, attempt)
+        result = update_remote(conn, connector, snapshot, mapping, ref, digest, attempt, entry)
     attempt.remote_id = result.remote_id
-    ref = _save_ref(conn, key, adapter.entity, ref, result, digest, RemoteStatus.ACTIVE, entry, attempt, started)
+    ref = save_ref(conn, key, adapter.entity, ref, result, digest, RemoteStatus.ACTIVE, entry, attempt, started)
     return result
 
 
-def _update(conn, connector, snapshot, mapping, ref, digest, attempt: Attempt) -> RemoteResult:
-    """Update with the stored version; on a stale version (the platform touched the record, e.g. a payment
-    changed an invoice's balance) re-read once and re-apply: the business system owns the document's content."""
+def _create(conn, connector, snapshot, mapping, entry, digest, attempt: Attempt) -> RemoteResult:
+    """Create, never twice. If an earlier attempt sent a create whose outcome we never learned (lost response,
+    crashed worker), search the platform by our number first and adopt what we find. A first attempt goes
+    straight to create; if the platform says the number is taken, search and adopt then."""
+    key = snapshot.key
+    found = connector.find_existing(snapshot, mapping) if entry.write_started else None
+    if found is None:
+        mark_write_started([entry.pk])
+        attempt.operation = "create"
+        try:
+            return connector.create(snapshot, mapping, idempotency_key(conn, key, "create", digest))
+        except DuplicateError:
+            found = connector.find_existing(snapshot, mapping)
+            if found is None:
+                raise
+    return adopt(conn, connector, snapshot, mapping, found, digest, attempt)
+
+
+def adopt(conn, connector, snapshot, mapping, found: RemoteResult, digest, attempt: Attempt) -> RemoteResult:
+    """Found by our own number/name: adopt it, then make it match the current content so the reference's hash
+    tells the truth."""
+    attempt.operation = "adopt"
+    return connector.update(snapshot, mapping, RemoteRef(found.remote_id, found.version),
+                            idempotency_key(conn, snapshot.key, "update", found.version, digest))
+
+
+def mark_write_started(entry_ids: list[int]) -> None:
+    OutboxEntry.objects.filter(pk__in=entry_ids, write_started=False).update(write_started=True)
+
+
+def update_remote(conn, connector, snapshot, mapping, ref, digest, attempt: Attempt, entry) -> RemoteResult:
+    """Update with the stored version. On a stale version, re-read once: if only the platform's own bookkeeping
+    changed (a payment applied bumps an invoice's version), re-apply; if a person edited the content there since
+    we last wrote it, stop and report the conflict instead of overwriting it (unless staff chose to)."""
     try:
         return connector.update(snapshot, mapping, RemoteRef(ref.remote_id, ref.remote_version),
                                 idempotency_key(conn, ref.source_key, "update", ref.remote_version, digest))
     except ConflictError:
         current = connector.fetch(snapshot.entity, ref.remote_id)
+        edited = ref.remote_fingerprint and current.fingerprint and current.fingerprint != ref.remote_fingerprint
+        if edited and not entry.overwrite_remote:
+            raise ConflictError(
+                f"{entry.label or snapshot.key} was edited in {connector.name} since we last sent it; "
+                "our change was not applied so that edit is not overwritten",
+                hint="Compare both versions. Then either change the local document, or choose "
+                     "\"Send ours anyway\" to overwrite the platform's edit.", platform_code="5010")
         attempt.operation = "update (re-read)"
         return connector.update(snapshot, mapping, RemoteRef(ref.remote_id, current.version),
                                 idempotency_key(conn, ref.source_key, "update", current.version, digest))
 
 
-def _ensure_dependency(conn: Connection, entity: str, key: str, attempt: Attempt, depth: int) -> str:
+def ensure_dependency(conn: Connection, entity: str, key: str, attempt: Attempt, depth: int) -> str:
     """Remote id of a dependency, syncing it first (inline, under its own entry's lease) if it has none."""
     ref = ExternalReference.objects.filter(connection=conn, source_key=key).first()
     if ref and ref.remote_status == RemoteStatus.ACTIVE:
@@ -154,7 +197,7 @@ def _ensure_dependency(conn: Connection, entity: str, key: str, attempt: Attempt
     try:
         sync_object(conn, key, dep_entry, dep_attempt, depth + 1)
     except SyncError as exc:
-        _fail(dep_entry, exc, dep_attempt, dep_started)
+        fail(dep_entry, exc, dep_attempt, dep_started)
         if isinstance(exc, PermanentError):
             raise PermanentError(f"depends on {dep_entry.label or key}, which failed: {exc.message}",
                                  code="dependency_failed", hint=exc.hint) from exc
@@ -166,7 +209,7 @@ def _void(conn, connector, snapshot: Snapshot, entry, ref, attempt: Attempt, sta
     entity = snapshot.entity
     if ref is None or ref.remote_status != RemoteStatus.ACTIVE:
         attempt.operation = "skip"
-        _close(entry, ref, attempt, Outcome.SKIPPED, "void locally and not active on the platform: nothing to send",
+        close(entry, ref, attempt, Outcome.SKIPPED, "void locally and not active on the platform: nothing to send",
                started)
         return None
     remote = RemoteRef(ref.remote_id, ref.remote_version)
@@ -182,14 +225,14 @@ def _void(conn, connector, snapshot: Snapshot, entry, ref, attempt: Attempt, sta
         raise PermanentError(f"{connector.name} can neither void nor delete a {entity.replace('_', ' ')}",
                              code="unsupported", hint="Reverse it on the platform by hand.")
     attempt.remote_id = ref.remote_id
-    _save_ref(conn, ref.source_key, entity, ref, result, ref.content_hash, status, entry, attempt, started)
+    save_ref(conn, ref.source_key, entity, ref, result, ref.content_hash, status, entry, attempt, started)
     return result
 
 
 def _delete(conn, connector, key, entity, entry, ref, attempt: Attempt, started) -> None:
     if ref is None or ref.remote_status == RemoteStatus.DELETED:
         attempt.operation = "skip"
-        _close(entry, ref, attempt, Outcome.SKIPPED, "deleted locally and never sent: nothing to do", started)
+        close(entry, ref, attempt, Outcome.SKIPPED, "deleted locally and never sent: nothing to do", started)
         return None
     remote = RemoteRef(ref.remote_id, ref.remote_version)
     if entity in connector.capabilities.delete:
@@ -205,15 +248,15 @@ def _delete(conn, connector, key, entity, entry, ref, attempt: Attempt, started)
                              hint="Remove it on the platform by hand.")
     attempt.remote_id = ref.remote_id
     result = RemoteResult(remote_id=ref.remote_id, version=ref.remote_version)
-    _save_ref(conn, key, entity, ref, result, ref.content_hash, status, entry, attempt, started)
+    save_ref(conn, key, entity, ref, result, ref.content_hash, status, entry, attempt, started)
     return None
 
 
-def _digest(snapshot: Snapshot, mapping: Mapping) -> str:
+def content_digest(snapshot: Snapshot, mapping: Mapping) -> str:
     return hashlib.sha256(f"{snapshot.content_hash()}|{mapping!r}".encode()).hexdigest()
 
 
-def _save_ref(conn, key, entity, ref, result: RemoteResult, digest, status, entry, attempt, started):
+def save_ref(conn, key, entity, ref, result: RemoteResult, digest, status, entry, attempt, started):
     """Write the reference and close the entry in one transaction."""
     with transaction.atomic():
         ref, _ = ExternalReference.objects.update_or_create(
@@ -221,18 +264,19 @@ def _save_ref(conn, key, entity, ref, result: RemoteResult, digest, status, entr
             defaults=dict(entity=entity, remote_id=result.remote_id,
                           remote_version=result.version or (ref.remote_version if ref else ""),
                           remote_number=result.number or (ref.remote_number if ref else ""),
-                          remote_status=status, content_hash=digest, synced_at=timezone.now()))
-        _close(entry, ref, attempt, Outcome.SUCCESS, "", started)
+                          remote_status=status, content_hash=digest, synced_at=timezone.now(),
+                          remote_fingerprint=result.fingerprint or (ref.remote_fingerprint if ref else "")))
+        close(entry, ref, attempt, Outcome.SUCCESS, "", started)
     return ref
 
 
-def _close(entry: OutboxEntry, ref, attempt: Attempt, outcome: str, message: str, started: float) -> None:
+def close(entry: OutboxEntry, ref, attempt: Attempt, outcome: str, message: str, started: float) -> None:
     """Mark the entry done, unless the object changed again while we worked (then it goes round again)."""
     now = timezone.now()
     with transaction.atomic():
         OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token, generation=entry.generation).update(
             status=EntryStatus.DONE, done_at=now, attempts=0, last_error="", error_code="", platform_code="",
-            hint="", lease_until=None, lease_token="")
+            hint="", lease_until=None, lease_token="", write_started=False, overwrite_remote=False)
         OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token).exclude(
             generation=entry.generation).update(status=EntryStatus.PENDING, next_attempt_at=now, lease_until=None,
                                                 lease_token="")
@@ -252,7 +296,7 @@ def _wake(entry: OutboxEntry) -> None:
         outbox.enqueue(ids)
 
 
-def _fail(entry: OutboxEntry, exc: SyncError, attempt: Attempt, started: float) -> str:
+def fail(entry: OutboxEntry, exc: SyncError, attempt: Attempt, started: float) -> str:
     now = timezone.now()
     conn = entry.connection
     update = dict(last_error=exc.message[:4000], error_code=exc.code, platform_code=exc.platform_code,
@@ -296,7 +340,7 @@ def backoff(attempts: int, retry_after: float | None = None) -> dt.timedelta:
     return dt.timedelta(seconds=max(retry_after or 0, random.uniform(ceiling / 2, ceiling)))
 
 
-def _release(entry: OutboxEntry, next_at) -> None:
+def release(entry: OutboxEntry, next_at) -> None:
     OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token).update(
         status=EntryStatus.PENDING, lease_until=None, lease_token="", next_attempt_at=next_at)
 

@@ -38,6 +38,10 @@ class OutboxEntry(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
+    write_started = models.BooleanField(
+        default=False, help_text="A create was sent and its outcome may be unknown: search the platform first")
+    overwrite_remote = models.BooleanField(
+        default=False, help_text="Staff chose to send ours over a conflicting edit made on the platform")
 
     class Meta:
         verbose_name_plural = "outbox entries"
@@ -75,6 +79,8 @@ class ExternalReference(models.Model):
     remote_number = models.CharField(max_length=100, blank=True)
     remote_status = models.CharField(max_length=10, choices=RemoteStatus.choices, default=RemoteStatus.ACTIVE)
     content_hash = models.CharField(max_length=64, blank=True)
+    remote_fingerprint = models.CharField(max_length=64, blank=True,
+                                          help_text="Hash of the remote content as we last wrote or read it")
     synced_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -72,17 +72,42 @@ def upsert_entry(conn: Connection, key: str, entity: str, organization_id: int |
 
 
 def enqueue(entry_ids: list[int]) -> None:
-    """Ask the task queue to process entries. Losing this message is harmless: the sweeper finds them."""
-    if not conf.get("QUEUE_TASKS"):
+    """Ask the task queue to process entries. Losing this message is harmless: the sweeper finds them.
+
+    One entry goes as one task; many (a resync, a backlog) go as batch tasks of the platform's batch size."""
+    if not conf.get("QUEUE_TASKS") or not entry_ids:
         return
     from django_q.tasks import async_task
 
-    for entry_id in entry_ids:
+    for chunk in ([list(entry_ids)] if len(entry_ids) == 1 else chunks_by_connection(entry_ids)):
         try:
-            async_task("accounting_sync.tasks.process_entry", entry_id, task_name=f"sync-entry-{entry_id}",
-                       group="accounting_sync")
+            if len(chunk) == 1:
+                async_task("accounting_sync.tasks.process_entry", chunk[0], task_name=f"sync-entry-{chunk[0]}",
+                           group="accounting_sync")
+            else:
+                async_task("accounting_sync.tasks.process_batch", chunk,
+                           task_name=f"sync-batch-{chunk[0]}-{len(chunk)}", group="accounting_sync")
         except Exception:  # broker down: the sweeper re-enqueues due entries
-            log.warning("could not enqueue outbox entry %s; the sweeper will pick it up", entry_id, exc_info=True)
+            log.warning("could not enqueue outbox entries %s; the sweeper will pick them up", chunk, exc_info=True)
+
+
+def chunks_by_connection(entry_ids: list[int]) -> list[list[int]]:
+    """Split entry ids into per-connection chunks of that platform's batch size."""
+    from connectors import registry
+
+    rows = OutboxEntry.objects.filter(pk__in=entry_ids).values_list("pk", "connection_id", "connection__platform")
+    groups: dict[tuple[int, str], list[int]] = {}
+    for pk, connection_id, platform in rows:
+        groups.setdefault((connection_id, platform), []).append(pk)
+    out = []
+    for (_, platform), ids in groups.items():
+        try:
+            size = max(1, registry.get(platform).capabilities.batch_size)
+        except Exception:  # platform no longer installed: one by one, each fails with a clear message
+            size = 1
+        ids.sort()
+        out.extend(ids[i:i + size] for i in range(0, len(ids), size))
+    return out
 
 
 def claim(entry_id: int, *, ignore_schedule: bool = False) -> OutboxEntry | None:

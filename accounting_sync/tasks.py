@@ -1,12 +1,17 @@
 """django-q2 task functions. Module-level, primary keys in, nothing long-running (no sleeps)."""
 from __future__ import annotations
 
-from . import conf, engine, outbox
+from . import bulk, conf, engine, outbox
 
 
 def process_entry(entry_id: int) -> str | None:
     """Process one outbox entry if it is due and nobody else holds it."""
     return engine.process_entry(entry_id)
+
+
+def process_batch(entry_ids: list[int]) -> dict[str, int]:
+    """Process a chunk of one connection's entries through the platform's batch endpoint."""
+    return bulk.process_batch(entry_ids)
 
 
 def sweep() -> int:
@@ -16,20 +21,34 @@ def sweep() -> int:
     return len(ids)
 
 
-def drain(connection_id: int | None = None, limit: int = 10_000) -> int:
-    """Process every due entry in this process (demo ``--once``, commands, tests); returns how many ran."""
+def drain(connection_id: int | None = None, limit: int = 100_000) -> int:
+    """Process every due entry in this process (demo ``--once``, commands, tests); returns how many ran.
+
+    A backlog goes through the batch path in chunks of the platform's batch size, like the queue does."""
     from django.utils import timezone
+
+    from connectors.models import ConnectionStatus
 
     from .models import EntryStatus, OutboxEntry
 
     ran = 0
     while ran < limit:
-        qs = OutboxEntry.objects.filter(status=EntryStatus.PENDING, next_attempt_at__lte=timezone.now())
+        now = timezone.now()
+        qs = (OutboxEntry.objects.filter(status=EntryStatus.PENDING, next_attempt_at__lte=now,
+                                         connection__status=ConnectionStatus.ACTIVE)
+              .exclude(connection__paused_until__gt=now))
         if connection_id:
             qs = qs.filter(connection_id=connection_id)
-        ids = list(qs.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:200])
-        progressed = [i for i in ids if engine.process_entry(i) is not None]
-        ran += len(progressed)
+        ids = list(qs.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:300])
+        if not ids:
+            return ran
+        progressed = 0
+        for chunk in outbox.chunks_by_connection(ids):
+            if len(chunk) == 1:
+                progressed += engine.process_entry(chunk[0]) is not None
+            else:
+                progressed += sum(bulk.process_batch(chunk).values())
+        ran += progressed
         if not progressed:
             return ran
     return ran

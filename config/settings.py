@@ -101,7 +101,7 @@ Q_CLUSTER = {
     "ack_failures": True,
     "catch_up": False,
     "save_limit": 500,
-    "poll": 0.5,
+    "poll": env.float("Q_POLL", default=0.2),  # ORM broker: how often idle workers look for tasks
     "label": "Task queue",
 }
 if REDIS_URL:

@@ -191,3 +191,7 @@ class RemoteResult:
     status: str = ""
     adopted: bool = False  # found by search-before-create rather than created by this call
     raw: dict = field(default_factory=dict)
+    #: Hash of the remote content a person could edit (lines, amounts, customer, dates), leaving out what the
+    #: platform changes by itself (version, timestamps, balance after a payment). Compared on a stale-version
+    #: conflict to tell a payment applied on the platform from a conflicting edit.
+    fingerprint: str = ""

@@ -67,6 +67,13 @@ class ValidationFailed(PermanentError):
     default_code = "validation"
 
 
+class DuplicateError(ValidationFailed):
+    """Raised when the platform refuses a create because the number or name is taken (QBO 6140/6240, Xero
+    "must be unique"). The pipeline then searches for the document by our number and adopts it if it is ours."""
+
+    default_code = "duplicate"
+
+
 class RemoteNotFound(PermanentError):
     """Raised when the remote object we hold a reference to no longer exists on the platform."""
 

@@ -95,6 +95,23 @@ class Connection(models.Model):
 
     def connector(self):
         """The platform connector for this connection, with single-flight token refresh wired in."""
+        from .budget import throttle_for
         from .tokens import token_getter
 
-        return registry.get(self.platform)(self.config(), token_getter(self.pk))
+        cls = registry.get(self.platform)
+        return cls(self.config(), token_getter(self.pk), throttle_for(self, cls))
+
+
+class RateBudget(models.Model):
+    """A token bucket per connection and request kind, shared by every worker process (see ``budget.py``)."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="rate_budgets")
+    kind = models.CharField(max_length=20)
+    tokens = models.FloatField(default=0)
+    updated = models.FloatField(default=0, help_text="Unix time of the last refill")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "kind"], name="one_budget_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.connection} {self.kind}: {self.tokens:.1f}"

@@ -102,3 +102,31 @@ def drain():
 
 def remote_invoices(sandbox):
     return sandbox.store.entities("Invoice")
+
+
+class Clock:
+    """Real time plus an offset the test moves forward: what ``django.utils.timezone.now()`` returns."""
+
+    def __init__(self, real):
+        self.real, self.offset = real, dt.timedelta()
+
+    def now(self):
+        return self.real() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """A controllable clock for the pipeline (leases, backoff, rate-limit pauses all read ``timezone.now``)."""
+    c = Clock(timezone.now)
+    monkeypatch.setattr(timezone, "now", c.now)
+    return c
+
+
+def make_due(**filters) -> int:
+    """Pretend the backoff has passed for pending entries."""
+    from accounting_sync.models import EntryStatus, OutboxEntry
+
+    return OutboxEntry.objects.filter(status=EntryStatus.PENDING, **filters).update(next_attempt_at=timezone.now())

@@ -38,7 +38,9 @@ def _mark(value):
 
 class QBOClient:
     def __init__(self, api_base: str, realm_id: str, token_getter: Callable[[bool], str], *,
-                 timeout: float = 30.0, session: requests.Session | None = None) -> None:
+                 timeout: float = 30.0, session: requests.Session | None = None,
+                 throttle: Callable[[str], None] | None = None) -> None:
+        self.throttle = throttle or (lambda kind: None)
         self.api_base = api_base.rstrip("/")
         self.realm_id = realm_id
         self.token_getter = token_getter
@@ -55,6 +57,7 @@ class QBOClient:
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {self.token_getter(attempt == 2)}", "Accept": "application/json",
                        "Content-Type": content_type}
+            self.throttle("batch" if path == "batch" else "request")
             started = time.monotonic()
             try:
                 response = self.session.request(method, url, params=params, data=data, headers=headers,
@@ -97,6 +100,11 @@ class QBOClient:
             params = {"operation": "update", "include": "void", "requestid": requestid}
             body = {"Id": remote_id, "SyncToken": sync_token, "sparse": True}
         return self.request("POST", entity.lower(), params=params, body=body)[entity]
+
+    def batch(self, items: list[dict], requestid: str) -> dict[str, dict]:
+        """One batch request (at most 30 items); returns each item's response by its ``bId``."""
+        response = self.request("POST", "batch", params={"requestid": requestid}, body={"BatchItemRequest": items})
+        return {str(item.get("bId")): item for item in response.get("BatchItemResponse", [])}
 
     def query(self, statement: str) -> list[dict]:
         response = self.request("POST", "query", text=statement)["QueryResponse"]

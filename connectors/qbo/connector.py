@@ -8,11 +8,11 @@ from .. import oauth
 from ..base import BaseConnector, Capabilities, ReferenceData, TokenSet
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteRef, RemoteResult, Snapshot)
-from ..errors import ConfigurationError, ValidationFailed
+from ..errors import ConfigurationError, RetryableError, SyncError, ValidationFailed
 from ..registry import register
 from . import translate as t
 from .client import QBOClient, quote
-from .errors import HINTS
+from .errors import HINTS, fault_error
 
 
 @register
@@ -25,6 +25,7 @@ class QBOConnector(BaseConnector):
         delete=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.CUSTOMER, Entity.ITEM}),
         batch_size=30,
     )
+    rate_limits = {"request": (500, 60.0), "batch": (40, 60.0)}  # per company (realm)
     default_settings = {
         "api_base": "https://quickbooks.api.intuit.com/v3",
         "authorize_url": "https://appcenter.intuit.com/connect/oauth2",
@@ -37,7 +38,7 @@ class QBOConnector(BaseConnector):
     @cached_property
     def client(self) -> QBOClient:
         return QBOClient(self.setting("api_base"), self.config.remote_company_id, self.access_token,
-                         timeout=float(self.setting("timeout")))
+                         timeout=float(self.setting("timeout")), throttle=self.throttle)
 
     # -- OAuth -------------------------------------------------------------------------------------------
     def authorization_url(self, redirect_uri: str, state: str) -> str:
@@ -100,6 +101,57 @@ class QBOConnector(BaseConnector):
     def fetch(self, entity: str, remote_id: str) -> RemoteResult:
         name = t.ENTITY_NAMES[entity]
         return t.result(name, self.client.read(name, remote_id))
+
+    # -- bulk --------------------------------------------------------------------------------------------
+    def find_existing_many(self, items) -> list[RemoteResult | None]:
+        """Invoices and credit memos: one ``DocNumber IN (...)`` query per chunk; other entities one by one."""
+        found: list[RemoteResult | None] = [None] * len(items)
+        by_entity: dict[str, list[int]] = {}
+        for i, (doc, _) in enumerate(items):
+            if isinstance(doc, (InvoiceSnapshot, CreditNoteSnapshot)):
+                by_entity.setdefault(t.ENTITY_NAMES[doc.entity], []).append(i)
+            else:
+                found[i] = self.find_existing(doc, items[i][1])
+        for entity, positions in by_entity.items():
+            for start in range(0, len(positions), 100):
+                chunk = positions[start:start + 100]
+                numbers = ", ".join(quote(items[i][0].number) for i in chunk)
+                rows = self.client.query(f"select * from {entity} where DocNumber in ({numbers}) maxresults 1000")
+                for i in chunk:
+                    doc, mapping = items[i]
+                    mine = [r for r in rows if r.get("DocNumber") == doc.number
+                            and r.get("CustomerRef", {}).get("value") == mapping.refs.get(doc.customer_key)]
+                    found[i] = t.result(entity, mine[0], adopted=True) if mine else None
+        return found
+
+    def write_batch(self, ops) -> list:
+        """Up to 30 creates/updates in one ``/batch`` request; each item's fault is that op's error alone."""
+        outcomes: dict[int, object] = {}
+        items = []
+        for i, op in enumerate(ops):
+            entity = t.ENTITY_NAMES[op.doc.entity]
+            try:
+                body = self._payload(op.doc, op.mapping)
+            except SyncError as exc:
+                outcomes[i] = exc
+                continue
+            if op.operation == "update":
+                body = {**body, "Id": op.ref.remote_id, "SyncToken": op.ref.version, "sparse": True}
+            items.append({"bId": str(i), "operation": op.operation, entity: body})
+        if items:
+            requestid = str(uuid.uuid5(uuid.NAMESPACE_URL, "qbo-batch:" + "|".join(op.idempotency_key for op in ops)))
+            responses = self.client.batch(items, requestid)
+            for item in items:
+                i = int(item["bId"])
+                entity = t.ENTITY_NAMES[ops[i].doc.entity]
+                response = responses.get(item["bId"])
+                if response is None:
+                    outcomes[i] = RetryableError("QuickBooks returned no result for this batch item")
+                elif "Fault" in response:
+                    outcomes[i] = fault_error(response)
+                else:
+                    outcomes[i] = t.result(entity, response[entity])
+        return [outcomes[i] for i in range(len(ops))]
 
     def reference_data(self) -> ReferenceData:
         accounts = self.client.query("select * from Account where Active = true maxresults 1000")

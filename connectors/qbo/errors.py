@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import requests
 
-from ..errors import (AuthError, ConflictError, RateLimitedError, RemoteNotFound, RetryableError, SyncError,
-                      ValidationFailed)
+from ..errors import (AuthError, ConflictError, DuplicateError, RateLimitedError, RemoteNotFound, RetryableError,
+                      SyncError, ValidationFailed)
 
 RATE_LIMIT_DEFAULT_WAIT = 60.0  # Intuit: "wait 60 seconds" when no Retry-After is given
 
@@ -21,7 +21,7 @@ HINTS = {
     "6240": "Another QuickBooks customer, vendor or employee has this name. Rename one of them.",
     "6540": "The payment is already deposited in QuickBooks; remove it from the deposit first.",
 }
-CLASSES = {"610": RemoteNotFound, "5010": ConflictError}
+CLASSES = {"610": RemoteNotFound, "5010": ConflictError, "6140": DuplicateError, "6240": DuplicateError}
 
 
 def classify(response: requests.Response) -> SyncError:
@@ -34,17 +34,29 @@ def classify(response: requests.Response) -> SyncError:
     if status >= 500:
         return RetryableError(f"QuickBooks answered HTTP {status}", http_status=status, raw=_body(response))
     body = _body(response)
-    # Business faults use {"Fault": {"Error": [...]}}; the gateway (401/403) uses lower-case keys.
-    fault = (body.get("Fault") or body.get("fault") or {}) if isinstance(body, dict) else {}
-    first = (fault.get("Error") or fault.get("error") or [{}])[0]
-    code = str(first.get("code", ""))
-    message = (first.get("Detail") or first.get("detail") or first.get("Message") or first.get("message")
-               or f"HTTP {status}")
     if status in (401, 403):
+        code, message = _first_error(body, status)
         return AuthError(f"QuickBooks refused our credentials: {message}", http_status=status, platform_code=code,
                          hint="Reconnect the connection in the admin.", raw=body)
+    return fault_error(body, status)
+
+
+def fault_error(body, status: int = 400) -> SyncError:
+    """The error for a business fault body: a whole response, or one item of a batch response."""
+    code, message = _first_error(body, status)
+    if code == "10000" or (isinstance(body, dict) and (body.get("Fault") or {}).get("type") == "SystemFault"):
+        return RetryableError(f"QuickBooks system fault: {message}", platform_code=code, http_status=status, raw=body)
     cls = CLASSES.get(code, ValidationFailed)
     return cls(message, platform_code=code, http_status=status, hint=HINTS.get(code, ""), raw=body)
+
+
+def _first_error(body, status: int) -> tuple[str, str]:
+    # Business faults use {"Fault": {"Error": [...]}}; the gateway (401/403/429) uses lower-case keys.
+    fault = (body.get("Fault") or body.get("fault") or {}) if isinstance(body, dict) else {}
+    first = (fault.get("Error") or fault.get("error") or [{}])[0]
+    message = (first.get("Detail") or first.get("detail") or first.get("Message") or first.get("message")
+               or f"HTTP {status}")
+    return str(first.get("code", "")), message
 
 
 def transport_error(exc: requests.RequestException) -> RetryableError:

@@ -1,6 +1,8 @@
 """Pure translation between snapshots and QBO payloads (field names from Finance.xsd). No I/O here."""
 from __future__ import annotations
 
+import hashlib
+import json
 from decimal import Decimal
 
 from ledger.money import quantize
@@ -106,6 +108,17 @@ def payment_payload(doc: PaymentSnapshot, mapping: Mapping) -> dict:
     return {k: v for k, v in body.items() if v is not None}
 
 
+#: What QBO changes on its own (a payment applied bumps SyncToken, Balance and LinkedTxn): not a person's edit.
+VOLATILE = frozenset({"SyncToken", "MetaData", "Balance", "HomeBalance", "BalanceWithJobs", "RemainingCredit",
+                      "LinkedTxn", "UnappliedAmt", "domain", "sparse", "EmailStatus", "PrintStatus", "DeliveryInfo"})
+
+
+def fingerprint(body: dict) -> str:
+    """Hash of the editable content of a QBO entity (see ``RemoteResult.fingerprint``)."""
+    content = {k: v for k, v in body.items() if k not in VOLATILE}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
     """A RemoteResult from a QBO entity body."""
     total = body.get("TotalAmt")
@@ -118,7 +131,7 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
         total=quantize(Decimal(str(total))) if total is not None else None,
         balance=quantize(Decimal(str(balance))) if balance is not None else None,
         status="voided" if voided else ("inactive" if body.get("Active") is False else "active"),
-        adopted=adopted, raw=body,
+        adopted=adopted, raw=body, fingerprint=fingerprint(body),
     )
 
 

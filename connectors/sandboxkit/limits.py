@@ -54,11 +54,14 @@ class Limiter:
             self._rules = {name: (None, window) for name, (_, window) in self._rules.items()}
 
     def restore(self) -> None:
-        """Back to the platform's published limits, with the counters emptied."""
+        """Back to the platform's published limits, with the counters emptied.
+
+        Requests still in flight keep their concurrency slots: clearing those counts would let each finishing
+        request drive its counter below zero and admit more than ``limit`` requests afterwards.
+        """
         with self._lock:
             self._rules = dict(self._defaults)
             self._hits.clear()
-            self._running.clear()
 
     # -- checks ----------------------------------------------------------------------------------------
     def hit(self, *checks: tuple[str, str]) -> Optional[Exceeded]:
@@ -70,8 +73,8 @@ class Limiter:
                 if limit is None:
                     continue
                 hits = self._window(name, scope, now, window)
-                if len(hits) >= limit:
-                    wait = max(1, math.ceil(hits[0] + window - now))
+                if len(hits) >= limit:  # limit 0 blocks everything, with an empty window
+                    wait = max(1, math.ceil((hits[0] if hits else now) + window - now))
                     return Exceeded(name, scope, limit, window, wait)
             for name, scope in checks:
                 if self._rules[name][0] is not None:

@@ -15,7 +15,8 @@ from tqdm import tqdm
 from connectors.documents import Entity
 from connectors.models import Connection
 
-from ... import engine, resync
+from ... import bulk, resync
+from ...outbox import chunks_by_connection, enqueue
 
 
 class Command(ExamplesCommand):
@@ -37,22 +38,46 @@ class Command(ExamplesCommand):
             names = ", ".join(Connection.objects.values_list("name", flat=True)) or "none"
             raise CommandError(f"No connection named {opts['connection']!r} (existing: {names})")
         ids = set(opts["ids"].split(",")) if opts["ids"] else None
-        items = list(resync.plan(conn, opts["entity"], opts["since"], ids))
+        planned = resync.plan(conn, opts["entity"], opts["since"], ids)
         if opts["dry_run"]:
             self.stdout.write(f"{'entity':<12} {'action':<18} document")
-            for item in items:
+            count = 0
+            for item in planned:
                 self.stdout.write(f"{item.entity:<12} {item.action:<18} {item.label}")
-            self.stdout.write(f"{len(items)} documents would be queued for {conn.name}; nothing was sent.")
-            return
-        entry_ids = resync.queue(conn, items, force=opts["force"])
-        if opts["queue"]:
-            from ...outbox import enqueue
-
-            enqueue(entry_ids)
-            self.stdout.write(f"{len(entry_ids)} entries queued for the workers.")
+                count += 1
+            self.stdout.write(f"{count} documents would be queued for {conn.name}; nothing was sent.")
             return
         statuses: dict[str, int] = {}
-        for entry_id in tqdm(entry_ids, desc=f"Syncing to {conn.name}", unit="doc", file=self.stderr._out):
-            status = engine.process_entry(entry_id, ignore_schedule=True) or "already running"
-            statuses[status] = statuses.get(status, 0) + 1
+        queued = 0
+        progress = None if opts["queue"] else tqdm(desc=f"Syncing to {conn.name}", unit="doc",
+                                                   file=self.stderr._out)
+        # Streamed in chunks, in dependency order: memory does not grow with the number of documents.
+        for chunk in _chunks(planned, CHUNK):
+            entry_ids = resync.queue(conn, chunk, force=opts["force"])
+            queued += len(entry_ids)
+            if opts["queue"]:
+                enqueue(entry_ids)
+                continue
+            for batch in chunks_by_connection(entry_ids):
+                for status, n in bulk.process_batch(batch).items():
+                    statuses[status] = statuses.get(status, 0) + n
+                progress.update(len(batch))
+        if opts["queue"]:
+            self.stdout.write(f"{queued} entries queued for the workers.")
+            return
+        progress.close()
         self.stdout.write(", ".join(f"{n} {s}" for s, n in sorted(statuses.items())) or "nothing to do")
+
+
+CHUNK = 300
+
+
+def _chunks(iterable, size):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -15,20 +15,28 @@ import secrets
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from http import HTTPStatus
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from ...sandboxkit.faults import POST_KINDS, FaultInjector
 from ...sandboxkit.http import Drop as _Drop
 from ...sandboxkit.http import RequestHandler as _RequestHandler
 from ...sandboxkit.http import ThreadingWSGIServer as _ThreadingWSGIServer
+from ...sandboxkit.limits import Exceeded, Limiter
+from .batch import run_batch
 from .store import PATH_ENTITIES, QBOFault, Store, dumps, loads, unsupported
 
 JSON = "application/json;charset=UTF-8"
 REFRESH_TOKEN_TTL = 8726400  # ~101 days, what QBO reports in x_refresh_token_expires_in
 REFRESH_TOKEN_HARD_TTL = 5 * 365 * 86400  # the 2025 five-year hard cap
 AUTH_CODE_TTL = 300
+#: QBO's published throttles, per realm: 500 requests a minute (batch requests included), 10 requests in flight,
+#: 40 batch requests a minute. ``(limit, window seconds)``; a window of 0 marks a concurrency limit.
+QBO_LIMITS: dict[str, tuple[Optional[int], float]] = {
+    "per_minute": (500, 60.0), "concurrent": (10, 0.0), "batch_per_minute": (40, 60.0)}
+THROTTLE_DETAIL = "The request limit was reached.  Try again later"  # verbatim, two spaces included
 
 
 Response = tuple[int, list[tuple[str, str]], bytes]
@@ -173,6 +181,18 @@ class TokenAuthority:
         return body
 
 
+class SandboxLimiter(Limiter):
+    """The kit's Limiter plus ``clear()``, so a company reset starts with empty windows."""
+
+    def clear(self) -> None:
+        """Empty the sliding windows. Rules stay as configured; requests in flight keep their slots."""
+        with self._lock:
+            self._hits.clear()
+
+    def state(self) -> dict:
+        return {name: {"limit": limit, "window": window} for name, (limit, window) in self.rules.items()}
+
+
 # ---------------------------------------------------------------------------
 # Responses
 
@@ -204,6 +224,19 @@ def _gateway_fault(status: int, message: str, code: str, detail: Optional[str], 
     return _json(status, body)
 
 
+def _throttled(retry_after: Optional[str] = None) -> Response:
+    """429 ThrottleExceeded, for real limits and the ``rate_limit`` fault alike.
+
+    Message, code, type and detail are the ones QBO sends (seen in XML, e.g. intuit/QuickBooks-V3-PHP-SDK#54).
+    QBO documents no ``Retry-After`` ("wait 60 seconds"), so it is only sent when a fault asks for one.
+    """
+    status, headers, body = _gateway_fault(429, "message=ThrottleExceeded; errorCode=003001; statusCode=429",
+                                           "3001", THROTTLE_DETAIL, "SERVICE")
+    if retry_after is not None:
+        headers = headers + [("Retry-After", retry_after)]
+    return status, headers, body
+
+
 # ---------------------------------------------------------------------------
 # WSGI application
 
@@ -232,22 +265,50 @@ class SandboxApp:
         fault = self.sb.faults.pick(method, path)
         if fault is not None and fault.kind not in POST_KINDS:
             return self.pre_fault(environ, fault)
-        response = self.route(environ, method, path, params)
-        if fault is not None and fault.kind == "lost_response":
-            raise _Drop()
-        if fault is not None and fault.kind == "timeout":
-            time.sleep(self.sb.faults.timeout_seconds)
+        with self.admit(environ, method, path) as refused:
+            if refused is not None:
+                return refused
+            response = self.route(environ, method, path, params)
+            if fault is not None and fault.kind == "lost_response":
+                raise _Drop()
+            if fault is not None and fault.kind == "timeout":
+                time.sleep(self.sb.faults.timeout_seconds)  # still in flight: the concurrency slot stays taken
         return response
+
+    @contextmanager
+    def admit(self, environ: dict, method: str, path: str) -> Iterator[Optional[Response]]:
+        """Apply the platform limits to an authenticated company API call; yields a 429 response when refused.
+
+        A concurrency slot is held until the response is ready. Throttled requests are not counted.
+        """
+        realm = self._limited_realm(environ, path)
+        if realm is None:
+            yield None
+            return
+        limits = self.sb.limits
+        with limits.concurrent("concurrent", realm) as busy:
+            checks = [("per_minute", realm)]
+            if method == "POST" and path.rstrip("/").lower().endswith("/batch"):
+                checks.append(("batch_per_minute", realm))
+            exceeded = busy or limits.hit(*checks)
+            if exceeded is not None:
+                self.sb._note_throttle(exceeded, method, path)
+            yield None if exceeded is None else _throttled()
+
+    def _limited_realm(self, environ: dict, path: str) -> Optional[str]:
+        """The realm a request counts against, or None (not the company API, bad token, other realm)."""
+        parts = [p for p in path.split("/") if p]
+        if len(parts) < 3 or parts[:2] != ["v3", "company"] or parts[2] != self.sb.realm_id:
+            return None
+        if self.sb.auth.check(environ.get("HTTP_AUTHORIZATION", "")):
+            return None  # the gateway answers 401 before any throttle applies
+        return parts[2]
 
     def pre_fault(self, environ: dict, fault: Any) -> Response:
         if fault.kind == "reset":
             raise _Drop()
         if fault.kind == "rate_limit":
-            status, headers, body = _gateway_fault(429, "message=ThrottleExceeded; errorCode=003001; statusCode=429",
-                                                   "3001", None, "SERVICE")
-            if fault.retry_after is not None:
-                headers = headers + [("Retry-After", fault.retry_after)]
-            return status, headers, body
+            return _throttled(fault.retry_after)
         if fault.kind == "http_503":
             return _text(503, "<html><head><title>503 Service Unavailable</title></head><body><h1>Service "
                               "Unavailable</h1></body></html>", "text/html; charset=utf-8")
@@ -305,6 +366,14 @@ class SandboxApp:
                     text = _body(environ).decode("utf-8", "replace")
                 result = sb.store.query(text or "")
                 return _json(200, {**result, "time": now(millis=True)})
+            if resource == "batch" and len(parts) == 2:
+                if method != "POST":
+                    raise unsupported(f"{method} on {path}")
+                return self.batch(_body(environ), params.get("requestid"))
+            if resource == "cdc" and len(parts) == 2 and method == "GET":
+                lower = {k.lower(): v for k, v in params.items()}
+                result = sb.store.cdc(lower.get("entities"), lower.get("changedsince"))
+                return _json(200, {**result, "time": now(millis=True)})
             if resource == "exchangerate" and method == "GET":
                 rate = sb.store.exchange_rate(params.get("sourcecurrencycode", ""), params.get("asofdate"))
                 return _json(200, {"ExchangeRate": rate, "time": now(millis=True)})
@@ -343,6 +412,23 @@ class SandboxApp:
         status, body = store.idempotent(request_id, run)
         return status, [("Content-Type", JSON)], body
 
+    def batch(self, raw: bytes, request_id: Optional[str]) -> Response:
+        """``POST /batch``; a repeated ``requestid`` replays the whole original response."""
+        store = self.sb.store
+
+        def run() -> tuple[int, bytes]:
+            try:
+                return 200, dumps(run_batch(store, loads(raw or b"{}")))
+            except ValueError:
+                fault = QBOFault("2010", "Request has invalid or unsupported property",
+                                 "Request body is not valid JSON")
+            except QBOFault as error:
+                fault = error
+            return fault.status, dumps(fault.body(store.now_iso(millis=True)))
+
+        status, body = store.idempotent(request_id, run)
+        return status, [("Content-Type", JSON)], body
+
     # -- control endpoints (out-of-process tests and demos) --------------------
 
     def control(self, environ: dict, method: str, path: str) -> Response:
@@ -350,6 +436,10 @@ class SandboxApp:
         action = path[len("/_sandbox/"):].strip("/")
         if action == "state" and method == "GET":
             return _json(200, sb.state())
+        if action == "limits" and method == "GET":
+            return _json(200, {"limits": sb.limits.state()})
+        if action == "settings" and method == "GET":
+            return _json(200, sb.settings())
         if method != "POST":
             return _json(405, {"error": "method not allowed"})
         if action == "reset":
@@ -360,6 +450,10 @@ class SandboxApp:
             return _json(200, {"ok": True})
         if action == "tokens":
             return _json(200, sb.issue_tokens())
+        if action == "limits":
+            return self.control_limits(environ)
+        if action == "settings":
+            return self.control_settings(environ)
         if action == "faults":
             try:
                 spec = json.loads(_body(environ) or b"{}")
@@ -375,6 +469,43 @@ class SandboxApp:
                 return _json(400, {"error": str(exc)})
             return _json(200, {"pending": sb.faults.pending})
         return _json(404, {"error": f"unknown control endpoint {action!r}"})
+
+    def control_limits(self, environ: dict) -> Response:
+        """``{"off": true}``, ``{"restore": true}`` or ``{"name", "limit", "window"}`` (limit null: rule off)."""
+        limits = self.sb.limits
+        try:
+            spec = json.loads(_body(environ) or b"{}")
+            if spec.get("off"):
+                limits.off()
+            elif spec.get("restore"):
+                limits.restore()
+            elif "name" in spec:
+                window = spec.get("window")
+                limits.set(spec["name"], _limit(spec["limit"]), None if window is None else float(window))
+            elif spec:
+                raise ValueError(f"expected off, restore or name/limit/window, got {sorted(spec)}")
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return _json(400, {"error": str(exc)})
+        return _json(200, {"limits": limits.state()})
+
+    def control_settings(self, environ: dict) -> Response:
+        """``{"closing_date": "YYYY-MM-DD" | null}``."""
+        try:
+            spec = json.loads(_body(environ) or b"{}")
+            if "closing_date" in spec:
+                self.sb.store.closing_date = spec["closing_date"]
+        except (ValueError, TypeError, AttributeError) as exc:
+            return _json(400, {"error": str(exc)})
+        return _json(200, self.sb.settings())
+
+
+def _limit(value: Any) -> Optional[int]:
+    """A limit from JSON: null (rule off) or a whole number >= 0."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"limit must be null or a whole number >= 0, not {value!r}")
+    return value
 
 
 def _body(environ: dict) -> bytes:
@@ -396,7 +527,7 @@ class QBOSandbox:
                  client_secret: str = "sandbox-secret", realm_id: str = "9130000000000001",
                  access_token_ttl: int = 3600, refresh_token_ttl: int = REFRESH_TOKEN_TTL,
                  refresh_grace_seconds: float = 0, clock: Optional[Callable[[], float]] = None,
-                 timeout_seconds: float = 5.0, verbose: bool = False) -> None:
+                 timeout_seconds: float = 5.0, verbose: bool = False, limits: bool = True) -> None:
         self.host, self.port = host, port
         self.client_id, self.client_secret, self.realm_id = client_id, client_secret, realm_id
         self.clock = clock or time.time
@@ -405,6 +536,12 @@ class QBOSandbox:
         self.auth = TokenAuthority(client_id, client_secret, realm_id, self.clock, access_token_ttl,
                                    refresh_token_ttl, refresh_grace_seconds)
         self.faults = FaultInjector(timeout_seconds)
+        #: QBO's throttles (QBO_LIMITS). ``limits.off()`` for benchmarks, ``limits.set(name, n, window)`` to scale.
+        self.limits = SandboxLimiter(self.clock, **QBO_LIMITS)
+        if not limits:
+            self.limits.off()
+        #: (rule, method, path) of every request the limits refused with 429.
+        self.throttled: list[tuple[str, str, str]] = []
         self.requests_log: list[tuple[str, str, dict]] = []
         self._log_lock = threading.Lock()
         self._server: Optional[_ThreadingWSGIServer] = None
@@ -500,15 +637,26 @@ class QBOSandbox:
     # -- helpers --------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Wipe company data, requestid memory, scheduled faults and the request log.
+        """Wipe company data and settings, requestid memory, scheduled faults, the request log and limit windows.
 
         OAuth grants and tokens (and ``token_calls``) survive, so a connected
-        client keeps working against the now-empty company.
+        client keeps working against the now-empty company. Limit *rules* survive
+        too: a benchmark that switched limits off keeps them off.
         """
         self.store.reset()
         self.faults.clear()
+        self.limits.clear()
         with self._log_lock:
             self.requests_log.clear()
+            self.throttled.clear()
+
+    def _note_throttle(self, exceeded: Exceeded, method: str, path: str) -> None:
+        with self._log_lock:
+            self.throttled.append((exceeded.rule, method, path))
+
+    def settings(self) -> dict:
+        closing = self.store.closing_date
+        return {"closing_date": closing.isoformat() if closing else None}
 
     def issue_tokens(self) -> dict:
         """A token-endpoint-shaped response for a fresh grant (skips the consent redirect)."""
@@ -517,4 +665,5 @@ class QBOSandbox:
     def state(self) -> dict:
         return {"realm_id": self.realm_id, "counts": self.store.counts(), "deleted": self.store.deleted_counts(),
                 "token_calls": self.token_calls, "api_calls": len(self.requests_log),
-                "faults_pending": self.faults.pending, "faults_fired": len(self.faults.fired)}
+                "faults_pending": self.faults.pending, "faults_fired": len(self.faults.fired),
+                "limits": self.limits.state(), "throttled": len(self.throttled), "settings": self.settings()}

@@ -99,6 +99,10 @@ COMPUTED = {
     "CreditMemo": {"TotalAmt", "HomeTotalAmt", "Balance", "HomeBalance", "RemainingCredit", "LinkedTxn"},
     "Payment": {"UnappliedAmt", "LinkedTxn"},
 }
+#: Entities change data capture reports on. QBO excludes JournalCode, TimeActivity, TaxAgency, TaxCode and TaxRate.
+CDC_ENTITIES = tuple(name for name in ENTITIES if name not in ("TaxCode", "TaxRate"))
+CDC_LOOKBACK_DAYS = 30
+CDC_MAX_OBJECTS = 1000
 LINE_TYPES = ("SalesItemLineDetail", "DiscountLineDetail", "SubTotalLineDetail", "DescriptionOnly",
               "GroupLineDetail", "TaxLineDetail", "PaymentLineDetail")
 MAX_DOCNUMBER = 21
@@ -179,6 +183,18 @@ def query_error(detail: str) -> QBOFault:
     return QBOFault("4000", "Error parsing query", f"QueryParserError: {detail}")
 
 
+def period_closed() -> QBOFault:
+    """6210: the transaction is dated on or before the company's closing date (verbatim message and detail)."""
+    return QBOFault("6210", "Account Period Closed, Cannot Update Through Services API",
+                    "The account period has closed and the account books cannot be updated through the QBO Services "
+                    "API. Please use the QBO website to make these changes.")
+
+
+def invalid_param(name: str, value: Any) -> QBOFault:
+    return QBOFault("2010", "Request has invalid or unsupported property",
+                    f"Property Name:{name} specified is unsupported or invalid: {value}", name)
+
+
 # ---------------------------------------------------------------------------
 # Helpers
 
@@ -237,6 +253,33 @@ def iso_time(epoch: float, millis: bool = False) -> str:
     return stamp.isoformat(timespec="milliseconds" if millis else "seconds")
 
 
+def as_date(value: Any) -> Optional[dt.date]:
+    """``None``/``""`` -> None; a date, datetime or ISO ``YYYY-MM-DD`` string -> date; anything else: ValueError."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value).strip()[:10])
+
+
+def parse_stamp(text: str) -> dt.datetime:
+    """ISO 8601 date or date-time; without an offset it is company time (as in queries). ValueError if invalid."""
+    text = text.strip()
+    if "T" in text:
+        text = text.replace(" ", "+")  # an unencoded "+hh:mm" offset arrives as a space
+    stamp = dt.datetime.fromisoformat(text)
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=COMPANY_TZ)
+
+
+def _txn_date(row: dict) -> Optional[dt.date]:
+    try:
+        return as_date(row.get("TxnDate"))
+    except ValueError:
+        return None
+
+
 def _id_key(value: str) -> tuple:
     return (0, int(value), "") if str(value).isdigit() else (1, 0, str(value))
 
@@ -271,7 +314,23 @@ class Store:
             self._deleted: dict[str, dict[str, dict]] = {name: {} for name in ENTITIES}
             self._seq: dict[str, int] = {}
             self._request_ids: dict[str, tuple[int, bytes]] = {}
+            self._closing_date: Optional[dt.date] = None
             self._seed()
+
+    @property
+    def closing_date(self) -> Optional[dt.date]:
+        """Books closed up to and including this date (Preferences.AccountingInfoPrefs.BookCloseDate).
+
+        Creating, updating, voiding or deleting a transaction dated on or before it gives 6210. Accepts a date,
+        an ISO date string or None (books open). ``reset()`` opens the books again.
+        """
+        return self._closing_date
+
+    @closing_date.setter
+    def closing_date(self, value: Any) -> None:
+        closing = as_date(value)
+        with self.lock:
+            self._closing_date = closing
 
     def forget_request_ids(self) -> None:
         """Simulate the platform no longer remembering earlier ``requestid`` values."""
@@ -355,6 +414,8 @@ class Store:
                 return self._void(name, body)
             if op not in ("", "create", "update"):
                 raise unsupported(op)
+            if op == "update" and body.get("Id") in (None, ""):
+                raise required("Id")
             for key in body:
                 if key not in ALLOWED_FIELDS[name]:
                     raise bad_property(key, name)
@@ -364,6 +425,7 @@ class Store:
 
     def _create(self, name: str, body: dict, include: set) -> dict:
         row = self._build(name, body, None, include)
+        self._check_period(name, row)
         row["Id"] = self._next_id(name)
         row["SyncToken"] = "0"
         now = self.now_iso()
@@ -385,6 +447,7 @@ class Store:
         else:
             merged = body
         row = self._build(name, merged, old, include)
+        self._check_period(name, old, row)
         row["Id"] = old["Id"]
         self._bump(row, old)
         row.update(domain="QBO", sparse=False)
@@ -396,15 +459,18 @@ class Store:
         if name in ("Customer", "Item"):
             raise unsupported("Delete")
         old = self._current(name, body)
+        self._check_period(name, old)
         if name in ("Invoice", "CreditMemo") and self._applications(name, old["Id"]):
             raise business(f"This {name} is linked to a payment. Remove the payment before deleting it.")
         del self._rows[name][old["Id"]]
+        old["_deleted_at"] = self.now_iso()
         self._deleted[name][old["Id"]] = old
         self._after_write(name, old, None)
         return {"domain": "QBO", "status": "Deleted", "Id": old["Id"]}
 
     def _void(self, name: str, body: dict) -> dict:
         old = self._current(name, body)
+        self._check_period(name, old)
         if old.get("_voided"):
             return self._render(name, old)
         if name == "Invoice" and self._applications(name, old["Id"]):
@@ -449,6 +515,16 @@ class Store:
         if ref_value(token) != old["SyncToken"]:
             raise stale()
         return old
+
+    def _check_period(self, name: str, *rows: dict) -> None:
+        """6210 when any version of a transaction (before or after the change) is in the closed period."""
+        closing = self._closing_date
+        if closing is None or name not in TRANSACTIONS:
+            return
+        for row in rows:
+            date = _txn_date(row)
+            if date is not None and date <= closing:
+                raise period_closed()
 
     def _bump(self, row: dict, old: dict) -> None:
         row["SyncToken"] = str(int(old["SyncToken"]) + 1)
@@ -934,6 +1010,8 @@ class Store:
                                          Decimal("0.00"))
         elif name == "Item":
             out["FullyQualifiedName"] = out["Name"]
+        elif name == "Preferences" and self._closing_date is not None:
+            out.setdefault("AccountingInfoPrefs", {})["BookCloseDate"] = self._closing_date.isoformat()
         return out
 
     def _customer_balance(self, customer_id: str) -> Decimal:
@@ -980,6 +1058,63 @@ class Store:
         if not page:
             return {"QueryResponse": {}}
         return {"QueryResponse": {name: page, "startPosition": start, "maxResults": len(page)}}
+
+    # -- change data capture ----------------------------------------------------------
+
+    def cdc(self, entities: Optional[str], changed_since: Optional[str]) -> dict:
+        """Objects of ``entities`` created, updated or deleted at or after ``changed_since`` (whole seconds).
+
+        Grouped by entity in the order asked for, each group ordered by LastUpdatedTime with deletions last,
+        at most 1000 objects in all: whatever does not fit is left out. Returns the ``CDCResponse`` envelope body.
+        """
+        names = self._cdc_entities(entities)
+        since = self._cdc_since(changed_since)
+        groups: list[dict] = []
+        room = CDC_MAX_OBJECTS
+        with self.lock:
+            for name in names:
+                live = self._cdc_changed(name, since)[:room]
+                gone = self._cdc_deleted(name, since)[:room - len(live)]
+                room -= len(live) + len(gone)
+                found = [self._render(name, row) for row in live] + gone
+                groups.append({name: found, "startPosition": 1, "maxResults": len(found)} if found else {})
+        return {"CDCResponse": [{"QueryResponse": groups}]}
+
+    def _cdc_entities(self, entities: Optional[str]) -> list[str]:
+        names: list[str] = []
+        for raw in (entities or "").split(","):
+            if not raw.strip():
+                continue
+            name = PATH_ENTITIES.get(raw.strip().lower())
+            if name not in CDC_ENTITIES:
+                raise unsupported(f"cdc for entity {raw.strip()}")
+            if name not in names:
+                names.append(name)
+        if not names:
+            raise required("entities")
+        return names
+
+    def _cdc_since(self, changed_since: Optional[str]) -> dt.datetime:
+        if not changed_since or not changed_since.strip():
+            raise required("changedSince")
+        try:
+            since = parse_stamp(changed_since)
+        except ValueError:
+            raise invalid_param("changedSince", changed_since) from None
+        if since.timestamp() < self.clock() - CDC_LOOKBACK_DAYS * 86400:
+            raise unsupported(f"cdc with changedSince date {changed_since.strip()} which is older than fixed days")
+        return since.replace(microsecond=0)
+
+    def _cdc_changed(self, name: str, since: dt.datetime) -> list[dict]:
+        rows = [r for r in self._rows[name].values() if parse_stamp(r["MetaData"]["LastUpdatedTime"]) >= since]
+        rows.sort(key=lambda r: (parse_stamp(r["MetaData"]["LastUpdatedTime"]), _id_key(r["Id"])))
+        return rows
+
+    def _cdc_deleted(self, name: str, since: dt.datetime) -> list[dict]:
+        gone = [r for r in self._deleted[name].values() if parse_stamp(r["_deleted_at"]) >= since]
+        gone.sort(key=lambda r: (parse_stamp(r["_deleted_at"]), _id_key(r["Id"])))
+        return [{"domain": "QBO", "status": "Deleted", "Id": r["Id"], "MetaData": {"LastUpdatedTime": r["_deleted_at"]}}
+                for r in gone]
 
     # -- seed data ----------------------------------------------------------------
 

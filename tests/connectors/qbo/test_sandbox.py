@@ -546,12 +546,103 @@ def test_concurrent_writes_get_unique_ids(api, sandbox):
         results.append(api.post("customer", {"DisplayName": f"C{n}"}).status_code)
 
     threads = [threading.Thread(target=create, args=(n,)) for n in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    sandbox.limits.set("concurrent", None)  # 16 at once is beyond QBO's 10 in flight; this test is about ids
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sandbox.limits.set("concurrent", 10)
     assert results == [200] * 16
     assert len({c["Id"] for c in sandbox.store.entities("Customer")}) == 16
+
+
+@pytest.mark.parametrize("kind", ["http_500", "http_503", "rate_limit", "reset", "timeout", "lost_response"])
+def test_random_faults_can_pick_every_kind(api, sandbox, kind):
+    sandbox.faults.timeout_seconds = 0.3
+    sandbox.faults.rate(1.0, kinds=[kind], seed=7)
+    try:
+        if kind in ("reset", "lost_response"):
+            with pytest.raises(requests.ConnectionError):
+                api.post("customer", {"DisplayName": "Random"})
+        elif kind == "timeout":
+            with pytest.raises(requests.Timeout):
+                requests.post(f"{api.base}/customer", json={"DisplayName": "Random"}, headers=api.headers(),
+                              timeout=0.1)
+        else:
+            assert api.post("customer", {"DisplayName": "Random"}).status_code == {"http_500": 500, "http_503": 503,
+                                                                                   "rate_limit": 429}[kind]
+    finally:
+        sandbox.faults.rate(0)
+        sandbox.faults.timeout_seconds = 5
+    applied = kind in ("timeout", "lost_response")  # processed first, then the answer is late or lost
+    assert [c["DisplayName"] for c in sandbox.store.entities("Customer")] == (["Random"] if applied else [])
+    assert sandbox.faults.fired[-1][0] == kind
+
+
+# --- closed books (6210) ---------------------------------------------------------------------------------------
+
+
+def test_closing_date_blocks_transactions_on_or_before_it(api, sandbox):
+    cust = api.customer()
+    old = api.invoice(cust["Id"], TxnDate="2024-03-31", DocNumber="OLD")
+    new = api.invoice(cust["Id"], TxnDate="2024-04-01", DocNumber="NEW")
+    paid = api.ok("payment", {"CustomerRef": {"value": cust["Id"]}, "TotalAmt": 5, "TxnDate": "2024-02-01"})
+    sandbox.store.closing_date = "2024-03-31"
+    try:
+        blocked = [
+            api.post("invoice", {"CustomerRef": {"value": cust["Id"]}, "TxnDate": "2024-03-31",
+                                 "Line": [sales_line(api.item_id, 1)]}),
+            api.post("invoice", {"Id": old["Id"], "SyncToken": old["SyncToken"], "sparse": True, "PrivateNote": "x"}),
+            api.post("invoice", {"Id": new["Id"], "SyncToken": new["SyncToken"], "sparse": True,
+                                 "TxnDate": "2024-01-15"}),  # moving a transaction into the closed period
+            api.post("invoice", {"Id": old["Id"], "SyncToken": old["SyncToken"]}, operation="void"),
+            api.post("invoice", {"Id": old["Id"], "SyncToken": old["SyncToken"]}, operation="delete"),
+            api.post("payment", {"Id": paid["Id"], "SyncToken": paid["SyncToken"], "sparse": True},
+                     operation="update", include="void"),
+        ]
+        for response in blocked:
+            assert response.status_code == 400
+            error = fault_of(response)
+            assert error["code"] == "6210", error
+            assert error["Message"] == "Account Period Closed, Cannot Update Through Services API"
+            assert error["Detail"].startswith("The account period has closed and the account books cannot be updated")
+        assert api.post("invoice", {"Id": new["Id"], "SyncToken": new["SyncToken"], "sparse": True,
+                                    "PrivateNote": "open period"}).status_code == 200
+        assert api.post("customer", {"DisplayName": "Names are not dated"}).status_code == 200
+        prefs = api.get("preferences", "").json()["Preferences"]
+        assert prefs["AccountingInfoPrefs"]["BookCloseDate"] == "2024-03-31"
+        result = requests.post(f"{api.base}/batch", headers=api.headers(), timeout=5, json={"BatchItemRequest": [
+            {"bId": "1", "operation": "create", "Invoice": {"CustomerRef": {"value": cust["Id"]}, "TxnDate": "2023-12-31",
+                                                            "Line": [sales_line(api.item_id, 1)]}}]})
+        assert result.json()["BatchItemResponse"][0]["Fault"]["Error"][0]["code"] == "6210"
+        assert sandbox.store.get("Invoice", old["Id"])["SyncToken"] == old["SyncToken"]
+    finally:
+        sandbox.store.closing_date = None
+
+
+def test_closing_date_control_endpoint_and_reset(api, sandbox):
+    control = f"{sandbox.base_url}/_sandbox/settings"
+    assert requests.post(control, json={"closing_date": "2030-12-31"}, timeout=5).json() == {
+        "closing_date": "2030-12-31"}
+    try:
+        assert str(sandbox.store.closing_date) == "2030-12-31"
+        assert requests.get(f"{sandbox.base_url}/_sandbox/state", timeout=5).json()["settings"] == {
+            "closing_date": "2030-12-31"}
+        cust = api.customer()
+        today = api.post("invoice", {"CustomerRef": {"value": cust["Id"]}, "Line": [sales_line(api.item_id, 1)]})
+        assert fault_of(today)["code"] == "6210"  # no TxnDate: today, which is before the closing date
+        assert requests.post(control, json={"closing_date": "31/12/2030"}, timeout=5).status_code == 400
+        assert requests.post(control, json={"closing_date": None}, timeout=5).json() == {"closing_date": None}
+        assert api.post("invoice", {"CustomerRef": {"value": cust["Id"]},
+                                    "Line": [sales_line(api.item_id, 1)]}).status_code == 200
+        sandbox.store.closing_date = "2030-12-31"
+        sandbox.reset()
+        assert sandbox.store.closing_date is None  # a reset company has open books
+        assert requests.get(control, timeout=5).json() == {"closing_date": None}
+    finally:
+        sandbox.store.closing_date = None
 
 
 def test_python_dash_m_entry_point():

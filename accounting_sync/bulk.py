@@ -1,0 +1,215 @@
+"""Bulk delivery: many entries of one connection through the platform's batch endpoint.
+
+Used for backlogs (a resync, catching up after an outage): the sweeper and ``drain`` hand over chunks of due
+entries, and this module sends their documents ``capabilities.batch_size`` at a time (QBO: 30 per ``/batch``
+request, Xero: 50 invoices per request). Each document's outcome is applied to its own entry: one invalid
+invoice does not fail its neighbours. The same safety nets as the single path hold:
+
+- an entry that already has a remote reference is updated, never created again;
+- an entry whose earlier create may have reached the platform (``write_started``) is searched for first, in
+  one bulk query per chunk, and adopted if found;
+- a create refused as a duplicate number falls back to search-and-adopt;
+- a stale version falls back to the single path's re-read (and conflict report).
+
+Customers and items (the dependencies) and anything that is not a plain create or update (voids, deletes) go
+through the single path, in dependency order, before the documents that need them.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from itertools import groupby
+
+from connectors.base import BatchOp
+from connectors.documents import Entity, RemoteRef, RemoteResult
+from connectors.errors import AuthError, ConflictError, DuplicateError, RateLimitedError, SyncError
+from connectors.models import Connection, ConnectionStatus
+from mappings.resolve import resolve
+
+from . import engine, outbox, preflight, sources
+from .models import ExternalReference, OutboxEntry, Outcome, RemoteStatus
+
+log = logging.getLogger(__name__)
+BATCHED = frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT})
+
+
+@dataclass
+class Prepared:
+    entry: OutboxEntry
+    attempt: engine.Attempt
+    started: float
+    snapshot: object
+    mapping: object
+    digest: str
+    ref: ExternalReference | None
+    found: RemoteResult | None = None
+
+    def op(self, conn: Connection) -> BatchOp:
+        key = self.entry.source_key
+        if self.ref is not None:
+            version = self.ref.remote_version
+            return BatchOp("update", self.snapshot, self.mapping,
+                           engine.idempotency_key(conn, key, "update", version, self.digest),
+                           RemoteRef(self.ref.remote_id, version))
+        if self.found is not None:
+            return BatchOp("update", self.snapshot, self.mapping,
+                           engine.idempotency_key(conn, key, "update", self.found.version, self.digest),
+                           RemoteRef(self.found.remote_id, self.found.version))
+        return BatchOp("create", self.snapshot, self.mapping, engine.idempotency_key(conn, key, "create", self.digest))
+
+
+def process_batch(entry_ids: list[int]) -> dict[str, int]:
+    """Claim and process these entries (any connections); returns a count per resulting status."""
+    entries = [e for e in (outbox.claim(i) for i in entry_ids) if e is not None]
+    entries.sort(key=lambda e: e.connection_id)
+    for _, group in groupby(entries, key=lambda e: e.connection_id):
+        run_claimed_batch(list(group))
+    counts: dict[str, int] = {}
+    for status in OutboxEntry.objects.filter(pk__in=[e.pk for e in entries]).values_list("status", flat=True):
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def run_claimed_batch(entries: list[OutboxEntry]) -> None:
+    """Process entries of one connection that this worker holds leases on."""
+    conn = entries[0].connection
+    if conn.status != ConnectionStatus.ACTIVE or conn.is_paused():
+        for entry in entries:
+            engine.run_claimed(entry)  # releases it until the pause ends
+        return
+    connector = conn.connector()
+    if connector.capabilities.batch_size <= 1:
+        for entry in entries:
+            engine.run_claimed(entry)
+        return
+    by_entity: dict[str, list[OutboxEntry]] = {}
+    for entry in entries:
+        by_entity.setdefault(entry.entity, []).append(entry)
+    stopped: SyncError | None = None
+    for entity in sorted(by_entity, key=lambda e: Entity.ORDER.get(e, 99)):
+        if stopped is not None:
+            _give_back(by_entity[entity], conn)
+            continue
+        if entity not in BATCHED:
+            for entry in by_entity[entity]:
+                engine.run_claimed(entry)
+            continue
+        stopped = _send_phase(conn, connector, by_entity[entity])
+
+
+def _send_phase(conn: Connection, connector, entries: list[OutboxEntry]) -> SyncError | None:
+    """Prepare and batch-send entries of one entity; returns the error that stopped the connection, if any."""
+    prepared = [p for p in (_prepare(conn, connector, entry) for entry in entries) if p is not None]
+    searching = [p for p in prepared if p.ref is None and p.entry.write_started]
+    if searching:
+        try:
+            found = connector.find_existing_many([(p.snapshot, p.mapping) for p in searching])
+        except SyncError as exc:
+            for p in searching:
+                engine.fail(p.entry, exc, p.attempt, p.started)
+            prepared = [p for p in prepared if p not in searching]
+            if isinstance(exc, (RateLimitedError, AuthError)):
+                _give_back([p.entry for p in prepared], conn)
+                return exc
+        else:
+            for p, result in zip(searching, found):
+                p.found = result
+    size = connector.capabilities.batch_size
+    for start in range(0, len(prepared), size):
+        chunk = prepared[start:start + size]
+        stopped = _send_chunk(conn, connector, chunk)
+        if stopped is not None:
+            _give_back([p.entry for p in prepared[start + size:]], conn)
+            return stopped
+    return None
+
+
+def _prepare(conn: Connection, connector, entry: OutboxEntry) -> Prepared | None:
+    """Snapshot, preflight, dependencies and mapping; None when the entry was finished here or handed to the
+    single path."""
+    started, attempt = time.monotonic(), engine.Attempt()
+    try:
+        adapter, obj = sources.load(entry.source_key)
+        ref = ExternalReference.objects.filter(connection=conn, source_key=entry.source_key).first()
+        if obj is None or (ref is not None and ref.remote_status != RemoteStatus.ACTIVE):
+            engine.run_claimed(entry)
+            return None
+        snapshot = adapter.snapshot(obj)
+        if getattr(snapshot, "is_void", False):
+            engine.run_claimed(entry)
+            return None
+        preflight.check(conn, snapshot)
+        refs = {key: engine.ensure_dependency(conn, entity, key, attempt, 0)
+                for entity, key in snapshot.dependencies()}
+        mapping = resolve(conn, snapshot, refs)
+        preflight.check_platform(conn, connector, snapshot, mapping)
+        digest = engine.content_digest(snapshot, mapping)
+        if ref is not None and ref.content_hash == digest:
+            attempt.operation = "skip"
+            engine.close(entry, ref, attempt, Outcome.SKIPPED, "unchanged since the last sync: no call made", started)
+            return None
+        return Prepared(entry, attempt, started, snapshot, mapping, digest, ref)
+    except SyncError as exc:
+        engine.fail(entry, exc, attempt, started)
+    except Exception as exc:
+        engine.fail(entry, engine.internal_error(entry, exc), attempt, started)
+    return None
+
+
+def _send_chunk(conn: Connection, connector, chunk: list[Prepared]) -> SyncError | None:
+    ops = [p.op(conn) for p in chunk]
+    engine.mark_write_started([p.entry.pk for p, op in zip(chunk, ops) if op.operation == "create"])
+    exchanges = engine.client_exchanges(connector)
+    seen = len(exchanges)
+    try:
+        outcomes = connector.write_batch(ops)
+    except SyncError as exc:
+        shared = [{**x, "batch_of": len(ops)} for x in exchanges[seen:]]
+        for p, op in zip(chunk, ops):
+            p.attempt.operation, p.attempt.extra = f"{_label(p, op)} (batch)", shared
+            engine.fail(p.entry, exc, p.attempt, p.started)
+        return exc if isinstance(exc, (RateLimitedError, AuthError)) else None
+    except Exception as exc:
+        for p in chunk:
+            engine.fail(p.entry, engine.internal_error(p.entry, exc), p.attempt, p.started)
+        return None
+    shared = exchanges[seen:]
+    for position, (p, op, outcome) in enumerate(zip(chunk, ops, outcomes)):
+        p.attempt.operation = f"{_label(p, op)} (batch)"
+        p.attempt.extra = [{**x, "batch_item": position, "batch_of": len(ops)} for x in shared]
+        _apply(conn, connector, p, op, outcome)
+    return None
+
+
+def _apply(conn: Connection, connector, p: Prepared, op: BatchOp, outcome) -> None:
+    """One op's outcome onto its own entry."""
+    try:
+        if isinstance(outcome, DuplicateError) and op.operation == "create":
+            found = connector.find_existing(p.snapshot, p.mapping)
+            if found is None:
+                raise outcome
+            outcome = engine.adopt(conn, connector, p.snapshot, p.mapping, found, p.digest, p.attempt)
+        elif isinstance(outcome, ConflictError) and p.ref is not None:
+            outcome = engine.update_remote(conn, connector, p.snapshot, p.mapping, p.ref, p.digest, p.attempt,
+                                           p.entry)
+        elif isinstance(outcome, SyncError):
+            raise outcome
+        p.attempt.remote_id = outcome.remote_id
+        engine.save_ref(conn, p.entry.source_key, p.entry.entity, p.ref, outcome, p.digest, RemoteStatus.ACTIVE,
+                        p.entry, p.attempt, p.started)
+    except SyncError as exc:
+        engine.fail(p.entry, exc, p.attempt, p.started)
+    except Exception as exc:
+        engine.fail(p.entry, engine.internal_error(p.entry, exc), p.attempt, p.started)
+
+
+def _label(p: Prepared, op: BatchOp) -> str:
+    return "create" if op.operation == "create" else ("adopt" if p.ref is None else "update")
+
+
+def _give_back(entries: list[OutboxEntry], conn: Connection) -> None:
+    """Entries not tried because the connection stopped (429, lost consent): pending again, no attempt spent."""
+    conn.refresh_from_db(fields=["paused_until"])
+    for entry in entries:
+        engine.release(entry, next_at=conn.paused_until or entry.next_attempt_at)

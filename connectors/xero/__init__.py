@@ -1,0 +1,1 @@
+"""Xero connector: ``connector.py`` registers ``xero``; see docs/connectors/xero.md."""

@@ -1,0 +1,609 @@
+"""Xero connector: snapshots in, Xero Accounting API calls out (through xero-python), classified errors back."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from decimal import Decimal
+from functools import cached_property
+from typing import Sequence
+
+from .. import oauth
+from ..base import BaseConnector, BatchOp, BatchOutcome, Capabilities, ReferenceData, TokenSet
+from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
+                         PaymentSnapshot, RemoteRef, RemoteResult, SalesDocumentSnapshot, Snapshot)
+from ..errors import (AuthError, ConfigurationError, ConflictError, DuplicateError, PermanentError, RemoteNotFound,
+                      RetryableError, SyncError, ValidationFailed)
+from ..registry import register
+from . import translate as t
+from .client import XeroClient, where_equals
+from .errors import element_error
+
+REFRESH_TOKEN_TTL = dt.timedelta(days=60)  # Xero: a refresh token expires after 60 days unused
+INVOICE_NUMBERS_PER_REQUEST = 40  # InvoiceNumbers=a,b,c... one GET per chunk, URL stays short
+EDITABLE = frozenset({"DRAFT", "SUBMITTED"})
+CLOSED = frozenset({"VOIDED", "DELETED"})
+
+
+@register
+class XeroConnector(BaseConnector):
+    id = "xero"
+    name = "Xero"
+    capabilities = Capabilities(
+        entities=frozenset(Entity.ALL),
+        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
+        delete=frozenset({Entity.INVOICE, Entity.PAYMENT}),  # invoices: drafts are deleted, approved ones voided
+        batch_size=50,
+    )
+    #: Per organisation (tenant): 60 calls a minute and 5,000 a day (developer.xero.com/faq/limits).
+    rate_limits = {"request": (60, 60.0), "day": (5000, 86400.0)}
+    default_settings = {
+        "api_base": "https://api.xero.com/api.xro/2.0",
+        "authorize_url": "https://login.xero.com/identity/connect/authorize",
+        "token_url": "https://identity.xero.com/connect/token",
+        "connections_url": "https://api.xero.com/connections",
+        # Granular scopes (apps created from March 2026 cannot ask for accounting.transactions).
+        "scope": "offline_access accounting.invoices accounting.payments accounting.contacts accounting.settings",
+        "invoice_status": "AUTHORISED",  # or DRAFT (SUBMITTED = awaiting approval)
+        "line_amount_types": "Exclusive",  # or Inclusive / NoTax
+        "allow_rounding_adjustment": False,
+        "rounding_account": "860",  # Account Code of the rounding line (Xero's default chart: 860 Rounding)
+        "no_tax_type": "NONE",  # TaxType for lines without a tax rate
+        "timeout": 30,
+    }
+
+    @cached_property
+    def client(self) -> XeroClient:
+        # Every request counts against both the minute and the day budget: throttle("day") takes one of each.
+        return XeroClient(self.setting("api_base"), self.config.remote_company_id, self.access_token,
+                          timeout=float(self.setting("timeout")), throttle=lambda kind: self.throttle("day"))
+
+    @cached_property
+    def sales_settings(self) -> t.SalesSettings:
+        types = str(self.setting("line_amount_types") or "Exclusive")
+        status = str(self.setting("invoice_status") or "AUTHORISED").upper()
+        if types not in t.LINE_AMOUNT_TYPES:
+            raise ConfigurationError(f"setting line_amount_types must be one of {', '.join(t.LINE_AMOUNT_TYPES)}, "
+                                     f"not “{types}”", hint="Fix the connection's settings in the admin.")
+        if status not in t.INVOICE_STATUSES:
+            raise ConfigurationError(f"setting invoice_status must be one of {', '.join(t.INVOICE_STATUSES)}, "
+                                     f"not “{status}”", hint="Fix the connection's settings in the admin.")
+        return t.SalesSettings(line_amount_types=types, status=status,
+                               no_tax_type=str(self.setting("no_tax_type") or "NONE"),
+                               allow_rounding_adjustment=_flag(self.setting("allow_rounding_adjustment")),
+                               rounding_account=str(self.setting("rounding_account") or ""))
+
+    # -- OAuth -------------------------------------------------------------------------------------------
+    def authorization_url(self, redirect_uri: str, state: str) -> str:
+        return oauth.authorization_url(self.setting("authorize_url"), self.config.client_id, redirect_uri,
+                                       self.setting("scope"), state)
+
+    def exchange_code(self, code: str, redirect_uri: str, params: dict) -> TokenSet:
+        tokens = self._with_refresh_expiry(oauth.token_request(
+            self.setting("token_url"), self.config.client_id, self.config.client_secret,
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}))
+        tenant = self._tenant_for(tokens.access_token, params)
+        return TokenSet(**{**tokens.__dict__, "remote_company_id": tenant})
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        # Our own grant over connectors.oauth (never xero-python's TokenApi, whose URL is a class attribute).
+        return self._with_refresh_expiry(oauth.token_request(
+            self.setting("token_url"), self.config.client_id, self.config.client_secret,
+            {"grant_type": "refresh_token", "refresh_token": refresh_token}))
+
+    @staticmethod
+    def _with_refresh_expiry(tokens: TokenSet) -> TokenSet:
+        if tokens.refresh_expires_at or not tokens.refresh_token:
+            return tokens
+        return TokenSet(**{**tokens.__dict__,
+                           "refresh_expires_at": dt.datetime.now(dt.timezone.utc) + REFRESH_TOKEN_TTL})
+
+    def _tenant_for(self, access_token: str, params: dict) -> str:
+        """The organisation this consent connected: ``GET /connections`` (tenantId of an ORGANISATION).
+
+        Preference: an explicit ``tenantId`` in the callback parameters, then the tenant this connection already
+        had (a reconnect), then the connections made by this very consent (``authEventId`` = the token's
+        ``authentication_event_id``), most recently updated first.
+        """
+        # Not an organisation's call (no tenant yet), so it draws from no tenant's budget.
+        client = XeroClient(self.setting("api_base"), "", lambda force: access_token,
+                            timeout=float(self.setting("timeout")))
+        rows = client.get_url(self.setting("connections_url"))
+        organisations = [r for r in rows if isinstance(r, dict) and r.get("tenantType", "ORGANISATION") ==
+                         "ORGANISATION"] if isinstance(rows, list) else []
+        if not organisations:
+            raise AuthError("Xero connected no organisation to this app",
+                            hint="Connect again and pick an organisation on Xero's consent screen.")
+        ids = {r["tenantId"] for r in organisations}
+        for wanted in (params.get("tenantId"), params.get("tenant_id"), self.config.remote_company_id):
+            if wanted and wanted in ids:
+                return wanted
+        event = _jwt_claims(access_token).get("authentication_event_id")
+        fresh = [r for r in organisations if event and r.get("authEventId") == event] or organisations
+        fresh.sort(key=lambda r: str(r.get("updatedDateUtc") or r.get("createdDateUtc") or ""), reverse=True)
+        return fresh[0]["tenantId"]
+
+    # -- documents ---------------------------------------------------------------------------------------
+    def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
+        if isinstance(doc, CustomerSnapshot):
+            name = self._payload(doc, mapping)["Name"]
+            rows = self._list("get_contacts", "Contacts", where=where_equals("Name", name))
+            rows = [r for r in rows if r.get("ContactStatus", "ACTIVE") == "ACTIVE"
+                    and str(r.get("Name", "")).casefold() == name.casefold()]
+            return t.result(doc.entity, rows[0], adopted=True) if rows else None
+        if isinstance(doc, ItemSnapshot):
+            code = t.item_code(doc)
+            rows = [r for r in self._list("get_items", "Items", where=where_equals("Code", code), unitdp=4)
+                    if str(r.get("Code", "")).casefold() == code.casefold()]
+            return t.result(doc.entity, rows[0], adopted=True) if rows else None
+        if isinstance(doc, PaymentSnapshot):
+            return self._find_payment(doc, mapping)
+        if isinstance(doc, InvoiceSnapshot):
+            return self.find_existing_many([(doc, mapping)])[0]
+        if isinstance(doc, CreditNoteSnapshot):
+            rows = self._list("get_credit_notes", "CreditNotes", where=where_equals("CreditNoteNumber", doc.number),
+                              unitdp=4)
+            return self._adoptable(doc, mapping, rows, "CreditNoteNumber")
+        raise TypeError(f"Xero connector cannot search for {type(doc).__name__}")
+
+    _CREATE = {Entity.CUSTOMER: ("create_contacts", {}), Entity.ITEM: ("create_items", {"unitdp": 4}),
+               Entity.PAYMENT: ("create_payments", {}), Entity.INVOICE: ("create_invoices", {"unitdp": 4}),
+               Entity.CREDIT_NOTE: ("create_credit_notes", {"unitdp": 4})}
+
+    def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
+        """``PUT`` (create only) with the idempotency key; a credit note then gets its allocations."""
+        key = t.idempotency_key(idempotency_key)
+        payload = self._payload(doc, mapping)
+        operation, extra = self._CREATE[doc.entity]
+        collection = t.ENTITIES[doc.entity][0]
+        body = self._single(self.client.call(operation, t.dumps({collection: [payload]}), idempotency_key=key,
+                                             **extra), collection)
+        if isinstance(doc, CreditNoteSnapshot):
+            body = self._sync_allocations(doc, mapping, body, key)
+        return t.result(doc.entity, body)
+
+    def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
+        key = t.idempotency_key(idempotency_key)
+        remote_id = ref.remote_id
+        if isinstance(doc, CustomerSnapshot):
+            payload = {**self._payload(doc, mapping), "ContactID": remote_id}
+            body = self._single(self.client.call("update_contact", remote_id, t.dumps({"Contacts": [payload]}),
+                                                 idempotency_key=key), "Contacts")
+            return t.result(doc.entity, body)
+        if isinstance(doc, ItemSnapshot):
+            payload = {**self._payload(doc, mapping), "ItemID": remote_id}
+            body = self._single(self.client.call("update_item", remote_id, t.dumps({"Items": [payload]}), unitdp=4,
+                                                 idempotency_key=key), "Items")
+            return t.result(doc.entity, body)
+        if isinstance(doc, PaymentSnapshot):
+            return self._update_payment(doc, mapping, ref, key)
+        if isinstance(doc, (InvoiceSnapshot, CreditNoteSnapshot)):
+            current = self._current(doc.entity, remote_id)
+            self._check_not_stale(doc.entity, current, ref)
+            payload = self._update_payload(doc, mapping, current)
+            if isinstance(doc, InvoiceSnapshot):
+                body = self._single(self.client.call("update_invoice", remote_id, t.dumps({"Invoices": [payload]}),
+                                                     unitdp=4, idempotency_key=key), "Invoices")
+                return t.result(doc.entity, body)
+            body = self._single(self.client.call("update_credit_note", remote_id,
+                                                 t.dumps({"CreditNotes": [payload]}), unitdp=4,
+                                                 idempotency_key=key), "CreditNotes")
+            return t.result(doc.entity, self._sync_allocations(doc, mapping, body, key))
+        raise TypeError(f"Xero connector cannot send {type(doc).__name__}")
+
+    def void(self, entity: str, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
+        """Approved documents become VOIDED; a draft (Xero cannot void one) is DELETED instead."""
+        if entity not in (Entity.INVOICE, Entity.CREDIT_NOTE):
+            raise PermanentError(f"Xero cannot void a {entity.replace('_', ' ')}", code="unsupported")
+        key = t.idempotency_key(idempotency_key)
+        current = self._current(entity, ref.remote_id)
+        status = current.get("Status", "")
+        if status in CLOSED:
+            return t.result(entity, current)
+        if entity == Entity.CREDIT_NOTE:
+            self._remove_allocations(current)
+        return t.result(entity, self._set_status(entity, current, "DELETED" if status in EDITABLE else "VOIDED", key))
+
+    def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
+        """Payments: Status DELETED. Invoices: drafts are DELETED; approved invoices (Xero cannot delete them)
+        are VOIDED. A record already gone is fine."""
+        key = t.idempotency_key(idempotency_key)
+        if entity == Entity.PAYMENT:
+            try:
+                self.client.call("delete_payment", ref.remote_id, t.dumps({"Status": "DELETED"}),
+                                 idempotency_key=key)
+            except RemoteNotFound:
+                pass
+            except ValidationFailed:
+                if self._current(entity, ref.remote_id, missing_ok=True).get("Status", "DELETED") != "DELETED":
+                    raise
+            return None
+        if entity != Entity.INVOICE:
+            raise PermanentError(f"Xero connector does not delete a {entity.replace('_', ' ')}", code="unsupported")
+        current = self._current(entity, ref.remote_id, missing_ok=True)
+        status = current.get("Status", "DELETED")
+        if status not in CLOSED:
+            self._set_status(entity, current, "DELETED" if status in EDITABLE else "VOIDED", key)
+        return None
+
+    def fetch(self, entity: str, remote_id: str) -> RemoteResult:
+        body = self._current(entity, remote_id)
+        if entity in (Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT) and body.get("Status") == "DELETED":
+            raise RemoteNotFound(f"the {entity.replace('_', ' ')} was deleted in Xero",
+                                 hint="Re-send the local record to create it again in Xero.", platform_code="DELETED")
+        return t.result(entity, body)
+
+    # -- bulk --------------------------------------------------------------------------------------------
+    def find_existing_many(self, items: Sequence[tuple[Snapshot, Mapping]]) -> list[RemoteResult | None]:
+        """Invoices: one ``GET /Invoices?InvoiceNumbers=a,b,c`` per chunk; other entities one by one."""
+        found: list[RemoteResult | None] = [None] * len(items)
+        invoices = []
+        for i, (doc, mapping) in enumerate(items):
+            if isinstance(doc, InvoiceSnapshot) and "," not in doc.number:
+                invoices.append(i)
+            elif isinstance(doc, InvoiceSnapshot):  # a comma would split the list: search it on its own
+                rows = self._list("get_invoices", "Invoices", where=where_equals("InvoiceNumber", doc.number),
+                                  unitdp=4)
+                found[i] = self._adoptable(doc, mapping, rows, "InvoiceNumber")
+            else:
+                found[i] = self.find_existing(doc, mapping)
+        for start in range(0, len(invoices), INVOICE_NUMBERS_PER_REQUEST):
+            chunk = invoices[start:start + INVOICE_NUMBERS_PER_REQUEST]
+            numbers = list(dict.fromkeys(items[i][0].number for i in chunk))
+            rows = self._list("get_invoices", "Invoices", invoice_numbers=numbers, unitdp=4)
+            for i in chunk:
+                doc, mapping = items[i]
+                found[i] = self._adoptable(doc, mapping, rows, "InvoiceNumber")
+        return found
+
+    def write_batch(self, ops: Sequence[BatchOp]) -> list[BatchOutcome]:
+        """Invoices, credit notes and new payments: up to 50 per request with ``summarizeErrors=false``; each
+        element's ``ValidationErrors`` become that op's ``ValidationFailed``. Anything else goes one by one."""
+        outcomes: dict[int, BatchOutcome] = {}
+        groups: dict[tuple[str, str], list[tuple[int, dict]]] = {}
+        stale_checks = [i for i, op in enumerate(ops) if op.operation == "update" and op.ref is not None
+                        and isinstance(op.doc, (InvoiceSnapshot, CreditNoteSnapshot))]
+        current = self._current_many(ops, stale_checks) if stale_checks else {}
+        for i, op in enumerate(ops):
+            doc = op.doc
+            batchable = isinstance(doc, (InvoiceSnapshot, CreditNoteSnapshot)) or (
+                isinstance(doc, PaymentSnapshot) and op.operation == "create")
+            if not batchable:
+                continue
+            try:
+                if op.operation == "update":
+                    remote = current.get(op.ref.remote_id)
+                    if remote is None:
+                        raise RemoteNotFound(f"the {doc.entity.replace('_', ' ')} no longer exists in Xero",
+                                             hint="Re-send the local record to create it again in Xero.")
+                    self._check_not_stale(doc.entity, remote, op.ref)
+                    payload = self._update_payload(doc, op.mapping, remote)
+                else:
+                    payload = self._payload(doc, op.mapping)
+            except SyncError as exc:
+                outcomes[i] = exc
+                continue
+            groups.setdefault((doc.entity, op.operation), []).append((i, payload))
+        try:
+            for (entity, operation), members in groups.items():
+                self._send_group(ops, entity, operation, members, outcomes)
+            for i, op in enumerate(ops):  # what the batch endpoints cannot carry: the single path
+                if i in outcomes:
+                    continue
+                try:
+                    if op.operation == "create":
+                        outcomes[i] = self.create(op.doc, op.mapping, op.idempotency_key)
+                    else:
+                        outcomes[i] = self.update(op.doc, op.mapping, op.ref, op.idempotency_key)
+                except PermanentError as exc:
+                    outcomes[i] = exc
+        except SyncError as exc:  # the request as a whole failed (transport, 429, 5xx, auth)
+            if not any(isinstance(o, RemoteResult) for o in outcomes.values()):
+                raise
+            for i in range(len(ops)):  # keep what went through; the rest is retried as a whole
+                outcomes.setdefault(i, exc)
+        return [outcomes[i] for i in range(len(ops))]
+
+    def _send_group(self, ops, entity: str, operation: str, members: list[tuple[int, dict]], outcomes: dict) -> None:
+        collection = t.ENTITIES[entity][0]
+        key = t.idempotency_key("batch", *sorted(ops[i].idempotency_key for i, _ in members))
+        body = t.dumps({collection: [payload for _, payload in members]})
+        if entity == Entity.PAYMENT:
+            response = self.client.call("create_payments", body, summarize_errors=False, idempotency_key=key)
+        elif entity == Entity.INVOICE:
+            name = "create_invoices" if operation == "create" else "update_or_create_invoices"
+            response = self.client.call(name, body, summarize_errors=False, unitdp=4, idempotency_key=key)
+        else:
+            name = "create_credit_notes" if operation == "create" else "update_or_create_credit_notes"
+            response = self.client.call(name, body, summarize_errors=False, unitdp=4, idempotency_key=key)
+        elements = response.get(collection) or []
+        if len(elements) != len(members):
+            for i, _ in members:
+                outcomes[i] = RetryableError(f"Xero answered {len(elements)} results for {len(members)} "
+                                             f"{collection}; the batch will be retried", raw=response)
+            return
+        for (i, _), element in zip(members, elements):
+            error = element_error(element)
+            if error is not None:
+                outcomes[i] = error
+                continue
+            op = ops[i]
+            try:
+                if isinstance(op.doc, CreditNoteSnapshot):
+                    element = self._sync_allocations(op.doc, op.mapping, element,
+                                                     t.idempotency_key(op.idempotency_key))
+                outcomes[i] = t.result(entity, element)
+            except PermanentError as exc:
+                outcomes[i] = exc
+
+    def reference_data(self) -> ReferenceData:
+        accounts = self._list("get_accounts", "Accounts")
+        tax_rates = self._list("get_tax_rates", "TaxRates")
+        currencies = self._list("get_currencies", "Currencies")
+        organisations = self._list("get_organisations", "Organisations")
+        home = str((organisations[0] if organisations else {}).get("BaseCurrency") or "")
+        usable = [a for a in accounts if a.get("Status", "ACTIVE") == "ACTIVE" and a.get("Code")
+                  and (a.get("Class") == "REVENUE" or a.get("Type") == "BANK" or a.get("EnablePaymentsToAccount")
+                       or a.get("SystemAccount") == "ROUNDING")]
+        return ReferenceData(
+            accounts={str(a["Code"]): str(a.get("Name") or a["Code"]) for a in usable},
+            tax_codes={str(r["TaxType"]): str(r.get("Name") or r["TaxType"]) for r in tax_rates
+                       if r.get("Status", "ACTIVE") == "ACTIVE" and r.get("TaxType")},
+            currencies=frozenset({str(c["Code"]) for c in currencies if c.get("Code")} | ({home} if home else set())),
+            home_currency=home,
+        )
+
+    def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:
+        problems: list[str] = []
+        if isinstance(doc, CustomerSnapshot) and len(doc.name.strip()) > t.CONTACT_NAME_MAX:
+            problems.append(f"Xero contact names are at most {t.CONTACT_NAME_MAX} characters")
+        if isinstance(doc, SalesDocumentSnapshot):
+            if not doc.number.strip():
+                problems.append("it has no number; Xero would number it itself and a retry could not find it")
+            elif len(doc.number) > t.NUMBER_MAX:
+                problems.append(f"its number is longer than Xero's {t.NUMBER_MAX} characters")
+            problems += t.rounding_problems(doc, self.sales_settings)
+        if isinstance(doc, PaymentSnapshot):
+            problems += t.payment_problems(doc)
+            if not mapping.deposit_account:
+                problems.append("no deposit account (Xero account Code) is mapped for its payment method")
+        return problems
+
+    # -- helpers -----------------------------------------------------------------------------------------
+    def _payload(self, doc: Snapshot, mapping: Mapping) -> dict:
+        if isinstance(doc, CustomerSnapshot):
+            return t.contact_payload(doc, mapping, self._parent_name(doc, mapping))
+        if isinstance(doc, ItemSnapshot):
+            return t.item_payload(doc, mapping)
+        if isinstance(doc, PaymentSnapshot):
+            problems = t.payment_problems(doc)
+            if problems:
+                raise ConfigurationError("; ".join(problems), hint="Change the payment in the business system.")
+            return t.payment_payload(doc, mapping)
+        if isinstance(doc, SalesDocumentSnapshot):
+            return t.sales_payload(doc, mapping, self._item_codes(doc, mapping), self.sales_settings)
+        raise TypeError(f"Xero connector cannot send {type(doc).__name__}")
+
+    def _update_payload(self, doc: SalesDocumentSnapshot, mapping: Mapping, current: dict) -> dict:
+        entity = doc.entity
+        id_field = t.ENTITIES[entity][1]
+        payload = {**self._payload(doc, mapping), id_field: current[id_field]}
+        if current.get("Status") not in EDITABLE:  # an approved document cannot go back to draft
+            payload.pop("Status", None)
+        return payload
+
+    def _item_codes(self, doc: SalesDocumentSnapshot, mapping: Mapping) -> dict[str, str]:
+        """Our item key -> Xero item Code, for the document's lines (one ``GET /Items`` per connector use)."""
+        wanted = {line.item_key: mapping.refs.get(line.item_key) for line in doc.lines if line.item_key}
+        wanted = {k: v for k, v in wanted.items() if v}
+        if not wanted:
+            return {}
+        cache = self.__dict__.setdefault("_codes_by_item_id", {})
+        if any(item_id not in cache for item_id in wanted.values()):
+            for row in self._list("get_items", "Items", unitdp=4):
+                cache[row["ItemID"]] = row.get("Code")
+        missing = [key for key, item_id in wanted.items() if not cache.get(item_id)]
+        if missing:
+            raise RemoteNotFound(f"item {missing[0]} no longer exists in Xero (ItemID {wanted[missing[0]]})",
+                                 hint="Re-send the item so it is created again in Xero, then retry.")
+        return {key: cache[item_id] for key, item_id in wanted.items()}
+
+    def _list(self, operation: str, collection: str, *args, **kwargs) -> list[dict]:
+        response = self.client.call(operation, *args, **kwargs)
+        rows = response.get(collection) if isinstance(response, dict) else None
+        return [r for r in rows or () if isinstance(r, dict)]
+
+    @staticmethod
+    def _single(response: dict, collection: str) -> dict:
+        rows = response.get(collection) or []
+        if not rows:
+            raise RetryableError(f"Xero's answer had no {collection}", raw=response)
+        error = element_error(rows[0])
+        if error is not None:
+            raise error
+        return rows[0]
+
+    _GETTERS = {Entity.CUSTOMER: "get_contact", Entity.ITEM: "get_item", Entity.INVOICE: "get_invoice",
+                Entity.PAYMENT: "get_payment", Entity.CREDIT_NOTE: "get_credit_note"}
+
+    def _current(self, entity: str, remote_id: str, missing_ok: bool = False) -> dict:
+        collection = t.ENTITIES[entity][0]
+        kwargs = {"unitdp": 4} if entity in (Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE) else {}
+        try:
+            return self._single(self.client.call(self._GETTERS[entity], remote_id, **kwargs), collection)
+        except RemoteNotFound:
+            if missing_ok:
+                return {}
+            raise
+
+    def _current_many(self, ops: Sequence[BatchOp], positions: list[int]) -> dict[str, dict]:
+        """Current remote records for batch updates: invoices in one ``GET /Invoices?IDs=`` per chunk."""
+        found: dict[str, dict] = {}
+        invoice_ids = [ops[i].ref.remote_id for i in positions if isinstance(ops[i].doc, InvoiceSnapshot)]
+        for start in range(0, len(invoice_ids), INVOICE_NUMBERS_PER_REQUEST):
+            chunk = invoice_ids[start:start + INVOICE_NUMBERS_PER_REQUEST]
+            for row in self._list("get_invoices", "Invoices", i_ds=chunk, unitdp=4):
+                found[row["InvoiceID"]] = row
+        for i in positions:
+            if isinstance(ops[i].doc, CreditNoteSnapshot):
+                row = self._current(Entity.CREDIT_NOTE, ops[i].ref.remote_id, missing_ok=True)
+                if row:
+                    found[ops[i].ref.remote_id] = row
+        return found
+
+    @staticmethod
+    def _check_not_stale(entity: str, current: dict, ref: RemoteRef) -> None:
+        """Xero has no optimistic-concurrency token; ``UpdatedDateUTC`` plays its part. A change since we last
+        wrote raises ConflictError, and the pipeline re-reads and compares content before re-applying."""
+        version = str(current.get("UpdatedDateUTC") or "")
+        if ref.version and version and version != ref.version:
+            raise ConflictError(f"the {entity.replace('_', ' ')} changed in Xero since we last wrote it",
+                                platform_code="UpdatedDateUTC", raw={"remote_version": version})
+
+    def _adoptable(self, doc: SalesDocumentSnapshot, mapping: Mapping, rows: list[dict],
+                   number_field: str) -> RemoteResult | None:
+        """The document with our number for our customer (deleted ones ignored), or None. A number held by
+        another customer's document is a duplicate we must not adopt."""
+        same = [r for r in rows if str(r.get(number_field, "")).casefold() == doc.number.casefold()
+                and r.get("Type", "ACCREC" if number_field == "InvoiceNumber" else "ACCRECCREDIT")
+                in ("ACCREC", "ACCRECCREDIT") and r.get("Status") != "DELETED"]
+        if not same:
+            return None
+        customer = mapping.refs.get(doc.customer_key)
+        mine = [r for r in same if (r.get("Contact") or {}).get("ContactID") == customer]
+        if not mine:
+            raise DuplicateError(f"Xero: {doc.entity.replace('_', ' ')} number {doc.number} is already used by "
+                                 "another contact's document", platform_code="10",
+                                 hint="Renumber the local document; the Xero one belongs to someone else.")
+        return t.result(doc.entity, mine[0], adopted=True)
+
+    def _set_status(self, entity: str, current: dict, status: str, key: str) -> dict:
+        collection, id_field, _ = t.ENTITIES[entity]
+        remote_id = current[id_field]
+        payload = t.dumps({collection: [{id_field: remote_id, "Status": status}]})
+        operation = "update_invoice" if entity == Entity.INVOICE else "update_credit_note"
+        return self._single(self.client.call(operation, remote_id, payload, idempotency_key=key), collection)
+
+    # -- credit note allocations -------------------------------------------------------------------------
+    def _sync_allocations(self, doc: CreditNoteSnapshot, mapping: Mapping, body: dict, key: str) -> dict:
+        """Make the credit note's allocations in Xero match ours, per invoice. Missing amounts are added (a
+        retry finds them there and adds nothing twice); an invoice that got more than we now allocate has its
+        allocations removed and the right amount added again."""
+        if body.get("Status") not in ("AUTHORISED", "PAID"):
+            return body  # a draft credit note cannot be allocated; it is allocated once approved
+        have: dict[str, Decimal] = {}
+        ids: dict[str, list[str]] = {}
+        for allocation in body.get("Allocations") or ():
+            invoice_id = (allocation.get("Invoice") or {}).get("InvoiceID")
+            if invoice_id and not allocation.get("IsDeleted"):
+                have[invoice_id] = have.get(invoice_id, Decimal(0)) + Decimal(str(allocation.get("Amount") or 0))
+                ids.setdefault(invoice_id, []).append(allocation.get("AllocationID"))
+        want: dict[str, Decimal] = {}
+        for allocation in doc.allocations:
+            invoice_id = mapping.refs[allocation.invoice_key]
+            want[invoice_id] = want.get(invoice_id, Decimal(0)) + allocation.amount
+        changed = False
+        for invoice_id, amount in have.items():
+            if amount > want.get(invoice_id, Decimal(0)):
+                for allocation_id in ids[invoice_id]:
+                    self._delete_allocation(body["CreditNoteID"], allocation_id)
+                have[invoice_id] = Decimal(0)
+                changed = True
+        date = doc.issue_date or dt.date.today()
+        for invoice_id, amount in want.items():
+            missing = amount - have.get(invoice_id, Decimal(0))
+            if missing <= 0:
+                continue
+            self.client.call("create_credit_note_allocation", body["CreditNoteID"],
+                             t.dumps({"Allocations": [t.allocation_payload(invoice_id, missing, date)]}),
+                             idempotency_key=t.idempotency_key(key, "alloc", invoice_id))
+            changed = True
+        return self._current(Entity.CREDIT_NOTE, body["CreditNoteID"]) if changed else body
+
+    def _delete_allocation(self, credit_note_id: str, allocation_id: str | None) -> None:
+        if not allocation_id:
+            return
+        try:
+            self.client.call("delete_credit_note_allocations", credit_note_id, allocation_id)
+        except RemoteNotFound:
+            pass  # already removed
+
+    def _remove_allocations(self, current: dict) -> None:
+        for allocation in current.get("Allocations") or ():
+            if not allocation.get("IsDeleted"):
+                self._delete_allocation(current["CreditNoteID"], allocation.get("AllocationID"))
+
+    # -- payments ----------------------------------------------------------------------------------------
+    def _find_payment(self, doc: PaymentSnapshot, mapping: Mapping) -> RemoteResult | None:
+        """Our payment is the one on its invoice with our number as Reference and the same amount."""
+        if not doc.allocations:
+            return None
+        invoice_id = mapping.refs.get(doc.allocations[0].invoice_key)
+        if not invoice_id:
+            return None
+        where = f'{where_equals("Reference", doc.number[:t.REFERENCE_MAX])} AND Invoice.InvoiceID==Guid("{invoice_id}")'
+        rows = [r for r in self._list("get_payments", "Payments", where=where)
+                if r.get("Status") != "DELETED" and r.get("Reference") == doc.number[:t.REFERENCE_MAX]
+                and (r.get("Invoice") or {}).get("InvoiceID", invoice_id) == invoice_id]
+        return t.result(doc.entity, rows[0], adopted=True) if rows else None
+
+    def _update_payment(self, doc: PaymentSnapshot, mapping: Mapping, ref: RemoteRef, key: str) -> RemoteResult:
+        """Xero cannot edit a payment: if what we would send differs, delete it and record it again."""
+        current = self._current(Entity.PAYMENT, ref.remote_id, missing_ok=True)
+        payload = self._payload(doc, mapping)
+        if current and current.get("Status") != "DELETED" and _same_payment(current, payload):
+            return t.result(doc.entity, current)
+        if current and current.get("Status") != "DELETED":
+            self.delete(Entity.PAYMENT, ref, t.idempotency_key(key, "replace"))
+        body = self._single(self.client.call("create_payments", t.dumps({"Payments": [payload]}),
+                                             idempotency_key=key), "Payments")
+        return t.result(doc.entity, body)
+
+    # -- customer hierarchy ------------------------------------------------------------------------------
+    def _parent_name(self, doc: CustomerSnapshot, mapping: Mapping) -> str:
+        """The parent customer's current Xero name (sub-customers are named ``Parent: Child``)."""
+        parent_id = mapping.refs.get(doc.parent_key) if doc.parent_key else None
+        if not parent_id:
+            return ""
+        cache = self.__dict__.setdefault("_contact_names", {})
+        if parent_id not in cache:
+            cache[parent_id] = str(self._current(Entity.CUSTOMER, parent_id).get("Name") or "")
+        return cache[parent_id]
+
+
+def _same_payment(current: dict, payload: dict) -> bool:
+    def amount(value) -> Decimal:
+        return Decimal(str(value or 0))
+
+    current_date = str(current.get("Date") or "")
+    date_same = payload.get("Date") is None or current_date.startswith(payload["Date"]) or \
+        _ms_date(current_date) == payload.get("Date")
+    return (amount(current.get("Amount")) == amount(payload.get("Amount"))
+            and (current.get("Invoice") or {}).get("InvoiceID") == payload["Invoice"]["InvoiceID"]
+            and str((current.get("Account") or {}).get("Code", "")) == payload["Account"]["Code"]
+            and str(current.get("Reference") or "") == payload.get("Reference", "")
+            and date_same)
+
+
+def _ms_date(value: str) -> str | None:
+    """``/Date(1552262400000+0000)/`` as ``2019-03-11``."""
+    if value.startswith("/Date(") and value.endswith(")/"):
+        digits = value[6:-2].split("+")[0].split("-")[0] if not value[6:].startswith("-") else None
+        if digits and digits.isdigit():
+            return dt.datetime.fromtimestamp(int(digits) / 1000, dt.timezone.utc).date().isoformat()
+    return None
+
+
+def _jwt_claims(token: str) -> dict:
+    """The claims of a JWT access token, unverified (used only to prefer this consent's connections)."""
+    try:
+        payload = token.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
+
+
+def _flag(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)

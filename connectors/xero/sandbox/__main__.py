@@ -1,0 +1,39 @@
+"""``python -m connectors.xero.sandbox --port 8766``: run the Xero sandbox in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from .server import DEFAULT_TENANT_ID, XeroSandbox
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Local Xero Accounting API sandbox")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--client-id", default="sandbox-client")
+    parser.add_argument("--client-secret", default="sandbox-secret")
+    parser.add_argument("--tenant-id", default=DEFAULT_TENANT_ID)
+    parser.add_argument("--access-token-ttl", type=int, default=1800)
+    parser.add_argument("--no-limits", action="store_true", help="switch Xero's rate limits off")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    args = parser.parse_args(argv)
+    sandbox = XeroSandbox(host=args.host, port=args.port, client_id=args.client_id,
+                          client_secret=args.client_secret, tenant_id=args.tenant_id,
+                          access_token_ttl=args.access_token_ttl, verbose=args.verbose)
+    if args.no_limits:
+        sandbox.limits.off()
+    sandbox.bind()
+    print(f"Xero sandbox on {sandbox.base_url} (tenant {sandbox.tenant_id})", flush=True)
+    print(f"api: {sandbox.api_base}  token: {sandbox.token_url}", flush=True)
+    print(f"validation: {json.dumps(sandbox.state()['validation'])}", flush=True)
+    print("tokens:", json.dumps(sandbox.issue_tokens()), flush=True)
+    try:
+        sandbox.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

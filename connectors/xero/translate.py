@@ -1,0 +1,398 @@
+"""Pure translation between snapshots and Xero payloads (field names from xero_accounting.yaml). No I/O here.
+
+Also home of Xero's rounding rule (``xero_totals``): a line's amount is Quantity x UnitAmount rounded to the
+cent; its tax is computed from that line amount at the tax rate and rounded to the cent (exclusive amounts:
+``amount x rate``; inclusive amounts: ``amount x rate / (100 + rate)``); the document's tax is the sum of the
+line taxes. Both roundings are half away from zero.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from ..documents import (CreditNoteSnapshot, CustomerSnapshot, InvoiceSnapshot, ItemSnapshot, LineSnapshot, Mapping,
+                         PaymentSnapshot, RemoteResult, SalesDocumentSnapshot)
+from ..errors import ConfigurationError
+
+CENT = Decimal("0.01")
+UNIT = Decimal("0.0001")  # unitdp=4: Xero keeps unit amounts (and quantities) to 4 places
+RATE_PLACES = Decimal("0.000001")  # CurrencyRate: max length [18].[6]
+ZERO = Decimal("0.00")
+HUNDRED = Decimal(100)
+
+ITEM_CODE_MAX = 30
+ITEM_NAME_MAX = 50
+CONTACT_NAME_MAX = 255
+NUMBER_MAX = 255
+REFERENCE_MAX = 255
+DESCRIPTION_MAX = 4000
+IDEMPOTENCY_KEY_MAX = 128
+
+#: entity -> (collection name in bodies and paths, id field, our-number field)
+ENTITIES = {
+    "customer": ("Contacts", "ContactID", "Name"),
+    "item": ("Items", "ItemID", "Code"),
+    "invoice": ("Invoices", "InvoiceID", "InvoiceNumber"),
+    "payment": ("Payments", "PaymentID", "Reference"),
+    "credit_note": ("CreditNotes", "CreditNoteID", "CreditNoteNumber"),
+}
+ROUNDING_DESCRIPTION = "Rounding adjustment"
+LINE_AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")
+INVOICE_STATUSES = ("AUTHORISED", "DRAFT", "SUBMITTED")
+
+
+# -- exact JSON -------------------------------------------------------------------------------------------
+_MARK = f"dec{secrets.token_hex(6)}:"
+_MARKED = re.compile('"' + _MARK + r'(-?[0-9]+(?:\.[0-9]+)?)"')
+
+
+def dumps(payload) -> str:
+    """JSON with Decimals written as exact numbers; a float anywhere in the payload is refused."""
+    return _MARKED.sub(r"\1", json.dumps(_mark(payload), ensure_ascii=False))
+
+
+def _mark(value):
+    if isinstance(value, float):
+        raise TypeError(f"float {value!r} in a payload; money must be Decimal")
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise TypeError(f"{value!r} in a payload")
+        return _MARK + format(value, "f")
+    if isinstance(value, dict):
+        return {k: _mark(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_mark(v) for v in value]
+    return value
+
+
+def q2(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def q4(value: Decimal) -> Decimal:
+    return value.quantize(UNIT, rounding=ROUND_HALF_UP)
+
+
+def idempotency_key(key: str, *suffix: str) -> str:
+    """``key`` (plus a suffix for follow-up writes) within Xero's 128 characters, still deterministic."""
+    full = ":".join((key, *suffix))
+    if len(full) <= IDEMPOTENCY_KEY_MAX:
+        return full
+    return full[:IDEMPOTENCY_KEY_MAX - 41] + ":" + hashlib.sha256(full.encode()).hexdigest()[:40]
+
+
+# -- names and codes --------------------------------------------------------------------------------------
+_CODE_UNSAFE = re.compile(r"[^A-Za-z0-9._/-]+")
+
+
+def item_code(doc: ItemSnapshot) -> str:
+    """The Xero item Code (unique, at most 30 characters): the SKU when it fits, else a derived code.
+
+    A derived code is a readable prefix of the SKU (or name) plus 8 hex characters of a hash of the local
+    record's key, so it is stable across renames and unique per local item.
+    """
+    sku = doc.sku.strip()
+    if sku and len(sku) <= ITEM_CODE_MAX:
+        return sku
+    source = sku or doc.name
+    prefix = _CODE_UNSAFE.sub("-", source.upper()).strip("-")[:ITEM_CODE_MAX - 9] or "ITEM"
+    digest = hashlib.sha256((sku or doc.key).encode()).hexdigest()[:8].upper()
+    return f"{prefix}-{digest}"
+
+
+# -- contacts and items -----------------------------------------------------------------------------------
+def contact_name(name: str, parent_name: str = "") -> str:
+    """The Xero contact Name. Xero has no sub-contacts and contact names are unique across active contacts, so
+    a sub-customer is named like QuickBooks' fully-qualified names: ``Parent: Child`` (the parent part is
+    shortened if the whole would pass Xero's 255 characters)."""
+    name = name.strip()
+    parent_name = parent_name.strip()
+    if not parent_name:
+        return name[:CONTACT_NAME_MAX]
+    room = CONTACT_NAME_MAX - len(name) - len(PARENT_SEPARATOR)
+    if room < 1:
+        return name[:CONTACT_NAME_MAX]
+    return f"{parent_name[:room]}{PARENT_SEPARATOR}{name}"
+
+
+PARENT_SEPARATOR = ": "
+
+
+def contact_payload(doc: CustomerSnapshot, mapping: Mapping, parent_name: str = "") -> dict:
+    body = {"Name": contact_name(doc.name, parent_name), "DefaultCurrency": doc.currency}
+    if doc.email:
+        body["EmailAddress"] = doc.email[:255]
+    return body
+
+
+def item_payload(doc: ItemSnapshot, mapping: Mapping) -> dict:
+    sales = {"UnitPrice": q4(doc.unit_price)}
+    if mapping.item_account:
+        sales["AccountCode"] = mapping.item_account
+    return {"Code": item_code(doc), "Name": doc.name.strip()[:ITEM_NAME_MAX], "Description": doc.name[:DESCRIPTION_MAX],
+            "IsSold": True, "IsPurchased": False, "SalesDetails": sales}
+
+
+# -- sales documents --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SalesSettings:
+    line_amount_types: str = "Exclusive"
+    status: str = "AUTHORISED"
+    no_tax_type: str = "NONE"
+    allow_rounding_adjustment: bool = False
+    rounding_account: str = ""
+
+
+@dataclass(frozen=True)
+class XeroTotals:
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+def _rate(line: LineSnapshot) -> Decimal:
+    return Decimal(line.tax_rate_percent or 0) if line.tax_rate_key else Decimal(0)
+
+
+def line_unit_amount(line: LineSnapshot, line_amount_types: str) -> tuple[Decimal, Decimal]:
+    """``(Quantity, UnitAmount)`` Xero gets for a snapshot line; discount lines become negative lines.
+
+    Exclusive / NoTax: our quantity and unit price. Inclusive: Xero wants tax-inclusive unit amounts, so the
+    unit amount is the line's gross (net + our tax) over the quantity, to 4 places, nudged by 0.0001 where
+    that makes Quantity x UnitAmount round to the gross exactly.
+    """
+    sign = Decimal(-1) if line.kind == "discount" else Decimal(1)
+    quantity = line.quantity
+    if line_amount_types != "Inclusive":
+        return quantity, sign * line.unit_price
+    gross = line.net_amount + line.tax_amount
+    if not quantity:
+        return quantity, sign * line.unit_price
+    unit = q4(gross / quantity)
+    for step in (0, 1, -1, 2, -2):
+        candidate = unit + step * UNIT
+        if q2(quantity * candidate) == gross:
+            unit = candidate
+            break
+    return quantity, sign * unit
+
+
+def xero_line(quantity: Decimal, unit_amount: Decimal, rate: Decimal,
+              line_amount_types: str) -> tuple[Decimal, Decimal]:
+    """``(LineAmount, TaxAmount)`` as Xero computes them."""
+    amount = q2(quantity * unit_amount)
+    if line_amount_types == "NoTax" or not rate:
+        return amount, ZERO
+    if line_amount_types == "Inclusive":
+        return amount, q2(amount * rate / (HUNDRED + rate))
+    return amount, q2(amount * rate / HUNDRED)
+
+
+def xero_totals(lines: list[tuple[Decimal, Decimal, Decimal]], line_amount_types: str) -> XeroTotals:
+    """Xero's SubTotal / TotalTax / Total for ``(quantity, unit_amount, rate_percent)`` lines."""
+    amounts = tax = ZERO
+    for quantity, unit_amount, rate in lines:
+        amount, line_tax = xero_line(quantity, unit_amount, rate, line_amount_types)
+        amounts += amount
+        tax += line_tax
+    if line_amount_types == "Inclusive":
+        return XeroTotals(subtotal=amounts - tax, tax=tax, total=amounts)
+    return XeroTotals(subtotal=amounts, tax=tax, total=amounts + tax)
+
+
+def expected_totals(doc: SalesDocumentSnapshot, line_amount_types: str) -> XeroTotals:
+    """What Xero will compute for ``doc`` sent with ``line_amount_types`` (before any rounding line)."""
+    rows = []
+    for line in doc.lines:
+        quantity, unit = line_unit_amount(line, line_amount_types)
+        rows.append((quantity, unit, _rate(line)))
+    return xero_totals(rows, line_amount_types)
+
+
+def our_totals(doc: SalesDocumentSnapshot) -> XeroTotals:
+    return XeroTotals(subtotal=doc.subtotal - doc.discount_total, tax=doc.tax_total, total=doc.total)
+
+
+def rounding_difference(doc: SalesDocumentSnapshot, line_amount_types: str) -> Decimal:
+    """Our total minus Xero's: what a rounding adjustment line has to carry."""
+    return doc.total - expected_totals(doc, line_amount_types).total
+
+
+def rounding_problems(doc: SalesDocumentSnapshot, settings: SalesSettings) -> list[str]:
+    """Plain-language problems when Xero's per-line rounding would give other totals than ours."""
+    types = settings.line_amount_types
+    theirs, ours = expected_totals(doc, types), our_totals(doc)
+    if settings.allow_rounding_adjustment:
+        difference = ours.total - theirs.total
+        limit = CENT * (len(doc.lines) + 1)
+        if abs(difference) > limit:
+            return [f"Xero would compute a total of {theirs.total} where this document has {ours.total}; the "
+                    f"difference ({difference}) is more than rounding, so no rounding line is added. Check the "
+                    "document's line amounts and tax rates"]
+        if difference and not settings.rounding_account:
+            return ["a rounding adjustment line is needed but the connection has no “rounding_account” setting"]
+        return []
+    if theirs.tax == ours.tax and theirs.total == ours.total and theirs.subtotal == ours.subtotal:
+        return []
+    return [f"Xero rounds tax on each line and would compute tax {theirs.tax} and total {theirs.total} where "
+            f"this document has tax {ours.tax} and total {ours.total} (amounts {types.lower()} of tax). Turn on "
+            "the connection's “allow_rounding_adjustment” setting to add a rounding line, or adjust the "
+            "document's prices or quantities"]
+
+
+def sales_lines(doc: SalesDocumentSnapshot, mapping: Mapping, item_codes: dict[str, str],
+                settings: SalesSettings) -> list[dict]:
+    lines = []
+    for i, line in enumerate(doc.lines):
+        quantity, unit = line_unit_amount(line, settings.line_amount_types)
+        body = {"Description": (line.description or line.item_name or line.kind.title())[:DESCRIPTION_MAX],
+                "Quantity": quantity, "UnitAmount": unit}
+        account = mapping.line_accounts[i] if i < len(mapping.line_accounts) else None
+        code = item_codes.get(line.item_key) if line.item_key and line.kind != "discount" else None
+        if account:
+            body["AccountCode"] = account
+        elif not code:
+            raise ConfigurationError(f"line {i + 1} ({line.kind}) has no account code mapped and no item",
+                                     hint="Map an income account for this line kind (Admin → Mappings).")
+        if code:
+            body["ItemCode"] = code
+        if settings.line_amount_types == "NoTax":
+            pass
+        elif line.tax_rate_key:
+            try:
+                body["TaxType"] = mapping.tax_codes[line.tax_rate_key]
+            except KeyError:
+                raise ConfigurationError(f"line {i + 1}: tax rate “{line.tax_rate_name}” has no Xero tax type "
+                                         "mapped", hint="Map the tax rate to a Xero TaxType.") from None
+        else:
+            body["TaxType"] = settings.no_tax_type
+        lines.append(body)
+    if settings.allow_rounding_adjustment:
+        difference = rounding_difference(doc, settings.line_amount_types)
+        if difference:
+            adjustment = {"Description": ROUNDING_DESCRIPTION, "Quantity": Decimal("1"), "UnitAmount": difference,
+                          "AccountCode": settings.rounding_account}
+            if settings.line_amount_types != "NoTax":
+                adjustment["TaxType"] = settings.no_tax_type
+            lines.append(adjustment)
+    return lines
+
+
+def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping, item_codes: dict[str, str],
+                  settings: SalesSettings) -> dict:
+    """An ACCREC invoice or an ACCRECCREDIT credit note (without allocations)."""
+    is_credit = isinstance(doc, CreditNoteSnapshot)
+    body = {
+        "Type": "ACCRECCREDIT" if is_credit else "ACCREC",
+        "Contact": {"ContactID": mapping.refs[doc.customer_key]},
+        ("CreditNoteNumber" if is_credit else "InvoiceNumber"): doc.number[:NUMBER_MAX],
+        "LineAmountTypes": settings.line_amount_types,
+        "CurrencyCode": doc.currency,
+        "Status": settings.status,
+        "LineItems": sales_lines(doc, mapping, item_codes, settings),
+    }
+    if doc.issue_date:
+        body["Date"] = doc.issue_date.isoformat()
+    if isinstance(doc, InvoiceSnapshot) and doc.due_date:  # else Xero applies the contact's/org's terms
+        body["DueDate"] = doc.due_date.isoformat()
+    if doc.memo:
+        body["Reference"] = doc.memo[:REFERENCE_MAX]
+    if doc.exchange_rate:
+        body["CurrencyRate"] = currency_rate(doc.exchange_rate)
+    return body
+
+
+def currency_rate(home_per_foreign: Decimal) -> Decimal:
+    """Xero's CurrencyRate is foreign units per one home unit: the inverse of our rate, to 6 places."""
+    return (Decimal(1) / Decimal(home_per_foreign)).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def allocation_payload(invoice_id: str, amount: Decimal, date) -> dict:
+    return {"Invoice": {"InvoiceID": invoice_id}, "Amount": q2(amount), "Date": date.isoformat()}
+
+
+# -- payments ---------------------------------------------------------------------------------------------
+def payment_payload(doc: PaymentSnapshot, mapping: Mapping) -> dict:
+    allocation = doc.allocations[0]
+    body = {
+        "Invoice": {"InvoiceID": mapping.refs[allocation.invoice_key]},
+        "Account": {"Code": mapping.deposit_account},
+        "Amount": q2(allocation.amount),
+        "Reference": doc.number[:REFERENCE_MAX],
+    }
+    if doc.date:
+        body["Date"] = doc.date.isoformat()
+    if doc.exchange_rate:
+        body["CurrencyRate"] = currency_rate(doc.exchange_rate)
+    return body
+
+
+def payment_problems(doc: PaymentSnapshot) -> list[str]:
+    if len(doc.allocations) != 1:
+        return [f"Xero records a payment against exactly one invoice; this payment is allocated to "
+                f"{len(doc.allocations)} invoices. Record one payment per invoice in the business system"]
+    if doc.allocations[0].amount != doc.amount:
+        return [f"Xero cannot hold unallocated money on a payment: the payment is {doc.amount} but "
+                f"{doc.allocations[0].amount} is allocated. Allocate the whole amount"]
+    return []
+
+
+# -- results ----------------------------------------------------------------------------------------------
+#: What a person can change on a sales document in Xero (used for ``RemoteResult.fingerprint``).
+_SALES_CONTENT = ("Type", "InvoiceNumber", "CreditNoteNumber", "Reference", "DateString", "Date", "DueDateString",
+                  "DueDate", "LineAmountTypes", "CurrencyCode", "CurrencyRate", "SubTotal", "TotalTax", "Total")
+_LINE_CONTENT = ("Description", "Quantity", "UnitAmount", "ItemCode", "AccountCode", "TaxType", "TaxAmount",
+                 "LineAmount", "DiscountRate", "DiscountAmount", "Tracking")
+#: What Xero changes by itself on other records.
+_VOLATILE = frozenset({"UpdatedDateUTC", "UpdatedDateUTCString", "HasAttachments", "HasValidationErrors",
+                       "HasErrors", "ValidationErrors", "Warnings", "StatusAttributeString", "Balances",
+                       "IsCustomer", "IsSupplier", "QuantityOnHand", "TotalCostPool", "Id"})
+
+
+def fingerprint(entity: str, body: dict) -> str:
+    if entity in ("invoice", "credit_note"):
+        content = {k: body.get(k) for k in _SALES_CONTENT if k in body}
+        content["Contact"] = (body.get("Contact") or {}).get("ContactID")
+        content["LineItems"] = [{k: line.get(k) for k in _LINE_CONTENT if k in line}
+                                for line in body.get("LineItems") or ()]
+    else:
+        content = {k: v for k, v in body.items() if k not in _VOLATILE}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+_HAS_FINGERPRINT = "fingerprint" in {f.name for f in dataclasses.fields(RemoteResult)}
+_CLOSED = {"VOIDED": "voided", "DELETED": "deleted"}
+
+
+def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
+    """A RemoteResult from a Xero record. Voided and deleted documents count for nothing: total 0.00."""
+    _, id_field, number_field = ENTITIES[entity]
+    status = str(body.get("Status") or body.get("ContactStatus") or "").upper()
+    if entity == "payment":
+        total, balance = body.get("Amount"), None
+    elif entity == "credit_note":
+        total, balance = body.get("Total"), body.get("RemainingCredit")
+    elif entity == "invoice":
+        total, balance = body.get("Total"), body.get("AmountDue")
+    else:
+        total = balance = None
+    if status in _CLOSED and total is not None:
+        total = balance = ZERO
+    extra = {"fingerprint": fingerprint(entity, body)} if _HAS_FINGERPRINT else {}
+    return RemoteResult(
+        remote_id=str(body[id_field]), version=str(body.get("UpdatedDateUTC") or ""),
+        number=str(body.get(number_field) or ""),
+        total=q2(Decimal(str(total))) if total is not None else None,
+        balance=q2(Decimal(str(balance))) if balance is not None else None,
+        status=_CLOSED.get(status) or ("inactive" if status == "ARCHIVED" else "active"),
+        adopted=adopted, raw=body, **extra)
+
+
+__all__ = ["dumps", "item_code", "contact_payload", "item_payload", "sales_payload", "payment_payload", "result",
+           "xero_totals", "expected_totals", "rounding_problems", "SalesSettings", "CustomerSnapshot",
+           "InvoiceSnapshot", "ItemSnapshot", "PaymentSnapshot"]
