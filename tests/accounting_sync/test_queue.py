@@ -82,13 +82,15 @@ def test_cluster_killed_mid_write_then_new_cluster_completes_exactly_once(cluste
 
     # QuickBooks applies the create, then holds its response: the worker is inside the call when it dies.
     monkeypatch.setattr(sandbox.faults, "timeout_seconds", 30)
-    sandbox.faults.add("timeout", match="POST /invoice")
+    sandbox.faults.add("timeout", match="POST /invoice")  # whichever path the worker takes: one document...
+    sandbox.faults.add("timeout", match="POST /batch")  # ...or a batch (the customer and its invoice together)
     first = cluster()
     invoice = make_invoice()
     entry = OutboxEntry.objects.get(source_key=f"ledger.invoice:{invoice.pk}")
     assert wait_for(lambda: len(remote_invoices(sandbox)) == 1), first.poll()
     os.killpg(first.pid, signal.SIGKILL)  # the whole cluster: sentinel, pusher, workers, monitor
     first.wait(timeout=10)
+    sandbox.faults.clear()
     entry.refresh_from_db()
     assert entry.status == EntryStatus.IN_PROGRESS and entry.write_started  # the lease of a dead worker
 

@@ -43,15 +43,22 @@ def test_invalid_grant_marks_needs_reauth(connection, sandbox):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_refresh_is_single_flight(connection, sandbox):
+    """8 workers find the access token expired at once: one call to the token endpoint, all 8 go on with the new
+    token, and the stored refresh token is the newest one the platform issued."""
     if db_connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL; SQLite serialises writers anyway (covered on the PostgreSQL run)")
     expire(connection)
     before = sandbox.token_calls
     results, errors = [], []
+    barrier = threading.Barrier(8)
 
     def worker():
         try:
-            results.append(get_access_token(connection.pk))
+            conn = Connection.objects.get(pk=connection.pk)
+            connector = conn.connector()
+            barrier.wait()
+            currencies = connector.client.query("select * from CompanyCurrency")  # an API call with the token
+            results.append((connector.access_token(), len(currencies)))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -64,11 +71,13 @@ def test_concurrent_refresh_is_single_flight(connection, sandbox):
         t.start()
     for t in threads:
         t.join()
-    assert not errors
+    assert not errors, errors
     assert sandbox.token_calls == before + 1
-    assert len(set(results)) == 1
+    assert len(results) == 8 and len({token for token, _ in results}) == 1 and all(n for _, n in results)
     connection.refresh_from_db()
-    assert connection.access_token == results[0]
+    assert connection.access_token == results[0][0]
+    newest = [token for token, info in sandbox.auth._refresh.items() if info["superseded"] is None]
+    assert connection.refresh_token in newest
 
 
 def test_oauth_connect_and_callback_verify_state(admin_client, connection, sandbox):

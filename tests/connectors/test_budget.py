@@ -1,0 +1,108 @@
+"""The per-connection rate budget shared by all workers: a token bucket in the database, paused by a 429."""
+import threading
+
+import pytest
+from django.db import connection as db_connection
+
+from connectors import budget
+from connectors.errors import RateLimitedError
+from connectors.models import Connection, RateBudget
+from connectors.qbo.connector import QBOConnector
+from tests.conftest import drain, remote_invoices
+
+pytestmark = pytest.mark.django_db
+
+
+class FakeTime:
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_bucket_grants_a_burst_then_refills_at_the_published_rate(connection):
+    clock = FakeTime()
+    granted = [budget.take(connection.pk, "request", 100, 60, clock) for _ in range(12)]
+    assert granted[:10] == [0.0] * 10  # burst: 10% of the limit
+    assert granted[10] > 0  # then wait: the bucket refills at 80% of 100 a minute
+    assert granted[10] == pytest.approx(1 / (100 * 0.8 / 60))
+    clock.now += 60
+    in_a_minute = sum(budget.take(connection.pk, "request", 100, 60, clock) == 0 for _ in range(200))
+    assert in_a_minute == 10  # a full bucket again, never more: burst + refill stays under the limit
+
+
+def test_paused_connection_lets_no_request_through(connection, clock):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    Connection.objects.filter(pk=connection.pk).update(paused_until=timezone.now() + dt.timedelta(seconds=120))
+    throttle = budget.throttle_for(connection, QBOConnector)
+    with pytest.raises(RateLimitedError) as info:
+        throttle("request")
+    assert 119 <= info.value.retry_after <= 120
+    clock.advance(121)
+    throttle("request")  # the pause is over
+
+
+def test_limits_come_from_the_connector_and_can_be_overridden_or_switched_off(connection, settings):
+    assert budget.limits_for(connection, QBOConnector) == {"request": (500, 60.0), "batch": (40, 60.0)}
+    connection.settings = {**connection.settings, "rate_limits": {"request": [100, 60], "batch": None}}
+    assert budget.limits_for(connection, QBOConnector) == {"request": (100, 60.0)}
+    connection.settings = {**connection.settings, "rate_limits": False}
+    assert budget.limits_for(connection, QBOConnector) == {}
+    settings.ACCOUNTING_SYNC = {**settings.ACCOUNTING_SYNC, "RATE_BUDGET": False}
+    connection.settings = {}
+    assert budget.limits_for(connection, QBOConnector) == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_share_one_bucket_under_row_locks(connection):
+    if db_connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL; SQLite serialises writers anyway (covered on the PostgreSQL run)")
+    clock = FakeTime()  # time stands still: only the burst can be granted, whoever asks
+    granted, errors = [], []
+
+    def worker():
+        try:
+            for _ in range(20):
+                granted.append(budget.take(connection.pk, "request", 500, 60, clock) == 0)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            from django.db import connection as c
+
+            c.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sum(granted) == 50 and len(granted) == 160
+    assert RateBudget.objects.get(connection=connection, kind="request").tokens < 1
+
+
+def test_budget_keeps_under_the_platform_limit_instead_of_bouncing_off_it(connection, make_invoice, sandbox):
+    # Scale QuickBooks' 500-a-minute throttle down to 12 requests in 2 seconds, and tell the connection so.
+    sandbox.limits.set("per_minute", 12, 2)
+    try:
+        connection.settings = {**connection.settings, "rate_limits": {"request": [12, 2], "batch": None}}
+        connection.save()
+        for _ in range(6):
+            make_invoice()
+        from accounting_sync.engine import process_entry
+        from accounting_sync.models import OutboxEntry
+
+        for entry in OutboxEntry.objects.filter(entity="invoice").order_by("pk"):
+            process_entry(entry.pk)  # one request at a time: the single path, ~3 requests per invoice
+        drain()
+        from accounting_sync.models import SyncLog
+
+        assert len(remote_invoices(sandbox)) == 6
+        assert len([r for r in sandbox.requests_log if r[1].startswith("/v3/")]) > 12  # more than one window's worth
+        assert not SyncLog.objects.filter(outcome="retry").exists()  # and not one was refused with a 429
+    finally:
+        sandbox.limits.restore()
