@@ -26,5 +26,8 @@ demo: install
 test: install-test
 	$(PY) -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
+bench: install-test
+	$(PY) -m bench.run
+
 clean:
 	rm -rf $(VENV) var

@@ -41,9 +41,11 @@ def test_five_quick_saves_make_one_remote_invoice_with_last_content(connection, 
     invoice = make_invoice(("service", "1", "10.00"))
     generation = OutboxEntry.objects.get(source_key=f"ledger.invoice:{invoice.pk}").generation
     for n in range(1, 6):
-        InvoiceLine.objects.filter(invoice=invoice).update(unit_price=Decimal(10 * n + 10))
-        invoice.memo = f"version {n}"
-        invoice.save()
+        with transaction.atomic():  # five separate host transactions (savepoints inside the test's own)
+            InvoiceLine.objects.filter(invoice=invoice).update(unit_price=Decimal(10 * n + 10))
+            invoice.memo = f"version {n}"
+            invoice.save()
+            invoice.save()  # saved twice in one transaction: recorded once
     entries = OutboxEntry.objects.filter(source_key=f"ledger.invoice:{invoice.pk}")
     assert entries.count() == 1 and entries.get().generation == generation + 5
     drain()
@@ -228,3 +230,21 @@ def test_finishing_a_dependency_wakes_entries_waiting_for_it(connection, make_in
     assert invoice_entry.next_attempt_at <= timezone.now()
     drain()
     assert len(remote_invoices(sandbox)) == 1
+
+
+def test_change_recorded_in_a_rolled_back_savepoint_is_recorded_again(connection, org):
+    invoice = f.InvoiceFactory.build(organization=org, customer=f.CustomerFactory(organization=org))
+    invoice.__class__.objects.bulk_create([invoice])  # exists, but no save signal has recorded it yet
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                invoice.memo = "first try"
+                invoice.save()
+                assert OutboxEntry.objects.filter(source_key=f"ledger.invoice:{invoice.pk}").exists()
+                raise RuntimeError("the host gives up on this step")
+        except RuntimeError:
+            pass
+        assert not OutboxEntry.objects.filter(source_key=f"ledger.invoice:{invoice.pk}").exists()
+        invoice.memo = "second try"
+        invoice.save()  # must not be skipped as "already recorded in this transaction"
+    assert OutboxEntry.objects.get(source_key=f"ledger.invoice:{invoice.pk}").status == EntryStatus.PENDING

@@ -14,7 +14,11 @@ from intuitlib.client import AuthClient
 from quickbooks import QuickBooks
 from quickbooks.batch import batch_create, batch_delete, batch_update
 from quickbooks.cdc import change_data_capture
-from quickbooks.exceptions import ObjectNotFoundException, QuickbooksException, ValidationException
+from quickbooks.exceptions import (
+    ObjectNotFoundException,
+    QuickbooksException,
+    ValidationException,
+)
 from quickbooks.objects.account import Account
 from quickbooks.objects.customer import Customer
 from quickbooks.objects.detailline import SalesItemLine, SalesItemLineDetail
