@@ -19,7 +19,10 @@ def qbo_sandbox():
 
 @pytest.fixture
 def sandbox(qbo_sandbox):
+    from connectors.qbo.connector import forget_remembered_items
+
     qbo_sandbox.reset()
+    forget_remembered_items()  # a fresh company: what the connector remembered about the last one is gone
     qbo_sandbox.faults.clear()
     yield qbo_sandbox
     qbo_sandbox.faults.clear()

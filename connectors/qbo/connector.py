@@ -1,6 +1,7 @@
 """QuickBooks Online connector: snapshots in, QBO v3 calls out, classified errors back."""
 from __future__ import annotations
 
+import time
 import uuid
 from functools import cached_property
 
@@ -8,11 +9,14 @@ from .. import oauth
 from ..base import BaseConnector, Capabilities, ReferenceData, TokenSet
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteRef, RemoteResult, Snapshot)
-from ..errors import ConfigurationError, RetryableError, SyncError, ValidationFailed
+from ..errors import ConfigurationError, PermanentError, RetryableError, SyncError, ValidationFailed
 from ..registry import register
 from . import translate as t
 from .client import QBOClient, quote
 from .errors import HINTS, fault_error
+
+
+REFERENCE_CODES = {"610", "2500"}  # object not found / invalid reference
 
 
 @register
@@ -79,12 +83,30 @@ class QBOConnector(BaseConnector):
 
     def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
         entity = t.ENTITY_NAMES[doc.entity]
-        return t.result(entity, self.client.create(entity, self._payload(doc, mapping), idempotency_key))
+        return self._with_fresh_items(
+            lambda key: t.result(entity, self.client.create(entity, self._payload(doc, mapping), key)), idempotency_key)
 
     def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
         entity = t.ENTITY_NAMES[doc.entity]
-        body = {**self._payload(doc, mapping), "Id": ref.remote_id, "SyncToken": ref.version, "sparse": True}
-        return t.result(entity, self.client.update(entity, body, idempotency_key))
+
+        def send(key):
+            body = {**self._payload(doc, mapping), "Id": ref.remote_id, "SyncToken": ref.version, "sparse": True}
+            return t.result(entity, self.client.update(entity, body, key))
+
+        return self._with_fresh_items(send, idempotency_key)
+
+    def _with_fresh_items(self, send, idempotency_key: str):
+        """A write refused for a missing or inactive reference may have used a remembered generic item that
+        was deleted on the platform: forget the remembered items and send once more. Nothing was applied, and
+        QBO remembers the refusal under the requestid, so the second send carries a requestid of its own."""
+        self._used_remembered_item = False
+        try:
+            return send(idempotency_key)
+        except PermanentError as exc:
+            if exc.platform_code not in REFERENCE_CODES or not self._used_remembered_item:
+                raise
+        self.forget_generic_items()
+        return send(_derived(idempotency_key, "fresh-items"))
 
     def void(self, entity: str, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
         name = t.ENTITY_NAMES[entity]
@@ -126,6 +148,16 @@ class QBOConnector(BaseConnector):
 
     def write_batch(self, ops) -> list:
         """Up to 30 creates/updates in one ``/batch`` request; each item's fault is that op's error alone."""
+        self._used_remembered_item = False
+        outcomes = self._write_batch(ops)
+        stale = [i for i, o in enumerate(outcomes) if getattr(o, "platform_code", "") in REFERENCE_CODES]
+        if stale and self._used_remembered_item:  # see _with_fresh_items: refused items were not applied
+            self.forget_generic_items()
+            for i, outcome in zip(stale, self._write_batch([ops[i] for i in stale], salt="fresh-items")):
+                outcomes[i] = outcome
+        return outcomes
+
+    def _write_batch(self, ops, salt: str = "") -> list:
         outcomes: dict[int, object] = {}
         items = []
         for i, op in enumerate(ops):
@@ -139,7 +171,7 @@ class QBOConnector(BaseConnector):
                 body = {**body, "Id": op.ref.remote_id, "SyncToken": op.ref.version, "sparse": True}
             items.append({"bId": str(i), "operation": op.operation, entity: body})
         if items:
-            requestid = str(uuid.uuid5(uuid.NAMESPACE_URL, "qbo-batch:" + "|".join(op.idempotency_key for op in ops)))
+            requestid = _derived("qbo-batch:" + "|".join(op.idempotency_key for op in ops), salt)
             responses = self.client.batch(items, requestid)
             for item in items:
                 i = int(item["bId"])
@@ -194,15 +226,39 @@ class QBOConnector(BaseConnector):
         return items
 
     def _generic_item(self, kind: str, account: str) -> str:
-        """Find or create the service item that stands for ``kind`` lines; idempotent by name and requestid."""
-        cache = self.__dict__.setdefault("_generic_items", {})
-        if kind not in cache:
-            name = t.generic_item_name(kind)
-            rows = self.client.query(f"select * from Item where Name = {quote(name)}")
-            if rows:
-                cache[kind] = rows[0]["Id"]
-            else:
-                key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"qbo:{self.config.remote_company_id}:item:{name}"))
-                cache[kind] = self.client.create("Item", t.generic_item_payload(kind, account), key)["Id"]
-        return cache[kind]
+        """Find or create the service item that stands for ``kind`` lines; idempotent by name and requestid.
 
+        Remembered per company for ``GENERIC_ITEM_TTL`` seconds in this process (a bulk resync would otherwise
+        look it up once per batch), and forgotten at once when a write is refused for a reference."""
+        key = (self.setting("api_base"), self.config.remote_company_id, kind)
+        cached = _GENERIC_ITEMS.get(key)
+        if cached and cached[1] > time.monotonic():
+            self._used_remembered_item = True
+            return cached[0]
+        name = t.generic_item_name(kind)
+        rows = self.client.query(f"select * from Item where Name = {quote(name)}")
+        if rows:
+            item_id = rows[0]["Id"]
+        else:
+            request = str(uuid.uuid5(uuid.NAMESPACE_URL, f"qbo:{self.config.remote_company_id}:item:{name}"))
+            item_id = self.client.create("Item", t.generic_item_payload(kind, account), request)["Id"]
+        _GENERIC_ITEMS[key] = (item_id, time.monotonic() + GENERIC_ITEM_TTL)
+        return item_id
+
+    def forget_generic_items(self) -> None:
+        for key in [k for k in _GENERIC_ITEMS if k[:2] == (self.setting("api_base"), self.config.remote_company_id)]:
+            _GENERIC_ITEMS.pop(key, None)
+
+
+def _derived(key: str, salt: str) -> str:
+    """A requestid (at most 50 characters for QBO) derived from a key and a purpose."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{key}|{salt}"))
+
+
+GENERIC_ITEM_TTL = 600
+_GENERIC_ITEMS: dict[tuple[str, str, str], tuple[str, float]] = {}
+
+
+def forget_remembered_items() -> None:
+    """Forget every remembered generic item (tests reset their sandbox company between cases)."""
+    _GENERIC_ITEMS.clear()

@@ -17,7 +17,9 @@ from connectors import registry
 from connectors.base import BaseConnector
 from connectors.documents import (CustomerSnapshot, Entity, InvoiceSnapshot, LineSnapshot, Mapping, RemoteRef,
                                   RemoteResult)
-from connectors.errors import PermanentError, RateLimitedError, RemoteNotFound, RetryableError
+from connectors.base import BatchOp
+from connectors.errors import (ConflictError, DuplicateError, PermanentError, RateLimitedError, RemoteNotFound,
+                               RetryableError, SyncError)
 from ledger.money import line_net
 
 
@@ -28,6 +30,7 @@ class ContractEnv:
     inject: Callable[..., None]  # inject(kind, retry_after=None): next API call fails that way
     token_calls: Callable[[], int]
     expire_token: Callable[[], None]  # make the current access token invalid on the platform side
+    forget_keys: Callable[[], None] = lambda: None  # the platform forgets idempotency keys / request ids
 
 
 def customer(name: str | None = None) -> CustomerSnapshot:
@@ -122,3 +125,50 @@ class ConnectorContract:
         before = contract.token_calls()
         self._customer(contract)
         assert contract.token_calls() == before + 1
+
+    # -- delivery that never duplicates (issue 3) ---------------------------------------------------------
+    def test_duplicate_number_is_a_duplicate_error(self, contract):
+        doc, mapping, _ = self._invoice(contract)
+        with pytest.raises(DuplicateError):
+            contract.connector.create(doc, mapping, f"dup-{uuid.uuid4()}")
+
+    def test_lost_response_with_keys_forgotten_is_found_by_our_number(self, contract):
+        self._invoice(contract)  # warm up: whatever the connector looks up once (generic items) is known now
+        cust, remote_customer = self._customer(contract)
+        doc = invoice(cust.key, f"L{uuid.uuid4().hex[:8]}", ("80.00",))
+        mapping = contract.mapping(refs={cust.key: remote_customer.remote_id}, lines=1)
+        contract.inject("lost_response")
+        with pytest.raises(RetryableError):
+            contract.connector.create(doc, mapping, "lost-key-1")
+        contract.forget_keys()
+        found = contract.connector.find_existing(doc, mapping)
+        assert found is not None and found.adopted and found.total == Decimal("80.00")
+        [again] = contract.connector.find_existing_many([(doc, mapping)])
+        assert again is not None and again.remote_id == found.remote_id
+
+    def test_fingerprint_of_our_write_equals_a_later_read(self, contract):
+        """Conflict detection compares them: a false difference would report every update as a conflict."""
+        _, _, created = self._invoice(contract, ("10.00", "20.00"))
+        fetched = contract.connector.fetch(Entity.INVOICE, created.remote_id)
+        assert created.fingerprint and fetched.fingerprint == created.fingerprint
+
+    def test_stale_version_is_a_conflict(self, contract):
+        doc, mapping, created = self._invoice(contract)
+        if not created.version:
+            pytest.skip("platform has no optimistic-concurrency version")
+        contract.connector.update(invoice(doc.customer_key, doc.number, ("110.00",)), mapping,
+                                  RemoteRef(created.remote_id, created.version), f"u-{uuid.uuid4()}")
+        with pytest.raises(ConflictError):
+            contract.connector.update(invoice(doc.customer_key, doc.number, ("120.00",)), mapping,
+                                      RemoteRef(created.remote_id, created.version), f"u-{uuid.uuid4()}")
+
+    def test_batch_applies_each_item_on_its_own(self, contract):
+        cust, remote_customer = self._customer(contract)
+        taken, _, _ = self._invoice(contract)
+        mapping = contract.mapping(refs={cust.key: remote_customer.remote_id, taken.customer_key: "unused"}, lines=1)
+        docs = [invoice(cust.key, f"B{uuid.uuid4().hex[:8]}", (f"{10 + n}.00",)) for n in range(4)]
+        docs.insert(2, invoice(cust.key, taken.number, ("5.00",)))  # this number is taken
+        outcomes = contract.connector.write_batch([BatchOp("create", d, mapping, f"b-{uuid.uuid4()}") for d in docs])
+        assert len(outcomes) == 5 and isinstance(outcomes[2], SyncError)
+        assert [o.total for i, o in enumerate(outcomes) if i != 2] == [Decimal("10.00"), Decimal("11.00"),
+                                                                      Decimal("12.00"), Decimal("13.00")]

@@ -9,8 +9,11 @@ from tests.connectors.contract import ConnectorContract, ContractEnv
 
 @pytest.fixture
 def contract(qbo_sandbox):
+    from connectors.qbo.connector import forget_remembered_items
+
     sandbox = qbo_sandbox
     sandbox.reset()
+    forget_remembered_items()
     state = {"token": sandbox.issue_tokens()["access_token"], "refreshes": 0}
 
     def token_getter(force=False):
@@ -38,7 +41,8 @@ def contract(qbo_sandbox):
     def inject(kind, retry_after=None):
         sandbox.faults.add(kind, count=1, **({"retry_after": retry_after} if retry_after else {}))
 
-    yield ContractEnv(connector, mapping, inject, lambda: sandbox.token_calls, expire)
+    yield ContractEnv(connector, mapping, inject, lambda: sandbox.token_calls, expire,
+                      forget_keys=sandbox.store.forget_request_ids)
     sandbox.faults.clear()
 
 
