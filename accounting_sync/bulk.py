@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass
 from itertools import groupby
 
+from django.db import transaction
+
 from connectors.base import BatchOp
 from connectors.documents import Entity, RemoteRef, RemoteResult
 from connectors.errors import AuthError, ConflictError, DuplicateError, RateLimitedError, SyncError
@@ -61,8 +63,8 @@ class Prepared:
 
 def process_batch(entry_ids: list[int]) -> dict[str, int]:
     """Claim and process these entries (any connections); returns a count per resulting status."""
-    entries = [e for e in (outbox.claim(i) for i in entry_ids) if e is not None]
-    entries.sort(key=lambda e: e.connection_id)
+    entries = outbox.claim_many(entry_ids)
+    entries.sort(key=lambda e: (e.connection_id, e.pk))
     for _, group in groupby(entries, key=lambda e: e.connection_id):
         run_claimed_batch(list(group))
     counts: dict[str, int] = {}
@@ -175,33 +177,36 @@ def _send_chunk(conn: Connection, connector, chunk: list[Prepared]) -> SyncError
             engine.fail(p.entry, engine.internal_error(p.entry, exc), p.attempt, p.started)
         return None
     shared = exchanges[seen:]
+    settled = []
     for position, (p, op, outcome) in enumerate(zip(chunk, ops, outcomes)):
         p.attempt.operation = f"{_label(p, op)} (batch)"
         p.attempt.extra = [{**x, "batch_item": position, "batch_of": len(ops)} for x in shared]
-        _apply(conn, connector, p, op, outcome)
+        settled.append((p, _settle(conn, connector, p, op, outcome)))  # follow-up calls, outside any transaction
+    with transaction.atomic():  # the chunk's references, entries and log rows in one commit
+        for p, outcome in settled:
+            if isinstance(outcome, RemoteResult):
+                p.attempt.remote_id = outcome.remote_id
+                engine.save_ref(conn, p.entry.source_key, p.entry.entity, p.ref, outcome, p.digest,
+                                RemoteStatus.ACTIVE, p.entry, p.attempt, p.started)
+            else:
+                engine.fail(p.entry, outcome, p.attempt, p.started)
     return None
 
 
-def _apply(conn: Connection, connector, p: Prepared, op: BatchOp, outcome) -> None:
-    """One op's outcome onto its own entry."""
+def _settle(conn: Connection, connector, p: Prepared, op: BatchOp, outcome):
+    """One op's final outcome: a duplicate that is ours is adopted, a stale version re-read (single path)."""
     try:
         if isinstance(outcome, DuplicateError) and op.operation == "create":
             found = connector.find_existing(p.snapshot, p.mapping)
-            if found is None:
-                raise outcome
-            outcome = engine.adopt(conn, connector, p.snapshot, p.mapping, found, p.digest, p.attempt)
-        elif isinstance(outcome, ConflictError) and p.ref is not None:
-            outcome = engine.update_remote(conn, connector, p.snapshot, p.mapping, p.ref, p.digest, p.attempt,
-                                           p.entry)
-        elif isinstance(outcome, SyncError):
-            raise outcome
-        p.attempt.remote_id = outcome.remote_id
-        engine.save_ref(conn, p.entry.source_key, p.entry.entity, p.ref, outcome, p.digest, RemoteStatus.ACTIVE,
-                        p.entry, p.attempt, p.started)
+            return outcome if found is None else engine.adopt(conn, connector, p.snapshot, p.mapping, found,
+                                                               p.digest, p.attempt)
+        if isinstance(outcome, ConflictError) and p.ref is not None:
+            return engine.update_remote(conn, connector, p.snapshot, p.mapping, p.ref, p.digest, p.attempt, p.entry)
+        return outcome
     except SyncError as exc:
-        engine.fail(p.entry, exc, p.attempt, p.started)
+        return exc
     except Exception as exc:
-        engine.fail(p.entry, engine.internal_error(p.entry, exc), p.attempt, p.started)
+        return engine.internal_error(p.entry, exc)
 
 
 def _label(p: Prepared, op: BatchOp) -> str:

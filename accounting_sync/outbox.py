@@ -250,6 +250,12 @@ def chunks_by_connection(entry_ids: list[int]) -> list[list[int]]:
 
 def claim(entry_id: int, *, ignore_schedule: bool = False) -> OutboxEntry | None:
     """Take a lease on a due entry (or one whose lease expired). None if someone else holds it or nothing is due."""
+    claimed = claim_many([entry_id], ignore_schedule=ignore_schedule)
+    return claimed[0] if claimed else None
+
+
+def claim_many(entry_ids: list[int], *, ignore_schedule: bool = False) -> list[OutboxEntry]:
+    """Take leases on those of ``entry_ids`` that are due and free, in one UPDATE; returns them (pk order)."""
     now = timezone.now()
     due = Q(status=EntryStatus.PENDING)
     if not ignore_schedule:
@@ -259,12 +265,15 @@ def claim(entry_id: int, *, ignore_schedule: bool = False) -> OutboxEntry | None
     due |= Q(status=EntryStatus.IN_PROGRESS, lease_until__lt=now)
     token = str(uuid.uuid4())
     lease = now + dt.timedelta(seconds=conf.get("LEASE_SECONDS"))
-    claimed = OutboxEntry.objects.filter(due, pk=entry_id).update(
+    claimed = OutboxEntry.objects.filter(due, pk__in=entry_ids).update(
         status=EntryStatus.IN_PROGRESS, lease_until=lease, lease_token=token, last_attempt_at=now)
     if not claimed:
-        return None
-    _Transaction.forget(entry_id)
-    return OutboxEntry.objects.select_related("connection").get(pk=entry_id)
+        return []
+    entries = list(OutboxEntry.objects.select_related("connection").filter(pk__in=entry_ids, lease_token=token)
+                   .order_by("pk"))
+    for entry in entries:
+        _Transaction.forget(entry.pk)
+    return entries
 
 
 def due_entries(limit: int) -> list[int]:

@@ -41,7 +41,8 @@ def contract(xsandbox, request):
     def inject(kind, retry_after=None):
         sandbox.faults.add(kind, count=1, **({"retry_after": retry_after} if retry_after else {}))
 
-    yield ContractEnv(connector, mapping, inject, lambda: sandbox.token_calls, expire)
+    yield ContractEnv(connector, mapping, inject, lambda: sandbox.token_calls, expire,
+                      forget_keys=sandbox.forget_idempotency_keys)
 
 
 class TestXeroContract(ConnectorContract):
