@@ -52,8 +52,10 @@ def get_access_token(connection_id: int, force_refresh: bool = False, seen_gener
             failure = exc
         else:
             return _save_refreshed(conn, tokens)
-    # Outside the lock's transaction, so the status survives even though we raise.
-    _needs_reauth(conn, failure.message)
+    # Outside the lock's transaction, so the status survives even though we raise. Only if nobody stored newer
+    # tokens meanwhile (a reconnect from the admin, another worker): then their tokens are used instead.
+    if not _needs_reauth(conn, failure.message):
+        return get_access_token(connection_id, False, None, margin)
     raise failure
 
 
@@ -68,12 +70,13 @@ def _save_refreshed(conn, tokens) -> str:
     return tokens.access_token
 
 
-def _needs_reauth(conn, reason: str) -> None:
+def _needs_reauth(conn, reason: str) -> bool:
+    """Mark the connection for reconnecting, unless its tokens changed since we read them; True if marked."""
     from .models import ConnectionStatus
 
     # Committed on its own even if the caller's transaction rolls back: the dashboard must show it.
-    type(conn).objects.filter(pk=conn.pk).update(
-        status=ConnectionStatus.NEEDS_REAUTH, status_message=f"Reconnect needed: {reason}"[:500])
+    return bool(type(conn).objects.filter(pk=conn.pk, token_generation=conn.token_generation).update(
+        status=ConnectionStatus.NEEDS_REAUTH, status_message=f"Reconnect needed: {reason}"[:500]))
 
 
 def token_getter(connection_id: int) -> Callable[[bool], str]:

@@ -99,3 +99,25 @@ def test_oauth_connect_and_callback_verify_state(admin_client, connection, sandb
     assert ok.status_code == 302 and sandbox.token_calls == calls + 1
     replay = admin_client.get("/connectors/oauth/callback/", params)
     assert replay.status_code == 400 and sandbox.token_calls == calls + 1
+
+
+def test_refused_refresh_does_not_undo_a_reconnect_made_meanwhile(connection, sandbox, monkeypatch):
+    """invalid_grant marks the connection for reconnecting only if nobody stored new tokens since we read them."""
+    import datetime as dt
+
+    from connectors.base import TokenSet
+    from connectors.qbo.connector import QBOConnector
+    from connectors.tokens import store_tokens
+
+    expire(connection)
+
+    def refused_while_staff_reconnect(self, refresh_token):
+        fresh = sandbox.issue_tokens()  # staff press Connect in the admin at this very moment
+        store_tokens(Connection.objects.get(pk=connection.pk), TokenSet(
+            fresh["access_token"], fresh["refresh_token"], timezone.now() + dt.timedelta(hours=1)))
+        raise AuthError("the platform refused the token request (invalid_grant)", platform_code="invalid_grant")
+
+    monkeypatch.setattr(QBOConnector, "refresh", refused_while_staff_reconnect)
+    token = get_access_token(connection.pk)
+    connection.refresh_from_db()
+    assert connection.status == ConnectionStatus.ACTIVE and token == connection.access_token
