@@ -230,20 +230,23 @@ def _broker():
 
 
 def chunks_by_connection(entry_ids: list[int]) -> list[list[int]]:
-    """Split entry ids into per-connection chunks of that platform's batch size."""
+    """Split entry ids into per-connection chunks of that platform's batch size, in dependency order (customers
+    and items first, then invoices, payments, credit notes), so each chunk of documents fills one request."""
     from connectors import registry
+    from connectors.documents import Entity
 
-    rows = OutboxEntry.objects.filter(pk__in=entry_ids).values_list("pk", "connection_id", "connection__platform")
-    groups: dict[tuple[int, str], list[int]] = {}
-    for pk, connection_id, platform in rows:
-        groups.setdefault((connection_id, platform), []).append(pk)
+    rows = OutboxEntry.objects.filter(pk__in=entry_ids).values_list("pk", "connection_id", "connection__platform",
+                                                                    "entity")
+    groups: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    for pk, connection_id, platform, entity in rows:
+        groups.setdefault((connection_id, platform), []).append((Entity.ORDER.get(entity, 99), pk))
     out = []
-    for (_, platform), ids in groups.items():
+    for (_, platform), keyed in groups.items():
         try:
             size = max(1, registry.get(platform).capabilities.batch_size)
         except Exception:  # platform no longer installed: one by one, each fails with a clear message
             size = 1
-        ids.sort()
+        ids = [pk for _, pk in sorted(keyed)]
         out.extend(ids[i:i + size] for i in range(0, len(ids), size))
     return out
 

@@ -28,6 +28,52 @@ def sandbox(qbo_sandbox):
     qbo_sandbox.faults.clear()
 
 
+@pytest.fixture(scope="session")
+def xero_sandbox():
+    from connectors.xero.sandbox import XeroSandbox
+
+    sandbox = XeroSandbox(port=0).start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def xsandbox(xero_sandbox):
+    """The session Xero sandbox, emptied: fresh reference data, no faults, Xero's limits with empty counters."""
+    xero_sandbox.reset()
+    yield xero_sandbox
+    xero_sandbox.faults.clear()
+    xero_sandbox.limits.restore()
+
+
+def xero_settings(sandbox) -> dict:
+    return {"api_base": sandbox.api_base, "token_url": sandbox.token_url, "authorize_url": sandbox.authorize_url,
+            "connections_url": sandbox.connections_url, "timeout": 3}
+
+
+@pytest.fixture
+def make_xero_connection(xsandbox):
+    """A connected Xero connection serving ``orgs``, mapped to the sandbox's chart (codes 200/210/090, OUTPUT)."""
+    from mappings.models import MappingKind, Scope
+
+    def make(*orgs, **settings):
+        tokens = xsandbox.issue_tokens()
+        conn = f.ConnectionFactory(
+            name=f"Xero {f.ConnectionFactory._meta.model.objects.count() + 1}", platform="xero",
+            remote_company_id=xsandbox.tenant_id, settings={**xero_settings(xsandbox), **settings},
+            access_token=tokens["access_token"], refresh_token=tokens["refresh_token"],
+            access_expires_at=timezone.now() + dt.timedelta(seconds=tokens["expires_in"]))
+        conn.organizations.add(*orgs)
+        f.MappingFactory(connection=conn, kind=MappingKind.INCOME_ACCOUNT, remote_id="200")
+        f.MappingFactory(connection=conn, kind=MappingKind.DISCOUNT_ACCOUNT, remote_id="210")
+        f.MappingFactory(connection=conn, kind=MappingKind.DEPOSIT_ACCOUNT, remote_id="090")
+        f.MappingFactory(connection=conn, kind=MappingKind.TAX_CODE, scope=Scope.TAX_RATE, local_value="GST 10%",
+                         remote_id="OUTPUT")
+        return conn
+
+    return make
+
+
 def sandbox_settings(sandbox) -> dict:
     return {"api_base": sandbox.api_base, "authorize_url": sandbox.authorize_url, "token_url": sandbox.token_url,
             "timeout": 5}

@@ -1,0 +1,72 @@
+"""The pipeline with a Xero connection (issue 4 acceptance 3 and 4): a 50-invoice backlog where 3 are invalid,
+and two workers refreshing with the same refresh token inside Xero's grace period."""
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry
+from connectors.models import Connection, ConnectionStatus
+from connectors.tokens import get_access_token
+from mappings.models import MappingKind, Scope
+from tests import factories as f
+from tests.conftest import drain, make_due
+
+pytestmark = pytest.mark.django_db
+
+
+def test_backlog_of_50_with_3_invalid_syncs_47_and_3_need_attention_with_xeros_message(xsandbox, org, make_invoice,
+                                                                                          make_xero_connection):
+    xsandbox.limits.off()
+    conn = make_xero_connection(org, rate_limits=False)
+    # Fees were mapped to an account code this Xero organisation does not have: only Xero can tell.
+    f.MappingFactory(connection=conn, kind=MappingKind.INCOME_ACCOUNT, scope=Scope.LINE_KIND, local_value="fee",
+                     remote_id="999")
+    invoices = []
+    for n in range(50):
+        lines = [("service", "1", f"{20 + n}.00")] + ([("fee", "1", "5.00")] if n in (4, 17, 33) else [])
+        invoices.append(make_invoice(*lines))
+    drain()
+    entries = {i.number: OutboxEntry.objects.get(source_key=f"ledger.invoice:{i.pk}") for i in invoices}
+    done = [n for n, e in entries.items() if e.status == EntryStatus.DONE]
+    attention = {n: e for n, e in entries.items() if e.status == EntryStatus.NEEDS_ATTENTION}
+    assert len(done) == 47 and sorted(attention) == sorted(invoices[n].number for n in (4, 17, 33))
+    for entry in attention.values():
+        assert "Account code '999' is not a valid code" in entry.last_error and entry.platform_code
+    remote = {r["InvoiceNumber"]: r for r in xsandbox.store.entities("Invoices")}
+    assert sorted(remote) == sorted(done)
+    for invoice in invoices:
+        if invoice.number in remote:
+            assert Decimal(str(remote[invoice.number]["Total"])) == invoice.totals().total
+    puts = [p for m, p, _ in xsandbox.requests_log if m in ("PUT", "POST") and p.endswith("/Invoices")]
+    assert len(puts) == 1  # fifty invoices, one request
+
+
+def test_two_workers_refresh_with_one_refresh_token_inside_the_grace_period(xsandbox, org, make_xero_connection):
+    """Worker A's refresh reaches Xero but its answer is lost; worker B, holding the same (now superseded)
+    refresh token, refreshes inside Xero's 30 minutes of grace: both refreshes succeed, the newest token set is
+    stored and the connection never needs re-authorising."""
+    conn = make_xero_connection(org)
+    old_refresh = conn.refresh_token
+    Connection.objects.filter(pk=conn.pk).update(access_expires_at=timezone.now() - dt.timedelta(seconds=1))
+    xsandbox.faults.add("lost_response", match="/connect/token")
+    from connectors.errors import RetryableError
+
+    with pytest.raises(RetryableError):  # worker A: Xero rotated the token, A never heard back
+        get_access_token(conn.pk)
+    conn.refresh_from_db()
+    assert conn.refresh_token == old_refresh and conn.status == ConnectionStatus.ACTIVE
+
+    token = get_access_token(conn.pk)  # worker B, same refresh token, minutes later
+    conn.refresh_from_db()
+    assert conn.status == ConnectionStatus.ACTIVE and conn.access_token == token
+    assert conn.refresh_token != old_refresh
+    current = xsandbox.identity._refresh[conn.refresh_token]
+    assert current.get("successor") is None  # what we stored is the newest refresh token Xero issued
+    assert xsandbox.token_calls >= 2
+
+    conn.refresh_from_db()
+    from connectors.xero.connector import XeroConnector
+
+    assert XeroConnector(conn.config(), lambda force=False: token).reference_data().accounts  # it works
