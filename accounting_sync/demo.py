@@ -80,12 +80,33 @@ def load_demo_data(org: L.Organization) -> L.Organization:
     return org
 
 
-def connect_to_sandbox(base_url: str, org: L.Organization, *, name: str = CONNECTION_NAME) -> Connection:
-    """Create (or reuse) a QBO connection to a running sandbox, go through its OAuth flow, and map accounts."""
-    conn, _ = Connection.objects.get_or_create(name=name, defaults={
-        "platform": "qbo", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "auto_sync": True,
-        "settings": {"api_base": f"{base_url}/v3", "authorize_url": f"{base_url}/connect/oauth2",
-                     "token_url": f"{base_url}/oauth2/v1/tokens/bearer", "no_tax_code": "NON"}})
+#: Names of the sandbox's own accounts and tax codes the demo maps to, per platform.
+DEMO_CHART = {
+    "qbo": {"default": "Sales", "Consultations": "Services", "shipping": "Shipping Income", "fee": "Fees",
+            "discount": "Discounts given", "deposit": "Undeposited Funds",
+            "taxes": {"GST 10%": "GST 10%", "Exempt": "Exempt"}},
+    "xero": {"default": "Sales", "Consultations": "Sales", "shipping": "Other Revenue", "fee": "Other Revenue",
+             "discount": "Sales Discounts", "deposit": "Business Bank Account",
+             "taxes": {"GST 10%": "Tax on Sales", "Exempt": "Exempt Sales"}},
+}
+CONNECTION_NAMES = {"qbo": CONNECTION_NAME, "xero": "Demo Xero (sandbox)"}
+
+
+def sandbox_settings(platform: str, base_url: str) -> dict:
+    """Connection settings that point a platform's connector at its local sandbox."""
+    if platform == "xero":
+        return {"api_base": f"{base_url}/api.xro/2.0", "authorize_url": f"{base_url}/connect/authorize",
+                "token_url": f"{base_url}/connect/token", "connections_url": f"{base_url}/connections"}
+    return {"api_base": f"{base_url}/v3", "authorize_url": f"{base_url}/connect/oauth2",
+            "token_url": f"{base_url}/oauth2/v1/tokens/bearer", "no_tax_code": "NON"}
+
+
+def connect_to_sandbox(base_url: str, org: L.Organization, *, name: str | None = None,
+                       platform: str = "qbo") -> Connection:
+    """Create (or reuse) a connection to a running sandbox, go through its OAuth flow, and map accounts."""
+    conn, _ = Connection.objects.get_or_create(name=name or CONNECTION_NAMES[platform], defaults={
+        "platform": platform, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "auto_sync": True,
+        "settings": sandbox_settings(platform, base_url)})
     conn.organizations.add(org)
     if not conn.refresh_token:
         # The sandbox consents at once: follow its redirect and exchange the code like the callback view does.
@@ -104,20 +125,21 @@ def map_demo_accounts(conn: Connection, org: L.Organization) -> None:
     data = reference_data(conn, conn.connector(), refresh=True)
     accounts = {name: pk for pk, name in data.accounts.items()}
     codes = {name: pk for pk, name in data.tax_codes.items()}
+    chart = DEMO_CHART[conn.platform]
 
     def rule(kind, scope, value, remote_name, table):
         Mapping.objects.update_or_create(connection=conn, organization=None, kind=kind, scope=scope,
                                          local_value=value,
                                          defaults={"remote_id": table[remote_name], "remote_name": remote_name})
 
-    rule(MappingKind.INCOME_ACCOUNT, Scope.DEFAULT, "", "Sales", accounts)
-    rule(MappingKind.INCOME_ACCOUNT, Scope.CATEGORY, "Consultations", "Services", accounts)
-    rule(MappingKind.INCOME_ACCOUNT, Scope.LINE_KIND, "shipping", "Shipping Income", accounts)
-    rule(MappingKind.INCOME_ACCOUNT, Scope.LINE_KIND, "fee", "Fees", accounts)
-    rule(MappingKind.DISCOUNT_ACCOUNT, Scope.DEFAULT, "", "Discounts given", accounts)
-    rule(MappingKind.DEPOSIT_ACCOUNT, Scope.DEFAULT, "", "Undeposited Funds", accounts)
+    rule(MappingKind.INCOME_ACCOUNT, Scope.DEFAULT, "", chart["default"], accounts)
+    rule(MappingKind.INCOME_ACCOUNT, Scope.CATEGORY, "Consultations", chart["Consultations"], accounts)
+    rule(MappingKind.INCOME_ACCOUNT, Scope.LINE_KIND, "shipping", chart["shipping"], accounts)
+    rule(MappingKind.INCOME_ACCOUNT, Scope.LINE_KIND, "fee", chart["fee"], accounts)
+    rule(MappingKind.DISCOUNT_ACCOUNT, Scope.DEFAULT, "", chart["discount"], accounts)
+    rule(MappingKind.DEPOSIT_ACCOUNT, Scope.DEFAULT, "", chart["deposit"], accounts)
     for rate in L.TaxRate.objects.filter(organization=org):
-        rule(MappingKind.TAX_CODE, Scope.TAX_RATE, rate.name, rate.name, codes)
+        rule(MappingKind.TAX_CODE, Scope.TAX_RATE, rate.name, chart["taxes"][rate.name], codes)
 
 
 def readback(conn: Connection, org: L.Organization) -> list[dict]:

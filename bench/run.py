@@ -68,7 +68,7 @@ def connect(sandbox, name: str, limits: bool = False):
     from ledger.models import Organization
 
     org = Organization.objects.create(name=name, slug=name.lower().replace(" ", "-"))
-    conn = connect_to_sandbox(sandbox.base_url, org, name=name)
+    conn = connect_to_sandbox(sandbox.base_url, org, name=name, platform="qbo")
     if not limits:
         conn.settings = {**conn.settings, "rate_limits": False}
         conn.save()

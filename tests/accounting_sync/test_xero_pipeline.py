@@ -6,12 +6,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry
+from accounting_sync.models import EntryStatus, OutboxEntry
 from connectors.models import Connection, ConnectionStatus
 from connectors.tokens import get_access_token
 from mappings.models import MappingKind, Scope
 from tests import factories as f
-from tests.conftest import drain, make_due
+from tests.conftest import drain
 
 pytestmark = pytest.mark.django_db
 

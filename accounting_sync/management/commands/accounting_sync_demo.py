@@ -1,9 +1,9 @@
-"""Run the demo: a vet clinic's documents synced to a local QuickBooks Online sandbox.
+"""Run the demo: a vet clinic's documents synced to local QuickBooks Online and Xero sandboxes.
 
 Examples:
     manage.py accounting_sync_demo --once     # headless: sync, read everything back, print a table, exit 0/1
-    manage.py accounting_sync_demo            # sandbox + qcluster + web server; watch it sync; Ctrl-C stops all
-    manage.py accounting_sync_demo --web-port 8001 --sandbox-port 8766
+    manage.py accounting_sync_demo            # sandboxes + qcluster + web server; watch it sync; Ctrl-C stops all
+    manage.py accounting_sync_demo --web-port 8001 --sandbox-port 9765 --xero-port 9766
 """
 from accounting_sync.management.base import ExamplesCommand
 import os
@@ -30,7 +30,8 @@ class Command(ExamplesCommand):
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Headless run; exit 0 only if every total matches")
         parser.add_argument("--web-port", type=int, default=8000)
-        parser.add_argument("--sandbox-port", type=int, default=8765)
+        parser.add_argument("--sandbox-port", type=int, default=8765, help="QuickBooks Online sandbox port")
+        parser.add_argument("--xero-port", type=int, default=8766, help="Xero sandbox port")
         parser.add_argument("--timeout", type=int, default=120, help="Seconds to wait for the sync to finish")
 
     def handle(self, *args, **opts):
@@ -41,40 +42,48 @@ class Command(ExamplesCommand):
     # -- headless --------------------------------------------------------------------------------------
     def run_once(self, opts) -> int:
         from connectors.qbo.sandbox import QBOSandbox
+        from connectors.xero.sandbox import XeroSandbox
 
-        sandbox = QBOSandbox(port=0).start()
+        sandboxes = {"qbo": QBOSandbox(port=0).start(), "xero": XeroSandbox(port=0).start()}
         try:
             no_queue = {**settings.ACCOUNTING_SYNC, "QUEUE_TASKS": False}
             with override_settings(ACCOUNTING_SYNC=no_queue):
-                conn = self.prepare(sandbox.base_url, fresh=True)
-                tasks.drain(conn.pk)
-            return self.report(conn)
+                conns = self.prepare({p: sb.base_url for p, sb in sandboxes.items()}, fresh=True)
+                for conn in conns:
+                    tasks.drain(conn.pk)
+            return max(self.report(conn) for conn in conns)
         finally:
-            sandbox.stop()
+            for sandbox in sandboxes.values():
+                sandbox.stop()
 
-    def prepare(self, base_url: str, fresh: bool) -> Connection:
+    def prepare(self, base_urls: dict[str, str], fresh: bool) -> list[Connection]:
         org = demo.demo_organization()
         if fresh:  # a new sandbox knows none of the remote ids an earlier run stored
-            Connection.objects.filter(name=demo.CONNECTION_NAME).delete()
+            Connection.objects.filter(name__in=[demo.CONNECTION_NAMES[p] for p in base_urls]).delete()
         demo.load_demo_data(org)
-        conn = demo.connect_to_sandbox(base_url, org)
-        resync.queue(conn, resync.plan(conn))
-        return conn
+        conns = []
+        for platform, base_url in base_urls.items():
+            conn = demo.connect_to_sandbox(base_url, org, platform=platform)
+            resync.queue(conn, resync.plan(conn))
+            conns.append(conn)
+        return conns
 
     def report(self, conn: Connection) -> int:
         rows = demo.readback(conn, demo.demo_organization())
         attention = OutboxEntry.objects.filter(connection=conn).exclude(status=EntryStatus.DONE)
-        self.stdout.write(f"\n{'document':<22} {'local total':>12}  {'platform':<18} {'remote id':>9} "
-                          f"{'remote total':>12}  match")
+        self.stdout.write(f"\n{conn.name}\n{'document':<22} {'local total':>12}  {'platform':<18} "
+                          f"{'remote id':<36} {'remote total':>12}  match")
         for r in rows:
-            self.stdout.write(f"{r['document']:<22} {r['local_total']:>12}  {r['platform']:<18} {r['remote_id']:>9} "
+            self.stdout.write(f"{r['document']:<22} {r['local_total']:>12}  {r['platform']:<18} "
+                              f"{r['remote_id']:<36} "
                               f"{str(r['remote_total'] if r['remote_total'] is not None else '-'):>12}  "
                               f"{'yes' if r['match'] else 'NO'}")
         for entry in attention:
             self.stdout.write(self.style.ERROR(f"not synced: {entry.label or entry.source_key}: {entry.status} "
                                                f"{entry.last_error} {entry.hint}"))
         ok = bool(rows) and all(r["match"] for r in rows) and not attention.exists()
-        self.stdout.write(self.style.SUCCESS("All demo documents are in the sandbox with matching totals.") if ok
+        self.stdout.write(self.style.SUCCESS(f"All demo documents are in the {conn.platform_name} sandbox with "
+                                             "matching totals.") if ok
                           else self.style.ERROR("Some demo documents did not sync; see above."))
         return 0 if ok else 1
 
@@ -82,24 +91,29 @@ class Command(ExamplesCommand):
     def run_interactive(self, opts) -> None:
         manage = [sys.executable, "manage.py"]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        sandbox_url = f"http://127.0.0.1:{opts['sandbox_port']}"
+        urls = {"qbo": f"http://127.0.0.1:{opts['sandbox_port']}", "xero": f"http://127.0.0.1:{opts['xero_port']}"}
         children = [
             subprocess.Popen([*manage, "accounting_sync_sandbox", "--port", str(opts["sandbox_port"])], env=env),
+            subprocess.Popen([*manage, "accounting_sync_sandbox", "--platform", "xero", "--port",
+                              str(opts["xero_port"])], env=env),
             subprocess.Popen([*manage, "qcluster"], env=env),
             subprocess.Popen([*manage, "runserver", "--noreload", f"127.0.0.1:{opts['web_port']}"], env=env),
         ]
         try:
-            self.wait_for(f"{sandbox_url}/.well-known/openid_configuration")
+            self.wait_for(f"{urls['qbo']}/.well-known/openid_configuration")
+            self.wait_for(f"{urls['xero']}/connections")
             password = self.demo_login()
-            conn = self.prepare(sandbox_url, fresh=True)
+            conns = self.prepare(urls, fresh=True)
             from ...outbox import enqueue
 
-            enqueue(list(OutboxEntry.objects.filter(connection=conn).values_list("pk", flat=True)))
+            enqueue(list(OutboxEntry.objects.filter(connection__in=conns).values_list("pk", flat=True)))
             self.stdout.write(self.style.SUCCESS(
                 f"\nAdmin: http://127.0.0.1:{opts['web_port']}/admin/   login: demo / {password}\n"
-                f"Sandbox: {sandbox_url}   Watching the workers sync the demo documents...\n"))
-            self.watch(conn, opts["timeout"])
-            self.report(conn)
+                f"Sandboxes: QuickBooks Online {urls['qbo']}, Xero {urls['xero']}\n"
+                "Watching the workers sync the demo documents...\n"))
+            self.watch(conns, opts["timeout"])
+            for conn in conns:
+                self.report(conn)
             self.stdout.write("\nEverything keeps running: edit an invoice in the admin and watch it sync. "
                               "Ctrl-C stops the sandbox, the workers and the web server.")
             while all(child.poll() is None for child in children):
@@ -136,10 +150,11 @@ class Command(ExamplesCommand):
         user.save()
         return password
 
-    def watch(self, conn: Connection, timeout: int) -> None:
+    def watch(self, conns: list[Connection], timeout: int) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            counts = {s: OutboxEntry.objects.filter(connection=conn, status=s).count() for s in EntryStatus.values}
+            counts = {s: OutboxEntry.objects.filter(connection__in=conns, status=s).count()
+                      for s in EntryStatus.values}
             line = "  ".join(f"{EntryStatus(s).label}: {n}" for s, n in counts.items() if n)
             self.stdout.write(f"\r{line:<100}", ending="")
             self.stdout.flush()
