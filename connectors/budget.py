@@ -1,10 +1,12 @@
 """A rate budget per connection shared by all workers, so a company's limits are kept, not bounced off.
 
 Platforms limit requests per company (QBO: 500 a minute and 40 batches a minute; Xero: 60 a minute and 5,000 a
-day). Every worker process of every cluster that talks to the same company draws from one token bucket per
-request kind, stored in the database row ``RateBudget`` and updated under a row lock. The bucket refills at
-``FILL`` of the published rate and holds at most ``BURST`` of it, so even a burst at a window boundary stays
-under the limit: burst + refill over one window = (BURST + FILL) x limit < limit.
+day). Every worker process of every cluster that talks to the same company counts its requests in one
+sliding window per request kind, stored in the database row ``RateBudget`` and updated under a row lock. The
+window is kept as 60 slots (a sixtieth of the window each); a request is allowed while the slots that may still
+lie inside the window hold fewer than ``SHARE`` of the published limit. A slot is dropped only once all of it is
+older than the window, so no window of the platform's length ever sees more than the limit, and a burst (a
+demo, the first minutes of a resync) may use the whole share at once.
 
 A connection paused by a 429 (``Connection.paused_until``) lets no request through: the throttle raises
 ``RateLimitedError`` at once, so in-flight work of other workers stops calling too.
@@ -24,8 +26,8 @@ from django.utils import timezone
 
 from .errors import RateLimitedError
 
-BURST = 0.1
-FILL = 0.8
+SHARE = 0.9  # of the published limit: the rest is headroom for clocks and for the platform's own counting
+SLOTS = 60
 MAX_WAIT = 30.0  # seconds one call may sleep for budget before giving the entry back to the queue
 
 
@@ -45,21 +47,24 @@ def limits_for(connection, connector_cls) -> dict[str, tuple[int, float]]:
 
 
 def take(connection_id: int, kind: str, limit: int, window: float, clock: Callable[[], float] = time.time) -> float:
-    """Take one token if there is one; returns 0, or the seconds to wait before one will be there."""
+    """Count one request if the window allows it; returns 0, or the seconds to wait before it will."""
     from .models import RateBudget
 
-    rate = limit * FILL / window
-    capacity = max(1.0, limit * BURST)
+    allowed = max(1, int(limit * SHARE))
+    slot = window / SLOTS
     with transaction.atomic():
-        row, created = RateBudget.objects.select_for_update().get_or_create(
-            connection_id=connection_id, kind=kind, defaults={"tokens": capacity, "updated": clock()})
+        row, _ = RateBudget.objects.select_for_update().get_or_create(connection_id=connection_id, kind=kind)
         now = clock()
-        tokens = min(capacity, row.tokens + max(0.0, now - row.updated) * rate)
-        if tokens >= 1:
-            RateBudget.objects.filter(pk=row.pk).update(tokens=tokens - 1, updated=now)
+        current = int(now // slot)
+        counts = {int(k): n for k, n in (row.counts or {}).items() if int(k) >= current - SLOTS}
+        used = sum(counts.values())
+        if used < allowed:
+            counts[current] = counts.get(current, 0) + 1
+            RateBudget.objects.filter(pk=row.pk).update(counts={str(k): n for k, n in counts.items()})
             return 0.0
-        RateBudget.objects.filter(pk=row.pk).update(tokens=tokens, updated=now)
-        return (1 - tokens) / rate
+        RateBudget.objects.filter(pk=row.pk).update(counts={str(k): n for k, n in counts.items()})
+        # Wait until the oldest slot has left the window entirely.
+        return max(0.01, (min(counts) + SLOTS + 1) * slot - now)
 
 
 def throttle_for(connection, connector_cls, *, sleep: Callable[[float], None] = time.sleep):

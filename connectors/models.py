@@ -103,15 +103,14 @@ class Connection(models.Model):
 
 
 class RateBudget(models.Model):
-    """A token bucket per connection and request kind, shared by every worker process (see ``budget.py``)."""
+    """Requests a connection made recently, per request kind, shared by every worker process (``budget.py``)."""
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="rate_budgets")
     kind = models.CharField(max_length=20)
-    tokens = models.FloatField(default=0)
-    updated = models.FloatField(default=0, help_text="Unix time of the last refill")
+    counts = models.JSONField(default=dict, help_text="Requests per time slot (a sixtieth of the window)")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["connection", "kind"], name="one_budget_per_kind")]
 
     def __str__(self) -> str:
-        return f"{self.connection} {self.kind}: {self.tokens:.1f}"
+        return f"{self.connection} {self.kind}: {sum(self.counts.values())} recent requests"

@@ -21,15 +21,26 @@ class FakeTime:
         return self.now
 
 
-def test_bucket_grants_a_burst_then_refills_at_the_published_rate(connection):
+def test_a_burst_may_use_the_whole_share_then_waits_for_the_window(connection):
     clock = FakeTime()
-    granted = [budget.take(connection.pk, "request", 100, 60, clock) for _ in range(12)]
-    assert granted[:10] == [0.0] * 10  # burst: 10% of the limit
-    assert granted[10] > 0  # then wait: the bucket refills at 80% of 100 a minute
-    assert granted[10] == pytest.approx(1 / (100 * 0.8 / 60))
-    clock.now += 60
-    in_a_minute = sum(budget.take(connection.pk, "request", 100, 60, clock) == 0 for _ in range(200))
-    assert in_a_minute == 10  # a full bucket again, never more: burst + refill stays under the limit
+    granted = [budget.take(connection.pk, "request", 100, 60, clock) for _ in range(91)]
+    assert granted[:90] == [0.0] * 90  # 90% of the published limit, at once
+    assert 60 < granted[90] <= 62  # then nothing until those requests have left the window
+    clock.now += granted[90]
+    assert budget.take(connection.pk, "request", 100, 60, clock) == 0.0
+
+
+def test_no_window_of_the_platforms_length_ever_sees_more_than_the_limit(connection):
+    import random
+
+    rng, clock, sent = random.Random(7), FakeTime(), []
+    for _ in range(1500):
+        clock.now += rng.choice([0, 0, 0.01, 0.2, 1, 3])  # bursts and pauses
+        if budget.take(connection.pk, "request", 50, 10, clock) == 0:
+            sent.append(clock.now)
+    assert len(sent) > 300
+    busiest = max(sum(1 for t in sent if start - 10 < t <= start) for start in sent)
+    assert busiest <= 50
 
 
 def test_paused_connection_lets_no_request_through(connection, clock):
@@ -61,13 +72,13 @@ def test_limits_come_from_the_connector_and_can_be_overridden_or_switched_off(co
 def test_workers_share_one_bucket_under_row_locks(connection):
     if db_connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL; SQLite serialises writers anyway (covered on the PostgreSQL run)")
-    clock = FakeTime()  # time stands still: only the burst can be granted, whoever asks
+    clock = FakeTime()  # time stands still: only one window's share can be granted, whoever asks
     granted, errors = [], []
 
     def worker():
         try:
             for _ in range(20):
-                granted.append(budget.take(connection.pk, "request", 500, 60, clock) == 0)
+                granted.append(budget.take(connection.pk, "request", 100, 60, clock) == 0)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -81,8 +92,8 @@ def test_workers_share_one_bucket_under_row_locks(connection):
     for t in threads:
         t.join()
     assert not errors
-    assert sum(granted) == 50 and len(granted) == 160
-    assert RateBudget.objects.get(connection=connection, kind="request").tokens < 1
+    assert sum(granted) == 90 and len(granted) == 160
+    assert sum(RateBudget.objects.get(connection=connection, kind="request").counts.values()) == 90
 
 
 def test_budget_keeps_under_the_platform_limit_instead_of_bouncing_off_it(connection, make_invoice, sandbox):
