@@ -131,8 +131,13 @@ def record_change(obj, adapter: sources.SourceAdapter) -> list[int]:
         if state is None:
             transaction.on_commit(lambda: enqueue(new), robust=True)  # autocommit: runs at once
         elif _queue_in_transaction():
-            with transaction.atomic():  # a savepoint: a queue failure cannot abort the host's transaction
-                enqueue(new)  # the task row commits (or rolls back) with the entry
+            # The task row commits (or rolls back) with the entry. On PostgreSQL a failed statement aborts the
+            # whole transaction, so the insert gets a savepoint there; SQLite carries on after a failed statement.
+            if db.vendor == "sqlite":
+                enqueue(new)
+            else:
+                with transaction.atomic():
+                    enqueue(new)
         else:
             state.to_enqueue.extend(new)
     return ids
