@@ -85,7 +85,8 @@ class ConnectionAdmin(admin.ModelAdmin):
         colour = {"active": "green", "needs_reauth": "#c00", "disabled": "grey"}.get(obj.status, "black")
         text = obj.get_status_display()
         if obj.is_paused():
-            text += f" (paused until {obj.paused_until:%H:%M:%S})"
+            text += f" (paused until {obj.paused_until:%Y-%m-%d %H:%M:%S} UTC"
+            text += f": {obj.status_message})" if obj.status_message.startswith("Paused") else ")"
         if obj.status == ConnectionStatus.NEEDS_REAUTH:
             text += " — reconnect"
         return format_html('<b style="color:{}">{}</b>', colour, text)

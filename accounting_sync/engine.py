@@ -303,7 +303,11 @@ def fail(entry: OutboxEntry, exc: SyncError, attempt: Attempt, started: float) -
                   hint=exc.hint[:500], lease_until=None, lease_token="")
     if isinstance(exc, RateLimitedError):
         until = now + dt.timedelta(seconds=exc.retry_after or 60)
-        Connection.objects.filter(pk=conn.pk).update(paused_until=until)
+        if exc.code != "paused":  # not the echo of a pause already in force (see connectors.budget)
+            # Shown on the dashboard while the pause lasts (a daily limit pauses until the next day and says so).
+            Connection.objects.filter(pk=conn.pk).update(
+                paused_until=until,
+                status_message=f"Paused by {conn.platform_name}'s rate limit: {exc.message}"[:500])
         status, outcome, update["next_attempt_at"] = EntryStatus.PENDING, Outcome.RETRY, until
     elif isinstance(exc, DependencyPendingError):
         status, outcome = EntryStatus.PENDING, Outcome.RETRY

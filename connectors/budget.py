@@ -79,7 +79,8 @@ def throttle_for(connection, connector_cls, *, sleep: Callable[[float], None] = 
         now = timezone.now()
         if paused and paused > now:
             raise RateLimitedError(f"{connection.name} is paused by the platform's rate limit until "
-                                   f"{paused:%H:%M:%S}", retry_after=(paused - now).total_seconds())
+                                   f"{paused:%Y-%m-%d %H:%M:%S} UTC", retry_after=(paused - now).total_seconds(),
+                                   code="paused")
         kinds = ["request"] + ([kind] if kind != "request" else [])
         for name in kinds:
             if name not in limits:
