@@ -15,7 +15,9 @@ DEFAULTS = {
     "DEPENDENCY_WAIT_SECONDS": 10,
     "SWEEP_BATCH": 500,  # entries enqueued per sweep
     "REFERENCE_DATA_TTL_SECONDS": 3600,
-    "QUEUE_TASKS": True,  # False: nothing is enqueued (tests drive the engine directly)
+    "QUEUE_TASKS": True,
+    "PULL_INTERVAL_MINUTES": 5,  # polling for platform changes, per connection (settings["pull_interval_minutes"])
+    "WEBHOOK_SECRETS": {},  # platform id -> webhook verifier token / key (QBO verifier token, Xero webhook key)  # False: nothing is enqueued (tests drive the engine directly)
 }
 
 

@@ -1,8 +1,17 @@
 """Adapters for the ``ledger`` models (the same mechanism a host uses for its own models)."""
 from __future__ import annotations
 
-from connectors.documents import (Allocation, CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot,
-                                  ItemSnapshot, LineSnapshot, PaymentSnapshot)
+from connectors.documents import (
+    Allocation,
+    CreditNoteSnapshot,
+    CustomerSnapshot,
+    Entity,
+    InvoiceSnapshot,
+    ItemSnapshot,
+    LineSnapshot,
+    PaymentSnapshot,
+)
+from ledger.models import Invoice, Payment, PaymentAllocation
 from ledger.money import line_net, line_tax
 from ledger.totals import compute_totals
 
@@ -73,7 +82,22 @@ class _SalesAdapter(_OrganizationScoped):
                     lines=lines, **totals_of(lines))
 
 
-class InvoiceAdapter(_SalesAdapter):
+class _TwoWaySalesAdapter(_SalesAdapter):
+    def apply_line_amounts_from_platform(self, obj, lines) -> None:
+        mine = [line for line in obj.lines.order_by("position", "pk") if line.kind != "discount"]
+        if len(mine) != len(lines):
+            raise ValueError(f"the platform has {len(lines)} lines, this document {len(mine)}")
+        for line, (quantity, unit_price) in zip(mine, lines):
+            if (line.quantity, line.unit_price) != (quantity, unit_price):
+                line.quantity, line.unit_price = quantity, unit_price
+                line.save()
+
+    def void_from_platform(self, obj) -> None:
+        obj.status = "void"
+        obj.save()
+
+
+class InvoiceAdapter(_TwoWaySalesAdapter):
     entity = Entity.INVOICE
     triggers = {"ledger.InvoiceLine": "invoice"}
 
@@ -81,7 +105,7 @@ class InvoiceAdapter(_SalesAdapter):
         return InvoiceSnapshot(**self._common(obj), private_note=obj.private_note, due_date=obj.due_date)
 
 
-class CreditNoteAdapter(_SalesAdapter):
+class CreditNoteAdapter(_TwoWaySalesAdapter):
     entity = Entity.CREDIT_NOTE
     triggers = {"ledger.CreditNoteLine": "credit_note", "ledger.CreditNoteAllocation": "credit_note"}
 
@@ -106,3 +130,37 @@ class PaymentAdapter(_OrganizationScoped):
             status=obj.status,
             allocations=tuple(Allocation(f"ledger.invoice:{a.invoice_id}", a.amount)
                               for a in obj.allocations.order_by("id")))
+
+    # -- platform -> local --------------------------------------------------------------------------------------
+    def accepts_payment_for(self, invoices) -> bool:
+        return bool(invoices) and all(isinstance(i, Invoice) for i in invoices)
+
+    def apply_from_platform(self, existing, remote, invoice_keys, platform):
+        """Record (or change) the payment the platform holds: amount, date and allocations follow the platform."""
+        invoices = [Invoice.objects.get(pk=int(key.split(":")[1])) for key in invoice_keys.values()]
+        first = invoices[0]
+        payment = existing or Payment(organization_id=first.organization_id, customer_id=first.customer_id,
+                                      number=_free_number(first.organization_id, remote.reference
+                                                          or f"{platform[:4].upper()}-{remote.remote_id}"),
+                                      method="transfer", memo=f"Recorded in {platform}"[:500])
+        payment.date, payment.amount = remote.date, remote.amount
+        payment.currency = remote.currency or first.currency
+        payment.save()
+        wanted = {int(invoice_keys[remote_id].split(":")[1]): amount for remote_id, amount in remote.allocations}
+        payment.allocations.exclude(invoice_id__in=wanted).delete()
+        for invoice_id, amount in wanted.items():
+            PaymentAllocation.objects.update_or_create(payment=payment, invoice_id=invoice_id,
+                                                       defaults={"amount": amount})
+        return payment
+
+    def delete_from_platform(self, obj) -> None:
+        obj.delete()
+
+
+def _free_number(organization_id: int, wanted: str) -> str:
+    """The platform's reference as the local payment number, made unique within the organization."""
+    number, n = wanted[:50], 1
+    while Payment.objects.filter(organization_id=organization_id, number=number).exists():
+        n += 1
+        number = f"{wanted[:45]}-{n}"
+    return number

@@ -101,6 +101,7 @@ class Outcome(models.TextChoices):
     AUTH = "auth", "Needs reconnect"
     ATTENTION = "attention", "Needs attention"
     FAILED = "failed", "Failed"
+    CONFLICT = "conflict", "Changed on both sides"
 
 
 class SyncLog(models.Model):
@@ -128,3 +129,44 @@ class SyncLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.label or self.source_key}: {self.outcome}"
+
+
+class DeliveryStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSED = "processed", "Processed"
+    IGNORED = "ignored", "Ignored (no matching connection)"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(models.Model):
+    """One verified webhook delivery, stored before it is processed (deduplicated by its body's hash)."""
+
+    platform = models.CharField(max_length=30)
+    connection = models.ForeignKey("connectors.Connection", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="webhook_deliveries")
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the raw body")
+    body = models.TextField()
+    status = models.CharField(max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.RECEIVED)
+    times_received = models.PositiveIntegerField(default=1)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.platform} webhook {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class PullCursor(models.Model):
+    """Where polling a connection's platform left off (changes are asked for since ``changed_since``)."""
+
+    connection = models.OneToOneField("connectors.Connection", on_delete=models.CASCADE, related_name="pull_cursor")
+    changed_since = models.DateTimeField()
+    last_pull_at = models.DateTimeField(null=True, blank=True)
+    last_result = models.CharField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.connection}: changes since {self.changed_since:%Y-%m-%d %H:%M:%S}"

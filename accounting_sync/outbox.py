@@ -111,8 +111,11 @@ def record_change(obj, adapter: sources.SourceAdapter) -> list[int]:
         if state is not None:
             state.targets[org_id] = targets
     date = adapter.document_date(obj)
+    from .inbound import suppressed
+
+    echo = suppressed()  # a change applied from that connection's platform is not sent back to it
     targets = [pk for pk, entities, start in targets
-               if adapter.entity in (entities or []) and not (date and start and date < start)]
+               if adapter.entity in (entities or []) and not (date and start and date < start) and pk not in echo]
     if not targets:
         return []
     db = transaction.get_connection()

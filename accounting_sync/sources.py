@@ -50,6 +50,50 @@ class SourceAdapter:
         """How staff recognise the object in the dashboard."""
         return str(obj)
 
+    # -- platform -> local (optional; two-way sync) ------------------------------------------------------------
+    # A host adapter that does not implement these keeps working one way: the pipeline reports, per change,
+    # that this kind of record cannot take changes from the platform.
+    def accepts_payment_for(self, invoices: list) -> bool:
+        """Payment adapters: True if payments on these local invoices are recorded through this adapter."""
+        return False
+
+    def apply_from_platform(self, existing, remote, invoice_keys: dict[str, str], platform: str):
+        """Payment adapters: create (``existing`` None) or change the local payment to match ``remote``
+        (a ``connectors.base.RemotePayment``); ``invoice_keys`` maps remote invoice ids to local keys."""
+        raise _unsupported(self, "take payments recorded on the platform")
+
+    def delete_from_platform(self, obj) -> None:
+        raise _unsupported(self, "delete records deleted on the platform")
+
+    def apply_line_amounts_from_platform(self, obj, lines) -> None:
+        """Invoice / credit note adapters: set the local line amounts to ``lines`` ((quantity, unit price) per
+        non-discount line, in order); raise ``ValueError`` when the platform's lines do not fit the local ones.
+        Only the accounting record changes: the source record (a case, a job) is not rewritten."""
+        raise _unsupported(self, "take line changes made on the platform")
+
+    def void_from_platform(self, obj) -> None:
+        raise _unsupported(self, "void documents voided on the platform")
+
+
+def _unsupported(adapter: "SourceAdapter", what: str):
+    from connectors.errors import PermanentError
+
+    return PermanentError(f"{type(adapter).__name__} ({adapter.model._meta.label}) cannot {what}",
+                          code="adapter_unsupported",
+                          hint="Implement the two-way methods of SourceAdapter in the host's adapter, or set the "
+                               "connection's direction to push only.")
+
+
+def payment_adapter_for(invoices: list) -> "SourceAdapter":
+    """The payment adapter that records payments on these local invoices."""
+    for adapter in adapters().values():
+        if adapter.entity == "payment" and adapter.accepts_payment_for(invoices):
+            return adapter
+    from connectors.errors import PermanentError
+
+    raise PermanentError("no payment source accepts payments on these invoices", code="adapter_unsupported",
+                         hint="Register a payment adapter for the host's invoices, or push only.")
+
 
 LEDGER_SOURCES = [
     {"model": "ledger.Customer", "adapter": "accounting_sync.ledger_adapters.CustomerAdapter"},

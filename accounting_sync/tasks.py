@@ -14,6 +14,27 @@ def process_batch(entry_ids: list[int]) -> dict[str, int]:
     return bulk.process_batch(entry_ids)
 
 
+def process_webhook(delivery_id: int) -> str:
+    """Apply what one stored webhook delivery announces."""
+    from . import inbound
+
+    return inbound.process_delivery(delivery_id).summary()
+
+
+def pull_due() -> int:
+    """Poll every pulling connection whose interval has passed; also processes deliveries a lost task left.
+    Scheduled every minute."""
+    from . import inbound
+    from .models import DeliveryStatus, WebhookDelivery
+
+    for delivery_id in WebhookDelivery.objects.filter(status=DeliveryStatus.RECEIVED).values_list("pk", flat=True)[:100]:
+        inbound.process_delivery(delivery_id)
+    conns = inbound.due_connections()
+    for conn in conns:
+        inbound.pull(conn)
+    return len(conns)
+
+
 def sweep() -> int:
     """Re-enqueue due entries: lost tasks, crashed workers, expired backoff. Scheduled every minute."""
     ids = outbox.due_entries(conf.get("SWEEP_BATCH"))

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import api
+from . import api, webhooks
 
 app_name = "accounting_sync"
 urlpatterns = [
     path("api/status/", api.status, name="api-status"),
     path("api/attention/", api.attention, name="api-attention"),
+    path("webhooks/<str:platform>/", webhooks.receive, name="webhook"),
 ]

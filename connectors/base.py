@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Callable, ClassVar, Sequence
 
 from .documents import Mapping, RemoteRef, RemoteResult, Snapshot
@@ -67,6 +68,45 @@ class BatchOp:
 
 #: What ``write_batch`` returns per op: the remote result, or the error that op alone met.
 BatchOutcome = RemoteResult | SyncError
+
+
+@dataclass(frozen=True)
+class RemoteChange:
+    """Something changed on the platform (from polling or a webhook); a hint: the pipeline re-reads the entity."""
+
+    entity: str  # one of connectors.documents.Entity
+    remote_id: str
+    operation: str = "update"  # "create" | "update" | "delete" | "void"
+    company_id: str = ""  # QBO realm / Xero tenant (webhooks carry it; polling knows it)
+    changed_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class RemotePayment:
+    """A payment as the platform holds it, in our terms."""
+
+    remote_id: str
+    version: str
+    customer_remote_id: str
+    date: dt.date
+    amount: Decimal
+    currency: str
+    allocations: tuple[tuple[str, Decimal], ...]  # (remote invoice id, amount)
+    reference: str = ""
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class RemoteDocument:
+    """An invoice or credit note as the platform holds it: status and the amounts of its lines, in order."""
+
+    remote_id: str
+    version: str
+    number: str
+    status: str  # "active" | "voided" | "deleted"
+    total: Decimal | None
+    balance: Decimal | None
+    lines: tuple[tuple[Decimal, Decimal], ...] = ()  # (quantity, unit price) per sales line
 
 
 class BaseConnector:
@@ -162,6 +202,32 @@ class BaseConnector:
         return outcomes
 
     def reference_data(self) -> ReferenceData:
+        raise NotImplementedError
+
+    # -- platform -> local (polling and webhooks) ---------------------------------------------------------
+    #: Entities this connector can report changes for (polling / webhooks).
+    inbound_entities: ClassVar[frozenset[str]] = frozenset()
+
+    def changes_since(self, entities: Sequence[str], since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
+        """What changed on the platform since ``since`` (deletions included), and the cursor for next time."""
+        raise NotImplementedError
+
+    def remote_payment(self, remote_id: str) -> RemotePayment:
+        """Read one payment (``RemoteNotFound`` when it was deleted)."""
+        raise NotImplementedError
+
+    def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
+        """Read one invoice or credit note: status and line amounts (deleted ones: status "deleted")."""
+        raise NotImplementedError
+
+    @classmethod
+    def verify_webhook(cls, headers: dict[str, str], body: bytes, secret: str) -> bool:
+        """True when the delivery's signature matches ``body`` (constant-time compare)."""
+        raise NotImplementedError
+
+    @classmethod
+    def parse_webhook(cls, body: bytes) -> list[RemoteChange]:
+        """The changes a (verified) delivery announces."""
         raise NotImplementedError
 
     def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:

@@ -79,6 +79,10 @@ class Connection(models.Model):
         return self.direction in (Direction.PUSH, Direction.BOTH)
 
     @property
+    def pulls(self) -> bool:
+        return self.direction in (Direction.PULL, Direction.BOTH)
+
+    @property
     def platform_name(self) -> str:
         return dict(registry.choices()).get(self.platform, self.platform)
 

@@ -1,15 +1,22 @@
 """QuickBooks Online connector: snapshots in, QBO v3 calls out, classified errors back."""
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
 import time
 import uuid
 from functools import cached_property
 
 from .. import oauth
-from ..base import BaseConnector, Capabilities, ReferenceData, TokenSet
+from ..base import (BaseConnector, Capabilities, ReferenceData, RemoteChange, RemoteDocument, RemotePayment,
+                    TokenSet)
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteRef, RemoteResult, Snapshot)
-from ..errors import ConfigurationError, PermanentError, RetryableError, SyncError, ValidationFailed
+from ..errors import (ConfigurationError, PermanentError, RemoteNotFound, RetryableError, SyncError,
+                      ValidationFailed)
 from ..registry import register
 from . import translate as t
 from .client import QBOClient, quote
@@ -123,6 +130,73 @@ class QBOConnector(BaseConnector):
     def fetch(self, entity: str, remote_id: str) -> RemoteResult:
         name = t.ENTITY_NAMES[entity]
         return t.result(name, self.client.read(name, remote_id))
+
+    # -- platform -> local -------------------------------------------------------------------------------
+    inbound_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE})
+
+    def changes_since(self, entities, since):
+        """Change data capture: ``GET /cdc`` (QBO keeps 30 days; at most 1,000 objects per answer)."""
+        names = [t.ENTITY_NAMES[e] for e in entities if e in self.inbound_entities]
+        if not names:
+            return [], since
+        started = dt.datetime.now(dt.timezone.utc)
+        body = self.client.request("GET", "cdc", params={"entities": ",".join(names),
+                                                        "changedSince": since.astimezone(dt.timezone.utc)
+                                                        .strftime("%Y-%m-%dT%H:%M:%SZ")})
+        changes = []
+        by_name = {v: k for k, v in t.ENTITY_NAMES.items()}
+        for block in body.get("CDCResponse", []):
+            for response in block.get("QueryResponse", []):
+                for name, rows in response.items():
+                    if name not in by_name or not isinstance(rows, list):
+                        continue
+                    for row in rows:
+                        deleted = str(row.get("status", "")).lower() == "deleted"
+                        changes.append(RemoteChange(by_name[name], str(row["Id"]), "delete" if deleted else "update",
+                                                    self.config.remote_company_id))
+        return changes, started
+
+    def remote_payment(self, remote_id: str) -> RemotePayment:
+        return t.remote_payment(self.client.read("Payment", remote_id))
+
+    def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
+        name = t.ENTITY_NAMES[entity]
+        try:
+            return t.remote_document(self.client.read(name, remote_id))
+        except RemoteNotFound:
+            return RemoteDocument(remote_id, "", "", "deleted", None, None)
+
+    @classmethod
+    def verify_webhook(cls, headers, body, secret):
+        """``intuit-signature`` = base64(HMAC-SHA256(verifier token, raw body))."""
+        given = {k.lower(): v for k, v in headers.items()}.get("intuit-signature", "")
+        expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+        return bool(secret and given) and hmac.compare_digest(given.encode(), expected.encode())
+
+    @classmethod
+    def parse_webhook(cls, body):
+        """Both payloads Intuit sends: classic ``eventNotifications`` and the CloudEvents array."""
+        data = json.loads(body or b"null")
+        by_name = {v.lower(): k for k, v in t.ENTITY_NAMES.items()}
+        changes = []
+        if isinstance(data, dict):
+            for note in data.get("eventNotifications", []):
+                for event in (note.get("dataChangeEvent") or {}).get("entities", []):
+                    entity = by_name.get(str(event.get("name", "")).lower())
+                    if entity:
+                        changes.append(RemoteChange(entity, str(event.get("id")),
+                                                    str(event.get("operation", "Update")).lower(),
+                                                    str(note.get("realmId", ""))))
+        elif isinstance(data, list):  # CloudEvents: type "qbo.<entity>.<operation>.v1"
+            for event in data:
+                parts = str(event.get("type", "")).split(".")
+                entity = by_name.get(parts[1].lower()) if len(parts) >= 3 else None
+                if entity:
+                    changes.append(RemoteChange(entity, str(event.get("intuitentityid", "")),
+                                                {"created": "create", "updated": "update", "deleted": "delete",
+                                                 "voided": "void"}.get(parts[2].lower(), parts[2].lower()),
+                                                str(event.get("intuitaccountid", ""))))
+        return changes
 
     # -- bulk --------------------------------------------------------------------------------------------
     def find_existing_many(self, items) -> list[RemoteResult | None]:

@@ -1,6 +1,7 @@
 """Pure translation between snapshots and QBO payloads (field names from Finance.xsd). No I/O here."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from decimal import Decimal
@@ -136,3 +137,33 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
 
 
 __all__ = ["customer_payload", "item_payload", "sales_payload", "payment_payload", "result", "CreditNoteSnapshot"]
+
+
+def remote_payment(body: dict):
+    """A QBO Payment as a ``RemotePayment`` (invoice lines only; credit-memo links are not allocations)."""
+    from ..base import RemotePayment
+
+    allocations = []
+    for line in body.get("Line", []):
+        for link in line.get("LinkedTxn", []):
+            if link.get("TxnType") == "Invoice":
+                allocations.append((str(link["TxnId"]), quantize(Decimal(str(line.get("Amount", "0"))))))
+    return RemotePayment(
+        remote_id=str(body["Id"]), version=str(body.get("SyncToken", "")),
+        customer_remote_id=str((body.get("CustomerRef") or {}).get("value", "")),
+        date=dt.date.fromisoformat(str(body.get("TxnDate"))[:10]),
+        amount=quantize(Decimal(str(body.get("TotalAmt", "0")))),
+        currency=str((body.get("CurrencyRef") or {}).get("value", "")), allocations=tuple(allocations),
+        reference=str(body.get("PaymentRefNum", "")))
+
+
+def remote_document(body: dict):
+    """A QBO Invoice / CreditMemo: status and (quantity, unit price) of each sales line, in order."""
+    from ..base import RemoteDocument
+
+    found = result("Invoice", body)
+    lines = tuple((Decimal(str(d.get("Qty", "1"))), Decimal(str(d.get("UnitPrice", line.get("Amount", "0")))))
+                  for line in body.get("Line", []) if line.get("DetailType") == "SalesItemLineDetail"
+                  for d in [line.get("SalesItemLineDetail") or {}])
+    return RemoteDocument(found.remote_id, found.version, found.number, found.status if found.status == "voided"
+                          else "active", found.total, found.balance, lines)

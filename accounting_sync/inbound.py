@@ -1,0 +1,372 @@
+"""Platform -> local: apply what changed on the platform (payments recorded there, line edits, voids, deletes).
+
+Changes arrive as hints, from polling (``pull``) or webhooks (``process_delivery``), and are always re-read from
+the platform before anything is applied. Every step is idempotent: the reference stores the remote version we
+last wrote or applied, and a change whose version we already know is skipped, so the same payment announced by
+three webhook deliveries and a poll is applied once.
+
+Loop prevention: local writes made here run inside ``applying(connection)``, which keeps the save receivers
+from queueing them back to that same connection, and the reference is updated to the new local content, so a
+later resync finds nothing to send either. Other connections of the organization do receive the change.
+
+Per entity (only for connections whose direction pulls, and entities they sync):
+- payment: created, changed or deleted on the platform -> the same locally (the platform wins for payments);
+- invoice / credit note: a remote void or delete of a document that is still valid here becomes an attention
+  item ("void locally" or "re-send", admin actions); changed line amounts update the local lines when the local
+  document did not change since the last sync; when both changed, the business system wins (the outbound entry
+  overwrites the platform's edit) and the conflict is logged.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from connectors.base import RemoteChange
+from connectors.documents import Entity
+from connectors.errors import PermanentError, RemoteNotFound, SyncError
+from connectors.models import Connection, ConnectionStatus
+from mappings.resolve import resolve
+
+from . import conf, sources
+from .models import (DeliveryStatus, EntryStatus, ExternalReference, OutboxEntry, Outcome, PullCursor,
+                     RemoteStatus, SyncLog, WebhookDelivery)
+
+log = logging.getLogger(__name__)
+_state = threading.local()
+OVERLAP = dt.timedelta(minutes=2)  # each poll re-asks a little of the previous window (clock skew, late commits)
+FIRST_PULL = dt.timedelta(days=1)  # how far back the first poll of a connection looks
+
+
+@contextlib.contextmanager
+def applying(conn: Connection):
+    """Local writes inside this block came from ``conn``'s platform: they are not queued back to it."""
+    previous = getattr(_state, "connections", frozenset())
+    _state.connections = previous | {conn.pk}
+    try:
+        yield
+    finally:
+        _state.connections = previous
+
+
+def suppressed() -> frozenset[int]:
+    """Connections whose platform the current local writes came from (read by ``outbox.record_change``)."""
+    return getattr(_state, "connections", frozenset())
+
+
+@dataclass
+class Result:
+    applied: int = 0
+    skipped: int = 0
+    attention: int = 0
+    failed: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.applied} applied, {self.skipped} already known, {self.attention} need attention, "
+                f"{self.failed} failed")
+
+
+# -- sources of change -----------------------------------------------------------------------------------------
+def pull(conn: Connection, since: dt.datetime | None = None) -> Result:
+    """Poll the platform for what changed since the connection's cursor (or ``since``) and apply it."""
+    result = Result()
+    if not _may_pull(conn, result):
+        return result
+    connector = conn.connector()
+    cursor, _ = PullCursor.objects.get_or_create(
+        connection=conn, defaults={"changed_since": timezone.now() - FIRST_PULL})
+    started = time.monotonic()
+    try:
+        changes, until = connector.changes_since(_entities(conn, connector), since or cursor.changed_since)
+    except SyncError as exc:
+        _log(conn, "pull", Outcome.RETRY, started, f"polling failed: {exc.message}", error=exc)
+        PullCursor.objects.filter(pk=cursor.pk).update(last_pull_at=timezone.now(),
+                                                       last_result=f"failed: {exc.message}"[:500])
+        return result
+    apply_changes(conn, connector, changes, result)
+    PullCursor.objects.filter(pk=cursor.pk).update(changed_since=until - OVERLAP, last_pull_at=timezone.now(),
+                                                   last_result=result.summary())
+    return result
+
+
+def process_delivery(delivery_id: int) -> Result:
+    """Apply the changes one stored webhook delivery announces, for every connection of that company."""
+    from connectors import registry
+
+    delivery = WebhookDelivery.objects.get(pk=delivery_id)
+    result = Result()
+    try:
+        changes = registry.get(delivery.platform).parse_webhook(delivery.body.encode())
+    except Exception as exc:  # a body we verified but cannot read: keep it, say why
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED, error=str(exc)[:2000],
+                                                             processed_at=timezone.now())
+        return result
+    companies = {c.company_id for c in changes}
+    conns = list(Connection.objects.filter(platform=delivery.platform, remote_company_id__in=companies)
+                 .exclude(status=ConnectionStatus.DISABLED))
+    for conn in conns:
+        if not _may_pull(conn, result):
+            continue
+        mine = [c for c in changes if c.company_id == conn.remote_company_id]
+        apply_changes(conn, conn.connector(), mine, result)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.PROCESSED if conns else DeliveryStatus.IGNORED, processed_at=timezone.now(),
+        connection=conns[0] if conns else None, error="" if conns else "no connection for this company")
+    return result
+
+
+def _may_pull(conn: Connection, result: Result) -> bool:
+    """Direction and status allow applying platform changes; otherwise say so once (per poll or delivery)."""
+    if conn.status != ConnectionStatus.ACTIVE:
+        result.notes.append(f"{conn.name} is {conn.get_status_display().lower()}: platform changes wait")
+        return False
+    if not conn.pulls:
+        message = (f"{conn.name} only pushes (direction “{conn.get_direction_display()}”): changes made on the "
+                   "platform are not applied here")
+        result.notes.append(message)
+        _log(conn, "pull", Outcome.SKIPPED, time.monotonic(), message)
+        return False
+    return True
+
+
+def _entities(conn: Connection, connector) -> list[str]:
+    return [e for e in Entity.ALL if conn.syncs(e) and e in connector.inbound_entities]
+
+
+# -- applying ---------------------------------------------------------------------------------------------------
+def apply_changes(conn: Connection, connector, changes: list[RemoteChange], result: Result) -> Result:
+    seen = set()
+    for change in changes:
+        if (change.entity, change.remote_id) in seen or not conn.syncs(change.entity):
+            continue
+        seen.add((change.entity, change.remote_id))
+        started = time.monotonic()
+        try:
+            outcome = _apply(conn, connector, change, started)
+        except SyncError as exc:
+            result.failed += 1
+            _log(conn, f"pull {change.entity}", Outcome.RETRY if not isinstance(exc, PermanentError)
+                 else Outcome.FAILED, started, exc.message, remote_id=change.remote_id, error=exc)
+            continue
+        except Exception as exc:  # a bug: keep going with the other changes, keep the traceback in the log
+            log.exception("applying %s %s from %s failed", change.entity, change.remote_id, conn.name)
+            result.failed += 1
+            _log(conn, f"pull {change.entity}", Outcome.FAILED, started, f"internal error: {exc}",
+                 remote_id=change.remote_id)
+            continue
+        setattr(result, outcome, getattr(result, outcome) + 1)
+    return result
+
+
+def _apply(conn, connector, change: RemoteChange, started: float) -> str:
+    if change.entity == Entity.PAYMENT:
+        return _apply_payment(conn, connector, change, started)
+    if change.entity in (Entity.INVOICE, Entity.CREDIT_NOTE):
+        return _apply_document(conn, connector, change, started)
+    return "skipped"
+
+
+def _apply_payment(conn, connector, change: RemoteChange, started: float) -> str:
+    ref = ExternalReference.objects.filter(connection=conn, entity=Entity.PAYMENT, remote_id=change.remote_id).first()
+    try:
+        remote = None if change.operation == "delete" else connector.remote_payment(change.remote_id)
+    except RemoteNotFound:
+        remote = None
+    if remote is None or remote.deleted:
+        if ref is None or ref.remote_status == RemoteStatus.DELETED:
+            return "skipped"
+        adapter, obj = sources.load(ref.source_key)
+        with transaction.atomic(), applying(conn):
+            if obj is not None:
+                adapter.delete_from_platform(obj)
+            ExternalReference.objects.filter(pk=ref.pk).update(remote_status=RemoteStatus.DELETED,
+                                                               synced_at=timezone.now())
+            _log(conn, "pull payment", Outcome.SUCCESS, started,
+                 f"payment deleted in {conn.platform_name}: deleted here too", source_key=ref.source_key,
+                 remote_id=change.remote_id)
+        return "applied"
+    if ref is not None and ref.remote_version == remote.version:
+        return "skipped"  # our own write, or a change we already applied
+    invoices = {}
+    for remote_invoice, _ in remote.allocations:
+        inv_ref = ExternalReference.objects.filter(connection=conn, entity=Entity.INVOICE,
+                                                   remote_id=remote_invoice).first()
+        if inv_ref is None:
+            raise PermanentError(f"payment {remote.reference or remote.remote_id} in {conn.platform_name} is applied "
+                                 f"to an invoice that did not come from here ({remote_invoice}); not recorded",
+                                 code="unknown_invoice")
+        invoices[remote_invoice] = inv_ref.source_key
+    adapter = sources.payment_adapter_for([sources.load(k)[1] for k in invoices.values()])
+    with transaction.atomic(), applying(conn):
+        existing = sources.load(ref.source_key)[1] if ref is not None else None
+        obj = adapter.apply_from_platform(existing, remote, invoices, conn.platform_name)
+        key = sources.key_for(obj)
+        _remember(conn, key, Entity.PAYMENT, remote.remote_id, remote.version, adapter, obj)
+        verb = "changed" if existing is not None else "recorded"
+        _log(conn, "pull payment", Outcome.SUCCESS, started,
+             f"payment {verb} in {conn.platform_name}: {remote.amount} {remote.currency} on {remote.date}",
+             source_key=key, remote_id=remote.remote_id)
+    return "applied"
+
+
+def _apply_document(conn, connector, change: RemoteChange, started: float) -> str:
+    ref = ExternalReference.objects.filter(connection=conn, entity=change.entity, remote_id=change.remote_id).first()
+    if ref is None:
+        return "skipped"  # not one of ours: documents are created here, not there
+    remote = connector.remote_document(change.entity, change.remote_id)
+    if remote.status == "active" and ref.remote_version == remote.version:
+        return "skipped"
+    adapter, obj = sources.load(ref.source_key)
+    if obj is None:
+        return "skipped"
+    snapshot = adapter.snapshot(obj)
+    label = adapter.label(obj)
+    if remote.status in ("voided", "deleted"):
+        status = RemoteStatus.VOIDED if remote.status == "voided" else RemoteStatus.DELETED
+        if ref.remote_status == status:
+            return "skipped"
+        ExternalReference.objects.filter(pk=ref.pk).update(remote_status=status, remote_version=remote.version
+                                                           or ref.remote_version, synced_at=timezone.now())
+        if getattr(snapshot, "is_void", False):
+            return "skipped"  # void here as well: nothing to reconcile
+        verb = "voided" if status == RemoteStatus.VOIDED else "deleted"
+        fixes = ("“Void locally” voids it here too." if status == RemoteStatus.VOIDED else
+                 "“Void locally” voids it here too; “Re-send” creates it in the platform again.")
+        _attention(conn, ref.source_key, change.entity, label, f"remote_{verb}",
+                   f"{label} was {verb} in {conn.platform_name}, but it is still valid here.", fixes)
+        _log(conn, f"pull {change.entity}", Outcome.ATTENTION, started,
+             f"{label} was {verb} in {conn.platform_name}", source_key=ref.source_key, remote_id=remote.remote_id)
+        return "attention"
+    local_lines = tuple((line.quantity, line.unit_price) for line in snapshot.lines if line.kind != "discount")
+    if _same_lines(local_lines, remote.lines):
+        # Only the platform's own bookkeeping moved (a payment applied, an email sent): remember the version.
+        ExternalReference.objects.filter(pk=ref.pk).update(remote_version=remote.version, synced_at=timezone.now())
+        return "skipped"
+    digest = _local_digest(conn, connector, adapter, obj)
+    if digest != ref.content_hash:
+        # Both sides changed since the last sync: the business system wins for document content.
+        OutboxEntry.objects.filter(connection=conn, source_key=ref.source_key).update(overwrite_remote=True)
+        _log(conn, f"pull {change.entity}", Outcome.CONFLICT, started,
+             f"{label} was changed both here and in {conn.platform_name}; this system's version wins and will be "
+             "sent", source_key=ref.source_key, remote_id=remote.remote_id)
+        return "skipped"
+    with transaction.atomic(), applying(conn):
+        try:
+            adapter.apply_line_amounts_from_platform(obj, remote.lines)
+        except ValueError as exc:
+            _attention(conn, ref.source_key, change.entity, label, "remote_changed",
+                       f"{label} was changed in {conn.platform_name} in a way that cannot be applied here: {exc}",
+                       "Change it here to match, or “Retry” to send this system's version over it.")
+            return "attention"
+        _remember(conn, ref.source_key, change.entity, remote.remote_id, remote.version, adapter, obj)
+        _log(conn, f"pull {change.entity}", Outcome.SUCCESS, started,
+             f"{label}: line amounts changed in {conn.platform_name} applied here (total now {remote.total})",
+             source_key=ref.source_key, remote_id=remote.remote_id)
+    return "applied"
+
+
+def _same_lines(local, remote) -> bool:
+    if len(local) != len(remote):
+        return False
+    return all(Decimal(lq) == Decimal(rq) and Decimal(lp) == Decimal(rp) for (lq, lp), (rq, rp) in zip(local, remote))
+
+
+def _local_digest(conn, connector, adapter, obj) -> str:
+    """The content hash the outbound side would compute for the object now ("" if it cannot be resolved)."""
+    from .engine import content_digest
+
+    obj = adapter.model._default_manager.get(pk=obj.pk)
+    snapshot = adapter.snapshot(obj)
+    refs = {}
+    for _, key in snapshot.dependencies():
+        ref = ExternalReference.objects.filter(connection=conn, source_key=key).first()
+        if ref is None:
+            return ""
+        refs[key] = ref.remote_id
+    try:
+        return content_digest(snapshot, resolve(conn, snapshot, refs))
+    except SyncError:
+        return ""
+
+
+def _remember(conn, key, entity, remote_id, version, adapter, obj) -> None:
+    """The reference now describes the local object as applied from the platform: nothing to send back."""
+    digest = _local_digest(conn, None, adapter, obj)
+    ExternalReference.objects.update_or_create(
+        connection=conn, source_key=key,
+        defaults=dict(entity=entity, remote_id=remote_id, remote_version=version, remote_status=RemoteStatus.ACTIVE,
+                      content_hash=digest, synced_at=timezone.now()))
+    OutboxEntry.objects.filter(connection=conn, source_key=key, status=EntryStatus.PENDING).update(
+        status=EntryStatus.DONE, done_at=timezone.now())
+
+
+def _attention(conn, key, entity, label, code, message, hint) -> None:
+    entry, _ = OutboxEntry.objects.get_or_create(connection=conn, source_key=key,
+                                                 defaults={"entity": entity, "label": label[:200]})
+    OutboxEntry.objects.filter(pk=entry.pk).update(
+        status=EntryStatus.NEEDS_ATTENTION, error_code=code, last_error=message[:4000], hint=hint[:500],
+        platform_code="", lease_until=None, lease_token="", updated_at=timezone.now())
+
+
+def _log(conn, operation, outcome, started, message, *, source_key="", remote_id="", error: SyncError | None = None):
+    SyncLog.objects.create(connection=conn, source_key=source_key or f"{conn.platform}:{operation}",
+                           entity=operation.split()[-1], operation=operation[:20], outcome=outcome,
+                           remote_id=remote_id, message=message[:4000],
+                           error_code=error.code if error else "", platform_code=(error.platform_code if error
+                                                                                  else "") or "",
+                           hint=(error.hint if error else "")[:500],
+                           duration_ms=int((time.monotonic() - started) * 1000))
+
+
+# -- staff decisions (admin actions) ------------------------------------------------------------------------
+def void_locally(entry: OutboxEntry) -> bool:
+    """The platform voided or deleted it: void it here too; nothing is sent back."""
+    adapter, obj = sources.load(entry.source_key)
+    if obj is None or not hasattr(adapter, "void_from_platform"):
+        return False
+    with transaction.atomic(), applying(entry.connection):
+        adapter.void_from_platform(obj)
+        OutboxEntry.objects.filter(pk=entry.pk).update(status=EntryStatus.DONE, done_at=timezone.now(),
+                                                       last_error="", error_code="", hint="")
+        SyncLog.objects.create(connection=entry.connection, entry=entry, source_key=entry.source_key,
+                               entity=entry.entity, label=entry.label, operation="void locally",
+                               outcome=Outcome.SUCCESS, message="voided here to match the platform; nothing sent")
+    return True
+
+
+def resend(entry: OutboxEntry) -> bool:
+    """The platform deleted it: send it again as a new document."""
+    ref = ExternalReference.objects.filter(connection=entry.connection, source_key=entry.source_key).first()
+    if ref is None or ref.remote_status != RemoteStatus.DELETED:
+        return False
+    from . import outbox
+
+    ref.delete()  # the old remote id is gone for good; the next sync creates the document again
+    OutboxEntry.objects.filter(pk=entry.pk).update(status=EntryStatus.PENDING, attempts=0, error_code="",
+                                                   last_error="", hint="", write_started=False,
+                                                   next_attempt_at=timezone.now())
+    outbox.enqueue([entry.pk])
+    return True
+
+
+def due_connections(now: dt.datetime | None = None) -> list[Connection]:
+    """Active pulling connections whose polling interval has passed."""
+    now = now or timezone.now()
+    due = []
+    for conn in Connection.objects.filter(status=ConnectionStatus.ACTIVE).select_related("pull_cursor"):
+        if not conn.pulls:
+            continue
+        minutes = float((conn.settings or {}).get("pull_interval_minutes", conf.get("PULL_INTERVAL_MINUTES")))
+        cursor = getattr(conn, "pull_cursor", None)
+        if cursor is None or cursor.last_pull_at is None or cursor.last_pull_at <= now - dt.timedelta(minutes=minutes):
+            due.append(conn)
+    return due
+

@@ -1,0 +1,68 @@
+"""Webhook receivers: verify the signature on the raw body, store the delivery once, answer at once.
+
+``POST /accounting-sync/webhooks/<platform>/`` (QBO: ``intuit-signature``; Xero: ``x-xero-signature``, including
+its intent-to-receive handshake: 200 with an empty body for a good signature, 401 for a bad one). The secret is
+the app's webhook verifier token / key, ``ACCOUNTING_SYNC["WEBHOOK_SECRETS"][platform]``. A delivery is
+processed by a task (``tasks.process_webhook``); its events are hints: every entity is re-read from the platform.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from connectors import registry
+
+from . import conf
+from .models import WebhookDelivery
+
+log = logging.getLogger(__name__)
+
+
+@csrf_exempt
+@require_POST
+def receive(request, platform: str) -> HttpResponse:
+    try:
+        connector = registry.get(platform)
+    except Exception:
+        return HttpResponse(status=404)
+    secret = (conf.get("WEBHOOK_SECRETS") or {}).get(platform, "")
+    body = request.body
+    if not secret:
+        log.warning("%s webhook received but no WEBHOOK_SECRETS entry is configured; refused", platform)
+        return HttpResponse(status=401)
+    if not connector.verify_webhook(dict(request.headers), body, secret):
+        return HttpResponse(status=401)
+    try:
+        payload = json.loads(body or b"null")
+    except ValueError:
+        return HttpResponse(status=400)
+    if isinstance(payload, dict) and payload.get("events") == []:
+        return HttpResponse(status=200)  # Xero's intent to receive: signed correctly, nothing to do
+    digest = hashlib.sha256(body).hexdigest()
+    try:
+        with transaction.atomic():
+            delivery = WebhookDelivery.objects.create(platform=platform, digest=digest,
+                                                      body=body.decode("utf-8", "replace"))
+    except IntegrityError:  # the same delivery again (platforms retry): counted, not processed twice
+        WebhookDelivery.objects.filter(digest=digest).update(times_received=F("times_received") + 1)
+        return HttpResponse(status=200)
+    _enqueue(delivery.pk)
+    return HttpResponse(status=200)
+
+
+def _enqueue(delivery_id: int) -> None:
+    if not conf.get("QUEUE_TASKS"):
+        return
+    from django_q.tasks import async_task
+
+    try:
+        async_task("accounting_sync.tasks.process_webhook", delivery_id, group="accounting_sync")
+    except Exception:  # the delivery is stored; the every-minute pull task processes what is left
+        log.warning("could not enqueue webhook delivery %s", delivery_id, exc_info=True)
