@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from connectors.models import Connection, ConnectionStatus
 
 from . import outbox
-from .models import AttentionEntry, EntryStatus, ExternalReference, OutboxEntry, SyncLog
+from .models import AttentionEntry, EntryStatus, ExternalReference, OutboxEntry, PullCursor, SyncLog, WebhookDelivery
 
 
 def local_link(source_key: str, label: str = "") -> str:
@@ -214,6 +214,33 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
 @admin.register(AttentionEntry)
 class AttentionAdmin(OutboxEntryAdmin):
     list_display = ["document", "connection", "status", "problem", "updated_at"]
+    actions = ["retry", "send_ours_anyway", "void_locally", "resend"]
+
+    @admin.action(description="Void locally (it was voided or deleted on the platform)", permissions=["retry"])
+    def void_locally(self, request, queryset):
+        from . import inbound
+
+        done = 0
+        for entry in queryset.filter(error_code__in=["remote_voided", "remote_deleted"]):
+            if inbound.void_locally(entry):
+                done += 1
+                self.log_change(request, entry, "Voided locally to match the platform")
+        skipped = queryset.count() - done
+        self.message_user(request, f"{done} documents voided here; nothing was sent to the platform."
+                          + (f" {skipped} selected entries were not voided or deleted on the platform." if skipped
+                             else ""), messages.SUCCESS if done else messages.WARNING)
+
+    @admin.action(description="Re-send (it was deleted on the platform)", permissions=["retry"])
+    def resend(self, request, queryset):
+        from . import inbound
+
+        done = 0
+        for entry in queryset.filter(error_code="remote_deleted"):
+            if inbound.resend(entry):
+                done += 1
+                self.log_change(request, entry, "Re-send after deletion on the platform")
+        self.message_user(request, f"{done} documents queued to be created on the platform again.",
+                          messages.SUCCESS if done else messages.WARNING)
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(status__in=[EntryStatus.NEEDS_ATTENTION, EntryStatus.FAILED])
@@ -248,3 +275,16 @@ class ExternalReferenceAdmin(ReadOnlyAdmin):
     @admin.display(description="Document")
     def document(self, obj):
         return local_link(obj.source_key)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "platform", "connection", "status", "times_received", "processed_at", "error"]
+    list_filter = ["platform", "status", "connection"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+
+@admin.register(PullCursor)
+class PullCursorAdmin(ReadOnlyAdmin):
+    list_display = ["connection", "changed_since", "last_pull_at", "last_result"]
+    readonly_fields = [f.name for f in PullCursor._meta.fields]

@@ -147,3 +147,24 @@ def test_push_only_connection_applies_nothing_and_says_so_once_per_cycle(make_co
     assert result.applied == 0 and not Payment.objects.exists()
     notes = SyncLog.objects.filter(connection=conn, operation="pull", outcome=Outcome.SKIPPED)
     assert notes.count() == 1 and "only pushes" in notes.get().message
+
+
+def test_invoice_deleted_in_quickbooks_can_be_re_sent_from_the_attention_list(two_way, make_invoice, sandbox,
+                                                                               admin_client):
+    invoice, ref = synced_invoice(make_invoice)
+    remote = sandbox.store.get("Invoice", ref.remote_id)
+    sandbox.store.write("Invoice", {"Id": ref.remote_id, "SyncToken": remote["SyncToken"]}, operation="delete")
+    inbound.pull(two_way)
+    entry = OutboxEntry.objects.get(source_key=f"ledger.invoice:{invoice.pk}")
+    assert entry.error_code == "remote_deleted"
+    page = admin_client.get("/admin/accounting_sync/attentionentry/").content.decode()
+    assert "deleted in QuickBooks Online" in page and "Re-send" in page
+    response = admin_client.post("/admin/accounting_sync/attentionentry/",
+                                 {"action": "resend", "_selected_action": [entry.pk]})
+    assert response.status_code == 302
+    drain()
+    [again] = sandbox.store.entities("Invoice")
+    assert again["DocNumber"] == invoice.number and again["Id"] != ref.remote_id
+    assert OutboxEntry.objects.get(pk=entry.pk).status == EntryStatus.DONE
+    assert admin_client.get("/admin/accounting_sync/webhookdelivery/").status_code == 200
+    assert admin_client.get("/admin/accounting_sync/pullcursor/").status_code == 200
