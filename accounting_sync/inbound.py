@@ -116,7 +116,17 @@ def process_delivery(delivery_id: int) -> Result:
         if not _may_pull(conn, result):
             continue
         mine = [c for c in changes if c.company_id == conn.remote_company_id]
-        apply_changes(conn, conn.connector(), mine, result)
+        connector = conn.connector()
+        if hasattr(connector, "payments_of") and conn.syncs(Entity.PAYMENT):
+            # Xero announces a payment as an update of its invoice: ask for the invoice's payments too.
+            for change in [c for c in mine if c.entity == Entity.INVOICE]:
+                try:
+                    mine.extend(connector.payments_of(change.remote_id))
+                except SyncError as exc:
+                    result.failed += 1
+                    _log(conn, "pull payment", Outcome.RETRY, time.monotonic(), exc.message,
+                         remote_id=change.remote_id, error=exc)
+        apply_changes(conn, connector, mine, result)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=DeliveryStatus.PROCESSED if conns else DeliveryStatus.IGNORED, processed_at=timezone.now(),
         connection=conns[0] if conns else None, error="" if conns else "no connection for this company")

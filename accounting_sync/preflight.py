@@ -63,11 +63,14 @@ def reference_data(conn, connector, *, refresh: bool = False) -> ReferenceData:
     if refresh or not cached or not conn.reference_data_at or conn.reference_data_at < timezone.now() - ttl:
         data = connector.reference_data()
         cached = {"accounts": data.accounts, "tax_codes": data.tax_codes, "currencies": sorted(data.currencies),
-                  "home_currency": data.home_currency}
+                  "home_currency": data.home_currency, "account_kinds": data.account_kinds,
+                  "control_accounts": {kind: list(pair) for kind, pair in data.control_accounts.items()}}
         conn.reference_data, conn.reference_data_at = cached, timezone.now()
         type(conn).objects.filter(pk=conn.pk).update(reference_data=cached, reference_data_at=conn.reference_data_at)
     return ReferenceData(accounts=cached["accounts"], tax_codes=cached["tax_codes"],
-                         currencies=frozenset(cached["currencies"]), home_currency=cached["home_currency"])
+                         currencies=frozenset(cached["currencies"]), home_currency=cached["home_currency"],
+                         account_kinds=cached.get("account_kinds", {}),
+                         control_accounts={k: tuple(v) for k, v in cached.get("control_accounts", {}).items()})
 
 
 def check_platform(conn, connector, doc: Snapshot, mapping: Mapping) -> None:

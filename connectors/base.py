@@ -45,6 +45,17 @@ class Capabilities:
     batch_size: int = 1
 
 
+class AccountKind:
+    """What a platform account is for, as far as mappings and the GL preview care."""
+
+    INCOME = "income"  # revenue: sales, other income
+    EXPENSE = "expense"
+    DEPOSIT = "deposit"  # a payment may be deposited to it: bank accounts, QBO's Undeposited Funds
+    RECEIVABLE = "receivable"  # accounts receivable, where invoices post their totals
+    TAX_PAYABLE = "tax_payable"  # where sales tax collected posts
+    OTHER = "other"
+
+
 @dataclass(frozen=True)
 class ReferenceData:
     """The platform's lists staff map to: accounts, tax codes, currencies (active ones only)."""
@@ -53,6 +64,10 @@ class ReferenceData:
     tax_codes: dict[str, str] = field(default_factory=dict)  # id -> name
     currencies: frozenset[str] = frozenset()
     home_currency: str = ""
+    #: ``AccountKind`` of each id in ``accounts``; empty when the platform (or an old cache) did not say.
+    account_kinds: dict[str, str] = field(default_factory=dict)
+    #: The company's own receivable and tax-payable accounts, ``AccountKind`` -> (id, name), where known.
+    control_accounts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

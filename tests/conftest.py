@@ -56,10 +56,10 @@ def make_xero_connection(xsandbox):
     """A connected Xero connection serving ``orgs``, mapped to the sandbox's chart (codes 200/210/090, OUTPUT)."""
     from mappings.models import MappingKind, Scope
 
-    def make(*orgs, **settings):
+    def make(*orgs, direction="push", **settings):
         tokens = xsandbox.issue_tokens()
         conn = f.ConnectionFactory(
-            name=f"Xero {f.ConnectionFactory._meta.model.objects.count() + 1}", platform="xero",
+            name=f"Xero {f.ConnectionFactory._meta.model.objects.count() + 1}", platform="xero", direction=direction,
             remote_company_id=xsandbox.tenant_id, settings={**xero_settings(xsandbox), **settings},
             access_token=tokens["access_token"], refresh_token=tokens["refresh_token"],
             access_expires_at=timezone.now() + dt.timedelta(seconds=tokens["expires_in"]))

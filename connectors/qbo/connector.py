@@ -11,8 +11,8 @@ import uuid
 from functools import cached_property
 
 from .. import oauth
-from ..base import (BaseConnector, Capabilities, ReferenceData, RemoteChange, RemoteDocument, RemotePayment,
-                    TokenSet)
+from ..base import (AccountKind, BaseConnector, Capabilities, ReferenceData, RemoteChange, RemoteDocument,
+                    RemotePayment, TokenSet)
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteRef, RemoteResult, Snapshot)
 from ..errors import (ConfigurationError, PermanentError, RemoteNotFound, RetryableError, SyncError,
@@ -24,6 +24,19 @@ from .errors import HINTS, fault_error
 
 
 REFERENCE_CODES = {"610", "2500"}  # object not found / invalid reference
+
+#: QBO AccountType -> AccountKind. A payment deposits to a Bank or Other Current Asset account (Finance.xsd,
+#: Payment.DepositToAccountRef), Undeposited Funds being the usual one.
+ACCOUNT_KINDS = {"Income": AccountKind.INCOME, "Other Income": AccountKind.INCOME,
+                 "Expense": AccountKind.EXPENSE, "Other Expense": AccountKind.EXPENSE,
+                 "Cost of Goods Sold": AccountKind.EXPENSE, "Bank": AccountKind.DEPOSIT,
+                 "Other Current Asset": AccountKind.DEPOSIT, "Accounts Receivable": AccountKind.RECEIVABLE}
+
+
+def account_kind(account: dict) -> str:
+    if account.get("AccountSubType") in ("SalesTaxPayable", "GlobalTaxPayable"):
+        return AccountKind.TAX_PAYABLE
+    return ACCOUNT_KINDS.get(account.get("AccountType", ""), AccountKind.OTHER)
 
 
 @register
@@ -265,11 +278,16 @@ class QBOConnector(BaseConnector):
         currencies = self.client.query("select * from CompanyCurrency maxresults 1000")
         prefs = self.client.query("select * from Preferences")
         home = (prefs[0].get("CurrencyPrefs", {}).get("HomeCurrency", {}).get("value", "") if prefs else "")
+        kinds = {a["Id"]: account_kind(a) for a in accounts}
+        control = {}
+        for a in accounts:  # ordered by Id: the first receivable / tax-payable account is the company's own
+            if kinds[a["Id"]] in (AccountKind.RECEIVABLE, AccountKind.TAX_PAYABLE):
+                control.setdefault(kinds[a["Id"]], (a["Id"], a.get("FullyQualifiedName") or a["Name"]))
         return ReferenceData(
             accounts={a["Id"]: a.get("FullyQualifiedName") or a["Name"] for a in accounts},
             tax_codes={c["Id"]: c["Name"] for c in tax_codes if c.get("Active", True)},
             currencies=frozenset({c["Code"] for c in currencies if c.get("Active", True)} | ({home} if home else set())),
-            home_currency=home,
+            home_currency=home, account_kinds=kinds, control_accounts=control,
         )
 
     # -- helpers -----------------------------------------------------------------------------------------

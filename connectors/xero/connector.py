@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
+import hmac
 import json
 from decimal import Decimal
 from functools import cached_property
 from typing import Sequence
 
 from .. import oauth
-from ..base import BaseConnector, BatchOp, BatchOutcome, Capabilities, ReferenceData, TokenSet
+from ..base import (AccountKind, BaseConnector, BatchOp, BatchOutcome, Capabilities, ReferenceData, RemoteChange,
+                    RemoteDocument, RemotePayment, TokenSet)
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteRef, RemoteResult, SalesDocumentSnapshot, Snapshot)
 from ..errors import (AuthError, ConfigurationError, ConflictError, DuplicateError, PermanentError, RemoteNotFound,
@@ -23,6 +26,18 @@ REFRESH_TOKEN_TTL = dt.timedelta(days=60)  # Xero: a refresh token expires after
 INVOICE_NUMBERS_PER_REQUEST = 40  # InvoiceNumbers=a,b,c... one GET per chunk, URL stays short
 EDITABLE = frozenset({"DRAFT", "SUBMITTED"})
 CLOSED = frozenset({"VOIDED", "DELETED"})
+
+
+def account_kind(account: dict) -> str:
+    """The ``AccountKind`` of a Xero account (Type, Class and SystemAccount from xero_accounting.yaml)."""
+    system = account.get("SystemAccount")
+    if system == "DEBTORS":
+        return AccountKind.RECEIVABLE
+    if system == "GST":
+        return AccountKind.TAX_PAYABLE
+    if account.get("Type") == "BANK" or account.get("EnablePaymentsToAccount"):
+        return AccountKind.DEPOSIT
+    return {"REVENUE": AccountKind.INCOME, "EXPENSE": AccountKind.EXPENSE}.get(account.get("Class"), AccountKind.OTHER)
 
 
 @register
@@ -233,6 +248,86 @@ class XeroConnector(BaseConnector):
                                  hint="Re-send the local record to create it again in Xero.", platform_code="DELETED")
         return t.result(entity, body)
 
+    # -- platform -> local -------------------------------------------------------------------------------
+    inbound_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE})
+    _LISTS = {Entity.INVOICE: ("get_invoices", "Invoices"), Entity.PAYMENT: ("get_payments", "Payments"),
+              Entity.CREDIT_NOTE: ("get_credit_notes", "CreditNotes")}
+
+    def changes_since(self, entities, since):
+        """``If-Modified-Since`` on invoices, payments and credit notes (pages of 100); deleted and voided
+        records come back with their status."""
+        started = dt.datetime.now(dt.timezone.utc)
+        changes = []
+        for entity in entities:
+            if entity not in self._LISTS:
+                continue
+            operation, collection = self._LISTS[entity]
+            id_field = t.ENTITIES[entity][1]
+            for page in range(1, 1000):
+                rows = self._list(operation, collection, if_modified_since=since, page=page)
+                for row in rows:
+                    status = str(row.get("Status", "")).upper()
+                    if entity == Entity.INVOICE and row.get("Type") not in (None, "ACCREC"):
+                        continue
+                    if entity == Entity.CREDIT_NOTE and row.get("Type") not in (None, "ACCRECCREDIT"):
+                        continue
+                    changes.append(RemoteChange(entity, str(row[id_field]),
+                                                {"DELETED": "delete", "VOIDED": "void"}.get(status, "update"),
+                                                self.config.remote_company_id))
+                if len(rows) < 100:
+                    break
+        return changes, started
+
+    def remote_payment(self, remote_id: str) -> RemotePayment:
+        body = self._current(Entity.PAYMENT, remote_id)
+        invoice = body.get("Invoice") or {}
+        amount = Decimal(str(body.get("Amount", "0"))).quantize(Decimal("0.01"))
+        allocations = ((str(invoice["InvoiceID"]), amount),) if invoice.get("InvoiceID") else ()
+        return RemotePayment(
+            remote_id=str(body["PaymentID"]), version=str(body.get("UpdatedDateUTC") or ""),
+            customer_remote_id=str((invoice.get("Contact") or {}).get("ContactID", "")),
+            date=dt.date.fromisoformat(_ms_date(str(body.get("Date", ""))) or str(body.get("Date", ""))[:10]),
+            amount=amount, currency=str(invoice.get("CurrencyCode") or ""), allocations=allocations,
+            reference=str(body.get("Reference") or ""), deleted=str(body.get("Status", "")).upper() == "DELETED")
+
+    def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
+        body = self._current(entity, remote_id, missing_ok=True)
+        if not body:
+            return RemoteDocument(remote_id, "", "", "deleted", None, None)
+        found = t.result(entity, body)
+        lines = tuple((Decimal(str(line.get("Quantity", "1"))), Decimal(str(line.get("UnitAmount", "0"))))
+                      for line in body.get("LineItems") or () if Decimal(str(line.get("UnitAmount", "0"))) >= 0
+                      and line.get("AccountCode") != self.setting("rounding_account"))
+        return RemoteDocument(found.remote_id, found.version, found.number,
+                              found.status if found.status in ("voided", "deleted") else "active", found.total,
+                              found.balance, lines)
+
+    @classmethod
+    def verify_webhook(cls, headers, body, secret):
+        """``x-xero-signature`` = base64(HMAC-SHA256(webhook key, raw body))."""
+        given = {k.lower(): v for k, v in headers.items()}.get("x-xero-signature", "")
+        expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+        return bool(secret and given) and hmac.compare_digest(given.encode(), expected.encode())
+
+    @classmethod
+    def parse_webhook(cls, body):
+        """Xero announces invoices and contacts (a payment shows as an update of its invoice)."""
+        data = json.loads(body or b"null")
+        changes = []
+        for event in (data or {}).get("events", []) if isinstance(data, dict) else []:
+            if str(event.get("eventCategory", "")).upper() == "INVOICE":
+                changes.append(RemoteChange(Entity.INVOICE, str(event.get("resourceId", "")),
+                                            str(event.get("eventType", "UPDATE")).lower(),
+                                            str(event.get("tenantId", "")).lower()))
+        return changes
+
+    def payments_of(self, invoice_remote_id: str) -> list[RemoteChange]:
+        """The payments on one invoice (Xero's webhooks announce them as invoice updates)."""
+        rows = self._list("get_payments", "Payments", where=f'Invoice.InvoiceID==Guid("{invoice_remote_id}")')
+        return [RemoteChange(Entity.PAYMENT, str(r["PaymentID"]),
+                             "delete" if str(r.get("Status", "")).upper() == "DELETED" else "update",
+                             self.config.remote_company_id) for r in rows]
+
     # -- bulk --------------------------------------------------------------------------------------------
     def find_existing_many(self, items: Sequence[tuple[Snapshot, Mapping]]) -> list[RemoteResult | None]:
         """Invoices: one ``GET /Invoices?InvoiceNumbers=a,b,c`` per chunk; other entities one by one."""
@@ -342,15 +437,20 @@ class XeroConnector(BaseConnector):
         currencies = self._list("get_currencies", "Currencies")
         organisations = self._list("get_organisations", "Organisations")
         home = str((organisations[0] if organisations else {}).get("BaseCurrency") or "")
-        usable = [a for a in accounts if a.get("Status", "ACTIVE") == "ACTIVE" and a.get("Code")
-                  and (a.get("Class") == "REVENUE" or a.get("Type") == "BANK" or a.get("EnablePaymentsToAccount")
-                       or a.get("SystemAccount") == "ROUNDING")]
+        active = [a for a in accounts if a.get("Status", "ACTIVE") == "ACTIVE" and a.get("Code")]
+        usable = [a for a in active if a.get("Class") == "REVENUE" or a.get("Type") == "BANK"
+                  or a.get("EnablePaymentsToAccount") or a.get("SystemAccount") == "ROUNDING"]
+        control = {}
+        for a in active:
+            if account_kind(a) in (AccountKind.RECEIVABLE, AccountKind.TAX_PAYABLE):
+                control.setdefault(account_kind(a), (str(a["Code"]), str(a.get("Name") or a["Code"])))
         return ReferenceData(
             accounts={str(a["Code"]): str(a.get("Name") or a["Code"]) for a in usable},
             tax_codes={str(r["TaxType"]): str(r.get("Name") or r["TaxType"]) for r in tax_rates
                        if r.get("Status", "ACTIVE") == "ACTIVE" and r.get("TaxType")},
             currencies=frozenset({str(c["Code"]) for c in currencies if c.get("Code")} | ({home} if home else set())),
-            home_currency=home,
+            home_currency=home, account_kinds={str(a["Code"]): account_kind(a) for a in usable},
+            control_accounts=control,
         )
 
     def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:
