@@ -112,6 +112,8 @@ else:
 ACCOUNTING_SYNC = {
     "ENCRYPTION_KEYS": env.list("ACCOUNTING_SYNC_ENCRYPTION_KEYS", default=[])
     or [_dev_secret("ACCOUNTING_SYNC_ENCRYPTION_KEY", lambda: Fernet.generate_key().decode())],
+    # "qbo=<verifier token>,xero=<webhook key>": the apps' webhook secrets (webhooks are refused without one).
+    "WEBHOOK_SECRETS": env.dict("ACCOUNTING_SYNC_WEBHOOK_SECRETS", default={}),
 }
 
 LOGGING = {
