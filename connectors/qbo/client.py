@@ -1,39 +1,16 @@
 """Thin HTTP client for the QBO v3 API: auth header, minorversion, requestid, one refresh-and-retry on 401."""
 from __future__ import annotations
 
-import json
-import re
-import secrets
 import time
 from decimal import Decimal
 from typing import Callable
 
 import requests
 
+from ..exactjson import dumps
 from .errors import classify, transport_error
 
 MINOR_VERSION = "75"
-
-
-_MARK = f"dec{secrets.token_hex(6)}:"
-_MARKED = re.compile('"' + _MARK + r'(-?[0-9]+(?:\.[0-9]+)?)"')
-
-
-def dumps(payload: dict) -> str:
-    """JSON with Decimals written as exact numbers; a float anywhere in the payload is refused."""
-    return _MARKED.sub(r"\1", json.dumps(_mark(payload)))
-
-
-def _mark(value):
-    if isinstance(value, float):
-        raise TypeError(f"float {value!r} in a payload; money must be Decimal")
-    if isinstance(value, Decimal):
-        return _MARK + format(value, "f")
-    if isinstance(value, dict):
-        return {k: _mark(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_mark(v) for v in value]
-    return value
 
 
 class QBOClient:

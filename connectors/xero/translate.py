@@ -11,13 +11,13 @@ import dataclasses
 import hashlib
 import json
 import re
-import secrets
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, InvoiceSnapshot, ItemSnapshot, LineSnapshot, Mapping,
                          PaymentSnapshot, RemoteResult, SalesDocumentSnapshot)
 from ..errors import ConfigurationError
+from ..exactjson import dumps  # re-exported: request bodies are encoded with translate.dumps
 
 CENT = Decimal("0.01")
 UNIT = Decimal("0.0001")  # unitdp=4: Xero keeps unit amounts (and quantities) to 4 places
@@ -47,29 +47,6 @@ INVOICE_STATUSES = ("AUTHORISED", "DRAFT", "SUBMITTED")
 
 
 # -- exact JSON -------------------------------------------------------------------------------------------
-_MARK = f"dec{secrets.token_hex(6)}:"
-_MARKED = re.compile('"' + _MARK + r'(-?[0-9]+(?:\.[0-9]+)?)"')
-
-
-def dumps(payload) -> str:
-    """JSON with Decimals written as exact numbers; a float anywhere in the payload is refused."""
-    return _MARKED.sub(r"\1", json.dumps(_mark(payload), ensure_ascii=False))
-
-
-def _mark(value):
-    if isinstance(value, float):
-        raise TypeError(f"float {value!r} in a payload; money must be Decimal")
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise TypeError(f"{value!r} in a payload")
-        return _MARK + format(value, "f")
-    if isinstance(value, dict):
-        return {k: _mark(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_mark(v) for v in value]
-    return value
-
-
 def q2(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 

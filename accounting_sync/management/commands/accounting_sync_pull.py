@@ -6,10 +6,8 @@ Examples:
 """
 import datetime as dt
 
-from django.core.management.base import CommandError
 
 from accounting_sync.management.base import ExamplesCommand
-from connectors.models import Connection
 
 from ... import inbound
 
@@ -23,11 +21,7 @@ class Command(ExamplesCommand):
                             help="ISO date-time; default: where the last poll left off")
 
     def handle(self, *args, **opts):
-        try:
-            conn = Connection.objects.get(name=opts["connection"])
-        except Connection.DoesNotExist:
-            names = ", ".join(Connection.objects.values_list("name", flat=True)) or "none"
-            raise CommandError(f"No connection named {opts['connection']!r} (existing: {names})")
+        conn = self.connection(opts["connection"])
         since = opts["since"]
         if since and since.tzinfo is None:
             since = since.replace(tzinfo=dt.timezone.utc)

@@ -9,11 +9,9 @@ Examples:
 from accounting_sync.management.base import ExamplesCommand
 import datetime as dt
 
-from django.core.management.base import CommandError
 from tqdm import tqdm
 
 from connectors.documents import Entity
-from connectors.models import Connection
 
 from ... import bulk, resync
 from ...outbox import chunks_by_connection, enqueue
@@ -32,11 +30,7 @@ class Command(ExamplesCommand):
         parser.add_argument("--queue", action="store_true", help="Enqueue for the workers instead of running here")
 
     def handle(self, *args, **opts):
-        try:
-            conn = Connection.objects.get(name=opts["connection"])
-        except Connection.DoesNotExist:
-            names = ", ".join(Connection.objects.values_list("name", flat=True)) or "none"
-            raise CommandError(f"No connection named {opts['connection']!r} (existing: {names})")
+        conn = self.connection(opts["connection"])
         ids = set(opts["ids"].split(",")) if opts["ids"] else None
         planned = resync.plan(conn, opts["entity"], opts["since"], ids)
         if opts["dry_run"]:

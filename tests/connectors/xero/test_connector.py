@@ -154,35 +154,14 @@ def test_lost_response_with_idempotency_forgotten_is_adopted_by_our_number(env, 
     assert len(remote(env.sandbox, "Invoices", InvoiceNumber=doc.number)) == 1
 
 
-def xero_connection(sandbox, org):
-    """A connected Xero connection in the database, mapped to the sandbox's chart (rate budget off)."""
-    from django.utils import timezone
-    from mappings.models import MappingKind, Scope
-    from tests import factories as f
-
-    tokens = sandbox.issue_tokens()
-    conn = f.ConnectionFactory(
-        name=f"Xero {uuid.uuid4().hex[:6]}", platform="xero", remote_company_id=sandbox.tenant_id,
-        settings={**Env(sandbox).settings(), "rate_limits": False},
-        access_token=tokens["access_token"], refresh_token=tokens["refresh_token"],
-        access_expires_at=timezone.now() + dt.timedelta(seconds=tokens["expires_in"]))
-    conn.organizations.add(org)
-    f.MappingFactory(connection=conn, kind=MappingKind.INCOME_ACCOUNT, remote_id="200")
-    f.MappingFactory(connection=conn, kind=MappingKind.DISCOUNT_ACCOUNT, remote_id="210")
-    f.MappingFactory(connection=conn, kind=MappingKind.DEPOSIT_ACCOUNT, remote_id="090")
-    f.MappingFactory(connection=conn, kind=MappingKind.TAX_CODE, scope=Scope.TAX_RATE, local_value="GST 10%",
-                     remote_id="OUTPUT")
-    return conn
-
-
-def test_lost_response_end_to_end_through_the_pipeline(xsandbox, org, make_invoice):
+def test_lost_response_end_to_end_through_the_pipeline(xsandbox, org, make_invoice, make_xero_connection):
     """The engine's safety nets with Xero: the retry adopts the invoice whose response was lost."""
     from accounting_sync.engine import process_entry
     from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry
     from tests.conftest import make_due
 
     xsandbox.limits.off()
-    xero_connection(xsandbox, org)
+    make_xero_connection(org, rate_limits=False)
     local = make_invoice(("service", "2", "45.50"))
     xsandbox.faults.add("lost_response", match="PUT /Invoices")
     entry = OutboxEntry.objects.get(source_key=f"ledger.invoice:{local.pk}")
@@ -199,13 +178,14 @@ def test_lost_response_end_to_end_through_the_pipeline(xsandbox, org, make_invoi
     assert Decimal(str(only["Total"])) == Decimal("91.00") and only["InvoiceNumber"] == local.number
 
 
-def test_backlog_goes_in_one_batch_and_a_lost_batch_is_adopted(xsandbox, org, make_invoice):
+def test_backlog_goes_in_one_batch_and_a_lost_batch_is_adopted(xsandbox, org, make_invoice,
+                                                               make_xero_connection):
     from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, SyncLog
     from tests import factories as f
     from tests.conftest import drain, make_due
 
     xsandbox.limits.off()
-    xero_connection(xsandbox, org)
+    make_xero_connection(org, rate_limits=False)
     rate = f.TaxRateFactory(organization=org, name="GST 10%", rate=Decimal("10"))
     invoices = [make_invoice(("service", "1", f"{10 + n}.00", rate), ("discount", "1", "1.00")) for n in range(8)]
     xsandbox.faults.add("lost_response", match="PUT /Invoices")
