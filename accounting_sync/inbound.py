@@ -215,8 +215,20 @@ def _apply_payment(conn, connector, change: RemoteChange, started: float) -> str
                                  code="unknown_invoice")
         invoices[remote_invoice] = inv_ref.source_key
     adapter = sources.payment_adapter_for([sources.load(k)[1] for k in invoices.values()])
+    existing = sources.load(ref.source_key)[1] if ref is not None else None
+    if existing is not None and _local_digest(conn, connector, adapter, existing) != ref.content_hash:
+        label = adapter.label(existing)
+        if policy(conn, Entity.PAYMENT) == BUSINESS:
+            OutboxEntry.objects.filter(connection=conn, source_key=ref.source_key).update(overwrite_remote=True)
+            _log(conn, "pull payment", Outcome.CONFLICT, started,
+                 f"{label} was changed both here and in {conn.platform_name}; by the connection's policy this "
+                 "system's version wins and will be sent", source_key=ref.source_key, remote_id=remote.remote_id)
+            return "skipped"
+        _log(conn, "pull payment", Outcome.CONFLICT, started,
+             f"{label} was changed both here and in {conn.platform_name}; by the connection's policy the "
+             f"platform's version wins: {remote.amount} on {remote.date}", source_key=ref.source_key,
+             remote_id=remote.remote_id)
     with transaction.atomic(), applying(conn):
-        existing = sources.load(ref.source_key)[1] if ref is not None else None
         obj = adapter.apply_from_platform(existing, remote, invoices, conn.platform_name)
         key = sources.key_for(obj)
         _remember(conn, key, Entity.PAYMENT, remote.remote_id, remote.version, adapter, obj)
@@ -261,13 +273,16 @@ def _apply_document(conn, connector, change: RemoteChange, started: float) -> st
         ExternalReference.objects.filter(pk=ref.pk).update(remote_version=remote.version, synced_at=timezone.now())
         return "skipped"
     digest = _local_digest(conn, connector, adapter, obj)
-    if digest != ref.content_hash:
-        # Both sides changed since the last sync: the business system wins for document content.
-        OutboxEntry.objects.filter(connection=conn, source_key=ref.source_key).update(overwrite_remote=True)
+    if digest != ref.content_hash:  # both sides changed since the last sync: the connection's policy decides
+        if policy(conn, change.entity) == BUSINESS:
+            OutboxEntry.objects.filter(connection=conn, source_key=ref.source_key).update(overwrite_remote=True)
+            _log(conn, f"pull {change.entity}", Outcome.CONFLICT, started,
+                 f"{label} was changed both here and in {conn.platform_name}; by the connection's policy this "
+                 "system's version wins and will be sent", source_key=ref.source_key, remote_id=remote.remote_id)
+            return "skipped"
         _log(conn, f"pull {change.entity}", Outcome.CONFLICT, started,
-             f"{label} was changed both here and in {conn.platform_name}; this system's version wins and will be "
-             "sent", source_key=ref.source_key, remote_id=remote.remote_id)
-        return "skipped"
+             f"{label} was changed both here and in {conn.platform_name}; by the connection's policy the "
+             "platform's line amounts win", source_key=ref.source_key, remote_id=remote.remote_id)
     with transaction.atomic(), applying(conn):
         try:
             adapter.apply_line_amounts_from_platform(obj, remote.lines)
@@ -281,6 +296,17 @@ def _apply_document(conn, connector, change: RemoteChange, started: float) -> st
              f"{label}: line amounts changed in {conn.platform_name} applied here (total now {remote.total})",
              source_key=ref.source_key, remote_id=remote.remote_id)
     return "applied"
+
+
+PLATFORM, BUSINESS = "platform", "business"
+DEFAULT_POLICY = {Entity.PAYMENT: PLATFORM, Entity.INVOICE: BUSINESS, Entity.CREDIT_NOTE: BUSINESS}
+
+
+def policy(conn: Connection, entity: str) -> str:
+    """Who wins when a document changed on both sides since the last sync: ``settings["conflict_policy"]``,
+    e.g. ``{"payment": "platform", "invoice": "business"}`` (the defaults)."""
+    chosen = ((conn.settings or {}).get("conflict_policy") or {}).get(entity, DEFAULT_POLICY.get(entity, BUSINESS))
+    return chosen if chosen in (PLATFORM, BUSINESS) else DEFAULT_POLICY.get(entity, BUSINESS)
 
 
 def _same_lines(local, remote) -> bool:

@@ -168,3 +168,44 @@ def test_invoice_deleted_in_quickbooks_can_be_re_sent_from_the_attention_list(tw
     assert OutboxEntry.objects.get(pk=entry.pk).status == EntryStatus.DONE
     assert admin_client.get("/admin/accounting_sync/webhookdelivery/").status_code == 200
     assert admin_client.get("/admin/accounting_sync/pullcursor/").status_code == 200
+
+
+def test_invoice_changed_on_both_sides_business_system_wins_and_conflict_is_logged(two_way, make_invoice, sandbox):
+    invoice, ref = synced_invoice(make_invoice, ("service", "2", "50.00"))
+    remote = sandbox.store.get("Invoice", ref.remote_id)
+    lines = [dict(line) for line in remote["Line"] if line.get("DetailType") == "SalesItemLineDetail"]
+    lines[0]["SalesItemLineDetail"] = {**lines[0]["SalesItemLineDetail"], "Qty": 1, "UnitPrice": "70.00"}
+    lines[0]["Amount"] = "70.00"
+    sandbox.store.write("Invoice", {"Id": ref.remote_id, "SyncToken": remote["SyncToken"], "sparse": True,
+                                    "Line": lines, "TxnTaxDetail": {"TotalTax": "0"}})
+    line = invoice.lines.get()
+    line.unit_price = Decimal("55.00")
+    line.save()  # changed here too, not yet sent
+    inbound.pull(two_way)
+    assert invoice.lines.get().unit_price == Decimal("55.00")  # ours stands
+    conflict = SyncLog.objects.get(outcome=Outcome.CONFLICT)
+    assert "changed both here and in QuickBooks Online" in conflict.message and "this system's version" in \
+        conflict.message
+    drain()
+    assert Decimal(str(sandbox.store.get("Invoice", ref.remote_id)["TotalAmt"])) == Decimal("110.00")
+
+
+def test_payment_changed_on_both_sides_platform_wins_by_default(two_way, make_invoice, sandbox):
+    invoice, ref = synced_invoice(make_invoice)
+    remote_payment = pay_in_quickbooks(sandbox, ref, "30.00")
+    inbound.pull(two_way)
+    payment = Payment.objects.get()
+    payment.memo = "edited here"
+    payment.amount = Decimal("35.00")
+    payment.save()
+    payment.allocations.update(amount=Decimal("35.00"))
+    current = sandbox.store.get("Payment", remote_payment["Id"])
+    sandbox.store.write("Payment", {"Id": current["Id"], "SyncToken": current["SyncToken"], "sparse": True,
+                                    "TotalAmt": "45.00", "Line": [{"Amount": "45.00", "LinkedTxn": [
+                                        {"TxnId": ref.remote_id, "TxnType": "Invoice"}]}]})
+    inbound.pull(two_way)
+    payment.refresh_from_db()
+    assert payment.amount == Decimal("45.00")
+    assert SyncLog.objects.filter(outcome=Outcome.CONFLICT, message__contains="platform's version wins").exists()
+    drain()
+    assert Decimal(str(sandbox.store.get("Payment", remote_payment["Id"])["TotalAmt"])) == Decimal("45.00")
