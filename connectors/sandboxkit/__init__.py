@@ -1,1 +1,1 @@
-"""Building blocks shared by the platform sandboxes (fault injection, loopback HTTP server, limits)."""
+"""Building blocks shared by the platform sandboxes (fault injection, loopback HTTP server, limits, webhooks)."""

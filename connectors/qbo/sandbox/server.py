@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
+from decimal import Decimal
 from http import HTTPStatus
 from typing import Any, Callable, Iterator, Optional
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -27,6 +28,7 @@ from ...sandboxkit.http import ThreadingWSGIServer as _ThreadingWSGIServer
 from ...sandboxkit.limits import Exceeded, Limiter
 from .batch import run_batch
 from .store import PATH_ENTITIES, QBOFault, Store, dumps, loads, unsupported
+from .webhooks import QBOWebhooks
 
 JSON = "application/json;charset=UTF-8"
 REFRESH_TOKEN_TTL = 8726400  # ~101 days, what QBO reports in x_refresh_token_expires_in
@@ -37,6 +39,9 @@ AUTH_CODE_TTL = 300
 QBO_LIMITS: dict[str, tuple[Optional[int], float]] = {
     "per_minute": (500, 60.0), "concurrent": (10, 0.0), "batch_per_minute": (40, 60.0)}
 THROTTLE_DETAIL = "The request limit was reached.  Try again later"  # verbatim, two spaces included
+#: ``POST /_sandbox/as-user`` actions: ``{"action": "record_payment", ...}`` calls ``store.record_payment_as_user``.
+AS_USER_ACTIONS = ("record_payment", "edit_invoice_line", "edit", "void_invoice", "delete_invoice", "void_payment",
+                   "delete_payment")
 
 
 Response = tuple[int, list[tuple[str, str]], bytes]
@@ -434,6 +439,8 @@ class SandboxApp:
     def control(self, environ: dict, method: str, path: str) -> Response:
         sb = self.sb
         action = path[len("/_sandbox/"):].strip("/")
+        if action == "webhooks" or action.startswith("webhooks/"):
+            return self.control_webhooks(environ, method, action[len("webhooks"):].strip("/"))
         if action == "state" and method == "GET":
             return _json(200, sb.state())
         if action == "limits" and method == "GET":
@@ -454,6 +461,8 @@ class SandboxApp:
             return self.control_limits(environ)
         if action == "settings":
             return self.control_settings(environ)
+        if action == "as-user":
+            return self.control_as_user(environ)
         if action == "faults":
             try:
                 spec = json.loads(_body(environ) or b"{}")
@@ -498,6 +507,37 @@ class SandboxApp:
             return _json(400, {"error": str(exc)})
         return _json(200, self.sb.settings())
 
+    def control_webhooks(self, environ: dict, method: str, action: str) -> Response:
+        """``GET/POST /_sandbox/webhooks[/flush|redeliver|send-raw|clear|reset]``; see ``WebhookEmitter.control``."""
+        try:
+            if method == "GET":
+                spec = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+            else:
+                spec = json.loads(_body(environ) or b"{}")
+            if not isinstance(spec, dict):
+                raise ValueError("expected a JSON object")
+        except ValueError as exc:
+            return _json(400, {"error": str(exc)})
+        status, body = self.sb.webhooks.control(method, action, spec)
+        return _json(status, body)
+
+    def control_as_user(self, environ: dict) -> Response:
+        """``{"action": "record_payment", "invoice_id": "12", "amount": "40.00"}``: a change made in QBO's UI."""
+        store = self.sb.store
+        try:
+            spec = loads(_body(environ) or b"{}")
+            action = spec.pop("action")
+            if action not in AS_USER_ACTIONS:
+                raise ValueError(f"unknown action {action!r}; expected one of {AS_USER_ACTIONS}")
+            if isinstance(spec.get("line"), Decimal):
+                spec["line"] = int(spec["line"])  # an index; a line Id comes as a string
+            result = getattr(store, f"{action}_as_user")(**spec)
+        except QBOFault as fault:
+            return _json(fault.status, fault.body(store.now_iso(millis=True)))
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+            return _json(400, {"error": str(exc)})
+        return _json(200, {"result": result})
+
 
 def _limit(value: Any) -> Optional[int]:
     """A limit from JSON: null (rule off) or a whole number >= 0."""
@@ -536,6 +576,9 @@ class QBOSandbox:
         self.auth = TokenAuthority(client_id, client_secret, realm_id, self.clock, access_token_ttl,
                                    refresh_token_ttl, refresh_grace_seconds)
         self.faults = FaultInjector(timeout_seconds)
+        #: Outgoing webhooks (``sb.webhooks.configure(url, verifier_token, payload="classic")``); see docs.
+        self.webhooks = QBOWebhooks(realm_id, client_id)
+        self.store.subscribe(self.webhooks.record)
         #: QBO's throttles (QBO_LIMITS). ``limits.off()`` for benchmarks, ``limits.set(name, n, window)`` to scale.
         self.limits = SandboxLimiter(self.clock, **QBO_LIMITS)
         if not limits:
@@ -621,6 +664,7 @@ class QBOSandbox:
             self._server.server_close()
 
     def stop(self) -> None:
+        self.webhooks.close()
         if self._server is not None:
             if self._thread is not None:
                 self._server.shutdown()
@@ -646,6 +690,7 @@ class QBOSandbox:
         self.store.reset()
         self.faults.clear()
         self.limits.clear()
+        self.webhooks.reset()
         with self._log_lock:
             self.requests_log.clear()
             self.throttled.clear()
@@ -666,4 +711,6 @@ class QBOSandbox:
         return {"realm_id": self.realm_id, "counts": self.store.counts(), "deleted": self.store.deleted_counts(),
                 "token_calls": self.token_calls, "api_calls": len(self.requests_log),
                 "faults_pending": self.faults.pending, "faults_fired": len(self.faults.fired),
-                "limits": self.limits.state(), "throttled": len(self.throttled), "settings": self.settings()}
+                "limits": self.limits.state(), "throttled": len(self.throttled), "settings": self.settings(),
+                "webhooks": {"enabled": self.webhooks.enabled, "pending": self.webhooks.pending,
+                             "deliveries": len(self.webhooks.deliveries)}}

@@ -21,7 +21,7 @@ import secrets
 import threading
 import time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, NamedTuple, Optional
 
 try:  # QBO reports times in the company's zone; sandbox companies are US/Pacific.
     from zoneinfo import ZoneInfo
@@ -296,6 +296,15 @@ def _strip_private(value: Any) -> Any:
 # Store
 
 
+class StoreChange(NamedTuple):
+    """One entity change as QBO's webhooks announce it: ``operation`` is Create, Update, Delete or Void."""
+
+    name: str
+    entity_id: str
+    operation: str
+    at: float  # epoch seconds on the store's clock
+
+
 class Store:
     """One QBO company (realm). Public methods are thread-safe."""
 
@@ -303,7 +312,22 @@ class Store:
         self.realm_id = realm_id
         self.clock = clock
         self.lock = threading.RLock()
+        self._listeners: list[Callable[[StoreChange], None]] = []
         self.reset()
+
+    def subscribe(self, listener: Callable[[StoreChange], None]) -> None:
+        """Call ``listener`` (under the store lock, so it must be quick) for every change to a writable entity.
+
+        Changes are reported as they are applied: creates, updates, deletes, voids, and the balance updates a
+        payment makes to the invoices and credit memos it touches. ``reset()`` and seeding report nothing.
+        """
+        with self.lock:
+            self._listeners.append(listener)
+
+    def _notify(self, name: str, entity_id: str, operation: str) -> None:
+        change = StoreChange(name, entity_id, operation, self.clock())
+        for listener in self._listeners:
+            listener(change)
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -432,6 +456,7 @@ class Store:
         row["MetaData"] = {"CreateTime": now, "LastUpdatedTime": now}
         row.update(domain="QBO", sparse=False)
         self._rows[name][row["Id"]] = row
+        self._notify(name, row["Id"], "Create")
         self._after_write(name, None, row)
         return self._render(name, row)
 
@@ -452,6 +477,7 @@ class Store:
         self._bump(row, old)
         row.update(domain="QBO", sparse=False)
         self._rows[name][row["Id"]] = row
+        self._notify(name, row["Id"], "Update")
         self._after_write(name, old, row)
         return self._render(name, row)
 
@@ -465,6 +491,7 @@ class Store:
         del self._rows[name][old["Id"]]
         old["_deleted_at"] = self.now_iso()
         self._deleted[name][old["Id"]] = old
+        self._notify(name, old["Id"], "Delete")
         self._after_write(name, old, None)
         return {"domain": "QBO", "status": "Deleted", "Id": old["Id"]}
 
@@ -496,8 +523,124 @@ class Store:
         row["_voided"] = True
         self._bump(row, old)
         self._rows[name][row["Id"]] = row
+        self._notify(name, row["Id"], "Void")
         self._after_write(name, old, row)
         return self._render(name, row)
+
+    # -- acting as a person in QBO's web UI -----------------------------------
+    #
+    # Office staff change things in QuickBooks itself. These helpers make the same changes through the same
+    # write path as the API (so SyncToken, MetaData.LastUpdatedTime, balances, CDC and webhooks move exactly as
+    # they would), with what the UI does differently: the person always edits the current version (no stale
+    # SyncToken), and voiding or deleting an invoice that has payments first unapplies them (the payments stay,
+    # as unapplied credit), where the API refuses with 6000. Business rules (closed books, overpayment, ...)
+    # still apply and raise QBOFault.
+
+    def record_payment_as_user(self, invoice_id: Any, amount: Any = None, txn_date: Any = None,
+                               deposit_account_id: Optional[str] = None, ref_num: Optional[str] = None) -> dict:
+        """"Receive payment" on an invoice: a Payment for its customer, ``amount`` (default: the open balance)
+        applied to it. Returns the rendered Payment."""
+        with self.lock:
+            invoice = self._live("Invoice", invoice_id)
+            paid = invoice["Balance"] if amount is None else q2(to_decimal(amount, "Amount"))
+            body: dict[str, Any] = {
+                "CustomerRef": {"value": ref_value(invoice["CustomerRef"])}, "TotalAmt": paid,
+                "CurrencyRef": {"value": ref_value(invoice["CurrencyRef"])},
+                "Line": [{"Amount": paid, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}]}
+            if invoice.get("ExchangeRate") is not None and ref_value(invoice["CurrencyRef"]) != HOME_CURRENCY:
+                body["ExchangeRate"] = invoice["ExchangeRate"]
+            if txn_date is not None:
+                body["TxnDate"] = str(as_date(txn_date))
+            if deposit_account_id is not None:
+                body["DepositToAccountRef"] = {"value": str(deposit_account_id)}
+            if ref_num is not None:
+                body["PaymentRefNum"] = ref_num
+            return self.write("Payment", body)
+
+    def edit_invoice_line_as_user(self, invoice_id: Any, line: int | str = 0, amount: Any = None, qty: Any = None,
+                                  unit_price: Any = None, description: Optional[str] = None) -> dict:
+        """Change one sales line of an invoice, as the invoice form does.
+
+        ``line`` is the index among the invoice's item lines (0 = the first) or a line ``Id``. Typing a new
+        ``amount`` keeps the quantity and recalculates the rate; a new ``qty`` or ``unit_price`` recalculates
+        the amount. Tax, total and balance follow. Returns the rendered Invoice.
+        """
+        with self.lock:
+            invoice = self._live("Invoice", invoice_id)
+            lines = [ln for ln in _strip_private(copy.deepcopy(invoice["Line"]))
+                     if ln.get("DetailType") != "SubTotalLineDetail"]
+            items = [ln for ln in lines if ln.get("DetailType") == "SalesItemLineDetail"]
+            if isinstance(line, int):
+                if not 0 <= line < len(items):
+                    raise IndexError(f"invoice {invoice['Id']} has {len(items)} item lines, no line {line}")
+                target = items[line]
+            else:
+                target = next((ln for ln in items if ln.get("Id") == str(line)), None)
+                if target is None:
+                    raise KeyError(f"invoice {invoice['Id']} has no item line with Id {line!r}")
+            detail = target["SalesItemLineDetail"]
+            if description is not None:
+                target["Description"] = description
+            if qty is not None:
+                detail["Qty"] = to_decimal(qty, "Qty")
+            if unit_price is not None:
+                detail["UnitPrice"] = to_decimal(unit_price, "UnitPrice")
+            if amount is not None:
+                target["Amount"] = q2(to_decimal(amount, "Amount"))
+                if unit_price is None:
+                    detail.pop("UnitPrice", None)  # derived again from amount / qty
+            elif detail.get("Qty") is not None and detail.get("UnitPrice") is not None:
+                target["Amount"] = q2(detail["Qty"] * detail["UnitPrice"])
+            return self.write("Invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"], "sparse": True,
+                                          "Line": lines})
+
+    def edit_as_user(self, name: str, entity_id: Any, changes: dict) -> dict:
+        """Any other edit: a sparse update of ``changes`` (top-level fields) on the current version."""
+        name = self._entity(name)
+        with self.lock:
+            row = self._live(name, entity_id)
+            return self.write(name, {**changes, "Id": row["Id"], "SyncToken": row["SyncToken"], "sparse": True})
+
+    def void_invoice_as_user(self, invoice_id: Any) -> dict:
+        """Void an invoice; payments applied to it are unapplied first (they remain as credit)."""
+        with self.lock:
+            invoice = self._unapply_all("Invoice", invoice_id)
+            return self.write("Invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]}, "void")
+
+    def delete_invoice_as_user(self, invoice_id: Any) -> dict:
+        """Delete an invoice; payments applied to it are unapplied first (they remain as credit)."""
+        with self.lock:
+            invoice = self._unapply_all("Invoice", invoice_id)
+            return self.write("Invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"]}, "delete")
+
+    def void_payment_as_user(self, payment_id: Any) -> dict:
+        """Void a payment: its amount becomes 0 and the invoices it paid are open again."""
+        with self.lock:
+            payment = self._live("Payment", payment_id)
+            return self.write("Payment", {"Id": payment["Id"], "SyncToken": payment["SyncToken"], "sparse": True},
+                              "update", ["void"])
+
+    def delete_payment_as_user(self, payment_id: Any) -> dict:
+        """Delete a payment: the invoices it paid are open again."""
+        with self.lock:
+            payment = self._live("Payment", payment_id)
+            return self.write("Payment", {"Id": payment["Id"], "SyncToken": payment["SyncToken"]}, "delete")
+
+    def _live(self, name: str, entity_id: Any) -> dict:
+        row = self._rows[name].get(ref_value(entity_id) or "")
+        if row is None:
+            raise inactive_ref("Id")
+        return row
+
+    def _unapply_all(self, txn_type: str, txn_id: Any) -> dict:
+        """Take the document off every payment applied to it (one payment update each); its current row."""
+        doc = self._live(txn_type, txn_id)
+        for payment_id in dict.fromkeys(pid for pid, _ in self._applications(txn_type, doc["Id"])):
+            payment = self._rows["Payment"][payment_id]
+            keep = [ln for ln in _strip_private(copy.deepcopy(payment["Line"]))
+                    if ln["LinkedTxn"][0] != {"TxnId": doc["Id"], "TxnType": txn_type}]
+            self.write("Payment", {"Id": payment_id, "SyncToken": payment["SyncToken"], "sparse": True, "Line": keep})
+        return self._rows[txn_type][doc["Id"]]
 
     # -- write helpers --------------------------------------------------------
 
@@ -984,6 +1127,7 @@ class Store:
                 updated.pop("LinkedTxn", None)
             self._bump(updated, target)
             self._rows[txn_type][txn_id] = updated
+            self._notify(txn_type, txn_id, "Update")
 
     # -- rendering --------------------------------------------------------------
 

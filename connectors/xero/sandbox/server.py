@@ -23,6 +23,7 @@ from ...sandboxkit.limits import Exceeded, Limiter
 from . import schema
 from .identity import ACCESS_TOKEN_TTL, DEFAULT_SCOPE, REFRESH_GRACE_SECONDS, Identity
 from .store import COLLECTIONS, WRITABLE, Store
+from .webhooks import XeroWebhooks
 from .wire import (
     JSON_TYPE,
     Response,
@@ -55,6 +56,8 @@ DEFAULT_RETRY_AFTER = {"minute": "60", "appminute": "60", "day": "86400"}
 RESOURCES = {name.lower(): name for name in COLLECTIONS}
 SINGULAR = {"Invoices": "Invoice", "Contacts": "Contact", "Items": "Item", "Payments": "Payment",
             "CreditNotes": "CreditNote", "Allocations": "Allocation"}
+#: ``POST /_sandbox/as-user`` actions: ``{"action": "record_payment", ...}`` calls ``store.record_payment_as_user``.
+AS_USER_ACTIONS = ("record_payment", "edit_invoice_line", "edit", "void_invoice", "delete_invoice", "delete_payment")
 NO_DATA = ("No data has been processed for this endpoint. This endpoint is expecting {} data to be specifed in "
            "the request body.")
 
@@ -338,6 +341,8 @@ class SandboxApp:
     def control(self, environ: dict, method: str, path: str) -> Response:
         sb = self.sb
         action = path[len("/_sandbox/"):].strip("/")
+        if action == "webhooks" or action.startswith("webhooks/"):
+            return self.control_webhooks(environ, method, action[len("webhooks"):].strip("/"))
         if action == "state" and method == "GET":
             return json_response(200, sb.state())
         if method != "POST":
@@ -350,6 +355,8 @@ class SandboxApp:
                 sb.forget_idempotency_keys()
             elif action == "tokens":
                 return json_response(200, sb.issue_tokens(spec.get("scope", DEFAULT_SCOPE)))
+            elif action == "as-user":
+                return self.control_as_user(spec)
             elif action == "faults":
                 if spec.get("clear"):
                     sb.faults.clear()
@@ -375,6 +382,36 @@ class SandboxApp:
             return json_response(400, {"error": str(exc)})
         return json_response(200, {"ok": True})
 
+    def control_webhooks(self, environ: dict, method: str, action: str) -> Response:
+        """``GET/POST /_sandbox/webhooks[/flush|redeliver|send-raw|clear|reset|intent-to-receive]``."""
+        try:
+            if method == "GET":
+                spec = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+            else:
+                spec = json.loads(_body(environ) or b"{}")
+            if not isinstance(spec, dict):
+                raise ValueError("expected a JSON object")
+        except ValueError as exc:
+            return json_response(400, {"error": str(exc)})
+        status, body = self.sb.webhooks.control(method, action, spec)
+        return json_response(status, body)
+
+    def control_as_user(self, spec: dict) -> Response:
+        """``{"action": "record_payment", "invoice_id": "...", "amount": 40, "tenant_id": optional}``."""
+        action = spec.pop("action", None)
+        if action not in AS_USER_ACTIONS:
+            return json_response(400, {"error": f"unknown action {action!r}; expected one of {AS_USER_ACTIONS}"})
+        store = self.sb.stores.get(str(spec.pop("tenant_id", self.sb.tenant_id)).lower())
+        if store is None:
+            return json_response(404, {"error": "unknown tenant"})
+        try:
+            result = getattr(store, f"{action}_as_user")(**spec)
+        except XeroError as error:
+            return error.response()
+        except LookupError as exc:
+            return json_response(404, {"error": str(exc)})
+        return json_response(200, {"result": result})
+
 
 # ---------------------------------------------------------------------------
 # Facade
@@ -399,7 +436,10 @@ class XeroSandbox:
         self.max_request_bytes = max_request_bytes
         self.spec_path = spec_path
         self.verbose = verbose
-        self.stores: dict[str, Store] = {self.tenant_id: Store(self.tenant_id, tenant_name, self.clock)}
+        #: Outgoing webhooks (``sb.webhooks.configure(url, webhook_key)``), for every organisation; see docs.
+        self.webhooks = XeroWebhooks(lambda: self.api_base)
+        self.stores: dict[str, Store] = {}
+        self._new_store(self.tenant_id, tenant_name)
         self.identity = Identity(client_id, client_secret, self.clock, self._tenant_names, access_token_ttl,
                                  refresh_grace_seconds=refresh_grace_seconds)
         self.faults = XeroFaults(timeout_seconds)
@@ -420,8 +460,14 @@ class XeroSandbox:
     def add_tenant(self, name: str, tenant_id: Optional[str] = None) -> str:
         """Another organisation; connected on the next authorisation (or :meth:`issue_tokens`)."""
         tenant_id = (tenant_id or new_id()).lower()
-        self.stores[tenant_id] = Store(tenant_id, name, self.clock)
+        self._new_store(tenant_id, name)
         return tenant_id
+
+    def _new_store(self, tenant_id: str, name: str) -> Store:
+        store = Store(tenant_id, name, self.clock)
+        store.subscribe(self.webhooks.record)
+        self.stores[tenant_id] = store
+        return store
 
     def _tenant_names(self) -> dict[str, str]:
         return {tenant_id: store.name for tenant_id, store in self.stores.items()}
@@ -485,6 +531,7 @@ class XeroSandbox:
             self._server.server_close()
 
     def stop(self) -> None:
+        self.webhooks.close()
         if self._server is not None:
             if self._thread is not None:
                 self._server.shutdown()
@@ -509,6 +556,7 @@ class XeroSandbox:
         self.store.reset()
         self.faults.clear()
         self.limits.restore()
+        self.webhooks.reset()
         with self._log_lock:
             self.requests_log.clear()
 
@@ -526,4 +574,6 @@ class XeroSandbox:
                 "token_calls": self.token_calls, "api_calls": len(self.requests_log),
                 "connections": self.identity.connection_list(), "faults_pending": self.faults.pending,
                 "faults_fired": len(self.faults.fired), "limits": self.limits.rules,
-                "validation": schema.status(self.spec_path)}
+                "validation": schema.status(self.spec_path),
+                "webhooks": {"enabled": self.webhooks.enabled, "status": self.webhooks.status,
+                             "pending": self.webhooks.pending, "deliveries": len(self.webhooks.deliveries)}}

@@ -16,8 +16,9 @@ import datetime as dt
 import re
 import threading
 import time
+from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, NamedTuple, Optional
 
 from . import seed
 from .documents import line_amounts, line_tax, totals
@@ -97,6 +98,17 @@ def _item_code_taken(code: str) -> str:  # verbatim (spec, including the doubled
     return f"Price List Item with Code ''{code}'' already exists"
 
 
+class StoreChange(NamedTuple):
+    """One committed change to a row: new (``created``) or with a new ``UpdatedDateUTC`` (``updated_ms``)."""
+
+    tenant_id: str
+    collection: str
+    resource_id: str
+    created: bool
+    updated_ms: int
+    data: dict  # Type and Status of documents (credit note events carry them)
+
+
 class Store:
     """One Xero organisation. Public methods are thread-safe."""
 
@@ -106,7 +118,19 @@ class Store:
         self.name = name
         self.clock = clock
         self.lock = threading.RLock()
+        self._listeners: list[Callable[[StoreChange], None]] = []
         self.reset()
+
+    def subscribe(self, listener: Callable[[StoreChange], None]) -> None:
+        """Call ``listener`` for every committed change (under the store lock: it must be quick).
+
+        A request reports each row it created, or whose ``UpdatedDateUTC`` it moved, once, in the order first
+        touched; a request that fails reports nothing (its undo log rolled it back), and neither do elements
+        that failed under ``summarizeErrors=false``. Flags Xero sets without moving ``UpdatedDateUTC``
+        (``IsCustomer``) are not changes, so webhooks and ``If-Modified-Since`` agree.
+        """
+        with self.lock:
+            self._listeners.append(listener)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
@@ -163,6 +187,40 @@ class Store:
         return dt.datetime.fromtimestamp(self.clock(), ORG_TZ).date()
 
     # -- undo log (one batch = one transaction) ---------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """All or nothing for the writes inside; on success the changes are published to the listeners."""
+        with self.lock:
+            if self._undo is not None:  # nested: the outermost transaction commits
+                yield
+                return
+            self._undo = []
+            try:
+                yield
+                changes = self._changes(self._undo)
+            except BaseException:
+                self._rollback(0)
+                raise
+            finally:
+                self._undo = None
+            for change in changes:
+                for listener in self._listeners:
+                    listener(change)
+
+    def _changes(self, undo: list) -> list[StoreChange]:
+        changes, seen = [], set()
+        for collection, key, previous in undo:
+            if (collection, key) in seen:
+                continue
+            seen.add((collection, key))
+            row = self._rows[collection].get(key)
+            if row is None or (previous is not None and previous.get("_updated") == row.get("_updated")):
+                continue
+            data = {k: row[k] for k in ("Type", "Status") if k in row}
+            changes.append(StoreChange(self.tenant_id, collection, key, previous is None, row.get("_updated", 0),
+                                       data))
+        return changes
 
     def _save(self, collection: str, row: dict) -> dict:
         key = row[COLLECTIONS[collection]]
@@ -416,29 +474,22 @@ class Store:
 
     def _batch(self, collection: str, elements: list, summarize: bool, unitdp: int,
                apply: Callable[[dict], Any]) -> list[dict]:
-        with self.lock:
-            self._undo = []
-            try:
-                results, failed = [], []
-                for index, element in enumerate(elements):
-                    if not isinstance(element, dict):
-                        raise post_data_invalid(f"An object was expected. Path '{collection}[{index}]'.")
-                    point = len(self._undo)
-                    try:
-                        results.append(self._ok(collection, apply(element), unitdp))
-                    except ElementError as err:
-                        self._rollback(point)
-                        echo = self._failed(collection, element, err.messages)
-                        results.append(echo)
-                        failed.append(echo)
-                if failed and summarize:
-                    raise validation_exception(failed)
-                return results
-            except BaseException:
-                self._rollback(0)
-                raise
-            finally:
-                self._undo = None
+        with self._transaction():
+            results, failed = [], []
+            for index, element in enumerate(elements):
+                if not isinstance(element, dict):
+                    raise post_data_invalid(f"An object was expected. Path '{collection}[{index}]'.")
+                point = len(self._undo)
+                try:
+                    results.append(self._ok(collection, apply(element), unitdp))
+                except ElementError as err:
+                    self._rollback(point)
+                    echo = self._failed(collection, element, err.messages)
+                    results.append(echo)
+                    failed.append(echo)
+            if failed and summarize:
+                raise validation_exception(failed)
+            return results
 
     def _ok(self, collection: str, result: Any, unitdp: int) -> dict:
         if collection == "Allocations":
@@ -458,6 +509,92 @@ class Store:
         echo["StatusAttributeString"] = "ERROR"
         echo["ValidationErrors"] = [{"Message": m} for m in messages]
         return echo
+
+    # -- acting as a person in Xero's web app -----------------------------------------------------------------
+    #
+    # Office staff change things in Xero itself. These helpers make those changes through the same write path
+    # as the API, so UpdatedDateUTC, AmountDue/AmountPaid, statuses, If-Modified-Since and webhooks move exactly
+    # as they would. Xero's rules still apply (a paid invoice cannot be voided or have its lines changed until
+    # the payment is removed): a refused change raises XeroError, as the API would answer it.
+
+    def record_payment_as_user(self, invoice_id: str, amount: Any = None, date: Any = None,
+                               account_code: str = "090", reference: Optional[str] = None) -> dict:
+        """"Record a payment" on an invoice: ``amount`` (default: the amount due) into bank account
+        ``account_code``, dated ``date`` (default: today). Returns the rendered Payment."""
+        with self.lock:
+            invoice = self._doc("Invoices", invoice_id)
+            element: dict[str, Any] = {
+                "Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Account": {"Code": account_code},
+                "Date": self.today() if date is None else date,
+                "Amount": invoice["AmountDue"] if amount is None else to_decimal(amount)}
+            if reference:
+                element["Reference"] = reference
+            return self.write("Payments", [element], method="PUT")[0]
+
+    def edit_invoice_line_as_user(self, invoice_id: str, line: int | str = 0, amount: Any = None,
+                                  quantity: Any = None, unit_amount: Any = None,
+                                  description: Optional[str] = None) -> dict:
+        """Change one line of an invoice, as the invoice editor does.
+
+        ``line`` is the line's index (0 = the first) or its ``LineItemID``. A new ``amount`` keeps the quantity
+        and recalculates the unit price; a new ``quantity`` or ``unit_amount`` recalculates the amount. Tax,
+        totals and AmountDue follow. Returns the rendered Invoice.
+        """
+        with self.lock:
+            invoice = self._doc("Invoices", invoice_id)
+            lines = [{k: copy.deepcopy(v) for k, v in ln.items()  # as sent: computed tax is computed again
+                      if not k.startswith("_") and not (k == "TaxAmount" and ln.get("_tax_computed"))}
+                     for ln in invoice["LineItems"]]
+            if isinstance(line, int):
+                if not 0 <= line < len(lines):
+                    raise IndexError(f"invoice {invoice['InvoiceID']} has {len(lines)} lines, no line {line}")
+                target = lines[line]
+            else:
+                target = next((ln for ln in lines if ln["LineItemID"] == str(line).lower()), None)
+                if target is None:
+                    raise KeyError(f"invoice {invoice['InvoiceID']} has no line {line!r}")
+            if description is not None:
+                target["Description"] = description
+            if quantity is not None:
+                target["Quantity"] = to_decimal(quantity)
+            if unit_amount is not None:
+                target["UnitAmount"] = to_decimal(unit_amount)
+            if amount is not None:
+                target["LineAmount"] = to_decimal(amount)
+                if unit_amount is None:
+                    target.pop("UnitAmount", None)
+            elif quantity is not None or unit_amount is not None:
+                target.pop("LineAmount", None)
+            return self.write("Invoices", [{"InvoiceID": invoice["InvoiceID"], "LineItems": lines}], method="POST",
+                              unitdp=4)[0]
+
+    def edit_as_user(self, collection: str, key: str, changes: dict) -> dict:
+        """Any other edit (``Reference``, ``DueDate``, a contact's details, ...): a POST of ``changes``."""
+        with self.lock:
+            row = self._doc(collection, key)
+            id_field = COLLECTIONS[collection]
+            return self.write(collection, [{**changes, id_field: row[id_field]}], method="POST")[0]
+
+    def void_invoice_as_user(self, invoice_id: str) -> dict:
+        """Void an approved invoice (Xero refuses while payments or credit are applied)."""
+        return self.edit_as_user("Invoices", invoice_id, {"Status": "VOIDED"})
+
+    def delete_invoice_as_user(self, invoice_id: str) -> dict:
+        """Delete a draft or submitted invoice (approved ones can only be voided, as in Xero)."""
+        return self.edit_as_user("Invoices", invoice_id, {"Status": "DELETED"})
+
+    def delete_payment_as_user(self, payment_id: str) -> dict:
+        """Remove a payment: the invoice's AmountDue goes back up (and PAID back to AUTHORISED)."""
+        with self.lock:
+            payment = self._doc("Payments", payment_id)
+            return self.write("Payments", [{"Status": "DELETED"}], method="POST",
+                              path_id=payment["PaymentID"])[0]
+
+    def _doc(self, collection: str, key: str) -> dict:
+        row = self.find(collection, key)
+        if row is None:
+            raise LookupError(f"no {collection} row {key!r}")
+        return row
 
     # -- contacts ---------------------------------------------------------------------------------------------
 
@@ -1043,7 +1180,7 @@ class Store:
 
     def delete_allocation(self, note_key: str, alloc_id: str) -> Optional[dict]:
         """``DELETE /CreditNotes/{id}/Allocations/{AllocationID}``; None when either is unknown."""
-        with self.lock:
+        with self._transaction():
             note = self.find("CreditNotes", note_key)
             alloc = next((a for a in (note or {}).get("_allocations", [])
                           if a["AllocationID"] == str(alloc_id).lower() and not a.get("_deleted")), None)
@@ -1055,13 +1192,13 @@ class Store:
             note["AmountCredited"] = q(note["AmountCredited"] - alloc["Amount"])
             self._settle("CreditNotes", note)
             note["_updated"] = self._stamp()
-            self._rows["CreditNotes"][note["CreditNoteID"]] = note
+            self._save("CreditNotes", note)
             invoice = self._edit(self._rows["Invoices"][alloc["_invoice"]])
             invoice["AmountCredited"] = q(invoice["AmountCredited"] - alloc["Amount"])
             invoice["_credits"] = [c for c in invoice["_credits"] if c[1] != alloc["AllocationID"]]
             self._settle("Invoices", invoice)
             invoice["_updated"] = self._stamp()
-            self._rows["Invoices"][invoice["InvoiceID"]] = invoice
+            self._save("Invoices", invoice)
             return self._allocation(note, alloc)
 
 
