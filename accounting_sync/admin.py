@@ -9,10 +9,11 @@ from django.db.models import Count, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from connectors.models import Connection, ConnectionStatus
 
-from . import outbox
+from . import glpreview, mapping_admin, outbox
 from .models import AttentionEntry, EntryStatus, ExternalReference, OutboxEntry, PullCursor, SyncLog, WebhookDelivery
 
 
@@ -41,16 +42,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):
     list_display = ["name", "platform", "health", "auto_sync", "pending", "needs_attention", "failed", "last_success",
-                    "token_expiry"]
+                    "token_expiry", "mappings_link"]
     list_editable = ["auto_sync"]
     list_filter = ["platform", "status", "auto_sync"]
     filter_horizontal = ["organizations"]
     readonly_fields = ["status", "status_message", "paused_until", "access_expires_at", "refresh_expires_at",
-                       "connect_link", "reference_data_at", "created_at", "updated_at"]
+                       "connect_link", "reference_data_at", "created_at", "updated_at", "mappings_link"]
     fields = ["name", "platform", "organizations", "direction", "entities", "auto_sync", "start_date", "settings",
-              "remote_company_id", "client_id", "client_secret_input", "connect_link", "status", "status_message",
-              "paused_until", "access_expires_at", "refresh_expires_at", "reference_data_at", "created_at",
-              "updated_at"]
+              "remote_company_id", "client_id", "client_secret_input", "connect_link", "mappings_link", "status",
+              "status_message", "paused_until", "access_expires_at", "refresh_expires_at", "reference_data_at",
+              "created_at", "updated_at"]
     actions = ["sync_now", "retry_failed", "refresh_reference_data"]
 
     def get_form(self, request, obj=None, **kwargs):
@@ -123,6 +124,15 @@ class ConnectionAdmin(admin.ModelAdmin):
         return format_html('<a class="button" href="{}">Connect / reconnect to {}</a>',
                            reverse("connectors:oauth-connect", args=[obj.pk]), obj.platform_name)
 
+    @admin.display(description="Mappings")
+    def mappings_link(self, obj):
+        if not obj or not obj.pk:
+            return "Save first, then map accounts and tax codes."
+        return format_html('<a href="{}">Edit mappings</a>', mapping_admin.editor_url(obj.pk))
+
+    def get_urls(self):
+        return mapping_admin.urls(self) + super().get_urls()
+
     @admin.action(description="Sync now: send everything pending", permissions=["change"])
     def sync_now(self, request, queryset):
         ids = list(OutboxEntry.objects.filter(connection__in=queryset, status=EntryStatus.PENDING)
@@ -170,8 +180,16 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
                     "updated_at"]
     list_filter = ["status", "entity", "connection"]
     search_fields = ["source_key", "label", "last_error"]
-    readonly_fields = [f.name for f in OutboxEntry._meta.fields] + ["document"]
+    readonly_fields = [f.name for f in OutboxEntry._meta.fields] + ["document", "gl_preview"]
     actions = ["retry", "send_ours_anyway"]
+
+    @admin.display(description="GL preview")
+    def gl_preview(self, obj):
+        """Link to the document's journal lines and the rules behind them, in the connection's mapping editor."""
+        if obj.entity not in glpreview.ENTITIES:
+            return "—"
+        return format_html('<a href="{}?{}#explain">GL preview and rules</a>',
+                           mapping_admin.editor_url(obj.connection_id), urlencode({"document": obj.source_key}))
 
     @admin.display(description="Document")
     def document(self, obj):

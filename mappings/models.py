@@ -32,7 +32,8 @@ class Mapping(models.Model):
     kind = models.CharField(max_length=30, choices=MappingKind.choices)
     scope = models.CharField(max_length=20, choices=Scope.choices, default=Scope.DEFAULT)
     local_value = models.CharField(max_length=200, blank=True,
-                                   help_text="Line kind, category name, item key or tax-rate key; empty for default")
+                                   help_text="Line kind, category name, item name or key, tax-rate name or key, "
+                                             "payment method; empty for the default")
     remote_id = models.CharField(max_length=100)
     remote_name = models.CharField(max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -41,6 +42,10 @@ class Mapping(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["connection", "organization", "kind", "scope", "local_value"],
                                     name="mappings_unique_rule"),
+            # NULLs are distinct in a unique index: connection-wide rules need their own.
+            models.UniqueConstraint(fields=["connection", "kind", "scope", "local_value"],
+                                    condition=models.Q(organization__isnull=True),
+                                    name="mappings_unique_connection_wide_rule"),
         ]
         ordering = ["connection", "kind", "scope", "local_value"]
 

@@ -2,86 +2,189 @@
 
 ``resolve(connection, snapshot, refs)`` returns a ``connectors.documents.Mapping`` for the connector, or raises
 ``ConfigurationError`` listing every missing piece (document, line and what to map) so staff fix all at once.
+``explain(connection, snapshot)`` is the same decision with its reasons: per line, the rules tried most specific
+first and the one that won. Both use one precedence, written down once in ``CANDIDATES`` and ``RuleBook``.
+
+Precedence: for each candidate in order (item, category, line kind, ..., then the default), an organization's
+own rule wins over the connection-wide rule for that same candidate; the first candidate with a rule wins.
 """
 from __future__ import annotations
 
-from connectors.documents import (CustomerSnapshot, ItemSnapshot, Mapping, PaymentSnapshot,
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from django.db.models import Q
+
+from connectors.documents import (CustomerSnapshot, ItemSnapshot, LineSnapshot, Mapping, PaymentSnapshot,
                                   SalesDocumentSnapshot, Snapshot)
 from connectors.errors import ConfigurationError
 
 from .models import Mapping as Rule
 from .models import MappingKind, Scope
 
+#: The scopes resolution consults for each kind, most specific first (the default is always tried last).
+#: A rule of another scope would never be used; the editor and the CSV import refuse to create one.
+CANDIDATES: dict[str, tuple[str, ...]] = {
+    MappingKind.INCOME_ACCOUNT: (Scope.ITEM, Scope.CATEGORY, Scope.LINE_KIND, Scope.DEFAULT),
+    MappingKind.DISCOUNT_ACCOUNT: (Scope.LINE_KIND, Scope.DEFAULT),
+    MappingKind.DEPOSIT_ACCOUNT: (Scope.PAYMENT_METHOD, Scope.DEFAULT),
+    MappingKind.TAX_CODE: (Scope.TAX_RATE, Scope.DEFAULT),
+}
+
+
+class RuleRef(NamedTuple):
+    """One stored rule, as resolution saw it."""
+
+    pk: int
+    organization_id: int | None
+    kind: str
+    scope: str
+    local_value: str
+    remote_id: str
+    remote_name: str
+
+
+def describe(scope: str, value: str) -> str:
+    """How staff read a candidate: ``category “Pharmacy”``, ``default``."""
+    if scope == Scope.DEFAULT:
+        return "default"
+    return f"{Scope(scope).label.lower()} “{value}”"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Which rule gave one mapped value, the candidates tried (most specific first), and what is missing."""
+
+    kind: str
+    tried: tuple[tuple[str, str], ...]
+    rule: RuleRef | None = None
+    missing: str = ""  # a problem staff must fix; empty when a rule won or none is needed
+
+    @property
+    def remote_id(self) -> str | None:
+        return self.rule.remote_id if self.rule else None
+
+    @property
+    def why(self) -> str:
+        if not self.rule:
+            return "no rule matched " + ", ".join(describe(*c) for c in self.tried)
+        where = "this organization's rule" if self.rule.organization_id else "connection-wide rule"
+        return f"{describe(self.rule.scope, self.rule.local_value)} ({where})"
+
+
+@dataclass(frozen=True)
+class LineDecision:
+    number: int  # 1-based, as staff count lines
+    line: LineSnapshot
+    account: Decision
+    tax: Decision | None  # None when the line has no tax rate
+
+    @property
+    def label(self) -> str:
+        return line_label(self.number, self.line)
+
+
+def line_label(number: int, line: LineSnapshot) -> str:
+    return f"line {number} ({line.description or line.item_name or line.kind})"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Everything resolution decided for one document."""
+
+    document: Snapshot
+    lines: tuple[LineDecision, ...] = ()  # invoices and credit notes
+    account: Decision | None = None  # an item's income account, a payment's deposit account
+
+    @property
+    def problems(self) -> list[str]:
+        decisions = [self.account] + [d for line in self.lines for d in (line.account, line.tax)]
+        return list(dict.fromkeys(d.missing for d in decisions if d is not None and d.missing))
+
 
 class RuleBook:
     """All rules of one connection for one organization, loaded once, looked up most-specific first."""
 
     def __init__(self, connection, organization_id: int | None) -> None:
-        rules = Rule.objects.filter(connection=connection).filter(
-            models_q_org(organization_id)).values_list("organization_id", "kind", "scope", "local_value", "remote_id")
-        self._rules: dict[tuple, str] = {}
+        rows = Rule.objects.filter(connection=connection).filter(
+            Q(organization__isnull=True) | Q(organization_id=organization_id)).values_list(*RuleRef._fields)
+        self._rules: dict[tuple[str, str, str], RuleRef] = {}
         # Connection-wide rules first so organization-specific ones overwrite them.
-        for org, kind, scope, value, remote in sorted(rules, key=lambda r: r[0] is not None):
-            self._rules[(kind, scope, value)] = remote
+        for rule in sorted(map(RuleRef._make, rows), key=lambda r: r.organization_id is not None):
+            self._rules[(rule.kind, rule.scope, rule.local_value)] = rule
+
+    def decide(self, kind: str, *candidates: tuple[str, str | None]) -> Decision:
+        """The first candidate with a rule, then the default; empty or None values are not candidates."""
+        tried = tuple((scope, value) for scope, value in candidates if value) + ((Scope.DEFAULT, ""),)
+        for scope, value in tried:
+            rule = self._rules.get((kind, scope, value))
+            if rule:
+                return Decision(kind, tried, rule)
+        return Decision(kind, tried)
 
     def lookup(self, kind: str, *candidates: tuple[str, str | None]) -> str | None:
-        for scope, value in candidates:
-            if value is not None and (kind, scope, value) in self._rules:
-                return self._rules[(kind, scope, value)]
-        return self._rules.get((kind, Scope.DEFAULT, ""))
+        return self.decide(kind, *candidates).remote_id
 
 
-def models_q_org(organization_id):
-    from django.db.models import Q
+def explain(connection, doc: Snapshot) -> Explanation:
+    """Which rule applies to each mapped piece of ``doc`` and why, or what is missing."""
+    book = RuleBook(connection, doc.organization_id)
+    if isinstance(doc, ItemSnapshot):
+        account = book.decide(MappingKind.INCOME_ACCOUNT, (Scope.ITEM, doc.key), (Scope.ITEM, doc.name),
+                              (Scope.CATEGORY, doc.category), (Scope.LINE_KIND, doc.kind))
+        if not account.rule:
+            account = _missing(account, f"item “{doc.name}”: no income account mapped for its category "
+                                        f"“{doc.category or '-'}”, its kind “{doc.kind}”, or as the default")
+        return Explanation(doc, account=account)
+    if isinstance(doc, PaymentSnapshot):
+        deposit = book.decide(MappingKind.DEPOSIT_ACCOUNT, (Scope.PAYMENT_METHOD, doc.method))
+        if not deposit.rule:
+            deposit = _missing(deposit, f"payment {doc.number}: no deposit account mapped for method "
+                                        f"“{doc.method}” or as the default")
+        return Explanation(doc, account=deposit)
+    if isinstance(doc, SalesDocumentSnapshot):
+        return Explanation(doc, lines=tuple(_line(book, n, line) for n, line in enumerate(doc.lines, start=1)))
+    return Explanation(doc)
 
-    return Q(organization__isnull=True) | Q(organization_id=organization_id)
+
+def _line(book: RuleBook, number: int, line: LineSnapshot) -> LineDecision:
+    label = line_label(number, line)
+    if line.kind == "discount":
+        account = book.decide(MappingKind.DISCOUNT_ACCOUNT, (Scope.LINE_KIND, line.kind))
+    else:
+        account = book.decide(MappingKind.INCOME_ACCOUNT, (Scope.ITEM, line.item_key), (Scope.ITEM, line.item_name),
+                              (Scope.CATEGORY, line.category), (Scope.LINE_KIND, line.kind))
+    # A line with an item may go without: the platform item carries its own income account.
+    if not account.rule and (line.kind == "discount" or not line.item_key):
+        what = "discount account" if line.kind == "discount" else "income account"
+        account = _missing(account, f"{label}: no {what} mapped for line kind “{line.kind}” or as the default")
+    tax = None
+    if line.tax_rate_key:
+        tax = book.decide(MappingKind.TAX_CODE, (Scope.TAX_RATE, line.tax_rate_key),
+                          (Scope.TAX_RATE, line.tax_rate_name))
+        if not tax.rule:
+            tax = _missing(tax, f"{label}: tax rate “{line.tax_rate_name}” has no platform tax code mapped")
+    return LineDecision(number, line, account, tax)
+
+
+def _missing(decision: Decision, problem: str) -> Decision:
+    return Decision(decision.kind, decision.tried, None, problem)
 
 
 def resolve(connection, doc: Snapshot, refs: dict[str, str] | None = None) -> Mapping:
-    book = RuleBook(connection, doc.organization_id)
-    problems: list[str] = []
     refs = dict(refs or {})
     if isinstance(doc, CustomerSnapshot):
         return Mapping(refs=refs)
+    explanation = explain(connection, doc)
+    _raise(explanation.problems, doc)
     if isinstance(doc, ItemSnapshot):
-        account = book.lookup(MappingKind.INCOME_ACCOUNT, (Scope.ITEM, doc.key), (Scope.ITEM, doc.name),
-                              (Scope.CATEGORY, doc.category),
-                              (Scope.LINE_KIND, doc.kind))
-        if not account:
-            problems.append(f"item “{doc.name}”: no income account mapped for its category "
-                            f"“{doc.category or '-'}”, its kind “{doc.kind}”, or as the default")
-        _raise(problems, doc)
-        return Mapping(item_account=account, refs=refs)
+        return Mapping(item_account=explanation.account.remote_id, refs=refs)
     if isinstance(doc, PaymentSnapshot):
-        deposit = book.lookup(MappingKind.DEPOSIT_ACCOUNT, (Scope.PAYMENT_METHOD, doc.method))
-        if not deposit:
-            problems.append(f"payment {doc.number}: no deposit account mapped for method “{doc.method}” "
-                            "or as the default")
-        _raise(problems, doc)
-        return Mapping(deposit_account=deposit, refs=refs)
+        return Mapping(deposit_account=explanation.account.remote_id, refs=refs)
     assert isinstance(doc, SalesDocumentSnapshot)
-    accounts: list[str | None] = []
-    tax_codes: dict[str, str] = {}
-    for n, line in enumerate(doc.lines, start=1):
-        label = f"line {n} ({line.description or line.item_name or line.kind})"
-        if line.kind == "discount":
-            account = book.lookup(MappingKind.DISCOUNT_ACCOUNT, (Scope.LINE_KIND, line.kind))
-        else:
-            account = book.lookup(MappingKind.INCOME_ACCOUNT, (Scope.ITEM, line.item_key),
-                                  (Scope.ITEM, line.item_name or None), (Scope.CATEGORY, line.category or None), (Scope.LINE_KIND, line.kind))
-        if not account and (line.kind == "discount" or not line.item_key):
-            what = "discount account" if line.kind == "discount" else "income account"
-            problems.append(f"{label}: no {what} mapped for line kind “{line.kind}” or as the default")
-        accounts.append(account)
-        if line.tax_rate_key:
-            code = book.lookup(MappingKind.TAX_CODE, (Scope.TAX_RATE, line.tax_rate_key),
-                               (Scope.TAX_RATE, line.tax_rate_name))
-            if code:
-                tax_codes[line.tax_rate_key] = code
-            else:
-                problems.append(f"{label}: tax rate “{line.tax_rate_name}” has no platform tax code mapped")
-    _raise(problems, doc)
-    return Mapping(line_accounts=tuple(accounts), tax_codes=tax_codes, refs=refs)
+    tax_codes = {d.line.tax_rate_key: d.tax.remote_id for d in explanation.lines if d.tax and d.tax.rule}
+    return Mapping(line_accounts=tuple(d.account.remote_id for d in explanation.lines), tax_codes=tax_codes,
+                   refs=refs)
 
 
 def _raise(problems: list[str], doc: Snapshot) -> None:
@@ -89,4 +192,5 @@ def _raise(problems: list[str], doc: Snapshot) -> None:
         label = f"{doc.entity.replace('_', ' ')} {getattr(doc, 'number', '') or getattr(doc, 'name', '')}".strip()
         raise ConfigurationError(
             f"{label}: " + "; ".join(dict.fromkeys(problems)),
-            hint="Add the missing mappings (Admin → Mappings) for this connection, then retry the entry.")
+            hint="Add the missing mappings in the connection's mapping editor (Admin → Connections → Mappings), "
+                 "then retry the entry.")

@@ -3,18 +3,21 @@
 Examples:
     manage.py accounting_sync_resync --connection "Demo QuickBooks (sandbox)"
     manage.py accounting_sync_resync --connection Main --entity invoice --since 2026-01-01 --dry-run
+    manage.py accounting_sync_resync --connection Main --entity invoice --ids 12 --dry-run --gl   # journal lines
     manage.py accounting_sync_resync --connection Main --entity invoice --ids 12,13 --force
     manage.py accounting_sync_resync --connection Main --queue     # hand the work to the qcluster workers
 """
 from accounting_sync.management.base import ExamplesCommand
 import datetime as dt
 
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
 from connectors.documents import Entity
 
-from ... import bulk, resync
+from ... import bulk, glpreview, resync
 from ...outbox import chunks_by_connection, enqueue
+from ...preflight import platform_lists
 
 
 class Command(ExamplesCommand):
@@ -26,18 +29,27 @@ class Command(ExamplesCommand):
         parser.add_argument("--since", type=dt.date.fromisoformat, help="Only documents dated on or after (YYYY-MM-DD)")
         parser.add_argument("--ids", help="Comma-separated local primary keys")
         parser.add_argument("--dry-run", action="store_true", help="Print the plan; send nothing")
+        parser.add_argument("--gl", action="store_true",
+                            help="With --dry-run: print the journal lines (GL preview) of each invoice, credit note "
+                                 "and payment under the current mappings")
         parser.add_argument("--force", action="store_true", help="Re-send even documents that did not change")
         parser.add_argument("--queue", action="store_true", help="Enqueue for the workers instead of running here")
 
     def handle(self, *args, **opts):
         conn = self.connection(opts["connection"])
+        if opts["gl"] and not opts["dry_run"]:
+            raise CommandError("--gl prints the GL preview of a --dry-run; add --dry-run")
         ids = set(opts["ids"].split(",")) if opts["ids"] else None
         planned = resync.plan(conn, opts["entity"], opts["since"], ids)
         if opts["dry_run"]:
+            reference = self._reference(conn) if opts["gl"] else None
             self.stdout.write(f"{'entity':<12} {'action':<18} document")
             count = 0
             for item in planned:
                 self.stdout.write(f"{item.entity:<12} {item.action:<18} {item.label}")
+                if opts["gl"] and item.entity in glpreview.ENTITIES:
+                    for row in glpreview.render_text(glpreview.preview(conn, item.key, reference)):
+                        self.stdout.write(f"{'':<12} {row}")
                 count += 1
             self.stdout.write(f"{count} documents would be queued for {conn.name}; nothing was sent.")
             return
@@ -61,6 +73,13 @@ class Command(ExamplesCommand):
             return
         progress.close()
         self.stdout.write(", ".join(f"{n} {s}" for s, n in sorted(statuses.items())) or "nothing to do")
+
+    def _reference(self, conn):
+        """The platform's lists for account names (cached ones, or none, when it cannot be reached)."""
+        reference, warning = platform_lists(conn)
+        if warning:
+            self.stderr.write(warning)
+        return reference
 
 
 CHUNK = 300
