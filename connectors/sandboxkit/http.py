@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 import struct
 import sys
+import threading
 import weakref
 from socketserver import TCPServer, ThreadingMixIn
 from typing import Any
@@ -75,3 +76,66 @@ class ThreadingWSGIServer(ThreadingMixIn, simple_server.WSGIServer):
             request.close()  # no FIN first: the linger-0 close resets the connection
             return
         super().shutdown_request(request)
+
+
+class LoopbackService:
+    """Lifecycle shared by the sandboxes: bind a loopback port, serve in a daemon thread or in the foreground,
+    stop cleanly. A subclass sets ``host``, ``port``, ``verbose`` and ``thread_name``, and implements ``app()``
+    (its WSGI application) and, if it has background work of its own, ``on_stop()``."""
+
+    thread_name = "sandbox"
+    _server: "ThreadingWSGIServer | None" = None
+    _thread: "threading.Thread | None" = None
+
+    def app(self) -> Any:
+        raise NotImplementedError
+
+    def on_stop(self) -> None:
+        """Stop the subclass's own background work (webhook senders)."""
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("sandbox not started; call start() first")
+        return f"http://{self.host}:{self._server.server_port}"
+
+    def bind(self):
+        """Open the listening socket (so ``base_url`` is known) without serving yet."""
+        if self._server is None:
+            server = ThreadingWSGIServer((self.host, self.port), RequestHandler)
+            server.verbose = self.verbose
+            server.set_app(self.app())
+            self._server = server
+        return self
+
+    def start(self):
+        """Serve in a daemon thread; returns self so ``Sandbox().start()`` chains."""
+        self.bind()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                            name=self.thread_name, daemon=True)
+            self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Blocking serve (management command / ``python -m``)."""
+        self.bind()
+        try:
+            self._server.serve_forever(poll_interval=0.2)
+        finally:
+            self._server.server_close()
+
+    def stop(self) -> None:
+        self.on_stop()
+        if self._server is not None:
+            if self._thread is not None:
+                self._server.shutdown()
+                self._thread.join(timeout=5)
+            self._server.server_close()
+        self._server, self._thread = None, None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()

@@ -23,8 +23,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from ...sandboxkit.faults import POST_KINDS, FaultInjector
 from ...sandboxkit.http import Drop as _Drop
-from ...sandboxkit.http import RequestHandler as _RequestHandler
-from ...sandboxkit.http import ThreadingWSGIServer as _ThreadingWSGIServer
+from ...sandboxkit.http import LoopbackService
 from ...sandboxkit.limits import Exceeded, Limiter
 from .batch import run_batch
 from .store import PATH_ENTITIES, QBOFault, Store, dumps, loads, unsupported
@@ -560,7 +559,7 @@ def _body(environ: dict) -> bytes:
 # Facade
 
 
-class QBOSandbox:
+class QBOSandbox(LoopbackService):
     """A local QuickBooks Online (Accounting API v3 + OAuth 2.0) on loopback HTTP."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, client_id: str = "sandbox-client",
@@ -587,16 +586,8 @@ class QBOSandbox:
         self.throttled: list[tuple[str, str, str]] = []
         self.requests_log: list[tuple[str, str, dict]] = []
         self._log_lock = threading.Lock()
-        self._server: Optional[_ThreadingWSGIServer] = None
-        self._thread: Optional[threading.Thread] = None
 
     # -- URLs -------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("sandbox not started; call start() first")
-        return f"http://{self.host}:{self._server.server_port}"
 
     @property
     def api_base(self) -> str:
@@ -635,48 +626,13 @@ class QBOSandbox:
 
     # -- lifecycle ------------------------------------------------------------------
 
-    def bind(self) -> "QBOSandbox":
-        """Open the listening socket (so ``base_url`` is known) without serving yet."""
-        if self._server is None:
-            server = _ThreadingWSGIServer((self.host, self.port), _RequestHandler)
-            server.verbose = self.verbose
-            server.set_app(SandboxApp(self))
-            self._server = server
-        return self
+    thread_name = "qbo-sandbox"
 
-    _bind = bind  # early callers used the private name
+    def app(self) -> "SandboxApp":
+        return SandboxApp(self)
 
-    def start(self) -> "QBOSandbox":
-        """Serve in a daemon thread; returns self so ``QBOSandbox().start()`` chains."""
-        self.bind()
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                            name="qbo-sandbox", daemon=True)
-            self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        """Blocking serve (management command / ``python -m``)."""
-        self.bind()
-        try:
-            self._server.serve_forever(poll_interval=0.2)
-        finally:
-            self._server.server_close()
-
-    def stop(self) -> None:
+    def on_stop(self) -> None:
         self.webhooks.close()
-        if self._server is not None:
-            if self._thread is not None:
-                self._server.shutdown()
-                self._thread.join(timeout=5)
-            self._server.server_close()
-        self._server, self._thread = None, None
-
-    def __enter__(self) -> "QBOSandbox":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
 
     # -- helpers --------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional
 from urllib.parse import parse_qs
 
 from ...sandboxkit.faults import POST_KINDS, Fault, FaultInjector
-from ...sandboxkit.http import Drop, RequestHandler, ThreadingWSGIServer
+from ...sandboxkit.http import Drop, LoopbackService
 from ...sandboxkit.limits import Exceeded, Limiter
 from . import schema
 from .identity import ACCESS_TOKEN_TTL, DEFAULT_SCOPE, REFRESH_GRACE_SECONDS, Identity
@@ -417,7 +417,7 @@ class SandboxApp:
 # Facade
 
 
-class XeroSandbox:
+class XeroSandbox(LoopbackService):
     """A local Xero (Accounting API 2.0 + identity service) on loopback HTTP."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, client_id: str = "sandbox-client",
@@ -446,8 +446,6 @@ class XeroSandbox:
         self.limits = XeroLimiter(self.clock, **LIMITS)
         self.requests_log: list[tuple[str, str, dict]] = []
         self._log_lock = threading.Lock()
-        self._server: Optional[ThreadingWSGIServer] = None
-        self._thread: Optional[threading.Thread] = None
         schema.load(spec_path)  # parse and compile the OpenAPI document now, once per process
 
     # -- tenants and URLs -----------------------------------------------------------------------------------------
@@ -471,12 +469,6 @@ class XeroSandbox:
 
     def _tenant_names(self) -> dict[str, str]:
         return {tenant_id: store.name for tenant_id, store in self.stores.items()}
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("sandbox not started; call start() first")
-        return f"http://{self.host}:{self._server.server_port}"
 
     @property
     def api_base(self) -> str:
@@ -504,46 +496,13 @@ class XeroSandbox:
 
     # -- lifecycle ------------------------------------------------------------------------------------------------
 
-    def bind(self) -> "XeroSandbox":
-        """Open the listening socket (so ``base_url`` is known) without serving yet."""
-        if self._server is None:
-            server = ThreadingWSGIServer((self.host, self.port), RequestHandler)
-            server.verbose = self.verbose
-            server.set_app(SandboxApp(self))
-            self._server = server
-        return self
+    thread_name = "xero-sandbox"
 
-    def start(self) -> "XeroSandbox":
-        """Serve in a daemon thread; returns self so ``XeroSandbox().start()`` chains."""
-        self.bind()
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                            name="xero-sandbox", daemon=True)
-            self._thread.start()
-        return self
+    def app(self) -> "SandboxApp":
+        return SandboxApp(self)
 
-    def serve_forever(self) -> None:
-        """Blocking serve (``python -m connectors.xero.sandbox``)."""
-        self.bind()
-        try:
-            self._server.serve_forever(poll_interval=0.2)
-        finally:
-            self._server.server_close()
-
-    def stop(self) -> None:
+    def on_stop(self) -> None:
         self.webhooks.close()
-        if self._server is not None:
-            if self._thread is not None:
-                self._server.shutdown()
-                self._thread.join(timeout=5)
-            self._server.server_close()
-        self._server, self._thread = None, None
-
-    def __enter__(self) -> "XeroSandbox":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
 
     # -- helpers --------------------------------------------------------------------------------------------------
 
