@@ -304,5 +304,5 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
 @admin.register(PullCursor)
 class PullCursorAdmin(ReadOnlyAdmin):
-    list_display = ["connection", "changed_since", "last_pull_at", "last_result"]
+    list_display = ["connection", "entity", "changed_since", "last_pull_at", "last_result"]
     readonly_fields = [f.name for f in PullCursor._meta.fields]

@@ -76,24 +76,28 @@ class Result:
 
 # -- sources of change -----------------------------------------------------------------------------------------
 def pull(conn: Connection, since: dt.datetime | None = None) -> Result:
-    """Poll the platform for what changed since the connection's cursor (or ``since``) and apply it."""
+    """Poll the platform for what changed since each entity's cursor (or ``since``) and apply it."""
     result = Result()
     if not _may_pull(conn, result):
         return result
     connector = conn.connector()
-    cursor, _ = PullCursor.objects.get_or_create(
-        connection=conn, defaults={"changed_since": timezone.now() - FIRST_PULL})
-    started = time.monotonic()
-    try:
-        changes, until = connector.changes_since(_entities(conn, connector), since or cursor.changed_since)
-    except SyncError as exc:
-        _log(conn, "pull", Outcome.RETRY, started, f"polling failed: {exc.message}", error=exc)
-        PullCursor.objects.filter(pk=cursor.pk).update(last_pull_at=timezone.now(),
-                                                       last_result=f"failed: {exc.message}"[:500])
-        return result
-    apply_changes(conn, connector, changes, result)
-    PullCursor.objects.filter(pk=cursor.pk).update(changed_since=until - OVERLAP, last_pull_at=timezone.now(),
-                                                   last_result=result.summary())
+    for entity in _entities(conn, connector):
+        cursor, _ = PullCursor.objects.get_or_create(
+            connection=conn, entity=entity, defaults={"changed_since": timezone.now() - FIRST_PULL})
+        started = time.monotonic()
+        try:
+            changes, until = connector.changes_since([entity], since or cursor.changed_since)
+        except SyncError as exc:
+            _log(conn, "pull", Outcome.RETRY, started, f"polling {entity}s failed: {exc.message}", error=exc)
+            PullCursor.objects.filter(pk=cursor.pk).update(last_pull_at=timezone.now(),
+                                                           last_result=f"failed: {exc.message}"[:500])
+            continue
+        mine = Result()
+        apply_changes(conn, connector, changes, mine)
+        for name in ("applied", "skipped", "attention", "failed"):
+            setattr(result, name, getattr(result, name) + getattr(mine, name))
+        PullCursor.objects.filter(pk=cursor.pk).update(changed_since=until - OVERLAP, last_pull_at=timezone.now(),
+                                                       last_result=mine.summary())
     return result
 
 
@@ -394,15 +398,16 @@ def resend(entry: OutboxEntry) -> bool:
 
 
 def due_connections(now: dt.datetime | None = None) -> list[Connection]:
-    """Active pulling connections whose polling interval has passed."""
+    """Active pulling connections whose polling interval has passed (for their least recently polled entity)."""
+    from django.db.models import Min
+
     now = now or timezone.now()
     due = []
-    for conn in Connection.objects.filter(status=ConnectionStatus.ACTIVE).select_related("pull_cursor"):
+    for conn in Connection.objects.filter(status=ConnectionStatus.ACTIVE).annotate(
+            polled=Min("pull_cursors__last_pull_at")):
         if not conn.pulls:
             continue
         minutes = float((conn.settings or {}).get("pull_interval_minutes", conf.get("PULL_INTERVAL_MINUTES")))
-        cursor = getattr(conn, "pull_cursor", None)
-        if cursor is None or cursor.last_pull_at is None or cursor.last_pull_at <= now - dt.timedelta(minutes=minutes):
+        if conn.polled is None or conn.polled <= now - dt.timedelta(minutes=minutes):
             due.append(conn)
     return due
-

@@ -161,12 +161,16 @@ class WebhookDelivery(models.Model):
 
 
 class PullCursor(models.Model):
-    """Where polling a connection's platform left off (changes are asked for since ``changed_since``)."""
+    """Where polling a connection's platform left off, per entity (changes are asked for since ``changed_since``)."""
 
-    connection = models.OneToOneField("connectors.Connection", on_delete=models.CASCADE, related_name="pull_cursor")
+    connection = models.ForeignKey("connectors.Connection", on_delete=models.CASCADE, related_name="pull_cursors")
+    entity = models.CharField(max_length=30)
     changed_since = models.DateTimeField()
     last_pull_at = models.DateTimeField(null=True, blank=True)
     last_result = models.CharField(max_length=500, blank=True)
 
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "entity"], name="one_cursor_per_entity")]
+
     def __str__(self) -> str:
-        return f"{self.connection}: changes since {self.changed_since:%Y-%m-%d %H:%M:%S}"
+        return f"{self.connection} {self.entity}: changes since {self.changed_since:%Y-%m-%d %H:%M:%S}"

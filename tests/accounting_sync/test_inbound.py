@@ -209,3 +209,17 @@ def test_payment_changed_on_both_sides_platform_wins_by_default(two_way, make_in
     assert SyncLog.objects.filter(outcome=Outcome.CONFLICT, message__contains="platform's version wins").exists()
     drain()
     assert Decimal(str(sandbox.store.get("Payment", remote_payment["Id"])["TotalAmt"])) == Decimal("45.00")
+
+
+def test_each_entity_keeps_its_cursor_and_the_poll_comes_round_every_five_minutes(two_way, sandbox, clock):
+    from accounting_sync.models import PullCursor
+
+    assert inbound.due_connections() == [two_way]
+    tasks.pull_due()
+    cursors = dict(PullCursor.objects.filter(connection=two_way).values_list("entity", "last_result"))
+    assert set(cursors) == {"invoice", "payment", "credit_note"} and all("0 applied" in r for r in cursors.values())
+    assert inbound.due_connections() == []
+    clock.advance(4 * 60)
+    assert inbound.due_connections() == []
+    clock.advance(61)
+    assert inbound.due_connections() == [two_way]
