@@ -45,9 +45,39 @@ class JobInvoiceAdapter(SourceAdapter):
                                customer_key=key_for(obj.job.client), issue_date=obj.issued_on,
                                status="void" if obj.cancelled else "issued", lines=lines, **totals_of(lines))
 
+    # Two-way: the invoice's amounts follow the platform; the job (the source record) is never rewritten.
+    def apply_line_amounts_from_platform(self, obj, lines):
+        if len(lines) != (2 if obj.parts_total else 1):
+            raise ValueError(f"the platform has {len(lines)} lines; a job invoice has labour and parts")
+        obj.labour_hours, obj.hourly_rate = lines[0]
+        if obj.parts_total:
+            obj.parts_total = (lines[1][0] * lines[1][1]).quantize(Decimal("0.01"))
+        obj.save(update_fields=["labour_hours", "hourly_rate", "parts_total"])
+
+    def void_from_platform(self, obj):
+        obj.cancelled = True
+        obj.save(update_fields=["cancelled"])
+
 
 class JobPaymentAdapter(SourceAdapter):
     entity = Entity.PAYMENT
+
+    def accepts_payment_for(self, invoices):
+        from .models import JobInvoice
+
+        return len(invoices) == 1 and isinstance(invoices[0], JobInvoice)
+
+    def apply_from_platform(self, existing, remote, invoice_keys, platform):
+        from .models import JobInvoice, JobPayment
+
+        invoice = JobInvoice.objects.get(pk=int(next(iter(invoice_keys.values())).split(":")[1]))
+        payment = existing or JobPayment(invoice=invoice, reference=(remote.reference or remote.remote_id)[:21])
+        payment.paid_on, payment.amount = remote.date, remote.amount
+        payment.save()
+        return payment
+
+    def delete_from_platform(self, obj):
+        obj.delete()
 
     def organization_id(self, obj):
         return obj.invoice.job.client.organization_id
