@@ -209,6 +209,8 @@ def _apply_payment(conn, connector, change: RemoteChange, started: float) -> str
         return "applied"
     if ref is not None and ref.remote_version == remote.version:
         return "skipped"  # our own write, or a change we already applied
+    if ref is None and (not remote.allocations or remote.amount == 0):
+        return "skipped"  # no money moved: a credit memo applied to an invoice (the credit note's own business)
     invoices = {}
     for remote_invoice, _ in remote.allocations:
         inv_ref = ExternalReference.objects.filter(connection=conn, entity=Entity.INVOICE,

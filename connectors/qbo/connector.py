@@ -8,6 +8,7 @@ import hmac
 import json
 import time
 import uuid
+from decimal import Decimal
 from functools import cached_property
 
 from .. import oauth
@@ -103,8 +104,9 @@ class QBOConnector(BaseConnector):
 
     def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
         entity = t.ENTITY_NAMES[doc.entity]
-        return self._with_fresh_items(
+        result = self._with_fresh_items(
             lambda key: t.result(entity, self.client.create(entity, self._payload(doc, mapping), key)), idempotency_key)
+        return self._apply_credit(doc, mapping, result, idempotency_key)
 
     def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
         entity = t.ENTITY_NAMES[doc.entity]
@@ -113,7 +115,46 @@ class QBOConnector(BaseConnector):
             body = {**self._payload(doc, mapping), "Id": ref.remote_id, "SyncToken": ref.version, "sparse": True}
             return t.result(entity, self.client.update(entity, body, key))
 
-        return self._with_fresh_items(send, idempotency_key)
+        return self._apply_credit(doc, mapping, self._with_fresh_items(send, idempotency_key), idempotency_key)
+
+    # -- credit applied to invoices ----------------------------------------------------------------------
+    def _apply_credit(self, doc: Snapshot, mapping: Mapping, result: RemoteResult, key: str) -> RemoteResult:
+        """QBO applies a credit memo to invoices with a Payment of total 0 whose lines link the invoices and the
+        credit memo (Finance.xsd: Payment.Line.LinkedTxn). One such payment per credit memo, kept equal to our
+        allocations: created, changed or deleted. Returns the credit memo as it is afterwards (applying it
+        moves its SyncToken and RemainingCredit)."""
+        if not isinstance(doc, CreditNoteSnapshot):
+            return result
+        wanted = [(mapping.refs[a.invoice_key], a.amount) for a in doc.allocations if a.amount]
+        current = self._credit_application(result.remote_id, mapping.refs[doc.customer_key])
+        lines = t.credit_application_lines(result.remote_id, wanted)
+        if current is None and not wanted:
+            return result
+        if current is not None and t.same_application(current, lines):
+            return result
+        if current is None:
+            body = {"CustomerRef": t.ref(mapping.refs[doc.customer_key]), "TotalAmt": Decimal("0"),
+                    "PaymentRefNum": f"CM {doc.number}"[:21], "TxnDate": doc.issue_date.isoformat(),
+                    "PrivateNote": f"Applies credit memo {doc.number}", "Line": lines}
+            self.client.create("Payment", body, _derived(key, f"apply:{result.remote_id}"))
+        elif wanted:
+            body = {"Id": current["Id"], "SyncToken": current["SyncToken"], "sparse": True, "TotalAmt": Decimal("0"),
+                    "Line": lines}
+            self.client.update("Payment", body, _derived(key, f"apply:{current['Id']}:{current['SyncToken']}"))
+        else:
+            self.client.delete("Payment", current["Id"], current["SyncToken"],
+                               _derived(key, f"unapply:{current['Id']}:{current['SyncToken']}"))
+        return t.result("CreditMemo", self.client.read("CreditMemo", result.remote_id))
+
+    def _credit_application(self, credit_memo_id: str, customer_id: str) -> dict | None:
+        """The zero-total payment that applies this credit memo, if there is one."""
+        rows = self.client.query(f"select * from Payment where CustomerRef = {quote(customer_id)} "
+                                 "and TotalAmt = '0' maxresults 1000")
+        for row in rows:
+            if any(link.get("TxnType") == "CreditMemo" and str(link.get("TxnId")) == credit_memo_id
+                   for line in row.get("Line", []) for link in line.get("LinkedTxn", [])):
+                return row
+        return None
 
     def _with_fresh_items(self, send, idempotency_key: str):
         """A write refused for a missing or inactive reference may have used a remembered generic item that
@@ -134,6 +175,13 @@ class QBOConnector(BaseConnector):
 
     def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
         name = t.ENTITY_NAMES[entity]
+        if entity == Entity.CREDIT_NOTE:  # its applications go first: QBO refuses a credit memo still applied
+            memo = self.client.read("CreditMemo", ref.remote_id)
+            current = self._credit_application(ref.remote_id, memo["CustomerRef"]["value"])
+            if current is not None:
+                self.client.delete("Payment", current["Id"], current["SyncToken"],
+                                   _derived(idempotency_key, f"unapply:{current['Id']}"))
+                ref = RemoteRef(ref.remote_id, str(self.client.read("CreditMemo", ref.remote_id)["SyncToken"]))
         if entity in (Entity.CUSTOMER, Entity.ITEM):  # QBO never deletes names: they are made inactive
             body = {"Id": ref.remote_id, "SyncToken": ref.version, "sparse": True, "Active": False}
             self.client.update(name, body, idempotency_key)
@@ -236,6 +284,16 @@ class QBOConnector(BaseConnector):
     def write_batch(self, ops) -> list:
         """Up to 30 creates/updates in one ``/batch`` request; each item's fault is that op's error alone."""
         self._used_remembered_item = False
+        # Credit memos with applications need a follow-up payment each (see _apply_credit): one by one.
+        singles = {i for i, op in enumerate(ops) if isinstance(op.doc, CreditNoteSnapshot) and op.doc.allocations}
+        if singles:
+            rest = [i for i in range(len(ops)) if i not in singles]
+            outcomes = [None] * len(ops)
+            for i, outcome in zip(sorted(singles), BaseConnector.write_batch(self, [ops[i] for i in sorted(singles)])):
+                outcomes[i] = outcome
+            for i, outcome in zip(rest, self.write_batch([ops[i] for i in rest]) if rest else []):
+                outcomes[i] = outcome
+            return outcomes
         outcomes = self._write_batch(ops)
         stale = [i for i, o in enumerate(outcomes) if getattr(o, "platform_code", "") in REFERENCE_CODES]
         if stale and self._used_remembered_item:  # see _with_fresh_items: refused items were not applied

@@ -167,3 +167,21 @@ def remote_document(body: dict):
                   for d in [line.get("SalesItemLineDetail") or {}])
     return RemoteDocument(found.remote_id, found.version, found.number, found.status if found.status == "voided"
                           else "active", found.total, found.balance, lines)
+
+
+def credit_application_lines(credit_memo_id: str, applications: list[tuple[str, Decimal]]) -> list[dict]:
+    """Lines of the zero-total Payment that applies a credit memo: one per invoice, one for the memo itself."""
+    lines = [{"Amount": quantize(amount), "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]}
+             for invoice_id, amount in applications]
+    total = sum((quantize(amount) for _, amount in applications), Decimal("0.00"))
+    if lines:
+        lines.append({"Amount": total, "LinkedTxn": [{"TxnId": credit_memo_id, "TxnType": "CreditMemo"}]})
+    return lines
+
+
+def same_application(payment: dict, lines: list[dict]) -> bool:
+    def key(rows):
+        return sorted((link.get("TxnType"), str(link.get("TxnId")), quantize(Decimal(str(row.get("Amount", "0")))))
+                      for row in rows for link in row.get("LinkedTxn", []))
+
+    return key(payment.get("Line", [])) == key(lines)
