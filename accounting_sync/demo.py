@@ -106,7 +106,8 @@ def connect_to_sandbox(base_url: str, org: L.Organization, *, name: str | None =
     """Create (or reuse) a connection to a running sandbox, go through its OAuth flow, and map accounts."""
     conn, _ = Connection.objects.get_or_create(name=name or CONNECTION_NAMES[platform], defaults={
         "platform": platform, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "auto_sync": True,
-        "settings": sandbox_settings(platform, base_url)})
+        # Two-way, polled every minute: a payment recorded in the sandbox shows up here within a minute or two.
+        "direction": "both", "settings": {**sandbox_settings(platform, base_url), "pull_interval_minutes": 1}})
     conn.organizations.add(org)
     if not conn.refresh_token:
         # The sandbox consents at once: follow its redirect and exchange the code like the callback view does.

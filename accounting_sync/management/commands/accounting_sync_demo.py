@@ -21,7 +21,7 @@ from django.test.utils import override_settings
 from connectors.models import Connection
 
 from ... import demo, resync, tasks
-from ...models import EntryStatus, OutboxEntry
+from ...models import EntryStatus, ExternalReference, OutboxEntry
 
 
 class Command(ExamplesCommand):
@@ -114,8 +114,14 @@ class Command(ExamplesCommand):
             self.watch(conns, opts["timeout"])
             for conn in conns:
                 self.report(conn)
-            self.stdout.write("\nEverything keeps running: edit an invoice in the admin and watch it sync. "
-                              "Ctrl-C stops the sandbox, the workers and the web server.")
+            invoice = ExternalReference.objects.filter(connection=conns[0], entity="invoice").first()
+            self.stdout.write(
+                "\nEverything keeps running: edit an invoice in the admin and watch it sync. Two-way: record a "
+                "payment in the QuickBooks sandbox as a bookkeeper would, and within a minute or two it appears "
+                "under Ledger → Payments:\n"
+                f"  curl -X POST {urls['qbo']}/_sandbox/as-user -d '{{\"action\": \"record_payment\", "
+                f"\"invoice_id\": \"{invoice.remote_id if invoice else 1}\", \"amount\": \"25.00\"}}'\n"
+                "Ctrl-C stops the sandboxes, the workers and the web server.")
             while all(child.poll() is None for child in children):
                 time.sleep(1)
             self.stderr.write("A demo process exited; stopping the others.")
