@@ -27,15 +27,19 @@ class _OrganizationScoped(SourceAdapter):
 
 
 def line_snapshots(lines) -> tuple[LineSnapshot, ...]:
-    """Snapshot lines of any ledger-like line objects (kind, item, description, quantity, unit_price...)."""
+    """Snapshot lines of any ledger-like line objects (kind, item, description, quantity, unit_price...).
+
+    A line's note (``note``, optional on a host's lines) is sent after its description: the platforms have one
+    description per line."""
     result = []
     for line in lines:
         rate = line.tax_rate
         net = line_net(line.quantity, line.unit_price)
         item = line.item
+        described = " — ".join(p for p in (line.description, getattr(line, "note", "")) if p)
         result.append(LineSnapshot(
             kind=line.kind,
-            description=" — ".join(p for p in (line.description, line.note) if p) or (item.name if item else ""),
+            description=described or (item.name if item else ""),
             quantity=line.quantity, unit_price=line.unit_price, net_amount=net,
             tax_amount=line_tax(net, rate.rate if rate else None),
             item_key=key_for(item) if item else None, item_name=item.name if item else "",
@@ -141,7 +145,7 @@ class PaymentAdapter(_OrganizationScoped):
         first = invoices[0]
         payment = existing or Payment(organization_id=first.organization_id, customer_id=first.customer_id,
                                       number=_free_number(first.organization_id, remote.reference
-                                                          or f"{platform[:4].upper()}-{remote.remote_id}"),
+                                                          or f"{platform.split()[0]} {remote.remote_id}"),
                                       method="transfer", memo=f"Recorded in {platform}"[:500])
         payment.date, payment.amount = remote.date, remote.amount
         payment.currency = remote.currency or first.currency
@@ -159,8 +163,10 @@ class PaymentAdapter(_OrganizationScoped):
 
 def _free_number(organization_id: int, wanted: str) -> str:
     """The platform's reference as the local payment number, made unique within the organization."""
-    number, n = wanted[:50], 1
+    size = Payment._meta.get_field("number").max_length
+    number, n = wanted[:size], 1
     while Payment.objects.filter(organization_id=organization_id, number=number).exists():
         n += 1
-        number = f"{wanted[:45]}-{n}"
+        suffix = f"-{n}"
+        number = wanted[:size - len(suffix)] + suffix
     return number

@@ -229,12 +229,16 @@ def latency(sandbox, env: dict) -> list[float]:
                 samples.append(time.perf_counter() - started)
             time.sleep(0.05)
     finally:
-        cluster.terminate()  # the cluster stops its workers itself
+        cluster.terminate()  # the cluster stops its workers itself...
         try:
             cluster.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            os.killpg(cluster.pid, 9)
-            cluster.wait()
+            pass
+        try:
+            os.killpg(cluster.pid, 9)  # ...and whatever it left behind goes with its process group
+        except ProcessLookupError:
+            pass
+        cluster.wait()
     return samples
 
 

@@ -114,7 +114,7 @@ class Command(ExamplesCommand):
             self.watch(conns, opts["timeout"])
             for conn in conns:
                 self.report(conn)
-            invoice = ExternalReference.objects.filter(connection=conns[0], entity="invoice").first()
+            invoice = ExternalReference.objects.filter(connection=conns[0], entity="invoice").order_by("-pk").first()
             self.stdout.write(
                 "\nEverything keeps running: edit an invoice in the admin and watch it sync. Two-way: record a "
                 "payment in the QuickBooks sandbox as a bookkeeper would, and within a minute or two it appears "
