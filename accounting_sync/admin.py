@@ -5,16 +5,19 @@ State is shown read-only; changes go through permission-checked actions that are
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from connectors.models import Connection, ConnectionStatus
 
 from . import glpreview, mapping_admin, outbox
 from .models import AttentionEntry, EntryStatus, ExternalReference, OutboxEntry, PullCursor, SyncLog, WebhookDelivery
+from .drift import stale_rules
+from .preflight import fixes
 
 
 def local_link(source_key: str, label: str = "") -> str:
@@ -79,7 +82,15 @@ class ConnectionAdmin(admin.ModelAdmin):
             _pending=Count("outbox", filter=Q(outbox__status__in=[EntryStatus.PENDING, EntryStatus.IN_PROGRESS])),
             _attention=Count("outbox", filter=Q(outbox__status=EntryStatus.NEEDS_ATTENTION)),
             _failed=Count("outbox", filter=Q(outbox__status=EntryStatus.FAILED)),
+            _stale=_stale_count(),
         )
+
+    def changelist_view(self, request, extra_context=None):
+        """A banner per connection whose mappings point at what its platform no longer offers."""
+        if request.method == "GET":
+            for conn in Connection.objects.filter(mappings__stale_since__isnull=False).distinct().order_by("name"):
+                messages.warning(request, stale_banner(conn))
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description="Status")
     def health(self, obj):
@@ -90,7 +101,12 @@ class ConnectionAdmin(admin.ModelAdmin):
             text += f": {obj.status_message})" if obj.status_message.startswith("Paused") else ")"
         if obj.status == ConnectionStatus.NEEDS_REAUTH:
             text += " — reconnect"
-        return format_html('<b style="color:{}">{}</b>', colour, text)
+        health = format_html('<b style="color:{}">{}</b>', colour, text)
+        stale = _stale_of(obj)
+        if stale:
+            health = format_html('{}<br><a href="{}#rules" style="color:#c00">{} mapping{} to fix</a>', health,
+                                 mapping_admin.editor_url(obj.pk), stale, "" if stale == 1 else "s")
+        return health
 
     @admin.display(description="Pending", ordering="_pending")
     def pending(self, obj):
@@ -128,6 +144,10 @@ class ConnectionAdmin(admin.ModelAdmin):
     def mappings_link(self, obj):
         if not obj or not obj.pk:
             return "Save first, then map accounts and tax codes."
+        stale = _stale_of(obj)
+        if stale:
+            return format_html('<a href="{}#rules">Edit mappings</a> <b style="color:#c00">({} to fix)</b>',
+                               mapping_admin.editor_url(obj.pk), stale)
         return format_html('<a href="{}">Edit mappings</a>', mapping_admin.editor_url(obj.pk))
 
     def get_urls(self):
@@ -165,6 +185,32 @@ class ConnectionAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{conn}: {len(data.accounts)} accounts, {len(data.tax_codes)} tax codes.")
 
 
+def _stale_count():
+    """The number of a connection's stale mapping rules, as a subquery (a join would multiply the counts)."""
+    from mappings.models import Mapping
+
+    rules = (Mapping.objects.filter(connection=OuterRef("pk"), stale_since__isnull=False).order_by()
+             .values("connection").annotate(n=Count("pk")).values("n"))
+    return Coalesce(Subquery(rules[:1]), 0)
+
+
+def _stale_of(conn) -> int:
+    stale = getattr(conn, "_stale", None)
+    return conn.mappings.filter(stale_since__isnull=False).count() if stale is None else stale
+
+
+def stale_banner(conn: Connection) -> str:
+    """Which mappings of ``conn`` to fix, linked to their rows in the editor."""
+    rules = list(stale_rules(conn))
+    url = mapping_admin.editor_url(conn.pk)
+    links = format_html_join(", ", '<a href="{}?fix={}#rule-{}">{}</a>',
+                             ((url, rule.pk, rule.pk, rule) for rule in rules))
+    one = len(rules) == 1
+    return format_html("{}: {} mapping rule{} at what {} no longer offers ({}); documents that need {} wait until "
+                       "{} fixed.", conn, len(rules), " points" if one else "s point", conn.platform_name, links,
+                       "it" if one else "them", "it is" if one else "they are")
+
+
 def retry_entries(queryset) -> int:
     ids = list(queryset.filter(status__in=[EntryStatus.FAILED, EntryStatus.NEEDS_ATTENTION])
                .values_list("pk", flat=True))
@@ -177,11 +223,24 @@ def retry_entries(queryset) -> int:
 @admin.register(OutboxEntry)
 class OutboxEntryAdmin(ReadOnlyAdmin):
     list_display = ["document", "entity", "connection", "status", "attempts", "next_attempt_at", "problem",
-                    "updated_at"]
+                    "home_amount", "updated_at"]
     list_filter = ["status", "entity", "connection"]
     search_fields = ["source_key", "label", "last_error"]
-    readonly_fields = [f.name for f in OutboxEntry._meta.fields] + ["document", "gl_preview"]
+    readonly_fields = [f.name for f in OutboxEntry._meta.fields] + ["document", "gl_preview", "home_amount"]
     actions = ["retry", "send_ours_anyway"]
+
+    def get_queryset(self, request):
+        synced = ExternalReference.objects.filter(connection=OuterRef("connection"), source_key=OuterRef("source_key"))
+        home_total = Subquery(synced.values("home_total")[:1],
+                              output_field=ExternalReference._meta.get_field("home_total"))
+        return super().get_queryset(request).annotate(_home_total=home_total)
+
+    @admin.display(description="Home-currency total", ordering="_home_total")
+    def home_amount(self, obj):
+        """What the platform booked, in its company's home currency (the last synced version)."""
+        if obj._home_total is None:
+            return "—"
+        return f"{obj._home_total:.2f} {(obj.connection.reference_data or {}).get('home_currency', '')}".strip()
 
     @admin.display(description="GL preview")
     def gl_preview(self, obj):
@@ -197,9 +256,11 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Problem and fix")
     def problem(self, obj):
+        """The error, the hint, and for a preflight stop the links to what fixes it (the mapping editor's row)."""
         if not obj.last_error:
             return ""
-        return format_html("{}<br><i>{}</i>", obj.last_error[:300], obj.hint)
+        links = format_html_join("", '<br>→ <a href="{}">{}</a>', ((fix.url, fix.text) for fix in fixes(obj)))
+        return format_html("{}<br><i>{}</i>{}", obj.last_error[:300], obj.hint, links)
 
     @admin.action(description="Retry selected entries now", permissions=["retry"])
     def retry(self, request, queryset):
@@ -231,7 +292,7 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(AttentionEntry)
 class AttentionAdmin(OutboxEntryAdmin):
-    list_display = ["document", "connection", "status", "problem", "updated_at"]
+    list_display = ["document", "connection", "status", "problem", "home_amount", "updated_at"]
     actions = ["retry", "send_ours_anyway", "void_locally", "resend"]
 
     @admin.action(description="Void locally (it was voided or deleted on the platform)", permissions=["retry"])
@@ -285,7 +346,7 @@ class SyncLogAdmin(ReadOnlyAdmin):
 @admin.register(ExternalReference)
 class ExternalReferenceAdmin(ReadOnlyAdmin):
     list_display = ["document", "entity", "connection", "remote_id", "remote_number", "remote_version",
-                    "remote_status", "synced_at"]
+                    "remote_status", "home_total", "synced_at"]
     list_filter = ["entity", "remote_status", "connection"]
     search_fields = ["source_key", "remote_id", "remote_number"]
     readonly_fields = [f.name for f in ExternalReference._meta.fields] + ["document"]

@@ -29,7 +29,7 @@ from connectors.errors import AuthError, ConflictError, DuplicateError, RateLimi
 from connectors.models import Connection, ConnectionStatus
 from mappings.resolve import resolve
 
-from . import engine, outbox, preflight, sources
+from . import engine, outbox, preflight, rules, sources
 from .models import ExternalReference, OutboxEntry, Outcome, RemoteStatus
 
 log = logging.getLogger(__name__)
@@ -142,6 +142,7 @@ def _prepare(conn: Connection, connector, entry: OutboxEntry) -> Prepared | None
             engine.run_claimed(entry)
             return None
         preflight.check(conn, snapshot)
+        snapshot = rules.apply(conn, connector, snapshot)
         refs = {key: engine.ensure_dependency(conn, entity, key, attempt, 0)
                 for entity, key in snapshot.dependencies()}
         mapping = resolve(conn, snapshot, refs)

@@ -26,8 +26,9 @@ from connectors.models import Connection, ConnectionStatus
 from connectors.redaction import redact
 from mappings.resolve import resolve
 
-from . import conf, outbox, preflight, sources
+from . import conf, hierarchy, outbox, preflight, rules, sources
 from .models import EntryStatus, ExternalReference, OutboxEntry, Outcome, RemoteStatus, SyncLog
+from .drift import on_failure as mapping_drift
 
 log = logging.getLogger(__name__)
 MAX_DEPTH = 6
@@ -100,6 +101,11 @@ def sync_object(conn: Connection, key: str, entry: OutboxEntry, attempt: Attempt
         return _delete(conn, connector, key, adapter.entity, entry, ref, attempt, started)
     snapshot = adapter.snapshot(obj)
     preflight.check(conn, snapshot)
+    snapshot = rules.apply(conn, connector, snapshot)
+    if snapshot is None:
+        attempt.operation = "skip"
+        close(entry, ref, attempt, Outcome.SKIPPED, hierarchy.NOT_SENT, started)
+        return None
     refs = {dep_key: ensure_dependency(conn, dep_entity, dep_key, attempt, depth)
             for dep_entity, dep_key in snapshot.dependencies()}
     mapping = resolve(conn, snapshot, refs)
@@ -265,7 +271,8 @@ def save_ref(conn, key, entity, ref, result: RemoteResult, digest, status, entry
                           remote_version=result.version or (ref.remote_version if ref else ""),
                           remote_number=result.number or (ref.remote_number if ref else ""),
                           remote_status=status, content_hash=digest, synced_at=timezone.now(),
-                          remote_fingerprint=result.fingerprint or (ref.remote_fingerprint if ref else "")))
+                          remote_fingerprint=result.fingerprint or (ref.remote_fingerprint if ref else ""),
+                          home_total=result.home_total if status == RemoteStatus.ACTIVE else None))
         close(entry, ref, attempt, Outcome.SUCCESS, "", started)
     return ref
 
@@ -297,6 +304,7 @@ def _wake(entry: OutboxEntry) -> None:
 
 
 def fail(entry: OutboxEntry, exc: SyncError, attempt: Attempt, started: float) -> str:
+    exc = mapping_drift(entry, exc)  # an account or tax code refused because it disappeared: the rule is stale
     now = timezone.now()
     conn = entry.connection
     update = dict(last_error=exc.message[:4000], error_code=exc.code, platform_code=exc.platform_code,

@@ -135,7 +135,11 @@ def preview(conn, source_key: str, reference: ReferenceData | None) -> Journal:
     adapter, obj = sources.load(source_key)
     if obj is None:
         raise LookupError(f"{source_key} no longer exists")
-    snapshot = adapter.snapshot(obj)
+    from .rules import apply_offline
+
+    snapshot = apply_offline(conn, adapter.snapshot(obj))  # as the connection sends it: tax line, hierarchy
+    if snapshot is None:
+        return Journal(adapter.label(obj), "", note="Not sent on its own: its documents go to its parent's customer.")
     return journal(snapshot, explain(conn, snapshot), reference)
 
 

@@ -35,7 +35,7 @@ from connectors.errors import PermanentError, RemoteNotFound, SyncError
 from connectors.models import Connection, ConnectionStatus
 from mappings.resolve import resolve
 
-from . import conf, sources
+from . import conf, rules, sources
 from .models import (DeliveryStatus, EntryStatus, ExternalReference, OutboxEntry, Outcome, PullCursor,
                      RemoteStatus, SyncLog, WebhookDelivery)
 
@@ -255,8 +255,10 @@ def _apply_document(conn, connector, change: RemoteChange, started: float) -> st
     adapter, obj = sources.load(ref.source_key)
     if obj is None:
         return "skipped"
-    snapshot = adapter.snapshot(obj)
+    snapshot = rules.apply(conn, connector, adapter.snapshot(obj))  # as this connection sends it (tax line...)
     label = adapter.label(obj)
+    if snapshot is None:
+        return "skipped"
     if remote.status in ("voided", "deleted"):
         status = RemoteStatus.VOIDED if remote.status == "voided" else RemoteStatus.DELETED
         if ref.remote_status == status:
@@ -273,8 +275,12 @@ def _apply_document(conn, connector, change: RemoteChange, started: float) -> st
         _log(conn, f"pull {change.entity}", Outcome.ATTENTION, started,
              f"{label} was {verb} in {conn.platform_name}", source_key=ref.source_key, remote_id=remote.remote_id)
         return "attention"
-    local_lines = tuple((line.quantity, line.unit_price) for line in snapshot.lines if line.kind != "discount")
-    if _same_lines(local_lines, remote.lines):
+    local_lines = tuple((line.quantity, line.unit_price) for line in snapshot.lines
+                        if line.kind not in ("discount", rules.TAX_LINE_KIND))
+    # Tax as a line (rules.tax_as_line): the platform's last line is our tax line, not one of the document's.
+    tax_lines = sum(1 for line in snapshot.lines if line.kind == rules.TAX_LINE_KIND)
+    remote_lines = remote.lines[:len(remote.lines) - tax_lines] if tax_lines else remote.lines
+    if _same_lines(local_lines, remote_lines):
         # Only the platform's own bookkeeping moved (a payment applied, an email sent): remember the version.
         ExternalReference.objects.filter(pk=ref.pk).update(remote_version=remote.version, synced_at=timezone.now())
         return "skipped"
@@ -291,7 +297,7 @@ def _apply_document(conn, connector, change: RemoteChange, started: float) -> st
              "platform's line amounts win", source_key=ref.source_key, remote_id=remote.remote_id)
     with transaction.atomic(), applying(conn):
         try:
-            adapter.apply_line_amounts_from_platform(obj, remote.lines)
+            adapter.apply_line_amounts_from_platform(obj, remote_lines)
         except ValueError as exc:
             _attention(conn, ref.source_key, change.entity, label, "remote_changed",
                        f"{label} was changed in {conn.platform_name} in a way that cannot be applied here: {exc}",
@@ -326,7 +332,12 @@ def _local_digest(conn, connector, adapter, obj) -> str:
     from .engine import content_digest
 
     obj = adapter.model._default_manager.get(pk=obj.pk)
-    snapshot = adapter.snapshot(obj)
+    try:
+        snapshot = rules.apply(conn, connector or conn.connector(), adapter.snapshot(obj))
+    except SyncError:
+        return ""
+    if snapshot is None:
+        return ""
     refs = {}
     for _, key in snapshot.dependencies():
         ref = ExternalReference.objects.filter(connection=conn, source_key=key).first()

@@ -4,6 +4,10 @@
 rule of the connection by kind (add, change, delete on one page), "which rule applies and why" for a chosen
 document with its GL preview, and CSV import; ``.../mappings/export/`` downloads the set as CSV.
 
+Stale rules (see ``drift``) are listed at the top and marked in their rows; a link from the dashboard marks the
+row to fix (``?fix=<rule id>``) or fills in the blank row to add (``?add=<kind>&applies_to=<scope:value>``). After
+a save or an import, the entries that waited for a stale rule and no longer do are queued again.
+
 It lives in ``accounting_sync`` because it needs the platform's reference data (``preflight``) and the source
 adapters; ``mappings`` (forms, choices, resolution, CSV) must not import ``accounting_sync``. Every change is
 permission-checked (``mappings.change_mapping`` for the page; add / delete for adding and deleting rules) and
@@ -32,8 +36,10 @@ from mappings.forms import ORGANIZATION_NOTE, EditorChoices, ImportForm, Section
 from mappings.models import Mapping, MappingKind
 from mappings.resolve import Decision, describe, explain
 
-from . import glpreview, sources
+from . import drift, glpreview, sources
+from .models import EntryStatus, OutboxEntry
 from .preflight import platform_lists
+from .rules import apply_offline
 
 
 def urls(model_admin) -> list:
@@ -77,12 +83,18 @@ def editor(model_admin, request, connection_id: int):
         else:
             messages.success(request, f"Fetched from {conn.platform_name}: {len(reference.accounts)} accounts, "
                                       f"{len(reference.tax_codes)} tax codes.")
+            stale = drift.stale_rules(conn).count()
+            if stale:
+                messages.warning(request, f"{stale} rule{' points' if stale == 1 else 's point'} at what "
+                                          f"{conn.platform_name} no longer offers (marked below); documents that "
+                                          "need them wait until another account or tax code is picked.")
         return HttpResponseRedirect(here)
     reference, warning = platform_lists(conn)
     choices = EditorChoices(conn, reference)
     can_add, can_delete = (request.user.has_perm(f"mappings.{a}_mapping") for a in ("add", "delete"))
     saving = request.method == "POST" and "_save" in request.POST
     page = sections(conn, choices, request.POST if saving else None, can_add=can_add, can_delete=can_delete)
+    target = _highlight(request, page)
     import_form, import_errors = ImportForm(), []
     if saving:
         if all([section.formset.is_valid() for section in page]):
@@ -93,6 +105,7 @@ def editor(model_admin, request, connection_id: int):
                                         "rule meanwhile). Nothing was saved; reload the page and try again.")
             else:
                 messages.success(request, f"Mappings saved: {summary}." if summary else "Nothing changed.")
+                _requeued(request, conn)
                 return HttpResponseRedirect(here)
         else:
             messages.error(request, "Nothing was saved: correct the rows marked below.")
@@ -100,16 +113,51 @@ def editor(model_admin, request, connection_id: int):
         import_form = ImportForm(request.POST, request.FILES)
         done, import_errors = _import(model_admin, request, conn, import_form, reference, warning)
         if done:
+            _requeued(request, conn)
             return HttpResponseRedirect(here)
+    attention = reverse("admin:accounting_sync_attentionentry_changelist")
     context = {
         **model_admin.admin_site.each_context(request),
         "title": f"Mappings: {conn.name}", "opts": Connection._meta, "original": conn, "connection": conn,
         "reference": reference, "warning": warning, "sections": page, "organization_note": ORGANIZATION_NOTE,
         "import_form": import_form, "import_errors": import_errors,
         "export_url": reverse("admin:connectors_connection_mappings_export", args=[conn.pk]),
+        "highlight": target, "stale_rules": list(drift.stale_rules(conn)),
+        "paused": OutboxEntry.objects.filter(connection=conn, status=EntryStatus.NEEDS_ATTENTION,
+                                             error_code=drift.STALE_CODE).count(),
+        "attention_url": f"{attention}?connection__id__exact={conn.pk}",
         **_explain(conn, request, reference),
     }
     return TemplateResponse(request, "mappings/editor.html", context)
+
+
+def _highlight(request, page: list[Section]) -> str:
+    """The form prefix of the row the dashboard sent staff to fix: ``?fix=<rule id>`` marks that rule's row;
+    ``?add=<kind>&applies_to=<scope:value>`` fills the blank row of that kind with what is missing."""
+    fix, kind = request.GET.get("fix", ""), request.GET.get("add", "")
+    for section in page:
+        formset = section.formset
+        if fix.isdigit():
+            form = next((f for f in formset.initial_forms if f.instance.pk == int(fix)), None)
+            if form is not None:
+                return form.prefix
+        elif kind == section.kind and formset.extra_forms:
+            form = formset.extra_forms[0]
+            applies_to = request.GET.get("applies_to", "")
+            offered = {value for _, options in form.fields["applies_to"].choices if isinstance(options, list)
+                       for value, _ in options}
+            if applies_to in offered:
+                form.initial["applies_to"] = applies_to  # an untouched prefilled row is still "unchanged"
+            return form.prefix
+    return ""
+
+
+def _requeued(request, conn: Connection) -> None:
+    """Entries that waited for a stale rule go again once no rule they use is stale."""
+    count = drift.requeue_unblocked(conn)
+    if count:
+        messages.info(request, f"{count} entr{'y' if count == 1 else 'ies'} that waited for a fixed mapping "
+                               f"{'was' if count == 1 else 'were'} queued to be sent again.")
 
 
 def _save(model_admin, request, conn: Connection, page: list[Section]) -> str:
@@ -184,6 +232,7 @@ class Pick:
     tried: list[tuple[str, bool]]  # candidate, whether it won
     missing: str
     rule_pk: int | None
+    stale: str = ""  # why the rule cannot be used now (its target is gone from the platform)
 
 
 def _pick(decision: Decision | None, names: dict[str, str]) -> Pick | None:
@@ -195,7 +244,8 @@ def _pick(decision: Decision | None, names: dict[str, str]) -> Pick | None:
     if rule:
         tried = tried[:[won for _, won in tried].index(True) + 1]
     return Pick(rule.remote_id if rule else "", (names.get(rule.remote_id) or rule.remote_name) if rule else "",
-                decision.why, tried, decision.missing, rule.pk if rule else None)
+                decision.why, tried, decision.missing, rule.pk if rule else None,
+                drift.stale_reason(rule) if rule else "")
 
 
 def _explain(conn: Connection, request, reference) -> dict:
@@ -223,7 +273,10 @@ def _explain(conn: Connection, request, reference) -> dict:
         return {**context, "document_error": str(exc)}
     if obj is None or adapter.organization_id(obj) not in org_ids:
         return {**context, "document_error": f"{key} is not a document of this connection's organizations."}
-    snapshot = adapter.snapshot(obj)
+    snapshot = apply_offline(conn, adapter.snapshot(obj))  # as the connection sends it: tax line, hierarchy
+    if snapshot is None:
+        return {**context, "document_error": "This account is not sent on its own: its documents go to its "
+                                             "parent's customer (the connection's hierarchy is “combined”)."}
     explanation = explain(conn, snapshot)
     accounts = reference.accounts if reference else {}
     codes = reference.tax_codes if reference else {}

@@ -81,6 +81,9 @@ class ExternalReference(models.Model):
     content_hash = models.CharField(max_length=64, blank=True)
     remote_fingerprint = models.CharField(max_length=64, blank=True,
                                           help_text="Hash of the remote content as we last wrote or read it")
+    home_total = models.DecimalField(
+        max_digits=18, decimal_places=2, null=True, blank=True,
+        help_text="The document's total in the platform company's home currency, as the platform booked it")
     synced_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,20 +1,47 @@
 """Checks run before anything is sent. A failure names the document, the line and the missing piece.
 
-``check`` looks at the snapshot alone (bad local data); ``check_platform`` compares it with the platform's
-reference data (cached on the connection) and the connector's own rules.
+``check`` looks at the snapshot alone (bad local data); ``check_platform`` compares it with the mapping and the
+platform's reference data (cached on the connection, see ``reference_data``) and the connector's own rules:
+
+- a rule the document needs points at an account or tax code the platform no longer offers (archived, deleted,
+  made inactive): code ``mapping_stale``, see ``accounting_sync.drift``; an unmapped category, line kind, tax
+  rate or payment method is reported before that, by ``mappings.resolve`` (code ``configuration``);
+- a missing tax jurisdiction (code ``tax_jurisdiction``): in a QuickBooks Online **US** company (its tax codes
+  include the sales-tax pseudo codes ``TAX`` and ``NON``) the code ``TAX`` carries no rate of its own: US sales
+  tax is charged by jurisdiction (state, county, city). A line whose local tax rate is above 0% and is mapped
+  to ``TAX`` needs that rate's ``jurisdiction`` filled in. Elsewhere (QBO outside the US, Xero) and for codes
+  with their own rate, the platform's tax code is itself the jurisdiction's rate, and none is needed. Only the
+  ledger's own tax rates can be checked (a host's tax rates carry no jurisdiction field we know of);
+- a currency the company does not take, a foreign currency without an exchange rate, and the connector's own
+  checks (Xero: totals that its rounding would not reproduce, numbers, names): code ``configuration``.
+
+``fixes(entry)`` says what would fix an entry stopped here, with links to the mapping editor's row (or the tax
+rate) to change; the dashboard's attention list shows them.
 """
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from connectors.base import ReferenceData
 from connectors.documents import CustomerSnapshot, Mapping, PaymentSnapshot, SalesDocumentSnapshot, Snapshot
 from connectors.errors import ConfigurationError, DataError, SyncError
+from ledger import models as L
 from ledger.money import MAX_INPUT_PLACES, is_currency_code, places
+from mappings.choices import encode, key_name
+from mappings.models import MappingKind, Scope
+from mappings.resolve import Decision, Explanation, describe, explain
 
-from . import conf
+from . import conf, drift, sources
+from .models import EntryStatus, OutboxEntry
+
+JURISDICTION_CODE = "tax_jurisdiction"
+#: QBO US companies' sales-tax pseudo codes: taxable (rate from the jurisdiction) and not taxable.
+QBO_US_TAX_CODE, QBO_US_NO_TAX_CODE = "TAX", "NON"
 
 
 def _label(doc: Snapshot) -> str:
@@ -62,11 +89,15 @@ def reference_data(conn, connector, *, refresh: bool = False) -> ReferenceData:
     cached = conn.reference_data or {}
     if refresh or not cached or not conn.reference_data_at or conn.reference_data_at < timezone.now() - ttl:
         data = connector.reference_data()
+        previous = type(conn).objects.filter(pk=conn.pk).values_list("reference_data", flat=True).first()
         cached = {"accounts": data.accounts, "tax_codes": data.tax_codes, "currencies": sorted(data.currencies),
                   "home_currency": data.home_currency, "account_kinds": data.account_kinds,
                   "control_accounts": {kind: list(pair) for kind, pair in data.control_accounts.items()}}
         conn.reference_data, conn.reference_data_at = cached, timezone.now()
         type(conn).objects.filter(pk=conn.pk).update(reference_data=cached, reference_data_at=conn.reference_data_at)
+        data = _from_cache(cached)
+        drift.check_rules(conn, data, previous)  # rules pointing at what disappeared turn stale
+        return data
     return _from_cache(cached)
 
 
@@ -96,21 +127,155 @@ def platform_lists(conn, *, refresh: bool = False) -> tuple[ReferenceData | None
 
 
 def check_platform(conn, connector, doc: Snapshot, mapping: Mapping) -> None:
-    """Problems only the platform's reference data reveals; raises ConfigurationError."""
+    """Problems only the mapping and the platform's reference data reveal; raises ConfigurationError."""
+    ref = _reference(conn, connector)
+    if not isinstance(doc, CustomerSnapshot) and not getattr(doc, "is_void", False):  # a void posts nothing
+        explanation = explain(conn, doc)
+        drift.check_document(conn, doc, explanation)
+        missing = jurisdiction_problems(conn, explanation, ref)
+        if missing:
+            raise ConfigurationError(
+                f"{_label(doc)}: " + "; ".join(missing), code=JURISDICTION_CODE,
+                hint="Fill in the tax rate's jurisdiction (the state, county or city whose sales tax it is) in the "
+                     "business system, or map the rate to a QuickBooks tax code that carries its own rate; then "
+                     "retry the entry.")
     currency = getattr(doc, "currency", None)
     problems = list(connector.preflight(doc, mapping))
     if currency:
-        allowed = connector.capabilities.currencies
-        ref = None
+        allowed, listed = connector.capabilities.currencies, None
         if allowed is None:
-            ref = reference_data(conn, connector)
-            allowed = ref.currencies
+            listed = ref
+            allowed = ref.currencies if ref is not None else frozenset({currency})
         if currency not in allowed:
             problems.append(f"the platform company does not accept {currency} "
                             f"(it takes {', '.join(sorted(allowed)) or 'none'})")
-        elif ref and ref.home_currency and currency != ref.home_currency and not getattr(doc, "exchange_rate", None):
-            problems.append(f"{currency} is a foreign currency for this company ({ref.home_currency}) and the "
+        elif (listed and listed.home_currency not in ("", currency) and hasattr(doc, "exchange_rate")
+              and not doc.exchange_rate  # a customer in a foreign currency carries no rate: only documents do
+              and (conn.settings or {}).get("rate_source") != "platform"):  # the platform applies its own rate
+            problems.append(f"{currency} is a foreign currency for this company ({listed.home_currency}) and the "
                             "document has no exchange rate")
     if problems:
         raise ConfigurationError(f"{_label(doc)}: " + "; ".join(problems),
                                  hint="Enable the currency on the platform or change the document, then retry.")
+
+
+def _reference(conn, connector) -> ReferenceData | None:
+    """The platform's lists (cached), or None for a connector that has none."""
+    try:
+        return reference_data(conn, connector)
+    except NotImplementedError:
+        return None
+
+
+def is_qbo_us(conn, ref: ReferenceData | None) -> bool:
+    """A QuickBooks Online US company: its tax codes include the sales-tax pseudo codes TAX and NON."""
+    return (conn.platform == "qbo" and ref is not None and QBO_US_TAX_CODE in ref.tax_codes
+            and QBO_US_NO_TAX_CODE in ref.tax_codes)
+
+
+def jurisdiction_problems(conn, explanation: Explanation, ref: ReferenceData | None) -> list[str]:
+    """Lines of a QBO US company whose taxed rate is mapped to ``TAX`` but has no jurisdiction (see the module)."""
+    return [problem for _, problem in _jurisdiction_gaps(conn, explanation, ref)]
+
+
+def _jurisdiction_gaps(conn, explanation: Explanation, ref: ReferenceData | None):
+    if not is_qbo_us(conn, ref):
+        return []
+    gaps = []
+    for decided in explanation.lines:
+        tax = decided.tax
+        if tax is None or tax.rule is None or tax.rule.remote_id != QBO_US_TAX_CODE:
+            continue
+        rate = ledger_tax_rate(decided.line.tax_rate_key)
+        if rate is not None and rate.rate > 0 and not rate.jurisdiction.strip():
+            gaps.append((rate, f"{decided.label}: tax rate “{rate.name}” is mapped to QuickBooks' US sales-tax code "
+                               f"{QBO_US_TAX_CODE}, which takes its rate from a jurisdiction, and the rate has no "
+                               "jurisdiction"))
+    return gaps
+
+
+def ledger_tax_rate(key: str | None) -> L.TaxRate | None:
+    """The ledger tax rate a line's ``tax_rate_key`` names (``ledger.taxrate:<pk>``), if it is one."""
+    prefix = f"{L.TaxRate._meta.label_lower}:"
+    if not key or not key.startswith(prefix) or not key[len(prefix):].isdigit():
+        return None
+    return L.TaxRate.objects.filter(pk=key[len(prefix):]).first()
+
+
+# -- what fixes an entry stopped here ------------------------------------------------------------------------------
+FIXABLE = frozenset({"configuration", drift.STALE_CODE, JURISDICTION_CODE})
+DEPENDENCY_FAILED = "dependency_failed"
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One thing to change, and the page (the mapping editor's row, or a tax rate) where to change it."""
+
+    text: str
+    url: str
+
+
+def fixes(entry) -> list[Fix]:
+    """What would let ``entry`` through, as it stands now: rules to add or fix (linked to the editor's row,
+    highlighted there), tax rates to complete; for a document stopped by a dependency (an item waiting for a
+    rule), that dependency's fixes. Empty for errors preflight did not raise."""
+    if entry.error_code not in FIXABLE and entry.error_code != DEPENDENCY_FAILED:
+        return []
+    try:
+        adapter, obj = sources.load(entry.source_key)
+        doc = adapter.snapshot(obj) if obj is not None else None
+    except Exception:  # noqa: BLE001 - the dashboard shows the error itself either way
+        return []
+    if doc is None or isinstance(doc, CustomerSnapshot):
+        return []
+    if entry.error_code == DEPENDENCY_FAILED:
+        waiting = OutboxEntry.objects.filter(connection_id=entry.connection_id, error_code__in=FIXABLE,
+                                             status=EntryStatus.NEEDS_ATTENTION,
+                                             source_key__in=[key for _, key in doc.dependencies()])
+        return list({fix.url: fix for dependency in waiting for fix in fixes(dependency)}.values())
+    conn = entry.connection
+    ref = _from_cache(conn.reference_data) if conn.reference_data else None
+    explanation = explain(conn, doc)
+    from .mapping_admin import editor_url
+
+    editor = editor_url(conn.pk)
+    found: list[Fix] = []
+    for decision in _decisions(explanation):
+        rule = decision.rule
+        if rule is None and decision.missing:
+            scope, value = _add_target(decision)
+            query = urlencode({"add": decision.kind, "applies_to": encode(scope, value)})
+            found.append(Fix(f"Add a {MappingKind(decision.kind).label.lower()} rule for {describe(scope, value)}",
+                             f"{editor}?{query}#kind-{decision.kind}"))
+        elif rule is not None and rule.stale_since is not None:
+            found.append(Fix(f"Fix {drift.rule_text(rule)}", f"{editor}?fix={rule.pk}#rule-{rule.pk}"))
+    for rate, _ in _jurisdiction_gaps(conn, explanation, ref):
+        try:
+            found.append(Fix(f"Fill in the jurisdiction of tax rate “{rate.name}”",
+                             reverse("admin:ledger_taxrate_change", args=[rate.pk])))
+        except NoReverseMatch:
+            pass
+        rule = next(d.tax.rule for d in explanation.lines if d.tax and d.tax.rule
+                    and d.line.tax_rate_key == f"{L.TaxRate._meta.label_lower}:{rate.pk}")
+        found.append(Fix(f"or map “{rate.name}” to a tax code with its own rate",
+                         f"{editor}?fix={rule.pk}#rule-{rule.pk}"))
+    return list({fix.url: fix for fix in found}.values())
+
+
+def _decisions(explanation: Explanation):
+    if explanation.account is not None:
+        yield explanation.account
+    for line in explanation.lines:
+        yield line.account
+        if line.tax is not None:
+            yield line.tax
+
+
+def _add_target(decision: Decision) -> tuple[str, str]:
+    """The rule to offer for a missing piece: the most specific candidate staff can pick by name in the editor
+    (a category, a line kind, a tax rate's or payment method's name), else the default."""
+    for scope, value in decision.tried:
+        if scope in (Scope.ITEM, Scope.DEFAULT) or key_name(scope, value):
+            continue
+        return scope, value
+    return Scope.DEFAULT, ""

@@ -69,7 +69,7 @@ class ItemSnapshot(Snapshot):
 
 @dataclass(frozen=True)
 class LineSnapshot:
-    kind: str  # product, service, shipping, discount, fee
+    kind: str  # product, service, shipping, discount, fee; "tax" for the tax line of tax-as-line mode
     description: str
     quantity: Decimal
     unit_price: Decimal
@@ -195,3 +195,6 @@ class RemoteResult:
     #: platform changes by itself (version, timestamps, balance after a payment). Compared on a stale-version
     #: conflict to tell a payment applied on the platform from a conflicting edit.
     fingerprint: str = ""
+    #: The document's total in the platform company's home currency, as the platform booked it (QBO
+    #: ``HomeTotalAmt``; Xero: ``Total`` at its ``CurrencyRate``); None for customers and items.
+    home_total: Decimal | None = None

@@ -3,6 +3,10 @@
 A mapping belongs to a connection and optionally to one organization (organizations sharing one remote company
 may map differently). Resolution takes the most specific rule: organization before connection-wide, and for
 income accounts item before category before line kind before the default.
+
+A rule is **stale** (``stale_since`` set) when the platform no longer offers what it points at (an account or tax
+code archived, deleted or made inactive there); ``accounting_sync.drift`` marks and clears it. Documents that
+need a stale rule wait; pointing the rule at something else clears the mark (``save``).
 """
 from __future__ import annotations
 
@@ -37,6 +41,10 @@ class Mapping(models.Model):
     remote_id = models.CharField(max_length=100)
     remote_name = models.CharField(max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    stale_since = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="Set when the platform stopped offering the account or tax code this rule points at")
+    stale_reason = models.CharField(max_length=500, blank=True, editable=False)
 
     class Meta:
         constraints = [
@@ -48,6 +56,26 @@ class Mapping(models.Model):
                                     name="mappings_unique_connection_wide_rule"),
         ]
         ordering = ["connection", "kind", "scope", "local_value"]
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        rule = super().from_db(db, field_names, values)
+        rule._loaded_remote_id = rule.__dict__.get("remote_id")
+        return rule
+
+    def save(self, *args, **kwargs) -> None:
+        """Pointing a stale rule at another account or tax code clears its stale mark."""
+        loaded = getattr(self, "_loaded_remote_id", None)
+        if self.stale_since and loaded is not None and self.remote_id != loaded:
+            self.stale_since, self.stale_reason = None, ""
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "stale_since", "stale_reason"}
+        super().save(*args, **kwargs)
+        self._loaded_remote_id = self.remote_id
+
+    @property
+    def is_stale(self) -> bool:
+        return self.stale_since is not None
 
     def __str__(self) -> str:
         target = f"{self.get_scope_display()} “{self.local_value}”" if self.local_value else "default"

@@ -10,6 +10,7 @@ own rule wins over the connection-wide rule for that same candidate; the first c
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -42,6 +43,10 @@ class RuleRef(NamedTuple):
     local_value: str
     remote_id: str
     remote_name: str
+    #: When the platform stopped offering ``remote_id`` (see ``accounting_sync.drift``); a stale rule still wins
+    #: (falling back to a more general rule would post to an account nobody chose) and preflight stops the document.
+    stale_since: dt.datetime | None = None
+    stale_reason: str = ""
 
 
 def describe(scope: str, value: str) -> str:
@@ -190,7 +195,9 @@ def resolve(connection, doc: Snapshot, refs: dict[str, str] | None = None) -> Ma
 def _raise(problems: list[str], doc: Snapshot) -> None:
     if problems:
         label = f"{doc.entity.replace('_', ' ')} {getattr(doc, 'number', '') or getattr(doc, 'name', '')}".strip()
+        # An item's or a payment's problem already names it; a document's lines do not.
+        prefix = "" if isinstance(doc, (ItemSnapshot, PaymentSnapshot)) else f"{label}: "
         raise ConfigurationError(
-            f"{label}: " + "; ".join(dict.fromkeys(problems)),
+            prefix + "; ".join(dict.fromkeys(problems)),
             hint="Add the missing mappings in the connection's mapping editor (Admin → Connections → Mappings), "
                  "then retry the entry.")

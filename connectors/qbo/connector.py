@@ -376,24 +376,40 @@ class QBOConnector(BaseConnector):
         return items
 
     def _generic_item(self, kind: str, account: str) -> str:
-        """Find or create the service item that stands for ``kind`` lines; idempotent by name and requestid.
+        """Find or create the service item that stands for ``kind`` lines posting to ``account``; idempotent by
+        name and requestid.
 
-        Remembered per company for ``GENERIC_ITEM_TTL`` seconds in this process (a bulk resync would otherwise
-        look it up once per batch), and forgotten at once when a write is refused for a reference."""
-        key = (self.setting("api_base"), self.config.remote_company_id, kind)
+        QBO posts a sales line to its item's income account (a line cannot name another), so each account gets
+        its own item: the plain name ("Shipping") for the first account used, "Shipping (<account name>)" for
+        others (organizations sharing a company with different mappings, a mapping changed later). Remembered
+        per company for ``GENERIC_ITEM_TTL`` seconds in this process (a bulk resync would otherwise look it up
+        once per batch), and forgotten at once when a write is refused for a reference."""
+        key = (self.setting("api_base"), self.config.remote_company_id, kind, account)
         cached = _GENERIC_ITEMS.get(key)
         if cached and cached[1] > time.monotonic():
             self._used_remembered_item = True
             return cached[0]
         name = t.generic_item_name(kind)
         rows = self.client.query(f"select * from Item where Name = {quote(name)}")
+        if rows and (rows[0].get("IncomeAccountRef") or {}).get("value") != account:
+            name = t.generic_item_name(kind, self.client.read("Account", account).get("Name", account))
+            rows = self.client.query(f"select * from Item where Name = {quote(name)}")
         if rows:
             item_id = rows[0]["Id"]
         else:
             request = str(uuid.uuid5(uuid.NAMESPACE_URL, f"qbo:{self.config.remote_company_id}:item:{name}"))
-            item_id = self.client.create("Item", t.generic_item_payload(kind, account), request)["Id"]
+            item_id = self.client.create("Item", t.generic_item_payload(name, account), request)["Id"]
         _GENERIC_ITEMS[key] = (item_id, time.monotonic() + GENERIC_ITEM_TTL)
         return item_id
+
+    def exchange_rate(self, currency: str, on: dt.date | None) -> Decimal:
+        """QBO's own rate for ``currency`` on ``on`` (home units per foreign unit): ``GET /exchangerate``."""
+        rates = self.__dict__.setdefault("_exchange_rates", {})
+        if (currency, on) not in rates:
+            params = {"sourcecurrencycode": currency, **({"asofdate": on.isoformat()} if on else {})}
+            body = self.client.request("GET", "exchangerate", params=params)
+            rates[(currency, on)] = Decimal(str(body["ExchangeRate"]["Rate"]))
+        return rates[(currency, on)]
 
     def forget_generic_items(self) -> None:
         for key in [k for k in _GENERIC_ITEMS if k[:2] == (self.setting("api_base"), self.config.remote_company_id)]:

@@ -40,29 +40,50 @@ def item_payload(doc: ItemSnapshot, mapping: Mapping) -> dict:
     return body
 
 
-def generic_item_payload(kind: str, account: str) -> dict:
-    """A service item standing for line kinds that have no local item (shipping, fees)."""
-    return {"Name": generic_item_name(kind), "Type": "Service", "IncomeAccountRef": ref(account)}
+def generic_item_payload(name: str, account: str) -> dict:
+    """A service item standing for lines of one kind that have no local item (shipping, fees, tax)."""
+    return {"Name": name, "Type": "Service", "IncomeAccountRef": ref(account)}
 
 
-def generic_item_name(kind: str) -> str:
-    return {"shipping": "Shipping", "fee": "Fees and charges"}.get(kind, kind.title())
+def generic_item_name(kind: str, account_name: str = "") -> str:
+    """"Shipping", or "Shipping (Freight income)" for the generic item of a further account (names are unique
+    in QBO, at most 100 characters)."""
+    name = {"shipping": "Shipping", "fee": "Fees and charges"}.get(kind, kind.title())
+    return f"{name} ({account_name})"[:100] if account_name else name
+
+
+def discount_line(doc: SalesDocumentSnapshot, mapping: Mapping) -> dict | None:
+    """The document's discounts in QBO's discount field: one ``DiscountLineDetail`` line (QBO takes one per
+    transaction), the sum of our discount lines, on the mapped discount account (discount rules go by line kind,
+    so a document's discount lines share one)."""
+    positions = [i for i, line in enumerate(doc.lines) if line.kind == "discount"]
+    if not positions:
+        return None
+    detail = {"PercentBased": False}
+    if mapping.line_accounts[positions[0]]:
+        detail["DiscountAccountRef"] = ref(mapping.line_accounts[positions[0]])
+    codes = {mapping.tax_codes[doc.lines[i].tax_rate_key] if doc.lines[i].tax_rate_key else None for i in positions}
+    if len(codes) == 1 and None not in codes:
+        detail["TaxCodeRef"] = ref(codes.pop())
+    descriptions = dict.fromkeys(doc.lines[i].description for i in positions if doc.lines[i].description)
+    return {"Amount": sum((doc.lines[i].net_amount for i in positions), Decimal("0.00")),
+            "DetailType": "DiscountLineDetail", "Description": "; ".join(descriptions)[:4000],
+            "DiscountLineDetail": detail}
 
 
 def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping, line_items: dict[int, str],
                   no_tax_code: str) -> dict:
-    """Invoice / CreditMemo body. ``line_items`` gives the remote ItemRef for each sales line by index."""
+    """Invoice / CreditMemo body. ``line_items`` gives the remote ItemRef for each sales line by index.
+
+    Discount lines become one line in QBO's discount field, where the first of them stands."""
     lines = []
+    discount = discount_line(doc, mapping)
     for i, line in enumerate(doc.lines):
         description = line.description[:4000]
         if line.kind == "discount":
-            detail = {"PercentBased": False}
-            if mapping.line_accounts[i]:
-                detail["DiscountAccountRef"] = ref(mapping.line_accounts[i])
-            if line.tax_rate_key:
-                detail["TaxCodeRef"] = ref(mapping.tax_codes[line.tax_rate_key])
-            lines.append({"Amount": line.net_amount, "DetailType": "DiscountLineDetail", "Description": description,
-                          "DiscountLineDetail": detail})
+            if discount is not None:
+                lines.append(discount)
+                discount = None
             continue
         tax_code = mapping.tax_codes[line.tax_rate_key] if line.tax_rate_key else no_tax_code
         detail = {"ItemRef": ref(line_items[i]), "Qty": line.quantity, "UnitPrice": line.unit_price,
@@ -132,8 +153,18 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
         total=quantize(Decimal(str(total))) if total is not None else None,
         balance=quantize(Decimal(str(balance))) if balance is not None else None,
         status="voided" if voided else ("inactive" if body.get("Active") is False else "active"),
-        adopted=adopted, raw=body, fingerprint=fingerprint(body),
+        adopted=adopted, raw=body, fingerprint=fingerprint(body), home_total=home_total(body),
     )
+
+
+def home_total(body: dict) -> Decimal | None:
+    """A transaction's total in the company's home currency: QBO's ``HomeTotalAmt`` (foreign-currency invoices
+    and credit memos), else ``TotalAmt`` at the transaction's ``ExchangeRate`` (payments; 1 in home currency)."""
+    if body.get("HomeTotalAmt") is not None:
+        return quantize(Decimal(str(body["HomeTotalAmt"])))
+    if body.get("TotalAmt") is None:
+        return None
+    return quantize(Decimal(str(body["TotalAmt"])) * Decimal(str(body.get("ExchangeRate") or 1)))
 
 
 __all__ = ["customer_payload", "item_payload", "sales_payload", "payment_payload", "result", "CreditNoteSnapshot"]

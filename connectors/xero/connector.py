@@ -86,7 +86,13 @@ class XeroConnector(BaseConnector):
         return t.SalesSettings(line_amount_types=types, status=status,
                                no_tax_type=str(self.setting("no_tax_type") or "NONE"),
                                allow_rounding_adjustment=_flag(self.setting("allow_rounding_adjustment")),
-                               rounding_account=str(self.setting("rounding_account") or ""))
+                               rounding_account=str(self.setting("rounding_account") or ""),
+                               send_currency_rate=self.setting("rate_source") != "platform")
+
+    def exchange_rate(self, currency: str, on: dt.date | None) -> None:
+        """Xero publishes no rates through its API: with the connection's rates taken from the platform,
+        ``CurrencyRate`` is left out and Xero applies its own (XE.com) rate of the document's date."""
+        return None
 
     # -- OAuth -------------------------------------------------------------------------------------------
     def authorization_url(self, redirect_uri: str, state: str) -> str:
@@ -479,7 +485,7 @@ class XeroConnector(BaseConnector):
             problems = t.payment_problems(doc)
             if problems:
                 raise ConfigurationError("; ".join(problems), hint="Change the payment in the business system.")
-            return t.payment_payload(doc, mapping)
+            return t.payment_payload(doc, mapping, send_currency_rate=self.setting("rate_source") != "platform")
         if isinstance(doc, SalesDocumentSnapshot):
             return t.sales_payload(doc, mapping, self._item_codes(doc, mapping), self.sales_settings)
         raise TypeError(f"Xero connector cannot send {type(doc).__name__}")

@@ -123,6 +123,9 @@ class SalesSettings:
     no_tax_type: str = "NONE"
     allow_rounding_adjustment: bool = False
     rounding_account: str = ""
+    #: False when the connection takes rates from the platform: ``CurrencyRate`` is left out and Xero applies
+    #: its own (XE.com) rate of the document's date.
+    send_currency_rate: bool = True
 
 
 @dataclass(frozen=True)
@@ -279,7 +282,7 @@ def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping, item_codes: dict
         body["DueDate"] = doc.due_date.isoformat()
     if doc.memo:
         body["Reference"] = doc.memo[:REFERENCE_MAX]
-    if doc.exchange_rate:
+    if doc.exchange_rate and settings.send_currency_rate:
         body["CurrencyRate"] = currency_rate(doc.exchange_rate)
     return body
 
@@ -294,7 +297,7 @@ def allocation_payload(invoice_id: str, amount: Decimal, date) -> dict:
 
 
 # -- payments ---------------------------------------------------------------------------------------------
-def payment_payload(doc: PaymentSnapshot, mapping: Mapping) -> dict:
+def payment_payload(doc: PaymentSnapshot, mapping: Mapping, send_currency_rate: bool = True) -> dict:
     allocation = doc.allocations[0]
     body = {
         "Invoice": {"InvoiceID": mapping.refs[allocation.invoice_key]},
@@ -304,7 +307,7 @@ def payment_payload(doc: PaymentSnapshot, mapping: Mapping) -> dict:
     }
     if doc.date:
         body["Date"] = doc.date.isoformat()
-    if doc.exchange_rate:
+    if doc.exchange_rate and send_currency_rate:
         body["CurrencyRate"] = currency_rate(doc.exchange_rate)
     return body
 
@@ -361,13 +364,21 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
     if status in _CLOSED and total is not None:
         total = balance = ZERO
     extra = {"fingerprint": fingerprint(entity, body)} if _HAS_FINGERPRINT else {}
+    total = q2(Decimal(str(total))) if total is not None else None
     return RemoteResult(
         remote_id=str(body[id_field]), version=str(body.get("UpdatedDateUTC") or ""),
-        number=str(body.get(number_field) or ""),
-        total=q2(Decimal(str(total))) if total is not None else None,
+        number=str(body.get(number_field) or ""), total=total,
         balance=q2(Decimal(str(balance))) if balance is not None else None,
         status=_CLOSED.get(status) or ("inactive" if status == "ARCHIVED" else "active"),
-        adopted=adopted, raw=body, **extra)
+        adopted=adopted, raw=body, home_total=home_total(total, body.get("CurrencyRate")), **extra)
+
+
+def home_total(total: Decimal | None, rate) -> Decimal | None:
+    """A document's total in the organisation's base currency: Xero's ``CurrencyRate`` is foreign units per
+    base unit, so the total divided by it (a base-currency document has rate 1)."""
+    if total is None:
+        return None
+    return q2(total / Decimal(str(rate))) if rate else total
 
 
 __all__ = ["dumps", "item_code", "contact_payload", "item_payload", "sales_payload", "payment_payload", "result",

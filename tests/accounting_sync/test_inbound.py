@@ -223,3 +223,27 @@ def test_each_entity_keeps_its_cursor_and_the_poll_comes_round_every_five_minute
     assert inbound.due_connections() == []
     clock.advance(61)
     assert inbound.due_connections() == [two_way]
+
+
+def test_tax_as_a_line_connection_reads_platform_changes_without_false_conflicts(make_connection, org, make_invoice,
+                                                                                 sandbox):
+    from tests import factories as f
+
+    conn = make_connection(org, direction="both")
+    conn.settings = {**conn.settings, "tax_mode": "line"}
+    conn.save()
+    rate = f.TaxRateFactory(organization=org, name="GST 10%", rate=Decimal("10"))
+    invoice, ref = synced_invoice(make_invoice, ("service", "2", "50.00", rate))
+    remote = sandbox.store.get("Invoice", ref.remote_id)
+    assert Decimal(str(remote["TotalAmt"])) == Decimal("110.00")  # 100 + a "Tax" line of 10
+    pay_in_quickbooks(sandbox, ref, "30.00")
+    result = inbound.pull(conn)
+    assert (result.applied, result.attention) == (1, 0), result
+    assert not SyncLog.objects.filter(outcome=Outcome.CONFLICT).exists()
+    assert invoice.lines.get().unit_price == Decimal("50.00")
+
+    from accounting_sync import glpreview
+
+    journal = glpreview.preview(conn, f"ledger.invoice:{invoice.pk}", None)
+    assert journal.debits == journal.credits == Decimal("110.00")
+    assert any("Tax" in line.description for line in journal.lines)

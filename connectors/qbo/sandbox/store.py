@@ -626,6 +626,28 @@ class Store:
             payment = self._live("Payment", payment_id)
             return self.write("Payment", {"Id": payment["Id"], "SyncToken": payment["SyncToken"]}, "delete")
 
+    def archive_account_as_user(self, account_id: Any) -> dict:
+        """"Make inactive" an account in the chart of accounts (QBO's "delete" of an account).
+
+        As in QBO: the row stays, ``Active`` turns false and " (deleted)" is appended to its name; the account is
+        no longer listed by queries that do not ask for inactive rows, and a write referring to it gets 610
+        (``inactive_ref``). Transactions already posted to it keep it. SyncToken and LastUpdatedTime move (CDC
+        reports it) and webhook listeners hear an Account ``Update``. Returns the rendered Account."""
+        with self.lock:
+            old = self._rows["Account"].get(ref_value(account_id) or "")
+            if old is None:
+                raise invalid_ref("Accounts", account_id, "Id")
+            if old.get("Active") is False:
+                return self._render("Account", old)
+            row = copy.deepcopy(old)
+            row["Active"] = False
+            for field in ("Name", "FullyQualifiedName"):
+                row[field] = f"{old[field]} (deleted)"
+            self._bump(row, old)
+            self._rows["Account"][row["Id"]] = row
+            self._notify("Account", row["Id"], "Update")
+            return self._render("Account", row)
+
     def _live(self, name: str, entity_id: Any) -> dict:
         row = self._rows[name].get(ref_value(entity_id) or "")
         if row is None:

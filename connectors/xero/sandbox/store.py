@@ -590,6 +590,27 @@ class Store:
             return self.write("Payments", [{"Status": "DELETED"}], method="POST",
                               path_id=payment["PaymentID"])[0]
 
+    def archive_account_as_user(self, code: str) -> dict:
+        """Archive an account (Chart of accounts → Archive), by its ``Code`` or ``AccountID``.
+
+        As in Xero: ``Status`` turns ARCHIVED and ``UpdatedDateUTC`` moves; documents already posted to it keep
+        it; a new line or payment using it is refused ("Account code '...' has been archived, or has been
+        deleted. ..."). System accounts (receivables, payables, tax, retained earnings) cannot be archived: that
+        raises ``XeroError`` as Xero's web app refuses it. Returns the rendered Account."""
+        with self.lock:
+            account = self._account_by_code(code) or self._rows["Accounts"].get(str(code).lower())
+            if account is None:
+                raise LookupError(f"no account {code!r}")
+            if account.get("SystemAccount"):
+                raise XeroError(10, "ValidationException", f"System account {account['Code']} cannot be archived.")
+            if account["Status"] == "ARCHIVED":
+                return self.render("Accounts", account)
+            with self._transaction():
+                row = self._edit(account)
+                row["Status"], row["_updated"] = "ARCHIVED", self._stamp()
+                self._save("Accounts", row)
+            return self.render("Accounts", row)
+
     def _doc(self, collection: str, key: str) -> dict:
         row = self.find(collection, key)
         if row is None:

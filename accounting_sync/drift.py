@@ -1,0 +1,350 @@
+"""Mapping drift: rules that point at an account or tax code the platform no longer offers.
+
+Staff archive, delete or deactivate accounts and tax codes on the platform while rules here still point at them.
+Such a rule is marked **stale** (``Mapping.stale_since`` and ``stale_reason``); documents that need it stop
+before anything is sent, with the error code ``mapping_stale`` and a message naming the document, the line and
+the rule to fix. Documents that do not use it carry on. Drift is seen:
+
+- **when the platform's lists are fetched** (``preflight.reference_data``: "Refresh from platform" in the
+  editor or the connection list, and on the next use once the cached copy is older than
+  ``REFERENCE_DATA_TTL_SECONDS``): ``check_rules`` compares the fresh lists with the ones fetched before; a rule
+  whose target was listed then and is not now turns stale, and a stale rule whose target is listed again (an
+  account re-activated on the platform) is cleared;
+- **before a document is sent** (``preflight.check_platform`` calls ``check_document``): a document that needs a
+  stale rule stops there;
+- **from a platform error** (``engine.fail`` calls ``on_failure``): a write refused for an account or tax-code
+  reference (QBO 2500 "Invalid Reference Id" and 610 "Object Not Found" on an account or tax-code element; Xero
+  "Account code '...' has been archived, or has been deleted", "... is not a valid code", "The TaxType code
+  '...' does not exist", a payment's account not found or not usable). The lists are fetched again (at most
+  once a minute per connection); a rule the document used is then stale when the lists do not hold its target,
+  or, when the lists could not be fetched just now, when the platform said the target is gone (archived,
+  deleted, inactive, not found). A refusal of something still listed ("not valid for this document") stays an
+  ordinary validation error.
+
+What drifted is what disappeared: an id the platform never listed is left for the platform to judge, and its
+refusal then marks the rule. A stale rule still wins resolution: falling back to a more general rule would post
+to an account nobody chose.
+
+Fixing: pointing the rule at another account or tax code clears its mark (``Mapping.save``), and
+``requeue_unblocked`` sends the entries that were paused for it again (and documents that failed because a
+dependency of theirs was paused): the mapping editor and the CSV import call it after saving, and every fetch of
+the lists calls it (so an edit made in the plain mappings list is picked up at the next refresh). Deleting the
+rule works too: the document then resolves with the next rule in line.
+
+Nothing already sent is touched: drift only stops documents on their way out. External references, remote
+documents and entries already done stay as they are.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from django.db import transaction
+from django.utils import timezone
+
+from connectors.base import ReferenceData
+from connectors.documents import CustomerSnapshot, Snapshot
+from connectors.errors import ConfigurationError, PermanentError, RemoteNotFound, SyncError, ValidationFailed
+from ledger.models import Organization
+from mappings.choices import remote_label
+from mappings.models import Mapping as Rule
+from mappings.models import MappingKind
+from mappings.resolve import Decision, Explanation, RuleRef, describe, explain
+
+from . import outbox, sources
+from .models import EntryStatus, OutboxEntry
+
+log = logging.getLogger(__name__)
+
+STALE_CODE = "mapping_stale"
+#: After a platform refused a reference, the lists are fetched again unless they were fetched this recently.
+ERROR_REFRESH_SECONDS = 60
+HINT = ("Pick another account or tax code for the rule named above in the connection's mapping editor (Admin → "
+        "Connections → Edit mappings; the rule is marked there). Entries waiting for it are sent again once it is "
+        "saved. Documents already sent are not changed.")
+
+
+# -- the rules against the platform's lists ---------------------------------------------------------------------
+def _names(lists: dict, kind: str) -> dict:
+    """The listed tax codes or accounts (id -> name) a ``kind`` rule points into."""
+    return lists.get("tax_codes" if kind == MappingKind.TAX_CODE else "accounts") or {}
+
+
+def _listed(kind: str, remote_id: str, lists: dict) -> bool:
+    return remote_id in _names(lists, kind)
+
+
+def gone_reason(rule, platform: str, names: dict | None = None) -> str:
+    """Why a rule turned stale; ``names`` are the platform's names as last listed (id -> name)."""
+    target = remote_label(rule.remote_id, (names or {}).get(rule.remote_id) or rule.remote_name)
+    if rule.kind == MappingKind.TAX_CODE:
+        return f"{platform} no longer offers tax code {target} (deleted or made inactive there)"
+    return f"{platform} no longer offers account {target} (archived, deleted or made inactive there)"
+
+
+@dataclass
+class Drift:
+    """What one comparison of the rules with the platform's lists changed."""
+
+    stale: list[Rule] = field(default_factory=list)  # newly marked
+    recovered: list[Rule] = field(default_factory=list)  # offered again: mark cleared
+    requeued: int = 0
+
+    def __str__(self) -> str:
+        parts = [f"{len(self.stale)} mappings stale" if self.stale else "",
+                 f"{len(self.recovered)} mappings valid again" if self.recovered else "",
+                 f"{self.requeued} paused entries queued again" if self.requeued else ""]
+        return ", ".join(p for p in parts if p) or "no mapping drift"
+
+
+def check_rules(conn, reference: ReferenceData, previous: dict | None) -> Drift:
+    """Compare the rules of ``conn`` with freshly fetched lists (``reference``) and the lists fetched before them
+    (``previous``, the cached dict): a rule whose target was listed before and is not now turns stale; a stale
+    rule whose target is listed again is cleared. Then entries no longer waiting for a stale rule are re-queued.
+
+    What drifted is what *disappeared*: an id the platform never listed is left for the platform to judge (the
+    editor and the CSV import only accept listed ids; the plain list does not check). A list that comes back
+    empty is not taken as "everything was archived" (more likely a permission or an edition without it)."""
+    now, result, platform = timezone.now(), Drift(), conn.platform_name
+    fresh = {"accounts": reference.accounts, "tax_codes": reference.tax_codes}
+    before = previous or {}
+    for rule in Rule.objects.filter(connection=conn):
+        listed = _listed(rule.kind, rule.remote_id, fresh)
+        if rule.stale_since is not None and listed:
+            Rule.objects.filter(pk=rule.pk).update(stale_since=None, stale_reason="")
+            result.recovered.append(rule)
+        elif (rule.stale_since is None and not listed and _names(fresh, rule.kind)
+              and _listed(rule.kind, rule.remote_id, before)):
+            if mark_stale([rule.pk], gone_reason(rule, platform, _names(before, rule.kind)), now):
+                result.stale.append(rule)
+    result.requeued = requeue_unblocked(conn)
+    if result.stale or result.recovered:
+        log.warning("mapping drift on %s: %s", conn, result)
+    return result
+
+
+def mark_stale(rule_ids, reason: str, now: dt.datetime | None = None) -> int:
+    """Mark rules stale (those already stale keep their first date and reason)."""
+    return Rule.objects.filter(pk__in=list(rule_ids), stale_since__isnull=True).update(
+        stale_since=now or timezone.now(), stale_reason=reason[:500])
+
+
+def stale_rules(conn):
+    return Rule.objects.filter(connection=conn, stale_since__isnull=False).select_related("organization")
+
+
+# -- one document ------------------------------------------------------------------------------------------------
+def used(explanation: Explanation) -> Iterator[tuple[str, Decision]]:
+    """``(where, decision)`` for every rule a document uses: its own account, then each line's account and tax."""
+    if explanation.account is not None and explanation.account.rule:
+        yield "", explanation.account
+    for line in explanation.lines:
+        for decision in (line.account, line.tax):
+            if decision is not None and decision.rule:
+                yield line.label, decision
+
+
+def rule_text(rule: RuleRef | Rule) -> str:
+    """How staff find a rule in the editor: ``the income account rule for default (connection-wide)``."""
+    if rule.organization_id:
+        owner = Organization.objects.filter(pk=rule.organization_id).values_list("name", flat=True).first()
+        whose = f"{owner or 'organization ' + str(rule.organization_id)}'s own rule"
+    else:
+        whose = "connection-wide"
+    return f"the {MappingKind(rule.kind).label.lower()} rule for {describe(rule.scope, rule.local_value)} ({whose})"
+
+
+def stale_reason(rule: RuleRef | Rule, platform: str = "") -> str:
+    """Why ``rule`` cannot be used now (empty while it can)."""
+    if rule.stale_since is None:
+        return ""
+    target = remote_label(rule.remote_id, rule.remote_name)
+    return rule.stale_reason or f"{platform or 'the platform'} no longer offers {target}"
+
+
+def check_document(conn, doc: Snapshot, explanation: Explanation) -> None:
+    """Stop ``doc`` (``ConfigurationError`` with code ``mapping_stale``) if a rule it needs is stale."""
+    problems = [f"{where + ': ' if where else ''}{rule_text(d.rule)} is stale: "
+                f"{stale_reason(d.rule, conn.platform_name)}" for where, d in used(explanation)
+                if d.rule.stale_since is not None]
+    if problems:
+        raise ConfigurationError(f"{label(doc)}: " + "; ".join(dict.fromkeys(problems)), code=STALE_CODE, hint=HINT)
+
+
+def label(doc: Snapshot) -> str:
+    number = getattr(doc, "number", "") or getattr(doc, "name", "")
+    return f"{doc.entity.replace('_', ' ').capitalize()} {number}".strip()
+
+
+# -- a platform's refusal -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Refused:
+    """A reference the platform refused: the kinds of rule that could have produced it, its id if the platform
+    named it, and whether the platform said it is gone (``definite``: archived, deleted, inactive, not found)
+    rather than merely unusable here (a bank account on an invoice line, a tax type that does not fit)."""
+
+    kinds: frozenset[str]
+    remote_id: str | None = None
+    definite: bool = True
+
+    def matches(self, rule: RuleRef | Rule) -> bool:
+        return rule.kind in self.kinds and (self.remote_id is None or rule.remote_id == self.remote_id)
+
+
+#: QBO element (the end of ``Fault.Error[].element``) -> the kind of rule that fills it.
+QBO_ELEMENTS = {"DepositToAccountRef": {MappingKind.DEPOSIT_ACCOUNT},
+                "DiscountAccountRef": {MappingKind.DISCOUNT_ACCOUNT},
+                "IncomeAccountRef": {MappingKind.INCOME_ACCOUNT},
+                "ItemAccountRef": {MappingKind.INCOME_ACCOUNT},
+                "TaxCodeRef": {MappingKind.TAX_CODE}}
+#: 2500 "Invalid Reference Id" (not found) and 610 "Object Not Found" (made inactive).
+QBO_REFERENCE_CODES = ("2500", "610")
+_QBO_ID = re.compile(r"element id (\S+) not found", re.I)
+_XERO_ACCOUNT = re.compile(r"Account code '([^']*)' (has been archived|has been deleted|is not a valid code)", re.I)
+_XERO_TAX = re.compile(r"TaxType code '([^']*)' does not exist", re.I)
+_XERO_PAYMENT_ACCOUNT = {"account for the payment could not be found": True,
+                         "account type is invalid for making a payment": False}
+_SALES_ACCOUNTS = frozenset({MappingKind.INCOME_ACCOUNT, MappingKind.DISCOUNT_ACCOUNT})
+
+
+def refused_references(platform: str, exc: SyncError) -> list[Refused]:
+    """The account or tax-code references a platform error says it refused (empty for any other error)."""
+    if platform == "qbo":
+        return _qbo_refused(exc)
+    if platform == "xero":
+        message = exc.message or ""
+        found = [Refused(_SALES_ACCOUNTS, code, "valid" not in how.lower())
+                 for code, how in _XERO_ACCOUNT.findall(message)]
+        found += [Refused(frozenset({MappingKind.TAX_CODE}), code, False) for code in _XERO_TAX.findall(message)]
+        found += [Refused(frozenset({MappingKind.DEPOSIT_ACCOUNT}), None, definite)
+                  for marker, definite in _XERO_PAYMENT_ACCOUNT.items() if marker in message.lower()]
+        return found
+    return []
+
+
+def _qbo_refused(exc: SyncError) -> list[Refused]:
+    if exc.platform_code not in QBO_REFERENCE_CODES:
+        return []
+    body = exc.raw if isinstance(exc.raw, dict) else {}
+    fault = body.get("Fault") or body.get("fault") or {}
+    errors = (fault.get("Error") or fault.get("error") or []) if isinstance(fault, dict) else []
+    found = []
+    for error in errors:
+        if not isinstance(error, dict):
+            continue
+        kinds = QBO_ELEMENTS.get(str(error.get("element") or "").rsplit(".", 1)[-1])
+        if kinds:
+            match = _QBO_ID.search(str(error.get("Detail") or error.get("detail") or ""))
+            found.append(Refused(frozenset(kinds), match.group(1) if match else None))
+    return found
+
+
+def on_failure(entry: OutboxEntry, exc: SyncError) -> SyncError:
+    """The error to record for ``entry``: ``exc``, or a ``mapping_stale`` error when the platform refused an
+    account or tax code that is gone. Never raises (a failure here must not hide the original error)."""
+    if not isinstance(exc, (ValidationFailed, RemoteNotFound)):
+        return exc
+    try:
+        return _on_failure(entry, exc)
+    except Exception:  # noqa: BLE001
+        log.exception("could not check %s's failure for mapping drift", entry.source_key)
+        return exc
+
+
+def _on_failure(entry: OutboxEntry, exc: PermanentError) -> SyncError:
+    """See the module: refresh the lists (at most once a minute), then a rule the document used is stale when
+    the lists no longer hold its target, or, without a fresh answer from the lists, when the platform said the
+    target is gone."""
+    conn = entry.connection
+    refused = refused_references(conn.platform, exc)
+    if not refused:
+        return exc
+    doc = _snapshot(entry.source_key)
+    if doc is not None and not isinstance(doc, CustomerSnapshot):
+        suspects = [(where, d.rule, r) for where, d in used(explain(conn, doc)) for r in refused if r.matches(d.rule)]
+    else:  # the document cannot be read again: the connection's rules pointing at the ids the platform named
+        suspects = [("", rule, r) for rule in Rule.objects.filter(connection=conn) for r in refused
+                    if r.remote_id is not None and r.matches(rule)]
+    refreshed = _refresh_lists(conn)
+    lists = type(conn).objects.filter(pk=conn.pk).values_list("reference_data", flat=True).first() or {}
+    stale_now = set(Rule.objects.filter(pk__in=[rule.pk for _, rule, _ in suspects], stale_since__isnull=False)
+                    .values_list("pk", flat=True))
+    reason = f"{conn.platform_name} refused it: {exc.message}"
+    stale, seen = [], set()
+    for where, rule, r in suspects:
+        family = _names(lists, rule.kind)
+        gone = (rule.pk in stale_now or (family and rule.remote_id not in family)
+                or (r.definite and not refreshed))
+        if gone and (where, rule.pk) not in seen:
+            seen.add((where, rule.pk))
+            stale.append((where, rule))
+    if not stale:
+        return exc
+    mark_stale({rule.pk for _, rule in stale}, reason)
+    problems = [f"{where + ': ' if where else ''}{rule_text(rule)} points at "
+                f"{remote_label(rule.remote_id, _names(lists, rule.kind).get(rule.remote_id) or rule.remote_name)}, "
+                f"which {conn.platform_name} no longer offers" for where, rule in stale]
+    what = label(doc) if doc is not None else (entry.label or entry.source_key)
+    return ConfigurationError(f"{what}: " + "; ".join(dict.fromkeys(problems)) + f" ({exc.message})",
+                              code=STALE_CODE, hint=HINT, platform_code=exc.platform_code,
+                              http_status=exc.http_status, raw=exc.raw)
+
+
+def _snapshot(key: str) -> Snapshot | None:
+    try:
+        adapter, obj = sources.load(key)
+        return adapter.snapshot(obj) if obj is not None else None
+    except Exception:  # noqa: BLE001 - an unreadable document just gives no line detail
+        log.debug("could not build the snapshot of %s", key, exc_info=True)
+        return None
+
+
+def _refresh_lists(conn) -> bool:
+    """Fetch the platform's lists again (running ``check_rules``) unless that happened in the last minute."""
+    from .preflight import reference_data
+
+    fetched = type(conn).objects.filter(pk=conn.pk).values_list("reference_data_at", flat=True).first()
+    if fetched and fetched > timezone.now() - dt.timedelta(seconds=ERROR_REFRESH_SECONDS):
+        return False
+    try:
+        reference_data(conn, conn.connector(), refresh=True)
+    except (SyncError, NotImplementedError) as exc:
+        log.warning("could not refresh %s's lists after a refused reference: %s", conn, exc)
+        return False
+    return True
+
+
+# -- fixing ----------------------------------------------------------------------------------------------------------
+def requeue_unblocked(conn) -> int:
+    """Send again the entries paused for a stale rule that no longer wait for one (fixed, deleted, offered again),
+    and the documents that failed because such an entry was their dependency. Returns how many were queued."""
+    paused = list(OutboxEntry.objects.filter(connection=conn, status=EntryStatus.NEEDS_ATTENTION,
+                                             error_code=STALE_CODE).only("pk", "source_key"))
+    if not paused:
+        return 0
+    still_stale = set(Rule.objects.filter(connection=conn, stale_since__isnull=False).values_list("pk", flat=True))
+    ready = [e for e in paused if not (still_stale and _waits_for(conn, e.source_key, still_stale))]
+    keys = {e.source_key for e in ready}
+    if keys:
+        for entry in OutboxEntry.objects.filter(connection=conn, status=EntryStatus.NEEDS_ATTENTION,
+                                                error_code="dependency_failed").only("pk", "source_key"):
+            doc = _snapshot(entry.source_key)
+            if doc is not None and {key for _, key in doc.dependencies()} & keys:
+                ready.append(entry)
+    ids = [e.pk for e in ready]
+    if not ids:
+        return 0
+    count = OutboxEntry.objects.filter(pk__in=ids, status=EntryStatus.NEEDS_ATTENTION).update(
+        status=EntryStatus.PENDING, attempts=0, next_attempt_at=timezone.now())
+    transaction.on_commit(lambda: outbox.enqueue(ids))
+    return count
+
+
+def _waits_for(conn, key: str, rule_ids: set[int]) -> bool:
+    doc = _snapshot(key)
+    if doc is None or isinstance(doc, CustomerSnapshot):
+        return False  # the engine says what is wrong with it
+    return any(d.rule.pk in rule_ids for _, d in used(explain(conn, doc)))
