@@ -69,7 +69,12 @@ HINT = ("Pick another account or tax code for the rule named above in the connec
 
 # -- the rules against the platform's lists ---------------------------------------------------------------------
 def _names(lists: dict, kind: str) -> dict:
-    """The listed tax codes or accounts (id -> name) a ``kind`` rule points into."""
+    """The listed tax codes or accounts (id -> name) a ``kind`` rule points into; none for the optional
+    dimensions (class, location, tracking), whose lists are not fetched: drift does not judge them."""
+    from mappings.resolve import OPTIONAL_KINDS
+
+    if kind in OPTIONAL_KINDS:
+        return {}
     return lists.get("tax_codes" if kind == MappingKind.TAX_CODE else "accounts") or {}
 
 

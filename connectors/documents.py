@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal
 
 
@@ -169,6 +169,22 @@ class Mapping:
     item_account: str | None = None
     deposit_account: str | None = None
     refs: dict[str, str] = field(default_factory=dict)
+    # Optional dimensions (see ``OPTIONAL``): empty unless a rule of that kind applies.
+    #: QBO ``ClassRef`` per line (parallel to the lines; None for a line without one).
+    line_classes: tuple[str | None, ...] = ()
+    #: QBO ``DepartmentRef`` of the whole transaction.
+    location: str | None = None
+    #: Xero ``Tracking`` per line: ``((category name, option name), ...)`` for each line.
+    line_tracking: tuple[tuple[tuple[str, str], ...], ...] = ()
+
+    #: Fields left out of ``repr`` while empty. The engine hashes ``repr(mapping)`` into a document's content
+    #: digest, so a field added with an empty default must not change the digest of documents already sent.
+    OPTIONAL = ("line_classes", "location", "line_tracking")
+
+    def __repr__(self) -> str:
+        parts = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
+                 if f.name not in self.OPTIONAL or getattr(self, f.name)]
+        return f"{type(self).__qualname__}({', '.join(parts)})"
 
 
 @dataclass(frozen=True)

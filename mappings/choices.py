@@ -10,7 +10,7 @@ from connectors.base import AccountKind, ReferenceData
 from ledger import models as L
 
 from .models import MappingKind, Scope
-from .resolve import CANDIDATES
+from .resolve import CANDIDATES, OPTIONAL_KINDS, TRACKING_SEPARATOR, tracking_pair
 
 #: Platform account kinds offered for each kind of rule.
 ACCOUNT_KINDS: dict[str, frozenset[str]] = {
@@ -25,12 +25,37 @@ TARGETS = {
     MappingKind.DISCOUNT_ACCOUNT: "income or expense account",
     MappingKind.DEPOSIT_ACCOUNT: "bank or deposit account",
     MappingKind.TAX_CODE: "tax code",
+    MappingKind.CLASS: "class id",
+    MappingKind.LOCATION: "location (department) id",
+    MappingKind.TRACKING: "tracking category/option",
 }
+
+#: Kinds typed in rather than picked: the platform's classes, locations and tracking categories are not part of
+#: the fetched reference data yet, so these rules take the platform's id (QBO Class / Department Id) or, for
+#: Xero tracking, ``category/option`` by name; the platform checks them when a document is sent.
+FREE_TEXT_KINDS = frozenset(OPTIONAL_KINDS)
+#: Platforms each optional kind means something to (the editor shows only these sections).
+PLATFORM_KINDS = {MappingKind.CLASS: {"qbo"}, MappingKind.LOCATION: {"qbo"}, MappingKind.TRACKING: {"xero"}}
+
+
+def kinds_for(platform: str) -> list[str]:
+    """The kinds of rule that mean something on ``platform``: every required kind, and its optional ones."""
+    return [k for k in MappingKind.values if k not in PLATFORM_KINDS or platform in PLATFORM_KINDS[k]]
+
+
+def free_text_problem(kind: str, remote_id: str) -> str:
+    """What is wrong with a typed-in target, or ""."""
+    if kind == MappingKind.TRACKING and not tracking_pair(remote_id):
+        return (f"a tracking rule names the category and the option as “category{TRACKING_SEPARATOR}option” "
+                "(for example “Region/North”)")
+    return ""
 
 
 def remote_options(kind: str, reference: ReferenceData) -> dict[str, str]:
     """Platform ids a ``kind`` rule may point at, id -> name: active tax codes, or active accounts of a fitting
     kind (every active account when the platform did not say what each is for)."""
+    if kind in FREE_TEXT_KINDS:
+        return {}
     if kind == MappingKind.TAX_CODE:
         return dict(reference.tax_codes)
     if not reference.account_kinds:
@@ -63,6 +88,7 @@ def local_options(kind: str, organization_ids) -> list[tuple[str, list[tuple[str
     values = {
         Scope.DEFAULT: lambda: [""],
         Scope.LINE_KIND: lambda: ["discount"] if kind == MappingKind.DISCOUNT_ACCOUNT
+        else list(L.LineKind.values) if kind in OPTIONAL_KINDS
         else [k for k in L.LineKind.values if k != "discount"],
         Scope.CATEGORY: lambda: _names(L.ItemCategory, orgs),
         Scope.ITEM: lambda: _names(L.Item, orgs),

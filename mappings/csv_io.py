@@ -6,7 +6,8 @@ Columns: ``organization`` (slug, empty for a connection-wide rule), ``kind``, ``
 
 An import checks every row before it writes anything: known kind and scope (and a scope resolution consults for
 that kind), an organization the connection serves, and a platform id among the platform's active accounts of a
-fitting kind or its tax codes. Any error refuses the whole file. Then it **merges** by default: a row whose
+fitting kind or its tax codes (class, location and tracking rules are typed in: a tracking rule's ``remote_id``
+must read ``category/option``). Any error refuses the whole file. Then it **merges** by default: a row whose
 (organization, kind, scope, local value) matches a rule updates that rule, other rows add rules, rules the file
 does not list stay. **Replace** also deletes the connection's rules the file does not list, so the connection
 ends up with exactly the file's set.
@@ -22,7 +23,7 @@ from django.db import transaction
 from connectors.base import ReferenceData
 from ledger.models import Organization
 
-from .choices import TARGETS, remote_options
+from .choices import FREE_TEXT_KINDS, TARGETS, free_text_problem, remote_options
 from .models import Mapping as Rule
 from .models import MappingKind, Scope
 from .resolve import CANDIDATES, describe
@@ -112,7 +113,9 @@ def read_rows(connection, text: str, reference: ReferenceData) -> tuple[list[Row
 def _check(values: dict[str, str], organizations: dict[str, Organization], reference: ReferenceData) -> list[str]:
     kind, scope, local_value, remote_id = values["kind"], values["scope"], values["local_value"], values["remote_id"]
     if kind not in MappingKind.values:
-        return [f"unknown kind “{kind}” (use {', '.join(MappingKind.values)})"]
+        # Names the required kinds only; the optional ones (class, location, tracking) are in docs/mappings.md.
+        required = [k for k in MappingKind.values if k not in FREE_TEXT_KINDS]
+        return [f"unknown kind “{kind}” (use {', '.join(required)})"]
     if scope not in Scope.values:
         return [f"unknown scope “{scope}” (use {', '.join(Scope.values)})"]
     problems = []
@@ -129,6 +132,9 @@ def _check(values: dict[str, str], organizations: dict[str, Organization], refer
         problems.append(f"organization “{slug}” is not one of this connection's organizations ({known})")
     if not remote_id:
         problems.append("remote_id is empty")
+    elif kind in FREE_TEXT_KINDS:
+        if problem := free_text_problem(kind, remote_id):
+            problems.append(problem)
     elif remote_id not in remote_options(kind, reference):
         problems.append(f"“{remote_id}” is not an active {TARGETS[kind]} on the platform "
                         f"(for {describe(scope, local_value)}; refresh the platform's lists if it is new)")

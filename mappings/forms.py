@@ -15,7 +15,8 @@ from django.db.models import Case, F, When
 from connectors.base import ReferenceData
 from ledger.models import Organization
 
-from .choices import TARGETS, decode, encode, key_name, local_label, local_options, remote_label, remote_options
+from .choices import (FREE_TEXT_KINDS, TARGETS, decode, encode, free_text_problem, key_name, kinds_for,
+                      local_label, local_options, remote_label, remote_options)
 from .models import Mapping as Rule
 from .models import MappingKind, Scope
 from .resolve import CANDIDATES, describe
@@ -29,6 +30,13 @@ SECTIONS = {
     MappingKind.DEPOSIT_ACCOUNT: ("Deposit accounts", "Where payments are deposited, by payment method, else the "
                                                       "default. Only bank and deposit accounts are offered."),
     MappingKind.TAX_CODE: ("Tax codes", "The platform tax code for each local tax rate, else the default."),
+    MappingKind.CLASS: ("Classes (optional)", "The QuickBooks Online class (its Id) put on each sales line: by item, "
+                                              "item category or line kind, else the default; no rule, no class."),
+    MappingKind.LOCATION: ("Location (optional)", "The QuickBooks Online location (Department Id) put on each invoice "
+                                                  "and credit memo; no rule, no location."),
+    MappingKind.TRACKING: ("Tracking (optional)", "The Xero tracking category and option of each line, typed as "
+                                                  "“category/option” (for example “Region/North”): by item, item "
+                                                  "category or line kind, else the default; no rule, no tracking."),
 }
 ORGANIZATION_NOTE = "For each rule, an organization's own rule wins over the connection-wide one."
 
@@ -101,6 +109,9 @@ class RuleForm(forms.ModelForm):
         self.initial["applies_to"] = current
 
     def _remote_field(self, choices: EditorChoices) -> None:
+        if self.kind in FREE_TEXT_KINDS:  # typed in (see ``choices.FREE_TEXT_KINDS``)
+            self.fields["remote_id"] = forms.CharField(label=TARGETS[self.kind].capitalize(), max_length=100)
+            return
         rule, field = self.instance, self.fields["remote_id"]
         offered = sorted(((pk, remote_label(pk, name)) for pk, name in self.options.items()),
                          key=lambda option: option[1].casefold())
@@ -118,6 +129,10 @@ class RuleForm(forms.ModelForm):
             self.instance.scope, self.instance.local_value = decode(data["applies_to"])
         if data.get("remote_id") in self.options:
             self.instance.remote_name = self.options[data["remote_id"]]
+        if self.kind in FREE_TEXT_KINDS and data.get("remote_id"):
+            data["remote_id"] = data["remote_id"].strip()
+            if problem := free_text_problem(self.kind, data["remote_id"]):
+                self.add_error("remote_id", problem[0].upper() + problem[1:] + ".")
         return data
 
 
@@ -152,7 +167,7 @@ def sections(connection, choices: EditorChoices, data=None, *, can_add: bool = T
              can_delete: bool = True) -> list[Section]:
     """One formset per kind of rule, rows ordered most general first."""
     result = []
-    for kind in MappingKind.values:
+    for kind in kinds_for(connection.platform):
         order = Case(*[When(scope=s, then=i) for i, s in enumerate(reversed(CANDIDATES[kind]))], default=9)
         queryset = (Rule.objects.filter(connection=connection, kind=kind).select_related("organization")
                     .order_by(order, F("organization__name").asc(nulls_first=True), "local_value"))

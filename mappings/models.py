@@ -18,6 +18,10 @@ class MappingKind(models.TextChoices):
     DISCOUNT_ACCOUNT = "discount_account", "Discount account"
     DEPOSIT_ACCOUNT = "deposit_account", "Deposit account (payments)"
     TAX_CODE = "tax_code", "Tax code"
+    #: Optional dimensions: no rule means none is sent (see ``mappings.resolve.OPTIONAL_KINDS``).
+    CLASS = "class", "Class (QuickBooks Online)"
+    LOCATION = "location", "Location (QuickBooks Online)"
+    TRACKING = "tracking", "Tracking category (Xero)"
 
 
 class Scope(models.TextChoices):
@@ -38,7 +42,9 @@ class Mapping(models.Model):
     local_value = models.CharField(max_length=200, blank=True,
                                    help_text="Line kind, category name, item name or key, tax-rate name or key, "
                                              "payment method; empty for the default")
-    remote_id = models.CharField(max_length=100)
+    remote_id = models.CharField(max_length=100,
+                                 help_text="Account id or code, tax code, QBO Class or Department id, or for a "
+                                           "Xero tracking rule “category/option”")
     remote_name = models.CharField(max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     stale_since = models.DateTimeField(

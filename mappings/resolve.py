@@ -30,7 +30,25 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     MappingKind.DISCOUNT_ACCOUNT: (Scope.LINE_KIND, Scope.DEFAULT),
     MappingKind.DEPOSIT_ACCOUNT: (Scope.PAYMENT_METHOD, Scope.DEFAULT),
     MappingKind.TAX_CODE: (Scope.TAX_RATE, Scope.DEFAULT),
+    MappingKind.CLASS: (Scope.ITEM, Scope.CATEGORY, Scope.LINE_KIND, Scope.DEFAULT),
+    MappingKind.TRACKING: (Scope.ITEM, Scope.CATEGORY, Scope.LINE_KIND, Scope.DEFAULT),
+    MappingKind.LOCATION: (Scope.DEFAULT,),
 }
+
+#: Optional dimensions: without a rule nothing is sent and nothing is missing. ``class`` and ``tracking`` go by
+#: line like income accounts (discount lines by their line kind ``discount``); ``location`` is per document, so
+#: only the default (an organization's own first).
+OPTIONAL_KINDS = (MappingKind.CLASS, MappingKind.TRACKING, MappingKind.LOCATION)
+#: A tracking rule's ``remote_id`` is ``category/option`` (split at the first "/": a Xero tracking category name
+#: must not contain one; its option may).
+TRACKING_SEPARATOR = "/"
+
+
+def tracking_pair(remote_id: str) -> tuple[str, str] | None:
+    """``("Region", "North")`` for ``Region/North``; None when either part is empty."""
+    category, _, option = remote_id.partition(TRACKING_SEPARATOR)
+    category, option = category.strip(), option.strip()
+    return (category, option) if category and option else None
 
 
 class RuleRef(NamedTuple):
@@ -83,6 +101,11 @@ class LineDecision:
     line: LineSnapshot
     account: Decision
     tax: Decision | None  # None when the line has no tax rate
+    #: Decisions of the optional per-line kinds (class, tracking) that found a rule.
+    dimensions: tuple[Decision, ...] = ()
+
+    def dimension(self, kind: str) -> Decision | None:
+        return next((d for d in self.dimensions if d.kind == kind), None)
 
     @property
     def label(self) -> str:
@@ -100,6 +123,7 @@ class Explanation:
     document: Snapshot
     lines: tuple[LineDecision, ...] = ()  # invoices and credit notes
     account: Decision | None = None  # an item's income account, a payment's deposit account
+    location: Decision | None = None  # invoices and credit notes with a location rule
 
     @property
     def problems(self) -> list[str]:
@@ -148,7 +172,9 @@ def explain(connection, doc: Snapshot) -> Explanation:
                                         f"“{doc.method}” or as the default")
         return Explanation(doc, account=deposit)
     if isinstance(doc, SalesDocumentSnapshot):
-        return Explanation(doc, lines=tuple(_line(book, n, line) for n, line in enumerate(doc.lines, start=1)))
+        location = book.decide(MappingKind.LOCATION)
+        return Explanation(doc, lines=tuple(_line(book, n, line) for n, line in enumerate(doc.lines, start=1)),
+                           location=location if location.rule else None)
     return Explanation(doc)
 
 
@@ -169,7 +195,11 @@ def _line(book: RuleBook, number: int, line: LineSnapshot) -> LineDecision:
                           (Scope.TAX_RATE, line.tax_rate_name))
         if not tax.rule:
             tax = _missing(tax, f"{label}: tax rate “{line.tax_rate_name}” has no platform tax code mapped")
-    return LineDecision(number, line, account, tax)
+    dimensions = tuple(d for kind in (MappingKind.CLASS, MappingKind.TRACKING)
+                       for d in [book.decide(kind, (Scope.ITEM, line.item_key), (Scope.ITEM, line.item_name),
+                                             (Scope.CATEGORY, line.category), (Scope.LINE_KIND, line.kind))]
+                       if d.rule)
+    return LineDecision(number, line, account, tax, dimensions)
 
 
 def _missing(decision: Decision, problem: str) -> Decision:
@@ -189,7 +219,26 @@ def resolve(connection, doc: Snapshot, refs: dict[str, str] | None = None) -> Ma
     assert isinstance(doc, SalesDocumentSnapshot)
     tax_codes = {d.line.tax_rate_key: d.tax.remote_id for d in explanation.lines if d.tax and d.tax.rule}
     return Mapping(line_accounts=tuple(d.account.remote_id for d in explanation.lines), tax_codes=tax_codes,
-                   refs=refs)
+                   refs=refs, **_dimensions(explanation))
+
+
+def _dimensions(explanation: Explanation) -> dict:
+    """The optional dimensions for ``Mapping``; only those some rule gave, so a connection without such rules
+    hands over the same ``Mapping`` (and content digest) as before they existed."""
+    def remote_id(line: LineDecision, kind: str) -> str | None:
+        decision = line.dimension(kind)
+        return decision.remote_id if decision else None
+
+    found: dict = {}
+    classes = tuple(remote_id(d, MappingKind.CLASS) for d in explanation.lines)
+    if any(classes):
+        found["line_classes"] = classes
+    pairs = [tracking_pair(remote_id(d, MappingKind.TRACKING) or "") for d in explanation.lines]
+    if any(pairs):
+        found["line_tracking"] = tuple((pair,) if pair else () for pair in pairs)
+    if explanation.location is not None:
+        found["location"] = explanation.location.remote_id
+    return found
 
 
 def _raise(problems: list[str], doc: Snapshot) -> None:

@@ -75,7 +75,8 @@ def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping, line_items: dict
                   no_tax_code: str) -> dict:
     """Invoice / CreditMemo body. ``line_items`` gives the remote ItemRef for each sales line by index.
 
-    Discount lines become one line in QBO's discount field, where the first of them stands."""
+    Discount lines become one line in QBO's discount field, where the first of them stands. A mapped class goes on
+    each sales line (``ClassRef``), a mapped location on the transaction (``DepartmentRef``)."""
     lines = []
     discount = discount_line(doc, mapping)
     for i, line in enumerate(doc.lines):
@@ -88,6 +89,8 @@ def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping, line_items: dict
         tax_code = mapping.tax_codes[line.tax_rate_key] if line.tax_rate_key else no_tax_code
         detail = {"ItemRef": ref(line_items[i]), "Qty": line.quantity, "UnitPrice": line.unit_price,
                   "TaxCodeRef": ref(tax_code)}
+        if i < len(mapping.line_classes) and mapping.line_classes[i]:
+            detail["ClassRef"] = ref(mapping.line_classes[i])
         lines.append({"LineNum": i + 1, "Amount": line.net_amount, "DetailType": "SalesItemLineDetail",
                       "Description": description, "SalesItemLineDetail": detail})
     body = {
@@ -100,6 +103,8 @@ def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping, line_items: dict
         "TxnTaxDetail": {"TotalTax": doc.tax_total},
         "ApplyTaxAfterDiscount": False,
     }
+    if mapping.location:
+        body["DepartmentRef"] = ref(mapping.location)
     if doc.exchange_rate:
         body["ExchangeRate"] = doc.exchange_rate
     if doc.memo:

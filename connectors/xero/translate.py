@@ -251,6 +251,8 @@ def sales_lines(doc: SalesDocumentSnapshot, mapping: Mapping, item_codes: dict[s
                                          "mapped", hint="Map the tax rate to a Xero TaxType.") from None
         else:
             body["TaxType"] = settings.no_tax_type
+        if i < len(mapping.line_tracking) and mapping.line_tracking[i]:
+            body["Tracking"] = [{"Name": name, "Option": option} for name, option in mapping.line_tracking[i]]
         lines.append(body)
     if settings.allow_rounding_adjustment:
         difference = rounding_difference(doc, settings.line_amount_types)

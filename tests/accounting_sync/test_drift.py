@@ -348,3 +348,15 @@ def test_voiding_a_sent_invoice_does_not_wait_for_its_stale_rule(sandbox, connec
     assert entry_of(invoice).status == EntryStatus.DONE
     remote = sandbox.store.get("Invoice", ExternalReference.objects.get(source_key=key_for(invoice)).remote_id)
     assert Decimal(str(remote["TotalAmt"])) == 0 and remote["PrivateNote"].startswith("Voided")
+
+
+def test_optional_dimensions_are_not_judged_against_the_chart_of_accounts(connection, sandbox):
+    """A class rule whose id happens to equal an archived account's id is not made stale by it."""
+    reference_data(connection, connection.connector(), refresh=True)
+    sales = account_id(sandbox, "Sales")
+    klass = f.MappingFactory(connection=connection, kind=MappingKind.CLASS, remote_id=sales, remote_name="Retail")
+    sandbox.store.archive_account_as_user(sales)
+    reference_data(connection, connection.connector(), refresh=True)
+    assert rule(connection).stale_since is not None  # the income account rule: its account is gone
+    klass.refresh_from_db()
+    assert klass.stale_since is None

@@ -45,13 +45,13 @@ EXCHANGE_RATES = {"USD": Decimal("1"), "CAD": Decimal("0.73"), "EUR": Decimal("1
                   "GBP": Decimal("1.27"), "AUD": Decimal("0.66")}
 
 WRITABLE = ("Customer", "Item", "Invoice", "Payment", "CreditMemo")
-READ_ONLY = ("Account", "TaxCode", "TaxRate", "CompanyInfo", "Preferences", "CompanyCurrency")
+READ_ONLY = ("Account", "TaxCode", "TaxRate", "CompanyInfo", "Preferences", "CompanyCurrency", "Class", "Department")
 ENTITIES = WRITABLE + READ_ONLY
 #: Lower-case URL path segment -> entity name.
 PATH_ENTITIES = {name.lower(): name for name in ENTITIES}
 TRANSACTIONS = ("Invoice", "Payment", "CreditMemo")
 #: Name-list entities: a query without an ``Active`` filter returns only active rows.
-NAME_LISTS = ("Customer", "Item", "Account", "TaxCode", "TaxRate", "CompanyCurrency")
+NAME_LISTS = ("Customer", "Item", "Account", "TaxCode", "TaxRate", "CompanyCurrency", "Class", "Department")
 
 _ENTITY_BASE = "Id SyncToken MetaData CustomField AttachableRef domain sparse status"
 _TXN = _ENTITY_BASE + (" DocNumber TxnDate DepartmentRef CurrencyRef ExchangeRate PrivateNote TxnStatus"
@@ -836,6 +836,9 @@ class Store:
     def _build_sales(self, name: str, row: dict, old: Optional[dict], include: set) -> dict:
         customer = self._lookup("Customer", row.get("CustomerRef"), "CustomerRef", "Names")
         row["CustomerRef"] = {"value": customer["Id"], "name": customer["DisplayName"]}
+        if row.get("DepartmentRef"):  # a location: must be a seeded, active Department
+            department = self._lookup("Department", row["DepartmentRef"], "DepartmentRef", "Department")
+            row["DepartmentRef"] = {"value": department["Id"], "name": department["Name"]}
         lines_in = row.get("Line")
         if not isinstance(lines_in, list) or not lines_in:
             raise required("Line")
@@ -967,6 +970,9 @@ class Store:
             detail["Qty"] = qty
         if price is not None:
             detail["UnitPrice"] = price
+        if detail.get("ClassRef"):  # must be a seeded, active Class
+            klass = self._lookup("Class", detail["ClassRef"], f"{where}.SalesItemLineDetail.ClassRef", "Class")
+            detail["ClassRef"] = {"value": klass["Id"], "name": klass["Name"]}
         code = None
         if detail.get("TaxCodeRef"):
             tax_code = self._lookup("TaxCode", detail["TaxCodeRef"], f"{where}.SalesItemLineDetail.TaxCodeRef",
@@ -1321,6 +1327,12 @@ class Store:
             put("TaxCode", {"Id": code_id, "Name": name, "Description": name, "Active": True, "Hidden": False,
                             "Taxable": taxable, "TaxGroup": False, "SalesTaxRateList": rates(*rate_ids),
                             "PurchaseTaxRateList": {"TaxRateDetail": []}})
+        for class_id, name, active in (("1", "Retail", True), ("2", "Wholesale", True), ("3", "Old class", False)):
+            put("Class", {"Id": class_id, "Name": name, "FullyQualifiedName": name, "SubClass": False,
+                          "Active": active})
+        for dept_id, name in (("1", "Downtown"), ("2", "Online")):
+            put("Department", {"Id": dept_id, "Name": name, "FullyQualifiedName": name, "SubDepartment": False,
+                               "Active": True})
         for index, code in enumerate(("CAD", "EUR", "GBP", "AUD"), start=1):
             put("CompanyCurrency", {"Id": str(index), "Code": code, "Name": CURRENCY_NAMES[code], "Active": True})
         put("CompanyInfo", {"Id": "1", "CompanyName": "Sandbox Company US", "LegalName": "Sandbox Company US",
