@@ -35,6 +35,13 @@ def pull_due() -> int:
     return len(conns)
 
 
+def keep_tokens_alive() -> list[str]:
+    """Refresh idle connections' tokens before their refresh token expires unused. Scheduled daily."""
+    from connectors.tokens import keep_alive
+
+    return keep_alive()
+
+
 def sweep() -> int:
     """Re-enqueue due entries: lost tasks, crashed workers, expired backoff. Scheduled every minute."""
     ids = outbox.due_entries(conf.get("SWEEP_BATCH"))

@@ -110,3 +110,25 @@ def store_tokens(conn, tokens) -> None:
     conn.status_message = ""
     conn.token_generation += 1
     conn.save()
+
+
+KEEP_ALIVE_WITHIN = dt.timedelta(days=14)
+
+
+def keep_alive(now: dt.datetime | None = None) -> list[str]:
+    """Refresh the tokens of active connections whose refresh token would expire soon without use (Xero: 60
+    days unused; QBO: about 100). An idle connection would otherwise need reconnecting by hand. Returns the
+    names refreshed; a refusal marks the connection for reconnecting as usual, other failures wait a day."""
+    from .errors import SyncError
+    from .models import Connection, ConnectionStatus
+
+    now = now or timezone.now()
+    refreshed = []
+    due = Connection.objects.filter(status=ConnectionStatus.ACTIVE, refresh_expires_at__lt=now + KEEP_ALIVE_WITHIN)
+    for conn in due.exclude(refresh_token=""):
+        try:
+            get_access_token(conn.pk, force_refresh=True, seen_generation=conn.token_generation)
+        except SyncError:
+            continue
+        refreshed.append(conn.name)
+    return refreshed

@@ -121,3 +121,18 @@ def test_refused_refresh_does_not_undo_a_reconnect_made_meanwhile(connection, sa
     token = get_access_token(connection.pk)
     connection.refresh_from_db()
     assert connection.status == ConnectionStatus.ACTIVE and token == connection.access_token
+
+
+def test_idle_connection_tokens_are_kept_alive_before_they_expire_unused(connection, sandbox):
+    from connectors.tokens import keep_alive
+
+    Connection.objects.filter(pk=connection.pk).update(refresh_expires_at=timezone.now() + dt.timedelta(days=30))
+    assert keep_alive() == []  # a month left: nothing to do yet
+    old = Connection.objects.get(pk=connection.pk).refresh_token
+    Connection.objects.filter(pk=connection.pk).update(refresh_expires_at=timezone.now() + dt.timedelta(days=3))
+    calls = sandbox.token_calls
+    assert keep_alive() == [connection.name]
+    connection.refresh_from_db()
+    assert sandbox.token_calls == calls + 1 and connection.refresh_token != old
+    assert connection.refresh_expires_at > timezone.now() + dt.timedelta(days=30)
+    assert connection.status == ConnectionStatus.ACTIVE
