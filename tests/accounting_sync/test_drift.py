@@ -20,6 +20,7 @@ from ledger import models as L
 from mappings.models import Mapping, MappingKind, Scope
 from tests import factories as f
 from tests.conftest import account_id, drain, tax_code_id
+from tests.mappings.editor_page import as_shown
 
 pytestmark = pytest.mark.django_db
 
@@ -42,21 +43,6 @@ def pay(invoice, amount: str):
                                    amount=Decimal(amount))
         L.PaymentAllocation.objects.create(payment=payment, invoice=invoice, amount=Decimal(amount))
     return payment
-
-
-def editor_rows(response) -> dict:
-    """Form data for the editor page as shown (every row unchanged)."""
-    data = {"_save": "Save"}
-    for section in response.context["sections"]:
-        formset = section.formset
-        for name in formset.management_form.fields:
-            data[f"{formset.prefix}-{name}"] = formset.management_form[name].value()
-        for form in formset.forms:
-            for name in form.fields:
-                value = form[name].value() if name != "DELETE" else None
-                if value not in (None, "", False):
-                    data[form.add_prefix(name)] = value
-    return data
 
 
 def prefix_of(response, rule_pk: int) -> str:
@@ -126,7 +112,7 @@ def test_acceptance_qbo_archived_account_pauses_only_the_entries_that_need_it(ad
     assert "Stale since" in html and "no longer offers account Sales (1)" in html
 
     # Fixing the rule in the editor clears the mark and sends the two paused invoices.
-    data = editor_rows(page)
+    data = as_shown(page)
     data[f"{prefix_of(page, default.pk)}-remote_id"] = account_id(sandbox, "Services")
     response = admin_client.post(f"{editor(connection)}?fix={default.pk}", data, follow=True)
     assert "2 entries that waited for a fixed mapping were queued to be sent again." in response.content.decode()

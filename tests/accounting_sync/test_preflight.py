@@ -13,6 +13,7 @@ from ledger import models as L
 from mappings.models import Mapping, MappingKind, Scope
 from tests import factories as f
 from tests.conftest import drain
+from tests.mappings.editor_page import as_shown
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +102,7 @@ def test_unmapped_tax_rate_links_to_a_prefilled_editor_row(admin_client, connect
     assert 'class=" fix-target"' in page.content.decode()
 
     # Saving the page as it is adds nothing (the prefilled row is untouched); picking a code adds the rule.
-    data = form_data(page)
+    data = as_shown(page)
     response = admin_client.post(link.split("#")[0], data, follow=True)
     assert "Nothing changed." in response.content.decode()
     data[f"{blank.prefix}-remote_id"] = "4"
@@ -110,20 +111,6 @@ def test_unmapped_tax_rate_links_to_a_prefilled_editor_row(admin_client, connect
     admin_client.post("/admin/accounting_sync/attentionentry/", {"action": "retry", "_selected_action": [entry.pk]})
     drain()
     assert entry_of(invoice).status == EntryStatus.DONE
-
-
-def form_data(response) -> dict:
-    data = {"_save": "Save"}
-    for section in response.context["sections"]:
-        formset = section.formset
-        for name in formset.management_form.fields:
-            data[f"{formset.prefix}-{name}"] = formset.management_form[name].value()
-        for form in formset.forms:
-            for name in form.fields:
-                value = form[name].value() if name != "DELETE" else None
-                if value not in (None, "", False):
-                    data[form.add_prefix(name)] = value
-    return data
 
 
 def test_unmapped_payment_method_names_the_payment_and_links_to_the_deposit_rules(admin_client, connection, org,

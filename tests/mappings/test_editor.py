@@ -13,27 +13,13 @@ from accounting_sync import demo
 from ledger import models as L
 from mappings.models import Mapping, MappingKind, Scope
 from tests import factories as f
+from tests.mappings.editor_page import as_shown
 
 pytestmark = pytest.mark.django_db
 
 
 def url(conn) -> str:
     return f"/admin/connectors/connection/{conn.pk}/mappings/"
-
-
-def current(response) -> dict:
-    """What a browser submits for the page as shown: every row unchanged, the blank rows blank."""
-    data = {"_save": "Save"}
-    for section in response.context["sections"]:
-        formset = section.formset
-        for name in formset.management_form.fields:
-            data[f"{formset.prefix}-{name}"] = formset.management_form[name].value()
-        for form in formset.forms:
-            for name in form.fields:
-                value = form[name].value() if name != "DELETE" else None
-                if value not in (None, "", False):
-                    data[form.add_prefix(name)] = value
-    return data
 
 
 def row(response, kind: str, applies_to: str) -> str:
@@ -93,7 +79,7 @@ def test_page_lists_every_rule_and_offers_the_platforms_active_accounts_by_kind(
 
 def test_add_change_and_delete_in_one_save_written_to_the_admin_log(admin_client, connection, records):
     page = admin_client.get(url(connection))
-    data = current(page)
+    data = as_shown(page)
     data[f"{row(page, MappingKind.INCOME_ACCOUNT, 'default:')}-remote_id"] = "2"  # Sales -> Services
     data[f"{row(page, MappingKind.DISCOUNT_ACCOUNT, 'default:')}-DELETE"] = "on"
     new = blank_row(page, MappingKind.INCOME_ACCOUNT)
@@ -118,7 +104,7 @@ def test_add_change_and_delete_in_one_save_written_to_the_admin_log(admin_client
 
 def test_errors_show_next_to_their_row_and_nothing_is_saved(admin_client, connection, records):
     page = admin_client.get(url(connection))
-    data = current(page)
+    data = as_shown(page)
     data[f"{row(page, MappingKind.INCOME_ACCOUNT, 'default:')}-remote_id"] = "2"  # valid, but must not be saved
     duplicate = blank_row(page, MappingKind.DEPOSIT_ACCOUNT)
     data.update({f"{duplicate}-applies_to": "default:", f"{duplicate}-remote_id": "7"})
@@ -149,13 +135,13 @@ def test_archived_accounts_are_not_offered_and_a_rule_using_one_is_marked(admin_
     assert "299" not in options(page, f"{new}-remote_id") and "200" in options(page, f"{new}-remote_id")
     assert set(options(page, f"{row(page, MappingKind.DEPOSIT_ACCOUNT, 'default:')}-remote_id")) == {"", "090", "091",
                                                                                                      "970"}
-    data = current(page)  # the stale row may stay while staff fix something else ...
+    data = as_shown(page)  # the stale row may stay while staff fix something else ...
     data[f"{row(page, MappingKind.INCOME_ACCOUNT, 'default:')}-remote_id"] = "260"
     assert admin_client.post(url(xero), data).status_code == 302
     stale.refresh_from_db()
     assert stale.remote_id == "299"
     page = admin_client.get(url(xero))  # ... but nobody can pick an archived account for another row
-    data = current(page)
+    data = as_shown(page)
     data.update({f"{blank_row(page, MappingKind.INCOME_ACCOUNT)}-applies_to": "line_kind:fee",
                  f"{blank_row(page, MappingKind.INCOME_ACCOUNT)}-remote_id": "299"})
     assert "299 is not one of the available choices" in admin_client.post(url(xero), data).content.decode()
@@ -243,6 +229,6 @@ def test_rules_written_elsewhere_are_shown_as_they_are_and_marked(admin_client, 
         f"Rabies vaccine (ledger.item:{vaccine.pk}) — by its key"
     assert "Tax code rules apply by tax rate, or as the default; a rule by item category is never used." in \
         page.content.decode()
-    assert admin_client.post(url(connection), current(page)).status_code == 302  # unchanged rows save as they are
+    assert admin_client.post(url(connection), as_shown(page)).status_code == 302  # unchanged rows save as they are
     by_key.refresh_from_db()
     assert by_key.local_value == f"ledger.item:{vaccine.pk}"
