@@ -113,9 +113,7 @@ def read_rows(connection, text: str, reference: ReferenceData) -> tuple[list[Row
 def _check(values: dict[str, str], organizations: dict[str, Organization], reference: ReferenceData) -> list[str]:
     kind, scope, local_value, remote_id = values["kind"], values["scope"], values["local_value"], values["remote_id"]
     if kind not in MappingKind.values:
-        # Names the required kinds only; the optional ones (class, location, tracking) are in docs/mappings.md.
-        required = [k for k in MappingKind.values if k not in FREE_TEXT_KINDS]
-        return [f"unknown kind “{kind}” (use {', '.join(required)})"]
+        return [f"unknown kind “{kind}” (use {', '.join(MappingKind.values)})"]
     if scope not in Scope.values:
         return [f"unknown scope “{scope}” (use {', '.join(Scope.values)})"]
     problems = []
