@@ -1,39 +1,21 @@
 """Resolution and its explanation: which rule wins for each line, and why; one precedence for both."""
-from decimal import Decimal
 
 import pytest
 
-from connectors.documents import InvoiceSnapshot, ItemSnapshot, LineSnapshot, PaymentSnapshot
+from connectors.documents import ItemSnapshot, PaymentSnapshot
 from connectors.errors import ConfigurationError
 from mappings.models import MappingKind, Scope
 from mappings.resolve import explain, resolve
-from tests import factories as f
+from tests.mappings.rules_kit import connection_with_rules, invoice, line
 
 pytestmark = pytest.mark.django_db
 
 INCOME, TAX = MappingKind.INCOME_ACCOUNT, MappingKind.TAX_CODE
 
 
-def line(kind="product", **kw):
-    values = dict(description="", quantity=Decimal("1"), unit_price=Decimal("10.00"), net_amount=Decimal("10.00"),
-                  tax_amount=Decimal("0.00"))
-    return LineSnapshot(kind=kind, **{**values, **kw})
-
-
-def invoice(org, *lines):
-    return InvoiceSnapshot(key="ledger.invoice:1", organization_id=org.pk, number="INV-1", lines=lines)
-
-
 @pytest.fixture
 def rules():
-    conn = f.ConnectionFactory()
-    org, other = f.OrganizationFactory(), f.OrganizationFactory()
-    conn.organizations.add(org, other)
-
-    def rule(kind, scope=Scope.DEFAULT, value="", remote="X", organization=None):
-        return f.MappingFactory(connection=conn, kind=kind, scope=scope, local_value=value, remote_id=remote,
-                                organization=organization)
-
+    conn, org, other, rule = connection_with_rules()
     return conn, org, other, rule
 
 

@@ -1,15 +1,14 @@
 """Optional dimensions (issue 6, "optional class / tracking category / location"): QBO class per line, QBO location
 per document, Xero tracking per line. Same precedence as the other kinds; no rule means nothing is sent."""
-from decimal import Decimal
 
 import pytest
 
-from connectors.documents import InvoiceSnapshot, LineSnapshot, Mapping
+from connectors.documents import Mapping
 from mappings.choices import kinds_for, local_options
 from mappings.csv_io import read_rows
 from mappings.models import MappingKind, Scope
 from mappings.resolve import explain, resolve, tracking_pair
-from tests import factories as f
+from tests.mappings.rules_kit import connection_with_rules, invoice, line
 
 pytestmark = pytest.mark.django_db
 
@@ -17,26 +16,9 @@ INCOME, CLASS, LOCATION, TRACKING = (MappingKind.INCOME_ACCOUNT, MappingKind.CLA
                                      MappingKind.TRACKING)
 
 
-def line(kind="product", **kw):
-    values = dict(description="", quantity=Decimal("1"), unit_price=Decimal("10.00"), net_amount=Decimal("10.00"),
-                  tax_amount=Decimal("0.00"))
-    return LineSnapshot(kind=kind, **{**values, **kw})
-
-
-def invoice(org, *lines):
-    return InvoiceSnapshot(key="ledger.invoice:1", organization_id=org.pk, number="INV-1", lines=lines)
-
-
 @pytest.fixture
 def rules():
-    conn = f.ConnectionFactory()
-    org, other = f.OrganizationFactory(), f.OrganizationFactory()
-    conn.organizations.add(org, other)
-
-    def rule(kind, scope=Scope.DEFAULT, value="", remote="X", organization=None):
-        return f.MappingFactory(connection=conn, kind=kind, scope=scope, local_value=value, remote_id=remote,
-                                organization=organization)
-
+    conn, org, other, rule = connection_with_rules()
     rule(INCOME, remote="1")
     rule(MappingKind.DISCOUNT_ACCOUNT, remote="5")
     return conn, org, other, rule

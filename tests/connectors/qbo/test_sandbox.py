@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -15,21 +14,9 @@ import requests
 
 from connectors.qbo.sandbox import QBOSandbox
 from connectors.qbo.sandbox.store import parse_query
+from tests.connectors.sandbox_clock import Clock
 
 REPO = Path(__file__).resolve().parents[3]
-
-
-class Clock:
-    """Injectable clock: real time until a test moves it forward."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,9 @@ import requests
 from connectors.qbo.sandbox import QBOSandbox
 from connectors.qbo.sandbox.store import iso_time
 
-from .test_sandbox import Api, Clock, fault_of, sales_line
+from tests.connectors.sandbox_clock import Clock
+
+from .test_sandbox import Api, fault_of, sales_line
 
 DAY = 86400
 

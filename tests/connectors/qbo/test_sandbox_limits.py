@@ -16,7 +16,9 @@ from connectors.qbo.sandbox import QBOSandbox
 from connectors.qbo.sandbox.server import QBO_LIMITS
 from connectors.sandboxkit.limits import Limiter
 
-from .test_sandbox import Api, Clock
+from tests.connectors.sandbox_clock import Clock
+
+from .test_sandbox import Api
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,9 @@ import requests
 from connectors.qbo.sandbox import QBOSandbox
 from connectors.qbo.sandbox.store import iso_time
 
-from .test_sandbox import Api, Clock
+from tests.connectors.sandbox_clock import Clock
+
+from .test_sandbox import Api
 
 TOKEN = "verifier-token-for-tests"
 UTC_MILLIS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")

@@ -21,25 +21,13 @@ from connectors.xero.sandbox import XeroSandbox, schema
 from connectors.xero.sandbox.documents import line_amounts, line_tax, totals
 from connectors.xero.sandbox.query import compile_where
 from connectors.xero.sandbox.wire import XeroError
+from tests.connectors.sandbox_clock import Clock
 
 REPO = Path(__file__).resolve().parents[3]
 AUTH = ("sandbox-client", "sandbox-secret")
 needs_spec = pytest.mark.skipif(not schema.spec_path().is_file(),
                                 reason="Xero OpenAPI spec not available (../shared/specs/xero/xero_accounting.yaml "
                                        "next to the repository, or XERO_OPENAPI_SPEC)")
-
-
-class Clock:
-    """Injectable clock: real time until a test moves it forward."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,9 @@ import requests
 from connectors.xero.sandbox import XeroSandbox
 
 from ..qbo.test_sandbox_webhooks import Receiver, free_port_url, signature
-from .test_sandbox import Api, Clock, line
+from tests.connectors.sandbox_clock import Clock
+
+from .test_sandbox import Api, line
 
 KEY = "webhook-key-for-tests"
 HEADER = "x-xero-signature"
