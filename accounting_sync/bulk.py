@@ -63,7 +63,11 @@ class Prepared:
 
 def process_batch(entry_ids: list[int]) -> dict[str, int]:
     """Claim and process these entries (any connections); returns a count per resulting status."""
-    entries = outbox.claim_many(entry_ids)
+    return run_entries(outbox.claim_many(entry_ids))
+
+
+def run_entries(entries: list[OutboxEntry]) -> dict[str, int]:
+    """Process entries this worker holds leases on (any connections); returns a count per resulting status."""
     entries.sort(key=lambda e: (e.connection_id, e.pk))
     for _, group in groupby(entries, key=lambda e: e.connection_id):
         run_claimed_batch(list(group))

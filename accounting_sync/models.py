@@ -19,10 +19,13 @@ class EntryStatus(models.TextChoices):
 
 
 class OutboxEntry(models.Model):
-    connection = models.ForeignKey("connectors.Connection", on_delete=models.CASCADE, related_name="outbox")
+    # Every index below is written on each host save that queues a document: only those the pipeline's own
+    # queries need. The unique constraint (connection, source_key) also serves lookups by connection.
+    connection = models.ForeignKey("connectors.Connection", on_delete=models.CASCADE, related_name="outbox",
+                                   db_index=False)
     source_key = models.CharField(max_length=200, help_text="Local object, as app_label.model:pk")
     entity = models.CharField(max_length=30)
-    organization_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    organization_id = models.BigIntegerField(null=True, blank=True)
     label = models.CharField(max_length=200, blank=True, help_text="How staff recognise the document")
     status = models.CharField(max_length=20, choices=EntryStatus.choices, default=EntryStatus.PENDING)
     generation = models.PositiveIntegerField(default=1, help_text="Bumped on every local change")
@@ -46,11 +49,39 @@ class OutboxEntry(models.Model):
     class Meta:
         verbose_name_plural = "outbox entries"
         constraints = [models.UniqueConstraint(fields=["connection", "source_key"], name="outbox_one_per_object")]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
+        indexes = [
+            # What is due, per connection: the dispatcher's and the sweeper's query.
+            models.Index(fields=["connection", "status", "next_attempt_at"], name="outbox_due"),
+            # The attention list; partial, so a pending entry (every save) adds nothing to it.
+            models.Index(fields=["status", "updated_at"], name="outbox_attention",
+                         condition=models.Q(status__in=["needs_attention", "failed"])),
+        ]
         ordering = ["-updated_at"]
 
     def __str__(self) -> str:
         return f"{self.label or self.source_key} → {self.connection}"
+
+
+class OutboxChange(models.Model):
+    """A local change not yet taken into the outbox: the only row a host save writes.
+
+    Saves append here, inside the host's transaction (no unique key, no foreign key, no secondary index: one
+    page written per commit). The dispatcher (``outbox.absorb``) folds committed changes into their
+    ``OutboxEntry`` and deletes them in one transaction, so a change is never lost and never applied twice.
+    """
+
+    connection_id = models.BigIntegerField()
+    source_key = models.CharField(max_length=200)
+    entity = models.CharField(max_length=30)
+    organization_id = models.BigIntegerField(null=True, blank=True)
+    label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "change waiting for the dispatcher"
+
+    def __str__(self) -> str:
+        return f"{self.label or self.source_key} (connection {self.connection_id})"
 
 
 class AttentionEntry(OutboxEntry):

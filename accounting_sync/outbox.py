@@ -1,9 +1,11 @@
-"""Writing and claiming outbox entries.
+"""Writing, absorbing and claiming outbox entries.
 
-``record_change`` runs inside the host's transaction (from the save receivers): it upserts one pending entry
-per connection that should receive the object and registers an ``on_commit`` enqueue. A rollback removes the
-entry and the enqueue with it. ``claim`` is a compare-and-set on the row, so two workers (or a task delivered
-twice by the broker) never process one entry at once, on SQLite and PostgreSQL alike.
+``record_change`` runs inside the host's transaction (from the save receivers): it appends one
+``OutboxChange`` row per connection that should receive the object, and nothing else, so a save stays cheap. A
+rollback removes the change with the host's rows. The dispatcher (``absorb``) folds committed changes into one
+pending ``OutboxEntry`` per (connection, object), coalescing repeated saves, and ``lease_due`` hands due entries
+out in chunks. ``claim`` is a compare-and-set on the row, so two workers (or a task delivered twice by the
+broker) never process one entry at once, on SQLite and PostgreSQL alike.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from django.utils import timezone
 from connectors.models import Connection, ConnectionStatus, Direction
 
 from . import conf, sources
-from .models import EntryStatus, OutboxEntry
+from .models import EntryStatus, OutboxChange, OutboxEntry
 
 log = logging.getLogger(__name__)
 
@@ -52,34 +54,32 @@ def _targets(organization_id: int) -> list[tuple[int, list, dt.date | None]]:
 
 
 class _Transaction:
-    """What this host transaction already recorded, so a document saved with its lines costs one upsert and one
-    enqueue, not one per row. Bound to the transaction by an ``on_commit`` callback: when that callback is gone
-    from the connection's list (committed, rolled back), the state is stale and a fresh one is made."""
+    """What this host transaction already recorded, so a document saved with its lines costs one change row, not
+    one per row. Bound to the transaction by an ``on_commit`` callback: when that callback is gone from the
+    connection's list (committed, rolled back), the state is stale and a fresh one is made."""
 
     def __init__(self) -> None:
         self.targets: dict[int, list] = {}
-        self.recorded: dict[tuple[int, str], tuple[tuple, int]] = {}  # (connection, key) -> (savepoints, entry id)
-        self.to_enqueue: list[int] = []
+        self.recorded: dict[tuple[int, str], tuple] = {}  # (connection, key) -> savepoints when recorded
+        self.to_wake: set[int] = set()
         self.flush = self._flush  # one bound method object, found again by identity
 
     def _flush(self) -> None:
-        ids, self.to_enqueue = self.to_enqueue, []
-        enqueue(ids)
+        conn_ids, self.to_wake = self.to_wake, set()
+        if conn_ids:
+            wake(conn_ids)
 
-    def covers(self, db, conn_id: int, key: str) -> int | None:
-        """The entry id if this key was recorded in a savepoint that is still part of the transaction."""
-        found = self.recorded.get((conn_id, key))
-        if found is None:
-            return None
-        savepoints, entry_id = found
-        return entry_id if tuple(db.savepoint_ids[:len(savepoints)]) == savepoints else None
+    def covers(self, db, conn_id: int, key: str) -> bool:
+        """True if this key was recorded in a savepoint that is still part of the transaction."""
+        savepoints = self.recorded.get((conn_id, key))
+        return savepoints is not None and tuple(db.savepoint_ids[:len(savepoints)]) == savepoints
 
     @staticmethod
-    def forget(entry_id: int) -> None:
-        """A worker in this very transaction took the entry: later saves must mark it pending again."""
+    def forget_all() -> None:
+        """The dispatcher ran inside this very transaction and took its changes: later saves record anew."""
         state = getattr(transaction.get_connection(), "_accounting_sync_transaction", None)
         if state is not None:
-            state.recorded = {k: v for k, v in state.recorded.items() if v[1] != entry_id}
+            state.recorded.clear()
 
     @classmethod
     def current(cls) -> "_Transaction | None":
@@ -94,14 +94,19 @@ class _Transaction:
         return state
 
 
-def record_change(obj, adapter: sources.SourceAdapter) -> list[int]:
-    """Queue ``obj`` (saved or deleted) for every target connection; returns the entry ids.
+CHANGE = ("INSERT INTO {table} (connection_id, source_key, entity, organization_id, label, created_at) "
+          "VALUES (%s, %s, %s, %s, %s, %s)")
 
-    Runs inside the host's transaction: the entry is written with the host's rows, or not at all. The task that
-    processes it is handed to the queue when the transaction commits (with the ORM broker, whose queue is a table
-    in the same database, inside the transaction itself: one commit instead of two)."""
+
+def record_change(obj, adapter: sources.SourceAdapter) -> int:
+    """Queue ``obj`` (saved or deleted) for every target connection; returns how many connections.
+
+    Runs inside the host's transaction and writes one ``OutboxChange`` row per connection: the change commits
+    with the host's rows, or not at all. The dispatcher folds it into the object's outbox entry: the ORM broker
+    (``accounting_sync.broker.OutboxBroker``) looks for changes itself, so the save hands nothing to the queue;
+    any other broker gets one wake-up task per transaction, after the commit."""
     if not conf.get("ENABLED"):
-        return []
+        return 0
     org_id = adapter.organization_id(obj)
     state = _Transaction.current()
     if state is not None and org_id in state.targets:
@@ -110,6 +115,8 @@ def record_change(obj, adapter: sources.SourceAdapter) -> list[int]:
         targets = _targets(org_id)
         if state is not None:
             state.targets[org_id] = targets
+    if not targets:
+        return 0
     date = adapter.document_date(obj)
     from .inbound import suppressed
 
@@ -117,41 +124,84 @@ def record_change(obj, adapter: sources.SourceAdapter) -> list[int]:
     targets = [pk for pk, entities, start in targets
                if adapter.entity in (entities or []) and not (date and start and date < start) and pk not in echo]
     if not targets:
-        return []
+        return 0
     db = transaction.get_connection()
     key = sources.key_for(obj)
-    label = adapter.label(obj)[:200]
-    ids, new = [], []
-    for conn_id in targets:
-        entry_id = state.covers(db, conn_id, key) if state is not None else None
-        if entry_id is None:
-            entry_id = upsert_entry(conn_id, key, adapter.entity, org_id, label)
-            if state is not None:
-                state.recorded[(conn_id, key)] = (tuple(db.savepoint_ids), entry_id)
-            new.append(entry_id)
-        ids.append(entry_id)
-    if new:
+    new = [pk for pk in targets if state is None or not state.covers(db, pk, key)]
+    if not new:
+        return len(targets)
+    label, now = adapter.label(obj)[:200], timezone.now()
+    with db.cursor() as cursor:
+        cursor.executemany(CHANGE.format(table=OutboxChange._meta.db_table),
+                           [(conn_id, key, adapter.entity, org_id, label, now) for conn_id in new])
+    if state is not None:
+        savepoints = tuple(db.savepoint_ids)
+        for conn_id in new:
+            state.recorded[(conn_id, key)] = savepoints
+    if not dispatcher_polls():
         if state is None:
-            transaction.on_commit(lambda: enqueue(new), robust=True)  # autocommit: runs at once
-        elif _queue_in_transaction():
-            # The task row commits (or rolls back) with the entry. On PostgreSQL a failed statement aborts the
-            # whole transaction, so the insert gets a savepoint there; SQLite carries on after a failed statement.
-            if db.vendor == "sqlite":
-                enqueue(new)
-            else:
-                with transaction.atomic():
-                    enqueue(new)
+            transaction.on_commit(lambda: wake(new), robust=True)  # autocommit: runs at once
         else:
-            state.to_enqueue.extend(new)
-    return ids
+            state.to_wake.update(new)
+    return len(targets)
 
 
-def _queue_in_transaction() -> bool:
-    """True when the task queue is a table in the default database (django-q's ORM broker)."""
-    from django.conf import settings
+def dispatcher_polls() -> bool:
+    """True when the task queue's broker is ``OutboxBroker``: its pusher absorbs changes and hands out due
+    entries by itself, so nothing has to be enqueued for them."""
+    from django_q.conf import Conf
 
-    cluster = getattr(settings, "Q_CLUSTER", {})
-    return cluster.get("orm") == "default" and not any(cluster.get(k) for k in ("redis", "sqs", "mongo", "iron_mq"))
+    return Conf.BROKER_CLASS == "accounting_sync.broker.OutboxBroker"
+
+
+def wake(connection_ids) -> None:
+    """Ask the queue (a broker that does not poll the outbox) to absorb and send these connections' changes."""
+    if not conf.get("QUEUE_TASKS"):
+        return
+    from django_q.tasks import async_task
+
+    ids = sorted(connection_ids)
+    try:
+        async_task("accounting_sync.tasks.dispatch", ids, task_name=f"sync-dispatch-{'-'.join(map(str, ids))}"[:100],
+                   group="accounting_sync", broker=_broker())
+    except Exception:  # broker down: the sweeper absorbs and re-enqueues
+        log.warning("could not wake the dispatcher for connections %s; the sweeper will pick the changes up", ids,
+                    exc_info=True)
+
+
+def absorb(chunk: int = 1000) -> list[int]:
+    """Fold every committed change into its outbox entry, ``chunk`` changes per transaction that also deletes
+    them; returns the ids of the entries marked pending. Two dispatchers at once never absorb one change twice
+    on PostgreSQL (``SKIP LOCKED``); SQLite runs one writer at a time anyway."""
+    ids: list[int] = []
+    while True:
+        taken, marked = _absorb_chunk(chunk)
+        ids += marked
+        if taken < chunk:
+            return ids
+
+
+def _absorb_chunk(limit: int) -> tuple[int, list[int]]:
+    with transaction.atomic():
+        changes = list(OutboxChange.objects.select_for_update(skip_locked=True).order_by("pk").values_list(
+            "pk", "connection_id", "source_key", "entity", "organization_id", "label")[:limit])
+        if not changes:
+            return 0, []
+        live = set(Connection.objects.filter(pk__in={c[1] for c in changes}).values_list("pk", flat=True))
+        latest: dict[tuple[int, str], tuple] = {}
+        for _, conn_id, key, entity, org_id, label in changes:
+            if conn_id in live:  # a change for a connection deleted meanwhile has nowhere to go
+                latest[(conn_id, key)] = (entity, org_id, label)
+        ids = [upsert_entry(conn_id, key, entity, org_id, label)
+               for (conn_id, key), (entity, org_id, label) in latest.items()]
+        OutboxChange.objects.filter(pk__in=[c[0] for c in changes]).delete()
+    _Transaction.forget_all()
+    return len(changes), ids
+
+
+def waiting_changes() -> int:
+    """Changes saved but not yet absorbed (a growing number means no dispatcher is running)."""
+    return OutboxChange.objects.count()
 
 
 UPSERT = """
@@ -206,8 +256,9 @@ def upsert_entry(conn: Connection | int, key: str, entity: str, organization_id:
 def enqueue(entry_ids: list[int]) -> None:
     """Ask the task queue to process entries. Losing this message is harmless: the sweeper finds them.
 
-    One entry goes as one task; many (a resync, a backlog) go as batch tasks of the platform's batch size."""
-    if not conf.get("QUEUE_TASKS") or not entry_ids:
+    One entry goes as one task; many (a resync, a backlog) go as batch tasks of the platform's batch size.
+    With ``OutboxBroker`` nothing is sent: its dispatcher hands out every due entry by itself."""
+    if not conf.get("QUEUE_TASKS") or not entry_ids or dispatcher_polls():
         return
     from django_q.tasks import async_task
 
@@ -280,19 +331,56 @@ def claim_many(entry_ids: list[int], *, ignore_schedule: bool = False) -> list[O
         status=EntryStatus.IN_PROGRESS, lease_until=lease, lease_token=token, last_attempt_at=now)
     if not claimed:
         return []
-    entries = list(OutboxEntry.objects.select_related("connection").filter(pk__in=entry_ids, lease_token=token)
-                   .order_by("pk"))
-    for entry in entries:
-        _Transaction.forget(entry.pk)
-    return entries
+    return list(OutboxEntry.objects.select_related("connection").filter(pk__in=entry_ids, lease_token=token)
+                .order_by("pk"))
+
+
+def _due(now) -> Q:
+    """Due and pending, or running with an expired lease (a crashed worker)."""
+    return (Q(status=EntryStatus.PENDING, next_attempt_at__lte=now)
+            | Q(status=EntryStatus.IN_PROGRESS, lease_until__lt=now))
+
+
+def lease_due(connection_ids=None, *, limit: int = 200) -> list[tuple[list[int], str]]:
+    """Take leases on up to ``limit`` due entries of active, unpaused connections (all, or ``connection_ids``);
+    returns them as (entry ids, lease token) chunks: per connection, in dependency order, of the platform's
+    batch size. The dispatcher hands each chunk to a worker, which renews the lease when it starts."""
+    now = timezone.now()
+    conns = Connection.objects.filter(status=ConnectionStatus.ACTIVE).exclude(paused_until__gt=now)
+    if connection_ids is not None:
+        conns = conns.filter(pk__in=list(connection_ids))
+    active = list(conns.values_list("pk", flat=True))
+    if not active:
+        return []
+    ids = list(OutboxEntry.objects.filter(_due(now), connection_id__in=active)
+               .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    if not ids:
+        return []
+    token = str(uuid.uuid4())
+    lease = now + dt.timedelta(seconds=conf.get("LEASE_SECONDS"))
+    if not OutboxEntry.objects.filter(_due(now), pk__in=ids).update(
+            status=EntryStatus.IN_PROGRESS, lease_until=lease, lease_token=token, last_attempt_at=now):
+        return []
+    held = list(OutboxEntry.objects.filter(pk__in=ids, lease_token=token).values_list("pk", flat=True))
+    return [(chunk, token) for chunk in chunks_by_connection(held)]
+
+
+def take_leased(entry_ids: list[int], token: str) -> list[OutboxEntry]:
+    """The entries of a handed-out chunk this worker still holds (pk order), their leases renewed from now."""
+    now = timezone.now()
+    lease = now + dt.timedelta(seconds=conf.get("LEASE_SECONDS"))
+    if not OutboxEntry.objects.filter(pk__in=entry_ids, lease_token=token, status=EntryStatus.IN_PROGRESS).update(
+            lease_until=lease, last_attempt_at=now):
+        return []
+    return list(OutboxEntry.objects.select_related("connection").filter(pk__in=entry_ids, lease_token=token)
+                .order_by("pk"))
 
 
 def due_entries(limit: int) -> list[int]:
     """Entries the sweeper should enqueue: due and pending, or running with an expired lease (crashed worker)."""
     now = timezone.now()
     return list(
-        OutboxEntry.objects.filter(Q(status=EntryStatus.PENDING, next_attempt_at__lte=now)
-                                   | Q(status=EntryStatus.IN_PROGRESS, lease_until__lt=now))
+        OutboxEntry.objects.filter(_due(now))
         .filter(connection__status=ConnectionStatus.ACTIVE)
         .exclude(connection__paused_until__gt=now)
         .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])

@@ -14,6 +14,26 @@ def process_batch(entry_ids: list[int]) -> dict[str, int]:
     return bulk.process_batch(entry_ids)
 
 
+def process_leased(entry_ids: list[int], token: str) -> dict[str, int]:
+    """Process a chunk the dispatcher leased (``broker.OutboxBroker``): one connection's due entries."""
+    entries = outbox.take_leased(entry_ids, token)
+    if len(entries) == 1:
+        return {engine.run_claimed(entries[0]): 1}
+    return bulk.run_entries(entries)
+
+
+def dispatch(connection_ids: list[int] | None = None) -> int:
+    """Absorb committed changes and process the due entries of these connections; returns how many ran.
+
+    The wake-up a save sends when the broker does not dispatch by itself (Redis). Bounded: one round of leases;
+    whatever is left waits for the next wake-up or the sweeper."""
+    outbox.absorb()
+    ran = 0
+    for ids, token in outbox.lease_due(connection_ids):
+        ran += sum(process_leased(ids, token).values())
+    return ran
+
+
 def process_webhook(delivery_id: int) -> str:
     """Apply what one stored webhook delivery announces."""
     from . import inbound
@@ -43,7 +63,11 @@ def keep_tokens_alive() -> list[str]:
 
 
 def sweep() -> int:
-    """Re-enqueue due entries: lost tasks, crashed workers, expired backoff. Scheduled every minute."""
+    """Absorb changes a lost wake-up left and re-enqueue due entries: lost tasks, crashed workers, expired
+    backoff. Scheduled every minute. With ``OutboxBroker`` the dispatcher does all of this at every poll."""
+    if outbox.dispatcher_polls():
+        return 0
+    outbox.absorb()
     ids = outbox.due_entries(conf.get("SWEEP_BATCH"))
     outbox.enqueue(ids)
     return len(ids)
@@ -61,6 +85,7 @@ def drain(connection_id: int | None = None, limit: int = 100_000) -> int:
 
     ran = 0
     while ran < limit:
+        outbox.absorb()
         now = timezone.now()
         qs = (OutboxEntry.objects.filter(status=EntryStatus.PENDING, next_attempt_at__lte=now,
                                          connection__status=ConnectionStatus.ACTIVE)

@@ -108,6 +108,9 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+    # The queue table lives in the host's database: the pusher dispatches the outbox itself (each poll), so a
+    # save writes no task row. See accounting_sync/broker.py.
+    Q_CLUSTER["broker_class"] = "accounting_sync.broker.OutboxBroker"
 
 ACCOUNTING_SYNC = {
     "ENCRYPTION_KEYS": env.list("ACCOUNTING_SYNC_ENCRYPTION_KEYS", default=[])

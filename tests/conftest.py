@@ -174,6 +174,17 @@ def clock(monkeypatch):
     return c
 
 
+def entry_of(document, **filters):
+    """The document's outbox entry, once the dispatcher has taken in the saved change (what the cluster does at
+    its next poll; ``drain`` does it too)."""
+    from accounting_sync import outbox
+    from accounting_sync.models import OutboxEntry
+    from accounting_sync.sources import key_for
+
+    outbox.absorb()
+    return OutboxEntry.objects.get(source_key=key_for(document), **filters)
+
+
 def make_due(**filters) -> int:
     """Pretend the backoff has passed for pending entries."""
     from accounting_sync.models import EntryStatus, OutboxEntry

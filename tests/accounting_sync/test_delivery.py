@@ -10,20 +10,16 @@ from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, 
 from connectors.models import Connection
 from connectors.qbo.sandbox import QBOSandbox
 from tests import factories as f
-from tests.conftest import drain, make_due, map_defaults, remote_invoices, sandbox_settings
+from tests.conftest import drain, entry_of, make_due, map_defaults, remote_invoices, sandbox_settings
 
 pytestmark = pytest.mark.django_db
-
-
-def entry_for(obj) -> OutboxEntry:
-    return OutboxEntry.objects.get(source_key=f"ledger.{obj._meta.model_name}:{obj.pk}")
 
 
 @pytest.mark.parametrize("forget", [False, True], ids=["requestid-remembered", "requestid-forgotten"])
 def test_write_applied_response_lost_then_retry_makes_exactly_one_invoice(connection, make_invoice, sandbox, forget):
     invoice = make_invoice(("service", "2", "45.50"))
     sandbox.faults.add("lost_response", match="POST /invoice")
-    entry = entry_for(invoice)
+    entry = entry_of(invoice)
     process_entry(entry.pk)  # one document on its own: the single-request path (the batch path is below)
     entry.refresh_from_db()
     assert entry.status == EntryStatus.PENDING and entry.attempts == 1 and entry.write_started
@@ -50,7 +46,7 @@ def test_batch_lost_response_then_retry_adopts_every_invoice(connection, make_in
     make_due()
     drain()
     assert len(remote_invoices(sandbox)) == 12
-    assert {e.status for e in map(entry_for, invoices)} == {EntryStatus.DONE}
+    assert {e.status for e in map(entry_of, invoices)} == {EntryStatus.DONE}
     remote_ids = {r["Id"] for r in remote_invoices(sandbox)}
     assert set(ExternalReference.objects.filter(entity="invoice").values_list("remote_id", flat=True)) == remote_ids
 
@@ -64,14 +60,14 @@ def edit_in_quickbooks(sandbox, remote_id, **changes):
 def test_stale_version_from_a_payment_is_reapplied(connection, make_invoice, sandbox):
     invoice = make_invoice(("service", "1", "100.00"))
     drain()
-    ref = ExternalReference.objects.get(source_key=entry_for(invoice).source_key)
+    ref = ExternalReference.objects.get(source_key=entry_of(invoice).source_key)
     customer = sandbox.store.get("Invoice", ref.remote_id)["CustomerRef"]
     sandbox.store.write("Payment", {"CustomerRef": customer, "TotalAmt": "40.00", "Line": [
         {"Amount": "40.00", "LinkedTxn": [{"TxnId": ref.remote_id, "TxnType": "Invoice"}]}]})
     invoice.memo = "changed locally after the payment"
     invoice.save()
     drain()
-    entry = entry_for(invoice)
+    entry = entry_of(invoice)
     assert entry.status == EntryStatus.DONE
     remote = sandbox.store.get("Invoice", ref.remote_id)
     assert remote["CustomerMemo"]["value"] == "changed locally after the payment"
@@ -81,12 +77,12 @@ def test_stale_version_from_a_payment_is_reapplied(connection, make_invoice, san
 def test_conflicting_edit_on_the_platform_is_reported_not_overwritten(connection, make_invoice, sandbox):
     invoice = make_invoice(("service", "1", "100.00"))
     drain()
-    ref = ExternalReference.objects.get(source_key=entry_for(invoice).source_key)
+    ref = ExternalReference.objects.get(source_key=entry_of(invoice).source_key)
     edit_in_quickbooks(sandbox, ref.remote_id, PrivateNote="corrected by the bookkeeper", TxnDate="2026-01-15")
     invoice.memo = "changed locally too"
     invoice.save()
     drain()
-    entry = entry_for(invoice)
+    entry = entry_of(invoice)
     assert entry.status == EntryStatus.NEEDS_ATTENTION and entry.error_code == "conflict"
     assert "edited in QuickBooks Online" in entry.last_error and "Send ours anyway" in entry.hint
     remote = sandbox.store.get("Invoice", ref.remote_id)

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounting_sync import drift, preflight
-from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry
+from accounting_sync.models import EntryStatus, ExternalReference
 from accounting_sync.preflight import reference_data
 from accounting_sync.sources import key_for
 from connectors.base import ReferenceData
@@ -19,7 +19,7 @@ from connectors.models import Connection
 from ledger import models as L
 from mappings.models import Mapping, MappingKind, Scope
 from tests import factories as f
-from tests.conftest import account_id, drain, tax_code_id
+from tests.conftest import account_id, drain, entry_of, tax_code_id
 from tests.mappings.editor_page import as_shown
 
 pytestmark = pytest.mark.django_db
@@ -27,10 +27,6 @@ pytestmark = pytest.mark.django_db
 
 def editor(conn) -> str:
     return f"/admin/connectors/connection/{conn.pk}/mappings/"
-
-
-def entry_of(document) -> OutboxEntry:
-    return OutboxEntry.objects.get(source_key=key_for(document))
 
 
 def rule(conn, kind=MappingKind.INCOME_ACCOUNT, scope=Scope.DEFAULT, value="") -> Mapping:
@@ -204,7 +200,7 @@ def test_a_refusal_of_something_still_offered_stays_a_validation_error(xsandbox,
     conn = make_xero_connection(org)
     invoice = make_invoice(("service", "1", "10.00"))
     reference_data(conn, conn.connector(), refresh=True)
-    entry = OutboxEntry.objects.get(source_key=key_for(invoice))
+    entry = entry_of(invoice)
     refused = ValidationFailed("Xero: Account code '200' is not a valid code for this document.", platform_code="10")
     assert drift.on_failure(entry, refused) is refused
     assert rule(conn).stale_since is None

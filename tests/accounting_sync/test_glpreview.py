@@ -8,12 +8,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounting_sync import demo, glpreview
-from accounting_sync.models import OutboxEntry
 from accounting_sync.preflight import reference_data
 from accounting_sync.sources import key_for
 from ledger import models as L
 from mappings.models import Mapping, MappingKind
 from tests import factories as f
+from tests.conftest import entry_of
 from tests.hostapp.models import Client, Job, JobInvoice
 
 pytestmark = pytest.mark.django_db
@@ -120,7 +120,7 @@ def test_resync_dry_run_prints_each_journal(connection, clinic, capsys):
 
 def test_outbox_entry_links_to_its_gl_preview(admin_client, connection, make_invoice):
     invoice = make_invoice()
-    entry = OutboxEntry.objects.get(connection=connection, source_key=key_for(invoice))
+    entry = entry_of(invoice, connection=connection)
     page = admin_client.get(f"/admin/accounting_sync/outboxentry/{entry.pk}/change/").content.decode()
     link = f"/admin/connectors/connection/{connection.pk}/mappings/?document=ledger.invoice%3A{invoice.pk}#explain"
     assert link in page

@@ -5,11 +5,12 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, Outcome, SyncLog
+from accounting_sync import outbox
+from accounting_sync.models import EntryStatus, ExternalReference, OutboxChange, OutboxEntry, Outcome, SyncLog
 from ledger.models import InvoiceLine, PaymentAllocation
 from mappings.models import MappingKind, Scope
 from tests import factories as f
-from tests.conftest import drain, remote_invoices, tax_code_id
+from tests.conftest import drain, entry_of, remote_invoices, tax_code_id
 
 pytestmark = pytest.mark.django_db
 
@@ -21,33 +22,55 @@ def test_rollback_leaves_no_entry_and_makes_no_call(connection, org, sandbox, dj
             with transaction.atomic():
                 invoice = f.InvoiceFactory(organization=org)
                 f.InvoiceLineFactory(invoice=invoice)
-                assert OutboxEntry.objects.count() == 2  # invoice and customer, inside the host transaction...
+                assert OutboxChange.objects.count() == 2  # invoice and customer, inside the host transaction...
                 raise RuntimeError("host aborts")
-    assert OutboxEntry.objects.count() == 0  # ...and gone with it
+    assert OutboxChange.objects.count() == 0  # ...and gone with it
     assert callbacks == []
     drain()
+    assert not OutboxEntry.objects.exists()
     assert len(sandbox.requests_log) == calls
 
 
-def test_committed_save_enqueues_on_commit(connection, org, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks() as callbacks:
+def test_committed_save_is_one_change_row_per_document_absorbed_into_pending_entries(connection, org):
+    with transaction.atomic():
+        invoice = f.InvoiceFactory(organization=org)
+        f.InvoiceLineFactory(invoice=invoice)
+        f.InvoiceLineFactory(invoice=invoice)  # the lines count as changes of their invoice: no row of their own
+    assert sorted(OutboxChange.objects.values_list("source_key", flat=True)) == [
+        f"ledger.customer:{invoice.customer_id}", f"ledger.invoice:{invoice.pk}"]
+    assert not OutboxEntry.objects.exists()  # the host transaction wrote nothing else
+    ids = outbox.absorb()
+    assert len(ids) == 2 and set(OutboxEntry.objects.values_list("status", flat=True)) == {EntryStatus.PENDING}
+    assert not OutboxChange.objects.exists()  # taken in and deleted together
+
+
+@pytest.mark.parametrize("polls", [True, False], ids=["outbox-broker", "other-broker"])
+def test_a_save_wakes_the_queue_only_when_its_broker_does_not_poll(connection, org, monkeypatch, polls,
+                                                                   django_capture_on_commit_callbacks):
+    woken = []
+    monkeypatch.setattr(outbox, "dispatcher_polls", lambda: polls)
+    monkeypatch.setattr(outbox, "wake", woken.append)
+    with django_capture_on_commit_callbacks(execute=True):
         with transaction.atomic():
-            f.InvoiceLineFactory(invoice=f.InvoiceFactory(organization=org))
-    assert OutboxEntry.objects.filter(status=EntryStatus.PENDING).count() == 2  # the customer and the invoice
-    assert len(callbacks) >= 1
+            invoice = f.InvoiceFactory(organization=org)
+            f.InvoiceLineFactory(invoice=invoice)
+            assert woken == []  # never before the commit
+    assert woken == ([] if polls else [{connection.pk}])  # one wake-up per transaction, not per row
 
 
 def test_five_quick_saves_make_one_remote_invoice_with_last_content(connection, make_invoice, sandbox):
     invoice = make_invoice(("service", "1", "10.00"))
-    generation = OutboxEntry.objects.get(source_key=f"ledger.invoice:{invoice.pk}").generation
+    generation = entry_of(invoice).generation
     for n in range(1, 6):
         with transaction.atomic():  # five separate host transactions (savepoints inside the test's own)
             InvoiceLine.objects.filter(invoice=invoice).update(unit_price=Decimal(10 * n + 10))
             invoice.memo = f"version {n}"
             invoice.save()
             invoice.save()  # saved twice in one transaction: recorded once
+    assert OutboxChange.objects.filter(source_key=f"ledger.invoice:{invoice.pk}").count() == 5  # one per transaction
     entries = OutboxEntry.objects.filter(source_key=f"ledger.invoice:{invoice.pk}")
-    assert entries.count() == 1 and entries.get().generation == generation + 5
+    entry_of(invoice)  # the dispatcher takes the five in at once...
+    assert entries.count() == 1 and entries.get().generation == generation + 1  # ...as one change
     drain()
     [remote] = remote_invoices(sandbox)
     assert Decimal(str(remote["TotalAmt"])) == Decimal("60.00")
@@ -85,7 +108,7 @@ def test_payment_saved_before_invoice_synced_goes_after_it_linked(connection, or
     from accounting_sync.engine import process_entry
 
     # Process the payment's entry first: it must bring the invoice (and customer) along.
-    entry = OutboxEntry.objects.get(source_key=f"ledger.payment:{payment.pk}")
+    entry = entry_of(payment)
     assert process_entry(entry.pk) == EntryStatus.DONE
     [remote_invoice] = remote_invoices(sandbox)
     [remote_payment] = sandbox.store.entities("Payment")
@@ -213,10 +236,10 @@ def test_customer_without_name_needs_attention(connection, org, make_invoice, sa
 def test_finishing_a_dependency_wakes_entries_waiting_for_it(connection, make_invoice, sandbox):
     from django.utils import timezone
 
-    from accounting_sync import engine, outbox
+    from accounting_sync import engine
 
     invoice = make_invoice()
-    customer_entry = OutboxEntry.objects.get(source_key=f"ledger.customer:{invoice.customer_id}")
+    customer_entry = entry_of(invoice.customer)
     held = outbox.claim(customer_entry.pk)  # another worker holds the customer
     invoice_entry = OutboxEntry.objects.get(source_key=f"ledger.invoice:{invoice.pk}")
     assert engine.process_entry(invoice_entry.pk) == EntryStatus.PENDING
@@ -240,14 +263,14 @@ def test_change_recorded_in_a_rolled_back_savepoint_is_recorded_again(connection
             with transaction.atomic():
                 invoice.memo = "first try"
                 invoice.save()
-                assert OutboxEntry.objects.filter(source_key=f"ledger.invoice:{invoice.pk}").exists()
+                assert OutboxChange.objects.filter(source_key=f"ledger.invoice:{invoice.pk}").exists()
                 raise RuntimeError("the host gives up on this step")
         except RuntimeError:
             pass
-        assert not OutboxEntry.objects.filter(source_key=f"ledger.invoice:{invoice.pk}").exists()
+        assert not OutboxChange.objects.filter(source_key=f"ledger.invoice:{invoice.pk}").exists()
         invoice.memo = "second try"
         invoice.save()  # must not be skipped as "already recorded in this transaction"
-    assert OutboxEntry.objects.get(source_key=f"ledger.invoice:{invoice.pk}").status == EntryStatus.PENDING
+    assert entry_of(invoice).status == EntryStatus.PENDING
 
 
 def test_credit_note_applied_to_an_invoice_in_quickbooks_and_kept_equal(connection, org, make_invoice, sandbox):

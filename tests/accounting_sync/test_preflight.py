@@ -8,11 +8,10 @@ from django.db import transaction
 
 from accounting_sync import preflight
 from accounting_sync.models import EntryStatus, OutboxEntry
-from accounting_sync.sources import key_for
 from ledger import models as L
 from mappings.models import Mapping, MappingKind, Scope
 from tests import factories as f
-from tests.conftest import drain
+from tests.conftest import drain, entry_of
 from tests.mappings.editor_page import as_shown
 
 pytestmark = pytest.mark.django_db
@@ -20,10 +19,6 @@ pytestmark = pytest.mark.django_db
 
 def editor(conn) -> str:
     return f"/admin/connectors/connection/{conn.pk}/mappings/"
-
-
-def entry_of(document) -> OutboxEntry:
-    return OutboxEntry.objects.get(source_key=key_for(document))
 
 
 @pytest.fixture
@@ -133,7 +128,7 @@ def test_unmapped_payment_method_names_the_payment_and_links_to_the_deposit_rule
 
 def test_errors_preflight_did_not_raise_have_no_fix_links(connection, make_invoice, sandbox):
     invoice = make_invoice(("service", "1", "10.00"))
-    entry = OutboxEntry.objects.get(source_key=key_for(invoice))
+    entry = entry_of(invoice)
     OutboxEntry.objects.filter(pk=entry.pk).update(status=EntryStatus.NEEDS_ATTENTION, error_code="validation",
                                                    last_error="QuickBooks: Duplicate Document Number Error")
     entry.refresh_from_db()

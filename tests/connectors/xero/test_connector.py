@@ -157,14 +157,14 @@ def test_lost_response_with_idempotency_forgotten_is_adopted_by_our_number(env, 
 def test_lost_response_end_to_end_through_the_pipeline(xsandbox, org, make_invoice, make_xero_connection):
     """The engine's safety nets with Xero: the retry adopts the invoice whose response was lost."""
     from accounting_sync.engine import process_entry
-    from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry
-    from tests.conftest import make_due
+    from accounting_sync.models import EntryStatus, ExternalReference
+    from tests.conftest import entry_of, make_due
 
     xsandbox.limits.off()
     make_xero_connection(org, rate_limits=False)
     local = make_invoice(("service", "2", "45.50"))
     xsandbox.faults.add("lost_response", match="PUT /Invoices")
-    entry = OutboxEntry.objects.get(source_key=f"ledger.invoice:{local.pk}")
+    entry = entry_of(local)
     process_entry(entry.pk)
     entry.refresh_from_db()
     assert entry.status == EntryStatus.PENDING and len(remote(xsandbox, "Invoices")) == 1
@@ -180,9 +180,9 @@ def test_lost_response_end_to_end_through_the_pipeline(xsandbox, org, make_invoi
 
 def test_backlog_goes_in_one_batch_and_a_lost_batch_is_adopted(xsandbox, org, make_invoice,
                                                                make_xero_connection):
-    from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, SyncLog
+    from accounting_sync.models import EntryStatus, ExternalReference, SyncLog
     from tests import factories as f
-    from tests.conftest import drain, make_due
+    from tests.conftest import drain, entry_of, make_due
 
     xsandbox.limits.off()
     make_xero_connection(org, rate_limits=False)
@@ -195,7 +195,7 @@ def test_backlog_goes_in_one_batch_and_a_lost_batch_is_adopted(xsandbox, org, ma
     make_due()
     drain()
     assert len(remote(xsandbox, "Invoices")) == 8
-    entries = [OutboxEntry.objects.get(source_key=f"ledger.invoice:{i.pk}") for i in invoices]
+    entries = [entry_of(i) for i in invoices]
     assert {e.status for e in entries} == {EntryStatus.DONE}
     assert set(ExternalReference.objects.filter(entity="invoice").values_list("remote_id", flat=True)) == \
         {r["InvoiceID"] for r in remote(xsandbox, "Invoices")}
