@@ -5,7 +5,7 @@ State is shown read-only; changes go through permission-checked actions that are
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -14,8 +14,9 @@ from django.utils.http import urlencode
 
 from connectors.models import Connection, ConnectionStatus
 
-from . import glpreview, mapping_admin, outbox
-from .models import AttentionEntry, EntryStatus, ExternalReference, OutboxEntry, PullCursor, SyncLog, WebhookDelivery
+from . import glpreview, mapping_admin, outbox, status
+from .models import (AttentionEntry, EntryStatus, ExternalReference, OutboxChange, OutboxEntry, PullCursor, SyncLog,
+                     WebhookDelivery)
 from .drift import stale_rules
 from .preflight import fixes
 
@@ -78,11 +79,14 @@ class ConnectionAdmin(admin.ModelAdmin):
         return super().get_form(request, obj, **kwargs)
 
     def get_queryset(self, request):
+        _waiting = OutboxChange.objects.filter(connection_id=OuterRef("pk")).order_by().values("connection_id")
         return super().get_queryset(request).annotate(
             _pending=Count("outbox", filter=Q(outbox__status__in=[EntryStatus.PENDING, EntryStatus.IN_PROGRESS])),
             _attention=Count("outbox", filter=Q(outbox__status=EntryStatus.NEEDS_ATTENTION)),
             _failed=Count("outbox", filter=Q(outbox__status=EntryStatus.FAILED)),
             _stale=_stale_count(),
+            _waiting=Subquery(_waiting.annotate(n=Count("pk")).values("n")[:1]),
+            _oldest_waiting=Subquery(_waiting.annotate(at=Min("created_at")).values("at")[:1]),
         )
 
     def changelist_view(self, request, extra_context=None):
@@ -110,7 +114,13 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Pending", ordering="_pending")
     def pending(self, obj):
-        return obj._pending
+        """Entries to send, plus saved changes the dispatcher has not taken in yet (and a warning if they wait
+        longer than a running cluster ever lets them)."""
+        count = obj._waiting or 0
+        note = status.stalled(count, obj._oldest_waiting)
+        if note:
+            return format_html('{}<br><span style="color:#c00">{}</span>', obj._pending + count, note)
+        return obj._pending + count
 
     @admin.display(description="Needs attention", ordering="_attention")
     def needs_attention(self, obj):

@@ -1,11 +1,33 @@
 """Connection health at a glance: used by the admin dashboard, ``accounting_sync_status`` and the API."""
 from __future__ import annotations
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Min, Q
 
 from connectors.models import Connection
 
-from .models import EntryStatus, Outcome, SyncLog
+from .models import EntryStatus, OutboxChange, Outcome, SyncLog
+
+
+def waiting_changes() -> dict[int, tuple[int, object]]:
+    """Per connection: saved changes the dispatcher has not taken in yet, and when the oldest was saved. With a
+    running cluster they last a fraction of a second; old ones mean no dispatcher is running."""
+    rows = OutboxChange.objects.values("connection_id").annotate(n=Count("pk"), oldest=Min("created_at"))
+    return {r["connection_id"]: (r["n"], r["oldest"]) for r in rows}
+
+
+STALL_SECONDS = 120
+
+
+def stalled(count: int, oldest) -> str:
+    """A line for staff when saved changes have waited longer than a dispatcher ever takes; else ''."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    if not count or oldest is None or timezone.now() - oldest < dt.timedelta(seconds=STALL_SECONDS):
+        return ""
+    return (f"{count} saved change{'' if count == 1 else 's'} not picked up since {oldest:%Y-%m-%d %H:%M} UTC: "
+            f"is the task queue (manage.py qcluster) running?")
 
 
 def connection_health(queryset=None) -> list[dict]:
@@ -18,12 +40,14 @@ def connection_health(queryset=None) -> list[dict]:
     )
     last_success = dict(SyncLog.objects.filter(outcome=Outcome.SUCCESS).values_list("connection_id")
                         .annotate(at=Max("created_at")).values_list("connection_id", "at"))
+    waiting = waiting_changes()
     rows = []
     for conn in counts:
         rows.append({
             "id": conn.pk, "name": conn.name, "platform": conn.platform, "status": conn.status,
             "status_message": conn.status_message, "auto_sync": conn.auto_sync,
-            "pending": conn.pending, "failed": conn.failed, "needs_attention": conn.needs_attention,
+            "pending": conn.pending, "waiting_changes": waiting.get(conn.pk, (0, None))[0],
+            "oldest_waiting_change": waiting.get(conn.pk, (0, None))[1], "failed": conn.failed, "needs_attention": conn.needs_attention,
             "synced": conn.synced,
             "last_success": last_success.get(conn.pk), "token_expires_at": conn.access_expires_at,
             "refresh_token_expires_at": conn.refresh_expires_at, "paused_until": conn.paused_until,

@@ -55,3 +55,19 @@ def test_status_command_and_api(admin_client, connection, synced_and_broken, cap
     assert api["entries"][0]["hint"]
     call_command("accounting_sync_resync", "--connection", connection.name, "--dry-run")
     assert "nothing was sent" in capsys.readouterr().out
+
+
+def test_changes_no_dispatcher_took_in_count_as_pending_and_warn_when_old(admin_client, connection, make_invoice,
+                                                                          clock, capsys):
+    from django.core.management import call_command
+
+    make_invoice()  # saved; no cluster is running to take the change in
+    html = admin_client.get("/admin/connectors/connection/").content.decode()
+    assert '<td class="field-pending">2</td>' in html and "qcluster" not in html  # fresh: normal
+    clock.advance(180)
+    html = admin_client.get("/admin/connectors/connection/").content.decode()
+    assert "2 saved changes not picked up since" in html and "manage.py qcluster" in html
+    call_command("accounting_sync_status")
+    assert "is the task queue (manage.py qcluster) running?" in capsys.readouterr().out
+    drain()  # a dispatcher ran
+    assert "not picked up" not in admin_client.get("/admin/connectors/connection/").content.decode()

@@ -8,7 +8,7 @@ from accounting_sync.management.base import ExamplesCommand
 import json
 
 
-from ...status import connection_health
+from ...status import connection_health, stalled
 
 
 class Command(ExamplesCommand):
@@ -33,3 +33,6 @@ class Command(ExamplesCommand):
                               f"{r['last_success'] or '-'}")
             if r["status_message"]:
                 self.stdout.write(f"    {r['status_message']}")
+            note = stalled(r["waiting_changes"], r["oldest_waiting_change"])
+            if note:
+                self.stdout.write(f"    {note}")
