@@ -47,6 +47,10 @@ HINTS: tuple[tuple[str, str], ...] = (
                             "voided or deleted). Reverse the payments in Xero first, or re-create the document."),
     ("amount outstanding", _OWED_HINT),
     ("exceeds", _OWED_HINT),
+    ("cannot be edited as it has a payment or credit note allocated",
+     "Xero does not let an invoice with a payment or credit note allocated to it be edited. Remove the "
+     "allocation in Xero (the payment's Options → Remove, or the credit note's allocation), retry, then apply it "
+     "again; or keep the change local."),
     ("allocat", "The credit note's allocations do not fit the invoice's balance. Check the amounts."),
     ("payment", "The document has payments in Xero. Remove the payments in Xero first."),
     ("period", _PERIOD_HINT),

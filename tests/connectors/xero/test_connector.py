@@ -650,6 +650,15 @@ def test_validation_message_and_hint_come_from_xero():
     assert "TaxType code 'X'" in error.message and "TaxType" in error.hint
 
 
+def test_editing_an_invoice_with_an_allocation_gets_its_own_hint():
+    from connectors.xero.sandbox.store import ALLOCATED
+
+    error = xero_errors.classify(_exc(400, {"ErrorNumber": 10, "Type": "ValidationException", "Elements": [
+        {"ValidationErrors": [{"Message": ALLOCATED}]}]}))
+    assert "cannot be edited" in error.message
+    assert "Remove the allocation in Xero" in error.hint and "Check the amounts" not in error.hint
+
+
 def test_transport_errors_are_retryable():
     import urllib3
 
