@@ -181,3 +181,24 @@ def test_dispatchers_of_several_clusters_at_once_absorb_each_change_once(connect
     assert OutboxEntry.objects.filter(entity="invoice").count() == len(invoices)
     assert set(OutboxEntry.objects.values_list("generation", flat=True)) == {1}  # none taken in twice
     assert len(marked) == len(set(marked)) == OutboxEntry.objects.count()
+
+
+def test_without_the_outbox_broker_a_wake_up_task_sends_its_connections_changes(make_connection, org, make_invoice,
+                                                                               sandbox, monkeypatch):
+    """The Redis path, run in this process: a save's wake-up (``tasks.dispatch``), then the sweeper's pass."""
+    from connectors.models import Direction
+
+    monkeypatch.setattr(outbox, "dispatcher_polls", lambda: False)
+    monkeypatch.setattr(outbox, "enqueue", lambda ids: sent.extend(ids))
+    sent = []
+    woken = make_connection(org)
+    other = make_connection(org, name="Second books")
+    other.direction = Direction.PUSH
+    other.save()
+    invoice = make_invoice()
+    assert tasks.dispatch([woken.pk]) == 2  # the customer and the invoice, for the connection it was woken for
+    assert [r["DocNumber"] for r in remote_invoices(sandbox)] == [invoice.number]
+    assert not OutboxChange.objects.exists()  # the other connection's changes were taken in too...
+    waiting = OutboxEntry.objects.filter(connection=other)
+    assert set(waiting.values_list("status", flat=True)) == {EntryStatus.PENDING}  # ...and wait for their turn
+    assert tasks.sweep() == 2 and sorted(sent) == sorted(waiting.values_list("pk", flat=True))
