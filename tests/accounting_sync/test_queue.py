@@ -99,6 +99,23 @@ def test_qcluster_syncs_a_committed_invoice(broker, cluster, connection, make_in
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_burst_of_saves_goes_out_in_batches_each_invoice_once(broker, cluster, org, connection, make_invoice,
+                                                                sandbox):
+    """Two workers and a pusher (or a wake-up per save) against 120 saves made while they run."""
+    from tests import factories as f
+
+    cluster()
+    customer = f.CustomerFactory(organization=org)
+    invoices = [make_invoice(customer=customer) for _ in range(120)]
+    assert wait_for(lambda: OutboxEntry.objects.filter(status=EntryStatus.DONE).count() == 121, seconds=90), \
+        list(OutboxEntry.objects.exclude(status=EntryStatus.DONE).values_list("status", "last_error")[:5])
+    remote = remote_invoices(sandbox)
+    assert sorted(r["DocNumber"] for r in remote) == sorted(i.number for i in invoices)  # each exactly once
+    writes = [p for m, p, _ in sandbox.requests_log if m == "POST" and p.rsplit("/", 1)[-1] in ("invoice", "batch")]
+    assert 0 < len(writes) < 60  # many invoices per request: the saves were not sent one by one
+
+
+@pytest.mark.django_db(transaction=True)
 def test_cluster_killed_mid_write_then_new_cluster_completes_exactly_once(broker, cluster, connection, make_invoice,
                                                                           sandbox, monkeypatch):
     from accounting_sync.tasks import sweep
