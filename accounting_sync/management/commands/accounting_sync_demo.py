@@ -89,6 +89,9 @@ class Command(ExamplesCommand):
 
     # -- interactive -----------------------------------------------------------------------------------
     def run_interactive(self, opts) -> None:
+        # Ctrl-C, and a SIGTERM from a supervisor, both stop everything started here (the finally below).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _interrupt)
         manage = [sys.executable, "manage.py"]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         urls = {"qbo": f"http://127.0.0.1:{opts['sandbox_port']}", "xero": f"http://127.0.0.1:{opts['xero_port']}"}
@@ -130,7 +133,7 @@ class Command(ExamplesCommand):
         finally:
             for child in children:
                 if child.poll() is None:
-                    child.send_signal(signal.SIGINT)
+                    child.send_signal(signal.SIGTERM)  # also stops one started with SIGINT ignored
             for child in children:
                 try:
                     child.wait(timeout=10)
@@ -168,3 +171,7 @@ class Command(ExamplesCommand):
                 break
             time.sleep(1)
         self.stdout.write("")
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
