@@ -174,6 +174,32 @@ def clock(monkeypatch):
     return c
 
 
+def at_once(count: int, work) -> list[Exception]:
+    """Run ``work()`` in ``count`` threads released together, each on its own database connection (PostgreSQL
+    concurrency tests: workers of several processes); returns what they raised."""
+    import threading
+
+    from django.db import connection as db
+
+    barrier, errors = threading.Barrier(count), []
+
+    def run():
+        try:
+            barrier.wait()
+            work()
+        except Exception as exc:  # pragma: no cover - the test asserts there are none
+            errors.append(exc)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
 def entry_of(document, **filters):
     """The document's outbox entry, once the dispatcher has taken in the saved change (what the cluster does at
     its next poll; ``drain`` does it too)."""

@@ -1,5 +1,4 @@
 """The per-connection rate budget shared by all workers: a token bucket in the database, paused by a 429."""
-import threading
 
 import pytest
 from django.db import connection as db_connection
@@ -8,7 +7,7 @@ from connectors import budget
 from connectors.errors import RateLimitedError
 from connectors.models import Connection, RateBudget
 from connectors.qbo.connector import QBOConnector
-from tests.conftest import drain, remote_invoices
+from tests.conftest import at_once, drain, remote_invoices
 
 pytestmark = pytest.mark.django_db
 
@@ -73,25 +72,13 @@ def test_workers_share_one_bucket_under_row_locks(connection):
     if db_connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL; SQLite serialises writers anyway (covered on the PostgreSQL run)")
     clock = FakeTime()  # time stands still: only one window's share can be granted, whoever asks
-    granted, errors = [], []
+    granted = []
 
     def worker():
-        try:
-            for _ in range(20):
-                granted.append(budget.take(connection.pk, "request", 100, 60, clock) == 0)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            from django.db import connection as c
+        for _ in range(20):
+            granted.append(budget.take(connection.pk, "request", 100, 60, clock) == 0)
 
-            c.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    assert not at_once(8, worker)
     assert sum(granted) == 90 and len(granted) == 160
     assert sum(RateBudget.objects.get(connection=connection, kind="request").counts.values()) == 90
 

@@ -1,6 +1,5 @@
 """Single-flight refresh, rotation persisted, invalid_grant -> needs_reauth; OAuth state checks."""
 import datetime as dt
-import threading
 
 import pytest
 from django.db import connection as db_connection
@@ -9,6 +8,7 @@ from django.utils import timezone
 from connectors.errors import AuthError
 from connectors.models import Connection, ConnectionStatus
 from connectors.tokens import get_access_token
+from tests.conftest import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -49,28 +49,14 @@ def test_concurrent_refresh_is_single_flight(connection, sandbox):
         pytest.skip("row locks need PostgreSQL; SQLite serialises writers anyway (covered on the PostgreSQL run)")
     expire(connection)
     before = sandbox.token_calls
-    results, errors = [], []
-    barrier = threading.Barrier(8)
+    results = []
 
     def worker():
-        try:
-            conn = Connection.objects.get(pk=connection.pk)
-            connector = conn.connector()
-            barrier.wait()
-            currencies = connector.client.query("select * from CompanyCurrency")  # an API call with the token
-            results.append((connector.access_token(), len(currencies)))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            from django.db import connection as c
+        connector = Connection.objects.get(pk=connection.pk).connector()
+        currencies = connector.client.query("select * from CompanyCurrency")  # an API call with the token
+        results.append((connector.access_token(), len(currencies)))
 
-            c.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = at_once(8, worker)
     assert not errors, errors
     assert sandbox.token_calls == before + 1
     assert len(results) == 8 and len({token for token, _ in results}) == 1 and all(n for _, n in results)
