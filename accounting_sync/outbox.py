@@ -10,6 +10,7 @@ broker) never process one entry at once, on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -147,11 +148,23 @@ def record_change(obj, adapter: sources.SourceAdapter) -> int:
 
 
 def dispatcher_polls() -> bool:
-    """True when the task queue's broker is ``OutboxBroker``: its pusher absorbs changes and hands out due
-    entries by itself, so nothing has to be enqueued for them."""
+    """True when the task queue's broker is ``OutboxBroker`` (or a subclass): its pusher absorbs changes and
+    hands out due entries by itself, so nothing has to be enqueued for them."""
     from django_q.conf import Conf
 
-    return Conf.BROKER_CLASS == "accounting_sync.broker.OutboxBroker"
+    return _is_outbox_broker(Conf.BROKER_CLASS)
+
+
+@functools.lru_cache(maxsize=8)
+def _is_outbox_broker(path: str | None) -> bool:
+    from django.utils.module_loading import import_string
+
+    from .broker import OutboxBroker
+
+    try:
+        return bool(path) and issubclass(import_string(path), OutboxBroker)
+    except ImportError:
+        return False
 
 
 def wake(connection_ids) -> None:
