@@ -137,17 +137,22 @@ class BaseConnector:
     #: ``self.throttle(kind)`` before each HTTP request of that kind ("request" for every call; extra kinds,
     #: such as QBO's "batch", are counted as well).
     rate_limits: ClassVar[dict[str, tuple[int, float]]] = {}
+    #: Requests the platform lets one company have in flight at once (None: not limited). The throttle holds a
+    #: slot per request; the connector gives it back with what ``throttle`` returned once the response is read.
+    concurrent_limit: ClassVar[int | None] = None
 
     def __init__(self, config: ConnectionConfig, token_getter: Callable[[bool], str] | None = None,
-                 throttle: Callable[[str], None] | None = None) -> None:
+                 throttle: Callable[[str], Callable[[], None] | None] | None = None) -> None:
         self.config = config
         self._token_getter = token_getter
         self._throttle = throttle
 
-    def throttle(self, kind: str = "request") -> None:
-        """Wait, if need be, until the shared budget allows one more request of ``kind``."""
+    def throttle(self, kind: str = "request") -> Callable[[], None] | None:
+        """Wait, if need be, until the shared budget allows one more request of ``kind``; returns the callable
+        that frees the request's in-flight slot once its response is read (None if nothing to free)."""
         if self._throttle is not None:
-            self._throttle(kind)
+            return self._throttle(kind)
+        return None
 
     def setting(self, key: str):
         return self.config.settings.get(key, self.default_settings.get(key))

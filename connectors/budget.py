@@ -8,16 +8,23 @@ lie inside the window hold fewer than ``SHARE`` of the published limit. A slot i
 older than the window, so no window of the platform's length ever sees more than the limit, and a burst (a
 demo, the first minutes of a resync) may use the whole share at once.
 
+Platforms also limit requests in flight at once per company (QBO: 10; Xero: 5). A request holds one of those
+slots from just before it is sent until its response is read: the slots are kept in the same table (kind
+``concurrent``, each with an expiry, so a worker killed mid-request gives its slot back after ``HOLD_SECONDS``),
+and a request waits while all are held. ``throttle(kind)`` returns the callable that gives the slot back.
+
 A connection paused by a 429 (``Connection.paused_until``) lets no request through: the throttle raises
 ``RateLimitedError`` at once, so in-flight work of other workers stops calling too.
 
 Settings: ``ACCOUNTING_SYNC["RATE_BUDGET"] = False`` switches budgets off (benchmarks on loopback); a
 connection's ``settings["rate_limits"]`` overrides its connector's ``rate_limits`` per kind
-(``{"request": [100, 60]}``), and ``settings["rate_limits"] = false`` switches them off for that connection.
+(``{"request": [100, 60]}``, ``{"concurrent": 4}``), and ``settings["rate_limits"] = false`` switches them off
+for that connection.
 """
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Callable
 
 from django.conf import settings as django_settings
@@ -29,6 +36,9 @@ from .errors import RateLimitedError
 SHARE = 0.9  # of the published limit: the rest is headroom for clocks and for the platform's own counting
 SLOTS = 60
 MAX_WAIT = 30.0  # seconds one call may sleep for budget before giving the entry back to the queue
+CONCURRENT = "concurrent"
+HOLD_SECONDS = 150.0  # longer than any request may take (the task timeout is 120 s): then a slot is free again
+SLOT_POLL = 0.1  # how often a request waiting for a free slot looks again
 
 
 def limits_for(connection, connector_cls) -> dict[str, tuple[int, float]]:
@@ -39,11 +49,51 @@ def limits_for(connection, connector_cls) -> dict[str, tuple[int, float]]:
         return {}
     limits = dict(connector_cls.rate_limits)
     for kind, value in (override or {}).items():
+        if kind == CONCURRENT:
+            continue
         if value:
             limits[kind] = (int(value[0]), float(value[1]))
         else:
             limits.pop(kind, None)
     return limits
+
+
+def concurrency_for(connection, connector_cls) -> int | None:
+    """How many requests of this connection may be in flight at once; None when that is not limited."""
+    if not getattr(django_settings, "ACCOUNTING_SYNC", {}).get("RATE_BUDGET", True):
+        return None
+    override = (connection.settings or {}).get("rate_limits")
+    if override is False:
+        return None
+    if isinstance(override, dict) and CONCURRENT in override:
+        return int(override[CONCURRENT]) if override[CONCURRENT] else None
+    return connector_cls.concurrent_limit
+
+
+def hold(connection_id: int, limit: int, clock: Callable[[], float] = time.time) -> tuple[str | None, float]:
+    """Take one of ``limit`` in-flight slots: (slot id, 0), or (None, seconds until one may be free)."""
+    from .models import RateBudget
+
+    with transaction.atomic():
+        row, _ = RateBudget.objects.select_for_update().get_or_create(connection_id=connection_id, kind=CONCURRENT)
+        now = clock()
+        held = {slot: until for slot, until in (row.counts or {}).items() if until > now}
+        slot = None
+        if len(held) < limit:
+            slot = uuid.uuid4().hex
+            held[slot] = now + HOLD_SECONDS
+        RateBudget.objects.filter(pk=row.pk).update(counts=held)
+    return (slot, 0.0) if slot else (None, min(SLOT_POLL, max(0.01, min(held.values()) - now)))
+
+
+def give_back(connection_id: int, slot: str) -> None:
+    from .models import RateBudget
+
+    with transaction.atomic():
+        row = RateBudget.objects.select_for_update().filter(connection_id=connection_id, kind=CONCURRENT).first()
+        if row is not None and slot in (row.counts or {}):
+            RateBudget.objects.filter(pk=row.pk).update(
+                counts={s: until for s, until in row.counts.items() if s != slot})
 
 
 def take(connection_id: int, kind: str, limit: int, window: float, clock: Callable[[], float] = time.time) -> float:
@@ -68,13 +118,16 @@ def take(connection_id: int, kind: str, limit: int, window: float, clock: Callab
 
 
 def throttle_for(connection, connector_cls, *, sleep: Callable[[float], None] = time.sleep):
-    """The ``throttle(kind)`` callable a connector calls before each request; None when nothing limits it."""
+    """The ``throttle(kind)`` callable a connector calls before each request. It waits for the rate budgets and,
+    where the platform limits requests in flight, for a free slot; it returns the callable that frees that slot
+    (the connector calls it once the response is read), or None."""
     from .models import Connection
 
     limits = limits_for(connection, connector_cls)
+    in_flight = concurrency_for(connection, connector_cls)
     connection_id = connection.pk
 
-    def throttle(kind: str = "request") -> None:
+    def throttle(kind: str = "request") -> Callable[[], None] | None:
         paused = Connection.objects.filter(pk=connection_id).values_list("paused_until", flat=True).first()
         now = timezone.now()
         if paused and paused > now:
@@ -92,5 +145,17 @@ def throttle_for(connection, connector_cls, *, sleep: Callable[[float], None] = 
                                            retry_after=wait, code="budget")
                 sleep(wait)
                 waited += wait
+        if not in_flight:
+            return None
+        waited = 0.0
+        while True:
+            slot, wait = hold(connection_id, in_flight)
+            if slot:
+                return lambda: give_back(connection_id, slot)
+            if waited + wait > MAX_WAIT:
+                raise RateLimitedError(f"{connection.name}: {in_flight} requests are already in flight; trying later",
+                                       retry_after=5, code="budget")
+            sleep(wait)
+            waited += wait
 
     return throttle

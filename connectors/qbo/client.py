@@ -16,7 +16,7 @@ MINOR_VERSION = "75"
 class QBOClient:
     def __init__(self, api_base: str, realm_id: str, token_getter: Callable[[bool], str], *,
                  timeout: float = 30.0, session: requests.Session | None = None,
-                 throttle: Callable[[str], None] | None = None) -> None:
+                 throttle: Callable[[str], Callable[[], None] | None] | None = None) -> None:
         self.throttle = throttle or (lambda kind: None)
         self.api_base = api_base.rstrip("/")
         self.realm_id = realm_id
@@ -34,7 +34,7 @@ class QBOClient:
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {self.token_getter(attempt == 2)}", "Accept": "application/json",
                        "Content-Type": content_type}
-            self.throttle("batch" if path == "batch" else "request")
+            release = self.throttle("batch" if path == "batch" else "request")
             started = time.monotonic()
             try:
                 response = self.session.request(method, url, params=params, data=data, headers=headers,
@@ -42,6 +42,9 @@ class QBOClient:
             except requests.RequestException as exc:
                 self._record(method, path, params, None, started, None)
                 raise transport_error(exc) from exc
+            finally:
+                if release is not None:
+                    release()  # the response is read (requests reads the body unless told to stream)
             self._record(method, path, params, response.status_code, started, response.headers.get("intuit_tid"))
             if response.status_code == 401 and attempt == 1:
                 continue  # token may have expired early or been rotated elsewhere: refresh once and retry

@@ -51,6 +51,7 @@ class QBOConnector(BaseConnector):
         batch_size=30,
     )
     rate_limits = {"request": (500, 60.0), "batch": (40, 60.0)}  # per company (realm)
+    concurrent_limit = 10  # requests in flight per app and company
     default_settings = {
         "api_base": "https://quickbooks.api.intuit.com/v3",
         "authorize_url": "https://appcenter.intuit.com/connect/oauth2",

@@ -71,7 +71,8 @@ class XeroClient:
     """One Xero organisation (tenant) reached with one connection's tokens."""
 
     def __init__(self, api_base: str, tenant_id: str, token_getter: Callable[[bool], str], *,
-                 timeout: float = 30.0, throttle: Callable[[str], None] | None = None) -> None:
+                 timeout: float = 30.0,
+                 throttle: Callable[[str], Callable[[], None] | None] | None = None) -> None:
         self.api_base = api_base.rstrip("/")
         self.tenant_id = tenant_id
         self.token_getter = token_getter
@@ -127,7 +128,7 @@ class XeroClient:
         raise AssertionError("unreachable")
 
     def _send(self, pool_manager, method: str, url: str, headers: dict, data: bytes | None) -> RESTResponse:
-        self.throttle("request")
+        release = self.throttle("request")
         started = time.monotonic()
         try:
             raw = pool_manager.request(method, url, body=data, headers=headers, timeout=self.timeout,
@@ -135,6 +136,9 @@ class XeroClient:
         except TRANSPORT_ERRORS as exc:
             self._record(method, url, headers, None, started, error=type(exc).__name__)
             raise
+        finally:
+            if release is not None:
+                release()  # preload_content: the body is read
         response = RESTResponse(raw)
         self._record(method, url, headers, raw.status, started, response_headers=raw.headers)
         if not 200 <= raw.status <= 299:

@@ -52,6 +52,7 @@ class XeroConnector(BaseConnector):
     )
     #: Per organisation (tenant): 60 calls a minute and 5,000 a day (developer.xero.com/faq/limits).
     rate_limits = {"request": (60, 60.0), "day": (5000, 86400.0)}
+    concurrent_limit = 5  # requests in flight per organisation
     default_settings = {
         "api_base": "https://api.xero.com/api.xro/2.0",
         "authorize_url": "https://login.xero.com/identity/connect/authorize",

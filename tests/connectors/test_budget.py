@@ -104,3 +104,59 @@ def test_budget_keeps_under_the_platform_limit_instead_of_bouncing_off_it(connec
         assert not SyncLog.objects.filter(outcome="retry").exists()  # and not one was refused with a 429
     finally:
         sandbox.limits.restore()
+
+
+def test_in_flight_slots_are_held_given_back_and_expire_after_a_crash(connection):
+    clock = FakeTime()
+    slots = [budget.hold(connection.pk, 3, clock) for _ in range(4)]
+    assert all(slot for slot, _ in slots[:3]) and slots[3][0] is None  # the fourth waits...
+    assert 0 < slots[3][1] <= budget.SLOT_POLL  # ...and looks again shortly
+    budget.give_back(connection.pk, slots[0][0])
+    assert budget.hold(connection.pk, 3, clock)[0]  # a slot given back is free at once
+    assert budget.hold(connection.pk, 3, clock)[0] is None
+    clock.now += budget.HOLD_SECONDS + 1  # their workers were killed mid-request: the slots run out
+    assert all(budget.hold(connection.pk, 3, clock)[0] for _ in range(3))
+
+
+def test_the_concurrency_limit_comes_from_the_connector_and_can_be_overridden(connection, settings):
+    from connectors.xero.connector import XeroConnector
+
+    assert budget.concurrency_for(connection, QBOConnector) == 10
+    assert budget.concurrency_for(connection, XeroConnector) == 5
+    connection.settings = {**connection.settings, "rate_limits": {"concurrent": 4}}
+    assert budget.concurrency_for(connection, QBOConnector) == 4
+    assert budget.limits_for(connection, QBOConnector) == {"request": (500, 60.0), "batch": (40, 60.0)}
+    connection.settings = {**connection.settings, "rate_limits": {"concurrent": None}}
+    assert budget.concurrency_for(connection, QBOConnector) is None
+    connection.settings = {**connection.settings, "rate_limits": False}
+    assert budget.concurrency_for(connection, QBOConnector) is None
+    settings.ACCOUNTING_SYNC = {**settings.ACCOUNTING_SYNC, "RATE_BUDGET": False}
+    connection.settings = {}
+    assert budget.concurrency_for(connection, QBOConnector) is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("ours", [3, None], ids=["budgeted", "unbudgeted"])
+def test_workers_together_keep_under_the_platforms_requests_in_flight(connection, sandbox, monkeypatch, ours,
+                                                                     request):
+    """QuickBooks allows 10 requests in flight per company (scaled to 3 here); 9 workers call at once with slow
+    answers. With the shared slots none is refused; without them (the control) QuickBooks refuses some."""
+    if db_connection.vendor != "postgresql":
+        pytest.skip("workers on several database connections need PostgreSQL")
+    sandbox.limits.set("concurrent", 3)
+    request.addfinalizer(sandbox.limits.restore)  # the sandbox outlives this test
+    Connection.objects.filter(pk=connection.pk).update(
+        settings={**connection.settings, "rate_limits": {"concurrent": ours}})
+    monkeypatch.setattr(sandbox.faults, "timeout_seconds", 0.3)
+    sandbox.faults.add("timeout", count=None, match="/query")  # every query answers after 0.3 s
+
+    def worker():
+        Connection.objects.get(pk=connection.pk).connector().client.query("select * from CompanyCurrency")
+
+    errors = at_once(9, worker)
+    refused = [t for t in sandbox.throttled if t[0] == "concurrent"]
+    if ours:
+        assert not errors and not refused
+        assert RateBudget.objects.get(connection=connection, kind="concurrent").counts == {}  # all given back
+    else:
+        assert refused and errors
