@@ -29,6 +29,9 @@ class OutboxBroker(ORM):
     # At most this many entries are leased per poll; the pusher polls again at once while there is work, and
     # blocks when the workers' queue is full, so leases are never taken far ahead of a free worker.
     lease_limit = 200
+    # Changes taken in per poll: a backlog saved while no cluster ran is dispatched while it is taken in, not
+    # after all of it is.
+    absorb_limit, absorb_chunk = 5000, 1000
 
     def dequeue(self):
         tasks = self._queued() + self._dispatched()
@@ -51,7 +54,7 @@ class OutboxBroker(ORM):
 
         try:
             self.get_connection()  # closes a stale database connection, as the ORM broker does before each use
-            outbox.absorb()
+            outbox.absorb(self.absorb_chunk, most=self.absorb_limit)
             chunks = outbox.lease_due(limit=self.lease_limit)
         except Exception:  # a locked or unreachable database: try again at the next poll
             log.warning("the outbox dispatcher could not poll; trying again", exc_info=True)

@@ -182,18 +182,21 @@ def wake(connection_ids) -> None:
                     exc_info=True)
 
 
-def absorb(chunk: int = 1000) -> list[int]:
-    """Fold every committed change into its outbox entry, ``chunk`` changes per transaction that also deletes
-    them; returns the ids of the entries marked pending. Two dispatchers at once never absorb one change twice
-    on PostgreSQL (``SKIP LOCKED``); SQLite runs one writer at a time anyway."""
+def absorb(chunk: int = 1000, most: int | None = None) -> list[int]:
+    """Fold committed changes into their outbox entries (all of them, or about ``most``), ``chunk`` changes per
+    transaction that also deletes them; returns the ids of the entries marked pending. Two dispatchers at once
+    never absorb one change twice on PostgreSQL (``SKIP LOCKED``); SQLite runs one writer at a time anyway."""
     ids: list[int] = []
     if not OutboxChange.objects.exists():  # the usual poll: a read, no write lock taken (SQLite)
         return ids
-    while True:
+    absorbed = 0
+    while most is None or absorbed < most:
         taken, marked = _absorb_chunk(chunk)
         ids += marked
+        absorbed += taken
         if taken < chunk:
-            return ids
+            break
+    return ids
 
 
 def _absorb_chunk(limit: int) -> tuple[int, list[int]]:

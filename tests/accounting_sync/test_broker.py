@@ -188,3 +188,16 @@ def test_without_the_outbox_broker_a_wake_up_task_sends_its_connections_changes(
     waiting = OutboxEntry.objects.filter(connection=other)
     assert set(waiting.values_list("status", flat=True)) == {EntryStatus.PENDING}  # ...and wait for their turn
     assert tasks.sweep() == 2 and sorted(sent) == sorted(waiting.values_list("pk", flat=True))
+
+
+def test_a_backlog_saved_while_no_cluster_ran_is_taken_in_a_slice_per_poll(broker, connection, org, make_invoice,
+                                                                           monkeypatch):
+    customer = f.CustomerFactory(organization=org)
+    for _ in range(12):
+        make_invoice(customer=customer)
+    monkeypatch.setattr(OutboxBroker, "absorb_limit", 5)
+    monkeypatch.setattr(OutboxBroker, "absorb_chunk", 2)
+    broker.dequeue()
+    assert OutboxChange.objects.count() == 13 - 6  # three chunks of two: at least the limit, then dispatching
+    outbox.absorb()
+    assert not OutboxChange.objects.exists()
