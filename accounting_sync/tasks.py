@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from . import bulk, conf, engine, outbox
 
+ABSORB_PER_TASK = 5000  # changes one task takes in at most (a backlog is spread over tasks, each well in time)
+
 
 def process_entry(entry_id: int) -> str | None:
     """Process one outbox entry if it is due and nobody else holds it."""
@@ -27,7 +29,7 @@ def dispatch(connection_ids: list[int] | None = None) -> int:
 
     The wake-up a save sends when the broker does not dispatch by itself (Redis). Bounded: one round of leases;
     whatever is left waits for the next wake-up or the sweeper."""
-    outbox.absorb()
+    outbox.absorb(most=ABSORB_PER_TASK)
     ran = 0
     for ids, token in outbox.lease_due(connection_ids):
         ran += sum(process_leased(ids, token).values())
@@ -67,7 +69,7 @@ def sweep() -> int:
     backoff. Scheduled every minute. With ``OutboxBroker`` the dispatcher does all of this at every poll."""
     if outbox.dispatcher_polls():
         return 0
-    outbox.absorb()
+    outbox.absorb(most=ABSORB_PER_TASK)
     ids = outbox.due_entries(conf.get("SWEEP_BATCH"))
     outbox.enqueue(ids)
     return len(ids)
