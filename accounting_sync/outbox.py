@@ -217,11 +217,6 @@ def _absorb_chunk(limit: int) -> tuple[int, list[int]]:
     return len(changes), ids
 
 
-def waiting_changes() -> int:
-    """Changes saved but not yet absorbed (a growing number means no dispatcher is running)."""
-    return OutboxChange.objects.count()
-
-
 UPSERT = """
 INSERT INTO {table} (connection_id, source_key, entity, organization_id, label, status, generation, attempts,
                      next_attempt_at, lease_token, last_error, error_code, platform_code, hint, created_at,

@@ -107,7 +107,8 @@ class Connection(models.Model):
 
 
 class RateBudget(models.Model):
-    """Requests a connection made recently, per request kind, shared by every worker process (``budget.py``)."""
+    """Requests a connection made recently, per request kind, and its requests in flight (kind ``concurrent``),
+    shared by every worker process (``budget.py``)."""
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="rate_budgets")
     kind = models.CharField(max_length=20)
@@ -117,4 +118,6 @@ class RateBudget(models.Model):
         constraints = [models.UniqueConstraint(fields=["connection", "kind"], name="one_budget_per_kind")]
 
     def __str__(self) -> str:
+        if self.kind == "concurrent":  # slot id -> when it expires
+            return f"{self.connection}: {len(self.counts)} requests in flight"
         return f"{self.connection} {self.kind}: {sum(self.counts.values())} recent requests"

@@ -160,3 +160,10 @@ def test_workers_together_keep_under_the_platforms_requests_in_flight(connection
         assert RateBudget.objects.get(connection=connection, kind="concurrent").counts == {}  # all given back
     else:
         assert refused and errors
+
+
+def test_a_budget_row_says_what_it_counts(connection):
+    budget.take(connection.pk, "request", 100, 60, FakeTime())
+    budget.hold(connection.pk, 3, FakeTime())
+    assert str(RateBudget.objects.get(kind="request")).endswith("request: 1 recent requests")
+    assert str(RateBudget.objects.get(kind="concurrent")).endswith(": 1 requests in flight")
