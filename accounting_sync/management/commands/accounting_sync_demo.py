@@ -6,6 +6,7 @@ Examples:
     manage.py accounting_sync_demo --web-port 8001 --sandbox-port 9765 --xero-port 9766
 """
 from accounting_sync.management.base import ExamplesCommand
+import functools
 import os
 import secrets
 import signal
@@ -95,12 +96,14 @@ class Command(ExamplesCommand):
         manage = [sys.executable, "manage.py"]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         urls = {"qbo": f"http://127.0.0.1:{opts['sandbox_port']}", "xero": f"http://127.0.0.1:{opts['xero_port']}"}
+        # Each in a process group of its own: Ctrl-C reaches only this command, which stops them in order.
+        start = functools.partial(subprocess.Popen, env=env, start_new_session=True)
+        cluster = start([*manage, "qcluster"])
         children = [
-            subprocess.Popen([*manage, "accounting_sync_sandbox", "--port", str(opts["sandbox_port"])], env=env),
-            subprocess.Popen([*manage, "accounting_sync_sandbox", "--platform", "xero", "--port",
-                              str(opts["xero_port"])], env=env),
-            subprocess.Popen([*manage, "qcluster"], env=env),
-            subprocess.Popen([*manage, "runserver", "--noreload", f"127.0.0.1:{opts['web_port']}"], env=env),
+            start([*manage, "accounting_sync_sandbox", "--port", str(opts["sandbox_port"])]),
+            start([*manage, "accounting_sync_sandbox", "--platform", "xero", "--port", str(opts["xero_port"])]),
+            cluster,
+            start([*manage, "runserver", "--noreload", f"127.0.0.1:{opts['web_port']}"]),
         ]
         try:
             self.wait_for(f"{urls['qbo']}/.well-known/openid_configuration")
@@ -131,14 +134,9 @@ class Command(ExamplesCommand):
         except KeyboardInterrupt:
             self.stdout.write("\nStopping...")
         finally:
-            for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)  # also stops one started with SIGINT ignored
-            for child in children:
-                try:
-                    child.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+            # The workers first, while the sandboxes still answer the requests they have in flight; then the rest.
+            _stop([cluster])
+            _stop([child for child in children if child is not cluster])
 
     def wait_for(self, url: str, seconds: int = 30) -> None:
         deadline = time.monotonic() + seconds
@@ -175,3 +173,21 @@ class Command(ExamplesCommand):
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+def _stop(processes, seconds: float = 15) -> None:
+    """SIGTERM each, wait, then SIGKILL whatever is left of its process group (a cluster's workers too)."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + seconds
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # the group outlives its leader: orphans go with it
+        except ProcessLookupError:
+            pass
+        process.wait()
