@@ -149,10 +149,11 @@ def record_change(obj, adapter: sources.SourceAdapter) -> int:
 
 def dispatcher_polls() -> bool:
     """True when the task queue's broker is ``OutboxBroker`` (or a subclass): its pusher absorbs changes and
-    hands out due entries by itself, so nothing has to be enqueued for them."""
+    hands out due entries by itself, so nothing has to be enqueued for them. Not with ``Q_CLUSTER["sync"]``
+    (a host's tests): no pusher runs then, so each transaction's wake-up runs the dispatcher in-process."""
     from django_q.conf import Conf
 
-    return _is_outbox_broker(Conf.BROKER_CLASS)
+    return not Conf.SYNC and _is_outbox_broker(Conf.BROKER_CLASS)
 
 
 @functools.lru_cache(maxsize=8)

@@ -201,3 +201,14 @@ def test_a_backlog_saved_while_no_cluster_ran_is_taken_in_a_slice_per_poll(broke
     assert OutboxChange.objects.count() == 13 - 6  # three chunks of two: at least the limit, then dispatching
     outbox.absorb()
     assert not OutboxChange.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_host_testing_with_sync_tasks_sees_its_saves_sent_at_commit(connection, make_invoice, sandbox,
+                                                                      monkeypatch):
+    """``Q_CLUSTER["sync"] = True`` runs tasks in-process and no pusher polls: the wake-up does the work."""
+    monkeypatch.setattr(Conf, "SYNC", True)
+    monkeypatch.setattr(Conf, "BROKER_CLASS", "accounting_sync.broker.OutboxBroker")
+    invoice = make_invoice()  # commits: the wake-up task runs at once
+    assert [r["DocNumber"] for r in remote_invoices(sandbox)] == [invoice.number]
+    assert entry_of(invoice).status == EntryStatus.DONE
