@@ -355,10 +355,15 @@ def _due(now) -> Q:
             | Q(status=EntryStatus.IN_PROGRESS, lease_until__lt=now))
 
 
+HANDOUT_SECONDS = 60  # a handed-out chunk no worker started by then (its cluster stopped) is handed out again
+
+
 def lease_due(connection_ids=None, *, limit: int = 200) -> list[tuple[list[int], str]]:
     """Take leases on up to ``limit`` due entries of active, unpaused connections (all, or ``connection_ids``);
     returns them as (entry ids, lease token) chunks: per connection, in dependency order, of the platform's
-    batch size. The dispatcher hands each chunk to a worker, which renews the lease when it starts."""
+    batch size. The dispatcher hands each chunk to a worker, which renews the lease for ``LEASE_SECONDS`` when
+    it starts; until then it lasts ``HANDOUT_SECONDS``. A chunk handed out again meanwhile leaves the first
+    worker nothing under its token."""
     now = timezone.now()
     conns = Connection.objects.filter(status=ConnectionStatus.ACTIVE).exclude(paused_until__gt=now)
     if connection_ids is not None:
@@ -371,7 +376,7 @@ def lease_due(connection_ids=None, *, limit: int = 200) -> list[tuple[list[int],
     if not ids:
         return []
     token = str(uuid.uuid4())
-    lease = now + dt.timedelta(seconds=conf.get("LEASE_SECONDS"))
+    lease = now + dt.timedelta(seconds=HANDOUT_SECONDS)
     if not OutboxEntry.objects.filter(_due(now), pk__in=ids).update(
             status=EntryStatus.IN_PROGRESS, lease_until=lease, lease_token=token, last_attempt_at=now):
         return []

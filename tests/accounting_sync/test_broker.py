@@ -91,17 +91,27 @@ def test_a_retry_is_handed_out_when_its_backoff_ends(broker, connection, make_in
     assert entry_of(invoice).status == EntryStatus.DONE and len(remote_invoices(sandbox)) == 1
 
 
-def test_a_chunk_whose_worker_died_is_handed_out_again_and_the_stale_task_does_nothing(broker, connection,
+def test_a_chunk_no_worker_started_is_handed_out_again_and_the_stale_task_does_nothing(broker, connection,
                                                                                       make_invoice, sandbox, clock):
     invoice = make_invoice()
-    lost = broker.dequeue()  # handed to a worker that dies before it starts
+    lost = broker.dequeue()  # handed to a cluster that stops before a worker starts it
     assert broker.dequeue() is None  # leased: not handed out twice
-    clock.advance(outbox.conf.get("LEASE_SECONDS") + 1)
+    clock.advance(outbox.HANDOUT_SECONDS + 1)  # a minute, not the five of a started worker's lease
     [package] = run(broker.dequeue())  # the lease ran out: handed out again
     assert sum(package["result"].values()) == 2
     [stale] = [SignedPackage.loads(payload) for _, payload in lost]
     assert tasks.process_leased(*stale["args"]) == {}  # its token no longer holds anything
     assert [r["DocNumber"] for r in remote_invoices(sandbox)] == [invoice.number]
+
+
+def test_a_started_chunk_keeps_its_entries_for_the_whole_lease(broker, connection, make_invoice, clock):
+    make_invoice()
+    [(_, payload)] = broker.dequeue()
+    ids, token = SignedPackage.loads(payload)["args"]
+    started = outbox.take_leased(ids, token)  # a worker starts it and renews the lease...
+    clock.advance(outbox.HANDOUT_SECONDS + 1)
+    assert broker.dequeue() is None  # ...so a slow chunk is not handed out twice
+    assert {e.pk for e in started} == set(ids)
 
 
 def test_ordinary_tasks_still_go_through_the_queue_table(broker, monkeypatch):
