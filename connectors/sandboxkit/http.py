@@ -10,8 +10,10 @@ import struct
 import sys
 import threading
 import weakref
+from http import HTTPStatus
 from socketserver import TCPServer, ThreadingMixIn
 from typing import Any
+from urllib.parse import parse_qs
 from wsgiref import simple_server
 
 
@@ -76,6 +78,29 @@ class ThreadingWSGIServer(ThreadingMixIn, simple_server.WSGIServer):
             request.close()  # no FIN first: the linger-0 close resets the connection
             return
         super().shutdown_request(request)
+
+
+class SandboxWSGI:
+    """The WSGI entry of both sandboxes: method, path and query parsed, ``handle`` answers, then the platform's
+    trace header (``trace_headers``) and the length are added."""
+
+    def __init__(self, sandbox: Any) -> None:
+        self.sb = sandbox
+
+    def __call__(self, environ: dict, start_response: Any) -> list[bytes]:
+        method = environ["REQUEST_METHOD"].upper()
+        path = environ.get("PATH_INFO", "") or "/"
+        params = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).items()}
+        status, headers, body = self.handle(environ, method, path, params)
+        headers = headers + self.trace_headers() + [("Content-Length", str(len(body)))]
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        return [body]
+
+    def handle(self, environ: dict, method: str, path: str, params: dict[str, str]) -> tuple[int, list, bytes]:
+        raise NotImplementedError
+
+    def trace_headers(self) -> list[tuple[str, str]]:
+        return []
 
 
 class LoopbackService:

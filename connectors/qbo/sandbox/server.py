@@ -17,13 +17,12 @@ import time
 import uuid
 from contextlib import contextmanager
 from decimal import Decimal
-from http import HTTPStatus
 from typing import Any, Callable, Iterator, Optional
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from ...sandboxkit.faults import POST_KINDS, FaultInjector
 from ...sandboxkit.http import Drop as _Drop
-from ...sandboxkit.http import LoopbackService
+from ...sandboxkit.http import LoopbackService, SandboxWSGI
 from ...sandboxkit.limits import Exceeded, Limiter
 from .batch import run_batch
 from .store import PATH_ENTITIES, QBOFault, Store, dumps, loads, unsupported
@@ -245,20 +244,11 @@ def _throttled(retry_after: Optional[str] = None) -> Response:
 # WSGI application
 
 
-class SandboxApp:
+class SandboxApp(SandboxWSGI):
     """Routes requests to OAuth, control endpoints and the company API."""
 
-    def __init__(self, sandbox: "QBOSandbox") -> None:
-        self.sb = sandbox
-
-    def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
-        method = environ["REQUEST_METHOD"].upper()
-        path = environ.get("PATH_INFO", "") or "/"
-        params = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).items()}
-        status, headers, body = self.handle(environ, method, path, params)
-        headers = headers + [("intuit_tid", _tid()), ("Content-Length", str(len(body)))]
-        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
-        return [body]
+    def trace_headers(self) -> list[tuple[str, str]]:
+        return [("intuit_tid", _tid())]
 
     def handle(self, environ: dict, method: str, path: str, params: dict[str, str]) -> Response:
         if path.startswith("/_sandbox/"):

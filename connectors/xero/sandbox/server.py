@@ -12,13 +12,12 @@ import hashlib
 import json
 import threading
 import time
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qs
 
 from ...sandboxkit.faults import POST_KINDS, Fault, FaultInjector
-from ...sandboxkit.http import Drop, LoopbackService
+from ...sandboxkit.http import Drop, LoopbackService, SandboxWSGI
 from ...sandboxkit.limits import Exceeded, Limiter
 from . import schema
 from .identity import ACCESS_TOKEN_TTL, DEFAULT_SCOPE, REFRESH_GRACE_SECONDS, Identity
@@ -97,20 +96,11 @@ def _form(environ: dict) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(_body(environ).decode("utf-8", "replace")).items()}
 
 
-class SandboxApp:
+class SandboxApp(SandboxWSGI):
     """Routes one request; see the module docstring for the order of checks."""
 
-    def __init__(self, sandbox: "XeroSandbox") -> None:
-        self.sb = sandbox
-
-    def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
-        method = environ["REQUEST_METHOD"].upper()
-        path = environ.get("PATH_INFO", "") or "/"
-        params = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).items()}
-        status, headers, body = self.handle(environ, method, path, params)
-        headers = headers + [("Xero-Correlation-Id", new_id()), ("Content-Length", str(len(body)))]
-        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
-        return [body]
+    def trace_headers(self) -> list[tuple[str, str]]:
+        return [("Xero-Correlation-Id", new_id())]
 
     def handle(self, environ: dict, method: str, path: str, params: dict[str, str]) -> Response:
         if path.startswith("/_sandbox/"):
