@@ -1,8 +1,8 @@
 """Bulk delivery: many entries of one connection through the platform's batch endpoint.
 
 Used for backlogs (a resync, catching up after an outage): the sweeper and ``drain`` hand over chunks of due
-entries, and this module sends their documents ``capabilities.batch_size`` at a time (QBO: 30 per ``/batch``
-request, Xero: 50 invoices per request). Each document's outcome is applied to its own entry: one invalid
+entries, and this module sends their documents ``capabilities.batch_size`` at a time (one batch request
+where the platform has one). Each document's outcome is applied to its own entry: one invalid
 invoice does not fail its neighbours. The same safety nets as the single path hold:
 
 - an entry that already has a remote reference is updated, never created again;
@@ -167,7 +167,7 @@ def _prepare(conn: Connection, connector, entry: OutboxEntry) -> Prepared | None
 def _send_chunk(conn: Connection, connector, chunk: list[Prepared]) -> SyncError | None:
     ops = [p.op(conn) for p in chunk]
     engine.mark_write_started([p.entry.pk for p, op in zip(chunk, ops) if op.operation == "create"])
-    exchanges = engine.client_exchanges(connector)
+    exchanges = connector.exchanges()
     seen = len(exchanges)
     try:
         outcomes = connector.write_batch(ops)

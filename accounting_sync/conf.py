@@ -17,7 +17,7 @@ DEFAULTS = {
     "REFERENCE_DATA_TTL_SECONDS": 3600,
     "QUEUE_TASKS": True,
     "PULL_INTERVAL_MINUTES": 5,  # polling for platform changes, per connection (settings["pull_interval_minutes"])
-    "WEBHOOK_SECRETS": {},  # platform id -> webhook verifier token / key (QBO verifier token, Xero webhook key)  # False: nothing is enqueued (tests drive the engine directly)
+    "WEBHOOK_SECRETS": {},  # platform id -> the app's webhook verifier token or key on that platform
 }
 
 

@@ -7,15 +7,20 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 from django.db import transaction
+from django.utils.module_loading import import_string
 
+from connectors import registry
 from connectors.models import Connection
 from connectors.tokens import store_tokens
 from ledger import models as L
 from ledger.money import quantize
 from mappings.models import Mapping, MappingKind, Scope
 
+from .models import ExternalReference
+from .preflight import reference_data
+from .sources import key_for
+
 DEMO_SLUG = "riverside-vet"
-CONNECTION_NAME = "Demo QuickBooks (sandbox)"
 CLIENT_ID, CLIENT_SECRET = "sandbox-client", "sandbox-secret"
 REDIRECT_URI = "http://127.0.0.1:8000/connectors/oauth/callback/"
 
@@ -80,34 +85,27 @@ def load_demo_data(org: L.Organization) -> L.Organization:
     return org
 
 
-#: Names of the sandbox's own accounts and tax codes the demo maps to, per platform.
-DEMO_CHART = {
-    "qbo": {"default": "Sales", "Consultations": "Services", "shipping": "Shipping Income", "fee": "Fees",
-            "discount": "Discounts given", "deposit": "Undeposited Funds",
-            "taxes": {"GST 10%": "GST 10%", "Exempt": "Exempt"}},
-    "xero": {"default": "Sales", "Consultations": "Sales", "shipping": "Other Revenue", "fee": "Other Revenue",
-             "discount": "Sales Discounts", "deposit": "Business Bank Account",
-             "taxes": {"GST 10%": "Tax on Sales", "Exempt": "Exempt Sales"}},
-}
-CONNECTION_NAMES = {"qbo": CONNECTION_NAME, "xero": "Demo Xero (sandbox)"}
+def platforms() -> list[str]:
+    """The registered platforms the demo syncs to: those whose connector names a sandbox and a demo chart."""
+    return [pid for pid, cls in sorted(registry.connectors().items()) if cls.sandbox_class and cls.demo_chart]
 
 
-def sandbox_settings(platform: str, base_url: str) -> dict:
-    """Connection settings that point a platform's connector at its local sandbox."""
-    if platform == "xero":
-        return {"api_base": f"{base_url}/api.xro/2.0", "authorize_url": f"{base_url}/connect/authorize",
-                "token_url": f"{base_url}/connect/token", "connections_url": f"{base_url}/connections"}
-    return {"api_base": f"{base_url}/v3", "authorize_url": f"{base_url}/connect/oauth2",
-            "token_url": f"{base_url}/oauth2/v1/tokens/bearer", "no_tax_code": "NON"}
+def sandbox_class(platform: str):
+    """The platform's sandbox class (a ``connectors.sandboxkit.platform.PlatformSandbox``)."""
+    return import_string(registry.get(platform).sandbox_class)
 
 
-def connect_to_sandbox(base_url: str, org: L.Organization, *, name: str | None = None,
-                       platform: str = "qbo") -> Connection:
+def connection_name(platform: str) -> str:
+    return f"Demo {registry.get(platform).name} (sandbox)"
+
+
+def connect_to_sandbox(base_url: str, org: L.Organization, *, platform: str,
+                       name: str | None = None) -> Connection:
     """Create (or reuse) a connection to a running sandbox, go through its OAuth flow, and map accounts."""
-    conn, _ = Connection.objects.get_or_create(name=name or CONNECTION_NAMES[platform], defaults={
+    conn, _ = Connection.objects.get_or_create(name=name or connection_name(platform), defaults={
         "platform": platform, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "auto_sync": True,
         # Two-way, polled every minute: a payment recorded in the sandbox shows up here within a minute or two.
-        "direction": "both", "settings": {**sandbox_settings(platform, base_url), "pull_interval_minutes": 1}})
+        "direction": "both", "settings": {**registry.get(platform).sandbox_settings(base_url), "pull_interval_minutes": 1}})
     conn.organizations.add(org)
     if not conn.refresh_token:
         # The sandbox consents at once: follow its redirect and exchange the code like the callback view does.
@@ -121,33 +119,29 @@ def connect_to_sandbox(base_url: str, org: L.Organization, *, name: str | None =
 
 def map_demo_accounts(conn: Connection, org: L.Organization) -> None:
     """Map the demo's categories, line kinds and tax rates to the sandbox's chart of accounts by name."""
-    from .preflight import reference_data
-
     data = reference_data(conn, conn.connector(), refresh=True)
     accounts = {name: pk for pk, name in data.accounts.items()}
     codes = {name: pk for pk, name in data.tax_codes.items()}
-    chart = DEMO_CHART[conn.platform]
+    chart = conn.connector_class().demo_chart
 
     def rule(kind, scope, value, remote_name, table):
         Mapping.objects.update_or_create(connection=conn, organization=None, kind=kind, scope=scope,
                                          local_value=value,
                                          defaults={"remote_id": table[remote_name], "remote_name": remote_name})
 
-    rule(MappingKind.INCOME_ACCOUNT, Scope.DEFAULT, "", chart["default"], accounts)
-    rule(MappingKind.INCOME_ACCOUNT, Scope.CATEGORY, "Consultations", chart["Consultations"], accounts)
-    rule(MappingKind.INCOME_ACCOUNT, Scope.LINE_KIND, "shipping", chart["shipping"], accounts)
-    rule(MappingKind.INCOME_ACCOUNT, Scope.LINE_KIND, "fee", chart["fee"], accounts)
-    rule(MappingKind.DISCOUNT_ACCOUNT, Scope.DEFAULT, "", chart["discount"], accounts)
-    rule(MappingKind.DEPOSIT_ACCOUNT, Scope.DEFAULT, "", chart["deposit"], accounts)
+    rule(MappingKind.INCOME_ACCOUNT, Scope.DEFAULT, "", chart.default_income, accounts)
+    for category, name in chart.category_income.items():
+        rule(MappingKind.INCOME_ACCOUNT, Scope.CATEGORY, category, name, accounts)
+    for line_kind, name in chart.line_kind_income.items():
+        rule(MappingKind.INCOME_ACCOUNT, Scope.LINE_KIND, line_kind, name, accounts)
+    rule(MappingKind.DISCOUNT_ACCOUNT, Scope.DEFAULT, "", chart.discount, accounts)
+    rule(MappingKind.DEPOSIT_ACCOUNT, Scope.DEFAULT, "", chart.deposit, accounts)
     for rate in L.TaxRate.objects.filter(organization=org):
-        rule(MappingKind.TAX_CODE, Scope.TAX_RATE, rate.name, chart["taxes"][rate.name], codes)
+        rule(MappingKind.TAX_CODE, Scope.TAX_RATE, rate.name, chart.taxes[rate.name], codes)
 
 
 def readback(conn: Connection, org: L.Organization) -> list[dict]:
     """Read every demo document back from the platform and compare its total with the local one."""
-    from accounting_sync.models import ExternalReference
-    from accounting_sync.sources import key_for
-
     rows = []
     documents = [("invoice", d, d.totals().total) for d in L.Invoice.objects.filter(organization=org)]
     documents += [("payment", d, quantize(d.amount)) for d in L.Payment.objects.filter(organization=org)]

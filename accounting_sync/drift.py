@@ -13,9 +13,7 @@ the rule to fix. Documents that do not use it carry on. Drift is seen:
 - **before a document is sent** (``preflight.check_platform`` calls ``check_document``): a document that needs a
   stale rule stops there;
 - **from a platform error** (``engine.fail`` calls ``on_failure``): a write refused for an account or tax-code
-  reference (QBO 2500 "Invalid Reference Id" and 610 "Object Not Found" on an account or tax-code element; Xero
-  "Account code '...' has been archived, or has been deleted", "... is not a valid code", "The TaxType code
-  '...' does not exist", a payment's account not found or not usable). The lists are fetched again (at most
+  reference, as the platform's connector reads its own errors (``BaseConnector.refused_references``). The lists are fetched again (at most
   once a minute per connection); a rule the document used is then stale when the lists do not hold its target,
   or, when the lists could not be fetched just now, when the platform said the target is gone (archived,
   deleted, inactive, not found). A refusal of something still listed ("not valid for this document") stays an
@@ -38,14 +36,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
 from django.db import transaction
 from django.utils import timezone
 
-from connectors.base import ReferenceData
+from connectors import registry
+from connectors.base import ReferenceData, Refused
 from connectors.documents import CustomerSnapshot, Snapshot
 from connectors.errors import ConfigurationError, PermanentError, RemoteNotFound, SyncError, ValidationFailed
 from ledger.models import Organization
@@ -70,10 +68,8 @@ HINT = ("Pick another account or tax code for the rule named above in the connec
 # -- the rules against the platform's lists ---------------------------------------------------------------------
 def _names(lists: dict, kind: str) -> dict:
     """The listed tax codes or accounts (id -> name) a ``kind`` rule points into; none for the optional
-    dimensions (class, location, tracking), whose lists are not fetched: drift does not judge them."""
-    from mappings.resolve import OPTIONAL_KINDS
-
-    if kind in OPTIONAL_KINDS:
+    dimensions a platform declares, whose lists are not fetched: drift does not judge them."""
+    if kind not in MappingKind.values:
         return {}
     return lists.get("tax_codes" if kind == MappingKind.TAX_CODE else "accounts") or {}
 
@@ -185,66 +181,18 @@ def label(doc: Snapshot) -> str:
 
 
 # -- a platform's refusal -------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Refused:
-    """A reference the platform refused: the kinds of rule that could have produced it, its id if the platform
-    named it, and whether the platform said it is gone (``definite``: archived, deleted, inactive, not found)
-    rather than merely unusable here (a bank account on an invoice line, a tax type that does not fit)."""
-
-    kinds: frozenset[str]
-    remote_id: str | None = None
-    definite: bool = True
-
-    def matches(self, rule: RuleRef | Rule) -> bool:
-        return rule.kind in self.kinds and (self.remote_id is None or rule.remote_id == self.remote_id)
-
-
-#: QBO element (the end of ``Fault.Error[].element``) -> the kind of rule that fills it.
-QBO_ELEMENTS = {"DepositToAccountRef": {MappingKind.DEPOSIT_ACCOUNT},
-                "DiscountAccountRef": {MappingKind.DISCOUNT_ACCOUNT},
-                "IncomeAccountRef": {MappingKind.INCOME_ACCOUNT},
-                "ItemAccountRef": {MappingKind.INCOME_ACCOUNT},
-                "TaxCodeRef": {MappingKind.TAX_CODE}}
-#: 2500 "Invalid Reference Id" (not found) and 610 "Object Not Found" (made inactive).
-QBO_REFERENCE_CODES = ("2500", "610")
-_QBO_ID = re.compile(r"element id (\S+) not found", re.I)
-_XERO_ACCOUNT = re.compile(r"Account code '([^']*)' (has been archived|has been deleted|is not a valid code)", re.I)
-_XERO_TAX = re.compile(r"TaxType code '([^']*)' does not exist", re.I)
-_XERO_PAYMENT_ACCOUNT = {"account for the payment could not be found": True,
-                         "account type is invalid for making a payment": False}
-_SALES_ACCOUNTS = frozenset({MappingKind.INCOME_ACCOUNT, MappingKind.DISCOUNT_ACCOUNT})
-
-
 def refused_references(platform: str, exc: SyncError) -> list[Refused]:
-    """The account or tax-code references a platform error says it refused (empty for any other error)."""
-    if platform == "qbo":
-        return _qbo_refused(exc)
-    if platform == "xero":
-        message = exc.message or ""
-        found = [Refused(_SALES_ACCOUNTS, code, "valid" not in how.lower())
-                 for code, how in _XERO_ACCOUNT.findall(message)]
-        found += [Refused(frozenset({MappingKind.TAX_CODE}), code, False) for code in _XERO_TAX.findall(message)]
-        found += [Refused(frozenset({MappingKind.DEPOSIT_ACCOUNT}), None, definite)
-                  for marker, definite in _XERO_PAYMENT_ACCOUNT.items() if marker in message.lower()]
-        return found
-    return []
-
-
-def _qbo_refused(exc: SyncError) -> list[Refused]:
-    if exc.platform_code not in QBO_REFERENCE_CODES:
+    """The account or tax-code references a platform error says it refused (the connector reads its own errors;
+    empty for any other error or an unknown platform)."""
+    try:
+        return registry.get(platform).refused_references(exc)
+    except LookupError:
         return []
-    body = exc.raw if isinstance(exc.raw, dict) else {}
-    fault = body.get("Fault") or body.get("fault") or {}
-    errors = (fault.get("Error") or fault.get("error") or []) if isinstance(fault, dict) else []
-    found = []
-    for error in errors:
-        if not isinstance(error, dict):
-            continue
-        kinds = QBO_ELEMENTS.get(str(error.get("element") or "").rsplit(".", 1)[-1])
-        if kinds:
-            match = _QBO_ID.search(str(error.get("Detail") or error.get("detail") or ""))
-            found.append(Refused(frozenset(kinds), match.group(1) if match else None))
-    return found
+
+
+def matches(refused: Refused, rule: RuleRef | Rule) -> bool:
+    """``rule`` could have produced the refused reference."""
+    return rule.kind in refused.kinds and (refused.remote_id is None or rule.remote_id == refused.remote_id)
 
 
 def on_failure(entry: OutboxEntry, exc: SyncError) -> SyncError:
@@ -269,10 +217,10 @@ def _on_failure(entry: OutboxEntry, exc: PermanentError) -> SyncError:
         return exc
     doc = _snapshot(entry.source_key)
     if doc is not None and not isinstance(doc, CustomerSnapshot):
-        suspects = [(where, d.rule, r) for where, d in used(explain(conn, doc)) for r in refused if r.matches(d.rule)]
+        suspects = [(where, d.rule, r) for where, d in used(explain(conn, doc)) for r in refused if matches(r, d.rule)]
     else:  # the document cannot be read again: the connection's rules pointing at the ids the platform named
         suspects = [("", rule, r) for rule in Rule.objects.filter(connection=conn) for r in refused
-                    if r.remote_id is not None and r.matches(rule)]
+                    if r.remote_id is not None and matches(r, rule)]
     refreshed = _refresh_lists(conn)
     lists = type(conn).objects.filter(pk=conn.pk).values_list("reference_data", flat=True).first() or {}
     stale_now = set(Rule.objects.filter(pk__in=[rule.pk for _, rule, _ in suspects], stale_since__isnull=False)

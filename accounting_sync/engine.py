@@ -46,16 +46,12 @@ class Attempt:
     @property
     def exchanges(self) -> list[dict]:
         """HTTP exchanges of this attempt, from every connector client it used."""
-        own = [x for c in self.connectors for x in client_exchanges(c)]
+        own = [x for c in self.connectors for x in c.exchanges()]
         return own + list(self.extra)
 
 
-def client_exchanges(connector) -> list[dict]:
-    return getattr(connector.__dict__.get("client"), "exchanges", [])
-
-
 def idempotency_key(conn: Connection, key: str, *parts: str) -> str:
-    """Deterministic: the same write of the same content always carries the same key (36 chars, QBO-safe)."""
+    """Deterministic: the same write of the same content always carries the same key (36 characters: short enough for every platform's request-id field)."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, ":".join(("accounting-sync", str(conn.pk), key, *parts))))
 
 

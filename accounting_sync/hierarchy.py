@@ -2,7 +2,7 @@
 (``settings["hierarchy"]``).
 
 - ``"detailed"`` (the default): a parent customer per billing account and a sub-customer per child account
-  (QBO: ``ParentRef`` + ``Job``; Xero, which has no sub-contacts: a contact named "Parent: Child"). A child
+  (as the platform models it: a sub-customer, or a contact named "Parent: Child" where it has none). A child
   moved to another parent is moved there on the platform when it is next sent.
 - ``"combined"``: one platform customer per billing account. A child account's documents go to its top-level
   account's customer; the child account itself is not sent.

@@ -121,8 +121,8 @@ def process_delivery(delivery_id: int) -> Result:
             continue
         mine = [c for c in changes if c.company_id == conn.remote_company_id]
         connector = conn.connector()
-        if hasattr(connector, "payments_of") and conn.syncs(Entity.PAYMENT):
-            # Xero announces a payment as an update of its invoice: ask for the invoice's payments too.
+        if conn.syncs(Entity.PAYMENT):
+            # Some platforms announce a payment as an update of its invoice: ask for the invoice's payments too.
             for change in [c for c in mine if c.entity == Entity.INVOICE]:
                 try:
                     mine.extend(connector.payments_of(change.remote_id))

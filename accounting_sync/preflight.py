@@ -6,14 +6,14 @@ platform's reference data (cached on the connection, see ``reference_data``) and
 - a rule the document needs points at an account or tax code the platform no longer offers (archived, deleted,
   made inactive): code ``mapping_stale``, see ``accounting_sync.drift``; an unmapped category, line kind, tax
   rate or payment method is reported before that, by ``mappings.resolve`` (code ``configuration``);
-- a missing tax jurisdiction (code ``tax_jurisdiction``): in a QuickBooks Online **US** company (its tax codes
-  include the sales-tax pseudo codes ``TAX`` and ``NON``) the code ``TAX`` carries no rate of its own: US sales
-  tax is charged by jurisdiction (state, county, city). A line whose local tax rate is above 0% and is mapped
-  to ``TAX`` needs that rate's ``jurisdiction`` filled in. Elsewhere (QBO outside the US, Xero) and for codes
-  with their own rate, the platform's tax code is itself the jurisdiction's rate, and none is needed. Only the
-  ledger's own tax rates can be checked (a host's tax rates carry no jurisdiction field we know of);
+- a missing tax jurisdiction (code ``tax_jurisdiction``): some platforms have tax codes that carry no rate of
+  their own and take it from the jurisdiction (state, county, city) of the local tax rate; the connector says
+  which (``BaseConnector.tax_code_needs_jurisdiction``, e.g. a US sales-tax code). A line whose local tax rate is
+  above 0% and is mapped to such a code needs that rate's ``jurisdiction`` filled in. Only the ledger's own tax
+  rates can be checked (a host's tax rates carry no jurisdiction field we know of);
 - a currency the company does not take, a foreign currency without an exchange rate, and the connector's own
-  checks (Xero: totals that its rounding would not reproduce, numbers, names): code ``configuration``.
+  checks (``BaseConnector.preflight``: totals its rounding would not reproduce, numbers, names): code
+  ``configuration``.
 
 ``fixes(entry)`` says what would fix an entry stopped here, with links to the mapping editor's row (or the tax
 rate) to change; the dashboard's attention list shows them.
@@ -40,8 +40,6 @@ from . import conf, drift, sources
 from .models import EntryStatus, OutboxEntry
 
 JURISDICTION_CODE = "tax_jurisdiction"
-#: QBO US companies' sales-tax pseudo codes: taxable (rate from the jurisdiction) and not taxable.
-QBO_US_TAX_CODE, QBO_US_NO_TAX_CODE = "TAX", "NON"
 
 
 def _label(doc: Snapshot) -> str:
@@ -137,8 +135,8 @@ def check_platform(conn, connector, doc: Snapshot, mapping: Mapping) -> None:
             raise ConfigurationError(
                 f"{_label(doc)}: " + "; ".join(missing), code=JURISDICTION_CODE,
                 hint="Fill in the tax rate's jurisdiction (the state, county or city whose sales tax it is) in the "
-                     "business system, or map the rate to a QuickBooks tax code that carries its own rate; then "
-                     "retry the entry.")
+                     f"business system, or map the rate to a {conn.platform_name} tax code that carries its own "
+                     "rate; then retry the entry.")
     currency = getattr(doc, "currency", None)
     problems = list(connector.preflight(doc, mapping))
     if currency:
@@ -167,29 +165,24 @@ def _reference(conn, connector) -> ReferenceData | None:
         return None
 
 
-def is_qbo_us(conn, ref: ReferenceData | None) -> bool:
-    """A QuickBooks Online US company: its tax codes include the sales-tax pseudo codes TAX and NON."""
-    return (conn.platform == "qbo" and ref is not None and QBO_US_TAX_CODE in ref.tax_codes
-            and QBO_US_NO_TAX_CODE in ref.tax_codes)
-
-
 def jurisdiction_problems(conn, explanation: Explanation, ref: ReferenceData | None) -> list[str]:
-    """Lines of a QBO US company whose taxed rate is mapped to ``TAX`` but has no jurisdiction (see the module)."""
+    """Lines whose taxed rate is mapped to a tax code that takes its rate from a jurisdiction, and the rate has
+    none (see the module)."""
     return [problem for _, problem in _jurisdiction_gaps(conn, explanation, ref)]
 
 
 def _jurisdiction_gaps(conn, explanation: Explanation, ref: ReferenceData | None):
-    if not is_qbo_us(conn, ref):
-        return []
+    needs = conn.connector_class().tax_code_needs_jurisdiction
     gaps = []
     for decided in explanation.lines:
         tax = decided.tax
-        if tax is None or tax.rule is None or tax.rule.remote_id != QBO_US_TAX_CODE:
+        if tax is None or tax.rule is None or not needs(tax.rule.remote_id, ref):
             continue
         rate = ledger_tax_rate(decided.line.tax_rate_key)
         if rate is not None and rate.rate > 0 and not rate.jurisdiction.strip():
-            gaps.append((rate, f"{decided.label}: tax rate “{rate.name}” is mapped to QuickBooks' US sales-tax code "
-                               f"{QBO_US_TAX_CODE}, which takes its rate from a jurisdiction, and the rate has no "
+            code = tax.rule.remote_id
+            gaps.append((rate, f"{decided.label}: tax rate “{rate.name}” is mapped to {conn.platform_name}'s tax "
+                               f"code {code}, which takes its rate from a jurisdiction, and the rate has no "
                                "jurisdiction"))
     return gaps
 

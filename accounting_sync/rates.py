@@ -3,12 +3,11 @@
 - ``"document"`` (the default): the rate the document itself carries. A foreign-currency document without one
   is stopped by preflight.
 - ``"table"``: a fixed table in ``settings["rates"]``, e.g. ``{"EUR": "1.08"}``.
-- ``"platform"``: the platform's own rate on the document's date. QBO: ``GET /exchangerate``. Xero publishes no
-  rates through its API, so ``CurrencyRate`` is left out and Xero applies its own rate when the document is
-  posted.
+- ``"platform"``: the platform's own rate on the document's date (``BaseConnector.exchange_rate``). A platform
+  that publishes no rates but applies its own when the document is posted answers None, and the document goes
+  without one; a platform that does neither refuses the setting.
 
-A rate is home-currency units per one foreign unit (the ledger's and QBO's convention; the Xero connector
-inverts it). Documents in the company's home currency are left as they are.
+A rate is home-currency units per one foreign unit (a connector whose platform counts the other way inverts it). Documents in the company's home currency are left as they are.
 """
 from __future__ import annotations
 
@@ -35,18 +34,14 @@ def resolve(conn, connector, doc: Snapshot, source: str) -> Snapshot:
         rate = table_rate(conn, doc)
     else:
         rate = platform_rate(connector, doc)
-        if rate is None:  # the platform applies its own rate when the document is posted (Xero)
+        if rate is None:  # the platform applies its own rate when the document is posted
             return doc
     return dataclasses.replace(doc, exchange_rate=rate)
 
 
 def platform_rate(connector, doc: SalesDocumentSnapshot | PaymentSnapshot) -> Decimal | None:
     """The platform's rate on the document's date; None when the platform applies it itself on posting."""
-    ask = getattr(connector, "exchange_rate", None)
-    if ask is None:
-        raise ConfigurationError(f"{connector.name} offers no exchange rates, and the connection takes its rates "
-                                 "from the platform", hint="Set the connection's rate_source to document or table.")
-    return ask(doc.currency, getattr(doc, "issue_date", None) or getattr(doc, "date", None))
+    return connector.exchange_rate(doc.currency, getattr(doc, "issue_date", None) or getattr(doc, "date", None))
 
 
 def table_rate(conn, doc: SalesDocumentSnapshot | PaymentSnapshot) -> Decimal:

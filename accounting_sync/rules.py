@@ -7,10 +7,10 @@ sent, so changing a rule re-sends the documents it changes.
 Tax handling (``settings["tax_mode"]``):
 
 - ``"codes"`` (the default): each line carries the platform tax code its tax rate is mapped to.
-- ``"line"``: tax as a separate line. The lines go without tax (QBO: the no-tax code; Xero: ``no_tax_type``)
-  and one line of kind ``"tax"`` carries the document's tax total. Its account is resolved like any line's
-  income account: a rule for the line kind ``tax``, else the default income account. On QBO it is a line on a
-  generic "Tax" item with that account.
+- ``"line"``: tax as a separate line. The lines go without tax (the platform's no-tax code) and one line of kind
+  ``"tax"`` carries the document's tax total. Its account is resolved like any line's income account: a rule
+  for the line kind ``tax``, else the default income account (platforms whose lines need an item put it on a
+  generic "Tax" item with that account).
 """
 from __future__ import annotations
 

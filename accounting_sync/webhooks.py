@@ -1,8 +1,8 @@
 """Webhook receivers: verify the signature on the raw body, store the delivery once, answer at once.
 
-``POST /accounting-sync/webhooks/<platform>/`` (QBO: ``intuit-signature``; Xero: ``x-xero-signature``, including
-its intent-to-receive handshake: 200 with an empty body for a good signature, 401 for a bad one). The secret is
-the app's webhook verifier token / key, ``ACCOUNTING_SYNC["WEBHOOK_SECRETS"][platform]``. A delivery is
+``POST /accounting-sync/webhooks/<platform>/``: the platform's connector checks the signature header
+(``verify_webhook``: 401 for a bad one). A correctly signed delivery that announces no change (a handshake such as
+an intent to receive) is answered 200 and not stored. The secret is the app's webhook verifier token / key, ``ACCOUNTING_SYNC["WEBHOOK_SECRETS"][platform]``. A delivery is
 processed by a task (``tasks.process_webhook``); its events are hints: every entity is re-read from the platform.
 """
 from __future__ import annotations
@@ -40,11 +40,15 @@ def receive(request, platform: str) -> HttpResponse:
     if not connector.verify_webhook(dict(request.headers), body, secret):
         return HttpResponse(status=401)
     try:
-        payload = json.loads(body or b"null")
+        json.loads(body or b"null")
     except ValueError:
         return HttpResponse(status=400)
-    if isinstance(payload, dict) and payload.get("events") == []:
-        return HttpResponse(status=200)  # Xero's intent to receive: signed correctly, nothing to do
+    try:
+        announced = connector.parse_webhook(body)
+    except Exception:  # noqa: BLE001 - stored anyway: processing says why it cannot be read
+        announced = None
+    if announced == []:
+        return HttpResponse(status=200)  # signed correctly, nothing to do (a handshake)
     digest = hashlib.sha256(body).hexdigest()
     try:
         with transaction.atomic():

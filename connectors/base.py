@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Callable, ClassVar, Sequence
 
 from .documents import Mapping, RemoteRef, RemoteResult, Snapshot
-from .errors import PermanentError, SyncError
+from .errors import ConfigurationError, PermanentError, SyncError
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,84 @@ class TokenSet:
 
 @dataclass(frozen=True)
 class Capabilities:
+    """What a platform can do, as the pipeline, the mapping editor and the capability matrix read it."""
+
     entities: frozenset[str]
     void: frozenset[str] = frozenset()  # entities the platform voids
     delete: frozenset[str] = frozenset()  # entities the platform deletes
     currencies: frozenset[str] | None = None  # None = ask the platform (reference data)
     batch_size: int = 1
+    #: Entities whose platform-side changes the connector can report (``changes_since``, ``remote_*``).
+    inbound: frozenset[str] = frozenset()
+    #: The platform pushes signed change notifications (``verify_webhook`` / ``parse_webhook``).
+    webhooks: bool = False
+
+
+class RuleKind:
+    """The kinds of mapping rule every platform has (``mappings.MappingKind`` uses these values). A platform's
+    refusal names them (``Refused``) without knowing the mapping app."""
+
+    INCOME_ACCOUNT = "income_account"
+    DISCOUNT_ACCOUNT = "discount_account"
+    DEPOSIT_ACCOUNT = "deposit_account"
+    TAX_CODE = "tax_code"
+    SALES_ACCOUNTS = frozenset({INCOME_ACCOUNT, DISCOUNT_ACCOUNT})
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A reference the platform refused: the kinds of rule that could have produced it, its id if the platform
+    named it, and whether the platform said it is gone (``definite``: archived, deleted, inactive, not found)
+    rather than merely unusable here (a bank account on an invoice line, a tax type that does not fit)."""
+
+    kinds: frozenset[str]
+    remote_id: str | None = None
+    definite: bool = True
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """An optional mapping dimension a platform offers (a class, a location, a tracking category).
+
+    Rules of a dimension are stored like any other mapping rule, with ``kind`` set to ``Dimension.kind``; no rule
+    means nothing is sent. The resolved values reach the connector in ``Mapping.line_dimensions`` (per line) or
+    ``Mapping.dimensions`` (per document) under the same ``kind``. The platform's lists of these are not fetched:
+    staff type the value and the platform checks it when a document is sent.
+    """
+
+    kind: str  # stored in the rule's ``kind``; unique across the platform's dimensions, never a required kind
+    label: str  # "Class": the rule's kind as staff read it
+    section: str  # the mapping editor's heading: "Classes (optional)"
+    help: str  # the editor's explanation under the heading
+    target: str  # how messages name what a rule points at: "class id"
+    per_line: bool = True  # False: one value per document (only the default rule applies)
+    #: When set, a value names two things joined by it ("Region/North"): the first part must not contain it.
+    pair_separator: str = ""
+
+    def problem(self, remote_id: str) -> str:
+        """What is wrong with a typed-in value, or ""."""
+        if self.pair_separator and not self.pair(remote_id):
+            sep = self.pair_separator
+            return f"a {self.label.lower()} rule names two parts as “first{sep}second” (for example “Region{sep}North”)"
+        return ""
+
+    def pair(self, remote_id: str) -> tuple[str, str] | None:
+        """``("Region", "North")`` for ``Region/North``; None when either part is empty."""
+        first, _, second = remote_id.partition(self.pair_separator)
+        first, second = first.strip(), second.strip()
+        return (first, second) if first and second else None
+
+
+@dataclass(frozen=True)
+class DemoChart:
+    """Names in the platform sandbox's seed chart that the demo maps the clinic's ledger to."""
+
+    default_income: str
+    category_income: dict[str, str]  # item category -> income account name
+    line_kind_income: dict[str, str]  # line kind -> income account name
+    discount: str
+    deposit: str
+    taxes: dict[str, str]  # local tax-rate name -> platform tax-code name
 
 
 class AccountKind:
@@ -140,6 +213,13 @@ class BaseConnector:
     #: Requests the platform lets one company have in flight at once (None: not limited). The throttle holds a
     #: slot per request; the connector gives it back with what ``throttle`` returned once the response is read.
     concurrent_limit: ClassVar[int | None] = None
+    #: Optional mapping dimensions the platform offers (see ``Dimension``); the mapping editor shows these.
+    dimensions: ClassVar[tuple[Dimension, ...]] = ()
+    #: Dotted path of the platform's local sandbox, a ``connectors.sandboxkit.platform.PlatformSandbox``
+    #: subclass (imported only by the demo, the sandbox command and tests: production never loads it).
+    sandbox_class: ClassVar[str] = ""
+    #: The sandbox's seed chart the demo maps the clinic to (required for a platform in the demo).
+    demo_chart: ClassVar[DemoChart | None] = None
 
     def __init__(self, config: ConnectionConfig, token_getter: Callable[[bool], str] | None = None,
                  throttle: Callable[[str], Callable[[], None] | None] | None = None) -> None:
@@ -156,6 +236,16 @@ class BaseConnector:
 
     def setting(self, key: str):
         return self.config.settings.get(key, self.default_settings.get(key))
+
+    @classmethod
+    def sandbox_settings(cls, base_url: str) -> dict:
+        """Connection settings that point this connector at its sandbox served at ``base_url``."""
+        raise NotImplementedError
+
+    def exchanges(self) -> list[dict]:
+        """The HTTP exchanges this connector's client has made so far (the sync log records them, redacted).
+        Default: the ``exchanges`` list of ``self.client`` once the connector has built one."""
+        return getattr(self.__dict__.get("client"), "exchanges", [])
 
     def access_token(self, force_refresh: bool = False) -> str:
         if self._token_getter is None:
@@ -224,9 +314,31 @@ class BaseConnector:
     def reference_data(self) -> ReferenceData:
         raise NotImplementedError
 
+    def exchange_rate(self, currency: str, on: dt.date | None) -> Decimal | None:
+        """The platform's own rate for ``currency`` on ``on`` (home-currency units per foreign unit), or None when
+        the platform applies its own rate when the document is posted. Used when a connection's ``rate_source``
+        is ``"platform"``; this default says the platform offers no rates."""
+        raise ConfigurationError(f"{self.name} offers no exchange rates, and the connection takes its rates from "
+                                 "the platform", hint="Set the connection's rate_source to document or table.")
+
+    # -- what a platform's refusals and rules mean ------------------------------------------------------
+    @classmethod
+    def refused_references(cls, exc: SyncError) -> list[Refused]:
+        """The account or tax-code references a platform error says it refused (mapping drift reads these to
+        pause only the documents that use a gone account). Default: the platform's errors never say."""
+        return []
+
+    @classmethod
+    def tax_code_needs_jurisdiction(cls, tax_code: str, reference: ReferenceData | None) -> bool:
+        """True when ``tax_code`` takes its rate from the local tax rate's jurisdiction (so a local rate mapped to it
+        must have one). Default: no tax code does."""
+        return False
+
     # -- platform -> local (polling and webhooks) ---------------------------------------------------------
-    #: Entities this connector can report changes for (polling / webhooks).
-    inbound_entities: ClassVar[frozenset[str]] = frozenset()
+    @property
+    def inbound_entities(self) -> frozenset[str]:
+        """Entities this connector can report changes for (``capabilities.inbound``)."""
+        return self.capabilities.inbound
 
     def changes_since(self, entities: Sequence[str], since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
         """What changed on the platform since ``since`` (deletions included), and the cursor for next time."""
@@ -235,6 +347,11 @@ class BaseConnector:
     def remote_payment(self, remote_id: str) -> RemotePayment:
         """Read one payment (``RemoteNotFound`` when it was deleted)."""
         raise NotImplementedError
+
+    def payments_of(self, invoice_remote_id: str) -> list[RemoteChange]:
+        """Payments a change of this invoice may stand for: for platforms whose notifications announce a payment
+        as an update of its invoice. Default: none (payments are announced on their own)."""
+        return []
 
     def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
         """Read one invoice or credit note: status and line amounts (deleted ones: status "deleted")."""

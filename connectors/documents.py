@@ -169,17 +169,19 @@ class Mapping:
     item_account: str | None = None
     deposit_account: str | None = None
     refs: dict[str, str] = field(default_factory=dict)
-    # Optional dimensions (see ``OPTIONAL``): empty unless a rule of that kind applies.
-    #: QBO ``ClassRef`` per line (parallel to the lines; None for a line without one).
-    line_classes: tuple[str | None, ...] = ()
-    #: QBO ``DepartmentRef`` of the whole transaction.
-    location: str | None = None
-    #: Xero ``Tracking`` per line: ``((category name, option name), ...)`` for each line.
-    line_tracking: tuple[tuple[tuple[str, str], ...], ...] = ()
+    #: Optional dimensions the platform declares (``connectors.base.Dimension``), by the dimension's kind: per line
+    #: (parallel to the lines; None for a line without one) and per document. Empty unless a rule applies.
+    line_dimensions: dict[str, tuple[str | None, ...]] = field(default_factory=dict)
+    dimensions: dict[str, str] = field(default_factory=dict)
 
     #: Fields left out of ``repr`` while empty. The engine hashes ``repr(mapping)`` into a document's content
     #: digest, so a field added with an empty default must not change the digest of documents already sent.
-    OPTIONAL = ("line_classes", "location", "line_tracking")
+    OPTIONAL = ("line_dimensions", "dimensions")
+
+    def line_dimension(self, kind: str, index: int) -> str | None:
+        """The value of dimension ``kind`` on line ``index``, or None."""
+        values = self.line_dimensions.get(kind, ())
+        return values[index] if index < len(values) else None
 
     def __repr__(self) -> str:
         parts = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)

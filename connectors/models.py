@@ -97,6 +97,10 @@ class Connection(models.Model):
                                 settings=dict(self.settings or {}), client_id=self.client_id,
                                 client_secret=self.client_secret)
 
+    def connector_class(self):
+        """The platform's connector class (its declarations: capabilities, dimensions, rules)."""
+        return registry.get(self.platform)
+
     def connector(self):
         """The platform connector for this connection, with single-flight token refresh wired in."""
         from .budget import throttle_for

@@ -10,7 +10,7 @@ from connectors.base import AccountKind, ReferenceData
 from ledger import models as L
 
 from .models import MappingKind, Scope
-from .resolve import CANDIDATES, OPTIONAL_KINDS, TRACKING_SEPARATOR, tracking_pair
+from .resolve import CANDIDATES, candidates, dimensions_of
 
 #: Platform account kinds offered for each kind of rule.
 ACCOUNT_KINDS: dict[str, frozenset[str]] = {
@@ -19,45 +19,45 @@ ACCOUNT_KINDS: dict[str, frozenset[str]] = {
     MappingKind.DEPOSIT_ACCOUNT: frozenset({AccountKind.DEPOSIT}),
 }
 
-#: How a rule's target is named in messages.
+#: How a rule's target is named in messages (a platform dimension's ``target`` for its kinds).
 TARGETS = {
     MappingKind.INCOME_ACCOUNT: "income account",
     MappingKind.DISCOUNT_ACCOUNT: "income or expense account",
     MappingKind.DEPOSIT_ACCOUNT: "bank or deposit account",
     MappingKind.TAX_CODE: "tax code",
-    MappingKind.CLASS: "class id",
-    MappingKind.LOCATION: "location (department) id",
-    MappingKind.TRACKING: "tracking category/option",
 }
-
-#: Kinds typed in rather than picked: the platform's classes, locations and tracking categories are not part of
-#: the fetched reference data yet, so these rules take the platform's id (QBO Class / Department Id) or, for
-#: Xero tracking, ``category/option`` by name; the platform checks them when a document is sent.
-FREE_TEXT_KINDS = frozenset(OPTIONAL_KINDS)
-#: Platforms each optional kind means something to (the editor shows only these sections).
-PLATFORM_KINDS = {MappingKind.CLASS: {"qbo"}, MappingKind.LOCATION: {"qbo"}, MappingKind.TRACKING: {"xero"}}
 
 
 def kinds_for(platform: str) -> list[str]:
-    """The kinds of rule that mean something on ``platform``: every required kind, and its optional ones."""
-    return [k for k in MappingKind.values if k not in PLATFORM_KINDS or platform in PLATFORM_KINDS[k]]
+    """The kinds of rule that mean something on ``platform``: every required kind, then its optional dimensions."""
+    return [*MappingKind.values, *dimensions_of(platform)]
 
 
-def free_text_problem(kind: str, remote_id: str) -> str:
+def target(platform: str, kind: str) -> str:
+    """How messages name what a ``kind`` rule points at."""
+    dimension = dimensions_of(platform).get(kind)
+    return dimension.target if dimension else TARGETS.get(kind, kind)
+
+
+def is_free_text(platform: str, kind: str) -> bool:
+    """Dimension values are typed in rather than picked: the platform's lists of them are not part of the fetched
+    reference data, so the platform checks them when a document is sent."""
+    return kind in dimensions_of(platform)
+
+
+def free_text_problem(platform: str, kind: str, remote_id: str) -> str:
     """What is wrong with a typed-in target, or ""."""
-    if kind == MappingKind.TRACKING and not tracking_pair(remote_id):
-        return (f"a tracking rule names the category and the option as “category{TRACKING_SEPARATOR}option” "
-                "(for example “Region/North”)")
-    return ""
+    dimension = dimensions_of(platform).get(kind)
+    return dimension.problem(remote_id) if dimension else ""
 
 
 def remote_options(kind: str, reference: ReferenceData) -> dict[str, str]:
     """Platform ids a ``kind`` rule may point at, id -> name: active tax codes, or active accounts of a fitting
-    kind (every active account when the platform did not say what each is for)."""
-    if kind in FREE_TEXT_KINDS:
-        return {}
+    kind (every active account when the platform did not say what each is for); none for typed-in kinds."""
     if kind == MappingKind.TAX_CODE:
         return dict(reference.tax_codes)
+    if kind not in ACCOUNT_KINDS:
+        return {}
     if not reference.account_kinds:
         return dict(reference.accounts)
     wanted = ACCOUNT_KINDS[kind]
@@ -78,7 +78,7 @@ def decode(choice: str) -> tuple[str, str]:
     return scope, value
 
 
-def local_options(kind: str, organization_ids) -> list[tuple[str, list[tuple[str, str]]]]:
+def local_options(platform: str, kind: str, organization_ids) -> list[tuple[str, list[tuple[str, str]]]]:
     """Grouped "applies to" choices for a ``kind`` rule, most general first: ``[(group, [(value, label)])]``.
 
     Only the scopes resolution consults for ``kind`` are offered; names rather than keys, so a mapping set
@@ -88,7 +88,7 @@ def local_options(kind: str, organization_ids) -> list[tuple[str, list[tuple[str
     values = {
         Scope.DEFAULT: lambda: [""],
         Scope.LINE_KIND: lambda: ["discount"] if kind == MappingKind.DISCOUNT_ACCOUNT
-        else list(L.LineKind.values) if kind in OPTIONAL_KINDS
+        else list(L.LineKind.values) if kind not in CANDIDATES  # a dimension: discount lines too
         else [k for k in L.LineKind.values if k != "discount"],
         Scope.CATEGORY: lambda: _names(L.ItemCategory, orgs),
         Scope.ITEM: lambda: _names(L.Item, orgs),
@@ -96,7 +96,7 @@ def local_options(kind: str, organization_ids) -> list[tuple[str, list[tuple[str
         Scope.PAYMENT_METHOD: lambda: list(L.PaymentMethod.values),
     }
     groups = []
-    for scope in reversed(CANDIDATES[kind]):
+    for scope in reversed(candidates(platform, kind)):
         options = [(encode(scope, v), local_label(scope, v)) for v in values[scope]()]
         if options:
             groups.append(("Default" if scope == Scope.DEFAULT else Scope(scope).label, options))

@@ -6,8 +6,8 @@ Columns: ``organization`` (slug, empty for a connection-wide rule), ``kind``, ``
 
 An import checks every row before it writes anything: known kind and scope (and a scope resolution consults for
 that kind), an organization the connection serves, and a platform id among the platform's active accounts of a
-fitting kind or its tax codes (class, location and tracking rules are typed in: a tracking rule's ``remote_id``
-must read ``category/option``). Any error refuses the whole file. Then it **merges** by default: a row whose
+fitting kind or its tax codes (rules of a platform's optional dimensions are typed in and checked by the
+dimension's own rule). Any error refuses the whole file. Then it **merges** by default: a row whose
 (organization, kind, scope, local value) matches a rule updates that rule, other rows add rules, rules the file
 does not list stay. **Replace** also deletes the connection's rules the file does not list, so the connection
 ends up with exactly the file's set.
@@ -23,10 +23,10 @@ from django.db import transaction
 from connectors.base import ReferenceData
 from ledger.models import Organization
 
-from .choices import FREE_TEXT_KINDS, TARGETS, free_text_problem, remote_options
+from .choices import free_text_problem, is_free_text, kinds_for, remote_options, target
 from .models import Mapping as Rule
-from .models import MappingKind, Scope
-from .resolve import CANDIDATES, describe
+from .models import Scope
+from .resolve import candidates, describe
 
 COLUMNS = ("organization", "kind", "scope", "local_value", "remote_id", "remote_name")
 
@@ -94,7 +94,7 @@ def read_rows(connection, text: str, reference: ReferenceData) -> tuple[list[Row
             errors.append(f"line {line}: expected {len(reader.fieldnames)} columns")
             continue
         values = {c: record[c].strip() for c in COLUMNS}
-        problems = _check(values, organizations, reference)
+        problems = _check(connection.platform, values, organizations, reference)
         if problems:
             errors += [f"line {line}: {p}" for p in problems]
             continue
@@ -110,16 +110,17 @@ def read_rows(connection, text: str, reference: ReferenceData) -> tuple[list[Row
     return rows, errors
 
 
-def _check(values: dict[str, str], organizations: dict[str, Organization], reference: ReferenceData) -> list[str]:
+def _check(platform: str, values: dict[str, str], organizations: dict[str, Organization],
+           reference: ReferenceData) -> list[str]:
     kind, scope, local_value, remote_id = values["kind"], values["scope"], values["local_value"], values["remote_id"]
-    if kind not in MappingKind.values:
-        return [f"unknown kind “{kind}” (use {', '.join(MappingKind.values)})"]
+    if kind not in kinds_for(platform):
+        return [f"unknown kind “{kind}” (use {', '.join(kinds_for(platform))})"]
     if scope not in Scope.values:
         return [f"unknown scope “{scope}” (use {', '.join(Scope.values)})"]
     problems = []
-    if scope not in CANDIDATES[kind]:
+    if scope not in candidates(platform, kind):
         problems.append(f"a {kind} rule by {scope} is never used ({kind} rules use "
-                        f"{', '.join(CANDIDATES[kind])})")
+                        f"{', '.join(candidates(platform, kind))})")
     elif scope == Scope.DEFAULT and local_value:
         problems.append("a default rule takes no local_value")
     elif scope != Scope.DEFAULT and not local_value:
@@ -130,11 +131,11 @@ def _check(values: dict[str, str], organizations: dict[str, Organization], refer
         problems.append(f"organization “{slug}” is not one of this connection's organizations ({known})")
     if not remote_id:
         problems.append("remote_id is empty")
-    elif kind in FREE_TEXT_KINDS:
-        if problem := free_text_problem(kind, remote_id):
+    elif is_free_text(platform, kind):
+        if problem := free_text_problem(platform, kind, remote_id):
             problems.append(problem)
     elif remote_id not in remote_options(kind, reference):
-        problems.append(f"“{remote_id}” is not an active {TARGETS[kind]} on the platform "
+        problems.append(f"“{remote_id}” is not an active {target(platform, kind)} on the platform "
                         f"(for {describe(scope, local_value)}; refresh the platform's lists if it is new)")
     return problems
 

@@ -15,11 +15,11 @@ from django.db.models import Case, F, When
 from connectors.base import ReferenceData
 from ledger.models import Organization
 
-from .choices import (FREE_TEXT_KINDS, TARGETS, decode, encode, free_text_problem, key_name, kinds_for,
-                      local_label, local_options, remote_label, remote_options)
+from .choices import (decode, encode, free_text_problem, is_free_text, key_name, kinds_for, local_label,
+                      local_options, remote_label, remote_options, target)
 from .models import Mapping as Rule
 from .models import MappingKind, Scope
-from .resolve import CANDIDATES, describe
+from .resolve import candidates, describe, dimensions_of
 
 SECTIONS = {
     MappingKind.INCOME_ACCOUNT: (
@@ -30,20 +30,19 @@ SECTIONS = {
     MappingKind.DEPOSIT_ACCOUNT: ("Deposit accounts", "Where payments are deposited, by payment method, else the "
                                                       "default. Only bank and deposit accounts are offered."),
     MappingKind.TAX_CODE: ("Tax codes", "The platform tax code for each local tax rate, else the default."),
-    MappingKind.CLASS: ("Classes (optional)", "The QuickBooks Online class (its Id) put on each sales line: by item, "
-                                              "item category or line kind, else the default; no rule, no class."),
-    MappingKind.LOCATION: ("Location (optional)", "The QuickBooks Online location (Department Id) put on each invoice "
-                                                  "and credit memo; no rule, no location."),
-    MappingKind.TRACKING: ("Tracking (optional)", "The Xero tracking category and option of each line, typed as "
-                                                  "“category/option” (for example “Region/North”): by item, item "
-                                                  "category or line kind, else the default; no rule, no tracking."),
 }
 ORGANIZATION_NOTE = "For each rule, an organization's own rule wins over the connection-wide one."
 
 
-def scopes_text(kind: str) -> str:
+def section(platform: str, kind: str) -> tuple[str, str]:
+    """The editor's heading and explanation for ``kind`` rules (a platform dimension's own for its kinds)."""
+    dimension = dimensions_of(platform).get(kind)
+    return (dimension.section, dimension.help) if dimension else SECTIONS[kind]
+
+
+def scopes_text(platform: str, kind: str) -> str:
     """``by item, item category or line kind, or as the default``."""
-    scopes = [Scope(s).label.lower() for s in CANDIDATES[kind] if s != Scope.DEFAULT]
+    scopes = [Scope(s).label.lower() for s in candidates(platform, kind) if s != Scope.DEFAULT]
     listed = ", ".join(scopes[:-1]) + f" or {scopes[-1]}" if len(scopes) > 1 else scopes[0]
     return f"by {listed}, or as the default"
 
@@ -53,10 +52,12 @@ class EditorChoices:
 
     def __init__(self, connection, reference: ReferenceData | None) -> None:
         self.reference = reference
+        self.platform = connection.platform
         self.organizations = list(connection.organizations.order_by("name"))
         ids = [o.pk for o in self.organizations]
-        self.local = {kind: local_options(kind, ids) for kind in MappingKind.values}
-        self.remote = {kind: remote_options(kind, reference) if reference else {} for kind in MappingKind.values}
+        kinds = kinds_for(connection.platform)
+        self.local = {kind: local_options(connection.platform, kind, ids) for kind in kinds}
+        self.remote = {kind: remote_options(kind, reference) if reference else {} for kind in kinds}
 
 
 class RuleForm(forms.ModelForm):
@@ -74,7 +75,8 @@ class RuleForm(forms.ModelForm):
         rule = self.instance
         if rule.pk is None:
             rule.connection, rule.kind = connection, kind
-        self.kind, self.options = kind, choices.remote[kind]
+        self.kind, self.options, self.platform = kind, choices.remote[kind], connection.platform
+        self.target, self.free_text = target(self.platform, kind), is_free_text(self.platform, kind)
         self.notes: list[str] = []  # shown next to the row: what is wrong with what it holds now
         self._organization_field(choices)
         self._applies_to_field(choices)
@@ -96,9 +98,9 @@ class RuleForm(forms.ModelForm):
         rule, groups = self.instance, choices.local[self.kind]
         current = encode(rule.scope, rule.local_value) if rule.pk else ""
         if rule.pk and current not in {value for _, options in groups for value, _ in options}:
-            if rule.scope not in CANDIDATES[self.kind]:
+            if rule.scope not in candidates(self.platform, self.kind):
                 why = "never used for this kind"
-                self.notes.append(f"{MappingKind(self.kind).label} rules apply {scopes_text(self.kind)}; a rule by "
+                self.notes.append(f"{rule.kind_label} rules apply {scopes_text(self.platform, self.kind)}; a rule by "
                                   f"{Scope(rule.scope).label.lower()} is never used.")
             elif key_name(rule.scope, rule.local_value):
                 why = "by its key"
@@ -109,8 +111,8 @@ class RuleForm(forms.ModelForm):
         self.initial["applies_to"] = current
 
     def _remote_field(self, choices: EditorChoices) -> None:
-        if self.kind in FREE_TEXT_KINDS:  # typed in (see ``choices.FREE_TEXT_KINDS``)
-            self.fields["remote_id"] = forms.CharField(label=TARGETS[self.kind].capitalize(), max_length=100)
+        if self.free_text:  # typed in (see ``choices.is_free_text``)
+            self.fields["remote_id"] = forms.CharField(label=self.target.capitalize(), max_length=100)
             return
         rule, field = self.instance, self.fields["remote_id"]
         offered = sorted(((pk, remote_label(pk, name)) for pk, name in self.options.items()),
@@ -118,10 +120,10 @@ class RuleForm(forms.ModelForm):
         if rule.pk and rule.remote_id not in self.options:
             offered.insert(0, (rule.remote_id, f"{remote_label(rule.remote_id, rule.remote_name)} — not offered"))
             if choices.reference is not None:
-                self.notes.append(f"The platform does not offer this {TARGETS[self.kind]} (archived, deleted, or of "
+                self.notes.append(f"The platform does not offer this {self.target} (archived, deleted, or of "
                                   "another type): pick another.")
         field.choices = [("", "—")] + offered
-        field.label = TARGETS[self.kind].capitalize()
+        field.label = self.target.capitalize()
 
     def clean(self):
         data = super().clean()
@@ -129,9 +131,9 @@ class RuleForm(forms.ModelForm):
             self.instance.scope, self.instance.local_value = decode(data["applies_to"])
         if data.get("remote_id") in self.options:
             self.instance.remote_name = self.options[data["remote_id"]]
-        if self.kind in FREE_TEXT_KINDS and data.get("remote_id"):
+        if self.free_text and data.get("remote_id"):
             data["remote_id"] = data["remote_id"].strip()
-            if problem := free_text_problem(self.kind, data["remote_id"]):
+            if problem := free_text_problem(self.platform, self.kind, data["remote_id"]):
                 self.add_error("remote_id", problem[0].upper() + problem[1:] + ".")
         return data
 
@@ -168,7 +170,8 @@ def sections(connection, choices: EditorChoices, data=None, *, can_add: bool = T
     """One formset per kind of rule, rows ordered most general first."""
     result = []
     for kind in kinds_for(connection.platform):
-        order = Case(*[When(scope=s, then=i) for i, s in enumerate(reversed(CANDIDATES[kind]))], default=9)
+        scopes = candidates(connection.platform, kind)
+        order = Case(*[When(scope=s, then=i) for i, s in enumerate(reversed(scopes))], default=9)
         queryset = (Rule.objects.filter(connection=connection, kind=kind).select_related("organization")
                     .order_by(order, F("organization__name").asc(nulls_first=True), "local_value"))
         formset_class = forms.modelformset_factory(Rule, form=RuleForm, formset=BaseRuleFormSet,
@@ -176,7 +179,7 @@ def sections(connection, choices: EditorChoices, data=None, *, can_add: bool = T
                                                    can_delete=can_delete)
         formset = formset_class(data, queryset=queryset, prefix=kind,
                                 form_kwargs={"kind": kind, "connection": connection, "choices": choices})
-        title, help_text = SECTIONS[kind]
+        title, help_text = section(connection.platform, kind)
         result.append(Section(kind, title, help_text, formset))
     return result
 

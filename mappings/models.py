@@ -12,16 +12,19 @@ from __future__ import annotations
 
 from django.db import models
 
+from connectors import registry
+from connectors.base import RuleKind
+
 
 class MappingKind(models.TextChoices):
-    INCOME_ACCOUNT = "income_account", "Income account"
-    DISCOUNT_ACCOUNT = "discount_account", "Discount account"
-    DEPOSIT_ACCOUNT = "deposit_account", "Deposit account (payments)"
-    TAX_CODE = "tax_code", "Tax code"
-    #: Optional dimensions: no rule means none is sent (see ``mappings.resolve.OPTIONAL_KINDS``).
-    CLASS = "class", "Class (QuickBooks Online)"
-    LOCATION = "location", "Location (QuickBooks Online)"
-    TRACKING = "tracking", "Tracking category (Xero)"
+    """The kinds of rule every platform needs. A rule's ``kind`` may also be one of the optional dimensions its
+    connection's platform declares (``connectors.base.Dimension``: a class, a location, a tracking category),
+    stored the same way, so a platform adds dimensions without a migration."""
+
+    INCOME_ACCOUNT = RuleKind.INCOME_ACCOUNT, "Income account"
+    DISCOUNT_ACCOUNT = RuleKind.DISCOUNT_ACCOUNT, "Discount account"
+    DEPOSIT_ACCOUNT = RuleKind.DEPOSIT_ACCOUNT, "Deposit account (payments)"
+    TAX_CODE = RuleKind.TAX_CODE, "Tax code"
 
 
 class Scope(models.TextChoices):
@@ -37,20 +40,33 @@ class Mapping(models.Model):
     connection = models.ForeignKey("connectors.Connection", on_delete=models.CASCADE, related_name="mappings")
     organization = models.ForeignKey("ledger.Organization", null=True, blank=True, on_delete=models.CASCADE,
                                      help_text="Leave empty to apply to every organization of the connection")
-    kind = models.CharField(max_length=30, choices=MappingKind.choices)
+    kind = models.CharField(max_length=30, help_text="A ``MappingKind``, or a dimension the platform declares")
     scope = models.CharField(max_length=20, choices=Scope.choices, default=Scope.DEFAULT)
     local_value = models.CharField(max_length=200, blank=True,
                                    help_text="Line kind, category name, item name or key, tax-rate name or key, "
                                              "payment method; empty for the default")
     remote_id = models.CharField(max_length=100,
-                                 help_text="Account id or code, tax code, QBO Class or Department id, or for a "
-                                           "Xero tracking rule “category/option”")
+                                 help_text="Account id or code, tax code, or the value of a platform dimension")
     remote_name = models.CharField(max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     stale_since = models.DateTimeField(
         null=True, blank=True, editable=False,
         help_text="Set when the platform stopped offering the account or tax code this rule points at")
     stale_reason = models.CharField(max_length=500, blank=True, editable=False)
+
+    @property
+    def kind_label(self) -> str:
+        """The kind as staff read it: a required kind's label, or the platform dimension's."""
+        if self.kind in MappingKind.values:
+            return MappingKind(self.kind).label
+        try:
+            dimensions = registry.get(self.connection.platform).dimensions
+        except LookupError:
+            dimensions = ()
+        return next((d.label for d in dimensions if d.kind == self.kind), self.kind)
+
+    def get_kind_display(self) -> str:
+        return self.kind_label
 
     class Meta:
         constraints = [

@@ -16,6 +16,8 @@ from typing import NamedTuple
 
 from django.db.models import Q
 
+from connectors import registry
+from connectors.base import Dimension
 from connectors.documents import (CustomerSnapshot, ItemSnapshot, LineSnapshot, Mapping, PaymentSnapshot,
                                   SalesDocumentSnapshot, Snapshot)
 from connectors.errors import ConfigurationError
@@ -23,32 +25,36 @@ from connectors.errors import ConfigurationError
 from .models import Mapping as Rule
 from .models import MappingKind, Scope
 
-#: The scopes resolution consults for each kind, most specific first (the default is always tried last).
-#: A rule of another scope would never be used; the editor and the CSV import refuse to create one.
+#: The scopes resolution consults for each required kind, most specific first (the default is always tried
+#: last). A rule of another scope would never be used; the editor and the CSV import refuse to create one.
 CANDIDATES: dict[str, tuple[str, ...]] = {
     MappingKind.INCOME_ACCOUNT: (Scope.ITEM, Scope.CATEGORY, Scope.LINE_KIND, Scope.DEFAULT),
     MappingKind.DISCOUNT_ACCOUNT: (Scope.LINE_KIND, Scope.DEFAULT),
     MappingKind.DEPOSIT_ACCOUNT: (Scope.PAYMENT_METHOD, Scope.DEFAULT),
     MappingKind.TAX_CODE: (Scope.TAX_RATE, Scope.DEFAULT),
-    MappingKind.CLASS: (Scope.ITEM, Scope.CATEGORY, Scope.LINE_KIND, Scope.DEFAULT),
-    MappingKind.TRACKING: (Scope.ITEM, Scope.CATEGORY, Scope.LINE_KIND, Scope.DEFAULT),
-    MappingKind.LOCATION: (Scope.DEFAULT,),
 }
-
-#: Optional dimensions: without a rule nothing is sent and nothing is missing. ``class`` and ``tracking`` go by
-#: line like income accounts (discount lines by their line kind ``discount``); ``location`` is per document, so
-#: only the default (an organization's own first).
-OPTIONAL_KINDS = (MappingKind.CLASS, MappingKind.TRACKING, MappingKind.LOCATION)
-#: A tracking rule's ``remote_id`` is ``category/option`` (split at the first "/": a Xero tracking category name
-#: must not contain one; its option may).
-TRACKING_SEPARATOR = "/"
+#: A platform's optional dimensions (``connectors.base.Dimension``): without a rule nothing is sent and nothing
+#: is missing. Per-line ones go by line like income accounts (discount lines by their line kind ``discount``);
+#: per-document ones take only the default (an organization's own first).
+LINE_DIMENSION_SCOPES = (Scope.ITEM, Scope.CATEGORY, Scope.LINE_KIND, Scope.DEFAULT)
 
 
-def tracking_pair(remote_id: str) -> tuple[str, str] | None:
-    """``("Region", "North")`` for ``Region/North``; None when either part is empty."""
-    category, _, option = remote_id.partition(TRACKING_SEPARATOR)
-    category, option = category.strip(), option.strip()
-    return (category, option) if category and option else None
+def dimensions_of(platform: str) -> dict[str, Dimension]:
+    """The optional dimensions ``platform``'s connector declares, by kind (none for an unknown platform)."""
+    try:
+        return {d.kind: d for d in registry.get(platform).dimensions}
+    except LookupError:
+        return {}
+
+
+def candidates(platform: str, kind: str) -> tuple[str, ...]:
+    """The scopes resolution consults for ``kind`` on ``platform``, most specific first (empty: unknown kind)."""
+    if kind in CANDIDATES:
+        return CANDIDATES[kind]
+    dimension = dimensions_of(platform).get(kind)
+    if dimension is None:
+        return ()
+    return LINE_DIMENSION_SCOPES if dimension.per_line else (Scope.DEFAULT,)
 
 
 class RuleRef(NamedTuple):
@@ -101,7 +107,7 @@ class LineDecision:
     line: LineSnapshot
     account: Decision
     tax: Decision | None  # None when the line has no tax rate
-    #: Decisions of the optional per-line kinds (class, tracking) that found a rule.
+    #: Decisions of the platform's optional per-line dimensions that found a rule.
     dimensions: tuple[Decision, ...] = ()
 
     def dimension(self, kind: str) -> Decision | None:
@@ -123,7 +129,11 @@ class Explanation:
     document: Snapshot
     lines: tuple[LineDecision, ...] = ()  # invoices and credit notes
     account: Decision | None = None  # an item's income account, a payment's deposit account
-    location: Decision | None = None  # invoices and credit notes with a location rule
+    #: Decisions of the platform's optional per-document dimensions that found a rule (invoices, credit notes).
+    dimensions: tuple[Decision, ...] = ()
+
+    def dimension(self, kind: str) -> Decision | None:
+        return next((d for d in self.dimensions if d.kind == kind), None)
 
     @property
     def problems(self) -> list[str]:
@@ -172,13 +182,15 @@ def explain(connection, doc: Snapshot) -> Explanation:
                                         f"“{doc.method}” or as the default")
         return Explanation(doc, account=deposit)
     if isinstance(doc, SalesDocumentSnapshot):
-        location = book.decide(MappingKind.LOCATION)
-        return Explanation(doc, lines=tuple(_line(book, n, line) for n, line in enumerate(doc.lines, start=1)),
-                           location=location if location.rule else None)
+        dims = dimensions_of(connection.platform).values()
+        per_line = tuple(d.kind for d in dims if d.per_line)
+        decided = (book.decide(d.kind) for d in dims if not d.per_line)
+        return Explanation(doc, lines=tuple(_line(book, n, line, per_line) for n, line in enumerate(doc.lines, 1)),
+                           dimensions=tuple(d for d in decided if d.rule))
     return Explanation(doc)
 
 
-def _line(book: RuleBook, number: int, line: LineSnapshot) -> LineDecision:
+def _line(book: RuleBook, number: int, line: LineSnapshot, dimension_kinds: tuple[str, ...]) -> LineDecision:
     label = line_label(number, line)
     if line.kind == "discount":
         account = book.decide(MappingKind.DISCOUNT_ACCOUNT, (Scope.LINE_KIND, line.kind))
@@ -195,7 +207,7 @@ def _line(book: RuleBook, number: int, line: LineSnapshot) -> LineDecision:
                           (Scope.TAX_RATE, line.tax_rate_name))
         if not tax.rule:
             tax = _missing(tax, f"{label}: tax rate “{line.tax_rate_name}” has no platform tax code mapped")
-    dimensions = tuple(d for kind in (MappingKind.CLASS, MappingKind.TRACKING)
+    dimensions = tuple(d for kind in dimension_kinds
                        for d in [book.decide(kind, (Scope.ITEM, line.item_key), (Scope.ITEM, line.item_name),
                                              (Scope.CATEGORY, line.category), (Scope.LINE_KIND, line.kind))]
                        if d.rule)
@@ -225,19 +237,13 @@ def resolve(connection, doc: Snapshot, refs: dict[str, str] | None = None) -> Ma
 def _dimensions(explanation: Explanation) -> dict:
     """The optional dimensions for ``Mapping``; only those some rule gave, so a connection without such rules
     hands over the same ``Mapping`` (and content digest) as before they existed."""
-    def remote_id(line: LineDecision, kind: str) -> str | None:
-        decision = line.dimension(kind)
-        return decision.remote_id if decision else None
-
-    found: dict = {}
-    classes = tuple(remote_id(d, MappingKind.CLASS) for d in explanation.lines)
-    if any(classes):
-        found["line_classes"] = classes
-    pairs = [tracking_pair(remote_id(d, MappingKind.TRACKING) or "") for d in explanation.lines]
-    if any(pairs):
-        found["line_tracking"] = tuple((pair,) if pair else () for pair in pairs)
-    if explanation.location is not None:
-        found["location"] = explanation.location.remote_id
+    kinds = dict.fromkeys(d.kind for line in explanation.lines for d in line.dimensions)
+    per_line = {}
+    for kind in kinds:
+        per_line[kind] = tuple(d.remote_id if (d := line.dimension(kind)) else None for line in explanation.lines)
+    found: dict = {"line_dimensions": per_line} if per_line else {}
+    if explanation.dimensions:
+        found["dimensions"] = {d.kind: d.remote_id for d in explanation.dimensions}
     return found
 
 

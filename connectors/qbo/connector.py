@@ -12,8 +12,8 @@ from decimal import Decimal
 from functools import cached_property
 
 from .. import oauth
-from ..base import (AccountKind, BaseConnector, Capabilities, ReferenceData, RemoteChange, RemoteDocument,
-                    RemotePayment, TokenSet)
+from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, Dimension, ReferenceData, Refused,
+                    RemoteChange, RemoteDocument, RemotePayment, TokenSet)
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteRef, RemoteResult, Snapshot)
 from ..errors import (ConfigurationError, PermanentError, RemoteNotFound, RetryableError, SyncError,
@@ -21,10 +21,12 @@ from ..errors import (ConfigurationError, PermanentError, RemoteNotFound, Retrya
 from ..registry import register
 from . import translate as t
 from .client import QBOClient, quote
-from .errors import HINTS, fault_error
+from .errors import HINTS, fault_error, refused_references
 
 
 REFERENCE_CODES = {"610", "2500"}  # object not found / invalid reference
+#: US companies' sales-tax pseudo codes: taxable (rate from the jurisdiction) and not taxable.
+US_TAX_CODE, US_NO_TAX_CODE = "TAX", "NON"
 
 #: QBO AccountType -> AccountKind. A payment deposits to a Bank or Other Current Asset account (Finance.xsd,
 #: Payment.DepositToAccountRef), Undeposited Funds being the usual one.
@@ -49,6 +51,8 @@ class QBOConnector(BaseConnector):
         void=frozenset({Entity.INVOICE, Entity.PAYMENT}),
         delete=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.CUSTOMER, Entity.ITEM}),
         batch_size=30,
+        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        webhooks=True,
     )
     rate_limits = {"request": (500, 60.0), "batch": (40, 60.0)}  # per company (realm)
     concurrent_limit = 10  # requests in flight per app and company
@@ -60,6 +64,36 @@ class QBOConnector(BaseConnector):
         "no_tax_code": "NON",  # the tax code for untaxed lines (US companies: NON)
         "timeout": 30,
     }
+
+    dimensions = (
+        Dimension("class", "Class", "Classes (optional)",
+                  "The QuickBooks Online class (its Id) put on each sales line: by item, item category or line kind, "
+                  "else the default; no rule, no class.", "class id"),
+        Dimension("location", "Location", "Location (optional)",
+                  "The QuickBooks Online location (Department Id) put on each invoice and credit memo; no rule, "
+                  "no location.", "location (department) id", per_line=False),
+    )
+    sandbox_class = "connectors.qbo.sandbox.QBOSandbox"
+    demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Services"},
+                           line_kind_income={"shipping": "Shipping Income", "fee": "Fees"},
+                           discount="Discounts given", deposit="Undeposited Funds",
+                           taxes={"GST 10%": "GST 10%", "Exempt": "Exempt"})
+
+    @classmethod
+    def sandbox_settings(cls, base_url: str) -> dict:
+        return {"api_base": f"{base_url}/v3", "authorize_url": f"{base_url}/connect/oauth2",
+                "token_url": f"{base_url}/oauth2/v1/tokens/bearer", "no_tax_code": "NON"}
+
+    @classmethod
+    def refused_references(cls, exc: SyncError) -> list[Refused]:
+        return refused_references(exc)
+
+    @classmethod
+    def tax_code_needs_jurisdiction(cls, tax_code: str, reference: ReferenceData | None) -> bool:
+        """In a US company (its tax codes include the sales-tax pseudo codes TAX and NON) the code TAX carries no
+        rate of its own: US sales tax is charged by jurisdiction (state, county, city)."""
+        return (tax_code == US_TAX_CODE and reference is not None
+                and {US_TAX_CODE, US_NO_TAX_CODE} <= reference.tax_codes.keys())
 
     @cached_property
     def client(self) -> QBOClient:
@@ -194,8 +228,6 @@ class QBOConnector(BaseConnector):
         return t.result(name, self.client.read(name, remote_id))
 
     # -- platform -> local -------------------------------------------------------------------------------
-    inbound_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE})
-
     def changes_since(self, entities, since):
         """Change data capture: ``GET /cdc`` (QBO keeps 30 days; at most 1,000 objects per answer)."""
         names = [t.ENTITY_NAMES[e] for e in entities if e in self.inbound_entities]

@@ -1,8 +1,11 @@
 """The one place that turns QBO responses into our error classes, with a plain-language hint per code."""
 from __future__ import annotations
 
+import re
+
 import requests
 
+from ..base import Refused, RuleKind
 from ..errors import (AuthError, ConflictError, DuplicateError, RateLimitedError, RemoteNotFound, RetryableError,
                       SyncError, ValidationFailed)
 
@@ -76,3 +79,33 @@ def _body(response: requests.Response):
         return response.json()
     except ValueError:
         return {"text": response.text[:2000]}
+
+
+# -- references the platform refused (mapping drift) ------------------------------------------------------------
+#: QBO element (the end of ``Fault.Error[].element``) -> the kinds of rule that fill it.
+ELEMENTS = {"DepositToAccountRef": frozenset({RuleKind.DEPOSIT_ACCOUNT}),
+            "DiscountAccountRef": frozenset({RuleKind.DISCOUNT_ACCOUNT}),
+            "IncomeAccountRef": frozenset({RuleKind.INCOME_ACCOUNT}),
+            "ItemAccountRef": frozenset({RuleKind.INCOME_ACCOUNT}),
+            "TaxCodeRef": frozenset({RuleKind.TAX_CODE})}
+#: 2500 "Invalid Reference Id" (not found) and 610 "Object Not Found" (made inactive).
+REFERENCE_CODES = ("2500", "610")
+_ELEMENT_ID = re.compile(r"element id (\S+) not found", re.I)
+
+
+def refused_references(exc: SyncError) -> list[Refused]:
+    """The account or tax-code elements a 2500 / 610 fault names, with the id when its detail gives one."""
+    if exc.platform_code not in REFERENCE_CODES:
+        return []
+    body = exc.raw if isinstance(exc.raw, dict) else {}
+    fault = body.get("Fault") or body.get("fault") or {}
+    errors = (fault.get("Error") or fault.get("error") or []) if isinstance(fault, dict) else []
+    found = []
+    for error in errors:
+        if not isinstance(error, dict):
+            continue
+        kinds = ELEMENTS.get(str(error.get("element") or "").rsplit(".", 1)[-1])
+        if kinds:
+            match = _ELEMENT_ID.search(str(error.get("Detail") or error.get("detail") or ""))
+            found.append(Refused(kinds, match.group(1) if match else None))
+    return found

@@ -89,8 +89,8 @@ def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping, line_items: dict
         tax_code = mapping.tax_codes[line.tax_rate_key] if line.tax_rate_key else no_tax_code
         detail = {"ItemRef": ref(line_items[i]), "Qty": line.quantity, "UnitPrice": line.unit_price,
                   "TaxCodeRef": ref(tax_code)}
-        if i < len(mapping.line_classes) and mapping.line_classes[i]:
-            detail["ClassRef"] = ref(mapping.line_classes[i])
+        if klass := mapping.line_dimension("class", i):
+            detail["ClassRef"] = ref(klass)
         lines.append({"LineNum": i + 1, "Amount": line.net_amount, "DetailType": "SalesItemLineDetail",
                       "Description": description, "SalesItemLineDetail": detail})
     body = {
@@ -103,8 +103,8 @@ def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping, line_items: dict
         "TxnTaxDetail": {"TotalTax": doc.tax_total},
         "ApplyTaxAfterDiscount": False,
     }
-    if mapping.location:
-        body["DepartmentRef"] = ref(mapping.location)
+    if location := mapping.dimensions.get("location"):
+        body["DepartmentRef"] = ref(location)
     if doc.exchange_rate:
         body["ExchangeRate"] = doc.exchange_rate
     if doc.memo:

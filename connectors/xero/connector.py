@@ -11,8 +11,8 @@ from functools import cached_property
 from typing import Sequence
 
 from .. import oauth
-from ..base import (AccountKind, BaseConnector, BatchOp, BatchOutcome, Capabilities, ReferenceData, RemoteChange,
-                    RemoteDocument, RemotePayment, TokenSet)
+from ..base import (AccountKind, BaseConnector, BatchOp, BatchOutcome, Capabilities, DemoChart, ReferenceData,
+                    Refused, RemoteChange, RemoteDocument, RemotePayment, TokenSet)
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteRef, RemoteResult, SalesDocumentSnapshot, Snapshot)
 from ..errors import (AuthError, ConfigurationError, ConflictError, DuplicateError, PermanentError, RemoteNotFound,
@@ -20,7 +20,7 @@ from ..errors import (AuthError, ConfigurationError, ConflictError, DuplicateErr
 from ..registry import register
 from . import translate as t
 from .client import XeroClient, where_equals
-from .errors import element_error
+from .errors import element_error, refused_references
 
 REFRESH_TOKEN_TTL = dt.timedelta(days=60)  # Xero: a refresh token expires after 60 days unused
 INVOICE_NUMBERS_PER_REQUEST = 40  # InvoiceNumbers=a,b,c... one GET per chunk, URL stays short
@@ -49,6 +49,8 @@ class XeroConnector(BaseConnector):
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
         delete=frozenset({Entity.INVOICE, Entity.PAYMENT}),  # invoices: drafts are deleted, approved ones voided
         batch_size=50,
+        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        webhooks=True,
     )
     #: Per organisation (tenant): 60 calls a minute and 5,000 a day (developer.xero.com/faq/limits).
     rate_limits = {"request": (60, 60.0), "day": (5000, 86400.0)}
@@ -67,6 +69,22 @@ class XeroConnector(BaseConnector):
         "no_tax_type": "NONE",  # TaxType for lines without a tax rate
         "timeout": 30,
     }
+
+    dimensions = (t.TRACKING,)
+    sandbox_class = "connectors.xero.sandbox.XeroSandbox"
+    demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Sales"},
+                           line_kind_income={"shipping": "Other Revenue", "fee": "Other Revenue"},
+                           discount="Sales Discounts", deposit="Business Bank Account",
+                           taxes={"GST 10%": "Tax on Sales", "Exempt": "Exempt Sales"})
+
+    @classmethod
+    def sandbox_settings(cls, base_url: str) -> dict:
+        return {"api_base": f"{base_url}/api.xro/2.0", "authorize_url": f"{base_url}/connect/authorize",
+                "token_url": f"{base_url}/connect/token", "connections_url": f"{base_url}/connections"}
+
+    @classmethod
+    def refused_references(cls, exc: SyncError) -> list[Refused]:
+        return refused_references(exc)
 
     @cached_property
     def client(self) -> XeroClient:
@@ -256,7 +274,6 @@ class XeroConnector(BaseConnector):
         return t.result(entity, body)
 
     # -- platform -> local -------------------------------------------------------------------------------
-    inbound_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE})
     _LISTS = {Entity.INVOICE: ("get_invoices", "Invoices"), Entity.PAYMENT: ("get_payments", "Payments"),
               Entity.CREDIT_NOTE: ("get_credit_notes", "CreditNotes")}
 

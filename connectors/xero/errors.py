@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import socket
 from decimal import Decimal
 
 import urllib3
 from xero_python.exceptions import ApiException
 
+from ..base import Refused, RuleKind
 from ..errors import (AuthError, ConfigurationError, DuplicateError, RateLimitedError, RemoteNotFound,
                       RetryableError, SyncError, ValidationFailed)
 
@@ -199,3 +201,22 @@ def _seconds(value) -> float | None:
         return max(0.0, float(value)) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
+
+
+# -- references the platform refused (mapping drift) ------------------------------------------------------------
+_ACCOUNT = re.compile(r"Account code '([^']*)' (has been archived|has been deleted|is not a valid code)", re.I)
+_TAX = re.compile(r"TaxType code '([^']*)' does not exist", re.I)
+#: Marker in a payment's refusal -> whether it says the account is gone (rather than unusable for payments).
+_PAYMENT_ACCOUNT = {"account for the payment could not be found": True,
+                    "account type is invalid for making a payment": False}
+
+
+def refused_references(exc: SyncError) -> list[Refused]:
+    """Account codes and tax types Xero's validation messages name: archived or deleted accounts are gone, an
+    invalid code or a tax type that does not exist may only be unusable here."""
+    message = exc.message or ""
+    found = [Refused(RuleKind.SALES_ACCOUNTS, code, "valid" not in how.lower()) for code, how in _ACCOUNT.findall(message)]
+    found += [Refused(frozenset({RuleKind.TAX_CODE}), code, False) for code in _TAX.findall(message)]
+    found += [Refused(frozenset({RuleKind.DEPOSIT_ACCOUNT}), None, definite)
+              for marker, definite in _PAYMENT_ACCOUNT.items() if marker in message.lower()]
+    return found

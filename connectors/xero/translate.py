@@ -16,8 +16,16 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, InvoiceSnapshot, ItemSnapshot, LineSnapshot, Mapping,
                          PaymentSnapshot, RemoteResult, SalesDocumentSnapshot)
+from ..base import Dimension
 from ..errors import ConfigurationError
 from ..exactjson import dumps  # re-exported: request bodies are encoded with translate.dumps
+
+#: Xero's tracking categories as a mapping dimension: a rule's value is "category/option" by name (split at the
+#: first "/": a Xero tracking category name must not contain one; its option may).
+TRACKING = Dimension("tracking", "Tracking category", "Tracking (optional)",
+                     "The Xero tracking category and option of each line, typed as “category/option” (for example "
+                     "“Region/North”): by item, item category or line kind, else the default; no rule, no tracking.",
+                     "tracking category/option", pair_separator="/")
 
 CENT = Decimal("0.01")
 UNIT = Decimal("0.0001")  # unitdp=4: Xero keeps unit amounts (and quantities) to 4 places
@@ -251,8 +259,8 @@ def sales_lines(doc: SalesDocumentSnapshot, mapping: Mapping, item_codes: dict[s
                                          "mapped", hint="Map the tax rate to a Xero TaxType.") from None
         else:
             body["TaxType"] = settings.no_tax_type
-        if i < len(mapping.line_tracking) and mapping.line_tracking[i]:
-            body["Tracking"] = [{"Name": name, "Option": option} for name, option in mapping.line_tracking[i]]
+        if pair := TRACKING.pair(mapping.line_dimension(TRACKING.kind, i) or ""):
+            body["Tracking"] = [{"Name": pair[0], "Option": pair[1]}]
         lines.append(body)
     if settings.allow_rounding_adjustment:
         difference = rounding_difference(doc, settings.line_amount_types)

@@ -336,7 +336,7 @@ def test_optional_dimensions_are_not_judged_against_the_chart_of_accounts(connec
     """A class rule whose id happens to equal an archived account's id is not made stale by it."""
     reference_data(connection, connection.connector(), refresh=True)
     sales = account_id(sandbox, "Sales")
-    klass = f.MappingFactory(connection=connection, kind=MappingKind.CLASS, remote_id=sales, remote_name="Retail")
+    klass = f.MappingFactory(connection=connection, kind="class", remote_id=sales, remote_name="Retail")
     sandbox.store.archive_account_as_user(sales)
     reference_data(connection, connection.connector(), refresh=True)
     assert rule(connection).stale_since is not None  # the income account rule: its account is gone

@@ -38,7 +38,7 @@ def test_qbo_us_sales_tax_without_jurisdiction_stops_with_the_line_and_links_to_
     entry = entry_of(invoice)
     assert entry.status == EntryStatus.NEEDS_ATTENTION and entry.error_code == preflight.JURISDICTION_CODE
     assert entry.last_error == (f"Invoice {invoice.number}: line 2 (Consultation): tax rate “CA sales tax” is mapped "
-                                "to QuickBooks' US sales-tax code TAX, which takes its rate from a jurisdiction, and "
+                                "to QuickBooks Online's tax code TAX, which takes its rate from a jurisdiction, and "
                                 "the rate has no jurisdiction")
     assert "jurisdiction" in entry.hint
     assert remote_numbers(sandbox) == set()  # nothing was sent
@@ -76,7 +76,8 @@ def test_xero_never_asks_for_a_jurisdiction(xsandbox, org, make_invoice, make_xe
     invoice = make_invoice(("service", "1", "10.00", rate))
     drain()
     assert entry_of(invoice).status == EntryStatus.DONE
-    assert not preflight.is_qbo_us(conn, preflight.reference_data(conn, conn.connector()))
+    reference = preflight.reference_data(conn, conn.connector())
+    assert not any(conn.connector_class().tax_code_needs_jurisdiction(code, reference) for code in reference.tax_codes)
 
 
 def test_unmapped_tax_rate_links_to_a_prefilled_editor_row(admin_client, connection, org, make_invoice, sandbox):

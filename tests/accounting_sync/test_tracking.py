@@ -13,10 +13,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_qbo_invoice_carries_mapped_class_per_line_and_location(connection, make_invoice, sandbox):
-    f.MappingFactory(connection=connection, kind=MappingKind.CLASS, remote_id="1")  # Retail
-    f.MappingFactory(connection=connection, kind=MappingKind.CLASS, scope=Scope.LINE_KIND, local_value="shipping",
+    f.MappingFactory(connection=connection, kind="class", remote_id="1")  # Retail
+    f.MappingFactory(connection=connection, kind="class", scope=Scope.LINE_KIND, local_value="shipping",
                      remote_id="2")  # Wholesale
-    f.MappingFactory(connection=connection, kind=MappingKind.LOCATION, remote_id="2")  # Online
+    f.MappingFactory(connection=connection, kind="location", remote_id="2")  # Online
     make_invoice(("service", "1", "100.00"), ("shipping", "1", "10.00"))
     drain()
     [remote] = remote_invoices(sandbox)
@@ -29,7 +29,7 @@ def test_qbo_invoice_carries_mapped_class_per_line_and_location(connection, make
 @pytest.mark.parametrize("class_id, message", [("99", "Class element id 99 not found"),
                                                ("3", "has been made inactive")])  # 3: seeded "Old class"
 def test_qbo_sandbox_refuses_an_unknown_or_inactive_class(connection, make_invoice, sandbox, class_id, message):
-    f.MappingFactory(connection=connection, kind=MappingKind.CLASS, remote_id=class_id)
+    f.MappingFactory(connection=connection, kind="class", remote_id=class_id)
     invoice = make_invoice()
     drain()
     entry = OutboxEntry.objects.get(source_key=f"ledger.invoice:{invoice.pk}")
@@ -39,8 +39,8 @@ def test_qbo_sandbox_refuses_an_unknown_or_inactive_class(connection, make_invoi
 
 def test_xero_invoice_lines_carry_mapped_tracking(xsandbox, org, make_invoice, make_xero_connection):
     conn = make_xero_connection(org)
-    f.MappingFactory(connection=conn, kind=MappingKind.TRACKING, remote_id="Region/North")
-    f.MappingFactory(connection=conn, kind=MappingKind.TRACKING, scope=Scope.LINE_KIND, local_value="fee",
+    f.MappingFactory(connection=conn, kind="tracking", remote_id="Region/North")
+    f.MappingFactory(connection=conn, kind="tracking", scope=Scope.LINE_KIND, local_value="fee",
                      remote_id="Region/South")
     make_invoice(("service", "1", "100.00"), ("fee", "1", "5.00"))
     drain()
@@ -64,7 +64,7 @@ def test_without_these_rules_nothing_changes_and_nothing_is_sent_again(platform,
         sandbox = request.getfixturevalue("sandbox")
         conn = request.getfixturevalue("make_connection")(org)
         # A QBO connection with a Xero-only rule still sends nothing new (and the other way round below).
-        f.MappingFactory(connection=conn, kind=MappingKind.CLASS, scope=Scope.LINE_KIND, local_value="fee",
+        f.MappingFactory(connection=conn, kind="class", scope=Scope.LINE_KIND, local_value="fee",
                          remote_id="1")
     else:
         sandbox = request.getfixturevalue("xsandbox")
@@ -76,7 +76,7 @@ def test_without_these_rules_nothing_changes_and_nothing_is_sent_again(platform,
     snapshot = adapter.snapshot(obj)
     customer = ExternalReference.objects.get(connection=conn, source_key=snapshot.customer_key)
     mapping = resolve(conn, snapshot, {snapshot.customer_key: customer.remote_id})
-    assert (mapping.line_classes, mapping.location, mapping.line_tracking) == ((), None, ())
+    assert (mapping.line_dimensions, mapping.dimensions) == ({}, {})
     legacy_repr = (f"Mapping(line_accounts={mapping.line_accounts!r}, tax_codes={mapping.tax_codes!r}, "
                    f"item_account=None, deposit_account=None, refs={mapping.refs!r})")
     assert repr(mapping) == legacy_repr

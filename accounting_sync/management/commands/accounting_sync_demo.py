@@ -1,9 +1,10 @@
-"""Run the demo: a vet clinic's documents synced to local QuickBooks Online and Xero sandboxes.
+"""Run the demo: a vet clinic's documents synced to the local sandbox of every registered platform.
 
 Examples:
     manage.py accounting_sync_demo --once     # headless: sync, read everything back, print a table, exit 0/1
     manage.py accounting_sync_demo            # sandboxes + qcluster + web server; watch it sync; Ctrl-C stops all
-    manage.py accounting_sync_demo --web-port 8001 --sandbox-port 9765 --xero-port 9766
+    manage.py accounting_sync_demo --web-port 8001 --sandbox-port <platform>=9765
+    manage.py accounting_sync_sandbox --list  # the platforms and their sandboxes' default ports
 """
 from accounting_sync.management.base import ExamplesCommand
 import functools
@@ -17,6 +18,7 @@ import time
 import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management.base import CommandError
 from django.test.utils import override_settings
 
 from connectors.models import Connection
@@ -31,8 +33,8 @@ class Command(ExamplesCommand):
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Headless run; exit 0 only if every total matches")
         parser.add_argument("--web-port", type=int, default=8000)
-        parser.add_argument("--sandbox-port", type=int, default=8765, help="QuickBooks Online sandbox port")
-        parser.add_argument("--xero-port", type=int, default=8766, help="Xero sandbox port")
+        parser.add_argument("--sandbox-port", action="append", default=[], metavar="PLATFORM=PORT",
+                            help="A platform sandbox's port (default: its own, see accounting_sync_sandbox --list)")
         parser.add_argument("--timeout", type=int, default=120, help="Seconds to wait for the sync to finish")
 
     def handle(self, *args, **opts):
@@ -42,10 +44,7 @@ class Command(ExamplesCommand):
 
     # -- headless --------------------------------------------------------------------------------------
     def run_once(self, opts) -> int:
-        from connectors.qbo.sandbox import QBOSandbox
-        from connectors.xero.sandbox import XeroSandbox
-
-        sandboxes = {"qbo": QBOSandbox(port=0).start(), "xero": XeroSandbox(port=0).start()}
+        sandboxes = {p: demo.sandbox_class(p)(port=0).start() for p in demo.platforms()}
         try:
             no_queue = {**settings.ACCOUNTING_SYNC, "QUEUE_TASKS": False}
             with override_settings(ACCOUNTING_SYNC=no_queue):
@@ -60,7 +59,7 @@ class Command(ExamplesCommand):
     def prepare(self, base_urls: dict[str, str], fresh: bool) -> list[Connection]:
         org = demo.demo_organization()
         if fresh:  # a new sandbox knows none of the remote ids an earlier run stored
-            Connection.objects.filter(name__in=[demo.CONNECTION_NAMES[p] for p in base_urls]).delete()
+            Connection.objects.filter(name__in=[demo.connection_name(p) for p in base_urls]).delete()
         demo.load_demo_data(org)
         conns = []
         for platform, base_url in base_urls.items():
@@ -95,19 +94,17 @@ class Command(ExamplesCommand):
         signal.signal(signal.SIGTERM, _interrupt)
         manage = [sys.executable, "manage.py"]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        urls = {"qbo": f"http://127.0.0.1:{opts['sandbox_port']}", "xero": f"http://127.0.0.1:{opts['xero_port']}"}
+        ports = sandbox_ports(opts["sandbox_port"])
+        urls = {p: f"http://127.0.0.1:{port}" for p, port in ports.items()}
         # Each in a process group of its own: Ctrl-C reaches only this command, which stops them in order.
         start = functools.partial(subprocess.Popen, env=env, start_new_session=True)
         cluster = start([*manage, "qcluster"])
-        children = [
-            start([*manage, "accounting_sync_sandbox", "--port", str(opts["sandbox_port"])]),
-            start([*manage, "accounting_sync_sandbox", "--platform", "xero", "--port", str(opts["xero_port"])]),
-            cluster,
-            start([*manage, "runserver", "--noreload", f"127.0.0.1:{opts['web_port']}"]),
-        ]
+        children = [start([*manage, "accounting_sync_sandbox", "--platform", p, "--port", str(port)])
+                    for p, port in ports.items()]
+        children += [cluster, start([*manage, "runserver", "--noreload", f"127.0.0.1:{opts['web_port']}"])]
         try:
-            self.wait_for(f"{urls['qbo']}/.well-known/openid_configuration")
-            self.wait_for(f"{urls['xero']}/connections")
+            for platform, url in urls.items():
+                self.wait_for(f"{url}{demo.sandbox_class(platform).ready_path}")
             password = self.demo_login()
             conns = self.prepare(urls, fresh=True)
             from ...outbox import enqueue
@@ -115,17 +112,18 @@ class Command(ExamplesCommand):
             enqueue(list(OutboxEntry.objects.filter(connection__in=conns).values_list("pk", flat=True)))
             self.stdout.write(self.style.SUCCESS(
                 f"\nAdmin: http://127.0.0.1:{opts['web_port']}/admin/   login: demo / {password}\n"
-                f"Sandboxes: QuickBooks Online {urls['qbo']}, Xero {urls['xero']}\n"
+                f"Sandboxes: {', '.join(f'{c.platform_name} {urls[c.platform]}' for c in conns)}\n"
                 "Watching the workers sync the demo documents...\n"))
             self.watch(conns, opts["timeout"])
             for conn in conns:
                 self.report(conn)
-            invoice = ExternalReference.objects.filter(connection=conns[0], entity="invoice").order_by("-pk").first()
+            first = conns[0]
+            invoice = ExternalReference.objects.filter(connection=first, entity="invoice").order_by("-pk").first()
             self.stdout.write(
                 "\nEverything keeps running: edit an invoice in the admin and watch it sync. Two-way: record a "
-                "payment in the QuickBooks sandbox as a bookkeeper would, and within a minute or two it appears "
-                "under Ledger → Payments:\n"
-                f"  curl -X POST {urls['qbo']}/_sandbox/as-user -d '{{\"action\": \"record_payment\", "
+                f"payment in the {first.platform_name} sandbox as a bookkeeper would, and within a minute or two it "
+                "appears under Ledger → Payments:\n"
+                f"  curl -X POST {urls[first.platform]}/_sandbox/as-user -d '{{\"action\": \"record_payment\", "
                 f"\"invoice_id\": \"{invoice.remote_id if invoice else 1}\", \"amount\": \"25.00\"}}'\n"
                 "Ctrl-C stops the sandboxes, the workers and the web server.")
             while all(child.poll() is None for child in children):
@@ -169,6 +167,18 @@ class Command(ExamplesCommand):
                 break
             time.sleep(1)
         self.stdout.write("")
+
+
+def sandbox_ports(given: list[str]) -> dict[str, int]:
+    """Every demo platform's sandbox port: its default unless ``PLATFORM=PORT`` names another."""
+    ports = {p: demo.sandbox_class(p).default_port for p in demo.platforms()}
+    for item in given:
+        platform, _, port = item.partition("=")
+        if platform not in ports or not port.isdigit():
+            raise CommandError(f"--sandbox-port takes PLATFORM=PORT with a platform among {', '.join(ports)}, "
+                               f"not “{item}”")
+        ports[platform] = int(port)
+    return ports
 
 
 def _interrupt(signum, frame):

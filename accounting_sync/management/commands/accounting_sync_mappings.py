@@ -6,7 +6,7 @@ accounts and tax codes) and writes nothing if any row is wrong. By default it me
 they match and add the others, rules the file does not list stay. --replace also deletes those.
 
 Examples:
-    manage.py accounting_sync_mappings --connection "Demo QuickBooks (sandbox)" export mappings.csv
+    manage.py accounting_sync_mappings --connection "Riverside books" export mappings.csv
     manage.py accounting_sync_mappings --connection Main export -                  # to standard output
     manage.py accounting_sync_mappings --connection Staging import mappings.csv    # merge
     manage.py accounting_sync_mappings --connection Staging import mappings.csv --replace

@@ -1,7 +1,7 @@
 """Bring platform changes (payments, line edits, voids, deletes) back now, instead of waiting for the poll.
 
 Examples:
-    manage.py accounting_sync_pull --connection "Demo QuickBooks (sandbox)"
+    manage.py accounting_sync_pull --connection "Riverside books"
     manage.py accounting_sync_pull --connection Main --since 2026-11-01T00:00:00Z   # look further back once
 """
 import datetime as dt

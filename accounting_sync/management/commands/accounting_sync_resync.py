@@ -1,7 +1,7 @@
 """Re-send a connection's documents.
 
 Examples:
-    manage.py accounting_sync_resync --connection "Demo QuickBooks (sandbox)"
+    manage.py accounting_sync_resync --connection "Riverside books"
     manage.py accounting_sync_resync --connection Main --entity invoice --since 2026-01-01 --dry-run
     manage.py accounting_sync_resync --connection Main --entity invoice --ids 12 --dry-run --gl   # journal lines
     manage.py accounting_sync_resync --connection Main --entity invoice --ids 12,13 --force

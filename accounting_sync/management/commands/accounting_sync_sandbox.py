@@ -1,47 +1,45 @@
 """Serve a platform sandbox (a local emulator of its API) over loopback HTTP.
 
 Examples:
-    manage.py accounting_sync_sandbox                          # QuickBooks Online sandbox on 127.0.0.1:8765
-    manage.py accounting_sync_sandbox --platform xero          # Xero sandbox on 127.0.0.1:8766
-    manage.py accounting_sync_sandbox --port 9000 --verbose
-    manage.py accounting_sync_sandbox --no-limits              # the platform's rate limits switched off
-Point a connection at it with settings {"api_base": "http://127.0.0.1:8765/v3", ...} (the demo does this).
+    manage.py accounting_sync_sandbox --list                   # the platforms with a sandbox, and their ports
+    manage.py accounting_sync_sandbox --platform <id>          # that platform's sandbox on its default port
+    manage.py accounting_sync_sandbox --platform <id> --port 9000 --verbose
+    manage.py accounting_sync_sandbox --platform <id> --no-limits   # the platform's rate limits switched off
+Point a connection at it with the settings its connector's ``sandbox_settings(base_url)`` gives (the demo does this).
 """
-from accounting_sync.management.base import ExamplesCommand
+from django.core.management.base import CommandError
 
-DEFAULT_PORTS = {"qbo": 8765, "xero": 8766}
+from accounting_sync import demo
+from accounting_sync.management.base import ExamplesCommand
 
 
 class Command(ExamplesCommand):
     help = __doc__
 
     def add_arguments(self, parser):
-        parser.add_argument("--platform", default="qbo", choices=sorted(DEFAULT_PORTS))
+        parser.add_argument("--platform", choices=demo.platforms(), help="The platform whose sandbox to serve")
+        parser.add_argument("--list", action="store_true", help="List the platforms with a sandbox and exit")
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, help="Default: 8765 (QBO), 8766 (Xero)")
+        parser.add_argument("--port", type=int, help="Default: the sandbox's own port (see --list)")
         parser.add_argument("--no-limits", action="store_true", help="Switch the platform's rate limits off")
         parser.add_argument("--verbose", action="store_true", help="Log every request")
 
     def handle(self, *args, **opts):
-        port = opts["port"] or DEFAULT_PORTS[opts["platform"]]
-        if opts["platform"] == "xero":
-            from connectors.xero.sandbox import XeroSandbox
-
-            sandbox = XeroSandbox(host=opts["host"], port=port, verbose=opts["verbose"])
-            company = f"  tenant id:  {sandbox.tenant_id}"
-            title = "Xero"
-        else:
-            from connectors.qbo.sandbox import QBOSandbox
-
-            sandbox = QBOSandbox(host=opts["host"], port=port, verbose=opts["verbose"])
-            company = f"  realm id:   {sandbox.realm_id}"
-            title = "QuickBooks Online"
+        if opts["list"]:
+            for platform in demo.platforms():
+                cls = demo.sandbox_class(platform)
+                self.stdout.write(f"{platform:<10} {cls.title:<24} port {cls.default_port}")
+            return
+        if not opts["platform"]:
+            raise CommandError(f"name a platform with --platform ({', '.join(demo.platforms())})")
+        cls = demo.sandbox_class(opts["platform"])
+        sandbox = cls(host=opts["host"], port=opts["port"] or cls.default_port, verbose=opts["verbose"])
         if opts["no_limits"]:
             sandbox.limits.off()
         sandbox.bind()
-        self.stdout.write(f"{title} sandbox at {sandbox.base_url}\n"
+        self.stdout.write(f"{cls.title} sandbox at {sandbox.base_url}\n"
                           f"  API base:   {sandbox.api_base}\n  token URL:  {sandbox.token_url}\n"
-                          f"{company}\n  client id:  {sandbox.client_id}\n"
+                          f"  company id: {sandbox.company_id}\n  client id:  {sandbox.client_id}\n"
                           "Ctrl-C stops it.")
         self.stdout.flush()
         try:

@@ -552,6 +552,9 @@ def _body(environ: dict) -> bytes:
 class QBOSandbox(LoopbackService):
     """A local QuickBooks Online (Accounting API v3 + OAuth 2.0) on loopback HTTP."""
 
+    platform, title, default_port = "qbo", "QuickBooks Online", 8765
+    ready_path = "/.well-known/openid_configuration"
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0, client_id: str = "sandbox-client",
                  client_secret: str = "sandbox-secret", realm_id: str = "9130000000000001",
                  access_token_ttl: int = 3600, refresh_token_ttl: int = REFRESH_TOKEN_TTL,
@@ -578,6 +581,18 @@ class QBOSandbox(LoopbackService):
         self._log_lock = threading.Lock()
 
     # -- URLs -------------------------------------------------------------------
+
+    @property
+    def company_id(self) -> str:
+        return self.realm_id
+
+    def act_as_user(self, action: str, **kwargs) -> dict:
+        """What a bookkeeper does in QuickBooks (``record_payment``, ``void_invoice``, ...): the store's
+        ``<action>_as_user``."""
+        return getattr(self.store, f"{action}_as_user")(**kwargs)
+
+    def forget_idempotency_keys(self) -> None:
+        self.store.forget_request_ids()
 
     @property
     def api_base(self) -> str:

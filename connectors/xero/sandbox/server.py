@@ -410,6 +410,8 @@ class SandboxApp(SandboxWSGI):
 class XeroSandbox(LoopbackService):
     """A local Xero (Accounting API 2.0 + identity service) on loopback HTTP."""
 
+    platform, title, default_port, ready_path = "xero", "Xero", 8766, "/connections"
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0, client_id: str = "sandbox-client",
                  client_secret: str = "sandbox-secret", tenant_id: str = DEFAULT_TENANT_ID,
                  tenant_name: str = "Sandbox Company (US)", clock: Optional[Callable[[], float]] = None,
@@ -439,6 +441,15 @@ class XeroSandbox(LoopbackService):
         schema.load(spec_path)  # parse and compile the OpenAPI document now, once per process
 
     # -- tenants and URLs -----------------------------------------------------------------------------------------
+
+    @property
+    def company_id(self) -> str:
+        return self.tenant_id
+
+    def act_as_user(self, action: str, **kwargs) -> dict:
+        """What a bookkeeper does in Xero (``record_payment``, ``void_invoice``, ...) in the default organisation:
+        the store's ``<action>_as_user``."""
+        return getattr(self.store, f"{action}_as_user")(**kwargs)
 
     @property
     def store(self) -> Store:
