@@ -105,7 +105,8 @@ def connect_to_sandbox(base_url: str, org: L.Organization, *, platform: str,
     conn, _ = Connection.objects.get_or_create(name=name or connection_name(platform), defaults={
         "platform": platform, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "auto_sync": True,
         # Two-way, polled every minute: a payment recorded in the sandbox shows up here within a minute or two.
-        "direction": "both", "settings": {**registry.get(platform).sandbox_settings(base_url), "pull_interval_minutes": 1}})
+        "direction": "both",
+        "settings": {**registry.get(platform).sandbox_settings(base_url), "pull_interval_minutes": 1}})
     conn.organizations.add(org)
     if not conn.refresh_token:
         # The sandbox consents at once: follow its redirect and exchange the code like the callback view does.

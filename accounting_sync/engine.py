@@ -51,7 +51,8 @@ class Attempt:
 
 
 def idempotency_key(conn: Connection, key: str, *parts: str) -> str:
-    """Deterministic: the same write of the same content always carries the same key (36 characters: short enough for every platform's request-id field)."""
+    """Deterministic: the same write of the same content always carries the same key (36 characters: short enough
+    for every platform's request-id field)."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, ":".join(("accounting-sync", str(conn.pk), key, *parts))))
 
 

@@ -106,7 +106,8 @@ class ExternalReference(models.Model):
     source_key = models.CharField(max_length=200)
     entity = models.CharField(max_length=30)
     remote_id = models.CharField(max_length=100)
-    remote_version = models.CharField(max_length=50, blank=True, help_text="The platform's optimistic-concurrency version of the object")
+    remote_version = models.CharField(max_length=50, blank=True,
+                                      help_text="The platform's optimistic-concurrency version of the object")
     remote_number = models.CharField(max_length=100, blank=True)
     remote_status = models.CharField(max_length=10, choices=RemoteStatus.choices, default=RemoteStatus.ACTIVE)
     content_hash = models.CharField(max_length=64, blank=True)

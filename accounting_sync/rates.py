@@ -7,7 +7,8 @@
   that publishes no rates but applies its own when the document is posted answers None, and the document goes
   without one; a platform that does neither refuses the setting.
 
-A rate is home-currency units per one foreign unit (a connector whose platform counts the other way inverts it). Documents in the company's home currency are left as they are.
+A rate is home-currency units per one foreign unit (a connector whose platform counts the other way inverts it).
+Documents in the company's home currency are left as they are.
 """
 from __future__ import annotations
 

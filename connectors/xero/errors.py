@@ -215,7 +215,8 @@ def refused_references(exc: SyncError) -> list[Refused]:
     """Account codes and tax types Xero's validation messages name: archived or deleted accounts are gone, an
     invalid code or a tax type that does not exist may only be unusable here."""
     message = exc.message or ""
-    found = [Refused(RuleKind.SALES_ACCOUNTS, code, "valid" not in how.lower()) for code, how in _ACCOUNT.findall(message)]
+    found = [Refused(RuleKind.SALES_ACCOUNTS, code, "valid" not in how.lower())
+             for code, how in _ACCOUNT.findall(message)]
     found += [Refused(frozenset({RuleKind.TAX_CODE}), code, False) for code in _TAX.findall(message)]
     found += [Refused(frozenset({RuleKind.DEPOSIT_ACCOUNT}), None, definite)
               for marker, definite in _PAYMENT_ACCOUNT.items() if marker in message.lower()]
