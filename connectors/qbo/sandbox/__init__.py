@@ -6,6 +6,7 @@ offline over real loopback HTTP. See docs/sandbox-qbo.md.
 
 from ...sandboxkit.faults import FaultInjector
 from .server import QBOSandbox
-from .store import QBOFault, Store
+from .store import Store
+from .wire import QBOFault
 
 __all__ = ["QBOSandbox", "Store", "QBOFault", "FaultInjector"]

@@ -1,9 +1,13 @@
-"""``python -m connectors.qbo.sandbox --port 8765``: run the sandbox in the foreground."""
+"""``python -m connectors.qbo.sandbox --port 8765``: run the sandbox in the foreground.
+
+Works from the installed package (no repository needed); ``--port 0`` takes a free port and the first line
+printed names the URL."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 
 from .server import QBOSandbox
 
@@ -30,10 +34,16 @@ def main(argv: list[str] | None = None) -> None:
     print(f"QBO sandbox on {sandbox.base_url} (realm {sandbox.realm_id})", flush=True)
     print(f"discovery: {sandbox.discovery_url}", flush=True)
     print("tokens:", json.dumps(sandbox.issue_tokens()), flush=True)
+    # Ctrl-C and a SIGTERM (a supervisor, a test harness) both close the socket and exit 0.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         sandbox.serve_forever()
     except KeyboardInterrupt:
         pass
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .store import ENTITIES, QBOFault, Store, required, unsupported
+from .schema import ENTITIES
+from .store import Store
+from .wire import QBOFault, required, unsupported
 
 #: QBO: "The maximum number of payloads in a single BatchItemRequest is 30."
 MAX_BATCH_ITEMS = 30

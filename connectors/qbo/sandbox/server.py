@@ -25,7 +25,9 @@ from ...sandboxkit.http import Drop as _Drop
 from ...sandboxkit.http import LoopbackService, SandboxWSGI
 from ...sandboxkit.limits import Exceeded, Limiter
 from .batch import run_batch
-from .store import PATH_ENTITIES, QBOFault, Store, dumps, loads, unsupported
+from .schema import PATH_ENTITIES
+from .store import Store
+from .wire import QBOFault, dumps, loads, unsupported
 from .webhooks import QBOWebhooks
 
 JSON = "application/json;charset=UTF-8"

@@ -1,4 +1,4 @@
-"""In-memory QuickBooks Online company: entities, business rules and queries.
+"""In-memory QuickBooks Online company: its entities' state and business rules.
 
 The point of the sandbox is to fail the way QBO fails, so the rules here follow
 the platform (Finance.xsd field names, QBO fault codes and messages) rather
@@ -15,281 +15,18 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
-import re
-import secrets
 import threading
 import time
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Iterable, NamedTuple, Optional
 
-try:  # QBO reports times in the company's zone; sandbox companies are US/Pacific.
-    from zoneinfo import ZoneInfo
-
-    COMPANY_TZ: dt.tzinfo = ZoneInfo("America/Los_Angeles")
-except Exception:  # pragma: no cover - no tz database installed
-    COMPANY_TZ = dt.timezone(dt.timedelta(hours=-8))
-
-CENT = Decimal("0.01")
-HOME_CURRENCY = "USD"
-CURRENCY_NAMES = {
-    "USD": "United States Dollar",
-    "CAD": "Canadian Dollar",
-    "EUR": "Euro",
-    "GBP": "British Pound Sterling",
-    "AUD": "Australian Dollar",
-}
-#: Home-currency units per one foreign unit (QBO's ExchangeRate convention).
-#: Real QBO uses a daily market rate; the sandbox uses this fixed table.
-EXCHANGE_RATES = {"USD": Decimal("1"), "CAD": Decimal("0.73"), "EUR": Decimal("1.08"),
-                  "GBP": Decimal("1.27"), "AUD": Decimal("0.66")}
-
-WRITABLE = ("Customer", "Item", "Invoice", "Payment", "CreditMemo")
-READ_ONLY = ("Account", "TaxCode", "TaxRate", "CompanyInfo", "Preferences", "CompanyCurrency", "Class", "Department")
-ENTITIES = WRITABLE + READ_ONLY
-#: Lower-case URL path segment -> entity name.
-PATH_ENTITIES = {name.lower(): name for name in ENTITIES}
-TRANSACTIONS = ("Invoice", "Payment", "CreditMemo")
-#: Name-list entities: a query without an ``Active`` filter returns only active rows.
-NAME_LISTS = ("Customer", "Item", "Account", "TaxCode", "TaxRate", "CompanyCurrency", "Class", "Department")
-
-_ENTITY_BASE = "Id SyncToken MetaData CustomField AttachableRef domain sparse status"
-_TXN = _ENTITY_BASE + (" DocNumber TxnDate DepartmentRef CurrencyRef ExchangeRate PrivateNote TxnStatus"
-                       " LinkedTxn Line TxnTaxDetail TxnSource TaxFormType TaxFormNum TransactionLocationType"
-                       " Tag TxnApprovalInfo RecurDataRef RecurringInfo ProjectRef TotalCostAmount"
-                       " HomeTotalCostAmount")
-_SALES = _TXN + (" AutoDocNumber CustomerRef CustomerMemo BillAddr ShipAddr FreeFormAddress ShipFromAddr"
-                 " RemitToRef ClassRef SalesTermRef DueDate SalesRepRef PONumber FOB ShipMethodRef ShipDate"
-                 " TrackingNum GlobalTaxCalculation TotalAmt HomeTotalAmt ApplyTaxAfterDiscount"
-                 " ShippingTaxIncludedInTotalTax TemplateRef PrintStatus EmailStatus BillEmail BillEmailCc"
-                 " BillEmailBcc ARAccountRef Balance HomeBalance FinanceCharge PaymentMethodRef PaymentRefNum"
-                 " PaymentType CheckPayment CreditCardPayment DepositToAccountRef DeliveryInfo DiscountRate"
-                 " DiscountAmt GovtTxnRefIdentifier TaxExemptionRef")
-#: Top-level properties QBO's deserializer accepts (from Finance.xsd); anything
-#: else is rejected with 2010 like the real platform does.
-ALLOWED_FIELDS = {
-    "Customer": set((_ENTITY_BASE + " IntuitId Organization Title GivenName MiddleName FamilyName Suffix"
-                     " FullyQualifiedName CompanyName DisplayName PrintOnCheckName UserId Active PrimaryPhone"
-                     " AlternatePhone Mobile Fax PrimaryEmailAddr WebAddr OtherContactInfo DefaultTaxCodeRef"
-                     " Taxable BillAddr ShipAddr OtherAddr ContactName AltContactName Notes Job BillWithParent"
-                     " RootCustomerRef ParentRef Level CustomerTypeRef SalesTermRef SalesRepRef TaxGroupCodeRef"
-                     " TaxRateRef PaymentMethodRef CCDetail PriceLevelRef Balance OpenBalanceDate"
-                     " BalanceWithJobs CreditLimit AcctNum CurrencyRef OverDueBalance TotalRevenue TotalExpense"
-                     " PreferredDeliveryMethod ResaleNum JobInfo TDSEnabled CustomerEx SecondaryTaxIdentifier"
-                     " ARAccountRef PrimaryTaxIdentifier TaxExemptionReasonId IsProject BusinessNumber GSTIN"
-                     " GSTRegistrationType Source").split()),
-    "Item": set((_ENTITY_BASE + " Name Sku Description Active SubItem ParentRef Level FullyQualifiedName"
-                 " Taxable SalesTaxIncluded PercentBased UnitPrice RatePercent Type PaymentMethodRef UOMSetRef"
-                 " IncomeAccountRef PurchaseDesc PurchaseTaxIncluded PurchaseCost ExpenseAccountRef"
-                 " COGSAccountRef AssetAccountRef PrefVendorRef AvgCost TrackQtyOnHand QtyOnHand"
-                 " QtyOnPurchaseOrder QtyOnSalesOrder ReorderPoint ManPartNum DepositToAccountRef"
-                 " SalesTaxCodeRef PurchaseTaxCodeRef InvStartDate ClassRef Source").split()),
-    "Invoice": set((_SALES + " Deposit AllowIPNPayment AllowOnlinePayment AllowOnlineCreditCardPayment"
-                    " AllowOnlineACHPayment AllowOnlinePayPalPayment EInvoiceStatus InvoiceLink").split()),
-    "CreditMemo": set((_SALES + " RemainingCredit InvoiceRef").split()),
-    "Payment": set((_TXN + " CustomerRef RemitToRef ARAccountRef DepositToAccountRef PaymentMethodRef"
-                    " PaymentRefNum PaymentType CheckPayment CreditCardPayment TotalAmt UnappliedAmt"
-                    " ProcessPayment").split()),
-}
-#: Output-only fields we recompute; values sent by clients are ignored.
-COMPUTED = {
-    "Customer": {"FullyQualifiedName", "Level", "Balance", "BalanceWithJobs"},
-    "Item": {"FullyQualifiedName", "Level"},
-    "Invoice": {"TotalAmt", "HomeTotalAmt", "Balance", "HomeBalance", "LinkedTxn"},
-    "CreditMemo": {"TotalAmt", "HomeTotalAmt", "Balance", "HomeBalance", "RemainingCredit", "LinkedTxn"},
-    "Payment": {"UnappliedAmt", "LinkedTxn"},
-}
-#: Entities change data capture reports on. QBO excludes JournalCode, TimeActivity, TaxAgency, TaxCode and TaxRate.
-CDC_ENTITIES = tuple(name for name in ENTITIES if name not in ("TaxCode", "TaxRate"))
-CDC_LOOKBACK_DAYS = 30
-CDC_MAX_OBJECTS = 1000
-LINE_TYPES = ("SalesItemLineDetail", "DiscountLineDetail", "SubTotalLineDetail", "DescriptionOnly",
-              "GroupLineDetail", "TaxLineDetail", "PaymentLineDetail")
-MAX_DOCNUMBER = 21
-
-
-# ---------------------------------------------------------------------------
-# Faults
-
-
-class QBOFault(Exception):
-    """A QBO ``Fault`` response; raised by business rules, rendered by the server."""
-
-    def __init__(self, code: str, message: str, detail: str = "", element: str = "",
-                 status: int = 400, fault_type: str = "ValidationFault") -> None:
-        super().__init__(f"{code} {message}: {detail}")
-        self.code, self.message, self.detail, self.element = code, message, detail, element
-        self.status, self.fault_type = status, fault_type
-
-    def body(self, time_str: str) -> dict:
-        error = {"Message": self.message, "Detail": self.detail, "code": self.code, "element": self.element}
-        return {"Fault": {"Error": [error], "type": self.fault_type}, "time": time_str}
-
-
-def required(field: str) -> QBOFault:
-    return QBOFault("2020", "Required param missing, need to supply the required value for the API",
-                    f"Required parameter {field} is missing in the request", field)
-
-
-def invalid_ref(kind: str, value: Any, element: str) -> QBOFault:
-    return QBOFault("2500", "Invalid Reference Id",
-                    f"Invalid Reference Id : {kind} element id {value} not found", element)
-
-
-def inactive_ref(element: str = "") -> QBOFault:
-    return QBOFault("610", "Object Not Found",
-                    "Object Not Found : Something you're trying to use has been made inactive. "
-                    "Check the fields with accounts, customers, items, vendors or employees.", element)
-
-
-def business(detail: str, element: str = "") -> QBOFault:
-    return QBOFault("6000", "A business validation error has occurred while processing your request",
-                    f"Business Validation Error: {detail}", element)
-
-
-def stale() -> QBOFault:
-    return QBOFault("5010", "Stale Object Error",
-                    "Stale Object Error : You and API API were working on this at the same time. "
-                    "API API finished before you did, so your work was not saved.")
-
-
-def unsupported(detail: str) -> QBOFault:
-    return QBOFault("500", "Unsupported Operation", f"Operation {detail} is not supported.")
-
-
-def bad_length(field: str, maximum: int, supplied: int) -> QBOFault:
-    return QBOFault("2050", "String length is either shorter or longer than supported by specification",
-                    f"String length specified does not match the supported length. Min:0 Max:{maximum} "
-                    f"supported. Supplied length:{supplied}", field)
-
-
-def bad_property(name: str, entity: str) -> QBOFault:
-    return QBOFault("2010", "Request has invalid or unsupported property",
-                    f'Property Name:Unrecognized field "{name}" (class com.intuit.schema.finance.v3.{entity}),'
-                    " not marked as ignorable specified is unsupported or invalid", name)
-
-
-def bad_value(field: str, value: Any) -> QBOFault:
-    return QBOFault("2010", "Request has invalid or unsupported property",
-                    f"Property Name:Can not construct instance of java.math.BigDecimal from value "
-                    f"{value!r} specified is unsupported or invalid", field)
-
-
-def bad_enum(field: str, value: Any) -> QBOFault:
-    return QBOFault("2170", "Invalid Enumeration", f"Invalid Enumeration : {value}", field)
-
-
-def query_error(detail: str) -> QBOFault:
-    return QBOFault("4000", "Error parsing query", f"QueryParserError: {detail}")
-
-
-def period_closed() -> QBOFault:
-    """6210: the transaction is dated on or before the company's closing date (verbatim message and detail)."""
-    return QBOFault("6210", "Account Period Closed, Cannot Update Through Services API",
-                    "The account period has closed and the account books cannot be updated through the QBO Services "
-                    "API. Please use the QBO website to make these changes.")
-
-
-def invalid_param(name: str, value: Any) -> QBOFault:
-    return QBOFault("2010", "Request has invalid or unsupported property",
-                    f"Property Name:{name} specified is unsupported or invalid: {value}", name)
-
-
-# ---------------------------------------------------------------------------
-# Helpers
-
-_NONCE = secrets.token_hex(6)
-_DEC_RE = re.compile(r'"@dec%s:([-0-9.]+)"' % _NONCE)
-
-
-def dumps(obj: Any) -> bytes:
-    """JSON-encode with ``Decimal`` written as a JSON number, digits preserved."""
-
-    def default(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return f"@dec{_NONCE}:{value:f}"
-        raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-    return _DEC_RE.sub(r"\1", json.dumps(obj, default=default, ensure_ascii=False)).encode("utf-8")
-
-
-def loads(raw: bytes | str) -> Any:
-    """Parse a request body keeping every number exact."""
-    return json.loads(raw, parse_float=Decimal, parse_int=Decimal)
-
-
-def q2(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def to_decimal(value: Any, field: str) -> Decimal:
-    """Coerce a JSON scalar to Decimal the way QBO's deserializer does (strings allowed)."""
-    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
-        raise bad_value(field, value)
-    try:
-        result = Decimal(str(value)) if not isinstance(value, Decimal) else value
-    except (InvalidOperation, ValueError):
-        raise bad_value(field, value) from None
-    if not result.is_finite():
-        raise bad_value(field, value)
-    return result
-
-
-def ref_value(ref: Any) -> Optional[str]:
-    """``{"value": "3"}`` -> ``"3"``; tolerate a bare id."""
-    if isinstance(ref, dict):
-        ref = ref.get("value")
-    if ref is None or ref == "":
-        return None
-    return str(ref).strip() if not isinstance(ref, Decimal) else f"{ref:f}"
-
-
-def is_true(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.lower() == "true")
-
-
-def iso_time(epoch: float, millis: bool = False) -> str:
-    stamp = dt.datetime.fromtimestamp(epoch, COMPANY_TZ)
-    return stamp.isoformat(timespec="milliseconds" if millis else "seconds")
-
-
-def as_date(value: Any) -> Optional[dt.date]:
-    """``None``/``""`` -> None; a date, datetime or ISO ``YYYY-MM-DD`` string -> date; anything else: ValueError."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value).strip()[:10])
-
-
-def parse_stamp(text: str) -> dt.datetime:
-    """ISO 8601 date or date-time; without an offset it is company time (as in queries). ValueError if invalid."""
-    text = text.strip()
-    if "T" in text:
-        text = text.replace(" ", "+")  # an unencoded "+hh:mm" offset arrives as a space
-    stamp = dt.datetime.fromisoformat(text)
-    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=COMPANY_TZ)
-
-
-def _txn_date(row: dict) -> Optional[dt.date]:
-    try:
-        return as_date(row.get("TxnDate"))
-    except ValueError:
-        return None
-
-
-def _id_key(value: str) -> tuple:
-    return (0, int(value), "") if str(value).isdigit() else (1, 0, str(value))
-
-
-def _strip_private(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip_private(v) for k, v in value.items() if not k.startswith("_")}
-    if isinstance(value, list):
-        return [_strip_private(v) for v in value]
-    return value
+from .schema import (ALLOWED_FIELDS, CDC_ENTITIES, CDC_LOOKBACK_DAYS, CDC_MAX_OBJECTS, CENT, COMPUTED, CURRENCY_NAMES,
+                     ENTITIES, EXCHANGE_RATES, HOME_CURRENCY, LINE_TYPES, MAX_DOCNUMBER, NAME_LISTS, PATH_ENTITIES,
+                     TRANSACTIONS, WRITABLE)
+from .wire import (QBOFault, id_key, strip_private, txn_date, as_date, bad_enum, bad_length, bad_property,
+                   business, inactive_ref, invalid_param, invalid_ref, is_true, iso_time, parse_stamp, period_closed,
+                   q2, query_error, ref_value, required, stale, to_decimal, unsupported)
+from .query import field_value, matches, parse_query, sort_key
 
 
 # ---------------------------------------------------------------------------
@@ -381,7 +118,7 @@ class Store:
         name = self._entity(name)
         with self.lock:
             rows = self._rows[name]
-            return [self._render(name, rows[i]) for i in sorted(rows, key=_id_key)]
+            return [self._render(name, rows[i]) for i in sorted(rows, key=id_key)]
 
     def get(self, name: str, entity_id: Any) -> Optional[dict]:
         """Rendered row, or None when it never existed or was deleted."""
@@ -465,7 +202,7 @@ class Store:
         if old.get("_voided"):
             raise business(f"This {name} has been voided and can't be changed.")
         if is_true(body.get("sparse")):
-            merged = _strip_private(copy.deepcopy(old))
+            merged = strip_private(copy.deepcopy(old))
             if "TxnTaxDetail" not in body and not old.get("_tax_override"):
                 merged.get("TxnTaxDetail", {}).pop("TotalTax", None)
             merged.update(body)
@@ -567,7 +304,7 @@ class Store:
         """
         with self.lock:
             invoice = self._live("Invoice", invoice_id)
-            lines = [ln for ln in _strip_private(copy.deepcopy(invoice["Line"]))
+            lines = [ln for ln in strip_private(copy.deepcopy(invoice["Line"]))
                      if ln.get("DetailType") != "SubTotalLineDetail"]
             items = [ln for ln in lines if ln.get("DetailType") == "SalesItemLineDetail"]
             if isinstance(line, int):
@@ -659,7 +396,7 @@ class Store:
         doc = self._live(txn_type, txn_id)
         for payment_id in dict.fromkeys(pid for pid, _ in self._applications(txn_type, doc["Id"])):
             payment = self._rows["Payment"][payment_id]
-            keep = [ln for ln in _strip_private(copy.deepcopy(payment["Line"]))
+            keep = [ln for ln in strip_private(copy.deepcopy(payment["Line"]))
                     if ln["LinkedTxn"][0] != {"TxnId": doc["Id"], "TxnType": txn_type}]
             self.write("Payment", {"Id": payment_id, "SyncToken": payment["SyncToken"], "sparse": True, "Line": keep})
         return self._rows[txn_type][doc["Id"]]
@@ -687,7 +424,7 @@ class Store:
         if closing is None or name not in TRANSACTIONS:
             return
         for row in rows:
-            date = _txn_date(row)
+            date = txn_date(row)
             if date is not None and date <= closing:
                 raise period_closed()
 
@@ -1027,7 +764,7 @@ class Store:
                 per_rate[rate_id] = per_rate.get(rate_id, Decimal("0.00")) + base
         tax_lines = []
         computed = Decimal("0.00")
-        for rate_id in sorted(per_rate, key=_id_key):
+        for rate_id in sorted(per_rate, key=id_key):
             percent = self._rows["TaxRate"][rate_id]["RateValue"]
             amount = q2(per_rate[rate_id] * percent / 100)
             computed += amount
@@ -1120,7 +857,7 @@ class Store:
 
     def _links(self, txn_type: str, txn_id: str) -> list[dict]:
         """The ``LinkedTxn`` list QBO shows on an invoice/credit memo: its payments."""
-        payment_ids = sorted({p for p, _ in self._applications(txn_type, txn_id)}, key=_id_key)
+        payment_ids = sorted({p for p, _ in self._applications(txn_type, txn_id)}, key=id_key)
         return [{"TxnId": pid, "TxnType": "Payment"} for pid in payment_ids]
 
     def _applied(self, txn_type: str, txn_id: str, exclude: Optional[str] = None) -> Decimal:
@@ -1166,7 +903,7 @@ class Store:
         return resolved
 
     def _render(self, name: str, row: dict) -> dict:
-        out = _strip_private(copy.deepcopy(row))
+        out = strip_private(copy.deepcopy(row))
         if name == "Customer":
             chain, cursor = [], row
             while cursor is not None:
@@ -1219,10 +956,10 @@ class Store:
         conditions = list(parsed.conditions)
         if name in NAME_LISTS and not any(c[0].lower() == "active" for c in conditions):
             conditions.append(("Active", "=", "true"))
-        rows = [r for r in rows if all(_matches(r, c) for c in conditions)]
+        rows = [r for r in rows if all(matches(r, c) for c in conditions)]
         order = parsed.order or [("Id", False)]
         for field, desc in reversed(order):
-            rows.sort(key=lambda r, f=field: _sort_key(_field(r, f)), reverse=desc)
+            rows.sort(key=lambda r, f=field: sort_key(field_value(r, f)), reverse=desc)
         if parsed.count:
             return {"QueryResponse": {"totalCount": len(rows)}}
         start = max(parsed.start, 1)
@@ -1279,12 +1016,12 @@ class Store:
 
     def _cdc_changed(self, name: str, since: dt.datetime) -> list[dict]:
         rows = [r for r in self._rows[name].values() if parse_stamp(r["MetaData"]["LastUpdatedTime"]) >= since]
-        rows.sort(key=lambda r: (parse_stamp(r["MetaData"]["LastUpdatedTime"]), _id_key(r["Id"])))
+        rows.sort(key=lambda r: (parse_stamp(r["MetaData"]["LastUpdatedTime"]), id_key(r["Id"])))
         return rows
 
     def _cdc_deleted(self, name: str, since: dt.datetime) -> list[dict]:
         gone = [r for r in self._deleted[name].values() if parse_stamp(r["_deleted_at"]) >= since]
-        gone.sort(key=lambda r: (parse_stamp(r["_deleted_at"]), _id_key(r["Id"])))
+        gone.sort(key=lambda r: (parse_stamp(r["_deleted_at"]), id_key(r["Id"])))
         return [{"domain": "QBO", "status": "Deleted", "Id": r["Id"], "MetaData": {"LastUpdatedTime": r["_deleted_at"]}}
                 for r in gone]
 
@@ -1346,231 +1083,3 @@ class Store:
                             "SalesFormsPrefs": {"CustomTxnNumbers": True, "AllowDiscount": True,
                                                 "AllowShipping": False},
                             "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": False}})
-
-
-# ---------------------------------------------------------------------------
-# Query language
-
-
-class ParsedQuery:
-    def __init__(self) -> None:
-        self.count = False
-        self.entity = ""
-        self.conditions: list[tuple[str, str, Any]] = []
-        self.order: list[tuple[str, bool]] = []
-        self.start = 1
-        self.max_results = 100
-
-
-_TOKEN_RE = re.compile(r"""\s*(?:
-    (?P<str>'(?:\\.|[^'\\])*')
-  | (?P<num>-?\d+(?:\.\d+)?)
-  | (?P<op><=|>=|!=|=|<|>)
-  | (?P<punct>[(),*])
-  | (?P<word>[A-Za-z_][A-Za-z0-9_.]*)
-)""", re.X)
-
-
-def _lex(text: str) -> list[tuple[str, Any, int]]:
-    tokens, pos = [], 0
-    while pos < len(text):
-        if text[pos:].strip() == "":
-            break
-        match = _TOKEN_RE.match(text, pos)
-        if not match or match.end() == pos:
-            column = len(text) - len(text[pos:].lstrip()) + 1
-            bad = text[column - 1] if column - 1 < len(text) else "<EOF>"
-            raise query_error(f'Invalid content. Lexical error at line 1, column {column}.  '
-                              f'Encountered: "{bad}"')
-        kind = match.lastgroup
-        value = match.group(kind)
-        column = match.start(kind) + 1
-        if kind == "str":
-            value = re.sub(r"\\(.)", r"\1", value[1:-1])
-        tokens.append((kind, value, column))
-        pos = match.end()
-    return tokens
-
-
-class _Parser:
-    def __init__(self, text: str) -> None:
-        self.tokens = _lex(text)
-        self.pos = 0
-
-    def peek(self) -> Optional[tuple[str, Any, int]]:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def fail(self, expected: str) -> QBOFault:
-        tok = self.peek()
-        if tok is None:
-            return query_error(f'Encountered "<EOF>" at line 1. Was expecting: {expected}')
-        label = {"str": "<STRING>", "num": "<INTEGER>", "word": "<IDENTIFIER>"}.get(tok[0], tok[1])
-        return query_error(f'Encountered " {label} "{tok[1]} "" at line 1, column {tok[2]}.\n'
-                           f"Was expecting: {expected}")
-
-    def punct(self, char: str) -> bool:
-        """Consume punctuation ``char`` if it is next (string literals never count)."""
-        tok = self.peek()
-        if tok and tok[0] == "punct" and tok[1] == char:
-            self.pos += 1
-            return True
-        return False
-
-    def keyword(self, *words: str) -> Optional[str]:
-        tok = self.peek()
-        if tok and tok[0] == "word" and tok[1].lower() in words:
-            self.pos += 1
-            return tok[1].lower()
-        return None
-
-    def expect(self, kind: str, value: Optional[str] = None) -> Any:
-        tok = self.peek()
-        if tok is None or tok[0] != kind or (value is not None and str(tok[1]).lower() != value):
-            raise self.fail(value or kind)
-        self.pos += 1
-        return tok[1]
-
-    def literal(self) -> Any:
-        tok = self.peek()
-        if tok and (tok[0] in ("str", "num") or (tok[0] == "word" and tok[1].lower() in ("true", "false"))):
-            self.pos += 1
-            return tok[1].lower() if tok[0] == "word" else tok[1]
-        raise self.fail("<STRING> ...")
-
-    def integer(self) -> int:
-        value = self.expect("num")
-        if "." in value or value.startswith("-"):
-            raise query_error(f"Invalid number {value}")
-        return int(value)
-
-
-def parse_query(text: str) -> ParsedQuery:
-    """Parse the QBO query subset; errors are 4000 faults like the real parser."""
-    if not text or not text.strip():
-        raise query_error("The query provided was empty")
-    p, q = _Parser(text), ParsedQuery()
-    if not p.keyword("select"):
-        raise p.fail('"select" ...')
-    if p.keyword("count"):
-        p.expect("punct", "(")
-        p.expect("punct", "*")
-        p.expect("punct", ")")
-        q.count = True
-    elif not p.punct("*"):  # projections: accepted, full rows returned
-        p.expect("word")
-        while p.punct(","):
-            p.expect("word")
-    if not p.keyword("from"):
-        raise p.fail('"from" ...')
-    q.entity = p.expect("word")
-    if p.keyword("where"):
-        while True:
-            field = p.expect("word")
-            if p.keyword("in"):
-                p.expect("punct", "(")
-                values = [p.literal()]
-                while p.punct(","):
-                    values.append(p.literal())
-                p.expect("punct", ")")
-                q.conditions.append((field, "in", values))
-            elif p.keyword("like"):
-                q.conditions.append((field, "like", p.literal()))
-            else:
-                tok = p.peek()
-                if not tok or tok[0] != "op" or tok[1] == "!=":
-                    raise p.fail('"=" ... "<" ... ">" ... "<=" ... ">=" ... "in" ... "like" ...')
-                p.pos += 1
-                q.conditions.append((field, tok[1], p.literal()))
-            if not p.keyword("and"):
-                break
-    if p.keyword("orderby") or (p.keyword("order") and p.expect("word", "by")):
-        while True:
-            field = p.expect("word")
-            direction = p.keyword("asc", "desc")
-            q.order.append((field, direction == "desc"))
-            if not p.punct(","):
-                break
-    seen = set()
-    while (word := p.keyword("startposition", "maxresults")) is not None:
-        if word in seen:
-            raise p.fail("<EOF>")
-        seen.add(word)
-        if word == "startposition":
-            q.start = p.integer()
-        else:
-            q.max_results = p.integer()
-    if p.peek() is not None:
-        raise p.fail('<EOF> ... "and" ... "orderby" ... "startposition" ... "maxresults" ...')
-    return q
-
-
-def _field(row: dict, path: str) -> Any:
-    """Case-insensitive dotted lookup; references compare by their ``value``."""
-    current: Any = row
-    for part in path.split("."):
-        if not isinstance(current, dict):
-            return None
-        key = next((k for k in current if k.lower() == part.lower()), None)
-        if key is None:
-            return None
-        current = current[key]
-    if isinstance(current, dict):
-        current = current.get("value")
-    return None if isinstance(current, (dict, list)) else current
-
-
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-
-
-def _typed(value: Any) -> tuple:
-    """Comparable form: numbers numerically, dates chronologically, else text."""
-    if isinstance(value, bool):
-        return (3, str(value).lower())
-    if isinstance(value, (int, Decimal)):
-        return (1, Decimal(value))
-    text = str(value)
-    if _DATE_RE.match(text):
-        try:
-            stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-            if stamp.tzinfo is None:
-                stamp = stamp.replace(tzinfo=COMPANY_TZ)
-            return (2, stamp)
-        except ValueError:
-            pass
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return (3, text)
-    return (1, number) if number.is_finite() else (3, text)
-
-
-def _compare(actual: Any, wanted: Any) -> Optional[int]:
-    a, b = _typed(actual), _typed(wanted)
-    if a[0] != b[0]:
-        a, b = (3, str(actual).lower() if isinstance(actual, bool) else str(actual)), (3, str(wanted))
-    return (a[1] > b[1]) - (a[1] < b[1])
-
-
-def _matches(row: dict, condition: tuple[str, str, Any]) -> bool:
-    field, op, wanted = condition
-    actual = _field(row, field)
-    if actual is None:
-        return False
-    if op == "in":
-        return any(_compare(actual, w) == 0 for w in wanted)
-    if op == "like":
-        pattern = "^" + ".*".join(re.escape(part) for part in str(wanted).split("%")) + "$"
-        return re.match(pattern, str(actual), re.IGNORECASE | re.DOTALL) is not None
-    result = _compare(actual, wanted)
-    return {"=": result == 0, "<": result < 0, ">": result > 0, "<=": result <= 0, ">=": result >= 0}[op]
-
-
-def _sort_key(value: Any) -> tuple:
-    if value is None:
-        return (0, 0, "")
-    kind, typed = _typed(value)
-    if kind == 2:
-        return (kind, typed.timestamp(), "")
-    if kind == 1:
-        return (kind, typed, "")
-    return (kind, 0, typed.lower())

@@ -25,7 +25,7 @@ from quickbooks.objects.detailline import SalesItemLine, SalesItemLineDetail
 from quickbooks.objects.invoice import Invoice
 from quickbooks.objects.item import Item
 
-from connectors.qbo.sandbox.store import COMPANY_TZ
+from connectors.qbo.sandbox.schema import COMPANY_TZ
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from connectors.qbo.sandbox import QBOSandbox
-from connectors.qbo.sandbox.store import parse_query
+from connectors.qbo.sandbox.query import parse_query
 from tests.connectors.sandbox_clock import Clock
 
 REPO = Path(__file__).resolve().parents[3]

@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from connectors.qbo.sandbox import QBOSandbox
-from connectors.qbo.sandbox.store import iso_time
+from connectors.qbo.sandbox.wire import iso_time
 
 from tests.connectors.sandbox_clock import Clock
 
