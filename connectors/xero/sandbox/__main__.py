@@ -1,9 +1,16 @@
-"""``python -m connectors.xero.sandbox --port 8766``: run the Xero sandbox in the foreground."""
+"""``python -m connectors.xero.sandbox --port 8766``: run the Xero sandbox in the foreground.
+
+Works from the installed package (no repository needed); ``--port 0`` takes a free port and the first line
+printed names the URL. Request bodies are validated against Xero's OpenAPI document when ``jsonschema`` and
+``PyYAML`` are installed and ``--spec`` (or ``XERO_OPENAPI_SPEC``) names the file; otherwise validation is
+skipped and the ``validation:`` line says why."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
+from pathlib import Path
 
 from .server import DEFAULT_TENANT_ID, XeroSandbox
 
@@ -18,10 +25,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--access-token-ttl", type=int, default=1800)
     parser.add_argument("--no-limits", action="store_true", help="switch Xero's rate limits off")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument("--spec", type=Path, default=None, metavar="FILE",
+                        help="Xero's OpenAPI document (xero_accounting.yaml) to validate request bodies against")
     args = parser.parse_args(argv)
     sandbox = XeroSandbox(host=args.host, port=args.port, client_id=args.client_id,
                           client_secret=args.client_secret, tenant_id=args.tenant_id,
-                          access_token_ttl=args.access_token_ttl, verbose=args.verbose)
+                          access_token_ttl=args.access_token_ttl, spec_path=args.spec, verbose=args.verbose)
     if args.no_limits:
         sandbox.limits.off()
     sandbox.bind()
@@ -29,10 +38,16 @@ def main(argv: list[str] | None = None) -> None:
     print(f"api: {sandbox.api_base}  token: {sandbox.token_url}", flush=True)
     print(f"validation: {json.dumps(sandbox.state()['validation'])}", flush=True)
     print("tokens:", json.dumps(sandbox.issue_tokens()), flush=True)
+    # Ctrl-C and a SIGTERM (a supervisor, a test harness) both close the socket and exit 0.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         sandbox.serve_forever()
     except KeyboardInterrupt:
         pass
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Host check: install the package the way a host does and use it without this repository.
+#
+# Builds the sdist and the wheel from a copy of the working tree (tracked and untracked, not ignored files),
+# checks that every non-Python file of the four apps is in both, installs the wheel into a fresh virtualenv
+# outside the repository, and runs the minimal host project in .ci/hostproject/ from a temporary directory:
+# migrate, check, one sandbox per platform started with `python -m` from the installed package, one invoice
+# synced to each and read back, every admin page and the mapping editor rendered as a superuser.
+# Fails on the first problem; pip's output must carry no warning about our metadata.
+#
+#   .ci/host_check.sh                        (make host-check)
+#   PY=python3 PYTHON=python3.12 .ci/host_check.sh
+# PY builds (default .venv/bin/python; uses `build` when installed, else `pip wheel`); PYTHON makes the host's
+# virtualenv (default python3). KEEP=1 keeps the temporary directory for a look afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo="$PWD"
+PY="${PY:-$repo/.venv/bin/python}"
+PYTHON="${PYTHON:-python3}"
+started=$SECONDS
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ "${KEEP:-}" == 1 ]]; then echo "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
+unset PYTHONPATH DJANGO_SETTINGS_MODULE VIRTUAL_ENV
+
+die() { echo "HOST CHECK FAILED: $*" >&2; exit 1; }
+
+# Lines of pip or setuptools output that warn about something; pip's notes about the machine's own index
+# configuration (a configured location that does not exist) are not about our package.
+warnings_in() {
+  grep -iE 'warn|deprecat' "$1" | grep -vE "^WARNING: Location '[^']*' is ignored" || true
+}
+
+echo "-- build from the working tree"
+mkdir "$work/src" "$work/dist"
+git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
+  [[ -e "$f" ]] && printf '%s\0' "$f"
+done | tar -cf - --null -T - | tar -xf - -C "$work/src"
+# Without PYTHONDONTWRITEBYTECODE, which makes setuptools warn that it cannot byte-compile.
+if "$PY" -c "import build" 2>/dev/null; then
+  # The sdist first, then the wheel from the unpacked sdist: a file the sdist lacks is missing from the wheel.
+  build=(-m build --outdir "$work/dist" "$work/src")
+else
+  echo "(the build package is not installed: the wheel only, with pip wheel)"
+  build=(-m pip wheel --no-deps --wheel-dir "$work/dist" "$work/src")
+fi
+env -u PYTHONDONTWRITEBYTECODE "$PY" "${build[@]}" >"$work/build.log" 2>&1 || { cat "$work/build.log"; die "build"; }
+found="$(warnings_in "$work/build.log")"
+[[ -z "$found" ]] || { echo "$found"; die "the build warns (above)"; }
+wheel="$(ls "$work"/dist/*.whl)"
+echo "$(basename "$wheel") $(ls "$work"/dist/*.tar.gz 2>/dev/null | xargs -r -n1 basename)"
+
+echo "-- every non-Python file of the apps is packaged"
+"$PY" - "$work/src" "$work/dist" <<'EOF'
+import sys, tarfile, zipfile
+from pathlib import Path
+
+src, dist = Path(sys.argv[1]), Path(sys.argv[2])
+apps = ("accounting_sync", "connectors", "mappings", "ledger")
+wanted = sorted(str(p.relative_to(src)) for app in apps for p in (src / app).rglob("*")
+                if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts)
+wheel = next(dist.glob("*.whl"))
+names = set(zipfile.ZipFile(wheel).namelist())
+tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))}
+problems = [f"wheel lacks {f}" for f in wanted if f not in names]
+if tops != set(apps):
+    problems.append(f"wheel's top-level packages are {sorted(tops)}, expected {sorted(apps)}")
+for sdist in dist.glob("*.tar.gz"):
+    with tarfile.open(sdist) as tar:
+        members = {m.name.split("/", 1)[1] for m in tar.getmembers() if "/" in m.name}
+    problems += [f"sdist lacks {f}" for f in wanted if f not in members]
+    problems += [f"sdist lacks {f}" for f in ("CHANGELOG.md", "LICENSE") if f not in members]
+if problems:
+    sys.exit("HOST CHECK FAILED:\n  " + "\n  ".join(problems))
+print(f"{len(wanted)} non-Python files in the wheel" + (" and the sdist" if list(dist.glob("*.tar.gz")) else ""))
+EOF
+
+echo "-- fresh virtualenv, pip install the wheel"
+"$PYTHON" -m venv "$work/venv"
+hpy="$work/venv/bin/python"
+"$hpy" -m pip install "$wheel[postgres,redis]" >"$work/install.log" 2>&1 \
+  || { cat "$work/install.log"; die "pip install"; }
+found="$(warnings_in "$work/install.log")"
+[[ -z "$found" ]] || { echo "$found"; die "pip install warns (above)"; }
+tail -n 1 "$work/install.log"
+
+echo "-- the host project: migrate, check"
+cp -R .ci/hostproject "$work/host"
+cd "$work/host"
+export DJANGO_SETTINGS_MODULE=hostsite.settings
+HOST_SECRET_KEY="$("$hpy" -c 'import secrets; print(secrets.token_urlsafe(50))')"
+ACCOUNTING_SYNC_ENCRYPTION_KEYS="$("$hpy" -c \
+  'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+export HOST_SECRET_KEY ACCOUNTING_SYNC_ENCRYPTION_KEYS
+"$hpy" manage.py migrate --noinput -v 0
+"$hpy" manage.py check --fail-level WARNING
+"$hpy" manage.py collectstatic --noinput -v 0
+
+echo "-- sandboxes from the installed package"
+pairs=()
+while read -r platform module; do
+  log="$work/sandbox-$platform.log"
+  "$hpy" -m "$module" --port 0 </dev/null >"$log" 2>&1 &
+  pids+=($!)
+  url=""
+  for _ in $(seq 100); do
+    url="$(sed -nE 's/^.* sandbox on (http:[^ ]+).*/\1/p' "$log" | head -n 1)"
+    [[ -n "$url" ]] && break
+    kill -0 "${pids[-1]}" 2>/dev/null || { cat "$log"; die "python -m $module exited"; }
+    sleep 0.1
+  done
+  [[ -n "$url" ]] || { cat "$log"; die "python -m $module printed no URL"; }
+  echo "python -m $module: $url"
+  pairs+=("$platform=$url")
+done < <("$hpy" smoke.py platforms)
+[[ ${#pairs[@]} -gt 0 ]] || die "no platform registered"
+
+echo "-- sync one invoice through the installed code"
+"$hpy" smoke.py sync "${pairs[@]}"
+
+echo "-- admin pages and the mapping editor"
+"$hpy" smoke.py render
+
+echo "host check passed in $((SECONDS - started)) s"
