@@ -39,26 +39,29 @@ warnings_in() {
 }
 
 echo "-- build from the working tree"
-mkdir "$work/src" "$work/dist"
+mkdir "$work/src"
 git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
-  [[ -e "$f" ]] && printf '%s\0' "$f"
+  if [[ -e "$f" ]]; then printf '%s\0' "$f"; fi  # skip tracked files deleted here
 done | tar -cf - --null -T - | tar -xf - -C "$work/src"
-# Without PYTHONDONTWRITEBYTECODE, which makes setuptools warn that it cannot byte-compile.
+rm -rf "$work/src/dist"
+# The steps below are those docs/host-integration.md opens with. Build without PYTHONDONTWRITEBYTECODE, which
+# makes setuptools warn that it cannot byte-compile.
 if "$PY" -c "import build" 2>/dev/null; then
   # The sdist first, then the wheel from the unpacked sdist: a file the sdist lacks is missing from the wheel.
-  build=(-m build --outdir "$work/dist" "$work/src")
+  build=(-m build)
 else
   echo "(the build package is not installed: the wheel only, with pip wheel)"
-  build=(-m pip wheel --no-deps --wheel-dir "$work/dist" "$work/src")
+  build=(-m pip wheel --no-deps --wheel-dir dist .)
 fi
-env -u PYTHONDONTWRITEBYTECODE "$PY" "${build[@]}" >"$work/build.log" 2>&1 || { cat "$work/build.log"; die "build"; }
+(cd "$work/src" && env -u PYTHONDONTWRITEBYTECODE "$PY" "${build[@]}") >"$work/build.log" 2>&1 \
+  || { cat "$work/build.log"; die "build"; }
 found="$(warnings_in "$work/build.log")"
 [[ -z "$found" ]] || { echo "$found"; die "the build warns (above)"; }
-wheel="$(ls "$work"/dist/*.whl)"
-echo "$(basename "$wheel") $(ls "$work"/dist/*.tar.gz 2>/dev/null | xargs -r -n1 basename)"
+wheel="$(ls "$work"/src/dist/*.whl)"
+echo "$(basename "$wheel") $(ls "$work"/src/dist/*.tar.gz 2>/dev/null | xargs -r -n1 basename)"
 
 echo "-- every non-Python file of the apps is packaged"
-"$PY" - "$work/src" "$work/dist" <<'EOF'
+"$PY" - "$work/src" "$work/src/dist" <<'EOF'
 import sys, tarfile, zipfile
 from pathlib import Path
 
@@ -83,7 +86,7 @@ print(f"{len(wanted)} non-Python files in the wheel" + (" and the sdist" if list
 EOF
 
 echo "-- fresh virtualenv, pip install the wheel"
-"$PYTHON" -m venv "$work/venv"
+(cd "$work" && "$PYTHON" -m venv venv)
 hpy="$work/venv/bin/python"
 "$hpy" -m pip install "$wheel[postgres,redis]" >"$work/install.log" 2>&1 \
   || { cat "$work/install.log"; die "pip install"; }
@@ -99,7 +102,7 @@ HOST_SECRET_KEY="$("$hpy" -c 'import secrets; print(secrets.token_urlsafe(50))')
 ACCOUNTING_SYNC_ENCRYPTION_KEYS="$("$hpy" -c \
   'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
 export HOST_SECRET_KEY ACCOUNTING_SYNC_ENCRYPTION_KEYS
-"$hpy" manage.py migrate --noinput -v 0
+"$hpy" manage.py migrate --noinput >"$work/migrate.log" || { cat "$work/migrate.log"; die "migrate"; }
 "$hpy" manage.py check --fail-level WARNING
 "$hpy" manage.py collectstatic --noinput -v 0
 
