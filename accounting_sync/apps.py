@@ -7,5 +7,7 @@ class AccountingSyncConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks, receivers  # noqa: F401
+        from .audit import receivers as audit_receivers
 
         receivers.connect()
+        audit_receivers.connect()

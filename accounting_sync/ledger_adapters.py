@@ -1,6 +1,8 @@
 """Adapters for the ``ledger`` models (the same mechanism a host uses for its own models)."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from connectors.documents import (
     Allocation,
     CreditNoteSnapshot,
@@ -108,6 +110,13 @@ class InvoiceAdapter(_TwoWaySalesAdapter):
     def snapshot(self, obj) -> InvoiceSnapshot:
         return InvoiceSnapshot(**self._common(obj), private_note=obj.private_note, due_date=obj.due_date)
 
+    def applied(self, obj) -> list[tuple[str, Decimal]]:
+        """Allocations of payments and credit notes that are not void (each travels with its payment or note)."""
+        payments = obj.payment_allocations.exclude(payment__status="void").values_list("payment_id", "amount")
+        credits = obj.credit_allocations.exclude(credit_note__status="void").values_list("credit_note_id", "amount")
+        return ([(f"ledger.payment:{pk}", amount) for pk, amount in payments]
+                + [(f"ledger.creditnote:{pk}", amount) for pk, amount in credits])
+
 
 class CreditNoteAdapter(_TwoWaySalesAdapter):
     entity = Entity.CREDIT_NOTE
@@ -117,6 +126,10 @@ class CreditNoteAdapter(_TwoWaySalesAdapter):
         allocations = tuple(Allocation(f"ledger.invoice:{a.invoice_id}", a.amount)
                             for a in obj.allocations.order_by("id"))
         return CreditNoteSnapshot(**self._common(obj), allocations=allocations)
+
+    def applied(self, obj) -> list[tuple[str, Decimal]]:
+        """The note's own applications to invoices: its remaining credit is its total less these."""
+        return [(key_for(obj), a.amount) for a in obj.allocations.all()]
 
 
 class PaymentAdapter(_OrganizationScoped):

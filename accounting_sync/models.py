@@ -209,3 +209,8 @@ class PullCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection} {self.entity}: changes since {self.changed_since:%Y-%m-%d %H:%M:%S}"
+
+
+# Models of the sub-packages, imported here so Django finds them with the app's models.
+from .audit.models import AuditHead, AuditRecord  # noqa: E402,F401
+from .reconcile.models import PeriodTotal, ReconciliationRun, Variance  # noqa: E402,F401

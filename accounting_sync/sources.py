@@ -8,6 +8,7 @@ names child models (lines, allocations) whose saves count as a change of their p
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from functools import lru_cache
 
 from django.apps import apps
@@ -49,6 +50,12 @@ class SourceAdapter:
     def label(self, obj) -> str:
         """How staff recognise the object in the dashboard."""
         return str(obj)
+
+    def applied(self, obj) -> list[tuple[str, Decimal]] | None:
+        """Invoice / credit note adapters: the payments and credits applied to the document, as (key of the object
+        that carries the application, amount). Reconciliation compares the platform's balance with the total less
+        these; None (the default) means the adapter does not say, and balances are not compared."""
+        return None
 
     # -- platform -> local (optional; two-way sync) ------------------------------------------------------------
     # A host adapter that does not implement these keeps working one way: the pipeline reports, per change,

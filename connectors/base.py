@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable, ClassVar, Sequence
+from typing import Callable, ClassVar, Iterator, Sequence
 
 from .documents import Mapping, RemoteRef, RemoteResult, Snapshot
 from .errors import ConfigurationError, PermanentError, SyncError
@@ -370,3 +370,86 @@ class BaseConnector:
     def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:
         """Platform-specific checks; return plain-language problems (empty list = fine)."""
         return []
+
+    # -- reconciliation (what the platform holds, read in bulk) -------------------------------------------------
+    #: Entities reconciliation compares: documents with totals. Customers and items have none.
+    reconcile_entities: ClassVar[frozenset[str]] = frozenset({"invoice", "payment", "credit_note"})
+
+    def read_documents(self, entity: str, remote_ids: Sequence[str]) -> list[DocumentTotals]:
+        """The documents ``remote_ids`` of ``entity`` as the platform holds them now, in any order; an id the
+        platform no longer knows comes back with status "deleted". Reconciliation calls this with chunks of
+        ``reconcile_chunk`` ids. This default reads one document per request with ``remote_document`` /
+        ``remote_payment`` / ``fetch``, so every platform can be reconciled; platforms with an IN query or a
+        list-by-ids endpoint override it (one request per chunk)."""
+        return [self._read_one(entity, remote_id) for remote_id in remote_ids]
+
+    def list_documents(self, entity: str, since: dt.datetime | None = None) -> Iterator[DocumentTotals]:
+        """Every document of ``entity`` on the platform changed since ``since`` (all of them when None), page by
+        page: full runs use it to find duplicates and documents deleted here. Default: the ids ``changes_since``
+        reports (only with a ``since``; without one a platform must override this to be listed)."""
+        if since is None or entity not in self.inbound_entities:
+            return
+        changes, _ = self.changes_since([entity], since)
+        ids = list(dict.fromkeys(c.remote_id for c in changes if c.entity == entity))
+        for start in range(0, len(ids), self.reconcile_chunk):
+            yield from self.read_documents(entity, ids[start:start + self.reconcile_chunk])
+
+    #: How many ids ``read_documents`` is asked for at once (the platform's IN-list or ids-per-request limit).
+    reconcile_chunk: ClassVar[int] = 100
+
+    def rounding_tolerance(self, entity: str, lines: int) -> Decimal:
+        """The largest difference between our total and the platform's that its own rounding explains: a cent per
+        line by default (platforms that round tax per document, or per line, differ by at most that)."""
+        return Decimal("0.01") * max(1, lines)
+
+    def _read_one(self, entity: str, remote_id: str) -> DocumentTotals:
+        from .errors import RemoteNotFound
+
+        try:
+            if entity == "payment":
+                payment = self.remote_payment(remote_id)
+                return DocumentTotals(
+                    remote_id, entity, payment.reference, "deleted" if payment.deleted else "paid", payment.currency,
+                    payment.amount, None, None, None, None, payment.date, payment.version)
+            found = self.fetch(entity, remote_id)
+        except RemoteNotFound:
+            return DocumentTotals(remote_id, entity, "", "deleted")
+        return DocumentTotals.from_result(entity, found)
+
+
+@dataclass(frozen=True)
+class DocumentTotals:
+    """One invoice, credit note or payment as the platform holds it, in the terms reconciliation compares.
+
+    ``status`` is normalized: "open" (money still due), "paid" (nothing due; a payment that stands), "voided",
+    "deleted". Amounts are Decimal in the document's currency except ``home_total`` (the company's home currency);
+    None means the platform does not say. ``modified`` is the platform's last-modified time when it has one.
+    """
+
+    remote_id: str
+    entity: str
+    number: str = ""
+    status: str = "open"
+    currency: str = ""
+    total: Decimal | None = None
+    tax_total: Decimal | None = None
+    balance: Decimal | None = None
+    home_total: Decimal | None = None
+    modified: dt.datetime | None = None
+    date: dt.date | None = None
+    version: str = ""
+
+    STATUSES: ClassVar[tuple[str, ...]] = ("open", "paid", "voided", "deleted")
+
+    @classmethod
+    def from_result(cls, entity: str, result: RemoteResult, *, currency: str = "", tax_total: Decimal | None = None,
+                    date: dt.date | None = None, modified: dt.datetime | None = None) -> "DocumentTotals":
+        """From a ``fetch`` result: its status ("active" / "voided" / "deleted") and balance give open or paid."""
+        if result.status in ("voided", "deleted"):
+            status = result.status
+        elif entity == "payment":
+            status = "paid"
+        else:
+            status = "paid" if result.balance is not None and result.balance == 0 and result.total else "open"
+        return cls(result.remote_id, entity, result.number, status, currency, result.total, tax_total,
+                   result.balance, result.home_total, modified, date, result.version)

@@ -12,8 +12,8 @@ from decimal import Decimal
 from functools import cached_property
 
 from .. import oauth
-from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, Dimension, ReferenceData, Refused,
-                    RemoteChange, RemoteDocument, RemotePayment, TokenSet)
+from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, Dimension, DocumentTotals, ReferenceData,
+                    Refused, RemoteChange, RemoteDocument, RemotePayment, TokenSet)
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteRef, RemoteResult, Snapshot)
 from ..errors import (ConfigurationError, PermanentError, RemoteNotFound, RetryableError, SyncError,
@@ -362,6 +362,47 @@ class QBOConnector(BaseConnector):
                 else:
                     outcomes[i] = t.result(entity, response[entity])
         return [outcomes[i] for i in range(len(ops))]
+
+    # -- reconciliation --------------------------------------------------------------------------------------
+    reconcile_chunk = 100  # ids per ``Id IN (...)`` query (QBO answers at most 1,000 rows per query)
+
+    def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
+        """One ``select * from <Entity> where Id in (...)`` per chunk; an id QBO does not return was deleted."""
+        name = t.ENTITY_NAMES[entity]
+        found: dict[str, DocumentTotals] = {}
+        ids = list(dict.fromkeys(str(i) for i in remote_ids))
+        for start in range(0, len(ids), self.reconcile_chunk):
+            chunk = ids[start:start + self.reconcile_chunk]
+            rows = self.client.query(f"select * from {name} where Id in ({', '.join(quote(i) for i in chunk)}) "
+                                     "maxresults 1000")
+            found.update((str(row["Id"]), self._totals(entity, row)) for row in rows)
+        return [found.get(i) or DocumentTotals(i, entity, status="deleted") for i in ids]
+
+    def list_documents(self, entity: str, since: dt.datetime | None = None):
+        """Pages of 1,000 (``startposition``), ordered by Id; with ``since``, by ``MetaData.LastUpdatedTime``."""
+        name = t.ENTITY_NAMES[entity]
+        where = (f" where MetaData.LastUpdatedTime >= '{since.astimezone(dt.timezone.utc):%Y-%m-%dT%H:%M:%SZ}'"
+                 if since else "")
+        position = 1
+        while True:
+            rows = self.client.query(f"select * from {name}{where} orderby Id startposition {position} "
+                                     "maxresults 1000")
+            yield from (self._totals(entity, row) for row in rows)
+            if len(rows) < 1000:
+                return
+            position += len(rows)
+
+    @staticmethod
+    def _totals(entity: str, body: dict) -> DocumentTotals:
+        found = t.result(t.ENTITY_NAMES[entity], body)
+        tax = (body.get("TxnTaxDetail") or {}).get("TotalTax")
+        modified = (body.get("MetaData") or {}).get("LastUpdatedTime")
+        date = str(body.get("TxnDate") or "")[:10]
+        return DocumentTotals.from_result(
+            entity, found, currency=str((body.get("CurrencyRef") or {}).get("value", "")),
+            tax_total=Decimal(str(tax)) if tax is not None else (Decimal("0") if entity != Entity.PAYMENT else None),
+            date=dt.date.fromisoformat(date) if date else None,
+            modified=dt.datetime.fromisoformat(modified.replace("Z", "+00:00")) if modified else None)
 
     def reference_data(self) -> ReferenceData:
         accounts = self.client.query("select * from Account where Active = true maxresults 1000")

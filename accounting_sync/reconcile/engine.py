@@ -1,0 +1,342 @@
+"""One reconciliation run: our synced documents beside what the platform holds, read in bulk, chunk by chunk.
+
+Memory stays flat in the number of documents: references are streamed in chunks of ``CHUNK``; each chunk is read
+from the platform with one ``read_documents`` call per entity (one request per ``reconcile_chunk`` ids on
+platforms with a bulk read), compared, and its variances written before the next chunk is loaded. Only the ids
+and numbers of our documents are kept across chunks, to recognise duplicates when a full run lists the platform.
+
+A document still on its way (its outbox entry pending or in progress, or a saved change the dispatcher has not
+taken in) is not compared at all: it explains itself, and raising an alarm for it would teach staff to ignore
+alarms.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Iterable, Iterator, Protocol
+
+from django.db.models import Q
+from django.utils import timezone
+
+from connectors.base import DocumentTotals
+from connectors.errors import SyncError
+from connectors.models import Connection
+
+from .. import rules, sources
+from ..models import EntryStatus, ExternalReference, OutboxChange, OutboxEntry, RemoteStatus
+from .compare import CLOSED, Finding, LocalDocument, compare, duplicate
+from .models import (Period, PeriodTotal, Reason, ReconciliationRun, RunKind, RunStatus, Variance,
+                     VarianceStatus)
+
+log = logging.getLogger(__name__)
+CHUNK = 500
+CENT = Decimal("0.01")
+FIRST_WINDOW = dt.timedelta(days=1)  # how far back the first incremental run of a connection looks
+OVERLAP = dt.timedelta(minutes=2)  # each incremental run re-reads a little of the last window (late commits)
+IN_FLIGHT = (EntryStatus.PENDING, EntryStatus.IN_PROGRESS)
+STUCK = (EntryStatus.NEEDS_ATTENTION, EntryStatus.FAILED)
+
+
+class Progress(Protocol):
+    total: int | None
+
+    def update(self, n: int = 1) -> object: ...
+
+
+def run(conn: Connection, kind: str = RunKind.FULL, *, organization_id: int | None = None,
+        since: dt.datetime | None = None, until: dt.datetime | None = None,
+        progress: Progress | None = None) -> ReconciliationRun:
+    """Reconcile ``conn`` and store the run, its variances and its per-period totals. A platform that cannot be
+    read (down, consent revoked) fails the run, not the caller: the run says why."""
+    record = ReconciliationRun.objects.create(connection=conn, kind=kind, organization_id=organization_id,
+                                              since=since, until=until)
+    work = Reconciliation(conn, record, progress)
+    try:
+        if kind == RunKind.FULL:
+            work.full(since, until)
+        else:
+            work.incremental(since)
+    except SyncError as exc:
+        record.status, record.error = RunStatus.FAILED, f"{conn.platform_name} could not be read: {exc.message}"
+    except Exception as exc:
+        log.exception("reconciling %s failed", conn)
+        record.status, record.error = RunStatus.FAILED, f"internal error: {type(exc).__name__}: {exc}"
+        work.finish()
+        raise
+    else:
+        record.status = RunStatus.DONE
+    work.finish()
+    return record
+
+
+class Reconciliation:
+    def __init__(self, conn: Connection, record: ReconciliationRun, progress: Progress | None) -> None:
+        self.conn, self.record, self.progress = conn, record, progress
+        self.connector = conn.connector()
+        self.platform = conn.platform_name
+        self.entities = [e for e in self.connector.reconcile_entities if conn.syncs(e)]
+        self.home_currency = (conn.reference_data or {}).get("home_currency", "")
+        self.ours: dict[str, dict[str, str]] = defaultdict(dict)  # entity -> remote id -> source key
+        self.numbers: dict[str, dict[str, tuple[str, str]]] = defaultdict(dict)  # entity -> number -> (id, key)
+        self.totals: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0), 0, Decimal(0)])
+        self.period: tuple[dt.date | None, dt.date | None] = (None, None)
+
+    # -- the two kinds of run -------------------------------------------------------------------------------------
+    def full(self, since: dt.datetime | None, until: dt.datetime | None) -> None:
+        """Every synced document (dated within ``since``/``until`` when given), then the platform's list for
+        duplicates of ours."""
+        self.period = (since.date() if since else None, until.date() if until else None)
+        refs = ExternalReference.objects.filter(connection=self.conn, entity__in=self.entities).order_by("pk")
+        if self.progress is not None:
+            self.progress.total = refs.count()
+        for chunk in _chunks(refs.iterator(chunk_size=CHUNK), CHUNK):
+            self.check(chunk)
+        if self.record.organization_id is None and self.period == (None, None):
+            for entity in self.entities:
+                self.duplicates(entity, self.connector.list_documents(entity), complete=True)
+        self.record.cursor = self.record.started_at
+
+    def incremental(self, since: dt.datetime | None) -> None:
+        """Documents the platform reports changed since the last run (its change feed), and those we wrote since."""
+        since = since or self._cursor()
+        self.record.since = since
+        inbound = [e for e in self.entities if e in self.connector.inbound_entities]
+        changes, cursor = [], timezone.now()
+        if inbound:
+            try:
+                changes, cursor = self.connector.changes_since(inbound, since)
+            except NotImplementedError:
+                pass
+        self.record.cursor = cursor
+        changed: dict[str, set[str]] = defaultdict(set)
+        for change in changes:
+            if change.entity in self.entities:
+                changed[change.entity].add(change.remote_id)
+        ids = {i for entity_ids in changed.values() for i in entity_ids}
+        refs = ExternalReference.objects.filter(connection=self.conn, entity__in=self.entities).filter(
+            Q(synced_at__gte=since) | Q(remote_id__in=ids | {i.lower() for i in ids})).order_by("pk")
+        if self.progress is not None:
+            self.progress.total = refs.count()
+        for chunk in _chunks(refs.iterator(chunk_size=CHUNK), CHUNK):
+            self.check(chunk)
+        for entity, entity_ids in changed.items():
+            strangers = [i for i in entity_ids if i.lower() not in self.ours[entity]]
+            for chunk in _chunks(strangers, self.connector.reconcile_chunk):
+                remote = self.connector.read_documents(entity, chunk)
+                self._numbers_of(entity, remote)
+                self.duplicates(entity, iter(remote), complete=False)
+
+    def _cursor(self) -> dt.datetime:
+        last = (ReconciliationRun.objects.filter(connection=self.conn, status=RunStatus.DONE, cursor__isnull=False)
+                .exclude(pk=self.record.pk).order_by("-started_at").values_list("cursor", flat=True).first())
+        return (last - OVERLAP) if last else timezone.now() - FIRST_WINDOW
+
+    # -- one chunk ------------------------------------------------------------------------------------------------
+    def check(self, refs: list[ExternalReference]) -> None:
+        keys = [r.source_key for r in refs]
+        statuses = dict(OutboxEntry.objects.filter(connection=self.conn, source_key__in=keys)
+                        .values_list("source_key", "status"))
+        waiting = set(OutboxChange.objects.filter(connection_id=self.conn.pk, source_key__in=keys)
+                      .values_list("source_key", flat=True))
+        loaded = []
+        for ref in refs:
+            self.ours[ref.entity][ref.remote_id.lower()] = ref.source_key
+            if ref.remote_number:
+                self.numbers[ref.entity][ref.remote_number] = (ref.remote_id, ref.source_key)
+            if statuses.get(ref.source_key) in IN_FLIGHT or ref.source_key in waiting:
+                self.record.in_flight += 1
+                continue
+            item = self._load(ref)
+            if item is not None:
+                loaded.append((ref, *item, statuses.get(ref.source_key) in STUCK))
+        synced = self._synced({key for *_, applied, _ in loaded for key, _ in applied or ()})
+        documents = [self._document(ref, snapshot, label, applied, synced, stuck)
+                     for ref, snapshot, label, applied, stuck in loaded]
+        found: dict[str, list[tuple[LocalDocument, DocumentTotals, Finding]]] = {d.key: [] for d in documents}
+        for entity in self.entities:
+            mine = [d for d in documents if d.entity == entity]
+            if not mine:
+                continue
+            remote = {r.remote_id.lower(): r for r in self.connector.read_documents(entity, [d.remote_id for d in mine])}
+            for doc in mine:
+                theirs = remote.get(doc.remote_id.lower()) or DocumentTotals(doc.remote_id, entity, status="deleted")
+                tolerance = self.connector.rounding_tolerance(entity, doc.lines)
+                found[doc.key] += [(doc, theirs, f) for f in compare(doc, theirs, tolerance, self.platform)]
+                self._add_totals(doc, theirs)
+        self.record.checked += len(documents)
+        self.save(found, resolve_keys=[d.key for d in documents])
+        if self.progress is not None:
+            self.progress.update(len(refs))
+
+    def _load(self, ref: ExternalReference):
+        """(snapshot as this connection sends it, label, applications) of a reference's local object; None when it
+        is outside this run (another organization, another period, a document the connection's rules skip)."""
+        try:
+            adapter, obj = sources.load(ref.source_key)
+        except LookupError:
+            return None
+        if obj is None:
+            return None, ref.source_key, None
+        snapshot = adapter.snapshot(obj)
+        try:
+            snapshot = rules.apply(self.conn, self.connector, snapshot)
+        except SyncError:
+            pass  # compared as the adapter builds it; the outbound side reports the rule's problem
+        if snapshot is None:
+            return None
+        if self.record.organization_id is not None and snapshot.organization_id != self.record.organization_id:
+            return None
+        date = getattr(snapshot, "issue_date", None) or getattr(snapshot, "date", None)
+        first, last = self.period
+        if (first and (date is None or date < first)) or (last and (date is None or date > last)):
+            return None
+        applied = adapter.applied(obj) if ref.entity != "payment" else None
+        return snapshot, adapter.label(obj)[:200], applied
+
+    def _synced(self, keys: set[str]) -> set[str]:
+        """Of ``keys`` (payments, credit notes), those that reached the platform and are not on their way again."""
+        if not keys:
+            return set()
+        active = set(ExternalReference.objects.filter(connection=self.conn, source_key__in=keys,
+                                                      remote_status=RemoteStatus.ACTIVE)
+                     .values_list("source_key", flat=True))
+        moving = set(OutboxEntry.objects.filter(connection=self.conn, source_key__in=keys, status__in=IN_FLIGHT)
+                     .values_list("source_key", flat=True))
+        moving |= set(OutboxChange.objects.filter(connection_id=self.conn.pk, source_key__in=keys)
+                      .values_list("source_key", flat=True))
+        return active - moving
+
+    def _document(self, ref, snapshot, label, applied, synced: set[str], stuck: bool) -> LocalDocument:
+        if snapshot is None:  # deleted here
+            return LocalDocument(ref.source_key, ref.entity, None, label, ref.remote_number, "deleted", "",
+                                 Decimal(0), None, None, None, None, None, 0, ref.remote_id, ref.remote_version,
+                                 stuck)
+        payment = ref.entity == "payment"
+        total = snapshot.amount if payment else snapshot.total
+        balance = synced_balance = None
+        if applied is not None:
+            balance = total - sum((amount for _, amount in applied), Decimal(0))
+            synced_balance = total - sum((amount for key, amount in applied if key in synced), Decimal(0))
+        if snapshot.is_void:
+            status = "voided"
+        elif payment or (balance is not None and balance == 0 and total):
+            status = "paid"
+        else:
+            status = "open"
+        if snapshot.currency == self.home_currency:
+            home = total
+        elif snapshot.exchange_rate:
+            home = (total * snapshot.exchange_rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        else:
+            home = ref.home_total  # booked at the platform's rate when it was sent
+        return LocalDocument(
+            ref.source_key, ref.entity, snapshot.organization_id, label, snapshot.number, status, snapshot.currency,
+            total, None if payment else snapshot.tax_total, balance, synced_balance, home,
+            getattr(snapshot, "issue_date", None) or getattr(snapshot, "date", None),
+            len(getattr(snapshot, "lines", ())), ref.remote_id, ref.remote_version, stuck)
+
+    # -- duplicates -----------------------------------------------------------------------------------------------
+    def _numbers_of(self, entity: str, remote: Iterable[DocumentTotals]) -> None:
+        """Our references carrying the numbers of ``remote`` documents (incremental runs know only their chunk)."""
+        numbers = [r.number for r in remote if r.number and r.number not in self.numbers[entity]]
+        for remote_id, key, number in ExternalReference.objects.filter(
+                connection=self.conn, entity=entity, remote_number__in=numbers).values_list(
+                "remote_id", "source_key", "remote_number"):
+            self.numbers[entity][number] = (remote_id, key)
+            self.ours[entity][remote_id.lower()] = key
+
+    def duplicates(self, entity: str, remote: Iterator[DocumentTotals], complete: bool) -> None:
+        """Platform documents that carry the number of one of ours but are not it. ``complete``: ``remote`` is the
+        platform's whole list, so open duplicates not seen again are resolved."""
+        found: dict[str, list] = defaultdict(list)
+        for theirs in remote:
+            if theirs.remote_id.lower() in self.ours[entity] or theirs.status in CLOSED:
+                continue
+            original = self.numbers[entity].get(theirs.number) if theirs.number else None
+            if original is None:
+                continue
+            remote_id, key = original
+            found[key].append((None, theirs, duplicate(None, theirs, remote_id, self.platform)))
+        self.save(found, resolve_keys=[])
+        if complete:
+            seen = [theirs.remote_id for rows in found.values() for _, theirs, _ in rows]
+            Variance.objects.filter(connection=self.conn, entity=entity, status=VarianceStatus.OPEN,
+                                    reason=Reason.DUPLICATE).exclude(remote_id__in=seen).update(
+                status=VarianceStatus.RESOLVED, resolved_at=timezone.now())
+
+    # -- storing --------------------------------------------------------------------------------------------------
+    def save(self, found: dict[str, list], resolve_keys: list[str]) -> None:
+        """Open a variance per new finding, refresh the ones still open, resolve those of ``resolve_keys`` that
+        are no longer found (a duplicate is resolved only by a run that lists the platform)."""
+        now = timezone.now()
+        keys = list(found)
+        current = {}
+        for key, rows in found.items():
+            for doc, theirs, f in rows:
+                remote_id = theirs.remote_id if f.reason == Reason.DUPLICATE else (doc.remote_id if doc else "")
+                current[(key, remote_id, f.field, f.reason)] = (doc, theirs, f)
+        existing = {(v.source_key, v.remote_id, v.field, v.reason): v
+                    for v in Variance.objects.filter(connection=self.conn, status=VarianceStatus.OPEN,
+                                                     source_key__in=keys)}
+        new = []
+        for ident, (doc, theirs, f) in current.items():
+            values = dict(last_run=self.record, last_seen_at=now, local_value=f.local_value[:100],
+                          remote_value=f.remote_value[:100], difference=f.difference, alarm=f.alarm,
+                          message=f.message[:500], action=f.action[:500])
+            if ident in existing:
+                Variance.objects.filter(pk=existing[ident].pk).update(**values)
+                continue
+            new.append(Variance(
+                connection=self.conn, first_run=self.record, organization_id=doc.organization_id if doc else None,
+                entity=theirs.entity, source_key=ident[0], label=(doc.label if doc else theirs.number)[:200],
+                remote_id=ident[1], number=(doc.number if doc else theirs.number)[:100], field=f.field,
+                reason=f.reason, first_seen_at=now, **values))
+        Variance.objects.bulk_create(new)
+        self.record.variances += len(current)
+        self.record.alarms += sum(1 for *_, f in current.values() if f.alarm)
+        stale = [v.pk for ident, v in existing.items() if ident not in current and v.reason != Reason.DUPLICATE]
+        stale += list(Variance.objects.filter(connection=self.conn, status=VarianceStatus.OPEN,
+                                              source_key__in=[k for k in resolve_keys if k not in found])
+                      .exclude(reason=Reason.DUPLICATE).values_list("pk", flat=True))
+        Variance.objects.filter(pk__in=stale).update(status=VarianceStatus.RESOLVED, resolved_at=now)
+
+    def _add_totals(self, doc: LocalDocument, theirs: DocumentTotals) -> None:
+        if doc.status not in CLOSED and doc.date is not None:
+            for period, start in _periods(doc.date):
+                row = self.totals[(doc.organization_id, doc.entity, period, start, doc.currency)]
+                row[0] += 1
+                row[1] += doc.total
+        date = theirs.date or doc.date
+        if theirs.status not in CLOSED and theirs.total is not None and date is not None:
+            for period, start in _periods(date):
+                row = self.totals[(doc.organization_id, doc.entity, period, start, theirs.currency or doc.currency)]
+                row[2] += 1
+                row[3] += theirs.total
+
+    def finish(self) -> None:
+        PeriodTotal.objects.bulk_create(
+            PeriodTotal(run=self.record, organization_id=org, entity=entity, period=period, start=start,
+                        currency=currency, local_count=lc, local_total=lt, remote_count=rc, remote_total=rt)
+            for (org, entity, period, start, currency), (lc, lt, rc, rt) in sorted(
+                self.totals.items(), key=lambda item: tuple(str(part) for part in item[0])))
+        self.record.open_alarms = Variance.objects.filter(connection=self.conn, status=VarianceStatus.OPEN,
+                                                          alarm=True).count()
+        self.record.finished_at = timezone.now()
+        self.record.save()
+
+
+def _periods(date: dt.date) -> tuple[tuple[str, dt.date], ...]:
+    return (Period.DAY, date), (Period.MONTH, date.replace(day=1))
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
