@@ -60,9 +60,13 @@ found="$(warnings_in "$work/build.log")"
 wheel="$(ls "$work"/src/dist/*.whl)"
 echo "$(basename "$wheel") $(ls "$work"/src/dist/*.tar.gz 2>/dev/null | xargs -r -n1 basename)"
 
-echo "-- every non-Python file of the apps is packaged"
+echo "-- every non-Python file of the apps is packaged; the metadata"
 "$PY" - "$work/src" "$work/src/dist" <<'EOF'
-import sys, tarfile, zipfile
+import re
+import sys
+import tarfile
+import zipfile
+from email.parser import Parser
 from pathlib import Path
 
 src, dist = Path(sys.argv[1]), Path(sys.argv[2])
@@ -80,9 +84,29 @@ for sdist in dist.glob("*.tar.gz"):
         members = {m.name.split("/", 1)[1] for m in tar.getmembers() if "/" in m.name}
     problems += [f"sdist lacks {f}" for f in wanted if f not in members]
     problems += [f"sdist lacks {f}" for f in ("CHANGELOG.md", "LICENSE") if f not in members]
+# The metadata a host (and an index) reads: SPDX licence with its file, no test-only runtime dependency.
+info = next(n for n in names if n.endswith(".dist-info/METADATA"))
+meta = Parser().parsestr(zipfile.ZipFile(wheel).read(info).decode())
+if meta.get("License-Expression") != "MIT" or "LICENSE" not in (meta.get_all("License-File") or []):
+    problems.append("METADATA lacks License-Expression: MIT and License-File: LICENSE")
+if meta.get("License"):
+    problems.append("METADATA still has the legacy License field")
+if "Framework :: Django :: 5.2" not in (meta.get_all("Classifier") or []):
+    problems.append("METADATA lacks the classifier Framework :: Django :: 5.2")
+requires = meta.get_all("Requires-Dist") or []
+
+def project(requirement):
+    return re.split(r"[\s\[<>=!~;(]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+runtime = {project(r) for r in requires if "extra ==" not in r}
+both = runtime & {project(r) for r in requires if re.search(r"extra == .test.", r)}
+if both:
+    problems.append(f"test packages among the runtime dependencies: {sorted(both)}")
 if problems:
     sys.exit("HOST CHECK FAILED:\n  " + "\n  ".join(problems))
-print(f"{len(wanted)} non-Python files in the wheel" + (" and the sdist" if list(dist.glob("*.tar.gz")) else ""))
+print(f"{len(wanted)} non-Python files in the wheel" + (" and the sdist" if list(dist.glob("*.tar.gz")) else "")
+      + f"; metadata: MIT, {len(runtime)} runtime dependencies, none of them a test package")
 EOF
 
 echo "-- fresh virtualenv, pip install the wheel"

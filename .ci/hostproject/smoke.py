@@ -9,10 +9,12 @@ TemplateDoesNotExist out of the test client and fails the run.
 """
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import importlib
 import importlib.metadata
 import os
+import re
 import sys
 import sysconfig
 from decimal import Decimal as D
@@ -52,7 +54,37 @@ def installed() -> None:
     description = importlib.metadata.metadata(DIST).get_payload() or ""
     if f"## {version}" not in description:
         fail(f"the installed metadata carries no changelog entry '## {version}'")
-    print(f"installed: {DIST} {version} from {site}")
+    unused = sorted(set(runtime_requirements()) - imported_distributions(site))
+    if unused:
+        fail(f"runtime dependencies the installed apps never import (test-only? an extra?): {unused}")
+    print(f"installed: {DIST} {version} from {site}; each runtime dependency is imported by the apps")
+
+
+def runtime_requirements() -> list[str]:
+    """Our distribution's dependencies outside any extra, as normalised project names."""
+    found = []
+    for requirement in importlib.metadata.requires(DIST) or []:
+        if "extra ==" not in requirement:
+            found.append(_normalise(re.split(r"[\s\[<>=!~;(]", requirement, maxsplit=1)[0]))
+    return found
+
+
+def imported_distributions(site: Path) -> set[str]:
+    """The distributions whose top-level modules the installed apps import anywhere (module level or inside)."""
+    modules: set[str] = set()
+    for app in APPS:
+        for path in (site / app).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_bytes())):
+                if isinstance(node, ast.Import):
+                    modules.update(alias.name.split(".")[0] for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    modules.add(node.module.split(".")[0])
+    owners = importlib.metadata.packages_distributions()
+    return {_normalise(dist) for module in modules for dist in owners.get(module, [])}
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def platforms() -> None:
