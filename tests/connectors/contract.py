@@ -1,150 +1,385 @@
 """The contract every connector passes against its own sandbox over loopback HTTP.
 
-Subclass ``ConnectorContract`` in ``tests/connectors/<platform>/test_contract.py`` and provide a ``contract``
-fixture returning a ``ContractEnv``: the connector, a mapping builder, and a fault injector for the sandbox.
+A platform's ``tests/connectors/<platform>/test_contract.py`` subclasses ``ConnectorContract`` and sets
+``platform``; the ``contract`` fixture builds everything else from the registry and the platform harness
+(``tests/platforms.py``): the connector with tokens the sandbox issued, mappings to the sandbox's demo chart,
+faults. What the contract asks follows the connector's declared capabilities: an entity, a void, a delete, an
+inbound entity or webhooks it does not declare is skipped with that reason, and nothing else is.
+
+Per-platform hooks (class attributes): ``delete_settings`` (connection settings for documents the tests delete:
+a platform that deletes only drafts sends drafts there) and ``sign_webhook(body, secret) -> headers`` for a
+platform whose sandbox emits no webhooks.
 """
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable
 
 import pytest
+import requests
 
 from connectors import registry
-from connectors.base import BaseConnector
-from connectors.documents import (CustomerSnapshot, Entity, InvoiceSnapshot, LineSnapshot, Mapping, RemoteRef,
-                                  RemoteResult)
-from connectors.base import BatchOp
-from connectors.errors import (ConflictError, DuplicateError, PermanentError, RateLimitedError, RemoteNotFound,
-                               RetryableError, SyncError)
+from connectors.base import AccountKind, BaseConnector, BatchOp, ReferenceData
+from connectors.documents import (Allocation, CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot,
+                                  ItemSnapshot, LineSnapshot, Mapping, PaymentSnapshot, RemoteRef, RemoteResult)
+from connectors.errors import (AuthError, ConflictError, DuplicateError, PermanentError, RateLimitedError,
+                               RemoteNotFound, RetryableError, SyncError)
 from ledger.money import line_net
+from tests.platforms import CLIENT, POOL, PlatformHarness, money, next_second, sandbox_for
+
+DOCUMENTS = (Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE)
 
 
 @dataclass
 class ContractEnv:
+    harness: PlatformHarness
     connector: BaseConnector
-    mapping: Callable[..., Mapping]  # mapping(refs=..., lines=n) -> Mapping with accounts / tax codes
-    inject: Callable[..., None]  # inject(kind, retry_after=None): next API call fails that way
-    token_calls: Callable[[], int]
-    expire_token: Callable[[], None]  # make the current access token invalid on the platform side
-    forget_keys: Callable[[], None] = lambda: None  # the platform forgets idempotency keys / request ids
+    reference: ReferenceData
+    tokens: dict  # the access and refresh token the token getter hands out, and how often it refreshed
+    settings: dict = field(default_factory=dict)
+
+    def mapping(self, refs: dict | None = None, lines: int = 0) -> Mapping:
+        """The demo chart's income and deposit accounts, ``refs`` (local key -> remote id) for dependencies."""
+        chart, accounts = self.harness.chart, self.harness.account_ids(self.reference)
+        income = accounts[chart.default_income]
+        return Mapping(line_accounts=(income,) * lines, item_account=income, deposit_account=accounts[chart.deposit],
+                       refs=dict(refs or {}))
+
+    def connector_with(self, **settings) -> BaseConnector:
+        """Another connector on the same tokens, with these connection settings."""
+        return self.harness.connector(self.connector._token_getter, **{**self.settings, **settings})
+
+    def inject(self, kind: str, retry_after=None, count: int = 1) -> None:
+        """The next ``count`` API calls fail as ``kind`` (http_500, http_503, timeout, reset, lost_response,
+        rate_limit)."""
+        self.harness.sandbox.faults.add(kind, count=count, **({"retry_after": retry_after} if retry_after else {}))
+
+    def expire_token(self) -> None:
+        """The access token in hand is no longer valid; the next refresh succeeds."""
+        self.tokens["token"] = "expired-or-revoked"
+
+    def token_calls(self) -> int:
+        return self.harness.sandbox.token_calls
+
+    def forget_keys(self) -> None:
+        """The platform forgets the idempotency keys (request ids) it has seen."""
+        self.harness.sandbox.forget_idempotency_keys()
+
+
+# -- documents -------------------------------------------------------------------------------------------------
+def _tag() -> str:
+    return uuid.uuid4().hex[:8]
 
 
 def customer(name: str | None = None) -> CustomerSnapshot:
-    return CustomerSnapshot(key=f"test.customer:{uuid.uuid4().hex[:8]}", organization_id=1,
-                            name=name or f"Contract {uuid.uuid4().hex[:6]}")
+    return CustomerSnapshot(key=f"test.customer:{_tag()}", organization_id=1, name=name or f"Contract {_tag()}")
+
+
+def item(name: str | None = None, price: str = "25.00") -> ItemSnapshot:
+    return ItemSnapshot(key=f"test.item:{_tag()}", organization_id=1, name=name or f"Grooming {_tag()}",
+                        kind="service", unit_price=Decimal(price))
+
+
+def _lines(prices) -> tuple[LineSnapshot, ...]:
+    return tuple(LineSnapshot(kind="service", description=f"Line {i}", quantity=Decimal("1"), unit_price=Decimal(p),
+                              net_amount=line_net(Decimal("1"), Decimal(p)), tax_amount=Decimal("0.00"))
+                 for i, p in enumerate(prices))
 
 
 def invoice(customer_key: str, number: str, prices=("100.00",)) -> InvoiceSnapshot:
-    lines = tuple(LineSnapshot(kind="service", description=f"Line {i}", quantity=Decimal("1"), unit_price=Decimal(p),
-                               net_amount=line_net(Decimal("1"), Decimal(p)), tax_amount=Decimal("0.00"))
-                  for i, p in enumerate(prices))
+    lines = _lines(prices)
     total = sum((line.net_amount for line in lines), Decimal("0.00"))
     return InvoiceSnapshot(key=f"test.invoice:{number}", organization_id=1, number=number, customer_key=customer_key,
                            issue_date=dt.date.today(), lines=lines, subtotal=total, total=total)
 
 
+def credit_note(customer_key: str, number: str, prices=("30.00",), applied: tuple[Allocation, ...] = ()):
+    lines = _lines(prices)
+    total = sum((line.net_amount for line in lines), Decimal("0.00"))
+    return CreditNoteSnapshot(key=f"test.creditnote:{number}", organization_id=1, number=number,
+                              customer_key=customer_key, issue_date=dt.date.today(), lines=lines, subtotal=total,
+                              total=total, allocations=applied)
+
+
+def payment(customer_key: str, number: str, invoice_key: str, amount: str = "40.00") -> PaymentSnapshot:
+    return PaymentSnapshot(key=f"test.payment:{number}", organization_id=1, number=number, customer_key=customer_key,
+                           date=dt.date.today(), amount=Decimal(amount),
+                           allocations=(Allocation(invoice_key, Decimal(amount)),))
+
+
+@dataclass
+class Made:
+    """A document the contract created: its snapshot, the mapping it was sent with, and the platform's answer."""
+
+    doc: object
+    mapping: Mapping
+    result: RemoteResult
+
+    @property
+    def ref(self) -> RemoteRef:
+        return RemoteRef(self.result.remote_id, self.result.version)
+
+
 class ConnectorContract:
     platform = ""
+    #: Connection settings for documents a test deletes (e.g. a platform that deletes drafts only).
+    delete_settings: dict = {}
+    #: ``sign_webhook(body, secret) -> headers``, for a platform with webhooks whose sandbox emits none.
+    sign_webhook: Callable[[bytes, str], dict] | None = None
 
-    def _customer(self, env: ContractEnv) -> tuple[CustomerSnapshot, RemoteResult]:
+    # -- fixtures ---------------------------------------------------------------------------------------------
+    @pytest.fixture(scope="session")
+    @classmethod
+    def platform_sandboxes(cls):
+        yield POOL
+        POOL.stop()
+
+    @pytest.fixture
+    def harness(self, request, platform_sandboxes) -> PlatformHarness:
+        h = PlatformHarness(self.platform, sandbox_for(request, self.platform), platform_sandboxes)
+        h.reset()
+        yield h
+        h.sandbox.faults.clear()
+
+    @pytest.fixture
+    def contract(self, harness) -> ContractEnv:
+        issued = harness.sandbox.issue_tokens()
+        tokens = {"token": issued["access_token"], "refresh": issued["refresh_token"], "refreshes": 0,
+                  "still_refused": False}
+
+        def token_getter(force: bool = False) -> str:
+            if force:  # what connectors.tokens does after a 401: one refresh grant at the token endpoint
+                tokens["refreshes"] += 1
+                fresh = harness.cls(connector.config).refresh(tokens["refresh"])
+                tokens["refresh"] = fresh.refresh_token
+                tokens["token"] = "refused-again" if tokens["still_refused"] else fresh.access_token
+            return tokens["token"]
+
+        connector = harness.connector(token_getter)
+        return ContractEnv(harness, connector, connector.reference_data(), tokens)
+
+    # -- making documents -------------------------------------------------------------------------------------
+    def _customer(self, env: ContractEnv, connector: BaseConnector | None = None) -> Made:
         doc = customer()
-        return doc, env.connector.create(doc, env.mapping(), f"c-{uuid.uuid4()}")
+        return Made(doc, env.mapping(), (connector or env.connector).create(doc, env.mapping(), f"c-{uuid.uuid4()}"))
 
-    def _invoice(self, env: ContractEnv, prices=("100.00",)):
-        cust, remote_customer = self._customer(env)
-        doc = invoice(cust.key, f"K{uuid.uuid4().hex[:8]}", prices)
-        mapping = env.mapping(refs={cust.key: remote_customer.remote_id}, lines=len(doc.lines))
-        return doc, mapping, env.connector.create(doc, mapping, f"i-{uuid.uuid4()}")
+    def _item(self, env: ContractEnv) -> Made:
+        doc = item()
+        return Made(doc, env.mapping(), env.connector.create(doc, env.mapping(), f"t-{uuid.uuid4()}"))
 
+    def _invoice(self, env: ContractEnv, prices=("100.00",), connector: BaseConnector | None = None):
+        connector = connector or env.connector
+        cust = self._customer(env, connector)
+        doc = invoice(cust.doc.key, f"K{_tag()}", prices)
+        mapping = env.mapping(refs={cust.doc.key: cust.result.remote_id}, lines=len(doc.lines))
+        return doc, mapping, connector.create(doc, mapping, f"i-{uuid.uuid4()}")
+
+    def _payment(self, env: ContractEnv, amount: str = "40.00") -> tuple[Made, Made]:
+        """An invoice of 100.00 and a payment of ``amount`` applied to it."""
+        inv_doc, inv_mapping, inv = self._invoice(env)
+        doc = payment(inv_doc.customer_key, f"P{_tag()}", inv_doc.key, amount)
+        mapping = env.mapping(refs={**inv_mapping.refs, inv_doc.key: inv.remote_id})
+        return Made(inv_doc, inv_mapping, inv), Made(doc, mapping, env.connector.create(doc, mapping,
+                                                                                       f"p-{uuid.uuid4()}"))
+
+    def _credit_note(self, env: ContractEnv, applied: str | None = None, connector: BaseConnector | None = None):
+        """A credit note of 30.00 (applied to an invoice of 100.00 for ``applied``, when given)."""
+        connector = connector or env.connector
+        inv_doc, inv_mapping, inv = self._invoice(env, connector=connector)
+        allocations = (Allocation(inv_doc.key, Decimal(applied)),) if applied else ()
+        doc = credit_note(inv_doc.customer_key, f"C{_tag()}", applied=allocations)
+        mapping = env.mapping(refs={**inv_mapping.refs, inv_doc.key: inv.remote_id}, lines=len(doc.lines))
+        return Made(inv_doc, inv_mapping, inv), Made(doc, mapping, connector.create(doc, mapping, f"n-{uuid.uuid4()}"))
+
+    def _make(self, env: ContractEnv, entity: str, connector: BaseConnector | None = None) -> Made:
+        """One document of ``entity``, sent."""
+        if entity == Entity.CUSTOMER:
+            return self._customer(env, connector)
+        if entity == Entity.ITEM:
+            return self._item(env)
+        if entity == Entity.INVOICE:
+            return Made(*self._invoice(env, connector=connector))
+        if entity == Entity.PAYMENT:
+            return self._payment(env)[1]
+        return self._credit_note(env, connector=connector)[1]
+
+    def _unsent(self, env: ContractEnv, entity: str) -> tuple[object, Mapping]:
+        """A document of ``entity`` not sent yet, with its dependencies sent."""
+        if entity == Entity.CUSTOMER:
+            return customer(), env.mapping()
+        if entity == Entity.ITEM:
+            return item(), env.mapping()
+        cust = self._customer(env)
+        refs = {cust.doc.key: cust.result.remote_id}
+        if entity == Entity.INVOICE:
+            doc = invoice(cust.doc.key, f"U{_tag()}", ("80.00",))
+            return doc, env.mapping(refs=refs, lines=1)
+        inv = invoice(cust.doc.key, f"V{_tag()}")
+        refs[inv.key] = env.connector.create(inv, env.mapping(refs=refs, lines=1), f"i-{uuid.uuid4()}").remote_id
+        if entity == Entity.PAYMENT:
+            return payment(cust.doc.key, f"Q{_tag()}", inv.key, "25.00"), env.mapping(refs=refs)
+        return credit_note(cust.doc.key, f"W{_tag()}", ("25.00",)), env.mapping(refs=refs, lines=1)
+
+    def _declared(self, entity: str, capability: str = "entities") -> None:
+        declared = getattr(registry.get(self.platform).capabilities, capability)
+        if entity not in declared:
+            pytest.skip(f"{self.platform} does not declare {entity} in capabilities.{capability}")
+
+    # -- registration -----------------------------------------------------------------------------------------
     def test_registered_with_capabilities(self):
         cls = registry.get(self.platform)
-        assert cls.id == self.platform and {Entity.CUSTOMER, Entity.INVOICE} <= cls.capabilities.entities
+        caps = cls.capabilities
+        assert cls.id == self.platform and {Entity.CUSTOMER, Entity.INVOICE} <= caps.entities <= set(Entity.ALL)
+        assert caps.void <= caps.entities and caps.delete <= caps.entities and caps.inbound <= caps.entities
+        assert cls.sandbox_class and cls.demo_chart and caps.batch_size >= 1
+
+    # -- create, read, find, update, void, delete, per declared entity ----------------------------------------
+    @pytest.mark.parametrize("entity", Entity.ALL)
+    def test_create_then_fetch_reads_it_back(self, contract, entity):
+        self._declared(entity)
+        made = self._make(contract, entity)
+        fetched = contract.connector.fetch(entity, made.result.remote_id)
+        assert fetched.remote_id == made.result.remote_id and fetched.status == "active"
+        if entity == Entity.CUSTOMER:
+            assert fetched.number == made.doc.name
+        if entity in DOCUMENTS:
+            expected = made.doc.amount if entity == Entity.PAYMENT else made.doc.total
+            assert fetched.total == made.result.total == expected and fetched.number == made.doc.number
 
     def test_create_then_fetch_matches_totals(self, contract):
         doc, _, created = self._invoice(contract, ("100.00", "23.45"))
         fetched = contract.connector.fetch(Entity.INVOICE, created.remote_id)
         assert fetched.total == doc.total == Decimal("123.45") and fetched.number == doc.number
+        assert fetched.balance == Decimal("123.45")
 
-    def test_find_existing_adopts_by_our_number(self, contract):
-        doc, mapping, created = self._invoice(contract)
+    @pytest.mark.parametrize("entity", Entity.ALL)
+    def test_find_existing_searches_before_create(self, contract, entity):
+        self._declared(entity)
+        doc, mapping = self._unsent(contract, entity)
+        assert contract.connector.find_existing(doc, mapping) is None
+        created = contract.connector.create(doc, mapping, f"f-{uuid.uuid4()}")
         found = contract.connector.find_existing(doc, mapping)
         assert found is not None and found.remote_id == created.remote_id and found.adopted
+        [again] = contract.connector.find_existing_many([(doc, mapping)])
+        assert again is not None and again.remote_id == created.remote_id
 
-    def test_update_with_current_version(self, contract):
-        doc, mapping, created = self._invoice(contract)
-        changed = invoice(doc.customer_key, doc.number, ("150.00",))
-        updated = contract.connector.update(changed, mapping, RemoteRef(created.remote_id, created.version), "u-1")
-        assert updated.version != created.version
-        assert contract.connector.fetch(Entity.INVOICE, created.remote_id).total == Decimal("150.00")
+    @pytest.mark.parametrize("entity", Entity.ALL)
+    def test_update_with_current_version(self, contract, entity):
+        self._declared(entity)
+        made = self._make(contract, entity)
+        doc = made.doc
+        if entity == Entity.CUSTOMER:
+            changed = CustomerSnapshot(key=doc.key, organization_id=1, name=f"{doc.name} renamed")
+        elif entity == Entity.ITEM:
+            changed = ItemSnapshot(key=doc.key, organization_id=1, name=doc.name, kind=doc.kind,
+                                   unit_price=Decimal("31.00"))
+        elif entity == Entity.INVOICE:
+            changed = invoice(doc.customer_key, doc.number, ("150.00",))
+        elif entity == Entity.PAYMENT:
+            changed = payment(doc.customer_key, doc.number, doc.allocations[0].invoice_key, "55.00")
+        else:
+            changed = credit_note(doc.customer_key, doc.number, ("45.00",))
+        updated = contract.connector.update(changed, made.mapping, made.ref, f"u-{uuid.uuid4()}")
+        fetched = contract.connector.fetch(entity, updated.remote_id)
+        assert (updated.version, updated.fingerprint) != (made.result.version, made.result.fingerprint)
+        if entity == Entity.CUSTOMER:
+            assert fetched.number == changed.name
+        elif entity == Entity.PAYMENT:
+            assert fetched.total == Decimal("55.00")
+        elif entity in DOCUMENTS:
+            assert fetched.total == changed.total and fetched.number == doc.number
 
-    def test_void_keeps_record_with_zero_total(self, contract):
-        if Entity.INVOICE not in contract.connector.capabilities.void:
-            pytest.skip("platform does not void invoices")
-        _, _, created = self._invoice(contract)
-        contract.connector.void(Entity.INVOICE, RemoteRef(created.remote_id, created.version), "v-1")
-        assert contract.connector.fetch(Entity.INVOICE, created.remote_id).total == Decimal("0.00")
+    @pytest.mark.parametrize("entity", Entity.ALL)
+    def test_void_keeps_the_record_with_nothing_due(self, contract, entity):
+        self._declared(entity, "void")
+        made = self._make(contract, entity)
+        voided = contract.connector.void(entity, made.ref, f"v-{uuid.uuid4()}")
+        fetched = contract.connector.fetch(entity, made.result.remote_id)
+        assert voided.status == fetched.status == "voided" and fetched.total == Decimal("0.00")
 
-    def test_delete_then_fetch_is_not_found(self, contract):
-        _, _, created = self._invoice(contract)
-        contract.connector.delete(Entity.INVOICE, RemoteRef(created.remote_id, created.version), "d-1")
-        with pytest.raises(RemoteNotFound):
-            contract.connector.fetch(Entity.INVOICE, created.remote_id)
+    @pytest.mark.parametrize("entity", Entity.ALL)
+    def test_delete_then_the_platform_no_longer_holds_it(self, contract, entity):
+        self._declared(entity, "delete")
+        connector = contract.connector_with(**self.delete_settings)
+        made = self._make(contract, entity, connector)
+        connector.delete(entity, made.ref, f"d-{uuid.uuid4()}")
+        if entity in DOCUMENTS:
+            with pytest.raises(RemoteNotFound):
+                connector.fetch(entity, made.result.remote_id)
+            return
+        try:
+            status = connector.fetch(entity, made.result.remote_id).status
+        except RemoteNotFound:
+            status = "not found"
+        assert status in ("not found", "deleted", "inactive")  # names are made inactive where never deleted
 
-    def test_validation_error_is_permanent_with_platform_code(self, contract):
-        doc, mapping, _ = self._invoice(contract)
-        with pytest.raises(PermanentError) as info:
-            contract.connector.create(doc, mapping, f"dup-{uuid.uuid4()}")  # same number again
-        assert info.value.platform_code and info.value.message
+    # -- money applied to invoices ----------------------------------------------------------------------------
+    def test_payment_applied_to_an_invoice_lowers_its_balance(self, contract):
+        self._declared(Entity.PAYMENT)
+        inv, pay = self._payment(contract, "40.00")
+        assert pay.result.total == Decimal("40.00")
+        assert contract.connector.fetch(Entity.INVOICE, inv.result.remote_id).balance == Decimal("60.00")
 
-    def test_rate_limit_carries_retry_after(self, contract):
-        contract.inject("rate_limit", retry_after="120")
-        with pytest.raises(RateLimitedError) as info:
-            self._customer(contract)
-        assert info.value.retry_after == 120
+    def test_credit_note_applied_to_an_invoice_lowers_its_balance(self, contract):
+        self._declared(Entity.CREDIT_NOTE)
+        inv, note = self._credit_note(contract, applied="30.00")
+        assert contract.connector.fetch(Entity.CREDIT_NOTE, note.result.remote_id).total == Decimal("30.00")
+        assert contract.connector.fetch(Entity.INVOICE, inv.result.remote_id).balance == Decimal("70.00")
 
-    def test_server_error_and_lost_response_are_retryable(self, contract):
-        for kind in ("http_503", "reset"):
-            contract.inject(kind)
-            with pytest.raises(RetryableError):
-                self._customer(contract)
-
-    def test_lost_response_then_retry_with_same_key_creates_once(self, contract):
-        cust = customer()
+    # -- delivery that never duplicates -----------------------------------------------------------------------
+    @pytest.mark.parametrize("entity", Entity.ALL)
+    def test_lost_response_then_retry_with_same_key_creates_once(self, contract, entity):
+        self._declared(entity)
+        since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=2)
+        self._make(contract, entity)  # warm up: whatever the connector looks up once (generic items) is known now
+        doc, mapping = self._unsent(contract, entity)
         contract.inject("lost_response")
         with pytest.raises(RetryableError):
-            contract.connector.create(cust, contract.mapping(), "same-key-1")
-        again = contract.connector.create(cust, contract.mapping(), "same-key-1")
-        assert contract.connector.find_existing(cust, contract.mapping()).remote_id == again.remote_id
+            contract.connector.create(doc, mapping, "same-key-1")
+        again = contract.connector.create(doc, mapping, "same-key-1")
+        assert contract.connector.find_existing(doc, mapping).remote_id == again.remote_id
+        if entity in contract.connector.inbound_entities:
+            number = doc.number
+            assert contract.harness.numbered(contract.connector, entity, number, since) == [again.remote_id]
 
-    def test_expired_token_is_refreshed_once_and_call_succeeds(self, contract):
-        contract.expire_token()
-        before = contract.token_calls()
-        self._customer(contract)
-        assert contract.token_calls() == before + 1
-
-    # -- delivery that never duplicates (issue 3) ---------------------------------------------------------
-    def test_duplicate_number_is_a_duplicate_error(self, contract):
-        doc, mapping, _ = self._invoice(contract)
-        with pytest.raises(DuplicateError):
-            contract.connector.create(doc, mapping, f"dup-{uuid.uuid4()}")
+    @pytest.mark.parametrize("entity", Entity.ALL)
+    def test_lost_response_with_keys_forgotten_is_found_by_search(self, contract, entity):
+        self._declared(entity)
+        self._make(contract, entity)  # warm up
+        doc, mapping = self._unsent(contract, entity)
+        contract.inject("lost_response")
+        with pytest.raises(RetryableError):
+            contract.connector.create(doc, mapping, "lost-key-1")
+        contract.forget_keys()
+        found = contract.connector.find_existing(doc, mapping)
+        assert found is not None and found.adopted
+        if entity in DOCUMENTS:
+            assert found.total == (doc.amount if entity == Entity.PAYMENT else doc.total)
+        [again] = contract.connector.find_existing_many([(doc, mapping)])
+        assert again is not None and again.remote_id == found.remote_id
 
     def test_lost_response_with_keys_forgotten_is_found_by_our_number(self, contract):
-        self._invoice(contract)  # warm up: whatever the connector looks up once (generic items) is known now
-        cust, remote_customer = self._customer(contract)
-        doc = invoice(cust.key, f"L{uuid.uuid4().hex[:8]}", ("80.00",))
-        mapping = contract.mapping(refs={cust.key: remote_customer.remote_id}, lines=1)
+        self._invoice(contract)  # warm up
+        cust = self._customer(contract)
+        doc = invoice(cust.doc.key, f"L{_tag()}", ("80.00",))
+        mapping = contract.mapping(refs={cust.doc.key: cust.result.remote_id}, lines=1)
         contract.inject("lost_response")
         with pytest.raises(RetryableError):
             contract.connector.create(doc, mapping, "lost-key-1")
         contract.forget_keys()
         found = contract.connector.find_existing(doc, mapping)
         assert found is not None and found.adopted and found.total == Decimal("80.00")
-        [again] = contract.connector.find_existing_many([(doc, mapping)])
-        assert again is not None and again.remote_id == found.remote_id
+        with pytest.raises(DuplicateError):  # the key is forgotten: sending again is refused, never doubled
+            contract.connector.create(doc, mapping, "lost-key-1")
+
+    def test_duplicate_number_is_a_duplicate_error(self, contract):
+        doc, mapping, _ = self._invoice(contract)
+        with pytest.raises(DuplicateError) as info:
+            contract.connector.create(doc, mapping, f"dup-{uuid.uuid4()}")  # same number, another key
+        assert info.value.platform_code and info.value.message
 
     def test_fingerprint_of_our_write_equals_a_later_read(self, contract):
         """Conflict detection compares them: a false difference would report every update as a conflict."""
@@ -161,14 +396,190 @@ class ConnectorContract:
         with pytest.raises(ConflictError):
             contract.connector.update(invoice(doc.customer_key, doc.number, ("120.00",)), mapping,
                                       RemoteRef(created.remote_id, created.version), f"u-{uuid.uuid4()}")
+        assert contract.connector.fetch(Entity.INVOICE, created.remote_id).total == Decimal("110.00")
 
     def test_batch_applies_each_item_on_its_own(self, contract):
-        cust, remote_customer = self._customer(contract)
+        cust = self._customer(contract)
         taken, _, _ = self._invoice(contract)
-        mapping = contract.mapping(refs={cust.key: remote_customer.remote_id, taken.customer_key: "unused"}, lines=1)
-        docs = [invoice(cust.key, f"B{uuid.uuid4().hex[:8]}", (f"{10 + n}.00",)) for n in range(4)]
-        docs.insert(2, invoice(cust.key, taken.number, ("5.00",)))  # this number is taken
+        mapping = contract.mapping(refs={cust.doc.key: cust.result.remote_id, taken.customer_key: "unused"}, lines=1)
+        docs = [invoice(cust.doc.key, f"B{_tag()}", (f"{10 + n}.00",)) for n in range(4)]
+        docs.insert(2, invoice(cust.doc.key, taken.number, ("5.00",)))  # this number is taken
         outcomes = contract.connector.write_batch([BatchOp("create", d, mapping, f"b-{uuid.uuid4()}") for d in docs])
         assert len(outcomes) == 5 and isinstance(outcomes[2], SyncError)
         assert [o.total for i, o in enumerate(outcomes) if i != 2] == [Decimal("10.00"), Decimal("11.00"),
                                                                       Decimal("12.00"), Decimal("13.00")]
+
+    # -- limits, tokens and errors ----------------------------------------------------------------------------
+    def test_rate_limit_carries_retry_after(self, contract):
+        contract.inject("rate_limit", retry_after="120")
+        with pytest.raises(RateLimitedError) as info:
+            self._customer(contract)
+        assert info.value.retry_after == 120
+        self._customer(contract)  # the limit was for that call only
+
+    @pytest.mark.parametrize("kind", ["http_500", "http_503", "reset"])
+    def test_server_errors_and_resets_are_retryable(self, contract, kind):
+        contract.inject(kind)
+        with pytest.raises(RetryableError) as info:
+            self._customer(contract)
+        assert not isinstance(info.value, RateLimitedError)
+
+    def test_timeout_is_retryable(self, contract):
+        impatient = contract.connector_with(timeout=0.5)
+        contract.inject("timeout")
+        with pytest.raises(RetryableError):
+            impatient.reference_data()
+
+    def test_validation_error_is_permanent_with_platform_code_and_message(self, contract):
+        cust = self._customer(contract)
+        doc = invoice(cust.doc.key, f"X{_tag()}")
+        bad = Mapping(line_accounts=("99999",), item_account="99999", refs={cust.doc.key: cust.result.remote_id})
+        with pytest.raises(PermanentError) as info:
+            contract.connector.create(doc, bad, f"x-{uuid.uuid4()}")  # an account the company does not have
+        assert not isinstance(info.value, RetryableError)
+        assert info.value.platform_code and info.value.message
+
+    def test_expired_token_is_refreshed_once_and_call_succeeds(self, contract):
+        contract.expire_token()
+        before = contract.token_calls()
+        self._customer(contract)
+        assert contract.token_calls() == before + 1 and contract.tokens["refreshes"] == 1
+
+    def test_refused_again_after_refresh_is_an_auth_error(self, contract):
+        contract.expire_token()
+        contract.tokens["still_refused"] = True  # the platform refuses even the refreshed token
+        with pytest.raises(AuthError):
+            self._customer(contract)
+        assert contract.tokens["refreshes"] == 1  # refreshed once, not in a loop
+
+    def test_revoked_consent_is_an_auth_error(self, contract):
+        revoke_url = getattr(contract.harness.sandbox, "revoke_url", None)
+        if not revoke_url:
+            pytest.skip(f"the {self.platform} sandbox cannot revoke a grant")
+        answer = requests.post(revoke_url, data={"token": contract.tokens["refresh"]}, auth=CLIENT, timeout=5)
+        assert answer.status_code == 200
+        contract.expire_token()
+        with pytest.raises(AuthError):
+            self._customer(contract)
+
+    # -- platform -> local --------------------------------------------------------------------------------------
+    def _inbound(self, contract, entity: str) -> None:
+        self._declared(entity, "inbound")
+
+    def _reported_once(self, contract, entity: str, remote_id: str, since: dt.datetime) -> list:
+        """``changes_since`` reports ``remote_id``; from the cursor it returned, it does not again."""
+        next_second()  # platforms compare whole seconds: the cursor must be past the change's second
+        changes, cursor = contract.connector.changes_since([entity], since)
+        mine = [c for c in changes if (c.entity, c.remote_id) == (entity, remote_id)]
+        assert mine, f"{entity} {remote_id} not reported in {changes}"
+        later, _ = contract.connector.changes_since([entity], cursor)
+        assert (entity, remote_id) not in {(c.entity, c.remote_id) for c in later}
+        return mine
+
+    def test_invoice_line_edited_by_a_user_is_reported_and_read_back(self, contract):
+        self._inbound(contract, Entity.INVOICE)
+        _, _, created = self._invoice(contract, ("100.00", "20.00"))
+        since = dt.datetime.now(dt.timezone.utc)
+        contract.harness.act("edit_invoice_line", invoice_id=created.remote_id, line=0, amount="150.00")
+        self._reported_once(contract, Entity.INVOICE, created.remote_id, since)
+        remote = contract.connector.remote_document(Entity.INVOICE, created.remote_id)
+        assert remote.status == "active" and remote.total == Decimal("170.00") and remote.version != created.version
+        assert [(money(q * p)) for q, p in remote.lines] == [Decimal("150.00"), Decimal("20.00")]
+
+    def test_payment_recorded_by_a_user_is_reported_and_read_back(self, contract):
+        self._inbound(contract, Entity.PAYMENT)
+        doc, _, created = self._invoice(contract)
+        since = dt.datetime.now(dt.timezone.utc)
+        contract.harness.act("record_payment", invoice_id=created.remote_id, amount="60.00", reference="USER-77")
+        next_second()
+        changes, _ = contract.connector.changes_since([Entity.PAYMENT], since)
+        [change] = [c for c in changes if c.entity == Entity.PAYMENT]
+        self._reported_once(contract, Entity.PAYMENT, change.remote_id, since)
+        paid = contract.connector.remote_payment(change.remote_id)
+        assert paid.amount == Decimal("60.00") and paid.allocations == ((created.remote_id, Decimal("60.00")),)
+        assert paid.reference == "USER-77" and not paid.deleted
+        assert contract.connector.fetch(Entity.INVOICE, created.remote_id).balance == Decimal("40.00")
+
+    def test_credit_note_change_is_reported_once(self, contract):
+        self._inbound(contract, Entity.CREDIT_NOTE)
+        since = dt.datetime.now(dt.timezone.utc)
+        _, note = self._credit_note(contract)  # no user action for credit notes: our own write is a change too
+        self._reported_once(contract, Entity.CREDIT_NOTE, note.result.remote_id, since)
+        remote = contract.connector.remote_document(Entity.CREDIT_NOTE, note.result.remote_id)
+        assert remote.status == "active" and remote.total == Decimal("30.00") and remote.number == note.doc.number
+
+    def test_invoice_voided_by_a_user_is_reported_and_read_back(self, contract):
+        self._inbound(contract, Entity.INVOICE)
+        _, _, created = self._invoice(contract)
+        since = dt.datetime.now(dt.timezone.utc)
+        contract.harness.act("void_invoice", invoice_id=created.remote_id)
+        [change] = self._reported_once(contract, Entity.INVOICE, created.remote_id, since)
+        assert change.operation in ("void", "update")
+        assert contract.connector.remote_document(Entity.INVOICE, created.remote_id).status == "voided"
+
+    def test_invoice_deleted_by_a_user_is_reported_and_read_back(self, contract):
+        self._inbound(contract, Entity.INVOICE)
+        connector = contract.connector_with(**self.delete_settings)  # a platform may let users delete drafts only
+        _, _, created = self._invoice(contract, connector=connector)
+        since = dt.datetime.now(dt.timezone.utc)
+        contract.harness.act("delete_invoice", invoice_id=created.remote_id)
+        [change] = self._reported_once(contract, Entity.INVOICE, created.remote_id, since)
+        assert change.operation in ("delete", "update")
+        assert contract.connector.remote_document(Entity.INVOICE, created.remote_id).status == "deleted"
+
+    def test_payment_deleted_by_a_user_is_reported_and_read_back(self, contract):
+        self._inbound(contract, Entity.PAYMENT)
+        inv, pay = self._payment(contract, "40.00")
+        since = dt.datetime.now(dt.timezone.utc)
+        contract.harness.act("delete_payment", payment_id=pay.result.remote_id)
+        [change] = self._reported_once(contract, Entity.PAYMENT, pay.result.remote_id, since)
+        assert change.operation == "delete"
+        try:
+            assert contract.connector.remote_payment(pay.result.remote_id).deleted
+        except RemoteNotFound:
+            pass
+        assert contract.connector.fetch(Entity.INVOICE, inv.result.remote_id).balance == Decimal("100.00")
+
+    def test_account_archived_by_a_user_leaves_the_reference_data(self, contract):
+        accounts = contract.harness.account_ids(contract.reference)
+        archived = accounts[contract.harness.chart.discount]
+        contract.harness.act("archive_account", account_id=archived)
+        assert archived not in contract.connector.reference_data().accounts
+
+    # -- webhooks -----------------------------------------------------------------------------------------------
+    def test_webhook_signed_with_the_secret_verifies_and_a_tampered_one_does_not(self, contract):
+        cls = registry.get(self.platform)
+        if not cls.capabilities.webhooks:
+            pytest.skip(f"{self.platform} does not declare webhooks")
+        secret = f"webhook-secret-{_tag()}"
+        made = {}
+        if contract.harness.emits_webhooks:
+            headers, body = contract.harness.webhook_delivery(
+                secret, lambda: made.update(invoice=self._invoice(contract)[2]))
+        elif self.sign_webhook is not None:
+            made["invoice"] = self._invoice(contract)[2]
+            body = b'{"contract": "%s"}' % made["invoice"].remote_id.encode()
+            headers = type(self).sign_webhook(body, secret)
+        else:
+            pytest.fail("the platform declares webhooks, but its sandbox emits none and the contract subclass "
+                        "has no sign_webhook")
+        assert cls.verify_webhook(headers, body, secret)
+        assert not cls.verify_webhook(headers, body.replace(b"}", b" }", 1), secret)
+        assert not cls.verify_webhook(headers, body, f"not-{secret}")
+        assert not cls.verify_webhook({}, body, secret)
+        if contract.harness.emits_webhooks:
+            announced = {(c.entity, c.remote_id) for c in cls.parse_webhook(body)}
+            assert (Entity.INVOICE, made["invoice"].remote_id) in announced
+
+    # -- reference data -----------------------------------------------------------------------------------------
+    def test_reference_data_lists_the_demo_chart_with_kinds_tax_codes_and_currencies(self, contract):
+        data, chart = contract.reference, contract.harness.chart
+        accounts = contract.harness.account_ids(data)
+        names = {chart.default_income, chart.discount, chart.deposit, *chart.category_income.values(),
+                 *chart.line_kind_income.values()}
+        assert names <= accounts.keys()
+        assert data.account_kinds[accounts[chart.default_income]] == AccountKind.INCOME
+        assert data.account_kinds[accounts[chart.deposit]] == AccountKind.DEPOSIT
+        assert set(data.account_kinds) <= set(data.accounts)
+        assert set(chart.taxes.values()) <= set(data.tax_codes.values())
+        assert data.home_currency and data.home_currency in data.currencies
