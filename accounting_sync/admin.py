@@ -377,3 +377,8 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 class PullCursorAdmin(ReadOnlyAdmin):
     list_display = ["connection", "entity", "changed_since", "last_pull_at", "last_result"]
     readonly_fields = [f.name for f in PullCursor._meta.fields]
+
+
+# The reconciliation report and the audit trail register their own admin classes.
+from .audit import admin as audit_admin  # noqa: E402,F401
+from .reconcile import admin as reconcile_admin  # noqa: E402,F401

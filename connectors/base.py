@@ -378,8 +378,8 @@ class BaseConnector:
     def read_documents(self, entity: str, remote_ids: Sequence[str]) -> list[DocumentTotals]:
         """The documents ``remote_ids`` of ``entity`` as the platform holds them now, in any order; an id the
         platform no longer knows comes back with status "deleted". Reconciliation calls this with chunks of
-        ``reconcile_chunk`` ids. This default reads one document per request with ``remote_document`` /
-        ``remote_payment`` / ``fetch``, so every platform can be reconciled; platforms with an IN query or a
+        ``reconcile_chunk`` ids. This default reads one document per request with ``fetch``, so every platform
+        can be reconciled; platforms with an IN query or a
         list-by-ids endpoint override it (one request per chunk)."""
         return [self._read_one(entity, remote_id) for remote_id in remote_ids]
 
@@ -406,15 +406,9 @@ class BaseConnector:
         from .errors import RemoteNotFound
 
         try:
-            if entity == "payment":
-                payment = self.remote_payment(remote_id)
-                return DocumentTotals(
-                    remote_id, entity, payment.reference, "deleted" if payment.deleted else "paid", payment.currency,
-                    payment.amount, None, None, None, None, payment.date, payment.version)
-            found = self.fetch(entity, remote_id)
+            return DocumentTotals.from_result(entity, self.fetch(entity, remote_id))
         except RemoteNotFound:
             return DocumentTotals(remote_id, entity, "", "deleted")
-        return DocumentTotals.from_result(entity, found)
 
 
 @dataclass(frozen=True)

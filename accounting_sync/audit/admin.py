@@ -1,0 +1,28 @@
+"""The audit trail in the admin: read-only, and no delete action (the database refuses it on PostgreSQL anyway)."""
+from __future__ import annotations
+
+from django.contrib import admin
+
+from .models import AuditRecord
+
+
+@admin.register(AuditRecord)
+class AuditRecordAdmin(admin.ModelAdmin):
+    list_display = ["seq", "at", "kind", "actor", "connection_name", "operation", "outcome", "source_key",
+                    "remote_id"]
+    list_filter = ["kind", "outcome", "connection_name"]
+    search_fields = ["source_key", "remote_id", "actor", "operation"]
+    date_hierarchy = "at"
+    readonly_fields = [f.name for f in AuditRecord._meta.fields]
+
+    def get_actions(self, request):
+        return {}
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
