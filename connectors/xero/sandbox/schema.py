@@ -1,16 +1,18 @@
 """Request-body validation against Xero's official OpenAPI document (``xero_accounting.yaml``).
 
-The file lives outside the repository, next to it: ``../shared/specs/xero/xero_accounting.yaml`` relative to the
-repository root, or wherever ``XERO_OPENAPI_SPEC`` points. It is ~900 KB of YAML, so it is parsed and compiled
-once per process and shared by every sandbox. The whole document does not validate as OpenAPI (a boolean
-``default`` is the string ``'false'``), so each body is checked against one component schema with
+The document ships with the package, in ``connectors/xero/spec/`` (vendored from Xero's published OpenAPI
+repository with its licence; see the README there). ``XERO_OPENAPI_SPEC`` or a sandbox's ``spec_path`` can point
+at another copy, for instance a newer release. It is ~900 KB of YAML, so it is parsed and compiled once per
+process and shared by every sandbox. The whole document does not validate as OpenAPI (a boolean ``default`` is
+the string ``'false'``), so each body is checked against one component schema with
 ``Draft4Validator({"$ref": "#/components/schemas/Invoices", "components": ...})``.
 
 The spec types and enumerates fields but marks almost nothing required; the required-field rules Xero
 documents are business rules in :mod:`.store`, so they can fail one element of a batch at a time.
 
-``jsonschema`` and ``PyYAML`` are optional: without them, or without the file, validation is skipped and
-:func:`status` says why.
+``jsonschema`` and ``PyYAML`` are optional at run time (the test extra installs them): without them, or when a
+path given explicitly names no file, validation is skipped and :func:`status` says why. The tests require both
+and the vendored file, and fail when either is missing.
 """
 from __future__ import annotations
 
@@ -27,8 +29,9 @@ from .wire import XeroError, post_data_invalid
 log = logging.getLogger(__name__)
 
 ENV_VAR = "XERO_OPENAPI_SPEC"
-#: ``<repo>/../shared/specs/xero/xero_accounting.yaml``; parents[3] is the repository root.
-DEFAULT_SPEC = Path(__file__).resolve().parents[3] / ".." / "shared" / "specs" / "xero" / "xero_accounting.yaml"
+#: The vendored copies of Xero's OpenAPI documents (accounting, webhooks, identity) and their licence.
+SPEC_DIR = Path(__file__).resolve().parents[1] / "spec"
+DEFAULT_SPEC = SPEC_DIR / "xero_accounting.yaml"
 
 _lock = threading.Lock()
 _cache: dict[str, "_Spec"] = {}
