@@ -90,41 +90,52 @@ class Problem:
 
 def verify(chunk_size: int = 2000) -> list[Problem]:
     """Walk the whole chain; every record whose content, position or neighbours are not what was appended."""
-    known = dict(AuditRecord.objects.values_list("hash", "seq").iterator(chunk_size=chunk_size))
+    position = _positions(chunk_size)
     problems: list[Problem] = []
-    previous_hash, expected, last = GENESIS, 1, 0
+    previous_hash, expected, last, previous_moved = GENESIS, 1, 0, False
     for record in AuditRecord.objects.order_by("seq").iterator(chunk_size=chunk_size):
-        moved = False
+        appended_as = position.get(record.hash, record.seq)
+        moved = appended_as != record.seq
         if record.seq > expected:
             gap = f"#{expected}" if record.seq == expected + 1 else f"#{expected} to #{record.seq - 1}"
-            problems.append(Problem(expected, "deleted", f"record {gap} deleted: the chain jumps from #{expected - 1} "
-                                                         f"to #{record.seq}"))
-        elif record.prev_hash != previous_hash:
-            follows = known.get(record.prev_hash)
-            if follows is not None:
-                moved = True
-                problems.append(Problem(record.seq, "reordered", f"record #{record.seq} was moved: it was appended "
-                                                                 f"after #{follows}, not after #{record.seq - 1}"))
-            else:
-                problems.append(Problem(record.seq, "deleted", f"record #{record.seq} does not follow #{record.seq - 1}"
-                                                               ": the record before it was replaced or removed"))
-        if digest(record) != record.hash and not (moved and _digest_at(record, known[record.prev_hash] + 1)
-                                                  == record.hash):
+            problems.append(Problem(expected, "deleted", f"record {gap} deleted: the chain jumps from "
+                                                         f"#{expected - 1} to #{record.seq}"))
+        elif moved:
+            problems.append(Problem(record.seq, "reordered", f"record #{record.seq} was appended as #{appended_as}: "
+                                                             "records were reordered"))
+        elif record.prev_hash != previous_hash and not previous_moved:
+            problems.append(Problem(record.seq - 1, "replaced", f"record #{record.seq} does not follow "
+                                                                f"#{record.seq - 1}: #{record.seq - 1} was replaced "
+                                                                "(edited and its hash recomputed)"))
+        if _digest_at(record, appended_as) != record.hash:
             problems.append(Problem(record.seq, "edited", f"record #{record.seq} was edited: its content no longer "
                                                           "matches its hash"))
-        previous_hash, expected, last = record.hash, record.seq + 1, record.seq
+        previous_hash, expected, last, previous_moved = record.hash, record.seq + 1, record.seq, moved
     head = AuditHead.objects.filter(pk=1).first()
     if head is not None and (head.seq, head.hash) != (last, previous_hash):
         if head.seq > last:
             problems.append(Problem(last + 1, "truncated", f"the newest records (#{last + 1} to #{head.seq}) were "
                                                            "deleted"))
         else:
-            problems.append(Problem(last, "edited", f"the newest record #{last} is not the one appended last"))
+            problems.append(Problem(last, "replaced", f"the newest record #{last} is not the one appended last"))
     return problems
+
+
+def _positions(chunk_size: int) -> dict[str, int]:
+    """Each record's place in the chain as its hashes link it (hash -> position), whatever its ``seq`` says now."""
+    following = {prev: digest_ for digest_, prev in
+                 AuditRecord.objects.values_list("hash", "prev_hash").iterator(chunk_size=chunk_size)}
+    position, current = {}, GENESIS
+    while current in following and len(position) < len(following):
+        current = following[current]
+        position[current] = len(position) + 1
+    return position
 
 
 def _digest_at(record: AuditRecord, seq: int) -> str:
     """The record's hash had it kept position ``seq`` (a moved record is reported as moved, not also edited)."""
+    if seq == record.seq:
+        return digest(record)
     original = AuditRecord(**{name: getattr(record, name) for name in HASHED}, prev_hash=record.prev_hash)
     original.seq = seq
     return digest(original)

@@ -10,8 +10,8 @@ TABLE = "accounting_sync_auditrecord"
 REFUSE = f"""
 CREATE OR REPLACE FUNCTION accounting_sync_audit_refuse() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'the audit trail is append-only: % on {TABLE} refused', TG_OP
-        USING ERRCODE = 'insufficient_privilege';
+    RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+        MESSAGE = 'the audit trail is append-only: ' || TG_OP || ' on {TABLE} refused';
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER accounting_sync_audit_append_only BEFORE UPDATE OR DELETE ON {TABLE}
