@@ -66,6 +66,20 @@ def append(kind: str, *, actor: str = "", connection_id: int | None = None, conn
     return record
 
 
+def command_action(operation: str, *, connection=None, detail: dict | None = None) -> AuditRecord:
+    """A staff action taken with a management command (resync, retry): recorded with the operating-system user
+    who ran it, as the admin's actions are with the staff user."""
+    import getpass
+
+    try:
+        actor = f"{getpass.getuser()} (command)"
+    except (KeyError, OSError):  # no user name in this environment (some containers)
+        actor = "(command)"
+    return append(AuditKind.STAFF, actor=actor, connection_id=connection.pk if connection else None,
+                  connection_name=connection.name if connection else "", operation=operation, outcome="done",
+                  detail=detail)
+
+
 def _locked_head() -> AuditHead:
     """The head row, locked for this transaction: ``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite (no row
     locks) a write to it first, which takes the database's write lock before the head is read."""
@@ -159,4 +173,4 @@ def records(since=None, until=None, chunk_size: int = 2000) -> Iterator[dict]:
         yield row
 
 
-__all__ = ["AuditKind", "append", "verify", "records", "canonical", "Problem"]
+__all__ = ["AuditKind", "append", "command_action", "verify", "records", "canonical", "Problem"]

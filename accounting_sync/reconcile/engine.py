@@ -24,7 +24,7 @@ from connectors.base import DocumentTotals
 from connectors.errors import SyncError
 from connectors.models import Connection
 
-from .. import rules, sources
+from .. import preflight, rules, sources
 from ..models import EntryStatus, ExternalReference, OutboxChange, OutboxEntry, RemoteStatus
 from .compare import CLOSED, Finding, LocalDocument, compare, duplicate
 from .models import (Period, PeriodTotal, Reason, ReconciliationRun, RunKind, RunStatus, Variance,
@@ -54,6 +54,7 @@ def run(conn: Connection, kind: str = RunKind.FULL, *, organization_id: int | No
                                               since=since, until=until)
     work = Reconciliation(conn, record, progress)
     try:
+        work.prepare()
         if kind == RunKind.FULL:
             work.full(since, until)
         else:
@@ -77,11 +78,16 @@ class Reconciliation:
         self.connector = conn.connector()
         self.platform = conn.platform_name
         self.entities = [e for e in self.connector.reconcile_entities if conn.syncs(e)]
-        self.home_currency = (conn.reference_data or {}).get("home_currency", "")
+        self.home_currency = ""
         self.ours: dict[str, dict[str, str]] = defaultdict(dict)  # entity -> remote id -> source key
         self.numbers: dict[str, dict[str, tuple[str, str]]] = defaultdict(dict)  # entity -> number -> (id, key)
         self.totals: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0), 0, Decimal(0)])
         self.period: tuple[dt.date | None, dt.date | None] = (None, None)
+
+    def prepare(self) -> None:
+        """The company's home currency (a document in it has a home total equal to its total)."""
+        self.conn.refresh_from_db(fields=["reference_data", "reference_data_at"])
+        self.home_currency = preflight.reference_data(self.conn, self.connector).home_currency
 
     # -- the two kinds of run -------------------------------------------------------------------------------------
     def full(self, since: dt.datetime | None, until: dt.datetime | None) -> None:

@@ -199,3 +199,25 @@ def test_concurrent_writers_do_not_fork_the_chain():
     assert at_once(6, work) == []
     assert AuditRecord.objects.count() == 60
     assert audit.verify() == []
+
+
+def test_resync_and_retry_commands_and_mapping_edits_are_recorded(connection, make_invoice, admin_user, rf):
+    from django.contrib import admin
+
+    from connectors.models import Connection
+    from mappings.models import Mapping
+
+    make_invoice()
+    drain()
+    call_command("accounting_sync_resync", connection=connection.name, force=True, queue=True, stdout=StringIO())
+    call_command("accounting_sync_retry", connection=connection.name, stdout=StringIO())
+    request = rf.post("/")
+    request.user = admin_user
+    rule = Mapping.objects.filter(connection=connection).first()
+    admin.site._registry[Connection].log_change(request, rule, [{"changed": {"fields": ["Remote id"]}}])
+    staff = list(AuditRecord.objects.filter(kind=AuditKind.STAFF).order_by("seq"))
+    assert [(r.operation, r.connection_id) for r in staff] == [
+        ("resync command", connection.pk), ("retry command", connection.pk), ("admin change", connection.pk)]
+    assert staff[0].actor.endswith("(command)") and staff[0].detail["force"] is True
+    assert staff[2].actor == admin_user.username and staff[2].source_key == f"mappings.mapping:{rule.pk}"
+    assert audit.verify() == []

@@ -342,3 +342,19 @@ def test_admin_report_and_exports(admin_client, connection, sandbox, make_invoic
     for url in ("/admin/accounting_sync/reconciliationrun/", f"/admin/accounting_sync/reconciliationrun/{run.pk}/change/",
                 "/admin/accounting_sync/variance/"):
         assert admin_client.get(url).status_code == 200, url
+
+
+def test_exchange_rate_changed_on_the_platform(platform, org):
+    customer = f.CustomerFactory(organization=org, currency="EUR")
+    invoice = f.InvoiceFactory(organization=org, customer=customer, currency="EUR", exchange_rate=Decimal("1.1"))
+    f.InvoiceLineFactory(invoice=invoice, quantity=Decimal("2"), unit_price=Decimal("250.00"))
+    drain()
+    ref = ExternalReference.objects.get(source_key=f"ledger.invoice:{invoice.pk}")
+    assert reconcile.run(platform.conn).variances == 0
+    if isinstance(platform, QBO):
+        platform.sandbox.store.edit_as_user("Invoice", ref.remote_id, {"ExchangeRate": "1.2"})
+    else:
+        platform.sandbox.store.edit_as_user("Invoices", ref.remote_id, {"CurrencyRate": "0.833333"})
+    variance = only_variance(reconcile.run(platform.conn))
+    assert (variance.reason, variance.field, variance.local_value, variance.remote_value) == \
+        (Reason.EXCHANGE_RATE, "home_total", "550.00", "600.00")

@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from connectors.documents import Entity
 
-from ... import bulk, glpreview, resync
+from ... import audit, bulk, glpreview, resync
 from ...outbox import chunks_by_connection, enqueue
 from ...preflight import platform_lists
 
@@ -53,6 +53,9 @@ class Command(ExamplesCommand):
                 count += 1
             self.stdout.write(f"{count} documents would be queued for {conn.name}; nothing was sent.")
             return
+        audit.command_action("resync command", connection=conn, detail={
+            "entities": opts["entity"], "since": opts["since"], "ids": opts["ids"], "force": opts["force"],
+            "queue": opts["queue"]})
         statuses: dict[str, int] = {}
         queued = 0
         progress = None if opts["queue"] else tqdm(desc=f"Syncing to {conn.name}", unit="doc",

@@ -8,6 +8,7 @@ Examples:
 from accounting_sync.management.base import ExamplesCommand
 from django.core.management.base import CommandError
 
+from ... import audit
 from ...admin import retry_entries
 from ...engine import process_entry
 from ...models import EntryStatus, OutboxEntry
@@ -32,6 +33,8 @@ class Command(ExamplesCommand):
             raise CommandError("Say what to retry: --connection NAME, --entry ID or --all")
         ids = list(qs.filter(status__in=[EntryStatus.FAILED, EntryStatus.NEEDS_ATTENTION]).values_list("pk", flat=True))
         count = retry_entries(OutboxEntry.objects.filter(pk__in=ids))
+        conn = self.connection(opts["connection"]) if opts["connection"] and not opts["entry"] else None
+        audit.command_action("retry command", connection=conn, detail={"entries": ids, "now": opts["now"]})
         if not opts["now"]:
             self.stdout.write(f"{count} entries queued for retry.")
             return
