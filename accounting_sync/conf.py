@@ -19,6 +19,7 @@ DEFAULTS = {
     "PULL_INTERVAL_MINUTES": 5,  # polling for platform changes, per connection (settings["pull_interval_minutes"])
     "WEBHOOK_SECRETS": {},  # platform id -> the app's webhook verifier token or key on that platform
     "RECONCILE_INTERVAL_MINUTES": 5,  # incremental reconciliation per connection (0 = only on demand)
+    "RECONCILE_KEEP_DAYS": 90,  # reconciliation runs older than this are deleted (variances stay)
 }
 
 

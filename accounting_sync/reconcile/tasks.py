@@ -34,4 +34,12 @@ def reconcile_due() -> int:
     conns = due_connections()
     for conn in conns:
         run(conn, RunKind.INCREMENTAL)
+    prune()
     return len(conns)
+
+
+def prune(now: dt.datetime | None = None) -> int:
+    """Delete runs older than ``RECONCILE_KEEP_DAYS`` (their totals go with them; variances stay)."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=float(conf.get("RECONCILE_KEEP_DAYS")))
+    deleted, _ = ReconciliationRun.objects.filter(started_at__lt=cutoff).delete()
+    return deleted

@@ -324,6 +324,9 @@ def test_scheduled_runs_are_incremental_and_spaced(connection, make_invoice, set
     assert reconcile_due() == 1
     assert reconcile_due() == 0  # the interval has not passed
     assert ReconciliationRun.objects.get().kind == RunKind.INCREMENTAL
+    ReconciliationRun.objects.update(started_at=timezone.now() - dt.timedelta(days=91))
+    settings.ACCOUNTING_SYNC = {**settings.ACCOUNTING_SYNC, "RECONCILE_INTERVAL_MINUTES": 0}
+    assert reconcile_due() == 0 and not ReconciliationRun.objects.exists()  # old runs pruned
 
 
 def test_admin_report_and_exports(admin_client, connection, sandbox, make_invoice):
