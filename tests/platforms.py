@@ -14,7 +14,8 @@ so a platform joins every such suite by registering. The harness keeps the suite
 - remote documents are read through the connector (``fetch``, ``remote_payment``, ``changes_since``), never
   from a sandbox's store.
 
-Test modules import the fixtures they use: ``from tests.platforms import harness, platform, platform_sandboxes``.
+A test module takes the fixtures it uses into its namespace:
+``harness, platform, platform_sandboxes = platforms.harness, platforms.platform, platforms.platform_sandboxes``.
 """
 from __future__ import annotations
 

@@ -11,15 +11,16 @@ from django.core.management import call_command
 from django.db import transaction
 
 from accounting_sync import demo, resync
-from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, Outcome, SyncLog
+from accounting_sync.models import EntryStatus, ExternalReference, OutboxChange, OutboxEntry, Outcome, SyncLog
 from connectors.documents import Entity
 from ledger import models as L
 from mappings.models import Mapping, MappingKind, Scope
 from tests import factories as f
 from tests.conftest import drain, entry_of, make_due
-from tests.platforms import harness, money, platform, platform_sandboxes  # noqa: F401 - fixtures
+from tests import platforms
 
 pytestmark = pytest.mark.django_db
+harness, platform, platform_sandboxes = platforms.harness, platforms.platform, platforms.platform_sandboxes
 
 
 @pytest.fixture
@@ -83,14 +84,22 @@ def test_edit_after_sync_updates_the_remote_document_and_an_unchanged_save_makes
 def test_five_quick_saves_make_one_remote_invoice_with_the_last_content(conn, harness, make_invoice):
     started = since()
     invoice = make_invoice(("service", "1", "10.00"))
+    generation = entry_of(invoice).generation
     for n in range(1, 6):
-        with transaction.atomic():
+        with transaction.atomic():  # five separate host transactions (savepoints inside the test's own)
             L.InvoiceLine.objects.filter(invoice=invoice).update(unit_price=Decimal(10 * n + 10))
             invoice.memo = f"version {n}"
             invoice.save()
+            invoice.save()  # saved twice in one transaction: recorded once
+    key = f"ledger.invoice:{invoice.pk}"
+    assert OutboxChange.objects.filter(source_key=key).count() == 5  # one per transaction
+    entry = entry_of(invoice)  # the dispatcher takes the five in at once, as one change
+    assert OutboxEntry.objects.filter(connection=conn, source_key=key).count() == 1
+    assert entry.generation == generation + 1
     drain()
     connector = conn.connector()
-    assert harness.numbered(connector, Entity.INVOICE, invoice.number, started) == [harness.ref(conn, invoice).remote_id]
+    assert harness.numbered(connector, Entity.INVOICE, invoice.number, started) == [
+        harness.ref(conn, invoice).remote_id]
     assert harness.remote(conn, invoice).total == Decimal("60.00")
     assert entry_of(invoice).status == EntryStatus.DONE
 
