@@ -1,0 +1,165 @@
+"""The capability matrix: what each registered platform can do, rendered as Markdown from the connectors' own
+declarations (``capabilities``, ``rate_limits``, ``concurrent_limit``), so the docs cannot drift from the code.
+
+    python -m connectors.matrix            print the tables
+    python -m connectors.matrix --write    rewrite them in docs/connectors/README.md, between the markers
+
+``tests/connectors/test_matrix.py`` fails when the checked-in tables differ from the generated ones. Pure: no
+Django model is touched; the registry reads ``settings.ACCOUNTING_SYNC`` at call time, so run standalone the
+command configures empty settings (the package's own connectors) unless ``DJANGO_SETTINGS_MODULE`` is set.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from .base import BaseConnector
+from .documents import Entity
+
+START = "<!-- capability-matrix:start -->"
+END = "<!-- capability-matrix:end -->"
+#: The checked-in copy (in a source checkout; an installed package has no docs).
+DOC = Path(__file__).resolve().parents[1] / "docs" / "connectors" / "README.md"
+WRITE_HINT = "python -m connectors.matrix --write"
+
+YES, NO = "yes", "—"
+OPERATIONS = ("create", "update", "void", "delete")
+_WINDOWS = {1.0: "second", 60.0: "minute", 3600.0: "hour", 86400.0: "day"}
+
+
+def inbound_entities(cls: type[BaseConnector]) -> frozenset[str]:
+    """Entities whose platform-side changes the connector reports (polling): ``capabilities.inbound``, or for a
+    connector written before that field existed its ``inbound_entities``."""
+    declared = getattr(cls.capabilities, "inbound", None)
+    if declared is not None:
+        return frozenset(declared)
+    found = getattr(cls, "inbound_entities", frozenset())
+    if isinstance(found, property):  # an instance property: read it without a connection
+        found = found.fget(cls.__new__(cls))
+    return frozenset(found or ())
+
+
+def has_webhooks(cls: type[BaseConnector]) -> bool:
+    """``capabilities.webhooks``, or for an older connector whether it overrides ``verify_webhook``."""
+    declared = getattr(cls.capabilities, "webhooks", None)
+    if declared is not None:
+        return bool(declared)
+    return getattr(cls.verify_webhook, "__func__", None) is not BaseConnector.verify_webhook.__func__
+
+
+def operations(cls: type[BaseConnector], entity: str) -> dict[str, bool]:
+    """What the platform does with ``entity`` outbound. Every synced entity is created and updated; void and
+    delete are declared per entity."""
+    caps = cls.capabilities
+    synced = entity in caps.entities
+    return {"create": synced, "update": synced, "void": entity in caps.void, "delete": entity in caps.delete}
+
+
+def rate_limits(limits: Mapping[str, tuple[int, float]]) -> str:
+    """``{"request": (60, 60.0), "day": (5000, 86400.0)}`` -> ``request: 60 per minute; day: 5,000 per day``."""
+    parts = []
+    for kind, (count, window) in limits.items():
+        per = _WINDOWS.get(float(window), f"{float(window):g} s")
+        parts.append(f"{kind}: {count:,} per {per}")
+    return "; ".join(parts) or "none declared"
+
+
+def _label(cls: type[BaseConnector]) -> str:
+    return f"{cls.name} (`{cls.id}`)"
+
+
+def _row(cells: Iterable[object]) -> str:
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+
+def render(connectors: Mapping[str, type[BaseConnector]] | None = None) -> str:
+    """The matrix as Markdown (two tables), platforms by id, entities in dependency order."""
+    if connectors is None:
+        from . import registry
+
+        connectors = registry.connectors()
+    platforms = [connectors[pid] for pid in sorted(connectors)]
+    lines = [
+        "Generated from each connector's `capabilities`, `rate_limits` and `concurrent_limit` by",
+        f"`{WRITE_HINT}`; a test fails when this copy is stale.",
+        "",
+        "**Per entity.** Create and update: the entity syncs outward. Void / delete: how the platform takes a",
+        "document back (`capabilities.void` / `.delete`). Inbound: changes made on the platform are polled",
+        "(`capabilities.inbound`).",
+        "",
+        _row(["Platform", "Entity", *(op.capitalize() for op in OPERATIONS), "Inbound (polling)"]),
+        _row(["---"] * (len(OPERATIONS) + 3)),
+    ]
+    for cls in platforms:
+        inbound = inbound_entities(cls)
+        for entity in Entity.ALL:
+            ops = operations(cls, entity)
+            lines.append(_row([_label(cls), entity, *(YES if ops[op] else NO for op in OPERATIONS),
+                               YES if entity in inbound else NO]))
+    lines += [
+        "",
+        "**Per platform.** Webhooks: the platform pushes signed change notifications. Batch size: writes per",
+        "request (1: no batch endpoint). Rate limits: per company, shared by every worker of a connection. In",
+        "flight: concurrent requests per company.",
+        "",
+        _row(["Platform", "Webhooks", "Batch size", "Rate limits", "In flight"]),
+        _row(["---"] * 5),
+    ]
+    for cls in platforms:
+        lines.append(_row([_label(cls), YES if has_webhooks(cls) else NO, cls.capabilities.batch_size,
+                           rate_limits(cls.rate_limits), cls.concurrent_limit or "not limited"]))
+    return "\n".join(lines) + "\n"
+
+
+def checked_in(text: str) -> str:
+    """The part of ``text`` between the markers (what ``render`` produced last time)."""
+    try:
+        head, rest = text.split(START, 1)
+        body, _ = rest.split(END, 1)
+    except ValueError:
+        raise ValueError(f"the markers {START} / {END} are missing") from None
+    return body.strip("\n") + "\n"
+
+
+def replace(text: str, matrix: str) -> str:
+    """``text`` with the part between the markers replaced by ``matrix``."""
+    checked_in(text)  # both markers present
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{START}\n{matrix.strip(chr(10))}\n{END}{tail}"
+
+
+def _settings() -> None:
+    from django.conf import settings
+
+    if not settings.configured and not os.environ.get("DJANGO_SETTINGS_MODULE"):
+        settings.configure()  # no ACCOUNTING_SYNC: the package's own connectors, no overrides
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m connectors.matrix", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=f"examples:\n  python -m connectors.matrix\n  {WRITE_HINT}")
+    parser.add_argument("--write", action="store_true", help="rewrite the tables in the docs file between the markers")
+    parser.add_argument("--file", type=Path, default=DOC, help="the docs file (default: docs/connectors/README.md)")
+    args = parser.parse_args(argv)
+    _settings()
+    matrix = render()
+    if not args.write:
+        sys.stdout.write(matrix)
+        return 0
+    if not args.file.is_file():
+        parser.error(f"{args.file.name} not found: --write works in a source checkout (or give --file)")
+    before = args.file.read_text(encoding="utf-8")
+    after = replace(before, matrix)
+    if after != before:
+        args.file.write_text(after, encoding="utf-8")
+    print(f"{args.file.name}: {'rewritten' if after != before else 'already current'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

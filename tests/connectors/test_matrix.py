@@ -1,0 +1,93 @@
+"""The capability matrix in docs/connectors/README.md is the one the connectors' declarations generate."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from connectors import matrix, registry
+from connectors.base import BaseConnector, Capabilities
+from connectors.documents import Entity
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_checked_in_matrix_is_current():
+    assert matrix.DOC == REPO / "docs" / "connectors" / "README.md"
+    assert matrix.DOC.is_file(), "docs/connectors/README.md is missing (it holds the capability matrix)"
+    checked_in = matrix.checked_in(matrix.DOC.read_text(encoding="utf-8"))
+    assert checked_in == matrix.render(), (
+        "the capability matrix in docs/connectors/README.md is stale: run `python -m connectors.matrix --write` "
+        "and commit the result")
+
+
+def test_every_registered_platform_and_entity_has_rows():
+    text = matrix.render()
+    for pid, cls in registry.connectors().items():
+        label = f"| {cls.name} (`{pid}`) |"
+        assert sum(line.startswith(label) for line in text.splitlines()) == len(Entity.ALL) + 1
+
+
+def test_declarations_become_cells():
+    class Fake(BaseConnector):
+        id, name = "fake", "Fake Books"
+        capabilities = Capabilities(entities=frozenset({Entity.CUSTOMER, Entity.INVOICE}),
+                                    void=frozenset({Entity.INVOICE}), batch_size=1,
+                                    inbound=frozenset({Entity.INVOICE}), webhooks=False)
+        rate_limits = {"request": (100, 60.0), "day": (1000, 86400.0), "burst": (3, 2.5)}
+
+    text = matrix.render({"fake": Fake})
+    assert "| Fake Books (`fake`) | customer | yes | yes | — | — | — |" in text
+    assert "| Fake Books (`fake`) | invoice | yes | yes | yes | — | yes |" in text
+    assert "| Fake Books (`fake`) | payment | — | — | — | — | — |" in text
+    assert ("| Fake Books (`fake`) | — | 1 | request: 100 per minute; day: 1,000 per day; burst: 3 per 2.5 s "
+            "| not limited |") in text
+
+
+def test_older_connectors_fall_back_to_inbound_entities_and_verify_webhook():
+    """A connector written before ``Capabilities.inbound`` / ``.webhooks`` existed."""
+    class Old(BaseConnector):
+        id, name = "old", "Old Books"
+        capabilities = SimpleNamespace(entities=frozenset({Entity.INVOICE}), void=frozenset(), delete=frozenset(),
+                                       batch_size=25)
+
+        @property
+        def inbound_entities(self):
+            return frozenset({Entity.INVOICE})
+
+        @classmethod
+        def verify_webhook(cls, headers, body, secret):
+            return True
+
+    class Silent(Old):
+        verify_webhook = BaseConnector.verify_webhook
+        inbound_entities = frozenset()
+
+    assert matrix.inbound_entities(Old) == {Entity.INVOICE} and matrix.has_webhooks(Old)
+    assert matrix.inbound_entities(Silent) == frozenset() and not matrix.has_webhooks(Silent)
+    assert "| Old Books (`old`) | yes | 25 | none declared | not limited |" in matrix.render({"old": Old})
+
+
+def test_write_replaces_only_between_the_markers(tmp_path):
+    doc = tmp_path / "README.md"
+    doc.write_text(f"# Title\n\nBefore.\n\n{matrix.START}\nold table\n{matrix.END}\n\nAfter.\n", encoding="utf-8")
+    assert matrix.main(["--write", "--file", str(doc)]) == 0
+    text = doc.read_text(encoding="utf-8")
+    assert text.startswith("# Title\n\nBefore.\n\n") and text.endswith(f"{matrix.END}\n\nAfter.\n")
+    assert matrix.checked_in(text) == matrix.render() and "old table" not in text
+    assert matrix.replace(text, matrix.render()) == text  # idempotent
+    with pytest.raises(ValueError, match="markers"):
+        matrix.checked_in("no markers here")
+
+
+def test_the_command_runs_without_a_django_project():
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    out = subprocess.run([sys.executable, "-m", "connectors.matrix"], cwd=REPO, env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "| Platform | Entity | Create | Update | Void | Delete | Inbound (polling) |" in out.stdout
+    assert "(`qbo`)" in out.stdout and "(`xero`)" in out.stdout
