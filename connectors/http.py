@@ -1,0 +1,181 @@
+"""One HTTP request loop for every platform client.
+
+Every call to a platform goes through ``ApiClient.send``, which:
+
+1. takes the connection's rate budget and an in-flight slot (``throttle(kind)``), and gives the slot back once
+   the response is read, also when the request failed;
+2. sends once, with a timeout. Nothing here retries on its own: a retry belongs to the pipeline, which keeps
+   the idempotency key and writes a sync-log row for it;
+3. records the exchange in ``self.exchanges`` (method, path and query without secrets, status, milliseconds,
+   the platform's trace headers, our idempotency key, the error class). The engine redacts these again before
+   it stores them;
+4. on HTTP 401 asks the token getter once for a fresh token (``token_getter(True)``) and retries once. The
+   token may have expired early, or another worker may have rotated it;
+5. turns every failure into a ``connectors.errors.SyncError``: timeouts, resets and connection errors become
+   ``RetryableError``, and any other non-2xx response goes to the platform's ``classify``.
+
+A platform subclass declares what is its own: the base URL, how the token is sent, the extra headers and query
+parameters on every call, the headers worth recording, and ``classify``. The QBO client runs on this loop.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import time
+from decimal import Decimal
+from typing import Callable, ClassVar, Iterator
+from urllib.parse import urlencode, urlsplit
+
+import requests
+
+from .errors import RetryableError, SyncError
+from .exactjson import dumps
+from .redaction import redact
+
+#: What ``BaseConnector.throttle`` is: wait for the budget, return the callable that frees the in-flight slot.
+Throttle = Callable[[str], Callable[[], None] | None]
+TokenGetter = Callable[[bool], str]
+
+
+class ApiClient:
+    """The request loop. Subclass it per platform and set the class attributes below; call ``request``."""
+
+    #: How error messages name the platform ("QuickBooks request timed out").
+    platform: ClassVar[str] = "The platform"
+    #: The Authorization header is ``f"{auth_scheme} {token}"``.
+    auth_scheme: ClassVar[str] = "Bearer"
+    #: Response headers copied into each exchange record (trace ids, remaining quota), under their own name.
+    trace_headers: ClassVar[tuple[str, ...]] = ()
+    #: Request headers and query parameters that carry our idempotency key, copied into the exchange record.
+    key_headers: ClassVar[tuple[str, ...]] = ()
+    key_params: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, base_url: str, token_getter: TokenGetter, *, throttle: Throttle | None = None,
+                 timeout: float = 30.0, session: requests.Session | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token_getter = token_getter
+        self.throttle: Throttle = throttle or (lambda kind: None)
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.exchanges: list[dict] = []  # one dict per HTTP exchange, for the sync log (no secrets)
+
+    # -- what a platform declares ---------------------------------------------------------------------------
+    def default_params(self) -> dict:
+        """Query parameters sent with every call (a company or organisation id, an API minor version)."""
+        return {}
+
+    def default_headers(self) -> dict:
+        """Headers sent with every call, besides Authorization."""
+        return {"Accept": "application/json"}
+
+    def classify(self, response: requests.Response) -> SyncError:
+        """The error for one non-2xx response (the platform's own error bodies and codes)."""
+        raise NotImplementedError
+
+    def transport_error(self, exc: requests.RequestException) -> RetryableError:
+        """The error for a request that got no response: the platform may or may not have applied it."""
+        kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
+        return RetryableError(f"{self.platform} request {kind} ({type(exc).__name__})")
+
+    # -- the loop ---------------------------------------------------------------------------------------------
+    def request(self, method: str, path: str, **kwargs) -> dict:
+        """``send`` and parse the JSON answer with exact Decimals ({} for an empty body)."""
+        return parse_json(self.send(method, path, **kwargs))
+
+    def send(self, method: str, path: str, *, params: dict | None = None, body=None, text: str | None = None,
+             headers: dict | None = None, kind: str = "request") -> requests.Response:
+        """One call: budget, send, record, refresh once on 401, classify. Returns the 2xx response.
+
+        ``body`` is encoded as exact JSON (a float anywhere is refused); ``text`` is sent as it is."""
+        url = path if "://" in path else f"{self.base_url}/{path.lstrip('/')}"
+        params = {**self.default_params(), **(params or {})}
+        extra = {**self.default_headers(), **(headers or {})}
+        data = text
+        if body is not None:
+            data, extra = dumps(body), {**extra, "Content-Type": "application/json"}
+        for attempt in (1, 2):
+            sent = {**extra, "Authorization": f"{self.auth_scheme} {self.token_getter(attempt == 2)}"}
+            release = self.throttle(kind)
+            started = time.monotonic()
+            try:
+                response = self.session.request(method, url, params=params, data=data, headers=sent,
+                                                timeout=self.timeout)
+            except requests.RequestException as exc:
+                error = self.transport_error(exc)
+                self._record(method, url, params, sent, started, None, error)
+                raise error from exc
+            finally:
+                if release is not None:
+                    release()  # requests has read the whole body (we never stream)
+            if response.status_code == 401 and attempt == 1:
+                self._record(method, url, params, sent, started, response, None)
+                continue  # expired early or rotated by another worker: one fresh token, one retry
+            error = None if response.ok else self.classify(response)
+            self._record(method, url, params, sent, started, response, error)
+            if error is not None:
+                raise error
+            return response
+        raise AssertionError("unreachable")
+
+    def pages(self, path: str, key: str, *, params: dict | None = None, size: int = 200,
+              more: Callable[[dict, list], bool] | None = None, page_param: str = "page",
+              size_param: str = "per_page") -> Iterator[dict]:
+        """The rows under ``key`` of every page of a page-numbered list, lazily. ``more(body, rows)`` says whether
+        another page follows (default: a full page)."""
+        page = 1
+        while True:
+            body = self.request("GET", path, params={**(params or {}), page_param: page, size_param: size})
+            rows = body.get(key) or []
+            yield from rows
+            if not (more(body, rows) if more else len(rows) >= size):
+                return
+            page += 1
+
+    def _record(self, method: str, url: str, params: dict, headers: dict, started: float,
+                response: requests.Response | None, error: SyncError | None) -> None:
+        parts = urlsplit(url)
+        base = urlsplit(self.base_url).path
+        path = (parts.path[len(base):] or "/") if parts.path.startswith(base) else parts.path
+        query = urlencode({k: v for k, v in params.items() if v is not None})
+        entry = {"method": method, "path": redact(f"{path}?{query}" if query else path)[:300],
+                 "status": response.status_code if response is not None else None,
+                 "ms": int((time.monotonic() - started) * 1000)}
+        key = next((str(params[p]) for p in self.key_params if params.get(p)), "") or next(
+            (headers[h] for h in self.key_headers if headers.get(h)), "")
+        if key:
+            entry["idempotency_key"] = key
+        for header in self.trace_headers:
+            if response is not None and response.headers.get(header):
+                entry[header.lower()] = response.headers[header]
+        if error is not None:
+            entry["error"] = error.code + (f" {error.platform_code}" if error.platform_code else "")
+        self.exchanges.append(entry)
+
+
+def parse_json(response: requests.Response) -> dict:
+    """A response's JSON body with exact Decimals; {} when empty, ``{"text": ...}`` when it is not JSON."""
+    if not response.content:
+        return {}
+    try:
+        return json.loads(response.content, parse_float=Decimal)
+    except ValueError:
+        return {"text": response.text[:2000]}
+
+
+def retry_after(value: str | None, default: float) -> float:
+    """Seconds to wait from a ``Retry-After`` header: a number of seconds or an HTTP date; ``default`` when
+    absent or unreadable."""
+    if not value:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
