@@ -17,7 +17,6 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable, Iterator, Protocol
 
-from django.db.models import Q
 from django.utils import timezone
 
 from connectors.base import DocumentTotals
@@ -120,12 +119,7 @@ class Reconciliation:
         for change in changes:
             if change.entity in self.entities:
                 changed[change.entity].add(change.remote_id)
-        ids = {i for entity_ids in changed.values() for i in entity_ids}
-        refs = ExternalReference.objects.filter(connection=self.conn, entity__in=self.entities).filter(
-            Q(synced_at__gte=since) | Q(remote_id__in=ids | {i.lower() for i in ids})).order_by("pk")
-        if self.progress is not None:
-            self.progress.total = refs.count()
-        for chunk in _chunks(refs.iterator(chunk_size=CHUNK), CHUNK):
+        for chunk in _chunks(self._changed_refs(since, changed), CHUNK):
             self.check(chunk)
         for entity, entity_ids in changed.items():
             strangers = [i for i in entity_ids if i.lower() not in self.ours[entity]]
@@ -133,6 +127,21 @@ class Reconciliation:
                 remote = self.connector.read_documents(entity, chunk)
                 self._numbers_of(entity, remote)
                 self.duplicates(entity, iter(remote), complete=False)
+
+    def _changed_refs(self, since: dt.datetime, changed: dict[str, set[str]]) -> Iterator[ExternalReference]:
+        """Our references to what the platform reports changed (asked for in slices: a feed may report thousands),
+        then those we wrote since ``since``; each once."""
+        refs = ExternalReference.objects.filter(connection=self.conn).order_by("pk")
+        seen: set[int] = set()
+        for entity, ids in changed.items():
+            for chunk in _chunks(sorted(ids), CHUNK):
+                for ref in refs.filter(entity=entity, remote_id__in={*chunk, *(i.lower() for i in chunk)}):
+                    if ref.pk not in seen:
+                        seen.add(ref.pk)
+                        yield ref
+        for ref in refs.filter(entity__in=self.entities, synced_at__gte=since).iterator(chunk_size=CHUNK):
+            if ref.pk not in seen:
+                yield ref
 
     def _cursor(self) -> dt.datetime:
         last = (ReconciliationRun.objects.filter(connection=self.conn, status=RunStatus.DONE, cursor__isnull=False)
@@ -172,7 +181,7 @@ class Reconciliation:
                 found[doc.key] += [(doc, theirs, f) for f in compare(doc, theirs, tolerance, self.platform)]
                 self._add_totals(doc, theirs)
         self.record.checked += len(documents)
-        self.save(found, resolve_keys=[d.key for d in documents])
+        self.save(found)
         if self.progress is not None:
             self.progress.update(len(refs))
 
@@ -265,7 +274,7 @@ class Reconciliation:
                 continue
             remote_id, key = original
             found[key].append((None, theirs, duplicate(None, theirs, remote_id, self.platform)))
-        self.save(found, resolve_keys=[])
+        self.save(found, duplicates=True)
         if complete:
             seen = [theirs.remote_id for rows in found.values() for _, theirs, _ in rows]
             Variance.objects.filter(connection=self.conn, entity=entity, status=VarianceStatus.OPEN,
@@ -273,19 +282,19 @@ class Reconciliation:
                 status=VarianceStatus.RESOLVED, resolved_at=timezone.now())
 
     # -- storing --------------------------------------------------------------------------------------------------
-    def save(self, found: dict[str, list], resolve_keys: list[str]) -> None:
-        """Open a variance per new finding, refresh the ones still open, resolve those of ``resolve_keys`` that
-        are no longer found (a duplicate is resolved only by a run that lists the platform)."""
+    def save(self, found: dict[str, list], duplicates: bool = False) -> None:
+        """Open a variance per new finding and refresh the ones still open. Compared documents (``found`` has
+        every one, findings or not) also have their other open variances resolved; duplicates are resolved only
+        by a run that lists the whole platform (``duplicates``)."""
         now = timezone.now()
-        keys = list(found)
         current = {}
         for key, rows in found.items():
             for doc, theirs, f in rows:
                 remote_id = theirs.remote_id if f.reason == Reason.DUPLICATE else (doc.remote_id if doc else "")
                 current[(key, remote_id, f.field, f.reason)] = (doc, theirs, f)
-        existing = {(v.source_key, v.remote_id, v.field, v.reason): v
-                    for v in Variance.objects.filter(connection=self.conn, status=VarianceStatus.OPEN,
-                                                     source_key__in=keys)}
+        existing = Variance.objects.filter(connection=self.conn, status=VarianceStatus.OPEN, source_key__in=list(found))
+        existing = existing.filter(reason=Reason.DUPLICATE) if duplicates else existing.exclude(reason=Reason.DUPLICATE)
+        existing = {(v.source_key, v.remote_id, v.field, v.reason): v for v in existing}
         new = []
         for ident, (doc, theirs, f) in current.items():
             values = dict(last_run=self.record, last_seen_at=now, local_value=f.local_value[:100],
@@ -302,11 +311,9 @@ class Reconciliation:
         Variance.objects.bulk_create(new)
         self.record.variances += len(current)
         self.record.alarms += sum(1 for *_, f in current.values() if f.alarm)
-        stale = [v.pk for ident, v in existing.items() if ident not in current and v.reason != Reason.DUPLICATE]
-        stale += list(Variance.objects.filter(connection=self.conn, status=VarianceStatus.OPEN,
-                                              source_key__in=[k for k in resolve_keys if k not in found])
-                      .exclude(reason=Reason.DUPLICATE).values_list("pk", flat=True))
-        Variance.objects.filter(pk__in=stale).update(status=VarianceStatus.RESOLVED, resolved_at=now)
+        if not duplicates:
+            stale = [v.pk for ident, v in existing.items() if ident not in current]
+            Variance.objects.filter(pk__in=stale).update(status=VarianceStatus.RESOLVED, resolved_at=now)
 
     def _add_totals(self, doc: LocalDocument, theirs: DocumentTotals) -> None:
         if doc.status not in CLOSED and doc.date is not None:

@@ -477,15 +477,22 @@ class XeroConnector(BaseConnector):
             found.update((str(row[id_field]).lower(), self._totals(entity, row)) for row in rows)
         return [found.get(i) or DocumentTotals(i, entity, status="deleted") for i in ids]
 
+    LIST_PAGE_SIZE = 1000  # Xero's largest pageSize: a tenth of the requests of the default 100
+
     def list_documents(self, entity: str, since: dt.datetime | None = None):
-        """Pages of 100 with ``If-Modified-Since`` (everything when ``since`` is None); sales documents only."""
+        """Pages of 1,000 with ``If-Modified-Since`` (everything when ``since`` is None); sales documents only."""
         operation, collection = self._LISTS[entity]
+        id_field = t.ENTITIES[entity][1]
         wanted = {Entity.INVOICE: "ACCREC", Entity.CREDIT_NOTE: "ACCRECCREDIT"}.get(entity)
         extra = {"if_modified_since": since} if since else {}
+        first_ids = set()
         for page in range(1, 100_000):
-            rows = self._list(operation, collection, page=page, **extra)
+            rows = self._list(operation, collection, page=page, page_size=self.LIST_PAGE_SIZE, **extra)
+            if not rows or rows[0].get(id_field) in first_ids:  # an answer that ignored the page: stop, not loop
+                return
+            first_ids.add(rows[0].get(id_field))
             yield from (self._totals(entity, row) for row in rows if row.get("Type") in (None, wanted))
-            if len(rows) < 100:
+            if len(rows) < self.LIST_PAGE_SIZE:
                 return
 
     @staticmethod

@@ -361,3 +361,18 @@ def test_exchange_rate_changed_on_the_platform(platform, org):
     variance = only_variance(reconcile.run(platform.conn))
     assert (variance.reason, variance.field, variance.local_value, variance.remote_value) == \
         (Reason.EXCHANGE_RATE, "home_total", "550.00", "600.00")
+
+
+def test_a_duplicate_leaves_the_originals_own_variance_open(connection, sandbox, make_invoice):
+    _, ref = synced(make_invoice)
+    sandbox.store.edit_invoice_line_as_user(ref.remote_id, 0, qty=3)
+    original = sandbox.store.get("Invoice", ref.remote_id)
+    sandbox.store.write("Invoice", {"CustomerRef": original["CustomerRef"], "DocNumber": original["DocNumber"],
+                                    "Line": [line for line in original["Line"]
+                                             if line.get("DetailType") == "SalesItemLineDetail"]},
+                        include=["allowduplicatedocnum"])
+    for _ in range(2):
+        run = reconcile.run(connection)
+        assert only_reasons(run) == [("invoice", Reason.DUPLICATE, "exists"), ("invoice", Reason.EDITED_REMOTELY,
+                                                                               "total")]
+    assert Variance.objects.filter(status=VarianceStatus.OPEN).count() == 2 == Variance.objects.count()
