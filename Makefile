@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install install-test bench clean
+.PHONY: demo test install install-test bench host-check clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: install-test
 
 bench: install-test
 	$(PY) -m bench.run
+
+# The built wheel in a fresh virtualenv outside the repository, used by a minimal host project (.ci/host_check.sh).
+host-check: install-test
+	PY=$(abspath $(PY)) PYTHON=$(PYTHON) .ci/host_check.sh
 
 clean:
 	rm -rf $(VENV) var
