@@ -166,9 +166,9 @@ class ConnectorContract:
         doc = customer()
         return Made(doc, env.mapping(), (connector or env.connector).create(doc, env.mapping(), f"c-{uuid.uuid4()}"))
 
-    def _item(self, env: ContractEnv) -> Made:
+    def _item(self, env: ContractEnv, connector: BaseConnector | None = None) -> Made:
         doc = item()
-        return Made(doc, env.mapping(), env.connector.create(doc, env.mapping(), f"t-{uuid.uuid4()}"))
+        return Made(doc, env.mapping(), (connector or env.connector).create(doc, env.mapping(), f"t-{uuid.uuid4()}"))
 
     def _invoice(self, env: ContractEnv, prices=("100.00",), connector: BaseConnector | None = None):
         connector = connector or env.connector
@@ -177,13 +177,13 @@ class ConnectorContract:
         mapping = env.mapping(refs={cust.doc.key: cust.result.remote_id}, lines=len(doc.lines))
         return doc, mapping, connector.create(doc, mapping, f"i-{uuid.uuid4()}")
 
-    def _payment(self, env: ContractEnv, amount: str = "40.00") -> tuple[Made, Made]:
-        """An invoice of 100.00 and a payment of ``amount`` applied to it."""
+    def _payment(self, env: ContractEnv, amount: str = "40.00", connector: BaseConnector | None = None):
+        """An invoice of 100.00 and a payment of ``amount`` applied to it (the payment sent with ``connector``)."""
         inv_doc, inv_mapping, inv = self._invoice(env)
         doc = payment(inv_doc.customer_key, f"P{_tag()}", inv_doc.key, amount)
         mapping = env.mapping(refs={**inv_mapping.refs, inv_doc.key: inv.remote_id})
-        return Made(inv_doc, inv_mapping, inv), Made(doc, mapping, env.connector.create(doc, mapping,
-                                                                                       f"p-{uuid.uuid4()}"))
+        sent = (connector or env.connector).create(doc, mapping, f"p-{uuid.uuid4()}")
+        return Made(inv_doc, inv_mapping, inv), Made(doc, mapping, sent)
 
     def _credit_note(self, env: ContractEnv, applied: str | None = None, connector: BaseConnector | None = None):
         """A credit note of 30.00 (applied to an invoice of 100.00 for ``applied``, when given)."""
@@ -195,15 +195,16 @@ class ConnectorContract:
         return Made(inv_doc, inv_mapping, inv), Made(doc, mapping, connector.create(doc, mapping, f"n-{uuid.uuid4()}"))
 
     def _make(self, env: ContractEnv, entity: str, connector: BaseConnector | None = None) -> Made:
-        """One document of ``entity``, sent."""
+        """One document of ``entity``, sent with ``connector`` (a payment's invoice with the default one: a
+        platform may take payments on approved invoices only)."""
         if entity == Entity.CUSTOMER:
             return self._customer(env, connector)
         if entity == Entity.ITEM:
-            return self._item(env)
+            return self._item(env, connector)
         if entity == Entity.INVOICE:
             return Made(*self._invoice(env, connector=connector))
         if entity == Entity.PAYMENT:
-            return self._payment(env)[1]
+            return self._payment(env, connector=connector)[1]
         return self._credit_note(env, connector=connector)[1]
 
     def _unsent(self, env: ContractEnv, entity: str) -> tuple[object, Mapping]:
@@ -347,7 +348,9 @@ class ConnectorContract:
 
     @pytest.mark.parametrize("entity", Entity.ALL)
     def test_lost_response_with_keys_forgotten_is_found_by_search(self, contract, entity):
+        """What the pipeline does after a lost create: search by our number / name and adopt, never send twice."""
         self._declared(entity)
+        since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=2)
         self._make(contract, entity)  # warm up
         doc, mapping = self._unsent(contract, entity)
         contract.inject("lost_response")
@@ -360,6 +363,8 @@ class ConnectorContract:
             assert found.total == (doc.amount if entity == Entity.PAYMENT else doc.total)
         [again] = contract.connector.find_existing_many([(doc, mapping)])
         assert again is not None and again.remote_id == found.remote_id
+        if entity in contract.connector.inbound_entities:
+            assert contract.harness.numbered(contract.connector, entity, doc.number, since) == [found.remote_id]
 
     def test_lost_response_with_keys_forgotten_is_found_by_our_number(self, contract):
         self._invoice(contract)  # warm up
