@@ -42,8 +42,8 @@ CLIENT = (demo.CLIENT_ID, demo.CLIENT_SECRET)
 TIMEOUT = 3  # seconds a connector waits for its sandbox in tests (faults answer at once, or stall longer)
 
 #: The harness's keyword names for ``act`` and what each sandbox's store may call them instead.
-ALIASES = {"reference": ("reference", "ref_num"), "quantity": ("quantity", "qty"),
-           "unit_price": ("unit_price", "unit_amount"), "date": ("date", "txn_date"),
+ALIASES = {"reference": ("reference", "ref_num", "reference_number"), "quantity": ("quantity", "qty"),
+           "unit_price": ("unit_price", "unit_amount", "rate"), "date": ("date", "txn_date"),
            "account_id": ("account_id", "code")}
 
 
@@ -154,9 +154,6 @@ class PlatformHarness:
         """Account name -> id in ``reference`` (a ``ReferenceData``)."""
         return {name: pk for pk, name in reference.accounts.items()}
 
-    def tax_code_ids(self, reference) -> dict[str, str]:
-        return {name: pk for pk, name in reference.tax_codes.items()}
-
     # -- connected connections (the pipeline and inbound suites) -----------------------------------------------
     def connect(self, org, *, direction: str = "push", name: str | None = None, **settings):
         """A connection serving ``org``, connected through the sandbox's OAuth flow, with the demo chart mapped
@@ -180,13 +177,6 @@ class PlatformHarness:
         from accounting_sync.sources import key_for
 
         return ExternalReference.objects.get(connection=conn, source_key=key_for(obj))
-
-    def gone(self, conn, obj) -> bool:
-        """True when the platform no longer holds ``obj`` (not found, or kept with status deleted)."""
-        try:
-            return self.remote(conn, obj).status == "deleted"
-        except RemoteNotFound:
-            return True
 
     @staticmethod
     def changed_ids(connector: BaseConnector, entity: str, since: dt.datetime) -> list[str]:

@@ -107,11 +107,11 @@ def test_invoice_voided_on_the_platform_needs_attention_and_voiding_here_sends_n
 def test_line_changed_on_the_platform_updates_local_amounts(two_way, harness, make_invoice):
     needs(harness, Entity.INVOICE)
     invoice, ref = synced_invoice(harness, two_way, make_invoice, ("service", "2", "50.00"), ("product", "1", "10.00"))
-    harness.act("edit_invoice_line", invoice_id=ref.remote_id, line=0, quantity="3", unit_price="45.00")
+    harness.act("edit_invoice_line", invoice_id=ref.remote_id, line=0, amount="135.00")  # the quantity stays
     assert inbound.pull(two_way).applied == 1
     invoice = Invoice.objects.get(pk=invoice.pk)
     first = invoice.lines.order_by("position").first()
-    assert (first.quantity, first.unit_price) == (Decimal("3"), Decimal("45.00"))
+    assert (first.quantity, first.unit_price) == (Decimal("2"), Decimal("67.50"))
     assert invoice.totals().total == Decimal("145.00") == harness.remote(two_way, invoice).total
     mark = last_log(two_way)
     drain()
@@ -121,7 +121,7 @@ def test_line_changed_on_the_platform_updates_local_amounts(two_way, harness, ma
 def test_invoice_changed_on_both_sides_this_system_wins_and_the_conflict_is_logged(two_way, harness, make_invoice):
     needs(harness, Entity.INVOICE)
     invoice, ref = synced_invoice(harness, two_way, make_invoice, ("service", "2", "50.00"))
-    harness.act("edit_invoice_line", invoice_id=ref.remote_id, line=0, quantity="1", unit_price="70.00")
+    harness.act("edit_invoice_line", invoice_id=ref.remote_id, line=0, amount="70.00")
     line = invoice.lines.get()
     line.unit_price = Decimal("55.00")
     line.save()  # changed here too, not yet sent

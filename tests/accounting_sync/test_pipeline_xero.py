@@ -1,5 +1,6 @@
-"""The pipeline with a Xero connection (issue 4 acceptance 3 and 4): a 50-invoice backlog where 3 are invalid,
-and two workers refreshing with the same refresh token inside Xero's grace period."""
+"""What only Xero does in the pipeline (issue 4 acceptance 3 and 4): a 50-invoice backlog where 3 are invalid goes
+in one request and stops on Xero's own message, two workers refresh with one refresh token inside Xero's grace
+period, the daily limit pauses the connection. What every platform does is in test_platform_pipeline.py."""
 import datetime as dt
 from decimal import Decimal
 
