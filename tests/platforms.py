@@ -121,10 +121,17 @@ class PlatformHarness:
         What the connector module remembers about a company (``forget_remembered_items()``, where it has one)
         is forgotten too, since ids of the emptied company are handed out again."""
         self.sandbox.reset()
-        self.sandbox.faults.clear()
+        self.clear_faults()
         forget = getattr(sys.modules[self.cls.__module__], "forget_remembered_items", None)
         if forget is not None:
             forget()
+
+    def clear_faults(self) -> None:
+        """No faults scheduled, and none in the history (``faults.fired``: other suites read it from its start)."""
+        self.sandbox.faults.clear()
+        fired = getattr(self.sandbox.faults, "fired", None)
+        if fired is not None:
+            fired.clear()
 
     def settings(self, **extra) -> dict:
         """Connection settings pointing the connector at this sandbox."""
@@ -257,7 +264,7 @@ def harness(request, platform, platform_sandboxes):
     h = PlatformHarness(platform, sandbox_for(request, platform), platform_sandboxes)
     h.reset()
     yield h
-    h.sandbox.faults.clear()
+    h.clear_faults()
     webhooks = getattr(h.sandbox, "webhooks", None)
     if webhooks is not None and getattr(webhooks, "enabled", False):
         webhooks.disable()

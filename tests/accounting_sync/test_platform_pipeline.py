@@ -135,11 +135,11 @@ def test_lost_response_during_create_ends_with_exactly_one_remote_document(conn,
     first = make_invoice(("service", "1", "20.00"))
     drain()  # the customer and whatever the platform needs once (generic items) exist now
     invoice = make_invoice(("service", "1", "70.00"), customer=first.customer)
+    harness.clear_faults()
     for method in ("POST", "PUT"):  # the platform's first write (create or batch) is applied, its answer lost
         harness.sandbox.faults.add("lost_response", count=1, match=method)
     drain()
-    assert [kind for kind, method, _ in harness.sandbox.faults.fired if method in ("POST", "PUT")][:1] == [
-        "lost_response"]
+    assert [kind for kind, method, _ in harness.sandbox.faults.fired][:1] == ["lost_response"]
     harness.sandbox.faults.clear()
     make_due()
     drain()

@@ -142,7 +142,7 @@ class ConnectorContract:
         h = PlatformHarness(self.platform, sandbox_for(request, self.platform), platform_sandboxes)
         h.reset()
         yield h
-        h.sandbox.faults.clear()
+        h.clear_faults()
 
     @pytest.fixture
     def contract(self, harness) -> ContractEnv:
