@@ -17,26 +17,35 @@ from .errors import AuthError, RetryableError
 TIMEOUT = 20
 
 
-def authorization_url(endpoint: str, client_id: str, redirect_uri: str, scope: str, state: str) -> str:
+def authorization_url(endpoint: str, client_id: str, redirect_uri: str, scope: str, state: str,
+                      extra: dict | None = None) -> str:
+    """The consent URL; ``extra`` adds platform parameters (an offline-access flag, a consent prompt)."""
     query = {"client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code", "scope": scope,
-             "state": state}
+             "state": state, **(extra or {})}
     return f"{endpoint}?{urlencode(query)}"
 
 
 def token_request(token_url: str, client_id: str, client_secret: str, data: dict,
-                  session: requests.Session | None = None) -> TokenSet:
-    """POST a grant to ``token_url`` with HTTP Basic client auth; classify failures."""
+                  session: requests.Session | None = None, *, client_auth: str = "basic") -> TokenSet:
+    """POST a grant to ``token_url``; classify failures.
+
+    ``client_auth`` is how the client authenticates: "basic" (HTTP Basic, RFC 6749 2.3.1) or "body" (client id
+    and secret as form fields, for servers that accept only that). A 200 answer that carries an ``error`` and no
+    token (some servers answer a bad code that way) is refused like a 400."""
     http = session or requests
+    auth = (client_id, client_secret) if client_auth == "basic" else None
+    if client_auth != "basic":
+        data = {**data, "client_id": client_id, "client_secret": client_secret}
     try:
-        response = http.post(token_url, data=data, auth=(client_id, client_secret),
-                             headers={"Accept": "application/json"}, timeout=TIMEOUT)
+        response = http.post(token_url, data=data, auth=auth, headers={"Accept": "application/json"},
+                             timeout=TIMEOUT)
     except requests.RequestException as exc:
         raise RetryableError(f"token endpoint unreachable: {type(exc).__name__}") from exc
     if response.status_code >= 500 or response.status_code == 429:
         raise RetryableError(f"token endpoint answered HTTP {response.status_code}",
                              http_status=response.status_code)
     body = response.json() if response.content else {}
-    if response.status_code != 200:
+    if response.status_code != 200 or (body.get("error") and not body.get("access_token")):
         error = body.get("error", "")
         raise AuthError(
             f"the platform refused the token request ({error or response.status_code})",

@@ -1,0 +1,94 @@
+"""The one place that turns Zoho Books error answers into our error classes, with a plain-language hint.
+
+Zoho answers an error with an HTTP status and a body ``{"code": <int>, "message": "..."}``. Its published list
+of codes is short (1000 internal error, 1002 "... does not exist"); the other codes below come from Zoho's API
+pages and from answers seen in public integrations, and are marked as such in docs/connectors/zoho.md. Where a
+code is unknown the HTTP status and the message decide: a message saying a name or number "already exists" is a
+duplicate whatever its code.
+"""
+from __future__ import annotations
+
+import re
+
+import requests
+
+from ..base import Refused, RuleKind
+from ..errors import (AuthError, DuplicateError, RateLimitedError, RemoteNotFound, RetryableError, SyncError,
+                      ValidationFailed)
+from ..http import parse_json, retry_after
+
+RATE_LIMIT_DEFAULT_WAIT = 60.0  # Zoho counts per minute and sends no Retry-After that we know of
+INTERNAL = {"1000"}  # "Internal error" (Zoho's errors page): Zoho's side, try again later
+DUPLICATE = {"1001", "3062"}  # "... already exists": a number (1001, guessed) or a contact name (3062, seen)
+NOT_FOUND = {"1002"}  # "Invoice does not exist." (Zoho's errors page)
+AUTH = {"57"}  # "You are not authorized to perform this operation" (seen with 401 for a bad or unscoped token)
+RATE_LIMITED = {"44", "45"}  # too many requests (third-party guides; Zoho documents only HTTP 429)
+_ALREADY_EXISTS = re.compile(r"already (exists|been (created|used))", re.I)
+_DOES_NOT_EXIST = re.compile(r"(does not|doesn't) exist|not found", re.I)
+
+HINTS = {
+    "duplicate": "Zoho Books already has a record with this number or name. If it is this document, it is "
+                 "linked automatically; otherwise renumber or rename the local one.",
+    "not_found": "The record was deleted in Zoho Books, or a mapped account, tax or item no longer exists there. "
+                 "Check the mappings for this connection, then send the document again.",
+    "validation": "Zoho Books refused the document; read its message, then fix the document or the mappings.",
+    "auth": "Reconnect the connection in the admin (Connections, Reconnect), and check the organization id.",
+}
+
+
+def classify(response: requests.Response) -> SyncError:
+    """Map one non-2xx Zoho Books response to an error class."""
+    status = response.status_code
+    body = parse_json(response)
+    code, message = _code_and_message(body, status)
+    if status == 429 or code in RATE_LIMITED:
+        return RateLimitedError(f"Zoho Books rate limit reached: {message}", http_status=status, platform_code=code,
+                                retry_after=retry_after(response.headers.get("Retry-After"), RATE_LIMIT_DEFAULT_WAIT),
+                                raw=body)
+    if status >= 500 or code in INTERNAL:
+        return RetryableError(f"Zoho Books answered HTTP {status}: {message}", http_status=status,
+                              platform_code=code, raw=body)
+    if status in (401, 403) or code in AUTH:
+        return AuthError(f"Zoho Books refused our credentials: {message}", http_status=status, platform_code=code,
+                         hint=HINTS["auth"], raw=body)
+    return fault_error(code, message, status, body)
+
+
+def fault_error(code: str, message: str, status: int = 400, body=None) -> SyncError:
+    """The error for a business refusal (HTTP 400 / 404 with a Zoho code)."""
+    if code in DUPLICATE or _ALREADY_EXISTS.search(message):
+        return DuplicateError(message, platform_code=code or "duplicate", http_status=status, hint=HINTS["duplicate"],
+                              raw=body)
+    if code in NOT_FOUND or status == 404 or _DOES_NOT_EXIST.search(message):
+        return RemoteNotFound(message, platform_code=code or str(status), http_status=status,
+                              hint=HINTS["not_found"], raw=body)
+    return ValidationFailed(message, platform_code=code or str(status), http_status=status,
+                            hint=HINTS["validation"], raw=body)
+
+
+def _code_and_message(body, status: int) -> tuple[str, str]:
+    if not isinstance(body, dict):
+        return "", f"HTTP {status}"
+    code = body.get("code")
+    message = str(body.get("message") or body.get("text") or f"HTTP {status}")
+    return ("" if code is None else str(code)), message
+
+
+# -- references the platform refused (mapping drift) --------------------------------------------------------------
+#: Words in a refusal's message -> the kinds of rule that could have produced the reference.
+_REFERENCE_WORDS = ((re.compile(r"\baccount\b", re.I), frozenset({RuleKind.INCOME_ACCOUNT, RuleKind.DEPOSIT_ACCOUNT})),
+                    (re.compile(r"\btax\b", re.I), frozenset({RuleKind.TAX_CODE})))
+_INACTIVE = re.compile(r"inactive|does not exist|deleted|not found|invalid", re.I)
+
+
+def refused_references(exc: SyncError) -> list[Refused]:
+    """The account or tax references a refusal names. Zoho's messages name the kind of record ("The account ...
+    does not exist", "Invalid value passed for tax_id") but rarely its id, so ``remote_id`` stays None and the
+    kinds are those the word could stand for."""
+    if not isinstance(exc, (ValidationFailed, RemoteNotFound)) or isinstance(exc, DuplicateError):
+        return []
+    message = exc.message or ""
+    if not _INACTIVE.search(message):
+        return []
+    return [Refused(kinds, None, definite=isinstance(exc, RemoteNotFound))
+            for pattern, kinds in _REFERENCE_WORDS if pattern.search(message)]

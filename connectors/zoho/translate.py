@@ -1,0 +1,217 @@
+"""Pure translation between our snapshots and Zoho Books v3 JSON (field names from Zoho's API documentation and
+its published OpenAPI documents). No I/O here."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
+
+from ledger.money import quantize
+from ..base import DocumentTotals, RemoteDocument, RemotePayment
+from ..documents import (CreditNoteSnapshot, CustomerSnapshot, InvoiceSnapshot, ItemSnapshot, Mapping,
+                         PaymentSnapshot, RemoteResult, SalesDocumentSnapshot)
+
+#: our entity -> (resource path, object key, list keys, id field, our number or name field)
+ENTITIES = {
+    "customer": ("contacts", "contact", ("contacts",), "contact_id", "contact_name"),
+    "item": ("items", "item", ("items",), "item_id", "name"),
+    "invoice": ("invoices", "invoice", ("invoices",), "invoice_id", "invoice_number"),
+    # Zoho's OpenAPI document names the list "customer_payments"; its API pages show "customerpayments".
+    "payment": ("customerpayments", "payment", ("customerpayments", "customer_payments"), "payment_id",
+                "reference_number"),
+    "credit_note": ("creditnotes", "creditnote", ("creditnotes",), "creditnote_id", "creditnote_number"),
+}
+PAYMENT_MODES = {"cash": "cash", "card": "creditcard", "check": "check", "transfer": "banktransfer"}
+ZERO = Decimal("0.00")
+
+
+def _date(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _clean(body: dict) -> dict:
+    return {k: v for k, v in body.items() if v not in (None, "")}
+
+
+# -- snapshots -> Zoho ----------------------------------------------------------------------------------------------
+def contact_payload(doc: CustomerSnapshot, currency_id: str | None = None) -> dict:
+    """A customer contact. Zoho has no sub-customers: a parent is not sent. ``currency_id`` only when the
+    customer's currency is not the organisation's (Zoho takes the base currency otherwise)."""
+    body = {"contact_name": doc.name[:200], "contact_type": "customer", "currency_id": currency_id}
+    if doc.email:
+        body["contact_persons"] = [{"email": doc.email, "is_primary_contact": True}]
+    return _clean(body)
+
+
+def item_payload(doc: ItemSnapshot, mapping: Mapping) -> dict:
+    return _clean({"name": doc.name[:100], "rate": doc.unit_price, "sku": doc.sku[:100],
+                   "product_type": "goods" if doc.kind == "product" else "service",
+                   "account_id": mapping.item_account})
+
+
+def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping) -> dict:
+    """An invoice or credit note. Zoho computes tax itself from each line's ``tax_id``; our discount lines become
+    the document's entity-level discount (an amount), taken before tax when any of them is taxed."""
+    lines, discount, taxed_discount = [], ZERO, False
+    for i, line in enumerate(doc.lines):
+        if line.kind == "discount":
+            discount += line.net_amount
+            taxed_discount = taxed_discount or bool(line.tax_rate_key)
+            continue
+        lines.append(_clean({
+            "item_id": mapping.refs.get(line.item_key) if line.item_key else None,
+            "name": None if line.item_key else (line.item_name or line.description or line.kind.title())[:100],
+            "description": line.description[:2000], "rate": line.unit_price, "quantity": line.quantity,
+            "account_id": mapping.line_accounts[i] if i < len(mapping.line_accounts) else None,
+            "tax_id": mapping.tax_codes.get(line.tax_rate_key) if line.tax_rate_key else None,
+            "item_order": i + 1}))
+    number_field = "creditnote_number" if isinstance(doc, CreditNoteSnapshot) else "invoice_number"
+    body = {"customer_id": mapping.refs[doc.customer_key], number_field: doc.number, "date": _date(doc.issue_date),
+            "line_items": lines, "is_inclusive_tax": False, "exchange_rate": doc.exchange_rate,
+            "notes": doc.memo[:5000], "due_date": _date(getattr(doc, "due_date", None))}
+    if discount:
+        body.update(discount=discount, discount_type="entity_level", is_discount_before_tax=taxed_discount)
+    return _clean(body)
+
+
+def payment_payload(doc: PaymentSnapshot, mapping: Mapping) -> dict:
+    """A customer payment applied to invoices; ``account_id`` is where it is deposited."""
+    return _clean({
+        "customer_id": mapping.refs[doc.customer_key], "payment_mode": PAYMENT_MODES.get(doc.method, "others"),
+        "amount": doc.amount, "date": _date(doc.date), "reference_number": doc.number[:100],
+        "description": doc.memo[:500], "account_id": mapping.deposit_account, "exchange_rate": doc.exchange_rate,
+        "invoices": [{"invoice_id": mapping.refs[a.invoice_key], "amount_applied": a.amount}
+                     for a in doc.allocations]})
+
+
+def credit_applications(doc: CreditNoteSnapshot, mapping: Mapping) -> dict[str, Decimal]:
+    """The invoices (remote id -> amount) our credit note is applied to."""
+    return {mapping.refs[a.invoice_key]: quantize(a.amount) for a in doc.allocations if a.amount}
+
+
+def payload(doc, mapping: Mapping, currency_id: str | None = None) -> dict:
+    if isinstance(doc, CustomerSnapshot):
+        return contact_payload(doc, currency_id)
+    if isinstance(doc, ItemSnapshot):
+        return item_payload(doc, mapping)
+    if isinstance(doc, PaymentSnapshot):
+        return payment_payload(doc, mapping)
+    if isinstance(doc, (InvoiceSnapshot, CreditNoteSnapshot)):
+        return sales_payload(doc, mapping)
+    raise TypeError(f"Zoho Books connector cannot send {type(doc).__name__}")
+
+
+# -- Zoho -> our terms ----------------------------------------------------------------------------------------------
+def money(value) -> Decimal | None:
+    return None if value in (None, "") else quantize(Decimal(str(value)))
+
+
+def _plain(value) -> str:
+    """One spelling per value, so a number Zoho answers as 100, 100.0 or "100.00" hashes alike."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return format(Decimal(str(value)).normalize(), "f")
+    if isinstance(value, str):
+        try:
+            return format(Decimal(value).normalize(), "f") if value.strip() else ""
+        except ArithmeticError:
+            return value.strip()
+    return "" if value is None else str(value)
+
+
+#: The content a person can edit, per entity; what Zoho changes by itself (balance, status after a payment,
+#: timestamps) is left out. Lines by these fields, in order.
+EDITABLE = {
+    "customer": ("contact_name", "email", "currency_code"),
+    "item": ("name", "rate", "sku", "account_id"),
+    "invoice": ("customer_id", "invoice_number", "date", "due_date", "currency_code", "discount", "notes"),
+    "credit_note": ("customer_id", "creditnote_number", "date", "currency_code", "discount", "notes"),
+    "payment": ("customer_id", "date", "amount", "reference_number", "payment_mode", "account_id"),
+}
+LINE_FIELDS = ("item_id", "description", "rate", "quantity", "account_id", "tax_id")
+
+
+def fingerprint(entity: str, body: dict) -> str:
+    """Hash of the editable content of a Zoho record (see ``RemoteResult.fingerprint``)."""
+    content = [_plain(body.get(f)) for f in EDITABLE[entity]]
+    content += [[_plain(line.get(f)) for f in LINE_FIELDS] for line in body.get("line_items") or []]
+    content += sorted((_plain(i.get("invoice_id")), _plain(i.get("amount_applied"))) for i in body.get("invoices") or []
+                      if entity == "payment")
+    return hashlib.sha256(json.dumps([entity, content]).encode()).hexdigest()
+
+
+def modified(body: dict) -> str:
+    """Zoho's last-modified time (credit notes answer ``updated_time`` on a read, payments may carry neither)."""
+    return str(body.get("last_modified_time") or body.get("updated_time") or body.get("created_time") or "")
+
+
+def version(entity: str, body: dict) -> str:
+    """Zoho has no optimistic-concurrency token. The last-modified time changes on every edit but only to the
+    second, so the version joins it with the content hash: a second edit within the same second still shows."""
+    return f"{modified(body)}/{fingerprint(entity, body)[:12]}"
+
+
+def status(entity: str, body: dict) -> str:
+    value = str(body.get("status") or "").lower()
+    if value == "void":
+        return "voided"
+    return "inactive" if value == "inactive" and entity in ("customer", "item") else "active"
+
+
+def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
+    """A RemoteResult from a Zoho record. Voided documents count for nothing: total and balance 0.00."""
+    _, _, _, id_field, number_field = ENTITIES[entity]
+    total = balance = None
+    if entity == "payment":
+        total = money(body.get("amount"))
+    elif entity in ("invoice", "credit_note"):
+        total, balance = money(body.get("total")), money(body.get("balance"))
+    state = status(entity, body)
+    if state == "voided":
+        total = balance = ZERO
+    rate = Decimal(str(body.get("exchange_rate") or 1))
+    return RemoteResult(
+        remote_id=str(body[id_field]), version=version(entity, body), number=str(body.get(number_field) or ""),
+        total=total, balance=balance, status=state, adopted=adopted, raw=body, fingerprint=fingerprint(entity, body),
+        home_total=quantize(total * rate) if total is not None else None)
+
+
+def totals(entity: str, body: dict) -> DocumentTotals:
+    """What reconciliation compares, from a record or a list row."""
+    found = result(entity, body)
+    when = modified(body)
+    day = str(body.get("date") or "")[:10]
+    return DocumentTotals.from_result(
+        entity, found, currency=str(body.get("currency_code") or ""),
+        tax_total=money(body.get("tax_total")) if entity != "payment" else None,
+        date=dt.date.fromisoformat(day) if day else None, modified=parse_time(when) if when else None)
+
+
+def remote_document(entity: str, body: dict) -> RemoteDocument:
+    """An invoice or credit note: status and (quantity, rate) of each line, in order."""
+    found = result(entity, body)
+    lines = tuple((Decimal(str(line.get("quantity", "1"))), Decimal(str(line.get("rate", "0"))))
+                  for line in body.get("line_items") or [])
+    return RemoteDocument(found.remote_id, found.version, found.number, found.status if found.status == "voided"
+                          else "active", found.total, found.balance, lines)
+
+
+def remote_payment(body: dict) -> RemotePayment:
+    return RemotePayment(
+        remote_id=str(body["payment_id"]), version=version("payment", body),
+        customer_remote_id=str(body.get("customer_id", "")), date=dt.date.fromisoformat(str(body["date"])[:10]),
+        amount=money(body.get("amount")) or ZERO, currency=str(body.get("currency_code") or ""),
+        allocations=tuple((str(i["invoice_id"]), money(i.get("amount_applied")) or ZERO)
+                          for i in body.get("invoices") or []),
+        reference=str(body.get("reference_number") or ""))
+
+
+def parse_time(value: str) -> dt.datetime:
+    """Zoho's ``2013-11-18T02:02:51-0800`` (offset without a colon) as an aware datetime; UTC when none."""
+    when = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+
+
+def format_time(value: dt.datetime) -> str:
+    """An aware datetime the way Zoho writes times: ``2013-11-18T10:02:51+0000``."""
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
