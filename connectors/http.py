@@ -50,6 +50,9 @@ class ApiClient:
     #: Request headers and query parameters that carry our idempotency key, copied into the exchange record.
     key_headers: ClassVar[tuple[str, ...]] = ()
     key_params: ClassVar[tuple[str, ...]] = ()
+    #: The budget kind every call is counted under (the throttle counts "request" too): a platform with a daily
+    #: cap besides its per-minute limit counts each call in both.
+    kind: ClassVar[str] = "request"
 
     def __init__(self, base_url: str, token_getter: TokenGetter, *, throttle: Throttle | None = None,
                  timeout: float = 30.0, session: requests.Session | None = None) -> None:
@@ -84,7 +87,7 @@ class ApiClient:
         return parse_json(self.send(method, path, **kwargs))
 
     def send(self, method: str, path: str, *, params: dict | None = None, body=None, text: str | None = None,
-             headers: dict | None = None, kind: str = "request") -> requests.Response:
+             headers: dict | None = None, kind: str = "") -> requests.Response:
         """One call: budget, send, record, refresh once on 401, classify. Returns the 2xx response.
 
         ``body`` is encoded as exact JSON (a float anywhere is refused); ``text`` is sent as it is."""
@@ -96,7 +99,7 @@ class ApiClient:
             data, extra = dumps(body), {**extra, "Content-Type": "application/json"}
         for attempt in (1, 2):
             sent = {**extra, "Authorization": f"{self.auth_scheme} {self.token_getter(attempt == 2)}"}
-            release = self.throttle(kind)
+            release = self.throttle(kind or self.kind)
             started = time.monotonic()
             try:
                 response = self.session.request(method, url, params=params, data=data, headers=sent,
@@ -118,15 +121,16 @@ class ApiClient:
             return response
         raise AssertionError("unreachable")
 
-    def pages(self, path: str, key: str, *, params: dict | None = None, size: int = 200,
+    def pages(self, path: str, key: str | tuple[str, ...], *, params: dict | None = None, size: int = 200,
               more: Callable[[dict, list], bool] | None = None, page_param: str = "page",
               size_param: str = "per_page") -> Iterator[dict]:
-        """The rows under ``key`` of every page of a page-numbered list, lazily. ``more(body, rows)`` says whether
-        another page follows (default: a full page)."""
+        """The rows under ``key`` (the first of several names present) of every page of a page-numbered list,
+        lazily. ``more(body, rows)`` says whether another page follows (default: a full page)."""
+        keys = (key,) if isinstance(key, str) else key
         page = 1
         while True:
             body = self.request("GET", path, params={**(params or {}), page_param: page, size_param: size})
-            rows = body.get(key) or []
+            rows = next((body[k] for k in keys if body.get(k)), [])
             yield from rows
             if not (more(body, rows) if more else len(rows) >= size):
                 return
