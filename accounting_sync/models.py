@@ -213,4 +213,4 @@ class PullCursor(models.Model):
 
 # Models of the sub-packages, imported here so Django finds them with the app's models.
 from .audit.models import AuditHead, AuditRecord  # noqa: E402,F401
-from .reconcile.models import PeriodTotal, ReconciliationRun, Variance  # noqa: E402,F401
+from .reconcile.models import DocumentCheck, PeriodTotal, ReconciliationRun, Variance  # noqa: E402,F401

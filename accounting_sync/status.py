@@ -6,6 +6,7 @@ from django.db.models import Count, Max, Min, Q
 from connectors.models import Connection
 
 from .models import EntryStatus, OutboxChange, Outcome, SyncLog
+from .reconcile import metrics
 
 
 def waiting_changes() -> dict[int, tuple[int, object]]:
@@ -51,5 +52,6 @@ def connection_health(queryset=None) -> list[dict]:
             "synced": conn.synced,
             "last_success": last_success.get(conn.pk), "token_expires_at": conn.access_expires_at,
             "refresh_token_expires_at": conn.refresh_expires_at, "paused_until": conn.paused_until,
+            "metrics": metrics.for_connections([conn.pk]),
         })
     return rows

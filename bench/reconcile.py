@@ -31,7 +31,7 @@ def synced(sandbox, env: dict, count: int):
     """A connection with ``count`` invoices on both sides."""
     sandbox.reset()
     sandbox.limits.off()
-    org, conn = connect(sandbox, f"Reconcile {count}")
+    org, conn = connect(sandbox, f"R{count} bench")
     make_invoices(org, count)
     done = subprocess.run([sys.executable, "manage.py", "accounting_sync_resync", "--connection", conn.name],
                           cwd=ROOT, env=env, capture_output=True)
@@ -46,10 +46,10 @@ def reconcile(sandbox, env: dict, conn, count: int) -> dict:
     started = time.perf_counter()
     worker = subprocess.Popen([sys.executable, "manage.py", "accounting_sync_reconcile", "--connection", conn.name,
                                "--no-progress"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL)
+                              stderr=subprocess.STDOUT)
+    output = worker.stdout.read().decode()  # before waiting: a long report must not block on a full pipe
     _, status, usage = os.wait4(worker.pid, 0)
     seconds = time.perf_counter() - started
-    output = worker.stdout.read().decode()
     if status != 0 or f"{count} documents compared" not in output:
         raise SystemExit(f"reconciliation of {count} did not find the books equal (exit {status}): {output[:2000]}")
     return {"seconds": seconds, "requests": api_requests(sandbox) - before, "rss_mb": usage.ru_maxrss / 1024}

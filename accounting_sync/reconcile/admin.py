@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 
 from connectors.models import Connection
 
+from . import metrics
 from .models import PeriodTotal, ReconciliationRun, RunKind, RunStatus, Variance, VarianceStatus
 
 TREND_RUNS = 30
@@ -105,7 +106,7 @@ class ReconciliationRunAdmin(_ReadOnly):
             open_ = Variance.objects.filter(connection=conn, status=VarianceStatus.OPEN).order_by("-alarm", "entity",
                                                                                                   "label")
             sections.append({
-                "connection": conn, "trend": trend(runs), "latest": latest,
+                "connection": conn, "trend": trend(runs), "latest": latest, "metrics": metrics.for_connections([conn.pk]),
                 "totals": totals_html(latest.totals.filter(period="month")) if latest else "",
                 "totals_csv": reverse("admin:accounting_sync_reconciliation_totals", args=[latest.pk]) if latest
                 else "",

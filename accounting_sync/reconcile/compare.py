@@ -40,6 +40,8 @@ class LocalDocument:
     remote_id: str
     remote_version: str
     stuck: bool = False  # its outbox entry needs attention or failed: it did not reach the platform as it is
+    committed_at: dt.datetime | None = None  # when this version was saved here (None: the source does not say)
+    synced_at: dt.datetime | None = None  # when it reached the platform
 
 
 @dataclass(frozen=True)

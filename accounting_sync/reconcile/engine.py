@@ -26,7 +26,7 @@ from connectors.models import Connection
 from .. import preflight, rules, sources
 from ..models import EntryStatus, ExternalReference, OutboxChange, OutboxEntry, RemoteStatus
 from .compare import CLOSED, Finding, LocalDocument, compare, duplicate
-from .models import (Period, PeriodTotal, Reason, ReconciliationRun, RunKind, RunStatus, Variance,
+from .models import (DocumentCheck, Period, PeriodTotal, Reason, ReconciliationRun, RunKind, RunStatus, Variance,
                      VarianceStatus)
 
 log = logging.getLogger(__name__)
@@ -166,9 +166,9 @@ class Reconciliation:
             item = self._load(ref)
             if item is not None:
                 loaded.append((ref, *item, statuses.get(ref.source_key) in STUCK))
-        synced = self._synced({key for *_, applied, _ in loaded for key, _ in applied or ()})
-        documents = [self._document(ref, snapshot, label, applied, synced, stuck)
-                     for ref, snapshot, label, applied, stuck in loaded]
+        synced = self._synced({key for *_, applied, _, _ in loaded for key, _ in applied or ()})
+        documents = [self._document(ref, snapshot, label, applied, synced, stuck, committed)
+                     for ref, snapshot, label, applied, committed, stuck in loaded]
         found: dict[str, list[tuple[LocalDocument, DocumentTotals, Finding]]] = {d.key: [] for d in documents}
         for entity in self.entities:
             mine = [d for d in documents if d.entity == entity]
@@ -182,6 +182,7 @@ class Reconciliation:
                 self._add_totals(doc, theirs)
         self.record.checked += len(documents)
         self.save(found)
+        self.remember(documents, {key for key, rows in found.items() if rows})
         if self.progress is not None:
             self.progress.update(len(refs))
 
@@ -193,7 +194,7 @@ class Reconciliation:
         except LookupError:
             return None
         if obj is None:
-            return None, ref.source_key, None
+            return None, ref.source_key, None, None
         snapshot = adapter.snapshot(obj)
         try:
             snapshot = rules.apply(self.conn, self.connector, snapshot)
@@ -208,7 +209,7 @@ class Reconciliation:
         if (first and (date is None or date < first)) or (last and (date is None or date > last)):
             return None
         applied = adapter.applied(obj) if ref.entity != "payment" else None
-        return snapshot, adapter.label(obj)[:200], applied
+        return snapshot, adapter.label(obj)[:200], applied, getattr(obj, "updated_at", None)
 
     def _synced(self, keys: set[str]) -> set[str]:
         """Of ``keys`` (payments, credit notes), those that reached the platform and are not on their way again."""
@@ -223,11 +224,11 @@ class Reconciliation:
                       .values_list("source_key", flat=True))
         return active - moving
 
-    def _document(self, ref, snapshot, label, applied, synced: set[str], stuck: bool) -> LocalDocument:
+    def _document(self, ref, snapshot, label, applied, synced: set[str], stuck: bool, committed) -> LocalDocument:
         if snapshot is None:  # deleted here
             return LocalDocument(ref.source_key, ref.entity, None, label, ref.remote_number, "deleted", "",
                                  Decimal(0), None, None, None, None, None, 0, ref.remote_id, ref.remote_version,
-                                 stuck)
+                                 stuck, None, ref.synced_at)
         payment = ref.entity == "payment"
         total = snapshot.amount if payment else snapshot.total
         balance = synced_balance = None
@@ -250,7 +251,7 @@ class Reconciliation:
             ref.source_key, ref.entity, snapshot.organization_id, label, snapshot.number, status, snapshot.currency,
             total, None if payment else snapshot.tax_total, balance, synced_balance, home,
             getattr(snapshot, "issue_date", None) or getattr(snapshot, "date", None),
-            len(getattr(snapshot, "lines", ())), ref.remote_id, ref.remote_version, stuck)
+            len(getattr(snapshot, "lines", ())), ref.remote_id, ref.remote_version, stuck, committed, ref.synced_at)
 
     # -- duplicates -----------------------------------------------------------------------------------------------
     def _numbers_of(self, entity: str, remote: Iterable[DocumentTotals]) -> None:
@@ -314,6 +315,31 @@ class Reconciliation:
         if not duplicates:
             stale = [v.pk for ident, v in existing.items() if ident not in current]
             Variance.objects.filter(pk__in=stale).update(status=VarianceStatus.RESOLVED, resolved_at=now)
+
+    def remember(self, documents: list[LocalDocument], differing: set[str]) -> None:
+        """Each compared document's check: equal or not, and when its current version was first found equal."""
+        now = timezone.now()
+        known = {c.source_key: c for c in DocumentCheck.objects.filter(
+            connection=self.conn, source_key__in=[d.key for d in documents])}
+        new, changed = [], []
+        for doc in documents:
+            equal = doc.key not in differing
+            check = known.get(doc.key)
+            if check is None:
+                check = DocumentCheck(connection=self.conn, source_key=doc.key, entity=doc.entity)
+                new.append(check)
+            else:
+                changed.append(check)
+                if check.synced_at != doc.synced_at:  # another version: its own time to reconcile
+                    check.equal_at = None
+            check.organization_id, check.committed_at, check.synced_at = (doc.organization_id, doc.committed_at,
+                                                                          doc.synced_at)
+            check.equal, check.checked_at = equal, now
+            if equal and check.equal_at is None:
+                check.equal_at = now
+        DocumentCheck.objects.bulk_create(new)
+        DocumentCheck.objects.bulk_update(changed, ["organization_id", "committed_at", "synced_at", "equal",
+                                                    "equal_at", "checked_at"])
 
     def _add_totals(self, doc: LocalDocument, theirs: DocumentTotals) -> None:
         if doc.status not in CLOSED and doc.date is not None:

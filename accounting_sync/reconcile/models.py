@@ -124,3 +124,28 @@ class PeriodTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity} {self.period} {self.start}: {self.local_total} / {self.remote_total} {self.currency}"
+
+
+class DocumentCheck(models.Model):
+    """Where one synced document stands: the version last compared, and when a run first found it equal.
+
+    One row per (connection, document), rewritten by every run that compares it. A new version (the reference's
+    ``synced_at`` moved) starts over, so ``equal_at - committed_at`` is the time that version took from the local
+    commit to proven agreement: the metric "time to reconcile".
+    """
+
+    connection = models.ForeignKey("connectors.Connection", on_delete=models.CASCADE, related_name="+")
+    source_key = models.CharField(max_length=200)
+    entity = models.CharField(max_length=30)
+    organization_id = models.BigIntegerField(null=True, blank=True)
+    committed_at = models.DateTimeField(null=True, blank=True, help_text="When the local version was saved")
+    synced_at = models.DateTimeField(null=True, blank=True, help_text="When that version reached the platform")
+    equal = models.BooleanField(default=False, help_text="The last run found both sides equal")
+    equal_at = models.DateTimeField(null=True, blank=True, help_text="The first run that found this version equal")
+    checked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "source_key"], name="one_check_per_document")]
+
+    def __str__(self) -> str:
+        return f"{self.source_key} ({'equal' if self.equal else 'differs'})"

@@ -36,3 +36,14 @@ class Command(ExamplesCommand):
             note = stalled(r["waiting_changes"], r["oldest_waiting_change"])
             if note:
                 self.stdout.write(f"    {note}")
+            self.stdout.write(f"    {metrics_line(r['metrics'])}")
+
+
+def metrics_line(found: dict) -> str:
+    """The three metrics in one line (``--json`` carries them with their definitions)."""
+    accuracy, timing = found["sync_accuracy_rate"], found["time_to_reconcile"]
+    rate = "-" if accuracy["value"] is None else f"{accuracy['value']:.1%} ({accuracy['clean']}/{accuracy['reached']})"
+    spent = "-" if timing["median_s"] is None else f"median {timing['median_s']:.0f} s, p95 {timing['p95_s']:.0f} s"
+    months = found["errors_prevented"]["per_month"]
+    latest = f"{max(months)}: {months[max(months)]['total']}" if months else "-"
+    return f"sync accuracy {rate}; time to reconcile {spent}; errors prevented {latest}"
