@@ -1,62 +1,42 @@
-"""Thin HTTP client for the QBO v3 API: auth header, minorversion, requestid, one refresh-and-retry on 401."""
+"""Thin HTTP client for the QBO v3 API on the shared request loop (``connectors.http``): the company path,
+``minorversion`` on every call, the ``requestid`` and ``intuit_tid`` in each exchange record, batches counted
+in their own budget."""
 from __future__ import annotations
 
-import time
-from decimal import Decimal
 from typing import Callable
 
 import requests
 
-from ..exactjson import dumps
+from ..http import ApiClient
 from .errors import classify, transport_error
 
 MINOR_VERSION = "75"
 
 
-class QBOClient:
+class QBOClient(ApiClient):
+    platform = "QuickBooks"
+    trace_headers = ("intuit_tid",)
+    key_params = ("requestid",)
+    classify = staticmethod(classify)
+    transport_error = staticmethod(transport_error)
+
     def __init__(self, api_base: str, realm_id: str, token_getter: Callable[[bool], str], *,
                  timeout: float = 30.0, session: requests.Session | None = None,
                  throttle: Callable[[str], Callable[[], None] | None] | None = None) -> None:
-        self.throttle = throttle or (lambda kind: None)
         self.api_base = api_base.rstrip("/")
         self.realm_id = realm_id
-        self.token_getter = token_getter
-        self.timeout = timeout
-        self.session = session or requests.Session()
-        self.exchanges: list[dict] = []  # one dict per HTTP exchange, for the sync log (no secrets)
+        super().__init__(f"{self.api_base}/company/{realm_id}", token_getter, throttle=throttle, timeout=timeout,
+                         session=session)
+
+    def default_params(self) -> dict:
+        return {"minorversion": MINOR_VERSION}
 
     def request(self, method: str, path: str, *, params: dict | None = None, body: dict | None = None,
                 text: str | None = None) -> dict:
-        url = f"{self.api_base}/company/{self.realm_id}/{path}"
-        params = {**(params or {}), "minorversion": MINOR_VERSION}
-        data = dumps(body) if body is not None else text
-        content_type = "application/json" if body is not None else "application/text"
-        for attempt in (1, 2):
-            headers = {"Authorization": f"Bearer {self.token_getter(attempt == 2)}", "Accept": "application/json",
-                       "Content-Type": content_type}
-            release = self.throttle("batch" if path == "batch" else "request")
-            started = time.monotonic()
-            try:
-                response = self.session.request(method, url, params=params, data=data, headers=headers,
-                                                timeout=self.timeout)
-            except requests.RequestException as exc:
-                self._record(method, path, params, None, started, None)
-                raise transport_error(exc) from exc
-            finally:
-                if release is not None:
-                    release()  # the response is read (requests reads the body unless told to stream)
-            self._record(method, path, params, response.status_code, started, response.headers.get("intuit_tid"))
-            if response.status_code == 401 and attempt == 1:
-                continue  # token may have expired early or been rotated elsewhere: refresh once and retry
-            if response.ok:
-                return response.json(parse_float=Decimal)
-            raise classify(response)
-        raise AssertionError("unreachable")
-
-    def _record(self, method, path, params, status, started, tid) -> None:
-        self.exchanges.append({"method": method, "path": path, "requestid": params.get("requestid", ""),
-                               "status": status, "ms": int((time.monotonic() - started) * 1000),
-                               "intuit_tid": tid or ""})
+        """A JSON body, or a query statement as ``application/text``; ``/batch`` also takes a "batch" token."""
+        headers = None if body is not None else {"Content-Type": "application/text"}
+        return super().request(method, path, params=params, body=body, text=text, headers=headers,
+                               kind="batch" if path == "batch" else "request")
 
     # -- operations --------------------------------------------------------------------------------------
     def create(self, entity: str, body: dict, requestid: str) -> dict:
