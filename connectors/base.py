@@ -379,14 +379,14 @@ class BaseConnector:
         """The documents ``remote_ids`` of ``entity`` as the platform holds them now, in any order; an id the
         platform no longer knows comes back with status "deleted". Reconciliation calls this with chunks of
         ``reconcile_chunk`` ids. This default reads one document per request with ``fetch``, so every platform
-        can be reconciled; platforms with an IN query or a
-        list-by-ids endpoint override it (one request per chunk)."""
+        can be reconciled at once; a platform with an IN query or a list-by-ids endpoint overrides it with one
+        request per chunk."""
         return [self._read_one(entity, remote_id) for remote_id in remote_ids]
 
     def list_documents(self, entity: str, since: dt.datetime | None = None) -> Iterator[DocumentTotals]:
         """Every document of ``entity`` on the platform changed since ``since`` (all of them when None), page by
-        page: full runs use it to find duplicates and documents deleted here. Default: the ids ``changes_since``
-        reports (only with a ``since``; without one a platform must override this to be listed)."""
+        page: full runs look through it for duplicates of ours. Default: what ``changes_since`` reports, which
+        needs a ``since``; a platform that can list everything overrides this (else full runs find no duplicate)."""
         if since is None or entity not in self.inbound_entities:
             return
         changes, _ = self.changes_since([entity], since)

@@ -106,7 +106,8 @@ class ReconciliationRunAdmin(_ReadOnly):
             open_ = Variance.objects.filter(connection=conn, status=VarianceStatus.OPEN).order_by("-alarm", "entity",
                                                                                                   "label")
             sections.append({
-                "connection": conn, "trend": trend(runs), "latest": latest, "metrics": metrics.for_connections([conn.pk]),
+                "connection": conn, "trend": trend(runs), "latest": latest,
+                "metrics": metrics.for_connections([conn.pk]),
                 "totals": totals_html(latest.totals.filter(period="month")) if latest else "",
                 "totals_csv": reverse("admin:accounting_sync_reconciliation_totals", args=[latest.pk]) if latest
                 else "",

@@ -174,7 +174,8 @@ class Reconciliation:
             mine = [d for d in documents if d.entity == entity]
             if not mine:
                 continue
-            remote = {r.remote_id.lower(): r for r in self.connector.read_documents(entity, [d.remote_id for d in mine])}
+            read = self.connector.read_documents(entity, [d.remote_id for d in mine])
+            remote = {r.remote_id.lower(): r for r in read}
             for doc in mine:
                 theirs = remote.get(doc.remote_id.lower()) or DocumentTotals(doc.remote_id, entity, status="deleted")
                 tolerance = self.connector.rounding_tolerance(entity, doc.lines)

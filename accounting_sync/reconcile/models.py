@@ -43,7 +43,8 @@ class ReconciliationRun(models.Model):
         verbose_name = "reconciliation run"
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display().split(' ')[0]} reconciliation of {self.connection} {self.started_at:%Y-%m-%d %H:%M}"
+        kind = "Full" if self.kind == RunKind.FULL else "Incremental"
+        return f"{kind} reconciliation of {self.connection} {self.started_at:%Y-%m-%d %H:%M}"
 
 
 class Reason(models.TextChoices):

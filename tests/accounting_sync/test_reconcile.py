@@ -342,8 +342,8 @@ def test_admin_report_and_exports(admin_client, connection, sandbox, make_invoic
     assert "edited_remotely" in csv.splitlines()[1]
     totals = admin_client.get(f"/admin/accounting_sync/reconciliationrun/{run.pk}/totals.csv").content.decode()
     assert "100.00" in totals and "150.00" in totals
-    for url in ("/admin/accounting_sync/reconciliationrun/", f"/admin/accounting_sync/reconciliationrun/{run.pk}/change/",
-                "/admin/accounting_sync/variance/"):
+    for url in ("/admin/accounting_sync/reconciliationrun/", "/admin/accounting_sync/variance/",
+                f"/admin/accounting_sync/reconciliationrun/{run.pk}/change/"):
         assert admin_client.get(url).status_code == 200, url
 
 

@@ -22,6 +22,9 @@ from accounting_sync.management.base import ExamplesCommand
 from ... import audit
 
 
+RECIPE = "sha256 over the canonical JSON of each record without prev_hash and hash, followed by prev_hash"
+
+
 def moment(value: str) -> dt.datetime:
     parsed = dt.datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
@@ -71,8 +74,7 @@ class Command(ExamplesCommand):
                 writer.writerow({**row, "detail": json.dumps(row["detail"], sort_keys=True, ensure_ascii=False)})
                 count += 1
             return count
-        out.write('{"hash_recipe": "sha256 of the canonical JSON of each record without prev_hash and hash, then prev_hash",\n'
-                  ' "records": [')
+        out.write(json.dumps({"hash_recipe": RECIPE})[:-1] + ',\n "records": [')
         for row in audit.records(since, until):
             out.write(("," if count else "") + "\n  " + json.dumps(row, ensure_ascii=False, default=str))
             count += 1

@@ -92,7 +92,7 @@ class Command(ExamplesCommand):
         return list(conns)
 
     def _print(self, r: ReconciliationRun) -> None:
-        self.stdout.write(f"{r.connection.name}: {r.get_kind_display().split(' ')[0].lower()} run, {r.checked} "
+        self.stdout.write(f"{r.connection.name}: {r.kind} run, {r.checked} "
                           f"documents compared, {r.in_flight} still in the outbox, {r.variances} variances "
                           f"({r.alarms} need a person); {r.open_alarms} open in all")
         if r.error:
