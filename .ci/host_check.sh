@@ -131,22 +131,19 @@ export HOST_SECRET_KEY ACCOUNTING_SYNC_ENCRYPTION_KEYS
 "$hpy" manage.py collectstatic --noinput -v 0
 
 echo "-- sandboxes from the installed package"
+# Each registered platform's sandbox as a host developer starts it: python -m <its package> --port N.
+"$hpy" smoke.py platforms >"$work/platforms.txt" || die "listing the registered platforms and their sandboxes"
 pairs=()
-while read -r platform module; do
+while read -r platform module ready_path; do
   log="$work/sandbox-$platform.log"
-  "$hpy" -m "$module" --port 0 </dev/null >"$log" 2>&1 &
+  port="$("$hpy" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  "$hpy" -m "$module" --port "$port" </dev/null >"$log" 2>&1 &
   pids+=($!)
-  url=""
-  for _ in $(seq 100); do
-    url="$(sed -nE 's/^.* sandbox on (http:[^ ]+).*/\1/p' "$log" | head -n 1)"
-    [[ -n "$url" ]] && break
-    kill -0 "${pids[-1]}" 2>/dev/null || { cat "$log"; die "python -m $module exited"; }
-    sleep 0.1
-  done
-  [[ -n "$url" ]] || { cat "$log"; die "python -m $module printed no URL"; }
-  echo "python -m $module: $url"
+  url="http://127.0.0.1:$port"
+  "$hpy" smoke.py wait "$url$ready_path" "${pids[-1]}" || { cat "$log"; die "python -m $module --port $port"; }
+  echo "python -m $module --port $port: up"
   pairs+=("$platform=$url")
-done < <("$hpy" smoke.py platforms)
+done <"$work/platforms.txt"
 [[ ${#pairs[@]} -gt 0 ]] || die "no platform registered"
 
 echo "-- sync one invoice through the installed code"

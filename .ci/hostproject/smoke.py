@@ -1,6 +1,7 @@
 """The host check's in-process part, run by ``.ci/host_check.sh`` inside the host's virtualenv.
 
-    python smoke.py platforms                      # "<platform> <sandbox module>" per registered platform
+    python smoke.py platforms                      # "<platform> <sandbox package> <ready path>" per platform
+    python smoke.py wait URL PID                   # until the sandbox answers at URL (PID: its process)
     python smoke.py sync qbo=http://127.0.0.1:N …  # one invoice to each running sandbox, read back
     python smoke.py render                         # every admin page and the mapping editor, as a superuser
 
@@ -92,7 +93,30 @@ def platforms() -> None:
     from connectors import registry
 
     for platform in demo.platforms():
-        print(platform, registry.get(platform).sandbox_class.rpartition(".")[0])
+        package = registry.get(platform).sandbox_class.rpartition(".")[0]
+        print(platform, package, demo.sandbox_class(platform).ready_path)
+
+
+def wait(url: str, pid: str, seconds: float = 30) -> None:
+    """Until the sandbox at ``url`` answers (any HTTP status); fails if its process ``pid`` ends first."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                fail(f"the sandbox process ended before {url} answered")
+            time.sleep(0.1)
+    fail(f"no answer from {url} in {seconds:.0f} s")
 
 
 def sync(pairs: list[str]) -> None:
@@ -201,10 +225,12 @@ if __name__ == "__main__":
     step, args = (sys.argv[1] if len(sys.argv) > 1 else ""), sys.argv[2:]
     if step == "platforms":
         platforms()
+    elif step == "wait":
+        wait(*args)
     elif step == "sync":
         installed()
         sync(args)
     elif step == "render":
         render()
     else:
-        fail(f"usage: smoke.py platforms | sync PLATFORM=URL ... | render (not {step!r})")
+        fail(f"usage: smoke.py platforms | wait URL PID | sync PLATFORM=URL ... | render (not {step!r})")
