@@ -9,7 +9,7 @@
 # Fails on the first problem; pip's output must carry no warning about our metadata.
 #
 #   .ci/host_check.sh                        (make host-check)
-#   PY=python3 PYTHON=python3.12 .ci/host_check.sh
+#   PYTHON=python3.13 .ci/host_check.sh       (the host on another Python)
 # PY builds (default .venv/bin/python; uses `build` when installed, else `pip wheel`); PYTHON makes the host's
 # virtualenv (default python3). KEEP=1 keeps the temporary directory for a look afterwards.
 set -euo pipefail
