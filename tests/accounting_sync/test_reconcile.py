@@ -376,3 +376,26 @@ def test_a_duplicate_leaves_the_originals_own_variance_open(connection, sandbox,
         assert only_reasons(run) == [("invoice", Reason.DUPLICATE, "exists"), ("invoice", Reason.EDITED_REMOTELY,
                                                                                "total")]
     assert Variance.objects.filter(status=VarianceStatus.OPEN).count() == 2 == Variance.objects.count()
+
+
+def test_credit_note_applied_to_an_invoice_agrees(platform, make_invoice, org):
+    from django.db import transaction
+
+    from ledger.models import CreditNote, CreditNoteAllocation, CreditNoteLine
+
+    invoice = make_invoice(("service", "1", "200.00"))
+    with transaction.atomic():
+        credit = CreditNote.objects.create(organization=org, customer=invoice.customer, number="CN-9",
+                                           issue_date=invoice.issue_date)
+        CreditNoteLine.objects.create(credit_note=credit, kind="service", quantity=Decimal("1"),
+                                      unit_price=Decimal("80.00"))
+        CreditNoteAllocation.objects.create(credit_note=credit, invoice=invoice, amount=Decimal("50.00"))
+    drain()
+    run = reconcile.run(platform.conn)
+    assert (run.checked, reasons_of(run)) == (2, [])
+
+
+def reasons_of(run):
+    assert run.status == RunStatus.DONE, run.error
+    return list(Variance.objects.filter(last_run=run).values_list("entity", "reason", "field", "local_value",
+                                                                  "remote_value"))
