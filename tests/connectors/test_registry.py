@@ -41,7 +41,10 @@ def test_connector_module_registers_its_class(platform):
 def test_it_declares_its_sandbox(platform):
     path = getattr(registry.get(platform), "sandbox_class", "")
     assert path, f"{platform}'s connector declares no sandbox_class (the dotted path of its sandbox)"
-    sandbox = import_string(path)
+    try:
+        sandbox = import_string(path)
+    except ImportError as exc:
+        pytest.fail(f"{platform}'s sandbox_class {path} does not import: {exc}")
     assert inspect.isclass(sandbox), f"{path} is not a class"
     assert getattr(sandbox, "platform", None) == platform, f"{path}.platform is not {platform!r}"
 
