@@ -1,0 +1,345 @@
+"""``PlatformSandbox``: the base class of every platform sandbox, and the one interface tests, the demo and the
+``accounting_sync_sandbox`` command use.
+
+A platform subclass declares ``platform``, ``title``, ``default_port``, ``ready_path`` and its paths, builds its
+:class:`~connectors.sandboxkit.resources.ResourceStore`, :class:`~connectors.sandboxkit.oauth.AuthServer` and
+:class:`~connectors.sandboxkit.limits.Limiter` in ``__init__`` (after ``super().__init__``), seeds its company in
+:meth:`PlatformSandbox.seed`, answers its API in :meth:`PlatformSandbox.route`, and implements what a bookkeeper
+does in its UI as ``<action>_as_user`` methods. The base does the rest once: the WSGI app with faults before and
+after the platform's work, the ``/_sandbox/*`` control endpoints, a movable clock, settings and the command line.
+
+The attributes a subclass (or a mixin adopting an older sandbox) must provide are ``store``, ``auth``, ``limits``
+(or None) and ``company_id``; everything else has a default. Standard library only: no Django here.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import threading
+import time
+from decimal import Decimal
+from typing import Any, Callable, ClassVar, Optional, Sequence
+from urllib.parse import parse_qs
+
+from ..exactjson import dumps as exact_dumps
+from .faults import POST_KINDS, Fault, FaultInjector
+from .http import Drop, LoopbackService, SandboxWSGI
+from .limits import Limiter
+from .oauth import AuthServer
+from .resources import ResourceStore
+
+Response = tuple[int, list, bytes]
+JSON = "application/json;charset=UTF-8"
+
+
+# -- exact-decimal JSON wire --------------------------------------------------------------------------------------
+def dumps(body: Any) -> bytes:
+    """JSON with every Decimal written digit for digit (``12.50`` stays ``12.50``); a float is refused."""
+    return exact_dumps(body).encode("utf-8")
+
+
+def loads(raw: bytes | str) -> Any:
+    """JSON with every non-integer number read as ``Decimal`` (never float)."""
+    return json.loads(raw, parse_float=Decimal)
+
+
+def json_response(status: int, body: Any, headers: Sequence[tuple[str, str]] = ()) -> Response:
+    return status, [("Content-Type", JSON), *headers], dumps(body)
+
+
+class SandboxClock:
+    """Real (or injected) time plus an offset that ``/_sandbox/clock`` moves forward: tests expire tokens and
+    empty rate windows without sleeping."""
+
+    def __init__(self, base: Optional[Callable[[], float]] = None) -> None:
+        self.base = base or time.time
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return self.base() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += float(seconds)
+
+
+class Request:
+    """One API request as the platform's ``route`` sees it; the body is read once, on demand."""
+
+    def __init__(self, environ: dict, method: str, path: str, params: dict[str, str]) -> None:
+        self.environ, self.method, self.path, self.params = environ, method, path, params
+        self._raw: Optional[bytes] = None
+
+    def header(self, name: str, default: str = "") -> str:
+        return self.environ.get("HTTP_" + name.upper().replace("-", "_"), default)
+
+    @property
+    def raw(self) -> bytes:
+        if self._raw is None:
+            try:
+                length = int(self.environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            self._raw = self.environ["wsgi.input"].read(length) if length > 0 else b""
+        return self._raw
+
+    def json(self) -> Any:
+        """The body as JSON with Decimals; an empty body is ``{}``. Raises ``ValueError`` when it is not JSON."""
+        return loads(self.raw) if self.raw.strip() else {}
+
+    def form(self) -> dict[str, str]:
+        """An ``application/x-www-form-urlencoded`` body (token endpoints), last value of each field."""
+        return {k: v[-1] for k, v in parse_qs(self.raw.decode("utf-8", "replace")).items()}
+
+
+class PlatformApp(SandboxWSGI):
+    """Per request: control endpoints, else a fault is picked; a "before" fault answers at once, otherwise the
+    platform routes the request and an "after" fault (timeout, lost response) strikes once the work is done."""
+
+    def trace_headers(self) -> list[tuple[str, str]]:
+        return self.sb.trace_headers()
+
+    def handle(self, environ: dict, method: str, path: str, params: dict[str, str]) -> Response:
+        sb = self.sb
+        request = Request(environ, method, path, params)
+        if path.startswith("/_sandbox/") or path == "/_sandbox":
+            return sb.control(request)
+        with sb._counter_lock:
+            sb.api_calls += 1
+        fault = sb.faults.pick(method, path)
+        if fault is not None and fault.kind not in POST_KINDS:
+            if fault.kind == "reset":
+                raise Drop()
+            return sb.fault_response(fault)
+        response = sb.route(request)
+        if fault is not None and fault.kind == "lost_response":
+            raise Drop()
+        if fault is not None and fault.kind == "timeout":
+            time.sleep(sb.faults.timeout_seconds)
+        return response
+
+
+class PlatformSandbox(LoopbackService):
+    """Base of the platform sandboxes. See the module docstring for what a subclass provides."""
+
+    #: Registry id (``"zoho"``), display name, default port of ``python -m``, a GET path answering 200 once up.
+    platform: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    default_port: ClassVar[int] = 0
+    ready_path: ClassVar[str] = "/_sandbox/state"
+    #: Paths below ``base_url`` of the API root, the token endpoint and the consent page.
+    api_path: ClassVar[str] = ""
+    token_path: ClassVar[str] = "/oauth/token"
+    authorize_path: ClassVar[str] = "/oauth/authorize"
+    #: The fault injector class (a platform may subclass it to add options).
+    fault_class: ClassVar[type] = FaultInjector
+
+    store: Optional[ResourceStore] = None
+    auth: Optional[AuthServer] = None
+    limits: Optional[Limiter] = None
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Optional[Callable[[], float]] = None,
+                 timeout_seconds: float = 5.0, verbose: bool = False) -> None:
+        self.host, self.port, self.verbose = host, port, verbose
+        self.thread_name = f"{self.platform or 'platform'}-sandbox"
+        #: The sandbox's time: the injected clock (or real time) plus what ``/_sandbox/clock`` advanced.
+        self.clock = SandboxClock(clock)
+        self.faults: FaultInjector = self.fault_class(timeout_seconds)
+        self.api_calls = 0
+        self._counter_lock = threading.Lock()
+
+    # -- what a subclass implements ------------------------------------------------------------------------------
+    @property
+    def company_id(self) -> str:
+        """The id of the default company / organisation / tenant."""
+        raise NotImplementedError
+
+    def seed(self) -> None:
+        """Fill the (empty) store with the platform's reference data: chart of accounts, taxes, currencies."""
+
+    def route(self, request: Request) -> Response:
+        """Answer one non-control request (auth, limits and the API itself)."""
+        raise NotImplementedError
+
+    def fault_response(self, fault: Fault) -> Response:
+        """The answer to an injected ``http_500`` / ``http_503`` / ``rate_limit`` fault, in the platform's shape."""
+        if fault.kind == "rate_limit":
+            return json_response(429, {"error": "rate limited"}, [("Retry-After", fault.retry_after or "60")])
+        status = 503 if fault.kind == "http_503" else 500
+        return json_response(status, {"error": "injected fault"})
+
+    def trace_headers(self) -> list[tuple[str, str]]:
+        return []
+
+    def extra_state(self) -> dict:
+        return {}
+
+    def apply_setting(self, name: str, value: Any) -> bool:
+        """A platform's own ``/_sandbox/settings`` key; return True when handled."""
+        return False
+
+    # -- URLs and counters -----------------------------------------------------------------------------------------
+    def app(self) -> PlatformApp:
+        return PlatformApp(self)
+
+    @property
+    def api_base(self) -> str:
+        return self.base_url + self.api_path
+
+    @property
+    def token_url(self) -> str:
+        return self.base_url + self.token_path
+
+    @property
+    def authorize_url(self) -> str:
+        return self.base_url + self.authorize_path
+
+    @property
+    def token_calls(self) -> int:
+        return self.auth.token_calls if self.auth is not None else 0
+
+    # -- the uniform interface ----------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """An empty company with fresh seed data, no faults, the platform's limits with empty counters, counters and
+        idempotency memory cleared, the clock back to real time. Issued tokens survive (a connection stays
+        connected across tests)."""
+        if self.store is not None:
+            self.store.clear()
+        self.faults.clear()
+        self.faults.fired.clear()
+        if self.limits is not None:
+            self.limits.restore()
+        self.clock.offset = 0.0
+        with self._counter_lock:
+            self.api_calls = 0
+        if self.auth is not None:
+            self.auth.token_calls = 0
+        self.seed()
+
+    def issue_tokens(self) -> dict:
+        """A token set (``access_token``, ``refresh_token``, ``expires_in``...) without the consent redirect."""
+        return self.auth.issue()
+
+    def forget_idempotency_keys(self) -> None:
+        if self.store is not None:
+            self.store.forget_idempotency()
+
+    def act_as_user(self, action: str, **kwargs: Any) -> dict:
+        """What a bookkeeper does in the platform's UI (``record_payment``, ``void_invoice``...): the subclass's
+        ``<action>_as_user`` method. An unknown action is a ``ValueError`` naming the known ones."""
+        method = getattr(self, f"{action}_as_user", None) if action.isidentifier() else None
+        if method is None:
+            raise ValueError(f"unknown action {action!r} for {self.title or self.platform}; known: {self.actions()}")
+        return method(**kwargs)
+
+    def actions(self) -> list[str]:
+        return sorted(name[:-len("_as_user")] for name in dir(self) if name.endswith("_as_user")
+                      and name != "act_as_user" and callable(getattr(self, name)))
+
+    def settings(self, spec: dict) -> dict:
+        """Change run-time settings: ``access_token_ttl`` (seconds), ``rotate_refresh`` (bool), ``timeout_seconds``
+        (how long a timeout fault stalls), ``limits`` ({name: [limit or null, window]}), ``limits_off`` /
+        ``limits_restore`` (true), and the platform's own (:meth:`apply_setting`)."""
+        for name, value in spec.items():
+            if name in ("access_token_ttl", "token_lifetime"):
+                self.auth.access_ttl = int(value)
+            elif name == "rotate_refresh":
+                self.auth.rotate_refresh = bool(value)
+            elif name == "timeout_seconds":
+                self.faults.timeout_seconds = float(value)
+            elif name == "limits":
+                for rule, pair in value.items():
+                    limit, window = (pair if isinstance(pair, (list, tuple)) else (pair, None))
+                    self.limits.set(rule, None if limit is None else int(limit), window)
+            elif name == "limits_off" and value:
+                self.limits.off()
+            elif name == "limits_restore" and value:
+                self.limits.restore()
+            elif not self.apply_setting(name, value):
+                raise ValueError(f"unknown setting {name!r}")
+        return self.current_settings()
+
+    def current_settings(self) -> dict:
+        return {"access_token_ttl": self.auth.access_ttl if self.auth else None,
+                "rotate_refresh": self.auth.rotate_refresh if self.auth else None,
+                "timeout_seconds": self.faults.timeout_seconds,
+                "limits": {k: list(v) for k, v in self.limits.rules.items()} if self.limits else {}}
+
+    def state(self) -> dict:
+        return {"platform": self.platform, "title": self.title, "company_id": self.company_id,
+                "counts": self.store.counts() if self.store is not None else {}, "token_calls": self.token_calls,
+                "api_calls": self.api_calls, "clock_offset": self.clock.offset,
+                "faults_pending": self.faults.pending, "faults_fired": len(self.faults.fired),
+                "settings": self.current_settings(), "actions": self.actions(), **self.extra_state()}
+
+    # -- /_sandbox/* ----------------------------------------------------------------------------------------------
+    def control(self, request: Request) -> Response:
+        """``GET state``; ``POST reset``, ``faults`` (add ``{"kind","count","match","retry_after"}``, or
+        ``{"probability", "kinds", "seed"}``), ``DELETE faults``, ``POST clock`` (``{"advance": seconds}``),
+        ``forget-idempotency``, ``as-user`` (``{"action", ...}``), ``settings``, ``tokens``."""
+        action, method = request.path[len("/_sandbox/"):].strip("/"), request.method
+        try:
+            spec = request.json() if method in ("POST", "PUT") else {}
+            if not isinstance(spec, dict):
+                raise ValueError("expected a JSON object")
+            if action == "state" and method == "GET":
+                return json_response(200, self.state())
+            if action == "faults" and method == "DELETE":
+                self.faults.clear()
+                return json_response(200, {"pending": self.faults.pending})
+            if method != "POST":
+                return json_response(405, {"error": f"{method} not allowed on /_sandbox/{action}"})
+            if action == "reset":
+                self.reset()
+            elif action == "faults":
+                if "probability" in spec:
+                    self.faults.rate(float(spec["probability"]), spec.get("kinds"), spec.get("seed"))
+                else:
+                    self.faults.add(spec["kind"], spec.get("count", 1), spec.get("match"), spec.get("retry_after"))
+                return json_response(200, {"pending": self.faults.pending})
+            elif action == "clock":
+                self.clock.advance(float(spec.get("advance", spec.get("seconds", 0))))
+                return json_response(200, {"offset": self.clock.offset, "now": Decimal(str(self.clock()))})
+            elif action in ("forget-idempotency", "forget-idempotency-keys"):
+                self.forget_idempotency_keys()
+            elif action == "as-user":
+                name = spec.pop("action", "")
+                return json_response(200, {"result": self.act_as_user(str(name), **spec)})
+            elif action == "settings":
+                return json_response(200, self.settings(spec))
+            elif action == "tokens":
+                return json_response(200, self.issue_tokens())
+            else:
+                return json_response(404, {"error": f"unknown control endpoint /_sandbox/{action}"})
+        except LookupError as exc:
+            return json_response(404 if action == "as-user" else 400, {"error": str(exc)})
+        except (ValueError, TypeError, AttributeError) as exc:
+            return json_response(400, {"error": str(exc)})
+        return json_response(200, {"ok": True})
+
+
+def run_cli(sandbox_class: type, argv: Optional[list[str]] = None) -> None:
+    """``python -m connectors.<platform>.sandbox [--host H] [--port P] [--verbose] [--no-limits]``: serve in the
+    foreground until Ctrl-C or SIGTERM; the first lines name the URLs and a ready token set."""
+    parser = argparse.ArgumentParser(description=f"Local {sandbox_class.title} API sandbox")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=sandbox_class.default_port, help="0 takes a free port")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument("--no-limits", action="store_true", help="switch the platform's rate limits off")
+    args = parser.parse_args(argv)
+    sandbox = sandbox_class(host=args.host, port=args.port, verbose=args.verbose)
+    if args.no_limits and sandbox.limits is not None:
+        sandbox.limits.off()
+    sandbox.bind()
+    print(f"{sandbox.title} sandbox on {sandbox.base_url} (company {sandbox.company_id})", flush=True)
+    print(f"api: {sandbox.api_base}  token: {sandbox.token_url}  authorize: {sandbox.authorize_url}", flush=True)
+    print("tokens:", json.dumps(sandbox.issue_tokens()), flush=True)
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        sandbox.serve_forever()
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,701 @@
+"""A local Zoho Books API v3 on loopback HTTP, built on the sandbox kit.
+
+Routes: Zoho accounts' OAuth (``/oauth/v2/auth``, ``/oauth/v2/token``, ``/oauth/v2/token/revoke``) and the Books
+API under ``/books/v3``: organizations, contacts, items, invoices, customerpayments, creditnotes (with credits
+applied to invoices), chartofaccounts, settings/taxes and settings/currencies. Per API request: the
+``Zoho-oauthtoken`` (401, code 57), ``organization_id``, the per-minute and daily limits per organisation (429),
+then the resource. Amounts are Decimal in and out; answers are ``{"code": 0, "message": ..., "<key>": ...}``.
+Every fact and guess is listed with its source in docs/sandbox-zoho.md.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable, Optional
+
+from ...sandboxkit.faults import Fault
+from ...sandboxkit.limits import Limiter
+from ...sandboxkit.oauth import AuthServer
+from ...sandboxkit.platform import PlatformSandbox, Request, Response, json_response, loads
+from ...sandboxkit.resources import Duplicate, NotFound, ResourceStore, Row, Unique
+from .seed import BASE_CURRENCY, ORGANIZATION_ID, seed
+
+API = "/books/v3"
+#: Per organisation: 100 requests a minute, and the plan's daily cap (1,000 on the free plan).
+LIMITS = {"minute": (100, 60.0), "day": (1000, 86400.0)}
+MAX_PER_PAGE = 200
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+#: path segment -> (object key, id field, unique field or None). List key = path segment.
+RESOURCES = {
+    "contacts": ("contact", "contact_id", "contact_name"), "items": ("item", "item_id", "name"),
+    "invoices": ("invoice", "invoice_id", "invoice_number"),
+    "customerpayments": ("payment", "payment_id", None),
+    "creditnotes": ("creditnote", "creditnote_id", "creditnote_number"),
+    "chartofaccounts": ("chart_of_account", "account_id", None), "taxes": ("tax", "tax_id", None),
+    "currencies": ("currency", "currency_id", None), "creditnote_invoices": ("", "creditnote_invoice_id", None),
+}
+WRITABLE = ("contacts", "items", "invoices", "customerpayments", "creditnotes")
+NOUN = {"contacts": "contact", "items": "item", "invoices": "invoice", "customerpayments": "payment",
+        "creditnotes": "credit note", "chartofaccounts": "account", "taxes": "tax", "currencies": "currency",
+        "creditnote_invoices": "credit applied"}
+#: Zoho's code for a refused business rule (void or delete of a settled document...) is unknown to us: a guess.
+REFUSED = 1040
+MESSAGES = {"create": "The {} has been created.", "update": "The {} information has been updated.",
+            "delete": "The {} has been deleted.", "void": "The {} status has been changed to Void.",
+            "active": "The {} has been marked as active.", "inactive": "The {} has been marked as inactive."}
+#: Fields a list may be filtered on with ``field=value`` (exact, ignoring case), ``field_contains``,
+#: ``field_startswith``.
+FILTERS = {"contacts": ("contact_name", "company_name", "email", "contact_type", "status"),
+           "items": ("name", "sku", "status"),
+           "invoices": ("invoice_number", "customer_id", "reference_number", "status", "date"),
+           "customerpayments": ("customer_id", "reference_number", "payment_number", "payment_mode", "date"),
+           "creditnotes": ("creditnote_number", "customer_id", "reference_number", "status", "date"),
+           "chartofaccounts": ("account_type", "account_name"), "taxes": ("tax_name",), "currencies": ()}
+SORTS = {"created_time", "last_modified_time", "date", "total", "balance", "invoice_number", "creditnote_number",
+         "contact_name", "customer_name", "name", "amount", "account_name", "due_date", "reference_number"}
+#: Lists without ``sort_order``: documents newest first, reference data in creation order (a guess; see docs).
+DEFAULT_ORDER = {"invoices": "D", "creditnotes": "D", "customerpayments": "D"}
+INVOICE_FILTERS = {"Status.Draft": {"draft"}, "Status.Sent": {"sent"}, "Status.Paid": {"paid"},
+                   "Status.PartiallyPaid": {"partially_paid"}, "Status.Void": {"void"}, "Status.Overdue": {"overdue"},
+                   "Status.Unpaid": {"sent", "overdue", "partially_paid"}}
+
+
+class ZohoError(Exception):
+    """A Zoho error answer: HTTP status and the ``{"code", "message"}`` body."""
+
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+    def response(self, headers: tuple = ()) -> Response:
+        return json_response(self.status, {"code": self.code, "message": self.message}, headers)
+
+
+def not_exist(resource: str) -> ZohoError:
+    """Zoho's "... does not exist." (code 1002, as on its errors page), HTTP 404 for a path id."""
+    return ZohoError(404, 1002, f"{NOUN.get(resource, resource).capitalize()} does not exist.")
+
+
+def invalid(field: str, status: int = 400) -> ZohoError:
+    return ZohoError(status, 2, f"Invalid value passed for {field}")
+
+
+def zoho_time(epoch: float) -> str:
+    """``2013-11-18T10:02:51+0000``: Zoho's timestamps (the organisation's zone; ours is UTC)."""
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def parse_time(value: str) -> float:
+    """A ``last_modified_time`` filter: ``2013-11-18T02:02:51-0800``, ``...Z``, ``...+00:00`` or a date."""
+    text = value.strip().replace(" ", "+").replace("Z", "+00:00")
+    try:
+        when = dt.datetime.fromisoformat(text) if "T" in text else dt.datetime.fromisoformat(text + "T00:00:00")
+    except ValueError:
+        try:
+            when = dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S%z")
+        except ValueError:
+            raise invalid("last_modified_time") from None
+    return (when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)).timestamp()
+
+
+def money(value: Any, field: str, default: Optional[Decimal] = None) -> Decimal:
+    """A number from a request (Decimal, int or numeric text); never a float."""
+    if value in (None, "") and default is not None:
+        return default
+    if isinstance(value, bool) or isinstance(value, float):
+        raise invalid(field)
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise invalid(field) from None
+    if not number.is_finite():
+        raise invalid(field)
+    return number
+
+
+class ZohoSandbox(PlatformSandbox):
+    """Zoho Books v3 with one organisation (``company_id``), its OAuth server, limits and faults."""
+
+    platform, title, default_port, ready_path = "zoho", "Zoho Books", 8767, "/_sandbox/state"
+    api_path, token_path, authorize_path = API, "/oauth/v2/token", "/oauth/v2/auth"
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Optional[Callable[[], float]] = None,
+                 organization_id: str = ORGANIZATION_ID, organization_name: str = "Sandbox Books Inc",
+                 access_ttl: int = 3600, daily_limit: Optional[int] = 1000, timeout_seconds: float = 5.0,
+                 verbose: bool = False) -> None:
+        super().__init__(host, port, clock, timeout_seconds, verbose)
+        self.organization_id, self.organization_name = str(organization_id), organization_name
+        self.auth = AuthServer(clock=self.clock, access_ttl=access_ttl, scheme="Zoho-oauthtoken", token_prefix="1000.",
+                               render_error=lambda error, status: (200, {"error": _TOKEN_ERRORS.get(error, error)}))
+        self.limits = Limiter(self.clock, minute=LIMITS["minute"], day=(daily_limit, LIMITS["day"][1]))
+        self.store = ResourceStore(self.clock)
+        for k, (name, (_, _, unique)) in enumerate(RESOURCES.items()):
+            rules = (Unique((unique,)),) if unique else ()
+            self.store.declare(name, id_start=460000000000000 + k * 10_000_000 + 1001, unique=rules)
+        self._numbers = itertools.count(1)
+        self._line_ids = itertools.count(460000090000001)
+        self.reset()
+
+    # -- kit hooks -------------------------------------------------------------------------------------------------
+    @property
+    def company_id(self) -> str:
+        return self.organization_id
+
+    def bind(self):
+        """Once the port is known, the consent redirect and token answers name this server, as Zoho names its own
+        data centre (``location``, ``accounts-server``, ``api_domain``)."""
+        super().bind()
+        self.auth.redirect_extra = {"location": "us", "accounts-server": self.base_url}
+        self.auth.token_extra = {"api_domain": self.base_url}
+        return self
+
+    def seed(self) -> None:
+        self._numbers = itertools.count(1)
+        seed(self.store, self.today())
+
+    def today(self) -> str:
+        return dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc).date().isoformat()
+
+    def fault_response(self, fault: Fault) -> Response:
+        if fault.kind == "rate_limit":
+            return self._too_many("minute", int(fault.retry_after or 60))
+        if fault.kind == "http_503":
+            return 503, [("Content-Type", "text/html")], b"<html><body><h1>503 Service Unavailable</h1></body></html>"
+        return ZohoError(500, 1000, "Internal error").response()
+
+    def apply_setting(self, name: str, value: Any) -> bool:
+        if name == "daily_limit":
+            self.limits.set("day", None if value is None else int(value))
+            return True
+        return False
+
+    def extra_state(self) -> dict:
+        return {"organization_id": self.organization_id}
+
+    # -- routing ----------------------------------------------------------------------------------------------------
+    def route(self, req: Request) -> Response:
+        if req.path == self.authorize_path and req.method == "GET":
+            return self.auth.authorize(req.params)
+        if req.path == self.token_path and req.method == "POST":  # Zoho's examples send the grant in the query
+            return self.auth.token(req.header("Authorization"), {**req.params, **req.form()})
+        if req.path == self.token_path + "/revoke" and req.method == "POST":
+            return self.auth.revoke(req.header("Authorization"), {**req.params, **req.form()})
+        if not req.path.startswith(API + "/"):
+            return ZohoError(404, 5, "Invalid URL Passed").response()
+        if self.auth.check(req.header("Authorization")) is not None:
+            return ZohoError(401, 57, "You are not authorized to perform this operation").response()
+        parts = [p for p in req.path[len(API) + 1:].split("/") if p]
+        try:
+            if parts[:1] == ["organizations"] and req.method == "GET":
+                return self._ok("", {"organizations": [self.organization()]} if len(parts) == 1 else
+                                {"organization": self._org_or_404(parts[1])})
+            org = req.params.get("organization_id", "")
+            if not org:
+                raise invalid("organization_id")
+            if org != self.organization_id:
+                raise ZohoError(401, 6041, f"This user is not associated with the CompanyID/CompanyName:{org}.")
+            exceeded = self.limits.hit(("minute", org), ("day", org))
+            if exceeded is not None:
+                return self._too_many(exceeded.rule, exceeded.retry_after)
+            return self.dispatch(req, parts)
+        except ZohoError as error:
+            return error.response()
+        except Duplicate as dup:
+            return self._duplicate(dup).response()
+        except NotFound as gone:
+            return not_exist(gone.resource).response()
+
+    def _too_many(self, rule: str, retry_after: int) -> Response:
+        if rule == "day":
+            error = ZohoError(429, 44, "You have reached the maximum number of API calls allowed for your "
+                                       "organization today. Please try again tomorrow.")
+        else:
+            error = ZohoError(429, 45, "You have made too many requests continuously. Please try again after "
+                                       "some time.")
+        return error.response((("Retry-After", str(max(1, retry_after))),))
+
+    def _duplicate(self, dup: Duplicate) -> ZohoError:
+        original = self.store.get(dup.resource, dup.existing_id).data.get(dup.rule.fields[0], "")
+        if dup.resource == "contacts":
+            return ZohoError(400, 3062, "The contact name already exists. Please specify a different name.")
+        noun = NOUN[dup.resource].capitalize()
+        return ZohoError(400, 1001, f'{noun} "{original}" already exists.')
+
+    def dispatch(self, req: Request, parts: list[str]) -> Response:
+        method, head = req.method, parts[0]
+        if head == "settings" and len(parts) >= 2 and parts[1] in ("taxes", "currencies") and method == "GET":
+            if len(parts) == 4 and parts[1] == "currencies" and parts[3] == "exchangerates":
+                return self._ok("", {"exchange_rates": self.exchange_rates(parts[2], req.params)})
+            return self.read(req, parts[1], parts[2:])
+        if head not in FILTERS or len(parts) > 4:
+            raise ZohoError(404, 5, "Invalid URL Passed")
+        if method == "GET" and len(parts) <= 2:
+            return self.read(req, head, parts[1:])
+        if head not in WRITABLE:
+            raise ZohoError(405, 5, "Invalid URL Passed")
+        if len(parts) == 1 and method == "POST":
+            return self._saved(head, "create", self.write(head, None, self._body(req), req.params), 201)
+        record_id = parts[1]
+        self.store.get(head, record_id)  # 404 first
+        if len(parts) == 2 and method == "PUT":
+            return self._saved(head, "update", self.write(head, record_id, self._body(req), req.params))
+        if len(parts) == 2 and method == "DELETE":
+            self.delete(head, record_id)
+            return self._ok(MESSAGES["delete"].format(NOUN[head]), {})
+        action = "/".join(parts[2:])
+        if method == "POST" and action in ("active", "inactive") and head in ("contacts", "items"):
+            self.store.update(head, record_id, {"status": action})
+            return self._ok(MESSAGES[action].format(NOUN[head]), {})
+        if method == "POST" and action == "status/void" and head in ("invoices", "creditnotes"):
+            self.void(head, record_id)
+            return self._ok(MESSAGES["void"].format(NOUN[head]), {})
+        if method == "POST" and action == "status/sent" and head == "invoices":
+            self._settle(record_id, sent=True)
+            return self._ok("Invoice status has been changed to Sent.", {})
+        if head == "creditnotes" and parts[2] == "invoices":
+            return self.credits(req, record_id, parts[3] if len(parts) == 4 else None)
+        raise ZohoError(404, 5, "Invalid URL Passed")
+
+    @staticmethod
+    def _body(req: Request) -> dict:
+        """A JSON body, or Zoho's older form field ``JSONString``."""
+        try:
+            form = req.form() if b"JSONString=" in req.raw else {}
+            body = loads(form["JSONString"]) if "JSONString" in form else req.json()
+        except ValueError:
+            raise ZohoError(400, 4, "Invalid value passed for JSONString") from None
+        if not isinstance(body, dict):
+            raise ZohoError(400, 4, "Invalid value passed for JSONString")
+        return body
+
+    def _ok(self, message: str, body: dict, status: int = 200) -> Response:
+        return json_response(status, {"code": 0, "message": message or "success", **body})
+
+    def _saved(self, resource: str, verb: str, row: Row, status: int = 200) -> Response:
+        return self._ok(MESSAGES[verb].format(NOUN[resource]), {RESOURCES[resource][0]: self.render(row)}, status)
+
+    # -- reads ------------------------------------------------------------------------------------------------------
+    def render(self, row: Row) -> dict:
+        """A record as Zoho answers it: id field first, the public fields, created and last-modified times."""
+        id_field = RESOURCES[row.resource][1]
+        body = {id_field: row.id, **{k: v for k, v in row.data.items() if not k.startswith("_")}}
+        body.update(created_time=zoho_time(row.created), last_modified_time=zoho_time(row.modified))
+        if row.resource == "creditnotes":
+            body["updated_time"] = body["last_modified_time"]
+        return body
+
+    def read(self, req: Request, resource: str, rest: list[str]) -> Response:
+        key = RESOURCES[resource][0]
+        if rest:
+            return self._ok("", {key: self.render(self.store.get(resource, rest[0]))})
+        p = req.params
+        equals = {f: p[f] for f in FILTERS[resource] if p.get(f, "") != ""}
+        contains = {f: p[f + "_contains"] for f in FILTERS[resource] if p.get(f + "_contains")}
+        starts = {f: p[f + "_startswith"].casefold() for f in FILTERS[resource] if p.get(f + "_startswith")}
+        since = parse_time(p["last_modified_time"]) if p.get("last_modified_time") else None
+        wanted = self._filter_by(resource, p.get("filter_by", ""))
+        search = p.get("search_text", "").casefold()
+        number = RESOURCES[resource][2] or "name"
+
+        def where(row: Row) -> bool:
+            data = row.data
+            return (all(str(data.get(f, "")).casefold().startswith(v) for f, v in starts.items())
+                    and (wanted is None or wanted(data))
+                    and (not search or search in str(data.get(number, "")).casefold()
+                         or search in str(data.get("reference_number", "")).casefold()))
+
+        column = p.get("sort_column") or "created_time"
+        if column not in SORTS:
+            raise invalid("sort_column")
+        order = "A" if p.get("sort_order", DEFAULT_ORDER.get(resource, "A")).upper().startswith("A") else "D"
+        sort_key = {"created_time": lambda r: (r.created, int(r.id)),
+                    "last_modified_time": lambda r: (r.modified, int(r.id))}.get(
+            column, lambda r: (str(r.data.get(column, "")) if not isinstance(r.data.get(column), Decimal)
+                               else r.data[column], int(r.id)))
+        try:
+            page = max(1, int(p.get("page") or 1))
+            per_page = min(MAX_PER_PAGE, max(1, int(p.get("per_page") or MAX_PER_PAGE)))
+        except ValueError:
+            raise invalid("page") from None
+        found = self.store.query(resource, equals=equals, contains=contains, modified_since=since, where=where,
+                                 sort=sort_key, descending=order == "D", page=page, per_page=per_page)
+        context = {"page": page, "per_page": per_page, "has_more_page": found.has_more, "report_name": resource,
+                   "applied_filter": p.get("filter_by", "Status.All"), "sort_column": column, "sort_order": order}
+        return self._ok("", {resource: [self.render(r) for r in found.rows], "page_context": context})
+
+    @staticmethod
+    def _filter_by(resource: str, value: str) -> Optional[Callable[[dict], bool]]:
+        if not value or value.endswith(".All"):
+            return None
+        if resource == "chartofaccounts" and value in ("AccountType.Active", "AccountType.Inactive"):
+            return lambda d: bool(d.get("is_active")) == (value == "AccountType.Active")
+        if resource in ("contacts", "items") and value in ("Status.Active", "Status.Inactive"):
+            return lambda d: d.get("status") == value.split(".")[1].lower()
+        if value in INVOICE_FILTERS and resource in ("invoices", "creditnotes"):
+            return lambda d: d.get("status") in INVOICE_FILTERS[value] | ({"open"} if value == "Status.Unpaid" else set())
+        raise invalid("filter_by")
+
+    def exchange_rates(self, currency_id: str, params: dict) -> list[dict]:
+        cur = self.store.get("currencies", currency_id).data
+        return [{"exchange_rate_id": f"{currency_id}1", "currency_id": currency_id,
+                 "currency_code": cur["currency_code"], "effective_date": cur["effective_date"],
+                 "rate": cur["exchange_rate"]}]
+
+    def organization(self) -> dict:
+        currency = self.store.query("currencies", equals={"currency_code": BASE_CURRENCY}).rows[0]
+        return {"organization_id": self.organization_id, "name": self.organization_name,
+                "contact_name": "Sandbox Owner", "email": "owner@example.com", "is_default_org": True,
+                "plan_type": 0, "plan_name": "FREE", "version": "global", "country": "U.S.A",
+                "currency_id": currency.id, "currency_code": BASE_CURRENCY, "currency_symbol": "$",
+                "price_precision": 2, "time_zone": "Etc/UTC", "fiscal_year_start_month": 0,
+                "is_org_active": True}
+
+    def _org_or_404(self, org_id: str) -> dict:
+        if org_id != self.organization_id:
+            raise ZohoError(401, 6041, f"This user is not associated with the CompanyID/CompanyName:{org_id}.")
+        return self.organization()
+
+    # -- writes -----------------------------------------------------------------------------------------------------
+    def write(self, resource: str, record_id: Optional[str], body: dict, params: dict) -> Row:
+        """Create (``record_id`` None) or update one record, under the store lock: a payment and the invoices it
+        settles change together."""
+        with self.store.lock:
+            old = self.store.get(resource, record_id).data if record_id else {}
+            data = getattr(self, f"_{resource}")({**old, **body}, old, params)
+            row = (self.store.update(resource, record_id, data) if record_id
+                   else self.store.create(resource, data))
+            if resource == "customerpayments":
+                for invoice_id in {a["invoice_id"] for a in old.get("invoices", []) + data["invoices"]}:
+                    self._settle(invoice_id)
+            elif resource in ("invoices", "creditnotes"):
+                if resource == "invoices":
+                    self._settle(row.id)
+                else:
+                    self._settle_note(row.id)
+            return self.store.get(resource, row.id)
+
+    def _contacts(self, data: dict, old: dict, params: dict) -> dict:
+        if not str(data.get("contact_name") or "").strip():
+            raise ZohoError(400, 2, "Contact name cannot be empty.")
+        currency = self._currency(data.get("currency_id")) if data.get("currency_id") else None
+        persons = data.get("contact_persons") or []
+        primary = next((p for p in persons if p.get("is_primary_contact")), persons[0] if persons else {})
+        return {**data, "contact_type": data.get("contact_type") or "customer",
+                "status": data.get("status") or "active", "company_name": data.get("company_name", ""),
+                "email": primary.get("email", data.get("email", "")),
+                "currency_id": currency.id if currency else data.get("currency_id", self._base().id),
+                "currency_code": currency.data["currency_code"] if currency else BASE_CURRENCY}
+
+    def _items(self, data: dict, old: dict, params: dict) -> dict:
+        if not str(data.get("name") or "").strip():
+            raise ZohoError(400, 2, "Item name cannot be empty.")
+        if data.get("account_id"):
+            self._account(data["account_id"])
+        if data.get("tax_id"):
+            self._tax(data["tax_id"])
+        return {**data, "rate": money(data.get("rate"), "rate", ZERO), "status": data.get("status") or "active",
+                "product_type": data.get("product_type") or "service", "item_type": "sales"}
+
+    def _invoices(self, data: dict, old: dict, params: dict) -> dict:
+        return self._sales_document(data, old, params, "invoice_number", "INV-")
+
+    def _creditnotes(self, data: dict, old: dict, params: dict) -> dict:
+        return self._sales_document(data, old, params, "creditnote_number", "CN-")
+
+    def _sales_document(self, data: dict, old: dict, params: dict, number_field: str, prefix: str) -> dict:
+        """Lines priced and taxed the way Zoho does it (tax per line, rounded to cents), our number kept when
+        ``ignore_auto_number_generation=true``, else the next number of the series."""
+        if old.get("status") == "void":
+            raise ZohoError(400, REFUSED, f"The {number_field.split('_')[0]} is void and cannot be edited.")
+        customer = self._customer(data.get("customer_id"))
+        if not old:
+            if str(params.get("ignore_auto_number_generation", "")).lower() == "true":
+                if not str(data.get(number_field) or "").strip():
+                    raise invalid(number_field)
+            else:
+                data[number_field] = f"{prefix}{next(self._numbers):06d}"
+        lines = data.get("line_items")
+        if not isinstance(lines, list) or not lines:
+            raise invalid("line_items")
+        inclusive = bool(data.get("is_inclusive_tax"))
+        priced, sub_total = [], ZERO
+        for i, line in enumerate(lines):
+            item = self.store.get("items", line["item_id"]).data if line.get("item_id") else {}
+            rate = money(line.get("rate"), "rate", item.get("rate", ZERO))
+            quantity = money(line.get("quantity"), "quantity", Decimal("1"))
+            account_id = line.get("account_id") or item.get("account_id") or self._account_named("Sales").id
+            self._account(account_id)
+            tax = self._tax(line.get("tax_id") or item.get("tax_id")) if (line.get("tax_id") or item.get("tax_id")) \
+                else None
+            total = (rate * quantity).quantize(CENT)
+            sub_total += total
+            priced.append({**line, "line_item_id": line.get("line_item_id") or str(next(self._line_ids)),
+                           "name": line.get("name") or item.get("name", ""), "rate": rate, "quantity": quantity,
+                           "account_id": account_id, "item_total": total, "item_order": line.get("item_order", i + 1),
+                           "tax_id": tax.id if tax else "", "tax_name": tax.data["tax_name"] if tax else "",
+                           "tax_percentage": tax.data["tax_percentage"] if tax else ZERO})
+        discount = money(data.get("discount"), "discount", ZERO)
+        before_tax = bool(data.get("is_discount_before_tax", True))
+        share = (sub_total - discount) / sub_total if before_tax and sub_total else Decimal(1)
+        taxes: dict[str, Decimal] = {}
+        for line in priced:
+            pct = line["tax_percentage"]
+            base = line["item_total"] * share
+            amount = (base * pct / (100 + pct) if inclusive else base * pct / 100).quantize(CENT)
+            if line["tax_id"]:
+                taxes[line["tax_name"]] = taxes.get(line["tax_name"], ZERO) + amount
+        tax_total = sum(taxes.values(), ZERO)
+        extra = money(data.get("shipping_charge"), "shipping_charge", ZERO) + money(
+            data.get("adjustment"), "adjustment", ZERO)
+        total = sub_total - discount + (ZERO if inclusive else tax_total) + extra
+        return {**data, "customer_id": customer.id, "customer_name": customer.data["contact_name"],
+                "date": data.get("date") or self.today(), "due_date": data.get("due_date") or data.get("date")
+                or self.today(), "currency_code": customer.data["currency_code"],
+                "currency_id": customer.data["currency_id"],
+                "exchange_rate": money(data.get("exchange_rate"), "exchange_rate",
+                                       self._currency(customer.data["currency_id"]).data["exchange_rate"]),
+                "line_items": priced, "discount": discount, "is_discount_before_tax": before_tax,
+                "is_inclusive_tax": inclusive, "sub_total": sub_total, "tax_total": tax_total,
+                "taxes": [{"tax_name": n, "tax_amount": a} for n, a in taxes.items()], "total": total,
+                "balance": total, "status": old.get("status", "draft"),
+                "reference_number": data.get("reference_number", ""), "_sent": old.get("_sent", False)}
+
+    def _customerpayments(self, data: dict, old: dict, params: dict) -> dict:
+        customer = self._customer(data.get("customer_id"))
+        amount = money(data.get("amount"), "amount").quantize(CENT)
+        if amount <= 0:
+            raise invalid("amount")
+        account_id = data.get("account_id") or self._account_named("Undeposited Funds").id
+        self._account(account_id)
+        before = {a["invoice_id"]: a["amount_applied"] for a in old.get("invoices", [])}
+        applied, applications = ZERO, []
+        for entry in data.get("invoices") or []:
+            invoice = self.store.get("invoices", str(entry.get("invoice_id"))).data
+            share = money(entry.get("amount_applied"), "amount_applied").quantize(CENT)
+            if invoice["customer_id"] != customer.id:
+                raise ZohoError(400, 2, "Invoices selected do not belong to this customer.")
+            if invoice["status"] == "void" or share > invoice["balance"] + before.get(entry["invoice_id"], ZERO):
+                raise ZohoError(400, 2, "The amount applied exceeds the balance due of the invoice "
+                                        f"{invoice['invoice_number']}.")
+            applied += share
+            applications.append({"invoice_id": str(entry["invoice_id"]), "invoice_number": invoice["invoice_number"],
+                                 "amount_applied": share, "total": invoice["total"], "date": invoice["date"]})
+        if applied > amount:
+            raise ZohoError(400, 2, "The amount applied to invoices exceeds the payment amount.")
+        number = old.get("payment_number") or str(len(self.store.rows("customerpayments")) + 1)
+        return {**data, "payment_number": number, "customer_id": customer.id,
+                "customer_name": customer.data["contact_name"], "amount": amount, "unused_amount": amount - applied,
+                "date": data.get("date") or self.today(), "payment_mode": data.get("payment_mode") or "cash",
+                "account_id": account_id, "account_name": self.store.get("chartofaccounts", account_id).data[
+                    "account_name"], "reference_number": data.get("reference_number", ""),
+                "description": data.get("description", ""), "currency_code": customer.data["currency_code"],
+                "exchange_rate": money(data.get("exchange_rate"), "exchange_rate", Decimal("1")),
+                "invoices": applications}
+
+    # -- balances, void, delete, credits ---------------------------------------------------------------------------
+    def _applied(self, invoice_id: str) -> tuple[Decimal, Decimal]:
+        paid = sum((a["amount_applied"] for r in self.store.rows("customerpayments") for a in r.data["invoices"]
+                    if a["invoice_id"] == invoice_id), ZERO)
+        credited = sum((r.data["amount_applied"] for r in self.store.rows("creditnote_invoices")
+                        if r.data["invoice_id"] == invoice_id), ZERO)
+        return paid, credited
+
+    def _settle(self, invoice_id: str, sent: Optional[bool] = None) -> None:
+        """An invoice's balance and status from what is applied to it: paid, partially_paid, sent/overdue, draft."""
+        with self.store.lock:
+            data = self.store.get("invoices", invoice_id).data
+            if data["status"] == "void":
+                return
+            paid, credited = self._applied(invoice_id)
+            balance = data["total"] - paid - credited
+            if balance < 0:
+                raise ZohoError(400, 2, "The invoice total cannot be less than the amount already paid or credited.")
+            sent = data["_sent"] if sent is None else sent
+            if balance == 0 and data["total"] > 0:
+                status = "paid"
+            elif paid or credited:
+                status = "partially_paid"
+            elif sent:
+                status = "overdue" if data["due_date"] < self.today() else "sent"
+            else:
+                status = "draft"
+            change = {"balance": balance, "payment_made": paid, "credits_applied": credited, "status": status,
+                      "_sent": sent}
+            if any(data.get(k) != v for k, v in change.items()):
+                self.store.update("invoices", invoice_id, change)
+
+    def _settle_note(self, note_id: str) -> None:
+        with self.store.lock:
+            data = self.store.get("creditnotes", note_id).data
+            if data["status"] == "void":
+                return
+            used = sum((r.data["amount_applied"] for r in self.store.rows("creditnote_invoices")
+                        if r.data["creditnote_id"] == note_id), ZERO)
+            balance = data["total"] - used
+            if balance < 0:
+                raise ZohoError(400, 2, "The credit note total cannot be less than the credits already applied.")
+            status = "closed" if balance == 0 and data["total"] > 0 else "open"
+            if data.get("balance") != balance or data.get("status") != status:
+                self.store.update("creditnotes", note_id, {"balance": balance, "status": status})
+
+    def void(self, resource: str, record_id: str) -> None:
+        """Void keeps the document at zero. Zoho refuses to void one with payments or credits applied (guess: it
+        asks for them to be removed first)."""
+        with self.store.lock:
+            data = self.store.get(resource, record_id).data
+            if resource == "invoices" and any(self._applied(record_id)):
+                raise ZohoError(400, REFUSED, "Invoices with payments or credits applied cannot be voided. Delete the "
+                                           "payments and credits first.")
+            if resource == "creditnotes" and data["balance"] != data["total"]:
+                raise ZohoError(400, REFUSED, "Credit notes applied to invoices cannot be voided. Remove the credits "
+                                           "applied first.")
+            self.store.void(resource, record_id, zero=("total", "balance", "sub_total", "tax_total"))
+
+    def delete(self, resource: str, record_id: str) -> None:
+        with self.store.lock:
+            data = self.store.get(resource, record_id).data
+            if resource == "invoices" and any(self._applied(record_id)):
+                raise ZohoError(400, REFUSED, "Invoices with payments or credits applied cannot be deleted.")
+            if resource == "creditnotes" and any(r.data["creditnote_id"] == record_id
+                                                 for r in self.store.rows("creditnote_invoices")):
+                raise ZohoError(400, REFUSED, "Credit notes applied to invoices cannot be deleted. Remove the credits "
+                                           "applied first.")
+            if resource in ("contacts", "items"):
+                field = "customer_id" if resource == "contacts" else "item_id"
+                used = any(r.data.get(field) == record_id or any(li.get("item_id") == record_id
+                                                                 for li in r.data.get("line_items", []))
+                           for kind in ("invoices", "creditnotes", "customerpayments") for r in self.store.rows(kind))
+                if used:
+                    raise ZohoError(400, REFUSED, f"The {NOUN[resource]} has transactions and cannot be deleted. "
+                                               "Mark it as inactive instead.")
+            self.store.delete(resource, record_id)
+            for entry in data.get("invoices", []) if resource == "customerpayments" else []:
+                self._settle(entry["invoice_id"])
+
+    def credits(self, req: Request, note_id: str, application_id: Optional[str]) -> Response:
+        """``GET`` / ``POST /creditnotes/{id}/invoices`` and ``DELETE .../invoices/{creditnote_invoice_id}``."""
+        with self.store.lock:
+            note = self.store.get("creditnotes", note_id).data
+            mine = [r for r in self.store.rows("creditnote_invoices") if r.data["creditnote_id"] == note_id]
+            if req.method == "GET" and application_id is None:
+                return self._ok("", {"invoices_credited": [self._credit_row(r) for r in mine]})
+            if req.method == "DELETE" and application_id is not None:
+                row = next((r for r in mine if r.id == application_id), None)
+                if row is None:
+                    raise not_exist("creditnote_invoices")
+                self.store.delete("creditnote_invoices", application_id)
+                self._settle(row.data["invoice_id"])
+                self._settle_note(note_id)
+                return self._ok("Credits applied to an invoice have been deleted.", {})
+            if req.method != "POST" or application_id is not None:
+                raise ZohoError(405, 5, "Invalid URL Passed")
+            if note["status"] == "void":
+                raise ZohoError(400, REFUSED, "Credits cannot be applied from a void credit note.")
+            entries, total = self._body(req).get("invoices") or [], ZERO
+            for entry in entries:
+                invoice = self.store.get("invoices", str(entry.get("invoice_id"))).data
+                share = money(entry.get("amount_applied"), "amount_applied")
+                if invoice["customer_id"] != note["customer_id"] or invoice["status"] == "void" \
+                        or share <= 0 or share > invoice["balance"]:
+                    raise ZohoError(400, 2, f"Invalid amount applied to invoice {invoice['invoice_number']}.")
+                total += share
+            if not entries or total > note["balance"]:
+                raise ZohoError(400, 2, "The amount applied exceeds the available credits of the credit note.")
+            for entry in entries:
+                invoice = self.store.get("invoices", str(entry["invoice_id"]))
+                self.store.create("creditnote_invoices", {
+                    "creditnote_id": note_id, "creditnote_number": note["creditnote_number"], "invoice_id": invoice.id,
+                    "invoice_number": invoice.data["invoice_number"], "date": self.today(),
+                    "amount_applied": money(entry["amount_applied"], "amount_applied").quantize(CENT)})
+                self._settle(invoice.id)
+            self._settle_note(note_id)
+            applied = [{"invoice_id": str(e["invoice_id"]), "amount_applied": money(e["amount_applied"], "x")}
+                       for e in entries]
+            return self._ok("Credits have been applied to the invoice(s).", {"apply_to_invoices": {"invoices": applied}})
+
+    @staticmethod
+    def _credit_row(row: Row) -> dict:
+        return {"creditnote_invoice_id": row.id, **row.data, "credited_amount": row.data["amount_applied"]}
+
+    # -- references -------------------------------------------------------------------------------------------------
+    def _customer(self, customer_id: Any) -> Row:
+        if not customer_id:
+            raise invalid("customer_id")
+        row = self.store.find("contacts", str(customer_id))
+        if row is None:
+            raise ZohoError(400, 1002, "Customer does not exist.")
+        return row
+
+    def _account(self, account_id: Any) -> Row:
+        row = self.store.find("chartofaccounts", str(account_id))
+        if row is None:
+            raise ZohoError(400, 1002, f"The account {account_id} does not exist.")
+        if not row.data["is_active"]:
+            raise ZohoError(400, 2, f"The account {row.data['account_name']} is inactive.")
+        return row
+
+    def _tax(self, tax_id: Any) -> Row:
+        row = self.store.find("taxes", str(tax_id))
+        if row is None:
+            raise invalid("tax_id")
+        return row
+
+    def _currency(self, currency_id: Any) -> Row:
+        row = self.store.find("currencies", str(currency_id))
+        if row is None:
+            raise invalid("currency_id")
+        return row
+
+    def _base(self) -> Row:
+        return self.store.query("currencies", equals={"currency_code": BASE_CURRENCY}).rows[0]
+
+    def _account_named(self, name: str) -> Row:
+        return self.store.query("chartofaccounts", equals={"account_name": name}).rows[0]
+
+    # -- what a bookkeeper does in Zoho Books -------------------------------------------------------------------------
+    def record_payment_as_user(self, invoice_id: str, amount: Any, date: Optional[str] = None,
+                               payment_mode: str = "cash") -> dict:
+        invoice = self.store.get("invoices", invoice_id).data
+        row = self.write("customerpayments", None, {
+            "customer_id": invoice["customer_id"], "amount": money(amount, "amount"), "date": date or self.today(),
+            "payment_mode": payment_mode, "invoices": [{"invoice_id": invoice_id, "amount_applied": amount}]}, {})
+        return self.render(row)
+
+    def edit_invoice_line_as_user(self, invoice_id: str, line: int = 0, amount: Any = None, rate: Any = None,
+                                  quantity: Any = None, description: Optional[str] = None) -> dict:
+        """``amount`` sets the line's total (rate = amount / quantity)."""
+        data = self.store.get("invoices", invoice_id).data
+        lines = [dict(li) for li in data["line_items"]]
+        target = lines[int(line)]
+        if quantity is not None:
+            target["quantity"] = money(quantity, "quantity")
+        if rate is not None:
+            target["rate"] = money(rate, "rate")
+        if amount is not None:
+            target["rate"] = money(amount, "amount") / target["quantity"]
+        if description is not None:
+            target["description"] = description
+        return self.render(self.write("invoices", invoice_id, {"line_items": lines}, {}))
+
+    def void_invoice_as_user(self, invoice_id: str) -> dict:
+        self.void("invoices", invoice_id)
+        return self.render(self.store.get("invoices", invoice_id))
+
+    def delete_invoice_as_user(self, invoice_id: str) -> dict:
+        self.delete("invoices", invoice_id)
+        return {"invoice_id": invoice_id, "deleted": True}
+
+    def delete_payment_as_user(self, payment_id: str) -> dict:
+        self.delete("customerpayments", payment_id)
+        return {"payment_id": payment_id, "deleted": True}
+
+    def archive_account_as_user(self, account_id: str) -> dict:
+        """Mark an account inactive: documents that name it are refused from then on."""
+        return self.render(self.store.update("chartofaccounts", account_id, {"is_active": False}))
+
+
+#: Zoho's accounts server answers a bad code or refresh token with ``invalid_code`` (HTTP 200), a wrong client with
+#: ``invalid_client``.
+_TOKEN_ERRORS = {"invalid_grant": "invalid_code"}
