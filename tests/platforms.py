@@ -45,6 +45,8 @@ TIMEOUT = 3  # seconds a connector waits for its sandbox in tests (faults answer
 ALIASES = {"reference": ("reference", "ref_num", "reference_number"), "quantity": ("quantity", "qty"),
            "unit_price": ("unit_price", "unit_amount", "rate"), "date": ("date", "txn_date"),
            "account_id": ("account_id", "code")}
+#: Details of an action a sandbox may not model; left out there (``PlatformHarness.takes``).
+OPTIONAL = frozenset({"reference"})
 
 
 class SandboxPool:
@@ -140,16 +142,33 @@ class PlatformHarness:
     # -- acting as a person on the platform --------------------------------------------------------------------
     def act(self, action: str, **kwargs) -> dict:
         """``sandbox.act_as_user(action, ...)`` with the harness's keyword names (``ALIASES``) translated to the
-        ones this sandbox's helper takes."""
-        helper = getattr(getattr(self.sandbox, "store", None), f"{action}_as_user", None)
-        if helper is not None:
-            params = inspect.signature(helper).parameters
+        ones this sandbox's helper takes. A detail the helper has no parameter for (``OPTIONAL``: a payment's
+        reference) is left out; ``takes`` tells a test whether it was passed on."""
+        params = self._params(action)
+        if params is not None:
             translated = {}
             for name, value in kwargs.items():
-                names = ALIASES.get(name, (name,))
-                translated[next((n for n in names if n in params), name)] = value
+                found = next((n for n in ALIASES.get(name, (name,)) if n in params), None)
+                if found is None and name in OPTIONAL:
+                    continue
+                translated[found or name] = value
             kwargs = translated
         return self.sandbox.act_as_user(action, **kwargs)
+
+    def takes(self, action: str, name: str) -> bool:
+        """Whether this sandbox's ``action`` takes the harness's keyword ``name`` (under any of its aliases)."""
+        params = self._params(action)
+        return params is None or any(n in params for n in ALIASES.get(name, (name,)))
+
+    def _params(self, action: str):
+        """The parameters of the sandbox's ``<action>_as_user`` (on the sandbox, or on its store for sandboxes
+        older than the kit), or None when it takes any keyword."""
+        helper = (getattr(self.sandbox, f"{action}_as_user", None)
+                  or getattr(getattr(self.sandbox, "store", None), f"{action}_as_user", None))
+        if helper is None:
+            return None
+        params = inspect.signature(helper).parameters
+        return None if any(p.kind is p.VAR_KEYWORD for p in params.values()) else params
 
     # -- connectors without a database (the contract) ----------------------------------------------------------
     def connector(self, token_getter: Callable[[bool], str], **settings) -> BaseConnector:

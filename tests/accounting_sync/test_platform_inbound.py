@@ -59,7 +59,9 @@ def test_payment_recorded_on_the_platform_arrives_with_one_pull_and_is_not_sent_
     result = inbound.pull(two_way)
     assert result.applied == 1 and result.failed == 0, result
     [payment] = Payment.objects.filter(organization=invoice.organization)
-    assert payment.amount == Decimal("60.00") and payment.number == "CHK-77"
+    assert payment.amount == Decimal("60.00") and payment.number
+    if harness.takes("record_payment", "reference"):
+        assert payment.number == "CHK-77"
     assert [(a.invoice_id, a.amount) for a in payment.allocations.all()] == [(invoice.pk, Decimal("60.00"))]
     assert not OutboxEntry.objects.filter(connection=two_way).exclude(status=EntryStatus.DONE).exists()
     mark = last_log(two_way)
@@ -184,7 +186,9 @@ def test_signed_webhook_from_the_platform_is_accepted_three_times_applied_once_a
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.PROCESSED and delivery.connection_id == two_way.pk
     [payment] = Payment.objects.filter(organization=invoice.organization)
-    assert payment.amount == Decimal("100.00") and payment.number == "HOOK-1"
+    assert payment.amount == Decimal("100.00")
+    if harness.takes("record_payment", "reference"):
+        assert payment.number == "HOOK-1"
     assert inbound.pull(two_way).applied == 0  # the poll finds it known
     assert Payment.objects.filter(organization=invoice.organization).count() == 1
 

@@ -506,7 +506,9 @@ class ConnectorContract:
         self._reported_once(contract, Entity.PAYMENT, change.remote_id, since)
         paid = contract.connector.remote_payment(change.remote_id)
         assert paid.amount == Decimal("60.00") and paid.allocations == ((created.remote_id, Decimal("60.00")),)
-        assert paid.reference == "USER-77" and not paid.deleted
+        assert not paid.deleted
+        if contract.harness.takes("record_payment", "reference"):
+            assert paid.reference == "USER-77"
         assert contract.connector.fetch(Entity.INVOICE, created.remote_id).balance == Decimal("40.00")
 
     def test_credit_note_change_is_reported_once(self, contract):
