@@ -27,7 +27,7 @@ from .faults import POST_KINDS, Fault, FaultInjector
 from .http import Drop, LoopbackService, SandboxWSGI
 from .limits import Limiter
 from .oauth import AuthServer
-from .resources import ResourceStore
+from .resources import NotFound, ResourceStore
 
 Response = tuple[int, list, bytes]
 JSON = "application/json;charset=UTF-8"
@@ -46,6 +46,19 @@ def loads(raw: bytes | str) -> Any:
 
 def json_response(status: int, body: Any, headers: Sequence[tuple[str, str]] = ()) -> Response:
     return status, [("Content-Type", JSON), *headers], dumps(body)
+
+
+def control_response(status: int, body: Any) -> Response:
+    """A ``/_sandbox`` answer: settings and clock readings are floats (not money), written as exact decimals."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, float):
+            return Decimal(repr(value))
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+    return json_response(status, plain(body))
 
 
 class SandboxClock:
@@ -283,12 +296,12 @@ class PlatformSandbox(LoopbackService):
             if not isinstance(spec, dict):
                 raise ValueError("expected a JSON object")
             if action == "state" and method == "GET":
-                return json_response(200, self.state())
+                return control_response(200, self.state())
             if action == "faults" and method == "DELETE":
                 self.faults.clear()
-                return json_response(200, {"pending": self.faults.pending})
+                return control_response(200, {"pending": self.faults.pending})
             if method != "POST":
-                return json_response(405, {"error": f"{method} not allowed on /_sandbox/{action}"})
+                return control_response(405, {"error": f"{method} not allowed on /_sandbox/{action}"})
             if action == "reset":
                 self.reset()
             elif action == "faults":
@@ -296,26 +309,26 @@ class PlatformSandbox(LoopbackService):
                     self.faults.rate(float(spec["probability"]), spec.get("kinds"), spec.get("seed"))
                 else:
                     self.faults.add(spec["kind"], spec.get("count", 1), spec.get("match"), spec.get("retry_after"))
-                return json_response(200, {"pending": self.faults.pending})
+                return control_response(200, {"pending": self.faults.pending})
             elif action == "clock":
                 self.clock.advance(float(spec.get("advance", spec.get("seconds", 0))))
-                return json_response(200, {"offset": self.clock.offset, "now": Decimal(str(self.clock()))})
+                return control_response(200, {"offset": self.clock.offset, "now": Decimal(str(self.clock()))})
             elif action in ("forget-idempotency", "forget-idempotency-keys"):
                 self.forget_idempotency_keys()
             elif action == "as-user":
                 name = spec.pop("action", "")
-                return json_response(200, {"result": self.act_as_user(str(name), **spec)})
+                return control_response(200, {"result": self.act_as_user(str(name), **spec)})
             elif action == "settings":
-                return json_response(200, self.settings(spec))
+                return control_response(200, self.settings(spec))
             elif action == "tokens":
-                return json_response(200, self.issue_tokens())
+                return control_response(200, self.issue_tokens())
             else:
-                return json_response(404, {"error": f"unknown control endpoint /_sandbox/{action}"})
-        except LookupError as exc:
-            return json_response(404 if action == "as-user" else 400, {"error": str(exc)})
-        except (ValueError, TypeError, AttributeError) as exc:
-            return json_response(400, {"error": str(exc)})
-        return json_response(200, {"ok": True})
+                return control_response(404, {"error": f"unknown control endpoint /_sandbox/{action}"})
+        except (LookupError, NotFound) as exc:
+            return control_response(404 if action == "as-user" else 400, {"error": str(exc)})
+        except Exception as exc:  # the platform's own refusal (a void of a paid invoice...) or a bad request
+            return control_response(400, {"error": f"{type(exc).__name__}: {exc}"})
+        return control_response(200, {"ok": True})
 
 
 def run_cli(sandbox_class: type, argv: Optional[list[str]] = None) -> None:

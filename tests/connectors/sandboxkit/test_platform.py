@@ -1,0 +1,152 @@
+"""PlatformSandbox: the /_sandbox control endpoints, faults around the platform's work, act_as_user, settings.
+
+A toy platform (one resource, bearer tokens, one limit) over real loopback HTTP keeps these tests platform-neutral.
+"""
+from decimal import Decimal
+
+import pytest
+import requests
+
+from connectors.sandboxkit.limits import Limiter
+from connectors.sandboxkit.oauth import AuthServer
+from connectors.sandboxkit.platform import PlatformSandbox, dumps, json_response, loads
+from connectors.sandboxkit.resources import ResourceStore
+
+
+class ToySandbox(PlatformSandbox):
+    platform, title, default_port, api_path = "toy", "Toy Books", 0, "/api"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.auth = AuthServer(clock=self.clock, access_ttl=100)
+        self.limits = Limiter(self.clock, minute=(3, 60.0))
+        self.store = ResourceStore(self.clock)
+        self.store.declare("things")
+        self.reset()
+
+    @property
+    def company_id(self):
+        return "c1"
+
+    def seed(self):
+        self.store.create("things", {"name": "seeded", "amount": Decimal("1.10")})
+
+    def route(self, req):
+        if self.auth.check(req.header("Authorization")):
+            return json_response(401, {"error": "unauthorized"})
+        if self.limits.hit(("minute", "c1")):
+            return json_response(429, {"error": "slow down"})
+        if req.method == "POST":
+            key = req.header("Idempotency-Key") or None
+            row_id = self.store.once(key, lambda: self.store.create("things", req.json()).id)
+            return json_response(201, {"id": row_id})
+        return json_response(200, {"things": [r.data for r in self.store.rows("things")]})
+
+    def rename_thing_as_user(self, thing_id, name):
+        return self.store.update("things", thing_id, {"name": name}).data
+
+
+@pytest.fixture(scope="module")
+def toy():
+    sandbox = ToySandbox().start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def sb(toy):
+    toy.reset()
+    toy.headers = {"Authorization": "Bearer " + toy.issue_tokens()["access_token"]}
+    return toy
+
+
+def control(sb, method, action, body=None):
+    return requests.request(method, f"{sb.base_url}/_sandbox/{action}", json=body, timeout=5)
+
+
+def test_wire_keeps_decimals_exact():
+    assert dumps({"a": Decimal("12.50"), "b": [Decimal("0.1")]}) == b'{"a": 12.50, "b": [0.1]}'
+    assert loads(b'{"a": 12.50}')["a"] == Decimal("12.50")
+    with pytest.raises(TypeError):
+        dumps({"a": 1.5})
+
+
+def test_state_and_urls(sb):
+    state = control(sb, "GET", "state").json()
+    assert state["platform"] == "toy" and state["company_id"] == "c1" and state["counts"] == {"things": 1}
+    assert state["actions"] == ["rename_thing"]
+    assert sb.api_base == sb.base_url + "/api" and sb.token_url.endswith("/oauth/token")
+    assert requests.get(sb.base_url + sb.ready_path, timeout=5).status_code == 200
+
+
+def test_reset_reseeds_and_clears(sb):
+    requests.post(sb.api_base, json={"name": "x"}, headers=sb.headers, timeout=5)
+    control(sb, "POST", "faults", {"kind": "http_500", "count": 3})
+    assert control(sb, "POST", "reset").json() == {"ok": True}
+    state = control(sb, "GET", "state").json()
+    assert state["counts"] == {"things": 1} and state["faults_pending"] == [] and state["api_calls"] == 0
+
+
+def test_faults_added_matched_and_deleted(sb):
+    assert control(sb, "POST", "faults", {"kind": "http_503", "count": 1, "match": "POST /api"}).status_code == 200
+    assert requests.get(sb.api_base, headers=sb.headers, timeout=5).status_code == 200  # not matched
+    assert requests.post(sb.api_base, json={}, headers=sb.headers, timeout=5).status_code == 503
+    control(sb, "POST", "faults", {"kind": "http_500", "count": 5})
+    assert control(sb, "DELETE", "faults").json() == {"pending": []}
+    assert requests.get(sb.api_base, headers=sb.headers, timeout=5).status_code == 200
+    assert control(sb, "POST", "faults", {"kind": "bogus"}).status_code == 400
+
+
+def test_lost_response_applies_the_write_and_reset_drops(sb):
+    control(sb, "POST", "faults", {"kind": "lost_response", "match": "POST"})
+    with pytest.raises(requests.ConnectionError):
+        requests.post(sb.api_base, json={"name": "lost"}, headers=sb.headers, timeout=5)
+    assert sb.store.counts()["things"] == 2  # written, answer lost
+    control(sb, "POST", "faults", {"kind": "reset"})
+    with pytest.raises(requests.ConnectionError):
+        requests.post(sb.api_base, json={"name": "never"}, headers=sb.headers, timeout=5)
+    assert sb.store.counts()["things"] == 2
+
+
+def test_clock_expires_tokens_and_frees_limits(sb):
+    for _ in range(3):
+        assert requests.get(sb.api_base, headers=sb.headers, timeout=5).status_code == 200
+    assert requests.get(sb.api_base, headers=sb.headers, timeout=5).status_code == 429
+    assert control(sb, "POST", "clock", {"advance": 61}).json()["offset"] == 61
+    assert requests.get(sb.api_base, headers=sb.headers, timeout=5).status_code == 200
+    control(sb, "POST", "clock", {"advance": 100})
+    assert requests.get(sb.api_base, headers=sb.headers, timeout=5).status_code == 401
+
+
+def test_settings(sb):
+    out = control(sb, "POST", "settings", {"access_token_ttl": 5, "limits": {"minute": [None, 60]}}).json()
+    assert out["access_token_ttl"] == 5 and out["limits"]["minute"][0] is None
+    assert sb.issue_tokens()["expires_in"] == 5
+    assert control(sb, "POST", "settings", {"nonsense": 1}).status_code == 400
+    sb.reset()
+    assert sb.limits.rules["minute"] == (3, 60.0)
+
+
+def test_forget_idempotency(sb):
+    headers = {**sb.headers, "Idempotency-Key": "k1"}
+    first = requests.post(sb.api_base, json={"name": "a"}, headers=headers, timeout=5).json()
+    assert requests.post(sb.api_base, json={"name": "a"}, headers=headers, timeout=5).json() == first
+    assert control(sb, "POST", "forget-idempotency").status_code == 200
+    assert requests.post(sb.api_base, json={"name": "a"}, headers=headers, timeout=5).json() != first
+
+
+def test_as_user(sb):
+    thing = sb.store.rows("things")[0].id
+    out = control(sb, "POST", "as-user", {"action": "rename_thing", "thing_id": thing, "name": "renamed"})
+    assert out.status_code == 200 and out.json()["result"]["name"] == "renamed"
+    unknown = control(sb, "POST", "as-user", {"action": "launch_rocket"})
+    assert unknown.status_code == 400 and "rename_thing" in unknown.json()["error"]
+    with pytest.raises(ValueError, match="unknown action"):
+        sb.act_as_user("__class__")
+    assert control(sb, "POST", "as-user", {"action": "rename_thing", "thing_id": "999", "name": "x"}).status_code == 404
+
+
+def test_unknown_control_endpoint_and_method(sb):
+    assert control(sb, "POST", "nothing").status_code == 404
+    assert control(sb, "GET", "reset").status_code == 405
+    assert control(sb, "POST", "tokens").json()["access_token"]
