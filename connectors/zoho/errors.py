@@ -22,6 +22,7 @@ INTERNAL = {"1000"}  # "Internal error" (Zoho's errors page): Zoho's side, try a
 DUPLICATE = {"1001", "3062"}  # "... already exists": a number (1001, guessed) or a contact name (3062, seen)
 NOT_FOUND = {"1002"}  # "Invoice does not exist." (Zoho's errors page)
 AUTH = {"57"}  # "You are not authorized to perform this operation" (seen with 401 for a bad or unscoped token)
+BAD_URL = {"5"}  # "Invalid URL Passed": a path Zoho does not serve (our bug or the edition's), not a gone record
 RATE_LIMITED = {"44", "45"}  # too many requests (third-party guides; Zoho documents only HTTP 429)
 _ALREADY_EXISTS = re.compile(r"already (exists|been (created|used))", re.I)
 _DOES_NOT_EXIST = re.compile(r"(does not|doesn't) exist|not found", re.I)
@@ -59,7 +60,7 @@ def fault_error(code: str, message: str, status: int = 400, body=None) -> SyncEr
     if code in DUPLICATE or _ALREADY_EXISTS.search(message):
         return DuplicateError(message, platform_code=code or "duplicate", http_status=status, hint=HINTS["duplicate"],
                               raw=body)
-    if code in NOT_FOUND or status == 404 or _DOES_NOT_EXIST.search(message):
+    if code in NOT_FOUND or (status == 404 and code not in BAD_URL) or _DOES_NOT_EXIST.search(message):
         return RemoteNotFound(message, platform_code=code or str(status), http_status=status,
                               hint=HINTS["not_found"], raw=body)
     return ValidationFailed(message, platform_code=code or str(status), http_status=status,

@@ -95,6 +95,14 @@ def test_validation_is_permanent_with_code_message_and_hint():
 
 
 @responses.activate
+def test_an_unknown_path_is_not_a_gone_record():
+    responses.get(f"{BASE}/invoices/1/nothing", status=404, json={"code": 5, "message": "Invalid URL Passed"})
+    with pytest.raises(ValidationFailed) as info:
+        client().request("GET", "invoices/1/nothing")
+    assert not isinstance(info.value, RemoteNotFound) and info.value.platform_code == "5"
+
+
+@responses.activate
 def test_a_body_that_is_not_json():
     responses.post(f"{BASE}/invoices", status=400, body=b"<html>bad</html>")
     with pytest.raises(ValidationFailed) as info:
