@@ -144,6 +144,8 @@ class PlatformSandbox(LoopbackService):
     api_path: ClassVar[str] = ""
     token_path: ClassVar[str] = "/oauth/token"
     authorize_path: ClassVar[str] = "/oauth/authorize"
+    #: Where a token is revoked (None: the platform has no revocation endpoint).
+    revoke_path: ClassVar[Optional[str]] = None
     #: The fault injector class (a platform may subclass it to add options).
     fault_class: ClassVar[type] = FaultInjector
 
@@ -206,6 +208,10 @@ class PlatformSandbox(LoopbackService):
     @property
     def authorize_url(self) -> str:
         return self.base_url + self.authorize_path
+
+    @property
+    def revoke_url(self) -> Optional[str]:
+        return self.base_url + self.revoke_path if self.revoke_path else None
 
     @property
     def token_calls(self) -> int:

@@ -120,6 +120,7 @@ class ZohoSandbox(PlatformSandbox):
 
     platform, title, default_port, ready_path = "zoho", "Zoho Books", 8767, "/_sandbox/state"
     api_path, token_path, authorize_path = API, "/oauth/v2/token", "/oauth/v2/auth"
+    revoke_path = "/oauth/v2/token/revoke"
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Optional[Callable[[], float]] = None,
                  organization_id: str = ORGANIZATION_ID, organization_name: str = "Sandbox Books Inc",
@@ -180,7 +181,7 @@ class ZohoSandbox(PlatformSandbox):
             return self.auth.authorize(req.params)
         if req.path == self.token_path and req.method == "POST":  # Zoho's examples send the grant in the query
             return self.auth.token(req.header("Authorization"), {**req.params, **req.form()})
-        if req.path == self.token_path + "/revoke" and req.method == "POST":
+        if req.path == self.revoke_path and req.method == "POST":
             return self.auth.revoke(req.header("Authorization"), {**req.params, **req.form()})
         if not req.path.startswith(API + "/"):
             return ZohoError(404, 5, "Invalid URL Passed").response()
@@ -204,8 +205,10 @@ class ZohoSandbox(PlatformSandbox):
             return error.response()
         except Duplicate as dup:
             return self._duplicate(dup).response()
-        except NotFound as gone:
-            return not_exist(gone.resource).response()
+        except NotFound as gone:  # the path's record: 404; one a body names: 400 (a guess, see docs)
+            error = not_exist(gone.resource)
+            error.status = 404 if gone.record_id in parts else 400
+            return error.response()
 
     def _too_many(self, rule: str, retry_after: int) -> Response:
         if rule == "day":
@@ -227,7 +230,7 @@ class ZohoSandbox(PlatformSandbox):
         method, head = req.method, parts[0]
         if head == "settings" and len(parts) >= 2 and parts[1] in ("taxes", "currencies") and method == "GET":
             if len(parts) == 4 and parts[1] == "currencies" and parts[3] == "exchangerates":
-                return self._ok("", {"exchange_rates": self.exchange_rates(parts[2], req.params)})
+                return self._ok("", {"exchange_rates": self.exchange_rates(parts[2])})
             return self.read(req, parts[1], parts[2:])
         if head not in FILTERS or len(parts) > 4:
             raise ZohoError(404, 5, "Invalid URL Passed")
@@ -312,8 +315,8 @@ class ZohoSandbox(PlatformSandbox):
         order = "A" if p.get("sort_order", DEFAULT_ORDER.get(resource, "A")).upper().startswith("A") else "D"
         sort_key = {"created_time": lambda r: (r.created, int(r.id)),
                     "last_modified_time": lambda r: (r.modified, int(r.id))}.get(
-            column, lambda r: (str(r.data.get(column, "")) if not isinstance(r.data.get(column), Decimal)
-                               else r.data[column], int(r.id)))
+            column, lambda r: ((0, r.data[column], "") if isinstance(r.data.get(column), Decimal)
+                               else (1, 0, str(r.data.get(column, ""))), int(r.id)))
         try:
             page = max(1, int(p.get("page") or 1))
             per_page = min(MAX_PER_PAGE, max(1, int(p.get("per_page") or MAX_PER_PAGE)))
@@ -334,10 +337,11 @@ class ZohoSandbox(PlatformSandbox):
         if resource in ("contacts", "items") and value in ("Status.Active", "Status.Inactive"):
             return lambda d: d.get("status") == value.split(".")[1].lower()
         if value in INVOICE_FILTERS and resource in ("invoices", "creditnotes"):
-            return lambda d: d.get("status") in INVOICE_FILTERS[value] | ({"open"} if value == "Status.Unpaid" else set())
+            statuses = INVOICE_FILTERS[value] | ({"open"} if value == "Status.Unpaid" else set())
+            return lambda d: d.get("status") in statuses
         raise invalid("filter_by")
 
-    def exchange_rates(self, currency_id: str, params: dict) -> list[dict]:
+    def exchange_rates(self, currency_id: str) -> list[dict]:
         cur = self.store.get("currencies", currency_id).data
         return [{"exchange_rate_id": f"{currency_id}1", "currency_id": currency_id,
                  "currency_code": cur["currency_code"], "effective_date": cur["effective_date"],
@@ -364,6 +368,10 @@ class ZohoSandbox(PlatformSandbox):
         with self.store.lock:
             old = self.store.get(resource, record_id).data if record_id else {}
             data = getattr(self, f"_{resource}")({**old, **body}, old, params)
+            if record_id and resource in ("invoices", "creditnotes") and data["total"] < self._used(resource,
+                                                                                                  record_id):
+                raise ZohoError(400, 2, f"The {NOUN[resource]} total cannot be less than the amount already paid "
+                                        "or credited.")
             row = (self.store.update(resource, record_id, data) if record_id
                    else self.store.create(resource, data))
             if resource == "customerpayments":
@@ -502,6 +510,13 @@ class ZohoSandbox(PlatformSandbox):
                         if r.data["invoice_id"] == invoice_id), ZERO)
         return paid, credited
 
+    def _used(self, resource: str, record_id: str) -> Decimal:
+        """What is already settled against a document: payments and credits on an invoice, credits of a note."""
+        if resource == "invoices":
+            return sum(self._applied(record_id), ZERO)
+        return sum((r.data["amount_applied"] for r in self.store.rows("creditnote_invoices")
+                    if r.data["creditnote_id"] == record_id), ZERO)
+
     def _settle(self, invoice_id: str, sent: Optional[bool] = None) -> None:
         """An invoice's balance and status from what is applied to it: paid, partially_paid, sent/overdue, draft."""
         with self.store.lock:
@@ -510,8 +525,6 @@ class ZohoSandbox(PlatformSandbox):
                 return
             paid, credited = self._applied(invoice_id)
             balance = data["total"] - paid - credited
-            if balance < 0:
-                raise ZohoError(400, 2, "The invoice total cannot be less than the amount already paid or credited.")
             sent = data["_sent"] if sent is None else sent
             if balance == 0 and data["total"] > 0:
                 status = "paid"
@@ -531,11 +544,7 @@ class ZohoSandbox(PlatformSandbox):
             data = self.store.get("creditnotes", note_id).data
             if data["status"] == "void":
                 return
-            used = sum((r.data["amount_applied"] for r in self.store.rows("creditnote_invoices")
-                        if r.data["creditnote_id"] == note_id), ZERO)
-            balance = data["total"] - used
-            if balance < 0:
-                raise ZohoError(400, 2, "The credit note total cannot be less than the credits already applied.")
+            balance = data["total"] - self._used("creditnotes", note_id)
             status = "closed" if balance == 0 and data["total"] > 0 else "open"
             if data.get("balance") != balance or data.get("status") != status:
                 self.store.update("creditnotes", note_id, {"balance": balance, "status": status})
@@ -613,7 +622,8 @@ class ZohoSandbox(PlatformSandbox):
             self._settle_note(note_id)
             applied = [{"invoice_id": str(e["invoice_id"]), "amount_applied": money(e["amount_applied"], "x")}
                        for e in entries]
-            return self._ok("Credits have been applied to the invoice(s).", {"apply_to_invoices": {"invoices": applied}})
+            return self._ok("Credits have been applied to the invoice(s).",
+                            {"apply_to_invoices": {"invoices": applied}})
 
     @staticmethod
     def _credit_row(row: Row) -> dict:
@@ -656,11 +666,12 @@ class ZohoSandbox(PlatformSandbox):
 
     # -- what a bookkeeper does in Zoho Books -------------------------------------------------------------------------
     def record_payment_as_user(self, invoice_id: str, amount: Any, date: Optional[str] = None,
-                               payment_mode: str = "cash") -> dict:
+                               payment_mode: str = "cash", reference_number: str = "") -> dict:
         invoice = self.store.get("invoices", invoice_id).data
         row = self.write("customerpayments", None, {
             "customer_id": invoice["customer_id"], "amount": money(amount, "amount"), "date": date or self.today(),
-            "payment_mode": payment_mode, "invoices": [{"invoice_id": invoice_id, "amount_applied": amount}]}, {})
+            "payment_mode": payment_mode, "reference_number": reference_number,
+            "invoices": [{"invoice_id": invoice_id, "amount_applied": amount}]}, {})
         return self.render(row)
 
     def edit_invoice_line_as_user(self, invoice_id: str, line: int = 0, amount: Any = None, rate: Any = None,

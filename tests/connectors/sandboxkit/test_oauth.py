@@ -47,8 +47,8 @@ def test_code_grant_with_extras_and_both_client_auths(clock):
 def test_wrong_client_and_redirect(clock):
     auth = AuthServer(clock=clock)
     code = consent(auth)["code"]
-    assert auth.token("", {"grant_type": "authorization_code", "code": code, "redirect_uri": "https://app.example/cb?x=1",
-                           "client_id": "sandbox-client", "client_secret": "wrong"})[0] == 401
+    assert auth.token("", {"grant_type": "authorization_code", "code": code, "client_id": "sandbox-client",
+                           "redirect_uri": "https://app.example/cb?x=1", "client_secret": "wrong"})[0] == 401
     assert auth.authorize({"client_id": "other", "redirect_uri": "https://a"})[0] == 400
     assert body(auth.token("", {"grant_type": "password", "client_id": "sandbox-client",
                                 "client_secret": "sandbox-secret"}))["error"] == "unsupported_grant_type"

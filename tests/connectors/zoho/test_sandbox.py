@@ -220,6 +220,12 @@ def test_payments_settle_invoices(zoho):
     assert [p["payment_id"] for p in listed] == [rest["payment_id"]]
     refused = zoho.call("POST", f"invoices/{inv['invoice_id']}/status/void")
     assert refused.status_code == 400  # payments first
+    shrink = zoho.call("PUT", f"invoices/{inv['invoice_id']}", body={"line_items": [{"name": "x", "rate": "10"}]})
+    assert shrink.status_code == 400  # below what is paid: refused, and nothing changed
+    assert zoho.ok("GET", f"invoices/{inv['invoice_id']}")["invoice"]["total"] == Decimal("235.55")
+    ghost = zoho.call("POST", "customerpayments", body={**pay, "invoices": [{"invoice_id": "42",
+                                                                              "amount_applied": "1.00"}]})
+    assert ghost.status_code == 400 and ghost.body == {"code": 1002, "message": "Invoice does not exist."}
     zoho.ok("DELETE", f"customerpayments/{rest['payment_id']}")
     assert zoho.ok("GET", f"invoices/{inv['invoice_id']}")["invoice"]["balance"] == Decimal("135.55")
     edited = zoho.ok("PUT", f"customerpayments/{payment['payment_id']}", body={
