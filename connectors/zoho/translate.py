@@ -51,28 +51,23 @@ def item_payload(doc: ItemSnapshot, mapping: Mapping) -> dict:
 
 
 def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping) -> dict:
-    """An invoice or credit note. Zoho computes tax itself from each line's ``tax_id``; our discount lines become
-    the document's entity-level discount (an amount), taken before tax when any of them is taxed."""
-    lines, discount, taxed_discount = [], ZERO, False
+    """An invoice or credit note. Zoho computes tax itself from each line's ``tax_id``. A discount line is a
+    negative line on the mapped discount account with its own tax, so Zoho's per-line tax adds up like ours."""
+    lines = []
     for i, line in enumerate(doc.lines):
-        if line.kind == "discount":
-            discount += line.net_amount
-            taxed_discount = taxed_discount or bool(line.tax_rate_key)
-            continue
+        sign = -1 if line.kind == "discount" else 1
         lines.append(_clean({
             "item_id": mapping.refs.get(line.item_key) if line.item_key else None,
             "name": None if line.item_key else (line.item_name or line.description or line.kind.title())[:100],
-            "description": line.description[:2000], "rate": line.unit_price, "quantity": line.quantity,
+            "description": line.description[:2000], "rate": sign * line.unit_price, "quantity": line.quantity,
             "account_id": mapping.line_accounts[i] if i < len(mapping.line_accounts) else None,
             "tax_id": mapping.tax_codes.get(line.tax_rate_key) if line.tax_rate_key else None,
             "item_order": i + 1}))
     number_field = "creditnote_number" if isinstance(doc, CreditNoteSnapshot) else "invoice_number"
-    body = {"customer_id": mapping.refs[doc.customer_key], number_field: doc.number, "date": _date(doc.issue_date),
-            "line_items": lines, "is_inclusive_tax": False, "exchange_rate": doc.exchange_rate,
-            "notes": doc.memo[:5000], "due_date": _date(getattr(doc, "due_date", None))}
-    if discount:
-        body.update(discount=discount, discount_type="entity_level", is_discount_before_tax=taxed_discount)
-    return _clean(body)
+    return _clean({"customer_id": mapping.refs[doc.customer_key], number_field: doc.number,
+                   "date": _date(doc.issue_date), "line_items": lines, "is_inclusive_tax": False,
+                   "exchange_rate": doc.exchange_rate, "notes": doc.memo[:5000],
+                   "due_date": _date(getattr(doc, "due_date", None))})
 
 
 def payment_payload(doc: PaymentSnapshot, mapping: Mapping) -> dict:
@@ -124,8 +119,9 @@ def _plain(value) -> str:
 EDITABLE = {
     "customer": ("contact_name", "email", "currency_code"),
     "item": ("name", "rate", "sku", "account_id"),
-    "invoice": ("customer_id", "invoice_number", "date", "due_date", "currency_code", "discount", "notes"),
-    "credit_note": ("customer_id", "creditnote_number", "date", "currency_code", "discount", "notes"),
+    "invoice": ("customer_id", "invoice_number", "date", "due_date", "currency_code", "discount", "adjustment",
+                "notes"),
+    "credit_note": ("customer_id", "creditnote_number", "date", "currency_code", "discount", "adjustment", "notes"),
     "payment": ("customer_id", "date", "amount", "reference_number", "payment_mode", "account_id"),
 }
 LINE_FIELDS = ("item_id", "description", "rate", "quantity", "account_id", "tax_id")

@@ -38,11 +38,12 @@ def test_invoice_lines_accounts_taxes_and_items():
     assert "discount" not in body
 
 
-def test_discount_lines_become_the_entity_level_discount():
-    body = t.sales_payload(invoice(line(), line(kind="discount", price="10.00", qty="1", tax="gst")), MAPPING)
-    assert len(body["line_items"]) == 1
-    assert (body["discount"], body["discount_type"], body["is_discount_before_tax"]) == (D("10.00"), "entity_level",
-                                                                                         True)
+def test_a_discount_line_is_a_negative_line_on_the_discount_account_with_its_tax():
+    body = t.sales_payload(invoice(line(), line(kind="discount", price="10.00", qty="1", tax="gst",
+                                                description="Loyalty")), MAPPING)
+    assert body["line_items"][1] == {"name": "Loyalty", "description": "Loyalty", "rate": D("-10.00"),
+                                     "quantity": D("1"), "account_id": "401", "tax_id": "T10", "item_order": 2}
+    assert "discount" not in body
 
 
 def test_money_is_sent_digit_for_digit():
