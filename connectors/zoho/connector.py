@@ -2,14 +2,14 @@
 
 Zoho has no idempotency key. A create is made safe to repeat by our own numbers and names instead: invoices and
 credit notes carry our number with ``ignore_auto_number_generation``, so Zoho refuses a second one; a customer
-or item whose name Zoho says exists already is searched and adopted; and a create repeated with a key this
-process already sent (its answer was lost) searches first. Zoho has no optimistic concurrency either: an update
-reads the record first and refuses to overwrite it when it changed since our version (a short race remains).
+or item whose name Zoho says exists already is searched and adopted; a payment (no unique field in Zoho) relies
+on the pipeline searching by its reference before it sends again after a lost answer. Zoho has no optimistic
+concurrency either: an update reads the record first and refuses to overwrite it when it changed since our
+version (a short race remains).
 """
 from __future__ import annotations
 
 import datetime as dt
-import time
 from decimal import Decimal
 from functools import cached_property
 
@@ -17,8 +17,7 @@ from .. import oauth
 from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused,
                     RemoteChange, RemoteDocument, RemotePayment, TokenSet)
 from ..documents import CreditNoteSnapshot, Entity, Mapping, RemoteRef, RemoteResult, Snapshot
-from ..errors import (ConfigurationError, ConflictError, DuplicateError, PermanentError, RemoteNotFound, SyncError,
-                      ValidationFailed)
+from ..errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
 from . import translate as t
 from .client import ZohoClient
@@ -38,8 +37,6 @@ ACCOUNT_KINDS = {"income": AccountKind.INCOME, "other_income": AccountKind.INCOM
                  "other_expense": AccountKind.EXPENSE, "cost_of_goods_sold": AccountKind.EXPENSE,
                  "cash": AccountKind.DEPOSIT, "bank": AccountKind.DEPOSIT, "other_current_asset": AccountKind.DEPOSIT,
                  "accounts_receivable": AccountKind.RECEIVABLE}
-KEY_TTL = 86400.0  # how long this process remembers a create key whose answer may have been lost
-_SENT_KEYS: dict[tuple[str, str, str], float] = {}
 
 
 def account_kind(account: dict) -> str:
@@ -151,23 +148,14 @@ class ZohoConnector(BaseConnector):
         return t.result(entity, self.client.read(entity, str(rows[0][t.ENTITIES[entity][3]])), adopted=True)
 
     def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
-        key = (self.url("api_base"), self.config.remote_company_id, idempotency_key)
-        if _SENT_KEYS.get(key, 0) > time.monotonic():  # sent before and its answer lost: it may exist
-            found = self.find_existing(doc, mapping)
-            if found is not None:
-                return found
-        _SENT_KEYS[key] = time.monotonic() + KEY_TTL
+        """``idempotency_key`` is not sent: Zoho has no such thing (see the module docstring)."""
         try:
             body = self.client.create(doc.entity, self._payload(doc, mapping), self._params(doc))
         except DuplicateError:
-            _SENT_KEYS.pop(key, None)
             found = self.find_existing(doc, mapping) if doc.entity in (Entity.CUSTOMER, Entity.ITEM) else None
             if found is None:
                 raise
-            return found  # Zoho refuses a second name: the one it has is ours to adopt
-        except PermanentError:
-            _SENT_KEYS.pop(key, None)  # a definitive refusal wrote nothing
-            raise
+            return found  # Zoho refuses a second name: the one it holds is ours to adopt
         return self._apply_credit(doc, mapping, t.result(doc.entity, body))
 
     def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
@@ -333,8 +321,3 @@ class ZohoConnector(BaseConnector):
         rows = [r for r in rows if not on or str(r.get("effective_date", ""))[:10] <= on.isoformat()]
         latest = max(rows, key=lambda r: str(r.get("effective_date", "")), default=None)
         return Decimal(str(latest["rate"])) if latest and latest.get("rate") else None
-
-
-def forget_remembered_items() -> None:
-    """Forget the create keys this process remembers (tests empty their sandbox company between cases)."""
-    _SENT_KEYS.clear()
