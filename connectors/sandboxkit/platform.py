@@ -14,6 +14,7 @@ The attributes a subclass (or a mixin adopting an older sandbox) must provide ar
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import signal
 import threading
@@ -59,6 +60,35 @@ def control_response(status: int, body: Any) -> Response:
             return [plain(v) for v in value]
         return value
     return json_response(status, plain(body))
+
+
+def decimal_value(value: Any, default: Optional[Decimal] = None) -> Decimal:
+    """A number from a request body or query (Decimal, int or numeric text) as a finite ``Decimal``; ``default``
+    for a missing one. A float, a bool or anything else is a ``ValueError``: money never passes through float."""
+    if value in (None, "") and default is not None:
+        return default
+    if isinstance(value, (bool, float)):
+        raise ValueError(f"not an exact number: {value!r}")
+    try:
+        number = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise ValueError(f"not a number: {value!r}") from None
+    if not number.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    return number
+
+
+def parse_timestamp(text: str) -> float:
+    """Epoch seconds of an ISO 8601 time as platforms write them in query strings: ``2026-12-03T10:02:51+0000``,
+    ``...-08:00``, ``...Z``, a ``+`` decoded to a space, or a bare date (midnight UTC). ``ValueError`` otherwise."""
+    value = text.strip().replace(" ", "+").replace("Z", "+00:00")
+    if "T" not in value:
+        value += "T00:00:00"
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        when = dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+    return (when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)).timestamp()
 
 
 class SandboxClock:

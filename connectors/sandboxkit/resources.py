@@ -107,6 +107,25 @@ class Row:
     created: float
     modified: float
 
+    def public(self, id_field: str) -> dict:
+        """The record as a platform shows it: its id under ``id_field``, then every field whose name does not
+        start with ``_`` (the sandbox's own bookkeeping, e.g. whether an invoice was sent)."""
+        return {id_field: self.id, **{k: v for k, v in self.data.items() if not k.startswith("_")}}
+
+
+def sort_key(column: str) -> Callable[[Row], Any]:
+    """Order rows by ``created``, ``modified`` or a record field (numbers before text, missing values last), with
+    the creation order breaking ties."""
+    if column in ("created", "modified"):
+        return lambda row: (getattr(row, column), row.created)
+
+    def key(row: Row) -> Any:
+        value = row.data.get(column)
+        if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+            return (0, value, "", row.created)
+        return (1 if value not in (None, "") else 2, 0, str(value or "").casefold(), row.created)
+    return key
+
 
 @dataclass
 class Page:
@@ -255,14 +274,15 @@ class ResourceStore:
 
     def query(self, resource: str, equals: Optional[dict] = None, contains: Optional[dict] = None,
               modified_since: Optional[float] = None, where: Optional[Callable[[Row], bool]] = None,
-              sort: Optional[Callable[[Row], Any]] = None, descending: bool = False, ignore_case: bool = True,
+              sort: Optional[Callable[[Row], Any] | str] = None, descending: bool = False, ignore_case: bool = True,
               page: Optional[int] = None, per_page: Optional[int] = None, offset: Optional[int] = None,
               limit: Optional[int] = None) -> Page:
         """Filter, sort and page the live records.
 
         ``equals`` / ``contains``: field -> value (case-insensitive unless told; a value compares by its text, so
         a query parameter ``"100"`` matches ``Decimal("100")``). ``modified_since``: modified at or after that
-        time. Paging is ``page``/``per_page`` (1-based) or ``offset``/``limit``; neither means everything."""
+        time. ``sort``: a key function, or a column for :func:`sort_key`. Paging is ``page``/``per_page``
+        (1-based) or ``offset``/``limit``; neither means everything."""
         def text(value: Any) -> str:
             value = "" if value is None else str(value)
             return value.casefold() if ignore_case else value
@@ -277,7 +297,7 @@ class ResourceStore:
         if where is not None:
             rows = [r for r in rows if where(r)]
         if sort is not None:
-            rows.sort(key=sort, reverse=descending)
+            rows.sort(key=sort_key(sort) if isinstance(sort, str) else sort, reverse=descending)
         elif descending:
             rows.reverse()
         total = len(rows)

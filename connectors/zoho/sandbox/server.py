@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Callable, Optional
 
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.limits import Limiter
 from ...sandboxkit.oauth import AuthServer
-from ...sandboxkit.platform import PlatformSandbox, Request, Response, json_response, loads
+from ...sandboxkit.platform import (PlatformSandbox, Request, Response, decimal_value, json_response, loads,
+                                    parse_timestamp)
 from ...sandboxkit.resources import Duplicate, NotFound, ResourceStore, Row, Unique
 from .seed import BASE_CURRENCY, ORGANIZATION_ID, seed
 
@@ -87,32 +88,12 @@ def zoho_time(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
-def parse_time(value: str) -> float:
-    """A ``last_modified_time`` filter: ``2013-11-18T02:02:51-0800``, ``...Z``, ``...+00:00`` or a date."""
-    text = value.strip().replace(" ", "+").replace("Z", "+00:00")
-    try:
-        when = dt.datetime.fromisoformat(text) if "T" in text else dt.datetime.fromisoformat(text + "T00:00:00")
-    except ValueError:
-        try:
-            when = dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S%z")
-        except ValueError:
-            raise invalid("last_modified_time") from None
-    return (when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)).timestamp()
-
-
 def money(value: Any, field: str, default: Optional[Decimal] = None) -> Decimal:
-    """A number from a request (Decimal, int or numeric text); never a float."""
-    if value in (None, "") and default is not None:
-        return default
-    if isinstance(value, bool) or isinstance(value, float):
-        raise invalid(field)
+    """A number from a request as an exact Decimal, or Zoho's "Invalid value passed for <field>"."""
     try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
+        return decimal_value(value, default)
+    except ValueError:
         raise invalid(field) from None
-    if not number.is_finite():
-        raise invalid(field)
-    return number
 
 
 class ZohoSandbox(PlatformSandbox):
@@ -282,8 +263,7 @@ class ZohoSandbox(PlatformSandbox):
     # -- reads ------------------------------------------------------------------------------------------------------
     def render(self, row: Row) -> dict:
         """A record as Zoho answers it: id field first, the public fields, created and last-modified times."""
-        id_field = RESOURCES[row.resource][1]
-        body = {id_field: row.id, **{k: v for k, v in row.data.items() if not k.startswith("_")}}
+        body = row.public(RESOURCES[row.resource][1])
         body.update(created_time=zoho_time(row.created), last_modified_time=zoho_time(row.modified))
         if row.resource == "creditnotes":
             body["updated_time"] = body["last_modified_time"]
@@ -297,7 +277,10 @@ class ZohoSandbox(PlatformSandbox):
         equals = {f: p[f] for f in FILTERS[resource] if p.get(f, "") != ""}
         contains = {f: p[f + "_contains"] for f in FILTERS[resource] if p.get(f + "_contains")}
         starts = {f: p[f + "_startswith"].casefold() for f in FILTERS[resource] if p.get(f + "_startswith")}
-        since = parse_time(p["last_modified_time"]) if p.get("last_modified_time") else None
+        try:
+            since = parse_timestamp(p["last_modified_time"]) if p.get("last_modified_time") else None
+        except ValueError:
+            raise invalid("last_modified_time") from None
         wanted = self._filter_by(resource, p.get("filter_by", ""))
         search = p.get("search_text", "").casefold()
         number = RESOURCES[resource][2] or "name"
@@ -313,17 +296,14 @@ class ZohoSandbox(PlatformSandbox):
         if column not in SORTS:
             raise invalid("sort_column")
         order = "A" if p.get("sort_order", DEFAULT_ORDER.get(resource, "A")).upper().startswith("A") else "D"
-        sort_key = {"created_time": lambda r: (r.created, int(r.id)),
-                    "last_modified_time": lambda r: (r.modified, int(r.id))}.get(
-            column, lambda r: ((0, r.data[column], "") if isinstance(r.data.get(column), Decimal)
-                               else (1, 0, str(r.data.get(column, ""))), int(r.id)))
         try:
             page = max(1, int(p.get("page") or 1))
             per_page = min(MAX_PER_PAGE, max(1, int(p.get("per_page") or MAX_PER_PAGE)))
         except ValueError:
             raise invalid("page") from None
         found = self.store.query(resource, equals=equals, contains=contains, modified_since=since, where=where,
-                                 sort=sort_key, descending=order == "D", page=page, per_page=per_page)
+                                 sort={"created_time": "created", "last_modified_time": "modified"}.get(column, column),
+                                 descending=order == "D", page=page, per_page=per_page)
         context = {"page": page, "per_page": per_page, "has_more_page": found.has_more, "report_name": resource,
                    "applied_filter": p.get("filter_by", "Status.All"), "sort_column": column, "sort_order": order}
         return self._ok("", {resource: [self.render(r) for r in found.rows], "page_context": context})
@@ -348,7 +328,7 @@ class ZohoSandbox(PlatformSandbox):
                  "rate": cur["exchange_rate"]}]
 
     def organization(self) -> dict:
-        currency = self.store.query("currencies", equals={"currency_code": BASE_CURRENCY}).rows[0]
+        currency = self._named("currencies", "currency_code", BASE_CURRENCY)
         return {"organization_id": self.organization_id, "name": self.organization_name,
                 "contact_name": "Sandbox Owner", "email": "owner@example.com", "is_default_org": True,
                 "plan_type": 0, "plan_name": "FREE", "version": "global", "country": "U.S.A",
@@ -387,14 +367,14 @@ class ZohoSandbox(PlatformSandbox):
     def _contacts(self, data: dict, old: dict, params: dict) -> dict:
         if not str(data.get("contact_name") or "").strip():
             raise ZohoError(400, 2, "Contact name cannot be empty.")
-        currency = self._currency(data.get("currency_id")) if data.get("currency_id") else None
+        currency = self._currency(data["currency_id"]) if data.get("currency_id") else self._named(
+            "currencies", "currency_code", BASE_CURRENCY)
         persons = data.get("contact_persons") or []
         primary = next((p for p in persons if p.get("is_primary_contact")), persons[0] if persons else {})
         return {**data, "contact_type": data.get("contact_type") or "customer",
                 "status": data.get("status") or "active", "company_name": data.get("company_name", ""),
                 "email": primary.get("email", data.get("email", "")),
-                "currency_id": currency.id if currency else data.get("currency_id", self._base().id),
-                "currency_code": currency.data["currency_code"] if currency else BASE_CURRENCY}
+                "currency_id": currency.id, "currency_code": currency.data["currency_code"]}
 
     def _items(self, data: dict, old: dict, params: dict) -> dict:
         if not str(data.get("name") or "").strip():
@@ -433,10 +413,10 @@ class ZohoSandbox(PlatformSandbox):
             item = self.store.get("items", line["item_id"]).data if line.get("item_id") else {}
             rate = money(line.get("rate"), "rate", item.get("rate", ZERO))
             quantity = money(line.get("quantity"), "quantity", Decimal("1"))
-            account_id = line.get("account_id") or item.get("account_id") or self._account_named("Sales").id
-            self._account(account_id)
-            tax = self._tax(line.get("tax_id") or item.get("tax_id")) if (line.get("tax_id") or item.get("tax_id")) \
-                else None
+            account_id = self._account(line.get("account_id") or item.get("account_id")
+                                       or self._named("chartofaccounts", "account_name", "Sales").id).id
+            tax_id = line.get("tax_id") or item.get("tax_id")
+            tax = self._tax(tax_id) if tax_id else None
             total = (rate * quantity).quantize(CENT)
             sub_total += total
             priced.append({**line, "line_item_id": line.get("line_item_id") or str(next(self._line_ids)),
@@ -475,7 +455,7 @@ class ZohoSandbox(PlatformSandbox):
         amount = money(data.get("amount"), "amount").quantize(CENT)
         if amount <= 0:
             raise invalid("amount")
-        account_id = data.get("account_id") or self._account_named("Undeposited Funds").id
+        account_id = data.get("account_id") or self._named("chartofaccounts", "account_name", "Undeposited Funds").id
         self._account(account_id)
         before = {a["invoice_id"]: a["amount_applied"] for a in old.get("invoices", [])}
         applied, applications = ZERO, []
@@ -630,39 +610,32 @@ class ZohoSandbox(PlatformSandbox):
         return {"creditnote_invoice_id": row.id, **row.data, "credited_amount": row.data["amount_applied"]}
 
     # -- references -------------------------------------------------------------------------------------------------
-    def _customer(self, customer_id: Any) -> Row:
-        if not customer_id:
-            raise invalid("customer_id")
-        row = self.store.find("contacts", str(customer_id))
+    def _ref(self, resource: str, ref_id: Any, error: ZohoError) -> Row:
+        """A record the body names, or ``error``."""
+        row = self.store.find(resource, str(ref_id)) if ref_id else None
         if row is None:
-            raise ZohoError(400, 1002, "Customer does not exist.")
+            raise error
         return row
 
+    def _customer(self, customer_id: Any) -> Row:
+        return self._ref("contacts", customer_id, ZohoError(400, 1002, "Customer does not exist.") if customer_id
+                         else invalid("customer_id"))
+
     def _account(self, account_id: Any) -> Row:
-        row = self.store.find("chartofaccounts", str(account_id))
-        if row is None:
-            raise ZohoError(400, 1002, f"The account {account_id} does not exist.")
+        row = self._ref("chartofaccounts", account_id,
+                        ZohoError(400, 1002, f"The account {account_id} does not exist."))
         if not row.data["is_active"]:
             raise ZohoError(400, 2, f"The account {row.data['account_name']} is inactive.")
         return row
 
     def _tax(self, tax_id: Any) -> Row:
-        row = self.store.find("taxes", str(tax_id))
-        if row is None:
-            raise invalid("tax_id")
-        return row
+        return self._ref("taxes", tax_id, invalid("tax_id"))
 
     def _currency(self, currency_id: Any) -> Row:
-        row = self.store.find("currencies", str(currency_id))
-        if row is None:
-            raise invalid("currency_id")
-        return row
+        return self._ref("currencies", currency_id, invalid("currency_id"))
 
-    def _base(self) -> Row:
-        return self.store.query("currencies", equals={"currency_code": BASE_CURRENCY}).rows[0]
-
-    def _account_named(self, name: str) -> Row:
-        return self.store.query("chartofaccounts", equals={"account_name": name}).rows[0]
+    def _named(self, resource: str, field: str, value: str) -> Row:
+        return self.store.query(resource, equals={field: value}).rows[0]
 
     # -- what a bookkeeper does in Zoho Books -------------------------------------------------------------------------
     def record_payment_as_user(self, invoice_id: str, amount: Any, date: Optional[str] = None,

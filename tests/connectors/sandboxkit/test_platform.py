@@ -150,3 +150,17 @@ def test_unknown_control_endpoint_and_method(sb):
     assert control(sb, "POST", "nothing").status_code == 404
     assert control(sb, "GET", "reset").status_code == 405
     assert control(sb, "POST", "tokens").json()["access_token"]
+
+
+def test_request_numbers_and_times():
+    from connectors.sandboxkit.platform import decimal_value, parse_timestamp
+
+    assert decimal_value("12.50") == Decimal("12.50") and decimal_value(3) == Decimal(3)
+    assert decimal_value(None, Decimal("1")) == 1
+    for bad in (1.5, True, "abc", "NaN", None):
+        with pytest.raises(ValueError):
+            decimal_value(bad)
+    assert parse_timestamp("1970-01-01T01:00:00+0100") == 0 == parse_timestamp("1970-01-01T00:00:00Z")
+    assert parse_timestamp("1970-01-02") == 86400 == parse_timestamp("1970-01-02T08:00:00 0800")  # "+" read as " "
+    with pytest.raises(ValueError):
+        parse_timestamp("yesterday")

@@ -150,3 +150,14 @@ def test_events_and_clear(store):
 def test_undeclared_resource(store):
     with pytest.raises(KeyError, match="undeclared"):
         store.create("nope", {})
+
+
+def test_public_view_and_sort_by_column(store, clock):
+    a = store.create("docs", {"number": "B", "total": Decimal("5"), "_sent": True})
+    clock.advance(1)
+    store.create("docs", {"number": "a", "total": Decimal("20")})
+    store.create("docs", {"number": "", "total": None})
+    assert a.public("doc_id") == {"doc_id": "100", "number": "B", "total": Decimal("5")}
+    assert [r.data["number"] for r in store.query("docs", sort="number").rows] == ["a", "B", ""]
+    assert [r.id for r in store.query("docs", sort="total", descending=True).rows] == ["102", "101", "100"]
+    assert [r.id for r in store.query("docs", sort="created", descending=True).rows] == ["102", "101", "100"]
