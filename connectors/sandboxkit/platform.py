@@ -8,8 +8,12 @@ A platform subclass declares ``platform``, ``title``, ``default_port``, ``ready_
 does in its UI as ``<action>_as_user`` methods. The base does the rest once: the WSGI app with faults before and
 after the platform's work, the ``/_sandbox/*`` control endpoints, a movable clock, settings and the command line.
 
-The attributes a subclass (or a mixin adopting an older sandbox) must provide are ``store``, ``auth``, ``limits``
-(or None) and ``company_id``; everything else has a default. Standard library only: no Django here.
+The attributes a subclass must provide are ``store`` (or None), ``auth``, ``limits`` (or None) and ``company_id``;
+everything else has a default. Adopting an older sandbox: call ``PlatformSandbox.__init__`` first (it sets
+``host``, ``port``, ``verbose``, ``clock``, ``faults``, ``api_calls``), replace ``faults`` with the platform's
+injector subclass if it has one, and either implement ``route`` or keep the sandbox's own WSGI app (``app()``) and
+hand ``/_sandbox/*`` requests to ``control(Request(environ, method, path, params))``. A sandbox with several
+companies overrides ``reset``, ``forget_idempotency_keys`` and ``state``. Standard library only: no Django here.
 """
 from __future__ import annotations
 

@@ -37,6 +37,9 @@ RESOURCES = {
     "chartofaccounts": ("chart_of_account", "account_id", None), "taxes": ("tax", "tax_id", None),
     "currencies": ("currency", "currency_id", None), "creditnote_invoices": ("", "creditnote_invoice_id", None),
 }
+#: What Zoho computes; a client that sends a record back as it read it does not overwrite these.
+READ_ONLY = ("created_time", "last_modified_time", "updated_time", "balance", "payment_made", "credits_applied",
+             "sub_total", "tax_total", "total", "taxes", "unused_amount", "customer_name", "account_name")
 WRITABLE = ("contacts", "items", "invoices", "customerpayments", "creditnotes")
 NOUN = {"contacts": "contact", "items": "item", "invoices": "invoice", "customerpayments": "payment",
         "creditnotes": "credit note", "chartofaccounts": "account", "taxes": "tax", "currencies": "currency",
@@ -345,6 +348,7 @@ class ZohoSandbox(PlatformSandbox):
     def write(self, resource: str, record_id: Optional[str], body: dict, params: dict) -> Row:
         """Create (``record_id`` None) or update one record, under the store lock: a payment and the invoices it
         settles change together."""
+        body = {k: v for k, v in body.items() if k not in (RESOURCES[resource][1], *READ_ONLY)}
         with self.store.lock:
             old = self.store.get(resource, record_id).data if record_id else {}
             data = getattr(self, f"_{resource}")({**old, **body}, old, params)
@@ -357,11 +361,10 @@ class ZohoSandbox(PlatformSandbox):
             if resource == "customerpayments":
                 for invoice_id in {a["invoice_id"] for a in old.get("invoices", []) + data["invoices"]}:
                     self._settle(invoice_id)
-            elif resource in ("invoices", "creditnotes"):
-                if resource == "invoices":
-                    self._settle(row.id)
-                else:
-                    self._settle_note(row.id)
+            elif resource == "invoices":
+                self._settle(row.id)
+            elif resource == "creditnotes":
+                self._settle_note(row.id)
             return self.store.get(resource, row.id)
 
     def _contacts(self, data: dict, old: dict, params: dict) -> dict:

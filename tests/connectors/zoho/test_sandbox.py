@@ -208,6 +208,8 @@ def test_payments_settle_invoices(zoho):
     assert payment["account_name"] == "Undeposited Funds"
     partly = zoho.ok("GET", f"invoices/{inv['invoice_id']}")["invoice"]
     assert partly["status"] == "partially_paid" and partly["balance"] == Decimal("135.55")
+    same = zoho.ok("PUT", f"invoices/{inv['invoice_id']}", body=partly)["invoice"]  # sent back as read
+    assert (same["total"], same["balance"], same["status"]) == (Decimal("235.55"), Decimal("135.55"), "partially_paid")
     too_much = zoho.call("POST", "customerpayments", body={**pay, "amount": "500", "invoices": [
         {"invoice_id": inv["invoice_id"], "amount_applied": "200.00"}]})
     assert too_much.status_code == 400 and too_much.body["code"] == 2
