@@ -6,7 +6,7 @@ import pytest
 def zoho_sandbox():
     from connectors.zoho.sandbox import ZohoSandbox
 
-    sandbox = ZohoSandbox(port=0, timeout_seconds=0.5).start()
+    sandbox = ZohoSandbox(port=0).start()  # a timeout fault stalls 5 s: longer than any test client waits
     yield sandbox
     sandbox.stop()
 
