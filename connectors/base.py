@@ -49,6 +49,9 @@ class Capabilities:
     inbound: frozenset[str] = frozenset()
     #: The platform pushes signed change notifications (``verify_webhook`` / ``parse_webhook``).
     webhooks: bool = False
+    #: ``changes_since`` reports documents deleted on the platform. False where the platform's lists hold no
+    #: deleted records and it has no deleted-since query: a deletion there is found by reconciliation only.
+    inbound_deletes: bool = True
 
 
 class RuleKind:

@@ -101,15 +101,18 @@ def render(connectors: Mapping[str, type[BaseConnector]] | None = None) -> str:
                                YES if entity in inbound else NO]))
     lines += [
         "",
-        "**Per platform.** Webhooks: the platform pushes signed change notifications. Batch size: writes per",
-        "request (1: no batch endpoint). Rate limits: per company, shared by every worker of a connection. In",
-        "flight: concurrent requests per company.",
+        "**Per platform.** Webhooks: the platform pushes signed change notifications. Deletions polled: polling",
+        "reports documents deleted on the platform (`capabilities.inbound_deletes`; otherwise only",
+        "reconciliation finds them). Batch size: writes per request (1: no batch endpoint). Rate limits: per",
+        "company, shared by every worker of a connection. In flight: concurrent requests per company.",
         "",
-        _row(["Platform", "Webhooks", "Batch size", "Rate limits", "In flight"]),
-        _row(["---"] * 5),
+        _row(["Platform", "Webhooks", "Deletions polled", "Batch size", "Rate limits", "In flight"]),
+        _row(["---"] * 6),
     ]
     for cls in platforms:
-        lines.append(_row([_label(cls), YES if has_webhooks(cls) else NO, cls.capabilities.batch_size,
+        deletes = getattr(cls.capabilities, "inbound_deletes", True) and bool(inbound_entities(cls))
+        lines.append(_row([_label(cls), YES if has_webhooks(cls) else NO, YES if deletes else NO,
+                           cls.capabilities.batch_size,
                            rate_limits(cls.rate_limits), cls.concurrent_limit or "not limited"]))
     return "\n".join(lines) + "\n"
 
