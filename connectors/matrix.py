@@ -30,26 +30,6 @@ OPERATIONS = ("create", "update", "void", "delete")
 _WINDOWS = {1.0: "second", 60.0: "minute", 3600.0: "hour", 86400.0: "day"}
 
 
-def inbound_entities(cls: type[BaseConnector]) -> frozenset[str]:
-    """Entities whose platform-side changes the connector reports (polling): ``capabilities.inbound``, or for a
-    connector written before that field existed its ``inbound_entities``."""
-    declared = getattr(cls.capabilities, "inbound", None)
-    if declared is not None:
-        return frozenset(declared)
-    found = getattr(cls, "inbound_entities", frozenset())
-    if isinstance(found, property):  # an instance property: read it without a connection
-        found = found.fget(cls.__new__(cls))
-    return frozenset(found or ())
-
-
-def has_webhooks(cls: type[BaseConnector]) -> bool:
-    """``capabilities.webhooks``, or for an older connector whether it overrides ``verify_webhook``."""
-    declared = getattr(cls.capabilities, "webhooks", None)
-    if declared is not None:
-        return bool(declared)
-    return getattr(cls.verify_webhook, "__func__", None) is not BaseConnector.verify_webhook.__func__
-
-
 def operations(cls: type[BaseConnector], entity: str) -> dict[str, bool]:
     """What the platform does with ``entity`` outbound. Every synced entity is created and updated; void and
     delete are declared per entity."""
@@ -94,7 +74,7 @@ def render(connectors: Mapping[str, type[BaseConnector]] | None = None) -> str:
         _row(["---"] * (len(OPERATIONS) + 3)),
     ]
     for cls in platforms:
-        inbound = inbound_entities(cls)
+        inbound = cls.capabilities.inbound
         for entity in Entity.ALL:
             ops = operations(cls, entity)
             lines.append(_row([_label(cls), entity, *(YES if ops[op] else NO for op in OPERATIONS),
@@ -110,8 +90,9 @@ def render(connectors: Mapping[str, type[BaseConnector]] | None = None) -> str:
         _row(["---"] * 6),
     ]
     for cls in platforms:
-        deletes = getattr(cls.capabilities, "inbound_deletes", True) and bool(inbound_entities(cls))
-        lines.append(_row([_label(cls), YES if has_webhooks(cls) else NO, YES if deletes else NO,
+        caps = cls.capabilities
+        deletes = caps.inbound_deletes and bool(caps.inbound)
+        lines.append(_row([_label(cls), YES if caps.webhooks else NO, YES if deletes else NO,
                            cls.capabilities.batch_size,
                            rate_limits(cls.rate_limits), cls.concurrent_limit or "not limited"]))
     return "\n".join(lines) + "\n"

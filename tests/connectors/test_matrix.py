@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
+from dataclasses import replace
 
 import pytest
 
@@ -44,32 +44,10 @@ def test_declarations_become_cells():
     assert "| Fake Books (`fake`) | customer | yes | yes | — | — | — |" in text
     assert "| Fake Books (`fake`) | invoice | yes | yes | yes | — | yes |" in text
     assert "| Fake Books (`fake`) | payment | — | — | — | — | — |" in text
-    assert ("| Fake Books (`fake`) | — | 1 | request: 100 per minute; day: 1,000 per day; burst: 3 per 2.5 s "
+    assert ("| Fake Books (`fake`) | — | yes | 1 | request: 100 per minute; day: 1,000 per day; burst: 3 per 2.5 s "
             "| not limited |") in text
-
-
-def test_older_connectors_fall_back_to_inbound_entities_and_verify_webhook():
-    """A connector written before ``Capabilities.inbound`` / ``.webhooks`` existed."""
-    class Old(BaseConnector):
-        id, name = "old", "Old Books"
-        capabilities = SimpleNamespace(entities=frozenset({Entity.INVOICE}), void=frozenset(), delete=frozenset(),
-                                       batch_size=25)
-
-        @property
-        def inbound_entities(self):
-            return frozenset({Entity.INVOICE})
-
-        @classmethod
-        def verify_webhook(cls, headers, body, secret):
-            return True
-
-    class Silent(Old):
-        verify_webhook = BaseConnector.verify_webhook
-        inbound_entities = frozenset()
-
-    assert matrix.inbound_entities(Old) == {Entity.INVOICE} and matrix.has_webhooks(Old)
-    assert matrix.inbound_entities(Silent) == frozenset() and not matrix.has_webhooks(Silent)
-    assert "| Old Books (`old`) | yes | 25 | none declared | not limited |" in matrix.render({"old": Old})
+    blind = type("Blind", (Fake,), {"capabilities": replace(Fake.capabilities, inbound_deletes=False)})
+    assert "| Fake Books (`fake`) | — | — | 1 |" in matrix.render({"fake": blind})
 
 
 def test_write_replaces_only_between_the_markers(tmp_path):
