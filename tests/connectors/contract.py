@@ -434,10 +434,12 @@ class ConnectorContract:
         assert not isinstance(info.value, RateLimitedError)
 
     def test_timeout_is_retryable(self, contract):
+        made = self._customer(contract)
         impatient = contract.connector_with(timeout=0.5)
-        contract.inject("timeout")
+        contract.inject("timeout")  # the sandbox stalls longer than the connector waits
         with pytest.raises(RetryableError):
-            impatient.reference_data()
+            impatient.fetch(Entity.CUSTOMER, made.result.remote_id)
+        assert [kind for kind, _, _ in contract.harness.sandbox.faults.fired] == ["timeout"]
 
     def test_validation_error_is_permanent_with_platform_code_and_message(self, contract):
         cust = self._customer(contract)
