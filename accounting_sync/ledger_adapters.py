@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db.models import Prefetch, prefetch_related_objects
+
 from connectors.documents import (
     Allocation,
     CreditNoteSnapshot,
@@ -13,7 +15,7 @@ from connectors.documents import (
     LineSnapshot,
     PaymentSnapshot,
 )
-from ledger.models import Invoice, Payment, PaymentAllocation
+from ledger.models import CreditNoteAllocation, Invoice, Payment, PaymentAllocation
 from ledger.money import line_net, line_tax
 from ledger.totals import compute_totals
 
@@ -76,12 +78,29 @@ class ItemAdapter(_OrganizationScoped):
                             unit_price=obj.unit_price, taxable=bool(obj.tax_rate_id))
 
 
+def _prefetched(obj, name: str) -> bool:
+    return name in getattr(obj, "_prefetched_objects_cache", {})
+
+
+def _allocations(obj) -> list:
+    """A payment's or credit note's allocations in id order (prefetched ones without a query)."""
+    if _prefetched(obj, "allocations"):
+        return sorted(obj.allocations.all(), key=lambda a: a.pk)
+    return list(obj.allocations.order_by("id"))
+
+
 class _SalesAdapter(_OrganizationScoped):
     def document_date(self, obj):
         return obj.issue_date
 
+    def prefetch(self, objs: list) -> None:
+        lines = self.model._meta.get_field("lines").related_model
+        prefetch_related_objects(objs, Prefetch("lines", queryset=lines.objects.select_related("item__category",
+                                                                                                "tax_rate")))
+
     def _common(self, obj) -> dict:
-        lines = line_snapshots(obj.lines.select_related("item__category", "tax_rate"))
+        lines = line_snapshots(obj.lines.all() if _prefetched(obj, "lines")
+                               else obj.lines.select_related("item__category", "tax_rate"))
         return dict(key=key_for(obj), organization_id=obj.organization_id, number=obj.number,
                     customer_key=f"ledger.customer:{obj.customer_id}", issue_date=obj.issue_date,
                     currency=obj.currency, exchange_rate=obj.exchange_rate, memo=obj.memo, status=obj.status,
@@ -110,10 +129,22 @@ class InvoiceAdapter(_TwoWaySalesAdapter):
     def snapshot(self, obj) -> InvoiceSnapshot:
         return InvoiceSnapshot(**self._common(obj), private_note=obj.private_note, due_date=obj.due_date)
 
+    def prefetch(self, objs: list) -> None:
+        super().prefetch(objs)
+        prefetch_related_objects(
+            objs, Prefetch("payment_allocations", queryset=PaymentAllocation.objects.select_related("payment")),
+            Prefetch("credit_allocations", queryset=CreditNoteAllocation.objects.select_related("credit_note")))
+
     def applied(self, obj) -> list[tuple[str, Decimal]]:
         """Allocations of payments and credit notes that are not void (each travels with its payment or note)."""
-        payments = obj.payment_allocations.exclude(payment__status="void").values_list("payment_id", "amount")
-        credits = obj.credit_allocations.exclude(credit_note__status="void").values_list("credit_note_id", "amount")
+        if _prefetched(obj, "payment_allocations") and _prefetched(obj, "credit_allocations"):
+            payments = [(a.payment_id, a.amount) for a in obj.payment_allocations.all() if a.payment.status != "void"]
+            credits = [(a.credit_note_id, a.amount) for a in obj.credit_allocations.all()
+                       if a.credit_note.status != "void"]
+        else:
+            payments = obj.payment_allocations.exclude(payment__status="void").values_list("payment_id", "amount")
+            credits = obj.credit_allocations.exclude(credit_note__status="void").values_list("credit_note_id",
+                                                                                             "amount")
         return ([(f"ledger.payment:{pk}", amount) for pk, amount in payments]
                 + [(f"ledger.creditnote:{pk}", amount) for pk, amount in credits])
 
@@ -123,9 +154,12 @@ class CreditNoteAdapter(_TwoWaySalesAdapter):
     triggers = {"ledger.CreditNoteLine": "credit_note", "ledger.CreditNoteAllocation": "credit_note"}
 
     def snapshot(self, obj) -> CreditNoteSnapshot:
-        allocations = tuple(Allocation(f"ledger.invoice:{a.invoice_id}", a.amount)
-                            for a in obj.allocations.order_by("id"))
+        allocations = tuple(Allocation(f"ledger.invoice:{a.invoice_id}", a.amount) for a in _allocations(obj))
         return CreditNoteSnapshot(**self._common(obj), allocations=allocations)
+
+    def prefetch(self, objs: list) -> None:
+        super().prefetch(objs)
+        prefetch_related_objects(objs, "allocations")
 
     def applied(self, obj) -> list[tuple[str, Decimal]]:
         """The note's own applications to invoices: its remaining credit is its total less these."""
@@ -145,8 +179,10 @@ class PaymentAdapter(_OrganizationScoped):
             customer_key=f"ledger.customer:{obj.customer_id}", date=obj.date, amount=obj.amount,
             currency=obj.currency, exchange_rate=obj.exchange_rate, method=obj.method, memo=obj.memo,
             status=obj.status,
-            allocations=tuple(Allocation(f"ledger.invoice:{a.invoice_id}", a.amount)
-                              for a in obj.allocations.order_by("id")))
+            allocations=tuple(Allocation(f"ledger.invoice:{a.invoice_id}", a.amount) for a in _allocations(obj)))
+
+    def prefetch(self, objs: list) -> None:
+        prefetch_related_objects(objs, "allocations")
 
     # -- platform -> local --------------------------------------------------------------------------------------
     def accepts_payment_for(self, invoices) -> bool:

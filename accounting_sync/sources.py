@@ -51,6 +51,10 @@ class SourceAdapter:
         """How staff recognise the object in the dashboard."""
         return str(obj)
 
+    def prefetch(self, objs: list) -> None:
+        """Load in a few queries what ``snapshot`` and ``applied`` will read of many objects (reconciliation
+        reads thousands). Default: nothing; each object then reads its own."""
+
     def applied(self, obj) -> list[tuple[str, Decimal]] | None:
         """Invoice / credit note adapters: the payments and credits applied to the document, as (key of the object
         that carries the application, amount). Reconciliation compares the platform's balance with the total less

@@ -155,6 +155,8 @@ class Reconciliation:
                         .values_list("source_key", "status"))
         waiting = set(OutboxChange.objects.filter(connection_id=self.conn.pk, source_key__in=keys)
                       .values_list("source_key", flat=True))
+        objects = self._objects([r for r in refs if statuses.get(r.source_key) not in IN_FLIGHT
+                                 and r.source_key not in waiting])
         loaded = []
         for ref in refs:
             self.ours[ref.entity][ref.remote_id.lower()] = ref.source_key
@@ -163,7 +165,7 @@ class Reconciliation:
             if statuses.get(ref.source_key) in IN_FLIGHT or ref.source_key in waiting:
                 self.record.in_flight += 1
                 continue
-            item = self._load(ref)
+            item = self._load(ref, objects)
             if item is not None:
                 loaded.append((ref, *item, statuses.get(ref.source_key) in STUCK))
         synced = self._synced({key for *_, applied, _, _ in loaded for key, _ in applied or ()})
@@ -187,13 +189,31 @@ class Reconciliation:
         if self.progress is not None:
             self.progress.update(len(refs))
 
-    def _load(self, ref: ExternalReference):
+    @staticmethod
+    def _objects(refs: list[ExternalReference]) -> dict[str, tuple]:
+        """Source key -> (adapter, object or None when deleted here): one query per model, and what the snapshots
+        read prefetched by the adapter (``prefetch``), instead of a few queries per document."""
+        by_label: dict[str, list[str]] = defaultdict(list)
+        for ref in refs:
+            label, _, pk = ref.source_key.rpartition(":")
+            by_label[label].append(pk)
+        found = {}
+        for label, pks in by_label.items():
+            try:
+                adapter = sources.adapter_for_key(f"{label}:0")
+            except LookupError:
+                continue  # a model no longer registered: its documents are not compared
+            objs = {str(pk): obj for pk, obj in adapter.model._default_manager.in_bulk(pks).items()}
+            adapter.prefetch(list(objs.values()))
+            found.update((f"{label}:{pk}", (adapter, objs.get(pk))) for pk in pks)
+        return found
+
+    def _load(self, ref: ExternalReference, objects: dict[str, tuple]):
         """(snapshot as this connection sends it, label, applications) of a reference's local object; None when it
         is outside this run (another organization, another period, a document the connection's rules skip)."""
-        try:
-            adapter, obj = sources.load(ref.source_key)
-        except LookupError:
+        if ref.source_key not in objects:
             return None
+        adapter, obj = objects[ref.source_key]
         if obj is None:
             return None, ref.source_key, None, None
         snapshot = adapter.snapshot(obj)
@@ -313,8 +333,8 @@ class Reconciliation:
         Variance.objects.bulk_create(new)
         self.record.variances += len(current)
         self.record.alarms += sum(1 for *_, f in current.values() if f.alarm)
-        if not duplicates:
-            stale = [v.pk for ident, v in existing.items() if ident not in current]
+        stale = [v.pk for ident, v in existing.items() if ident not in current]
+        if stale and not duplicates:
             Variance.objects.filter(pk__in=stale).update(status=VarianceStatus.RESOLVED, resolved_at=now)
 
     def remember(self, documents: list[LocalDocument], differing: set[str]) -> None:
