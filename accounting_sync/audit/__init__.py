@@ -137,7 +137,7 @@ def verify(chunk_size: int = 2000) -> list[Problem]:
 
 def _positions(chunk_size: int) -> dict[str, int]:
     """Each record's place in the chain as its hashes link it (hash -> position), whatever its ``seq`` says now."""
-    following = {prev: digest_ for digest_, prev in
+    following = {prev: this for this, prev in
                  AuditRecord.objects.values_list("hash", "prev_hash").iterator(chunk_size=chunk_size)}
     position, current = {}, GENESIS
     while current in following and len(position) < len(following):
