@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.utils import timezone
 
@@ -10,6 +11,8 @@ from connectors.models import Connection, ConnectionStatus
 from .. import conf
 from .engine import run
 from .models import ReconciliationRun, RunKind
+
+log = logging.getLogger(__name__)
 
 
 def due_connections(now: dt.datetime | None = None) -> list[Connection]:
@@ -33,7 +36,10 @@ def reconcile_due() -> int:
     """Run an incremental reconciliation of every due connection (scheduled every minute); returns how many ran."""
     conns = due_connections()
     for conn in conns:
-        run(conn, RunKind.INCREMENTAL)
+        try:
+            run(conn, RunKind.INCREMENTAL)
+        except Exception:  # a bug met on one connection (the run says so) must not keep the others waiting
+            log.exception("incremental reconciliation of %s failed", conn)
     prune()
     return len(conns)
 
