@@ -52,6 +52,10 @@ class Capabilities:
     #: ``changes_since`` reports documents deleted on the platform. False where the platform's lists hold no
     #: deleted records and it has no deleted-since query: a deletion there is found by reconciliation only.
     inbound_deletes: bool = True
+    #: The platform honours our idempotency key: a create sent again with the same key returns the first
+    #: document. False: a retry after a lost response is safe only through search-before-create (our number or
+    #: name), which the pipeline does before sending again.
+    idempotency_keys: bool = True
 
 
 class RuleKind:

@@ -83,16 +83,20 @@ def render(connectors: Mapping[str, type[BaseConnector]] | None = None) -> str:
         "",
         "**Per platform.** Webhooks: the platform pushes signed change notifications. Deletions polled: polling",
         "reports documents deleted on the platform (`capabilities.inbound_deletes`; otherwise only",
-        "reconciliation finds them). Batch size: writes per request (1: no batch endpoint). Rate limits: per",
-        "company, shared by every worker of a connection. In flight: concurrent requests per company.",
+        "reconciliation finds them). Idempotency keys: a create sent again with our key returns the first",
+        "document (otherwise search-before-create alone prevents duplicates). Batch size: writes per request (1:",
+        "no batch endpoint). Rate limits: per company, shared by every worker of a connection. In flight:",
+        "concurrent requests per company.",
         "",
-        _row(["Platform", "Webhooks", "Deletions polled", "Batch size", "Rate limits", "In flight"]),
-        _row(["---"] * 6),
+        _row(["Platform", "Webhooks", "Deletions polled", "Idempotency keys", "Batch size", "Rate limits",
+              "In flight"]),
+        _row(["---"] * 7),
     ]
     for cls in platforms:
         caps = cls.capabilities
         deletes = caps.inbound_deletes and bool(caps.inbound)
         lines.append(_row([_label(cls), YES if caps.webhooks else NO, YES if deletes else NO,
+                           YES if caps.idempotency_keys else NO,
                            cls.capabilities.batch_size,
                            rate_limits(cls.rate_limits), cls.concurrent_limit or "not limited"]))
     return "\n".join(lines) + "\n"

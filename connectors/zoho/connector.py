@@ -56,6 +56,7 @@ class ZohoConnector(BaseConnector):
         delete=frozenset(Entity.ALL),  # customers and items are made inactive, never deleted
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # Zoho's lists hold no deleted records, and it has no deleted-since query
+        idempotency_keys=False,  # Zoho has none: our own document numbers, refused when taken, stand in
     )
     #: Per organisation: 100 a minute, and a daily cap by plan (1,000 on the free plan; raise it per connection
     #: with ``settings["rate_limits"] = {"daily": [10000, 86400]}``).

@@ -7,8 +7,8 @@ faults. What the contract asks follows the connector's declared capabilities: an
 inbound entity or webhooks it does not declare is skipped with that reason, and nothing else is.
 
 Per-platform hooks (class attributes): ``delete_settings`` (connection settings for documents the tests delete:
-a platform that deletes only drafts sends drafts there), ``idempotency_keys`` (False for a platform without
-them) and ``sign_webhook(body, secret) -> headers`` for a platform whose sandbox emits no webhooks.
+a platform that deletes only drafts sends drafts there) and ``sign_webhook(body, secret) -> headers`` for a
+platform whose sandbox emits no webhooks.
 """
 from __future__ import annotations
 
@@ -127,9 +127,6 @@ class ConnectorContract:
     platform = ""
     #: Connection settings for documents a test deletes (e.g. a platform that deletes drafts only).
     delete_settings: dict = {}
-    #: The platform honours idempotency keys: a create sent again with the same key returns the first document.
-    #: False: the contract retries a lost create as the pipeline does (search by our number or name first).
-    idempotency_keys: bool = True
     #: ``sign_webhook(body, secret) -> headers``, for a platform with webhooks whose sandbox emits none.
     sign_webhook: Callable[[bytes, str], dict] | None = None
 
@@ -344,7 +341,8 @@ class ConnectorContract:
         with pytest.raises(RetryableError):
             contract.connector.create(doc, mapping, "same-key-1")
         # A platform without idempotency keys is retried as the pipeline does it: search first, send if not found.
-        again = None if self.idempotency_keys else contract.connector.find_existing(doc, mapping)
+        keys = contract.connector.capabilities.idempotency_keys
+        again = None if keys else contract.connector.find_existing(doc, mapping)
         again = again or contract.connector.create(doc, mapping, "same-key-1")
         assert contract.connector.find_existing(doc, mapping).remote_id == again.remote_id
         if entity in contract.connector.inbound_entities:
