@@ -32,7 +32,7 @@ from .faults import POST_KINDS, Fault, FaultInjector
 from .http import Drop, LoopbackService, SandboxWSGI
 from .limits import Limiter
 from .oauth import AuthServer
-from .resources import NotFound, ResourceStore
+from .resources import Conflict, Duplicate, NotFound, ResourceError, ResourceStore
 
 Response = tuple[int, list, bytes]
 JSON = "application/json;charset=UTF-8"
@@ -95,6 +95,18 @@ def parse_timestamp(text: str) -> float:
     return (when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)).timestamp()
 
 
+class PlatformError(Exception):
+    """A refusal in the platform's own shape (HTTP status, JSON body, headers). ``route`` raises it from any depth
+    (a reference a body names, a broken business rule) and the kit answers it: no try/except per platform."""
+
+    def __init__(self, status: int, body: Any, headers: Sequence[tuple[str, str]] = ()) -> None:
+        super().__init__(body.get("message", body) if isinstance(body, dict) else body)
+        self.status, self.body, self.headers = status, body, tuple(headers)
+
+    def response(self) -> Response:
+        return json_response(self.status, self.body, self.headers)
+
+
 class SandboxClock:
     """Real (or injected) time plus an offset that ``/_sandbox/clock`` moves forward: tests expire tokens and
     empty rate windows without sleeping."""
@@ -134,6 +146,18 @@ class Request:
         """The body as JSON with Decimals; an empty body is ``{}``. Raises ``ValueError`` when it is not JSON."""
         return loads(self.raw) if self.raw.strip() else {}
 
+    def json_object(self, error: Exception, form_field: Optional[str] = None) -> dict:
+        """The body as a JSON object, or raise ``error`` (the platform's "invalid body" refusal). With
+        ``form_field``, a form body carrying the JSON in that field is accepted too (older APIs' ``JSONString``)."""
+        try:
+            form = self.form() if form_field and f"{form_field}=".encode() in self.raw else {}
+            body = loads(form[form_field]) if form_field in form else self.json()
+        except ValueError:
+            raise error from None
+        if not isinstance(body, dict):
+            raise error
+        return body
+
     def form(self) -> dict[str, str]:
         """An ``application/x-www-form-urlencoded`` body (token endpoints), last value of each field."""
         return {k: v[-1] for k, v in parse_qs(self.raw.decode("utf-8", "replace")).items()}
@@ -158,7 +182,7 @@ class PlatformApp(SandboxWSGI):
             if fault.kind == "reset":
                 raise Drop()
             return sb.fault_response(fault)
-        response = sb.route(request)
+        response = sb.answer(request)
         if fault is not None and fault.kind == "lost_response":
             raise Drop()
         if fault is not None and fault.kind == "timeout":
@@ -209,6 +233,21 @@ class PlatformSandbox(LoopbackService):
     def route(self, request: Request) -> Response:
         """Answer one non-control request (auth, limits and the API itself)."""
         raise NotImplementedError
+
+    def store_error(self, error: ResourceError, request: Request) -> PlatformError:
+        """The platform's answer to a store refusal ``route`` let through: :class:`NotFound` (404),
+        :class:`Duplicate` (400), :class:`Conflict` (409) by default; a platform renders its own error body."""
+        status = 404 if isinstance(error, NotFound) else 409 if isinstance(error, Conflict) else 400
+        return PlatformError(status, {"error": error.message})
+
+    def answer(self, request: Request) -> Response:
+        """:meth:`route`, with a raised :class:`PlatformError` or store refusal answered in the platform's shape."""
+        try:
+            return self.route(request)
+        except PlatformError as error:
+            return error.response()
+        except (NotFound, Duplicate, Conflict) as error:
+            return self.store_error(error, request).response()
 
     def fault_response(self, fault: Fault) -> Response:
         """The answer to an injected ``http_500`` / ``http_503`` / ``rate_limit`` fault, in the platform's shape."""

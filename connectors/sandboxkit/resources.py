@@ -227,6 +227,25 @@ class ResourceStore:
         except NotFound:
             return None
 
+    def require(self, resource: str, record_id: Any, error: Exception) -> Row:
+        """The live record a request body names, or raise ``error`` (the platform's own "does not exist" or
+        "invalid value" refusal) when the id is missing, unknown or deleted."""
+        row = self.find(resource, str(record_id)) if record_id not in (None, "") else None
+        if row is None:
+            raise error
+        return row
+
+    def first(self, resource: str, **equals: Any) -> Optional[Row]:
+        """The oldest live record whose fields equal ``equals`` (ignoring case), or None."""
+        rows = self.query(resource, equals=equals).rows
+        return rows[0] if rows else None
+
+    def total(self, resource: str, field: str, **equals: Any) -> Decimal:
+        """The sum of ``field`` over the live records matching ``equals`` exactly (what is applied to a document:
+        payments, credits), ``Decimal("0.00")`` when none."""
+        return sum((r.data[field] for r in self.rows(resource)
+                    if all(r.data.get(k) == v for k, v in equals.items())), Decimal("0.00"))
+
     def update(self, resource: str, record_id: str, changes: dict, version: Optional[str] = None,
                replace: bool = False, event: str = "update") -> Row:
         """Merge ``changes`` into the record (or ``replace`` it). For a versioned type, ``version`` must be the
@@ -276,12 +295,12 @@ class ResourceStore:
               modified_since: Optional[float] = None, where: Optional[Callable[[Row], bool]] = None,
               sort: Optional[Callable[[Row], Any] | str] = None, descending: bool = False, ignore_case: bool = True,
               page: Optional[int] = None, per_page: Optional[int] = None, offset: Optional[int] = None,
-              limit: Optional[int] = None) -> Page:
+              limit: Optional[int] = None, startswith: Optional[dict] = None) -> Page:
         """Filter, sort and page the live records.
 
-        ``equals`` / ``contains``: field -> value (case-insensitive unless told; a value compares by its text, so
-        a query parameter ``"100"`` matches ``Decimal("100")``). ``modified_since``: modified at or after that
-        time. ``sort``: a key function, or a column for :func:`sort_key`. Paging is ``page``/``per_page``
+        ``equals`` / ``contains`` / ``startswith``: field -> value (case-insensitive unless told; a value compares
+        by its text, so a query parameter ``"100"`` matches ``Decimal("100")``). ``modified_since``: modified at or
+        after that time. ``sort``: a key function, or a column for :func:`sort_key`. Paging is ``page``/``per_page``
         (1-based) or ``offset``/``limit``; neither means everything."""
         def text(value: Any) -> str:
             value = "" if value is None else str(value)
@@ -292,6 +311,8 @@ class ResourceStore:
             rows = [r for r in rows if text(r.data.get(name)) == text(wanted)]
         for name, wanted in (contains or {}).items():
             rows = [r for r in rows if text(wanted) in text(r.data.get(name))]
+        for name, wanted in (startswith or {}).items():
+            rows = [r for r in rows if text(r.data.get(name)).startswith(text(wanted))]
         if modified_since is not None:
             rows = [r for r in rows if r.modified >= modified_since]
         if where is not None:

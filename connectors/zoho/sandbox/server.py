@@ -16,10 +16,10 @@ from typing import Any, Callable, Optional
 
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.limits import Limiter
+from ...sandboxkit.listing import Listing
 from ...sandboxkit.oauth import AuthServer
-from ...sandboxkit.platform import (PlatformSandbox, Request, Response, decimal_value, json_response, loads,
-                                    parse_timestamp)
-from ...sandboxkit.resources import Duplicate, NotFound, ResourceStore, Row, Unique
+from ...sandboxkit.platform import PlatformError, PlatformSandbox, Request, Response, decimal_value, json_response
+from ...sandboxkit.resources import Duplicate, NotFound, ResourceError, ResourceStore, Row, Unique
 from .seed import BASE_CURRENCY, ORGANIZATION_ID, seed
 
 API = "/books/v3"
@@ -59,31 +59,33 @@ FILTERS = {"contacts": ("contact_name", "company_name", "email", "contact_type",
            "chartofaccounts": ("account_type", "account_name"), "taxes": ("tax_name",), "currencies": ()}
 SORTS = {"created_time", "last_modified_time", "date", "total", "balance", "invoice_number", "creditnote_number",
          "contact_name", "customer_name", "name", "amount", "account_name", "due_date", "reference_number"}
-#: Lists without ``sort_order``: documents newest first, reference data in creation order (a guess; see docs).
-DEFAULT_ORDER = {"invoices": "D", "creditnotes": "D", "customerpayments": "D"}
 INVOICE_FILTERS = {"Status.Draft": {"draft"}, "Status.Sent": {"sent"}, "Status.Paid": {"paid"},
                    "Status.PartiallyPaid": {"partially_paid"}, "Status.Void": {"void"}, "Status.Overdue": {"overdue"},
                    "Status.Unpaid": {"sent", "overdue", "partially_paid"}}
 
 
-class ZohoError(Exception):
+class ZohoError(PlatformError):
     """A Zoho error answer: HTTP status and the ``{"code", "message"}`` body."""
 
-    def __init__(self, status: int, code: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-    def response(self, headers: tuple = ()) -> Response:
-        return json_response(self.status, {"code": self.code, "message": self.message}, headers)
+    def __init__(self, status: int, code: int, message: str, headers: tuple = ()) -> None:
+        super().__init__(status, {"code": code, "message": message}, headers)
+        self.code, self.message = code, message
 
 
-def not_exist(resource: str) -> ZohoError:
+def not_exist(resource: str, status: int = 404) -> ZohoError:
     """Zoho's "... does not exist." (code 1002, as on its errors page), HTTP 404 for a path id."""
-    return ZohoError(404, 1002, f"{NOUN.get(resource, resource).capitalize()} does not exist.")
+    return ZohoError(status, 1002, f"{NOUN.get(resource, resource).capitalize()} does not exist.")
 
 
 def invalid(field: str, status: int = 400) -> ZohoError:
     return ZohoError(status, 2, f"Invalid value passed for {field}")
+
+
+#: Lists without ``sort_order``: documents newest first, reference data in creation order (a guess; see docs).
+LISTING = Listing(FILTERS, frozenset(SORTS), invalid, columns={"created_time": "created",
+                                                               "last_modified_time": "modified"},
+                  default_sort="created_time", descending=frozenset({"invoices", "creditnotes", "customerpayments"}),
+                  max_per_page=MAX_PER_PAGE, modified_param="last_modified_time")
 
 
 def zoho_time(epoch: float) -> str:
@@ -172,43 +174,39 @@ class ZohoSandbox(PlatformSandbox):
         if self.auth.check(req.header("Authorization")) is not None:
             return ZohoError(401, 57, "You are not authorized to perform this operation").response()
         parts = [p for p in req.path[len(API) + 1:].split("/") if p]
-        try:
-            if parts[:1] == ["organizations"] and req.method == "GET":
-                return self._ok("", {"organizations": [self.organization()]} if len(parts) == 1 else
-                                {"organization": self._org_or_404(parts[1])})
-            org = req.params.get("organization_id", "")
-            if not org:
-                raise invalid("organization_id")
-            if org != self.organization_id:
-                raise ZohoError(401, 6041, f"This user is not associated with the CompanyID/CompanyName:{org}.")
-            exceeded = self.limits.hit(("minute", org), ("day", org))
-            if exceeded is not None:
-                return self._too_many(exceeded.rule, exceeded.retry_after)
-            return self.dispatch(req, parts)
-        except ZohoError as error:
-            return error.response()
-        except Duplicate as dup:
-            return self._duplicate(dup).response()
-        except NotFound as gone:  # the path's record: 404; one a body names: 400 (a guess, see docs)
-            error = not_exist(gone.resource)
-            error.status = 404 if gone.record_id in parts else 400
-            return error.response()
+        if parts[:1] == ["organizations"] and req.method == "GET":
+            return self._ok("", {"organizations": [self.organization()]} if len(parts) == 1 else
+                            {"organization": self._org_or_404(parts[1])})
+        org = req.params.get("organization_id", "")
+        if not org:
+            raise invalid("organization_id")
+        if org != self.organization_id:
+            raise ZohoError(401, 6041, f"This user is not associated with the CompanyID/CompanyName:{org}.")
+        exceeded = self.limits.hit(("minute", org), ("day", org))
+        if exceeded is not None:
+            return self._too_many(exceeded.rule, exceeded.retry_after)
+        return self.dispatch(req, parts)
 
     def _too_many(self, rule: str, retry_after: int) -> Response:
         if rule == "day":
-            error = ZohoError(429, 44, "You have reached the maximum number of API calls allowed for your "
-                                       "organization today. Please try again tomorrow.")
+            message = "You have reached the maximum number of API calls allowed for your organization today. " \
+                      "Please try again tomorrow."
         else:
-            error = ZohoError(429, 45, "You have made too many requests continuously. Please try again after "
-                                       "some time.")
-        return error.response((("Retry-After", str(max(1, retry_after))),))
+            message = "You have made too many requests continuously. Please try again after some time."
+        headers = (("Retry-After", str(max(1, retry_after))),)
+        return ZohoError(429, 44 if rule == "day" else 45, message, headers).response()
 
-    def _duplicate(self, dup: Duplicate) -> ZohoError:
-        original = self.store.get(dup.resource, dup.existing_id).data.get(dup.rule.fields[0], "")
-        if dup.resource == "contacts":
+    def store_error(self, error: ResourceError, req: Request) -> ZohoError:
+        """A duplicate name or number (1001; 3062 for a contact name); a record that does not exist: 404 for the
+        path's record, 400 for one a body names (a guess, see docs)."""
+        if isinstance(error, NotFound):
+            return not_exist(error.resource, 404 if error.record_id in req.path.split("/") else 400)
+        if not isinstance(error, Duplicate):
+            return ZohoError(400, 2, error.message)
+        if error.resource == "contacts":
             return ZohoError(400, 3062, "The contact name already exists. Please specify a different name.")
-        noun = NOUN[dup.resource].capitalize()
-        return ZohoError(400, 1001, f'{noun} "{original}" already exists.')
+        original = self.store.get(error.resource, error.existing_id).data.get(error.rule.fields[0], "")
+        return ZohoError(400, 1001, f'{NOUN[error.resource].capitalize()} "{original}" already exists.')
 
     def dispatch(self, req: Request, parts: list[str]) -> Response:
         method, head = req.method, parts[0]
@@ -248,14 +246,7 @@ class ZohoSandbox(PlatformSandbox):
     @staticmethod
     def _body(req: Request) -> dict:
         """A JSON body, or Zoho's older form field ``JSONString``."""
-        try:
-            form = req.form() if b"JSONString=" in req.raw else {}
-            body = loads(form["JSONString"]) if "JSONString" in form else req.json()
-        except ValueError:
-            raise ZohoError(400, 4, "Invalid value passed for JSONString") from None
-        if not isinstance(body, dict):
-            raise ZohoError(400, 4, "Invalid value passed for JSONString")
-        return body
+        return req.json_object(ZohoError(400, 4, "Invalid value passed for JSONString"), form_field="JSONString")
 
     def _ok(self, message: str, body: dict, status: int = 200) -> Response:
         return json_response(status, {"code": 0, "message": message or "success", **body})
@@ -277,38 +268,19 @@ class ZohoSandbox(PlatformSandbox):
         if rest:
             return self._ok("", {key: self.render(self.store.get(resource, rest[0]))})
         p = req.params
-        equals = {f: p[f] for f in FILTERS[resource] if p.get(f, "") != ""}
-        contains = {f: p[f + "_contains"] for f in FILTERS[resource] if p.get(f + "_contains")}
-        starts = {f: p[f + "_startswith"].casefold() for f in FILTERS[resource] if p.get(f + "_startswith")}
-        try:
-            since = parse_timestamp(p["last_modified_time"]) if p.get("last_modified_time") else None
-        except ValueError:
-            raise invalid("last_modified_time") from None
         wanted = self._filter_by(resource, p.get("filter_by", ""))
         search = p.get("search_text", "").casefold()
         number = RESOURCES[resource][2] or "name"
 
         def where(row: Row) -> bool:
-            data = row.data
-            return (all(str(data.get(f, "")).casefold().startswith(v) for f, v in starts.items())
-                    and (wanted is None or wanted(data))
-                    and (not search or search in str(data.get(number, "")).casefold()
-                         or search in str(data.get("reference_number", "")).casefold()))
+            return (wanted is None or wanted(row.data)) and (
+                not search or search in str(row.data.get(number, "")).casefold()
+                or search in str(row.data.get("reference_number", "")).casefold())
 
-        column = p.get("sort_column") or "created_time"
-        if column not in SORTS:
-            raise invalid("sort_column")
-        order = "A" if p.get("sort_order", DEFAULT_ORDER.get(resource, "A")).upper().startswith("A") else "D"
-        try:
-            page = max(1, int(p.get("page") or 1))
-            per_page = min(MAX_PER_PAGE, max(1, int(p.get("per_page") or MAX_PER_PAGE)))
-        except ValueError:
-            raise invalid("page") from None
-        found = self.store.query(resource, equals=equals, contains=contains, modified_since=since, where=where,
-                                 sort={"created_time": "created", "last_modified_time": "modified"}.get(column, column),
-                                 descending=order == "D", page=page, per_page=per_page)
-        context = {"page": page, "per_page": per_page, "has_more_page": found.has_more, "report_name": resource,
-                   "applied_filter": p.get("filter_by", "Status.All"), "sort_column": column, "sort_order": order}
+        found, column, descending = LISTING.query(self.store, resource, p, where)
+        context = {"page": found.page, "per_page": found.per_page, "has_more_page": found.has_more,
+                   "report_name": resource, "applied_filter": p.get("filter_by", "Status.All"), "sort_column": column,
+                   "sort_order": "D" if descending else "A"}
         return self._ok("", {resource: [self.render(r) for r in found.rows], "page_context": context})
 
     @staticmethod
@@ -370,8 +342,8 @@ class ZohoSandbox(PlatformSandbox):
     def _contacts(self, data: dict, old: dict, params: dict) -> dict:
         if not str(data.get("contact_name") or "").strip():
             raise ZohoError(400, 2, "Contact name cannot be empty.")
-        currency = self._currency(data["currency_id"]) if data.get("currency_id") else self._named(
-            "currencies", "currency_code", BASE_CURRENCY)
+        currency = self.store.require("currencies", data["currency_id"], invalid("currency_id")) if data.get(
+            "currency_id") else self._named("currencies", "currency_code", BASE_CURRENCY)
         persons = data.get("contact_persons") or []
         primary = next((p for p in persons if p.get("is_primary_contact")), persons[0] if persons else {})
         return {**data, "contact_type": data.get("contact_type") or "customer",
@@ -385,7 +357,7 @@ class ZohoSandbox(PlatformSandbox):
         if data.get("account_id"):
             self._account(data["account_id"])
         if data.get("tax_id"):
-            self._tax(data["tax_id"])
+            self.store.require("taxes", data["tax_id"], invalid("tax_id"))
         return {**data, "rate": money(data.get("rate"), "rate", ZERO), "status": data.get("status") or "active",
                 "product_type": data.get("product_type") or "service", "item_type": "sales"}
 
@@ -419,7 +391,7 @@ class ZohoSandbox(PlatformSandbox):
             account_id = self._account(line.get("account_id") or item.get("account_id")
                                        or self._named("chartofaccounts", "account_name", "Sales").id).id
             tax_id = line.get("tax_id") or item.get("tax_id")
-            tax = self._tax(tax_id) if tax_id else None
+            tax = self.store.require("taxes", tax_id, invalid("tax_id")) if tax_id else None
             total = (rate * quantity).quantize(CENT)
             sub_total += total
             priced.append({**line, "line_item_id": line.get("line_item_id") or str(next(self._line_ids)),
@@ -441,12 +413,12 @@ class ZohoSandbox(PlatformSandbox):
         extra = money(data.get("shipping_charge"), "shipping_charge", ZERO) + money(
             data.get("adjustment"), "adjustment", ZERO)
         total = sub_total - discount + (ZERO if inclusive else tax_total) + extra
+        rate = self.store.get("currencies", customer.data["currency_id"]).data["exchange_rate"]
         return {**data, "customer_id": customer.id, "customer_name": customer.data["contact_name"],
                 "date": data.get("date") or self.today(), "due_date": data.get("due_date") or data.get("date")
                 or self.today(), "currency_code": customer.data["currency_code"],
                 "currency_id": customer.data["currency_id"],
-                "exchange_rate": money(data.get("exchange_rate"), "exchange_rate",
-                                       self._currency(customer.data["currency_id"]).data["exchange_rate"]),
+                "exchange_rate": money(data.get("exchange_rate"), "exchange_rate", rate),
                 "line_items": priced, "discount": discount, "is_discount_before_tax": before_tax,
                 "is_inclusive_tax": inclusive, "sub_total": sub_total, "tax_total": tax_total,
                 "taxes": [{"tax_name": n, "tax_amount": a} for n, a in taxes.items()], "total": total,
@@ -489,16 +461,13 @@ class ZohoSandbox(PlatformSandbox):
     def _applied(self, invoice_id: str) -> tuple[Decimal, Decimal]:
         paid = sum((a["amount_applied"] for r in self.store.rows("customerpayments") for a in r.data["invoices"]
                     if a["invoice_id"] == invoice_id), ZERO)
-        credited = sum((r.data["amount_applied"] for r in self.store.rows("creditnote_invoices")
-                        if r.data["invoice_id"] == invoice_id), ZERO)
-        return paid, credited
+        return paid, self.store.total("creditnote_invoices", "amount_applied", invoice_id=invoice_id)
 
     def _used(self, resource: str, record_id: str) -> Decimal:
         """What is already settled against a document: payments and credits on an invoice, credits of a note."""
         if resource == "invoices":
             return sum(self._applied(record_id), ZERO)
-        return sum((r.data["amount_applied"] for r in self.store.rows("creditnote_invoices")
-                    if r.data["creditnote_id"] == record_id), ZERO)
+        return self.store.total("creditnote_invoices", "amount_applied", creditnote_id=record_id)
 
     def _settle(self, invoice_id: str, sent: Optional[bool] = None) -> None:
         """An invoice's balance and status from what is applied to it: paid, partially_paid, sent/overdue, draft."""
@@ -613,32 +582,19 @@ class ZohoSandbox(PlatformSandbox):
         return {"creditnote_invoice_id": row.id, **row.data, "credited_amount": row.data["amount_applied"]}
 
     # -- references -------------------------------------------------------------------------------------------------
-    def _ref(self, resource: str, ref_id: Any, error: ZohoError) -> Row:
-        """A record the body names, or ``error``."""
-        row = self.store.find(resource, str(ref_id)) if ref_id else None
-        if row is None:
-            raise error
-        return row
-
     def _customer(self, customer_id: Any) -> Row:
-        return self._ref("contacts", customer_id, ZohoError(400, 1002, "Customer does not exist.") if customer_id
-                         else invalid("customer_id"))
+        return self.store.require("contacts", customer_id, ZohoError(400, 1002, "Customer does not exist.")
+                                  if customer_id else invalid("customer_id"))
 
     def _account(self, account_id: Any) -> Row:
-        row = self._ref("chartofaccounts", account_id,
-                        ZohoError(400, 1002, f"The account {account_id} does not exist."))
+        row = self.store.require("chartofaccounts", account_id,
+                                 ZohoError(400, 1002, f"The account {account_id} does not exist."))
         if not row.data["is_active"]:
             raise ZohoError(400, 2, f"The account {row.data['account_name']} is inactive.")
         return row
 
-    def _tax(self, tax_id: Any) -> Row:
-        return self._ref("taxes", tax_id, invalid("tax_id"))
-
-    def _currency(self, currency_id: Any) -> Row:
-        return self._ref("currencies", currency_id, invalid("currency_id"))
-
     def _named(self, resource: str, field: str, value: str) -> Row:
-        return self.store.query(resource, equals={field: value}).rows[0]
+        return self.store.first(resource, **{field: value})
 
     # -- what a bookkeeper does in Zoho Books -------------------------------------------------------------------------
     def record_payment_as_user(self, invoice_id: str, amount: Any, date: Optional[str] = None,
