@@ -44,8 +44,8 @@ def test_declarations_become_cells():
     assert "| Fake Books (`fake`) | customer | yes | yes | — | — | — |" in text
     assert "| Fake Books (`fake`) | invoice | yes | yes | yes | — | yes |" in text
     assert "| Fake Books (`fake`) | payment | — | — | — | — | — |" in text
-    assert ("| Fake Books (`fake`) | — | yes | yes | 1 | request: 100 per minute; day: 1,000 per day; burst: 3 per 2.5 s "
-            "| not limited |") in text
+    assert ("| Fake Books (`fake`) | — | yes | yes | 1 | request: 100 per minute; day: 1,000 per day; "
+            "burst: 3 per 2.5 s | not limited |") in text
     blind = type("Blind", (Fake,), {"capabilities": replace(Fake.capabilities, inbound_deletes=False)})
     assert "| Fake Books (`fake`) | — | — | yes | 1 |" in matrix.render({"fake": blind})
 
