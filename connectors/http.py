@@ -126,15 +126,41 @@ class ApiClient:
               size_param: str = "per_page") -> Iterator[dict]:
         """The rows under ``key`` (the first of several names present) of every page of a page-numbered list,
         lazily. ``more(body, rows)`` says whether another page follows (default: a full page)."""
+        for _, rows in self.page_bodies(path, key, params=params, size=size, more=more, page_param=page_param,
+                                        size_param=size_param):
+            yield from rows
+
+    def page_bodies(self, path: str, key: str | tuple[str, ...], *, params: dict | None = None, size: int = 200,
+                    more: Callable[[dict, list], bool] | None = None, page_param: str = "page",
+                    size_param: str = "per_page") -> Iterator[tuple[dict, list]]:
+        """Like :meth:`pages`, one (answer, rows) pair per page: for what the answer says about its rows."""
         keys = (key,) if isinstance(key, str) else key
         page = 1
         while True:
             body = self.request("GET", path, params={**(params or {}), page_param: page, size_param: size})
             rows = next((body[k] for k in keys if body.get(k)), [])
-            yield from rows
+            yield body, rows
             if not (more(body, rows) if more else len(rows) >= size):
                 return
             page += 1
+
+    def changed(self, path: str, key: str | tuple[str, ...], since: dt.datetime,
+                modified: Callable[[dict], dt.datetime | None], *, newest_first: Callable[[dict], bool],
+                **paging) -> Iterator[dict]:
+        """Rows of a list asked newest change first that changed at or after ``since`` (polling by last-modified
+        time where the platform has no modified-since filter). Paging stops at the first older row, but only
+        when ``newest_first(answer)`` confirms that order; otherwise every page is read and older rows are
+        skipped. A row without a time (``modified(row)`` None) is kept: it may have changed. ``paging`` goes to
+        :meth:`page_bodies`."""
+        for body, rows in self.page_bodies(path, key, **paging):
+            ordered = newest_first(body)
+            for row in rows:
+                when = modified(row)
+                if when is not None and when < since:
+                    if ordered:
+                        return
+                    continue
+                yield row
 
     def _record(self, method: str, url: str, params: dict, headers: dict, started: float,
                 response: requests.Response | None, error: SyncError | None) -> None:

@@ -48,5 +48,8 @@ class ZohoClient(ApiClient):
 
     def rows(self, path: str, keys, **filters) -> Iterator[dict]:
         """Every row of a Zoho list, page by page (``per_page`` 200) until ``has_more_page`` is false."""
-        return self.pages(path, keys, params=filters, size=PAGE_SIZE,
-                          more=lambda body, rows: bool((body.get("page_context") or {}).get("has_more_page")))
+        return self.pages(path, keys, params=filters, size=PAGE_SIZE, more=self.has_more)
+
+    @staticmethod
+    def has_more(body: dict, rows: list) -> bool:
+        return bool((body.get("page_context") or {}).get("has_more_page"))

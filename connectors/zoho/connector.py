@@ -13,14 +13,14 @@ import datetime as dt
 from decimal import Decimal
 from functools import cached_property
 
-from .. import oauth
+from .. import oauth, rest
 from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused,
                     RemoteChange, RemoteDocument, RemotePayment, TokenSet)
 from ..documents import CreditNoteSnapshot, Entity, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
 from . import translate as t
-from .client import ZohoClient
+from .client import PAGE_SIZE, ZohoClient
 from .errors import refused_references
 
 #: data_center setting -> (API host, accounts server), from Zoho's OAuth "multiple data centers" table.
@@ -241,34 +241,19 @@ class ZohoConnector(BaseConnector):
             for row in self._changed(entity, since):
                 voided = str(row.get("status", "")).lower() == "void"
                 changes.append(RemoteChange(entity, str(row[t.ENTITIES[entity][3]]), "void" if voided else "update",
-                                            self.config.remote_company_id,
-                                            t.parse_time(t.modified(row)) if t.modified(row) else None))
+                                            self.config.remote_company_id, t.modified_at(row)))
         return changes, cursor
 
     def _changed(self, entity: str, since: dt.datetime):
-        """Rows of ``entity`` modified at or after ``since``, newest first. Zoho documents a ``last_modified_time``
-        filter on invoices only, so every list is asked newest change first and paging stops at the first older
-        row, but only when ``page_context`` confirms that order (else every page is read). A row without any
-        time is kept: it may have changed."""
+        """Rows of ``entity`` modified at or after ``since``. Zoho documents a ``last_modified_time`` filter on
+        invoices only, so every list is asked newest change first and the client's ``changed`` stops paging at
+        the first older row once ``page_context`` confirms that order."""
         path, _, keys, *_ = t.ENTITIES[entity]
-        params = {"sort_column": "last_modified_time", "sort_order": "D", "per_page": 200}
+        params = {"sort_column": "last_modified_time", "sort_order": "D"}
         if entity == Entity.INVOICE:
             params["last_modified_time"] = t.format_time(since)
-        page = 1
-        while True:
-            body = self.client.request("GET", path, params={**params, "page": page})
-            context = body.get("page_context") or {}
-            newest_first = context.get("sort_column") == "last_modified_time" and \
-                str(context.get("sort_order", "")).upper().startswith("D")
-            for row in next((body[k] for k in keys if body.get(k)), []):
-                if t.modified(row) and t.parse_time(t.modified(row)) < since:
-                    if newest_first:
-                        return
-                    continue
-                yield row
-            if not context.get("has_more_page"):
-                return
-            page += 1
+        return self.client.changed(path, keys, since, t.modified_at, newest_first=t.newest_first, params=params,
+                                   size=PAGE_SIZE, more=ZohoClient.has_more)
 
     def remote_payment(self, remote_id: str) -> RemotePayment:
         return t.remote_payment(self.client.read(Entity.PAYMENT, remote_id))
@@ -286,29 +271,17 @@ class ZohoConnector(BaseConnector):
         yield from (t.totals(entity, row) for row in rows)
 
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
-        found = []
-        for remote_id in remote_ids:
-            try:
-                found.append(t.totals(entity, self.client.read(entity, remote_id)))
-            except RemoteNotFound:
-                found.append(DocumentTotals(str(remote_id), entity, status="deleted"))
-        return found
+        return rest.read_totals(entity, remote_ids,
+                                lambda remote_id: t.totals(entity, self.client.read(entity, remote_id)))
 
     # -- reference data ------------------------------------------------------------------------------------------
     def reference_data(self) -> ReferenceData:
         accounts = [a for a in self.client.rows("chartofaccounts", ("chartofaccounts",),
                                                 filter_by="AccountType.Active") if a.get("is_active", True)]
-        taxes = list(self.client.rows("settings/taxes", ("taxes",)))
         codes, home = self._currencies()
-        kinds = {str(a["account_id"]): account_kind(a) for a in accounts}
-        control = {}
-        for a in accounts:
-            if kinds[str(a["account_id"])] in (AccountKind.RECEIVABLE, AccountKind.TAX_PAYABLE):
-                control.setdefault(kinds[str(a["account_id"])], (str(a["account_id"]), a["account_name"]))
-        return ReferenceData(accounts={str(a["account_id"]): a["account_name"] for a in accounts},
-                             tax_codes={str(x["tax_id"]): x["tax_name"] for x in taxes},
-                             currencies=frozenset(codes) | ({home} if home else set()), home_currency=home,
-                             account_kinds=kinds, control_accounts=control)
+        return rest.reference_data(accounts, self.client.rows("settings/taxes", ("taxes",)), account_kind,
+                                   account_id="account_id", account_name="account_name", tax_id="tax_id",
+                                   tax_name="tax_name", currencies=codes, home_currency=home)
 
     def exchange_rate(self, currency: str, on: dt.date | None) -> Decimal | None:
         """Zoho's rate for ``currency`` in effect on ``on`` (base units per foreign unit); None when Zoho has

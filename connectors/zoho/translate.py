@@ -3,14 +3,13 @@ its published OpenAPI documents). No I/O here."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from decimal import Decimal
 
 from ledger.money import quantize
 from ..base import DocumentTotals, RemoteDocument, RemotePayment
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteResult, SalesDocumentSnapshot)
+from ..rest import clean, content_hash, iso_date, money, parse_time, plain
 
 #: our entity -> (resource path, object key, list keys, id field, our number or name field)
 ENTITIES = {
@@ -26,14 +25,6 @@ PAYMENT_MODES = {"cash": "cash", "card": "creditcard", "check": "check", "transf
 ZERO = Decimal("0.00")
 
 
-def _date(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _clean(body: dict) -> dict:
-    return {k: v for k, v in body.items() if v not in (None, "")}
-
-
 # -- snapshots -> Zoho ----------------------------------------------------------------------------------------------
 def contact_payload(doc: CustomerSnapshot, currency_id: str | None = None) -> dict:
     """A customer contact. Zoho has no sub-customers: a parent is not sent. ``currency_id`` only when the
@@ -41,13 +32,13 @@ def contact_payload(doc: CustomerSnapshot, currency_id: str | None = None) -> di
     body = {"contact_name": doc.name[:200], "contact_type": "customer", "currency_id": currency_id}
     if doc.email:
         body["contact_persons"] = [{"email": doc.email, "is_primary_contact": True}]
-    return _clean(body)
+    return clean(body)
 
 
 def item_payload(doc: ItemSnapshot, mapping: Mapping) -> dict:
-    return _clean({"name": doc.name[:100], "rate": doc.unit_price, "sku": doc.sku[:100],
-                   "product_type": "goods" if doc.kind == "product" else "service",
-                   "account_id": mapping.item_account})
+    return clean({"name": doc.name[:100], "rate": doc.unit_price, "sku": doc.sku[:100],
+                  "product_type": "goods" if doc.kind == "product" else "service",
+                  "account_id": mapping.item_account})
 
 
 def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping) -> dict:
@@ -56,7 +47,7 @@ def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping) -> dict:
     lines = []
     for i, line in enumerate(doc.lines):
         sign = -1 if line.kind == "discount" else 1
-        lines.append(_clean({
+        lines.append(clean({
             "item_id": mapping.refs.get(line.item_key) if line.item_key else None,
             "name": None if line.item_key else (line.item_name or line.description or line.kind.title())[:100],
             "description": line.description[:2000], "rate": sign * line.unit_price, "quantity": line.quantity,
@@ -64,17 +55,17 @@ def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping) -> dict:
             "tax_id": mapping.tax_codes.get(line.tax_rate_key) if line.tax_rate_key else None,
             "item_order": i + 1}))
     number_field = "creditnote_number" if isinstance(doc, CreditNoteSnapshot) else "invoice_number"
-    return _clean({"customer_id": mapping.refs[doc.customer_key], number_field: doc.number,
-                   "date": _date(doc.issue_date), "line_items": lines, "is_inclusive_tax": False,
-                   "exchange_rate": doc.exchange_rate, "notes": doc.memo[:5000],
-                   "due_date": _date(getattr(doc, "due_date", None))})
+    return clean({"customer_id": mapping.refs[doc.customer_key], number_field: doc.number,
+                  "date": iso_date(doc.issue_date), "line_items": lines, "is_inclusive_tax": False,
+                  "exchange_rate": doc.exchange_rate, "notes": doc.memo[:5000],
+                  "due_date": iso_date(getattr(doc, "due_date", None))})
 
 
 def payment_payload(doc: PaymentSnapshot, mapping: Mapping) -> dict:
     """A customer payment applied to invoices; ``account_id`` is where it is deposited."""
-    return _clean({
+    return clean({
         "customer_id": mapping.refs[doc.customer_key], "payment_mode": PAYMENT_MODES.get(doc.method, "others"),
-        "amount": doc.amount, "date": _date(doc.date), "reference_number": doc.number[:100],
+        "amount": doc.amount, "date": iso_date(doc.date), "reference_number": doc.number[:100],
         "description": doc.memo[:500], "account_id": mapping.deposit_account, "exchange_rate": doc.exchange_rate,
         "invoices": [{"invoice_id": mapping.refs[a.invoice_key], "amount_applied": a.amount}
                      for a in doc.allocations]})
@@ -98,22 +89,6 @@ def payload(doc, mapping: Mapping, currency_id: str | None = None) -> dict:
 
 
 # -- Zoho -> our terms ----------------------------------------------------------------------------------------------
-def money(value) -> Decimal | None:
-    return None if value in (None, "") else quantize(Decimal(str(value)))
-
-
-def _plain(value) -> str:
-    """One spelling per value, so a number Zoho answers as 100, 100.0 or "100.00" hashes alike."""
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return format(Decimal(str(value)).normalize(), "f")
-    if isinstance(value, str):
-        try:
-            return format(Decimal(value).normalize(), "f") if value.strip() else ""
-        except ArithmeticError:
-            return value.strip()
-    return "" if value is None else str(value)
-
-
 #: The content a person can edit, per entity; what Zoho changes by itself (balance, status after a payment,
 #: timestamps) is left out. Lines by these fields, in order.
 EDITABLE = {
@@ -128,17 +103,26 @@ LINE_FIELDS = ("item_id", "description", "rate", "quantity", "account_id", "tax_
 
 
 def fingerprint(entity: str, body: dict) -> str:
-    """Hash of the editable content of a Zoho record (see ``RemoteResult.fingerprint``)."""
-    content = [_plain(body.get(f)) for f in EDITABLE[entity]]
-    content += [[_plain(line.get(f)) for f in LINE_FIELDS] for line in body.get("line_items") or []]
-    content += sorted((_plain(i.get("invoice_id")), _plain(i.get("amount_applied"))) for i in body.get("invoices") or []
-                      if entity == "payment")
-    return hashlib.sha256(json.dumps([entity, content]).encode()).hexdigest()
+    """Hash of the editable content of a Zoho record, a payment's applications included."""
+    applied = sorted((plain(i.get("invoice_id")), plain(i.get("amount_applied")))
+                     for i in body.get("invoices") or [] if entity == "payment")
+    return content_hash(entity, body, EDITABLE[entity], LINE_FIELDS, extra=applied)
 
 
 def modified(body: dict) -> str:
     """Zoho's last-modified time (credit notes answer ``updated_time`` on a read, payments may carry neither)."""
     return str(body.get("last_modified_time") or body.get("updated_time") or body.get("created_time") or "")
+
+
+def modified_at(body: dict) -> dt.datetime | None:
+    return parse_time(modified(body)) if modified(body) else None
+
+
+def newest_first(answer: dict) -> bool:
+    """Whether a list answer's ``page_context`` confirms it is sorted newest change first."""
+    context = answer.get("page_context") or {}
+    return context.get("sort_column") == "last_modified_time" and \
+        str(context.get("sort_order", "")).upper().startswith("D")
 
 
 def version(entity: str, body: dict) -> str:
@@ -174,13 +158,11 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
 
 def totals(entity: str, body: dict) -> DocumentTotals:
     """What reconciliation compares, from a record or a list row."""
-    found = result(entity, body)
-    when = modified(body)
     day = str(body.get("date") or "")[:10]
     return DocumentTotals.from_result(
-        entity, found, currency=str(body.get("currency_code") or ""),
+        entity, result(entity, body), currency=str(body.get("currency_code") or ""),
         tax_total=money(body.get("tax_total")) if entity != "payment" else None,
-        date=dt.date.fromisoformat(day) if day else None, modified=parse_time(when) if when else None)
+        date=dt.date.fromisoformat(day) if day else None, modified=modified_at(body))
 
 
 def remote_document(entity: str, body: dict) -> RemoteDocument:
@@ -200,12 +182,6 @@ def remote_payment(body: dict) -> RemotePayment:
         allocations=tuple((str(i["invoice_id"]), money(i.get("amount_applied")) or ZERO)
                           for i in body.get("invoices") or []),
         reference=str(body.get("reference_number") or ""))
-
-
-def parse_time(value: str) -> dt.datetime:
-    """Zoho's ``2013-11-18T02:02:51-0800`` (offset without a colon) as an aware datetime; UTC when none."""
-    when = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 
 
 def format_time(value: dt.datetime) -> str:
