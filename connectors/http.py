@@ -22,14 +22,17 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import json
+import re
 import time
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable, ClassVar, Iterator
+from typing import Callable, ClassVar, Iterator, Mapping
 from urllib.parse import urlencode, urlsplit
 
 import requests
 
-from .errors import RetryableError, SyncError
+from .errors import (AuthError, DuplicateError, RateLimitedError, RemoteNotFound, RetryableError, SyncError,
+                     ValidationFailed)
 from .exactjson import dumps
 from .redaction import redact
 
@@ -209,3 +212,52 @@ def retry_after(value: str | None, default: float) -> float:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)
     return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+
+
+_ALREADY_EXISTS = re.compile(r"already (exists|been (created|used))", re.I)
+_DOES_NOT_EXIST = re.compile(r"(does not|doesn't) exist|not found", re.I)
+
+
+@dataclass(frozen=True)
+class ErrorCodes:
+    """A platform's error codes by meaning, for :meth:`ErrorCodes.classify`. ``bad_url``: codes of a 404 that
+    means "no such path" (our bug), not a gone record. ``hints``: plain-language hint per kind ("duplicate",
+    "not_found", "validation", "auth"). ``wait``: seconds to wait after a rate limit without a Retry-After."""
+
+    platform: str
+    rate_limited: frozenset[str] = frozenset()
+    internal: frozenset[str] = frozenset()
+    auth: frozenset[str] = frozenset()
+    duplicate: frozenset[str] = frozenset()
+    not_found: frozenset[str] = frozenset()
+    bad_url: frozenset[str] = frozenset()
+    hints: Mapping[str, str] = field(default_factory=dict)
+    wait: float = 60.0
+
+    def classify(self, response: requests.Response, code: str, message: str, body) -> SyncError:
+        """The error for one non-2xx answer whose platform ``code`` and ``message`` were read from ``body``:
+        rate limited (429 or a rate code), retryable (5xx or an internal code), auth (401, 403 or an auth code),
+        else a business refusal (:meth:`refusal`)."""
+        status, name = response.status_code, self.platform
+        if status == 429 or code in self.rate_limited:
+            return RateLimitedError(f"{name} rate limit reached: {message}", http_status=status, platform_code=code,
+                                    retry_after=retry_after(response.headers.get("Retry-After"), self.wait), raw=body)
+        if status >= 500 or code in self.internal:
+            return RetryableError(f"{name} answered HTTP {status}: {message}", http_status=status,
+                                  platform_code=code, raw=body)
+        if status in (401, 403) or code in self.auth:
+            return AuthError(f"{name} refused our credentials: {message}", http_status=status, platform_code=code,
+                             hint=self.hints.get("auth", ""), raw=body)
+        return self.refusal(code, message, status, body)
+
+    def refusal(self, code: str, message: str, status: int = 400, body=None) -> SyncError:
+        """A business refusal: a duplicate (its code, or a message saying it "already exists" whatever the code),
+        a gone record (its code, a 404 other than a bad path, or "does not exist"), else a validation error."""
+        if code in self.duplicate or _ALREADY_EXISTS.search(message):
+            return DuplicateError(message, platform_code=code or "duplicate", http_status=status,
+                                  hint=self.hints.get("duplicate", ""), raw=body)
+        if code in self.not_found or (status == 404 and code not in self.bad_url) or _DOES_NOT_EXIST.search(message):
+            return RemoteNotFound(message, platform_code=code or str(status), http_status=status,
+                                  hint=self.hints.get("not_found", ""), raw=body)
+        return ValidationFailed(message, platform_code=code or str(status), http_status=status,
+                                hint=self.hints.get("validation", ""), raw=body)

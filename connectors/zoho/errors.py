@@ -13,58 +13,33 @@ import re
 import requests
 
 from ..base import Refused, RuleKind
-from ..errors import (AuthError, DuplicateError, RateLimitedError, RemoteNotFound, RetryableError, SyncError,
-                      ValidationFailed)
-from ..http import parse_json, retry_after
+from ..errors import DuplicateError, RemoteNotFound, SyncError, ValidationFailed
+from ..http import ErrorCodes, parse_json
 
-RATE_LIMIT_DEFAULT_WAIT = 60.0  # Zoho counts per minute and sends no Retry-After that we know of
-INTERNAL = {"1000"}  # "Internal error" (Zoho's errors page): Zoho's side, try again later
-DUPLICATE = {"1001", "3062"}  # "... already exists": a number (1001, guessed) or a contact name (3062, seen)
-NOT_FOUND = {"1002"}  # "Invoice does not exist." (Zoho's errors page)
-AUTH = {"57"}  # "You are not authorized to perform this operation" (seen with 401 for a bad or unscoped token)
-BAD_URL = {"5"}  # "Invalid URL Passed": a path Zoho does not serve (our bug or the edition's), not a gone record
-RATE_LIMITED = {"44", "45"}  # too many requests (third-party guides; Zoho documents only HTTP 429)
-_ALREADY_EXISTS = re.compile(r"already (exists|been (created|used))", re.I)
-_DOES_NOT_EXIST = re.compile(r"(does not|doesn't) exist|not found", re.I)
-
-HINTS = {
-    "duplicate": "Zoho Books already has a record with this number or name. If it is this document, it is "
-                 "linked automatically; otherwise renumber or rename the local one.",
-    "not_found": "The record was deleted in Zoho Books, or a mapped account, tax or item no longer exists there. "
-                 "Check the mappings for this connection, then send the document again.",
-    "validation": "Zoho Books refused the document; read its message, then fix the document or the mappings.",
-    "auth": "Reconnect the connection in the admin (Connections, Reconnect), and check the organization id.",
-}
+CODES = ErrorCodes(
+    "Zoho Books",
+    internal=frozenset({"1000"}),  # "Internal error" (Zoho's errors page): Zoho's side, try again later
+    duplicate=frozenset({"1001", "3062"}),  # "... already exists": a number (1001, guessed) or a name (3062, seen)
+    not_found=frozenset({"1002"}),  # "Invoice does not exist." (Zoho's errors page)
+    auth=frozenset({"57"}),  # "You are not authorized to perform this operation" (401, bad or unscoped token)
+    bad_url=frozenset({"5"}),  # "Invalid URL Passed": a path Zoho does not serve (our bug or the edition's)
+    rate_limited=frozenset({"44", "45"}),  # too many requests (third-party guides; Zoho documents only HTTP 429)
+    wait=60.0,  # Zoho counts per minute and sends no Retry-After that we know of
+    hints={
+        "duplicate": "Zoho Books already has a record with this number or name. If it is this document, it is "
+                     "linked automatically; otherwise renumber or rename the local one.",
+        "not_found": "The record was deleted in Zoho Books, or a mapped account, tax or item no longer exists "
+                     "there. Check the mappings for this connection, then send the document again.",
+        "validation": "Zoho Books refused the document; read its message, then fix the document or the mappings.",
+        "auth": "Reconnect the connection in the admin (Connections, Reconnect), and check the organization id.",
+    })
 
 
 def classify(response: requests.Response) -> SyncError:
     """Map one non-2xx Zoho Books response to an error class."""
-    status = response.status_code
     body = parse_json(response)
-    code, message = _code_and_message(body, status)
-    if status == 429 or code in RATE_LIMITED:
-        return RateLimitedError(f"Zoho Books rate limit reached: {message}", http_status=status, platform_code=code,
-                                retry_after=retry_after(response.headers.get("Retry-After"), RATE_LIMIT_DEFAULT_WAIT),
-                                raw=body)
-    if status >= 500 or code in INTERNAL:
-        return RetryableError(f"Zoho Books answered HTTP {status}: {message}", http_status=status,
-                              platform_code=code, raw=body)
-    if status in (401, 403) or code in AUTH:
-        return AuthError(f"Zoho Books refused our credentials: {message}", http_status=status, platform_code=code,
-                         hint=HINTS["auth"], raw=body)
-    return fault_error(code, message, status, body)
-
-
-def fault_error(code: str, message: str, status: int = 400, body=None) -> SyncError:
-    """The error for a business refusal (HTTP 400 / 404 with a Zoho code)."""
-    if code in DUPLICATE or _ALREADY_EXISTS.search(message):
-        return DuplicateError(message, platform_code=code or "duplicate", http_status=status, hint=HINTS["duplicate"],
-                              raw=body)
-    if code in NOT_FOUND or (status == 404 and code not in BAD_URL) or _DOES_NOT_EXIST.search(message):
-        return RemoteNotFound(message, platform_code=code or str(status), http_status=status,
-                              hint=HINTS["not_found"], raw=body)
-    return ValidationFailed(message, platform_code=code or str(status), http_status=status,
-                            hint=HINTS["validation"], raw=body)
+    code, message = _code_and_message(body, response.status_code)
+    return CODES.classify(response, code, message, body)
 
 
 def _code_and_message(body, status: int) -> tuple[str, str]:
