@@ -7,12 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 
 from ledger.money import quantize
-from .base import AccountKind, DocumentTotals, ReferenceData
-from .errors import RemoteNotFound
+from .base import AccountKind, DocumentTotals, ReferenceData, Refused
+from .errors import DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 
 
 def clean(body: dict) -> dict:
@@ -85,3 +86,18 @@ def read_totals(entity: str, remote_ids: Iterable[str], read: Callable[[str], Do
         except RemoteNotFound:
             found.append(DocumentTotals(str(remote_id), entity, status="deleted"))
     return found
+
+
+def refused_by_words(exc: SyncError, words: Iterable[tuple[re.Pattern, frozenset[str]]],
+                     gone: re.Pattern) -> list[Refused]:
+    """The references a refusal names, for a platform whose messages name the kind of record ("The account ...
+    does not exist") but not its id: when the message says the reference is gone (``gone``), one ``Refused``
+    per kind word found (pattern -> the rule kinds it could stand for), ``remote_id`` None, definite only for a
+    not-found error. A duplicate or any other error names none."""
+    if not isinstance(exc, (ValidationFailed, RemoteNotFound)) or isinstance(exc, DuplicateError):
+        return []
+    message = exc.message or ""
+    if not gone.search(message):
+        return []
+    return [Refused(kinds, None, definite=isinstance(exc, RemoteNotFound))
+            for pattern, kinds in words if pattern.search(message)]

@@ -234,6 +234,16 @@ class PlatformSandbox(LoopbackService):
         """Answer one non-control request (auth, limits and the API itself)."""
         raise NotImplementedError
 
+    def oauth_route(self, req: Request) -> Optional[Response]:
+        """The consent page, token and revocation endpoints at the declared paths (the grant read from the form
+        body and the query string: some platforms' examples send it in the query), or None for another path."""
+        if req.path == self.authorize_path and req.method == "GET":
+            return self.auth.authorize(req.params)
+        if req.path in (self.token_path, self.revoke_path) and req.method == "POST":
+            serve = self.auth.token if req.path == self.token_path else self.auth.revoke
+            return serve(req.header("Authorization"), {**req.params, **req.form()})
+        return None
+
     def store_error(self, error: ResourceError, request: Request) -> PlatformError:
         """The platform's answer to a store refusal ``route`` let through: :class:`NotFound` (404),
         :class:`Duplicate` (400), :class:`Conflict` (409) by default; a platform renders its own error body."""

@@ -13,8 +13,9 @@ import re
 import requests
 
 from ..base import Refused, RuleKind
-from ..errors import DuplicateError, RemoteNotFound, SyncError, ValidationFailed
+from ..errors import SyncError
 from ..http import ErrorCodes, parse_json
+from ..rest import refused_by_words
 
 CODES = ErrorCodes(
     "Zoho Books",
@@ -61,10 +62,4 @@ def refused_references(exc: SyncError) -> list[Refused]:
     """The account or tax references a refusal names. Zoho's messages name the kind of record ("The account ...
     does not exist", "Invalid value passed for tax_id") but rarely its id, so ``remote_id`` stays None and the
     kinds are those the word could stand for."""
-    if not isinstance(exc, (ValidationFailed, RemoteNotFound)) or isinstance(exc, DuplicateError):
-        return []
-    message = exc.message or ""
-    if not _INACTIVE.search(message):
-        return []
-    return [Refused(kinds, None, definite=isinstance(exc, RemoteNotFound))
-            for pattern, kinds in _REFERENCE_WORDS if pattern.search(message)]
+    return refused_by_words(exc, _REFERENCE_WORDS, _INACTIVE)

@@ -163,12 +163,8 @@ class ZohoSandbox(PlatformSandbox):
 
     # -- routing ----------------------------------------------------------------------------------------------------
     def route(self, req: Request) -> Response:
-        if req.path == self.authorize_path and req.method == "GET":
-            return self.auth.authorize(req.params)
-        if req.path == self.token_path and req.method == "POST":  # Zoho's examples send the grant in the query
-            return self.auth.token(req.header("Authorization"), {**req.params, **req.form()})
-        if req.path == self.revoke_path and req.method == "POST":
-            return self.auth.revoke(req.header("Authorization"), {**req.params, **req.form()})
+        if (oauth := self.oauth_route(req)) is not None:  # Zoho's examples send the grant in the query
+            return oauth
         if not req.path.startswith(API + "/"):
             return ZohoError(404, 5, "Invalid URL Passed").response()
         if self.auth.check(req.header("Authorization")) is not None:

@@ -12,27 +12,16 @@ import pytest
 import requests
 import yaml
 
+from tests.connectors.sandboxkit.wire import WireClient
+
 SPEC = Path(__file__).resolve().parents[3] / "connectors" / "zoho" / "spec" / "zoho.books.yaml"
 
 
-class Zoho:
-    """A tiny client the way Zoho's docs show calls: Zoho-oauthtoken header, organization_id query parameter."""
+class Zoho(WireClient):
+    """Calls the way Zoho's docs show them: Zoho-oauthtoken header, organization_id query parameter."""
 
     def __init__(self, sb, token=None):
-        self.sb = sb
-        self.token = token or sb.issue_tokens()["access_token"]
-
-    def call(self, method, path, params=None, body=None, org=True, token=None):
-        query = {"organization_id": self.sb.company_id} if org else {}
-        query.update(params or {})
-        headers = {"Authorization": f"Zoho-oauthtoken {token or self.token}"}
-        data = json.dumps(body, default=str) if body is not None else None
-        if data is not None:
-            headers["Content-Type"] = "application/json"
-        response = requests.request(method, f"{self.sb.api_base}/{path}", params=query, data=data, headers=headers,
-                                    timeout=5)
-        response.body = json.loads(response.content, parse_float=Decimal) if response.content else None
-        return response
+        super().__init__(sb, "Zoho-oauthtoken", {"organization_id": sb.company_id}, token)
 
     def ok(self, method, path, params=None, body=None):
         response = self.call(method, path, params, body)
@@ -101,10 +90,10 @@ def test_token_required_and_expires(zoho, zsandbox):
 
 
 def test_organization_id_required(zoho, zsandbox):
-    orgs = zoho.call("GET", "organizations", org=False)
+    orgs = zoho.call("GET", "organizations", defaults=False)
     assert orgs.status_code == 200 and orgs.body["organizations"][0]["organization_id"] == zsandbox.company_id
     assert orgs.body["organizations"][0]["is_default_org"] is True
-    missing = zoho.call("GET", "invoices", org=False)
+    missing = zoho.call("GET", "invoices", defaults=False)
     assert missing.status_code == 400 and missing.body["code"] == 2 and "organization_id" in missing.body["message"]
     wrong = zoho.call("GET", "invoices", {"organization_id": "999"})
     assert wrong.status_code == 401 and wrong.body["code"] == 6041
