@@ -31,7 +31,9 @@ log = logging.getLogger(__name__)
 def receive(request, platform: str) -> HttpResponse:
     try:
         connector = registry.get(platform)
-    except Exception:
+    except LookupError:
+        return HttpResponse(status=404)
+    if not connector.capabilities.webhooks:  # the platform sends none: nothing here to receive
         return HttpResponse(status=404)
     secret = (conf.get("WEBHOOK_SECRETS") or {}).get(platform, "")
     body = request.body
