@@ -1,12 +1,15 @@
-"""The shared request loop (``connectors.http.ApiClient``), one exchange at a time with ``responses``."""
+"""The shared request loop (``connectors.http.ApiClient``), one exchange at a time with ``responses``, and the
+declared error classification (``ErrorCodes``)."""
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 import requests
 import responses
 
-from connectors.errors import AuthError, RetryableError, SyncError, ValidationFailed
-from connectors.http import ApiClient, retry_after
+from connectors.errors import (AuthError, DuplicateError, RateLimitedError, RemoteNotFound, RetryableError, SyncError,
+                               ValidationFailed)
+from connectors.http import ApiClient, ErrorCodes, retry_after
 
 BASE = "https://api.example.test/v1"
 
@@ -171,3 +174,42 @@ def test_classify_is_required():
     with pytest.raises(NotImplementedError):
         ApiClient(BASE, Tokens()).classify(None)
     assert issubclass(RetryableError, SyncError)
+
+
+@responses.activate
+def test_changed_stops_at_the_first_older_row_only_when_the_answer_confirms_newest_first():
+    since = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
+    rows = [{"n": 1, "day": 3}, {"n": 2}, {"n": 3, "day": 0}, {"n": 4, "day": 2}]
+    for ordered in (True, False):
+        responses.get(f"{BASE}/things", json={"things": rows, "ordered": ordered})
+        found = client().changed("things", "things", since,
+                                 lambda r: since + dt.timedelta(days=r["day"] - 1) if "day" in r else None,
+                                 newest_first=lambda body: body["ordered"], size=10)
+        assert [r["n"] for r in found] == ([1, 2] if ordered else [1, 2, 4])  # no time: kept, it may have changed
+        responses.reset()
+
+
+CODES = ErrorCodes("Example", rate_limited=frozenset({"R"}), internal=frozenset({"I"}), auth=frozenset({"A"}),
+                   duplicate=frozenset({"D"}), not_found=frozenset({"N"}), bad_url=frozenset({"U"}), wait=42.0,
+                   hints={"auth": "reconnect", "duplicate": "renumber", "not_found": "remap", "validation": "fix"})
+
+
+@pytest.mark.parametrize("status, code, message, headers, error, hint", [
+    (429, "", "slow down", {"Retry-After": "120"}, RateLimitedError, ""),
+    (400, "R", "slow down", {}, RateLimitedError, ""),
+    (503, "", "down", {}, RetryableError, ""), (400, "I", "oops", {}, RetryableError, ""),
+    (403, "", "no", {}, AuthError, "reconnect"), (400, "A", "no", {}, AuthError, "reconnect"),
+    (400, "D", "taken", {}, DuplicateError, "renumber"),
+    (400, "X", "This name has already been used.", {}, DuplicateError, "renumber"),
+    (400, "N", "gone", {}, RemoteNotFound, "remap"), (404, "X", "gone", {}, RemoteNotFound, "remap"),
+    (400, "X", "Customer does not exist.", {}, RemoteNotFound, "remap"),
+    (404, "U", "no such path", {}, ValidationFailed, "fix"), (400, "", "bad date", {}, ValidationFailed, "fix"),
+])
+def test_error_codes_classify_by_status_code_and_message(status, code, message, headers, error, hint):
+    response = requests.Response()
+    response.status_code, response.headers = status, requests.structures.CaseInsensitiveDict(headers)
+    found = CODES.classify(response, code, message, {"code": code})
+    assert type(found) is error and found.http_status == status and found.hint == hint
+    assert found.platform_code == (code or (str(status) if hint in ("remap", "fix") else ""))
+    if error is RateLimitedError:
+        assert found.retry_after == (120 if headers else 42.0) and found.message.startswith("Example rate limit")

@@ -4,7 +4,7 @@ import responses
 
 from connectors.base import RuleKind
 from connectors.errors import (AuthError, DuplicateError, RateLimitedError, RemoteNotFound, RetryableError,
-                               ValidationFailed)
+                               SyncError, ValidationFailed)
 from connectors.zoho.client import ZohoClient
 from connectors.zoho.errors import refused_references
 
@@ -32,35 +32,36 @@ def test_every_call_carries_the_organisation_and_zoho_token():
     assert client().read("invoice", "1") == {"invoice_id": "1"}
 
 
-@pytest.mark.parametrize("code, message", [(1001, 'Invoice "INV-7" already exists.'),
-                                           (3062, 'The customer "Ada" already exists. Please specify a different '
-                                                  'name.'),
-                                           (9999, "This item name has already been used.")])
+#: (HTTP status, Zoho code, message) -> our error class; what status, code and message mean in general is
+#: tested once in tests/connectors/test_http.py (ErrorCodes).
+ANSWERS = [
+    (400, 1001, 'Invoice "INV-7" already exists.', DuplicateError),
+    (400, 3062, 'The customer "Ada" already exists. Please specify a different name.', DuplicateError),
+    (400, 9999, "This item name has already been used.", DuplicateError),
+    (404, 1002, "Invoice does not exist.", RemoteNotFound),
+    (401, 57, "You are not authorized to perform this operation", AuthError),
+    (429, 44, "You have made too many requests.", RateLimitedError),
+    (400, 45, "You have made too many requests continuously.", RateLimitedError),
+    (500, 1000, "Internal error", RetryableError), (503, None, "Internal error", RetryableError),
+    (400, 1000, "Internal error", RetryableError),
+    (400, 14, "Invalid value passed for account_id", ValidationFailed),
+    (404, 5, "Invalid URL Passed", ValidationFailed),  # a path Zoho does not serve is not a gone record
+]
+
+
+@pytest.mark.parametrize("status, code, message, error", ANSWERS)
 @responses.activate
-def test_duplicates(code, message):
-    answer(400, code, message)
-    with pytest.raises(DuplicateError) as info:
-        send()
-    assert info.value.platform_code == str(code) and info.value.message == message and info.value.hint
-
-
-@responses.activate
-def test_does_not_exist_is_remote_not_found():
-    responses.get(f"{BASE}/invoices/9", status=404, json={"code": 1002, "message": "Invoice does not exist."})
-    with pytest.raises(RemoteNotFound) as info:
-        client().read("invoice", "9")
-    assert info.value.platform_code == "1002"
-
-
-@responses.activate
-def test_invalid_token_refreshes_once_then_is_an_auth_error():
-    for _ in range(2):
-        responses.get(f"{BASE}/invoices/1", status=401,
-                      json={"code": 57, "message": "You are not authorized to perform this operation"})
+def test_zoho_answers_are_classified_with_code_and_hint(status, code, message, error):
     forced = []
-    with pytest.raises(AuthError) as info:
-        client(lambda force: forced.append(force) or "tok").read("invoice", "1")
-    assert forced == [False, True] and info.value.platform_code == "57" and "Reconnect" in info.value.hint
+    answer(status, code, message)
+    with pytest.raises(SyncError) as info:
+        client(lambda force: forced.append(force) or "tok").request("POST", "invoices", body={})
+    assert type(info.value) is error and info.value.platform_code == ("" if code is None else str(code))
+    assert info.value.message.endswith(message) and info.value.http_status == status
+    assert bool(info.value.hint) == (error not in (RateLimitedError, RetryableError))
+    assert forced == ([False, True] if status == 401 else [False])  # a refused token is refreshed once
+    if error is AuthError:
+        assert "Reconnect" in info.value.hint
 
 
 @responses.activate
@@ -74,32 +75,6 @@ def test_rate_limit_honours_retry_after_or_waits_a_minute():
     with pytest.raises(RateLimitedError) as info:
         send()
     assert info.value.retry_after == 60
-
-
-@pytest.mark.parametrize("status, code", [(500, 1000), (503, None), (400, 1000)])
-@responses.activate
-def test_internal_errors_are_retryable(status, code):
-    answer(status, code, "Internal error")
-    with pytest.raises(RetryableError) as info:
-        send()
-    assert not isinstance(info.value, RateLimitedError)
-
-
-@responses.activate
-def test_validation_is_permanent_with_code_message_and_hint():
-    answer(400, 14, "Invalid value passed for account_id")
-    with pytest.raises(ValidationFailed) as info:
-        send()
-    assert not isinstance(info.value, (DuplicateError, RemoteNotFound))
-    assert (info.value.platform_code, info.value.http_status) == ("14", 400) and info.value.hint
-
-
-@responses.activate
-def test_an_unknown_path_is_not_a_gone_record():
-    responses.get(f"{BASE}/invoices/1/nothing", status=404, json={"code": 5, "message": "Invalid URL Passed"})
-    with pytest.raises(ValidationFailed) as info:
-        client().request("GET", "invoices/1/nothing")
-    assert not isinstance(info.value, RemoteNotFound) and info.value.platform_code == "5"
 
 
 @responses.activate
