@@ -12,7 +12,7 @@ import pytest
 import requests
 import yaml
 
-from tests.connectors.sandboxkit.wire import WireClient
+from tests.connectors.sandboxkit.wire import WireClient, inline_schema
 
 SPEC = Path(__file__).resolve().parents[3] / "connectors" / "zoho" / "spec" / "zoho.books.yaml"
 
@@ -335,20 +335,11 @@ def spec_schema(spec, ref):
     """The schema behind ``ref`` with refs inlined. The copy writes ``#/schemas/X`` for ``#/components/schemas/X``
     and types ids as integers where Zoho's own documents (and its API) give strings of digits: both are read the
     way Zoho answers, an id as an integer or a string of digits."""
-    def resolve(node, key=None):
-        if isinstance(node, dict):
-            if "$ref" in node:
-                return resolve(spec["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]])
-            out = {k: resolve(v, k) for k, v in node.items()}
-            if "properties" in out:
-                for name, prop in out["properties"].items():
-                    if name.endswith("_id") and prop.get("type") == "integer":
-                        out["properties"][name] = {"type": ["integer", "string"], "pattern": "^[0-9]+$"}
-            return out
-        if isinstance(node, list):
-            return [resolve(v) for v in node]
-        return node
-    return resolve({"$ref": ref})
+    def ids_as_digits(node):
+        for name, prop in node.get("properties", {}).items():
+            if name.endswith("_id") and prop.get("type") == "integer":
+                node["properties"][name] = {"type": ["integer", "string"], "pattern": "^[0-9]+$"}
+    return inline_schema(spec, ref, ids_as_digits)
 
 
 def response_schema(spec, path, method):
