@@ -300,6 +300,11 @@ class PlatformSandbox(LoopbackService):
     def token_calls(self) -> int:
         return self.auth.token_calls if self.auth is not None else 0
 
+    @property
+    def client_id(self) -> str:
+        """The OAuth client the sandbox accepts (the demo and the sandbox command print it)."""
+        return self.auth.client_id if self.auth is not None else ""
+
     # -- the uniform interface ----------------------------------------------------------------------------------------
     def reset(self) -> None:
         """An empty company with fresh seed data, no faults, the platform's limits with empty counters, counters and
