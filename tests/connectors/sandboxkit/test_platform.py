@@ -9,7 +9,7 @@ import requests
 
 from connectors.sandboxkit.limits import Limiter
 from connectors.sandboxkit.oauth import AuthServer
-from connectors.sandboxkit.platform import PlatformSandbox, dumps, json_response, loads
+from connectors.sandboxkit.platform import PlatformError, PlatformSandbox, dumps, json_response, loads
 from connectors.sandboxkit.resources import ResourceStore
 
 
@@ -32,10 +32,17 @@ class ToySandbox(PlatformSandbox):
         self.store.create("things", {"name": "seeded", "amount": Decimal("1.10")})
 
     def route(self, req):
+        if (oauth := self.oauth_route(req)) is not None:
+            return oauth
         if self.auth.check(req.header("Authorization")):
             return json_response(401, {"error": "unauthorized"})
         if self.limits.hit(("minute", "c1")):
             return json_response(429, {"error": "slow down"})
+        if req.method == "GET" and req.path.startswith("/api/things/"):
+            return json_response(200, self.store.get("things", req.path.rsplit("/", 1)[1]).data)
+        if req.method == "PUT":
+            body = req.json_object(PlatformError(400, {"error": "not an object"}), form_field="JSONString")
+            raise PlatformError(418, {"error": "teapot", "got": body}, [("X-Why", "tested")])
         if req.method == "POST":
             key = req.header("Idempotency-Key") or None
             row_id = self.store.once(key, lambda: self.store.create("things", req.json()).id)
@@ -164,3 +171,25 @@ def test_request_numbers_and_times():
     assert parse_timestamp("1970-01-02") == 86400 == parse_timestamp("1970-01-02T08:00:00 0800")  # "+" read as " "
     with pytest.raises(ValueError):
         parse_timestamp("yesterday")
+
+
+def test_raised_platform_errors_and_store_refusals_are_answered(sb):
+    sb.limits.off()
+    missing = requests.get(f"{sb.api_base}/things/999", headers=sb.headers, timeout=5)
+    assert missing.status_code == 404 and missing.json() == {"error": "things 999 does not exist"}
+    for bad in (b"[1]", b"{nope"):
+        refused = requests.put(f"{sb.api_base}/things", data=bad, headers=sb.headers, timeout=5)
+        assert refused.status_code == 400 and refused.json() == {"error": "not an object"}
+    form = requests.put(f"{sb.api_base}/things", data={"JSONString": '{"a": 1.50}'}, headers=sb.headers, timeout=5)
+    assert form.status_code == 418 and form.headers["X-Why"] == "tested" and form.text.endswith('{"a": 1.50}}')
+
+
+def test_oauth_route_serves_the_declared_paths(sb):
+    consent = requests.get(sb.authorize_url, params={"client_id": "sandbox-client", "state": "s",
+                                                     "redirect_uri": "https://app.example/cb",
+                                                     "response_type": "code"}, allow_redirects=False, timeout=5)
+    assert consent.status_code == 302
+    code = consent.headers["Location"].split("code=")[1].split("&")[0]
+    grant = {"grant_type": "authorization_code", "code": code, "redirect_uri": "https://app.example/cb",
+             "client_id": "sandbox-client", "client_secret": "sandbox-secret"}
+    assert requests.post(sb.token_url, params=grant, timeout=5).json()["access_token"]  # the grant in the query

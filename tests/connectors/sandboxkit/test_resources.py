@@ -161,3 +161,17 @@ def test_public_view_and_sort_by_column(store, clock):
     assert [r.data["number"] for r in store.query("docs", sort="number").rows] == ["a", "B", ""]
     assert [r.id for r in store.query("docs", sort="total", descending=True).rows] == ["102", "101", "100"]
     assert [r.id for r in store.query("docs", sort="created", descending=True).rows] == ["102", "101", "100"]
+
+
+def test_require_first_total_and_startswith(store):
+    a = store.create("docs", {"number": "AB-1", "org": 1, "amount": Decimal("2.50")})
+    store.create("docs", {"number": "ab-2", "org": 1, "amount": Decimal("1.25")})
+    store.create("docs", {"number": "C-3", "org": 2, "amount": Decimal("4.00")})
+    refused = LookupError("no such doc")
+    assert store.require("docs", a.id, refused).data["number"] == "AB-1"
+    for missing in (None, "", "999"):
+        with pytest.raises(LookupError):
+            store.require("docs", missing, refused)
+    assert store.first("docs", org=2).data["number"] == "C-3" and store.first("docs", org=3) is None
+    assert store.total("docs", "amount", org=1) == Decimal("3.75") and store.total("docs", "amount", org=9) == 0
+    assert [r.data["number"] for r in store.query("docs", startswith={"number": "ab"}).rows] == ["AB-1", "ab-2"]
