@@ -123,7 +123,6 @@ def test_totals_for_reconciliation():
 
 def test_times_as_zoho_writes_them():
     assert t.parse_time("2013-11-18T02:02:51-0800") == dt.datetime(2013, 11, 18, 10, 2, 51, tzinfo=dt.timezone.utc)
-    assert t.parse_time("2013-11-18T02:02:51").tzinfo == dt.timezone.utc
     assert t.format_time(dt.datetime(2013, 11, 18, 2, 2, 51, tzinfo=dt.timezone(dt.timedelta(hours=-8)))) == \
         "2013-11-18T10:02:51+0000"
     assert t.modified({"updated_time": "x"}) == "x" and t.modified({}) == ""
