@@ -387,10 +387,12 @@ class QBOConnector(BaseConnector):
         while True:
             rows = self.client.query(f"select * from {name}{where} orderby Id startposition {position} "
                                      "maxresults 1000")
+            count = len(rows)
             yield from (self._totals(entity, row) for row in rows)
-            if len(rows) < 1000:
+            rows = None  # not kept while the next page is read: memory holds one page, whatever the total
+            if count < 1000:
                 return
-            position += len(rows)
+            position += count
 
     @staticmethod
     def _totals(entity: str, body: dict) -> DocumentTotals:

@@ -491,8 +491,10 @@ class XeroConnector(BaseConnector):
             if not rows or rows[0].get(id_field) in first_ids:  # an answer that ignored the page: stop, not loop
                 return
             first_ids.add(rows[0].get(id_field))
+            count = len(rows)
             yield from (self._totals(entity, row) for row in rows if row.get("Type") in (None, wanted))
-            if len(rows) < self.LIST_PAGE_SIZE:
+            rows = None  # not kept while the next page is read: memory holds one page, whatever the total
+            if count < self.LIST_PAGE_SIZE:
                 return
 
     @staticmethod
