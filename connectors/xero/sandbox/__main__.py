@@ -2,8 +2,9 @@
 
 Works from the installed package (no repository needed); ``--port 0`` takes a free port and the first line
 printed names the URL. Request bodies are validated against Xero's OpenAPI document when ``jsonschema`` and
-``PyYAML`` are installed and ``--spec`` (or ``XERO_OPENAPI_SPEC``) names the file; otherwise validation is
-skipped and the ``validation:`` line says why."""
+``PyYAML`` are installed (the ``sandbox`` extra): the copy vendored in ``connectors/xero/spec/`` by default,
+another file with ``--spec`` (or ``XERO_OPENAPI_SPEC``); otherwise validation is skipped and the
+``validation:`` line says why."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-limits", action="store_true", help="switch Xero's rate limits off")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     parser.add_argument("--spec", type=Path, default=None, metavar="FILE",
-                        help="Xero's OpenAPI document (xero_accounting.yaml) to validate request bodies against")
+                        help="another xero_accounting.yaml to validate request bodies against (default: the "
+                             "vendored copy)")
     args = parser.parse_args(argv)
     sandbox = XeroSandbox(host=args.host, port=args.port, client_id=args.client_id,
                           client_secret=args.client_secret, tenant_id=args.tenant_id,
