@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
@@ -15,32 +15,13 @@ from django.utils.http import urlencode
 from connectors.models import Connection, ConnectionStatus
 
 from . import glpreview, mapping_admin, outbox, status
+from .adminkit import ReadOnlyAdmin, local_link
+from .audit import admin as audit_admin  # noqa: F401 - registers the audit trail's admin
 from .models import (AttentionEntry, EntryStatus, ExternalReference, OutboxChange, OutboxEntry, PullCursor, SyncLog,
                      WebhookDelivery)
 from .drift import stale_rules
 from .preflight import fixes
-
-
-def local_link(source_key: str, label: str = "") -> str:
-    """Link to the local document's admin page, when it has one."""
-    text = label or source_key
-    try:
-        model_label, pk = source_key.rsplit(":", 1)
-        app_label, model_name = model_label.split(".")
-        return format_html('<a href="{}">{}</a>', reverse(f"admin:{app_label}_{model_name}_change", args=[pk]), text)
-    except (ValueError, NoReverseMatch):
-        return text
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from .reconcile import admin as reconcile_admin  # noqa: F401 - registers the reconciliation report
 
 
 @admin.register(Connection)
@@ -377,8 +358,3 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 class PullCursorAdmin(ReadOnlyAdmin):
     list_display = ["connection", "entity", "changed_since", "last_pull_at", "last_result"]
     readonly_fields = [f.name for f in PullCursor._meta.fields]
-
-
-# The reconciliation report and the audit trail register their own admin classes.
-from .audit import admin as audit_admin  # noqa: E402,F401
-from .reconcile import admin as reconcile_admin  # noqa: E402,F401

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Callable, ClassVar, Iterator, Sequence
 
 from .documents import Mapping, RemoteRef, RemoteResult, Snapshot
-from .errors import ConfigurationError, PermanentError, SyncError
+from .errors import ConfigurationError, PermanentError, RemoteNotFound, SyncError
 
 
 @dataclass(frozen=True)
@@ -410,8 +410,6 @@ class BaseConnector:
         return Decimal("0.01") * max(1, lines)
 
     def _read_one(self, entity: str, remote_id: str) -> DocumentTotals:
-        from .errors import RemoteNotFound
-
         try:
             return DocumentTotals.from_result(entity, self.fetch(entity, remote_id))
         except RemoteNotFound:

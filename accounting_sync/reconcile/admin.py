@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 
 from connectors.models import Connection
 
+from ..adminkit import ReadOnlyAdmin, local_link
 from . import metrics
 from .models import PeriodTotal, ReconciliationRun, RunKind, RunStatus, Variance, VarianceStatus
 
@@ -22,17 +23,6 @@ VARIANCE_FIELDS = ("connection", "organization_id", "entity", "label", "source_k
                    "first_seen_at", "last_seen_at", "resolved_at")
 TOTAL_FIELDS = ("organization_id", "entity", "period", "start", "currency", "local_count", "local_total",
                 "remote_count", "remote_total", "difference")
-
-
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def csv_response(filename: str, fields: tuple[str, ...], rows) -> HttpResponse:
@@ -60,7 +50,7 @@ def trend(runs: list[ReconciliationRun]) -> str:
 
 
 @admin.register(ReconciliationRun)
-class ReconciliationRunAdmin(_ReadOnly):
+class ReconciliationRunAdmin(ReadOnlyAdmin):
     list_display = ["started_at", "connection", "kind", "status", "checked", "in_flight", "variances", "alarms",
                     "open_alarms", "report_link"]
     list_filter = ["connection", "kind", "status"]
@@ -143,7 +133,7 @@ def totals_html(totals) -> str:
 
 
 @admin.register(Variance)
-class VarianceAdmin(_ReadOnly):
+class VarianceAdmin(ReadOnlyAdmin):
     list_display = ["document", "connection", "entity", "field", "local_value", "remote_value", "difference",
                     "reason", "alarm", "status", "action", "last_seen_at"]
     list_filter = ["status", "alarm", "reason", "entity", "connection", "last_run"]
@@ -153,8 +143,6 @@ class VarianceAdmin(_ReadOnly):
 
     @admin.display(description="Document")
     def document(self, obj):
-        from ..admin import local_link
-
         return local_link(obj.source_key, obj.label) if obj.source_key else obj.number or obj.remote_id
 
     @admin.action(description="Export the selected variances as CSV")

@@ -1,0 +1,30 @@
+"""Pieces every admin page of the sync apps shares: read-only admins and links to the local documents."""
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+
+
+def local_link(source_key: str, label: str = "") -> str:
+    """Link to the local document's admin page, when it has one."""
+    text = label or source_key
+    try:
+        model_label, pk = source_key.rsplit(":", 1)
+        app_label, model_name = model_label.split(".")
+        return format_html('<a href="{}">{}</a>', reverse(f"admin:{app_label}_{model_name}_change", args=[pk]), text)
+    except (ValueError, NoReverseMatch):
+        return text
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """State shown, never edited here: changes go through permission-checked actions."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
