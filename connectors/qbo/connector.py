@@ -1,17 +1,14 @@
 """QuickBooks Online connector: snapshots in, QBO v3 calls out, classified errors back."""
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import hmac
 import json
 import time
 import uuid
 from decimal import Decimal
 from functools import cached_property
 
-from .. import oauth
+from .. import oauth, signatures
 from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, Dimension, DocumentTotals, ReferenceData,
                     Refused, RemoteChange, RemoteDocument, RemotePayment, TokenSet)
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
@@ -263,9 +260,7 @@ class QBOConnector(BaseConnector):
     @classmethod
     def verify_webhook(cls, headers, body, secret):
         """``intuit-signature`` = base64(HMAC-SHA256(verifier token, raw body))."""
-        given = {k.lower(): v for k, v in headers.items()}.get("intuit-signature", "")
-        expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-        return bool(secret and given) and hmac.compare_digest(given.encode(), expected.encode())
+        return signatures.verify(body, secret, signatures.header(headers, "intuit-signature"))
 
     @classmethod
     def parse_webhook(cls, body):

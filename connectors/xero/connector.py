@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
-import hmac
 import json
 from decimal import Decimal
 from functools import cached_property
 from typing import Sequence
 
-from .. import oauth
+from .. import oauth, signatures
 from ..base import (AccountKind, BaseConnector, BatchOp, BatchOutcome, Capabilities, DemoChart, DocumentTotals,
                     ReferenceData, Refused, RemoteChange, RemoteDocument, RemotePayment, TokenSet)
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
@@ -329,9 +327,7 @@ class XeroConnector(BaseConnector):
     @classmethod
     def verify_webhook(cls, headers, body, secret):
         """``x-xero-signature`` = base64(HMAC-SHA256(webhook key, raw body))."""
-        given = {k.lower(): v for k, v in headers.items()}.get("x-xero-signature", "")
-        expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-        return bool(secret and given) and hmac.compare_digest(given.encode(), expected.encode())
+        return signatures.verify(body, secret, signatures.header(headers, "x-xero-signature"))
 
     @classmethod
     def parse_webhook(cls, body):
