@@ -8,9 +8,10 @@ from .models import AuditRecord
 
 @admin.register(AuditRecord)
 class AuditRecordAdmin(admin.ModelAdmin):
-    list_display = ["seq", "at", "kind", "actor", "connection_name", "operation", "outcome", "source_key",
+    list_display = ["chain", "seq", "at", "kind", "actor", "connection_name", "operation", "outcome", "source_key",
                     "remote_id"]
     list_filter = ["kind", "outcome", "connection_name"]
+    ordering = ["-at", "chain", "-seq"]
     search_fields = ["source_key", "remote_id", "actor", "operation"]
     date_hierarchy = "at"
     readonly_fields = [f.name for f in AuditRecord._meta.fields]

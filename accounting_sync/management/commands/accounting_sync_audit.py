@@ -1,9 +1,11 @@
 """Check the audit trail's hash chain, or export it for an auditor.
 
-``verify`` walks every record: one edited, deleted or moved is named, and the exit status is 1. ``export`` writes
-the records of a period in chain order with their hashes; each record's hash is sha256 over the canonical JSON of
-its fields followed by the previous record's hash (see docs/architecture.md, "Audit trail"), so the export can be
-checked on its own.
+There is one chain per connection, one ("global") for records without a connection, and the closed "legacy"
+chain of records written before chains were split. ``verify`` walks every record of every chain: one edited,
+deleted or moved, a chain cut short or deleted whole, is named with its chain, and the exit status is 1. ``export``
+writes the records of a period of all chains, by time then chain and position, with their hashes; each record's
+hash is sha256 over the canonical JSON of its fields followed by the previous record's hash in its chain (see
+docs/architecture.md, "Audit trail"), so the export can be checked on its own.
 
 Examples:
     manage.py accounting_sync_audit verify
@@ -22,7 +24,8 @@ from accounting_sync.management.base import ExamplesCommand
 from ... import audit
 
 
-RECIPE = "sha256 over the canonical JSON of each record without prev_hash and hash, followed by prev_hash"
+RECIPE = ("sha256 over the canonical JSON of each record without prev_hash and hash (and without chain in the legacy "
+          "chain), followed by prev_hash, the hash of the record before it in its chain")
 
 
 def moment(value: str) -> dt.datetime:
@@ -56,11 +59,14 @@ class Command(ExamplesCommand):
     def verify(self) -> None:
         problems = audit.verify()
         count = audit.AuditRecord.objects.count()
+        chains = audit.AuditHead.objects.count()
         if not problems:
-            self.stdout.write(f"The audit trail is intact: {count} records, chain unbroken.")
+            plural = "s" if chains != 1 else ""
+            self.stdout.write(f"The audit trail is intact: {count} records in {chains} chain{plural}, every chain "
+                              "unbroken.")
             return
         for problem in problems:
-            self.stdout.write(f"#{problem.seq} {problem.kind}: {problem.message}")
+            self.stdout.write(str(problem))
         self.stdout.write(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {count} records.")
         sys.exit(1)
 
