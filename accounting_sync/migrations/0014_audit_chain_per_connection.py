@@ -13,7 +13,8 @@ import datetime as dt
 import hashlib
 import json
 
-from django.db import migrations, models
+from django.core.management.color import no_style
+from django.db import connections, migrations, models
 from django.utils import timezone
 
 GENESIS = "0" * 64
@@ -67,6 +68,10 @@ def split_into_chains(apps, schema_editor):
     """Existing records (and the single head, pk 1) make up the closed legacy chain, sealed in the global chain."""
     Head = apps.get_model("accounting_sync", "AuditHead")
     Record = apps.get_model("accounting_sync", "AuditRecord")
+    db = connections[Head.objects.db]
+    with db.cursor() as cursor:  # the single head was created as pk 1, which the id sequence does not know yet
+        for sql in db.ops.sequence_reset_sql(no_style(), [Head]):
+            cursor.execute(sql)
     count = Record.objects.count()  # all in the legacy chain: the column's default
     if not count:
         Head.objects.filter(chain="legacy").update(chain="global")
