@@ -952,7 +952,9 @@ class Store:
         if name is None:
             raise query_error(f"Invalid entity name: {parsed.entity}")
         with self.lock:
-            rows = [self._render(name, r) for r in self._rows[name].values()]
+            stored = self._rows[name]
+            picked = _by_id(stored, parsed.conditions)
+            rows = [self._render(name, r) for r in (stored.values() if picked is None else picked)]
         conditions = list(parsed.conditions)
         if name in NAME_LISTS and not any(c[0].lower() == "active" for c in conditions):
             conditions.append(("Active", "=", "true"))
@@ -1083,3 +1085,13 @@ class Store:
                             "SalesFormsPrefs": {"CustomTxnNumbers": True, "AllowDiscount": True,
                                                 "AllowShipping": False},
                             "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": False}})
+
+
+def _by_id(stored: dict[str, dict], conditions) -> Optional[list[dict]]:
+    """The rows an ``Id = x`` or ``Id IN (...)`` condition can match, looked up by key rather than scanned (the
+    condition itself is still applied afterwards); None when no condition names the Id."""
+    for field, op, wanted in conditions:
+        if field.lower() == "id" and op in ("=", "in"):
+            ids = wanted if op == "in" else [wanted]
+            return [stored[key] for key in dict.fromkeys(str(w) for w in ids) if key in stored]
+    return None
