@@ -15,7 +15,8 @@ Every call to a platform goes through ``ApiClient.send``, which:
    ``RetryableError``, and any other non-2xx response goes to the platform's ``classify``.
 
 A platform subclass declares what is its own: the base URL, how the token is sent, the extra headers and query
-parameters on every call, the headers worth recording, and ``classify``. The QBO client runs on this loop.
+parameters on every call, the headers worth recording, whether redirects are followed, and ``classify``. The QBO,
+Zoho and Xero clients run on this loop (Xero's with the official SDK building each request).
 """
 from __future__ import annotations
 
@@ -56,6 +57,8 @@ class ApiClient:
     #: The budget kind every call is counted under (the throttle counts "request" too): a platform with a daily
     #: cap besides its per-minute limit counts each call in both.
     kind: ClassVar[str] = "request"
+    #: Whether a 3xx answer is followed; when not, it is a non-2xx answer like any other and goes to ``classify``.
+    follow_redirects: ClassVar[bool] = True
 
     def __init__(self, base_url: str, token_getter: TokenGetter, *, throttle: Throttle | None = None,
                  timeout: float = 30.0, session: requests.Session | None = None) -> None:
@@ -89,11 +92,11 @@ class ApiClient:
         """``send`` and parse the JSON answer with exact Decimals ({} for an empty body)."""
         return parse_json(self.send(method, path, **kwargs))
 
-    def send(self, method: str, path: str, *, params: dict | None = None, body=None, text: str | None = None,
-             headers: dict | None = None, kind: str = "") -> requests.Response:
+    def send(self, method: str, path: str, *, params: dict | None = None, body=None,
+             text: str | bytes | None = None, headers: dict | None = None, kind: str = "") -> requests.Response:
         """One call: budget, send, record, refresh once on 401, classify. Returns the 2xx response.
 
-        ``body`` is encoded as exact JSON (a float anywhere is refused); ``text`` is sent as it is."""
+        ``body`` is encoded as exact JSON (a float anywhere is refused); ``text`` (or bytes) is sent as it is."""
         url = path if "://" in path else f"{self.base_url}/{path.lstrip('/')}"
         params = {**self.default_params(), **(params or {})}
         extra = {**self.default_headers(), **(headers or {})}
@@ -106,7 +109,7 @@ class ApiClient:
             started = time.monotonic()
             try:
                 response = self.session.request(method, url, params=params, data=data, headers=sent,
-                                                timeout=self.timeout)
+                                                timeout=self.timeout, allow_redirects=self.follow_redirects)
             except requests.RequestException as exc:
                 error = self.transport_error(exc)
                 self._record(method, url, params, sent, started, None, error)
@@ -117,7 +120,7 @@ class ApiClient:
             if response.status_code == 401 and attempt == 1:
                 self._record(method, url, params, sent, started, response, None)
                 continue  # expired early or rotated by another worker: one fresh token, one retry
-            error = None if response.ok else self.classify(response)
+            error = None if 200 <= response.status_code < 300 else self.classify(response)
             self._record(method, url, params, sent, started, response, error)
             if error is not None:
                 raise error

@@ -86,9 +86,10 @@ class XeroConnector(BaseConnector):
 
     @cached_property
     def client(self) -> XeroClient:
-        # Every request counts against both the minute and the day budget: throttle("day") takes one of each.
+        # Every request counts against both the minute and the day budget: the client's kind is "day", and
+        # throttle("day") takes one of each.
         return XeroClient(self.setting("api_base"), self.config.remote_company_id, self.access_token,
-                          timeout=float(self.setting("timeout")), throttle=lambda kind: self.throttle("day"))
+                          timeout=float(self.setting("timeout")), throttle=self.throttle)
 
     @cached_property
     def sales_settings(self) -> t.SalesSettings:

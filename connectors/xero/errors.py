@@ -11,11 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import socket
 from decimal import Decimal
 
-import urllib3
-from xero_python.exceptions import ApiException
+import requests
 
 from ..base import Refused, RuleKind
 from ..errors import (AuthError, ConfigurationError, DuplicateError, RateLimitedError, RemoteNotFound,
@@ -101,14 +99,14 @@ def element_error(element: dict) -> ValidationFailed | None:
     return _validation_error(validation_messages([element]), 200, element, VALIDATION_ERROR_NUMBER)
 
 
-def classify(exc: ApiException) -> SyncError:
-    """Map one non-2xx Xero response (as raised by xero-python) to an error class."""
-    status = int(exc.status) if str(exc.status or "").isdigit() else getattr(exc.http_resp, "status", None)
-    headers = _headers(exc)
-    body = _body(exc)
+def classify(response: requests.Response) -> SyncError:
+    """Map one non-2xx Xero response to an error class."""
+    status = response.status_code
+    headers = {str(k).lower(): v for k, v in response.headers.items()}
+    body = _body(response.content)
     if status == 429:
         return rate_limited(headers, body)
-    if status is None or status >= 500:
+    if status >= 500:
         return RetryableError(f"Xero answered HTTP {status}: {_detail(body) or 'server error'}", http_status=status,
                               raw=body)
     if status == 401:
@@ -159,34 +157,19 @@ def rate_limited(headers: dict, body=None, now: dt.datetime | None = None) -> Ra
                             raw=body)
 
 
-def transport_error(exc: BaseException) -> RetryableError:
+def transport_error(exc: requests.RequestException) -> RetryableError:
     """Timeouts, refused or reset connections, lost responses: safe to retry with the same idempotency key."""
-    if isinstance(exc, (urllib3.exceptions.TimeoutError, socket.timeout, TimeoutError)):
-        kind = "timed out"
-    else:
-        kind = "connection failed"
+    kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
     return RetryableError(f"Xero request {kind} ({type(exc).__name__})")
 
 
-TRANSPORT_ERRORS = (urllib3.exceptions.HTTPError, OSError)
-
-
-def _headers(exc: ApiException) -> dict:
-    try:
-        return {str(k).lower(): v for k, v in (exc.headers or {}).items()}
-    except Exception:  # noqa: BLE001 - a malformed response must still classify
-        return {}
-
-
-def _body(exc: ApiException):
-    raw = exc.body
+def _body(raw: bytes):
     if not raw:
         return {}
     try:
         return json.loads(raw, parse_float=Decimal)
     except (ValueError, TypeError):
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-        return {"text": text[:2000]}
+        return {"text": raw.decode("utf-8", "replace")[:2000]}
 
 
 def _detail(body) -> str:

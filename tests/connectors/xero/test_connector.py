@@ -15,9 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+import responses
+from requests.structures import CaseInsensitiveDict
 from xero_python.api_client import Configuration
-from xero_python.exceptions import ApiException, HTTPStatusException
-from xero_python.rest import RESTResponse
 
 from connectors.base import BatchOp, ConnectionConfig
 from connectors.documents import (Allocation, CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot,
@@ -315,6 +315,9 @@ def test_minute_limit_from_the_real_sandbox_limiter(env, xero):
         for _ in range(3):
             env.customer(xero)
     assert 0 < info.value.retry_after <= 60 and info.value.platform_code == "minute"
+    first, last = xero.client.exchanges[0], xero.client.exchanges[-1]
+    assert first["x-minlimit-remaining"] == "1" and first["x-daylimit-remaining"]
+    assert last["status"] == 429 and last["x-rate-limit-problem"] == "minute" and last["error"] == "rate_limited minute"
 
 
 def test_every_request_draws_from_the_minute_and_day_budgets(env):
@@ -550,7 +553,7 @@ def test_sdk_never_refreshes_or_stores_tokens_by_itself(env, xero):
     sdk_token = xero.client.api_client.configuration.oauth2_token
     assert env.sandbox.token_calls == before
     assert sdk_token.refresh_token is None and sdk_token.client_secret is None
-    assert xero.client._access_token == ""  # not kept between calls
+    assert not sdk_token.access_token  # the SDK never holds our token: the request loop sends it
 
 
 def test_two_connections_in_one_process_keep_their_own_tokens_and_tenants(env):
@@ -597,7 +600,7 @@ def test_exchanges_are_recorded_without_secrets(env, xero):
     xero.create(doc, mapping({cust.key: remote_customer.remote_id}, doc), "key-for-log")
     last = xero.client.exchanges[-1]
     assert last["method"] == "PUT" and last["path"].startswith("/Invoices") and last["status"] == 200
-    assert last["idempotency_key"] == "key-for-log" and last["ms"] >= 0 and last["correlation_id"]
+    assert last["idempotency_key"] == "key-for-log" and last["ms"] >= 0 and last["xero-correlation-id"]
     assert env.token not in json.dumps(xero.client.exchanges)
 
 
@@ -608,21 +611,12 @@ def test_long_idempotency_keys_are_shortened_deterministically():
 
 
 # -- error classification (no network) ---------------------------------------------------------------------
-class _Raw:
-    def __init__(self, status: int, body: bytes, headers: dict) -> None:
-        self.status, self.reason, self.data, self._headers = status, "", body, headers
-
-    def getheaders(self):
-        return self._headers
-
-    def getheader(self, name, default=None):
-        return self._headers.get(name, default)
-
-
-def _exc(status: int, body=b"", **headers) -> ApiException:
-    if isinstance(body, dict):
-        body = json.dumps(body).encode()
-    return HTTPStatusException(http_resp=RESTResponse(_Raw(status, body, headers)))
+def _exc(status: int, body=b"", **headers) -> requests.Response:
+    """A Xero answer as the request loop hands it to ``classify``."""
+    response = requests.Response()
+    response.status_code, response.headers = status, CaseInsensitiveDict(headers)
+    response._content = json.dumps(body).encode() if isinstance(body, dict) else body
+    return response
 
 
 @pytest.mark.parametrize("status, body, cls, code", [
@@ -660,16 +654,48 @@ def test_editing_an_invoice_with_an_allocation_gets_its_own_hint():
 
 
 def test_transport_errors_are_retryable():
-    import urllib3
+    assert "timed out" in xero_errors.transport_error(requests.ReadTimeout("slow")).message
+    assert "timed out" in xero_errors.transport_error(requests.ConnectTimeout("slow")).message
+    assert "connection failed" in xero_errors.transport_error(requests.ConnectionError("reset by peer")).message
 
-    assert isinstance(xero_errors.transport_error(urllib3.exceptions.ReadTimeoutError(None, "/", "slow")),
-                      RetryableError)
-    assert "connection failed" in xero_errors.transport_error(ConnectionResetError()).message
+
+def test_slow_answer_times_out_once_and_is_retryable(env):
+    env.sandbox.faults.timeout_seconds = 2
+    connector = env.connector(timeout=0.5)
+    env.sandbox.faults.add("timeout", match="PUT /Contacts")
+    with pytest.raises(RetryableError) as info:
+        env.customer(connector)
+    assert info.value.message.startswith("Xero request timed out")
+    assert [(x["method"], x["status"], x["error"]) for x in connector.client.exchanges] == [("PUT", None,
+                                                                                            "retryable")]
+
+
+@responses.activate
+def test_redirect_is_not_followed_and_is_classified():
+    responses.get("https://api.example/api.xro/2.0/Contacts", status=302,
+                  headers={"Location": "https://elsewhere.example/Contacts"})
+    responses.get("https://elsewhere.example/Contacts", json={"Contacts": []})
+    settings = {"api_base": "https://api.example/api.xro/2.0", "timeout": 3}
+    client = XeroConnector(ConnectionConfig("xero", "redirect", "tenant-1", settings, *CLIENT),
+                           lambda force=False: "token").client
+    with pytest.raises(ValidationFailed) as info:
+        client.call("get_contacts")
+    assert info.value.http_status == 302 and len(responses.calls) == 1
+    assert [x["status"] for x in client.exchanges] == [302]
+
+
+def test_request_bodies_must_be_pre_encoded_exact_json(env, xero):
+    from xero_python.accounting import Contacts
+
+    with pytest.raises(TypeError, match="pre-encoded"):
+        xero.client.call("create_contacts", Contacts(contacts=[]))
+    assert xero.client.exchanges == []
 
 
 def test_reset_connection_is_retryable_and_not_retried_by_urllib3(env, xero):
     env.sandbox.faults.add("reset", match="PUT /Contacts")
-    with pytest.raises(RetryableError):
+    with pytest.raises(RetryableError) as info:
         env.customer(xero)
+    assert info.value.message.startswith("Xero request connection failed")
     assert [x["method"] for x in xero.client.exchanges] == ["PUT"]
     assert env.sandbox.store.entities("Contacts") == []
