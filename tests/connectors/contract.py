@@ -256,6 +256,30 @@ class ConnectorContract:
         assert fetched.total == doc.total == Decimal("123.45") and fetched.number == doc.number
         assert fetched.balance == Decimal("123.45")
 
+    # -- the reconciliation read hook -----------------------------------------------------------------------
+    @pytest.mark.parametrize("entity", DOCUMENTS)
+    def test_read_documents_gives_totals_status_and_gone_ones(self, contract, entity):
+        """``read_documents`` (bulk where the platform can) agrees with ``fetch``; an id the platform does not know
+        comes back "deleted": what reconciliation compares."""
+        self._declared(entity)
+        made = [self._make(contract, entity) for _ in range(2)]
+        ids = [m.result.remote_id for m in made]
+        missing = self.missing_id(entity, ids)
+        read = {d.remote_id: d for d in contract.connector.read_documents(entity, [*ids, missing])}
+        assert set(read) == {*ids, missing} and read[missing].status == "deleted"
+        for m in made:
+            totals, fetched = read[m.result.remote_id], contract.connector.fetch(entity, m.result.remote_id)
+            assert totals.entity == entity and totals.total == fetched.total and totals.status in ("open", "paid")
+            assert totals.number == fetched.number
+
+    @staticmethod
+    def missing_id(entity: str, ids: list[str]) -> str:
+        """An id of the same shape as ``ids`` that the platform has not given out."""
+        sample = ids[0]
+        if sample.isdigit():
+            return str(max(int(i) for i in ids) + 10_000)
+        return str(uuid.UUID(int=uuid.UUID(sample).int ^ 1)) if len(sample) == 36 else f"{sample}0"
+
     @pytest.mark.parametrize("entity", Entity.ALL)
     def test_find_existing_searches_before_create(self, contract, entity):
         self._declared(entity)
