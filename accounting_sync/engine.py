@@ -361,8 +361,8 @@ def _log(entry: OutboxEntry, attempt: Attempt, outcome: str, started: float, *, 
     if raw is not None:
         exchanges.append({"response": raw})
     last_status = next((x.get("status") for x in reversed(exchanges) if x.get("status")), None)
-    SyncLog.objects.create(
-        connection_id=entry.connection_id, entry_id=entry.pk, source_key=entry.source_key, entity=entry.entity,
+    SyncLog.objects.create(  # the connection object, so the audit record takes its name without a query
+        connection=entry.connection, entry_id=entry.pk, source_key=entry.source_key, entity=entry.entity,
         label=entry.label, operation=attempt.operation, outcome=outcome, remote_id=remote_id or "",
         message=redact(message)[:4000], hint=hint[:500], error_code=error_code, platform_code=platform_code or "",
         http_status=http_status or last_status, duration_ms=int((time.monotonic() - started) * 1000),

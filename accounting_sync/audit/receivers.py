@@ -6,6 +6,8 @@ import json
 
 from django.db.models.signals import post_save
 
+from connectors.models import Connection
+
 from . import AuditKind, append
 
 #: Apps whose admin log entries are staff actions on sync data.
@@ -21,8 +23,8 @@ def sync_log_written(sender, instance, created: bool, raw: bool = False, **kwarg
     inbound = log.operation.startswith(INBOUND_OPERATIONS)
     exchanges = json.dumps(log.exchanges or [], sort_keys=True, default=str)
     append(AuditKind.INBOUND if inbound else AuditKind.ATTEMPT, connection_id=log.connection_id,
-           connection_name=_connection_name(log.connection_id), source_key=log.source_key, entity=log.entity,
-           operation=log.operation, outcome=log.outcome, remote_id=log.remote_id,
+           connection_name=log.connection.name if log.connection_id else "", source_key=log.source_key,
+           entity=log.entity, operation=log.operation, outcome=log.outcome, remote_id=log.remote_id,
            detail={"sync_log": log.pk, "entry": log.entry_id, "label": log.label, "message": log.message,
                    "hint": log.hint, "error_code": log.error_code, "platform_code": log.platform_code,
                    "http_status": log.http_status, "duration_ms": log.duration_ms,
@@ -52,8 +54,6 @@ def admin_action_logged(sender, instance, created: bool, raw: bool = False, **kw
 
 
 def _connection_name(connection_id: int | None) -> str:
-    from connectors.models import Connection
-
     if connection_id is None:
         return ""
     return Connection.objects.filter(pk=connection_id).values_list("name", flat=True).first() or ""

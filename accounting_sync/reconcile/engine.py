@@ -24,6 +24,7 @@ from connectors.errors import SyncError
 from connectors.models import Connection
 
 from .. import preflight, rules, sources
+from ..batching import chunks
 from ..models import EntryStatus, ExternalReference, OutboxChange, OutboxEntry, RemoteStatus
 from .compare import CLOSED, Finding, LocalDocument, compare, duplicate
 from .models import (DocumentCheck, Period, PeriodTotal, Reason, ReconciliationRun, RunKind, RunStatus, Variance,
@@ -96,7 +97,7 @@ class Reconciliation:
         refs = ExternalReference.objects.filter(connection=self.conn, entity__in=self.entities).order_by("pk")
         if self.progress is not None:
             self.progress.total = refs.count()
-        for chunk in _chunks(refs.iterator(chunk_size=CHUNK), CHUNK):
+        for chunk in chunks(refs.iterator(chunk_size=CHUNK), CHUNK):
             self.check(chunk)
         if self.record.organization_id is None and self.period == (None, None):
             for entity in self.entities:
@@ -110,20 +111,17 @@ class Reconciliation:
         inbound = [e for e in self.entities if e in self.connector.inbound_entities]
         changes, cursor = [], timezone.now()
         if inbound:
-            try:
-                changes, cursor = self.connector.changes_since(inbound, since)
-            except NotImplementedError:
-                pass
+            changes, cursor = self.connector.changes_since(inbound, since)
         self.record.cursor = cursor
         changed: dict[str, set[str]] = defaultdict(set)
         for change in changes:
             if change.entity in self.entities:
                 changed[change.entity].add(change.remote_id)
-        for chunk in _chunks(self._changed_refs(since, changed), CHUNK):
+        for chunk in chunks(self._changed_refs(since, changed), CHUNK):
             self.check(chunk)
         for entity, entity_ids in changed.items():
             strangers = [i for i in entity_ids if i.lower() not in self.ours[entity]]
-            for chunk in _chunks(strangers, self.connector.reconcile_chunk):
+            for chunk in chunks(strangers, self.connector.reconcile_chunk):
                 remote = self.connector.read_documents(entity, chunk)
                 self._numbers_of(entity, remote)
                 self.duplicates(entity, iter(remote), complete=False)
@@ -134,7 +132,7 @@ class Reconciliation:
         refs = ExternalReference.objects.filter(connection=self.conn).order_by("pk")
         seen: set[int] = set()
         for entity, ids in changed.items():
-            for chunk in _chunks(sorted(ids), CHUNK):
+            for chunk in chunks(sorted(ids), CHUNK):
                 for ref in refs.filter(entity=entity, remote_id__in={*chunk, *(i.lower() for i in chunk)}):
                     if ref.pk not in seen:
                         seen.add(ref.pk)
@@ -389,14 +387,3 @@ class Reconciliation:
 
 def _periods(date: dt.date) -> tuple[tuple[str, dt.date], ...]:
     return (Period.DAY, date), (Period.MONTH, date.replace(day=1))
-
-
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

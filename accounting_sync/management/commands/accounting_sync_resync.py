@@ -16,6 +16,7 @@ from tqdm import tqdm
 from connectors.documents import Entity
 
 from ... import audit, bulk, glpreview, resync
+from ...batching import chunks
 from ...outbox import chunks_by_connection, enqueue
 from ...preflight import platform_lists
 
@@ -61,7 +62,7 @@ class Command(ExamplesCommand):
         progress = None if opts["queue"] else tqdm(desc=f"Syncing to {conn.name}", unit="doc",
                                                    file=self.stderr._out)
         # Streamed in chunks, in dependency order: memory does not grow with the number of documents.
-        for chunk in _chunks(planned, CHUNK):
+        for chunk in chunks(planned, CHUNK):
             entry_ids = resync.queue(conn, chunk, force=opts["force"])
             queued += len(entry_ids)
             if opts["queue"]:
@@ -86,14 +87,3 @@ class Command(ExamplesCommand):
 
 
 CHUNK = 300
-
-
-def _chunks(iterable, size):
-    chunk = []
-    for item in iterable:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
