@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from ..adminkit import ReadOnlyAdmin
 from .models import AuditRecord
 
 
 @admin.register(AuditRecord)
-class AuditRecordAdmin(admin.ModelAdmin):
+class AuditRecordAdmin(ReadOnlyAdmin):
     list_display = ["chain", "seq", "at", "kind", "actor", "connection_name", "operation", "outcome", "source_key",
                     "remote_id"]
     list_filter = ["kind", "outcome", "connection_name"]
@@ -18,12 +19,3 @@ class AuditRecordAdmin(admin.ModelAdmin):
 
     def get_actions(self, request):
         return {}
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
