@@ -48,17 +48,19 @@ class Prepared:
     found: RemoteResult | None = None
 
     def op(self, conn: Connection) -> BatchOp:
-        key = self.entry.source_key
+        key, refusals = self.entry.source_key, self.entry.refusals
         if self.ref is not None:
             version = self.ref.remote_version
             return BatchOp("update", self.snapshot, self.mapping,
-                           engine.idempotency_key(conn, key, "update", version, self.digest),
+                           engine.idempotency_key(conn, key, "update", version, self.digest, refusals=refusals),
                            RemoteRef(self.ref.remote_id, version))
         if self.found is not None:
             return BatchOp("update", self.snapshot, self.mapping,
-                           engine.idempotency_key(conn, key, "update", self.found.version, self.digest),
+                           engine.idempotency_key(conn, key, "update", self.found.version, self.digest,
+                                                  refusals=refusals),
                            RemoteRef(self.found.remote_id, self.found.version))
-        return BatchOp("create", self.snapshot, self.mapping, engine.idempotency_key(conn, key, "create", self.digest))
+        return BatchOp("create", self.snapshot, self.mapping,
+                       engine.idempotency_key(conn, key, "create", self.digest, refusals=refusals))
 
 
 def process_batch(entry_ids: list[int]) -> dict[str, int]:
@@ -84,8 +86,11 @@ def run_claimed_batch(entries: list[OutboxEntry]) -> None:
         for entry in entries:
             engine.run_claimed(entry)  # releases it until the pause ends
         return
-    connector = conn.connector()
-    if connector.capabilities.batch_size <= 1:
+    try:
+        connector = conn.connector()
+    except SyncError:  # e.g. secrets no key decrypts: each entry records it the way the single path does
+        connector = None
+    if connector is None or connector.capabilities.batch_size <= 1:
         for entry in entries:
             engine.run_claimed(entry)
         return
@@ -204,7 +209,7 @@ def _settle(conn: Connection, connector, p: Prepared, op: BatchOp, outcome):
         if isinstance(outcome, DuplicateError) and op.operation == "create":
             found = connector.find_existing(p.snapshot, p.mapping)
             return outcome if found is None else engine.adopt(conn, connector, p.snapshot, p.mapping, found,
-                                                               p.digest, p.attempt)
+                                                               p.digest, p.attempt, refusals=p.entry.refusals)
         if isinstance(outcome, ConflictError) and p.ref is not None:
             return engine.update_remote(conn, connector, p.snapshot, p.mapping, p.ref, p.digest, p.attempt, p.entry)
         return outcome

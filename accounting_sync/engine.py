@@ -50,10 +50,15 @@ class Attempt:
         return own + list(self.extra)
 
 
-def idempotency_key(conn: Connection, key: str, *parts: str) -> str:
+def idempotency_key(conn: Connection, key: str, *parts: str, refusals: int = 0) -> str:
     """Deterministic: the same write of the same content always carries the same key (36 characters: short enough
-    for every platform's request-id field)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, ":".join(("accounting-sync", str(conn.pk), key, *parts))))
+    for every platform's request-id field), so a retry after a lost response is recognised by the platform.
+
+    ``refusals`` is the entry's count of definitive refusals. A refused request wrote nothing, but platforms
+    remember the refusal under its key and replay it (QBO returns the original response to a repeated
+    ``requestid``), so once staff fixed the cause the next attempt must be a new request with a new key."""
+    extra = (f"refused-{refusals}",) if refusals else ()
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, ":".join(("accounting-sync", str(conn.pk), key, *parts, *extra))))
 
 
 def process_entry(entry_id: int, *, ignore_schedule: bool = False) -> str | None:
@@ -134,20 +139,22 @@ def _create(conn, connector, snapshot, mapping, entry, digest, attempt: Attempt)
         mark_write_started([entry.pk])
         attempt.operation = "create"
         try:
-            return connector.create(snapshot, mapping, idempotency_key(conn, key, "create", digest))
+            return connector.create(snapshot, mapping,
+                                    idempotency_key(conn, key, "create", digest, refusals=entry.refusals))
         except DuplicateError:
             found = connector.find_existing(snapshot, mapping)
             if found is None:
                 raise
-    return adopt(conn, connector, snapshot, mapping, found, digest, attempt)
+    return adopt(conn, connector, snapshot, mapping, found, digest, attempt, refusals=entry.refusals)
 
 
-def adopt(conn, connector, snapshot, mapping, found: RemoteResult, digest, attempt: Attempt) -> RemoteResult:
+def adopt(conn, connector, snapshot, mapping, found: RemoteResult, digest, attempt: Attempt, *,
+          refusals: int = 0) -> RemoteResult:
     """Found by our own number/name: adopt it, then make it match the current content so the reference's hash
     tells the truth."""
     attempt.operation = "adopt"
     return connector.update(snapshot, mapping, RemoteRef(found.remote_id, found.version),
-                            idempotency_key(conn, snapshot.key, "update", found.version, digest))
+                            idempotency_key(conn, snapshot.key, "update", found.version, digest, refusals=refusals))
 
 
 def mark_write_started(entry_ids: list[int]) -> None:
@@ -160,7 +167,8 @@ def update_remote(conn, connector, snapshot, mapping, ref, digest, attempt: Atte
     we last wrote it, stop and report the conflict instead of overwriting it (unless staff chose to)."""
     try:
         return connector.update(snapshot, mapping, RemoteRef(ref.remote_id, ref.remote_version),
-                                idempotency_key(conn, ref.source_key, "update", ref.remote_version, digest))
+                                idempotency_key(conn, ref.source_key, "update", ref.remote_version, digest,
+                                                refusals=entry.refusals))
     except ConflictError:
         current = connector.fetch(snapshot.entity, ref.remote_id)
         edited = ref.remote_fingerprint and current.fingerprint and current.fingerprint != ref.remote_fingerprint
@@ -172,7 +180,8 @@ def update_remote(conn, connector, snapshot, mapping, ref, digest, attempt: Atte
                      "\"Send ours anyway\" to overwrite the platform's edit.", platform_code="5010")
         attempt.operation = "update (re-read)"
         return connector.update(snapshot, mapping, RemoteRef(ref.remote_id, current.version),
-                                idempotency_key(conn, ref.source_key, "update", current.version, digest))
+                                idempotency_key(conn, ref.source_key, "update", current.version, digest,
+                                                refusals=entry.refusals))
 
 
 def ensure_dependency(conn: Connection, entity: str, key: str, attempt: Attempt, depth: int) -> str:
@@ -218,11 +227,13 @@ def _void(conn, connector, snapshot: Snapshot, entry, ref, attempt: Attempt, sta
     remote = RemoteRef(ref.remote_id, ref.remote_version)
     if entity in connector.capabilities.void:
         attempt.operation = "void"
-        result = connector.void(entity, remote, idempotency_key(conn, ref.source_key, "void", ref.remote_version))
+        result = connector.void(entity, remote, idempotency_key(conn, ref.source_key, "void", ref.remote_version,
+                                                                 refusals=entry.refusals))
         status = RemoteStatus.VOIDED
     elif entity in connector.capabilities.delete:
         attempt.operation = "delete"
-        connector.delete(entity, remote, idempotency_key(conn, ref.source_key, "delete", ref.remote_version))
+        connector.delete(entity, remote, idempotency_key(conn, ref.source_key, "delete", ref.remote_version,
+                                                         refusals=entry.refusals))
         result, status = RemoteResult(remote_id=ref.remote_id, version=ref.remote_version), RemoteStatus.DELETED
     else:
         raise PermanentError(f"{connector.name} can neither void nor delete a {entity.replace('_', ' ')}",
@@ -240,11 +251,13 @@ def _delete(conn, connector, key, entity, entry, ref, attempt: Attempt, started)
     remote = RemoteRef(ref.remote_id, ref.remote_version)
     if entity in connector.capabilities.delete:
         attempt.operation = "delete"
-        connector.delete(entity, remote, idempotency_key(conn, key, "delete", ref.remote_version))
+        connector.delete(entity, remote,
+                         idempotency_key(conn, key, "delete", ref.remote_version, refusals=entry.refusals))
         status = RemoteStatus.DELETED
     elif entity in connector.capabilities.void:
         attempt.operation = "void"
-        connector.void(entity, remote, idempotency_key(conn, key, "void", ref.remote_version))
+        connector.void(entity, remote,
+                       idempotency_key(conn, key, "void", ref.remote_version, refusals=entry.refusals))
         status = RemoteStatus.VOIDED
     else:
         raise PermanentError(f"{connector.name} cannot delete a {entity.replace('_', ' ')}", code="unsupported",
@@ -293,8 +306,11 @@ def _wake(entry: OutboxEntry) -> None:
     """Re-enqueue this entry if it changed meanwhile, and entries that were waiting for a dependency."""
     waiting = OutboxEntry.objects.filter(connection_id=entry.connection_id, status=EntryStatus.PENDING,
                                          error_code=DependencyPendingError.default_code)
-    ids = list(waiting.values_list("pk", flat=True)[:100])
-    waiting.filter(pk__in=ids).update(next_attempt_at=timezone.now())
+    with transaction.atomic():
+        # Rows locked in one order, and rows another worker holds skipped (it is waking or running them):
+        # several workers finishing at once never wait on each other in a cycle (PostgreSQL deadlock).
+        ids = list(waiting.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)[:100])
+        OutboxEntry.objects.filter(pk__in=ids).update(next_attempt_at=timezone.now())
     ids += list(OutboxEntry.objects.filter(pk=entry.pk, status=EntryStatus.PENDING).values_list("pk", flat=True))
     if ids:
         outbox.enqueue(ids)
@@ -317,6 +333,10 @@ def fail(entry: OutboxEntry, exc: SyncError, attempt: Attempt, started: float) -
     elif isinstance(exc, DependencyPendingError):
         status, outcome = EntryStatus.PENDING, Outcome.RETRY
         update["next_attempt_at"] = now + dt.timedelta(seconds=exc.retry_after or 10)
+        if entry.error_code == exc.code and entry.last_error == exc.message[:4000]:
+            # Still waiting for the same record: a wait is not an attempt, it was logged when it began.
+            OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token).update(status=status, **update)
+            return status
     elif isinstance(exc, RetryableError):
         attempts = entry.attempts + 1
         update["attempts"] = attempts
@@ -336,6 +356,7 @@ def fail(entry: OutboxEntry, exc: SyncError, attempt: Attempt, started: float) -
     else:
         status, outcome = EntryStatus.NEEDS_ATTENTION, Outcome.ATTENTION
         update["attempts"] = entry.attempts + 1
+        update["refusals"] = entry.refusals + 1  # the next attempt is a new request (see idempotency_key)
     OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token).update(status=status, **update)
     _log(entry, attempt, outcome, started, message=exc.message, hint=exc.hint, error_code=exc.code,
          platform_code=exc.platform_code, http_status=exc.http_status, remote_id=attempt.remote_id,

@@ -45,6 +45,9 @@ class OutboxEntry(models.Model):
         default=False, help_text="A create was sent and its outcome may be unknown: search the platform first")
     overwrite_remote = models.BooleanField(
         default=False, help_text="Staff chose to send ours over a conflicting edit made on the platform")
+    refusals = models.PositiveIntegerField(
+        default=0, help_text="Definitive refusals so far: part of the idempotency key, so a retry after the cause "
+                             "is fixed is a new request rather than a replay of the refused one")
 
     class Meta:
         verbose_name_plural = "outbox entries"

@@ -221,8 +221,8 @@ def _absorb_chunk(limit: int) -> tuple[int, list[int]]:
 UPSERT = """
 INSERT INTO {table} (connection_id, source_key, entity, organization_id, label, status, generation, attempts,
                      next_attempt_at, lease_token, last_error, error_code, platform_code, hint, created_at,
-                     updated_at, write_started, overwrite_remote)
-VALUES (%s, %s, %s, %s, %s, 'pending', 1, 0, %s, '', '', '', '', '', %s, %s, %s, %s)
+                     updated_at, write_started, overwrite_remote, refusals)
+VALUES (%s, %s, %s, %s, %s, 'pending', 1, 0, %s, '', '', '', '', '', %s, %s, %s, %s, 0)
 ON CONFLICT (connection_id, source_key) DO UPDATE SET
     generation = {table}.generation + 1,
     status = CASE WHEN {table}.status = 'in_progress' THEN 'in_progress' ELSE 'pending' END,

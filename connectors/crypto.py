@@ -1,8 +1,10 @@
 """Encryption at rest for tokens and client secrets, with dedicated keys and rotation.
 
 Keys come from ``ACCOUNTING_SYNC["ENCRYPTION_KEYS"]`` (Fernet keys; the first encrypts, all decrypt), read at
-call time. A value that no key can decrypt raises ``DecryptionError``: it never falls back to returning the
-ciphertext, so a wrong key cannot leak ciphertext into an Authorization header.
+call time. A value that no key can decrypt never falls back to the ciphertext, so a wrong key cannot leak
+ciphertext into an Authorization header: ``decrypt`` raises ``DecryptionError``, and a model field reads it as
+``Undecryptable`` (not a string), so the row still loads, the connection can say what is wrong, and saving the row
+keeps the stored value for the day the old key is restored.
 """
 from __future__ import annotations
 
@@ -42,6 +44,36 @@ def decrypt(stored: str) -> str:
                               "(was ACCOUNTING_SYNC['ENCRYPTION_KEYS'] changed?)") from None
 
 
+KEYS_CHANGED = ("the encryption keys changed: no key in ACCOUNTING_SYNC['ENCRYPTION_KEYS'] can decrypt this "
+                "connection's stored secrets")
+KEYS_CHANGED_HINT = ("Restore the previous key (first the new key, then the old one, if you meant to rotate: then run "
+                     "accounting_sync_rotate_keys), or reconnect the connection and enter its client secret again.")
+
+
+class Undecryptable:
+    """What an encrypted field holds when no configured key decrypts its stored value.
+
+    Not a string, so it cannot be sent anywhere; it renders as an empty string in forms. Saving the row writes
+    the original stored value back unchanged."""
+
+    __slots__ = ("stored",)
+
+    def __init__(self, stored: str) -> None:
+        self.stored = stored
+
+    def __str__(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        return "<undecryptable secret>"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Undecryptable) and other.stored == self.stored
+
+    def __hash__(self) -> int:
+        return hash(self.stored)
+
+
 def rotate(stored: str) -> str:
     """Re-encrypt with the first key (after adding a new key in front of the old ones)."""
     return PREFIX + _fernet().rotate(stored[len(PREFIX):].encode()).decode()
@@ -51,8 +83,15 @@ class EncryptedTextField(models.TextField):
     """A text column stored encrypted. Empty strings stay empty (nothing to hide)."""
 
     def from_db_value(self, value, expression, connection):
-        return decrypt(value) if value else value
+        if not value:
+            return value
+        try:
+            return decrypt(value)
+        except DecryptionError:
+            return Undecryptable(value)
 
     def get_prep_value(self, value):
+        if isinstance(value, Undecryptable):
+            return value.stored
         value = super().get_prep_value(value)
         return encrypt(value) if value else value

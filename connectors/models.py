@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from . import registry
 from .base import ConnectionConfig
-from .crypto import EncryptedTextField
+from .crypto import KEYS_CHANGED, KEYS_CHANGED_HINT, EncryptedTextField, Undecryptable
 from .documents import Entity
+from .errors import AuthError
 
 
 class Direction(models.TextChoices):
@@ -101,8 +102,16 @@ class Connection(models.Model):
         """The platform's connector class (its declarations: capabilities, dimensions, rules)."""
         return registry.get(self.platform)
 
+    @property
+    def secrets_unreadable(self) -> bool:
+        """True when no configured encryption key decrypts a stored secret (the keys were changed)."""
+        return any(isinstance(v, Undecryptable) for v in (self.client_secret, self.access_token, self.refresh_token))
+
     def connector(self):
-        """The platform connector for this connection, with single-flight token refresh wired in."""
+        """The platform connector for this connection, with single-flight token refresh wired in. Raises
+        ``AuthError`` (the connection then waits for staff) when its secrets cannot be decrypted."""
+        if self.secrets_unreadable:
+            raise AuthError(KEYS_CHANGED, code="encryption_keys", hint=KEYS_CHANGED_HINT)
         from .budget import throttle_for
         from .tokens import token_getter
 

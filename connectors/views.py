@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_variables
 
+from .crypto import KEYS_CHANGED, Undecryptable
 from .errors import SyncError
 from .models import Connection
 from .tokens import store_tokens
@@ -33,6 +34,13 @@ def connect(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.has_perm("connectors.change_connection"):
         return HttpResponse("You may not connect platforms.", status=403)
     conn = get_object_or_404(Connection, pk=pk)
+    if isinstance(conn.client_secret, Undecryptable):
+        messages.error(request, f"{conn.name}: {KEYS_CHANGED}. Enter the client secret again here, save, then "
+                                "Connect (or restore the previous encryption key).")
+        return redirect("admin:connectors_connection_change", conn.pk)
+    if conn.secrets_unreadable:  # only the old tokens are unreadable: connecting again replaces them
+        conn.access_token = conn.refresh_token = ""
+        conn.save(update_fields=["access_token", "refresh_token"])
     state = secrets.token_urlsafe(32)
     request.session[SESSION_KEY] = {"state": state, "connection": conn.pk, "at": time.time()}
     return redirect(conn.connector().authorization_url(_redirect_uri(request), state))

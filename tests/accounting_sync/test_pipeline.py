@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from accounting_sync import outbox
 from accounting_sync.models import EntryStatus, OutboxChange, OutboxEntry, Outcome, SyncLog
@@ -141,6 +142,11 @@ def test_finishing_a_dependency_wakes_entries_waiting_for_it(connection, make_in
     assert invoice_entry.error_code == "dependency_pending" and invoice_entry.next_attempt_at > timezone.now()
     assert invoice_entry.attempts == 0
 
+    for _ in range(3):  # woken again while the customer is still held: a wait is logged once, not per wake-up
+        engine._wake(OutboxEntry.objects.get(pk=invoice_entry.pk))
+        assert engine.process_entry(invoice_entry.pk, ignore_schedule=True) == EntryStatus.PENDING
+    assert SyncLog.objects.filter(entry_id=invoice_entry.pk, message__startswith="waiting for").count() == 1
+
     engine.sync_object(connection, held.source_key, held, engine.Attempt(), depth=0)
     engine._wake(held)  # what on_commit runs once the customer's transaction commits
     invoice_entry.refresh_from_db()
@@ -165,3 +171,72 @@ def test_change_recorded_in_a_rolled_back_savepoint_is_recorded_again(connection
         invoice.memo = "second try"
         invoice.save()  # must not be skipped as "already recorded in this transaction"
     assert entry_of(invoice).status == EntryStatus.PENDING
+
+
+def test_a_changed_encryption_key_stops_the_connection_with_the_fix(settings, connection, make_invoice, sandbox):
+    """The keys changed under a running connection: nothing is sent, the worker does not crash, the connection
+    says what happened and how to fix it, and restoring the key lets the entry through."""
+    from cryptography.fernet import Fernet
+    from django.test import override_settings
+
+    from connectors.models import Connection, ConnectionStatus
+
+    invoice = make_invoice(("service", "1", "100.00"))
+    with override_settings(ACCOUNTING_SYNC={**settings.ACCOUNTING_SYNC,
+                                            "ENCRYPTION_KEYS": [Fernet.generate_key().decode()]}):
+        drain()
+        conn = Connection.objects.get(pk=connection.pk)
+        assert conn.status == ConnectionStatus.NEEDS_REAUTH and "encryption keys changed" in conn.status_message
+        entry = OutboxEntry.objects.get(source_key=f"ledger.invoice:{invoice.pk}")
+        assert entry.status == EntryStatus.PENDING and "Restore the previous key" in entry.hint
+    assert sandbox.store.entities("Invoice") == []
+    Connection.objects.filter(pk=connection.pk).update(status=ConnectionStatus.ACTIVE, status_message="")
+    drain()
+    assert len(sandbox.store.entities("Invoice")) == 1 and entry_of(invoice).status == EntryStatus.DONE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_waking_waiting_entries_never_waits_on_rows_another_worker_holds(connection):
+    """The batch worker's deadlock: after a chunk commits, several workers wake the same waiting entries. A row
+    another worker has locked is skipped rather than waited for, so no two wake-ups wait on each other."""
+    import threading
+
+    from django.db import connection as db, connections
+
+    from accounting_sync import engine
+    from connectors.errors import DependencyPendingError
+
+    if db.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL; SQLite serialises writers anyway (covered on the PostgreSQL run)")
+    ids = [outbox.upsert_entry(connection, f"ledger.invoice:{n}", "invoice", None) for n in (1, 2, 3)]
+    waiting = OutboxEntry.objects.filter(pk__in=ids)
+    waiting.update(error_code=DependencyPendingError.default_code,
+                   next_attempt_at=timezone.now() + dt.timedelta(hours=1))
+    locked, release = threading.Event(), threading.Event()
+    held_pk = waiting.order_by("pk").first().pk
+
+    def other_worker():
+        try:
+            with transaction.atomic():
+                list(OutboxEntry.objects.select_for_update().filter(pk=held_pk))
+                locked.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        with db.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")  # waiting on the held row would raise here
+        try:
+            engine._wake(waiting.exclude(pk=held_pk).first())
+        finally:
+            with db.cursor() as cursor:
+                cursor.execute("SET lock_timeout = 0")
+    finally:
+        release.set()
+        thread.join()
+    woken = set(waiting.filter(next_attempt_at__lte=timezone.now()).values_list("pk", flat=True))
+    assert woken == set(waiting.exclude(pk=held_pk).values_list("pk", flat=True)) and len(woken) == 2

@@ -51,3 +51,37 @@ def test_credit_note_applied_to_an_invoice_in_quickbooks_and_kept_equal(connecti
     assert sandbox.store.get("CreditMemo", memo_ref.remote_id) is None
     assert Decimal(str(sandbox.store.get("Invoice", inv_ref.remote_id)["Balance"])) == Decimal("200.00")
     assert not OutboxEntry.objects.exclude(status=EntryStatus.DONE).exists()
+
+
+def test_a_retry_after_the_books_are_reopened_is_a_new_request(connection, make_invoice, sandbox):
+    """QBO answers a repeated requestid with the original response, refusals included. A definitive refusal
+    wrote nothing, so once staff fixed the cause the retry carries a new requestid (and reaches the books)."""
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from ledger.models import InvoiceLine
+
+    invoice = make_invoice(("service", "1", "100.00"))
+    drain()
+    ref = ExternalReference.objects.get(source_key=f"ledger.invoice:{invoice.pk}")
+    sandbox.store.closing_date = "2099-12-31"
+    InvoiceLine.objects.filter(invoice=invoice).update(unit_price=Decimal("120.00"))
+    invoice.save()
+    drain()
+    entry = OutboxEntry.objects.get(source_key=f"ledger.invoice:{invoice.pk}")
+    assert (entry.status, entry.platform_code) == (EntryStatus.NEEDS_ATTENTION, "6210") and entry.refusals == 1
+
+    with pytest.raises(CommandError, match="1 of 1 retried entries did not sync"):  # still closed: exits non-zero
+        call_command("accounting_sync_retry", "--entry", str(entry.pk), "--now", stdout=io.StringIO())
+    assert OutboxEntry.objects.get(pk=entry.pk).refusals == 2
+
+    sandbox.store.closing_date = None  # staff reopened the period
+    out = io.StringIO()
+    call_command("accounting_sync_retry", "--entry", str(entry.pk), "--now", stdout=out)
+    assert OutboxEntry.objects.get(pk=entry.pk).status == EntryStatus.DONE, out.getvalue()
+    assert Decimal(str(sandbox.store.get("Invoice", ref.remote_id)["TotalAmt"])) == Decimal("120.00")
+    request_ids = [params.get("requestid") for method, path, params in sandbox.requests_log
+                   if method == "POST" and path.endswith(("/invoice", "/batch"))]
+    assert len(request_ids) == len(set(request_ids)) >= 4  # the create, two refusals, the update that landed

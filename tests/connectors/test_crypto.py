@@ -4,7 +4,8 @@ from cryptography.fernet import Fernet
 from django.db import connection as db
 from django.test import override_settings
 
-from connectors.crypto import DecryptionError
+from connectors.crypto import DecryptionError, Undecryptable, decrypt
+from connectors.errors import AuthError
 from connectors.models import Connection
 from tests import factories as f
 
@@ -27,12 +28,23 @@ def test_raw_sql_shows_no_token_text():
     assert Connection.objects.get(pk=conn.pk).refresh_token == "refresh-xyz789"
 
 
-def test_wrong_key_raises_instead_of_returning_ciphertext(settings):
+def test_wrong_key_never_returns_ciphertext_and_saving_keeps_the_stored_value(settings):
     conn = f.ConnectionFactory(access_token="access-abc123")
+    stored = raw_row(conn.pk)
     with override_settings(ACCOUNTING_SYNC={**settings.ACCOUNTING_SYNC,
                                             "ENCRYPTION_KEYS": [Fernet.generate_key().decode()]}):
         with pytest.raises(DecryptionError):
-            Connection.objects.get(pk=conn.pk)
+            decrypt(stored[1])
+        loaded = Connection.objects.get(pk=conn.pk)  # the row still loads: staff and the engine can say why
+        assert isinstance(loaded.access_token, Undecryptable) and not isinstance(loaded.access_token, str)
+        assert str(loaded.access_token) == "" and loaded.secrets_unreadable
+        with pytest.raises(AuthError, match="encryption keys changed") as raised:
+            loaded.connector()
+        assert "Restore the previous key" in raised.value.hint
+        loaded.name = "renamed"
+        loaded.save()
+    assert raw_row(conn.pk) == stored  # restoring the old key recovers every secret
+    assert Connection.objects.get(pk=conn.pk).access_token == "access-abc123"
 
 
 def test_rotation_then_old_key_removed(settings):

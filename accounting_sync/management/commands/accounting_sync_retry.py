@@ -4,6 +4,8 @@ Examples:
     manage.py accounting_sync_retry --connection Main          # queue every failed / needs-attention entry
     manage.py accounting_sync_retry --entry 42 --now            # run one entry here and show the result
     manage.py accounting_sync_retry --all --now
+
+With --now the command exits non-zero when any retried entry did not sync.
 """
 from accounting_sync.management.base import ExamplesCommand
 from django.core.management.base import CommandError
@@ -38,6 +40,7 @@ class Command(ExamplesCommand):
         if not opts["now"]:
             self.stdout.write(f"{count} entries queued for retry.")
             return
+        unsynced = 0
         for entry_id in ids:
             status = process_entry(entry_id, ignore_schedule=True)
             entry = OutboxEntry.objects.get(pk=entry_id)
@@ -45,3 +48,6 @@ class Command(ExamplesCommand):
             if entry.last_error:
                 line += f" — {entry.last_error} {entry.hint}"
             self.stdout.write(line)
+            unsynced += entry.status != EntryStatus.DONE
+        if unsynced:
+            raise CommandError(f"{unsynced} of {len(ids)} retried entries did not sync (see above)")
