@@ -1,15 +1,15 @@
 """Webhook receivers: verify the signature on the raw body, store the delivery once, answer at once.
 
 ``POST /accounting-sync/webhooks/<platform>/``: the platform's connector checks the signature header
-(``verify_webhook``: 401 for a bad one). A correctly signed delivery that announces no change (a handshake such as
-an intent to receive) is answered 200 and not stored. The secret is the app's webhook verifier token / key,
+(``verify_webhook``: 401 for a bad one). A correctly signed body that is not the platform's delivery shape
+(``parse_webhook`` raises ``ValueError``) is answered 400 and not stored. A correctly signed delivery that announces
+no change (a handshake such as an intent to receive) is answered 200 and not stored. The secret is the app's webhook verifier token / key,
 ``ACCOUNTING_SYNC["WEBHOOK_SECRETS"][platform]``. A delivery is processed by a task (``tasks.process_webhook``);
 its events are hints: every entity is re-read from the platform.
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 
 from django.db import IntegrityError, transaction
@@ -43,11 +43,10 @@ def receive(request, platform: str) -> HttpResponse:
     if not connector.verify_webhook(dict(request.headers), body, secret):
         return HttpResponse(status=401)
     try:
-        json.loads(body or b"null")
-    except ValueError:
-        return HttpResponse(status=400)
-    try:
         announced = connector.parse_webhook(body)
+    except ValueError as exc:  # not JSON, or not the platform's shape: refused, nothing stored
+        log.warning("%s webhook with a body of the wrong shape refused: %s", platform, exc)
+        return HttpResponse(status=400)
     except Exception:  # noqa: BLE001 - stored anyway: processing says why it cannot be read
         announced = None
     if announced == []:

@@ -371,7 +371,9 @@ class BaseConnector:
 
     @classmethod
     def parse_webhook(cls, body: bytes) -> list[RemoteChange]:
-        """The changes a (verified) delivery announces."""
+        """The changes a (verified) delivery announces; ``[]`` for a delivery that announces none (a handshake).
+        Raises ``ValueError`` when the body is not a delivery of this platform at all (not JSON, wrong shape):
+        the receiver then answers 400 and stores nothing."""
         raise NotImplementedError
 
     def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:

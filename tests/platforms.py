@@ -241,6 +241,15 @@ class PlatformHarness:
         assert events, "the sandbox announced no change"
         return dict(events[0].headers), events[0].body
 
+    def webhook_signed(self, key: str, body: bytes) -> dict:
+        """The headers the sandbox's webhook emitter sends with ``body`` correctly signed with ``key``."""
+        emitter = self.sandbox.webhooks
+        emitter.configure(self.pool.receiver().url, key, batch_window=60)
+        try:
+            return dict(emitter.send_raw(body).headers)
+        finally:
+            emitter.disable()
+
 
 def next_second() -> None:
     """Wait until the wall clock has passed a whole second: platforms filter changes by the second."""

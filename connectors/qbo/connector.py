@@ -264,19 +264,23 @@ class QBOConnector(BaseConnector):
 
     @classmethod
     def parse_webhook(cls, body):
-        """Both payloads Intuit sends: classic ``eventNotifications`` and the CloudEvents array."""
+        """Both payloads Intuit sends: classic ``eventNotifications`` and the CloudEvents array. Anything else
+        (not JSON, a scalar, a list of non-objects, notifications that are not a list) raises ``ValueError``."""
         data = json.loads(body or b"null")
         by_name = {v.lower(): k for k, v in t.ENTITY_NAMES.items()}
         changes = []
-        if isinstance(data, dict):
-            for note in data.get("eventNotifications", []):
-                for event in (note.get("dataChangeEvent") or {}).get("entities", []):
+        if isinstance(data, dict) and _list_of_objects(data.get("eventNotifications")):
+            for note in data["eventNotifications"]:
+                entities = (note.get("dataChangeEvent") or {}).get("entities", [])
+                if not isinstance(note.get("dataChangeEvent") or {}, dict) or not _list_of_objects(entities):
+                    raise ValueError("a QuickBooks event notification without a list of entities")
+                for event in entities:
                     entity = by_name.get(str(event.get("name", "")).lower())
                     if entity:
                         changes.append(RemoteChange(entity, str(event.get("id")),
                                                     str(event.get("operation", "Update")).lower(),
                                                     str(note.get("realmId", ""))))
-        elif isinstance(data, list):  # CloudEvents: type "qbo.<entity>.<operation>.v1"
+        elif _list_of_objects(data) and data:  # CloudEvents: type "qbo.<entity>.<operation>.v1"
             for event in data:
                 parts = str(event.get("type", "")).split(".")
                 entity = by_name.get(parts[1].lower()) if len(parts) >= 3 else None
@@ -285,6 +289,8 @@ class QBOConnector(BaseConnector):
                                                 {"created": "create", "updated": "update", "deleted": "delete",
                                                  "voided": "void"}.get(parts[2].lower(), parts[2].lower()),
                                                 str(event.get("intuitaccountid", ""))))
+        else:
+            raise ValueError("not a QuickBooks webhook: neither eventNotifications nor a CloudEvents array")
         return changes
 
     # -- bulk --------------------------------------------------------------------------------------------
@@ -499,3 +505,7 @@ _GENERIC_ITEMS: dict[tuple[str, str, str], tuple[str, float]] = {}
 def forget_remembered_items() -> None:
     """Forget every remembered generic item (tests reset their sandbox company between cases)."""
     _GENERIC_ITEMS.clear()
+
+
+def _list_of_objects(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, dict) for v in value)

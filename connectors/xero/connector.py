@@ -332,10 +332,14 @@ class XeroConnector(BaseConnector):
 
     @classmethod
     def parse_webhook(cls, body):
-        """Xero announces invoices and contacts (a payment shows as an update of its invoice)."""
+        """Xero announces invoices and contacts (a payment shows as an update of its invoice). A body without a
+        list of events (the intent-to-receive check has an empty one) raises ``ValueError``."""
         data = json.loads(body or b"null")
+        events = data.get("events") if isinstance(data, dict) else None
+        if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+            raise ValueError("not a Xero webhook: no list of events")
         changes = []
-        for event in (data or {}).get("events", []) if isinstance(data, dict) else []:
+        for event in events:
             if str(event.get("eventCategory", "")).upper() == "INVOICE":
                 changes.append(RemoteChange(Entity.INVOICE, str(event.get("resourceId", "")),
                                             str(event.get("eventType", "UPDATE")).lower(),

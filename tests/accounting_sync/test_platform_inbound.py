@@ -194,3 +194,18 @@ def test_signed_webhook_from_the_platform_is_accepted_three_times_applied_once_a
     assert inbound.pull(two_way).applied == 0  # the poll finds it known
     assert Payment.objects.filter(organization=invoice.organization).count() == 1
 
+
+
+@pytest.mark.parametrize("body", [b"[1,2]", b'"x"', b"", b'{"eventNotifications": "x"}', b'{"events": "x"}',
+                                  b"{not json", b"null"])
+def test_a_correctly_signed_body_of_the_wrong_shape_is_refused_and_not_stored(harness, client, settings, body):
+    if not harness.capabilities.webhooks or not harness.emits_webhooks:
+        pytest.skip(f"{harness.platform} declares no webhooks or its sandbox emits none")
+    secret = "platform-webhook-secret"
+    settings.ACCOUNTING_SYNC = {**settings.ACCOUNTING_SYNC, "WEBHOOK_SECRETS": {harness.platform: secret}}
+    headers = harness.webhook_signed(secret, body)
+    meta = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()
+            if name.lower() not in ("content-type", "content-length", "host")}
+    response = client.post(f"/accounting-sync/webhooks/{harness.platform}/", body, content_type="application/json",
+                           **meta)
+    assert response.status_code == 400 and not WebhookDelivery.objects.exists()
