@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -31,9 +32,28 @@ def _dev_secret(name: str, make) -> str:
     return values[name]
 
 
-SECRET_KEY = env("SECRET_KEY", default=None) or _dev_secret("SECRET_KEY", lambda: secrets.token_urlsafe(50))
 DEBUG = env.bool("DEBUG", default=True)
+if not DEBUG and not env("SECRET_KEY", default=None):
+    raise ImproperlyConfigured("DEBUG is off: set SECRET_KEY in the environment (a development key is not used)")
+SECRET_KEY = env("SECRET_KEY", default=None) or _dev_secret("SECRET_KEY", lambda: secrets.token_urlsafe(50))
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+
+# Production switches. With DEBUG off every one defaults to the safe value; each can be set from the environment
+# (for example SECURE_SSL_REDIRECT=0 where the proxy in front already redirects to HTTPS).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+# Preloading commits the whole domain to HTTPS in browsers' built-in lists: a decision for the site's owner,
+# so it is off unless asked for, and Django's reminder about it (security.W021) is silenced while it is off.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Behind a TLS-terminating proxy: SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https (only if the proxy always
+# sets or strips that header).
+if env("SECURE_PROXY_SSL_HEADER", default=""):
+    SECURE_PROXY_SSL_HEADER = tuple(env.list("SECURE_PROXY_SSL_HEADER"))
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -112,6 +132,9 @@ else:
     # save writes no task row. See accounting_sync/broker.py.
     Q_CLUSTER["broker_class"] = "accounting_sync.broker.OutboxBroker"
 
+if not DEBUG and not env.list("ACCOUNTING_SYNC_ENCRYPTION_KEYS", default=[]):
+    raise ImproperlyConfigured("DEBUG is off: set ACCOUNTING_SYNC_ENCRYPTION_KEYS in the environment "
+                               "(a development key is not used)")
 ACCOUNTING_SYNC = {
     "ENCRYPTION_KEYS": env.list("ACCOUNTING_SYNC_ENCRYPTION_KEYS", default=[])
     or [_dev_secret("ACCOUNTING_SYNC_ENCRYPTION_KEY", lambda: Fernet.generate_key().decode())],
