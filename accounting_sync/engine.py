@@ -348,9 +348,10 @@ def fail(entry: OutboxEntry, exc: SyncError, attempt: Attempt, started: float) -
             update["next_attempt_at"] = now + backoff(attempts, exc.retry_after)
     elif isinstance(exc, AuthError):
         # Not the entry's fault: no attempt is spent; the connection waits for a reconnect.
-        if conn.status != ConnectionStatus.NEEDS_REAUTH:
-            Connection.objects.filter(pk=conn.pk).update(status=ConnectionStatus.NEEDS_REAUTH,
-                                                         status_message=f"Reconnect needed: {exc.message}"[:500])
+        # Only the first failure sets the reason: a later one (another worker that still saw the connection
+        # active) must not replace the platform's own reason with a repeat of it.
+        Connection.objects.filter(pk=conn.pk).exclude(status=ConnectionStatus.NEEDS_REAUTH).update(
+            status=ConnectionStatus.NEEDS_REAUTH, status_message=f"Reconnect needed: {exc.message}"[:500])
         status, outcome = EntryStatus.PENDING, Outcome.AUTH
         update["hint"] = exc.hint or "Reconnect the connection in the admin."
     else:

@@ -44,13 +44,14 @@ def token_request(token_url: str, client_id: str, client_secret: str, data: dict
     if response.status_code >= 500 or response.status_code == 429:
         raise RetryableError(f"token endpoint answered HTTP {response.status_code}",
                              http_status=response.status_code)
-    body = response.json() if response.content else {}
+    try:
+        body = response.json() if response.content else {}
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
     if response.status_code != 200 or (body.get("error") and not body.get("access_token")):
-        error = body.get("error", "")
-        raise AuthError(
-            f"the platform refused the token request ({error or response.status_code})",
-            platform_code=error, http_status=response.status_code,
-            hint="Reconnect the connection from the admin (Connections → Reconnect).")
+        raise token_refusal(str(body.get("error") or ""), str(body.get("error_description") or ""),
+                            response.status_code)
     now = dt.datetime.now(dt.timezone.utc)
     refresh_ttl = body.get("x_refresh_token_expires_in") or body.get("refresh_expires_in")
     return TokenSet(
@@ -59,3 +60,28 @@ def token_request(token_url: str, client_id: str, client_secret: str, data: dict
         access_expires_at=now + dt.timedelta(seconds=int(body.get("expires_in", 3600))),
         refresh_expires_at=now + dt.timedelta(seconds=int(refresh_ttl)) if refresh_ttl else None,
     )
+
+
+#: What the standard token-endpoint errors (RFC 6749 section 5.2) mean for staff.
+TOKEN_ERRORS = {
+    "invalid_grant": "the platform no longer accepts this connection's consent: it was revoked or the app was "
+                     "disconnected on the platform, or the refresh token expired or was already used",
+    "invalid_client": "the platform does not accept the app's client id or secret (changed or deleted app)",
+    "unauthorized_client": "the app is not allowed to use this grant type",
+    "access_denied": "the user or an administrator denied access",
+    "invalid_scope": "the app asked for access the platform does not grant",
+    "unsupported_grant_type": "the platform does not support this grant type",
+}
+
+
+def token_refusal(error: str, description: str, status: int) -> AuthError:
+    """An ``AuthError`` that carries the platform's own reason (its error code and description) and what it
+    means, so the connection's status tells staff why they must reconnect."""
+    said = error or f"HTTP {status}"
+    if description and description != error:
+        said += f": {description}"
+    meaning = TOKEN_ERRORS.get(error)
+    message = f"the platform refused the token request ({said})" + (f"; {meaning}" if meaning else "")
+    return AuthError(message, platform_code=error, http_status=status,
+                     hint="Reconnect the connection from the admin (Connections → Reconnect)"
+                          + (" and check the app's client id and secret." if error == "invalid_client" else "."))

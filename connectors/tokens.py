@@ -17,6 +17,7 @@ from . import registry
 from .errors import AuthError
 
 DEFAULT_MARGIN = dt.timedelta(minutes=5)
+REAUTH_PREFIX = "Reconnect needed: "
 
 
 def _valid(conn, margin: dt.timedelta) -> bool:
@@ -37,8 +38,9 @@ def get_access_token(connection_id: int, force_refresh: bool = False, seen_gener
         return conn.access_token
     with transaction.atomic():
         conn = Connection.objects.select_for_update().get(pk=connection_id)
-        if conn.status == ConnectionStatus.NEEDS_REAUTH:
-            raise AuthError(f"connection {conn.name} needs reconnecting", hint="Reconnect it in the admin.")
+        if conn.status == ConnectionStatus.NEEDS_REAUTH:  # say why, as recorded when it happened
+            reason = conn.status_message.removeprefix(REAUTH_PREFIX) or f"connection {conn.name} needs reconnecting"
+            raise AuthError(reason, hint="Reconnect it in the admin.")
         rotated_meanwhile = seen_generation is not None and conn.token_generation != seen_generation
         if _valid(conn, margin) and (not force_refresh or rotated_meanwhile):
             return conn.access_token
@@ -76,7 +78,7 @@ def _needs_reauth(conn, reason: str) -> bool:
 
     # Committed on its own even if the caller's transaction rolls back: the dashboard must show it.
     return bool(type(conn).objects.filter(pk=conn.pk, token_generation=conn.token_generation).update(
-        status=ConnectionStatus.NEEDS_REAUTH, status_message=f"Reconnect needed: {reason}"[:500]))
+        status=ConnectionStatus.NEEDS_REAUTH, status_message=f"{REAUTH_PREFIX}{reason}"[:500]))
 
 
 def token_getter(connection_id: int) -> Callable[[bool], str]:

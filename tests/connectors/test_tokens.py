@@ -38,7 +38,30 @@ def test_invalid_grant_marks_needs_reauth(connection, sandbox):
     with pytest.raises(AuthError):
         get_access_token(connection.pk)
     conn.refresh_from_db()
-    assert conn.status == ConnectionStatus.NEEDS_REAUTH and "Reconnect" in conn.status_message
+    assert conn.status == ConnectionStatus.NEEDS_REAUTH and conn.status_message.startswith("Reconnect needed: ")
+    # The platform's own reason and what it means, not only "needs reconnecting".
+    assert "invalid_grant" in conn.status_message and "consent" in conn.status_message
+    with pytest.raises(AuthError) as again:  # the next worker is told the same reason
+        get_access_token(connection.pk)
+    assert "invalid_grant" in again.value.message and "needs reconnecting" not in again.value.message
+
+
+def test_revoked_consent_reason_reaches_the_connection_through_a_sync(connection, sandbox, make_invoice):
+    """Consent revoked on the platform: the sync stops, and the connection's status says why."""
+    from accounting_sync.models import EntryStatus
+    from tests.conftest import drain, entry_of
+
+    expire(connection)
+    conn = Connection.objects.get(pk=connection.pk)
+    conn.refresh_token = "revoked"
+    conn.save()
+    invoice = make_invoice()
+    drain()
+    conn.refresh_from_db()
+    assert conn.status == ConnectionStatus.NEEDS_REAUTH
+    assert "invalid_grant" in conn.status_message and "revoked" in conn.status_message, conn.status_message
+    assert "needs reconnecting" not in conn.status_message
+    assert entry_of(invoice).status == EntryStatus.PENDING
 
 
 @pytest.mark.django_db(transaction=True)
