@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install install-test bench host-check clean
+.PHONY: demo test install install-test bench host-check security clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ bench: install-test
 # The built wheel in a fresh virtualenv outside the repository, used by a minimal host project (.ci/host_check.sh).
 host-check: install-test
 	PY=$(abspath $(PY)) PYTHON=$(PYTHON) .ci/host_check.sh
+
+# Static security check (bandit) and the installed dependencies against known advisories (pip-audit).
+security: install-test
+	PY=$(abspath $(PY)) .ci/security.sh
 
 clean:
 	rm -rf $(VENV) var

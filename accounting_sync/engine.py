@@ -293,10 +293,10 @@ def close(entry: OutboxEntry, ref, attempt: Attempt, outcome: str, message: str,
     with transaction.atomic():
         OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token, generation=entry.generation).update(
             status=EntryStatus.DONE, done_at=now, attempts=0, last_error="", error_code="", platform_code="",
-            hint="", lease_until=None, lease_token="", write_started=False, overwrite_remote=False)
+            hint="", lease_until=None, lease_token="", write_started=False, overwrite_remote=False)  # nosec B106
         OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token).exclude(
             generation=entry.generation).update(status=EntryStatus.PENDING, next_attempt_at=now, lease_until=None,
-                                                lease_token="")
+                                                lease_token="")  # nosec B106
         _log(entry, attempt, outcome, started, message=message,
              remote_id=attempt.remote_id or (ref.remote_id if ref else ""))
     transaction.on_commit(lambda: _wake(entry))
@@ -321,7 +321,7 @@ def fail(entry: OutboxEntry, exc: SyncError, attempt: Attempt, started: float) -
     now = timezone.now()
     conn = entry.connection
     update = dict(last_error=exc.message[:4000], error_code=exc.code, platform_code=exc.platform_code,
-                  hint=exc.hint[:500], lease_until=None, lease_token="")
+                  hint=exc.hint[:500], lease_until=None, lease_token="")  # nosec B106
     if isinstance(exc, RateLimitedError):
         until = now + dt.timedelta(seconds=exc.retry_after or 60)
         if exc.code != "paused":  # not the echo of a pause already in force (see connectors.budget)
@@ -368,12 +368,12 @@ def fail(entry: OutboxEntry, exc: SyncError, attempt: Attempt, started: float) -
 def backoff(attempts: int, retry_after: float | None = None) -> dt.timedelta:
     """Exponential backoff with full jitter, capped; never shorter than a platform's Retry-After."""
     ceiling = min(conf.get("BACKOFF_CAP_SECONDS"), conf.get("BACKOFF_BASE_SECONDS") * 2 ** (attempts - 1))
-    return dt.timedelta(seconds=max(retry_after or 0, random.uniform(ceiling / 2, ceiling)))
+    return dt.timedelta(seconds=max(retry_after or 0, random.uniform(ceiling / 2, ceiling)))  # nosec B311
 
 
 def release(entry: OutboxEntry, next_at) -> None:
     OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token).update(
-        status=EntryStatus.PENDING, lease_until=None, lease_token="", next_attempt_at=next_at)
+        status=EntryStatus.PENDING, lease_until=None, lease_token="", next_attempt_at=next_at)  # nosec B106
 
 
 def _log(entry: OutboxEntry, attempt: Attempt, outcome: str, started: float, *, message: str = "", hint: str = "",

@@ -366,7 +366,7 @@ def _attention(conn, key, entity, label, code, message, hint) -> None:
                                                  defaults={"entity": entity, "label": label[:200]})
     OutboxEntry.objects.filter(pk=entry.pk).update(
         status=EntryStatus.NEEDS_ATTENTION, error_code=code, last_error=message[:4000], hint=hint[:500],
-        platform_code="", lease_until=None, lease_token="", updated_at=timezone.now())
+        platform_code="", lease_until=None, lease_token="", updated_at=timezone.now())  # nosec B106
 
 
 def _log(conn, operation, outcome, started, message, *, source_key="", remote_id="", error: SyncError | None = None):

@@ -44,7 +44,8 @@ def _targets(organization_id: int) -> list[tuple[int, list, dt.date | None]]:
     On every save, so written as one plain query (no secrets decrypted, no ORM compilation)."""
     table = Connection._meta.db_table
     through = Connection.organizations.through._meta.db_table
-    sql = (f"SELECT c.id, c.entities, c.start_date FROM {table} c JOIN {through} o ON o.connection_id = c.id "
+    sql = (f"SELECT c.id, c.entities, c.start_date FROM {table} c "  # nosec B608
+           f"JOIN {through} o ON o.connection_id = c.id "
            f"WHERE o.organization_id = %s AND c.auto_sync = %s AND c.direction IN (%s, %s) AND c.status <> %s")
     db = transaction.get_connection()
     with db.cursor() as cursor:

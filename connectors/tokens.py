@@ -127,7 +127,7 @@ def keep_alive(now: dt.datetime | None = None) -> list[str]:
     now = now or timezone.now()
     refreshed = []
     due = Connection.objects.filter(status=ConnectionStatus.ACTIVE, refresh_expires_at__lt=now + KEEP_ALIVE_WITHIN)
-    for conn in due.exclude(refresh_token=""):
+    for conn in due.exclude(refresh_token=""):  # nosec B106
         try:
             get_access_token(conn.pk, force_refresh=True, seen_generation=conn.token_generation)
         except SyncError:

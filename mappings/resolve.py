@@ -228,7 +228,8 @@ def resolve(connection, doc: Snapshot, refs: dict[str, str] | None = None) -> Ma
         return Mapping(item_account=explanation.account.remote_id, refs=refs)
     if isinstance(doc, PaymentSnapshot):
         return Mapping(deposit_account=explanation.account.remote_id, refs=refs)
-    assert isinstance(doc, SalesDocumentSnapshot)
+    if not isinstance(doc, SalesDocumentSnapshot):
+        raise TypeError(f"no mapping for a {type(doc).__name__}")
     tax_codes = {d.line.tax_rate_key: d.tax.remote_id for d in explanation.lines if d.tax and d.tax.rule}
     return Mapping(line_accounts=tuple(d.account.remote_id for d in explanation.lines), tax_codes=tax_codes,
                    refs=refs, **_dimensions(explanation))

@@ -105,7 +105,7 @@ class FaultInjector:
             if probability <= 0:
                 self._random = None
             else:
-                self._random = _RandomFaults(min(probability, 1.0), chosen, random.Random(seed))
+                self._random = _RandomFaults(min(probability, 1.0), chosen, random.Random(seed))  # nosec B311
 
     def clear(self) -> None:
         """Drop scheduled and random faults (``fired`` history is kept)."""

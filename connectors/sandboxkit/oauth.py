@@ -32,7 +32,7 @@ def _default_error(error: str, status: int) -> tuple[int, dict]:
 class AuthServer:
     """Codes, token sets and revocation. Thread-safe. ``token_calls`` counts calls of the token endpoint."""
 
-    def __init__(self, client_id: str = "sandbox-client", client_secret: str = "sandbox-secret",
+    def __init__(self, client_id: str = "sandbox-client", client_secret: str = "sandbox-secret",  # nosec B107
                  clock: Callable[[], float] = time.time, access_ttl: int = 3600, rotate_refresh: bool = False,
                  scheme: str = "Bearer", token_prefix: str = "",
                  redirect_extra: Optional[dict[str, str]] = None, token_extra: Optional[dict[str, Any]] = None,
@@ -161,7 +161,7 @@ class AuthServer:
         if new_refresh:
             body["refresh_token"] = refresh
         body.update(self.token_extra)
-        body.update(token_type="Bearer", expires_in=self.access_ttl)
+        body.update(token_type="Bearer", expires_in=self.access_ttl)  # nosec B106
         if scope:
             body["scope"] = scope
         return body

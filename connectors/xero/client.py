@@ -40,8 +40,8 @@ from ..http import ApiClient, Throttle, parse_json
 from .errors import classify, transport_error
 
 #: The token the SDK sees: no access token (the request loop sends ours), nothing it could refresh with.
-_NO_TOKEN = {"access_token": None, "token_type": "Bearer", "refresh_token": None, "expires_at": None,
-             "expires_in": None, "scope": None, "id_token": None}
+_NO_TOKEN = {"access_token": None, "token_type": "Bearer", "refresh_token": None, "expires_at": None,  # nosec B105
+             "expires_in": None, "scope": None, "id_token": None}  # nosec B105
 
 
 class _Response:

@@ -56,7 +56,7 @@ class XeroConnector(BaseConnector):
     default_settings = {
         "api_base": "https://api.xero.com/api.xro/2.0",
         "authorize_url": "https://login.xero.com/identity/connect/authorize",
-        "token_url": "https://identity.xero.com/connect/token",
+        "token_url": "https://identity.xero.com/connect/token",  # nosec B105
         "connections_url": "https://api.xero.com/connections",
         # Granular scopes (apps created from March 2026 cannot ask for accounting.transactions).
         "scope": "offline_access accounting.invoices accounting.payments accounting.contacts accounting.settings",

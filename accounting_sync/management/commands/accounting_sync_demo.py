@@ -11,7 +11,7 @@ import functools
 import os
 import secrets
 import signal
-import subprocess
+import subprocess  # nosec B404
 import sys
 import time
 

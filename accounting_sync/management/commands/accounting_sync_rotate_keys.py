@@ -22,10 +22,11 @@ class Command(ExamplesCommand):
         table = Connection._meta.db_table
         count = 0
         with db.cursor() as cursor:
-            cursor.execute(f"SELECT id, {', '.join(FIELDS)} FROM {table}")
+            cursor.execute(f"SELECT id, {', '.join(FIELDS)} FROM {table}")  # nosec B608
             for row in cursor.fetchall():
                 values = [rotate(v) if v else v for v in row[1:]]
-                cursor.execute(f"UPDATE {table} SET {', '.join(f'{f} = %s' for f in FIELDS)} WHERE id = %s",
+                assignments = ", ".join(f"{f} = %s" for f in FIELDS)
+                cursor.execute(f"UPDATE {table} SET {assignments} WHERE id = %s",  # nosec B608
                                [*values, row[0]])
                 count += 1
         self.stdout.write(f"Re-encrypted the secrets of {count} connections with the current first key.")

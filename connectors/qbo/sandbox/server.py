@@ -178,7 +178,7 @@ class TokenAuthority:
         refresh = "AB11" + secrets.token_hex(24)
         self._access[access] = {"grant": grant_id, "expires": now + self.access_token_ttl}
         self._refresh[refresh] = {"grant": grant_id, "expires": now + self.refresh_token_ttl, "superseded": None}
-        body = {"access_token": access, "refresh_token": refresh, "token_type": "bearer",
+        body = {"access_token": access, "refresh_token": refresh, "token_type": "bearer",  # nosec B105
                 "expires_in": self.access_token_ttl, "x_refresh_token_expires_in": self.refresh_token_ttl}
         if hard_expiry:
             body["x_refresh_token_hard_expires_in"] = int(self._grants[grant_id]["created"]
@@ -557,7 +557,7 @@ class QBOSandbox(LoopbackService):
     platform, title, default_port = "qbo", "QuickBooks Online", 8765
     ready_path = "/.well-known/openid_configuration"
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, client_id: str = "sandbox-client",
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, client_id: str = "sandbox-client",  # nosec B107
                  client_secret: str = "sandbox-secret", realm_id: str = "9130000000000001",
                  access_token_ttl: int = 3600, refresh_token_ttl: int = REFRESH_TOKEN_TTL,
                  refresh_grace_seconds: float = 0, clock: Optional[Callable[[], float]] = None,

@@ -412,7 +412,7 @@ class Store:
         if old is None:
             raise inactive_ref("Id")
         token = body.get("SyncToken")
-        if token is None or token == "":
+        if token is None or token == "":  # nosec B105
             raise required("SyncToken")
         if ref_value(token) != old["SyncToken"]:
             raise stale()

@@ -220,7 +220,7 @@ class Identity:
             body["id_token"] = self._jwt({"nbf": int(now), "exp": int(now + 300), "iss": "sandbox-identity",
                                           "aud": self.client_id, "sub": self.user_id, "auth_time": int(now),
                                           "xero_userid": self.user_id, "email": "sandbox@example.com"})
-        body.update(access_token=access, expires_in=self.access_token_ttl, token_type="Bearer")
+        body.update(access_token=access, expires_in=self.access_token_ttl, token_type="Bearer")  # nosec B106
         if "offline_access" in scopes:
             refresh = secrets.token_hex(32)
             self._refresh[refresh] = {"grant": grant_id, "expires": now + self.refresh_token_ttl}

@@ -60,7 +60,7 @@ class _Spec:
             return
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         with path.open("rb") as handle:
-            document = yaml.load(handle, Loader=loader)
+            document = yaml.load(handle, Loader=loader)  # nosec B506
         self.components = document["components"]
         self.version = document.get("info", {}).get("version")
         self._jsonschema = jsonschema

@@ -412,7 +412,7 @@ class XeroSandbox(LoopbackService):
 
     platform, title, default_port, ready_path = "xero", "Xero", 8766, "/connections"
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, client_id: str = "sandbox-client",
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, client_id: str = "sandbox-client",  # nosec B107
                  client_secret: str = "sandbox-secret", tenant_id: str = DEFAULT_TENANT_ID,
                  tenant_name: str = "Sandbox Company (US)", clock: Optional[Callable[[], float]] = None,
                  access_token_ttl: int = ACCESS_TOKEN_TTL, refresh_grace_seconds: float = REFRESH_GRACE_SECONDS,

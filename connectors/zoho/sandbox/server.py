@@ -114,7 +114,8 @@ class ZohoSandbox(PlatformSandbox):
                  verbose: bool = False) -> None:
         super().__init__(host, port, clock, timeout_seconds, verbose)
         self.organization_id, self.organization_name = str(organization_id), organization_name
-        self.auth = AuthServer(clock=self.clock, access_ttl=access_ttl, scheme="Zoho-oauthtoken", token_prefix="1000.",
+        prefix = "1000."  # how Zoho's tokens begin
+        self.auth = AuthServer(clock=self.clock, access_ttl=access_ttl, scheme="Zoho-oauthtoken", token_prefix=prefix,
                                render_error=lambda error, status: (200, {"error": _TOKEN_ERRORS.get(error, error)}))
         self.limits = Limiter(self.clock, minute=LIMITS["minute"], day=(daily_limit, LIMITS["day"][1]))
         self.store = ResourceStore(self.clock)
