@@ -384,8 +384,8 @@ class BusinessCentralSandbox(PlatformSandbox):
                 when = parse_timestamp(raw.strip("'"))
             except ValueError:
                 raise bad_request(f"The filter value '{raw}' is not a valid Edm.DateTimeOffset.") from None
-            value_of: Callable[[Row], Any] = lambda r: r.modified  # noqa: E731
-            wanted: Any = when
+            value_of: Callable[[Row], Any] = lambda r: int(r.modified * 1000)  # noqa: E731 - to the millisecond
+            wanted: Any = int(round(when * 1000))
         elif field == "id":
             value_of, wanted = (lambda r: r.id), raw.strip("'").lower()
         else:
@@ -798,7 +798,7 @@ class BusinessCentralSandbox(PlatformSandbox):
                                   "answer the validation token.", "Application_InvalidSubscription")
             row = self.store.create("subscriptions", {"notificationUrl": url, "resource": resource,
                                                       "clientState": str(body.get("clientState") or ""),
-                                                      "_expires": self.clock() + SUBSCRIPTION_TTL})
+                                                      "_expires": int(self.clock()) + SUBSCRIPTION_TTL})
             return json_response(201, self._subscription(row))
         row = self.store.get("subscriptions", key.strip("'"))
         if req.method == "GET":
@@ -811,7 +811,7 @@ class BusinessCentralSandbox(PlatformSandbox):
             if not self._handshake(row.data["notificationUrl"]):
                 raise bad_request("The subscription could not be renewed: validation failed.",
                                   "Application_InvalidSubscription")
-            row = self.store.update("subscriptions", row.id, {"_expires": self.clock() + SUBSCRIPTION_TTL})
+            row = self.store.update("subscriptions", row.id, {"_expires": int(self.clock()) + SUBSCRIPTION_TTL})
             return json_response(200, self._subscription(row))
         raise BCError(405, "BadRequest_MethodNotAllowed", "Method not allowed.")
 
