@@ -14,7 +14,7 @@ import re
 import requests
 
 from ..base import Refused, RuleKind
-from ..errors import ConflictError, SyncError
+from ..errors import ConflictError, SyncError, ValidationFailed
 from ..http import ErrorCodes, parse_json
 from ..rest import refused_by_words
 
@@ -23,6 +23,10 @@ BAD_URL = "BadRequest_NoSuchPath"
 _NO_SUCH_PATH = re.compile(r"No HTTP resource was found|Resource not found for the segment|action .* does not exist",
                            re.I)
 _CORRELATION = re.compile(r"\s+CorrelationId:.*$", re.S)
+
+#: Refusals of the request's shape ("The property 'x' does not exist on type ..."): validation, whatever the words.
+REQUEST_ERRORS = frozenset({"BadRequest_PropertyNotFound", "BadRequest_InvalidRequestBody", "BadRequest_InvalidKey",
+                            "Internal_IfMatchMissing", "BadRequest_MethodNotAllowed"})
 
 CODES = ErrorCodes(
     "Business Central",
@@ -55,6 +59,9 @@ def classify(response: requests.Response) -> SyncError:
                              platform_code=code or "412", http_status=response.status_code, raw=body)
     if response.status_code in (400, 404) and code == "BadRequest_NotFound" and _NO_SUCH_PATH.search(message):
         code = BAD_URL
+    if response.status_code == 400 and code in REQUEST_ERRORS:  # our request's shape: never a gone record
+        return ValidationFailed(message, platform_code=code, http_status=400, hint=CODES.hints["validation"],
+                                raw=body)
     return CODES.classify(response, code, message, body)
 
 
