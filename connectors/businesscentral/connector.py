@@ -23,7 +23,7 @@ from typing import Iterator
 from .. import oauth, rest
 from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused,
                     RemoteChange, RemoteDocument, RemotePayment, TokenSet)
-from ..documents import CreditNoteSnapshot, Entity, Mapping, PaymentSnapshot, RemoteRef, RemoteResult, Snapshot
+from ..documents import Entity, Mapping, PaymentSnapshot, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
 from . import translate as t
