@@ -147,7 +147,8 @@ def void_payload(entity: str, body: dict) -> dict:
     return clean({"customer": ref_id(body.get("customer")), date_field: body.get(date_field),
                   "dueDate": body.get("dueDate"), "amountTaxStatus": body.get("amountTaxStatus") or "Exclusive",
                   "reference": body.get("reference"), "template": ref_id(body.get("template")) or None,
-                  "lineItems": lines, "notes": notes if notes.startswith(VOID_NOTE) else f"{VOID_NOTE} {notes}".strip()})
+                  "lineItems": lines,
+                  "notes": notes if notes.startswith(VOID_NOTE) else f"{VOID_NOTE} {notes}".strip()})
 
 
 # -- Reckon -> our terms --------------------------------------------------------------------------------------------

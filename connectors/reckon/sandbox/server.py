@@ -14,7 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from decimal import Decimal
+import uuid
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Optional
 
 from ...sandboxkit.faults import Fault
@@ -308,7 +309,7 @@ class ReckonSandbox(PlatformSandbox):
     def _body(req: Request) -> dict:
         return req.json_object(ReckonError(400, "The request body is not valid JSON."))
 
-    # -- reads ----------------------------------------------------------------------------------------------------------
+    # -- reads ---------------------------------------------------------------------------------------------------------
     def read(self, req: Request, resource: str, rest: list[str]) -> Response:
         if rest:
             return json_response(200, self.render(self.store.get(resource, rest[0])))
@@ -534,7 +535,8 @@ class ReckonSandbox(PlatformSandbox):
         data = {"customer": customer.id, date_field: date_time(body[date_field], date_field),
                 "amountTaxStatus": mode, "reference": str(body.get("reference") or ""),
                 "notes": str(body.get("notes") or ""), "template": template.id, "lineItems": lines,
-                "totalAmount": total.quantize(CENT), "totalTaxAmount": tax_total.quantize(CENT), "emailStatus": "Unsent"}
+                "totalAmount": total.quantize(CENT), "totalTaxAmount": tax_total.quantize(CENT),
+                "emailStatus": "Unsent"}
         if len(data["reference"]) > 200:
             raise invalid("reference", "The reference must be 200 characters or fewer.")
         if resource == "invoices":
@@ -553,7 +555,7 @@ class ReckonSandbox(PlatformSandbox):
         account, item = line.get("accountDetails"), line.get("itemDetails")
         if bool(account) == bool(item):
             raise invalid(where, "Either itemDetails or accountDetails must be provided, but not both.")
-        out: dict = {"lineNumber": int(line["lineNumber"]), "lineId": f"{line['lineNumber']}-{i}",
+        out: dict = {"lineNumber": int(line["lineNumber"]), "lineId": str(uuid.uuid4()),
                      "description": str(line.get("description") or "")}
         if account:
             if not account.get("ledgerAccount"):
@@ -574,7 +576,7 @@ class ReckonSandbox(PlatformSandbox):
             rate = self._tax(line["taxRate"], f"{where}.taxRate")
             pct = rate.data["rate"]
             computed = (line_amount * pct / (100 + pct) if mode == "Inclusive" else line_amount * pct / 100)
-            computed = computed.quantize(CENT)
+            computed = computed.quantize(CENT, rounding=ROUND_HALF_UP)  # a guess: Reckon does not say
             given = line.get("taxAmount")
             tax = computed if given in (None, "") else amount(given, f"{where}.taxAmount").quantize(CENT)
             out.update(taxRate=rate.id, taxAmount=tax, taxIsModified=tax != computed)
@@ -707,7 +709,7 @@ class ReckonSandbox(PlatformSandbox):
             link = self.store.create("links", {"note": note_id, "invoice": invoice.id, "amount": share})
             return json_response(201, {"id": link.id})
 
-    # -- references -----------------------------------------------------------------------------------------------------
+    # -- references ----------------------------------------------------------------------------------------------------
     def _named(self, resource: str, value: Any, location: str) -> Row:
         """A record a body names by id or by (full) name, as Reckon's inputs accept."""
         text = str(value or "")
@@ -741,7 +743,7 @@ class ReckonSandbox(PlatformSandbox):
             raise invalid("template", f"The template '{value}' does not exist.")
         return row
 
-    # -- what a bookkeeper does in Reckon One -----------------------------------------------------------------------------
+    # -- what a bookkeeper does in Reckon One --------------------------------------------------------------------------
     def record_payment_as_user(self, invoice_id: str, amount: Any, date: Optional[str] = None,
                                reference: str = "") -> dict:
         invoice = self.store.get("invoices", invoice_id).data
