@@ -16,3 +16,5 @@ ACCOUNTING_SYNC = {
         {"model": "tests_hostapp.Client", "adapter": "tests.hostapp.adapters.ClientAdapter"},
     ],
 }
+# Conf overrides handed to a qcluster subprocess by a test (short leases and backoff for the cluster chaos test).
+ACCOUNTING_SYNC.update(env.json("ACCOUNTING_SYNC_TEST_OVERRIDES", default={}))

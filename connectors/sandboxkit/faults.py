@@ -53,7 +53,8 @@ class Fault:
 class _RandomFaults:
     probability: float
     kinds: tuple
-    rng: random.Random = field(default_factory=random.Random)
+    rng: random.Random = field(default_factory=random.Random)  # nosec B311
+    retry_after: Optional[str] = None
 
 
 class FaultInjector:
@@ -91,11 +92,14 @@ class FaultInjector:
         probability: float,
         kinds: Optional[Iterable[str]] = None,
         seed: Optional[int] = None,
+        retry_after: Optional[object] = None,
     ) -> None:
         """Fail a random ``probability`` share of requests with one of ``kinds``.
 
         ``probability=0`` switches random faults off. A ``seed`` makes the
         sequence reproducible (the draw order still depends on request order).
+        ``retry_after`` is the ``Retry-After`` random throttling answers carry
+        (None: the platform's own default).
         """
         chosen = tuple(kinds or ("http_500", "http_503", "rate_limit", "reset"))
         for kind in chosen:
@@ -105,7 +109,8 @@ class FaultInjector:
             if probability <= 0:
                 self._random = None
             else:
-                self._random = _RandomFaults(min(probability, 1.0), chosen, random.Random(seed))  # nosec B311
+                self._random = _RandomFaults(min(probability, 1.0), chosen, random.Random(seed),  # nosec B311
+                                             None if retry_after is None else str(retry_after))
 
     def clear(self) -> None:
         """Drop scheduled and random faults (``fired`` history is kept)."""
@@ -137,5 +142,5 @@ class FaultInjector:
             if rnd is not None and rnd.rng.random() < rnd.probability:
                 kind = rnd.rng.choice(rnd.kinds)
                 self.fired.append((kind, method, path))
-                return Fault(kind, 1, None, None)
+                return Fault(kind, 1, None, rnd.retry_after)
         return None
