@@ -325,8 +325,9 @@ class BusinessCentralConnector(BaseConnector):
 
     # -- platform -> local -----------------------------------------------------------------------------------------
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
-        """Each entity set filtered on ``lastModifiedDateTime gt since``. Deletions are not listed by Business
-        Central: never reported here (reconciliation finds them)."""
+        """Each entity set filtered on ``lastModifiedDateTime ge since`` (``since`` rounded down to Business
+        Central's millisecond: ``gt`` would miss a change in the same millisecond). Deletions are not listed by
+        Business Central: never reported here (reconciliation finds them)."""
         cursor = dt.datetime.now(dt.timezone.utc)
         changes = []
         for entity in [e for e in entities if e in self.inbound_entities]:
@@ -337,7 +338,7 @@ class BusinessCentralConnector(BaseConnector):
         return changes, cursor
 
     def _changed(self, entity: str, since: dt.datetime) -> Iterator[dict]:
-        query = {"$filter": f"lastModifiedDateTime gt {t.odata_time(since)}"}
+        query = {"$filter": f"lastModifiedDateTime ge {t.odata_time(since)}"}
         return self.client.rows(t.ENTITIES[entity][0], query)
 
     def remote_payment(self, remote_id: str) -> RemotePayment:
