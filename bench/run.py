@@ -17,6 +17,7 @@ Everything runs in a throw-away SQLite database in a temporary directory, agains
 from __future__ import annotations
 
 import os
+import secrets
 import random
 import shutil
 import statistics
@@ -42,6 +43,8 @@ def setup_environment(workdir: Path) -> dict:
         "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
         "DEBUG": "false", "LOG_LEVEL": "ERROR", "QUEUE_NAME": f"bench-{os.getpid()}",
         "ACCOUNTING_SYNC_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        # DEBUG off (no query log) needs real secrets; nothing here serves HTTP, so no HTTPS redirect.
+        "SECRET_KEY": secrets.token_urlsafe(50), "SECURE_SSL_REDIRECT": "0",
         # python-quickbooks (the baseline) goes through requests-oauthlib, which refuses plain-HTTP loopback.
         "OAUTHLIB_INSECURE_TRANSPORT": "1",
     })
