@@ -160,6 +160,13 @@ def _condition(field: str, op: str, literal: Any, negate: bool) -> Callable[[dic
     return test
 
 
+def _sortable(value: Any) -> tuple:
+    """Numbers before text, so a column of mixed values still sorts."""
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return (0, value, "")
+    return (1, 0, str(value))
+
+
 def sort_rows(records: list[dict], orderby: str) -> list[dict]:
     """``field [asc|desc], ...``: a stable sort per key, the last key first."""
     keys = []
@@ -171,8 +178,7 @@ def sort_rows(records: list[dict], orderby: str) -> list[dict]:
     for field, descending in reversed(keys):
         present = [r for r in records if lookup(r, field) is not None]
         missing = [r for r in records if lookup(r, field) is None]
-        present.sort(key=lambda r: (str(lookup(r, field)) if isinstance(lookup(r, field), str) else lookup(r, field)),
-                     reverse=descending)
+        present.sort(key=lambda r: _sortable(lookup(r, field)), reverse=descending)
         records = present + missing
     return records
 

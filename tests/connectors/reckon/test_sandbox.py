@@ -6,6 +6,7 @@ and the bodies our connector sends validated against the vendored OpenAPI docume
 control endpoints every sandbox shares are tested once for all in tests/connectors/sandboxkit/test_every_sandbox.py.
 """
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -38,11 +39,10 @@ class Reckon(WireClient):
                 **(headers or {})}
         data = None
         if body is not None:
-            data = body if isinstance(body, str) else __import__("json").dumps(body, default=str)
+            data = body if isinstance(body, str) else json.dumps(body, default=str)
             sent.setdefault("Content-Type", "application/json")
         response = requests.request(method, url, params=params, data=data, headers=sent, timeout=5)
-        response.body = __import__("json").loads(response.content, parse_float=Decimal) if response.content \
-            else None
+        response.body = json.loads(response.content, parse_float=Decimal) if response.content else None
         return response
 
     def ok(self, method, path, params=None, body=None, **kwargs):
@@ -123,13 +123,10 @@ def test_subscription_key_is_checked_before_the_token(rsandbox, reckon):
     by_query = Reckon(rsandbox, key="").call("GET", "customers", params={"subscription-key": SUBSCRIPTION_KEY})
     assert by_query.status_code == 200 and by_query.body == {"list": []}
     no_token = reckon.call("GET", "customers", token="unknown")
-    assert no_token.status_code == 401 and no_token.body == {"code": 401, "message": t_message()}
+    assert no_token.status_code == 401 and no_token.body == {
+        "code": 401, "message": "The authentication token is missing, expired or invalid."}
     requests.post(f"{rsandbox.base_url}/_sandbox/clock", json={"advance": 3601}, timeout=5)
     assert reckon.call("GET", "customers").status_code == 401  # the access token lived an hour
-
-
-def t_message():
-    return "The authentication token is missing, expired or invalid."
 
 
 def test_books_and_an_unknown_book(rsandbox, reckon):
