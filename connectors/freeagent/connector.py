@@ -1,0 +1,328 @@
+"""FreeAgent connector: snapshots in, FreeAgent API v2 calls out, classified errors back.
+
+What FreeAgent has and does not have, and what this connector does about it:
+
+- no idempotency key: our number travels in an invoice's or credit note's ``reference``, which FreeAgent refuses
+  twice ("has already been taken"); a payment carries our number in its explanation's ``description`` and is
+  found by it before it is sent again (the pipeline searches first after a lost answer);
+- items are price list items (their unique ``code`` is our item's name); an invoice line does not link to one in
+  FreeAgent, so lines go by description, category (our income account: a nominal code) and tax rate;
+- no tax codes: a line has a ``sales_tax_rate`` and a ``sales_tax_status``; the connector offers the company's
+  current sales-tax rates as codes ("GST 10%" is rate 10) and the statuses ``EXEMPT`` / ``OUT_OF_SCOPE``;
+- a payment is a bank transaction explanation of type invoice receipt in the mapped bank account, paying exactly
+  one invoice (a payment spread over several invoices is refused before it is sent: see ``preflight``); a credit
+  note is applied to an invoice by a credit note reconciliation;
+- invoices are created as drafts: the connector marks them as sent (``transitions/mark_as_sent``, the
+  ``mark_as_sent`` setting) since FreeAgent takes payments on sent invoices only; a void is
+  ``transitions/mark_as_cancelled``;
+- no optimistic concurrency: an update reads the record first and refuses to overwrite it when it changed since
+  our version (a short race remains); no webhooks: invoices, credit notes and payments are polled with
+  ``updated_since``, and deletions are not listed anywhere (reconciliation finds them).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from functools import cached_property
+
+from .. import oauth, rest
+from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused,
+                    RemoteChange, RemoteDocument, RemotePayment, TokenSet)
+from ..documents import CreditNoteSnapshot, Entity, Mapping, PaymentSnapshot, RemoteRef, RemoteResult, Snapshot
+from ..errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
+from ..registry import register
+from . import translate as t
+from .client import FreeAgentClient
+from .errors import refused_references
+
+HOSTS = {"production": "https://api.freeagent.com/v2", "sandbox": "https://api.sandbox.freeagent.com/v2"}
+#: The categories list's groups -> AccountKind.
+CATEGORY_KINDS = {"income_categories": AccountKind.INCOME, "cost_of_sales_categories": AccountKind.EXPENSE,
+                  "admin_expenses_categories": AccountKind.EXPENSE, "general_categories": AccountKind.OTHER}
+#: UK companies have VAT at fixed rates and no sales tax periods in the API (those are US and Universal only).
+UK_VAT = (Decimal("20"), Decimal("5"), Decimal("0"))
+DOCUMENT_LISTS = {Entity.INVOICE: {"view": "all"}, Entity.CREDIT_NOTE: {"view": "all"}}
+
+
+@register
+class FreeAgentConnector(BaseConnector):
+    id = "freeagent"
+    name = "FreeAgent"
+    capabilities = Capabilities(
+        entities=frozenset(Entity.ALL),  # items are price list items
+        void=frozenset({Entity.INVOICE}),  # credit notes have no documented cancel transition
+        delete=frozenset(Entity.ALL),
+        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_deletes=False,  # FreeAgent's lists hold no deleted records and it has no deleted-since query
+        idempotency_keys=False,  # none: our reference (refused when taken) and description stand in
+    )
+    #: Per user: 120 a minute and 3,600 an hour (FreeAgent's API forum, 2017; the limits reset at the top of each
+    #: minute and hour, and 429 answers carry Retry-After).
+    rate_limits = {"request": (120, 60.0), "hourly": (3600, 3600.0)}
+    default_settings = {"environment": "production", "timeout": 30, "mark_as_sent": True}
+    sandbox_class = "connectors.freeagent.sandbox.FreeAgentSandbox"
+    demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Consultancy Income"},
+                           line_kind_income={"shipping": "Shipping Income", "fee": "Late Fee Income"},
+                           discount="Discounts Given", deposit="Business Current Account",
+                           taxes={"GST 10%": "GST 10%", "Exempt": "Exempt"})
+
+    @classmethod
+    def sandbox_settings(cls, base_url: str) -> dict:
+        return {"api_base": f"{base_url}/v2"}
+
+    @classmethod
+    def refused_references(cls, exc: SyncError) -> list[Refused]:
+        return refused_references(exc)
+
+    @property
+    def api_base(self) -> str:
+        if self.setting("api_base"):
+            return str(self.setting("api_base")).rstrip("/")
+        environment = self.setting("environment")
+        if environment not in HOSTS:
+            raise ConfigurationError(f"unknown FreeAgent environment {environment!r}",
+                                     hint="Set environment to production or sandbox.")
+        return HOSTS[environment]
+
+    @cached_property
+    def client(self) -> FreeAgentClient:
+        return FreeAgentClient(self.api_base, self.access_token, timeout=float(self.setting("timeout")),
+                               throttle=self.throttle)
+
+    def url(self, path: str, remote_id) -> str:
+        return t.url(self.api_base, path, remote_id)
+
+    # -- OAuth -------------------------------------------------------------------------------------------------
+    def authorization_url(self, redirect_uri: str, state: str) -> str:
+        """FreeAgent's consent page is ``/v2/approve_app``; it has no scopes (access follows the user's level)."""
+        return oauth.authorization_url(f"{self.api_base}/approve_app", self.config.client_id, redirect_uri, "",
+                                       state)
+
+    def exchange_code(self, code: str, redirect_uri: str, params: dict) -> TokenSet:
+        """The code for tokens, then ``GET /company``: the company the user's token reaches is the connection's."""
+        tokens = self._grant({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
+        client = FreeAgentClient(self.api_base, lambda force: tokens.access_token,
+                                 timeout=float(self.setting("timeout")))
+        company = client.request("GET", "company").get("company") or {}
+        return TokenSet(**{**tokens.__dict__, "remote_company_id": str(company.get("id") or
+                                                                     t.record_id(company.get("url")))})
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        return self._grant({"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+    def _grant(self, data: dict) -> TokenSet:
+        """``POST /v2/token_endpoint`` with the app's credentials as HTTP Basic (FreeAgent's OAuth page)."""
+        return oauth.token_request(f"{self.api_base}/token_endpoint", self.config.client_id,
+                                   self.config.client_secret, data, client_auth="basic")
+
+    # -- documents ---------------------------------------------------------------------------------------------
+    def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:
+        if isinstance(doc, PaymentSnapshot) and len(doc.allocations) != 1:
+            return ["FreeAgent records a payment as the explanation of a bank transaction paying one invoice: "
+                    f"this payment is applied to {len(doc.allocations)} invoices. Record one payment per invoice."]
+        return []
+
+    def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
+        entity = doc.entity
+        if entity == Entity.CUSTOMER:
+            name = doc.name[:255].casefold()
+            rows = [r for r in self.client.list(entity, view="all", sort="created_at")
+                    if str(r.get("organisation_name", "")).casefold() == name]
+        elif entity == Entity.ITEM:
+            code = doc.name[:255].casefold()
+            rows = [r for r in self.client.list(entity) if str(r.get("code", "")).casefold() == code]
+        elif entity == Entity.PAYMENT:
+            rows = self._explanations(mapping, doc)
+        else:
+            contact = self.url("contacts", mapping.refs[doc.customer_key])
+            rows = [r for r in self.client.list(entity, view="all", contact=contact)
+                    if str(r.get("reference", "")) == doc.number]
+        if not rows:
+            return None
+        found = t.result(entity, self.client.read(entity, t.record_id(rows[0]["url"])), adopted=True)
+        if entity in (Entity.INVOICE, Entity.CREDIT_NOTE):
+            found = self._sent(entity, found)
+        return found
+
+    def _explanations(self, mapping: Mapping, doc: PaymentSnapshot) -> list[dict]:
+        """Invoice receipts in the deposit bank account on the payment's date carrying our number."""
+        if len(doc.allocations) != 1:
+            return []
+        invoice = t.record_id(mapping.refs[doc.allocations[0].invoice_key])
+        day = rest.iso_date(doc.date)
+        rows = self.client.list(Entity.PAYMENT, bank_account=self._bank_account(mapping.deposit_account),
+                                from_date=day, to_date=day)
+        return [r for r in rows if str(r.get("description", "")) == doc.number[:255]
+                and t.record_id(r.get("paid_invoice")) == invoice]
+
+    def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
+        """``idempotency_key`` is not sent: FreeAgent has no such thing (see the module docstring)."""
+        problems = self.preflight(doc, mapping)
+        if problems:
+            raise ValidationFailed(problems[0], platform_code="one_invoice_per_payment")
+        try:
+            body = self.client.create(doc.entity, self._payload(doc, mapping))
+        except DuplicateError:
+            found = self.find_existing(doc, mapping) if doc.entity == Entity.ITEM else None
+            if found is None:
+                raise
+            return found  # FreeAgent refuses a second code: the item it holds is ours to adopt
+        found = t.result(doc.entity, body)
+        if doc.entity in (Entity.INVOICE, Entity.CREDIT_NOTE):
+            found = self._sent(doc.entity, found)
+        return self._apply_credit(doc, mapping, found)
+
+    def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
+        current_body = self.client.read(doc.entity, ref.remote_id)
+        current = t.result(doc.entity, current_body)
+        if ref.version and current.version != ref.version:
+            raise ConflictError(f"the {doc.entity.replace('_', ' ')} changed in FreeAgent since it was last synced",
+                                platform_code="stale", raw=current.raw)
+        body = self.client.update(doc.entity, ref.remote_id, self._payload(doc, mapping, current_body))
+        return self._apply_credit(doc, mapping, t.result(doc.entity, body))
+
+    def void(self, entity: str, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
+        self.client.transition(entity, ref.remote_id, "mark_as_cancelled")
+        return self.fetch(entity, ref.remote_id)
+
+    def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
+        if entity == Entity.CREDIT_NOTE:  # its reconciliations go first
+            self._set_applications(ref.remote_id, {}, None)
+        self.client.delete(entity, ref.remote_id)
+
+    def fetch(self, entity: str, remote_id: str) -> RemoteResult:
+        return t.result(entity, self.client.read(entity, remote_id))
+
+    def _payload(self, doc: Snapshot, mapping: Mapping, current: dict | None = None) -> dict:
+        if doc.entity == Entity.CUSTOMER:
+            return t.contact_payload(doc)
+        if doc.entity == Entity.ITEM:
+            return t.item_payload(doc, mapping, self.api_base)
+        if doc.entity == Entity.PAYMENT:
+            return t.explanation_payload(doc, mapping, self.api_base, self._bank_account(mapping.deposit_account))
+        return t.sales_payload(doc, mapping, self.api_base, current)
+
+    def _sent(self, entity: str, found: RemoteResult) -> RemoteResult:
+        """A draft is marked as sent (FreeAgent takes payments and credits on sent documents only)."""
+        if not self.setting("mark_as_sent") or str(found.raw.get("status", "")).lower() != "draft":
+            return found
+        self.client.transition(entity, found.remote_id, "mark_as_sent")
+        return t.result(entity, self.client.read(entity, found.remote_id), adopted=found.adopted)
+
+    def _bank_account(self, nominal_code: str | None) -> str:
+        """The URL of the bank account our deposit account (its nominal code) names."""
+        accounts = self._bank_accounts()
+        if not nominal_code or str(nominal_code) not in accounts:
+            raise ValidationFailed(f"FreeAgent has no bank account with nominal code {nominal_code!r}",
+                                   platform_code="bank_account_not_found",
+                                   hint="Map the deposit account to one of the company's bank accounts.")
+        return accounts[str(nominal_code)]["url"]
+
+    def _bank_accounts(self) -> dict[str, dict]:
+        """Nominal code -> bank account, read once per connector."""
+        if "_bank_table" not in self.__dict__:
+            rows = self.client.rows("bank_accounts", "bank_accounts")
+            self.__dict__["_bank_table"] = {str(r.get("nominal_code")): r for r in rows}
+        return self.__dict__["_bank_table"]
+
+    # -- credit applied to invoices -------------------------------------------------------------------------------
+    def _apply_credit(self, doc: Snapshot, mapping: Mapping, found: RemoteResult) -> RemoteResult:
+        if not isinstance(doc, CreditNoteSnapshot):
+            return found
+        if self._set_applications(found.remote_id, t.credit_applications(doc, mapping), doc.issue_date):
+            return self.fetch(Entity.CREDIT_NOTE, found.remote_id)
+        return found
+
+    def _set_applications(self, note_id: str, wanted: dict[str, Decimal], on: dt.date | None) -> bool:
+        """Credit note reconciliations of this note: remove those that differ, add what is missing."""
+        rows = [r for r in self.client.rows("credit_note_reconciliations", "credit_note_reconciliations")
+                if t.record_id(r.get("credit_note")) == str(note_id)]
+        have = {t.record_id(r["invoice"]): rest.money(r.get("gross_value")) for r in rows}
+        if have == wanted:
+            return False
+        for row in rows:
+            invoice = t.record_id(row["invoice"])
+            if wanted.get(invoice) != have[invoice]:
+                self.client.request("DELETE", f"credit_note_reconciliations/{t.record_id(row['url'])}")
+        for invoice, amount in wanted.items():
+            if have.get(invoice) != amount:
+                body = t.reconciliation_payload(self.url("credit_notes", note_id), self.url("invoices", invoice),
+                                                amount, on)
+                self.client.request("POST", "credit_note_reconciliations", body={"credit_note_reconciliation": body})
+        return True
+
+    # -- platform -> local -----------------------------------------------------------------------------------------
+    def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
+        """Invoices, credit notes and invoice receipts updated since ``since`` (FreeAgent's ``updated_since``).
+        Deletions are never reported: FreeAgent lists no deleted records."""
+        cursor = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        since = since.astimezone(dt.timezone.utc).replace(microsecond=0)
+        changes = []
+        for entity in [e for e in entities if e in self.inbound_entities]:
+            for row in self._rows(entity, since):
+                voided = t.status(entity, row) == "voided"
+                changes.append(RemoteChange(entity, t.record_id(row["url"]), "void" if voided else "update",
+                                            self.config.remote_company_id, t.modified_at(row)))
+        return changes, cursor
+
+    def _rows(self, entity: str, since: dt.datetime | None = None):
+        params = {"updated_since": t.format_time(since)} if since else {}
+        if entity != Entity.PAYMENT:
+            yield from self.client.list(entity, **DOCUMENT_LISTS[entity], **params)
+            return
+        for account in self._bank_accounts().values():  # explanations are listed per bank account
+            for row in self.client.list(entity, bank_account=account["url"], **params):
+                if row.get("paid_invoice"):
+                    yield row
+
+    def remote_payment(self, remote_id: str) -> RemotePayment:
+        body = self.client.read(Entity.PAYMENT, remote_id)
+        invoice = self.client.read(Entity.INVOICE, t.record_id(body.get("paid_invoice"))) \
+            if body.get("paid_invoice") else {}
+        return t.remote_payment(body, t.record_id(invoice.get("contact")), str(invoice.get("currency") or ""))
+
+    def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
+        try:
+            return t.remote_document(entity, self.client.read(entity, remote_id))
+        except RemoteNotFound:
+            return RemoteDocument(remote_id, "", "", "deleted", None, None)
+
+    # -- reconciliation ------------------------------------------------------------------------------------------
+    def list_documents(self, entity: str, since: dt.datetime | None = None):
+        """Every document of ``entity`` page by page (100 a page), from the list rows (no read per document)."""
+        yield from (t.totals(entity, row) for row in self._rows(entity, since.astimezone(dt.timezone.utc)
+                                                                 if since else None))
+
+    def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
+        return rest.read_totals(entity, remote_ids,
+                                lambda remote_id: t.totals(entity, self.client.read(entity, remote_id)))
+
+    # -- reference data ------------------------------------------------------------------------------------------
+    def reference_data(self) -> ReferenceData:
+        """Accounts are the income, cost and general categories (by nominal code) and the bank accounts (by their
+        nominal code); tax codes are the current sales-tax rates and the exempt and out-of-scope statuses."""
+        categories = self.client.request("GET", "categories")
+        accounts = [{**c, "kind": kind} for group, kind in CATEGORY_KINDS.items() for c in categories.get(group) or []]
+        accounts += [{"nominal_code": code, "description": b.get("name"), "kind": AccountKind.DEPOSIT}
+                     for code, b in self._bank_accounts().items()]
+        company = self.client.request("GET", "company").get("company") or {}
+        home = str(company.get("currency") or "")
+        return rest.reference_data(accounts, self._tax_codes(company), lambda a: a["kind"], account_id="nominal_code",
+                                   account_name="description", tax_id="id", tax_name="name", home_currency=home)
+
+    def _tax_codes(self, company: dict) -> list[dict]:
+        if str(company.get("type", "")).startswith("Uk"):
+            name, rates = "VAT", UK_VAT
+        else:
+            periods = self.client.request("GET", "sales_tax_periods").get("sales_tax_periods") or []
+            today = dt.date.today().isoformat()
+            current = max((p for p in periods if str(p.get("effective_date", ""))[:10] <= today),
+                          key=lambda p: str(p.get("effective_date")), default=None)
+            if current is None:
+                name, rates = str(company.get("sales_tax_name") or "Sales tax"), ()
+            else:
+                name = str(current.get("sales_tax_name") or "Sales tax")
+                rates = tuple(Decimal(str(current[k])) for k in ("sales_tax_rate_1", "sales_tax_rate_2",
+                                                                 "sales_tax_rate_3") if current.get(k) is not None)
+        codes = [{"id": rest.plain(r), "name": f"{name} {rest.plain(r)}%"} for r in rates]
+        return codes + [{"id": code, "name": label} for code, label in t.STATUS_CODES.items()]
