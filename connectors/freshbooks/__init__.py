@@ -1,0 +1,1 @@
+"""FreshBooks connector: clients, items, invoices, payments and credit notes over the FreshBooks API."""

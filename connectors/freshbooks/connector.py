@@ -1,0 +1,310 @@
+"""FreshBooks connector: snapshots in, FreshBooks accounting API calls out, classified errors back.
+
+FreshBooks has no idempotency key. A create is made safe to repeat by our own numbers and names instead: FreshBooks
+refuses an invoice or credit note number it holds already, and the pipeline searches before it sends again after a
+lost answer (by our number, our client or item name, or our payment number kept in the payment's ``note``). It has no optimistic concurrency either: an update reads the record
+first and refuses to overwrite it when it changed since our version (a short race remains). Nothing is ever
+removed: a delete sets ``vis_state`` to 1, and a read of such a record is "not found" here. FreshBooks has no void.
+Its invoice lines carry no ledger account: the mapped accounts are checked against the business's chart, not sent.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from functools import cached_property
+from urllib.parse import urlencode
+
+from .. import oauth, rest
+from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused,
+                    RemoteChange, RemoteDocument, RemotePayment, RuleKind, TokenSet)
+from ..documents import CreditNoteSnapshot, Entity, Mapping, PaymentSnapshot, RemoteRef, RemoteResult, Snapshot
+from ..errors import ConfigurationError, ConflictError, RemoteNotFound, SyncError, ValidationFailed
+from ..registry import register
+from . import translate as t
+from .client import FreshBooksClient
+from .errors import refused_references
+
+API = "https://api.freshbooks.com"
+AUTHORIZE = "https://auth.freshbooks.com/oauth/authorize"
+IDENTITY = "auth/api/v1/users/me"
+
+
+def account_kind(account: dict) -> str:
+    """A FreshBooks ledger account's kind from its ``account_type`` and ``account_sub_type`` (field names and values
+    guessed from FreshBooks' chart of accounts; see docs/connectors/freshbooks.md)."""
+    kind, sub = str(account.get("account_type", "")).lower(), str(account.get("account_sub_type", "")).lower()
+    if kind == "income":
+        return AccountKind.INCOME
+    if kind in ("expense", "cost_of_goods_sold"):
+        return AccountKind.EXPENSE
+    if sub == "accounts_receivable":
+        return AccountKind.RECEIVABLE
+    if kind == "asset" and sub in ("bank", "cash", "undeposited_funds"):
+        return AccountKind.DEPOSIT
+    if kind == "liability" and "tax" in sub:
+        return AccountKind.TAX_PAYABLE
+    return AccountKind.OTHER
+
+
+@register
+class FreshBooksConnector(BaseConnector):
+    id = "freshbooks"
+    name = "FreshBooks"
+    capabilities = Capabilities(
+        entities=frozenset(Entity.ALL),
+        void=frozenset(),  # FreshBooks has no void: a document is deleted (vis_state 1) or archived (2)
+        delete=frozenset(Entity.ALL),  # soft: vis_state 1, still readable with that flag
+        inbound=frozenset({Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_deletes=True,  # deleted records are listed with search[vis_state]=1
+        idempotency_keys=False,  # FreshBooks has none: search-before-create by our numbers and names
+    )
+    #: FreshBooks publishes no request limits; this budget is ours (it answers 429 when it throttles).
+    rate_limits = {"request": (100, 60.0)}
+    default_settings = {"timeout": 30, "scope": ""}
+    sandbox_class = "connectors.freshbooks.sandbox.FreshBooksSandbox"
+    demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Services Income"},
+                           line_kind_income={"shipping": "Shipping Income", "fee": "Late Fee Income"},
+                           discount="Discounts", deposit="Undeposited Funds",
+                           taxes={"GST 10%": "GST 10%", "Exempt": "Exempt"})
+
+    @classmethod
+    def sandbox_settings(cls, base_url: str) -> dict:
+        return {"api_base": base_url, "authorize_url": f"{base_url}/oauth/authorize",
+                "token_url": f"{base_url}/auth/oauth/token"}
+
+    @classmethod
+    def refused_references(cls, exc: SyncError) -> list[Refused]:
+        return refused_references(exc)
+
+    def url(self, name: str) -> str:
+        return self.setting(name) or {"api_base": API, "authorize_url": AUTHORIZE,
+                                      "token_url": f"{API}/auth/oauth/token"}[name]
+
+    @cached_property
+    def client(self) -> FreshBooksClient:
+        return FreshBooksClient(self.url("api_base"), self.config.remote_company_id, self.access_token,
+                                timeout=float(self.setting("timeout")), throttle=self.throttle)
+
+    # -- OAuth -------------------------------------------------------------------------------------------------
+    def authorization_url(self, redirect_uri: str, state: str) -> str:
+        """FreshBooks' consent page; without a ``scope`` setting the app's registered scopes apply."""
+        query = {"client_id": self.config.client_id, "response_type": "code", "redirect_uri": redirect_uri,
+                 "state": state, **({"scope": self.setting("scope")} if self.setting("scope") else {})}
+        return f"{self.url('authorize_url')}?{urlencode(query)}"
+
+    def exchange_code(self, code: str, redirect_uri: str, params: dict) -> TokenSet:
+        """The code for tokens; the account is the ``account_id`` setting, else the user's only business."""
+        tokens = self._grant({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
+        account = self.setting("account_id") or self._only_account(tokens.access_token)
+        return TokenSet(**{**tokens.__dict__, "remote_company_id": str(account)})
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        """FreshBooks rotates refresh tokens: the answer's refresh token replaces ours, which stops working."""
+        return self._grant({"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+    def _grant(self, data: dict) -> TokenSet:
+        return oauth.token_request(self.url("token_url"), self.config.client_id, self.config.client_secret, data,
+                                   client_auth="body")
+
+    def _memberships(self, client: FreshBooksClient) -> list[dict]:
+        body = client.request("GET", IDENTITY)
+        return ((body.get("response") or {}).get("business_memberships")) or []
+
+    def _only_account(self, access_token: str) -> str:
+        client = FreshBooksClient(self.url("api_base"), "", lambda force: access_token,
+                                  timeout=float(self.setting("timeout")))
+        accounts = [m["business"]["account_id"] for m in self._memberships(client)
+                    if (m.get("business") or {}).get("account_id")]
+        if len(accounts) != 1:
+            raise ConfigurationError(f"the FreshBooks user belongs to {len(accounts)} businesses",
+                                     hint="Set the connection's account_id setting, then connect again.")
+        return str(accounts[0])
+
+    @cached_property
+    def business(self) -> dict:
+        """The business behind our account id (its numeric id serves the ledger-account endpoints)."""
+        for membership in self._memberships(self.client):
+            business = membership.get("business") or {}
+            if str(business.get("account_id")) == self.config.remote_company_id:
+                return business
+        raise ConfigurationError(f"this FreshBooks user has no business with account id "
+                                 f"{self.config.remote_company_id}", hint="Reconnect with a user of that business.")
+
+    # -- documents ---------------------------------------------------------------------------------------------
+    def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
+        entity = doc.entity
+        if entity == Entity.PAYMENT:
+            rows = [r for r in self._payments_of(self._payment_invoice(doc, mapping))
+                    if str(r.get("note") or "") == doc.number[:100]]
+        else:
+            field = t.ENTITIES[entity][4]
+            ours = doc.name[:200 if entity == Entity.CUSTOMER else 100] if entity in (
+                Entity.CUSTOMER, Entity.ITEM) else doc.number
+            search = {f"{field}_like": ours} if entity == Entity.CUSTOMER else {field: ours}
+            rows = [r for r in self.client.list(entity, **search)
+                    if str(r.get(field, "")).casefold() == ours.casefold()]
+            if entity in (Entity.INVOICE, Entity.CREDIT_NOTE):
+                customer, key = mapping.refs[doc.customer_key], "customerid" if entity == Entity.INVOICE else "clientid"
+                mine = [r for r in rows if str(r.get(key, customer)) == customer]
+                if rows and not mine:
+                    raise ValidationFailed(f"number {doc.number} is already used in FreshBooks by another client",
+                                           platform_code="duplicate", hint="Renumber the local document.")
+                rows = mine
+        if not rows:
+            return None
+        return t.result(entity, self.client.read(entity, t.remote_id(entity, rows[0])), adopted=True)
+
+    def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
+        """``idempotency_key`` is not sent: FreshBooks has none (see the module docstring)."""
+        body = self.client.create(doc.entity, self._payload(doc, mapping))
+        return self._apply_credit(doc, mapping, t.result(doc.entity, body))
+
+    def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
+        current = self.fetch(doc.entity, ref.remote_id)
+        if ref.version and current.version != ref.version:
+            raise ConflictError(f"the {doc.entity.replace('_', ' ')} changed in FreshBooks since it was last synced",
+                                platform_code="stale", raw=current.raw)
+        body = self.client.update(doc.entity, ref.remote_id, self._payload(doc, mapping))
+        return self._apply_credit(doc, mapping, t.result(doc.entity, body))
+
+    def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
+        if entity == Entity.CREDIT_NOTE:  # its applications go first
+            self._set_applications(ref.remote_id, {})
+        self.client.update(entity, ref.remote_id, {"vis_state": t.VIS_DELETED})
+
+    def fetch(self, entity: str, remote_id: str) -> RemoteResult:
+        found = t.result(entity, self.client.read(entity, remote_id))
+        if found.status == "deleted":
+            raise RemoteNotFound(f"the {entity.replace('_', ' ')} {remote_id} was deleted in FreshBooks",
+                                 platform_code="vis_state=1", hint="It is in FreshBooks' deleted items.")
+        return found
+
+    def _payload(self, doc: Snapshot, mapping: Mapping) -> dict:
+        if doc.entity == Entity.CUSTOMER:
+            return t.client_payload(doc)
+        if doc.entity == Entity.ITEM:
+            self._check_accounts((mapping.item_account,))
+            return t.item_payload(doc)
+        if isinstance(doc, PaymentSnapshot):
+            return t.payment_payload(doc, self._payment_invoice(doc, mapping))
+        self._check_accounts(mapping.line_accounts)
+        lines = t.lines_payload(doc, self._taxes, mapping)
+        customer = mapping.refs[doc.customer_key]
+        if isinstance(doc, CreditNoteSnapshot):
+            return t.credit_payload(doc, customer, lines)
+        return t.invoice_payload(doc, customer, lines)
+
+    @staticmethod
+    def _payment_invoice(doc: PaymentSnapshot, mapping: Mapping) -> str:
+        """The one invoice a FreshBooks payment is for."""
+        if len(doc.allocations) != 1:
+            raise ValidationFailed(
+                f"payment {doc.number} is applied to {len(doc.allocations)} invoices; a FreshBooks payment is "
+                "recorded against exactly one invoice", platform_code="one_invoice_per_payment",
+                hint="Record one payment per invoice here (split the payment), then sync again.")
+        return str(mapping.refs[doc.allocations[0].invoice_key])
+
+    @cached_property
+    def _accounts(self) -> dict[str, dict]:
+        """The chart of accounts, ``GET /accounting/businesses/{business_uuid}/ledger_accounts/accounts``: one
+        answer ``{"data": [...]}``, no paging (the shape FreshBooks' SDK reads)."""
+        path = f"accounting/businesses/{self.business['business_uuid']}/ledger_accounts/accounts"
+        return {str(a["id"]): a for a in self.client.request("GET", path).get("data") or []}
+
+    def _check_accounts(self, ids) -> None:
+        """Invoice lines carry no account in FreshBooks; a mapped account that is gone is still refused here, so
+        the mapping is fixed before FreshBooks' books and ours drift apart."""
+        for account_id in {str(i) for i in ids if i}:
+            account = self._accounts.get(account_id)
+            if account is None or not account.get("active", True):
+                raise ValidationFailed(f"the account {account_id} does not exist in FreshBooks or is archived",
+                                       platform_code="unknown_account", hint="Map the income account again.",
+                                       raw={"remote_id": account_id, "kinds": sorted(RuleKind.SALES_ACCOUNTS)})
+
+    @cached_property
+    def _taxes(self) -> dict[str, tuple[str, Decimal]]:
+        """Remote tax id -> (name, percentage): FreshBooks lines name their tax."""
+        return {str(x.get("taxid") or x["id"]): (x["name"], Decimal(str(x.get("amount") or "0")))
+                for x in self.client.rows(self.client.accounting("taxes/taxes"), "taxes")}
+
+    # -- credit applied to invoices -------------------------------------------------------------------------------
+    def _apply_credit(self, doc: Snapshot, mapping: Mapping, found: RemoteResult) -> RemoteResult:
+        if not isinstance(doc, CreditNoteSnapshot):
+            return found
+        if self._set_applications(found.remote_id, t.credit_applications(doc, mapping), doc.issue_date):
+            return self.fetch(Entity.CREDIT_NOTE, found.remote_id)
+        return found
+
+    def _set_applications(self, note_id: str, wanted: dict[str, Decimal], day: dt.date | None = None) -> bool:
+        """A credit applied to an invoice is a payment of type "Credit" naming the credit note. Delete what
+        differs, create what is missing; True if anything moved."""
+        current = [r for r in self.client.list(Entity.PAYMENT, creditid=note_id)
+                   if str(r.get("type")) == t.CREDIT_TYPE and str(r.get("creditid")) == str(note_id)]
+        have = {str(r["invoiceid"]): t.amount_of(r, "amount") for r in current}
+        if have == wanted:
+            return False
+        for row in current:
+            if wanted.get(str(row["invoiceid"])) != have[str(row["invoiceid"])]:
+                self.client.update(Entity.PAYMENT, t.remote_id("payment", row), {"vis_state": t.VIS_DELETED})
+        for invoice_id, value in wanted.items():
+            if have.get(invoice_id) != value:
+                self.client.create(Entity.PAYMENT, t.credit_application(note_id, invoice_id, value,
+                                                                         day or dt.date.today()))
+        return True
+
+    def _payments_of(self, invoice_id: str) -> list[dict]:
+        return [r for r in self.client.list(Entity.PAYMENT, invoiceid=invoice_id)
+                if str(r.get("type")) != t.CREDIT_TYPE]
+
+    # -- platform -> local -----------------------------------------------------------------------------------------
+    def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
+        """Each entity's rows updated at or after ``since`` (to the second), live ones and then deleted ones
+        (``search[vis_state]=1``). Credit applications (payments of type "Credit") are not payments here."""
+        cursor = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        stamp = t.format_time(since.astimezone(dt.timezone.utc).replace(microsecond=0))
+        changes = []
+        for entity in [e for e in entities if e in self.inbound_entities]:
+            for vis in (None, t.VIS_DELETED):
+                search = {"updated_min": stamp, **({"vis_state": vis} if vis is not None else {})}
+                for row in self.client.list(entity, **search):
+                    if entity == Entity.PAYMENT and str(row.get("type")) == t.CREDIT_TYPE:
+                        continue
+                    deleted = t.status(row) == "deleted"
+                    changes.append(RemoteChange(entity, t.remote_id(entity, row), "delete" if deleted else "update",
+                                                self.config.remote_company_id, t.modified_at(row)))
+        return changes, cursor
+
+    def remote_payment(self, remote_id: str) -> RemotePayment:
+        return t.remote_payment(self.client.read(Entity.PAYMENT, remote_id))
+
+    def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
+        try:
+            return t.remote_document(entity, self.client.read(entity, remote_id))
+        except RemoteNotFound:
+            return RemoteDocument(remote_id, "", "", "deleted", None, None)
+
+    # -- reconciliation ------------------------------------------------------------------------------------------
+    def list_documents(self, entity: str, since: dt.datetime | None = None):
+        search = {"updated_min": t.format_time(since)} if since else {}
+        for row in self.client.list(entity, **search):
+            if entity == Entity.PAYMENT and str(row.get("type")) == t.CREDIT_TYPE:
+                continue
+            yield t.totals(entity, row)
+
+    def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
+        def read(remote_id: str) -> DocumentTotals:
+            body = self.client.read(entity, remote_id)
+            if t.status(body) == "deleted":
+                raise RemoteNotFound(f"{entity} {remote_id} was deleted")
+            return t.totals(entity, body)
+        return rest.read_totals(entity, remote_ids, read)
+
+    # -- reference data ------------------------------------------------------------------------------------------
+    def reference_data(self) -> ReferenceData:
+        self.__dict__.pop("_accounts", None)
+        self.__dict__.pop("_taxes", None)
+        accounts = [a for a in self._accounts.values() if a.get("active", True)]
+        taxes = [{"id": k, "name": name} for k, (name, _) in self._taxes.items()]
+        home = str(self.business.get("base_currency") or self.business.get("currency_code") or "")
+        return rest.reference_data(accounts, taxes, account_kind, account_id="id", account_name="name",
+                                   tax_id="id", tax_name="name", home_currency=home)

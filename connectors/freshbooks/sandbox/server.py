@@ -1,0 +1,496 @@
+"""A local FreshBooks accounting API on loopback HTTP, built on the sandbox kit.
+
+Routes: the OAuth server (``/oauth/authorize``, ``/auth/oauth/token``, ``/auth/oauth/revoke``; refresh tokens
+rotate and are single-use), the identity endpoint ``/auth/api/v1/users/me``, the accounting API under
+``/accounting/account/{account_id}/``: users/clients, items/items, invoices/invoices, payments/payments,
+credit_notes/credit_notes, taxes/taxes, and the chart ``/accounting/businesses/{business_uuid}/ledger_accounts/
+accounts``. Answers are ``{"response": {"result": {...}}}``; errors ``{"response": {"errors": [{"errno", "field",
+"message", "object", "value"}]}}``. Nothing is removed: ``vis_state`` 1 marks a deleted record. Every fact and
+guess is listed with its source in docs/sandbox-freshbooks.md.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from decimal import Decimal
+from typing import Any, Callable, Optional
+
+from ...sandboxkit.faults import Fault
+from ...sandboxkit.limits import Limiter
+from ...sandboxkit.listing import Listing
+from ...sandboxkit.oauth import AuthServer
+from ...sandboxkit.platform import PlatformError, PlatformSandbox, Request, Response, decimal_value, json_response
+from ...sandboxkit.resources import Duplicate, NotFound, ResourceError, ResourceStore, Row
+from .seed import ACCOUNT_ID, BASE_CURRENCY, BUSINESS_ID, BUSINESS_UUID, seed
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+MAX_PER_PAGE, DEFAULT_PER_PAGE = 100, 15
+#: Our guess: FreshBooks publishes no limit. Settable at run time (``/_sandbox/settings``).
+LIMITS = {"minute": (500, 60.0)}
+#: path below /accounting/account/{id}/ -> (store resource, object key, list key, id fields)
+PATHS = {
+    "users/clients": ("clients", "client", "clients", ("id", "userid")),
+    "items/items": ("items", "item", "items", ("itemid", "id")),
+    "invoices/invoices": ("invoices", "invoice", "invoices", ("invoiceid", "id")),
+    "payments/payments": ("payments", "payment", "payments", ("id", "logid")),
+    "credit_notes/credit_notes": ("credit_notes", "credit_note", "credit_notes", ("creditid", "id")),
+    "taxes/taxes": ("taxes", "tax", "taxes", ("taxid", "id")),
+}
+BY_RESOURCE = {v[0]: (k, *v[1:]) for k, v in PATHS.items()}
+NOUN = {"clients": "Client", "items": "Item", "invoices": "Invoice", "payments": "Payment",
+        "credit_notes": "Credit note", "taxes": "Tax", "ledger_accounts": "Account"}
+#: ``search[...]`` filters per list (exact, ignoring case; ``<field>_like`` for "contains").
+FILTERS = {"clients": ("organization", "email", "fname", "lname", "currency_code"), "items": ("name",),
+           "invoices": ("invoice_number", "customerid", "currency_code"),
+           "payments": ("invoiceid", "clientid", "creditid", "type", "note"),
+           "credit_notes": ("credit_number", "clientid"), "taxes": ("name",), "ledger_accounts": ()}
+#: Errno values: 1012 with HTTP 404 is FreshBooks' documented "not found"; the others are our guesses.
+NOT_FOUND, INVALID, REFUSED, FORBIDDEN = 1012, 1001, 1004, 1003
+
+
+class FreshBooksError(PlatformError):
+    """A FreshBooks accounting error: HTTP status and ``{"response": {"errors": [...]}}``."""
+
+    def __init__(self, status: int, errno: int, message: str, field: str = "", obj: str = "", value: Any = "",
+                 headers: tuple = ()) -> None:
+        error = {"errno": errno, "field": field, "message": message, "object": obj, "value": str(value)}
+        super().__init__(status, {"response": {"errors": [error]}}, headers)
+        self.errno, self.message = errno, message
+
+
+def invalid(field: str, obj: str = "", value: Any = "", message: str = "") -> FreshBooksError:
+    return FreshBooksError(422, INVALID, message or f"Invalid value for field {field}.", field, obj, value)
+
+
+def not_found(resource: str, value: Any = "", status: int = 404) -> FreshBooksError:
+    noun = NOUN.get(resource, resource)
+    return FreshBooksError(status, NOT_FOUND, f"{noun} not found.", "id", noun.lower().replace(" ", "_"), value)
+
+
+LISTING = Listing(FILTERS, frozenset(), invalid, contains="_like", startswith=None, sort_param="_no_sort",
+                  max_per_page=MAX_PER_PAGE)
+
+
+def number(value: Any, field: str, obj: str, default: Optional[Decimal] = None) -> Decimal:
+    """A decimal from a body (a FreshBooks money object's ``amount`` too), or the 422 refusal."""
+    if isinstance(value, dict):
+        value = value.get("amount")
+    try:
+        return decimal_value(value, default)
+    except ValueError:
+        raise invalid(field, obj, value) from None
+
+
+def money(value: Decimal, code: str) -> dict:
+    return {"amount": format(value.quantize(CENT), "f"), "code": code}
+
+
+def stamp(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+class FreshBooksSandbox(PlatformSandbox):
+    """FreshBooks with one business (``company_id`` is its account id), its OAuth server, limits and faults."""
+
+    platform, title, default_port, ready_path = "freshbooks", "FreshBooks", 8769, "/_sandbox/state"
+    api_path, token_path, authorize_path = "", "/auth/oauth/token", "/oauth/authorize"
+    revoke_path = "/auth/oauth/revoke"
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Optional[Callable[[], float]] = None,
+                 account_id: str = ACCOUNT_ID, access_ttl: int = 43200, timeout_seconds: float = 5.0,
+                 verbose: bool = False) -> None:
+        super().__init__(host, port, clock, timeout_seconds, verbose)
+        self.account_id = account_id
+        # FreshBooks: one refresh token per user and app, single use (each refresh answers a new one).
+        self.auth = AuthServer(clock=self.clock, access_ttl=access_ttl, rotate_refresh=True,
+                               render_error=_token_error)
+        self.limits = Limiter(self.clock, minute=LIMITS["minute"])
+        self.store = ResourceStore(self.clock)
+        for k, name in enumerate((*BY_RESOURCE, "ledger_accounts")):
+            self.store.declare(name, id_start=100001 + k * 1_000_000)
+        self.reset()
+
+    # -- kit hooks -------------------------------------------------------------------------------------------------
+    @property
+    def company_id(self) -> str:
+        return self.account_id
+
+    def seed(self) -> None:
+        seed(self.store)
+
+    def today(self) -> str:
+        return dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc).date().isoformat()
+
+    def fault_response(self, fault: Fault) -> Response:
+        if fault.kind == "rate_limit":
+            return self._too_many(int(fault.retry_after or 60))
+        if fault.kind == "http_503":
+            return 503, [("Content-Type", "text/html")], b"<html><body><h1>503 Service Unavailable</h1></body></html>"
+        return FreshBooksError(500, 500, "An unexpected error occurred.").response()
+
+    def _too_many(self, retry_after: int) -> Response:
+        return json_response(429, {"response": {"errors": [{"errno": 429, "message": "Too Many Requests"}]}},
+                             [("Retry-After", str(max(1, retry_after)))])
+
+    def extra_state(self) -> dict:
+        return {"account_id": self.account_id, "business_uuid": BUSINESS_UUID}
+
+    # -- routing ----------------------------------------------------------------------------------------------------
+    def route(self, req: Request) -> Response:
+        if (oauth := self.oauth_route(req)) is not None:
+            return self._with_created_at(oauth) if req.path == self.token_path else oauth
+        if self.auth.check(req.header("Authorization")) is not None:
+            return json_response(401, {"error": "unauthenticated", "error_type": "unauthenticated",
+                                       "error_description": "This action requires authentication to continue.",
+                                       "message": "This action requires authentication to continue."})
+        parts = [p for p in req.path.split("/") if p]
+        if parts == ["auth", "api", "v1", "users", "me"] and req.method == "GET":
+            return json_response(200, {"response": self.identity()})
+        exceeded = self.limits.hit(("minute", self.account_id))
+        if exceeded is not None:
+            return self._too_many(exceeded.retry_after)
+        if parts[:2] == ["accounting", "businesses"] and parts[3:] == ["ledger_accounts", "accounts"]:
+            if parts[2] != BUSINESS_UUID:
+                raise FreshBooksError(403, FORBIDDEN, "The server could not verify that you are authorized to "
+                                                      "access the URL requested.")
+            rows = [self._account(r) for r in self.store.rows("ledger_accounts")]
+            return json_response(200, {"data": rows})
+        if parts[:2] != ["accounting", "account"] or len(parts) < 5:
+            raise FreshBooksError(404, 404, "The requested URL was not found on the server.")
+        if parts[2] != self.account_id:
+            raise FreshBooksError(403, FORBIDDEN, "The server could not verify that you are authorized to access "
+                                                  "the URL requested.")
+        path = "/".join(parts[3:5])
+        if path not in PATHS:
+            raise FreshBooksError(404, 404, "The requested URL was not found on the server.")
+        resource, key, list_key, _ = PATHS[path]
+        rest = parts[5:]
+        if req.method == "GET" and not rest:
+            return self.listing(req, resource, list_key)
+        if req.method == "GET" and len(rest) == 1:
+            return self._ok({key: self.render(self.store.get(resource, rest[0]))})
+        if req.method == "POST" and not rest:
+            return self._ok({key: self.render(self.write(resource, None, self._body(req, key)))})
+        if req.method == "PUT" and len(rest) == 1:
+            return self._ok({key: self.render(self.write(resource, rest[0], self._body(req, key)))})
+        if req.method == "DELETE" and len(rest) == 1 and resource == "taxes":
+            self.store.delete(resource, rest[0])
+            return self._ok({})
+        raise FreshBooksError(405, 405, "The method is not allowed for the requested URL.")
+
+    def _with_created_at(self, answer: Response) -> Response:
+        """FreshBooks' token answers carry ``created_at`` (epoch seconds); its SDKs read it."""
+        status, headers, raw = answer
+        if status != 200:
+            return answer
+        body = json.loads(raw)
+        body["created_at"] = int(self.clock())
+        return status, headers, json.dumps(body).encode()
+
+    @staticmethod
+    def _ok(result: dict) -> Response:
+        return json_response(200, {"response": {"result": result}})
+
+    @staticmethod
+    def _body(req: Request, key: str) -> dict:
+        body = req.json_object(invalid(key, key, "", "The request body is not a JSON object."))
+        inner = body.get(key)
+        if not isinstance(inner, dict):
+            raise invalid(key, key, "", f"The request body must hold a {key} object.")
+        return inner
+
+    def store_error(self, error: ResourceError, req: Request) -> PlatformError:
+        if isinstance(error, NotFound):
+            return not_found(error.resource, error.record_id or "",
+                             404 if error.record_id in req.path.split("/") else 422)
+        if isinstance(error, Duplicate):
+            return FreshBooksError(422, REFUSED, error.message)
+        return FreshBooksError(422, INVALID, error.message)
+
+    def identity(self) -> dict:
+        return {"id": 2192788, "identity_id": 2192788, "first_name": "Sandbox", "last_name": "Owner",
+                "email": "owner@example.com", "business_memberships": [{
+                    "id": 9163, "role": "owner", "business": {
+                        "id": BUSINESS_ID, "business_uuid": BUSINESS_UUID, "name": "Sandbox Books Inc",
+                        "account_id": self.account_id, "base_currency": BASE_CURRENCY}}]}
+
+    # -- lists --------------------------------------------------------------------------------------------------------
+    def listing(self, req: Request, resource: str, list_key: str) -> Response:
+        """``search[field]=value``, ``search[field_like]``, ``search[updated_min]`` / ``[updated_max]``
+        (``YYYY-MM-DD HH:MM:SS``), ``search[vis_state]`` (default: every record but deleted ones); ``page``,
+        ``per_page`` (15 by default, 100 at most)."""
+        search = {k[7:-1]: v for k, v in req.params.items() if k.startswith("search[") and k.endswith("]")}
+        vis = search.pop("vis_state", None)
+        bounds = {name: self._time(search.pop(name)) for name in ("updated_min", "updated_max") if name in search}
+        unknown = set(search) - {f for f in FILTERS[resource]} - {f"{f}_like" for f in FILTERS[resource]}
+        if unknown:
+            raise invalid(f"search[{sorted(unknown)[0]}]")
+
+        def where(row: Row) -> bool:
+            state = int(row.data.get("vis_state", 0))
+            if (state != int(vis)) if vis not in (None, "") else state == 1:
+                return False
+            second = math.floor(row.modified)
+            return second >= bounds.get("updated_min", -1) and second <= bounds.get("updated_max", math.inf)
+
+        params = {**search, "page": req.params.get("page", ""),
+                  "per_page": req.params.get("per_page") or str(DEFAULT_PER_PAGE)}
+        found, _, _ = LISTING.query(self.store, resource, params, where)
+        pages = max(1, math.ceil(found.total / found.per_page))
+        return self._ok({list_key: [self.render(r) for r in found.rows], "page": found.page, "pages": pages,
+                         "per_page": found.per_page, "total": found.total})
+
+    @staticmethod
+    def _time(value: str) -> float:
+        try:
+            when = dt.datetime.strptime(value.strip()[:19], "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            raise invalid("updated_min", value=value) from None
+        return when.replace(tzinfo=dt.timezone.utc).timestamp()
+
+    # -- rendering ----------------------------------------------------------------------------------------------------
+    def render(self, row: Row) -> dict:
+        _, _, _, ids = BY_RESOURCE[row.resource]
+        body = {name: int(row.id) for name in ids}
+        body.update({k: v for k, v in row.data.items() if not k.startswith("_")})
+        body["updated"] = stamp(row.modified)
+        body["accounting_systemid"] = self.account_id
+        if row.resource in ("invoices", "credit_notes"):
+            body["created_at"] = stamp(row.created)
+        return body
+
+    @staticmethod
+    def _account(row: Row) -> dict:
+        return {"id": int(row.id), "uuid": f"acct-{row.id}", **row.data}
+
+    # -- writes -------------------------------------------------------------------------------------------------------
+    def write(self, resource: str, record_id: Optional[str], body: dict) -> Row:
+        """Create (``record_id`` None) or update one record under the store lock (a payment and the invoice it
+        settles change together). Read-only fields sent back are ignored."""
+        _, key, _, ids = BY_RESOURCE[resource]
+        body = {k: v for k, v in body.items() if k not in (*ids, "updated", "accounting_systemid", "created_at")}
+        with self.store.lock:
+            old = self.store.get(resource, record_id).data if record_id else {}
+            vis = body.get("vis_state", old.get("vis_state", 0))
+            if vis not in (0, 1, 2):
+                raise invalid("vis_state", key, vis)
+            if record_id and set(body) == {"vis_state"}:
+                return self._set_vis(resource, record_id, int(vis))
+            if int(old.get("vis_state", 0)) == 1:
+                raise FreshBooksError(422, REFUSED, f"{NOUN[resource]} is deleted and cannot be edited.",
+                                      "vis_state", key, 1)
+            data = getattr(self, f"_{resource}")({**old, **body, "vis_state": int(vis)}, old, record_id)
+            row = self.store.update(resource, record_id, data) if record_id else self.store.create(resource, data)
+            self._after(resource, row.id, old)
+            return self.store.get(resource, row.id)
+
+    def _after(self, resource: str, record_id: str, old: dict) -> None:
+        if resource == "invoices":
+            self._settle(record_id)
+        elif resource == "payments":
+            data = self.store.get("payments", record_id).data
+            self._settle(str(data["invoiceid"]))
+            if data.get("creditid"):
+                self._settle_note(str(data["creditid"]))
+
+    def _set_vis(self, resource: str, record_id: str, vis: int) -> Row:
+        """Delete (1), archive (2) or restore (0). A document with money applied is not deleted (a guess)."""
+        if vis == 1 and resource == "invoices" and self._paid(record_id):
+            raise FreshBooksError(422, REFUSED, "An invoice with payments cannot be deleted. Delete its payments "
+                                                "first.", "vis_state", "invoice", 1)
+        if vis == 1 and resource == "credit_notes" and self._applied(record_id):
+            raise FreshBooksError(422, REFUSED, "A credit note applied to invoices cannot be deleted. Delete the "
+                                                "credit payments first.", "vis_state", "credit_note", 1)
+        row = self.store.update(resource, record_id, {"vis_state": vis})
+        if resource == "payments":
+            self._after("payments", record_id, {})
+        return row
+
+    def _client(self, client_id: Any, obj: str, field: str) -> Row:
+        row = self.store.find("clients", str(client_id)) if client_id not in (None, "") else None
+        if row is None or row.data.get("vis_state") == 1:
+            raise FreshBooksError(422, NOT_FOUND, "Client not found.", field, obj, client_id or "")
+        return row
+
+    def _unique(self, resource: str, field: str, value: str, record_id: Optional[str], noun: str) -> None:
+        """A document number is unique among the business's live documents (a guess: see the docs page)."""
+        for row in self.store.rows(resource):
+            if row.id != record_id and row.data.get("vis_state") != 1 and \
+                    str(row.data.get(field, "")).casefold() == str(value).casefold():
+                raise FreshBooksError(422, REFUSED, f"{noun} number {value} already exists.", field,
+                                      resource[:-1], value)
+
+    def _clients(self, data: dict, old: dict, record_id: Optional[str]) -> dict:
+        if not any(str(data.get(f) or "").strip() for f in ("organization", "fname", "lname", "email")):
+            raise invalid("organization", "client", "", "A client needs an organization, a name or an email.")
+        return {"fname": "", "lname": "", "email": "", "organization": "", **data,
+                "currency_code": data.get("currency_code") or BASE_CURRENCY}
+
+    def _items(self, data: dict, old: dict, record_id: Optional[str]) -> dict:
+        if not str(data.get("name") or "").strip():
+            raise invalid("name", "item", "", "Item name is required.")
+        cost = number(data.get("unit_cost"), "unit_cost", "item", ZERO)
+        return {"description": "", "qty": "0", "inventory": None, "tax1": 0, "tax2": 0, **data,
+                "unit_cost": money(cost, BASE_CURRENCY)}
+
+    def _lines(self, data: dict, obj: str, currency: str) -> tuple[list, Decimal]:
+        """Lines priced as FreshBooks does: amount = qty x unit_cost; each line's taxes as percentages of its
+        amount, rounded to the cent per line. Returns the lines and the document total (tax included)."""
+        lines = data.get("lines")
+        if not isinstance(lines, list) or not lines:
+            raise invalid("lines", obj, "", "At least one line is required.")
+        priced, total = [], ZERO
+        for i, line in enumerate(lines):
+            qty = number(line.get("qty"), "qty", obj, Decimal("1"))
+            cost = number(line.get("unit_cost"), "unit_cost", obj, ZERO)
+            amount = (qty * cost).quantize(CENT)
+            tax = ZERO
+            for n in ("1", "2"):
+                if line.get(f"taxAmount{n}") not in (None, ""):
+                    tax += (amount * number(line[f"taxAmount{n}"], f"taxAmount{n}", obj) / 100).quantize(CENT)
+            total += amount + tax
+            priced.append({"lineid": i + 1, "type": int(line.get("type") or 0), "name": line.get("name", ""),
+                           "description": line.get("description", ""), "qty": format(qty.normalize(), "f"),
+                           "unit_cost": money(cost, currency), "amount": money(amount, currency),
+                           "taxName1": line.get("taxName1", ""), "taxAmount1": str(line.get("taxAmount1") or ""),
+                           "taxName2": line.get("taxName2", ""), "taxAmount2": str(line.get("taxAmount2") or "")})
+        return priced, total
+
+    def _invoices(self, data: dict, old: dict, record_id: Optional[str]) -> dict:
+        client = self._client(data.get("customerid"), "invoice", "customerid")
+        if not data.get("create_date"):
+            data["create_date"] = self.today()
+        currency = data.get("currency_code") or client.data["currency_code"]
+        lines, total = self._lines(data, "invoice", currency)
+        paid = self._paid(record_id) if record_id else ZERO
+        if total < paid:
+            raise FreshBooksError(422, REFUSED, "The invoice total cannot be less than the amount paid.",
+                                  "lines", "invoice")
+        offset = int(data.get("due_offset_days") or 0)
+        due = dt.date.fromisoformat(str(data["create_date"])[:10]) + dt.timedelta(days=offset)
+        number_ = data.get("invoice_number") or f"{len(self.store.rows('invoices')) + 1:07d}"
+        self._unique("invoices", "invoice_number", number_, record_id, "Invoice")
+        return {**data, "invoice_number": number_, "customerid": int(client.id), "currency_code": currency,
+                "lines": lines, "due_offset_days": offset, "due_date": due.isoformat(),
+                "organization": client.data.get("organization", ""), "amount": money(total, currency),
+                "discount_value": data.get("discount_value") or "0", "notes": data.get("notes", "")}
+
+    def _credit_notes(self, data: dict, old: dict, record_id: Optional[str]) -> dict:
+        client = self._client(data.get("clientid"), "credit_note", "clientid")
+        currency = data.get("currency_code") or client.data["currency_code"]
+        lines, total = self._lines(data, "credit_note", currency)
+        if record_id and total < self._applied(record_id):
+            raise FreshBooksError(422, REFUSED, "The credit note total cannot be less than the credit applied.",
+                                  "lines", "credit_note")
+        number_ = data.get("credit_number") or f"CN{len(self.store.rows('credit_notes')) + 1:06d}"
+        self._unique("credit_notes", "credit_number", number_, record_id, "Credit note")
+        return {**data, "credit_number": number_, "clientid": int(client.id), "currency_code": currency,
+                "create_date": data.get("create_date") or self.today(), "lines": lines,
+                "amount": money(total, currency), "notes": data.get("notes", ""),
+                "status": "sent" if not old else old.get("status", "sent")}
+
+    def _payments(self, data: dict, old: dict, record_id: Optional[str]) -> dict:
+        if old and str(data.get("invoiceid")) != str(old["invoiceid"]):
+            raise invalid("invoiceid", "payment", data.get("invoiceid"), "A payment's invoice cannot be changed.")
+        invoice = self.store.find("invoices", str(data.get("invoiceid"))) if data.get("invoiceid") else None
+        if invoice is None or invoice.data.get("vis_state") == 1:
+            raise FreshBooksError(422, NOT_FOUND, "Invoice not found.", "invoiceid", "payment",
+                                  data.get("invoiceid", ""))
+        amount = number(data.get("amount"), "amount", "payment").quantize(CENT)
+        if amount <= 0:
+            raise invalid("amount", "payment", amount, "The payment amount must be greater than zero.")
+        before = number(old.get("amount"), "amount", "payment", ZERO) if old else ZERO
+        outstanding = number(invoice.data["outstanding"], "outstanding", "invoice") + before
+        if amount > outstanding:
+            raise FreshBooksError(422, REFUSED, f"The payment exceeds the amount outstanding on invoice "
+                                                f"{invoice.data['invoice_number']}.", "amount", "payment", amount)
+        credit = None
+        if data.get("creditid"):
+            credit = self.store.find("credit_notes", str(data["creditid"]))
+            if credit is None or credit.data.get("vis_state") == 1:
+                raise FreshBooksError(422, NOT_FOUND, "Credit note not found.", "creditid", "payment",
+                                      data["creditid"])
+            if credit.data["clientid"] != invoice.data["customerid"]:
+                raise invalid("creditid", "payment", data["creditid"], "The credit belongs to another client.")
+            remaining = number(credit.data["amount"], "amount", "credit_note") - self._applied(credit.id) + before
+            if amount > remaining:
+                raise FreshBooksError(422, REFUSED, "The amount exceeds the credit remaining.", "amount", "payment")
+        code = invoice.data["currency_code"]
+        return {**data, "invoiceid": int(invoice.id), "clientid": invoice.data["customerid"],
+                "amount": money(amount, code), "date": data.get("date") or self.today(),
+                "type": data.get("type") or "Check", "note": data.get("note", ""),
+                "creditid": int(credit.id) if credit else None, "from_credit": credit is not None,
+                "send_client_notification": False}
+
+    # -- balances -----------------------------------------------------------------------------------------------
+    def _live_payments(self, **equals: Any) -> list[Row]:
+        return [r for r in self.store.rows("payments") if r.data.get("vis_state", 0) != 1
+                and all(str(r.data.get(k)) == str(v) for k, v in equals.items())]
+
+    def _paid(self, invoice_id: str) -> Decimal:
+        return sum((number(r.data["amount"], "amount", "payment") for r in self._live_payments(invoiceid=invoice_id)),
+                   ZERO)
+
+    def _applied(self, note_id: str) -> Decimal:
+        return sum((number(r.data["amount"], "amount", "payment") for r in self._live_payments(creditid=note_id)),
+                   ZERO)
+
+    def _settle(self, invoice_id: str) -> None:
+        """An invoice's paid, outstanding and statuses from its live payments (credits included)."""
+        data = self.store.get("invoices", invoice_id).data
+        total, code = number(data["amount"], "amount", "invoice"), data["currency_code"]
+        paid = self._paid(invoice_id)
+        state = "paid" if paid >= total and total > 0 else "partial" if paid else "unpaid"
+        change = {"paid": money(paid, code), "outstanding": money(total - paid, code), "payment_status": state,
+                  "v3_status": {"paid": "paid", "partial": "partial"}.get(state, "draft"),
+                  "status": {"paid": 4, "partial": 7}.get(state, 1), "display_status": "draft",
+                  "date_paid": self.today() if state == "paid" else None}
+        if any(data.get(k) != v for k, v in change.items()):
+            self.store.update("invoices", invoice_id, change)
+
+    def _settle_note(self, note_id: str) -> None:
+        pass  # a credit note's remaining credit is computed when it is used; nothing is stored
+
+    # -- what a bookkeeper does in FreshBooks ---------------------------------------------------------------------
+    def record_payment_as_user(self, invoice_id: str, amount: Any, date: Optional[str] = None,
+                               payment_type: str = "Check", reference: str = "") -> dict:
+        row = self.write("payments", None, {"invoiceid": int(invoice_id), "amount": {"amount": str(amount)},
+                                            "date": date or self.today(), "type": payment_type, "note": reference})
+        return self.render(row)
+
+    def edit_invoice_line_as_user(self, invoice_id: str, line: int = 0, amount: Any = None, unit_price: Any = None,
+                                  quantity: Any = None, description: Optional[str] = None) -> dict:
+        """``amount`` sets the line's total (unit cost = amount / qty)."""
+        data = self.store.get("invoices", invoice_id).data
+        lines = [dict(li) for li in data["lines"]]
+        target = lines[int(line)]
+        if quantity is not None:
+            target["qty"] = str(quantity)
+        if unit_price is not None:
+            target["unit_cost"] = {"amount": str(unit_price)}
+        if amount is not None:
+            target["unit_cost"] = {"amount": str(decimal_value(amount) / Decimal(str(target["qty"])))}
+        if description is not None:
+            target["description"] = description
+        return self.render(self.write("invoices", invoice_id, {"lines": lines}))
+
+    def delete_invoice_as_user(self, invoice_id: str) -> dict:
+        return self.render(self._set_vis("invoices", invoice_id, 1))
+
+    def delete_payment_as_user(self, payment_id: str) -> dict:
+        return self.render(self._set_vis("payments", payment_id, 1))
+
+    def archive_account_as_user(self, account_id: str) -> dict:
+        return self._account(self.store.update("ledger_accounts", account_id, {"active": False}))
+
+
+def _token_error(error: str, status: int) -> tuple[int, dict]:
+    descriptions = {"invalid_grant": "The provided authorization grant is invalid, expired, revoked, does not match "
+                                     "the redirection URI used in the authorization request, or was issued to "
+                                     "another client.",
+                    "invalid_client": "Client authentication failed due to unknown client, no client "
+                                      "authentication included, or unsupported authentication method."}
+    return (401 if error == "invalid_client" else 400), {"error": error,
+                                                         "error_description": descriptions.get(error, error)}
