@@ -4,8 +4,8 @@ Business Central has no idempotency key and numbers its documents itself. Our nu
 ``externalDocumentNumber`` of invoices, credit memos and payments, which Business Central does not require to be
 unique: the connector searches for it before every create and refuses a number already used (a DuplicateError),
 and the pipeline searches the same way before sending again after a lost answer. Customers and items are found by
-their display name. Updates carry the ``@odata.etag`` we last read in ``If-Match``; Business Central answers 412
-when the record changed since, which is a ConflictError.
+their display name. Updates carry the ``@odata.etag`` we last read in ``If-Match``; Business Central refuses it
+(``Request_EntityChanged``) when the record changed since, which is a ConflictError.
 
 Invoices and credit memos are created as drafts with their lines inline, and posted (``Microsoft.NAV.post``) when
 the connection's ``post_documents`` setting is on. Payments are lines of a customer payment journal (one journal
@@ -190,7 +190,7 @@ class BusinessCentralConnector(BaseConnector):
         return t.result(entity, self.client.post(t.ENTITIES[entity][0], payload))
 
     def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
-        """PATCH with ``If-Match`` our version (412 -> ConflictError); a document's lines are then replaced."""
+        """PATCH with ``If-Match`` our version (stale: ConflictError); a document's lines are then replaced."""
         entity = doc.entity
         entity_set = t.ENTITIES[entity][0]
         tail = f"{entity_set}({ref.remote_id})"

@@ -4,8 +4,9 @@ Business Central answers an error with an HTTP status and an OData error body ``
 "message": "...  CorrelationId:  ..."}}``. The codes below are the ones its "Error codes" page and its API pages
 name (``BadRequest_NotFound``, ``Request_EntityChanged``, ``Internal_EntityWithSameKeyExists``,
 ``Application_DialogException``, ``Authentication_InvalidCredentials``...); docs/connectors/businesscentral.md marks
-the ones we guessed. A 412 (stale ``If-Match``) is a conflict; a 404 whose message says the URL itself matched
-nothing is our bug (validation), not a gone record.
+the ones we guessed. A stale ``If-Match`` (``Request_EntityChanged``, HTTP 409; or 412, as OData prescribes) is a
+conflict; a 404 whose message says the URL itself matched nothing, and a refusal of the request's shape, are our
+bug (validation), not a gone record.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ _CORRELATION = re.compile(r"\s+CorrelationId:.*$", re.S)
 
 #: Refusals of the request's shape ("The property 'x' does not exist on type ..."): validation, whatever the words.
 REQUEST_ERRORS = frozenset({"BadRequest_PropertyNotFound", "BadRequest_InvalidRequestBody", "BadRequest_InvalidKey",
-                            "Internal_IfMatchMissing", "BadRequest_MethodNotAllowed"})
+                            "BadRequest_InvalidToken", "BadRequest_MethodNotAllowed"})
 
 CODES = ErrorCodes(
     "Business Central",
@@ -54,7 +55,7 @@ def classify(response: requests.Response) -> SyncError:
     """Map one non-2xx Business Central response to an error class."""
     body = parse_json(response)
     code, message = code_and_message(body, response.status_code)
-    if response.status_code == 412 or code == "Request_EntityChanged":
+    if code == "Request_EntityChanged" or response.status_code == 412:
         return ConflictError(f"the record changed in Business Central since it was last read: {message}",
                              platform_code=code or "412", http_status=response.status_code, raw=body)
     if response.status_code in (400, 404) and code == "BadRequest_NotFound" and _NO_SUCH_PATH.search(message):

@@ -10,7 +10,8 @@ the tenant's webhook ``subscriptions`` (validation handshake, renewal, notificat
 OData v4 as Business Central speaks it: ``@odata.context`` and ``@odata.etag`` on every entity, collections under
 ``value``, ``@odata.nextLink`` server-driven paging (``Prefer: odata.maxpagesize``), ``$filter`` (``eq``, ``ne``,
 ``gt``, ``ge``, ``lt``, ``le`` joined by ``and``), ``$top``, ``$skip``, ``$orderby``, ``$expand`` of document lines,
-``If-Match`` required on PATCH and DELETE (412 on a stale ETag), errors as ``{"error": {"code", "message"}}``.
+``If-Match`` required on PATCH and checked on DELETE and bound actions when sent (a stale ETag is a 409
+``Request_EntityChanged``), errors as ``{"error": {"code", "message"}}``.
 Every fact and guess is listed with its source in docs/sandbox-businesscentral.md.
 """
 from __future__ import annotations
@@ -102,6 +103,33 @@ def dialog(message: str) -> BCError:
     return BCError(400, "Application_DialogException", message)
 
 
+def field_error(message: str) -> BCError:
+    """A ``TestField`` failure ("Blocked must be equal to 'No' in ...", "... must have a value in ...")."""
+    return BCError(400, "Application_FieldValidationException", message)
+
+
+def relation_error(field: str, table: str, value: Any, related: str) -> BCError:
+    """A value that names no record of the related table."""
+    return BCError(400, "Internal_InvalidTableRelation", f"The field {field} of table {table} contains a value "
+                   f"({value}) that cannot be found in the related table ({related}).")
+
+
+def too_long(value: str, limit: int) -> BCError:
+    return BCError(400, "Application_StringExceededLength", f"The length of the string is {len(value)}, but it "
+                   f"must be less than or equal to {limit} characters. Value: {value}")
+
+
+def stale() -> BCError:
+    """A stale ``If-Match``: Business Central raises its OData conflict exception, HTTP 409 (see the docs page)."""
+    return BCError(409, "Request_EntityChanged", "Another user has already changed the record.")
+
+
+def no_token() -> BCError:
+    """PATCH without ``If-Match``."""
+    return BCError(400, "BadRequest_InvalidToken", "Could not validate the client concurrency token required by "
+                   "the service. Please provide a valid token in the client request.")
+
+
 def bc_time(epoch: float) -> str:
     """``2020-08-21T00:24:35.687Z``: Business Central's ``lastModifiedDateTime``."""
     moment = dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
@@ -189,7 +217,7 @@ class BusinessCentralSandbox(PlatformSandbox):
         if isinstance(error, NotFound):
             return not_found()
         if isinstance(error, Conflict):
-            return BCError(412, "Request_EntityChanged", "Another user has already changed the record.")
+            return stale()
         return bad_request(error.message)
 
     # -- routing ----------------------------------------------------------------------------------------------------
@@ -272,7 +300,7 @@ class BusinessCentralSandbox(PlatformSandbox):
             raise BCError(405, "BadRequest_MethodNotAllowed", f"'{req.method}' is not allowed on '{name}'.")
         sub, sub_key = rest[1]["name"], rest[1]["key"]
         if sub.startswith("Microsoft.NAV.") and req.method == "POST" and len(rest) == 2:
-            self.action(name, row, sub[len("Microsoft.NAV."):])
+            self.action(name, row, sub[len("Microsoft.NAV."):], req)
             return 204, [], b""
         if name == "customerPaymentJournals" and sub == "customerPayments" and len(rest) <= 3:
             if sub_key is None:
@@ -422,13 +450,15 @@ class BusinessCentralSandbox(PlatformSandbox):
                                   "BadRequest_PropertyNotFound")
         return body
 
-    def _if_match(self, req: Request, row: Row) -> None:
-        """PATCH and DELETE need ``If-Match``: ``*`` or the entity's current ETag, else 412."""
-        sent = req.header("If-Match")
+    def _if_match(self, req: Request, row: Row, required: bool = True) -> None:
+        """PATCH needs ``If-Match`` (``*`` or the current ETag); DELETE and bound actions check it when sent."""
+        sent = req.header("If-Match").strip()
         if not sent:
-            raise bad_request("Could not find a value for the If-Match header.", "Internal_IfMatchMissing")
-        if sent.strip() != "*" and sent.strip() != etag(row):
-            raise BCError(412, "Request_EntityChanged", "Another user has already changed the record.")
+            if required:
+                raise no_token()
+            return
+        if sent != "*" and sent != etag(row):
+            raise stale()
 
     def create(self, name: str, req: Request, fixed: Optional[dict] = None) -> Row:
         body = {**self._body(req, name, WRITABLE[name]), **(fixed or {})}
@@ -449,7 +479,7 @@ class BusinessCentralSandbox(PlatformSandbox):
     def remove(self, name: str, row: Row, req: Request) -> None:
         with self.store.lock:
             current = self.store.get(name, row.id)
-            self._if_match(req, current)
+            self._if_match(req, current, required=False)
             if name in LINES and current.data["status"] != "Draft":
                 raise dialog(f"You cannot delete a posted {self._noun(name)}. Cancel it instead.")
             if name in ("customers", "items") and self._used(name, row.id):
@@ -478,10 +508,9 @@ class BusinessCentralSandbox(PlatformSandbox):
 
     def _customers(self, data: dict, old: dict) -> dict:
         if not str(data.get("displayName") or "").strip():
-            raise dialog("Name must have a value in Customer: No.=. It cannot be zero or empty.")
+            raise field_error("Name must have a value in Customer: No.=. It cannot be zero or empty.")
         if len(str(data["displayName"])) > 100:
-            raise bad_request("The length of the string is 101, but it must be less than or equal to 100 "
-                              "characters. Value: displayName", "BadRequest_InvalidRequestBody")
+            raise too_long(str(data["displayName"]), 100)
         self._currency(data.get("currencyCode"))
         blocked = data.get("blocked") or " "
         if blocked not in (" ", "Ship", "Invoice", "All"):
@@ -498,7 +527,7 @@ class BusinessCentralSandbox(PlatformSandbox):
 
     def _items(self, data: dict, old: dict) -> dict:
         if not str(data.get("displayName") or "").strip():
-            raise dialog("Description must have a value in Item. It cannot be zero or empty.")
+            raise field_error("Description must have a value in Item. It cannot be zero or empty.")
         kind = data.get("type") or "Inventory"
         if kind not in ("Inventory", "Service", "Non-Inventory"):
             raise bad_request(f"The value '{kind}' is not valid for type.", "BadRequest_InvalidRequestBody")
@@ -515,7 +544,7 @@ class BusinessCentralSandbox(PlatformSandbox):
     def _customerPaymentJournals(self, data: dict, old: dict) -> dict:  # noqa: N802 - the entity set's name
         code = str(data.get("code") or "").strip().upper()
         if not code or len(code) > 10:
-            raise dialog("Name must have a value in Gen. Journal Batch. It cannot be zero or empty.")
+            raise field_error("Name must have a value in Gen. Journal Batch. It cannot be zero or empty.")
         if any(r.data["code"] == code and r.data["code"] != old.get("code")
                for r in self.store.rows("customerPaymentJournals")):
             raise dialog(f"The record in table Gen. Journal Batch already exists. Identification fields and "
@@ -530,6 +559,8 @@ class BusinessCentralSandbox(PlatformSandbox):
             self.store.first("customerPaymentJournals", code="GENERAL")
         customer = self._customer(data.get("customerId"))
         amount = number(data.get("amount"), "amount", ZERO)
+        if amount > 0:  # a receipt credits the customer (Business Central's error codes page quotes this message)
+            raise dialog('The "amount" should be a negative number.')
         invoice_number = ""
         if data.get("appliesToInvoiceId"):
             invoice = self.store.require("salesInvoices", guid_key(str(data["appliesToInvoiceId"])),
@@ -573,8 +604,7 @@ class BusinessCentralSandbox(PlatformSandbox):
                 "status": old.get("status", "Draft"), "email": data.get("email", ""),
                 "phoneNumber": data.get("phoneNumber", ""), "_lines": list(old.get("_lines", []))}
         if len(body["externalDocumentNumber"]) > 35:
-            raise bad_request("The length of the string is more than 35 characters. Value: externalDocumentNumber",
-                              "BadRequest_InvalidRequestBody")
+            raise too_long(body["externalDocumentNumber"], 35)
         if name == "salesInvoices":
             body["customerPurchaseOrderReference"] = data.get("customerPurchaseOrderReference", "")
         else:
@@ -612,7 +642,8 @@ class BusinessCentralSandbox(PlatformSandbox):
             item = self.store.require("items", guid_key(str(data.get("itemId") or "")),
                                       dialog(f"The item {data.get('itemId')} does not exist."))
             if item.data["blocked"]:
-                raise dialog(f"Blocked must be equal to 'No' in Item: No.={item.data['number']}.")
+                raise field_error(f"Blocked must be equal to 'No' in Item: No.={item.data['number']}. Current value is "
+                                  "'Yes'.")
             item_id, object_number = item.id, item.data["number"]
             description = description or item.data["displayName"]
             default_price = item.data["unitPrice"]
@@ -626,8 +657,7 @@ class BusinessCentralSandbox(PlatformSandbox):
         else:
             raise bad_request(f"The value '{kind}' is not valid for lineType.", "BadRequest_InvalidRequestBody")
         if len(description) > 100:
-            raise bad_request("The length of the string is more than 100 characters. Value: description",
-                              "BadRequest_InvalidRequestBody")
+            raise too_long(description, 100)
         quantity = number(data.get("quantity"), "quantity", Decimal("0") if kind == "Comment" else Decimal("1"))
         price = number(data.get("unitPrice"), "unitPrice", default_price)
         tax_code = str(data.get("taxCode") or "")
@@ -674,11 +704,11 @@ class BusinessCentralSandbox(PlatformSandbox):
                 return json_response(200, self._line(lines[index]))
             if current.data["status"] != "Draft":
                 raise dialog(f"Status must be equal to 'Draft' in {self._noun(name)}.")
-            sent = req.header("If-Match")
-            if not sent:
-                raise bad_request("Could not find a value for the If-Match header.", "Internal_IfMatchMissing")
-            if sent.strip() not in ("*", self._line(lines[index])["@odata.etag"]):
-                raise BCError(412, "Request_EntityChanged", "Another user has already changed the record.")
+            sent = req.header("If-Match").strip()
+            if not sent and req.method == "PATCH":
+                raise no_token()
+            if sent and sent not in ("*", self._line(lines[index])["@odata.etag"]):
+                raise stale()
             if req.method == "DELETE":
                 del lines[index]
                 self.store.update(name, row.id, {"_lines": lines})
@@ -691,11 +721,13 @@ class BusinessCentralSandbox(PlatformSandbox):
         raise BCError(405, "BadRequest_MethodNotAllowed", f"'{req.method}' is not allowed on '{kind}'.")
 
     # -- bound actions: post, cancel -----------------------------------------------------------------------------
-    def action(self, name: str, row: Row, verb: str) -> None:
+    def action(self, name: str, row: Row, verb: str, req: Request) -> None:
         if name not in LINES or verb not in ("post", "cancel"):
             raise BCError(404, "BadRequest_NotFound", f"The action 'Microsoft.NAV.{verb}' does not exist.")
         with self.store.lock:
-            data = self.store.get(name, row.id).data
+            current = self.store.get(name, row.id)
+            self._if_match(req, current, required=False)
+            data = current.data
             if verb == "post":
                 self.post(name, row.id, data)
             else:
@@ -746,7 +778,7 @@ class BusinessCentralSandbox(PlatformSandbox):
     # -- references -----------------------------------------------------------------------------------------------
     def _customer(self, customer_id: Any) -> Row:
         if not customer_id:
-            raise dialog("Customer No. must have a value. It cannot be zero or empty.")
+            raise field_error("Customer No. must have a value. It cannot be zero or empty.")
         return self.store.require("customers", guid_key(str(customer_id)),
                                   dialog(f"The customer {customer_id} does not exist."))
 
@@ -757,24 +789,21 @@ class BusinessCentralSandbox(PlatformSandbox):
         elif account_number:
             row = self.store.first("accounts", number=str(account_number))
         if row is None:
-            raise dialog(f"The field No. of table Sales Line contains a value ({account_number or account_id}) "
-                         "that cannot be found in the related table (G/L Account).")
+            raise relation_error("No.", "Sales Line", account_number or account_id, "G/L Account")
         if row.data["blocked"]:
-            raise dialog(f"Blocked must be equal to 'No' in G/L Account: No.={row.data['number']}. "
-                         "Current value is 'Yes'.")
+            raise field_error(f"Blocked must be equal to 'No' in G/L Account: No.={row.data['number']}. "
+                              "Current value is 'Yes'.")
         return row
 
     def _tax_group(self, code: str) -> Row:
         row = self.store.first("taxGroups", code=code)
         if row is None:
-            raise dialog(f"The field Tax Group Code of table Sales Line contains a value ({code}) that cannot be "
-                         "found in the related table (Tax Group).")
+            raise relation_error("Tax Group Code", "Sales Line", code, "Tax Group")
         return row
 
     def _currency(self, code: Any) -> None:
         if code and code != HOME_CURRENCY and self.store.first("currencies", code=code) is None:
-            raise dialog(f"The field Currency Code of table Customer contains a value ({code}) that cannot be "
-                         "found in the related table (Currency).")
+            raise relation_error("Currency Code", "Customer", code, "Currency")
 
     # -- webhooks -----------------------------------------------------------------------------------------------
     def subscriptions(self, req: Request, key: Optional[str], depth: int) -> Response:

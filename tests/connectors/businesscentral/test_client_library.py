@@ -52,7 +52,7 @@ def test_the_generated_client_creates_reads_posts_and_filters(api, bcsandbox):
     assert posted.status == "Open" and posted.number.startswith("PS-INV")
 
 
-def test_the_generated_client_meets_if_match_and_412(api, bcsandbox):
+def test_the_generated_client_meets_if_match_and_the_stale_etag_conflict(api, bcsandbox):
     company = bcsandbox.company_id
     customers = CustomerApi(api)
     made = customers.post_customer(company, JSON, PostCustomerRequest(display_name="Etag Ltd"))
@@ -61,5 +61,5 @@ def test_the_generated_client_meets_if_match_and_412(api, bcsandbox):
     assert renamed.display_name == "Etag Two"
     with pytest.raises(ApiException) as info:
         customers.patch_customer(company, made.id, JSON, etag, PostCustomerRequest(display_name="Stale"))
-    assert info.value.status == 412
+    assert info.value.status == 409
     assert json.loads(info.value.body)["error"]["code"] == "Request_EntityChanged"

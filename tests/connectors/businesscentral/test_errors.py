@@ -54,8 +54,15 @@ def test_odata_string_literals_double_their_quotes():
 
 #: (HTTP status, Business Central code, message) -> our error class.
 ANSWERS = [
-    (412, "Request_EntityChanged", "Another user has already changed the record.", ConflictError),
-    (400, "Internal_EntityWithSameKeyExists", "The record already exists.", DuplicateError),
+    (409, "Request_EntityChanged", "Another user has already changed the record.", ConflictError),
+    (412, "", "Precondition failed.", ConflictError),  # what OData prescribes, should a proxy or version say so
+    (409, "Internal_EntityWithSameKeyExists", "The record already exists.", DuplicateError),
+    (400, "BadRequest_InvalidToken", "Could not validate the client concurrency token required by the service.",
+     ValidationFailed),
+    (400, "Internal_InvalidTableRelation", "The field No. of table Sales Line contains a value (99) that cannot be "
+     "found in the related table (G/L Account).", ValidationFailed),
+    (400, "Application_FieldValidationException", "Blocked must be equal to 'No' in G/L Account: No.=40100.",
+     ValidationFailed),
     (404, "BadRequest_NotFound", "The specified resource does not exist.", RemoteNotFound),
     (404, "BadRequest_NotFound", "No HTTP resource was found that matches the request URI.", ValidationFailed),
     (400, "Application_DialogException", "Blocked must be equal to 'No' in G/L Account: No.=40100.",
