@@ -1,8 +1,9 @@
 """The Business Central sandbox over real loopback HTTP: Entra ID's grants, the company in the path, OData answers
 (ETags, ``value``, ``@odata.nextLink``, ``$filter``), If-Match and the stale-ETag conflict, draft documents with
-lines, post and cancel, payment journals, limits and faults in Business Central's shape, webhook subscriptions with the validation
-handshake and renewal, and every answer checked against the vendored OpenAPI document. The command line and the
-control endpoints every sandbox shares are tested once for all in tests/connectors/sandboxkit/."""
+lines, post and cancel, payment journals, limits and faults in Business Central's shape, webhook subscriptions
+with the validation handshake and renewal, and every answer checked against the vendored OpenAPI document. The
+command line and the control endpoints every sandbox shares are tested once for all in tests/connectors/sandboxkit/.
+"""
 import json
 import threading
 from decimal import Decimal
