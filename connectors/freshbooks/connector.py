@@ -4,12 +4,14 @@ FreshBooks has no idempotency key. A create is made safe to repeat by our own nu
 refuses an invoice or credit note number it holds already, and the pipeline searches before it sends again after a
 lost answer (by our number, our client or item name, or our payment number kept in the payment's ``note``). It has no optimistic concurrency either: an update reads the record
 first and refuses to overwrite it when it changed since our version (a short race remains). Nothing is ever
-removed: a delete sets ``vis_state`` to 1, and a read of such a record is "not found" here. FreshBooks has no void.
+removed: a delete sets ``vis_state`` to 1, and a read of such a record is "not found" here. FreshBooks has no void:
+it is emulated as elsewhere in this product (every unit cost written to 0, the notes starting with a void note).
 Its invoice lines carry no ledger account: the mapped accounts are checked against the business's chart, not sent.
 """
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from functools import cached_property
 from urllib.parse import urlencode
@@ -52,7 +54,7 @@ class FreshBooksConnector(BaseConnector):
     name = "FreshBooks"
     capabilities = Capabilities(
         entities=frozenset(Entity.ALL),
-        void=frozenset(),  # FreshBooks has no void: a document is deleted (vis_state 1) or archived (2)
+        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # emulated: unit costs to 0 and a void note
         delete=frozenset(Entity.ALL),  # soft: vis_state 1, still readable with that flag
         inbound=frozenset({Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=True,  # deleted records are listed with search[vis_state]=1
@@ -167,6 +169,18 @@ class FreshBooksConnector(BaseConnector):
         body = self.client.update(doc.entity, ref.remote_id, self._payload(doc, mapping))
         return self._apply_credit(doc, mapping, t.result(doc.entity, body))
 
+    def void(self, entity: str, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
+        """FreshBooks has no void: every line's unit cost becomes 0 (lines, number, client and dates stay) and the
+        notes start with ``VOID_NOTE``. A credit note's applications are removed first; an invoice with payments
+        is refused by FreshBooks (its total would fall below what was paid)."""
+        if entity == Entity.CREDIT_NOTE:
+            self._set_applications(ref.remote_id, {})
+        body = self.client.read(entity, ref.remote_id)
+        if t.status(body) != "voided":
+            notes = t.VOID_NOTE + (f"\n{body['notes']}" if body.get("notes") else "")
+            self.client.update(entity, ref.remote_id, {"lines": t.voided_lines(body), "notes": notes[:5000]})
+        return self.fetch(entity, ref.remote_id)
+
     def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
         if entity == Entity.CREDIT_NOTE:  # its applications go first
             self._set_applications(ref.remote_id, {})
@@ -177,6 +191,9 @@ class FreshBooksConnector(BaseConnector):
         if found.status == "deleted":
             raise RemoteNotFound(f"the {entity.replace('_', ' ')} {remote_id} was deleted in FreshBooks",
                                  platform_code="vis_state=1", hint="It is in FreshBooks' deleted items.")
+        if entity == Entity.CREDIT_NOTE and found.total is not None and found.status != "voided":
+            applied = sum((t.amount_of(r, "amount") or t.ZERO for r in self._credit_payments(remote_id)), t.ZERO)
+            found = replace(found, balance=found.total - applied)  # FreshBooks answers no remaining credit we know
         return found
 
     def _payload(self, doc: Snapshot, mapping: Mapping) -> dict:
@@ -238,8 +255,7 @@ class FreshBooksConnector(BaseConnector):
     def _set_applications(self, note_id: str, wanted: dict[str, Decimal], day: dt.date | None = None) -> bool:
         """A credit applied to an invoice is a payment of type "Credit" naming the credit note. Delete what
         differs, create what is missing; True if anything moved."""
-        current = [r for r in self.client.list(Entity.PAYMENT, creditid=note_id)
-                   if str(r.get("type")) == t.CREDIT_TYPE and str(r.get("creditid")) == str(note_id)]
+        current = self._credit_payments(note_id)
         have = {str(r["invoiceid"]): t.amount_of(r, "amount") for r in current}
         if have == wanted:
             return False
@@ -252,6 +268,10 @@ class FreshBooksConnector(BaseConnector):
                                                                          day or dt.date.today()))
         return True
 
+    def _credit_payments(self, note_id: str) -> list[dict]:
+        return [r for r in self.client.list(Entity.PAYMENT, creditid=note_id)
+                if str(r.get("type")) == t.CREDIT_TYPE and str(r.get("creditid")) == str(note_id)]
+
     def _payments_of(self, invoice_id: str) -> list[dict]:
         return [r for r in self.client.list(Entity.PAYMENT, invoiceid=invoice_id)
                 if str(r.get("type")) != t.CREDIT_TYPE]
@@ -259,11 +279,13 @@ class FreshBooksConnector(BaseConnector):
     # -- platform -> local -----------------------------------------------------------------------------------------
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
         """Each entity's rows updated at or after ``since`` (to the second), live ones and then deleted ones
-        (``search[vis_state]=1``). Credit applications (payments of type "Credit") are not payments here."""
+        (``search[vis_state]=1``). Credit applications (payments of type "Credit") are not payments here. Invoices
+        are answered when asked (reconciliation and tests use it), though not declared inbound: FreshBooks has no
+        void, so a user's change to an invoice is not applied here by polling (see the docs page)."""
         cursor = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         stamp = t.format_time(since.astimezone(dt.timezone.utc).replace(microsecond=0))
         changes = []
-        for entity in [e for e in entities if e in self.inbound_entities]:
+        for entity in [e for e in entities if e in (Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE)]:
             for vis in (None, t.VIS_DELETED):
                 search = {"updated_min": stamp, **({"vis_state": vis} if vis is not None else {})}
                 for row in self.client.list(entity, **search):

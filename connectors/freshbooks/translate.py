@@ -28,6 +28,11 @@ ENTITIES = {
 PAYMENT_TYPES = {"cash": "Cash", "card": "Credit Card", "check": "Check", "transfer": "Bank Transfer"}
 CREDIT_TYPE = "Credit"  # a credit note applied to an invoice is a payment of this type
 VIS_ACTIVE, VIS_DELETED, VIS_ARCHIVED = 0, 1, 2
+#: FreshBooks has no void: the connector writes every line's unit cost to 0 and starts the notes with this.
+VOID_NOTE = "VOIDED by the business system."
+#: The line fields FreshBooks takes on a write (``InvoiceLinesWritable`` in the vendored spec).
+WRITABLE_LINE = ("type", "name", "description", "qty", "unit_cost", "taxName1", "taxAmount1", "taxName2",
+                 "taxAmount2")
 ZERO = Decimal("0.00")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -147,7 +152,17 @@ def remote_id(entity: str, body: dict) -> str:
 
 def status(body: dict) -> str:
     vis = int(body.get("vis_state") or 0)
-    return "deleted" if vis == VIS_DELETED else "inactive" if vis == VIS_ARCHIVED else "active"
+    if vis == VIS_DELETED:
+        return "deleted"
+    if str(body.get("notes") or "").startswith(VOID_NOTE) and amount_of(body, "amount") == ZERO:
+        return "voided"
+    return "inactive" if vis == VIS_ARCHIVED else "active"
+
+
+def voided_lines(body: dict) -> list[dict]:
+    """A document's lines as FreshBooks takes them back, each unit cost 0 (what our emulated void writes)."""
+    return [{**{k: line[k] for k in WRITABLE_LINE if line.get(k) not in (None, "")},
+             "unit_cost": {"amount": "0.00"}} for line in body.get("lines") or []]
 
 
 def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
@@ -161,6 +176,8 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
     state = status(body)
     if state == "inactive" and entity not in ("customer", "item"):
         state = "active"  # an archived document still counts in FreshBooks
+    if state == "voided":
+        total = balance = ZERO
     return RemoteResult(
         remote_id=remote_id(entity, body), version=version(entity, body),
         number=str(body.get(ENTITIES[entity][4]) or ""), total=total, balance=balance, status=state,
@@ -178,7 +195,8 @@ def remote_document(entity: str, body: dict) -> RemoteDocument:
     lines = tuple((Decimal(str(line.get("qty") or "1")), amount_of(line, "unit_cost") or ZERO)
                   for line in body.get("lines") or [])
     return RemoteDocument(found.remote_id, found.version, found.number,
-                          "deleted" if found.status == "deleted" else "active", found.total, found.balance, lines)
+                          found.status if found.status in ("deleted", "voided") else "active", found.total,
+                          found.balance, lines)
 
 
 def remote_payment(body: dict) -> RemotePayment:
