@@ -105,3 +105,32 @@ def test_odata_time_literal_and_account_kinds():
     assert account_kind({"category": "Liabilities", "displayName": "Sales Tax Payable"}) == AccountKind.TAX_PAYABLE
     assert account_kind({"category": "CostOfGoodsSold"}) == AccountKind.EXPENSE
     assert account_kind({"category": "Equity"}) == AccountKind.OTHER
+
+
+def test_what_we_send_fits_the_vendored_schemas():
+    """Our request bodies use the entities' own property names and types (the vendored OpenAPI document)."""
+    from pathlib import Path
+
+    import jsonschema
+    import yaml
+
+    from tests.connectors.sandboxkit.wire import inline_schema
+
+    spec = yaml.safe_load((Path(__file__).resolve().parents[3] / "connectors" / "businesscentral" / "spec" /
+                           "microsoft.dynamics365businesscentral.yaml").read_text())
+
+    def check(name, body):
+        schema = inline_schema(spec, f"#/components/schemas/{name}")
+        assert set(body) <= set(schema["properties"]), set(body) - set(schema["properties"])
+        jsonschema.validate(body, schema)  # amounts stay Decimal: JSON Schema's "number" takes them
+
+    doc = invoice(line(tax="gst"), line(kind="discount", price="10.00", qty="1"))
+    check("salesInvoice", t.header_payload(doc, MAPPING))
+    for sent in t.lines_payload(doc, MAPPING):
+        check("salesInvoiceLine", sent)
+    pay = PaymentSnapshot(key="p", organization_id=1, number="PAY-1", customer_key="c", date=dt.date(2026, 12, 3),
+                          amount=D("40"), allocations=(Allocation("inv", D("40")),))
+    check("customerPayment", t.payment_payload(pay, MAPPING))
+    check("customer", t.customer_payload(CustomerSnapshot(key="c", organization_id=1, name="Ada"), "USD"))
+    item = ItemSnapshot(key="i", organization_id=1, name="Nails", kind="product", unit_price=D("12.50"))
+    check("item", t.item_payload(item))
