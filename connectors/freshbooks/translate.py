@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from ledger.money import quantize
 from ..base import DocumentTotals, RemoteDocument, RemotePayment
@@ -35,6 +36,9 @@ WRITABLE_LINE = ("type", "name", "description", "qty", "unit_cost", "taxName1", 
                  "taxAmount2")
 ZERO = Decimal("0.00")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+#: FreshBooks' accounting endpoints write times in US Eastern time without an offset (its official Python SDK
+#: converts them from "US/Eastern"); ``search[updated_min]`` is taken in the same zone.
+PLATFORM_ZONE = ZoneInfo("America/New_York")
 
 
 def amount(value: Decimal, currency: str = "") -> dict:
@@ -133,12 +137,12 @@ def modified_at(body: dict) -> dt.datetime | None:
     value = str(body.get("updated") or "")
     if not value:
         return None
-    return dt.datetime.strptime(value[:19], TIME_FORMAT).replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.strptime(value[:19], TIME_FORMAT).replace(tzinfo=PLATFORM_ZONE).astimezone(dt.timezone.utc)
 
 
 def format_time(value: dt.datetime) -> str:
-    """An aware datetime as FreshBooks writes ``updated`` and takes ``search[updated_min]``."""
-    return value.astimezone(dt.timezone.utc).strftime(TIME_FORMAT)
+    """An aware datetime as FreshBooks writes ``updated`` and takes ``search[updated_min]`` (US Eastern)."""
+    return value.astimezone(PLATFORM_ZONE).strftime(TIME_FORMAT)
 
 
 def version(entity: str, body: dict) -> str:

@@ -15,6 +15,7 @@ import json
 import math
 from decimal import Decimal
 from typing import Any, Callable, Optional
+from zoneinfo import ZoneInfo
 
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.limits import Limiter
@@ -25,6 +26,8 @@ from ...sandboxkit.resources import Duplicate, NotFound, ResourceError, Resource
 from .seed import ACCOUNT_ID, BASE_CURRENCY, BUSINESS_ID, BUSINESS_UUID, seed
 
 CENT = Decimal("0.01")
+#: Accounting times are US Eastern wall-clock time, ``YYYY-MM-DD HH:MM:SS`` (FreshBooks' Python SDK reads them so).
+ZONE = ZoneInfo("America/New_York")
 ZERO = Decimal("0.00")
 MAX_PER_PAGE, DEFAULT_PER_PAGE = 100, 15
 #: Our guess: FreshBooks publishes no limit. Settable at run time (``/_sandbox/settings``).
@@ -88,7 +91,7 @@ def money(value: Decimal, code: str) -> dict:
 
 
 def stamp(epoch: float) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return dt.datetime.fromtimestamp(epoch, ZONE).strftime("%Y-%m-%d %H:%M:%S")
 
 
 class FreshBooksSandbox(PlatformSandbox):
@@ -248,7 +251,7 @@ class FreshBooksSandbox(PlatformSandbox):
             when = dt.datetime.strptime(value.strip()[:19], "%Y-%m-%d %H:%M:%S")
         except ValueError:
             raise invalid("updated_min", value=value) from None
-        return when.replace(tzinfo=dt.timezone.utc).timestamp()
+        return when.replace(tzinfo=ZONE).timestamp()
 
     # -- rendering ----------------------------------------------------------------------------------------------------
     def render(self, row: Row) -> dict:
