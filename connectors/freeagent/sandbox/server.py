@@ -31,13 +31,15 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 #: path -> (object key, unique field or None)
 RESOURCES = {
-    "contacts": ("contact", None), "price_list_items": ("price_list_item", "code"), "invoices": ("invoice", "reference"), "credit_notes": ("credit_note", "reference"),
+    "contacts": ("contact", None), "price_list_items": ("price_list_item", "code"),
+    "invoices": ("invoice", "reference"), "credit_notes": ("credit_note", "reference"),
     "bank_transaction_explanations": ("bank_transaction_explanation", None),
     "credit_note_reconciliations": ("credit_note_reconciliation", None), "categories": ("category", None),
     "bank_accounts": ("bank_account", None), "bank_transactions": ("bank_transaction", None),
     "sales_tax_periods": ("sales_tax_period", None),
 }
-WRITABLE = ("contacts", "price_list_items", "invoices", "credit_notes", "bank_transaction_explanations", "credit_note_reconciliations")
+WRITABLE = ("contacts", "price_list_items", "invoices", "credit_notes", "bank_transaction_explanations",
+            "credit_note_reconciliations")
 LINES = {"invoices": "invoice_items", "credit_notes": "credit_note_items"}
 #: FreeAgent's documented invoice item types.
 ITEM_TYPES = {"Hours", "Days", "Weeks", "Months", "Years", "Products", "Services", "Training", "Expenses",
@@ -45,8 +47,7 @@ ITEM_TYPES = {"Hours", "Days", "Weeks", "Months", "Years", "Products", "Services
 TAX_STATUSES = {"TAXABLE", "EXEMPT", "OUT_OF_SCOPE"}
 #: What FreeAgent computes; a client that sends a record back as it read it does not overwrite these.
 READ_ONLY = ("url", "created_at", "updated_at", "status", "long_status", "net_value", "sales_tax_value",
-             "total_value", "paid_value", "due_value", "due_on", "contact_name", "type", "bank_transaction",
-             "is_money_in")
+             "total_value", "paid_value", "due_value", "due_on", "contact_name", "type", "is_money_in")
 SORTS = {"created_at", "updated_at", "name", "dated_on", "code"}
 
 
@@ -161,6 +162,8 @@ class FreeAgentSandbox(PlatformSandbox):
         method, head = req.method, parts[0]
         if head == "company" and method == "GET" and len(parts) == 1:
             return self._ok({"company": company(self.base_url)})
+        if parts == ["users", "me"] and method == "GET":
+            return self._ok({"user": self.user()})
         if head == "categories" and method == "GET":
             return self.categories(parts[1:])
         if head not in RESOURCES or len(parts) > 4:
@@ -209,6 +212,11 @@ class FreeAgentSandbox(PlatformSandbox):
             body.pop(LINES[row.resource], None)
         body.update(created_at=fa_time(row.created), updated_at=fa_time(row.modified))
         return body
+
+    def user(self) -> dict:
+        """The user the token acts for (FreeAgent's limits are per user): a full-access owner."""
+        return {"url": self.url_of("users", "1"), "first_name": "Sandbox", "last_name": "Owner",
+                "email": "owner@example.com", "role": "Owner", "permission_level": 8, "opening_mileage": "0.0"}
 
     def categories(self, rest: list[str]) -> Response:
         if rest:
@@ -284,12 +292,18 @@ class FreeAgentSandbox(PlatformSandbox):
             if p.get("contact"):
                 contact = last_part(p["contact"])
                 checks.append(lambda r: r.data.get("_contact") == contact)
-        if resource == "bank_transaction_explanations":
+        if resource == "bank_transactions":
+            views = {"all": None, "unexplained": True, "explained": False, "manual": None, "imported": None}
+            if view not in views:
+                raise FreeAgentError(400, f"Invalid view: {view}")
+            if views[view] is not None:
+                checks.append(lambda r: (r.data.get("unexplained_amount") != 0) == views[view])
+        if resource in ("bank_transaction_explanations", "bank_transactions"):
             if not p.get("bank_account"):
                 raise unprocessable("Bank account not found")
             account = last_part(p["bank_account"])
             self.store.require("bank_accounts", account, unprocessable("Bank account not found"))
-            checks.append(lambda r: r.data.get("_bank_account") == account)
+            checks.append(lambda r: last_part(r.data.get("bank_account")) == account)
         for name, test in (("from_date", lambda d, v: d >= v), ("to_date", lambda d, v: d <= v)):
             if p.get(name) and resource not in ("contacts", "categories", "bank_accounts"):
                 value = p[name]
@@ -421,6 +435,11 @@ class FreeAgentSandbox(PlatformSandbox):
 
     def _bank_transaction_explanations(self, body: dict, old: dict, record_id: Optional[str]) -> dict:
         data = {**old, **body}
+        explained = None
+        if data.get("bank_transaction") and not old:  # explaining a transaction a feed or statement brought in
+            explained = self.store.require("bank_transactions", last_part(data["bank_transaction"]),
+                                           unprocessable("Bank transaction not found"))
+            data["bank_account"] = explained.data["bank_account"]
         account = self.store.require("bank_accounts", last_part(data.get("bank_account")) or None,
                                      unprocessable("Bank account not found"))
         if not data.get("dated_on"):
@@ -443,15 +462,29 @@ class FreeAgentSandbox(PlatformSandbox):
             if not str(data.get("description") or "").strip():
                 raise unprocessable("Description can't be blank")
             kind, paid = "Payment" if gross < 0 else "Money Received", None
+        if explained is not None:
+            left = explained.data["unexplained_amount"]
+            if abs(gross) > abs(left) or (gross > 0) != (left > 0):
+                raise unprocessable("Gross value is more than the unexplained amount of the bank transaction")
+            self.store.update("bank_transactions", explained.id, {"unexplained_amount": left - gross})
+            return self._explanation(data, account, explained.id, kind, paid, gross, owned=False)
         transaction = old.get("_transaction")
         change = {"amount": gross, "bank_account": self.url_of("bank_accounts", account.id),
                   "dated_on": str(data["dated_on"])[:10], "description": str(data.get("description") or ""),
                   "unexplained_amount": ZERO, "is_manual": True}
-        if transaction:
+        if old and not old.get("_owned"):
+            transaction = None  # an explanation of an imported transaction: the transaction stays as imported
+        elif transaction:
             self.store.update("bank_transactions", transaction, change)
         else:
             transaction = self.store.create("bank_transactions", change).id
-        return {**data, "bank_account": self.url_of("bank_accounts", account.id), "_bank_account": account.id,
+        return self._explanation(data, account, transaction or old["_transaction"], kind, paid, gross,
+                                 owned=bool(old.get("_owned", True)))
+
+    def _explanation(self, data: dict, account: Row, transaction: str, kind: str, paid: Optional[str],
+                     gross: Decimal, owned: bool) -> dict:
+        return {**data, "_owned": owned, "bank_account": self.url_of("bank_accounts", account.id),
+                "_bank_account": account.id,
                 "bank_transaction": self.url_of("bank_transactions", transaction), "_transaction": transaction,
                 "type": kind, "dated_on": str(data["dated_on"])[:10], "gross_value": gross,
                 "description": str(data.get("description") or ""), "is_money_in": gross > 0,
@@ -554,8 +587,12 @@ class FreeAgentSandbox(PlatformSandbox):
                                               for kind in LINES for r in self.store.rows(kind)):
                 raise unprocessable("This contact has invoices and cannot be deleted")
             self.store.delete(resource, record_id)
-            if resource == "bank_transaction_explanations" and data.get("_transaction"):
+            if resource == "bank_transaction_explanations" and data.get("_owned"):
                 self.store.delete("bank_transactions", data["_transaction"])
+            elif resource == "bank_transaction_explanations":
+                row = self.store.get("bank_transactions", data["_transaction"])
+                self.store.update("bank_transactions", row.id, {
+                    "unexplained_amount": row.data["unexplained_amount"] + data["gross_value"]})
             self.settle_all()
 
     # -- what a bookkeeper does in FreeAgent ------------------------------------------------------------------------
@@ -566,6 +603,17 @@ class FreeAgentSandbox(PlatformSandbox):
             "bank_account": self.url_of("bank_accounts", "1"), "dated_on": date or self.today(),
             "gross_value": money(amount, "amount"), "paid_invoice": self.url_of("invoices", invoice_id),
             "description": reference})
+        return self.render(row)
+
+    def bank_feed_as_user(self, amount: Any, description: str = "Bank feed", date: Optional[str] = None,
+                          bank_account_id: str = "1") -> dict:
+        """A transaction arrives from the bank feed, unexplained."""
+        self.store.require("bank_accounts", bank_account_id, unprocessable("Bank account not found"))
+        gross = money(amount, "amount")
+        row = self.store.create("bank_transactions", {
+            "amount": gross, "bank_account": self.url_of("bank_accounts", bank_account_id),
+            "dated_on": date or self.today(), "description": description, "unexplained_amount": gross,
+            "is_manual": False})
         return self.render(row)
 
     def edit_invoice_line_as_user(self, invoice_id: str, line: int = 0, amount: Any = None, price: Any = None,
