@@ -18,14 +18,25 @@ from . import glpreview, mapping_admin, outbox, status
 from .adminkit import ReadOnlyAdmin, local_link
 from .audit import admin as audit_admin  # noqa: F401 - registers the audit trail's admin
 from .models import (AttentionEntry, EntryStatus, ExternalReference, OutboxChange, OutboxEntry, PullCursor, SyncLog,
-                     WebhookDelivery)
+                     TriggerRule, WebhookDelivery)
 from .drift import stale_rules
 from .preflight import fixes
 from .reconcile import admin as reconcile_admin  # noqa: F401 - registers the reconciliation report
 
 
+class TriggerRuleInline(admin.TabularInline):
+    """When this connection sends each kind of document (no rule: on every save, drafts excepted)."""
+
+    model = TriggerRule
+    extra = 0
+    verbose_name = "trigger rule"
+    verbose_name_plural = "When to send (no rule: on every save; drafts are never sent)"
+    fields = ["entity", "kind", "status", "partly_paid", "every_minutes", "daily_at", "time_zone"]
+
+
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):
+    inlines = [TriggerRuleInline]
     list_display = ["name", "platform", "health", "auto_sync", "pending", "needs_attention", "failed", "last_success",
                     "token_expiry", "mappings_link"]
     list_editable = ["auto_sync"]
@@ -211,6 +222,15 @@ def retry_entries(queryset) -> int:
     return len(ids)
 
 
+def push_entries(queryset) -> list[int]:
+    """Staff send these now, past their trigger rule (a manual-only connection, a draft, a batch window)."""
+    ids = list(queryset.exclude(status__in=[EntryStatus.IN_PROGRESS, EntryStatus.DONE]).values_list("pk", flat=True))
+    OutboxEntry.objects.filter(pk__in=ids).update(status=EntryStatus.PENDING, attempts=0, send_now=True,
+                                                  next_attempt_at=timezone.now())
+    outbox.enqueue(ids)
+    return ids
+
+
 @admin.register(OutboxEntry)
 class OutboxEntryAdmin(ReadOnlyAdmin):
     list_display = ["document", "entity", "connection", "status", "attempts", "next_attempt_at", "problem",
@@ -218,7 +238,7 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
     list_filter = ["status", "entity", "connection"]
     search_fields = ["source_key", "label", "last_error"]
     readonly_fields = [f.name for f in OutboxEntry._meta.fields] + ["document", "gl_preview", "home_amount"]
-    actions = ["retry", "send_ours_anyway"]
+    actions = ["retry", "send_ours_anyway", "send_now"]
 
     def get_queryset(self, request):
         synced = ExternalReference.objects.filter(connection=OuterRef("connection"), source_key=OuterRef("source_key"))
@@ -248,6 +268,8 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
     @admin.display(description="Problem and fix")
     def problem(self, obj):
         """The error, the hint, and for a preflight stop the links to what fixes it (the mapping editor's row)."""
+        if obj.error_code == "held":  # not a problem: its trigger rule holds it, and says until when
+            return format_html("<i>{}</i>", obj.hint)
         if not obj.last_error:
             return ""
         links = format_html_join("", '<br>→ <a href="{}">{}</a>', ((fix.url, fix.text) for fix in fixes(obj)))
@@ -276,6 +298,15 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
         self.message_user(request, f"{len(ids)} entries queued to overwrite the platform's edit."
                           + (f" {skipped} selected entries were not edit conflicts and were left alone." if skipped
                              else ""), messages.SUCCESS if ids else messages.WARNING)
+
+    @admin.action(description="Send now, whatever its trigger rule (drafts and held documents too)",
+                  permissions=["retry"])
+    def send_now(self, request, queryset):
+        ids = push_entries(queryset)
+        for entry in OutboxEntry.objects.filter(pk__in=ids):
+            self.log_change(request, entry, "Send now: pushed past its trigger rule")
+        self.message_user(request, f"{len(ids)} {'entry' if len(ids) == 1 else 'entries'} queued to send now.",
+                          messages.SUCCESS if ids else messages.WARNING)
 
     def has_retry_permission(self, request):
         return request.user.has_perm("connectors.change_connection")

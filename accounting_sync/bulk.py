@@ -29,7 +29,7 @@ from connectors.errors import AuthError, ConflictError, DuplicateError, RateLimi
 from connectors.models import Connection, ConnectionStatus
 from mappings.resolve import resolve
 
-from . import engine, outbox, preflight, rules, sources
+from . import engine, outbox, preflight, rules, sources, triggers
 from .models import ExternalReference, OutboxEntry, Outcome, RemoteStatus
 
 log = logging.getLogger(__name__)
@@ -149,6 +149,10 @@ def _prepare(conn: Connection, connector, entry: OutboxEntry) -> Prepared | None
         snapshot = adapter.snapshot(obj)
         if getattr(snapshot, "is_void", False):
             engine.run_claimed(entry)
+            return None
+        held = triggers.hold(conn, entry, adapter, obj, snapshot)
+        if held is not None:
+            engine.park(entry, held, attempt, started)
             return None
         preflight.check(conn, snapshot)
         snapshot = rules.apply(conn, connector, snapshot)

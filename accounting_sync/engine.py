@@ -26,7 +26,7 @@ from connectors.models import Connection, ConnectionStatus
 from connectors.redaction import redact
 from mappings.resolve import resolve
 
-from . import conf, hierarchy, outbox, preflight, rules, sources
+from . import conf, hierarchy, outbox, preflight, rules, sources, triggers
 from .models import EntryStatus, ExternalReference, OutboxEntry, Outcome, RemoteStatus, SyncLog
 from .drift import on_failure as mapping_drift
 
@@ -55,8 +55,8 @@ def idempotency_key(conn: Connection, key: str, *parts: str, refusals: int = 0) 
     for every platform's request-id field), so a retry after a lost response is recognised by the platform.
 
     ``refusals`` is the entry's count of definitive refusals. A refused request wrote nothing, but platforms
-    remember the refusal under its key and replay it (QBO returns the original response to a repeated
-    ``requestid``), so once staff fixed the cause the next attempt must be a new request with a new key."""
+    remember the refusal under its key and replay it (some return the original response, errors included, to a
+    repeated key), so once staff fixed the cause the next attempt must be a new request with a new key."""
     extra = (f"refused-{refusals}",) if refusals else ()
     return str(uuid.uuid5(uuid.NAMESPACE_URL, ":".join(("accounting-sync", str(conn.pk), key, *parts, *extra))))
 
@@ -102,6 +102,12 @@ def sync_object(conn: Connection, key: str, entry: OutboxEntry, attempt: Attempt
     if obj is None:
         return _delete(conn, connector, key, adapter.entity, entry, ref, attempt, started)
     snapshot = adapter.snapshot(obj)
+    held = triggers.hold(conn, entry, adapter, obj, snapshot, dependency=depth > 0)
+    if held is not None:  # its trigger rule says not yet: the entry waits and says why
+        park(entry, held, attempt, started)
+        if depth > 0:
+            raise HeldDependency(f"waiting for {entry.label or key}: {held.reason}", held)
+        return None
     preflight.check(conn, snapshot)
     snapshot = rules.apply(conn, connector, snapshot)
     if snapshot is None:
@@ -208,6 +214,10 @@ def ensure_dependency(conn: Connection, entity: str, key: str, attempt: Attempt,
     dep_started = time.monotonic()
     try:
         sync_object(conn, key, dep_entry, dep_attempt, depth + 1)
+    except HeldDependency as exc:  # parked with its own reason; the document that needs it waits for it
+        wait = (exc.hold.until - timezone.now()).total_seconds() if exc.hold.until else None
+        raise DependencyPendingError(str(exc), retry_after=max(1.0, wait) if wait is not None
+                                     else triggers.RECHECK.total_seconds()) from None
     except SyncError as exc:
         fail(dep_entry, exc, dep_attempt, dep_started)
         if isinstance(exc, PermanentError):
@@ -268,6 +278,32 @@ def _delete(conn, connector, key, entity, entry, ref, attempt: Attempt, started)
     return None
 
 
+class HeldDependency(Exception):
+    """A dependency's own trigger rule holds it (an invoice waiting for its batch while its payment is sent)."""
+
+    def __init__(self, message: str, hold: triggers.Hold) -> None:
+        super().__init__(message)
+        self.hold = hold
+
+
+def park(entry: OutboxEntry, hold: triggers.Hold, attempt: Attempt, started: float) -> None:
+    """Hold the entry as its trigger rule says: pending until its batch window opens (``hold_until``), or
+    ``waiting`` until the document changes again or staff send it. Logged once per reason, not per look."""
+    now = timezone.now()
+    attempt.operation = "hold"
+    with transaction.atomic():
+        updated = OutboxEntry.objects.filter(
+            pk=entry.pk, lease_token=entry.lease_token, generation=entry.generation).update(
+            status=EntryStatus.PENDING if hold.until else EntryStatus.WAITING,
+            next_attempt_at=hold.until or now + triggers.RECHECK, hold_until=hold.until, lease_until=None,
+            lease_token="", last_error="", error_code="held", platform_code="", hint=hold.reason[:500])  # nosec B106
+        OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token).exclude(
+            generation=entry.generation).update(status=EntryStatus.PENDING, next_attempt_at=now, lease_until=None,
+                                                lease_token="")  # nosec B106
+        if updated and (entry.error_code != "held" or entry.hint != hold.reason[:500]):
+            _log(entry, attempt, Outcome.HELD, started, message=hold.reason)
+
+
 def content_digest(snapshot: Snapshot, mapping: Mapping) -> str:
     return hashlib.sha256(f"{snapshot.content_hash()}|{mapping!r}".encode()).hexdigest()
 
@@ -293,7 +329,8 @@ def close(entry: OutboxEntry, ref, attempt: Attempt, outcome: str, message: str,
     with transaction.atomic():
         OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token, generation=entry.generation).update(
             status=EntryStatus.DONE, done_at=now, attempts=0, last_error="", error_code="", platform_code="",
-            hint="", lease_until=None, lease_token="", write_started=False, overwrite_remote=False)  # nosec B106
+            hint="", lease_until=None, lease_token="", write_started=False, overwrite_remote=False,  # nosec B106
+            hold_until=None, send_now=False)  # nosec B106
         OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token).exclude(
             generation=entry.generation).update(status=EntryStatus.PENDING, next_attempt_at=now, lease_until=None,
                                                 lease_token="")  # nosec B106

@@ -16,6 +16,7 @@ class EntryStatus(models.TextChoices):
     DONE = "done", "Synced"
     NEEDS_ATTENTION = "needs_attention", "Needs attention"
     FAILED = "failed", "Failed (retries exhausted)"
+    WAITING = "waiting", "Waiting for its trigger"  # a status, a payment, staff: see TriggerRule
 
 
 class OutboxEntry(models.Model):
@@ -48,6 +49,9 @@ class OutboxEntry(models.Model):
     refusals = models.PositiveIntegerField(
         default=0, help_text="Definitive refusals so far: part of the idempotency key, so a retry after the cause "
                              "is fixed is a new request rather than a replay of the refused one")
+    hold_until = models.DateTimeField(
+        null=True, blank=True, help_text="Held for a batch window that opens at this time (see TriggerRule)")
+    send_now = models.BooleanField(default=False, help_text="Staff pushed it: send it whatever its trigger rule")
 
     class Meta:
         verbose_name_plural = "outbox entries"
@@ -140,6 +144,7 @@ class Outcome(models.TextChoices):
     ATTENTION = "attention", "Needs attention"
     FAILED = "failed", "Failed"
     CONFLICT = "conflict", "Changed on both sides"
+    HELD = "held", "Held by its trigger rule"
 
 
 class SyncLog(models.Model):
@@ -217,3 +222,51 @@ class PullCursor(models.Model):
 # Models of the sub-packages, imported here so Django finds them with the app's models.
 from .audit.models import AuditHead, AuditRecord  # noqa: E402,F401
 from .reconcile.models import DocumentCheck, PeriodTotal, ReconciliationRun, Variance  # noqa: E402,F401
+
+
+class TriggerKind(models.TextChoices):
+    ON_SAVE = "on_save", "On every save"
+    ON_STATUS = "on_status", "When it reaches a status"
+    AFTER_PAYMENT = "after_payment", "After it is paid"
+    BATCH = "batch", "In batch windows"
+    MANUAL = "manual", "Only when staff send it"
+
+
+class TriggerRule(models.Model):
+    """When a connection sends one kind of document. Without a rule a document goes out on every save, drafts
+    excepted. Customers and items follow the documents that need them. See ``accounting_sync/triggers.py``."""
+
+    connection = models.ForeignKey("connectors.Connection", on_delete=models.CASCADE, related_name="trigger_rules")
+    entity = models.CharField(max_length=30, choices=[("invoice", "Invoices"), ("credit_note", "Credit notes"),
+                                                      ("payment", "Payments")])
+    kind = models.CharField(max_length=20, choices=TriggerKind.choices, default=TriggerKind.ON_SAVE)
+    status = models.CharField(
+        max_length=50, blank=True,
+        help_text="On a status: the status that sends it (the source model's own statuses; blank: its final one)")
+    partly_paid = models.BooleanField(default=False, help_text="After payment: a part payment is enough")
+    every_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Batch windows: one every N minutes (60: hourly)")
+    daily_at = models.TimeField(null=True, blank=True, help_text="Batch windows: once a day at this time")
+    time_zone = models.CharField(max_length=60, default="UTC", help_text="Of the daily window, e.g. Europe/London")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "entity"], name="one_trigger_rule_per_entity")]
+
+    def __str__(self) -> str:
+        return f"{self.get_entity_display()}: {self.get_kind_display().lower()}"
+
+    def clean(self) -> None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        from django.core.exceptions import ValidationError
+
+        if self.kind == TriggerKind.BATCH and not (self.every_minutes or self.daily_at):
+            raise ValidationError("A batch window needs either every N minutes or a daily time.")
+        if self.kind == TriggerKind.BATCH and self.every_minutes and self.daily_at:
+            raise ValidationError("Choose every N minutes or a daily time, not both.")
+        if self.kind == TriggerKind.AFTER_PAYMENT and self.entity != "invoice":
+            raise ValidationError("Only invoices are paid: choose another trigger for this kind of document.")
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError({"time_zone": f"Unknown time zone {self.time_zone!r}"}) from None

@@ -222,8 +222,8 @@ def _absorb_chunk(limit: int) -> tuple[int, list[int]]:
 UPSERT = """
 INSERT INTO {table} (connection_id, source_key, entity, organization_id, label, status, generation, attempts,
                      next_attempt_at, lease_token, last_error, error_code, platform_code, hint, created_at,
-                     updated_at, write_started, overwrite_remote, refusals)
-VALUES (%s, %s, %s, %s, %s, 'pending', 1, 0, %s, '', '', '', '', '', %s, %s, %s, %s, 0)
+                     updated_at, write_started, overwrite_remote, refusals, send_now)
+VALUES (%s, %s, %s, %s, %s, 'pending', 1, 0, %s, '', '', '', '', '', %s, %s, %s, %s, 0, %s)
 ON CONFLICT (connection_id, source_key) DO UPDATE SET
     generation = {table}.generation + 1,
     status = CASE WHEN {table}.status = 'in_progress' THEN 'in_progress' ELSE 'pending' END,
@@ -246,7 +246,7 @@ def upsert_entry(conn: Connection | int, key: str, entity: str, organization_id:
     if db.vendor in ("sqlite", "postgresql"):
         with db.cursor() as cursor:
             cursor.execute(UPSERT.format(table=OutboxEntry._meta.db_table),
-                           [conn_id, key, entity, organization_id, label, now, now, now, False, False])
+                           [conn_id, key, entity, organization_id, label, now, now, now, False, False, False])
             return cursor.fetchone()[0]
     changes = dict(
         generation=F("generation") + 1,
@@ -337,8 +337,8 @@ def claim_many(entry_ids: list[int], *, ignore_schedule: bool = False) -> list[O
     due = Q(status=EntryStatus.PENDING)
     if not ignore_schedule:
         due &= Q(next_attempt_at__lte=now)
-    else:
-        due |= Q(status=EntryStatus.FAILED)
+    else:  # run now whatever its schedule: a dependency needed at once, or staff's "retry now"
+        due |= Q(status__in=[EntryStatus.FAILED, EntryStatus.WAITING])
     due |= Q(status=EntryStatus.IN_PROGRESS, lease_until__lt=now)
     token = str(uuid.uuid4())
     lease = now + dt.timedelta(seconds=conf.get("LEASE_SECONDS"))

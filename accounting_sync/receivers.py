@@ -1,4 +1,6 @@
-"""Save / delete receivers for every registered source model and its trigger models (lines, allocations)."""
+"""Save / delete receivers for every registered source model and its trigger models: children that change a document
+(lines, allocations; the attribute names the document) and models a document hangs off (a repair job whose status
+decides when its invoices are sent; the attribute is the reverse relation to the documents)."""
 from __future__ import annotations
 
 from django.db.models.signals import post_delete, post_save
@@ -25,7 +27,14 @@ def _on_child_change(sender, instance, **kwargs) -> None:
         parent = getattr(instance, attr)
     except adapter.model.DoesNotExist:  # parent deleted in the same cascade: its own receiver queued it
         return
-    if parent is not None:
+    if parent is None:
+        return
+    if hasattr(parent, "all"):  # a reverse relation: the model the documents hang off (a job and its invoices)
+        if kwargs.get("signal") is post_delete:
+            return  # its documents went with it (their own receivers queued them) or were protected
+        for document in parent.all():
+            outbox.record_change(document, adapter)
+    else:
         outbox.record_change(parent, adapter)
 
 

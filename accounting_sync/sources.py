@@ -28,7 +28,9 @@ class SourceAdapter:
     """Base class for adapters. Subclasses set ``entity`` and implement ``organization_id`` and ``snapshot``."""
 
     entity: str = ""
-    triggers: dict[str, str] = {}  # child model label -> attribute on the child that holds the parent
+    # Model label -> attribute naming the document on it (a line's invoice) or its documents (a job's invoices):
+    # a save of that model re-queues them.
+    triggers: dict[str, str] = {}
 
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model
@@ -50,6 +52,25 @@ class SourceAdapter:
     def label(self, obj) -> str:
         """How staff recognise the object in the dashboard."""
         return str(obj)
+
+    # -- when to send (trigger rules, accounting_sync/triggers.py) ------------------------------------------
+    #: The source model's own workflow statuses a trigger rule can wait for, as (value, label); the last one
+    #: is the final one unless ``final_status`` says otherwise. Empty: the snapshot's status (draft / issued).
+    statuses: tuple[tuple[str, str], ...] = ()
+    final_status: str = ""
+
+    def workflow_status(self, obj) -> str:
+        """The object's status among ``statuses`` (default: the snapshot's own status)."""
+        return ""
+
+    def is_draft(self, obj, snapshot) -> bool:
+        """A draft is not sent (unless staff send it). Default: the snapshot says ``draft``."""
+        return getattr(snapshot, "status", "") == "draft"
+
+    def waiting_for(self, obj, snapshot) -> str:
+        """A host's own condition, checked under every trigger rule: a non-empty answer holds the document and is
+        shown to staff as the reason ("waiting for the job's sign-off"). Default: nothing to wait for."""
+        return ""
 
     def prefetch(self, objs: list) -> None:
         """Load in a few queries what ``snapshot`` and ``applied`` will read of many objects (reconciliation

@@ -93,3 +93,12 @@ class MappingFactory(factory.django.DjangoModelFactory):
     kind = MappingKind.INCOME_ACCOUNT
     scope = Scope.DEFAULT
     local_value = ""
+
+
+class TriggerRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounting_sync.TriggerRule"
+
+    connection = factory.SubFactory(ConnectionFactory)
+    entity = "invoice"
+    kind = "on_save"

@@ -7,6 +7,8 @@ from connectors.documents import (Allocation, CustomerSnapshot, Entity, InvoiceS
                                   PaymentSnapshot)
 from ledger.money import line_net
 
+from .models import Job
+
 
 class ClientAdapter(SourceAdapter):
     entity = Entity.CUSTOMER
@@ -26,6 +28,14 @@ def _line(kind: str, description: str, quantity: Decimal, price: Decimal) -> Lin
 
 class JobInvoiceAdapter(SourceAdapter):
     entity = Entity.INVOICE
+    # A job's status change re-queues its invoices, so a trigger rule "on status Completed" sees it.
+    triggers = {"tests_hostapp.Job": "invoices"}
+    # The repair job's own workflow: a connection can send an invoice when its job is completed.
+    statuses = Job.STATUSES
+    final_status = "completed"
+
+    def workflow_status(self, obj):
+        return obj.job.status
 
     def organization_id(self, obj):
         return obj.job.client.organization_id

@@ -11,8 +11,11 @@ class Client(models.Model):
 
 
 class Job(models.Model):
+    STATUSES = (("open", "Open"), ("in_repair", "In repair"), ("completed", "Completed"))
+
     client = models.ForeignKey(Client, on_delete=models.PROTECT)
     description = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=STATUSES, default="open")
 
 
 class JobInvoice(models.Model):
