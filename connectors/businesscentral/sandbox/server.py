@@ -226,6 +226,8 @@ class BusinessCentralSandbox(PlatformSandbox):
             form = {**req.params, **req.form()}
             if form.get("grant_type") == "client_credentials":
                 return self._client_credentials(req.header("Authorization"), form)
+        if req.path == f"/{TENANT_ID}/adminconsent" and req.method == "GET":
+            return self._admin_consent(req.params)
         if (oauth := self.oauth_route(req)) is not None:
             return oauth
         if not req.path.startswith(self.api_path + "/"):
@@ -243,6 +245,16 @@ class BusinessCentralSandbox(PlatformSandbox):
     def _too_many(self, retry_after: int) -> Response:
         return BCError(429, "Application_TooManyRequests", "Too many requests reached.  Actual (6001).  "
                        "Maximum (6000).", (("Retry-After", str(max(1, retry_after))),)).response()
+
+    def _admin_consent(self, params: dict) -> Response:
+        """Entra's admin consent page: the administrator consents at once; back to ``redirect_uri`` with
+        ``admin_consent=True``, the tenant and the ``state``."""
+        redirect = params.get("redirect_uri", "")
+        if params.get("client_id") != self.auth.client_id or not redirect:
+            return self.auth._error("invalid_client", 400)
+        query = urllib.parse.urlencode({"admin_consent": "True", "tenant": TENANT_ID,
+                                        **({"state": params["state"]} if "state" in params else {})})
+        return 302, [("Location", redirect + ("&" if "?" in redirect else "?") + query)], b""
 
     def _client_credentials(self, authorization: str, form: dict) -> Response:
         """Entra ID's client credentials grant: the app's own token, no refresh token, scope ``.default``."""

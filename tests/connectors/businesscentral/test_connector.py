@@ -13,7 +13,7 @@ from connectors.base import ConnectionConfig
 from connectors.businesscentral.connector import BusinessCentralConnector
 from connectors.documents import (Allocation, CreditNoteSnapshot, CustomerSnapshot, InvoiceSnapshot, LineSnapshot,
                                   Mapping, PaymentSnapshot, RemoteRef)
-from connectors.errors import ValidationFailed
+from connectors.errors import ConfigurationError, ValidationFailed
 
 D = Decimal
 
@@ -68,12 +68,19 @@ def test_consent_then_code_exchange_picks_the_only_company(bcsandbox):
 
 def test_client_credentials_connection_needs_no_refresh_token(bcsandbox):
     conn = connector(bcsandbox, grant="client_credentials")
+    url = conn.authorization_url("https://host.example/cb", "st")
+    assert urlsplit(url).path.endswith("/adminconsent")
+    location = requests.get(url, allow_redirects=False, timeout=5).headers["Location"]
+    params = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+    assert params["admin_consent"] == "True" and params["state"] == "st"
     before = bcsandbox.token_calls
-    tokens = conn.exchange_code("", "https://host.example/cb", {"admin_consent": "True"})
+    tokens = conn.exchange_code("", "https://host.example/cb", params)
     assert tokens.remote_company_id == bcsandbox.company_id and tokens.refresh_token == "client_credentials"
     again = conn.refresh(tokens.refresh_token)
     assert again.access_token != tokens.access_token and bcsandbox.token_calls == before + 2
     assert connector(bcsandbox, again.access_token).reference_data().home_currency == "USD"
+    with pytest.raises(ConfigurationError):
+        conn.exchange_code("", "https://host.example/cb", {"error": "access_denied"})
 
 
 def test_post_documents_posts_the_draft_and_then_it_cannot_be_edited(bcsandbox):
