@@ -192,3 +192,21 @@ def test_windows_follow_the_rules_time_zone():
     assert triggers.next_window(hourly, now) == dt.datetime(2026, 7, 1, 17, 0, tzinfo=dt.timezone.utc)
     quarter = TriggerRule(kind=TriggerKind.BATCH, every_minutes=15, time_zone="Asia/Kolkata")  # +05:30
     assert triggers.next_window(quarter, now) == dt.datetime(2026, 7, 1, 16, 45, tzinfo=dt.timezone.utc)
+
+
+def test_trigger_rules_through_the_api(admin_client, client, connection, django_user_model):
+    url = f"/accounting-sync/api/connections/{connection.pk}/triggers/"
+    rules = [{"entity": "invoice", "kind": "batch", "daily_at": "18:00", "time_zone": "Europe/London"},
+             {"entity": "payment", "kind": "manual"}]
+    saved = admin_client.put(url, rules, content_type="application/json")
+    assert saved.status_code == 200, saved.content
+    assert [(r["entity"], r["kind"], r["daily_at"]) for r in saved.json()["rules"]] == [
+        ("invoice", "batch", "18:00:00"), ("payment", "manual", None)]
+    bad = admin_client.put(url, [{"entity": "invoice", "kind": "batch"}], content_type="application/json")
+    assert bad.status_code == 400 and "daily time" in bad.content.decode()
+    assert admin_client.get(url).json()["rules"][0]["time_zone"] == "Europe/London"  # the bad PUT changed nothing
+
+    staff = django_user_model.objects.create_user("clerk", password="pw", is_staff=True)  # no permissions
+    client.force_login(staff)
+    assert client.get(url).status_code == 200
+    assert client.put(url, [], content_type="application/json").status_code == 403
