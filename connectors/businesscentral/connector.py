@@ -19,7 +19,6 @@ import datetime as dt
 from decimal import Decimal
 from functools import cached_property
 from typing import Iterator
-from urllib.parse import urlencode
 
 from .. import oauth, rest
 from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused,
@@ -99,7 +98,6 @@ class BusinessCentralConnector(BaseConnector):
         return {"api_base": f"{self.setting('api_host').rstrip('/')}/v2.0/{tenant}/{self.setting('environment')}"
                             "/api/v2.0",
                 "authorize_url": f"{login}/{tenant}/oauth2/v2.0/authorize",
-                "adminconsent_url": f"{login}/{tenant}/adminconsent",
                 "token_url": f"{login}/{tenant}/oauth2/v2.0/token"}[name]
 
     @cached_property
@@ -109,11 +107,13 @@ class BusinessCentralConnector(BaseConnector):
 
     # -- OAuth (Entra ID) ------------------------------------------------------------------------------------------
     def authorization_url(self, redirect_uri: str, state: str) -> str:
-        """A user's consent (authorization code), or with ``grant`` ``client_credentials`` an administrator's
-        consent for the tenant (Entra's ``adminconsent`` page, which redirects back with ``admin_consent=True``)."""
+        """A user's consent (authorization code). With ``grant`` ``client_credentials`` an administrator signs in
+        and consents for the organisation (``prompt=consent``, scope ``.default``); the code that comes back only
+        proves the consent, the app then takes its own token. (Entra's dedicated ``/adminconsent`` page answers
+        without a code, which the connection callback requires.)"""
         if self.setting("grant") == "client_credentials":
-            query = urlencode({"client_id": self.config.client_id, "redirect_uri": redirect_uri, "state": state})
-            return f"{self.url('adminconsent_url')}?{query}"
+            return oauth.authorization_url(self.url("authorize_url"), self.config.client_id, redirect_uri,
+                                           API_SCOPE, state, {"prompt": "consent"})
         return oauth.authorization_url(self.url("authorize_url"), self.config.client_id, redirect_uri,
                                        f"{API_SCOPE} offline_access", state, {"prompt": "select_account"})
 
@@ -124,7 +124,8 @@ class BusinessCentralConnector(BaseConnector):
         if self.setting("grant") == "client_credentials":
             if params.get("error") or str(params.get("admin_consent", "True")).lower() != "true":
                 raise ConfigurationError("the administrator did not consent to the app for this tenant",
-                                         hint=f"Ask a tenant administrator to consent: {params.get('error', '')}")
+                                         hint="Ask a tenant administrator to connect (and consent for the "
+                                              f"organisation). {params.get('error_description', '')}".strip())
             tokens = self._client_token()
         else:
             tokens = self._grant({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,

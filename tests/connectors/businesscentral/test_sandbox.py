@@ -111,6 +111,16 @@ def test_client_credentials_gives_an_app_token_without_refresh_token(bcsandbox):
     assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
 
 
+def test_admin_consent_page_redirects_back_with_the_tenant(bcsandbox):
+    page = f"{bcsandbox.base_url}/{TENANT_ID}/adminconsent"
+    r = requests.get(page, params={"client_id": "sandbox-client", "redirect_uri": "https://host.example/cb",
+                                   "state": "s1"}, allow_redirects=False, timeout=5)
+    query = {k: v[-1] for k, v in parse_qs(urlsplit(r.headers["Location"]).query).items()}
+    assert r.status_code == 302 and query == {"admin_consent": "True", "tenant": TENANT_ID, "state": "s1"}
+    wrong = requests.get(page, params={"client_id": "other", "redirect_uri": "https://host.example/cb"}, timeout=5)
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_client"
+
+
 def test_token_required_and_expires(bc, bcsandbox):
     missing = BC(bcsandbox, "not-a-token").send("GET", "customers")
     assert missing.status_code == 401 and missing.body["error"]["code"] == "Authentication_InvalidCredentials"
