@@ -21,7 +21,6 @@ from ..rest import refused_by_words
 CODES = ErrorCodes(
     "FreshBooks",
     not_found=frozenset({"1012"}),  # "Client not found." (FreshBooks SDK documentation)
-    duplicate=frozenset({"2001"}),  # guessed: a number already used
     auth=frozenset({"1003", "unauthenticated", "unauthorized"}),  # 1003 guessed: another account's path
     wait=60.0,  # FreshBooks publishes no limits and no Retry-After that we know of
     hints={
