@@ -5,7 +5,7 @@ from django.db.models import Count, Max, Min, Q
 
 from connectors.models import Connection
 
-from .models import EntryStatus, OutboxChange, Outcome, SyncLog
+from .models import EntryStatus, OutboxChange, OutboxEntry, Outcome, SyncLog
 from .reconcile import metrics
 
 
@@ -31,6 +31,28 @@ def stalled(count: int, oldest) -> str:
             f"is the task queue (manage.py qcluster) running?")
 
 
+def held(connection_ids) -> dict[int, dict]:
+    """Per connection: documents its trigger rules hold, by reason, and the next batch window (when it opens and
+    how many documents it will send then)."""
+    from django.utils import timezone
+
+    found: dict[int, dict] = {}
+    rows = (OutboxEntry.objects.filter(connection_id__in=connection_ids, error_code="held")
+            .exclude(status__in=[EntryStatus.DONE, EntryStatus.IN_PROGRESS])
+            .values("connection_id", "hint").annotate(n=Count("pk")))
+    for r in rows:
+        found.setdefault(r["connection_id"], {"waiting": {}, "next_batch": None})["waiting"][r["hint"]] = r["n"]
+    batches = (OutboxEntry.objects.filter(connection_id__in=connection_ids, status=EntryStatus.PENDING,
+                                          hold_until__gt=timezone.now())
+               .values("connection_id").annotate(at=Min("hold_until")))
+    for r in batches:
+        count = OutboxEntry.objects.filter(connection_id=r["connection_id"], status=EntryStatus.PENDING,
+                                           hold_until=r["at"]).count()
+        found.setdefault(r["connection_id"], {"waiting": {}, "next_batch": None})["next_batch"] = {
+            "at": r["at"], "documents": count}
+    return found
+
+
 def connection_health(queryset=None) -> list[dict]:
     queryset = queryset if queryset is not None else Connection.objects.all()
     counts = queryset.annotate(
@@ -42,6 +64,7 @@ def connection_health(queryset=None) -> list[dict]:
     last_success = dict(SyncLog.objects.filter(outcome=Outcome.SUCCESS).values_list("connection_id")
                         .annotate(at=Max("created_at")).values_list("connection_id", "at"))
     waiting = waiting_changes()
+    holding = held([conn.pk for conn in counts])
     rows = []
     for conn in counts:
         rows.append({
@@ -53,5 +76,6 @@ def connection_health(queryset=None) -> list[dict]:
             "last_success": last_success.get(conn.pk), "token_expires_at": conn.access_expires_at,
             "refresh_token_expires_at": conn.refresh_expires_at, "paused_until": conn.paused_until,
             "metrics": metrics.for_connections([conn.pk]),
+            "held": holding.get(conn.pk, {"waiting": {}, "next_batch": None}),
         })
     return rows

@@ -210,3 +210,17 @@ def test_trigger_rules_through_the_api(admin_client, client, connection, django_
     client.force_login(staff)
     assert client.get(url).status_code == 200
     assert client.put(url, [], content_type="application/json").status_code == 403
+
+
+def test_status_says_what_is_held_and_what_the_next_batch_sends(connection, make_invoice, sandbox):
+    rule(connection, kind=TriggerKind.BATCH, every_minutes=60)
+    rule(connection, entity="credit_note", kind=TriggerKind.MANUAL)
+    make_invoice()
+    make_invoice()
+    make_invoice(status="draft")
+    drain()
+    out = io.StringIO()
+    call_command("accounting_sync_status", stdout=out)
+    text = out.getvalue()
+    assert "next batch: 2 documents at" in text
+    assert "held: 1 document waiting until it is no longer a draft" in text

@@ -37,6 +37,13 @@ class Command(ExamplesCommand):
             if note:
                 self.stdout.write(f"    {note}")
             self.stdout.write(f"    {metrics_line(r['metrics'])}")
+            for reason, count in sorted(r["held"]["waiting"].items()):
+                self.stdout.write(f"    held: {count} {'document' if count == 1 else 'documents'} {reason}")
+            batch = r["held"]["next_batch"]
+            if batch:
+                self.stdout.write(f"    next batch: {batch['documents']} "
+                                  f"{'document' if batch['documents'] == 1 else 'documents'} at "
+                                  f"{batch['at']:%Y-%m-%d %H:%M} UTC")
 
 
 def metrics_line(found: dict) -> str:
