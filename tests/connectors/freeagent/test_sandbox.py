@@ -321,7 +321,7 @@ def test_act_as_user(fa, fsandbox):
     assert "005" not in {c["nominal_code"] for c in fa.ok("GET", "categories")["income_categories"]}
 
 
-# -- what our connector sends, against the schema ------------------------------------------------------------------------
+# -- what our connector sends, against the schema --------------------------------------------------------------
 def test_connector_request_bodies_match_the_schema(fsandbox):
     from connectors.documents import Allocation, Mapping
     from connectors.freeagent import translate as t
