@@ -31,7 +31,7 @@ class TriggerRuleInline(admin.TabularInline):
     extra = 0
     verbose_name = "trigger rule"
     verbose_name_plural = "When to send (no rule: on every save; drafts are never sent)"
-    fields = ["entity", "kind", "status", "partly_paid", "every_minutes", "daily_at", "time_zone"]
+    fields = ["entity", "kind", "status", "partly_paid", "every_minutes", "daily_at", "time_zone", "send_drafts"]
 
 
 @admin.register(Connection)

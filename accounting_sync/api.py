@@ -34,7 +34,7 @@ def attention(request):
 class TriggerRuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = TriggerRule
-        fields = ["entity", "kind", "status", "partly_paid", "every_minutes", "daily_at", "time_zone"]
+        fields = ["entity", "kind", "status", "partly_paid", "every_minutes", "daily_at", "time_zone", "send_drafts"]
         validators = []  # one rule per entity: the view replaces the whole set
 
     def validate(self, attrs):

@@ -248,6 +248,9 @@ class TriggerRule(models.Model):
         null=True, blank=True, help_text="Batch windows: one every N minutes (60: hourly)")
     daily_at = models.TimeField(null=True, blank=True, help_text="Batch windows: once a day at this time")
     time_zone = models.CharField(max_length=60, default="UTC", help_text="Of the daily window, e.g. Europe/London")
+    send_drafts = models.BooleanField(
+        default=False, help_text="Send drafts as drafts where the platform keeps drafts (finalised there when they "
+                                 "become final here); elsewhere drafts wait")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["connection", "entity"], name="one_trigger_rule_per_entity")]

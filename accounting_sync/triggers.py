@@ -50,7 +50,11 @@ def hold(conn, entry: OutboxEntry, adapter, obj, snapshot, *, dependency: bool =
         return None  # a void goes out at once (or is dropped if it was never sent: the engine decides)
     rule = rule_for(conn, entity)
     if adapter.is_draft(obj, snapshot):
-        return Hold("waiting until it is no longer a draft (drafts are not sent)")
+        if rule is None or not rule.send_drafts:
+            return Hold("waiting until it is no longer a draft (drafts are not sent)")
+        if entity not in conn.connector_class().capabilities.drafts:
+            return Hold(f"waiting until it is no longer a draft ({conn.platform_name} keeps no drafts)")
+        return None  # sent as a draft now, whatever else the rule says; finalised when it becomes final
     own = adapter.waiting_for(obj, snapshot)
     if own:
         return Hold(own)

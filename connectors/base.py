@@ -56,6 +56,9 @@ class Capabilities:
     #: document. False: a retry after a lost response is safe only through search-before-create (our number or
     #: name), which the pipeline does before sending again.
     idempotency_keys: bool = True
+    #: Entities the platform keeps as drafts: a connection may send a local draft as a draft there, and the
+    #: document is finalised remotely when it becomes final locally (its next update carries the final status).
+    drafts: frozenset[str] = frozenset()
 
 
 class RuleKind:

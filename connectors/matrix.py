@@ -68,17 +68,18 @@ def render(connectors: Mapping[str, type[BaseConnector]] | None = None) -> str:
         "",
         "**Per entity.** Create and update: the entity syncs outward. Void / delete: how the platform takes a",
         "document back (`capabilities.void` / `.delete`). Inbound: changes made on the platform are polled",
-        "(`capabilities.inbound`).",
+        "(`capabilities.inbound`). Drafts: a connection may send local drafts as drafts there, finalised when they",
+        "become final (`capabilities.drafts`; elsewhere drafts wait).",
         "",
-        _row(["Platform", "Entity", *(op.capitalize() for op in OPERATIONS), "Inbound (polling)"]),
-        _row(["---"] * (len(OPERATIONS) + 3)),
+        _row(["Platform", "Entity", *(op.capitalize() for op in OPERATIONS), "Inbound (polling)", "Drafts"]),
+        _row(["---"] * (len(OPERATIONS) + 4)),
     ]
     for cls in platforms:
         inbound = cls.capabilities.inbound
         for entity in Entity.ALL:
             ops = operations(cls, entity)
             lines.append(_row([_label(cls), entity, *(YES if ops[op] else NO for op in OPERATIONS),
-                               YES if entity in inbound else NO]))
+                               YES if entity in inbound else NO, YES if entity in cls.capabilities.drafts else NO]))
     lines += [
         "",
         "**Per platform.** Webhooks: the platform pushes signed change notifications. Deletions polled: polling",

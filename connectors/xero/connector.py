@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import json
 from decimal import Decimal
@@ -49,6 +50,7 @@ class XeroConnector(BaseConnector):
         batch_size=50,
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
+        drafts=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # Status DRAFT, then AUTHORISED on an update
     )
     #: Per organisation (tenant): 60 calls a minute and 5,000 a day (developer.xero.com/faq/limits).
     rate_limits = {"request": (60, 60.0), "day": (5000, 86400.0)}
@@ -564,7 +566,10 @@ class XeroConnector(BaseConnector):
                 raise ConfigurationError("; ".join(problems), hint="Change the payment in the business system.")
             return t.payment_payload(doc, mapping, send_currency_rate=self.setting("rate_source") != "platform")
         if isinstance(doc, SalesDocumentSnapshot):
-            return t.sales_payload(doc, mapping, self._item_codes(doc, mapping), self.sales_settings)
+            settings = self.sales_settings
+            if doc.status == "draft":  # sent as a draft (the connection asked for it); final later by an update
+                settings = dataclasses.replace(settings, status="DRAFT")
+            return t.sales_payload(doc, mapping, self._item_codes(doc, mapping), settings)
         raise TypeError(f"Xero connector cannot send {type(doc).__name__}")
 
     def _update_payload(self, doc: SalesDocumentSnapshot, mapping: Mapping, current: dict) -> dict:

@@ -224,3 +224,25 @@ def test_status_says_what_is_held_and_what_the_next_batch_sends(connection, make
     text = out.getvalue()
     assert "next batch: 2 documents at" in text
     assert "held: 1 document waiting until it is no longer a draft" in text
+
+
+def test_drafts_go_as_drafts_where_the_platform_keeps_them_and_are_finalised_there(xsandbox, org, make_invoice,
+                                                                                   make_xero_connection):
+    conn = make_xero_connection(org, rate_limits=False)
+    rule(conn, kind=TriggerKind.ON_SAVE, send_drafts=True)
+    invoice = make_invoice(("service", "1", "80.00"), status="draft")
+    drain()
+    [remote] = xsandbox.store.entities("Invoices")
+    assert remote["Status"] == "DRAFT" and entry_of(invoice).status == EntryStatus.DONE
+    invoice.status = "issued"
+    invoice.save()
+    drain()
+    [remote] = xsandbox.store.entities("Invoices")
+    assert remote["Status"] == "AUTHORISED" and Decimal(str(remote["Total"])) == Decimal("80.00")
+
+
+def test_send_drafts_on_a_platform_without_drafts_still_holds_them(connection, make_invoice, sandbox):
+    rule(connection, kind=TriggerKind.ON_SAVE, send_drafts=True)
+    invoice = make_invoice(status="draft")
+    drain()
+    assert remote_invoices(sandbox) == [] and "QuickBooks Online keeps no drafts" in entry_of(invoice).hint
