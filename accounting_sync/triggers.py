@@ -90,8 +90,9 @@ def _standalone_reference(conn, entry: OutboxEntry) -> Hold | None:
 def _payment_hold(adapter, obj, snapshot, partly: bool) -> Hold | None:
     applied = adapter.applied(obj)
     total = getattr(snapshot, "total", None)
-    if applied is None or total is None:
-        return None  # the source cannot say what was paid: nothing to wait for
+    if applied is None or total is None:  # never send it unpaid just because the source is silent
+        return Hold("waiting for payment, which the business system does not report for this kind of document "
+                    "(its adapter has no applied()): send it by hand or choose another trigger")
     paid = sum((amount for _, amount in applied), start=type(total)(0))
     if paid >= total or (partly and paid > 0):
         return None

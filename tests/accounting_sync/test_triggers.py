@@ -246,3 +246,57 @@ def test_send_drafts_on_a_platform_without_drafts_still_holds_them(connection, m
     invoice = make_invoice(status="draft")
     drain()
     assert remote_invoices(sandbox) == [] and "QuickBooks Online keeps no drafts" in entry_of(invoice).hint
+
+
+def job_invoice(org, reference, hours="2"):
+    from tests.hostapp.models import Client, Job, JobInvoice
+
+    with transaction.atomic():
+        client = Client.objects.create(organization=org, full_name=f"Client of {reference}")
+        job = Job.objects.create(client=client, description="Service boiler")
+        return JobInvoice.objects.create(job=job, reference=reference, issued_on=dt.date.today(),
+                                         labour_hours=Decimal(hours), hourly_rate=Decimal("50.00"))
+
+
+def test_host_app_invoice_after_payment_goes_out_with_its_payment(connection, org, sandbox):
+    from tests.hostapp.models import JobPayment
+
+    rule(connection, kind=TriggerKind.AFTER_PAYMENT)
+    invoice = job_invoice(org, "JOB-P1")
+    drain()
+    assert remote_invoices(sandbox) == []
+    with transaction.atomic():
+        JobPayment.objects.create(invoice=invoice, reference="JP-9", paid_on=dt.date.today(), amount=Decimal("100"))
+    drain()
+    [remote] = remote_invoices(sandbox)
+    assert remote["DocNumber"] == "JOB-P1" and Decimal(str(remote["Balance"])) == Decimal("0")
+
+
+def test_host_app_invoice_in_an_hourly_window_and_by_hand(connection, org, sandbox, clock):
+    rule(connection, kind=TriggerKind.BATCH, every_minutes=60)
+    job_invoice(org, "JOB-W1")
+    drain()
+    assert remote_invoices(sandbox) == []
+    clock.advance(3601)
+    drain()
+    assert [r["DocNumber"] for r in remote_invoices(sandbox)] == ["JOB-W1"]
+
+    connection.trigger_rules.update(kind=TriggerKind.MANUAL, every_minutes=None)
+    second = job_invoice(org, "JOB-M1")
+    clock.advance(3601)
+    drain()
+    assert len(remote_invoices(sandbox)) == 1
+    call_command("accounting_sync_push", "--entry", str(entry_of(second).pk), "--now", stdout=io.StringIO())
+    assert sorted(r["DocNumber"] for r in remote_invoices(sandbox)) == ["JOB-M1", "JOB-W1"]
+
+
+def test_after_payment_for_a_source_that_reports_no_payments_waits_and_says_why(connection, org, sandbox,
+                                                                                monkeypatch):
+    from tests.hostapp.adapters import JobInvoiceAdapter
+
+    monkeypatch.setattr(JobInvoiceAdapter, "applied", lambda self, obj: None)
+    rule(connection, kind=TriggerKind.AFTER_PAYMENT)
+    invoice = job_invoice(org, "JOB-S1")
+    drain()
+    entry = OutboxEntry.objects.get(source_key=f"tests_hostapp.jobinvoice:{invoice.pk}")
+    assert remote_invoices(sandbox) == [] and "does not report" in entry.hint

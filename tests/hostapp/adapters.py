@@ -37,6 +37,9 @@ class JobInvoiceAdapter(SourceAdapter):
     def workflow_status(self, obj):
         return obj.job.status
 
+    def applied(self, obj):
+        return [(key_for(p), p.amount) for p in obj.payments.all()]
+
     def organization_id(self, obj):
         return obj.job.client.organization_id
 
