@@ -10,11 +10,19 @@ guess is listed with its source in docs/sandbox-freshbooks.md.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 import json
 import math
+import secrets
+import threading
+import urllib.error
+import urllib.request
 from decimal import Decimal
 from typing import Any, Callable, Optional
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from ...sandboxkit.faults import Fault
@@ -49,6 +57,11 @@ FILTERS = {"clients": ("organization", "email", "fname", "lname", "currency_code
            "invoices": ("invoice_number", "customerid", "currency_code"),
            "payments": ("invoiceid", "clientid", "creditid", "type", "note"),
            "credit_notes": ("credit_number", "clientid"), "taxes": ("name",), "ledger_accounts": ()}
+#: Webhook events FreshBooks names for the objects we keep (its webhooks page lists many more).
+EVENT_OBJECTS = {"clients": "client", "items": "item", "invoices": "invoice", "payments": "payment",
+                 "credit_notes": "credit_note"}
+EVENT_ACTIONS = ("create", "update", "delete")
+SIGNATURE_HEADER = "X-FreshBooks-Hmac-SHA256"
 #: Errno values: 1012 with HTTP 404 is FreshBooks' documented "not found"; the others are our guesses.
 NOT_FOUND, INVALID, REFUSED, FORBIDDEN = 1012, 1001, 1004, 1003
 
@@ -111,8 +124,12 @@ class FreshBooksSandbox(PlatformSandbox):
                                render_error=_token_error)
         self.limits = Limiter(self.clock, minute=LIMITS["minute"])
         self.store = ResourceStore(self.clock)
-        for k, name in enumerate((*BY_RESOURCE, "ledger_accounts")):
+        for k, name in enumerate((*BY_RESOURCE, "ledger_accounts", "callbacks")):
             self.store.declare(name, id_start=100001 + k * 1_000_000)
+        self._events: list[dict] = []  # changes waiting for ``notify()``
+        self.sent: list[dict] = []  # every webhook request sent (verifications and events), oldest first
+        self._events_lock = threading.Lock()
+        self.store.subscribe(self._changed)
         self.reset()
 
     # -- kit hooks -------------------------------------------------------------------------------------------------
@@ -121,6 +138,8 @@ class FreshBooksSandbox(PlatformSandbox):
         return self.account_id
 
     def seed(self) -> None:
+        with self._events_lock:
+            self._events, self.sent = [], []
         seed(self.store)
 
     def today(self) -> str:
@@ -138,7 +157,14 @@ class FreshBooksSandbox(PlatformSandbox):
                              [("Retry-After", str(max(1, retry_after)))])
 
     def extra_state(self) -> dict:
-        return {"account_id": self.account_id, "business_uuid": BUSINESS_UUID}
+        return {"account_id": self.account_id, "business_uuid": BUSINESS_UUID, "webhooks_pending": len(self._events),
+                "webhooks_sent": len(self.sent)}
+
+    def control(self, request: Request) -> Response:
+        """The kit's ``/_sandbox/*``, plus ``POST /_sandbox/notify`` (deliver the queued webhook events now)."""
+        if request.path.rstrip("/") == "/_sandbox/notify" and request.method == "POST":
+            return json_response(200, {"sent": self.notify()})
+        return super().control(request)
 
     # -- routing ----------------------------------------------------------------------------------------------------
     def route(self, req: Request) -> Response:
@@ -154,6 +180,8 @@ class FreshBooksSandbox(PlatformSandbox):
         exceeded = self.limits.hit(("minute", self.account_id))
         if exceeded is not None:
             return self._too_many(exceeded.retry_after)
+        if parts[:2] == ["events", "account"] and parts[3:5] == ["events", "callbacks"]:
+            return self.callbacks(req, parts[2], parts[5:])
         if parts[:2] == ["accounting", "businesses"] and parts[3:] == ["ledger_accounts", "accounts"]:
             if parts[2] != BUSINESS_UUID:
                 raise FreshBooksError(403, FORBIDDEN, "The server could not verify that you are authorized to "
@@ -456,6 +484,121 @@ class FreshBooksSandbox(PlatformSandbox):
     def _settle_note(self, note_id: str) -> None:
         pass  # a credit note's remaining credit is computed when it is used; nothing is stored
 
+    # -- webhooks (callbacks) ---------------------------------------------------------------------------------------
+    def callbacks(self, req: Request, account: str, rest: list[str]) -> Response:
+        """``/events/account/{account_id}/events/callbacks``: register (``{"callback": {"event", "uri"}}``; a
+        verification request goes to the URI at once), verify (``PUT .../{id}`` with ``{"callback": {"verifier"}}``),
+        resend the verification (``{"callback": {"resend": true}}``), list, read and delete. Errors here are the
+        events endpoints' flat ``{"errno", "message", "details"}`` (what FreshBooks' SDK reads there)."""
+        if account != self.account_id:
+            return json_response(403, {"errno": FORBIDDEN, "message": "Forbidden", "details": []})
+        if not rest and req.method == "GET":
+            rows = [self._callback(r) for r in self.store.rows("callbacks")]
+            return self._ok({"callbacks": rows, "page": 1, "pages": 1, "per_page": len(rows) or 1,
+                             "total": len(rows)})
+        if not rest and req.method == "POST":
+            body = self._events_body(req)
+            event, uri = str(body.get("event") or ""), str(body.get("uri") or "")
+            if not self._event_known(event) or not uri.startswith(("http://", "https://")):
+                return json_response(422, {"errno": INVALID, "message": "Invalid event or uri.", "details": [
+                    {"reason": "event" if not self._event_known(event) else "uri"}]})
+            row = self.store.create("callbacks", {"event": event, "uri": uri, "verified": False,
+                                                  "_verifier": secrets.token_urlsafe(24)})
+            self._send_verification(row)
+            return self._ok({"callback": self._callback(row)})
+        row = self.store.find("callbacks", rest[0]) if len(rest) == 1 else None
+        if row is None:
+            return json_response(404, {"errno": NOT_FOUND, "message": "Callback not found.", "details": []})
+        if req.method == "GET":
+            return self._ok({"callback": self._callback(row)})
+        if req.method == "DELETE":
+            self.store.delete("callbacks", row.id)
+            return 204, [], b""
+        if req.method == "PUT":
+            body = self._events_body(req)
+            if body.get("resend"):
+                self._send_verification(row)
+                return self._ok({"callback": self._callback(row)})
+            if not hmac.compare_digest(str(body.get("verifier") or ""), row.data["_verifier"]):
+                return json_response(422, {"errno": INVALID, "message": "The verifier does not match.",
+                                           "details": [{"reason": "verifier"}]})
+            row = self.store.update("callbacks", row.id, {"verified": True})
+            return self._ok({"callback": self._callback(row)})
+        return json_response(405, {"errno": 405, "message": "Method not allowed.", "details": []})
+
+    @staticmethod
+    def _events_body(req: Request) -> dict:
+        try:
+            body = req.json()
+        except ValueError:
+            body = {}
+        inner = body.get("callback") if isinstance(body, dict) else None
+        return inner if isinstance(inner, dict) else {}
+
+    @staticmethod
+    def _event_known(event: str) -> bool:
+        noun, _, action = event.partition(".")
+        return noun in EVENT_OBJECTS.values() and action in ("", *EVENT_ACTIONS)
+
+    @staticmethod
+    def _callback(row: Row) -> dict:
+        return {"callbackid": int(row.id), "id": int(row.id), "event": row.data["event"], "uri": row.data["uri"],
+                "verified": row.data["verified"], "updated_at": stamp(row.modified)}
+
+    def _form(self, name: str, object_id: Any, **extra: Any) -> dict:
+        return {"account_id": self.account_id, "business_id": BUSINESS_ID, "identity_id": 2192788, "name": name,
+                "object_id": object_id, "user_id": 1, **extra}
+
+    def _send_verification(self, row: Row) -> None:
+        """FreshBooks posts the verifier to a newly registered URI (form fields, no signature: nothing is shared
+        yet)."""
+        self._post(row.data["uri"], self._form("callback.verify", int(row.id), verifier=row.data["_verifier"]),
+                   None)
+
+    def _changed(self, event: str, resource: str, row: Row) -> None:
+        """Queue ``<object>.create`` / ``.update`` / ``.delete`` (a vis_state of 1 is a delete)."""
+        noun = EVENT_OBJECTS.get(resource)
+        if noun is None:
+            return
+        action = "create" if event == "create" else "delete" if row.data.get("vis_state") == 1 else "update"
+        with self._events_lock:
+            self._events.append({"name": f"{noun}.{action}", "object_id": int(row.id)})
+
+    def notify(self) -> list[dict]:
+        """Deliver every queued event to each verified callback registered for it (``invoice`` takes every
+        ``invoice.*``), one request per event, signed with that callback's verifier. FreshBooks promises no delivery
+        time ("a few seconds to several minutes"): tests call this instead of waiting."""
+        with self._events_lock:
+            events, self._events = self._events, []
+        sent = []
+        hooks = [r for r in self.store.rows("callbacks") if r.data["verified"]]
+        for event in events:
+            for hook in hooks:
+                if hook.data["event"] in (event["name"], event["name"].split(".")[0]):
+                    form = self._form(event["name"], event["object_id"])
+                    sent.append(self._post(hook.data["uri"], form, hook.data["_verifier"]))
+        return sent
+
+    def _post(self, uri: str, form: dict, verifier: Optional[str]) -> dict:
+        body = urlencode(form).encode("utf-8")
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if verifier is not None:
+            headers[SIGNATURE_HEADER] = signature(verifier, form)
+        status = None
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
+        try:
+            with opener.open(urllib.request.Request(uri, data=body, headers=headers, method="POST"),
+                             timeout=5) as answer:
+                status = answer.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except (urllib.error.URLError, OSError, ValueError):
+            status = None
+        record = {"uri": uri, "body": body.decode("utf-8"), "headers": headers, "status": status}
+        with self._events_lock:
+            self.sent.append(record)
+        return record
+
     # -- what a bookkeeper does in FreshBooks ---------------------------------------------------------------------
     def record_payment_as_user(self, invoice_id: str, amount: Any, date: Optional[str] = None,
                                payment_type: str = "Check", reference: str = "") -> dict:
@@ -487,6 +630,13 @@ class FreshBooksSandbox(PlatformSandbox):
 
     def archive_account_as_user(self, account_id: str) -> dict:
         return self._account(self.store.update("ledger_accounts", account_id, {"active": False}))
+
+
+def signature(verifier: str, form: dict) -> str:
+    """``X-FreshBooks-Hmac-SHA256``: base64 of HMAC-SHA256, keyed with the callback's verifier, over the JSON text
+    of the form fields (values as strings, Python's default separators), as FreshBooks' webhooks page shows it."""
+    message = json.dumps({k: str(v) for k, v in form.items()}).encode("utf-8")
+    return base64.b64encode(hmac.new(verifier.encode("utf-8"), message, hashlib.sha256).digest()).decode("ascii")
 
 
 def _token_error(error: str, status: int) -> tuple[int, dict]:
