@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..http import ApiClient
+from ..http import ApiClient, parse_json
 from . import errors
 from .translate import ENTITIES
 
@@ -50,7 +50,7 @@ class FreeAgentClient(ApiClient):
         page = 1
         while True:
             response = self.send("GET", path, params={**params, "page": page, "per_page": PAGE_SIZE})
-            body = errors.parse_json(response)
+            body = parse_json(response)
             yield from body.get(key) or []
             if "next" not in response.links:
                 return

@@ -44,6 +44,10 @@ UK_VAT = (Decimal("20"), Decimal("5"), Decimal("0"))
 DOCUMENT_LISTS = {Entity.INVOICE: {"view": "all"}, Entity.CREDIT_NOTE: {"view": "all"}}
 
 
+def bank_account_id(account: dict) -> str:
+    return f"bank_accounts/{t.record_id(account['url'])}"
+
+
 @register
 class FreeAgentConnector(BaseConnector):
     id = "freeagent"
@@ -209,20 +213,22 @@ class FreeAgentConnector(BaseConnector):
         self.client.transition(entity, found.remote_id, "mark_as_sent")
         return t.result(entity, self.client.read(entity, found.remote_id), adopted=found.adopted)
 
-    def _bank_account(self, nominal_code: str | None) -> str:
-        """The URL of the bank account our deposit account (its nominal code) names."""
+    def _bank_account(self, account_id: str | None) -> str:
+        """The URL of the bank account our deposit account (``bank_accounts/<id>``) names."""
         accounts = self._bank_accounts()
-        if not nominal_code or str(nominal_code) not in accounts:
-            raise ValidationFailed(f"FreeAgent has no bank account with nominal code {nominal_code!r}",
+        if not account_id or str(account_id) not in accounts:
+            raise ValidationFailed(f"FreeAgent has no active bank account {account_id!r}",
                                    platform_code="bank_account_not_found",
                                    hint="Map the deposit account to one of the company's bank accounts.")
-        return accounts[str(nominal_code)]["url"]
+        return accounts[str(account_id)]["url"]
 
     def _bank_accounts(self) -> dict[str, dict]:
-        """Nominal code -> bank account, read once per connector."""
+        """``bank_accounts/<id>`` -> active bank account, read once per connector. Bank accounts have no nominal
+        code in the API, so their account id is their path, which no category's nominal code can equal."""
         if "_bank_table" not in self.__dict__:
             rows = self.client.rows("bank_accounts", "bank_accounts")
-            self.__dict__["_bank_table"] = {str(r.get("nominal_code")): r for r in rows}
+            self.__dict__["_bank_table"] = {bank_account_id(r): r for r in rows
+                                            if str(r.get("status") or "active") == "active"}
         return self.__dict__["_bank_table"]
 
     # -- credit applied to invoices -------------------------------------------------------------------------------
@@ -299,12 +305,12 @@ class FreeAgentConnector(BaseConnector):
 
     # -- reference data ------------------------------------------------------------------------------------------
     def reference_data(self) -> ReferenceData:
-        """Accounts are the income, cost and general categories (by nominal code) and the bank accounts (by their
-        nominal code); tax codes are the current sales-tax rates and the exempt and out-of-scope statuses."""
+        """Accounts are the income, cost and general categories (by nominal code) and the active bank accounts
+        (``bank_accounts/<id>``); tax codes are the current sales-tax rates and the exempt and out-of-scope statuses."""
         categories = self.client.request("GET", "categories")
         accounts = [{**c, "kind": kind} for group, kind in CATEGORY_KINDS.items() for c in categories.get(group) or []]
-        accounts += [{"nominal_code": code, "description": b.get("name"), "kind": AccountKind.DEPOSIT}
-                     for code, b in self._bank_accounts().items()]
+        accounts += [{"nominal_code": key, "description": b.get("name"), "kind": AccountKind.DEPOSIT}
+                     for key, b in self._bank_accounts().items()]
         company = self.client.request("GET", "company").get("company") or {}
         home = str(company.get("currency") or "")
         return rest.reference_data(accounts, self._tax_codes(company), lambda a: a["kind"], account_id="nominal_code",

@@ -14,7 +14,7 @@ from ledger.money import quantize
 from ..base import DocumentTotals, RemoteDocument, RemotePayment
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, ItemSnapshot, Mapping, PaymentSnapshot, RemoteResult,
                          SalesDocumentSnapshot)
-from ..rest import clean, content_hash, iso_date, money, parse_time, plain
+from ..rest import clean, content_hash, iso_date, money, parse_time
 
 #: our entity -> (resource path, object key, list key, our number or name field)
 ENTITIES = {
@@ -220,7 +220,3 @@ def remote_payment(body: dict, customer_id: str, currency: str) -> RemotePayment
 def format_time(value: dt.datetime) -> str:
     """An aware datetime the way FreeAgent's ``updated_since`` examples write it: ``2017-05-22T09:00:00.000Z``."""
     return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-def same(a, b) -> bool:
-    return plain(a) == plain(b)

@@ -21,8 +21,8 @@ CATEGORIES = (
     ("365", "Office Costs", "admin_expenses_categories"),
     ("681", "Sales Tax Control", "general_categories"), ("796", "Trade Debtors", "general_categories"),
 )
-#: (id, name, nominal code)
-BANK_ACCOUNTS = (("1", "Business Current Account", "750"), ("2", "Business Savings Account", "751"))
+#: (id, name)
+BANK_ACCOUNTS = (("1", "Business Current Account"), ("2", "Business Savings Account"))
 SALES_TAX = {"sales_tax_name": "GST", "sales_tax_registration_status": "Registered",
              "sales_tax_rate_1": Decimal("10.0"), "sales_tax_is_value_added": True, "effective_date": "2020-01-01"}
 
@@ -39,9 +39,9 @@ def seed(store) -> None:
         store.create("categories", {"description": description, "nominal_code": code, "_group": group,
                                     "allowable_for_tax": group != "general_categories",
                                     "tax_reporting_name": description}, record_id=code)
-    for record_id, name, code in BANK_ACCOUNTS:
-        store.create("bank_accounts", {"type": "StandardBankAccount", "name": name, "nominal_code": code,
-                                       "currency": CURRENCY, "is_personal": False, "is_primary": record_id == "1",
-                                       "opening_balance": Decimal("0.0"), "bank_name": "Sandbox Bank"},
-                     record_id=record_id)
+    for record_id, name in BANK_ACCOUNTS:
+        store.create("bank_accounts", {"type": "StandardBankAccount", "name": name, "currency": CURRENCY,
+                                       "is_personal": False, "is_primary": record_id == "1", "status": "active",
+                                       "opening_balance": Decimal("0.0"), "bank_name": "Sandbox Bank",
+                                       "bank_code": "generic"}, record_id=record_id)
     store.create("sales_tax_periods", dict(SALES_TAX))

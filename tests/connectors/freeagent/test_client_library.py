@@ -59,7 +59,7 @@ def test_categories_and_bank_accounts_are_what_our_reference_data_lists(library,
     assert account_id == "1"
     reference = connector_for(fsandbox).reference_data()
     assert reference.accounts["001"] == library.category.get_nominal_name("001")
-    assert reference.accounts["750"] == library.bank_account.get_name_by_id(account_id)
+    assert reference.accounts["bank_accounts/1"] == library.bank_account.get_name_by_id(account_id)
 
 
 def test_documents_our_connector_wrote_read_back_by_the_library(library, fsandbox):

@@ -23,7 +23,7 @@ def invoice(*lines, number="INV-7"):
 
 
 MAPPING = Mapping(line_accounts=("001", "002", "005"), tax_codes={"gst": "10", "free": "EXEMPT"},
-                  item_account="001", deposit_account="750", refs={"c": "11", "inv": "21"})
+                  item_account="001", deposit_account="bank_accounts/1", refs={"c": "11", "inv": "21"})
 
 
 def test_invoice_lines_categories_tax_and_terms():
