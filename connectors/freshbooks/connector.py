@@ -2,8 +2,9 @@
 
 FreshBooks has no idempotency key. A create is made safe to repeat by our own numbers and names instead: FreshBooks
 refuses an invoice or credit note number it holds already, and the pipeline searches before it sends again after a
-lost answer (by our number, our client or item name, or our payment number kept in the payment's ``note``). It has no optimistic concurrency either: an update reads the record
-first and refuses to overwrite it when it changed since our version (a short race remains). Nothing is ever
+lost answer (by our number, our client or item name, or our payment number kept in the payment's ``note``). It
+has no optimistic concurrency either: an update reads the record first and refuses to overwrite it when it changed
+since our version (a short race remains). Nothing is ever
 removed: a delete sets ``vis_state`` to 1, and a read of such a record is "not found" here. FreshBooks has no void:
 it is emulated as elsewhere in this product (every unit cost written to 0, the notes starting with a void note).
 Its invoice lines carry no ledger account: the mapped accounts are checked against the business's chart, not sent.
