@@ -182,8 +182,23 @@ class FreeAgentConnector(BaseConnector):
         if ref.version and current.version != ref.version:
             raise ConflictError(f"the {doc.entity.replace('_', ' ')} changed in FreeAgent since it was last synced",
                                 platform_code="stale", raw=current.raw)
-        body = self.client.update(doc.entity, ref.remote_id, self._payload(doc, mapping, current_body))
+        body = self._put(doc.entity, ref.remote_id, self._payload(doc, mapping, current_body), current_body)
         return self._apply_credit(doc, mapping, t.result(doc.entity, body))
+
+    def _put(self, entity: str, remote_id: str, payload: dict, current: dict) -> dict:
+        """A sent invoice's or credit note's items are locked in FreeAgent: when ours change them, it is marked as
+        draft, updated and marked as sent again (as its API forum advises). The sandbox refuses the draft step for
+        a document with payments or credits (a guess), and staff then see that refusal."""
+        reopen = entity in t.LINES and str(current.get("status", "")).lower() not in ("draft", "cancelled", "") \
+            and t.items_change(payload, current, entity)
+        if not reopen:
+            return self.client.update(entity, remote_id, payload)
+        self.client.transition(entity, remote_id, "mark_as_draft")
+        try:
+            self.client.update(entity, remote_id, payload)
+        finally:
+            self.client.transition(entity, remote_id, "mark_as_sent")
+        return self.client.read(entity, remote_id)
 
     def void(self, entity: str, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
         self.client.transition(entity, ref.remote_id, "mark_as_cancelled")

@@ -14,7 +14,7 @@ from ledger.money import quantize
 from ..base import DocumentTotals, RemoteDocument, RemotePayment
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, ItemSnapshot, Mapping, PaymentSnapshot, RemoteResult,
                          SalesDocumentSnapshot)
-from ..rest import clean, content_hash, iso_date, money, parse_time
+from ..rest import clean, content_hash, iso_date, money, parse_time, plain
 
 #: our entity -> (resource path, object key, list key, our number or name field)
 ENTITIES = {
@@ -101,6 +101,18 @@ def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping, api_base: str, c
         "dated_on": iso_date(doc.issue_date), "payment_terms_in_days": terms, "currency": doc.currency,
         "exchange_rate": doc.exchange_rate, "comments": doc.memo[:5000],
         LINES[entity]: sales_items(doc, mapping, api_base, (current or {}).get(LINES[entity]))})
+
+
+def items_change(payload: dict, current: dict, entity: str) -> bool:
+    """Whether sending ``payload`` would change a document's items beyond their category (what FreeAgent locks once
+    a document is sent): an item added or removed, or a field of one changed."""
+    have = {i.get("url"): i for i in current.get(LINES[entity]) or []}
+    for item in payload.get(LINES[entity]) or []:
+        if not item.get("url") or item.get("_destroy") or item["url"] not in have:
+            return True
+        if any(plain(v) != plain(have[item["url"]].get(k)) for k, v in item.items() if k not in ("url", "category")):
+            return True
+    return False
 
 
 def explanation_payload(doc: PaymentSnapshot, mapping: Mapping, api_base: str, bank_account_url: str) -> dict:

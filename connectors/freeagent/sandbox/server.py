@@ -54,8 +54,8 @@ SORTS = {"created_at", "updated_at", "name", "dated_on", "code"}
 class FreeAgentError(PlatformError):
     """A FreeAgent error answer: HTTP status and ``{"errors": [{"message": ...}]}``."""
 
-    def __init__(self, status: int, message: str, headers: tuple = ()) -> None:
-        super().__init__(status, {"errors": [{"message": message}]}, headers)
+    def __init__(self, status: int, message: str, headers: tuple = (), more: tuple = ()) -> None:
+        super().__init__(status, {"errors": [{"message": m} for m in (message, *more)]}, headers)
         self.message = message
 
 
@@ -370,6 +370,8 @@ class FreeAgentSandbox(PlatformSandbox):
             taken = self.store.first(other, reference=reference)
             if taken is not None and (other, taken.id) != (resource, record_id):
                 raise unprocessable("Reference has already been taken")
+        if old.get("_sent") and body.get(LINES[resource]) is not None:
+            self._locked(resource, body[LINES[resource]], old[LINES[resource]])
         items = self._items(resource, body.get(LINES[resource]), old.get(LINES[resource], []))
         if not items:
             raise unprocessable(f"{LINES[resource].replace('_', ' ').capitalize()} can't be blank")
@@ -388,6 +390,26 @@ class FreeAgentSandbox(PlatformSandbox):
                 "net_value": net, "sales_tax_value": tax, "total_value": net + tax, LINES[resource]: public,
                 "_lines": [{k: v for k, v in i.items() if k in ("_net", "_tax")} for i in items],
                 "_sent": old.get("_sent", False), "_cancelled": False}
+
+    @staticmethod
+    def _locked(resource: str, sent: Any, current: list) -> None:
+        """A sent document's items are locked (FreeAgent's forum: "invoice_items.description is locked and cannot
+        be changed"; mark it as draft first): only the category may change, and no item be added or removed."""
+        by_url = {i["url"]: i for i in current}
+        problems = []
+        for entry in sent if isinstance(sent, list) else []:
+            if not entry.get("url") or entry.get("_destroy") or entry["url"] not in by_url:
+                problems.append(f"{LINES[resource]} cannot be added or removed once sent")
+                continue
+            for field, value in entry.items():
+                if field in ("url", "category", "position"):
+                    continue
+                have = by_url[entry["url"]].get(field)
+                numeric = isinstance(have, Decimal)
+                if (money(value, field) if numeric else str(value)) != (have if numeric else str(have)):
+                    problems.append(f"{LINES[resource]}.{field} is locked and cannot be changed")
+        if problems:
+            raise FreeAgentError(422, problems[0], more=(*problems[1:], f"{LINES[resource]} contain errors"))
 
     def _items(self, resource: str, sent: Any, current: list) -> list[dict]:
         if sent is None:
@@ -630,7 +652,13 @@ class FreeAgentSandbox(PlatformSandbox):
             change["price"] = money(amount, "amount") / change.get("quantity", target["quantity"])
         if description is not None:
             change["description"] = description
-        return self.render(self.write("invoices", invoice_id, {"invoice_items": [change]}))
+        sent = self.store.get("invoices", invoice_id).data["_sent"]
+        if sent:  # as in FreeAgent's UI: a sent invoice goes back to draft to be edited, then is sent again
+            self.transition("invoices", invoice_id, "mark_as_draft")
+        self.write("invoices", invoice_id, {"invoice_items": [change]})
+        if sent:
+            self.transition("invoices", invoice_id, "mark_as_sent")
+        return self.render(self.store.get("invoices", invoice_id))
 
     def void_invoice_as_user(self, invoice_id: str) -> dict:
         self.transition("invoices", invoice_id, "mark_as_cancelled")

@@ -163,8 +163,17 @@ def test_invoice_totals_transitions_and_reference_taken(fa):
     fa.ok("PUT", f"invoices/{rid(draft)}/transitions/mark_as_sent")
     assert fa.ok("GET", f"invoices/{rid(draft)}")["invoice"]["status"] in ("Open", "Overdue")
     first, second = draft["invoice_items"]
-    edited = fa.ok("PUT", f"invoices/{rid(draft)}", body={"invoice": {"invoice_items": [
-        {"url": first["url"], "price": "120.00"}, {"url": second["url"], "_destroy": True}]}})["invoice"]
+    edit = {"invoice": {"invoice_items": [{"url": first["url"], "price": "120.00"},
+                                          {"url": second["url"], "_destroy": True}]}}
+    locked = fa.refused("PUT", f"invoices/{rid(draft)}", 422, "invoice_items.price is locked", body=edit)
+    assert locked.body["errors"][-1]["message"] == "invoice_items contain errors"  # a sent invoice's items
+    same = {"invoice": {"invoice_items": [{"url": first["url"], "price": "100.0", "category": f"{fa.sb.api_base}"
+                                                                                          "/categories/002"}]}}
+    assert fa.ok("PUT", f"invoices/{rid(draft)}", body=same)["invoice"]["invoice_items"][0]["category"].endswith(
+        "/categories/002")  # the category may change, and an unchanged value is no change
+    fa.ok("PUT", f"invoices/{rid(draft)}/transitions/mark_as_draft")
+    edited = fa.ok("PUT", f"invoices/{rid(draft)}", body=edit)["invoice"]
+    fa.ok("PUT", f"invoices/{rid(draft)}/transitions/mark_as_sent")
     assert [i["description"] for i in edited["invoice_items"]] == ["Consulting"]
     assert Decimal(edited["total_value"]) == Decimal("264.00")
     fa.ok("PUT", f"invoices/{rid(draft)}/transitions/mark_as_cancelled")

@@ -121,3 +121,14 @@ def test_tax_fields_and_times():
     assert t.format_time(dt.datetime(2026, 12, 3, 10, 2, 51, 999, tzinfo=dt.timezone.utc)) == \
         "2026-12-03T10:02:51.000Z"
     assert t.record_id(f"{BASE}/invoices/42/") == "42" and t.record_id("42") == "42"
+
+
+def test_items_change_is_what_a_sent_document_locks():
+    current = {"invoice_items": [{"url": "u1", "item_type": "Services", "quantity": "2.0", "price": "50.0",
+                                  "category": f"{BASE}/categories/001"}]}
+    same = {"invoice_items": [{"url": "u1", "item_type": "Services", "quantity": D("2"), "price": D("50.00"),
+                               "category": f"{BASE}/categories/002"}]}
+    assert not t.items_change(same, current, "invoice")  # spelling and category are no change
+    assert t.items_change({"invoice_items": [{"url": "u1", "price": D("51")}]}, current, "invoice")
+    assert t.items_change({"invoice_items": [{"url": "u1", "_destroy": True}]}, current, "invoice")
+    assert t.items_change({"invoice_items": [{"price": D("1")}]}, current, "invoice")
