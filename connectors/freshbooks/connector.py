@@ -111,8 +111,10 @@ class FreshBooksConnector(BaseConnector):
         return TokenSet(**{**tokens.__dict__, "remote_company_id": str(account)})
 
     def refresh(self, refresh_token: str) -> TokenSet:
-        """FreshBooks rotates refresh tokens: the answer's refresh token replaces ours, which stops working."""
-        return self._grant({"grant_type": "refresh_token", "refresh_token": refresh_token})
+        """FreshBooks rotates refresh tokens: the answer's refresh token replaces ours, which stops working. Its
+        examples send the app's ``redirect_uri`` with a refresh too: the ``redirect_uri`` setting, when set."""
+        extra = {"redirect_uri": self.setting("redirect_uri")} if self.setting("redirect_uri") else {}
+        return self._grant({"grant_type": "refresh_token", "refresh_token": refresh_token, **extra})
 
     def _grant(self, data: dict) -> TokenSet:
         return oauth.token_request(self.url("token_url"), self.config.client_id, self.config.client_secret, data,

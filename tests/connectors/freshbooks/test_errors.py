@@ -99,3 +99,20 @@ def test_refused_references_name_the_account_our_check_refused():
     gone = RemoteNotFound("Tax not found.", platform_code="1012")
     assert [r.kinds for r in refused_references(gone)] == [frozenset({RuleKind.TAX_CODE})]
     assert refused_references(DuplicateError("Invoice number 1 already exists.")) == []
+
+
+@responses.activate
+def test_a_refresh_sends_the_client_in_the_body_and_the_redirect_uri_when_set():
+    from urllib.parse import parse_qs
+
+    from connectors.base import ConnectionConfig
+    from connectors.freshbooks.connector import FreshBooksConnector
+
+    responses.post(f"{BASE}/auth/oauth/token", json={"access_token": "a2", "refresh_token": "r2", "expires_in": 43200,
+                                                     "token_type": "Bearer", "created_at": 1})
+    config = ConnectionConfig("freshbooks", "c", "kQb2Pz", {"redirect_uri": "https://host.example/cb"}, "id", "secret")
+    tokens = FreshBooksConnector(config).refresh("r1")
+    sent = {k: v[0] for k, v in parse_qs(responses.calls[0].request.body).items()}
+    assert sent == {"grant_type": "refresh_token", "refresh_token": "r1", "redirect_uri": "https://host.example/cb",
+                    "client_id": "id", "client_secret": "secret"}
+    assert (tokens.access_token, tokens.refresh_token) == ("a2", "r2")  # the rotated one replaces ours
