@@ -283,7 +283,7 @@ class FreeAgentSandbox(PlatformSandbox):
                 checks.append(lambda r: r.data.get("status") == views[view])
         if resource in LINES:
             statuses = {"all": None, "draft": {"Draft"}, "open": {"Open"}, "overdue": {"Overdue"},
-                        "open_or_overdue": {"Open", "Overdue"}, "paid": {"Paid"}, "cancelled": {"Cancelled"},
+                        "open_or_overdue": {"Open", "Overdue"}, "paid": {"Paid"}, "refunded": {"Refunded"},
                         "recent_open_or_overdue": {"Open", "Overdue"}}
             if view not in statuses:
                 raise FreeAgentError(400, f"Invalid view: {view}")
