@@ -217,6 +217,7 @@ class FreshBooksConnector(BaseConnector):
         if isinstance(doc, PaymentSnapshot):
             return t.payment_payload(doc, self._payment_invoice(doc, mapping))
         self._check_accounts(mapping.line_accounts)
+        self._check_taxes(doc, mapping)
         lines = t.lines_payload(doc, self._taxes, mapping)
         customer = mapping.refs[doc.customer_key]
         if isinstance(doc, CreditNoteSnapshot):
@@ -249,6 +250,16 @@ class FreshBooksConnector(BaseConnector):
                 raise ValidationFailed(f"the account {account_id} does not exist in FreshBooks or is archived",
                                        platform_code="unknown_account", hint="Map the income account again.",
                                        raw={"remote_id": account_id, "kinds": sorted(RuleKind.SALES_ACCOUNTS)})
+
+    def _check_taxes(self, doc: Snapshot, mapping: Mapping) -> None:
+        """A line names its tax by name and percentage: a mapped tax FreshBooks no longer has would go out untaxed,
+        so it is refused here, naming the tax code."""
+        for line in doc.lines:
+            tax_id = mapping.tax_codes.get(line.tax_rate_key) if line.tax_rate_key else None
+            if tax_id and str(tax_id) not in self._taxes:
+                raise ValidationFailed(f"the tax {tax_id} does not exist in FreshBooks", platform_code="unknown_tax",
+                                       hint="Map the tax rate to a FreshBooks tax again.",
+                                       raw={"remote_id": str(tax_id), "kinds": [RuleKind.TAX_CODE]})
 
     @cached_property
     def _taxes(self) -> dict[str, tuple[str, Decimal]]:

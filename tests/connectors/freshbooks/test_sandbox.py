@@ -5,7 +5,6 @@ paging, polling by ``updated_min`` in US Eastern time, faults in FreshBooks' sha
 answers checked against the vendored (partial) OpenAPI copy. The command line and the control endpoints every
 sandbox shares are tested once for all in tests/connectors/sandboxkit/test_every_sandbox.py."""
 import datetime as dt
-from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo

@@ -7,9 +7,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from connectors.base import ConnectionConfig
-from connectors.documents import Entity
-from connectors.documents import Mapping
+from connectors.documents import Entity, Mapping
 from connectors.errors import ValidationFailed
 from connectors.freshbooks.connector import FreshBooksConnector
 from tests.connectors.contract import customer, invoice
@@ -37,14 +35,6 @@ def receiver():
     yield f"http://127.0.0.1:{server.server_address[1]}/hooks", seen
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def connector(fsandbox):
-    token = fsandbox.issue_tokens()["access_token"]
-    config = ConnectionConfig("freshbooks", "hooks", fsandbox.company_id,
-                              {**FreshBooksConnector.sandbox_settings(fsandbox.base_url), "timeout": 3})
-    return FreshBooksConnector(config, lambda force: token)
 
 
 def form(body: bytes) -> dict:
@@ -102,3 +92,4 @@ def test_a_body_that_is_no_freshbooks_webhook_is_refused():
 
 def connector_mapping(refs=None, lines=0):
     return Mapping(line_accounts=(None,) * lines, refs=dict(refs or {}))
+
