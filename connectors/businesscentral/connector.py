@@ -146,7 +146,7 @@ class BusinessCentralConnector(BaseConnector):
     def _client_token(self) -> TokenSet:
         """Client credentials: no refresh token exists, so a marker stands in and ``refresh`` asks again."""
         tokens = self._grant({"grant_type": "client_credentials", "scope": API_SCOPE})
-        return TokenSet(**{**tokens.__dict__, "refresh_token": "client_credentials"})
+        return TokenSet(**{**tokens.__dict__, "refresh_token": "client_credentials"})  # nosec B105
 
     def _company(self, access_token: str) -> str:
         client = BusinessCentralClient(self.url("api_base"), "", lambda force: access_token,

@@ -35,7 +35,7 @@ DOCUMENTS = {"invoices": ("invoiceDate", "invoiceNumber", "INV", "invoice"),
              "creditnotes": ("creditNoteDate", "creditNoteNumber", "CAN", "credit note")}
 AMOUNT_TAX = ("NonTaxed", "Inclusive", "Exclusive")
 DEPOSIT_TYPES = ("CurrentAsset_Bank", "CurrentAsset_Other", "CurrentLiability_CreditCard")
-TOKEN_MESSAGE = "The authentication token is missing, expired or invalid."  # the OpenAPI document's words
+TOKEN_MESSAGE = "The authentication token is missing, expired or invalid."  # the OpenAPI document's words  # nosec B105
 
 
 class ReckonError(PlatformError):
