@@ -6,7 +6,7 @@ sales_credit_notes, contact_payments (``allocated_artefacts``), contact_allocati
 invoices), ledger_accounts, bank_accounts, tax_rates, currencies and financial_settings. Per API request: the
 Bearer token (401), ``X-Business`` (the lead business when absent), the per-minute limit per business (429 with
 Retry-After), then the resource. Bodies are wrapped in the resource's singular name (``{"sales_invoice": {...}}``);
-lists answer Sage's envelope (``$total``, ``$page``, ``$next``, ``$back``, ``$itemsPerPage``, ``$items``); errors
+lists answer Sage's envelope (``$total``, ``$page``, ``$next``, ``$back``, ``$items_per_page``, ``$items``); errors
 are a list of ``{"$severity", "$dataCode", "$message", "$source"}``. Amounts are Decimal in and out. Every fact
 and guess is listed with its source in docs/sandbox-sage.md.
 """
@@ -248,7 +248,7 @@ class SageSandbox(PlatformSandbox):
             query = "&".join(f"{k}={v}" for k, v in {**req.params, "page": number}.items())
             return f"{req.path[len(API):]}?{query}"
         return {"$total": total, "$page": page, "$next": url(page + 1), "$back": url(page - 1),
-                "$itemsPerPage": per_page, "$items": items}
+                "$items_per_page": per_page, "$items": items}
 
     def _time(self, params: dict, name: str) -> float:
         try:

@@ -211,9 +211,9 @@ def test_credit_note_allocated_to_an_invoice_balances_to_zero(sage):
 def test_paging_envelope_and_items_per_page_capped_at_200(sage):
     cids = [contact(sage, f"Customer {n:03}") for n in range(5)]
     page = sage.ok("GET", "contacts", {"items_per_page": 2, "page": 2})
-    assert (page["$total"], page["$page"], page["$itemsPerPage"]) == (5, 2, 2)
+    assert (page["$total"], page["$page"], page["$items_per_page"]) == (5, 2, 2)
     assert [r["id"] for r in page["$items"]] == cids[2:4] and page["$next"] and page["$back"]
-    assert sage.ok("GET", "contacts", {"items_per_page": 1000})["$itemsPerPage"] == 200
+    assert sage.ok("GET", "contacts", {"items_per_page": 1000})["$items_per_page"] == 200
     assert sage.ok("GET", "contacts", {"items_per_page": 2, "page": 3})["$next"] is None
 
 
