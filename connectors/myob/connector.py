@@ -8,8 +8,8 @@ we last saw: MYOB answers 409 when the record changed since, which is our ``Conf
 
 What MYOB cannot do and what we do instead (docs/connectors/myob.md): no credit-note object (a credit note is a
 sale with negative lines, applied with a credit settlement); no update of a payment or a settlement (a changed
-payment is deleted and recorded again, under a new UID); no void (a user reverses a sale; we read a sale closed
-by its reversal as voided, and we never void: a voided local document is deleted in MYOB).
+payment is deleted and recorded again, under a new UID); no void (a user reverses a sale, which we read as voided; we
+void by zeroing the sale's lines and marking its journal memo).
 """
 from __future__ import annotations
 
@@ -53,7 +53,9 @@ class MyobConnector(BaseConnector):
     name = "MYOB Business"
     capabilities = Capabilities(
         entities=frozenset(Entity.ALL),
-        void=frozenset(),  # MYOB has no void: a sale is reversed in AccountRight by a person, never by the API
+        #: Emulated: MYOB has no void (a person reverses a sale in AccountRight); we zero the sale's lines and mark
+        #: its journal memo "Void;", keeping its number. A sale with payments or credits applied is refused.
+        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
         delete=frozenset(Entity.ALL),  # customers and items are made inactive, never deleted
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # MYOB's lists hold no deleted records, and it has no deleted-since query
@@ -176,8 +178,15 @@ class MyobConnector(BaseConnector):
         return t.result(Entity.PAYMENT, self.client.create(t.PAYMENTS, wanted))
 
     def void(self, entity: str, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
-        raise ConfigurationError("MYOB has no void: a sale is reversed in AccountRight by a person",
-                                 hint="Delete the document in MYOB, or reverse it there.")
+        """MYOB has no void: the sale keeps its number with every line at zero and ``Void;`` before its journal
+        memo (a credit note's settlements are removed first)."""
+        current = self._read(entity, ref.remote_id)
+        if entity == Entity.CREDIT_NOTE:
+            self._set_applications(current, {})
+        body = t.voided_body(current)
+        if ref.version:
+            body["RowVersion"] = ref.version
+        return t.result(entity, self.client.update(self._sale_path(current), ref.remote_id, body))
 
     def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
         if entity in (Entity.CUSTOMER, Entity.ITEM):  # cards and items stay for the sales that use them

@@ -23,6 +23,7 @@ LAYOUTS = ("Service", "Item")
 #: Our payment methods -> MYOB payment method names (a new AccountRight file's list; a guess, see docs).
 PAYMENT_METHODS = {"cash": "Cash", "card": "Visa", "check": "Cheque", "transfer": "EFT"}
 REVERSAL = "Reversal;"  # the journal memo AccountRight gives a reversing sale
+VOID = "Void;"  # how our emulated void marks a sale's journal memo
 ZERO = Decimal("0.00")
 NAME_LENGTH, ITEM_LENGTH, NUMBER_LENGTH = 50, 30, 13
 
@@ -79,8 +80,8 @@ def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping, kind: str, no_ta
             out.update(Item=link(mapping.refs[line.item_key]), ShipQuantity=sign * line.quantity,
                        UnitPrice=line.unit_price)
         else:
-            out.update(Total=sign * line_net(line.quantity, line.unit_price),
-                       Account=link(mapping.line_accounts[i] if i < len(mapping.line_accounts) else None))
+            out.update(Total=sign * line_net(line.quantity, line.unit_price), UnitCount=sign * line.quantity,
+                       UnitPrice=line.unit_price, Account=link(mapping.line_accounts[i] if i < len(mapping.line_accounts) else None))
         lines.append(clean(out))
     return clean({"Number": doc.number, "Date": myob_date(doc.issue_date),
                   "Customer": link(mapping.refs[doc.customer_key]), "IsTaxInclusive": False, "Lines": lines,
@@ -129,7 +130,8 @@ def _flat(entity: str, body: dict) -> tuple[dict, list[dict]]:
         return {"customer": uid(body.get("Customer")), "date": body.get("Date"), "amount": body.get("AmountReceived"),
                 "number": body.get("ReceiptNumber"), "method": body.get("PaymentMethod"),
                 "account": uid(body.get("Account")), "memo": body.get("Memo")}, []
-    lines = [{"description": line.get("Description"), "total": line.get("Total"), "qty": line.get("ShipQuantity"),
+    lines = [{"description": line.get("Description"), "total": line.get("Total"),
+              "qty": line.get("ShipQuantity", line.get("UnitCount")),
               "price": line.get("UnitPrice"), "account": uid(line.get("Account")), "item": uid(line.get("Item")),
               "tax": uid(line.get("TaxCode"))} for line in body.get("Lines") or []]
     return {"customer": uid(body.get("Customer")), "number": body.get("Number"), "date": body.get("Date"),
@@ -156,10 +158,31 @@ def is_reversal(body: dict) -> bool:
     return str(body.get("JournalMemo") or "").startswith(REVERSAL)
 
 
+def is_voided(body: dict) -> bool:
+    """A sale our emulated void zeroed (its journal memo says so and nothing is left on it)."""
+    return str(body.get("JournalMemo") or "").startswith(VOID) and (money(body.get("TotalAmount")) or ZERO) == 0
+
+
+def voided_body(body: dict) -> dict:
+    """A sale as our void PUTs it: every line at zero, ``Void;`` before the journal memo."""
+    lines = []
+    for line in body.get("Lines") or []:
+        zeroed = {k: v for k, v in line.items() if k not in ("RowID", "RowVersion")}
+        if "ShipQuantity" in zeroed and zeroed.get("Item"):
+            zeroed.update(ShipQuantity=Decimal("0"), UnitPrice=Decimal("0"))
+            zeroed.pop("Total", None)
+        else:
+            zeroed["Total"] = Decimal("0.00")
+        lines.append(zeroed)
+    memo = str(body.get("JournalMemo") or "")
+    return {**{k: v for k, v in body.items() if k not in ("URI", "LastModified")}, "Lines": lines,
+            "JournalMemo": memo if memo.startswith(VOID) else f"{VOID} {memo}"[:255]}
+
+
 def status(entity: str, body: dict, reversed_: bool = False) -> str:
     if entity in (Entity.CUSTOMER, Entity.ITEM) and body.get("IsActive") is False:
         return "inactive"
-    return "voided" if reversed_ else "active"
+    return "voided" if reversed_ or is_voided(body) else "active"
 
 
 def result(entity: str, body: dict, adopted: bool = False, reversed_: bool = False) -> RemoteResult:
@@ -200,14 +223,15 @@ def totals(entity: str, body: dict, reversed_: bool = False, currency: str = "")
 
 
 def remote_document(entity: str, body: dict, reversed_: bool = False) -> RemoteDocument:
-    """An invoice or credit note: status and (quantity, unit price) of each line, in order (a Service line is one
-    unit at its total); a credit note's lines are made positive."""
+    """An invoice or credit note: status and (quantity, unit price) of each line, in order (a Service line without
+    ``UnitCount`` and ``UnitPrice`` is one unit at its total); a credit note's lines are made positive."""
     found = result(entity, body, reversed_=reversed_)
     sign = -1 if entity == Entity.CREDIT_NOTE else 1
     lines = []
     for line in body.get("Lines") or []:
-        if line.get("ShipQuantity") is not None and line.get("UnitPrice") is not None:
-            lines.append((sign * Decimal(str(line["ShipQuantity"])), Decimal(str(line["UnitPrice"]))))
+        count = line.get("ShipQuantity") if line.get("ShipQuantity") is not None else line.get("UnitCount")
+        if count is not None and line.get("UnitPrice") is not None:
+            lines.append((sign * Decimal(str(count)), Decimal(str(line["UnitPrice"]))))
         else:
             lines.append((Decimal("1"), sign * Decimal(str(line.get("Total") or 0))))
     return RemoteDocument(found.remote_id, found.version, found.number, found.status, found.total, found.balance,

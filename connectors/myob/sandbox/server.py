@@ -496,6 +496,9 @@ class MyobSandbox(PlatformSandbox):
                 data = self._payment(body)
             else:
                 data = self._settlement(body)
+            if resource == "sales" and record_id and abs(data["TotalAmount"]) < self._used(record_id):
+                raise MyobError(400, "AmountBelowApplied", "The sale's total cannot be less than what is paid or "
+                                "credited on it", "TotalAmount", 4304)
             row = self.store.update(resource, record_id, data, replace=True) if record_id \
                 else self.store.create(resource, data)
             if resource == "sales":
@@ -614,6 +617,9 @@ class MyobSandbox(PlatformSandbox):
                     else None
                 if total is None:
                     raise required(f"{field}.Total")
+                if line.get("UnitCount") not in (None, "") and line.get("UnitPrice") not in (None, ""):
+                    out.update(UnitCount=number(line["UnitCount"], "UnitCount"),
+                               UnitPrice=number(line["UnitPrice"], "UnitPrice"))
                 out["_account"] = self._account(line.get("Account"), f"{field}.Account")
             tax = self._tax(line.get("TaxCode"), f"{field}.TaxCode")
             rate = self.store.get("taxcodes", tax).data["Rate"]
@@ -769,6 +775,8 @@ class MyobSandbox(PlatformSandbox):
         target = body["Lines"][int(line)]
         if amount is not None:
             target["Total"] = number(amount, "amount")
+            if target.get("UnitCount"):
+                target["UnitPrice"] = number(amount, "amount") / target["UnitCount"]
             if row.data["InvoiceType"] == "Item":
                 target["UnitPrice"] = number(amount, "amount") / target["ShipQuantity"]
                 target.pop("Total")
