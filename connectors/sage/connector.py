@@ -138,11 +138,16 @@ class SageConnector(BaseConnector):
     def _search(self, resource: str, text: str, **params) -> list[dict]:
         return list(self.client.rows(resource, {"search": text, **params}))
 
-    def _numbered(self, doc: Snapshot) -> list[dict]:
-        """Invoices, credit notes or receipts whose reference is our number (any customer)."""
+    def _numbered(self, doc: Snapshot, customer: str = "") -> list[dict]:
+        """Invoices or credit notes (``search``, any customer) or the customer's receipts of the day (Sage has no
+        search on receipts: ``contact_id`` and the date) whose reference is our number."""
+        if doc.entity == Entity.PAYMENT:
+            day = rest.iso_date(doc.date)
+            rows = self.client.rows("contact_payments", {"contact_id": customer, "from_date": day, "to_date": day})
+        else:
+            rows = self._search(self._resource(doc), doc.number)
         field = t.ENTITIES[doc.entity][1]
-        return [r for r in self._search(self._resource(doc), doc.number)
-                if str(r.get(field, "")).casefold() == doc.number[:25].casefold()]
+        return [r for r in rows if str(r.get(field, "")).casefold() == doc.number[:25].casefold()]
 
     def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
         entity = doc.entity
@@ -157,8 +162,8 @@ class SageConnector(BaseConnector):
                 if rows:
                     return t.result(entity, rows[0], adopted=True)
             return None
-        rows = self._numbered(doc)
         customer = mapping.refs[doc.customer_key]
+        rows = self._numbered(doc, customer)
         mine = [r for r in rows if t.ref_id(r.get("contact")) == customer]
         if rows and not mine and entity != Entity.PAYMENT:
             raise ValidationFailed(f"reference {doc.number} is already used in Sage by another customer",

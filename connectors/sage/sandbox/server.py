@@ -45,6 +45,18 @@ DOCUMENTS = {"sales_invoices": ("invoice_lines", "invoice_number", "SI-"),
 READ_ONLY = frozenset({"id", "displayed_as", "$path", "created_at", "updated_at", "net_amount", "tax_amount",
                        "total_amount", "outstanding_amount", "total_paid", "status", "contact", "currency", "balance",
                        "deleted_at", "transaction", "transaction_type", "payment_method", "bank_account", "editable"})
+#: The list filters Sage's description gives each path (checked against the vendored spec in the tests).
+FILTERS = {"contacts": frozenset({"search", "contact_type_id"}), "products": frozenset({"search", "active"}),
+           "services": frozenset({"search", "active"}),
+           "sales_invoices": frozenset({"search", "contact_id", "status_id", "from_date", "to_date"}),
+           "sales_credit_notes": frozenset({"search", "contact_id", "status_id", "from_date", "to_date"}),
+           "contact_payments": frozenset({"contact_id", "from_date", "to_date"}),
+           "contact_allocations": frozenset({"contact_id"}), "ledger_accounts": frozenset({"search", "visible_in"})}
+#: What ``search`` looks in (guessed from the parameter's description: reference, number, contact name; names).
+SEARCHED = {"contacts": ("name", "reference"), "products": ("description", "item_code"),
+            "services": ("description", "item_code"), "sales_invoices": ("reference", "invoice_number", "contact_name"),
+            "sales_credit_notes": ("reference", "credit_note_number", "contact_name"),
+            "ledger_accounts": ("name", "nominal_code")}
 STATUSES = {"DRAFT": "Draft", "UNPAID": "Unpaid", "PART_PAID": "Part Paid", "PAID": "Paid", "VOID": "Void"}
 PAYMENT_METHODS = {"CASH": "Cash", "CHECK": "Check", "CREDIT_DEBIT": "Credit/Debit Card",
                    "BANK_TRANSFER": "Bank Transfer", "ALTERNATIVE_PAYMENT": "Alternative Payment"}
@@ -84,6 +96,12 @@ def link(row: Row, label: str = "") -> dict:
     """A nested reference as Sage answers it: ``{"id", "displayed_as", "$path"}``."""
     return {"id": row.id, "displayed_as": label or str(row.data.get("displayed_as") or row.data.get("name") or ""),
             "$path": f"/{row.resource}/{row.id}"}
+
+
+def artefact_of(entry: dict) -> tuple[str, str]:
+    """(resource, id) of the artefact an allocation names, from its ``$path`` (``/sales_invoices/<id>``)."""
+    _, resource, record_id = entry["artefact"]["$path"].split("/")
+    return resource, record_id
 
 
 class SageSandbox(PlatformSandbox):
@@ -265,29 +283,30 @@ class SageSandbox(PlatformSandbox):
 
     @staticmethod
     def _where(resource: str, p: dict) -> Callable[[Row], bool]:
+        """The list filters Sage's description gives this path (``FILTERS``); any other parameter is ignored."""
+        allowed = FILTERS.get(resource, frozenset())
+        p = {k: v for k, v in p.items() if k in allowed and v != ""}
         search = p.get("search", "").casefold()
-        fields = {"contacts": ("name", "reference"), "products": ("description", "item_code"),
-                  "services": ("description", "item_code"),
-                  "sales_invoices": ("reference", "invoice_number", "contact_name"),
-                  "sales_credit_notes": ("reference", "credit_note_number", "contact_name"),
-                  "contact_payments": ("reference",), "ledger_accounts": ("name", "nominal_code"),
-                  "tax_rates": ("name",), "bank_accounts": ("displayed_as",), "currencies": ("name",),
-                  "contact_allocations": ()}[resource]
+        fields = SEARCHED.get(resource, ())
 
         def where(row: Row) -> bool:
             d = row.data
             if search and not any(search in str(d.get(f, "")).casefold() for f in fields):
                 return False
-            if p.get("contact_id") and (d.get("contact") or {}).get("id") != p["contact_id"]:
+            if "contact_id" in p and (d.get("contact") or {}).get("id") != p["contact_id"]:
                 return False
-            if p.get("status_id") and (d.get("status") or {}).get("id") != p["status_id"]:
+            if "status_id" in p and (d.get("status") or {}).get("id") != p["status_id"]:
                 return False
-            if p.get("contact_type_id") and p["contact_type_id"] not in [t["id"] for t in d.get("contact_types", [])]:
+            if "from_date" in p and str(d.get("date", "")) < p["from_date"][:10]:
                 return False
-            if resource == "ledger_accounts" and p.get("visible_in") == "sales" and not d.get("visible_in_sales"):
+            if "to_date" in p and str(d.get("date", "")) > p["to_date"][:10]:
                 return False
-            if resource in ("products", "services") and p.get("active") in ("true", "false"):
-                return bool(d.get("active")) == (p["active"] == "true")
+            if "contact_type_id" in p and p["contact_type_id"] not in [t["id"] for t in d.get("contact_types", [])]:
+                return False
+            if p.get("visible_in") == "sales" and not d.get("visible_in_sales"):
+                return False
+            if p.get("active") in ("true", "false") and bool(d.get("active")) != (p["active"] == "true"):
+                return False
             return True
         return where
 
@@ -317,7 +336,7 @@ class SageSandbox(PlatformSandbox):
             self._settle(resource, record_id)
         elif resource in ("contact_payments", "contact_allocations"):
             for entry in old.get("allocated_artefacts", []) + data["allocated_artefacts"]:
-                self._settle(entry["_resource"], entry["artefact"]["id"])
+                self._settle(*artefact_of(entry))
 
     def _contacts(self, data: dict, old: dict, record_id: Optional[str]) -> dict:
         name = str(data.get("name") or "").strip()
@@ -451,7 +470,7 @@ class SageSandbox(PlatformSandbox):
                               f"exceeds the outstanding amount of {invoice.data['invoice_number']}")
             allocated += share
             applied.append({"id": entry.get("id") or uuid.uuid4().hex, "artefact": link(invoice),
-                            "amount": share, "discount": ZERO, "_resource": "sales_invoices"})
+                            "amount": share, "discount": ZERO})
         if allocated > total:
             raise invalid("allocated_artefacts", "The allocated amount exceeds the payment amount")
         method = data.get("payment_method_id") or (old.get("payment_method") or {}).get("id") or "BANK_TRANSFER"
@@ -484,8 +503,7 @@ class SageSandbox(PlatformSandbox):
                     or share == 0 or abs(share) > artefact.data["outstanding_amount"]:
                 raise invalid(f"allocated_artefacts.{i}.amount", "is invalid for this artefact")
             balance += share
-            applied.append({"id": uuid.uuid4().hex, "artefact": link(artefact), "amount": share,
-                            "_resource": resource})
+            applied.append({"id": uuid.uuid4().hex, "artefact": link(artefact), "amount": share})
         if len(applied) < 2 or balance != 0:
             raise invalid("allocated_artefacts", "The allocated amounts must balance to zero")
         return {"transaction_type": {"id": "CUSTOMER_ALLOCATION", "displayed_as": "Customer Allocation"},
@@ -552,7 +570,7 @@ class SageSandbox(PlatformSandbox):
             self.store.delete(resource, record_id)
             for entry in data.get("allocated_artefacts", []) if resource in ("contact_payments",
                                                                               "contact_allocations") else []:
-                self._settle(entry["_resource"], entry["artefact"]["id"])
+                self._settle(*artefact_of(entry))
 
     def _used(self, resource: str, record_id: str) -> bool:
         kind = RESOURCES[resource]

@@ -323,3 +323,23 @@ def test_sandbox_answers_match_the_resource_definitions(sage, ssandbox):
     for definition, body in answers:
         check(definition, body)
     assert connector.fetch("invoice", inv["id"]).total == Decimal("235.55")
+
+
+def test_the_sandbox_filters_lists_only_by_parameters_sages_description_gives():
+    from connectors.sage.sandbox.server import FILTERS
+    for resource, names in FILTERS.items():
+        given = {p["name"] for p in SPEC["paths"][f"/{resource}"]["get"]["parameters"]}
+        assert names <= given, (resource, names - given)
+
+
+def test_an_unknown_list_parameter_is_ignored_and_receipts_are_found_by_contact_and_date(sage):
+    cid, other = contact(sage), contact(sage, "Other")
+    inv = sales_invoice(sage, cid)
+    paid = receipt(sage, cid, [(inv["id"], "10.00")], "10.00", reference="R-9").body
+    everything = sage.ok("GET", "contact_payments", {"search": "no such reference"})["$items"]
+    assert [r["id"] for r in everything] == [paid["id"]]  # no search on receipts in Sage's description
+    day = {"from_date": "2026-12-02", "to_date": "2026-12-02"}
+    assert [r["id"] for r in sage.ok("GET", "contact_payments", {"contact_id": cid, **day})["$items"]] == [paid["id"]]
+    assert sage.ok("GET", "contact_payments", {"contact_id": other, **day})["$items"] == []
+    assert sage.ok("GET", "contact_payments", {"contact_id": cid, "from_date": "2026-12-03"})["$items"] == []
+    assert "_resource" not in json.dumps(paid, default=str)
