@@ -318,6 +318,12 @@ class MyobSandbox(PlatformSandbox):
             return MyobError(404, "ResourceNotFound", f"Company file {parts[0]} was not found").response()
         return self.dispatch(req, parts[1:])
 
+    def oauth_route(self, req: Request) -> Optional[Response]:
+        """MYOB's OAuth paths with or without the trailing slash (pymyob sends ``.../v1/authorize/``)."""
+        if req.path.startswith("/oauth2/") and req.path.endswith("/"):
+            req = Request(req.environ, req.method, req.path.rstrip("/"), req.params)
+        return super().oauth_route(req)
+
     def _too_many(self, rule: str, retry_after: int) -> Response:
         word = "daily" if rule == "day" else "per-second"
         return MyobError(403, "RateLimitError", f"API key has exceeded the {word} rate limit",
