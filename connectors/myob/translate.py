@@ -81,7 +81,8 @@ def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping, kind: str, no_ta
                        UnitPrice=line.unit_price)
         else:
             out.update(Total=sign * line_net(line.quantity, line.unit_price), UnitCount=sign * line.quantity,
-                       UnitPrice=line.unit_price, Account=link(mapping.line_accounts[i] if i < len(mapping.line_accounts) else None))
+                       UnitPrice=line.unit_price,
+                       Account=link(mapping.line_accounts[i] if i < len(mapping.line_accounts) else None))
         lines.append(clean(out))
     return clean({"Number": doc.number, "Date": myob_date(doc.issue_date),
                   "Customer": link(mapping.refs[doc.customer_key]), "IsTaxInclusive": False, "Lines": lines,

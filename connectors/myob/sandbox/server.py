@@ -244,7 +244,8 @@ class MyobSandbox(PlatformSandbox):
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Optional[Callable[[], float]] = None,
                  company_file_id: str = COMPANY_FILE_ID, company_name: str = COMPANY_NAME,
-                 local_currency: str = "USD", access_ttl: int = 1200, per_second_limit: Optional[int] = None, timeout_seconds: float = 5.0,
+                 local_currency: str = "USD", access_ttl: int = 1200, per_second_limit: Optional[int] = None,
+                 timeout_seconds: float = 5.0,
                  verbose: bool = False) -> None:
         super().__init__(host, port, clock, timeout_seconds, verbose)
         self.company_file_id, self.company_name, self.local_currency = company_file_id, company_name, local_currency
@@ -612,17 +613,17 @@ class MyobSandbox(PlatformSandbox):
                 price = number(line.get("UnitPrice"), "UnitPrice", item.data["SellingDetails"]["BaseSellingPrice"])
                 discount = number(line.get("DiscountPercent"), "DiscountPercent", ZERO)
                 total = (quantity * price * (100 - discount) / 100).quantize(CENT, ROUND_HALF_UP)
-                if line.get("Total") not in (None, "") and number(line["Total"], "Total").quantize(CENT, ROUND_HALF_UP) != total:
+                sent = line.get("Total")
+                if sent not in (None, "") and number(sent, "Total").quantize(CENT, ROUND_HALF_UP) != total:
                     raise invalid(f"{field}.Total", "Total does not equal ShipQuantity x UnitPrice less discount")
                 out.update(ShipQuantity=quantity, UnitPrice=price, DiscountPercent=discount, _item=item.id,
                            _account=item.data.get("_income"))
                 if not item.data.get("_income"):
                     raise MyobError(400, "ItemNotSold", f"The item {item.data['Number']} is not sold", field)
             else:
-                total = number(line.get("Total"), "Total").quantize(CENT, ROUND_HALF_UP) if line.get("Total") not in (None, "") \
-                    else None
-                if total is None:
+                if line.get("Total") in (None, ""):
                     raise required(f"{field}.Total")
+                total = number(line["Total"], "Total").quantize(CENT, ROUND_HALF_UP)
                 if line.get("UnitCount") not in (None, "") and line.get("UnitPrice") not in (None, ""):
                     out.update(UnitCount=number(line["UnitCount"], "UnitCount"),
                                UnitPrice=number(line["UnitPrice"], "UnitPrice"))

@@ -155,7 +155,8 @@ def test_our_connectors_invoice_reads_back_with_pymyob(api, msandbox):
                                tax_rate_key="gst") for i, (q, p) in enumerate((("2", "50.00"), ("1", "23.45"))))
     doc = InvoiceSnapshot(key="i:1", organization_id=1, number="CX-1", customer_key="c:1", issue_date=dt.date.today(),
                           lines=lines, subtotal=Decimal("123.45"), total=Decimal("135.80"))
-    mapping = Mapping(line_accounts=(accounts["Sales"],) * 2, refs={"c:1": made.remote_id}, tax_codes={"gst": taxes["GST"]})
+    mapping = Mapping(line_accounts=(accounts["Sales"],) * 2, refs={"c:1": made.remote_id},
+                      tax_codes={"gst": taxes["GST"]})
     sent = connector.create(doc, mapping, "k2")
     read = api.invoices.get_service(uid=sent.remote_id)
     assert read["Number"] == "CX-1" and read["Customer"]["UID"] == made.remote_id
