@@ -214,6 +214,9 @@ class BaseConnector:
     name: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities]
     default_settings: ClassVar[dict] = {}
+    #: How long before its expiry an access token is refreshed. Five minutes suits hour-long tokens; a platform
+    #: whose tokens live minutes (Sage: 5) sets less, or every call would refresh first.
+    token_refresh_margin: ClassVar[dt.timedelta] = dt.timedelta(minutes=5)
 
     #: The platform's published request limits per company: ``{kind: (requests, window_seconds)}``. The pipeline
     #: keeps every worker of a connection under them together (``connectors.budget``); the connector calls

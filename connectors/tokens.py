@@ -25,7 +25,7 @@ def _valid(conn, margin: dt.timedelta) -> bool:
 
 
 def get_access_token(connection_id: int, force_refresh: bool = False, seen_generation: int | None = None,
-                     margin: dt.timedelta = DEFAULT_MARGIN) -> str:
+                     margin: dt.timedelta | None = None) -> str:
     """A valid access token for the connection, refreshing it (once, under a row lock) when needed.
 
     ``force_refresh`` with ``seen_generation`` is used after a 401: refresh unless another worker already
@@ -34,6 +34,8 @@ def get_access_token(connection_id: int, force_refresh: bool = False, seen_gener
     from .models import Connection, ConnectionStatus
 
     conn = Connection.objects.get(pk=connection_id)
+    if margin is None:  # the platform's own (its tokens may live minutes, not an hour)
+        margin = getattr(registry.get(conn.platform), "token_refresh_margin", DEFAULT_MARGIN)
     if not force_refresh and _valid(conn, margin):
         return conn.access_token
     with transaction.atomic():

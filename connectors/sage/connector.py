@@ -24,7 +24,6 @@ from ..documents import CreditNoteSnapshot, Entity, ItemSnapshot, Mapping, Remot
 from ..errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
 from . import translate as t
-from ..tokens import DEFAULT_MARGIN
 from .client import SageClient
 from .errors import refused_references
 
@@ -35,7 +34,7 @@ TOKEN_URL = "https://oauth.accounting.sage.com/token"
 ACCOUNT_KINDS = {"SALES": AccountKind.INCOME, "OTHER_INCOME": AccountKind.INCOME, "EXPENSES": AccountKind.EXPENSE,
                  "DIRECT_EXPENSES": AccountKind.EXPENSE, "OVERHEADS": AccountKind.EXPENSE,
                  "DEPRECIATION": AccountKind.EXPENSE}
-#: Seconds before the real expiry of an access token that the token store refreshes it (see ``_grant``).
+#: Seconds before the expiry of an access token that the token store refreshes it (``token_refresh_margin``).
 EARLY = 30
 
 
@@ -55,6 +54,7 @@ def account_kind(account: dict) -> str:
 class SageConnector(BaseConnector):
     id = "sage"
     name = "Sage Business Cloud Accounting"
+    token_refresh_margin = dt.timedelta(seconds=EARLY)  # its access tokens live 5 minutes
     capabilities = Capabilities(
         entities=frozenset(Entity.ALL),
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # DELETE ?void_reason= voids; only drafts are deleted
@@ -110,15 +110,10 @@ class SageConnector(BaseConnector):
         return self._grant({"grant_type": "refresh_token", "refresh_token": refresh_token})
 
     def _grant(self, data: dict) -> TokenSet:
-        """A token grant. Sage's access token lives 5 minutes, and the shared token store refreshes a token once it
-        is within ``tokens.DEFAULT_MARGIN`` (also 5 minutes) of its expiry: taken literally, every call would
-        refresh (and rotate) first. So the expiry handed back is shifted by that margin less ``EARLY`` seconds:
-        the store uses a token for its real life less ``EARLY``, then refreshes; a token Sage refuses earlier is
-        refreshed on the 401 as always."""
-        tokens = oauth.token_request(self.url("token_url"), self.config.client_id, self.config.client_secret, data,
-                                     client_auth="body")
-        shifted = tokens.access_expires_at + DEFAULT_MARGIN - dt.timedelta(seconds=EARLY)
-        return replace(tokens, access_expires_at=shifted)
+        """A token grant. Sage's access token lives 5 minutes: the token store refreshes it ``EARLY`` seconds
+        before its expiry (``token_refresh_margin``); a token Sage refuses earlier is refreshed on the 401."""
+        return oauth.token_request(self.url("token_url"), self.config.client_id, self.config.client_secret, data,
+                                   client_auth="body")
 
     def _business(self, access_token: str) -> str:
         client = SageClient(self.url("api_base"), "", lambda force: access_token,
