@@ -29,7 +29,7 @@ from .errors import refused_references
 
 API_BASE = "https://api.accounting.sage.com/v3.1"
 AUTHORIZE_URL = "https://www.sageone.com/oauth2/auth/central"
-TOKEN_URL = "https://oauth.accounting.sage.com/token"
+TOKEN_URL = "https://oauth.accounting.sage.com/token"  # nosec B105
 #: Sage ledger_account_type id -> AccountKind (bank accounts are listed from /bank_accounts instead).
 ACCOUNT_KINDS = {"SALES": AccountKind.INCOME, "OTHER_INCOME": AccountKind.INCOME, "EXPENSES": AccountKind.EXPENSE,
                  "DIRECT_EXPENSES": AccountKind.EXPENSE, "OVERHEADS": AccountKind.EXPENSE,
