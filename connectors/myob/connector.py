@@ -29,7 +29,7 @@ from .errors import refused_references
 
 API_BASE = "https://api.myob.com/accountright"
 AUTHORIZE_URL = "https://secure.myob.com/oauth2/account/authorize"
-TOKEN_URL = "https://secure.myob.com/oauth2/v1/authorize"  # nosec B105 - a URL, not a password
+TOKEN_URL = "https://secure.myob.com/oauth2/v1/authorize"  # a URL, not a password  # nosec B105
 #: MYOB's granular scopes this connector needs (pymyob's ``AuthScope`` lists them).
 SCOPES = "sme-company-file sme-contacts-customer sme-sales sme-inventory sme-general-ledger"
 #: MYOB account Type -> AccountKind.
