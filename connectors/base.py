@@ -59,6 +59,9 @@ class Capabilities:
     #: Entities the platform keeps as drafts: a connection may send a local draft as a draft there, and the
     #: document is finalised remotely when it becomes final locally (its next update carries the final status).
     drafts: frozenset[str] = frozenset()
+    #: The platform's API exposes bank-side records (deposits, bank transactions, reconciled payments) that
+    #: ``bank_deposits`` reads for bank-feed payment matching. False: the product says there is no bank feed.
+    bank_feed: bool = False
 
 
 class RuleKind:
@@ -205,6 +208,27 @@ class RemoteDocument:
     total: Decimal | None
     balance: Decimal | None
     lines: tuple[tuple[Decimal, Decimal], ...] = ()  # (quantity, unit price) per sales line
+
+
+@dataclass(frozen=True)
+class BankDeposit:
+    """Money that reached a bank account, as the platform records it: a deposit of payments (a settlement batch
+    less processor fees), a payment received straight into a bank account, a bank transaction.
+
+    ``payment_ids`` are the platform's ids of the payments the record is known to contain (empty when the platform
+    does not say); ``fees`` is what the record itself books as fees (a positive amount), ``amount`` the net sum.
+    """
+
+    remote_id: str
+    date: dt.date
+    amount: Decimal
+    currency: str = ""
+    reference: str = ""
+    account: str = ""
+    payment_ids: tuple[str, ...] = ()
+    fees: Decimal = Decimal("0")
+    kind: str = "deposit"  # "deposit" | "payment" (a payment received into a bank account) | "bank_transaction"
+    reconciled: bool = False
 
 
 class BaseConnector:
@@ -416,6 +440,13 @@ class BaseConnector:
         """The largest difference between our total and the platform's that its own rounding explains: a cent per
         line by default (platforms that round tax per document, or per line, differ by at most that)."""
         return Decimal("0.01") * max(1, lines)
+
+    # -- bank feed (payment matching) ----------------------------------------------------------------------------
+    def bank_deposits(self, since: dt.date, until: dt.date) -> Iterator[BankDeposit]:
+        """Bank-side records dated ``since`` to ``until`` (both included), page by page. Only platforms whose
+        ``capabilities.bank_feed`` is True implement it."""
+        raise NotImplementedError(f"{self.name or type(self).__name__} has no bank feed: its API exposes no "
+                                  "deposits or bank transactions to match payments to")
 
     def _read_one(self, entity: str, remote_id: str) -> DocumentTotals:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
@@ -14,8 +14,8 @@ from django.utils.html import format_html, format_html_join
 from connectors.models import Connection
 
 from ..adminkit import ReadOnlyAdmin, local_link
-from . import metrics
-from .models import PeriodTotal, ReconciliationRun, RunKind, RunStatus, Variance, VarianceStatus
+from . import bank, metrics
+from .models import BankBucket, BankMatch, PeriodTotal, ReconciliationRun, RunKind, RunStatus, Variance, VarianceStatus
 
 TREND_RUNS = 30
 VARIANCE_FIELDS = ("connection", "organization_id", "entity", "label", "source_key", "remote_id", "number", "field",
@@ -151,3 +151,43 @@ class VarianceAdmin(ReadOnlyAdmin):
 
     def has_export_csv_permission(self, request):
         return self.has_view_permission(request)
+
+
+@admin.register(BankMatch)
+class BankMatchAdmin(ReadOnlyAdmin):
+    """Bank-feed payment matching: each deposit with the payments found in it, each payment found in none.
+    Probable matches wait for a person: "Confirm match" keeps them, "Reject match" never proposes them again."""
+
+    list_display = ["deposit_id", "deposit_date", "deposit_amount", "currency", "payments", "payments_total", "fee",
+                    "bucket", "decision", "reason", "connection", "last_seen_at"]
+    list_filter = ["bucket", "decision", "connection", "deposit_kind"]
+    search_fields = ["deposit_id", "reference", "payment_labels", "ident"]
+    readonly_fields = [f.name for f in BankMatch._meta.fields]
+    actions = ["confirm_match", "reject_match"]
+
+    @admin.display(description="Payments")
+    def payments(self, obj):
+        return obj.payment_labels
+
+    def has_decide_permission(self, request):
+        return request.user.has_perm("accounting_sync.change_bankmatch")
+
+    @admin.action(description="Confirm match", permissions=["decide"])
+    def confirm_match(self, request, queryset):
+        done = 0
+        for row in queryset.filter(bucket=BankBucket.PROBABLE):
+            bank.confirm(row, request.user)
+            self.log_change(request, row, f"Confirm bank match: deposit {row.deposit_id} = {row.payment_labels}")
+            done += 1
+        self.message_user(request, f"{done} probable {'match' if done == 1 else 'matches'} confirmed.",
+                          messages.SUCCESS if done else messages.WARNING)
+
+    @admin.action(description="Reject match", permissions=["decide"])
+    def reject_match(self, request, queryset):
+        done = 0
+        for row in queryset.filter(bucket=BankBucket.PROBABLE):
+            bank.reject(row, request.user)
+            self.log_change(request, row, f"Reject bank match: deposit {row.deposit_id} ≠ {row.payment_labels}")
+            done += 1
+        self.message_user(request, f"{done} probable {'match' if done == 1 else 'matches'} rejected.",
+                          messages.SUCCESS if done else messages.WARNING)

@@ -5,6 +5,7 @@ the document and finds it equal resolves it. So the table answers both "what is 
 """
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -150,3 +151,55 @@ class DocumentCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_key} ({'equal' if self.equal else 'differs'})"
+
+
+class BankBucket(models.TextChoices):
+    MATCHED = "matched", "Matched"
+    PROBABLE = "probable", "Probable (staff confirm)"
+    UNMATCHED = "unmatched", "Unmatched"
+
+
+class BankDecision(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed"
+    REJECTED = "rejected", "Rejected"
+
+
+class BankMatch(models.Model):
+    """One bank-side record (a deposit, a bank transaction) and the payments of ours found in it, or one payment of
+    ours found in none. Rewritten by every matching run, except what staff decided: a confirmed match stays as it
+    is; a rejected proposal is remembered (``rejected``) and never proposed again."""
+
+    connection = models.ForeignKey("connectors.Connection", on_delete=models.CASCADE, related_name="bank_matches")
+    ident = models.CharField(max_length=250, help_text="deposit:<platform id> or payment:<source key>")
+    deposit_id = models.CharField(max_length=100, blank=True, help_text="The platform's id of the bank record")
+    deposit_date = models.DateField(null=True, blank=True)
+    deposit_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    reference = models.CharField(max_length=200, blank=True)
+    deposit_kind = models.CharField(max_length=20, blank=True, help_text="deposit, payment, bank_transaction")
+    payment_keys = models.JSONField(default=list, blank=True, help_text="Source keys of our payments in it")
+    payment_ids = models.JSONField(default=list, blank=True, help_text="The platform's ids of those payments")
+    payment_labels = models.CharField(max_length=500, blank=True)
+    payments_total = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    fee = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True,
+                              help_text="Payments total minus the deposit: the processor's fee")
+    bucket = models.CharField(max_length=10, choices=BankBucket.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    decision = models.CharField(max_length=10, choices=BankDecision.choices, blank=True)
+    rejected = models.JSONField(default=list, blank=True, help_text="Payment-key sets staff rejected for it")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-deposit_date", "-id"]
+        verbose_name = "bank match"
+        verbose_name_plural = "bank matches"
+        constraints = [models.UniqueConstraint(fields=["connection", "ident"], name="one_bank_match_per_record")]
+        indexes = [models.Index(fields=["connection", "bucket"], name="bank_match_bucket")]
+
+    def __str__(self) -> str:
+        what = f"deposit {self.deposit_id}" if self.deposit_id else self.payment_labels or self.ident
+        return f"{what}: {self.get_bucket_display()}"

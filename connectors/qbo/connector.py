@@ -9,8 +9,8 @@ from decimal import Decimal
 from functools import cached_property
 
 from .. import oauth, signatures
-from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, Dimension, DocumentTotals, ReferenceData,
-                    Refused, RemoteChange, RemoteDocument, RemotePayment, TokenSet)
+from ..base import (AccountKind, BankDeposit, BaseConnector, Capabilities, DemoChart, Dimension, DocumentTotals,
+                    ReferenceData, Refused, RemoteChange, RemoteDocument, RemotePayment, TokenSet)
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteRef, RemoteResult, Snapshot)
 from ..errors import (ConfigurationError, PermanentError, RemoteNotFound, RetryableError, SyncError,
@@ -50,6 +50,7 @@ class QBOConnector(BaseConnector):
         batch_size=30,
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
+        bank_feed=True,
     )
     rate_limits = {"request": (500, 60.0), "batch": (40, 60.0)}  # per company (realm)
     concurrent_limit = 10  # requests in flight per app and company
@@ -397,6 +398,44 @@ class QBOConnector(BaseConnector):
             if count < 1000:
                 return
             position += count
+
+    def bank_deposits(self, since: dt.date, until: dt.date):
+        """Deposits (``select * from Deposit``, pages of 1,000) and payments received straight into a bank account
+        (their ``DepositToAccountRef`` is a Bank account, not Undeposited Funds). A deposit's lines that link a
+        Payment name it; its negative lines are fees."""
+        window = f"TxnDate >= '{since.isoformat()}' and TxnDate <= '{until.isoformat()}'"
+        for row in self._pages("Deposit", window):
+            payments, fees = [], Decimal("0")
+            for line in row.get("Line") or []:
+                links = [str(link.get("TxnId")) for link in line.get("LinkedTxn") or []
+                         if link.get("TxnType") == "Payment"]
+                payments += links
+                amount = Decimal(str(line.get("Amount", "0")))
+                if not links and amount < 0:
+                    fees -= amount
+            yield BankDeposit(
+                str(row["Id"]), dt.date.fromisoformat(str(row["TxnDate"])[:10]), Decimal(str(row["TotalAmt"])),
+                str((row.get("CurrencyRef") or {}).get("value", "")), str(row.get("PrivateNote") or ""),
+                str((row.get("DepositToAccountRef") or {}).get("value", "")), tuple(payments), fees, "deposit")
+        banks = {str(a["Id"]) for a in self.client.query("select * from Account where AccountType = 'Bank' "
+                                                         "maxresults 1000")}
+        for row in self._pages("Payment", window):
+            account = str((row.get("DepositToAccountRef") or {}).get("value", ""))
+            if account in banks:
+                yield BankDeposit(
+                    f"payment:{row['Id']}", dt.date.fromisoformat(str(row["TxnDate"])[:10]),
+                    Decimal(str(row["TotalAmt"])), str((row.get("CurrencyRef") or {}).get("value", "")),
+                    str(row.get("PaymentRefNum") or ""), account, (str(row["Id"]),), Decimal("0"), "payment")
+
+    def _pages(self, name: str, where: str):
+        position = 1
+        while True:
+            rows = self.client.query(f"select * from {name} where {where} orderby TxnDate, Id "  # nosec B608
+                                     f"startposition {position} maxresults 1000")
+            yield from rows
+            if len(rows) < 1000:
+                return
+            position += len(rows)
 
     @staticmethod
     def _totals(entity: str, body: dict) -> DocumentTotals:

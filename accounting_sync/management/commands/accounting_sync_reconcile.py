@@ -6,12 +6,18 @@ Documents still in the outbox are not compared (they are on their way). Exit sta
 (rounding within the platform's tolerance included), 1 when a variance needs a person, 2 when a platform could not
 be read.
 
+``--bank`` matches instead the payments taken here to the platform's deposits and bank transactions (bank-feed
+payment matching, the last ``--days`` days): exit status 0 when every payment and deposit is matched, 1 when a
+probable match waits for a person or something is unmatched, 2 when a platform could not be read. A platform
+without a bank feed says so and counts as nothing to match.
+
 Examples:
     manage.py accounting_sync_reconcile                                   # full run of every active connection
     manage.py accounting_sync_reconcile --connection "Riverside books"
     manage.py accounting_sync_reconcile --connection Main --incremental   # changes since the last run
     manage.py accounting_sync_reconcile --organization riverside --since 2026-11-01 --until 2026-11-30
     manage.py accounting_sync_reconcile --connection Main --json > reconciliation.json
+    manage.py accounting_sync_reconcile --connection Main --bank --days 14   # payments against the bank feed
 """
 from __future__ import annotations
 
@@ -25,7 +31,7 @@ from tqdm import tqdm
 from accounting_sync.management.base import ExamplesCommand
 from connectors.models import Connection, ConnectionStatus
 
-from ...reconcile import run
+from ...reconcile import bank, run
 from ...reconcile.models import ReconciliationRun, RunKind, RunStatus, Variance
 
 
@@ -48,10 +54,15 @@ class Command(ExamplesCommand):
         parser.add_argument("--until", type=moment, help="Full run: documents dated until (YYYY-MM-DD)")
         parser.add_argument("--json", action="store_true", help="Machine-readable output on stdout")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar on stderr")
+        parser.add_argument("--bank", action="store_true",
+                            help="Match payments to the platform's deposits and bank transactions instead")
+        parser.add_argument("--days", type=int, default=30, help="--bank: payments of the last N days (default 30)")
 
     def handle(self, *args, **opts):
         organization = self._organization(opts["organization"])
         conns = self._connections(opts["connection"], organization)
+        if opts["bank"]:
+            return self._bank(conns, opts)
         kind = RunKind.INCREMENTAL if opts["incremental"] else RunKind.FULL
         runs = []
         for conn in conns:
@@ -67,6 +78,30 @@ class Command(ExamplesCommand):
         if any(r.status == RunStatus.FAILED for r in runs):
             sys.exit(2)
         if any(r.alarms for r in runs):
+            sys.exit(1)
+
+    def _bank(self, conns: list[Connection], opts: dict) -> None:
+        since = opts["since"].date() if opts["since"] else None
+        until = opts["until"].date() if opts["until"] else None
+        outcomes = [bank.run(conn, since, until, days=opts["days"]) for conn in conns]
+        if opts["json"]:
+            self.stdout.write(json.dumps([bank_dict(o) for o in outcomes], default=str, indent=2))
+        else:
+            for o in outcomes:
+                if o.no_feed or o.error:
+                    self.stdout.write(f"{o.connection.name}: {o.error}")
+                    continue
+                self.stdout.write(f"{o.connection.name}: {o.matched} matched, {o.probable} probable (confirm them in "
+                                  f"the admin), {o.unmatched_payments} payments and {o.unmatched_deposits} deposits "
+                                  f"unmatched; {o.confirmed} confirmed earlier")
+                for m in o.matches:
+                    if m.bucket != "matched":
+                        deposit = f"deposit {m.deposit.remote_id} {m.deposit.amount}" if m.deposit else "no deposit"
+                        payments = ", ".join(p.number for p in m.payments) or "no payment"
+                        self.stdout.write(f"  {m.bucket:<9} {deposit}: {payments} ({m.reason})")
+        if any(o.error and not o.no_feed for o in outcomes):
+            sys.exit(2)
+        if any(o.open for o in outcomes):
             sys.exit(1)
 
     def _organization(self, value: str | None) -> int | None:
@@ -119,4 +154,17 @@ def as_dict(r: ReconciliationRun) -> dict:
                     "currency": t.currency, "ours": t.local_total, "ours_count": t.local_count,
                     "platform": t.remote_total, "platform_count": t.remote_count}
                    for t in r.totals.all()],
+    }
+
+
+def bank_dict(o: "bank.Outcome") -> dict:
+    return {
+        "connection": o.connection.name, "bank_feed": not o.no_feed, "error": o.error, "matched": o.matched,
+        "probable": o.probable, "unmatched_payments": o.unmatched_payments,
+        "unmatched_deposits": o.unmatched_deposits, "confirmed": o.confirmed,
+        "matches": [{"bucket": m.bucket, "reason": m.reason, "fee": m.fee,
+                     "deposit": m.deposit and {"id": m.deposit.remote_id, "date": m.deposit.date,
+                                               "amount": m.deposit.amount, "reference": m.deposit.reference},
+                     "payments": [{"source_key": p.key, "number": p.number, "amount": p.amount, "date": p.date}
+                                  for p in m.payments]} for m in o.matches],
     }

@@ -28,12 +28,12 @@ CURRENCY_NAMES = {
 EXCHANGE_RATES = {"USD": Decimal("1"), "CAD": Decimal("0.73"), "EUR": Decimal("1.08"),
                   "GBP": Decimal("1.27"), "AUD": Decimal("0.66")}
 
-WRITABLE = ("Customer", "Item", "Invoice", "Payment", "CreditMemo")
+WRITABLE = ("Customer", "Item", "Invoice", "Payment", "CreditMemo", "Deposit")
 READ_ONLY = ("Account", "TaxCode", "TaxRate", "CompanyInfo", "Preferences", "CompanyCurrency", "Class", "Department")
 ENTITIES = WRITABLE + READ_ONLY
 #: Lower-case URL path segment -> entity name.
 PATH_ENTITIES = {name.lower(): name for name in ENTITIES}
-TRANSACTIONS = ("Invoice", "Payment", "CreditMemo")
+TRANSACTIONS = ("Invoice", "Payment", "CreditMemo", "Deposit")
 #: Name-list entities: a query without an ``Active`` filter returns only active rows.
 NAME_LISTS = ("Customer", "Item", "Account", "TaxCode", "TaxRate", "CompanyCurrency", "Class", "Department")
 
@@ -74,6 +74,10 @@ ALLOWED_FIELDS = {
     "Payment": set((_TXN + " CustomerRef RemitToRef ARAccountRef DepositToAccountRef PaymentMethodRef"
                     " PaymentRefNum PaymentType CheckPayment CreditCardPayment TotalAmt UnappliedAmt"
                     " ProcessPayment").split()),
+    #: Deposit (Finance.xsd): money into a bank account, its lines payments taken out of Undeposited Funds
+    #: (``LinkedTxn``) or other amounts (``DepositLineDetail``: a processor's fee as a negative line).
+    "Deposit": set((_TXN + " DepositToAccountRef CashBack TotalAmt HomeTotalAmt GlobalTaxCalculation"
+                    " TransactionLocationType").split()),
 }
 #: Output-only fields we recompute; values sent by clients are ignored.
 COMPUTED = {
@@ -82,6 +86,7 @@ COMPUTED = {
     "Invoice": {"TotalAmt", "HomeTotalAmt", "Balance", "HomeBalance", "LinkedTxn"},
     "CreditMemo": {"TotalAmt", "HomeTotalAmt", "Balance", "HomeBalance", "RemainingCredit", "LinkedTxn"},
     "Payment": {"UnappliedAmt", "LinkedTxn"},
+    "Deposit": {"TotalAmt", "HomeTotalAmt"},
 }
 #: Entities change data capture reports on. QBO excludes JournalCode, TimeActivity, TaxAgency, TaxCode and TaxRate.
 CDC_ENTITIES = tuple(name for name in ENTITIES if name not in ("TaxCode", "TaxRate"))

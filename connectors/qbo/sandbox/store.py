@@ -168,10 +168,14 @@ class Store:
             if name not in WRITABLE:
                 raise unsupported(f"{op.capitalize() or 'Create'} on {name}")
             if op == "delete":
+                if name == "Payment":
+                    self._not_deposited(ref_value(body.get("Id")) or "")
                 return self._delete(name, body)
             if op == "void" or (op == "update" and "void" in include):
                 if name not in ("Invoice", "Payment"):
                     raise unsupported(f"Void on {name}")
+                if name == "Payment":
+                    self._not_deposited(ref_value(body.get("Id")) or "")
                 return self._void(name, body)
             if op not in ("", "create", "update"):
                 raise unsupported(op)
@@ -181,6 +185,8 @@ class Store:
                 if key not in ALLOWED_FIELDS[name]:
                     raise bad_property(key, name)
             if body.get("Id") not in (None, ""):
+                if name == "Payment":
+                    self._not_deposited(ref_value(body.get("Id")) or "")
                 return self._update(name, body, include)
             return self._create(name, body, include)
 
@@ -293,6 +299,44 @@ class Store:
             if ref_num is not None:
                 body["PaymentRefNum"] = ref_num
             return self.write("Payment", body)
+
+    def make_deposit_as_user(self, payment_ids: Iterable[Any] = (), fee: Any = None, date: Any = None,
+                             memo: Optional[str] = None, account_id: str = "7", fee_account_id: str = "9") -> dict:
+        """"Bank deposit" of payments waiting in Undeposited Funds: one line per payment (LinkedTxn), and the
+        processor's fee as a negative line to ``fee_account_id`` (Bank Charges), so the deposit's total is what
+        reached the bank. Returns the rendered Deposit."""
+        with self.lock:
+            lines: list[dict] = []
+            for payment_id in payment_ids:
+                payment = self._live("Payment", payment_id)
+                lines.append({"Amount": payment["TotalAmt"], "DetailType": "DepositLineDetail",
+                              "DepositLineDetail": {},
+                              "LinkedTxn": [{"TxnId": payment["Id"], "TxnType": "Payment", "TxnLineId": "0"}]})
+            if fee not in (None, "", 0):
+                lines.append({"Amount": -q2(to_decimal(fee, "fee")), "DetailType": "DepositLineDetail",
+                              "Description": "Processor fees",
+                              "DepositLineDetail": {"AccountRef": {"value": str(fee_account_id)}}})
+            body: dict[str, Any] = {"DepositToAccountRef": {"value": str(account_id)}, "Line": lines}
+            if date is not None:
+                body["TxnDate"] = str(as_date(date))
+            if memo is not None:
+                body["PrivateNote"] = memo
+            return self.write("Deposit", body)
+
+    def bank_deposit_as_user(self, amount: Any, date: Any = None, memo: Optional[str] = None,
+                             account_id: str = "7", from_account_id: str = "4") -> dict:
+        """A deposit linked to no payment (money the bank received that nobody recorded as a payment): one
+        ``DepositLineDetail`` line of ``amount`` from ``from_account_id``. Returns the rendered Deposit."""
+        with self.lock:
+            body: dict[str, Any] = {
+                "DepositToAccountRef": {"value": str(account_id)},
+                "Line": [{"Amount": q2(to_decimal(amount, "amount")), "DetailType": "DepositLineDetail",
+                          "DepositLineDetail": {"AccountRef": {"value": str(from_account_id)}}}]}
+            if date is not None:
+                body["TxnDate"] = str(as_date(date))
+            if memo is not None:
+                body["PrivateNote"] = memo
+            return self.write("Deposit", body)
 
     def edit_invoice_line_as_user(self, invoice_id: Any, line: int | str = 0, amount: Any = None, qty: Any = None,
                                   unit_price: Any = None, description: Optional[str] = None) -> dict:
@@ -447,6 +491,8 @@ class Store:
             return self._build_item(clean, old)
         if name == "Payment":
             return self._build_payment(clean, old)
+        if name == "Deposit":
+            return self._build_deposit(clean, old)
         return self._build_sales(name, clean, old, include)
 
     def _lookup(self, name: str, ref: Any, element: str, kind: str, need: bool = True) -> Optional[dict]:
@@ -843,6 +889,85 @@ class Store:
             row["HomeTotalAmt"] = q2(total * rate)
         return row
 
+    # -- Deposit --------------------------------------------------------------
+
+    def _build_deposit(self, row: dict, old: Optional[dict]) -> dict:
+        """A deposit to a Bank (or Other Current Asset) account. A ``LinkedTxn`` line takes a Payment out of
+        Undeposited Funds: the payment must have been received there, not be deposited already, and the line's
+        amount must be the payment's. Other lines name an account (``DepositLineDetail.AccountRef``); a negative
+        line is how a processor's fee is booked. TotalAmt is the sum of the lines and may not be negative."""
+        account = self._lookup("Account", row.get("DepositToAccountRef"), "DepositToAccountRef", "Accounts")
+        if account.get("AccountType") not in ("Bank", "Other Current Asset") or \
+                account.get("AccountSubType") == "UndepositedFunds":
+            raise business("Deposit to account must be a bank account.", "DepositToAccountRef")
+        row["DepositToAccountRef"] = {"value": account["Id"], "name": account["Name"]}
+        lines_in = row.get("Line")
+        if not isinstance(lines_in, list) or not lines_in:
+            raise required("Line")
+        row["TxnDate"] = row.get("TxnDate") or self.now_iso()[:10]
+        row["CurrencyRef"] = {"value": HOME_CURRENCY, "name": CURRENCY_NAMES[HOME_CURRENCY]}
+        lines, total, seen = [], Decimal("0.00"), set()
+        for index, line in enumerate(lines_in):
+            where = f"Line[{index}]"
+            if not isinstance(line, dict):
+                raise QBOFault("2010", "Request has invalid or unsupported property", f"{where} is not an object")
+            if line.get("Amount") in (None, ""):
+                raise required(f"{where}.Amount")
+            amount = q2(to_decimal(line["Amount"], f"{where}.Amount"))
+            out = {"Id": str(index + 1), "LineNum": index + 1, "Amount": amount, "DetailType": "DepositLineDetail"}
+            if line.get("Description"):
+                out["Description"] = str(line["Description"])
+            links = line.get("LinkedTxn")
+            detail = line.get("DepositLineDetail") or {}
+            if links:
+                if not isinstance(links, list) or len(links) != 1 or not isinstance(links[0], dict):
+                    raise required(f"{where}.LinkedTxn")
+                txn_id, txn_type = ref_value(links[0].get("TxnId")), links[0].get("TxnType")
+                if txn_type != "Payment":
+                    raise bad_enum(f"{where}.LinkedTxn.TxnType", txn_type)
+                payment = self._rows["Payment"].get(txn_id or "")
+                if payment is None:
+                    raise invalid_ref("Txn", txn_id, f"{where}.LinkedTxn.TxnId")
+                if ref_value(payment.get("DepositToAccountRef")) != "6":
+                    raise business(f"Payment {txn_id} was not received to Undeposited Funds.", where)
+                holder = self._deposit_of(txn_id, exclude=old and old["Id"])
+                if holder is not None or txn_id in seen:
+                    raise business(f"Payment {txn_id} has already been deposited.", where)
+                if amount != payment["TotalAmt"]:
+                    raise business(f"The amount {amount} does not match payment {txn_id} ({payment['TotalAmt']}).",
+                                   where)
+                seen.add(txn_id)
+                out["LinkedTxn"] = [{"TxnId": txn_id, "TxnType": "Payment", "TxnLineId": "0"}]
+                out["DepositLineDetail"] = {}
+            else:
+                ref = detail.get("AccountRef") if isinstance(detail, dict) else None
+                line_account = self._lookup("Account", ref, f"{where}.DepositLineDetail.AccountRef", "Accounts")
+                out["DepositLineDetail"] = {"AccountRef": {"value": line_account["Id"],
+                                                           "name": line_account["Name"]}}
+            total += amount
+            lines.append(out)
+        if total < 0:
+            raise business("The deposit total can't be negative.", "Line")
+        row["Line"] = lines
+        row["TotalAmt"] = total
+        return row
+
+    def _deposit_of(self, payment_id: str, exclude: Optional[str] = None) -> Optional[str]:
+        """The id of the deposit that holds ``payment_id``, if any."""
+        for deposit in self._rows["Deposit"].values():
+            if deposit["Id"] == exclude:
+                continue
+            for line in deposit.get("Line", []):
+                if any(link.get("TxnId") == payment_id for link in line.get("LinkedTxn", [])):
+                    return deposit["Id"]
+        return None
+
+    def _not_deposited(self, payment_id: str) -> None:
+        """6540 when a payment in a deposit is changed, voided or deleted (remove it from the deposit first)."""
+        if payment_id and self._deposit_of(payment_id) is not None:
+            raise QBOFault("6540", "Deposited Transaction cannot be changed",
+                           f"Payment {payment_id} is in a deposit. Remove it from the deposit first.")
+
     def _applications(self, txn_type: str, txn_id: str, exclude: Optional[str] = None) -> list[tuple[str, Decimal]]:
         """(payment id, amount) of every live payment line applied to the transaction."""
         result = []
@@ -1044,7 +1169,8 @@ class Store:
                     ("5", "Discounts given", "Income", "DiscountsRefundsGiven", "Revenue"),
                     ("6", "Undeposited Funds", "Other Current Asset", "UndepositedFunds", "Asset"),
                     ("7", "Checking", "Bank", "Checking", "Asset"),
-                    ("8", "Accounts Receivable", "Accounts Receivable", "AccountsReceivable", "Asset")]
+                    ("8", "Accounts Receivable", "Accounts Receivable", "AccountsReceivable", "Asset"),
+                    ("9", "Bank Charges", "Expense", "BankCharges", "Expense")]
         for acc_id, name, acc_type, sub_type, classification in accounts:
             put("Account", {"Id": acc_id, "Name": name, "FullyQualifiedName": name, "SubAccount": False,
                             "Active": True, "Classification": classification, "AccountType": acc_type,
