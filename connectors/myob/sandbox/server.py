@@ -774,12 +774,21 @@ class MyobSandbox(PlatformSandbox):
             "Invoices": [{"UID": invoice_id, "AmountApplied": number(amount, "amount"), "Type": "Invoice"}]})
         return self.render(row)
 
-    def edit_invoice_line_as_user(self, invoice_id: str, line: int = 0, amount: Any = None,
+    def edit_invoice_line_as_user(self, invoice_id: str, line: int = 0, amount: Any = None, quantity: Any = None,
                                   description: Optional[str] = None) -> dict:
-        """A Service-layout line's Total (``amount``) or description."""
+        """A line's Total (``amount``), its quantity at the same unit price (``quantity``), or description."""
         row = self.store.get("sales", invoice_id)
         body = self.render(row)
         target = body["Lines"][int(line)]
+        if quantity is not None and amount is None:  # the user types a new quantity: the total follows the price
+            count = number(quantity, "quantity")
+            if row.data["InvoiceType"] == "Item":
+                target["ShipQuantity"] = count
+                target.pop("Total", None)
+            else:
+                price = target.get("UnitPrice") or (target["Total"] / (target.get("UnitCount") or 1))
+                target["UnitCount"], target["UnitPrice"] = count, price
+                target["Total"] = price * count
         if amount is not None:
             target["Total"] = number(amount, "amount")
             if target.get("UnitCount"):

@@ -772,6 +772,11 @@ class ReckonSandbox(PlatformSandbox):
                 copy = {k: v for k, v in item.items() if k not in ("lineId", "taxIsModified")}
                 if i == int(line):
                     details = copy.get("accountDetails") or {}
+                    if quantity is not None and amount is None:  # a new quantity at the line's rate
+                        before = Decimal(str(details.get("quantity") or 1))
+                        rate = Decimal(str(details["amount"])) / before
+                        details["amount"] = (rate * Decimal(str(quantity))).quantize(CENT, ROUND_HALF_UP)
+                        copy.pop("taxAmount", None)
                     if quantity is not None:
                         details["quantity"] = quantity
                     if amount is not None:
