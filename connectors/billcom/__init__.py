@@ -1,0 +1,1 @@
+"""Bill.com accounts receivable (API v3) connector."""

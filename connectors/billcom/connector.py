@@ -1,0 +1,206 @@
+"""Bill.com accounts receivable (API v3) connector: snapshots in, Bill.com calls out, classified errors back.
+
+Bill.com has no OAuth. A connection signs in with ``POST /v3/login {username, password, organizationId, devKey}``
+and sends the answered ``sessionId`` (and the ``devKey``) as headers on every call. The connection keeps the
+username in its client id and ``devKey:password`` in its (encrypted) client secret; the session id is stored as
+the connection's access token, so the shared token store signs in again shortly before the session could lapse
+and once more when Bill.com answers "Session is invalid" (HTTP 401). Staff connect with the usual Connect button:
+there is no consent page, the callback is reached at once and ``exchange_code`` signs in (a wrong password or key
+is refused there, before anything is stored).
+
+Bill.com has no idempotency key either: invoices carry our number (Bill.com refuses a second one), customers are
+searched by name before they are created, and a recorded payment carries our number at the start of its
+description, where search-before-create looks for it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+from urllib.parse import urlencode
+
+from .. import oauth
+from ..base import AccountKind, BaseConnector, Capabilities, DemoChart, ReferenceData, TokenSet
+from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
+from ..errors import ConfigurationError, ConflictError, ValidationFailed
+from ..registry import register
+from . import translate as t
+from .client import BillcomClient, quoted, time_filter
+
+API_BASE = "https://gateway.prod.bill.com/connect/v3"
+#: Bill.com ends a session after 35 minutes without a call; we sign in again before 30 are up.
+SESSION_LIFETIME = dt.timedelta(minutes=30)
+#: Bill.com accountType -> AccountKind
+ACCOUNT_KINDS = {"INCOME": AccountKind.INCOME, "OTHER_INCOME": AccountKind.INCOME,
+                 "EXPENSE": AccountKind.EXPENSE, "OTHER_EXPENSE": AccountKind.EXPENSE,
+                 "COST_OF_GOODS_SOLD": AccountKind.EXPENSE, "BANK": AccountKind.DEPOSIT,
+                 "ACCOUNTS_RECEIVABLE": AccountKind.RECEIVABLE}
+
+
+def account_kind(account: dict) -> str:
+    kind = str(account.get("accountType") or "").upper()
+    if kind == "OTHER_CURRENT_LIABILITY" and "tax" in str(account.get("name", "")).lower():
+        return AccountKind.TAX_PAYABLE
+    return ACCOUNT_KINDS.get(kind, AccountKind.OTHER)
+
+
+@register
+class BillcomConnector(BaseConnector):
+    id = "billcom"
+    name = "Bill.com"
+    capabilities = Capabilities(
+        entities=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.PAYMENT}),
+        delete=frozenset({Entity.CUSTOMER}),  # customers are archived, never deleted
+        currencies=frozenset({"USD"}),  # Bill.com AR invoices are in US dollars
+        idempotency_keys=False,  # Bill.com has none for documents: our numbers and names stand in
+        inbound_deletes=False,
+    )
+    #: Per developer key 20,000 requests an hour, of them at most 200 sign-ins; 3 requests at once per organisation.
+    rate_limits = {"request": (20000, 3600.0), "login": (200, 3600.0)}
+    concurrent_limit = 3
+    token_refresh_margin = dt.timedelta(minutes=2)
+    default_settings = {"api_base": API_BASE, "timeout": 30, "organization_id": ""}
+    sandbox_class = "connectors.billcom.sandbox.BillcomSandbox"
+    demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Consulting Income"},
+                           line_kind_income={"shipping": "Shipping Income", "fee": "Late Fee Income"},
+                           discount="Discounts Given", deposit="Undeposited Funds",
+                           taxes={"GST 10%": "Taxable", "Exempt": "Non-taxable"})
+
+    @classmethod
+    def sandbox_settings(cls, base_url: str) -> dict:
+        """The sandbox's API, its (public) organisation and developer key, and its stand-in connect page."""
+        from .sandbox.seed import DEV_KEY, ORGANIZATION_ID  # the sandbox's own, public values (not secrets)
+        return {"api_base": f"{base_url}/connect/v3", "organization_id": ORGANIZATION_ID,
+                "sandbox_dev_key": DEV_KEY, "authorize_url": f"{base_url}/connect/authorize"}
+
+    # -- credentials and the session ---------------------------------------------------------------------------
+    def credentials(self) -> tuple[str, str]:
+        """(devKey, password) from the client secret ``devKey:password``. A secret without a colon is a password
+        alone, whose developer key is the local sandbox's public one (``sandbox_dev_key``)."""
+        secret = self.config.client_secret
+        dev_key, sep, password = secret.partition(":")
+        if not sep:
+            dev_key, password = str(self.setting("sandbox_dev_key") or ""), secret
+        if not dev_key or not password or not self.config.client_id:
+            raise ConfigurationError("the Bill.com connection lacks its username, developer key or password",
+                                     hint="Set the client id to the Bill.com username and the client secret to "
+                                          "devKey:password, then press Connect.")
+        return dev_key, password
+
+    def organization_id(self) -> str:
+        org = self.setting("organization_id") or self.config.remote_company_id
+        if not org:
+            raise ConfigurationError("the Bill.com connection names no organisation",
+                                     hint="Set the connection's organization_id setting (it begins with 008).")
+        return str(org)
+
+    @cached_property
+    def client(self) -> BillcomClient:
+        return BillcomClient(self.setting("api_base"), self.credentials()[0], self.access_token,
+                             timeout=float(self.setting("timeout")), throttle=self.throttle)
+
+    def login(self) -> TokenSet:
+        """``POST /v3/login``: a new session (the only way to get one; it also validates the credentials)."""
+        dev_key, password = self.credentials()
+        client = BillcomClient(self.setting("api_base"), dev_key, lambda force: "",
+                               timeout=float(self.setting("timeout")), throttle=self.throttle)
+        body = client.request("POST", "login", kind="login", body={
+            "username": self.config.client_id, "password": password, "organizationId": self.organization_id(),
+            "devKey": dev_key})
+        session = str(body.get("sessionId") or "")
+        if not session:
+            raise ValidationFailed("Bill.com answered the sign-in without a session id", platform_code="login")
+        expires = dt.datetime.now(dt.timezone.utc) + SESSION_LIFETIME
+        return TokenSet(session, session, expires, None, str(body.get("organizationId") or self.organization_id()))
+
+    def authorization_url(self, redirect_uri: str, state: str) -> str:
+        """No consent page: straight back to the callback (the sandbox stands one in, for the demo's flow)."""
+        if self.setting("authorize_url"):
+            return oauth.authorization_url(self.setting("authorize_url"), self.config.client_id, redirect_uri, "",
+                                           state)
+        joiner = "&" if "?" in redirect_uri else "?"
+        return f"{redirect_uri}{joiner}{urlencode({'code': 'login', 'state': state})}"
+
+    def exchange_code(self, code: str, redirect_uri: str, params: dict) -> TokenSet:
+        return self.login()
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        return self.login()
+
+    # -- documents -----------------------------------------------------------------------------------------------
+    def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
+        entity = doc.entity
+        if entity == Entity.CUSTOMER:
+            rows = [r for r in self.client.list("customers", (f"name:eq:{quoted(doc.name[:100])}",))
+                    if str(r.get("name", "")).casefold() == doc.name[:100].casefold()]
+            rows.sort(key=lambda r: bool(r.get("archived")))  # a live one first
+        elif entity == Entity.INVOICE:
+            rows = list(self.client.list("invoices", (f"invoiceNumber:eq:{quoted(doc.number)}",)))
+            customer = mapping.refs[doc.customer_key]
+            mine = [r for r in rows if str((r.get("customer") or {}).get("id", customer)) == customer]
+            if rows and not mine:
+                raise ValidationFailed(f"number {doc.number} is already used in Bill.com by another customer",
+                                       platform_code="duplicate", hint="Renumber the local document.")
+            rows = mine
+        else:
+            customer = mapping.refs[doc.customer_key]
+            rows = [r for r in self.client.list("receivable-payments", (f"customerId:eq:{quoted(customer)}",))
+                    if t.payment_number(r) == doc.number and t.status(entity, r) != "voided"]
+        return t.result(entity, rows[0], adopted=True) if rows else None
+
+    def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
+        """``idempotency_key`` is not sent: Bill.com has no such thing for documents (see the module docstring)."""
+        if doc.entity == Entity.CUSTOMER:
+            return t.result(doc.entity, self.client.request("POST", "customers", body=t.customer_payload(doc)))
+        if doc.entity == Entity.INVOICE:
+            return t.result(doc.entity, self.client.request("POST", "invoices", body=t.invoice_payload(doc, mapping)))
+        if doc.entity == Entity.PAYMENT:
+            body = self.client.request("POST", "invoices/record-payment", body=t.payment_payload(doc, mapping))
+            return t.result(doc.entity, body)
+        raise ConfigurationError(f"Bill.com connector cannot send {doc.entity}")
+
+    def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
+        """Reads first and refuses to overwrite a record changed since our version. A recorded payment cannot be
+        edited in Bill.com: it is voided and recorded again (its id changes)."""
+        current = self.fetch(doc.entity, ref.remote_id)
+        if ref.version and current.version != ref.version:
+            raise ConflictError(f"the {doc.entity} changed in Bill.com since it was last synced",
+                                platform_code="stale", raw=current.raw)
+        path = t.ENTITIES[doc.entity][0]
+        if doc.entity == Entity.CUSTOMER:
+            body = self.client.request("PATCH", f"{path}/{ref.remote_id}", body=t.customer_payload(doc))
+        elif doc.entity == Entity.INVOICE:
+            body = self.client.request("PATCH", f"{path}/{ref.remote_id}", body=t.invoice_payload(doc, mapping))
+        else:
+            self.client.request("POST", f"{path}/{ref.remote_id}/void")
+            return self.create(doc, mapping, idempotency_key)
+        return t.result(doc.entity, body)
+
+    def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
+        """A customer is archived (its name stays for the invoices that use it)."""
+        if entity != Entity.CUSTOMER:
+            raise ConfigurationError(f"Bill.com connector does not delete {entity}")
+        self.client.request("POST", f"customers/{ref.remote_id}/archive")
+
+    def fetch(self, entity: str, remote_id: str) -> RemoteResult:
+        return t.result(entity, self.client.request("GET", f"{t.ENTITIES[entity][0]}/{remote_id}"))
+
+    # -- reconciliation ------------------------------------------------------------------------------------------
+    def list_documents(self, entity: str, since: dt.datetime | None = None):
+        """Every invoice or payment (changed since ``since``), page by page, from the list rows."""
+        if entity not in (Entity.INVOICE, Entity.PAYMENT):
+            return
+        filters = (f"updatedTime:gte:{quoted(time_filter(since))}",) if since else ()
+        yield from (t.totals(entity, row) for row in self.client.list(t.ENTITIES[entity][0], filters))
+
+    # -- reference data ------------------------------------------------------------------------------------------
+    def reference_data(self) -> ReferenceData:
+        accounts = [a for a in self.client.list("classifications/chart-of-accounts", ("archived:eq:false",))
+                    if not a.get("archived")]
+        kinds = {str(a["id"]): account_kind(a) for a in accounts}
+        control: dict[str, tuple[str, str]] = {}
+        for a in accounts:
+            if kinds[str(a["id"])] in (AccountKind.RECEIVABLE, AccountKind.TAX_PAYABLE):
+                control.setdefault(kinds[str(a["id"])], (str(a["id"]), a["name"]))
+        return ReferenceData(accounts={str(a["id"]): a["name"] for a in accounts}, tax_codes=dict(t.TAX_CODES),
+                             currencies=frozenset({"USD"}), home_currency="USD", account_kinds=kinds,
+                             control_accounts=control)

@@ -1,0 +1,120 @@
+"""Pure translation between our snapshots and Bill.com v3 JSON (field names from developer.bill.com: "Create an
+invoice", "Record AR payment", "Create a customer"). No I/O here.
+
+Bill.com's AR invoice has no tax codes in the v3 API: a line is ``taxable`` or not and the organisation's sales
+tax applies. We send our tax as its own line ("Sales tax") so the total Bill.com holds is ours to the cent, and a
+line is marked ``taxable`` when its mapped tax code is ``TAXABLE`` (see docs/connectors/billcom.md).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from ..base import DocumentTotals
+from ..documents import CustomerSnapshot, InvoiceSnapshot, Mapping, PaymentSnapshot, RemoteResult
+from ..rest import clean, content_hash, iso_date, money, parse_time, plain
+
+#: our entity -> (resource path, our number or name field)
+ENTITIES = {"customer": ("customers", "name"), "invoice": ("invoices", "invoiceNumber"),
+            "payment": ("receivable-payments", "description")}
+#: Bill.com's paymentType values (documented: CASH, CHECK, CREDIT_CARD, ACH, PAYPAL, OTHER)
+PAYMENT_TYPES = {"cash": "CASH", "card": "CREDIT_CARD", "check": "CHECK", "transfer": "ACH", "paypal": "PAYPAL"}
+#: The two "tax codes" a mapping may name: whether a line is taxable in Bill.com.
+TAX_CODES = {"TAXABLE": "Taxable", "NON_TAXABLE": "Non-taxable"}
+TAX_LINE = "Sales tax"
+ZERO = Decimal("0.00")
+
+
+# -- snapshots -> Bill.com ------------------------------------------------------------------------------------------
+def customer_payload(doc: CustomerSnapshot) -> dict:
+    """A customer: its name (Bill.com has no sub-customers in v3: a parent is not sent) and email."""
+    return clean({"name": doc.name[:100], "email": doc.email or None})
+
+
+def invoice_payload(doc: InvoiceSnapshot, mapping: Mapping) -> dict:
+    """An invoice with one line per our line (a discount is a negative price) and our tax as a last line."""
+    lines = []
+    for i, line in enumerate(doc.lines):
+        sign = -1 if line.kind == "discount" else 1
+        account = mapping.line_accounts[i] if i < len(mapping.line_accounts) else None
+        code = mapping.tax_codes.get(line.tax_rate_key) if line.tax_rate_key else None
+        lines.append(clean({"description": (line.description or line.item_name or line.kind.title())[:4000],
+                            "quantity": line.quantity, "price": sign * line.unit_price,
+                            "taxable": code == "TAXABLE",
+                            "classifications": {"chartOfAccountId": account} if account else None}))
+    if doc.tax_total:
+        lines.append({"description": TAX_LINE, "quantity": Decimal("1"), "price": doc.tax_total, "taxable": False})
+    due = getattr(doc, "due_date", None) or doc.issue_date
+    return clean({"customer": {"id": mapping.refs[doc.customer_key]}, "invoiceNumber": doc.number[:21],
+                  "invoiceDate": iso_date(doc.issue_date), "dueDate": iso_date(due), "invoiceLineItems": lines,
+                  "description": doc.memo[:4000]})
+
+
+def payment_payload(doc: PaymentSnapshot, mapping: Mapping) -> dict:
+    """A payment received outside Bill.com, applied to invoices. Our number opens ``description`` (Bill.com has
+    no reference field on a recorded payment): search-before-create finds it there."""
+    return clean({"customerId": mapping.refs[doc.customer_key], "paymentDate": iso_date(doc.date),
+                  "paymentType": PAYMENT_TYPES.get(doc.method, "OTHER"), "amount": doc.amount,
+                  "description": " ".join(p for p in (doc.number, doc.memo) if p)[:4000],
+                  "invoices": [{"id": mapping.refs[a.invoice_key], "amount": a.amount} for a in doc.allocations]})
+
+
+def payment_number(body: dict) -> str:
+    """Our number: the first word of the payment's description."""
+    return (str(body.get("description") or "").split() or [""])[0]
+
+
+# -- Bill.com -> our terms ------------------------------------------------------------------------------------------
+EDITABLE = {"customer": ("name", "email"),
+            "invoice": ("invoiceNumber", "invoiceDate", "dueDate", "description"),
+            "payment": ("customerId", "paymentDate", "paymentType", "amount", "description")}
+LINE_FIELDS = ("description", "quantity", "price", "taxable")
+
+
+def fingerprint(entity: str, body: dict) -> str:
+    extra = []
+    if entity == "invoice":
+        extra = [plain((body.get("customer") or {}).get("id"))]
+    elif entity == "payment":
+        extra = sorted((plain(i.get("id")), plain(i.get("amount"))) for i in body.get("invoices") or [])
+    return content_hash(entity, body, EDITABLE[entity], LINE_FIELDS, lines="invoiceLineItems", extra=extra)
+
+
+def modified(body: dict) -> str:
+    return str(body.get("updatedTime") or body.get("createdTime") or "")
+
+
+def modified_at(body: dict) -> dt.datetime | None:
+    return parse_time(modified(body)) if modified(body) else None
+
+
+def version(entity: str, body: dict) -> str:
+    """Bill.com has no optimistic-concurrency token: its last-modified time joined with the content hash."""
+    return f"{modified(body)}/{fingerprint(entity, body)[:12]}"
+
+
+def status(entity: str, body: dict) -> str:
+    if entity == "payment" and str(body.get("status") or "").upper() in ("VOID", "VOIDED", "CANCELLED"):
+        return "voided"
+    return "inactive" if body.get("archived") else "active"
+
+
+def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
+    total = balance = None
+    if entity == "payment":
+        total = money(body.get("amount"))
+    elif entity == "invoice":
+        total, balance = money(body.get("totalAmount")), money(body.get("dueAmount"))
+    state = status(entity, body)
+    if state == "voided":
+        total = balance = ZERO
+    number = payment_number(body) if entity == "payment" else str(body.get(ENTITIES[entity][1]) or "")
+    return RemoteResult(remote_id=str(body["id"]), version=version(entity, body), number=number, total=total,
+                        balance=balance, status=state, adopted=adopted, raw=body,
+                        fingerprint=fingerprint(entity, body), home_total=total)
+
+
+def totals(entity: str, body: dict) -> DocumentTotals:
+    day = str(body.get("invoiceDate") or body.get("paymentDate") or "")[:10]
+    return DocumentTotals.from_result(entity, result(entity, body), currency="USD",
+                                      date=dt.date.fromisoformat(day) if day else None, modified=modified_at(body))
