@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import Sequence
 
 from .. import oauth, signatures
-from ..base import (AccountKind, BaseConnector, BatchOp, BatchOutcome, Capabilities, DemoChart, DocumentTotals,
+from ..base import (AccountKind, BankDeposit, BaseConnector, BatchOp, BatchOutcome, Capabilities, DemoChart, DocumentTotals,
                     ReferenceData, Refused, RemoteChange, RemoteDocument, RemotePayment, TokenSet)
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteRef, RemoteResult, SalesDocumentSnapshot, Snapshot)
@@ -51,6 +51,7 @@ class XeroConnector(BaseConnector):
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
         drafts=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # Status DRAFT, then AUTHORISED on an update
+        bank_feed=True,
     )
     #: Per organisation (tenant): 60 calls a minute and 5,000 a day (developer.xero.com/faq/limits).
     rate_limits = {"request": (60, 60.0), "day": (5000, 86400.0)}
@@ -499,6 +500,48 @@ class XeroConnector(BaseConnector):
             rows = None  # not kept while the next page is read: memory holds one page, whatever the total
             if count < self.LIST_PAGE_SIZE:
                 return
+
+    #: Bank transactions that are money received from customers: Receive Money, and overpayments and prepayments
+    #: received into a bank account. RECEIVE-TRANSFER (between the company's own accounts) is not.
+    BANK_RECEIPTS = ("RECEIVE", "RECEIVE-OVERPAYMENT", "RECEIVE-PREPAYMENT")
+
+    def bank_deposits(self, since: dt.date, until: dt.date):
+        """Money received in bank accounts, in pages of 1,000: ``GET /BankTransactions`` (the receipt types, not
+        deleted; negative lines are fees) and customer payments Xero has reconciled against a bank statement line
+        (``GET /Payments`` where ``IsReconciled``), each of which names itself."""
+        window = (f"Date >= DateTime({since.year}, {since.month:02d}, {since.day:02d}) && "
+                  f"Date <= DateTime({until.year}, {until.month:02d}, {until.day:02d})")
+        types = " || ".join(f'Type=="{kind}"' for kind in self.BANK_RECEIPTS)
+        for row in self._pages("get_bank_transactions", "BankTransactions",
+                               f'{window} && Status=="AUTHORISED" && ({types})'):
+            fees = sum((-Decimal(str(line.get("LineAmount") or 0)) for line in row.get("LineItems") or ()
+                        if Decimal(str(line.get("LineAmount") or 0)) < 0), Decimal(0))
+            yield BankDeposit(
+                str(row["BankTransactionID"]), self._day(row), t.q2(Decimal(str(row.get("Total") or 0))),
+                str(row.get("CurrencyCode") or ""), str(row.get("Reference") or ""),
+                str((row.get("BankAccount") or {}).get("Code") or ""), (), fees, "bank_transaction",
+                _flag(row.get("IsReconciled")))
+        for row in self._pages("get_payments", "Payments",
+                               f'{window} && IsReconciled==true && Status=="AUTHORISED" && '
+                               'PaymentType=="ACCRECPAYMENT"'):
+            yield BankDeposit(
+                f"payment:{row['PaymentID']}", self._day(row), t.q2(Decimal(str(row.get("BankAmount")
+                                                                                or row.get("Amount") or 0))),
+                str((row.get("Invoice") or {}).get("CurrencyCode") or ""), str(row.get("Reference") or ""),
+                str((row.get("Account") or {}).get("Code") or ""), (str(row["PaymentID"]),), Decimal(0), "payment",
+                True)
+
+    def _pages(self, operation: str, collection: str, where: str):
+        for page in range(1, 100_000):
+            rows = self._list(operation, collection, where=where, page=page, page_size=self.LIST_PAGE_SIZE)
+            yield from rows
+            if len(rows) < self.LIST_PAGE_SIZE:
+                return
+
+    @staticmethod
+    def _day(row: dict) -> dt.date:
+        value = str(row.get("Date") or "")
+        return dt.date.fromisoformat(_ms_date(value) or value[:10])
 
     @staticmethod
     def _totals(entity: str, body: dict) -> DocumentTotals:

@@ -56,7 +56,8 @@ RESOURCES = {name.lower(): name for name in COLLECTIONS}
 SINGULAR = {"Invoices": "Invoice", "Contacts": "Contact", "Items": "Item", "Payments": "Payment",
             "CreditNotes": "CreditNote", "Allocations": "Allocation"}
 #: ``POST /_sandbox/as-user`` actions: ``{"action": "record_payment", ...}`` calls ``store.record_payment_as_user``.
-AS_USER_ACTIONS = ("record_payment", "edit_invoice_line", "edit", "void_invoice", "delete_invoice", "delete_payment")
+AS_USER_ACTIONS = ("record_payment", "edit_invoice_line", "edit", "void_invoice", "delete_invoice", "delete_payment",
+                   "settlement_deposit", "reconcile_payments")
 NO_DATA = ("No data has been processed for this endpoint. This endpoint is expecting {} data to be specifed in "
            "the request body.")
 

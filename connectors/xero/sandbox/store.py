@@ -48,16 +48,18 @@ except Exception:  # pragma: no cover - no tz database
 
 #: collection -> its id field
 COLLECTIONS = {"Contacts": "ContactID", "Items": "ItemID", "Invoices": "InvoiceID", "CreditNotes": "CreditNoteID",
-               "Payments": "PaymentID", "Accounts": "AccountID", "TaxRates": "TaxType", "Currencies": "Code"}
+               "Payments": "PaymentID", "Accounts": "AccountID", "TaxRates": "TaxType", "Currencies": "Code",
+               "BankTransactions": "BankTransactionID"}
 WRITABLE = ("Contacts", "Items", "Invoices", "CreditNotes", "Payments")
-PAGED = ("Contacts", "Invoices", "CreditNotes", "Payments")
+PAGED = ("Contacts", "Invoices", "CreditNotes", "Payments", "BankTransactions")
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 DEFAULT_ORDER = {"Contacts": [("Name", False)], "Items": [("Code", False)], "Accounts": [("Code", False)],
                  "TaxRates": [("Name", False)], "Currencies": [("Code", False)],
                  "Invoices": [("UpdatedDateUTC", False), ("InvoiceID", False)],
                  "CreditNotes": [("UpdatedDateUTC", False), ("CreditNoteID", False)],
-                 "Payments": [("UpdatedDateUTC", False), ("PaymentID", False)]}
+                 "Payments": [("UpdatedDateUTC", False), ("PaymentID", False)],
+                 "BankTransactions": [("UpdatedDateUTC", False), ("BankTransactionID", False)]}
 
 INVOICE_TYPES = ("ACCREC", "ACCPAY")
 CREDIT_TYPES = ("ACCRECCREDIT", "ACCPAYCREDIT")
@@ -354,6 +356,12 @@ class Store:
             out = self._render_document(collection, row, out, unitdp)
         elif collection == "Payments":
             out = self._render_payment(row, out)
+        elif collection == "BankTransactions":
+            out["Date"] = render_date(row["Date"])
+            out["Contact"] = self._contact_summary(row["_contact"])
+            account = self._rows["Accounts"][row["_account"]]
+            out["BankAccount"] = {"AccountID": account["AccountID"], "Code": account["Code"], "Name": account["Name"]}
+            out["HasAttachments"] = False
         return out
 
     def _render_document(self, collection: str, row: dict, out: dict, unitdp: int) -> dict:
@@ -589,6 +597,56 @@ class Store:
             payment = self._doc("Payments", payment_id)
             return self.write("Payments", [{"Status": "DELETED"}], method="POST",
                               path_id=payment["PaymentID"])[0]
+
+    def settlement_deposit_as_user(self, amount: Any, date: Any = None, reference: str = "", fee: Any = None,
+                                   account_code: str = "090", contact_name: str = "Card processor",
+                                   income_code: str = "260", fee_code: str = "404",
+                                   reconciled: bool = True) -> dict:
+        """"Receive money" in a bank account: a RECEIVE bank transaction, as a card processor's settlement is
+        coded when it is reconciled from the bank feed. Its total is ``amount`` (what reached the bank); with
+        ``fee`` it has two lines, the gross to ``income_code`` and the fee as a negative line to ``fee_code``
+        (Bank Fees). Returns the rendered BankTransaction."""
+        with self.lock:
+            net = q(to_decimal(amount))
+            account = self._account_by_code(account_code)
+            if account is None or account["Type"] != "BANK" or account["Status"] != "ACTIVE":
+                raise XeroError(10, "ValidationException", "Account type is invalid for making a payment to/from")
+            fees = q(to_decimal(fee)) if fee not in (None, "", 0) else Decimal("0.00")
+            lines = [{"Description": "Card settlement", "Quantity": Decimal("1.0000"), "UnitAmount": net + fees,
+                      "AccountCode": income_code, "TaxType": "NONE", "TaxAmount": Decimal("0.00"),
+                      "LineAmount": net + fees, "LineItemID": new_id(), "Tracking": []}]
+            if fees:
+                lines.append({"Description": "Processor fees", "Quantity": Decimal("1.0000"), "UnitAmount": -fees,
+                              "AccountCode": fee_code, "TaxType": "NONE", "TaxAmount": Decimal("0.00"),
+                              "LineAmount": -fees, "LineItemID": new_id(), "Tracking": []})
+            if net <= 0:
+                raise XeroError(10, "ValidationException", "The Total must be greater than zero.")
+            with self._transaction():
+                contact = next((c for c in self._rows["Contacts"].values() if c["Name"] == contact_name), None)
+                if contact is None:
+                    created = self.write("Contacts", [{"Name": contact_name}], method="PUT")[0]
+                    contact = self._rows["Contacts"][created["ContactID"]]
+                row = {"BankTransactionID": new_id(), "Type": "RECEIVE", "Status": "AUTHORISED",
+                       "Date": self.today() if date is None else self._date(date, "Date"),
+                       "Reference": str(reference or ""), "LineAmountTypes": "NoTax", "LineItems": lines,
+                       "SubTotal": net, "TotalTax": Decimal("0.00"), "Total": net, "CurrencyCode":
+                       account.get("CurrencyCode", self._org["BaseCurrency"]), "CurrencyRate": Decimal("1.000000"),
+                       "IsReconciled": bool(reconciled), "_contact": contact["ContactID"],
+                       "_account": account["AccountID"], "_updated": self._stamp()}
+                self._save("BankTransactions", row)
+            return self.render("BankTransactions", row)
+
+    def reconcile_payments_as_user(self, payment_ids: list) -> list[dict]:
+        """Match payments to bank statement lines (Reconcile in the bank account): their ``IsReconciled`` turns
+        true and ``UpdatedDateUTC`` moves. Returns the rendered Payments."""
+        with self.lock, self._transaction():
+            done = []
+            for payment_id in payment_ids:
+                row = self._edit(self._doc("Payments", payment_id))
+                row["IsReconciled"], row["_updated"] = True, self._stamp()
+                self._save("Payments", row)
+                done.append(row)
+        return [self.render("Payments", row) for row in done]
 
     def archive_account_as_user(self, code: str) -> dict:
         """Archive an account (Chart of accounts → Archive), by its ``Code`` or ``AccountID``.
