@@ -87,11 +87,12 @@ def render(connectors: Mapping[str, type[BaseConnector]] | None = None) -> str:
         "reconciliation finds them). Idempotency keys: a create sent again with our key returns the first",
         "document (otherwise search-before-create alone prevents duplicates). Batch size: writes per request (1:",
         "no batch endpoint). Rate limits: per company, shared by every worker of a connection. In flight:",
-        "concurrent requests per company.",
+        "concurrent requests per company. Bank feed: the platform's deposits and bank transactions can be read",
+        "for bank-feed payment matching (`capabilities.bank_feed`; otherwise matching says there is none).",
         "",
         _row(["Platform", "Webhooks", "Deletions polled", "Idempotency keys", "Batch size", "Rate limits",
-              "In flight"]),
-        _row(["---"] * 7),
+              "In flight", "Bank feed"]),
+        _row(["---"] * 8),
     ]
     for cls in platforms:
         caps = cls.capabilities
@@ -99,7 +100,8 @@ def render(connectors: Mapping[str, type[BaseConnector]] | None = None) -> str:
         lines.append(_row([_label(cls), YES if caps.webhooks else NO, YES if deletes else NO,
                            YES if caps.idempotency_keys else NO,
                            cls.capabilities.batch_size,
-                           rate_limits(cls.rate_limits), cls.concurrent_limit or "not limited"]))
+                           rate_limits(cls.rate_limits), cls.concurrent_limit or "not limited",
+                           YES if caps.bank_feed else NO]))
     return "\n".join(lines) + "\n"
 
 

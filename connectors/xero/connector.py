@@ -10,8 +10,8 @@ from functools import cached_property
 from typing import Sequence
 
 from .. import oauth, signatures
-from ..base import (AccountKind, BankDeposit, BaseConnector, BatchOp, BatchOutcome, Capabilities, DemoChart, DocumentTotals,
-                    ReferenceData, Refused, RemoteChange, RemoteDocument, RemotePayment, TokenSet)
+from ..base import (AccountKind, BankDeposit, BaseConnector, BatchOp, BatchOutcome, Capabilities, DemoChart,
+                    DocumentTotals, ReferenceData, Refused, RemoteChange, RemoteDocument, RemotePayment, TokenSet)
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteRef, RemoteResult, SalesDocumentSnapshot, Snapshot)
 from ..errors import (AuthError, ConfigurationError, ConflictError, DuplicateError, PermanentError, RemoteNotFound,
