@@ -19,9 +19,10 @@ from functools import cached_property
 from urllib.parse import urlencode
 
 from .. import oauth
-from ..base import AccountKind, BaseConnector, Capabilities, DemoChart, ReferenceData, TokenSet
+from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, ReferenceData, RemoteChange, RemoteDocument,
+                    RemotePayment, TokenSet)
 from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
-from ..errors import ConfigurationError, ConflictError, ValidationFailed
+from ..errors import ConfigurationError, ConflictError, RemoteNotFound, ValidationFailed
 from ..registry import register
 from . import translate as t
 from .client import BillcomClient, quoted, time_filter
@@ -48,11 +49,14 @@ class BillcomConnector(BaseConnector):
     id = "billcom"
     name = "Bill.com"
     capabilities = Capabilities(
-        entities=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.PAYMENT}),
-        delete=frozenset({Entity.CUSTOMER}),  # customers are archived, never deleted
+        entities=frozenset(Entity.ALL),
+        # Bill.com neither voids nor deletes: a void zeroes the document and archives it, a delete archives it
+        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
+        delete=frozenset(Entity.ALL) - {Entity.PAYMENT},
         currencies=frozenset({"USD"}),  # Bill.com AR invoices are in US dollars
         idempotency_keys=False,  # Bill.com has none for documents: our numbers and names stand in
-        inbound_deletes=False,
+        # polled by updatedTime; lists hold archived documents and voided payments, so deletions are reported
+        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
     )
     #: Per developer key 20,000 requests an hour, of them at most 200 sign-ins; 3 requests at once per organisation.
     rate_limits = {"request": (20000, 3600.0), "login": (200, 3600.0)}
@@ -126,13 +130,43 @@ class BillcomConnector(BaseConnector):
     def refresh(self, refresh_token: str) -> TokenSet:
         return self.login()
 
+    # -- platform -> local -----------------------------------------------------------------------------------------
+    def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
+        """Each list filtered ``updatedTime:gte`` ``since`` (to the second); the cursor is the time we asked."""
+        cursor = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        since = since.astimezone(dt.timezone.utc).replace(microsecond=0)
+        changes = []
+        for entity in [e for e in entities if e in self.inbound_entities]:
+            for row in self._changed(entity, since):
+                changes.append(RemoteChange(entity, str(row["id"]), t.change_operation(entity, row),
+                                            self.config.remote_company_id, t.modified_at(row)))
+        return changes, cursor
+
+    def _changed(self, entity: str, since: dt.datetime):
+        rows = self.client.list(t.ENTITIES[entity][0], (f"updatedTime:gte:{quoted(time_filter(since))}",))
+        return (row for row in rows if (t.modified_at(row) or since) >= since)
+
+    def remote_payment(self, remote_id: str) -> RemotePayment:
+        return t.remote_payment(self.client.request("GET", f"receivable-payments/{remote_id}"))
+
+    def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
+        try:
+            return t.remote_document(entity, self.client.request("GET", f"{t.ENTITIES[entity][0]}/{remote_id}"))
+        except RemoteNotFound:
+            return RemoteDocument(remote_id, "", "", "deleted", None, None)
+
     # -- documents -----------------------------------------------------------------------------------------------
     def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
         entity = doc.entity
-        if entity == Entity.CUSTOMER:
-            rows = [r for r in self.client.list("customers", (f"name:eq:{quoted(doc.name[:100])}",))
+        if entity in (Entity.CUSTOMER, Entity.ITEM):
+            path = t.ENTITIES[entity][0]
+            rows = [r for r in self.client.list(path, (f"name:eq:{quoted(doc.name[:100])}",))
                     if str(r.get("name", "")).casefold() == doc.name[:100].casefold()]
             rows.sort(key=lambda r: bool(r.get("archived")))  # a live one first
+        elif entity == Entity.CREDIT_NOTE:
+            customer = mapping.refs[doc.customer_key]
+            rows = [r for r in self.client.list("credit-memos", (f"referenceNumber:eq:{quoted(doc.number)}",))
+                    if str(r.get("customerId", customer)) == customer and not r.get("archived")]
         elif entity == Entity.INVOICE:
             rows = list(self.client.list("invoices", (f"invoiceNumber:eq:{quoted(doc.number)}",)))
             customer = mapping.refs[doc.customer_key]
@@ -149,14 +183,17 @@ class BillcomConnector(BaseConnector):
 
     def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
         """``idempotency_key`` is not sent: Bill.com has no such thing for documents (see the module docstring)."""
-        if doc.entity == Entity.CUSTOMER:
-            return t.result(doc.entity, self.client.request("POST", "customers", body=t.customer_payload(doc)))
-        if doc.entity == Entity.INVOICE:
-            return t.result(doc.entity, self.client.request("POST", "invoices", body=t.invoice_payload(doc, mapping)))
         if doc.entity == Entity.PAYMENT:
             body = self.client.request("POST", "invoices/record-payment", body=t.payment_payload(doc, mapping))
             return t.result(doc.entity, body)
-        raise ConfigurationError(f"Bill.com connector cannot send {doc.entity}")
+        body = self.client.request("POST", t.ENTITIES[doc.entity][0], body=self._payload(doc, mapping))
+        return t.result(doc.entity, body)
+
+    @staticmethod
+    def _payload(doc: Snapshot, mapping: Mapping) -> dict:
+        return {Entity.CUSTOMER: lambda: t.customer_payload(doc), Entity.ITEM: lambda: t.item_payload(doc),
+                Entity.INVOICE: lambda: t.invoice_payload(doc, mapping),
+                Entity.CREDIT_NOTE: lambda: t.credit_payload(doc, mapping)}[doc.entity]()
 
     def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
         """Reads first and refuses to overwrite a record changed since our version. A recorded payment cannot be
@@ -166,31 +203,47 @@ class BillcomConnector(BaseConnector):
             raise ConflictError(f"the {doc.entity} changed in Bill.com since it was last synced",
                                 platform_code="stale", raw=current.raw)
         path = t.ENTITIES[doc.entity][0]
-        if doc.entity == Entity.CUSTOMER:
-            body = self.client.request("PATCH", f"{path}/{ref.remote_id}", body=t.customer_payload(doc))
-        elif doc.entity == Entity.INVOICE:
-            body = self.client.request("PATCH", f"{path}/{ref.remote_id}", body=t.invoice_payload(doc, mapping))
-        else:
+        if doc.entity == Entity.PAYMENT:
             self.client.request("POST", f"{path}/{ref.remote_id}/void")
             return self.create(doc, mapping, idempotency_key)
+        body = self.client.request("PATCH", f"{path}/{ref.remote_id}", body=self._payload(doc, mapping))
         return t.result(doc.entity, body)
 
+    def void(self, entity: str, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
+        """Emulated: the lines become one line of 0.00 (a credit memo's applications are taken back) and the
+        document is archived. Bill.com refuses it for an invoice that has payments (its total would fall below
+        what was paid): that error reaches staff as it is."""
+        path = t.ENTITIES[entity][0]
+        lines = "creditMemoLineItems" if entity == Entity.CREDIT_NOTE else "invoiceLineItems"
+        change = {lines: t.VOID_LINES, **({"invoices": []} if entity == Entity.CREDIT_NOTE else {})}
+        self.client.request("PATCH", f"{path}/{ref.remote_id}", body=change)
+        return t.result(entity, self.client.request("POST", f"{path}/{ref.remote_id}/archive"))
+
     def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
-        """A customer is archived (its name stays for the invoices that use it)."""
-        if entity != Entity.CUSTOMER:
-            raise ConfigurationError(f"Bill.com connector does not delete {entity}")
-        self.client.request("POST", f"customers/{ref.remote_id}/archive")
+        """Archived (Bill.com deletes nothing): customers and items stay readable as inactive; an archived invoice
+        or credit memo counts as gone (a credit memo's applications are taken back first)."""
+        path = t.ENTITIES[entity][0]
+        if entity == Entity.PAYMENT:
+            raise ConfigurationError("Bill.com connector does not delete payments")
+        if entity == Entity.CREDIT_NOTE:
+            self.client.request("PATCH", f"{path}/{ref.remote_id}", body={"invoices": []})
+        self.client.request("POST", f"{path}/{ref.remote_id}/archive")
 
     def fetch(self, entity: str, remote_id: str) -> RemoteResult:
-        return t.result(entity, self.client.request("GET", f"{t.ENTITIES[entity][0]}/{remote_id}"))
+        found = t.result(entity, self.client.request("GET", f"{t.ENTITIES[entity][0]}/{remote_id}"))
+        if found.status == "deleted":
+            raise RemoteNotFound(f"the {entity.replace('_', ' ')} {remote_id} is archived in Bill.com",
+                                 platform_code="archived")
+        return found
 
     # -- reconciliation ------------------------------------------------------------------------------------------
     def list_documents(self, entity: str, since: dt.datetime | None = None):
         """Every invoice or payment (changed since ``since``), page by page, from the list rows."""
-        if entity not in (Entity.INVOICE, Entity.PAYMENT):
+        if entity not in (Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE):
             return
-        filters = (f"updatedTime:gte:{quoted(time_filter(since))}",) if since else ()
-        yield from (t.totals(entity, row) for row in self.client.list(t.ENTITIES[entity][0], filters))
+        rows = self._changed(entity, since.astimezone(dt.timezone.utc)) if since else \
+            self.client.list(t.ENTITIES[entity][0])
+        yield from (t.totals(entity, row) for row in rows)
 
     # -- reference data ------------------------------------------------------------------------------------------
     def reference_data(self) -> ReferenceData:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from ..base import DocumentTotals
-from ..documents import CustomerSnapshot, InvoiceSnapshot, Mapping, PaymentSnapshot, RemoteResult
+from ..base import DocumentTotals, RemoteDocument, RemotePayment
+from ..documents import (CreditNoteSnapshot, CustomerSnapshot, ItemSnapshot, Mapping, PaymentSnapshot, RemoteResult,
+                         SalesDocumentSnapshot)
 from ..rest import clean, content_hash, iso_date, money, parse_time, plain
 
 #: our entity -> (resource path, our number or name field)
-ENTITIES = {"customer": ("customers", "name"), "invoice": ("invoices", "invoiceNumber"),
-            "payment": ("receivable-payments", "description")}
+ENTITIES = {"customer": ("customers", "name"), "item": ("items", "name"), "invoice": ("invoices", "invoiceNumber"),
+            "payment": ("receivable-payments", "description"), "credit_note": ("credit-memos", "referenceNumber")}
 #: Bill.com's paymentType values (documented: CASH, CHECK, CREDIT_CARD, ACH, PAYPAL, OTHER)
 PAYMENT_TYPES = {"cash": "CASH", "card": "CREDIT_CARD", "check": "CHECK", "transfer": "ACH", "paypal": "PAYPAL"}
 #: The two "tax codes" a mapping may name: whether a line is taxable in Bill.com.
@@ -31,23 +32,46 @@ def customer_payload(doc: CustomerSnapshot) -> dict:
     return clean({"name": doc.name[:100], "email": doc.email or None})
 
 
-def invoice_payload(doc: InvoiceSnapshot, mapping: Mapping) -> dict:
-    """An invoice with one line per our line (a discount is a negative price) and our tax as a last line."""
+def item_payload(doc: ItemSnapshot) -> dict:
+    return clean({"name": doc.name[:100], "price": doc.unit_price, "type": "PRODUCT" if doc.kind == "product"
+                  else "SERVICE"})
+
+
+def line_items(doc: SalesDocumentSnapshot, mapping: Mapping) -> list[dict]:
+    """One line per our line (a discount is a negative price) and our tax as a last line."""
     lines = []
     for i, line in enumerate(doc.lines):
         sign = -1 if line.kind == "discount" else 1
         account = mapping.line_accounts[i] if i < len(mapping.line_accounts) else None
         code = mapping.tax_codes.get(line.tax_rate_key) if line.tax_rate_key else None
-        lines.append(clean({"description": (line.description or line.item_name or line.kind.title())[:4000],
+        lines.append(clean({"itemId": mapping.refs.get(line.item_key) if line.item_key else None,
+                            "description": (line.description or line.item_name or line.kind.title())[:4000],
                             "quantity": line.quantity, "price": sign * line.unit_price,
                             "taxable": code == "TAXABLE",
                             "classifications": {"chartOfAccountId": account} if account else None}))
     if doc.tax_total:
         lines.append({"description": TAX_LINE, "quantity": Decimal("1"), "price": doc.tax_total, "taxable": False})
+    return lines
+
+
+def invoice_payload(doc: SalesDocumentSnapshot, mapping: Mapping) -> dict:
     due = getattr(doc, "due_date", None) or doc.issue_date
     return clean({"customer": {"id": mapping.refs[doc.customer_key]}, "invoiceNumber": doc.number[:21],
-                  "invoiceDate": iso_date(doc.issue_date), "dueDate": iso_date(due), "invoiceLineItems": lines,
-                  "description": doc.memo[:4000]})
+                  "invoiceDate": iso_date(doc.issue_date), "dueDate": iso_date(due),
+                  "invoiceLineItems": line_items(doc, mapping), "description": doc.memo[:4000]})
+
+
+def credit_payload(doc: CreditNoteSnapshot, mapping: Mapping) -> dict:
+    """A credit memo, applied to the invoices of our allocations."""
+    return clean({"customerId": mapping.refs[doc.customer_key], "referenceNumber": doc.number[:21],
+                  "creditDate": iso_date(doc.issue_date), "creditMemoLineItems": line_items(doc, mapping),
+                  "description": doc.memo[:4000],
+                  "invoices": [{"id": mapping.refs[a.invoice_key], "amount": a.amount} for a in doc.allocations
+                               if a.amount]})
+
+
+#: What a voided document becomes (Bill.com has no void: the lines are zeroed and the document archived).
+VOID_LINES = [{"description": "Voided", "quantity": Decimal("1"), "price": Decimal("0.00"), "taxable": False}]
 
 
 def payment_payload(doc: PaymentSnapshot, mapping: Mapping) -> dict:
@@ -65,10 +89,11 @@ def payment_number(body: dict) -> str:
 
 
 # -- Bill.com -> our terms ------------------------------------------------------------------------------------------
-EDITABLE = {"customer": ("name", "email"),
+EDITABLE = {"customer": ("name", "email"), "item": ("name", "price", "type"),
+            "credit_note": ("customerId", "referenceNumber", "creditDate", "description"),
             "invoice": ("invoiceNumber", "invoiceDate", "dueDate", "description"),
             "payment": ("customerId", "paymentDate", "paymentType", "amount", "description")}
-LINE_FIELDS = ("description", "quantity", "price", "taxable")
+LINE_FIELDS = ("itemId", "description", "quantity", "price", "taxable")
 
 
 def fingerprint(entity: str, body: dict) -> str:
@@ -77,7 +102,10 @@ def fingerprint(entity: str, body: dict) -> str:
         extra = [plain((body.get("customer") or {}).get("id"))]
     elif entity == "payment":
         extra = sorted((plain(i.get("id")), plain(i.get("amount"))) for i in body.get("invoices") or [])
-    return content_hash(entity, body, EDITABLE[entity], LINE_FIELDS, lines="invoiceLineItems", extra=extra)
+    elif entity == "credit_note":
+        extra = sorted((plain(i.get("id")), plain(i.get("amount"))) for i in body.get("invoices") or [])
+    lines = "creditMemoLineItems" if entity == "credit_note" else "invoiceLineItems"
+    return content_hash(entity, body, EDITABLE[entity], LINE_FIELDS, lines=lines, extra=extra)
 
 
 def modified(body: dict) -> str:
@@ -96,6 +124,9 @@ def version(entity: str, body: dict) -> str:
 def status(entity: str, body: dict) -> str:
     if entity == "payment" and str(body.get("status") or "").upper() in ("VOID", "VOIDED", "CANCELLED"):
         return "voided"
+    if entity in ("invoice", "credit_note"):
+        archived = bool(body.get("archived"))
+        return "voided" if archived and not money(body.get("totalAmount")) else "deleted" if archived else "active"
     return "inactive" if body.get("archived") else "active"
 
 
@@ -105,6 +136,8 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
         total = money(body.get("amount"))
     elif entity == "invoice":
         total, balance = money(body.get("totalAmount")), money(body.get("dueAmount"))
+    elif entity == "credit_note":
+        total, balance = money(body.get("totalAmount")), money(body.get("availableAmount"))
     state = status(entity, body)
     if state == "voided":
         total = balance = ZERO
@@ -115,6 +148,34 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
 
 
 def totals(entity: str, body: dict) -> DocumentTotals:
-    day = str(body.get("invoiceDate") or body.get("paymentDate") or "")[:10]
+    day = str(body.get("invoiceDate") or body.get("paymentDate") or body.get("creditDate") or "")[:10]
     return DocumentTotals.from_result(entity, result(entity, body), currency="USD",
                                       date=dt.date.fromisoformat(day) if day else None, modified=modified_at(body))
+
+
+def change_operation(entity: str, body: dict) -> str:
+    """What a listed change is: an archived document is gone ("delete"), a zeroed and archived one "void", a
+    voided payment "delete" (it no longer counts), anything else an "update"."""
+    state = status(entity, body)
+    if entity == "payment":
+        return "delete" if state == "voided" else "update"
+    return {"voided": "void", "deleted": "delete"}.get(state, "update")
+
+
+def remote_document(entity: str, body: dict) -> RemoteDocument:
+    """An invoice or credit memo: status and (quantity, price) of each line but our tax line, in order."""
+    found = result(entity, body)
+    key = "creditMemoLineItems" if entity == "credit_note" else "invoiceLineItems"
+    lines = tuple((Decimal(str(line.get("quantity", "1"))), Decimal(str(line.get("price", "0"))))
+                  for line in body.get(key) or [] if line.get("description") != TAX_LINE)
+    return RemoteDocument(found.remote_id, found.version, found.number, found.status, found.total, found.balance,
+                          lines)
+
+
+def remote_payment(body: dict) -> RemotePayment:
+    return RemotePayment(
+        remote_id=str(body["id"]), version=version("payment", body), customer_remote_id=str(body.get("customerId", "")),
+        date=dt.date.fromisoformat(str(body["paymentDate"])[:10]), amount=money(body.get("amount")) or ZERO,
+        currency="USD", allocations=tuple((str(i["id"]), money(i.get("amount")) or ZERO)
+                                          for i in body.get("invoices") or []),
+        reference=payment_number(body), deleted=status("payment", body) == "voided")

@@ -36,6 +36,7 @@ PAYMENT_TYPES = ("CASH", "CHECK", "CREDIT_CARD", "ACH", "PAYPAL", "OTHER")
 #: path -> (store resource, id prefix, noun)
 RESOURCES = {"customers": ("customers", "0cu01", "customer"), "invoices": ("invoices", "00e01", "invoice"),
              "receivable-payments": ("receivable-payments", "0rp01", "received payment"),
+             "items": ("items", "0ii01", "item"), "credit-memos": ("credit-memos", "0cm01", "credit memo"),
              "classifications/chart-of-accounts": ("chart-of-accounts", "0ca01", "chart of account")}
 FILTER = re.compile(r'\s*(\w+):(eq|ne|gt|gte|lt|lte|sw):("(?:[^"\\]|\\.)*"|[^,]*)\s*(?:,|$)')
 #: Bill.com's documented codes, and (marked) guesses where its pages name none
@@ -49,6 +50,7 @@ CODE_CONCURRENT = "BDC_1322"  # documented
 CODE_NOT_FOUND = "BDC_1124"  # guessed
 CODE_DUPLICATE = "BDC_1171"  # guessed
 CODE_INVALID = "BDC_1000"  # guessed: a field value Bill.com refuses
+EDITABLE = ("customers", "items", "invoices", "credit-memos")
 
 
 def iso(epoch: float) -> str:
@@ -95,7 +97,8 @@ class BillcomSandbox(PlatformSandbox):
         self.limits = Limiter(self.clock, **LIMITS)
         self.store = ResourceStore(self.clock)
         for resource, prefix, _ in RESOURCES.values():
-            rules = (Unique(("invoiceNumber",)),) if resource == "invoices" else ()
+            rules = {"invoices": (Unique(("invoiceNumber",)),),
+                     "credit-memos": (Unique(("referenceNumber",)),)}.get(resource, ())
             self.store.declare(resource, id_start=10001, id_prefix=prefix, unique=rules)
         self.reset()
 
@@ -176,17 +179,17 @@ class BillcomSandbox(PlatformSandbox):
             if path == prefix:
                 if method == "GET":
                     return json_response(200, self.list(resource, req.params))
-                if method == "POST" and resource in ("customers", "invoices"):
+                if method == "POST" and resource in EDITABLE:
                     return json_response(200, self.create(resource, self.body(req)))
             elif path.startswith(prefix + "/"):
                 rest = path[len(prefix) + 1:].split("/")
                 rid, action = rest[0], "/".join(rest[1:])
                 if method == "GET" and not action:
                     return json_response(200, self.show(resource, self.store.get(resource, rid)))
-                if method == "PATCH" and not action and resource in ("customers", "invoices"):
+                if method == "PATCH" and not action and resource in EDITABLE:
                     return json_response(200, self.patch(resource, rid, self.body(req)))
-                if method == "POST" and action == "archive" and resource != "receivable-payments":
-                    row = self.store.update(resource, rid, {"archived": True})
+                if method == "POST" and action in ("archive", "restore") and resource in EDITABLE:
+                    row = self.store.update(resource, rid, {"archived": action == "archive"})
                     return json_response(200, self.show(resource, row))
                 if method == "POST" and action == "void" and resource == "receivable-payments":
                     return json_response(200, self.void_payment(rid))
@@ -248,18 +251,101 @@ class BillcomSandbox(PlatformSandbox):
     def create(self, resource: str, body: dict) -> dict:
         if resource == "customers":
             return self.show(resource, self.store.create(resource, self.customer_fields(body)))
+        if resource == "items":
+            return self.show(resource, self.store.create(resource, self.item_fields(body)))
+        if resource == "credit-memos":
+            with self.store.lock:
+                fields = self.credit_fields(body)
+                self.apply_credit(fields["invoices"], 1)
+                return self.show(resource, self.store.create(resource, fields))
         return self.show(resource, self.store.create(resource, self.invoice_fields(body, ZERO)))
 
     def patch(self, resource: str, rid: str, body: dict) -> dict:
         current = self.store.get(resource, rid)
         if current.data.get("archived"):
-            raise invalid(f"The {resource[:-1]} is archived.")
+            raise invalid(f"The {RESOURCES[resource][2] if resource in RESOURCES else resource} is archived.")
         if resource == "customers":
             fields = self.customer_fields({**current.data, **body})
+        elif resource == "items":
+            fields = self.item_fields({**current.data, **body})
+        elif resource == "credit-memos":
+            with self.store.lock:
+                self.apply_credit(current.data["invoices"], -1)
+                try:
+                    fields = self.credit_fields({**current.data, **body})
+                    self.apply_credit(fields["invoices"], 1)
+                except PlatformError:
+                    self.apply_credit(current.data["invoices"], 1)
+                    raise
+                return self.show(resource, self.store.update(resource, rid, fields))
         else:
             paid = current.data["totalAmount"] - current.data["dueAmount"]
             fields = self.invoice_fields({**current.data, **body}, paid)
         return self.show(resource, self.store.update(resource, rid, fields))
+
+    def item_fields(self, body: dict) -> dict:
+        name = str(body.get("name") or "").strip()
+        if not name or len(name) > 100:
+            raise invalid("name is required (at most 100 characters).")
+        if body.get("type", "SERVICE") not in ("SERVICE", "PRODUCT", "DISCOUNT", "SALES_TAX"):
+            raise invalid("type is invalid.")
+        return {"name": name, "description": body.get("description"), "type": body.get("type", "SERVICE"),
+                "price": money(body.get("price", 0), "price"), "archived": bool(body.get("archived", False))}
+
+    def credit_fields(self, body: dict) -> dict:
+        """A credit memo: its lines like an invoice's, and the invoices it is applied to (``invoices``)."""
+        customer = self.store.require("customers", body.get("customerId"), invalid("customerId is invalid."))
+        number = str(body.get("referenceNumber") or "").strip()
+        if not number:
+            raise invalid("referenceNumber is required.")
+        lines = self.line_items(body.get("creditMemoLineItems"), "creditMemoLineItems")
+        total = sum((line["amount"] for line in lines), ZERO)
+        applied, used = [], ZERO
+        for i, item in enumerate(body.get("invoices") or []):
+            invoice = self.store.require("invoices", item.get("id"), invalid(f"invoices[{i}].id is invalid."))
+            if invoice.data["customer"]["id"] != customer.id:
+                raise invalid("The listed invoices must belong to the same customer.")
+            part = cents(money(item.get("amount"), f"invoices[{i}].amount"))
+            applied.append({"id": invoice.id, "amount": part})
+            used += part
+        if used > total:
+            raise invalid("The applied amounts are more than the credit memo's total.")
+        return {"customerId": customer.id, "referenceNumber": number, "creditDate": body.get("creditDate"),
+                "description": body.get("description"), "creditMemoLineItems": lines, "totalAmount": total,
+                "appliedAmount": used, "availableAmount": total - used, "invoices": applied,
+                "archived": bool(body.get("archived", False))}
+
+    def apply_credit(self, applied: list, sign: int) -> None:
+        """Apply (sign 1) or take back (-1) a credit memo's amounts on its invoices."""
+        for i, item in enumerate(applied):
+            invoice = self.store.find("invoices", item["id"])
+            if invoice is None:
+                continue
+            if sign > 0 and item["amount"] > invoice.data["dueAmount"]:
+                raise invalid(f"invoices[{i}].amount is more than the invoice's due amount.")
+            self.settle(invoice, -sign * item["amount"])
+
+    def line_items(self, lines: Any, name: str) -> list[dict]:
+        if not isinstance(lines, list) or not lines:
+            raise invalid(f"{name} is required.")
+        stored = []
+        for i, line in enumerate(lines):
+            quantity = money(line.get("quantity", 1), f"{name}[{i}].quantity")
+            price = money(line.get("price"), f"{name}[{i}].price")
+            account = (line.get("classifications") or {}).get("chartOfAccountId")
+            if account is not None:
+                row = self.store.find("chart-of-accounts", str(account))
+                if row is None or row.data.get("archived"):
+                    raise invalid(f"{name}[{i}].classifications.chartOfAccountId {account} is invalid.")
+            item = line.get("itemId")
+            if item is not None and self.store.find("items", str(item)) is None:
+                raise invalid(f"{name}[{i}].itemId {item} is invalid.")
+            stored.append({"id": line.get("id") or f"0il01{i + 1:010d}", "description": line.get("description"),
+                           "quantity": quantity, "price": price, "amount": cents(quantity * price),
+                           "taxable": bool(line.get("taxable", False)),
+                           **({"itemId": str(item)} if item else {}),
+                           **({"classifications": {"chartOfAccountId": str(account)}} if account else {})})
+        return stored
 
     def customer_fields(self, body: dict) -> dict:
         name = str(body.get("name") or "").strip()
@@ -283,24 +369,8 @@ class BillcomSandbox(PlatformSandbox):
                 dt.date.fromisoformat(str(body.get(field) or ""))
             except ValueError:
                 raise invalid(f"{field} is required in the yyyy-MM-dd format.") from None
-        lines = body.get("invoiceLineItems")
-        if not isinstance(lines, list) or not lines:
-            raise invalid("invoiceLineItems is required.")
-        stored, total = [], ZERO
-        for i, line in enumerate(lines):
-            quantity = money(line.get("quantity", 1), f"invoiceLineItems[{i}].quantity")
-            price = money(line.get("price"), f"invoiceLineItems[{i}].price")
-            account = (line.get("classifications") or {}).get("chartOfAccountId")
-            if account is not None:
-                row = self.store.find("chart-of-accounts", str(account))
-                if row is None or row.data.get("archived"):
-                    raise invalid(f"invoiceLineItems[{i}].classifications.chartOfAccountId {account} is invalid.")
-            amount = cents(quantity * price)
-            total += amount
-            stored.append({"id": line.get("id") or f"0il01{i + 1:010d}", "description": line.get("description"),
-                           "quantity": quantity, "price": price, "amount": amount,
-                           "taxable": bool(line.get("taxable", False)),
-                           **({"classifications": {"chartOfAccountId": str(account)}} if account else {})})
+        stored = self.line_items(body.get("invoiceLineItems"), "invoiceLineItems")
+        total = sum((line["amount"] for line in stored), ZERO)
         if total < paid:
             raise invalid("The invoice total cannot be less than the amount already paid.")
         due = total - paid
@@ -367,6 +437,35 @@ class BillcomSandbox(PlatformSandbox):
     # -- what a person does in Bill.com's web app -------------------------------------------------------------------
     def archive_account_as_user(self, account_id: str) -> dict:
         return self.show("chart-of-accounts", self.store.update("chart-of-accounts", account_id, {"archived": True}))
+
+    def record_payment_as_user(self, invoice_id: str, amount: str, reference: str = "",
+                               date: Optional[str] = None) -> dict:
+        invoice = self.store.get("invoices", invoice_id)
+        return self.record_payment({"customerId": invoice.data["customer"]["id"], "paymentType": "CHECK",
+                                    "paymentDate": date or dt.date.today().isoformat(), "amount": amount,
+                                    "description": reference, "invoices": [{"id": invoice_id, "amount": amount}]})
+
+    def edit_invoice_line_as_user(self, invoice_id: str, line: int, amount: str) -> dict:
+        """The line's price becomes ``amount`` divided by its quantity (the web app's line amount)."""
+        invoice = self.store.get("invoices", invoice_id)
+        lines = [dict(item) for item in invoice.data["invoiceLineItems"]]
+        lines[int(line)]["price"] = cents(Decimal(str(amount)) / lines[int(line)]["quantity"])
+        return self.patch("invoices", invoice_id, {"invoiceLineItems": lines})
+
+    def void_invoice_as_user(self, invoice_id: str) -> dict:
+        """Bill.com's web app has no void for an AR invoice: a person zeroes it and archives it."""
+        self.patch("invoices", invoice_id, {"invoiceLineItems": [{"description": "Voided", "quantity": 1,
+                                                                   "price": ZERO}]})
+        return self.archive_invoice_as_user(invoice_id)
+
+    def archive_invoice_as_user(self, invoice_id: str) -> dict:
+        return self.show("invoices", self.store.update("invoices", invoice_id, {"archived": True}))
+
+    def delete_invoice_as_user(self, invoice_id: str) -> dict:
+        return self.archive_invoice_as_user(invoice_id)
+
+    def delete_payment_as_user(self, payment_id: str) -> dict:
+        return self.void_payment(payment_id)
 
     def archive_customer_as_user(self, customer_id: str) -> dict:
         return self.show("customers", self.store.update("customers", customer_id, {"archived": True}))
