@@ -300,7 +300,7 @@ def test_batch_search_is_bounded_with_two_hundred_payments():
     target = [payments[3], payments[47], payments[101], payments[150], payments[199]]
     total = sum((p.amount for p in target), D(0))
     deposits = [dep("D", total - (total * D("0.029") + D("0.30")).quantize(D("0.01"))),
-                dep("X", "99999.99"), dep("Y", "3.33")]  # nothing fits these: the whole search is spent
+                dep("X", "99999.99"), dep("Y", "3.33")]  # nothing fits these (pruned at once)
     started = time.monotonic()
     found = match(payments, deposits)
     assert time.monotonic() - started < 5
@@ -308,3 +308,15 @@ def test_batch_search_is_bounded_with_two_hundred_payments():
     assert batch.bucket == "probable" and len(batch.payments) >= 2
     assert D(0) <= batch.fee <= batch.payments_total * D("0.035") + D("0.50")
     assert len([m for m in found if m.deposit is None]) == 200 - len(batch.payments)
+
+
+def test_a_deposit_nothing_fits_stops_at_the_step_limit():
+    """200 card payments of 10.00 and a deposit of 395.00: no batch of at most 8 payments reaches it, and no sum
+    prunes the search early, so an unbounded search would try the hundred million combinations of up to 8 of
+    the 40 candidates. The step limit stops it."""
+    payments = [pay(n, "10.00", days_ago=n % 5) for n in range(200)]
+    started = time.monotonic()
+    found = match(payments, [dep("D", "395.00")])
+    assert time.monotonic() - started < 5
+    assert ("D", (), "unmatched") in buckets(found)
+    assert len([m for m in found if m.deposit is None]) == 200

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import requests
 
+from connectors.xero.sandbox import schema
 from tests.connectors.xero.test_sandbox import Api, clock, line, sandbox  # noqa: F401 (fixtures)
 
 
@@ -35,6 +36,8 @@ def test_settlement_deposit_is_a_receive_bank_transaction(api, sandbox):  # noqa
         (Decimal("232.7"), "090", "Card processor")
     assert [Decimal(str(li["LineAmount"])) for li in row["LineItems"]] == [Decimal("240"), Decimal("-7.3")]
     assert row["Date"].startswith("/Date(") and row["UpdatedDateUTC"].startswith("/Date(")
+    assert schema.status()["enabled"], schema.status()
+    assert schema.check("BankTransactions", {"BankTransactions": [row]}) is None  # Xero's published schema
     single = api.get(f"BankTransactions/{row['BankTransactionID']}").json()["BankTransactions"]
     assert single[0]["BankTransactionID"] == row["BankTransactionID"]
     assert api.get("BankTransactions/00000000-0000-0000-0000-000000000000").status_code == 404
