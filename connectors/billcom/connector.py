@@ -14,7 +14,11 @@ description, where search-before-create looks for it.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
+import json
 from functools import cached_property
 from urllib.parse import urlencode
 
@@ -57,6 +61,7 @@ class BillcomConnector(BaseConnector):
         idempotency_keys=False,  # Bill.com has none for documents: our numbers and names stand in
         # polled by updatedTime; lists hold archived documents and voided payments, so deletions are reported
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        webhooks=True,  # invoice events, signed x-bill-sha-signature; a payment arrives as its invoice's update
     )
     #: Per developer key 20,000 requests an hour, of them at most 200 sign-ins; 3 requests at once per organisation.
     rate_limits = {"request": (20000, 3600.0), "login": (200, 3600.0)}
@@ -148,6 +153,53 @@ class BillcomConnector(BaseConnector):
 
     def remote_payment(self, remote_id: str) -> RemotePayment:
         return t.remote_payment(self.client.request("GET", f"receivable-payments/{remote_id}"))
+
+    def payments_of(self, invoice_remote_id: str) -> list[RemoteChange]:
+        """The payments applied to an invoice: Bill.com announces a recorded payment as ``invoice.updated``."""
+        try:
+            invoice = self.client.request("GET", f"invoices/{invoice_remote_id}")
+        except RemoteNotFound:
+            return []
+        customer = str((invoice.get("customer") or {}).get("id") or invoice.get("customerId") or "")
+        rows = self.client.list("receivable-payments", (f"customerId:eq:{quoted(customer)}",))
+        return [RemoteChange(Entity.PAYMENT, str(r["id"]), t.change_operation(Entity.PAYMENT, r),
+                             self.config.remote_company_id, t.modified_at(r))
+                for r in rows if any(str(i.get("id")) == invoice_remote_id for i in r.get("invoices") or [])]
+
+    @classmethod
+    def verify_webhook(cls, headers: dict[str, str], body: bytes, secret: str) -> bool:
+        """``x-bill-sha-signature`` is base64(HMAC-SHA256(the subscription's securityKey, raw body))."""
+        sent = next((v for k, v in headers.items() if k.lower() == "x-bill-sha-signature"), "")
+        if not sent or not secret:
+            return False
+        expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+        return hmac.compare_digest(sent.strip(), expected)
+
+    @classmethod
+    def parse_webhook(cls, body: bytes) -> list[RemoteChange]:
+        """One event: ``metadata.eventType`` (``invoice.created|updated|archived|restored``) and the record under
+        the entity's name. Events of other entities announce nothing we follow; a body that is no Bill.com event
+        is a ``ValueError``."""
+        try:
+            event = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(f"not a Bill.com event notification: {exc}") from None
+        meta = event.get("metadata") if isinstance(event, dict) else None
+        kind = meta.get("eventType") if isinstance(meta, dict) else None
+        if not isinstance(kind, str) or "." not in kind:
+            raise ValueError("not a Bill.com event notification: no metadata.eventType")
+        name, _, action = kind.partition(".")
+        entity = {"invoice": Entity.INVOICE, "creditMemo": Entity.CREDIT_NOTE}.get(name)
+        record = event.get(name)
+        if entity is None:
+            return []
+        if not isinstance(record, dict) or not record.get("id"):
+            raise ValueError(f"a Bill.com {kind} event without its {name}")
+        operation = {"created": "create", "archived": "delete"}.get(action, "update")
+        if action == "archived" and not t.money(record.get("totalAmount")):
+            operation = "void"
+        return [RemoteChange(entity, str(record["id"]), operation, str(meta.get("organizationId") or ""),
+                             t.modified_at(record))]
 
     def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
         try:

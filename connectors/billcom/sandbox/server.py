@@ -25,6 +25,7 @@ from ...sandboxkit.oauth import AuthServer
 from ...sandboxkit.platform import PlatformError, PlatformSandbox, Request, Response, decimal_value, json_response
 from ...sandboxkit.resources import Duplicate, NotFound, ResourceError, ResourceStore, Row, Unique
 from .seed import DEV_KEY, ORGANIZATION_ID, seed
+from .webhooks import BillcomWebhooks
 
 API = "/connect/v3"
 SESSION_IDLE = 35 * 60  # seconds without a call after which Bill.com ends a session
@@ -100,7 +101,17 @@ class BillcomSandbox(PlatformSandbox):
             rules = {"invoices": (Unique(("invoiceNumber",)),),
                      "credit-memos": (Unique(("referenceNumber",)),)}.get(resource, ())
             self.store.declare(resource, id_start=10001, id_prefix=prefix, unique=rules)
+        #: Event notifications (``sb.webhooks.configure(url, security_key)``); see docs/sandbox-billcom.md.
+        self.webhooks = BillcomWebhooks(organization_id, self.show)
+        self.store.subscribe(self.webhooks.record)
         self.reset()
+
+    def reset(self) -> None:
+        super().reset()
+        self.webhooks.reset()
+
+    def on_stop(self) -> None:
+        self.webhooks.close()
 
     @property
     def company_id(self) -> str:
