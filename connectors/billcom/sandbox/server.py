@@ -410,6 +410,8 @@ class BillcomSandbox(PlatformSandbox):
                 invoice = self.store.require("invoices", item.get("id"), invalid(f"invoices[{i}].id is invalid."))
                 if invoice.data["customer"]["id"] != customer.id:
                     raise invalid("The listed invoices must belong to the same customer.")
+                if invoice.data.get("archived"):
+                    raise invalid(f"invoices[{i}].id is archived.")
                 part = cents(money(item.get("amount"), f"invoices[{i}].amount"))
                 if part <= 0 or part > invoice.data["dueAmount"]:
                     raise invalid(f"invoices[{i}].amount is more than the invoice's due amount.")
