@@ -21,7 +21,6 @@ and a rejected proposal is never proposed again.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -39,7 +38,6 @@ from ..batching import chunks
 from ..models import ExternalReference, RemoteStatus
 from .models import BankBucket, BankDecision, BankMatch
 
-log = logging.getLogger(__name__)
 CENT = Decimal("0.01")
 CHUNK = 500
 
