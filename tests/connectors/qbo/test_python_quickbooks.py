@@ -168,3 +168,35 @@ def test_closed_books_and_throttling_surface_as_errors(qb, sandbox):
         assert "429" in str(throttled.value.message) and "ThrottleExceeded" in str(throttled.value.message)
     finally:
         sandbox.limits.restore()
+
+
+def test_deposit_of_payments_less_a_fee(qb, sandbox):
+    """A bank deposit as python-quickbooks builds it: a payment from Undeposited Funds (LinkedTxn) and the
+    processor's fee as a negative DepositLineDetail line; read back, queried by date, and 6540 for the payment."""
+    from quickbooks.objects.deposit import Deposit, DepositLine, DepositLineDetail
+    from quickbooks.objects.base import LinkedTxn, Ref
+
+    invoice = new_invoice(new_customer(qb, "Depositor"), new_item(qb, "Session"), (1, "80.00")).save(qb=qb)
+    payment = sandbox.store.record_payment_as_user(invoice.Id, "80.00", txn_date="2026-03-02")
+    paid = DepositLine()
+    paid.Amount = 80.0
+    link = LinkedTxn()
+    link.TxnId, link.TxnType, link.TxnLineId = payment["Id"], "Payment", 0
+    paid.LinkedTxn = [link]
+    fee = DepositLine()
+    fee.Amount = -2.62
+    fee.DepositLineDetail = DepositLineDetail()
+    fee.DepositLineDetail.AccountRef = Account.filter(Name="Bank Charges", qb=qb)[0].to_ref()
+    deposit = Deposit()
+    deposit.DepositToAccountRef = Ref()
+    deposit.DepositToAccountRef.value = Account.filter(Name="Checking", qb=qb)[0].Id
+    deposit.TxnDate, deposit.PrivateNote, deposit.Line = "2026-03-04", "Card payout", [paid, fee]
+    saved = deposit.save(qb=qb)
+    assert saved.TotalAmt == 77.38 and saved.Line[0].LinkedTxn[0].TxnId == payment["Id"]
+    found = Deposit.query("SELECT * FROM Deposit WHERE TxnDate >= '2026-03-01' AND TxnDate <= '2026-03-31'", qb=qb)
+    assert [d.Id for d in found] == [saved.Id] and found[0].PrivateNote == "Card payout"
+    from quickbooks.objects.payment import Payment
+
+    with pytest.raises(QuickbooksException) as deposited:
+        Payment.get(payment["Id"], qb=qb).delete(qb=qb)
+    assert deposited.value.error_code == 6540
