@@ -33,8 +33,18 @@ class Hold:
     until: dt.datetime | None = None
 
 
+def rules_of(conn) -> dict[str, TriggerRule]:
+    """The connection's rules by entity, read once per connection object (a worker's task holds one for its
+    whole chunk, so a backlog costs one query, not one per document)."""
+    cached = getattr(conn, "_trigger_rules", None)
+    if cached is None:
+        cached = {rule.entity: rule for rule in TriggerRule.objects.filter(connection_id=conn.pk)}
+        conn._trigger_rules = cached
+    return cached
+
+
 def rule_for(conn, entity: str) -> TriggerRule | None:
-    return TriggerRule.objects.filter(connection=conn, entity=entity).first()
+    return rules_of(conn).get(entity)
 
 
 def hold(conn, entry: OutboxEntry, adapter, obj, snapshot, *, dependency: bool = False,
@@ -80,7 +90,7 @@ def _standalone_reference(conn, entry: OutboxEntry) -> Hold | None:
     """A customer or item saved on its own: on a connection that holds documents back, it waits for the first
     document that needs it (it then goes out first, as that document's dependency); once sent, it follows its
     own saves."""
-    if entry.send_now or not TriggerRule.objects.filter(connection=conn).exclude(kind=TriggerKind.ON_SAVE).exists():
+    if entry.send_now or all(rule.kind == TriggerKind.ON_SAVE for rule in rules_of(conn).values()):
         return None
     sent = ExternalReference.objects.filter(connection=conn, source_key=entry.source_key,
                                             remote_status=RemoteStatus.ACTIVE).exists()
