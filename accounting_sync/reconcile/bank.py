@@ -290,7 +290,9 @@ def local_payments(conn: Connection, since: dt.date, until: dt.date) -> list[Loc
                 adapter = sources.adapter_for_key(f"{label}:0")
             except LookupError:
                 continue
-            for pk, obj in adapter.model._default_manager.in_bulk(list(refs_by_pk)).items():
+            objects = adapter.model._default_manager.in_bulk(list(refs_by_pk))
+            adapter.prefetch(list(objects.values()))  # what the snapshots read, in a few queries per chunk
+            for pk, obj in objects.items():
                 snap = adapter.snapshot(obj)
                 if snap.is_void or snap.date is None or not since <= snap.date <= until:
                     continue
