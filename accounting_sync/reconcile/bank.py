@@ -21,6 +21,7 @@ and a rejected proposal is never proposed again.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,13 +32,14 @@ from django.utils import timezone
 
 from connectors.base import BankDeposit
 from connectors.errors import SyncError
-from connectors.models import Connection
+from connectors.models import Connection, ConnectionStatus
 
 from .. import sources
 from ..batching import chunks
 from ..models import ExternalReference, RemoteStatus
 from .models import BankBucket, BankDecision, BankMatch
 
+log = logging.getLogger(__name__)
 CENT = Decimal("0.01")
 CHUNK = 500
 
@@ -273,6 +275,23 @@ def run(conn: Connection, since: dt.date | None = None, until: dt.date | None = 
             outcome.unmatched_deposits += 1
     store(conn, outcome.matches)
     return outcome
+
+
+def match_all() -> int:
+    """Scheduled (hourly, the "accounting_sync bank matching" Schedule): match the last ``days`` of every active
+    connection whose platform has a bank feed; returns how many connections ran. One connection's failure is
+    logged and the others go on."""
+    ran = 0
+    for conn in Connection.objects.filter(status=ConnectionStatus.ACTIVE):
+        if conn.is_paused() or not conn.connector_class().capabilities.bank_feed:
+            continue
+        try:
+            run(conn)
+        except Exception:  # a bug met on one connection must not keep the others waiting
+            log.exception("bank matching of %s failed", conn)
+            continue
+        ran += 1
+    return ran
 
 
 def local_payments(conn: Connection, since: dt.date, until: dt.date) -> list[LocalPayment]:

@@ -320,3 +320,14 @@ def test_a_deposit_nothing_fits_stops_at_the_step_limit():
     assert time.monotonic() - started < 5
     assert ("D", (), "unmatched") in buckets(found)
     assert len([m for m in found if m.deposit is None]) == 200
+
+
+def test_the_hourly_schedule_matches_every_connection_with_a_bank_feed(connection, monkeypatch):
+    from django_q.models import Schedule
+
+    from accounting_sync.reconcile import bank
+
+    assert Schedule.objects.filter(func="accounting_sync.reconcile.bank.match_all", schedule_type="H").exists()
+    ran = []
+    monkeypatch.setattr(bank, "run", lambda conn, **kwargs: ran.append(conn.pk))
+    assert bank.match_all() == 1 and ran == [connection.pk]  # the QBO connection (QBO has a bank feed)
