@@ -251,6 +251,9 @@ class BillcomConnector(BaseConnector):
         """Reads first and refuses to overwrite a record changed since our version. A recorded payment cannot be
         edited in Bill.com: it is voided and recorded again (its id changes)."""
         current = self.fetch(doc.entity, ref.remote_id)
+        if doc.entity == Entity.PAYMENT and current.status == "voided":
+            # our own void of an earlier attempt whose new recording failed or was lost: finish that attempt
+            return self.find_existing(doc, mapping) or self.create(doc, mapping, idempotency_key)
         if ref.version and current.version != ref.version:
             raise ConflictError(f"the {doc.entity} changed in Bill.com since it was last synced",
                                 platform_code="stale", raw=current.raw)
