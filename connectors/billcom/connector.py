@@ -160,7 +160,7 @@ class BillcomConnector(BaseConnector):
             invoice = self.client.request("GET", f"invoices/{invoice_remote_id}")
         except RemoteNotFound:
             return []
-        customer = str((invoice.get("customer") or {}).get("id") or invoice.get("customerId") or "")
+        customer = t.customer_of(invoice)
         rows = self.client.list("receivable-payments", (f"customerId:eq:{quoted(customer)}",))
         return [RemoteChange(Entity.PAYMENT, str(r["id"]), t.change_operation(Entity.PAYMENT, r),
                              self.config.remote_company_id, t.modified_at(r))
@@ -222,7 +222,7 @@ class BillcomConnector(BaseConnector):
         elif entity == Entity.INVOICE:
             rows = list(self.client.list("invoices", (f"invoiceNumber:eq:{quoted(doc.number)}",)))
             customer = mapping.refs[doc.customer_key]
-            mine = [r for r in rows if str((r.get("customer") or {}).get("id", customer)) == customer]
+            mine = [r for r in rows if t.customer_of(r) in ("", customer)]
             if rows and not mine:
                 raise ValidationFailed(f"number {doc.number} is already used in Bill.com by another customer",
                                        platform_code="duplicate", hint="Renumber the local document.")

@@ -83,6 +83,11 @@ def payment_payload(doc: PaymentSnapshot, mapping: Mapping) -> dict:
                   "invoices": [{"id": mapping.refs[a.invoice_key], "amount": a.amount} for a in doc.allocations]})
 
 
+def customer_of(body: dict) -> str:
+    """An invoice's customer id: ``customer.id`` in the API's answers, ``customerId`` in event notifications."""
+    return str((body.get("customer") or {}).get("id") or body.get("customerId") or "")
+
+
 def payment_number(body: dict) -> str:
     """Our number: the first word of the payment's description."""
     return (str(body.get("description") or "").split() or [""])[0]
@@ -99,7 +104,7 @@ LINE_FIELDS = ("itemId", "description", "quantity", "price", "taxable")
 def fingerprint(entity: str, body: dict) -> str:
     extra = []
     if entity == "invoice":
-        extra = [plain((body.get("customer") or {}).get("id"))]
+        extra = [customer_of(body)]
     elif entity == "payment":
         extra = sorted((plain(i.get("id")), plain(i.get("amount"))) for i in body.get("invoices") or [])
     elif entity == "credit_note":
