@@ -458,11 +458,16 @@ class BillcomSandbox(PlatformSandbox):
                                     "paymentDate": date or dt.date.today().isoformat(), "amount": amount,
                                     "description": reference, "invoices": [{"id": invoice_id, "amount": amount}]})
 
-    def edit_invoice_line_as_user(self, invoice_id: str, line: int, amount: str) -> dict:
-        """The line's price becomes ``amount`` divided by its quantity (the web app's line amount)."""
+    def edit_invoice_line_as_user(self, invoice_id: str, line: int, amount: Any = None, quantity: Any = None) -> dict:
+        """``amount``: the line's price becomes it divided by its quantity (the web app's line amount);
+        ``quantity``: a new quantity at the same price."""
         invoice = self.store.get("invoices", invoice_id)
         lines = [dict(item) for item in invoice.data["invoiceLineItems"]]
-        lines[int(line)]["price"] = cents(Decimal(str(amount)) / lines[int(line)]["quantity"])
+        target = lines[int(line)]
+        if quantity is not None:
+            target["quantity"] = Decimal(str(quantity))
+        if amount is not None:
+            target["price"] = cents(Decimal(str(amount)) / target["quantity"])
         return self.patch("invoices", invoice_id, {"invoiceLineItems": lines})
 
     def void_invoice_as_user(self, invoice_id: str) -> dict:
