@@ -1,0 +1,1 @@
+"""Kashoo (TrulySmall Accounting) connector."""

@@ -1,0 +1,234 @@
+"""Kashoo (TrulySmall Accounting) connector: snapshots in, Kashoo calls out, classified errors back.
+
+Kashoo has no OAuth2 for us. A connection signs in with ``POST /api/authTokens`` (HTTP Basic: the Kashoo login
+email and password) and Kashoo answers a token object; every call then sends ``Authorization: TOKEN json:{token}``.
+The connection keeps the email in its client id and the password in its (encrypted) client secret; the
+``json:{...}`` text is stored as its access token (encrypted) with the token's own ``expiryDate``, so the shared
+token store signs in again shortly before it lapses and once more when Kashoo answers 401. There is no refresh
+grant: "refresh" is a new sign-in. Staff connect with the usual Connect button: there is no consent page, the
+callback is reached at once and ``exchange_code`` signs in (a wrong password is refused there, before anything is
+stored). The business id goes in the path (``/api/businesses/{businessId}/...``): the ``business_id`` setting.
+
+Kashoo has no idempotency key: invoices carry our number (the sandbox refuses a second one, a guess), customers are
+searched by name and payments by our number before they are created.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from functools import cached_property
+from urllib.parse import urlencode
+
+from .. import oauth
+from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, ReferenceData, RemoteChange, RemoteDocument,
+                    TokenSet)
+from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
+from ..errors import ConfigurationError, ConflictError, RemoteNotFound, ValidationFailed
+from ..registry import register
+from . import translate as t
+from .client import KashooClient
+
+API_BASE = "https://api.kashoo.com/api"
+#: How long we ask a token to last (``duration``, milliseconds; a guess at the parameter). Kashoo's answer decides.
+TOKEN_DURATION = dt.timedelta(hours=12)
+#: Kashoo account type -> AccountKind (type names are guesses)
+ACCOUNT_KINDS = {"INCOME": AccountKind.INCOME, "OTHER_INCOME": AccountKind.INCOME, "EXPENSE": AccountKind.EXPENSE,
+                 "COST_OF_SALES": AccountKind.EXPENSE, "BANK": AccountKind.DEPOSIT, "CASH": AccountKind.DEPOSIT,
+                 "ACCOUNTS_RECEIVABLE": AccountKind.RECEIVABLE, "SALES_TAX": AccountKind.TAX_PAYABLE}
+
+
+class CredentialsClient(KashooClient):
+    """The sign-in call: HTTP Basic with the login email and password instead of a token."""
+
+    auth_scheme = "Basic"
+
+
+@register
+class KashooConnector(BaseConnector):
+    id = "kashoo"
+    name = "Kashoo"
+    capabilities = Capabilities(
+        entities=frozenset(Entity.ALL),
+        # no documented void: emulated (the lines become one "Voided" line of 0, applications taken back)
+        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
+        delete=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),  # DELETE on the record (guessed)
+        currencies=None,  # the business's currencies, from its record
+        idempotency_keys=False,  # none documented: our numbers and names stand in
+        inbound=frozenset(),  # lists filter by document date, not by modification: no changes feed
+        webhooks=False,
+    )
+    token_refresh_margin = dt.timedelta(minutes=5)
+    default_settings = {"api_base": API_BASE, "timeout": 30, "business_id": ""}
+    sandbox_class = "connectors.kashoo.sandbox.KashooSandbox"
+    demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Consulting Income"},
+                           line_kind_income={"shipping": "Shipping Income", "fee": "Late Fee Income"},
+                           discount="Discounts Given", deposit="Chequing Account",
+                           taxes={"GST 10%": "Taxable", "Exempt": "Non-taxable"})
+
+    @classmethod
+    def sandbox_settings(cls, base_url: str) -> dict:
+        from .sandbox.seed import BUSINESS_ID  # the sandbox's own, public value (not a secret)
+        return {"api_base": f"{base_url}/api", "business_id": BUSINESS_ID,
+                "authorize_url": f"{base_url}/_connect/authorize"}
+
+    # -- credentials and the token ---------------------------------------------------------------------------
+    def business_id(self) -> str:
+        business = self.setting("business_id") or self.config.remote_company_id
+        if not business:
+            raise ConfigurationError("the Kashoo connection names no business",
+                                     hint="Set the connection's business_id setting (the number in Kashoo's URLs).")
+        return str(business)
+
+    @cached_property
+    def client(self) -> KashooClient:
+        return KashooClient(f"{str(self.setting('api_base')).rstrip('/')}/businesses/{self.business_id()}",
+                            self.access_token, timeout=float(self.setting("timeout")), throttle=self.throttle)
+
+    def login(self) -> TokenSet:
+        """``POST /api/authTokens``: a new token (the only way to get one; it also checks the credentials)."""
+        if not self.config.client_id or not self.config.client_secret:
+            raise ConfigurationError("the Kashoo connection lacks its login email or password",
+                                     hint="Set the client id to the Kashoo login email and the client secret to "
+                                          "its password, then press Connect.")
+        basic = base64.b64encode(f"{self.config.client_id}:{self.config.client_secret}".encode()).decode()
+        client = CredentialsClient(self.setting("api_base"), lambda force: basic,
+                                   timeout=float(self.setting("timeout")), throttle=self.throttle)
+        body = client.request("POST", "authTokens", kind="login",
+                              params={"duration": int(TOKEN_DURATION.total_seconds() * 1000)})
+        if not isinstance(body, dict) or not body.get("authenticationCode"):
+            raise ValidationFailed("Kashoo answered the sign-in without a token", platform_code="login")
+        token = "json:" + json.dumps(body, separators=(",", ":"), default=str)
+        expiry = body.get("expiryDate")
+        expires = (dt.datetime.fromtimestamp(int(expiry) / 1000, dt.timezone.utc) if expiry is not None
+                   else dt.datetime.now(dt.timezone.utc) + TOKEN_DURATION)
+        return TokenSet(token, token, expires, None, self.business_id())
+
+    def authorization_url(self, redirect_uri: str, state: str) -> str:
+        """No consent page: straight back to the callback (the sandbox stands one in, for the demo's flow)."""
+        if self.setting("authorize_url"):
+            return oauth.authorization_url(self.setting("authorize_url"), self.config.client_id, redirect_uri, "",
+                                           state)
+        joiner = "&" if "?" in redirect_uri else "?"
+        return f"{redirect_uri}{joiner}{urlencode({'code': 'login', 'state': state})}"
+
+    def exchange_code(self, code: str, redirect_uri: str, params: dict) -> TokenSet:
+        return self.login()
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        return self.login()
+
+    # -- platform -> local -----------------------------------------------------------------------------------------
+    def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
+        """Kashoo's lists filter by the record's date, not by when it changed: each list is read whole and the
+        records whose ``modified`` is at or after ``since`` are reported (deletions are not: lists hold no deleted
+        records). The cursor is the time we asked, to the second."""
+        cursor = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        since = since.astimezone(dt.timezone.utc).replace(microsecond=0)
+        changes = []
+        for entity in [e for e in entities if e in t.ENTITIES and e not in (Entity.CUSTOMER, Entity.ITEM)]:
+            for row in self.client.list(t.ENTITIES[entity][0]):
+                when = t.modified_at(row)
+                if when is not None and when >= since:
+                    changes.append(RemoteChange(entity, str(row["id"]), "update", self.business_id(), when))
+        return changes, cursor
+
+    # -- documents -----------------------------------------------------------------------------------------------
+    def _rows_on(self, entity: str, day) -> list[dict]:
+        return list(self.client.list(t.ENTITIES[entity][0], startDate=day.isoformat(), endDate=day.isoformat()))
+
+    def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
+        entity = doc.entity
+        if entity in (Entity.CUSTOMER, Entity.ITEM):
+            rows = [r for r in self.client.list(t.ENTITIES[entity][0])
+                    if str(r.get("name", "")).casefold() == doc.name[:100].casefold()]
+        elif entity == Entity.INVOICE:
+            customer = mapping.refs[doc.customer_key]
+            rows = [r for r in self._rows_on(entity, doc.issue_date) if r.get("number") == doc.number[:30]]
+            mine = [r for r in rows if str(r.get("contactId", "")) == customer]
+            if rows and not mine:
+                raise ValidationFailed(f"number {doc.number} is already used in Kashoo by another customer",
+                                       platform_code="duplicate", hint="Renumber the local document.")
+            rows = mine
+        else:
+            customer = mapping.refs[doc.customer_key]
+            day = doc.issue_date if entity == Entity.CREDIT_NOTE else doc.date
+            rows = [r for r in self._rows_on(entity, day)
+                    if r.get("number") == doc.number[:30] and str(r.get("contactId", "")) == customer]
+        return t.result(entity, rows[0], adopted=True) if rows else None
+
+    def _payload(self, doc: Snapshot, mapping: Mapping) -> dict:
+        if doc.entity == Entity.CUSTOMER:
+            return t.customer_payload(doc)
+        if doc.entity == Entity.ITEM:
+            return t.item_payload(doc)
+        if doc.entity == Entity.INVOICE:
+            return t.invoice_payload(doc, mapping)
+        if doc.entity == Entity.CREDIT_NOTE:
+            return t.credit_payload(doc, mapping)
+        return t.payment_payload(doc, mapping)
+
+    def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
+        """``idempotency_key`` is not sent: Kashoo has none (see the module docstring)."""
+        body = self.client.request("POST", t.ENTITIES[doc.entity][0], body=self._payload(doc, mapping))
+        return t.result(doc.entity, body)
+
+    def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
+        """Reads first and refuses to overwrite a record changed since our version (Kashoo has no version token)."""
+        current = self.fetch(doc.entity, ref.remote_id)
+        if ref.version and current.version != ref.version:
+            raise ConflictError(f"the {doc.entity} changed in Kashoo since it was last synced",
+                                platform_code="stale", raw=current.raw)
+        path = f"{t.ENTITIES[doc.entity][0]}/{ref.remote_id}"
+        return t.result(doc.entity, self.client.request("PUT", path, body=self._payload(doc, mapping)))
+
+    def void(self, entity: str, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
+        """Emulated: the record keeps its number, customer and date; its lines become one "Voided" line of 0 and a
+        credit note's applications are taken back. Kashoo refuses it for an invoice with payments applied (its
+        total would fall below what was paid): that error reaches staff as it is."""
+        path = f"{t.ENTITIES[entity][0]}/{ref.remote_id}"
+        current = self.client.request("GET", path)
+        body = {k: current.get(k) for k in t.EDITABLE[entity] if current.get(k) is not None}
+        body.update(lineItems=t.VOID_LINES, memo=t.VOID_MEMO, currency=current.get("currency"))
+        if entity == Entity.CREDIT_NOTE:
+            body["invoices"] = []
+        return t.result(entity, self.client.request("PUT", path, body=body))
+
+    def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
+        """``DELETE`` on the record. Customers and items are never deleted by the sync."""
+        if entity not in self.capabilities.delete:
+            raise ConfigurationError(f"Kashoo connector does not delete a {entity.replace('_', ' ')}")
+        self.client.request("DELETE", f"{t.ENTITIES[entity][0]}/{ref.remote_id}")
+
+    def fetch(self, entity: str, remote_id: str) -> RemoteResult:
+        return t.result(entity, self.client.request("GET", f"{t.ENTITIES[entity][0]}/{remote_id}"))
+
+    def remote_document(self, entity: str, remote_id: str):
+        try:
+            return t.remote_document(entity, self.client.request("GET", f"{t.ENTITIES[entity][0]}/{remote_id}"))
+        except RemoteNotFound:
+            return RemoteDocument(remote_id, "", "", "deleted", None, None)
+
+    # -- reconciliation ------------------------------------------------------------------------------------------
+    def list_documents(self, entity: str, since: dt.datetime | None = None):
+        """Every invoice or payment whose document date is on or after ``since`` (Kashoo filters by date)."""
+        if entity not in (Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE):
+            return
+        params = {"startDate": since.date().isoformat()} if since else {}
+        yield from (t.totals(entity, row) for row in self.client.list(t.ENTITIES[entity][0], **params))
+
+    # -- reference data ------------------------------------------------------------------------------------------
+    def reference_data(self) -> ReferenceData:
+        business = self.client.request("GET", "")
+        accounts = [a for a in self.client.list("accounts") if not a.get("archived")]
+        kinds = {str(a["id"]): ACCOUNT_KINDS.get(str(a.get("type") or "").upper(), AccountKind.OTHER)
+                 for a in accounts}
+        control: dict[str, tuple[str, str]] = {}
+        for a in accounts:
+            if kinds[str(a["id"])] in (AccountKind.RECEIVABLE, AccountKind.TAX_PAYABLE):
+                control.setdefault(kinds[str(a["id"])], (str(a["id"]), a["name"]))
+        home = str(business.get("currency") or "USD")
+        currencies = frozenset(str(c) for c in business.get("currencies") or [home])
+        return ReferenceData(accounts={str(a["id"]): a["name"] for a in accounts}, tax_codes=dict(t.TAX_CODES),
+                             currencies=currencies | {home}, home_currency=home, account_kinds=kinds,
+                             control_accounts=control)
