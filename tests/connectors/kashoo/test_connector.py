@@ -66,3 +66,17 @@ def test_a_lapsed_token_signs_in_once_more_and_the_call_goes_through(ksandbox):
     ksandbox.clock.advance(13 * 3600)
     made = connector.create(customer(), Mapping(), "k")
     assert state["logins"] == 1 and connector.fetch("customer", made.remote_id).remote_id == made.remote_id
+
+
+def test_the_demo_connect_flow_follows_the_sandbox_redirect_then_signs_in(ksandbox):
+    """What accounting_sync.demo does: the authorize URL, the sandbox's redirect, then exchange_code."""
+    import requests
+    from urllib.parse import parse_qs, urlparse
+
+    connector = KashooConnector(ConnectionConfig("kashoo", "t", "", settings(ksandbox), *CLIENT))
+    url = connector.authorization_url("http://127.0.0.1:8000/connectors/oauth/callback/", "demo-state")
+    location = requests.get(url, allow_redirects=False, timeout=5).headers["Location"]
+    params = {k: v[0] for k, v in parse_qs(urlparse(location).query).items()}
+    assert params["state"] == "demo-state"
+    tokens = connector.exchange_code(params["code"], "http://127.0.0.1:8000/connectors/oauth/callback/", params)
+    assert tokens.access_token.startswith("json:") and tokens.refresh_token
