@@ -211,15 +211,18 @@ class KashooConnector(BaseConnector):
 
     # -- reconciliation ------------------------------------------------------------------------------------------
     def list_documents(self, entity: str, since: dt.datetime | None = None):
-        """Every invoice or payment whose document date is on or after ``since`` (Kashoo filters by date)."""
+        """Every invoice, payment or credit note (modified since ``since``), page by page. Kashoo's date range
+        filters by the document's date, not by when it changed, so the whole list is read and filtered here."""
         if entity not in (Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE):
             return
-        params = {"startDate": since.date().isoformat()} if since else {}
-        yield from (t.totals(entity, row) for row in self.client.list(t.ENTITIES[entity][0], **params))
+        for row in self.client.list(t.ENTITIES[entity][0]):
+            when = t.modified_at(row)
+            if since is None or when is None or when >= since:
+                yield t.totals(entity, row)
 
     # -- reference data ------------------------------------------------------------------------------------------
     def reference_data(self) -> ReferenceData:
-        business = self.client.request("GET", "")
+        business = self.client.request("GET", self.client.base_url)  # the business record itself
         accounts = [a for a in self.client.list("accounts") if not a.get("archived")]
         kinds = {str(a["id"]): ACCOUNT_KINDS.get(str(a.get("type") or "").upper(), AccountKind.OTHER)
                  for a in accounts}

@@ -3,6 +3,7 @@
 signed in again once."""
 import datetime as dt
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -80,3 +81,23 @@ def test_the_demo_connect_flow_follows_the_sandbox_redirect_then_signs_in(ksandb
     assert params["state"] == "demo-state"
     tokens = connector.exchange_code(params["code"], "http://127.0.0.1:8000/connectors/oauth/callback/", params)
     assert tokens.access_token.startswith("json:") and tokens.refresh_token
+
+
+def test_list_documents_reads_whole_lists_and_keeps_what_changed_since(ksandbox):
+    from tests.connectors.contract import invoice
+
+    config = ConnectionConfig("kashoo", "t", ksandbox.company_id, settings(ksandbox), *CLIENT)
+    token = ksandbox.issue_tokens()["access_token"]
+    connector = KashooConnector(config, lambda force=False: token)
+    accounts = {name: pk for pk, name in connector.reference_data().accounts.items()}
+    cust = customer()
+    refs = {cust.key: connector.create(cust, Mapping(), "c").remote_id}
+    mapping = Mapping(line_accounts=(accounts["Sales"],), refs=refs)
+    old = connector.create(invoice(cust.key, "L-1", ("10.00",)), mapping, "i1")
+    ksandbox.clock.advance(3600)
+    since = dt.datetime.fromtimestamp(ksandbox.clock(), dt.timezone.utc) - dt.timedelta(seconds=1)
+    new = connector.create(invoice(cust.key, "L-2", ("20.00",)), mapping, "i2")
+    everything = {d.remote_id: d.total for d in connector.list_documents("invoice")}
+    assert everything == {old.remote_id: Decimal("10.00"), new.remote_id: Decimal("20.00")}
+    assert [d.remote_id for d in connector.list_documents("invoice", since)] == [new.remote_id]
+    assert connector.reference_data().home_currency == "USD"
