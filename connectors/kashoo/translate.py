@@ -19,7 +19,7 @@ from ..documents import (CreditNoteSnapshot, CustomerSnapshot, ItemSnapshot, Map
 from ..rest import clean, content_hash, iso_date, parse_time, plain
 
 #: our entity -> (path under the business, our number or name field)
-ENTITIES = {"customer": ("customers", "name"), "item": ("items", "name"), "invoice": ("records/invoices", "number"),
+ENTITIES = {"customer": ("contacts", "name"), "item": ("items", "name"), "invoice": ("records/invoices", "number"),
             "payment": ("records/payments", "number"), "credit_note": ("records/creditNotes", "number")}
 TAX_CODES = {"TAXABLE": "Taxable", "NON_TAXABLE": "Non-taxable"}
 TAX_LINE = "Sales tax"

@@ -1,9 +1,10 @@
 """A local Kashoo API on loopback HTTP, built on the sandbox kit.
 
-Routes under ``/api``: ``POST /authTokens`` (HTTP Basic login email and password; answers a token object with
-``authenticationCode`` and ``expiryDate`` in epoch milliseconds) and, under ``/businesses/{businessId}``: the
-business itself (GET), ``customers``, ``records/invoices`` and ``records/payments`` (POST, GET one, PUT, DELETE,
-list with ``startDate`` / ``endDate`` on the record date, ``limit`` and ``offset``) and ``accounts`` (list).
+Routes under ``/api``: ``POST /authTokens`` (HTTP Basic login email and password; answers the token object
+api.kashoo.com shows: ``authenticationCode``, ``expiryDate`` in epoch milliseconds, ``locale``, ``myUserId``,
+``restriction``, ``site``) and, under ``/businesses/{businessId}``: the business itself (GET), ``contacts``
+(customers), ``items``, ``records/invoices``, ``records/payments`` and ``records/creditNotes`` (POST, GET one, PUT,
+DELETE, list with ``startDate`` / ``endDate`` on the record date, ``limit`` and ``offset``) and ``accounts`` (list).
 Every API request needs ``Authorization: TOKEN json:{token}`` (401 otherwise or when the token lapsed). Money is
 integer cents everywhere; a float is refused. Errors are ``{"errorCode", "message"}`` (a guess: Kashoo's pages
 show none). ``/_connect/authorize`` is the sandbox's stand-in for a consent page (Kashoo has none): it redirects
@@ -25,10 +26,12 @@ from ...sandboxkit.resources import Duplicate, NotFound, ResourceError, Row, Res
 from .seed import BUSINESS_ID, CURRENCIES, CURRENCY, seed
 
 API = "/api"
+USER_ID = 1230001  # the sandbox user's id (``myUserId``)
 TOKEN_TTL = 12 * 3600  # seconds a token lasts unless ``duration`` asks for less (a guess)
 MAX_LIMIT = 100
 #: path under the business -> store resource
-RESOURCES = {"customers": "customers", "items": "items", "records/invoices": "invoices", "records/payments": "payments",
+RESOURCES = {"contacts": "customers", "items": "items", "records/invoices": "invoices",
+             "records/payments": "payments",
              "records/creditNotes": "creditNotes",
              "accounts": "accounts"}
 EDITABLE = ("customers", "items", "invoices", "payments", "creditNotes")
@@ -91,7 +94,9 @@ class KashooSandbox(PlatformSandbox):
         seed(self.store)
 
     def token_object(self, code: str, expires: float) -> dict:
-        return {"authenticationCode": code, "expiryDate": int(expires * 1000), "restrictions": None}
+        """The token object as api.kashoo.com shows it inside the ``TOKEN json:`` header."""
+        return {"authenticationCode": code, "expiryDate": int(expires * 1000), "locale": "default",
+                "myUserId": USER_ID, "restriction": None, "site": "app.kashoo.net"}
 
     def issue_tokens(self) -> dict:
         """A token set whose access token is the ``json:{...}`` text a client sends after ``TOKEN``."""

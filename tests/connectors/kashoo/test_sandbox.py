@@ -52,7 +52,7 @@ class Kashoo:
     def customer(self, name="Acme"):
         body = {"name": name}
         check("customerRequest", body)
-        return self.ok("POST", "customers", body)["id"]
+        return self.ok("POST", "contacts", body)["id"]
 
     def invoice(self, customer, number="INV-1", prices=(10000,), date="2026-12-01"):
         body = {"contactId": customer, "number": number, "date": date, "dueDate": "2026-12-31",
@@ -82,17 +82,17 @@ def test_sign_in_refuses_a_wrong_password_and_counts_sign_ins(ksandbox):
 
 
 def test_calls_need_the_token_header_and_a_lapsed_token_is_refused(kashoo, ksandbox):
-    assert error_code(kashoo.call("GET", "customers", token="Bearer-ish")) == "INVALID_TOKEN"
-    raw = requests.get(f"{kashoo.base}/customers", headers={"Authorization": kashoo.token}, timeout=5)
+    assert error_code(kashoo.call("GET", "contacts", token="Bearer-ish")) == "INVALID_TOKEN"
+    raw = requests.get(f"{kashoo.base}/contacts", headers={"Authorization": kashoo.token}, timeout=5)
     assert raw.status_code == 401
-    assert kashoo.call("GET", "customers").status_code == 200
+    assert kashoo.call("GET", "contacts").status_code == 200
     ksandbox.clock.advance(13 * 3600)
-    answer = kashoo.call("GET", "customers")
+    answer = kashoo.call("GET", "contacts")
     assert answer.status_code == 401 and error_code(answer) == "TOKEN_EXPIRED"
 
 
 def test_another_business_is_forbidden(kashoo, ksandbox):
-    answer = requests.get(f"{ksandbox.api_base}/businesses/1/customers",
+    answer = requests.get(f"{ksandbox.api_base}/businesses/1/contacts",
                           headers={"Authorization": f"TOKEN {kashoo.token}"}, timeout=5)
     assert answer.status_code == 403 and answer.json()["errorCode"] == "ACCESS_DENIED"
 
@@ -156,11 +156,11 @@ def test_lists_filter_by_record_date_and_page_with_limit_and_offset(kashoo):
 
 def test_faults_answer_in_kashoos_error_shape(kashoo, ksandbox):
     ksandbox.faults.add("rate_limit", retry_after="7")
-    answer = kashoo.call("GET", "customers")
+    answer = kashoo.call("GET", "contacts")
     assert answer.status_code == 429 and answer.headers["Retry-After"] == "7"
     assert error_code(answer) == "TOO_MANY_REQUESTS"
     ksandbox.faults.add("http_503")
-    answer = kashoo.call("GET", "customers")
+    answer = kashoo.call("GET", "contacts")
     assert answer.status_code == 503 and error_code(answer) == "INTERNAL_ERROR"
 
 
