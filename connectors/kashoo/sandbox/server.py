@@ -371,12 +371,17 @@ class KashooSandbox(PlatformSandbox):
                                         "date": date or dt.date.today().isoformat(), "amount": value,
                                         "invoices": [{"invoiceId": invoice_id, "amount": value}]})
 
-    def edit_invoice_line_as_user(self, invoice_id: str, line: int, amount: str) -> dict:
-        """The line's unit price becomes ``amount`` (in currency units) divided by its quantity."""
+    def edit_invoice_line_as_user(self, invoice_id: str, line: int, amount: Any = None, quantity: Any = None) -> dict:
+        """``amount`` (in currency units): the line's unit price becomes it divided by its quantity; ``quantity``:
+        a new quantity at the same unit price."""
         invoice = self.store.get("invoices", invoice_id)
         lines = [dict(item) for item in invoice.data["lineItems"]]
-        value = Decimal(str(amount)) * 100 / lines[int(line)]["quantity"]
-        lines[int(line)]["unitPrice"] = int(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+        target = lines[int(line)]
+        if quantity is not None:
+            target["quantity"] = Decimal(str(quantity))
+        if amount is not None:
+            value = Decimal(str(amount)) * 100 / target["quantity"]
+            target["unitPrice"] = int(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
         return self.replace("invoices", invoice_id, {**invoice.data, "lineItems": lines})
 
     def delete_invoice_as_user(self, invoice_id: str) -> dict:
