@@ -35,7 +35,7 @@ CHUNK = 500
 CENT = Decimal("0.01")
 FIRST_WINDOW = dt.timedelta(days=1)  # how far back the first incremental run of a connection looks
 OVERLAP = dt.timedelta(minutes=2)  # each incremental run re-reads a little of the last window (late commits)
-IN_FLIGHT = (EntryStatus.PENDING, EntryStatus.IN_PROGRESS)
+IN_FLIGHT = (EntryStatus.PENDING, EntryStatus.IN_PROGRESS, EntryStatus.WAITING)  # waiting: held by a trigger rule
 STUCK = (EntryStatus.NEEDS_ATTENTION, EntryStatus.FAILED)
 
 

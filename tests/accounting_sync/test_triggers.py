@@ -300,3 +300,21 @@ def test_after_payment_for_a_source_that_reports_no_payments_waits_and_says_why(
     drain()
     entry = OutboxEntry.objects.get(source_key=f"tests_hostapp.jobinvoice:{invoice.pk}")
     assert remote_invoices(sandbox) == [] and "does not report" in entry.hint
+
+
+def test_a_change_held_by_its_trigger_rule_is_no_reconciliation_alarm(connection, make_invoice, sandbox):
+    from accounting_sync import reconcile
+
+    invoice = make_invoice(("service", "1", "100.00"))
+    drain()
+    rule(connection, kind=TriggerKind.MANUAL)
+    L.InvoiceLine.objects.filter(invoice=invoice).update(unit_price=Decimal("150.00"))
+    invoice.save()
+    drain()
+    assert entry_of(invoice).status == EntryStatus.WAITING
+    from accounting_sync.reconcile.models import RunStatus, Variance
+
+    run = reconcile.run(connection)
+    assert run.status == RunStatus.DONE, run.error
+    alarms = list(Variance.objects.filter(last_run=run, alarm=True).values_list("reason", "field"))
+    assert alarms == []
