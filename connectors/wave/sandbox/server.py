@@ -197,7 +197,7 @@ class WaveSandbox(PlatformSandbox):
     def root(self) -> dict:
         mutations = {name: (lambda info, input, _m=getattr(self, "m_" + name): self._mutate(_m, input))
                      for name in ("customerCreate", "customerPatch", "customerDelete", "productCreate",
-                                  "productArchive", "salesTaxCreate", "invoiceCreate", "invoiceApprove",
+                                  "productPatch", "productArchive", "salesTaxCreate", "invoiceCreate", "invoiceApprove",
                                   "invoiceDelete", "invoicePaymentCreateManual")}
         return {
             "user": {"id": self.encode("User", "1"), "defaultEmail": "owner@example.com", "firstName": "Sandbox",
@@ -251,7 +251,8 @@ class WaveSandbox(PlatformSandbox):
             "id": self.business_id, "name": BUSINESS_NAME, "isPersonal": False,
             "currency": self.currency(BASE_CURRENCY),
             "customers": lister("customers", self.customer_node,
-                                lambda r, a: not a.get("email") or (r.get("email") or "").lower() == a["email"].lower()),
+                                lambda r, a: not a.get("email")
+                                or (r.get("email") or "").lower() == a["email"].lower()),
             "customer": getter("customers", self.customer_node),
             "products": lister("products", self.product_node, archived),
             "product": getter("products", self.product_node),
@@ -379,11 +380,22 @@ class WaveSandbox(PlatformSandbox):
             income = self.lookup("accounts", data["incomeAccountId"], "incomeAccountId")
             if income["type"] != "INCOME":
                 raise Refused("Income account must be an income account.", "INVALID", ["input", "incomeAccountId"])
-        taxes = [self.lookup("salesTaxes", t, "defaultSalesTaxIds")["_id"] for t in data.get("defaultSalesTaxIds") or []]
+        taxes = [self.lookup("salesTaxes", t, "defaultSalesTaxIds")["_id"]
+                 for t in data.get("defaultSalesTaxIds") or []]
         row = self.store.create("products", {"name": data["name"], "description": data.get("description"),
                                              "unitPrice": data["unitPrice"], "isArchived": False,
                                              "incomeAccountId": income["_id"] if income else None, "taxIds": taxes})
         return {"product": self.product_node(row)}
+
+    def m_productPatch(self, data: dict) -> dict:
+        found = self.lookup("products", data["id"], "id")
+        changes = {k: data[k] for k in ("name", "description", "unitPrice") if data.get(k) is not None}
+        if data.get("incomeAccountId"):
+            changes["incomeAccountId"] = self.lookup("accounts", data["incomeAccountId"], "incomeAccountId")["_id"]
+        if data.get("defaultSalesTaxIds") is not None:
+            changes["taxIds"] = [self.lookup("salesTaxes", t, "defaultSalesTaxIds")["_id"]
+                                 for t in data["defaultSalesTaxIds"]]
+        return {"product": self.product_node(self.store.update("products", found["_id"], changes))}
 
     def m_productArchive(self, data: dict) -> dict:
         found = self.lookup("products", data["id"], "id")
@@ -476,6 +488,11 @@ class WaveSandbox(PlatformSandbox):
         if not result["didSucceed"]:
             raise ValueError(result["inputErrors"][0]["message"])
         return result["invoicePayment"]
+
+    def archive_account_as_user(self, account_id: str) -> dict:
+        found = self.lookup("accounts", account_id, "id")
+        self.store.update("accounts", found["_id"], {"isArchived": True})
+        return {"archived": account_id}
 
     def delete_invoice_as_user(self, invoice_id: str) -> dict:
         result = self._mutate(self.m_invoiceDelete, {"invoiceId": invoice_id})

@@ -1,0 +1,130 @@
+"""Our snapshots to Wave's GraphQL inputs, Wave's nodes to our results; the GraphQL documents we send.
+
+Every Wave invoice line references a product (there are no free-text lines): a line of a synced item uses the
+item's product; any other line uses one product per (line kind, income account), found by name or created once.
+Money is read from ``Money.value`` (a decimal string) and never passes through float.
+"""
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+
+from .. import rest
+from ..base import DocumentTotals
+from ..documents import Entity, LineSnapshot, Mapping, RemoteResult, Snapshot
+
+MONEY = "{ value }"
+INVOICE_FIELDS = f"""id invoiceNumber status invoiceDate dueDate modifiedAt memo poNumber customer {{ id }}
+  currency {{ code }} total {MONEY} amountDue {MONEY} amountPaid {MONEY} taxTotal {MONEY} subtotal {MONEY}
+  items {{ product {{ id }} description quantity unitPrice subtotal {MONEY} taxes {{ salesTax {{ id }} }} }}"""
+CUSTOMER_FIELDS = "id name email currency { code } modifiedAt"
+PRODUCT_FIELDS = "id name unitPrice isArchived modifiedAt incomeAccount { id }"
+FIELDS = {Entity.CUSTOMER: ("customer", "customers", CUSTOMER_FIELDS),
+          Entity.ITEM: ("product", "products", PRODUCT_FIELDS),
+          Entity.INVOICE: ("invoice", "invoices", INVOICE_FIELDS)}
+
+BUSINESSES = "query { businesses(page: 1, pageSize: 50) { edges { node { id name isPersonal } } } }"
+REFERENCE = """query($businessId: ID!) { currencies { code } business(id: $businessId) { currency { code }
+  accounts(page: 1, pageSize: 100, isArchived: false) { pageInfo { totalPages } edges { node { id name
+    isArchived type { value } subtype { value } } } }
+  salesTaxes(page: 1, pageSize: 100, isArchived: false) { edges { node { id name isArchived } } } } }"""
+CREATE = {
+    Entity.CUSTOMER: ("customerCreate", "CustomerCreateInput", "customer", CUSTOMER_FIELDS),
+    Entity.ITEM: ("productCreate", "ProductCreateInput", "product", PRODUCT_FIELDS),
+    Entity.INVOICE: ("invoiceCreate", "InvoiceCreateInput", "invoice", INVOICE_FIELDS),
+}
+PATCH = {Entity.CUSTOMER: ("customerPatch", "CustomerPatchInput", "customer", CUSTOMER_FIELDS),
+         Entity.ITEM: ("productPatch", "ProductPatchInput", "product", PRODUCT_FIELDS)}
+
+
+def mutation(name: str, input_type: str, key: str = "", fields: str = "") -> str:
+    selection = f" {key} {{ {fields} }}" if key else ""
+    return (f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ didSucceed "
+            f"inputErrors {{ message code path }}{selection} }} }}")
+
+
+def read_query(entity: str) -> str:
+    key, _, fields = FIELDS[entity]
+    return f"query($businessId: ID!, $id: ID!) {{ business(id: $businessId) {{ {key}(id: $id) {{ {fields} }} }} }}"
+
+
+def list_query(entity: str, filters: str = "") -> str:
+    _, many, fields = FIELDS[entity]
+    declared = "".join(f", ${name}: {kind}" for name, kind in
+                       (part.split(":") for part in filters.split(",") if part))
+    used = "".join(f", {name}: ${name}" for name, _ in (part.split(":") for part in filters.split(",") if part))
+    return (f"query($businessId: ID!, $page: Int!, $pageSize: Int!{declared}) {{ business(id: $businessId) {{ "
+            f"{many}(page: $page, pageSize: $pageSize{used}) {{ pageInfo {{ currentPage totalPages totalCount }} "
+            f"edges {{ node {{ {fields} }} }} }} }} }}")
+
+
+def money(value) -> Decimal | None:
+    if isinstance(value, dict):
+        value = value.get("value")
+    return rest.money(value)
+
+
+def line_product_name(line: LineSnapshot, account: str | None) -> str:
+    """The product standing for lines of one kind booked to one income account (stable, short, readable)."""
+    suffix = hashlib.sha256(str(account or "").encode()).hexdigest()[:6]
+    return f"{line.kind.capitalize()} line ({suffix})"
+
+
+def customer_input(doc, business_id: str) -> dict:
+    return rest.clean({"businessId": business_id, "name": doc.name[:255], "email": doc.email or None,
+                       "currency": doc.currency or None})
+
+
+def product_input(doc, mapping: Mapping, business_id: str) -> dict:
+    return rest.clean({"businessId": business_id, "name": doc.name[:255], "unitPrice": str(doc.unit_price),
+                       "incomeAccountId": mapping.item_account})
+
+
+def invoice_input(doc, business_id: str, customer_id: str, products: list[str], mapping: Mapping) -> dict:
+    items = []
+    for line, product in zip(doc.lines, products):
+        price = -line.unit_price if line.kind == "discount" else line.unit_price
+        taxes = []
+        code = mapping.tax_codes.get(line.tax_rate_key or "") if line.tax_rate_key else None
+        if code:
+            taxes.append({"salesTaxId": code})
+        items.append({"productId": product, "description": line.description[:1000] or None,
+                      "quantity": str(line.quantity), "unitPrice": str(price), "taxes": taxes})
+    return rest.clean({"businessId": business_id, "customerId": customer_id, "status": "SAVED",
+                       "invoiceNumber": doc.number, "invoiceDate": rest.iso_date(doc.issue_date),
+                       "dueDate": rest.iso_date(getattr(doc, "due_date", None)), "currency": doc.currency or None,
+                       "memo": doc.memo or None, "items": items})
+
+
+def fingerprint(entity: str, node: dict) -> str:
+    if entity == Entity.INVOICE:
+        lines = [(i["product"]["id"] if i.get("product") else "", str(i["quantity"]), str(i["unitPrice"]))
+                 for i in node.get("items") or []]
+        text = repr((node.get("invoiceNumber"), (node.get("customer") or {}).get("id"), node.get("invoiceDate"),
+                     node.get("dueDate"), str(money(node.get("total"))), lines))
+    elif entity == Entity.CUSTOMER:
+        text = repr((node.get("name"), node.get("email")))
+    else:
+        text = repr((node.get("name"), str(node.get("unitPrice"))))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def result(entity: str, node: dict, adopted: bool = False) -> RemoteResult:
+    """Wave has no optimistic-concurrency version: ``version`` stays empty (see docs/connectors/wave.md)."""
+    if entity == Entity.INVOICE:
+        return RemoteResult(node["id"], "", str(node.get("invoiceNumber") or ""), money(node.get("total")),
+                            money(node.get("amountDue")), "active", adopted, node, fingerprint(entity, node))
+    status = "inactive" if node.get("isArchived") else "active"
+    return RemoteResult(node["id"], "", str(node.get("name") or ""), status=status, adopted=adopted, raw=node,
+                        fingerprint=fingerprint(entity, node))
+
+
+def totals(node: dict) -> DocumentTotals:
+    due = money(node.get("amountDue"))
+    return DocumentTotals(remote_id=node["id"], entity=Entity.INVOICE, number=str(node.get("invoiceNumber") or ""),
+                          status="paid" if due == 0 and money(node.get("total")) else "open",
+                          total=money(node.get("total")), balance=due)
+
+
+def is_ours(doc: Snapshot, node: dict) -> bool:
+    return str(node.get("name") or "").casefold() == doc.name[:255].casefold()
