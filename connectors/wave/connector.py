@@ -10,11 +10,12 @@ remote id, returned to the pipeline); a paid one is refused. Payments, credit no
 """
 from __future__ import annotations
 
+import datetime as dt
 from functools import cached_property
 
 from .. import oauth
 from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused,
-                    RemoteDocument)
+                    RemoteChange, RemoteDocument)
 from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, RemoteNotFound, SyncError, ValidationFailed
 from . import translate as t
@@ -33,12 +34,14 @@ SUBTYPES = {"INCOME": AccountKind.INCOME, "DISCOUNTS": AccountKind.INCOME,
             "COST_OF_GOODS_SOLD": AccountKind.EXPENSE}
 
 
+@register
 class WaveConnector(BaseConnector):
     id = "wave"
     name = "Wave"
     capabilities = Capabilities(
-        entities=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE}),
-        delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE}),  # products are archived, not deleted
+        entities=frozenset(Entity.ALL),  # a credit note is a negative Wave invoice (Wave has no credit notes)
+        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # emulated: lines zeroed, titled VOID
+        delete=frozenset(Entity.ALL),  # products are archived, not deleted
         inbound=frozenset(),
         inbound_deletes=False,
         idempotency_keys=False,
@@ -108,10 +111,21 @@ class WaveConnector(BaseConnector):
         return (data.get("business") or {}).get(t.FIELDS[entity][0])
 
     def fetch(self, entity: str, remote_id: str) -> RemoteResult:
+        if entity == Entity.PAYMENT:
+            invoice_id, node = self._payment(remote_id)
+            return t.payment_result(invoice_id, node)
         node = self._read(entity, remote_id)
         if node is None:
             raise RemoteNotFound(f"Wave has no {entity.replace('_', ' ')} {remote_id}", platform_code="NOT_FOUND")
         return t.result(entity, node)
+
+    def _payment(self, remote_id: str) -> tuple[str, dict]:
+        invoice_id, _, wave_id = remote_id.partition(".")
+        invoice = self._read(Entity.PAYMENT, invoice_id) if invoice_id and wave_id else None
+        found = [p for p in (invoice or {}).get("payments") or [] if p["id"] == wave_id]
+        if not found:
+            raise RemoteNotFound(f"Wave has no payment {remote_id}", platform_code="NOT_FOUND")
+        return invoice_id, found[0]
 
     def _list(self, entity: str, filters: str = "", **values):
         return self.client.nodes(t.list_query(entity, filters), t.FIELDS[entity][1],
@@ -119,7 +133,12 @@ class WaveConnector(BaseConnector):
 
     # -- documents ---------------------------------------------------------------------------------------------
     def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
-        if doc.entity == Entity.INVOICE:
+        if doc.entity == Entity.PAYMENT:
+            invoice_id = self._paid_invoice(doc, mapping)
+            invoice = self._read(Entity.PAYMENT, invoice_id) or {}
+            mine = [p for p in invoice.get("payments") or [] if p.get("memo") == doc.number]
+            return t.payment_result(invoice_id, mine[0], adopted=True) if mine else None
+        if doc.entity in (Entity.INVOICE, Entity.CREDIT_NOTE):
             rows = list(self._list(Entity.INVOICE, "invoiceNumber:String", invoiceNumber=doc.number))
             customer = mapping.refs.get(doc.customer_key)
             mine = [r for r in rows if (r.get("customer") or {}).get("id") == customer]
@@ -132,10 +151,54 @@ class WaveConnector(BaseConnector):
 
     def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
         """``idempotency_key`` is not sent: Wave has none (see the module docstring)."""
+        if doc.entity == Entity.PAYMENT:
+            return self._pay(self._paid_invoice(doc, mapping), doc.amount, doc.date, doc.number,
+                             t.METHODS.get(doc.method, "OTHER"), mapping)
         name, input_type, key, fields = t.CREATE[doc.entity]
         output = self.client.mutate(name, t.mutation(name, input_type, key, fields),
                                     {"input": self._input(doc, mapping)})
-        return t.result(doc.entity, output[key])
+        found = t.result(doc.entity, output[key])
+        if doc.entity == Entity.CREDIT_NOTE and doc.allocations:
+            self._apply_credit(doc, mapping, found.remote_id)
+            return self.fetch(Entity.CREDIT_NOTE, found.remote_id)
+        return found
+
+    @staticmethod
+    def _paid_invoice(doc, mapping: Mapping) -> str:
+        """Wave records a payment against one invoice: the payment's single allocation."""
+        if len(doc.allocations) != 1 or not mapping.refs.get(doc.allocations[0].invoice_key):
+            raise ValidationFailed(f"Wave records a payment against exactly one invoice; payment {doc.number} has "
+                                   f"{len(doc.allocations)} allocations", platform_code="allocations",
+                                   hint="Allocate the payment to one invoice, or record the rest in Wave.")
+        return mapping.refs[doc.allocations[0].invoice_key]
+
+    def _pay(self, invoice_id: str, amount, date, memo: str, method: str, mapping: Mapping) -> RemoteResult:
+        account = mapping.deposit_account or self._default_deposit()
+        name, input_type, key, fields = t.PAY
+        output = self.client.mutate(name, t.mutation(name, input_type, key, fields), {"input": {
+            "invoiceId": invoice_id, "amount": str(amount), "paymentDate": (date or dt.date.today()).isoformat(),
+            "paymentAccountId": account, "paymentMethod": method, "memo": memo}})
+        return t.payment_result(invoice_id, output[key])
+
+    def _default_deposit(self) -> str:
+        """The business's first cash or bank account: where a credit's payment and refund pair is recorded."""
+        data = self.reference_data()
+        found = [pk for pk, kind in data.account_kinds.items() if kind == AccountKind.DEPOSIT]
+        if not found:
+            raise ValidationFailed("Wave has no cash or bank account to record this on",
+                                   platform_code="deposit_account", hint="Add a bank account in Wave.")
+        return found[0]
+
+    def _apply_credit(self, doc, mapping: Mapping, note_id: str) -> None:
+        """Wave cannot apply a credit to an invoice: each allocation is a payment on the invoice and an equal
+        refund on the negative invoice, both through the deposit account, so the account nets to zero."""
+        for allocation in doc.allocations:
+            invoice_id = mapping.refs.get(allocation.invoice_key)
+            if not invoice_id:
+                raise ValidationFailed("the credited invoice is not in Wave yet", platform_code="dependency")
+            memo = f"Credit note {doc.number}"
+            self._pay(invoice_id, allocation.amount, doc.issue_date, memo, "OTHER", mapping)
+            self._pay(note_id, -allocation.amount, doc.issue_date, memo, "OTHER", mapping)
 
     def _input(self, doc: Snapshot, mapping: Mapping) -> dict:
         if doc.entity == Entity.CUSTOMER:
@@ -169,18 +232,43 @@ class WaveConnector(BaseConnector):
         return cache[name]
 
     def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
-        if doc.entity == Entity.INVOICE:
-            current = self.fetch(Entity.INVOICE, ref.remote_id)
-            if current.raw.get("amountPaid") and t.money(current.raw["amountPaid"]):
-                raise ValidationFailed("Wave cannot change an invoice that has payments", platform_code="paid",
-                                       hint="Remove the payment in Wave first, or issue a credit outside Wave.")
-            self.delete(Entity.INVOICE, ref, idempotency_key)
+        if doc.entity == Entity.PAYMENT:  # Wave has no payment update: delete it and record it again
+            self.delete(Entity.PAYMENT, ref, idempotency_key)
             return self.create(doc, mapping, idempotency_key)
+        if doc.entity in (Entity.INVOICE, Entity.CREDIT_NOTE):
+            if doc.entity == Entity.CREDIT_NOTE:
+                self._unapply_credit(ref.remote_id)
+            body = {k: v for k, v in self._input(doc, mapping).items() if k not in ("businessId", "status")}
+            output = self.client.mutate("invoicePatch", t.mutation("invoicePatch", "InvoicePatchInput", "invoice",
+                                                                   t.INVOICE_FIELDS),
+                                        {"input": {"id": ref.remote_id, **body}})
+            if doc.entity == Entity.CREDIT_NOTE and doc.allocations:
+                self._apply_credit(doc, mapping, ref.remote_id)
+                return self.fetch(Entity.CREDIT_NOTE, ref.remote_id)
+            return t.result(doc.entity, output["invoice"])
         name, input_type, key, fields = t.PATCH[doc.entity]
         body = {k: v for k, v in self._input(doc, mapping).items() if k != "businessId"}
         output = self.client.mutate(name, t.mutation(name, input_type, key, fields),
                                     {"input": {"id": ref.remote_id, **body}})
         return t.result(doc.entity, output[key])
+
+    def void(self, entity: str, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
+        """Wave has no void: the document keeps its number and customer, every line goes to zero and its title
+        says VOID. An invoice with payments is refused (Wave would keep the money on it)."""
+        current = self._read(entity, ref.remote_id)
+        if current is None:
+            raise RemoteNotFound(f"Wave has no {entity.replace('_', ' ')} {ref.remote_id}", platform_code="NOT_FOUND")
+        if entity == Entity.CREDIT_NOTE:
+            self._unapply_credit(ref.remote_id)
+        elif t.money(current.get("amountPaid")):
+            raise ValidationFailed("Wave cannot void an invoice that has payments", platform_code="paid",
+                                   hint="Remove the payments in Wave first, then void again.")
+        items = [{"productId": i["product"]["id"], "description": i.get("description"), "quantity": "0",
+                  "unitPrice": "0", "taxes": []} for i in current.get("items") or [] if i.get("product")]
+        output = self.client.mutate("invoicePatch", t.mutation("invoicePatch", "InvoicePatchInput", "invoice",
+                                                               t.INVOICE_FIELDS),
+                                    {"input": {"id": ref.remote_id, "title": t.VOID_TITLE, "items": items}})
+        return t.result(entity, output["invoice"])
 
     def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
         if entity == Entity.ITEM:
@@ -189,24 +277,81 @@ class WaveConnector(BaseConnector):
         elif entity == Entity.CUSTOMER:
             self.client.mutate("customerDelete", t.mutation("customerDelete", "CustomerDeleteInput"),
                                {"input": {"id": ref.remote_id}})
+        elif entity == Entity.PAYMENT:
+            self._payment(ref.remote_id)
+            self.client.mutate("invoicePaymentDelete", t.mutation("invoicePaymentDelete", "InvoicePaymentDeleteInput"),
+                               {"input": {"invoicePaymentId": ref.remote_id.partition(".")[2]}})
         else:
+            if entity == Entity.CREDIT_NOTE:
+                self._unapply_credit(ref.remote_id)
             self.client.mutate("invoiceDelete", t.mutation("invoiceDelete", "InvoiceDeleteInput"),
                                {"input": {"invoiceId": ref.remote_id}})
 
+    def _unapply_credit(self, note_id: str) -> None:
+        """Remove the refunds on the negative invoice and the matching payments on the credited invoices."""
+        note = self._read(Entity.PAYMENT, note_id) or {}
+        memos = {p.get("memo") for p in note.get("payments") or []}
+        for refund in note.get("payments") or []:
+            self.client.mutate("invoicePaymentDelete", t.mutation("invoicePaymentDelete", "InvoicePaymentDeleteInput"),
+                               {"input": {"invoicePaymentId": refund["id"]}})
+        if not memos:
+            return
+        for invoice in self._list(Entity.PAYMENT):
+            for paid in invoice.get("payments") or []:
+                if paid.get("memo") in memos and invoice["id"] != note_id:
+                    self.client.mutate("invoicePaymentDelete",
+                                       t.mutation("invoicePaymentDelete", "InvoicePaymentDeleteInput"),
+                                       {"input": {"invoicePaymentId": paid["id"]}})
+
     # -- reconciliation ------------------------------------------------------------------------------------------
-    reconcile_entities = frozenset({Entity.INVOICE})
+    def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
+        """Invoices (and credit notes, payments through them) modified after ``since`` (``modifiedAtAfter``).
+        Not declared as inbound: only reconciliation and our own checks read it (see docs)."""
+        cursor = dt.datetime.now(dt.timezone.utc)
+        stamp = since.astimezone(dt.timezone.utc).isoformat()
+        changes = []
+        for node in self._list(Entity.PAYMENT, "modifiedAtAfter:DateTime", modifiedAtAfter=stamp):
+            invoice = self._read(Entity.INVOICE, node["id"]) or {}
+            negative = (t.money(invoice.get("total")) or 0) < 0
+            kind = Entity.CREDIT_NOTE if negative else Entity.INVOICE
+            if kind in entities:
+                voided = invoice.get("title") == t.VOID_TITLE
+                changes.append(RemoteChange(kind, node["id"], "void" if voided else "update", self.business_id))
+            if Entity.PAYMENT in entities and not negative:
+                changes += [RemoteChange(Entity.PAYMENT, t.payment_id(node["id"], p["id"]), "update",
+                                         self.business_id) for p in node.get("payments") or []]
+        return changes, cursor
 
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
         out = []
         for remote_id in remote_ids:
+            if entity == Entity.PAYMENT:
+                try:
+                    paid = self.fetch(Entity.PAYMENT, remote_id)
+                except RemoteNotFound:
+                    out.append(DocumentTotals(remote_id=remote_id, entity=entity, status="deleted"))
+                    continue
+                out.append(DocumentTotals(remote_id=remote_id, entity=entity, number=paid.number, status="paid",
+                                          total=paid.total))
+                continue
             node = self._read(entity, remote_id)
-            out.append(t.totals(node) if node else DocumentTotals(remote_id=remote_id, entity=entity,
-                                                                   status="deleted"))
+            out.append(t.totals(node, entity) if node else DocumentTotals(remote_id=remote_id, entity=entity,
+                                                                           status="deleted"))
         return out
 
     def list_documents(self, entity: str, since=None):
+        """Wave lists credit notes among invoices (negative totals): each entity keeps its own sign."""
         filters, values = ("modifiedAtAfter:DateTime", {"modifiedAtAfter": since.isoformat()}) if since else ("", {})
-        yield from (t.totals(node) for node in self._list(entity, filters, **values))
+        for node in self._list(Entity.INVOICE, filters, **values):
+            negative = (t.money(node.get("total")) or 0) < 0
+            if entity == Entity.PAYMENT:
+                invoice = self._read(Entity.PAYMENT, node["id"]) or {}
+                for paid in invoice.get("payments") or []:
+                    result = t.payment_result(node["id"], paid)
+                    yield DocumentTotals(remote_id=result.remote_id, entity=entity, number=result.number,
+                                         status="paid", total=result.total)
+            elif negative == (entity == Entity.CREDIT_NOTE):
+                yield t.totals(node, entity)
 
     def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
         node = self._read(entity, remote_id)

@@ -14,14 +14,24 @@ from ..base import DocumentTotals
 from ..documents import Entity, LineSnapshot, Mapping, RemoteResult, Snapshot
 
 MONEY = "{ value }"
-INVOICE_FIELDS = f"""id invoiceNumber status invoiceDate dueDate modifiedAt memo poNumber customer {{ id }}
+#: Wave has no void: a voided document keeps its number with every line at zero and this title (emulated).
+VOID_TITLE = "VOID"
+INVOICE_FIELDS = f"""id title invoiceNumber status invoiceDate dueDate modifiedAt memo poNumber customer {{ id }}
   currency {{ code }} total {MONEY} amountDue {MONEY} amountPaid {MONEY} taxTotal {MONEY} subtotal {MONEY}
   items {{ product {{ id }} description quantity unitPrice subtotal {MONEY} taxes {{ salesTax {{ id }} }} }}"""
 CUSTOMER_FIELDS = "id name email currency { code } modifiedAt"
 PRODUCT_FIELDS = "id name unitPrice isArchived modifiedAt incomeAccount { id }"
+PAYMENTS = "payments { id amount { value } paymentDate memo }"
 FIELDS = {Entity.CUSTOMER: ("customer", "customers", CUSTOMER_FIELDS),
           Entity.ITEM: ("product", "products", PRODUCT_FIELDS),
-          Entity.INVOICE: ("invoice", "invoices", INVOICE_FIELDS)}
+          Entity.INVOICE: ("invoice", "invoices", INVOICE_FIELDS),
+          Entity.CREDIT_NOTE: ("invoice", "invoices", INVOICE_FIELDS),
+          Entity.PAYMENT: ("invoice", "invoices", f"id {PAYMENTS}")}
+#: Our payment method -> Wave's ManualPaymentMethod.
+METHODS = {"card": "CREDIT_CARD", "cash": "CASH", "check": "CHEQUE", "cheque": "CHEQUE",
+           "bank_transfer": "BANK_TRANSFER", "transfer": "BANK_TRANSFER", "paypal": "PAYPAL"}
+PAY = ("invoicePaymentCreateManual", "InvoicePaymentCreateManualInput", "invoicePayment",
+       "id amount { value } paymentDate memo")
 
 BUSINESSES = "query { businesses(page: 1, pageSize: 50) { edges { node { id name isPersonal } } } }"
 REFERENCE = """query($businessId: ID!) { currencies { code } business(id: $businessId) { currency { code }
@@ -32,6 +42,7 @@ CREATE = {
     Entity.CUSTOMER: ("customerCreate", "CustomerCreateInput", "customer", CUSTOMER_FIELDS),
     Entity.ITEM: ("productCreate", "ProductCreateInput", "product", PRODUCT_FIELDS),
     Entity.INVOICE: ("invoiceCreate", "InvoiceCreateInput", "invoice", INVOICE_FIELDS),
+    Entity.CREDIT_NOTE: ("invoiceCreate", "InvoiceCreateInput", "invoice", INVOICE_FIELDS),
 }
 PATCH = {Entity.CUSTOMER: ("customerPatch", "CustomerPatchInput", "customer", CUSTOMER_FIELDS),
          Entity.ITEM: ("productPatch", "ProductPatchInput", "product", PRODUCT_FIELDS)}
@@ -81,9 +92,11 @@ def product_input(doc, mapping: Mapping, business_id: str) -> dict:
 
 
 def invoice_input(doc, business_id: str, customer_id: str, products: list[str], mapping: Mapping) -> dict:
+    """A credit note is a Wave invoice with every amount negated (Wave has no credit notes)."""
     items = []
+    sign = -1 if doc.entity == Entity.CREDIT_NOTE else 1
     for line, product in zip(doc.lines, products):
-        price = -line.unit_price if line.kind == "discount" else line.unit_price
+        price = sign * (-line.unit_price if line.kind == "discount" else line.unit_price)
         taxes = []
         code = mapping.tax_codes.get(line.tax_rate_key or "") if line.tax_rate_key else None
         if code:
@@ -109,21 +122,43 @@ def fingerprint(entity: str, node: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def signed(entity: str, value) -> Decimal | None:
+    """A credit note's amounts read back positive (Wave holds them negated)."""
+    amount = money(value)
+    return -amount if entity == Entity.CREDIT_NOTE and amount is not None else amount
+
+
 def result(entity: str, node: dict, adopted: bool = False) -> RemoteResult:
     """Wave has no optimistic-concurrency version: ``version`` stays empty (see docs/connectors/wave.md)."""
-    if entity == Entity.INVOICE:
-        return RemoteResult(node["id"], "", str(node.get("invoiceNumber") or ""), money(node.get("total")),
-                            money(node.get("amountDue")), "active", adopted, node, fingerprint(entity, node))
+    if entity in (Entity.INVOICE, Entity.CREDIT_NOTE):
+        return RemoteResult(node["id"], "", str(node.get("invoiceNumber") or ""), signed(entity, node.get("total")),
+                            signed(entity, node.get("amountDue")),
+                            "voided" if node.get("title") == VOID_TITLE else "active", adopted, node,
+                            fingerprint(Entity.INVOICE, node))
     status = "inactive" if node.get("isArchived") else "active"
     return RemoteResult(node["id"], "", str(node.get("name") or ""), status=status, adopted=adopted, raw=node,
                         fingerprint=fingerprint(entity, node))
 
 
-def totals(node: dict) -> DocumentTotals:
-    due = money(node.get("amountDue"))
-    return DocumentTotals(remote_id=node["id"], entity=Entity.INVOICE, number=str(node.get("invoiceNumber") or ""),
-                          status="paid" if due == 0 and money(node.get("total")) else "open",
-                          total=money(node.get("total")), balance=due)
+def payment_id(invoice_id: str, wave_payment_id: str) -> str:
+    """Our remote id of a payment: Wave reads a payment only through its invoice, so both ids are kept."""
+    return f"{invoice_id}.{wave_payment_id}"
+
+
+def payment_result(invoice_id: str, node: dict, adopted: bool = False) -> RemoteResult:
+    amount = money(node.get("amount"))
+    text = repr((invoice_id, str(amount), node.get("paymentDate"), node.get("memo")))
+    return RemoteResult(payment_id(invoice_id, node["id"]), "", str(node.get("memo") or ""), amount, None, "active",
+                        adopted, node, hashlib.sha256(text.encode()).hexdigest())
+
+
+def totals(node: dict, entity: str = Entity.INVOICE) -> DocumentTotals:
+    due = signed(entity, node.get("amountDue"))
+    status = "paid" if due == 0 and money(node.get("total")) else "open"
+    status = "voided" if node.get("title") == VOID_TITLE else status
+    return DocumentTotals(remote_id=node["id"], entity=entity, number=str(node.get("invoiceNumber") or ""),
+                          status=status,
+                          total=signed(entity, node.get("total")), balance=due)
 
 
 def is_ours(doc: Snapshot, node: dict) -> bool:

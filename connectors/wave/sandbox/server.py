@@ -197,8 +197,10 @@ class WaveSandbox(PlatformSandbox):
     def root(self) -> dict:
         mutations = {name: (lambda info, input, _m=getattr(self, "m_" + name): self._mutate(_m, input))
                      for name in ("customerCreate", "customerPatch", "customerDelete", "productCreate",
-                                  "productPatch", "productArchive", "salesTaxCreate", "invoiceCreate", "invoiceApprove",
-                                  "invoiceDelete", "invoicePaymentCreateManual")}
+                                  "productPatch", "productArchive", "salesTaxCreate", "invoiceCreate",
+                                  "invoicePatch", "invoiceApprove",
+                                  "invoiceDelete", "invoicePaymentCreateManual",
+                                  "invoicePaymentDelete")}
         return {
             "user": {"id": self.encode("User", "1"), "defaultEmail": "owner@example.com", "firstName": "Sandbox",
                      "lastName": "Owner"},
@@ -338,9 +340,9 @@ class WaveSandbox(PlatformSandbox):
     def status(d: dict) -> str:
         if d["status"] == "DRAFT":
             return "DRAFT"
-        if d["amountPaid"] >= d["total"] and d["total"] > 0:
+        if d["total"] != 0 and d["amountPaid"] == d["total"]:
             return "PAID"
-        if d["amountPaid"] > 0:
+        if d["amountPaid"] != 0:
             return "PARTIAL"
         return "SAVED"
 
@@ -417,11 +419,9 @@ class WaveSandbox(PlatformSandbox):
     def today(self) -> str:
         return dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc).date().isoformat()
 
-    def m_invoiceCreate(self, data: dict) -> dict:
-        self._own_business(data)
-        customer = self.lookup("customers", data["customerId"], "customerId")
+    def _items(self, given: list) -> tuple[list, Decimal, Decimal]:
         items, subtotal, tax_total = [], Decimal(0), Decimal(0)
-        for n, item in enumerate(data.get("items") or []):
+        for item in given:
             product = self.lookup("products", item["productId"], "items")
             quantity = item.get("quantity") if item.get("quantity") is not None else Decimal(1)
             price = item.get("unitPrice") if item.get("unitPrice") is not None else product["unitPrice"]
@@ -434,6 +434,12 @@ class WaveSandbox(PlatformSandbox):
             tax_total += sum((t["amount"] for t in taxes), Decimal(0))
             items.append({"productId": product["_id"], "description": item.get("description") or product["name"],
                           "quantity": quantity, "unitPrice": price, "subtotal": line, "taxes": taxes})
+        return items, subtotal, tax_total
+
+    def m_invoiceCreate(self, data: dict) -> dict:
+        self._own_business(data)
+        customer = self.lookup("customers", data["customerId"], "customerId")
+        items, subtotal, tax_total = self._items(data.get("items") or [])
         number = data.get("invoiceNumber") or str(next(self._numbers))
         if any(r.data["invoiceNumber"] == number for r in self.store.rows("invoices")):
             raise Refused("Invoice number is already in use.", "DUPLICATE", ["input", "invoiceNumber"])
@@ -447,6 +453,29 @@ class WaveSandbox(PlatformSandbox):
                                                                        "footer")}}
         return {"invoice": self.invoice_node(self.store.create("invoices", record))}
 
+    def m_invoicePatch(self, data: dict) -> dict:
+        """Only the fields given change; ``items`` replaces every line (a guess: see docs)."""
+        found = self.lookup("invoices", data["id"], "id")
+        changes = {k: data[k] for k in ("title", "subhead", "poNumber", "memo", "footer", "currency", "exchangeRate")
+                   if k in data}
+        for key in ("invoiceDate", "dueDate"):
+            if data.get(key):
+                changes[key] = str(data[key])
+        if data.get("customerId"):
+            changes["customerId"] = self.lookup("customers", data["customerId"], "customerId")["_id"]
+        number = data.get("invoiceNumber")
+        if number and number != found["invoiceNumber"]:
+            if any(r.data["invoiceNumber"] == number for r in self.store.rows("invoices")):
+                raise Refused("Invoice number is already in use.", "DUPLICATE", ["input", "invoiceNumber"])
+            changes["invoiceNumber"] = number
+        if data.get("items") is not None:
+            items, subtotal, tax_total = self._items(data["items"])
+            total = subtotal + tax_total
+            if found["amountPaid"] != 0 and abs(total) < abs(found["amountPaid"]):
+                raise Refused("Invoice total cannot be less than the amount paid.", "INVALID", ["input", "items"])
+            changes.update(items=items, subtotal=subtotal, taxTotal=tax_total, total=total)
+        return {"invoice": self.invoice_node(self.store.update("invoices", found["_id"], changes))}
+
     def m_invoiceApprove(self, data: dict) -> dict:
         found = self.lookup("invoices", data["invoiceId"], "invoiceId")
         if found["status"] != "DRAFT":
@@ -455,7 +484,7 @@ class WaveSandbox(PlatformSandbox):
 
     def m_invoiceDelete(self, data: dict) -> dict:
         found = self.lookup("invoices", data["invoiceId"], "invoiceId")
-        if found["amountPaid"] > 0:
+        if found["amountPaid"] != 0:
             raise Refused("Invoices with payments cannot be deleted.", "INVALID", ["input", "invoiceId"])
         self.store.delete("invoices", found["_id"])
         return {}
@@ -465,10 +494,11 @@ class WaveSandbox(PlatformSandbox):
         self.lookup("accounts", data["paymentAccountId"], "paymentAccountId")
         if found["status"] == "DRAFT":
             raise Refused("Payments cannot be recorded on a draft invoice.", "INVALID", ["input", "invoiceId"])
-        amount = data["amount"]
-        if amount <= 0:
+        amount, due = data["amount"], found["total"] - found["amountPaid"]
+        # A negative invoice (Wave's stand-in for a credit) takes a negative payment (a refund): a guess.
+        if amount == 0 or (amount > 0) != (due > 0):
             raise Refused("Amount must be greater than 0.", "INVALID", ["input", "amount"])
-        if found["amountPaid"] + amount > found["total"]:
+        if abs(amount) > abs(due):
             raise Refused("Payment amount exceeds the amount due.", "INVALID", ["input", "amount"])
         row = self.store.create("payments", {"invoiceId": found["_id"], "amount": amount,
                                              "paymentDate": str(data["paymentDate"]),
@@ -478,6 +508,16 @@ class WaveSandbox(PlatformSandbox):
         return {"invoicePayment": {"id": self.encode("InvoicePayment", row.id), "amount": money(amount, cur),
                                    "paymentDate": row.data["paymentDate"], "paymentMethod": data["paymentMethod"],
                                    "memo": data.get("memo")}}
+
+    def m_invoicePaymentDelete(self, data: dict) -> dict:
+        rid = self.decode("payments", data["invoicePaymentId"])
+        row = self.store.find("payments", rid) if rid else None
+        if row is None:
+            raise Refused("Invoice payment not found.", "NOT_FOUND", ["input", "invoicePaymentId"])
+        invoice = self.store.get("invoices", row.data["invoiceId"])
+        self.store.delete("payments", rid)
+        self.store.update("invoices", invoice.id, {"amountPaid": invoice.data["amountPaid"] - row.data["amount"]})
+        return {}
 
     # -- what a bookkeeper does in Wave's UI ------------------------------------------------------------------------
     def record_payment_as_user(self, invoice_id: str, amount: Any, payment_date: Optional[str] = None) -> dict:

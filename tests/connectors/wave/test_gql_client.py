@@ -45,8 +45,8 @@ def test_gql_creates_a_customer_product_and_invoice_and_reads_the_totals(client,
         inputErrors { message }
         invoice { id invoiceNumber total { value currency { code } } } } }""",
         {"i": {"businessId": business, "customerId": customer["customerCreate"]["customer"]["id"],
-                               "invoiceNumber": "A-1", "items": [{"productId": product["productCreate"]["product"]["id"],
-                                                                  "quantity": "2", "unitPrice": "12.50"}]}})
+               "invoiceNumber": "A-1", "items": [{"productId": product["productCreate"]["product"]["id"],
+                                                  "quantity": "2", "unitPrice": "12.50"}]}})
     created = invoice["invoiceCreate"]
     assert created["didSucceed"] is True
     assert Decimal(created["invoice"]["total"]["value"]) == Decimal("25.00")
