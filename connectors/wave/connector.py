@@ -25,7 +25,7 @@ from ..registry import register
 
 API_BASE = "https://gql.waveapps.com/graphql/public"
 AUTHORIZE_URL = "https://api.waveapps.com/oauth2/authorize/"
-TOKEN_URL = "https://api.waveapps.com/oauth2/token/"  # nosec B105 - a public endpoint URL, not a secret
+TOKEN_URL = "https://api.waveapps.com/oauth2/token/"  # a public endpoint URL, not a secret  # nosec B105
 #: Wave account subtype -> AccountKind.
 SUBTYPES = {"INCOME": AccountKind.INCOME, "DISCOUNTS": AccountKind.INCOME,
             "UNCATEGORIZED_INCOME": AccountKind.INCOME, "CASH_AND_BANK": AccountKind.DEPOSIT,

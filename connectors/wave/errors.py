@@ -13,7 +13,7 @@ import re
 import requests
 
 from ..base import Refused, RuleKind
-from ..errors import SyncError
+from ..errors import SyncError, ValidationFailed
 from ..http import ErrorCodes, parse_json
 from ..rest import refused_by_words
 
@@ -64,9 +64,11 @@ def input_errors(operation: str, errors: list, body: dict) -> SyncError:
     code = str(first.get("code") or "INVALID")
     path = ".".join(str(p) for p in first.get("path") or ())
     message = f"{operation}: {first.get('message') or 'refused'}" + (f" ({path})" if path else "")
+    if code == "DUPLICATE":
+        return CODES.refusal(code, message, 200, body)
     if code == "NOT_FOUND":  # a reference in our input: the document is wrong, the record itself is not gone
         code = "INVALID_REFERENCE"
-    return CODES.refusal(code, message, 200, body)
+    return ValidationFailed(message, platform_code=code, http_status=200, hint=CODES.hints["validation"], raw=body)
 
 
 _REFERENCE_WORDS = ((re.compile(r"\baccount\b", re.I), frozenset({RuleKind.INCOME_ACCOUNT, RuleKind.DEPOSIT_ACCOUNT})),
