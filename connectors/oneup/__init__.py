@@ -1,0 +1,1 @@
+"""OneUp (work in progress, NOT registered): error classification and the API-key client only."""
