@@ -120,7 +120,7 @@ class WaveConnector(BaseConnector):
         return t.result(entity, node)
 
     def _payment(self, remote_id: str) -> tuple[str, dict]:
-        invoice_id, _, wave_id = remote_id.partition(".")
+        invoice_id, wave_id = t.split_payment_id(remote_id, self.business_id)
         invoice = self._read(Entity.PAYMENT, invoice_id) if invoice_id and wave_id else None
         found = [p for p in (invoice or {}).get("payments") or [] if p["id"] == wave_id]
         if not found:
@@ -280,7 +280,8 @@ class WaveConnector(BaseConnector):
         elif entity == Entity.PAYMENT:
             self._payment(ref.remote_id)
             self.client.mutate("invoicePaymentDelete", t.mutation("invoicePaymentDelete", "InvoicePaymentDeleteInput"),
-                               {"input": {"invoicePaymentId": ref.remote_id.partition(".")[2]}})
+                               {"input": {"invoicePaymentId": t.split_payment_id(ref.remote_id,
+                                                                                 self.business_id)[1]}})
         else:
             if entity == Entity.CREDIT_NOTE:
                 self._unapply_credit(ref.remote_id)

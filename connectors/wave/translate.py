@@ -6,6 +6,7 @@ Money is read from ``Money.value`` (a decimal string) and never passes through f
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 from decimal import Decimal
 
@@ -140,9 +141,37 @@ def result(entity: str, node: dict, adopted: bool = False) -> RemoteResult:
                         fingerprint=fingerprint(entity, node))
 
 
+def _decode(wave_id: str) -> str:
+    try:
+        return base64.b64decode(wave_id + "=" * (-len(wave_id) % 4), validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return ""
+
+
+def compact(wave_id: str) -> str:
+    """``Invoice:12`` for a Wave id that decodes to ``Business:<uuid>;Invoice:12`` (our remote ids hold at most
+    100 characters and a payment's holds two Wave ids); the id itself when it has another shape."""
+    text = _decode(wave_id)
+    head, sep, tail = text.partition(";")
+    return tail if sep and head.startswith("Business:") and ";" not in tail and "." not in tail else wave_id
+
+
+def expand(part: str, business_id: str) -> str:
+    """The Wave id :func:`compact` shortened, rebuilt from the business id (same padding style)."""
+    if ":" not in part:
+        return part
+    text = base64.b64encode(f"{_decode(business_id)};{part}".encode()).decode()
+    return text if business_id.endswith("=") else text.rstrip("=")
+
+
 def payment_id(invoice_id: str, wave_payment_id: str) -> str:
     """Our remote id of a payment: Wave reads a payment only through its invoice, so both ids are kept."""
-    return f"{invoice_id}.{wave_payment_id}"
+    return f"{compact(invoice_id)}.{compact(wave_payment_id)}"
+
+
+def split_payment_id(remote_id: str, business_id: str) -> tuple[str, str]:
+    invoice_part, _, payment_part = remote_id.partition(".")
+    return expand(invoice_part, business_id), expand(payment_part, business_id) if payment_part else ""
 
 
 def payment_result(invoice_id: str, node: dict, adopted: bool = False) -> RemoteResult:

@@ -60,6 +60,14 @@ def test_a_voided_invoice_reads_voided_and_payments_keep_their_invoice_in_the_id
     assert (paid.remote_id, paid.total, paid.number) == ("INV.PAY", Decimal("12.50"), "P-1")
 
 
+def test_a_payment_id_holds_both_wave_ids_within_100_characters(wsandbox):
+    business = wsandbox.business_id
+    invoice, payment = wsandbox.encode("Invoice", "123456"), wsandbox.encode("InvoicePayment", "987654")
+    remote_id = t.payment_id(invoice, payment)
+    assert remote_id == "Invoice:123456.InvoicePayment:987654" and len(remote_id) <= 100
+    assert t.split_payment_id(remote_id, business) == (invoice, payment)
+
+
 def test_line_products_are_one_per_kind_and_account():
     assert t.line_product_name(line(), "A1") == t.line_product_name(line(price="9"), "A1")
     assert t.line_product_name(line(), "A1") != t.line_product_name(line(), "A2")
