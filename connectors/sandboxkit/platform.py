@@ -327,6 +327,11 @@ class PlatformSandbox(LoopbackService):
         """A token set (``access_token``, ``refresh_token``, ``expires_in``...) without the consent redirect."""
         return self.auth.issue()
 
+    def token_problem(self, access_token: str) -> Optional[str]:
+        """Why an access token from :meth:`issue_tokens` would be refused now (``"expired"``, ``"invalid"``...),
+        or None while it is good. A platform whose tokens are not the kit's plain bearer value overrides this."""
+        return self.auth.check(f"{self.auth.scheme} {access_token}")
+
     def forget_idempotency_keys(self) -> None:
         if self.store is not None:
             self.store.forget_idempotency()

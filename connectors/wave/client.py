@@ -1,32 +1,70 @@
-"""Wave's public GraphQL API over the shared request loop: every call is ``POST /graphql/public`` with a Bearer
-token; an answer's ``errors`` or a mutation's ``didSucceed: false`` become our error classes.
+"""Wave's public GraphQL API through gql (a maintained GraphQL client) over the shared request loop.
 
-Why not gql's transport: our request loop (``connectors.http.ApiClient``) owns budgets, the one refresh on 401,
-the exchange log and the error classes; gql's RequestsHTTPTransport would bypass all four. The queries are
-plain GraphQL documents checked against the vendored SDL in tests (``tests/connectors/wave/test_translate.py``)
-and gql itself is used, against the sandbox, as the independent check.
+Every call is ``POST /graphql/public`` with a Bearer token. gql parses each document and validates it against the
+vendored SDL (``spec/schema.graphql``) before anything is sent, so a query that asks for a field Wave does not have
+fails here, in our process, with the field named. gql's transport is ours (:class:`LoopTransport`): the request
+itself goes through ``connectors.http.ApiClient``, which owns budgets, the one refresh on 401, the exchange log and
+the error classes (gql's own RequestsHTTPTransport would bypass all four). An answer's ``errors`` or a mutation's
+``didSucceed: false`` become our error classes.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
 from typing import Iterator
+
+from gql import Client, GraphQLRequest
+from gql.transport.transport import Transport
+from graphql import ExecutionResult, GraphQLSchema, build_schema, print_ast
 
 from ..http import ApiClient, parse_json
 from . import errors
 
 PAGE_SIZE = 100
+SCHEMA_FILE = Path(__file__).resolve().parent / "spec" / "schema.graphql"
+
+
+@lru_cache(maxsize=1)
+def schema() -> GraphQLSchema:
+    """Wave's schema (the vendored subset), built once per process."""
+    return build_schema(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=256)
+def document(query: str) -> GraphQLRequest:
+    """The parsed document of one query text (a handful of distinct texts, parsed once each)."""
+    return GraphQLRequest(query)
+
+
+class LoopTransport(Transport):
+    """gql's transport that sends through our request loop and raises our error classes."""
+
+    def __init__(self, api: "WaveClient"):
+        self.api = api
+
+    def execute(self, request: GraphQLRequest, *args, text: str = "", **kwargs) -> ExecutionResult:
+        """Sends the document as we wrote it (``text``, passed through by :meth:`WaveClient.graphql`), else
+        gql's printed form of it."""
+        response = self.api.send("POST", self.api.base_url, body={
+            "query": text or print_ast(request.document), "variables": request.variable_values or {}})
+        body = parse_json(response)
+        if body.get("errors"):
+            raise errors.graphql_errors(response, body)
+        return ExecutionResult(data=body.get("data") or {})
 
 
 class WaveClient(ApiClient):
     platform = "Wave"
     classify = staticmethod(errors.classify)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.gql = Client(schema=schema(), transport=LoopTransport(self))
+
     def graphql(self, query: str, variables: dict | None = None) -> dict:
         """``data`` of one operation; GraphQL errors raised as our error classes."""
-        response = self.send("POST", self.base_url, body={"query": query, "variables": variables or {}})
-        body = parse_json(response)
-        if body.get("errors"):
-            raise errors.graphql_errors(response, body)
-        return body.get("data") or {}
+        request = GraphQLRequest(document(query), variable_values=variables or {})
+        return self.gql.execute(request, text=query) or {}
 
     def mutate(self, name: str, query: str, variables: dict) -> dict:
         """The mutation's output object, or its ``inputErrors`` raised (duplicate / validation)."""

@@ -1,12 +1,13 @@
 """Wave connector: snapshots in, Wave public GraphQL calls out, classified errors back.
 
-Wave has no idempotency key and no optimistic-concurrency version. A create is made safe to repeat by our own
+Wave has no idempotency key and no optimistic-concurrency version (``modifiedAt`` with a content hash stands in). A create is made safe to repeat by our own
 invoice numbers (Wave refuses a number it holds; we search by number first) and by names for customers and
 products (searched and adopted). Every invoice line references a product: synced items are products; any other
 line uses one product per (line kind, income account), found by name or created once. Wave's public API has no
 invoice update: an unpaid invoice is updated by deleting it and creating it again with the same number (a new
-remote id, returned to the pipeline); a paid one is refused. Payments, credit notes and voids are not offered
-(see docs/connectors/wave.md for what the product does instead).
+remote id, returned to the pipeline); a paid one is refused. Payments are ``invoicePaymentCreateManual``; a credit
+note is a negative Wave invoice (Wave has no credit notes); a void is emulated (lines at zero, titled VOID). See
+docs/connectors/wave.md for coverage, guesses and limits.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from .. import oauth
 from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused,
                     RemoteChange, RemoteDocument)
 from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
-from ..errors import ConfigurationError, RemoteNotFound, SyncError, ValidationFailed
+from ..errors import ConfigurationError, ConflictError, RemoteNotFound, SyncError, ValidationFailed
 from . import translate as t
 from .client import WaveClient
 from .errors import refused_references
@@ -47,7 +48,7 @@ class WaveConnector(BaseConnector):
         idempotency_keys=False,
     )
     #: Wave publishes no figures; a guess on the safe side (docs/connectors/wave.md).
-    rate_limits = {"request": (60, 60.0)}
+    rate_limits = {"request": (6000, 60.0)}
     concurrent_limit = 2
     default_settings = {"scope": "account:* business:* customer:* invoice:* product:* sales_tax:* user:read",
                         "timeout": 30}
@@ -232,12 +233,21 @@ class WaveConnector(BaseConnector):
         return cache[name]
 
     def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
+        """Reads first and refuses to overwrite a record whose content changed since our version (Wave has no
+        version token). Only the content hash part counts: a payment recorded on an invoice moves its
+        ``modifiedAt`` without anyone having edited it."""
+        current = None
+        if doc.entity != Entity.PAYMENT and ref.version:
+            current = self.fetch(doc.entity, ref.remote_id)
+            if t.content_part(current.version) != t.content_part(ref.version):
+                raise ConflictError(f"the {doc.entity.replace('_', ' ')} changed in Wave since it was last synced",
+                                    platform_code="stale", raw=current.raw)
         if doc.entity == Entity.PAYMENT:  # Wave has no payment update: delete it and record it again
             self.delete(Entity.PAYMENT, ref, idempotency_key)
             return self.create(doc, mapping, idempotency_key)
         if doc.entity in (Entity.INVOICE, Entity.CREDIT_NOTE):
             if doc.entity == Entity.CREDIT_NOTE:
-                self._unapply_credit(ref.remote_id)
+                self._unapply_credit(ref.remote_id, current.raw if current else None)
             body = {k: v for k, v in self._input(doc, mapping).items() if k not in ("businessId", "status")}
             output = self.client.mutate("invoicePatch", t.mutation("invoicePatch", "InvoicePatchInput", "invoice",
                                                                    t.INVOICE_FIELDS),
@@ -259,7 +269,7 @@ class WaveConnector(BaseConnector):
         if current is None:
             raise RemoteNotFound(f"Wave has no {entity.replace('_', ' ')} {ref.remote_id}", platform_code="NOT_FOUND")
         if entity == Entity.CREDIT_NOTE:
-            self._unapply_credit(ref.remote_id)
+            self._unapply_credit(ref.remote_id, current)
         elif t.money(current.get("amountPaid")):
             raise ValidationFailed("Wave cannot void an invoice that has payments", platform_code="paid",
                                    hint="Remove the payments in Wave first, then void again.")
@@ -288,9 +298,11 @@ class WaveConnector(BaseConnector):
             self.client.mutate("invoiceDelete", t.mutation("invoiceDelete", "InvoiceDeleteInput"),
                                {"input": {"invoiceId": ref.remote_id}})
 
-    def _unapply_credit(self, note_id: str) -> None:
-        """Remove the refunds on the negative invoice and the matching payments on the credited invoices."""
-        note = self._read(Entity.PAYMENT, note_id) or {}
+    def _unapply_credit(self, note_id: str, note: dict | None = None) -> None:
+        """Remove the refunds on the negative invoice and the matching payments on the credited invoices
+        (``note``: the credit note as just read, with its payments)."""
+        if note is None or "payments" not in note:
+            note = self._read(Entity.PAYMENT, note_id) or {}
         memos = {p.get("memo") for p in note.get("payments") or []}
         for refund in note.get("payments") or []:
             self.client.mutate("invoicePaymentDelete", t.mutation("invoicePaymentDelete", "InvoicePaymentDeleteInput"),

@@ -69,7 +69,7 @@ def day(value: Any, field: str) -> str:
 
 
 class KashooSandbox(PlatformSandbox):
-    """Kashoo with one business, its sign-in tokens, faults and a plain request limit."""
+    """Kashoo with one business, its sign-in tokens and faults (no rate limit: Kashoo publishes none)."""
 
     platform, title, default_port, ready_path = "kashoo", "Kashoo", 8775, "/_sandbox/state"
     api_path, token_path, authorize_path = API, f"{API}/authTokens", "/_connect/authorize"
@@ -156,15 +156,19 @@ class KashooSandbox(PlatformSandbox):
             self.auth._access[code]["expires"] = expires
         return json_response(200, self.token_object(code, expires))
 
-    def check_token(self, header: str) -> None:
-        scheme, _, text = header.partition(" ")
+    def token_problem(self, access_token: str) -> Optional[str]:
+        """The ``json:{...}`` token object's ``authenticationCode`` checked as the kit's access token."""
         code = ""
-        if scheme.upper() == "TOKEN" and text.startswith("json:"):
+        if access_token.startswith("json:"):
             try:
-                code = str(json.loads(text[5:]).get("authenticationCode") or "")
+                code = str(json.loads(access_token[5:]).get("authenticationCode") or "")
             except (ValueError, AttributeError):
                 code = ""
-        why = self.auth.check(f"Bearer {code}") if code else "missing"
+        return self.auth.check(f"Bearer {code}") if code else "missing"
+
+    def check_token(self, header: str) -> None:
+        scheme, _, text = header.partition(" ")
+        why = self.token_problem(text) if scheme.upper() == "TOKEN" else "missing"
         if why is not None:
             raise KashooError(401, "TOKEN_EXPIRED" if why == "expired" else "INVALID_TOKEN",
                               f"Authentication token is {why}")

@@ -529,6 +529,25 @@ class WaveSandbox(PlatformSandbox):
             raise ValueError(result["inputErrors"][0]["message"])
         return result["invoicePayment"]
 
+    def edit_invoice_line_as_user(self, invoice_id: str, line: int, amount: Any = None, quantity: Any = None) -> dict:
+        """A bookkeeper edits one line in Wave's invoice editor: ``quantity`` at the same unit price, or ``amount``
+        (the line's new subtotal, its unit price becoming amount / quantity); taxes and totals follow."""
+        found = self.lookup("invoices", invoice_id, "id")
+        items = [dict(item) for item in found["items"]]
+        target = items[int(line)]
+        if quantity is not None:
+            target["quantity"] = Decimal(str(quantity))
+        if amount is not None:
+            target["unitPrice"] = Decimal(str(amount)) / target["quantity"]
+        target["subtotal"] = (target["quantity"] * target["unitPrice"]).quantize(CENT)
+        target["taxes"] = [{**tax, "amount": (target["subtotal"] * self.store.get("salesTaxes", tax["salesTaxId"])
+                                               .data["rate"]).quantize(CENT)} for tax in target["taxes"]]
+        subtotal = sum((item["subtotal"] for item in items), Decimal(0))
+        tax_total = sum((tax["amount"] for item in items for tax in item["taxes"]), Decimal(0))
+        row = self.store.update("invoices", found["_id"], {"items": items, "subtotal": subtotal,
+                                                           "taxTotal": tax_total, "total": subtotal + tax_total})
+        return self.invoice_node(row)
+
     def archive_account_as_user(self, account_id: str) -> dict:
         found = self.lookup("accounts", account_id, "id")
         self.store.update("accounts", found["_id"], {"isArchived": True})

@@ -2,11 +2,14 @@
 ``extensions.code`` and HTTP status, and ``didSucceed: false`` input errors at HTTP 200."""
 import pytest
 import responses
+from graphql import GraphQLError
 
 from connectors.base import RuleKind
 from connectors.errors import (AuthError, DuplicateError, PermanentError, RateLimitedError, RetryableError,
                                ValidationFailed)
+from connectors.documents import Entity
 from connectors.wave.client import WaveClient
+from connectors.wave.translate import CREATE, mutation
 from connectors.wave.errors import refused_references
 
 URL = "https://gql.waveapps.com/graphql/public"
@@ -65,7 +68,7 @@ def test_did_succeed_false_with_duplicate_code_is_a_duplicate():
     responses.post(URL, json={"data": {"invoiceCreate": {"didSucceed": False, "invoice": None, "inputErrors": [
         {"message": "Invoice number is already in use.", "code": "DUPLICATE", "path": ["input", "invoiceNumber"]}]}}})
     with pytest.raises(DuplicateError) as info:
-        client().mutate("invoiceCreate", "mutation { x }", {})
+        client().mutate("invoiceCreate", mutation(*CREATE[Entity.INVOICE]), {"input": {}})
     assert info.value.platform_code == "DUPLICATE" and "input.invoiceNumber" in info.value.message
 
 
@@ -74,7 +77,15 @@ def test_unknown_reference_in_input_is_a_validation_error_naming_the_account():
     responses.post(URL, json={"data": {"productCreate": {"didSucceed": False, "inputErrors": [
         {"message": "Account not found.", "code": "NOT_FOUND", "path": ["input", "incomeAccountId"]}]}}})
     with pytest.raises(ValidationFailed) as info:
-        client().mutate("productCreate", "mutation { x }", {})
+        client().mutate("productCreate", mutation(*CREATE[Entity.ITEM]), {"input": {}})
     assert info.value.platform_code == "INVALID_REFERENCE"
     [refused] = refused_references(info.value)
     assert RuleKind.INCOME_ACCOUNT in refused.kinds
+
+
+@responses.activate
+def test_a_document_wave_does_not_have_fails_here_before_anything_is_sent():
+    """gql validates every document against the vendored SDL: a field Wave lacks is named, nothing goes out."""
+    with pytest.raises(GraphQLError, match="noSuchField"):
+        client().graphql("{ user { id noSuchField } }")
+    assert len(responses.calls) == 0
