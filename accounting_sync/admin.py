@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
+from connectors.errors import SyncError
 from connectors.models import Connection, ConnectionStatus
 
 from . import glpreview, mapping_admin, outbox, status
@@ -22,6 +23,9 @@ from .models import (AttentionEntry, EntryStatus, ExternalReference, OutboxChang
 from .drift import stale_rules
 from .preflight import fixes
 from .reconcile import admin as reconcile_admin  # noqa: F401 - registers the reconciliation report
+from .files import admin as files_admin  # noqa: F401 - registers export batches and platform export uploads
+from .files import batches as file_batches
+from .files.models import ExportItem
 
 
 class TriggerRuleInline(admin.TabularInline):
@@ -48,7 +52,7 @@ class ConnectionAdmin(admin.ModelAdmin):
               "remote_company_id", "client_id", "client_secret_input", "connect_link", "mappings_link", "status",
               "status_message", "paused_until", "access_expires_at", "refresh_expires_at", "reference_data_at",
               "created_at", "updated_at"]
-    actions = ["sync_now", "retry_failed", "refresh_reference_data"]
+    actions = ["sync_now", "retry_failed", "refresh_reference_data", "export_batch"]
 
     def get_form(self, request, obj=None, **kwargs):
         from django import forms
@@ -187,6 +191,30 @@ class ConnectionAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{conn}: {len(data.accounts)} accounts, {len(data.tax_codes)} tax codes.")
 
 
+    @admin.action(description="Export a batch of the documents ready for export (file-delivery platforms)",
+                  permissions=["change"])
+    def export_batch(self, request, queryset):
+        for conn in queryset:
+            if not file_batches.file_delivery(conn):
+                self.message_user(request, f"{conn}: sends through {conn.platform_name}'s API, no export files.",
+                                  messages.WARNING)
+                continue
+            try:
+                batch = file_batches.export(conn, actor=request.user.get_username())
+            except SyncError as exc:
+                self.message_user(request, f"{conn}: {exc.message}", messages.ERROR)
+                continue
+            if batch is None:
+                self.message_user(request, f"{conn}: nothing ready for export.", messages.WARNING)
+                continue
+            self.log_change(request, conn, f"Exported batch {batch.number} ({batch.documents} documents, "
+                                           f"sha256 {batch.sha256})")
+            url = reverse("admin:accounting_sync_exportbatch_change", args=[batch.pk])
+            self.message_user(request, format_html('{}: <a href="{}">batch {}</a> with {} documents: download its '
+                                                   'files there.', conn, url, batch.number, batch.documents),
+                              messages.SUCCESS)
+
+
 def _stale_count():
     """The number of a connection's stale mapping rules, as a subquery (a join would multiply the counts)."""
     from mappings.models import Mapping
@@ -234,11 +262,34 @@ def push_entries(queryset) -> list[int]:
 @admin.register(OutboxEntry)
 class OutboxEntryAdmin(ReadOnlyAdmin):
     list_display = ["document", "entity", "connection", "status", "attempts", "next_attempt_at", "problem",
-                    "home_amount", "updated_at"]
+                    "home_amount", "export_batch", "updated_at"]
     list_filter = ["status", "entity", "connection"]
     search_fields = ["source_key", "label", "last_error"]
-    readonly_fields = [f.name for f in OutboxEntry._meta.fields] + ["document", "gl_preview", "home_amount"]
-    actions = ["retry", "send_ours_anyway", "send_now"]
+    readonly_fields = [f.name for f in OutboxEntry._meta.fields] + ["document", "gl_preview", "home_amount",
+                                                                    "export_batch"]
+    actions = ["retry", "send_ours_anyway", "send_now", "confirm_imported"]
+
+    @admin.display(description="Export batch")
+    def export_batch(self, obj):
+        """File delivery: the batch holding the document (the latest, when it was exported again)."""
+        if obj.status not in (EntryStatus.EXPORTED, EntryStatus.DONE):
+            return "—"
+        item = obj.export_items.filter(batch__isnull=False).select_related("batch").order_by("-batch__number").first()
+        if item is None:
+            return "—"
+        return format_html('<a href="{}">batch {}</a>', reverse("admin:accounting_sync_exportbatch_change",
+                                                                 args=[item.batch_id]), item.batch.number)
+
+    @admin.action(description="Confirm imported (file delivery: the platform took its export file)",
+                  permissions=["retry"])
+    def confirm_imported(self, request, queryset):
+        items = ExportItem.objects.filter(entry__in=queryset.filter(status=EntryStatus.EXPORTED),
+                                          batch__isnull=False, confirmed_at__isnull=True)
+        done = file_batches.confirm(items, actor=request.user.get_username())
+        for entry in OutboxEntry.objects.filter(pk__in=items.values("entry_id"), status=EntryStatus.DONE):
+            self.log_change(request, entry, "Confirmed imported")
+        self.message_user(request, f"{len(done.closed)} documents closed as imported.",
+                          messages.SUCCESS if done.closed else messages.WARNING)
 
     def get_queryset(self, request):
         synced = ExternalReference.objects.filter(connection=OuterRef("connection"), source_key=OuterRef("source_key"))

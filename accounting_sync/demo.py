@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal as D
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import requests
@@ -10,13 +11,15 @@ from django.db import transaction
 from django.utils.module_loading import import_string
 
 from connectors import registry
+from connectors.errors import DataError, RemoteNotFound
 from connectors.models import Connection
 from connectors.tokens import store_tokens
 from ledger import models as L
 from ledger.money import quantize
 from mappings.models import Mapping, MappingKind, Scope
 
-from .models import ExternalReference
+from .files import batches
+from .models import EntryStatus, ExternalReference, OutboxEntry
 from .preflight import reference_data
 from .sources import key_for
 
@@ -86,8 +89,16 @@ def load_demo_data(org: L.Organization) -> L.Organization:
 
 
 def platforms() -> list[str]:
-    """The registered platforms the demo syncs to: those whose connector names a sandbox and a demo chart."""
-    return [pid for pid, cls in sorted(registry.connectors().items()) if cls.sandbox_class and cls.demo_chart]
+    """The registered API platforms the demo syncs to: those whose connector names a sandbox and a demo chart."""
+    return [pid for pid, cls in sorted(registry.connectors().items())
+            if cls.sandbox_class and cls.demo_chart and cls.delivery == "api"]
+
+
+def file_platforms() -> list[str]:
+    """The registered file-delivery platforms (no API): the demo exports their batches into a folder and has their
+    importer emulator (``sandbox_class``) import them and write the platform's export file."""
+    return [pid for pid, cls in sorted(registry.connectors().items())
+            if cls.sandbox_class and cls.demo_chart and cls.delivery == "file"]
 
 
 def sandbox_class(platform: str):
@@ -96,7 +107,8 @@ def sandbox_class(platform: str):
 
 
 def connection_name(platform: str) -> str:
-    return f"Demo {registry.get(platform).name} (sandbox)"
+    kind = "files" if registry.get(platform).delivery == "file" else "sandbox"
+    return f"Demo {registry.get(platform).name} ({kind})"
 
 
 def connect_to_sandbox(base_url: str, org: L.Organization, *, platform: str,
@@ -116,6 +128,40 @@ def connect_to_sandbox(base_url: str, org: L.Organization, *, platform: str,
         store_tokens(conn, conn.connector().exchange_code(params["code"], REDIRECT_URI, params))
     map_demo_accounts(conn, org)
     return conn
+
+
+def connect_file_platform(org: L.Organization, *, platform: str, name: str | None = None) -> Connection:
+    """Create (or reuse) a connection to a file-delivery platform, with the emulator's chart in its settings (what
+    staff type in from their own chart) and the demo's accounts and tax rates mapped to it."""
+    conn, _ = Connection.objects.get_or_create(name=name or connection_name(platform),
+                                               defaults={"platform": platform, "auto_sync": True, "direction": "push",
+                                                         "settings": registry.get(platform).sandbox_settings("")})
+    conn.organizations.add(org)
+    map_demo_accounts(conn, org)
+    return conn
+
+
+def deliver_files(conn: Connection, folder: str | Path) -> list[Path]:
+    """A file platform's round trip, as staff do it: export the documents ready for export as one batch into
+    ``folder``, import its files into the platform's importer emulator in order, read the platform's export file
+    (written beside them) back in, which closes the documents it lists and feeds reconciliation, and confirm the
+    rest of the batch imported. The batch's files (empty list when nothing was ready)."""
+    batch = batches.export(conn, actor="demo")
+    if batch is None:
+        return []
+    written = batches.write_to_folder(batch, folder)
+    importer = sandbox_class(conn.platform)()
+    for path in written:
+        result = importer.import_file(path.name, path.read_bytes())
+        if not result.ok:
+            raise DataError(f"{conn.platform_name} refused {path.name}: {'; '.join(result.errors)}")
+    name, content = importer.export_file()
+    (written[0].parent / name).write_bytes(content)
+    batches.read_back(conn, name, content, actor="demo")
+    # What its export file does not list (payments): staff confirm the batch imported, as the platform took every
+    # file of it.
+    batches.confirm(batch.items.filter(confirmed_at__isnull=True), actor="demo")
+    return written
 
 
 def map_demo_accounts(conn: Connection, org: L.Organization) -> None:
@@ -142,17 +188,35 @@ def map_demo_accounts(conn: Connection, org: L.Organization) -> None:
 
 
 def readback(conn: Connection, org: L.Organization) -> list[dict]:
-    """Read every demo document back from the platform and compare its total with the local one."""
+    """Read every demo document back from the platform and compare its total with the local one (``match`` None:
+    the platform takes no such document, a file platform whose import files do not carry it)."""
     rows = []
     documents = [("invoice", d, d.totals().total) for d in L.Invoice.objects.filter(organization=org)]
     documents += [("payment", d, quantize(d.amount)) for d in L.Payment.objects.filter(organization=org)]
     documents += [("credit_note", d, d.totals().total) for d in L.CreditNote.objects.filter(organization=org)]
     connector = conn.connector()
+    files = connector.delivery == "file"
     for entity, doc, local_total in documents:
-        ref = ExternalReference.objects.filter(connection=conn, source_key=key_for(doc)).first()
-        remote = connector.fetch(entity, ref.remote_id) if ref else None
-        rows.append({"document": f"{entity.replace('_', ' ')} {doc.number}", "local_total": local_total,
-                     "platform": conn.platform_name, "remote_id": ref.remote_id if ref else "-",
-                     "remote_total": remote.total if remote else None,
-                     "match": bool(remote and remote.total == local_total)})
+        row = {"document": f"{entity.replace('_', ' ')} {doc.number}", "local_total": local_total,
+               "platform": conn.platform_name, "remote_id": "-", "remote_total": None, "match": False, "note": ""}
+        rows.append(row)
+        key = key_for(doc)
+        if files and entity not in connector.capabilities.entities:  # its import files do not take it
+            entry = OutboxEntry.objects.filter(connection=conn, source_key=key).first()
+            row.update(match=None if entry and entry.status == EntryStatus.DONE else False,
+                       note=f"not in {conn.platform_name}'s import files: entered there by hand")
+            continue
+        ref = ExternalReference.objects.filter(connection=conn, source_key=key).first()
+        if ref is None:
+            continue
+        row["remote_id"] = ref.remote_id
+        if files and entity not in connector.reconcile_entities:  # the platform's export file does not list it
+            row.update(match=True, note="confirmed imported (the platform's export lists no such documents)")
+            continue
+        try:
+            remote = connector.fetch(entity, ref.remote_id)
+        except RemoteNotFound as exc:
+            row["note"] = exc.message
+            continue
+        row.update(remote_total=remote.total, match=remote.total == local_total)
     return rows

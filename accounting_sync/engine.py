@@ -29,6 +29,7 @@ from mappings.resolve import resolve
 from . import conf, hierarchy, outbox, preflight, rules, sources, triggers
 from .models import EntryStatus, ExternalReference, OutboxEntry, Outcome, RemoteStatus, SyncLog
 from .drift import on_failure as mapping_drift
+from .files import stage as file_delivery
 
 log = logging.getLogger(__name__)
 MAX_DEPTH = 6
@@ -99,6 +100,9 @@ def sync_object(conn: Connection, key: str, entry: OutboxEntry, attempt: Attempt
     connector = conn.connector()
     attempt.connectors.append(connector)
     started = time.monotonic()
+    if connector.delivery == "file":  # no API: rendered for the platform's next export batch, nothing sent here
+        file_delivery.stage(conn, connector, entry, attempt, started)
+        return None
     if obj is None:
         return _delete(conn, connector, key, adapter.entity, entry, ref, attempt, started)
     snapshot = adapter.snapshot(obj)

@@ -17,6 +17,8 @@ class EntryStatus(models.TextChoices):
     NEEDS_ATTENTION = "needs_attention", "Needs attention"
     FAILED = "failed", "Failed (retries exhausted)"
     WAITING = "waiting", "Waiting for its trigger"  # a status, a payment, staff: see TriggerRule
+    READY = "ready_to_export", "Ready for the next export file"  # file delivery: see accounting_sync/files
+    EXPORTED = "exported", "Exported, awaiting import"
 
 
 class OutboxEntry(models.Model):
@@ -145,6 +147,8 @@ class Outcome(models.TextChoices):
     FAILED = "failed", "Failed"
     CONFLICT = "conflict", "Changed on both sides"
     HELD = "held", "Held by its trigger rule"
+    STAGED = "staged", "Ready for the next export file"
+    EXPORTED = "exported", "Exported to a file"
 
 
 class SyncLog(models.Model):
@@ -222,6 +226,7 @@ class PullCursor(models.Model):
 # Models of the sub-packages, imported here so Django finds them with the app's models.
 from .audit.models import AuditHead, AuditRecord  # noqa: E402,F401
 from .reconcile.models import DocumentCheck, PeriodTotal, ReconciliationRun, Variance  # noqa: E402,F401
+from .files.models import ExportBatch, ExportFile, ExportItem  # noqa: E402,F401
 
 
 class TriggerKind(models.TextChoices):

@@ -325,6 +325,14 @@ def chunks_by_connection(entry_ids: list[int]) -> list[list[int]]:
     return out
 
 
+def lock_free(qs) -> list[int]:
+    """Lock the rows of ``qs`` no other transaction holds, in pk order, and return their pks (inside a
+    transaction). A lease is taken only on rows locked this way: a multi-row UPDATE that waited instead could close
+    a cycle with a worker whose transaction already holds one of them and wants one this UPDATE locked first
+    (PostgreSQL deadlock). A row skipped is being finished or taken by someone else: it is not free anyway."""
+    return list(qs.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True))
+
+
 def claim(entry_id: int, *, ignore_schedule: bool = False) -> OutboxEntry | None:
     """Take a lease on a due entry (or one whose lease expired). None if someone else holds it or nothing is due."""
     claimed = claim_many([entry_id], ignore_schedule=ignore_schedule)
@@ -342,10 +350,11 @@ def claim_many(entry_ids: list[int], *, ignore_schedule: bool = False) -> list[O
     due |= Q(status=EntryStatus.IN_PROGRESS, lease_until__lt=now)
     token = str(uuid.uuid4())
     lease = now + dt.timedelta(seconds=conf.get("LEASE_SECONDS"))
-    claimed = OutboxEntry.objects.filter(due, pk__in=entry_ids).update(
-        status=EntryStatus.IN_PROGRESS, lease_until=lease, lease_token=token, last_attempt_at=now)
-    if not claimed:
-        return []
+    with transaction.atomic():
+        free = lock_free(OutboxEntry.objects.filter(due, pk__in=entry_ids))
+        if not free or not OutboxEntry.objects.filter(pk__in=free).update(
+                status=EntryStatus.IN_PROGRESS, lease_until=lease, lease_token=token, last_attempt_at=now):
+            return []
     return list(OutboxEntry.objects.select_related("connection").filter(pk__in=entry_ids, lease_token=token)
                 .order_by("pk"))
 
@@ -378,9 +387,11 @@ def lease_due(connection_ids=None, *, limit: int = 200) -> list[tuple[list[int],
         return []
     token = str(uuid.uuid4())
     lease = now + dt.timedelta(seconds=HANDOUT_SECONDS)
-    if not OutboxEntry.objects.filter(_due(now), pk__in=ids).update(
-            status=EntryStatus.IN_PROGRESS, lease_until=lease, lease_token=token, last_attempt_at=now):
-        return []
+    with transaction.atomic():
+        free = lock_free(OutboxEntry.objects.filter(_due(now), pk__in=ids))
+        if not free or not OutboxEntry.objects.filter(pk__in=free).update(
+                status=EntryStatus.IN_PROGRESS, lease_until=lease, lease_token=token, last_attempt_at=now):
+            return []
     held = list(OutboxEntry.objects.filter(pk__in=ids, lease_token=token).values_list("pk", flat=True))
     return [(chunk, token) for chunk in chunks_by_connection(held)]
 
@@ -389,9 +400,11 @@ def take_leased(entry_ids: list[int], token: str) -> list[OutboxEntry]:
     """The entries of a handed-out chunk this worker still holds (pk order), their leases renewed from now."""
     now = timezone.now()
     lease = now + dt.timedelta(seconds=conf.get("LEASE_SECONDS"))
-    if not OutboxEntry.objects.filter(pk__in=entry_ids, lease_token=token, status=EntryStatus.IN_PROGRESS).update(
-            lease_until=lease, last_attempt_at=now):
-        return []
+    with transaction.atomic():
+        held = lock_free(OutboxEntry.objects.filter(pk__in=entry_ids, lease_token=token,
+                                                    status=EntryStatus.IN_PROGRESS))
+        if not held or not OutboxEntry.objects.filter(pk__in=held).update(lease_until=lease, last_attempt_at=now):
+            return []
     return list(OutboxEntry.objects.select_related("connection").filter(pk__in=entry_ids, lease_token=token)
                 .order_by("pk"))
 

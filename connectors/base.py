@@ -257,6 +257,10 @@ class BaseConnector:
     sandbox_class: ClassVar[str] = ""
     #: The sandbox's seed chart the demo maps the clinic to (required for a platform in the demo).
     demo_chart: ClassVar[DemoChart | None] = None
+    #: How documents reach the platform: "api" (create / update / void calls) or "file" (the platform has no
+    #: API: ``connectors.filekit.FileConnector`` renders import files; the pipeline stages its entries into export
+    #: batches instead of sending them, see ``accounting_sync/files``).
+    delivery: ClassVar[str] = "api"
 
     def __init__(self, config: ConnectionConfig, token_getter: Callable[[bool], str] | None = None,
                  throttle: Callable[[str], Callable[[], None] | None] | None = None) -> None:

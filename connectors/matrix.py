@@ -31,11 +31,12 @@ _WINDOWS = {1.0: "second", 60.0: "minute", 3600.0: "hour", 86400.0: "day"}
 
 
 def operations(cls: type[BaseConnector], entity: str) -> dict[str, bool]:
-    """What the platform does with ``entity`` outbound. Every synced entity is created and updated; void and
-    delete are declared per entity."""
+    """What the platform does with ``entity`` outbound. Every synced entity is created, and updated unless the
+    platform is reached by import files (they only create); void and delete are declared per entity."""
     caps = cls.capabilities
     synced = entity in caps.entities
-    return {"create": synced, "update": synced, "void": entity in caps.void, "delete": entity in caps.delete}
+    return {"create": synced, "update": synced and cls.delivery == "api", "void": entity in caps.void,
+            "delete": entity in caps.delete}
 
 
 def rate_limits(limits: Mapping[str, tuple[int, float]]) -> str:
@@ -89,10 +90,12 @@ def render(connectors: Mapping[str, type[BaseConnector]] | None = None) -> str:
         "no batch endpoint). Rate limits: per company, shared by every worker of a connection. In flight:",
         "concurrent requests per company. Bank feed: the platform's deposits and bank transactions can be read",
         "for bank-feed payment matching (`capabilities.bank_feed`; otherwise matching says there is none).",
+        "Delivery: API calls, or import files (`delivery = \"file\"`: the platform has no API; documents go out in",
+        "export batches of its own import files, see docs/operations.md, \"File-based delivery\").",
         "",
         _row(["Platform", "Webhooks", "Deletions polled", "Idempotency keys", "Batch size", "Rate limits",
-              "In flight", "Bank feed"]),
-        _row(["---"] * 8),
+              "In flight", "Bank feed", "Delivery"]),
+        _row(["---"] * 9),
     ]
     for cls in platforms:
         caps = cls.capabilities
@@ -101,7 +104,8 @@ def render(connectors: Mapping[str, type[BaseConnector]] | None = None) -> str:
                            YES if caps.idempotency_keys else NO,
                            cls.capabilities.batch_size,
                            rate_limits(cls.rate_limits), cls.concurrent_limit or "not limited",
-                           YES if caps.bank_feed else NO]))
+                           YES if caps.bank_feed else NO,
+                           "import files" if cls.delivery == "file" else "API"]))
     return "\n".join(lines) + "\n"
 
 

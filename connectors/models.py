@@ -116,7 +116,32 @@ class Connection(models.Model):
         from .tokens import token_getter
 
         cls = registry.get(self.platform)
+        if cls.delivery == "file":  # no API, no tokens: it reads the platform's export files staff uploaded
+            return cls(self.config(), readback=self._readback)
         return cls(self.config(), token_getter(self.pk), throttle_for(self, cls))
+
+    def _readback(self) -> list[tuple[str, bytes]]:
+        """The platform's export files uploaded for this connection, newest first (file-delivery platforms)."""
+        return [(f.name, bytes(f.content)) for f in self.platform_exports.order_by("-uploaded_at", "-pk")[:20]]
+
+
+class PlatformExport(models.Model):
+    """An export file a file-delivery platform produced (its invoices report, its sales export), uploaded by staff.
+    The connector reads it back (``FileConnector.readback_files``): it closes exported documents and feeds
+    reconciliation. Kept as uploaded, with its SHA-256; never edited."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="platform_exports")
+    name = models.CharField(max_length=200)
+    content = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    uploaded_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.connection})"
 
 
 class RateBudget(models.Model):

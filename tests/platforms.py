@@ -36,8 +36,13 @@ from connectors.base import BaseConnector, ConnectionConfig
 from connectors.documents import RemoteResult
 from connectors.errors import RemoteNotFound
 
-#: Every platform with a sandbox and a demo chart, in registry order.
+#: Every API platform with a sandbox and a demo chart, in registry order.
 PLATFORMS = demo.platforms()
+#: File-delivery platforms: parametrized too, and skipped with the reason (their suites: tests/accounting_sync/
+#: test_file_delivery.py and tests/connectors/<id>/).
+FILE_PLATFORMS = demo.file_platforms()
+FILE_SKIP = ("delivers documents as import files (delivery = 'file'): no API to run this suite against; the file "
+             "delivery suites cover it")
 CLIENT = (demo.CLIENT_ID, demo.CLIENT_SECRET)
 TIMEOUT = 3  # seconds a connector waits for its sandbox in tests (faults answer at once, or stall longer)
 
@@ -272,7 +277,8 @@ def platform_sandboxes():
     POOL.stop()
 
 
-@pytest.fixture(params=PLATFORMS)
+@pytest.fixture(params=[*PLATFORMS, *(pytest.param(p, marks=pytest.mark.skip(reason=f"{p} {FILE_SKIP}"))
+                                       for p in FILE_PLATFORMS)])
 def platform(request) -> str:
     """Each registered platform with a sandbox, in turn."""
     return request.param

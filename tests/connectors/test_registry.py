@@ -2,7 +2,8 @@
 
 A platform is any id the registry knows or any ``connectors/<id>/`` folder with a ``connector.py``; each one
 needs ``connectors/<id>/connector.py`` registering its class, a ``sandbox_class`` naming a class whose
-``platform`` is the id, a ``ConnectorContract`` subclass for it in ``tests/connectors/<id>/test_contract.py``,
+``platform`` is the id, the contract of its delivery family in ``tests/connectors/<id>/test_contract.py`` (a
+``ConnectorContract`` subclass for an API platform, a ``FileContract`` one for a file-delivery platform),
 and ``docs/connectors/<id>.md`` plus ``docs/sandbox-<id>.md``. See docs/connectors/README.md, "Adding a platform".
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.utils.module_loading import import_string
 
 from connectors import registry
 from tests.connectors.contract import ConnectorContract
+from tests.connectors.filecontract import FileContract
 
 REPO = Path(__file__).resolve().parents[2]
 FOLDERS = {p.parent.name for p in (REPO / "connectors").glob("*/connector.py")}
@@ -54,10 +56,11 @@ def test_it_runs_the_contract(platform):
     path = REPO / "tests" / "connectors" / platform / "test_contract.py"
     assert path.is_file(), f"tests/connectors/{platform}/test_contract.py missing"
     module = importlib.import_module(f"tests.connectors.{platform}.test_contract")
+    contract = FileContract if registry.get(platform).delivery == "file" else ConnectorContract
     found = [obj for obj in vars(module).values()
-             if inspect.isclass(obj) and issubclass(obj, ConnectorContract) and obj is not ConnectorContract
+             if inspect.isclass(obj) and issubclass(obj, contract) and obj is not contract
              and obj.platform == platform]
-    assert found, f"tests/connectors/{platform}/test_contract.py has no ConnectorContract subclass for {platform!r}"
+    assert found, f"tests/connectors/{platform}/test_contract.py has no {contract.__name__} subclass for {platform!r}"
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)

@@ -1,5 +1,9 @@
 """Run the demo: a vet clinic's documents synced to the local sandbox of every registered platform.
 
+Platforms without an API (file delivery) get their documents as export batches of their own import files, written
+to --export-folder (default var/demo-exports); the platform's importer emulator imports them and its export file,
+written beside them, is read back to close the documents.
+
 Examples:
     manage.py accounting_sync_demo --once     # headless: sync, read everything back, print a table, exit 0/1
     manage.py accounting_sync_demo            # sandboxes + qcluster + web server; watch it sync; Ctrl-C stops all
@@ -10,10 +14,12 @@ from accounting_sync.management.base import ExamplesCommand
 import functools
 import os
 import secrets
+import shutil
 import signal
 import subprocess  # nosec B404
 import sys
 import time
+from pathlib import Path
 
 import requests
 from django.conf import settings
@@ -36,6 +42,8 @@ class Command(ExamplesCommand):
         parser.add_argument("--sandbox-port", action="append", default=[], metavar="PLATFORM=PORT",
                             help="A platform sandbox's port (default: its own, see accounting_sync_sandbox --list)")
         parser.add_argument("--timeout", type=int, default=120, help="Seconds to wait for the sync to finish")
+        parser.add_argument("--export-folder", default=str(Path("var") / "demo-exports"),
+                            help="Where the file-delivery platforms' export batches are written")
 
     def handle(self, *args, **opts):
         if opts["once"]:
@@ -49,8 +57,10 @@ class Command(ExamplesCommand):
             no_queue = {**settings.ACCOUNTING_SYNC, "QUEUE_TASKS": False}
             with override_settings(ACCOUNTING_SYNC=no_queue):
                 conns = self.prepare({p: sb.base_url for p, sb in sandboxes.items()}, fresh=True)
+                conns += self.prepare_files(opts["export_folder"], fresh=True)
                 for conn in conns:
                     tasks.drain(conn.pk)
+                self.deliver_files(conns, opts["export_folder"])
             return max(self.report(conn) for conn in conns)
         finally:
             for sandbox in sandboxes.values():
@@ -68,6 +78,32 @@ class Command(ExamplesCommand):
             conns.append(conn)
         return conns
 
+    def prepare_files(self, folder: str, fresh: bool) -> list[Connection]:
+        """A connection per file-delivery platform, its documents queued (staged for export when they run)."""
+        org = demo.demo_organization()
+        platforms = demo.file_platforms()
+        if fresh:  # batches are numbered per connection: an earlier run's folders would collide with the new ones
+            Connection.objects.filter(name__in=[demo.connection_name(p) for p in platforms]).delete()
+            for platform in platforms:
+                for old in Path(folder).glob(f"{platform}-batch-*"):
+                    shutil.rmtree(old)
+        demo.load_demo_data(org)
+        conns = []
+        for platform in platforms:
+            conn = demo.connect_file_platform(org, platform=platform)
+            resync.queue(conn, resync.plan(conn))
+            conns.append(conn)
+        return conns
+
+    def deliver_files(self, conns: list[Connection], folder: str) -> None:
+        for conn in conns:
+            if conn.connector_class().delivery != "file":
+                continue
+            written = demo.deliver_files(conn, folder)
+            where = written[0].parent if written else folder
+            self.stdout.write(f"{conn.platform_name}: {len(written)} import files written to {where} and imported "
+                              "by its importer emulator; its export file beside them was read back.")
+
     def report(self, conn: Connection) -> int:
         rows = demo.readback(conn, demo.demo_organization())
         attention = OutboxEntry.objects.filter(connection=conn).exclude(status=EntryStatus.DONE)
@@ -77,12 +113,14 @@ class Command(ExamplesCommand):
             self.stdout.write(f"{r['document']:<22} {r['local_total']:>12}  {r['platform']:<18} "
                               f"{r['remote_id']:<36} "
                               f"{str(r['remote_total'] if r['remote_total'] is not None else '-'):>12}  "
-                              f"{'yes' if r['match'] else 'NO'}")
+                              f"{'n/a' if r['match'] is None else 'yes' if r['match'] else 'NO'}"
+                              + (f"  ({r['note']})" if r.get("note") else ""))
         for entry in attention:
             self.stdout.write(self.style.ERROR(f"not synced: {entry.label or entry.source_key}: {entry.status} "
                                                f"{entry.last_error} {entry.hint}"))
-        ok = bool(rows) and all(r["match"] for r in rows) and not attention.exists()
-        self.stdout.write(self.style.SUCCESS(f"All demo documents are in the {conn.platform_name} sandbox with "
+        ok = bool(rows) and all(r["match"] is not False for r in rows) and not attention.exists()
+        where = "export files" if conn.connector_class().delivery == "file" else "sandbox"
+        self.stdout.write(self.style.SUCCESS(f"All demo documents are in the {conn.platform_name} {where} with "
                                              "matching totals.") if ok
                           else self.style.ERROR("Some demo documents did not sync; see above."))
         return 0 if ok else 1
@@ -106,15 +144,16 @@ class Command(ExamplesCommand):
             for platform, url in urls.items():
                 self.wait_for(f"{url}{demo.sandbox_class(platform).ready_path}")
             password = self.demo_login()
-            conns = self.prepare(urls, fresh=True)
+            conns = self.prepare(urls, fresh=True) + self.prepare_files(opts["export_folder"], fresh=True)
             from ...outbox import enqueue
 
             enqueue(list(OutboxEntry.objects.filter(connection__in=conns).values_list("pk", flat=True)))
             self.stdout.write(self.style.SUCCESS(
                 f"\nAdmin: http://127.0.0.1:{opts['web_port']}/admin/   login: demo / {password}\n"
-                f"Sandboxes: {', '.join(f'{c.platform_name} {urls[c.platform]}' for c in conns)}\n"
+                f"Sandboxes: {', '.join(f'{c.platform_name} {urls[c.platform]}' for c in conns if c.platform in urls)}\n"
                 "Watching the workers sync the demo documents...\n"))
             self.watch(conns, opts["timeout"])
+            self.deliver_files(conns, opts["export_folder"])
             for conn in conns:
                 self.report(conn)
             first = conns[0]
@@ -125,6 +164,8 @@ class Command(ExamplesCommand):
                 "appears under Ledger → Payments:\n"
                 f"  curl -X POST {urls[first.platform]}/_sandbox/as-user -d '{{\"action\": \"record_payment\", "
                 f"\"invoice_id\": \"{invoice.remote_id if invoice else 1}\", \"amount\": \"25.00\"}}'\n"
+                "File platforms: a document saved now waits as \"ready for export\"; Admin → Connections → \"Export "
+                "a batch\" makes its next batch of import files.\n"
                 "Ctrl-C stops the sandboxes, the workers and the web server.")
             while all(child.poll() is None for child in children):
                 time.sleep(1)

@@ -1,0 +1,6 @@
+"""Patriot Accounting: the file-delivery contract (it has no API, so the API contract does not apply)."""
+from tests.connectors.filecontract import FileContract
+
+
+class TestPatriotFiles(FileContract):
+    platform = "patriot"
