@@ -401,8 +401,11 @@ def take_leased(entry_ids: list[int], token: str) -> list[OutboxEntry]:
     now = timezone.now()
     lease = now + dt.timedelta(seconds=conf.get("LEASE_SECONDS"))
     with transaction.atomic():
-        held = lock_free(OutboxEntry.objects.filter(pk__in=entry_ids, lease_token=token,
-                                                    status=EntryStatus.IN_PROGRESS))
+        # Ours: wait for a claimer that has one of them locked for a moment (it finds them leased and lets go),
+        # locking in pk order like every multi-row lease statement.
+        held = list(OutboxEntry.objects.select_for_update().filter(
+            pk__in=entry_ids, lease_token=token, status=EntryStatus.IN_PROGRESS).order_by("pk")
+            .values_list("pk", flat=True))
         if not held or not OutboxEntry.objects.filter(pk__in=held).update(lease_until=lease, last_attempt_at=now):
             return []
     return list(OutboxEntry.objects.select_related("connection").filter(pk__in=entry_ids, lease_token=token)
