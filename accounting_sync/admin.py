@@ -440,3 +440,6 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 class PullCursorAdmin(ReadOnlyAdmin):
     list_display = ["connection", "entity", "changed_since", "last_pull_at", "last_result"]
     readonly_fields = [f.name for f in PullCursor._meta.fields]
+
+
+from .alerts import admin as alerts_admin  # noqa: E402,F401 - after ConnectionAdmin: adds an inline

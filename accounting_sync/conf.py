@@ -20,6 +20,17 @@ DEFAULTS = {
     "WEBHOOK_SECRETS": {},  # platform id -> the app's webhook verifier token or key on that platform
     "RECONCILE_INTERVAL_MINUTES": 5,  # incremental reconciliation per connection (0 = only on demand)
     "RECONCILE_KEEP_DAYS": 90,  # reconciliation runs older than this are deleted (variances stay)
+    # Alerts (docs/alerts.md)
+    "ALERT_EMAILS": [],  # recipients of every incident and of the daily digest, besides each connection's own
+    "ALERT_FROM_EMAIL": "",  # sender of alert emails ("" = DEFAULT_FROM_EMAIL)
+    "ALERT_WEBHOOK": {},  # {"url": ..., "secret": ..., "timeout": 10}: a signed POST per opening and resolution
+    "ALERT_KINDS": None,  # the incident kinds evaluated (None = all)
+    "ALERT_ATTENTION_THRESHOLD": 1,  # entries needing attention on a connection that open an incident (0 = off)
+    "ALERT_FAILURE_THRESHOLD": 1,  # failing entries on a connection that open an incident (0 = off)
+    "ALERT_FAILURE_ATTEMPTS": 3,  # failed attempts in a row after which a retrying entry counts as failing
+    "ALERT_QUEUE_STALL_MINUTES": 5,  # a schedule overdue or a saved change waiting this long: queue stopped (0 = off)
+    "ALERT_RESOLVE_AFTER_MINUTES": {"rate_budget": 15},  # per kind: how long unseen before an incident clears
+    "ALERT_DELIVERY_ATTEMPTS": 1440,  # evaluations at which a failing channel is retried before giving up
 }
 
 

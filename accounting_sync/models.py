@@ -227,6 +227,7 @@ class PullCursor(models.Model):
 from .audit.models import AuditHead, AuditRecord  # noqa: E402,F401
 from .reconcile.models import DocumentCheck, PeriodTotal, ReconciliationRun, Variance  # noqa: E402,F401
 from .files.models import ExportBatch, ExportFile, ExportItem  # noqa: E402,F401
+from .alerts.models import AlertRecipient, Incident  # noqa: E402,F401
 
 
 class TriggerKind(models.TextChoices):
