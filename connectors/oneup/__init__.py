@@ -1,1 +1,1 @@
-"""OneUp (work in progress, NOT registered): error classification and the API-key client only."""
+"""OneUp (REST JSON API v1 at api.oneup.com/v1; HTTP Basic with the API email and API key)."""
