@@ -11,6 +11,7 @@ Prints one ``name: value`` line per figure (see docs/performance.md for what eac
     baseline_request_ratio   our requests for 1,000 invoices / that loop's requests
     latency_p50_s            save-to-remote latency, one qcluster on the ORM broker (target p50 <= 0.5 s)
     latency_p99_s
+    reconcile_*              full reconciliation of 10,000 and 100,000 synced invoices (bench/reconcile.py)
 
 Everything runs in a throw-away SQLite database in a temporary directory, against a QBO sandbox on loopback.
 """
@@ -66,11 +67,11 @@ def sync_enabled(on: bool) -> None:
     settings.ACCOUNTING_SYNC = {**settings.ACCOUNTING_SYNC, "ENABLED": on}
 
 
-def connect(sandbox, name: str, limits: bool = False):
+def connect(sandbox, name: str, limits: bool = False, organization=None):
     from accounting_sync.demo import connect_to_sandbox
     from ledger.models import Organization
 
-    org = Organization.objects.create(name=name, slug=name.lower().replace(" ", "-"))
+    org = organization or Organization.objects.create(name=name, slug=name.lower().replace(" ", "-"))
     conn = connect_to_sandbox(sandbox.base_url, org, name=name, platform="qbo")
     if not limits:
         conn.settings = {**conn.settings, "rate_limits": False}
@@ -283,6 +284,11 @@ def main() -> None:
               f"{plain['seconds']:.1f} s, {plain['requests']} requests; {len(delays)} latency samples")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    # Reconciliation (bench/reconcile.py): a database and a sandbox of its own, so a process of its own.
+    sys.stdout.flush()
+    done = subprocess.run([sys.executable, "-m", "bench.reconcile"], cwd=ROOT)
+    if done.returncode != 0:
+        raise SystemExit(done.returncode)
 
 
 if __name__ == "__main__":

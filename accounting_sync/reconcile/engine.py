@@ -37,6 +37,9 @@ FIRST_WINDOW = dt.timedelta(days=1)  # how far back the first incremental run of
 OVERLAP = dt.timedelta(minutes=2)  # each incremental run re-reads a little of the last window (late commits)
 IN_FLIGHT = (EntryStatus.PENDING, EntryStatus.IN_PROGRESS, EntryStatus.WAITING)  # waiting: held by a trigger rule
 STUCK = (EntryStatus.NEEDS_ATTENTION, EntryStatus.FAILED)
+#: The fields of a reference a check reads (``check`` takes these rows or ``ExternalReference`` instances).
+REF_FIELDS = ("pk", "source_key", "entity", "remote_id", "remote_number", "remote_version", "home_total",
+              "synced_at")
 
 
 class Progress(Protocol):
@@ -97,7 +100,8 @@ class Reconciliation:
         refs = ExternalReference.objects.filter(connection=self.conn, entity__in=self.entities).order_by("pk")
         if self.progress is not None:
             self.progress.total = refs.count()
-        for chunk in chunks(refs.iterator(chunk_size=CHUNK), CHUNK):
+        rows = refs.values_list(*REF_FIELDS, named=True)  # what a check reads of a reference, not model instances
+        for chunk in chunks(rows.iterator(chunk_size=CHUNK), CHUNK):
             self.check(chunk)
         if self.record.organization_id is None and self.period == (None, None):
             for entity in self.entities:
@@ -336,29 +340,40 @@ class Reconciliation:
             Variance.objects.filter(pk__in=stale).update(status=VarianceStatus.RESOLVED, resolved_at=now)
 
     def remember(self, documents: list[LocalDocument], differing: set[str]) -> None:
-        """Each compared document's check: equal or not, and when its current version was first found equal."""
+        """Each compared document's check: equal or not, and when its current version was first found equal.
+
+        Written in a few statements per chunk, whatever its size: new checks in bulk, and checks of a version
+        already known (the common case on every run after the first) by one UPDATE per outcome; only checks whose
+        version, organization or commit time moved are written row by row (``bulk_update``)."""
         now = timezone.now()
-        known = {c.source_key: c for c in DocumentCheck.objects.filter(
-            connection=self.conn, source_key__in=[d.key for d in documents])}
-        new, changed = [], []
+        known = {key: (pk, org, committed, synced, equal_at) for pk, key, org, committed, synced, equal_at in
+                 DocumentCheck.objects.filter(connection=self.conn, source_key__in=[d.key for d in documents])
+                 .values_list("pk", "source_key", "organization_id", "committed_at", "synced_at", "equal_at")}
+        new, moved = [], []
+        same: dict[tuple[bool, bool], list[int]] = defaultdict(list)  # (equal, first found equal now) -> pks
         for doc in documents:
             equal = doc.key not in differing
-            check = known.get(doc.key)
-            if check is None:
-                check = DocumentCheck(connection=self.conn, source_key=doc.key, entity=doc.entity)
-                new.append(check)
-            else:
-                changed.append(check)
-                if check.synced_at != doc.synced_at:  # another version: its own time to reconcile
-                    check.equal_at = None
-            check.organization_id, check.committed_at, check.synced_at = (doc.organization_id, doc.committed_at,
-                                                                          doc.synced_at)
-            check.equal, check.checked_at = equal, now
-            if equal and check.equal_at is None:
-                check.equal_at = now
+            if doc.key not in known:
+                new.append(DocumentCheck(connection=self.conn, source_key=doc.key, entity=doc.entity,
+                                         organization_id=doc.organization_id, committed_at=doc.committed_at,
+                                         synced_at=doc.synced_at, equal=equal, checked_at=now,
+                                         equal_at=now if equal else None))
+                continue
+            pk, org, committed, synced, equal_at = known[doc.key]
+            if synced != doc.synced_at:  # another version: its own time to reconcile
+                equal_at = None
+            elif org == doc.organization_id and committed == doc.committed_at:
+                same[(equal, equal and equal_at is None)].append(pk)
+                continue
+            moved.append(DocumentCheck(pk=pk, organization_id=doc.organization_id, committed_at=doc.committed_at,
+                                       synced_at=doc.synced_at, equal=equal, checked_at=now,
+                                       equal_at=now if equal and equal_at is None else equal_at))
         DocumentCheck.objects.bulk_create(new)
-        DocumentCheck.objects.bulk_update(changed, ["organization_id", "committed_at", "synced_at", "equal",
-                                                    "equal_at", "checked_at"])
+        for (equal, first), pks in same.items():
+            DocumentCheck.objects.filter(pk__in=pks).update(equal=equal, checked_at=now,
+                                                            **({"equal_at": now} if first else {}))
+        DocumentCheck.objects.bulk_update(moved, ["organization_id", "committed_at", "synced_at", "equal",
+                                                  "equal_at", "checked_at"])
 
     def _add_totals(self, doc: LocalDocument, theirs: DocumentTotals) -> None:
         if doc.status not in CLOSED and doc.date is not None:
