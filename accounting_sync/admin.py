@@ -165,14 +165,14 @@ class ConnectionAdmin(admin.ModelAdmin):
                    .values_list("pk", flat=True))
         OutboxEntry.objects.filter(pk__in=ids).update(next_attempt_at=timezone.now())
         outbox.enqueue(ids)
-        self.message_user(request, f"{len(ids)} pending entries queued.", messages.SUCCESS)
+        self.message_user(request, f"{_entries(len(ids))} queued (everything pending).", messages.SUCCESS)
         for conn in queryset:
-            self.log_change(request, conn, f"Sync now ({len(ids)} entries queued)")
+            self.log_change(request, conn, f"Sync now ({_entries(len(ids))} queued)")
 
     @admin.action(description="Retry failed and needs-attention entries", permissions=["change"])
     def retry_failed(self, request, queryset):
         count = retry_entries(OutboxEntry.objects.filter(connection__in=queryset))
-        self.message_user(request, f"{count} entries queued for retry.", messages.SUCCESS)
+        self.message_user(request, f"{_entries(count)} queued for retry.", messages.SUCCESS)
         for conn in queryset:
             self.log_change(request, conn, "Retry failed entries")
 
@@ -213,6 +213,10 @@ class ConnectionAdmin(admin.ModelAdmin):
             self.message_user(request, format_html('{}: <a href="{}">batch {}</a> with {} documents: download its '
                                                    'files there.', conn, url, batch.number, batch.documents),
                               messages.SUCCESS)
+
+
+def _entries(n: int) -> str:
+    return f"{n} {'entry' if n == 1 else 'entries'}"
 
 
 def _stale_count():
@@ -334,7 +338,7 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
         outbox.enqueue(ids)
         for entry in queryset:
             self.log_change(request, entry, "Retry requested")
-        self.message_user(request, f"{len(ids)} entries queued.", messages.SUCCESS)
+        self.message_user(request, f"{_entries(len(ids))} queued.", messages.SUCCESS)
 
     @admin.action(description="Send ours anyway (overwrite the platform's conflicting edit)", permissions=["retry"])
     def send_ours_anyway(self, request, queryset):
@@ -346,7 +350,7 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
         for entry in OutboxEntry.objects.filter(pk__in=ids):
             self.log_change(request, entry, "Send ours anyway: overwrite the platform's edit")
         skipped = queryset.count() - len(ids)
-        self.message_user(request, f"{len(ids)} entries queued to overwrite the platform's edit."
+        self.message_user(request, f"{_entries(len(ids))} queued to overwrite the platform's edit."
                           + (f" {skipped} selected entries were not edit conflicts and were left alone." if skipped
                              else ""), messages.SUCCESS if ids else messages.WARNING)
 
@@ -356,7 +360,7 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
         ids = push_entries(queryset)
         for entry in OutboxEntry.objects.filter(pk__in=ids):
             self.log_change(request, entry, "Send now: pushed past its trigger rule")
-        self.message_user(request, f"{len(ids)} {'entry' if len(ids) == 1 else 'entries'} queued to send now.",
+        self.message_user(request, f"{_entries(len(ids))} queued to send now.",
                           messages.SUCCESS if ids else messages.WARNING)
 
     def has_retry_permission(self, request):

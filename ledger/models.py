@@ -103,7 +103,7 @@ class TaxRate(ValidatedModel):
         constraints = [models.CheckConstraint(condition=Q(rate__gte=0), name="ledger_taxrate_rate_non_negative")]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.rate.normalize()}%)"
+        return f"{self.name} ({self.rate.normalize():f}%)"  # 10%, not 1E+1%
 
 
 class ItemCategory(ValidatedModel):
@@ -167,6 +167,10 @@ class LineBase(ValidatedModel):
     class Meta:
         abstract = True
         ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        what = self.description or (self.item.name if self.item_id else "") or self.get_kind_display()
+        return f"{what}: {self.quantity.normalize():f} × {self.unit_price}"
 
     def clean(self) -> None:
         if self.unit_price is not None and self.unit_price < 0:
@@ -232,6 +236,9 @@ class PaymentAllocation(ValidatedModel):
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_paymentalloc_positive")]
 
+    def __str__(self) -> str:
+        return f"{self.amount} of {self.payment} to {self.invoice}"
+
 
 class CreditNote(TotalsMixin, Document):
     issue_date = models.DateField(default=timezone.localdate)
@@ -254,3 +261,6 @@ class CreditNoteAllocation(ValidatedModel):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_creditalloc_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.amount} of {self.credit_note} to {self.invoice}"

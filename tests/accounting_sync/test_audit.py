@@ -136,7 +136,7 @@ def test_staff_actions_are_recorded_with_who_did_them(admin_client, admin_user, 
     staff = list(AuditRecord.objects.filter(kind=AuditKind.STAFF).order_by("at"))
     assert [(r.actor, r.detail["change"], r.connection_id) for r in staff] == [
         (admin_user.username, "Retry requested", connection.pk),
-        (admin_user.username, "Sync now (1 entries queued)", connection.pk)]
+        (admin_user.username, "Sync now (1 entry queued)", connection.pk)]
     assert audit.verify() == []
 
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from ledger import models as L
 from ledger.money import MoneyError, to_decimal
 from ledger.totals import compute_totals
 from tests import factories as f
@@ -52,3 +53,18 @@ def test_admin_form_shows_the_error(admin_client):
     assert response.status_code == 200
     html = response.content.decode()
     assert "This field is required" in html and "ISO 4217" in html
+
+
+@pytest.mark.django_db
+def test_staff_read_rates_lines_and_allocations_as_words(org):
+    rate = f.TaxRateFactory(organization=org, name="GST 10%", rate=Decimal("10"))
+    assert str(rate) == "GST 10% (10%)" and str(f.TaxRateFactory(organization=org, name="Half",
+                                                                  rate=Decimal("2.50"))) == "Half (2.5%)"
+    invoice = f.InvoiceFactory(organization=org, number="S-1")
+    line = L.InvoiceLine.objects.create(invoice=invoice, description="Rabies vaccine", quantity=Decimal("2"),
+                                        unit_price=Decimal("32.50"), tax_rate=rate)
+    assert str(line) == "Rabies vaccine: 2 × 32.50"
+    payment = L.Payment.objects.create(organization=org, customer=invoice.customer, number="P-1",
+                                       amount=Decimal("10.00"))
+    allocation = L.PaymentAllocation.objects.create(payment=payment, invoice=invoice, amount=Decimal("10.00"))
+    assert "10.00" in str(allocation) and "P-1" in str(allocation) and "S-1" in str(allocation)
