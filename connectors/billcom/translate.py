@@ -168,11 +168,13 @@ def change_operation(entity: str, body: dict) -> str:
 
 
 def remote_document(entity: str, body: dict) -> RemoteDocument:
-    """An invoice or credit memo: status and (quantity, price) of each line but our tax line, in order."""
+    """An invoice or credit memo: status and (quantity, price) of each line but our tax line and our discounts
+    (negative lines), in order."""
     found = result(entity, body)
     key = "creditMemoLineItems" if entity == "credit_note" else "invoiceLineItems"
     lines = tuple((Decimal(str(line.get("quantity", "1"))), Decimal(str(line.get("price", "0"))))
-                  for line in body.get(key) or [] if line.get("description") != TAX_LINE)
+                  for line in body.get(key) or [] if line.get("description") != TAX_LINE
+                  and Decimal(str(line.get("price", "0"))) * Decimal(str(line.get("quantity", "1"))) >= 0)
     return RemoteDocument(found.remote_id, found.version, found.number, found.status, found.total, found.balance,
                           lines)
 

@@ -211,11 +211,14 @@ def totals(entity: str, body: dict) -> DocumentTotals:
 
 
 def remote_document(entity: str, body: dict) -> RemoteDocument:
-    """An invoice or credit note: status and (quantity, price) of each line in our sign, in order."""
+    """An invoice or credit note: status and (quantity, price) of each line in our sign, in order; discounts (negative
+    lines) are left out, as the document keeps them apart from its lines."""
     found = result(entity, body)
     sign = Decimal(-1) if entity == "credit_note" else Decimal(1)
-    lines = tuple((Decimal(str(line.get("quantity", "1"))), sign * Decimal(str(line.get("price", "0"))))
-                  for line in body.get(LINES[entity]) or [])
+    lines = tuple((q, p) for q, p in ((Decimal(str(line.get("quantity", "1"))),
+                                        sign * Decimal(str(line.get("price", "0"))))
+                                       for line in body.get(LINES[entity]) or [])
+                  if q * p >= 0)  # a negative line is our discount (item type Discount), not one of our lines
     return RemoteDocument(found.remote_id, found.version, found.number,
                           "voided" if found.status == "voided" else "active", found.total, found.balance, lines)
 

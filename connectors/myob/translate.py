@@ -225,7 +225,8 @@ def totals(entity: str, body: dict, reversed_: bool = False, currency: str = "")
 
 def remote_document(entity: str, body: dict, reversed_: bool = False) -> RemoteDocument:
     """An invoice or credit note: status and (quantity, unit price) of each line, in order (a Service line without
-    ``UnitCount`` and ``UnitPrice`` is one unit at its total); a credit note's lines are made positive."""
+    ``UnitCount`` and ``UnitPrice`` is one unit at its total); a credit note's lines are made positive. Negative
+    lines are our discounts (sent as negative lines), which the document keeps apart from its lines."""
     found = result(entity, body, reversed_=reversed_)
     sign = -1 if entity == Entity.CREDIT_NOTE else 1
     lines = []
@@ -235,6 +236,7 @@ def remote_document(entity: str, body: dict, reversed_: bool = False) -> RemoteD
             lines.append((sign * Decimal(str(count)), Decimal(str(line["UnitPrice"]))))
         else:
             lines.append((Decimal("1"), sign * Decimal(str(line.get("Total") or 0))))
+    lines = [(q, p) for q, p in lines if q * p >= 0]  # a discount is a negative line here; ours are not lines
     return RemoteDocument(found.remote_id, found.version, found.number, found.status, found.total, found.balance,
                           tuple(lines))
 

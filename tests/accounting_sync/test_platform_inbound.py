@@ -108,6 +108,19 @@ def test_invoice_voided_on_the_platform_needs_attention_and_voiding_here_sends_n
     assert OutboxEntry.objects.get(pk=entry.pk).status == EntryStatus.DONE
 
 
+def test_a_discount_line_is_not_taken_for_a_line_changed_on_the_platform(two_way, harness, make_invoice):
+    """Several platforms keep our discount as a negative line: read back, it is not one of the document's lines."""
+    needs(harness, Entity.INVOICE)
+    invoice, ref = synced_invoice(harness, two_way, make_invoice, ("service", "2", "50.00"), ("discount", "1", "10.00"))
+    if Entity.PAYMENT in harness.capabilities.inbound:
+        harness.act("record_payment", invoice_id=ref.remote_id, amount="20.00")
+    result = inbound.pull(two_way)
+    assert result.failed == 0, result
+    assert not OutboxEntry.objects.filter(connection=two_way, status=EntryStatus.NEEDS_ATTENTION).exists(), \
+        list(OutboxEntry.objects.filter(connection=two_way).values_list("last_error", flat=True))
+    assert Invoice.objects.get(pk=invoice.pk).totals().total == harness.remote(two_way, invoice).total
+
+
 def test_line_changed_on_the_platform_updates_local_amounts(two_way, harness, make_invoice):
     needs(harness, Entity.INVOICE)
     invoice, ref = synced_invoice(harness, two_way, make_invoice, ("service", "2", "50.00"), ("product", "1", "10.00"))
