@@ -325,12 +325,12 @@ def chunks_by_connection(entry_ids: list[int]) -> list[list[int]]:
     return out
 
 
-def lock_free(qs) -> list[int]:
-    """Lock the rows of ``qs`` no other transaction holds, in pk order, and return their pks (inside a
-    transaction). A lease is taken only on rows locked this way: a multi-row UPDATE that waited instead could close
-    a cycle with a worker whose transaction already holds one of them and wants one this UPDATE locked first
-    (PostgreSQL deadlock). A row skipped is being finished or taken by someone else: it is not free anyway."""
-    return list(qs.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True))
+def lock_in_order(qs) -> list[int]:
+    """Lock the rows of ``qs`` in pk order and return their pks (inside a transaction). A lease is taken only on rows
+    locked this way: a multi-row UPDATE locks in whatever order its plan visits the rows, and could close a cycle
+    with a worker whose transaction holds one of them and wants one this UPDATE locked first (PostgreSQL deadlock).
+    Every transaction that locks several entries does so in pk order, so a wait never closes a cycle."""
+    return list(qs.select_for_update().order_by("pk").values_list("pk", flat=True))
 
 
 def claim(entry_id: int, *, ignore_schedule: bool = False) -> OutboxEntry | None:
@@ -351,7 +351,7 @@ def claim_many(entry_ids: list[int], *, ignore_schedule: bool = False) -> list[O
     token = str(uuid.uuid4())
     lease = now + dt.timedelta(seconds=conf.get("LEASE_SECONDS"))
     with transaction.atomic():
-        free = lock_free(OutboxEntry.objects.filter(due, pk__in=entry_ids))
+        free = lock_in_order(OutboxEntry.objects.filter(due, pk__in=entry_ids))
         if not free or not OutboxEntry.objects.filter(pk__in=free).update(
                 status=EntryStatus.IN_PROGRESS, lease_until=lease, lease_token=token, last_attempt_at=now):
             return []
@@ -388,7 +388,7 @@ def lease_due(connection_ids=None, *, limit: int = 200) -> list[tuple[list[int],
     token = str(uuid.uuid4())
     lease = now + dt.timedelta(seconds=HANDOUT_SECONDS)
     with transaction.atomic():
-        free = lock_free(OutboxEntry.objects.filter(_due(now), pk__in=ids))
+        free = lock_in_order(OutboxEntry.objects.filter(_due(now), pk__in=ids))
         if not free or not OutboxEntry.objects.filter(pk__in=free).update(
                 status=EntryStatus.IN_PROGRESS, lease_until=lease, lease_token=token, last_attempt_at=now):
             return []
@@ -401,11 +401,8 @@ def take_leased(entry_ids: list[int], token: str) -> list[OutboxEntry]:
     now = timezone.now()
     lease = now + dt.timedelta(seconds=conf.get("LEASE_SECONDS"))
     with transaction.atomic():
-        # Ours: wait for a claimer that has one of them locked for a moment (it finds them leased and lets go),
-        # locking in pk order like every multi-row lease statement.
-        held = list(OutboxEntry.objects.select_for_update().filter(
-            pk__in=entry_ids, lease_token=token, status=EntryStatus.IN_PROGRESS).order_by("pk")
-            .values_list("pk", flat=True))
+        held = lock_in_order(OutboxEntry.objects.filter(pk__in=entry_ids, lease_token=token,
+                                                         status=EntryStatus.IN_PROGRESS))
         if not held or not OutboxEntry.objects.filter(pk__in=held).update(lease_until=lease, last_attempt_at=now):
             return []
     return list(OutboxEntry.objects.select_related("connection").filter(pk__in=entry_ids, lease_token=token)
