@@ -4,18 +4,25 @@ State is shown read-only; changes go through permission-checked actions that are
 """
 from __future__ import annotations
 
+import secrets
+import time
+
 from django.contrib import admin, messages
 from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
+from connectors.crypto import KEYS_CHANGED, Undecryptable
 from connectors.errors import SyncError
 from connectors.models import Connection, ConnectionStatus
+from connectors.views import SESSION_KEY as OAUTH_SESSION_KEY
 
-from . import glpreview, mapping_admin, outbox, status
+from . import audit, glpreview, mapping_admin, outbox, reconcile, status
+from .audit.models import AuditKind
 from .adminkit import ReadOnlyAdmin, local_link
 from .audit import admin as audit_admin  # noqa: F401 - registers the audit trail's admin
 from .models import (AttentionEntry, EntryStatus, ExternalReference, OutboxChange, OutboxEntry, PullCursor, SyncLog,
@@ -26,6 +33,7 @@ from .reconcile import admin as reconcile_admin  # noqa: F401 - registers the re
 from .files import admin as files_admin  # noqa: F401 - registers export batches and platform export uploads
 from .files import batches as file_batches
 from .files.models import ExportItem
+from .permissions import CONNECT, VIEW_DASHBOARD, Actions, ViewWith, allowed, any_allowed, require
 
 
 class TriggerRuleInline(admin.TabularInline):
@@ -37,9 +45,25 @@ class TriggerRuleInline(admin.TabularInline):
     verbose_name_plural = "When to send (no rule: on every save; drafts are never sent)"
     fields = ["entity", "kind", "status", "partly_paid", "every_minutes", "daily_at", "time_zone", "send_drafts"]
 
+    # Trigger rules are part of a connection's settings: whoever may edit connections may edit them.
+    def has_view_permission(self, request, obj=None):
+        return any_allowed(request.user, VIEW_DASHBOARD, CONNECT) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return allowed(request.user, "connect") or super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return allowed(request.user, "connect") or super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return allowed(request.user, "connect") or super().has_delete_permission(request, obj)
+
 
 @admin.register(Connection)
-class ConnectionAdmin(admin.ModelAdmin):
+class ConnectionAdmin(ViewWith, Actions, admin.ModelAdmin):
+    """The dashboard's first page. Viewing it needs ``view_dashboard``; adding, editing, connecting and
+    disconnecting ``connect_connection``; each action its own permission (``accounting_sync.permissions``)."""
+
     inlines = [TriggerRuleInline]
     list_display = ["name", "platform", "health", "auto_sync", "pending", "needs_attention", "failed", "last_success",
                     "token_expiry", "mappings_link"]
@@ -52,7 +76,17 @@ class ConnectionAdmin(admin.ModelAdmin):
               "remote_company_id", "client_id", "client_secret_input", "connect_link", "mappings_link", "status",
               "status_message", "paused_until", "access_expires_at", "refresh_expires_at", "reference_data_at",
               "created_at", "updated_at"]
-    actions = ["sync_now", "retry_failed", "refresh_reference_data", "export_batch"]
+    actions = ["sync_now", "retry_failed", "refresh_reference_data", "export_batch", "reconcile_now", "disconnect"]
+    view_permissions = (VIEW_DASHBOARD, CONNECT)
+
+    def has_add_permission(self, request):
+        return allowed(request.user, "connect") or super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return allowed(request.user, "connect") or super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return allowed(request.user, "connect") or super().has_delete_permission(request, obj)
 
     def get_form(self, request, obj=None, **kwargs):
         from django import forms
@@ -144,7 +178,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         if not obj or not obj.pk:
             return "Save first, then connect."
         return format_html('<a class="button" href="{}">Connect / reconnect to {}</a>',
-                           reverse("connectors:oauth-connect", args=[obj.pk]), obj.platform_name)
+                           reverse("admin:connectors_connection_connect", args=[obj.pk]), obj.platform_name)
 
     @admin.display(description="Mappings")
     def mappings_link(self, obj):
@@ -157,9 +191,28 @@ class ConnectionAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">Edit mappings</a>', mapping_admin.editor_url(obj.pk))
 
     def get_urls(self):
-        return mapping_admin.urls(self) + super().get_urls()
+        connect = path("<int:connection_id>/connect/", self.admin_site.admin_view(self.connect_view),
+                       name="connectors_connection_connect")
+        return [connect] + mapping_admin.urls(self) + super().get_urls()
 
-    @admin.action(description="Sync now: send everything pending", permissions=["change"])
+    def connect_view(self, request, connection_id: int):
+        """Start the platform's OAuth sign-in (``connect_connection``); the platform sends staff back to
+        ``connectors:oauth-callback``, which checks the single-use state this sets."""
+        require(request.user, "connect")
+        conn = get_object_or_404(Connection, pk=connection_id)
+        if isinstance(conn.client_secret, Undecryptable):
+            messages.error(request, f"{conn.name}: {KEYS_CHANGED}. Enter the client secret again here, save, then "
+                                    "Connect (or restore the previous encryption key).")
+            return redirect("admin:connectors_connection_change", conn.pk)
+        if conn.secrets_unreadable:  # only the old tokens are unreadable: connecting again replaces them
+            conn.access_token = conn.refresh_token = ""  # nosec B105
+            conn.save(update_fields=["access_token", "refresh_token"])
+        state = secrets.token_urlsafe(32)
+        request.session[OAUTH_SESSION_KEY] = {"state": state, "connection": conn.pk, "at": time.time()}
+        callback = request.build_absolute_uri(reverse("connectors:oauth-callback"))
+        return redirect(conn.connector().authorization_url(callback, state))
+
+    @admin.action(description="Sync now: send everything pending", permissions=["sync"])
     def sync_now(self, request, queryset):
         ids = list(OutboxEntry.objects.filter(connection__in=queryset, status=EntryStatus.PENDING)
                    .values_list("pk", flat=True))
@@ -169,14 +222,15 @@ class ConnectionAdmin(admin.ModelAdmin):
         for conn in queryset:
             self.log_change(request, conn, f"Sync now ({_entries(len(ids))} queued)")
 
-    @admin.action(description="Retry failed and needs-attention entries", permissions=["change"])
+    @admin.action(description="Retry failed and needs-attention entries", permissions=["sync"])
     def retry_failed(self, request, queryset):
         count = retry_entries(OutboxEntry.objects.filter(connection__in=queryset))
         self.message_user(request, f"{_entries(count)} queued for retry.", messages.SUCCESS)
         for conn in queryset:
             self.log_change(request, conn, "Retry failed entries")
 
-    @admin.action(description="Refresh accounts, tax codes and currencies from the platform", permissions=["change"])
+    @admin.action(description="Refresh accounts, tax codes and currencies from the platform",
+                  permissions=["edit_mappings"])
     def refresh_reference_data(self, request, queryset):
         from connectors.errors import SyncError
 
@@ -192,7 +246,7 @@ class ConnectionAdmin(admin.ModelAdmin):
 
 
     @admin.action(description="Export a batch of the documents ready for export (file-delivery platforms)",
-                  permissions=["change"])
+                  permissions=["export"])
     def export_batch(self, request, queryset):
         for conn in queryset:
             if not file_batches.file_delivery(conn):
@@ -213,6 +267,39 @@ class ConnectionAdmin(admin.ModelAdmin):
             self.message_user(request, format_html('{}: <a href="{}">batch {}</a> with {} documents: download its '
                                                    'files there.', conn, url, batch.number, batch.documents),
                               messages.SUCCESS)
+
+    @admin.action(description="Reconcile now: compare what the platform holds with ours", permissions=["reconcile"])
+    def reconcile_now(self, request, queryset):
+        for conn in queryset:
+            run = reconcile.run(conn)
+            self.log_change(request, conn, f"Reconciled ({run.kind} run {run.pk}: {run.variances} variances)")
+            url = reverse("admin:accounting_sync_reconciliation_report")
+            text = run.error or (f"{run.checked} documents compared, {run.variances} variances "
+                                 f"({run.alarms} need a person)")
+            self.message_user(request, format_html('{}: {} (<a href="{}?connection={}">report</a>)', conn, text, url,
+                                                   conn.pk), messages.ERROR if run.error else
+                              messages.WARNING if run.alarms else messages.SUCCESS)
+
+    @admin.action(description="Disconnect: forget the tokens (nothing is sent until connected again)",
+                  permissions=["connect"])
+    def disconnect(self, request, queryset):
+        for conn in queryset:
+            disconnect(conn, request.user.get_username())
+            self.log_change(request, conn, "Disconnected")
+        self.message_user(request, f"{queryset.count()} disconnected; Connect on the connection's page resumes it.",
+                          messages.SUCCESS)
+
+
+def disconnect(conn: Connection, actor: str) -> None:
+    """Forget the connection's tokens: it needs connecting again, and its entries wait without spending attempts."""
+    conn.access_token = conn.refresh_token = ""  # nosec B105
+    conn.access_expires_at = conn.refresh_expires_at = None
+    conn.status = ConnectionStatus.NEEDS_REAUTH
+    conn.status_message = f"Disconnected by {actor}: connect again to resume."[:500]
+    conn.save(update_fields=["access_token", "refresh_token", "access_expires_at", "refresh_expires_at", "status",
+                             "status_message", "updated_at"])
+    audit.append(AuditKind.STAFF, actor=actor, connection_id=conn.pk, connection_name=conn.name,
+                 operation="disconnect", outcome="done")
 
 
 def _entries(n: int) -> str:
@@ -264,7 +351,7 @@ def push_entries(queryset) -> list[int]:
 
 
 @admin.register(OutboxEntry)
-class OutboxEntryAdmin(ReadOnlyAdmin):
+class OutboxEntryAdmin(ViewWith, Actions, ReadOnlyAdmin):
     list_display = ["document", "entity", "connection", "status", "attempts", "next_attempt_at", "problem",
                     "home_amount", "export_batch", "updated_at"]
     list_filter = ["status", "entity", "connection"]
@@ -285,7 +372,7 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
                                                                  args=[item.batch_id]), item.batch.number)
 
     @admin.action(description="Confirm imported (file delivery: the platform took its export file)",
-                  permissions=["retry"])
+                  permissions=["export"])
     def confirm_imported(self, request, queryset):
         items = ExportItem.objects.filter(entry__in=queryset.filter(status=EntryStatus.EXPORTED),
                                           batch__isnull=False, confirmed_at__isnull=True)
@@ -330,7 +417,7 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
         links = format_html_join("", '<br>→ <a href="{}">{}</a>', ((fix.url, fix.text) for fix in fixes(obj)))
         return format_html("{}<br><i>{}</i>{}", obj.last_error[:300], obj.hint, links)
 
-    @admin.action(description="Retry selected entries now", permissions=["retry"])
+    @admin.action(description="Retry selected entries now", permissions=["sync"])
     def retry(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         queryset.exclude(status=EntryStatus.IN_PROGRESS).update(
@@ -340,7 +427,7 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
             self.log_change(request, entry, "Retry requested")
         self.message_user(request, f"{_entries(len(ids))} queued.", messages.SUCCESS)
 
-    @admin.action(description="Send ours anyway (overwrite the platform's conflicting edit)", permissions=["retry"])
+    @admin.action(description="Send ours anyway (overwrite the platform's conflicting edit)", permissions=["sync"])
     def send_ours_anyway(self, request, queryset):
         conflicts = queryset.filter(status=EntryStatus.NEEDS_ATTENTION, error_code="conflict")
         ids = list(conflicts.values_list("pk", flat=True))
@@ -355,7 +442,7 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
                              else ""), messages.SUCCESS if ids else messages.WARNING)
 
     @admin.action(description="Send now, whatever its trigger rule (drafts and held documents too)",
-                  permissions=["retry"])
+                  permissions=["sync"])
     def send_now(self, request, queryset):
         ids = push_entries(queryset)
         for entry in OutboxEntry.objects.filter(pk__in=ids):
@@ -363,16 +450,13 @@ class OutboxEntryAdmin(ReadOnlyAdmin):
         self.message_user(request, f"{_entries(len(ids))} queued to send now.",
                           messages.SUCCESS if ids else messages.WARNING)
 
-    def has_retry_permission(self, request):
-        return request.user.has_perm("connectors.change_connection")
-
 
 @admin.register(AttentionEntry)
 class AttentionAdmin(OutboxEntryAdmin):
     list_display = ["document", "connection", "status", "problem", "home_amount", "updated_at"]
     actions = ["retry", "send_ours_anyway", "void_locally", "resend"]
 
-    @admin.action(description="Void locally (it was voided or deleted on the platform)", permissions=["retry"])
+    @admin.action(description="Void locally (it was voided or deleted on the platform)", permissions=["sync"])
     def void_locally(self, request, queryset):
         from . import inbound
 
@@ -386,7 +470,7 @@ class AttentionAdmin(OutboxEntryAdmin):
                           + (f" {skipped} selected entries were not voided or deleted on the platform." if skipped
                              else ""), messages.SUCCESS if done else messages.WARNING)
 
-    @admin.action(description="Re-send (it was deleted on the platform)", permissions=["retry"])
+    @admin.action(description="Re-send (it was deleted on the platform)", permissions=["sync"])
     def resend(self, request, queryset):
         from . import inbound
 
@@ -403,7 +487,7 @@ class AttentionAdmin(OutboxEntryAdmin):
 
 
 @admin.register(SyncLog)
-class SyncLogAdmin(ReadOnlyAdmin):
+class SyncLogAdmin(ViewWith, ReadOnlyAdmin):
     list_display = ["created_at", "document", "connection", "operation", "outcome", "remote_id", "platform_code",
                     "error_code", "duration_ms", "short_message"]
     list_filter = ["outcome", "operation", "entity", "connection", "created_at"]
@@ -421,7 +505,7 @@ class SyncLogAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ExternalReference)
-class ExternalReferenceAdmin(ReadOnlyAdmin):
+class ExternalReferenceAdmin(ViewWith, ReadOnlyAdmin):
     list_display = ["document", "entity", "connection", "remote_id", "remote_number", "remote_version",
                     "remote_status", "home_total", "synced_at"]
     list_filter = ["entity", "remote_status", "connection"]
@@ -434,14 +518,14 @@ class ExternalReferenceAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
+class WebhookDeliveryAdmin(ViewWith, ReadOnlyAdmin):
     list_display = ["received_at", "platform", "connection", "status", "times_received", "processed_at", "error"]
     list_filter = ["platform", "status", "connection"]
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
 
 
 @admin.register(PullCursor)
-class PullCursorAdmin(ReadOnlyAdmin):
+class PullCursorAdmin(ViewWith, ReadOnlyAdmin):
     list_display = ["connection", "entity", "changed_since", "last_pull_at", "last_result"]
     readonly_fields = [f.name for f in PullCursor._meta.fields]
 

@@ -37,6 +37,7 @@ from mappings.models import Mapping, MappingKind
 from mappings.resolve import Decision, describe, explain
 
 from . import drift, glpreview, sources
+from .permissions import EDIT_MAPPINGS, VIEW_MAPPINGS, any_allowed, require
 from .models import EntryStatus, OutboxEntry
 from .preflight import platform_lists
 from .rules import apply_offline
@@ -64,7 +65,7 @@ def _require(request, *actions: str) -> None:
 
 def export(model_admin, request, connection_id: int) -> HttpResponse:
     conn = get_object_or_404(Connection, pk=connection_id)
-    if not (request.user.has_perm("mappings.view_mapping") or request.user.has_perm("mappings.change_mapping")):
+    if not any_allowed(request.user, VIEW_MAPPINGS, EDIT_MAPPINGS):
         raise PermissionDenied
     response = HttpResponse(csv_io.export_rules(conn), content_type="text/csv; charset=utf-8")
     filename = f"mappings-{slugify(conn.name)}-{dt.date.today():%Y-%m-%d}.csv"
@@ -74,7 +75,7 @@ def export(model_admin, request, connection_id: int) -> HttpResponse:
 
 def editor(model_admin, request, connection_id: int):
     conn = get_object_or_404(Connection, pk=connection_id)
-    _require(request, "change")
+    require(request.user, "edit_mappings")
     here = editor_url(conn.pk)
     if request.method == "POST" and "_refresh" in request.POST:
         reference, warning = platform_lists(conn, refresh=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from .permissions import CUSTOM as STAFF_PERMISSIONS
+
 
 class EntryStatus(models.TextChoices):
     PENDING = "pending", "Pending"
@@ -66,6 +68,8 @@ class OutboxEntry(models.Model):
                          condition=models.Q(status__in=["needs_attention", "failed"])),
         ]
         ordering = ["-updated_at"]
+        # The staff actions' permissions (accounting_sync.permissions): declared here, the app's central model.
+        permissions = STAFF_PERMISSIONS
 
     def __str__(self) -> str:
         return f"{self.label or self.source_key} → {self.connection}"

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",  # token authentication for the API (docs/api.md)
     "django_q",
     "ledger",
     "connectors",

@@ -78,15 +78,17 @@ def append(kind: str, *, actor: str = "", connection_id: int | None = None, conn
                        detail=_jsonable(detail or {}))
 
 
-def command_action(operation: str, *, connection=None, detail: dict | None = None) -> AuditRecord:
+def command_action(operation: str, *, connection=None, detail: dict | None = None,
+                   actor: str | None = None) -> AuditRecord:
     """A staff action taken with a management command (resync, retry): recorded with the operating-system user
-    who ran it, as the admin's actions are with the staff user."""
+    who ran it (or ``actor``: the command's ``--user``), as the admin's actions are with the staff user."""
     import getpass
 
-    try:
-        actor = f"{getpass.getuser()} (command)"
-    except (KeyError, OSError):  # no user name in this environment (some containers)
-        actor = "(command)"
+    if actor is None:
+        try:
+            actor = f"{getpass.getuser()} (command)"
+        except (KeyError, OSError):  # no user name in this environment (some containers)
+            actor = "(command)"
     return append(AuditKind.STAFF, actor=actor, connection_id=connection.pk if connection else None,
                   connection_name=connection.name if connection else "", operation=operation, outcome="done",
                   detail=detail)

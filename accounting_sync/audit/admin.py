@@ -1,14 +1,19 @@
-"""The audit trail in the admin: read-only, and no delete action (the database refuses it on PostgreSQL anyway)."""
+"""The audit trail in the admin: read-only (``accounting_sync.view_audit``), and no delete action (the database
+refuses it on PostgreSQL anyway)."""
 from __future__ import annotations
 
 from django.contrib import admin
 
 from ..adminkit import ReadOnlyAdmin
+from ..permissions import VIEW_AUDIT, ViewWith
 from .models import AuditRecord
 
 
 @admin.register(AuditRecord)
-class AuditRecordAdmin(ReadOnlyAdmin):
+class AuditRecordAdmin(ViewWith, ReadOnlyAdmin):
+    """Readable with ``view_audit`` (not with the dashboard's permission)."""
+
+    view_permissions = (VIEW_AUDIT,)
     list_display = ["chain", "seq", "at", "kind", "actor", "connection_name", "operation", "outcome", "source_key",
                     "remote_id"]
     list_filter = ["kind", "outcome", "connection_name"]

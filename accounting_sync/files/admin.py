@@ -15,6 +15,7 @@ from connectors.errors import SyncError
 from connectors.models import Connection, PlatformExport
 
 from ..adminkit import ReadOnlyAdmin
+from ..permissions import EXPORT, VIEW_DASHBOARD, Actions, ViewWith, allowed
 from . import batches
 from .models import ExportBatch, ExportFile, ExportItem
 
@@ -31,13 +32,17 @@ class ExportItemInline(admin.TabularInline):
 
 
 @admin.register(ExportBatch)
-class ExportBatchAdmin(ReadOnlyAdmin):
+class ExportBatchAdmin(ViewWith, Actions, ReadOnlyAdmin):
+    """Batches are listed with ``view_dashboard``; downloading their files and every action needs
+    ``export_manual``."""
+
     list_display = ["__str__", "created_at", "created_by", "documents", "awaiting", "download", "reexport_of"]
     list_filter = ["connection"]
     readonly_fields = ["connection", "number", "created_at", "created_by", "reexport_of", "reason", "documents",
                        "sha256", "download"]
     inlines = [ExportItemInline]
     actions = ["confirm_imported", "export_again"]
+    view_permissions = (VIEW_DASHBOARD, EXPORT)
 
     @admin.display(description="Awaiting import")
     def awaiting(self, obj):
@@ -55,7 +60,7 @@ class ExportBatchAdmin(ReadOnlyAdmin):
 
     def file_view(self, request, pk: int):
         """The file exactly as stored (refused if its bytes no longer match their SHA-256)."""
-        if not self.has_view_permission(request):
+        if not allowed(request.user, "export"):
             return HttpResponse(status=403)
         file = get_object_or_404(ExportFile, pk=pk)
         if not file.intact:
@@ -65,7 +70,7 @@ class ExportBatchAdmin(ReadOnlyAdmin):
         return response
 
     @admin.action(description="Confirm imported: the platform took these files (closes their documents)",
-                  permissions=["retry"])
+                  permissions=["export"])
     def confirm_imported(self, request, queryset):
         actor = request.user.get_username()
         total = 0
@@ -77,7 +82,7 @@ class ExportBatchAdmin(ReadOnlyAdmin):
                           messages.WARNING)
 
     @admin.action(description="Export again (a new batch of the documents not yet confirmed; recorded)",
-                  permissions=["retry"])
+                  permissions=["export"])
     def export_again(self, request, queryset):
         for batch in queryset:
             try:
@@ -89,9 +94,6 @@ class ExportBatchAdmin(ReadOnlyAdmin):
             self.log_change(request, batch, f"Re-exported as batch {new.number} ({new.documents} documents, "
                                             f"sha256 {new.sha256})")
             self.message_user(request, f"{batch}: exported again as batch {new.number}.", messages.SUCCESS)
-
-    def has_retry_permission(self, request):
-        return request.user.has_perm("connectors.change_connection")
 
 
 class PlatformExportForm(forms.ModelForm):
@@ -121,8 +123,11 @@ class PlatformExportForm(forms.ModelForm):
 
 
 @admin.register(PlatformExport)
-class PlatformExportAdmin(admin.ModelAdmin):
-    """Upload the platform's export file: closes the exported documents it holds; reconciliation reads it."""
+class PlatformExportAdmin(ViewWith, admin.ModelAdmin):
+    """Upload the platform's export file: closes the exported documents it holds; reconciliation reads it.
+    Uploading needs ``export_manual``."""
+
+    view_permissions = (VIEW_DASHBOARD, EXPORT)
 
     form = PlatformExportForm
     list_display = ["name", "connection", "uploaded_at", "uploaded_by", "sha256"]
@@ -131,8 +136,11 @@ class PlatformExportAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["name", "connection", "uploaded_at", "uploaded_by", "sha256"] if obj else []
 
+    def has_add_permission(self, request):
+        return allowed(request.user, "export") or super().has_add_permission(request)
+
     def has_change_permission(self, request, obj=None):
-        return obj is None and super().has_change_permission(request, obj)
+        return obj is None and (allowed(request.user, "export") or super().has_change_permission(request, obj))
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -3,12 +3,26 @@ from argparse import RawDescriptionHelpFormatter
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accounting_sync import permissions
+
 
 class ExamplesCommand(BaseCommand):
     def create_parser(self, *args, **kwargs):
         parser = super().create_parser(*args, **kwargs)
         parser.formatter_class = RawDescriptionHelpFormatter
         return parser
+
+    @staticmethod
+    def add_user_argument(parser, action: str) -> None:
+        """``--user USERNAME``: act as that Django user, who must hold the action's permission."""
+        parser.add_argument("--user", metavar="USERNAME",
+                            help=f"Act as this user: refused unless they hold {permissions.permission(action)} "
+                                 "(recorded in the audit trail); default: the operating-system user, unchecked")
+
+    @staticmethod
+    def acting_user(opts: dict, action: str):
+        """The ``--user`` checked against ``action`` (a CommandError if they may not), or None without one."""
+        return permissions.command_user(opts.get("user"), action)
 
     @staticmethod
     def connection(name: str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
@@ -14,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from connectors.models import Connection
 
 from ..adminkit import ReadOnlyAdmin, local_link
+from ..permissions import RECONCILE, VIEW_DASHBOARD, Actions, ViewWith
 from . import bank, metrics
 from .models import BankBucket, BankMatch, PeriodTotal, ReconciliationRun, RunKind, RunStatus, Variance, VarianceStatus
 
@@ -50,12 +52,17 @@ def trend(runs: list[ReconciliationRun]) -> str:
 
 
 @admin.register(ReconciliationRun)
-class ReconciliationRunAdmin(ReadOnlyAdmin):
+class ReconciliationRunAdmin(ViewWith, ReadOnlyAdmin):
     list_display = ["started_at", "connection", "kind", "status", "checked", "in_flight", "variances", "alarms",
                     "open_alarms", "report_link"]
     list_filter = ["connection", "kind", "status"]
     readonly_fields = [f.name for f in ReconciliationRun._meta.fields] + ["totals_table", "found"]
     date_hierarchy = "started_at"
+    view_permissions = (VIEW_DASHBOARD, RECONCILE)
+
+    def _require_view(self, request) -> None:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -84,6 +91,7 @@ class ReconciliationRunAdmin(ReadOnlyAdmin):
 
     def report(self, request):
         """Per connection: the trend of open alarms, the latest run's totals side by side, the open variances."""
+        self._require_view(request)
         connection_id = request.GET.get("connection")
         conns = Connection.objects.order_by("name")
         if connection_id and connection_id.isdigit():
@@ -111,12 +119,14 @@ class ReconciliationRunAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "accounting_sync/reconciliation_report.html", context)
 
     def variances_csv(self, request):
+        self._require_view(request)
         rows = Variance.objects.select_related("connection").order_by("connection_id", "pk")
         if request.GET.get("status") != "all":
             rows = rows.filter(status=VarianceStatus.OPEN)
         return csv_response("variances.csv", VARIANCE_FIELDS, rows.iterator())
 
     def totals_csv(self, request, run_id: int):
+        self._require_view(request)
         return csv_response(f"reconciliation-{run_id}-totals.csv", TOTAL_FIELDS,
                             PeriodTotal.objects.filter(run_id=run_id).iterator())
 
@@ -133,19 +143,20 @@ def totals_html(totals) -> str:
 
 
 @admin.register(Variance)
-class VarianceAdmin(ReadOnlyAdmin):
+class VarianceAdmin(ViewWith, Actions, ReadOnlyAdmin):
     list_display = ["document", "connection", "entity", "field", "local_value", "remote_value", "difference",
                     "reason", "alarm", "status", "action", "last_seen_at"]
     list_filter = ["status", "alarm", "reason", "entity", "connection", "last_run"]
     search_fields = ["label", "source_key", "remote_id", "number", "message"]
     readonly_fields = [f.name for f in Variance._meta.fields]
     actions = ["export_csv"]
+    view_permissions = (VIEW_DASHBOARD, RECONCILE)
 
     @admin.display(description="Document")
     def document(self, obj):
         return local_link(obj.source_key, obj.label) if obj.source_key else obj.number or obj.remote_id
 
-    @admin.action(description="Export the selected variances as CSV")
+    @admin.action(description="Export the selected variances as CSV", permissions=["export_csv"])
     def export_csv(self, request, queryset):
         return csv_response("variances.csv", VARIANCE_FIELDS, queryset.order_by("pk"))
 
@@ -154,7 +165,7 @@ class VarianceAdmin(ReadOnlyAdmin):
 
 
 @admin.register(BankMatch)
-class BankMatchAdmin(ReadOnlyAdmin):
+class BankMatchAdmin(ViewWith, Actions, ReadOnlyAdmin):
     """Bank-feed payment matching: each deposit with the payments found in it, each payment found in none.
     Probable matches wait for a person: "Confirm match" keeps them, "Reject match" never proposes them again."""
 
@@ -164,15 +175,13 @@ class BankMatchAdmin(ReadOnlyAdmin):
     search_fields = ["deposit_id", "reference", "payment_labels", "ident"]
     readonly_fields = [f.name for f in BankMatch._meta.fields]
     actions = ["confirm_match", "reject_match"]
+    view_permissions = (VIEW_DASHBOARD, RECONCILE)
 
     @admin.display(description="Payments")
     def payments(self, obj):
         return obj.payment_labels
 
-    def has_decide_permission(self, request):
-        return request.user.has_perm("accounting_sync.change_bankmatch")
-
-    @admin.action(description="Confirm match", permissions=["decide"])
+    @admin.action(description="Confirm match", permissions=["reconcile"])
     def confirm_match(self, request, queryset):
         done = 0
         for row in queryset.filter(bucket=BankBucket.PROBABLE):
@@ -182,7 +191,7 @@ class BankMatchAdmin(ReadOnlyAdmin):
         self.message_user(request, f"{done} probable {'match' if done == 1 else 'matches'} confirmed.",
                           messages.SUCCESS if done else messages.WARNING)
 
-    @admin.action(description="Reject match", permissions=["decide"])
+    @admin.action(description="Reject match", permissions=["reconcile"])
     def reject_match(self, request, queryset):
         done = 0
         for row in queryset.filter(bucket=BankBucket.PROBABLE):

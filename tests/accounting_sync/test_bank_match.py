@@ -208,7 +208,7 @@ def test_staff_confirm_and_reject_probable_matches(platform, make_invoice, org):
     request = RequestFactory().post("/")
     request.user = viewer
     assert "confirm_match" not in site._registry[BankMatch].get_actions(request)  # permission-checked
-    user = staff("view_bankmatch", "change_bankmatch")
+    user = staff("view_bankmatch", "run_reconciliation")
     audited = AuditRecord.objects.count()
     admin_action(user, "confirm_match", probable.filter(payment_keys=[first.source_key]))
     admin_action(user, "reject_match", probable.filter(payment_keys=[second.source_key]))

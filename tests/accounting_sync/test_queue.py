@@ -140,7 +140,8 @@ def test_cluster_killed_mid_write_then_new_cluster_completes_exactly_once(broker
         assert sweep() >= 1  # what the every-minute schedule does: re-enqueue due and abandoned entries
     # (the ORM broker's dispatcher finds the abandoned entry by itself at its next poll)
     assert wait_for(lambda: OutboxEntry.objects.get(pk=entry.pk).status == EntryStatus.DONE), \
-        OutboxEntry.objects.get(pk=entry.pk).last_error
+        (OutboxEntry.objects.filter(pk=entry.pk).values("status", "last_error", "attempts", "lease_until")[0],
+         timezone.now(), sandbox.requests_log[-5:])
     [remote] = remote_invoices(sandbox)
     assert remote["DocNumber"] == invoice.number
     ref = ExternalReference.objects.get(source_key=entry.source_key)

@@ -5,6 +5,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import transaction
@@ -208,6 +209,9 @@ def test_trigger_rules_through_the_api(admin_client, client, connection, django_
 
     staff = django_user_model.objects.create_user("clerk", password="pw", is_staff=True)  # no permissions
     client.force_login(staff)
+    assert client.get(url).status_code == 403
+    staff.user_permissions.add(Permission.objects.get(codename="view_dashboard"))  # reads, may not change them
+    client.force_login(django_user_model.objects.get(pk=staff.pk))
     assert client.get(url).status_code == 200
     assert client.put(url, [], content_type="application/json").status_code == 403
 

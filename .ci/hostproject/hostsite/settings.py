@@ -1,8 +1,8 @@
 """A minimal host project's settings, written the way docs/configuration.md tells a host to.
 
-Only what a host has: Django's own apps, the four apps and their two dependencies, SQLite next to this file,
-django-q2's ORM broker with the settings the system checks ask for. Nothing here imports from the
-repository; the host check runs it against the installed wheel.
+Only what a host has: Django's own apps, the four apps and their two dependencies (with DRF's token app for the
+API's token authentication), SQLite next to this file, django-q2's ORM broker with the settings the system checks
+ask for. Nothing here imports from the repository; the host check runs it against the installed wheel.
 """
 import os
 from pathlib import Path
@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",  # the API's token authentication (optional: session authentication works without)
     "django_q",
     "ledger",
     "connectors",

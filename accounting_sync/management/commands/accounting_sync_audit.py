@@ -11,6 +11,7 @@ Examples:
     manage.py accounting_sync_audit verify
     manage.py accounting_sync_audit export --since 2026-11-01 --until 2026-12-01 --format csv > trail.csv
     manage.py accounting_sync_audit export --since 2026-11-01 --format json --output trail-november.json
+    manage.py accounting_sync_audit --user alice verify          # as alice (needs view_audit)
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ class Command(ExamplesCommand):
     help = __doc__
 
     def add_arguments(self, parser):
+        self.add_user_argument(parser, "view_audit")
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("verify", help="Check every record and the chain; exit 1 if anything was changed")
         export = sub.add_parser("export", help="Write a period's records (CSV or JSON)")
@@ -46,6 +48,7 @@ class Command(ExamplesCommand):
         export.add_argument("--output", help="File to write (default: stdout)")
 
     def handle(self, *args, **opts):
+        self.acting_user(opts, "view_audit")
         if opts["action"] == "verify":
             return self.verify()
         out = open(opts["output"], "w", newline="", encoding="utf-8") if opts["output"] else self.stdout._out

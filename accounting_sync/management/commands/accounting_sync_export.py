@@ -13,6 +13,7 @@ Examples:
     manage.py accounting_sync_export --connection 3 --confirm 7
     manage.py accounting_sync_export --connection 3 --read-back invoices-report.csv
     manage.py accounting_sync_export --connection 3 --folder /srv/exports --drain   # stage due entries first
+    manage.py accounting_sync_export --connection 3 --user alice     # as alice (needs export_manual)
 """
 from accounting_sync.management.base import ExamplesCommand
 import getpass
@@ -23,7 +24,7 @@ from django.core.management.base import CommandError
 from connectors.errors import SyncError
 from connectors.models import Connection
 
-from ... import audit, tasks
+from ... import audit, permissions, tasks
 from ...files import batches
 from ...files.models import ExportBatch, ExportItem
 
@@ -46,25 +47,29 @@ class Command(ExamplesCommand):
         parser.add_argument("--reason", default="", help="Why, for --reexport (kept in the audit trail)")
         parser.add_argument("--confirm", type=int, metavar="N", help="Confirm batch N imported")
         parser.add_argument("--read-back", metavar="FILE", help="The platform's export file to read back")
+        self.add_user_argument(parser, "export")
 
     def handle(self, *args, **opts):
+        user = self.acting_user(opts, "export")
         conn = self._connection(opts["connection"])
         if not batches.file_delivery(conn):
             raise CommandError(f"{conn} sends through {conn.platform_name}'s API: it has no export batches")
-        actor = _actor()
+        actor = permissions.actor(user) or _actor()
         try:
             if opts["read_back"]:
                 path = Path(opts["read_back"])
                 upload, done = batches.read_back(conn, path.name, path.read_bytes(), actor=actor)
                 audit.command_action("read back platform export", connection=conn,
-                                     detail={"file": path.name, "sha256": upload.sha256, "closed": len(done.closed)})
+                                     detail={"file": path.name, "sha256": upload.sha256, "closed": len(done.closed)},
+                                     actor=permissions.actor(user))
                 self.stdout.write(f"{path.name}: {len(done.closed)} documents closed as imported.")
                 return
             if opts["confirm"]:
                 batch = self._batch(conn, opts["confirm"])
                 done = batches.confirm(ExportItem.objects.filter(batch=batch), actor=actor)
                 audit.command_action("confirm imported", connection=conn,
-                                     detail={"batch": batch.number, "closed": len(done.closed)})
+                                     detail={"batch": batch.number, "closed": len(done.closed)},
+                                     actor=permissions.actor(user))
                 self.stdout.write(f"Batch {batch.number}: {len(done.closed)} documents closed as imported"
                                   + (f"; {len(done.skipped)} not awaiting import" if done.skipped else "") + ".")
                 return

@@ -10,6 +10,7 @@ Examples:
     manage.py accounting_sync_mappings --connection Main export -                  # to standard output
     manage.py accounting_sync_mappings --connection Staging import mappings.csv    # merge
     manage.py accounting_sync_mappings --connection Staging import mappings.csv --replace
+    manage.py accounting_sync_mappings --connection Staging import mappings.csv --user alice  # needs change_mapping
 """
 import sys
 from pathlib import Path
@@ -32,8 +33,11 @@ class Command(ExamplesCommand):
         parser.add_argument("file", help="CSV file; - for standard output / input")
         parser.add_argument("--replace", action="store_true",
                             help="Import: also delete the connection's rules the file does not list")
+        self.add_user_argument(parser, "edit_mappings")
 
     def handle(self, *args, **opts):
+        if opts["action"] == "import":
+            self.acting_user(opts, "edit_mappings")
         conn = self.connection(opts["connection"])
         if opts["action"] == "export":
             self._export(conn, opts["file"])

@@ -18,6 +18,7 @@ Examples:
     manage.py accounting_sync_reconcile --organization riverside --since 2026-11-01 --until 2026-11-30
     manage.py accounting_sync_reconcile --connection Main --json > reconciliation.json
     manage.py accounting_sync_reconcile --connection Main --bank --days 14   # payments against the bank feed
+    manage.py accounting_sync_reconcile --connection Main --user alice       # as alice (needs run_reconciliation)
 """
 from __future__ import annotations
 
@@ -57,8 +58,10 @@ class Command(ExamplesCommand):
         parser.add_argument("--bank", action="store_true",
                             help="Match payments to the platform's deposits and bank transactions instead")
         parser.add_argument("--days", type=int, default=30, help="--bank: payments of the last N days (default 30)")
+        self.add_user_argument(parser, "reconcile")
 
     def handle(self, *args, **opts):
+        self.acting_user(opts, "reconcile")
         organization = self._organization(opts["organization"])
         conns = self._connections(opts["connection"], organization)
         if opts["bank"]:

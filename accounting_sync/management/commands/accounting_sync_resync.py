@@ -6,6 +6,7 @@ Examples:
     manage.py accounting_sync_resync --connection Main --entity invoice --ids 12 --dry-run --gl   # journal lines
     manage.py accounting_sync_resync --connection Main --entity invoice --ids 12,13 --force
     manage.py accounting_sync_resync --connection Main --queue     # hand the work to the qcluster workers
+    manage.py accounting_sync_resync --connection Main --user alice  # as alice (needs sync_connection)
 """
 from accounting_sync.management.base import ExamplesCommand
 import datetime as dt
@@ -15,7 +16,7 @@ from tqdm import tqdm
 
 from connectors.documents import Entity
 
-from ... import audit, bulk, glpreview, resync
+from ... import audit, bulk, glpreview, permissions, resync
 from ...batching import chunks
 from ...outbox import chunks_by_connection, enqueue
 from ...preflight import platform_lists
@@ -35,8 +36,10 @@ class Command(ExamplesCommand):
                                  "and payment under the current mappings")
         parser.add_argument("--force", action="store_true", help="Re-send even documents that did not change")
         parser.add_argument("--queue", action="store_true", help="Enqueue for the workers instead of running here")
+        self.add_user_argument(parser, "sync")
 
     def handle(self, *args, **opts):
+        user = self.acting_user(opts, "sync")
         conn = self.connection(opts["connection"])
         if opts["gl"] and not opts["dry_run"]:
             raise CommandError("--gl prints the GL preview of a --dry-run; add --dry-run")
@@ -56,7 +59,7 @@ class Command(ExamplesCommand):
             return
         audit.command_action("resync command", connection=conn, detail={
             "entities": opts["entity"], "since": opts["since"], "ids": opts["ids"], "force": opts["force"],
-            "queue": opts["queue"]})
+            "queue": opts["queue"]}, actor=permissions.actor(user))
         statuses: dict[str, int] = {}
         queued = 0
         progress = None if opts["queue"] else tqdm(desc=f"Syncing to {conn.name}", unit="doc",

@@ -4,13 +4,14 @@ Examples:
     manage.py accounting_sync_retry --connection Main          # queue every failed / needs-attention entry
     manage.py accounting_sync_retry --entry 42 --now            # run one entry here and show the result
     manage.py accounting_sync_retry --all --now
+    manage.py accounting_sync_retry --connection Main --user alice   # as alice (needs sync_connection)
 
 With --now the command exits non-zero when any retried entry did not sync.
 """
 from accounting_sync.management.base import ExamplesCommand
 from django.core.management.base import CommandError
 
-from ... import audit
+from ... import audit, permissions
 from ...admin import retry_entries
 from ...engine import process_entry
 from ...models import EntryStatus, OutboxEntry
@@ -24,8 +25,10 @@ class Command(ExamplesCommand):
         parser.add_argument("--entry", type=int, action="append", help="Outbox entry id (repeatable)")
         parser.add_argument("--all", action="store_true", help="Every connection")
         parser.add_argument("--now", action="store_true", help="Process here instead of queueing for workers")
+        self.add_user_argument(parser, "sync")
 
     def handle(self, *args, **opts):
+        user = self.acting_user(opts, "sync")
         qs = OutboxEntry.objects.all()
         if opts["entry"]:
             qs = qs.filter(pk__in=opts["entry"])
@@ -36,7 +39,8 @@ class Command(ExamplesCommand):
         ids = list(qs.filter(status__in=[EntryStatus.FAILED, EntryStatus.NEEDS_ATTENTION]).values_list("pk", flat=True))
         count = retry_entries(OutboxEntry.objects.filter(pk__in=ids))
         conn = self.connection(opts["connection"]) if opts["connection"] and not opts["entry"] else None
-        audit.command_action("retry command", connection=conn, detail={"entries": ids, "now": opts["now"]})
+        audit.command_action("retry command", connection=conn, detail={"entries": ids, "now": opts["now"]},
+                             actor=permissions.actor(user))
         if not opts["now"]:
             self.stdout.write(f"{count} entries queued for retry.")
             return
