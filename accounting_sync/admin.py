@@ -4,22 +4,18 @@ State is shown read-only; changes go through permission-checked actions that are
 """
 from __future__ import annotations
 
-import secrets
-import time
-
 from django.contrib import admin, messages
 from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
-from connectors.crypto import KEYS_CHANGED, Undecryptable
 from connectors.errors import SyncError
 from connectors.models import Connection, ConnectionStatus
-from connectors.views import SESSION_KEY as OAUTH_SESSION_KEY
+from connectors.views import start_connect
 
 from . import audit, glpreview, mapping_admin, outbox, reconcile, status
 from .audit.models import AuditKind
@@ -199,18 +195,7 @@ class ConnectionAdmin(ViewWith, Actions, admin.ModelAdmin):
         """Start the platform's OAuth sign-in (``connect_connection``); the platform sends staff back to
         ``connectors:oauth-callback``, which checks the single-use state this sets."""
         require(request.user, "connect")
-        conn = get_object_or_404(Connection, pk=connection_id)
-        if isinstance(conn.client_secret, Undecryptable):
-            messages.error(request, f"{conn.name}: {KEYS_CHANGED}. Enter the client secret again here, save, then "
-                                    "Connect (or restore the previous encryption key).")
-            return redirect("admin:connectors_connection_change", conn.pk)
-        if conn.secrets_unreadable:  # only the old tokens are unreadable: connecting again replaces them
-            conn.access_token = conn.refresh_token = ""  # nosec B105
-            conn.save(update_fields=["access_token", "refresh_token"])
-        state = secrets.token_urlsafe(32)
-        request.session[OAUTH_SESSION_KEY] = {"state": state, "connection": conn.pk, "at": time.time()}
-        callback = request.build_absolute_uri(reverse("connectors:oauth-callback"))
-        return redirect(conn.connector().authorization_url(callback, state))
+        return start_connect(request, get_object_or_404(Connection, pk=connection_id))
 
     @admin.action(description="Sync now: send everything pending", permissions=["sync"])
     def sync_now(self, request, queryset):

@@ -4,6 +4,5 @@ from . import views
 
 app_name = "connectors"
 urlpatterns = [
-    path("oauth/connect/<int:pk>/", views.connect, name="oauth-connect"),
     path("oauth/callback/", views.callback, name="oauth-callback"),
 ]

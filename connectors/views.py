@@ -29,11 +29,10 @@ def _redirect_uri(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("connectors:oauth-callback"))
 
 
-@staff_member_required
-def connect(request: HttpRequest, pk: int) -> HttpResponse:
-    if not request.user.has_perm("connectors.change_connection"):
-        return HttpResponse("You may not connect platforms.", status=403)
-    conn = get_object_or_404(Connection, pk=pk)
+def start_connect(request: HttpRequest, conn: Connection) -> HttpResponse:
+    """Send staff to the platform's sign-in for ``conn``; the platform sends them back to :func:`callback`, which
+    checks the single-use state set here. The caller has checked that the user may connect platforms (the admin's
+    connect view: ``accounting_sync.connect_connection``)."""
     if isinstance(conn.client_secret, Undecryptable):
         messages.error(request, f"{conn.name}: {KEYS_CHANGED}. Enter the client secret again here, save, then "
                                 "Connect (or restore the previous encryption key).")

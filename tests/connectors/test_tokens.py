@@ -90,15 +90,15 @@ def test_concurrent_refresh_is_single_flight(connection, sandbox):
 
 
 def test_oauth_connect_and_callback_verify_state(admin_client, connection, sandbox):
-    response = admin_client.get(f"/connectors/oauth/connect/{connection.pk}/")
+    response = admin_client.get(f"/admin/connectors/connection/{connection.pk}/connect/")
     assert response.status_code == 302 and response["Location"].startswith(sandbox.authorize_url)
     bad = admin_client.get("/connectors/oauth/callback/", {"state": "forged", "code": "x", "realmId": "1"})
     assert bad.status_code == 400
     # The bad attempt consumed the pending state: even the right state no longer works.
     import requests
 
-    admin_client.get(f"/connectors/oauth/connect/{connection.pk}/")
-    location = admin_client.get(f"/connectors/oauth/connect/{connection.pk}/")["Location"]
+    admin_client.get(f"/admin/connectors/connection/{connection.pk}/connect/")
+    location = admin_client.get(f"/admin/connectors/connection/{connection.pk}/connect/")["Location"]
     consent = requests.get(location, allow_redirects=False, timeout=5).headers["Location"]
     from urllib.parse import parse_qs, urlparse
 

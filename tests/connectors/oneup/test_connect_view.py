@@ -19,7 +19,7 @@ def make(osandbox, key):
 
 
 def connect(admin_client, conn):
-    location = admin_client.get(f"/connectors/oauth/connect/{conn.pk}/")["Location"]
+    location = admin_client.get(f"/admin/connectors/connection/{conn.pk}/connect/")["Location"]
     back = urlparse(location)
     assert back.path == "/connectors/oauth/callback/"  # no consent page: straight back to the callback
     return admin_client.get(f"{back.path}?{back.query}")
