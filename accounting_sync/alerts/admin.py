@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from connectors.models import Connection
 
 from ..adminkit import ReadOnlyAdmin
+from ..permissions import CONNECT, VIEW_DASHBOARD, ViewWith, allowed
 from .models import AlertRecipient, Incident
 
 
@@ -30,7 +31,9 @@ class StateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Incident)
-class IncidentAdmin(ReadOnlyAdmin):
+class IncidentAdmin(ViewWith, ReadOnlyAdmin):
+    """Read with ``view_dashboard``."""
+
     list_display = ["title", "kind", "connection", "state", "value", "opened_at", "last_seen_at", "resolved_at",
                     "notices"]
     list_filter = [StateFilter, "kind", "connection"]
@@ -57,10 +60,23 @@ class IncidentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AlertRecipient)
-class AlertRecipientAdmin(admin.ModelAdmin):
+class AlertRecipientAdmin(ViewWith, admin.ModelAdmin):
+    """Who is alerted is part of a connection's set-up: read with ``view_dashboard``, edited with
+    ``connect_connection`` (or the model's own permissions)."""
+
+    view_permissions = (VIEW_DASHBOARD, CONNECT)
     list_display = ["email", "connection", "incidents", "digest"]
     list_filter = ["connection", "incidents", "digest"]
     search_fields = ["email"]
+
+    def has_add_permission(self, request):
+        return allowed(request.user, "connect") or super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return allowed(request.user, "connect") or super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return allowed(request.user, "connect") or super().has_delete_permission(request, obj)
 
 
 class AlertRecipientInline(admin.TabularInline):
@@ -69,6 +85,19 @@ class AlertRecipientInline(admin.TabularInline):
     fields = ["email", "incidents", "digest"]
     verbose_name = "alert recipient"
     verbose_name_plural = "Who hears about this connection's incidents (besides ACCOUNTING_SYNC['ALERT_EMAILS'])"
+
+    # Part of the connection's set-up: whoever may edit connections may edit its recipients.
+    def has_view_permission(self, request, obj=None):
+        return allowed(request.user, "connect") or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return allowed(request.user, "connect") or super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return allowed(request.user, "connect") or super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return allowed(request.user, "connect") or super().has_delete_permission(request, obj)
 
 
 def add_inline(site: admin.AdminSite = admin.site) -> bool:

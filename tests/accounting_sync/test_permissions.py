@@ -119,6 +119,9 @@ ADMIN_PAGES = [
     ("/admin/accounting_sync/exportbatch/{batch}/change/", (VIEW_DASHBOARD, EXPORT)),
     ("/admin/accounting_sync/exportbatch/file/{file}/", (EXPORT,)),
     ("/admin/connectors/platformexport/add/", (EXPORT,)),
+    ("/admin/accounting_sync/incident/", (VIEW_DASHBOARD,)),
+    ("/admin/accounting_sync/alertrecipient/", (VIEW_DASHBOARD, CONNECT)),
+    ("/admin/accounting_sync/alertrecipient/add/", (CONNECT,)),
     ("/admin/accounting_sync/auditrecord/", (VIEW_AUDIT,)),
     ("/admin/accounting_sync/auditrecord/{audit}/change/", (VIEW_AUDIT,)),
 ]
