@@ -7,11 +7,12 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from connectors.errors import SyncError
 from connectors.models import Connection, ConnectionStatus
@@ -344,6 +345,44 @@ class OutboxEntryAdmin(ViewWith, Actions, ReadOnlyAdmin):
     readonly_fields = [f.name for f in OutboxEntry._meta.fields] + ["document", "gl_preview", "home_amount",
                                                                     "export_batch"]
     actions = ["retry", "send_ours_anyway", "send_now", "confirm_imported"]
+    change_form_template = "admin/accounting_sync/outboxentry/change_form.html"  # a Retry button when it failed
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_retry_one"
+        return [path("<int:pk>/retry/", self.admin_site.admin_view(self.retry_one), name=name)] + super().get_urls()
+
+    def retry_one(self, request, pk: int):
+        """POST: retry one failed or needs-attention entry now (the dashboard's and the entry page's button)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        require(request.user, "sync")
+        entry = get_object_or_404(OutboxEntry, pk=pk)
+        if retry_entries(OutboxEntry.objects.filter(pk=pk)):
+            self.log_change(request, entry, "Retry requested")
+            self.message_user(request, f"{entry.label or entry.source_key}: queued for retry.", messages.SUCCESS)
+        else:
+            self.message_user(request, f"{entry.label or entry.source_key} is {entry.get_status_display().lower()}: "
+                                       "only failed entries and those needing attention are retried.",
+                              messages.WARNING)
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+            target = reverse("admin:accounting_sync_outboxentry_change", args=[pk])
+        return HttpResponseRedirect(target)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        entry = OutboxEntry.objects.filter(pk=object_id).only("status").first() if str(object_id).isdigit() else None
+        retry_url = ""
+        if entry and entry.status in (EntryStatus.FAILED, EntryStatus.NEEDS_ATTENTION) and allowed(request.user,
+                                                                                                    "sync"):
+            retry_url = reverse("admin:accounting_sync_outboxentry_retry_one", args=[entry.pk])
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "retry_url": retry_url})
+
+    def get_fields(self, request, obj=None):
+        """"Done at" only on a done entry (a failed one still carried the time of an earlier success)."""
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and obj.status != EntryStatus.DONE:
+            fields = [f for f in fields if f != "done_at"]
+        return fields
 
     @admin.display(description="Export batch")
     def export_batch(self, obj):

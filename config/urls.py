@@ -2,6 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+# The standalone site's admin index opens with the integration dashboard (a host can do the same, or put
+# {% accounting_sync_dashboard %} in its own index template: docs/host-integration.md).
+admin.site.index_template = "accounting_sync/admin/index.html"
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),

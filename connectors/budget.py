@@ -117,6 +117,27 @@ def take(connection_id: int, kind: str, limit: int, window: float, clock: Callab
         return max(0.01, (min(counts) + SLOTS + 1) * slot - now)
 
 
+def usage(connection, connector_cls, clock: Callable[[], float] = time.time) -> list[dict]:
+    """What the connection has used of each rate budget right now, for the dashboard: per kind (``request``,
+    ``batch``, ``day``, ...) the requests counted in the current window, the share of the published limit the
+    workers allow themselves (``SHARE``), the window in seconds, and for ``concurrent`` the requests in flight."""
+    from .models import RateBudget
+
+    rows = {row.kind: row.counts or {} for row in RateBudget.objects.filter(connection_id=connection.pk)}
+    now = clock()
+    found = []
+    for kind, (limit, window) in limits_for(connection, connector_cls).items():
+        current = int(now // (window / SLOTS))
+        used = sum(n for k, n in rows.get(kind, {}).items() if int(k) >= current - SLOTS)  # as take() counts
+        found.append({"kind": kind, "used": used, "allowed": max(1, int(limit * SHARE)), "limit": limit,
+                      "window_s": window})
+    in_flight = concurrency_for(connection, connector_cls)
+    if in_flight:
+        held = sum(1 for until in rows.get(CONCURRENT, {}).values() if until > now)
+        found.append({"kind": CONCURRENT, "used": held, "allowed": in_flight, "limit": in_flight, "window_s": None})
+    return found
+
+
 def throttle_for(connection, connector_cls, *, sleep: Callable[[float], None] = time.sleep):
     """The ``throttle(kind)`` callable a connector calls before each request. It waits for the rate budgets and,
     where the platform limits requests in flight, for a free slot; it returns the callable that frees that slot
