@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install install-test bench host-check security clean
+.PHONY: demo test install install-test install-browser bench host-check security clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,16 @@ demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py accounting_sync_demo
 
-test: install-test
+# Debian's Chromium for the browser tests (tests/browser; Playwright drives it, no browser is downloaded). Without
+# root or apt-get it says so and the browser tests skip (CI sets BROWSER_TESTS_REQUIRED=1: there they must run).
+install-browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get install -y -q chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium >/dev/null; }; \
+	  else echo "Chromium is not installed and cannot be installed here (needs root and apt-get):" \
+	            "the browser tests will skip"; fi; }
+
+test: install-test install-browser
 	$(PY) -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
 bench: install-test

@@ -37,7 +37,7 @@ def bars(points: list[tuple[str, float]], label: str, color: str = GREEN, width:
     most = max(value for _, value in points) or 1
     step = (width - LEFT - 4) / len(points)
     plot = HEIGHT - BOTTOM - TOP
-    every = max(1, len(points) // 8)
+    every = max(1, -(-len(points) // 7))  # at most seven names under the axis
 
     def bar(i: int, name: str, value: float):
         h = plot * value / most

@@ -1,0 +1,119 @@
+"""Staff flows in a real browser: log in and read the dashboard, connect a platform through its sign-in pages,
+fix a mapping in the editor, see a failed document with its hint and retry it once fixed, export a batch of
+documents for a platform without an API and download its file."""
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from accounting_sync.models import EntryStatus, OutboxEntry
+from connectors.models import Connection, ConnectionStatus
+from mappings.models import Mapping, MappingKind
+from tests import factories as f
+from tests.conftest import drain, remote_invoices, sandbox_settings
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_log_in_and_read_the_dashboard(logged_in, connection, make_invoice):
+    page = logged_in
+    make_invoice()
+    drain()
+    page.goto("/admin/")
+    row = page.locator(f'tr.as-connection[data-connection="{connection.pk}"]')
+    expect(row).to_contain_text(connection.name)
+    expect(row).to_contain_text("syncing")
+    expect(row.locator("td.as-done")).not_to_have_text("0")
+    expect(page.locator("#as-chart-synced svg rect.as-bar").last).to_be_visible()  # today's bar
+    expect(page.locator("#accounting-sync-dashboard")).to_contain_text("Nothing needs a person")
+    page.click("text=Reconciliation report")
+    expect(page.locator("h1")).to_contain_text("Reconciliation")
+
+
+def test_connect_a_platform_through_its_sign_in_pages(logged_in, sandbox, org):
+    page = logged_in
+    conn = f.ConnectionFactory(name="Books online", settings=sandbox_settings(sandbox),
+                               status=ConnectionStatus.NEEDS_REAUTH)
+    conn.organizations.add(org)
+    page.goto(f"/admin/connectors/connection/{conn.pk}/change/")
+    page.click("text=Connect / reconnect to")
+    # the platform's consent page sends staff straight back with a code: the admin shows the result
+    expect(page.locator("ul.messagelist")).to_contain_text("Books online is connected")
+    conn.refresh_from_db()
+    assert conn.status == ConnectionStatus.ACTIVE and conn.remote_company_id == sandbox.realm_id
+    assert conn.access_token
+
+
+def test_see_an_error_with_its_hint_fix_the_mapping_and_retry(logged_in, connection, make_invoice, org, sandbox):
+    page = logged_in
+    Mapping.objects.filter(connection=connection, kind=MappingKind.TAX_CODE).delete()
+    invoice = make_invoice(("service", "1", "10.00", f.TaxRateFactory(organization=org)))  # a rate nobody mapped
+    drain()
+    entry = OutboxEntry.objects.get(source_key=f"ledger.invoice:{invoice.pk}")
+    assert entry.status == EntryStatus.NEEDS_ATTENTION
+
+    page.goto("/admin/accounting_sync/")
+    item = page.locator(f'tr.as-item[data-entry="{entry.pk}"]')
+    expect(item).to_contain_text("no platform tax code mapped")
+    expect(item).to_contain_text("Add the missing")  # the hint
+    item.locator("a", has_text="Add a tax code rule").first.click()
+
+    # the mapping editor, with the missing rule's row ready: pick the platform's tax code and save
+    expect(page.locator("#kind-tax_code")).to_be_visible()
+    target = page.locator("#kind-tax_code tr.fix-target")
+    select = target.locator("select[name$='-remote_id']")
+    option = select.locator("option", has_text="GST 10%").first.get_attribute("value")
+    select.select_option(option)
+    page.click("input[name=_save]")
+    expect(page.locator("ul.messagelist")).to_contain_text("Mappings saved")
+    assert Mapping.objects.filter(connection=connection, kind=MappingKind.TAX_CODE).exists()
+
+    page.goto("/admin/accounting_sync/")
+    page.locator(f'tr.as-item[data-entry="{entry.pk}"] button', has_text="Retry").click()
+    expect(page.locator("ul.messagelist")).to_contain_text("queued for retry")
+    drain()  # what the task queue does
+    page.reload()
+    expect(page.locator("#accounting-sync-dashboard")).to_contain_text("Nothing needs a person")
+    entry.refresh_from_db()
+    assert entry.status == EntryStatus.DONE
+    assert [r["DocNumber"] for r in remote_invoices(sandbox)] == [invoice.number]
+
+
+def test_a_failed_entrys_page_retries_it(logged_in, connection, make_invoice, org):
+    page = logged_in
+    Mapping.objects.filter(connection=connection, kind=MappingKind.TAX_CODE).delete()
+    invoice = make_invoice(("service", "1", "10.00", f.TaxRateFactory(organization=org)))  # a rate nobody mapped
+    drain()
+    entry = OutboxEntry.objects.get(source_key=f"ledger.invoice:{invoice.pk}")
+    page.goto(f"/admin/accounting_sync/outboxentry/{entry.pk}/change/")
+    expect(page.locator("body")).not_to_contain_text("Done at")
+    page.click("text=Retry now")
+    expect(page.locator("ul.messagelist")).to_contain_text("queued for retry")
+    entry.refresh_from_db()
+    assert entry.status == EntryStatus.PENDING
+
+
+def test_export_a_batch_for_a_platform_without_an_api_and_download_it(logged_in, org, make_invoice):
+    from accounting_sync import demo
+
+    page = logged_in
+    f.TaxRateFactory(organization=org, name="Exempt", rate=Decimal("0"))
+    gst = f.TaxRateFactory(organization=org, name="GST 10%", rate=Decimal("10"))
+    conn = demo.connect_file_platform(org, platform="patriot")
+    make_invoice(("service", "1", "100.00", gst), number="PB-1")
+    drain()
+    page.goto("/admin/connectors/connection/")
+    page.locator(f'input[name=_selected_action][value="{conn.pk}"]').check()
+    page.select_option("select[name=action]", "export_batch")
+    page.click("button[name=index]")
+    message = page.locator("ul.messagelist")
+    expect(message).to_contain_text("with 1 documents")
+    message.locator("a", has_text=re.compile(r"batch \d+")).click()
+    expect(page.locator("a[href*='/exportbatch/file/']")).to_have_count(2)  # customers first, then invoices
+    link = page.locator("a[href*='/exportbatch/file/']", has_text="invoices")
+    with page.expect_download() as download:
+        link.click()
+    content = open(download.value.path(), encoding="utf-8-sig").read()
+    assert "PB-1" in content
+    assert Connection.objects.get(pk=conn.pk).platform == "patriot"
