@@ -29,6 +29,7 @@ from .preflight import fixes
 from .reconcile import admin as reconcile_admin  # noqa: F401 - registers the reconciliation report
 from .files import admin as files_admin  # noqa: F401 - registers export batches and platform export uploads
 from .files import batches as file_batches
+from .files import manual as file_manual
 from .files.models import ExportItem
 from .permissions import CONNECT, VIEW_DASHBOARD, Actions, ViewWith, allowed, any_allowed, require
 
@@ -73,7 +74,8 @@ class ConnectionAdmin(ViewWith, Actions, admin.ModelAdmin):
               "remote_company_id", "client_id", "client_secret_input", "connect_link", "mappings_link", "status",
               "status_message", "paused_until", "access_expires_at", "refresh_expires_at", "reference_data_at",
               "created_at", "updated_at"]
-    actions = ["sync_now", "retry_failed", "refresh_reference_data", "export_batch", "reconcile_now", "disconnect"]
+    actions = ["sync_now", "retry_failed", "refresh_reference_data", "export_batch", "export_manual_generic",
+               "export_manual_platform", "resume_after_manual", "reconcile_now", "disconnect"]
     view_permissions = (VIEW_DASHBOARD, CONNECT)
 
     def has_add_permission(self, request):
@@ -253,6 +255,46 @@ class ConnectionAdmin(ViewWith, Actions, admin.ModelAdmin):
             self.message_user(request, format_html('{}: <a href="{}">batch {}</a> with {} documents: download its '
                                                    'files there.', conn, url, batch.number, batch.documents),
                               messages.SUCCESS)
+
+    def _export_manual(self, request, queryset, platform_format: bool) -> None:
+        for conn in queryset:
+            names = list(file_manual.formats(conn))
+            name = names[1] if platform_format and len(names) > 1 else "generic"
+            if platform_format and name == "generic":
+                self.message_user(request, f"{conn}: {conn.platform_name} has no import format of its own; use the "
+                                           "generic CSV.", messages.WARNING)
+                continue
+            try:
+                record = file_manual.export(conn, name, actor=request.user.get_username())
+            except file_manual.ManualExportError as exc:
+                self.message_user(request, f"{conn}: {exc}", messages.WARNING)
+                continue
+            self.log_change(request, conn, f"Exported for manual entry ({record.documents} documents, {name})")
+            url = reverse("admin:accounting_sync_manualexport_file", args=[record.pk])
+            page = reverse("admin:accounting_sync_manualexport_changelist")
+            self.message_user(request, format_html(
+                '{}: {} documents for entering by hand: <a href="{}">download {}</a>. Once keyed in, mark the file '
+                '<a href="{}">entered by hand</a>.', conn, record.documents, url, record.filename, page),
+                messages.SUCCESS if record.documents else messages.WARNING)
+
+    @admin.action(description="Export unsynced documents for manual entry (generic CSV)", permissions=["export"])
+    def export_manual_generic(self, request, queryset):
+        self._export_manual(request, queryset, platform_format=False)
+
+    @admin.action(description="Export unsynced invoices for manual entry (the platform's own import format)",
+                  permissions=["export"])
+    def export_manual_platform(self, request, queryset):
+        self._export_manual(request, queryset, platform_format=True)
+
+    @admin.action(description="Resume after manual entry: send the documents keyed in by hand, adopting each one",
+                  permissions=["sync"])
+    def resume_after_manual(self, request, queryset):
+        for conn in queryset:
+            count = file_manual.resume(conn, actor=request.user.get_username())
+            self.log_change(request, conn, f"Resumed after manual entry ({count} documents)")
+            self.message_user(request, f"{conn}: {count} documents entered by hand queued; each is looked for on "
+                                       f"{conn.platform_name} and adopted, not created again.",
+                              messages.SUCCESS if count else messages.WARNING)
 
     @admin.action(description="Reconcile now: compare what the platform holds with ours", permissions=["reconcile"])
     def reconcile_now(self, request, queryset):

@@ -21,6 +21,7 @@ class EntryStatus(models.TextChoices):
     WAITING = "waiting", "Waiting for its trigger"  # a status, a payment, staff: see TriggerRule
     READY = "ready_to_export", "Ready for the next export file"  # file delivery: see accounting_sync/files
     EXPORTED = "exported", "Exported, awaiting import"
+    MANUAL = "manual", "Entered by hand, to be adopted"  # the manual fallback: see accounting_sync/files/manual.py
 
 
 class OutboxEntry(models.Model):
@@ -153,6 +154,7 @@ class Outcome(models.TextChoices):
     HELD = "held", "Held by its trigger rule"
     STAGED = "staged", "Ready for the next export file"
     EXPORTED = "exported", "Exported to a file"
+    MANUAL = "manual", "Entered by hand on the platform"
 
 
 class SyncLog(models.Model):

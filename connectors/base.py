@@ -13,6 +13,7 @@ from typing import Callable, ClassVar, Iterator, Sequence
 
 from .documents import Mapping, RemoteRef, RemoteResult, Snapshot
 from .errors import ConfigurationError, PermanentError, RemoteNotFound, SyncError
+from .manual import GENERIC, ManualFormat
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,9 @@ class BaseConnector:
     #: Requests the platform lets one company have in flight at once (None: not limited). The throttle holds a
     #: slot per request; the connector gives it back with what ``throttle`` returned once the response is read.
     concurrent_limit: ClassVar[int | None] = None
+    #: The platform's own import formats for entering documents by hand while it is down (``connectors.manual``);
+    #: the generic CSV is always offered besides these (``manual_formats_all``).
+    manual_formats: ClassVar[tuple[ManualFormat, ...]] = ()
     #: Optional mapping dimensions the platform offers (see ``Dimension``); the mapping editor shows these.
     dimensions: ClassVar[tuple[Dimension, ...]] = ()
     #: Dotted path of the platform's local sandbox, a ``connectors.sandboxkit.platform.PlatformSandbox``
@@ -277,6 +281,12 @@ class BaseConnector:
 
     def setting(self, key: str):
         return self.config.settings.get(key, self.default_settings.get(key))
+
+    @classmethod
+    def manual_formats_all(cls) -> dict[str, ManualFormat]:
+        """Every format staff may export documents in for entering them by hand: the generic CSV, then the
+        platform's own import formats."""
+        return {fmt.name: fmt for fmt in (GENERIC, *cls.manual_formats)}
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:

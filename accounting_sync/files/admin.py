@@ -16,8 +16,8 @@ from connectors.models import Connection, PlatformExport
 
 from ..adminkit import ReadOnlyAdmin
 from ..permissions import EXPORT, VIEW_DASHBOARD, Actions, ViewWith, allowed
-from . import batches
-from .models import ExportBatch, ExportFile, ExportItem
+from . import batches, manual
+from .models import ExportBatch, ExportFile, ExportItem, ManualExport
 
 
 class ExportItemInline(admin.TabularInline):
@@ -94,6 +94,48 @@ class ExportBatchAdmin(ViewWith, Actions, ReadOnlyAdmin):
             self.log_change(request, batch, f"Re-exported as batch {new.number} ({new.documents} documents, "
                                             f"sha256 {new.sha256})")
             self.message_user(request, f"{batch}: exported again as batch {new.number}.", messages.SUCCESS)
+
+
+@admin.register(ManualExport)
+class ManualExportAdmin(ViewWith, Actions, ReadOnlyAdmin):
+    """Files of documents for entering by hand while a platform is down (the manual fallback). Listed with
+    ``view_dashboard``; downloading and marking them entered need ``export_manual``."""
+
+    list_display = ["__str__", "format", "documents", "rows", "created_by", "marked_at", "download"]
+    list_filter = ["connection", "format"]
+    readonly_fields = ["connection", "created_at", "created_by", "format", "filename", "documents", "rows",
+                       "sha256", "entries", "marked_at", "marked_by", "download"]
+    actions = ["mark_entered"]
+    view_permissions = (VIEW_DASHBOARD, EXPORT)
+
+    @admin.display(description="File")
+    def download(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:accounting_sync_manualexport_file", args=[obj.pk]),
+                           obj.filename)
+
+    def get_urls(self):
+        return [path("<int:pk>/file/", self.admin_site.admin_view(self.file_view),
+                     name="accounting_sync_manualexport_file")] + super().get_urls()
+
+    def file_view(self, request, pk: int):
+        if not allowed(request.user, "export"):
+            return HttpResponse(status=403)
+        record = get_object_or_404(ManualExport, pk=pk)
+        response = HttpResponse(bytes(record.content), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{record.filename}"'
+        return response
+
+    @admin.action(description="Mark entered by hand: stop sending these documents; adopt them when the sync resumes",
+                  permissions=["export"])
+    def mark_entered(self, request, queryset):
+        total = 0
+        for record in queryset:
+            count = manual.mark_entered(record, actor=request.user.get_username())
+            total += count
+            self.log_change(request, record, f"Marked entered by hand ({count} documents)")
+        self.message_user(request, f"{total} documents marked as entered by hand. Once the platform is back, choose "
+                                   "“Resume after manual entry” on the connection.",
+                          messages.SUCCESS if total else messages.WARNING)
 
 
 class PlatformExportForm(forms.ModelForm):

@@ -94,3 +94,27 @@ class ExportItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label or self.source_key} ({'batch ' + str(self.batch.number) if self.batch else 'waiting'})"
+
+
+class ManualExport(models.Model):
+    """A file of documents for entering by hand while a platform cannot be reached (the manual fallback): the
+    documents not yet synced, in the generic CSV or the platform's own import format. Kept as downloaded."""
+
+    connection = models.ForeignKey("connectors.Connection", on_delete=models.CASCADE, related_name="manual_exports")
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.CharField(max_length=150, blank=True)
+    format = models.CharField(max_length=40, help_text="generic, or the platform's import format")
+    filename = models.CharField(max_length=200)
+    content = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    documents = models.PositiveIntegerField(default=0)
+    rows = models.PositiveIntegerField(default=0)
+    entries = models.JSONField(default=list, help_text="The outbox entries it carries")
+    marked_at = models.DateTimeField(null=True, blank=True, help_text="When staff said its documents were keyed in")
+    marked_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.connection}: manual entry file of {self.created_at:%Y-%m-%d %H:%M} ({self.documents} documents)"

@@ -19,6 +19,7 @@ from ..registry import register
 from . import translate as t
 from .client import QBOClient, quote
 from .errors import HINTS, fault_error, refused_references
+from .manual import INVOICES as MANUAL_INVOICES
 
 
 REFERENCE_CODES = {"610", "2500"}  # object not found / invalid reference
@@ -54,6 +55,7 @@ class QBOConnector(BaseConnector):
     )
     rate_limits = {"request": (500, 60.0), "batch": (40, 60.0)}  # per company (realm)
     concurrent_limit = 10  # requests in flight per app and company
+    manual_formats = (MANUAL_INVOICES,)  # entering invoices by hand while the API is down (manual.py)
     default_settings = {
         "api_base": "https://quickbooks.api.intuit.com/v3",
         "authorize_url": "https://appcenter.intuit.com/connect/oauth2",

@@ -20,6 +20,7 @@ from ..registry import register
 from . import translate as t
 from .client import XeroClient, where_equals
 from .errors import element_error, refused_references
+from .manual import SALES_INVOICES as MANUAL_SALES_INVOICES
 
 REFRESH_TOKEN_TTL = dt.timedelta(days=60)  # Xero: a refresh token expires after 60 days unused
 INVOICE_NUMBERS_PER_REQUEST = 40  # InvoiceNumbers=a,b,c... one GET per chunk, URL stays short
@@ -56,6 +57,7 @@ class XeroConnector(BaseConnector):
     #: Per organisation (tenant): 60 calls a minute and 5,000 a day (developer.xero.com/faq/limits).
     rate_limits = {"request": (60, 60.0), "day": (5000, 86400.0)}
     concurrent_limit = 5  # requests in flight per organisation
+    manual_formats = (MANUAL_SALES_INVOICES,)  # entering invoices by hand while the API is down (manual.py)
     default_settings = {
         "api_base": "https://api.xero.com/api.xro/2.0",
         "authorize_url": "https://login.xero.com/identity/connect/authorize",

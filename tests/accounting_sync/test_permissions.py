@@ -95,6 +95,9 @@ ADMIN_ACTIONS = [
     ("accounting_sync/bankmatch", "confirm_match", RECONCILE, "bank_match"),
     ("accounting_sync/bankmatch", "reject_match", RECONCILE, "bank_match"),
     ("accounting_sync/variance", "export_csv", None, "variance"),
+    ("connectors/connection", "export_manual_generic", EXPORT, "conn"),
+    ("connectors/connection", "export_manual_platform", EXPORT, "conn"),
+    ("connectors/connection", "resume_after_manual", SYNC, "conn"),
     ("connectors/connection", "disconnect", CONNECT, "conn"),  # last: the others need the connection connected
 ]
 #: (page, the permissions any one of which opens it).
@@ -119,6 +122,7 @@ ADMIN_PAGES = [
     ("/admin/accounting_sync/exportbatch/{batch}/change/", (VIEW_DASHBOARD, EXPORT)),
     ("/admin/accounting_sync/exportbatch/file/{file}/", (EXPORT,)),
     ("/admin/connectors/platformexport/add/", (EXPORT,)),
+    ("/admin/accounting_sync/manualexport/", (VIEW_DASHBOARD, EXPORT)),
     ("/admin/accounting_sync/incident/", (VIEW_DASHBOARD,)),
     ("/admin/accounting_sync/alertrecipient/", (VIEW_DASHBOARD, CONNECT)),
     ("/admin/accounting_sync/alertrecipient/add/", (CONNECT,)),

@@ -117,3 +117,21 @@ def test_export_a_batch_for_a_platform_without_an_api_and_download_it(logged_in,
     content = open(download.value.path(), encoding="utf-8-sig").read()
     assert "PB-1" in content
     assert Connection.objects.get(pk=conn.pk).platform == "patriot"
+
+
+def test_export_for_manual_entry_while_a_platform_is_down(logged_in, connection, make_invoice):
+    from accounting_sync import outbox
+
+    page = logged_in
+    invoice = make_invoice()
+    outbox.absorb()  # saved while the platform is down: waiting in the outbox
+    page.goto("/admin/connectors/connection/")
+    page.locator(f'input[name=_selected_action][value="{connection.pk}"]').check()
+    page.select_option("select[name=action]", "export_manual_platform")
+    page.click("button[name=index]")
+    message = page.locator("ul.messagelist")
+    expect(message).to_contain_text("1 documents for entering by hand")
+    with page.expect_download() as download:
+        message.locator("a", has_text="download").click()
+    content = open(download.value.path(), encoding="utf-8-sig").read()
+    assert content.startswith("InvoiceNo,Customer,InvoiceDate") and invoice.number in content

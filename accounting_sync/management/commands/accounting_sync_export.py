@@ -14,6 +14,12 @@ Examples:
     manage.py accounting_sync_export --connection 3 --read-back invoices-report.csv
     manage.py accounting_sync_export --connection 3 --folder /srv/exports --drain   # stage due entries first
     manage.py accounting_sync_export --connection 3 --user alice     # as alice (needs export_manual)
+
+When a platform with an API is down (the manual fallback, docs/operations.md):
+    manage.py accounting_sync_export --connection "Clinic QBO" --manual generic --folder /srv/manual
+    manage.py accounting_sync_export --connection "Clinic QBO" --manual qbo-invoices --folder /srv/manual
+    manage.py accounting_sync_export --connection "Clinic QBO" --mark-entered 4   # file 4 was keyed in
+    manage.py accounting_sync_export --connection "Clinic QBO" --resume           # the platform is back
 """
 from accounting_sync.management.base import ExamplesCommand
 import getpass
@@ -25,8 +31,8 @@ from connectors.errors import SyncError
 from connectors.models import Connection
 
 from ... import audit, permissions, tasks
-from ...files import batches
-from ...files.models import ExportBatch, ExportItem
+from ...files import batches, manual
+from ...files.models import ExportBatch, ExportItem, ManualExport
 
 
 def _actor() -> str:
@@ -47,11 +53,21 @@ class Command(ExamplesCommand):
         parser.add_argument("--reason", default="", help="Why, for --reexport (kept in the audit trail)")
         parser.add_argument("--confirm", type=int, metavar="N", help="Confirm batch N imported")
         parser.add_argument("--read-back", metavar="FILE", help="The platform's export file to read back")
+        parser.add_argument("--manual", metavar="FORMAT", nargs="?", const="generic",
+                            help="A platform with an API: write its unsynced documents for entering by hand, in "
+                                 "FORMAT (generic, or the platform's import format: qbo-invoices, "
+                                 "xero-sales-invoices)")
+        parser.add_argument("--mark-entered", type=int, metavar="ID",
+                            help="Manual-entry file ID was keyed in: stop sending its documents, adopt them later")
+        parser.add_argument("--resume", action="store_true",
+                            help="The platform is back: send the documents entered by hand, adopting each one")
         self.add_user_argument(parser, "export")
 
     def handle(self, *args, **opts):
         user = self.acting_user(opts, "export")
         conn = self._connection(opts["connection"])
+        if opts["manual"] or opts["mark_entered"] or opts["resume"]:
+            return self._manual(conn, opts, permissions.actor(user) or _actor())
         if not batches.file_delivery(conn):
             raise CommandError(f"{conn} sends through {conn.platform_name}'s API: it has no export batches")
         actor = permissions.actor(user) or _actor()
@@ -90,6 +106,36 @@ class Command(ExamplesCommand):
         if opts["folder"]:
             for path in batches.write_to_folder(batch, opts["folder"]):
                 self.stdout.write(f"  written: {path}")
+
+    def _manual(self, conn, opts, actor: str) -> None:
+        if opts["mark_entered"]:
+            record = ManualExport.objects.filter(connection=conn, pk=opts["mark_entered"]).first()
+            if record is None:
+                raise CommandError(f"{conn} has no manual-entry file {opts['mark_entered']}")
+            count = manual.mark_entered(record, actor=actor)
+            self.stdout.write(f"{count} documents marked as entered by hand; run --resume once {conn.platform_name} "
+                              "is back (each is then found there and adopted, not sent again).")
+            return
+        if opts["resume"]:
+            count = manual.resume(conn, actor=actor)
+            self.stdout.write(f"{count} documents entered by hand queued: each is looked for on {conn.platform_name} "
+                              "and adopted (created only if nobody keyed it in).")
+            return
+        try:
+            record = manual.export(conn, opts["manual"], actor=actor)
+        except manual.ManualExportError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"{conn}: manual-entry file {record.pk} ({record.format}), {record.documents} documents, "
+                          f"{record.rows} rows, sha256 {record.sha256}")
+        fmt = manual.formats(conn)[record.format]
+        if fmt.note:
+            self.stdout.write(f"  {fmt.note}")
+        if opts["folder"]:
+            path = Path(opts["folder"]) / record.filename
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(bytes(record.content))
+            self.stdout.write(f"  written: {path}")
+        self.stdout.write(f"  once keyed in: --mark-entered {record.pk}")
 
     @staticmethod
     def _connection(value: str) -> Connection:
