@@ -16,6 +16,8 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from connectors.errors import SyncError
 from connectors.models import Connection, ConnectionStatus
+from connectors import registry
+from connectors.forms import connection_form, setting_names
 from connectors.views import start_connect
 
 from . import audit, glpreview, mapping_admin, outbox, reconcile, status
@@ -87,25 +89,21 @@ class ConnectionAdmin(ViewWith, Actions, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return allowed(request.user, "connect") or super().has_delete_permission(request, obj)
 
+    def _platform(self, request, obj) -> str | None:
+        """Whose settings the form shows: the platform being saved, else the connection's."""
+        posted = request.POST.get("platform") if request.method == "POST" else None
+        return posted if posted in dict(registry.choices()) else (obj.platform if obj else None)
+
     def get_form(self, request, obj=None, **kwargs):
-        from django import forms
-
-        class ConnectionForm(forms.ModelForm):
-            client_secret_input = forms.CharField(
-                label="Client secret", required=False, widget=forms.PasswordInput(render_value=False),
-                help_text="Stored encrypted. Leave empty to keep the current secret.")
-
-            class Meta:
-                model = Connection
-                exclude = ["client_secret", "access_token", "refresh_token"]
-
-            def save(self, commit=True):
-                if self.cleaned_data.get("client_secret_input"):
-                    self.instance.client_secret = self.cleaned_data["client_secret_input"]
-                return super().save(commit)
-
-        kwargs["form"] = ConnectionForm
+        kwargs["form"] = connection_form(self._platform(request, obj))
         return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        """The settings as the platform's typed fields, where the old form had one JSON box."""
+        fields = list(super().get_fields(request, obj))
+        at = fields.index("settings")
+        fields[at:at + 1] = setting_names(self._platform(request, obj) or "") + ["other_settings"]
+        return fields
 
     def get_queryset(self, request):
         _waiting = OutboxChange.objects.filter(connection_id=OuterRef("pk")).order_by().values("connection_id")
