@@ -479,7 +479,9 @@ class OutboxEntryAdmin(ViewWith, Actions, ReadOnlyAdmin):
         if not obj.last_error:
             return ""
         links = format_html_join("", '<br>→ <a href="{}">{}</a>', ((fix.url, fix.text) for fix in fixes(obj)))
-        return format_html("{}<br><i>{}</i>{}", obj.last_error[:300], obj.hint, links)
+        # wrapped in a column of its own width: a long error never pushes the list off a 1400 px screen
+        return format_html('<div style="white-space:normal;min-width:20em;max-width:36em;overflow-wrap:anywhere">'
+                           '{}<br><i>{}</i>{}</div>', obj.last_error[:300], obj.hint, links)
 
     @admin.action(description="Retry selected entries now", permissions=["sync"])
     def retry(self, request, queryset):
@@ -570,15 +572,30 @@ class SyncLogAdmin(ViewWith, ReadOnlyAdmin):
 
 @admin.register(ExternalReference)
 class ExternalReferenceAdmin(ViewWith, ReadOnlyAdmin):
-    list_display = ["document", "entity", "connection", "remote_id", "remote_number", "remote_version",
+    list_display = ["document", "entity", "connection", "remote_id", "remote_number", "version",
                     "remote_status", "home_total", "synced_at"]
     list_filter = ["entity", "remote_status", "connection"]
+    list_select_related = ["connection"]
     search_fields = ["source_key", "remote_id", "remote_number"]
-    readonly_fields = [f.name for f in ExternalReference._meta.fields] + ["document"]
+    readonly_fields = [f.name for f in ExternalReference._meta.fields] + ["document", "version"]
+
+    def get_queryset(self, request):
+        """Each reference with its document's label (kept on its outbox entry), so staff read names, not keys."""
+        label = OutboxEntry.objects.filter(connection=OuterRef("connection"),
+                                           source_key=OuterRef("source_key")).values("label")[:1]
+        return super().get_queryset(request).annotate(_label=Subquery(label))
 
     @admin.display(description="Document")
     def document(self, obj):
-        return local_link(obj.source_key)
+        return local_link(obj.source_key, getattr(obj, "_label", "") or "")
+
+    @admin.display(description="Remote version", ordering="remote_version")
+    def version(self, obj):
+        """The platform's version stamp as its connector reads it out (a date, where the platform's stamp is one)."""
+        try:
+            return registry.get(obj.connection.platform).describe_version(obj.remote_version) or "—"
+        except LookupError:
+            return obj.remote_version or "—"
 
 
 @admin.register(WebhookDelivery)

@@ -283,6 +283,11 @@ class BaseConnector:
         return self.config.settings.get(key, self.default_settings.get(key))
 
     @classmethod
+    def describe_version(cls, version: str) -> str:
+        """A document's version stamp (``RemoteResult.version``) as staff read it; default: as the platform sent it."""
+        return version
+
+    @classmethod
     def manual_formats_all(cls) -> dict[str, ManualFormat]:
         """Every format staff may export documents in for entering them by hand: the generic CSV, then the
         platform's own import formats."""

@@ -5,6 +5,7 @@ import base64
 import dataclasses
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from functools import cached_property
 from typing import Sequence
@@ -58,6 +59,16 @@ class XeroConnector(BaseConnector):
     rate_limits = {"request": (60, 60.0), "day": (5000, 86400.0)}
     concurrent_limit = 5  # requests in flight per organisation
     manual_formats = (MANUAL_SALES_INVOICES,)  # entering invoices by hand while the API is down (manual.py)
+
+    @classmethod
+    def describe_version(cls, version: str) -> str:
+        """Xero's version is the document's ``UpdatedDateUTC`` in Microsoft JSON (``/Date(1700000000000+0000)/``):
+        shown as a UTC time."""
+        match = re.match(r"^/Date\((-?\d+)([+-]\d{4})?\)/$", version or "")
+        if not match:
+            return version
+        stamp = dt.datetime.fromtimestamp(int(match.group(1)) / 1000, tz=dt.timezone.utc)
+        return f"{stamp:%Y-%m-%d %H:%M:%S.%f}"[:-3] + " UTC"
     default_settings = {
         "api_base": "https://api.xero.com/api.xro/2.0",
         "authorize_url": "https://login.xero.com/identity/connect/authorize",

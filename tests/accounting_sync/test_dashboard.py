@@ -169,3 +169,20 @@ def test_rate_budget_usage_reads_the_shared_window(connection):
     usage = {u["kind"]: u for u in budget.usage(connection, connector_cls, clock=later)}
     assert usage["request"]["used"] == 0
     assert RateBudget.objects.filter(connection=connection).count() == 2
+
+
+def test_external_references_read_as_document_names_and_xero_versions_as_times(admin_client, connection,
+                                                                              synced_and_broken):
+    from accounting_sync.models import ExternalReference
+    from connectors.xero.connector import XeroConnector
+
+    ok, _ = synced_and_broken
+    html = admin_client.get("/admin/accounting_sync/externalreference/").content.decode()
+    assert f">invoice {ok.number}</a>" in html  # its label, linked to the document, not "ledger.invoice:1"
+    assert XeroConnector.describe_version("/Date(1700000000000+0000)/") == "2023-11-14 22:13:20.000 UTC"
+    assert XeroConnector.describe_version("3") == "3"
+    xero = f.ConnectionFactory(platform="xero", name="Xero books")
+    ExternalReference.objects.create(connection=xero, source_key="ledger.invoice:999", entity="invoice",
+                                     remote_id="abc", remote_version="/Date(1700000000000+0000)/")
+    html = admin_client.get("/admin/accounting_sync/externalreference/").content.decode()
+    assert "2023-11-14 22:13:20.000 UTC" in html and "/Date(" not in html

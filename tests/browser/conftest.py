@@ -11,10 +11,6 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make beside it are still
-# plain synchronous calls (Django refuses them unless told so).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "browser-artifacts"
 PASSWORD = "browser-test-pass"  # nosec B105 - a throw-away test user's
 
@@ -23,8 +19,11 @@ def chromium() -> str | None:
     return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test module. Playwright's sync API keeps an event loop running in this thread while it is
+    open, so Django would refuse the tests' own (synchronous) ORM calls: allowed here, for this module only (the
+    setting must not leak into other tests, nor into a ``check --deploy`` they run)."""
     executable = chromium()
     sync_api = None
     try:
@@ -36,7 +35,8 @@ def browser():
         if os.environ.get("BROWSER_TESTS_REQUIRED") == "1":
             pytest.fail(f"browser tests are required here, but {reason}")
         pytest.skip(reason)
-    with sync_api.sync_playwright() as p:
+    with pytest.MonkeyPatch.context() as patch, sync_api.sync_playwright() as p:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = p.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu"])
         yield browser
         browser.close()

@@ -16,10 +16,12 @@ Examples:
     manage.py accounting_sync_export --connection 3 --user alice     # as alice (needs export_manual)
 
 When a platform with an API is down (the manual fallback, docs/operations.md):
-    manage.py accounting_sync_export --connection "Clinic QBO" --manual generic --folder /srv/manual
-    manage.py accounting_sync_export --connection "Clinic QBO" --manual qbo-invoices --folder /srv/manual
-    manage.py accounting_sync_export --connection "Clinic QBO" --mark-entered 4   # file 4 was keyed in
-    manage.py accounting_sync_export --connection "Clinic QBO" --resume           # the platform is back
+    manage.py accounting_sync_export --connection "Clinic books" --manual --folder /srv/manual   # generic CSV
+    manage.py accounting_sync_export --connection "Clinic books" --manual FORMAT   # the platform's own format
+    manage.py accounting_sync_export --connection "Clinic books" --mark-entered 4  # file 4 was keyed in
+    manage.py accounting_sync_export --connection "Clinic books" --resume          # the platform is back
+(an unknown FORMAT is refused with the connection's formats; each platform's page under docs/connectors/ names
+its own)
 """
 from accounting_sync.management.base import ExamplesCommand
 import getpass
@@ -55,8 +57,7 @@ class Command(ExamplesCommand):
         parser.add_argument("--read-back", metavar="FILE", help="The platform's export file to read back")
         parser.add_argument("--manual", metavar="FORMAT", nargs="?", const="generic",
                             help="A platform with an API: write its unsynced documents for entering by hand, in "
-                                 "FORMAT (generic, or the platform's import format: qbo-invoices, "
-                                 "xero-sales-invoices)")
+                                 "FORMAT (generic, the default, or the platform's own import format)")
         parser.add_argument("--mark-entered", type=int, metavar="ID",
                             help="Manual-entry file ID was keyed in: stop sending its documents, adopt them later")
         parser.add_argument("--resume", action="store_true",
