@@ -2,6 +2,7 @@
 from argparse import RawDescriptionHelpFormatter
 
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from accounting_sync import permissions
 
@@ -18,6 +19,16 @@ class ExamplesCommand(BaseCommand):
         parser.add_argument("--user", metavar="USERNAME",
                             help=f"Act as this user: refused unless they hold {permissions.permission(action)} "
                                  "(recorded in the audit trail); default: the operating-system user, unchecked")
+
+    @staticmethod
+    def add_progress_argument(parser) -> None:
+        parser.add_argument("--no-progress", action="store_true",
+                            help="No progress bar (it goes to stderr, with the total and a percentage)")
+
+    def progress(self, opts: dict, total: int | None, desc: str):
+        """A progress bar on stderr with the total and a percentage (``--no-progress``: none)."""
+        return tqdm(total=total, desc=desc, unit="doc", file=self.stderr._out,
+                    disable=bool(opts.get("no_progress")))
 
     @staticmethod
     def acting_user(opts: dict, action: str):

@@ -23,6 +23,7 @@ class Command(ExamplesCommand):
         parser.add_argument("--entity", help="Only this kind of document (invoice, credit_note, payment)")
         parser.add_argument("--entry", type=int, action="append", help="Outbox entry id (repeatable)")
         parser.add_argument("--now", action="store_true", help="Process here instead of queueing for workers")
+        self.add_progress_argument(parser)
         self.add_user_argument(parser, "sync")
 
     def handle(self, *args, **opts):
@@ -44,7 +45,9 @@ class Command(ExamplesCommand):
             self.stdout.write(f"{len(ids)} {'entry' if len(ids) == 1 else 'entries'} queued to send now.")
             return
         unsent = 0
+        bar = self.progress(opts, len(ids), "Sending")
         for entry_id in ids:
+            bar.update(1)
             status = process_entry(entry_id, ignore_schedule=True)
             entry = OutboxEntry.objects.get(pk=entry_id)
             line = f"#{entry_id} {entry.label or entry.source_key}: {status}"
@@ -52,5 +55,6 @@ class Command(ExamplesCommand):
                 line += f" — {entry.last_error} {entry.hint}"
             self.stdout.write(line)
             unsent += entry.status != EntryStatus.DONE
+        bar.close()
         if unsent:
             raise CommandError(f"{unsent} of {len(ids)} pushed entries did not sync (see above)")

@@ -12,7 +12,6 @@ from accounting_sync.management.base import ExamplesCommand
 import datetime as dt
 
 from django.core.management.base import CommandError
-from tqdm import tqdm
 
 from connectors.documents import Entity
 
@@ -36,6 +35,7 @@ class Command(ExamplesCommand):
                                  "and payment under the current mappings")
         parser.add_argument("--force", action="store_true", help="Re-send even documents that did not change")
         parser.add_argument("--queue", action="store_true", help="Enqueue for the workers instead of running here")
+        self.add_progress_argument(parser)
         self.add_user_argument(parser, "sync")
 
     def handle(self, *args, **opts):
@@ -62,8 +62,12 @@ class Command(ExamplesCommand):
             "queue": opts["queue"]}, actor=permissions.actor(user))
         statuses: dict[str, int] = {}
         queued = 0
-        progress = None if opts["queue"] else tqdm(desc=f"Syncing to {conn.name}", unit="doc",
-                                                   file=self.stderr._out)
+        progress = None
+        if not opts["queue"]:
+            # The total, for a percentage: one more pass over the plan (objects, not requests), skipped without a bar.
+            total = None if opts["no_progress"] else sum(1 for _ in resync.plan(conn, opts["entity"], opts["since"],
+                                                                                 ids))
+            progress = self.progress(opts, total, f"Syncing to {conn.name}")
         # Streamed in chunks, in dependency order: memory does not grow with the number of documents.
         for chunk in chunks(planned, CHUNK):
             entry_ids = resync.queue(conn, chunk, force=opts["force"])

@@ -25,6 +25,7 @@ class Command(ExamplesCommand):
         parser.add_argument("--entry", type=int, action="append", help="Outbox entry id (repeatable)")
         parser.add_argument("--all", action="store_true", help="Every connection")
         parser.add_argument("--now", action="store_true", help="Process here instead of queueing for workers")
+        self.add_progress_argument(parser)
         self.add_user_argument(parser, "sync")
 
     def handle(self, *args, **opts):
@@ -45,7 +46,9 @@ class Command(ExamplesCommand):
             self.stdout.write(f"{count} entries queued for retry.")
             return
         unsynced = 0
+        bar = self.progress(opts, len(ids), "Retrying")
         for entry_id in ids:
+            bar.update(1)
             status = process_entry(entry_id, ignore_schedule=True)
             entry = OutboxEntry.objects.get(pk=entry_id)
             line = f"#{entry_id} {entry.label or entry.source_key}: {status}"
@@ -53,5 +56,6 @@ class Command(ExamplesCommand):
                 line += f" — {entry.last_error} {entry.hint}"
             self.stdout.write(line)
             unsynced += entry.status != EntryStatus.DONE
+        bar.close()
         if unsynced:
             raise CommandError(f"{unsynced} of {len(ids)} retried entries did not sync (see above)")
