@@ -48,7 +48,9 @@ class XeroConnector(BaseConnector):
     capabilities = Capabilities(
         entities=frozenset(Entity.ALL),
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
-        delete=frozenset({Entity.INVOICE, Entity.PAYMENT}),  # invoices: drafts are deleted, approved ones voided
+        # invoices: drafts are deleted, approved ones voided; contacts are archived, items deleted (Xero's API has
+        # no archived state for items)
+        delete=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CUSTOMER, Entity.ITEM}),
         batch_size=50,
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
@@ -272,6 +274,19 @@ class XeroConnector(BaseConnector):
             except ValidationFailed:
                 if self._current(entity, ref.remote_id, missing_ok=True).get("Status", "DELETED") != "DELETED":
                     raise
+            return None
+        if entity == Entity.CUSTOMER:  # Xero keeps contacts: a contact no longer wanted is archived
+            try:
+                self.client.call("update_contact", ref.remote_id, t.dumps(
+                    {"Contacts": [{"ContactID": ref.remote_id, "ContactStatus": "ARCHIVED"}]}), idempotency_key=key)
+            except RemoteNotFound:
+                pass
+            return None
+        if entity == Entity.ITEM:
+            try:
+                self.client.call("delete_item", ref.remote_id)
+            except RemoteNotFound:
+                pass
             return None
         if entity != Entity.INVOICE:
             raise PermanentError(f"Xero connector does not delete a {entity.replace('_', ' ')}", code="unsupported")

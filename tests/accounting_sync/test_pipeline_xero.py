@@ -86,3 +86,27 @@ def test_daily_limit_pauses_the_connection_until_the_next_day_and_the_dashboard_
     page = admin_client.get("/admin/connectors/connection/").content.decode()
     assert f"paused until {midnight:%Y-%m-%d}" in page and "daily limit of 5,000 API calls" in page
     assert OutboxEntry.objects.filter(connection=conn, status=EntryStatus.PENDING).count() == 2  # nothing lost
+
+
+def test_a_customer_and_an_item_deleted_here_are_archived_and_deleted_in_xero_not_left_for_a_person(
+        xsandbox, org, make_invoice, make_xero_connection):
+    from ledger.models import Customer, Item
+
+    from accounting_sync.models import ExternalReference, RemoteStatus
+
+    make_xero_connection(org)
+    customer = f.CustomerFactory(organization=org, name="Leaving Ltd")
+    item = f.ItemFactory(organization=org, name="Old service")
+    drain()
+    keys = {"customer": f"ledger.customer:{customer.pk}", "item": f"ledger.item:{item.pk}"}
+    refs = {entity: ExternalReference.objects.get(source_key=key) for entity, key in keys.items()}
+    Customer.objects.filter(pk=customer.pk).delete()
+    Item.objects.filter(pk=item.pk).delete()
+    drain()
+    for entity, key in keys.items():
+        entry = OutboxEntry.objects.get(source_key=key)
+        assert entry.status == EntryStatus.DONE, entry.last_error  # no "remove it by hand" item for staff
+        assert ExternalReference.objects.get(source_key=key).remote_status == RemoteStatus.DELETED
+    contact = xsandbox.store.get("Contacts", refs["customer"].remote_id)
+    assert contact["ContactStatus"] == "ARCHIVED"
+    assert xsandbox.store.get("Items", refs["item"].remote_id) is None
