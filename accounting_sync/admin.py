@@ -103,6 +103,8 @@ class ConnectionAdmin(ViewWith, Actions, admin.ModelAdmin):
         fields = list(super().get_fields(request, obj))
         at = fields.index("settings")
         fields[at:at + 1] = setting_names(self._platform(request, obj) or "") + ["other_settings"]
+        at = fields.index("direction") + 1
+        fields[at:at] = ["sync_preset", "sync_table"]
         return fields
 
     def get_queryset(self, request):

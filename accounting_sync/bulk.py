@@ -90,7 +90,8 @@ def run_claimed_batch(entries: list[OutboxEntry]) -> None:
         connector = conn.connector()
     except SyncError:  # e.g. secrets no key decrypts: each entry records it the way the single path does
         connector = None
-    if connector is None or connector.capabilities.batch_size <= 1:
+    if connector is None or connector.capabilities.batch_size <= 1 or conn.operations:
+        # (a connection with a sync table goes one by one: the single path applies the table to each operation)
         for entry in entries:
             engine.run_claimed(entry)
         return

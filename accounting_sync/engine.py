@@ -129,6 +129,9 @@ def sync_object(conn: Connection, key: str, entry: OutboxEntry, attempt: Attempt
         attempt.operation = "skip"
         close(entry, ref, attempt, Outcome.SKIPPED, "unchanged since the last sync: no call made", started)
         return None
+    operation = "create" if ref is None else "update"
+    if not conn.sends(adapter.entity, operation):
+        return not_sent(conn, adapter.entity, operation, entry, ref, attempt, started, depth)
     if ref is None:
         result = _create(conn, connector, snapshot, mapping, entry, digest, attempt)
     else:
@@ -194,6 +197,23 @@ def update_remote(conn, connector, snapshot, mapping, ref, digest, attempt: Atte
                                                 refusals=entry.refusals))
 
 
+def not_sent(conn: Connection, entity: str, operation: str, entry: OutboxEntry, ref, attempt: Attempt,
+             started: float, depth: int = 0) -> None:
+    """The connection's sync table does not send this operation: the entry closes as skipped and says why. A
+    dependency that may not be created stops the document that needs it, with what to do."""
+    name = entity.replace("_", " ")
+    if depth > 0:
+        raise PermanentError(f"needs its {name} in {conn.platform_name}, but {conn.name} does not create {name}s "
+                             "there (its sync table)", code="direction",
+                             hint=f"Allow creating {name}s in the connection's sync table, or create it in "
+                                  f"{conn.platform_name} and let the next attempt find it.")
+    attempt.operation = "skip"
+    close(entry, ref, attempt, Outcome.SKIPPED,
+          f"not sent: {conn.name} does not send {name} {'deletion' if operation == 'delete' else operation}s "
+          f"(its sync table)", started)
+    return None
+
+
 def ensure_dependency(conn: Connection, entity: str, key: str, attempt: Attempt, depth: int) -> str:
     """Remote id of a dependency, syncing it first (inline, under its own entry's lease) if it has none."""
     ref = ExternalReference.objects.filter(connection=conn, source_key=key).first()
@@ -238,6 +258,8 @@ def _void(conn, connector, snapshot: Snapshot, entry, ref, attempt: Attempt, sta
         close(entry, ref, attempt, Outcome.SKIPPED, "void locally and not active on the platform: nothing to send",
                started)
         return None
+    if not conn.sends(entity, "delete"):  # a void is the delete of the sync table
+        return not_sent(conn, entity, "delete", entry, ref, attempt, started)
     remote = RemoteRef(ref.remote_id, ref.remote_version)
     if entity in connector.capabilities.void:
         attempt.operation = "void"
@@ -262,6 +284,8 @@ def _delete(conn, connector, key, entity, entry, ref, attempt: Attempt, started)
         attempt.operation = "skip"
         close(entry, ref, attempt, Outcome.SKIPPED, "deleted locally and never sent: nothing to do", started)
         return None
+    if not conn.sends(entity, "delete"):
+        return not_sent(conn, entity, "delete", entry, ref, attempt, started)
     remote = RemoteRef(ref.remote_id, ref.remote_version)
     if entity in connector.capabilities.delete:
         attempt.operation = "delete"

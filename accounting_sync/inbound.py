@@ -163,6 +163,14 @@ def apply_changes(conn: Connection, connector, changes: list[RemoteChange], resu
             continue
         seen.add((change.entity, change.remote_id))
         started = time.monotonic()
+        if not conn.receives(change.entity, change.operation):
+            name = change.entity.replace("_", " ")
+            _log(conn, f"pull {change.entity}", Outcome.SKIPPED, started,
+                 f"not applied: {conn.name} does not take {name} "
+                 f"{'deletion' if change.operation in ('delete', 'void') else change.operation}s from "
+                 f"{conn.platform_name} (its sync table)", remote_id=change.remote_id)
+            result.skipped += 1
+            continue
         try:
             outcome = _apply(conn, connector, change, started)
         except SyncError as exc:

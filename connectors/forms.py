@@ -12,14 +12,59 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.utils.html import format_html, format_html_join
 
 from . import registry
 from .documents import Entity
-from .models import Connection
+from .models import LAB_PRESET, OPERATIONS, Connection, Direction, Flow
 
 PREFIX = "setting__"
 ENTITY_LABELS = {Entity.CUSTOMER: "Customers", Entity.ITEM: "Products and services", Entity.INVOICE: "Invoices",
                  Entity.PAYMENT: "Payments", Entity.CREDIT_NOTE: "Credit notes"}
+
+
+class SyncTableWidget(forms.Widget):
+    """The sync table: a row per entity, a column per operation, a select per cell (as the direction says / out /
+    in / both / none). Its value is ``{entity: {operation: flow}}`` with only the cells that were set."""
+
+    CHOICES = [("", "as the direction")] + [(value, label) for value, label in Flow.choices]
+
+    def render(self, name, value, attrs=None, renderer=None):
+        value = value or {}
+
+        def cell(entity, op):
+            current = (value.get(entity) or {}).get(op, "")
+            options = format_html_join("", '<option value="{}"{}>{}</option>', (
+                (v, " selected" if v == current else "", label) for v, label in self.CHOICES))
+            return format_html('<td><select name="{}__{}__{}" aria-label="{} {}">{}</select></td>', name, entity, op,
+                               ENTITY_LABELS[entity], op, options)
+
+        rows = format_html_join("", "<tr><th>{}</th>{}</tr>", (
+            (ENTITY_LABELS[e], format_html_join("", "{}", ((cell(e, op),) for op in OPERATIONS))) for e in Entity.ALL))
+        head = format_html_join("", "<th>{}</th>", ((op,) for op in OPERATIONS))
+        return format_html('<table class="sync-table"><thead><tr><th></th>{}</tr></thead><tbody>{}</tbody></table>',
+                           head, rows)
+
+    def value_from_datadict(self, data, files, name):
+        table = {}
+        for entity in Entity.ALL:
+            for op in OPERATIONS:
+                flow = data.get(f"{name}__{entity}__{op}", "")
+                if flow:
+                    table.setdefault(entity, {})[op] = flow
+        return table
+
+
+class SyncTableField(forms.Field):
+    widget = SyncTableWidget
+
+    def clean(self, value):
+        value = value or {}
+        for entity, ops in value.items():
+            for op, flow in ops.items():
+                if entity not in Entity.ALL or op not in OPERATIONS or flow not in Flow.values:
+                    raise ValidationError(f"{entity} {op}: {flow!r} is not a direction.")
+        return value
 
 
 def _is_address(key: str) -> bool:
@@ -62,6 +107,15 @@ class BaseConnectionForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple, required=False,
         choices=[(e, ENTITY_LABELS[e]) for e in Entity.ALL],
         help_text="What this connection syncs; the platform must be able to sync each one.")
+    sync_preset = forms.ChoiceField(
+        required=False, label="Sync table preset", choices=[("", "---------"), ("lab", "The lab system's table")],
+        help_text="Fills in the table below when saved (customers and products out when created, invoices both "
+                  "ways, credit notes out, payments both ways).")
+    sync_table = SyncTableField(
+        required=False, label="Sync table",
+        help_text="Which way each operation goes, per entity. Cells left “as the direction” follow the direction "
+                  "above; with every cell so, the connection simply follows its direction. What comes in: changes "
+                  "and deletions made on the platform (documents created there are not taken in yet).")
     other_settings = forms.JSONField(
         required=False, label="Other settings (JSON)", initial=dict,
         help_text="Settings the platform does not declare, as a JSON object (kept as they are).")
@@ -73,7 +127,7 @@ class BaseConnectionForm(forms.ModelForm):
 
     class Meta:
         model = Connection
-        exclude = ["client_secret", "access_token", "refresh_token", "settings"]
+        exclude = ["client_secret", "access_token", "refresh_token", "settings", "operations"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,6 +138,7 @@ class BaseConnectionForm(forms.ModelForm):
                 value = settings[key]
                 self.initial[PREFIX + key] = ("true" if value else "false") if isinstance(value, bool) else value
         self.initial.setdefault("other_settings", {k: v for k, v in settings.items() if k not in self.declared})
+        self.initial.setdefault("sync_table", dict(self.instance.operations or {}))
         if not self.instance.pk:
             self.fields["platform"].help_text += " Its own settings appear once the connection is saved."
 
@@ -109,11 +164,28 @@ class BaseConnectionForm(forms.ModelForm):
                     f"sync {', '.join(ENTITY_LABELS[e].lower() for e in Entity.ALL if e in able)}."))
             if not chosen:
                 self.add_error("entities", "Choose at least one thing to sync.")
+            self._clean_sync_table(cleaned)
             overlap = set(cleaned.get("other_settings") or {}) & set(self.declared)
             if overlap:
                 self.add_error("other_settings", f"{', '.join(sorted(overlap))} has its own field above: set it "
                                                  "there.")
         return cleaned
+
+    def _clean_sync_table(self, cleaned: dict) -> None:
+        """The table as stored: the preset, or the cells set, completed from the direction; empty when no cell is
+        set. The direction then covers the table (a table that sends makes a pull-only connection both ways)."""
+        table = LAB_PRESET if cleaned.get("sync_preset") == "lab" else cleaned.get("sync_table") or {}
+        direction = cleaned.get("direction") or Direction.PUSH
+        if not table:
+            cleaned["sync_table"] = {}
+            return
+        default = {Direction.PUSH: Flow.OUT, Direction.PULL: Flow.IN, Direction.BOTH: Flow.BOTH}[direction]
+        full = {e: {op: (table.get(e) or {}).get(op, default) for op in OPERATIONS} for e in Entity.ALL}
+        flows = {flow for ops in full.values() for flow in ops.values()}
+        sends = bool(flows & {Flow.OUT, Flow.BOTH})
+        receives = bool(flows & {Flow.IN, Flow.BOTH})
+        cleaned["direction"] = Direction.BOTH if sends and receives else Direction.PULL if receives else Direction.PUSH
+        cleaned["sync_table"] = full
 
     def _settings(self) -> dict:
         settings = dict(self.cleaned_data.get("other_settings") or {})
@@ -125,6 +197,8 @@ class BaseConnectionForm(forms.ModelForm):
 
     def save(self, commit=True):
         self.instance.settings = self._settings()
+        self.instance.operations = self.cleaned_data.get("sync_table") or {}
+        self.instance.direction = self.cleaned_data.get("direction") or self.instance.direction
         if self.cleaned_data.get("client_secret_input"):
             self.instance.client_secret = self.cleaned_data["client_secret_input"]
         return super().save(commit)

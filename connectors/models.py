@@ -26,6 +26,39 @@ class ConnectionStatus(models.TextChoices):
     DISABLED = "disabled", "Disabled"
 
 
+OPERATIONS = ("create", "update", "delete")
+
+
+class Flow(models.TextChoices):
+    """Which way one operation on one entity syncs (``Connection.operations``)."""
+
+    NONE = "none", "—"
+    OUT = "out", "Out (here → platform)"
+    IN = "in", "In (platform → here)"
+    BOTH = "both", "Both ways"
+
+
+#: The lab system's table (issue 18): customers and products go out when created, invoices both ways, credits out,
+#: payments both ways. A preset in the connection form.
+LAB_PRESET = {
+    "customer": {"create": "out", "update": "out", "delete": "none"},
+    "item": {"create": "out", "update": "none", "delete": "none"},
+    "invoice": {"create": "both", "update": "in", "delete": "both"},
+    "credit_note": {"create": "out", "update": "out", "delete": "out"},
+    "payment": {"create": "both", "update": "both", "delete": "both"},
+}
+
+
+def validate_operations(value: dict) -> None:
+    for entity, ops in (value or {}).items():
+        if entity not in Entity.ALL or not isinstance(ops, dict):
+            raise ValidationError(f"Unknown entity {entity!r} in the sync table; choose from {', '.join(Entity.ALL)}.")
+        for op, flow in ops.items():
+            if op not in OPERATIONS or flow not in Flow.values:
+                raise ValidationError(f"{entity}: {op!r} → {flow!r} is not an operation and a direction "
+                                      f"({', '.join(OPERATIONS)} → {', '.join(Flow.values)}).")
+
+
 def default_entities() -> list[str]:
     return list(Entity.ALL)
 
@@ -48,6 +81,10 @@ class Connection(models.Model):
     direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.PUSH)
     entities = models.JSONField(default=default_entities, validators=[validate_entities],
                                 help_text="Entities that sync: " + ", ".join(Entity.ALL))
+    operations = models.JSONField(
+        default=dict, blank=True, validators=[validate_operations],
+        help_text="Per entity and operation (create, update, delete): out, in, both or none. Empty: every operation "
+                  "follows the direction.")
     auto_sync = models.BooleanField(default=True, help_text="Send changes as they happen")
     start_date = models.DateField(null=True, blank=True, help_text="Documents dated earlier are not sent")
     settings = models.JSONField(default=dict, blank=True, help_text="Platform settings, e.g. api_base")
@@ -89,6 +126,20 @@ class Connection(models.Model):
 
     def syncs(self, entity: str) -> bool:
         return entity in (self.entities or [])
+
+    def flow(self, entity: str, operation: str) -> str:
+        """Which way ``operation`` (create, update, delete; a void counts as a delete) on ``entity`` syncs: the
+        sync table's cell, or, without a table, the connection's direction."""
+        operation = "delete" if operation == "void" else operation
+        if self.operations:
+            return (self.operations.get(entity) or {}).get(operation, Flow.NONE)
+        return {Direction.PUSH: Flow.OUT, Direction.PULL: Flow.IN, Direction.BOTH: Flow.BOTH}[self.direction]
+
+    def sends(self, entity: str, operation: str) -> bool:
+        return self.flow(entity, operation) in (Flow.OUT, Flow.BOTH)
+
+    def receives(self, entity: str, operation: str) -> bool:
+        return self.flow(entity, operation) in (Flow.IN, Flow.BOTH)
 
     def is_paused(self, now: dt.datetime | None = None) -> bool:
         return bool(self.paused_until and self.paused_until > (now or timezone.now()))
