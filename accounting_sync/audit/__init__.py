@@ -152,9 +152,10 @@ class _Walked:
     last_hash: str = GENESIS
 
 
-def verify(chunk_size: int = 2000) -> list[Problem]:
+def verify(chunk_size: int = 2000, progress=None) -> list[Problem]:
     """Walk every chain; every record whose content, position or neighbours are not what was appended, every chain
-    whose newest records, head or whole self are gone, and every chain the global chain never opened."""
+    whose newest records, head or whole self are gone, and every chain the global chain never opened.
+    ``progress``: something with ``update(n)`` (a progress bar), told of each record walked."""
     heads = {head.chain: head for head in AuditHead.objects.all()}
     with_records = set(AuditRecord.objects.order_by().values_list("chain", flat=True).distinct())
     problems: list[Problem] = []
@@ -164,13 +165,13 @@ def verify(chunk_size: int = 2000) -> list[Problem]:
         if record.kind == AuditKind.CHAIN and record.operation == OPENED and isinstance(record.detail, dict):
             opened.setdefault(str(record.detail.get("chain")), record)
 
-    walked = {GLOBAL: _walk(GLOBAL, heads.get(GLOBAL), problems, chunk_size, note_opening)}
+    walked = {GLOBAL: _walk(GLOBAL, heads.get(GLOBAL), problems, chunk_size, note_opening, progress)}
     for chain in sorted((with_records | set(heads) | set(opened)) - {GLOBAL}, key=_chain_order):
         if chain not in with_records and chain not in heads:
             problems.append(Problem(chain, 1, "vanished", f"the chain opened by global record #{opened[chain].seq} "
                                                           "is gone: all its records and its head were deleted"))
             continue
-        walked[chain] = _walk(chain, heads.get(chain), problems, chunk_size)
+        walked[chain] = _walk(chain, heads.get(chain), problems, chunk_size, progress=progress)
         if chain not in opened:
             problems.append(Problem(chain, 0, "unopened", "no global record opened this chain: the global chain's "
                                                           "records were deleted, or the chain was made up"))
@@ -188,7 +189,8 @@ def _chain_order(chain: str) -> tuple:
     return (name != LEGACY, name, int(number) if number.isdigit() else 0, chain)
 
 
-def _walk(chain: str, head: AuditHead | None, problems: list[Problem], chunk_size: int, each=None) -> _Walked:
+def _walk(chain: str, head: AuditHead | None, problems: list[Problem], chunk_size: int, each=None,
+          progress=None) -> _Walked:
     """Check one chain's records in ``seq`` order, and its head against its last record."""
     position = _positions(chain, chunk_size)
     previous_hash, expected, last, previous_moved, count = GENESIS, 1, 0, False, 0
@@ -213,6 +215,8 @@ def _walk(chain: str, head: AuditHead | None, problems: list[Problem], chunk_siz
                                                                  "longer matches its hash"))
         if each is not None:
             each(record)
+        if progress is not None:
+            progress.update(1)
         previous_hash, expected, last, previous_moved = record.hash, record.seq + 1, record.seq, moved
     if head is None:
         if count:

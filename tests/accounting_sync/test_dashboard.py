@@ -199,3 +199,14 @@ def test_long_commands_show_a_progress_bar_with_total_and_percentage(connection,
     assert done and done.group(1) == done.group(2) and int(done.group(2)) >= 3  # customers, items, invoices
     call_command("accounting_sync_resync", "--connection", connection.name, "--force", "--no-progress")
     assert "Syncing" not in capsys.readouterr().err
+
+
+def test_verifying_the_audit_trail_shows_its_progress(connection, make_invoice, capsys):
+    from django.core.management import call_command
+
+    make_invoice()
+    drain()
+    call_command("accounting_sync_audit", "verify")
+    captured = capsys.readouterr()
+    assert "The audit trail is intact" in captured.out
+    assert re.search(r"Checking the audit trail: 100%\|.*\| (\d+)/\1", captured.err)

@@ -40,7 +40,8 @@ class Command(ExamplesCommand):
     def add_arguments(self, parser):
         self.add_user_argument(parser, "view_audit")
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("verify", help="Check every record and the chain; exit 1 if anything was changed")
+        verify = sub.add_parser("verify", help="Check every record and the chain; exit 1 if anything was changed")
+        self.add_progress_argument(verify)
         export = sub.add_parser("export", help="Write a period's records (CSV or JSON)")
         export.add_argument("--since", type=moment, help="From this date or ISO date-time (inclusive)")
         export.add_argument("--until", type=moment, help="Until this date or ISO date-time (exclusive)")
@@ -50,7 +51,7 @@ class Command(ExamplesCommand):
     def handle(self, *args, **opts):
         self.acting_user(opts, "view_audit")
         if opts["action"] == "verify":
-            return self.verify()
+            return self.verify(opts)
         out = open(opts["output"], "w", newline="", encoding="utf-8") if opts["output"] else self.stdout._out
         try:
             count = self.export(out, opts["since"], opts["until"], opts["format"])
@@ -59,9 +60,10 @@ class Command(ExamplesCommand):
                 out.close()
         self.stderr.write(f"{count} records exported.")
 
-    def verify(self) -> None:
-        problems = audit.verify()
+    def verify(self, opts) -> None:
         count = audit.AuditRecord.objects.count()
+        with self.progress(opts, count, "Checking the audit trail") as bar:
+            problems = audit.verify(progress=bar)
         chains = audit.AuditHead.objects.count()
         if not problems:
             plural = "s" if chains != 1 else ""
