@@ -127,6 +127,42 @@ def replace(text: str, matrix: str) -> str:
     return f"{head}{START}\n{matrix.strip(chr(10))}\n{END}{tail}"
 
 
+SETTINGS_START, SETTINGS_END = "<!-- settings:start -->", "<!-- settings:end -->"
+DOCS = DOC.parent  # docs/connectors/<platform>.md
+
+
+def _setting_type(key: str, default) -> str:
+    """How the connection form asks for a setting (``connectors.forms.setting_field`` builds the field)."""
+    if isinstance(default, bool):
+        return "yes / no"
+    if isinstance(default, int):
+        return "whole number (at least 1)"
+    if key.endswith("_url") or key == "api_base":
+        return "http(s) address"
+    return "text"
+
+
+def settings_table(cls: type[BaseConnector]) -> str:
+    """The platform's settings as the connection form shows them (its ``default_settings``)."""
+    lines = ["The connection form's fields for this platform (generated from the connector's `default_settings`; "
+             "empty means the default):", "", "| setting | type | default |", "|---|---|---|"]
+    for key, default in cls.default_settings.items():
+        shown = "—" if default in ("", None) else f"`{default}`"
+        lines.append(_row([f"`{key}`", _setting_type(key, default), shown]))
+    if not cls.default_settings:
+        lines.append("| — | — | — |")
+    return "\n".join(lines) + "\n"
+
+
+def with_settings(text: str, table: str) -> str:
+    """A platform page with its settings table between the settings markers (appended when it has none)."""
+    if SETTINGS_START not in text:
+        return f"{text.rstrip(chr(10))}\n\n## Settings in the connection form\n\n{SETTINGS_START}\n{table}{SETTINGS_END}\n"
+    head, rest = text.split(SETTINGS_START, 1)
+    _, tail = rest.split(SETTINGS_END, 1)
+    return f"{head}{SETTINGS_START}\n{table}{SETTINGS_END}{tail}"
+
+
 def _settings() -> None:
     from django.conf import settings
 
@@ -153,6 +189,17 @@ def main(argv: list[str] | None = None) -> int:
     if after != before:
         args.file.write_text(after, encoding="utf-8")
     print(f"{args.file.name}: {'rewritten' if after != before else 'already current'}")
+    if args.file == DOC:  # the platforms' own pages: their settings tables
+        from . import registry
+
+        for platform, cls in sorted(registry.connectors().items()):
+            page = DOCS / f"{platform}.md"
+            if page.is_file():
+                text = page.read_text(encoding="utf-8")
+                updated = with_settings(text, settings_table(cls))
+                if updated != text:
+                    page.write_text(updated, encoding="utf-8")
+                    print(f"{page.name}: settings table rewritten")
     return 0
 
 

@@ -69,3 +69,24 @@ def test_the_command_runs_without_a_django_project():
     assert out.returncode == 0, out.stderr
     assert "| Platform | Entity | Create | Update | Void | Delete | Inbound (polling) |" in out.stdout
     assert "(`qbo`)" in out.stdout and "(`xero`)" in out.stdout
+
+
+def test_each_platform_page_lists_the_settings_its_form_asks_for():
+    from connectors import registry
+
+    for platform, cls in registry.connectors().items():
+        page = matrix.DOCS / f"{platform}.md"
+        text = page.read_text(encoding="utf-8")
+        assert matrix.with_settings(text, matrix.settings_table(cls)) == text, \
+            f"{page.name}: the settings table is stale; run `{matrix.WRITE_HINT}`"
+        for key in cls.default_settings:
+            assert f"| `{key}` |" in text
+
+
+def test_the_settings_table_says_how_the_form_asks():
+    from connectors.qbo.connector import QBOConnector
+
+    table = matrix.settings_table(QBOConnector)
+    assert "| `timeout` | whole number (at least 1) | `30` |" in table
+    assert "| `api_base` | http(s) address |" in table
+    assert matrix.with_settings("# Page\n", table).endswith(f"{matrix.SETTINGS_END}\n")
