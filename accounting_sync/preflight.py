@@ -137,24 +137,36 @@ def check_platform(conn, connector, doc: Snapshot, mapping: Mapping) -> None:
                 hint="Fill in the tax rate's jurisdiction (the state, county or city whose sales tax it is) in the "
                      f"business system, or map the rate to a {conn.platform_name} tax code that carries its own "
                      "rate; then retry the entry.")
-    currency = getattr(doc, "currency", None)
     problems = list(connector.preflight(doc, mapping))
-    if currency:
-        allowed, listed = connector.capabilities.currencies, None
-        if allowed is None:
-            listed = ref
-            allowed = ref.currencies if ref is not None else frozenset({currency})
-        if currency not in allowed:
-            problems.append(f"the platform company does not accept {currency} "
-                            f"(it takes {', '.join(sorted(allowed)) or 'none'})")
-        elif (listed and listed.home_currency not in ("", currency) and hasattr(doc, "exchange_rate")
-              and not doc.exchange_rate  # a customer in a foreign currency carries no rate: only documents do
-              and (conn.settings or {}).get("rate_source") != "platform"):  # the platform applies its own rate
-            problems.append(f"{currency} is a foreign currency for this company ({listed.home_currency}) and the "
-                            "document has no exchange rate")
-    if problems:
-        raise ConfigurationError(f"{_label(doc)}: " + "; ".join(problems),
-                                 hint="Enable the currency on the platform or change the document, then retry.")
+    currency_problems = _currency_problems(conn, connector, doc, ref)
+    if problems or currency_problems:
+        hints = []
+        if problems:  # the platform's own rules (a number too long, a field it does not take...)
+            hints.append(f"Change the document (or its mapping) so that {conn.platform_name} accepts it")
+        if currency_problems:
+            hints.append("enable the currency on the platform (or give the document an exchange rate)")
+        hint = "; ".join(hints)
+        raise ConfigurationError(f"{_label(doc)}: " + "; ".join(problems + currency_problems),
+                                 hint=f"{hint[0].upper()}{hint[1:]}, then retry.")
+
+
+def _currency_problems(conn, connector, doc: Snapshot, ref: ReferenceData | None) -> list[str]:
+    """The document's currency against what the platform company accepts (its capabilities or its lists)."""
+    currency = getattr(doc, "currency", None)
+    if not currency:
+        return []
+    allowed, listed = connector.capabilities.currencies, None
+    if allowed is None:
+        listed = ref
+        allowed = ref.currencies if ref is not None else frozenset({currency})
+    if currency not in allowed:
+        return [f"the platform company does not accept {currency} (it takes {', '.join(sorted(allowed)) or 'none'})"]
+    if (listed and listed.home_currency not in ("", currency) and hasattr(doc, "exchange_rate")
+            and not doc.exchange_rate  # a customer in a foreign currency carries no rate: only documents do
+            and (conn.settings or {}).get("rate_source") != "platform"):  # the platform applies its own rate
+        return [f"{currency} is a foreign currency for this company ({listed.home_currency}) and the document has "
+                "no exchange rate"]
+    return []
 
 
 def _reference(conn, connector) -> ReferenceData | None:
