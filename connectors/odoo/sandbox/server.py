@@ -179,7 +179,7 @@ class OdooSandbox(PlatformSandbox):
 
     # -- JSON-2 -------------------------------------------------------------------------------------------------
     def json2(self, req: Request) -> Response:
-        _, _, model, method = (req.path.rstrip("/").split("/") + ["", ""])[:4]
+        model, method = (req.path.strip("/").split("/")[2:] + ["", ""])[:2]
         try:
             if req.header("Authorization").partition(" ")[2] != API_KEY or \
                     req.header("Authorization").partition(" ")[0].lower() != "bearer":
