@@ -66,7 +66,8 @@ class OdooConnector(SessionConnector):
     capabilities = Capabilities(
         entities=frozenset(Entity.ALL),
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT}),  # reset to draft, then cancelled
-        delete=frozenset({Entity.CUSTOMER, Entity.ITEM}),  # archived (action_archive): Odoo keeps used partners
+        # customers and items archived (Odoo keeps used partners); documents deleted, or cancelled where Odoo refuses
+        delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE}),
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),  # write_date polling
         inbound_deletes=False,  # Odoo lists no deleted records: reconciliation finds a deletion
         idempotency_keys=False,  # none in Odoo: our number in ref / memo, searched before each create
@@ -247,13 +248,16 @@ class OdooConnector(SessionConnector):
             self._refuse_taken(doc, made)
             return made
         remote_id = lifecycle.create_posted(LIFECYCLE, self, doc.entity, draft, self._what(doc))
-        if doc.entity == Entity.PAYMENT:
-            line = self._receivable("payment_id", remote_id)
-            for allocation in doc.allocations:
-                self._match(ref_of(mapping, allocation.invoice_key), line)
-        for allocation in getattr(doc, "allocations", ()) if doc.entity == Entity.CREDIT_NOTE else ():
-            self._match(ref_of(mapping, allocation.invoice_key), self._receivable("move_id", remote_id))
+        self._apply(doc, mapping, remote_id)
         return self.fetch(doc.entity, remote_id)
+
+    def _apply(self, doc: Snapshot, mapping: Mapping, remote_id: str) -> None:
+        """Match a payment or credit note with the invoices it is applied to, for the amounts applied."""
+        if doc.entity not in (Entity.PAYMENT, Entity.CREDIT_NOTE):
+            return
+        line = self._receivable("payment_id" if doc.entity == Entity.PAYMENT else "move_id", remote_id)
+        for allocation in doc.allocations:
+            self._match(ref_of(mapping, allocation.invoice_key), line, allocation.amount)
 
     def _refuse_taken(self, doc: Snapshot, made: str) -> None:
         """Odoo takes a second document with our number: when another live one has it, withdraw the draft just
@@ -286,33 +290,24 @@ class OdooConnector(SessionConnector):
         return self.fetch(doc.entity, ref.remote_id)
 
     def _revise_move(self, doc, mapping: Mapping, remote_id: str) -> None:
-        """Reset, rewrite the lines, post, and match again what Odoo unmatched on the reset."""
+        """Reset, rewrite the lines, post, and match again what Odoo unmatched on the reset: an invoice's payments
+        and credits as they were, a credit note as its allocations now say."""
         receivable = self._receivable("move_id", remote_id)
-        matched = self._matched(receivable) if receivable else []
+        matched = self._matched(receivable) if receivable and doc.entity == Entity.INVOICE else []
         vals = t.move_vals(doc.entity, doc, mapping, self._currency(doc.currency))
         vals["invoice_line_ids"] = [(5, 0, 0), *vals["invoice_line_ids"]]
         vals.pop("move_type")
         lifecycle.revise(LIFECYCLE, self, doc.entity, remote_id, self.state(doc.entity, remote_id),
                          lambda: self.rpc("account.move", "write", [int(remote_id)], vals=vals), self._what(doc))
-        self._rematch(doc.entity, remote_id, matched)
+        for other, amount in matched:
+            self._match(remote_id, other, amount)
+        self._apply(doc, mapping, remote_id)
 
     def _revise_payment(self, doc: PaymentSnapshot, mapping: Mapping, remote_id: str) -> None:
-        invoices = [ref_of(mapping, a.invoice_key) for a in doc.allocations]
         vals = {"amount": doc.amount, "date": rest.iso_date(doc.date) or False, self.memo_field: doc.number}
         lifecycle.revise(LIFECYCLE, self, Entity.PAYMENT, remote_id, self.state(Entity.PAYMENT, remote_id),
                          lambda: self.rpc("account.payment", "write", [int(remote_id)], vals=vals), self._what(doc))
-        line = self._receivable("payment_id", remote_id)
-        for invoice in invoices:
-            self._match(invoice, line)
-
-    def _rematch(self, entity: str, remote_id: str, matched: list[str]) -> None:
-        """Give an invoice back the payment and credit lines it was matched with (a credit note: the invoices)."""
-        for other in matched:
-            if entity == Entity.INVOICE:
-                self._match(remote_id, other)
-            else:
-                invoice = self.read_one("account.move.line", other, ["move_id"])["move_id"]
-                self._match(str(t.many2one(invoice)), self._receivable("move_id", remote_id))
+        self._apply(doc, mapping, remote_id)
 
     def void(self, entity: str, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
         lifecycle.void(LIFECYCLE, self, entity, ref.remote_id, self.state(entity, ref.remote_id),
@@ -320,9 +315,21 @@ class OdooConnector(SessionConnector):
         return self.fetch(entity, ref.remote_id)
 
     def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
-        """Customers and items are archived: Odoo refuses to delete a partner that has journal items."""
-        model = "res.partner" if entity == Entity.CUSTOMER else "product.product"
-        self.rpc(model, "action_archive", [int(ref.remote_id)])
+        """Customers and items are archived (Odoo refuses to delete a partner that has journal items). An invoice
+        or credit note is reset to draft and deleted; when Odoo refuses (it consumed a sequence number that is
+        not the last of its chain), it is cancelled instead, which leaves nothing due."""
+        if entity in (Entity.CUSTOMER, Entity.ITEM):
+            model = "res.partner" if entity == Entity.CUSTOMER else "product.product"
+            self.rpc(model, "action_archive", [int(ref.remote_id)])
+            return
+        state = self.state(entity, ref.remote_id)
+        if state == "posted":
+            self.to_draft(entity, ref.remote_id)
+        try:
+            self.discard(entity, ref.remote_id)
+        except ValidationFailed:
+            lifecycle.void(LIFECYCLE, self, entity, ref.remote_id, "draft", f"{entity.replace('_', ' ')} "
+                           f"{ref.remote_id}")
 
     # -- the life cycle's steps (connectors.lifecycle.LifecycleSteps) -------------------------------------------
     @staticmethod
@@ -356,25 +363,33 @@ class OdooConnector(SessionConnector):
                                                                ["account_type", "=", "asset_receivable"]], limit=1)
         return str(rows[0]) if rows else None
 
-    def _matched(self, line_id: str) -> list[str]:
-        """The journal items matched with a receivable item (the other side of each partial reconcile)."""
+    def _matched(self, line_id: str) -> list[tuple[str, Decimal]]:
+        """The journal items matched with a receivable item (the other side of each partial reconcile), with the
+        amount matched."""
         line = self.read_one("account.move.line", line_id, ["matched_debit_ids", "matched_credit_ids"])
         partial_ids = [*line["matched_debit_ids"], *line["matched_credit_ids"]]
         if not partial_ids:
             return []
-        partials = self.rpc("account.partial.reconcile", "read", partial_ids, fields=["debit_move_id",
-                                                                                       "credit_move_id"])
+        partials = self.rpc("account.partial.reconcile", "read", partial_ids,
+                            fields=["debit_move_id", "credit_move_id", "amount"])
         others = []
         for partial in partials:
             for side in ("debit_move_id", "credit_move_id"):
                 other = str(t.many2one(partial[side]))
                 if other != line_id:
-                    others.append(other)
+                    others.append((other, rest.money(partial["amount"])))
         return others
 
-    def _match(self, invoice_id: str, line_id: str | None) -> None:
-        if line_id is not None:
-            self.rpc("account.move", "js_assign_outstanding_line", [int(invoice_id)], line_id=int(line_id))
+    def _match(self, invoice_id: str, line_id: str | None, amount: Decimal) -> None:
+        """A partial reconcile of ``amount`` between the invoice's receivable item and ``line_id`` (a payment's or
+        credit note's). ``js_assign_outstanding_line`` would match as much as both have open; an amount applied
+        is ours to say."""
+        invoice_line = self._receivable("move_id", invoice_id)
+        if line_id is None or invoice_line is None or amount <= 0:
+            return
+        self._create("account.partial.reconcile", {"debit_move_id": int(invoice_line), "credit_move_id": int(line_id),
+                                                   "amount": amount, "debit_amount_currency": amount,
+                                                   "credit_amount_currency": amount})
 
     # -- reference data ----------------------------------------------------------------------------------------------
     def reference_data(self) -> ReferenceData:

@@ -22,7 +22,8 @@ MOVE_TYPES = ("out_invoice", "out_refund", "entry")
 FIELDS: dict[str, dict[str, str]] = {
     "res.currency": {"name": "char", "symbol": "char", "active": "bool"},
     "res.company": {"name": "char", "currency_id": "m2o:res.currency"},
-    "res.partner": {"name": "char", "email": "char", "ref": "char", "active": "bool", "customer_rank": "number"},
+    "res.partner": {"name": "char", "email": "char", "ref": "char", "active": "bool", "customer_rank": "number",
+                    "parent_id": "m2o:res.partner"},
     "product.product": {"name": "char", "default_code": "char", "list_price": "money", "type": "selection",
                         "active": "bool"},
     "account.account": {"code": "char", "name": "char", "account_type": "selection", "deprecated": "bool"},
@@ -45,7 +46,8 @@ FIELDS: dict[str, dict[str, str]] = {
                           "matched_debit_ids": "x2m:account.partial.reconcile",
                           "matched_credit_ids": "x2m:account.partial.reconcile", "reconciled": "bool"},
     "account.partial.reconcile": {"debit_move_id": "m2o:account.move.line", "credit_move_id": "m2o:account.move.line",
-                                  "amount": "money"},
+                                  "amount": "money", "debit_amount_currency": "money",
+                                  "credit_amount_currency": "money"},
     "account.payment": {"name": "char", "partner_id": "m2o:res.partner", "amount": "money", "date": "date",
                         "journal_id": "m2o:account.journal", "state": "selection", "payment_type": "selection",
                         "partner_type": "selection", "currency_id": "m2o:res.currency",
@@ -57,7 +59,7 @@ FIELDS: dict[str, dict[str, str]] = {
 NAMED = {"res.partner", "product.product", "account.account", "account.tax", "account.journal", "res.currency"}
 COMPUTED = {"write_date", "create_date", "display_name", "id"}
 #: Odoo's default on create (a guess where Odoo's default is a computed one).
-DEFAULTS = {"res.partner": {"active": True, "email": False, "ref": False, "customer_rank": 1},
+DEFAULTS = {"res.partner": {"active": True, "email": False, "ref": False, "customer_rank": 1, "parent_id": False},
             "product.product": {"active": True, "default_code": False, "list_price": ZERO, "type": "service"},
             "account.account": {"deprecated": False}, "account.tax": {"active": True, "amount_type": "percent"},
             "res.currency": {"active": True}}
@@ -189,6 +191,11 @@ class Database:
             return self._create_move(vals)
         if model == "account.payment":
             return self._create_payment(vals, None)
+        if model == "account.partial.reconcile":
+            data = self.clean(model, vals, True)
+            debit, credit = (self.row("account.move.line", data.get(side)) for side in ("debit_move_id",
+                                                                                          "credit_move_id"))
+            return int(self.reconcile(debit, credit, data.get("amount") or None))
         return int(self.store.create(model, self.clean(model, vals, True)).id)
 
     def write(self, model: str, ids: list, vals: dict) -> bool:
@@ -207,6 +214,9 @@ class Database:
             row = self.row(model, rid)
             if model in ("account.move", "account.payment") and row.data.get("state") != "draft":
                 raise user_error("You cannot delete an entry which has been posted once.")
+            if model == "account.move" and row.data.get("name", "/") != "/" and not self._last_of_sequence(row):
+                raise user_error("You cannot delete this entry, as it has already consumed a sequence number and "
+                                 "is not the last one in the chain. You should probably revert it instead.")
             if model == "res.partner" and any(m.data.get("partner_id") == int(row.id)
                                               for m in self.store.rows("account.move")):
                 raise user_error("You cannot delete a partner that has journal items; archive it instead.")
@@ -346,6 +356,11 @@ class Database:
         else:
             self.store.update("account.move.line", line.id, data)
 
+    def _last_of_sequence(self, move: Row) -> bool:
+        prefix = move.data["name"].rsplit("/", 1)[0] + "/"
+        names = [r.data["name"] for r in self.store.rows("account.move") if r.data["name"].startswith(prefix)]
+        return move.data["name"] == max(names)
+
     def _sequence(self, move_type: str) -> str:
         prefix = {"out_invoice": "INV", "out_refund": "RINV"}.get(move_type, "MISC")
         year = dt.date.fromtimestamp(self.clock()).year
@@ -391,17 +406,24 @@ class Database:
                     if other.data.get(owner):
                         self.store.update(model, str(other.data[owner]), {})
 
-    def reconcile(self, debit: Row, credit: Row, limit: Decimal | None = None) -> Decimal:
-        """Match an open debit line (an invoice) with an open credit line (a payment, a credit note)."""
+    def reconcile(self, debit: Row, credit: Row, limit: Decimal | None = None) -> int:
+        """Match an open debit line (an invoice) with an open credit line (a payment, a credit note), for at most
+        ``limit``; the partial reconcile's id."""
         if debit.data["balance"] <= 0 or credit.data["balance"] >= 0:
             raise user_error("The lines to reconcile must be one debit and one credit.")
         amount = min(self._line_residual(debit), self._line_residual(credit), *([limit] if limit else []))
         if amount <= 0:
             raise user_error("There is nothing left to reconcile on these lines.")
-        partial = self.store.create("account.partial.reconcile", {"debit_move_id": int(debit.id),
-                                                                  "credit_move_id": int(credit.id), "amount": amount})
+        for line in (debit, credit):
+            owner = self.row("account.payment" if line.data.get("payment_id") else "account.move",
+                             line.data.get("payment_id") or line.data.get("move_id"))
+            if owner.data.get("state") != "posted":
+                raise user_error("You can only reconcile posted entries.")
+        partial = self.store.create("account.partial.reconcile", {
+            "debit_move_id": int(debit.id), "credit_move_id": int(credit.id), "amount": amount,
+            "debit_amount_currency": amount, "credit_amount_currency": amount})
         self._touch_other(partial, "")
-        return amount
+        return int(partial.id)
 
     def js_assign_outstanding_line(self, ids: list, line_id: Any) -> bool:
         """``account.move.js_assign_outstanding_line(line_id)``: match an outstanding credit with the invoice."""

@@ -277,15 +277,16 @@ class OdooSandbox(PlatformSandbox):
         return {"id": str(action["res_id"])}
 
     def edit_invoice_line_as_user(self, invoice_id: str, line: int, amount: str) -> dict:
-        """Reset to draft, set the line's unit price (quantity 1), confirm again."""
+        """Reset to draft, set the line's amount (its quantity stays: the unit price changes), confirm again."""
         with self.store.lock:
             move = self.db.row("account.move", invoice_id)
             posted = move.data["state"] == "posted"
             if posted:
                 self.db.button_draft("account.move", [int(invoice_id)])
             target = self.db.view("account.move", move)["invoice_line_ids"][int(line)]
+            quantity = self.db.row("account.move.line", target).data["quantity"]
             self.db.write("account.move", [int(invoice_id)], {"invoice_line_ids": [
-                (1, target, {"quantity": orm.Decimal("1"), "price_unit": orm.decimal_value(amount)})]})
+                (1, target, {"price_unit": orm.decimal_value(amount) / quantity})]})
             if posted:
                 self.db.action_post("account.move", [int(invoice_id)])
         return {"id": str(invoice_id)}
