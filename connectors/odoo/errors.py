@@ -50,9 +50,9 @@ def from_fault(fault: xmlrpc.client.Fault) -> SyncError:
         return ValidationFailed(f"Odoo refused access: {message}", platform_code=platform_code, hint=RIGHTS)
     if MISSING.search(text):
         return RemoteNotFound(message, platform_code=platform_code, hint=HINTS["not_found"])
-    if code == 1 and TRANSIENT.search(text):
-        return RetryableError(f"Odoo could not finish the call: {message}", platform_code=platform_code)
     if code == 1 and "database" in text and "does not exist" in text:
         return ConfigurationError(f"Odoo has no such database: {message}", platform_code=platform_code,
                                   hint="Set the connection's database setting to the Odoo database's name.")
+    if code == 1 and TRANSIENT.search(text):
+        return RetryableError(f"Odoo could not finish the call: {message}", platform_code=platform_code)
     return ValidationFailed(message[:500], platform_code=platform_code, hint=HINTS["validation"])
