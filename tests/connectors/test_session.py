@@ -10,6 +10,7 @@ from django.db import connection as db_connection
 from django.test import override_settings
 from django.utils import timezone
 
+from accounting_sync.admin import disconnect
 from connectors.base import Capabilities, ConnectionConfig
 from connectors.errors import AuthError, RetryableError, ValidationFailed
 from connectors.models import Connection
@@ -161,3 +162,11 @@ def test_concurrent_renewal_is_single_flight():
     errors = at_once(8, lambda: seen.append(Connection.objects.get(pk=conn.pk).connector().whoami()))
     assert not errors, errors
     assert PLATFORM.logins == 2 and PLATFORM.logouts == ["session-1"] and set(seen) == {"session-2"}
+
+
+@pytest.mark.django_db
+def test_disconnecting_logs_the_session_out():
+    conn = connected()
+    disconnect(conn, "staff")
+    conn.refresh_from_db()
+    assert PLATFORM.logouts == ["session-1"] and not PLATFORM.live and conn.access_token == ""
