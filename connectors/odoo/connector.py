@@ -38,7 +38,7 @@ from functools import cached_property
 from typing import Any
 
 from .. import lifecycle, rest
-from ..base import (Capabilities, DemoChart, ReferenceData, Refused, RemoteChange, RemoteDocument, RemotePayment,
+from ..base import (Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused, RemoteChange, RemoteDocument, RemotePayment,
                     RuleKind)
 from ..documents import Entity, Mapping, PaymentSnapshot, RemoteRef, RemoteResult, Snapshot
 from ..errors import (AuthError, ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError,
@@ -469,6 +469,35 @@ class OdooConnector(SessionConnector):
             return t.remote_document(*self._move(remote_id))
         except RemoteNotFound:
             return RemoteDocument(remote_id, "", "", "deleted", None, None)
+
+    # -- reconciliation: one read per chunk ------------------------------------------------------------------------
+    def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
+        """Moves or payments by ``id in`` (with their lines in one more call, for the same version ``fetch``
+        gives); an id Odoo no longer has comes back "deleted"."""
+        ids = [int(i) for i in remote_ids]
+        found: dict[str, DocumentTotals] = {}
+        if entity == Entity.PAYMENT:
+            for row in self.search_read("account.payment", [["id", "in", ids]], self._payment_fields):
+                result = t.payment_result(row, self.memo_field)
+                found[result.remote_id] = DocumentTotals.from_result(
+                    entity, result, currency=str(row["currency_id"][1]) if row.get("currency_id") else "",
+                    date=dt.date.fromisoformat(str(row["date"])) if row.get("date") else None,
+                    modified=t.parse_odoo_time(row["write_date"]))
+        else:
+            moves = self.search_read("account.move", [["id", "in", ids]], t.MOVE_FIELDS)
+            lines: dict[int, list[dict]] = {}
+            wanted = [line for move in moves for line in move["invoice_line_ids"]]
+            for line in self.rpc("account.move.line", "read", wanted, fields=[*t.LINE_FIELDS, "move_id"]) \
+                    if wanted else []:
+                lines.setdefault(t.many2one(line["move_id"]), []).append(line)
+            for move in moves:
+                result = t.move_result(move, sorted(lines.get(int(move["id"]), []), key=lambda line: line["id"]))
+                found[result.remote_id] = DocumentTotals.from_result(
+                    entity, result, currency=str(move["currency_id"][1]) if move.get("currency_id") else "",
+                    tax_total=rest.money(move.get("amount_tax")),
+                    date=dt.date.fromisoformat(str(move["invoice_date"])) if move.get("invoice_date") else None,
+                    modified=t.parse_odoo_time(move["write_date"]))
+        return [found.get(str(i)) or DocumentTotals(str(i), entity, status="deleted") for i in ids]
 
     @staticmethod
     def _what(doc: Snapshot) -> str:

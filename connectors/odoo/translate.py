@@ -157,10 +157,13 @@ def move_result(move: dict, lines: list[dict], adopted: bool = False) -> RemoteR
 
 
 def remote_document(move: dict, lines: list[dict]) -> RemoteDocument:
+    """Status, amounts and (quantity, unit price) of each sales line: a line with a negative price is our discount
+    line (``line_vals``), not one of the document's lines."""
     result = move_result(move, lines)
+    sales = tuple((Decimal(str(line["quantity"])), Decimal(str(line["price_unit"]))) for line in lines
+                  if Decimal(str(line["price_unit"])) >= 0)
     return RemoteDocument(result.remote_id, result.version, result.number, result.status, result.total,
-                          result.balance, tuple((Decimal(str(line["quantity"])), Decimal(str(line["price_unit"])))
-                                                for line in lines))
+                          result.balance, sales)
 
 
 # -- payments --------------------------------------------------------------------------------------------------

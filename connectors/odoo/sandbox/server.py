@@ -276,17 +276,22 @@ class OdooSandbox(PlatformSandbox):
             action = self.db.register_payments(self.db.row("account.payment.register", wizard), {})
         return {"id": str(action["res_id"])}
 
-    def edit_invoice_line_as_user(self, invoice_id: str, line: int, amount: str) -> dict:
-        """Reset to draft, set the line's amount (its quantity stays: the unit price changes), confirm again."""
+    def edit_invoice_line_as_user(self, invoice_id: str, line: int, amount: Any = None, quantity: Any = None) -> dict:
+        """Reset to draft, change the line, confirm again: ``amount`` sets the line's amount (its quantity stays,
+        the unit price changes), ``quantity`` a new quantity at the same unit price."""
         with self.store.lock:
             move = self.db.row("account.move", invoice_id)
             posted = move.data["state"] == "posted"
             if posted:
                 self.db.button_draft("account.move", [int(invoice_id)])
             target = self.db.view("account.move", move)["invoice_line_ids"][int(line)]
-            quantity = self.db.row("account.move.line", target).data["quantity"]
-            self.db.write("account.move", [int(invoice_id)], {"invoice_line_ids": [
-                (1, target, {"price_unit": orm.decimal_value(amount) / quantity})]})
+            current = self.db.row("account.move.line", target).data["quantity"]
+            changes: dict = {}
+            if quantity is not None:
+                changes["quantity"] = orm.decimal_value(quantity)
+            if amount is not None:
+                changes["price_unit"] = orm.decimal_value(amount) / changes.get("quantity", current)
+            self.db.write("account.move", [int(invoice_id)], {"invoice_line_ids": [(1, target, changes)]})
             if posted:
                 self.db.action_post("account.move", [int(invoice_id)])
         return {"id": str(invoice_id)}

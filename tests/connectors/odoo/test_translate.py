@@ -57,3 +57,13 @@ def test_a_cancelled_move_is_voided_with_nothing_due_and_the_version_tells_same_
                                            ({"account_type": "asset_current"}, "other")])
 def test_account_kinds(account, kind):
     assert t.account_kind(account) == kind
+
+
+def test_a_read_back_document_leaves_our_discount_line_out_of_its_lines():
+    move = {"id": 5, "ref": "K1", "state": "posted", "amount_total": Decimal("90"), "amount_residual": Decimal("90"),
+            "write_date": "2026-12-04 10:00:00", "partner_id": [1, "Ann"], "currency_id": [2, "USD"]}
+    lines = [{"name": "Visit", "quantity": Decimal("2"), "price_unit": Decimal("50"), "account_id": [7, "x"],
+              "tax_ids": []},
+             {"name": "Loyalty", "quantity": Decimal("1"), "price_unit": Decimal("-10"), "account_id": [8, "y"],
+              "tax_ids": []}]
+    assert t.remote_document(move, lines).lines == ((Decimal("2"), Decimal("50")),)
