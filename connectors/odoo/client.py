@@ -44,9 +44,15 @@ class XmlRpcClient(ApiClient):
     def default_headers(self) -> dict:
         return {"Accept": "text/xml", "Content-Type": "text/xml"}
 
-    def rpc(self, endpoint: str, method: str, params: list, kind: str = "") -> Any:
-        response = self.send("POST", f"xmlrpc/2/{endpoint}", text=wire.dumps(tuple(wire.plain(params)), method),
-                             kind=kind)
+    def rpc(self, endpoint: str, method: str, params: list, kind: str = "", label: str = "") -> Any:
+        """One XML-RPC call; ``label`` (``model.method``) goes into its exchange record, since every call has the
+        same path."""
+        try:
+            response = self.send("POST", f"xmlrpc/2/{endpoint}", text=wire.dumps(tuple(wire.plain(params)), method),
+                                 kind=kind)
+        finally:
+            if self.exchanges:
+                self.exchanges[-1].setdefault("call", label or method)
         try:
             (result,), _ = wire.loads(response.content)
         except xmlrpc.client.Fault as fault:
@@ -66,7 +72,8 @@ class XmlRpcClient(ApiClient):
     def call(self, session: str, model: str, method: str, ids: list | None, params: dict) -> Any:
         uid = int(session) if session.isdigit() else session
         args = [ids] if ids is not None else []
-        return self.rpc("object", "execute_kw", [self.database, uid, self.secret, model, method, args, params])
+        return self.rpc("object", "execute_kw", [self.database, uid, self.secret, model, method, args, params],
+                        label=f"{model}.{method}")
 
 
 class Json2Client(ApiClient):
