@@ -93,6 +93,11 @@ class OdooSandbox(PlatformSandbox):
         token = API_KEY if self.major >= 19 else str(UID)
         return {"access_token": token, "refresh_token": token, "expires_in": 315360000}
 
+    def token_problem(self, access_token: str) -> Optional[str]:
+        """Why a session from :meth:`issue_tokens` would be refused now: Odoo's user ids and API keys do not
+        expire on their own, so only a wrong one is."""
+        return None if access_token in (str(UID), API_KEY) else "invalid"
+
     def apply_setting(self, name: str, value: Any) -> bool:
         if name == "version":
             self.version = str(value)
