@@ -144,10 +144,6 @@ class OdooConnector(SessionConnector):
         """A payment's memo: ``ref`` up to Odoo 17, ``memo`` from 18."""
         return "memo" if self.server_version >= 18 else "ref"
 
-    @property
-    def client(self):
-        return self.json2 if self.protocol == "json2" else self.xmlrpc
-
     def exchanges(self) -> list[dict]:
         """Both clients' exchanges (the version check goes over XML-RPC's even on a JSON-2 connection)."""
         return [exchange for name in ("xmlrpc", "json2") if name in self.__dict__
