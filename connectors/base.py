@@ -318,6 +318,11 @@ class BaseConnector:
     def refresh(self, refresh_token: str) -> TokenSet:
         raise NotImplementedError
 
+    def release(self, token: str) -> None:
+        """Give back what ``token`` holds on the platform when the connection is disconnected (a login session,
+        which a platform's licence may count). Default: nothing to give back (an OAuth grant stays until revoked
+        on the platform). Never raises: a platform that cannot be reached lets the session lapse by itself."""
+
     # -- documents ---------------------------------------------------------------------------------------
     def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
         """Search-before-create: the remote object this document already became, if any."""
