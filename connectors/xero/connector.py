@@ -46,7 +46,7 @@ class XeroConnector(BaseConnector):
     id = "xero"
     name = "Xero"
     capabilities = Capabilities(
-        entities=frozenset(Entity.ALL),
+        entities=frozenset(Entity.SALES),
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
         # invoices: drafts are deleted, approved ones voided; contacts are archived, items deleted (Xero's API has
         # no archived state for items)
