@@ -89,14 +89,82 @@ class QBOBooks:
                            for line in j["Line"]]} for j in self.sandbox.store.entities("JournalEntry")]
 
 
-@pytest.fixture(params=["qbo"])
+class XeroBooks:
+    """The Xero sandbox organisation, read in our terms (accounts are Xero account codes)."""
+
+    platform = "xero"
+    CODES = {"Fees": "260", "Card Clearing": "091", "Checking": "090", "Shipping and Delivery": "425",
+             "Supplies": "429", "Euro Card": "092", "Bank Charges": "404", "Sales": "200",
+             "Accounts Receivable": "610"}
+
+    def __init__(self, sandbox, conn):
+        self.sandbox, self.conn = sandbox, conn
+        self.store = sandbox.stores[sandbox.tenant_id]
+
+    def account(self, name: str) -> str:
+        return self.CODES[name]
+
+    map = QBOBooks.map
+
+    def credit_note(self, remote_id: str) -> dict:
+        note = self.store.get("CreditNotes", remote_id)
+        return {"total": D(str(note["Total"])), "remaining": D(str(note["RemainingCredit"])),
+                "lines": [D(str(line["LineAmount"])) for line in note["LineItems"]]}
+
+    def refund(self, remote_id: str) -> dict | None:
+        payment = self.store.get("Payments", remote_id)
+        if payment is None or payment["Status"] == "DELETED":
+            return None
+        note = self.store.get("CreditNotes", payment["CreditNote"]["CreditNoteID"])
+        return {"amount": D(str(payment["Amount"])), "from": payment["Account"]["Code"], "to": self.receivable(),
+                "customer": note["Contact"]["ContactID"]}
+
+    def receivable(self) -> str:
+        return "610"
+
+    def expense(self, remote_id: str) -> dict:
+        spend = self.store.get("BankTransactions", remote_id)
+        rate = D(str(spend["CurrencyRate"]))
+        return {"total": D(str(spend["Total"])), "tax": D(str(spend["TotalTax"])), "currency": spend["CurrencyCode"],
+                "rate": (D(1) / rate).quantize(D("0.01")), "home_total": (D(str(spend["Total"])) / rate).quantize(
+                    D("0.01")), "from": spend["BankAccount"]["Code"], "payee": spend["Contact"]["Name"],
+                "payment_type": spend["Type"],
+                "lines": [(line["AccountCode"], D(str(line["LineAmount"])), line["TaxType"])
+                          for line in spend["LineItems"]]}
+
+    def tax_code(self) -> str:
+        return "INPUT"
+
+    def journals(self) -> list[dict]:
+        return [{"total": sum((D(str(line["LineAmount"])) for line in j["JournalLines"] if line["LineAmount"] > 0),
+                              D("0.00")),
+                 "lines": [(line["AccountCode"], "Debit" if line["LineAmount"] > 0 else "Credit",
+                            abs(D(str(line["LineAmount"])))) for line in j["JournalLines"]]}
+                for j in self.store.entities("ManualJournals") if j["Status"] == "POSTED"]
+
+
+@pytest.fixture(params=["qbo", "xero"])
 def books(request, org):
     if request.param == "qbo":
         sandbox = request.getfixturevalue("sandbox")
         conn = request.getfixturevalue("make_connection")(org)
         found = QBOBooks(sandbox, conn)
+    else:
+        sandbox = request.getfixturevalue("xsandbox")
+        conn = request.getfixturevalue("make_xero_connection")(org)
+        found = XeroBooks(sandbox, conn)
     found.map()
     return found
+
+
+def purchase_tax(books, org):
+    """A tax rate for what the business buys: QBO takes its GST code both ways, Xero a purchase tax type (INPUT)."""
+    if books.platform == "qbo":
+        return f.TaxRateFactory(organization=org)
+    rate = f.TaxRateFactory(organization=org, name="Purchase tax 10%")
+    f.MappingFactory(connection=books.conn, kind=MappingKind.TAX_CODE, scope=Scope.TAX_RATE,
+                     local_value="Purchase tax 10%", remote_id="INPUT")
+    return rate
 
 
 def ref_of(obj) -> ExternalReference:
@@ -187,7 +255,7 @@ def test_a_refund_voided_gives_the_credit_back(books, org):
 
 
 def test_an_expense_with_tax_in_a_foreign_currency(books, org):
-    gst = f.TaxRateFactory(organization=org)
+    gst = purchase_tax(books, org)
     with transaction.atomic():
         expense = f.ExpenseFactory(organization=org, currency="EUR", exchange_rate=D("1.08"), paid_from="card",
                                    payee="Parcel Express", attachment="receipts/2026/0042.pdf")

@@ -19,6 +19,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Optional
 
+from . import seed
 from .documents import totals
 from .wire import ElementError, new_id, q, render_date, to_decimal
 
@@ -106,9 +107,7 @@ def _currency(store, row: dict, el: dict, account: Optional[dict], errors: list[
         if rate <= 0:
             errors.append("The CurrencyRate must be greater than zero.")
         row["CurrencyRate"] = q(rate, 6)
-    else:
-        from . import seed  # the fixed table standing for XE.com's day rate
-
+    else:  # the fixed table standing for XE.com's day rate
         row.setdefault("CurrencyRate", seed.RATES.get(own, Decimal("1")))
 
 
