@@ -419,8 +419,10 @@ class ExpenseLine(ValidatedModel):
 
 
 class JournalEntry(ValidatedModel):
-    """A manual journal (an adjustment, a fee settlement). Its lines must balance to the cent: checked on save once
-    it has lines, by the admin form, and by preflight before anything is sent."""
+    """A manual journal (an adjustment, a fee settlement). Its lines must balance to the cent: the admin form
+    checks the lines it is given, and preflight stops an entry that does not balance before anything is sent. The
+    model does not refuse to save one: lines are saved one by one, and an entry stopped by preflight must stay
+    editable so that staff can correct it."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     number = models.CharField(max_length=21)
@@ -444,12 +446,6 @@ class JournalEntry(ValidatedModel):
     @property
     def issue_date(self):
         return self.date
-
-    def clean(self) -> None:
-        if self.pk and self.status == DocumentStatus.ISSUED:
-            problem = imbalance([(line.debit, line.credit) for line in self.lines.all()])
-            if problem:
-                raise ValidationError(problem)
 
     def __str__(self) -> str:
         return f"journal entry {self.number}"

@@ -209,7 +209,8 @@ class QBOConnector(BaseConnector):
         if isinstance(doc, RefundSnapshot):
             return payee.get("type") == "Customer" and str(payee.get("value")) == mapping.refs[doc.customer_key]
         if isinstance(doc, ExpenseSnapshot):
-            return payee.get("type", "Vendor") == "Vendor"
+            return payee.get("type", "Vendor") == "Vendor" and \
+                str(payee.get("name", "")).casefold() == doc.payee.strip()[:500].casefold()
         return True
 
     # -- credit applied to invoices ----------------------------------------------------------------------
@@ -549,7 +550,8 @@ class QBOConnector(BaseConnector):
         if isinstance(doc, RefundSnapshot):
             return c.refund_payload(doc, mapping, self._receivable_account())
         if isinstance(doc, ExpenseSnapshot):
-            return c.expense_payload(doc, mapping, self._vendor(doc.payee), self.setting("no_tax_code"))
+            return c.expense_payload(doc, mapping, self._vendor(doc.payee), self.setting("no_tax_code"),
+                                     self._account_type(mapping.deposit_account))
         if isinstance(doc, JournalSnapshot):
             return c.journal_payload(doc, mapping)
         raise TypeError(f"QBO connector cannot send {type(doc).__name__}")
@@ -564,6 +566,14 @@ class QBOConnector(BaseConnector):
                                          hint="Create or reactivate it in QuickBooks, then retry.")
             self._receivable = str(rows[0]["Id"])
         return self._receivable
+
+    def _account_type(self, account_id: str) -> str:
+        """An account's ``AccountType`` (Bank, Credit Card, ...), read once per connector use."""
+        types = self.__dict__.setdefault("_account_types", {})
+        if account_id not in types:
+            rows = self.client.query(f"select * from Account where Id = {quote(account_id)}")  # nosec B608
+            types[account_id] = str(rows[0].get("AccountType", "")) if rows else ""
+        return types[account_id]
 
     def _vendor(self, name: str) -> str:
         """The vendor an expense's payee is: found by its display name, else created (idempotent by requestid)."""

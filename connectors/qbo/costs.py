@@ -4,7 +4,8 @@
   paid from the bank or clearing account, on Accounts Receivable with the customer as payee, then a zero-total
   Payment that applies the credit memo to that purchase (``LinkedTxn`` types ``CreditMemo`` and ``Expense``), so
   the memo's remaining credit falls by the refund. Posts: debit A/R, credit the refund account.
-- **Expense**: a ``Purchase`` with ``PaymentType`` Cash, Check or CreditCard by how it was paid, its lines
+- **Expense**: a ``Purchase`` with ``PaymentType`` CreditCard when the paid-from account is a Credit Card account,
+  Check when it was paid by check, else Cash (a card or a transfer taken from a bank account), its lines
   ``AccountBasedExpenseLineDetail`` on the mapped expense accounts, tax excluded from the line amounts
   (``GlobalTaxCalculation`` TaxExcluded, ``TxnTaxDetail.TotalTax`` our tax), the payee a Vendor.
 - **Journal entry**: a ``JournalEntry`` with ``JournalEntryLineDetail`` lines (``PostingType`` Debit / Credit).
@@ -15,8 +16,7 @@ from decimal import Decimal
 
 from ..documents import ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
 
-#: How an expense was paid -> QBO's ``PaymentType``; a bank transfer and cash come out of a bank account.
-PAYMENT_TYPES = {"card": "CreditCard", "check": "Check", "cash": "Cash", "transfer": "Cash"}
+CREDIT_CARD = "Credit Card"  # the AccountType QBO requires for PaymentType CreditCard
 #: A refund leaves a bank or clearing account: a cash purchase, named "Expense" in a payment's ``LinkedTxn``.
 REFUND_PAYMENT_TYPE, REFUND_LINK_TYPE = "Cash", "Expense"
 
@@ -72,7 +72,17 @@ def applied_to_refund(payment: dict, purchase_id: str) -> Decimal:
                 if link.get("TxnType") == REFUND_LINK_TYPE and str(link.get("TxnId")) == purchase_id), Decimal("0"))
 
 
-def expense_payload(doc: ExpenseSnapshot, mapping: Mapping, vendor: str, no_tax_code: str) -> dict:
+def payment_type(method: str, account_type: str) -> str:
+    """QBO's ``PaymentType`` for an expense paid by ``method`` from an account of ``account_type``: QBO ties
+    CreditCard to Credit Card accounts and Cash / Check to bank accounts, so the account decides first (a debit
+    card takes money from the bank: Cash)."""
+    if account_type == CREDIT_CARD:
+        return "CreditCard"
+    return "Check" if method == "check" else "Cash"
+
+
+def expense_payload(doc: ExpenseSnapshot, mapping: Mapping, vendor: str, no_tax_code: str,
+                    account_type: str) -> dict:
     notes = [f"Paid to {doc.payee}", doc.memo, f"Receipt: {doc.attachment}" if doc.attachment else ""]
     lines = []
     for i, line in enumerate(doc.lines):
@@ -83,7 +93,7 @@ def expense_payload(doc: ExpenseSnapshot, mapping: Mapping, vendor: str, no_tax_
                                                         "TaxCodeRef": ref(code)}})
     body = {
         **_common(doc, doc.number),
-        "PaymentType": PAYMENT_TYPES[doc.paid_from], "AccountRef": ref(mapping.deposit_account),
+        "PaymentType": payment_type(doc.paid_from, account_type), "AccountRef": ref(mapping.deposit_account),
         "EntityRef": {"value": vendor, "type": "Vendor"},
         "PrivateNote": " — ".join(n for n in notes if n)[:4000],
         "GlobalTaxCalculation": "TaxExcluded", "TxnTaxDetail": {"TotalTax": doc.tax_total}, "Line": lines,
