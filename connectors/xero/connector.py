@@ -267,7 +267,8 @@ class XeroConnector(BaseConnector):
                 return t.result(entity, current)
             status = "DELETED" if current.get("Status") == "DRAFT" else "VOIDED"
             return t.result(entity, self._single(self.client.call(
-                "update_manual_journal", ref.remote_id, t.dumps({"ManualJournals": [{"Status": status}]}),
+                "update_manual_journal", ref.remote_id,
+                t.dumps({"ManualJournals": [{"Narration": current.get("Narration", ""), "Status": status}]}),
                 idempotency_key=t.idempotency_key(idempotency_key)), "ManualJournals"))
         if entity not in (Entity.INVOICE, Entity.CREDIT_NOTE):
             raise PermanentError(f"Xero cannot void a {entity.replace('_', ' ')}", code="unsupported")
@@ -286,9 +287,10 @@ class XeroConnector(BaseConnector):
         key = t.idempotency_key(idempotency_key)
         if entity == Entity.EXPENSE:
             current = self._current(entity, ref.remote_id, missing_ok=True)
-            if current.get("Status", "DELETED") != "DELETED":
+            if current.get("Status", "DELETED") != "DELETED":  # Xero's schema wants the transaction, not a stub
+                body = {field: current[field] for field in ("BankTransactionID", "Type", "BankAccount", "LineItems")}
                 self.client.call("update_bank_transaction", ref.remote_id,
-                                 t.dumps({"BankTransactions": [{"Status": "DELETED"}]}), idempotency_key=key)
+                                 t.dumps({"BankTransactions": [{**body, "Status": "DELETED"}]}), idempotency_key=key)
             return None
         if entity in (Entity.PAYMENT, Entity.REFUND):
             try:

@@ -74,7 +74,7 @@ class QBOBooks:
         vendor = self.sandbox.store.get("Vendor", purchase["EntityRef"]["value"])
         return {"total": D(str(purchase["TotalAmt"])), "tax": D(str(purchase["TxnTaxDetail"]["TotalTax"])),
                 "currency": purchase["CurrencyRef"]["value"], "rate": D(str(purchase["ExchangeRate"])),
-                "home_total": D(str(purchase["HomeTotalAmt"])), "from": purchase["AccountRef"]["value"],
+                "home_total": D(str(purchase.get("HomeTotalAmt", purchase["TotalAmt"]))), "from": purchase["AccountRef"]["value"],
                 "payee": vendor["DisplayName"], "payment_type": purchase["PaymentType"],
                 "lines": [(line["AccountBasedExpenseLineDetail"]["AccountRef"]["value"], D(str(line["Amount"])),
                            line["AccountBasedExpenseLineDetail"]["TaxCodeRef"]["value"]) for line in purchase["Line"]]}
@@ -327,3 +327,25 @@ def test_a_platform_without_refunds_says_so_before_sending(org, make_connection,
     assert "does not take refunds" in stopped.last_error and "by hand" in stopped.hint
     memo = OutboxEntry.objects.get(source_key=f"ledger.creditnote:{note.pk}")
     assert memo.error_code == "unsupported" and "restocking fee" in memo.last_error
+
+
+def test_an_expense_and_a_journal_voided_leave_nothing_posted(books, org):
+    with transaction.atomic():
+        expense = f.ExpenseFactory(organization=org, paid_from="transfer")
+        f.ExpenseLineFactory(expense=expense, cost_kind="consumables", amount=D("20.00"))
+        entry = f.JournalEntryFactory(organization=org)
+        f.JournalLineFactory(entry=entry, position=0, account_code="6100", debit=D("7.50"), credit=D("0"))
+        f.JournalLineFactory(entry=entry, position=1, account_code="1010", debit=D("0"), credit=D("7.50"))
+    f.MappingFactory(connection=books.conn, kind=MappingKind.PAID_FROM_ACCOUNT, remote_id=books.account("Checking"))
+    drain()
+    assert not OutboxEntry.objects.exclude(status=EntryStatus.DONE).exists()
+    assert [j["total"] for j in books.journals()] == [D("7.50")]
+    assert books.expense(ref_of(expense).remote_id)["total"] == D("20.00")
+    for document in (expense, entry):
+        document.status = DocumentStatus.VOID
+        document.save()
+    drain()
+    assert not OutboxEntry.objects.exclude(status=EntryStatus.DONE).exists()
+    assert books.journals() == []
+    assert ref_of(expense).remote_status in (RemoteStatus.DELETED, RemoteStatus.VOIDED)
+    assert ref_of(entry).remote_status in (RemoteStatus.DELETED, RemoteStatus.VOIDED)

@@ -80,11 +80,11 @@ def apply_bank_transaction(store, collection: str, el: dict, method: str, path_i
     _currency(store, row, el, account, errors)
     if "LineItems" in el:
         row["LineItems"] = store._lines(row, el["LineItems"], unitdp, "AUTHORISED", errors)
-    if not row.get("LineItems"):
+    if not row.get("LineItems") and not errors:
         errors.append("At least one line item is required.")
     sums = totals(row.get("LineItems", []), row["LineAmountTypes"])
     row.update(SubTotal=sums.sub_total, TotalTax=sums.total_tax, Total=sums.total)
-    if sums.total <= 0:
+    if sums.total <= 0 and not errors:
         errors.append("The Total must be greater than zero.")
     if errors:
         raise ElementError(*errors)
