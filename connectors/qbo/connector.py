@@ -578,11 +578,15 @@ class QBOConnector(BaseConnector):
     def _vendor(self, name: str) -> str:
         """The vendor an expense's payee is: found by its display name, else created (idempotent by requestid)."""
         name = name.strip()[:500]
-        rows = self.client.query(f"select * from Vendor where DisplayName = {quote(name)}")  # nosec B608
-        if rows:
-            return str(rows[0]["Id"])
-        request = str(uuid.uuid5(uuid.NAMESPACE_URL, f"qbo:{self.config.remote_company_id}:vendor:{name}"))
-        return str(self.client.create("Vendor", c.vendor_payload(name), request)["Id"])
+        vendors = self.__dict__.setdefault("_vendors", {})  # once per connector use
+        if name not in vendors:
+            rows = self.client.query(f"select * from Vendor where DisplayName = {quote(name)}")  # nosec B608
+            if rows:
+                vendors[name] = str(rows[0]["Id"])
+            else:
+                request = str(uuid.uuid5(uuid.NAMESPACE_URL, f"qbo:{self.config.remote_company_id}:vendor:{name}"))
+                vendors[name] = str(self.client.create("Vendor", c.vendor_payload(name), request)["Id"])
+        return vendors[name]
 
     def _line_items(self, doc, mapping: Mapping) -> dict[int, str]:
         """Remote ItemRef per sales line: the synced local item, or a generic item for its kind and account."""

@@ -74,7 +74,7 @@ class QBOBooks:
         vendor = self.sandbox.store.get("Vendor", purchase["EntityRef"]["value"])
         return {"total": D(str(purchase["TotalAmt"])), "tax": D(str(purchase["TxnTaxDetail"]["TotalTax"])),
                 "currency": purchase["CurrencyRef"]["value"], "rate": D(str(purchase["ExchangeRate"])),
-                "home_total": D(str(purchase.get("HomeTotalAmt", purchase["TotalAmt"]))), "from": purchase["AccountRef"]["value"],
+                "home_total": ref_home_total(purchase), "from": purchase["AccountRef"]["value"],
                 "payee": vendor["DisplayName"], "payment_type": purchase["PaymentType"],
                 "lines": [(line["AccountBasedExpenseLineDetail"]["AccountRef"]["value"], D(str(line["Amount"])),
                            line["AccountBasedExpenseLineDetail"]["TaxCodeRef"]["value"]) for line in purchase["Line"]]}
@@ -165,6 +165,11 @@ def purchase_tax(books, org):
     f.MappingFactory(connection=books.conn, kind=MappingKind.TAX_CODE, scope=Scope.TAX_RATE,
                      local_value="Purchase tax 10%", remote_id="INPUT")
     return rate
+
+
+def ref_home_total(purchase: dict) -> Decimal:
+    """A purchase's total in home currency as QBO reports it: Finance.xsd gives a purchase no HomeTotalAmt."""
+    return (D(str(purchase["TotalAmt"])) * D(str(purchase["ExchangeRate"]))).quantize(D("0.01"))
 
 
 def ref_of(obj) -> ExternalReference:

@@ -61,7 +61,7 @@ def build_purchase(store, row: dict, old: Optional[dict]) -> dict:
     payee = _payee(store, row.get("EntityRef"))
     if payee is not None:
         row["EntityRef"] = payee
-    code, rate = _currency(row)
+    code, _ = _currency(row)
     account_currency = ref_value(account.get("CurrencyRef")) or HOME_CURRENCY
     if account_currency != code:
         raise business(f"The currency of the account {account['Name']} ({account_currency}) must match the "
@@ -87,9 +87,7 @@ def build_purchase(store, row: dict, old: Optional[dict]) -> dict:
     if applied > receivable_amount(store, row):
         raise business(f"The purchase is applied to credit of {applied}; its Accounts Receivable lines can't be "
                        "less.", "Line")
-    if code != HOME_CURRENCY:
-        row["HomeTotalAmt"] = q2(row["TotalAmt"] * rate)
-    return row
+    return row  # no HomeTotalAmt (Finance.xsd has none on a purchase): TotalAmt x ExchangeRate
 
 
 def _payee(store, ref) -> Optional[dict]:
