@@ -5,7 +5,7 @@ platform then holds and that the GL preview's legs are the ones an accountant ex
 """
 from __future__ import annotations
 
-import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -13,6 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounting_sync import glpreview, preflight
+from connectors import registry
+from connectors.documents import Entity, ExpenseSnapshot, JournalSnapshot, RefundSnapshot
+from connectors.errors import PermanentError
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, RemoteStatus
 from ledger.models import DocumentStatus
 from mappings.models import MappingKind, Scope
@@ -307,22 +310,13 @@ def test_an_unbalanced_journal_is_stopped_by_preflight_with_a_clear_message(book
                                          (books.account("Checking"), D("0.00"), D("100.00"))]
 
 
-def test_kept_lines_belong_on_credit_notes(org):
-    invoice = f.InvoiceFactory(organization=org)
-    with pytest.raises(ValidationError, match="is for credit notes"):
-        f.InvoiceLineFactory(invoice=invoice, kind="restocking_fee")
-
-
 def test_a_platform_without_refunds_says_so_before_sending(org, make_connection, monkeypatch):
-    """A kit platform declares no refunds: the refund stops with what to do, and nothing is sent."""
-    from dataclasses import replace
-
-    from connectors.documents import Entity
-    from connectors.qbo.connector import QBOConnector
-
-    monkeypatch.setattr(QBOConnector, "capabilities",
-                        replace(QBOConnector.capabilities, entities=frozenset(Entity.SALES), kept_lines=False,
-                                delete=QBOConnector.capabilities.delete - set(Entity.RETURNS_AND_COSTS)))
+    """A platform without refunds and kept lines: the refund and the credit note stop with what to do, end to end
+    through the pipeline (the capabilities of the QBO connector are narrowed for the test), and nothing is sent."""
+    qbo = registry.get("qbo")
+    monkeypatch.setattr(qbo, "capabilities",
+                        replace(qbo.capabilities, entities=frozenset(Entity.SALES), kept_lines=False,
+                                delete=qbo.capabilities.delete - set(Entity.RETURNS_AND_COSTS)))
     make_connection(org)
     note = returned(org)
     refund = f.RefundFactory(credit_note=note, amount=D("108.00"))
@@ -354,3 +348,26 @@ def test_an_expense_and_a_journal_voided_leave_nothing_posted(books, org):
     assert books.journals() == []
     assert ref_of(expense).remote_status in (RemoteStatus.DELETED, RemoteStatus.VOIDED)
     assert ref_of(entry).remote_status in (RemoteStatus.DELETED, RemoteStatus.VOIDED)
+
+
+RETURNS_AND_COSTS_SNAPSHOTS = {
+    Entity.REFUND: RefundSnapshot(key="ledger.refund:1", organization_id=1, number="RF-1", customer_key="c",
+                                  amount=D("10.00"), credit_note_key="n"),
+    Entity.EXPENSE: ExpenseSnapshot(key="ledger.expense:1", organization_id=1, number="EXP-1", payee="Courier"),
+    Entity.JOURNAL: JournalSnapshot(key="ledger.journalentry:1", organization_id=1, number="JE-1"),
+}
+
+
+@pytest.mark.parametrize("platform", sorted(registry.connectors()))
+@pytest.mark.parametrize("entity", Entity.RETURNS_AND_COSTS)
+def test_every_platform_takes_a_return_or_a_cost_or_says_what_staff_do_instead(platform, entity):
+    """What a platform does not declare stops before anything is sent, naming the platform and the way out."""
+    conn = f.ConnectionFactory(platform=platform)
+    doc = RETURNS_AND_COSTS_SNAPSHOTS[entity]
+    if entity in registry.get(platform).capabilities.entities:
+        preflight.check_supported(conn, doc)
+        return
+    with pytest.raises(PermanentError) as stopped:
+        preflight.check_supported(conn, doc)
+    assert stopped.value.code == "unsupported" and conn.platform_name in str(stopped.value)
+    assert "by hand" in stopped.value.hint and "GL preview" in stopped.value.hint
