@@ -548,7 +548,8 @@ class QBOConnector(BaseConnector):
         if isinstance(doc, (InvoiceSnapshot, CreditNoteSnapshot)):
             return t.sales_payload(doc, mapping, self._line_items(doc, mapping), self.setting("no_tax_code"))
         if isinstance(doc, RefundSnapshot):
-            return c.refund_payload(doc, mapping, self._receivable_account())
+            return c.refund_payload(doc, mapping, self._receivable_account(),
+                                    self._account_type(mapping.deposit_account))
         if isinstance(doc, ExpenseSnapshot):
             return c.expense_payload(doc, mapping, self._vendor(doc.payee), self.setting("no_tax_code"),
                                      self._account_type(mapping.deposit_account))

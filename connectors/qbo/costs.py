@@ -17,8 +17,9 @@ from decimal import Decimal
 from ..documents import ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
 
 CREDIT_CARD = "Credit Card"  # the AccountType QBO requires for PaymentType CreditCard
-#: A refund leaves a bank or clearing account: a cash purchase, named "Expense" in a payment's ``LinkedTxn``.
-REFUND_PAYMENT_TYPE, REFUND_LINK_TYPE = "Cash", "Expense"
+#: A refund is never paid by check, so its purchase (Cash or CreditCard) is named "Expense" in a payment's
+#: ``LinkedTxn``.
+REFUND_LINK_TYPE = "Expense"
 
 
 def ref(value: str, name: str = "") -> dict:
@@ -33,13 +34,13 @@ def _common(doc, number: str) -> dict:
     return body
 
 
-def refund_payload(doc: RefundSnapshot, mapping: Mapping, receivable: str) -> dict:
+def refund_payload(doc: RefundSnapshot, mapping: Mapping, receivable: str, account_type: str) -> dict:
     """The purchase that pays the refund: from the refund account, onto Accounts Receivable for the customer."""
     customer = mapping.refs[doc.customer_key]
     what = "credit memo" if doc.credit_note_key else "overpayment"
     body = {
         **_common(doc, doc.number),
-        "PaymentType": REFUND_PAYMENT_TYPE, "AccountRef": ref(mapping.deposit_account),
+        "PaymentType": payment_type(doc.method, account_type), "AccountRef": ref(mapping.deposit_account),
         "EntityRef": {"value": customer, "type": "Customer"},
         "PrivateNote": (doc.memo or f"Refund {doc.number} of the customer's {what} ({doc.method})")[:4000],
         "Line": [{"Amount": doc.amount, "DetailType": "AccountBasedExpenseLineDetail",
