@@ -339,7 +339,7 @@ class Refund(Document):
         else:
             held = self.payment.amount - _summed(self.payment.allocations)
         others = self.source.refunds.exclude(status=DocumentStatus.VOID).exclude(pk=self.pk)
-        return held - _summed(others)
+        return quantize(held - _summed(others))  # database sums carry 4 places (PostgreSQL): shown in cents
 
 
 def _summed(related) -> Decimal:
