@@ -141,6 +141,10 @@ class DemoChart:
     discount: str
     deposit: str
     taxes: dict[str, str]  # local tax-rate name -> platform tax-code name
+    #: Where the demo's refund is paid from, its expense posts and is paid from (platforms that take them).
+    refund: str = ""
+    expense: str = ""
+    paid_from: str = ""
 
 
 class AccountKind:

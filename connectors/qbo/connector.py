@@ -82,7 +82,8 @@ class QBOConnector(BaseConnector):
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Services"},
                            line_kind_income={"shipping": "Shipping Income", "fee": "Fees"},
                            discount="Discounts given", deposit="Undeposited Funds",
-                           taxes={"GST 10%": "GST 10%", "Exempt": "Exempt"})
+                           taxes={"GST 10%": "GST 10%", "Exempt": "Exempt"},
+                           refund="Checking", expense="Shipping and Delivery", paid_from="Checking")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:

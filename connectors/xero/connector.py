@@ -96,7 +96,9 @@ class XeroConnector(BaseConnector):
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Sales"},
                            line_kind_income={"shipping": "Other Revenue", "fee": "Other Revenue"},
                            discount="Sales Discounts", deposit="Business Bank Account",
-                           taxes={"GST 10%": "Tax on Sales", "Exempt": "Exempt Sales"})
+                           taxes={"GST 10%": "Tax on Sales", "Exempt": "Exempt Sales"},
+                           refund="Business Bank Account", expense="Freight & Courier",
+                           paid_from="Business Bank Account")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:
