@@ -233,3 +233,17 @@ def test_rules_written_elsewhere_are_shown_as_they_are_and_marked(admin_client, 
     assert admin_client.post(url(connection), as_shown(page)).status_code == 302  # unchanged rows save as they are
     by_key.refresh_from_db()
     assert by_key.local_value == f"ledger.item:{vaccine.pk}"
+
+
+def test_returns_and_costs_sections_show_only_where_the_platform_takes_them(admin_client, connection,
+                                                                           make_xero_connection, org):
+    """Refund, expense, paid-from and journal accounts: sections of their own on QBO and Xero; none on a platform
+    that takes no refunds, expenses or journals."""
+    for conn in (connection, make_xero_connection(org)):
+        page = admin_client.get(url(conn)).content.decode()
+        for section in ("Refund accounts", "Expense accounts", "Paid-from accounts (expenses)", "Journal accounts"):
+            assert section in page, (conn.platform, section)
+    sage = f.ConnectionFactory(platform="sage", name="Sage books")
+    sage.organizations.add(org)
+    page = admin_client.get(url(sage)).content.decode()
+    assert "Deposit accounts" in page and "Refund accounts" not in page and "Journal accounts" not in page
