@@ -4,8 +4,8 @@ It rides on file delivery's export batches (``ExportBatch`` with ``purpose`` "ma
 ``ExportItem`` per document), and on the file kit's formats (``connectors.filekit.manual``):
 
 1. ``export(conn)``: the connection's documents not yet synced (pending, held, failed or needing attention), or the
-   ones staff picked, go into one new batch: the generic CSV and the platform's own import files (QuickBooks
-   Online's invoice import, Xero's sales invoice template), or only the formats asked for. The files are written
+   ones staff picked, go into one new batch: the generic CSV and the platform's own import files (the formats its
+   connector declares in its folder), or only the formats asked for. The files are written
    once and never change. Nothing is sent, and no entry changes: the sync goes on trying meanwhile.
    (Who did what goes in the audit trail through the admin's log or the command, as for export batches.)
 2. ``mark_entered(items)``: staff say the batch's documents were keyed in. Their entries stop being sent
@@ -55,7 +55,7 @@ def candidates(conn: Connection):
 @dataclass
 class Exported:
     batch: ExportBatch | None
-    left_out: list[str] = field(default_factory=list)  # "MAN-2: not in the QuickBooks file (why)"
+    left_out: list[str] = field(default_factory=list)  # "MAN-2: not in the <format's label> file (why)"
 
 
 def export(conn: Connection, *, actor: str, names: list[str] | None = None,
@@ -240,7 +240,7 @@ def check_keyed_in(connector, entry: OutboxEntry, snapshot: Snapshot, found: Rem
     if abs(found.total - ours) <= tolerance:
         return
     since = (f"; ours changed here after it was exported (manual-entry batch {item.batch.number})"
-             if item.digest != snapshot.content_hash() else "")
+             if item.digest and item.digest != snapshot.content_hash() else "")  # no digest: moved by migration 0024
     raise ConflictError(
         f"{entry.label or snapshot.key} was entered by hand in {connector.name} (number {found.number or '?'}) with "
         f"total {found.total:.2f} {snapshot.currency}, but ours is {ours:.2f}{since}",

@@ -4,9 +4,10 @@ API cannot be reached.
 Columns: Intuit's sample-file spelling of the headers the importer maps by itself (Intuit's community answer lists
 them as *Invoice number, *Customer, *Invoice date, *Due date, Terms, Item (Product/Service), Item Description, Item
 Quantity, Item Rate, *Item Amount, Item tax code, Service Date, Memo), plus Location, ItemTaxAmount and Currency.
-One row per invoice line; the lines of one invoice share its number; a customer not yet in QuickBooks is created by
-the import. Limits (guides quoting Intuit's help): at most 100 invoices and 1,000 rows per file, no discounts and
-no negative amounts. Sources and what is guessed: docs/connectors/qbo.md.
+One row per invoice line; the lines of one invoice share its number. Limits (a guide quoting Intuit's help): at most
+100 invoices per import and 1,000 spreadsheet rows (the header is one of them), no discounts, credit memos or
+negative amounts, and the Customer must match a customer QuickBooks already has. Sources and what is guessed:
+docs/connectors/qbo.md.
 """
 from __future__ import annotations
 
@@ -45,5 +46,6 @@ def _refuse(doc: ManualDocument) -> str:
 
 INVOICES = ManualFormat(
     name="qbo", label="QuickBooks Online invoice import (CSV)", file=FILE, rows=_rows, refuse=_refuse,
-    note="In QuickBooks Online: Settings → Import data → Invoices; choose the date format MM/DD/YYYY and "
-         "“exclusive of tax”. Turn on custom transaction numbers first, so the invoices keep our numbers.")
+    note="In QuickBooks Online: turn on custom transaction numbers first (so the invoices keep our numbers) and add "
+         "the customers it does not have yet (the generic CSV has their names and emails); then Settings → Import "
+         "data → Invoices, date format MM/DD/YYYY, “exclusive of tax”.")

@@ -17,11 +17,11 @@ Examples:
 
 When a platform with an API is down (the manual fallback, docs/operations.md):
     manage.py accounting_sync_export --connection "Clinic books" --manual --folder /srv/manual   # every format
-    manage.py accounting_sync_export --connection "Clinic books" --manual --format qbo          # one format
+    manage.py accounting_sync_export --connection "Clinic books" --manual --format generic      # one format
     manage.py accounting_sync_export --connection "Clinic books" --mark-entered 4  # batch 4 was keyed in
     manage.py accounting_sync_export --connection "Clinic books" --resume          # the platform is back
-(--format: generic, or the platform's own: qbo for QuickBooks Online, xero for Xero; an unknown one is refused with
-the connection's formats. --resume needs sync_connection with --user.)
+(--format: generic, or the platform's own format as its page under docs/connectors/ names it; an unknown one is
+refused with the connection's formats. --resume needs sync_connection with --user.)
 """
 from accounting_sync.management.base import ExamplesCommand
 import getpass
@@ -59,7 +59,7 @@ class Command(ExamplesCommand):
                             help="A platform with an API that is down: export its unsynced documents for entering "
                                  "by hand, as a new manual-entry batch")
         parser.add_argument("--format", action="append", dest="formats", metavar="FORMAT",
-                            help="With --manual: only this format (generic, qbo, xero...; repeatable); default: "
+                            help="With --manual: only this format (generic, or the platform's own; repeatable); default: "
                                  "the generic CSV and the platform's own import files")
         parser.add_argument("--mark-entered", type=int, metavar="N",
                             help="Manual-entry batch N was keyed in: stop sending its documents, adopt them later")
