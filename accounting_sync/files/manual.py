@@ -119,7 +119,7 @@ def _chosen(conn: Connection, names: list[str] | None) -> list[ManualFormat]:
 
 def document(conn: Connection, connector, entry: OutboxEntry) -> tuple[ManualDocument, str] | None:
     """The entry's document as a person keys it in, and the hash of its snapshot; None when it no longer exists
-    here or the connection's rules send nothing for it."""
+    here, is void, or the connection's rules send nothing for it."""
     adapter, obj = sources.load(entry.source_key)
     if obj is None:
         return None
@@ -128,7 +128,7 @@ def document(conn: Connection, connector, entry: OutboxEntry) -> tuple[ManualDoc
         snapshot = rules.apply(conn, connector, snapshot)
     except SyncError:
         pass  # the person keys in the document as it is here
-    if snapshot is None:
+    if snapshot is None or getattr(snapshot, "is_void", False):  # a void never synced: nothing to key in
         return None
     name = email = ""
     customer_key = getattr(snapshot, "customer_key", "")

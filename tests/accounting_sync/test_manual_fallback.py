@@ -3,6 +3,7 @@ export batch: the generic CSV and the platform's own import files), mark them en
 back the pipeline adopts what was keyed in instead of duplicating it, or stops with both totals when they differ."""
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -113,6 +114,14 @@ def test_an_unknown_format_and_a_file_delivery_connection_are_refused(connection
     assert refused.value.hint == "Choose among: generic, qbo."
     with pytest.raises(DataError, match="import files already"):
         manual.export(demo.connect_file_platform(org, platform="patriot"), actor="ops")
+
+
+def test_a_void_document_is_not_handed_to_anyone_to_key_in(connection, waiting_invoice):
+    waiting_invoice.status = "void"
+    waiting_invoice.save()
+    outbox.absorb()
+    assert entry(waiting_invoice).status == EntryStatus.PENDING
+    assert manual.export(connection, actor="ops").batch is None
 
 
 def test_nothing_to_export_makes_no_batch(connection):
@@ -267,6 +276,46 @@ def test_staff_export_download_mark_and_resume_in_the_admin(admin_client, connec
     assert entry(waiting_invoice).status == EntryStatus.PENDING and entry(waiting_invoice).write_started
     staff = [r.operation for r in AuditRecord.objects.filter(kind="staff")]
     assert len(staff) == 3  # export, mark, resume: one record each
+
+
+def test_from_the_attention_list_to_adoption_as_staff_do_it(admin_client, settings, connection, make_invoice, org,
+                                                            down):
+    """The platform stays down: the invoice's retries run out and it lands on the attention list. Staff export it
+    from there, download QuickBooks' file, key in what it says, mark the batch entered and resume once QuickBooks is
+    back: the invoice keyed in is adopted, nothing is created twice."""
+    settings.ACCOUNTING_SYNC = {**settings.ACCOUNTING_SYNC, "MAX_ATTEMPTS": 1}
+    customer = f.CustomerFactory(organization=org, name="Harbour Dental")
+    invoice = make_invoice(("service", "2", "50.00"), ("product", "1", "30.00"), customer=customer, number="MAN-7")
+    drain()
+    stuck = entry(invoice)
+    assert stuck.status == EntryStatus.FAILED
+    attention = "/admin/accounting_sync/attentionentry/"
+    assert f'value="{stuck.pk}"' in admin_client.get(attention).content.decode()
+
+    html = admin_client.post(attention, {"action": "export_manual", "_selected_action": [stuck.pk]},
+                             follow=True).content.decode()
+    batch = ExportBatch.objects.get(connection=connection, purpose=BatchPurpose.MANUAL)
+    assert f"manual-entry batch {batch.number}" in html
+    link = re.search(r'<a href="([^"]+)">[^<]*-qbo\.csv</a>', html).group(1)
+    download = admin_client.get(link)
+    assert download.status_code == 200 and download["Content-Disposition"].startswith("attachment")
+    rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert {(r["InvoiceNo"], r["Customer"]) for r in rows} == {("MAN-7", "Harbour Dental")}
+    keyed = key_in_qbo(down, rows[0]["InvoiceNo"], rows[0]["Customer"], *(r["ItemAmount"] for r in rows))
+
+    admin_client.post("/admin/accounting_sync/exportbatch/", {"action": "mark_entered",
+                                                              "_selected_action": [batch.pk]})
+    assert entry(invoice).status == EntryStatus.MANUAL
+    assert f'value="{stuck.pk}"' not in admin_client.get(attention).content.decode()  # no longer waits for a person
+
+    down.faults.clear()
+    admin_client.post("/admin/connectors/connection/", {"action": "resume_after_manual",
+                                                        "_selected_action": [connection.pk]})
+    drain()
+    assert entry(invoice).status == EntryStatus.DONE, entry(invoice).last_error
+    [remote] = remote_invoices(down)
+    assert remote["Id"] == keyed["Id"] and Decimal(str(remote["TotalAmt"])) == Decimal("130.00")
+    assert [c["DisplayName"] for c in down.store.entities("Customer")] == ["Harbour Dental"]
 
 
 def test_the_outbox_list_exports_only_the_selected_entries(admin_client, connection, waiting_invoice, make_invoice):
