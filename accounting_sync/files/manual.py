@@ -26,7 +26,8 @@ from django.utils import timezone
 
 from connectors.documents import RemoteResult, Snapshot
 from connectors.errors import ConflictError, DataError, SyncError
-from connectors.filekit.manual import ManualDocument, ManualFormat, ManualLine, render
+from connectors.filekit import writer
+from connectors.filekit.manual import ManualDocument, ManualFormat, ManualLine
 from connectors.models import Connection
 from mappings.resolve import resolve
 
@@ -76,7 +77,7 @@ def export(conn: Connection, *, actor: str, names: list[str] | None = None,
         built = document(conn, connector, entry)
         if built is not None:
             documents.append((entry, *built))
-    per_format: dict[str, list[ManualDocument]] = {fmt.name: [] for fmt in chosen}
+    per_format: dict[str, list[list[dict[str, str]]]] = {fmt.name: [] for fmt in chosen}  # each document's rows
     carried: list[tuple[OutboxEntry, ManualDocument, str, dict]] = []
     for entry, doc, digest in documents:
         rows = {}
@@ -85,8 +86,8 @@ def export(conn: Connection, *, actor: str, names: list[str] | None = None,
             if why:
                 out.left_out.append(f"{doc.number or entry.label}: not in the {fmt.label} file ({why})")
                 continue
-            per_format[fmt.name].append(doc)
             rows[fmt.name] = fmt.rows(doc)
+            per_format[fmt.name].append(rows[fmt.name])
         if rows:
             carried.append((entry, doc, digest, rows))
     if not carried:
@@ -96,7 +97,7 @@ def export(conn: Connection, *, actor: str, names: list[str] | None = None,
         number = batches.next_number(conn)
         files = []
         for fmt in chosen:
-            rendered = render(fmt, per_format[fmt.name])
+            rendered = writer.render(fmt.file, per_format[fmt.name])
             for f in rendered:
                 suffix = f"-{f.part}" if len(rendered) > 1 else ""
                 files.append((f"{conn.platform}-manual-{number}-{fmt.name}{suffix}.{fmt.file.extension}", f))

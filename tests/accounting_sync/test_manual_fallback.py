@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from accounting_sync import outbox, preflight
+from accounting_sync import demo, outbox, preflight
 from accounting_sync.audit.models import AuditRecord
 from accounting_sync.files import manual
 from accounting_sync.files.models import BatchPurpose, ExportBatch, ExportItem
@@ -107,8 +107,6 @@ def test_a_document_the_platform_import_cannot_take_is_in_the_generic_file_only_
 
 
 def test_an_unknown_format_and_a_file_delivery_connection_are_refused(connection, org):
-    from accounting_sync import demo
-
     with pytest.raises(DataError, match="no manual-entry format 'xero'") as refused:
         manual.export(connection, actor="ops", names=["xero"])
     assert refused.value.hint == "Choose among: generic, qbo."
