@@ -76,8 +76,8 @@ class ConnectionAdmin(ViewWith, Actions, admin.ModelAdmin):
               "remote_company_id", "client_id", "client_secret_input", "connect_link", "mappings_link", "status",
               "status_message", "paused_until", "access_expires_at", "refresh_expires_at", "reference_data_at",
               "created_at", "updated_at"]
-    actions = ["sync_now", "retry_failed", "refresh_reference_data", "export_batch", "export_manual_generic",
-               "export_manual_platform", "resume_after_manual", "reconcile_now", "disconnect"]
+    actions = ["sync_now", "retry_failed", "refresh_reference_data", "export_batch", "export_manual",
+               "resume_after_manual", "reconcile_now", "disconnect"]
     view_permissions = (VIEW_DASHBOARD, CONNECT)
 
     def has_add_permission(self, request):
@@ -256,41 +256,17 @@ class ConnectionAdmin(ViewWith, Actions, admin.ModelAdmin):
                                                    'files there.', conn, url, batch.number, batch.documents),
                               messages.SUCCESS)
 
-    def _export_manual(self, request, queryset, platform_format: bool) -> None:
+    @admin.action(description="Export for manual entry: the unsynced documents, as a generic CSV and the "
+                               "platform's own import files", permissions=["export"])
+    def export_manual(self, request, queryset):
         for conn in queryset:
-            names = list(file_manual.formats(conn))
-            name = names[1] if platform_format and len(names) > 1 else "generic"
-            if platform_format and name == "generic":
-                self.message_user(request, f"{conn}: {conn.platform_name} has no import format of its own; use the "
-                                           "generic CSV.", messages.WARNING)
-                continue
-            try:
-                record = file_manual.export(conn, name, actor=request.user.get_username())
-            except file_manual.ManualExportError as exc:
-                self.message_user(request, f"{conn}: {exc}", messages.WARNING)
-                continue
-            self.log_change(request, conn, f"Exported for manual entry ({record.documents} documents, {name})")
-            url = reverse("admin:accounting_sync_manualexport_file", args=[record.pk])
-            page = reverse("admin:accounting_sync_manualexport_changelist")
-            self.message_user(request, format_html(
-                '{}: {} documents for entering by hand: <a href="{}">download {}</a>. Once keyed in, mark the file '
-                '<a href="{}">entered by hand</a>.', conn, record.documents, url, record.filename, page),
-                messages.SUCCESS if record.documents else messages.WARNING)
-
-    @admin.action(description="Export unsynced documents for manual entry (generic CSV)", permissions=["export"])
-    def export_manual_generic(self, request, queryset):
-        self._export_manual(request, queryset, platform_format=False)
-
-    @admin.action(description="Export unsynced invoices for manual entry (the platform's own import format)",
-                  permissions=["export"])
-    def export_manual_platform(self, request, queryset):
-        self._export_manual(request, queryset, platform_format=True)
+            files_admin.export_manual(self, request, conn)
 
     @admin.action(description="Resume after manual entry: send the documents keyed in by hand, adopting each one",
                   permissions=["sync"])
     def resume_after_manual(self, request, queryset):
         for conn in queryset:
-            count = file_manual.resume(conn, actor=request.user.get_username())
+            count = file_manual.resume(conn)
             self.log_change(request, conn, f"Resumed after manual entry ({count} documents)")
             self.message_user(request, f"{conn}: {count} documents entered by hand queued; each is looked for on "
                                        f"{conn.platform_name} and adopted, not created again.",
@@ -364,7 +340,9 @@ def stale_banner(conn: Connection) -> str:
 
 
 def retry_entries(queryset) -> int:
-    ids = list(queryset.filter(status__in=[EntryStatus.FAILED, EntryStatus.NEEDS_ATTENTION])
+    """Failed entries, those needing attention, and those marked entered by hand (the mark is lifted: the next
+    attempt looks for the document on the platform and adopts it) go pending now."""
+    ids = list(queryset.filter(status__in=[EntryStatus.FAILED, EntryStatus.NEEDS_ATTENTION, EntryStatus.MANUAL])
                .values_list("pk", flat=True))
     OutboxEntry.objects.filter(pk__in=ids).update(status=EntryStatus.PENDING, attempts=0,
                                                   next_attempt_at=timezone.now())
@@ -389,7 +367,7 @@ class OutboxEntryAdmin(ViewWith, Actions, ReadOnlyAdmin):
     search_fields = ["source_key", "label", "last_error"]
     readonly_fields = [f.name for f in OutboxEntry._meta.fields] + ["document", "gl_preview", "home_amount",
                                                                     "export_batch"]
-    actions = ["retry", "send_ours_anyway", "send_now", "confirm_imported"]
+    actions = ["retry", "send_ours_anyway", "send_now", "confirm_imported", "export_manual"]
     change_form_template = "admin/accounting_sync/outboxentry/change_form.html"  # a Retry button when it failed
 
     def get_urls(self):
@@ -407,7 +385,7 @@ class OutboxEntryAdmin(ViewWith, Actions, ReadOnlyAdmin):
             self.message_user(request, f"{entry.label or entry.source_key}: queued for retry.", messages.SUCCESS)
         else:
             self.message_user(request, f"{entry.label or entry.source_key} is {entry.get_status_display().lower()}: "
-                                       "only failed entries and those needing attention are retried.",
+                                       "only failed entries, those needing attention and those entered by hand are retried.",
                               messages.WARNING)
         target = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
@@ -450,6 +428,13 @@ class OutboxEntryAdmin(ViewWith, Actions, ReadOnlyAdmin):
             self.log_change(request, entry, "Confirmed imported")
         self.message_user(request, f"{len(done.closed)} documents closed as imported.",
                           messages.SUCCESS if done.closed else messages.WARNING)
+
+    @admin.action(description="Export for manual entry (the platform is down): the selected unsynced documents",
+                  permissions=["export"])
+    def export_manual(self, request, queryset):
+        for conn in Connection.objects.filter(pk__in=queryset.values("connection_id")).order_by("pk"):
+            files_admin.export_manual(self, request, conn, list(queryset.filter(connection=conn).values_list(
+                "pk", flat=True)))
 
     def get_queryset(self, request):
         synced = ExternalReference.objects.filter(connection=OuterRef("connection"), source_key=OuterRef("source_key"))
@@ -525,7 +510,7 @@ class OutboxEntryAdmin(ViewWith, Actions, ReadOnlyAdmin):
 @admin.register(AttentionEntry)
 class AttentionAdmin(OutboxEntryAdmin):
     list_display = ["document", "connection", "status", "problem", "home_amount", "updated_at"]
-    actions = ["retry", "send_ours_anyway", "void_locally", "resend"]
+    actions = ["retry", "send_ours_anyway", "void_locally", "resend", "export_manual"]
 
     @admin.action(description="Void locally (it was voided or deleted on the platform)", permissions=["sync"])
     def void_locally(self, request, queryset):

@@ -30,6 +30,7 @@ from connectors.models import Connection, ConnectionStatus
 from mappings.resolve import resolve
 
 from . import engine, outbox, preflight, rules, sources, triggers
+from .files import manual as manual_entry
 from .models import ExternalReference, OutboxEntry, Outcome, RemoteStatus
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,12 @@ def _send_phase(conn: Connection, connector, entries: list[OutboxEntry]) -> Sync
         else:
             for p, result in zip(searching, found):
                 p.found = result
+                if result is not None:
+                    try:  # entered by hand: adopted only if its total is ours
+                        manual_entry.check_keyed_in(connector, p.entry, p.snapshot, result)
+                    except SyncError as exc:
+                        engine.fail(p.entry, exc, p.attempt, p.started)
+                        prepared = [x for x in prepared if x is not p]
     size = connector.capabilities.batch_size
     for start in range(0, len(prepared), size):
         chunk = prepared[start:start + size]
@@ -213,6 +220,8 @@ def _settle(conn: Connection, connector, p: Prepared, op: BatchOp, outcome):
     try:
         if isinstance(outcome, DuplicateError) and op.operation == "create":
             found = connector.find_existing(p.snapshot, p.mapping)
+            if found is not None:
+                manual_entry.check_keyed_in(connector, p.entry, p.snapshot, found)
             return outcome if found is None else engine.adopt(conn, connector, p.snapshot, p.mapping, found,
                                                                p.digest, p.attempt, refusals=p.entry.refusals)
         if isinstance(outcome, ConflictError) and p.ref is not None:

@@ -29,6 +29,7 @@ from mappings.resolve import resolve
 from . import conf, hierarchy, outbox, preflight, rules, sources, triggers
 from .models import EntryStatus, ExternalReference, OutboxEntry, Outcome, RemoteStatus, SyncLog
 from .drift import on_failure as mapping_drift
+from .files import manual as manual_entry
 from .files import stage as file_delivery
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,7 @@ def _create(conn, connector, snapshot, mapping, entry, digest, attempt: Attempt)
             found = connector.find_existing(snapshot, mapping)
             if found is None:
                 raise
+    manual_entry.check_keyed_in(connector, entry, snapshot, found)  # entered by hand: adopted only if totals agree
     return adopt(conn, connector, snapshot, mapping, found, digest, attempt, refusals=entry.refusals)
 
 

@@ -10,7 +10,8 @@
   lists (adding and deleting rules also need ``mappings.add_mapping`` / ``mappings.delete_mapping``; reading them
   ``mappings.view_mapping``).
 - ``export`` (``accounting_sync.export_manual``): file delivery: export a batch, download its files, confirm
-  imported, export again, read the platform's export file back.
+  imported, export again, read the platform's export file back; the manual fallback: export for manual entry, mark
+  a manual-entry batch entered by hand (resuming the sync after it needs ``sync``).
 - ``reconcile`` (``accounting_sync.run_reconciliation``): run a reconciliation, confirm or reject bank matches (and
   read the runs and variances).
 - ``view_audit`` (``accounting_sync.view_audit``): the audit trail, read only.

@@ -13,7 +13,7 @@ from typing import Callable, ClassVar, Iterator, Sequence
 
 from .documents import Mapping, RemoteRef, RemoteResult, Snapshot
 from .errors import ConfigurationError, PermanentError, RemoteNotFound, SyncError
-from .manual import GENERIC, ManualFormat
+from .filekit.manual import GENERIC, ManualFormat
 
 
 @dataclass(frozen=True)
@@ -267,8 +267,8 @@ class BaseConnector:
     #: Requests the platform lets one company have in flight at once (None: not limited). The throttle holds a
     #: slot per request; the connector gives it back with what ``throttle`` returned once the response is read.
     concurrent_limit: ClassVar[int | None] = None
-    #: The platform's own import formats for entering documents by hand while it is down (``connectors.manual``);
-    #: the generic CSV is always offered besides these (``manual_formats_all``).
+    #: The platform's own import formats for entering documents by hand while it is down
+    #: (``connectors.filekit.manual``); the generic CSV is always offered besides these (``manual_formats_all``).
     manual_formats: ClassVar[tuple[ManualFormat, ...]] = ()
     #: Optional mapping dimensions the platform offers (see ``Dimension``); the mapping editor shows these.
     dimensions: ClassVar[tuple[Dimension, ...]] = ()

@@ -1,5 +1,6 @@
 """Admin for file delivery: export batches (download, confirm imported, export again) and the platform's export
-files staff upload (read back: closes the documents they hold, and reconciliation reads them)."""
+files staff upload (read back: closes the documents they hold, and reconciliation reads them). Also the manual
+fallback's batches: exported from the connection or outbox list, marked entered by hand here."""
 from __future__ import annotations
 
 from django import forms
@@ -17,7 +18,7 @@ from connectors.models import Connection, PlatformExport
 from ..adminkit import ReadOnlyAdmin
 from ..permissions import EXPORT, VIEW_DASHBOARD, Actions, ViewWith, allowed
 from . import batches, manual
-from .models import ExportBatch, ExportFile, ExportItem, ManualExport
+from .models import BatchPurpose, ExportBatch, ExportFile, ExportItem
 
 
 class ExportItemInline(admin.TabularInline):
@@ -34,17 +35,19 @@ class ExportItemInline(admin.TabularInline):
 @admin.register(ExportBatch)
 class ExportBatchAdmin(ViewWith, Actions, ReadOnlyAdmin):
     """Batches are listed with ``view_dashboard``; downloading their files and every action needs
-    ``export_manual``."""
+    ``export_manual``. Manual-entry batches (a platform with an API was down) are marked entered by hand instead of
+    confirmed imported."""
 
-    list_display = ["__str__", "created_at", "created_by", "documents", "awaiting", "download", "reexport_of"]
-    list_filter = ["connection"]
-    readonly_fields = ["connection", "number", "created_at", "created_by", "reexport_of", "reason", "documents",
-                       "sha256", "download"]
+    list_display = ["__str__", "purpose", "created_at", "created_by", "documents", "awaiting", "download",
+                    "reexport_of"]
+    list_filter = ["purpose", "connection"]
+    readonly_fields = ["connection", "number", "purpose", "created_at", "created_by", "reexport_of", "reason",
+                       "documents", "sha256", "download"]
     inlines = [ExportItemInline]
-    actions = ["confirm_imported", "export_again"]
+    actions = ["confirm_imported", "export_again", "mark_entered"]
     view_permissions = (VIEW_DASHBOARD, EXPORT)
 
-    @admin.display(description="Awaiting import")
+    @admin.display(description="Awaiting import or entry")
     def awaiting(self, obj):
         return obj.items.filter(confirmed_at__isnull=True).count()
 
@@ -95,47 +98,50 @@ class ExportBatchAdmin(ViewWith, Actions, ReadOnlyAdmin):
                                             f"sha256 {new.sha256})")
             self.message_user(request, f"{batch}: exported again as batch {new.number}.", messages.SUCCESS)
 
-
-@admin.register(ManualExport)
-class ManualExportAdmin(ViewWith, Actions, ReadOnlyAdmin):
-    """Files of documents for entering by hand while a platform is down (the manual fallback). Listed with
-    ``view_dashboard``; downloading and marking them entered need ``export_manual``."""
-
-    list_display = ["__str__", "format", "documents", "rows", "created_by", "marked_at", "download"]
-    list_filter = ["connection", "format"]
-    readonly_fields = ["connection", "created_at", "created_by", "format", "filename", "documents", "rows",
-                       "sha256", "entries", "marked_at", "marked_by", "download"]
-    actions = ["mark_entered"]
-    view_permissions = (VIEW_DASHBOARD, EXPORT)
-
-    @admin.display(description="File")
-    def download(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:accounting_sync_manualexport_file", args=[obj.pk]),
-                           obj.filename)
-
-    def get_urls(self):
-        return [path("<int:pk>/file/", self.admin_site.admin_view(self.file_view),
-                     name="accounting_sync_manualexport_file")] + super().get_urls()
-
-    def file_view(self, request, pk: int):
-        if not allowed(request.user, "export"):
-            return HttpResponse(status=403)
-        record = get_object_or_404(ManualExport, pk=pk)
-        response = HttpResponse(bytes(record.content), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{record.filename}"'
-        return response
-
-    @admin.action(description="Mark entered by hand: stop sending these documents; adopt them when the sync resumes",
-                  permissions=["export"])
+    @admin.action(description="Mark entered by hand (manual-entry batches): stop sending these documents; adopt "
+                               "them when the sync resumes", permissions=["export"])
     def mark_entered(self, request, queryset):
-        total = 0
-        for record in queryset:
-            count = manual.mark_entered(record, actor=request.user.get_username())
-            total += count
-            self.log_change(request, record, f"Marked entered by hand ({count} documents)")
-        self.message_user(request, f"{total} documents marked as entered by hand. Once the platform is back, choose "
-                                   "“Resume after manual entry” on the connection.",
-                          messages.SUCCESS if total else messages.WARNING)
+        actor = request.user.get_username()
+        marked = skipped = 0
+        for batch in queryset:
+            if batch.purpose != BatchPurpose.MANUAL:
+                self.message_user(request, f"{batch}: not a manual-entry batch; confirm it imported instead.",
+                                  messages.WARNING)
+                continue
+            done = manual.mark_entered(ExportItem.objects.filter(batch=batch), actor=actor)
+            marked, skipped = marked + len(done.closed), skipped + len(done.skipped)
+            self.log_change(request, batch, f"Marked entered by hand: {len(done.closed)} documents")
+        self.message_user(request, f"{marked} documents marked as entered by hand"
+                          + (f" ({skipped} left alone: synced or being sent meanwhile)"
+                             if skipped else "")
+                          + ". Once the platform is back, choose “Resume after manual entry” on the connection.",
+                          messages.SUCCESS if marked else messages.WARNING)
+
+
+def export_manual(modeladmin, request, conn: Connection, entry_ids: list[int] | None = None) -> None:
+    """Export ``conn``'s unsynced documents (or ``entry_ids`` among them) for entering by hand, in every format the
+    platform has, and tell staff where the files are (the connection's and the outbox's "Export for manual
+    entry")."""
+    try:
+        done = manual.export(conn, actor=request.user.get_username(), entry_ids=entry_ids)
+    except SyncError as exc:
+        modeladmin.message_user(request, f"{conn}: {exc.message}. {exc.hint}", messages.WARNING)
+        return
+    left_out = format_html_join("", "<br>{}", ((note,) for note in done.left_out[:20]))
+    if done.batch is None:
+        modeladmin.message_user(request, format_html("{}: no unsynced document to export.{}", conn, left_out),
+                                messages.WARNING)
+        return
+    batch = done.batch
+    modeladmin.log_change(request, conn, f"Exported for manual entry: batch {batch.number} ({batch.documents} "
+                                         f"documents, sha256 {batch.sha256})")
+    files = format_html_join(", ", '<a href="{}">{}</a>', (
+        (reverse("admin:accounting_sync_exportbatch_file", args=[f.pk]), f.name) for f in batch.files.all()))
+    page = reverse("admin:accounting_sync_exportbatch_change", args=[batch.pk])
+    modeladmin.message_user(request, format_html(
+        '{}: {} documents for entering by hand in <a href="{}">manual-entry batch {}</a>: {}. Once they are keyed '
+        'in, mark the batch entered by hand.{}', conn, batch.documents, page, batch.number, files, left_out),
+        messages.SUCCESS)
 
 
 class PlatformExportForm(forms.ModelForm):

@@ -11,11 +11,12 @@ from django.utils import timezone
 
 from connectors.errors import DataError
 from connectors.filekit.delivery import records_by_kind
+from connectors.filekit.writer import RenderedFile
 from connectors.models import Connection, PlatformExport
 
 from .. import audit
 from ..models import EntryStatus, ExternalReference, OutboxEntry, Outcome, RemoteStatus
-from .models import ExportBatch, ExportFile, ExportItem
+from .models import BatchPurpose, ExportBatch, ExportFile, ExportItem
 from .stage import exported_hint, log
 
 
@@ -52,6 +53,8 @@ def reexport(batch: ExportBatch, *, actor: str, reason: str = "", record=True) -
     """The documents of ``batch`` not yet confirmed imported, in a new batch: what staff ask for when the files
     were lost or the import failed there. Explicit and recorded: who, when, why, which batch."""
     conn = batch.connection
+    if batch.purpose == BatchPurpose.MANUAL:
+        raise DataError(f"batch {batch.number} is a manual-entry batch", hint="Export for manual entry again instead.")
     connector = conn.connector()
     with transaction.atomic():
         old = list(batch.items.filter(confirmed_at__isnull=True).select_related("entry").order_by("pk"))
@@ -78,15 +81,25 @@ def reexport(batch: ExportBatch, *, actor: str, reason: str = "", record=True) -
 
 
 def _new_batch(conn, connector, items: list[ExportItem], *, actor: str, reexport_of=None, reason="") -> ExportBatch:
-    number = (ExportBatch.objects.filter(connection=conn).aggregate(n=Max("number"))["n"] or 0) + 1
+    number = next_number(conn)
     records = records_by_kind(_dedupe(connector, items))
-    files = connector.write_files(records, number)
+    return store(conn, number, connector.write_files(records, number), len(items), actor=actor,
+                 reexport_of=reexport_of, reason=reason)
+
+
+def next_number(conn: Connection) -> int:
+    return (ExportBatch.objects.filter(connection=conn).aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+def store(conn: Connection, number: int, files: list[tuple[str, RenderedFile]], documents: int, *, actor: str,
+          purpose: str = BatchPurpose.FILE_DELIVERY, reexport_of=None, reason: str = "") -> ExportBatch:
+    """A new batch holding ``files`` (name, rendered file), written once with their SHA-256s."""
     overall = hashlib.sha256()
     for name, f in files:
         overall.update(f"{name}\0{hashlib.sha256(f.content).hexdigest()}\n".encode())
-    batch = ExportBatch.objects.create(connection=conn, number=number, created_by=actor[:150],
+    batch = ExportBatch.objects.create(connection=conn, number=number, purpose=purpose, created_by=actor[:150],
                                        reexport_of=reexport_of, reason=reason[:500], sha256=overall.hexdigest(),
-                                       documents=len(items))
+                                       documents=documents)
     for position, (name, f) in enumerate(files):
         ExportFile.objects.create(batch=batch, name=name, kind=f.kind, position=position, content=f.content,
                                   rows=f.rows, records=f.records)
@@ -130,6 +143,9 @@ def confirm(items, *, actor: str, remote: dict[tuple[str, str], str] | None = No
     now = timezone.now()
     for item in items.select_related("entry", "batch", "connection").order_by("pk"):
         entry = item.entry
+        if item.batch.purpose == BatchPurpose.MANUAL:
+            out.skipped.append(f"{item.label}: manual-entry batch {item.batch.number} (mark it entered by hand)")
+            continue
         latest = entry.export_items.filter(batch__isnull=False).order_by("-batch__number").first()
         if item.confirmed_at or entry.status != EntryStatus.EXPORTED or latest.pk != item.pk:
             out.skipped.append(f"{item.label}: not awaiting import in batch {item.batch.number}")

@@ -7,12 +7,22 @@ from django.db import models
 from django.utils import timezone
 
 
+class BatchPurpose(models.TextChoices):
+    FILE_DELIVERY = "file_delivery", "Import files (file delivery)"
+    MANUAL = "manual", "For entering by hand (the platform is down)"
+
+
 class ExportBatch(models.Model):
     """The files one export produced for one connection. Its files never change once written; a batch cannot be
-    deleted on its own (its items and re-exports restrict it), only with its connection."""
+    deleted on its own (its items and re-exports restrict it), only with its connection.
+
+    Two purposes share it. File delivery: a platform without an API gets its documents only this way. The manual
+    fallback (``manual.py``): a platform with an API is down, and its unsynced documents go in files for a person
+    to key in; an item's ``confirmed_at`` then says when staff marked it entered by hand."""
 
     connection = models.ForeignKey("connectors.Connection", on_delete=models.CASCADE, related_name="export_batches")
     number = models.PositiveIntegerField(help_text="1, 2, 3... per connection")
+    purpose = models.CharField(max_length=20, choices=BatchPurpose.choices, default=BatchPurpose.FILE_DELIVERY)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.CharField(max_length=150, blank=True, help_text="The staff user or command that exported it")
     reexport_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.RESTRICT, related_name="reexports",
@@ -27,6 +37,8 @@ class ExportBatch(models.Model):
         constraints = [models.UniqueConstraint(fields=["connection", "number"], name="one_batch_number")]
 
     def __str__(self) -> str:
+        if self.purpose == BatchPurpose.MANUAL:
+            return f"{self.connection} manual-entry batch {self.number}"
         return f"{self.connection} batch {self.number}"
 
 
@@ -79,7 +91,8 @@ class ExportItem(models.Model):
                                                       "invoice): their keys, one per line")
     generation = models.PositiveIntegerField(help_text="The entry's generation when it was rendered")
     created_at = models.DateTimeField(default=timezone.now)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True, help_text="Imported; in a manual-entry batch: "
+                                                                         "marked entered by hand")
     confirmed_by = models.CharField(max_length=150, blank=True)
     remote_id = models.CharField(max_length=100, blank=True)
 
@@ -94,27 +107,3 @@ class ExportItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label or self.source_key} ({'batch ' + str(self.batch.number) if self.batch else 'waiting'})"
-
-
-class ManualExport(models.Model):
-    """A file of documents for entering by hand while a platform cannot be reached (the manual fallback): the
-    documents not yet synced, in the generic CSV or the platform's own import format. Kept as downloaded."""
-
-    connection = models.ForeignKey("connectors.Connection", on_delete=models.CASCADE, related_name="manual_exports")
-    created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.CharField(max_length=150, blank=True)
-    format = models.CharField(max_length=40, help_text="generic, or the platform's import format")
-    filename = models.CharField(max_length=200)
-    content = models.BinaryField()
-    sha256 = models.CharField(max_length=64)
-    documents = models.PositiveIntegerField(default=0)
-    rows = models.PositiveIntegerField(default=0)
-    entries = models.JSONField(default=list, help_text="The outbox entries it carries")
-    marked_at = models.DateTimeField(null=True, blank=True, help_text="When staff said its documents were keyed in")
-    marked_by = models.CharField(max_length=150, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.connection}: manual entry file of {self.created_at:%Y-%m-%d %H:%M} ({self.documents} documents)"

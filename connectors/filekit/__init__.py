@@ -11,6 +11,8 @@ records their numbers there. The same export file feeds reconciliation (``read_d
 - ``writer``: rows -> files (split at the platform's row limit, never inside a document's record);
 - ``parser``: files -> records, with the csv module, as the platform's import would read them;
 - ``delivery``: ``FileConnector``, the connector base class of the family;
+- ``manual``: ``ManualFormat`` and the generic CSV of the manual fallback: a platform *with* an API that is down
+  has its unsynced documents written in files for a person to key in (its own import format where it has one);
 - ``importer``: ``ImporterEmulator``, the in-process stand-in for the platform's import screen and export report
   (what the tests and the demo use instead of a sandbox over HTTP).
 """

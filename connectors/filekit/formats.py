@@ -25,7 +25,8 @@ class FileFormat:
     ``records`` are groups of rows: one record per document (an invoice and its lines). ``record_separator``
     says whether records are separated by an empty line (AccountEdge) or follow one another (a CSV with one row
     per line item). ``max_rows`` is the platform's documented limit per file (0: none); the writer starts a new
-    file rather than split a record. ``header`` says whether the first row names the columns.
+    file rather than split a record; ``max_records`` likewise caps the documents per file (0: none).
+    ``header`` says whether the first row names the columns.
     """
 
     kind: str  # "invoices", "payments", "customers", "sales", "receive_payments"
@@ -37,6 +38,7 @@ class FileFormat:
     header: bool = True
     record_separator: bool = False  # an empty line between records
     max_rows: int = 0
+    max_records: int = 0
     date_format: str = "%m/%d/%Y"
     extension: str = "csv"
     #: The document entities whose rows go in files of this kind.

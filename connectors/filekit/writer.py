@@ -1,7 +1,7 @@
 """Rows -> the bytes of a platform's import files, with the csv module.
 
 A record (one document: an invoice and its lines) is never split across files: a new file starts when the next
-record would pass the format's ``max_rows``. A record larger than the limit on its own is refused.
+record would pass the format's ``max_rows`` or ``max_records``. A record larger than the limit on its own is refused.
 """
 from __future__ import annotations
 
@@ -26,14 +26,16 @@ class RenderedFile:
 
 
 def chunks(fmt: FileFormat, records: Sequence[Record]) -> list[list[Record]]:
-    """Records grouped into files of at most ``fmt.max_rows`` data rows, never splitting a record."""
+    """Records grouped into files of at most ``fmt.max_rows`` data rows and ``fmt.max_records`` records, never
+    splitting a record."""
     files: list[list[Record]] = [[]]
     count = 0
     for record in records:
         size = len(record)
         if fmt.max_rows and size > fmt.max_rows:
             raise DataError(f"one document needs {size} rows, more than the {fmt.max_rows} a {fmt.title} takes")
-        if fmt.max_rows and count + size > fmt.max_rows and files[-1]:
+        full = (fmt.max_rows and count + size > fmt.max_rows) or (fmt.max_records and len(files[-1]) >= fmt.max_records)
+        if full and files[-1]:
             files.append([])
             count = 0
         files[-1].append(record)

@@ -95,8 +95,10 @@ ADMIN_ACTIONS = [
     ("accounting_sync/bankmatch", "confirm_match", RECONCILE, "bank_match"),
     ("accounting_sync/bankmatch", "reject_match", RECONCILE, "bank_match"),
     ("accounting_sync/variance", "export_csv", None, "variance"),
-    ("connectors/connection", "export_manual_generic", EXPORT, "conn"),
-    ("connectors/connection", "export_manual_platform", EXPORT, "conn"),
+    ("connectors/connection", "export_manual", EXPORT, "conn"),
+    ("accounting_sync/outboxentry", "export_manual", EXPORT, "broken"),
+    ("accounting_sync/attentionentry", "export_manual", EXPORT, "broken"),
+    ("accounting_sync/exportbatch", "mark_entered", EXPORT, "batch"),
     ("connectors/connection", "resume_after_manual", SYNC, "conn"),
     ("connectors/connection", "disconnect", CONNECT, "conn"),  # last: the others need the connection connected
 ]
@@ -122,7 +124,6 @@ ADMIN_PAGES = [
     ("/admin/accounting_sync/exportbatch/{batch}/change/", (VIEW_DASHBOARD, EXPORT)),
     ("/admin/accounting_sync/exportbatch/file/{file}/", (EXPORT,)),
     ("/admin/connectors/platformexport/add/", (EXPORT,)),
-    ("/admin/accounting_sync/manualexport/", (VIEW_DASHBOARD, EXPORT)),
     ("/admin/accounting_sync/incident/", (VIEW_DASHBOARD,)),
     ("/admin/accounting_sync/alertrecipient/", (VIEW_DASHBOARD, CONNECT)),
     ("/admin/accounting_sync/alertrecipient/add/", (CONNECT,)),

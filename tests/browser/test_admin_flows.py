@@ -1,6 +1,7 @@
 """Staff flows in a real browser: log in and read the dashboard, connect a platform through its sign-in pages,
 fix a mapping in the editor, see a failed document with its hint and retry it once fixed, export a batch of
-documents for a platform without an API and download its file."""
+documents for a platform without an API and download its file, export for manual entry while a platform is down,
+download the platform's import file and mark the batch entered by hand."""
 import re
 from decimal import Decimal
 
@@ -127,11 +128,18 @@ def test_export_for_manual_entry_while_a_platform_is_down(logged_in, connection,
     outbox.absorb()  # saved while the platform is down: waiting in the outbox
     page.goto("/admin/connectors/connection/")
     page.locator(f'input[name=_selected_action][value="{connection.pk}"]').check()
-    page.select_option("select[name=action]", "export_manual_platform")
+    page.select_option("select[name=action]", "export_manual")
     page.click("button[name=index]")
     message = page.locator("ul.messagelist")
     expect(message).to_contain_text("1 documents for entering by hand")
-    with page.expect_download() as download:
-        message.locator("a", has_text="download").click()
+    with page.expect_download() as download:  # QuickBooks' own import file, beside the generic CSV
+        message.locator("a", has_text="-qbo.csv").click()
     content = open(download.value.path(), encoding="utf-8-sig").read()
     assert content.startswith("InvoiceNo,Customer,InvoiceDate") and invoice.number in content
+    message.locator("a", has_text="manual-entry batch").click()  # the batch page: mark it entered by hand
+    expect(page.locator("body")).to_contain_text("qbo-manual")
+    page.goto("/admin/accounting_sync/exportbatch/")
+    page.locator("input[name=_selected_action]").first.check()
+    page.select_option("select[name=action]", "mark_entered")
+    page.click("button[name=index]")
+    expect(page.locator("ul.messagelist")).to_contain_text("1 documents marked as entered by hand")

@@ -16,12 +16,12 @@ Examples:
     manage.py accounting_sync_export --connection 3 --user alice     # as alice (needs export_manual)
 
 When a platform with an API is down (the manual fallback, docs/operations.md):
-    manage.py accounting_sync_export --connection "Clinic books" --manual --folder /srv/manual   # generic CSV
-    manage.py accounting_sync_export --connection "Clinic books" --manual FORMAT   # the platform's own format
-    manage.py accounting_sync_export --connection "Clinic books" --mark-entered 4  # file 4 was keyed in
+    manage.py accounting_sync_export --connection "Clinic books" --manual --folder /srv/manual   # every format
+    manage.py accounting_sync_export --connection "Clinic books" --manual --format generic      # one format
+    manage.py accounting_sync_export --connection "Clinic books" --mark-entered 4  # batch 4 was keyed in
     manage.py accounting_sync_export --connection "Clinic books" --resume          # the platform is back
-(an unknown FORMAT is refused with the connection's formats; each platform's page under docs/connectors/ names
-its own)
+(--format: generic, or the platform's own format as its page under docs/connectors/ names it; an unknown one is
+refused with the connection's formats. --resume needs sync_connection with --user.)
 """
 from accounting_sync.management.base import ExamplesCommand
 import getpass
@@ -34,7 +34,7 @@ from connectors.models import Connection
 
 from ... import audit, permissions, tasks
 from ...files import batches, manual
-from ...files.models import ExportBatch, ExportItem, ManualExport
+from ...files.models import BatchPurpose, ExportBatch, ExportItem
 
 
 def _actor() -> str:
@@ -55,20 +55,25 @@ class Command(ExamplesCommand):
         parser.add_argument("--reason", default="", help="Why, for --reexport (kept in the audit trail)")
         parser.add_argument("--confirm", type=int, metavar="N", help="Confirm batch N imported")
         parser.add_argument("--read-back", metavar="FILE", help="The platform's export file to read back")
-        parser.add_argument("--manual", metavar="FORMAT", nargs="?", const="generic",
-                            help="A platform with an API: write its unsynced documents for entering by hand, in "
-                                 "FORMAT (generic, the default, or the platform's own import format)")
-        parser.add_argument("--mark-entered", type=int, metavar="ID",
-                            help="Manual-entry file ID was keyed in: stop sending its documents, adopt them later")
+        parser.add_argument("--manual", action="store_true",
+                            help="A platform with an API that is down: export its unsynced documents for entering "
+                                 "by hand, as a new manual-entry batch")
+        parser.add_argument("--format", action="append", dest="formats", metavar="FORMAT",
+                            help="With --manual: only this format (generic, or the platform's own; repeatable); default: "
+                                 "the generic CSV and the platform's own import files")
+        parser.add_argument("--mark-entered", type=int, metavar="N",
+                            help="Manual-entry batch N was keyed in: stop sending its documents, adopt them later")
         parser.add_argument("--resume", action="store_true",
                             help="The platform is back: send the documents entered by hand, adopting each one")
         self.add_user_argument(parser, "export")
 
     def handle(self, *args, **opts):
-        user = self.acting_user(opts, "export")
+        user = self.acting_user(opts, "sync" if opts["resume"] else "export")
         conn = self._connection(opts["connection"])
         if opts["manual"] or opts["mark_entered"] or opts["resume"]:
-            return self._manual(conn, opts, permissions.actor(user) or _actor())
+            return self._manual(conn, opts, user)
+        if opts["formats"]:
+            raise CommandError("--format goes with --manual")
         if not batches.file_delivery(conn):
             raise CommandError(f"{conn} sends through {conn.platform_name}'s API: it has no export batches")
         actor = permissions.actor(user) or _actor()
@@ -108,35 +113,53 @@ class Command(ExamplesCommand):
             for path in batches.write_to_folder(batch, opts["folder"]):
                 self.stdout.write(f"  written: {path}")
 
-    def _manual(self, conn, opts, actor: str) -> None:
-        if opts["mark_entered"]:
-            record = ManualExport.objects.filter(connection=conn, pk=opts["mark_entered"]).first()
-            if record is None:
-                raise CommandError(f"{conn} has no manual-entry file {opts['mark_entered']}")
-            count = manual.mark_entered(record, actor=actor)
-            self.stdout.write(f"{count} documents marked as entered by hand; run --resume once {conn.platform_name} "
-                              "is back (each is then found there and adopted, not sent again).")
-            return
+    def _manual(self, conn, opts, user) -> None:
+        actor = permissions.actor(user) or _actor()
         if opts["resume"]:
-            count = manual.resume(conn, actor=actor)
+            count = manual.resume(conn)
+            audit.command_action("resume after manual entry", connection=conn, detail={"documents": count},
+                                 actor=permissions.actor(user))
             self.stdout.write(f"{count} documents entered by hand queued: each is looked for on {conn.platform_name} "
                               "and adopted (created only if nobody keyed it in).")
             return
+        if opts["mark_entered"]:
+            batch = self._batch(conn, opts["mark_entered"])
+            if batch.purpose != BatchPurpose.MANUAL:
+                raise CommandError(f"batch {batch.number} is not a manual-entry batch: use --confirm")
+            done = manual.mark_entered(ExportItem.objects.filter(batch=batch), actor=actor)
+            audit.command_action("entered manually", connection=conn,
+                                 detail={"batch": batch.number, "documents": len(done.closed)},
+                                 actor=permissions.actor(user))
+            self.stdout.write(f"Batch {batch.number}: {len(done.closed)} documents marked as entered by hand"
+                              + (f"; {len(done.skipped)} left alone ({'; '.join(done.skipped)})" if done.skipped
+                                 else "")
+                              + f". Run --resume once {conn.platform_name} is back: each is then found there and "
+                                "adopted, not sent again.")
+            return
         try:
-            record = manual.export(conn, opts["manual"], actor=actor)
-        except manual.ManualExportError as exc:
-            raise CommandError(str(exc)) from None
-        self.stdout.write(f"{conn}: manual-entry file {record.pk} ({record.format}), {record.documents} documents, "
-                          f"{record.rows} rows, sha256 {record.sha256}")
-        fmt = manual.formats(conn)[record.format]
-        if fmt.note:
-            self.stdout.write(f"  {fmt.note}")
+            done = manual.export(conn, actor=actor, names=opts["formats"])
+        except SyncError as exc:
+            raise CommandError(f"{exc.message}. {exc.hint}") from None
+        for note in done.left_out:
+            self.stdout.write(f"  {note}")
+        if done.batch is None:
+            self.stdout.write("No unsynced document to export.")
+            return
+        batch = done.batch
+        audit.command_action("manual export", connection=conn,
+                             detail={"batch": batch.number, "documents": batch.documents, "sha256": batch.sha256},
+                             actor=permissions.actor(user))
+        self.stdout.write(f"{conn}: manual-entry batch {batch.number}, {batch.documents} documents, "
+                          f"sha256 {batch.sha256}")
+        available = manual.formats(conn)
+        for f in batch.files.all():
+            self.stdout.write(f"  {f.name}  {f.records} documents, {f.rows} rows  sha256 {f.sha256}")
+            if available[f.kind].note:
+                self.stdout.write(f"    {available[f.kind].note}")
         if opts["folder"]:
-            path = Path(opts["folder"]) / record.filename
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(bytes(record.content))
-            self.stdout.write(f"  written: {path}")
-        self.stdout.write(f"  once keyed in: --mark-entered {record.pk}")
+            for path in batches.write_to_folder(batch, opts["folder"]):
+                self.stdout.write(f"  written: {path}")
+        self.stdout.write(f"  once keyed in: --mark-entered {batch.number}")
 
     @staticmethod
     def _connection(value: str) -> Connection:
