@@ -90,20 +90,27 @@ class ConnectionAdmin(ViewWith, Actions, admin.ModelAdmin):
         return allowed(request.user, "connect") or super().has_delete_permission(request, obj)
 
     def _platform(self, request, obj) -> str | None:
-        """Whose settings the form shows: the platform being saved, else the connection's."""
-        posted = request.POST.get("platform") if request.method == "POST" else None
-        return posted if posted in dict(registry.choices()) else (obj.platform if obj else None)
+        """Whose form it is (``connectors.forms``): the platform being saved, else the one the add page was
+        reloaded with (``?platform=``), else the connection's."""
+        asked = request.POST.get("platform") if request.method == "POST" else request.GET.get("platform")
+        return asked if asked in dict(registry.choices()) else (obj.platform if obj else None)
 
     def get_form(self, request, obj=None, **kwargs):
         kwargs["form"] = connection_form(self._platform(request, obj))
         return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
-        """The settings as the platform's typed fields, where the old form had one JSON box."""
+        """The sync table where direction and entities were, the platform's typed settings where the JSON box was.
+        Read only, the stored fields instead (the settings not at all: they may hold a credential)."""
         fields = list(super().get_fields(request, obj))
         at = fields.index("settings")
-        fields[at:at + 1] = setting_names(self._platform(request, obj) or "") + ["other_settings"]
-        at = fields.index("direction") + 1
+        if not self.has_change_permission(request, obj):
+            fields[at:at + 1] = []
+            fields.insert(fields.index("entities") + 1, "operations")
+            return fields
+        fields[at:at + 1] = setting_names(self._platform(request, obj)) + ["other_settings"]
+        at = fields.index("direction")
+        fields = [f for f in fields if f not in ("direction", "entities")]
         fields[at:at] = ["sync_preset", "sync_table"]
         return fields
 
