@@ -9,6 +9,7 @@ from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -398,7 +399,18 @@ class OutboxEntryAdmin(ViewWith, Actions, ReadOnlyAdmin):
 
     def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}_retry_one"
-        return [path("<int:pk>/retry/", self.admin_site.admin_view(self.retry_one), name=name)] + super().get_urls()
+        urls = [path("<int:pk>/retry/", self.admin_site.admin_view(self.retry_one), name=name)]
+        if self.model is OutboxEntry:  # once per site: not again under the attention list, which inherits this admin
+            urls.append(path("dashboard/", self.admin_site.admin_view(self.dashboard_view),
+                             name="accounting_sync_dashboard"))
+        return urls + super().get_urls()
+
+    def dashboard_view(self, request):
+        """The integration dashboard on a page of its own (403 without ``view_dashboard``): a fixed address in
+        whichever admin site registers the app, for a host's menu or bookmark (``docs/host-integration.md``)."""
+        require(request.user, "view_dashboard")
+        return TemplateResponse(request, "accounting_sync/admin/dashboard_page.html", {
+            **self.admin_site.each_context(request), "title": "Integration dashboard", "opts": self.opts})
 
     def retry_one(self, request, pk: int):
         """POST: retry one failed or needs-attention entry now (the dashboard's and the entry page's button)."""

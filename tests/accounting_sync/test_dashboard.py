@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.urls import reverse
 from django.utils import timezone
 
 from accounting_sync import charts, dashboard
@@ -72,13 +73,27 @@ def test_the_standalone_admin_index_opens_with_the_dashboard(admin_client, conne
 
 
 def test_the_dashboard_needs_view_dashboard(client, connection, synced_and_broken):
+    page = reverse("admin:accounting_sync_dashboard")
+    assert page == "/admin/accounting_sync/outboxentry/dashboard/"
     client.force_login(staff("accounting_sync.view_synclog"))
     html = client.get("/admin/").content.decode()
     assert 'id="accounting-sync-dashboard"' not in html
+    assert 'id="accounting-sync-dashboard"' not in client.get("/admin/accounting_sync/").content.decode()
+    assert client.get(page).status_code == 403
     client.force_login(staff("accounting_sync.view_dashboard"))
     html = client.get("/admin/").content.decode()
     assert 'id="accounting-sync-dashboard"' in html
     assert "/retry/" not in html  # seeing is not retrying: no button without sync_connection
+    response = client.get(page)
+    html = response.content.decode()
+    assert response.status_code == 200 and "<h1>Integration dashboard</h1>" in html
+    assert 'id="accounting-sync-dashboard"' in html and row_of(html, connection)
+    assert "/retry/" not in html
+    assert 'id="accounting-sync-dashboard"' in client.get("/admin/accounting_sync/").content.decode()
+    other = client.get("/admin/accounting_sync/attentionentry/dashboard/")  # one address only, not one per list
+    assert other.status_code != 200 and b"Integration dashboard" not in other.content
+    client.logout()
+    assert client.get(page).status_code == 302  # the admin's login first
 
 
 def test_one_click_retry_needs_sync_and_requeues(client, connection, synced_and_broken):
