@@ -201,27 +201,3 @@ def test_external_references_read_as_document_names_and_xero_versions_as_times(a
                                      remote_id="abc", remote_version="/Date(1700000000000+0000)/")
     html = admin_client.get("/admin/accounting_sync/externalreference/").content.decode()
     assert "2023-11-14 22:13:20.000 UTC" in html and "/Date(" not in html
-
-
-def test_long_commands_show_a_progress_bar_with_total_and_percentage(connection, make_invoice, capsys):
-    from django.core.management import call_command
-
-    make_invoice()
-    make_invoice()
-    call_command("accounting_sync_resync", "--connection", connection.name, "--force")
-    err = capsys.readouterr().err
-    done = re.search(rf"Syncing to {connection.name}: 100%\|.*\| (\d+)/(\d+)", err)
-    assert done and done.group(1) == done.group(2) and int(done.group(2)) >= 3  # customers, items, invoices
-    call_command("accounting_sync_resync", "--connection", connection.name, "--force", "--no-progress")
-    assert "Syncing" not in capsys.readouterr().err
-
-
-def test_verifying_the_audit_trail_shows_its_progress(connection, make_invoice, capsys):
-    from django.core.management import call_command
-
-    make_invoice()
-    drain()
-    call_command("accounting_sync_audit", "verify")
-    captured = capsys.readouterr()
-    assert "The audit trail is intact" in captured.out
-    assert re.search(r"Checking the audit trail: 100%\|.*\| (\d+)/\1", captured.err)
