@@ -23,7 +23,7 @@ from connectors.views import start_connect
 
 from . import audit, glpreview, mapping_admin, outbox, reconcile, status
 from .audit.models import AuditKind
-from .adminkit import ReadOnlyAdmin, local_link
+from .adminkit import ReadOnlyAdmin, local_link, readable
 from .audit import admin as audit_admin  # noqa: F401 - registers the audit trail's admin
 from .models import (AttentionEntry, EntryStatus, ExternalReference, OutboxChange, OutboxEntry, PullCursor, SyncLog,
                      TriggerRule, WebhookDelivery)
@@ -418,11 +418,12 @@ class OutboxEntryAdmin(ViewWith, Actions, ReadOnlyAdmin):
             return HttpResponseNotAllowed(["POST"])
         require(request.user, "sync")
         entry = get_object_or_404(OutboxEntry, pk=pk)
+        name = readable(entry.source_key, entry.label)
         if retry_entries(OutboxEntry.objects.filter(pk=pk)):
             self.log_change(request, entry, "Retry requested")
-            self.message_user(request, f"{entry.label or entry.source_key}: queued for retry.", messages.SUCCESS)
+            self.message_user(request, f"{name}: queued for retry.", messages.SUCCESS)
         else:
-            self.message_user(request, f"{entry.label or entry.source_key} is {entry.get_status_display().lower()}: "
+            self.message_user(request, f"{name} is {entry.get_status_display().lower()}: "
                                        "only failed entries and those needing attention are retried.",
                               messages.WARNING)
         target = request.POST.get("next", "")
@@ -599,6 +600,10 @@ class ExternalReferenceAdmin(ViewWith, ReadOnlyAdmin):
     list_select_related = ["connection"]
     search_fields = ["source_key", "remote_id", "remote_number"]
     readonly_fields = [f.name for f in ExternalReference._meta.fields] + ["document", "version"]
+
+    def get_fields(self, request, obj=None):
+        """The version stamp once, as staff read it (not also Xero's raw ``/Date(...)/``)."""
+        return [f for f in super().get_fields(request, obj) if f != "remote_version"]
 
     def get_queryset(self, request):
         """Each reference with its document's label (kept on its outbox entry), so staff read names, not keys."""

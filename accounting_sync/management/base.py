@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from accounting_sync import permissions
+from accounting_sync.adminkit import readable
 from accounting_sync.engine import process_entry
 from accounting_sync.models import EntryStatus, OutboxEntry
 from connectors.models import Connection
@@ -50,7 +51,7 @@ class ExamplesCommand(BaseCommand):
             for entry_id in ids:
                 status = process_entry(entry_id, ignore_schedule=True)
                 entry = OutboxEntry.objects.get(pk=entry_id)
-                line = f"#{entry_id} {entry.label or entry.source_key}: {status}"
+                line = f"#{entry_id} {readable(entry.source_key, entry.label)}: {status}"
                 if entry.last_error:
                     line += f" — {entry.last_error} {entry.hint}"
                 with bar.external_write_mode(file=self.stdout._out):  # the bar cleared, the line, the bar again

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounting_sync import charts, dashboard
+from accounting_sync.adminkit import readable
 from accounting_sync.models import EntryStatus, OutboxEntry, Outcome, SyncLog
 from accounting_sync.reconcile.models import Variance, VarianceStatus
 from connectors import budget
@@ -104,8 +105,12 @@ def test_one_click_retry_needs_sync_and_requeues(client, connection, synced_and_
     assert client.post(url).status_code == 403
     client.force_login(staff("accounting_sync.view_dashboard", "accounting_sync.sync_connection"))
     assert client.get(url).status_code == 405
+    OutboxEntry.objects.filter(pk=entry.pk).update(label="")  # an entry from before labels were kept
+    html = client.get("/admin/accounting_sync/").content.decode()
+    assert f'<tr class="as-item" data-entry="{entry.pk}">' in html and f">invoice #{broken.pk}</a>" in html
     response = client.post(url, {"next": "/admin/accounting_sync/"})
     assert response.status_code == 302 and response["Location"] == "/admin/accounting_sync/"
+    assert f"invoice #{broken.pk}: queued for retry." in [str(m) for m in response.wsgi_request._messages]
     entry.refresh_from_db()
     assert entry.status == EntryStatus.PENDING and entry.attempts == 0
     response = client.post(url, {"next": "https://elsewhere.example/"})  # not ours: back to the entry instead
@@ -199,5 +204,16 @@ def test_external_references_read_as_document_names_and_xero_versions_as_times(a
     xero = f.ConnectionFactory(platform="xero", name="Xero books")
     ExternalReference.objects.create(connection=xero, source_key="ledger.invoice:999", entity="invoice",
                                      remote_id="abc", remote_version="/Date(1700000000000+0000)/")
+    ref = ExternalReference.objects.get(connection=xero)
     html = admin_client.get("/admin/accounting_sync/externalreference/").content.decode()
     assert "2023-11-14 22:13:20.000 UTC" in html and "/Date(" not in html
+    assert ">invoice #999</a>" in html and ">ledger.invoice:999<" not in html  # no label kept: its kind and id
+    html = admin_client.get(f"/admin/accounting_sync/externalreference/{ref.pk}/change/").content.decode()
+    assert "2023-11-14 22:13:20.000 UTC" in html and "/Date(" not in html
+
+
+def test_a_document_without_a_label_reads_as_its_kind_and_id():
+    assert readable("ledger.creditnote:7") == "credit note #7"
+    assert readable("ledger.invoice:7", "INV-7 for Ada") == "INV-7 for Ada"
+    assert readable("host.unknownmodel:7") == "host.unknownmodel:7"  # a key naming no model stays as it is
+    assert readable("no-colon") == "no-colon"
