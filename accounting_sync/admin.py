@@ -602,7 +602,7 @@ class ExternalReferenceAdmin(ViewWith, ReadOnlyAdmin):
     readonly_fields = [f.name for f in ExternalReference._meta.fields] + ["document", "version"]
 
     def get_fields(self, request, obj=None):
-        """The version stamp once, as staff read it (not also Xero's raw ``/Date(...)/``)."""
+        """The version stamp once, as staff read it (not also the platform's raw stamp beside it)."""
         return [f for f in super().get_fields(request, obj) if f != "remote_version"]
 
     def get_queryset(self, request):

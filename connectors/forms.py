@@ -284,7 +284,7 @@ class BaseConnectionForm(forms.ModelForm):
         if value in (None, ""):
             return {}
         if not isinstance(value, dict):
-            raise ValidationError("Enter a JSON object, such as {\"conflict_policy\": \"platform_wins\"}.")
+            raise ValidationError("Enter a JSON object, such as {\"pull_interval_minutes\": 10}.")
         return value
 
     def clean(self):

@@ -197,10 +197,10 @@ def test_a_form_built_for_another_platform_is_refused():
 # -- existing connections -------------------------------------------------------------------------------------------
 def test_settings_the_platform_does_not_declare_are_kept(sandbox):
     conn = f.ConnectionFactory(settings={"api_base": sandbox.api_base, "timeout": 5, "legacy_flag": True,
-                                         "conflict_policy": "platform_wins"})
+                                         "conflict_policy": {"payment": "platform"}})
     bound = connection_form("qbo")(instance=conn)
     assert bound.initial[f"{PREFIX}api_base"] == sandbox.api_base and bound.initial[f"{PREFIX}timeout"] == 5
-    assert bound.initial["other_settings"] == {"legacy_flag": True, "conflict_policy": "platform_wins"}
+    assert bound.initial["other_settings"] == {"legacy_flag": True, "conflict_policy": {"payment": "platform"}}
     data = post_data(name=conn.name, platform="qbo", **out_for("invoice"),
                      other_settings=json.dumps(bound.initial["other_settings"]),
                      **{f"{PREFIX}api_base": sandbox.api_base, f"{PREFIX}timeout": "5"})
@@ -209,7 +209,7 @@ def test_settings_the_platform_does_not_declare_are_kept(sandbox):
     bound.save()
     conn.refresh_from_db()
     assert conn.settings == {"api_base": sandbox.api_base, "timeout": 5, "legacy_flag": True,
-                             "conflict_policy": "platform_wins"}
+                             "conflict_policy": {"payment": "platform"}}
 
 
 def test_a_secret_setting_is_never_shown_and_kept_when_left_empty(admin_client):
