@@ -28,6 +28,7 @@ demo: install
 install-browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
 	    apt-get install -y -q chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium >/dev/null; }; \
 	  else echo "Chromium is not installed and cannot be installed here (needs root and apt-get):" \
 	            "the browser tests will skip"; fi; }

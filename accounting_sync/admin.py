@@ -9,6 +9,7 @@ from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -22,7 +23,7 @@ from connectors.views import start_connect
 
 from . import audit, glpreview, mapping_admin, outbox, reconcile, status
 from .audit.models import AuditKind
-from .adminkit import ReadOnlyAdmin, local_link
+from .adminkit import ReadOnlyAdmin, local_link, readable
 from .audit import admin as audit_admin  # noqa: F401 - registers the audit trail's admin
 from .models import (AttentionEntry, EntryStatus, ExternalReference, OutboxChange, OutboxEntry, PullCursor, SyncLog,
                      TriggerRule, WebhookDelivery)
@@ -90,20 +91,27 @@ class ConnectionAdmin(ViewWith, Actions, admin.ModelAdmin):
         return allowed(request.user, "connect") or super().has_delete_permission(request, obj)
 
     def _platform(self, request, obj) -> str | None:
-        """Whose settings the form shows: the platform being saved, else the connection's."""
-        posted = request.POST.get("platform") if request.method == "POST" else None
-        return posted if posted in dict(registry.choices()) else (obj.platform if obj else None)
+        """Whose form it is (``connectors.forms``): the platform being saved, else the one the add page was
+        reloaded with (``?platform=``), else the connection's."""
+        asked = request.POST.get("platform") if request.method == "POST" else request.GET.get("platform")
+        return asked if asked in dict(registry.choices()) else (obj.platform if obj else None)
 
     def get_form(self, request, obj=None, **kwargs):
         kwargs["form"] = connection_form(self._platform(request, obj))
         return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
-        """The settings as the platform's typed fields, where the old form had one JSON box."""
+        """The sync table where direction and entities were, the platform's typed settings where the JSON box was.
+        Read only, the stored fields instead (the settings not at all: they may hold a credential)."""
         fields = list(super().get_fields(request, obj))
         at = fields.index("settings")
-        fields[at:at + 1] = setting_names(self._platform(request, obj) or "") + ["other_settings"]
-        at = fields.index("direction") + 1
+        if not self.has_change_permission(request, obj):
+            fields[at:at + 1] = []
+            fields.insert(fields.index("entities") + 1, "operations")
+            return fields
+        fields[at:at + 1] = setting_names(self._platform(request, obj)) + ["other_settings"]
+        at = fields.index("direction")
+        fields = [f for f in fields if f not in ("direction", "entities")]
         fields[at:at] = ["sync_preset", "sync_table"]
         return fields
 
@@ -372,7 +380,18 @@ class OutboxEntryAdmin(ViewWith, Actions, ReadOnlyAdmin):
 
     def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}_retry_one"
-        return [path("<int:pk>/retry/", self.admin_site.admin_view(self.retry_one), name=name)] + super().get_urls()
+        urls = [path("<int:pk>/retry/", self.admin_site.admin_view(self.retry_one), name=name)]
+        if self.model is OutboxEntry:  # once per site: not again under the attention list, which inherits this admin
+            urls.append(path("dashboard/", self.admin_site.admin_view(self.dashboard_view),
+                             name="accounting_sync_dashboard"))
+        return urls + super().get_urls()
+
+    def dashboard_view(self, request):
+        """The integration dashboard on a page of its own (403 without ``view_dashboard``): a fixed address in
+        whichever admin site registers the app, for a host's menu or bookmark (``docs/host-integration.md``)."""
+        require(request.user, "view_dashboard")
+        return TemplateResponse(request, "accounting_sync/admin/dashboard_page.html", {
+            **self.admin_site.each_context(request), "title": "Integration dashboard", "opts": self.opts})
 
     def retry_one(self, request, pk: int):
         """POST: retry one failed or needs-attention entry now (the dashboard's and the entry page's button)."""
@@ -380,12 +399,14 @@ class OutboxEntryAdmin(ViewWith, Actions, ReadOnlyAdmin):
             return HttpResponseNotAllowed(["POST"])
         require(request.user, "sync")
         entry = get_object_or_404(OutboxEntry, pk=pk)
+        name = readable(entry.source_key, entry.label)
         if retry_entries(OutboxEntry.objects.filter(pk=pk)):
             self.log_change(request, entry, "Retry requested")
-            self.message_user(request, f"{entry.label or entry.source_key}: queued for retry.", messages.SUCCESS)
+            self.message_user(request, f"{name}: queued for retry.", messages.SUCCESS)
         else:
-            self.message_user(request, f"{entry.label or entry.source_key} is {entry.get_status_display().lower()}: "
-                                       "only failed entries, those needing attention and those entered by hand are retried.",
+            self.message_user(request, f"{name} is {entry.get_status_display().lower()}: "
+                                       "only failed entries, those needing attention and those entered by hand are "
+                                       "retried.",
                               messages.WARNING)
         target = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
@@ -568,6 +589,10 @@ class ExternalReferenceAdmin(ViewWith, ReadOnlyAdmin):
     list_select_related = ["connection"]
     search_fields = ["source_key", "remote_id", "remote_number"]
     readonly_fields = [f.name for f in ExternalReference._meta.fields] + ["document", "version"]
+
+    def get_fields(self, request, obj=None):
+        """The version stamp once, as staff read it (not also the platform's raw stamp beside it)."""
+        return [f for f in super().get_fields(request, obj) if f != "remote_version"]
 
     def get_queryset(self, request):
         """Each reference with its document's label (kept on its outbox entry), so staff read names, not keys."""

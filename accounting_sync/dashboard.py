@@ -27,6 +27,7 @@ from connectors import budget
 from connectors.models import Connection, ConnectionStatus
 
 from . import charts
+from .adminkit import readable
 from .alerts.models import Incident
 from .models import EntryStatus, OutboxEntry, Outcome, SyncLog
 from .permissions import allowed
@@ -141,7 +142,7 @@ def _budget_label(u: dict) -> str:
 def _action_items() -> list[dict]:
     entries = (OutboxEntry.objects.filter(status__in=[EntryStatus.NEEDS_ATTENTION, EntryStatus.FAILED])
                .select_related("connection").order_by("-updated_at")[:ACTION_ITEMS])
-    return [{"entry": e, "fixes": fixes(e),
+    return [{"entry": e, "name": readable(e.source_key, e.label), "fixes": fixes(e),
              "url": reverse("admin:accounting_sync_outboxentry_change", args=[e.pk]),
              "retry_url": reverse("admin:accounting_sync_outboxentry_retry_one", args=[e.pk])} for e in entries]
 

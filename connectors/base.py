@@ -248,6 +248,49 @@ class BankDeposit:
     reconciled: bool = False
 
 
+@dataclass(frozen=True)
+class Setting:
+    """One key a connector reads from ``Connection.settings``, as the connection form asks for it
+    (``connectors.forms``) and the platform's docs page lists it (``connectors.matrix``).
+
+    ``kind``: ``text``, ``url`` (an http(s) address), ``number`` (a whole number from ``min_value`` to
+    ``max_value``), ``flag`` (yes / no), ``choice`` (one of ``choices``) or ``json`` (a JSON object, or a list
+    when ``default`` is one). Empty means the platform's default: ``default_settings[key]`` when it has one, else
+    ``default`` (the value the connector falls back to in its own code; shown, never stored).
+    """
+
+    key: str
+    label: str
+    help: str
+    kind: str = "text"
+    required: bool = False
+    choices: tuple[tuple[str, str], ...] = ()
+    min_value: int | None = None
+    max_value: int | None = None
+    default: object = None
+    #: A credential: the form never shows it and keeps the stored one when left empty.
+    secret: bool = False
+
+    KINDS: ClassVar[tuple[str, ...]] = ("text", "url", "number", "flag", "choice", "json")
+
+    def __post_init__(self) -> None:
+        if self.kind not in self.KINDS or (self.kind == "choice") != bool(self.choices):
+            raise ValueError(f"setting {self.key!r}: kind {self.kind!r} (choices only for kind 'choice')")
+
+
+#: Settings most API platforms read, for their ``settings_fields`` (``dataclasses.replace`` adds a default).
+TIMEOUT_FIELD = Setting("timeout", "Timeout (seconds)", "How long one request to the platform may take.", "number",
+                        min_value=1, max_value=600)
+API_BASE_FIELD = Setting("api_base", "API address", "Where API calls go. Change it only to use the platform's "
+                         "sandbox, this project's local sandbox (it prints its addresses) or a proxy.", "url")
+AUTHORIZE_URL_FIELD = Setting("authorize_url", "Sign-in page", "The platform's consent page that Connect opens. "
+                              "Change it only together with the API address.", "url")
+TOKEN_URL_FIELD = Setting("token_url", "Token address", "Where tokens are fetched and refreshed. Change it only "
+                          "together with the API address.", "url")
+SCOPE_FIELD = Setting("scope", "OAuth scopes", "What Connect asks the platform for, separated by spaces. Change it "
+                      "only when the platform asks for other scopes; connect again afterwards.")
+
+
 class BaseConnector:
     """Subclass per platform; register it with ``connectors.registry.register``."""
 
@@ -255,6 +298,9 @@ class BaseConnector:
     name: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities]
     default_settings: ClassVar[dict] = {}
+    #: The keys of ``Connection.settings`` the connector reads, typed (``Setting``): the connection form's fields
+    #: for this platform. Keys a connection holds that are not declared stay in the form's "other settings".
+    settings_fields: ClassVar[tuple[Setting, ...]] = ()
     #: How long before its expiry an access token is refreshed. Five minutes suits hour-long tokens; a platform
     #: whose tokens live minutes (Sage: 5) sets less, or every call would refresh first.
     token_refresh_margin: ClassVar[dt.timedelta] = dt.timedelta(minutes=5)
@@ -297,6 +343,11 @@ class BaseConnector:
 
     def setting(self, key: str):
         return self.config.settings.get(key, self.default_settings.get(key))
+
+    @classmethod
+    def setting_default(cls, setting: Setting):
+        """What the connector uses when ``setting`` is left empty (shown by the form and the docs)."""
+        return cls.default_settings.get(setting.key, setting.default)
 
     @classmethod
     def describe_version(cls, version: str) -> str:

@@ -1,11 +1,13 @@
-"""The connection form as staff use it: the platform picked from the registry, the entities as checkboxes (only
-those the platform can sync are accepted), and the platform's settings as typed fields.
+"""The connection form as staff use it: the platform picked from the registry, what syncs as a table of tick boxes
+(a row per entity the platform can sync, an "out" and an "in" box per operation), and the platform's settings as
+the typed fields its connector declares (``BaseConnector.settings_fields``).
 
-A platform's settings are the keys of its connector's ``default_settings``: each becomes a field of the type of its
-default (a tick box for true/false, a whole number, text; an address for keys ending in ``_url`` or ``api_base``),
-empty meaning "the platform's default". Keys a connection holds that its platform does not declare (kept from an
-older version, or set by the demo) stay in "Other settings", a JSON object. The typed fields belong to the platform
-the connection was saved with: a new connection is saved with its platform first, then its settings are filled in.
+The table is stored as it always was read: ``Connection.entities`` (the rows with a tick), ``Connection.operations``
+(``{entity: {operation: out | in | both | none}}``) and ``Connection.direction`` (the one that covers the table, which
+decides whether the connection pushes and polls at all). Settings a connection holds that its platform does not
+declare (the shared ones such as ``rate_source`` or ``conflict_policy``, or keys kept from an older version) stay in
+"Other settings", a JSON object. The form is built per platform (``connection_form``): the admin builds it for the
+platform posted, else the one in the add page's address (``?platform=``), else the connection's.
 """
 from __future__ import annotations
 
@@ -15,191 +17,310 @@ from django.core.validators import URLValidator
 from django.utils.html import format_html, format_html_join
 
 from . import registry
+from .base import BaseConnector, Setting
 from .documents import Entity
 from .models import LAB_PRESET, OPERATIONS, Connection, Direction, Flow
 
 PREFIX = "setting__"
+SIDES = ("out", "in")
 ENTITY_LABELS = {Entity.CUSTOMER: "Customers", Entity.ITEM: "Products and services", Entity.INVOICE: "Invoices",
                  Entity.PAYMENT: "Payments", Entity.CREDIT_NOTE: "Credit notes", Entity.REFUND: "Refunds",
                  Entity.EXPENSE: "Expenses", Entity.JOURNAL: "Journal entries"}
+_FLOWS = {(True, True): Flow.BOTH, (True, False): Flow.OUT, (False, True): Flow.IN, (False, False): Flow.NONE}
+_DIRECTION_FLOW = {Direction.PUSH: Flow.OUT, Direction.PULL: Flow.IN, Direction.BOTH: Flow.BOTH}
 
 
+def _sides(flow: str) -> tuple[bool, bool]:
+    return flow in (Flow.OUT, Flow.BOTH), flow in (Flow.IN, Flow.BOTH)
+
+
+def entity_label(entity: str) -> str:
+    """How the form names an entity (``Products and services``); one it does not know yet by its own name."""
+    return ENTITY_LABELS.get(entity) or entity.replace("_", " ").capitalize()
+
+
+def _label(entity: str) -> str:
+    return entity_label(entity).lower()
+
+
+def _listed(entities) -> str:
+    return ", ".join(_label(e) for e in Entity.ALL if e in entities) or "nothing"
+
+
+# -- the sync table ------------------------------------------------------------------------------------------------
 class SyncTableWidget(forms.Widget):
-    """The sync table: a row per entity, a column per operation, a select per cell (as the direction says / out /
-    in / both / none). Its value is ``{entity: {operation: flow}}`` with only the cells that were set."""
+    """A row per entity, a pair of tick boxes (out, in) per operation; both ticked is both ways. Its value is
+    ``{entity: {operation: flow}}`` for the rows with a tick; every entity is read back from the post, offered or
+    not, so that a tick the platform cannot honour is refused rather than dropped."""
 
-    CHOICES = [("", "as the direction")] + [(value, label) for value, label in Flow.choices]
+    def __init__(self, entities=Entity.ALL, inbound=Entity.ALL, attrs=None):
+        super().__init__(attrs)
+        self.entities, self.inbound = tuple(e for e in Entity.ALL if e in entities), frozenset(inbound)
 
     def render(self, name, value, attrs=None, renderer=None):
         value = value or {}
 
-        def cell(entity, op):
-            current = (value.get(entity) or {}).get(op, "")
-            options = format_html_join("", '<option value="{}"{}>{}</option>', (
-                (v, " selected" if v == current else "", label) for v, label in self.CHOICES))
-            return format_html('<td><select name="{}__{}__{}" aria-label="{} {}">{}</select></td>', name, entity, op,
-                               ENTITY_LABELS[entity], op, options)
+        def box(entity, op, side):
+            if side == "in" and entity not in self.inbound:
+                return format_html('<td title="{}">—</td>', "The platform does not report these changes")
+            ticked = _sides((value.get(entity) or {}).get(op, Flow.NONE))[SIDES.index(side)]
+            return format_html('<td><input type="checkbox" name="{}__{}__{}__{}" aria-label="{} {} {}"{}></td>',
+                               name, entity, op, side, entity_label(entity), op, side, " checked" if ticked else "")
 
+        head = format_html_join("", '<th colspan="2">{}</th>', ((op.capitalize(),) for op in OPERATIONS))
+        sides = format_html_join("", "<th>{}</th>", ((side,) for op in OPERATIONS for side in SIDES))
         rows = format_html_join("", "<tr><th>{}</th>{}</tr>", (
-            (ENTITY_LABELS[e], format_html_join("", "{}", ((cell(e, op),) for op in OPERATIONS))) for e in Entity.ALL))
-        head = format_html_join("", "<th>{}</th>", ((op,) for op in OPERATIONS))
-        return format_html('<table class="sync-table"><thead><tr><th></th>{}</tr></thead><tbody>{}</tbody></table>',
-                           head, rows)
+            (entity_label(e), format_html_join("", "{}", ((box(e, op, side),) for op in OPERATIONS for side in SIDES)))
+            for e in self.entities))
+        return format_html('<table class="sync-table" id="{}"><thead><tr><th rowspan="2">Syncs</th>{}</tr><tr>{}</tr>'
+                           "</thead><tbody>{}</tbody></table>", (attrs or {}).get("id", ""), head, sides, rows)
 
     def value_from_datadict(self, data, files, name):
         table = {}
         for entity in Entity.ALL:
-            for op in OPERATIONS:
-                flow = data.get(f"{name}__{entity}__{op}", "")
-                if flow:
-                    table.setdefault(entity, {})[op] = flow
+            row = {op: _FLOWS[tuple(bool(data.get(f"{name}__{entity}__{op}__{side}")) for side in SIDES)]
+                   for op in OPERATIONS}
+            if any(flow != Flow.NONE for flow in row.values()):
+                table[entity] = row
         return table
+
+    def value_omitted_from_data(self, data, files, name):
+        return False  # an unticked box is not posted: no tick at all is a value (nothing syncs)
 
 
 class SyncTableField(forms.Field):
+    """The table, checked against the platform: only entities it syncs, "in" only where it reports changes."""
+
     widget = SyncTableWidget
+    connector: type[BaseConnector] | None = None
 
     def clean(self, value):
-        value = value or {}
-        for entity, ops in value.items():
-            for op, flow in ops.items():
-                if entity not in Entity.ALL or op not in OPERATIONS or flow not in Flow.values:
-                    raise ValidationError(f"{entity} {op}: {flow!r} is not a direction.")
-        return value
+        table = value or {}
+        if not table:
+            raise ValidationError("Tick at least one box: as it is, nothing would sync.", code="required")
+        if self.connector is not None:
+            caps, name = self.connector.capabilities, self.connector.name
+            refused = [e for e in table if e not in caps.entities]
+            if refused:
+                raise ValidationError(f"{name} cannot sync {_listed(refused)}; it can sync {_listed(caps.entities)}. "
+                                      "Untick those rows.", code="entity")
+            deaf = [e for e, ops in table.items() if e not in caps.inbound and any(_sides(f)[1] for f in ops.values())]
+            if deaf:
+                raise ValidationError(f"{name} does not report changes to {_listed(deaf)}, so they cannot come in; "
+                                      f"untick “in” on those rows (it reports {_listed(caps.inbound)}).",
+                                      code="inbound")
+        return table
 
 
-def _is_address(key: str) -> bool:
-    return key.endswith("_url") or key == "api_base"
+def fit(table: dict, connector: type[BaseConnector] | None) -> dict:
+    """``table`` as far as the platform can honour it: its entities only, "in" only where it reports changes."""
+    if connector is None:
+        return table
+    caps, fitted = connector.capabilities, {}
+    for entity, ops in table.items():
+        if entity in caps.entities:
+            row = {op: _FLOWS[_sides(flow)[0], _sides(flow)[1] and entity in caps.inbound] for op, flow in ops.items()}
+            if any(flow != Flow.NONE for flow in row.values()):
+                fitted[entity] = row
+    return fitted
 
 
-def setting_field(key: str, default) -> forms.Field:
-    """A form field for one of a platform's settings, typed after its default value."""
-    label = key.replace("_", " ").capitalize()
-    shown = "" if default in ("", None) else f" Default: {default}."
-    if isinstance(default, bool):
-        return forms.TypedChoiceField(
-            label=label, required=False, coerce=lambda v: {"true": True, "false": False}.get(v, ""),
-            empty_value="", choices=[("", f"Platform default ({'yes' if default else 'no'})"), ("true", "Yes"),
-                                     ("false", "No")])
-    if isinstance(default, int):
-        return forms.IntegerField(label=label, required=False, min_value=1, help_text=f"A whole number.{shown}")
-    if _is_address(key):
-        return forms.CharField(label=label, required=False, validators=[URLValidator(schemes=["http", "https"])],
-                               help_text=f"An http(s) address.{shown}", widget=forms.URLInput(attrs={"size": 60}))
-    return forms.CharField(label=label, required=False, max_length=500, help_text=shown.strip() or None)
+def stored_table(conn: Connection) -> dict:
+    """The table a saved connection syncs by: its ``operations``, or (none set) its direction for every operation,
+    for the entities it syncs."""
+    every = _DIRECTION_FLOW.get(conn.direction, Flow.OUT)
+    return {e: {op: (conn.operations or {}).get(e, {}).get(op, Flow.NONE) if conn.operations else every
+                for op in OPERATIONS} for e in Entity.ALL if e in (conn.entities or [])}
 
 
-def declared_settings(platform: str) -> dict:
+def covering_direction(table: dict) -> str:
+    flows = {flow for ops in table.values() for flow in ops.values()}
+    sends, receives = bool(flows & {Flow.OUT, Flow.BOTH}), bool(flows & {Flow.IN, Flow.BOTH})
+    return Direction.BOTH if sends and receives else Direction.PULL if receives else Direction.PUSH
+
+
+def to_store(table: dict, connector: type[BaseConnector] | None) -> tuple[dict, str]:
+    """``(operations, direction)`` for ``table``. A table that says no more than a direction (each row's every
+    operation that way, as far as the platform can) is stored as none: the connection follows its direction, as
+    before the table existed, and keeps the batch path (which does not read a table)."""
+    direction = covering_direction(table)
+    plain = fit({e: dict.fromkeys(OPERATIONS, _DIRECTION_FLOW[direction]) for e in table}, connector)
+    return ({} if plain == table else table), direction
+
+
+# -- the platform's settings -----------------------------------------------------------------------------------------
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _check_json_shape(setting: Setting, value):
+    """A ``json`` setting's value has the shape of its default: a list where the default is a list, else an
+    object."""
+    want = list if isinstance(setting.default, list) else dict
+    if value not in ("", None) and not isinstance(value, want):
+        example = '["USD"]' if want is list else '{"4000": "Sales"}'
+        raise ValidationError(f"Enter a JSON {'list' if want is list else 'object'}, such as {example}.")
+
+
+def setting_field(setting: Setting, connector: type[BaseConnector]) -> forms.Field:
+    """The form field for one declared setting. Empty means the platform's default (named in the help text)."""
+    default = connector.setting_default(setting)
+    help_text = setting.help
+    if default not in ("", None, {}, []) and not setting.secret:
+        help_text += f" Default: {dict(setting.choices).get(default, _shown(default))}."
+    errors = {"required": f"{connector.name} needs this setting: {setting.help[0].lower()}{setting.help[1:]}"}
+    common = {"label": setting.label, "required": setting.required, "help_text": help_text, "error_messages": errors}
+    if setting.secret:
+        common["help_text"] = f"{help_text} Not shown; leave it empty to keep the current one."
+        return forms.CharField(widget=forms.PasswordInput(render_value=False), max_length=500,
+                               **{**common, "required": False})
+    if setting.kind == "flag":
+        return forms.TypedChoiceField(coerce={"true": True, "false": False}.get, empty_value="", choices=[
+            ("", f"Platform default ({_shown(bool(default))})"), ("true", "Yes"), ("false", "No")], **common)
+    if setting.kind == "choice":
+        first = "---------" if setting.required else f"Platform default ({dict(setting.choices).get(default, '—')})"
+        return forms.ChoiceField(choices=[("", first), *setting.choices], **common)
+    if setting.kind == "number":
+        return forms.IntegerField(min_value=setting.min_value, max_value=setting.max_value, **common)
+    if setting.kind == "url":
+        message = "Enter an address starting with http:// or https://, such as https://example.com/api."
+        return forms.CharField(validators=[URLValidator(schemes=["http", "https"], message=message)], max_length=500,
+                               widget=forms.URLInput(attrs={"size": 60}), **common)
+    if setting.kind == "json":
+        return forms.JSONField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+                               validators=[lambda value: _check_json_shape(setting, value)], **common)
+    return forms.CharField(max_length=500, **common)
+
+
+def declared_settings(platform: str | None) -> dict[str, Setting]:
+    """The platform's declared settings by key (none for an unknown platform)."""
     try:
-        return dict(registry.get(platform).default_settings)
+        return {s.key: s for s in registry.get(platform or "").settings_fields}
     except LookupError:
         return {}
 
 
-def setting_names(platform: str) -> list[str]:
+def setting_names(platform: str | None) -> list[str]:
+    """The form's field names for the platform's settings, in its declared order."""
     return [PREFIX + key for key in declared_settings(platform)]
 
 
+# -- the form --------------------------------------------------------------------------------------------------------
 class BaseConnectionForm(forms.ModelForm):
     """Everything but the platform's typed settings (``connection_form`` adds those)."""
 
     platform = forms.ChoiceField(choices=(), help_text="The accounting platform this connection sends to.")
-    entities = forms.MultipleChoiceField(
-        widget=forms.CheckboxSelectMultiple, required=False,
-        choices=[(e, ENTITY_LABELS[e]) for e in Entity.ALL],
-        help_text="What this connection syncs; the platform must be able to sync each one.")
     sync_preset = forms.ChoiceField(
         required=False, label="Sync table preset", choices=[("", "---------"), ("lab", "The lab system's table")],
-        help_text="Fills in the table below when saved (customers and products out when created, invoices both "
-                  "ways, credit notes out, payments both ways).")
+        help_text="Replaces the table below when saved: customers and products out when created (customers also "
+                  "when changed), invoices both ways, credit notes out, payments both ways; as far as the platform "
+                  "can.")
     sync_table = SyncTableField(
-        required=False, label="Sync table",
-        help_text="Which way each operation goes, per entity. Cells left “as the direction” follow the direction "
-                  "above; with every cell so, the connection simply follows its direction. What comes in: changes "
-                  "and deletions made on the platform (documents created there are not taken in yet).")
+        required=False, label="What syncs",
+        help_text="A row per thing the platform can sync. Out: a change made here is sent to the platform. In: a "
+                  "change made on the platform is applied here (only where the platform reports changes). Both "
+                  "boxes: both ways. A row with no tick does not sync.")
     other_settings = forms.JSONField(
         required=False, label="Other settings (JSON)", initial=dict,
-        help_text="Settings the platform does not declare, as a JSON object (kept as they are).")
+        help_text="Settings the platform does not declare, as a JSON object (kept as they are): the shared ones "
+                  "such as rate_source, rates, tax_mode, conflict_policy (see the configuration docs).")
     client_secret_input = forms.CharField(
         label="Client secret", required=False, widget=forms.PasswordInput(render_value=False),
         help_text="Stored encrypted. Leave empty to keep the current secret.")
 
-    declared: dict = {}
+    #: The platform the form is built for (None: none chosen yet).
+    connector: type[BaseConnector] | None = None
 
     class Meta:
         model = Connection
-        exclude = ["client_secret", "access_token", "refresh_token", "settings", "operations"]
+        exclude = ["client_secret", "access_token", "refresh_token", "settings", "operations", "entities", "direction"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["platform"].choices = [("", "---------")] + registry.choices()
+        platforms = registry.choices()
+        field = self.fields["platform"]
+        field.choices = [("", "---------")] + platforms
+        field.error_messages["invalid_choice"] = (
+            f"Unknown platform “%(value)s”. Installed: {', '.join(f'{n} ({p})' for p, n in platforms)}.")
+        caps = self.connector.capabilities if self.connector else None
+        table = self.fields["sync_table"]
+        table.connector = self.connector
+        table.widget = SyncTableWidget(caps.entities if caps else Entity.ALL, caps.inbound if caps else Entity.ALL)
         settings = dict(self.instance.settings or {}) if self.instance.pk else {}
-        for key in self.declared:
-            if key in settings and PREFIX + key in self.fields:
-                value = settings[key]
-                self.initial[PREFIX + key] = ("true" if value else "false") if isinstance(value, bool) else value
-        self.initial.setdefault("other_settings", {k: v for k, v in settings.items() if k not in self.declared})
-        self.initial.setdefault("sync_table", dict(self.instance.operations or {}))
-        if not self.instance.pk:
-            self.fields["platform"].help_text += " Its own settings appear once the connection is saved."
+        declared = self.declared()
+        for key, setting in declared.items():
+            if key in settings and not setting.secret:
+                self.initial[PREFIX + key] = self._as_stored(setting, settings[key])
+        self.initial.setdefault("other_settings", {k: v for k, v in settings.items() if k not in declared})
+        if self.instance.pk:
+            self.initial.setdefault("sync_table", fit(stored_table(self.instance), self.connector))
+        else:  # the model's defaults: everything the platform syncs, pushed
+            self.initial.setdefault("sync_table", fit({e: dict.fromkeys(OPERATIONS, Flow.OUT) for e in Entity.ALL},
+                                                      self.connector))
+            field.help_text += " Choosing it reloads the page with the platform's own settings and what it can sync."
+            field.widget.attrs["onchange"] = "if (this.value) location.search = '?platform=' + this.value"
+
+    def _as_stored(self, setting: Setting, value):
+        """A stored value as its field shows it. Values typed by hand before the form existed keep their meaning:
+        a yes / no written as text, a choice in other letter case; a choice the list does not know is offered as
+        it is (kept), not replaced by the default."""
+        if setting.kind == "flag":
+            on = value.strip().lower() in ("1", "true", "yes", "on") if isinstance(value, str) else bool(value)
+            return "true" if on else "false"
+        if setting.kind == "choice" and value not in dict(setting.choices):
+            same = [c for c, _ in setting.choices if str(c).lower() == str(value).lower()]
+            if same:
+                return same[0]
+            field = self.fields[PREFIX + setting.key]
+            field.choices = [*field.choices, (value, f"{value} (kept as it was; not one of the listed values)")]
+        return value
+
+    def declared(self) -> dict[str, Setting]:
+        return {s.key: s for s in self.connector.settings_fields} if self.connector else {}
 
     def clean_other_settings(self):
         value = self.cleaned_data.get("other_settings")
         if value in (None, ""):
             return {}
         if not isinstance(value, dict):
-            raise ValidationError("Enter a JSON object, such as {\"timeout\": 30}.")
+            raise ValidationError("Enter a JSON object, such as {\"pull_interval_minutes\": 10}.")
         return value
 
     def clean(self):
         cleaned = super().clean()
         platform = cleaned.get("platform")
-        if platform:
-            connector = registry.get(platform)
-            able = set(connector.capabilities.entities)
-            chosen = cleaned.get("entities") or []
-            refused = [e for e in chosen if e not in able]
-            if refused:
-                self.add_error("entities", ValidationError(
-                    f"{connector.name} cannot sync {', '.join(ENTITY_LABELS[e].lower() for e in refused)}; it can "
-                    f"sync {', '.join(ENTITY_LABELS[e].lower() for e in Entity.ALL if e in able)}."))
-            if not chosen:
-                self.add_error("entities", "Choose at least one thing to sync.")
-            self._clean_sync_table(cleaned)
-            overlap = set(cleaned.get("other_settings") or {}) & set(self.declared)
-            if overlap:
-                self.add_error("other_settings", f"{', '.join(sorted(overlap))} has its own field above: set it "
-                                                 "there.")
+        if platform and platform != getattr(self.connector, "id", None):
+            # built for another platform (or none): its fields are not this one's; ask again with the right ones
+            raise ValidationError("The platform changed: check what syncs and its settings below, then save again.")
+        declared = self.declared()
+        if cleaned.get("sync_preset") == "lab":
+            self.errors.pop("sync_table", None)  # the preset replaces whatever was ticked
+            cleaned["sync_table"] = fit(LAB_PRESET, self.connector)
+        overlap = set(cleaned.get("other_settings") or {}) & set(declared)
+        if overlap:
+            self.add_error("other_settings", f"{', '.join(sorted(overlap))} has its own field above: set it there.")
         return cleaned
 
-    def _clean_sync_table(self, cleaned: dict) -> None:
-        """The table as stored: the preset, or the cells set, completed from the direction; empty when no cell is
-        set. The direction then covers the table (a table that sends makes a pull-only connection both ways)."""
-        table = LAB_PRESET if cleaned.get("sync_preset") == "lab" else cleaned.get("sync_table") or {}
-        direction = cleaned.get("direction") or Direction.PUSH
-        if not table:
-            cleaned["sync_table"] = {}
-            return
-        default = {Direction.PUSH: Flow.OUT, Direction.PULL: Flow.IN, Direction.BOTH: Flow.BOTH}[direction]
-        full = {e: {op: (table.get(e) or {}).get(op, default) for op in OPERATIONS} for e in Entity.ALL}
-        flows = {flow for ops in full.values() for flow in ops.values()}
-        sends = bool(flows & {Flow.OUT, Flow.BOTH})
-        receives = bool(flows & {Flow.IN, Flow.BOTH})
-        cleaned["direction"] = Direction.BOTH if sends and receives else Direction.PULL if receives else Direction.PUSH
-        cleaned["sync_table"] = full
-
     def _settings(self) -> dict:
+        """The settings to store: other settings, then each declared one that is set (a secret left empty keeps
+        the stored one)."""
+        stored = dict(self.instance.settings or {}) if self.instance.pk else {}
         settings = dict(self.cleaned_data.get("other_settings") or {})
-        for key in self.declared:
+        for key, setting in self.declared().items():
             value = self.cleaned_data.get(PREFIX + key)
+            if value in ("", None) and setting.secret and key in stored:
+                value = stored[key]
             if value not in ("", None):
                 settings[key] = value
         return settings
 
     def save(self, commit=True):
+        table = self.cleaned_data["sync_table"]
         self.instance.settings = self._settings()
-        self.instance.operations = self.cleaned_data.get("sync_table") or {}
-        self.instance.direction = self.cleaned_data.get("direction") or self.instance.direction
+        self.instance.entities = [e for e in Entity.ALL if e in table]
+        self.instance.operations, self.instance.direction = to_store(table, self.connector)
         if self.cleaned_data.get("client_secret_input"):
             self.instance.client_secret = self.cleaned_data["client_secret_input"]
         return super().save(commit)
@@ -207,8 +328,13 @@ class BaseConnectionForm(forms.ModelForm):
 
 def connection_form(platform: str | None, base: type[BaseConnectionForm] = BaseConnectionForm
                     ) -> type[BaseConnectionForm]:
-    """The connection form with ``platform``'s settings as typed fields (none before a platform is chosen)."""
-    declared = declared_settings(platform) if platform else {}
-    attrs = {PREFIX + key: setting_field(key, default) for key, default in declared.items()}
-    attrs["declared"] = declared
-    return type(f"{(platform or 'New').title()}ConnectionForm", (base,), attrs)
+    """The connection form for ``platform``: its settings as typed fields and its table of what it can sync (with
+    no platform, or an unknown one, every entity and no settings)."""
+    try:
+        connector = registry.get(platform or "")
+    except LookupError:
+        connector = None
+    attrs: dict = {"connector": connector}
+    for setting in connector.settings_fields if connector else ():
+        attrs[PREFIX + setting.key] = setting_field(setting, connector)
+    return type(f"{(platform if connector else 'New').title()}ConnectionForm", (base,), attrs)

@@ -11,12 +11,13 @@ command configures empty settings (the package's own connectors) unless ``DJANGO
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from .base import BaseConnector
+from .base import BaseConnector, Setting
 from .documents import Entity
 
 START = "<!-- capability-matrix:start -->"
@@ -131,26 +132,42 @@ SETTINGS_START, SETTINGS_END = "<!-- settings:start -->", "<!-- settings:end -->
 DOCS = DOC.parent  # docs/connectors/<platform>.md
 
 
-def _setting_type(key: str, default) -> str:
+def _setting_type(setting: Setting) -> str:
     """How the connection form asks for a setting (``connectors.forms.setting_field`` builds the field)."""
+    if setting.secret:
+        return "secret text (never shown)"
+    if setting.kind == "number":
+        bounds = [f"at least {setting.min_value}" if setting.min_value is not None else "",
+                  f"at most {setting.max_value}" if setting.max_value is not None else ""]
+        return f"whole number ({', '.join(b for b in bounds if b)})" if any(bounds) else "whole number"
+    if setting.kind == "choice":
+        return "one of " + ", ".join(f"`{value}`" for value, _ in setting.choices)
+    if setting.kind == "json":
+        return "JSON list" if isinstance(setting.default, list) else "JSON object"
+    return {"url": "http(s) address", "flag": "yes / no"}.get(setting.kind, "text")
+
+
+def _setting_default(cls: type[BaseConnector], setting: Setting) -> str:
+    default = cls.setting_default(setting)
+    if default in ("", None, {}, []) or setting.secret:
+        return "—"
     if isinstance(default, bool):
-        return "yes / no"
-    if isinstance(default, int):
-        return "whole number (at least 1)"
-    if key.endswith("_url") or key == "api_base":
-        return "http(s) address"
-    return "text"
+        return "yes" if default else "no"
+    return f"`{json.dumps(default) if isinstance(default, (dict, list)) else default}`"
 
 
 def settings_table(cls: type[BaseConnector]) -> str:
-    """The platform's settings as the connection form shows them (its ``default_settings``)."""
-    lines = ["The connection form's fields for this platform (generated from the connector's `default_settings`; "
-             "empty means the default):", "", "| setting | type | default |", "|---|---|---|"]
-    for key, default in cls.default_settings.items():
-        shown = "—" if default in ("", None) else f"`{default}`"
-        lines.append(_row([f"`{key}`", _setting_type(key, default), shown]))
-    if not cls.default_settings:
-        lines.append("| — | — | — |")
+    """The platform's settings as the connection form asks for them (its ``settings_fields``)."""
+    lines = ["The connection form's fields for this platform, generated from the connector's `settings_fields`. "
+             "Empty means the default; keys a connection holds that are not listed here stay in the form's "
+             "\"Other settings\" (JSON).", "",
+             "| setting | field | type | required | default | what it is |", "|---|---|---|---|---|---|"]
+    for setting in cls.settings_fields:
+        lines.append(_row([f"`{setting.key}`", setting.label, _setting_type(setting),
+                           "yes" if setting.required else "no", _setting_default(cls, setting),
+                           setting.help.replace("|", "\\|")]))
+    if not cls.settings_fields:
+        lines.append("| — | — | — | — | — | — |")
     return "\n".join(lines) + "\n"
 
 

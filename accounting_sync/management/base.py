@@ -5,6 +5,10 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from accounting_sync import permissions
+from accounting_sync.adminkit import readable
+from accounting_sync.engine import process_entry
+from accounting_sync.models import EntryStatus, OutboxEntry
+from connectors.models import Connection
 
 
 class ExamplesCommand(BaseCommand):
@@ -23,12 +27,38 @@ class ExamplesCommand(BaseCommand):
     @staticmethod
     def add_progress_argument(parser) -> None:
         parser.add_argument("--no-progress", action="store_true",
-                            help="No progress bar (it goes to stderr, with the total and a percentage)")
+                            help="No progress bar (it goes to stderr, with the total and a percentage, and only "
+                                 "when stderr is a terminal)")
+
+    def progress_shown(self, opts: dict) -> bool:
+        """Whether a progress bar is drawn: stderr is a terminal and ``--no-progress`` was not given (a log file or
+        a pipe gets no bar; a command can then skip counting the total)."""
+        if opts.get("no_progress"):
+            return False
+        isatty = getattr(self.stderr._out, "isatty", None)
+        return bool(isatty and isatty())
 
     def progress(self, opts: dict, total: int | None, desc: str):
-        """A progress bar on stderr with the total and a percentage (``--no-progress``: none)."""
-        return tqdm(total=total, desc=desc, unit="doc", file=self.stderr._out,
-                    disable=bool(opts.get("no_progress")))
+        """A progress bar on stderr with the total and a percentage (none off a terminal or with
+        ``--no-progress``)."""
+        return tqdm(total=total, desc=desc, unit="doc", file=self.stderr._out, disable=not self.progress_shown(opts))
+
+    def process_now(self, opts: dict, ids: list[int], desc: str) -> int:
+        """Process the entries ``ids`` here, one line each on stdout (with the error and its hint), the progress bar
+        kept below the lines; returns how many did not sync."""
+        unsynced = 0
+        with self.progress(opts, len(ids), desc) as bar:
+            for entry_id in ids:
+                status = process_entry(entry_id, ignore_schedule=True)
+                entry = OutboxEntry.objects.get(pk=entry_id)
+                line = f"#{entry_id} {readable(entry.source_key, entry.label)}: {status}"
+                if entry.last_error:
+                    line += f" — {entry.last_error} {entry.hint}"
+                with bar.external_write_mode(file=self.stdout._out):  # the bar cleared, the line, the bar again
+                    self.stdout.write(line)
+                bar.update(1)
+                unsynced += entry.status != EntryStatus.DONE
+        return unsynced
 
     @staticmethod
     def acting_user(opts: dict, action: str):
@@ -38,8 +68,6 @@ class ExamplesCommand(BaseCommand):
     @staticmethod
     def connection(name: str):
         """The connection called ``name``, or a CommandError that lists the ones there are."""
-        from connectors.models import Connection
-
         try:
             return Connection.objects.get(name=name)
         except Connection.DoesNotExist:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from connectors.base import Capabilities, DemoChart, DocumentTotals
+from connectors.base import Capabilities, DemoChart, DocumentTotals, Setting
 from connectors.documents import Entity, InvoiceSnapshot, Mapping, PaymentSnapshot, Snapshot
 from connectors.errors import ConfigurationError, DataError
 from connectors.filekit import formats as ff
@@ -31,6 +31,10 @@ class AccountEdgeConnector(FileConnector):
                                 inbound_deletes=False)
     formats = (af.SALES, af.RECEIVE_PAYMENTS)
     reconcile_entities = frozenset({Entity.INVOICE})  # receive payments are exported as receive money only
+    settings_fields = FileConnector.settings_fields + (
+        Setting("date_format", "Date format", "How dates are written in the import files, as a strftime pattern; "
+                "AccountEdge reads dates in the company computer's convention.", default=af.DATE),
+    )
     sandbox_class = "connectors.accountedge.importer.AccountEdgeImporter"
     demo_chart = DemoChart(default_income="Sales",
                            category_income={"Consultations": "Consultations", "Pharmacy": "Pharmacy Sales"},

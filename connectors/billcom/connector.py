@@ -19,12 +19,13 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from functools import cached_property
 from urllib.parse import urlencode
 
 from .. import oauth
-from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, ReferenceData, RemoteChange, RemoteDocument,
-                    RemotePayment, TokenSet)
+from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, AccountKind, BaseConnector, Capabilities,
+                    DemoChart, ReferenceData, RemoteChange, RemoteDocument, RemotePayment, Setting, TokenSet)
 from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, RemoteNotFound, ValidationFailed
 from ..registry import register
@@ -68,6 +69,17 @@ class BillcomConnector(BaseConnector):
     concurrent_limit = 3
     token_refresh_margin = dt.timedelta(minutes=2)
     default_settings = {"api_base": API_BASE, "timeout": 30, "organization_id": ""}
+    settings_fields = (
+        API_BASE_FIELD,
+        Setting("organization_id", "Organisation id", "The Bill.com organisation the connection signs in to. Empty: "
+                "the remote company id."),
+        replace(AUTHORIZE_URL_FIELD, help="A consent page to open on Connect. Empty: Bill.com has none, Connect "
+                "signs in with the username (client id) and devKey:password (client secret) directly."),
+        Setting("sandbox_dev_key", "Sandbox developer key", "The developer key used when the client secret is a "
+                "password alone (the local sandbox's public key). Real organisations put devKey:password in the "
+                "client secret instead."),
+        TIMEOUT_FIELD,
+    )
     sandbox_class = "connectors.billcom.sandbox.BillcomSandbox"
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Consulting Income"},
                            line_kind_income={"shipping": "Shipping Income", "fee": "Late Fee Income"},

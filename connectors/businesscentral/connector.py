@@ -21,8 +21,8 @@ from functools import cached_property
 from typing import Iterator
 
 from .. import oauth, rest
-from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused,
-                    RemoteChange, RemoteDocument, RemotePayment, TokenSet)
+from ..base import (TIMEOUT_FIELD, AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData,
+                    Refused, RemoteChange, RemoteDocument, RemotePayment, Setting, TokenSet)
 from ..documents import Entity, Mapping, PaymentSnapshot, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
@@ -74,6 +74,23 @@ class BusinessCentralConnector(BaseConnector):
     concurrent_limit = 5
     default_settings = {"tenant": "", "environment": "production", "api_host": API_HOST, "login_host": LOGIN_HOST,
                         "grant": "authorization_code", "company_id": "", "post_documents": False, "timeout": 30}
+    settings_fields = (
+        Setting("tenant", "Tenant", "The Entra (Azure AD) tenant: its directory id or domain.", required=True),
+        Setting("environment", "Environment", "The Business Central environment's name (production, or a sandbox "
+                "environment's name)."),
+        Setting("company_id", "Company id", "The company in the environment. Empty: the environment's only company, "
+                "read when connecting."),
+        Setting("grant", "Sign-in", "How the app gets its tokens.", "choice", choices=(
+            ("authorization_code", "A user signs in (authorization code)"),
+            ("client_credentials", "The app itself, after an administrator's consent (client credentials)"))),
+        Setting("post_documents", "Post documents", "Post invoices and credit notes after creating them (drafts "
+                "otherwise).", "flag"),
+        Setting("api_host", "API host", "Business Central's API host. Change it only to use a sandbox or a proxy.",
+                "url"),
+        Setting("login_host", "Sign-in host", "Entra's sign-in host. Change it only together with the API host.",
+                "url"),
+        TIMEOUT_FIELD,
+    )
     sandbox_class = "connectors.businesscentral.sandbox.BusinessCentralSandbox"
     demo_chart = DemoChart(default_income="Sales, Services", category_income={"Consultations": "Consulting Income"},
                            line_kind_income={"shipping": "Freight Income", "fee": "Finance Charges Recvd."},

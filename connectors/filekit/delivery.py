@@ -17,7 +17,7 @@ import hashlib
 from pathlib import Path
 from typing import Callable, ClassVar, Iterable, Iterator, Sequence
 
-from ..base import BaseConnector, ConnectionConfig, DocumentTotals, ReferenceData, TokenSet
+from ..base import BaseConnector, ConnectionConfig, DocumentTotals, ReferenceData, Setting, TokenSet
 from ..documents import Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, DataError, PermanentError, RemoteNotFound
 from . import writer
@@ -35,6 +35,22 @@ class FileConnector(BaseConnector):
     #: File-name stem of the batch's files: "<prefix>-batch-<n>-<kind>[-<part>].<ext>".
     file_prefix: ClassVar[str] = ""
     default_settings: ClassVar[dict] = {"home_currency": "USD"}
+
+    #: The chart staff copy from the platform (it cannot be asked), and where its export files are read back.
+    settings_fields: ClassVar[tuple[Setting, ...]] = (
+        Setting("accounts", "Accounts", "The platform's chart of accounts as a JSON object: account number (or name) "
+                "-> name, e.g. {\"4000\": \"Sales\"}. Mappings point at these.", "json", default={}),
+        Setting("account_kinds", "Account kinds", "Each account's kind as a JSON object: account -> income, expense, "
+                "deposit, receivable, tax_payable or other. Accounts not listed may be used for anything.", "json",
+                default={}),
+        Setting("tax_codes", "Tax codes", "The platform's tax codes as a JSON object: code -> name.", "json",
+                default={}),
+        Setting("home_currency", "Home currency", "The company's currency, a three-letter code."),
+        Setting("currencies", "Currencies", "The currencies the company keeps, as a JSON list (e.g. [\"USD\"]). "
+                "Empty: the home currency alone.", "json", default=[]),
+        Setting("readback_folder", "Read-back folder", "A folder on the server the platform's export files are "
+                "read from, besides the files uploaded on the connection's page. Empty: uploads only."),
+    )
 
     def __init__(self, config: ConnectionConfig, token_getter=None, throttle=None, *,
                  readback: ReadbackLoader | None = None) -> None:

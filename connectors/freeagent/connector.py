@@ -22,12 +22,13 @@ What FreeAgent has and does not have, and what this connector does about it:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from functools import cached_property
 
 from .. import oauth, rest
-from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused,
-                    RemoteChange, RemoteDocument, RemotePayment, TokenSet)
+from ..base import (API_BASE_FIELD, TIMEOUT_FIELD, AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals,
+                    ReferenceData, Refused, RemoteChange, RemoteDocument, RemotePayment, Setting, TokenSet)
 from ..documents import CreditNoteSnapshot, Entity, Mapping, PaymentSnapshot, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
@@ -64,6 +65,14 @@ class FreeAgentConnector(BaseConnector):
     #: minute and hour, and 429 answers carry Retry-After).
     rate_limits = {"request": (120, 60.0), "hourly": (3600, 3600.0)}
     default_settings = {"environment": "production", "timeout": 30, "mark_as_sent": True}
+    settings_fields = (
+        Setting("environment", "Environment", "FreeAgent's live service or its sandbox.", "choice",
+                choices=(("production", "Production"), ("sandbox", "Sandbox"))),
+        replace(API_BASE_FIELD, help=API_BASE_FIELD.help + " Empty: the environment's."),
+        Setting("mark_as_sent", "Mark invoices as sent", "Mark invoices as sent once created (FreeAgent creates them "
+                "as drafts).", "flag"),
+        TIMEOUT_FIELD,
+    )
     sandbox_class = "connectors.freeagent.sandbox.FreeAgentSandbox"
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Consultancy Income"},
                            line_kind_income={"shipping": "Shipping Income", "fee": "Late Fee Income"},

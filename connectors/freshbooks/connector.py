@@ -19,8 +19,9 @@ from functools import cached_property
 from urllib.parse import parse_qs, urlencode
 
 from .. import oauth, rest, signatures
-from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused,
-                    RemoteChange, RemoteDocument, RemotePayment, RuleKind, TokenSet)
+from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
+                    BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused, RemoteChange,
+                    RemoteDocument, RemotePayment, RuleKind, Setting, TokenSet)
 from ..documents import CreditNoteSnapshot, Entity, Mapping, PaymentSnapshot, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
@@ -73,6 +74,17 @@ class FreshBooksConnector(BaseConnector):
     #: FreshBooks publishes no request limits; this budget is ours (it answers 429 when it throttles).
     rate_limits = {"request": (100, 60.0)}
     default_settings = {"timeout": 30, "scope": ""}
+    settings_fields = (
+        replace(API_BASE_FIELD, default=API), replace(AUTHORIZE_URL_FIELD, default=AUTHORIZE),
+        replace(TOKEN_URL_FIELD, default=f"{API}/auth/oauth/token"),
+        replace(SCOPE_FIELD, help="What Connect asks FreshBooks for, separated by spaces. Empty: the scopes set on "
+                "the app."),
+        Setting("account_id", "Account id", "The FreshBooks account (business). Empty: the user's only business, "
+                "read when connecting."),
+        Setting("redirect_uri", "Redirect address", "The app's redirect address, sent with each token refresh as "
+                "FreshBooks' examples do. Empty: not sent.", "url"),
+        TIMEOUT_FIELD,
+    )
     sandbox_class = "connectors.freshbooks.sandbox.FreshBooksSandbox"
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Services Income"},
                            line_kind_income={"shipping": "Shipping Income", "fee": "Late Fee Income"},

@@ -17,12 +17,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from dataclasses import replace
 from functools import cached_property
 from urllib.parse import urlencode
 
 from .. import oauth
-from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, ReferenceData, RemoteChange, RemoteDocument,
-                    TokenSet)
+from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, AccountKind, BaseConnector, Capabilities,
+                    DemoChart, ReferenceData, RemoteChange, RemoteDocument, Setting, TokenSet)
 from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, RemoteNotFound, ValidationFailed
 from ..registry import register
@@ -60,6 +61,14 @@ class KashooConnector(BaseConnector):
     )
     token_refresh_margin = dt.timedelta(minutes=5)
     default_settings = {"api_base": API_BASE, "timeout": 30, "business_id": ""}
+    settings_fields = (
+        API_BASE_FIELD,
+        Setting("business_id", "Business id", "The Kashoo business the connection works in (the number in "
+                "Kashoo's addresses). Empty: the remote company id."),
+        replace(AUTHORIZE_URL_FIELD, help="A consent page to open on Connect. Empty: Kashoo has none, Connect signs in "
+                "with the login e-mail (client id) and password (client secret) directly."),
+        TIMEOUT_FIELD,
+    )
     sandbox_class = "connectors.kashoo.sandbox.KashooSandbox"
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Consulting Income"},
                            line_kind_income={"shipping": "Shipping Income", "fee": "Late Fee Income"},

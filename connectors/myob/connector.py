@@ -18,8 +18,9 @@ from decimal import Decimal
 from functools import cached_property
 
 from .. import oauth
-from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused,
-                    RemoteChange, RemoteDocument, RemotePayment, TokenSet)
+from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
+                    BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused, RemoteChange,
+                    RemoteDocument, RemotePayment, Setting, TokenSet)
 from ..documents import CreditNoteSnapshot, Entity, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
@@ -65,6 +66,16 @@ class MyobConnector(BaseConnector):
     rate_limits = {"request": (8, 1.0), "daily": (1_000_000, 86400.0)}
     default_settings = {"api_base": API_BASE, "authorize_url": AUTHORIZE_URL, "token_url": TOKEN_URL,
                         "scope": SCOPES, "timeout": 30, "customer_tax_code": "GST", "no_tax_code": "N-T"}
+    settings_fields = (
+        API_BASE_FIELD, AUTHORIZE_URL_FIELD, TOKEN_URL_FIELD, SCOPE_FIELD,
+        Setting("company_file_id", "Company file id", "The company file to connect to when MYOB does not name one "
+                "on sign-in. Empty: the only company file the user can open."),
+        Setting("cftoken", "Company file credentials", "The legacy company-file token (x-myobapi-cftoken) for files "
+                "not yet on the granular scopes.", secret=True),
+        Setting("customer_tax_code", "Customer tax code", "The tax code customers are created with."),
+        Setting("no_tax_code", "Tax code for untaxed lines", "The tax code put on lines without a tax rate."),
+        TIMEOUT_FIELD,
+    )
     sandbox_class = "connectors.myob.sandbox.MyobSandbox"
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Services Income"},
                            line_kind_income={"shipping": "Freight Collected", "fee": "Late Fees Collected"},

@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
 from .. import lifecycle, rest
-from ..base import (Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused, RemoteChange, RemoteDocument, RemotePayment,
-                    RuleKind)
+from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused,
+                    RemoteChange, RemoteDocument, RemotePayment, RuleKind, Setting)
 from ..documents import Entity, Mapping, PaymentSnapshot, RemoteRef, RemoteResult, Snapshot
 from ..errors import (AuthError, ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError,
                       ValidationFailed)
@@ -76,6 +77,17 @@ class OdooConnector(SessionConnector):
     rate_limits = {"request": (300, 60.0)}
     concurrent_limit = 4
     default_settings = {"api_base": "", "database": "", "protocol": "auto", "timeout": 30}
+    settings_fields = (
+        API_BASE_FIELD,
+        replace(AUTHORIZE_URL_FIELD, help="Odoo has no consent page: Connect logs in at once. Only a local "
+                "sandbox's stand-in sign-in page goes here."),
+        Setting("database", "Database", "The Odoo database the connection works in (one Odoo server can hold "
+                "several).", required=True),
+        Setting("protocol", "Protocol", "How calls are made: chosen by the server's version when automatic "
+                "(JSON-2 from Odoo 19, XML-RPC before).", "choice",
+                choices=(("auto", "Automatic (by server version)"), ("xmlrpc", "XML-RPC"), ("json2", "JSON-2"))),
+        TIMEOUT_FIELD,
+    )
     sandbox_class = "connectors.odoo.sandbox.OdooSandbox"
     demo_chart = DemoChart(default_income="Product Sales", category_income={"Consultations": "Consulting Revenue"},
                            line_kind_income={"shipping": "Shipping Revenue", "fee": "Late Fee Income"},

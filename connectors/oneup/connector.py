@@ -14,12 +14,13 @@ invoice with the same ``user_code``: GUESS), customers and items are searched by
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from functools import cached_property
 from urllib.parse import urlencode
 
 from .. import oauth
-from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, ReferenceData, RemoteChange, RemoteDocument,
-                    TokenSet)
+from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, AccountKind, BaseConnector, Capabilities,
+                    DemoChart, ReferenceData, RemoteChange, RemoteDocument, TokenSet)
 from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, RemoteNotFound, ValidationFailed
 from ..registry import register
@@ -59,6 +60,12 @@ class OneUpConnector(BaseConnector):
     concurrent_limit = 2  # GUESS (a public client of api.oneup.com keeps 2 requests in flight)
     token_refresh_margin = dt.timedelta(minutes=5)
     default_settings = {"api_base": API_BASE, "timeout": 30}
+    settings_fields = (
+        API_BASE_FIELD,
+        replace(AUTHORIZE_URL_FIELD, help="A consent page to open on Connect. Empty: OneUp has none, Connect signs "
+                "in with the API e-mail (client id) and API key (client secret) directly."),
+        TIMEOUT_FIELD,
+    )
     sandbox_class = "connectors.oneup.sandbox.OneUpSandbox"
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Consulting Income"},
                            line_kind_income={"shipping": "Shipping Income", "fee": "Late Fee Income"},

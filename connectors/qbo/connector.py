@@ -9,8 +9,9 @@ from decimal import Decimal
 from functools import cached_property
 
 from .. import oauth, signatures
-from ..base import (AccountKind, BankDeposit, BaseConnector, Capabilities, DemoChart, Dimension, DocumentTotals,
-                    ReferenceData, Refused, RemoteChange, RemoteDocument, RemotePayment, TokenSet)
+from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
+                    BankDeposit, BaseConnector, Capabilities, DemoChart, Dimension, DocumentTotals, ReferenceData,
+                    Refused, RemoteChange, RemoteDocument, RemotePayment, Setting, TokenSet)
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot, InvoiceSnapshot, ItemSnapshot,
                          JournalSnapshot, Mapping, PaymentSnapshot, RefundSnapshot, RemoteRef, RemoteResult, Snapshot)
 from ..errors import (ConfigurationError, PermanentError, RemoteNotFound, RetryableError, SyncError,
@@ -69,6 +70,12 @@ class QBOConnector(BaseConnector):
         "no_tax_code": "NON",  # the tax code for untaxed lines (US companies: NON)
         "timeout": 30,
     }
+    settings_fields = (
+        API_BASE_FIELD, AUTHORIZE_URL_FIELD, TOKEN_URL_FIELD, SCOPE_FIELD,
+        Setting("no_tax_code", "Tax code for untaxed lines", "The QuickBooks tax code (its Id) put on lines without a "
+                "tax rate. US companies: NON; elsewhere the company's zero-rated or exempt code."),
+        TIMEOUT_FIELD,
+    )
 
     dimensions = (
         Dimension("class", "Class", "Classes (optional)",

@@ -27,8 +27,9 @@ from decimal import Decimal
 from functools import cached_property
 
 from .. import oauth, rest
-from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused,
-                    RemoteChange, RemoteDocument, RemotePayment, TokenSet)
+from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
+                    BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused, RemoteChange,
+                    RemoteDocument, RemotePayment, Setting, TokenSet)
 from ..documents import CreditNoteSnapshot, Entity, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import (ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError,
                       ValidationFailed)
@@ -74,6 +75,16 @@ class ReckonConnector(BaseConnector):
     default_settings = {"api_base": API_BASE, "authorize_url": f"{IDENTITY}/connect/authorize",
                         "token_url": f"{IDENTITY}/connect/token", "scope": "read write offline_access",
                         "timeout": 30, "subscription_key": "", "book_id": "", "currency": ""}
+    settings_fields = (
+        API_BASE_FIELD, AUTHORIZE_URL_FIELD, TOKEN_URL_FIELD, SCOPE_FIELD,
+        Setting("subscription_key", "Subscription key", "The API subscription key Reckon issued to the app "
+                "(Ocp-Apim-Subscription-Key).", secret=True),
+        Setting("book_id", "Book id", "The Reckon One book the connection works in. Empty: the user's only book, "
+                "read when connecting."),
+        Setting("currency", "Book currency", "The book's currency as a three-letter code (USD). Empty: the "
+                "currency of the book's country."),
+        TIMEOUT_FIELD,
+    )
     sandbox_class = "connectors.reckon.sandbox.ReckonSandbox"
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Consulting Income"},
                            line_kind_income={"shipping": "Freight Income", "fee": "Late Fees Income"},

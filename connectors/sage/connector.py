@@ -18,8 +18,9 @@ from decimal import Decimal
 from functools import cached_property
 
 from .. import oauth, rest
-from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused,
-                    RemoteChange, RemoteDocument, RemotePayment, TokenSet)
+from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
+                    BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused, RemoteChange,
+                    RemoteDocument, RemotePayment, Setting, TokenSet)
 from ..documents import CreditNoteSnapshot, Entity, ItemSnapshot, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
@@ -70,6 +71,18 @@ class SageConnector(BaseConnector):
     #: ``drafts``: leave invoices and credit notes as drafts for a person to approve in Sage (then deletable).
     default_settings = {"scope": "full_access", "timeout": 30, "void_reason": "Voided in the business system",
                         "drafts": False}
+    settings_fields = (
+        replace(API_BASE_FIELD, default=API_BASE), replace(AUTHORIZE_URL_FIELD, default=AUTHORIZE_URL),
+        replace(TOKEN_URL_FIELD, default=TOKEN_URL), SCOPE_FIELD,
+        Setting("business_id", "Business id", "The Sage business (X-Business) the connection works in. Empty: the "
+                "signed-in user's lead business, read when connecting."),
+        Setting("drafts", "Leave as drafts", "Create invoices and credit notes as drafts for a person to approve in "
+                "Sage (they can be deleted until then).", "flag"),
+        Setting("void_reason", "Void reason", "The reason Sage records when a document is voided."),
+        Setting("purchase_ledger_account_id", "Purchase ledger account id", "The ledger account (its id) products "
+                "are bought into. Set: products are created as stock products; empty: as services."),
+        TIMEOUT_FIELD,
+    )
     sandbox_class = "connectors.sage.sandbox.SageSandbox"
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Services Income"},
                            line_kind_income={"shipping": "Shipping Income", "fee": "Other Income"},

@@ -12,11 +12,13 @@ docs/connectors/wave.md for coverage, guesses and limits.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from functools import cached_property
 
 from .. import oauth
-from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused,
-                    RemoteChange, RemoteDocument)
+from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
+                    BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused, RemoteChange,
+                    RemoteDocument, Setting)
 from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, RemoteNotFound, SyncError, ValidationFailed
 from . import translate as t
@@ -52,6 +54,13 @@ class WaveConnector(BaseConnector):
     concurrent_limit = 2
     default_settings = {"scope": "account:* business:* customer:* invoice:* product:* sales_tax:* user:read",
                         "timeout": 30}
+    settings_fields = (
+        replace(API_BASE_FIELD, default=API_BASE), replace(AUTHORIZE_URL_FIELD, default=AUTHORIZE_URL),
+        replace(TOKEN_URL_FIELD, default=TOKEN_URL), SCOPE_FIELD,
+        Setting("business_id", "Business id", "The Wave business the connection works in. Empty: the signed-in "
+                "user's only business, read when connecting."),
+        TIMEOUT_FIELD,
+    )
     sandbox_class = "connectors.wave.sandbox.WaveSandbox"
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Uncategorized Income"},
                            line_kind_income={"shipping": "Sales", "fee": "Uncategorized Income"},

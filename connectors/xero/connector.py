@@ -11,8 +11,9 @@ from functools import cached_property
 from typing import Sequence
 
 from .. import oauth, signatures
-from ..base import (AccountKind, BankDeposit, BaseConnector, BatchOp, BatchOutcome, Capabilities, DemoChart,
-                    DocumentTotals, ReferenceData, Refused, RemoteChange, RemoteDocument, RemotePayment, TokenSet)
+from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
+                    BankDeposit, BaseConnector, BatchOp, BatchOutcome, Capabilities, DemoChart, DocumentTotals,
+                    ReferenceData, Refused, RemoteChange, RemoteDocument, RemotePayment, Setting, TokenSet)
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot, InvoiceSnapshot, ItemSnapshot,
                          JournalSnapshot, Mapping, PaymentSnapshot, RefundSnapshot, RemoteRef, RemoteResult,
                          SalesDocumentSnapshot, Snapshot)
@@ -90,6 +91,28 @@ class XeroConnector(BaseConnector):
         "no_tax_type": "NONE",  # TaxType for lines without a tax rate
         "timeout": 30,
     }
+    settings_fields = (
+        API_BASE_FIELD, AUTHORIZE_URL_FIELD, TOKEN_URL_FIELD,
+        Setting("connections_url", "Connections address", "Where Xero lists the organisations (tenants) a sign-in "
+                "may use; the connection's tenant is picked from it when connecting.", "url"),
+        SCOPE_FIELD,
+        Setting("invoice_status", "Invoice status", "The status invoices and credit notes are created with.", "choice",
+                choices=(("AUTHORISED", "Approved (AUTHORISED)"), ("SUBMITTED", "Awaiting approval (SUBMITTED)"),
+                         ("DRAFT", "Draft (DRAFT)"))),
+        Setting("line_amount_types", "Line amounts", "Whether line amounts are sent before tax, including tax, or "
+                "without tax.", "choice",
+                choices=(("Exclusive", "Tax exclusive"), ("Inclusive", "Tax inclusive"), ("NoTax", "No tax"))),
+        Setting("allow_rounding_adjustment", "Add a rounding line", "When our total and Xero's differ by its "
+                "rounding, add a line to the rounding account instead of stopping the document.", "flag"),
+        Setting("rounding_account", "Rounding account", "The account code of the rounding line (Xero's default "
+                "chart: 860 Rounding)."),
+        Setting("no_tax_type", "Tax type for untaxed lines", "The Xero TaxType put on lines without a tax rate."),
+        Setting("rate_source", "Exchange rates", "Where a foreign-currency document's rate comes from. With "
+                "“Xero's own”, no rate is sent and Xero applies its daily rate.", "choice",
+                choices=(("document", "The document's own rate"), ("table", "The rates table (other settings: rates)"),
+                         ("platform", "Xero's own")), default="document"),
+        TIMEOUT_FIELD,
+    )
 
     dimensions = (t.TRACKING,)
     sandbox_class = "connectors.xero.sandbox.XeroSandbox"

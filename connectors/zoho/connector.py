@@ -10,12 +10,14 @@ version (a short race remains).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from functools import cached_property
 
 from .. import oauth, rest
-from ..base import (AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused,
-                    RemoteChange, RemoteDocument, RemotePayment, TokenSet)
+from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
+                    BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused, RemoteChange,
+                    RemoteDocument, RemotePayment, Setting, TokenSet)
 from ..documents import CreditNoteSnapshot, Entity, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
@@ -63,6 +65,17 @@ class ZohoConnector(BaseConnector):
     rate_limits = {"request": (100, 60.0), "daily": (1000, 86400.0)}
     concurrent_limit = 5  # guessed: Zoho limits concurrent calls per plan without publishing the figures we use
     default_settings = {"data_center": "com", "scope": "ZohoBooks.fullaccess.all", "timeout": 30}
+    settings_fields = (
+        Setting("data_center", "Data centre", "The Zoho data centre the organisation lives in; it sets the API and "
+                "sign-in addresses.", "choice", choices=tuple((c, c) for c in DATA_CENTERS)),
+        Setting("organization_id", "Organisation id", "The Zoho Books organisation. Empty: the user's only "
+                "organisation, read when connecting."),
+        SCOPE_FIELD,
+        replace(API_BASE_FIELD, help=API_BASE_FIELD.help + " Empty: the data centre's."),
+        replace(AUTHORIZE_URL_FIELD, help=AUTHORIZE_URL_FIELD.help + " Empty: the data centre's."),
+        replace(TOKEN_URL_FIELD, help=TOKEN_URL_FIELD.help + " Empty: the data centre's."),
+        TIMEOUT_FIELD,
+    )
     sandbox_class = "connectors.zoho.sandbox.ZohoSandbox"
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "General Income"},
                            line_kind_income={"shipping": "Shipping Charge", "fee": "Late Fee Income"},

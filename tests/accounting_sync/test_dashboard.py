@@ -4,9 +4,11 @@ import re
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.urls import reverse
 from django.utils import timezone
 
 from accounting_sync import charts, dashboard
+from accounting_sync.adminkit import readable
 from accounting_sync.models import EntryStatus, OutboxEntry, Outcome, SyncLog
 from accounting_sync.reconcile.models import Variance, VarianceStatus
 from connectors import budget
@@ -72,13 +74,27 @@ def test_the_standalone_admin_index_opens_with_the_dashboard(admin_client, conne
 
 
 def test_the_dashboard_needs_view_dashboard(client, connection, synced_and_broken):
+    page = reverse("admin:accounting_sync_dashboard")
+    assert page == "/admin/accounting_sync/outboxentry/dashboard/"
     client.force_login(staff("accounting_sync.view_synclog"))
     html = client.get("/admin/").content.decode()
     assert 'id="accounting-sync-dashboard"' not in html
+    assert 'id="accounting-sync-dashboard"' not in client.get("/admin/accounting_sync/").content.decode()
+    assert client.get(page).status_code == 403
     client.force_login(staff("accounting_sync.view_dashboard"))
     html = client.get("/admin/").content.decode()
     assert 'id="accounting-sync-dashboard"' in html
     assert "/retry/" not in html  # seeing is not retrying: no button without sync_connection
+    response = client.get(page)
+    html = response.content.decode()
+    assert response.status_code == 200 and "<h1>Integration dashboard</h1>" in html
+    assert 'id="accounting-sync-dashboard"' in html and row_of(html, connection)
+    assert "/retry/" not in html
+    assert 'id="accounting-sync-dashboard"' in client.get("/admin/accounting_sync/").content.decode()
+    other = client.get("/admin/accounting_sync/attentionentry/dashboard/")  # one address only, not one per list
+    assert other.status_code != 200 and b"Integration dashboard" not in other.content
+    client.logout()
+    assert client.get(page).status_code == 302  # the admin's login first
 
 
 def test_one_click_retry_needs_sync_and_requeues(client, connection, synced_and_broken):
@@ -89,8 +105,12 @@ def test_one_click_retry_needs_sync_and_requeues(client, connection, synced_and_
     assert client.post(url).status_code == 403
     client.force_login(staff("accounting_sync.view_dashboard", "accounting_sync.sync_connection"))
     assert client.get(url).status_code == 405
+    OutboxEntry.objects.filter(pk=entry.pk).update(label="")  # an entry from before labels were kept
+    html = client.get("/admin/accounting_sync/").content.decode()
+    assert f'<tr class="as-item" data-entry="{entry.pk}">' in html and f">invoice #{broken.pk}</a>" in html
     response = client.post(url, {"next": "/admin/accounting_sync/"})
     assert response.status_code == 302 and response["Location"] == "/admin/accounting_sync/"
+    assert f"invoice #{broken.pk}: queued for retry." in [str(m) for m in response.wsgi_request._messages]
     entry.refresh_from_db()
     assert entry.status == EntryStatus.PENDING and entry.attempts == 0
     response = client.post(url, {"next": "https://elsewhere.example/"})  # not ours: back to the entry instead
@@ -184,29 +204,16 @@ def test_external_references_read_as_document_names_and_xero_versions_as_times(a
     xero = f.ConnectionFactory(platform="xero", name="Xero books")
     ExternalReference.objects.create(connection=xero, source_key="ledger.invoice:999", entity="invoice",
                                      remote_id="abc", remote_version="/Date(1700000000000+0000)/")
+    ref = ExternalReference.objects.get(connection=xero)
     html = admin_client.get("/admin/accounting_sync/externalreference/").content.decode()
+    assert "2023-11-14 22:13:20.000 UTC" in html and "/Date(" not in html
+    assert ">invoice #999</a>" in html and ">ledger.invoice:999<" not in html  # no label kept: its kind and id
+    html = admin_client.get(f"/admin/accounting_sync/externalreference/{ref.pk}/change/").content.decode()
     assert "2023-11-14 22:13:20.000 UTC" in html and "/Date(" not in html
 
 
-def test_long_commands_show_a_progress_bar_with_total_and_percentage(connection, make_invoice, capsys):
-    from django.core.management import call_command
-
-    make_invoice()
-    make_invoice()
-    call_command("accounting_sync_resync", "--connection", connection.name, "--force")
-    err = capsys.readouterr().err
-    done = re.search(rf"Syncing to {connection.name}: 100%\|.*\| (\d+)/(\d+)", err)
-    assert done and done.group(1) == done.group(2) and int(done.group(2)) >= 3  # customers, items, invoices
-    call_command("accounting_sync_resync", "--connection", connection.name, "--force", "--no-progress")
-    assert "Syncing" not in capsys.readouterr().err
-
-
-def test_verifying_the_audit_trail_shows_its_progress(connection, make_invoice, capsys):
-    from django.core.management import call_command
-
-    make_invoice()
-    drain()
-    call_command("accounting_sync_audit", "verify")
-    captured = capsys.readouterr()
-    assert "The audit trail is intact" in captured.out
-    assert re.search(r"Checking the audit trail: 100%\|.*\| (\d+)/\1", captured.err)
+def test_a_document_without_a_label_reads_as_its_kind_and_id():
+    assert readable("ledger.creditnote:7") == "credit note #7"
+    assert readable("ledger.invoice:7", "INV-7 for Ada") == "INV-7 for Ada"
+    assert readable("host.unknownmodel:7") == "host.unknownmodel:7"  # a key naming no model stays as it is
+    assert readable("no-colon") == "no-colon"

@@ -109,6 +109,7 @@ ADMIN_PAGES = [
     ("/admin/connectors/connection/{conn}/connect/", (CONNECT,)),
     ("/admin/connectors/connection/{conn}/mappings/", (EDIT_MAPPINGS,)),
     ("/admin/connectors/connection/{conn}/mappings/export/", (EDIT_MAPPINGS, VIEW_MAPPINGS)),
+    ("/admin/accounting_sync/outboxentry/dashboard/", (VIEW_DASHBOARD,)),
     ("/admin/accounting_sync/outboxentry/", (VIEW_DASHBOARD,)),
     ("/admin/accounting_sync/outboxentry/{broken}/change/", (VIEW_DASHBOARD,)),
     ("/admin/accounting_sync/attentionentry/", (VIEW_DASHBOARD,)),

@@ -100,18 +100,20 @@ def test_the_form_fills_in_the_lab_systems_table_and_the_direction_that_covers_i
     assert conn.receives("invoice", "update") and not conn.sends("invoice", "update")
 
 
-def test_the_form_completes_a_partly_set_table_from_the_direction():
-    data = {"name": "Shop", "platform": "qbo", "direction": "push", "status": "active", "entities": ["invoice"],
-            "auto_sync": "on", "other_settings": "{}", "sync_table__invoice__delete": "none"}
+def test_the_form_stores_the_ticked_table_and_the_direction_that_covers_it():
+    data = {"name": "Shop", "platform": "qbo", "status": "active", "auto_sync": "on", "other_settings": "{}",
+            "sync_table__invoice__create__out": "on", "sync_table__invoice__update__out": "on"}
     form = connection_form("qbo")(data=data)
     assert form.is_valid(), form.errors
     conn = form.save()
-    assert conn.operations["invoice"] == {"create": "out", "update": "out", "delete": "none"}
-    assert conn.direction == "push"
-    form = connection_form("qbo")(data={**data, "name": "Plain", "sync_table__invoice__delete": ""})
-    assert form.is_valid() and form.save().operations == {}  # nothing set: it follows its direction
+    assert conn.operations == {"invoice": {"create": "out", "update": "out", "delete": "none"}}
+    assert conn.entities == ["invoice"] and conn.direction == "push"
+    form = connection_form("qbo")(data={**data, "name": "Both", "sync_table__invoice__update__in": "on"})
+    assert form.is_valid(), form.errors
+    conn = form.save()
+    assert conn.operations["invoice"]["update"] == "both" and conn.direction == "both"
 
 
 def test_the_admin_shows_the_table(admin_client, connection):
     html = admin_client.get(f"/admin/connectors/connection/{connection.pk}/change/").content.decode()
-    assert 'class="sync-table"' in html and 'name="sync_table__payment__delete"' in html
+    assert 'class="sync-table"' in html and 'name="sync_table__payment__delete__out"' in html

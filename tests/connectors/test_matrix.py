@@ -79,14 +79,16 @@ def test_each_platform_page_lists_the_settings_its_form_asks_for():
         text = page.read_text(encoding="utf-8")
         assert matrix.with_settings(text, matrix.settings_table(cls)) == text, \
             f"{page.name}: the settings table is stale; run `{matrix.WRITE_HINT}`"
-        for key in cls.default_settings:
-            assert f"| `{key}` |" in text
+        for setting in cls.settings_fields:
+            assert f"| `{setting.key}` | {setting.label} |" in text
 
 
 def test_the_settings_table_says_how_the_form_asks():
-    from connectors.qbo.connector import QBOConnector
-
-    table = matrix.settings_table(QBOConnector)
-    assert "| `timeout` | whole number (at least 1) | `30` |" in table
-    assert "| `api_base` | http(s) address |" in table
+    table = matrix.settings_table(registry.get("qbo"))
+    assert "| `timeout` | Timeout (seconds) | whole number (at least 1, at most 600) | no | `30` |" in table
+    assert "| `api_base` | API address | http(s) address | no | `https://quickbooks.api.intuit.com/v3` |" in table
+    table = matrix.settings_table(registry.get("xero"))
+    assert ("| `invoice_status` | Invoice status | one of `AUTHORISED`, `SUBMITTED`, `DRAFT` | no | `AUTHORISED` |"
+            in table)
+    assert "| `rate_source` | Exchange rates | one of `document`, `table`, `platform` | no | `document` |" in table
     assert matrix.with_settings("# Page\n", table).endswith(f"{matrix.SETTINGS_END}\n")

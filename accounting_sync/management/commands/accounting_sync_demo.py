@@ -30,6 +30,7 @@ from django.test.utils import override_settings
 from connectors.models import Connection
 
 from ... import demo, resync, tasks
+from ...adminkit import readable
 from ...models import EntryStatus, ExternalReference, OutboxEntry
 
 
@@ -116,7 +117,7 @@ class Command(ExamplesCommand):
                               f"{'n/a' if r['match'] is None else 'yes' if r['match'] else 'NO'}"
                               + (f"  ({r['note']})" if r.get("note") else ""))
         for entry in attention:
-            self.stdout.write(self.style.ERROR(f"not synced: {entry.label or entry.source_key}: {entry.status} "
+            self.stdout.write(self.style.ERROR(f"not synced: {readable(entry.source_key, entry.label)}: {entry.status} "
                                                f"{entry.last_error} {entry.hint}"))
         ok = bool(rows) and all(r["match"] is not False for r in rows) and not attention.exists()
         where = "export files" if conn.connector_class().delivery == "file" else "sandbox"

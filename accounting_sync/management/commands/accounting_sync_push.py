@@ -11,8 +11,7 @@ from django.core.management.base import CommandError
 
 from ... import audit, permissions
 from ...admin import push_entries
-from ...engine import process_entry
-from ...models import EntryStatus, OutboxEntry
+from ...models import OutboxEntry
 
 
 class Command(ExamplesCommand):
@@ -44,17 +43,6 @@ class Command(ExamplesCommand):
         if not opts["now"]:
             self.stdout.write(f"{len(ids)} {'entry' if len(ids) == 1 else 'entries'} queued to send now.")
             return
-        unsent = 0
-        bar = self.progress(opts, len(ids), "Sending")
-        for entry_id in ids:
-            bar.update(1)
-            status = process_entry(entry_id, ignore_schedule=True)
-            entry = OutboxEntry.objects.get(pk=entry_id)
-            line = f"#{entry_id} {entry.label or entry.source_key}: {status}"
-            if entry.last_error:
-                line += f" — {entry.last_error} {entry.hint}"
-            self.stdout.write(line)
-            unsent += entry.status != EntryStatus.DONE
-        bar.close()
+        unsent = self.process_now(opts, ids, "Sending")
         if unsent:
             raise CommandError(f"{unsent} of {len(ids)} pushed entries did not sync (see above)")

@@ -27,7 +27,6 @@ import json
 import sys
 
 from django.core.management.base import CommandError
-from tqdm import tqdm
 
 from accounting_sync.management.base import ExamplesCommand
 from connectors.models import Connection, ConnectionStatus
@@ -54,7 +53,7 @@ class Command(ExamplesCommand):
                                                          "changes since (ISO date-time)")
         parser.add_argument("--until", type=moment, help="Full run: documents dated until (YYYY-MM-DD)")
         parser.add_argument("--json", action="store_true", help="Machine-readable output on stdout")
-        parser.add_argument("--no-progress", action="store_true", help="No progress bar on stderr")
+        self.add_progress_argument(parser)
         parser.add_argument("--bank", action="store_true",
                             help="Match payments to the platform's deposits and bank transactions instead")
         parser.add_argument("--days", type=int, default=30, help="--bank: payments of the last N days (default 30)")
@@ -69,8 +68,7 @@ class Command(ExamplesCommand):
         kind = RunKind.INCREMENTAL if opts["incremental"] else RunKind.FULL
         runs = []
         for conn in conns:
-            with tqdm(desc=f"Reconciling {conn.name}", unit="doc", file=self.stderr._out,
-                      disable=opts["no_progress"]) as progress:
+            with self.progress(opts, None, f"Reconciling {conn.name}") as progress:  # the run sets the total
                 runs.append(run(conn, kind, organization_id=organization, since=opts["since"], until=opts["until"],
                                 progress=progress))
         if opts["json"]:

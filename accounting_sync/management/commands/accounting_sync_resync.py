@@ -65,8 +65,9 @@ class Command(ExamplesCommand):
         progress = None
         if not opts["queue"]:
             # The total, for a percentage: one more pass over the plan (objects, not requests), skipped without a bar.
-            total = None if opts["no_progress"] else sum(1 for _ in resync.plan(conn, opts["entity"], opts["since"],
-                                                                                 ids))
+            total = None
+            if self.progress_shown(opts):
+                total = sum(1 for _ in resync.plan(conn, opts["entity"], opts["since"], ids))
             progress = self.progress(opts, total, f"Syncing to {conn.name}")
         # Streamed in chunks, in dependency order: memory does not grow with the number of documents.
         for chunk in chunks(planned, CHUNK):
@@ -80,7 +81,7 @@ class Command(ExamplesCommand):
                     statuses[status] = statuses.get(status, 0) + n
                 progress.update(len(batch))
         if opts["queue"]:
-            self.stdout.write(f"{queued} entries queued for the workers.")
+            self.stdout.write(f"{queued} {'entry' if queued == 1 else 'entries'} queued for the workers.")
             return
         progress.close()
         self.stdout.write(", ".join(f"{n} {s}" for s, n in sorted(statuses.items())) or "nothing to do")

@@ -13,7 +13,6 @@ from django.core.management.base import CommandError
 
 from ... import audit, permissions
 from ...admin import retry_entries
-from ...engine import process_entry
 from ...models import EntryStatus, OutboxEntry
 
 
@@ -43,19 +42,8 @@ class Command(ExamplesCommand):
         audit.command_action("retry command", connection=conn, detail={"entries": ids, "now": opts["now"]},
                              actor=permissions.actor(user))
         if not opts["now"]:
-            self.stdout.write(f"{count} entries queued for retry.")
+            self.stdout.write(f"{count} {'entry' if count == 1 else 'entries'} queued for retry.")
             return
-        unsynced = 0
-        bar = self.progress(opts, len(ids), "Retrying")
-        for entry_id in ids:
-            bar.update(1)
-            status = process_entry(entry_id, ignore_schedule=True)
-            entry = OutboxEntry.objects.get(pk=entry_id)
-            line = f"#{entry_id} {entry.label or entry.source_key}: {status}"
-            if entry.last_error:
-                line += f" — {entry.last_error} {entry.hint}"
-            self.stdout.write(line)
-            unsynced += entry.status != EntryStatus.DONE
-        bar.close()
+        unsynced = self.process_now(opts, ids, "Retrying")
         if unsynced:
             raise CommandError(f"{unsynced} of {len(ids)} retried entries did not sync (see above)")
