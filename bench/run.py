@@ -12,6 +12,8 @@ Prints one ``name: value`` line per figure (see docs/performance.md for what eac
     latency_p50_s            save-to-remote latency, one qcluster on the ORM broker (target p50 <= 0.5 s)
     latency_p99_s
     reconcile_*              full reconciliation of 10,000 and 100,000 synced invoices (bench/reconcile.py)
+    latency_baseline_*, requests_per_invoice_<platform>, <platform>_ceiling_utilisation, <platform>_429s
+                             with network latency in the sandboxes and the platforms' real limits (bench/latency.py)
 
 Everything runs in a throw-away SQLite database in a temporary directory, against a QBO sandbox on loopback.
 """
@@ -287,6 +289,10 @@ def main() -> None:
     # Reconciliation (bench/reconcile.py): a database and a sandbox of its own, so a process of its own.
     sys.stdout.flush()
     done = subprocess.run([sys.executable, "-m", "bench.reconcile"], cwd=ROOT)
+    if done.returncode != 0:
+        raise SystemExit(done.returncode)
+    # Latency, requests per platform, ceilings (bench/latency.py): a database and sandboxes of its own too.
+    done = subprocess.run([sys.executable, "-m", "bench.latency"], cwd=ROOT)
     if done.returncode != 0:
         raise SystemExit(done.returncode)
 
