@@ -22,10 +22,10 @@ class FakeTime:
 
 def test_a_burst_may_use_the_whole_share_then_waits_for_the_window(connection):
     clock = FakeTime()
-    granted = [budget.take(connection.pk, "request", 100, 60, clock) for _ in range(91)]
-    assert granted[:90] == [0.0] * 90  # 90% of the published limit, at once
-    assert 60 < granted[90] <= 62  # then nothing until those requests have left the window
-    clock.now += granted[90]
+    granted = [budget.take(connection.pk, "request", 100, 60, clock) for _ in range(96)]
+    assert granted[:95] == [0.0] * 95  # 95% of the published limit (budget.SHARE), at once
+    assert 60 < granted[95] <= 62  # then nothing until those requests have left the window
+    clock.now += granted[95]
     assert budget.take(connection.pk, "request", 100, 60, clock) == 0.0
 
 
