@@ -6,8 +6,6 @@ Prints one ``name: value`` line per figure:
                                      per invoice), both against the QBO sandbox answering every request in 150 ms
                                      (target < 0.2); ours: one running ``qcluster`` (the project's settings, two
                                      workers) sending a resync queued for it, until the last remote reference
-    latency_baseline_time_ratio_resync  the same with ``accounting_sync_resync`` in a process of its own (one
-                                     process, one request at a time), as ``baseline_time_ratio`` measures it
     latency_baseline_request_ratio   our requests / the loop's, in the qcluster run
     requests_per_invoice_<platform>  HTTP requests (API and token) per invoice in a bulk resync of 200 invoices
                                      (5 customers, reference data and token included), for every registered API
@@ -18,13 +16,19 @@ Prints one ``name: value`` line per figure:
     xero_ceiling_utilisation         ... and with Xero's (60 a minute, 5 in flight, 5,000 a day)
     qbo_429s, xero_429s              responses 429 the platforms sent on the way (target 0)
 
+A comment line after each ceiling says how many requests a minute went in steady state (QBO: batch requests, the
+bound that binds) against what the budget allows (``connectors.budget.SHARE`` of the limit): requests far below it mean the budget did not bind and the
+machine's own throughput was the bound.
+
 Requests per platform are counted by the sandboxes themselves: every request a sandbox works on passes its
 latency (``connectors.sandboxkit.latency``), which tallies it by endpoint kind, whether or not it waits. The loop is
 the same python-quickbooks loop as ``baseline_time_ratio``'s in ``bench/run.py`` (its customers and item are made
 before the clock starts; ours are part of our time). The ceilings run a ``qcluster`` (``OutboxBroker``) on a
 backlog for a fixed time and count the invoices that reached the platform after the first minute (the budget lets
-a burst take 90% of a minute's allowance at once; after that the rate is the steady one), so they do not wait for
-a 10,000 backlog to drain. ``BENCH_QUICK=1`` runs smaller numbers (a smoke run of the script, not figures).
+a burst take 95% of a minute's allowance at once; after that the rate is the steady one, and a steady window must
+be a whole minute, since the burst's pattern repeats each window), so they do not wait for a 10,000 backlog to
+drain. The backlog is queued the way a resync queues it, one pending ``OutboxEntry`` per invoice, but written in
+bulk (not timed). ``BENCH_QUICK=1`` runs smaller numbers (a smoke run of the script, not figures).
 Everything runs in a throw-away SQLite database in a temporary directory; platforms on loopback.
 """
 from __future__ import annotations
@@ -41,7 +45,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.run import QUICK, ROOT, api_requests, baseline, bulk_resync, connect, make_invoices, setup_environment
+from bench.run import QUICK, ROOT, api_requests, baseline, connect, make_invoices, setup_environment
 
 LATENCY_S = 0.15  # per request, every kind
 BASELINE_INVOICES = 100 if QUICK else 1_000
@@ -53,6 +57,8 @@ CEILING_WARMUP_S, CEILING_STEADY_S = (10, 10) if QUICK else (60, 60)
 CEILING_LATENCY_S = 0.1
 #: The limit rules (sandbox names) that bound documents a minute on each platform: per request, the batch size.
 CEILING_RULES = {"qbo": ("per_minute", "batch_per_minute"), "xero": ("minute",)}
+#: Which requests count against the rule that binds (QBO: its batches; Xero: every request).
+BOUND_REQUESTS = {"qbo": lambda path: path.rstrip("/").endswith("/batch"), "xero": lambda path: True}
 
 
 def requests_seen(sandbox) -> collections.Counter:
@@ -120,18 +126,16 @@ def on_cluster(sandbox, env: dict, count: int) -> dict:
 
 
 def latency_baseline(env: dict) -> dict:
-    """Ours (a running qcluster, and ``accounting_sync_resync`` in a process of its own) against the python-quickbooks
-    loop, every request answered in ``LATENCY_S``."""
+    """Ours (a running qcluster) against the python-quickbooks loop, every request answered in ``LATENCY_S``."""
     from connectors.qbo.sandbox import QBOSandbox
 
     sandbox = QBOSandbox(port=0, latency=LATENCY_S).start()
     try:
-        resync = bulk_resync(sandbox, env, BASELINE_INVOICES)
-        plain = baseline(sandbox, BASELINE_INVOICES)
         cluster = on_cluster(sandbox, env, BASELINE_INVOICES)
+        plain = baseline(sandbox, BASELINE_INVOICES, organization=f"Cluster {BASELINE_INVOICES}")
     finally:
         sandbox.stop()
-    return {"cluster": cluster, "resync": resync, "plain": plain}
+    return {"cluster": cluster, "plain": plain}
 
 
 def platform_requests(platform: str, count: int) -> dict:
@@ -166,27 +170,50 @@ def platform_requests(platform: str, count: int) -> dict:
 
 
 class StatusCounter:
-    """A WSGI wrapper counting the HTTP statuses a sandbox answered (the 429s of a ceiling run)."""
+    """A WSGI wrapper counting the HTTP statuses a sandbox answered (the 429s of a ceiling run), and noting when
+    each API request arrived (its requests a minute)."""
 
     def __init__(self, app) -> None:
-        self.app, self.counts = app, collections.Counter()
+        self.app, self.counts, self.arrivals = app, collections.Counter(), []
 
     def __call__(self, environ, start_response):
+        arrived = time.time()
+
         def start(status, headers, exc_info=None):
             self.counts[status.split()[0]] += 1
+            if not environ.get("PATH_INFO", "").startswith("/_sandbox"):
+                self.arrivals.append((arrived, environ.get("PATH_INFO", "")))
             return start_response(status, headers, exc_info)
 
         return self.app(environ, start)
+
+    def clear(self) -> None:
+        self.counts.clear()
+        self.arrivals.clear()
+
+
+def queue_backlog(conn, org) -> None:
+    """One pending entry per invoice of ``org`` for ``conn``, as ``accounting_sync_resync --queue`` leaves them,
+    written in bulk (a 10,000-entry resync upserts one by one: minutes of set-up on a busy disk)."""
+    from django.utils import timezone
+
+    from accounting_sync import sources
+    from accounting_sync.models import OutboxEntry
+    from ledger.models import Invoice
+
+    now = timezone.now()
+    OutboxEntry.objects.bulk_create(
+        [OutboxEntry(connection=conn, source_key=sources.key_for(invoice), entity="invoice", organization_id=org.pk,
+                     label=f"invoice {invoice.number}", next_attempt_at=now)
+         for invoice in Invoice.objects.filter(organization=org).order_by("pk")], batch_size=1000)
 
 
 def ceiling(platform: str, env: dict) -> dict:
     """One ``qcluster`` on a backlog with the platform's real limits on (sandbox and our budget), ``CEILING_LATENCY_S``
     a request: invoices a minute that reached the platform after the warm-up, against the most its limits allow."""
-    from django.core.management import call_command
-
     from accounting_sync import demo
     from accounting_sync.models import ExternalReference
-    from connectors import registry
+    from connectors import budget, registry
     from ledger.models import Organization
 
     sandbox = demo.sandbox_class(platform)(port=0, latency=CEILING_LATENCY_S)
@@ -195,15 +222,19 @@ def ceiling(platform: str, env: dict) -> dict:
     sandbox.start()
     try:
         size = registry.get(platform).capabilities.batch_size
-        allowed = min(limit * 60 / window for name, (limit, window) in sandbox.limits.rules.items()
-                      if name in CEILING_RULES[platform])
+        bounds = [(limit, window) for name, (limit, window) in sandbox.limits.rules.items()
+                  if name in CEILING_RULES[platform]]
+        allowed = min(limit * 60 / window for limit, window in bounds)
+        # What the budget lets go in steady state: SHARE of the limit per window, a window lasting 61/60 of it.
+        budget_allows = min(int(limit * budget.SHARE) * 60 / (window * (budget.SLOTS + 1) / budget.SLOTS)
+                            for limit, window in bounds)
         name = f"Ceiling {platform}"
         org = Organization.objects.create(name=name, slug=f"ce{Organization.objects.count()}")
         conn = demo.connect_to_sandbox(sandbox.base_url, org, platform=platform, name=name)
         only(conn)
         make_invoices(org, CEILING_BACKLOG)
-        call_command("accounting_sync_resync", connection=name, queue=True, no_progress=True, stdout=io.StringIO())
-        counter.counts.clear()
+        queue_backlog(conn, org)
+        counter.clear()
         invoices = ExternalReference.objects.filter(connection=conn, entity="invoice")
         with qcluster(env, warm_up=0):
             started = dt.datetime.now(dt.timezone.utc)
@@ -215,8 +246,12 @@ def ceiling(platform: str, env: dict) -> dict:
     steady_to = steady_from + dt.timedelta(seconds=CEILING_STEADY_S)
     steady = invoices.filter(synced_at__gte=steady_from, synced_at__lt=steady_to).count()
     per_minute = steady * 60 / CEILING_STEADY_S
+    counted = BOUND_REQUESTS[platform]
+    calls = sum(1 for t, path in counter.arrivals
+                if steady_from.timestamp() <= t < steady_to.timestamp() and counted(path))
     return {"utilisation": per_minute / (allowed * size), "per_minute": per_minute, "ceiling": allowed * size,
-            "429s": counter.counts["429"], "sent": sent, "requests": answered}  # 429s: winding down included
+            "429s": counter.counts["429"], "sent": sent, "requests": answered,  # 429s: winding down included
+            "requests_per_minute": calls * 60 / CEILING_STEADY_S, "budget_allows": budget_allows}
 
 
 def main() -> None:
@@ -226,15 +261,13 @@ def main() -> None:
         from accounting_sync import demo
 
         run = latency_baseline(env)
-        cluster, resync, plain = run["cluster"], run["resync"], run["plain"]
+        cluster, plain = run["cluster"], run["plain"]
         figures = {"latency_baseline_time_ratio": cluster["seconds"] / plain["seconds"],
-                   "latency_baseline_time_ratio_resync": resync["seconds"] / plain["seconds"],
                    "latency_baseline_request_ratio": cluster["requests"] / plain["requests"]}
         for name, value in figures.items():
             print(f"{name}: {value:.3f}", flush=True)
         print(f"# {LATENCY_S * 1000:.0f} ms a request, {BASELINE_INVOICES} invoices: one qcluster "
-              f"{cluster['seconds']:.1f} s, {cluster['requests']} requests; accounting_sync_resync "
-              f"{resync['seconds']:.1f} s, {resync['requests']} requests; python-quickbooks loop "
+              f"{cluster['seconds']:.1f} s, {cluster['requests']} requests; python-quickbooks loop "
               f"{plain['seconds']:.1f} s, {plain['requests']} requests", flush=True)
         for platform in demo.platforms():
             result = platform_requests(platform, PLATFORM_INVOICES)
@@ -251,7 +284,9 @@ def main() -> None:
             print(f"{platform}_429s: {result['429s']}", flush=True)
             print(f"# {platform}: {result['per_minute']:.0f} invoices a minute in steady state against a ceiling of "
                   f"{result['ceiling']:.0f}; {result['sent']} of {CEILING_BACKLOG} sent in "
-                  f"{CEILING_WARMUP_S + CEILING_STEADY_S} s, {result['requests']} requests", flush=True)
+                  f"{CEILING_WARMUP_S + CEILING_STEADY_S} s, {result['requests']} requests; in steady state "
+                  f"{result['requests_per_minute']:.1f} {'batch requests' if platform == 'qbo' else 'requests'} a "
+                  f"minute, of the {result['budget_allows']:.1f} the budget allows", flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
