@@ -17,8 +17,8 @@ Prints one ``name: value`` line per figure:
     qbo_429s, xero_429s              responses 429 the platforms sent on the way (target 0)
 
 A comment line after each ceiling says how many requests a minute went in steady state (QBO: batch requests, the
-bound that binds) against what the budget allows (``connectors.budget.SHARE`` of the limit): requests far below it mean the budget did not bind and the
-machine's own throughput was the bound.
+bound that binds) against what the budget allows (``connectors.budget.SHARE`` of the limit): requests far below it
+mean the budget did not bind and the machine's own throughput was the bound.
 
 Requests per platform are counted by the sandboxes themselves: every request a sandbox works on passes its
 latency (``connectors.sandboxkit.latency``), which tallies it by endpoint kind, whether or not it waits. The loop is

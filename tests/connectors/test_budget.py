@@ -79,8 +79,8 @@ def test_workers_share_one_bucket_under_row_locks(connection):
             granted.append(budget.take(connection.pk, "request", 100, 60, clock) == 0)
 
     assert not at_once(8, worker)
-    assert sum(granted) == 95 and len(granted) == 160
-    assert sum(RateBudget.objects.get(connection=connection, kind="request").counts.values()) == 95  # budget.SHARE of 100
+    assert sum(granted) == 95 and len(granted) == 160  # budget.SHARE of 100
+    assert sum(RateBudget.objects.get(connection=connection, kind="request").counts.values()) == 95
 
 
 def test_budget_keeps_under_the_platform_limit_instead_of_bouncing_off_it(connection, make_invoice, sandbox):
