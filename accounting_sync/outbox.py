@@ -17,9 +17,11 @@ import os
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, IntegerField, Q, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from connectors import registry
 from connectors.models import Connection, ConnectionStatus, Direction
 
 from . import conf, sources
@@ -373,18 +375,19 @@ def lease_due(connection_ids=None, *, limit: int = 200) -> list[tuple[list[int],
     returns them as (entry ids, lease token) chunks: per connection, in dependency order, of the platform's
     batch size. The dispatcher hands each chunk to a worker, which renews the lease for ``LEASE_SECONDS`` when
     it starts; until then it lasts ``HANDOUT_SECONDS``. A chunk handed out again meanwhile leaves the first
-    worker nothing under its token."""
+    worker nothing under its token.
+
+    The entries are taken in turns across connections (``fair_due``): one connection's backlog never fills a
+    round while another connection's single document waits. The chunks come back in the same turns (the first
+    chunk of every connection, then the second...), so a worker pool takes them in that order too."""
     now = timezone.now()
-    conns = Connection.objects.filter(status=ConnectionStatus.ACTIVE).exclude(paused_until__gt=now)
-    if connection_ids is not None:
-        conns = conns.filter(pk__in=list(connection_ids))
-    active = list(conns.values_list("pk", flat=True))
+    active = _active_connections(now, connection_ids)
     if not active:
         return []
-    ids = list(OutboxEntry.objects.filter(_due(now), connection_id__in=active)
-               .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
-    if not ids:
+    order = fair_due(now, active, limit)
+    if not order:
         return []
+    ids = [pk for pk, _ in order]
     token = str(uuid.uuid4())
     lease = now + dt.timedelta(seconds=HANDOUT_SECONDS)
     with transaction.atomic():
@@ -393,7 +396,7 @@ def lease_due(connection_ids=None, *, limit: int = 200) -> list[tuple[list[int],
                 status=EntryStatus.IN_PROGRESS, lease_until=lease, lease_token=token, last_attempt_at=now):
             return []
     held = list(OutboxEntry.objects.filter(pk__in=ids, lease_token=token).values_list("pk", flat=True))
-    return [(chunk, token) for chunk in chunks_by_connection(held)]
+    return [(chunk, token) for chunk in _in_turns(chunks_by_connection(held), order)]
 
 
 def take_leased(entry_ids: list[int], token: str) -> list[OutboxEntry]:
@@ -410,10 +413,63 @@ def take_leased(entry_ids: list[int], token: str) -> list[OutboxEntry]:
 
 
 def due_entries(limit: int) -> list[int]:
-    """Entries the sweeper should enqueue: due and pending, or running with an expired lease (crashed worker)."""
+    """Entries the sweeper should enqueue: due and pending, or running with an expired lease (crashed worker), of
+    active, unpaused connections; taken in turns across connections like ``lease_due``."""
     now = timezone.now()
-    return list(
-        OutboxEntry.objects.filter(_due(now))
-        .filter(connection__status=ConnectionStatus.ACTIVE)
-        .exclude(connection__paused_until__gt=now)
-        .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    active = _active_connections(now)
+    return [pk for pk, _ in fair_due(now, active, limit)] if active else []
+
+
+def _active_connections(now, connection_ids=None) -> list[int]:
+    conns = Connection.objects.filter(status=ConnectionStatus.ACTIVE).exclude(paused_until__gt=now)
+    if connection_ids is not None:
+        conns = conns.filter(pk__in=list(connection_ids))
+    return list(conns.values_list("pk", flat=True))
+
+
+def fair_due(now, connection_ids: list[int], limit: int) -> list[tuple[int, int]]:
+    """Up to ``limit`` due entries of these connections as (pk, connection id), taken round-robin in *turns*: a
+    connection's due entries, oldest first, are numbered per connection (``ROW_NUMBER() OVER (PARTITION BY
+    connection)``) and its n-th entry falls in turn ``(n - 1) // batch size`` of its platform, so every turn takes
+    one full request's worth from each connection with due work. Turn 0 of every connection comes before turn 1
+    of any; within a turn, the connection whose entry waited longest goes first. A 10,000-entry backlog thus takes
+    what the round leaves over, never a small tenant's place.
+
+    A plain read, no row lock: ``lease_due`` then locks the rows it takes in pk order (``lock_in_order``) and
+    leases them with a compare-and-set, as before. One query on SQLite and PostgreSQL (window functions), which
+    numbers every due entry of those connections: about 0.02 s for 14,000, 0.2 s for 104,000 on the 2-core
+    development machine (docs/operations.md, "Fairness and scale-out")."""
+    number = Window(RowNumber(), partition_by=[F("connection_id")],
+                    order_by=[F("next_attempt_at").asc(), F("pk").asc()])
+    rows = (OutboxEntry.objects.filter(_due(now), connection_id__in=connection_ids)
+            .annotate(number=number, size=_batch_sizes())
+            .annotate(turn=(F("number") - 1) / F("size"))
+            .order_by("turn", "next_attempt_at", "pk")
+            .values_list("pk", "connection_id")[:limit])
+    return list(rows)
+
+
+def _batch_sizes() -> Case:
+    """Each entry's platform batch size, from the registry (1 for a platform no longer installed)."""
+    platforms: dict[int, list[str]] = {}
+    for platform, cls in registry.connectors().items():
+        platforms.setdefault(max(1, cls.capabilities.batch_size), []).append(platform)
+    return Case(*[When(connection__platform__in=sorted(names), then=Value(size))
+                  for size, names in sorted(platforms.items()) if size != 1],
+                default=Value(1), output_field=IntegerField())
+
+
+def _in_turns(chunks: list[list[int]], order: list[tuple[int, int]]) -> list[list[int]]:
+    """``chunks`` (per connection, dependency order kept) reordered in turns: every connection's first chunk, then
+    every second one...; within a turn, connections in the order ``fair_due`` met them."""
+    connection = dict(order)
+    first: dict[int, int] = {}
+    for n, (_, conn_id) in enumerate(order):
+        first.setdefault(conn_id, n)
+    seen: dict[int, int] = {}
+    keyed = []
+    for chunk in chunks:
+        conn_id = connection[chunk[0]]
+        keyed.append((seen.get(conn_id, 0), first[conn_id], len(keyed), chunk))
+        seen[conn_id] = seen.get(conn_id, 0) + 1
+    return [chunk for *_, chunk in sorted(keyed)]

@@ -12,6 +12,10 @@ Prints one ``name: value`` line per figure (see docs/performance.md for what eac
     latency_p50_s            save-to-remote latency, one qcluster on the ORM broker (target p50 <= 0.5 s)
     latency_p99_s
     reconcile_*              full reconciliation of 10,000 and 100,000 synced invoices (bench/reconcile.py)
+    latency_baseline_*, requests_per_invoice_<platform>, <platform>_ceiling_utilisation, <platform>_429s
+                             with network latency in the sandboxes and the platforms' real limits (bench/latency.py)
+    outbox_pg_*              outbox rows a second one PostgreSQL writes, absorbs and claims (bench/outbox_pg.py;
+                             only with BENCH_POSTGRES_URL)
 
 Everything runs in a throw-away SQLite database in a temporary directory, against a QBO sandbox on loopback.
 """
@@ -154,8 +158,9 @@ def bulk_resync(sandbox, env: dict, count: int) -> dict:
     return {"seconds": seconds, "requests": api_requests(sandbox) - before, "rss_mb": usage.ru_maxrss / 1024}
 
 
-def baseline(sandbox, count: int) -> dict:
-    """The same invoices sent the way a developer would without us: python-quickbooks, one request each."""
+def baseline(sandbox, count: int, organization: str | None = None) -> dict:
+    """The same invoices (those of ``organization``, by default the 1k resync's) sent the way a developer would
+    without us: python-quickbooks, one request each."""
     from intuitlib.client import AuthClient
     from quickbooks import QuickBooks
     from quickbooks.objects.customer import Customer as QCustomer
@@ -174,7 +179,7 @@ def baseline(sandbox, count: int) -> dict:
     qb = QuickBooks(auth_client=auth, refresh_token=tokens["refresh_token"], company_id=sandbox.realm_id,
                     minorversion=75)
     qb.api_url_v3 = qb.sandbox_api_url_v3 = sandbox.api_base
-    org = Organization.objects.get(name=f"Bench {count}")
+    org = Organization.objects.get(name=organization or f"Bench {count}")
     sales = next(a["Id"] for a in sandbox.store.entities("Account") if a["Name"] == "Sales")
     item = QItem()
     item.Name, item.Type = "Bench service", "Service"
@@ -287,6 +292,14 @@ def main() -> None:
     # Reconciliation (bench/reconcile.py): a database and a sandbox of its own, so a process of its own.
     sys.stdout.flush()
     done = subprocess.run([sys.executable, "-m", "bench.reconcile"], cwd=ROOT)
+    if done.returncode != 0:
+        raise SystemExit(done.returncode)
+    # Latency, requests per platform, ceilings (bench/latency.py): a database and sandboxes of its own too.
+    done = subprocess.run([sys.executable, "-m", "bench.latency"], cwd=ROOT)
+    if done.returncode != 0:
+        raise SystemExit(done.returncode)
+    # What one PostgreSQL sustains (bench/outbox_pg.py): says it is skipped without BENCH_POSTGRES_URL.
+    done = subprocess.run([sys.executable, "-m", "bench.outbox_pg"], cwd=ROOT)
     if done.returncode != 0:
         raise SystemExit(done.returncode)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import signal
 import threading
 import time
@@ -30,6 +31,8 @@ from urllib.parse import parse_qs
 from ..exactjson import dumps as exact_dumps
 from .faults import POST_KINDS, Fault, FaultInjector
 from .http import Drop, LoopbackService, SandboxWSGI
+from .latency import ENV_VAR as LATENCY_ENV_VAR
+from .latency import Latency, kind_of
 from .limits import Limiter
 from .oauth import AuthServer
 from .resources import Conflict, Duplicate, NotFound, ResourceError, ResourceStore
@@ -182,6 +185,7 @@ class PlatformApp(SandboxWSGI):
             if fault.kind == "reset":
                 raise Drop()
             return sb.fault_response(fault)
+        sb.latency.wait(sb.latency_kind(request))  # no lock held: other requests are served meanwhile
         response = sb.answer(request)
         if fault is not None and fault.kind == "lost_response":
             raise Drop()
@@ -212,8 +216,10 @@ class PlatformSandbox(LoopbackService):
     limits: Optional[Limiter] = None
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Optional[Callable[[], float]] = None,
-                 timeout_seconds: float = 5.0, verbose: bool = False) -> None:
+                 timeout_seconds: float = 5.0, verbose: bool = False, latency: Any = None) -> None:
         self.host, self.port, self.verbose = host, port, verbose
+        #: Simulated network latency per endpoint kind (``connectors.sandboxkit.latency``): a spec or a ``Latency``.
+        self.latency = latency if isinstance(latency, Latency) else Latency(latency)
         self.thread_name = f"{self.platform or 'platform'}-sandbox"
         #: The sandbox's time: the injected clock (or real time) plus what ``/_sandbox/clock`` advanced.
         self.clock = SandboxClock(clock)
@@ -268,6 +274,13 @@ class PlatformSandbox(LoopbackService):
 
     def trace_headers(self) -> list[tuple[str, str]]:
         return []
+
+    def latency_kind(self, request: Request) -> str:
+        """Which latency a request waits (``read``, ``write``, ``batch``, ``auth``): the OAuth paths are ``auth``,
+        a ``batch`` / ``$batch`` path ``batch``, GET ``read``, any other method ``write``. A platform whose
+        queries are POSTs or whose batch endpoint is named otherwise overrides this."""
+        return kind_of(request.method, request.path,
+                       auth_paths=(self.token_path, self.authorize_path, self.revoke_path))
 
     def extra_state(self) -> dict:
         return {}
@@ -351,7 +364,7 @@ class PlatformSandbox(LoopbackService):
     def settings(self, spec: dict) -> dict:
         """Change run-time settings: ``access_token_ttl`` (seconds), ``rotate_refresh`` (bool), ``timeout_seconds``
         (how long a timeout fault stalls), ``limits`` ({name: [limit or null, window]}), ``limits_off`` /
-        ``limits_restore`` (true), and the platform's own (:meth:`apply_setting`)."""
+        ``limits_restore`` (true), ``latency`` (a latency spec), and the platform's own (:meth:`apply_setting`)."""
         for name, value in spec.items():
             if name in ("access_token_ttl", "token_lifetime"):
                 self.auth.access_ttl = int(value)
@@ -367,6 +380,8 @@ class PlatformSandbox(LoopbackService):
                 self.limits.off()
             elif name == "limits_restore" and value:
                 self.limits.restore()
+            elif name == "latency":
+                self.latency.set(value)
             elif not self.apply_setting(name, value):
                 raise ValueError(f"unknown setting {name!r}")
         return self.current_settings()
@@ -375,20 +390,23 @@ class PlatformSandbox(LoopbackService):
         return {"access_token_ttl": self.auth.access_ttl if self.auth else None,
                 "rotate_refresh": self.auth.rotate_refresh if self.auth else None,
                 "timeout_seconds": self.faults.timeout_seconds,
-                "limits": {k: list(v) for k, v in self.limits.rules.items()} if self.limits else {}}
+                "limits": {k: list(v) for k, v in self.limits.rules.items()} if self.limits else {},
+                "latency": self.latency.state()["delays"]}
 
     def state(self) -> dict:
         return {"platform": self.platform, "title": self.title, "company_id": self.company_id,
                 "counts": self.store.counts() if self.store is not None else {}, "token_calls": self.token_calls,
                 "api_calls": self.api_calls, "clock_offset": self.clock.offset,
                 "faults_pending": self.faults.pending, "faults_fired": len(self.faults.fired),
-                "settings": self.current_settings(), "actions": self.actions(), **self.extra_state()}
+                "settings": self.current_settings(), "latency": self.latency.state(), "actions": self.actions(),
+                **self.extra_state()}
 
     # -- /_sandbox/* ----------------------------------------------------------------------------------------------
     def control(self, request: Request) -> Response:
         """``GET state``; ``POST reset``, ``faults`` (add ``{"kind","count","match","retry_after"}``, or
         ``{"probability", "kinds", "seed"}``), ``DELETE faults``, ``POST clock`` (``{"advance": seconds}``),
-        ``forget-idempotency``, ``as-user`` (``{"action", ...}``), ``settings``, ``tokens``."""
+        ``forget-idempotency``, ``as-user`` (``{"action", ...}``), ``settings``, ``tokens``; ``GET`` / ``POST
+        latency`` (a latency spec: ``{"all": 0.15, "batch": [0.4, 0.1]}``; the whole setting is replaced)."""
         action, method = request.path[len("/_sandbox/"):].strip("/"), request.method
         try:
             spec = request.json() if method in ("POST", "PUT") else {}
@@ -396,6 +414,8 @@ class PlatformSandbox(LoopbackService):
                 raise ValueError("expected a JSON object")
             if action == "state" and method == "GET":
                 return control_response(200, self.state())
+            if action == "latency" and method in ("GET", "POST"):
+                return control_response(200, self.latency.set(spec) if method == "POST" else self.latency.state())
             if action == "faults" and method == "DELETE":
                 self.faults.clear()
                 return control_response(200, {"pending": self.faults.pending})
@@ -430,16 +450,37 @@ class PlatformSandbox(LoopbackService):
         return control_response(200, {"ok": True})
 
 
+def add_latency_argument(parser: argparse.ArgumentParser) -> None:
+    """``--latency SPEC`` (default: the ``SANDBOX_LATENCY`` environment variable), for every sandbox's command line
+    and ``accounting_sync_sandbox``."""
+    parser.add_argument("--latency", default=os.environ.get(LATENCY_ENV_VAR, ""), metavar="SPEC",
+                        help="simulated network latency per request: seconds for every kind ('0.15', '150ms', "
+                             "'0.15+0.05' for fixed plus jitter) or per kind ('read=0.15,write=0.2,batch=0.4,"
+                             f"auth=0.1'); default ${LATENCY_ENV_VAR}, else none")
+
+
+def latency_from_argument(parser: argparse.ArgumentParser, spec: str) -> Latency:
+    """The ``--latency`` value as a ``Latency``; a bad spec is the parser's usage error naming what is wrong."""
+    try:
+        return Latency(spec)
+    except ValueError as exc:
+        parser.error(str(exc))
+        raise  # parser.error exits; this keeps type checkers content
+
+
 def run_cli(sandbox_class: type, argv: Optional[list[str]] = None) -> None:
-    """``python -m connectors.<platform>.sandbox [--host H] [--port P] [--verbose] [--no-limits]``: serve in the
-    foreground until Ctrl-C or SIGTERM; the first lines name the URLs and a ready token set."""
+    """``python -m connectors.<platform>.sandbox [--host H] [--port P] [--verbose] [--no-limits] [--latency SPEC]``:
+    serve in the foreground until Ctrl-C or SIGTERM; the first lines name the URLs and a ready token set."""
     parser = argparse.ArgumentParser(description=f"Local {sandbox_class.title} API sandbox")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=sandbox_class.default_port, help="0 takes a free port")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     parser.add_argument("--no-limits", action="store_true", help="switch the platform's rate limits off")
+    add_latency_argument(parser)
     args = parser.parse_args(argv)
+    latency = latency_from_argument(parser, args.latency)
     sandbox = sandbox_class(host=args.host, port=args.port, verbose=args.verbose)
+    sandbox.latency.set(latency)
     if args.no_limits and sandbox.limits is not None:
         sandbox.limits.off()
     sandbox.bind()

@@ -56,7 +56,7 @@ def test_the_apps_landing_page_shows_each_connections_health(admin_client, conne
     assert cell(row, "done") == str(done) and done >= 2  # the customer and the good invoice (and its items)
     assert cell(row, "pending") == "0"
     assert "as-light red" in row and "documents need a person" in row
-    assert "request: " in row and "of 450 per 60 s" in row  # QBO's 500 a minute, of which workers use 90%
+    assert "request: " in row and "of 475 per 60 s" in row  # QBO's 500 a minute, of which workers use 95%
     assert "never run" in row  # no reconciliation yet
     # the action items: the error, its hint, the link that fixes it and a retry button
     items = html[html.index('id="as-action-items"'):]
@@ -183,7 +183,7 @@ def test_rate_budget_usage_reads_the_shared_window(connection):
         assert budget.take(connection.pk, "request", 500, 60.0, clock=clock) == 0
     slot, _ = budget.hold(connection.pk, 10, clock=clock)
     usage = {u["kind"]: u for u in budget.usage(connection, connector_cls, clock=clock)}
-    assert usage["request"]["used"] == 7 and usage["request"]["allowed"] == 450
+    assert usage["request"]["used"] == 7 and usage["request"]["allowed"] == 475
     assert usage["concurrent"]["used"] == 1 and usage["concurrent"]["allowed"] == 10
     later = lambda: 1_000_000.0 + 120  # noqa: E731 - two minutes on: the window is empty again
     usage = {u["kind"]: u for u in budget.usage(connection, connector_cls, clock=later)}

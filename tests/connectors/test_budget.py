@@ -22,10 +22,10 @@ class FakeTime:
 
 def test_a_burst_may_use_the_whole_share_then_waits_for_the_window(connection):
     clock = FakeTime()
-    granted = [budget.take(connection.pk, "request", 100, 60, clock) for _ in range(91)]
-    assert granted[:90] == [0.0] * 90  # 90% of the published limit, at once
-    assert 60 < granted[90] <= 62  # then nothing until those requests have left the window
-    clock.now += granted[90]
+    granted = [budget.take(connection.pk, "request", 100, 60, clock) for _ in range(96)]
+    assert granted[:95] == [0.0] * 95  # 95% of the published limit (budget.SHARE), at once
+    assert 60 < granted[95] <= 62  # then nothing until those requests have left the window
+    clock.now += granted[95]
     assert budget.take(connection.pk, "request", 100, 60, clock) == 0.0
 
 
@@ -79,8 +79,8 @@ def test_workers_share_one_bucket_under_row_locks(connection):
             granted.append(budget.take(connection.pk, "request", 100, 60, clock) == 0)
 
     assert not at_once(8, worker)
-    assert sum(granted) == 90 and len(granted) == 160
-    assert sum(RateBudget.objects.get(connection=connection, kind="request").counts.values()) == 90
+    assert sum(granted) == 95 and len(granted) == 160  # budget.SHARE of 100
+    assert sum(RateBudget.objects.get(connection=connection, kind="request").counts.values()) == 95
 
 
 def test_budget_keeps_under_the_platform_limit_instead_of_bouncing_off_it(connection, make_invoice, sandbox):

@@ -9,6 +9,7 @@ import argparse
 import json
 import signal
 
+from ...sandboxkit.platform import add_latency_argument, latency_from_argument
 from .server import QBOSandbox
 
 
@@ -24,12 +25,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     parser.add_argument("--no-limits", action="store_true",
                         help="start with QBO's rate and concurrency limits switched off")
+    add_latency_argument(parser)
     args = parser.parse_args(argv)
     sandbox = QBOSandbox(host=args.host, port=args.port, client_id=args.client_id,
                          client_secret=args.client_secret, realm_id=args.realm_id,
                          access_token_ttl=args.access_token_ttl,
                          refresh_grace_seconds=args.refresh_grace_seconds, verbose=args.verbose,
-                         limits=not args.no_limits)
+                         limits=not args.no_limits, latency=latency_from_argument(parser, args.latency))
     sandbox.bind()
     print(f"QBO sandbox on {sandbox.base_url} (realm {sandbox.realm_id})", flush=True)
     print(f"discovery: {sandbox.discovery_url}", flush=True)

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from ...sandboxkit.faults import POST_KINDS, FaultInjector
 from ...sandboxkit.http import Drop as _Drop
 from ...sandboxkit.http import LoopbackService, SandboxWSGI
+from ...sandboxkit.latency import Latency, kind_of
 from ...sandboxkit.limits import Exceeded, Limiter
 from .batch import run_batch
 from .schema import PATH_ENTITIES
@@ -264,6 +265,8 @@ class SandboxApp(SandboxWSGI):
         with self.admit(environ, method, path) as refused:
             if refused is not None:
                 return refused
+            # In flight (the concurrency slot stays taken) but holding no lock: others are served meanwhile.
+            self.sb.latency.wait(self.sb.latency_kind(method, path))
             response = self.route(environ, method, path, params)
             if fault is not None and fault.kind == "lost_response":
                 raise _Drop()
@@ -438,6 +441,8 @@ class SandboxApp(SandboxWSGI):
             return _json(200, {"limits": sb.limits.state()})
         if action == "settings" and method == "GET":
             return _json(200, sb.settings())
+        if action == "latency" and method == "GET":
+            return _json(200, sb.latency.state())
         if method != "POST":
             return _json(405, {"error": "method not allowed"})
         if action == "reset":
@@ -450,6 +455,8 @@ class SandboxApp(SandboxWSGI):
             return _json(200, sb.issue_tokens())
         if action == "limits":
             return self.control_limits(environ)
+        if action == "latency":
+            return self.control_latency(environ)
         if action == "settings":
             return self.control_settings(environ)
         if action == "as-user":
@@ -487,6 +494,14 @@ class SandboxApp(SandboxWSGI):
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             return _json(400, {"error": str(exc)})
         return _json(200, {"limits": limits.state()})
+
+    def control_latency(self, environ: dict) -> Response:
+        """A latency spec (``{"all": 0.15, "batch": [0.4, 0.1]}``, see ``connectors.sandboxkit.latency``); it
+        replaces the whole setting."""
+        try:
+            return _json(200, self.sb.latency.set(loads(_body(environ) or b"{}")))
+        except ValueError as exc:
+            return _json(400, {"error": str(exc)})
 
     def control_settings(self, environ: dict) -> Response:
         """``{"closing_date": "YYYY-MM-DD" | null}``."""
@@ -561,7 +576,8 @@ class QBOSandbox(LoopbackService):
                  client_secret: str = "sandbox-secret", realm_id: str = "9130000000000001",
                  access_token_ttl: int = 3600, refresh_token_ttl: int = REFRESH_TOKEN_TTL,
                  refresh_grace_seconds: float = 0, clock: Optional[Callable[[], float]] = None,
-                 timeout_seconds: float = 5.0, verbose: bool = False, limits: bool = True) -> None:
+                 timeout_seconds: float = 5.0, verbose: bool = False, limits: bool = True,
+                 latency: Any = None) -> None:
         self.host, self.port = host, port
         self.client_id, self.client_secret, self.realm_id = client_id, client_secret, realm_id
         self.clock = clock or time.time
@@ -577,6 +593,8 @@ class QBOSandbox(LoopbackService):
         self.limits = SandboxLimiter(self.clock, **QBO_LIMITS)
         if not limits:
             self.limits.off()
+        #: Simulated network latency per endpoint kind (a spec or a ``Latency``); it survives ``reset()``.
+        self.latency = latency if isinstance(latency, Latency) else Latency(latency)
         #: (rule, method, path) of every request the limits refused with 429.
         self.throttled: list[tuple[str, str, str]] = []
         self.requests_log: list[tuple[str, str, dict]] = []
@@ -658,6 +676,12 @@ class QBOSandbox(LoopbackService):
             self.requests_log.clear()
             self.throttled.clear()
 
+    def latency_kind(self, method: str, path: str) -> str:
+        """``auth`` (consent, token, revocation), ``batch`` (``/batch``), ``read`` (GET, and a query sent as POST),
+        ``write``."""
+        return kind_of(method, path, auth_paths=("/connect/oauth2", "/oauth2/v1/tokens/bearer",
+                                                 "/oauth2/v1/tokens/revoke"), read_paths=("/query",))
+
     def _note_throttle(self, exceeded: Exceeded, method: str, path: str) -> None:
         with self._log_lock:
             self.throttled.append((exceeded.rule, method, path))
@@ -675,5 +699,6 @@ class QBOSandbox(LoopbackService):
                 "token_calls": self.token_calls, "api_calls": len(self.requests_log),
                 "faults_pending": self.faults.pending, "faults_fired": len(self.faults.fired),
                 "limits": self.limits.state(), "throttled": len(self.throttled), "settings": self.settings(),
+                "latency": self.latency.state(),
                 "webhooks": {"enabled": self.webhooks.enabled, "pending": self.webhooks.pending,
                              "deliveries": len(self.webhooks.deliveries)}}

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from graphql import GraphQLError, build_schema, graphql_sync
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, build_schema, graphql_sync, parse
 
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.limits import Limiter
@@ -153,6 +153,22 @@ class WaveSandbox(PlatformSandbox):
         return {"_id": rid, **row.data, "_created": row.created, "_modified": row.modified}
 
     # -- routing ----------------------------------------------------------------------------------------------------
+    def latency_kind(self, req: Request) -> str:
+        """Every GraphQL call is a POST to one endpoint: a document that carries a mutation is a ``write``, a query
+        a ``read`` (the kit would count both as writes). A body that is not GraphQL stays a ``write``."""
+        kind = super().latency_kind(req)
+        if kind != "write" or req.path.rstrip("/") != API:
+            return kind
+        try:
+            body = req.json()
+            document = parse(body["query"]) if isinstance(body, dict) and isinstance(body.get("query"), str) else None
+        except (ValueError, GraphQLError):
+            return kind
+        if document is None:
+            return kind
+        operations = [d.operation for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        return "read" if operations and OperationType.MUTATION not in operations else kind
+
     def route(self, req: Request) -> Response:
         if (oauth := self.oauth_route(req)) is not None:
             return oauth

@@ -13,6 +13,7 @@ import json
 import signal
 from pathlib import Path
 
+from ...sandboxkit.platform import add_latency_argument, latency_from_argument
 from .server import DEFAULT_TENANT_ID, XeroSandbox
 
 
@@ -29,10 +30,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--spec", type=Path, default=None, metavar="FILE",
                         help="another xero_accounting.yaml to validate request bodies against (default: the "
                              "vendored copy)")
+    add_latency_argument(parser)
     args = parser.parse_args(argv)
     sandbox = XeroSandbox(host=args.host, port=args.port, client_id=args.client_id,
                           client_secret=args.client_secret, tenant_id=args.tenant_id,
-                          access_token_ttl=args.access_token_ttl, spec_path=args.spec, verbose=args.verbose)
+                          access_token_ttl=args.access_token_ttl, spec_path=args.spec, verbose=args.verbose,
+                          latency=latency_from_argument(parser, args.latency))
     if args.no_limits:
         sandbox.limits.off()
     sandbox.bind()

@@ -9,6 +9,7 @@ and the OpenAPI body validation. No Django import here: ``python -m connectors.x
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import threading
 import time
@@ -18,6 +19,7 @@ from urllib.parse import parse_qs
 
 from ...sandboxkit.faults import POST_KINDS, Fault, FaultInjector
 from ...sandboxkit.http import Drop, LoopbackService, SandboxWSGI
+from ...sandboxkit.latency import Latency, kind_of
 from ...sandboxkit.limits import Exceeded, Limiter
 from . import schema
 from .identity import ACCESS_TOKEN_TTL, DEFAULT_SCOPE, REFRESH_GRACE_SECONDS, Identity
@@ -116,6 +118,7 @@ class SandboxApp(SandboxWSGI):
             return self.pre_fault(fault)
         if lower.startswith(API_PREFIX + "/"):
             return self.api(environ, method, path[len(API_PREFIX) + 1:], params, fault)
+        self.sb.latency.wait(self.sb.latency_kind(method, lower))
         response = self.route(environ, method, lower)
         self.finish(fault)
         return response
@@ -205,13 +208,16 @@ class SandboxApp(SandboxWSGI):
 
     def api(self, environ: dict, method: str, rest: str, params: dict[str, str], fault: Optional[Fault]) -> Response:
         sb = self.sb
+        kind = self.latency_kind(environ, method)
         detail = sb.identity.check(environ.get("HTTP_AUTHORIZATION", ""))
         if detail:
+            sb.latency.wait(kind)
             self.finish(fault)
             return self.unauthorized(detail)
         tenant = environ.get("HTTP_XERO_TENANT_ID", "").strip().lower()
         store = sb.stores.get(tenant)
         if store is None or not sb.identity.connected(tenant):
+            sb.latency.wait(kind)
             self.finish(fault)
             return problem(403, "Forbidden", "AuthenticationUnsuccessful")
         with sb.limits.concurrent("concurrent", tenant) as busy:
@@ -221,12 +227,29 @@ class SandboxApp(SandboxWSGI):
             headers = self.limit_headers(tenant)
             if exceeded is not None:
                 return self.too_many(exceeded, headers)
+            # In flight (the concurrency slot stays taken) but holding no lock: others are served meanwhile.
+            sb.latency.wait(kind)
             try:
                 status, extra, body = self.dispatch(environ, method, rest, params, store)
             except XeroError as error:
                 status, extra, body = error.response()
             self.finish(fault)
             return status, extra + headers, body
+
+    @staticmethod
+    def latency_kind(environ: dict, method: str) -> str:
+        """``read`` for GET; a write carrying more than one element (Xero batches by sending many in one
+        ``PUT`` / ``POST``) is a ``batch``, one element a ``write``. The body is read here and put back."""
+        if method in ("GET", "HEAD"):
+            return "read"
+        raw = _body(environ)
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(raw), str(len(raw))
+        try:
+            body = loads(raw) if raw.strip() else {}
+        except ValueError:
+            return "write"
+        many = isinstance(body, dict) and any(isinstance(v, list) and len(v) > 1 for v in body.values())
+        return "batch" if many else "write"
 
     def dispatch(self, environ: dict, method: str, rest: str, params: dict[str, str], store: Store) -> Response:
         parts = [p for p in rest.split("/") if p]
@@ -337,6 +360,8 @@ class SandboxApp(SandboxWSGI):
             return self.control_webhooks(environ, method, action[len("webhooks"):].strip("/"))
         if action == "state" and method == "GET":
             return json_response(200, sb.state())
+        if action == "latency" and method == "GET":
+            return json_response(200, sb.latency.state())
         if method != "POST":
             return json_response(405, {"error": "method not allowed"})
         try:
@@ -349,6 +374,8 @@ class SandboxApp(SandboxWSGI):
                 return json_response(200, sb.issue_tokens(spec.get("scope", DEFAULT_SCOPE)))
             elif action == "as-user":
                 return self.control_as_user(spec)
+            elif action == "latency":  # a latency spec; it replaces the whole setting
+                return json_response(200, sb.latency.set(spec))
             elif action == "faults":
                 if spec.get("clear"):
                     sb.faults.clear()
@@ -420,7 +447,7 @@ class XeroSandbox(LoopbackService):
                  access_token_ttl: int = ACCESS_TOKEN_TTL, refresh_grace_seconds: float = REFRESH_GRACE_SECONDS,
                  idempotency_ttl: Optional[float] = IDEMPOTENCY_TTL, timeout_seconds: float = 5.0,
                  app_name: str = "Sandbox App", max_request_bytes: int = MAX_REQUEST_BYTES,
-                 spec_path: Optional[Path] = None, verbose: bool = False) -> None:
+                 spec_path: Optional[Path] = None, verbose: bool = False, latency: Any = None) -> None:
         self.host, self.port = host, port
         self.client_id, self.client_secret = client_id, client_secret
         self.tenant_id = tenant_id.lower()
@@ -438,6 +465,8 @@ class XeroSandbox(LoopbackService):
                                  refresh_grace_seconds=refresh_grace_seconds)
         self.faults = XeroFaults(timeout_seconds)
         self.limits = XeroLimiter(self.clock, **LIMITS)
+        #: Simulated network latency per endpoint kind (a spec or a ``Latency``); it survives ``reset()``.
+        self.latency = latency if isinstance(latency, Latency) else Latency(latency)
         self.requests_log: list[tuple[str, str, dict]] = []
         self._log_lock = threading.Lock()
         schema.load(spec_path)  # parse and compile the OpenAPI document now, once per process
@@ -522,6 +551,11 @@ class XeroSandbox(LoopbackService):
         with self._log_lock:
             self.requests_log.clear()
 
+    def latency_kind(self, method: str, path: str) -> str:
+        """Outside the Accounting API: ``auth`` for the identity service (consent, token, revocation), ``read`` /
+        ``write`` for ``/connections`` (the API itself: ``SandboxApp.latency_kind``)."""
+        return kind_of(method, path, auth_paths=("/connect/authorize", "/connect/token", "/connect/revocation"))
+
     def forget_idempotency_keys(self) -> None:
         for store in self.stores.values():
             store.forget_idempotency_keys()
@@ -535,7 +569,7 @@ class XeroSandbox(LoopbackService):
                 "counts": {tenant: store.counts() for tenant, store in self.stores.items()},
                 "token_calls": self.token_calls, "api_calls": len(self.requests_log),
                 "connections": self.identity.connection_list(), "faults_pending": self.faults.pending,
-                "faults_fired": len(self.faults.fired), "limits": self.limits.rules,
+                "faults_fired": len(self.faults.fired), "limits": self.limits.rules, "latency": self.latency.state(),
                 "validation": schema.status(self.spec_path),
                 "webhooks": {"enabled": self.webhooks.enabled, "status": self.webhooks.status,
                              "pending": self.webhooks.pending, "deliveries": len(self.webhooks.deliveries)}}

@@ -136,3 +136,16 @@ def test_token_endpoint_refreshes_and_rotates(wsandbox):
     fresh = response.json()
     assert fresh["access_token"] != tokens["access_token"] and fresh["refresh_token"] != tokens["refresh_token"]
     assert gql(wsandbox, "{ user { id } }", token=fresh["access_token"])[0] == 200
+
+
+def test_a_query_waits_as_a_read_and_a_mutation_as_a_write(wsandbox):
+    """GraphQL sends everything as a POST to one endpoint; the simulated latency tells them apart by operation."""
+    slept = []
+    wsandbox.latency.set({"read": 0.011, "write": 0.022})
+    wsandbox.latency.sleep = slept.append
+    token = wsandbox.issue_tokens()["access_token"]
+    first_node(wsandbox, "salesTaxes")
+    gql(wsandbox, CUSTOMER, {"i": {"businessId": wsandbox.business_id, "name": "Acme Ltd"}}, token=token)
+    gql(wsandbox, "{ user { id } }", token=token)  # the query shorthand
+    requests.post(wsandbox.api_base, data="not json", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert slept[-4:] == [0.011, 0.022, 0.011, 0.022]
