@@ -20,7 +20,7 @@ from connectors import registry
 from connectors.forms import connection_form, setting_names
 from connectors.views import start_connect
 
-from . import audit, glpreview, mapping_admin, outbox, reconcile, status
+from . import audit, glpreview, inbound, mapping_admin, outbox, reconcile, status
 from .audit.models import AuditKind
 from .adminkit import ReadOnlyAdmin, local_link
 from .audit import admin as audit_admin  # noqa: F401 - registers the audit trail's admin
@@ -361,12 +361,15 @@ def stale_banner(conn: Connection) -> str:
 
 
 def retry_entries(queryset) -> int:
-    ids = list(queryset.filter(status__in=[EntryStatus.FAILED, EntryStatus.NEEDS_ATTENTION])
-               .values_list("pk", flat=True))
+    due = queryset.filter(status__in=[EntryStatus.FAILED, EntryStatus.NEEDS_ATTENTION])
+    incoming = list(due.filter(source_key__regex=inbound.INCOMING_KEY).select_related("connection"))
+    for entry in incoming:  # a record created on the platform that could not be created here: read it again
+        inbound.retry_incoming(entry)
+    ids = list(due.exclude(source_key__regex=inbound.INCOMING_KEY).values_list("pk", flat=True))
     OutboxEntry.objects.filter(pk__in=ids).update(status=EntryStatus.PENDING, attempts=0,
                                                   next_attempt_at=timezone.now())
     outbox.enqueue(ids)
-    return len(ids)
+    return len(ids) + len(incoming)
 
 
 def push_entries(queryset) -> list[int]:

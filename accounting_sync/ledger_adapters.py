@@ -19,6 +19,7 @@ from ledger.models import CreditNoteAllocation, Invoice, Payment, PaymentAllocat
 from ledger.money import line_net, line_tax
 from ledger.totals import compute_totals
 
+from .ledger_inbound import CustomerFromPlatform, DocumentFromPlatform, ItemFromPlatform
 from .sources import SourceAdapter, key_for
 
 
@@ -60,7 +61,7 @@ def totals_of(lines: tuple[LineSnapshot, ...]) -> dict:
             "total": totals.total}
 
 
-class CustomerAdapter(_OrganizationScoped):
+class CustomerAdapter(CustomerFromPlatform, _OrganizationScoped):
     entity = Entity.CUSTOMER
 
     def snapshot(self, obj) -> CustomerSnapshot:
@@ -69,7 +70,7 @@ class CustomerAdapter(_OrganizationScoped):
                                 parent_key=f"ledger.customer:{obj.parent_id}" if obj.parent_id else None)
 
 
-class ItemAdapter(_OrganizationScoped):
+class ItemAdapter(ItemFromPlatform, _OrganizationScoped):
     entity = Entity.ITEM
 
     def snapshot(self, obj) -> ItemSnapshot:
@@ -116,7 +117,7 @@ class _SalesAdapter(_OrganizationScoped):
                     lines=lines, **totals_of(lines))
 
 
-class _TwoWaySalesAdapter(_SalesAdapter):
+class _TwoWaySalesAdapter(DocumentFromPlatform, _SalesAdapter):
     def apply_line_amounts_from_platform(self, obj, lines) -> None:
         mine = [line for line in obj.lines.order_by("position", "pk") if line.kind != "discount"]
         if len(mine) != len(lines):

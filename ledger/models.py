@@ -76,6 +76,7 @@ class Customer(ValidatedModel):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="customers")
     name = models.CharField(max_length=100)
     email = models.EmailField(blank=True)
+    tax_number = models.CharField(max_length=50, blank=True, help_text="Tax, VAT or company registration number")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
     updated_at = models.DateTimeField(auto_now=True)

@@ -10,7 +10,8 @@ from functools import cached_property
 
 from .. import oauth, signatures
 from ..base import (AccountKind, BankDeposit, BaseConnector, Capabilities, DemoChart, Dimension, DocumentTotals,
-                    ReferenceData, Refused, RemoteChange, RemoteDocument, RemotePayment, TokenSet)
+                    ReferenceData, Refused, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem,
+                    RemotePayment, TokenSet)
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteRef, RemoteResult, Snapshot)
 from ..errors import (ConfigurationError, PermanentError, RemoteNotFound, RetryableError, SyncError,
@@ -50,6 +51,7 @@ class QBOConnector(BaseConnector):
         delete=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.CUSTOMER, Entity.ITEM}),
         batch_size=30,
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
         webhooks=True,
         bank_feed=True,
     )
@@ -260,6 +262,12 @@ class QBOConnector(BaseConnector):
             return t.remote_document(self.client.read(name, remote_id))
         except RemoteNotFound:
             return RemoteDocument(remote_id, "", "", "deleted", None, None)
+
+    def remote_customer(self, remote_id: str) -> RemoteCustomer:
+        return t.remote_customer(self.client.read("Customer", remote_id))
+
+    def remote_item(self, remote_id: str) -> RemoteItem:
+        return t.remote_item(self.client.read("Item", remote_id))
 
     @classmethod
     def verify_webhook(cls, headers, body, secret):
