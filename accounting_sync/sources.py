@@ -37,7 +37,7 @@ class Incoming:
     #: The platform's tax code -> the local tax rate (name or key), from the connection's tax-code rules where one
     #: code stands for one local rate.
     tax_rates: dict[str, str] = field(default_factory=dict)
-    platform: str = ""  # the platform's name, for numbers and memos ("Recorded in Xero")
+    platform: str = ""  # the platform's name, for numbers and memos
 
 
 class SourceAdapter:
