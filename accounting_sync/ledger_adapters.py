@@ -67,7 +67,8 @@ class CustomerAdapter(CustomerFromPlatform, _OrganizationScoped):
     def snapshot(self, obj) -> CustomerSnapshot:
         return CustomerSnapshot(key=key_for(obj), organization_id=obj.organization_id, name=obj.name,
                                 email=obj.email, currency=obj.currency,
-                                parent_key=f"ledger.customer:{obj.parent_id}" if obj.parent_id else None)
+                                parent_key=f"ledger.customer:{obj.parent_id}" if obj.parent_id else None,
+                                active=obj.active)
 
 
 class ItemAdapter(ItemFromPlatform, _OrganizationScoped):
@@ -76,7 +77,7 @@ class ItemAdapter(ItemFromPlatform, _OrganizationScoped):
     def snapshot(self, obj) -> ItemSnapshot:
         return ItemSnapshot(key=key_for(obj), organization_id=obj.organization_id, name=obj.name, sku=obj.sku,
                             kind=obj.kind, category=obj.category.name if obj.category_id else "",
-                            unit_price=obj.unit_price, taxable=bool(obj.tax_rate_id))
+                            unit_price=obj.unit_price, taxable=bool(obj.tax_rate_id), active=obj.active)
 
 
 def _prefetched(obj, name: str) -> bool:

@@ -20,7 +20,7 @@ def ref(value: str, name: str = "") -> dict:
 
 
 def customer_payload(doc: CustomerSnapshot, mapping: Mapping) -> dict:
-    body = {"DisplayName": doc.name[:100], "CurrencyRef": ref(doc.currency)}
+    body = {"DisplayName": doc.name[:100], "CurrencyRef": ref(doc.currency), "Active": doc.active}
     if doc.email:
         body["PrimaryEmailAddr"] = {"Address": doc.email}
     if doc.parent_key:
@@ -32,7 +32,7 @@ def customer_payload(doc: CustomerSnapshot, mapping: Mapping) -> dict:
 
 def item_payload(doc: ItemSnapshot, mapping: Mapping) -> dict:
     body = {"Name": doc.name[:100], "Type": "NonInventory" if doc.kind == "product" else "Service",
-            "UnitPrice": doc.unit_price, "Taxable": doc.taxable}
+            "UnitPrice": doc.unit_price, "Taxable": doc.taxable, "Active": doc.active}
     if doc.sku:
         body["Sku"] = doc.sku[:100]
     if mapping.item_account:

@@ -110,7 +110,8 @@ PARENT_SEPARATOR = ": "
 
 
 def contact_payload(doc: CustomerSnapshot, mapping: Mapping, parent_name: str = "") -> dict:
-    body = {"Name": contact_name(doc.name, parent_name), "DefaultCurrency": doc.currency}
+    body = {"Name": contact_name(doc.name, parent_name), "DefaultCurrency": doc.currency,
+            "ContactStatus": "ACTIVE" if doc.active else "ARCHIVED"}  # Xero archives contacts, never deletes them
     if doc.email:
         body["EmailAddress"] = doc.email[:255]
     return body
