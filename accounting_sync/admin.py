@@ -374,7 +374,8 @@ def retry_entries(queryset) -> int:
 
 def push_entries(queryset) -> list[int]:
     """Staff send these now, past their trigger rule (a manual-only connection, a draft, a batch window)."""
-    ids = list(queryset.exclude(status__in=[EntryStatus.IN_PROGRESS, EntryStatus.DONE]).values_list("pk", flat=True))
+    ids = list(queryset.exclude(status__in=[EntryStatus.IN_PROGRESS, EntryStatus.DONE])
+               .exclude(source_key__regex=inbound.INCOMING_KEY).values_list("pk", flat=True))  # nothing to send
     OutboxEntry.objects.filter(pk__in=ids).update(status=EntryStatus.PENDING, attempts=0, send_now=True,
                                                   next_attempt_at=timezone.now())
     outbox.enqueue(ids)

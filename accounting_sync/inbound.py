@@ -473,13 +473,16 @@ def _tax_rates(conn, organization: int) -> dict[str, str]:
     return {code: locals_.pop() for code, locals_ in named.items() if len(locals_) == 1}
 
 
-def retry_incoming(entry: OutboxEntry) -> str:
-    """Staff retry an attention item about a platform record that could not be created here."""
-    _, entity, remote_id = entry.source_key.rsplit(":", 2)
+def retry_incoming(entry: OutboxEntry) -> Result:
+    """Staff retry an attention item about a platform record that could not be created here: read it again. The
+    item closes unless it needs attention again or failed (created now, known by now, or no longer to be created)."""
+    _, entity, remote_id = entry.source_key.split(":", 2)
     conn = entry.connection
     result = apply_changes(conn, conn.connector(), [RemoteChange(entity, remote_id, "create")], Result())
-    return "applied" if result.applied else ("attention" if result.attention else "failed" if result.failed
-                                             else "skipped")
+    if not (result.attention or result.failed):
+        OutboxEntry.objects.filter(pk=entry.pk).update(status=EntryStatus.DONE, done_at=timezone.now(),
+                                                       last_error="", error_code="", hint="")
+    return result
 
 
 #: ``incoming_key``s (platform:entity:remote id), as opposed to a local object's key (app_label.model:pk).

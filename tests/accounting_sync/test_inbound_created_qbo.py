@@ -179,7 +179,8 @@ class OneWayInvoices(InvoiceAdapter):
 
 def test_host_adapter_without_the_hook_gets_an_attention_item_in_admin(two_way, org, sandbox, settings,
                                                                        admin_client):
-    settings.ACCOUNTING_SYNC = {**settings.ACCOUNTING_SYNC, "SOURCES": [  # the ledger's, its invoices replaced
+    host = settings.ACCOUNTING_SYNC
+    settings.ACCOUNTING_SYNC = {**host, "SOURCES": [  # the ledger's, its invoices replaced
         {"model": "ledger.Invoice", "adapter": f"{__name__}.OneWayInvoices"}]}
     invoice_in_quickbooks(sandbox, customer_in_quickbooks(sandbox), item_in_quickbooks(sandbox))
     assert inbound.pull(two_way).attention == 1
@@ -191,6 +192,12 @@ def test_host_adapter_without_the_hook_gets_an_attention_item_in_admin(two_way, 
     assert "QB-1001 from QuickBooks Online" in page
     assert inbound.pull(two_way).attention == 1  # reported again (the poll's overlap): still one item
     assert OutboxEntry.objects.filter(connection=two_way).count() == 1
+    settings.ACCOUNTING_SYNC = host  # the host's invoices can be created from the platform now: "Retry"
+    from accounting_sync.admin import retry_entries
+
+    assert retry_entries(OutboxEntry.objects.filter(pk=entry.pk)) == 1
+    assert Invoice.objects.get().number == "QB-1001"
+    assert OutboxEntry.objects.get(pk=entry.pk).status == EntryStatus.DONE
 
 
 def test_edited_line_on_the_platform_updates_local_amounts_and_balance(two_way, org, sandbox):
