@@ -362,6 +362,14 @@ def _create_document(conn, connector, change: RemoteChange, started: float) -> s
              f"not created here: the {conn.platform_name} connector does not read {name}s created there whole "
              "(capabilities.inbound_creates)", remote_id=change.remote_id)
         return "skipped"
+    sent = (ExternalReference.objects.filter(entity=change.entity, remote_id=change.remote_id,
+                                             connection__platform=conn.platform,
+                                             connection__remote_company_id=conn.remote_company_id)
+            .exclude(connection=conn).select_related("connection").first())
+    if sent is not None:  # organizations sharing one company: another connection sent it from here
+        _log(conn, operation, Outcome.SKIPPED, started, f"not created here: it was sent from here through "
+             f"{sent.connection.name}", source_key=sent.source_key, remote_id=change.remote_id)
+        return "skipped"
     remote = connector.remote_document(change.entity, change.remote_id)
     if remote.status != "active":
         return "skipped"  # voided or deleted there before it reached us: nothing to bring in

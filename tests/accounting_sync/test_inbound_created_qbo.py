@@ -241,3 +241,18 @@ def test_payment_creation_the_table_does_not_take_in_is_not_recorded(make_connec
     assert Invoice.objects.count() == 1 and not Payment.objects.exists()
     assert SyncLog.objects.filter(connection=conn, outcome=Outcome.SKIPPED,
                                   message__contains="does not take payment creates").exists()
+
+
+def test_an_invoice_another_connection_sent_to_the_same_company_is_not_created_again(make_connection, org, sandbox,
+                                                                                   make_invoice):
+    """Two organizations sharing one QuickBooks company: what one sent is not a new document for the other."""
+    other_org = f.OrganizationFactory()
+    make_connection(org, direction="both")
+    theirs = make_connection(other_org, direction="both")
+    make_invoice()
+    drain()
+    assert len(sandbox.store.entities("Invoice")) == 1
+    inbound.pull(theirs)
+    assert not Invoice.objects.filter(organization=other_org).exists()
+    assert SyncLog.objects.filter(connection=theirs, outcome=Outcome.SKIPPED,
+                                  message__contains="sent from here through").exists()
