@@ -21,7 +21,7 @@ from connectors import registry
 from connectors.forms import connection_form, setting_names
 from connectors.views import start_connect
 
-from . import audit, glpreview, mapping_admin, outbox, reconcile, status
+from . import audit, glpreview, inbound, mapping_admin, outbox, reconcile, status
 from .audit.models import AuditKind
 from .adminkit import ReadOnlyAdmin, local_link, readable
 from .audit import admin as audit_admin  # noqa: F401 - registers the audit trail's admin
@@ -349,18 +349,23 @@ def stale_banner(conn: Connection) -> str:
 
 def retry_entries(queryset) -> int:
     """Failed entries, those needing attention, and those marked entered by hand (the mark is lifted: the next
-    attempt looks for the document on the platform and adopts it) go pending now."""
-    ids = list(queryset.filter(status__in=[EntryStatus.FAILED, EntryStatus.NEEDS_ATTENTION, EntryStatus.MANUAL])
-               .values_list("pk", flat=True))
+    attempt looks for the document on the platform and adopts it) go pending now. A record created on the platform
+    that could not be created here is read again instead."""
+    due = queryset.filter(status__in=[EntryStatus.FAILED, EntryStatus.NEEDS_ATTENTION, EntryStatus.MANUAL])
+    incoming = list(due.filter(source_key__regex=inbound.INCOMING_KEY).select_related("connection"))
+    for entry in incoming:  # a record created on the platform that could not be created here: read it again
+        inbound.retry_incoming(entry)
+    ids = list(due.exclude(source_key__regex=inbound.INCOMING_KEY).values_list("pk", flat=True))
     OutboxEntry.objects.filter(pk__in=ids).update(status=EntryStatus.PENDING, attempts=0,
                                                   next_attempt_at=timezone.now())
     outbox.enqueue(ids)
-    return len(ids)
+    return len(ids) + len(incoming)
 
 
 def push_entries(queryset) -> list[int]:
     """Staff send these now, past their trigger rule (a manual-only connection, a draft, a batch window)."""
-    ids = list(queryset.exclude(status__in=[EntryStatus.IN_PROGRESS, EntryStatus.DONE]).values_list("pk", flat=True))
+    ids = list(queryset.exclude(status__in=[EntryStatus.IN_PROGRESS, EntryStatus.DONE])
+               .exclude(source_key__regex=inbound.INCOMING_KEY).values_list("pk", flat=True))  # nothing to send
     OutboxEntry.objects.filter(pk__in=ids).update(status=EntryStatus.PENDING, attempts=0, send_now=True,
                                                   next_attempt_at=timezone.now())
     outbox.enqueue(ids)

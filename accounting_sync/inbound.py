@@ -11,6 +11,11 @@ later resync finds nothing to send either. Other connections of the organization
 
 Per entity (only for connections whose direction pulls, and entities they sync):
 - payment: created, changed or deleted on the platform -> the same locally (the platform wins for payments);
+- invoice / credit note created on the platform (where the sync table takes their creation in): created here
+  through the adapter's ``create_from_platform``, after its customer and items are matched to local ones (our
+  reference, then the adapter's ``find_from_platform``: tax number, e-mail, exact name) or, failing that,
+  created; a reference is written for each, so nothing is sent back as a new write, and the unique reference per
+  remote id makes a webhook and a poll reporting the same document create it once;
 - invoice / credit note: a remote void or delete of a document that is still valid here becomes an attention
   item ("void locally" or "re-send", admin actions); changed line amounts update the local lines when the local
   document did not change since the last sync; when both changed, the business system wins (the outbound entry
@@ -26,13 +31,15 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from connectors.base import RemoteChange
+from connectors.base import RemoteChange, RemoteDocument, RemoteItem
 from connectors.documents import Entity
 from connectors.errors import PermanentError, RemoteNotFound, SyncError
 from connectors.models import Connection, ConnectionStatus
+from mappings.models import Mapping, MappingKind, Scope
 from mappings.resolve import resolve
 
 from . import conf, rules, sources
@@ -163,11 +170,12 @@ def apply_changes(conn: Connection, connector, changes: list[RemoteChange], resu
             continue
         seen.add((change.entity, change.remote_id))
         started = time.monotonic()
-        if not conn.receives(change.entity, change.operation):
+        operation = _operation(conn, change)
+        if not conn.receives(change.entity, operation):
             name = change.entity.replace("_", " ")
             _log(conn, f"pull {change.entity}", Outcome.SKIPPED, started,
                  f"not applied: {conn.name} does not take {name} "
-                 f"{'deletion' if change.operation in ('delete', 'void') else change.operation}s from "
+                 f"{'deletion' if operation in ('delete', 'void') else operation}s from "
                  f"{conn.platform_name} (its sync table)", remote_id=change.remote_id)
             result.skipped += 1
             continue
@@ -186,6 +194,15 @@ def apply_changes(conn: Connection, connector, changes: list[RemoteChange], resu
             continue
         setattr(result, outcome, getattr(result, outcome) + 1)
     return result
+
+
+def _operation(conn, change: RemoteChange) -> str:
+    """What the change is to us: a platform record we hold no reference for is a creation (polling reports
+    everything as changed), one we hold is an update (the platform's "create" event for a document we sent)."""
+    if change.operation in ("delete", "void"):
+        return change.operation
+    known = ExternalReference.objects.filter(connection=conn, entity=change.entity, remote_id=change.remote_id).exists()
+    return "update" if known else "create"
 
 
 def _apply(conn, connector, change: RemoteChange, started: float) -> str:
@@ -223,6 +240,11 @@ def _apply_payment(conn, connector, change: RemoteChange, started: float) -> str
     for remote_invoice, _ in remote.allocations:
         inv_ref = ExternalReference.objects.filter(connection=conn, entity=Entity.INVOICE,
                                                    remote_id=remote_invoice).first()
+        if inv_ref is None and conn.syncs(Entity.INVOICE) and conn.receives(Entity.INVOICE, "create"):
+            # Paid on the platform as soon as it was made there: the invoice comes in first.
+            _apply_document(conn, connector, RemoteChange(Entity.INVOICE, remote_invoice, "create"), started)
+            inv_ref = ExternalReference.objects.filter(connection=conn, entity=Entity.INVOICE,
+                                                       remote_id=remote_invoice).first()
         if inv_ref is None:
             raise PermanentError(f"payment {remote.reference or remote.remote_id} in {conn.platform_name} is applied "
                                  f"to an invoice that did not come from here ({remote_invoice}); not recorded",
@@ -256,7 +278,7 @@ def _apply_payment(conn, connector, change: RemoteChange, started: float) -> str
 def _apply_document(conn, connector, change: RemoteChange, started: float) -> str:
     ref = ExternalReference.objects.filter(connection=conn, entity=change.entity, remote_id=change.remote_id).first()
     if ref is None:
-        return "skipped"  # not one of ours: documents are created here, not there
+        return _create_document(conn, connector, change, started)
     remote = connector.remote_document(change.entity, change.remote_id)
     if remote.status == "active" and ref.remote_version == remote.version:
         return "skipped"
@@ -316,6 +338,163 @@ def _apply_document(conn, connector, change: RemoteChange, started: float) -> st
              f"{label}: line amounts changed in {conn.platform_name} applied here (total now {remote.total})",
              source_key=ref.source_key, remote_id=remote.remote_id)
     return "applied"
+
+
+# -- created on the platform --------------------------------------------------------------------------------------
+class _Refused(Exception):
+    """A record created on the platform cannot be created here: becomes an attention item (code, message, hint)."""
+
+    def __init__(self, code: str, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.code, self.message, self.hint = code, message, hint
+
+
+def incoming_key(conn: Connection, entity: str, remote_id: str) -> str:
+    """The attention list's key for a platform record that has no local object (yet)."""
+    return f"{conn.platform}:{entity}:{remote_id}"[:200]
+
+
+def _create_document(conn, connector, change: RemoteChange, started: float) -> str:
+    """An invoice or credit note made on the platform becomes a local one (its customer and items matched first)."""
+    name, operation = change.entity.replace("_", " "), f"pull {change.entity}"
+    if change.entity not in connector.capabilities.inbound_creates:
+        _log(conn, operation, Outcome.SKIPPED, started,
+             f"not created here: the {conn.platform_name} connector does not read {name}s created there whole "
+             "(capabilities.inbound_creates)", remote_id=change.remote_id)
+        return "skipped"
+    sent = (ExternalReference.objects.filter(entity=change.entity, remote_id=change.remote_id,
+                                             connection__platform=conn.platform,
+                                             connection__remote_company_id=conn.remote_company_id)
+            .exclude(connection=conn).select_related("connection").first())
+    if sent is not None:  # organizations sharing one company: another connection sent it from here
+        _log(conn, operation, Outcome.SKIPPED, started, f"not created here: it was sent from here through "
+             f"{sent.connection.name}", source_key=sent.source_key, remote_id=change.remote_id)
+        return "skipped"
+    remote = connector.remote_document(change.entity, change.remote_id)
+    if remote.status != "active":
+        return "skipped"  # voided or deleted there before it reached us: nothing to bring in
+    label = f"{name.capitalize()} {remote.number or remote.remote_id} from {conn.platform_name}"
+    adapter = sources.creator_for(change.entity)
+    try:
+        if adapter is None or not adapter.creates_from_platform:
+            what = f"{type(adapter).__name__} ({adapter.model._meta.label})" if adapter else f"no {name} source"
+            raise _Refused("adapter_unsupported", f"{label} was created in {conn.platform_name}, and the sync table "
+                           f"takes {name}s in, but {what} cannot create {name}s here.",
+                           f"Implement create_from_platform in the host's {name} adapter (docs/host-integration.md), "
+                           f"then “Retry”; or set {name} creation to “out” in the connection's sync table.")
+        organization = _organization_for(conn, remote, label)
+        same = adapter.find_from_platform(organization, remote)
+        if same is not None:
+            _log(conn, operation, Outcome.SKIPPED, started,
+                 f"{label} not created here: {adapter.label(same)} already has its number (ours, on its way, or a "
+                 "duplicate there)", source_key=sources.key_for(same), remote_id=remote.remote_id)
+            return "skipped"
+        with transaction.atomic(), applying(conn):
+            customer_key = _local_record(conn, connector, sources.related_adapter(adapter, Entity.CUSTOMER),
+                                         Entity.CUSTOMER, remote.customer, organization, label)
+            item_keys = {line.item_remote_id: _local_record(
+                conn, connector, sources.related_adapter(adapter, Entity.ITEM), Entity.ITEM,
+                RemoteItem(line.item_remote_id, line.item_name, code=line.item_code), organization, label)
+                for line in remote.details if line.item_remote_id}
+            obj = adapter.create_from_platform(organization, sources.Incoming(
+                remote, customer_key, item_keys, _tax_rates(conn, organization), conn.platform_name))
+            key = sources.key_for(obj)
+            _remember(conn, key, change.entity, remote.remote_id, remote.version, adapter, obj)
+            OutboxEntry.objects.filter(connection=conn, source_key=incoming_key(conn, change.entity, remote.remote_id)
+                                       ).update(status=EntryStatus.DONE, done_at=timezone.now(), last_error="",
+                                                error_code="", hint="")
+            total = adapter.snapshot(obj).total
+            differs = (f"; its total here ({total}) differs from {conn.platform_name}'s ({remote.total}): check the "
+                       "tax-code rules" if remote.total is not None and total != remote.total else "")
+            _log(conn, operation, Outcome.SUCCESS, started,
+                 f"{label} created here as {adapter.label(obj)}{differs}", source_key=key, remote_id=remote.remote_id)
+    except _Refused as refused:
+        _attention(conn, incoming_key(conn, change.entity, change.remote_id), change.entity, label, refused.code,
+                   refused.message, refused.hint)
+        _log(conn, operation, Outcome.ATTENTION, started, refused.message, remote_id=change.remote_id)
+        return "attention"
+    except IntegrityError:
+        # A webhook and a poll reported it at once: the other one created it (one reference per remote id).
+        return "skipped"
+    return "applied"
+
+
+def _organization_for(conn, remote: RemoteDocument, label: str) -> int:
+    """The connection's organization; with several, the one its customer (by reference) belongs to."""
+    organizations = list(conn.organizations.order_by("pk").values_list("pk", flat=True))
+    if len(organizations) == 1:
+        return organizations[0]
+    ref = ExternalReference.objects.filter(connection=conn, entity=Entity.CUSTOMER,
+                                           remote_id=remote.customer.remote_id if remote.customer else "").first()
+    if ref is not None:
+        adapter, obj = sources.load(ref.source_key)
+        if obj is not None and adapter.organization_id(obj) in organizations:
+            return adapter.organization_id(obj)
+    raise _Refused("organization_unknown", f"{label}: {conn.name} serves {len(organizations)} organizations and its "
+                   "customer is none of theirs yet, so it is not clear whose document it is.",
+                   "Sync the customer from the organization it belongs to first, then “Retry”.")
+
+
+def _local_record(conn, connector, adapter, entity: str, stub, organization: int, label: str) -> str:
+    """The local key of the customer or item ``stub`` names: by our reference, else matched by the adapter, else
+    created (if the sync table takes that entity's creation in); a reference links it either way."""
+    name = entity.replace("_", " ")
+    if stub is None or not stub.remote_id:
+        raise _Refused("remote_incomplete", f"{label} names no {name}.", "Complete it on the platform, then “Retry”.")
+    ref = ExternalReference.objects.filter(connection=conn, entity=entity, remote_id=stub.remote_id).first()
+    if ref is not None:
+        if sources.load(ref.source_key)[1] is not None:
+            return ref.source_key
+        raise _Refused("deleted_here", f"{label}: its {name} {stub.name} was deleted here.",
+                       f"Restore the {name} here, or change the document on the platform, then “Retry”.")
+    remote = (connector.remote_customer if entity == Entity.CUSTOMER else connector.remote_item)(stub.remote_id) \
+        or stub
+    if adapter is None:
+        raise _Refused("adapter_unsupported", f"{label}: there is no {name} source to hold {remote.name}.",
+                       f"Register a {name} adapter (ACCOUNTING_SYNC['SOURCES']).")
+    obj = adapter.find_from_platform(organization, remote)
+    if obj is None:
+        if not conn.receives(entity, "create"):
+            raise _Refused("not_taken", f"{label}: its {name} {remote.name} is not here, and {conn.name} does not "
+                           f"take {name} creations from {conn.platform_name} (its sync table).",
+                           f"Create the {name} here (same name, e-mail or tax number), or let the sync table take "
+                           f"{name} creations in, then “Retry”.")
+        if not adapter.creates_from_platform:
+            raise _Refused("adapter_unsupported", f"{label}: its {name} {remote.name} is not here, and "
+                           f"{type(adapter).__name__} cannot create {name}s.",
+                           f"Implement find_from_platform / create_from_platform in the host's {name} adapter, or "
+                           f"create the {name} here, then “Retry”.")
+        obj = adapter.create_from_platform(organization, remote)
+    key = sources.key_for(obj)
+    if not ExternalReference.objects.filter(connection=conn, source_key=key).exists():
+        _remember(conn, key, entity, remote.remote_id, remote.version, adapter, obj)
+    return key
+
+
+def _tax_rates(conn, organization: int) -> dict[str, str]:
+    """The connection's tax codes that stand for exactly one local tax rate (rules scoped to a tax rate)."""
+    named: dict[str, set[str]] = {}
+    for code, local in Mapping.objects.filter(
+            Q(organization__isnull=True) | Q(organization_id=organization), connection=conn,
+            kind=MappingKind.TAX_CODE, scope=Scope.TAX_RATE).values_list("remote_id", "local_value"):
+        named.setdefault(code, set()).add(local)
+    return {code: locals_.pop() for code, locals_ in named.items() if len(locals_) == 1}
+
+
+def retry_incoming(entry: OutboxEntry) -> Result:
+    """Staff retry an attention item about a platform record that could not be created here: read it again. The
+    item closes unless it needs attention again or failed (created now, known by now, or no longer to be created)."""
+    _, entity, remote_id = entry.source_key.split(":", 2)
+    conn = entry.connection
+    result = apply_changes(conn, conn.connector(), [RemoteChange(entity, remote_id, "create")], Result())
+    if not (result.attention or result.failed):
+        OutboxEntry.objects.filter(pk=entry.pk).update(status=EntryStatus.DONE, done_at=timezone.now(),
+                                                       last_error="", error_code="", hint="")
+    return result
+
+
+#: ``incoming_key``s (platform:entity:remote id), as opposed to a local object's key (app_label.model:pk).
+INCOMING_KEY = r"^[^.:]+:[a-z_]+:"
 
 
 PLATFORM, BUSINESS = "platform", "business"

@@ -24,6 +24,7 @@ from ledger.models import CreditNoteAllocation, Invoice, Payment, PaymentAllocat
 from ledger.money import line_net, line_tax, quantize
 from ledger.totals import compute_totals
 
+from .ledger_inbound import CustomerFromPlatform, DocumentFromPlatform, ItemFromPlatform
 from .sources import SourceAdapter, key_for
 
 
@@ -65,22 +66,23 @@ def totals_of(lines: tuple[LineSnapshot, ...]) -> dict:
             "total": totals.total}
 
 
-class CustomerAdapter(_OrganizationScoped):
+class CustomerAdapter(CustomerFromPlatform, _OrganizationScoped):
     entity = Entity.CUSTOMER
 
     def snapshot(self, obj) -> CustomerSnapshot:
         return CustomerSnapshot(key=key_for(obj), organization_id=obj.organization_id, name=obj.name,
                                 email=obj.email, currency=obj.currency,
-                                parent_key=f"ledger.customer:{obj.parent_id}" if obj.parent_id else None)
+                                parent_key=f"ledger.customer:{obj.parent_id}" if obj.parent_id else None,
+                                active=obj.active)
 
 
-class ItemAdapter(_OrganizationScoped):
+class ItemAdapter(ItemFromPlatform, _OrganizationScoped):
     entity = Entity.ITEM
 
     def snapshot(self, obj) -> ItemSnapshot:
         return ItemSnapshot(key=key_for(obj), organization_id=obj.organization_id, name=obj.name, sku=obj.sku,
                             kind=obj.kind, category=obj.category.name if obj.category_id else "",
-                            unit_price=obj.unit_price, taxable=bool(obj.tax_rate_id))
+                            unit_price=obj.unit_price, taxable=bool(obj.tax_rate_id), active=obj.active)
 
 
 def _prefetched(obj, name: str) -> bool:
@@ -121,7 +123,7 @@ class _SalesAdapter(_OrganizationScoped):
                     lines=lines, **totals_of(lines))
 
 
-class _TwoWaySalesAdapter(_SalesAdapter):
+class _TwoWaySalesAdapter(DocumentFromPlatform, _SalesAdapter):
     def apply_line_amounts_from_platform(self, obj, lines) -> None:
         mine = [line for line in obj.lines.order_by("position", "pk") if line.kind != "discount"]
         if len(mine) != len(lines):

@@ -8,6 +8,7 @@ names child models (lines, allocations) whose saves count as a change of their p
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
@@ -15,6 +16,7 @@ from django.apps import apps
 from django.db import models
 from django.utils.module_loading import import_string
 
+from connectors.base import RemoteDocument
 from connectors.documents import Snapshot
 
 from . import conf
@@ -22,6 +24,20 @@ from . import conf
 
 def key_for(obj: models.Model) -> str:
     return f"{obj._meta.label_lower}:{obj.pk}"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A document created on the platform, in local terms: what ``create_from_platform`` of an invoice or credit
+    note adapter receives. Its customer and items already exist here (matched or created first)."""
+
+    remote: RemoteDocument
+    customer_key: str
+    item_keys: dict[str, str] = field(default_factory=dict)  # remote item id -> local key
+    #: The platform's tax code -> the local tax rate (name or key), from the connection's tax-code rules where one
+    #: code stands for one local rate.
+    tax_rates: dict[str, str] = field(default_factory=dict)
+    platform: str = ""  # the platform's name, for numbers and memos
 
 
 class SourceAdapter:
@@ -106,6 +122,31 @@ class SourceAdapter:
     def void_from_platform(self, obj) -> None:
         raise _unsupported(self, "void documents voided on the platform")
 
+    # Records created on the platform (the connection's sync table lets creations of the entity in). Customers
+    # and items are matched first: the pipeline looks for a reference, then asks ``find_from_platform``, and
+    # only when both find nothing calls ``create_from_platform``.
+    def find_from_platform(self, organization_id: int, remote):
+        """The local record that is ``remote`` although no reference links them, or None. Customer adapters get a
+        ``RemoteCustomer`` (match on tax / company number, then e-mail, then exact name), item adapters a
+        ``RemoteItem`` (code, then exact name), invoice / credit note adapters a ``RemoteDocument`` (its number:
+        a document of ours whose reference is not written yet is not created twice). Default: None."""
+        return None
+
+    def create_from_platform(self, organization_id: int, remote):
+        """Create the local record: from a ``RemoteCustomer`` / ``RemoteItem`` (customer and item adapters) or an
+        ``Incoming`` document (invoice and credit note adapters). Returns the new object. Payments created on the
+        platform come in through ``apply_from_platform``."""
+        raise _unsupported(self, "create records created on the platform")
+
+    #: Document adapters: the model labels of the customer and item records their documents point to
+    #: (``{"customer": "ledger.customer", "item": "ledger.item"}``); those adapters match and create them.
+    #: Empty: the adapter ``creator_for`` the entity.
+    related_sources: dict[str, str] = {}
+
+    @property
+    def creates_from_platform(self) -> bool:
+        return type(self).create_from_platform is not SourceAdapter.create_from_platform
+
 
 def _unsupported(adapter: "SourceAdapter", what: str):
     from connectors.errors import PermanentError
@@ -114,6 +155,21 @@ def _unsupported(adapter: "SourceAdapter", what: str):
                           code="adapter_unsupported",
                           hint="Implement the two-way methods of SourceAdapter in the host's adapter, or set the "
                                "connection's direction to push only.")
+
+
+def creator_for(entity: str) -> "SourceAdapter | None":
+    """The adapter records of ``entity`` created on the platform are created through: the last one registered for
+    the entity that implements ``create_from_platform`` (a host's ``ACCOUNTING_SYNC["SOURCES"]`` come after the
+    ledger's), else the last one registered (which then says it cannot), None when there is none."""
+    found = [adapter for adapter in adapters().values() if adapter.entity == entity]
+    creating = [adapter for adapter in found if adapter.creates_from_platform]
+    return (creating or found or [None])[-1]
+
+
+def related_adapter(document_adapter: SourceAdapter, entity: str) -> "SourceAdapter | None":
+    """The adapter of the customers or items a document adapter's documents point to."""
+    label = document_adapter.related_sources.get(entity)
+    return adapters().get(label) if label else creator_for(entity)
 
 
 def payment_adapter_for(invoices: list) -> "SourceAdapter":

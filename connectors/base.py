@@ -57,6 +57,9 @@ class Capabilities:
     #: ``changes_since`` reports documents deleted on the platform. False where the platform's lists hold no
     #: deleted records and it has no deleted-since query: a deletion there is found by reconciliation only.
     inbound_deletes: bool = True
+    #: Entities the connector describes whole when they were created on the platform (``remote_document`` with
+    #: customer, dates and lines; ``remote_customer`` / ``remote_item``), so inbound sync can create them here.
+    inbound_creates: frozenset[str] = frozenset()
     #: The platform honours our idempotency key: a create sent again with the same key returns the first
     #: document. False: a retry after a lost response is safe only through search-before-create (our number or
     #: name), which the pipeline does before sending again.
@@ -215,8 +218,49 @@ class RemotePayment:
 
 
 @dataclass(frozen=True)
+class RemoteLine:
+    """One sales line of a platform document, as a local line is made from it."""
+
+    quantity: Decimal
+    unit_price: Decimal
+    description: str = ""
+    item_remote_id: str = ""
+    item_name: str = ""
+    item_code: str = ""  # the item's SKU / code where the platform has one
+    kind: str = "service"  # a local line kind: product, service, shipping, fee
+    tax_code: str = ""  # the platform's tax code (rate) on the line
+
+
+@dataclass(frozen=True)
+class RemoteCustomer:
+    """A customer (contact) as the platform holds it: what a local customer is matched on or created from."""
+
+    remote_id: str
+    name: str
+    email: str = ""
+    tax_number: str = ""  # tax / VAT / company registration number, whichever the platform keeps
+    currency: str = ""
+    version: str = ""
+
+
+@dataclass(frozen=True)
+class RemoteItem:
+    """A product or service as the platform holds it."""
+
+    remote_id: str
+    name: str
+    code: str = ""
+    unit_price: Decimal | None = None
+    kind: str = "service"  # product or service
+    version: str = ""
+
+
+@dataclass(frozen=True)
 class RemoteDocument:
-    """An invoice or credit note as the platform holds it: status and the amounts of its lines, in order."""
+    """An invoice or credit note as the platform holds it: status and the amounts of its lines, in order.
+
+    Platforms that declare the entity in ``capabilities.inbound_creates`` also fill in the rest (customer, dates,
+    currency, lines with their items), from which a document created on the platform is created locally."""
 
     remote_id: str
     version: str
@@ -225,6 +269,12 @@ class RemoteDocument:
     total: Decimal | None
     balance: Decimal | None
     lines: tuple[tuple[Decimal, Decimal], ...] = ()  # (quantity, unit price) per sales line
+    customer: RemoteCustomer | None = None  # at least the remote id and name; ``remote_customer`` reads the rest
+    issue_date: dt.date | None = None
+    due_date: dt.date | None = None
+    currency: str = ""
+    memo: str = ""
+    details: tuple[RemoteLine, ...] = ()  # the sales lines of ``lines``, whole, in the same order
 
 
 @dataclass(frozen=True)
@@ -484,6 +534,15 @@ class BaseConnector:
     def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
         """Read one invoice or credit note: status and line amounts (deleted ones: status "deleted")."""
         raise NotImplementedError
+
+    def remote_customer(self, remote_id: str) -> RemoteCustomer | None:
+        """Read one customer whole (e-mail, tax number) to match or create it locally. Default: None, the
+        document's own customer reference (id and name) is all there is."""
+        return None
+
+    def remote_item(self, remote_id: str) -> RemoteItem | None:
+        """Read one item whole (code, price, kind). Default: None, the line's item reference is all there is."""
+        return None
 
     @classmethod
     def verify_webhook(cls, headers: dict[str, str], body: bytes, secret: str) -> bool:

@@ -57,6 +57,7 @@ class CustomerSnapshot(Snapshot):
     email: str = ""
     currency: str = "USD"
     parent_key: str | None = None
+    active: bool = True  # False: made inactive (archived) on the platform, not deleted
 
     entity = Entity.CUSTOMER
 
@@ -72,6 +73,7 @@ class ItemSnapshot(Snapshot):
     category: str = ""
     unit_price: Decimal = Decimal("0")
     taxable: bool = False
+    active: bool = True  # False: made inactive on the platform
 
     entity = Entity.ITEM
 

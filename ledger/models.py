@@ -79,6 +79,8 @@ class Customer(ValidatedModel):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="customers")
     name = models.CharField(max_length=100)
     email = models.EmailField(blank=True)
+    tax_number = models.CharField(max_length=50, blank=True, help_text="Tax, VAT or company registration number")
+    active = models.BooleanField(default=True, help_text="Inactive customers are made inactive on the platforms too")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
     updated_at = models.DateTimeField(auto_now=True)

@@ -11,7 +11,8 @@ from functools import cached_property
 from .. import oauth, signatures
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
                     BankDeposit, BaseConnector, Capabilities, DemoChart, Dimension, DocumentTotals, ReferenceData,
-                    Refused, RemoteChange, RemoteDocument, RemotePayment, Setting, TokenSet)
+                    Refused, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment, Setting,
+                    TokenSet)
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot, InvoiceSnapshot, ItemSnapshot,
                          JournalSnapshot, Mapping, PaymentSnapshot, RefundSnapshot, RemoteRef, RemoteResult, Snapshot)
 from ..errors import (ConfigurationError, PermanentError, RemoteNotFound, RetryableError, SyncError,
@@ -56,6 +57,7 @@ class QBOConnector(BaseConnector):
         kept_lines=True,
         batch_size=30,
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
         webhooks=True,
         bank_feed=True,
     )
@@ -335,6 +337,12 @@ class QBOConnector(BaseConnector):
         except RemoteNotFound:
             return RemoteDocument(remote_id, "", "", "deleted", None, None)
 
+    def remote_customer(self, remote_id: str) -> RemoteCustomer:
+        return t.remote_customer(self.client.read("Customer", remote_id))
+
+    def remote_item(self, remote_id: str) -> RemoteItem:
+        return t.remote_item(self.client.read("Item", remote_id))
+
     @classmethod
     def verify_webhook(cls, headers, body, secret):
         """``intuit-signature`` = base64(HMAC-SHA256(verifier token, raw body))."""
@@ -598,12 +606,16 @@ class QBOConnector(BaseConnector):
         return vendors[name]
 
     def _line_items(self, doc, mapping: Mapping) -> dict[int, str]:
-        """Remote ItemRef per sales line: the synced local item, or a generic item for its kind and account."""
+        """Remote ItemRef per sales line: the synced local item, QBO's shipping box for the document's one shipping
+        line when the company has shipping on, or a generic item for its kind and account."""
         items = {}
+        shipping = [i for i, line in enumerate(doc.lines) if line.kind == "shipping" and not line.item_key]
         for i, line in enumerate(doc.lines):
             if line.kind == "discount":
                 continue
-            if line.item_key:
+            if shipping == [i] and self._allows_shipping():
+                items[i] = t.SHIPPING_ITEM_ID  # posts to the company's shipping account, not the mapped one
+            elif line.item_key:
                 items[i] = mapping.refs[line.item_key]
             else:
                 account = mapping.line_accounts[i]
@@ -651,6 +663,18 @@ class QBOConnector(BaseConnector):
     def forget_generic_items(self) -> None:
         for key in [k for k in _GENERIC_ITEMS if k[:2] == (self.setting("api_base"), self.config.remote_company_id)]:
             _GENERIC_ITEMS.pop(key, None)
+        _SHIPPING_BOX.pop((self.setting("api_base"), self.config.remote_company_id), None)
+
+    def _allows_shipping(self) -> bool:
+        """The company's ``SalesFormsPrefs.AllowShipping`` (the invoice form's shipping box), remembered like the
+        generic items."""
+        key = (self.setting("api_base"), self.config.remote_company_id)
+        cached = _SHIPPING_BOX.get(key)
+        if cached is None or cached[1] <= time.monotonic():
+            prefs = self.client.query("select * from Preferences")
+            allowed = bool(prefs) and (prefs[0].get("SalesFormsPrefs") or {}).get("AllowShipping") is True
+            cached = _SHIPPING_BOX[key] = (allowed, time.monotonic() + GENERIC_ITEM_TTL)
+        return cached[0]
 
 
 def _derived(key: str, salt: str) -> str:
@@ -660,11 +684,13 @@ def _derived(key: str, salt: str) -> str:
 
 GENERIC_ITEM_TTL = 600
 _GENERIC_ITEMS: dict[tuple[str, str, str], tuple[str, float]] = {}
+_SHIPPING_BOX: dict[tuple[str, str], tuple[bool, float]] = {}
 
 
 def forget_remembered_items() -> None:
     """Forget every remembered generic item (tests reset their sandbox company between cases)."""
     _GENERIC_ITEMS.clear()
+    _SHIPPING_BOX.clear()
 
 
 def _list_of_objects(value) -> bool:

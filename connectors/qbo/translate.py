@@ -20,7 +20,7 @@ def ref(value: str, name: str = "") -> dict:
 
 
 def customer_payload(doc: CustomerSnapshot, mapping: Mapping) -> dict:
-    body = {"DisplayName": doc.name[:100], "CurrencyRef": ref(doc.currency)}
+    body = {"DisplayName": doc.name[:100], "CurrencyRef": ref(doc.currency), "Active": doc.active}
     if doc.email:
         body["PrimaryEmailAddr"] = {"Address": doc.email}
     if doc.parent_key:
@@ -32,7 +32,7 @@ def customer_payload(doc: CustomerSnapshot, mapping: Mapping) -> dict:
 
 def item_payload(doc: ItemSnapshot, mapping: Mapping) -> dict:
     body = {"Name": doc.name[:100], "Type": "NonInventory" if doc.kind == "product" else "Service",
-            "UnitPrice": doc.unit_price, "Taxable": doc.taxable}
+            "UnitPrice": doc.unit_price, "Taxable": doc.taxable, "Active": doc.active}
     if doc.sku:
         body["Sku"] = doc.sku[:100]
     if mapping.item_account:
@@ -195,16 +195,68 @@ def remote_payment(body: dict):
         reference=str(body.get("PaymentRefNum", "")))
 
 
+#: QBO's own item for the shipping box of a company with shipping enabled (``SalesFormsPrefs.AllowShipping``).
+SHIPPING_ITEM_ID = "SHIPPING_ITEM_ID"
+
+
 def remote_document(body: dict):
-    """A QBO Invoice / CreditMemo: status and (quantity, unit price) of each sales line, in order."""
-    from ..base import RemoteDocument
+    """A QBO Invoice / CreditMemo: status, customer, dates and each sales line, in order."""
+    from ..base import RemoteCustomer, RemoteDocument
 
     found = result("Invoice", body)
-    lines = tuple((Decimal(str(d.get("Qty", "1"))), Decimal(str(d.get("UnitPrice", line.get("Amount", "0")))))
-                  for line in body.get("Line", []) if line.get("DetailType") == "SalesItemLineDetail"
-                  for d in [line.get("SalesItemLineDetail") or {}])
-    return RemoteDocument(found.remote_id, found.version, found.number, found.status if found.status == "voided"
-                          else "active", found.total, found.balance, lines)
+    details = tuple(remote_line(line) for line in body.get("Line", [])
+                    if line.get("DetailType") == "SalesItemLineDetail")
+    customer = body.get("CustomerRef") or {}
+    return RemoteDocument(
+        found.remote_id, found.version, found.number, found.status if found.status == "voided" else "active",
+        found.total, found.balance, tuple((d.quantity, d.unit_price) for d in details),
+        customer=RemoteCustomer(str(customer.get("value", "")), str(customer.get("name", ""))),
+        issue_date=_date(body.get("TxnDate")), due_date=_date(body.get("DueDate")),
+        currency=str((body.get("CurrencyRef") or {}).get("value", "")),
+        memo=str((body.get("CustomerMemo") or {}).get("value", "")), details=details)
+
+
+def remote_line(line: dict):
+    """A ``SalesItemLineDetail`` line in our terms; the shipping box and our generic items carry no local item."""
+    from ..base import RemoteLine
+
+    detail = line.get("SalesItemLineDetail") or {}
+    item = detail.get("ItemRef") or {}
+    item_id, item_name = str(item.get("value", "")), str(item.get("name", ""))
+    kind = "service"
+    if item_id == SHIPPING_ITEM_ID or item_name.startswith(generic_item_name("shipping")):
+        kind, item_id, item_name = "shipping", "", ""
+    elif item_name.startswith(generic_item_name("fee")):
+        kind, item_id, item_name = "fee", "", ""
+    return RemoteLine(Decimal(str(detail.get("Qty", "1"))), Decimal(str(detail.get("UnitPrice", line.get("Amount", "0")))),
+                      description=str(line.get("Description") or ""), item_remote_id=item_id, item_name=item_name,
+                      kind=kind, tax_code=str((detail.get("TaxCodeRef") or {}).get("value", "")))
+
+
+def remote_customer(body: dict):
+    """A QBO Customer: display name, e-mail and the tax number QBO shows unmasked (business number, GSTIN)."""
+    from ..base import RemoteCustomer
+
+    tax = body.get("BusinessNumber") or body.get("GSTIN") or body.get("PrimaryTaxIdentifier") or ""
+    return RemoteCustomer(str(body["Id"]), str(body.get("DisplayName") or ""),
+                          email=str((body.get("PrimaryEmailAddr") or {}).get("Address") or ""),
+                          tax_number="" if str(tax).startswith("X") else str(tax),  # QBO masks tax ids: XXXX1234
+                          currency=str((body.get("CurrencyRef") or {}).get("value", "")),
+                          version=str(body.get("SyncToken", "")))
+
+
+def remote_item(body: dict):
+    from ..base import RemoteItem
+
+    price = body.get("UnitPrice")
+    return RemoteItem(str(body["Id"]), str(body.get("Name") or ""), code=str(body.get("Sku") or ""),
+                      unit_price=Decimal(str(price)) if price is not None else None,
+                      kind="product" if body.get("Type") in ("Inventory", "NonInventory") else "service",
+                      version=str(body.get("SyncToken", "")))
+
+
+def _date(value) -> dt.date | None:
+    return dt.date.fromisoformat(str(value)[:10]) if value else None
 
 
 def credit_application_lines(credit_memo_id: str, applications: list[tuple[str, Decimal]]) -> list[dict]:

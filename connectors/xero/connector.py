@@ -13,7 +13,8 @@ from typing import Sequence
 from .. import oauth, signatures
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
                     BankDeposit, BaseConnector, BatchOp, BatchOutcome, Capabilities, DemoChart, DocumentTotals,
-                    ReferenceData, Refused, RemoteChange, RemoteDocument, RemotePayment, Setting, TokenSet)
+                    ReferenceData, Refused, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment,
+                    Setting, TokenSet)
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot, InvoiceSnapshot, ItemSnapshot,
                          JournalSnapshot, Mapping, PaymentSnapshot, RefundSnapshot, RemoteRef, RemoteResult,
                          SalesDocumentSnapshot, Snapshot)
@@ -59,6 +60,7 @@ class XeroConnector(BaseConnector):
         kept_lines=True,  # a restocking fee is a negative line of the credit note
         batch_size=50,
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
         webhooks=True,
         drafts=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # Status DRAFT, then AUTHORISED on an update
         bank_feed=True,
@@ -402,12 +404,20 @@ class XeroConnector(BaseConnector):
         if not body:
             return RemoteDocument(remote_id, "", "", "deleted", None, None)
         found = t.result(entity, body)
-        lines = tuple((Decimal(str(line.get("Quantity", "1"))), Decimal(str(line.get("UnitAmount", "0"))))
-                      for line in body.get("LineItems") or () if Decimal(str(line.get("UnitAmount", "0"))) >= 0
-                      and line.get("AccountCode") != self.setting("rounding_account"))
+        details = t.remote_lines(body, self.setting("rounding_account"))
         return RemoteDocument(found.remote_id, found.version, found.number,
                               found.status if found.status in ("voided", "deleted") else "active", found.total,
-                              found.balance, lines)
+                              found.balance, tuple((d.quantity, d.unit_price) for d in details),
+                              customer=t.remote_customer(body.get("Contact") or {}),
+                              issue_date=t.remote_date(body.get("Date")), due_date=t.remote_date(body.get("DueDate")),
+                              currency=str(body.get("CurrencyCode") or ""), memo=str(body.get("Reference") or ""),
+                              details=details)
+
+    def remote_customer(self, remote_id: str) -> RemoteCustomer:
+        return t.remote_customer(self._current(Entity.CUSTOMER, remote_id))
+
+    def remote_item(self, remote_id: str) -> RemoteItem:
+        return t.remote_item(self._current(Entity.ITEM, remote_id))
 
     @classmethod
     def verify_webhook(cls, headers, body, secret):

@@ -8,6 +8,7 @@ line taxes. Both roundings are half away from zero.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import re
@@ -16,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, InvoiceSnapshot, ItemSnapshot, LineSnapshot, Mapping,
                          PaymentSnapshot, RemoteResult, SalesDocumentSnapshot)
-from ..base import Dimension
+from ..base import Dimension, RemoteCustomer, RemoteItem, RemoteLine
 from ..errors import ConfigurationError
 from ..exactjson import dumps  # re-exported: request bodies are encoded with translate.dumps
 
@@ -114,7 +115,8 @@ PARENT_SEPARATOR = ": "
 
 
 def contact_payload(doc: CustomerSnapshot, mapping: Mapping, parent_name: str = "") -> dict:
-    body = {"Name": contact_name(doc.name, parent_name), "DefaultCurrency": doc.currency}
+    body = {"Name": contact_name(doc.name, parent_name), "DefaultCurrency": doc.currency,
+            "ContactStatus": "ACTIVE" if doc.active else "ARCHIVED"}  # Xero archives contacts, never deletes them
     if doc.email:
         body["EmailAddress"] = doc.email[:255]
     return body
@@ -408,3 +410,48 @@ def home_total(total: Decimal | None, rate) -> Decimal | None:
 __all__ = ["dumps", "item_code", "contact_payload", "item_payload", "sales_payload", "payment_payload", "result",
            "xero_totals", "expected_totals", "rounding_problems", "SalesSettings", "CustomerSnapshot",
            "InvoiceSnapshot", "ItemSnapshot", "PaymentSnapshot"]
+
+
+# -- platform -> local: what a document created in Xero is made of ---------------------------------------------
+def remote_lines(body: dict, rounding_account: str = "") -> tuple[RemoteLine, ...]:
+    """The sales lines of an invoice / credit note (not discounts, not our rounding line), in order."""
+    found = []
+    for line in body.get("LineItems") or ():
+        price = Decimal(str(line.get("UnitAmount", "0")))
+        if price < 0 or (rounding_account and line.get("AccountCode") == rounding_account):
+            continue
+        item = line.get("Item") or {}
+        found.append(RemoteLine(Decimal(str(line.get("Quantity", "1"))), price,
+                                description=str(line.get("Description") or ""),
+                                item_remote_id=str(item.get("ItemID") or ""),
+                                item_name=str(item.get("Name") or ""),
+                                item_code=str(item.get("Code") or line.get("ItemCode") or ""),
+                                tax_code=str(line.get("TaxType") or "")))
+    return tuple(found)
+
+
+def remote_customer(contact: dict) -> RemoteCustomer:
+    """A Contact: its name, e-mail and tax number (or, without one, its company registration number)."""
+    return RemoteCustomer(str(contact.get("ContactID") or ""), str(contact.get("Name") or ""),
+                          email=str(contact.get("EmailAddress") or ""),
+                          tax_number=str(contact.get("TaxNumber") or contact.get("CompanyNumber") or ""),
+                          currency=str(contact.get("DefaultCurrency") or ""),
+                          version=str(contact.get("UpdatedDateUTC") or ""))
+
+
+def remote_item(body: dict) -> RemoteItem:
+    price = (body.get("SalesDetails") or {}).get("UnitPrice")
+    return RemoteItem(str(body.get("ItemID") or ""), str(body.get("Name") or body.get("Code") or ""),
+                      code=str(body.get("Code") or ""),
+                      unit_price=Decimal(str(price)) if price is not None else None,
+                      kind="product" if body.get("IsTrackedAsInventory") else "service",
+                      version=str(body.get("UpdatedDateUTC") or ""))
+
+
+def remote_date(value) -> dt.date | None:
+    """Xero's ``/Date(1552262400000+0000)/`` or an ISO date(-time) as a date."""
+    text = str(value or "")
+    if text.startswith("/Date(") and text.endswith(")/"):
+        digits = re.split(r"[+-]", text[6:-2].lstrip("-"))[0]
+        return dt.datetime.fromtimestamp(int(digits) / 1000, dt.timezone.utc).date() if digits.isdigit() else None
+    return dt.date.fromisoformat(text[:10]) if len(text) >= 10 else None

@@ -379,6 +379,22 @@ class Store:
             return self.write("Invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"], "sparse": True,
                                           "Line": lines})
 
+    def set_shipping_as_user(self, enabled: bool = True, account_id: Optional[str] = None) -> dict:
+        """Account and settings > Sales > Shipping: the invoice form gets its shipping box (``SalesFormsPrefs.
+        AllowShipping``; ``DefaultShippingAccount`` is where it posts). Returns the Preferences."""
+        with self.lock:
+            prefs = self._sales_prefs()
+            prefs["AllowShipping"] = bool(enabled)
+            if account_id is not None:
+                prefs["DefaultShippingAccount"] = str(account_id)
+            return copy.deepcopy(self._rows["Preferences"]["1"])
+
+    def allows_shipping(self) -> bool:
+        return self._sales_prefs().get("AllowShipping") is True
+
+    def _sales_prefs(self) -> dict:
+        return self._rows["Preferences"]["1"].setdefault("SalesFormsPrefs", {})
+
     def edit_as_user(self, name: str, entity_id: Any, changes: dict) -> dict:
         """Any other edit: a sparse update of ``changes`` (top-level fields) on the current version."""
         name = self._entity(name)
@@ -745,9 +761,16 @@ class Store:
         detail = out.get("SalesItemLineDetail")
         if not isinstance(detail, dict):
             raise required(f"{where}.SalesItemLineDetail")
-        item = self._lookup("Item", detail.get("ItemRef"), f"{where}.SalesItemLineDetail.ItemRef", "Item")
-        detail["ItemRef"] = {"value": item["Id"], "name": item["Name"]}
-        detail.setdefault("ItemAccountRef", copy.deepcopy(item.get("IncomeAccountRef")))
+        if ref_value(detail.get("ItemRef")) == SHIPPING_ITEM_ID and self.allows_shipping():
+            # The shipping box of a company with shipping on: QBO's own pseudo-item, posted to the shipping account.
+            detail["ItemRef"] = {"value": SHIPPING_ITEM_ID}
+            account = self._sales_prefs().get("DefaultShippingAccount")
+            if account:
+                detail.setdefault("ItemAccountRef", {"value": str(account)})
+        else:  # without the preference, SHIPPING_ITEM_ID is an unknown item like any other (2500)
+            item = self._lookup("Item", detail.get("ItemRef"), f"{where}.SalesItemLineDetail.ItemRef", "Item")
+            detail["ItemRef"] = {"value": item["Id"], "name": item["Name"]}
+            detail.setdefault("ItemAccountRef", copy.deepcopy(item.get("IncomeAccountRef")))
         if out.get("Amount") in (None, ""):
             raise required(f"{where}.Amount")
         amount = q2(to_decimal(out["Amount"], f"{where}.Amount"))
@@ -1279,6 +1302,9 @@ class Store:
                                                 "AllowShipping": False},
                             "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": False}})
 
+
+#: QBO's pseudo-item for the shipping box on sales forms, valid when ``SalesFormsPrefs.AllowShipping`` is on.
+SHIPPING_ITEM_ID = "SHIPPING_ITEM_ID"
 
 #: Entities whose rendering adds fields (computed names, balances, preferences): queried as rendered.
 RENDERED = ("Customer", "Item", "Preferences")
