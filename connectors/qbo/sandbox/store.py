@@ -1029,7 +1029,7 @@ class Store:
         return resolved
 
     def _render(self, name: str, row: dict) -> dict:
-        out = strip_private(copy.deepcopy(row))
+        out = strip_private(row)  # a new dict and list at every level (the leaves are immutable): a copy already
         if name == "Customer":
             chain, cursor = [], row
             while cursor is not None:
