@@ -20,6 +20,7 @@ alarms.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import logging
 from collections import defaultdict
@@ -44,6 +45,7 @@ from .readahead import read_ahead
 
 log = logging.getLogger(__name__)
 CHUNK = 900  # documents per chunk: each chunk's IN lists stay within SQLite's 999 variables (before 3.32)
+SCAN = 20 * CHUNK  # primary keys per query when looking for the references a run has not compared yet
 CENT = Decimal("0.01")
 FIRST_WINDOW = dt.timedelta(days=1)  # how far back the first incremental run of a connection looks
 OVERLAP = dt.timedelta(minutes=2)  # each incremental run re-reads a little of the last window (late commits)
@@ -466,6 +468,7 @@ def insert_checks(rows: list[tuple]) -> None:
     stamps = [i for i, field in enumerate(fields) if field.get_internal_type() == "DateTimeField"]
     sql = (f"INSERT INTO {quote(DocumentCheck._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
            f"VALUES ({', '.join(['%s'] * len(fields))})")
+    stamp = functools.lru_cache(maxsize=4096)(stamp)  # a chunk's documents share a few instants (now, synced_at)
     values = []
     for row in rows:
         row = list(row)
@@ -483,17 +486,24 @@ def _periods(date: dt.date) -> tuple[tuple[str, dt.date], ...]:
 def _pages(refs, skip: Bits) -> Iterator[list]:
     """``refs`` as ``REF_FIELDS`` rows in pages of ``CHUNK`` by primary key, those in ``skip`` left out. Each page
     is a query of its own: a cursor left open across the run's writes would keep SQLite's read lock (and every
-    write since in one transaction) until the last row, and hold the rows read ahead in memory."""
+    write since in one transaction) until the last row, and hold the rows read ahead in memory. When most were
+    compared already (from the platform's list), only primary keys are scanned, and the rows of the few left read."""
     last = None
     while True:
-        page = refs if last is None else refs.filter(pk__gt=last)
-        rows = list(page.order_by("pk").values_list(*REF_FIELDS, named=True)[:CHUNK])
-        if not rows:
-            return
-        last = rows[-1].pk
-        rows = [row for row in rows if row.pk not in skip]
-        if rows:
+        page = (refs if last is None else refs.filter(pk__gt=last)).order_by("pk")
+        if not skip:
+            rows = list(page.values_list(*REF_FIELDS, named=True)[:CHUNK])
+            if not rows:
+                return
+            last = rows[-1].pk
             yield rows
+            continue
+        pks = list(page.values_list("pk", flat=True)[:SCAN])
+        if not pks:
+            return
+        last = pks[-1]
+        for wanted in chunks([pk for pk in pks if pk not in skip], CHUNK):
+            yield list(refs.filter(pk__in=wanted).order_by("pk").values_list(*REF_FIELDS, named=True))
 
 
 class Bits:
@@ -512,6 +522,9 @@ class Bits:
     def update(self, numbers: Iterable[int]) -> None:
         for n in numbers:
             self.add(n)
+
+    def __bool__(self) -> bool:
+        return any(self.bits)
 
     def __contains__(self, n: int) -> bool:
         byte = n >> 3
