@@ -29,6 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable, Iterator, Protocol
 
 from django.db import connections, router, transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from connectors.base import DocumentTotals
@@ -51,7 +52,7 @@ FIRST_WINDOW = dt.timedelta(days=1)  # how far back the first incremental run of
 OVERLAP = dt.timedelta(minutes=2)  # each incremental run re-reads a little of the last window (late commits)
 IN_FLIGHT = (EntryStatus.PENDING, EntryStatus.IN_PROGRESS, EntryStatus.WAITING)  # waiting: held by a trigger rule
 STUCK = (EntryStatus.NEEDS_ATTENTION, EntryStatus.FAILED)
-#: The fields of a reference a check reads (``check`` takes these rows or ``ExternalReference`` instances).
+#: The fields of a reference a check reads (``_rows`` adds its outbox status and whether it has open variances).
 REF_FIELDS = ("pk", "source_key", "entity", "remote_id", "remote_number", "remote_version", "home_total",
               "synced_at")
 
@@ -182,7 +183,7 @@ class Reconciliation:
         """Our references (``REF_FIELDS`` rows) to these remote ids of ``entity``, whatever their case."""
         refs = ExternalReference.objects.filter(connection=self.conn, entity=entity)
         return [row for wanted in chunks(sorted({*remote_ids, *(i.lower() for i in remote_ids)}), CHUNK)
-                for row in refs.filter(remote_id__in=wanted).values_list(*REF_FIELDS, named=True)]
+                for row in _rows(refs.filter(remote_id__in=wanted))]
 
     def _changed_refs(self, since: dt.datetime, changed: dict[str, set[str]]) -> Iterator:
         """Our references to what the platform reports changed (asked for in slices: a feed may report thousands),
@@ -208,12 +209,12 @@ class Reconciliation:
     def check(self, refs: list, listed: dict[str, DocumentTotals] | None = None) -> None:
         """Compare the documents of ``refs`` (``REF_FIELDS`` rows) with what the platform holds: ``listed`` (remote
         id in lower case -> document, every one of ``refs`` in it) when a list already says, else read by id."""
-        keys = [r.source_key for r in refs]
-        statuses = dict(OutboxEntry.objects.filter(connection=self.conn, source_key__in=keys)
-                        .values_list("source_key", "status"))
+        statuses = {r.source_key: r.outbox for r in refs if r.outbox}
         moving = {key for key, status in statuses.items() if status in IN_FLIGHT}
-        moving.update(OutboxChange.objects.filter(connection_id=self.conn.pk, source_key__in=keys)
-                      .values_list("source_key", flat=True))
+        changes = OutboxChange.objects.filter(connection_id=self.conn.pk)
+        if changes.exists():  # saved changes the dispatcher has not taken in: usually none
+            moving.update(changes.filter(source_key__in=[r.source_key for r in refs])
+                          .values_list("source_key", flat=True))
         objects = self._objects([r for r in refs if r.source_key not in moving])
         loaded = []
         for ref in refs:
@@ -242,7 +243,7 @@ class Reconciliation:
                 found[doc.key] += [(doc, theirs, f) for f in compare(doc, theirs, tolerance, self.platform)]
                 self._add_totals(doc, theirs)
         self.record.checked += len(documents)
-        self.save(found)
+        self.save(found, open_keys={r.source_key for r in refs if r.open})
         self.remember(documents, {key for key, rows in found.items() if rows})
         if self.progress is not None:
             self.progress.update(len(refs))
@@ -352,19 +353,21 @@ class Reconciliation:
         return found
 
     # -- storing --------------------------------------------------------------------------------------------------
-    def save(self, found: dict[str, list], duplicates: bool = False) -> None:
+    def save(self, found: dict[str, list], duplicates: bool = False, open_keys: set[str] | None = None) -> None:
         """Open a variance per new finding and refresh the ones still open. Compared documents (``found`` has
         every one, findings or not) also have their other open variances resolved; duplicates are resolved only
-        by a run that lists the whole platform (``duplicates``)."""
+        by a run that lists the whole platform (``duplicates``). ``open_keys``: of ``found``, the only keys that
+        may have open variances (None: any)."""
         now = timezone.now()
         current = {}
         for key, rows in found.items():
             for doc, theirs, f in rows:
                 remote_id = theirs.remote_id if f.reason == Reason.DUPLICATE else (doc.remote_id if doc else "")
                 current[(key, remote_id, f.field, f.reason)] = (doc, theirs, f)
-        existing = Variance.objects.filter(connection=self.conn, status=VarianceStatus.OPEN, source_key__in=list(found))
+        keys = list(found) if open_keys is None else [key for key in found if key in open_keys]
+        existing = Variance.objects.filter(connection=self.conn, status=VarianceStatus.OPEN, source_key__in=keys)
         existing = existing.filter(reason=Reason.DUPLICATE) if duplicates else existing.exclude(reason=Reason.DUPLICATE)
-        existing = {(v.source_key, v.remote_id, v.field, v.reason): v for v in existing}
+        existing = {(v.source_key, v.remote_id, v.field, v.reason): v for v in existing} if keys else {}
         new = []
         for ident, (doc, theirs, f) in current.items():
             values = dict(last_run=self.record, last_seen_at=now, local_value=f.local_value[:100],
@@ -478,6 +481,16 @@ def _periods(date: dt.date) -> tuple[tuple[str, dt.date], ...]:
     return (Period.DAY, date), (Period.MONTH, date.replace(day=1))
 
 
+def _rows(refs):
+    """``refs`` as ``REF_FIELDS`` rows, each with its outbox entry's status (``outbox``, None without one) and
+    whether it has an open variance (``open``): the database looks both up row by row on its (connection,
+    source_key) indexes, instead of the run sending each chunk's thousand keys in two more ``IN`` lists."""
+    same = {"connection": OuterRef("connection"), "source_key": OuterRef("source_key")}
+    return refs.annotate(outbox=Subquery(OutboxEntry.objects.filter(**same).values("status")[:1]),
+                         open=Exists(Variance.objects.filter(status=VarianceStatus.OPEN, **same))
+                         ).values_list(*REF_FIELDS, "outbox", "open", named=True)
+
+
 def _pages(refs, skip: Bits) -> Iterator[list]:
     """``refs`` as ``REF_FIELDS`` rows in pages of ``CHUNK`` by primary key, those in ``skip`` left out. Each page
     is a query of its own: a cursor left open across the run's writes would keep SQLite's read lock (and every
@@ -487,7 +500,7 @@ def _pages(refs, skip: Bits) -> Iterator[list]:
     while True:
         page = (refs if last is None else refs.filter(pk__gt=last)).order_by("pk")
         if not skip:
-            rows = list(page.values_list(*REF_FIELDS, named=True)[:CHUNK])
+            rows = list(_rows(page)[:CHUNK])
             if not rows:
                 return
             last = rows[-1].pk
@@ -498,7 +511,7 @@ def _pages(refs, skip: Bits) -> Iterator[list]:
             return
         last = pks[-1]
         for wanted in chunks([pk for pk in pks if pk not in skip], CHUNK):
-            yield list(refs.filter(pk__in=wanted).order_by("pk").values_list(*REF_FIELDS, named=True))
+            yield list(_rows(refs.filter(pk__in=wanted).order_by("pk")))
 
 
 class Bits:
