@@ -244,7 +244,8 @@ class Reconciliation:
                 self._add_totals(doc, theirs)
         self.record.checked += len(documents)
         self.save(found, open_keys={r.source_key for r in refs if r.open})
-        self.remember(documents, {key for key, rows in found.items() if rows})
+        self.remember(documents, {key for key, rows in found.items() if rows},
+                      {r.source_key for r in refs if r.checked})
         if self.progress is not None:
             self.progress.update(len(refs))
 
@@ -388,8 +389,9 @@ class Reconciliation:
         if stale and not duplicates:
             Variance.objects.filter(pk__in=stale).update(status=VarianceStatus.RESOLVED, resolved_at=now)
 
-    def remember(self, documents: list[LocalDocument], differing: set[str]) -> None:
+    def remember(self, documents: list[LocalDocument], differing: set[str], checked: set[str]) -> None:
         """Each compared document's check: equal or not, and when its current version was first found equal.
+        ``checked``: the keys that have a check already (the others are new).
 
         Written in a few statements per chunk, whatever its size: new checks in one ``executemany``
         (``insert_checks``), and checks of a version already known (the common case on every run after the first) by
@@ -397,7 +399,8 @@ class Reconciliation:
         (``bulk_update``)."""
         now = timezone.now()
         known = {key: (pk, org, committed, synced, equal_at) for pk, key, org, committed, synced, equal_at in
-                 DocumentCheck.objects.filter(connection=self.conn, source_key__in=[d.key for d in documents])
+                 DocumentCheck.objects.filter(connection=self.conn,
+                                              source_key__in=[d.key for d in documents if d.key in checked])
                  .values_list("pk", "source_key", "organization_id", "committed_at", "synced_at", "equal_at")}
         new, moved = [], []
         same: dict[tuple[bool, bool], list[int]] = defaultdict(list)  # (equal, first found equal now) -> pks
@@ -482,13 +485,15 @@ def _periods(date: dt.date) -> tuple[tuple[str, dt.date], ...]:
 
 
 def _rows(refs):
-    """``refs`` as ``REF_FIELDS`` rows, each with its outbox entry's status (``outbox``, None without one) and
-    whether it has an open variance (``open``): the database looks both up row by row on its (connection,
-    source_key) indexes, instead of the run sending each chunk's thousand keys in two more ``IN`` lists."""
+    """``refs`` as ``REF_FIELDS`` rows, each with its outbox entry's status (``outbox``, None without one), whether
+    it has an open variance (``open``) and whether it has a ``DocumentCheck`` (``checked``): the database looks
+    them up row by row on its (connection, source_key) indexes, instead of the run sending each chunk's thousand
+    keys in three more ``IN`` lists (and, on a first run or without variances, there is nothing to read)."""
     same = {"connection": OuterRef("connection"), "source_key": OuterRef("source_key")}
     return refs.annotate(outbox=Subquery(OutboxEntry.objects.filter(**same).values("status")[:1]),
-                         open=Exists(Variance.objects.filter(status=VarianceStatus.OPEN, **same))
-                         ).values_list(*REF_FIELDS, "outbox", "open", named=True)
+                         open=Exists(Variance.objects.filter(status=VarianceStatus.OPEN, **same)),
+                         checked=Exists(DocumentCheck.objects.filter(**same))
+                         ).values_list(*REF_FIELDS, "outbox", "open", "checked", named=True)
 
 
 def _pages(refs, skip: Bits) -> Iterator[list]:
