@@ -100,10 +100,10 @@ class _Line:
         self.quantity, self.unit_price, self.item, self.tax_rate = quantity, unit_price, item, tax_rate
 
 
-def _prefetch_lines(objs: list) -> None:
+def _prefetch_lines(model, objs: list) -> None:
     """Each document's lines in position order, as ``_Line`` rows under ``LINES``: one query for the lines, one
     per kind of thing they name."""
-    field = type(objs[0])._meta.get_field("lines")
+    field = model._meta.get_field("lines")
     owner = field.field.attname  # invoice_id, credit_note_id
     rows = list(field.related_model._default_manager.filter(**{f"{owner}__in": [obj.pk for obj in objs]})
                 .order_by(owner, "position", "id")
@@ -130,7 +130,7 @@ class _SalesAdapter(_OrganizationScoped):
 
     def prefetch(self, objs: list) -> None:
         if objs:
-            _prefetch_lines(objs)
+            _prefetch_lines(self.model, objs)
 
     def _common(self, obj) -> dict:
         prefetched = getattr(obj, LINES, None)
