@@ -319,7 +319,10 @@ class ConnectionAdmin(ViewWith, Actions, admin.ModelAdmin):
 
 
 def disconnect(conn: Connection, actor: str) -> None:
-    """Forget the connection's tokens: it needs connecting again, and its entries wait without spending attempts."""
+    """Forget the connection's tokens: it needs connecting again, and its entries wait without spending attempts.
+    A login session is logged out on the platform first (``BaseConnector.release``)."""
+    if conn.access_token:
+        conn.connector_class()(conn.config()).release(conn.access_token)
     conn.access_token = conn.refresh_token = ""  # nosec B105
     conn.access_expires_at = conn.refresh_expires_at = None
     conn.status = ConnectionStatus.NEEDS_REAUTH

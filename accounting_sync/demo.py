@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.module_loading import import_string
 
 from connectors import registry
+from connectors.documents import Entity
 from connectors.errors import DataError, RemoteNotFound
 from connectors.models import Connection
 from connectors.tokens import store_tokens
@@ -85,7 +86,26 @@ def load_demo_data(org: L.Organization) -> L.Organization:
     L.CreditNoteLine.objects.create(credit_note=credit, position=1, kind="fee", description="Restocking charge",
                                     quantity=D("1"), unit_price=D("5.00"), tax_rate=gst)
     L.CreditNoteAllocation.objects.create(credit_note=credit, invoice=inv3, amount=D("66.00"))
+    # A return refunded to the card it was paid with, and the courier label for it (issue 23). They reach the
+    # platforms that take refunds and expenses; the others' connections do not sync them.
+    returned = L.CreditNote.objects.create(organization=org, customer=jones, number="CN-3002", issue_date=today,
+                                           memo="Diet food returned unopened")
+    L.CreditNoteLine.objects.create(credit_note=returned, kind="product", item=food, quantity=D("1"),
+                                    unit_price=D("24.99"), tax_rate=exempt)
+    L.Refund.objects.create(organization=org, customer=jones, number="RF-4001", date=today, amount=D("24.99"),
+                            method="card", credit_note=returned)
+    label = L.Expense.objects.create(organization=org, number="EXP-5001", payee="Parcel Express", date=today,
+                                     paid_from="card", memo="Return label for CN-3002")
+    L.ExpenseLine.objects.create(expense=label, cost_kind="return_shipping", description="Return courier label",
+                                 amount=D("14.50"))
     return org
+
+
+def demo_entities(platform: str) -> list[str]:
+    """What the demo's connection to an API platform syncs: every entity the platform takes (a file platform's
+    connection keeps them all: what its import files do not take is closed with that reason)."""
+    taken = registry.get(platform).capabilities.entities
+    return [entity for entity in Entity.ALL if entity in taken]
 
 
 def platforms() -> list[str]:
@@ -116,6 +136,7 @@ def connect_to_sandbox(base_url: str, org: L.Organization, *, platform: str,
     """Create (or reuse) a connection to a running sandbox, go through its OAuth flow, and map accounts."""
     conn, _ = Connection.objects.get_or_create(name=name or connection_name(platform), defaults={
         "platform": platform, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "auto_sync": True,
+        "entities": demo_entities(platform),
         # Two-way, polled every minute: a payment recorded in the sandbox shows up here within a minute or two.
         "direction": "both",
         "settings": {**registry.get(platform).sandbox_settings(base_url), "pull_interval_minutes": 1}})
@@ -185,6 +206,12 @@ def map_demo_accounts(conn: Connection, org: L.Organization) -> None:
     rule(MappingKind.DEPOSIT_ACCOUNT, Scope.DEFAULT, "", chart.deposit, accounts)
     for rate in L.TaxRate.objects.filter(organization=org):
         rule(MappingKind.TAX_CODE, Scope.TAX_RATE, rate.name, chart.taxes[rate.name], codes)
+    taken = conn.connector_class().capabilities.entities
+    for entity, kind, name in ((Entity.REFUND, MappingKind.REFUND_ACCOUNT, chart.refund),
+                               (Entity.EXPENSE, MappingKind.EXPENSE_ACCOUNT, chart.expense),
+                               (Entity.EXPENSE, MappingKind.PAID_FROM_ACCOUNT, chart.paid_from)):
+        if entity in taken and name:
+            rule(kind, Scope.DEFAULT, "", name, accounts)
 
 
 def readback(conn: Connection, org: L.Organization) -> list[dict]:
@@ -194,6 +221,8 @@ def readback(conn: Connection, org: L.Organization) -> list[dict]:
     documents = [("invoice", d, d.totals().total) for d in L.Invoice.objects.filter(organization=org)]
     documents += [("payment", d, quantize(d.amount)) for d in L.Payment.objects.filter(organization=org)]
     documents += [("credit_note", d, d.totals().total) for d in L.CreditNote.objects.filter(organization=org)]
+    documents += [("refund", d, quantize(d.amount)) for d in L.Refund.objects.filter(organization=org)]
+    documents += [("expense", d, d.totals().total) for d in L.Expense.objects.filter(organization=org)]
     connector = conn.connector()
     files = connector.delivery == "file"
     for entity, doc, local_total in documents:
@@ -201,6 +230,10 @@ def readback(conn: Connection, org: L.Organization) -> list[dict]:
                "platform": conn.platform_name, "remote_id": "-", "remote_total": None, "match": False, "note": ""}
         rows.append(row)
         key = key_for(doc)
+        if not files and entity in Entity.RETURNS_AND_COSTS and entity not in connector.capabilities.entities:
+            row.update(match=None, note=f"{conn.platform_name} does not take {entity}s through its API: entered there "
+                                        "by hand")
+            continue
         if files and entity not in connector.capabilities.entities:  # its import files do not take it
             entry = OutboxEntry.objects.filter(connection=conn, source_key=key).first()
             row.update(match=None if entry and entry.status == EntryStatus.DONE else False,

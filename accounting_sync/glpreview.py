@@ -5,8 +5,14 @@ accounts and tax codes resolution chose (``mappings.resolve.explain``), and the 
 
 - Invoice: debit accounts receivable with the total; credit each sales line's net to its income account; debit
   each discount line's net to the discount account; credit the tax to "tax payable", one line per tax code.
-- Credit note: the same with debit and credit swapped.
+- Credit note: the same with debit and credit swapped; a line the business keeps (restocking fee, return shipping
+  charged to the customer) is income netted from the credit: it credits its income account like a sales line of an
+  invoice, and its tax is taken off the tax.
 - Payment: debit the deposit account, credit accounts receivable.
+- Refund: debit accounts receivable (the customer's credit is used up), credit the refund account.
+- Expense: debit each line's net to its expense account, debit the tax it reclaims to "tax payable" per tax code,
+  credit the account it was paid from with the total.
+- Journal entry: its own lines, each on the account its code is mapped to.
 - A void document posts nothing.
 
 What cannot be resolved is named in ``problems`` and its line kept (with no account), so the amounts still
@@ -18,12 +24,13 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from connectors.base import AccountKind, ReferenceData
-from connectors.documents import CreditNoteSnapshot, PaymentSnapshot, SalesDocumentSnapshot, Snapshot
+from connectors.documents import (CreditNoteSnapshot, ExpenseSnapshot, JournalSnapshot, PaymentSnapshot,
+                                  RefundSnapshot, SalesDocumentSnapshot, Snapshot)
 from ledger.money import quantize
 from mappings.resolve import Decision, Explanation, explain
 
 ZERO = Decimal("0.00")
-ENTITIES = ("invoice", "credit_note", "payment")
+ENTITIES = ("invoice", "credit_note", "payment", "refund", "expense", "journal")
 DEFAULT_NAMES = {AccountKind.RECEIVABLE: "Accounts receivable", AccountKind.TAX_PAYABLE: "Tax payable"}
 
 
@@ -70,20 +77,36 @@ def journal(doc: Snapshot, explanation: Explanation, reference: ReferenceData | 
         lines = (JournalLine(*deposit, debit=amount, description=f"Payment {doc.number} ({doc.method})"),
                  JournalLine(*names.control(AccountKind.RECEIVABLE), credit=amount))
         return Journal(label, doc.currency, lines, tuple(explanation.problems + names.problems))
+    if isinstance(doc, RefundSnapshot):
+        source = "credit note" if doc.credit_note_key else "overpayment"
+        lines = (JournalLine(*names.control(AccountKind.RECEIVABLE), debit=quantize(doc.amount),
+                             description=f"Refund {doc.number} of the customer's {source}"),
+                 JournalLine(*names.account(explanation.account, "refund account"), credit=quantize(doc.amount),
+                             description=f"Paid out by {doc.method}"))
+        return Journal(label, doc.currency, lines, tuple(explanation.problems + names.problems))
+    if isinstance(doc, ExpenseSnapshot):
+        return _expense(doc, label, explanation, names)
+    if isinstance(doc, JournalSnapshot):
+        lines = tuple(JournalLine(*names.account(decided.account, f"account for code “{decided.line.account_code}”"),
+                                  debit=decided.line.debit, credit=decided.line.credit,
+                                  description=decided.line.description or decided.label)
+                      for decided in explanation.lines)
+        return Journal(label, doc.currency, lines, tuple(explanation.problems + names.problems))
     if not isinstance(doc, SalesDocumentSnapshot):
-        return Journal(label, getattr(doc, "currency", ""), note="Only invoices, credit notes and payments post.")
+        return Journal(label, getattr(doc, "currency", ""), note="Customers and items post nothing.")
     lines = [JournalLine(*names.control(AccountKind.RECEIVABLE), debit=doc.total, description=f"{label} total")]
     taxes: dict[tuple[str, str], Decimal] = {}
     for decided in explanation.lines:
         line, discount = decided.line, decided.line.kind == "discount"
+        subtracts = discount or line.kept  # taken off the total: a discount, or what a credit note keeps back
         account = names.account(decided.account, "discount account" if discount else "income account",
                                 item=line.item_name if line.item_key and not discount else "")
         tax = names.tax(decided.tax, line.tax_rate_name) if decided.tax else ("", "")
-        side = {"debit": line.net_amount} if discount else {"credit": line.net_amount}
+        side = {"debit": line.net_amount} if subtracts else {"credit": line.net_amount}
         lines.append(JournalLine(*account, **side, tax_code=tax[0], tax_name=tax[1],
                                  description=decided.label[0].upper() + decided.label[1:]))
         if decided.tax:
-            taxes[tax] = taxes.get(tax, ZERO) + (-line.tax_amount if discount else line.tax_amount)
+            taxes[tax] = taxes.get(tax, ZERO) + (-line.tax_amount if subtracts else line.tax_amount)
     payable = names.control(AccountKind.TAX_PAYABLE)
     for (code, name), amount in taxes.items():
         if amount:
@@ -91,6 +114,24 @@ def journal(doc: Snapshot, explanation: Explanation, reference: ReferenceData | 
             lines.append(JournalLine(*payable, **side, tax_code=code, tax_name=name, description=f"Tax: {name}"))
     if isinstance(doc, CreditNoteSnapshot):
         lines = [replace(line, debit=line.credit, credit=line.debit) for line in lines]
+    return Journal(label, doc.currency, tuple(lines), tuple(explanation.problems + names.problems))
+
+
+def _expense(doc: ExpenseSnapshot, label: str, explanation: Explanation, names: "_Names") -> Journal:
+    lines, taxes = [], {}
+    for decided in explanation.lines:
+        line = decided.line
+        tax = names.tax(decided.tax, line.tax_rate_name) if decided.tax else ("", "")
+        lines.append(JournalLine(*names.account(decided.account, "expense account"), debit=line.net_amount,
+                                 tax_code=tax[0], tax_name=tax[1],
+                                 description=decided.label[0].upper() + decided.label[1:]))
+        if decided.tax and line.tax_amount:
+            taxes[tax] = taxes.get(tax, ZERO) + line.tax_amount
+    payable = names.control(AccountKind.TAX_PAYABLE)
+    lines += [JournalLine(*payable, debit=amount, tax_code=code, tax_name=name, description=f"Tax reclaimed: {name}")
+              for (code, name), amount in taxes.items()]
+    lines.append(JournalLine(*names.account(explanation.account, "paid-from account"), credit=doc.total,
+                             description=f"Paid to {doc.payee} ({doc.paid_from})"))
     return Journal(label, doc.currency, tuple(lines), tuple(explanation.problems + names.problems))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from connectors.documents import CustomerSnapshot, PaymentSnapshot, SalesDocumentSnapshot, Snapshot
+from connectors.documents import CustomerSnapshot, PaymentSnapshot, RefundSnapshot, SalesDocumentSnapshot, Snapshot
 from connectors.errors import DataError
 
 from . import sources
@@ -27,7 +27,7 @@ def apply(doc: Snapshot, mode: str) -> Snapshot | None:
         return doc
     if isinstance(doc, CustomerSnapshot):
         return None if doc.parent_key else doc
-    if isinstance(doc, (SalesDocumentSnapshot, PaymentSnapshot)):
+    if isinstance(doc, (SalesDocumentSnapshot, PaymentSnapshot, RefundSnapshot)):
         root = root_key(doc.customer_key)
         return doc if root == doc.customer_key else dataclasses.replace(doc, customer_key=root)
     return doc

@@ -11,13 +11,18 @@ from connectors.documents import (
     CreditNoteSnapshot,
     CustomerSnapshot,
     Entity,
+    ExpenseLineSnapshot,
+    ExpenseSnapshot,
     InvoiceSnapshot,
     ItemSnapshot,
+    JournalLineSnapshot,
+    JournalSnapshot,
     LineSnapshot,
     PaymentSnapshot,
+    RefundSnapshot,
 )
 from ledger.models import CreditNoteAllocation, Invoice, Item, Payment, PaymentAllocation, TaxRate
-from ledger.money import line_net, line_tax
+from ledger.money import line_net, line_tax, quantize
 from ledger.totals import compute_totals
 
 from .sources import SourceAdapter, key_for
@@ -202,8 +207,10 @@ class CreditNoteAdapter(_TwoWaySalesAdapter):
         prefetch_related_objects(objs, "allocations")
 
     def applied(self, obj) -> list[tuple[str, Decimal]]:
-        """The note's own applications to invoices: its remaining credit is its total less these."""
-        return [(key_for(obj), a.amount) for a in obj.allocations.all()]
+        """The note's own applications to invoices and the refunds paid out of it (not void): its remaining
+        credit is its total less these."""
+        return ([(key_for(obj), a.amount) for a in obj.allocations.all()]
+                + [(key_for(r), r.amount) for r in obj.refunds.exclude(status="void").order_by("pk")])
 
 
 class PaymentAdapter(_OrganizationScoped):
@@ -248,6 +255,66 @@ class PaymentAdapter(_OrganizationScoped):
 
     def delete_from_platform(self, obj) -> None:
         obj.delete()
+
+
+class RefundAdapter(_OrganizationScoped):
+    entity = Entity.REFUND
+
+    def document_date(self, obj):
+        return obj.date
+
+    def snapshot(self, obj) -> RefundSnapshot:
+        return RefundSnapshot(
+            key=key_for(obj), organization_id=obj.organization_id, number=obj.number,
+            customer_key=f"ledger.customer:{obj.customer_id}", date=obj.date, amount=quantize(obj.amount),
+            currency=obj.currency, exchange_rate=obj.exchange_rate, method=obj.method, memo=obj.memo,
+            status=obj.status,
+            credit_note_key=f"ledger.creditnote:{obj.credit_note_id}" if obj.credit_note_id else None,
+            payment_key=f"ledger.payment:{obj.payment_id}" if obj.payment_id else None)
+
+
+class ExpenseAdapter(_OrganizationScoped):
+    entity = Entity.EXPENSE
+    triggers = {"ledger.ExpenseLine": "expense"}
+
+    def document_date(self, obj):
+        return obj.date
+
+    def label(self, obj) -> str:
+        return f"Expense {obj.number} ({obj.payee})"
+
+    def snapshot(self, obj) -> ExpenseSnapshot:
+        lines = []
+        for line in obj.lines.select_related("tax_rate"):
+            rate, net = line.tax_rate, quantize(line.amount)
+            lines.append(ExpenseLineSnapshot(
+                cost_kind=line.cost_kind, description=line.description or line.get_cost_kind_display(),
+                net_amount=net, tax_amount=line_tax(net, rate.rate if rate else None),
+                tax_rate_key=key_for(rate) if rate else None, tax_rate_name=rate.name if rate else "",
+                tax_rate_percent=rate.rate if rate else None))
+        subtotal = sum((line.net_amount for line in lines), Decimal("0.00"))
+        tax = sum((line.tax_amount for line in lines), Decimal("0.00"))
+        return ExpenseSnapshot(
+            key=key_for(obj), organization_id=obj.organization_id, number=obj.number, payee=obj.payee, date=obj.date,
+            currency=obj.currency, exchange_rate=obj.exchange_rate, paid_from=obj.paid_from,
+            attachment=obj.attachment, memo=obj.memo, status=obj.status, lines=tuple(lines), subtotal=subtotal,
+            tax_total=tax, total=subtotal + tax)
+
+
+class JournalAdapter(_OrganizationScoped):
+    entity = Entity.JOURNAL
+    triggers = {"ledger.JournalLine": "entry"}
+
+    def document_date(self, obj):
+        return obj.date
+
+    def snapshot(self, obj) -> JournalSnapshot:
+        lines = tuple(JournalLineSnapshot(account_code=line.account_code.strip(), description=line.description,
+                                          debit=quantize(line.debit), credit=quantize(line.credit))
+                      for line in obj.lines.all())
+        return JournalSnapshot(key=key_for(obj), organization_id=obj.organization_id, number=obj.number,
+                               date=obj.date, currency=obj.currency, exchange_rate=obj.exchange_rate, memo=obj.memo,
+                               status=obj.status, lines=lines)
 
 
 def _free_number(organization_id: int, wanted: str) -> str:

@@ -11,6 +11,11 @@ platform's reference data (cached on the connection, see ``reference_data``) and
   which (``BaseConnector.tax_code_needs_jurisdiction``, e.g. a US sales-tax code). A line whose local tax rate is
   above 0% and is mapped to such a code needs that rate's ``jurisdiction`` filled in. Only the ledger's own tax
   rates can be checked (a host's tax rates carry no jurisdiction field we know of);
+- a refund, an expense or a journal entry on a platform that does not take them (code ``unsupported``), and a
+  credit note with lines the business keeps (restocking fee, return shipping) on a platform whose connector does
+  not send them (code ``unsupported``): checked with the local data, before any dependency is sent;
+- a journal entry that does not balance to the cent, a journal line that is both or neither debit and credit, an
+  expense without lines or payee, a refund of nothing (code ``invalid_document``, with the local data problems);
 - a currency the company does not take, a foreign currency without an exchange rate, and the connector's own
   checks (``BaseConnector.preflight``: totals its rounding would not reproduce, numbers, names): code
   ``configuration``.
@@ -28,8 +33,9 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from connectors.base import ReferenceData
-from connectors.documents import CustomerSnapshot, Mapping, PaymentSnapshot, SalesDocumentSnapshot, Snapshot
-from connectors.errors import ConfigurationError, DataError, SyncError
+from connectors.documents import (CustomerSnapshot, Entity, ExpenseSnapshot, JournalSnapshot, Mapping, PaymentSnapshot,
+                                  RefundSnapshot, SalesDocumentSnapshot, Snapshot)
+from connectors.errors import ConfigurationError, DataError, PermanentError, SyncError
 from ledger import models as L
 from ledger.money import MAX_INPUT_PLACES, is_currency_code, places
 from mappings.choices import encode, key_name
@@ -47,8 +53,32 @@ def _label(doc: Snapshot) -> str:
     return f"{doc.entity.replace('_', ' ').capitalize()} {number}".strip()
 
 
+UNSUPPORTED_CODE = "unsupported"
+
+
+def check_supported(conn, doc: Snapshot) -> None:
+    """What the connection's platform cannot take at all: raises PermanentError (code ``unsupported``)."""
+    caps = conn.connector_class().capabilities
+    name = doc.entity.replace("_", " ")
+    if doc.entity in Entity.RETURNS_AND_COSTS and doc.entity not in caps.entities:
+        raise PermanentError(
+            f"{_label(doc)}: {conn.platform_name} does not take {name}s through its API (this connector declares "
+            "none), so it was not sent", code=UNSUPPORTED_CODE,
+            hint=f"Enter it in {conn.platform_name} by hand (the GL preview shows the journal it should post), or "
+                 f"remove “{name}” from the connection's entities so they are no longer queued.")
+    kept = [line for line in getattr(doc, "lines", ()) if getattr(line, "kept", False)]
+    if kept and not caps.kept_lines:
+        kinds = ", ".join(dict.fromkeys(line.kind.replace("_", " ") for line in kept))
+        raise PermanentError(
+            f"{_label(doc)}: it keeps {kinds} back from the credit, and the {conn.platform_name} connector cannot "
+            "send lines that net a credit note", code=UNSUPPORTED_CODE,
+            hint=f"Issue the credit note for the net amount and invoice the {kinds} separately, or enter it in "
+                 f"{conn.platform_name} by hand.")
+
+
 def check(conn, doc: Snapshot) -> None:
-    """Local data problems: raises DataError listing all of them."""
+    """Local data problems: raises DataError listing all of them (after ``check_supported``)."""
+    check_supported(conn, doc)
     problems: list[str] = []
     if isinstance(doc, CustomerSnapshot) and not doc.name.strip():
         problems.append("the customer has no name")
@@ -76,9 +106,36 @@ def check(conn, doc: Snapshot) -> None:
         allocated = sum((a.amount for a in doc.allocations), start=0)
         if allocated > doc.amount:
             problems.append(f"allocations ({allocated}) exceed the payment amount ({doc.amount})")
+    problems += _returns_and_costs(doc)
     if problems:
         raise DataError(f"{_label(doc)}: " + "; ".join(problems),
                         hint="Correct the document in the business system; it is sent once it is saved again.")
+
+
+def _returns_and_costs(doc: Snapshot) -> list[str]:
+    """Local problems of refunds, expenses and journal entries."""
+    problems: list[str] = []
+    if isinstance(doc, RefundSnapshot):
+        if doc.amount <= 0:
+            problems.append("the amount must be positive")
+        if bool(doc.credit_note_key) == bool(doc.payment_key):
+            problems.append("it must refund exactly one credit note or one overpayment")
+    if isinstance(doc, ExpenseSnapshot):
+        if not doc.payee.strip():
+            problems.append("the expense has no payee")
+        if not doc.lines:
+            problems.append("it has no lines")
+        problems += [f"line {n}: the amount must be positive" for n, line in enumerate(doc.lines, 1)
+                     if line.net_amount <= 0]
+    if isinstance(doc, JournalSnapshot) and not doc.is_void:
+        if len(doc.lines) < 2:
+            problems.append("a journal needs at least two lines")
+        for n, line in enumerate(doc.lines, 1):
+            if (line.debit > 0) == (line.credit > 0):
+                problems.append(f"line {n} (account {line.account_code}): fill in either a debit or a credit")
+        if imbalance := L.imbalance((line.debit, line.credit) for line in doc.lines):
+            problems.append(imbalance)
+    return problems
 
 
 def reference_data(conn, connector, *, refresh: bool = False) -> ReferenceData:
@@ -137,24 +194,36 @@ def check_platform(conn, connector, doc: Snapshot, mapping: Mapping) -> None:
                 hint="Fill in the tax rate's jurisdiction (the state, county or city whose sales tax it is) in the "
                      f"business system, or map the rate to a {conn.platform_name} tax code that carries its own "
                      "rate; then retry the entry.")
-    currency = getattr(doc, "currency", None)
     problems = list(connector.preflight(doc, mapping))
-    if currency:
-        allowed, listed = connector.capabilities.currencies, None
-        if allowed is None:
-            listed = ref
-            allowed = ref.currencies if ref is not None else frozenset({currency})
-        if currency not in allowed:
-            problems.append(f"the platform company does not accept {currency} "
-                            f"(it takes {', '.join(sorted(allowed)) or 'none'})")
-        elif (listed and listed.home_currency not in ("", currency) and hasattr(doc, "exchange_rate")
-              and not doc.exchange_rate  # a customer in a foreign currency carries no rate: only documents do
-              and (conn.settings or {}).get("rate_source") != "platform"):  # the platform applies its own rate
-            problems.append(f"{currency} is a foreign currency for this company ({listed.home_currency}) and the "
-                            "document has no exchange rate")
-    if problems:
-        raise ConfigurationError(f"{_label(doc)}: " + "; ".join(problems),
-                                 hint="Enable the currency on the platform or change the document, then retry.")
+    currency_problems = _currency_problems(conn, connector, doc, ref)
+    if problems or currency_problems:
+        hints = []
+        if problems:  # the platform's own rules (a number too long, a field it does not take...)
+            hints.append(f"Change the document (or its mapping) so that {conn.platform_name} accepts it")
+        if currency_problems:
+            hints.append("enable the currency on the platform (or give the document an exchange rate)")
+        hint = "; ".join(hints)
+        raise ConfigurationError(f"{_label(doc)}: " + "; ".join(problems + currency_problems),
+                                 hint=f"{hint[0].upper()}{hint[1:]}, then retry.")
+
+
+def _currency_problems(conn, connector, doc: Snapshot, ref: ReferenceData | None) -> list[str]:
+    """The document's currency against what the platform company accepts (its capabilities or its lists)."""
+    currency = getattr(doc, "currency", None)
+    if not currency:
+        return []
+    allowed, listed = connector.capabilities.currencies, None
+    if allowed is None:
+        listed = ref
+        allowed = ref.currencies if ref is not None else frozenset({currency})
+    if currency not in allowed:
+        return [f"the platform company does not accept {currency} (it takes {', '.join(sorted(allowed)) or 'none'})"]
+    if (listed and listed.home_currency not in ("", currency) and hasattr(doc, "exchange_rate")
+            and not doc.exchange_rate  # a customer in a foreign currency carries no rate: only documents do
+            and (conn.settings or {}).get("rate_source") != "platform"):  # the platform applies its own rate
+        return [f"{currency} is a foreign currency for this company ({listed.home_currency}) and the document has "
+                "no exchange rate"]
+    return []
 
 
 def _reference(conn, connector) -> ReferenceData | None:

@@ -133,6 +133,9 @@ LEDGER_SOURCES = [
     {"model": "ledger.Invoice", "adapter": "accounting_sync.ledger_adapters.InvoiceAdapter"},
     {"model": "ledger.Payment", "adapter": "accounting_sync.ledger_adapters.PaymentAdapter"},
     {"model": "ledger.CreditNote", "adapter": "accounting_sync.ledger_adapters.CreditNoteAdapter"},
+    {"model": "ledger.Refund", "adapter": "accounting_sync.ledger_adapters.RefundAdapter"},
+    {"model": "ledger.Expense", "adapter": "accounting_sync.ledger_adapters.ExpenseAdapter"},
+    {"model": "ledger.JournalEntry", "adapter": "accounting_sync.ledger_adapters.JournalAdapter"},
 ]
 
 

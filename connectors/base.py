@@ -39,7 +39,11 @@ class TokenSet:
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a platform can do, as the pipeline, the mapping editor and the capability matrix read it."""
+    """What a platform can do, as the pipeline, the mapping editor and the capability matrix read it.
+
+    ``entities`` names what the platform takes: every platform takes ``Entity.SALES``; refunds, expenses and
+    journals (``Entity.RETURNS_AND_COSTS``) only where declared. An entity a connection syncs and its platform does
+    not take stops with what to do instead (enter it by hand, the GL preview shows its journal)."""
 
     entities: frozenset[str]
     void: frozenset[str] = frozenset()  # entities the platform voids
@@ -63,6 +67,9 @@ class Capabilities:
     #: The platform's API exposes bank-side records (deposits, bank transactions, reconciled payments) that
     #: ``bank_deposits`` reads for bank-feed payment matching. False: the product says there is no bank feed.
     bank_feed: bool = False
+    #: The connector sends the credit-note lines a business keeps (restocking fee, return shipping charged to the
+    #: customer) so that they net the credit. False: preflight stops a credit note that has such lines.
+    kept_lines: bool = False
 
 
 class RuleKind:
@@ -73,6 +80,10 @@ class RuleKind:
     DISCOUNT_ACCOUNT = "discount_account"
     DEPOSIT_ACCOUNT = "deposit_account"
     TAX_CODE = "tax_code"
+    REFUND_ACCOUNT = "refund_account"  # the bank or clearing account a refund is paid from, per method
+    EXPENSE_ACCOUNT = "expense_account"  # where an expense line's cost goes, per cost kind
+    PAID_FROM_ACCOUNT = "paid_from_account"  # the account an expense is paid from, per method
+    JOURNAL_ACCOUNT = "journal_account"  # the platform account a journal line's account code stands for
     SALES_ACCOUNTS = frozenset({INCOME_ACCOUNT, DISCOUNT_ACCOUNT})
 
 
@@ -130,6 +141,10 @@ class DemoChart:
     discount: str
     deposit: str
     taxes: dict[str, str]  # local tax-rate name -> platform tax-code name
+    #: Where the demo's refund is paid from, its expense posts and is paid from (platforms that take them).
+    refund: str = ""
+    expense: str = ""
+    paid_from: str = ""
 
 
 class AccountKind:
@@ -140,6 +155,7 @@ class AccountKind:
     DEPOSIT = "deposit"  # a payment may be deposited to it: bank accounts, QBO's Undeposited Funds
     RECEIVABLE = "receivable"  # accounts receivable, where invoices post their totals
     TAX_PAYABLE = "tax_payable"  # where sales tax collected posts
+    CREDIT_CARD = "credit_card"  # a company credit card an expense may be paid with
     OTHER = "other"
 
 
@@ -317,6 +333,11 @@ class BaseConnector:
 
     def refresh(self, refresh_token: str) -> TokenSet:
         raise NotImplementedError
+
+    def release(self, token: str) -> None:
+        """Give back what ``token`` holds on the platform when the connection is disconnected (a login session,
+        which a platform's licence may count). Default: nothing to give back (an OAuth grant stays until revoked
+        on the platform). Never raises: a platform that cannot be reached lets the session lapse by itself."""
 
     # -- documents ---------------------------------------------------------------------------------------
     def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:

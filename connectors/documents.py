@@ -12,6 +12,8 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal
 
+from ledger.totals import KEPT
+
 
 class Entity:
     CUSTOMER = "customer"
@@ -19,8 +21,15 @@ class Entity:
     INVOICE = "invoice"
     PAYMENT = "payment"
     CREDIT_NOTE = "credit_note"
+    REFUND = "refund"
+    EXPENSE = "expense"
+    JOURNAL = "journal"
 
-    ALL = (CUSTOMER, ITEM, INVOICE, PAYMENT, CREDIT_NOTE)
+    #: What every platform syncs: names and sales documents.
+    SALES = (CUSTOMER, ITEM, INVOICE, PAYMENT, CREDIT_NOTE)
+    #: Money going the other way; a platform declares the ones it takes in ``Capabilities.entities``.
+    RETURNS_AND_COSTS = (REFUND, EXPENSE, JOURNAL)
+    ALL = SALES + RETURNS_AND_COSTS
     # Dependency order: anything earlier in this tuple may be needed by anything later.
     ORDER = {name: i for i, name in enumerate(ALL)}
 
@@ -69,7 +78,7 @@ class ItemSnapshot(Snapshot):
 
 @dataclass(frozen=True)
 class LineSnapshot:
-    kind: str  # product, service, shipping, discount, fee; "tax" for the tax line of tax-as-line mode
+    kind: str  # product, service, shipping, discount, fee, restocking_fee, return_shipping; "tax" (tax-as-line)
     description: str
     quantity: Decimal
     unit_price: Decimal
@@ -81,6 +90,12 @@ class LineSnapshot:
     tax_rate_key: str | None = None
     tax_rate_name: str = ""
     tax_rate_percent: Decimal | None = None
+
+    @property
+    def kept(self) -> bool:
+        """A credit-note line the business keeps (restocking fee, return shipping): it nets the credit, so its net
+        and tax are taken off the total like a discount's, and it is income like a sales line."""
+        return self.kind in KEPT
 
 
 @dataclass(frozen=True)
@@ -157,11 +172,122 @@ class PaymentSnapshot(Snapshot):
 
 
 @dataclass(frozen=True)
+class RefundSnapshot(Snapshot):
+    """Money paid back to a customer from a bank or clearing account: against a credit note (``credit_note_key``)
+    or an overpayment (``payment_key``). Posts: debit accounts receivable, credit the refund account."""
+
+    number: str = ""
+    customer_key: str = ""
+    date: dt.date | None = None
+    amount: Decimal = Decimal("0")
+    currency: str = "USD"
+    exchange_rate: Decimal | None = None
+    method: str = "card"
+    memo: str = ""
+    status: str = "issued"
+    credit_note_key: str | None = None
+    payment_key: str | None = None
+
+    entity = Entity.REFUND
+
+    @property
+    def is_void(self) -> bool:
+        return self.status == "void"
+
+    def dependencies(self):
+        deps = [(Entity.CUSTOMER, self.customer_key)]
+        if self.credit_note_key:
+            deps.append((Entity.CREDIT_NOTE, self.credit_note_key))
+        if self.payment_key:
+            deps.append((Entity.PAYMENT, self.payment_key))
+        return tuple(deps)
+
+
+@dataclass(frozen=True)
+class ExpenseLineSnapshot:
+    cost_kind: str  # ledger.CostKind values: return_shipping, consumables, supplier, fees, other
+    description: str
+    net_amount: Decimal
+    tax_amount: Decimal
+    tax_rate_key: str | None = None
+    tax_rate_name: str = ""
+    tax_rate_percent: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ExpenseSnapshot(Snapshot):
+    """A cost paid on the spot: debit each line's expense account (and the tax it reclaims), credit the account it
+    was paid from (mapped per ``paid_from`` method)."""
+
+    number: str = ""
+    payee: str = ""
+    date: dt.date | None = None
+    currency: str = "USD"
+    exchange_rate: Decimal | None = None
+    paid_from: str = "card"
+    attachment: str = ""
+    memo: str = ""
+    status: str = "issued"
+    lines: tuple[ExpenseLineSnapshot, ...] = ()
+    subtotal: Decimal = Decimal("0")
+    tax_total: Decimal = Decimal("0")
+    total: Decimal = Decimal("0")
+
+    entity = Entity.EXPENSE
+
+    @property
+    def is_void(self) -> bool:
+        return self.status == "void"
+
+
+@dataclass(frozen=True)
+class JournalLineSnapshot:
+    account_code: str  # the business's own code; ``Mapping.line_accounts`` holds the platform's account
+    description: str
+    debit: Decimal = Decimal("0.00")
+    credit: Decimal = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class JournalSnapshot(Snapshot):
+    """A manual journal; its lines must balance to the cent (preflight refuses it otherwise)."""
+
+    number: str = ""
+    date: dt.date | None = None
+    currency: str = "USD"
+    exchange_rate: Decimal | None = None
+    memo: str = ""
+    status: str = "issued"
+    lines: tuple[JournalLineSnapshot, ...] = ()
+
+    entity = Entity.JOURNAL
+
+    @property
+    def is_void(self) -> bool:
+        return self.status == "void"
+
+    @property
+    def debits(self) -> Decimal:
+        return sum((line.debit for line in self.lines), Decimal("0.00"))
+
+    @property
+    def credits(self) -> Decimal:
+        return sum((line.credit for line in self.lines), Decimal("0.00"))
+
+    @property
+    def total(self) -> Decimal:
+        """What reconciliation and the connectors call a journal's total: its debits."""
+        return self.debits
+
+
+@dataclass(frozen=True)
 class Mapping:
     """What the mapping layer resolved for one document, handed to the connector with the snapshot.
 
-    ``line_accounts`` is parallel to the document's lines (income account per line); ``tax_codes`` maps a
-    tax-rate key to the platform's tax code; ``refs`` maps dependency keys to remote ids.
+    ``line_accounts`` is parallel to the document's lines (income account per line; an expense's expense account
+    per line; a journal's account per line); ``tax_codes`` maps a tax-rate key to the platform's tax code; ``refs``
+    maps dependency keys to remote ids. ``deposit_account`` is where a payment goes in, and where a refund or an
+    expense is paid from.
     """
 
     line_accounts: tuple[str | None, ...] = ()

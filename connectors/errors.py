@@ -74,6 +74,19 @@ class DuplicateError(ValidationFailed):
     default_code = "duplicate"
 
 
+class PostingRefused(ValidationFailed):
+    """Raised when a platform with a draft -> posted life cycle (``connectors.lifecycle``) took the document as a
+    draft but refused to post, reset or cancel it (a locked period, an unbalanced entry, a reconciled payment).
+    The message says which step was refused and why; the draft it made was withdrawn, so nothing is left half
+    done (``draft_left`` says when withdrawing it failed too)."""
+
+    default_code = "posting_refused"
+
+    def __init__(self, message: str, *, draft_left: str = "", **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.draft_left = draft_left
+
+
 class RemoteNotFound(PermanentError):
     """Raised when the remote object we hold a reference to no longer exists on the platform."""
 

@@ -20,7 +20,8 @@ from .models import LAB_PRESET, OPERATIONS, Connection, Direction, Flow
 
 PREFIX = "setting__"
 ENTITY_LABELS = {Entity.CUSTOMER: "Customers", Entity.ITEM: "Products and services", Entity.INVOICE: "Invoices",
-                 Entity.PAYMENT: "Payments", Entity.CREDIT_NOTE: "Credit notes"}
+                 Entity.PAYMENT: "Payments", Entity.CREDIT_NOTE: "Credit notes", Entity.REFUND: "Refunds",
+                 Entity.EXPENSE: "Expenses", Entity.JOURNAL: "Journal entries"}
 
 
 class SyncTableWidget(forms.Widget):

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
 from . import models
 
@@ -80,3 +82,51 @@ class ItemAdmin(admin.ModelAdmin):
 admin.site.register(models.Organization)
 admin.site.register(models.TaxRate)
 admin.site.register(models.ItemCategory)
+
+
+@admin.register(models.Refund)
+class RefundAdmin(admin.ModelAdmin):
+    list_display = ["number", "customer", "organization", "date", "amount", "method", "currency", "status"]
+    list_filter = ["organization", "status", "method"]
+    search_fields = ["number", "customer__name"]
+    autocomplete_fields = ["customer"]
+    raw_id_fields = ["credit_note", "payment"]
+
+
+class ExpenseLineInline(admin.TabularInline):
+    model = models.ExpenseLine
+    extra = 1
+
+
+@admin.register(models.Expense)
+class ExpenseAdmin(admin.ModelAdmin):
+    list_display = ["number", "payee", "organization", "date", "currency", "paid_from", "status"]
+    list_filter = ["organization", "status", "paid_from"]
+    search_fields = ["number", "payee"]
+    inlines = [ExpenseLineInline]
+
+
+class BalancedLines(BaseInlineFormSet):
+    """Refuses journal lines that do not balance to the cent (the model checks saved lines; this, the form's)."""
+
+    def clean(self) -> None:
+        super().clean()
+        sides = [(form.cleaned_data.get("debit"), form.cleaned_data.get("credit")) for form in self.forms
+                 if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        problem = models.imbalance(sides)
+        if problem and self.instance.status == models.DocumentStatus.ISSUED:
+            raise ValidationError(problem[0].upper() + problem[1:] + ".")
+
+
+class JournalLineInline(admin.TabularInline):
+    model = models.JournalLine
+    formset = BalancedLines
+    extra = 2
+
+
+@admin.register(models.JournalEntry)
+class JournalEntryAdmin(admin.ModelAdmin):
+    list_display = ["number", "organization", "date", "currency", "status"]
+    list_filter = ["organization", "status"]
+    search_fields = ["number", "memo"]
+    inlines = [JournalLineInline]

@@ -14,8 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .money import ISO_4217, MAX_INPUT_PLACES, places
-from .totals import Totals, compute_totals
+from .money import ISO_4217, MAX_INPUT_PLACES, line_tax, places, quantize
+from .totals import KEPT, Totals, compute_totals
 
 
 def validate_currency(value: str) -> None:
@@ -59,6 +59,9 @@ class LineKind(models.TextChoices):
     SHIPPING = "shipping", "Shipping"
     DISCOUNT = "discount", "Discount"
     FEE = "fee", "Fee (e.g. restocking)"
+    #: Credit notes only: what the business keeps from a return (income to it), netted from the credit.
+    RESTOCKING_FEE = "restocking_fee", "Restocking fee kept (credit notes)"
+    RETURN_SHIPPING = "return_shipping", "Return shipping charged to the customer (credit notes)"
 
 
 class Organization(ValidatedModel):
@@ -201,6 +204,12 @@ class Invoice(TotalsMixin, Document):
 class InvoiceLine(LineBase):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
 
+    def clean(self) -> None:
+        super().clean()
+        if self.kind in KEPT:
+            raise ValidationError({"kind": f"“{self.get_kind_display()}” is for credit notes: it is kept from what "
+                                           "the customer is credited. On an invoice use a fee or shipping line."})
+
     class Meta(LineBase.Meta):
         constraints = [models.CheckConstraint(condition=Q(unit_price__gte=0), name="ledger_invoiceline_price_gte_0")]
 
@@ -264,3 +273,223 @@ class CreditNoteAllocation(ValidatedModel):
 
     def __str__(self) -> str:
         return f"{self.amount} of {self.credit_note} to {self.invoice}"
+
+
+# -- money going the other way: refunds, expenses, journal entries ---------------------------------------------------
+class RefundMethod(models.TextChoices):
+    """How a refund is paid out (values shared with ``PaymentMethod``, so one mapping scope serves both)."""
+
+    CARD = "card", "Card"
+    CASH = "cash", "Cash"
+    TRANSFER = "transfer", "Bank transfer"
+
+
+class Refund(Document):
+    """Money paid back to a customer against a credit note (its remaining credit) or an overpayment (the part of a
+    payment applied to no invoice), in full or in part. Which bank or clearing account it leaves is mapped per
+    ``method`` (mapping kind "refund account"). Void it to take it back."""
+
+    date = models.DateField(default=timezone.localdate)
+    amount = amount_field(validators=[MinValueValidator(Decimal("0.01"))])
+    method = models.CharField(max_length=20, choices=RefundMethod.choices, default=RefundMethod.CARD)
+    credit_note = models.ForeignKey(CreditNote, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="refunds")
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds",
+                                help_text="The overpayment refunded (when not refunding a credit note)")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "number"], name="ledger_refund_number_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_refund_amount_positive"),
+            models.CheckConstraint(condition=Q(credit_note__isnull=True, payment__isnull=False)
+                                   | Q(credit_note__isnull=False, payment__isnull=True),
+                                   name="ledger_refund_one_source"),
+        ]
+
+    @property
+    def issue_date(self):
+        return self.date
+
+    @property
+    def source(self):
+        return self.credit_note or self.payment
+
+    def clean(self) -> None:
+        if bool(self.credit_note_id) == bool(self.payment_id):
+            raise ValidationError("A refund pays back either a credit note or an overpayment: choose exactly one.")
+        source = self.source
+        if source.customer_id != self.customer_id:
+            raise ValidationError({"customer": f"{source} belongs to another customer."})
+        if source.currency != self.currency:
+            raise ValidationError({"currency": f"{source} is in {source.currency}; refund it in that currency."})
+        if self.status == DocumentStatus.VOID or self.amount is None:
+            return
+        if source.status == DocumentStatus.VOID:
+            raise ValidationError(f"{source} is void: there is nothing to refund.")
+        available = self.refundable()
+        if self.amount > available:
+            raise ValidationError({"amount": f"{source} has {available} {self.currency} left to refund; "
+                                             f"{self.amount} is more."})
+
+    def refundable(self) -> Decimal:
+        """What the source still holds for this refund: its credit (a credit note's total less what it is applied
+        to invoices) or its overpayment (a payment's amount less its allocations), less the other refunds."""
+        if self.credit_note_id:
+            held = self.credit_note.totals().total - _summed(self.credit_note.allocations)
+        else:
+            held = self.payment.amount - _summed(self.payment.allocations)
+        others = self.source.refunds.exclude(status=DocumentStatus.VOID).exclude(pk=self.pk)
+        return quantize(held - _summed(others))  # database sums carry 4 places (PostgreSQL): shown in cents
+
+
+def _summed(related) -> Decimal:
+    return related.aggregate(total=models.Sum("amount"))["total"] or Decimal("0")
+
+
+class CostKind(models.TextChoices):
+    """What an expense was for; the mapping editor maps each to an expense account."""
+
+    RETURN_SHIPPING = "return_shipping", "Return shipping"
+    CONSUMABLES = "consumables", "Consumables and supplies"
+    SUPPLIER = "supplier", "Supplier bill paid on the spot"
+    FEES = "fees", "Bank and processor fees"
+    OTHER = "other", "Other"
+
+
+class Expense(ValidatedModel):
+    """A cost the business paid (return shipping, consumables, a supplier bill paid on the spot). ``paid_from`` is
+    how it was paid; the account it left is mapped per method (mapping kind "paid-from account")."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(max_length=21, help_text="Our reference (receipt or bill number)")
+    payee = models.CharField(max_length=100, help_text="Who was paid")
+    date = models.DateField(default=timezone.localdate)
+    currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
+    exchange_rate = models.DecimalField(
+        max_digits=18, decimal_places=8, null=True, blank=True, help_text="Home-currency units per one unit")
+    paid_from = models.CharField(max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.CARD)
+    attachment = models.CharField(max_length=500, blank=True,
+                                  help_text="Where the receipt is kept (a URL or a document reference)")
+    memo = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.ISSUED)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "number"], name="ledger_expense_number_unique"),
+            models.CheckConstraint(condition=~Q(payee=""), name="ledger_expense_payee_not_empty"),
+            models.CheckConstraint(condition=Q(exchange_rate__isnull=True) | Q(exchange_rate__gt=0),
+                                   name="ledger_expense_rate_positive"),
+        ]
+
+    def clean(self) -> None:
+        if not (self.payee or "").strip():
+            raise ValidationError({"payee": "An expense needs a payee."})
+
+    @property
+    def issue_date(self):
+        return self.date
+
+    def totals(self) -> Totals:
+        return compute_totals(("cost", Decimal("1"), line.amount, line.tax_rate.rate if line.tax_rate else None)
+                              for line in self.lines.select_related("tax_rate"))
+
+    def __str__(self) -> str:
+        return f"expense {self.number} ({self.payee})"
+
+
+class ExpenseLine(ValidatedModel):
+    expense = models.ForeignKey(Expense, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(default=0)
+    cost_kind = models.CharField(max_length=20, choices=CostKind.choices, default=CostKind.OTHER)
+    description = models.CharField(max_length=4000, blank=True)
+    amount = amount_field(validators=[MinValueValidator(Decimal("0.01"))], help_text="Net of tax")
+    tax_rate = models.ForeignKey(TaxRate, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_expenseline_amount_positive")]
+
+    def tax(self) -> Decimal:
+        return line_tax(quantize(self.amount), self.tax_rate.rate if self.tax_rate else None)
+
+    def __str__(self) -> str:
+        return f"{self.description or self.get_cost_kind_display()}: {self.amount}"
+
+
+class JournalEntry(ValidatedModel):
+    """A manual journal (an adjustment, a fee settlement). Its lines must balance to the cent: the admin form
+    checks the lines it is given, and preflight stops an entry that does not balance before anything is sent. The
+    model does not refuse to save one: lines are saved one by one, and an entry stopped by preflight must stay
+    editable so that staff can correct it."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(max_length=21)
+    date = models.DateField(default=timezone.localdate)
+    currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
+    exchange_rate = models.DecimalField(
+        max_digits=18, decimal_places=8, null=True, blank=True, help_text="Home-currency units per one unit")
+    memo = models.CharField(max_length=4000, blank=True, help_text="Why the entry is made (the journal's narration)")
+    status = models.CharField(max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.ISSUED)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "journal entries"
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "number"], name="ledger_journalentry_number_unique"),
+            models.CheckConstraint(condition=Q(exchange_rate__isnull=True) | Q(exchange_rate__gt=0),
+                                   name="ledger_journalentry_rate_positive"),
+        ]
+
+    @property
+    def issue_date(self):
+        return self.date
+
+    def __str__(self) -> str:
+        return f"journal entry {self.number}"
+
+
+def imbalance(sides) -> str:
+    """What is wrong with journal lines given as ``(debit, credit)`` pairs, or "" when they balance to the cent."""
+    sides = list(sides)
+    if not sides:
+        return ""
+    debits = sum((quantize(d or 0) for d, _ in sides), Decimal("0.00"))
+    credits = sum((quantize(c or 0) for _, c in sides), Decimal("0.00"))
+    if debits != credits:
+        return (f"the journal does not balance: debits {debits} and credits {credits} differ by "
+                f"{abs(debits - credits)}; make them equal to the cent")
+    return ""
+
+
+class JournalLine(ValidatedModel):
+    entry = models.ForeignKey(JournalEntry, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(default=0)
+    account_code = models.CharField(max_length=50, help_text="The account's code in the business's chart; mapped to "
+                                                             "the platform's account in the mapping editor")
+    description = models.CharField(max_length=4000, blank=True)
+    debit = amount_field(default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))])
+    credit = amount_field(default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))])
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=(Q(debit__gt=0) & Q(credit=0)) | (Q(debit=0) & Q(credit__gt=0)),
+                                   name="ledger_journalline_one_side"),
+            models.CheckConstraint(condition=~Q(account_code=""), name="ledger_journalline_account_not_empty"),
+        ]
+
+    def clean(self) -> None:
+        if not (self.account_code or "").strip():
+            raise ValidationError({"account_code": "A journal line needs an account code."})
+        debit, credit = self.debit or 0, self.credit or 0
+        if (debit > 0) == (credit > 0):
+            raise ValidationError("A journal line is either a debit or a credit: fill in exactly one of them.")
+        if places(Decimal(debit or credit)) > 2:
+            raise ValidationError("Journal amounts are in cents: at most 2 decimal places.")
+
+    def __str__(self) -> str:
+        side = f"Dr {self.debit}" if self.debit else f"Cr {self.credit}"
+        return f"{self.account_code} {side}"

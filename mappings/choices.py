@@ -10,14 +10,19 @@ from connectors.base import AccountKind, ReferenceData
 from ledger import models as L
 
 from .models import MappingKind, Scope
-from .resolve import CANDIDATES, candidates, dimensions_of
+from .resolve import CANDIDATES, candidates, dimensions_of, needed_on
 
 #: Platform account kinds offered for each kind of rule.
 ACCOUNT_KINDS: dict[str, frozenset[str]] = {
     MappingKind.INCOME_ACCOUNT: frozenset({AccountKind.INCOME}),
     MappingKind.DISCOUNT_ACCOUNT: frozenset({AccountKind.INCOME, AccountKind.EXPENSE}),
     MappingKind.DEPOSIT_ACCOUNT: frozenset({AccountKind.DEPOSIT}),
+    MappingKind.REFUND_ACCOUNT: frozenset({AccountKind.DEPOSIT}),
+    MappingKind.EXPENSE_ACCOUNT: frozenset({AccountKind.EXPENSE}),
+    MappingKind.PAID_FROM_ACCOUNT: frozenset({AccountKind.DEPOSIT, AccountKind.CREDIT_CARD}),
 }
+#: Kinds of rule that may point at any active account (a journal posts wherever the accountant says).
+ANY_ACCOUNT = frozenset({MappingKind.JOURNAL_ACCOUNT})
 
 #: How a rule's target is named in messages (a platform dimension's ``target`` for its kinds).
 TARGETS = {
@@ -25,12 +30,17 @@ TARGETS = {
     MappingKind.DISCOUNT_ACCOUNT: "income or expense account",
     MappingKind.DEPOSIT_ACCOUNT: "bank or deposit account",
     MappingKind.TAX_CODE: "tax code",
+    MappingKind.REFUND_ACCOUNT: "bank or clearing account",
+    MappingKind.EXPENSE_ACCOUNT: "expense account",
+    MappingKind.PAID_FROM_ACCOUNT: "bank or credit card account",
+    MappingKind.JOURNAL_ACCOUNT: "account",
 }
 
 
 def kinds_for(platform: str) -> list[str]:
-    """The kinds of rule that mean something on ``platform``: every required kind, then its optional dimensions."""
-    return [*MappingKind.values, *dimensions_of(platform)]
+    """The kinds of rule that mean something on ``platform``: every required kind (those of refunds, expenses and
+    journals where the platform takes them), then its optional dimensions."""
+    return [*(kind for kind in MappingKind.values if needed_on(platform, kind)), *dimensions_of(platform)]
 
 
 def target(platform: str, kind: str) -> str:
@@ -56,6 +66,8 @@ def remote_options(kind: str, reference: ReferenceData) -> dict[str, str]:
     kind (every active account when the platform did not say what each is for); none for typed-in kinds."""
     if kind == MappingKind.TAX_CODE:
         return dict(reference.tax_codes)
+    if kind in ANY_ACCOUNT:
+        return dict(reference.accounts)
     if kind not in ACCOUNT_KINDS:
         return {}
     if not reference.account_kinds:
@@ -93,7 +105,11 @@ def local_options(platform: str, kind: str, organization_ids) -> list[tuple[str,
         Scope.CATEGORY: lambda: _names(L.ItemCategory, orgs),
         Scope.ITEM: lambda: _names(L.Item, orgs),
         Scope.TAX_RATE: lambda: _names(L.TaxRate, orgs),
-        Scope.PAYMENT_METHOD: lambda: list(L.PaymentMethod.values),
+        Scope.PAYMENT_METHOD: lambda: list(L.RefundMethod.values) if kind == MappingKind.REFUND_ACCOUNT
+        else list(L.PaymentMethod.values),
+        Scope.COST_KIND: lambda: list(L.CostKind.values),
+        Scope.ACCOUNT_CODE: lambda: sorted(set(L.JournalLine.objects.filter(
+            entry__organization_id__in=list(organization_ids)).values_list("account_code", flat=True))),
     }
     groups = []
     for scope in reversed(candidates(platform, kind)):
@@ -106,7 +122,8 @@ def local_options(platform: str, kind: str, organization_ids) -> list[tuple[str,
 def local_label(scope: str, value: str) -> str:
     if scope == Scope.DEFAULT:
         return "Default (anything not matched by a rule below)"
-    labels = {Scope.LINE_KIND: dict(L.LineKind.choices), Scope.PAYMENT_METHOD: dict(L.PaymentMethod.choices)}
+    labels = {Scope.LINE_KIND: dict(L.LineKind.choices), Scope.PAYMENT_METHOD: dict(L.PaymentMethod.choices),
+              Scope.COST_KIND: dict(L.CostKind.choices)}
     if scope in labels:
         return labels[scope].get(value, value)
     name = key_name(scope, value)

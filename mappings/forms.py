@@ -30,6 +30,14 @@ SECTIONS = {
     MappingKind.DEPOSIT_ACCOUNT: ("Deposit accounts", "Where payments are deposited, by payment method, else the "
                                                       "default. Only bank and deposit accounts are offered."),
     MappingKind.TAX_CODE: ("Tax codes", "The platform tax code for each local tax rate, else the default."),
+    MappingKind.REFUND_ACCOUNT: ("Refund accounts", "The bank or clearing account each refund is paid from, by "
+                                                    "method (card, cash, bank transfer), else the default."),
+    MappingKind.EXPENSE_ACCOUNT: ("Expense accounts", "Where each expense line's cost goes, by cost kind (return "
+                                                      "shipping, consumables, ...), else the default."),
+    MappingKind.PAID_FROM_ACCOUNT: ("Paid-from accounts (expenses)", "The bank or credit card account an expense is "
+                                                                     "paid from, by method, else the default."),
+    MappingKind.JOURNAL_ACCOUNT: ("Journal accounts", "The platform account each account code of a journal entry "
+                                                      "stands for. There is no default: every code needs its rule."),
 }
 ORGANIZATION_NOTE = "For each rule, an organization's own rule wins over the connection-wide one."
 
@@ -44,7 +52,7 @@ def scopes_text(platform: str, kind: str) -> str:
     """``by item, item category or line kind, or as the default``."""
     scopes = [Scope(s).label.lower() for s in candidates(platform, kind) if s != Scope.DEFAULT]
     listed = ", ".join(scopes[:-1]) + f" or {scopes[-1]}" if len(scopes) > 1 else scopes[0]
-    return f"by {listed}, or as the default"
+    return f"by {listed}, or as the default" if Scope.DEFAULT in candidates(platform, kind) else f"by {listed}"
 
 
 class EditorChoices:

@@ -25,6 +25,10 @@ class MappingKind(models.TextChoices):
     DISCOUNT_ACCOUNT = RuleKind.DISCOUNT_ACCOUNT, "Discount account"
     DEPOSIT_ACCOUNT = RuleKind.DEPOSIT_ACCOUNT, "Deposit account (payments)"
     TAX_CODE = RuleKind.TAX_CODE, "Tax code"
+    REFUND_ACCOUNT = RuleKind.REFUND_ACCOUNT, "Refund account (refunds)"
+    EXPENSE_ACCOUNT = RuleKind.EXPENSE_ACCOUNT, "Expense account (expenses)"
+    PAID_FROM_ACCOUNT = RuleKind.PAID_FROM_ACCOUNT, "Paid-from account (expenses)"
+    JOURNAL_ACCOUNT = RuleKind.JOURNAL_ACCOUNT, "Journal account (journal entries)"
 
 
 class Scope(models.TextChoices):
@@ -34,6 +38,8 @@ class Scope(models.TextChoices):
     ITEM = "item", "Item"
     TAX_RATE = "tax_rate", "Tax rate"
     PAYMENT_METHOD = "payment_method", "Payment method"
+    COST_KIND = "cost_kind", "Cost kind"
+    ACCOUNT_CODE = "account_code", "Account code"
 
 
 class Mapping(models.Model):
@@ -44,7 +50,7 @@ class Mapping(models.Model):
     scope = models.CharField(max_length=20, choices=Scope.choices, default=Scope.DEFAULT)
     local_value = models.CharField(max_length=200, blank=True,
                                    help_text="Line kind, category name, item name or key, tax-rate name or key, "
-                                             "payment method; empty for the default")
+                                             "payment method, cost kind, account code; empty for the default")
     remote_id = models.CharField(max_length=100,
                                  help_text="Account id or code, tax code, or the value of a platform dimension")
     remote_name = models.CharField(max_length=200, blank=True)

@@ -18,8 +18,9 @@ from django.db.models import Q
 
 from connectors import registry
 from connectors.base import Dimension
-from connectors.documents import (CustomerSnapshot, ItemSnapshot, LineSnapshot, Mapping, PaymentSnapshot,
-                                  SalesDocumentSnapshot, Snapshot)
+from connectors.documents import (CustomerSnapshot, Entity, ExpenseSnapshot, ItemSnapshot, JournalSnapshot,
+                                  LineSnapshot, Mapping, PaymentSnapshot, RefundSnapshot, SalesDocumentSnapshot,
+                                  Snapshot)
 from connectors.errors import ConfigurationError
 
 from .models import Mapping as Rule
@@ -32,6 +33,17 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     MappingKind.DISCOUNT_ACCOUNT: (Scope.LINE_KIND, Scope.DEFAULT),
     MappingKind.DEPOSIT_ACCOUNT: (Scope.PAYMENT_METHOD, Scope.DEFAULT),
     MappingKind.TAX_CODE: (Scope.TAX_RATE, Scope.DEFAULT),
+    MappingKind.REFUND_ACCOUNT: (Scope.PAYMENT_METHOD, Scope.DEFAULT),
+    MappingKind.EXPENSE_ACCOUNT: (Scope.COST_KIND, Scope.DEFAULT),
+    MappingKind.PAID_FROM_ACCOUNT: (Scope.PAYMENT_METHOD, Scope.DEFAULT),
+    MappingKind.JOURNAL_ACCOUNT: (Scope.ACCOUNT_CODE,),  # no default: a journal posts to the accounts it names
+}
+#: Kinds of rule only the documents of one entity need: offered only on platforms that take that entity.
+ENTITY_KINDS: dict[str, str] = {
+    MappingKind.REFUND_ACCOUNT: Entity.REFUND,
+    MappingKind.EXPENSE_ACCOUNT: Entity.EXPENSE,
+    MappingKind.PAID_FROM_ACCOUNT: Entity.EXPENSE,
+    MappingKind.JOURNAL_ACCOUNT: Entity.JOURNAL,
 }
 #: A platform's optional dimensions (``connectors.base.Dimension``): without a rule nothing is sent and nothing
 #: is missing. Per-line ones go by line like income accounts (discount lines by their line kind ``discount``);
@@ -71,6 +83,18 @@ class RuleRef(NamedTuple):
     #: (falling back to a more general rule would post to an account nobody chose) and preflight stops the document.
     stale_since: dt.datetime | None = None
     stale_reason: str = ""
+
+
+def needed_on(platform: str, kind: str) -> bool:
+    """False for a kind of rule only an entity ``platform`` does not take needs (a refund account on a platform
+    without refunds)."""
+    entity = ENTITY_KINDS.get(kind)
+    if entity is None:
+        return True
+    try:
+        return entity in registry.get(platform).capabilities.entities
+    except LookupError:
+        return False
 
 
 def describe(scope: str, value: str) -> str:
@@ -119,7 +143,10 @@ class LineDecision:
 
 
 def line_label(number: int, line: LineSnapshot) -> str:
-    return f"line {number} ({line.description or line.item_name or line.kind})"
+    """``line 2 (Return label)``: the description, else what the line is (any kind of document's line)."""
+    what = (line.description or getattr(line, "item_name", "") or getattr(line, "kind", "")
+            or getattr(line, "cost_kind", "") or f"account {getattr(line, 'account_code', '')}")
+    return f"line {number} ({what})"
 
 
 @dataclass(frozen=True)
@@ -127,8 +154,10 @@ class Explanation:
     """Everything resolution decided for one document."""
 
     document: Snapshot
-    lines: tuple[LineDecision, ...] = ()  # invoices and credit notes
-    account: Decision | None = None  # an item's income account, a payment's deposit account
+    lines: tuple[LineDecision, ...] = ()  # invoices, credit notes and expenses
+    #: An item's income account, a payment's deposit account, a refund's refund account, an expense's paid-from
+    #: account.
+    account: Decision | None = None
     #: Decisions of the platform's optional per-document dimensions that found a rule (invoices, credit notes).
     dimensions: tuple[Decision, ...] = ()
 
@@ -152,9 +181,11 @@ class RuleBook:
         for rule in sorted(map(RuleRef._make, rows), key=lambda r: r.organization_id is not None):
             self._rules[(rule.kind, rule.scope, rule.local_value)] = rule
 
-    def decide(self, kind: str, *candidates: tuple[str, str | None]) -> Decision:
-        """The first candidate with a rule, then the default; empty or None values are not candidates."""
-        tried = tuple((scope, value) for scope, value in candidates if value) + ((Scope.DEFAULT, ""),)
+    def decide(self, kind: str, *candidates: tuple[str, str | None], default: bool = True) -> Decision:
+        """The first candidate with a rule, then the default (unless ``default`` is False); empty or None values
+        are not candidates."""
+        tried = tuple((scope, value) for scope, value in candidates if value) + (((Scope.DEFAULT, ""),) if default
+                                                                                  else ())
         for scope, value in tried:
             rule = self._rules.get((kind, scope, value))
             if rule:
@@ -181,6 +212,21 @@ def explain(connection, doc: Snapshot) -> Explanation:
             deposit = _missing(deposit, f"payment {doc.number}: no deposit account mapped for method "
                                         f"“{doc.method}” or as the default")
         return Explanation(doc, account=deposit)
+    if isinstance(doc, RefundSnapshot):
+        account = book.decide(MappingKind.REFUND_ACCOUNT, (Scope.PAYMENT_METHOD, doc.method))
+        if not account.rule:
+            account = _missing(account, f"refund {doc.number}: no refund account mapped for method “{doc.method}” "
+                                        "or as the default")
+        return Explanation(doc, account=account)
+    if isinstance(doc, ExpenseSnapshot):
+        paid = book.decide(MappingKind.PAID_FROM_ACCOUNT, (Scope.PAYMENT_METHOD, doc.paid_from))
+        if not paid.rule:
+            paid = _missing(paid, f"expense {doc.number}: no paid-from account mapped for method “{doc.paid_from}” "
+                                  "or as the default")
+        return Explanation(doc, lines=tuple(_expense_line(book, n, line) for n, line in enumerate(doc.lines, 1)),
+                           account=paid)
+    if isinstance(doc, JournalSnapshot):
+        return Explanation(doc, lines=tuple(_journal_line(book, n, line) for n, line in enumerate(doc.lines, 1)))
     if isinstance(doc, SalesDocumentSnapshot):
         dims = dimensions_of(connection.platform).values()
         per_line = tuple(d.kind for d in dims if d.per_line)
@@ -214,6 +260,30 @@ def _line(book: RuleBook, number: int, line: LineSnapshot, dimension_kinds: tupl
     return LineDecision(number, line, account, tax, dimensions)
 
 
+def _expense_line(book: RuleBook, number: int, line) -> LineDecision:
+    label = line_label(number, line)
+    account = book.decide(MappingKind.EXPENSE_ACCOUNT, (Scope.COST_KIND, line.cost_kind))
+    if not account.rule:
+        account = _missing(account, f"{label}: no expense account mapped for cost kind “{line.cost_kind}” or as the "
+                                    "default")
+    tax = None
+    if line.tax_rate_key:
+        tax = book.decide(MappingKind.TAX_CODE, (Scope.TAX_RATE, line.tax_rate_key),
+                          (Scope.TAX_RATE, line.tax_rate_name))
+        if not tax.rule:
+            tax = _missing(tax, f"{label}: tax rate “{line.tax_rate_name}” has no platform tax code mapped")
+    return LineDecision(number, line, account, tax)
+
+
+def _journal_line(book: RuleBook, number: int, line) -> LineDecision:
+    label = line_label(number, line)
+    account = book.decide(MappingKind.JOURNAL_ACCOUNT, (Scope.ACCOUNT_CODE, line.account_code), default=False)
+    if not account.rule:
+        account = _missing(account, f"{label}: account code “{line.account_code}” is not mapped to a platform "
+                                    "account")
+    return LineDecision(number, line, account, None)
+
+
 def _missing(decision: Decision, problem: str) -> Decision:
     return Decision(decision.kind, decision.tried, None, problem)
 
@@ -226,8 +296,12 @@ def resolve(connection, doc: Snapshot, refs: dict[str, str] | None = None) -> Ma
     _raise(explanation.problems, doc)
     if isinstance(doc, ItemSnapshot):
         return Mapping(item_account=explanation.account.remote_id, refs=refs)
-    if isinstance(doc, PaymentSnapshot):
+    if isinstance(doc, (PaymentSnapshot, RefundSnapshot)):
         return Mapping(deposit_account=explanation.account.remote_id, refs=refs)
+    if isinstance(doc, (ExpenseSnapshot, JournalSnapshot)):
+        tax_codes = {d.line.tax_rate_key: d.tax.remote_id for d in explanation.lines if d.tax and d.tax.rule}
+        return Mapping(line_accounts=tuple(d.account.remote_id for d in explanation.lines), tax_codes=tax_codes,
+                       deposit_account=explanation.account.remote_id if explanation.account else None, refs=refs)
     if not isinstance(doc, SalesDocumentSnapshot):
         raise TypeError(f"no mapping for a {type(doc).__name__}")
     tax_codes = {d.line.tax_rate_key: d.tax.remote_id for d in explanation.lines if d.tax and d.tax.rule}
@@ -252,7 +326,7 @@ def _raise(problems: list[str], doc: Snapshot) -> None:
     if problems:
         label = f"{doc.entity.replace('_', ' ')} {getattr(doc, 'number', '') or getattr(doc, 'name', '')}".strip()
         # An item's or a payment's problem already names it; a document's lines do not.
-        prefix = "" if isinstance(doc, (ItemSnapshot, PaymentSnapshot)) else f"{label}: "
+        prefix = "" if isinstance(doc, (ItemSnapshot, PaymentSnapshot, RefundSnapshot)) else f"{label}: "
         raise ConfigurationError(
             prefix + "; ".join(dict.fromkeys(problems)),
             hint="Add the missing mappings in the connection's mapping editor (Admin → Connections → Mappings), "

@@ -75,6 +75,85 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     date = factory.LazyFunction(dt.date.today)
 
 
+class CreditNoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = L.CreditNote
+
+    organization = factory.SubFactory(OrganizationFactory)
+    customer = factory.SubFactory(CustomerFactory, organization=factory.SelfAttribute("..organization"))
+    number = factory.Sequence(lambda n: f"CN-{n:05d}")
+    issue_date = factory.LazyFunction(dt.date.today)
+
+
+class CreditNoteLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = L.CreditNoteLine
+
+    credit_note = factory.SubFactory(CreditNoteFactory)
+    kind = "product"
+    description = "Returned goods"
+    quantity = Decimal("1")
+    unit_price = Decimal("120.00")
+
+
+class RefundFactory(factory.django.DjangoModelFactory):
+    """A refund of a credit note (pass ``credit_note``, or ``payment`` with ``credit_note=None``)."""
+
+    class Meta:
+        model = L.Refund
+
+    credit_note = factory.SubFactory(CreditNoteFactory)
+    organization = factory.SelfAttribute("customer.organization")
+    customer = factory.LazyAttribute(lambda o: (o.credit_note or o.payment).customer)
+    currency = factory.LazyAttribute(lambda o: (o.credit_note or o.payment).currency)
+    payment = None
+    number = factory.Sequence(lambda n: f"RF-{n:05d}")
+    amount = Decimal("10.00")
+    method = "card"
+    date = factory.LazyFunction(dt.date.today)
+
+
+class ExpenseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = L.Expense
+
+    organization = factory.SubFactory(OrganizationFactory)
+    number = factory.Sequence(lambda n: f"EXP-{n:05d}")
+    payee = "Parcel Express"
+    date = factory.LazyFunction(dt.date.today)
+    paid_from = "card"
+
+
+class ExpenseLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = L.ExpenseLine
+
+    expense = factory.SubFactory(ExpenseFactory)
+    cost_kind = "return_shipping"
+    description = "Return label"
+    amount = Decimal("15.00")
+
+
+class JournalEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = L.JournalEntry
+
+    organization = factory.SubFactory(OrganizationFactory)
+    number = factory.Sequence(lambda n: f"JE-{n:05d}")
+    date = factory.LazyFunction(dt.date.today)
+    memo = "Card processor fees for the month"
+
+
+class JournalLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = L.JournalLine
+
+    entry = factory.SubFactory(JournalEntryFactory)
+    account_code = "6100"
+    debit = Decimal("25.00")
+    credit = Decimal("0")
+
+
 class ConnectionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Connection

@@ -53,10 +53,10 @@ class BillcomConnector(BaseConnector):
     id = "billcom"
     name = "Bill.com"
     capabilities = Capabilities(
-        entities=frozenset(Entity.ALL),
+        entities=frozenset(Entity.SALES),
         # Bill.com neither voids nor deletes: a void zeroes the document and archives it, a delete archives it
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
-        delete=frozenset(Entity.ALL) - {Entity.PAYMENT},
+        delete=frozenset(Entity.SALES) - {Entity.PAYMENT},
         currencies=frozenset({"USD"}),  # Bill.com AR invoices are in US dollars
         idempotency_keys=False,  # Bill.com has none for documents: our numbers and names stand in
         # polled by updatedTime; lists hold archived documents and voided payments, so deletions are reported

@@ -60,10 +60,10 @@ class BusinessCentralConnector(BaseConnector):
     id = "businesscentral"
     name = "Dynamics 365 Business Central"
     capabilities = Capabilities(
-        entities=frozenset(Entity.ALL),
+        entities=frozenset(Entity.SALES),
         # Business Central cancels posted documents only: a draft is posted first, then cancelled.
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
-        delete=frozenset(Entity.ALL),  # drafts and journal lines are deleted; customers and items are blocked
+        delete=frozenset(Entity.SALES),  # drafts and journal lines are deleted; customers and items are blocked
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # lists hold no deleted records; only a webhook says "deleted"
         idempotency_keys=False,  # none in Business Central: our number in externalDocumentNumber stands in

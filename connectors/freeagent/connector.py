@@ -53,9 +53,9 @@ class FreeAgentConnector(BaseConnector):
     id = "freeagent"
     name = "FreeAgent"
     capabilities = Capabilities(
-        entities=frozenset(Entity.ALL),  # items are price list items
+        entities=frozenset(Entity.SALES),  # items are price list items
         void=frozenset({Entity.INVOICE}),  # credit notes have no documented cancel transition
-        delete=frozenset(Entity.ALL),
+        delete=frozenset(Entity.SALES),
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # FreeAgent's lists hold no deleted records and it has no deleted-since query
         idempotency_keys=False,  # none: our reference (refused when taken) and description stand in

@@ -59,9 +59,9 @@ class FreshBooksConnector(BaseConnector):
     id = "freshbooks"
     name = "FreshBooks"
     capabilities = Capabilities(
-        entities=frozenset(Entity.ALL),
+        entities=frozenset(Entity.SALES),
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # emulated: unit costs to 0 and a void note
-        delete=frozenset(Entity.ALL),  # soft: vis_state 1, still readable with that flag
+        delete=frozenset(Entity.SALES),  # soft: vis_state 1, still readable with that flag
         inbound=frozenset({Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=True,  # deleted records are listed with search[vis_state]=1
         # FreshBooks signs its webhooks, but posts them as form fields signed over a JSON re-serialisation, each

@@ -52,11 +52,11 @@ class MyobConnector(BaseConnector):
     id = "myob"
     name = "MYOB Business"
     capabilities = Capabilities(
-        entities=frozenset(Entity.ALL),
+        entities=frozenset(Entity.SALES),
         #: Emulated: MYOB has no void (a person reverses a sale in AccountRight); we zero the sale's lines and mark
         #: its journal memo "Void;", keeping its number. A sale with payments or credits applied is refused.
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
-        delete=frozenset(Entity.ALL),  # customers and items are made inactive, never deleted
+        delete=frozenset(Entity.SALES),  # customers and items are made inactive, never deleted
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # MYOB's lists hold no deleted records, and it has no deleted-since query
         idempotency_keys=False,  # MYOB has none: our numbers and names, searched before sending again, stand in

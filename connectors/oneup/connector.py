@@ -43,7 +43,7 @@ class OneUpConnector(BaseConnector):
     name = "OneUp"
     capabilities = Capabilities(
         # credit notes: GUESS (the resource ``credit_notes`` and its fields are not documented to us)
-        entities=frozenset(Entity.ALL),
+        entities=frozenset(Entity.SALES),
         # no documented void: emulated (the lines become one "Voided" line of 0, applications taken back)
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
         delete=frozenset(DOCUMENTS),  # DELETE on the element URI (documented for every resource)

@@ -11,11 +11,12 @@ from functools import cached_property
 from .. import oauth, signatures
 from ..base import (AccountKind, BankDeposit, BaseConnector, Capabilities, DemoChart, Dimension, DocumentTotals,
                     ReferenceData, Refused, RemoteChange, RemoteDocument, RemotePayment, TokenSet)
-from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
-                         PaymentSnapshot, RemoteRef, RemoteResult, Snapshot)
+from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot, InvoiceSnapshot, ItemSnapshot,
+                         JournalSnapshot, Mapping, PaymentSnapshot, RefundSnapshot, RemoteRef, RemoteResult, Snapshot)
 from ..errors import (ConfigurationError, PermanentError, RemoteNotFound, RetryableError, SyncError,
                       ValidationFailed)
 from ..registry import register
+from . import costs as c
 from . import translate as t
 from .client import QBOClient, quote
 from .errors import HINTS, fault_error, refused_references
@@ -31,6 +32,7 @@ US_TAX_CODE, US_NO_TAX_CODE = "TAX", "NON"
 ACCOUNT_KINDS = {"Income": AccountKind.INCOME, "Other Income": AccountKind.INCOME,
                  "Expense": AccountKind.EXPENSE, "Other Expense": AccountKind.EXPENSE,
                  "Cost of Goods Sold": AccountKind.EXPENSE, "Bank": AccountKind.DEPOSIT,
+                 "Credit Card": AccountKind.CREDIT_CARD,
                  "Other Current Asset": AccountKind.DEPOSIT, "Accounts Receivable": AccountKind.RECEIVABLE}
 
 
@@ -47,7 +49,10 @@ class QBOConnector(BaseConnector):
     capabilities = Capabilities(
         entities=frozenset(Entity.ALL),
         void=frozenset({Entity.INVOICE, Entity.PAYMENT}),
-        delete=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.CUSTOMER, Entity.ITEM}),
+        # Purchases and journal entries cannot be voided through the API: a voided refund or expense is deleted.
+        delete=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.CUSTOMER, Entity.ITEM,
+                          Entity.REFUND, Entity.EXPENSE, Entity.JOURNAL}),
+        kept_lines=True,
         batch_size=30,
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
@@ -77,7 +82,8 @@ class QBOConnector(BaseConnector):
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Services"},
                            line_kind_income={"shipping": "Shipping Income", "fee": "Fees"},
                            discount="Discounts given", deposit="Undeposited Funds",
-                           taxes={"GST 10%": "GST 10%", "Exempt": "Exempt"})
+                           taxes={"GST 10%": "GST 10%", "Exempt": "Exempt"},
+                           refund="Checking", expense="Shipping and Delivery", paid_from="Checking")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:
@@ -127,6 +133,9 @@ class QBOConnector(BaseConnector):
                 f"select * from Payment where CustomerRef = {quote(mapping.refs[doc.customer_key])} "  # nosec B608
                 f"and TxnDate = {quote(doc.date.isoformat())}")
             rows = [r for r in rows if r.get("PaymentRefNum") == doc.number[:21]]
+        elif isinstance(doc, (RefundSnapshot, ExpenseSnapshot, JournalSnapshot)):
+            rows = [r for r in self.client.query(f"select * from {entity} where DocNumber = "  # nosec B608
+                                                 f"{quote(doc.number[:21])}") if self._same_payee(doc, mapping, r)]
         else:
             rows = self.client.query(f"select * from {entity} where DocNumber = {quote(doc.number)}")  # nosec B608
             customer = mapping.refs[doc.customer_key]
@@ -142,6 +151,8 @@ class QBOConnector(BaseConnector):
         entity = t.ENTITY_NAMES[doc.entity]
         result = self._with_fresh_items(
             lambda key: t.result(entity, self.client.create(entity, self._payload(doc, mapping), key)), idempotency_key)
+        if isinstance(doc, RefundSnapshot):
+            return self._apply_refund(doc, mapping, result, idempotency_key)
         return self._apply_credit(doc, mapping, result, idempotency_key)
 
     def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
@@ -151,7 +162,57 @@ class QBOConnector(BaseConnector):
             body = {**self._payload(doc, mapping), "Id": ref.remote_id, "SyncToken": ref.version, "sparse": True}
             return t.result(entity, self.client.update(entity, body, key))
 
+        if isinstance(doc, RefundSnapshot):  # lowered: its application first (QBO refuses a purchase below it)
+            current = self._refund_application(ref.remote_id, mapping.refs[doc.customer_key])
+            if current is not None and doc.amount < c.applied_to_refund(current, ref.remote_id):
+                self._set_refund_application(doc, mapping, ref.remote_id, current, idempotency_key)
+            return self._apply_refund(doc, mapping, self._with_fresh_items(send, idempotency_key), idempotency_key)
         return self._apply_credit(doc, mapping, self._with_fresh_items(send, idempotency_key), idempotency_key)
+
+    # -- refunds: a purchase on A/R, and the zero payment applying the credit memo to it -------------------------
+    def _apply_refund(self, doc: RefundSnapshot, mapping: Mapping, result: RemoteResult, key: str) -> RemoteResult:
+        """Apply the refunded credit memo to the refund's purchase (``costs``) for the refund's amount: created, or
+        changed when the amount changed. An overpayment's refund is left unapplied (its payment would have to be
+        edited)."""
+        if not doc.credit_note_key:
+            return result
+        current = self._refund_application(result.remote_id, mapping.refs[doc.customer_key])
+        if current is not None and c.applied_to_refund(current, result.remote_id) == doc.amount:
+            return result
+        self._set_refund_application(doc, mapping, result.remote_id, current, key)
+        return t.result("Purchase", self.client.read("Purchase", result.remote_id))
+
+    def _set_refund_application(self, doc: RefundSnapshot, mapping: Mapping, purchase_id: str, current: dict | None,
+                                key: str) -> None:
+        body = {k: v for k, v in c.refund_application(doc, mapping, purchase_id).items() if v is not None}
+        if current is None:
+            self.client.create("Payment", body, _derived(key, f"refund-apply:{purchase_id}"))
+        else:
+            self.client.update("Payment", {"Id": current["Id"], "SyncToken": current["SyncToken"], "sparse": True,
+                                           "TotalAmt": Decimal("0"), "Line": body["Line"]},
+                               _derived(key, f"refund-apply:{current['Id']}:{current['SyncToken']}"))
+
+    def _refund_application(self, purchase_id: str, customer_id: str) -> dict | None:
+        rows = self.client.query(f"select * from Payment where CustomerRef = {quote(customer_id)} "  # nosec B608
+                                 "and TotalAmt = '0' maxresults 1000")
+        return next((row for row in rows if c.applies_refund(row, purchase_id)), None)
+
+    def _unapply_refund(self, purchase_id: str, customer_id: str, key: str) -> None:
+        current = self._refund_application(purchase_id, customer_id)
+        if current is not None:
+            self.client.delete("Payment", current["Id"], current["SyncToken"],
+                               _derived(key, f"refund-unapply:{current['Id']}:{current['SyncToken']}"))
+
+    def _same_payee(self, doc: Snapshot, mapping: Mapping, row: dict) -> bool:
+        """A purchase or journal found by our number is ours: a refund's purchase pays our customer, an expense's a
+        vendor, a journal has no payee."""
+        payee = row.get("EntityRef") or {}
+        if isinstance(doc, RefundSnapshot):
+            return payee.get("type") == "Customer" and str(payee.get("value")) == mapping.refs[doc.customer_key]
+        if isinstance(doc, ExpenseSnapshot):
+            return payee.get("type", "Vendor") == "Vendor" and \
+                str(payee.get("name", "")).casefold() == doc.payee.strip()[:500].casefold()
+        return True
 
     # -- credit applied to invoices ----------------------------------------------------------------------
     def _apply_credit(self, doc: Snapshot, mapping: Mapping, result: RemoteResult, key: str) -> RemoteResult:
@@ -218,6 +279,12 @@ class QBOConnector(BaseConnector):
                 self.client.delete("Payment", current["Id"], current["SyncToken"],
                                    _derived(idempotency_key, f"unapply:{current['Id']}"))
                 ref = RemoteRef(ref.remote_id, str(self.client.read("CreditMemo", ref.remote_id)["SyncToken"]))
+        if entity == Entity.REFUND:  # its application goes first: QBO refuses a purchase still applied
+            purchase = self.client.read("Purchase", ref.remote_id)
+            customer = str((purchase.get("EntityRef") or {}).get("value", ""))
+            if self._refund_application(ref.remote_id, customer) is not None:
+                self._unapply_refund(ref.remote_id, customer, idempotency_key)
+                ref = RemoteRef(ref.remote_id, str(self.client.read("Purchase", ref.remote_id)["SyncToken"]))
         if entity in (Entity.CUSTOMER, Entity.ITEM):  # QBO never deletes names: they are made inactive
             body = {"Id": ref.remote_id, "SyncToken": ref.version, "sparse": True, "Active": False}
             self.client.update(name, body, idempotency_key)
@@ -323,8 +390,10 @@ class QBOConnector(BaseConnector):
     def write_batch(self, ops) -> list:
         """Up to 30 creates/updates in one ``/batch`` request; each item's fault is that op's error alone."""
         self._used_remembered_item = False
-        # Credit memos with applications need a follow-up payment each (see _apply_credit): one by one.
-        singles = {i for i, op in enumerate(ops) if isinstance(op.doc, CreditNoteSnapshot) and op.doc.allocations}
+        # Credit memos with applications and refunds need a follow-up payment each (see _apply_credit,
+        # _apply_refund): one by one.
+        singles = {i for i, op in enumerate(ops) if isinstance(op.doc, RefundSnapshot)
+                   or (isinstance(op.doc, CreditNoteSnapshot) and op.doc.allocations)}
         if singles:
             rest = [i for i in range(len(ops)) if i not in singles]
             outcomes = [None] * len(ops)
@@ -480,7 +549,47 @@ class QBOConnector(BaseConnector):
             return t.payment_payload(doc, mapping)
         if isinstance(doc, (InvoiceSnapshot, CreditNoteSnapshot)):
             return t.sales_payload(doc, mapping, self._line_items(doc, mapping), self.setting("no_tax_code"))
+        if isinstance(doc, RefundSnapshot):
+            return c.refund_payload(doc, mapping, self._receivable_account(),
+                                    self._account_type(mapping.deposit_account))
+        if isinstance(doc, ExpenseSnapshot):
+            return c.expense_payload(doc, mapping, self._vendor(doc.payee), self.setting("no_tax_code"),
+                                     self._account_type(mapping.deposit_account))
+        if isinstance(doc, JournalSnapshot):
+            return c.journal_payload(doc, mapping)
         raise TypeError(f"QBO connector cannot send {type(doc).__name__}")
+
+    def _receivable_account(self) -> str:
+        """The company's Accounts Receivable account, where a refund takes the customer's credit from."""
+        if "_receivable" not in self.__dict__:
+            rows = self.client.query("select * from Account where AccountType = 'Accounts Receivable' "
+                                     "and Active = true maxresults 1")
+            if not rows:
+                raise ConfigurationError("the QuickBooks company has no active Accounts Receivable account",
+                                         hint="Create or reactivate it in QuickBooks, then retry.")
+            self._receivable = str(rows[0]["Id"])
+        return self._receivable
+
+    def _account_type(self, account_id: str) -> str:
+        """An account's ``AccountType`` (Bank, Credit Card, ...), read once per connector use."""
+        types = self.__dict__.setdefault("_account_types", {})
+        if account_id not in types:
+            rows = self.client.query(f"select * from Account where Id = {quote(account_id)}")  # nosec B608
+            types[account_id] = str(rows[0].get("AccountType", "")) if rows else ""
+        return types[account_id]
+
+    def _vendor(self, name: str) -> str:
+        """The vendor an expense's payee is: found by its display name, else created (idempotent by requestid)."""
+        name = name.strip()[:500]
+        vendors = self.__dict__.setdefault("_vendors", {})  # once per connector use
+        if name not in vendors:
+            rows = self.client.query(f"select * from Vendor where DisplayName = {quote(name)}")  # nosec B608
+            if rows:
+                vendors[name] = str(rows[0]["Id"])
+            else:
+                request = str(uuid.uuid5(uuid.NAMESPACE_URL, f"qbo:{self.config.remote_company_id}:vendor:{name}"))
+                vendors[name] = str(self.client.create("Vendor", c.vendor_payload(name), request)["Id"])
+        return vendors[name]
 
     def _line_items(self, doc, mapping: Mapping) -> dict[int, str]:
         """Remote ItemRef per sales line: the synced local item, or a generic item for its kind and account."""

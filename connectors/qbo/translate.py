@@ -11,7 +11,7 @@ from ..documents import (CreditNoteSnapshot, CustomerSnapshot, InvoiceSnapshot, 
                          PaymentSnapshot, RemoteResult, SalesDocumentSnapshot)
 
 ENTITY_NAMES = {"customer": "Customer", "item": "Item", "invoice": "Invoice", "payment": "Payment",
-                "credit_note": "CreditMemo"}
+                "credit_note": "CreditMemo", "refund": "Purchase", "expense": "Purchase", "journal": "JournalEntry"}
 PAYMENT_METHODS = {"cash": "Cash", "card": "Credit Card", "check": "Check", "transfer": "Bank Transfer"}
 
 
@@ -48,7 +48,8 @@ def generic_item_payload(name: str, account: str) -> dict:
 def generic_item_name(kind: str, account_name: str = "") -> str:
     """"Shipping", or "Shipping (Freight income)" for the generic item of a further account (names are unique
     in QBO, at most 100 characters)."""
-    name = {"shipping": "Shipping", "fee": "Fees and charges"}.get(kind, kind.title())
+    name = {"shipping": "Shipping", "fee": "Fees and charges", "restocking_fee": "Restocking fees",
+            "return_shipping": "Return shipping"}.get(kind, kind.title())
     return f"{name} ({account_name})"[:100] if account_name else name
 
 
@@ -87,11 +88,12 @@ def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping, line_items: dict
                 discount = None
             continue
         tax_code = mapping.tax_codes[line.tax_rate_key] if line.tax_rate_key else no_tax_code
-        detail = {"ItemRef": ref(line_items[i]), "Qty": line.quantity, "UnitPrice": line.unit_price,
+        sign = -1 if line.kept else 1  # kept back from a credit (restocking fee): a negative line nets the memo
+        detail = {"ItemRef": ref(line_items[i]), "Qty": line.quantity, "UnitPrice": sign * line.unit_price,
                   "TaxCodeRef": ref(tax_code)}
         if klass := mapping.line_dimension("class", i):
             detail["ClassRef"] = ref(klass)
-        lines.append({"LineNum": i + 1, "Amount": line.net_amount, "DetailType": "SalesItemLineDetail",
+        lines.append({"LineNum": i + 1, "Amount": sign * line.net_amount, "DetailType": "SalesItemLineDetail",
                       "Description": description, "SalesItemLineDetail": detail})
     body = {
         "DocNumber": doc.number,

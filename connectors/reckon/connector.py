@@ -61,9 +61,9 @@ class ReckonConnector(BaseConnector):
     id = "reckon"
     name = "Reckon One"
     capabilities = Capabilities(
-        entities=frozenset(Entity.ALL),
+        entities=frozenset(Entity.SALES),
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # emulated: amounts to 0 and a void note
-        delete=frozenset(Entity.ALL),  # customers and items are made Inactive, never deleted
+        delete=frozenset(Entity.SALES),  # customers and items are made Inactive, never deleted
         inbound=frozenset(),  # no modified time on documents and no webhooks: reconciliation finds changes
         inbound_deletes=False,
         idempotency_keys=False,  # Reckon has none: our reference, refused by us when taken, stands in

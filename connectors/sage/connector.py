@@ -56,10 +56,10 @@ class SageConnector(BaseConnector):
     name = "Sage Business Cloud Accounting"
     token_refresh_margin = dt.timedelta(seconds=EARLY)  # its access tokens live 5 minutes
     capabilities = Capabilities(
-        entities=frozenset(Entity.ALL),
+        entities=frozenset(Entity.SALES),
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # DELETE ?void_reason= voids; only drafts are deleted
         #: Sage's DELETE deletes a draft and voids any other invoice or credit note; items are made inactive.
-        delete=frozenset(Entity.ALL),
+        delete=frozenset(Entity.SALES),
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=True,  # deleted_since lists what was deleted
         idempotency_keys=False,  # Sage has none: our reference, searched before each create, stands in

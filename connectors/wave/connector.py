@@ -40,9 +40,9 @@ class WaveConnector(BaseConnector):
     id = "wave"
     name = "Wave"
     capabilities = Capabilities(
-        entities=frozenset(Entity.ALL),  # a credit note is a negative Wave invoice (Wave has no credit notes)
+        entities=frozenset(Entity.SALES),  # a credit note is a negative Wave invoice (Wave has no credit notes)
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # emulated: lines zeroed, titled VOID
-        delete=frozenset(Entity.ALL),  # products are archived, not deleted
+        delete=frozenset(Entity.SALES),  # products are archived, not deleted
         inbound=frozenset(),
         inbound_deletes=False,
         idempotency_keys=False,

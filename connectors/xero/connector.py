@@ -13,11 +13,13 @@ from typing import Sequence
 from .. import oauth, signatures
 from ..base import (AccountKind, BankDeposit, BaseConnector, BatchOp, BatchOutcome, Capabilities, DemoChart,
                     DocumentTotals, ReferenceData, Refused, RemoteChange, RemoteDocument, RemotePayment, TokenSet)
-from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
-                         PaymentSnapshot, RemoteRef, RemoteResult, SalesDocumentSnapshot, Snapshot)
+from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot, InvoiceSnapshot, ItemSnapshot,
+                         JournalSnapshot, Mapping, PaymentSnapshot, RefundSnapshot, RemoteRef, RemoteResult,
+                         SalesDocumentSnapshot, Snapshot)
 from ..errors import (AuthError, ConfigurationError, ConflictError, DuplicateError, PermanentError, RemoteNotFound,
                       RetryableError, SyncError, ValidationFailed)
 from ..registry import register
+from . import costs as c
 from . import translate as t
 from .client import XeroClient, where_equals
 from .errors import element_error, refused_references
@@ -47,10 +49,13 @@ class XeroConnector(BaseConnector):
     name = "Xero"
     capabilities = Capabilities(
         entities=frozenset(Entity.ALL),
-        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
+        # manual journals are VOIDED; refunds (payments) and expenses (bank transactions) are DELETED
+        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.JOURNAL}),
         # invoices: drafts are deleted, approved ones voided; contacts are archived, items deleted (Xero's API has
         # no archived state for items)
-        delete=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CUSTOMER, Entity.ITEM}),
+        delete=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CUSTOMER, Entity.ITEM, Entity.REFUND,
+                          Entity.EXPENSE}),
+        kept_lines=True,  # a restocking fee is a negative line of the credit note
         batch_size=50,
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
@@ -91,7 +96,9 @@ class XeroConnector(BaseConnector):
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Sales"},
                            line_kind_income={"shipping": "Other Revenue", "fee": "Other Revenue"},
                            discount="Sales Discounts", deposit="Business Bank Account",
-                           taxes={"GST 10%": "Tax on Sales", "Exempt": "Exempt Sales"})
+                           taxes={"GST 10%": "Tax on Sales", "Exempt": "Exempt Sales"},
+                           refund="Business Bank Account", expense="Freight & Courier",
+                           paid_from="Business Bank Account")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:
@@ -201,11 +208,15 @@ class XeroConnector(BaseConnector):
             rows = self._list("get_credit_notes", "CreditNotes", where=where_equals("CreditNoteNumber", doc.number),
                               unitdp=4)
             return self._adoptable(doc, mapping, rows, "CreditNoteNumber")
+        if isinstance(doc, (RefundSnapshot, ExpenseSnapshot, JournalSnapshot)):
+            return self._find_cost(doc, mapping)
         raise TypeError(f"Xero connector cannot search for {type(doc).__name__}")
 
     _CREATE = {Entity.CUSTOMER: ("create_contacts", {}), Entity.ITEM: ("create_items", {"unitdp": 4}),
                Entity.PAYMENT: ("create_payments", {}), Entity.INVOICE: ("create_invoices", {"unitdp": 4}),
-               Entity.CREDIT_NOTE: ("create_credit_notes", {"unitdp": 4})}
+               Entity.CREDIT_NOTE: ("create_credit_notes", {"unitdp": 4}), Entity.REFUND: ("create_payments", {}),
+               Entity.EXPENSE: ("create_bank_transactions", {"unitdp": 4}),
+               Entity.JOURNAL: ("create_manual_journals", {})}
 
     def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
         """``PUT`` (create only) with the idempotency key; a credit note then gets its allocations."""
@@ -232,8 +243,10 @@ class XeroConnector(BaseConnector):
             body = self._single(self.client.call("update_item", remote_id, t.dumps({"Items": [payload]}), unitdp=4,
                                                  idempotency_key=key), "Items")
             return t.result(doc.entity, body)
-        if isinstance(doc, PaymentSnapshot):
+        if isinstance(doc, (PaymentSnapshot, RefundSnapshot)):
             return self._update_payment(doc, mapping, ref, key)
+        if isinstance(doc, (ExpenseSnapshot, JournalSnapshot)):
+            return self._update_cost(doc, mapping, ref, key)
         if isinstance(doc, (InvoiceSnapshot, CreditNoteSnapshot)):
             current = self._current(doc.entity, remote_id)
             self._check_not_stale(doc.entity, current, ref)
@@ -250,6 +263,15 @@ class XeroConnector(BaseConnector):
 
     def void(self, entity: str, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
         """Approved documents become VOIDED; a draft (Xero cannot void one) is DELETED instead."""
+        if entity == Entity.JOURNAL:
+            current = self._current(entity, ref.remote_id)
+            if current.get("Status") in CLOSED:
+                return t.result(entity, current)
+            status = "DELETED" if current.get("Status") == "DRAFT" else "VOIDED"
+            return t.result(entity, self._single(self.client.call(
+                "update_manual_journal", ref.remote_id,
+                t.dumps({"ManualJournals": [{"Narration": current.get("Narration", ""), "Status": status}]}),
+                idempotency_key=t.idempotency_key(idempotency_key)), "ManualJournals"))
         if entity not in (Entity.INVOICE, Entity.CREDIT_NOTE):
             raise PermanentError(f"Xero cannot void a {entity.replace('_', ' ')}", code="unsupported")
         key = t.idempotency_key(idempotency_key)
@@ -265,7 +287,14 @@ class XeroConnector(BaseConnector):
         """Payments: Status DELETED. Invoices: drafts are DELETED; approved invoices (Xero cannot delete them)
         are VOIDED. A record already gone is fine."""
         key = t.idempotency_key(idempotency_key)
-        if entity == Entity.PAYMENT:
+        if entity == Entity.EXPENSE:
+            current = self._current(entity, ref.remote_id, missing_ok=True)
+            if current.get("Status", "DELETED") != "DELETED":  # Xero's schema wants the transaction, not a stub
+                body = {field: current[field] for field in ("BankTransactionID", "Type", "BankAccount", "LineItems")}
+                self.client.call("update_bank_transaction", ref.remote_id,
+                                 t.dumps({"BankTransactions": [{**body, "Status": "DELETED"}]}), idempotency_key=key)
+            return None
+        if entity in (Entity.PAYMENT, Entity.REFUND):
             try:
                 self.client.call("delete_payment", ref.remote_id, t.dumps({"Status": "DELETED"}),
                                  idempotency_key=key)
@@ -298,7 +327,8 @@ class XeroConnector(BaseConnector):
 
     def fetch(self, entity: str, remote_id: str) -> RemoteResult:
         body = self._current(entity, remote_id)
-        if entity in (Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT) and body.get("Status") == "DELETED":
+        if entity in (Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT, Entity.REFUND, Entity.EXPENSE,
+                      Entity.JOURNAL) and body.get("Status") == "DELETED":
             raise RemoteNotFound(f"the {entity.replace('_', ' ')} was deleted in Xero",
                                  hint="Re-send the local record to create it again in Xero.", platform_code="DELETED")
         return t.result(entity, body)
@@ -594,8 +624,9 @@ class XeroConnector(BaseConnector):
         organisations = self._list("get_organisations", "Organisations")
         home = str((organisations[0] if organisations else {}).get("BaseCurrency") or "")
         active = [a for a in accounts if a.get("Status", "ACTIVE") == "ACTIVE" and a.get("Code")]
-        usable = [a for a in active if a.get("Class") == "REVENUE" or a.get("Type") == "BANK"
-                  or a.get("EnablePaymentsToAccount") or a.get("SystemAccount") == "ROUNDING"]
+        # Every active account: expenses post to expense accounts and a journal line to any account (the editor
+        # offers each kind of rule only the accounts of its kind).
+        usable = active
         control = {}
         for a in active:
             if account_kind(a) in (AccountKind.RECEIVABLE, AccountKind.TAX_PAYABLE):
@@ -623,6 +654,10 @@ class XeroConnector(BaseConnector):
             problems += t.payment_problems(doc)
             if not mapping.deposit_account:
                 problems.append("no deposit account (Xero account Code) is mapped for its payment method")
+        if isinstance(doc, RefundSnapshot):
+            problems += c.refund_problems(doc)
+        if isinstance(doc, JournalSnapshot):
+            problems += c.journal_problems(doc, self._base_currency())
         return problems
 
     # -- helpers -----------------------------------------------------------------------------------------
@@ -636,6 +671,15 @@ class XeroConnector(BaseConnector):
             if problems:
                 raise ConfigurationError("; ".join(problems), hint="Change the payment in the business system.")
             return t.payment_payload(doc, mapping, send_currency_rate=self.setting("rate_source") != "platform")
+        if isinstance(doc, RefundSnapshot):
+            if problems := c.refund_problems(doc):
+                raise ConfigurationError("; ".join(problems), hint="Record the refund in Xero by hand.")
+            return c.refund_payload(doc, mapping, send_currency_rate=self.setting("rate_source") != "platform")
+        if isinstance(doc, ExpenseSnapshot):
+            return c.expense_payload(doc, mapping, self.sales_settings.no_tax_type,
+                                     send_currency_rate=self.setting("rate_source") != "platform")
+        if isinstance(doc, JournalSnapshot):
+            return c.journal_payload(doc, mapping)
         if isinstance(doc, SalesDocumentSnapshot):
             settings = self.sales_settings
             if doc.status == "draft":  # sent as a draft (the connection asked for it); final later by an update
@@ -683,11 +727,12 @@ class XeroConnector(BaseConnector):
         return rows[0]
 
     _GETTERS = {Entity.CUSTOMER: "get_contact", Entity.ITEM: "get_item", Entity.INVOICE: "get_invoice",
-                Entity.PAYMENT: "get_payment", Entity.CREDIT_NOTE: "get_credit_note"}
+                Entity.PAYMENT: "get_payment", Entity.CREDIT_NOTE: "get_credit_note", Entity.REFUND: "get_payment",
+                Entity.EXPENSE: "get_bank_transaction", Entity.JOURNAL: "get_manual_journal"}
 
     def _current(self, entity: str, remote_id: str, missing_ok: bool = False) -> dict:
         collection = t.ENTITIES[entity][0]
-        kwargs = {"unitdp": 4} if entity in (Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE) else {}
+        kwargs = {"unitdp": 4} if entity in (Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE, Entity.EXPENSE) else {}
         try:
             return self._single(self.client.call(self._GETTERS[entity], remote_id, **kwargs), collection)
         except RemoteNotFound:
@@ -806,17 +851,65 @@ class XeroConnector(BaseConnector):
                 and (r.get("Invoice") or {}).get("InvoiceID", invoice_id) == invoice_id]
         return t.result(doc.entity, rows[0], adopted=True) if rows else None
 
-    def _update_payment(self, doc: PaymentSnapshot, mapping: Mapping, ref: RemoteRef, key: str) -> RemoteResult:
-        """Xero cannot edit a payment: if what we would send differs, delete it and record it again."""
-        current = self._current(Entity.PAYMENT, ref.remote_id, missing_ok=True)
+    def _update_payment(self, doc: PaymentSnapshot | RefundSnapshot, mapping: Mapping, ref: RemoteRef,
+                        key: str) -> RemoteResult:
+        """Xero cannot edit a payment (nor a refund, a payment on a credit note): if what we would send differs,
+        delete it and record it again."""
+        current = self._current(doc.entity, ref.remote_id, missing_ok=True)
         payload = self._payload(doc, mapping)
         if current and current.get("Status") != "DELETED" and _same_payment(current, payload):
             return t.result(doc.entity, current)
         if current and current.get("Status") != "DELETED":
-            self.delete(Entity.PAYMENT, ref, t.idempotency_key(key, "replace"))
+            self.delete(doc.entity, ref, t.idempotency_key(key, "replace"))
         body = self._single(self.client.call("create_payments", t.dumps({"Payments": [payload]}),
                                              idempotency_key=key), "Payments")
         return t.result(doc.entity, body)
+
+    # -- refunds, expenses, journals ---------------------------------------------------------------------
+    def _find_cost(self, doc: RefundSnapshot | ExpenseSnapshot | JournalSnapshot, mapping: Mapping
+                   ) -> RemoteResult | None:
+        """Ours by our number: a refund is the payment on its credit note with our number as Reference, an expense
+        the SPEND transaction with our Reference, a journal the one whose narration is ours."""
+        if isinstance(doc, RefundSnapshot):
+            note = mapping.refs.get(doc.credit_note_key or "")
+            if not note:
+                return None
+            where = (f'{where_equals("Reference", doc.number[:t.REFERENCE_MAX])} AND '
+                     f'CreditNote.CreditNoteID==Guid("{note}")')
+            rows = [r for r in self._list("get_payments", "Payments", where=where)
+                    if r.get("Reference") == doc.number[:t.REFERENCE_MAX]]
+        elif isinstance(doc, ExpenseSnapshot):
+            reference = c.expense_reference(doc)
+            rows = [r for r in self._list("get_bank_transactions", "BankTransactions", unitdp=4,
+                                          where=f'{where_equals("Reference", reference)} AND Type=="SPEND"')
+                    if r.get("Reference") == reference]
+        else:
+            narration = c.journal_payload(doc, mapping)["Narration"]
+            rows = [r for r in self._list("get_manual_journals", "ManualJournals",
+                                          where=where_equals("Narration", narration))
+                    if r.get("Narration") == narration]
+        rows = [r for r in rows if r.get("Status") not in CLOSED]
+        return t.result(doc.entity, rows[0], adopted=True) if rows else None
+
+    def _update_cost(self, doc: ExpenseSnapshot | JournalSnapshot, mapping: Mapping, ref: RemoteRef,
+                     key: str) -> RemoteResult:
+        """An expense's bank transaction or a journal, edited in place (Xero allows it until reconciled)."""
+        current = self._current(doc.entity, ref.remote_id)
+        self._check_not_stale(doc.entity, current, ref)
+        collection, id_field, _ = t.ENTITIES[doc.entity]
+        payload = {**self._payload(doc, mapping), id_field: ref.remote_id}
+        operation = "update_bank_transaction" if isinstance(doc, ExpenseSnapshot) else "update_manual_journal"
+        extra = {"unitdp": 4} if isinstance(doc, ExpenseSnapshot) else {}
+        body = self._single(self.client.call(operation, ref.remote_id, t.dumps({collection: [payload]}),
+                                             idempotency_key=key, **extra), collection)
+        return t.result(doc.entity, body)
+
+    def _base_currency(self) -> str:
+        """The organisation's base currency (one ``GET /Organisation`` per connector use)."""
+        if "_base" not in self.__dict__:
+            organisations = self._list("get_organisations", "Organisations")
+            self._base = str((organisations[0] if organisations else {}).get("BaseCurrency") or "")
+        return self._base
 
     # -- customer hierarchy ------------------------------------------------------------------------------
     def _parent_name(self, doc: CustomerSnapshot, mapping: Mapping) -> str:
@@ -838,7 +931,8 @@ def _same_payment(current: dict, payload: dict) -> bool:
     date_same = payload.get("Date") is None or current_date.startswith(payload["Date"]) or \
         _ms_date(current_date) == payload.get("Date")
     return (amount(current.get("Amount")) == amount(payload.get("Amount"))
-            and (current.get("Invoice") or {}).get("InvoiceID") == payload["Invoice"]["InvoiceID"]
+            and all((current.get(kind) or {}).get(f"{kind}ID") == (payload.get(kind) or {}).get(f"{kind}ID")
+                    for kind in ("Invoice", "CreditNote"))
             and str((current.get("Account") or {}).get("Code", "")) == payload["Account"]["Code"]
             and str(current.get("Reference") or "") == payload.get("Reference", "")
             and date_same)

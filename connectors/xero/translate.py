@@ -48,7 +48,12 @@ ENTITIES = {
     "invoice": ("Invoices", "InvoiceID", "InvoiceNumber"),
     "payment": ("Payments", "PaymentID", "Reference"),
     "credit_note": ("CreditNotes", "CreditNoteID", "CreditNoteNumber"),
+    "refund": ("Payments", "PaymentID", "Reference"),
+    "expense": ("BankTransactions", "BankTransactionID", "Reference"),
+    "journal": ("ManualJournals", "ManualJournalID", "Narration"),
 }
+#: A manual journal has no number: its narration is ours, then this, then the memo (see ``costs``).
+NARRATION_SEPARATOR = ": "
 ROUNDING_DESCRIPTION = "Rounding adjustment"
 LINE_AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")
 INVOICE_STATUSES = ("AUTHORISED", "DRAFT", "SUBMITTED")
@@ -148,13 +153,14 @@ def _rate(line: LineSnapshot) -> Decimal:
 
 
 def line_unit_amount(line: LineSnapshot, line_amount_types: str) -> tuple[Decimal, Decimal]:
-    """``(Quantity, UnitAmount)`` Xero gets for a snapshot line; discount lines become negative lines.
+    """``(Quantity, UnitAmount)`` Xero gets for a snapshot line; discount lines, and the lines a credit note keeps
+    back (a restocking fee), become negative lines.
 
     Exclusive / NoTax: our quantity and unit price. Inclusive: Xero wants tax-inclusive unit amounts, so the
     unit amount is the line's gross (net + our tax) over the quantity, to 4 places, nudged by 0.0001 where
     that makes Quantity x UnitAmount round to the gross exactly.
     """
-    sign = Decimal(-1) if line.kind == "discount" else Decimal(1)
+    sign = Decimal(-1) if line.kind == "discount" or line.kept else Decimal(1)
     quantity = line.quantity
     if line_amount_types != "Inclusive":
         return quantity, sign * line.unit_price
@@ -203,7 +209,8 @@ def expected_totals(doc: SalesDocumentSnapshot, line_amount_types: str) -> XeroT
 
 
 def our_totals(doc: SalesDocumentSnapshot) -> XeroTotals:
-    return XeroTotals(subtotal=doc.subtotal - doc.discount_total, tax=doc.tax_total, total=doc.total)
+    """Ours, as Xero counts them: the subtotal is what the lines add up to (discounts and kept lines netted)."""
+    return XeroTotals(subtotal=doc.total - doc.tax_total, tax=doc.tax_total, total=doc.total)
 
 
 def rounding_difference(doc: SalesDocumentSnapshot, line_amount_types: str) -> Decimal:
@@ -363,8 +370,15 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
     """A RemoteResult from a Xero record. Voided and deleted documents count for nothing: total 0.00."""
     _, id_field, number_field = ENTITIES[entity]
     status = str(body.get("Status") or body.get("ContactStatus") or "").upper()
-    if entity == "payment":
+    number = str(body.get(number_field) or "")
+    if entity in ("payment", "refund"):
         total, balance = body.get("Amount"), None
+    elif entity == "expense":
+        total, balance = body.get("Total"), None
+    elif entity == "journal":
+        number = number.split(NARRATION_SEPARATOR, 1)[0]
+        amounts = [Decimal(str(line.get("LineAmount") or 0)) for line in body.get("JournalLines") or ()]
+        total, balance = sum((amount for amount in amounts if amount > 0), ZERO), None  # its debits
     elif entity == "credit_note":
         total, balance = body.get("Total"), body.get("RemainingCredit")
     elif entity == "invoice":
@@ -377,7 +391,7 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
     total = q2(Decimal(str(total))) if total is not None else None
     return RemoteResult(
         remote_id=str(body[id_field]), version=str(body.get("UpdatedDateUTC") or ""),
-        number=str(body.get(number_field) or ""), total=total,
+        number=number, total=total,
         balance=q2(Decimal(str(balance))) if balance is not None else None,
         status=_CLOSED.get(status) or ("inactive" if status == "ARCHIVED" else "active"),
         adopted=adopted, raw=body, home_total=home_total(total, body.get("CurrencyRate")), **extra)

@@ -51,9 +51,9 @@ class ZohoConnector(BaseConnector):
     id = "zoho"
     name = "Zoho Books"
     capabilities = Capabilities(
-        entities=frozenset(Entity.ALL),
+        entities=frozenset(Entity.SALES),
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
-        delete=frozenset(Entity.ALL),  # customers and items are made inactive, never deleted
+        delete=frozenset(Entity.SALES),  # customers and items are made inactive, never deleted
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # Zoho's lists hold no deleted records, and it has no deleted-since query
         idempotency_keys=False,  # Zoho has none: our own document numbers, refused when taken, stand in

@@ -23,6 +23,7 @@ from connectors.sandboxkit.faults import KINDS
 from ledger.models import Invoice
 from tests import factories as f
 from tests.conftest import remote_invoices
+from tests.processes import stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNT = 200
@@ -63,9 +64,7 @@ def clusters(monkeypatch, tmp_path):
     start.logs = lambda: "\n".join(p.read_text(errors="replace") for p in sorted(tmp_path.glob("cluster-*.log")))
     yield start
     for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        stop_group(process, grace=0)
 
 
 @pytest.mark.django_db(transaction=True)

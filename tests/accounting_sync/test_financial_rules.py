@@ -223,6 +223,7 @@ def test_a_eur_invoice_without_a_rate_or_a_rate_source_stops_at_preflight(platfo
     assert entry.status == EntryStatus.NEEDS_ATTENTION
     assert (f"Invoice {doc.number}: EUR is a foreign currency for this company (USD) and the document has no "
             "exchange rate") in entry.last_error
+    assert entry.hint == "Enable the currency on the platform (or give the document an exchange rate), then retry."
     assert remote() == []
     assert ExternalReference.objects.filter(connection=conn, source_key=entry.source_key).count() == 0
 

@@ -140,3 +140,19 @@ def test_a_customer_in_a_foreign_currency_needs_no_exchange_rate(connection, org
     customer = f.CustomerFactory(organization=org, currency="EUR")
     drain()
     assert entry_of(customer).status == EntryStatus.DONE
+
+
+def test_a_platform_rule_refusal_hints_at_the_document_not_at_the_currency(connection, make_invoice, sandbox,
+                                                                            monkeypatch):
+    """What a connector's own preflight refuses (MYOB's number length, say) gets a hint about the document; the
+    currency hint is only for currency problems."""
+    connector_class = connection.connector_class()
+    monkeypatch.setattr(connector_class, "preflight",
+                        lambda self, doc, mapping: ["numbers are at most 8 characters ('INV-000000001' is longer)"])
+    invoice = make_invoice(("service", "1", "10.00"))
+    drain()
+    entry = entry_of(invoice)
+    assert entry.status == EntryStatus.NEEDS_ATTENTION
+    assert "numbers are at most 8 characters" in entry.last_error
+    assert entry.hint == ("Change the document (or its mapping) so that QuickBooks Online accepts it, then retry.")
+    assert "currency" not in entry.hint

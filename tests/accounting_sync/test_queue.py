@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, SyncLog
 from tests.conftest import remote_invoices
+from tests.processes import running, stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,7 +38,7 @@ def broker(request, monkeypatch):
 
 
 @pytest.fixture
-def cluster(monkeypatch, broker):
+def cluster(monkeypatch, broker, tmp_path_factory):
     """Start ``qcluster`` subprocesses on a private queue; each in its own process group."""
     from django_q.conf import Conf
 
@@ -46,33 +47,44 @@ def cluster(monkeypatch, broker):
     monkeypatch.setattr(Conf, "CLUSTER_NAME", name)
     db_settings = db.settings_dict
     base = {k: v for k, v in os.environ.items() if k != "REDIS_URL" or broker == "redis"}
-    env = {**base, "DJANGO_SETTINGS_MODULE": "tests.settings", "QUEUE_NAME": name,
+    env = {**base, "DJANGO_SETTINGS_MODULE": "tests.settings", "QUEUE_NAME": name, "LOG_LEVEL": "INFO",
            "DATABASE_URL": f"postgres://{db_settings['USER']}@{db_settings['HOST']}:{db_settings['PORT']}/"
                            f"{db_settings['NAME']}",
            "ACCOUNTING_SYNC_ENCRYPTION_KEYS": ",".join(settings.ACCOUNTING_SYNC["ENCRYPTION_KEYS"])}
     started = []
+    logs = tmp_path_factory.mktemp("qcluster")
 
     def start():
+        log = open(logs / f"cluster-{len(started) + 1}.log", "wb")  # what a failing test shows (cluster_log)
         process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        process.log_path = log.name
         started.append(process)
         return process
 
     yield start
     for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:  # a graceful stop is not what these tests are about: do not wait long for it
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        stop_group(process)
 
 
-def wait_for(predicate, seconds=60):
+def cluster_log(process, lines=40) -> str:
+    """The last lines a cluster printed (at INFO: the tasks it took, warnings, tracebacks)."""
+    with open(process.log_path, encoding="utf-8", errors="replace") as log:
+        return "".join(log.readlines()[-lines:])
+
+
+def wait_for(predicate, seconds=60, every=None, period=10.0):
+    """Poll ``predicate`` until true or ``seconds`` pass; ``every`` (if given) runs each ``period`` seconds meanwhile
+    (the schedule a real deployment runs, such as the sweep)."""
     deadline = time.monotonic() + seconds
+    next_run = time.monotonic() + period
     while time.monotonic() < deadline:
         if predicate():
             return True
+        if every is not None and time.monotonic() >= next_run:
+            every()
+            next_run = time.monotonic() + period
         time.sleep(0.1)
     return False
 
@@ -138,13 +150,24 @@ def test_cluster_killed_mid_write_then_new_cluster_completes_exactly_once(broker
     # out in one batch: the invoice would otherwise wait for a customer still leased to the dead worker).
     OutboxEntry.objects.filter(status=EntryStatus.IN_PROGRESS).update(
         lease_until=timezone.now() - dt.timedelta(seconds=1))
-    cluster()
+    second = cluster()
     if broker == "redis":
         assert sweep() >= 1  # what the every-minute schedule does: re-enqueue due and abandoned entries
-    # (the ORM broker's dispatcher finds the abandoned entry by itself at its next poll)
-    assert wait_for(lambda: OutboxEntry.objects.get(pk=entry.pk).status == EntryStatus.DONE, seconds=120), \
-        (OutboxEntry.objects.filter(pk=entry.pk).values("status", "last_error", "attempts", "lease_until")[0],
-         timezone.now(), sandbox.requests_log[-5:])
+    # (the ORM broker's dispatcher finds the abandoned entry by itself at its next poll). With Redis the sweep's task
+    # can be lost: a pusher killed inside BLPOP may still be registered when the task is pushed on a busy machine,
+    # and Redis hands the task to the dead connection. The schedule runs the sweep again (every minute in a
+    # deployment, every 10 s here), which is why a lost message is harmless; an entry sent twice is claimed once.
+    if not wait_for(lambda: OutboxEntry.objects.get(pk=entry.pk).status == EntryStatus.DONE, seconds=180,
+                    every=sweep if broker == "redis" else None):
+        # printed, not put in the assertion: pytest cuts a long assertion message short
+        print("entry:", OutboxEntry.objects.filter(pk=entry.pk).values(
+            "status", "last_error", "attempts", "lease_until", "lease_token", "last_attempt_at")[0],
+            "now:", timezone.now())
+        print("last requests:", sandbox.requests_log[-8:])
+        print("qcluster processes:", running("qcluster"), "first, second:", first.pid, second.pid)
+        print("second cluster:", cluster_log(second, 80), "first cluster:", cluster_log(first, 80), sep="\n")
+        print("log:", list(SyncLog.objects.values_list("created_at", "entry_id", "operation", "outcome", "message")))
+        pytest.fail("the entry did not complete after the second cluster started (details printed above)")
     [remote] = remote_invoices(sandbox)
     assert remote["DocNumber"] == invoice.number
     ref = ExternalReference.objects.get(source_key=entry.source_key)

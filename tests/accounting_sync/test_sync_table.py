@@ -94,7 +94,8 @@ def test_the_form_fills_in_the_lab_systems_table_and_the_direction_that_covers_i
                                         "sync_preset": "lab", "other_settings": "{}"})
     assert form.is_valid(), form.errors
     conn = form.save()
-    assert conn.operations == LAB_PRESET and conn.direction == "both"
+    assert {e: conn.operations[e] for e in LAB_PRESET} == LAB_PRESET and conn.direction == "both"
+    assert conn.operations["refund"] == {"create": "out", "update": "out", "delete": "out"}  # not in the preset
     assert conn.sends("customer", "create") and not conn.sends("customer", "delete")
     assert conn.receives("invoice", "update") and not conn.sends("invoice", "update")
 

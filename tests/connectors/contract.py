@@ -23,14 +23,17 @@ import requests
 
 from connectors import registry
 from connectors.base import AccountKind, BaseConnector, BatchOp, ReferenceData
-from connectors.documents import (Allocation, CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot,
-                                  ItemSnapshot, LineSnapshot, Mapping, PaymentSnapshot, RemoteRef, RemoteResult)
+from connectors.documents import (Allocation, CreditNoteSnapshot, CustomerSnapshot, Entity, ExpenseLineSnapshot,
+                                  ExpenseSnapshot, InvoiceSnapshot, ItemSnapshot, JournalLineSnapshot, JournalSnapshot,
+                                  LineSnapshot, Mapping, PaymentSnapshot, RefundSnapshot, RemoteRef, RemoteResult)
 from connectors.errors import (AuthError, ConflictError, DuplicateError, PermanentError, RateLimitedError,
                                RemoteNotFound, RetryableError, SyncError)
 from ledger.money import line_net
 from tests.platforms import CLIENT, POOL, PlatformHarness, money, next_second, sandbox_for
 
 DOCUMENTS = (Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE)
+#: Refunds, expenses and journals: documents too (a total, a number), checked where a platform declares them.
+COSTS = Entity.RETURNS_AND_COSTS
 
 
 @dataclass
@@ -47,6 +50,21 @@ class ContractEnv:
         income = accounts[chart.default_income]
         return Mapping(line_accounts=(income,) * lines, item_account=income, deposit_account=accounts[chart.deposit],
                        refs=dict(refs or {}))
+
+    def cost_mapping(self, doc, refs: dict | None = None) -> Mapping:
+        """For a refund, an expense or a journal: paid from the demo chart's deposit account; an expense's lines on
+        the platform's first expense account; a journal's debit on the deposit account and credit on income."""
+        chart, accounts = self.harness.chart, self.harness.account_ids(self.reference)
+        deposit, income = accounts[chart.deposit], accounts[chart.default_income]
+        if isinstance(doc, ExpenseSnapshot):
+            cost = next(pk for pk, kind in sorted(self.reference.account_kinds.items())
+                        if kind == AccountKind.EXPENSE)
+            lines = (cost,) * len(doc.lines)
+        elif isinstance(doc, JournalSnapshot):
+            lines = tuple(deposit if line.debit else income for line in doc.lines)
+        else:
+            lines = ()
+        return Mapping(line_accounts=lines, deposit_account=deposit, refs=dict(refs or {}))
 
     def connector_with(self, **settings) -> BaseConnector:
         """Another connector on the same tokens, with these connection settings."""
@@ -108,6 +126,33 @@ def payment(customer_key: str, number: str, invoice_key: str, amount: str = "40.
     return PaymentSnapshot(key=f"test.payment:{number}", organization_id=1, number=number, customer_key=customer_key,
                            date=dt.date.today(), amount=Decimal(amount),
                            allocations=(Allocation(invoice_key, Decimal(amount)),))
+
+
+def refund(customer_key: str, number: str, credit_note_key: str, amount: str = "10.00") -> RefundSnapshot:
+    return RefundSnapshot(key=f"test.refund:{number}", organization_id=1, number=number, customer_key=customer_key,
+                          date=dt.date.today(), amount=Decimal(amount), method="transfer",
+                          credit_note_key=credit_note_key)
+
+
+def expense(number: str, amounts=("20.00",)) -> ExpenseSnapshot:
+    lines = tuple(ExpenseLineSnapshot(cost_kind="other", description=f"Cost {i}", net_amount=Decimal(a),
+                                      tax_amount=Decimal("0.00")) for i, a in enumerate(amounts))
+    total = sum((line.net_amount for line in lines), Decimal("0.00"))
+    return ExpenseSnapshot(key=f"test.expense:{number}", organization_id=1, number=number,
+                           payee="Contract supplier", date=dt.date.today(), paid_from="transfer", lines=lines,
+                           subtotal=total, total=total)
+
+
+def journal(number: str, amount: str = "15.00") -> JournalSnapshot:
+    return JournalSnapshot(key=f"test.journal:{number}", organization_id=1, number=number, date=dt.date.today(),
+                           memo="Contract adjustment",
+                           lines=(JournalLineSnapshot("1000", "Debit", debit=Decimal(amount)),
+                                  JournalLineSnapshot("4000", "Credit", credit=Decimal(amount))))
+
+
+def total_of(doc) -> Decimal:
+    """What a platform's result should say a document's total is."""
+    return doc.amount if isinstance(doc, (PaymentSnapshot, RefundSnapshot)) else doc.total
 
 
 @dataclass
@@ -205,7 +250,13 @@ class ConnectorContract:
             return Made(*self._invoice(env, connector=connector))
         if entity == Entity.PAYMENT:
             return self._payment(env, connector=connector)[1]
+        if entity in COSTS:
+            return self._cost(env, entity, connector)
         return self._credit_note(env, connector=connector)[1]
+
+    def _cost(self, env: ContractEnv, entity: str, connector: BaseConnector | None = None) -> Made:
+        doc, mapping = self._unsent(env, entity)
+        return Made(doc, mapping, (connector or env.connector).create(doc, mapping, f"k-{uuid.uuid4()}"))
 
     def _unsent(self, env: ContractEnv, entity: str) -> tuple[object, Mapping]:
         """A document of ``entity`` not sent yet, with its dependencies sent."""
@@ -213,6 +264,16 @@ class ConnectorContract:
             return customer(), env.mapping()
         if entity == Entity.ITEM:
             return item(), env.mapping()
+        if entity == Entity.EXPENSE:
+            doc = expense(f"E{_tag()}")
+            return doc, env.cost_mapping(doc)
+        if entity == Entity.JOURNAL:
+            doc = journal(f"J{_tag()}")
+            return doc, env.cost_mapping(doc)
+        if entity == Entity.REFUND:  # a credit note of 30.00, of which 10.00 is refunded
+            _, note = self._credit_note(env)
+            doc = refund(note.doc.customer_key, f"R{_tag()}", note.doc.key)
+            return doc, env.cost_mapping(doc, {**note.mapping.refs, note.doc.key: note.result.remote_id})
         cust = self._customer(env)
         refs = {cust.doc.key: cust.result.remote_id}
         if entity == Entity.INVOICE:
@@ -246,8 +307,8 @@ class ConnectorContract:
         assert fetched.remote_id == made.result.remote_id and fetched.status == "active"
         if entity == Entity.CUSTOMER:
             assert fetched.number == made.doc.name
-        if entity in DOCUMENTS:
-            expected = made.doc.amount if entity == Entity.PAYMENT else made.doc.total
+        if entity in DOCUMENTS + COSTS:
+            expected = total_of(made.doc)
             assert fetched.total == made.result.total == expected and fetched.number == made.doc.number
 
     def test_create_then_fetch_matches_totals(self, contract):
@@ -305,6 +366,12 @@ class ConnectorContract:
             changed = invoice(doc.customer_key, doc.number, ("150.00",))
         elif entity == Entity.PAYMENT:
             changed = payment(doc.customer_key, doc.number, doc.allocations[0].invoice_key, "55.00")
+        elif entity == Entity.REFUND:
+            changed = refund(doc.customer_key, doc.number, doc.credit_note_key, "12.00")
+        elif entity == Entity.EXPENSE:
+            changed = expense(doc.number, ("30.00",))
+        elif entity == Entity.JOURNAL:
+            changed = journal(doc.number, "18.00")
         else:
             changed = credit_note(doc.customer_key, doc.number, ("45.00",))
         updated = contract.connector.update(changed, made.mapping, made.ref, f"u-{uuid.uuid4()}")
@@ -314,6 +381,8 @@ class ConnectorContract:
             assert fetched.number == changed.name
         elif entity == Entity.PAYMENT:
             assert fetched.total == Decimal("55.00")
+        elif entity in COSTS:
+            assert fetched.total == total_of(changed) and fetched.number == doc.number
         elif entity in DOCUMENTS:
             assert fetched.total == changed.total and fetched.number == doc.number
 
@@ -331,7 +400,7 @@ class ConnectorContract:
         connector = contract.connector_with(**self.delete_settings)
         made = self._make(contract, entity, connector)
         connector.delete(entity, made.ref, f"d-{uuid.uuid4()}")
-        if entity in DOCUMENTS:
+        if entity in DOCUMENTS + COSTS:
             with pytest.raises(RemoteNotFound):
                 connector.fetch(entity, made.result.remote_id)
             return
@@ -385,8 +454,8 @@ class ConnectorContract:
         contract.forget_keys()
         found = contract.connector.find_existing(doc, mapping)
         assert found is not None and found.adopted
-        if entity in DOCUMENTS:
-            assert found.total == (doc.amount if entity == Entity.PAYMENT else doc.total)
+        if entity in DOCUMENTS + COSTS:
+            assert found.total == total_of(doc)
         [again] = contract.connector.find_existing_many([(doc, mapping)])
         assert again is not None and again.remote_id == found.remote_id
         if entity in contract.connector.inbound_entities:

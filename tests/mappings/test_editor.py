@@ -66,7 +66,8 @@ def test_page_lists_every_rule_and_offers_the_platforms_active_accounts_by_kind(
     assert own in rules and f'id="rule-{own.pk}"' in page.content.decode()
 
     deposit = options(page, f"{row(page, MappingKind.DEPOSIT_ACCOUNT, 'default:')}-remote_id")
-    assert deposit == {"": "—", "7": "Checking (7)", "6": "Undeposited Funds (6)"}  # bank / deposit accounts only
+    assert deposit == {"": "—", "7": "Checking (7)", "6": "Undeposited Funds (6)",  # bank / deposit accounts only
+                       "10": "Card Clearing (10)"}
     income = options(page, f"{row(page, MappingKind.INCOME_ACCOUNT, 'default:')}-remote_id")
     assert "Services (2)" in income.values() and "8" not in income and "6" not in income
     applies = options(page, f"{blank_row(page, MappingKind.INCOME_ACCOUNT)}-applies_to")
@@ -134,7 +135,7 @@ def test_archived_accounts_are_not_offered_and_a_rule_using_one_is_marked(admin_
     new = blank_row(page, MappingKind.INCOME_ACCOUNT)
     assert "299" not in options(page, f"{new}-remote_id") and "200" in options(page, f"{new}-remote_id")
     assert set(options(page, f"{row(page, MappingKind.DEPOSIT_ACCOUNT, 'default:')}-remote_id")) == {"", "090", "091",
-                                                                                                     "970"}
+                                                                                                     "092", "970"}
     data = as_shown(page)  # the stale row may stay while staff fix something else ...
     data[f"{row(page, MappingKind.INCOME_ACCOUNT, 'default:')}-remote_id"] = "260"
     assert admin_client.post(url(xero), data).status_code == 302
@@ -157,7 +158,7 @@ def test_refresh_from_platform_replaces_the_cached_lists(admin_client, connectio
     response = admin_client.post(url(connection), {"_refresh": "Refresh from platform"})
     assert response.status_code == 302
     page = admin_client.get(url(connection)).content.decode()
-    assert "Fetched from QuickBooks Online: 9 accounts, 4 tax codes." in page
+    assert "Fetched from QuickBooks Online: 14 accounts, 4 tax codes." in page
     assert "Closed account" not in page and "Services (2)" in page
 
 
@@ -232,3 +233,17 @@ def test_rules_written_elsewhere_are_shown_as_they_are_and_marked(admin_client, 
     assert admin_client.post(url(connection), as_shown(page)).status_code == 302  # unchanged rows save as they are
     by_key.refresh_from_db()
     assert by_key.local_value == f"ledger.item:{vaccine.pk}"
+
+
+def test_returns_and_costs_sections_show_only_where_the_platform_takes_them(admin_client, connection,
+                                                                           make_xero_connection, org):
+    """Refund, expense, paid-from and journal accounts: sections of their own on QBO and Xero; none on a platform
+    that takes no refunds, expenses or journals."""
+    for conn in (connection, make_xero_connection(org)):
+        page = admin_client.get(url(conn)).content.decode()
+        for section in ("Refund accounts", "Expense accounts", "Paid-from accounts (expenses)", "Journal accounts"):
+            assert section in page, (conn.platform, section)
+    sage = f.ConnectionFactory(platform="sage", name="Sage books")
+    sage.organizations.add(org)
+    page = admin_client.get(url(sage)).content.decode()
+    assert "Deposit accounts" in page and "Refund accounts" not in page and "Journal accounts" not in page

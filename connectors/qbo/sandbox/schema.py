@@ -28,14 +28,14 @@ CURRENCY_NAMES = {
 EXCHANGE_RATES = {"USD": Decimal("1"), "CAD": Decimal("0.73"), "EUR": Decimal("1.08"),
                   "GBP": Decimal("1.27"), "AUD": Decimal("0.66")}
 
-WRITABLE = ("Customer", "Item", "Invoice", "Payment", "CreditMemo", "Deposit")
+WRITABLE = ("Customer", "Item", "Invoice", "Payment", "CreditMemo", "Deposit", "Vendor", "Purchase", "JournalEntry")
 READ_ONLY = ("Account", "TaxCode", "TaxRate", "CompanyInfo", "Preferences", "CompanyCurrency", "Class", "Department")
 ENTITIES = WRITABLE + READ_ONLY
 #: Lower-case URL path segment -> entity name.
 PATH_ENTITIES = {name.lower(): name for name in ENTITIES}
-TRANSACTIONS = ("Invoice", "Payment", "CreditMemo", "Deposit")
+TRANSACTIONS = ("Invoice", "Payment", "CreditMemo", "Deposit", "Purchase", "JournalEntry")
 #: Name-list entities: a query without an ``Active`` filter returns only active rows.
-NAME_LISTS = ("Customer", "Item", "Account", "TaxCode", "TaxRate", "CompanyCurrency", "Class", "Department")
+NAME_LISTS = ("Customer", "Vendor", "Item", "Account", "TaxCode", "TaxRate", "CompanyCurrency", "Class", "Department")
 
 _ENTITY_BASE = "Id SyncToken MetaData CustomField AttachableRef domain sparse status"
 _TXN = _ENTITY_BASE + (" DocNumber TxnDate DepartmentRef CurrencyRef ExchangeRate PrivateNote TxnStatus"
@@ -78,6 +78,19 @@ ALLOWED_FIELDS = {
     #: (``LinkedTxn``) or other amounts (``DepositLineDetail``: a processor's fee as a negative line).
     "Deposit": set((_TXN + " DepositToAccountRef CashBack TotalAmt HomeTotalAmt GlobalTaxCalculation"
                     " TransactionLocationType").split()),
+    #: Vendor (IntuitNamesTypes.xsd), Purchase and JournalEntry (Finance.xsd): see ``costs``.
+    "Vendor": set((_ENTITY_BASE + " IntuitId Organization Title GivenName MiddleName FamilyName Suffix"
+                   " FullyQualifiedName CompanyName DisplayName PrintOnCheckName UserId Active PrimaryPhone"
+                   " AlternatePhone Mobile Fax PrimaryEmailAddr WebAddr OtherContactInfo ContactName AltContactName"
+                   " Notes BillAddr ShipAddr OtherAddr TaxCountry TaxIdentifier TaxIdEffectiveDate BusinessNumber"
+                   " ParentRef VendorTypeRef TermRef PrefillAccountRef Balance BillRate OpenBalanceDate CreditLimit"
+                   " AcctNum Vendor1099 T4AEligible T5018Eligible CurrencyRef TDSEnabled TDSEntityTypeId"
+                   " TDSSectionTypeId TDSOverrideThreshold TaxReportingBasis APAccountRef VendorEx").split()),
+    "Purchase": set((_TXN + " AccountRef PaymentMethodRef PaymentRefNum PaymentType CheckPayment CreditCardPayment"
+                     " EntityRef Credit RemitToAddr TotalAmt Memo PrintStatus GlobalTaxCalculation"
+                     " PurchaseEx LessCIS IncludeInAnnualTPAR").split()),
+    "JournalEntry": set((_TXN + " Adjustment HomeCurrencyAdjustment EnteredInHomeCurrency GlobalTaxCalculation"
+                         " TotalAmt HomeTotalAmt JournalEntryEx").split()),
 }
 #: Output-only fields we recompute; values sent by clients are ignored.
 COMPUTED = {
@@ -87,6 +100,9 @@ COMPUTED = {
     "CreditMemo": {"TotalAmt", "HomeTotalAmt", "Balance", "HomeBalance", "RemainingCredit", "LinkedTxn"},
     "Payment": {"UnappliedAmt", "LinkedTxn"},
     "Deposit": {"TotalAmt", "HomeTotalAmt"},
+    "Vendor": {"FullyQualifiedName", "Balance"},
+    "Purchase": {"TotalAmt", "LinkedTxn"},  # no HomeTotalAmt: Finance.xsd gives a purchase none
+    "JournalEntry": {"TotalAmt", "HomeTotalAmt"},
 }
 #: Entities change data capture reports on. QBO excludes JournalCode, TimeActivity, TaxAgency, TaxCode and TaxRate.
 CDC_ENTITIES = tuple(name for name in ENTITIES if name not in ("TaxCode", "TaxRate"))

@@ -27,6 +27,7 @@ from .wire import (QBOFault, id_key, strip_private, txn_date, as_date, bad_enum,
                    business, inactive_ref, invalid_param, invalid_ref, is_true, iso_time, parse_stamp, period_closed,
                    q2, query_error, ref_value, required, stale, to_decimal, unsupported)
 from .query import field_value, in_texts, matches, parse_query, sort_key
+from . import costs
 
 
 # ---------------------------------------------------------------------------
@@ -226,12 +227,14 @@ class Store:
         return self._render(name, row)
 
     def _delete(self, name: str, body: dict) -> dict:
-        if name in ("Customer", "Item"):
+        if name in ("Customer", "Item", "Vendor"):
             raise unsupported("Delete")
         old = self._current(name, body)
         self._check_period(name, old)
         if name in ("Invoice", "CreditMemo") and self._applications(name, old["Id"]):
             raise business(f"This {name} is linked to a payment. Remove the payment before deleting it.")
+        if name == "Purchase" and self._applied_to_purchase(old["Id"]):
+            raise business("This transaction is linked to a payment. Remove the payment before deleting it.")
         del self._rows[name][old["Id"]]
         old["_deleted_at"] = self.now_iso()
         self._deleted[name][old["Id"]] = old
@@ -494,6 +497,12 @@ class Store:
             return self._build_payment(clean, old)
         if name == "Deposit":
             return self._build_deposit(clean, old)
+        if name == "Vendor":
+            return costs.build_vendor(self, clean, old)
+        if name == "Purchase":
+            return costs.build_purchase(self, clean, old)
+        if name == "JournalEntry":
+            return costs.build_journal(self, clean, old)
         return self._build_sales(name, clean, old, include)
 
     def _lookup(self, name: str, ref: Any, element: str, kind: str, need: bool = True) -> Optional[dict]:
@@ -859,10 +868,14 @@ class Store:
             if not isinstance(links, list) or len(links) != 1 or not isinstance(links[0], dict):
                 raise required(f"{where}.LinkedTxn")
             txn_id, txn_type = ref_value(links[0].get("TxnId")), links[0].get("TxnType")
-            if txn_type not in ("Invoice", "CreditMemo"):
+            if txn_type not in ("Invoice", "CreditMemo", *costs.LINK_TYPES):
                 raise bad_enum(f"{where}.LinkedTxn.TxnType", txn_type)
             if txn_id is None:
                 raise required(f"{where}.LinkedTxn.TxnId")
+            if txn_type in costs.LINK_TYPES:  # a purchase to A/R refunding the customer's credit
+                applied += self._purchase_link(txn_type, txn_id, customer["Id"], code, amount, old, where)
+                lines.append({"Amount": amount, "LinkedTxn": [{"TxnId": txn_id, "TxnType": txn_type}]})
+                continue
             target = self._rows[txn_type].get(txn_id)
             if target is None:
                 raise invalid_ref("Txn", txn_id, f"{where}.LinkedTxn.TxnId")
@@ -876,7 +889,7 @@ class Store:
             if amount > available:
                 raise business(f"The payment amount {amount} exceeds the open balance {available} of "
                                f"{txn_type} {txn_id}.", where)
-            applied += amount if txn_type == "Invoice" else -amount
+            applied += amount if txn_type == "Invoice" else -amount  # a purchase's link counts like an invoice
             lines.append({"Amount": amount, "LinkedTxn": [{"TxnId": txn_id, "TxnType": txn_type}]})
         if applied > total:
             raise business(f"The amount applied to transactions ({applied}) exceeds the payment amount "
@@ -953,6 +966,30 @@ class Store:
         row["TotalAmt"] = total
         return row
 
+    def _purchase_link(self, txn_type: str, txn_id: str, customer_id: str, code: str, amount: Decimal,
+                       old: Optional[dict], where: str) -> Decimal:
+        """A payment line applying credit to a purchase on Accounts Receivable (how QBO refunds a credit memo):
+        the purchase must be the customer's, in the payment's currency, paid the way the link type says, with
+        enough left on A/R. Returns the amount (it counts like an invoice's)."""
+        purchase = self._rows["Purchase"].get(txn_id)
+        if purchase is None or (purchase["PaymentType"] == "Check") != (txn_type == "Check"):
+            raise invalid_ref("Txn", txn_id, f"{where}.LinkedTxn.TxnId")
+        if costs.purchase_customer(purchase) != customer_id:
+            raise business(f"{txn_type} {txn_id} belongs to another customer.", where)
+        if ref_value(purchase["CurrencyRef"]) != code:
+            raise business(f"{txn_type} {txn_id} is in another currency.", where)
+        if amount < 0:
+            raise business("Payment line amounts can't be negative.", where)
+        available = costs.receivable_amount(self, purchase) - self._applied_to_purchase(txn_id, old and old["Id"])
+        if amount > available:
+            raise business(f"The payment amount {amount} exceeds the open balance {available} of {txn_type} "
+                           f"{txn_id}.", where)
+        return amount
+
+    def _applied_to_purchase(self, purchase_id: str, exclude: Optional[str] = None) -> Decimal:
+        return sum((a for t in costs.LINK_TYPES for _, a in self._applications(t, purchase_id, exclude)),
+                   Decimal("0.00"))
+
     def _deposit_of(self, payment_id: str, exclude: Optional[str] = None) -> Optional[str]:
         """The id of the deposit that holds ``payment_id``, if any."""
         for deposit in self._rows["Deposit"].values():
@@ -999,6 +1036,8 @@ class Store:
                 link = line["LinkedTxn"][0]
                 targets.add((link["TxnType"], link["TxnId"]))
         for txn_type, txn_id in sorted(targets):
+            if txn_type in costs.LINK_TYPES:  # a purchase keeps no balance of its own
+                continue
             target = self._rows[txn_type].get(txn_id)
             if target is None or target.get("_voided"):
                 continue
@@ -1197,13 +1236,19 @@ class Store:
                     ("6", "Undeposited Funds", "Other Current Asset", "UndepositedFunds", "Asset"),
                     ("7", "Checking", "Bank", "Checking", "Asset"),
                     ("8", "Accounts Receivable", "Accounts Receivable", "AccountsReceivable", "Asset"),
-                    ("9", "Bank Charges", "Expense", "BankCharges", "Expense")]
+                    ("9", "Bank Charges", "Expense", "BankCharges", "Expense"),
+                    ("10", "Card Clearing", "Other Current Asset", "OtherCurrentAssets", "Asset"),
+                    ("11", "Company Visa", "Credit Card", "CreditCard", "Liability"),
+                    ("12", "Shipping and Delivery", "Expense", "ShippingFreightDelivery", "Expense"),
+                    ("13", "Supplies", "Expense", "SuppliesMaterials", "Expense"),
+                    ("14", "Euro Card", "Credit Card", "CreditCard", "Liability")]
         for acc_id, name, acc_type, sub_type, classification in accounts:
             put("Account", {"Id": acc_id, "Name": name, "FullyQualifiedName": name, "SubAccount": False,
                             "Active": True, "Classification": classification, "AccountType": acc_type,
                             "AccountSubType": sub_type, "CurrentBalance": Decimal("0"),
                             "CurrentBalanceWithSubAccounts": Decimal("0"),
-                            "CurrencyRef": {"value": "USD", "name": CURRENCY_NAMES["USD"]}})
+                            "CurrencyRef": {"value": "EUR" if name.startswith("Euro") else "USD",
+                                            "name": CURRENCY_NAMES["EUR" if name.startswith("Euro") else "USD"]}})
         self._seq["Account"] = len(accounts)
         for rate_id, name, value in (("1", "Sales Tax", "8"), ("2", "GST", "10"), ("3", "Exempt", "0")):
             put("TaxRate", {"Id": rate_id, "Name": name, "Description": name, "Active": True,

@@ -54,7 +54,8 @@ DEFAULT_RETRY_AFTER = {"minute": "60", "appminute": "60", "day": "86400"}
 #: Lower-case path segment -> collection name
 RESOURCES = {name.lower(): name for name in COLLECTIONS}
 SINGULAR = {"Invoices": "Invoice", "Contacts": "Contact", "Items": "Item", "Payments": "Payment",
-            "CreditNotes": "CreditNote", "Allocations": "Allocation"}
+            "CreditNotes": "CreditNote", "Allocations": "Allocation", "BankTransactions": "BankTransaction",
+            "ManualJournals": "ManualJournal"}
 #: ``POST /_sandbox/as-user`` actions: ``{"action": "record_payment", ...}`` calls ``store.record_payment_as_user``.
 AS_USER_ACTIONS = ("record_payment", "edit_invoice_line", "edit", "void_invoice", "delete_invoice", "delete_payment",
                    "settlement_deposit", "reconcile_payments")

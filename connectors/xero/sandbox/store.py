@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Callable, Iterator, NamedTuple, Optional
 
-from . import seed
+from . import costs, seed
 from .documents import line_amounts, line_tax, totals
 from .query import compile_where, sort_rows
 from .wire import (
@@ -49,9 +49,9 @@ except Exception:  # pragma: no cover - no tz database
 #: collection -> its id field
 COLLECTIONS = {"Contacts": "ContactID", "Items": "ItemID", "Invoices": "InvoiceID", "CreditNotes": "CreditNoteID",
                "Payments": "PaymentID", "Accounts": "AccountID", "TaxRates": "TaxType", "Currencies": "Code",
-               "BankTransactions": "BankTransactionID"}
-WRITABLE = ("Contacts", "Items", "Invoices", "CreditNotes", "Payments")
-PAGED = ("Contacts", "Invoices", "CreditNotes", "Payments", "BankTransactions")
+               "BankTransactions": "BankTransactionID", "ManualJournals": "ManualJournalID"}
+WRITABLE = ("Contacts", "Items", "Invoices", "CreditNotes", "Payments", "BankTransactions", "ManualJournals")
+PAGED = ("Contacts", "Invoices", "CreditNotes", "Payments", "BankTransactions", "ManualJournals")
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 DEFAULT_ORDER = {"Contacts": [("Name", False)], "Items": [("Code", False)], "Accounts": [("Code", False)],
@@ -59,7 +59,8 @@ DEFAULT_ORDER = {"Contacts": [("Name", False)], "Items": [("Code", False)], "Acc
                  "Invoices": [("UpdatedDateUTC", False), ("InvoiceID", False)],
                  "CreditNotes": [("UpdatedDateUTC", False), ("CreditNoteID", False)],
                  "Payments": [("UpdatedDateUTC", False), ("PaymentID", False)],
-                 "BankTransactions": [("UpdatedDateUTC", False), ("BankTransactionID", False)]}
+                 "BankTransactions": [("UpdatedDateUTC", False), ("BankTransactionID", False)],
+                 "ManualJournals": [("UpdatedDateUTC", False), ("ManualJournalID", False)]}
 
 INVOICE_TYPES = ("ACCREC", "ACCPAY")
 CREDIT_TYPES = ("ACCRECCREDIT", "ACCPAYCREDIT")
@@ -362,6 +363,8 @@ class Store:
             account = self._rows["Accounts"][row["_account"]]
             out["BankAccount"] = {"AccountID": account["AccountID"], "Code": account["Code"], "Name": account["Name"]}
             out["HasAttachments"] = False
+        elif collection == "ManualJournals":
+            out = costs.render_journal(row, out)
         return out
 
     def _render_document(self, collection: str, row: dict, out: dict, unitdp: int) -> dict:
@@ -470,7 +473,9 @@ class Store:
         ValidationException listing the failed elements is raised. With it, each element stands alone.
         """
         apply = {"Contacts": self._apply_contact, "Items": self._apply_item, "Invoices": self._apply_document,
-                 "CreditNotes": self._apply_document, "Payments": self._apply_payment}[collection]
+                 "CreditNotes": self._apply_document, "Payments": self._apply_payment,
+                 "BankTransactions": lambda *args: costs.apply_bank_transaction(self, *args),
+                 "ManualJournals": lambda *args: costs.apply_manual_journal(self, *args)}[collection]
         return self._batch(collection, elements, summarize, unitdp,
                            lambda el: apply(collection, el, method, path_id, unitdp))
 
@@ -511,7 +516,7 @@ class Store:
     def _failed(collection: str, element: Any, messages: list[str]) -> dict:
         echo = copy.deepcopy(element) if isinstance(element, dict) else {}
         flag = {"Invoices": "HasErrors", "CreditNotes": "HasErrors", "Contacts": "HasValidationErrors",
-                "Payments": "HasValidationErrors"}.get(collection)
+                "Payments": "HasValidationErrors"}.get(collection)  # BankTransaction, ManualJournal: none in the spec
         if flag:
             echo[flag] = True
         echo["StatusAttributeString"] = "ERROR"

@@ -5,6 +5,7 @@ from decimal import Decimal as D
 
 from connectors.documents import InvoiceSnapshot, LineSnapshot, Mapping, PaymentSnapshot
 from connectors.qbo import translate as t
+from connectors.qbo.costs import payment_type
 
 
 def line(kind, net, tax="0.00", rate_key=None, description="", quantity="1"):
@@ -85,3 +86,12 @@ def test_home_totals_come_from_quickbooks_or_the_transactions_rate():
     assert t.result("Payment", payment).home_total == D("640.44")  # 640.4375, half up
     assert t.result("Invoice", {"Id": "3", "TotalAmt": D("10.00")}).home_total == D("10.00")
     assert t.result("Customer", {"Id": "4", "DisplayName": "Acme"}).home_total is None
+
+
+def test_a_purchase_is_paid_the_way_its_account_allows():
+    """QBO ties PaymentType CreditCard to Credit Card accounts and Cash / Check to bank accounts: the paid-from
+    account decides, the method only picks a check."""
+    assert payment_type("card", "Credit Card") == "CreditCard"
+    assert payment_type("card", "Bank") == "Cash"  # a debit card takes money from the bank
+    assert payment_type("check", "Bank") == "Check"
+    assert payment_type("transfer", "Other Current Asset") == "Cash"

@@ -518,7 +518,8 @@ def test_duplicate_contact_name_is_a_duplicate_error(env, xero):
 def test_reference_data_lists_active_accounts_by_code_tax_types_and_currencies(xero):
     data = xero.reference_data()
     assert data.accounts["200"] == "Sales" and "090" in data.accounts and "299" not in data.accounts
-    assert "429" not in data.accounts  # an expense account
+    assert data.accounts["429"] == "General Expenses"  # expense accounts too: expenses and journals post there
+    assert data.account_kinds["429"] == "expense" and data.account_kinds["092"] == "deposit"  # a company card
     assert data.tax_codes["OUTPUT"] == "Tax on Sales" and "TAX002" not in data.tax_codes
     assert data.home_currency == "USD" and {"USD", "EUR"} <= data.currencies
 

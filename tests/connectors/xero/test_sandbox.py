@@ -812,7 +812,7 @@ def test_control_endpoints(api, sandbox):
     assert requests.post(f"{control}/limits", json={"restore": True}, timeout=5).ok
     api.contact("Controlled")
     state = requests.get(f"{control}/state", timeout=5).json()
-    assert state["counts"][sandbox.tenant_id]["Contacts"] == 1 and state["counts"][sandbox.tenant_id]["Accounts"] == 16
+    assert state["counts"][sandbox.tenant_id]["Contacts"] == 1 and state["counts"][sandbox.tenant_id]["Accounts"] == 18
     assert state["validation"]["enabled"] in (True, False) and state["connections"]
     tokens = requests.post(f"{control}/tokens", timeout=5).json()
     assert tokens["expires_in"] == 1800 and tokens["refresh_token"]

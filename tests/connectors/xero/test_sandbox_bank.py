@@ -1,6 +1,6 @@
 """The Xero sandbox's bank side: ``GET /BankTransactions`` (where, paging, single reads, Xero's field names), a
 RECEIVE bank transaction for a card settlement and payments marked reconciled, through the "as a user" actions
-(real loopback HTTP, no Django DB)."""
+(real loopback HTTP, no Django DB). Bank transactions written through the API: ``test_sandbox_costs``."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -43,8 +43,8 @@ def test_settlement_deposit_is_a_receive_bank_transaction(api, sandbox):  # noqa
     assert api.get("BankTransactions/00000000-0000-0000-0000-000000000000").status_code == 404
     broken = api.get("BankTransactions", where='Type=="RECEIVE" AND (')
     assert broken.status_code == 400 and broken.json()["Type"] == "QueryParseException"
-    refused = api.put("BankTransactions", {"Type": "RECEIVE"})
-    assert refused.status_code == 405  # the sandbox reads bank transactions; people create them
+    refused = api.put("BankTransactions", {"Type": "RECEIVE"})  # written through the API too (test_sandbox_costs)
+    assert refused.status_code == 400 and refused.json()["Type"] == "PostDataInvalidException"  # no lines, no bank
 
 
 def test_payments_marked_reconciled(api, sandbox):  # noqa: F811

@@ -1,9 +1,12 @@
 """Xero payload translation of the financial rules (pure functions, no HTTP): discounts as negative lines, tax
 as a line, exchange rates (sent, or left to Xero) and base-currency totals, notes and memos."""
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal as D
 
-from connectors.documents import Allocation, InvoiceSnapshot, LineSnapshot, Mapping, PaymentSnapshot
+from connectors.documents import (Allocation, ExpenseLineSnapshot, ExpenseSnapshot, InvoiceSnapshot, JournalSnapshot,
+                                  LineSnapshot, Mapping, PaymentSnapshot)
+from connectors.xero import costs
 from connectors.xero import translate as t
 
 
@@ -60,3 +63,17 @@ def test_base_currency_totals_are_the_total_at_xeros_rate():
     assert t.result("invoice", {**body, "CurrencyRate": D("1")}).home_total == D("512.35")
     assert t.result("invoice", {**body, "Status": "VOIDED"}).home_total == D("0.00")
     assert t.result("customer", {"ContactID": "c-1", "Name": "Acme"}).home_total is None
+
+
+def test_an_expense_keeps_its_receipt_and_a_journal_its_number():
+    expense = ExpenseSnapshot(key="e", organization_id=1, number="EXP-7", payee="Courier", attachment="box 12",
+                              lines=(ExpenseLineSnapshot("other", "Tape", D("4.00"), D("0.00")),))
+    assert costs.expense_reference(expense) == "EXP-7 (box 12)"
+    linked = costs.expense_payload(replace(expense, attachment="https://files.example/r.pdf"),
+                                   Mapping(line_accounts=("429",), deposit_account="090"), "NONE")
+    assert linked["Url"] == "https://files.example/r.pdf" and linked["Reference"] == "EXP-7"
+    journal = JournalSnapshot(key="j", organization_id=1, number="JE-3", memo="Fees", currency="EUR")
+    assert costs.narration(journal) == "JE-3: Fees"
+    assert costs.journal_problems(journal, "USD") and not costs.journal_problems(journal, "EUR")
+    assert t.result("journal", {"ManualJournalID": "x", "Narration": "JE-3: Fees", "Status": "POSTED",
+                                "JournalLines": [{"LineAmount": 5}, {"LineAmount": -5}]}).number == "JE-3"

@@ -1,0 +1,247 @@
+"""Money going out of a QuickBooks Online company: Vendor, Purchase (an expense, a check or a credit card charge)
+and JournalEntry, with the rules the platform applies to them (Finance.xsd field names, QBO fault codes).
+
+- **Purchase**: ``PaymentType`` (Cash, Check, CreditCard) and the account it is paid from (``AccountRef``): a Bank
+  or Other Current Asset account for Cash, a Bank account for Check, a Credit Card account for CreditCard. Lines are
+  ``AccountBasedExpenseLineDetail`` (an account, an optional tax code and customer). ``EntityRef`` is the payee
+  (a Vendor or a Customer). A line on Accounts Receivable needs a customer (the refund of a customer's credit is a
+  purchase to A/R, applied to the credit memo with a zero payment). ``TotalAmt`` is the lines plus
+  ``TxnTaxDetail.TotalTax`` (taxes are excluded from line amounts).
+- **JournalEntry**: ``JournalEntryLineDetail`` lines with ``PostingType`` Debit or Credit; debits must equal credits,
+  and a line on Accounts Receivable names a customer (``Entity``). ``TotalAmt`` is the debits.
+- **Vendor**: ``DisplayName`` unique across customers, vendors and employees (6240), like customers.
+
+The store calls these with its lock held; they raise ``QBOFault`` like the rest of the sandbox.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Optional
+
+from .schema import CURRENCY_NAMES, EXCHANGE_RATES, HOME_CURRENCY
+from .wire import QBOFault, bad_enum, business, q2, ref_value, required, to_decimal
+
+PAYMENT_TYPES = ("Cash", "Check", "CreditCard")
+#: The accounts each payment type may be paid from (AccountType).
+PAID_FROM = {"Cash": ("Bank", "Other Current Asset"), "Check": ("Bank",), "CreditCard": ("Credit Card",)}
+#: How a payment's ``LinkedTxn`` names a purchase it applies credit to: a cash or credit card purchase is an
+#: "Expense", one paid by check a "Check".
+LINK_TYPES = {"Expense": "Purchase", "Check": "Purchase"}
+RECEIVABLE = "Accounts Receivable"
+
+
+def build_vendor(store, row: dict, old: Optional[dict]) -> dict:
+    name = (row.get("DisplayName") or row.get("CompanyName") or "").strip()
+    if not name:
+        raise required("DisplayName")
+    row["DisplayName"] = name
+    store._check_length(row, "DisplayName", 500)
+    for other in (*store._rows["Customer"].values(), *store._rows["Vendor"].values()):
+        if other["DisplayName"].lower() == name.lower() and (old is None or other["Id"] != old["Id"]):
+            raise QBOFault("6240", "Duplicate Name Exists Error",
+                           "The name supplied already exists. : Another customer, vendor or employee is already "
+                           "using this name. Please use a different name.", "DisplayName")
+    row["Active"] = row.get("Active", True) is not False and row.get("Active") != "false"
+    row.setdefault("Balance", Decimal("0"))
+    return row
+
+
+def build_purchase(store, row: dict, old: Optional[dict]) -> dict:
+    kind = row.get("PaymentType")
+    if not kind:
+        raise required("PaymentType")
+    if kind not in PAYMENT_TYPES:
+        raise bad_enum("PaymentType", kind)
+    account = store._lookup("Account", row.get("AccountRef"), "AccountRef", "Accounts")
+    if account.get("AccountType") not in PAID_FROM[kind]:
+        wanted = " or ".join(PAID_FROM[kind])
+        raise business(f"The account {account['Name']} can't be used for a {kind} payment: choose a "
+                       f"{wanted} account.", "AccountRef")
+    row["AccountRef"] = {"value": account["Id"], "name": account["Name"]}
+    payee = _payee(store, row.get("EntityRef"))
+    if payee is not None:
+        row["EntityRef"] = payee
+    code, _ = _currency(row)
+    account_currency = ref_value(account.get("CurrencyRef")) or HOME_CURRENCY
+    if account_currency != code:
+        raise business(f"The currency of the account {account['Name']} ({account_currency}) must match the "
+                       f"transaction currency ({code}).", "AccountRef")
+    row["TxnDate"] = row.get("TxnDate") or store.now_iso()[:10]
+    store._check_length(row, "DocNumber", 21)
+    lines = _expense_lines(store, row.get("Line"), payee)
+    subtotal = sum((line["Amount"] for line in lines), Decimal("0.00"))
+    tax_in = row.get("TxnTaxDetail") if isinstance(row.get("TxnTaxDetail"), dict) else {}
+    tax = q2(to_decimal(tax_in["TotalTax"], "TxnTaxDetail.TotalTax")) if tax_in.get("TotalTax") not in (None, "") \
+        else Decimal("0.00")
+    if tax < 0:
+        raise business("TotalTax can't be negative.", "TxnTaxDetail.TotalTax")
+    if tax and not any(line["AccountBasedExpenseLineDetail"].get("TaxCodeRef") for line in lines):
+        raise business("A tax amount needs a line with a tax code.", "TxnTaxDetail.TotalTax")
+    row["TxnTaxDetail"] = {"TotalTax": tax}
+    row["GlobalTaxCalculation"] = row.get("GlobalTaxCalculation") or "TaxExcluded"
+    if row["GlobalTaxCalculation"] not in ("TaxExcluded", "TaxInclusive", "NotApplicable"):
+        raise bad_enum("GlobalTaxCalculation", row["GlobalTaxCalculation"])
+    row["Line"] = lines
+    row["TotalAmt"] = subtotal + tax if row["GlobalTaxCalculation"] == "TaxExcluded" else subtotal
+    applied = store._applied_to_purchase(old["Id"]) if old else Decimal("0")
+    if applied > receivable_amount(store, row):
+        raise business(f"The purchase is applied to credit of {applied}; its Accounts Receivable lines can't be "
+                       "less.", "Line")
+    return row  # no HomeTotalAmt (Finance.xsd has none on a purchase): TotalAmt x ExchangeRate
+
+
+def _payee(store, ref) -> Optional[dict]:
+    if not ref:
+        return None
+    kind = ref.get("type", "Vendor") if isinstance(ref, dict) else "Vendor"
+    if kind not in ("Vendor", "Customer"):
+        raise bad_enum("EntityRef.type", kind)
+    payee = store._lookup(kind, ref, "EntityRef", "Names")
+    return {"value": payee["Id"], "name": payee["DisplayName"], "type": kind}
+
+
+def _currency(row: dict) -> tuple[str, Decimal]:
+    code = (ref_value(row.get("CurrencyRef")) or HOME_CURRENCY).upper()
+    if code not in EXCHANGE_RATES:
+        raise business(f"The currency {code} isn't in your currency list.", "CurrencyRef")
+    row["CurrencyRef"] = {"value": code, "name": CURRENCY_NAMES[code]}
+    if code == HOME_CURRENCY:
+        rate = Decimal("1")
+    elif row.get("ExchangeRate") not in (None, ""):
+        rate = to_decimal(row["ExchangeRate"], "ExchangeRate")
+        if rate <= 0:
+            raise business("ExchangeRate must be greater than zero.", "ExchangeRate")
+    else:
+        rate = EXCHANGE_RATES[code]
+    row["ExchangeRate"] = rate
+    return code, rate
+
+
+def _expense_lines(store, lines_in, payee: Optional[dict]) -> list[dict]:
+    if not isinstance(lines_in, list) or not lines_in:
+        raise required("Line")
+    lines = []
+    for index, line in enumerate(lines_in):
+        where = f"Line[{index}]"
+        if not isinstance(line, dict):
+            raise QBOFault("2010", "Request has invalid or unsupported property", f"{where} is not an object")
+        kind = line.get("DetailType")
+        if not kind:
+            raise required(f"{where}.DetailType")
+        if kind != "AccountBasedExpenseLineDetail":
+            raise bad_enum(f"{where}.DetailType", kind)
+        detail = line.get("AccountBasedExpenseLineDetail")
+        if not isinstance(detail, dict):
+            raise required(f"{where}.AccountBasedExpenseLineDetail")
+        account = store._lookup("Account", detail.get("AccountRef"), f"{where}.AccountBasedExpenseLineDetail.AccountRef",
+                                "Accounts")
+        out_detail = {"AccountRef": {"value": account["Id"], "name": account["Name"]}}
+        if detail.get("TaxCodeRef"):
+            code = store._lookup("TaxCode", detail["TaxCodeRef"], f"{where}.AccountBasedExpenseLineDetail.TaxCodeRef",
+                                 "TaxCode")
+            out_detail["TaxCodeRef"] = {"value": code["Id"]}
+        customer = None
+        if detail.get("CustomerRef"):
+            customer = store._lookup("Customer", detail["CustomerRef"], f"{where}.AccountBasedExpenseLineDetail"
+                                     ".CustomerRef", "Names")
+            out_detail["CustomerRef"] = {"value": customer["Id"], "name": customer["DisplayName"]}
+        if account.get("AccountType") == RECEIVABLE:
+            named = customer or (payee if payee and payee["type"] == "Customer" else None)
+            if named is None:
+                raise business("When you use Accounts Receivable, you must choose a customer in the Name field.",
+                               where)
+        out_detail["BillableStatus"] = detail.get("BillableStatus") or "NotBillable"
+        if line.get("Amount") in (None, ""):
+            raise required(f"{where}.Amount")
+        amount = q2(to_decimal(line["Amount"], f"{where}.Amount"))
+        if amount < 0:
+            raise business("Line amounts can't be negative.", where)
+        out = {"Id": str(index + 1), "LineNum": index + 1, "Amount": amount, "DetailType": kind,
+               "AccountBasedExpenseLineDetail": out_detail}
+        if line.get("Description"):
+            out["Description"] = str(line["Description"])[:4000]
+        lines.append(out)
+    return lines
+
+
+def receivable_amount(store, purchase: dict) -> Decimal:
+    """What a purchase put on Accounts Receivable: the credit a payment may apply to it."""
+    total = Decimal("0.00")
+    for line in purchase.get("Line", []):
+        account = store._rows["Account"].get(ref_value(line["AccountBasedExpenseLineDetail"]["AccountRef"]) or "")
+        if account is not None and account.get("AccountType") == RECEIVABLE:
+            total += line["Amount"]
+    return total
+
+
+def purchase_customer(purchase: dict) -> Optional[str]:
+    """The customer whose credit a purchase refunds (its payee, or its A/R lines' customer)."""
+    payee = purchase.get("EntityRef") or {}
+    if payee.get("type") == "Customer":
+        return ref_value(payee)
+    for line in purchase.get("Line", []):
+        customer = ref_value(line["AccountBasedExpenseLineDetail"].get("CustomerRef"))
+        if customer:
+            return customer
+    return None
+
+
+def build_journal(store, row: dict, old: Optional[dict]) -> dict:
+    lines_in = row.get("Line")
+    if not isinstance(lines_in, list) or not lines_in:
+        raise required("Line")
+    code, rate = _currency(row)
+    row["TxnDate"] = row.get("TxnDate") or store.now_iso()[:10]
+    store._check_length(row, "DocNumber", 21)
+    lines, debits, credits = [], Decimal("0.00"), Decimal("0.00")
+    for index, line in enumerate(lines_in):
+        where = f"Line[{index}]"
+        if not isinstance(line, dict):
+            raise QBOFault("2010", "Request has invalid or unsupported property", f"{where} is not an object")
+        if line.get("DetailType") != "JournalEntryLineDetail":
+            raise (required(f"{where}.DetailType") if not line.get("DetailType")
+                   else bad_enum(f"{where}.DetailType", line["DetailType"]))
+        detail = line.get("JournalEntryLineDetail")
+        if not isinstance(detail, dict):
+            raise required(f"{where}.JournalEntryLineDetail")
+        posting = detail.get("PostingType")
+        if not posting:
+            raise required(f"{where}.JournalEntryLineDetail.PostingType")
+        if posting not in ("Debit", "Credit"):
+            raise bad_enum(f"{where}.JournalEntryLineDetail.PostingType", posting)
+        account = store._lookup("Account", detail.get("AccountRef"), f"{where}.JournalEntryLineDetail.AccountRef",
+                                "Accounts")
+        out_detail = {"PostingType": posting, "AccountRef": {"value": account["Id"], "name": account["Name"]}}
+        entity = detail.get("Entity") or {}
+        if entity:
+            kind = entity.get("Type", "Customer")
+            if kind not in ("Customer", "Vendor"):
+                raise bad_enum(f"{where}.JournalEntryLineDetail.Entity.Type", kind)
+            named = store._lookup(kind, entity.get("EntityRef"), f"{where}.JournalEntryLineDetail.Entity.EntityRef",
+                                  "Names")
+            out_detail["Entity"] = {"Type": kind, "EntityRef": {"value": named["Id"], "name": named["DisplayName"]}}
+        if account.get("AccountType") == RECEIVABLE and not entity:
+            raise business("When you use Accounts Receivable, you must choose a customer in the Name field.", where)
+        if line.get("Amount") in (None, ""):
+            raise required(f"{where}.Amount")
+        amount = q2(to_decimal(line["Amount"], f"{where}.Amount"))
+        if amount < 0:
+            raise business("Journal entry line amounts can't be negative.", where)
+        if posting == "Debit":
+            debits += amount
+        else:
+            credits += amount
+        out = {"Id": str(index), "Amount": amount, "DetailType": "JournalEntryLineDetail",
+               "JournalEntryLineDetail": out_detail}
+        if line.get("Description"):
+            out["Description"] = str(line["Description"])[:4000]
+        lines.append(out)
+    if debits != credits:
+        raise business(f"Your transaction must be balanced. Debits ({debits}) and credits ({credits}) differ.",
+                       "Line")
+    row["Line"] = lines
+    row["TotalAmt"] = debits
+    row["Adjustment"] = row.get("Adjustment") in (True, "true")
+    if code != HOME_CURRENCY:
+        row["HomeTotalAmt"] = q2(debits * rate)
+    return row

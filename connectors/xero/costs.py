@@ -1,0 +1,92 @@
+"""Refunds, expenses and manual journals as Xero models them (xero_accounting.yaml field names). Pure: no I/O.
+
+- **Refund** of a credit note: a ``Payment`` whose ``CreditNote`` is the credit note (``CreditNoteID``), paid
+  from the refund account (``Account.Code``, a BANK account or one with ``EnablePaymentsToAccount``). Xero lowers
+  the credit note's ``RemainingCredit`` by it. Xero cannot edit a payment: a changed refund is deleted and
+  recorded again, a voided one deleted (``Status`` DELETED). An overpayment is its own record in Xero
+  (``Overpayments``), which this connector never creates (a payment must be allocated in full), so a refund of an
+  overpayment is refused before sending.
+- **Expense**: a ``BankTransaction`` of ``Type`` SPEND from the paid-from account (``BankAccount.Code``, a BANK
+  account: credit cards are BANK accounts in Xero), the payee as ``Contact`` by name (Xero finds or creates it),
+  tax-exclusive lines coded to the mapped expense accounts and tax types. The transaction is in its bank account's
+  currency; ``CurrencyRate`` is foreign units per base unit. Voided: ``Status`` DELETED.
+- **Journal**: a ``ManualJournal`` (``Narration`` required, ``JournalLines`` with ``LineAmount`` positive for a
+  debit and negative for a credit, summing to zero), ``Status`` POSTED; voided: VOIDED. Xero posts manual journals
+  in the base currency only. A manual journal has no number field: the narration starts with ours.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..documents import ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
+from .translate import DESCRIPTION_MAX, NARRATION_SEPARATOR, REFERENCE_MAX, currency_rate, q2, q4
+
+URL_PREFIXES = ("http://", "https://")
+
+
+def refund_payload(doc: RefundSnapshot, mapping: Mapping, send_currency_rate: bool = True) -> dict:
+    body = {"CreditNote": {"CreditNoteID": mapping.refs[doc.credit_note_key]},
+            "Account": {"Code": mapping.deposit_account}, "Amount": q2(doc.amount),
+            "Reference": doc.number[:REFERENCE_MAX]}
+    if doc.date:
+        body["Date"] = doc.date.isoformat()
+    if doc.exchange_rate and send_currency_rate:
+        body["CurrencyRate"] = currency_rate(doc.exchange_rate)
+    return body
+
+
+def refund_problems(doc: RefundSnapshot) -> list[str]:
+    if doc.credit_note_key:
+        return []
+    return ["Xero refunds an overpayment from its own Overpayment record, which this connector does not create "
+            "(Xero payments are allocated in full); record the refund in Xero by hand"]
+
+
+def expense_reference(doc: ExpenseSnapshot) -> str:
+    """Our number, and the receipt's reference when it is not a web address (those go in ``Url``)."""
+    attachment = doc.attachment.strip()
+    if attachment and not attachment.startswith(URL_PREFIXES):
+        return f"{doc.number} ({attachment})"[:REFERENCE_MAX]
+    return doc.number[:REFERENCE_MAX]
+
+
+def expense_payload(doc: ExpenseSnapshot, mapping: Mapping, no_tax_type: str, send_currency_rate: bool = True
+                    ) -> dict:
+    lines = []
+    for i, line in enumerate(doc.lines):
+        lines.append({"Description": (line.description or line.cost_kind)[:DESCRIPTION_MAX],
+                      "Quantity": Decimal("1"), "UnitAmount": q4(line.net_amount),
+                      "AccountCode": mapping.line_accounts[i],
+                      "TaxType": mapping.tax_codes[line.tax_rate_key] if line.tax_rate_key else no_tax_type})
+    body = {"Type": "SPEND", "Contact": {"Name": doc.payee.strip()[:255]},
+            "BankAccount": {"Code": mapping.deposit_account}, "Reference": expense_reference(doc),
+            "LineAmountTypes": "Exclusive", "CurrencyCode": doc.currency, "LineItems": lines}
+    if doc.date:
+        body["Date"] = doc.date.isoformat()
+    if doc.attachment.strip().startswith(URL_PREFIXES):
+        body["Url"] = doc.attachment.strip()
+    if doc.exchange_rate and send_currency_rate:
+        body["CurrencyRate"] = currency_rate(doc.exchange_rate)
+    return body
+
+
+def narration(doc: JournalSnapshot) -> str:
+    return f"{doc.number}{NARRATION_SEPARATOR}{doc.memo}" if doc.memo.strip() else doc.number
+
+
+def journal_payload(doc: JournalSnapshot, mapping: Mapping) -> dict:
+    lines = [{"LineAmount": q2(line.debit) if line.debit else -q2(line.credit), "AccountCode": mapping.line_accounts[i],
+              "Description": (line.description or f"Account {line.account_code}")[:DESCRIPTION_MAX]}
+             for i, line in enumerate(doc.lines)]
+    body = {"Narration": narration(doc), "JournalLines": lines, "LineAmountTypes": "NoTax", "Status": "POSTED"}
+    if doc.date:
+        body["Date"] = doc.date.isoformat()
+    return body
+
+
+def journal_problems(doc: JournalSnapshot, home_currency: str | None) -> list[str]:
+    if home_currency and doc.currency != home_currency:
+        return [f"Xero posts manual journals in the organisation's base currency ({home_currency}) only; this "
+                f"journal is in {doc.currency}. Convert it to {home_currency} in the business system"]
+    return []
+

@@ -1,0 +1,99 @@
+"""What the contract cannot say about the Odoo connector: the protocol chosen by server version, the login, the
+life cycle's refusals and matches given back after a reset to draft."""
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from connectors.base import ConnectionConfig
+from connectors.documents import Entity, Mapping, RemoteRef
+from connectors.errors import AuthError, PostingRefused
+from connectors.odoo import connector as odoo
+from connectors.odoo.connector import OdooConnector
+from tests.connectors.contract import customer, invoice, payment
+
+
+@pytest.fixture(autouse=True)
+def fresh_versions():
+    odoo.forget_remembered_items()
+    yield
+    odoo.forget_remembered_items()
+
+
+def connect(sandbox, secret="sandbox-secret", **settings) -> OdooConnector:
+    config = ConnectionConfig("odoo", "t", "sandbox", {**OdooConnector.sandbox_settings(sandbox.base_url),
+                                                       "timeout": 3, **settings}, "sandbox-client", secret)
+    token = {"value": ""}
+
+    def getter(force=False):
+        if force or not token["value"]:
+            token["value"] = OdooConnector(config).login().token
+        return token["value"]
+    return OdooConnector(config, getter)
+
+
+def mapping(conn, refs=None, lines=1) -> Mapping:
+    accounts = {name: pk for pk, name in conn.reference_data().accounts.items()}
+    return Mapping(line_accounts=(accounts["Product Sales"],) * lines, item_account=accounts["Product Sales"],
+                   deposit_account=accounts["Bank"], refs=dict(refs or {}))
+
+
+@pytest.mark.parametrize("version, expected", [("17.0", "xmlrpc"), ("18.0", "xmlrpc"), ("19.0", "json2")])
+def test_the_protocol_follows_the_server_version(osandbox, version, expected):
+    osandbox.settings({"version": version})
+    try:
+        assert connect(osandbox).protocol == expected
+    finally:
+        osandbox.settings({"version": "17.0"})
+
+
+def test_a_setting_fixes_the_protocol_and_the_version_is_asked_once_per_server(osandbox19):
+    assert connect(osandbox19, protocol="xmlrpc").protocol == "xmlrpc"
+    first = connect(osandbox19)
+    assert first.protocol == "json2" and first.memo_field == "memo"
+    assert not any(e["path"] == "/web/version" for e in connect(osandbox19).exchanges())
+
+
+def test_a_refused_login_is_an_auth_error_on_both_protocols(osandbox, osandbox19):
+    for sandbox in (osandbox, osandbox19):
+        with pytest.raises(AuthError):
+            OdooConnector(connect(sandbox, secret="wrong").config).login()
+
+
+def test_a_refused_post_withdraws_the_draft_and_tells_staff_why(osandbox):
+    conn = connect(osandbox)
+    cust = customer()
+    made = conn.create(cust, mapping(conn), "k")
+    empty = invoice(cust.key, "E-1", prices=())
+    with pytest.raises(PostingRefused) as info:
+        conn.create(empty, mapping(conn, {cust.key: made.remote_id}, lines=0), "k2")
+    assert "invoice E-1" in info.value.message and "add a line" in info.value.message and info.value.hint
+    assert conn.find_existing(empty, mapping(conn, {cust.key: made.remote_id})) is None  # nothing left behind
+
+
+def test_editing_a_paid_invoice_keeps_its_payment_matched(osandbox):
+    conn = connect(osandbox)
+    cust = customer()
+    refs = {cust.key: conn.create(cust, mapping(conn), "c").remote_id}
+    inv = invoice(cust.key, f"K{uuid.uuid4().hex[:6]}")
+    made = conn.create(inv, mapping(conn, refs), "i")
+    refs[inv.key] = made.remote_id
+    conn.create(payment(cust.key, "P-9", inv.key, "40.00"), mapping(conn, refs), "p")
+    current = conn.fetch(Entity.INVOICE, made.remote_id)
+    conn.update(invoice(cust.key, inv.number, ("150.00",)), mapping(conn, refs),
+                RemoteRef(current.remote_id, current.version), "u")
+    after = conn.fetch(Entity.INVOICE, made.remote_id)
+    assert (after.total, after.balance) == (Decimal("150.00"), Decimal("110.00"))
+    assert conn.state(Entity.INVOICE, made.remote_id) == "posted"
+
+
+def test_a_posted_invoice_that_is_not_the_last_of_its_sequence_is_cancelled_instead_of_deleted(osandbox):
+    conn = connect(osandbox)
+    cust = customer()
+    refs = {cust.key: conn.create(cust, mapping(conn), "c").remote_id}
+    first, second = (conn.create(invoice(cust.key, n), mapping(conn, refs), n) for n in ("D-1", "D-2"))
+    conn.delete(Entity.INVOICE, RemoteRef(first.remote_id), "d")
+    voided = conn.fetch(Entity.INVOICE, first.remote_id)
+    assert voided.status == "voided" and voided.total == Decimal("0.00")
+    conn.delete(Entity.INVOICE, RemoteRef(second.remote_id), "d2")
+    assert conn.remote_document(Entity.INVOICE, second.remote_id).status == "deleted"

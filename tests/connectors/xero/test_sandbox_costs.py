@@ -1,0 +1,102 @@
+"""The Xero sandbox's money going out: SPEND bank transactions and manual journals, written over the API with
+Xero's field names, rules and error bodies, and a refund as a payment on a credit note (real loopback HTTP, no
+Django DB)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from connectors.xero.sandbox import schema
+from tests.connectors.xero.test_sandbox import Api, clock, line, sandbox  # noqa: F401 (fixtures)
+
+D = Decimal
+
+
+@pytest.fixture
+def api(sandbox):  # noqa: F811
+    sandbox.reset()
+    yield Api(sandbox)
+
+
+def spend(**extra) -> dict:
+    return {"Type": "SPEND", "Contact": {"Name": "Parcel Express"}, "BankAccount": {"Code": "090"},
+            "Reference": "EXP-1", "LineItems": [line(50, account="425", tax="INPUT", Description="Return label")],
+            **extra}
+
+
+def errors_of(response) -> list[str]:
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert (body["ErrorNumber"], body["Type"]) == (10, "ValidationException")
+    return [e["Message"] for element in body["Elements"] for e in element["ValidationErrors"]]
+
+
+def test_a_spend_bank_transaction_is_an_expense_paid_from_a_bank_account(api):
+    made = api.ok(api.put("BankTransactions", spend()), "BankTransactions")
+    assert (made["Type"], made["Status"], made["BankAccount"]["Code"], made["Contact"]["Name"]) == \
+        ("SPEND", "AUTHORISED", "090", "Parcel Express")
+    assert (D(str(made["SubTotal"])), D(str(made["TotalTax"])), D(str(made["Total"]))) == \
+        (D("50.00"), D("5.00"), D("55.00"))
+    assert schema.check("BankTransactions", {"BankTransactions": [made]}) is None  # Xero's published schema
+    payee = api.get("Contacts", where='Name=="Parcel Express"').json()["Contacts"]
+    assert payee and payee[0]["IsSupplier"] is True  # Xero created the contact from the name
+    changed = api.post(f"BankTransactions/{made['BankTransactionID']}", {"BankTransactions": [
+        {**spend(), "BankTransactionID": made["BankTransactionID"],
+         "LineItems": [line(60, account="425", tax="INPUT", Description="Return label")]}]})
+    assert D(str(api.ok(changed, "BankTransactions")["Total"])) == D("66.00")
+    deleted = api.post(f"BankTransactions/{made['BankTransactionID']}",  # the schema wants the whole transaction
+                       {"BankTransactions": [{**spend(), "Status": "DELETED"}]})
+    assert api.ok(deleted, "BankTransactions")["Status"] == "DELETED"
+    again = api.post(f"BankTransactions/{made['BankTransactionID']}", {"BankTransactions": [spend()]})
+    assert errors_of(again) == ["This bank transaction cannot be edited as it has been deleted or voided."]
+
+
+def test_spend_rules(api):
+    assert errors_of(api.put("BankTransactions", spend(BankAccount={"Code": "425"}))) == \
+        ["Account type is invalid for making a payment to/from"]
+    assert errors_of(api.put("BankTransactions", spend(CurrencyCode="EUR"))) == \
+        ["The currency of the bank transaction (EUR) must be the currency of its bank account (USD)."]
+    euro = api.ok(api.put("BankTransactions", spend(BankAccount={"Code": "092"}, CurrencyCode="EUR",
+                                                    CurrencyRate=0.925926)), "BankTransactions")
+    assert (euro["CurrencyCode"], D(str(euro["CurrencyRate"]))) == ("EUR", D("0.925926"))
+    assert errors_of(api.put("BankTransactions", spend(LineItems=[line(50, account="999")]))) == \
+        ["Account code '999' is not a valid code for this document."]
+
+
+def test_a_manual_journal_must_balance(api):
+    lines = [{"LineAmount": 100, "AccountCode": "404", "Description": "Processor fees"},
+             {"LineAmount": -90, "AccountCode": "090", "Description": "Paid"}]
+    refused = api.put("ManualJournals", {"Narration": "JE-1", "JournalLines": lines})
+    assert errors_of(refused) == ["The total debits (100.00) must equal total credits (-90.00)"]  # verbatim (spec)
+    unnamed = api.put("ManualJournals", {"JournalLines": lines})
+    assert unnamed.status_code == 400 and unnamed.json()["Message"] == \
+        "'Narration' is a required property. Path 'ManualJournals[0]'."  # the published schema requires it
+    lines[1]["LineAmount"] = -100
+    posted = api.ok(api.put("ManualJournals", {"Narration": "JE-1", "JournalLines": lines}), "ManualJournals")
+    assert posted["Status"] == "POSTED" and [D(str(li["LineAmount"])) for li in posted["JournalLines"]] == \
+        [D("100.00"), D("-100.00")]
+    assert schema.check("ManualJournals", {"ManualJournals": [posted]}) is None
+    journal_id = posted["ManualJournalID"]
+    voided = api.post(f"ManualJournals/{journal_id}", {"ManualJournals": [{"Narration": "JE-1", "Status": "VOIDED"}]})
+    assert api.ok(voided, "ManualJournals")["Status"] == "VOIDED"
+    assert errors_of(api.post(f"ManualJournals/{journal_id}", {"ManualJournals": [{"Narration": "JE-1", "Status": "POSTED"}]})) == \
+        ["A manual journal with status VOIDED cannot be changed to POSTED."]
+
+
+def test_a_refund_is_a_payment_on_the_credit_note(api):
+    contact = api.contact()["ContactID"]
+    note = api.ok(api.put("CreditNotes", {"Type": "ACCRECCREDIT", "Contact": {"ContactID": contact},
+                                          "Status": "AUTHORISED", "LineItems": [line(120, tax="NONE"),
+                                                                                line(-12, account="260",
+                                                                                     tax="NONE")]}),
+                  "CreditNotes")
+    assert D(str(note["Total"])) == D("108.00")
+    refund = {"CreditNote": {"CreditNoteID": note["CreditNoteID"]}, "Account": {"Code": "091"},
+              "Date": "2026-03-01", "Amount": 40, "Reference": "RF-1"}
+    paid = api.ok(api.put("Payments", refund), "Payments")
+    assert paid["PaymentType"] == "ARCREDITPAYMENT"
+    assert D(str(api.get(f"CreditNotes/{note['CreditNoteID']}").json()["CreditNotes"][0]["RemainingCredit"])) == \
+        D("68.00")
+    assert errors_of(api.put("Payments", {**refund, "Amount": 68.01})) == \
+        ["Payment amount exceeds the amount outstanding on this document"]
