@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Iterator
 
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 
 from connectors.documents import (
     Allocation,
@@ -20,7 +21,7 @@ from connectors.documents import (
     PaymentSnapshot,
     RefundSnapshot,
 )
-from ledger.models import CreditNoteAllocation, Invoice, Payment, PaymentAllocation
+from ledger.models import CreditNoteAllocation, Invoice, Item, Payment, PaymentAllocation, TaxRate
 from ledger.money import line_net, line_tax, quantize
 from ledger.totals import compute_totals
 
@@ -89,11 +90,38 @@ def _prefetched(obj, name: str) -> bool:
     return name in getattr(obj, "_prefetched_objects_cache", {})
 
 
-#: Where ``prefetch`` leaves related rows: plain lists (``Prefetch(to_attr=...)``). Django's own prefetch cache
-#: builds a queryset per object and relation, which cost more than the snapshots in a 10,000-document
-#: reconciliation; a list costs nothing.
-LINES, PAYMENTS, CREDITS = "accounting_sync_lines", "accounting_sync_payment_allocations", \
-    "accounting_sync_credit_allocations"
+#: Where ``prefetch`` leaves what it loaded: plain lists on the object. Django's own prefetch cache builds a
+#: queryset per object and relation, and a model instance per related row (a line, its tax rate, its item), which
+#: cost more than the snapshots in a reconciliation of thousands of documents.
+LINES, APPLIED = "accounting_sync_lines", "accounting_sync_applied"
+
+
+class _Line:
+    """A document line as ``line_snapshots`` reads it, loaded as a row; its item and tax rate are shared by every
+    line that names them."""
+
+    __slots__ = ("kind", "description", "note", "quantity", "unit_price", "item", "tax_rate")
+
+    def __init__(self, kind, description, note, quantity, unit_price, item, tax_rate) -> None:
+        self.kind, self.description, self.note = kind, description, note
+        self.quantity, self.unit_price, self.item, self.tax_rate = quantity, unit_price, item, tax_rate
+
+
+def _prefetch_lines(model, objs: list) -> None:
+    """Each document's lines in position order, as ``_Line`` rows under ``LINES``: one query for the lines, one
+    per kind of thing they name."""
+    field = model._meta.get_field("lines")
+    owner = field.field.attname  # invoice_id, credit_note_id
+    rows = list(field.related_model._default_manager.filter(**{f"{owner}__in": [obj.pk for obj in objs]})
+                .order_by(owner, "position", "id")
+                .values_list(owner, "kind", "description", "note", "quantity", "unit_price", "item_id", "tax_rate_id"))
+    items = Item.objects.select_related("category").in_bulk({row[6] for row in rows if row[6] is not None})
+    rates = TaxRate.objects.in_bulk({row[7] for row in rows if row[7] is not None})
+    lines: dict[int, list[_Line]] = {obj.pk: [] for obj in objs}
+    for pk, kind, description, note, quantity, unit_price, item, rate in rows:
+        lines[pk].append(_Line(kind, description, note, quantity, unit_price, items.get(item), rates.get(rate)))
+    for obj in objs:
+        setattr(obj, LINES, lines[obj.pk])
 
 
 def _allocations(obj) -> list:
@@ -108,10 +136,8 @@ class _SalesAdapter(_OrganizationScoped):
         return obj.issue_date
 
     def prefetch(self, objs: list) -> None:
-        lines = self.model._meta.get_field("lines").related_model
-        prefetch_related_objects(objs, Prefetch("lines", queryset=lines.objects.select_related("item__category",
-                                                                                                "tax_rate"),
-                                                to_attr=LINES))
+        if objs:
+            _prefetch_lines(self.model, objs)
 
     def _common(self, obj) -> dict:
         prefetched = getattr(obj, LINES, None)
@@ -147,23 +173,27 @@ class InvoiceAdapter(_TwoWaySalesAdapter):
 
     def prefetch(self, objs: list) -> None:
         super().prefetch(objs)
-        prefetch_related_objects(
-            objs, Prefetch("payment_allocations", queryset=PaymentAllocation.objects.select_related("payment"),
-                           to_attr=PAYMENTS),
-            Prefetch("credit_allocations", queryset=CreditNoteAllocation.objects.select_related("credit_note"),
-                     to_attr=CREDITS))
+        applied: dict[int, list] = {obj.pk: [] for obj in objs}
+        for invoice, key, amount in _applications([obj.pk for obj in objs]):
+            applied[invoice].append((key, amount))
+        for obj in objs:
+            setattr(obj, APPLIED, applied[obj.pk])
 
     def applied(self, obj) -> list[tuple[str, Decimal]]:
         """Allocations of payments and credit notes that are not void (each travels with its payment or note)."""
-        if hasattr(obj, PAYMENTS) and hasattr(obj, CREDITS):
-            payments = [(a.payment_id, a.amount) for a in getattr(obj, PAYMENTS) if a.payment.status != "void"]
-            credits = [(a.credit_note_id, a.amount) for a in getattr(obj, CREDITS) if a.credit_note.status != "void"]
-        else:
-            payments = obj.payment_allocations.exclude(payment__status="void").values_list("payment_id", "amount")
-            credits = obj.credit_allocations.exclude(credit_note__status="void").values_list("credit_note_id",
-                                                                                             "amount")
-        return ([(f"ledger.payment:{pk}", amount) for pk, amount in payments]
-                + [(f"ledger.creditnote:{pk}", amount) for pk, amount in credits])
+        if hasattr(obj, APPLIED):
+            return getattr(obj, APPLIED)
+        return [(key, amount) for _, key, amount in _applications([obj.pk])]
+
+
+def _applications(invoices: list[int]) -> Iterator[tuple[int, str, Decimal]]:
+    """(invoice pk, key of the payment or credit note, amount) of each allocation to ``invoices`` whose payment or
+    note is not void."""
+    for model, owner, prefix in ((PaymentAllocation, "payment", "ledger.payment"),
+                                 (CreditNoteAllocation, "credit_note", "ledger.creditnote")):
+        rows = (model._default_manager.filter(invoice_id__in=invoices).exclude(**{f"{owner}__status": "void"})
+                .order_by("pk").values_list("invoice_id", f"{owner}_id", "amount"))
+        yield from ((invoice, f"{prefix}:{pk}", amount) for invoice, pk, amount in rows)
 
 
 class CreditNoteAdapter(_TwoWaySalesAdapter):

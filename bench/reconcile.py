@@ -22,15 +22,16 @@ both sides hold what a real sync leaves:
   SyncToken, number, fingerprint, home total, content digest) and a done ``OutboxEntry`` are written with
   ``bulk_create``, as the engine would have recorded them.
 
-Then ``manage.py accounting_sync_reconcile --connection ... --no-progress`` runs in a process of its own
-(``os.wait4`` gives its peak RSS); it must report every invoice compared and the books equal (exit 0).
+Then ``manage.py accounting_sync_reconcile --connection ... --no-progress`` runs in a process of its own, which
+reports its own peak RSS (``VmHWM``) when the command returns; it must report every invoice compared and the books
+equal (exit 0). ``os.wait4``'s ``ru_maxrss`` would not do: Linux carries the peak of the process that started the
+child over into the child, and that process holds the sandbox with every seeded invoice (about 6 KB each).
 ``BENCH_QUICK=1`` runs 300 and 1,000 instead (a smoke run). Everything runs in a throw-away SQLite database in a
 temporary directory, against a QBO sandbox on loopback.
 """
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
 import shutil
 import subprocess
@@ -140,32 +141,55 @@ def synced(sandbox, env: dict, count: int):
     return conn
 
 
+PEAK = "peak_rss_kb: "
+
+
 def reconcile(sandbox, env: dict, conn, count: int) -> dict:
     """``accounting_sync_reconcile`` in a process of its own: seconds, requests, peak RSS; the books must agree."""
     before = api_requests(sandbox)
     started = time.perf_counter()
-    worker = subprocess.Popen([sys.executable, "manage.py", "accounting_sync_reconcile", "--connection", conn.name,
-                               "--no-progress"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT)
-    output = worker.stdout.read().decode()  # before waiting: a long report must not block on a full pipe
-    _, status, usage = os.wait4(worker.pid, 0)
+    done = subprocess.run([sys.executable, "-m", "bench.reconcile", "--measure", "accounting_sync_reconcile",
+                           "--connection", conn.name, "--no-progress"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT)
     seconds = time.perf_counter() - started
-    if status != 0 or f"{count} documents compared" not in output or " 0 variances" not in output:
-        raise SystemExit(f"reconciliation of {count} did not find the books equal (exit {status}): {output[:2000]}")
-    return {"seconds": seconds, "requests": api_requests(sandbox) - before, "rss_mb": usage.ru_maxrss / 1024}
+    output = done.stdout.decode()
+    peak = [line for line in output.splitlines() if line.startswith(PEAK)]
+    if done.returncode != 0 or not peak or f"{count} documents compared" not in output or " 0 variances" not in output:
+        raise SystemExit(f"reconciliation of {count} did not find the books equal (exit {done.returncode}): "
+                         f"{output[:2000]}")
+    return {"seconds": seconds, "requests": api_requests(sandbox) - before,
+            "rss_mb": int(peak[-1][len(PEAK):]) / 1024}
+
+
+def measure(argv: list[str]) -> None:
+    """``manage.py <argv>`` in this process, then its peak RSS on a line of its own (``PEAK``): the high-water
+    mark of this process's own memory, which the one that started it does not inflate."""
+    from django.core.management import execute_from_command_line
+
+    status = 0
+    try:
+        execute_from_command_line(["manage.py", *argv])
+    except SystemExit as exc:
+        status = exc.code
+    with open("/proc/self/status") as info:
+        peak = next(line.split()[1] for line in info if line.startswith("VmHWM:"))
+    print(f"{PEAK}{peak}", flush=True)
+    sys.exit(status)
 
 
 def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="accounting-sync-bench-reconcile-"))
     try:
         env = setup_environment(workdir)
+        from accounting_sync.reconcile.engine import fewer_collections
         from connectors.qbo.sandbox import QBOSandbox
 
         sandbox = QBOSandbox(port=0).start()
         results, seeding = {}, {}
         for count in SIZES:
             started = time.perf_counter()
-            conn = synced(sandbox, env, count)
+            with fewer_collections():  # as a run does: thousands of short-lived objects per chunk (a sixth faster)
+                conn = synced(sandbox, env, count)
             seeding[count] = time.perf_counter() - started
             results[count] = reconcile(sandbox, env, conn, count)
         sandbox.stop()
@@ -186,4 +210,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--measure"]:
+        measure(sys.argv[2:])
+    else:
+        main()

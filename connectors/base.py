@@ -585,6 +585,10 @@ class BaseConnector:
 
     #: How many ids ``read_documents`` is asked for at once (the platform's IN-list or ids-per-request limit).
     reconcile_chunk: ClassVar[int] = 100
+    #: True when ``list_documents`` gives each document exactly as ``read_documents`` does (the same answer, the
+    #: same translation): a full run then compares what the list says and reads by id only what it did not list,
+    #: so each document crosses the wire once instead of twice (read, then listed for duplicates).
+    reconcile_from_list: ClassVar[bool] = False
 
     def rounding_tolerance(self, entity: str, lines: int) -> Decimal:
         """The largest difference between our total and the platform's that its own rounding explains: a cent per

@@ -454,7 +454,8 @@ class QBOConnector(BaseConnector):
         return [outcomes[i] for i in range(len(ops))]
 
     # -- reconciliation --------------------------------------------------------------------------------------
-    reconcile_chunk = 100  # ids per ``Id IN (...)`` query (QBO answers at most 1,000 rows per query)
+    reconcile_chunk = 1000  # ids per ``Id IN (...)`` query: QBO answers at most 1,000 rows per query
+    reconcile_from_list = True  # both read with ``select *`` and ``_totals``: a listed document is a read one
 
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
         """One ``select * from <Entity> where Id in (...)`` per chunk; an id QBO does not return was deleted."""
@@ -525,7 +526,7 @@ class QBOConnector(BaseConnector):
 
     @staticmethod
     def _totals(entity: str, body: dict) -> DocumentTotals:
-        found = t.result(t.ENTITY_NAMES[entity], body)
+        found = t.result(t.ENTITY_NAMES[entity], body, fingerprinted=False)  # reconciliation compares no hash
         tax = (body.get("TxnTaxDetail") or {}).get("TotalTax")
         modified = (body.get("MetaData") or {}).get("LastUpdatedTime")
         date = str(body.get("TxnDate") or "")[:10]

@@ -148,8 +148,9 @@ def fingerprint(body: dict) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
-    """A RemoteResult from a QBO entity body."""
+def result(entity: str, body: dict, adopted: bool = False, *, fingerprinted: bool = True) -> RemoteResult:
+    """A RemoteResult from a QBO entity body; without ``fingerprinted`` its fingerprint is left empty (reading
+    thousands of documents to compare their totals, the hash of each body would cost more than the rest)."""
     total = body.get("TotalAmt")
     balance = body.get("Balance")
     voided = str(body.get("PrivateNote", "")).startswith("Voided")
@@ -160,7 +161,8 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
         total=quantize(Decimal(str(total))) if total is not None else None,
         balance=quantize(Decimal(str(balance))) if balance is not None else None,
         status="voided" if voided else ("inactive" if body.get("Active") is False else "active"),
-        adopted=adopted, raw=body, fingerprint=fingerprint(body), home_total=home_total(body),
+        adopted=adopted, raw=body, fingerprint=fingerprint(body) if fingerprinted else "",
+        home_total=home_total(body),
     )
 
 

@@ -272,16 +272,60 @@ def test_incremental_run_compares_only_changed_documents(platform, make_invoice,
     assert reconcile.run(platform.conn).variances == 2
 
 
-def test_reads_are_bulk_one_query_per_chunk(connection, sandbox, make_invoice):
+def test_reads_are_bulk_one_query_per_chunk(connection, sandbox, make_invoice, org):
     for _ in range(7):
         make_invoice()
     drain()
-    before = len(sandbox.requests_log)
+
+    def queries(run_it):
+        before = len(sandbox.requests_log)
+        run = run_it()
+        assert (run.status, run.checked, run.variances) == (RunStatus.DONE, 7, 0), run.error
+        return len([r for r in sandbox.requests_log[before:] if "/query" in r[1]])
+
+    # A run of the whole connection lists the platform (one page per entity, for duplicates) and compares what
+    # the list says: nothing is read again by id.
+    assert queries(lambda: reconcile.run(connection)) == 3
+    # Limited to an organization it lists nothing: one Id IN (...) read for the seven invoices.
+    assert queries(lambda: reconcile.run(connection, organization_id=org.pk)) == 1
+
+
+def test_a_document_the_list_does_not_show_is_read_by_id(connection, sandbox, make_invoice, monkeypatch):
+    _, kept = synced(make_invoice)
+    _, gone = synced(make_invoice)
+    sandbox.store.delete_invoice_as_user(gone.remote_id)
+    read = []
+    connector = type(connection.connector())
+    original = connector.read_documents
+    monkeypatch.setattr(connector, "read_documents", lambda self, entity, ids: read.append(list(ids)) or
+                        original(self, entity, ids))
+    variance = only_variance(reconcile.run(connection))
+    assert (variance.source_key, variance.reason) == (gone.source_key, Reason.DELETED_REMOTELY)
+    assert read == [[gone.remote_id]]  # the listed one was compared from the list
+
+
+@pytest.mark.django_db(transaction=True)
+def test_full_run_reads_the_platform_ahead_when_nothing_is_uncommitted(connection, sandbox, make_invoice,
+                                                                       monkeypatch):
+    """Outside a transaction the next page of the platform's list is read in a thread while this one is compared."""
+    monkeypatch.setattr(engine, "CHUNK", 2)
+    refs = [synced(make_invoice)[1] for _ in range(5)]
+    sandbox.store.edit_invoice_line_as_user(refs[3].remote_id, 0, qty=3)
+    sandbox.store.delete_invoice_as_user(refs[4].remote_id)
+    threads = []
+    real = engine.read_ahead
+
+    def spy(pages):
+        from django.db import transaction
+
+        threads.append(not transaction.get_connection().in_atomic_block)
+        return real(pages)
+
+    monkeypatch.setattr(engine, "read_ahead", spy)
     run = reconcile.run(connection)
-    queries = [r for r in sandbox.requests_log[before:] if "/query" in r[1]]
-    assert run.checked == 7
-    # One Id IN (...) read for the seven invoices, one page of the platform's list per entity (duplicates).
-    assert len(queries) == 1 + 3
+    assert run.status == RunStatus.DONE and run.checked == 5 and threads and all(threads)
+    assert sorted((v.source_key, v.reason) for v in Variance.objects.filter(last_run=run)) == sorted(
+        [(refs[3].source_key, Reason.EDITED_REMOTELY), (refs[4].source_key, Reason.DELETED_REMOTELY)])
 
 
 @pytest.mark.parametrize("entity", ["invoice", "payment"])
@@ -399,3 +443,27 @@ def reasons_of(run):
     assert run.status == RunStatus.DONE, run.error
     return list(Variance.objects.filter(last_run=run).values_list("entity", "reason", "field", "local_value",
                                                                   "remote_value"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_read_ahead_hands_over_pages_in_order_then_the_readers_error():
+    from accounting_sync.reconcile.readahead import read_ahead
+    from connectors.errors import RetryableError
+
+    readers = []
+
+    def pages():
+        import threading
+
+        readers.append(threading.current_thread().name)
+        yield from ([1], [2], [3])
+        raise RetryableError("the platform went away")
+
+    got = []
+    with pytest.raises(RetryableError, match="went away"):
+        for page in read_ahead(pages):
+            got.append(page)
+    assert got == [[1], [2], [3]] and readers == ["reconcile-read-ahead"]
+    stopped = read_ahead(lambda: iter([[n] for n in range(100)]))
+    assert next(stopped) == [0]
+    stopped.close()  # the run stops early: the reader stops too (close waits for it)

@@ -77,7 +77,7 @@ class Store:
             self._seq: dict[str, int] = {}
             self._request_ids: dict[str, tuple[int, bytes]] = {}
             self._closing_date: Optional[dt.date] = None
-            self._id_orders: dict[str, tuple[set, list[str]]] = {}  # see _by_id_order
+            self._id_orders: dict[str, tuple[set, list[str]]] = {}  # see _id_order
             self._seed()
 
     @property
@@ -1091,7 +1091,7 @@ class Store:
         return resolved
 
     def _render(self, name: str, row: dict) -> dict:
-        out = strip_private(copy.deepcopy(row))
+        out = strip_private(row)  # a new dict and list at every level (the leaves are immutable): a copy already
         if name == "Customer":
             chain, cursor = [], row
             while cursor is not None:
@@ -1144,40 +1144,45 @@ class Store:
             conditions.append(("Active", "=", "true"))
         order = parsed.order or [("Id", False)]
         start = max(parsed.start, 1)
+        window = slice(start - 1, start - 1 + min(parsed.max_results, 1000))
         with self.lock:
             stored = self._rows[name]
             picked = _by_id(stored, parsed.conditions)
-            if name in RENDERED or any(_private(f) for f, *_ in [*conditions, *order]):
-                rows = [self._render(name, r) for r in (stored.values() if picked is None else picked)]
-                rendered = True
-            else:  # rendering only strips private fields: filter and sort stored rows, render only the page
-                rows, rendered = list(stored.values() if picked is None else picked), False
+            rendered = name in RENDERED or any(_private(f) for f, *_ in [*conditions, *order])
             if not conditions and order == [("Id", False)] and picked is None and not rendered:
-                rows = self._by_id_order(name)  # a plain listing, page after page: sorted once per change
+                # A plain listing, page after page: sorted once per change, only the page's rows looked up.
+                ids = self._id_order(name)
+                if parsed.count:
+                    return {"QueryResponse": {"totalCount": len(ids)}}
+                page = [stored[i] for i in ids[window]]
             else:
+                rows = stored.values() if picked is None else picked
+                if rendered:
+                    rows = [self._render(name, r) for r in rows]
+                # else rendering only strips private fields: filter and sort stored rows, render only the page
                 prepared = [(c, in_texts(c)) for c in conditions]
                 rows = [r for r in rows if all(matches(r, c, texts) for c, texts in prepared)]
                 for field, desc in reversed(order):
                     rows.sort(key=lambda r, f=field: sort_key(field_value(r, f)), reverse=desc)
-            if parsed.count:
-                return {"QueryResponse": {"totalCount": len(rows)}}
-            page = rows[start - 1:start - 1 + min(parsed.max_results, 1000)]
+                if parsed.count:
+                    return {"QueryResponse": {"totalCount": len(rows)}}
+                page = rows[window]
             if not rendered:
                 page = [self._render(name, r) for r in page]
         if not page:
             return {"QueryResponse": {}}
         return {"QueryResponse": {name: page, "startPosition": start, "maxResults": len(page)}}
 
-    def _by_id_order(self, name: str) -> list[dict]:
-        """Stored rows of ``name`` in query order (``sort_key`` of the Id), the order kept while the set of Ids
-        stays the same (updates replace rows, not Ids): listing 100,000 rows in pages of 1,000 sorts them once,
-        not once per page."""
+    def _id_order(self, name: str) -> list[str]:
+        """Ids of ``name`` in query order (``sort_key`` of the Id), the order kept while the set of Ids stays the
+        same (updates replace rows, not Ids): listing 100,000 rows in pages of 1,000 sorts them once, not once per
+        page."""
         stored = self._rows[name]
         ids, order = self._id_orders.get(name, ((), []))
         if len(ids) != len(stored) or ids != stored.keys():
             order = sorted(stored, key=lambda i: sort_key(field_value(stored[i], "Id")))
             self._id_orders[name] = (set(order), order)
-        return [stored[i] for i in order]
+        return order
 
     # -- change data capture ----------------------------------------------------------
 

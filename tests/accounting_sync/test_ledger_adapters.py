@@ -1,0 +1,67 @@
+"""The ledger adapters: what ``prefetch`` loads for many documents gives the snapshots and applications each
+document gives on its own."""
+from decimal import Decimal
+
+import pytest
+
+from accounting_sync import sources
+from ledger.models import CreditNote, CreditNoteAllocation, CreditNoteLine, ItemCategory, PaymentAllocation
+from tests.factories import (CustomerFactory, InvoiceFactory, InvoiceLineFactory, ItemFactory, OrganizationFactory,
+                             PaymentFactory, TaxRateFactory)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def documents():
+    """Invoices with lines of every kind, items with and without a category, two tax rates, a note, payments and
+    credit notes (void ones too), and an invoice without lines; a credit note applied to two invoices."""
+    org = OrganizationFactory()
+    customer = CustomerFactory(organization=org)
+    gst, vat = TaxRateFactory(organization=org), TaxRateFactory(organization=org, name="VAT", rate=Decimal("20"))
+    category = ItemCategory.objects.create(organization=org, name="Lab")
+    tested, plain = ItemFactory(organization=org, category=category), ItemFactory(organization=org)
+    invoices = [InvoiceFactory(organization=org, customer=customer) for _ in range(4)]
+    first, second, third, _empty = invoices
+    InvoiceLineFactory(invoice=first, position=2, item=tested, tax_rate=gst, quantity=Decimal("3"),
+                       unit_price=Decimal("19.99"), note="fasting")
+    InvoiceLineFactory(invoice=first, position=1, kind="shipping", description="", item=plain)
+    InvoiceLineFactory(invoice=first, position=3, kind="discount", unit_price=Decimal("5.00"))
+    InvoiceLineFactory(invoice=second, position=0, tax_rate=vat, unit_price=Decimal("0.35"), quantity=Decimal("7"))
+    InvoiceLineFactory(invoice=second, position=0, kind="fee", description="Restocking", tax_rate=gst)
+    InvoiceLineFactory(invoice=third, position=0, item=tested)
+    paid = PaymentFactory(organization=org, customer=customer, amount=Decimal("30.00"))
+    void = PaymentFactory(organization=org, customer=customer, status="void")
+    PaymentAllocation.objects.create(payment=paid, invoice=first, amount=Decimal("20.00"))
+    PaymentAllocation.objects.create(payment=paid, invoice=second, amount=Decimal("10.00"))
+    PaymentAllocation.objects.create(payment=void, invoice=first, amount=Decimal("5.00"))
+    for status in ("issued", "void"):
+        credit = CreditNote.objects.create(organization=org, customer=customer, number=f"CN-{status}",
+                                           status=status)
+        CreditNoteLine.objects.create(credit_note=credit, kind="service", unit_price=Decimal("8.00"), tax_rate=gst)
+        CreditNoteAllocation.objects.create(credit_note=credit, invoice=first, amount=Decimal("4.40"))
+        CreditNoteAllocation.objects.create(credit_note=credit, invoice=third, amount=Decimal("1.10"))
+    return invoices
+
+
+@pytest.mark.parametrize("label", ["ledger.invoice", "ledger.creditnote"])
+def test_prefetched_snapshots_and_applications_are_those_of_each_document_alone(documents, label,
+                                                                                django_assert_max_num_queries):
+    adapter = sources.adapter_for_key(f"{label}:0")
+    pks = list(adapter.model.objects.values_list("pk", flat=True))
+    alone = {pk: (adapter.snapshot(obj), sorted(adapter.applied(obj)))
+             for pk, obj in adapter.model.objects.in_bulk(pks).items()}
+    many = list(adapter.model.objects.in_bulk(pks).values())
+    with django_assert_max_num_queries(5):  # lines, items, tax rates, applications: not one per document
+        adapter.prefetch(many)
+        prefetched = {obj.pk: (adapter.snapshot(obj), sorted(adapter.applied(obj))) for obj in many}
+    assert prefetched == alone
+    if label == "ledger.invoice":
+        lines = alone[documents[0].pk][0].lines
+        assert [line.kind for line in lines] == ["shipping", "service", "discount"]  # in position order
+        assert lines[1].category == "Lab" and lines[1].description == "Consultation — fasting"
+        paid = PaymentAllocation.objects.get(invoice=documents[0], payment__status="issued").payment_id
+        credit = CreditNote.objects.get(number="CN-issued").pk
+        assert alone[documents[0].pk][1] == sorted([(f"ledger.payment:{paid}", Decimal("20.00")),
+                                                    (f"ledger.creditnote:{credit}", Decimal("4.40"))])
+        assert prefetched[documents[3].pk][0].lines == () and prefetched[documents[3].pk][1] == []
