@@ -163,3 +163,13 @@ def test_our_client_logs_in_and_out_and_gets_a_new_session_after_an_idle_timeout
         ServiceLayerClient(slsandbox.api_base, lambda fresh: renewed[0]).get("Items")
     with pytest.raises(AuthError):
         client.login(COMPANY_DB, USER, "wrong")
+
+
+@pytest.mark.parametrize("kind,status", [("http_500", 500), ("http_503", 503), ("rate_limit", 429)])
+def test_injected_faults_answer_in_the_service_layer_shape(slsandbox, kind, status):
+    http, _ = login(slsandbox)
+    slsandbox.faults.add(kind, count=1)
+    answer = http.get(f"{slsandbox.api_base}/Items", timeout=3)
+    assert answer.status_code == status
+    assert set(answer.json()["error"]) == {"code", "message"}
+    assert answer.json()["error"]["message"]["lang"] == "en-us"
