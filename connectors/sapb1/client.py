@@ -57,8 +57,8 @@ class ServiceLayerClient(ApiClient):
     def login(self, company_db: str, user: str, password: str) -> tuple[str, dt.datetime]:
         """A new session id and when it will have idled out (``SessionTimeout`` minutes from now). Wrong
         credentials are an ``AuthError``."""
-        response = self._alone("").send("POST", "Login", body={"CompanyDB": company_db, "UserName": user,
-                                                              "Password": password})
+        response = self._alone("", LoginClient).send("POST", "Login", body={"CompanyDB": company_db,
+                                                                           "UserName": user, "Password": password})
         data = parse_json(response)
         session = str(data.get("SessionId") or response.cookies.get(SCHEME) or "")
         if not session:
@@ -70,10 +70,10 @@ class ServiceLayerClient(ApiClient):
         """End ``session`` (the Service Layer answers 204)."""
         self._alone(session).send("POST", "Logout", text=b"")
 
-    def _alone(self, session: str) -> "ServiceLayerClient":
+    def _alone(self, session: str, kind: type | None = None) -> "ServiceLayerClient":
         """A client for one call with ``session`` (none for the login) rather than the token getter's; its
         exchanges are recorded with ours."""
-        once = ServiceLayerClient(self.base_url, lambda fresh: session, throttle=self.throttle,
+        once = (kind or ServiceLayerClient)(self.base_url, lambda fresh: session, throttle=self.throttle,
                                   timeout=self.timeout, session=self.session)
         once.exchanges = self.exchanges
         return once
@@ -101,3 +101,10 @@ class ServiceLayerClient(ApiClient):
             if not link:
                 return
             body = self.request("GET", link)
+
+
+class LoginClient(ServiceLayerClient):
+    """The login call: a refused login (401) is final, never sent a second time (a user's failed logins count
+    towards the lock-out)."""
+
+    retry_unauthorized = False

@@ -161,8 +161,11 @@ def test_our_client_logs_in_and_out_and_gets_a_new_session_after_an_idle_timeout
     client.logout(renewed[0])
     with pytest.raises(AuthError):
         ServiceLayerClient(slsandbox.api_base, lambda fresh: renewed[0]).get("Items")
-    with pytest.raises(AuthError):
+    logins, sent = slsandbox.logins, len(client.exchanges)
+    with pytest.raises(AuthError) as refused:
         client.login(COMPANY_DB, USER, "wrong")
+    assert refused.value.platform_code == "100000027" and len(client.exchanges) == sent + 1  # sent once
+    assert slsandbox.logins == logins
 
 
 @pytest.mark.parametrize("kind,status", [("http_500", 500), ("http_503", 503), ("rate_limit", 429)])
