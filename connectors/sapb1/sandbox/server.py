@@ -240,7 +240,8 @@ class ServiceLayerSandbox(PlatformSandbox):
         rows = [r for r in self.store.rows(name) if self.matches(r.data, req.params.get("$filter", ""))]
         order = req.params.get("$orderby", "").split()
         if order:
-            rows.sort(key=lambda r: str(r.data.get(order[0], "")), reverse=order[-1:] == ["desc"])
+            rows.sort(key=lambda r: (r.data.get(order[0]) is None, "" if r.data.get(order[0]) is None else r.data[order[0]]),
+                      reverse=order[-1:] == ["desc"])
         skip = int(req.params.get("$skip") or 0)
         asked = re.search(r"odata\.maxpagesize=(\d+)", req.header("Prefer"))
         size = int(asked.group(1)) if asked and int(asked.group(1)) > 0 else DEFAULT_PAGE
@@ -296,7 +297,7 @@ class ServiceLayerSandbox(PlatformSandbox):
         if not code:
             raise bad(f"Enter a code for the {field}", -10)
         if self.store.find(name, code) is not None:
-            raise bad(f"This entry already exists in the following tables (ODBC -2035)", -2035)
+            raise bad("This entry already exists in the following tables (ODBC -2035)", -2035)
         if name == "BusinessPartners":
             defaults = {"CardName": "", "CardType": "cCustomer", "EmailAddress": None, "Currency": HOME_CURRENCY,
                         "Valid": "tYES", "Frozen": "tNO"}
@@ -379,8 +380,8 @@ class ServiceLayerSandbox(PlatformSandbox):
             self.apply(invoice, sum_applied)
         data = {"DocNum": len(self.store.rows("IncomingPayments")) + 1, "CardCode": body["CardCode"],
                 "DocDate": body.get("DocDate"), "DocCurrency": body.get("DocCurrency") or HOME_CURRENCY,
-                "TransferAccount": body.get("TransferAccount"), "TransferSum": money(body.get("TransferSum"), "x"),
-                "CashSum": money(body.get("CashSum"), "x"), "CounterReference": body.get("CounterReference"),
+                "TransferAccount": body.get("TransferAccount"), "TransferSum": money(body.get("TransferSum"), "TransferSum"),
+                "CashSum": money(body.get("CashSum"), "CashSum"), "CounterReference": body.get("CounterReference"),
                 "Remarks": body.get("Remarks"), "Cancelled": "tNO",
                 "PaymentInvoices": [{"LineNum": i, "DocEntry": int(inv.id), "SumApplied": a,
                                      "InvoiceType": "it_Invoice"} for i, (inv, a) in enumerate(applied)],

@@ -176,3 +176,13 @@ def test_injected_faults_answer_in_the_service_layer_shape(slsandbox, kind, stat
     assert answer.status_code == status
     assert set(answer.json()["error"]) == {"code", "message"}
     assert answer.json()["error"]["message"]["lang"] == "en-us"
+
+
+def test_orderby_sorts_numbers_as_numbers(slsandbox):
+    http, _ = login(slsandbox)
+    customer(http, slsandbox)
+    for n in range(11):
+        invoice(http, slsandbox, f"N{n}")
+    rows = http.get(f"{slsandbox.api_base}/Invoices", params={"$orderby": "DocNum desc", "$select": "DocNum"},
+                    timeout=3).json()["value"]
+    assert [row["DocNum"] for row in rows[:3]] == [11, 10, 9]
