@@ -240,7 +240,8 @@ class ServiceLayerSandbox(PlatformSandbox):
         rows = [r for r in self.store.rows(name) if self.matches(r.data, req.params.get("$filter", ""))]
         order = req.params.get("$orderby", "").split()
         if order:
-            rows.sort(key=lambda r: (r.data.get(order[0]) is None, "" if r.data.get(order[0]) is None else r.data[order[0]]),
+            values = {r.id: r.data.get(order[0]) for r in rows}  # rows without the field kept apart from the rest
+            rows.sort(key=lambda r: (values[r.id] is None, "" if values[r.id] is None else values[r.id]),
                       reverse=order[-1:] == ["desc"])
         skip = int(req.params.get("$skip") or 0)
         asked = re.search(r"odata\.maxpagesize=(\d+)", req.header("Prefer"))
@@ -380,7 +381,8 @@ class ServiceLayerSandbox(PlatformSandbox):
             self.apply(invoice, sum_applied)
         data = {"DocNum": len(self.store.rows("IncomingPayments")) + 1, "CardCode": body["CardCode"],
                 "DocDate": body.get("DocDate"), "DocCurrency": body.get("DocCurrency") or HOME_CURRENCY,
-                "TransferAccount": body.get("TransferAccount"), "TransferSum": money(body.get("TransferSum"), "TransferSum"),
+                "TransferAccount": body.get("TransferAccount"),
+                "TransferSum": money(body.get("TransferSum"), "TransferSum"),
                 "CashSum": money(body.get("CashSum"), "CashSum"), "CounterReference": body.get("CounterReference"),
                 "Remarks": body.get("Remarks"), "Cancelled": "tNO",
                 "PaymentInvoices": [{"LineNum": i, "DocEntry": int(inv.id), "SumApplied": a,
@@ -410,8 +412,9 @@ class ServiceLayerSandbox(PlatformSandbox):
         if name == "IncomingPayments":
             for item in row.data["PaymentInvoices"]:
                 invoice = self.store.get("Invoices", str(item["DocEntry"]))
-                self.store.update("Invoices", invoice.id, {"PaidToDate": invoice.data["PaidToDate"] - item["SumApplied"],
-                                                           "DocumentStatus": "bost_Open", **self.stamp()})
+                paid = invoice.data["PaidToDate"] - item["SumApplied"]
+                self.store.update("Invoices", invoice.id, {"PaidToDate": paid, "DocumentStatus": "bost_Open",
+                                                           **self.stamp()})
         self.store.update(name, row.id, {"Cancelled": "tYES", "DocumentStatus": "bost_Close", **self.stamp()})
 
     # -- what a person does in the client ------------------------------------------------------------------------------
