@@ -59,6 +59,9 @@ class ApiClient:
     kind: ClassVar[str] = "request"
     #: Whether a 3xx answer is followed; when not, it is a non-2xx answer like any other and goes to ``classify``.
     follow_redirects: ClassVar[bool] = True
+    #: Whether a 401 gets one fresh token and one retry (step 4). Off for a call whose 401 is final, such as a
+    #: login with a password: sent twice, a refused one would count twice towards the user's lock-out.
+    retry_unauthorized: ClassVar[bool] = True
 
     def __init__(self, base_url: str, token_getter: TokenGetter, *, throttle: Throttle | None = None,
                  timeout: float = 30.0, session: requests.Session | None = None) -> None:
@@ -117,7 +120,7 @@ class ApiClient:
             finally:
                 if release is not None:
                     release()  # requests has read the whole body (we never stream)
-            if response.status_code == 401 and attempt == 1:
+            if response.status_code == 401 and attempt == 1 and self.retry_unauthorized:
                 self._record(method, url, params, sent, started, response, None)
                 continue  # expired early or rotated by another worker: one fresh token, one retry
             error = None if 200 <= response.status_code < 300 else self.classify(response)

@@ -1,0 +1,133 @@
+"""Snapshots to Service Layer bodies and Service Layer entities back to our results: pure functions.
+
+Our number travels in ``NumAtCard`` (an A/R document's "Customer Ref. No.") and in an incoming payment's
+``CounterReference``; SAP Business One numbers documents itself (``DocNum``) and keys them by ``DocEntry``. A credit
+note applied to an invoice names it on every line (``BaseType`` 13 = A/R invoice, ``BaseEntry``, ``BaseLine``).
+Amounts go out as ``Decimal`` (exact JSON numbers) and come back as ``Decimal``. Not used by a registered connector
+yet (docs/connectors/sapb1.md).
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .. import rest
+from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
+                         PaymentSnapshot, RemoteResult)
+from ..errors import ConfigurationError
+
+ZERO = Decimal("0.00")
+#: ``BaseType`` of an A/R invoice (SAP Business One object type 13).
+AR_INVOICE = 13
+#: Entity set and the field holding our number or name, per entity.
+ENTITY_SETS = {Entity.CUSTOMER: ("BusinessPartners", "CardName"), Entity.ITEM: ("Items", "ItemName"),
+               Entity.INVOICE: ("Invoices", "NumAtCard"), Entity.CREDIT_NOTE: ("CreditNotes", "NumAtCard"),
+               Entity.PAYMENT: ("IncomingPayments", "CounterReference")}
+DOCUMENT_HEAD = ("CardCode", "NumAtCard", "DocCurrency")
+DOCUMENT_LINE = ("ItemCode", "AccountCode", "ItemDescription", "Quantity", "UnitPrice", "VatGroup")
+
+
+def ref_id(mapping: Mapping, key: str | None, what: str) -> str:
+    if not key or key not in mapping.refs:
+        raise ConfigurationError(f"the {what} of this document has no SAP Business One code yet ({key})",
+                                 hint="Sync it first; the pipeline normally does this by itself.")
+    return str(mapping.refs[key])
+
+
+def business_partner(doc: CustomerSnapshot, card_code: str) -> dict:
+    """A customer: ``CardType`` cCustomer; ``card_code`` is chosen by the caller (the Service Layer needs one
+    unless the company numbers partners by series)."""
+    return rest.clean({"CardCode": card_code, "CardName": doc.name[:100], "CardType": "cCustomer",
+                       "EmailAddress": doc.email or None})
+
+
+def item(doc: ItemSnapshot, item_code: str) -> dict:
+    """A sales item; a service is a non-inventory item (``InventoryItem`` tNO)."""
+    return {"ItemCode": item_code, "ItemName": doc.name[:100], "SalesItem": "tYES",
+            "InventoryItem": "tNO" if doc.kind == "service" else "tYES"}
+
+
+def document_lines(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping, base_entry: str | None = None) -> list:
+    """One line per snapshot line: the mapped revenue account, the item where it is known, the VAT group; a
+    discount line as a negative unit price. ``base_entry``: the invoice a credit note is applied to."""
+    lines = []
+    for index, line in enumerate(doc.lines):
+        account = (mapping.line_accounts[index] if index < len(mapping.line_accounts) else None) or \
+            mapping.item_account
+        if not account:
+            raise ConfigurationError(f"line {index + 1} of {doc.number} has no revenue account mapped",
+                                     hint="Map an income account in the mapping editor.")
+        price = -line.unit_price if line.kind == "discount" else line.unit_price
+        body = {"AccountCode": account, "ItemDescription": (line.description or line.item_name or "-")[:100],
+                "Quantity": line.quantity, "UnitPrice": price}
+        if line.item_key and line.item_key in mapping.refs:
+            body["ItemCode"] = mapping.refs[line.item_key]
+        tax = mapping.tax_codes.get(line.tax_rate_key) if line.tax_rate_key else None
+        if tax:
+            body["VatGroup"] = tax
+        if base_entry is not None:
+            body.update({"BaseType": AR_INVOICE, "BaseEntry": int(base_entry), "BaseLine": 0})
+        lines.append(body)
+    return lines
+
+
+def document(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping) -> dict:
+    """An A/R invoice or credit note. A credit note applied to one invoice is based on it."""
+    base = None
+    if isinstance(doc, CreditNoteSnapshot):
+        applied = [a for a in doc.allocations if a.amount]
+        if len(applied) > 1:
+            raise ConfigurationError(f"the credit note {doc.number} is applied to {len(applied)} invoices; a SAP "
+                                     "Business One credit note is based on one", hint="Split the credit note.")
+        base = ref_id(mapping, applied[0].invoice_key, "invoice") if applied else None
+    body = {"CardCode": ref_id(mapping, doc.customer_key, "customer"), "NumAtCard": doc.number[:100],
+            "DocCurrency": doc.currency, "DocDate": rest.iso_date(doc.issue_date),
+            "DocDueDate": rest.iso_date(getattr(doc, "due_date", None)), "Comments": doc.memo or None,
+            "DocumentLines": document_lines(doc, mapping, base)}
+    return rest.clean(body)
+
+
+def payment(doc: PaymentSnapshot, mapping: Mapping) -> dict:
+    """An incoming payment by bank transfer into the mapped deposit account, applied to its invoices."""
+    if not mapping.deposit_account:
+        raise ConfigurationError("no deposit account is mapped for payments",
+                                 hint="Map a deposit account (the transfer account of incoming payments).")
+    applied = [{"DocEntry": int(ref_id(mapping, a.invoice_key, "invoice")), "SumApplied": a.amount,
+                "InvoiceType": "it_Invoice"} for a in doc.allocations if a.amount]
+    return rest.clean({"CardCode": ref_id(mapping, doc.customer_key, "customer"), "DocDate": rest.iso_date(doc.date),
+                       "DocCurrency": doc.currency, "TransferAccount": mapping.deposit_account,
+                       "TransferSum": doc.amount, "CounterReference": doc.number[:100],
+                       "PaymentInvoices": applied})
+
+
+def document_content(body: dict) -> str:
+    """What a person could edit on an invoice or credit note, the same from what we wrote and what is read back
+    (the Service Layer adds ``LineNum``, ``LineTotal``... which are left out)."""
+    return rest.content_hash("document", body, DOCUMENT_HEAD, DOCUMENT_LINE, lines="DocumentLines")
+
+
+def version(body: dict, content: str) -> str:
+    """The Service Layer has no version counter on documents: the update stamp and the content hash stand in."""
+    return f"{body.get('UpdateDate') or ''}T{body.get('UpdateTime') or ''}/{content[:12]}"
+
+
+def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
+    """A read or written entity as our result. A cancelled document is "voided" with nothing due; a document's
+    balance is its total less what is applied to it (``PaidToDate``)."""
+    if entity in (Entity.CUSTOMER, Entity.ITEM):
+        key, name = ("CardCode", "CardName") if entity == Entity.CUSTOMER else ("ItemCode", "ItemName")
+        content = rest.content_hash(entity, body, (name,))
+        active = body.get("Valid", "tYES") == "tYES" and body.get("Frozen", "tNO") == "tNO"
+        return RemoteResult(str(body[key]), version(body, content), str(body.get(name) or ""),
+                            status="active" if active else "inactive", adopted=adopted, raw=body, fingerprint=content)
+    cancelled = body.get("Cancelled") == "tYES"
+    if entity == Entity.PAYMENT:
+        content = rest.content_hash(entity, body, ("CardCode", "TransferSum", "CashSum", "CounterReference"))
+        total = ZERO if cancelled else (rest.money(body.get("TransferSum")) or ZERO) + \
+            (rest.money(body.get("CashSum")) or ZERO)
+        return RemoteResult(str(body["DocEntry"]), version(body, content), str(body.get("CounterReference") or ""),
+                            total, None, "voided" if cancelled else "active", adopted, body, content)
+    content = document_content(body)
+    total = ZERO if cancelled else rest.money(body.get("DocTotal"))
+    balance = ZERO if cancelled or total is None else total - (rest.money(body.get("PaidToDate")) or ZERO)
+    return RemoteResult(str(body["DocEntry"]), version(body, content), str(body.get("NumAtCard") or ""), total,
+                        balance, "voided" if cancelled else "active", adopted, body, content)
