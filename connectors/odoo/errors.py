@@ -8,7 +8,7 @@ exception's dotted class name. A proxy in front of Odoo may answer 429 or 5xx it
 from __future__ import annotations
 
 import re
-import xmlrpc.client
+import xmlrpc.client  # nosec B411: for its Fault class; answers are parsed by wire.loads (defusedxml)
 
 import requests
 

@@ -19,7 +19,7 @@ Sources and guesses: docs/sandbox-odoo.md.
 from __future__ import annotations
 
 import traceback
-import xmlrpc.client
+import xmlrpc.client  # nosec B411: requests are parsed by wire.loads (defusedxml); ServerProxy is for tests
 from typing import Any, Optional
 from urllib.parse import urlencode
 
