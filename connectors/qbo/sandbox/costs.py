@@ -18,8 +18,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Optional
 
-from .schema import CURRENCY_NAMES, EXCHANGE_RATES, HOME_CURRENCY
-from .wire import QBOFault, bad_enum, business, q2, ref_value, required, to_decimal
+from .schema import HOME_CURRENCY
+from .wire import QBOFault, bad_enum, business, currency, q2, ref_value, required, to_decimal
 
 PAYMENT_TYPES = ("Cash", "Check", "CreditCard")
 #: The accounts each payment type may be paid from (AccountType).
@@ -61,7 +61,7 @@ def build_purchase(store, row: dict, old: Optional[dict]) -> dict:
     payee = _payee(store, row.get("EntityRef"))
     if payee is not None:
         row["EntityRef"] = payee
-    code, _ = _currency(row)
+    code, _ = currency(row)
     account_currency = ref_value(account.get("CurrencyRef")) or HOME_CURRENCY
     if account_currency != code:
         raise business(f"The currency of the account {account['Name']} ({account_currency}) must match the "
@@ -98,23 +98,6 @@ def _payee(store, ref) -> Optional[dict]:
         raise bad_enum("EntityRef.type", kind)
     payee = store._lookup(kind, ref, "EntityRef", "Names")
     return {"value": payee["Id"], "name": payee["DisplayName"], "type": kind}
-
-
-def _currency(row: dict) -> tuple[str, Decimal]:
-    code = (ref_value(row.get("CurrencyRef")) or HOME_CURRENCY).upper()
-    if code not in EXCHANGE_RATES:
-        raise business(f"The currency {code} isn't in your currency list.", "CurrencyRef")
-    row["CurrencyRef"] = {"value": code, "name": CURRENCY_NAMES[code]}
-    if code == HOME_CURRENCY:
-        rate = Decimal("1")
-    elif row.get("ExchangeRate") not in (None, ""):
-        rate = to_decimal(row["ExchangeRate"], "ExchangeRate")
-        if rate <= 0:
-            raise business("ExchangeRate must be greater than zero.", "ExchangeRate")
-    else:
-        rate = EXCHANGE_RATES[code]
-    row["ExchangeRate"] = rate
-    return code, rate
 
 
 def _expense_lines(store, lines_in, payee: Optional[dict]) -> list[dict]:
@@ -190,7 +173,7 @@ def build_journal(store, row: dict, old: Optional[dict]) -> dict:
     lines_in = row.get("Line")
     if not isinstance(lines_in, list) or not lines_in:
         raise required("Line")
-    code, rate = _currency(row)
+    code, rate = currency(row)
     row["TxnDate"] = row.get("TxnDate") or store.now_iso()[:10]
     store._check_length(row, "DocNumber", 21)
     lines, debits, credits = [], Decimal("0.00"), Decimal("0.00")

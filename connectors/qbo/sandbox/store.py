@@ -24,7 +24,7 @@ from .schema import (ALLOWED_FIELDS, CDC_ENTITIES, CDC_LOOKBACK_DAYS, CDC_MAX_OB
                      ENTITIES, EXCHANGE_RATES, HOME_CURRENCY, LINE_TYPES, MAX_DOCNUMBER, NAME_LISTS, PATH_ENTITIES,
                      TRANSACTIONS, WRITABLE)
 from .wire import (QBOFault, id_key, strip_private, txn_date, as_date, bad_enum, bad_length, bad_property,
-                   business, inactive_ref, invalid_param, invalid_ref, is_true, iso_time, parse_stamp, period_closed,
+                   business, currency, inactive_ref, invalid_param, invalid_ref, is_true, iso_time, parse_stamp, period_closed,
                    q2, query_error, ref_value, required, stale, to_decimal, unsupported)
 from .query import field_value, in_texts, matches, parse_query, sort_key
 from . import costs
@@ -540,27 +540,6 @@ class Store:
         if isinstance(value, str) and len(value) > maximum:
             raise bad_length(field, maximum, len(value))
 
-    def _currency(self, row: dict, customer: Optional[dict]) -> tuple[str, Decimal]:
-        """Validate ``CurrencyRef``/``ExchangeRate``; default to the customer's currency."""
-        cust_code = ref_value((customer or {}).get("CurrencyRef")) or HOME_CURRENCY
-        code = (ref_value(row.get("CurrencyRef")) or cust_code).upper()
-        if code not in EXCHANGE_RATES:
-            raise business(f"The currency {code} isn't in your currency list.", "CurrencyRef")
-        if customer is not None and code != cust_code:
-            raise business(f"The transaction currency ({code}) must match the customer's currency "
-                           f"({cust_code}).", "CurrencyRef")
-        row["CurrencyRef"] = {"value": code, "name": CURRENCY_NAMES[code]}
-        if code == HOME_CURRENCY:
-            rate = Decimal("1")
-        elif row.get("ExchangeRate") not in (None, ""):
-            rate = to_decimal(row["ExchangeRate"], "ExchangeRate")
-            if rate <= 0:
-                raise business("ExchangeRate must be greater than zero.", "ExchangeRate")
-        else:
-            rate = EXCHANGE_RATES[code]
-        row["ExchangeRate"] = rate
-        return code, rate
-
     # -- Customer / Item ------------------------------------------------------
 
     def _build_customer(self, row: dict, old: Optional[dict]) -> dict:
@@ -651,7 +630,7 @@ class Store:
         lines_in = row.get("Line")
         if not isinstance(lines_in, list) or not lines_in:
             raise required("Line")
-        code, rate = self._currency(row, customer)
+        code, rate = currency(row, customer)
         self._doc_number(name, row, old, include)
         row["TxnDate"] = row.get("TxnDate") or self.now_iso()[:10]
         if name == "Invoice":
@@ -869,7 +848,7 @@ class Store:
         if total < 0:
             raise business("Payment amount can't be negative.", "TotalAmt")
         row["TotalAmt"] = total
-        code, rate = self._currency(row, customer)
+        code, rate = currency(row, customer)
         row["TxnDate"] = row.get("TxnDate") or self.now_iso()[:10]
         self._check_length(row, "PaymentRefNum", MAX_DOCNUMBER)
         deposit = self._lookup("Account", row.get("DepositToAccountRef") or "6", "DepositToAccountRef", "Accounts")

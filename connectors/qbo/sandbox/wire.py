@@ -9,7 +9,7 @@ import secrets
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Optional
 
-from .schema import CENT, COMPANY_TZ
+from .schema import CENT, COMPANY_TZ, CURRENCY_NAMES, EXCHANGE_RATES, HOME_CURRENCY
 
 
 # ---------------------------------------------------------------------------
@@ -194,3 +194,26 @@ def strip_private(value: Any) -> Any:
     if isinstance(value, list):
         return [strip_private(v) for v in value]
     return value
+
+
+def currency(row: dict, customer: Optional[dict] = None) -> tuple[str, Decimal]:
+    """Validate a transaction's ``CurrencyRef``/``ExchangeRate`` and fill both in: the currency defaults to the
+    customer's (the home currency without one) and must match it; the rate to the company's own for that currency."""
+    cust_code = ref_value((customer or {}).get("CurrencyRef")) or HOME_CURRENCY
+    code = (ref_value(row.get("CurrencyRef")) or cust_code).upper()
+    if code not in EXCHANGE_RATES:
+        raise business(f"The currency {code} isn't in your currency list.", "CurrencyRef")
+    if customer is not None and code != cust_code:
+        raise business(f"The transaction currency ({code}) must match the customer's currency "
+                       f"({cust_code}).", "CurrencyRef")
+    row["CurrencyRef"] = {"value": code, "name": CURRENCY_NAMES[code]}
+    if code == HOME_CURRENCY:
+        rate = Decimal("1")
+    elif row.get("ExchangeRate") not in (None, ""):
+        rate = to_decimal(row["ExchangeRate"], "ExchangeRate")
+        if rate <= 0:
+            raise business("ExchangeRate must be greater than zero.", "ExchangeRate")
+    else:
+        rate = EXCHANGE_RATES[code]
+    row["ExchangeRate"] = rate
+    return code, rate
