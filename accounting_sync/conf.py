@@ -14,6 +14,7 @@ DEFAULTS = {
     "BACKOFF_CAP_SECONDS": 3600,
     "DEPENDENCY_WAIT_SECONDS": 10,
     "SWEEP_BATCH": 500,  # entries enqueued per sweep
+    "CHAINS_PER_CONNECTION": 2,  # a backlog's chunks queued at once per connection on a broker that does not poll
     "REFERENCE_DATA_TTL_SECONDS": 3600,
     "QUEUE_TASKS": True,
     "PULL_INTERVAL_MINUTES": 5,  # polling for platform changes, per connection (settings["pull_interval_minutes"])

@@ -22,6 +22,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from connectors import registry
+from connectors.documents import Entity
 from connectors.models import Connection, ConnectionStatus, Direction
 
 from . import conf, sources
@@ -175,15 +176,8 @@ def wake(connection_ids) -> None:
     """Ask the queue (a broker that does not poll the outbox) to absorb and send these connections' changes."""
     if not conf.get("QUEUE_TASKS"):
         return
-    from django_q.tasks import async_task
-
     ids = sorted(connection_ids)
-    try:
-        async_task("accounting_sync.tasks.dispatch", ids, task_name=f"sync-dispatch-{'-'.join(map(str, ids))}"[:100],
-                   group="accounting_sync", broker=_broker())
-    except Exception:  # broker down: the sweeper absorbs and re-enqueues
-        log.warning("could not wake the dispatcher for connections %s; the sweeper will pick the changes up", ids,
-                    exc_info=True)
+    _push("accounting_sync.tasks.dispatch", ids, name=f"sync-dispatch-{'-'.join(map(str, ids))}")
 
 
 def absorb(chunk: int = 1000, most: int | None = None) -> list[int]:
@@ -273,22 +267,96 @@ def upsert_entry(conn: Connection | int, key: str, entity: str, organization_id:
 def enqueue(entry_ids: list[int]) -> None:
     """Ask the task queue to process entries. Losing this message is harmless: the sweeper finds them.
 
-    One entry goes as one task; many (a resync, a backlog) go as batch tasks of the platform's batch size.
+    One entry goes as one task; a few (up to ``CHAINS_PER_CONNECTION`` chunks of a connection) as batch tasks of
+    the platform's batch size. A connection with more (a resync, a backlog) gets *chains* instead
+    (``start_chains``): a bounded number of tasks, each queueing that connection's next chunk when it finishes, at
+    the back of the queue. So on a first-in-first-out broker (Redis) a 10,000-invoice backlog keeps a few tasks in
+    the list, and every other company's wake-up is taken between two of its chunks, not after all of them.
     With ``OutboxBroker`` nothing is sent: its dispatcher hands out every due entry by itself."""
     if not conf.get("QUEUE_TASKS") or not entry_ids or dispatcher_polls():
         return
-    from django_q.tasks import async_task
-
-    for chunk in ([list(entry_ids)] if len(entry_ids) == 1 else chunks_by_connection(entry_ids)):
-        try:
+    if len(entry_ids) == 1:
+        _push("accounting_sync.tasks.process_entry", entry_ids[0], name=f"sync-entry-{entry_ids[0]}")
+        return
+    per_connection: dict[int, list[list[int]]] = {}
+    for conn_id, chunk in _chunks_by_connection(entry_ids):
+        per_connection.setdefault(conn_id, []).append(chunk)
+    backlogs = [conn_id for conn_id, chunks in per_connection.items()
+                if len(chunks) > conf.get("CHAINS_PER_CONNECTION") and not _runs_inline()]
+    for conn_id, chunks in per_connection.items():
+        if conn_id in backlogs:
+            continue
+        for chunk in chunks:
             if len(chunk) == 1:
-                async_task("accounting_sync.tasks.process_entry", chunk[0], task_name=f"sync-entry-{chunk[0]}",
-                           group="accounting_sync", broker=_broker())
+                _push("accounting_sync.tasks.process_entry", chunk[0], name=f"sync-entry-{chunk[0]}")
             else:
-                async_task("accounting_sync.tasks.process_batch", chunk, broker=_broker(),
-                           task_name=f"sync-batch-{chunk[0]}-{len(chunk)}", group="accounting_sync")
-        except Exception:  # broker down: the sweeper re-enqueues due entries
-            log.warning("could not enqueue outbox entries %s; the sweeper will pick them up", chunk, exc_info=True)
+                _push("accounting_sync.tasks.process_batch", chunk, name=f"sync-batch-{chunk[0]}-{len(chunk)}")
+    if backlogs:
+        start_chains(backlogs, busy_too=True)
+
+
+def start_chains(connection_ids=None, *, busy_too: bool = False) -> int:
+    """Start up to ``CHAINS_PER_CONNECTION`` chains for each of these connections (all active ones if None) that has
+    due entries; returns how many entries the chains' first chunks leased.
+
+    A chain's chunk is leased here, in turns across connections (``lease_due``), and handed to the queue as
+    ``tasks.process_chain``; when it finishes it leases and queues its connection's next chunk (``chain_next``).
+    A connection whose entries are leased already (a chain in the queue or a worker on it) gets none, unless
+    ``busy_too`` (an explicit enqueue: staff's "sync now", a resync): so the sweeper and the wake-ups never pile
+    chains onto a backlog that is draining. A lost chain task leaves its lease to expire (``HANDOUT_SECONDS``); the
+    sweeper then starts the chain again."""
+    if not conf.get("QUEUE_TASKS") or (connection_ids is not None and not connection_ids):
+        return 0
+    now = timezone.now()
+    candidates = _active_connections(now, connection_ids)
+    if not busy_too:
+        busy = set(OutboxEntry.objects.filter(connection_id__in=candidates, status=EntryStatus.IN_PROGRESS,
+                                              lease_until__gte=now).values_list("connection_id", flat=True))
+        candidates = [pk for pk in candidates if pk not in busy]
+    if not candidates:
+        return 0
+    leased = 0
+    for ids, token in lease_due(candidates, limit=None, turns=conf.get("CHAINS_PER_CONNECTION")):
+        _push_chain(ids, token)
+        leased += len(ids)
+    return leased
+
+
+def chain_next(connection_id: int) -> tuple[list[int], str] | None:
+    """Lease this connection's next chunk of due entries for its chain; None when nothing is due (the chain ends).
+    Queues it as the chain's next task unless tasks run inline (then the caller runs it)."""
+    chunks = lease_due([connection_id], limit=None, turns=1)
+    if not chunks:
+        return None
+    for ids, token in chunks[1:]:  # one turn is one chunk; a second would be a platform's size change meanwhile
+        _push_chain(ids, token)
+    if _runs_inline():
+        return chunks[0]
+    _push_chain(*chunks[0])
+    return None
+
+
+def _push_chain(entry_ids: list[int], token: str) -> None:
+    _push("accounting_sync.tasks.process_chain", entry_ids, token,
+          name=f"sync-chain-{entry_ids[0]}-{len(entry_ids)}")
+
+
+def _push(func: str, *args, name: str) -> None:
+    from django_q.tasks import async_task  # django-q2 reads the settings when imported: at call time
+
+    try:
+        async_task(func, *args, task_name=name[:100], group="accounting_sync", broker=_broker())
+    except Exception:  # broker down: the sweeper re-enqueues due entries (and leased ones once their lease ends)
+        log.warning("could not enqueue %s%s; the sweeper will pick it up", func, args[:1], exc_info=True)
+
+
+def _runs_inline() -> bool:
+    """True with ``Q_CLUSTER["sync"]`` (a host's tests): a queued task runs at once in this process, so a chain
+    goes on in a loop rather than by queueing itself (which would recurse). Also when nothing is to be queued
+    (``QUEUE_TASKS`` off) and a chain's task was called directly."""
+    from django_q.conf import Conf  # read at call time: tests switch it
+
+    return bool(Conf.SYNC) or not conf.get("QUEUE_TASKS")
 
 
 _brokers: dict[tuple, object] = {}
@@ -308,22 +376,24 @@ def _broker():
 def chunks_by_connection(entry_ids: list[int]) -> list[list[int]]:
     """Split entry ids into per-connection chunks of that platform's batch size, in dependency order (customers
     and items first, then invoices, payments, credit notes), so each chunk of documents fills one request."""
-    from connectors import registry
-    from connectors.documents import Entity
+    return [chunk for _, chunk in _chunks_by_connection(entry_ids)]
 
+
+def _chunks_by_connection(entry_ids: list[int]) -> list[tuple[int, list[int]]]:
+    """``chunks_by_connection`` with each chunk's connection id."""
     rows = OutboxEntry.objects.filter(pk__in=entry_ids).values_list("pk", "connection_id", "connection__platform",
                                                                     "entity")
     groups: dict[tuple[int, str], list[tuple[int, int]]] = {}
     for pk, connection_id, platform, entity in rows:
         groups.setdefault((connection_id, platform), []).append((Entity.ORDER.get(entity, 99), pk))
     out = []
-    for (_, platform), keyed in groups.items():
+    for (connection_id, platform), keyed in groups.items():
         try:
             size = max(1, registry.get(platform).capabilities.batch_size)
         except Exception:  # platform no longer installed: one by one, each fails with a clear message
             size = 1
         ids = [pk for _, pk in sorted(keyed)]
-        out.extend(ids[i:i + size] for i in range(0, len(ids), size))
+        out.extend((connection_id, ids[i:i + size]) for i in range(0, len(ids), size))
     return out
 
 
@@ -370,7 +440,7 @@ def _due(now) -> Q:
 HANDOUT_SECONDS = 60  # a handed-out chunk no worker started by then (its cluster stopped) is handed out again
 
 
-def lease_due(connection_ids=None, *, limit: int = 200) -> list[tuple[list[int], str]]:
+def lease_due(connection_ids=None, *, limit: int | None = 200, turns: int | None = None) -> list[tuple[list[int], str]]:
     """Take leases on up to ``limit`` due entries of active, unpaused connections (all, or ``connection_ids``);
     returns them as (entry ids, lease token) chunks: per connection, in dependency order, of the platform's
     batch size. The dispatcher hands each chunk to a worker, which renews the lease for ``LEASE_SECONDS`` when
@@ -379,12 +449,13 @@ def lease_due(connection_ids=None, *, limit: int = 200) -> list[tuple[list[int],
 
     The entries are taken in turns across connections (``fair_due``): one connection's backlog never fills a
     round while another connection's single document waits. The chunks come back in the same turns (the first
-    chunk of every connection, then the second...), so a worker pool takes them in that order too."""
+    chunk of every connection, then the second...), so a worker pool takes them in that order too. With ``turns``,
+    at most that many turns (request-fulls) of each connection."""
     now = timezone.now()
     active = _active_connections(now, connection_ids)
     if not active:
         return []
-    order = fair_due(now, active, limit)
+    order = fair_due(now, active, limit, turns=turns)
     if not order:
         return []
     ids = [pk for pk, _ in order]
@@ -420,6 +491,10 @@ def due_entries(limit: int) -> list[int]:
     return [pk for pk, _ in fair_due(now, active, limit)] if active else []
 
 
+def connections_of(entry_ids: list[int]) -> list[int]:
+    return sorted(set(OutboxEntry.objects.filter(pk__in=entry_ids).values_list("connection_id", flat=True)))
+
+
 def _active_connections(now, connection_ids=None) -> list[int]:
     conns = Connection.objects.filter(status=ConnectionStatus.ACTIVE).exclude(paused_until__gt=now)
     if connection_ids is not None:
@@ -427,7 +502,7 @@ def _active_connections(now, connection_ids=None) -> list[int]:
     return list(conns.values_list("pk", flat=True))
 
 
-def fair_due(now, connection_ids: list[int], limit: int) -> list[tuple[int, int]]:
+def fair_due(now, connection_ids: list[int], limit: int | None, *, turns: int | None = None) -> list[tuple[int, int]]:
     """Up to ``limit`` due entries of these connections as (pk, connection id), taken round-robin in *turns*: a
     connection's due entries, oldest first, are numbered per connection (``ROW_NUMBER() OVER (PARTITION BY
     connection)``) and its n-th entry falls in turn ``(n - 1) // batch size`` of its platform, so every turn takes
@@ -438,15 +513,17 @@ def fair_due(now, connection_ids: list[int], limit: int) -> list[tuple[int, int]
     A plain read, no row lock: ``lease_due`` then locks the rows it takes in pk order (``lock_in_order``) and
     leases them with a compare-and-set, as before. One query on SQLite and PostgreSQL (window functions), which
     numbers every due entry of those connections: about 0.02 s for 14,000, 0.2 s for 104,000 on the 2-core
-    development machine (docs/operations.md, "Fairness and scale-out")."""
+    development machine (docs/operations.md, "Fairness and scale-out"). With ``turns``, only each connection's first
+    ``turns`` turns (``limit`` None: all of those)."""
     number = Window(RowNumber(), partition_by=[F("connection_id")],
                     order_by=[F("next_attempt_at").asc(), F("pk").asc()])
     rows = (OutboxEntry.objects.filter(_due(now), connection_id__in=connection_ids)
             .annotate(number=number, size=_batch_sizes())
-            .annotate(turn=(F("number") - 1) / F("size"))
-            .order_by("turn", "next_attempt_at", "pk")
-            .values_list("pk", "connection_id")[:limit])
-    return list(rows)
+            .annotate(turn=(F("number") - 1) / F("size")))
+    if turns is not None:
+        rows = rows.filter(turn__lt=turns)
+    rows = rows.order_by("turn", "next_attempt_at", "pk").values_list("pk", "connection_id")
+    return list(rows[:limit] if limit is not None else rows)
 
 
 def _batch_sizes() -> Case:

@@ -18,7 +18,30 @@ def process_batch(entry_ids: list[int]) -> dict[str, int]:
 
 def process_leased(entry_ids: list[int], token: str) -> dict[str, int]:
     """Process a chunk the dispatcher leased (``broker.OutboxBroker``): one connection's due entries."""
-    entries = outbox.take_leased(entry_ids, token)
+    return _run(outbox.take_leased(entry_ids, token))
+
+
+def process_chain(entry_ids: list[int], token: str) -> dict[str, int]:
+    """Process one chunk of a connection's chain (``outbox.start_chains``: a backlog on a broker that does not poll
+    the outbox, Redis), then lease that connection's next chunk and queue it at the back of the queue. A chunk
+    handed out again meanwhile (its lease expired in the queue) leaves this task nothing, and the chain that took
+    it over goes on instead of this one."""
+    counts: dict[str, int] = {}
+    while True:
+        entries = outbox.take_leased(entry_ids, token)
+        if not entries:
+            return counts
+        for status, n in _run(entries).items():
+            counts[status] = counts.get(status, 0) + n
+        following = outbox.chain_next(entries[0].connection_id)
+        if following is None:  # queued as the next task, or nothing left
+            return counts
+        entry_ids, token = following  # tasks run inline (``Q_CLUSTER["sync"]``): go on here, not by recursion
+
+
+def _run(entries) -> dict[str, int]:
+    if not entries:
+        return {}
     if len(entries) == 1:
         return {engine.run_claimed(entries[0]): 1}
     return bulk.run_entries(entries)
@@ -28,11 +51,21 @@ def dispatch(connection_ids: list[int] | None = None) -> int:
     """Absorb committed changes and process the due entries of these connections; returns how many ran.
 
     The wake-up a save sends when the broker does not dispatch by itself (Redis). Bounded: one round of leases;
-    whatever is left waits for the next wake-up or the sweeper."""
-    outbox.absorb(most=ABSORB_PER_TASK)
+    what is left (a backlog saved in one transaction) goes on in chains queued behind the other wake-ups
+    (``outbox.start_chains``), unless a chain or a worker already holds that connection's entries.
+
+    The connections whose changes this task took in are dispatched too: another connection's wake-up, running at
+    the same moment, skips the changes this one holds locked (``SKIP LOCKED``), and would otherwise find no entry
+    for them, leaving them to the sweeper a minute later."""
+    marked = outbox.absorb(most=ABSORB_PER_TASK)
+    if connection_ids is not None and marked:
+        connection_ids = sorted(set(connection_ids) | set(outbox.connections_of(marked)))
     ran = 0
-    for ids, token in outbox.lease_due(connection_ids):
+    chunks = outbox.lease_due(connection_ids)
+    for ids, token in chunks:
         ran += sum(process_leased(ids, token).values())
+    if chunks and not outbox.dispatcher_polls():
+        outbox.start_chains(connection_ids)
     return ran
 
 
@@ -65,14 +98,14 @@ def keep_tokens_alive() -> list[str]:
 
 
 def sweep() -> int:
-    """Absorb changes a lost wake-up left and re-enqueue due entries: lost tasks, crashed workers, expired
-    backoff. Scheduled every minute. With ``OutboxBroker`` the dispatcher does all of this at every poll."""
-    if outbox.dispatcher_polls():
+    """Absorb changes a lost wake-up left and start chains for connections with due entries that nothing holds:
+    lost tasks, crashed workers, expired backoff; returns how many entries the chains leased first. Scheduled
+    every minute. With ``OutboxBroker`` the dispatcher does all of this at every poll."""
+    if outbox.dispatcher_polls() or not conf.get("QUEUE_TASKS"):
         return 0
     outbox.absorb(most=ABSORB_PER_TASK)
-    ids = outbox.due_entries(conf.get("SWEEP_BATCH"))
-    outbox.enqueue(ids)
-    return len(ids)
+    due = outbox.due_entries(conf.get("SWEEP_BATCH"))
+    return outbox.start_chains(outbox.connections_of(due)) if due else 0
 
 
 def drain(connection_id: int | None = None, limit: int = 100_000) -> int:

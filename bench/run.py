@@ -16,6 +16,9 @@ Prints one ``name: value`` line per figure (see docs/performance.md for what eac
                              with network latency in the sandboxes and the platforms' real limits (bench/latency.py)
     outbox_pg_*              outbox rows a second one PostgreSQL writes, absorbs and claims (bench/outbox_pg.py;
                              only with BENCH_POSTGRES_URL)
+    tenants_*                200 small tenants beside a 10,000-invoice backlog, two qcluster processes on
+                             PostgreSQL + Redis (bench/tenants.py; only with BENCH_TENANTS=1, BENCH_POSTGRES_URL
+                             and BENCH_REDIS_URL or REDIS_URL)
 
 Everything runs in a throw-away SQLite database in a temporary directory, against a QBO sandbox on loopback.
 """
@@ -302,6 +305,14 @@ def main() -> None:
     done = subprocess.run([sys.executable, "-m", "bench.outbox_pg"], cwd=ROOT)
     if done.returncode != 0:
         raise SystemExit(done.returncode)
+    # Many tenants beside a backlog (bench/tenants.py): minutes long, so only when asked for.
+    if os.environ.get("BENCH_TENANTS") == "1":
+        done = subprocess.run([sys.executable, "-m", "bench.tenants"], cwd=ROOT)
+        if done.returncode != 0:
+            raise SystemExit(done.returncode)
+    else:
+        print("# tenants: skipped (BENCH_TENANTS=1 runs bench/tenants.py: 200 tenants beside a 10,000-invoice "
+              "backlog on PostgreSQL and Redis)", flush=True)
 
 
 if __name__ == "__main__":

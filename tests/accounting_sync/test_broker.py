@@ -14,7 +14,7 @@ from django_q.tasks import async_task
 
 from accounting_sync import outbox, tasks
 from accounting_sync.broker import OutboxBroker
-from accounting_sync.models import EntryStatus, OutboxChange, OutboxEntry
+from accounting_sync.models import EntryStatus, ExternalReference, OutboxChange, OutboxEntry
 from connectors.models import Connection, ConnectionStatus
 from tests import factories as f
 from tests.conftest import at_once, entry_of, remote_invoices
@@ -185,19 +185,33 @@ def test_without_the_outbox_broker_a_wake_up_task_sends_its_connections_changes(
     from connectors.models import Direction
 
     monkeypatch.setattr(outbox, "dispatcher_polls", lambda: False)
-    monkeypatch.setattr(outbox, "enqueue", lambda ids: sent.extend(ids))
+    monkeypatch.setattr(outbox, "_push", lambda func, *args, name: sent.append((func, args)))
     sent = []
     woken = make_connection(org)
     other = make_connection(org, name="Second books")
     other.direction = Direction.PUSH
     other.save()
     invoice = make_invoice()
-    assert tasks.dispatch([woken.pk]) == 2  # the customer and the invoice, for the connection it was woken for
-    assert [r["DocNumber"] for r in remote_invoices(sandbox)] == [invoice.number]
-    assert not OutboxChange.objects.exists()  # the other connection's changes were taken in too...
-    waiting = OutboxEntry.objects.filter(connection=other)
-    assert set(waiting.values_list("status", flat=True)) == {EntryStatus.PENDING}  # ...and wait for their turn
-    assert tasks.sweep() == 2 and sorted(sent) == sorted(waiting.values_list("pk", flat=True))
+    # the customer and the invoice, for the connection it was woken for and for the other one, whose changes this
+    # wake-up took in (the other connection's own wake-up would find them gone)
+    assert tasks.dispatch([woken.pk]) == 4
+    assert [r["DocNumber"] for r in remote_invoices(sandbox)] == [invoice.number]  # one sandbox company: found
+    assert set(ExternalReference.objects.filter(entity="invoice").values_list("connection_id", flat=True)) == {
+        woken.pk, other.pk}
+    assert not OutboxChange.objects.exists() and not sent
+
+    # A change whose wake-up was lost: taken in by someone, sent by no one. The sweeper starts a chain for it.
+    invoice.notes = "Edited"
+    invoice.save()
+    outbox.absorb()
+    waiting = OutboxEntry.objects.filter(status=EntryStatus.PENDING)
+    assert set(waiting.values_list("connection_id", flat=True)) == {woken.pk, other.pk}
+    assert tasks.sweep() == 2  # one chunk for each connection, leased, queued
+    assert {func for func, _ in sent} == {"accounting_sync.tasks.process_chain"} and len(sent) == 2
+    for _, (chunk, token) in list(sent):
+        assert tasks.process_chain(chunk, token) == {EntryStatus.DONE: 1}
+    assert len(sent) == 2  # nothing more to chain
+    assert not OutboxEntry.objects.exclude(status=EntryStatus.DONE).exists()
 
 
 def test_a_backlog_saved_while_no_cluster_ran_is_taken_in_a_slice_per_poll(broker, connection, org, make_invoice,

@@ -1,0 +1,157 @@
+"""``python -m bench.tenants``: a vertical SaaS host in small. Many companies, each with its own connection.
+
+``SMALL_TENANTS`` (200) companies each save ``SMALL_INVOICES`` (20) invoices at random moments over
+``SPREAD_S`` (60 s) while one more company's ``BACKLOG`` (10,000) invoices, queued as a resync queues them, drain
+to the same platform; two ``qcluster`` processes on PostgreSQL and Redis do the work, and every request to the QBO
+sandbox takes ``LATENCY_S`` (100 ms). Prints one ``name: value`` line per figure:
+
+    tenants_small_p99_s   from a small company's commit to its invoice's remote reference, p99 (target <= 2 s)
+    tenants_small_p50_s   the same, p50
+    tenants_big_drain_s   from the backlog's resync being queued to its last invoice's remote reference
+
+Needs ``BENCH_POSTGRES_URL`` (a database of its own: the bench empties it with ``flush`` first) and
+``BENCH_REDIS_URL`` (or ``REDIS_URL``); without them it says so and stops. The platform's rate limits are off:
+every company here sends to one sandbox company, whose limits would bind them all together, where on the real
+platform each company has limits of its own. ``BENCH_QUICK=1``: 20 companies of 5 invoices over 10 s beside a
+backlog of 300 (a smoke run of the script, not figures). ``BENCH_TENANT_WORKERS`` sets each cluster's workers
+(default 8: a worker mostly waits on the platform).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import sys
+import time
+import uuid
+from decimal import Decimal
+
+from bench.latency import qcluster, queue_backlog
+from bench.run import QUICK, make_invoices, percentile, sync_enabled
+
+SMALL_TENANTS, SMALL_INVOICES, SPREAD_S, BACKLOG = (20, 5, 10, 300) if QUICK else (200, 20, 60, 10_000)
+BACKLOG = int(os.environ.get("BENCH_TENANTS_BACKLOG", BACKLOG))
+LATENCY_S = 0.1
+CLUSTERS = 2
+WORKERS = int(os.environ.get("BENCH_TENANT_WORKERS", "8"))
+DRAIN_LIMIT_S = 1800  # the bench gives up (and says so) if the backlog is not through by then
+
+
+def setup() -> dict:
+    url = os.environ.get("BENCH_POSTGRES_URL", "")
+    redis = os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")) or not redis:
+        print("# tenants: skipped (set BENCH_POSTGRES_URL to a PostgreSQL database the bench may empty, and "
+              "BENCH_REDIS_URL or REDIS_URL)", flush=True)
+        raise SystemExit(0)
+    from cryptography.fernet import Fernet
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": url, "REDIS_URL": redis,
+           "DEBUG": "false", "LOG_LEVEL": "ERROR", "QUEUE_NAME": f"bench-tenants-{uuid.uuid4().hex[:8]}",
+           "SECRET_KEY": uuid.uuid4().hex * 2, "SECURE_SSL_REDIRECT": "0", "Q_WORKERS": str(WORKERS),
+           "ACCOUNTING_SYNC_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from django_q.models import Schedule
+
+    call_command("migrate", verbosity=0)
+    schedules = list(Schedule.objects.values())  # made by migrations: the sweeper, polling, token upkeep
+    call_command("flush", interactive=False, verbosity=0)
+    Schedule.objects.bulk_create(Schedule(**row) for row in schedules)
+    return env
+
+
+def connect(sandbox, name: str):
+    from accounting_sync.demo import connect_to_sandbox
+    from ledger.models import Organization
+
+    org = Organization.objects.create(name=name, slug=f"t{Organization.objects.count():04d}")
+    conn = connect_to_sandbox(sandbox.base_url, org, name=name, platform="qbo")
+    conn.settings = {**conn.settings, "rate_limits": False}
+    conn.direction = "push"  # pushing only: no polling of the platform in the figures
+    conn.save()
+    return org, conn
+
+
+def save_invoice(org, customer, number: str) -> str:
+    """One invoice with two lines in one transaction, as the host saves it; returns its source key."""
+    from django.db import transaction
+
+    from accounting_sync import sources
+    from ledger.models import Invoice, InvoiceLine
+
+    with transaction.atomic():
+        invoice = Invoice.objects.create(organization=org, customer=customer, number=number)
+        InvoiceLine.objects.create(invoice=invoice, position=0, kind="service", description="Consult",
+                                   quantity=Decimal("1"), unit_price=Decimal("120.00"))
+        InvoiceLine.objects.create(invoice=invoice, position=1, kind="product", description="Dressing",
+                                   quantity=Decimal("2"), unit_price=Decimal("7.50"))
+    return sources.key_for(invoice)
+
+
+def main() -> None:
+    env = setup()
+    from accounting_sync import outbox
+    from accounting_sync.models import ExternalReference, OutboxEntry
+    from connectors.qbo.sandbox import QBOSandbox
+    from ledger.models import Customer
+
+    sandbox = QBOSandbox(port=0).start()
+    sandbox.limits.off()
+    try:
+        small = []
+        for n in range(SMALL_TENANTS):
+            org, conn = connect(sandbox, f"Clinic {n:03d}")
+            sync_enabled(False)  # a new patient: the first invoice sends them along (a dependency)
+            small.append((org, conn, Customer.objects.create(organization=org, name=f"Patient of clinic {n:03d}")))
+            sync_enabled(True)
+        big_org, big = connect(sandbox, "Hospital group")
+        make_invoices(big_org, BACKLOG)  # with sync off
+        queue_backlog(big, big_org)  # pending entries as `accounting_sync_resync --queue` leaves them, in bulk
+        backlog = list(OutboxEntry.objects.filter(connection=big).values_list("pk", flat=True))
+        rng = random.Random(SMALL_TENANTS)
+        plan = sorted((rng.uniform(0, SPREAD_S), t, i) for t in range(SMALL_TENANTS) for i in range(SMALL_INVOICES))
+        sandbox.latency.set(LATENCY_S)
+        with contextlib.ExitStack() as clusters:
+            for _ in range(CLUSTERS):
+                clusters.enter_context(qcluster(env))
+            time.sleep(5)  # the clusters start (imports, Redis connections)
+            queued = time.time()
+            outbox.enqueue(backlog)  # what the resync does once its entries are written
+            committed: dict[str, float] = {}
+            start = time.time()
+            for at, tenant, number in plan:
+                time.sleep(max(0.0, start + at - time.time()))
+                org, _, customer = small[tenant]
+                committed[save_invoice(org, customer, f"C{tenant:03d}-{number:02d}")] = time.time()
+            lag_s = time.time() - start - SPREAD_S  # how far the saving loop itself fell behind its plan
+            smalls = ExternalReference.objects.filter(connection__in=[c for _, c, _ in small], entity="invoice")
+            bigs = ExternalReference.objects.filter(connection=big, entity="invoice")
+            deadline = queued + DRAIN_LIMIT_S
+            while (smalls.count() < len(committed) or bigs.count() < BACKLOG) and time.time() < deadline:
+                time.sleep(1)
+        arrived = dict(smalls.values_list("source_key", "created_at"))
+        delays = [arrived[key].timestamp() - at for key, at in committed.items() if key in arrived]
+        last_big = bigs.order_by("-created_at").values_list("created_at", flat=True).first()
+        sent_big = bigs.count()
+    finally:
+        sandbox.stop()
+    if len(delays) < len(committed) or sent_big < BACKLOG:
+        raise SystemExit(f"tenants: not everything arrived within {DRAIN_LIMIT_S} s: {len(delays)} of "
+                         f"{len(committed)} small invoices, {sent_big} of {BACKLOG} from the backlog")
+    figures = {"tenants_small_p99_s": percentile(delays, 99), "tenants_small_p50_s": percentile(delays, 50),
+               "tenants_big_drain_s": last_big.timestamp() - queued}
+    for name, value in figures.items():
+        print(f"{name}: {value:.3f}", flush=True)
+    print(f"# {SMALL_TENANTS} companies x {SMALL_INVOICES} invoices over {SPREAD_S} s (saving loop behind its plan "
+          f"by {lag_s:.1f} s) beside a backlog of {BACKLOG}; {CLUSTERS} qcluster x {WORKERS} "
+          f"workers, PostgreSQL + Redis, {LATENCY_S * 1000:.0f} ms a request; small p100 {max(delays):.2f} s",
+          flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
