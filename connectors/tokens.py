@@ -8,7 +8,7 @@ stored, because platforms rotate it on every refresh.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone

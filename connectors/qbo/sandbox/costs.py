@@ -16,7 +16,6 @@ The store calls these with its lock held; they raise ``QBOFault`` like the rest 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Optional
 
 from .schema import HOME_CURRENCY
 from .wire import QBOFault, bad_enum, business, currency, q2, ref_value, required, to_decimal
@@ -30,7 +29,7 @@ LINK_TYPES = {"Expense": "Purchase", "Check": "Purchase"}
 RECEIVABLE = "Accounts Receivable"
 
 
-def build_vendor(store, row: dict, old: Optional[dict]) -> dict:
+def build_vendor(store, row: dict, old: dict | None) -> dict:
     name = (row.get("DisplayName") or row.get("CompanyName") or "").strip()
     if not name:
         raise required("DisplayName")
@@ -46,7 +45,7 @@ def build_vendor(store, row: dict, old: Optional[dict]) -> dict:
     return row
 
 
-def build_purchase(store, row: dict, old: Optional[dict]) -> dict:
+def build_purchase(store, row: dict, old: dict | None) -> dict:
     kind = row.get("PaymentType")
     if not kind:
         raise required("PaymentType")
@@ -90,7 +89,7 @@ def build_purchase(store, row: dict, old: Optional[dict]) -> dict:
     return row  # no HomeTotalAmt (Finance.xsd has none on a purchase): TotalAmt x ExchangeRate
 
 
-def _payee(store, ref) -> Optional[dict]:
+def _payee(store, ref) -> dict | None:
     if not ref:
         return None
     kind = ref.get("type", "Vendor") if isinstance(ref, dict) else "Vendor"
@@ -100,7 +99,7 @@ def _payee(store, ref) -> Optional[dict]:
     return {"value": payee["Id"], "name": payee["DisplayName"], "type": kind}
 
 
-def _expense_lines(store, lines_in, payee: Optional[dict]) -> list[dict]:
+def _expense_lines(store, lines_in, payee: dict | None) -> list[dict]:
     if not isinstance(lines_in, list) or not lines_in:
         raise required("Line")
     lines = []
@@ -116,8 +115,8 @@ def _expense_lines(store, lines_in, payee: Optional[dict]) -> list[dict]:
         detail = line.get("AccountBasedExpenseLineDetail")
         if not isinstance(detail, dict):
             raise required(f"{where}.AccountBasedExpenseLineDetail")
-        account = store._lookup("Account", detail.get("AccountRef"), f"{where}.AccountBasedExpenseLineDetail.AccountRef",
-                                "Accounts")
+        account = store._lookup("Account", detail.get("AccountRef"),
+                                f"{where}.AccountBasedExpenseLineDetail.AccountRef", "Accounts")
         out_detail = {"AccountRef": {"value": account["Id"], "name": account["Name"]}}
         if detail.get("TaxCodeRef"):
             code = store._lookup("TaxCode", detail["TaxCodeRef"], f"{where}.AccountBasedExpenseLineDetail.TaxCodeRef",
@@ -157,7 +156,7 @@ def receivable_amount(store, purchase: dict) -> Decimal:
     return total
 
 
-def purchase_customer(purchase: dict) -> Optional[str]:
+def purchase_customer(purchase: dict) -> str | None:
     """The customer whose credit a purchase refunds (its payee, or its A/R lines' customer)."""
     payee = purchase.get("EntityRef") or {}
     if payee.get("type") == "Customer":
@@ -169,7 +168,7 @@ def purchase_customer(purchase: dict) -> Optional[str]:
     return None
 
 
-def build_journal(store, row: dict, old: Optional[dict]) -> dict:
+def build_journal(store, row: dict, old: dict | None) -> dict:
     lines_in = row.get("Line")
     if not isinstance(lines_in, list) or not lines_in:
         raise required("Line")

@@ -17,7 +17,6 @@ The store calls these with its lock held and inside its transaction; they raise 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Optional
 
 from . import seed
 from .documents import totals
@@ -28,7 +27,7 @@ JOURNAL_TRANSITIONS = {"DRAFT": {"DRAFT", "POSTED", "DELETED"}, "POSTED": {"POST
                        "VOIDED": set(), "DELETED": set()}
 
 
-def apply_bank_transaction(store, collection: str, el: dict, method: str, path_id: Optional[str],
+def apply_bank_transaction(store, collection: str, el: dict, method: str, path_id: str | None,
                            unitdp: int) -> dict:
     key = path_id or el.get("BankTransactionID")
     existing = store.find("BankTransactions", key) if key else None
@@ -92,7 +91,7 @@ def apply_bank_transaction(store, collection: str, el: dict, method: str, path_i
     return store._save("BankTransactions", row)
 
 
-def _currency(store, row: dict, el: dict, account: Optional[dict], errors: list[str]) -> None:
+def _currency(store, row: dict, el: dict, account: dict | None, errors: list[str]) -> None:
     base = store._org["BaseCurrency"]
     own = (account or {}).get("CurrencyCode", base)
     code = el.get("CurrencyCode", row.get("CurrencyCode", own))
@@ -111,7 +110,7 @@ def _currency(store, row: dict, el: dict, account: Optional[dict], errors: list[
         row.setdefault("CurrencyRate", seed.RATES.get(own, Decimal("1")))
 
 
-def apply_manual_journal(store, collection: str, el: dict, method: str, path_id: Optional[str],
+def apply_manual_journal(store, collection: str, el: dict, method: str, path_id: str | None,
                          unitdp: int) -> dict:
     key = path_id or el.get("ManualJournalID")
     existing = store.find("ManualJournals", key) if key else None

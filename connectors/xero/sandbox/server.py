@@ -13,8 +13,9 @@ import io
 import json
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 from urllib.parse import parse_qs
 
 from ...sandboxkit.faults import POST_KINDS, Fault, FaultInjector
@@ -68,8 +69,8 @@ NO_DATA = ("No data has been processed for this endpoint. This endpoint is expec
 class XeroFaults(FaultInjector):
     """The shared fault injector, plus which limit a ``rate_limit`` fault reports (``problem``)."""
 
-    def add(self, kind: str, count: Optional[int] = 1, match: Optional[str] = None,
-            retry_after: Optional[object] = None, problem: Optional[str] = None) -> Fault:
+    def add(self, kind: str, count: int | None = 1, match: str | None = None,
+            retry_after: object | None = None, problem: str | None = None) -> Fault:
         if problem is not None and problem not in LIMITS:
             raise ValueError(f"unknown rate-limit problem {problem!r}; expected one of {sorted(LIMITS)}")
         fault = super().add(kind, count, match, retry_after)
@@ -80,7 +81,7 @@ class XeroFaults(FaultInjector):
 class XeroLimiter(Limiter):
     """The shared limiter, plus the "remaining" counts Xero reports on every response."""
 
-    def remaining(self, name: str, scope: str) -> Optional[int]:
+    def remaining(self, name: str, scope: str) -> int | None:
         with self._lock:
             limit, window = self._rules[name]
             if limit is None:
@@ -140,7 +141,7 @@ class SandboxApp(SandboxWSGI):
         return problem(500, "Internal Server Error", "An error occurred in Xero. Check the API Status page for "
                                                      "current service status.")
 
-    def finish(self, fault: Optional[Fault]) -> None:
+    def finish(self, fault: Fault | None) -> None:
         """Faults that strike after the work is done: the response is lost, or late."""
         if fault is not None and fault.kind == "lost_response":
             raise Drop()
@@ -186,7 +187,7 @@ class SandboxApp(SandboxWSGI):
 
     # -- limits ------------------------------------------------------------------------------------------------
 
-    def limit_headers(self, tenant: Optional[str]) -> list[tuple[str, str]]:
+    def limit_headers(self, tenant: str | None) -> list[tuple[str, str]]:
         headers = []
         for name, header in LIMIT_HEADERS.items():
             if tenant is None and name != "appminute":
@@ -206,7 +207,7 @@ class SandboxApp(SandboxWSGI):
 
     # -- accounting API ----------------------------------------------------------------------------------------
 
-    def api(self, environ: dict, method: str, rest: str, params: dict[str, str], fault: Optional[Fault]) -> Response:
+    def api(self, environ: dict, method: str, rest: str, params: dict[str, str], fault: Fault | None) -> Response:
         sb = self.sb
         kind = self.latency_kind(environ, method)
         detail = sb.identity.check(environ.get("HTTP_AUTHORIZATION", ""))
@@ -281,7 +282,7 @@ class SandboxApp(SandboxWSGI):
             return not_found()
         return text_response(405, f"The requested resource does not support http method '{method}'.")
 
-    def envelope(self, collection: str, rows: list, pagination: Optional[dict] = None) -> dict:
+    def envelope(self, collection: str, rows: list, pagination: dict | None = None) -> dict:
         body: dict[str, Any] = {"Id": new_id(), "Status": "OK", "ProviderName": self.sb.app_name,
                                 "DateTimeUTC": ms_date(epoch_ms(self.sb.clock()), offset=False)}
         if pagination is not None:
@@ -300,7 +301,7 @@ class SandboxApp(SandboxWSGI):
         return json_response(200, self.envelope(collection, rows, pagination))
 
     def write(self, environ: dict, method: str, collection: str, params: dict[str, str], store: Store,
-              path_id: Optional[str]) -> Response:
+              path_id: str | None) -> Response:
         raw = _body(environ)
         if len(raw) > self.sb.max_request_bytes:
             return text_response(413, "Request Entity Too Large")
@@ -321,7 +322,7 @@ class SandboxApp(SandboxWSGI):
         status, body = store.idempotent(key, fingerprint, self.sb.idempotency_ttl, run)
         return status, [("Content-Type", JSON_TYPE)], body
 
-    def apply(self, method: str, collection: str, params: dict[str, str], store: Store, path_id: Optional[str],
+    def apply(self, method: str, collection: str, params: dict[str, str], store: Store, path_id: str | None,
               raw: bytes) -> dict:
         try:
             body = strip_nulls(loads(raw or b"{}"))
@@ -443,11 +444,11 @@ class XeroSandbox(LoopbackService):
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, client_id: str = "sandbox-client",  # nosec B107
                  client_secret: str = "sandbox-secret", tenant_id: str = DEFAULT_TENANT_ID,
-                 tenant_name: str = "Sandbox Company (US)", clock: Optional[Callable[[], float]] = None,
+                 tenant_name: str = "Sandbox Company (US)", clock: Callable[[], float] | None = None,
                  access_token_ttl: int = ACCESS_TOKEN_TTL, refresh_grace_seconds: float = REFRESH_GRACE_SECONDS,
-                 idempotency_ttl: Optional[float] = IDEMPOTENCY_TTL, timeout_seconds: float = 5.0,
+                 idempotency_ttl: float | None = IDEMPOTENCY_TTL, timeout_seconds: float = 5.0,
                  app_name: str = "Sandbox App", max_request_bytes: int = MAX_REQUEST_BYTES,
-                 spec_path: Optional[Path] = None, verbose: bool = False, latency: Any = None) -> None:
+                 spec_path: Path | None = None, verbose: bool = False, latency: Any = None) -> None:
         self.host, self.port = host, port
         self.client_id, self.client_secret = client_id, client_secret
         self.tenant_id = tenant_id.lower()
@@ -487,7 +488,7 @@ class XeroSandbox(LoopbackService):
         """The default tenant's organisation."""
         return self.stores[self.tenant_id]
 
-    def add_tenant(self, name: str, tenant_id: Optional[str] = None) -> str:
+    def add_tenant(self, name: str, tenant_id: str | None = None) -> str:
         """Another organisation; connected on the next authorisation (or :meth:`issue_tokens`)."""
         tenant_id = (tenant_id or new_id()).lower()
         self._new_store(tenant_id, name)
@@ -530,7 +531,7 @@ class XeroSandbox(LoopbackService):
 
     thread_name = "xero-sandbox"
 
-    def app(self) -> "SandboxApp":
+    def app(self) -> SandboxApp:
         return SandboxApp(self)
 
     def on_stop(self) -> None:

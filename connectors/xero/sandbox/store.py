@@ -16,9 +16,10 @@ import datetime as dt
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, Callable, Iterator, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 from . import costs, seed
 from .documents import line_amounts, line_tax, totals
@@ -141,7 +142,7 @@ class Store:
         """Wipe all data and idempotency memory; re-seed the reference lists."""
         with self.lock:
             self._rows: dict[str, dict[str, dict]] = {name: {} for name in COLLECTIONS}
-            self._undo: Optional[list] = None
+            self._undo: list | None = None
             self._idempotency: dict[str, tuple[str, float, Any]] = {}
             self._last_stamp = 0
             stamp = self._stamp()
@@ -157,7 +158,7 @@ class Store:
         with self.lock:
             self._idempotency.clear()
 
-    def idempotent(self, key: Optional[str], fingerprint: str, ttl: Optional[float],
+    def idempotent(self, key: str | None, fingerprint: str, ttl: float | None,
                    run: Callable[[], Any]) -> Any:
         """Run a write once per ``Idempotency-Key``; a repeat gets the original result and changes nothing.
 
@@ -261,7 +262,7 @@ class Store:
             rows = [self.render(collection, r, unitdp) for r in self._rows[collection].values()]
         return sort_rows(rows, None, DEFAULT_ORDER[collection])
 
-    def find(self, collection: str, key: str) -> Optional[dict]:
+    def find(self, collection: str, key: str) -> dict | None:
         """Internal row by id, or by natural key (InvoiceNumber, CreditNoteNumber, ContactNumber, Item Code)."""
         rows = self._rows[collection]
         key = str(key or "").strip()
@@ -277,13 +278,13 @@ class Store:
             return matches[0] if matches else None
         return None
 
-    def get(self, collection: str, key: str, unitdp: int = 2) -> Optional[dict]:
+    def get(self, collection: str, key: str, unitdp: int = 2) -> dict | None:
         with self.lock:
             row = self.find(collection, key)
             return self.render(collection, row, unitdp) if row is not None else None
 
-    def list(self, collection: str, params: dict[str, str], since: Optional[float] = None
-             ) -> tuple[list[dict], Optional[dict]]:
+    def list(self, collection: str, params: dict[str, str], since: float | None = None
+             ) -> tuple[list[dict], dict | None]:
         """A GET list: filters, ``where``, ``order`` and paging. Returns rows and the pagination block."""
         p = {k.lower(): v for k, v in params.items()}
         unitdp = 4 if p.get("unitdp") == "4" else 2
@@ -466,7 +467,7 @@ class Store:
     # -- batch writes -----------------------------------------------------------------------------------------
 
     def write(self, collection: str, elements: list, *, method: str, summarize: bool = True, unitdp: int = 2,
-              path_id: Optional[str] = None) -> list[dict]:
+              path_id: str | None = None) -> list[dict]:
         """Create or update ``elements``; returns the rendered results (failed elements carry their errors).
 
         Without ``summarizeErrors=false`` one failed element fails the request: nothing is kept and a
@@ -505,10 +506,7 @@ class Store:
             return results
 
     def _ok(self, collection: str, result: Any, unitdp: int) -> dict:
-        if collection == "Allocations":
-            out = result
-        else:
-            out = self.render(collection, result, unitdp)
+        out = result if collection == "Allocations" else self.render(collection, result, unitdp)
         out["StatusAttributeString"] = "OK"
         return out
 
@@ -531,7 +529,7 @@ class Store:
     # the payment is removed): a refused change raises XeroError, as the API would answer it.
 
     def record_payment_as_user(self, invoice_id: str, amount: Any = None, date: Any = None,
-                               account_code: str = "090", reference: Optional[str] = None) -> dict:
+                               account_code: str = "090", reference: str | None = None) -> dict:
         """"Record a payment" on an invoice: ``amount`` (default: the amount due) into bank account
         ``account_code``, dated ``date`` (default: today). Returns the rendered Payment."""
         with self.lock:
@@ -546,7 +544,7 @@ class Store:
 
     def edit_invoice_line_as_user(self, invoice_id: str, line: int | str = 0, amount: Any = None,
                                   quantity: Any = None, unit_amount: Any = None,
-                                  description: Optional[str] = None) -> dict:
+                                  description: str | None = None) -> dict:
         """Change one line of an invoice, as the invoice editor does.
 
         ``line`` is the line's index (0 = the first) or its ``LineItemID``. A new ``amount`` keeps the quantity
@@ -682,7 +680,7 @@ class Store:
 
     # -- contacts ---------------------------------------------------------------------------------------------
 
-    def _apply_contact(self, collection: str, el: dict, method: str, path_id: Optional[str], unitdp: int) -> dict:
+    def _apply_contact(self, collection: str, el: dict, method: str, path_id: str | None, unitdp: int) -> dict:
         key = path_id or el.get("ContactID")
         existing = None
         if key:
@@ -726,7 +724,7 @@ class Store:
         row["_updated"] = self._stamp()
         return self._save("Contacts", row)
 
-    def _name_taken(self, name: str, own_id: Optional[str]) -> bool:
+    def _name_taken(self, name: str, own_id: str | None) -> bool:
         folded = name.strip().casefold()
         return any(c["Name"].strip().casefold() == folded and c["ContactStatus"] == "ACTIVE"
                    and c["ContactID"] != own_id for c in self._rows["Contacts"].values())
@@ -773,7 +771,7 @@ class Store:
 
     # -- items ------------------------------------------------------------------------------------------------
 
-    def _apply_item(self, collection: str, el: dict, method: str, path_id: Optional[str], unitdp: int) -> dict:
+    def _apply_item(self, collection: str, el: dict, method: str, path_id: str | None, unitdp: int) -> dict:
         key = path_id or el.get("ItemID")
         existing = None
         if key:
@@ -834,11 +832,11 @@ class Store:
 
     # -- reference lookups ------------------------------------------------------------------------------------
 
-    def _account_by_code(self, code: Any) -> Optional[dict]:
+    def _account_by_code(self, code: Any) -> dict | None:
         text = str(code).strip().lower()
         return next((a for a in self._rows["Accounts"].values() if a["Code"].lower() == text), None)
 
-    def _account_ref(self, ref: Any) -> Optional[dict]:
+    def _account_ref(self, ref: Any) -> dict | None:
         if not isinstance(ref, dict):
             return None
         if ref.get("AccountID"):
@@ -847,7 +845,7 @@ class Store:
             return self._account_by_code(ref["Code"])
         return None
 
-    def _usable_tax(self, tax_type: Any) -> Optional[dict]:
+    def _usable_tax(self, tax_type: Any) -> dict | None:
         rate = self._rows["TaxRates"].get(str(tax_type))
         return rate if rate is not None and rate["Status"] == "ACTIVE" else None
 
@@ -859,7 +857,7 @@ class Store:
 
     # -- invoices and credit notes ----------------------------------------------------------------------------
 
-    def _apply_document(self, collection: str, el: dict, method: str, path_id: Optional[str], unitdp: int) -> dict:
+    def _apply_document(self, collection: str, el: dict, method: str, path_id: str | None, unitdp: int) -> dict:
         is_invoice = collection == "Invoices"
         id_field = COLLECTIONS[collection]
         number_field = "InvoiceNumber" if is_invoice else "CreditNoteNumber"
@@ -876,7 +874,7 @@ class Store:
             return self._create_document(collection, el, unitdp)
         return self._update_document(collection, existing, el, unitdp)
 
-    def _by_number(self, collection: str, number: Any, doc_type: Any) -> Optional[dict]:
+    def _by_number(self, collection: str, number: Any, doc_type: Any) -> dict | None:
         field = "InvoiceNumber" if collection == "Invoices" else "CreditNoteNumber"
         unique_type = "ACCREC" if collection == "Invoices" else "ACCRECCREDIT"
         if doc_type not in (None, unique_type):
@@ -1120,7 +1118,7 @@ class Store:
 
     # -- payments ---------------------------------------------------------------------------------------------
 
-    def _apply_payment(self, collection: str, el: dict, method: str, path_id: Optional[str], unitdp: int) -> dict:
+    def _apply_payment(self, collection: str, el: dict, method: str, path_id: str | None, unitdp: int) -> dict:
         key = path_id or el.get("PaymentID")
         if key:
             return self._delete_payment(key, el)
@@ -1177,7 +1175,7 @@ class Store:
         self._save(doc_collection, doc)
         return row
 
-    def _payment_document(self, el: dict) -> tuple[Optional[dict], str]:
+    def _payment_document(self, el: dict) -> tuple[dict | None, str]:
         invoice, note = el.get("Invoice") or {}, el.get("CreditNote") or {}
         refs = [("Invoices", invoice.get("InvoiceID"), invoice.get("InvoiceNumber") or el.get("InvoiceNumber")),
                 ("CreditNotes", note.get("CreditNoteID"), note.get("CreditNoteNumber") or el.get("CreditNoteNumber"))]
@@ -1262,7 +1260,7 @@ class Store:
         self._save("Invoices", invoice)
         return self._allocation(note, alloc)
 
-    def delete_allocation(self, note_key: str, alloc_id: str) -> Optional[dict]:
+    def delete_allocation(self, note_key: str, alloc_id: str) -> dict | None:
         """``DELETE /CreditNotes/{id}/Allocations/{AllocationID}``; None when either is unknown."""
         with self._transaction():
             note = self.find("CreditNotes", note_key)
@@ -1302,7 +1300,7 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
-def _csv(value: Optional[str]) -> list[str]:
+def _csv(value: str | None) -> list[str]:
     if not value:
         return []
     return [part.strip().strip('"').strip("'") for part in value.split(",") if part.strip().strip('"').strip("'")]

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.base import AccountKind, ConnectionConfig
+from connectors.base import AccountKind
 from connectors.documents import (Allocation, CreditNoteSnapshot, CustomerSnapshot, InvoiceSnapshot, ItemSnapshot,
                                   LineSnapshot, Mapping, PaymentSnapshot)
 from connectors.sage import connector as c
@@ -134,6 +134,6 @@ def test_a_five_minute_token_is_used_until_30_seconds_before_it_expires():
 
     class Conn:
         access_token = "a"
-        access_expires_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=290)
+        access_expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=290)
 
     assert _valid(Conn, c.SageConnector.token_refresh_margin) and not _valid(Conn, DEFAULT_MARGIN)
