@@ -414,42 +414,52 @@ class PlatformSandbox(LoopbackService):
             spec = request.json() if method in ("POST", "PUT") else {}
             if not isinstance(spec, dict):
                 raise ValueError("expected a JSON object")
-            if action == "state" and method == "GET":
-                return control_response(200, self.state())
-            if action == "latency" and method in ("GET", "POST"):
-                return control_response(200, self.latency.set(spec) if method == "POST" else self.latency.state())
-            if action == "faults" and method == "DELETE":
-                self.faults.clear()
-                return control_response(200, {"pending": self.faults.pending})
-            if method != "POST":
-                return control_response(405, {"error": f"{method} not allowed on /_sandbox/{action}"})
-            if action == "reset":
-                self.reset()
-            elif action == "faults":
-                if "probability" in spec:
-                    self.faults.rate(float(spec["probability"]), spec.get("kinds"), spec.get("seed"))
-                else:
-                    self.faults.add(spec["kind"], spec.get("count", 1), spec.get("match"), spec.get("retry_after"))
-                return control_response(200, {"pending": self.faults.pending})
-            elif action == "clock":
-                self.clock.advance(float(spec.get("advance", spec.get("seconds", 0))))
-                return control_response(200, {"offset": self.clock.offset, "now": Decimal(str(self.clock()))})
-            elif action in ("forget-idempotency", "forget-idempotency-keys"):
-                self.forget_idempotency_keys()
-            elif action == "as-user":
-                name = spec.pop("action", "")
-                return control_response(200, {"result": self.act_as_user(str(name), **spec)})
-            elif action == "settings":
-                return control_response(200, self.settings(spec))
-            elif action == "tokens":
-                return control_response(200, self.issue_tokens())
-            else:
-                return control_response(404, {"error": f"unknown control endpoint /_sandbox/{action}"})
+            return control_response(*self._control(action, method, spec))
         except (LookupError, NotFound) as exc:
             return control_response(404 if action == "as-user" else 400, {"error": str(exc)})
         except Exception as exc:  # the platform's own refusal (a void of a paid invoice...) or a bad request
             return control_response(400, {"error": f"{type(exc).__name__}: {exc}"})
-        return control_response(200, {"ok": True})
+
+    def _control(self, action: str, method: str, spec: dict) -> tuple[int, dict]:
+        if action == "state" and method == "GET":
+            return 200, self.state()
+        if action == "latency" and method in ("GET", "POST"):
+            return 200, self.latency.set(spec) if method == "POST" else self.latency.state()
+        if action == "faults" and method == "DELETE":
+            self.faults.clear()
+            return 200, {"pending": self.faults.pending}
+        if method != "POST":
+            return 405, {"error": f"{method} not allowed on /_sandbox/{action}"}
+        posts = {"reset": self._control_reset, "faults": self._control_faults, "clock": self._control_clock,
+                 "forget-idempotency": self._control_forget, "forget-idempotency-keys": self._control_forget,
+                 "as-user": self._control_user_action, "settings": self.settings,
+                 "tokens": lambda spec: self.issue_tokens()}
+        if action not in posts:
+            return 404, {"error": f"unknown control endpoint /_sandbox/{action}"}
+        return 200, posts[action](spec)
+
+    def _control_reset(self, spec: dict) -> dict:
+        self.reset()
+        return {"ok": True}
+
+    def _control_faults(self, spec: dict) -> dict:
+        if "probability" in spec:
+            self.faults.rate(float(spec["probability"]), spec.get("kinds"), spec.get("seed"))
+        else:
+            self.faults.add(spec["kind"], spec.get("count", 1), spec.get("match"), spec.get("retry_after"))
+        return {"pending": self.faults.pending}
+
+    def _control_clock(self, spec: dict) -> dict:
+        self.clock.advance(float(spec.get("advance", spec.get("seconds", 0))))
+        return {"offset": self.clock.offset, "now": Decimal(str(self.clock()))}
+
+    def _control_forget(self, spec: dict) -> dict:
+        self.forget_idempotency_keys()
+        return {"ok": True}
+
+    def _control_user_action(self, spec: dict) -> dict:
+        name = spec.pop("action", "")
+        return {"result": self.act_as_user(str(name), **spec)}
 
 
 def add_latency_argument(parser: argparse.ArgumentParser) -> None:

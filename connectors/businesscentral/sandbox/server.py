@@ -284,7 +284,11 @@ class BusinessCentralSandbox(PlatformSandbox):
             return self._collection("companies", [self.company()], req)
         if guid_key(head["key"]) != COMPANY_ID:
             raise BCError(404, "BadRequest_NotFound", f"The company '{head['key']}' does not exist.")
-        rest = segments[1:]
+        return self._in_company(req, parts, segments[1:])
+
+    def _in_company(self, req: Request, parts: list[str], rest: list[re.Match]) -> Response:
+        """A request under ``companies({id})``: the company, its information, an entity set, one of its records,
+        a bound action or a record's lines or payments."""
         if not rest:
             return self._entity("companies", self.company())
         name, key = rest[0]["name"], rest[0]["key"]
@@ -295,22 +299,30 @@ class BusinessCentralSandbox(PlatformSandbox):
         if key is None:
             if len(rest) > 1:
                 raise not_found()
-            if req.method == "GET":
-                return self.list(req, name)
-            if req.method == "POST" and name in WRITABLE:
-                return self._entity(name, self.render(self.create(name, req)), 201, req)
-            raise BCError(405, "BadRequest_MethodNotAllowed", f"'{req.method}' is not allowed on '{name}'.")
-        record_id = guid_key(key)
-        row = self.store.get(name, record_id)
+            return self._on_set(req, name)
+        row = self.store.get(name, guid_key(key))
         if len(rest) == 1:
-            if req.method == "GET":
-                return self._entity(name, self.render(row), req=req)
-            if req.method == "PATCH" and name in WRITABLE:
-                return self._entity(name, self.render(self.patch(name, row, req)), req=req)
-            if req.method == "DELETE" and name in WRITABLE:
-                self.remove(name, row, req)
-                return 204, [], b""
-            raise BCError(405, "BadRequest_MethodNotAllowed", f"'{req.method}' is not allowed on '{name}'.")
+            return self._on_record(req, name, row)
+        return self._below_record(req, parts, name, row, rest)
+
+    def _on_set(self, req: Request, name: str) -> Response:
+        if req.method == "GET":
+            return self.list(req, name)
+        if req.method == "POST" and name in WRITABLE:
+            return self._entity(name, self.render(self.create(name, req)), 201, req)
+        raise BCError(405, "BadRequest_MethodNotAllowed", f"'{req.method}' is not allowed on '{name}'.")
+
+    def _on_record(self, req: Request, name: str, row: Row) -> Response:
+        if req.method == "GET":
+            return self._entity(name, self.render(row), req=req)
+        if req.method == "PATCH" and name in WRITABLE:
+            return self._entity(name, self.render(self.patch(name, row, req)), req=req)
+        if req.method == "DELETE" and name in WRITABLE:
+            self.remove(name, row, req)
+            return 204, [], b""
+        raise BCError(405, "BadRequest_MethodNotAllowed", f"'{req.method}' is not allowed on '{name}'.")
+
+    def _below_record(self, req: Request, parts: list[str], name: str, row: Row, rest: list[re.Match]) -> Response:
         sub, sub_key = rest[1]["name"], rest[1]["key"]
         if sub.startswith("Microsoft.NAV.") and req.method == "POST" and len(rest) == 2:
             self.action(name, row, sub[len("Microsoft.NAV."):], req)

@@ -189,6 +189,10 @@ class FreshBooksSandbox(PlatformSandbox):
                                                       "access the URL requested.")
             rows = [self._account(r) for r in self.store.rows("ledger_accounts")]
             return json_response(200, {"data": rows})
+        return self._accounting(req, parts)
+
+    def _accounting(self, req: Request, parts: list[str]) -> Response:
+        """``/accounting/account/{account id}/{path}[/{id}]``: the resources of ``PATHS``."""
         if parts[:2] != ["accounting", "account"] or len(parts) < 5:
             raise FreshBooksError(404, 404, "The requested URL was not found on the server.")
         if parts[2] != self.account_id:

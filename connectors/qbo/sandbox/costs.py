@@ -16,6 +16,7 @@ The store calls these with its lock held; they raise ``QBOFault`` like the rest 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from .schema import HOME_CURRENCY
 from .wire import QBOFault, bad_enum, business, currency, q2, ref_value, required, to_decimal
@@ -168,6 +169,38 @@ def purchase_customer(purchase: dict) -> str | None:
     return None
 
 
+def _journal_detail(store, line: Any, where: str) -> dict:
+    """A journal line's JournalEntryLineDetail as QBO stores it: posting type, account and name (a customer or
+    vendor; a receivable line needs a customer), each checked as QBO checks it."""
+    if not isinstance(line, dict):
+        raise QBOFault("2010", "Request has invalid or unsupported property", f"{where} is not an object")
+    if line.get("DetailType") != "JournalEntryLineDetail":
+        raise (required(f"{where}.DetailType") if not line.get("DetailType")
+               else bad_enum(f"{where}.DetailType", line["DetailType"]))
+    detail = line.get("JournalEntryLineDetail")
+    if not isinstance(detail, dict):
+        raise required(f"{where}.JournalEntryLineDetail")
+    posting = detail.get("PostingType")
+    if not posting:
+        raise required(f"{where}.JournalEntryLineDetail.PostingType")
+    if posting not in ("Debit", "Credit"):
+        raise bad_enum(f"{where}.JournalEntryLineDetail.PostingType", posting)
+    account = store._lookup("Account", detail.get("AccountRef"), f"{where}.JournalEntryLineDetail.AccountRef",
+                            "Accounts")
+    out_detail = {"PostingType": posting, "AccountRef": {"value": account["Id"], "name": account["Name"]}}
+    entity = detail.get("Entity") or {}
+    if entity:
+        kind = entity.get("Type", "Customer")
+        if kind not in ("Customer", "Vendor"):
+            raise bad_enum(f"{where}.JournalEntryLineDetail.Entity.Type", kind)
+        named = store._lookup(kind, entity.get("EntityRef"), f"{where}.JournalEntryLineDetail.Entity.EntityRef",
+                              "Names")
+        out_detail["Entity"] = {"Type": kind, "EntityRef": {"value": named["Id"], "name": named["DisplayName"]}}
+    if account.get("AccountType") == RECEIVABLE and not entity:
+        raise business("When you use Accounts Receivable, you must choose a customer in the Name field.", where)
+    return out_detail
+
+
 def build_journal(store, row: dict, old: dict | None) -> dict:
     lines_in = row.get("Line")
     if not isinstance(lines_in, list) or not lines_in:
@@ -178,32 +211,8 @@ def build_journal(store, row: dict, old: dict | None) -> dict:
     lines, debits, credits = [], Decimal("0.00"), Decimal("0.00")
     for index, line in enumerate(lines_in):
         where = f"Line[{index}]"
-        if not isinstance(line, dict):
-            raise QBOFault("2010", "Request has invalid or unsupported property", f"{where} is not an object")
-        if line.get("DetailType") != "JournalEntryLineDetail":
-            raise (required(f"{where}.DetailType") if not line.get("DetailType")
-                   else bad_enum(f"{where}.DetailType", line["DetailType"]))
-        detail = line.get("JournalEntryLineDetail")
-        if not isinstance(detail, dict):
-            raise required(f"{where}.JournalEntryLineDetail")
-        posting = detail.get("PostingType")
-        if not posting:
-            raise required(f"{where}.JournalEntryLineDetail.PostingType")
-        if posting not in ("Debit", "Credit"):
-            raise bad_enum(f"{where}.JournalEntryLineDetail.PostingType", posting)
-        account = store._lookup("Account", detail.get("AccountRef"), f"{where}.JournalEntryLineDetail.AccountRef",
-                                "Accounts")
-        out_detail = {"PostingType": posting, "AccountRef": {"value": account["Id"], "name": account["Name"]}}
-        entity = detail.get("Entity") or {}
-        if entity:
-            kind = entity.get("Type", "Customer")
-            if kind not in ("Customer", "Vendor"):
-                raise bad_enum(f"{where}.JournalEntryLineDetail.Entity.Type", kind)
-            named = store._lookup(kind, entity.get("EntityRef"), f"{where}.JournalEntryLineDetail.Entity.EntityRef",
-                                  "Names")
-            out_detail["Entity"] = {"Type": kind, "EntityRef": {"value": named["Id"], "name": named["DisplayName"]}}
-        if account.get("AccountType") == RECEIVABLE and not entity:
-            raise business("When you use Accounts Receivable, you must choose a customer in the Name field.", where)
+        out_detail = _journal_detail(store, line, where)
+        posting = out_detail["PostingType"]
         if line.get("Amount") in (None, ""):
             raise required(f"{where}.Amount")
         amount = q2(to_decimal(line["Amount"], f"{where}.Amount"))

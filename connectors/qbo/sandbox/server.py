@@ -436,47 +436,45 @@ class SandboxApp(SandboxWSGI):
         action = path[len("/_sandbox/"):].strip("/")
         if action == "webhooks" or action.startswith("webhooks/"):
             return self.control_webhooks(environ, method, action[len("webhooks"):].strip("/"))
-        if action == "state" and method == "GET":
-            return _json(200, sb.state())
-        if action == "limits" and method == "GET":
-            return _json(200, {"limits": sb.limits.state()})
-        if action == "settings" and method == "GET":
-            return _json(200, sb.settings())
-        if action == "latency" and method == "GET":
-            return _json(200, sb.latency.state())
+        reads = {"state": sb.state, "limits": lambda: {"limits": sb.limits.state()}, "settings": sb.settings,
+                 "latency": sb.latency.state}
+        if method == "GET" and action in reads:
+            return _json(200, reads[action]())
         if method != "POST":
             return _json(405, {"error": "method not allowed"})
-        if action == "reset":
-            sb.reset()
-            return _json(200, {"ok": True})
-        if action == "forget-request-ids":
-            sb.store.forget_request_ids()
-            return _json(200, {"ok": True})
-        if action == "tokens":
-            return _json(200, sb.issue_tokens())
-        if action == "limits":
-            return self.control_limits(environ)
-        if action == "latency":
-            return self.control_latency(environ)
-        if action == "settings":
-            return self.control_settings(environ)
-        if action == "as-user":
-            return self.control_as_user(environ)
-        if action == "faults":
-            try:
-                spec = json.loads(_body(environ) or b"{}")
-                if spec.get("clear"):
-                    sb.faults.clear()
-                elif "probability" in spec:
-                    sb.faults.rate(float(spec["probability"]), spec.get("kinds"), spec.get("seed"))
-                elif "kind" in spec or "timeout_seconds" not in spec:
-                    sb.faults.add(spec["kind"], spec.get("count", 1), spec.get("match"), spec.get("retry_after"))
-                if "timeout_seconds" in spec:
-                    sb.faults.timeout_seconds = float(spec["timeout_seconds"])
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                return _json(400, {"error": str(exc)})
-            return _json(200, {"pending": sb.faults.pending})
+        posts = {"reset": self.control_reset, "forget-request-ids": self.control_forget_request_ids,
+                 "tokens": lambda environ: _json(200, sb.issue_tokens()), "limits": self.control_limits,
+                 "latency": self.control_latency, "settings": self.control_settings,
+                 "as-user": self.control_as_user, "faults": self.control_faults}
+        if action in posts:
+            return posts[action](environ)
         return _json(404, {"error": f"unknown control endpoint {action!r}"})
+
+    def control_reset(self, environ: dict) -> Response:
+        self.sb.reset()
+        return _json(200, {"ok": True})
+
+    def control_forget_request_ids(self, environ: dict) -> Response:
+        self.sb.store.forget_request_ids()
+        return _json(200, {"ok": True})
+
+    def control_faults(self, environ: dict) -> Response:
+        """``{"clear": true}``, ``{"probability", "kinds", "seed"}``, or ``{"kind", "count", "match",
+        "retry_after"}``; ``timeout_seconds`` with any of them (or alone)."""
+        faults = self.sb.faults
+        try:
+            spec = json.loads(_body(environ) or b"{}")
+            if spec.get("clear"):
+                faults.clear()
+            elif "probability" in spec:
+                faults.rate(float(spec["probability"]), spec.get("kinds"), spec.get("seed"))
+            elif "kind" in spec or "timeout_seconds" not in spec:
+                faults.add(spec["kind"], spec.get("count", 1), spec.get("match"), spec.get("retry_after"))
+            if "timeout_seconds" in spec:
+                faults.timeout_seconds = float(spec["timeout_seconds"])
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return _json(400, {"error": str(exc)})
+        return _json(200, {"pending": faults.pending})
 
     def control_limits(self, environ: dict) -> Response:
         """``{"off": true}``, ``{"restore": true}`` or ``{"name", "limit", "window"}`` (limit null: rule off)."""

@@ -862,37 +862,11 @@ class Store:
         lines, applied = [], Decimal("0.00")
         for index, line in enumerate(lines_in):
             where = f"Line[{index}]"
-            if not isinstance(line, dict):
-                raise QBOFault("2010", "Request has invalid or unsupported property", f"{where} is not an object")
-            if line.get("Amount") in (None, ""):
-                raise required(f"{where}.Amount")
-            amount = q2(to_decimal(line["Amount"], f"{where}.Amount"))
-            links = line.get("LinkedTxn")
-            if not isinstance(links, list) or len(links) != 1 or not isinstance(links[0], dict):
-                raise required(f"{where}.LinkedTxn")
-            txn_id, txn_type = ref_value(links[0].get("TxnId")), links[0].get("TxnType")
-            if txn_type not in ("Invoice", "CreditMemo", *costs.LINK_TYPES):
-                raise bad_enum(f"{where}.LinkedTxn.TxnType", txn_type)
-            if txn_id is None:
-                raise required(f"{where}.LinkedTxn.TxnId")
+            amount, txn_id, txn_type = _payment_line(line, where)
             if txn_type in costs.LINK_TYPES:  # a purchase to A/R refunding the customer's credit
                 applied += self._purchase_link(txn_type, txn_id, customer["Id"], code, amount, old, where)
-                lines.append({"Amount": amount, "LinkedTxn": [{"TxnId": txn_id, "TxnType": txn_type}]})
-                continue
-            target = self._rows[txn_type].get(txn_id)
-            if target is None:
-                raise invalid_ref("Txn", txn_id, f"{where}.LinkedTxn.TxnId")
-            if ref_value(target["CustomerRef"]) != customer["Id"]:
-                raise business(f"{txn_type} {txn_id} belongs to another customer.", where)
-            if ref_value(target["CurrencyRef"]) != code:
-                raise business(f"{txn_type} {txn_id} is in another currency.", where)
-            if amount < 0:
-                raise business("Payment line amounts can't be negative.", where)
-            available = target["TotalAmt"] - self._applied(txn_type, txn_id, exclude=old and old["Id"])
-            if amount > available:
-                raise business(f"The payment amount {amount} exceeds the open balance {available} of "
-                               f"{txn_type} {txn_id}.", where)
-            applied += amount if txn_type == "Invoice" else -amount  # a purchase's link counts like an invoice
+            else:
+                applied += self._document_link(txn_type, txn_id, customer["Id"], code, amount, old, where)
             lines.append({"Amount": amount, "LinkedTxn": [{"TxnId": txn_id, "TxnType": txn_type}]})
         if applied > total:
             raise business(f"The amount applied to transactions ({applied}) exceeds the payment amount "
@@ -905,6 +879,25 @@ class Store:
         if code != HOME_CURRENCY:
             row["HomeTotalAmt"] = q2(total * rate)
         return row
+
+    def _document_link(self, txn_type: str, txn_id: str, customer_id: str, code: str, amount: Decimal,
+                       old: dict | None, where: str) -> Decimal:
+        """What a payment line linked to an invoice (paid) or a credit memo (used up) adds to the amount applied:
+        the document must be the customer's, in the payment's currency, and still open for ``amount``."""
+        target = self._rows[txn_type].get(txn_id)
+        if target is None:
+            raise invalid_ref("Txn", txn_id, f"{where}.LinkedTxn.TxnId")
+        if ref_value(target["CustomerRef"]) != customer_id:
+            raise business(f"{txn_type} {txn_id} belongs to another customer.", where)
+        if ref_value(target["CurrencyRef"]) != code:
+            raise business(f"{txn_type} {txn_id} is in another currency.", where)
+        if amount < 0:
+            raise business("Payment line amounts can't be negative.", where)
+        available = target["TotalAmt"] - self._applied(txn_type, txn_id, exclude=old and old["Id"])
+        if amount > available:
+            raise business(f"The payment amount {amount} exceeds the open balance {available} of "
+                           f"{txn_type} {txn_id}.", where)
+        return amount if txn_type == "Invoice" else -amount
 
     # -- Deposit --------------------------------------------------------------
 
@@ -1308,3 +1301,21 @@ def _by_id(stored: dict[str, dict], conditions) -> list[dict] | None:
             ids = wanted if op == "in" else [wanted]
             return [stored[key] for key in dict.fromkeys(str(w) for w in ids) if key in stored]
     return None
+
+
+def _payment_line(line: Any, where: str) -> tuple[Decimal, str, str]:
+    """A payment line's amount and the one transaction it links (id, type), checked as QBO checks them."""
+    if not isinstance(line, dict):
+        raise QBOFault("2010", "Request has invalid or unsupported property", f"{where} is not an object")
+    if line.get("Amount") in (None, ""):
+        raise required(f"{where}.Amount")
+    amount = q2(to_decimal(line["Amount"], f"{where}.Amount"))
+    links = line.get("LinkedTxn")
+    if not isinstance(links, list) or len(links) != 1 or not isinstance(links[0], dict):
+        raise required(f"{where}.LinkedTxn")
+    txn_id, txn_type = ref_value(links[0].get("TxnId")), links[0].get("TxnType")
+    if txn_type not in ("Invoice", "CreditMemo", *costs.LINK_TYPES):
+        raise bad_enum(f"{where}.LinkedTxn.TxnType", txn_type)
+    if txn_id is None:
+        raise required(f"{where}.LinkedTxn.TxnId")
+    return amount, txn_id, txn_type

@@ -378,29 +378,40 @@ class SandboxApp(SandboxWSGI):
             elif action == "latency":  # a latency spec; it replaces the whole setting
                 return json_response(200, sb.latency.set(spec))
             elif action == "faults":
-                if spec.get("clear"):
-                    sb.faults.clear()
-                elif "probability" in spec:
-                    sb.faults.rate(float(spec["probability"]), spec.get("kinds"), spec.get("seed"))
-                elif "kind" in spec or "timeout_seconds" not in spec:
-                    sb.faults.add(spec["kind"], spec.get("count", 1), spec.get("match"), spec.get("retry_after"),
-                                  spec.get("problem"))
-                if "timeout_seconds" in spec:
-                    sb.faults.timeout_seconds = float(spec["timeout_seconds"])
-                return json_response(200, {"pending": sb.faults.pending})
+                return self.control_faults(spec)
             elif action == "limits":
-                if spec.get("off"):
-                    sb.limits.off()
-                elif spec.get("restore"):
-                    sb.limits.restore()
-                else:
-                    sb.limits.set(spec["name"], spec.get("limit"), spec.get("window"))
-                return json_response(200, {"rules": sb.limits.rules})
+                return self.control_limits(spec)
             else:
                 return json_response(404, {"error": f"unknown control endpoint {action!r}"})
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             return json_response(400, {"error": str(exc)})
         return json_response(200, {"ok": True})
+
+    def control_faults(self, spec: dict) -> Response:
+        """``{"clear": true}``, ``{"probability", "kinds", "seed"}``, or ``{"kind", "count", "match",
+        "retry_after", "problem"}``; ``timeout_seconds`` with any of them (or alone)."""
+        faults = self.sb.faults
+        if spec.get("clear"):
+            faults.clear()
+        elif "probability" in spec:
+            faults.rate(float(spec["probability"]), spec.get("kinds"), spec.get("seed"))
+        elif "kind" in spec or "timeout_seconds" not in spec:
+            faults.add(spec["kind"], spec.get("count", 1), spec.get("match"), spec.get("retry_after"),
+                       spec.get("problem"))
+        if "timeout_seconds" in spec:
+            faults.timeout_seconds = float(spec["timeout_seconds"])
+        return json_response(200, {"pending": faults.pending})
+
+    def control_limits(self, spec: dict) -> Response:
+        """``{"off": true}``, ``{"restore": true}``, or ``{"name", "limit", "window"}``."""
+        limits = self.sb.limits
+        if spec.get("off"):
+            limits.off()
+        elif spec.get("restore"):
+            limits.restore()
+        else:
+            limits.set(spec["name"], spec.get("limit"), spec.get("window"))
+        return json_response(200, {"rules": limits.rules})
 
     def control_webhooks(self, environ: dict, method: str, action: str) -> Response:
         """``GET/POST /_sandbox/webhooks[/flush|redeliver|send-raw|clear|reset|intent-to-receive]``."""

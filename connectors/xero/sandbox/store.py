@@ -786,41 +786,49 @@ class Store:
             if field not in ("ItemID", "UpdatedDateUTC", "ValidationErrors", "StatusAttributeString",
                              "QuantityOnHand", "TotalCostPool", "IsTrackedAsInventory"):
                 row[field] = copy.deepcopy(value)
-        errors = []
         code = str(row.get("Code", "")).strip()
-        if not code:
-            errors.append("Item Code must be specified.")
-        elif len(code) > 30:
-            errors.append("Item Code must be 30 characters or fewer.")
-        else:
-            other = self.find("Items", code)
-            if other is not None and other["ItemID"] != row["ItemID"]:
-                errors.append(_item_code_taken(code))
+        errors = self._item_code_errors(row, code)
         if len(str(row.get("Name", ""))) > 50:
             errors.append("Item Name must be 50 characters or fewer.")
         if el.get("InventoryAssetAccountCode"):
             errors.append("Tracked inventory items are not supported by the sandbox.")
         for details in ("SalesDetails", "PurchaseDetails"):
-            part = row.get(details)
-            if not isinstance(part, dict):
-                continue
-            if "UnitPrice" in part:
-                price = to_decimal(part["UnitPrice"])
-                part["UnitPrice"] = q(price, unitdp) if price is not None else Decimal("0")
-            code_ref = part.get("AccountCode")
-            if code_ref:
-                account = self._account_by_code(code_ref)
-                if account is None or account["Type"] == "BANK":
-                    errors.append(_bad_account(code_ref))
-                elif account["Status"] != "ACTIVE":
-                    errors.append(_archived_account(code_ref))
-            if part.get("TaxType") and not self._usable_tax(part["TaxType"]):
-                errors.append(_bad_tax_type(part["TaxType"]))
+            if isinstance(row.get(details), dict):
+                errors.extend(self._item_details_errors(row[details], unitdp))
         if errors:
             raise ElementError(*errors)
         row["Code"] = code
         row["_updated"] = self._stamp()
         return self._save("Items", row)
+
+    def _item_code_errors(self, row: dict, code: str) -> list[str]:
+        if not code:
+            return ["Item Code must be specified."]
+        if len(code) > 30:
+            return ["Item Code must be 30 characters or fewer."]
+        other = self.find("Items", code)
+        return [_item_code_taken(code)] if other is not None and other["ItemID"] != row["ItemID"] else []
+
+    def _item_details_errors(self, part: dict, unitdp: int) -> list[str]:
+        """An item's SalesDetails or PurchaseDetails: its price rounded in place; its account and tax type checked."""
+        errors = []
+        if "UnitPrice" in part:
+            price = to_decimal(part["UnitPrice"])
+            part["UnitPrice"] = q(price, unitdp) if price is not None else Decimal("0")
+        if part.get("AccountCode") and (refused := self._account_error(part["AccountCode"])):
+            errors.append(refused)
+        if part.get("TaxType") and not self._usable_tax(part["TaxType"]):
+            errors.append(_bad_tax_type(part["TaxType"]))
+        return errors
+
+    def _account_error(self, code: Any) -> str | None:
+        """Why a line or an item may not use the account with this code (unknown, a bank account, archived)."""
+        account = self._account_by_code(code)
+        if account is None or account["Type"] == "BANK":
+            return _bad_account(code)
+        if account["Status"] != "ACTIVE":
+            return _archived_account(code)
+        return None
 
     def delete_item(self, key: str) -> bool:
         with self.lock:
@@ -928,27 +936,14 @@ class Store:
         number_field = "InvoiceNumber" if is_invoice else "CreditNoteNumber"
         errors: list[str] = []
         if creating or "Contact" in el:
-            if dry_run:
-                ref = el.get("Contact") or {}
-                found = self.find("Contacts", ref.get("ContactID") or "") if isinstance(ref, dict) else None
-                row["_contact"] = found["ContactID"] if found else row.get("_contact")
-            else:
-                row["_contact"] = self._document_contact(el.get("Contact"), row["Type"])["ContactID"]
+            self._fill_contact(row, el, dry_run)
         for field in ("Reference", "Url", "BrandingThemeID", "SentToContact"):
             if field in el:
                 row[field] = el[field]
         if len(str(row.get("Reference", ""))) > 255:
             errors.append("Reference must be 255 characters or fewer.")
         status = el.get("Status", row["Status"])
-        if "Date" in el:
-            row["Date"] = self._date(el["Date"], "Date")
-        row.setdefault("Date", self.today())
-        for field in ("DueDate", "ExpectedPaymentDate", "PlannedPaymentDate"):
-            if field in el:
-                row[field] = self._date(el[field], field)
-        if "DueDate" not in row and is_invoice:
-            terms = seed.PAYMENT_TERMS["Sales" if row["Type"] == "ACCREC" else "Bills"]
-            row["DueDate"] = row["Date"] + dt.timedelta(days=terms["Day"])
+        self._fill_dates(row, el, is_invoice)
         if "LineAmountTypes" in el:
             row["LineAmountTypes"] = el["LineAmountTypes"]
         self._fill_currency(row, el, errors)
@@ -977,6 +972,26 @@ class Store:
         self._settle(collection, row)
         row["_updated"] = self._stamp()
         return self._save(collection, row)
+
+    def _fill_contact(self, row: dict, el: dict, dry_run: bool) -> None:
+        if dry_run:
+            ref = el.get("Contact") or {}
+            found = self.find("Contacts", ref.get("ContactID") or "") if isinstance(ref, dict) else None
+            row["_contact"] = found["ContactID"] if found else row.get("_contact")
+        else:
+            row["_contact"] = self._document_contact(el.get("Contact"), row["Type"])["ContactID"]
+
+    def _fill_dates(self, row: dict, el: dict, is_invoice: bool) -> None:
+        """The sent dates; today by default, and an invoice's due date from the organisation's payment terms."""
+        if "Date" in el:
+            row["Date"] = self._date(el["Date"], "Date")
+        row.setdefault("Date", self.today())
+        for field in ("DueDate", "ExpectedPaymentDate", "PlannedPaymentDate"):
+            if field in el:
+                row[field] = self._date(el[field], field)
+        if "DueDate" not in row and is_invoice:
+            terms = seed.PAYMENT_TERMS["Sales" if row["Type"] == "ACCREC" else "Bills"]
+            row["DueDate"] = row["Date"] + dt.timedelta(days=terms["Day"])
 
     def _fill_currency(self, row: dict, el: dict, errors: list[str]) -> None:
         base = self._org["BaseCurrency"]
@@ -1036,50 +1051,14 @@ class Store:
     def _line(self, row: dict, line: dict, unitdp: int, status: str) -> dict:
         errors = []
         doc_type = row["Type"]
-        sales = doc_type in ("ACCREC", "ACCRECCREDIT")
         if line.get("ItemCode"):
-            item = self.find("Items", line["ItemCode"])
-            if item is None:
-                raise ElementError(f"Item code '{line['ItemCode']}' is not valid.")
-            details = item.get("SalesDetails" if sales else "PurchaseDetails") or {}
-            line["ItemCode"] = item["Code"]
-            line.setdefault("Description", item.get("Description" if sales else "PurchaseDescription",
-                                                    item.get("Name", "")))
-            if "UnitPrice" in details and "UnitAmount" not in line and "LineAmount" not in line:
-                line["UnitAmount"] = details["UnitPrice"]
-            for field, source in (("AccountCode", "AccountCode"), ("TaxType", "TaxType")):
-                if source in details and field not in line:
-                    line[field] = details[source]
-            line["Item"] = {"ItemID": item["ItemID"], "Name": item.get("Name", ""), "Code": item["Code"]}
+            self._line_item(line, sales=doc_type in ("ACCREC", "ACCRECCREDIT"))
         if ("DiscountRate" in line or "DiscountAmount" in line) and doc_type != "ACCREC":
             raise ElementError("Discounts can only be applied to sales invoices (ACCREC).")
-        account = None
-        if line.get("AccountID") and not line.get("AccountCode"):
-            account = self._rows["Accounts"].get(str(line["AccountID"]).lower())
-            if account is None:
-                errors.append(f"The AccountID {line['AccountID']} is not valid for this document.")
-            else:
-                line["AccountCode"] = account["Code"]
-        if line.get("AccountCode"):
-            account = self._account_by_code(line["AccountCode"])
-            if account is None or account["Type"] == "BANK":
-                errors.append(_bad_account(line["AccountCode"]))
-            elif account["Status"] != "ACTIVE":
-                errors.append(_archived_account(line["AccountCode"]))
-            else:
-                line["AccountCode"], line["AccountID"] = account["Code"], account["AccountID"]
+        account = self._line_account(line, errors)
         numbers = line_amounts(line, unitdp)
         line.update(numbers)
-        if status != "DRAFT":
-            if not str(line.get("Description", "")).strip():
-                errors.append("Description is required for each line item of a document that is not a draft.")
-            if not line.get("AccountCode") and numbers["LineAmount"] != 0:
-                errors.append("An AccountCode must be specified for each line item of a document that is not a draft.")
-        if len(str(line.get("Description", ""))) > 4000:
-            errors.append("Description must be 4000 characters or fewer.")
-        tracking = line.get("Tracking") or []
-        if len(tracking) > 2:
-            errors.append("A line item can have at most 2 tracking categories.")
+        errors.extend(_line_text_errors(line, numbers["LineAmount"], status))
         if row["LineAmountTypes"] == "NoTax":
             line["TaxType"] = line.get("TaxType", "NONE")
         elif not line.get("TaxType"):
@@ -1097,6 +1076,42 @@ class Store:
                 continue
             line.pop(field, None)
         return line
+
+    def _line_item(self, line: dict, sales: bool) -> None:
+        """The item's code, description, price, account and tax type where the line does not give its own."""
+        item = self.find("Items", line["ItemCode"])
+        if item is None:
+            raise ElementError(f"Item code '{line['ItemCode']}' is not valid.")
+        details = item.get("SalesDetails" if sales else "PurchaseDetails") or {}
+        line["ItemCode"] = item["Code"]
+        line.setdefault("Description", item.get("Description" if sales else "PurchaseDescription",
+                                                item.get("Name", "")))
+        if "UnitPrice" in details and "UnitAmount" not in line and "LineAmount" not in line:
+            line["UnitAmount"] = details["UnitPrice"]
+        for field, source in (("AccountCode", "AccountCode"), ("TaxType", "TaxType")):
+            if source in details and field not in line:
+                line[field] = details[source]
+        line["Item"] = {"ItemID": item["ItemID"], "Name": item.get("Name", ""), "Code": item["Code"]}
+
+    def _line_account(self, line: dict, errors: list[str]) -> dict | None:
+        """The line's account (by AccountID or AccountCode), its code and id filled in; a refusal goes to
+        ``errors``."""
+        account = None
+        if line.get("AccountID") and not line.get("AccountCode"):
+            account = self._rows["Accounts"].get(str(line["AccountID"]).lower())
+            if account is None:
+                errors.append(f"The AccountID {line['AccountID']} is not valid for this document.")
+            else:
+                line["AccountCode"] = account["Code"]
+        if line.get("AccountCode"):
+            account = self._account_by_code(line["AccountCode"])
+            if account is None or account["Type"] == "BANK":
+                errors.append(_bad_account(line["AccountCode"]))
+            elif account["Status"] != "ACTIVE":
+                errors.append(_archived_account(line["AccountCode"]))
+            else:
+                line["AccountCode"], line["AccountID"] = account["Code"], account["AccountID"]
+        return account
 
     def _settle(self, collection: str, row: dict) -> None:
         """AmountDue / RemainingCredit and the PAID status from what has been applied."""
@@ -1122,31 +1137,12 @@ class Store:
         key = path_id or el.get("PaymentID")
         if key:
             return self._delete_payment(key, el)
-        errors = []
         doc, doc_collection = self._payment_document(el)
         account = self._account_ref(el.get("Account") or ({"Code": el["Code"]} if el.get("Code") else None))
-        if not el.get("Account") and not el.get("Code"):
-            errors.append("You must specify an Account for the payment (AccountID or Code).")
-        elif account is None:
-            errors.append("The Account for the payment could not be found.")
-        elif account["Status"] != "ACTIVE" or not (account["Type"] == "BANK" or account.get("EnablePaymentsToAccount")):
-            errors.append("Account type is invalid for making a payment to/from")
-        if "Date" not in el:
-            errors.append("A Date must be specified for the payment.")
         amount = to_decimal(el.get("Amount"))
-        if amount is None:
-            errors.append("An Amount must be specified for the payment.")
-        elif amount <= 0:
-            errors.append("The payment Amount must be greater than zero.")
+        errors = [*_payment_account_errors(el, account), *_payment_amount_errors(el, amount)]
         if doc is not None:
-            if doc["Status"] == "PAID":
-                errors.append(MSG_OVERPAID)
-            elif doc["Status"] != "AUTHORISED":
-                errors.append(MSG_NOT_AUTHORISED)
-            elif amount is not None and amount > 0:
-                outstanding = doc["AmountDue"] if doc_collection == "Invoices" else doc["RemainingCredit"]
-                if q(amount) > outstanding:
-                    errors.append(MSG_OVERPAID)
+            errors.extend(_payment_document_errors(doc, doc_collection, amount))
         if errors:
             raise ElementError(*errors)
         pay_date = self._date(el["Date"], "Date")
@@ -1298,6 +1294,53 @@ def _int(value: Any, default: int) -> int:
         return int(str(value).strip())
     except (TypeError, ValueError):
         return default
+
+
+def _payment_account_errors(el: dict, account: dict | None) -> list[str]:
+    if not el.get("Account") and not el.get("Code"):
+        return ["You must specify an Account for the payment (AccountID or Code)."]
+    if account is None:
+        return ["The Account for the payment could not be found."]
+    if account["Status"] != "ACTIVE" or not (account["Type"] == "BANK" or account.get("EnablePaymentsToAccount")):
+        return ["Account type is invalid for making a payment to/from"]
+    return []
+
+
+def _payment_amount_errors(el: dict, amount: Decimal | None) -> list[str]:
+    errors = [] if "Date" in el else ["A Date must be specified for the payment."]
+    if amount is None:
+        errors.append("An Amount must be specified for the payment.")
+    elif amount <= 0:
+        errors.append("The payment Amount must be greater than zero.")
+    return errors
+
+
+def _payment_document_errors(doc: dict, collection: str, amount: Decimal | None) -> list[str]:
+    """A payment applies only to an authorised document, and for no more than it still owes."""
+    if doc["Status"] == "PAID":
+        return [MSG_OVERPAID]
+    if doc["Status"] != "AUTHORISED":
+        return [MSG_NOT_AUTHORISED]
+    if amount is not None and amount > 0:
+        outstanding = doc["AmountDue"] if collection == "Invoices" else doc["RemainingCredit"]
+        if q(amount) > outstanding:
+            return [MSG_OVERPAID]
+    return []
+
+
+def _line_text_errors(line: dict, amount: Decimal, status: str) -> list[str]:
+    """What Xero refuses in a line's description, account and tracking (a draft may lack the first two)."""
+    errors = []
+    if status != "DRAFT":
+        if not str(line.get("Description", "")).strip():
+            errors.append("Description is required for each line item of a document that is not a draft.")
+        if not line.get("AccountCode") and amount != 0:
+            errors.append("An AccountCode must be specified for each line item of a document that is not a draft.")
+    if len(str(line.get("Description", ""))) > 4000:
+        errors.append("Description must be 4000 characters or fewer.")
+    if len(line.get("Tracking") or []) > 2:
+        errors.append("A line item can have at most 2 tracking categories.")
+    return errors
 
 
 def _csv(value: str | None) -> list[str]:
