@@ -1105,10 +1105,8 @@ class Store:
                 line["AccountCode"] = account["Code"]
         if line.get("AccountCode"):
             account = self._account_by_code(line["AccountCode"])
-            if account is None or account["Type"] == "BANK":
-                errors.append(_bad_account(line["AccountCode"]))
-            elif account["Status"] != "ACTIVE":
-                errors.append(_archived_account(line["AccountCode"]))
+            if refused := self._account_error(line["AccountCode"]):
+                errors.append(refused)
             else:
                 line["AccountCode"], line["AccountID"] = account["Code"], account["AccountID"]
         return account
