@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install install-test install-browser bench host-check security clean
+.PHONY: demo test install install-test install-browser lint bench host-check security clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ install-browser:
 
 test: install-test install-browser
 	$(PY) -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# The linters: ruff ([tool.ruff] in pyproject.toml).
+lint: install-test
+	$(PY) -m ruff check .
 
 bench: install-test
 	$(PY) -m bench.run

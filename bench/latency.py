@@ -77,14 +77,10 @@ def qcluster(env: dict):
         yield cluster
     finally:
         cluster.terminate()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             cluster.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(cluster.pid, 9)
-        except ProcessLookupError:
-            pass
         cluster.wait()
 
 
@@ -238,7 +234,7 @@ def ceiling(platform: str, env: dict) -> dict:
         counter.clear()
         invoices = ExternalReference.objects.filter(connection=conn, entity="invoice")
         with qcluster(env):
-            started = dt.datetime.now(dt.timezone.utc)
+            started = dt.datetime.now(dt.UTC)
             time.sleep(CEILING_WARMUP_S + CEILING_STEADY_S)
             sent, answered = invoices.count(), sum(counter.counts.values())  # before the cluster winds down
     finally:

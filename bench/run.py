@@ -24,9 +24,10 @@ Everything runs in a throw-away SQLite database in a temporary directory, agains
 """
 from __future__ import annotations
 
+import contextlib
 import os
-import secrets
 import random
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -245,14 +246,10 @@ def latency(sandbox, env: dict) -> list[float]:
             time.sleep(0.05)
     finally:
         cluster.terminate()  # the cluster stops its workers itself...
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             cluster.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
-            os.killpg(cluster.pid, 9)  # ...and whatever it left behind goes with its process group
-        except ProcessLookupError:
-            pass
+        with contextlib.suppress(ProcessLookupError):  # ...and whatever it left behind goes with its process group
+            os.killpg(cluster.pid, 9)
         cluster.wait()
     return samples
 

@@ -7,9 +7,10 @@ snapshots and mappings and returns ``RemoteResult``s or raises a ``connectors.er
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable, ClassVar, Iterator, Sequence
+from typing import ClassVar
 
 from .documents import Mapping, RemoteRef, RemoteResult, Snapshot
 from .errors import ConfigurationError, PermanentError, RemoteNotFound, SyncError
@@ -635,7 +636,7 @@ class DocumentTotals:
 
     @classmethod
     def from_result(cls, entity: str, result: RemoteResult, *, currency: str = "", tax_total: Decimal | None = None,
-                    date: dt.date | None = None, modified: dt.datetime | None = None) -> "DocumentTotals":
+                    date: dt.date | None = None, modified: dt.datetime | None = None) -> DocumentTotals:
         """From a ``fetch`` result: its status ("active" / "voided" / "deleted") and balance give open or paid."""
         if result.status in ("voided", "deleted"):
             status = result.status

@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 from django.conf import settings as django_settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from .errors import RateLimitedError
@@ -43,6 +43,25 @@ MAX_WAIT = 30.0  # seconds one call may sleep for budget before giving the entry
 CONCURRENT = "concurrent"
 HOLD_SECONDS = 150.0  # longer than any request may take (the task timeout is 120 s): then a slot is free again
 SLOT_POLL = 0.1  # how often a request waiting for a free slot looks again
+
+
+class RateBudget(models.Model):
+    """Requests a connection made recently, per request kind, and its requests in flight (kind ``concurrent``),
+    shared by every worker process. Defined here with the code that keeps it, so this module needs nothing from
+    ``connectors.models`` (which re-exports it and builds each connection's throttle with ``throttle_for``)."""
+
+    connection = models.ForeignKey("connectors.Connection", on_delete=models.CASCADE, related_name="rate_budgets")
+    kind = models.CharField(max_length=20)
+    counts = models.JSONField(default=dict, help_text="Requests per time slot (a sixtieth of the window)")
+
+    class Meta:
+        app_label = "connectors"
+        constraints = [models.UniqueConstraint(fields=["connection", "kind"], name="one_budget_per_kind")]
+
+    def __str__(self) -> str:
+        if self.kind == CONCURRENT:  # slot id -> when it expires
+            return f"{self.connection}: {len(self.counts)} requests in flight"
+        return f"{self.connection} {self.kind}: {sum(self.counts.values())} recent requests"
 
 
 def limits_for(connection, connector_cls) -> dict[str, tuple[int, float]]:
@@ -76,8 +95,6 @@ def concurrency_for(connection, connector_cls) -> int | None:
 
 def hold(connection_id: int, limit: int, clock: Callable[[], float] = time.time) -> tuple[str | None, float]:
     """Take one of ``limit`` in-flight slots: (slot id, 0), or (None, seconds until one may be free)."""
-    from .models import RateBudget
-
     with transaction.atomic():
         row, _ = RateBudget.objects.select_for_update().get_or_create(connection_id=connection_id, kind=CONCURRENT)
         now = clock()
@@ -91,8 +108,6 @@ def hold(connection_id: int, limit: int, clock: Callable[[], float] = time.time)
 
 
 def give_back(connection_id: int, slot: str) -> None:
-    from .models import RateBudget
-
     with transaction.atomic():
         row = RateBudget.objects.select_for_update().filter(connection_id=connection_id, kind=CONCURRENT).first()
         if row is not None and slot in (row.counts or {}):
@@ -102,8 +117,6 @@ def give_back(connection_id: int, slot: str) -> None:
 
 def take(connection_id: int, kind: str, limit: int, window: float, clock: Callable[[], float] = time.time) -> float:
     """Count one request if the window allows it; returns 0, or the seconds to wait before it will."""
-    from .models import RateBudget
-
     allowed = max(1, int(limit * SHARE))
     slot = window / SLOTS
     with transaction.atomic():
@@ -125,8 +138,6 @@ def usage(connection, connector_cls, clock: Callable[[], float] = time.time) -> 
     """What the connection has used of each rate budget right now, for the dashboard: per kind (``request``,
     ``batch``, ``day``, ...) the requests counted in the current window, the share of the published limit the
     workers allow themselves (``SHARE``), the window in seconds, and for ``concurrent`` the requests in flight."""
-    from .models import RateBudget
-
     rows = {row.kind: row.counts or {} for row in RateBudget.objects.filter(connection_id=connection.pk)}
     now = clock()
     found = []
@@ -146,14 +157,13 @@ def throttle_for(connection, connector_cls, *, sleep: Callable[[float], None] = 
     """The ``throttle(kind)`` callable a connector calls before each request. It waits for the rate budgets and,
     where the platform limits requests in flight, for a free slot; it returns the callable that frees that slot
     (the connector calls it once the response is read), or None."""
-    from .models import Connection
-
+    connections = type(connection).objects  # the Connection model, from the row we were given
     limits = limits_for(connection, connector_cls)
     in_flight = concurrency_for(connection, connector_cls)
     connection_id = connection.pk
 
     def throttle(kind: str = "request") -> Callable[[], None] | None:
-        paused = Connection.objects.filter(pk=connection_id).values_list("paused_until", flat=True).first()
+        paused = connections.filter(pk=connection_id).values_list("paused_until", flat=True).first()
         now = timezone.now()
         if paused and paused > now:
             raise RateLimitedError(f"{connection.name} is paused by the platform's rate limit until "

@@ -235,7 +235,10 @@ class BaseConnectionForm(forms.ModelForm):
 
     class Meta:
         model = Connection
-        exclude = ["client_secret", "access_token", "refresh_token", "settings", "operations", "entities", "direction"]
+        # Listed, not excluded, so a new secret or internal field on Connection never shows up here by itself. The
+        # secrets, the settings and the sync table have fields of their own above.
+        fields = ["name", "platform", "organizations", "auto_sync", "start_date", "remote_company_id", "status",
+                  "status_message", "paused_until", "client_id", "access_expires_at", "refresh_expires_at"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -25,9 +25,10 @@ import email.utils
 import json
 import re
 import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable, ClassVar, Iterator, Mapping
+from typing import ClassVar
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -216,8 +217,8 @@ def retry_after(value: str | None, default: float) -> float:
     except (TypeError, ValueError):
         return default
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 _ALREADY_EXISTS = re.compile(r"already (exists|been (created|used))", re.I)

@@ -19,8 +19,9 @@ Nothing here names a platform.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 from .errors import PermanentError, PostingRefused, SyncError
 

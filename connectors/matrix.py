@@ -14,8 +14,8 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from .base import BaseConnector, Setting
 from .documents import Entity
@@ -174,7 +174,8 @@ def settings_table(cls: type[BaseConnector]) -> str:
 def with_settings(text: str, table: str) -> str:
     """A platform page with its settings table between the settings markers (appended when it has none)."""
     if SETTINGS_START not in text:
-        return f"{text.rstrip(chr(10))}\n\n## Settings in the connection form\n\n{SETTINGS_START}\n{table}{SETTINGS_END}\n"
+        return (f"{text.rstrip(chr(10))}\n\n## Settings in the connection form\n\n"
+                f"{SETTINGS_START}\n{table}{SETTINGS_END}\n")
     head, rest = text.split(SETTINGS_START, 1)
     _, tail = rest.split(SETTINGS_END, 1)
     return f"{head}{SETTINGS_START}\n{table}{SETTINGS_END}{tail}"

@@ -2,16 +2,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from . import registry
-from .base import ConnectionConfig
+from .base import ConnectionConfig, TokenSet
+from .budget import RateBudget, throttle_for  # noqa: F401 - RateBudget is defined with its code, exported here too
 from .crypto import KEYS_CHANGED, KEYS_CHANGED_HINT, EncryptedTextField, Undecryptable
 from .documents import Entity
 from .errors import AuthError
+
+#: Refresh an access token this long before it expires, unless the platform's connector says otherwise
+#: (``token_refresh_margin``: some platforms' tokens live minutes, not an hour).
+DEFAULT_MARGIN = dt.timedelta(minutes=5)
+#: What ``Connection.status_message`` starts with when a refresh was refused and staff must reconnect.
+REAUTH_PREFIX = "Reconnect needed: "
 
 
 class Direction(models.TextChoices):
@@ -163,17 +171,96 @@ class Connection(models.Model):
         ``AuthError`` (the connection then waits for staff) when its secrets cannot be decrypted."""
         if self.secrets_unreadable:
             raise AuthError(KEYS_CHANGED, code="encryption_keys", hint=KEYS_CHANGED_HINT)
-        from .budget import throttle_for
-        from .tokens import token_getter
-
         cls = registry.get(self.platform)
         if cls.delivery == "file":  # no API, no tokens: it reads the platform's export files staff uploaded
             return cls(self.config(), readback=self._readback)
-        return cls(self.config(), token_getter(self.pk), throttle_for(self, cls))
+        return cls(self.config(), self.token_getter(), throttle_for(self, cls))
 
     def _readback(self) -> list[tuple[str, bytes]]:
         """The platform's export files uploaded for this connection, newest first (file-delivery platforms)."""
         return [(f.name, bytes(f.content)) for f in self.platform_exports.order_by("-uploaded_at", "-pk")[:20]]
+
+    # -- single-flight token refresh -------------------------------------------------------------------------------
+    # Exactly one worker refreshes a connection's token at a time: the row is locked (``select_for_update``; on
+    # SQLite the IMMEDIATE transaction takes the write lock), re-read, and refreshed only if it is still near
+    # expiry, so N workers that find an expired token make one call to the token endpoint and all continue with the
+    # new token. The newest refresh token is always stored, because platforms rotate it on every refresh.
+    # ``connectors.tokens.get_access_token`` is the same by connection id.
+
+    def token_valid(self, margin: dt.timedelta) -> bool:
+        """True when the stored access token lives longer than ``margin`` from now."""
+        return bool(self.access_token and self.access_expires_at
+                    and self.access_expires_at > timezone.now() + margin)
+
+    @classmethod
+    def access_token_for(cls, connection_id: int, force_refresh: bool = False, seen_generation: int | None = None,
+                         margin: dt.timedelta | None = None) -> str:
+        """A valid access token for the connection, refreshing it (once, under a row lock) when needed.
+
+        ``force_refresh`` with ``seen_generation`` is used after a 401: refresh unless another worker already
+        did since we read the token.
+        """
+        conn = cls.objects.get(pk=connection_id)
+        if margin is None:  # the platform's own (its tokens may live minutes, not an hour)
+            margin = getattr(registry.get(conn.platform), "token_refresh_margin", DEFAULT_MARGIN)
+        if not force_refresh and conn.token_valid(margin):
+            return conn.access_token
+        with transaction.atomic():
+            conn = cls.objects.select_for_update().get(pk=connection_id)
+            if conn.status == ConnectionStatus.NEEDS_REAUTH:  # say why, as recorded when it happened
+                reason = (conn.status_message.removeprefix(REAUTH_PREFIX)
+                          or f"connection {conn.name} needs reconnecting")
+                raise AuthError(reason, hint="Reconnect it in the admin.")
+            rotated_meanwhile = seen_generation is not None and conn.token_generation != seen_generation
+            if conn.token_valid(margin) and (not force_refresh or rotated_meanwhile):
+                return conn.access_token
+            if not conn.refresh_token:
+                raise AuthError(f"connection {conn.name} has no refresh token; connect it first",
+                                hint="Open the connection in the admin and press Connect.")
+            connector = registry.get(conn.platform)(conn.config())
+            try:
+                tokens = connector.refresh(conn.refresh_token)
+            except AuthError as exc:
+                failure = exc
+            else:
+                return conn._save_refreshed(tokens)
+        # Outside the lock's transaction, so the status survives even though we raise. Only if nobody stored newer
+        # tokens meanwhile (a reconnect from the admin, another worker): then their tokens are used instead.
+        if not conn._mark_needs_reauth(failure.message):
+            return cls.access_token_for(connection_id, False, None, margin)
+        raise failure
+
+    def _save_refreshed(self, tokens: TokenSet) -> str:
+        self.access_token = tokens.access_token
+        self.refresh_token = tokens.refresh_token
+        self.access_expires_at = tokens.access_expires_at
+        self.refresh_expires_at = tokens.refresh_expires_at or self.refresh_expires_at
+        self.token_generation += 1
+        self.save(update_fields=["access_token", "refresh_token", "access_expires_at", "refresh_expires_at",
+                                 "token_generation", "updated_at"])
+        return tokens.access_token
+
+    def _mark_needs_reauth(self, reason: str) -> bool:
+        """Mark the connection for reconnecting, unless its tokens changed since we read them; True if marked."""
+        # Committed on its own even if the caller's transaction rolls back: the dashboard must show it.
+        return bool(type(self).objects.filter(pk=self.pk, token_generation=self.token_generation).update(
+            status=ConnectionStatus.NEEDS_REAUTH, status_message=f"{REAUTH_PREFIX}{reason}"[:500]))
+
+    def token_getter(self) -> Callable[[bool], str]:
+        """A closure for connectors: ``get(force_refresh)``; a forced refresh is skipped if someone else rotated."""
+        connection_id, state = self.pk, {"generation": None}
+        connections = type(self)
+
+        def get(force_refresh: bool = False) -> str:
+            if force_refresh:
+                token = connections.access_token_for(connection_id, True, state["generation"])
+            else:
+                token = connections.access_token_for(connection_id)
+            state["generation"] = connections.objects.values_list("token_generation", flat=True).get(
+                pk=connection_id)
+            return token
+
+        return get
 
 
 class PlatformExport(models.Model):
@@ -193,20 +280,3 @@ class PlatformExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.connection})"
-
-
-class RateBudget(models.Model):
-    """Requests a connection made recently, per request kind, and its requests in flight (kind ``concurrent``),
-    shared by every worker process (``budget.py``)."""
-
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="rate_budgets")
-    kind = models.CharField(max_length=20)
-    counts = models.JSONField(default=dict, help_text="Requests per time slot (a sixtieth of the window)")
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["connection", "kind"], name="one_budget_per_kind")]
-
-    def __str__(self) -> str:
-        if self.kind == "concurrent":  # slot id -> when it expires
-            return f"{self.connection}: {len(self.counts)} requests in flight"
-        return f"{self.connection} {self.kind}: {sum(self.counts.values())} recent requests"

@@ -52,7 +52,7 @@ def token_request(token_url: str, client_id: str, client_secret: str, data: dict
     if response.status_code != 200 or (body.get("error") and not body.get("access_token")):
         raise token_refusal(str(body.get("error") or ""), str(body.get("error_description") or ""),
                             response.status_code)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     refresh_ttl = body.get("x_refresh_token_expires_in") or body.get("refresh_expires_in")
     return TokenSet(
         access_token=body["access_token"],

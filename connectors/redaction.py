@@ -11,7 +11,7 @@ SECRET_KEYS = {
 }
 MASK = "[redacted]"
 _BEARER = re.compile(r"(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
-_PAIR = re.compile(r"((?:%s)[\"']?\s*[:=]\s*[\"']?)[^\"'&\s,}]+" % "|".join(sorted(SECRET_KEYS)), re.IGNORECASE)
+_PAIR = re.compile(r"((?:{})[\"']?\s*[:=]\s*[\"']?)[^\"'&\s,}}]+".format("|".join(sorted(SECRET_KEYS))), re.IGNORECASE)
 
 
 def redact(value: Any) -> Any:

@@ -8,8 +8,9 @@ import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from ledger.money import quantize
 from .base import AccountKind, DocumentTotals, ReferenceData, Refused
@@ -34,7 +35,7 @@ def parse_time(value: str) -> dt.datetime:
     """An ISO 8601 time as platforms write it (``2013-11-18T02:02:51-0800``, ``...+00:00``, ``...Z``) as an aware
     datetime; UTC when it names no offset."""
     when = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def plain(value: Any) -> str:

@@ -20,9 +20,11 @@ before anything is stored. Nothing here names a platform.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, ClassVar, TypeVar
+from typing import ClassVar, TypeVar
 from urllib.parse import urlencode
 
 from . import oauth
@@ -46,7 +48,7 @@ class Session:
     def tokens(self) -> TokenSet:
         """As the connection stores it: the session in both token fields (a renewal needs the old one to log it
         out), expiring when the session does."""
-        expires = self.expires_at or dt.datetime.now(dt.timezone.utc) + UNTIMED
+        expires = self.expires_at or dt.datetime.now(dt.UTC) + UNTIMED
         return TokenSet(self.token, self.token, expires, None, self.company_id)
 
 
@@ -75,7 +77,7 @@ class SessionConnector(BaseConnector):
         """``login``, with the expiry the platform's idle timeout gives when the login's answer names none."""
         session = self.login()
         if session.expires_at is None and self.session_lifetime is not None:
-            expires = dt.datetime.now(dt.timezone.utc) + self.session_lifetime
+            expires = dt.datetime.now(dt.UTC) + self.session_lifetime
             session = Session(session.token, expires, session.company_id)
         return session
 
@@ -101,10 +103,8 @@ class SessionConnector(BaseConnector):
         session then lapses by itself after ``session_lifetime``)."""
         if not token:
             return
-        try:
+        with contextlib.suppress(SyncError):
             self.logout(token)
-        except SyncError:
-            pass
 
     # -- one call with the session ------------------------------------------------------------------------------
     def call(self, send: Callable[[str], T]) -> T:

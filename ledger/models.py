@@ -88,14 +88,14 @@ class Customer(ValidatedModel):
     class Meta:
         constraints = [models.CheckConstraint(condition=~Q(name=""), name="ledger_customer_name_not_empty")]
 
+    def __str__(self) -> str:
+        return self.name
+
     def clean(self) -> None:
         if not (self.name or "").strip():
             raise ValidationError({"name": "A customer needs a name."})
         if self.parent_id and self.parent_id == self.pk:
             raise ValidationError({"parent": "A customer cannot be its own parent."})
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class TaxRate(ValidatedModel):
@@ -206,14 +206,14 @@ class Invoice(TotalsMixin, Document):
 class InvoiceLine(LineBase):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
 
+    class Meta(LineBase.Meta):
+        constraints = [models.CheckConstraint(condition=Q(unit_price__gte=0), name="ledger_invoiceline_price_gte_0")]
+
     def clean(self) -> None:
         super().clean()
         if self.kind in KEPT:
             raise ValidationError({"kind": f"“{self.get_kind_display()}” is for credit notes: it is kept from what "
                                            "the customer is credited. On an invoice use a fee or shipping line."})
-
-    class Meta(LineBase.Meta):
-        constraints = [models.CheckConstraint(condition=Q(unit_price__gte=0), name="ledger_invoiceline_price_gte_0")]
 
 
 class PaymentMethod(models.TextChoices):
@@ -255,7 +255,9 @@ class CreditNote(TotalsMixin, Document):
     issue_date = models.DateField(default=timezone.localdate)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["organization", "number"], name="ledger_creditnote_number_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "number"], name="ledger_creditnote_number_unique"),
+        ]
 
 
 class CreditNoteLine(LineBase):
@@ -385,6 +387,9 @@ class Expense(ValidatedModel):
                                    name="ledger_expense_rate_positive"),
         ]
 
+    def __str__(self) -> str:
+        return f"expense {self.number} ({self.payee})"
+
     def clean(self) -> None:
         if not (self.payee or "").strip():
             raise ValidationError({"payee": "An expense needs a payee."})
@@ -396,9 +401,6 @@ class Expense(ValidatedModel):
     def totals(self) -> Totals:
         return compute_totals(("cost", Decimal("1"), line.amount, line.tax_rate.rate if line.tax_rate else None)
                               for line in self.lines.select_related("tax_rate"))
-
-    def __str__(self) -> str:
-        return f"expense {self.number} ({self.payee})"
 
 
 class ExpenseLine(ValidatedModel):
@@ -413,11 +415,11 @@ class ExpenseLine(ValidatedModel):
         ordering = ["position", "id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_expenseline_amount_positive")]
 
-    def tax(self) -> Decimal:
-        return line_tax(quantize(self.amount), self.tax_rate.rate if self.tax_rate else None)
-
     def __str__(self) -> str:
         return f"{self.description or self.get_cost_kind_display()}: {self.amount}"
+
+    def tax(self) -> Decimal:
+        return line_tax(quantize(self.amount), self.tax_rate.rate if self.tax_rate else None)
 
 
 class JournalEntry(ValidatedModel):
@@ -445,12 +447,12 @@ class JournalEntry(ValidatedModel):
                                    name="ledger_journalentry_rate_positive"),
         ]
 
+    def __str__(self) -> str:
+        return f"journal entry {self.number}"
+
     @property
     def issue_date(self):
         return self.date
-
-    def __str__(self) -> str:
-        return f"journal entry {self.number}"
 
 
 def imbalance(sides) -> str:
@@ -483,6 +485,10 @@ class JournalLine(ValidatedModel):
             models.CheckConstraint(condition=~Q(account_code=""), name="ledger_journalline_account_not_empty"),
         ]
 
+    def __str__(self) -> str:
+        side = f"Dr {self.debit}" if self.debit else f"Cr {self.credit}"
+        return f"{self.account_code} {side}"
+
     def clean(self) -> None:
         if not (self.account_code or "").strip():
             raise ValidationError({"account_code": "A journal line needs an account code."})
@@ -491,7 +497,3 @@ class JournalLine(ValidatedModel):
             raise ValidationError("A journal line is either a debit or a credit: fill in exactly one of them.")
         if places(Decimal(debit or credit)) > 2:
             raise ValidationError("Journal amounts are in cents: at most 2 decimal places.")
-
-    def __str__(self) -> str:
-        side = f"Dr {self.debit}" if self.debit else f"Cr {self.credit}"
-        return f"{self.account_code} {side}"

@@ -9,9 +9,10 @@ staff see.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Iterable, Protocol
+from typing import Protocol
 
 from .money import line_net, line_tax
 

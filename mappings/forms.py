@@ -205,5 +205,6 @@ class ImportForm(forms.Form):
     def clean_file(self) -> str:
         try:
             return self.cleaned_data["file"].read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise forms.ValidationError("The file is not UTF-8 text; save it from the spreadsheet as “CSV UTF-8”.")
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError(
+                "The file is not UTF-8 text; save it from the spreadsheet as “CSV UTF-8”.") from exc

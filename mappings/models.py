@@ -60,6 +60,31 @@ class Mapping(models.Model):
         help_text="Set when the platform stopped offering the account or tax code this rule points at")
     stale_reason = models.CharField(max_length=500, blank=True, editable=False)
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "organization", "kind", "scope", "local_value"],
+                                    name="mappings_unique_rule"),
+            # NULLs are distinct in a unique index: connection-wide rules need their own.
+            models.UniqueConstraint(fields=["connection", "kind", "scope", "local_value"],
+                                    condition=models.Q(organization__isnull=True),
+                                    name="mappings_unique_connection_wide_rule"),
+        ]
+        ordering = ["connection", "kind", "scope", "local_value"]
+
+    def __str__(self) -> str:
+        target = f"{self.get_scope_display()} “{self.local_value}”" if self.local_value else "default"
+        return f"{self.get_kind_display()}: {target} → {self.remote_name or self.remote_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        """Pointing a stale rule at another account or tax code clears its stale mark."""
+        loaded = getattr(self, "_loaded_remote_id", None)
+        if self.stale_since and loaded is not None and self.remote_id != loaded:
+            self.stale_since, self.stale_reason = None, ""
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "stale_since", "stale_reason"}
+        super().save(*args, **kwargs)
+        self._loaded_remote_id = self.remote_id
+
     @property
     def kind_label(self) -> str:
         """The kind as staff read it: a required kind's label, or the platform dimension's."""
@@ -74,37 +99,12 @@ class Mapping(models.Model):
     def get_kind_display(self) -> str:
         return self.kind_label
 
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["connection", "organization", "kind", "scope", "local_value"],
-                                    name="mappings_unique_rule"),
-            # NULLs are distinct in a unique index: connection-wide rules need their own.
-            models.UniqueConstraint(fields=["connection", "kind", "scope", "local_value"],
-                                    condition=models.Q(organization__isnull=True),
-                                    name="mappings_unique_connection_wide_rule"),
-        ]
-        ordering = ["connection", "kind", "scope", "local_value"]
-
     @classmethod
     def from_db(cls, db, field_names, values):
         rule = super().from_db(db, field_names, values)
         rule._loaded_remote_id = rule.__dict__.get("remote_id")
         return rule
 
-    def save(self, *args, **kwargs) -> None:
-        """Pointing a stale rule at another account or tax code clears its stale mark."""
-        loaded = getattr(self, "_loaded_remote_id", None)
-        if self.stale_since and loaded is not None and self.remote_id != loaded:
-            self.stale_since, self.stale_reason = None, ""
-            if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], "stale_since", "stale_reason"}
-        super().save(*args, **kwargs)
-        self._loaded_remote_id = self.remote_id
-
     @property
     def is_stale(self) -> bool:
         return self.stale_since is not None
-
-    def __str__(self) -> str:
-        target = f"{self.get_scope_display()} “{self.local_value}”" if self.local_value else "default"
-        return f"{self.get_kind_display()}: {target} → {self.remote_name or self.remote_id}"

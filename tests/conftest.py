@@ -119,8 +119,9 @@ def map_defaults(conn, sandbox) -> None:
     from mappings.models import MappingKind, Scope
 
     f.MappingFactory(connection=conn, kind=MappingKind.INCOME_ACCOUNT, remote_id=account_id(sandbox, "Sales"))
-    f.MappingFactory(connection=conn, kind=MappingKind.DISCOUNT_ACCOUNT, remote_id=account_id(sandbox, "Discounts given"))
-    f.MappingFactory(connection=conn, kind=MappingKind.DEPOSIT_ACCOUNT, remote_id=account_id(sandbox, "Undeposited Funds"))
+    for kind, account in ((MappingKind.DISCOUNT_ACCOUNT, "Discounts given"),
+                          (MappingKind.DEPOSIT_ACCOUNT, "Undeposited Funds")):
+        f.MappingFactory(connection=conn, kind=kind, remote_id=account_id(sandbox, account))
     f.MappingFactory(connection=conn, kind=MappingKind.TAX_CODE, scope=Scope.TAX_RATE, local_value="GST 10%",
                      remote_id=tax_code_id(sandbox, "GST 10%"))
 

@@ -24,9 +24,10 @@ import inspect
 import sys
 import threading
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -66,7 +67,7 @@ class SandboxPool:
             self._started[platform] = demo.sandbox_class(platform)(port=0).start()
         return self._started[platform]
 
-    def receiver(self) -> "WebhookReceiver":
+    def receiver(self) -> WebhookReceiver:
         if self._receiver is None:
             self._receiver = WebhookReceiver().start()
         return self._receiver
@@ -84,7 +85,7 @@ class WebhookReceiver:
     """A loopback endpoint that answers every POST with an empty 200, like a subscribed host: somewhere for a
     sandbox's webhook emitter to deliver to (the test reads what was sent from the emitter's delivery log)."""
 
-    def start(self) -> "WebhookReceiver":
+    def start(self) -> WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - the stdlib's name
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))

@@ -1,4 +1,5 @@
 """Subprocesses the tests start in a process group of their own (``qcluster``: sentinel, pusher, workers, monitor)."""
+import contextlib
 import os
 import signal
 import subprocess
@@ -15,10 +16,8 @@ def stop_group(process: subprocess.Popen, grace: float = 5.0) -> None:
         os.killpg(process.pid, signal.SIGTERM if grace else signal.SIGKILL)
     except ProcessLookupError:
         return
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=grace or 10)
-    except subprocess.TimeoutExpired:
-        pass
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:

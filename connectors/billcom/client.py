@@ -5,7 +5,7 @@ answer names in ``nextPage``; ``filters`` is Bill.com's ``field:op:value`` list.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterator
+from collections.abc import Iterator
 
 import requests
 
@@ -32,7 +32,7 @@ def quoted(value: str) -> str:
 
 
 def time_filter(value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000+00:00")
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000+00:00")
 
 
 class BillcomClient(ApiClient):

@@ -130,7 +130,7 @@ class BillcomConnector(BaseConnector):
         session = str(body.get("sessionId") or "")
         if not session:
             raise ValidationFailed("Bill.com answered the sign-in without a session id", platform_code="login")
-        expires = dt.datetime.now(dt.timezone.utc) + SESSION_LIFETIME
+        expires = dt.datetime.now(dt.UTC) + SESSION_LIFETIME
         return TokenSet(session, session, expires, None, str(body.get("organizationId") or self.organization_id()))
 
     def authorization_url(self, redirect_uri: str, state: str) -> str:
@@ -150,8 +150,8 @@ class BillcomConnector(BaseConnector):
     # -- platform -> local -----------------------------------------------------------------------------------------
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
         """Each list filtered ``updatedTime:gte`` ``since`` (to the second); the cursor is the time we asked."""
-        cursor = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        since = since.astimezone(dt.timezone.utc).replace(microsecond=0)
+        cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        since = since.astimezone(dt.UTC).replace(microsecond=0)
         changes = []
         for entity in [e for e in entities if e in self.inbound_entities]:
             for row in self._changed(entity, since):
@@ -308,7 +308,7 @@ class BillcomConnector(BaseConnector):
         """Every invoice or payment (changed since ``since``), page by page, from the list rows."""
         if entity not in (Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE):
             return
-        rows = self._changed(entity, since.astimezone(dt.timezone.utc)) if since else \
+        rows = self._changed(entity, since.astimezone(dt.UTC)) if since else \
             self.client.list(t.ENTITIES[entity][0])
         yield from (t.totals(entity, row) for row in rows)
 

@@ -105,9 +105,7 @@ def fingerprint(entity: str, body: dict) -> str:
     extra = []
     if entity == "invoice":
         extra = [customer_of(body)]
-    elif entity == "payment":
-        extra = sorted((plain(i.get("id")), plain(i.get("amount"))) for i in body.get("invoices") or [])
-    elif entity == "credit_note":
+    elif entity == "payment" or entity == "credit_note":
         extra = sorted((plain(i.get("id")), plain(i.get("amount"))) for i in body.get("invoices") or [])
     lines = "creditMemoLineItems" if entity == "credit_note" else "invoiceLineItems"
     return content_hash(entity, body, EDITABLE[entity], LINE_FIELDS, lines=lines, extra=extra)

@@ -3,7 +3,7 @@
 ETags on every change."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..http import ApiClient
 from . import errors

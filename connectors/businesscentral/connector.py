@@ -16,9 +16,9 @@ memos applied to it (see docs/connectors/businesscentral.md).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from functools import cached_property
-from typing import Iterator
 
 from .. import oauth, rest
 from ..base import (TIMEOUT_FIELD, AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData,
@@ -356,7 +356,7 @@ class BusinessCentralConnector(BaseConnector):
         """Each entity set filtered on ``lastModifiedDateTime ge since`` (``since`` rounded down to Business
         Central's millisecond: ``gt`` would miss a change in the same millisecond). Deletions are not listed by
         Business Central: never reported here (reconciliation finds them)."""
-        cursor = dt.datetime.now(dt.timezone.utc)
+        cursor = dt.datetime.now(dt.UTC)
         changes = []
         for entity in [e for e in entities if e in self.inbound_entities]:
             for row in self._changed(entity, since):

@@ -209,6 +209,6 @@ def remote_payment(body: dict) -> RemotePayment:
 
 def odata_time(value: dt.datetime) -> str:
     """An aware datetime as an OData ``Edm.DateTimeOffset`` literal: ``2026-12-03T10:02:51.000Z``."""
-    moment = value.astimezone(dt.timezone.utc)
+    moment = value.astimezone(dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Callable, ClassVar, Iterable, Iterator, Sequence
+from typing import ClassVar
 
 from ..base import BaseConnector, ConnectionConfig, DocumentTotals, ReferenceData, Setting, TokenSet
 from ..documents import Mapping, RemoteRef, RemoteResult, Snapshot
@@ -94,7 +95,8 @@ class FileConnector(BaseConnector):
             raise DataError("; ".join(problems), hint=f"Change the document so {self.name}'s import accepts it, "
                                                       "then retry the entry.")
 
-    def write_files(self, records: dict[str, list[writer.Record]], batch_number: int) -> list[tuple[str, writer.RenderedFile]]:
+    def write_files(self, records: dict[str, list[writer.Record]],
+                    batch_number: int) -> list[tuple[str, writer.RenderedFile]]:
         """The batch's files, ``[(name, file)]``, in import order; a kind over its row limit becomes several."""
         out = []
         for fmt in self.formats:

@@ -46,7 +46,7 @@ class ImporterEmulator:
         self.imports: list[ImportResult] = []
 
     # -- the sandbox interface the registry check and the demo use --------------------------------------------------
-    def start(self) -> "ImporterEmulator":
+    def start(self) -> ImporterEmulator:
         return self
 
     def stop(self) -> None:

@@ -10,9 +10,9 @@ export batch.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable, Sequence
 
 from . import writer
 from .formats import Column, FileFormat, date, money, quantity

@@ -3,7 +3,7 @@ page numbers with the ``Link`` header's ``rel="next"``, and every call counted i
 budget of the user the connection acts as."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..http import ApiClient, parse_json
 from . import errors

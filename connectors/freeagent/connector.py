@@ -285,8 +285,8 @@ class FreeAgentConnector(BaseConnector):
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
         """Invoices, credit notes and invoice receipts updated since ``since`` (FreeAgent's ``updated_since``).
         Deletions are never reported: FreeAgent lists no deleted records."""
-        cursor = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        since = since.astimezone(dt.timezone.utc).replace(microsecond=0)
+        cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        since = since.astimezone(dt.UTC).replace(microsecond=0)
         changes = []
         for entity in [e for e in entities if e in self.inbound_entities]:
             for row in self._rows(entity, since):
@@ -320,7 +320,7 @@ class FreeAgentConnector(BaseConnector):
     # -- reconciliation ------------------------------------------------------------------------------------------
     def list_documents(self, entity: str, since: dt.datetime | None = None):
         """Every document of ``entity`` page by page (100 a page), from the list rows (no read per document)."""
-        yield from (t.totals(entity, row) for row in self._rows(entity, since.astimezone(dt.timezone.utc)
+        yield from (t.totals(entity, row) for row in self._rows(entity, since.astimezone(dt.UTC)
                                                                  if since else None))
 
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:

@@ -234,4 +234,4 @@ def remote_payment(body: dict, customer_id: str, currency: str) -> RemotePayment
 
 def format_time(value: dt.datetime) -> str:
     """An aware datetime the way FreeAgent's ``updated_since`` examples write it: ``2017-05-22T09:00:00.000Z``."""
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")

@@ -2,7 +2,7 @@
 wrapped in ``{"response": {"result": ...}}``, page numbers with ``page`` / ``pages`` in the result."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..http import ApiClient
 from . import errors

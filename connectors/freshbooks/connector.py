@@ -317,8 +317,8 @@ class FreshBooksConnector(BaseConnector):
         (``search[vis_state]=1``). Credit applications (payments of type "Credit") are not payments here. Invoices
         are answered when asked (reconciliation and tests use it), though not declared inbound: FreshBooks has no
         void, so a user's change to an invoice is not applied here by polling (see the docs page)."""
-        cursor = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        stamp = t.format_time(since.astimezone(dt.timezone.utc).replace(microsecond=0))
+        cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        stamp = t.format_time(since.astimezone(dt.UTC).replace(microsecond=0))
         changes = []
         for entity in [e for e in entities if e in (Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE)]:
             for vis in (None, t.VIS_DELETED):

@@ -137,7 +137,7 @@ def modified_at(body: dict) -> dt.datetime | None:
     value = str(body.get("updated") or "")
     if not value:
         return None
-    return dt.datetime.strptime(value[:19], TIME_FORMAT).replace(tzinfo=PLATFORM_ZONE).astimezone(dt.timezone.utc)
+    return dt.datetime.strptime(value[:19], TIME_FORMAT).replace(tzinfo=PLATFORM_ZONE).astimezone(dt.UTC)
 
 
 def format_time(value: dt.datetime) -> str:

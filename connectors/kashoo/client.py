@@ -4,7 +4,7 @@ polled by date range (``startDate``, ``endDate``, ``limit``); ``offset`` pages o
 only the three date-range parameters; see docs/connectors/kashoo.md)."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..http import ApiClient
 from . import errors

@@ -109,8 +109,8 @@ class KashooConnector(BaseConnector):
             raise ValidationFailed("Kashoo answered the sign-in without a token", platform_code="login")
         token = "json:" + json.dumps(body, separators=(",", ":"), default=str)
         expiry = body.get("expiryDate")
-        expires = (dt.datetime.fromtimestamp(int(expiry) / 1000, dt.timezone.utc) if expiry is not None
-                   else dt.datetime.now(dt.timezone.utc) + TOKEN_DURATION)
+        expires = (dt.datetime.fromtimestamp(int(expiry) / 1000, dt.UTC) if expiry is not None
+                   else dt.datetime.now(dt.UTC) + TOKEN_DURATION)
         return TokenSet(token, token, expires, None, self.business_id())
 
     def authorization_url(self, redirect_uri: str, state: str) -> str:
@@ -132,8 +132,8 @@ class KashooConnector(BaseConnector):
         """Kashoo's lists filter by the record's date, not by when it changed: each list is read whole and the
         records whose ``modified`` is at or after ``since`` are reported (deletions are not: lists hold no deleted
         records). The cursor is the time we asked, to the second."""
-        cursor = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        since = since.astimezone(dt.timezone.utc).replace(microsecond=0)
+        cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        since = since.astimezone(dt.UTC).replace(microsecond=0)
         changes = []
         for entity in [e for e in entities if e in t.ENTITIES and e not in (Entity.CUSTOMER, Entity.ITEM)]:
             for row in self.client.list(t.ENTITIES[entity][0]):

@@ -3,7 +3,7 @@
 ``$skip`` lists answered as ``{"Items", "NextPageLink", "Count"}``, and POST answering 201 with a ``Location``."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..errors import RetryableError
 from ..http import ApiClient

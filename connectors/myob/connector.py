@@ -310,8 +310,8 @@ class MyobConnector(BaseConnector):
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
         """Sales and payments whose ``LastModified`` is at or after ``since`` (to the second). MYOB lists no
         deleted records: a deletion is never reported here (reconciliation finds it)."""
-        cursor = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        since = since.astimezone(dt.timezone.utc).replace(microsecond=0)
+        cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        since = since.astimezone(dt.UTC).replace(microsecond=0)
         wanted = [e for e in entities if e in self.inbound_entities]
         changes = []
         if {Entity.INVOICE, Entity.CREDIT_NOTE} & set(wanted):
@@ -343,7 +343,7 @@ class MyobConnector(BaseConnector):
     def list_documents(self, entity: str, since: dt.datetime | None = None):
         """Every document of ``entity`` page by page (1,000 a page), from the list rows."""
         path = t.PAYMENTS if entity == Entity.PAYMENT else t.SALES
-        for row in self._changed(path, since.astimezone(dt.timezone.utc) if since else None):
+        for row in self._changed(path, since.astimezone(dt.UTC) if since else None):
             if entity == Entity.PAYMENT or (t.entity_of_sale(row) == entity and not t.is_reversal(row)):
                 yield t.totals(entity, row, currency=self._home())
 

@@ -258,7 +258,7 @@ def entity_of_sale(body: dict) -> str:
 
 def filter_time(value: dt.datetime) -> str:
     """``datetime'2026-12-03T10:02:51'`` (UTC): a $filter literal for LastModified."""
-    return "datetime'" + value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + "'"
+    return "datetime'" + value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S") + "'"
 
 
 def payload(doc, mapping: Mapping, *, tax_code: str = "", kind: str = "Service", no_tax: str = "") -> dict:

@@ -39,8 +39,8 @@ from functools import cached_property
 from typing import Any
 
 from .. import lifecycle, rest
-from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused,
-                    RemoteChange, RemoteDocument, RemotePayment, RuleKind, Setting)
+from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, Capabilities, DemoChart, DocumentTotals,
+                    ReferenceData, Refused, RemoteChange, RemoteDocument, RemotePayment, RuleKind, Setting)
 from ..documents import Entity, Mapping, PaymentSnapshot, RemoteRef, RemoteResult, Snapshot
 from ..errors import (AuthError, ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError,
                       ValidationFailed)
@@ -443,7 +443,7 @@ class OdooConnector(SessionConnector):
     # -- platform -> local ---------------------------------------------------------------------------------------------
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
         """``write_date >= since`` (to the second) per model; the cursor is the second we asked in."""
-        cursor = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
         changes: list[RemoteChange] = []
         for entity in [e for e in entities if e in self.inbound_entities]:
             domain = [["write_date", ">=", t.odoo_time(since)]]

@@ -199,8 +199,8 @@ def remote_payment(payment: dict, memo_field: str, allocations: list[tuple[str, 
 
 def odoo_time(when: dt.datetime) -> str:
     """A datetime for a domain on ``write_date``: UTC, to the second."""
-    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def parse_odoo_time(value: str) -> dt.datetime:
-    return dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.UTC)

@@ -10,7 +10,7 @@ scripts); another page follows while the answer says so in ``X-OneUp-Has-Next-Pa
 from __future__ import annotations
 
 import base64
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..http import ApiClient, parse_json
 from . import errors

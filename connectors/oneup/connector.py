@@ -95,7 +95,7 @@ class OneUpConnector(BaseConnector):
         if not isinstance(answer, list):
             raise ValidationFailed("OneUp answered the credentials check with something other than a list",
                                    platform_code="login")
-        expires = dt.datetime.now(dt.timezone.utc) + CHECK_EVERY
+        expires = dt.datetime.now(dt.UTC) + CHECK_EVERY
         return TokenSet(token, token, expires, None, self.config.remote_company_id or self.config.client_id)
 
     def authorization_url(self, redirect_uri: str, state: str) -> str:
@@ -118,8 +118,8 @@ class OneUpConnector(BaseConnector):
         at or after ``since`` are reported (deletions are not: lists hold no deleted records). Not polled by the
         product (``inbound`` is off); reconciliation and the test harness use it. The cursor is the time we asked,
         to the second."""
-        cursor = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        since = since.astimezone(dt.timezone.utc).replace(microsecond=0)
+        cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        since = since.astimezone(dt.UTC).replace(microsecond=0)
         changes = []
         for entity in [e for e in entities if e in DOCUMENTS]:
             for row in self.client.list(t.ENTITIES[entity][0], sort="-created_at"):
@@ -133,9 +133,7 @@ class OneUpConnector(BaseConnector):
     def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
         entity = doc.entity
         path, field = t.ENTITIES[entity]
-        if entity == Entity.CUSTOMER:
-            rows = [r for r in self.client.list(path) if str(r.get(field, "")).casefold() == doc.name[:255].casefold()]
-        elif entity == Entity.ITEM:
+        if entity == Entity.CUSTOMER or entity == Entity.ITEM:
             rows = [r for r in self.client.list(path) if str(r.get(field, "")).casefold() == doc.name[:255].casefold()]
         else:
             customer = mapping.refs[doc.customer_key]
@@ -200,9 +198,9 @@ class OneUpConnector(BaseConnector):
 
     # -- reconciliation ------------------------------------------------------------------------------------------
     def list_documents(self, entity: str, since: dt.datetime | None = None):
-        """Every invoice, payment or credit note (changed since ``since``), page by page. OneUp documents no modified-since
-        filter, so the whole list is read, newest first (``sort=-created_at``, seen in public scripts), and
-        filtered here by ``updated_at``."""
+        """Every invoice, payment or credit note (changed since ``since``), page by page. OneUp documents no
+        modified-since filter, so the whole list is read, newest first (``sort=-created_at``, seen in public
+        scripts), and filtered here by ``updated_at``."""
         if entity not in DOCUMENTS:
             return
         for row in self.client.list(t.ENTITIES[entity][0], sort="-created_at"):

@@ -3,7 +3,7 @@
 in their own budget."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import requests
 

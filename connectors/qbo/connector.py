@@ -310,9 +310,9 @@ class QBOConnector(BaseConnector):
         names = [t.ENTITY_NAMES[e] for e in entities if e in self.inbound_entities]
         if not names:
             return [], since
-        started = dt.datetime.now(dt.timezone.utc)
+        started = dt.datetime.now(dt.UTC)
         body = self.client.request("GET", "cdc", params={"entities": ",".join(names),
-                                                        "changedSince": since.astimezone(dt.timezone.utc)
+                                                        "changedSince": since.astimezone(dt.UTC)
                                                         .strftime("%Y-%m-%dT%H:%M:%SZ")})
         changes = []
         by_name = {v: k for k, v in t.ENTITY_NAMES.items()}
@@ -412,16 +412,17 @@ class QBOConnector(BaseConnector):
         if singles:
             rest = [i for i in range(len(ops)) if i not in singles]
             outcomes = [None] * len(ops)
-            for i, outcome in zip(sorted(singles), BaseConnector.write_batch(self, [ops[i] for i in sorted(singles)])):
+            for i, outcome in zip(sorted(singles), BaseConnector.write_batch(self, [ops[i] for i in sorted(singles)]),
+                                  strict=True):
                 outcomes[i] = outcome
-            for i, outcome in zip(rest, self.write_batch([ops[i] for i in rest]) if rest else []):
+            for i, outcome in zip(rest, self.write_batch([ops[i] for i in rest]) if rest else [], strict=True):
                 outcomes[i] = outcome
             return outcomes
         outcomes = self._write_batch(ops)
         stale = [i for i, o in enumerate(outcomes) if getattr(o, "platform_code", "") in REFERENCE_CODES]
         if stale and self._used_remembered_item:  # see _with_fresh_items: refused items were not applied
             self.forget_generic_items()
-            for i, outcome in zip(stale, self._write_batch([ops[i] for i in stale], salt="fresh-items")):
+            for i, outcome in zip(stale, self._write_batch([ops[i] for i in stale], salt="fresh-items"), strict=True):
                 outcomes[i] = outcome
         return outcomes
 
@@ -473,7 +474,7 @@ class QBOConnector(BaseConnector):
     def list_documents(self, entity: str, since: dt.datetime | None = None):
         """Pages of 1,000 (``startposition``), ordered by Id; with ``since``, by ``MetaData.LastUpdatedTime``."""
         name = t.ENTITY_NAMES[entity]
-        where = (f" where MetaData.LastUpdatedTime >= '{since.astimezone(dt.timezone.utc):%Y-%m-%dT%H:%M:%SZ}'"
+        where = (f" where MetaData.LastUpdatedTime >= '{since.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}'"
                  if since else "")
         position = 1
         while True:
@@ -550,7 +551,8 @@ class QBOConnector(BaseConnector):
         return ReferenceData(
             accounts={a["Id"]: a.get("FullyQualifiedName") or a["Name"] for a in accounts},
             tax_codes={c["Id"]: c["Name"] for c in tax_codes if c.get("Active", True)},
-            currencies=frozenset({c["Code"] for c in currencies if c.get("Active", True)} | ({home} if home else set())),
+            currencies=frozenset({c["Code"] for c in currencies if c.get("Active", True)}
+                                 | ({home} if home else set())),
             home_currency=home, account_kinds=kinds, control_accounts=control,
         )
 

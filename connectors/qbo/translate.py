@@ -230,7 +230,8 @@ def remote_line(line: dict):
         kind, item_id, item_name = "shipping", "", ""
     elif item_name.startswith(generic_item_name("fee")):
         kind, item_id, item_name = "fee", "", ""
-    return RemoteLine(Decimal(str(detail.get("Qty", "1"))), Decimal(str(detail.get("UnitPrice", line.get("Amount", "0")))),
+    price = Decimal(str(detail.get("UnitPrice", line.get("Amount", "0"))))
+    return RemoteLine(Decimal(str(detail.get("Qty", "1"))), price,
                       description=str(line.get("Description") or ""), item_remote_id=item_id, item_name=item_name,
                       kind=kind, tax_code=str((detail.get("TaxCodeRef") or {}).get("value", "")))
 

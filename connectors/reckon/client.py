@@ -3,7 +3,7 @@ Management subscription key (``Ocp-Apim-Subscription-Key``) on every call, the b
 ``page`` / ``perPage`` paging over ``{"list": [...]}`` answers, ``filter`` / ``orderby`` query expressions."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..exactjson import dumps
 from ..http import ApiClient

@@ -270,8 +270,8 @@ class ReckonConnector(BaseConnector):
         """Customers and items changed at or after ``since`` (their ``lastModifiedDateTime``); every live
         invoice, credit note and receipt, since those carry no time to tell (which is why no entity is declared
         inbound: this serves reconciliation and tests, never polling)."""
-        cursor = dt.datetime.now(dt.timezone.utc)
-        since = since.astimezone(dt.timezone.utc)
+        cursor = dt.datetime.now(dt.UTC)
+        since = since.astimezone(dt.UTC)
         changes = []
         for entity in entities:
             for row in self.client.list(entity):

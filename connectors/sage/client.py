@@ -6,7 +6,7 @@ whose ``$next`` is null on the last page.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import requests
 

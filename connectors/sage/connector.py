@@ -285,8 +285,8 @@ class SageConnector(BaseConnector):
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
         """``updated_or_created_since`` (inclusive) and ``deleted_since`` (exclusive) per entity, both from
         ``since`` to the second."""
-        cursor = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        since = since.astimezone(dt.timezone.utc).replace(microsecond=0)
+        cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        since = since.astimezone(dt.UTC).replace(microsecond=0)
         company = self.config.remote_company_id
         changes = []
         for entity in [e for e in entities if e in self.inbound_entities]:

@@ -116,7 +116,7 @@ def _flat(record: dict) -> dict:
 def fingerprint(entity: str, body: dict) -> str:
     """Hash of the editable content of a Sage record, a receipt's allocations included."""
     flat = _flat(body)
-    flat["lines"] = [_flat(line) for line in body.get(LINES.get(entity, ""), None) or []]
+    flat["lines"] = [_flat(line) for line in body.get(LINES.get(entity, "")) or []]
     prices = body.get("sales_rates") or body.get("sales_prices") or [{}]
     flat["price"] = prices[0].get("rate", prices[0].get("price"))
     allocated = sorted((ref_id(a.get("artefact")), plain(a.get("amount")))
@@ -187,4 +187,4 @@ def remote_payment(body: dict) -> RemotePayment:
 
 def format_time(value: dt.datetime) -> str:
     """An aware datetime as Sage's date-time filters take it: ``2026-12-03T10:02:51+00:00``."""
-    return value.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return value.astimezone(dt.UTC).replace(microsecond=0).isoformat()

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
 
 KINDS = ("http_500", "http_503", "timeout", "reset", "lost_response", "rate_limit")
 
@@ -30,9 +30,9 @@ class Fault:
     """One scheduled fault. ``remaining=None`` means "every matching request"."""
 
     kind: str
-    remaining: Optional[int] = 1
-    match: Optional[str] = None
-    retry_after: Optional[str] = None
+    remaining: int | None = 1
+    match: str | None = None
+    retry_after: str | None = None
 
     def matches(self, method: str, path: str) -> bool:
         """``match`` is ``"[METHOD] [path-substring]"``, e.g. ``"POST /invoice"``."""
@@ -54,7 +54,7 @@ class _RandomFaults:
     probability: float
     kinds: tuple
     rng: random.Random = field(default_factory=random.Random)  # nosec B311
-    retry_after: Optional[str] = None
+    retry_after: str | None = None
 
 
 class FaultInjector:
@@ -66,16 +66,16 @@ class FaultInjector:
         self.timeout_seconds = timeout_seconds
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
-        self._random: Optional[_RandomFaults] = None
+        self._random: _RandomFaults | None = None
         #: (kind, method, path) of every fault that fired, for assertions.
         self.fired: list[tuple[str, str, str]] = []
 
     def add(
         self,
         kind: str,
-        count: Optional[int] = 1,
-        match: Optional[str] = None,
-        retry_after: Optional[object] = None,
+        count: int | None = 1,
+        match: str | None = None,
+        retry_after: object | None = None,
     ) -> Fault:
         """Schedule ``kind`` for the next ``count`` matching requests (None = forever)."""
         if kind not in KINDS:
@@ -90,9 +90,9 @@ class FaultInjector:
     def rate(
         self,
         probability: float,
-        kinds: Optional[Iterable[str]] = None,
-        seed: Optional[int] = None,
-        retry_after: Optional[object] = None,
+        kinds: Iterable[str] | None = None,
+        seed: int | None = None,
+        retry_after: object | None = None,
     ) -> None:
         """Fail a random ``probability`` share of requests with one of ``kinds``.
 
@@ -127,7 +127,7 @@ class FaultInjector:
                 for f in self._faults
             ]
 
-    def pick(self, method: str, path: str) -> Optional[Fault]:
+    def pick(self, method: str, path: str) -> Fault | None:
         """Consume and return the fault for this request, if any."""
         with self._lock:
             for fault in self._faults:

@@ -65,7 +65,7 @@ class ThreadingWSGIServer(ThreadingMixIn, simple_server.WSGIServer):
         # HTTPServer.server_bind calls socket.getfqdn(), which can stall on DNS.
         TCPServer.server_bind(self)
         self.server_name, self.server_port = self.server_address[:2]
-        self._aborted: "weakref.WeakSet[socket.socket]" = weakref.WeakSet()
+        self._aborted: weakref.WeakSet[socket.socket] = weakref.WeakSet()
         self.setup_environ()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -109,8 +109,8 @@ class LoopbackService:
     (its WSGI application) and, if it has background work of its own, ``on_stop()``."""
 
     thread_name = "sandbox"
-    _server: "ThreadingWSGIServer | None" = None
-    _thread: "threading.Thread | None" = None
+    _server: ThreadingWSGIServer | None = None
+    _thread: threading.Thread | None = None
 
     def app(self) -> Any:
         raise NotImplementedError

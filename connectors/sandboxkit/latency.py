@@ -34,9 +34,10 @@ import math
 import random
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any
 
 KINDS = ("read", "write", "batch", "auth")
 ENV_VAR = "SANDBOX_LATENCY"
@@ -128,7 +129,7 @@ def parse(spec: Any) -> dict[str, Delay]:
     return {kind: _delay(spec[kind], f"latency {kind}") if kind in spec else base for kind in KINDS}
 
 
-def kind_of(method: str, path: str, *, auth_paths: Iterable[Optional[str]] = (),
+def kind_of(method: str, path: str, *, auth_paths: Iterable[str | None] = (),
             read_paths: Iterable[str] = ()) -> str:
     """The endpoint kind of a request: ``auth`` for one of ``auth_paths``, ``batch`` when the path's last segment
     is ``batch`` or ``$batch``, ``read`` for GET and for a POST to a path ending in one of ``read_paths`` (a
@@ -148,7 +149,7 @@ class Latency:
     """The delays of one sandbox; thread-safe. ``wait(kind)`` sleeps this request's delay and returns it."""
 
     def __init__(self, spec: Any = None, *, sleep: Callable[[float], Any] = time.sleep,
-                 rng: Optional[random.Random] = None) -> None:
+                 rng: random.Random | None = None) -> None:
         self.sleep = sleep
         self._rng = rng or random.Random()  # nosec B311 - a simulated network delay, not a secret
         self._lock = threading.Lock()

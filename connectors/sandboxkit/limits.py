@@ -14,9 +14,9 @@ import collections
 import math
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional
 
 
 @dataclass(frozen=True)
@@ -29,20 +29,20 @@ class Exceeded:
 
 
 class Limiter:
-    def __init__(self, clock: Callable[[], float] = time.time, **rules: tuple[Optional[int], float]) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time, **rules: tuple[int | None, float]) -> None:
         self.clock = clock
         self._defaults = dict(rules)
-        self._rules: dict[str, tuple[Optional[int], float]] = dict(rules)
+        self._rules: dict[str, tuple[int | None, float]] = dict(rules)
         self._hits: dict[tuple[str, str], collections.deque] = {}
         self._running: dict[tuple[str, str], int] = collections.Counter()
         self._lock = threading.Lock()
 
     # -- configuration ---------------------------------------------------------------------------------
     @property
-    def rules(self) -> dict[str, tuple[Optional[int], float]]:
+    def rules(self) -> dict[str, tuple[int | None, float]]:
         return dict(self._rules)
 
-    def set(self, name: str, limit: Optional[int], window: Optional[float] = None) -> None:
+    def set(self, name: str, limit: int | None, window: float | None = None) -> None:
         if name not in self._rules:
             raise KeyError(f"unknown limit {name!r}; known: {sorted(self._rules)}")
         with self._lock:
@@ -64,7 +64,7 @@ class Limiter:
             self._hits.clear()
 
     # -- checks ----------------------------------------------------------------------------------------
-    def hit(self, *checks: tuple[str, str]) -> Optional[Exceeded]:
+    def hit(self, *checks: tuple[str, str]) -> Exceeded | None:
         """Count one request against each ``(rule, scope)``; nothing is counted if any of them is exceeded."""
         now = self.clock()
         with self._lock:
@@ -82,12 +82,12 @@ class Limiter:
         return None
 
     @contextmanager
-    def concurrent(self, name: str, scope: str) -> Iterator[Optional[Exceeded]]:
+    def concurrent(self, name: str, scope: str) -> Iterator[Exceeded | None]:
         """Hold one of ``limit`` concurrent slots for the body; yields an ``Exceeded`` when none is free."""
         key = (name, scope)
         with self._lock:
             limit, window = self._rules[name]
-            exceeded: Optional[Exceeded] = None
+            exceeded: Exceeded | None = None
             if limit is not None and self._running[key] >= limit:
                 exceeded = Exceeded(name, scope, limit, window, 1)
             else:

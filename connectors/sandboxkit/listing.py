@@ -8,8 +8,9 @@ one :class:`Listing`; what only it does (a ``filter_by`` vocabulary, a free-text
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 
 from .platform import parse_timestamp
 from .resources import Page, ResourceStore, Row
@@ -29,16 +30,16 @@ class Listing:
     #: Resources listed in descending order when the query names no order (documents newest first, say).
     descending: frozenset[str] = frozenset()
     max_per_page: int = 200
-    contains: Optional[str] = "_contains"
-    startswith: Optional[str] = "_startswith"
+    contains: str | None = "_contains"
+    startswith: str | None = "_startswith"
     page_param: str = "page"
     per_page_param: str = "per_page"
     sort_param: str = "sort_column"
     order_param: str = "sort_order"
-    modified_param: Optional[str] = None
+    modified_param: str | None = None
 
     def query(self, store: ResourceStore, resource: str, params: Mapping[str, str],
-              where: Optional[Callable[[Row], bool]] = None) -> tuple[Page, str, bool]:
+              where: Callable[[Row], bool] | None = None) -> tuple[Page, str, bool]:
         """One page of ``resource`` as ``params`` ask, with the sort column and whether it is descending. An
         order is ascending when its value starts with "a" (``A``, ``asc``, ``ascending``)."""
         fields = self.filters[resource]
@@ -62,7 +63,7 @@ class Listing:
                             page=page, per_page=per_page)
         return found, column, descending
 
-    def _time(self, params: Mapping[str, Any], name: Optional[str]) -> Optional[float]:
+    def _time(self, params: Mapping[str, Any], name: str | None) -> float | None:
         if not name or not params.get(name):
             return None
         try:

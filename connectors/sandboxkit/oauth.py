@@ -18,7 +18,8 @@ import json
 import secrets
 import threading
 import time
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 Response = tuple[int, list, bytes]
@@ -35,7 +36,7 @@ class AuthServer:
     def __init__(self, client_id: str = "sandbox-client", client_secret: str = "sandbox-secret",  # nosec B107
                  clock: Callable[[], float] = time.time, access_ttl: int = 3600, rotate_refresh: bool = False,
                  scheme: str = "Bearer", token_prefix: str = "",
-                 redirect_extra: Optional[dict[str, str]] = None, token_extra: Optional[dict[str, Any]] = None,
+                 redirect_extra: dict[str, str] | None = None, token_extra: dict[str, Any] | None = None,
                  render_error: Callable[[str, int], tuple[int, Any]] = _default_error) -> None:
         self.client_id, self.client_secret, self.clock = client_id, client_secret, clock
         #: Seconds an access token lives; changeable at run time (``/_sandbox/settings``).
@@ -117,7 +118,7 @@ class AuthServer:
         with self.lock:
             return self._issue(scope, self.clock(), None)
 
-    def check(self, authorization: str, scheme: Optional[str] = None) -> Optional[str]:
+    def check(self, authorization: str, scheme: str | None = None) -> str | None:
         """None when the header carries a live access token, else why not: ``missing``, ``invalid``, ``expired``
         or ``revoked``."""
         scheme = (scheme or self.scheme).lower() + " "
@@ -149,7 +150,7 @@ class AuthServer:
                 return False
         return hmac.compare_digest(client_id, self.client_id) and hmac.compare_digest(secret, self.client_secret)
 
-    def _issue(self, scope: str, now: float, refresh: Optional[str]) -> dict:
+    def _issue(self, scope: str, now: float, refresh: str | None) -> dict:
         """New access token; a new refresh token unless ``refresh`` (kept, no rotation) is given."""
         access = self.token_prefix + secrets.token_hex(20)
         new_refresh = refresh is None

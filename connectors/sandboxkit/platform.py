@@ -18,14 +18,16 @@ companies overrides ``reset``, ``forget_idempotency_keys`` and ``state``. Standa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
 import signal
 import threading
 import time
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any, Callable, ClassVar, Optional, Sequence
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 from ..exactjson import dumps as exact_dumps
@@ -69,7 +71,7 @@ def control_response(status: int, body: Any) -> Response:
     return json_response(status, plain(body))
 
 
-def decimal_value(value: Any, default: Optional[Decimal] = None) -> Decimal:
+def decimal_value(value: Any, default: Decimal | None = None) -> Decimal:
     """A number from a request body or query (Decimal, int or numeric text) as a finite ``Decimal``; ``default``
     for a missing one. A float, a bool or anything else is a ``ValueError``: money never passes through float."""
     if value in (None, "") and default is not None:
@@ -95,7 +97,7 @@ def parse_timestamp(text: str) -> float:
         when = dt.datetime.fromisoformat(value)
     except ValueError:
         when = dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
-    return (when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)).timestamp()
+    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp()
 
 
 class PlatformError(Exception):
@@ -114,7 +116,7 @@ class SandboxClock:
     """Real (or injected) time plus an offset that ``/_sandbox/clock`` moves forward: tests expire tokens and
     empty rate windows without sleeping."""
 
-    def __init__(self, base: Optional[Callable[[], float]] = None) -> None:
+    def __init__(self, base: Callable[[], float] | None = None) -> None:
         self.base = base or time.time
         self.offset = 0.0
 
@@ -130,7 +132,7 @@ class Request:
 
     def __init__(self, environ: dict, method: str, path: str, params: dict[str, str]) -> None:
         self.environ, self.method, self.path, self.params = environ, method, path, params
-        self._raw: Optional[bytes] = None
+        self._raw: bytes | None = None
 
     def header(self, name: str, default: str = "") -> str:
         return self.environ.get("HTTP_" + name.upper().replace("-", "_"), default)
@@ -149,7 +151,7 @@ class Request:
         """The body as JSON with Decimals; an empty body is ``{}``. Raises ``ValueError`` when it is not JSON."""
         return loads(self.raw) if self.raw.strip() else {}
 
-    def json_object(self, error: Exception, form_field: Optional[str] = None) -> dict:
+    def json_object(self, error: Exception, form_field: str | None = None) -> dict:
         """The body as a JSON object, or raise ``error`` (the platform's "invalid body" refusal). With
         ``form_field``, a form body carrying the JSON in that field is accepted too (older APIs' ``JSONString``)."""
         try:
@@ -207,15 +209,15 @@ class PlatformSandbox(LoopbackService):
     token_path: ClassVar[str] = "/oauth/token"
     authorize_path: ClassVar[str] = "/oauth/authorize"
     #: Where a token is revoked (None: the platform has no revocation endpoint).
-    revoke_path: ClassVar[Optional[str]] = None
+    revoke_path: ClassVar[str | None] = None
     #: The fault injector class (a platform may subclass it to add options).
     fault_class: ClassVar[type] = FaultInjector
 
-    store: Optional[ResourceStore] = None
-    auth: Optional[AuthServer] = None
-    limits: Optional[Limiter] = None
+    store: ResourceStore | None = None
+    auth: AuthServer | None = None
+    limits: Limiter | None = None
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Optional[Callable[[], float]] = None,
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] | None = None,
                  timeout_seconds: float = 5.0, verbose: bool = False, latency: Any = None) -> None:
         self.host, self.port, self.verbose = host, port, verbose
         #: Simulated network latency per endpoint kind (``connectors.sandboxkit.latency``): a spec or a ``Latency``.
@@ -240,7 +242,7 @@ class PlatformSandbox(LoopbackService):
         """Answer one non-control request (auth, limits and the API itself)."""
         raise NotImplementedError
 
-    def oauth_route(self, req: Request) -> Optional[Response]:
+    def oauth_route(self, req: Request) -> Response | None:
         """The consent page, token and revocation endpoints at the declared paths (the grant read from the form
         body and the query string: some platforms' examples send it in the query), or None for another path."""
         if req.path == self.authorize_path and req.method == "GET":
@@ -306,7 +308,7 @@ class PlatformSandbox(LoopbackService):
         return self.base_url + self.authorize_path
 
     @property
-    def revoke_url(self) -> Optional[str]:
+    def revoke_url(self) -> str | None:
         return self.base_url + self.revoke_path if self.revoke_path else None
 
     @property
@@ -340,7 +342,7 @@ class PlatformSandbox(LoopbackService):
         """A token set (``access_token``, ``refresh_token``, ``expires_in``...) without the consent redirect."""
         return self.auth.issue()
 
-    def token_problem(self, access_token: str) -> Optional[str]:
+    def token_problem(self, access_token: str) -> str | None:
         """Why an access token from :meth:`issue_tokens` would be refused now (``"expired"``, ``"invalid"``...),
         or None while it is good. A platform whose tokens are not the kit's plain bearer value overrides this."""
         return self.auth.check(f"{self.auth.scheme} {access_token}")
@@ -412,42 +414,52 @@ class PlatformSandbox(LoopbackService):
             spec = request.json() if method in ("POST", "PUT") else {}
             if not isinstance(spec, dict):
                 raise ValueError("expected a JSON object")
-            if action == "state" and method == "GET":
-                return control_response(200, self.state())
-            if action == "latency" and method in ("GET", "POST"):
-                return control_response(200, self.latency.set(spec) if method == "POST" else self.latency.state())
-            if action == "faults" and method == "DELETE":
-                self.faults.clear()
-                return control_response(200, {"pending": self.faults.pending})
-            if method != "POST":
-                return control_response(405, {"error": f"{method} not allowed on /_sandbox/{action}"})
-            if action == "reset":
-                self.reset()
-            elif action == "faults":
-                if "probability" in spec:
-                    self.faults.rate(float(spec["probability"]), spec.get("kinds"), spec.get("seed"))
-                else:
-                    self.faults.add(spec["kind"], spec.get("count", 1), spec.get("match"), spec.get("retry_after"))
-                return control_response(200, {"pending": self.faults.pending})
-            elif action == "clock":
-                self.clock.advance(float(spec.get("advance", spec.get("seconds", 0))))
-                return control_response(200, {"offset": self.clock.offset, "now": Decimal(str(self.clock()))})
-            elif action in ("forget-idempotency", "forget-idempotency-keys"):
-                self.forget_idempotency_keys()
-            elif action == "as-user":
-                name = spec.pop("action", "")
-                return control_response(200, {"result": self.act_as_user(str(name), **spec)})
-            elif action == "settings":
-                return control_response(200, self.settings(spec))
-            elif action == "tokens":
-                return control_response(200, self.issue_tokens())
-            else:
-                return control_response(404, {"error": f"unknown control endpoint /_sandbox/{action}"})
+            return control_response(*self._control(action, method, spec))
         except (LookupError, NotFound) as exc:
             return control_response(404 if action == "as-user" else 400, {"error": str(exc)})
         except Exception as exc:  # the platform's own refusal (a void of a paid invoice...) or a bad request
             return control_response(400, {"error": f"{type(exc).__name__}: {exc}"})
-        return control_response(200, {"ok": True})
+
+    def _control(self, action: str, method: str, spec: dict) -> tuple[int, dict]:
+        if action == "state" and method == "GET":
+            return 200, self.state()
+        if action == "latency" and method in ("GET", "POST"):
+            return 200, self.latency.set(spec) if method == "POST" else self.latency.state()
+        if action == "faults" and method == "DELETE":
+            self.faults.clear()
+            return 200, {"pending": self.faults.pending}
+        if method != "POST":
+            return 405, {"error": f"{method} not allowed on /_sandbox/{action}"}
+        posts = {"reset": self._control_reset, "faults": self._control_faults, "clock": self._control_clock,
+                 "forget-idempotency": self._control_forget, "forget-idempotency-keys": self._control_forget,
+                 "as-user": self._control_user_action, "settings": self.settings,
+                 "tokens": lambda spec: self.issue_tokens()}
+        if action not in posts:
+            return 404, {"error": f"unknown control endpoint /_sandbox/{action}"}
+        return 200, posts[action](spec)
+
+    def _control_reset(self, spec: dict) -> dict:
+        self.reset()
+        return {"ok": True}
+
+    def _control_faults(self, spec: dict) -> dict:
+        if "probability" in spec:
+            self.faults.rate(float(spec["probability"]), spec.get("kinds"), spec.get("seed"))
+        else:
+            self.faults.add(spec["kind"], spec.get("count", 1), spec.get("match"), spec.get("retry_after"))
+        return {"pending": self.faults.pending}
+
+    def _control_clock(self, spec: dict) -> dict:
+        self.clock.advance(float(spec.get("advance", spec.get("seconds", 0))))
+        return {"offset": self.clock.offset, "now": Decimal(str(self.clock()))}
+
+    def _control_forget(self, spec: dict) -> dict:
+        self.forget_idempotency_keys()
+        return {"ok": True}
+
+    def _control_user_action(self, spec: dict) -> dict:
+        name = spec.pop("action", "")
+        return {"result": self.act_as_user(str(name), **spec)}
 
 
 def add_latency_argument(parser: argparse.ArgumentParser) -> None:
@@ -468,7 +480,7 @@ def latency_from_argument(parser: argparse.ArgumentParser, spec: str) -> Latency
         raise  # parser.error exits; this keeps type checkers content
 
 
-def run_cli(sandbox_class: type, argv: Optional[list[str]] = None) -> None:
+def run_cli(sandbox_class: type, argv: list[str] | None = None) -> None:
     """``python -m connectors.<platform>.sandbox [--host H] [--port P] [--verbose] [--no-limits] [--latency SPEC]``:
     serve in the foreground until Ctrl-C or SIGTERM; the first lines name the URLs and a ready token set."""
     parser = argparse.ArgumentParser(description=f"Local {sandbox_class.title} API sandbox")
@@ -492,7 +504,5 @@ def run_cli(sandbox_class: type, argv: Optional[list[str]] = None) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         sandbox.serve_forever()
-    except KeyboardInterrupt:
-        pass

@@ -19,9 +19,10 @@ import itertools
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 
 EVENTS = ("create", "update", "void", "delete")
 
@@ -29,7 +30,7 @@ EVENTS = ("create", "update", "void", "delete")
 class ResourceError(Exception):
     """Base of the store's refusals; the platform renders each in its own error body."""
 
-    def __init__(self, resource: str, message: str, record_id: Optional[str] = None) -> None:
+    def __init__(self, resource: str, message: str, record_id: str | None = None) -> None:
         super().__init__(message)
         self.resource, self.record_id, self.message = resource, record_id, message
 
@@ -50,8 +51,8 @@ class Conflict(ResourceError):
 class Duplicate(ResourceError):
     """A uniqueness rule would be broken; ``rule`` and ``value`` say which and by what."""
 
-    def __init__(self, resource: str, rule: "Unique", value: tuple, existing_id: str) -> None:
-        shown = ", ".join(f"{f}={v!r}" for f, v in zip(rule.fields, value))
+    def __init__(self, resource: str, rule: Unique, value: tuple, existing_id: str) -> None:
+        shown = ", ".join(f"{f}={v!r}" for f, v in zip(rule.fields, value, strict=True))
         super().__init__(resource, f"{resource} with {shown} already exists ({existing_id})", existing_id)
         self.rule, self.value, self.existing_id = rule, value, existing_id
 
@@ -65,10 +66,10 @@ class Unique:
 
     fields: tuple[str, ...]
     ignore_case: bool = True
-    scope: Optional[str] = None
+    scope: str | None = None
     except_status: tuple[str, ...] = ()
 
-    def key(self, record: dict) -> Optional[tuple]:
+    def key(self, record: dict) -> tuple | None:
         values = tuple(record.get(f) for f in self.fields)
         if any(v in (None, "") for v in values):
             return None
@@ -134,10 +135,10 @@ class Page:
     rows: list[Row]
     has_more: bool
     total: int
-    page: Optional[int] = None
-    per_page: Optional[int] = None
-    offset: Optional[int] = None
-    limit: Optional[int] = None
+    page: int | None = None
+    per_page: int | None = None
+    offset: int | None = None
+    limit: int | None = None
 
 
 @dataclass
@@ -146,7 +147,7 @@ class _Record:
     version: int
     created: float
     modified: float
-    tombstone: Optional[float] = None
+    tombstone: float | None = None
     order: int = 0
 
 
@@ -200,7 +201,7 @@ class ResourceStore:
             self._idempotency.clear()
 
     # -- single records ------------------------------------------------------------------------------------------
-    def create(self, resource: str, data: dict, record_id: Optional[str] = None) -> Row:
+    def create(self, resource: str, data: dict, record_id: str | None = None) -> Row:
         """Store a new record (its id from the type's style unless given); checks uniqueness, refuses floats."""
         check_money(data)
         with self.lock:
@@ -221,7 +222,7 @@ class ResourceStore:
             self._live(resource, record_id)
             return self._row(resource, str(record_id))
 
-    def find(self, resource: str, record_id: str) -> Optional[Row]:
+    def find(self, resource: str, record_id: str) -> Row | None:
         try:
             return self.get(resource, record_id)
         except NotFound:
@@ -235,7 +236,7 @@ class ResourceStore:
             raise error
         return row
 
-    def first(self, resource: str, **equals: Any) -> Optional[Row]:
+    def first(self, resource: str, **equals: Any) -> Row | None:
         """The oldest live record whose fields equal ``equals`` (ignoring case), or None."""
         rows = self.query(resource, equals=equals).rows
         return rows[0] if rows else None
@@ -246,7 +247,7 @@ class ResourceStore:
         return sum((r.data[field] for r in self.rows(resource)
                     if all(r.data.get(k) == v for k, v in equals.items())), Decimal("0.00"))
 
-    def update(self, resource: str, record_id: str, changes: dict, version: Optional[str] = None,
+    def update(self, resource: str, record_id: str, changes: dict, version: str | None = None,
                replace: bool = False, event: str = "update") -> Row:
         """Merge ``changes`` into the record (or ``replace`` it). For a versioned type, ``version`` must be the
         current one (``None`` skips the check: platforms without optimistic concurrency, or the sandbox itself)."""
@@ -264,14 +265,14 @@ class ResourceStore:
             return row
 
     def void(self, resource: str, record_id: str, zero: Iterable[str] = (), status_field: str = "status",
-             status: str = "void", version: Optional[str] = None, extra: Optional[dict] = None) -> Row:
+             status: str = "void", version: str | None = None, extra: dict | None = None) -> Row:
         """Void keeps the record: the ``zero`` amount fields become ``Decimal("0.00")`` and the status says so."""
         changes = {name: Decimal("0.00") for name in zero}
         changes[status_field] = status
         changes.update(extra or {})
         return self.update(resource, record_id, changes, version=version, event="void")
 
-    def delete(self, resource: str, record_id: str, version: Optional[str] = None) -> Row:
+    def delete(self, resource: str, record_id: str, version: str | None = None) -> Row:
         """Delete removes the record from reads and lists and leaves a tombstone for :meth:`deleted_since`."""
         with self.lock:
             rec = self._live(resource, record_id)
@@ -291,11 +292,11 @@ class ResourceStore:
             return [self._row(resource, rid) for rid, rec in sorted(records.items(), key=lambda kv: kv[1].order)
                     if rec.tombstone is None]
 
-    def query(self, resource: str, equals: Optional[dict] = None, contains: Optional[dict] = None,
-              modified_since: Optional[float] = None, where: Optional[Callable[[Row], bool]] = None,
-              sort: Optional[Callable[[Row], Any] | str] = None, descending: bool = False, ignore_case: bool = True,
-              page: Optional[int] = None, per_page: Optional[int] = None, offset: Optional[int] = None,
-              limit: Optional[int] = None, startswith: Optional[dict] = None) -> Page:
+    def query(self, resource: str, equals: dict | None = None, contains: dict | None = None,
+              modified_since: float | None = None, where: Callable[[Row], bool] | None = None,
+              sort: Callable[[Row], Any] | str | None = None, descending: bool = False, ignore_case: bool = True,
+              page: int | None = None, per_page: int | None = None, offset: int | None = None,
+              limit: int | None = None, startswith: dict | None = None) -> Page:
         """Filter, sort and page the live records.
 
         ``equals`` / ``contains`` / ``startswith``: field -> value (case-insensitive unless told; a value compares
@@ -353,7 +354,7 @@ class ResourceStore:
         with self.lock:
             self._idempotency[key] = response
 
-    def once(self, key: Optional[str], run: Callable[[], Any]) -> Any:
+    def once(self, key: str | None, run: Callable[[], Any]) -> Any:
         """``run()`` the first time a key is seen, the stored answer after that (no key: always run). The lock is
         held throughout, so two concurrent requests with one key apply the write once."""
         if not key:

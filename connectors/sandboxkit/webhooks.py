@@ -29,7 +29,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar
 
 #: Options every emitter understands, with their defaults. Subclasses add their own in ``extra_options``.
 BASE_OPTIONS: dict[str, Any] = {
@@ -57,8 +57,8 @@ def compact(obj: Any) -> bytes:
 class Attempt:
     """One POST of a delivery: the HTTP status (None when there was no answer) or the error."""
 
-    status: Optional[int]
-    error: Optional[str]
+    status: int | None
+    error: str | None
     seconds: float
 
     def to_dict(self) -> dict:
@@ -82,7 +82,7 @@ class Delivery:
     signature: str
     headers: dict[str, str]
     events: int
-    redelivery_of: Optional[int] = None
+    redelivery_of: int | None = None
     history: list[Attempt] = field(default_factory=list)
     state: str = "sending"
     response_body: bytes = b""
@@ -93,7 +93,7 @@ class Delivery:
         return len(self.history)
 
     @property
-    def status(self) -> Optional[int]:
+    def status(self) -> int | None:
         """The HTTP status of the last attempt (None: no answer, or not sent yet)."""
         return self.history[-1].status if self.history else None
 
@@ -127,8 +127,8 @@ class WebhookEmitter:
     thread_name = "sandbox-webhooks"
 
     def __init__(self) -> None:
-        self.url: Optional[str] = None
-        self.key: Optional[str] = None
+        self.url: str | None = None
+        self.key: str | None = None
         self.options: dict[str, Any] = self._default_options()
         self._cond = threading.Condition()
         self._send_lock = threading.Lock()
@@ -137,7 +137,7 @@ class WebhookEmitter:
         self._next_id = 1
         self._generation = 0
         self._closed = False
-        self._thread: Optional[threading.Thread] = None
+        self._thread: threading.Thread | None = None
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
 
     # -- configuration ------------------------------------------------------------------------------------------
@@ -292,8 +292,8 @@ class WebhookEmitter:
             return [self._send(d.body, "redelivery", d.events, retries=(), signature=d.signature,
                                redelivery_of=d.id, url=d.url) for d in originals]
 
-    def send_raw(self, body: Any, signature: Optional[str] = None, headers: Optional[dict] = None,
-                 url: Optional[str] = None) -> Delivery:
+    def send_raw(self, body: Any, signature: str | None = None, headers: dict | None = None,
+                 url: str | None = None) -> Delivery:
         """POST ``body`` (bytes, text, or JSON data) once, without retries.
 
         ``signature=None`` signs it correctly; any other string is sent as the signature header as it is, so a
@@ -304,7 +304,7 @@ class WebhookEmitter:
         with self._send_lock:
             return self._send(raw, "raw", 0, retries=(), signature=signature, extra_headers=headers, url=url)
 
-    def _take(self, force: bool) -> Optional[tuple[list[dict], int]]:
+    def _take(self, force: bool) -> tuple[list[dict], int] | None:
         """Remove and return the next batch (and the generation it belongs to), if one is due."""
         with self._cond:
             if not self._pending or self.url is None:
@@ -319,10 +319,10 @@ class WebhookEmitter:
         return self._send(self.build(events), "event", len(events), retries=self.options["retry_delays"],
                           generation=generation)
 
-    def _send(self, body: bytes, kind: str, events: int, retries: Sequence[float], signature: Optional[str] = None,
-              redelivery_of: Optional[int] = None, extra_headers: Optional[dict] = None,
-              generation: Optional[int] = None, url: Optional[str] = None,
-              timeout: Optional[float] = None) -> Delivery:
+    def _send(self, body: bytes, kind: str, events: int, retries: Sequence[float], signature: str | None = None,
+              redelivery_of: int | None = None, extra_headers: dict | None = None,
+              generation: int | None = None, url: str | None = None,
+              timeout: float | None = None) -> Delivery:
         """POST with retries; the caller holds ``_send_lock``. The delivery is logged before the first attempt."""
         with self._cond:
             target = url or self.url
@@ -411,7 +411,7 @@ class WebhookEmitter:
 
     # -- state (control endpoints) ------------------------------------------------------------------------------
 
-    def state(self, limit: Optional[int] = None) -> dict:
+    def state(self, limit: int | None = None) -> dict:
         """Config, queue length and the delivery log (newest ``limit`` entries) as JSON-able data."""
         log = self.deliveries
         if limit is not None:

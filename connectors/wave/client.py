@@ -9,9 +9,9 @@ the error classes (gql's own RequestsHTTPTransport would bypass all four). An an
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
 
 from gql import Client, GraphQLRequest
 from gql.transport.transport import Transport
@@ -39,7 +39,7 @@ def document(query: str) -> GraphQLRequest:
 class LoopTransport(Transport):
     """gql's transport that sends through our request loop and raises our error classes."""
 
-    def __init__(self, api: "WaveClient"):
+    def __init__(self, api: WaveClient):
         self.api = api
 
     def execute(self, request: GraphQLRequest, *args, text: str = "", **kwargs) -> ExecutionResult:

@@ -1,13 +1,13 @@
 """Wave connector: snapshots in, Wave public GraphQL calls out, classified errors back.
 
-Wave has no idempotency key and no optimistic-concurrency version (``modifiedAt`` with a content hash stands in). A create is made safe to repeat by our own
-invoice numbers (Wave refuses a number it holds; we search by number first) and by names for customers and
-products (searched and adopted). Every invoice line references a product: synced items are products; any other
-line uses one product per (line kind, income account), found by name or created once. Wave's public API has no
-invoice update: an unpaid invoice is updated by deleting it and creating it again with the same number (a new
-remote id, returned to the pipeline); a paid one is refused. Payments are ``invoicePaymentCreateManual``; a credit
-note is a negative Wave invoice (Wave has no credit notes); a void is emulated (lines at zero, titled VOID). See
-docs/connectors/wave.md for coverage, guesses and limits.
+Wave has no idempotency key and no optimistic-concurrency version (``modifiedAt`` with a content hash stands in). A
+create is made safe to repeat by our own invoice numbers (Wave refuses a number it holds; we search by number first)
+and by names for customers and products (searched and adopted). Every invoice line references a product: synced
+items are products; any other line uses one product per (line kind, income account), found by name or created once.
+Wave's public API has no invoice update: an unpaid invoice is updated by deleting it and creating it again with the
+same number (a new remote id, returned to the pipeline); a paid one is refused. Payments are
+``invoicePaymentCreateManual``; a credit note is a negative Wave invoice (Wave has no credit notes); a void is
+emulated (lines at zero, titled VOID). See docs/connectors/wave.md for coverage, guesses and limits.
 """
 from __future__ import annotations
 
@@ -329,8 +329,8 @@ class WaveConnector(BaseConnector):
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
         """Invoices (and credit notes, payments through them) modified after ``since`` (``modifiedAtAfter``).
         Not declared as inbound: only reconciliation and our own checks read it (see docs)."""
-        cursor = dt.datetime.now(dt.timezone.utc)
-        stamp = since.astimezone(dt.timezone.utc).isoformat()
+        cursor = dt.datetime.now(dt.UTC)
+        stamp = since.astimezone(dt.UTC).isoformat()
         changes = []
         for node in self._list(Entity.PAYMENT, "modifiedAtAfter:DateTime", modifiedAtAfter=stamp):
             invoice = self._read(Entity.INVOICE, node["id"]) or {}

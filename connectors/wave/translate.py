@@ -97,7 +97,7 @@ def invoice_input(doc, business_id: str, customer_id: str, products: list[str], 
     """A credit note is a Wave invoice with every amount negated (Wave has no credit notes)."""
     items = []
     sign = -1 if doc.entity == Entity.CREDIT_NOTE else 1
-    for line, product in zip(doc.lines, products):
+    for line, product in zip(doc.lines, products, strict=True):
         price = sign * (-line.unit_price if line.kind == "discount" else line.unit_price)
         taxes = []
         code = mapping.tax_codes.get(line.tax_rate_key or "") if line.tax_rate_key else None

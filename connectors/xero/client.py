@@ -27,7 +27,7 @@ Why the SDK is wrapped the way it is (each point is a trap in xero-python 15):
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import requests
 from xero_python.accounting import AccountingApi
@@ -65,7 +65,7 @@ class _Transport(RESTClientObject):
     The SDK's ``GET``/``PUT``/... methods all end in ``request``; the urllib3 pool of the base class is never
     created (its ``__init__`` is not called)."""
 
-    def __init__(self, owner: "XeroClient") -> None:  # no super().__init__(): no urllib3 pool
+    def __init__(self, owner: XeroClient) -> None:  # no super().__init__(): no urllib3 pool
         self.owner = owner
 
     def request(self, method, url, query_params=None, headers=None, body=None, post_params=None,

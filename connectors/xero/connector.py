@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import datetime as dt
 import json
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from functools import cached_property
-from typing import Sequence
 
 from .. import oauth, signatures
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
@@ -77,7 +78,7 @@ class XeroConnector(BaseConnector):
         match = re.match(r"^/Date\((-?\d+)([+-]\d{4})?\)/$", version or "")
         if not match:
             return version
-        stamp = dt.datetime.fromtimestamp(int(match.group(1)) / 1000, tz=dt.timezone.utc)
+        stamp = dt.datetime.fromtimestamp(int(match.group(1)) / 1000, tz=dt.UTC)
         return f"{stamp:%Y-%m-%d %H:%M:%S.%f}"[:-3] + " UTC"
     default_settings = {
         "api_base": "https://api.xero.com/api.xro/2.0",
@@ -185,7 +186,7 @@ class XeroConnector(BaseConnector):
         if tokens.refresh_expires_at or not tokens.refresh_token:
             return tokens
         return TokenSet(**{**tokens.__dict__,
-                           "refresh_expires_at": dt.datetime.now(dt.timezone.utc) + REFRESH_TOKEN_TTL})
+                           "refresh_expires_at": dt.datetime.now(dt.UTC) + REFRESH_TOKEN_TTL})
 
     def _tenant_for(self, access_token: str, params: dict) -> str:
         """The organisation this consent connected: ``GET /connections`` (tenantId of an ORGANISATION).
@@ -330,17 +331,13 @@ class XeroConnector(BaseConnector):
                     raise
             return None
         if entity == Entity.CUSTOMER:  # Xero keeps contacts: a contact no longer wanted is archived
-            try:
+            with contextlib.suppress(RemoteNotFound):
                 self.client.call("update_contact", ref.remote_id, t.dumps(
                     {"Contacts": [{"ContactID": ref.remote_id, "ContactStatus": "ARCHIVED"}]}), idempotency_key=key)
-            except RemoteNotFound:
-                pass
             return None
         if entity == Entity.ITEM:
-            try:
+            with contextlib.suppress(RemoteNotFound):
                 self.client.call("delete_item", ref.remote_id)
-            except RemoteNotFound:
-                pass
             return None
         if entity != Entity.INVOICE:
             raise PermanentError(f"Xero connector does not delete a {entity.replace('_', ' ')}", code="unsupported")
@@ -365,7 +362,7 @@ class XeroConnector(BaseConnector):
     def changes_since(self, entities, since):
         """``If-Modified-Since`` on invoices, payments and credit notes (pages of 100); deleted and voided
         records come back with their status."""
-        started = dt.datetime.now(dt.timezone.utc)
+        started = dt.datetime.now(dt.UTC)
         changes = []
         for entity in entities:
             if entity not in self._LISTS:
@@ -536,7 +533,7 @@ class XeroConnector(BaseConnector):
                 outcomes[i] = RetryableError(f"Xero answered {len(elements)} results for {len(members)} "
                                              f"{collection}; the batch will be retried", raw=response)
             return
-        for (i, _), element in zip(members, elements):
+        for (i, _), element in zip(members, elements, strict=True):
             error = element_error(element)
             if error is not None:
                 outcomes[i] = error
@@ -860,10 +857,8 @@ class XeroConnector(BaseConnector):
     def _delete_allocation(self, credit_note_id: str, allocation_id: str | None) -> None:
         if not allocation_id:
             return
-        try:
+        with contextlib.suppress(RemoteNotFound):  # already removed
             self.client.call("delete_credit_note_allocations", credit_note_id, allocation_id)
-        except RemoteNotFound:
-            pass  # already removed
 
     def _remove_allocations(self, current: dict) -> None:
         for allocation in current.get("Allocations") or ():
@@ -976,7 +971,7 @@ def _ms_date(value: str) -> str | None:
     if value.startswith("/Date(") and value.endswith(")/"):
         digits = value[6:-2].split("+")[0].split("-")[0] if not value[6:].startswith("-") else None
         if digits and digits.isdigit():
-            return dt.datetime.fromtimestamp(int(digits) / 1000, dt.timezone.utc).date().isoformat()
+            return dt.datetime.fromtimestamp(int(digits) / 1000, dt.UTC).date().isoformat()
     return None
 
 
@@ -984,12 +979,12 @@ def _ms_datetime(value: str) -> dt.datetime | None:
     """``/Date(1552262400000+0000)/`` (or an ISO time) as an aware datetime; None when it is neither."""
     if value.startswith("/Date(") and value.endswith(")/"):
         digits = value[6:-2].split("+")[0].split("-")[0]
-        return dt.datetime.fromtimestamp(int(digits) / 1000, dt.timezone.utc) if digits.isdigit() else None
+        return dt.datetime.fromtimestamp(int(digits) / 1000, dt.UTC) if digits.isdigit() else None
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
     except ValueError:
         return None
-    return parsed.replace(tzinfo=dt.timezone.utc) if parsed and parsed.tzinfo is None else parsed
+    return parsed.replace(tzinfo=dt.UTC) if parsed and parsed.tzinfo is None else parsed
 
 
 def _jwt_claims(token: str) -> dict:

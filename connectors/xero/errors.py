@@ -142,8 +142,8 @@ def rate_limited(headers: dict, body=None, now: dt.datetime | None = None) -> Ra
     problem = (headers.get("x-rate-limit-problem") or "").strip().lower()
     retry_after = _seconds(headers.get("retry-after"))
     if problem == "day":
-        now = now or dt.datetime.now(dt.timezone.utc)
-        midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
+        now = now or dt.datetime.now(dt.UTC)
+        midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
         until_midnight = max(1.0, (midnight - now).total_seconds())
         return RateLimitedError(
             "Xero's daily limit of 5,000 API calls for this organisation was reached; syncing resumes after "

@@ -453,5 +453,5 @@ def remote_date(value) -> dt.date | None:
     text = str(value or "")
     if text.startswith("/Date(") and text.endswith(")/"):
         digits = re.split(r"[+-]", text[6:-2].lstrip("-"))[0]
-        return dt.datetime.fromtimestamp(int(digits) / 1000, dt.timezone.utc).date() if digits.isdigit() else None
+        return dt.datetime.fromtimestamp(int(digits) / 1000, dt.UTC).date() if digits.isdigit() else None
     return dt.date.fromisoformat(text[:10]) if len(text) >= 10 else None

@@ -2,7 +2,7 @@
 numbers with ``page_context.has_more_page``, and every call counted in the per-minute and the daily budget."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..http import ApiClient
 from . import errors

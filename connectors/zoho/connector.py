@@ -247,8 +247,8 @@ class ZohoConnector(BaseConnector):
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
         """Lists each entity newest change first and keeps what changed at or after ``since`` (to the second).
         Zoho lists no deleted records: a deletion is never reported here (reconciliation finds it)."""
-        cursor = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        since = since.astimezone(dt.timezone.utc).replace(microsecond=0)
+        cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        since = since.astimezone(dt.UTC).replace(microsecond=0)
         changes = []
         for entity in [e for e in entities if e in self.inbound_entities]:
             for row in self._changed(entity, since):
@@ -280,7 +280,7 @@ class ZohoConnector(BaseConnector):
     # -- reconciliation ------------------------------------------------------------------------------------------
     def list_documents(self, entity: str, since: dt.datetime | None = None):
         """Every document of ``entity`` page by page (200 a page), from the list rows (no read per document)."""
-        rows = self._changed(entity, since.astimezone(dt.timezone.utc)) if since else self.client.list(entity)
+        rows = self._changed(entity, since.astimezone(dt.UTC)) if since else self.client.list(entity)
         yield from (t.totals(entity, row) for row in rows)
 
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:

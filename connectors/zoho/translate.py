@@ -186,4 +186,4 @@ def remote_payment(body: dict) -> RemotePayment:
 
 def format_time(value: dt.datetime) -> str:
     """An aware datetime the way Zoho writes times: ``2013-11-18T10:02:51+0000``."""
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")

@@ -165,7 +165,8 @@ def make_waiting_change(conn):
 
 
 def make_overdue_schedule(conn):
-    Schedule.objects.filter(func="accounting_sync.tasks.sweep").update(next_run=timezone.now() - dt.timedelta(minutes=6))
+    overdue = timezone.now() - dt.timedelta(minutes=6)
+    Schedule.objects.filter(func="accounting_sync.tasks.sweep").update(next_run=overdue)
     return lambda: Schedule.objects.update(next_run=timezone.now() + dt.timedelta(minutes=1))
 
 

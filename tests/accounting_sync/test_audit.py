@@ -252,7 +252,7 @@ def test_a_deleted_connection_keeps_its_chain(connection, make_invoice):
 def old_digest(record: AuditRecord) -> str:
     """How records were hashed while there was one chain: without ``chain``."""
     fields = {name: getattr(record, name) for name in audit.LEGACY_HASHED}
-    fields["at"] = record.at.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+    fields["at"] = record.at.astimezone(dt.UTC).isoformat(timespec="microseconds")
     return hashlib.sha256((json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
                            + record.prev_hash).encode()).hexdigest()
 

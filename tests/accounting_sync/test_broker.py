@@ -33,7 +33,7 @@ def run(handed) -> list[dict]:
     from django.utils.module_loading import import_string
 
     packages = [SignedPackage.loads(payload) for _, payload in handed or []]
-    for (ack_id, _), package in zip(handed or [], packages):
+    for package in packages:
         package["result"] = import_string(package["func"])(*package["args"], **package["kwargs"])
     return packages
 

@@ -127,7 +127,7 @@ def test_429_pauses_only_that_connection_for_retry_after(clock, sandbox, second_
         conns[label] = f.ConnectionFactory(
             name=f"Company {label}", settings=sandbox_settings(sb), remote_company_id=sb.realm_id,
             access_token=tokens["access_token"], refresh_token=tokens["refresh_token"],
-            access_expires_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1))
+            access_expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
         conns[label].organizations.add(org)
         map_defaults(conns[label], sb)
     sandbox.faults.add("rate_limit", retry_after=120, match="/v3/")

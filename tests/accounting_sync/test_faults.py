@@ -29,13 +29,14 @@ def test_thousand_invoices_under_twenty_percent_faults(connection, org, sandbox,
     with transaction.atomic():
         for n in range(COUNT):
             invoice = f.InvoiceFactory(organization=org, customer=customers[n % 20], number=f"F-{n:05d}")
-            f.InvoiceLineFactory(invoice=invoice, quantity=Decimal(1 + n % 3), unit_price=Decimal(f"{n % 97}.{n % 100:02d}"))
+            f.InvoiceLineFactory(invoice=invoice, quantity=Decimal(1 + n % 3),
+                                 unit_price=Decimal(f"{n % 97}.{n % 100:02d}"))
             f.InvoiceLineFactory(invoice=invoice, position=1, kind="shipping", quantity=Decimal("1"),
                                  unit_price=Decimal("4.95"))
     assert set(KINDS) == {"http_500", "http_503", "timeout", "reset", "lost_response", "rate_limit"}
     sandbox.faults.rate(0.2, kinds=KINDS, seed=20261120)
 
-    for rounds in range(100):
+    for rounds in range(100):  # noqa: B007 - the count is printed after the loop
         drain()
         waiting = OutboxEntry.objects.exclude(status=EntryStatus.DONE)
         if not waiting.exists():

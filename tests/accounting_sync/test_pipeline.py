@@ -18,13 +18,11 @@ pytestmark = pytest.mark.django_db
 
 def test_rollback_leaves_no_entry_and_makes_no_call(connection, org, sandbox, django_capture_on_commit_callbacks):
     calls = len(sandbox.requests_log)
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(RuntimeError):
-            with transaction.atomic():
-                invoice = f.InvoiceFactory(organization=org)
-                f.InvoiceLineFactory(invoice=invoice)
-                assert OutboxChange.objects.count() == 2  # invoice and customer, inside the host transaction...
-                raise RuntimeError("host aborts")
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        invoice = f.InvoiceFactory(organization=org)
+        f.InvoiceLineFactory(invoice=invoice)
+        assert OutboxChange.objects.count() == 2  # invoice and customer, inside the host transaction...
+        raise RuntimeError("host aborts")
     assert OutboxChange.objects.count() == 0  # ...and gone with it
     assert callbacks == []
     drain()
@@ -51,11 +49,10 @@ def test_a_save_wakes_the_queue_only_when_its_broker_does_not_poll(connection, o
     woken = []
     monkeypatch.setattr(outbox, "dispatcher_polls", lambda: polls)
     monkeypatch.setattr(outbox, "wake", woken.append)
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            invoice = f.InvoiceFactory(organization=org)
-            f.InvoiceLineFactory(invoice=invoice)
-            assert woken == []  # never before the commit
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        invoice = f.InvoiceFactory(organization=org)
+        f.InvoiceLineFactory(invoice=invoice)
+        assert woken == []  # never before the commit
     assert woken == ([] if polls else [{connection.pk}])  # one wake-up per transaction, not per row
 
 

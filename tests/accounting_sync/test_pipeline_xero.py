@@ -80,7 +80,7 @@ def test_daily_limit_pauses_the_connection_until_the_next_day_and_the_dashboard_
     make_invoice()
     drain()
     conn.refresh_from_db()
-    midnight = dt.datetime.combine(conn.paused_until.date(), dt.time(), tzinfo=dt.timezone.utc)
+    midnight = dt.datetime.combine(conn.paused_until.date(), dt.time(), tzinfo=dt.UTC)
     assert conn.paused_until is not None and abs((conn.paused_until - midnight).total_seconds()) < 5
     assert "daily limit" in conn.status_message
     page = admin_client.get("/admin/connectors/connection/").content.decode()
@@ -103,7 +103,7 @@ def test_a_customer_and_an_item_deleted_here_are_archived_and_deleted_in_xero_no
     Customer.objects.filter(pk=customer.pk).delete()
     Item.objects.filter(pk=item.pk).delete()
     drain()
-    for entity, key in keys.items():
+    for key in keys.values():
         entry = OutboxEntry.objects.get(source_key=key)
         assert entry.status == EntryStatus.DONE, entry.last_error  # no "remove it by hand" item for staff
         assert ExternalReference.objects.get(source_key=key).remote_status == RemoteStatus.DELETED

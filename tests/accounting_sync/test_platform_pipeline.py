@@ -36,7 +36,7 @@ def conn(harness, org, rates):
 
 
 def since() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=2)
+    return dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2)
 
 
 def test_demo_clinic_documents_reach_the_platform_with_matching_totals(harness, org):

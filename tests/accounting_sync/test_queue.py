@@ -55,11 +55,11 @@ def cluster(monkeypatch, broker, tmp_path_factory):
     logs = tmp_path_factory.mktemp("qcluster")
 
     def start():
-        log = open(logs / f"cluster-{len(started) + 1}.log", "wb")  # what a failing test shows (cluster_log)
-        process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
-        process.log_path = log.name
+        log_path = logs / f"cluster-{len(started) + 1}.log"  # what a failing test shows (cluster_log)
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
+                                       stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process.log_path = str(log_path)
         started.append(process)
         return process
 

@@ -14,7 +14,7 @@ from accounting_sync.reconcile import engine
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry
 from accounting_sync.reconcile.models import Reason, ReconciliationRun, RunKind, RunStatus, Variance, VarianceStatus
 from connectors.base import BaseConnector, RemoteChange
-from ledger.models import InvoiceLine, Payment, PaymentAllocation
+from ledger.models import InvoiceLine, PaymentAllocation
 from tests import factories as f
 from tests.conftest import drain
 

@@ -8,7 +8,6 @@ from accounting_sync import inbound
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, Outcome, SyncLog
 from connectors.forms import connection_form
 from connectors.models import LAB_PRESET, Connection
-from tests import factories as f
 from tests.conftest import drain, remote_invoices
 
 pytestmark = pytest.mark.django_db

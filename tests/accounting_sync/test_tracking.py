@@ -5,7 +5,7 @@ import hashlib
 import pytest
 
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry
-from mappings.models import MappingKind, Scope
+from mappings.models import Scope
 from tests import factories as f
 from tests.conftest import drain, remote_invoices
 

@@ -52,7 +52,7 @@ def test_without_rules_a_document_goes_out_on_save(connection, make_invoice, san
 
 def test_daily_window_sends_in_the_window_not_before_and_coalesces(connection, make_invoice, sandbox, clock):
     opens_in = dt.timedelta(hours=2)
-    at = (timezone.now() + opens_in).astimezone(dt.timezone.utc).replace(second=0, microsecond=0)
+    at = (timezone.now() + opens_in).astimezone(dt.UTC).replace(second=0, microsecond=0)
     rule(connection, kind=TriggerKind.BATCH, daily_at=at.time(), time_zone="UTC")
     invoice = make_invoice(("service", "1", "50.00"))
     drain()
@@ -184,15 +184,15 @@ def test_a_rule_that_cannot_work_is_refused_with_a_reason(connection, kwargs, pr
 def test_windows_follow_the_rules_time_zone():
     from accounting_sync.models import TriggerRule
 
-    now = dt.datetime(2026, 7, 1, 16, 30, tzinfo=dt.timezone.utc)  # 17:30 in London (summer time)
+    now = dt.datetime(2026, 7, 1, 16, 30, tzinfo=dt.UTC)  # 17:30 in London (summer time)
     daily = TriggerRule(kind=TriggerKind.BATCH, daily_at=dt.time(18, 0), time_zone="Europe/London")
-    assert triggers.next_window(daily, now) == dt.datetime(2026, 7, 1, 17, 0, tzinfo=dt.timezone.utc)
-    late = dt.datetime(2026, 7, 1, 17, 0, tzinfo=dt.timezone.utc)  # exactly 18:00 there: the next day's
-    assert triggers.next_window(daily, late) == dt.datetime(2026, 7, 2, 17, 0, tzinfo=dt.timezone.utc)
+    assert triggers.next_window(daily, now) == dt.datetime(2026, 7, 1, 17, 0, tzinfo=dt.UTC)
+    late = dt.datetime(2026, 7, 1, 17, 0, tzinfo=dt.UTC)  # exactly 18:00 there: the next day's
+    assert triggers.next_window(daily, late) == dt.datetime(2026, 7, 2, 17, 0, tzinfo=dt.UTC)
     hourly = TriggerRule(kind=TriggerKind.BATCH, every_minutes=60, time_zone="UTC")
-    assert triggers.next_window(hourly, now) == dt.datetime(2026, 7, 1, 17, 0, tzinfo=dt.timezone.utc)
+    assert triggers.next_window(hourly, now) == dt.datetime(2026, 7, 1, 17, 0, tzinfo=dt.UTC)
     quarter = TriggerRule(kind=TriggerKind.BATCH, every_minutes=15, time_zone="Asia/Kolkata")  # +05:30
-    assert triggers.next_window(quarter, now) == dt.datetime(2026, 7, 1, 16, 45, tzinfo=dt.timezone.utc)
+    assert triggers.next_window(quarter, now) == dt.datetime(2026, 7, 1, 16, 45, tzinfo=dt.UTC)
 
 
 def test_trigger_rules_through_the_api(admin_client, client, connection, django_user_model):

@@ -4,6 +4,7 @@ Chromium comes from Debian's package (``make install-browser``; browsers cannot 
 PATH or at ``CHROMIUM``. Without it these tests skip, unless ``BROWSER_TESTS_REQUIRED=1`` (CI sets it): then they
 fail. A failing test leaves a screenshot and the page's HTML in ``var/browser-artifacts/``.
 """
+import contextlib
 import os
 import re
 import shutil
@@ -26,10 +27,8 @@ def browser():
     setting must not leak into other tests, nor into a ``check --deploy`` they run)."""
     executable = chromium()
     sync_api = None
-    try:
+    with contextlib.suppress(ImportError):
         from playwright import sync_api
-    except ImportError:
-        pass
     if not executable or sync_api is None:
         reason = "no Chromium (make install-browser)" if not executable else "playwright is not installed"
         if os.environ.get("BROWSER_TESTS_REQUIRED") == "1":

@@ -5,6 +5,7 @@ a platform without an API and download its file, export for manual entry while a
 platform's import file and mark the batch entered by hand."""
 import re
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -207,7 +208,7 @@ def test_export_a_batch_for_a_platform_without_an_api_and_download_it(logged_in,
     link = page.locator("a[href*='/exportbatch/file/']", has_text="invoices")
     with page.expect_download() as download:
         link.click()
-    content = open(download.value.path(), encoding="utf-8-sig").read()
+    content = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert "PB-1" in content
     assert Connection.objects.get(pk=conn.pk).platform == "patriot"
 
@@ -226,7 +227,7 @@ def test_export_for_manual_entry_while_a_platform_is_down(logged_in, connection,
     expect(message).to_contain_text("1 documents for entering by hand")
     with page.expect_download() as download:  # QuickBooks' own import file, beside the generic CSV
         message.locator("a", has_text="-qbo.csv").click()
-    content = open(download.value.path(), encoding="utf-8-sig").read()
+    content = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert content.startswith("InvoiceNo,Customer,InvoiceDate") and invoice.number in content
     message.locator("a", has_text="manual-entry batch").click()  # the batch page: mark it entered by hand
     expect(page.locator("body")).to_contain_text("qbo-manual")

@@ -94,7 +94,7 @@ class FileContract:
             assert fmt.line_ending in text and text.endswith(fmt.line_ending)
             rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=fmt.delimiter))
             assert rows[0] == template
-            data = [dict(zip(rows[0], r)) for r in rows[1:] if r]
+            data = [dict(zip(rows[0], r, strict=False)) for r in rows[1:] if r]
             assert len(data) == f.rows and name.endswith(f".{fmt.extension}")
             if "invoice" in fmt.entities:
                 amounts = [Decimal(r[next(c for c in fmt.names if c == "Amount")]) for r in data]

@@ -23,7 +23,7 @@ def test_raw_sql_shows_no_token_text():
     conn = f.ConnectionFactory(client_secret="s3cret-value", access_token="access-abc123",
                                refresh_token="refresh-xyz789")
     row = raw_row(conn.pk)
-    for plain, stored in zip(("s3cret-value", "access-abc123", "refresh-xyz789"), row):
+    for plain, stored in zip(("s3cret-value", "access-abc123", "refresh-xyz789"), row, strict=True):
         assert plain not in stored and stored.startswith("fernet:")
     assert Connection.objects.get(pk=conn.pk).refresh_token == "refresh-xyz789"
 

@@ -178,7 +178,7 @@ def test_classify_is_required():
 
 @responses.activate
 def test_changed_stops_at_the_first_older_row_only_when_the_answer_confirms_newest_first():
-    since = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
+    since = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     rows = [{"n": 1, "day": 3}, {"n": 2}, {"n": 3, "day": 0}, {"n": 4, "day": 2}]
     for ordered in (True, False):
         responses.get(f"{BASE}/things", json={"things": rows, "ordered": ordered})

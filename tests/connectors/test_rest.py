@@ -13,8 +13,8 @@ def test_bodies_money_and_times():
     assert rest.iso_date(dt.date(2026, 12, 1)) == "2026-12-01" and rest.iso_date(None) is None
     assert rest.money("12.5") == Decimal("12.50") and rest.money(3) == Decimal("3.00") and rest.money("") is None
     assert rest.parse_time("2013-11-18T02:02:51-0800") == dt.datetime(2013, 11, 18, 10, 2, 51,
-                                                                      tzinfo=dt.timezone.utc)
-    assert rest.parse_time("2013-11-18T02:02:51").tzinfo == dt.timezone.utc == rest.parse_time("2013-11-18Z").tzinfo
+                                                                      tzinfo=dt.UTC)
+    assert rest.parse_time("2013-11-18T02:02:51").tzinfo == dt.UTC == rest.parse_time("2013-11-18Z").tzinfo
 
 
 def test_content_hash_ignores_spelling_not_content():

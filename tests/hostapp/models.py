@@ -9,6 +9,9 @@ class Client(models.Model):
     full_name = models.CharField(max_length=100)
     email = models.EmailField(blank=True)
 
+    def __str__(self) -> str:
+        return self.full_name
+
 
 class Job(models.Model):
     STATUSES = (("open", "Open"), ("in_repair", "In repair"), ("completed", "Completed"))
@@ -16,6 +19,9 @@ class Job(models.Model):
     client = models.ForeignKey(Client, on_delete=models.PROTECT)
     description = models.CharField(max_length=200)
     status = models.CharField(max_length=20, choices=STATUSES, default="open")
+
+    def __str__(self) -> str:
+        return self.description
 
 
 class JobInvoice(models.Model):
@@ -27,9 +33,15 @@ class JobInvoice(models.Model):
     parts_total = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
     cancelled = models.BooleanField(default=False)
 
+    def __str__(self) -> str:
+        return self.reference
+
 
 class JobPayment(models.Model):
     invoice = models.ForeignKey(JobInvoice, on_delete=models.PROTECT, related_name="payments")
     reference = models.CharField(max_length=21)
     paid_on = models.DateField()
     amount = models.DecimalField(max_digits=10, decimal_places=2)
+
+    def __str__(self) -> str:
+        return self.reference

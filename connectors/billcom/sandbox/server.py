@@ -16,8 +16,9 @@ import base64
 import datetime as dt
 import hmac
 import re
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.limits import Limiter
@@ -55,7 +56,7 @@ EDITABLE = ("customers", "items", "invoices", "credit-memos")
 
 
 def iso(epoch: float) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+00:00"
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+00:00"
 
 
 class BillcomError(PlatformError):
@@ -89,7 +90,7 @@ class BillcomSandbox(PlatformSandbox):
     platform, title, default_port, ready_path = "billcom", "Bill.com", 8777, "/_sandbox/state"
     api_path, token_path, authorize_path = API, f"{API}/login", "/connect/authorize"
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Optional[Callable[[], float]] = None,
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] | None = None,
                  organization_id: str = ORGANIZATION_ID, timeout_seconds: float = 5.0, verbose: bool = False) -> None:
         super().__init__(host, port, clock, timeout_seconds, verbose)
         self.organization_id = organization_id
@@ -452,7 +453,7 @@ class BillcomSandbox(PlatformSandbox):
         return self.show("chart-of-accounts", self.store.update("chart-of-accounts", account_id, {"archived": True}))
 
     def record_payment_as_user(self, invoice_id: str, amount: str, reference: str = "",
-                               date: Optional[str] = None) -> dict:
+                               date: str | None = None) -> dict:
         invoice = self.store.get("invoices", invoice_id)
         return self.record_payment({"customerId": invoice.data["customer"]["id"], "paymentType": "CHECK",
                                     "paymentDate": date or dt.date.today().isoformat(), "amount": amount,

@@ -14,7 +14,8 @@ announced as an update of the invoice), ``invoice.archived``. What else the cata
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from ...sandboxkit.resources import Row
 from ...sandboxkit.platform import dumps

@@ -27,8 +27,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.limits import Limiter
@@ -132,7 +133,7 @@ def no_token() -> BCError:
 
 def bc_time(epoch: float) -> str:
     """``2020-08-21T00:24:35.687Z``: Business Central's ``lastModifiedDateTime``."""
-    moment = dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
+    moment = dt.datetime.fromtimestamp(epoch, dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -141,7 +142,7 @@ def etag(row: Row) -> str:
     return 'W/"' + base64.b64encode(f"'{row.version};{int(row.modified * 1000)};'".encode()).decode() + '"'
 
 
-def number(value: Any, field: str, default: Optional[Decimal] = None) -> Decimal:
+def number(value: Any, field: str, default: Decimal | None = None) -> Decimal:
     try:
         return decimal_value(value, default)
     except ValueError:
@@ -149,7 +150,7 @@ def number(value: Any, field: str, default: Optional[Decimal] = None) -> Decimal
                           "BadRequest_InvalidRequestBody") from None
 
 
-def guid_key(text: Optional[str]) -> str:
+def guid_key(text: str | None) -> str:
     """The id inside ``entity(...)``: a bare GUID (Business Central's keys) or one in quotes (lines' keys)."""
     key = (text or "").strip().strip("'")
     if not re.fullmatch(GUID, key):
@@ -168,7 +169,7 @@ class BusinessCentralSandbox(PlatformSandbox):
     authorize_path = f"/{TENANT_ID}/oauth2/v2.0/authorize"
     revoke_path = None  # Entra ID has no token revocation endpoint
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Optional[Callable[[], float]] = None,
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] | None = None,
                  access_ttl: int = 3600, timeout_seconds: float = 5.0, verbose: bool = False) -> None:
         super().__init__(host, port, clock, timeout_seconds, verbose)
         self.auth = AuthServer(clock=self.clock, access_ttl=access_ttl, render_error=_token_error)
@@ -198,7 +199,7 @@ class BusinessCentralSandbox(PlatformSandbox):
         seed(self.store, self.account_ids)
 
     def today(self) -> str:
-        return dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc).date().isoformat()
+        return dt.datetime.fromtimestamp(self.clock(), dt.UTC).date().isoformat()
 
     def fault_response(self, fault: Fault) -> Response:
         if fault.kind == "rate_limit":
@@ -283,7 +284,11 @@ class BusinessCentralSandbox(PlatformSandbox):
             return self._collection("companies", [self.company()], req)
         if guid_key(head["key"]) != COMPANY_ID:
             raise BCError(404, "BadRequest_NotFound", f"The company '{head['key']}' does not exist.")
-        rest = segments[1:]
+        return self._in_company(req, parts, segments[1:])
+
+    def _in_company(self, req: Request, parts: list[str], rest: list[re.Match]) -> Response:
+        """A request under ``companies({id})``: the company, its information, an entity set, one of its records,
+        a bound action or a record's lines or payments."""
         if not rest:
             return self._entity("companies", self.company())
         name, key = rest[0]["name"], rest[0]["key"]
@@ -294,22 +299,30 @@ class BusinessCentralSandbox(PlatformSandbox):
         if key is None:
             if len(rest) > 1:
                 raise not_found()
-            if req.method == "GET":
-                return self.list(req, name)
-            if req.method == "POST" and name in WRITABLE:
-                return self._entity(name, self.render(self.create(name, req)), 201, req)
-            raise BCError(405, "BadRequest_MethodNotAllowed", f"'{req.method}' is not allowed on '{name}'.")
-        record_id = guid_key(key)
-        row = self.store.get(name, record_id)
+            return self._on_set(req, name)
+        row = self.store.get(name, guid_key(key))
         if len(rest) == 1:
-            if req.method == "GET":
-                return self._entity(name, self.render(row), req=req)
-            if req.method == "PATCH" and name in WRITABLE:
-                return self._entity(name, self.render(self.patch(name, row, req)), req=req)
-            if req.method == "DELETE" and name in WRITABLE:
-                self.remove(name, row, req)
-                return 204, [], b""
-            raise BCError(405, "BadRequest_MethodNotAllowed", f"'{req.method}' is not allowed on '{name}'.")
+            return self._on_record(req, name, row)
+        return self._below_record(req, parts, name, row, rest)
+
+    def _on_set(self, req: Request, name: str) -> Response:
+        if req.method == "GET":
+            return self.list(req, name)
+        if req.method == "POST" and name in WRITABLE:
+            return self._entity(name, self.render(self.create(name, req)), 201, req)
+        raise BCError(405, "BadRequest_MethodNotAllowed", f"'{req.method}' is not allowed on '{name}'.")
+
+    def _on_record(self, req: Request, name: str, row: Row) -> Response:
+        if req.method == "GET":
+            return self._entity(name, self.render(row), req=req)
+        if req.method == "PATCH" and name in WRITABLE:
+            return self._entity(name, self.render(self.patch(name, row, req)), req=req)
+        if req.method == "DELETE" and name in WRITABLE:
+            self.remove(name, row, req)
+            return 204, [], b""
+        raise BCError(405, "BadRequest_MethodNotAllowed", f"'{req.method}' is not allowed on '{name}'.")
+
+    def _below_record(self, req: Request, parts: list[str], name: str, row: Row, rest: list[re.Match]) -> Response:
         sub, sub_key = rest[1]["name"], rest[1]["key"]
         if sub.startswith("Microsoft.NAV.") and req.method == "POST" and len(rest) == 2:
             self.action(name, row, sub[len("Microsoft.NAV."):], req)
@@ -330,7 +343,7 @@ class BusinessCentralSandbox(PlatformSandbox):
     def _context(self, name: str) -> str:
         return f"{self.api_base}/$metadata#companies({COMPANY_ID})/{name}"
 
-    def _entity(self, name: str, body: dict, status: int = 200, req: Optional[Request] = None) -> Response:
+    def _entity(self, name: str, body: dict, status: int = 200, req: Request | None = None) -> Response:
         if req is not None and "lines" in req.params.get("$expand", "").lower() and name in LINES:
             body[LINES[name]] = [self._line(line) for line in self.store.get(name, body["id"]).data["_lines"]]
         return json_response(status, {"@odata.context": f"{self._context(name)}/$entity", **body})
@@ -368,7 +381,7 @@ class BusinessCentralSandbox(PlatformSandbox):
                 "industry": "", "lastModifiedDateTime": "2026-01-01T00:00:00Z"}
 
     # -- lists ------------------------------------------------------------------------------------------------------
-    def list(self, req: Request, name: str, extra: Optional[Callable[[Row], bool]] = None) -> Response:
+    def list(self, req: Request, name: str, extra: Callable[[Row], bool] | None = None) -> Response:
         p = req.params
         tests = self._filter(name, p.get("$filter", ""))
         keep = extra or (lambda row: True)  # a Python predicate (bandit's B610 takes "extra" for Django's)
@@ -473,7 +486,7 @@ class BusinessCentralSandbox(PlatformSandbox):
         if sent != "*" and sent != etag(row):
             raise stale()
 
-    def create(self, name: str, req: Request, fixed: Optional[dict] = None) -> Row:
+    def create(self, name: str, req: Request, fixed: dict | None = None) -> Row:
         body = {**self._body(req, name, WRITABLE[name]), **(fixed or {})}
         with self.store.lock:
             data = getattr(self, f"_{name}")(body, {})
@@ -695,7 +708,7 @@ class BusinessCentralSandbox(PlatformSandbox):
             body["remainingAmount"] = net + tax
         return body
 
-    def lines(self, req: Request, name: str, row: Row, key: Optional[str]) -> Response:
+    def lines(self, req: Request, name: str, row: Row, key: str | None) -> Response:
         """``salesInvoices({id})/salesInvoiceLines[('{lineId}')]``: list, add, change, remove a draft's lines."""
         kind = LINES[name]
         if key is None and req.method == "GET":
@@ -819,7 +832,7 @@ class BusinessCentralSandbox(PlatformSandbox):
             raise relation_error("Currency Code", "Customer", code, "Currency")
 
     # -- webhooks -----------------------------------------------------------------------------------------------
-    def subscriptions(self, req: Request, key: Optional[str], depth: int) -> Response:
+    def subscriptions(self, req: Request, key: str | None, depth: int) -> Response:
         """``POST /subscriptions`` validates the notification URL first (handshake); ``PATCH`` with ``If-Match``
         renews; ``DELETE`` removes."""
         if depth != 1:
@@ -863,14 +876,14 @@ class BusinessCentralSandbox(PlatformSandbox):
                 "lastModifiedDateTime": bc_time(row.modified), "clientState": row.data["clientState"],
                 "expirationDateTime": bc_time(row.data["_expires"])}
 
-    def _watched(self, resource: str) -> Optional[str]:
+    def _watched(self, resource: str) -> str | None:
         """The entity set a subscription's ``resource`` names (``api/v2.0/companies(id)/salesInvoices``)."""
         found = re.fullmatch(r"/?api/v2\.0/companies\((?P<company>[^)]+)\)/(?P<set>[A-Za-z]+)", resource)
         if found is None or found["company"].lower() != COMPANY_ID or found["set"] not in ENTITY_SETS:
             return None
         return found["set"]
 
-    def _post_json(self, url: str, body: Optional[bytes]) -> tuple[Optional[int], bytes]:
+    def _post_json(self, url: str, body: bytes | None) -> tuple[int | None, bytes]:
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         request = urllib.request.Request(url, data=body if body is not None else b"", method="POST",
                                          headers={"Content-Type": "application/json"})
@@ -929,7 +942,7 @@ class BusinessCentralSandbox(PlatformSandbox):
         return super().control(request)
 
     # -- what a bookkeeper does in Business Central --------------------------------------------------------------
-    def record_payment_as_user(self, invoice_id: str, amount: Any, date: Optional[str] = None,
+    def record_payment_as_user(self, invoice_id: str, amount: Any, date: str | None = None,
                                reference: str = "") -> dict:
         """A line in the cash receipt journal applied to the invoice (amount negative: a payment credits the
         customer)."""
@@ -941,7 +954,7 @@ class BusinessCentralSandbox(PlatformSandbox):
             return self.render(self.store.create("customerPayments", data))
 
     def edit_invoice_line_as_user(self, invoice_id: str, line: int = 0, amount: Any = None, unit_price: Any = None,
-                                  quantity: Any = None, description: Optional[str] = None) -> dict:
+                                  quantity: Any = None, description: str | None = None) -> dict:
         """Change a draft invoice's line; ``amount`` sets the line's amount (unit price = amount / quantity)."""
         with self.store.lock:
             data = self.store.get("salesInvoices", invoice_id).data
@@ -996,5 +1009,5 @@ def _token_error(error: str, status: int) -> tuple[int, dict]:
              "invalid_scope": 70011}
     code = codes.get(error, 90000)
     return status, {"error": error, "error_description": f"AADSTS{code}: The request was refused ({error}).",
-                    "error_codes": [code], "timestamp": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ"),
+                    "error_codes": [code], "timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ"),
                     "trace_id": secrets.token_hex(8), "correlation_id": secrets.token_hex(8)}

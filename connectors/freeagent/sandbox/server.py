@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable, Optional
+from typing import Any
 from urllib.parse import urlencode
 
 from ...sandboxkit.faults import Fault
@@ -63,7 +64,7 @@ def unprocessable(message: str) -> FreeAgentError:
     return FreeAgentError(422, message)
 
 
-def money(value: Any, field: str, default: Optional[Decimal] = None) -> Decimal:
+def money(value: Any, field: str, default: Decimal | None = None) -> Decimal:
     try:
         return decimal_value(value, default)
     except ValueError:
@@ -72,7 +73,7 @@ def money(value: Any, field: str, default: Optional[Decimal] = None) -> Decimal:
 
 def fa_time(epoch: float) -> str:
     """``2017-05-22T09:00:00.000Z``: FreeAgent's timestamps, in UTC with milliseconds."""
-    moment = dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
+    moment = dt.datetime.fromtimestamp(epoch, dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -98,7 +99,7 @@ class FreeAgentSandbox(PlatformSandbox):
     api_path, token_path, authorize_path = API, "/v2/token_endpoint", "/v2/approve_app"
     revoke_path = None  # FreeAgent documents no revocation endpoint: a user revokes an app in its settings
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Optional[Callable[[], float]] = None,
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] | None = None,
                  access_ttl: int = 3600, timeout_seconds: float = 5.0, verbose: bool = False) -> None:
         super().__init__(host, port, clock, timeout_seconds, verbose)
         self.auth = AuthServer(clock=self.clock, access_ttl=access_ttl, scheme="Bearer")
@@ -119,7 +120,7 @@ class FreeAgentSandbox(PlatformSandbox):
         seed(self.store)
 
     def today(self) -> str:
-        return dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc).date().isoformat()
+        return dt.datetime.fromtimestamp(self.clock(), dt.UTC).date().isoformat()
 
     def fault_response(self, fault: Fault) -> Response:
         if fault.kind == "rate_limit":
@@ -271,7 +272,7 @@ class FreeAgentSandbox(PlatformSandbox):
         rels += [(1, "first"), (last, "last")]
         return [("Link", ", ".join(f'{link(n)}; rel="{rel}"' for n, rel in rels)), ("X-Total-Count", str(total))]
 
-    def _filter(self, resource: str, p: dict) -> Optional[Callable[[Row], bool]]:
+    def _filter(self, resource: str, p: dict) -> Callable[[Row], bool] | None:
         """``view``, ``contact``, ``bank_account`` and the date filters each list documents."""
         checks: list[Callable[[Row], bool]] = []
         view = p.get("view", "all")
@@ -311,7 +312,7 @@ class FreeAgentSandbox(PlatformSandbox):
         return (lambda r: all(c(r) for c in checks)) if checks else None
 
     # -- writes -----------------------------------------------------------------------------------------------------
-    def write(self, resource: str, record_id: Optional[str], body: dict) -> Row:
+    def write(self, resource: str, record_id: str | None, body: dict) -> Row:
         """Create (``record_id`` None) or update one record under the store lock: an explanation and the invoice it
         pays change together."""
         body = {k: v for k, v in body.items() if k not in READ_ONLY and not k.startswith("_")}
@@ -322,7 +323,7 @@ class FreeAgentSandbox(PlatformSandbox):
             self.settle_all()
             return self.store.get(resource, row.id)
 
-    def _contacts(self, body: dict, old: dict, record_id: Optional[str]) -> dict:
+    def _contacts(self, body: dict, old: dict, record_id: str | None) -> dict:
         data = {**old, **body}
         if not str(data.get("organisation_name") or "").strip() and not (
                 str(data.get("first_name") or "").strip() and str(data.get("last_name") or "").strip()):
@@ -330,7 +331,7 @@ class FreeAgentSandbox(PlatformSandbox):
         return {"organisation_name": "", "first_name": "", "last_name": "", "email": "", "status": "Active",
                 **data, "contact_name_on_invoices": True}
 
-    def _price_list_items(self, body: dict, old: dict, record_id: Optional[str]) -> dict:
+    def _price_list_items(self, body: dict, old: dict, record_id: str | None) -> dict:
         """Code, quantity, item type, description and price are required (FreeAgent's attribute table)."""
         data = {**old, **body}
         for field in ("code", "item_type", "description"):
@@ -348,13 +349,13 @@ class FreeAgentSandbox(PlatformSandbox):
     def _contact(self, value: Any) -> Row:
         return self.store.require("contacts", last_part(value) if value else None, unprocessable("Contact not found"))
 
-    def _invoices(self, body: dict, old: dict, record_id: Optional[str]) -> dict:
+    def _invoices(self, body: dict, old: dict, record_id: str | None) -> dict:
         return self._sales("invoices", body, old, record_id)
 
-    def _credit_notes(self, body: dict, old: dict, record_id: Optional[str]) -> dict:
+    def _credit_notes(self, body: dict, old: dict, record_id: str | None) -> dict:
         return self._sales("credit_notes", body, old, record_id)
 
-    def _sales(self, resource: str, body: dict, old: dict, record_id: Optional[str]) -> dict:
+    def _sales(self, resource: str, body: dict, old: dict, record_id: str | None) -> dict:
         """Lines priced and taxed per line to the cent; ``reference`` ours or the next of the global sequence,
         unique across invoices and credit notes; items updated in place by ``url``, removed with ``_destroy``."""
         if old.get("_cancelled"):
@@ -455,7 +456,7 @@ class FreeAgentSandbox(PlatformSandbox):
         used = len(self.store.rows("invoices")) + len(self.store.rows("credit_notes"))
         return f"{used + 1:03d}"
 
-    def _bank_transaction_explanations(self, body: dict, old: dict, record_id: Optional[str]) -> dict:
+    def _bank_transaction_explanations(self, body: dict, old: dict, record_id: str | None) -> dict:
         data = {**old, **body}
         explained = None
         if data.get("bank_transaction") and not old:  # explaining a transaction a feed or statement brought in
@@ -503,7 +504,7 @@ class FreeAgentSandbox(PlatformSandbox):
         return self._explanation(data, account, transaction or old["_transaction"], kind, paid, gross,
                                  owned=bool(old.get("_owned", True)))
 
-    def _explanation(self, data: dict, account: Row, transaction: str, kind: str, paid: Optional[str],
+    def _explanation(self, data: dict, account: Row, transaction: str, kind: str, paid: str | None,
                      gross: Decimal, owned: bool) -> dict:
         return {**data, "_owned": owned, "bank_account": self.url_of("bank_accounts", account.id),
                 "_bank_account": account.id,
@@ -513,7 +514,7 @@ class FreeAgentSandbox(PlatformSandbox):
                 "paid_invoice": self.url_of("invoices", paid) if paid else None, "_invoice": paid,
                 "marked_for_review": False}
 
-    def _credit_note_reconciliations(self, body: dict, old: dict, record_id: Optional[str]) -> dict:
+    def _credit_note_reconciliations(self, body: dict, old: dict, record_id: str | None) -> dict:
         data = {**old, **body}
         invoice = self.store.require("invoices", last_part(data.get("invoice")) or None,
                                      unprocessable("Invoice not found for this company"))
@@ -618,7 +619,7 @@ class FreeAgentSandbox(PlatformSandbox):
             self.settle_all()
 
     # -- what a bookkeeper does in FreeAgent ------------------------------------------------------------------------
-    def record_payment_as_user(self, invoice_id: str, amount: Any, date: Optional[str] = None,
+    def record_payment_as_user(self, invoice_id: str, amount: Any, date: str | None = None,
                                reference: str = "") -> dict:
         """Explain a bank receipt as paying the invoice (in the primary bank account)."""
         row = self.write("bank_transaction_explanations", None, {
@@ -627,7 +628,7 @@ class FreeAgentSandbox(PlatformSandbox):
             "description": reference})
         return self.render(row)
 
-    def bank_feed_as_user(self, amount: Any, description: str = "Bank feed", date: Optional[str] = None,
+    def bank_feed_as_user(self, amount: Any, description: str = "Bank feed", date: str | None = None,
                           bank_account_id: str = "1") -> dict:
         """A transaction arrives from the bank feed, unexplained."""
         self.store.require("bank_accounts", bank_account_id, unprocessable("Bank account not found"))
@@ -639,7 +640,7 @@ class FreeAgentSandbox(PlatformSandbox):
         return self.render(row)
 
     def edit_invoice_line_as_user(self, invoice_id: str, line: int = 0, amount: Any = None, price: Any = None,
-                                  quantity: Any = None, description: Optional[str] = None) -> dict:
+                                  quantity: Any = None, description: str | None = None) -> dict:
         """``amount`` sets the line's total (price = amount / quantity)."""
         items = self.store.get("invoices", invoice_id).data["invoice_items"]
         target = dict(items[int(line)])

@@ -20,8 +20,9 @@ import secrets
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable, Optional
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -89,7 +90,7 @@ LISTING = Listing(FILTERS, frozenset(), invalid, contains="_like", startswith=No
                   max_per_page=MAX_PER_PAGE)
 
 
-def number(value: Any, field: str, obj: str, default: Optional[Decimal] = None) -> Decimal:
+def number(value: Any, field: str, obj: str, default: Decimal | None = None) -> Decimal:
     """A decimal from a body (a FreshBooks money object's ``amount`` too), or the 422 refusal."""
     if isinstance(value, dict):
         value = value.get("amount")
@@ -114,7 +115,7 @@ class FreshBooksSandbox(PlatformSandbox):
     api_path, token_path, authorize_path = "", "/auth/oauth/token", "/oauth/authorize"
     revoke_path = "/auth/oauth/revoke"
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Optional[Callable[[], float]] = None,
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] | None = None,
                  account_id: str = ACCOUNT_ID, access_ttl: int = 43200, timeout_seconds: float = 5.0,
                  verbose: bool = False) -> None:
         super().__init__(host, port, clock, timeout_seconds, verbose)
@@ -143,7 +144,7 @@ class FreshBooksSandbox(PlatformSandbox):
         seed(self.store)
 
     def today(self) -> str:
-        return dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc).date().isoformat()
+        return dt.datetime.fromtimestamp(self.clock(), dt.UTC).date().isoformat()
 
     def fault_response(self, fault: Fault) -> Response:
         if fault.kind == "rate_limit":
@@ -188,6 +189,10 @@ class FreshBooksSandbox(PlatformSandbox):
                                                       "access the URL requested.")
             rows = [self._account(r) for r in self.store.rows("ledger_accounts")]
             return json_response(200, {"data": rows})
+        return self._accounting(req, parts)
+
+    def _accounting(self, req: Request, parts: list[str]) -> Response:
+        """``/accounting/account/{account id}/{path}[/{id}]``: the resources of ``PATHS``."""
         if parts[:2] != ["accounting", "account"] or len(parts) < 5:
             raise FreshBooksError(404, 404, "The requested URL was not found on the server.")
         if parts[2] != self.account_id:
@@ -297,7 +302,7 @@ class FreshBooksSandbox(PlatformSandbox):
         return {"id": int(row.id), "uuid": f"acct-{row.id}", **row.data}
 
     # -- writes -------------------------------------------------------------------------------------------------------
-    def write(self, resource: str, record_id: Optional[str], body: dict) -> Row:
+    def write(self, resource: str, record_id: str | None, body: dict) -> Row:
         """Create (``record_id`` None) or update one record under the store lock (a payment and the invoice it
         settles change together). Read-only fields sent back are ignored."""
         _, key, _, ids = BY_RESOURCE[resource]
@@ -345,7 +350,7 @@ class FreshBooksSandbox(PlatformSandbox):
             raise FreshBooksError(422, NOT_FOUND, "Client not found.", field, obj, client_id or "")
         return row
 
-    def _unique(self, resource: str, field: str, value: str, record_id: Optional[str], noun: str) -> None:
+    def _unique(self, resource: str, field: str, value: str, record_id: str | None, noun: str) -> None:
         """A document number is unique among the business's live documents (a guess: see the docs page)."""
         for row in self.store.rows(resource):
             if row.id != record_id and row.data.get("vis_state") != 1 and \
@@ -353,13 +358,13 @@ class FreshBooksSandbox(PlatformSandbox):
                 raise FreshBooksError(422, REFUSED, f"{noun} number {value} already exists.", field,
                                       resource[:-1], value)
 
-    def _clients(self, data: dict, old: dict, record_id: Optional[str]) -> dict:
+    def _clients(self, data: dict, old: dict, record_id: str | None) -> dict:
         if not any(str(data.get(f) or "").strip() for f in ("organization", "fname", "lname", "email")):
             raise invalid("organization", "client", "", "A client needs an organization, a name or an email.")
         return {"fname": "", "lname": "", "email": "", "organization": "", **data,
                 "currency_code": data.get("currency_code") or BASE_CURRENCY}
 
-    def _items(self, data: dict, old: dict, record_id: Optional[str]) -> dict:
+    def _items(self, data: dict, old: dict, record_id: str | None) -> dict:
         if not str(data.get("name") or "").strip():
             raise invalid("name", "item", "", "Item name is required.")
         cost = number(data.get("unit_cost"), "unit_cost", "item", ZERO)
@@ -389,7 +394,7 @@ class FreshBooksSandbox(PlatformSandbox):
                            "taxName2": line.get("taxName2", ""), "taxAmount2": str(line.get("taxAmount2") or "")})
         return priced, total
 
-    def _invoices(self, data: dict, old: dict, record_id: Optional[str]) -> dict:
+    def _invoices(self, data: dict, old: dict, record_id: str | None) -> dict:
         client = self._client(data.get("customerid"), "invoice", "customerid")
         if not data.get("create_date"):
             data["create_date"] = self.today()
@@ -408,7 +413,7 @@ class FreshBooksSandbox(PlatformSandbox):
                 "organization": client.data.get("organization", ""), "amount": money(total, currency),
                 "discount_value": data.get("discount_value") or "0", "notes": data.get("notes", "")}
 
-    def _credit_notes(self, data: dict, old: dict, record_id: Optional[str]) -> dict:
+    def _credit_notes(self, data: dict, old: dict, record_id: str | None) -> dict:
         client = self._client(data.get("clientid"), "credit_note", "clientid")
         currency = data.get("currency_code") or client.data["currency_code"]
         lines, total = self._lines(data, "credit_note", currency)
@@ -422,7 +427,7 @@ class FreshBooksSandbox(PlatformSandbox):
                 "amount": money(total, currency), "notes": data.get("notes", ""),
                 "status": "sent" if not old else old.get("status", "sent")}
 
-    def _payments(self, data: dict, old: dict, record_id: Optional[str]) -> dict:
+    def _payments(self, data: dict, old: dict, record_id: str | None) -> dict:
         if old and str(data.get("invoiceid")) != str(old["invoiceid"]):
             raise invalid("invoiceid", "payment", data.get("invoiceid"), "A payment's invoice cannot be changed.")
         invoice = self.store.find("invoices", str(data.get("invoiceid"))) if data.get("invoiceid") else None
@@ -579,7 +584,7 @@ class FreshBooksSandbox(PlatformSandbox):
                     sent.append(self._post(hook.data["uri"], form, hook.data["_verifier"]))
         return sent
 
-    def _post(self, uri: str, form: dict, verifier: Optional[str]) -> dict:
+    def _post(self, uri: str, form: dict, verifier: str | None) -> dict:
         body = urlencode(form).encode("utf-8")
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if verifier is not None:
@@ -600,14 +605,14 @@ class FreshBooksSandbox(PlatformSandbox):
         return record
 
     # -- what a bookkeeper does in FreshBooks ---------------------------------------------------------------------
-    def record_payment_as_user(self, invoice_id: str, amount: Any, date: Optional[str] = None,
+    def record_payment_as_user(self, invoice_id: str, amount: Any, date: str | None = None,
                                payment_type: str = "Check", reference: str = "") -> dict:
         row = self.write("payments", None, {"invoiceid": int(invoice_id), "amount": {"amount": str(amount)},
                                             "date": date or self.today(), "type": payment_type, "note": reference})
         return self.render(row)
 
     def edit_invoice_line_as_user(self, invoice_id: str, line: int = 0, amount: Any = None, unit_price: Any = None,
-                                  quantity: Any = None, description: Optional[str] = None) -> dict:
+                                  quantity: Any = None, description: str | None = None) -> dict:
         """``amount`` sets the line's total (unit cost = amount / qty)."""
         data = self.store.get("invoices", invoice_id).data
         lines = [dict(li) for li in data["lines"]]

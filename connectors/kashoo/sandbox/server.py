@@ -16,8 +16,9 @@ import base64
 import datetime as dt
 import hmac
 import json
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.oauth import AuthServer
@@ -74,7 +75,7 @@ class KashooSandbox(PlatformSandbox):
     platform, title, default_port, ready_path = "kashoo", "Kashoo", 8775, "/_sandbox/state"
     api_path, token_path, authorize_path = API, f"{API}/authTokens", "/_connect/authorize"
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Optional[Callable[[], float]] = None,
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] | None = None,
                  business_id: str = BUSINESS_ID, timeout_seconds: float = 5.0, verbose: bool = False) -> None:
         super().__init__(host, port, clock, timeout_seconds, verbose)
         self.business_id = business_id
@@ -156,7 +157,7 @@ class KashooSandbox(PlatformSandbox):
             self.auth._access[code]["expires"] = expires
         return json_response(200, self.token_object(code, expires))
 
-    def token_problem(self, access_token: str) -> Optional[str]:
+    def token_problem(self, access_token: str) -> str | None:
         """The ``json:{...}`` token object's ``authenticationCode`` checked as the kit's access token."""
         code = ""
         if access_token.startswith("json:"):
@@ -200,7 +201,7 @@ class KashooSandbox(PlatformSandbox):
 
     # -- records ----------------------------------------------------------------------------------------------------
     def show(self, row: Row) -> dict:
-        stamp = lambda t: dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime(  # noqa: E731
+        stamp = lambda t: dt.datetime.fromtimestamp(t, dt.UTC).strftime(  # noqa: E731
             "%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         return {"id": int(row.id), **row.data, "created": stamp(row.created), "modified": stamp(row.modified)}
 
@@ -368,7 +369,7 @@ class KashooSandbox(PlatformSandbox):
         return self.show(self.store.update("accounts", account_id, {"archived": True}))
 
     def record_payment_as_user(self, invoice_id: str, amount: str, reference: str = "",
-                               date: Optional[str] = None) -> dict:
+                               date: str | None = None) -> dict:
         invoice = self.store.get("invoices", invoice_id)
         value = int((Decimal(str(amount)) * 100).quantize(Decimal("1")))
         return self.create("payments", {"contactId": invoice.data["contactId"], "number": reference or None,

@@ -17,14 +17,15 @@ import datetime as dt
 import itertools
 import re
 import uuid
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.limits import Limiter
 from ...sandboxkit.oauth import AuthServer
 from ...sandboxkit.platform import PlatformError, PlatformSandbox, Request, Response, decimal_value, json_response
-from ...sandboxkit.resources import Conflict, Duplicate, NotFound, ResourceError, ResourceStore, Row
+from ...sandboxkit.resources import Conflict, NotFound, ResourceError, ResourceStore, Row
 from .seed import COMPANY_FILE_ID, COMPANY_NAME, seed
 
 API = "/accountright"
@@ -54,7 +55,7 @@ READ_ONLY = ("UID", "URI", "RowVersion", "LastModified", "Subtotal", "TotalTax",
 class MyobError(PlatformError):
     """A MYOB error answer: HTTP status and ``{"Errors": [...]}``."""
 
-    def __init__(self, status: int, name: str, message: str, details: str = "", code: Optional[int] = None,
+    def __init__(self, status: int, name: str, message: str, details: str = "", code: int | None = None,
                  headers: tuple = ()) -> None:
         error = {"Name": name, "Message": message, "AdditionalDetails": details, "ErrorCode": code,
                  "Severity": "Error", "LearnMoreUri": None}
@@ -79,7 +80,7 @@ def invalid(field: str, message: str = "") -> MyobError:
     return MyobError(400, "ValidationError", message or f"{field} is invalid", field, 4000)
 
 
-def number(value: Any, field: str, default: Optional[Decimal] = None) -> Decimal:
+def number(value: Any, field: str, default: Decimal | None = None) -> Decimal:
     try:
         return decimal_value(value, default)
     except ValueError:
@@ -89,7 +90,7 @@ def number(value: Any, field: str, default: Optional[Decimal] = None) -> Decimal
 
 def myob_time(epoch: float) -> str:
     """``2014-01-01T05:03:55.233``: MYOB's LastModified (UTC, no offset)."""
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
 
 
 def myob_date(value: Any) -> str:
@@ -139,7 +140,7 @@ class ODataFilter:
     def _peek(self) -> tuple[str, str]:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else ("", "")
 
-    def _take(self, value: Optional[str] = None) -> tuple[str, str]:
+    def _take(self, value: str | None = None) -> tuple[str, str]:
         token = self._peek()
         if not token[0] or (value is not None and token[1].lower() != value):
             raise invalid("$filter", "The query filter is not valid")
@@ -242,9 +243,9 @@ class MyobSandbox(PlatformSandbox):
     api_path, token_path, authorize_path = API, "/oauth2/v1/authorize", "/oauth2/account/authorize"
     revoke_path = None  # MYOB documents no revocation endpoint
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Optional[Callable[[], float]] = None,
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] | None = None,
                  company_file_id: str = COMPANY_FILE_ID, company_name: str = COMPANY_NAME,
-                 local_currency: str = "USD", access_ttl: int = 1200, per_second_limit: Optional[int] = None,
+                 local_currency: str = "USD", access_ttl: int = 1200, per_second_limit: int | None = None,
                  timeout_seconds: float = 5.0,
                  verbose: bool = False) -> None:
         super().__init__(host, port, clock, timeout_seconds, verbose)
@@ -292,7 +293,7 @@ class MyobSandbox(PlatformSandbox):
         return {"company_file_id": self.company_file_id}
 
     def today(self) -> str:
-        return dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc).date().isoformat()
+        return dt.datetime.fromtimestamp(self.clock(), dt.UTC).date().isoformat()
 
     # -- routing ----------------------------------------------------------------------------------------------------
     def route(self, req: Request) -> Response:
@@ -319,7 +320,7 @@ class MyobSandbox(PlatformSandbox):
             return MyobError(404, "ResourceNotFound", f"Company file {parts[0]} was not found").response()
         return self.dispatch(req, parts[1:])
 
-    def oauth_route(self, req: Request) -> Optional[Response]:
+    def oauth_route(self, req: Request) -> Response | None:
         """MYOB's OAuth paths with or without the trailing slash (pymyob sends ``.../v1/authorize/``)."""
         if req.path.startswith("/oauth2/") and req.path.endswith("/"):
             req = Request(req.environ, req.method, req.path.rstrip("/"), req.params)
@@ -484,7 +485,7 @@ class MyobSandbox(PlatformSandbox):
                 "SerialNumber": "612345678901", "UIAccessFlags": 2}
 
     # -- writes -----------------------------------------------------------------------------------------------------
-    def write(self, path: str, record_id: Optional[str], body: dict, version: Optional[str] = None) -> Row:
+    def write(self, path: str, record_id: str | None, body: dict, version: str | None = None) -> Row:
         """Create (``record_id`` None) or update one record under the store lock; the balances of the sales a
         payment or settlement touches move with it."""
         resource = PATHS[path]
@@ -552,7 +553,7 @@ class MyobSandbox(PlatformSandbox):
                 "DisplayID": display, "SellingDetails": selling, "_tax": tax, "_freight_tax": freight,
                 "CurrentBalance": old.get("CurrentBalance", ZERO)}
 
-    def _item(self, body: dict, old: dict, record_id: Optional[str]) -> dict:
+    def _item(self, body: dict, old: dict, record_id: str | None) -> dict:
         data = {**{k: v for k, v in old.items() if not k.startswith("_")}, **body}
         code = str(data.get("Number") or "").strip()
         if not code:
@@ -577,7 +578,7 @@ class MyobSandbox(PlatformSandbox):
                 "IsInventoried": bool(data.get("IsInventoried", False)), "IsActive": bool(data.get("IsActive", True)),
                 "SellingDetails": selling, "_income": income, "_tax": tax}
 
-    def _sale(self, body: dict, old: dict, record_id: Optional[str], layout: str) -> dict:
+    def _sale(self, body: dict, old: dict, record_id: str | None, layout: str) -> dict:
         """Lines priced and taxed per line (rounded to the cent), as AccountRight does; a negative total is a
         customer credit ("credit note")."""
         data = {**{k: v for k, v in old.items() if not k.startswith("_") and k != "Lines"}, **body}
@@ -765,7 +766,7 @@ class MyobSandbox(PlatformSandbox):
                 self._settle(sale_id)
 
     # -- what a bookkeeper does in AccountRight ------------------------------------------------------------------------
-    def record_payment_as_user(self, invoice_id: str, amount: Any, date: Optional[str] = None,
+    def record_payment_as_user(self, invoice_id: str, amount: Any, date: str | None = None,
                                reference: str = "") -> dict:
         sale = self.store.get("sales", invoice_id).data
         row = self.write("Sale/CustomerPayment", None, {
@@ -775,7 +776,7 @@ class MyobSandbox(PlatformSandbox):
         return self.render(row)
 
     def edit_invoice_line_as_user(self, invoice_id: str, line: int = 0, amount: Any = None, quantity: Any = None,
-                                  description: Optional[str] = None) -> dict:
+                                  description: str | None = None) -> dict:
         """A line's Total (``amount``), its quantity at the same unit price (``quantity``), or description."""
         row = self.store.get("sales", invoice_id)
         body = self.render(row)

@@ -9,8 +9,9 @@ HTTP statuses). Every behaviour here is listed with its source, or marked as a g
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Callable
+from typing import Any
 
 from ...sandboxkit.platform import decimal_value
 from ...sandboxkit.resources import NotFound, ResourceStore, Row
@@ -80,7 +81,7 @@ def user_error(message: str) -> OdooException:
 
 def odoo_time(epoch: float) -> str:
     """Odoo's datetime text (UTC, to the second): ``2026-12-04 10:02:51``."""
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def money(value: Any) -> Decimal:

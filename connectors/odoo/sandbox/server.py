@@ -19,9 +19,9 @@ Sources and guesses: docs/sandbox-odoo.md.
 from __future__ import annotations
 
 import traceback
-import xmlrpc.client  # nosec B411: requests are parsed by wire.loads (defusedxml); ServerProxy is for tests
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlencode
+import xmlrpc.client  # nosec B411: requests are parsed by wire.loads (defusedxml); ServerProxy is for tests
 
 from .. import wire
 from ...sandboxkit.platform import PlatformError, PlatformSandbox, Request, Response, json_response
@@ -93,7 +93,7 @@ class OdooSandbox(PlatformSandbox):
         token = API_KEY if self.major >= 19 else str(UID)
         return {"access_token": token, "refresh_token": token, "expires_in": 315360000}
 
-    def token_problem(self, access_token: str) -> Optional[str]:
+    def token_problem(self, access_token: str) -> str | None:
         """Why a session from :meth:`issue_tokens` would be refused now: Odoo's user ids and API keys do not
         expire on their own, so only a wrong one is."""
         return None if access_token in (str(UID), API_KEY) else "invalid"
@@ -111,7 +111,8 @@ class OdooSandbox(PlatformSandbox):
     def fault_response(self, fault) -> Response:
         """A proxy in front of Odoo answers the injected ones (Odoo itself has no rate limit)."""
         if fault.kind == "rate_limit":
-            return 429, [("Content-Type", "text/html"), ("Retry-After", fault.retry_after or "60")], b"Too Many Requests"
+            headers = [("Content-Type", "text/html"), ("Retry-After", fault.retry_after or "60")]
+            return 429, headers, b"Too Many Requests"
         status = 503 if fault.kind == "http_503" else 500
         return status, [("Content-Type", "text/html")], b"<html><body>Internal Server Error</body></html>"
 
@@ -179,7 +180,7 @@ class OdooSandbox(PlatformSandbox):
         positional = RECORD_METHODS.get(name) or MODEL_METHODS.get(name) or ()
         if len(args) > len(positional):
             raise TypeError(f"{model}.{name}() takes {len(positional)} positional arguments")
-        kwargs.update(zip(positional, args))
+        kwargs.update(zip(positional, args, strict=False))  # fewer arguments than names: the rest are defaults
         return self.call(model, name, ids, kwargs)
 
     # -- JSON-2 -------------------------------------------------------------------------------------------------
@@ -215,7 +216,7 @@ class OdooSandbox(PlatformSandbox):
         return {"name": name, "message": message, "arguments": [message], "context": {}, "debug": ""}
 
     # -- one method call, whatever the protocol -------------------------------------------------------------
-    def call(self, model: str, method: str, ids: Optional[list], kw: dict) -> Any:
+    def call(self, model: str, method: str, ids: list | None, kw: dict) -> Any:
         db = self.db
         context = kw.pop("context", None) or {}
         if model == "res.users" and method == "context_get":

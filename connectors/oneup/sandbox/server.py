@@ -3,7 +3,8 @@
 Routes under ``/v1`` (documented shape: a collection URI lists with GET, creates with POST and deletes several
 elements with DELETE and a JSON array of ``{"id"}``; an element URI reads with GET, updates with PUT, where a
 missing field is left as it is, and deletes with DELETE): ``customers``, ``items``, ``invoices`` and ``payments``
-(GUESS: the name of the payments resource), ``credit_notes`` (GUESS), and the read-only ``accounts``, ``currencies`` and ``employees``.
+(GUESS: the name of the payments resource), ``credit_notes`` (GUESS), and the read-only ``accounts``,
+``currencies`` and ``employees``.
 Lists are JSON arrays paged by ``offset`` and ``limit`` (at most 1000: GUESS) and ordered by ``sort`` (a field,
 ``-`` for descending; ``created_at`` seen in public scripts, any field here); ``X-OneUp-Has-Next-Page`` says
 whether more follow (GUESS after myERP's ``X-MyERP-Has-Next-Page``). Every request needs HTTP Basic with the API
@@ -18,9 +19,10 @@ import base64
 import datetime as dt
 import hmac
 import json
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.oauth import AuthServer
@@ -78,7 +80,7 @@ def day(value: Any, field: str) -> str:
 
 
 def stamp(seconds: float) -> str:
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class OneUpSandbox(PlatformSandbox):
@@ -87,7 +89,7 @@ class OneUpSandbox(PlatformSandbox):
     platform, title, default_port, ready_path = "oneup", "OneUp", 8776, "/_sandbox/state"
     api_path, token_path, authorize_path = API, "/_connect/token", "/_connect/authorize"
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Optional[Callable[[], float]] = None,
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] | None = None,
                  timeout_seconds: float = 5.0, verbose: bool = False) -> None:
         super().__init__(host, port, clock, timeout_seconds, verbose)
         # The API email and API key are the kit's client id and secret; a "token" is base64(email:key).
@@ -115,7 +117,7 @@ class OneUpSandbox(PlatformSandbox):
         text = self.basic()
         return {"access_token": text, "refresh_token": text, "token_type": "Basic", "expires_in": 30 * 86400}  # nosec B105 - the scheme name
 
-    def token_problem(self, access_token: str) -> Optional[str]:
+    def token_problem(self, access_token: str) -> str | None:
         try:
             user, _, key = base64.b64decode(access_token, validate=True).decode().partition(":")
         except ValueError:
@@ -410,7 +412,7 @@ class OneUpSandbox(PlatformSandbox):
         return self.show(self.store.update("accounts", str(account_id), {"active": False}))
 
     def record_payment_as_user(self, invoice_id: str, amount: str, reference: str = "",
-                               date: Optional[str] = None) -> dict:
+                               date: str | None = None) -> dict:
         invoice = self.store.get("invoices", str(invoice_id))
         value = cents(Decimal(str(amount)))
         return self.create("payments", {"customer_id": invoice.data["customer_id"], "user_code": reference or None,

@@ -6,6 +6,7 @@ printed names the URL."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 
@@ -38,10 +39,8 @@ def main(argv: list[str] | None = None) -> None:
     print("tokens:", json.dumps(sandbox.issue_tokens()), flush=True)
     # Ctrl-C and a SIGTERM (a supervisor, a test harness) both close the socket and exit 0.
     signal.signal(signal.SIGTERM, _interrupt)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         sandbox.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 def _interrupt(signum, frame):

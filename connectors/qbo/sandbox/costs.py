@@ -16,7 +16,7 @@ The store calls these with its lock held; they raise ``QBOFault`` like the rest 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Optional
+from typing import Any
 
 from .schema import HOME_CURRENCY
 from .wire import QBOFault, bad_enum, business, currency, q2, ref_value, required, to_decimal
@@ -30,7 +30,7 @@ LINK_TYPES = {"Expense": "Purchase", "Check": "Purchase"}
 RECEIVABLE = "Accounts Receivable"
 
 
-def build_vendor(store, row: dict, old: Optional[dict]) -> dict:
+def build_vendor(store, row: dict, old: dict | None) -> dict:
     name = (row.get("DisplayName") or row.get("CompanyName") or "").strip()
     if not name:
         raise required("DisplayName")
@@ -46,7 +46,7 @@ def build_vendor(store, row: dict, old: Optional[dict]) -> dict:
     return row
 
 
-def build_purchase(store, row: dict, old: Optional[dict]) -> dict:
+def build_purchase(store, row: dict, old: dict | None) -> dict:
     kind = row.get("PaymentType")
     if not kind:
         raise required("PaymentType")
@@ -90,7 +90,7 @@ def build_purchase(store, row: dict, old: Optional[dict]) -> dict:
     return row  # no HomeTotalAmt (Finance.xsd has none on a purchase): TotalAmt x ExchangeRate
 
 
-def _payee(store, ref) -> Optional[dict]:
+def _payee(store, ref) -> dict | None:
     if not ref:
         return None
     kind = ref.get("type", "Vendor") if isinstance(ref, dict) else "Vendor"
@@ -100,7 +100,7 @@ def _payee(store, ref) -> Optional[dict]:
     return {"value": payee["Id"], "name": payee["DisplayName"], "type": kind}
 
 
-def _expense_lines(store, lines_in, payee: Optional[dict]) -> list[dict]:
+def _expense_lines(store, lines_in, payee: dict | None) -> list[dict]:
     if not isinstance(lines_in, list) or not lines_in:
         raise required("Line")
     lines = []
@@ -116,8 +116,8 @@ def _expense_lines(store, lines_in, payee: Optional[dict]) -> list[dict]:
         detail = line.get("AccountBasedExpenseLineDetail")
         if not isinstance(detail, dict):
             raise required(f"{where}.AccountBasedExpenseLineDetail")
-        account = store._lookup("Account", detail.get("AccountRef"), f"{where}.AccountBasedExpenseLineDetail.AccountRef",
-                                "Accounts")
+        account = store._lookup("Account", detail.get("AccountRef"),
+                                f"{where}.AccountBasedExpenseLineDetail.AccountRef", "Accounts")
         out_detail = {"AccountRef": {"value": account["Id"], "name": account["Name"]}}
         if detail.get("TaxCodeRef"):
             code = store._lookup("TaxCode", detail["TaxCodeRef"], f"{where}.AccountBasedExpenseLineDetail.TaxCodeRef",
@@ -157,7 +157,7 @@ def receivable_amount(store, purchase: dict) -> Decimal:
     return total
 
 
-def purchase_customer(purchase: dict) -> Optional[str]:
+def purchase_customer(purchase: dict) -> str | None:
     """The customer whose credit a purchase refunds (its payee, or its A/R lines' customer)."""
     payee = purchase.get("EntityRef") or {}
     if payee.get("type") == "Customer":
@@ -169,7 +169,39 @@ def purchase_customer(purchase: dict) -> Optional[str]:
     return None
 
 
-def build_journal(store, row: dict, old: Optional[dict]) -> dict:
+def _journal_detail(store, line: Any, where: str) -> dict:
+    """A journal line's JournalEntryLineDetail as QBO stores it: posting type, account and name (a customer or
+    vendor; a receivable line needs a customer), each checked as QBO checks it."""
+    if not isinstance(line, dict):
+        raise QBOFault("2010", "Request has invalid or unsupported property", f"{where} is not an object")
+    if line.get("DetailType") != "JournalEntryLineDetail":
+        raise (required(f"{where}.DetailType") if not line.get("DetailType")
+               else bad_enum(f"{where}.DetailType", line["DetailType"]))
+    detail = line.get("JournalEntryLineDetail")
+    if not isinstance(detail, dict):
+        raise required(f"{where}.JournalEntryLineDetail")
+    posting = detail.get("PostingType")
+    if not posting:
+        raise required(f"{where}.JournalEntryLineDetail.PostingType")
+    if posting not in ("Debit", "Credit"):
+        raise bad_enum(f"{where}.JournalEntryLineDetail.PostingType", posting)
+    account = store._lookup("Account", detail.get("AccountRef"), f"{where}.JournalEntryLineDetail.AccountRef",
+                            "Accounts")
+    out_detail = {"PostingType": posting, "AccountRef": {"value": account["Id"], "name": account["Name"]}}
+    entity = detail.get("Entity") or {}
+    if entity:
+        kind = entity.get("Type", "Customer")
+        if kind not in ("Customer", "Vendor"):
+            raise bad_enum(f"{where}.JournalEntryLineDetail.Entity.Type", kind)
+        named = store._lookup(kind, entity.get("EntityRef"), f"{where}.JournalEntryLineDetail.Entity.EntityRef",
+                              "Names")
+        out_detail["Entity"] = {"Type": kind, "EntityRef": {"value": named["Id"], "name": named["DisplayName"]}}
+    if account.get("AccountType") == RECEIVABLE and not entity:
+        raise business("When you use Accounts Receivable, you must choose a customer in the Name field.", where)
+    return out_detail
+
+
+def build_journal(store, row: dict, old: dict | None) -> dict:
     lines_in = row.get("Line")
     if not isinstance(lines_in, list) or not lines_in:
         raise required("Line")
@@ -179,32 +211,8 @@ def build_journal(store, row: dict, old: Optional[dict]) -> dict:
     lines, debits, credits = [], Decimal("0.00"), Decimal("0.00")
     for index, line in enumerate(lines_in):
         where = f"Line[{index}]"
-        if not isinstance(line, dict):
-            raise QBOFault("2010", "Request has invalid or unsupported property", f"{where} is not an object")
-        if line.get("DetailType") != "JournalEntryLineDetail":
-            raise (required(f"{where}.DetailType") if not line.get("DetailType")
-                   else bad_enum(f"{where}.DetailType", line["DetailType"]))
-        detail = line.get("JournalEntryLineDetail")
-        if not isinstance(detail, dict):
-            raise required(f"{where}.JournalEntryLineDetail")
-        posting = detail.get("PostingType")
-        if not posting:
-            raise required(f"{where}.JournalEntryLineDetail.PostingType")
-        if posting not in ("Debit", "Credit"):
-            raise bad_enum(f"{where}.JournalEntryLineDetail.PostingType", posting)
-        account = store._lookup("Account", detail.get("AccountRef"), f"{where}.JournalEntryLineDetail.AccountRef",
-                                "Accounts")
-        out_detail = {"PostingType": posting, "AccountRef": {"value": account["Id"], "name": account["Name"]}}
-        entity = detail.get("Entity") or {}
-        if entity:
-            kind = entity.get("Type", "Customer")
-            if kind not in ("Customer", "Vendor"):
-                raise bad_enum(f"{where}.JournalEntryLineDetail.Entity.Type", kind)
-            named = store._lookup(kind, entity.get("EntityRef"), f"{where}.JournalEntryLineDetail.Entity.EntityRef",
-                                  "Names")
-            out_detail["Entity"] = {"Type": kind, "EntityRef": {"value": named["Id"], "name": named["DisplayName"]}}
-        if account.get("AccountType") == RECEIVABLE and not entity:
-            raise business("When you use Accounts Receivable, you must choose a customer in the Name field.", where)
+        out_detail = _journal_detail(store, line, where)
+        posting = out_detail["PostingType"]
         if line.get("Amount") in (None, ""):
             raise required(f"{where}.Amount")
         amount = q2(to_decimal(line["Amount"], f"{where}.Amount"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any, Optional
+from typing import Any
 
 from .schema import COMPANY_TZ
 from .wire import QBOFault, query_error
@@ -60,7 +60,7 @@ class _Parser:
         self.tokens = _lex(text)
         self.pos = 0
 
-    def peek(self) -> Optional[tuple[str, Any, int]]:
+    def peek(self) -> tuple[str, Any, int] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
 
     def fail(self, expected: str) -> QBOFault:
@@ -79,14 +79,14 @@ class _Parser:
             return True
         return False
 
-    def keyword(self, *words: str) -> Optional[str]:
+    def keyword(self, *words: str) -> str | None:
         tok = self.peek()
         if tok and tok[0] == "word" and tok[1].lower() in words:
             self.pos += 1
             return tok[1].lower()
         return None
 
-    def expect(self, kind: str, value: Optional[str] = None) -> Any:
+    def expect(self, kind: str, value: str | None = None) -> Any:
         tok = self.peek()
         if tok is None or tok[0] != kind or (value is not None and str(tok[1]).lower() != value):
             raise self.fail(value or kind)
@@ -207,7 +207,7 @@ def _typed(value: Any) -> tuple:
     return (1, number) if number.is_finite() else (3, text)
 
 
-def _compare(actual: Any, wanted: Any) -> Optional[int]:
+def _compare(actual: Any, wanted: Any) -> int | None:
     a, b = _typed(actual), _typed(wanted)
     if a[0] != b[0]:
         a, b = (3, str(actual).lower() if isinstance(actual, bool) else str(actual)), (3, str(wanted))

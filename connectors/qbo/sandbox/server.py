@@ -15,9 +15,10 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from ...sandboxkit.faults import POST_KINDS, FaultInjector
@@ -37,7 +38,7 @@ REFRESH_TOKEN_HARD_TTL = 5 * 365 * 86400  # the 2025 five-year hard cap
 AUTH_CODE_TTL = 300
 #: QBO's published throttles, per realm: 500 requests a minute (batch requests included), 10 requests in flight,
 #: 40 batch requests a minute. ``(limit, window seconds)``; a window of 0 marks a concurrency limit.
-QBO_LIMITS: dict[str, tuple[Optional[int], float]] = {
+QBO_LIMITS: dict[str, tuple[int | None, float]] = {
     "per_minute": (500, 60.0), "concurrent": (10, 0.0), "batch_per_minute": (40, 60.0)}
 THROTTLE_DETAIL = "The request limit was reached.  Try again later"  # verbatim, two spaces included
 #: ``POST /_sandbox/as-user`` actions: ``{"action": "record_payment", ...}`` calls ``store.record_payment_as_user``.
@@ -136,7 +137,7 @@ class TokenAuthority:
             now = self.clock()
             return self._issue(self._new_grant(now), now, False)
 
-    def check(self, authorization: str) -> Optional[str]:
+    def check(self, authorization: str) -> str | None:
         """Return None if the bearer token is usable, else a 401 detail message."""
         if not authorization.lower().startswith("bearer "):
             return "Authorization header missing or not a Bearer token"
@@ -215,7 +216,7 @@ def _text(status: int, text: str, content_type: str = "text/plain; charset=utf-8
     return status, [("Content-Type", content_type)], text.encode("utf-8")
 
 
-def _gateway_fault(status: int, message: str, code: str, detail: Optional[str], kind: str) -> Response:
+def _gateway_fault(status: int, message: str, code: str, detail: str | None, kind: str) -> Response:
     """Errors raised by Intuit's API gateway (401/403/429) use this lower-case shape.
 
     Verbatim shape from routablehq/python-quickbooks#250 (401, code 3200) and
@@ -230,7 +231,7 @@ def _gateway_fault(status: int, message: str, code: str, detail: Optional[str], 
     return _json(status, body)
 
 
-def _throttled(retry_after: Optional[str] = None) -> Response:
+def _throttled(retry_after: str | None = None) -> Response:
     """429 ThrottleExceeded, for real limits and the ``rate_limit`` fault alike.
 
     Message, code, type and detail are the ones QBO sends (seen in XML, e.g. intuit/QuickBooks-V3-PHP-SDK#54).
@@ -275,7 +276,7 @@ class SandboxApp(SandboxWSGI):
         return response
 
     @contextmanager
-    def admit(self, environ: dict, method: str, path: str) -> Iterator[Optional[Response]]:
+    def admit(self, environ: dict, method: str, path: str) -> Iterator[Response | None]:
         """Apply the platform limits to an authenticated company API call; yields a 429 response when refused.
 
         A concurrency slot is held until the response is ready. Throttled requests are not counted.
@@ -294,7 +295,7 @@ class SandboxApp(SandboxWSGI):
                 self.sb._note_throttle(exceeded, method, path)
             yield None if exceeded is None else _throttled()
 
-    def _limited_realm(self, environ: dict, path: str) -> Optional[str]:
+    def _limited_realm(self, environ: dict, path: str) -> str | None:
         """The realm a request counts against, or None (not the company API, bad token, other realm)."""
         parts = [p for p in path.split("/") if p]
         if len(parts) < 3 or parts[:2] != ["v3", "company"] or parts[2] != self.sb.realm_id:
@@ -391,8 +392,8 @@ class SandboxApp(SandboxWSGI):
         except QBOFault as fault:
             return _json(fault.status, fault.body(now(millis=True)))
 
-    def write(self, name: str, raw: bytes, operation: Optional[str], include: list[str],
-              request_id: Optional[str]) -> Response:
+    def write(self, name: str, raw: bytes, operation: str | None, include: list[str],
+              request_id: str | None) -> Response:
         store = self.sb.store
 
         def run() -> tuple[int, bytes]:
@@ -411,7 +412,7 @@ class SandboxApp(SandboxWSGI):
         status, body = store.idempotent(request_id, run)
         return status, [("Content-Type", JSON)], body
 
-    def batch(self, raw: bytes, request_id: Optional[str]) -> Response:
+    def batch(self, raw: bytes, request_id: str | None) -> Response:
         """``POST /batch``; a repeated ``requestid`` replays the whole original response."""
         store = self.sb.store
 
@@ -435,47 +436,45 @@ class SandboxApp(SandboxWSGI):
         action = path[len("/_sandbox/"):].strip("/")
         if action == "webhooks" or action.startswith("webhooks/"):
             return self.control_webhooks(environ, method, action[len("webhooks"):].strip("/"))
-        if action == "state" and method == "GET":
-            return _json(200, sb.state())
-        if action == "limits" and method == "GET":
-            return _json(200, {"limits": sb.limits.state()})
-        if action == "settings" and method == "GET":
-            return _json(200, sb.settings())
-        if action == "latency" and method == "GET":
-            return _json(200, sb.latency.state())
+        reads = {"state": sb.state, "limits": lambda: {"limits": sb.limits.state()}, "settings": sb.settings,
+                 "latency": sb.latency.state}
+        if method == "GET" and action in reads:
+            return _json(200, reads[action]())
         if method != "POST":
             return _json(405, {"error": "method not allowed"})
-        if action == "reset":
-            sb.reset()
-            return _json(200, {"ok": True})
-        if action == "forget-request-ids":
-            sb.store.forget_request_ids()
-            return _json(200, {"ok": True})
-        if action == "tokens":
-            return _json(200, sb.issue_tokens())
-        if action == "limits":
-            return self.control_limits(environ)
-        if action == "latency":
-            return self.control_latency(environ)
-        if action == "settings":
-            return self.control_settings(environ)
-        if action == "as-user":
-            return self.control_as_user(environ)
-        if action == "faults":
-            try:
-                spec = json.loads(_body(environ) or b"{}")
-                if spec.get("clear"):
-                    sb.faults.clear()
-                elif "probability" in spec:
-                    sb.faults.rate(float(spec["probability"]), spec.get("kinds"), spec.get("seed"))
-                elif "kind" in spec or "timeout_seconds" not in spec:
-                    sb.faults.add(spec["kind"], spec.get("count", 1), spec.get("match"), spec.get("retry_after"))
-                if "timeout_seconds" in spec:
-                    sb.faults.timeout_seconds = float(spec["timeout_seconds"])
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                return _json(400, {"error": str(exc)})
-            return _json(200, {"pending": sb.faults.pending})
+        posts = {"reset": self.control_reset, "forget-request-ids": self.control_forget_request_ids,
+                 "tokens": lambda environ: _json(200, sb.issue_tokens()), "limits": self.control_limits,
+                 "latency": self.control_latency, "settings": self.control_settings,
+                 "as-user": self.control_as_user, "faults": self.control_faults}
+        if action in posts:
+            return posts[action](environ)
         return _json(404, {"error": f"unknown control endpoint {action!r}"})
+
+    def control_reset(self, environ: dict) -> Response:
+        self.sb.reset()
+        return _json(200, {"ok": True})
+
+    def control_forget_request_ids(self, environ: dict) -> Response:
+        self.sb.store.forget_request_ids()
+        return _json(200, {"ok": True})
+
+    def control_faults(self, environ: dict) -> Response:
+        """``{"clear": true}``, ``{"probability", "kinds", "seed"}``, or ``{"kind", "count", "match",
+        "retry_after"}``; ``timeout_seconds`` with any of them (or alone)."""
+        faults = self.sb.faults
+        try:
+            spec = json.loads(_body(environ) or b"{}")
+            if spec.get("clear"):
+                faults.clear()
+            elif "probability" in spec:
+                faults.rate(float(spec["probability"]), spec.get("kinds"), spec.get("seed"))
+            elif "kind" in spec or "timeout_seconds" not in spec:
+                faults.add(spec["kind"], spec.get("count", 1), spec.get("match"), spec.get("retry_after"))
+            if "timeout_seconds" in spec:
+                faults.timeout_seconds = float(spec["timeout_seconds"])
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return _json(400, {"error": str(exc)})
+        return _json(200, {"pending": faults.pending})
 
     def control_limits(self, environ: dict) -> Response:
         """``{"off": true}``, ``{"restore": true}`` or ``{"name", "limit", "window"}`` (limit null: rule off)."""
@@ -545,7 +544,7 @@ class SandboxApp(SandboxWSGI):
         return _json(200, {"result": result})
 
 
-def _limit(value: Any) -> Optional[int]:
+def _limit(value: Any) -> int | None:
     """A limit from JSON: null (rule off) or a whole number >= 0."""
     if value is None:
         return None
@@ -575,7 +574,7 @@ class QBOSandbox(LoopbackService):
     def __init__(self, host: str = "127.0.0.1", port: int = 0, client_id: str = "sandbox-client",  # nosec B107
                  client_secret: str = "sandbox-secret", realm_id: str = "9130000000000001",
                  access_token_ttl: int = 3600, refresh_token_ttl: int = REFRESH_TOKEN_TTL,
-                 refresh_grace_seconds: float = 0, clock: Optional[Callable[[], float]] = None,
+                 refresh_grace_seconds: float = 0, clock: Callable[[], float] | None = None,
                  timeout_seconds: float = 5.0, verbose: bool = False, limits: bool = True,
                  latency: Any = None) -> None:
         self.host, self.port = host, port
@@ -653,7 +652,7 @@ class QBOSandbox(LoopbackService):
 
     thread_name = "qbo-sandbox"
 
-    def app(self) -> "SandboxApp":
+    def app(self) -> SandboxApp:
         return SandboxApp(self)
 
     def on_stop(self) -> None:

@@ -17,15 +17,16 @@ import copy
 import datetime as dt
 import threading
 import time
+from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Callable, Iterable, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 from .schema import (ALLOWED_FIELDS, CDC_ENTITIES, CDC_LOOKBACK_DAYS, CDC_MAX_OBJECTS, CENT, COMPUTED, CURRENCY_NAMES,
                      ENTITIES, EXCHANGE_RATES, HOME_CURRENCY, LINE_TYPES, MAX_DOCNUMBER, NAME_LISTS, PATH_ENTITIES,
                      TRANSACTIONS, WRITABLE)
 from .wire import (QBOFault, id_key, strip_private, txn_date, as_date, bad_enum, bad_length, bad_property,
-                   business, currency, inactive_ref, invalid_param, invalid_ref, is_true, iso_time, parse_stamp, period_closed,
-                   q2, query_error, ref_value, required, stale, to_decimal, unsupported)
+                   business, currency, inactive_ref, invalid_param, invalid_ref, is_true, iso_time, parse_stamp,
+                   period_closed, q2, query_error, ref_value, required, stale, to_decimal, unsupported)
 from .query import field_value, in_texts, matches, parse_query, sort_key
 from . import costs
 
@@ -76,12 +77,12 @@ class Store:
             self._deleted: dict[str, dict[str, dict]] = {name: {} for name in ENTITIES}
             self._seq: dict[str, int] = {}
             self._request_ids: dict[str, tuple[int, bytes]] = {}
-            self._closing_date: Optional[dt.date] = None
+            self._closing_date: dt.date | None = None
             self._id_orders: dict[str, tuple[set, list[str]]] = {}  # see _id_order
             self._seed()
 
     @property
-    def closing_date(self) -> Optional[dt.date]:
+    def closing_date(self) -> dt.date | None:
         """Books closed up to and including this date (Preferences.AccountingInfoPrefs.BookCloseDate).
 
         Creating, updating, voiding or deleting a transaction dated on or before it gives 6210. Accepts a date,
@@ -100,7 +101,7 @@ class Store:
         with self.lock:
             self._request_ids.clear()
 
-    def idempotent(self, request_id: Optional[str], run: Callable[[], tuple[int, bytes]]) -> tuple[int, bytes]:
+    def idempotent(self, request_id: str | None, run: Callable[[], tuple[int, bytes]]) -> tuple[int, bytes]:
         """Run a write once per ``requestid``; repeats get the original status and body."""
         with self.lock:
             if request_id and request_id in self._request_ids:
@@ -122,7 +123,7 @@ class Store:
             rows = self._rows[name]
             return [self._render(name, rows[i]) for i in sorted(rows, key=id_key)]
 
-    def get(self, name: str, entity_id: Any) -> Optional[dict]:
+    def get(self, name: str, entity_id: Any) -> dict | None:
         """Rendered row, or None when it never existed or was deleted."""
         name = self._entity(name)
         with self.lock:
@@ -147,7 +148,7 @@ class Store:
                 raise inactive_ref()
             return self._render(name, row)
 
-    def exchange_rate(self, source: str, as_of: Optional[str]) -> dict:
+    def exchange_rate(self, source: str, as_of: str | None) -> dict:
         code = (source or "").upper()
         if code not in EXCHANGE_RATES:
             raise invalid_ref("Currency", source, "sourcecurrencycode")
@@ -158,7 +159,7 @@ class Store:
 
     # -- writes ---------------------------------------------------------------
 
-    def write(self, name: str, body: Any, operation: Optional[str] = None,
+    def write(self, name: str, body: Any, operation: str | None = None,
               include: Iterable[str] = ()) -> dict:
         """POST to an entity endpoint: create, update, delete or void."""
         include = {i.strip().lower() for i in include if i}
@@ -284,7 +285,7 @@ class Store:
     # still apply and raise QBOFault.
 
     def record_payment_as_user(self, invoice_id: Any, amount: Any = None, txn_date: Any = None,
-                               deposit_account_id: Optional[str] = None, ref_num: Optional[str] = None) -> dict:
+                               deposit_account_id: str | None = None, ref_num: str | None = None) -> dict:
         """"Receive payment" on an invoice: a Payment for its customer, ``amount`` (default: the open balance)
         applied to it. Returns the rendered Payment."""
         with self.lock:
@@ -305,7 +306,7 @@ class Store:
             return self.write("Payment", body)
 
     def make_deposit_as_user(self, payment_ids: Iterable[Any] = (), fee: Any = None, date: Any = None,
-                             memo: Optional[str] = None, account_id: str = "7", fee_account_id: str = "9") -> dict:
+                             memo: str | None = None, account_id: str = "7", fee_account_id: str = "9") -> dict:
         """"Bank deposit" of payments waiting in Undeposited Funds: one line per payment (LinkedTxn), and the
         processor's fee as a negative line to ``fee_account_id`` (Bank Charges), so the deposit's total is what
         reached the bank. Returns the rendered Deposit."""
@@ -327,7 +328,7 @@ class Store:
                 body["PrivateNote"] = memo
             return self.write("Deposit", body)
 
-    def bank_deposit_as_user(self, amount: Any, date: Any = None, memo: Optional[str] = None,
+    def bank_deposit_as_user(self, amount: Any, date: Any = None, memo: str | None = None,
                              account_id: str = "7", from_account_id: str = "4") -> dict:
         """A deposit linked to no payment (money the bank received that nobody recorded as a payment): one
         ``DepositLineDetail`` line of ``amount`` from ``from_account_id``. Returns the rendered Deposit."""
@@ -343,7 +344,7 @@ class Store:
             return self.write("Deposit", body)
 
     def edit_invoice_line_as_user(self, invoice_id: Any, line: int | str = 0, amount: Any = None, qty: Any = None,
-                                  unit_price: Any = None, description: Optional[str] = None) -> dict:
+                                  unit_price: Any = None, description: str | None = None) -> dict:
         """Change one sales line of an invoice, as the invoice form does.
 
         ``line`` is the index among the invoice's item lines (0 = the first) or a line ``Id``. Typing a new
@@ -379,7 +380,7 @@ class Store:
             return self.write("Invoice", {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"], "sparse": True,
                                           "Line": lines})
 
-    def set_shipping_as_user(self, enabled: bool = True, account_id: Optional[str] = None) -> dict:
+    def set_shipping_as_user(self, enabled: bool = True, account_id: str | None = None) -> dict:
         """Account and settings > Sales > Shipping: the invoice form gets its shipping box (``SalesFormsPrefs.
         AllowShipping``; ``DefaultShippingAccount`` is where it posts). Returns the Preferences."""
         with self.lock:
@@ -501,7 +502,7 @@ class Store:
         self._seq[key] = self._seq.get(key, 0) + 1
         return str(self._seq[key])
 
-    def _build(self, name: str, body: dict, old: Optional[dict], include: set) -> dict:
+    def _build(self, name: str, body: dict, old: dict | None, include: set) -> dict:
         clean = {k: copy.deepcopy(v) for k, v in body.items()
                  if k not in COMPUTED.get(name, ()) and k not in ("Id", "SyncToken", "MetaData", "domain",
                                                                   "sparse", "status")}
@@ -521,7 +522,7 @@ class Store:
             return costs.build_journal(self, clean, old)
         return self._build_sales(name, clean, old, include)
 
-    def _lookup(self, name: str, ref: Any, element: str, kind: str, need: bool = True) -> Optional[dict]:
+    def _lookup(self, name: str, ref: Any, element: str, kind: str, need: bool = True) -> dict | None:
         """Resolve a reference: missing -> 2020, unknown -> 2500, inactive -> 610."""
         value = ref_value(ref)
         if value is None:
@@ -542,7 +543,7 @@ class Store:
 
     # -- Customer / Item ------------------------------------------------------
 
-    def _build_customer(self, row: dict, old: Optional[dict]) -> dict:
+    def _build_customer(self, row: dict, old: dict | None) -> dict:
         name = (row.get("DisplayName") or "").strip()
         if not name:
             parts = [row.get(k) for k in ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")]
@@ -559,7 +560,7 @@ class Store:
                                "is already using this name. Please use a different name.", "DisplayName")
         parent = self._lookup("Customer", row.get("ParentRef"), "ParentRef", "Names", need=False)
         if parent is not None:
-            cursor: Optional[dict] = parent
+            cursor: dict | None = parent
             while cursor is not None:  # a customer can't be its own ancestor
                 if old is not None and cursor["Id"] == old["Id"]:
                     raise business("A customer can't be a sub-customer of itself.", "ParentRef")
@@ -581,7 +582,7 @@ class Store:
         row["CurrencyRef"] = {"value": code, "name": CURRENCY_NAMES[code]}
         return row
 
-    def _build_item(self, row: dict, old: Optional[dict]) -> dict:
+    def _build_item(self, row: dict, old: dict | None) -> dict:
         name = (row.get("Name") or "").strip()
         if not name:
             raise required("Name")
@@ -621,7 +622,7 @@ class Store:
 
     # -- Invoice / CreditMemo -------------------------------------------------
 
-    def _build_sales(self, name: str, row: dict, old: Optional[dict], include: set) -> dict:
+    def _build_sales(self, name: str, row: dict, old: dict | None, include: set) -> dict:
         customer = self._lookup("Customer", row.get("CustomerRef"), "CustomerRef", "Names")
         row["CustomerRef"] = {"value": customer["Id"], "name": customer["DisplayName"]}
         if row.get("DepartmentRef"):  # a location: must be a seeded, active Department
@@ -667,7 +668,7 @@ class Store:
         row.setdefault("EmailStatus", "NotSet")
         return row
 
-    def _doc_number(self, name: str, row: dict, old: Optional[dict], include: set) -> None:
+    def _doc_number(self, name: str, row: dict, old: dict | None, include: set) -> None:
         doc = row.get("DocNumber")
         if doc in (None, "") and is_true(row.get("AutoDocNumber")):
             numbers = [int(r["DocNumber"]) for r in self._rows[name].values()
@@ -693,7 +694,7 @@ class Store:
         lines: list[dict] = []
         subtotal = Decimal("0.00")
         bases: dict[str, Decimal] = {}
-        discount_line: Optional[dict] = None
+        discount_line: dict | None = None
         used_ids = {str(ln.get("Id")) for ln in lines_in if isinstance(ln, dict) and ln.get("Id")}
         next_id = 1
         for index, line in enumerate(lines_in):
@@ -736,7 +737,7 @@ class Store:
             discount = self._discount(discount_line, subtotal)
         return lines, subtotal, bases, discount
 
-    def _sales_line(self, out: dict, where: str) -> tuple[Decimal, Optional[str]]:
+    def _sales_line(self, out: dict, where: str) -> tuple[Decimal, str | None]:
         detail = out.get("SalesItemLineDetail")
         if not isinstance(detail, dict):
             raise required(f"{where}.SalesItemLineDetail")
@@ -839,7 +840,7 @@ class Store:
 
     # -- Payment --------------------------------------------------------------
 
-    def _build_payment(self, row: dict, old: Optional[dict]) -> dict:
+    def _build_payment(self, row: dict, old: dict | None) -> dict:
         customer = self._lookup("Customer", row.get("CustomerRef"), "CustomerRef", "Names")
         row["CustomerRef"] = {"value": customer["Id"], "name": customer["DisplayName"]}
         if row.get("TotalAmt") in (None, ""):
@@ -861,37 +862,11 @@ class Store:
         lines, applied = [], Decimal("0.00")
         for index, line in enumerate(lines_in):
             where = f"Line[{index}]"
-            if not isinstance(line, dict):
-                raise QBOFault("2010", "Request has invalid or unsupported property", f"{where} is not an object")
-            if line.get("Amount") in (None, ""):
-                raise required(f"{where}.Amount")
-            amount = q2(to_decimal(line["Amount"], f"{where}.Amount"))
-            links = line.get("LinkedTxn")
-            if not isinstance(links, list) or len(links) != 1 or not isinstance(links[0], dict):
-                raise required(f"{where}.LinkedTxn")
-            txn_id, txn_type = ref_value(links[0].get("TxnId")), links[0].get("TxnType")
-            if txn_type not in ("Invoice", "CreditMemo", *costs.LINK_TYPES):
-                raise bad_enum(f"{where}.LinkedTxn.TxnType", txn_type)
-            if txn_id is None:
-                raise required(f"{where}.LinkedTxn.TxnId")
+            amount, txn_id, txn_type = _payment_line(line, where)
             if txn_type in costs.LINK_TYPES:  # a purchase to A/R refunding the customer's credit
                 applied += self._purchase_link(txn_type, txn_id, customer["Id"], code, amount, old, where)
-                lines.append({"Amount": amount, "LinkedTxn": [{"TxnId": txn_id, "TxnType": txn_type}]})
-                continue
-            target = self._rows[txn_type].get(txn_id)
-            if target is None:
-                raise invalid_ref("Txn", txn_id, f"{where}.LinkedTxn.TxnId")
-            if ref_value(target["CustomerRef"]) != customer["Id"]:
-                raise business(f"{txn_type} {txn_id} belongs to another customer.", where)
-            if ref_value(target["CurrencyRef"]) != code:
-                raise business(f"{txn_type} {txn_id} is in another currency.", where)
-            if amount < 0:
-                raise business("Payment line amounts can't be negative.", where)
-            available = target["TotalAmt"] - self._applied(txn_type, txn_id, exclude=old and old["Id"])
-            if amount > available:
-                raise business(f"The payment amount {amount} exceeds the open balance {available} of "
-                               f"{txn_type} {txn_id}.", where)
-            applied += amount if txn_type == "Invoice" else -amount  # a purchase's link counts like an invoice
+            else:
+                applied += self._document_link(txn_type, txn_id, customer["Id"], code, amount, old, where)
             lines.append({"Amount": amount, "LinkedTxn": [{"TxnId": txn_id, "TxnType": txn_type}]})
         if applied > total:
             raise business(f"The amount applied to transactions ({applied}) exceeds the payment amount "
@@ -905,9 +880,28 @@ class Store:
             row["HomeTotalAmt"] = q2(total * rate)
         return row
 
+    def _document_link(self, txn_type: str, txn_id: str, customer_id: str, code: str, amount: Decimal,
+                       old: dict | None, where: str) -> Decimal:
+        """What a payment line linked to an invoice (paid) or a credit memo (used up) adds to the amount applied:
+        the document must be the customer's, in the payment's currency, and still open for ``amount``."""
+        target = self._rows[txn_type].get(txn_id)
+        if target is None:
+            raise invalid_ref("Txn", txn_id, f"{where}.LinkedTxn.TxnId")
+        if ref_value(target["CustomerRef"]) != customer_id:
+            raise business(f"{txn_type} {txn_id} belongs to another customer.", where)
+        if ref_value(target["CurrencyRef"]) != code:
+            raise business(f"{txn_type} {txn_id} is in another currency.", where)
+        if amount < 0:
+            raise business("Payment line amounts can't be negative.", where)
+        available = target["TotalAmt"] - self._applied(txn_type, txn_id, exclude=old and old["Id"])
+        if amount > available:
+            raise business(f"The payment amount {amount} exceeds the open balance {available} of "
+                           f"{txn_type} {txn_id}.", where)
+        return amount if txn_type == "Invoice" else -amount
+
     # -- Deposit --------------------------------------------------------------
 
-    def _build_deposit(self, row: dict, old: Optional[dict]) -> dict:
+    def _build_deposit(self, row: dict, old: dict | None) -> dict:
         """A deposit to a Bank (or Other Current Asset) account. A ``LinkedTxn`` line takes a Payment out of
         Undeposited Funds: the payment must have been received there, not be deposited already, and the line's
         amount must be the payment's. Other lines name an account (``DepositLineDetail.AccountRef``); a negative
@@ -969,7 +963,7 @@ class Store:
         return row
 
     def _purchase_link(self, txn_type: str, txn_id: str, customer_id: str, code: str, amount: Decimal,
-                       old: Optional[dict], where: str) -> Decimal:
+                       old: dict | None, where: str) -> Decimal:
         """A payment line applying credit to a purchase on Accounts Receivable (how QBO refunds a credit memo):
         the purchase must be the customer's, in the payment's currency, paid the way the link type says, with
         enough left on A/R. Returns the amount (it counts like an invoice's)."""
@@ -988,11 +982,11 @@ class Store:
                            f"{txn_id}.", where)
         return amount
 
-    def _applied_to_purchase(self, purchase_id: str, exclude: Optional[str] = None) -> Decimal:
+    def _applied_to_purchase(self, purchase_id: str, exclude: str | None = None) -> Decimal:
         return sum((a for t in costs.LINK_TYPES for _, a in self._applications(t, purchase_id, exclude)),
                    Decimal("0.00"))
 
-    def _deposit_of(self, payment_id: str, exclude: Optional[str] = None) -> Optional[str]:
+    def _deposit_of(self, payment_id: str, exclude: str | None = None) -> str | None:
         """The id of the deposit that holds ``payment_id``, if any."""
         for deposit in self._rows["Deposit"].values():
             if deposit["Id"] == exclude:
@@ -1008,7 +1002,7 @@ class Store:
             raise QBOFault("6540", "Deposited Transaction cannot be changed",
                            f"Payment {payment_id} is in a deposit. Remove it from the deposit first.")
 
-    def _applications(self, txn_type: str, txn_id: str, exclude: Optional[str] = None) -> list[tuple[str, Decimal]]:
+    def _applications(self, txn_type: str, txn_id: str, exclude: str | None = None) -> list[tuple[str, Decimal]]:
         """(payment id, amount) of every live payment line applied to the transaction."""
         result = []
         for payment in self._rows["Payment"].values():
@@ -1025,10 +1019,10 @@ class Store:
         payment_ids = sorted({p for p, _ in self._applications(txn_type, txn_id)}, key=id_key)
         return [{"TxnId": pid, "TxnType": "Payment"} for pid in payment_ids]
 
-    def _applied(self, txn_type: str, txn_id: str, exclude: Optional[str] = None) -> Decimal:
+    def _applied(self, txn_type: str, txn_id: str, exclude: str | None = None) -> Decimal:
         return sum((a for _, a in self._applications(txn_type, txn_id, exclude)), Decimal("0.00"))
 
-    def _after_write(self, name: str, old: Optional[dict], new: Optional[dict]) -> None:
+    def _after_write(self, name: str, old: dict | None, new: dict | None) -> None:
         """Payments change linked invoices/credit memos: balance, LinkedTxn, SyncToken."""
         if name != "Payment":
             return
@@ -1165,7 +1159,7 @@ class Store:
 
     # -- change data capture ----------------------------------------------------------
 
-    def cdc(self, entities: Optional[str], changed_since: Optional[str]) -> dict:
+    def cdc(self, entities: str | None, changed_since: str | None) -> dict:
         """Objects of ``entities`` created, updated or deleted at or after ``changed_since`` (whole seconds).
 
         Grouped by entity in the order asked for, each group ordered by LastUpdatedTime with deletions last,
@@ -1184,7 +1178,7 @@ class Store:
                 groups.append({name: found, "startPosition": 1, "maxResults": len(found)} if found else {})
         return {"CDCResponse": [{"QueryResponse": groups}]}
 
-    def _cdc_entities(self, entities: Optional[str]) -> list[str]:
+    def _cdc_entities(self, entities: str | None) -> list[str]:
         names: list[str] = []
         for raw in (entities or "").split(","):
             if not raw.strip():
@@ -1198,7 +1192,7 @@ class Store:
             raise required("entities")
         return names
 
-    def _cdc_since(self, changed_since: Optional[str]) -> dt.datetime:
+    def _cdc_since(self, changed_since: str | None) -> dt.datetime:
         if not changed_since or not changed_since.strip():
             raise required("changedSince")
         try:
@@ -1299,7 +1293,7 @@ def _private(path: str) -> bool:
     return any(part.startswith("_") for part in path.split("."))
 
 
-def _by_id(stored: dict[str, dict], conditions) -> Optional[list[dict]]:
+def _by_id(stored: dict[str, dict], conditions) -> list[dict] | None:
     """The rows an ``Id = x`` or ``Id IN (...)`` condition can match, looked up by key rather than scanned (the
     condition itself is still applied afterwards); None when no condition names the Id."""
     for field, op, wanted in conditions:
@@ -1307,3 +1301,21 @@ def _by_id(stored: dict[str, dict], conditions) -> Optional[list[dict]]:
             ids = wanted if op == "in" else [wanted]
             return [stored[key] for key in dict.fromkeys(str(w) for w in ids) if key in stored]
     return None
+
+
+def _payment_line(line: Any, where: str) -> tuple[Decimal, str, str]:
+    """A payment line's amount and the one transaction it links (id, type), checked as QBO checks them."""
+    if not isinstance(line, dict):
+        raise QBOFault("2010", "Request has invalid or unsupported property", f"{where} is not an object")
+    if line.get("Amount") in (None, ""):
+        raise required(f"{where}.Amount")
+    amount = q2(to_decimal(line["Amount"], f"{where}.Amount"))
+    links = line.get("LinkedTxn")
+    if not isinstance(links, list) or len(links) != 1 or not isinstance(links[0], dict):
+        raise required(f"{where}.LinkedTxn")
+    txn_id, txn_type = ref_value(links[0].get("TxnId")), links[0].get("TxnType")
+    if txn_type not in ("Invoice", "CreditMemo", *costs.LINK_TYPES):
+        raise bad_enum(f"{where}.LinkedTxn.TxnType", txn_type)
+    if txn_id is None:
+        raise required(f"{where}.LinkedTxn.TxnId")
+    return amount, txn_id, txn_type

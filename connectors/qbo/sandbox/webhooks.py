@@ -34,7 +34,7 @@ CLOUDEVENT_VERBS = {"Create": "created", "Update": "updated", "Delete": "deleted
 
 def utc_millis(epoch: float) -> str:
     """``2026-01-02T18:04:05.678Z``: the timestamp shape of both payload formats."""
-    stamp = dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
+    stamp = dt.datetime.fromtimestamp(epoch, dt.UTC)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
 
 

@@ -7,7 +7,7 @@ import json
 import re
 import secrets
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Optional
+from typing import Any
 
 from .schema import CENT, COMPANY_TZ, CURRENCY_NAMES, EXCHANGE_RATES, HOME_CURRENCY
 
@@ -103,7 +103,7 @@ def invalid_param(name: str, value: Any) -> QBOFault:
 # Helpers
 
 _NONCE = secrets.token_hex(6)
-_DEC_RE = re.compile(r'"@dec%s:([-0-9.]+)"' % _NONCE)
+_DEC_RE = re.compile(rf'"@dec{_NONCE}:([-0-9.]+)"')
 
 
 def dumps(obj: Any) -> bytes:
@@ -139,7 +139,7 @@ def to_decimal(value: Any, field: str) -> Decimal:
     return result
 
 
-def ref_value(ref: Any) -> Optional[str]:
+def ref_value(ref: Any) -> str | None:
     """``{"value": "3"}`` -> ``"3"``; tolerate a bare id."""
     if isinstance(ref, dict):
         ref = ref.get("value")
@@ -157,7 +157,7 @@ def iso_time(epoch: float, millis: bool = False) -> str:
     return stamp.isoformat(timespec="milliseconds" if millis else "seconds")
 
 
-def as_date(value: Any) -> Optional[dt.date]:
+def as_date(value: Any) -> dt.date | None:
     """``None``/``""`` -> None; a date, datetime or ISO ``YYYY-MM-DD`` string -> date; anything else: ValueError."""
     if value is None or value == "":
         return None
@@ -177,7 +177,7 @@ def parse_stamp(text: str) -> dt.datetime:
     return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=COMPANY_TZ)
 
 
-def txn_date(row: dict) -> Optional[dt.date]:
+def txn_date(row: dict) -> dt.date | None:
     try:
         return as_date(row.get("TxnDate"))
     except ValueError:
@@ -196,7 +196,7 @@ def strip_private(value: Any) -> Any:
     return value
 
 
-def currency(row: dict, customer: Optional[dict] = None) -> tuple[str, Decimal]:
+def currency(row: dict, customer: dict | None = None) -> tuple[str, Decimal]:
     """Validate a transaction's ``CurrencyRef``/``ExchangeRate`` and fill both in: the currency defaults to the
     customer's (the home currency without one) and must match it; the rate to the company's own for that currency."""
     cust_code = ref_value((customer or {}).get("CurrencyRef")) or HOME_CURRENCY

@@ -15,8 +15,9 @@ import datetime as dt
 import itertools
 import re
 import uuid
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.limits import Limiter
@@ -60,11 +61,11 @@ def gateway(status: int, message: str, headers: tuple = ()) -> PlatformError:
 
 def stamp(epoch: float) -> str:
     """Reckon's date-times: ``2020-02-06T12:00:00.123Z`` (UTC)."""
-    moment = dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
+    moment = dt.datetime.fromtimestamp(epoch, dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def amount(value: Any, location: str, default: Optional[Decimal] = None) -> Decimal:
+def amount(value: Any, location: str, default: Decimal | None = None) -> Decimal:
     try:
         return decimal_value(value, default)
     except ValueError:
@@ -190,7 +191,7 @@ class ReckonSandbox(PlatformSandbox):
     api_path, token_path, authorize_path = "", "/connect/token", "/connect/authorize"
     revoke_path = "/connect/revocation"
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Optional[Callable[[], float]] = None,
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] | None = None,
                  book_id: str = BOOK_ID, access_ttl: int = 3600, timeout_seconds: float = 5.0,
                  verbose: bool = False) -> None:
         super().__init__(host, port, clock, timeout_seconds, verbose)
@@ -460,7 +461,7 @@ class ReckonSandbox(PlatformSandbox):
         return links
 
     # -- writes -------------------------------------------------------------------------------------------------------
-    def write(self, resource: str, record_id: Optional[str], body: dict) -> Row:
+    def write(self, resource: str, record_id: str | None, body: dict) -> Row:
         """Create (``record_id`` None) or replace one record, under the store lock."""
         with self.store.lock:
             old = self.store.get(resource, record_id) if record_id else None
@@ -473,7 +474,7 @@ class ReckonSandbox(PlatformSandbox):
             return self.store.update(resource, record_id, data, replace=True) if old else \
                 self.store.create(resource, data)
 
-    def _customers(self, body: dict, old: Optional[Row]) -> dict:
+    def _customers(self, body: dict, old: Row | None) -> dict:
         name = str(body.get("name") or "").strip()
         if not name:
             raise invalid("name", "The name is required.")
@@ -491,7 +492,7 @@ class ReckonSandbox(PlatformSandbox):
         return {"name": name, "organisationName": body.get("organisationName") or name, "status": status,
                 "notes": str(body.get("notes") or ""), "electronicAddresses": addresses}
 
-    def _items(self, body: dict, old: Optional[Row]) -> dict:
+    def _items(self, body: dict, old: Row | None) -> dict:
         name = str(body.get("name") or "").strip()
         if not name:
             raise invalid("name", "The name is required.")
@@ -513,13 +514,13 @@ class ReckonSandbox(PlatformSandbox):
                 "status": body.get("status") or (old.data["status"] if old else "Active"),
                 **({"sale": sale} if sale is not None else {})}
 
-    def _invoices(self, body: dict, old: Optional[Row]) -> dict:
+    def _invoices(self, body: dict, old: Row | None) -> dict:
         return self._document("invoices", body, old)
 
-    def _creditnotes(self, body: dict, old: Optional[Row]) -> dict:
+    def _creditnotes(self, body: dict, old: Row | None) -> dict:
         return self._document("creditnotes", body, old)
 
-    def _document(self, resource: str, body: dict, old: Optional[Row]) -> dict:
+    def _document(self, resource: str, body: dict, old: Row | None) -> dict:
         """An invoice or credit note priced the way Reckon does it: tax per line, rounded to the cent, unless the
         line brings its own ``taxAmount``. Reckon numbers it; an update keeps the number."""
         date_field, number_field, prefix, noun = DOCUMENTS[resource]
@@ -590,7 +591,7 @@ class ReckonSandbox(PlatformSandbox):
             out.update(taxAmount=ZERO, taxIsModified=False)
         return out, line_amount, tax
 
-    def _receipts(self, body: dict, old: Optional[Row]) -> dict:
+    def _receipts(self, body: dict, old: Row | None) -> dict:
         for name in ("customer", "receiptDate", "totalAmount"):
             if body.get(name) in (None, ""):
                 raise invalid(name, f"The {name} field is required.")
@@ -675,7 +676,7 @@ class ReckonSandbox(PlatformSandbox):
                                            "transactions. Make it inactive instead.")
             self.store.delete(resource, row.id)
 
-    def links(self, req: Request, note_id: str, link_id: Optional[str]) -> Response:
+    def links(self, req: Request, note_id: str, link_id: str | None) -> Response:
         """``POST /creditNotes/{id}/transactionLinks``, ``PATCH`` / ``DELETE .../transactionlinks/{linkId}``."""
         with self.store.lock:
             note = self.store.get("creditnotes", note_id)
@@ -750,7 +751,7 @@ class ReckonSandbox(PlatformSandbox):
         return row
 
     # -- what a bookkeeper does in Reckon One --------------------------------------------------------------------------
-    def record_payment_as_user(self, invoice_id: str, amount: Any, date: Optional[str] = None,
+    def record_payment_as_user(self, invoice_id: str, amount: Any, date: str | None = None,
                                reference: str = "") -> dict:
         invoice = self.store.get("invoices", invoice_id).data
         row = self.write("receipts", None, {
@@ -760,7 +761,7 @@ class ReckonSandbox(PlatformSandbox):
         return self.render(row)
 
     def edit_invoice_line_as_user(self, invoice_id: str, line: int = 0, amount: Any = None, quantity: Any = None,
-                                  description: Optional[str] = None) -> dict:
+                                  description: str | None = None) -> dict:
         """``amount`` sets the line's amount excluding tax (its tax is computed again)."""
         with self.store.lock:
             row = self.store.get("invoices", invoice_id)

@@ -15,8 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.limits import Limiter
@@ -82,10 +83,10 @@ def not_found(resource: str = "") -> SageError:
 
 def sage_time(epoch: float) -> str:
     """``2019-08-24T14:15:22Z``: Sage's timestamps (UTC, to the second)."""
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def amount(value: Any, source: str, default: Optional[Decimal] = None) -> Decimal:
+def amount(value: Any, source: str, default: Decimal | None = None) -> Decimal:
     try:
         return decimal_value(value, default)
     except ValueError:
@@ -110,9 +111,9 @@ class SageSandbox(PlatformSandbox):
     platform, title, default_port, ready_path = "sage", "Sage Business Cloud Accounting", 8768, "/_sandbox/state"
     api_path, token_path, authorize_path, revoke_path = API, "/token", "/oauth2/auth/central", "/revoke"
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Optional[Callable[[], float]] = None,
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] | None = None,
                  business_id: str = BUSINESS_ID, business_name: str = "Sandbox Veterinary LLC",
-                 access_ttl: int = ACCESS_TTL, per_minute: Optional[int] = 200, timeout_seconds: float = 5.0,
+                 access_ttl: int = ACCESS_TTL, per_minute: int | None = 200, timeout_seconds: float = 5.0,
                  verbose: bool = False) -> None:
         super().__init__(host, port, clock, timeout_seconds, verbose)
         self.business_id, self.business_name = business_id, business_name
@@ -143,7 +144,7 @@ class SageSandbox(PlatformSandbox):
         return self.store.create(resource, data, record_id=uuid.uuid4().hex)
 
     def today(self) -> str:
-        return dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc).date().isoformat()
+        return dt.datetime.fromtimestamp(self.clock(), dt.UTC).date().isoformat()
 
     def fault_response(self, fault: Fault) -> Response:
         if fault.kind == "rate_limit":
@@ -260,7 +261,7 @@ class SageSandbox(PlatformSandbox):
         return json_response(200, self._envelope(items, total, page, per_page, req))
 
     def _envelope(self, items: list, total: int, page: int, per_page: int, req: Request) -> dict:
-        def url(number: int) -> Optional[str]:
+        def url(number: int) -> str | None:
             if number < 1 or (number - 1) * per_page >= total:
                 return None
             query = "&".join(f"{k}={v}" for k, v in {**req.params, "page": number}.items())
@@ -305,9 +306,7 @@ class SageSandbox(PlatformSandbox):
                 return False
             if p.get("visible_in") == "sales" and not d.get("visible_in_sales"):
                 return False
-            if p.get("active") in ("true", "false") and bool(d.get("active")) != (p["active"] == "true"):
-                return False
-            return True
+            return not (p.get("active") in ("true", "false") and bool(d.get("active")) != (p["active"] == "true"))
         return where
 
     def business(self) -> dict:
@@ -317,7 +316,7 @@ class SageSandbox(PlatformSandbox):
                 "country": {"id": "US", "displayed_as": "United States (US)"}}
 
     # -- writes -----------------------------------------------------------------------------------------------------
-    def write(self, resource: str, record_id: Optional[str], body: dict) -> Row:
+    def write(self, resource: str, record_id: str | None, body: dict) -> Row:
         computed = READ_ONLY if resource in DOCUMENTS else READ_ONLY & {"id", "displayed_as", "$path", "created_at",
                                                                            "updated_at", "deleted_at", "editable"}
         body = {k: v for k, v in body.items() if k not in computed}
@@ -338,7 +337,7 @@ class SageSandbox(PlatformSandbox):
             for entry in old.get("allocated_artefacts", []) + data["allocated_artefacts"]:
                 self._settle(*artefact_of(entry))
 
-    def _contacts(self, data: dict, old: dict, record_id: Optional[str]) -> dict:
+    def _contacts(self, data: dict, old: dict, record_id: str | None) -> dict:
         name = str(data.get("name") or "").strip()
         if not name:
             raise invalid("name", "can't be blank")
@@ -354,13 +353,13 @@ class SageSandbox(PlatformSandbox):
                 "currency": link(currency), "reference": data.get("reference") or "",
                 "balance": old.get("balance", ZERO), "deletable": True}
 
-    def _products(self, data: dict, old: dict, record_id: Optional[str]) -> dict:
+    def _products(self, data: dict, old: dict, record_id: str | None) -> dict:
         return self._catalog(data, old, "sales_prices", "price", "purchase_ledger_account_id")
 
-    def _services(self, data: dict, old: dict, record_id: Optional[str]) -> dict:
+    def _services(self, data: dict, old: dict, record_id: str | None) -> dict:
         return self._catalog(data, old, "sales_rates", "rate", None)
 
-    def _catalog(self, data: dict, old: dict, prices: str, price: str, purchase: Optional[str]) -> dict:
+    def _catalog(self, data: dict, old: dict, prices: str, price: str, purchase: str | None) -> dict:
         description = str(data.get("description") or "").strip()
         if not description:
             raise invalid("description", "can't be blank")
@@ -376,10 +375,10 @@ class SageSandbox(PlatformSandbox):
         return {**out, "description": description, "displayed_as": description, "item_code": data.get("item_code", ""),
                 "active": bool(data.get("active", True))}
 
-    def _sales_invoices(self, data: dict, old: dict, record_id: Optional[str]) -> dict:
+    def _sales_invoices(self, data: dict, old: dict, record_id: str | None) -> dict:
         return self._document("sales_invoices", data, old)
 
-    def _sales_credit_notes(self, data: dict, old: dict, record_id: Optional[str]) -> dict:
+    def _sales_credit_notes(self, data: dict, old: dict, record_id: str | None) -> dict:
         return self._document("sales_credit_notes", data, old)
 
     def _document(self, resource: str, data: dict, old: dict) -> dict:
@@ -441,7 +440,7 @@ class SageSandbox(PlatformSandbox):
                 **({"due_date": str(data.get("due_date") or data["date"])[:10]} if resource == "sales_invoices"
                    else {})}
 
-    def _contact_payments(self, data: dict, old: dict, record_id: Optional[str]) -> dict:
+    def _contact_payments(self, data: dict, old: dict, record_id: str | None) -> dict:
         kind = data.get("transaction_type_id") or (old.get("transaction_type") or {}).get("id")
         if kind != "CUSTOMER_RECEIPT":
             raise invalid("transaction_type_id", "is invalid (this sandbox takes CUSTOMER_RECEIPT)")
@@ -488,7 +487,7 @@ class SageSandbox(PlatformSandbox):
                 "payment_on_account": {"contact_name": contact.data["name"], "total_amount": on_account,
                                        "outstanding_amount": on_account} if on_account else None}
 
-    def _contact_allocations(self, data: dict, old: dict, record_id: Optional[str]) -> dict:
+    def _contact_allocations(self, data: dict, old: dict, record_id: str | None) -> dict:
         """An allocation between a customer's documents: invoices positive, credit notes negative, summing to 0."""
         if data.get("transaction_type_id") != "CUSTOMER_ALLOCATION":
             raise invalid("transaction_type_id", "is invalid (this sandbox takes CUSTOMER_ALLOCATION)")
@@ -598,7 +597,7 @@ class SageSandbox(PlatformSandbox):
         return self.store.require("currencies", code or BASE_CURRENCY, invalid("currency_id"))
 
     # -- what a bookkeeper does in Sage Accounting ----------------------------------------------------------------
-    def record_payment_as_user(self, invoice_id: str, amount: Any, date: Optional[str] = None,
+    def record_payment_as_user(self, invoice_id: str, amount: Any, date: str | None = None,
                                reference: str = "") -> dict:
         invoice = self.store.get("sales_invoices", invoice_id).data
         bank = self.store.rows("bank_accounts")[0]
@@ -608,7 +607,7 @@ class SageSandbox(PlatformSandbox):
             "reference": reference, "allocated_artefacts": [{"artefact_id": invoice_id, "amount": amount}]}))
 
     def edit_invoice_line_as_user(self, invoice_id: str, line: int = 0, amount: Any = None, unit_price: Any = None,
-                                  quantity: Any = None, description: Optional[str] = None) -> dict:
+                                  quantity: Any = None, description: str | None = None) -> dict:
         """``amount`` sets the line's net amount (unit price = amount / quantity)."""
         data = self.store.get("sales_invoices", invoice_id).data
         lines = [dict(li) for li in data["invoice_lines"]]

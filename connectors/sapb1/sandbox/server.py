@@ -23,7 +23,7 @@ import re
 import secrets
 import threading
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlencode
 
 from ...sandboxkit.faults import Fault
@@ -113,7 +113,7 @@ class ServiceLayerSandbox(PlatformSandbox):
         session = self._open()
         return {"access_token": session, "refresh_token": session, "expires_in": SESSION_MINUTES * 60}
 
-    def token_problem(self, access_token: str) -> Optional[str]:
+    def token_problem(self, access_token: str) -> str | None:
         with self._lock:
             last = self.sessions.get(access_token)
         if last is None:
@@ -280,7 +280,7 @@ class ServiceLayerSandbox(PlatformSandbox):
 
     # -- writes ----------------------------------------------------------------------------------------------------
     def stamp(self) -> dict:
-        now = dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc)
+        now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
         return {"UpdateDate": now.strftime("%Y-%m-%dT00:00:00Z"), "UpdateTime": now.strftime("%H:%M:%S")}
 
     def create(self, name: str, body: dict) -> Row:
@@ -347,7 +347,7 @@ class ServiceLayerSandbox(PlatformSandbox):
             row = self.store.get(name, row.id)
         return row
 
-    def base_invoice(self, lines: list[dict]) -> Optional[Row]:
+    def base_invoice(self, lines: list[dict]) -> Row | None:
         bases = {(line.get("BaseType"), line.get("BaseEntry")) for line in lines if line.get("BaseType") is not None}
         if not bases:
             return None

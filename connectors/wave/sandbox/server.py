@@ -11,9 +11,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import itertools
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, build_schema, graphql_sync, parse
 
@@ -70,13 +71,13 @@ SCHEMA = _schema()
 class Refused(Exception):
     """A business-rule refusal: answered as ``didSucceed: false`` with one input error."""
 
-    def __init__(self, message: str, code: str = "INVALID", path: Optional[list] = None) -> None:
+    def __init__(self, message: str, code: str = "INVALID", path: list | None = None) -> None:
         super().__init__(message)
         self.error = {"message": message, "code": code, "path": path or ["input"]}
 
 
 def wave_time(epoch: float) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def money(amount: Decimal, currency: dict) -> dict:
@@ -91,7 +92,7 @@ class WaveSandbox(PlatformSandbox):
     api_path, token_path, authorize_path = API, "/oauth2/token/", "/oauth2/authorize/"
     revoke_path = None
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Optional[Callable[[], float]] = None,
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] | None = None,
                  access_ttl: int = 7200, timeout_seconds: float = 5.0, verbose: bool = False) -> None:
         super().__init__(host, port, clock, timeout_seconds, verbose)
         self.business_id = self.encode("Business", BUSINESS_UUID)
@@ -136,7 +137,7 @@ class WaveSandbox(PlatformSandbox):
             kind = "Business"
         return base64.b64encode(f"{kind}:{value}".encode()).decode().rstrip("=")
 
-    def decode(self, resource: str, public_id: Any) -> Optional[str]:
+    def decode(self, resource: str, public_id: Any) -> str | None:
         """The store id behind a public id of ``resource``'s type in our business, or None."""
         try:
             text = base64.b64decode(str(public_id) + "=" * (-len(str(public_id)) % 4)).decode()
@@ -211,7 +212,11 @@ class WaveSandbox(PlatformSandbox):
 
     # -- the graph ---------------------------------------------------------------------------------------------------
     def root(self) -> dict:
-        mutations = {name: (lambda info, input, _m=getattr(self, "m_" + name): self._mutate(_m, input))
+        def mutation(name: str) -> Callable:
+            method = getattr(self, "m_" + name)
+            return lambda info, input: self._mutate(method, input)
+
+        mutations = {name: mutation(name)
                      for name in ("customerCreate", "customerPatch", "customerDelete", "productCreate",
                                   "productPatch", "productArchive", "salesTaxCreate", "invoiceCreate",
                                   "invoicePatch", "invoiceApprove",
@@ -263,8 +268,9 @@ class WaveSandbox(PlatformSandbox):
                 return node(row) if row else None
             return resolve
 
-        archived = (lambda record, args: args.get("isArchived") is None
-                    or bool(record.get("isArchived")) == args["isArchived"])
+        def archived(record, args):
+            return args.get("isArchived") is None or bool(record.get("isArchived")) == args["isArchived"]
+
         return {
             "id": self.business_id, "name": BUSINESS_NAME, "isPersonal": False,
             "currency": self.currency(BASE_CURRENCY),
@@ -433,7 +439,7 @@ class WaveSandbox(PlatformSandbox):
         return {"salesTax": self.tax_node(row)}
 
     def today(self) -> str:
-        return dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc).date().isoformat()
+        return dt.datetime.fromtimestamp(self.clock(), dt.UTC).date().isoformat()
 
     def _items(self, given: list) -> tuple[list, Decimal, Decimal]:
         items, subtotal, tax_total = [], Decimal(0), Decimal(0)
@@ -536,7 +542,7 @@ class WaveSandbox(PlatformSandbox):
         return {}
 
     # -- what a bookkeeper does in Wave's UI ------------------------------------------------------------------------
-    def record_payment_as_user(self, invoice_id: str, amount: Any, payment_date: Optional[str] = None) -> dict:
+    def record_payment_as_user(self, invoice_id: str, amount: Any, payment_date: str | None = None) -> dict:
         account = next(r for r in self.store.rows("accounts") if r.data["subtype"] == "CASH_AND_BANK")
         result = self._mutate(self.m_invoicePaymentCreateManual, {
             "invoiceId": invoice_id, "amount": Decimal(str(amount)), "paymentDate": payment_date or self.today(),

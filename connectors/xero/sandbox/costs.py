@@ -17,7 +17,6 @@ The store calls these with its lock held and inside its transaction; they raise 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Optional
 
 from . import seed
 from .documents import totals
@@ -28,21 +27,14 @@ JOURNAL_TRANSITIONS = {"DRAFT": {"DRAFT", "POSTED", "DELETED"}, "POSTED": {"POST
                        "VOIDED": set(), "DELETED": set()}
 
 
-def apply_bank_transaction(store, collection: str, el: dict, method: str, path_id: Optional[str],
+def apply_bank_transaction(store, collection: str, el: dict, method: str, path_id: str | None,
                            unitdp: int) -> dict:
     key = path_id or el.get("BankTransactionID")
-    existing = store.find("BankTransactions", key) if key else None
-    if key and existing is None:
-        raise ElementError(f"The bank transaction with the BankTransactionID {key} could not be found.")
-    if existing is not None:
-        if existing["Status"] != "AUTHORISED":
-            raise ElementError("This bank transaction cannot be edited as it has been deleted or voided.")
-        if existing.get("IsReconciled"):
-            raise ElementError("This bank transaction cannot be edited as it has been reconciled.")
-        if el.get("Status") == "DELETED":
-            row = store._edit(existing)
-            row.update(Status="DELETED", _updated=store._stamp())
-            return store._save("BankTransactions", row)
+    existing = _editable(store, key) if key else None
+    if existing is not None and el.get("Status") == "DELETED":
+        row = store._edit(existing)
+        row.update(Status="DELETED", _updated=store._stamp())
+        return store._save("BankTransactions", row)
     row = store._edit(existing) if existing else {"BankTransactionID": new_id(), "Status": "AUTHORISED",
                                                   "IsReconciled": False, "LineAmountTypes": "Exclusive"}
     errors: list[str] = []
@@ -52,15 +44,7 @@ def apply_bank_transaction(store, collection: str, el: dict, method: str, path_i
     elif kind not in SPEND_TYPES:
         errors.append(f"Bank transactions of type {kind} are not supported by the sandbox.")
     row["Type"] = kind or "SPEND"
-    account = store._account_ref(el.get("BankAccount")) if "BankAccount" in el else \
-        store._rows["Accounts"].get(row.get("_account", ""))
-    if account is None:
-        errors.append("A valid BankAccount must be specified." if "BankAccount" in el or existing is None
-                      else "The BankAccount could not be found.")
-    elif account["Type"] != "BANK" or account["Status"] != "ACTIVE":
-        errors.append("Account type is invalid for making a payment to/from")
-    else:
-        row["_account"] = account["AccountID"]
+    account = _bank_account(store, row, el, existing is None, errors)
     if existing is None or "Contact" in el:
         try:
             row["_contact"] = store._document_contact(el.get("Contact"), "ACCPAY" if kind == "SPEND" else "ACCREC"
@@ -92,7 +76,33 @@ def apply_bank_transaction(store, collection: str, el: dict, method: str, path_i
     return store._save("BankTransactions", row)
 
 
-def _currency(store, row: dict, el: dict, account: Optional[dict], errors: list[str]) -> None:
+def _editable(store, key: str) -> dict:
+    """The stored bank transaction ``key``, if it may still be edited (authorised, not reconciled)."""
+    existing = store.find("BankTransactions", key)
+    if existing is None:
+        raise ElementError(f"The bank transaction with the BankTransactionID {key} could not be found.")
+    if existing["Status"] != "AUTHORISED":
+        raise ElementError("This bank transaction cannot be edited as it has been deleted or voided.")
+    if existing.get("IsReconciled"):
+        raise ElementError("This bank transaction cannot be edited as it has been reconciled.")
+    return existing
+
+
+def _bank_account(store, row: dict, el: dict, creating: bool, errors: list[str]) -> dict | None:
+    """The bank account sent (or the stored one), kept on the row when it is an active bank account."""
+    account = store._account_ref(el.get("BankAccount")) if "BankAccount" in el else \
+        store._rows["Accounts"].get(row.get("_account", ""))
+    if account is None:
+        errors.append("A valid BankAccount must be specified." if "BankAccount" in el or creating
+                      else "The BankAccount could not be found.")
+    elif account["Type"] != "BANK" or account["Status"] != "ACTIVE":
+        errors.append("Account type is invalid for making a payment to/from")
+    else:
+        row["_account"] = account["AccountID"]
+    return account
+
+
+def _currency(store, row: dict, el: dict, account: dict | None, errors: list[str]) -> None:
     base = store._org["BaseCurrency"]
     own = (account or {}).get("CurrencyCode", base)
     code = el.get("CurrencyCode", row.get("CurrencyCode", own))
@@ -111,7 +121,7 @@ def _currency(store, row: dict, el: dict, account: Optional[dict], errors: list[
         row.setdefault("CurrencyRate", seed.RATES.get(own, Decimal("1")))
 
 
-def apply_manual_journal(store, collection: str, el: dict, method: str, path_id: Optional[str],
+def apply_manual_journal(store, collection: str, el: dict, method: str, path_id: str | None,
                          unitdp: int) -> dict:
     key = path_id or el.get("ManualJournalID")
     existing = store.find("ManualJournals", key) if key else None

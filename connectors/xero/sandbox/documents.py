@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Optional
 
 from .wire import ElementError, q, to_decimal
 
@@ -34,7 +33,7 @@ class Totals:
     total_discount: Decimal
 
 
-def _number(line: dict, field: str) -> Optional[Decimal]:
+def _number(line: dict, field: str) -> Decimal | None:
     if field not in line:
         return None
     value = to_decimal(line[field])
@@ -83,7 +82,7 @@ def line_amounts(line: dict, unitdp: int) -> dict:
 
 
 def line_tax(line_amount: Decimal, rate_percent: Decimal, line_amount_types: str,
-             override: Optional[Decimal] = None) -> Decimal:
+             override: Decimal | None = None) -> Decimal:
     """The tax of one line, rounded to cents (``override`` is a client-supplied TaxAmount)."""
     if line_amount_types == "NoTax":
         return Decimal("0.00")

@@ -22,7 +22,7 @@ import json
 import secrets
 import threading
 import uuid
-from typing import Callable, Optional
+from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from .wire import Response, json_response, text_response
@@ -41,7 +41,7 @@ def _b64(data: bytes) -> str:
 
 def connection_date(epoch: float) -> str:
     """``2019-12-07T18:46:19.5165400``: the /connections date format (UTC, 7 fractional digits, no zone)."""
-    stamp = dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
+    stamp = dt.datetime.fromtimestamp(epoch, dt.UTC)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond:06d}0"
 
 
@@ -129,7 +129,7 @@ class Identity:
             now = self.clock()
             return self._issue(self._new_grant(scope, now), now)
 
-    def check(self, authorization: str) -> Optional[str]:
+    def check(self, authorization: str) -> str | None:
         """None when the bearer token is usable, else the ``Detail`` of Xero's 401 body."""
         if not authorization.lower().startswith("bearer "):
             return "AuthenticationUnsuccessful"
@@ -138,7 +138,7 @@ class Identity:
             if info is None or self._grants[info["grant"]]["revoked"]:
                 return "AuthenticationUnsuccessful"
             if info["expires"] <= self.clock():
-                stamp = dt.datetime.fromtimestamp(info["expires"], dt.timezone.utc)
+                stamp = dt.datetime.fromtimestamp(info["expires"], dt.UTC)
                 return f"TokenExpired: token expired at {stamp:%m/%d/%Y %H:%M:%S}"
         return None
 
@@ -188,7 +188,7 @@ class Identity:
             conn.update(authEventId=auth_event, updatedDateUtc=connection_date(now), tenantName=name)
         return grant_id
 
-    def _refresh_grant(self, token: str, now: float) -> Optional[dict]:
+    def _refresh_grant(self, token: str, now: float) -> dict | None:
         info = self._refresh.get(token)
         if info is None or self._grants[info["grant"]]["revoked"] or info["expires"] <= now:
             return None

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Optional
+from typing import Any
 
 from .wire import UTC, query_parse_error
 
@@ -55,10 +56,10 @@ class _Parser:
         self.tokens = _lex(text)
         self.pos = 0
 
-    def peek(self) -> Optional[tuple[str, Any]]:
+    def peek(self) -> tuple[str, Any] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
 
-    def take(self, kind: str, *values: str) -> Optional[str]:
+    def take(self, kind: str, *values: str) -> str | None:
         tok = self.peek()
         if tok and tok[0] == kind and (not values or str(tok[1]).lower() in values):
             self.pos += 1
@@ -256,7 +257,7 @@ def _compare(op: str, left: Any, right: Any) -> bool:
         raise query_parse_error(f"Operator '{op}' incompatible with operand types") from None
 
 
-def sort_rows(rows: list[dict], order: Optional[str], default: list[tuple[str, bool]]) -> list[dict]:
+def sort_rows(rows: list[dict], order: str | None, default: list[tuple[str, bool]]) -> list[dict]:
     """``order=Name ASC`` / ``Date DESC, InvoiceNumber``; unknown fields sort as missing values."""
     spec = default
     if order and order.strip():

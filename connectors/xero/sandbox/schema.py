@@ -22,7 +22,7 @@ import re
 import threading
 import uuid
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from .wire import XeroError, post_data_invalid
 
@@ -34,7 +34,7 @@ SPEC_DIR = Path(__file__).resolve().parents[1] / "spec"
 DEFAULT_SPEC = SPEC_DIR / "xero_accounting.yaml"
 
 _lock = threading.Lock()
-_cache: dict[str, "_Spec"] = {}
+_cache: dict[str, _Spec] = {}
 
 
 def spec_path() -> Path:
@@ -46,8 +46,8 @@ class _Spec:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.error: Optional[str] = None
-        self.components: Optional[dict] = None
+        self.error: str | None = None
+        self.components: dict | None = None
         self._validators: dict[str, Any] = {}
         try:
             import jsonschema
@@ -86,7 +86,7 @@ def _is_uuid(value: Any) -> bool:
     return True
 
 
-def load(path: Optional[Path] = None) -> _Spec:
+def load(path: Path | None = None) -> _Spec:
     """The process-wide parsed spec for ``path`` (default: :func:`spec_path`)."""
     path = path or spec_path()
     key = str(path)
@@ -100,7 +100,7 @@ def load(path: Optional[Path] = None) -> _Spec:
         return spec
 
 
-def status(path: Optional[Path] = None) -> dict:
+def status(path: Path | None = None) -> dict:
     """For ``/_sandbox/state``: whether bodies are validated, and against what."""
     spec = load(path)
     if spec.error:
@@ -108,7 +108,7 @@ def status(path: Optional[Path] = None) -> dict:
     return {"enabled": True, "file": spec.path.name, "version": spec.version}
 
 
-def check(schema: str, body: Any, path: Optional[Path] = None) -> Optional[XeroError]:
+def check(schema: str, body: Any, path: Path | None = None) -> XeroError | None:
     """Validate ``body`` against component ``schema``; a PostDataInvalidException (14) on the first error."""
     spec = load(path)
     if spec.error:

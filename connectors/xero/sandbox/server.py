@@ -13,8 +13,9 @@ import io
 import json
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 from urllib.parse import parse_qs
 
 from ...sandboxkit.faults import POST_KINDS, Fault, FaultInjector
@@ -68,8 +69,8 @@ NO_DATA = ("No data has been processed for this endpoint. This endpoint is expec
 class XeroFaults(FaultInjector):
     """The shared fault injector, plus which limit a ``rate_limit`` fault reports (``problem``)."""
 
-    def add(self, kind: str, count: Optional[int] = 1, match: Optional[str] = None,
-            retry_after: Optional[object] = None, problem: Optional[str] = None) -> Fault:
+    def add(self, kind: str, count: int | None = 1, match: str | None = None,
+            retry_after: object | None = None, problem: str | None = None) -> Fault:
         if problem is not None and problem not in LIMITS:
             raise ValueError(f"unknown rate-limit problem {problem!r}; expected one of {sorted(LIMITS)}")
         fault = super().add(kind, count, match, retry_after)
@@ -80,7 +81,7 @@ class XeroFaults(FaultInjector):
 class XeroLimiter(Limiter):
     """The shared limiter, plus the "remaining" counts Xero reports on every response."""
 
-    def remaining(self, name: str, scope: str) -> Optional[int]:
+    def remaining(self, name: str, scope: str) -> int | None:
         with self._lock:
             limit, window = self._rules[name]
             if limit is None:
@@ -140,7 +141,7 @@ class SandboxApp(SandboxWSGI):
         return problem(500, "Internal Server Error", "An error occurred in Xero. Check the API Status page for "
                                                      "current service status.")
 
-    def finish(self, fault: Optional[Fault]) -> None:
+    def finish(self, fault: Fault | None) -> None:
         """Faults that strike after the work is done: the response is lost, or late."""
         if fault is not None and fault.kind == "lost_response":
             raise Drop()
@@ -186,7 +187,7 @@ class SandboxApp(SandboxWSGI):
 
     # -- limits ------------------------------------------------------------------------------------------------
 
-    def limit_headers(self, tenant: Optional[str]) -> list[tuple[str, str]]:
+    def limit_headers(self, tenant: str | None) -> list[tuple[str, str]]:
         headers = []
         for name, header in LIMIT_HEADERS.items():
             if tenant is None and name != "appminute":
@@ -206,7 +207,7 @@ class SandboxApp(SandboxWSGI):
 
     # -- accounting API ----------------------------------------------------------------------------------------
 
-    def api(self, environ: dict, method: str, rest: str, params: dict[str, str], fault: Optional[Fault]) -> Response:
+    def api(self, environ: dict, method: str, rest: str, params: dict[str, str], fault: Fault | None) -> Response:
         sb = self.sb
         kind = self.latency_kind(environ, method)
         detail = sb.identity.check(environ.get("HTTP_AUTHORIZATION", ""))
@@ -281,7 +282,7 @@ class SandboxApp(SandboxWSGI):
             return not_found()
         return text_response(405, f"The requested resource does not support http method '{method}'.")
 
-    def envelope(self, collection: str, rows: list, pagination: Optional[dict] = None) -> dict:
+    def envelope(self, collection: str, rows: list, pagination: dict | None = None) -> dict:
         body: dict[str, Any] = {"Id": new_id(), "Status": "OK", "ProviderName": self.sb.app_name,
                                 "DateTimeUTC": ms_date(epoch_ms(self.sb.clock()), offset=False)}
         if pagination is not None:
@@ -300,7 +301,7 @@ class SandboxApp(SandboxWSGI):
         return json_response(200, self.envelope(collection, rows, pagination))
 
     def write(self, environ: dict, method: str, collection: str, params: dict[str, str], store: Store,
-              path_id: Optional[str]) -> Response:
+              path_id: str | None) -> Response:
         raw = _body(environ)
         if len(raw) > self.sb.max_request_bytes:
             return text_response(413, "Request Entity Too Large")
@@ -321,7 +322,7 @@ class SandboxApp(SandboxWSGI):
         status, body = store.idempotent(key, fingerprint, self.sb.idempotency_ttl, run)
         return status, [("Content-Type", JSON_TYPE)], body
 
-    def apply(self, method: str, collection: str, params: dict[str, str], store: Store, path_id: Optional[str],
+    def apply(self, method: str, collection: str, params: dict[str, str], store: Store, path_id: str | None,
               raw: bytes) -> dict:
         try:
             body = strip_nulls(loads(raw or b"{}"))
@@ -377,29 +378,40 @@ class SandboxApp(SandboxWSGI):
             elif action == "latency":  # a latency spec; it replaces the whole setting
                 return json_response(200, sb.latency.set(spec))
             elif action == "faults":
-                if spec.get("clear"):
-                    sb.faults.clear()
-                elif "probability" in spec:
-                    sb.faults.rate(float(spec["probability"]), spec.get("kinds"), spec.get("seed"))
-                elif "kind" in spec or "timeout_seconds" not in spec:
-                    sb.faults.add(spec["kind"], spec.get("count", 1), spec.get("match"), spec.get("retry_after"),
-                                  spec.get("problem"))
-                if "timeout_seconds" in spec:
-                    sb.faults.timeout_seconds = float(spec["timeout_seconds"])
-                return json_response(200, {"pending": sb.faults.pending})
+                return self.control_faults(spec)
             elif action == "limits":
-                if spec.get("off"):
-                    sb.limits.off()
-                elif spec.get("restore"):
-                    sb.limits.restore()
-                else:
-                    sb.limits.set(spec["name"], spec.get("limit"), spec.get("window"))
-                return json_response(200, {"rules": sb.limits.rules})
+                return self.control_limits(spec)
             else:
                 return json_response(404, {"error": f"unknown control endpoint {action!r}"})
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             return json_response(400, {"error": str(exc)})
         return json_response(200, {"ok": True})
+
+    def control_faults(self, spec: dict) -> Response:
+        """``{"clear": true}``, ``{"probability", "kinds", "seed"}``, or ``{"kind", "count", "match",
+        "retry_after", "problem"}``; ``timeout_seconds`` with any of them (or alone)."""
+        faults = self.sb.faults
+        if spec.get("clear"):
+            faults.clear()
+        elif "probability" in spec:
+            faults.rate(float(spec["probability"]), spec.get("kinds"), spec.get("seed"))
+        elif "kind" in spec or "timeout_seconds" not in spec:
+            faults.add(spec["kind"], spec.get("count", 1), spec.get("match"), spec.get("retry_after"),
+                       spec.get("problem"))
+        if "timeout_seconds" in spec:
+            faults.timeout_seconds = float(spec["timeout_seconds"])
+        return json_response(200, {"pending": faults.pending})
+
+    def control_limits(self, spec: dict) -> Response:
+        """``{"off": true}``, ``{"restore": true}``, or ``{"name", "limit", "window"}``."""
+        limits = self.sb.limits
+        if spec.get("off"):
+            limits.off()
+        elif spec.get("restore"):
+            limits.restore()
+        else:
+            limits.set(spec["name"], spec.get("limit"), spec.get("window"))
+        return json_response(200, {"rules": limits.rules})
 
     def control_webhooks(self, environ: dict, method: str, action: str) -> Response:
         """``GET/POST /_sandbox/webhooks[/flush|redeliver|send-raw|clear|reset|intent-to-receive]``."""
@@ -443,11 +455,11 @@ class XeroSandbox(LoopbackService):
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, client_id: str = "sandbox-client",  # nosec B107
                  client_secret: str = "sandbox-secret", tenant_id: str = DEFAULT_TENANT_ID,
-                 tenant_name: str = "Sandbox Company (US)", clock: Optional[Callable[[], float]] = None,
+                 tenant_name: str = "Sandbox Company (US)", clock: Callable[[], float] | None = None,
                  access_token_ttl: int = ACCESS_TOKEN_TTL, refresh_grace_seconds: float = REFRESH_GRACE_SECONDS,
-                 idempotency_ttl: Optional[float] = IDEMPOTENCY_TTL, timeout_seconds: float = 5.0,
+                 idempotency_ttl: float | None = IDEMPOTENCY_TTL, timeout_seconds: float = 5.0,
                  app_name: str = "Sandbox App", max_request_bytes: int = MAX_REQUEST_BYTES,
-                 spec_path: Optional[Path] = None, verbose: bool = False, latency: Any = None) -> None:
+                 spec_path: Path | None = None, verbose: bool = False, latency: Any = None) -> None:
         self.host, self.port = host, port
         self.client_id, self.client_secret = client_id, client_secret
         self.tenant_id = tenant_id.lower()
@@ -487,7 +499,7 @@ class XeroSandbox(LoopbackService):
         """The default tenant's organisation."""
         return self.stores[self.tenant_id]
 
-    def add_tenant(self, name: str, tenant_id: Optional[str] = None) -> str:
+    def add_tenant(self, name: str, tenant_id: str | None = None) -> str:
         """Another organisation; connected on the next authorisation (or :meth:`issue_tokens`)."""
         tenant_id = (tenant_id or new_id()).lower()
         self._new_store(tenant_id, name)
@@ -530,7 +542,7 @@ class XeroSandbox(LoopbackService):
 
     thread_name = "xero-sandbox"
 
-    def app(self) -> "SandboxApp":
+    def app(self) -> SandboxApp:
         return SandboxApp(self)
 
     def on_stop(self) -> None:

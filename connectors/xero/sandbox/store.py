@@ -16,9 +16,10 @@ import datetime as dt
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, Callable, Iterator, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 from . import costs, seed
 from .documents import line_amounts, line_tax, totals
@@ -141,7 +142,7 @@ class Store:
         """Wipe all data and idempotency memory; re-seed the reference lists."""
         with self.lock:
             self._rows: dict[str, dict[str, dict]] = {name: {} for name in COLLECTIONS}
-            self._undo: Optional[list] = None
+            self._undo: list | None = None
             self._idempotency: dict[str, tuple[str, float, Any]] = {}
             self._last_stamp = 0
             stamp = self._stamp()
@@ -157,7 +158,7 @@ class Store:
         with self.lock:
             self._idempotency.clear()
 
-    def idempotent(self, key: Optional[str], fingerprint: str, ttl: Optional[float],
+    def idempotent(self, key: str | None, fingerprint: str, ttl: float | None,
                    run: Callable[[], Any]) -> Any:
         """Run a write once per ``Idempotency-Key``; a repeat gets the original result and changes nothing.
 
@@ -261,7 +262,7 @@ class Store:
             rows = [self.render(collection, r, unitdp) for r in self._rows[collection].values()]
         return sort_rows(rows, None, DEFAULT_ORDER[collection])
 
-    def find(self, collection: str, key: str) -> Optional[dict]:
+    def find(self, collection: str, key: str) -> dict | None:
         """Internal row by id, or by natural key (InvoiceNumber, CreditNoteNumber, ContactNumber, Item Code)."""
         rows = self._rows[collection]
         key = str(key or "").strip()
@@ -277,13 +278,13 @@ class Store:
             return matches[0] if matches else None
         return None
 
-    def get(self, collection: str, key: str, unitdp: int = 2) -> Optional[dict]:
+    def get(self, collection: str, key: str, unitdp: int = 2) -> dict | None:
         with self.lock:
             row = self.find(collection, key)
             return self.render(collection, row, unitdp) if row is not None else None
 
-    def list(self, collection: str, params: dict[str, str], since: Optional[float] = None
-             ) -> tuple[list[dict], Optional[dict]]:
+    def list(self, collection: str, params: dict[str, str], since: float | None = None
+             ) -> tuple[list[dict], dict | None]:
         """A GET list: filters, ``where``, ``order`` and paging. Returns rows and the pagination block."""
         p = {k.lower(): v for k, v in params.items()}
         unitdp = 4 if p.get("unitdp") == "4" else 2
@@ -466,7 +467,7 @@ class Store:
     # -- batch writes -----------------------------------------------------------------------------------------
 
     def write(self, collection: str, elements: list, *, method: str, summarize: bool = True, unitdp: int = 2,
-              path_id: Optional[str] = None) -> list[dict]:
+              path_id: str | None = None) -> list[dict]:
         """Create or update ``elements``; returns the rendered results (failed elements carry their errors).
 
         Without ``summarizeErrors=false`` one failed element fails the request: nothing is kept and a
@@ -505,10 +506,7 @@ class Store:
             return results
 
     def _ok(self, collection: str, result: Any, unitdp: int) -> dict:
-        if collection == "Allocations":
-            out = result
-        else:
-            out = self.render(collection, result, unitdp)
+        out = result if collection == "Allocations" else self.render(collection, result, unitdp)
         out["StatusAttributeString"] = "OK"
         return out
 
@@ -531,7 +529,7 @@ class Store:
     # the payment is removed): a refused change raises XeroError, as the API would answer it.
 
     def record_payment_as_user(self, invoice_id: str, amount: Any = None, date: Any = None,
-                               account_code: str = "090", reference: Optional[str] = None) -> dict:
+                               account_code: str = "090", reference: str | None = None) -> dict:
         """"Record a payment" on an invoice: ``amount`` (default: the amount due) into bank account
         ``account_code``, dated ``date`` (default: today). Returns the rendered Payment."""
         with self.lock:
@@ -546,7 +544,7 @@ class Store:
 
     def edit_invoice_line_as_user(self, invoice_id: str, line: int | str = 0, amount: Any = None,
                                   quantity: Any = None, unit_amount: Any = None,
-                                  description: Optional[str] = None) -> dict:
+                                  description: str | None = None) -> dict:
         """Change one line of an invoice, as the invoice editor does.
 
         ``line`` is the line's index (0 = the first) or its ``LineItemID``. A new ``amount`` keeps the quantity
@@ -682,7 +680,7 @@ class Store:
 
     # -- contacts ---------------------------------------------------------------------------------------------
 
-    def _apply_contact(self, collection: str, el: dict, method: str, path_id: Optional[str], unitdp: int) -> dict:
+    def _apply_contact(self, collection: str, el: dict, method: str, path_id: str | None, unitdp: int) -> dict:
         key = path_id or el.get("ContactID")
         existing = None
         if key:
@@ -726,7 +724,7 @@ class Store:
         row["_updated"] = self._stamp()
         return self._save("Contacts", row)
 
-    def _name_taken(self, name: str, own_id: Optional[str]) -> bool:
+    def _name_taken(self, name: str, own_id: str | None) -> bool:
         folded = name.strip().casefold()
         return any(c["Name"].strip().casefold() == folded and c["ContactStatus"] == "ACTIVE"
                    and c["ContactID"] != own_id for c in self._rows["Contacts"].values())
@@ -773,7 +771,7 @@ class Store:
 
     # -- items ------------------------------------------------------------------------------------------------
 
-    def _apply_item(self, collection: str, el: dict, method: str, path_id: Optional[str], unitdp: int) -> dict:
+    def _apply_item(self, collection: str, el: dict, method: str, path_id: str | None, unitdp: int) -> dict:
         key = path_id or el.get("ItemID")
         existing = None
         if key:
@@ -788,41 +786,49 @@ class Store:
             if field not in ("ItemID", "UpdatedDateUTC", "ValidationErrors", "StatusAttributeString",
                              "QuantityOnHand", "TotalCostPool", "IsTrackedAsInventory"):
                 row[field] = copy.deepcopy(value)
-        errors = []
         code = str(row.get("Code", "")).strip()
-        if not code:
-            errors.append("Item Code must be specified.")
-        elif len(code) > 30:
-            errors.append("Item Code must be 30 characters or fewer.")
-        else:
-            other = self.find("Items", code)
-            if other is not None and other["ItemID"] != row["ItemID"]:
-                errors.append(_item_code_taken(code))
+        errors = self._item_code_errors(row, code)
         if len(str(row.get("Name", ""))) > 50:
             errors.append("Item Name must be 50 characters or fewer.")
         if el.get("InventoryAssetAccountCode"):
             errors.append("Tracked inventory items are not supported by the sandbox.")
         for details in ("SalesDetails", "PurchaseDetails"):
-            part = row.get(details)
-            if not isinstance(part, dict):
-                continue
-            if "UnitPrice" in part:
-                price = to_decimal(part["UnitPrice"])
-                part["UnitPrice"] = q(price, unitdp) if price is not None else Decimal("0")
-            code_ref = part.get("AccountCode")
-            if code_ref:
-                account = self._account_by_code(code_ref)
-                if account is None or account["Type"] == "BANK":
-                    errors.append(_bad_account(code_ref))
-                elif account["Status"] != "ACTIVE":
-                    errors.append(_archived_account(code_ref))
-            if part.get("TaxType") and not self._usable_tax(part["TaxType"]):
-                errors.append(_bad_tax_type(part["TaxType"]))
+            if isinstance(row.get(details), dict):
+                errors.extend(self._item_details_errors(row[details], unitdp))
         if errors:
             raise ElementError(*errors)
         row["Code"] = code
         row["_updated"] = self._stamp()
         return self._save("Items", row)
+
+    def _item_code_errors(self, row: dict, code: str) -> list[str]:
+        if not code:
+            return ["Item Code must be specified."]
+        if len(code) > 30:
+            return ["Item Code must be 30 characters or fewer."]
+        other = self.find("Items", code)
+        return [_item_code_taken(code)] if other is not None and other["ItemID"] != row["ItemID"] else []
+
+    def _item_details_errors(self, part: dict, unitdp: int) -> list[str]:
+        """An item's SalesDetails or PurchaseDetails: its price rounded in place; its account and tax type checked."""
+        errors = []
+        if "UnitPrice" in part:
+            price = to_decimal(part["UnitPrice"])
+            part["UnitPrice"] = q(price, unitdp) if price is not None else Decimal("0")
+        if part.get("AccountCode") and (refused := self._account_error(part["AccountCode"])):
+            errors.append(refused)
+        if part.get("TaxType") and not self._usable_tax(part["TaxType"]):
+            errors.append(_bad_tax_type(part["TaxType"]))
+        return errors
+
+    def _account_error(self, code: Any) -> str | None:
+        """Why a line or an item may not use the account with this code (unknown, a bank account, archived)."""
+        account = self._account_by_code(code)
+        if account is None or account["Type"] == "BANK":
+            return _bad_account(code)
+        if account["Status"] != "ACTIVE":
+            return _archived_account(code)
+        return None
 
     def delete_item(self, key: str) -> bool:
         with self.lock:
@@ -834,11 +840,11 @@ class Store:
 
     # -- reference lookups ------------------------------------------------------------------------------------
 
-    def _account_by_code(self, code: Any) -> Optional[dict]:
+    def _account_by_code(self, code: Any) -> dict | None:
         text = str(code).strip().lower()
         return next((a for a in self._rows["Accounts"].values() if a["Code"].lower() == text), None)
 
-    def _account_ref(self, ref: Any) -> Optional[dict]:
+    def _account_ref(self, ref: Any) -> dict | None:
         if not isinstance(ref, dict):
             return None
         if ref.get("AccountID"):
@@ -847,7 +853,7 @@ class Store:
             return self._account_by_code(ref["Code"])
         return None
 
-    def _usable_tax(self, tax_type: Any) -> Optional[dict]:
+    def _usable_tax(self, tax_type: Any) -> dict | None:
         rate = self._rows["TaxRates"].get(str(tax_type))
         return rate if rate is not None and rate["Status"] == "ACTIVE" else None
 
@@ -859,7 +865,7 @@ class Store:
 
     # -- invoices and credit notes ----------------------------------------------------------------------------
 
-    def _apply_document(self, collection: str, el: dict, method: str, path_id: Optional[str], unitdp: int) -> dict:
+    def _apply_document(self, collection: str, el: dict, method: str, path_id: str | None, unitdp: int) -> dict:
         is_invoice = collection == "Invoices"
         id_field = COLLECTIONS[collection]
         number_field = "InvoiceNumber" if is_invoice else "CreditNoteNumber"
@@ -876,7 +882,7 @@ class Store:
             return self._create_document(collection, el, unitdp)
         return self._update_document(collection, existing, el, unitdp)
 
-    def _by_number(self, collection: str, number: Any, doc_type: Any) -> Optional[dict]:
+    def _by_number(self, collection: str, number: Any, doc_type: Any) -> dict | None:
         field = "InvoiceNumber" if collection == "Invoices" else "CreditNoteNumber"
         unique_type = "ACCREC" if collection == "Invoices" else "ACCRECCREDIT"
         if doc_type not in (None, unique_type):
@@ -930,27 +936,14 @@ class Store:
         number_field = "InvoiceNumber" if is_invoice else "CreditNoteNumber"
         errors: list[str] = []
         if creating or "Contact" in el:
-            if dry_run:
-                ref = el.get("Contact") or {}
-                found = self.find("Contacts", ref.get("ContactID") or "") if isinstance(ref, dict) else None
-                row["_contact"] = found["ContactID"] if found else row.get("_contact")
-            else:
-                row["_contact"] = self._document_contact(el.get("Contact"), row["Type"])["ContactID"]
+            self._fill_contact(row, el, dry_run)
         for field in ("Reference", "Url", "BrandingThemeID", "SentToContact"):
             if field in el:
                 row[field] = el[field]
         if len(str(row.get("Reference", ""))) > 255:
             errors.append("Reference must be 255 characters or fewer.")
         status = el.get("Status", row["Status"])
-        if "Date" in el:
-            row["Date"] = self._date(el["Date"], "Date")
-        row.setdefault("Date", self.today())
-        for field in ("DueDate", "ExpectedPaymentDate", "PlannedPaymentDate"):
-            if field in el:
-                row[field] = self._date(el[field], field)
-        if "DueDate" not in row and is_invoice:
-            terms = seed.PAYMENT_TERMS["Sales" if row["Type"] == "ACCREC" else "Bills"]
-            row["DueDate"] = row["Date"] + dt.timedelta(days=terms["Day"])
+        self._fill_dates(row, el, is_invoice)
         if "LineAmountTypes" in el:
             row["LineAmountTypes"] = el["LineAmountTypes"]
         self._fill_currency(row, el, errors)
@@ -979,6 +972,26 @@ class Store:
         self._settle(collection, row)
         row["_updated"] = self._stamp()
         return self._save(collection, row)
+
+    def _fill_contact(self, row: dict, el: dict, dry_run: bool) -> None:
+        if dry_run:
+            ref = el.get("Contact") or {}
+            found = self.find("Contacts", ref.get("ContactID") or "") if isinstance(ref, dict) else None
+            row["_contact"] = found["ContactID"] if found else row.get("_contact")
+        else:
+            row["_contact"] = self._document_contact(el.get("Contact"), row["Type"])["ContactID"]
+
+    def _fill_dates(self, row: dict, el: dict, is_invoice: bool) -> None:
+        """The sent dates; today by default, and an invoice's due date from the organisation's payment terms."""
+        if "Date" in el:
+            row["Date"] = self._date(el["Date"], "Date")
+        row.setdefault("Date", self.today())
+        for field in ("DueDate", "ExpectedPaymentDate", "PlannedPaymentDate"):
+            if field in el:
+                row[field] = self._date(el[field], field)
+        if "DueDate" not in row and is_invoice:
+            terms = seed.PAYMENT_TERMS["Sales" if row["Type"] == "ACCREC" else "Bills"]
+            row["DueDate"] = row["Date"] + dt.timedelta(days=terms["Day"])
 
     def _fill_currency(self, row: dict, el: dict, errors: list[str]) -> None:
         base = self._org["BaseCurrency"]
@@ -1038,50 +1051,14 @@ class Store:
     def _line(self, row: dict, line: dict, unitdp: int, status: str) -> dict:
         errors = []
         doc_type = row["Type"]
-        sales = doc_type in ("ACCREC", "ACCRECCREDIT")
         if line.get("ItemCode"):
-            item = self.find("Items", line["ItemCode"])
-            if item is None:
-                raise ElementError(f"Item code '{line['ItemCode']}' is not valid.")
-            details = item.get("SalesDetails" if sales else "PurchaseDetails") or {}
-            line["ItemCode"] = item["Code"]
-            line.setdefault("Description", item.get("Description" if sales else "PurchaseDescription",
-                                                    item.get("Name", "")))
-            if "UnitPrice" in details and "UnitAmount" not in line and "LineAmount" not in line:
-                line["UnitAmount"] = details["UnitPrice"]
-            for field, source in (("AccountCode", "AccountCode"), ("TaxType", "TaxType")):
-                if source in details and field not in line:
-                    line[field] = details[source]
-            line["Item"] = {"ItemID": item["ItemID"], "Name": item.get("Name", ""), "Code": item["Code"]}
+            self._line_item(line, sales=doc_type in ("ACCREC", "ACCRECCREDIT"))
         if ("DiscountRate" in line or "DiscountAmount" in line) and doc_type != "ACCREC":
             raise ElementError("Discounts can only be applied to sales invoices (ACCREC).")
-        account = None
-        if line.get("AccountID") and not line.get("AccountCode"):
-            account = self._rows["Accounts"].get(str(line["AccountID"]).lower())
-            if account is None:
-                errors.append(f"The AccountID {line['AccountID']} is not valid for this document.")
-            else:
-                line["AccountCode"] = account["Code"]
-        if line.get("AccountCode"):
-            account = self._account_by_code(line["AccountCode"])
-            if account is None or account["Type"] == "BANK":
-                errors.append(_bad_account(line["AccountCode"]))
-            elif account["Status"] != "ACTIVE":
-                errors.append(_archived_account(line["AccountCode"]))
-            else:
-                line["AccountCode"], line["AccountID"] = account["Code"], account["AccountID"]
+        account = self._line_account(line, errors)
         numbers = line_amounts(line, unitdp)
         line.update(numbers)
-        if status != "DRAFT":
-            if not str(line.get("Description", "")).strip():
-                errors.append("Description is required for each line item of a document that is not a draft.")
-            if not line.get("AccountCode") and numbers["LineAmount"] != 0:
-                errors.append("An AccountCode must be specified for each line item of a document that is not a draft.")
-        if len(str(line.get("Description", ""))) > 4000:
-            errors.append("Description must be 4000 characters or fewer.")
-        tracking = line.get("Tracking") or []
-        if len(tracking) > 2:
-            errors.append("A line item can have at most 2 tracking categories.")
+        errors.extend(_line_text_errors(line, numbers["LineAmount"], status))
         if row["LineAmountTypes"] == "NoTax":
             line["TaxType"] = line.get("TaxType", "NONE")
         elif not line.get("TaxType"):
@@ -1099,6 +1076,40 @@ class Store:
                 continue
             line.pop(field, None)
         return line
+
+    def _line_item(self, line: dict, sales: bool) -> None:
+        """The item's code, description, price, account and tax type where the line does not give its own."""
+        item = self.find("Items", line["ItemCode"])
+        if item is None:
+            raise ElementError(f"Item code '{line['ItemCode']}' is not valid.")
+        details = item.get("SalesDetails" if sales else "PurchaseDetails") or {}
+        line["ItemCode"] = item["Code"]
+        line.setdefault("Description", item.get("Description" if sales else "PurchaseDescription",
+                                                item.get("Name", "")))
+        if "UnitPrice" in details and "UnitAmount" not in line and "LineAmount" not in line:
+            line["UnitAmount"] = details["UnitPrice"]
+        for field, source in (("AccountCode", "AccountCode"), ("TaxType", "TaxType")):
+            if source in details and field not in line:
+                line[field] = details[source]
+        line["Item"] = {"ItemID": item["ItemID"], "Name": item.get("Name", ""), "Code": item["Code"]}
+
+    def _line_account(self, line: dict, errors: list[str]) -> dict | None:
+        """The line's account (by AccountID or AccountCode), its code and id filled in; a refusal goes to
+        ``errors``."""
+        account = None
+        if line.get("AccountID") and not line.get("AccountCode"):
+            account = self._rows["Accounts"].get(str(line["AccountID"]).lower())
+            if account is None:
+                errors.append(f"The AccountID {line['AccountID']} is not valid for this document.")
+            else:
+                line["AccountCode"] = account["Code"]
+        if line.get("AccountCode"):
+            account = self._account_by_code(line["AccountCode"])
+            if refused := self._account_error(line["AccountCode"]):
+                errors.append(refused)
+            else:
+                line["AccountCode"], line["AccountID"] = account["Code"], account["AccountID"]
+        return account
 
     def _settle(self, collection: str, row: dict) -> None:
         """AmountDue / RemainingCredit and the PAID status from what has been applied."""
@@ -1120,35 +1131,16 @@ class Store:
 
     # -- payments ---------------------------------------------------------------------------------------------
 
-    def _apply_payment(self, collection: str, el: dict, method: str, path_id: Optional[str], unitdp: int) -> dict:
+    def _apply_payment(self, collection: str, el: dict, method: str, path_id: str | None, unitdp: int) -> dict:
         key = path_id or el.get("PaymentID")
         if key:
             return self._delete_payment(key, el)
-        errors = []
         doc, doc_collection = self._payment_document(el)
         account = self._account_ref(el.get("Account") or ({"Code": el["Code"]} if el.get("Code") else None))
-        if not el.get("Account") and not el.get("Code"):
-            errors.append("You must specify an Account for the payment (AccountID or Code).")
-        elif account is None:
-            errors.append("The Account for the payment could not be found.")
-        elif account["Status"] != "ACTIVE" or not (account["Type"] == "BANK" or account.get("EnablePaymentsToAccount")):
-            errors.append("Account type is invalid for making a payment to/from")
-        if "Date" not in el:
-            errors.append("A Date must be specified for the payment.")
         amount = to_decimal(el.get("Amount"))
-        if amount is None:
-            errors.append("An Amount must be specified for the payment.")
-        elif amount <= 0:
-            errors.append("The payment Amount must be greater than zero.")
+        errors = [*_payment_account_errors(el, account), *_payment_amount_errors(el, amount)]
         if doc is not None:
-            if doc["Status"] == "PAID":
-                errors.append(MSG_OVERPAID)
-            elif doc["Status"] != "AUTHORISED":
-                errors.append(MSG_NOT_AUTHORISED)
-            elif amount is not None and amount > 0:
-                outstanding = doc["AmountDue"] if doc_collection == "Invoices" else doc["RemainingCredit"]
-                if q(amount) > outstanding:
-                    errors.append(MSG_OVERPAID)
+            errors.extend(_payment_document_errors(doc, doc_collection, amount))
         if errors:
             raise ElementError(*errors)
         pay_date = self._date(el["Date"], "Date")
@@ -1177,7 +1169,7 @@ class Store:
         self._save(doc_collection, doc)
         return row
 
-    def _payment_document(self, el: dict) -> tuple[Optional[dict], str]:
+    def _payment_document(self, el: dict) -> tuple[dict | None, str]:
         invoice, note = el.get("Invoice") or {}, el.get("CreditNote") or {}
         refs = [("Invoices", invoice.get("InvoiceID"), invoice.get("InvoiceNumber") or el.get("InvoiceNumber")),
                 ("CreditNotes", note.get("CreditNoteID"), note.get("CreditNoteNumber") or el.get("CreditNoteNumber"))]
@@ -1262,7 +1254,7 @@ class Store:
         self._save("Invoices", invoice)
         return self._allocation(note, alloc)
 
-    def delete_allocation(self, note_key: str, alloc_id: str) -> Optional[dict]:
+    def delete_allocation(self, note_key: str, alloc_id: str) -> dict | None:
         """``DELETE /CreditNotes/{id}/Allocations/{AllocationID}``; None when either is unknown."""
         with self._transaction():
             note = self.find("CreditNotes", note_key)
@@ -1302,7 +1294,54 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
-def _csv(value: Optional[str]) -> list[str]:
+def _payment_account_errors(el: dict, account: dict | None) -> list[str]:
+    if not el.get("Account") and not el.get("Code"):
+        return ["You must specify an Account for the payment (AccountID or Code)."]
+    if account is None:
+        return ["The Account for the payment could not be found."]
+    if account["Status"] != "ACTIVE" or not (account["Type"] == "BANK" or account.get("EnablePaymentsToAccount")):
+        return ["Account type is invalid for making a payment to/from"]
+    return []
+
+
+def _payment_amount_errors(el: dict, amount: Decimal | None) -> list[str]:
+    errors = [] if "Date" in el else ["A Date must be specified for the payment."]
+    if amount is None:
+        errors.append("An Amount must be specified for the payment.")
+    elif amount <= 0:
+        errors.append("The payment Amount must be greater than zero.")
+    return errors
+
+
+def _payment_document_errors(doc: dict, collection: str, amount: Decimal | None) -> list[str]:
+    """A payment applies only to an authorised document, and for no more than it still owes."""
+    if doc["Status"] == "PAID":
+        return [MSG_OVERPAID]
+    if doc["Status"] != "AUTHORISED":
+        return [MSG_NOT_AUTHORISED]
+    if amount is not None and amount > 0:
+        outstanding = doc["AmountDue"] if collection == "Invoices" else doc["RemainingCredit"]
+        if q(amount) > outstanding:
+            return [MSG_OVERPAID]
+    return []
+
+
+def _line_text_errors(line: dict, amount: Decimal, status: str) -> list[str]:
+    """What Xero refuses in a line's description, account and tracking (a draft may lack the first two)."""
+    errors = []
+    if status != "DRAFT":
+        if not str(line.get("Description", "")).strip():
+            errors.append("Description is required for each line item of a document that is not a draft.")
+        if not line.get("AccountCode") and amount != 0:
+            errors.append("An AccountCode must be specified for each line item of a document that is not a draft.")
+    if len(str(line.get("Description", ""))) > 4000:
+        errors.append("Description must be 4000 characters or fewer.")
+    if len(line.get("Tracking") or []) > 2:
+        errors.append("A line item can have at most 2 tracking categories.")
+    return errors
+
+
+def _csv(value: str | None) -> list[str]:
     if not value:
         return []
     return [part.strip().strip('"').strip("'") for part in value.split(",") if part.strip().strip('"').strip("'")]

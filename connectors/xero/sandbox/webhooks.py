@@ -30,7 +30,7 @@ ITR_TIMEOUT = 5.0  # Xero: answer within 5 seconds
 
 def event_date(updated_ms: int) -> str:
     """``2026-01-02T18:04:05.678``: UTC, milliseconds, no zone designator (as in Xero's samples)."""
-    stamp = dt.datetime.fromtimestamp(updated_ms / 1000, dt.timezone.utc)
+    stamp = dt.datetime.fromtimestamp(updated_ms / 1000, dt.UTC)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}"
 
 

@@ -11,11 +11,12 @@ import json
 import re
 import secrets
 import uuid
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Iterable, Optional
+from typing import Any
 
 CENT = Decimal("0.01")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 JSON_TYPE = "application/json; charset=utf-8"
 NOT_FOUND_TEXT = "The resource you're looking for cannot be found"
 
@@ -25,7 +26,7 @@ Response = tuple[int, list[tuple[str, str]], bytes]
 # JSON
 
 _NONCE = secrets.token_hex(6)
-_DEC_RE = re.compile(r'"@dec%s:([-0-9.E+]+)"' % _NONCE)
+_DEC_RE = re.compile(rf'"@dec{_NONCE}:([-0-9.E+]+)"')
 
 
 def dumps(obj: Any) -> bytes:
@@ -102,7 +103,7 @@ def utc_string(epoch_ms_value: int) -> str:
     return dt.datetime.fromtimestamp(epoch_ms_value / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_date(value: Any) -> Optional[dt.date]:
+def parse_date(value: Any) -> dt.date | None:
     """``2019-03-11``, ``2019-03-11T00:00:00`` or ``/Date(1552262400000)/``; None when unparseable."""
     if isinstance(value, dt.date):
         return value
@@ -122,7 +123,7 @@ def parse_date(value: Any) -> Optional[dt.date]:
     return None
 
 
-def parse_timestamp(value: str) -> Optional[float]:
+def parse_timestamp(value: str) -> float | None:
     """An ``If-Modified-Since`` value: ISO 8601 (naive means UTC), RFC 1123, or an MS date."""
     text = (value or "").strip()
     if not text:
@@ -148,7 +149,7 @@ def parse_timestamp(value: str) -> Optional[float]:
 # Money
 
 
-def to_decimal(value: Any) -> Optional[Decimal]:
+def to_decimal(value: Any) -> Decimal | None:
     """A JSON number (or numeric string) as ``Decimal``; None for anything else."""
     if isinstance(value, bool) or value is None:
         return None
@@ -171,7 +172,7 @@ def q(value: Decimal, places: int = 2) -> Decimal:
 class XeroError(Exception):
     """A whole-request failure rendered in Xero's ``ApiException`` shape (HTTP 400 unless told otherwise)."""
 
-    def __init__(self, number: int, kind: str, message: str, elements: Optional[list] = None,
+    def __init__(self, number: int, kind: str, message: str, elements: list | None = None,
                  status: int = 400) -> None:
         super().__init__(message)
         self.number, self.kind, self.message, self.status = number, kind, message, status

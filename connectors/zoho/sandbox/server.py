@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.limits import Limiter
@@ -90,10 +91,10 @@ LISTING = Listing(FILTERS, frozenset(SORTS), invalid, columns={"created_time": "
 
 def zoho_time(epoch: float) -> str:
     """``2013-11-18T10:02:51+0000``: Zoho's timestamps (the organisation's zone; ours is UTC)."""
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
-def money(value: Any, field: str, default: Optional[Decimal] = None) -> Decimal:
+def money(value: Any, field: str, default: Decimal | None = None) -> Decimal:
     """A number from a request as an exact Decimal, or Zoho's "Invalid value passed for <field>"."""
     try:
         return decimal_value(value, default)
@@ -108,9 +109,9 @@ class ZohoSandbox(PlatformSandbox):
     api_path, token_path, authorize_path = API, "/oauth/v2/token", "/oauth/v2/auth"
     revoke_path = "/oauth/v2/token/revoke"
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Optional[Callable[[], float]] = None,
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] | None = None,
                  organization_id: str = ORGANIZATION_ID, organization_name: str = "Sandbox Books Inc",
-                 access_ttl: int = 3600, daily_limit: Optional[int] = 1000, timeout_seconds: float = 5.0,
+                 access_ttl: int = 3600, daily_limit: int | None = 1000, timeout_seconds: float = 5.0,
                  verbose: bool = False) -> None:
         super().__init__(host, port, clock, timeout_seconds, verbose)
         self.organization_id, self.organization_name = str(organization_id), organization_name
@@ -144,7 +145,7 @@ class ZohoSandbox(PlatformSandbox):
         seed(self.store, self.today())
 
     def today(self) -> str:
-        return dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc).date().isoformat()
+        return dt.datetime.fromtimestamp(self.clock(), dt.UTC).date().isoformat()
 
     def fault_response(self, fault: Fault) -> Response:
         if fault.kind == "rate_limit":
@@ -281,7 +282,7 @@ class ZohoSandbox(PlatformSandbox):
         return self._ok("", {resource: [self.render(r) for r in found.rows], "page_context": context})
 
     @staticmethod
-    def _filter_by(resource: str, value: str) -> Optional[Callable[[dict], bool]]:
+    def _filter_by(resource: str, value: str) -> Callable[[dict], bool] | None:
         if not value or value.endswith(".All"):
             return None
         if resource == "chartofaccounts" and value in ("AccountType.Active", "AccountType.Inactive"):
@@ -314,7 +315,7 @@ class ZohoSandbox(PlatformSandbox):
         return self.organization()
 
     # -- writes -----------------------------------------------------------------------------------------------------
-    def write(self, resource: str, record_id: Optional[str], body: dict, params: dict) -> Row:
+    def write(self, resource: str, record_id: str | None, body: dict, params: dict) -> Row:
         """Create (``record_id`` None) or update one record, under the store lock: a payment and the invoices it
         settles change together."""
         body = {k: v for k, v in body.items() if k not in (RESOURCES[resource][1], *READ_ONLY)}
@@ -466,7 +467,7 @@ class ZohoSandbox(PlatformSandbox):
             return sum(self._applied(record_id), ZERO)
         return self.store.total("creditnote_invoices", "amount_applied", creditnote_id=record_id)
 
-    def _settle(self, invoice_id: str, sent: Optional[bool] = None) -> None:
+    def _settle(self, invoice_id: str, sent: bool | None = None) -> None:
         """An invoice's balance and status from what is applied to it: paid, partially_paid, sent/overdue, draft."""
         with self.store.lock:
             data = self.store.get("invoices", invoice_id).data
@@ -532,7 +533,7 @@ class ZohoSandbox(PlatformSandbox):
             for entry in data.get("invoices", []) if resource == "customerpayments" else []:
                 self._settle(entry["invoice_id"])
 
-    def credits(self, req: Request, note_id: str, application_id: Optional[str]) -> Response:
+    def credits(self, req: Request, note_id: str, application_id: str | None) -> Response:
         """``GET`` / ``POST /creditnotes/{id}/invoices`` and ``DELETE .../invoices/{creditnote_invoice_id}``."""
         with self.store.lock:
             note = self.store.get("creditnotes", note_id).data
@@ -594,7 +595,7 @@ class ZohoSandbox(PlatformSandbox):
         return self.store.first(resource, **{field: value})
 
     # -- what a bookkeeper does in Zoho Books -------------------------------------------------------------------------
-    def record_payment_as_user(self, invoice_id: str, amount: Any, date: Optional[str] = None,
+    def record_payment_as_user(self, invoice_id: str, amount: Any, date: str | None = None,
                                payment_mode: str = "cash", reference_number: str = "") -> dict:
         invoice = self.store.get("invoices", invoice_id).data
         row = self.write("customerpayments", None, {
@@ -604,7 +605,7 @@ class ZohoSandbox(PlatformSandbox):
         return self.render(row)
 
     def edit_invoice_line_as_user(self, invoice_id: str, line: int = 0, amount: Any = None, rate: Any = None,
-                                  quantity: Any = None, description: Optional[str] = None) -> dict:
+                                  quantity: Any = None, description: str | None = None) -> dict:
         """``amount`` sets the line's total (rate = amount / quantity)."""
         data = self.store.get("invoices", invoice_id).data
         lines = [dict(li) for li in data["line_items"]]

@@ -44,7 +44,7 @@ def test_exchange_code_signs_in_and_names_the_organisation_and_a_wrong_password_
     good = BillcomConnector(ConnectionConfig("billcom", "t", "", settings, *CLIENT))
     tokens = good.exchange_code("login", "http://host/cb", {})
     assert tokens.remote_company_id == bsandbox.company_id and tokens.access_token
-    assert tokens.access_expires_at - dt.datetime.now(dt.timezone.utc) <= dt.timedelta(minutes=30)
+    assert tokens.access_expires_at - dt.datetime.now(dt.UTC) <= dt.timedelta(minutes=30)
     bad = BillcomConnector(ConnectionConfig("billcom", "t", "", settings, CLIENT[0], "wrong"))
     with pytest.raises(AuthError) as info:
         bad.exchange_code("login", "http://host/cb", {})

@@ -105,5 +105,5 @@ def classify_message(status, message):
 
     response = requests.Response()
     response.status_code = status
-    response._content = ('{"errors": [{"message": "%s"}]}' % message).encode()
+    response._content = (f'{{"errors": [{{"message": "{message}"}}]}}').encode()
     return classify(response)

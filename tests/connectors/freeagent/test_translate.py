@@ -118,7 +118,7 @@ def test_payment_read_back():
 def test_tax_fields_and_times():
     assert t.tax_fields(None) == {}
     assert t.tax_fields("OUT_OF_SCOPE") == {"sales_tax_status": "OUT_OF_SCOPE", "sales_tax_rate": D("0.00")}
-    assert t.format_time(dt.datetime(2026, 12, 3, 10, 2, 51, 999, tzinfo=dt.timezone.utc)) == \
+    assert t.format_time(dt.datetime(2026, 12, 3, 10, 2, 51, 999, tzinfo=dt.UTC)) == \
         "2026-12-03T10:02:51.000Z"
     assert t.record_id(f"{BASE}/invoices/42/") == "42" and t.record_id("42") == "42"
 

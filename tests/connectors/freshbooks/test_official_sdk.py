@@ -25,7 +25,7 @@ def sdk(fsandbox, monkeypatch):
     consent = requests.get(client.get_auth_request_url(), allow_redirects=False, timeout=5)
     code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
     tokens = client.get_access_token(code)
-    assert tokens.access_token_expires_at > dt.datetime.now(dt.timezone.utc)
+    assert tokens.access_token_expires_at > dt.datetime.now(dt.UTC)
     return client
 
 

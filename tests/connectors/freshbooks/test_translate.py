@@ -87,10 +87,10 @@ def test_fingerprint_ignores_spelling_and_the_currency_echo_but_not_content():
 
 
 def test_times_are_us_eastern_both_ways():
-    assert t.modified_at(INVOICE) == dt.datetime(2026, 12, 3, 9, 10, 5, tzinfo=dt.timezone.utc)  # EST is UTC-5
+    assert t.modified_at(INVOICE) == dt.datetime(2026, 12, 3, 9, 10, 5, tzinfo=dt.UTC)  # EST is UTC-5
     summer = t.modified_at({"updated": "2026-07-01 08:00:00"})
-    assert summer == dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.timezone.utc)  # EDT is UTC-4
-    assert t.format_time(dt.datetime(2026, 12, 3, 9, 10, 5, tzinfo=dt.timezone.utc)) == "2026-12-03 04:10:05"
+    assert summer == dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC)  # EDT is UTC-4
+    assert t.format_time(dt.datetime(2026, 12, 3, 9, 10, 5, tzinfo=dt.UTC)) == "2026-12-03 04:10:05"
     assert t.modified_at({}) is None
 
 

@@ -26,8 +26,8 @@ def test_exchange_code_signs_in_and_stores_the_token_text_with_its_expiry(ksandb
     assert ksandbox.token_calls == before + 1 and tokens.remote_company_id == ksandbox.company_id
     assert tokens.access_token.startswith("json:")
     token = json.loads(tokens.access_token[5:])
-    assert tokens.access_expires_at == dt.datetime.fromtimestamp(token["expiryDate"] / 1000, dt.timezone.utc)
-    assert dt.timedelta(hours=11) < tokens.access_expires_at - dt.datetime.now(dt.timezone.utc) <= \
+    assert tokens.access_expires_at == dt.datetime.fromtimestamp(token["expiryDate"] / 1000, dt.UTC)
+    assert dt.timedelta(hours=11) < tokens.access_expires_at - dt.datetime.now(dt.UTC) <= \
         dt.timedelta(hours=12, minutes=1)
 
 
@@ -95,7 +95,7 @@ def test_list_documents_reads_whole_lists_and_keeps_what_changed_since(ksandbox)
     mapping = Mapping(line_accounts=(accounts["Sales"],), refs=refs)
     old = connector.create(invoice(cust.key, "L-1", ("10.00",)), mapping, "i1")
     ksandbox.clock.advance(3600)
-    since = dt.datetime.fromtimestamp(ksandbox.clock(), dt.timezone.utc) - dt.timedelta(seconds=1)
+    since = dt.datetime.fromtimestamp(ksandbox.clock(), dt.UTC) - dt.timedelta(seconds=1)
     new = connector.create(invoice(cust.key, "L-2", ("20.00",)), mapping, "i2")
     everything = {d.remote_id: d.total for d in connector.list_documents("invoice")}
     assert everything == {old.remote_id: Decimal("10.00"), new.remote_id: Decimal("20.00")}

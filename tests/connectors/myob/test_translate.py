@@ -100,7 +100,7 @@ def test_a_sale_reads_with_its_row_version_and_a_credit_is_made_positive():
     assert (note.total, note.balance) == (Decimal("33.00"), Decimal("3.00"))
     totals = t.totals(Entity.CREDIT_NOTE, credit)
     assert totals.tax_total == Decimal("3.00") and totals.total == Decimal("33.00") and totals.date == DAY
-    assert t.modified_at(SALE) == dt.datetime(2026, 12, 3, 10, 2, 51, 233000, tzinfo=dt.timezone.utc)
+    assert t.modified_at(SALE) == dt.datetime(2026, 12, 3, 10, 2, 51, 233000, tzinfo=dt.UTC)
 
 
 def test_void_is_emulated_by_zeroed_lines_and_a_marked_memo_and_reads_back_as_voided():

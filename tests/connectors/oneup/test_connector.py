@@ -26,7 +26,7 @@ def test_exchange_code_checks_the_credentials_and_keeps_them_as_the_token(osandb
     assert osandbox.token_calls == before + 1 and tokens.remote_company_id == CLIENT[0]
     assert base64.b64decode(tokens.access_token).decode() == f"{CLIENT[0]}:{CLIENT[1]}"
     assert tokens.refresh_token == tokens.access_token
-    assert tokens.access_expires_at > dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=29)
+    assert tokens.access_expires_at > dt.datetime.now(dt.UTC) + dt.timedelta(days=29)
 
 
 def test_a_wrong_key_is_refused_at_connect(osandbox):
@@ -87,7 +87,7 @@ def test_list_documents_reads_whole_lists_and_keeps_what_changed_since(osandbox)
     mapping = Mapping(line_accounts=(accounts["Sales"],), refs=refs)
     old = connector.create(invoice(cust.key, "L-1", ("10.00",)), mapping, "i1")
     osandbox.clock.advance(3600)
-    since = dt.datetime.fromtimestamp(osandbox.clock(), dt.timezone.utc) - dt.timedelta(seconds=1)
+    since = dt.datetime.fromtimestamp(osandbox.clock(), dt.UTC) - dt.timedelta(seconds=1)
     new = connector.create(invoice(cust.key, "L-2", ("20.00",)), mapping, "i2")
     everything = {d.remote_id: d.total for d in connector.list_documents("invoice")}
     assert everything == {old.remote_id: Decimal("10.00"), new.remote_id: Decimal("20.00")}

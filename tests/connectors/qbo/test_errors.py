@@ -2,7 +2,8 @@
 import pytest
 import responses
 
-from connectors.errors import AuthError, ConflictError, RateLimitedError, RemoteNotFound, RetryableError, ValidationFailed
+from connectors.errors import (AuthError, ConflictError, RateLimitedError, RemoteNotFound, RetryableError,
+                               ValidationFailed)
 from connectors.qbo.client import QBOClient
 
 URL = "https://qbo.test/v3/company/1/invoice"

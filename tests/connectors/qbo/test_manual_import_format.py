@@ -41,7 +41,7 @@ def test_the_header_is_quickbooks_invoice_import_header():
 def test_one_row_per_line_with_our_number_amounts_and_us_dates():
     doc = invoice("INV-7", line(), line("1", "30.00", tax="3.00", item_name="Whitening", description="Kit"))
     [file] = render(INVOICES, [doc])
-    rows = [dict(zip(TEMPLATE, r)) for r in parse(file.content)[1:]]
+    rows = [dict(zip(TEMPLATE, r, strict=True)) for r in parse(file.content)[1:]]
     assert file.rows == 2 and file.records == 1
     assert [(r["InvoiceNo"], r["Customer"], r["InvoiceDate"], r["DueDate"]) for r in rows] == [
         ("INV-7", "Harbour Dental, Ltd", "03/04/2026", "04/03/2026")] * 2  # the comma survives the csv quoting

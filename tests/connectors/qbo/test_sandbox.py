@@ -601,8 +601,8 @@ def test_closing_date_blocks_transactions_on_or_before_it(api, sandbox):
         prefs = api.get("preferences", "").json()["Preferences"]
         assert prefs["AccountingInfoPrefs"]["BookCloseDate"] == "2024-03-31"
         result = requests.post(f"{api.base}/batch", headers=api.headers(), timeout=5, json={"BatchItemRequest": [
-            {"bId": "1", "operation": "create", "Invoice": {"CustomerRef": {"value": cust["Id"]}, "TxnDate": "2023-12-31",
-                                                            "Line": [sales_line(api.item_id, 1)]}}]})
+            {"bId": "1", "operation": "create", "Invoice": {
+                "CustomerRef": {"value": cust["Id"]}, "TxnDate": "2023-12-31", "Line": [sales_line(api.item_id, 1)]}}]})
         assert result.json()["BatchItemResponse"][0]["Fault"]["Error"][0]["code"] == "6210"
         assert sandbox.store.get("Invoice", old["Id"])["SyncToken"] == old["SyncToken"]
     finally:

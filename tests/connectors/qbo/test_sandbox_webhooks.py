@@ -16,7 +16,6 @@ import socket
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Optional
 
 import pytest
 import requests
@@ -49,7 +48,7 @@ class Receiver:
     def __init__(self) -> None:
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.statuses: list[int] = []
-        self.verify: Optional[tuple[str, str]] = None
+        self.verify: tuple[str, str] | None = None
         self.reply = b""
         self.cond = threading.Condition()
         receiver = self
@@ -378,8 +377,9 @@ def test_payment_and_invoice_deleted_in_the_ui(api, sandbox, clock, receiver):
     sandbox.store.delete_invoice_as_user(invoice["Id"])
 
     changed = cdc(api, "Payment,Invoice", since)
+    stamp = changed["Payment"][0]["MetaData"]["LastUpdatedTime"]
     assert changed["Payment"] == [{"domain": "QBO", "status": "Deleted", "Id": payment["Id"],
-                                   "MetaData": {"LastUpdatedTime": changed["Payment"][0]["MetaData"]["LastUpdatedTime"]}}]
+                                   "MetaData": {"LastUpdatedTime": stamp}}]
     assert [(i["Id"], i.get("status")) for i in changed["Invoice"]] == [(invoice["Id"], "Deleted")]
     events = sandbox.webhooks.flush()[0].payload
     assert [(e["type"], e["intuitentityid"]) for e in events] == [

@@ -221,7 +221,7 @@ def test_updated_or_created_since_is_inclusive_and_deleted_since_lists_deletions
     cid = contact(sage)
     inv = sales_invoice(sage, cid)
     paid = receipt(sage, cid, [(inv["id"], "10.00")], "10.00").body
-    mark = dt.datetime.fromtimestamp(ssandbox.clock(), dt.timezone.utc).replace(microsecond=0)
+    mark = dt.datetime.fromtimestamp(ssandbox.clock(), dt.UTC).replace(microsecond=0)
     ssandbox.clock.advance(5)
     since = {"updated_or_created_since": (mark + dt.timedelta(seconds=2)).isoformat()}
     assert sage.ok("GET", "contact_payments", since)["$items"] == []

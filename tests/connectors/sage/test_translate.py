@@ -5,9 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.base import AccountKind, ConnectionConfig
+from connectors.base import AccountKind
 from connectors.documents import (Allocation, CreditNoteSnapshot, CustomerSnapshot, InvoiceSnapshot, ItemSnapshot,
                                   LineSnapshot, Mapping, PaymentSnapshot)
+from connectors.models import Connection
 from connectors.sage import connector as c
 from connectors.sage import translate as t
 from connectors.tokens import DEFAULT_MARGIN
@@ -128,12 +129,6 @@ def test_account_kinds(account, kind):
 def test_a_five_minute_token_is_used_until_30_seconds_before_it_expires():
     """Sage's access token lives 5 minutes: the token store refreshes it 30 s before its expiry (the connector's
     ``token_refresh_margin``), not before every call (the kit's default margin is 5 minutes)."""
-    from connectors.tokens import _valid
-
     assert c.SageConnector.token_refresh_margin == dt.timedelta(seconds=30) < DEFAULT_MARGIN
-
-    class Conn:
-        access_token = "a"
-        access_expires_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=290)
-
-    assert _valid(Conn, c.SageConnector.token_refresh_margin) and not _valid(Conn, DEFAULT_MARGIN)
+    conn = Connection(access_token="a", access_expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=290))
+    assert conn.token_valid(c.SageConnector.token_refresh_margin) and not conn.token_valid(DEFAULT_MARGIN)

@@ -53,7 +53,7 @@ def test_filters_sort_and_where(store):
 
 
 def test_modified_since_and_bad_parameters(store):
-    since = dt.datetime.fromtimestamp(store.get("docs", "4").modified, dt.timezone.utc)
+    since = dt.datetime.fromtimestamp(store.get("docs", "4").modified, dt.UTC)
     found, _, _ = LISTING.query(store, "docs", {"modified_since": since.strftime("%Y-%m-%dT%H:%M:%S+0000"),
                                                 "sort_order": "asc"})
     assert numbers(found) == ["INV-3", "INV-4"]

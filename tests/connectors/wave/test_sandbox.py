@@ -21,8 +21,8 @@ def gql(sb, query, variables=None, token=None):
 
 
 def first_node(sb, field, args=""):
-    _, body = gql(sb, "query($b: ID!) { business(id: $b) { %s%s { edges { node { id name } } } } }" % (field, args),
-                  {"b": sb.business_id})
+    query = "query($b: ID!) { business(id: $b) { " + field + args + " { edges { node { id name } } } } }"
+    _, body = gql(sb, query, {"b": sb.business_id})
     return body["data"]["business"][field]["edges"][0]["node"]
 
 

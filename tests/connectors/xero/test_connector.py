@@ -264,7 +264,7 @@ def test_batch_updates_and_payments(env, xero):
     created = [xero.create(d, mapping({cust.key: remote_customer.remote_id}, d), f"c-{d.number}") for d in docs]
     changed = [invoice(cust.key, d.number, sales_line("50.00")) for d in docs]
     ops = [BatchOp("update", d, mapping({cust.key: remote_customer.remote_id}, d), f"u-{d.number}",
-                   RemoteRef(c.remote_id, c.version)) for d, c in zip(changed, created)]
+                   RemoteRef(c.remote_id, c.version)) for d, c in zip(changed, created, strict=True)]
     outcomes = xero.write_batch(ops)
     assert [o.total for o in outcomes] == [Decimal("55.00")] * 3
     payments = [PaymentSnapshot(key=f"test.payment:{n}", organization_id=1, number=f"P-{n}", customer_key=cust.key,
@@ -294,14 +294,14 @@ def test_daily_limit_pauses_until_utc_midnight(env, xero):
     env.sandbox.faults.add("rate_limit", problem="day", retry_after="4000")
     with pytest.raises(RateLimitedError) as info:
         env.customer(xero)
-    now = dt.datetime.now(dt.timezone.utc)
-    midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
+    midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
     assert abs(info.value.retry_after - max(4000, (midnight - now).total_seconds())) < 5
     assert "daily limit" in info.value.message and info.value.platform_code == "day"
 
 
 def test_daily_limit_classification_counts_to_midnight():
-    noon = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.timezone.utc)
+    noon = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
     error = xero_errors.rate_limited({"x-rate-limit-problem": "day", "retry-after": "60"}, now=noon)
     assert error.retry_after == 12 * 3600 and isinstance(error, RateLimitedError)
     minute = xero_errors.rate_limited({"x-rate-limit-problem": "minute", "retry-after": "17"}, now=noon)

@@ -33,7 +33,7 @@ def invoice(number="X-9", *lines) -> ManualDocument:
 def parse(content: bytes) -> list[dict]:
     table = list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
     assert table[0] == TEMPLATE
-    return [dict(zip(TEMPLATE, row)) for row in table[1:]]
+    return [dict(zip(TEMPLATE, row, strict=True)) for row in table[1:]]
 
 
 def test_the_header_is_xeros_sales_invoice_template():

@@ -491,7 +491,7 @@ def test_invoice_listing_filters_paging_and_polling(api, clock):
     first = api.invoice(cust_a, Reference="WEB-1")
     draft = api.invoice(cust_b, Status="DRAFT")
     clock.advance(5)
-    since = dt.datetime.fromtimestamp(clock(), dt.timezone.utc).isoformat()
+    since = dt.datetime.fromtimestamp(clock(), dt.UTC).isoformat()
     clock.advance(1)
     third = api.invoice(cust_b, CurrencyCode="EUR")
     def numbers(response: requests.Response) -> list[str]:

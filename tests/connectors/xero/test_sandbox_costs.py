@@ -80,7 +80,8 @@ def test_a_manual_journal_must_balance(api):
     journal_id = posted["ManualJournalID"]
     voided = api.post(f"ManualJournals/{journal_id}", {"ManualJournals": [{"Narration": "JE-1", "Status": "VOIDED"}]})
     assert api.ok(voided, "ManualJournals")["Status"] == "VOIDED"
-    assert errors_of(api.post(f"ManualJournals/{journal_id}", {"ManualJournals": [{"Narration": "JE-1", "Status": "POSTED"}]})) == \
+    reposted = api.post(f"ManualJournals/{journal_id}", {"ManualJournals": [{"Narration": "JE-1", "Status": "POSTED"}]})
+    assert errors_of(reposted) == \
         ["A manual journal with status VOIDED cannot be changed to POSTED."]
 
 

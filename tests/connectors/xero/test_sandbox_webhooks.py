@@ -105,7 +105,7 @@ def test_payload_is_signed_and_shaped_like_xero(api, sandbox, receiver):
                      "resourceId": invoice["InvoiceID"], "eventDateUtc": event["eventDateUtc"],
                      "eventType": "CREATE", "eventCategory": "INVOICE", "tenantId": sandbox.tenant_id,
                      "tenantType": "ORGANISATION"}
-    stamp = dt.datetime.strptime(event["eventDateUtc"], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=dt.timezone.utc)
+    stamp = dt.datetime.strptime(event["eventDateUtc"], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=dt.UTC)
     updated = int(invoice["UpdatedDateUTC"][6:-7])  # /Date(ms+0000)/
     assert round(stamp.timestamp() * 1000) == updated
     # the resource URL is where a receiver re-fetches the invoice
@@ -295,7 +295,7 @@ def test_if_modified_since_reports_changes_made_in_the_ui(api, sandbox, clock, r
     note = api.ok(api.put("CreditNotes", {"Type": "ACCRECCREDIT", "Contact": {"ContactID": api.contact_id},
                                           "Status": "AUTHORISED", "LineItems": [line(10)]}), "CreditNotes")
     clock.advance(60)
-    since = dt.datetime.fromtimestamp(clock() - 30, dt.timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    since = dt.datetime.fromtimestamp(clock() - 30, dt.UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
     configure(sandbox, receiver)
 
     payment = sandbox.store.record_payment_as_user(paid["InvoiceID"], 40)
@@ -331,7 +331,7 @@ def test_payment_removed_and_draft_deleted_in_the_ui(api, sandbox, clock, receiv
     payment = sandbox.store.record_payment_as_user(invoice["InvoiceID"])
     assert sandbox.store.get("Invoices", invoice["InvoiceID"])["Status"] == "PAID"
     clock.advance(60)
-    since = dt.datetime.fromtimestamp(clock() - 30, dt.timezone.utc).isoformat()
+    since = dt.datetime.fromtimestamp(clock() - 30, dt.UTC).isoformat()
     configure(sandbox, receiver)
 
     removed = sandbox.store.delete_payment_as_user(payment["PaymentID"])

@@ -118,11 +118,11 @@ def test_remote_document_and_payment():
 def test_totals_for_reconciliation():
     row = t.totals("invoice", ZOHO_INVOICE)
     assert (row.status, row.currency, row.date, row.tax_total) == ("open", "EUR", dt.date(2026, 12, 1), D("0.00"))
-    assert row.modified == dt.datetime(2026, 12, 1, 9, tzinfo=dt.timezone.utc)
+    assert row.modified == dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
 
 
 def test_times_as_zoho_writes_them():
-    assert t.parse_time("2013-11-18T02:02:51-0800") == dt.datetime(2013, 11, 18, 10, 2, 51, tzinfo=dt.timezone.utc)
+    assert t.parse_time("2013-11-18T02:02:51-0800") == dt.datetime(2013, 11, 18, 10, 2, 51, tzinfo=dt.UTC)
     assert t.format_time(dt.datetime(2013, 11, 18, 2, 2, 51, tzinfo=dt.timezone(dt.timedelta(hours=-8)))) == \
         "2013-11-18T10:02:51+0000"
     assert t.modified({"updated_time": "x"}) == "x" and t.modified({}) == ""
