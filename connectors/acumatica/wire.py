@@ -7,8 +7,8 @@ the connector's client and translation and by the sandbox; standard library only
 """
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Iterator
+from typing import Any
 
 #: Fields of a record that are not wrapped (Acumatica's "system fields").
 SYSTEM_FIELDS = frozenset({"id", "rowNumber", "note", "custom", "_links", "files", "error", "delete"})

@@ -238,7 +238,8 @@ class AcumaticaSandbox(PlatformSandbox):
         if req.method == "GET" and len(rest) >= 3 and rest[-2] == "status":
             return 204, [], b""  # an action's status: every action here finishes before it is answered
         if req.method == "GET":
-            return json_response(200, self.render(entity, self.lookup(entity, rest), expand))
+            return json_response(200, self.render(entity, self.lookup(entity, rest), expand,
+                                                  req.params.get("$select", "")))
         if req.method == "PUT" and not rest and entity not in READ_ONLY:
             record = wire.unwrap(req.json_object(AcumaticaError(400, "The request is invalid.")))
             row = self.put(entity, record, req.json())
@@ -278,11 +279,14 @@ class AcumaticaSandbox(PlatformSandbox):
         return next((r for r in self.store.rows(entity)
                      if all(str(r.data.get(k, "")).casefold() == str(v).casefold() for k, v in keys.items())), None)
 
-    def render(self, entity: str, row: Row, expand: set[str] = frozenset()) -> dict:
+    def render(self, entity: str, row: Row, expand: set[str] = frozenset(), select: str = "") -> dict:
         data = {k: v for k, v in row.data.items() if not k.startswith("_")}
         detail = DETAILS.get(entity)
         if detail and detail not in expand:
             data.pop(detail, None)
+        fields = {f.strip() for f in select.split(",") if f.strip()}
+        if fields:
+            data = {k: v for k, v in data.items() if k in fields | set(KEYS[entity]) or k in expand}
         return {"id": row.id, "rowNumber": 1, "note": {"value": data.pop("note", "") or ""}, **wire.wrap(data),
                 "custom": {}}
 
@@ -292,7 +296,8 @@ class AcumaticaSandbox(PlatformSandbox):
         skip = int(params.get("$skip") or 0)
         top = int(params["$top"]) if params.get("$top") else None
         page = rows[skip:None if top is None else skip + top]
-        return [{**self.render(entity, r, expand), "rowNumber": i + 1} for i, r in enumerate(page)]
+        select = params.get("$select", "")
+        return [{**self.render(entity, r, expand, select), "rowNumber": i + 1} for i, r in enumerate(page)]
 
     def matches(self, data: dict, expression: str) -> bool:
         if not expression.strip():
@@ -559,7 +564,7 @@ class AcumaticaSandbox(PlatformSandbox):
     def record_payment_as_user(self, invoice_id: str, amount: Any, reference: str = "", date: str = "") -> dict:
         """Enter a payment applied to the invoice on the Payments and Applications form and release it."""
         with self.store.lock:
-            invoice = self.store.get("Invoice", str(invoice_id))
+            invoice = self.lookup("Invoice", str(invoice_id).split("/"))
             row = self.put_payment({"Type": "Payment", "CustomerID": invoice.data["CustomerID"],
                                     "CashAccount": "10200", "PaymentAmount": money(amount), "PaymentRef": reference
                                     or None, **({"ApplicationDate": date} if date else {}),
@@ -567,16 +572,38 @@ class AcumaticaSandbox(PlatformSandbox):
                                                           invoice.data["ReferenceNbr"], "AmountPaid": money(amount)}]},
                                    {}, None)
             self.release_payment(row)
-        return {"id": row.id}
+        return {"id": f"Payment/{row.data['ReferenceNbr']}"}
+
+    def edit_invoice_line_as_user(self, invoice_id: str, line: int, amount: Any = None, quantity: Any = None) -> dict:
+        """A stand-in, not what Acumatica lets a person do: a released invoice's lines are locked there (a person
+        corrects or reverses it). The line is changed in place, tax and totals computed again, so that the
+        inbound path has a changed invoice to read: ``amount`` sets the line's amount (its quantity stays),
+        ``quantity`` a new quantity at the same unit price."""
+        with self.store.lock:
+            row = self.lookup("Invoice", str(invoice_id).split("/"))
+            lines = [dict(item) for item in row.data["Details"]]
+            target = lines[int(line)]
+            if quantity is not None:
+                target["Quantity"] = money(quantity)
+            if amount is not None:
+                target["UnitPrice"] = money(amount) / target["Quantity"]
+            lines = self.lines([], [{k: v for k, v in item.items() if k not in ("id", "Amount", "_tax")}
+                                    for item in lines], {})
+            paid = row.data["Amount"] - row.data["Balance"]
+            tax = sum((item["_tax"] for item in lines), ZERO)
+            amount_now = sum((item["Amount"] for item in lines), ZERO) + tax
+            self.store.update("Invoice", row.id, {"Details": lines, "TaxTotal": tax, "Amount": amount_now,
+                                                  "Balance": amount_now - paid, **self.stamp()})
+        return {"id": str(invoice_id)}
 
     def void_invoice_as_user(self, invoice_id: str) -> dict:
         with self.store.lock:
-            self.void_invoice(self.store.get("Invoice", str(invoice_id)))
+            self.void_invoice(self.lookup("Invoice", str(invoice_id).split("/")))
         return {"id": str(invoice_id)}
 
     def delete_invoice_as_user(self, invoice_id: str) -> dict:
         with self.store.lock:
-            self.delete("Invoice", self.store.get("Invoice", str(invoice_id)))
+            self.delete("Invoice", self.lookup("Invoice", str(invoice_id).split("/")))
         return {"id": str(invoice_id)}
 
     def archive_account_as_user(self, account_id: str) -> dict:

@@ -6,8 +6,16 @@ from decimal import Decimal
 import pytest
 import requests
 
-from connectors.acumatica.sandbox import PASSWORD, TENANT, USER
+from connectors.acumatica.sandbox import PASSWORD, TENANT, USER, AcumaticaSandbox
 from connectors.exactjson import dumps
+
+
+@pytest.fixture
+def fresh():
+    """A sandbox of its own: no session other tests opened (issued tokens outlive a reset, like the licence's)."""
+    sandbox = AcumaticaSandbox(port=0).start()
+    yield sandbox
+    sandbox.stop()
 
 
 def value(record, name):
@@ -56,7 +64,8 @@ def invoice(api, cid="ANN", price="100.00", kind="Invoice", release=True, **extr
     return api.get(f"{api.url}/Invoice/{made['id']}", params={"$expand": "Details"}, timeout=5).json()
 
 
-def test_login_sets_cookies_and_logout_ends_the_session(asandbox):
+def test_login_sets_cookies_and_logout_ends_the_session(fresh):
+    asandbox = fresh
     http = requests.Session()
     http.post(f"{asandbox.base_url}/entity/auth/login", json={"name": USER, "password": PASSWORD,
                                                               "company": TENANT}, timeout=5)
@@ -75,7 +84,8 @@ def test_wrong_credentials_are_refused_with_acumaticas_error_body(asandbox):
     assert "Invalid credentials" in body["exceptionMessage"] and body["exceptionType"] == "PX.Data.PXException"
 
 
-def test_the_licence_session_limit_refuses_a_login_until_a_session_is_logged_out(asandbox):
+def test_the_licence_session_limit_refuses_a_login_until_a_session_is_logged_out(fresh):
+    asandbox = fresh
     asandbox.settings({"api_users": 1})
     first = requests.Session()
     login = {"name": USER, "password": PASSWORD, "company": TENANT}
