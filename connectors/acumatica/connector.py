@@ -253,7 +253,52 @@ class AcumaticaConnector(SessionConnector):
         state = str(current.raw.get("Status") or "")
         if state in t.DRAFT:
             return self._rewrite_draft(doc, mapping, current.raw)
+        if doc.entity == Entity.PAYMENT:
+            record = t.payment_record(doc, mapping, str(self.setting("payment_method")))
+            if t.same_payment(record, current.raw) and t.applied(current.raw) == t.wanted(doc, mapping):
+                return current
+        elif t.same_lines(t.document_record(doc.entity, doc, mapping), current.raw):
+            if doc.entity == Entity.CREDIT_NOTE:
+                self._apply_more(doc, mapping, ref.remote_id)
+                return self.fetch(doc.entity, ref.remote_id)
+            return current
         return self._replace(doc, mapping, ref.remote_id, state)
+
+    def _apply_more(self, doc, mapping: Mapping, remote_id: str) -> None:
+        """Bring a released credit memo's applications up to what the credit note now applies. Acumatica takes
+        back a released application only by reversing it there: a smaller amount is refused with that hint."""
+        try:
+            done = t.applied(self.client.get("Payment", remote_id, {"$expand": "DocumentsToApply"}))
+        except RemoteNotFound:
+            done = {}
+        wanted = t.wanted(doc, mapping)
+        for key in [key for key, amount in done.items() if wanted.get(key, Decimal("0.00")) < amount]:
+            self._reverse_application(remote_id, key)
+            done.pop(key)
+        more = [{"DocType": key.partition("/")[0], "ReferenceNbr": key.partition("/")[2],
+                 "AmountPaid": amount - done.get(key, Decimal("0.00"))}
+                for key, amount in wanted.items() if amount > done.get(key, Decimal("0.00"))]
+        if more:
+            self.client.put("Payment", {**t.document_keys(remote_id), "DocumentsToApply": more})
+            self.client.action("Payment", "ReleasePayment", t.document_keys(remote_id))
+
+    def _reverse_application(self, remote_id: str, applied_to: str) -> None:
+        """Take back what a released payment or credit memo applied to one document (``Type/ReferenceNbr``)."""
+        keys = t.document_keys(applied_to)
+        self.client.action("Payment", "ReverseApplication", t.document_keys(remote_id),
+                           {"DocType": keys["Type"], "ReferenceNbr": keys["ReferenceNbr"]})
+
+    def _unapply(self, entity: str, remote_id: str) -> None:
+        """A released credit memo's applications taken back before it is voided (Acumatica voids only a memo
+        without applications)."""
+        if entity != Entity.CREDIT_NOTE:
+            return
+        try:
+            done = t.applied(self.client.get("Payment", remote_id, {"$expand": "DocumentsToApply"}))
+        except RemoteNotFound:
+            return
+        for key in done:
+            self._reverse_application(remote_id, key)
 
     def _rewrite_draft(self, doc: Snapshot, mapping: Mapping, record: dict) -> RemoteResult:
         """An unreleased document is changed in place (its old lines deleted by id) and released as declared."""
@@ -310,6 +355,7 @@ class AcumaticaConnector(SessionConnector):
                                platform_code="released", hint="Void it in Acumatica and send it again.")
 
     def cancel(self, entity: str, remote_id: str) -> None:
+        self._unapply(entity, remote_id)
         action = "VoidPayment" if entity == Entity.PAYMENT else "VoidInvoice"
         self.client.action(ENTITY_OF[entity], action, t.document_keys(remote_id))
 

@@ -126,6 +126,43 @@ def document_content(record: dict) -> str:
                              ("TransactionDescr", "Quantity", "UnitPrice", "Account", "TaxCategory"), lines="Details")
 
 
+def same_lines(written: dict, read: dict) -> bool:
+    """Whether a document as read already holds what ``written`` would write: customer, number, currency, and
+    each line's text, quantity, unit price, account (and tax category, where we name one)."""
+    fields = ("CustomerID", "CustomerOrder", "CurrencyID")
+    if any(rest.plain(written.get(f)) != rest.plain(read.get(f)) for f in fields):
+        return False
+    ours, theirs = written.get("Details") or [], read.get("Details") or []
+    return len(ours) == len(theirs) and all(
+        rest.plain(mine.get(f)) == rest.plain(other.get(f)) for mine, other in zip(ours, theirs, strict=True)
+        for f in ("TransactionDescr", "Quantity", "UnitPrice", "Account", "TaxCategory")
+        if f != "TaxCategory" or mine.get(f) is not None)
+
+
+def applied(record: dict) -> dict[str, Decimal]:
+    """What a payment or credit memo application record applies, by document (``Type/ReferenceNbr``)."""
+    found: dict[str, Decimal] = {}
+    for item in record.get("DocumentsToApply") or []:
+        key = f"{item['DocType']}/{item['ReferenceNbr']}"
+        found[key] = found.get(key, Decimal("0.00")) + rest.money(item.get("AmountPaid"))
+    return found
+
+
+def wanted(doc: PaymentSnapshot | CreditNoteSnapshot, mapping: Mapping) -> dict[str, Decimal]:
+    """What a payment or credit note should apply, by document (``Type/ReferenceNbr``)."""
+    found: dict[str, Decimal] = {}
+    for allocation in doc.allocations:
+        key = ref(mapping, allocation.invoice_key, "invoice")
+        found[key] = found.get(key, Decimal("0.00")) + allocation.amount
+    return found
+
+
+def same_payment(written: dict, read: dict) -> bool:
+    fields = ("CustomerID", "PaymentAmount", "PaymentRef", "CashAccount")
+    return all(rest.plain(written.get(f)) == rest.plain(read.get(f)) for f in fields) and \
+        str(written.get("ApplicationDate") or "")[:10] == str(read.get("ApplicationDate") or "")[:10]
+
+
 def document_result(record: dict, adopted: bool = False) -> RemoteResult:
     """A voided or cancelled document keeps its amounts in Acumatica; it is reported voided with nothing due."""
     content = document_content(record)

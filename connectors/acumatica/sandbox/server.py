@@ -252,7 +252,7 @@ class AcumaticaSandbox(PlatformSandbox):
             target = self.find_record(entity, wire.unwrap(body.get("entity") or {}))
             if target is None:
                 raise AcumaticaError(404, "No entity satisfies the condition.")
-            self.action(entity, rest[0], target)
+            self.action(entity, rest[0], target, wire.unwrap(body.get("parameters") or {}))
             location = f"{self.api_path}/{entity}/{rest[0]}/status/{uuid.uuid4()}"
             return 202, [("Location", location)], b""
         raise AcumaticaError(405, f"The requested resource does not support http method '{req.method}'.",
@@ -485,8 +485,9 @@ class AcumaticaSandbox(PlatformSandbox):
             "PaymentAmount": memo.data["Amount"], "PaymentRef": memo.data.get("CustomerOrder"),
             "ApplicationDate": memo.data.get("Date"), "CurrencyID": memo.data.get("CurrencyID"), "Hold": False,
             "DocumentsToApply": []}
+        released = sum((a["AmountPaid"] for a in base["DocumentsToApply"] if a.get("_released")), ZERO)
         base["DocumentsToApply"] = self.applications(base["DocumentsToApply"], record.get("DocumentsToApply"),
-                                                     customer, memo.data["Balance"])
+                                                     customer, memo.data["Balance"] + released)
         base.update({"Status": "Balanced", **self.stamp()})
         if existing is not None:
             return self.store.update("Payment", existing.id, base, replace=True)
@@ -501,14 +502,37 @@ class AcumaticaSandbox(PlatformSandbox):
         self.store.delete(entity, row.id)
 
     # -- actions ---------------------------------------------------------------------------------------------------
-    def action(self, entity: str, name: str, row: Row) -> None:
+    def action(self, entity: str, name: str, row: Row, parameters: dict) -> None:
         steps = {("Invoice", "ReleaseInvoice"): self.release_invoice, ("Invoice", "VoidInvoice"): self.void_invoice,
                  ("Payment", "ReleasePayment"): self.release_payment, ("Payment", "VoidPayment"): self.void_payment}
+        if (entity, name) == ("Payment", "ReverseApplication"):
+            self.reverse_application(row, parameters)
+            return
         step = steps.get((entity, name))
         if step is None:
             raise AcumaticaError(404, f"The action {name} does not exist in the {entity} entity.",
                                  "System.ArgumentException")
         step(row)
+
+    def reverse_application(self, row: Row, parameters: dict) -> None:
+        """Take back the released applications of a payment or credit memo to one document (the form's "Reverse
+        Application"): the document's balance and the memo's (or the payment's unapplied amount) grow again."""
+        kept, back = [], ZERO
+        for item in row.data["DocumentsToApply"]:
+            if item.get("_released") and (item["DocType"], item["ReferenceNbr"]) == (
+                    parameters.get("DocType"), parameters.get("ReferenceNbr")):
+                doc = self.find_record("Invoice", {"Type": item["DocType"], "ReferenceNbr": item["ReferenceNbr"]})
+                self.adjust(doc, item["AmountPaid"])
+                back += item["AmountPaid"]
+            else:
+                kept.append(item)
+        if not back:
+            raise business(f"The document {parameters.get('ReferenceNbr')} has no released application to reverse.")
+        if row.data["Type"] == "Credit Memo":
+            memo = self.find_record("Invoice", {"Type": "Credit Memo", "ReferenceNbr": row.data["ReferenceNbr"]})
+            self.adjust(memo, back)
+        self.store.update("Payment", row.id, {"DocumentsToApply": kept, "Status": self.payment_status(
+            row.data["PaymentAmount"], kept), **self.stamp()})
 
     def release_invoice(self, row: Row) -> None:
         if row.data["Status"] == "On Hold":
