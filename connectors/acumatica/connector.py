@@ -162,9 +162,9 @@ class AcumaticaConnector(SessionConnector):
 
     def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
         if doc.entity in (Entity.CUSTOMER, Entity.ITEM):
-            key = (t.customer_record(doc) if doc.entity == Entity.CUSTOMER else t.item_record(doc))
+            key = t.key_id("C", doc.key) if doc.entity == Entity.CUSTOMER else t.key_id("I", doc.key)
             try:
-                result = self.fetch(doc.entity, str(key.get("CustomerID") or key.get("InventoryID")))
+                result = self.fetch(doc.entity, key)
             except RemoteNotFound:
                 return None
             return replace(result, adopted=True)
