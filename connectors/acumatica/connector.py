@@ -1,0 +1,414 @@
+"""Acumatica connector (contract-based REST API, ``/entity/Default/<version>/``): snapshots in, wrapped records out,
+classified errors back, on the kit's session family and draft -> posted (released) life cycle.
+
+**Sessions.** The connection's client id is the Acumatica user, its client secret the password, its ``company``
+setting the tenant (and ``branch`` the branch, when the user has several). Logging in (the kit's
+``SessionConnector.login``) is ``POST /entity/auth/login``; the session is its cookies. Acumatica's licence caps the
+API sessions open at once, so a renewal logs the old session out first and disconnecting logs it out
+(``SessionConnector.release``); a login refused for the licence's limit ("API Login Limit") waits like a rate limit.
+A session Acumatica forgot (idle timeout, logged out) answers 401: one new session, single-flight through the
+token store, and the call is sent again once.
+
+**Life cycle.** Invoices and credit memos (``Invoice`` of ``Type`` "Invoice" / "Credit Memo") and payments
+(``Payment``) are put as Balanced documents (``Hold`` false) and released (``ReleaseInvoice``, ``ReleasePayment``);
+a refused release deletes the draft (``connectors.lifecycle.create_posted``). With the ``release`` setting off
+they stay Balanced for someone to release in Acumatica. A payment is applied to its invoices in
+``DocumentsToApply``; a credit memo is applied through the ``Payment`` entity (``Type`` "Credit Memo", the memo's
+``ReferenceNbr``) and that application released. Acumatica cannot change a released document: an edit of a
+released invoice or memo without applications voids it (``VoidInvoice``) and sends the new content as a new
+document; a payment is voided (``VoidPayment``, which gives its applications back) and entered again. A void is
+``VoidInvoice`` / ``VoidPayment``; a delete removes an unreleased document and voids a released one.
+
+**No idempotency key.** Customers and items are keyed by ids derived from our keys, so their PUT is an upsert.
+Documents are numbered by Acumatica: a create first looks for a live document with our number (``CustomerOrder``,
+``PaymentRef``) and refuses itself (``DuplicateError``) when there is one; the pipeline's search-before-create
+adopts what a lost answer left (and releases it if it was left Balanced).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import replace
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+from .. import lifecycle, rest
+from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, Capabilities, DemoChart, ReferenceData,
+                    Refused, RemoteChange, RemoteDocument, RemotePayment, RuleKind, Setting)
+from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
+from ..errors import (ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError,
+                      ValidationFailed)
+from ..registry import register
+from ..session import Session, SessionConnector
+from . import errors, wire
+from . import translate as t
+from .client import ContractClient
+
+LIFECYCLE = lifecycle.Lifecycle(
+    entities=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT}), draft=t.DRAFT, posted=t.POSTED,
+    cancelled=t.CANCELLED, void_by="cancel", cancel_from_draft=False,
+    hint="Fix what Acumatica names (a closed financial period, an inactive account or tax category) and retry; "
+         "the Balanced document Acumatica took was deleted.")
+#: Without releasing: documents are only put, and stay Balanced.
+UNRELEASED = replace(LIFECYCLE, entities=frozenset())
+ENTITY_OF = {Entity.CUSTOMER: "Customer", Entity.ITEM: "NonStockItem", Entity.INVOICE: "Invoice",
+             Entity.CREDIT_NOTE: "Invoice", Entity.PAYMENT: "Payment"}
+#: What a refused field's error names (``'Account' cannot be found in the system``) -> the rules behind it.
+REFUSED = ((re.compile(r"(?<!Cash )'Account'"), RuleKind.SALES_ACCOUNTS),
+           (re.compile(r"'Cash Account'"), frozenset({RuleKind.DEPOSIT_ACCOUNT})),
+           (re.compile(r"'Tax Category'"), frozenset({RuleKind.TAX_CODE})))
+GONE = re.compile(r"cannot be found|inactive", re.I)
+
+
+@register
+class AcumaticaConnector(SessionConnector):
+    id = "acumatica"
+    name = "Acumatica"
+    capabilities = Capabilities(
+        entities=frozenset(Entity.SALES),  # refunds, expenses and journals: not built
+        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT}),  # VoidInvoice, VoidPayment
+        # customers and items made inactive; unreleased documents deleted, released ones voided
+        delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE}),
+        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),  # LastModifiedDateTime polling
+        inbound_deletes=False,  # lists hold no deleted records: reconciliation finds a deletion
+        idempotency_keys=False,  # our number in CustomerOrder / PaymentRef, searched before each create
+    )
+    #: Acumatica's limits come with each licence (License Monitoring Console): a pace of our own below the
+    #: smallest tiers; its 429 is honoured anyway.
+    rate_limits = {"request": (90, 60.0)}
+    concurrent_limit = 2
+    session_lifetime = dt.timedelta(minutes=20)
+    default_settings = {"api_base": "", "company": "", "branch": "", "endpoint_version": "24.200.001",
+                        "payment_method": "CHECK", "release": True, "timeout": 30}
+    settings_fields = (
+        replace(API_BASE_FIELD, help="The Acumatica site (https://yourcompany.acumatica.com, with the instance "
+                "name when it has one), or this project's local sandbox."),
+        replace(AUTHORIZE_URL_FIELD, help="Acumatica's cookie login has no consent page: Connect logs in at once. "
+                "Only a local sandbox's stand-in sign-in page goes here."),
+        Setting("company", "Tenant", "The tenant (company) the user signs in to.", required=True),
+        Setting("branch", "Branch", "The branch to sign in to, when the user has several (empty: the user's "
+                "default branch)."),
+        Setting("endpoint_version", "Endpoint version", "The version of the Default endpoint documents are sent "
+                "to (Web Service Endpoints, SM207060).", default="24.200.001"),
+        Setting("payment_method", "Payment method", "The Acumatica payment method payments are entered with.",
+                default="CHECK"),
+        Setting("release", "Release documents", "Release invoices, credit memos and payments when they are sent "
+                "(off: they stay Balanced for someone to release in Acumatica).", "flag", default=True),
+        TIMEOUT_FIELD,
+    )
+    sandbox_class = "connectors.acumatica.sandbox.AcumaticaSandbox"
+    demo_chart = DemoChart(default_income="Sales Revenue", category_income={"Consultations": "Consulting Revenue"},
+                           line_kind_income={"shipping": "Shipping Revenue", "fee": "Late Fee Income"},
+                           discount="Sales Discounts", deposit="Company Checking",
+                           taxes={"GST 10%": "Taxable 10%", "Exempt": "Exempt"})
+
+    @classmethod
+    def sandbox_settings(cls, base_url: str) -> dict:
+        from .sandbox.seed import TENANT  # the sandbox's own tenant
+        return {"api_base": base_url, "company": TENANT, "authorize_url": f"{base_url}/entity/_connect"}
+
+    @classmethod
+    def refused_references(cls, exc: SyncError) -> list[Refused]:
+        return rest.refused_by_words(exc, REFUSED, GONE)
+
+    # -- the client and the session --------------------------------------------------------------------------
+    def _site(self) -> str:
+        site = str(self.setting("api_base") or "").rstrip("/")
+        if not site or not self.setting("company"):
+            raise ConfigurationError("the Acumatica connection names no site or tenant",
+                                     hint="Set the connection's api_base (https://yourcompany.acumatica.com) and "
+                                          "company (tenant) settings.")
+        return site
+
+    def _client(self, token_getter) -> ContractClient:
+        return ContractClient(self._site(), f"entity/Default/{self.setting('endpoint_version')}", token_getter,
+                              timeout=float(self.setting("timeout")), throttle=self.throttle)
+
+    @cached_property
+    def client(self) -> ContractClient:
+        return self._client(self.access_token)
+
+    def login(self) -> Session:
+        cookies = self._client(lambda force: "").login(self.config.client_id, self.config.client_secret,
+                                                       str(self.setting("company")), str(self.setting("branch") or ""))
+        return Session(cookies, company_id=str(self.setting("company")))
+
+    def logout(self, token: str) -> None:
+        self._client(lambda force: token).logout(token)
+
+    def session_expired(self, exc: SyncError) -> bool:
+        return errors.session_expired(exc)
+
+    @property
+    def lifecycle(self) -> lifecycle.Lifecycle:
+        return LIFECYCLE if self.setting("release") not in (False, "false", "0", 0) else UNRELEASED
+
+    # -- reading --------------------------------------------------------------------------------------------------
+    def _read(self, entity: str, remote_id: str) -> dict:
+        expand = {Entity.INVOICE: "Details", Entity.CREDIT_NOTE: "Details", Entity.PAYMENT: "DocumentsToApply"}
+        params = {"$expand": expand[entity]} if entity in expand else None
+        return self.client.get(ENTITY_OF[entity], remote_id, params)
+
+    def fetch(self, entity: str, remote_id: str) -> RemoteResult:
+        record = self._read(entity, remote_id)
+        if entity == Entity.CUSTOMER:
+            return t.customer_result(record)
+        if entity == Entity.ITEM:
+            return t.item_result(record)
+        if entity == Entity.PAYMENT:
+            return t.payment_result(record)
+        return t.document_result(record)
+
+    def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
+        if doc.entity in (Entity.CUSTOMER, Entity.ITEM):
+            key = t.key_id("C", doc.key) if doc.entity == Entity.CUSTOMER else t.key_id("I", doc.key)
+            try:
+                result = self.fetch(doc.entity, key)
+            except RemoteNotFound:
+                return None
+            return replace(result, adopted=True)
+        found = self._find_all(doc)
+        if not found:
+            return None
+        remote_id = found[0]  # a Balanced one is what a lost answer left: released now, as it was meant to be
+        lifecycle.finish(self.lifecycle, self, doc.entity, remote_id, self.state(doc.entity, remote_id),
+                         self._what(doc))
+        return replace(self.fetch(doc.entity, remote_id), adopted=True)
+
+    def _find_all(self, doc: Snapshot) -> list[str]:
+        """Ids of the live documents carrying our number, oldest first."""
+        if doc.entity == Entity.PAYMENT:
+            query = f"Type eq 'Payment' and PaymentRef eq {_quote(doc.number)}"
+            rows = self.client.rows("Payment", {"$filter": query, "$select": "Status"})
+        else:
+            query = f"Type eq {_quote(t.DOC_TYPES[doc.entity])} and CustomerOrder eq {_quote(doc.number)}"
+            rows = self.client.rows("Invoice", {"$filter": query, "$select": "Status"})
+        return [t.document_id(r) for r in rows if r.get("Status") not in t.CANCELLED]
+
+    # -- writing ----------------------------------------------------------------------------------------------------
+    def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
+        if doc.entity == Entity.CUSTOMER:
+            return t.customer_result(self.client.put("Customer", t.customer_record(doc)))
+        if doc.entity == Entity.ITEM:
+            return t.item_result(self.client.put("NonStockItem", t.item_record(doc)))
+        return self._send(doc, mapping, refuse_taken=True)
+
+    def _send(self, doc: Snapshot, mapping: Mapping, refuse_taken: bool = False) -> RemoteResult:
+        """Put the document, release it (life cycle), apply a credit memo; the document as Acumatica holds it."""
+        if doc.entity == Entity.PAYMENT:
+            record = {**t.payment_record(doc, mapping, str(self.setting("payment_method"))),
+                      "DocumentsToApply": self._applications(doc, mapping)}
+            entity = "Payment"
+        else:
+            record, entity = t.document_record(doc.entity, doc, mapping), "Invoice"
+
+        def draft() -> str:
+            made = t.document_id(self.client.put(entity, record))
+            if refuse_taken:
+                self._refuse_taken(doc, made)
+            return made
+        remote_id = lifecycle.create_posted(self.lifecycle, self, doc.entity, draft, self._what(doc))
+        if doc.entity == Entity.CREDIT_NOTE and doc.allocations and self.lifecycle.entities:
+            self._apply_memo(doc, mapping, remote_id)
+        return self.fetch(doc.entity, remote_id)
+
+    def _refuse_taken(self, doc: Snapshot, made: str) -> None:
+        """Acumatica takes a second document with our number: when another live one has it, delete the draft just
+        made and refuse the create (the write is the create's first request, so a lost answer leaves a document
+        search-before-create finds)."""
+        taken = [other for other in self._find_all(doc) if other != made]
+        if taken:
+            self.discard(doc.entity, made)
+            raise DuplicateError(f"Acumatica already holds {self._what(doc)} (id {taken[0]})",
+                                 platform_code="number_taken",
+                                 hint="The pipeline adopts it when it is ours; otherwise renumber one of them.")
+
+    @staticmethod
+    def _applications(doc, mapping: Mapping) -> list[dict]:
+        """``DocumentsToApply`` of a payment or credit memo: the invoices' key fields and the amounts."""
+        found = []
+        for allocation in doc.allocations:
+            keys = t.document_keys(t.ref(mapping, allocation.invoice_key, "invoice"))
+            found.append({"DocType": keys["Type"], "ReferenceNbr": keys["ReferenceNbr"],
+                          "AmountPaid": allocation.amount})
+        return found
+
+    def _apply_memo(self, doc, mapping: Mapping, remote_id: str) -> None:
+        """A credit memo's applications are entered through the Payment entity and released there."""
+        memo = {**t.document_keys(remote_id), "DocumentsToApply": self._applications(doc, mapping)}
+        self.client.put("Payment", memo)
+        self.client.action("Payment", "ReleasePayment", t.document_keys(remote_id))
+
+    def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
+        current = self.fetch(doc.entity, ref.remote_id)
+        if ref.version and current.version != ref.version:
+            raise ConflictError(f"{self._what(doc)} changed in Acumatica since we last wrote it",
+                                platform_code="LastModifiedDateTime", hint="Compare both versions, then send ours "
+                                "anyway or change the local document.")
+        if doc.entity == Entity.CUSTOMER:
+            return t.customer_result(self.client.put("Customer", t.customer_record(doc)))
+        if doc.entity == Entity.ITEM:
+            return t.item_result(self.client.put("NonStockItem", t.item_record(doc)))
+        state = str(current.raw.get("Status") or "")
+        if state in t.DRAFT:
+            return self._rewrite_draft(doc, mapping, current.raw)
+        if doc.entity == Entity.PAYMENT:
+            record = t.payment_record(doc, mapping, str(self.setting("payment_method")))
+            if t.same_payment(record, current.raw) and t.applied(current.raw) == t.wanted(doc, mapping):
+                return current
+        elif t.same_lines(t.document_record(doc.entity, doc, mapping), current.raw):
+            if doc.entity == Entity.CREDIT_NOTE:
+                self._apply_more(doc, mapping, ref.remote_id)
+                return self.fetch(doc.entity, ref.remote_id)
+            return current
+        return self._replace(doc, mapping, ref.remote_id, state)
+
+    def _apply_more(self, doc, mapping: Mapping, remote_id: str) -> None:
+        """Bring a released credit memo's applications up to what the credit note now applies. Acumatica takes
+        back a released application only by reversing it there: a smaller amount is refused with that hint."""
+        try:
+            done = t.applied(self.client.get("Payment", remote_id, {"$expand": "DocumentsToApply"}))
+        except RemoteNotFound:
+            done = {}
+        wanted = t.wanted(doc, mapping)
+        for key in [key for key, amount in done.items() if wanted.get(key, Decimal("0.00")) < amount]:
+            self._reverse_application(remote_id, key)
+            done.pop(key)
+        more = [{"DocType": key.partition("/")[0], "ReferenceNbr": key.partition("/")[2],
+                 "AmountPaid": amount - done.get(key, Decimal("0.00"))}
+                for key, amount in wanted.items() if amount > done.get(key, Decimal("0.00"))]
+        if more:
+            self.client.put("Payment", {**t.document_keys(remote_id), "DocumentsToApply": more})
+            self.client.action("Payment", "ReleasePayment", t.document_keys(remote_id))
+
+    def _reverse_application(self, remote_id: str, applied_to: str) -> None:
+        """Take back what a released payment or credit memo applied to one document (``Type/ReferenceNbr``)."""
+        keys = t.document_keys(applied_to)
+        self.client.action("Payment", "ReverseApplication", t.document_keys(remote_id),
+                           {"DocType": keys["Type"], "ReferenceNbr": keys["ReferenceNbr"]})
+
+    def _unapply(self, entity: str, remote_id: str) -> None:
+        """A released credit memo's applications taken back before it is voided (Acumatica voids only a memo
+        without applications)."""
+        if entity != Entity.CREDIT_NOTE:
+            return
+        try:
+            done = t.applied(self.client.get("Payment", remote_id, {"$expand": "DocumentsToApply"}))
+        except RemoteNotFound:
+            return
+        for key in done:
+            self._reverse_application(remote_id, key)
+
+    def _rewrite_draft(self, doc: Snapshot, mapping: Mapping, record: dict) -> RemoteResult:
+        """An unreleased document is changed in place (its old lines deleted by id) and released as declared."""
+        if doc.entity == Entity.PAYMENT:
+            body = {**t.payment_record(doc, mapping, str(self.setting("payment_method"))),
+                    "DocumentsToApply": self._applications(doc, mapping), "ReferenceNbr": record["ReferenceNbr"]}
+            self.client.put("Payment", body)
+        else:
+            body = t.document_record(doc.entity, doc, mapping)
+            body["Details"] = [*({"id": line["id"], "delete": True} for line in record.get("Details") or []),
+                               *body["Details"]]
+            self.client.put("Invoice", {**body, "ReferenceNbr": record["ReferenceNbr"]})
+        remote_id = t.document_id(record)
+        lifecycle.finish(self.lifecycle, self, doc.entity, remote_id, str(record.get("Status")), self._what(doc))
+        return self.fetch(doc.entity, remote_id)
+
+    def _replace(self, doc: Snapshot, mapping: Mapping, remote_id: str, state: str) -> RemoteResult:
+        """A released document cannot change in Acumatica: void it and send the new content as a new document
+        (an invoice or memo with applications cannot be voided: Acumatica's refusal says so)."""
+        lifecycle.void(LIFECYCLE, self, doc.entity, remote_id, state, self._what(doc))
+        return self._send(doc, mapping)
+
+    def void(self, entity: str, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
+        lifecycle.void(LIFECYCLE, self, entity, ref.remote_id, self.state(entity, ref.remote_id),
+                       f"{entity.replace('_', ' ')} {ref.remote_id}")
+        return self.fetch(entity, ref.remote_id)
+
+    def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
+        """Customers and items are made inactive (Acumatica refuses to delete one that documents use). An
+        unreleased document is deleted; a released one is voided (Acumatica deletes only unreleased ones)."""
+        if entity == Entity.CUSTOMER:
+            self.client.put("Customer", {"CustomerID": ref.remote_id, "Status": "Inactive"})
+            return
+        if entity == Entity.ITEM:
+            self.client.put("NonStockItem", {"InventoryID": ref.remote_id, "ItemStatus": "Inactive"})
+            return
+        state = self.state(entity, ref.remote_id)
+        if state in t.DRAFT:
+            self.discard(entity, ref.remote_id)
+        else:
+            lifecycle.void(LIFECYCLE, self, entity, ref.remote_id, state, f"{entity.replace('_', ' ')} "
+                           f"{ref.remote_id}")
+
+    # -- the life cycle's steps (connectors.lifecycle.LifecycleSteps) -------------------------------------------
+    def state(self, entity: str, remote_id: str) -> str:
+        return str(self.client.get(ENTITY_OF[entity], remote_id, {"$select": "Status"}).get("Status") or "")
+
+    def post(self, entity: str, remote_id: str) -> None:
+        action = "ReleasePayment" if entity == Entity.PAYMENT else "ReleaseInvoice"
+        self.client.action(ENTITY_OF[entity], action, t.document_keys(remote_id))
+
+    def to_draft(self, entity: str, remote_id: str) -> None:
+        raise ValidationFailed("Acumatica cannot take a released document back to Balanced",
+                               platform_code="released", hint="Void it in Acumatica and send it again.")
+
+    def cancel(self, entity: str, remote_id: str) -> None:
+        self._unapply(entity, remote_id)
+        action = "VoidPayment" if entity == Entity.PAYMENT else "VoidInvoice"
+        self.client.action(ENTITY_OF[entity], action, t.document_keys(remote_id))
+
+    def reverse(self, entity: str, remote_id: str) -> str:
+        raise NotImplementedError("Acumatica documents are voided here (LIFECYCLE.void_by)")
+
+    def discard(self, entity: str, remote_id: str) -> None:
+        self.client.delete(ENTITY_OF[entity], remote_id)
+
+    # -- reference data ----------------------------------------------------------------------------------------------
+    def reference_data(self) -> ReferenceData:
+        accounts = list(self.client.rows("Account", {"$filter": "Active eq true"}))
+        taxes = list(self.client.rows("TaxCategory", {"$filter": "Active eq true"}))
+        currencies = list(self.client.rows("Currency"))
+        home = next((str(c["CurrencyID"]) for c in currencies if c.get("IsBaseCurrency")), "")
+        return rest.reference_data(accounts, taxes, t.account_kind, account_id="AccountCD",
+                                   account_name="Description", tax_id="TaxCategoryID", tax_name="Description",
+                                   currencies=[str(c["CurrencyID"]) for c in currencies], home_currency=home)
+
+    # -- platform -> local ---------------------------------------------------------------------------------------------
+    def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
+        """``LastModifiedDateTime ge since`` per document type; the cursor is the time we asked at."""
+        cursor = dt.datetime.now(dt.UTC)
+        changes: list[RemoteChange] = []
+        when = f"LastModifiedDateTime ge datetimeoffset'{t.acumatica_time(since)}'"
+        for entity in [e for e in entities if e in self.inbound_entities]:
+            kind = "Payment" if entity == Entity.PAYMENT else t.DOC_TYPES[entity]
+            rows = self.client.rows(ENTITY_OF[entity], {"$filter": f"Type eq {_quote(kind)} and {when}",
+                                                        "$select": "Status,LastModifiedDateTime"})
+            for row in rows:
+                operation = "void" if row.get("Status") in t.CANCELLED else "update"
+                changes.append(RemoteChange(entity, t.document_id(row), operation, self.config.remote_company_id,
+                                            rest.parse_time(str(row["LastModifiedDateTime"]))))
+        return changes, cursor
+
+    def remote_payment(self, remote_id: str) -> RemotePayment:
+        record = self._read(Entity.PAYMENT, remote_id)
+        allocations: list[tuple[str, Decimal]] = []
+        for item in record.get("DocumentsToApply") or []:
+            allocations.append((f"{item['DocType']}/{item['ReferenceNbr']}", rest.money(item["AmountPaid"])))
+        return t.remote_payment(record, allocations)
+
+    def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
+        try:
+            return t.remote_document(self._read(entity, remote_id))
+        except RemoteNotFound:
+            return RemoteDocument(remote_id, "", "", "deleted", None, None)
+
+    @staticmethod
+    def _what(doc: Snapshot) -> str:
+        label = doc.entity.replace("_", " ")
+        return f"{label} {getattr(doc, 'number', '') or getattr(doc, 'name', '')}".strip()
+
+
+def _quote(value: Any) -> str:
+    return wire.quote(str(value))
