@@ -36,6 +36,9 @@ CONCURRENCY = frozenset({"XL03000010"})
 DUPLICATE = frozenset({"BL34000061"})
 NOT_FOUND = re.compile(r"not found|does not exist|no such|invalid key|cannot find|could not find", re.I)
 ALREADY = re.compile(r"already exists|duplicate", re.I)
+#: Functions that name an existing record: "not found" there means the record is gone (on a create it names a
+#: reference the document carries, a validation refusal).
+ON_A_RECORD = ("read", "update", "delete", "reverse", "apply")
 HINTS = {"auth": "Check the connection's Web Services user (client id), its password (client secret) and the "
                  "company id, then reconnect.",
          "sender": "Check the sender id and sender password (the Web Services licence) and that the company "
@@ -83,8 +86,7 @@ def from_errors(errormessage: ET.Element | None, level: str, raw: str = "") -> S
                          hint=HINTS["auth"], raw=raw)
     if code in DUPLICATE or ALREADY.search(message):
         return DuplicateError(message, platform_code=code or "duplicate", hint=HINTS["duplicate"], raw=raw)
-    if NOT_FOUND.search(message) and level in ("read", "readByName", "update", "delete", "reverse_invoice",
-                                               "reverse_arpayment", "delete_invoice", "delete_aradjustment"):
+    if NOT_FOUND.search(message) and level.startswith(ON_A_RECORD):
         return RemoteNotFound(message, platform_code=code or "not_found", hint=HINTS["not_found"], raw=raw)
     return ValidationFailed(message, platform_code=code or level, hint=HINTS["validation"], raw=raw)
 
