@@ -156,6 +156,8 @@ class IntacctConnector(SessionConnector):
                 expires = dt.datetime.fromisoformat(timeout.strip())
             except ValueError:
                 expires = None
+            if expires is not None and expires.tzinfo is None:
+                expires = expires.replace(tzinfo=dt.UTC)
         return Session(session.strip(), expires, str(self.setting("company_id")))
 
     # -- reading ------------------------------------------------------------------------------------------------------
@@ -328,8 +330,9 @@ class IntacctConnector(SessionConnector):
         """A customer with transactions cannot be deleted: it is made inactive. An invoice with payments applied
         cannot be deleted either: it is reversed (nothing due) instead."""
         try:
-            if entity == Entity.CUSTOMER:
-                self.run("delete", {"object": "CUSTOMER", "keys": ref.remote_id}, idempotency_key)
+            if entity == Entity.CUSTOMER:  # the generic delete takes record numbers, not customer ids
+                recordno = str(self.read_one("CUSTOMER", ref.remote_id, by_name=True)["RECORDNO"])
+                self.run("delete", {"object": "CUSTOMER", "keys": recordno}, idempotency_key)
             elif entity == Entity.CREDIT_NOTE:
                 credit = self.read_one("ARADJUSTMENT", ref.remote_id)
                 self._reverse_all(self._credit_applications(ref.remote_id, str(credit.get("RECORDID") or "")),

@@ -262,8 +262,8 @@ class IntacctSandbox(PlatformSandbox):
             body = wire.record(call)
             if body.get("object") != "CUSTOMER":
                 raise IntacctError("BL01001973", f"delete of {body.get('object')} is not served here")
-            for key in str(body.get("keys") or "").split(","):
-                self.books.delete_customer(key.strip())
+            for key in str(body.get("keys") or "").split(","):  # record numbers
+                self.books.delete_customer(self.by_recordno("CUSTOMER", key.strip()) or f"#{key.strip()}")
             return self.data("objects", [])
         objects = list(call)
         if name == "create" and len(objects) == 1 and objects[0].tag == "ARPYMT":
@@ -286,10 +286,16 @@ class IntacctSandbox(PlatformSandbox):
             raise IntacctError("XL03000003", f"Unknown object {obj}")
         rows = []
         for key in [k.strip() for k in str(body.get("keys") or "").split(",") if k.strip()]:
-            row = self.store.find(obj, key)
+            # read takes record numbers; readByName the object's name key (CUSTOMERID, ITEMID...)
+            found = key if name == "readByName" or KEYS[obj] == "RECORDNO" else self.by_recordno(obj, key)
+            row = self.store.find(obj, found) if found else None
             if row is not None:
                 rows.append(self.render(obj, row.data, full=True))
         return self.data(obj.lower(), rows)
+
+    def by_recordno(self, obj: str, recordno: str) -> str | None:
+        """The store id of the record numbered ``recordno`` (objects stored by their name key)."""
+        return next((row.id for row in self.store.rows(obj) if row.data.get("RECORDNO") == recordno), None)
 
     def read_by_query(self, body: dict) -> ET.Element:
         obj = str(body.get("object") or "")

@@ -138,3 +138,19 @@ def test_a_request_with_a_dtd_is_not_parsed(isandbox):
     root = wire.parse(answer.content)
     assert wire.child_text(root, "control/status") == "failure"
     assert wire.child_text(root, "errormessage/error/errorno") == "XL03000003"
+
+
+def test_read_takes_record_numbers_and_read_by_name_the_customer_id(isandbox):
+    created = results(post(isandbox, CUSTOMER))[0]
+    recordno = wire.child_text(created, "data/customer/RECORDNO")
+
+    def read(call, key):
+        root = post(isandbox, f'<function controlid="r"><{call}><object>CUSTOMER</object><keys>{key}</keys>'
+                              f"<fields>*</fields></{call}></function>")
+        return [wire.child_text(row, "CUSTOMERID") for row in results(root)[0].find("data")]
+
+    assert read("read", recordno) == ["C100"] and read("readByName", "C100") == ["C100"]
+    assert read("read", "C100") == []
+    deleted = post(isandbox, f'<function controlid="d"><delete><object>CUSTOMER</object><keys>{recordno}</keys>'
+                             "</delete></function>")
+    assert wire.child_text(results(deleted)[0], "status") == "success" and read("readByName", "C100") == []
