@@ -130,6 +130,10 @@ class IntacctSandbox(PlatformSandbox):
         return status, [("Content-Type", "text/html")], b"<html><body>Service Unavailable</body></html>"
 
     def latency_kind(self, request: Request) -> str:
+        """Every gateway call is a POST: a login is ``auth``, a request with a write function ``write``, reads
+        ``read``; any other path as the kit decides."""
+        if request.path != "/" + wire.GATEWAY_PATH:
+            return super().latency_kind(request)
         raw = request.raw
         if b"getAPISession" in raw:
             return "auth"
