@@ -18,6 +18,8 @@ from ..errors import ConfigurationError
 ZERO = Decimal("0.00")
 #: ``BaseType`` of an A/R invoice (SAP Business One object type 13).
 AR_INVOICE = 13
+#: The price list an item's price goes into.
+PRICE_LIST = 1
 #: Entity set and the field holding our number or name, per entity.
 ENTITY_SETS = {Entity.CUSTOMER: ("BusinessPartners", "CardName"), Entity.ITEM: ("Items", "ItemName"),
                Entity.INVOICE: ("Invoices", "NumAtCard"), Entity.CREDIT_NOTE: ("CreditNotes", "NumAtCard"),
@@ -41,9 +43,19 @@ def business_partner(doc: CustomerSnapshot, card_code: str) -> dict:
 
 
 def item(doc: ItemSnapshot, item_code: str) -> dict:
-    """A sales item; a service is a non-inventory item (``InventoryItem`` tNO)."""
+    """A sales item; a service is a non-inventory item (``InventoryItem`` tNO). Its price goes into the first
+    price list (``ItemPrices``, ``PriceList`` 1)."""
     return {"ItemCode": item_code, "ItemName": doc.name[:100], "SalesItem": "tYES",
-            "InventoryItem": "tNO" if doc.kind == "service" else "tYES"}
+            "InventoryItem": "tNO" if doc.kind == "service" else "tYES",
+            "ItemPrices": [{"PriceList": PRICE_LIST, "Price": doc.unit_price}]}
+
+
+def item_price(body: dict) -> Decimal | None:
+    """The item's price in the first price list, as read back."""
+    for row in body.get("ItemPrices") or []:
+        if int(row.get("PriceList") or 0) == PRICE_LIST:
+            return rest.money(row.get("Price"))
+    return None
 
 
 def document_lines(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping, base_entry: str | None = None) -> list:
@@ -106,8 +118,10 @@ def document_content(body: dict) -> str:
 
 
 def version(body: dict, content: str) -> str:
-    """The Service Layer has no version counter on documents: the update stamp and the content hash stand in."""
-    return f"{body.get('UpdateDate') or ''}T{body.get('UpdateTime') or ''}/{content[:12]}"
+    """The Service Layer has no version counter on documents: the update stamp, the content hash and whether it
+    is cancelled stand in (a cancel within the second of the last write still changes the version)."""
+    cancelled = "/cancelled" if body.get("Cancelled") == "tYES" else ""
+    return f"{body.get('UpdateDate') or ''}T{body.get('UpdateTime') or ''}/{content[:12]}{cancelled}"
 
 
 def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
@@ -115,7 +129,8 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
     balance is its total less what is applied to it (``PaidToDate``)."""
     if entity in (Entity.CUSTOMER, Entity.ITEM):
         key, name = ("CardCode", "CardName") if entity == Entity.CUSTOMER else ("ItemCode", "ItemName")
-        content = rest.content_hash(entity, body, (name,))
+        extra = [rest.plain(item_price(body))] if entity == Entity.ITEM else []
+        content = rest.content_hash(entity, body, (name,), extra=extra)
         active = body.get("Valid", "tYES") == "tYES" and body.get("Frozen", "tNO") == "tNO"
         return RemoteResult(str(body[key]), version(body, content), str(body.get(name) or ""),
                             status="active" if active else "inactive", adopted=adopted, raw=body, fingerprint=content)

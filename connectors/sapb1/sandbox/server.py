@@ -29,14 +29,16 @@ from urllib.parse import urlencode
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.platform import PlatformError, PlatformSandbox, Request, Response, decimal_value, json_response
 from ...sandboxkit.resources import Conflict, NotFound, ResourceError, ResourceStore, Row
-from .seed import ACCOUNTS, COMPANY_DB, HOME_CURRENCY, PASSWORD, USER, VAT_GROUPS
+from .seed import ACCOUNTS, CASH_ACCOUNTS, COMPANY_DB, CURRENCIES, HOME_CURRENCY, PASSWORD, USER, VAT_GROUPS
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 SESSION_MINUTES = 30
 DEFAULT_PAGE = 20
 VERSION = "1000190"
-KEYED = {"BusinessPartners": "CardCode", "Items": "ItemCode", "ChartOfAccounts": "Code", "VatGroups": "Code"}
+KEYED = {"BusinessPartners": "CardCode", "Items": "ItemCode", "ChartOfAccounts": "Code", "VatGroups": "Code",
+         "Currencies": "Code"}
+READ_ONLY = ("ChartOfAccounts", "VatGroups", "Currencies")
 DOCUMENTS = ("Invoices", "CreditNotes", "IncomingPayments")
 SEGMENT = re.compile(r"^(?P<name>[A-Za-z]+)(?:\((?P<key>[^)]*)\))?$")
 COMPARE = re.compile(r"^\s*(?P<field>[A-Za-z]+)\s+(?P<op>eq|ne|gt|ge|lt|le)\s+(?P<value>'(?:[^']|'')*'|\S+)\s*$")
@@ -100,7 +102,10 @@ class ServiceLayerSandbox(PlatformSandbox):
     def seed(self) -> None:
         for code, name, kind in ACCOUNTS:
             self.store.create("ChartOfAccounts", {"Code": code, "Name": name, "AccountType": kind,
-                                                  "ActiveAccount": "tYES"}, code)
+                                                  "ActiveAccount": "tYES",
+                                                  "CashAccount": "tYES" if code in CASH_ACCOUNTS else "tNO"}, code)
+        for code, name in CURRENCIES:
+            self.store.create("Currencies", {"Code": code, "Name": name}, code)
         for code, name, rate in VAT_GROUPS:
             self.store.create("VatGroups", {"Code": code, "Name": name, "Category": "bovcOutputTax",
                                             "VatGroups_Lines": [{"Rate": Decimal(rate)}], "Inactive": "tNO"}, code)
@@ -183,6 +188,10 @@ class ServiceLayerSandbox(PlatformSandbox):
             with self._lock:
                 self.sessions.pop(session, None)
             return 204, [], b""
+        if tail == "CompanyService_GetAdminInfo" and req.method == "POST":
+            return json_response(200, {"@odata.context": f"{self.api_base}/$metadata#AdminInfo", "CompanyName":
+                                       "Sandbox Company", "LocalCurrency": HOME_CURRENCY,
+                                       "SystemCurrency": HOME_CURRENCY})
         parts = [SEGMENT.match(p) for p in tail.split("/") if p]
         if not parts or any(p is None for p in parts):
             raise SLError(404, -1, f"Resource not found for the segment '{tail}'")
@@ -202,7 +211,7 @@ class ServiceLayerSandbox(PlatformSandbox):
                 raise not_found()
             if req.method == "GET":
                 return self.listing(req, name)
-            if req.method == "POST" and name not in ("ChartOfAccounts", "VatGroups"):
+            if req.method == "POST" and name not in READ_ONLY:
                 row = self.create(name, req.json_object(bad("Invalid JSON body", -1000)))
                 return json_response(201, self.render(name, row))
             raise SLError(405, -1, f"Method '{req.method}' is not allowed")
@@ -231,7 +240,8 @@ class ServiceLayerSandbox(PlatformSandbox):
 
     # -- reads -----------------------------------------------------------------------------------------------------
     def render(self, name: str, row: Row) -> dict:
-        body = {"@odata.context": f"{self.api_base}/$metadata#{name}/$entity", **row.data}
+        body = {"@odata.context": f"{self.api_base}/$metadata#{name}/$entity",
+                **{k: v for k, v in row.data.items() if not k.startswith("_")}}  # "_" keys: the sandbox's own
         if name in DOCUMENTS:
             body["DocEntry"] = int(row.id)
         return body
@@ -342,8 +352,10 @@ class ServiceLayerSandbox(PlatformSandbox):
                 "DocumentStatus": "bost_Open", "Cancelled": "tNO", **self.stamp()}
         row = self.store.create(name, data)
         if base is not None:
-            self.apply(base, min(total, base.data["DocTotal"] - base.data["PaidToDate"]))
-            self.store.update(name, row.id, {"PaidToDate": total, "DocumentStatus": "bost_Close"})
+            applied = min(total, base.data["DocTotal"] - base.data["PaidToDate"])
+            self.apply(base, applied)
+            self.store.update(name, row.id, {"PaidToDate": total, "DocumentStatus": "bost_Close",
+                                             "_base": (base.id, applied)})
             row = self.store.get(name, row.id)
         return row
 
@@ -409,6 +421,14 @@ class ServiceLayerSandbox(PlatformSandbox):
                 str(i["DocEntry"]) == row.id for i in p.data["PaymentInvoices"])
                 for p in self.store.rows("IncomingPayments")):
             raise bad("Cannot cancel a document that has payments applied; cancel the payment first", -5006)
+        if name == "Invoices" and any(c.data["Cancelled"] == "tNO" and (c.data.get("_base") or ("",))[0] == row.id
+                                      for c in self.store.rows("CreditNotes")):
+            raise bad("Cannot cancel a document that has target documents (a credit note based on it)", -5006)
+        if name == "CreditNotes" and row.data.get("_base"):
+            invoice_id, applied = row.data["_base"]
+            invoice = self.store.get("Invoices", invoice_id)
+            self.store.update("Invoices", invoice_id, {"PaidToDate": invoice.data["PaidToDate"] - applied,
+                                                       "DocumentStatus": "bost_Open", **self.stamp()})
         if name == "IncomingPayments":
             for item in row.data["PaymentInvoices"]:
                 invoice = self.store.get("Invoices", str(item["DocEntry"]))
@@ -418,11 +438,29 @@ class ServiceLayerSandbox(PlatformSandbox):
         self.store.update(name, row.id, {"Cancelled": "tYES", "DocumentStatus": "bost_Close", **self.stamp()})
 
     # -- what a person does in the client ------------------------------------------------------------------------------
-    def record_payment_as_user(self, invoice_id: str, amount: Decimal, **_: Any) -> dict:
+    def record_payment_as_user(self, invoice_id: str, amount: Decimal, reference: str = "",
+                               date: Optional[str] = None) -> dict:
+        """An incoming payment entered in the client, applied to one invoice; ``reference`` goes into its
+        ``CounterReference``."""
         invoice = self.store.get("Invoices", str(invoice_id))
-        row = self.create_payment({"CardCode": invoice.data["CardCode"], "TransferSum": Decimal(amount),
-                                   "PaymentInvoices": [{"DocEntry": int(invoice.id), "SumApplied": Decimal(amount)}]})
+        row = self.create_payment({"CardCode": invoice.data["CardCode"], "TransferSum": Decimal(str(amount)),
+                                   "DocDate": date or self.stamp()["UpdateDate"][:10],
+                                   "DocCurrency": invoice.data["DocCurrency"], "CounterReference": reference or None,
+                                   "TransferAccount": next(iter(sorted(CASH_ACCOUNTS))),
+                                   "PaymentInvoices": [{"DocEntry": int(invoice.id),
+                                                        "SumApplied": Decimal(str(amount))}]})
         return self.render("IncomingPayments", row)
+
+    def delete_payment_as_user(self, payment_id: str) -> dict:
+        """Business One deletes no added document: a person cancels the incoming payment, which frees the
+        invoices it was applied to."""
+        self.cancel("IncomingPayments", self.store.get("IncomingPayments", str(payment_id)))
+        return self.render("IncomingPayments", self.store.get("IncomingPayments", str(payment_id)))
+
+    def archive_account_as_user(self, account_id: str) -> dict:
+        """The account made inactive (``ActiveAccount`` tNO) in the chart of accounts."""
+        self.store.update("ChartOfAccounts", str(account_id), {"ActiveAccount": "tNO"})
+        return self.render("ChartOfAccounts", self.store.get("ChartOfAccounts", str(account_id)))
 
     def void_invoice_as_user(self, invoice_id: str, **_: Any) -> dict:
         self.cancel("Invoices", self.store.get("Invoices", str(invoice_id)))
