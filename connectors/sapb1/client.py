@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterator
+from collections.abc import Iterator
 
 import requests
 
@@ -64,13 +64,13 @@ class ServiceLayerClient(ApiClient):
         if not session:
             raise AuthError("SAP Business One answered the login without a session", platform_code="no_session")
         minutes = int(data.get("SessionTimeout") or 30)
-        return session, dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=minutes)
+        return session, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)
 
     def logout(self, session: str) -> None:
         """End ``session`` (the Service Layer answers 204)."""
         self._alone(session).send("POST", "Logout", text=b"")
 
-    def _alone(self, session: str, kind: type | None = None) -> "ServiceLayerClient":
+    def _alone(self, session: str, kind: type | None = None) -> ServiceLayerClient:
         """A client for one call with ``session`` (none for the login) rather than the token getter's; its
         exchanges are recorded with ours."""
         once = (kind or ServiceLayerClient)(self.base_url, lambda fresh: session, throttle=self.throttle,

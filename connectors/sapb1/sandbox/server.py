@@ -23,7 +23,7 @@ import re
 import secrets
 import threading
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlencode
 
 from ...sandboxkit.faults import Fault
@@ -110,6 +110,11 @@ class ServiceLayerSandbox(PlatformSandbox):
             self.store.create("VatGroups", {"Code": code, "Name": name, "Category": "bovcOutputTax",
                                             "VatGroups_Lines": [{"Rate": Decimal(rate)}], "Inactive": "tNO"}, code)
 
+    @property
+    def token_calls(self) -> int:
+        """Logins (the Service Layer's "token" calls)."""
+        return self.logins
+
     def extra_state(self) -> dict:
         return {"company_db": COMPANY_DB, "sessions": len(self.sessions), "logins": self.logins}
 
@@ -118,7 +123,7 @@ class ServiceLayerSandbox(PlatformSandbox):
         session = self._open()
         return {"access_token": session, "refresh_token": session, "expires_in": SESSION_MINUTES * 60}
 
-    def token_problem(self, access_token: str) -> Optional[str]:
+    def token_problem(self, access_token: str) -> str | None:
         with self._lock:
             last = self.sessions.get(access_token)
         if last is None:
@@ -290,7 +295,7 @@ class ServiceLayerSandbox(PlatformSandbox):
 
     # -- writes ----------------------------------------------------------------------------------------------------
     def stamp(self) -> dict:
-        now = dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc)
+        now = dt.datetime.fromtimestamp(self.clock(), dt.UTC)
         return {"UpdateDate": now.strftime("%Y-%m-%dT00:00:00Z"), "UpdateTime": now.strftime("%H:%M:%S")}
 
     def create(self, name: str, body: dict) -> Row:
@@ -359,7 +364,7 @@ class ServiceLayerSandbox(PlatformSandbox):
             row = self.store.get(name, row.id)
         return row
 
-    def base_invoice(self, lines: list[dict]) -> Optional[Row]:
+    def base_invoice(self, lines: list[dict]) -> Row | None:
         bases = {(line.get("BaseType"), line.get("BaseEntry")) for line in lines if line.get("BaseType") is not None}
         if not bases:
             return None
@@ -439,7 +444,7 @@ class ServiceLayerSandbox(PlatformSandbox):
 
     # -- what a person does in the client ------------------------------------------------------------------------------
     def record_payment_as_user(self, invoice_id: str, amount: Decimal, reference: str = "",
-                               date: Optional[str] = None) -> dict:
+                               date: str | None = None) -> dict:
         """An incoming payment entered in the client, applied to one invoice; ``reference`` goes into its
         ``CounterReference``."""
         invoice = self.store.get("Invoices", str(invoice_id))

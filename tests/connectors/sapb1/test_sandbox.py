@@ -140,7 +140,7 @@ def test_changes_are_filtered_by_update_date_and_time(slsandbox):
     http, _ = login(slsandbox)
     customer(http, slsandbox)
     invoice(http, slsandbox)
-    today = dt.datetime.fromtimestamp(slsandbox.clock(), dt.timezone.utc)
+    today = dt.datetime.fromtimestamp(slsandbox.clock(), dt.UTC)
     query = f"UpdateDate ge '{today:%Y-%m-%d}T00:00:00Z'"
     assert len(http.get(f"{slsandbox.api_base}/Invoices", params={"$filter": query}, timeout=3).json()["value"]) == 1
     later = f"UpdateDate gt '{today:%Y-%m-%d}T00:00:00Z'"
@@ -150,7 +150,7 @@ def test_changes_are_filtered_by_update_date_and_time(slsandbox):
 def test_our_client_logs_in_and_out_and_gets_a_new_session_after_an_idle_timeout(slsandbox):
     client = ServiceLayerClient(slsandbox.api_base, lambda fresh: "")
     first, expires = client.login(COMPANY_DB, USER, PASSWORD)
-    assert dt.timedelta(minutes=29) < expires - dt.datetime.now(dt.timezone.utc) <= dt.timedelta(minutes=30)
+    assert dt.timedelta(minutes=29) < expires - dt.datetime.now(dt.UTC) <= dt.timedelta(minutes=30)
     renewed = []
 
     def token(fresh):
