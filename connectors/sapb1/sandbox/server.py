@@ -83,6 +83,11 @@ class ServiceLayerSandbox(PlatformSandbox):
     api_path = "/b1s/v2"
     authorize_path = "/b1s/v2/_connect"  # stand-in for the Connect button: the Service Layer has no consent page
 
+    #: What a Business One user cannot do at all (the shared test harness skips such a step, with this reason).
+    impossible_actions = {"edit_invoice_line": "Business One never changes an added invoice's lines or amounts; a "
+                                               "person cancels the invoice and adds a new one",
+                          "delete_invoice": "Business One deletes no added invoice; a person cancels it"}
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> None:
         super().__init__(host, port, **kwargs)
         self.store = ResourceStore(self.clock)
