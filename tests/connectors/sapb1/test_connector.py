@@ -75,7 +75,7 @@ def test_connecting_logs_in_once_stores_a_30_minute_session_and_disconnecting_lo
     assert slsandbox.extra_state()["sessions"] == 0
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_workers_that_find_the_session_forgotten_log_in_once(slsandbox, org):
     if db_connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL; SQLite serialises writers anyway (covered on the PostgreSQL run)")
