@@ -230,7 +230,7 @@ def readback(conn: Connection, org: L.Organization) -> list[dict]:
                "platform": conn.platform_name, "remote_id": "-", "remote_total": None, "match": False, "note": ""}
         rows.append(row)
         key = key_for(doc)
-        if not files and entity not in connector.capabilities.entities:  # a cost, or a credit note (SAP B1, yet)
+        if not files and entity in Entity.RETURNS_AND_COSTS and entity not in connector.capabilities.entities:
             row.update(match=None, note=f"{conn.platform_name} does not take {entity}s through its API: entered there "
                                         "by hand")
             continue

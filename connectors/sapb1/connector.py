@@ -63,11 +63,8 @@ class ServiceLayerConnector(SessionConnector):
     id = "sapb1"
     name = "SAP Business One"
     capabilities = Capabilities(
-        # Credit notes not yet: one based on an invoice (BaseType 13) is applied for its whole amount, and part of
-        # one applied (the rest kept as the customer's credit) needs InternalReconciliations, not built (see
-        # docs/connectors/sapb1.md). Refunds, expenses and journals: not yet either.
-        entities=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT}),
-        void=frozenset({Entity.INVOICE, Entity.PAYMENT}),  # Cancel
+        entities=frozenset(Entity.SALES),  # refunds, expenses and journals: not yet
+        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT}),  # Cancel
         delete=frozenset(),  # Business One deletes no added document; customers and items are kept
         inbound=frozenset({Entity.PAYMENT}),  # UpdateDate / UpdateTime polling; a cancelled payment is a deletion
         inbound_deletes=True,
@@ -158,6 +155,8 @@ class ServiceLayerConnector(SessionConnector):
         made = self.client.post(t.ENTITY_SETS[doc.entity][0], body)
         if doc.entity not in (Entity.CUSTOMER, Entity.ITEM):
             self._refuse_taken(doc, str(made["DocEntry"]))
+        if doc.entity == Entity.CREDIT_NOTE and self._reconcile(doc, mapping, made):
+            return self.fetch(doc.entity, str(made["DocEntry"]))
         return t.result(doc.entity, made)
 
     def _refuse_taken(self, doc: Snapshot, made: str) -> None:
@@ -193,11 +192,55 @@ class ServiceLayerConnector(SessionConnector):
         if current.status == "voided":  # cancelled, and staff chose to send ours anyway: added again
             return self._add_again(doc, body)
         if needs_replacing(doc.entity, current.raw, body):
-            return self._replace(doc, ref.remote_id, body)
+            if doc.entity == Entity.CREDIT_NOTE:
+                self._unreconcile(ref.remote_id)
+            replaced = self._replace(doc, ref.remote_id, body)
+            if doc.entity == Entity.CREDIT_NOTE and self._reconcile(doc, mapping, replaced.raw):
+                return self.fetch(doc.entity, replaced.remote_id)
+            return replaced
         header = {k: body.get(k) for k in HEADER[doc.entity] if body.get(k) != current.raw.get(k)}
         if header:
             self.client.patch(path, header)
+        if doc.entity == Entity.CREDIT_NOTE and self._applied(ref.remote_id) != self._wanted(doc, mapping):
+            self._unreconcile(ref.remote_id)
+            self._reconcile(doc, mapping, current.raw)
         return self.fetch(doc.entity, ref.remote_id)
+
+    # -- a credit note applied to invoices: internal reconciliations ------------------------------------------------
+    @staticmethod
+    def _wanted(doc: Snapshot, mapping: Mapping) -> list[tuple[str, str]]:
+        """(invoice ``DocEntry``, amount) the credit note should be applied with, in a stable order."""
+        return sorted((t.ref_id(mapping, a.invoice_key, "invoice"), rest.plain(a.amount))
+                      for a in doc.allocations if a.amount)
+
+    def _reconciliations(self, note_entry: str) -> list[dict]:
+        """The live internal reconciliations naming the credit note (read whole and picked here: the Service
+        Layer cannot filter on a reconciliation's rows)."""
+        return [r for r in self.client.rows("InternalReconciliations", {"$filter": "CancelAbs eq 0"})
+                if any(str(row.get("SrcObjTyp")) == str(t.AR_CREDIT_NOTE) and str(row.get("SrcObjAbs")) == note_entry
+                       for row in r.get("InternalReconciliationRows") or [])]
+
+    def _applied(self, note_entry: str) -> list[tuple[str, str]]:
+        return sorted((str(row["SrcObjAbs"]), rest.plain(row["ReconcileAmount"]))
+                      for r in self._reconciliations(note_entry) for row in r["InternalReconciliationRows"]
+                      if str(row.get("SrcObjTyp")) == str(t.AR_INVOICE))
+
+    def _reconcile(self, doc: Snapshot, mapping: Mapping, note: dict) -> bool:
+        """Reconcile the credit note with each invoice it is applied to, for the amount applied; True when it did
+        any (the credit note's ``PaidToDate`` changed)."""
+        done = False
+        for allocation in [a for a in doc.allocations if a.amount]:
+            invoice = self.client.get(self._path(Entity.INVOICE, t.ref_id(mapping, allocation.invoice_key,
+                                                                          "invoice")))
+            self.client.post("InternalReconciliations", t.reconciliation(
+                str(note["CardCode"]), invoice, note, allocation.amount, rest.iso_date(doc.issue_date)))
+            done = True
+        return done
+
+    def _unreconcile(self, note_entry: str) -> None:
+        for reconciliation in self._reconciliations(note_entry):
+            self.client.post("InternalReconciliationsService_Cancel",
+                             {"ReconParams": {"ReconNum": int(reconciliation["ReconNum"])}})
 
     def _replace(self, doc: Snapshot, remote_id: str, body: dict) -> RemoteResult:
         """Cancel the added document, then add the new content with the same number: the new one is the result."""
@@ -223,6 +266,8 @@ class ServiceLayerConnector(SessionConnector):
         return t.result(doc.entity, self.client.post(t.ENTITY_SETS[doc.entity][0], body))
 
     def void(self, entity: str, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
+        if entity == Entity.CREDIT_NOTE and self.state(entity, ref.remote_id) != "cancelled":
+            self._unreconcile(ref.remote_id)
         lifecycle.void(LIFECYCLE, self, entity, ref.remote_id, self.state(entity, ref.remote_id),
                        f"{entity.replace('_', ' ')} {ref.remote_id}")
         return self.fetch(entity, ref.remote_id)

@@ -18,6 +18,8 @@ from ..errors import ConfigurationError
 ZERO = Decimal("0.00")
 #: ``BaseType`` of an A/R invoice (SAP Business One object type 13).
 AR_INVOICE = 13
+#: Object type of an A/R credit note.
+AR_CREDIT_NOTE = 14
 #: The price list an item's price goes into.
 PRICE_LIST = 1
 #: Entity set and the field holding our number or name, per entity.
@@ -83,14 +85,9 @@ def document_lines(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping, 
 
 
 def document(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping) -> dict:
-    """An A/R invoice or credit note. A credit note applied to one invoice is based on it."""
+    """An A/R invoice or credit note. A credit note is never based on an invoice here (a based one is applied for
+    its whole amount): what is applied of it is reconciled with the invoices (:func:`reconciliation`)."""
     base = None
-    if isinstance(doc, CreditNoteSnapshot):
-        applied = [a for a in doc.allocations if a.amount]
-        if len(applied) > 1:
-            raise ConfigurationError(f"the credit note {doc.number} is applied to {len(applied)} invoices; a SAP "
-                                     "Business One credit note is based on one", hint="Split the credit note.")
-        base = ref_id(mapping, applied[0].invoice_key, "invoice") if applied else None
     body = {"CardCode": ref_id(mapping, doc.customer_key, "customer"), "NumAtCard": doc.number[:100],
             "DocCurrency": doc.currency, "DocDate": rest.iso_date(doc.issue_date),
             "DocDueDate": rest.iso_date(getattr(doc, "due_date", None)), "Comments": doc.memo or None,
@@ -109,6 +106,18 @@ def payment(doc: PaymentSnapshot, mapping: Mapping) -> dict:
                        "DocCurrency": doc.currency, "TransferAccount": mapping.deposit_account,
                        "TransferSum": doc.amount, "CounterReference": doc.number[:100],
                        "PaymentInvoices": applied})
+
+
+def reconciliation(card_code: str, invoice: dict, note: dict, amount: Decimal, on: str | None) -> dict:
+    """An internal reconciliation of ``amount`` between an invoice (debit) and a credit note (credit) of the same
+    business partner, each named by its object type, ``DocEntry`` and journal entry (``TransNum``)."""
+    def row(doc: dict, kind: int, side: str) -> dict:
+        return {"Selected": "tYES", "ShortName": card_code, "TransId": doc.get("TransNum"), "TransRowId": 0,
+                "SrcObjTyp": str(kind), "SrcObjAbs": int(doc["DocEntry"]), "CreditOrDebit": side,
+                "ReconcileAmount": amount}
+    return rest.clean({"ReconDate": on, "CardOrAccount": "coaCard",
+                       "InternalReconciliationOpenTransRows": [row(invoice, AR_INVOICE, "codDebit"),
+                                                               row(note, AR_CREDIT_NOTE, "codCredit")]})
 
 
 def document_content(body: dict) -> str:

@@ -40,6 +40,9 @@ KEYED = {"BusinessPartners": "CardCode", "Items": "ItemCode", "ChartOfAccounts":
          "Currencies": "Code"}
 READ_ONLY = ("ChartOfAccounts", "VatGroups", "Currencies")
 DOCUMENTS = ("Invoices", "CreditNotes", "IncomingPayments")
+RECONCILIATIONS = "InternalReconciliations"
+#: Object types a reconciliation row names (``SrcObjTyp``): A/R invoice, A/R credit note.
+OBJECT_TYPES = {"13": "Invoices", "14": "CreditNotes"}
 SEGMENT = re.compile(r"^(?P<name>[A-Za-z]+)(?:\((?P<key>[^)]*)\))?$")
 COMPARE = re.compile(r"^\s*(?P<field>[A-Za-z]+)\s+(?P<op>eq|ne|gt|ge|lt|le)\s+(?P<value>'(?:[^']|'')*'|\S+)\s*$")
 OPS = {"eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "gt": lambda a, b: a > b,
@@ -95,6 +98,7 @@ class ServiceLayerSandbox(PlatformSandbox):
             self.store.declare(name)
         for name in DOCUMENTS:
             self.store.declare(name, versioned=True)
+        self.store.declare(RECONCILIATIONS)
         self.sessions: dict[str, float] = {}  # session id -> last request (sandbox clock)
         self.logins = 0
         self._lock = threading.Lock()
@@ -198,6 +202,10 @@ class ServiceLayerSandbox(PlatformSandbox):
             with self._lock:
                 self.sessions.pop(session, None)
             return 204, [], b""
+        if tail == "InternalReconciliationsService_Cancel" and req.method == "POST":
+            body = req.json_object(bad("Invalid JSON body", -1000))
+            self.unreconcile(str((body.get("ReconParams") or {}).get("ReconNum") or ""))
+            return 204, [], b""
         if tail == "CompanyService_GetAdminInfo" and req.method == "POST":
             return json_response(200, {"@odata.context": f"{self.api_base}/$metadata#AdminInfo", "CompanyName":
                                        "Sandbox Company", "LocalCurrency": HOME_CURRENCY,
@@ -214,7 +222,7 @@ class ServiceLayerSandbox(PlatformSandbox):
 
     def dispatch(self, req: Request, parts: list) -> Response:
         name, key = parts[0]["name"], parts[0]["key"]
-        if name not in KEYED and name not in DOCUMENTS:
+        if name not in KEYED and name not in DOCUMENTS and name != RECONCILIATIONS:
             raise SLError(404, -1, f"Resource not found for the segment '{name}'")
         if key is None:
             if len(parts) > 1:
@@ -306,6 +314,8 @@ class ServiceLayerSandbox(PlatformSandbox):
     def create(self, name: str, body: dict) -> Row:
         if name in KEYED:
             return self.create_master(name, body)
+        if name == RECONCILIATIONS:
+            return self.reconcile(body)
         if self.store.find("BusinessPartners", str(body.get("CardCode") or "")) is None:
             raise bad(f"Invalid BP code '{body.get('CardCode')}'", -10)
         if name == "IncomingPayments":
@@ -354,7 +364,8 @@ class ServiceLayerSandbox(PlatformSandbox):
         base = None
         if name == "CreditNotes":
             base = self.base_invoice(lines)
-        data = {"DocNum": len(self.store.rows(name)) + 1, "CardCode": body["CardCode"],
+        data = {"DocNum": len(self.store.rows(name)) + 1, "TransNum": self.journal_number(),
+                "CardCode": body["CardCode"],
                 "DocDate": body.get("DocDate") or self.stamp()["UpdateDate"][:10],
                 "DocDueDate": body.get("DocDueDate"), "DocCurrency": body.get("DocCurrency") or HOME_CURRENCY,
                 "NumAtCard": body.get("NumAtCard"), "Comments": body.get("Comments"), "DocumentLines": lines,
@@ -427,6 +438,8 @@ class ServiceLayerSandbox(PlatformSandbox):
     def cancel(self, name: str, row: Row) -> None:
         if row.data["Cancelled"] == "tYES":
             raise bad("Document is already cancelled", -5006)
+        if name in OBJECT_TYPES.values() and self.reconciled(name, row.id):
+            raise bad("Cannot cancel a document that is reconciled; cancel the internal reconciliation first", -5006)
         if name == "Invoices" and any(p.data["Cancelled"] == "tNO" and any(
                 str(i["DocEntry"]) == row.id for i in p.data["PaymentInvoices"])
                 for p in self.store.rows("IncomingPayments")):
@@ -446,6 +459,62 @@ class ServiceLayerSandbox(PlatformSandbox):
                 self.store.update("Invoices", invoice.id, {"PaidToDate": paid, "DocumentStatus": "bost_Open",
                                                            **self.stamp()})
         self.store.update(name, row.id, {"Cancelled": "tYES", "DocumentStatus": "bost_Close", **self.stamp()})
+
+    # -- internal reconciliations (part of a credit note applied to an invoice) --------------------------------------
+    def journal_number(self) -> int:
+        """The ``TransNum`` of a document's journal entry (the sandbox books none: a number to name it by)."""
+        return sum(len(self.store.rows(name)) for name in DOCUMENTS) + 1000
+
+    def reconciled(self, name: str, doc_id: str) -> bool:
+        return any(not r.data["CancelAbs"] and any(OBJECT_TYPES.get(str(line["SrcObjTyp"])) == name and
+                                                   str(line["SrcObjAbs"]) == doc_id
+                                                   for line in r.data["InternalReconciliationRows"])
+                   for r in self.store.rows(RECONCILIATIONS))
+
+    def reconcile(self, body: dict) -> Row:
+        """``InternalReconciliations`` (a manual reconciliation of a business partner's open items): debits and
+        credits of equal sum, each within its document's open amount; each document's ``PaidToDate`` grows."""
+        rows, sums = [], {"codDebit": ZERO, "codCredit": ZERO}
+        for index, line in enumerate(body.get("InternalReconciliationOpenTransRows") or []):
+            name = OBJECT_TYPES.get(str(line.get("SrcObjTyp")))
+            doc = self.store.find(name, str(line.get("SrcObjAbs"))) if name else None
+            side = line.get("CreditOrDebit")
+            if doc is None or doc.data["Cancelled"] == "tYES" or side not in sums or \
+                    doc.data["CardCode"] != line.get("ShortName"):
+                raise bad(f"Row {index + 1}: no open transaction of that business partner to reconcile", -5002)
+            amount = money(line.get("ReconcileAmount"), "ReconcileAmount")
+            if amount <= 0 or amount > doc.data["DocTotal"] - doc.data["PaidToDate"]:
+                raise bad(f"Row {index + 1}: amount to reconcile exceeds the open amount", -5002)
+            sums[side] += amount
+            rows.append((name, doc, amount, {"LineSeq": index, "ShortName": line["ShortName"],
+                                             "TransId": doc.data.get("TransNum"), "TransRowId": 0,
+                                             "SrcObjTyp": str(line["SrcObjTyp"]), "SrcObjAbs": int(doc.id),
+                                             "CreditOrDebit": side, "ReconcileAmount": amount}))
+        if len(rows) < 2 or sums["codDebit"] != sums["codCredit"]:
+            raise bad("Reconciliation is not balanced: debits and credits must be equal", -5002)
+        for name, doc, amount, _ in rows:
+            self.add_paid(name, doc, amount)
+        data = {"ReconDate": body.get("ReconDate") or self.stamp()["UpdateDate"][:10], "CardOrAccount": "coaCard",
+                "ReconType": "rtManual", "Total": sums["codDebit"], "CancelAbs": 0,
+                "InternalReconciliationRows": [line for *_, line in rows]}
+        row = self.store.create(RECONCILIATIONS, data)
+        self.store.update(RECONCILIATIONS, row.id, {"ReconNum": int(row.id)})
+        return self.store.get(RECONCILIATIONS, row.id)
+
+    def add_paid(self, name: str, doc: Row, amount: Decimal) -> None:
+        paid = doc.data["PaidToDate"] + amount
+        status = "bost_Close" if paid == doc.data["DocTotal"] else "bost_Open"
+        self.store.update(name, doc.id, {"PaidToDate": paid, "DocumentStatus": status, **self.stamp()})
+
+    def unreconcile(self, number: str) -> None:
+        """``InternalReconciliationsService_Cancel``: what it reconciled is open again."""
+        row = self.store.find(RECONCILIATIONS, number)
+        if row is None or row.data["CancelAbs"]:
+            raise bad(f"Internal reconciliation {number} does not exist or is already cancelled", -2028)
+        for line in row.data["InternalReconciliationRows"]:
+            name = OBJECT_TYPES[line["SrcObjTyp"]]
+            self.add_paid(name, self.store.get(name, str(line["SrcObjAbs"])), -line["ReconcileAmount"])
+        self.store.update(RECONCILIATIONS, number, {"CancelAbs": int(number)})
 
     # -- what a person does in the client ------------------------------------------------------------------------------
     def record_payment_as_user(self, invoice_id: str, amount: Decimal, reference: str = "",

@@ -18,7 +18,8 @@ from connectors.models import Connection
 from connectors.sapb1 import client as sl_client
 from connectors.sapb1.connector import ServiceLayerConnector
 from tests.conftest import at_once
-from tests.connectors.contract import customer, invoice, payment
+from connectors.documents import Allocation
+from tests.connectors.contract import credit_note, customer, invoice, payment
 
 
 def connect(sandbox, secret="sandbox-secret") -> ServiceLayerConnector:
@@ -136,3 +137,22 @@ def test_reading_follows_the_next_link_page_by_page(slsandbox, monkeypatch):
     assert len(rows) == len({r["CardCode"] for r in rows}) == 5
     pages = [e for e in conn.exchanges() if e["method"] == "GET" and e["path"].startswith("/BusinessPartners")]
     assert len(pages) == 3  # 2 + 2 + 1, the second and third asked through @odata.nextLink
+
+
+def test_part_of_a_credit_note_is_applied_by_an_internal_reconciliation_changed_and_given_back_on_void(slsandbox):
+    conn = connect(slsandbox)
+    doc, m, inv = sent_invoice(conn)
+    refs = {**m.refs, doc.key: inv.remote_id}
+    note_doc = credit_note(doc.customer_key, "CN-1", applied=(Allocation(doc.key, Decimal("20.00")),))
+    note = conn.create(note_doc, mapping(conn, refs), "n")
+    assert (note.total, note.balance) == (Decimal("30.00"), Decimal("10.00"))
+    assert conn.fetch(Entity.INVOICE, inv.remote_id).balance == Decimal("80.00")
+    with pytest.raises(PostingRefused):  # a reconciled invoice is not cancelled to be replaced
+        conn.update(invoice(doc.customer_key, doc.number, ("90.00",)), m,
+                    RemoteRef(inv.remote_id, conn.fetch(Entity.INVOICE, inv.remote_id).version), "u")
+    more = credit_note(doc.customer_key, "CN-1", applied=(Allocation(doc.key, Decimal("30.00")),))
+    again = conn.update(more, mapping(conn, refs), RemoteRef(note.remote_id, note.version), "u2")
+    assert again.remote_id == note.remote_id and again.balance == Decimal("0.00")  # same lines: kept, re-applied
+    assert conn.fetch(Entity.INVOICE, inv.remote_id).balance == Decimal("70.00")
+    voided = conn.void(Entity.CREDIT_NOTE, RemoteRef(note.remote_id, again.version), "v")
+    assert voided.status == "voided" and conn.fetch(Entity.INVOICE, inv.remote_id).balance == Decimal("100.00")
