@@ -2,9 +2,9 @@
 
 Our number travels in ``NumAtCard`` (an A/R document's "Customer Ref. No.") and in an incoming payment's
 ``CounterReference``; SAP Business One numbers documents itself (``DocNum``) and keys them by ``DocEntry``. A credit
-note applied to an invoice names it on every line (``BaseType`` 13 = A/R invoice, ``BaseEntry``, ``BaseLine``).
-Amounts go out as ``Decimal`` (exact JSON numbers) and come back as ``Decimal``. Not used by a registered connector
-yet (docs/connectors/sapb1.md).
+note is added on its own and applied to invoices by internal reconciliations (:func:`reconciliation`), so part of it
+can be applied and the rest kept as the customer's credit. Amounts go out as ``Decimal`` (exact JSON numbers) and
+come back as ``Decimal``.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSn
 from ..errors import ConfigurationError
 
 ZERO = Decimal("0.00")
-#: ``BaseType`` of an A/R invoice (SAP Business One object type 13).
+#: Object type of an A/R invoice (SAP Business One object type 13, a reconciliation row's ``SrcObjTyp``).
 AR_INVOICE = 13
 #: Object type of an A/R credit note.
 AR_CREDIT_NOTE = 14
@@ -60,9 +60,9 @@ def item_price(body: dict) -> Decimal | None:
     return None
 
 
-def document_lines(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping, base_entry: str | None = None) -> list:
+def document_lines(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping) -> list:
     """One line per snapshot line: the mapped revenue account, the item where it is known, the VAT group; a
-    discount line as a negative unit price. ``base_entry``: the invoice a credit note is applied to."""
+    discount line as a negative unit price."""
     lines = []
     for index, line in enumerate(doc.lines):
         account = (mapping.line_accounts[index] if index < len(mapping.line_accounts) else None) or \
@@ -78,8 +78,6 @@ def document_lines(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping, 
         tax = mapping.tax_codes.get(line.tax_rate_key) if line.tax_rate_key else None
         if tax:
             body["VatGroup"] = tax
-        if base_entry is not None:
-            body.update({"BaseType": AR_INVOICE, "BaseEntry": int(base_entry), "BaseLine": 0})
         lines.append(body)
     return lines
 
@@ -87,11 +85,10 @@ def document_lines(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping, 
 def document(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping) -> dict:
     """An A/R invoice or credit note. A credit note is never based on an invoice here (a based one is applied for
     its whole amount): what is applied of it is reconciled with the invoices (:func:`reconciliation`)."""
-    base = None
     body = {"CardCode": ref_id(mapping, doc.customer_key, "customer"), "NumAtCard": doc.number[:100],
             "DocCurrency": doc.currency, "DocDate": rest.iso_date(doc.issue_date),
             "DocDueDate": rest.iso_date(getattr(doc, "due_date", None)), "Comments": doc.memo or None,
-            "DocumentLines": document_lines(doc, mapping, base)}
+            "DocumentLines": document_lines(doc, mapping)}
     return rest.clean(body)
 
 

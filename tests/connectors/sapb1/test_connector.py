@@ -12,13 +12,12 @@ from django.utils import timezone
 from accounting_sync import demo
 from accounting_sync.admin import disconnect
 from connectors.base import ConnectionConfig
-from connectors.documents import Entity, Mapping, RemoteRef
+from connectors.documents import Allocation, Entity, Mapping, RemoteRef
 from connectors.errors import AuthError, DuplicateError, PostingRefused
 from connectors.models import Connection
 from connectors.sapb1 import client as sl_client
 from connectors.sapb1.connector import ServiceLayerConnector
 from tests.conftest import at_once
-from connectors.documents import Allocation
 from tests.connectors.contract import credit_note, customer, invoice, payment
 
 
