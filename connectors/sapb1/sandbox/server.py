@@ -120,6 +120,16 @@ class ServiceLayerSandbox(PlatformSandbox):
                                             "VatGroups_Lines": [{"Rate": Decimal(rate)}], "Inactive": "tNO"}, code)
 
     @property
+    def client_id(self) -> str:
+        """The user name a connection logs in with (its client id)."""
+        return USER
+
+    @property
+    def token_url(self) -> str:
+        """Where a session is had: the Service Layer's ``Login``."""
+        return f"{self.api_base}/Login"
+
+    @property
     def token_calls(self) -> int:
         """Logins (the Service Layer's "token" calls)."""
         return self.logins
