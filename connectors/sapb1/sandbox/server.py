@@ -85,6 +85,7 @@ class ServiceLayerSandbox(PlatformSandbox):
     platform, title, default_port, ready_path = "sapb1", "SAP Business One Service Layer", 8780, "/_sandbox/state"
     api_path = "/b1s/v2"
     authorize_path = "/b1s/v2/_connect"  # stand-in for the Connect button: the Service Layer has no consent page
+    token_path = "/b1s/v2/Login"  # where a session is had (the kit's "token URL"; its latency kind is "auth")
 
     #: What a Business One user cannot do at all (the shared test harness skips such a step, with this reason).
     impossible_actions = {"edit_invoice_line": "Business One never changes an added invoice's lines or amounts; a "
@@ -123,11 +124,6 @@ class ServiceLayerSandbox(PlatformSandbox):
     def client_id(self) -> str:
         """The user name a connection logs in with (its client id)."""
         return USER
-
-    @property
-    def token_url(self) -> str:
-        """Where a session is had: the Service Layer's ``Login``."""
-        return f"{self.api_base}/Login"
 
     @property
     def token_calls(self) -> int:
