@@ -126,8 +126,8 @@ def document_content(body: dict) -> str:
 def version(body: dict, content: str) -> str:
     """The Service Layer has no version counter on documents: the update stamp, the content hash and whether it
     is cancelled stand in (a cancel within the second of the last write still changes the version)."""
-    cancelled = "/cancelled" if body.get("Cancelled") == "tYES" else ""
-    return f"{body.get('UpdateDate') or ''}T{body.get('UpdateTime') or ''}/{content[:12]}{cancelled}"
+    cancelled = "/c" if body.get("Cancelled") == "tYES" else ""  # 34 characters at most (a reference keeps 50)
+    return f"{str(body.get('UpdateDate') or '')[:10]}T{body.get('UpdateTime') or ''}/{content[:12]}{cancelled}"
 
 
 def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:

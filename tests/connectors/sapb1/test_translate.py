@@ -93,3 +93,10 @@ def test_what_we_write_reads_back_from_the_sandbox_with_the_same_fingerprint_and
     api.post("IncomingPayments", t.payment(pay, Mapping(deposit_account=BANK,
                                                          refs={"cust": "C001", "inv": str(written["DocEntry"])})))
     assert t.result(Entity.INVOICE, api.get(f"Invoices({written['DocEntry']})")).balance == Decimal("60.00")
+
+
+def test_a_version_fits_the_fifty_characters_a_reference_keeps_and_a_cancel_changes_it():
+    body = {"DocEntry": 7, "NumAtCard": "INV-1", "DocTotal": "10.00", "UpdateDate": "2026-12-04T00:00:00Z",
+            "UpdateTime": "09:00:01", "Cancelled": "tNO"}
+    live, cancelled = t.result(Entity.INVOICE, body), t.result(Entity.INVOICE, {**body, "Cancelled": "tYES"})
+    assert live.version != cancelled.version and max(len(live.version), len(cancelled.version)) <= 50
