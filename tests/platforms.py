@@ -8,7 +8,8 @@ so a platform joins every such suite by registering. The harness keeps the suite
   that one is shared, so a session never runs two sandboxes of one platform;
 - ``act(action, **kw)``: what a person does on the platform (``record_payment``, ``edit_invoice_line``,
   ``void_invoice``, ``delete_invoice``, ``delete_payment``, ``archive_account``) with one set of keyword names
-  for all sandboxes, whatever each sandbox's store calls them;
+  for all sandboxes, whatever each sandbox's store calls them; an action the platform's users cannot do at all
+  (a sandbox's ``impossible_actions``: action -> why) skips the test with that reason;
 - ``connect(org)``: a connected ``Connection`` through the platform's OAuth flow with the demo chart mapped
   (``accounting_sync.demo.connect_to_sandbox``); the organization needs tax rates named like the demo's;
 - remote documents are read through the connector (``fetch``, ``remote_payment``, ``changes_since``), never
@@ -150,6 +151,9 @@ class PlatformHarness:
         """``sandbox.act_as_user(action, ...)`` with the harness's keyword names (``ALIASES``) translated to the
         ones this sandbox's helper takes. A detail the helper has no parameter for (``OPTIONAL``: a payment's
         reference) is left out; ``takes`` tells a test whether it was passed on."""
+        impossible = getattr(self.sandbox, "impossible_actions", {}).get(action)
+        if impossible:  # the platform's users cannot do this at all: the sandbox says why
+            pytest.skip(f"{self.platform}: {impossible}")
         params = self._params(action)
         if params is not None:
             translated = {}

@@ -2,9 +2,9 @@
 
 Our number travels in ``NumAtCard`` (an A/R document's "Customer Ref. No.") and in an incoming payment's
 ``CounterReference``; SAP Business One numbers documents itself (``DocNum``) and keys them by ``DocEntry``. A credit
-note applied to an invoice names it on every line (``BaseType`` 13 = A/R invoice, ``BaseEntry``, ``BaseLine``).
-Amounts go out as ``Decimal`` (exact JSON numbers) and come back as ``Decimal``. Not used by a registered connector
-yet (docs/connectors/sapb1.md).
+note is added on its own and applied to invoices by internal reconciliations (:func:`reconciliation`), so part of it
+can be applied and the rest kept as the customer's credit. Amounts go out as ``Decimal`` (exact JSON numbers) and
+come back as ``Decimal``.
 """
 from __future__ import annotations
 
@@ -16,8 +16,12 @@ from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSn
 from ..errors import ConfigurationError
 
 ZERO = Decimal("0.00")
-#: ``BaseType`` of an A/R invoice (SAP Business One object type 13).
+#: Object type of an A/R invoice (SAP Business One object type 13, a reconciliation row's ``SrcObjTyp``).
 AR_INVOICE = 13
+#: Object type of an A/R credit note.
+AR_CREDIT_NOTE = 14
+#: The price list an item's price goes into.
+PRICE_LIST = 1
 #: Entity set and the field holding our number or name, per entity.
 ENTITY_SETS = {Entity.CUSTOMER: ("BusinessPartners", "CardName"), Entity.ITEM: ("Items", "ItemName"),
                Entity.INVOICE: ("Invoices", "NumAtCard"), Entity.CREDIT_NOTE: ("CreditNotes", "NumAtCard"),
@@ -41,14 +45,24 @@ def business_partner(doc: CustomerSnapshot, card_code: str) -> dict:
 
 
 def item(doc: ItemSnapshot, item_code: str) -> dict:
-    """A sales item; a service is a non-inventory item (``InventoryItem`` tNO)."""
+    """A sales item; a service is a non-inventory item (``InventoryItem`` tNO). Its price goes into the first
+    price list (``ItemPrices``, ``PriceList`` 1)."""
     return {"ItemCode": item_code, "ItemName": doc.name[:100], "SalesItem": "tYES",
-            "InventoryItem": "tNO" if doc.kind == "service" else "tYES"}
+            "InventoryItem": "tNO" if doc.kind == "service" else "tYES",
+            "ItemPrices": [{"PriceList": PRICE_LIST, "Price": doc.unit_price}]}
 
 
-def document_lines(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping, base_entry: str | None = None) -> list:
+def item_price(body: dict) -> Decimal | None:
+    """The item's price in the first price list, as read back."""
+    for row in body.get("ItemPrices") or []:
+        if int(row.get("PriceList") or 0) == PRICE_LIST:
+            return rest.money(row.get("Price"))
+    return None
+
+
+def document_lines(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping) -> list:
     """One line per snapshot line: the mapped revenue account, the item where it is known, the VAT group; a
-    discount line as a negative unit price. ``base_entry``: the invoice a credit note is applied to."""
+    discount line as a negative unit price."""
     lines = []
     for index, line in enumerate(doc.lines):
         account = (mapping.line_accounts[index] if index < len(mapping.line_accounts) else None) or \
@@ -64,25 +78,17 @@ def document_lines(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping, 
         tax = mapping.tax_codes.get(line.tax_rate_key) if line.tax_rate_key else None
         if tax:
             body["VatGroup"] = tax
-        if base_entry is not None:
-            body.update({"BaseType": AR_INVOICE, "BaseEntry": int(base_entry), "BaseLine": 0})
         lines.append(body)
     return lines
 
 
 def document(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping) -> dict:
-    """An A/R invoice or credit note. A credit note applied to one invoice is based on it."""
-    base = None
-    if isinstance(doc, CreditNoteSnapshot):
-        applied = [a for a in doc.allocations if a.amount]
-        if len(applied) > 1:
-            raise ConfigurationError(f"the credit note {doc.number} is applied to {len(applied)} invoices; a SAP "
-                                     "Business One credit note is based on one", hint="Split the credit note.")
-        base = ref_id(mapping, applied[0].invoice_key, "invoice") if applied else None
+    """An A/R invoice or credit note. A credit note is never based on an invoice here (a based one is applied for
+    its whole amount): what is applied of it is reconciled with the invoices (:func:`reconciliation`)."""
     body = {"CardCode": ref_id(mapping, doc.customer_key, "customer"), "NumAtCard": doc.number[:100],
             "DocCurrency": doc.currency, "DocDate": rest.iso_date(doc.issue_date),
             "DocDueDate": rest.iso_date(getattr(doc, "due_date", None)), "Comments": doc.memo or None,
-            "DocumentLines": document_lines(doc, mapping, base)}
+            "DocumentLines": document_lines(doc, mapping)}
     return rest.clean(body)
 
 
@@ -99,6 +105,18 @@ def payment(doc: PaymentSnapshot, mapping: Mapping) -> dict:
                        "PaymentInvoices": applied})
 
 
+def reconciliation(card_code: str, invoice: dict, note: dict, amount: Decimal, on: str | None) -> dict:
+    """An internal reconciliation of ``amount`` between an invoice (debit) and a credit note (credit) of the same
+    business partner, each named by its object type, ``DocEntry`` and journal entry (``TransNum``)."""
+    def row(doc: dict, kind: int, side: str) -> dict:
+        return {"Selected": "tYES", "ShortName": card_code, "TransId": doc.get("TransNum"), "TransRowId": 0,
+                "SrcObjTyp": str(kind), "SrcObjAbs": int(doc["DocEntry"]), "CreditOrDebit": side,
+                "ReconcileAmount": amount}
+    return rest.clean({"ReconDate": on, "CardOrAccount": "coaCard",
+                       "InternalReconciliationOpenTransRows": [row(invoice, AR_INVOICE, "codDebit"),
+                                                               row(note, AR_CREDIT_NOTE, "codCredit")]})
+
+
 def document_content(body: dict) -> str:
     """What a person could edit on an invoice or credit note, the same from what we wrote and what is read back
     (the Service Layer adds ``LineNum``, ``LineTotal``... which are left out)."""
@@ -106,8 +124,10 @@ def document_content(body: dict) -> str:
 
 
 def version(body: dict, content: str) -> str:
-    """The Service Layer has no version counter on documents: the update stamp and the content hash stand in."""
-    return f"{body.get('UpdateDate') or ''}T{body.get('UpdateTime') or ''}/{content[:12]}"
+    """The Service Layer has no version counter on documents: the update stamp, the content hash and whether it
+    is cancelled stand in (a cancel within the second of the last write still changes the version)."""
+    cancelled = "/c" if body.get("Cancelled") == "tYES" else ""  # 34 characters at most (a reference keeps 50)
+    return f"{str(body.get('UpdateDate') or '')[:10]}T{body.get('UpdateTime') or ''}/{content[:12]}{cancelled}"
 
 
 def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
@@ -115,7 +135,8 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
     balance is its total less what is applied to it (``PaidToDate``)."""
     if entity in (Entity.CUSTOMER, Entity.ITEM):
         key, name = ("CardCode", "CardName") if entity == Entity.CUSTOMER else ("ItemCode", "ItemName")
-        content = rest.content_hash(entity, body, (name,))
+        extra = [rest.plain(item_price(body))] if entity == Entity.ITEM else []
+        content = rest.content_hash(entity, body, (name,), extra=extra)
         active = body.get("Valid", "tYES") == "tYES" and body.get("Frozen", "tNO") == "tNO"
         return RemoteResult(str(body[key]), version(body, content), str(body.get(name) or ""),
                             status="active" if active else "inactive", adopted=adopted, raw=body, fingerprint=content)

@@ -497,7 +497,8 @@ class ConnectorContract:
         with pytest.raises(ConflictError):
             contract.connector.update(invoice(doc.customer_key, doc.number, ("120.00",)), mapping,
                                       RemoteRef(created.remote_id, created.version), f"u-{uuid.uuid4()}")
-        # where the update left the document (a platform that cannot change a posted one replaces it)
+        # where the update left the document (a platform that cannot change a posted one replaces it: SAP Business
+        # One, Acumatica)
         assert contract.connector.fetch(Entity.INVOICE, updated.remote_id).total == Decimal("110.00")
 
     def test_batch_applies_each_item_on_its_own(self, contract):

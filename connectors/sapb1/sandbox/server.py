@@ -29,15 +29,20 @@ from urllib.parse import urlencode
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.platform import PlatformError, PlatformSandbox, Request, Response, decimal_value, json_response
 from ...sandboxkit.resources import Conflict, NotFound, ResourceError, ResourceStore, Row
-from .seed import ACCOUNTS, COMPANY_DB, HOME_CURRENCY, PASSWORD, USER, VAT_GROUPS
+from .seed import ACCOUNTS, CASH_ACCOUNTS, COMPANY_DB, CURRENCIES, HOME_CURRENCY, PASSWORD, USER, VAT_GROUPS
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 SESSION_MINUTES = 30
 DEFAULT_PAGE = 20
 VERSION = "1000190"
-KEYED = {"BusinessPartners": "CardCode", "Items": "ItemCode", "ChartOfAccounts": "Code", "VatGroups": "Code"}
+KEYED = {"BusinessPartners": "CardCode", "Items": "ItemCode", "ChartOfAccounts": "Code", "VatGroups": "Code",
+         "Currencies": "Code"}
+READ_ONLY = ("ChartOfAccounts", "VatGroups", "Currencies")
 DOCUMENTS = ("Invoices", "CreditNotes", "IncomingPayments")
+RECONCILIATIONS = "InternalReconciliations"
+#: Object types a reconciliation row names (``SrcObjTyp``): A/R invoice, A/R credit note.
+OBJECT_TYPES = {"13": "Invoices", "14": "CreditNotes"}
 SEGMENT = re.compile(r"^(?P<name>[A-Za-z]+)(?:\((?P<key>[^)]*)\))?$")
 COMPARE = re.compile(r"^\s*(?P<field>[A-Za-z]+)\s+(?P<op>eq|ne|gt|ge|lt|le)\s+(?P<value>'(?:[^']|'')*'|\S+)\s*$")
 OPS = {"eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "gt": lambda a, b: a > b,
@@ -80,6 +85,12 @@ class ServiceLayerSandbox(PlatformSandbox):
     platform, title, default_port, ready_path = "sapb1", "SAP Business One Service Layer", 8780, "/_sandbox/state"
     api_path = "/b1s/v2"
     authorize_path = "/b1s/v2/_connect"  # stand-in for the Connect button: the Service Layer has no consent page
+    token_path = "/b1s/v2/Login"  # where a session is had (the kit's "token URL"; its latency kind is "auth")
+
+    #: What a Business One user cannot do at all (the shared test harness skips such a step, with this reason).
+    impossible_actions = {"edit_invoice_line": "Business One never changes an added invoice's lines or amounts; a "
+                                               "person cancels the invoice and adds a new one",
+                          "delete_invoice": "Business One deletes no added invoice; a person cancels it"}
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> None:
         super().__init__(host, port, **kwargs)
@@ -88,6 +99,7 @@ class ServiceLayerSandbox(PlatformSandbox):
             self.store.declare(name)
         for name in DOCUMENTS:
             self.store.declare(name, versioned=True)
+        self.store.declare(RECONCILIATIONS)
         self.sessions: dict[str, float] = {}  # session id -> last request (sandbox clock)
         self.logins = 0
         self._lock = threading.Lock()
@@ -100,10 +112,23 @@ class ServiceLayerSandbox(PlatformSandbox):
     def seed(self) -> None:
         for code, name, kind in ACCOUNTS:
             self.store.create("ChartOfAccounts", {"Code": code, "Name": name, "AccountType": kind,
-                                                  "ActiveAccount": "tYES"}, code)
+                                                  "ActiveAccount": "tYES",
+                                                  "CashAccount": "tYES" if code in CASH_ACCOUNTS else "tNO"}, code)
+        for code, name in CURRENCIES:
+            self.store.create("Currencies", {"Code": code, "Name": name}, code)
         for code, name, rate in VAT_GROUPS:
             self.store.create("VatGroups", {"Code": code, "Name": name, "Category": "bovcOutputTax",
                                             "VatGroups_Lines": [{"Rate": Decimal(rate)}], "Inactive": "tNO"}, code)
+
+    @property
+    def client_id(self) -> str:
+        """The user name a connection logs in with (its client id)."""
+        return USER
+
+    @property
+    def token_calls(self) -> int:
+        """Logins (the Service Layer's "token" calls)."""
+        return self.logins
 
     def extra_state(self) -> dict:
         return {"company_db": COMPANY_DB, "sessions": len(self.sessions), "logins": self.logins}
@@ -183,6 +208,14 @@ class ServiceLayerSandbox(PlatformSandbox):
             with self._lock:
                 self.sessions.pop(session, None)
             return 204, [], b""
+        if tail == "InternalReconciliationsService_Cancel" and req.method == "POST":
+            body = req.json_object(bad("Invalid JSON body", -1000))
+            self.unreconcile(str((body.get("ReconParams") or {}).get("ReconNum") or ""))
+            return 204, [], b""
+        if tail == "CompanyService_GetAdminInfo" and req.method == "POST":
+            return json_response(200, {"@odata.context": f"{self.api_base}/$metadata#AdminInfo", "CompanyName":
+                                       "Sandbox Company", "LocalCurrency": HOME_CURRENCY,
+                                       "SystemCurrency": HOME_CURRENCY})
         parts = [SEGMENT.match(p) for p in tail.split("/") if p]
         if not parts or any(p is None for p in parts):
             raise SLError(404, -1, f"Resource not found for the segment '{tail}'")
@@ -195,14 +228,14 @@ class ServiceLayerSandbox(PlatformSandbox):
 
     def dispatch(self, req: Request, parts: list) -> Response:
         name, key = parts[0]["name"], parts[0]["key"]
-        if name not in KEYED and name not in DOCUMENTS:
+        if name not in KEYED and name not in DOCUMENTS and name != RECONCILIATIONS:
             raise SLError(404, -1, f"Resource not found for the segment '{name}'")
         if key is None:
             if len(parts) > 1:
                 raise not_found()
             if req.method == "GET":
                 return self.listing(req, name)
-            if req.method == "POST" and name not in ("ChartOfAccounts", "VatGroups"):
+            if req.method == "POST" and name not in READ_ONLY:
                 row = self.create(name, req.json_object(bad("Invalid JSON body", -1000)))
                 return json_response(201, self.render(name, row))
             raise SLError(405, -1, f"Method '{req.method}' is not allowed")
@@ -231,7 +264,8 @@ class ServiceLayerSandbox(PlatformSandbox):
 
     # -- reads -----------------------------------------------------------------------------------------------------
     def render(self, name: str, row: Row) -> dict:
-        body = {"@odata.context": f"{self.api_base}/$metadata#{name}/$entity", **row.data}
+        body = {"@odata.context": f"{self.api_base}/$metadata#{name}/$entity",
+                **{k: v for k, v in row.data.items() if not k.startswith("_")}}  # "_" keys: the sandbox's own
         if name in DOCUMENTS:
             body["DocEntry"] = int(row.id)
         return body
@@ -286,6 +320,8 @@ class ServiceLayerSandbox(PlatformSandbox):
     def create(self, name: str, body: dict) -> Row:
         if name in KEYED:
             return self.create_master(name, body)
+        if name == RECONCILIATIONS:
+            return self.reconcile(body)
         if self.store.find("BusinessPartners", str(body.get("CardCode") or "")) is None:
             raise bad(f"Invalid BP code '{body.get('CardCode')}'", -10)
         if name == "IncomingPayments":
@@ -334,7 +370,8 @@ class ServiceLayerSandbox(PlatformSandbox):
         base = None
         if name == "CreditNotes":
             base = self.base_invoice(lines)
-        data = {"DocNum": len(self.store.rows(name)) + 1, "CardCode": body["CardCode"],
+        data = {"DocNum": len(self.store.rows(name)) + 1, "TransNum": self.journal_number(),
+                "CardCode": body["CardCode"],
                 "DocDate": body.get("DocDate") or self.stamp()["UpdateDate"][:10],
                 "DocDueDate": body.get("DocDueDate"), "DocCurrency": body.get("DocCurrency") or HOME_CURRENCY,
                 "NumAtCard": body.get("NumAtCard"), "Comments": body.get("Comments"), "DocumentLines": lines,
@@ -342,8 +379,10 @@ class ServiceLayerSandbox(PlatformSandbox):
                 "DocumentStatus": "bost_Open", "Cancelled": "tNO", **self.stamp()}
         row = self.store.create(name, data)
         if base is not None:
-            self.apply(base, min(total, base.data["DocTotal"] - base.data["PaidToDate"]))
-            self.store.update(name, row.id, {"PaidToDate": total, "DocumentStatus": "bost_Close"})
+            applied = min(total, base.data["DocTotal"] - base.data["PaidToDate"])
+            self.apply(base, applied)
+            self.store.update(name, row.id, {"PaidToDate": total, "DocumentStatus": "bost_Close",
+                                             "_base": (base.id, applied)})
             row = self.store.get(name, row.id)
         return row
 
@@ -405,10 +444,20 @@ class ServiceLayerSandbox(PlatformSandbox):
     def cancel(self, name: str, row: Row) -> None:
         if row.data["Cancelled"] == "tYES":
             raise bad("Document is already cancelled", -5006)
+        if name in OBJECT_TYPES.values() and self.reconciled(name, row.id):
+            raise bad("Cannot cancel a document that is reconciled; cancel the internal reconciliation first", -5006)
         if name == "Invoices" and any(p.data["Cancelled"] == "tNO" and any(
                 str(i["DocEntry"]) == row.id for i in p.data["PaymentInvoices"])
                 for p in self.store.rows("IncomingPayments")):
             raise bad("Cannot cancel a document that has payments applied; cancel the payment first", -5006)
+        if name == "Invoices" and any(c.data["Cancelled"] == "tNO" and (c.data.get("_base") or ("",))[0] == row.id
+                                      for c in self.store.rows("CreditNotes")):
+            raise bad("Cannot cancel a document that has target documents (a credit note based on it)", -5006)
+        if name == "CreditNotes" and row.data.get("_base"):
+            invoice_id, applied = row.data["_base"]
+            invoice = self.store.get("Invoices", invoice_id)
+            self.store.update("Invoices", invoice_id, {"PaidToDate": invoice.data["PaidToDate"] - applied,
+                                                       "DocumentStatus": "bost_Open", **self.stamp()})
         if name == "IncomingPayments":
             for item in row.data["PaymentInvoices"]:
                 invoice = self.store.get("Invoices", str(item["DocEntry"]))
@@ -417,12 +466,86 @@ class ServiceLayerSandbox(PlatformSandbox):
                                                            **self.stamp()})
         self.store.update(name, row.id, {"Cancelled": "tYES", "DocumentStatus": "bost_Close", **self.stamp()})
 
+    # -- internal reconciliations (part of a credit note applied to an invoice) --------------------------------------
+    def journal_number(self) -> int:
+        """The ``TransNum`` of a document's journal entry (the sandbox books none: a number to name it by)."""
+        return sum(len(self.store.rows(name)) for name in DOCUMENTS) + 1000
+
+    def reconciled(self, name: str, doc_id: str) -> bool:
+        return any(not r.data["CancelAbs"] and any(OBJECT_TYPES.get(str(line["SrcObjTyp"])) == name and
+                                                   str(line["SrcObjAbs"]) == doc_id
+                                                   for line in r.data["InternalReconciliationRows"])
+                   for r in self.store.rows(RECONCILIATIONS))
+
+    def reconcile(self, body: dict) -> Row:
+        """``InternalReconciliations`` (a manual reconciliation of a business partner's open items): debits and
+        credits of equal sum, each within its document's open amount; each document's ``PaidToDate`` grows."""
+        rows, sums = [], {"codDebit": ZERO, "codCredit": ZERO}
+        for index, line in enumerate(body.get("InternalReconciliationOpenTransRows") or []):
+            name = OBJECT_TYPES.get(str(line.get("SrcObjTyp")))
+            doc = self.store.find(name, str(line.get("SrcObjAbs"))) if name else None
+            side = line.get("CreditOrDebit")
+            if doc is None or doc.data["Cancelled"] == "tYES" or side not in sums or \
+                    doc.data["CardCode"] != line.get("ShortName"):
+                raise bad(f"Row {index + 1}: no open transaction of that business partner to reconcile", -5002)
+            amount = money(line.get("ReconcileAmount"), "ReconcileAmount")
+            if amount <= 0 or amount > doc.data["DocTotal"] - doc.data["PaidToDate"]:
+                raise bad(f"Row {index + 1}: amount to reconcile exceeds the open amount", -5002)
+            sums[side] += amount
+            rows.append((name, doc, amount, {"LineSeq": index, "ShortName": line["ShortName"],
+                                             "TransId": doc.data.get("TransNum"), "TransRowId": 0,
+                                             "SrcObjTyp": str(line["SrcObjTyp"]), "SrcObjAbs": int(doc.id),
+                                             "CreditOrDebit": side, "ReconcileAmount": amount}))
+        if len(rows) < 2 or sums["codDebit"] != sums["codCredit"]:
+            raise bad("Reconciliation is not balanced: debits and credits must be equal", -5002)
+        for name, doc, amount, _ in rows:
+            self.add_paid(name, doc, amount)
+        data = {"ReconDate": body.get("ReconDate") or self.stamp()["UpdateDate"][:10], "CardOrAccount": "coaCard",
+                "ReconType": "rtManual", "Total": sums["codDebit"], "CancelAbs": 0,
+                "InternalReconciliationRows": [line for *_, line in rows]}
+        row = self.store.create(RECONCILIATIONS, data)
+        self.store.update(RECONCILIATIONS, row.id, {"ReconNum": int(row.id)})
+        return self.store.get(RECONCILIATIONS, row.id)
+
+    def add_paid(self, name: str, doc: Row, amount: Decimal) -> None:
+        paid = doc.data["PaidToDate"] + amount
+        status = "bost_Close" if paid == doc.data["DocTotal"] else "bost_Open"
+        self.store.update(name, doc.id, {"PaidToDate": paid, "DocumentStatus": status, **self.stamp()})
+
+    def unreconcile(self, number: str) -> None:
+        """``InternalReconciliationsService_Cancel``: what it reconciled is open again."""
+        row = self.store.find(RECONCILIATIONS, number)
+        if row is None or row.data["CancelAbs"]:
+            raise bad(f"Internal reconciliation {number} does not exist or is already cancelled", -2028)
+        for line in row.data["InternalReconciliationRows"]:
+            name = OBJECT_TYPES[line["SrcObjTyp"]]
+            self.add_paid(name, self.store.get(name, str(line["SrcObjAbs"])), -line["ReconcileAmount"])
+        self.store.update(RECONCILIATIONS, number, {"CancelAbs": int(number)})
+
     # -- what a person does in the client ------------------------------------------------------------------------------
-    def record_payment_as_user(self, invoice_id: str, amount: Decimal, **_: Any) -> dict:
+    def record_payment_as_user(self, invoice_id: str, amount: Decimal, reference: str = "",
+                               date: str | None = None) -> dict:
+        """An incoming payment entered in the client, applied to one invoice; ``reference`` goes into its
+        ``CounterReference``."""
         invoice = self.store.get("Invoices", str(invoice_id))
-        row = self.create_payment({"CardCode": invoice.data["CardCode"], "TransferSum": Decimal(amount),
-                                   "PaymentInvoices": [{"DocEntry": int(invoice.id), "SumApplied": Decimal(amount)}]})
+        row = self.create_payment({"CardCode": invoice.data["CardCode"], "TransferSum": Decimal(str(amount)),
+                                   "DocDate": date or self.stamp()["UpdateDate"][:10],
+                                   "DocCurrency": invoice.data["DocCurrency"], "CounterReference": reference or None,
+                                   "TransferAccount": next(iter(sorted(CASH_ACCOUNTS))),
+                                   "PaymentInvoices": [{"DocEntry": int(invoice.id),
+                                                        "SumApplied": Decimal(str(amount))}]})
         return self.render("IncomingPayments", row)
+
+    def delete_payment_as_user(self, payment_id: str) -> dict:
+        """Business One deletes no added document: a person cancels the incoming payment, which frees the
+        invoices it was applied to."""
+        self.cancel("IncomingPayments", self.store.get("IncomingPayments", str(payment_id)))
+        return self.render("IncomingPayments", self.store.get("IncomingPayments", str(payment_id)))
+
+    def archive_account_as_user(self, account_id: str) -> dict:
+        """The account made inactive (``ActiveAccount`` tNO) in the chart of accounts."""
+        self.store.update("ChartOfAccounts", str(account_id), {"ActiveAccount": "tNO"})
+        return self.render("ChartOfAccounts", self.store.get("ChartOfAccounts", str(account_id)))
 
     def void_invoice_as_user(self, invoice_id: str, **_: Any) -> dict:
         self.cancel("Invoices", self.store.get("Invoices", str(invoice_id)))

@@ -105,6 +105,12 @@ def test_payment_credit_note_and_cancel_move_the_open_amount(slsandbox):
     assert refused.status_code == 400
     payment = paid.json()["DocEntry"]
     assert http.post(f"{slsandbox.api_base}/IncomingPayments({payment})/Cancel", timeout=3).status_code == 204
+    refused = http.post(f"{slsandbox.api_base}/Invoices({entry})/Cancel", timeout=3)  # the credit note is based on it
+    assert refused.status_code == 400 and "target documents" in refused.text
+    note = credit.json()["DocEntry"]
+    assert http.post(f"{slsandbox.api_base}/CreditNotes({note})/Cancel", timeout=3).status_code == 204
+    read = http.get(f"{slsandbox.api_base}/Invoices({entry})", timeout=3).json(parse_float=Decimal)
+    assert read["PaidToDate"] == Decimal("0.00")  # the credit note's 55.00 is open on the invoice again
     assert http.post(f"{slsandbox.api_base}/Invoices({entry})/Cancel", timeout=3).status_code == 204
     assert http.get(f"{slsandbox.api_base}/Invoices({entry})", timeout=3).json()["Cancelled"] == "tYES"
 

@@ -38,15 +38,17 @@ def test_invoice_body_carries_our_number_accounts_tax_and_a_negative_discount():
     assert "BaseType" not in body["DocumentLines"][0]
 
 
-def test_credit_note_applied_to_an_invoice_is_based_on_it_and_on_two_is_refused():
+def test_a_credit_note_is_not_based_on_its_invoice_and_its_application_is_a_balanced_reconciliation():
     note = CreditNoteSnapshot(key="cn", organization_id=1, number="CN-1", customer_key="cust",
                               lines=(line("10.00"),), allocations=(Allocation("inv", Decimal("20.00")),))
     [first] = t.document(note, MAPPING)["DocumentLines"]
-    assert (first["BaseType"], first["BaseEntry"], first["BaseLine"]) == (13, 12, 0)
-    two = CreditNoteSnapshot(key="cn", organization_id=1, number="CN-2", customer_key="cust", lines=(line("10.00"),),
-                             allocations=(Allocation("inv", Decimal("1")), Allocation("other", Decimal("1"))))
-    with pytest.raises(ConfigurationError):
-        t.document(two, MAPPING)
+    assert "BaseType" not in first and "BaseEntry" not in first
+    body = t.reconciliation("C001", {"DocEntry": 12, "TransNum": 1001}, {"DocEntry": 3, "TransNum": 1004},
+                            Decimal("20.00"), "2026-12-02")
+    rows = body["InternalReconciliationOpenTransRows"]
+    assert [(r["SrcObjTyp"], r["SrcObjAbs"], r["TransId"], r["CreditOrDebit"], r["ReconcileAmount"]) for r in rows] \
+        == [("13", 12, 1001, "codDebit", Decimal("20.00")), ("14", 3, 1004, "codCredit", Decimal("20.00"))]
+    assert body["CardOrAccount"] == "coaCard" and {r["ShortName"] for r in rows} == {"C001"}
 
 
 def test_payment_body_applies_to_its_invoices_and_needs_a_deposit_account():
@@ -91,3 +93,10 @@ def test_what_we_write_reads_back_from_the_sandbox_with_the_same_fingerprint_and
     api.post("IncomingPayments", t.payment(pay, Mapping(deposit_account=BANK,
                                                          refs={"cust": "C001", "inv": str(written["DocEntry"])})))
     assert t.result(Entity.INVOICE, api.get(f"Invoices({written['DocEntry']})")).balance == Decimal("60.00")
+
+
+def test_a_version_fits_the_fifty_characters_a_reference_keeps_and_a_cancel_changes_it():
+    body = {"DocEntry": 7, "NumAtCard": "INV-1", "DocTotal": "10.00", "UpdateDate": "2026-12-04T00:00:00Z",
+            "UpdateTime": "09:00:01", "Cancelled": "tNO"}
+    live, cancelled = t.result(Entity.INVOICE, body), t.result(Entity.INVOICE, {**body, "Cancelled": "tYES"})
+    assert live.version != cancelled.version and max(len(live.version), len(cancelled.version)) <= 50
