@@ -236,6 +236,11 @@ def _apply_payment(conn, connector, change: RemoteChange, started: float) -> str
         return "skipped"  # our own write, or a change we already applied
     if ref is None and (not remote.allocations or remote.amount == 0):
         return "skipped"  # no money moved: a credit memo applied to an invoice (the credit note's own business)
+    if ref is None and Entity.PAYMENT not in connector.capabilities.inbound_creates:
+        _log(conn, "pull payment", Outcome.SKIPPED, started,
+             f"not recorded here: the {conn.platform_name} connector does not read payments created there whole "
+             "(capabilities.inbound_creates)", remote_id=change.remote_id)
+        return "skipped"
     invoices = {}
     for remote_invoice, _ in remote.allocations:
         inv_ref = ExternalReference.objects.filter(connection=conn, entity=Entity.INVOICE,

@@ -65,6 +65,7 @@ class BusinessCentralConnector(BaseConnector):
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
         delete=frozenset(Entity.SALES),  # drafts and journal lines are deleted; customers and items are blocked
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.PAYMENT}),  # payments recorded there (remote_payment reads them whole)
         inbound_deletes=False,  # lists hold no deleted records; only a webhook says "deleted"
         idempotency_keys=False,  # none in Business Central: our number in externalDocumentNumber stands in
         webhooks=False,  # notifications carry no signature (clientState only): polled instead, see the docs page

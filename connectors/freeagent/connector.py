@@ -58,6 +58,7 @@ class FreeAgentConnector(BaseConnector):
         void=frozenset({Entity.INVOICE}),  # credit notes have no documented cancel transition
         delete=frozenset(Entity.SALES),
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.PAYMENT}),  # payments recorded there (remote_payment reads them whole)
         inbound_deletes=False,  # FreeAgent's lists hold no deleted records and it has no deleted-since query
         idempotency_keys=False,  # none: our reference (refused when taken) and description stand in
     )

@@ -59,6 +59,7 @@ class MyobConnector(BaseConnector):
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
         delete=frozenset(Entity.SALES),  # customers and items are made inactive, never deleted
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.PAYMENT}),  # payments recorded there (remote_payment reads them whole)
         inbound_deletes=False,  # MYOB's lists hold no deleted records, and it has no deleted-since query
         idempotency_keys=False,  # MYOB has none: our numbers and names, searched before sending again, stand in
     )

@@ -70,6 +70,7 @@ class OdooConnector(SessionConnector):
         # customers and items archived (Odoo keeps used partners); documents deleted, or cancelled where Odoo refuses
         delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE}),
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),  # write_date polling
+        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # Odoo lists no deleted records: reconciliation finds a deletion
         idempotency_keys=False,  # none in Odoo: our number in ref / memo, searched before each create
     )

@@ -62,6 +62,7 @@ class SageConnector(BaseConnector):
         #: Sage's DELETE deletes a draft and voids any other invoice or credit note; items are made inactive.
         delete=frozenset(Entity.SALES),
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.PAYMENT}),  # payments recorded there (remote_payment reads them whole)
         inbound_deletes=True,  # deleted_since lists what was deleted
         idempotency_keys=False,  # Sage has none: our reference, searched before each create, stands in
     )

@@ -60,7 +60,7 @@ class XeroConnector(BaseConnector):
         kept_lines=True,  # a restocking fee is a negative line of the credit note
         batch_size=50,
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
-        inbound_creates=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
         drafts=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # Status DRAFT, then AUTHORISED on an update
         bank_feed=True,

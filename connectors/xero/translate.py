@@ -119,6 +119,8 @@ def contact_payload(doc: CustomerSnapshot, mapping: Mapping, parent_name: str = 
             "ContactStatus": "ACTIVE" if doc.active else "ARCHIVED"}  # Xero archives contacts, never deletes them
     if doc.email:
         body["EmailAddress"] = doc.email[:255]
+    if doc.tax_number:
+        body["TaxNumber"] = doc.tax_number
     return body
 
 

@@ -57,6 +57,7 @@ class ZohoConnector(BaseConnector):
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
         delete=frozenset(Entity.SALES),  # customers and items are made inactive, never deleted
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # Zoho's lists hold no deleted records, and it has no deleted-since query
         idempotency_keys=False,  # Zoho has none: our own document numbers, refused when taken, stand in
     )
