@@ -168,9 +168,11 @@ def totals(entity: str, body: dict) -> DocumentTotals:
 
 
 def remote_document(entity: str, body: dict) -> RemoteDocument:
+    """Status and (quantity, unit price) of each sales line: a line with a negative price is our discount line
+    (``sales_payload``), not one of the document's lines."""
     found = result(entity, body)
     lines = tuple((Decimal(str(line.get("quantity", "1"))), Decimal(str(line.get("unit_price", "0"))))
-                  for line in body.get(LINES[entity]) or [])
+                  for line in body.get(LINES[entity]) or [] if Decimal(str(line.get("unit_price", "0"))) >= 0)
     return RemoteDocument(found.remote_id, found.version, found.number, found.status, found.total, found.balance,
                           lines)
 
