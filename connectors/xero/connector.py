@@ -411,7 +411,7 @@ class XeroConnector(BaseConnector):
                               customer=t.remote_customer(body.get("Contact") or {}),
                               issue_date=t.remote_date(body.get("Date")), due_date=t.remote_date(body.get("DueDate")),
                               currency=str(body.get("CurrencyCode") or ""), memo=str(body.get("Reference") or ""),
-                              details=details)
+                              details=details, applications=t.remote_allocations(body))
 
     def remote_customer(self, remote_id: str) -> RemoteCustomer:
         return t.remote_customer(self._current(Entity.CUSTOMER, remote_id))

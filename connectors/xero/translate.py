@@ -432,6 +432,13 @@ def remote_lines(body: dict, rounding_account: str = "") -> tuple[RemoteLine, ..
     return tuple(found)
 
 
+def remote_allocations(body: dict) -> tuple[tuple[str, Decimal], ...]:
+    """A credit note's allocations to invoices: (InvoiceID, amount) each, deleted ones left out."""
+    return tuple((str(a["Invoice"]["InvoiceID"]), Decimal(str(a.get("Amount") or 0)))
+                 for a in body.get("Allocations") or () if (a.get("Invoice") or {}).get("InvoiceID")
+                 and not a.get("IsDeleted"))
+
+
 def remote_customer(contact: dict) -> RemoteCustomer:
     """A Contact: its name, e-mail and tax number (or, without one, its company registration number)."""
     return RemoteCustomer(str(contact.get("ContactID") or ""), str(contact.get("Name") or ""),

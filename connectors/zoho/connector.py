@@ -273,10 +273,15 @@ class ZohoConnector(BaseConnector):
         return t.remote_payment(self.client.read(Entity.PAYMENT, remote_id))
 
     def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
+        """The document whole; a credit note with the invoices it is applied to (``invoices_credited``)."""
         try:
-            return t.remote_document(entity, self.client.read(entity, remote_id))
+            body = self.client.read(entity, remote_id)
         except RemoteNotFound:
             return RemoteDocument(remote_id, "", "", "deleted", None, None)
+        if entity == Entity.CREDIT_NOTE and "invoices_credited" not in body:
+            body = {**body, "invoices_credited": self.client.request(
+                "GET", f"creditnotes/{remote_id}/invoices").get("invoices_credited") or []}
+        return t.remote_document(entity, body)
 
     def remote_customer(self, remote_id: str) -> RemoteCustomer:
         return t.remote_customer(self.client.read(Entity.CUSTOMER, remote_id))

@@ -176,7 +176,9 @@ def remote_document(entity: str, body: dict) -> RemoteDocument:
                           else "active", found.total, found.balance, tuple((d.quantity, d.unit_price) for d in details),
                           customer=customer if customer.remote_id else None, issue_date=_date(body.get("date")),
                           due_date=_date(body.get("due_date")), currency=str(body.get("currency_code") or ""),
-                          memo=str(body.get("notes") or ""), details=details)
+                          memo=str(body.get("notes") or ""), details=details,
+                          applications=tuple((str(row["invoice_id"]), money(row.get("amount_applied")) or ZERO)
+                                             for row in body.get("invoices_credited") or [] if row.get("invoice_id")))
 
 
 def remote_line(line: dict) -> RemoteLine:

@@ -17,7 +17,7 @@ from accounting_sync.models import ExternalReference, Outcome, SyncLog
 from accounting_sync.sources import key_for
 from connectors.documents import Entity
 from connectors.models import ConnectionStatus
-from ledger.models import CreditNote, Customer, Invoice, Item, Payment
+from ledger.models import CreditNote, CreditNoteAllocation, Customer, Invoice, Item, Payment
 from tests import factories as f
 from tests import platforms
 from tests.conftest import drain
@@ -41,13 +41,18 @@ def elsewhere(harness):
     conn = harness.connect(other, name="Another program")
 
     def make(entity: str = Entity.INVOICE, *, customer: str = "Harbour Dental", email: str = "books@harbour.example",
-             item: str = "Crown, zirconia"):
+             item: str = "Crown, zirconia", applied: str | None = None):
+        """``applied``: a credit note applied (that amount) to an invoice made there with it."""
         buyer = f.CustomerFactory(organization=other, name=customer, email=email)
         product = f.ItemFactory(organization=other, name=item, sku="ZR-1", unit_price=Decimal("40.00"))
         if entity == Entity.CREDIT_NOTE:
             document = f.CreditNoteFactory(organization=other, customer=buyer)
             f.CreditNoteLineFactory(credit_note=document, position=0, kind="product", item=product,
                                     quantity=Decimal("2"), unit_price=Decimal("40.00"))
+            if applied:
+                invoice = f.InvoiceFactory(organization=other, customer=buyer)
+                f.InvoiceLineFactory(invoice=invoice, position=0, quantity=Decimal("1"), unit_price=Decimal("100.00"))
+                CreditNoteAllocation.objects.create(credit_note=document, invoice=invoice, amount=Decimal(applied))
         else:
             document = f.InvoiceFactory(organization=other, customer=buyer)
             f.InvoiceLineFactory(invoice=document, position=0, kind="product", item=product, quantity=Decimal("2"),
@@ -160,5 +165,28 @@ def test_payment_recorded_there_on_an_invoice_made_there_brings_both_once(two_wa
     mark = last_log(two_way)
     assert inbound.pull(two_way).applied == 0
     assert Payment.objects.filter(organization=org).count() == 1
+    drain()
+    assert writes_since(two_way, mark) == []
+
+
+def test_credit_note_made_there_brings_its_applications_where_the_platform_keeps_them(two_way, harness, org,
+                                                                                      elsewhere):
+    if not declares(harness, Entity.CREDIT_NOTE) or not declares(harness, Entity.INVOICE):
+        pytest.skip(f"{harness.platform} does not declare invoice and credit note creations")
+    remote_id = elsewhere(Entity.CREDIT_NOTE, applied="30.00")
+    result = inbound.pull(two_way)
+    assert result.failed == 0 and result.attention == 0, result
+    [credit] = CreditNote.objects.filter(organization=org)
+    said = two_way.connector().remote_document(Entity.CREDIT_NOTE, remote_id).applications
+    found = list(credit.allocations.values_list("invoice__number", "amount"))
+    if not said:  # the connector does not read applications: none are made up
+        assert found == []
+        return
+    [invoice] = Invoice.objects.filter(organization=org)
+    assert found == [(invoice.number, Decimal("30.00"))]
+    assert SyncLog.objects.filter(connection=two_way, outcome=Outcome.SUCCESS,
+                                  message__contains="applied to 1").exists()
+    mark = last_log(two_way)
+    assert inbound.pull(two_way).applied == 0
     drain()
     assert writes_since(two_way, mark) == []
