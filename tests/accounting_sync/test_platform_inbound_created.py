@@ -78,6 +78,12 @@ def writes_since(conn, mark: int) -> list:
                 .values_list("operation", "entity"))
 
 
+def names_items(conn, remote_id: str) -> bool:
+    """Whether the platform's invoice lines name an item (some keep an account and a price only, e.g. Sage's lines
+    as we send them)."""
+    return bool(conn.connector().remote_document(Entity.INVOICE, remote_id).details[0].item_remote_id)
+
+
 def declares(harness, entity: str) -> bool:
     return entity in harness.capabilities.inbound and entity in harness.capabilities.inbound_creates
 
@@ -103,7 +109,8 @@ def test_invoice_made_on_the_platform_comes_in_once_or_not_at_all(two_way, harne
     assert invoice.customer.name == "Harbour Dental" and invoice.customer.email == "books@harbour.example"
     lines = list(invoice.lines.order_by("position").values_list("quantity", "unit_price", "item__name"))
     assert [(q, p) for q, p, _ in lines] == [(Decimal("2"), Decimal("40.00")), (Decimal("1"), Decimal("25.00"))]
-    assert lines[0][2] == "Crown, zirconia"
+    if names_items(two_way, remote_id):
+        assert lines[0][2] == "Crown, zirconia"
     mark = last_log(two_way)
     again = inbound.pull(two_way)  # a second poll (or a webhook) reports it again
     assert again.applied == 0 and again.failed == 0, again
@@ -118,11 +125,12 @@ def test_its_customer_and_item_are_matched_to_local_ones_first(two_way, harness,
         pytest.skip(f"{harness.platform} does not declare invoice creations")
     mine = f.CustomerFactory(organization=org, name="Harbour Dental Ltd", email="BOOKS@harbour.example")
     crown = f.ItemFactory(organization=org, name="Crown, zirconia", sku="")
-    elsewhere(Entity.INVOICE)
+    remote_id = elsewhere(Entity.INVOICE)
     assert inbound.pull(two_way).applied >= 1
     [invoice] = Invoice.objects.filter(organization=org)
     assert invoice.customer == mine  # by e-mail, though the name differs
-    assert invoice.lines.order_by("position").first().item == crown  # by exact name
+    if names_items(two_way, remote_id):
+        assert invoice.lines.order_by("position").first().item == crown  # by exact name
     assert Customer.objects.filter(organization=org).count() == 1
     # (platforms that need an item on every line come back with their generic one for the "Fitting" line)
     assert Item.objects.filter(organization=org, name="Crown, zirconia").count() == 1
