@@ -236,6 +236,11 @@ def _apply_payment(conn, connector, change: RemoteChange, started: float) -> str
         return "skipped"  # our own write, or a change we already applied
     if ref is None and (not remote.allocations or remote.amount == 0):
         return "skipped"  # no money moved: a credit memo applied to an invoice (the credit note's own business)
+    if ref is None and Entity.PAYMENT not in connector.capabilities.inbound_creates:
+        _log(conn, "pull payment", Outcome.SKIPPED, started,
+             f"not recorded here: the {conn.platform_name} connector does not read payments created there whole "
+             "(capabilities.inbound_creates)", remote_id=change.remote_id)
+        return "skipped"
     invoices = {}
     for remote_invoice, _ in remote.allocations:
         inv_ref = ExternalReference.objects.filter(connection=conn, entity=Entity.INVOICE,
@@ -396,8 +401,9 @@ def _create_document(conn, connector, change: RemoteChange, started: float) -> s
                 conn, connector, sources.related_adapter(adapter, Entity.ITEM), Entity.ITEM,
                 RemoteItem(line.item_remote_id, line.item_name, code=line.item_code), organization, label)
                 for line in remote.details if line.item_remote_id}
+            applications, elsewhere = _applications(conn, remote)
             obj = adapter.create_from_platform(organization, sources.Incoming(
-                remote, customer_key, item_keys, _tax_rates(conn, organization), conn.platform_name))
+                remote, customer_key, item_keys, _tax_rates(conn, organization), conn.platform_name, applications))
             key = sources.key_for(obj)
             _remember(conn, key, change.entity, remote.remote_id, remote.version, adapter, obj)
             OutboxEntry.objects.filter(connection=conn, source_key=incoming_key(conn, change.entity, remote.remote_id)
@@ -406,6 +412,11 @@ def _create_document(conn, connector, change: RemoteChange, started: float) -> s
             total = adapter.snapshot(obj).total
             differs = (f"; its total here ({total}) differs from {conn.platform_name}'s ({remote.total}): check the "
                        "tax-code rules" if remote.total is not None and total != remote.total else "")
+            if applications:
+                differs += f"; applied to {len(applications)} invoice(s) as in {conn.platform_name}"
+            if elsewhere:
+                differs += (f"; its application to {', '.join(elsewhere)} is left out (no such invoice here): apply it "
+                            "here by hand")
             _log(conn, operation, Outcome.SUCCESS, started,
                  f"{label} created here as {adapter.label(obj)}{differs}", source_key=key, remote_id=remote.remote_id)
     except _Refused as refused:
@@ -417,6 +428,20 @@ def _create_document(conn, connector, change: RemoteChange, started: float) -> s
         # A webhook and a poll reported it at once: the other one created it (one reference per remote id).
         return "skipped"
     return "applied"
+
+
+def _applications(conn, remote: RemoteDocument) -> tuple[dict[str, Decimal], list[str]]:
+    """A credit note's applications in local terms: invoice key -> amount for invoices known here; the remote ids
+    of the others."""
+    known: dict[str, Decimal] = {}
+    missing = []
+    for invoice_id, amount in remote.applications:
+        ref = ExternalReference.objects.filter(connection=conn, entity=Entity.INVOICE, remote_id=invoice_id).first()
+        if ref is None or sources.load(ref.source_key)[1] is None:
+            missing.append(invoice_id)
+        else:
+            known[ref.source_key] = known.get(ref.source_key, Decimal("0")) + amount
+    return known, missing
 
 
 def _organization_for(conn, remote: RemoteDocument, label: str) -> int:

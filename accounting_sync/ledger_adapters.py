@@ -74,7 +74,7 @@ class CustomerAdapter(CustomerFromPlatform, _OrganizationScoped):
         return CustomerSnapshot(key=key_for(obj), organization_id=obj.organization_id, name=obj.name,
                                 email=obj.email, currency=obj.currency,
                                 parent_key=f"ledger.customer:{obj.parent_id}" if obj.parent_id else None,
-                                active=obj.active)
+                                active=obj.active, tax_number=obj.tax_number)
 
 
 class ItemAdapter(ItemFromPlatform, _OrganizationScoped):

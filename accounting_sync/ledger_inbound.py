@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db.models import Q
 
 from connectors.base import RemoteCustomer, RemoteDocument, RemoteItem
-from ledger.models import Customer, DocumentStatus, Item, LineKind, TaxRate
+from ledger.models import CreditNote, CreditNoteAllocation, Customer, DocumentStatus, Item, LineKind, TaxRate
 
 from .sources import Incoming
 
@@ -85,6 +85,10 @@ class DocumentFromPlatform:
                   item_id=_pk(item_key) if item_key else None, description=line.description[:4000],
                   quantity=line.quantity, unit_price=max(line.unit_price, Decimal("0")),
                   tax_rate=rates.get(line.tax_code)).save()
+        if self.model is CreditNote:
+            for invoice_key, amount in incoming.applications.items():
+                if amount > 0:
+                    CreditNoteAllocation(credit_note=document, invoice_id=_pk(invoice_key), amount=amount).save()
         return document
 
 

@@ -38,6 +38,9 @@ class Incoming:
     #: code stands for one local rate.
     tax_rates: dict[str, str] = field(default_factory=dict)
     platform: str = ""  # the platform's name, for numbers and memos
+    #: A credit note's applications to invoices known here: local invoice key -> amount (``remote.applications``
+    #: whose invoice has a reference; the others are left out and the log says so).
+    applications: dict[str, Decimal] = field(default_factory=dict)
 
 
 class SourceAdapter:

@@ -276,6 +276,8 @@ class RemoteDocument:
     currency: str = ""
     memo: str = ""
     details: tuple[RemoteLine, ...] = ()  # the sales lines of ``lines``, whole, in the same order
+    #: A credit note's applications where the platform keeps them: (the invoice's remote id, amount) each.
+    applications: tuple[tuple[str, Decimal], ...] = ()
 
 
 @dataclass(frozen=True)

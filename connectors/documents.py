@@ -58,6 +58,7 @@ class CustomerSnapshot(Snapshot):
     currency: str = "USD"
     parent_key: str | None = None
     active: bool = True  # False: made inactive (archived) on the platform, not deleted
+    tax_number: str = ""  # tax / VAT / company number; sent where the platform has a field for it
 
     entity = Entity.CUSTOMER
 

@@ -70,18 +70,22 @@ def render(connectors: Mapping[str, type[BaseConnector]] | None = None) -> str:
         "",
         "**Per entity.** Create and update: the entity syncs outward. Void / delete: how the platform takes a",
         "document back (`capabilities.void` / `.delete`). Inbound: changes made on the platform are polled",
-        "(`capabilities.inbound`). Drafts: a connection may send local drafts as drafts there, finalised when they",
-        "become final (`capabilities.drafts`; elsewhere drafts wait).",
+        "(`capabilities.inbound`). Created there: a record made on the platform comes in as a local one where the",
+        "connection's sync table takes that creation in (`capabilities.inbound_creates`; elsewhere it is logged and",
+        "left out). Drafts: a connection may send local drafts as drafts there, finalised when they become final",
+        "(`capabilities.drafts`; elsewhere drafts wait).",
         "",
-        _row(["Platform", "Entity", *(op.capitalize() for op in OPERATIONS), "Inbound (polling)", "Drafts"]),
-        _row(["---"] * (len(OPERATIONS) + 4)),
+        _row(["Platform", "Entity", *(op.capitalize() for op in OPERATIONS), "Inbound (polling)", "Created there",
+              "Drafts"]),
+        _row(["---"] * (len(OPERATIONS) + 5)),
     ]
     for cls in platforms:
-        inbound = cls.capabilities.inbound
+        caps = cls.capabilities
         for entity in Entity.ALL:
             ops = operations(cls, entity)
             lines.append(_row([_label(cls), entity, *(YES if ops[op] else NO for op in OPERATIONS),
-                               YES if entity in inbound else NO, YES if entity in cls.capabilities.drafts else NO]))
+                               YES if entity in caps.inbound else NO, YES if entity in caps.inbound_creates else NO,
+                               YES if entity in caps.drafts else NO]))
     lines += [
         "",
         "**Per platform.** Webhooks: the platform pushes signed change notifications. Deletions polled: polling",

@@ -25,7 +25,8 @@ from urllib.parse import urlencode
 
 from .. import oauth
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, AccountKind, BaseConnector, Capabilities,
-                    DemoChart, ReferenceData, RemoteChange, RemoteDocument, RemotePayment, Setting, TokenSet)
+                    DemoChart, ReferenceData, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment,
+                    Setting, TokenSet)
 from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, RemoteNotFound, ValidationFailed
 from ..registry import register
@@ -62,6 +63,7 @@ class BillcomConnector(BaseConnector):
         idempotency_keys=False,  # Bill.com has none for documents: our numbers and names stand in
         # polled by updatedTime; lists hold archived documents and voided payments, so deletions are reported
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,  # invoice events, signed x-bill-sha-signature; a payment arrives as its invoice's update
     )
     #: Per developer key 20,000 requests an hour, of them at most 200 sign-ins; 3 requests at once per organisation.
@@ -218,6 +220,12 @@ class BillcomConnector(BaseConnector):
             return t.remote_document(entity, self.client.request("GET", f"{t.ENTITIES[entity][0]}/{remote_id}"))
         except RemoteNotFound:
             return RemoteDocument(remote_id, "", "", "deleted", None, None)
+
+    def remote_customer(self, remote_id: str) -> RemoteCustomer:
+        return t.remote_customer(self.client.request("GET", f"customers/{remote_id}"))
+
+    def remote_item(self, remote_id: str) -> RemoteItem:
+        return t.remote_item(self.client.request("GET", f"items/{remote_id}"))
 
     # -- documents -----------------------------------------------------------------------------------------------
     def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from ..base import DocumentTotals, RemoteDocument, RemotePayment
+from ..base import DocumentTotals, RemoteCustomer, RemoteDocument, RemoteItem, RemoteLine, RemotePayment
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, ItemSnapshot, Mapping, PaymentSnapshot, RemoteResult,
                          SalesDocumentSnapshot)
 from ..rest import clean, content_hash, iso_date, money, parse_time, plain
@@ -166,15 +166,42 @@ def change_operation(entity: str, body: dict) -> str:
 
 
 def remote_document(entity: str, body: dict) -> RemoteDocument:
-    """An invoice or credit memo: status and (quantity, price) of each line but our tax line and our discounts
-    (negative lines), in order."""
+    """An invoice or credit memo: status, its lines whole but our tax line and our discounts (negative lines), in
+    order, customer, dates and description; a credit memo with the invoices it is applied to."""
     found = result(entity, body)
     key = "creditMemoLineItems" if entity == "credit_note" else "invoiceLineItems"
-    lines = tuple((Decimal(str(line.get("quantity", "1"))), Decimal(str(line.get("price", "0"))))
-                  for line in body.get(key) or [] if line.get("description") != TAX_LINE
-                  and Decimal(str(line.get("price", "0"))) * Decimal(str(line.get("quantity", "1"))) >= 0)
+    details = tuple(remote_line(line) for line in body.get(key) or [] if line.get("description") != TAX_LINE
+                    and Decimal(str(line.get("price", "0"))) * Decimal(str(line.get("quantity", "1"))) >= 0)
+    customer = str((body.get("customer") or {}).get("id") or body.get("customerId") or "")
     return RemoteDocument(found.remote_id, found.version, found.number, found.status, found.total, found.balance,
-                          lines)
+                          tuple((d.quantity, d.unit_price) for d in details),
+                          customer=RemoteCustomer(customer, "") if customer else None,
+                          issue_date=_date(body.get("creditDate" if entity == "credit_note" else "invoiceDate")),
+                          due_date=_date(body.get("dueDate")), currency="USD",
+                          memo=str(body.get("description") or ""), details=details,
+                          applications=tuple((str(i["id"]), money(i.get("amount")) or ZERO)
+                                             for i in body.get("invoices") or [] if entity == "credit_note"))
+
+
+def remote_line(line: dict) -> RemoteLine:
+    """A line; its tax "code" is whether it is taxable (``TAX_CODES``)."""
+    return RemoteLine(Decimal(str(line.get("quantity", "1"))), Decimal(str(line.get("price", "0"))),
+                      description=str(line.get("description") or ""), item_remote_id=str(line.get("itemId") or ""),
+                      tax_code="TAXABLE" if line.get("taxable") else "NON_TAXABLE")
+
+
+def remote_customer(body: dict) -> RemoteCustomer:
+    return RemoteCustomer(str(body["id"]), str(body.get("name") or ""), email=str(body.get("email") or ""),
+                          version=version("customer", body))
+
+
+def remote_item(body: dict) -> RemoteItem:
+    return RemoteItem(str(body["id"]), str(body.get("name") or ""), unit_price=money(body.get("price")),
+                      version=version("item", body))
+
+
+def _date(value) -> dt.date | None:
+    return dt.date.fromisoformat(str(value)[:10]) if value else None
 
 
 def remote_payment(body: dict) -> RemotePayment:

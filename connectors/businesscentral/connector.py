@@ -22,7 +22,7 @@ from functools import cached_property
 
 from .. import oauth, rest
 from ..base import (TIMEOUT_FIELD, AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData,
-                    Refused, RemoteChange, RemoteDocument, RemotePayment, Setting, TokenSet)
+                    Refused, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment, Setting, TokenSet)
 from ..documents import Entity, Mapping, PaymentSnapshot, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
@@ -65,6 +65,7 @@ class BusinessCentralConnector(BaseConnector):
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
         delete=frozenset(Entity.SALES),  # drafts and journal lines are deleted; customers and items are blocked
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # lists hold no deleted records; only a webhook says "deleted"
         idempotency_keys=False,  # none in Business Central: our number in externalDocumentNumber stands in
         webhooks=False,  # notifications carry no signature (clientState only): polled instead, see the docs page
@@ -378,6 +379,12 @@ class BusinessCentralConnector(BaseConnector):
         except RemoteNotFound:
             return RemoteDocument(remote_id, "", "", "deleted", None, None)
         return t.remote_document(entity, body, self._balance(entity, body))
+
+    def remote_customer(self, remote_id: str) -> RemoteCustomer:
+        return t.remote_customer(self._body(Entity.CUSTOMER, remote_id))
+
+    def remote_item(self, remote_id: str) -> RemoteItem:
+        return t.remote_item(self._body(Entity.ITEM, remote_id))
 
     # -- reconciliation ------------------------------------------------------------------------------------------
     def list_documents(self, entity: str, since: dt.datetime | None = None) -> Iterator[DocumentTotals]:

@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 
 from ledger.money import quantize
-from ..base import DocumentTotals, RemoteDocument, RemotePayment
+from ..base import DocumentTotals, RemoteCustomer, RemoteDocument, RemoteItem, RemoteLine, RemotePayment
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, ItemSnapshot, Mapping, PaymentSnapshot, RemoteResult,
                          SalesDocumentSnapshot)
 from ..rest import clean, content_hash, iso_date, money, parse_time
@@ -188,12 +188,46 @@ def totals(entity: str, body: dict, balance: Decimal | None) -> DocumentTotals:
 
 
 def remote_document(entity: str, body: dict, balance: Decimal | None) -> RemoteDocument:
-    """An invoice or credit memo: status and (quantity, unit price) of each non-comment line, in order."""
+    """An invoice or credit memo: status, its non-comment lines whole, customer, dates and currency. The number is
+    our ``externalDocumentNumber`` where we wrote one, else Business Central's own ``number``."""
     found = result(entity, body, balance=balance)
-    lines = tuple((Decimal(str(line.get("quantity") or "0")), Decimal(str(line.get("unitPrice") or "0")))
-                  for line in lines_of(entity, body) if line.get("lineType") != "Comment")
-    return RemoteDocument(found.remote_id, found.version, found.number, found.status, found.total, found.balance,
-                          lines)
+    details = tuple(remote_line(line) for line in lines_of(entity, body) if line.get("lineType") != "Comment")
+    customer = str(body.get("customerId") or "")
+    return RemoteDocument(found.remote_id, found.version, found.number or str(body.get("number") or ""),
+                          found.status, found.total, found.balance, tuple((d.quantity, d.unit_price) for d in details),
+                          customer=RemoteCustomer(customer, str(body.get("customerName") or ""))
+                          if customer and customer != NO_ID else None,
+                          issue_date=_date(body.get(DATE_FIELDS[entity])), due_date=_date(body.get("dueDate")),
+                          currency=str(body.get("currencyCode") or ""), details=details)
+
+
+DATE_FIELDS = {"invoice": "invoiceDate", "credit_note": "creditMemoDate"}
+
+
+def remote_line(line: dict) -> RemoteLine:
+    item = str(line.get("itemId") or "")
+    return RemoteLine(Decimal(str(line.get("quantity") or "0")), Decimal(str(line.get("unitPrice") or "0")),
+                      description=str(line.get("description") or ""),
+                      item_remote_id=item if item and item != NO_ID else "",
+                      item_code=str(line.get("lineObjectNumber") or "") if line.get("lineType") == "Item" else "",
+                      tax_code=str(line.get("taxCode") or ""))
+
+
+def remote_customer(body: dict) -> RemoteCustomer:
+    return RemoteCustomer(str(body["id"]), str(body.get("displayName") or ""), email=str(body.get("email") or ""),
+                          tax_number=str(body.get("taxRegistrationNumber") or ""),
+                          currency=str(body.get("currencyCode") or ""), version=str(body.get("@odata.etag") or ""))
+
+
+def remote_item(body: dict) -> RemoteItem:
+    return RemoteItem(str(body["id"]), str(body.get("displayName") or ""), code=str(body.get("number") or ""),
+                      unit_price=money(body.get("unitPrice")),
+                      kind="product" if body.get("type") == "Inventory" else "service",
+                      version=str(body.get("@odata.etag") or ""))
+
+
+def _date(value) -> dt.date | None:
+    return dt.date.fromisoformat(str(value)[:10]) if value else None
 
 
 def remote_payment(body: dict) -> RemotePayment:

@@ -28,7 +28,8 @@ from functools import cached_property
 
 from .. import oauth, rest
 from ..base import (API_BASE_FIELD, TIMEOUT_FIELD, AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals,
-                    ReferenceData, Refused, RemoteChange, RemoteDocument, RemotePayment, Setting, TokenSet)
+                    ReferenceData, Refused, RemoteChange, RemoteCustomer, RemoteDocument, RemotePayment, Setting,
+                    TokenSet)
 from ..documents import CreditNoteSnapshot, Entity, Mapping, PaymentSnapshot, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
@@ -58,6 +59,7 @@ class FreeAgentConnector(BaseConnector):
         void=frozenset({Entity.INVOICE}),  # credit notes have no documented cancel transition
         delete=frozenset(Entity.SALES),
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # FreeAgent's lists hold no deleted records and it has no deleted-since query
         idempotency_keys=False,  # none: our reference (refused when taken) and description stand in
     )
@@ -316,6 +318,9 @@ class FreeAgentConnector(BaseConnector):
             return t.remote_document(entity, self.client.read(entity, remote_id))
         except RemoteNotFound:
             return RemoteDocument(remote_id, "", "", "deleted", None, None)
+
+    def remote_customer(self, remote_id: str) -> RemoteCustomer:
+        return t.remote_customer(self.client.read(Entity.CUSTOMER, remote_id))
 
     # -- reconciliation ------------------------------------------------------------------------------------------
     def list_documents(self, entity: str, since: dt.datetime | None = None):

@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 
 from ledger.money import quantize
-from ..base import DocumentTotals, RemoteDocument, RemotePayment
+from ..base import DocumentTotals, RemoteCustomer, RemoteDocument, RemoteLine, RemotePayment
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, ItemSnapshot, Mapping, PaymentSnapshot, RemoteResult,
                          SalesDocumentSnapshot)
 from ..rest import clean, content_hash, iso_date, money, parse_time, plain
@@ -211,16 +211,44 @@ def totals(entity: str, body: dict) -> DocumentTotals:
 
 
 def remote_document(entity: str, body: dict) -> RemoteDocument:
-    """An invoice or credit note: status and (quantity, price) of each line in our sign, in order; discounts (negative
-    lines) are left out, as the document keeps them apart from its lines."""
+    """An invoice or credit note: status, its lines whole in our sign (discounts, negative lines, are left out, as
+    the document keeps them apart from its lines), contact, dates, currency and comments. FreeAgent's lines name no
+    item (a description, a price and a category)."""
     found = result(entity, body)
     sign = Decimal(-1) if entity == "credit_note" else Decimal(1)
-    lines = tuple((q, p) for q, p in ((Decimal(str(line.get("quantity", "1"))),
-                                        sign * Decimal(str(line.get("price", "0"))))
-                                       for line in body.get(LINES[entity]) or [])
-                  if q * p >= 0)  # a negative line is our discount (item type Discount), not one of our lines
+    details = tuple(d for d in (remote_line(line, sign) for line in body.get(LINES[entity]) or [])
+                    if d.quantity * d.unit_price >= 0)  # a negative line is our discount (item type Discount)
+    contact = record_id(body.get("contact"))
     return RemoteDocument(found.remote_id, found.version, found.number,
-                          "voided" if found.status == "voided" else "active", found.total, found.balance, lines)
+                          "voided" if found.status == "voided" else "active", found.total, found.balance,
+                          tuple((d.quantity, d.unit_price) for d in details),
+                          customer=RemoteCustomer(contact, str(body.get("contact_name") or "")) if contact else None,
+                          issue_date=_date(body.get("dated_on")), due_date=_date(body.get("due_on")),
+                          currency=str(body.get("currency") or ""), memo=str(body.get("comments") or ""),
+                          details=details)
+
+
+def remote_line(line: dict, sign: Decimal) -> RemoteLine:
+    """A line in our sign; its tax "code" as ours are (``tax_fields``): the status where it is one, else the rate."""
+    status = str(line.get("sales_tax_status") or "")
+    rate = line.get("sales_tax_rate")
+    code = status if status in STATUS_CODES else (str(rate) if rate not in (None, "") and status else "")
+    return RemoteLine(Decimal(str(line.get("quantity", "1"))), sign * Decimal(str(line.get("price", "0"))),
+                      description=str(line.get("description") or ""),
+                      kind="product" if line.get("item_type") == "Products" else "service", tax_code=code)
+
+
+def remote_customer(contact: dict) -> RemoteCustomer:
+    """A contact: its organisation name (or first and last name), e-mail and sales tax registration number."""
+    name = str(contact.get("organisation_name") or "").strip() or \
+        f"{contact.get('first_name') or ''} {contact.get('last_name') or ''}".strip()
+    return RemoteCustomer(record_id(contact.get("url")), name, email=str(contact.get("email") or ""),
+                          tax_number=str(contact.get("sales_tax_registration_number") or ""),
+                          version=str(contact.get("updated_at") or ""))
+
+
+def _date(value) -> dt.date | None:
+    return dt.date.fromisoformat(str(value)[:10]) if value else None
 
 
 def remote_payment(body: dict, customer_id: str, currency: str) -> RemotePayment:

@@ -64,6 +64,7 @@ class FreshBooksConnector(BaseConnector):
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # emulated: unit costs to 0 and a void note
         delete=frozenset(Entity.SALES),  # soft: vis_state 1, still readable with that flag
         inbound=frozenset({Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.PAYMENT}),  # payments recorded there (remote_payment reads them whole)
         inbound_deletes=True,  # deleted records are listed with search[vis_state]=1
         # FreshBooks signs its webhooks, but posts them as form fields signed over a JSON re-serialisation, each
         # callback with its own verifier after a handshake: the shared receiver takes neither (see the docs page).

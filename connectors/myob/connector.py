@@ -20,7 +20,7 @@ from functools import cached_property
 from .. import oauth
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
                     BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused, RemoteChange,
-                    RemoteDocument, RemotePayment, Setting, TokenSet)
+                    RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment, Setting, TokenSet)
 from ..documents import CreditNoteSnapshot, Entity, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
@@ -59,6 +59,7 @@ class MyobConnector(BaseConnector):
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
         delete=frozenset(Entity.SALES),  # customers and items are made inactive, never deleted
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # MYOB's lists hold no deleted records, and it has no deleted-since query
         idempotency_keys=False,  # MYOB has none: our numbers and names, searched before sending again, stand in
     )
@@ -338,6 +339,12 @@ class MyobConnector(BaseConnector):
         except RemoteNotFound:
             return RemoteDocument(remote_id, "", "", "deleted", None, None)
         return t.remote_document(entity, body, self._reversed(entity, body))
+
+    def remote_customer(self, remote_id: str) -> RemoteCustomer:
+        return t.remote_customer(self._read(Entity.CUSTOMER, remote_id))
+
+    def remote_item(self, remote_id: str) -> RemoteItem:
+        return t.remote_item(self._read(Entity.ITEM, remote_id))
 
     # -- reconciliation ------------------------------------------------------------------------------------------
     def list_documents(self, entity: str, since: dt.datetime | None = None):

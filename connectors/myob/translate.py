@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 
 from ledger.money import line_net, quantize
-from ..base import DocumentTotals, RemoteDocument, RemotePayment
+from ..base import DocumentTotals, RemoteCustomer, RemoteDocument, RemoteItem, RemoteLine, RemotePayment
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteResult, SalesDocumentSnapshot)
 from ..rest import clean, content_hash, money, parse_time, plain
@@ -224,21 +224,50 @@ def totals(entity: str, body: dict, reversed_: bool = False, currency: str = "")
 
 
 def remote_document(entity: str, body: dict, reversed_: bool = False) -> RemoteDocument:
-    """An invoice or credit note: status and (quantity, unit price) of each line, in order (a Service line without
-    ``UnitCount`` and ``UnitPrice`` is one unit at its total); a credit note's lines are made positive. Negative
-    lines are our discounts (sent as negative lines), which the document keeps apart from its lines."""
+    """An invoice or credit note: status, its lines whole (a Service line without ``UnitCount`` and ``UnitPrice`` is
+    one unit at its total; a credit note's lines are made positive; negative lines are our discounts, sent as
+    negative lines, which the document keeps apart from its lines), customer, date and memo."""
     found = result(entity, body, reversed_=reversed_)
     sign = -1 if entity == Entity.CREDIT_NOTE else 1
-    lines = []
-    for line in body.get("Lines") or []:
-        count = line.get("ShipQuantity") if line.get("ShipQuantity") is not None else line.get("UnitCount")
-        if count is not None and line.get("UnitPrice") is not None:
-            lines.append((sign * Decimal(str(count)), Decimal(str(line["UnitPrice"]))))
-        else:
-            lines.append((Decimal("1"), sign * Decimal(str(line.get("Total") or 0))))
-    lines = [(q, p) for q, p in lines if q * p >= 0]  # a discount is a negative line here; ours are not lines
+    details = [d for d in (remote_line(line, sign) for line in body.get("Lines") or [])
+               if d.quantity * d.unit_price >= 0]
+    customer = body.get("Customer") or {}
     return RemoteDocument(found.remote_id, found.version, found.number, found.status, found.total, found.balance,
-                          tuple(lines))
+                          tuple((d.quantity, d.unit_price) for d in details),
+                          customer=RemoteCustomer(uid(customer), str(customer.get("Name") or ""))
+                          if uid(customer) else None,
+                          issue_date=dt.date.fromisoformat(str(body["Date"])[:10]) if body.get("Date") else None,
+                          memo=str(body.get("JournalMemo") or ""), details=tuple(details))
+
+
+def remote_line(line: dict, sign: int) -> RemoteLine:
+    count = line.get("ShipQuantity") if line.get("ShipQuantity") is not None else line.get("UnitCount")
+    if count is not None and line.get("UnitPrice") is not None:
+        quantity, price = sign * Decimal(str(count)), Decimal(str(line["UnitPrice"]))
+    else:
+        quantity, price = Decimal("1"), sign * Decimal(str(line.get("Total") or 0))
+    item = line.get("Item") or {}
+    return RemoteLine(quantity, price, description=str(line.get("Description") or ""), item_remote_id=uid(item),
+                      item_name=str(item.get("Name") or ""), item_code=str(item.get("Number") or ""),
+                      kind="product" if uid(item) else "service", tax_code=uid(line.get("TaxCode")))
+
+
+def remote_customer(body: dict) -> RemoteCustomer:
+    """A customer card: company name (or first and last name), the first address's e-mail, the ABN."""
+    name = str(body.get("CompanyName") or "").strip() or \
+        f"{body.get('FirstName') or ''} {body.get('LastName') or ''}".strip()
+    email = next((str(a.get("Email")) for a in body.get("Addresses") or [] if a.get("Email")), "")
+    abn = (body.get("SellingDetails") or {}).get("ABN")
+    return RemoteCustomer(uid(body), name, email=email, tax_number=str(abn or ""),
+                          version=str(body.get("RowVersion") or ""))
+
+
+def remote_item(body: dict) -> RemoteItem:
+    price = (body.get("SellingDetails") or {}).get("BaseSellingPrice")
+    return RemoteItem(uid(body), str(body.get("Name") or ""), code=str(body.get("Number") or ""),
+                      unit_price=Decimal(str(price)) if price is not None else None,
+                      kind="product" if body.get("IsInventoried") else "service",
+                      version=str(body.get("RowVersion") or ""))
 
 
 def remote_payment(body: dict) -> RemotePayment:

@@ -40,7 +40,8 @@ from typing import Any
 
 from .. import lifecycle, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, Capabilities, DemoChart, DocumentTotals,
-                    ReferenceData, Refused, RemoteChange, RemoteDocument, RemotePayment, RuleKind, Setting)
+                    ReferenceData, Refused, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment,
+                    RuleKind, Setting)
 from ..documents import Entity, Mapping, PaymentSnapshot, RemoteRef, RemoteResult, Snapshot
 from ..errors import (AuthError, ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError,
                       ValidationFailed)
@@ -70,6 +71,7 @@ class OdooConnector(SessionConnector):
         # customers and items archived (Odoo keeps used partners); documents deleted, or cancelled where Odoo refuses
         delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE}),
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),  # write_date polling
+        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # Odoo lists no deleted records: reconciliation finds a deletion
         idempotency_keys=False,  # none in Odoo: our number in ref / memo, searched before each create
     )
@@ -477,6 +479,12 @@ class OdooConnector(SessionConnector):
             return t.remote_document(*self._move(remote_id))
         except RemoteNotFound:
             return RemoteDocument(remote_id, "", "", "deleted", None, None)
+
+    def remote_customer(self, remote_id: str) -> RemoteCustomer:
+        return t.remote_customer(self.read_one("res.partner", remote_id, t.PARTNER_FIELDS))
+
+    def remote_item(self, remote_id: str) -> RemoteItem:
+        return t.remote_item(self.read_one("product.product", remote_id, t.PRODUCT_FIELDS))
 
     # -- reconciliation: one read per chunk ------------------------------------------------------------------------
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:

@@ -13,16 +13,17 @@ from decimal import Decimal
 from typing import Any
 
 from .. import rest
-from ..base import AccountKind, RemoteDocument, RemotePayment
+from ..base import AccountKind, RemoteCustomer, RemoteDocument, RemoteItem, RemoteLine, RemotePayment
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteResult)
 from ..errors import ConfigurationError
 
 MOVE_TYPES = {Entity.INVOICE: "out_invoice", Entity.CREDIT_NOTE: "out_refund"}
 MOVE_FIELDS = ["id", "name", "ref", "move_type", "state", "partner_id", "currency_id", "invoice_date",
-               "amount_total", "amount_tax", "amount_residual", "invoice_line_ids", "write_date"]
+               "invoice_date_due", "narration", "amount_total", "amount_tax", "amount_residual", "invoice_line_ids",
+               "write_date"]
 LINE_FIELDS = ["id", "name", "quantity", "price_unit", "account_id", "tax_ids", "product_id"]
-PARTNER_FIELDS = ["id", "name", "email", "active", "write_date"]
+PARTNER_FIELDS = ["id", "name", "email", "vat", "active", "write_date"]
 PRODUCT_FIELDS = ["id", "name", "default_code", "list_price", "type", "active", "write_date"]
 PAYMENT_FIELDS = ["id", "name", "partner_id", "amount", "date", "state", "currency_id", "journal_id",
                   "reconciled_invoice_ids", "write_date"]
@@ -56,6 +57,8 @@ def ref_id(mapping: Mapping, key: str | None, what: str) -> int:
 # -- customers and items -------------------------------------------------------------------------------------
 def partner_vals(doc: CustomerSnapshot, mapping: Mapping) -> dict:
     vals = {"name": doc.name, "email": doc.email or False, "customer_rank": 1}
+    if doc.tax_number:
+        vals["vat"] = doc.tax_number  # Odoo's "Tax ID"
     if doc.parent_key and doc.parent_key in mapping.refs:
         vals["parent_id"] = int(mapping.refs[doc.parent_key])
     return vals
@@ -157,13 +160,47 @@ def move_result(move: dict, lines: list[dict], adopted: bool = False) -> RemoteR
 
 
 def remote_document(move: dict, lines: list[dict]) -> RemoteDocument:
-    """Status, amounts and (quantity, unit price) of each sales line: a line with a negative price is our discount
-    line (``line_vals``), not one of the document's lines."""
+    """Status, amounts and the sales lines whole, with customer, dates, currency and notes: a line with a negative
+    price is our discount line (``line_vals``), not one of the document's lines. The number is our reference
+    (``ref``) where we wrote one, else Odoo's own (``name``, "/" until posted)."""
     result = move_result(move, lines)
-    sales = tuple((Decimal(str(line["quantity"])), Decimal(str(line["price_unit"]))) for line in lines
-                  if Decimal(str(line["price_unit"])) >= 0)
-    return RemoteDocument(result.remote_id, result.version, result.number, result.status, result.total,
-                          result.balance, sales)
+    details = tuple(remote_line(line) for line in lines if Decimal(str(line["price_unit"])) >= 0)
+    partner, currency = move.get("partner_id"), move.get("currency_id")
+    name = str(move.get("name") or "")
+    sales = tuple((d.quantity, d.unit_price) for d in details)
+    return RemoteDocument(result.remote_id, result.version, result.number or (name if name != "/" else ""),
+                          result.status, result.total, result.balance, sales,
+                          customer=RemoteCustomer(str(partner[0]), str(partner[1])) if partner else None,
+                          issue_date=_date(move.get("invoice_date")), due_date=_date(move.get("invoice_date_due")),
+                          currency=str(currency[1]) if isinstance(currency, (list, tuple)) else "",
+                          memo=str(move.get("narration") or ""), details=details)
+
+
+def remote_line(line: dict) -> RemoteLine:
+    product = line.get("product_id")
+    tax_ids = taxes(line)
+    return RemoteLine(Decimal(str(line["quantity"])), Decimal(str(line["price_unit"])),
+                      description=str(line.get("name") or ""),
+                      item_remote_id=str(product[0]) if product else "", item_name=str(product[1]) if product else "",
+                      tax_code=str(tax_ids[0]) if len(tax_ids) == 1 else "")
+
+
+def remote_customer(partner: dict) -> RemoteCustomer:
+    content = rest.content_hash("name", partner, ("name", "email"))
+    return RemoteCustomer(str(partner["id"]), str(partner.get("name") or ""), email=str(partner.get("email") or ""),
+                          tax_number=str(partner.get("vat") or ""), version=version(partner, content))
+
+
+def remote_item(product: dict) -> RemoteItem:
+    content = rest.content_hash("name", product, ("name", "default_code", "list_price", "type"))
+    return RemoteItem(str(product["id"]), str(product.get("name") or ""), code=str(product.get("default_code") or ""),
+                      unit_price=rest.money(product.get("list_price")),
+                      kind="service" if product.get("type") == "service" else "product",
+                      version=version(product, content))
+
+
+def _date(value) -> dt.date | None:
+    return dt.date.fromisoformat(str(value)[:10]) if value else None
 
 
 # -- payments --------------------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ class QBOConnector(BaseConnector):
         kept_lines=True,
         batch_size=30,
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
-        inbound_creates=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
         bank_feed=True,
     )

@@ -23,6 +23,8 @@ def customer_payload(doc: CustomerSnapshot, mapping: Mapping) -> dict:
     body = {"DisplayName": doc.name[:100], "CurrencyRef": ref(doc.currency), "Active": doc.active}
     if doc.email:
         body["PrimaryEmailAddr"] = {"Address": doc.email}
+    if doc.tax_number:
+        body["PrimaryTaxIdentifier"] = doc.tax_number  # QBO masks it in answers (XXXX1234): write-only
     if doc.parent_key:
         body.update({"ParentRef": ref(mapping.refs[doc.parent_key]), "Job": True, "BillWithParent": True})
     else:

@@ -20,7 +20,7 @@ from functools import cached_property
 from .. import oauth, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
                     BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused, RemoteChange,
-                    RemoteDocument, RemotePayment, Setting, TokenSet)
+                    RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment, Setting, TokenSet)
 from ..documents import CreditNoteSnapshot, Entity, ItemSnapshot, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
@@ -62,6 +62,7 @@ class SageConnector(BaseConnector):
         #: Sage's DELETE deletes a draft and voids any other invoice or credit note; items are made inactive.
         delete=frozenset(Entity.SALES),
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=True,  # deleted_since lists what was deleted
         idempotency_keys=False,  # Sage has none: our reference, searched before each create, stands in
     )
@@ -309,6 +310,16 @@ class SageConnector(BaseConnector):
             return t.remote_document(entity, self.client.read(t.ENTITIES[entity][0], remote_id))
         except RemoteNotFound:
             return RemoteDocument(remote_id, "", "", "deleted", None, None)
+
+    def remote_customer(self, remote_id: str) -> RemoteCustomer:
+        return t.remote_customer(self.client.read("contacts", remote_id))
+
+    def remote_item(self, remote_id: str) -> RemoteItem:
+        """A line names a service or a product by id: services are asked first (what we send), then products."""
+        try:
+            return t.remote_item("services", self.client.read("services", remote_id))
+        except RemoteNotFound:
+            return t.remote_item("products", self.client.read("products", remote_id))
 
     # -- reconciliation ------------------------------------------------------------------------------------------
     def list_documents(self, entity: str, since: dt.datetime | None = None):

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from ledger.money import quantize
-from ..base import DocumentTotals, RemoteDocument, RemotePayment
+from ..base import DocumentTotals, RemoteCustomer, RemoteDocument, RemoteItem, RemoteLine, RemotePayment
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteResult, SalesDocumentSnapshot)
 from ..rest import clean, content_hash, iso_date, money, parse_time, plain
@@ -32,6 +32,8 @@ def contact_payload(doc: CustomerSnapshot) -> dict:
     body = {"name": doc.name[:100], "contact_type_ids": ["CUSTOMER"], "currency_id": doc.currency or None}
     if doc.email:
         body["main_contact_person"] = {"email": doc.email[:100], "is_main_contact": True}
+    if doc.tax_number:
+        body["tax_number"] = doc.tax_number
     return clean(body)
 
 
@@ -168,11 +170,50 @@ def totals(entity: str, body: dict) -> DocumentTotals:
 
 
 def remote_document(entity: str, body: dict) -> RemoteDocument:
+    """Status, the sales lines whole, contact, dates, currency and notes: a line with a negative price is our
+    discount line (``sales_payload``), not one of the document's lines. The number is our reference where we wrote
+    one, else Sage's own (``invoice_number`` / ``credit_note_number``)."""
     found = result(entity, body)
-    lines = tuple((Decimal(str(line.get("quantity", "1"))), Decimal(str(line.get("unit_price", "0"))))
-                  for line in body.get(LINES[entity]) or [])
-    return RemoteDocument(found.remote_id, found.version, found.number, found.status, found.total, found.balance,
-                          lines)
+    details = tuple(remote_line(line) for line in body.get(LINES[entity]) or []
+                    if Decimal(str(line.get("unit_price", "0"))) >= 0)
+    contact = body.get("contact") or {}
+    own = body.get("invoice_number" if entity == "invoice" else "credit_note_number")
+    return RemoteDocument(found.remote_id, found.version, found.number or str(own or ""), found.status, found.total,
+                          found.balance, tuple((d.quantity, d.unit_price) for d in details),
+                          customer=RemoteCustomer(ref_id(contact), str(body.get("contact_name")
+                                                                       or contact.get("displayed_as") or ""))
+                          if ref_id(contact) else None,
+                          issue_date=_date(body.get("date")), due_date=_date(body.get("due_date")),
+                          currency=ref_id(body.get("currency")), memo=str(body.get("notes") or ""), details=details)
+
+
+def remote_line(line: dict) -> RemoteLine:
+    """A line; its product or service, where it names one (ours name none: ledger account and price are ours)."""
+    item = line.get("service") or line.get("product") or {}
+    tax = ref_id(line.get("tax_rate"))
+    return RemoteLine(Decimal(str(line.get("quantity", "1"))), Decimal(str(line.get("unit_price", "0"))),
+                      description=str(line.get("description") or ""), item_remote_id=ref_id(item),
+                      item_name=str(item.get("displayed_as") or ""),
+                      kind="product" if line.get("product") else "service", tax_code=tax)
+
+
+def remote_customer(contact: dict) -> RemoteCustomer:
+    return RemoteCustomer(str(contact["id"]), str(contact.get("name") or ""), email=str(contact.get("email") or ""),
+                          tax_number=str(contact.get("tax_number") or ""), currency=ref_id(contact.get("currency")),
+                          version=version("customer", contact))
+
+
+def remote_item(entity_path: str, body: dict) -> RemoteItem:
+    """A product or service (``entity_path``: "products" or "services") and its first sales price or rate."""
+    prices = body.get("sales_prices") or body.get("sales_rates") or [{}]
+    price = prices[0].get("price", prices[0].get("rate"))
+    return RemoteItem(str(body["id"]), str(body.get("description") or ""), code=str(body.get("item_code") or ""),
+                      unit_price=money(price), kind="product" if entity_path == "products" else "service",
+                      version=version("item", body))
+
+
+def _date(value) -> dt.date | None:
+    return dt.date.fromisoformat(str(value)[:10]) if value else None
 
 
 def remote_payment(body: dict) -> RemotePayment:

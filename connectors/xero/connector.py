@@ -61,7 +61,7 @@ class XeroConnector(BaseConnector):
         kept_lines=True,  # a restocking fee is a negative line of the credit note
         batch_size=50,
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
-        inbound_creates=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
         drafts=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # Status DRAFT, then AUTHORISED on an update
         bank_feed=True,
@@ -408,7 +408,7 @@ class XeroConnector(BaseConnector):
                               customer=t.remote_customer(body.get("Contact") or {}),
                               issue_date=t.remote_date(body.get("Date")), due_date=t.remote_date(body.get("DueDate")),
                               currency=str(body.get("CurrencyCode") or ""), memo=str(body.get("Reference") or ""),
-                              details=details)
+                              details=details, applications=t.remote_allocations(body))
 
     def remote_customer(self, remote_id: str) -> RemoteCustomer:
         return t.remote_customer(self._current(Entity.CUSTOMER, remote_id))

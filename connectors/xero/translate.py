@@ -119,6 +119,8 @@ def contact_payload(doc: CustomerSnapshot, mapping: Mapping, parent_name: str = 
             "ContactStatus": "ACTIVE" if doc.active else "ARCHIVED"}  # Xero archives contacts, never deletes them
     if doc.email:
         body["EmailAddress"] = doc.email[:255]
+    if doc.tax_number:
+        body["TaxNumber"] = doc.tax_number
     return body
 
 
@@ -428,6 +430,13 @@ def remote_lines(body: dict, rounding_account: str = "") -> tuple[RemoteLine, ..
                                 item_code=str(item.get("Code") or line.get("ItemCode") or ""),
                                 tax_code=str(line.get("TaxType") or "")))
     return tuple(found)
+
+
+def remote_allocations(body: dict) -> tuple[tuple[str, Decimal], ...]:
+    """A credit note's allocations to invoices: (InvoiceID, amount) each, deleted ones left out."""
+    return tuple((str(a["Invoice"]["InvoiceID"]), Decimal(str(a.get("Amount") or 0)))
+                 for a in body.get("Allocations") or () if (a.get("Invoice") or {}).get("InvoiceID")
+                 and not a.get("IsDeleted"))
 
 
 def remote_customer(contact: dict) -> RemoteCustomer:

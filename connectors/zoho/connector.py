@@ -17,7 +17,7 @@ from functools import cached_property
 from .. import oauth, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
                     BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused, RemoteChange,
-                    RemoteDocument, RemotePayment, Setting, TokenSet)
+                    RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment, Setting, TokenSet)
 from ..documents import CreditNoteSnapshot, Entity, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
@@ -57,6 +57,7 @@ class ZohoConnector(BaseConnector):
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
         delete=frozenset(Entity.SALES),  # customers and items are made inactive, never deleted
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # Zoho's lists hold no deleted records, and it has no deleted-since query
         idempotency_keys=False,  # Zoho has none: our own document numbers, refused when taken, stand in
     )
@@ -272,10 +273,21 @@ class ZohoConnector(BaseConnector):
         return t.remote_payment(self.client.read(Entity.PAYMENT, remote_id))
 
     def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
+        """The document whole; a credit note with the invoices it is applied to (``invoices_credited``)."""
         try:
-            return t.remote_document(entity, self.client.read(entity, remote_id))
+            body = self.client.read(entity, remote_id)
         except RemoteNotFound:
             return RemoteDocument(remote_id, "", "", "deleted", None, None)
+        if entity == Entity.CREDIT_NOTE and "invoices_credited" not in body:
+            body = {**body, "invoices_credited": self.client.request(
+                "GET", f"creditnotes/{remote_id}/invoices").get("invoices_credited") or []}
+        return t.remote_document(entity, body)
+
+    def remote_customer(self, remote_id: str) -> RemoteCustomer:
+        return t.remote_customer(self.client.read(Entity.CUSTOMER, remote_id))
+
+    def remote_item(self, remote_id: str) -> RemoteItem:
+        return t.remote_item(self.client.read(Entity.ITEM, remote_id))
 
     # -- reconciliation ------------------------------------------------------------------------------------------
     def list_documents(self, entity: str, since: dt.datetime | None = None):

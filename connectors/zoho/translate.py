@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from ledger.money import quantize
-from ..base import DocumentTotals, RemoteDocument, RemotePayment
+from ..base import DocumentTotals, RemoteCustomer, RemoteDocument, RemoteItem, RemoteLine, RemotePayment
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteResult, SalesDocumentSnapshot)
 from ..rest import clean, content_hash, iso_date, money, parse_time, plain
@@ -166,12 +166,47 @@ def totals(entity: str, body: dict) -> DocumentTotals:
 
 
 def remote_document(entity: str, body: dict) -> RemoteDocument:
-    """An invoice or credit note: status and (quantity, rate) of each line, in order."""
+    """An invoice or credit note: status, its sales lines whole (a line with a negative rate is our discount line,
+    ``sales_payload``, not one of the document's lines), customer, dates, currency and notes."""
     found = result(entity, body)
-    lines = tuple((Decimal(str(line.get("quantity", "1"))), Decimal(str(line.get("rate", "0"))))
-                  for line in body.get("line_items") or [])
+    details = tuple(remote_line(line) for line in body.get("line_items") or []
+                    if Decimal(str(line.get("rate", "0"))) >= 0)
+    customer = RemoteCustomer(str(body.get("customer_id") or ""), str(body.get("customer_name") or ""))
     return RemoteDocument(found.remote_id, found.version, found.number, found.status if found.status == "voided"
-                          else "active", found.total, found.balance, lines)
+                          else "active", found.total, found.balance, tuple((d.quantity, d.unit_price) for d in details),
+                          customer=customer if customer.remote_id else None, issue_date=_date(body.get("date")),
+                          due_date=_date(body.get("due_date")), currency=str(body.get("currency_code") or ""),
+                          memo=str(body.get("notes") or ""), details=details,
+                          applications=tuple((str(row["invoice_id"]), money(row.get("amount_applied")) or ZERO)
+                                             for row in body.get("invoices_credited") or [] if row.get("invoice_id")))
+
+
+def remote_line(line: dict) -> RemoteLine:
+    return RemoteLine(Decimal(str(line.get("quantity", "1"))), Decimal(str(line.get("rate", "0"))),
+                      description=str(line.get("description") or ""), item_remote_id=str(line.get("item_id") or ""),
+                      item_name=str(line.get("name") or ""), item_code=str(line.get("sku") or ""),
+                      tax_code=str(line.get("tax_id") or ""))
+
+
+def remote_customer(contact: dict) -> RemoteCustomer:
+    """A contact: name, e-mail (its own or its primary contact person's), tax registration number."""
+    persons = contact.get("contact_persons") or []
+    primary = next((p for p in persons if p.get("is_primary_contact")), persons[0] if persons else {})
+    return RemoteCustomer(str(contact.get("contact_id") or ""), str(contact.get("contact_name") or ""),
+                          email=str(contact.get("email") or primary.get("email") or ""),
+                          tax_number=str(contact.get("tax_reg_no") or contact.get("vat_reg_no") or ""),
+                          currency=str(contact.get("currency_code") or ""), version=version("customer", contact))
+
+
+def remote_item(item: dict) -> RemoteItem:
+    return RemoteItem(str(item.get("item_id") or ""), str(item.get("name") or ""), code=str(item.get("sku") or ""),
+                      unit_price=money(item.get("rate")),
+                      kind="product" if item.get("product_type") == "goods" else "service",
+                      version=version("item", item))
+
+
+def _date(value) -> dt.date | None:
+    return dt.date.fromisoformat(str(value)[:10]) if value else None
 
 
 def remote_payment(body: dict) -> RemotePayment:

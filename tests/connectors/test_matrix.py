@@ -37,13 +37,14 @@ def test_declarations_become_cells():
         id, name = "fake", "Fake Books"
         capabilities = Capabilities(entities=frozenset({Entity.CUSTOMER, Entity.INVOICE}),
                                     void=frozenset({Entity.INVOICE}), batch_size=1,
-                                    inbound=frozenset({Entity.INVOICE}), webhooks=False)
+                                    inbound=frozenset({Entity.INVOICE, Entity.PAYMENT}),
+                                    inbound_creates=frozenset({Entity.PAYMENT}), webhooks=False)
         rate_limits = {"request": (100, 60.0), "day": (1000, 86400.0), "burst": (3, 2.5)}
 
     text = matrix.render({"fake": Fake})
     assert "| Fake Books (`fake`) | customer | yes | yes | — | — | — |" in text
-    assert "| Fake Books (`fake`) | invoice | yes | yes | yes | — | yes |" in text
-    assert "| Fake Books (`fake`) | payment | — | — | — | — | — |" in text
+    assert "| Fake Books (`fake`) | invoice | yes | yes | yes | — | yes | — | — |" in text
+    assert "| Fake Books (`fake`) | payment | — | — | — | — | yes | yes | — |" in text
     assert ("| Fake Books (`fake`) | — | yes | yes | 1 | request: 100 per minute; day: 1,000 per day; "
             "burst: 3 per 2.5 s | not limited |") in text
     blind = type("Blind", (Fake,), {"capabilities": replace(Fake.capabilities, inbound_deletes=False)})

@@ -24,7 +24,7 @@ FIELDS: dict[str, dict[str, str]] = {
     "res.currency": {"name": "char", "symbol": "char", "active": "bool"},
     "res.company": {"name": "char", "currency_id": "m2o:res.currency"},
     "res.partner": {"name": "char", "email": "char", "ref": "char", "active": "bool", "customer_rank": "number",
-                    "parent_id": "m2o:res.partner"},
+                    "parent_id": "m2o:res.partner", "vat": "char"},
     "product.product": {"name": "char", "default_code": "char", "list_price": "money", "type": "selection",
                         "active": "bool"},
     "account.account": {"code": "char", "name": "char", "account_type": "selection", "deprecated": "bool"},
@@ -60,7 +60,8 @@ FIELDS: dict[str, dict[str, str]] = {
 NAMED = {"res.partner", "product.product", "account.account", "account.tax", "account.journal", "res.currency"}
 COMPUTED = {"write_date", "create_date", "display_name", "id"}
 #: Odoo's default on create (a guess where Odoo's default is a computed one).
-DEFAULTS = {"res.partner": {"active": True, "email": False, "ref": False, "customer_rank": 1, "parent_id": False},
+DEFAULTS = {"res.partner": {"active": True, "email": False, "ref": False, "customer_rank": 1, "parent_id": False,
+                            "vat": False},
             "product.product": {"active": True, "default_code": False, "list_price": ZERO, "type": "service"},
             "account.account": {"deprecated": False}, "account.tax": {"active": True, "amount_type": "percent"},
             "res.currency": {"active": True}}

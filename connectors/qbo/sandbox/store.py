@@ -1078,6 +1078,9 @@ class Store:
             out["Balance"] = self._customer_balance(row["Id"])
             out["BalanceWithJobs"] = sum((self._customer_balance(cid) for cid in self._subtree(row["Id"])),
                                          Decimal("0.00"))
+            if out.get("PrimaryTaxIdentifier"):  # QBO answers it masked: only the last four characters show
+                tax_id = str(out["PrimaryTaxIdentifier"])
+                out["PrimaryTaxIdentifier"] = "X" * max(len(tax_id) - 4, 0) + tax_id[-4:]
         elif name == "Item":
             out["FullyQualifiedName"] = out["Name"]
         elif name == "Preferences" and self._closing_date is not None:

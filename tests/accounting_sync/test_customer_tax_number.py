@@ -1,0 +1,36 @@
+"""A customer's tax number goes out where the platform has a field for it (issue 18): QBO's
+``PrimaryTaxIdentifier`` (answered masked, so never read back as a match), Xero's contact ``TaxNumber``."""
+import pytest
+
+from accounting_sync.models import ExternalReference
+from accounting_sync.sources import key_for
+from tests import factories as f
+from tests.conftest import drain
+
+pytestmark = pytest.mark.django_db
+
+
+def synced_customer(conn, org, make_invoice, tax_number: str):
+    customer = f.CustomerFactory(organization=org, name="Harbour Dental", tax_number=tax_number)
+    make_invoice(("service", "1", "100.00"), customer=customer)
+    drain()
+    return ExternalReference.objects.get(connection=conn, source_key=key_for(customer)).remote_id
+
+
+def test_quickbooks_customer_gets_the_tax_number_and_answers_it_masked(make_connection, org, sandbox, make_invoice):
+    conn = make_connection(org)
+    remote_id = synced_customer(conn, org, make_invoice, "GB123456789")
+    assert sandbox.store.get("Customer", remote_id)["PrimaryTaxIdentifier"] == "XXXXXXX6789"
+    # masked, so a customer read back from QuickBooks is never matched on it
+    assert conn.connector().remote_customer(remote_id).tax_number == ""
+
+
+def test_quickbooks_customer_without_a_tax_number_sends_none(make_connection, org, sandbox, make_invoice):
+    remote_id = synced_customer(make_connection(org), org, make_invoice, "")
+    assert "PrimaryTaxIdentifier" not in sandbox.store.get("Customer", remote_id)
+
+
+def test_xero_contact_gets_the_tax_number(make_xero_connection, org, xsandbox, make_invoice):
+    conn = make_xero_connection(org)
+    remote_id = synced_customer(conn, org, make_invoice, "12-345-678")
+    assert conn.connector().remote_customer(remote_id).tax_number == "12-345-678"
