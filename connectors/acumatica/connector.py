@@ -71,6 +71,7 @@ class AcumaticaConnector(SessionConnector):
         # customers and items made inactive; unreleased documents deleted, released ones voided
         delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE}),
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),  # LastModifiedDateTime polling
+        inbound_creates=frozenset({Entity.PAYMENT}),  # payments recorded there (remote_payment reads them whole)
         inbound_deletes=False,  # lists hold no deleted records: reconciliation finds a deletion
         idempotency_keys=False,  # our number in CustomerOrder / PaymentRef, searched before each create
     )

@@ -71,6 +71,7 @@ class IntacctConnector(SessionConnector):
         # a customer with transactions is made inactive; a credit memo's applications are reversed first
         delete=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.CREDIT_NOTE}),
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),  # readByQuery on WHENMODIFIED
+        inbound_creates=frozenset({Entity.PAYMENT}),  # payments recorded there (remote_payment reads them whole)
         inbound_deletes=False,  # readByQuery lists no deleted records: reconciliation finds a deletion
         idempotency_keys=True,  # <uniqueid>true</uniqueid> with our key as control id
     )

@@ -67,6 +67,7 @@ class ServiceLayerConnector(SessionConnector):
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT}),  # Cancel
         delete=frozenset(),  # Business One deletes no added document; customers and items are kept
         inbound=frozenset({Entity.PAYMENT}),  # UpdateDate / UpdateTime polling; a cancelled payment is a deletion
+        inbound_creates=frozenset({Entity.PAYMENT}),  # payments recorded there (remote_payment reads them whole)
         inbound_deletes=True,
         idempotency_keys=False,  # none in the Service Layer: our number in NumAtCard, searched before each create
     )
