@@ -21,7 +21,7 @@ from connectors.documents import (
     PaymentSnapshot,
     RefundSnapshot,
 )
-from ledger.models import CreditNoteAllocation, Invoice, Item, Payment, PaymentAllocation, TaxRate
+from ledger.models import CreditNoteAllocation, Invoice, Item, Payment, PaymentAllocation, Refund, TaxRate
 from ledger.money import line_net, line_tax, quantize
 from ledger.totals import compute_totals
 
@@ -205,14 +205,24 @@ class CreditNoteAdapter(_TwoWaySalesAdapter):
         return CreditNoteSnapshot(**self._common(obj), allocations=allocations)
 
     def prefetch(self, objs: list) -> None:
+        """Lines, allocations, and the refunds paid out of each note (not void) in one query for all of them,
+        instead of one per note when ``applied`` reads them."""
         super().prefetch(objs)
         prefetch_related_objects(objs, "allocations")
+        refunds: dict[int, list] = {obj.pk: [] for obj in objs}
+        for note, pk, amount in (Refund.objects.filter(credit_note_id__in=list(refunds)).exclude(status="void")
+                                 .order_by("pk").values_list("credit_note_id", "pk", "amount")):
+            refunds[note].append((f"{Refund._meta.label_lower}:{pk}", amount))
+        for obj in objs:
+            setattr(obj, APPLIED, refunds[obj.pk])
 
     def applied(self, obj) -> list[tuple[str, Decimal]]:
         """The note's own applications to invoices and the refunds paid out of it (not void): its remaining
         credit is its total less these."""
-        return ([(key_for(obj), a.amount) for a in obj.allocations.all()]
-                + [(key_for(r), r.amount) for r in obj.refunds.exclude(status="void").order_by("pk")])
+        refunds = getattr(obj, APPLIED, None)
+        if refunds is None:
+            refunds = [(key_for(r), r.amount) for r in obj.refunds.exclude(status="void").order_by("pk")]
+        return [(key_for(obj), a.amount) for a in obj.allocations.all()] + refunds
 
 
 class PaymentAdapter(_OrganizationScoped):

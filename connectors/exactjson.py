@@ -6,17 +6,18 @@ connector encodes request bodies with ``dumps``; responses are parsed with ``jso
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from decimal import Decimal
 
-_MARK = f"dec{secrets.token_hex(6)}:"
-_MARKED = re.compile('"' + _MARK + r'(-?[0-9]+(?:\.[0-9]+)?)"')
+_NONCE = secrets.token_hex(6)
+_MARK, _END = f"dec{_NONCE}:", f":ced{_NONCE}"  # around a Decimal's digits in a string, removed with its quotes
 
 
 def dumps(payload) -> str:
-    """JSON with Decimals written as exact numbers; a float anywhere in the payload is refused."""
-    return _MARKED.sub(r"\1", json.dumps(_mark(payload), ensure_ascii=False))
+    """JSON with Decimals written as exact numbers; a float anywhere in the payload is refused. Each Decimal is
+    written as a marked string whose marks and quotes two plain replacements remove (cheaper than a regular
+    expression substituting each number of a large listing)."""
+    return json.dumps(_mark(payload), ensure_ascii=False).replace('"' + _MARK, "").replace(_END + '"', "")
 
 
 def _mark(value):
@@ -25,7 +26,7 @@ def _mark(value):
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise TypeError(f"{value!r} in a payload")
-        return _MARK + format(value, "f")
+        return _MARK + format(value, "f") + _END
     if isinstance(value, dict):
         return {k: _mark(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

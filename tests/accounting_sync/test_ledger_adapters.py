@@ -7,7 +7,7 @@ import pytest
 from accounting_sync import sources
 from ledger.models import CreditNote, CreditNoteAllocation, CreditNoteLine, ItemCategory, PaymentAllocation
 from tests.factories import (CustomerFactory, InvoiceFactory, InvoiceLineFactory, ItemFactory, OrganizationFactory,
-                             PaymentFactory, TaxRateFactory)
+                             PaymentFactory, RefundFactory, TaxRateFactory)
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def documents():
     """Invoices with lines of every kind, items with and without a category, two tax rates, a note, payments and
-    credit notes (void ones too), and an invoice without lines; a credit note applied to two invoices."""
+    credit notes (void ones too), and an invoice without lines; a credit note applied to two invoices and partly
+    refunded, and a void refund of each note."""
     org = OrganizationFactory()
     customer = CustomerFactory(organization=org)
     gst, vat = TaxRateFactory(organization=org), TaxRateFactory(organization=org, name="VAT", rate=Decimal("20"))
@@ -41,6 +42,9 @@ def documents():
         CreditNoteLine.objects.create(credit_note=credit, kind="service", unit_price=Decimal("8.00"), tax_rate=gst)
         CreditNoteAllocation.objects.create(credit_note=credit, invoice=first, amount=Decimal("4.40"))
         CreditNoteAllocation.objects.create(credit_note=credit, invoice=third, amount=Decimal("1.10"))
+        if status == "issued":
+            RefundFactory(credit_note=credit, amount=Decimal("1.25"))
+        RefundFactory(credit_note=credit, amount=Decimal("0.50"), status="void")
     return invoices
 
 
@@ -52,7 +56,9 @@ def test_prefetched_snapshots_and_applications_are_those_of_each_document_alone(
     alone = {pk: (adapter.snapshot(obj), sorted(adapter.applied(obj)))
              for pk, obj in adapter.model.objects.in_bulk(pks).items()}
     many = list(adapter.model.objects.in_bulk(pks).values())
-    with django_assert_max_num_queries(5):  # lines, items, tax rates, applications: not one per document
+    # Invoices: lines, items, tax rates, payments' and credit notes' applications. Credit notes (no items): lines,
+    # tax rates, allocations, refunds. Not one per document.
+    with django_assert_max_num_queries(5 if label == "ledger.invoice" else 4):
         adapter.prefetch(many)
         prefetched = {obj.pk: (adapter.snapshot(obj), sorted(adapter.applied(obj))) for obj in many}
     assert prefetched == alone
@@ -65,3 +71,9 @@ def test_prefetched_snapshots_and_applications_are_those_of_each_document_alone(
         assert alone[documents[0].pk][1] == sorted([(f"ledger.payment:{paid}", Decimal("20.00")),
                                                     (f"ledger.creditnote:{credit}", Decimal("4.40"))])
         assert prefetched[documents[3].pk][0].lines == () and prefetched[documents[3].pk][1] == []
+    else:
+        note = CreditNote.objects.get(number="CN-issued")
+        refund = note.refunds.get(status="issued")
+        assert alone[note.pk][1] == sorted([(f"ledger.creditnote:{note.pk}", Decimal("4.40")),
+                                            (f"ledger.creditnote:{note.pk}", Decimal("1.10")),
+                                            (f"ledger.refund:{refund.pk}", Decimal("1.25"))])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import secrets
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -103,18 +102,21 @@ def invalid_param(name: str, value: Any) -> QBOFault:
 # Helpers
 
 _NONCE = secrets.token_hex(6)
-_DEC_RE = re.compile(rf'"@dec{_NONCE}:([-0-9.]+)"')
+_OPEN, _CLOSE = f'"@dec{_NONCE}:', f':ced{_NONCE}"'  # around each Decimal's digits, as a string, then dropped
+
+
+def _decimal(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"{_OPEN[1:]}{value:f}{_CLOSE[:-1]}"
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def dumps(obj: Any) -> bytes:
-    """JSON-encode with ``Decimal`` written as a JSON number, digits preserved."""
-
-    def default(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return f"@dec{_NONCE}:{value:f}"
-        raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-    return _DEC_RE.sub(r"\1", json.dumps(obj, default=default, ensure_ascii=False)).encode("utf-8")
+    """JSON-encode with ``Decimal`` written as a JSON number, digits preserved: each is written as a marked string,
+    and the marks with their quotes are then removed by two plain replacements (a page of 1,000 invoices holds
+    about 12,000 numbers: a regular expression substituting each took about a tenth of the page's encoding)."""
+    text = json.dumps(obj, default=_decimal, ensure_ascii=False)
+    return text.replace(_OPEN, "").replace(_CLOSE, "").encode("utf-8")
 
 
 def loads(raw: bytes | str) -> Any:
