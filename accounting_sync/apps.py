@@ -6,7 +6,8 @@ class AccountingSyncConfig(AppConfig):
     verbose_name = "Accounting sync"
 
     def ready(self) -> None:
-        from . import checks, receivers  # noqa: F401
+        from . import checks
+        from .core import receivers  # noqa: F401
         from .audit import receivers as audit_receivers
 
         receivers.connect()

@@ -50,7 +50,7 @@ class OutboxBroker(ORM):
         return taken
 
     def _dispatched(self) -> list[tuple]:
-        from . import outbox
+        from .core import outbox
 
         try:
             self.get_connection()  # closes a stale database connection, as the ORM broker does before each use

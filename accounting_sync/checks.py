@@ -16,7 +16,7 @@ def queue_settings(app_configs, **kwargs):
     if q.get("catch_up", True):
         problems.append(Warning("Q_CLUSTER['catch_up'] should be False so a stopped cluster does not replay "
                                 "every missed sweep at start.", id="accounting_sync.W002"))
-    from .outbox import _is_outbox_broker
+    from .core.outbox import _is_outbox_broker
 
     if q.get("orm") and not any(q.get(k) for k in ("redis", "sqs", "mongo", "iron_mq")) \
             and not _is_outbox_broker(q.get("broker_class")):

@@ -25,8 +25,8 @@ from ledger.models import CreditNoteAllocation, Invoice, Item, Payment, PaymentA
 from ledger.money import line_net, line_tax, quantize
 from ledger.totals import compute_totals
 
-from .ledger_inbound import CustomerFromPlatform, DocumentFromPlatform, ItemFromPlatform
-from .sources import SourceAdapter, key_for
+from .inbound.ledger import CustomerFromPlatform, DocumentFromPlatform, ItemFromPlatform
+from .core.sources import SourceAdapter, key_for
 
 
 class _OrganizationScoped(SourceAdapter):

@@ -1,7 +1,8 @@
 """django-q2 task functions. Module-level, primary keys in, nothing long-running (no sleeps)."""
 from __future__ import annotations
 
-from . import bulk, conf, engine, outbox
+from .core import bulk, engine, outbox
+from . import conf
 
 ABSORB_PER_TASK = 5000  # changes one task takes in at most (a backlog is spread over tasks, each well in time)
 
@@ -38,7 +39,7 @@ def dispatch(connection_ids: list[int] | None = None) -> int:
 
 def process_webhook(delivery_id: int) -> str:
     """Apply what one stored webhook delivery announces."""
-    from . import inbound
+    from .inbound import sync as inbound
 
     return inbound.process_delivery(delivery_id).summary()
 
@@ -46,7 +47,7 @@ def process_webhook(delivery_id: int) -> str:
 def pull_due() -> int:
     """Poll every pulling connection whose interval has passed; also processes deliveries a lost task left.
     Scheduled every minute."""
-    from . import inbound
+    from .inbound import sync as inbound
     from .models import DeliveryStatus, WebhookDelivery
 
     for delivery_id in WebhookDelivery.objects.filter(status=DeliveryStatus.RECEIVED).values_list("pk", flat=True)[:100]:

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
-from accounting_sync import outbox
+from accounting_sync.core import outbox
 from accounting_sync.alerts import checks, digest, engine, notify
 from accounting_sync.alerts.models import AlertRecipient, Incident, IncidentKind
 from accounting_sync.alerts.signals import incident_opened, incident_resolved

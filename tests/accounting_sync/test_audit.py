@@ -15,7 +15,8 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection as db, transaction
 from django.utils import timezone
 
-from accounting_sync import audit, inbound
+from accounting_sync import audit
+from accounting_sync.inbound import sync as inbound
 from accounting_sync.audit.models import GENESIS, GLOBAL, LEGACY, AuditHead, AuditKind, AuditRecord
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, SyncLog
 from tests.conftest import at_once, drain

@@ -41,7 +41,7 @@ def clusters(monkeypatch, tmp_path):
 
     if db.vendor != "postgresql" or not settings.REDIS_URL:
         pytest.skip("needs PostgreSQL and REDIS_URL (the CI's second run)")
-    from accounting_sync import outbox
+    from accounting_sync.core import outbox
 
     monkeypatch.setattr(outbox, "dispatcher_polls", lambda: False)
     name = f"chaos-{uuid.uuid4().hex[:8]}"

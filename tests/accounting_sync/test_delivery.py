@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from accounting_sync.engine import process_entry
+from accounting_sync.core.engine import process_entry
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, SyncLog
 from connectors.models import Connection
 from connectors.qbo.sandbox import QBOSandbox
@@ -89,7 +89,7 @@ def test_conflicting_edit_on_the_platform_is_reported_not_overwritten(connection
     assert remote["TxnDate"] == "2026-01-15" and remote.get("CustomerMemo", {}).get("value") != "changed locally too"
 
     # Staff decide the business system is right: "Send ours anyway".
-    from accounting_sync.admin import OutboxEntryAdmin
+    from accounting_sync.staff.admin import OutboxEntryAdmin
     from django.contrib.admin.sites import site
 
     OutboxEntryAdmin(OutboxEntry, site).send_ours_anyway(_Request(), OutboxEntry.objects.filter(pk=entry.pk))

@@ -3,7 +3,7 @@ document back (issue 2 acceptance 8, issue 4 acceptance 6, issue 11: the demo lo
 import pytest
 from django.core.management import call_command
 
-from accounting_sync import demo
+from accounting_sync.staff import demo
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry
 from connectors import registry
 from connectors.models import Connection

@@ -9,10 +9,10 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from accounting_sync import drift, preflight
+from accounting_sync.policies import drift, preflight
 from accounting_sync.models import EntryStatus, ExternalReference
-from accounting_sync.preflight import reference_data
-from accounting_sync.sources import key_for
+from accounting_sync.policies.preflight import reference_data
+from accounting_sync.core.sources import key_for
 from connectors.base import ReferenceData
 from connectors.errors import ValidationFailed
 from connectors.models import Connection

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from accounting_sync import demo
+from accounting_sync.staff import demo
 from accounting_sync.audit.models import AuditRecord
 from accounting_sync.files import batches
 from accounting_sync.files.models import ExportBatch, ExportFile, ExportItem, ImmutableError

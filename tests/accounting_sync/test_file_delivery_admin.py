@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounting_sync import demo
+from accounting_sync.staff import demo
 from accounting_sync.files.models import ExportBatch, ExportFile
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry
 from connectors.models import PlatformExport

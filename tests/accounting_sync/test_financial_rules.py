@@ -8,8 +8,8 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
-from accounting_sync import hierarchy, rules
-from accounting_sync.admin import retry_entries
+from accounting_sync.policies import hierarchy, rules
+from accounting_sync.staff.admin import retry_entries
 from accounting_sync.ledger_adapters import InvoiceAdapter
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, Outcome, SyncLog
 from connectors.errors import ConfigurationError

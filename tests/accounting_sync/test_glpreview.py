@@ -7,9 +7,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from accounting_sync import demo, glpreview
-from accounting_sync.preflight import reference_data
-from accounting_sync.sources import key_for
+from accounting_sync.staff import demo, glpreview
+from accounting_sync.policies.preflight import reference_data
+from accounting_sync.core.sources import key_for
 from ledger import models as L
 from mappings.models import Mapping, MappingKind
 from tests import factories as f

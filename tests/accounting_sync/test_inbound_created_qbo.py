@@ -9,10 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from accounting_sync import inbound, tasks
+from accounting_sync.inbound import sync as inbound
+from accounting_sync import tasks
 from accounting_sync.ledger_adapters import InvoiceAdapter
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, Outcome, SyncLog
-from accounting_sync.sources import SourceAdapter
+from accounting_sync.core.sources import SourceAdapter
 from connectors.models import LAB_PRESET
 from ledger.models import Customer, Invoice, Item, Payment
 from tests import factories as f
@@ -164,7 +165,7 @@ def test_lab_preset_takes_invoices_in_but_not_a_customer_it_would_have_to_create
     assert entry.error_code == "not_taken" and "Harbour Dental" in entry.last_error
     known = f.CustomerFactory(organization=org, name="Harbour Dental")  # staff create it here, then retry
     f.ItemFactory(organization=org, name="Crown, zirconia")  # items: the preset takes none in either
-    from accounting_sync.admin import retry_entries
+    from accounting_sync.staff.admin import retry_entries
 
     assert retry_entries(OutboxEntry.objects.filter(pk=entry.pk)) == 1
     assert Invoice.objects.get().customer == known
@@ -193,7 +194,7 @@ def test_host_adapter_without_the_hook_gets_an_attention_item_in_admin(two_way, 
     assert inbound.pull(two_way).attention == 1  # reported again (the poll's overlap): still one item
     assert OutboxEntry.objects.filter(connection=two_way).count() == 1
     settings.ACCOUNTING_SYNC = host  # the host's invoices can be created from the platform now: "Retry"
-    from accounting_sync.admin import retry_entries
+    from accounting_sync.staff.admin import retry_entries
 
     assert retry_entries(OutboxEntry.objects.filter(pk=entry.pk)) == 1
     assert Invoice.objects.get().number == "QB-1001"

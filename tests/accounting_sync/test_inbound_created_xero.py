@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from accounting_sync import inbound, tasks
+from accounting_sync.inbound import sync as inbound
+from accounting_sync import tasks
 from accounting_sync.models import ExternalReference, Outcome, SyncLog, WebhookDelivery
 from ledger.models import Customer, Invoice, Item, Payment
 from tests import factories as f

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from accounting_sync import inbound
+from accounting_sync.inbound import sync as inbound
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, Outcome, SyncLog
 from ledger.models import Payment
 from tests.conftest import drain
@@ -107,7 +107,7 @@ def test_tax_as_a_line_connection_reads_platform_changes_without_false_conflicts
     assert not SyncLog.objects.filter(outcome=Outcome.CONFLICT).exists()
     assert invoice.lines.get().unit_price == Decimal("50.00")
 
-    from accounting_sync import glpreview
+    from accounting_sync.staff import glpreview
 
     journal = glpreview.preview(conn, f"ledger.invoice:{invoice.pk}", None)
     assert journal.debits == journal.credits == Decimal("110.00")

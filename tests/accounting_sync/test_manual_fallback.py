@@ -12,7 +12,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from accounting_sync import demo, outbox, preflight
+from accounting_sync.staff import demo
+from accounting_sync.core import outbox
+from accounting_sync.policies import preflight
 from accounting_sync.audit.models import AuditRecord
 from accounting_sync.files import manual
 from accounting_sync.files.models import BatchPurpose, ExportBatch, ExportItem

@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 from django.utils import timezone
 
-from accounting_sync import outbox
+from accounting_sync.core import outbox
 from accounting_sync.models import EntryStatus, OutboxEntry
 from connectors import registry
 from tests.factories import ConnectionFactory

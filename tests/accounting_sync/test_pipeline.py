@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from accounting_sync import outbox
+from accounting_sync.core import outbox
 from accounting_sync.models import EntryStatus, OutboxChange, OutboxEntry, Outcome, SyncLog
 from tests import factories as f
 from tests.conftest import drain, entry_of, remote_invoices
@@ -90,7 +90,7 @@ def test_bad_documents_needs_attention_nothing_sent(connection, org, sandbox, pr
     if problem == "currency":
         type(invoice).objects.filter(pk=invoice.pk).update(currency="XYZ")
     if problem == "places":  # written around model validation, as a careless import script might
-        from accounting_sync import sources
+        from accounting_sync.core import sources
 
         adapter = sources.adapters()["ledger.invoice"]
         original = adapter.snapshot
@@ -131,7 +131,7 @@ def test_customer_without_name_needs_attention(connection, org, make_invoice, sa
 def test_finishing_a_dependency_wakes_entries_waiting_for_it(connection, make_invoice, sandbox):
     from django.utils import timezone
 
-    from accounting_sync import engine
+    from accounting_sync.core import engine
 
     invoice = make_invoice()
     customer_entry = entry_of(invoice.customer)
@@ -203,7 +203,7 @@ def test_waking_waiting_entries_never_waits_on_rows_another_worker_holds(connect
 
     from django.db import connection as db, connections
 
-    from accounting_sync import engine
+    from accounting_sync.core import engine
     from connectors.errors import DependencyPendingError
 
     if db.vendor != "postgresql":

@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from accounting_sync import inbound, tasks
+from accounting_sync.inbound import sync as inbound
+from accounting_sync import tasks
 from accounting_sync.models import (DeliveryStatus, EntryStatus, OutboxEntry, Outcome, PullCursor, SyncLog,
                                     WebhookDelivery)
 from connectors.documents import Entity

@@ -10,7 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
-from accounting_sync import demo, resync
+from accounting_sync.staff import demo
+from accounting_sync.core import resync
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxChange, OutboxEntry, Outcome, SyncLog
 from connectors.documents import Entity
 from ledger import models as L
@@ -202,7 +203,7 @@ def test_a_line_without_an_income_account_is_named(conn, harness, make_invoice):
 
 
 def test_payment_saved_before_its_invoice_synced_goes_after_it_applied_to_it(conn, harness, org, make_invoice):
-    from accounting_sync.engine import process_entry
+    from accounting_sync.core.engine import process_entry
 
     invoice = make_invoice(("service", "1", "120.00"))
     with transaction.atomic():

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import pytest
 from django.db import transaction
 
-from accounting_sync import preflight
+from accounting_sync.policies import preflight
 from accounting_sync.models import EntryStatus, OutboxEntry
 from ledger import models as L
 from mappings.models import Mapping, MappingKind, Scope

@@ -31,7 +31,7 @@ def broker(request, monkeypatch):
         pytest.skip("needs PostgreSQL (a qcluster subprocess cannot see an in-memory SQLite test db)")
     if request.param == "redis" and not settings.REDIS_URL:
         pytest.skip("needs REDIS_URL")
-    from accounting_sync import outbox
+    from accounting_sync.core import outbox
 
     monkeypatch.setattr(outbox, "dispatcher_polls", lambda: request.param == "orm")
     return request.param

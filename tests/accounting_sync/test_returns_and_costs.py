@@ -12,7 +12,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounting_sync import glpreview, preflight
+from accounting_sync.staff import glpreview
+from accounting_sync.policies import preflight
 from connectors import registry
 from connectors.documents import Entity, ExpenseSnapshot, JournalSnapshot, RefundSnapshot
 from connectors.errors import PermanentError

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from accounting_sync import inbound
+from accounting_sync.inbound import sync as inbound
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, Outcome, SyncLog
 from connectors.forms import connection_form
 from connectors.models import LAB_PRESET, Connection

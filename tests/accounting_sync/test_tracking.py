@@ -56,8 +56,8 @@ def _legacy_digest(snapshot_hash: str, mapping_repr: str) -> str:
 
 @pytest.mark.parametrize("platform", ["qbo", "xero"])
 def test_without_these_rules_nothing_changes_and_nothing_is_sent_again(platform, request, org, make_invoice):
-    from accounting_sync import sources
-    from accounting_sync.engine import content_digest
+    from accounting_sync.core import sources
+    from accounting_sync.core.engine import content_digest
     from mappings.resolve import resolve
 
     if platform == "qbo":

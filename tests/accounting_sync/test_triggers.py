@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from accounting_sync import triggers
+from accounting_sync.core import triggers
 from accounting_sync.models import EntryStatus, OutboxEntry, Outcome, SyncLog, TriggerKind
 from ledger import models as L
 from tests import factories as f

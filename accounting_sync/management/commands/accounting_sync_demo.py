@@ -29,8 +29,10 @@ from django.test.utils import override_settings
 
 from connectors.models import Connection
 
-from ... import demo, resync, tasks
-from ...adminkit import readable
+from ...staff import demo
+from ...core import resync
+from ... import tasks
+from ...staff.adminkit import readable
 from ...models import EntryStatus, ExternalReference, OutboxEntry
 
 
@@ -146,7 +148,7 @@ class Command(ExamplesCommand):
                 self.wait_for(f"{url}{demo.sandbox_class(platform).ready_path}")
             password = self.demo_login()
             conns = self.prepare(urls, fresh=True) + self.prepare_files(opts["export_folder"], fresh=True)
-            from ...outbox import enqueue
+            from ...core.outbox import enqueue
 
             enqueue(list(OutboxEntry.objects.filter(connection__in=conns).values_list("pk", flat=True)))
             self.stdout.write(self.style.SUCCESS(

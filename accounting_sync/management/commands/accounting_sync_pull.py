@@ -9,7 +9,7 @@ import datetime as dt
 
 from accounting_sync.management.base import ExamplesCommand
 
-from ... import inbound
+from ...inbound import sync as inbound
 
 
 class Command(ExamplesCommand):

@@ -171,12 +171,12 @@ class _Names:
 
 def preview(conn, source_key: str, reference: ReferenceData | None) -> Journal:
     """The journal of one local document (by source key) for ``conn``; reads the database, calls no platform."""
-    from . import sources
+    from ..core import sources
 
     adapter, obj = sources.load(source_key)
     if obj is None:
         raise LookupError(f"{source_key} no longer exists")
-    from .rules import apply_offline
+    from ..policies.rules import apply_offline
 
     snapshot = apply_offline(conn, adapter.snapshot(obj))  # as the connection sends it: tax line, hierarchy
     if snapshot is None:

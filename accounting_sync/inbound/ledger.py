@@ -12,7 +12,7 @@ from django.db.models import Q
 from connectors.base import RemoteCustomer, RemoteDocument, RemoteItem
 from ledger.models import Customer, DocumentStatus, Item, LineKind, TaxRate
 
-from .sources import Incoming
+from ..core.sources import Incoming
 
 
 class CustomerFromPlatform:

@@ -4,7 +4,7 @@
 platform's reference data (cached on the connection, see ``reference_data``) and the connector's own rules:
 
 - a rule the document needs points at an account or tax code the platform no longer offers (archived, deleted,
-  made inactive): code ``mapping_stale``, see ``accounting_sync.drift``; an unmapped category, line kind, tax
+  made inactive): code ``mapping_stale``, see ``accounting_sync.policies.drift``; an unmapped category, line kind, tax
   rate or payment method is reported before that, by ``mappings.resolve`` (code ``configuration``);
 - a missing tax jurisdiction (code ``tax_jurisdiction``): some platforms have tax codes that carry no rate of
   their own and take it from the jurisdiction (state, county, city) of the local tax rate; the connector says
@@ -42,8 +42,10 @@ from mappings.choices import encode, key_name
 from mappings.models import MappingKind, Scope
 from mappings.resolve import Decision, Explanation, describe, explain
 
-from . import conf, drift, sources
-from .models import EntryStatus, OutboxEntry
+from .. import conf
+from . import drift
+from ..core import sources
+from ..models import EntryStatus, OutboxEntry
 
 JURISDICTION_CODE = "tax_jurisdiction"
 
@@ -298,7 +300,7 @@ def fixes(entry) -> list[Fix]:
     conn = entry.connection
     ref = _from_cache(conn.reference_data) if conn.reference_data else None
     explanation = explain(conn, doc)
-    from .mapping_admin import editor_url
+    from ..staff.mapping_admin import editor_url
 
     editor = editor_url(conn.pk)
     found: list[Fix] = []

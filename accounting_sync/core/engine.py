@@ -26,11 +26,13 @@ from connectors.models import Connection, ConnectionStatus
 from connectors.redaction import redact
 from mappings.resolve import resolve
 
-from . import conf, hierarchy, outbox, preflight, rules, sources, triggers
-from .models import EntryStatus, ExternalReference, OutboxEntry, Outcome, RemoteStatus, SyncLog
-from .drift import on_failure as mapping_drift
-from .files import manual as manual_entry
-from .files import stage as file_delivery
+from .. import conf
+from ..policies import hierarchy, preflight, rules
+from . import outbox, sources, triggers
+from ..models import EntryStatus, ExternalReference, OutboxEntry, Outcome, RemoteStatus, SyncLog
+from ..policies.drift import on_failure as mapping_drift
+from ..files import manual as manual_entry
+from ..files import stage as file_delivery
 
 log = logging.getLogger(__name__)
 MAX_DEPTH = 6

@@ -42,9 +42,11 @@ from connectors.models import Connection, ConnectionStatus
 from mappings.models import Mapping, MappingKind, Scope
 from mappings.resolve import resolve
 
-from . import conf, rules, sources
-from .models import (DeliveryStatus, EntryStatus, ExternalReference, OutboxEntry, Outcome, PullCursor,
-                     RemoteStatus, SyncLog, WebhookDelivery)
+from .. import conf
+from ..policies import rules
+from ..core import sources
+from ..models import (DeliveryStatus, EntryStatus, ExternalReference, OutboxEntry, Outcome, PullCursor, RemoteStatus,
+                      SyncLog, WebhookDelivery)
 
 log = logging.getLogger(__name__)
 _state = threading.local()
@@ -516,7 +518,7 @@ def _same_lines(local, remote) -> bool:
 
 def _local_digest(conn, connector, adapter, obj) -> str:
     """The content hash the outbound side would compute for the object now ("" if it cannot be resolved)."""
-    from .engine import content_digest
+    from ..core.engine import content_digest
 
     obj = adapter.model._default_manager.get(pk=obj.pk)
     try:
@@ -587,7 +589,7 @@ def resend(entry: OutboxEntry) -> bool:
     ref = ExternalReference.objects.filter(connection=entry.connection, source_key=entry.source_key).first()
     if ref is None or ref.remote_status != RemoteStatus.DELETED:
         return False
-    from . import outbox
+    from ..core import outbox
 
     ref.delete()  # the old remote id is gone for good; the next sync creates the document again
     OutboxEntry.objects.filter(pk=entry.pk).update(status=EntryStatus.PENDING, attempts=0, error_code="",

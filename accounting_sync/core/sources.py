@@ -19,7 +19,7 @@ from django.utils.module_loading import import_string
 from connectors.base import RemoteDocument
 from connectors.documents import Snapshot
 
-from . import conf
+from .. import conf
 
 
 def key_for(obj: models.Model) -> str:

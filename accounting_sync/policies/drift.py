@@ -52,8 +52,8 @@ from mappings.models import Mapping as Rule
 from mappings.models import MappingKind
 from mappings.resolve import Decision, Explanation, RuleRef, describe, explain
 
-from . import outbox, sources
-from .models import EntryStatus, OutboxEntry
+from ..core import outbox, sources
+from ..models import EntryStatus, OutboxEntry
 
 log = logging.getLogger(__name__)
 

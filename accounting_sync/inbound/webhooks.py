@@ -20,8 +20,8 @@ from django.views.decorators.http import require_POST
 
 from connectors import registry
 
-from . import conf
-from .models import WebhookDelivery
+from .. import conf
+from ..models import WebhookDelivery
 
 log = logging.getLogger(__name__)
 

@@ -29,9 +29,10 @@ from connectors.errors import AuthError, ConflictError, DuplicateError, RateLimi
 from connectors.models import Connection, ConnectionStatus
 from mappings.resolve import resolve
 
-from . import engine, outbox, preflight, rules, sources, triggers
-from .files import manual as manual_entry
-from .models import ExternalReference, OutboxEntry, Outcome, RemoteStatus
+from . import engine, outbox, sources, triggers
+from ..policies import preflight, rules
+from ..files import manual as manual_entry
+from ..models import ExternalReference, OutboxEntry, Outcome, RemoteStatus
 
 log = logging.getLogger(__name__)
 BATCHED = frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT})

@@ -5,8 +5,8 @@ from django.db.models import Count, Max, Min, Q
 
 from connectors.models import Connection
 
-from .models import EntryStatus, OutboxChange, OutboxEntry, Outcome, SyncLog
-from .reconcile import metrics
+from ..models import EntryStatus, OutboxChange, OutboxEntry, Outcome, SyncLog
+from ..reconcile import metrics
 
 
 def waiting_changes() -> dict[int, tuple[int, object]]:

@@ -8,7 +8,7 @@ from connectors.documents import Entity
 from connectors.models import Connection
 
 from . import outbox, sources
-from .models import ExternalReference
+from ..models import ExternalReference
 
 
 @dataclass

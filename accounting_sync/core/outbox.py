@@ -24,8 +24,9 @@ from django.utils import timezone
 from connectors import registry
 from connectors.models import Connection, ConnectionStatus, Direction
 
-from . import conf, sources
-from .models import EntryStatus, OutboxChange, OutboxEntry
+from .. import conf
+from . import sources
+from ..models import EntryStatus, OutboxChange, OutboxEntry
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ def record_change(obj, adapter: sources.SourceAdapter) -> int:
     if not targets:
         return 0
     date = adapter.document_date(obj)
-    from .inbound import suppressed
+    from ..inbound.sync import suppressed
 
     echo = suppressed()  # a change applied from that connection's platform is not sent back to it
     targets = [pk for pk, entities, start in targets
@@ -163,7 +164,7 @@ def dispatcher_polls() -> bool:
 def _is_outbox_broker(path: str | None) -> bool:
     from django.utils.module_loading import import_string
 
-    from .broker import OutboxBroker
+    from ..broker import OutboxBroker
 
     try:
         return bool(path) and issubclass(import_string(path), OutboxBroker)

@@ -36,11 +36,13 @@ from mappings.forms import ORGANIZATION_NOTE, EditorChoices, ImportForm, Section
 from mappings.models import Mapping, MappingKind
 from mappings.resolve import Decision, describe, explain
 
-from . import drift, glpreview, sources
-from .permissions import EDIT_MAPPINGS, VIEW_MAPPINGS, any_allowed, require
-from .models import EntryStatus, OutboxEntry
-from .preflight import platform_lists
-from .rules import apply_offline
+from ..policies import drift
+from . import glpreview
+from ..core import sources
+from ..permissions import EDIT_MAPPINGS, VIEW_MAPPINGS, any_allowed, require
+from ..models import EntryStatus, OutboxEntry
+from ..policies.preflight import platform_lists
+from ..policies.rules import apply_offline
 
 
 def urls(model_admin) -> list:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from connectors.documents import Entity
 
-from .models import ExternalReference, OutboxEntry, RemoteStatus, TriggerKind, TriggerRule
+from ..models import ExternalReference, OutboxEntry, RemoteStatus, TriggerKind, TriggerRule
 
 DOCUMENTS = frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT})
 #: How long a ``waiting`` entry sleeps before the engine looks again by itself (a change re-queues it sooner).

@@ -14,7 +14,7 @@ import dataclasses
 from connectors.documents import CustomerSnapshot, PaymentSnapshot, RefundSnapshot, SalesDocumentSnapshot, Snapshot
 from connectors.errors import DataError
 
-from . import sources
+from ..core import sources
 
 MODES = ("detailed", "combined")
 NOT_SENT = ("not sent: this connection combines child accounts into their top-level account (hierarchy "

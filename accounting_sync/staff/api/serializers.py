@@ -11,11 +11,11 @@ from mappings.choices import free_text_problem, is_free_text, kinds_for, remote_
 from mappings.models import Mapping, Scope
 from mappings.resolve import candidates
 
-from ..audit.models import AuditRecord
-from ..files.models import ExportBatch
-from ..models import OutboxEntry, SyncLog, TriggerRule
-from ..preflight import platform_lists
-from ..reconcile.models import ReconciliationRun, RunKind, Variance
+from ...audit.models import AuditRecord
+from ...files.models import ExportBatch
+from ...models import OutboxEntry, SyncLog, TriggerRule
+from ...policies.preflight import platform_lists
+from ...reconcile.models import ReconciliationRun, RunKind, Variance
 
 
 class ConnectionSerializer(serializers.ModelSerializer):
