@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install install-test install-browser bench host-check security clean
+.PHONY: demo test lint install install-test install-browser bench host-check security clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ install-browser:
 
 test: install-test install-browser
 	$(PY) -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# The import contracts of pyproject.toml ([tool.importlinter]): the apps' layers and accounting_sync's own.
+lint: install-test
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: install-test
 	$(PY) -m bench.run

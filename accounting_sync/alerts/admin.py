@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from connectors.models import Connection
 
-from ..staff.adminkit import ReadOnlyAdmin
+from ..adminkit import ReadOnlyAdmin
 from ..permissions import CONNECT, VIEW_DASHBOARD, ViewWith, allowed
 from .models import AlertRecipient, Incident
 

@@ -22,12 +22,14 @@ What is recorded, and where it is hooked:
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from django.db import connection as db, transaction
+from django.db import connection as db
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -82,8 +84,6 @@ def command_action(operation: str, *, connection=None, detail: dict | None = Non
                    actor: str | None = None) -> AuditRecord:
     """A staff action taken with a management command (resync, retry): recorded with the operating-system user
     who ran it (or ``actor``: the command's ``--user``), as the admin's actions are with the staff user."""
-    import getpass
-
     if actor is None:
         try:
             actor = f"{getpass.getuser()} (command)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from ..staff.adminkit import ReadOnlyAdmin
+from ..adminkit import ReadOnlyAdmin
 from ..permissions import VIEW_AUDIT, ViewWith
 from .models import AuditRecord
 

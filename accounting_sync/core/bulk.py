@@ -29,10 +29,8 @@ from connectors.errors import AuthError, ConflictError, DuplicateError, RateLimi
 from connectors.models import Connection, ConnectionStatus
 from mappings.resolve import resolve
 
-from . import engine, outbox, sources, triggers
-from ..policies import preflight, rules
-from ..files import manual as manual_entry
 from ..models import ExternalReference, OutboxEntry, Outcome, RemoteStatus
+from . import engine, outbox, policy, sources, triggers
 
 log = logging.getLogger(__name__)
 BATCHED = frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT})
@@ -131,7 +129,7 @@ def _send_phase(conn: Connection, connector, entries: list[OutboxEntry]) -> Sync
                 p.found = result
                 if result is not None:
                     try:  # entered by hand: adopted only if its total is ours
-                        manual_entry.check_keyed_in(connector, p.entry, p.snapshot, result)
+                        policy.check_adopt(connector, p.entry, p.snapshot, result)
                     except SyncError as exc:
                         engine.fail(p.entry, exc, p.attempt, p.started)
                         prepared = [x for x in prepared if x is not p]
@@ -163,12 +161,12 @@ def _prepare(conn: Connection, connector, entry: OutboxEntry) -> Prepared | None
         if held is not None:
             engine.park(entry, held, attempt, started)
             return None
-        preflight.check(conn, snapshot)
-        snapshot = rules.apply(conn, connector, snapshot)
+        policy.check(conn, snapshot)
+        snapshot = policy.apply(conn, connector, snapshot)
         refs = {key: engine.ensure_dependency(conn, entity, key, attempt, 0)
                 for entity, key in snapshot.dependencies()}
         mapping = resolve(conn, snapshot, refs)
-        preflight.check_platform(conn, connector, snapshot, mapping)
+        policy.check_platform(conn, connector, snapshot, mapping)
         digest = engine.content_digest(snapshot, mapping)
         if ref is not None and ref.content_hash == digest:
             attempt.operation = "skip"
@@ -222,7 +220,7 @@ def _settle(conn: Connection, connector, p: Prepared, op: BatchOp, outcome):
         if isinstance(outcome, DuplicateError) and op.operation == "create":
             found = connector.find_existing(p.snapshot, p.mapping)
             if found is not None:
-                manual_entry.check_keyed_in(connector, p.entry, p.snapshot, found)
+                policy.check_adopt(connector, p.entry, p.snapshot, found)
             return outcome if found is None else engine.adopt(conn, connector, p.snapshot, p.mapping, found,
                                                                p.digest, p.attempt, refusals=p.entry.refusals)
         if isinstance(outcome, ConflictError) and p.ref is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import random
 import time
@@ -27,12 +28,8 @@ from connectors.redaction import redact
 from mappings.resolve import resolve
 
 from .. import conf
-from ..policies import hierarchy, preflight, rules
-from . import outbox, sources, triggers
 from ..models import EntryStatus, ExternalReference, OutboxEntry, Outcome, RemoteStatus, SyncLog
-from ..policies.drift import on_failure as mapping_drift
-from ..files import manual as manual_entry
-from ..files import stage as file_delivery
+from . import outbox, policy, sources, triggers
 
 log = logging.getLogger(__name__)
 MAX_DEPTH = 6
@@ -103,8 +100,9 @@ def sync_object(conn: Connection, key: str, entry: OutboxEntry, attempt: Attempt
     connector = conn.connector()
     attempt.connectors.append(connector)
     started = time.monotonic()
-    if connector.delivery == "file":  # no API: rendered for the platform's next export batch, nothing sent here
-        file_delivery.stage(conn, connector, entry, attempt, started)
+    stage = policy.delivery(connector.delivery)
+    if stage is not None:  # no API (an export file): handed over whole, nothing sent here
+        stage(conn, connector, entry, attempt, started)
         return None
     if obj is None:
         return _delete(conn, connector, key, adapter.entity, entry, ref, attempt, started)
@@ -115,16 +113,16 @@ def sync_object(conn: Connection, key: str, entry: OutboxEntry, attempt: Attempt
         if depth > 0:
             raise HeldDependency(f"waiting for {entry.label or key}: {held.reason}", held)
         return None
-    preflight.check(conn, snapshot)
-    snapshot = rules.apply(conn, connector, snapshot)
+    policy.check(conn, snapshot)
+    snapshot = policy.apply(conn, connector, snapshot)
     if snapshot is None:
         attempt.operation = "skip"
-        close(entry, ref, attempt, Outcome.SKIPPED, hierarchy.NOT_SENT, started)
+        close(entry, ref, attempt, Outcome.SKIPPED, policy.current().not_sent, started)
         return None
     refs = {dep_key: ensure_dependency(conn, dep_entity, dep_key, attempt, depth)
             for dep_entity, dep_key in snapshot.dependencies()}
     mapping = resolve(conn, snapshot, refs)
-    preflight.check_platform(conn, connector, snapshot, mapping)
+    policy.check_platform(conn, connector, snapshot, mapping)
     digest = content_digest(snapshot, mapping)
     if getattr(snapshot, "is_void", False):
         return _void(conn, connector, snapshot, entry, ref, attempt, started)
@@ -161,7 +159,7 @@ def _create(conn, connector, snapshot, mapping, entry, digest, attempt: Attempt)
             found = connector.find_existing(snapshot, mapping)
             if found is None:
                 raise
-    manual_entry.check_keyed_in(connector, entry, snapshot, found)  # entered by hand: adopted only if totals agree
+    policy.check_adopt(connector, entry, snapshot, found)  # entered by hand: adopted only if totals agree
     return adopt(conn, connector, snapshot, mapping, found, digest, attempt, refusals=entry.refusals)
 
 
@@ -386,7 +384,7 @@ def _wake(entry: OutboxEntry) -> None:
 
 
 def fail(entry: OutboxEntry, exc: SyncError, attempt: Attempt, started: float) -> str:
-    exc = mapping_drift(entry, exc)  # an account or tax code refused because it disappeared: the rule is stale
+    exc = policy.on_failure(entry, exc)  # e.g. an account or tax code refused because it disappeared: a stale rule
     now = timezone.now()
     conn = entry.connection
     update = dict(last_error=exc.message[:4000], error_code=exc.code, platform_code=exc.platform_code,
@@ -461,6 +459,4 @@ def _log(entry: OutboxEntry, attempt: Attempt, outcome: str, started: float, *, 
 
 
 def _jsonable(value):
-    import json
-
     return json.loads(json.dumps(value, default=str))

@@ -20,13 +20,19 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, IntegerField, Q, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_q.brokers import get_broker
+from django_q.conf import Conf
+from django_q.tasks import async_task
 
 from connectors import registry
+from connectors.documents import Entity
 from connectors.models import Connection, ConnectionStatus, Direction
 
 from .. import conf
-from . import sources
 from ..models import EntryStatus, OutboxChange, OutboxEntry
+from . import sources
+from .echo import suppressed as echo_of_inbound
 
 log = logging.getLogger(__name__)
 
@@ -123,9 +129,7 @@ def record_change(obj, adapter: sources.SourceAdapter) -> int:
     if not targets:
         return 0
     date = adapter.document_date(obj)
-    from ..inbound.sync import suppressed
-
-    echo = suppressed()  # a change applied from that connection's platform is not sent back to it
+    echo = echo_of_inbound()  # a change applied from that connection's platform is not sent back to it
     targets = [pk for pk, entities, start in targets
                if adapter.entity in (entities or []) and not (date and start and date < start) and pk not in echo]
     if not targets:
@@ -155,19 +159,13 @@ def dispatcher_polls() -> bool:
     """True when the task queue's broker is ``OutboxBroker`` (or a subclass): its pusher absorbs changes and
     hands out due entries by itself, so nothing has to be enqueued for them. Not with ``Q_CLUSTER["sync"]``
     (a host's tests): no pusher runs then, so each transaction's wake-up runs the dispatcher in-process."""
-    from django_q.conf import Conf
-
     return not Conf.SYNC and _is_outbox_broker(Conf.BROKER_CLASS)
 
 
 @functools.lru_cache(maxsize=8)
 def _is_outbox_broker(path: str | None) -> bool:
-    from django.utils.module_loading import import_string
-
-    from ..broker import OutboxBroker
-
     try:
-        return bool(path) and issubclass(import_string(path), OutboxBroker)
+        return bool(path) and bool(getattr(import_string(path), "polls_outbox", False))
     except ImportError:
         return False
 
@@ -176,8 +174,6 @@ def wake(connection_ids) -> None:
     """Ask the queue (a broker that does not poll the outbox) to absorb and send these connections' changes."""
     if not conf.get("QUEUE_TASKS"):
         return
-    from django_q.tasks import async_task
-
     ids = sorted(connection_ids)
     try:
         async_task("accounting_sync.tasks.dispatch", ids, task_name=f"sync-dispatch-{'-'.join(map(str, ids))}"[:100],
@@ -278,8 +274,6 @@ def enqueue(entry_ids: list[int]) -> None:
     With ``OutboxBroker`` nothing is sent: its dispatcher hands out every due entry by itself."""
     if not conf.get("QUEUE_TASKS") or not entry_ids or dispatcher_polls():
         return
-    from django_q.tasks import async_task
-
     for chunk in ([list(entry_ids)] if len(entry_ids) == 1 else chunks_by_connection(entry_ids)):
         try:
             if len(chunk) == 1:
@@ -297,9 +291,6 @@ _brokers: dict[tuple, object] = {}
 
 def _broker():
     """One broker object per process and queue (django-q builds a new one per task otherwise)."""
-    from django_q.brokers import get_broker
-    from django_q.conf import Conf
-
     key = (os.getpid(), Conf.PREFIX)
     if key not in _brokers:
         _brokers[key] = get_broker()
@@ -309,9 +300,6 @@ def _broker():
 def chunks_by_connection(entry_ids: list[int]) -> list[list[int]]:
     """Split entry ids into per-connection chunks of that platform's batch size, in dependency order (customers
     and items first, then invoices, payments, credit notes), so each chunk of documents fills one request."""
-    from connectors import registry
-    from connectors.documents import Entity
-
     rows = OutboxEntry.objects.filter(pk__in=entry_ids).values_list("pk", "connection_id", "connection__platform",
                                                                     "entity")
     groups: dict[tuple[int, str], list[tuple[int, int]]] = {}

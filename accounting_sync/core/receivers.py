@@ -3,6 +3,7 @@
 decides when its invoices are sent; the attribute is the reverse relation to the documents)."""
 from __future__ import annotations
 
+from django.apps import apps
 from django.db.models.signals import post_delete, post_save
 
 from . import outbox, sources
@@ -44,8 +45,6 @@ def connect() -> None:
         uid = f"accounting_sync:{adapter.model._meta.label_lower}"
         post_save.connect(_on_source_change, sender=adapter.model, dispatch_uid=uid)
         post_delete.connect(_on_source_change, sender=adapter.model, dispatch_uid=uid)
-    from django.apps import apps
-
     for child_label in sources.triggers():
         model = apps.get_model(child_label)
         uid = f"accounting_sync:child:{child_label}"

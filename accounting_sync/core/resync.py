@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from connectors.documents import Entity
 from connectors.models import Connection
 
-from . import outbox, sources
 from ..models import ExternalReference
+from . import outbox, sources
 
 
 @dataclass

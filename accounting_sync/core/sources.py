@@ -18,6 +18,7 @@ from django.utils.module_loading import import_string
 
 from connectors.base import RemoteDocument
 from connectors.documents import Snapshot
+from connectors.errors import PermanentError
 
 from .. import conf
 
@@ -149,8 +150,6 @@ class SourceAdapter:
 
 
 def _unsupported(adapter: "SourceAdapter", what: str):
-    from connectors.errors import PermanentError
-
     return PermanentError(f"{type(adapter).__name__} ({adapter.model._meta.label}) cannot {what}",
                           code="adapter_unsupported",
                           hint="Implement the two-way methods of SourceAdapter in the host's adapter, or set the "
@@ -177,8 +176,6 @@ def payment_adapter_for(invoices: list) -> "SourceAdapter":
     for adapter in adapters().values():
         if adapter.entity == "payment" and adapter.accepts_payment_for(invoices):
             return adapter
-    from connectors.errors import PermanentError
-
     raise PermanentError("no payment source accepts payments on these invoices", code="adapter_unsupported",
                          hint="Register a payment adapter for the host's invoices, or push only.")
 

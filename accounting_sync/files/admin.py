@@ -15,7 +15,7 @@ from connectors import registry
 from connectors.errors import SyncError
 from connectors.models import Connection, PlatformExport
 
-from ..staff.adminkit import ReadOnlyAdmin
+from ..adminkit import ReadOnlyAdmin
 from ..permissions import EXPORT, VIEW_DASHBOARD, Actions, ViewWith, allowed
 from . import batches, manual
 from .models import BatchPurpose, ExportBatch, ExportFile, ExportItem

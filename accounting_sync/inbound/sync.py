@@ -23,18 +23,17 @@ Per entity (only for connections whose direction pulls, and entities they sync):
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
+from connectors import registry
 from connectors.base import RemoteChange, RemoteDocument, RemoteItem
 from connectors.documents import Entity
 from connectors.errors import PermanentError, RemoteNotFound, SyncError
@@ -43,31 +42,15 @@ from mappings.models import Mapping, MappingKind, Scope
 from mappings.resolve import resolve
 
 from .. import conf
-from ..policies import rules
-from ..core import sources
+from ..core import engine, outbox, sources
+from ..core.echo import applying
 from ..models import (DeliveryStatus, EntryStatus, ExternalReference, OutboxEntry, Outcome, PullCursor, RemoteStatus,
                       SyncLog, WebhookDelivery)
+from ..policies import rules
 
 log = logging.getLogger(__name__)
-_state = threading.local()
 OVERLAP = dt.timedelta(minutes=2)  # each poll re-asks a little of the previous window (clock skew, late commits)
 FIRST_PULL = dt.timedelta(days=1)  # how far back the first poll of a connection looks
-
-
-@contextlib.contextmanager
-def applying(conn: Connection):
-    """Local writes inside this block came from ``conn``'s platform: they are not queued back to it."""
-    previous = getattr(_state, "connections", frozenset())
-    _state.connections = previous | {conn.pk}
-    try:
-        yield
-    finally:
-        _state.connections = previous
-
-
-def suppressed() -> frozenset[int]:
-    """Connections whose platform the current local writes came from (read by ``outbox.record_change``)."""
-    return getattr(_state, "connections", frozenset())
 
 
 @dataclass
@@ -112,8 +95,6 @@ def pull(conn: Connection, since: dt.datetime | None = None) -> Result:
 
 def process_delivery(delivery_id: int) -> Result:
     """Apply the changes one stored webhook delivery announces, for every connection of that company."""
-    from connectors import registry
-
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
     result = Result()
     try:
@@ -518,8 +499,6 @@ def _same_lines(local, remote) -> bool:
 
 def _local_digest(conn, connector, adapter, obj) -> str:
     """The content hash the outbound side would compute for the object now ("" if it cannot be resolved)."""
-    from ..core.engine import content_digest
-
     obj = adapter.model._default_manager.get(pk=obj.pk)
     try:
         snapshot = rules.apply(conn, connector or conn.connector(), adapter.snapshot(obj))
@@ -534,7 +513,7 @@ def _local_digest(conn, connector, adapter, obj) -> str:
             return ""
         refs[key] = ref.remote_id
     try:
-        return content_digest(snapshot, resolve(conn, snapshot, refs))
+        return engine.content_digest(snapshot, resolve(conn, snapshot, refs))
     except SyncError:
         return ""
 
@@ -589,8 +568,6 @@ def resend(entry: OutboxEntry) -> bool:
     ref = ExternalReference.objects.filter(connection=entry.connection, source_key=entry.source_key).first()
     if ref is None or ref.remote_status != RemoteStatus.DELETED:
         return False
-    from ..core import outbox
-
     ref.delete()  # the old remote id is gone for good; the next sync creates the document again
     OutboxEntry.objects.filter(pk=entry.pk).update(status=EntryStatus.PENDING, attempts=0, error_code="",
                                                    last_error="", hint="", write_started=False,
@@ -601,8 +578,6 @@ def resend(entry: OutboxEntry) -> bool:
 
 def due_connections(now: dt.datetime | None = None) -> list[Connection]:
     """Active pulling connections whose polling interval has passed (for their least recently polled entity)."""
-    from django.db.models import Min
-
     now = now or timezone.now()
     due = []
     for conn in Connection.objects.filter(status=ConnectionStatus.ACTIVE).annotate(

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from django_q.tasks import async_task
 
 from connectors import registry
 
@@ -66,8 +67,6 @@ def receive(request, platform: str) -> HttpResponse:
 def _enqueue(delivery_id: int) -> None:
     if not conf.get("QUEUE_TASKS"):
         return
-    from django_q.tasks import async_task
-
     try:
         async_task("accounting_sync.tasks.process_webhook", delivery_id, group="accounting_sync")
     except Exception:  # the delivery is stored; the every-minute pull task processes what is left

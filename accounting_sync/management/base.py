@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from accounting_sync import permissions
-from accounting_sync.staff.adminkit import readable
+from accounting_sync.adminkit import readable
 from accounting_sync.core.engine import process_entry
 from accounting_sync.models import EntryStatus, OutboxEntry
 from connectors.models import Connection

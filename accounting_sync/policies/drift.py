@@ -5,16 +5,16 @@ Such a rule is marked **stale** (``Mapping.stale_since`` and ``stale_reason``); 
 before anything is sent, with the error code ``mapping_stale`` and a message naming the document, the line and
 the rule to fix. Documents that do not use it carry on. Drift is seen:
 
-- **when the platform's lists are fetched** (``preflight.reference_data``: "Refresh from platform" in the
+- **when the platform's lists are fetched** (``reference.reference_data``: "Refresh from platform" in the
   editor or the connection list, and on the next use once the cached copy is older than
   ``REFERENCE_DATA_TTL_SECONDS``): ``check_rules`` compares the fresh lists with the ones fetched before; a rule
   whose target was listed then and is not now turns stale, and a stale rule whose target is listed again (an
   account re-activated on the platform) is cleared;
 - **before a document is sent** (``preflight.check_platform`` calls ``check_document``): a document that needs a
   stale rule stops there;
-- **from a platform error** (``engine.fail`` calls ``on_failure``): a write refused for an account or tax-code
-  reference, as the platform's connector reads its own errors (``BaseConnector.refused_references``). The
-  lists are fetched again (at most once a minute per connection); a rule the document used is then stale when
+- **from a platform error** (``engine.fail`` calls ``refusals.on_failure`` through ``core.policy``): a write
+  refused for an account or tax-code reference, as the platform's connector reads its own errors
+  (``BaseConnector.refused_references``). The lists are fetched again (at most once a minute per connection); a rule the document used is then stale when
   the lists do not hold its target, or, when the lists could not be fetched just now, when the platform said the
   target is gone (archived, deleted, inactive, not found). A refusal of something still listed ("not valid for
   this document") stays an ordinary validation error.
@@ -45,7 +45,7 @@ from django.utils import timezone
 from connectors import registry
 from connectors.base import ReferenceData, Refused
 from connectors.documents import CustomerSnapshot, Snapshot
-from connectors.errors import ConfigurationError, PermanentError, RemoteNotFound, SyncError, ValidationFailed
+from connectors.errors import ConfigurationError, SyncError
 from ledger.models import Organization
 from mappings.choices import remote_label
 from mappings.models import Mapping as Rule
@@ -66,7 +66,7 @@ HINT = ("Pick another account or tax code for the rule named above in the connec
 
 
 # -- the rules against the platform's lists ---------------------------------------------------------------------
-def _names(lists: dict, kind: str) -> dict:
+def names(lists: dict, kind: str) -> dict:
     """The listed tax codes or accounts (id -> name) a ``kind`` rule points into; none for the optional
     dimensions a platform declares, whose lists are not fetched: drift does not judge them."""
     if kind not in MappingKind.values:
@@ -75,7 +75,7 @@ def _names(lists: dict, kind: str) -> dict:
 
 
 def _listed(kind: str, remote_id: str, lists: dict) -> bool:
-    return remote_id in _names(lists, kind)
+    return remote_id in names(lists, kind)
 
 
 def gone_reason(rule, platform: str, names: dict | None = None) -> str:
@@ -117,9 +117,9 @@ def check_rules(conn, reference: ReferenceData, previous: dict | None) -> Drift:
         if rule.stale_since is not None and listed:
             Rule.objects.filter(pk=rule.pk).update(stale_since=None, stale_reason="")
             result.recovered.append(rule)
-        elif (rule.stale_since is None and not listed and _names(fresh, rule.kind)
+        elif (rule.stale_since is None and not listed and names(fresh, rule.kind)
               and _listed(rule.kind, rule.remote_id, before)):
-            if mark_stale([rule.pk], gone_reason(rule, platform, _names(before, rule.kind)), now):
+            if mark_stale([rule.pk], gone_reason(rule, platform, names(before, rule.kind)), now):
                 result.stale.append(rule)
     result.requeued = requeue_unblocked(conn)
     if result.stale or result.recovered:
@@ -195,79 +195,13 @@ def matches(refused: Refused, rule: RuleRef | Rule) -> bool:
     return rule.kind in refused.kinds and (refused.remote_id is None or rule.remote_id == refused.remote_id)
 
 
-def on_failure(entry: OutboxEntry, exc: SyncError) -> SyncError:
-    """The error to record for ``entry``: ``exc``, or a ``mapping_stale`` error when the platform refused an
-    account or tax code that is gone. Never raises (a failure here must not hide the original error)."""
-    if not isinstance(exc, (ValidationFailed, RemoteNotFound)):
-        return exc
-    try:
-        return _on_failure(entry, exc)
-    except Exception:  # noqa: BLE001
-        log.exception("could not check %s's failure for mapping drift", entry.source_key)
-        return exc
-
-
-def _on_failure(entry: OutboxEntry, exc: PermanentError) -> SyncError:
-    """See the module: refresh the lists (at most once a minute), then a rule the document used is stale when
-    the lists no longer hold its target, or, without a fresh answer from the lists, when the platform said the
-    target is gone."""
-    conn = entry.connection
-    refused = refused_references(conn.platform, exc)
-    if not refused:
-        return exc
-    doc = _snapshot(entry.source_key)
-    if doc is not None and not isinstance(doc, CustomerSnapshot):
-        suspects = [(where, d.rule, r) for where, d in used(explain(conn, doc)) for r in refused if matches(r, d.rule)]
-    else:  # the document cannot be read again: the connection's rules pointing at the ids the platform named
-        suspects = [("", rule, r) for rule in Rule.objects.filter(connection=conn) for r in refused
-                    if r.remote_id is not None and matches(r, rule)]
-    refreshed = _refresh_lists(conn)
-    lists = type(conn).objects.filter(pk=conn.pk).values_list("reference_data", flat=True).first() or {}
-    stale_now = set(Rule.objects.filter(pk__in=[rule.pk for _, rule, _ in suspects], stale_since__isnull=False)
-                    .values_list("pk", flat=True))
-    reason = f"{conn.platform_name} refused it: {exc.message}"
-    stale, seen = [], set()
-    for where, rule, r in suspects:
-        family = _names(lists, rule.kind)
-        gone = (rule.pk in stale_now or (family and rule.remote_id not in family)
-                or (r.definite and not refreshed))
-        if gone and (where, rule.pk) not in seen:
-            seen.add((where, rule.pk))
-            stale.append((where, rule))
-    if not stale:
-        return exc
-    mark_stale({rule.pk for _, rule in stale}, reason)
-    problems = [f"{where + ': ' if where else ''}{rule_text(rule)} points at "
-                f"{remote_label(rule.remote_id, _names(lists, rule.kind).get(rule.remote_id) or rule.remote_name)}, "
-                f"which {conn.platform_name} no longer offers" for where, rule in stale]
-    what = label(doc) if doc is not None else (entry.label or entry.source_key)
-    return ConfigurationError(f"{what}: " + "; ".join(dict.fromkeys(problems)) + f" ({exc.message})",
-                              code=STALE_CODE, hint=HINT, platform_code=exc.platform_code,
-                              http_status=exc.http_status, raw=exc.raw)
-
-
-def _snapshot(key: str) -> Snapshot | None:
+def snapshot_of(key: str) -> Snapshot | None:
     try:
         adapter, obj = sources.load(key)
         return adapter.snapshot(obj) if obj is not None else None
     except Exception:  # noqa: BLE001 - an unreadable document just gives no line detail
         log.debug("could not build the snapshot of %s", key, exc_info=True)
         return None
-
-
-def _refresh_lists(conn) -> bool:
-    """Fetch the platform's lists again (running ``check_rules``) unless that happened in the last minute."""
-    from .preflight import reference_data
-
-    fetched = type(conn).objects.filter(pk=conn.pk).values_list("reference_data_at", flat=True).first()
-    if fetched and fetched > timezone.now() - dt.timedelta(seconds=ERROR_REFRESH_SECONDS):
-        return False
-    try:
-        reference_data(conn, conn.connector(), refresh=True)
-    except (SyncError, NotImplementedError) as exc:
-        log.warning("could not refresh %s's lists after a refused reference: %s", conn, exc)
-        return False
-    return True
 
 
 # -- fixing ----------------------------------------------------------------------------------------------------------
@@ -284,7 +218,7 @@ def requeue_unblocked(conn) -> int:
     if keys:
         for entry in OutboxEntry.objects.filter(connection=conn, status=EntryStatus.NEEDS_ATTENTION,
                                                 error_code="dependency_failed").only("pk", "source_key"):
-            doc = _snapshot(entry.source_key)
+            doc = snapshot_of(entry.source_key)
             if doc is not None and {key for _, key in doc.dependencies()} & keys:
                 ready.append(entry)
     ids = [e.pk for e in ready]
@@ -297,7 +231,7 @@ def requeue_unblocked(conn) -> int:
 
 
 def _waits_for(conn, key: str, rule_ids: set[int]) -> bool:
-    doc = _snapshot(key)
+    doc = snapshot_of(key)
     if doc is None or isinstance(doc, CustomerSnapshot):
         return False  # the engine says what is wrong with it
     return any(d.rule.pk in rule_ids for _, d in used(explain(conn, doc)))

@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 
 from connectors.models import Connection
 
-from ..staff.adminkit import ReadOnlyAdmin, local_link
+from ..adminkit import ReadOnlyAdmin, local_link
 from ..permissions import RECONCILE, VIEW_DASHBOARD, Actions, ViewWith
 from . import bank, metrics
 from .models import BankBucket, BankMatch, PeriodTotal, ReconciliationRun, RunKind, RunStatus, Variance, VarianceStatus

@@ -15,29 +15,30 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
-from connectors.errors import SyncError
-from connectors.models import Connection, ConnectionStatus
 from connectors import registry
+from connectors.errors import SyncError
 from connectors.forms import connection_form, setting_names
+from connectors.models import Connection, ConnectionStatus
 from connectors.views import start_connect
+from mappings.models import Mapping
 
 from .. import audit, reconcile
-from . import glpreview, mapping_admin, status
-from ..inbound import sync as inbound
-from ..core import outbox
-from ..audit.models import AuditKind
-from .adminkit import ReadOnlyAdmin, local_link, readable
 from ..audit import admin as audit_admin  # noqa: F401 - registers the audit trail's admin
-from ..models import (AttentionEntry, EntryStatus, ExternalReference, OutboxChange, OutboxEntry, PullCursor, SyncLog,
-                      TriggerRule, WebhookDelivery)
-from ..policies.drift import stale_rules
-from ..policies.preflight import fixes
-from ..reconcile import admin as reconcile_admin  # noqa: F401 - registers the reconciliation report
+from ..audit.models import AuditKind
+from ..core import outbox
 from ..files import admin as files_admin  # noqa: F401 - registers export batches and platform export uploads
 from ..files import batches as file_batches
 from ..files import manual as file_manual
 from ..files.models import ExportItem
+from ..inbound import sync as inbound
+from ..models import (AttentionEntry, EntryStatus, ExternalReference, OutboxChange, OutboxEntry, PullCursor, SyncLog,
+                      TriggerRule, WebhookDelivery)
 from ..permissions import CONNECT, VIEW_DASHBOARD, Actions, ViewWith, allowed, any_allowed, require
+from ..policies.drift import stale_rules
+from ..policies.preflight import fixes, reference_data
+from ..reconcile import admin as reconcile_admin  # noqa: F401 - registers the reconciliation report
+from . import glpreview, mapping_admin, status
+from ..adminkit import ReadOnlyAdmin, local_link, readable
 
 
 class TriggerRuleInline(admin.TabularInline):
@@ -231,10 +232,6 @@ class ConnectionAdmin(ViewWith, Actions, admin.ModelAdmin):
     @admin.action(description="Refresh accounts, tax codes and currencies from the platform",
                   permissions=["edit_mappings"])
     def refresh_reference_data(self, request, queryset):
-        from connectors.errors import SyncError
-
-        from ..policies.preflight import reference_data
-
         for conn in queryset:
             try:
                 data = reference_data(conn, conn.connector(), refresh=True)
@@ -326,8 +323,6 @@ def _entries(n: int) -> str:
 
 def _stale_count():
     """The number of a connection's stale mapping rules, as a subquery (a join would multiply the counts)."""
-    from mappings.models import Mapping
-
     rules = (Mapping.objects.filter(connection=OuterRef("pk"), stale_since__isnull=False).order_by()
              .values("connection").annotate(n=Count("pk")).values("n"))
     return Coalesce(Subquery(rules[:1]), 0)
@@ -543,8 +538,6 @@ class AttentionAdmin(OutboxEntryAdmin):
 
     @admin.action(description="Void locally (it was voided or deleted on the platform)", permissions=["sync"])
     def void_locally(self, request, queryset):
-        from ..inbound import sync as inbound
-
         done = 0
         for entry in queryset.filter(error_code__in=["remote_voided", "remote_deleted"]):
             if inbound.void_locally(entry):
@@ -557,8 +550,6 @@ class AttentionAdmin(OutboxEntryAdmin):
 
     @admin.action(description="Re-send (it was deleted on the platform)", permissions=["sync"])
     def resend(self, request, queryset):
-        from ..inbound import sync as inbound
-
         done = 0
         for entry in queryset.filter(error_code="remote_deleted"):
             if inbound.resend(entry):

@@ -26,13 +26,13 @@ from django.utils import timezone
 from connectors import budget
 from connectors.models import Connection, ConnectionStatus
 
-from . import charts
-from .adminkit import readable
 from ..alerts.models import Incident
 from ..models import EntryStatus, OutboxEntry, Outcome, SyncLog
 from ..permissions import allowed
 from ..policies.preflight import fixes
 from ..reconcile.models import ReconciliationRun, Variance, VarianceStatus
+from . import charts
+from ..adminkit import readable
 from .status import stalled, waiting_changes
 
 DAYS = 14  # how far back the charts look

@@ -19,10 +19,10 @@ from ledger import models as L
 from ledger.money import quantize
 from mappings.models import Mapping, MappingKind, Scope
 
+from ..core.sources import key_for
 from ..files import batches
 from ..models import EntryStatus, ExternalReference, OutboxEntry
 from ..policies.preflight import reference_data
-from ..core.sources import key_for
 
 DEMO_SLUG = "riverside-vet"
 CLIENT_ID, CLIENT_SECRET = "sandbox-client", "sandbox-secret"

@@ -24,10 +24,13 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from connectors.base import AccountKind, ReferenceData
-from connectors.documents import (CreditNoteSnapshot, ExpenseSnapshot, JournalSnapshot, PaymentSnapshot,
-                                  RefundSnapshot, SalesDocumentSnapshot, Snapshot)
+from connectors.documents import (CreditNoteSnapshot, ExpenseSnapshot, JournalSnapshot, PaymentSnapshot, RefundSnapshot,
+                                  SalesDocumentSnapshot, Snapshot)
 from ledger.money import quantize
 from mappings.resolve import Decision, Explanation, explain
+
+from ..core import sources
+from ..policies.rules import apply_offline
 
 ZERO = Decimal("0.00")
 ENTITIES = ("invoice", "credit_note", "payment", "refund", "expense", "journal")
@@ -171,13 +174,9 @@ class _Names:
 
 def preview(conn, source_key: str, reference: ReferenceData | None) -> Journal:
     """The journal of one local document (by source key) for ``conn``; reads the database, calls no platform."""
-    from ..core import sources
-
     adapter, obj = sources.load(source_key)
     if obj is None:
         raise LookupError(f"{source_key} no longer exists")
-    from ..policies.rules import apply_offline
-
     snapshot = apply_offline(conn, adapter.snapshot(obj))  # as the connection sends it: tax line, hierarchy
     if snapshot is None:
         return Journal(adapter.label(obj), "", note="Not sent on its own: its documents go to its parent's customer.")

@@ -36,13 +36,14 @@ from mappings.forms import ORGANIZATION_NOTE, EditorChoices, ImportForm, Section
 from mappings.models import Mapping, MappingKind
 from mappings.resolve import Decision, describe, explain
 
-from ..policies import drift
-from . import glpreview
 from ..core import sources
-from ..permissions import EDIT_MAPPINGS, VIEW_MAPPINGS, any_allowed, require
 from ..models import EntryStatus, OutboxEntry
-from ..policies.preflight import platform_lists
+from ..permissions import EDIT_MAPPINGS, VIEW_MAPPINGS, any_allowed, require
+from ..policies import drift
+from ..policies.preflight import editor_url
+from ..policies.reference import platform_lists
 from ..policies.rules import apply_offline
+from . import glpreview
 
 
 def urls(model_admin) -> list:
@@ -54,10 +55,6 @@ def urls(model_admin) -> list:
         path("<int:connection_id>/mappings/", view(editor), name="connectors_connection_mappings"),
         path("<int:connection_id>/mappings/export/", view(export), name="connectors_connection_mappings_export"),
     ]
-
-
-def editor_url(connection_id: int) -> str:
-    return reverse("admin:connectors_connection_mappings", args=[connection_id])
 
 
 def _require(request, *actions: str) -> None:

@@ -1,7 +1,10 @@
 """Connection health at a glance: used by the admin dashboard, ``accounting_sync_status`` and the API."""
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
 
 from connectors.models import Connection
 
@@ -21,10 +24,6 @@ STALL_SECONDS = 120
 
 def stalled(count: int, oldest) -> str:
     """A line for staff when saved changes have waited longer than a dispatcher ever takes; else ''."""
-    import datetime as dt
-
-    from django.utils import timezone
-
     if not count or oldest is None or timezone.now() - oldest < dt.timedelta(seconds=STALL_SECONDS):
         return ""
     return (f"{count} saved change{'' if count == 1 else 's'} not picked up since {oldest:%Y-%m-%d %H:%M} UTC: "
@@ -34,8 +33,6 @@ def stalled(count: int, oldest) -> str:
 def held(connection_ids) -> dict[int, dict]:
     """Per connection: documents its trigger rules hold, by reason, and the next batch window (when it opens and
     how many documents it will send then)."""
-    from django.utils import timezone
-
     found: dict[int, dict] = {}
     rows = (OutboxEntry.objects.filter(connection_id__in=connection_ids, error_code="held")
             .exclude(status__in=[EntryStatus.DONE, EntryStatus.IN_PROGRESS])

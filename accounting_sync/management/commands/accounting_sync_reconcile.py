@@ -30,6 +30,7 @@ from django.core.management.base import CommandError
 
 from accounting_sync.management.base import ExamplesCommand
 from connectors.models import Connection, ConnectionStatus
+from ledger.models import Organization
 
 from ...reconcile import bank, run
 from ...reconcile.models import ReconciliationRun, RunKind, RunStatus, Variance
@@ -108,8 +109,6 @@ class Command(ExamplesCommand):
     def _organization(self, value: str | None) -> int | None:
         if not value:
             return None
-        from ledger.models import Organization
-
         found = Organization.objects.filter(pk=int(value)) if value.isdigit() else Organization.objects.filter(
             slug=value)
         pk = found.values_list("pk", flat=True).first()

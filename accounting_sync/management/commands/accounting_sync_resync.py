@@ -20,7 +20,7 @@ from ...core import bulk, resync
 from ...staff import glpreview
 from ...core.batching import chunks
 from ...core.outbox import chunks_by_connection, enqueue
-from ...policies.preflight import platform_lists
+from ...policies.reference import platform_lists
 
 
 class Command(ExamplesCommand):

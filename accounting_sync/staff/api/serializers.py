@@ -14,7 +14,7 @@ from mappings.resolve import candidates
 from ...audit.models import AuditRecord
 from ...files.models import ExportBatch
 from ...models import OutboxEntry, SyncLog, TriggerRule
-from ...policies.preflight import platform_lists
+from ...policies.reference import platform_lists
 from ...reconcile.models import ReconciliationRun, RunKind, Variance
 
 

@@ -29,17 +29,17 @@ from connectors.models import Connection
 from mappings.models import Mapping
 
 from ... import __version__, audit, reconcile
-from ...policies import drift
-from ...core import outbox, resync
-from ..admin import disconnect, retry_entries
 from ...audit.models import AuditKind, AuditRecord
+from ...core import outbox, resync
 from ...core.batching import chunks
 from ...files import batches as file_batches
 from ...models import EntryStatus, OutboxEntry, SyncLog, TriggerRule
 from ...permissions import (ADD_MAPPINGS, CONNECT, CUSTOM, DELETE_MAPPINGS, EDIT_MAPPINGS, EXPORT, RECONCILE, SYNC,
                             VIEW_AUDIT, VIEW_DASHBOARD, VIEW_MAPPINGS, any_allowed)
+from ...policies import drift
 from ...reconcile import metrics
 from ...reconcile.models import ReconciliationRun, Variance
+from ..admin import disconnect, retry_entries
 from ..status import connection_health
 from . import serializers as s
 

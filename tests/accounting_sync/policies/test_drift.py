@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from accounting_sync.policies import drift, preflight
+from accounting_sync.policies import drift, preflight, refusals
 from accounting_sync.models import EntryStatus, ExternalReference
 from accounting_sync.policies.preflight import reference_data
 from accounting_sync.core.sources import key_for
@@ -202,11 +202,11 @@ def test_a_refusal_of_something_still_offered_stays_a_validation_error(xsandbox,
     reference_data(conn, conn.connector(), refresh=True)
     entry = entry_of(invoice)
     refused = ValidationFailed("Xero: Account code '200' is not a valid code for this document.", platform_code="10")
-    assert drift.on_failure(entry, refused) is refused
+    assert refusals.on_failure(entry, refused) is refused
     assert rule(conn).stale_since is None
     gone = ValidationFailed("Xero: Account code '200' has been archived, or has been deleted. Each line item must "
                             "reference a valid account.", platform_code="10")
-    converted = drift.on_failure(entry, gone)
+    converted = refusals.on_failure(entry, gone)
     assert converted.code == drift.STALE_CODE and converted.platform_code == "10"
     assert rule(conn).stale_since is not None
 

@@ -18,7 +18,7 @@ from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, 
 from tests.conftest import remote_invoices
 from tests.processes import running, stop_group
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 BROKERS = ["redis", "orm"]

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounting_sync.staff import charts, dashboard
-from accounting_sync.staff.adminkit import readable
+from accounting_sync.adminkit import readable
 from accounting_sync.models import EntryStatus, OutboxEntry, Outcome, SyncLog
 from accounting_sync.reconcile.models import Variance, VarianceStatus
 from connectors import budget

@@ -25,7 +25,7 @@ from tests import factories as f
 from tests.conftest import remote_invoices
 from tests.processes import stop_group
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 COUNT = 200
 KILLS = 8
 DEADLINE = 240  # seconds for the whole delivery; it takes well under a minute on an idle machine
