@@ -1,8 +1,8 @@
 """Adapters for the ``ledger`` models (the same mechanism a host uses for its own models)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Iterator
 
 from django.db.models import prefetch_related_objects
 

@@ -1,8 +1,9 @@
 """Streaming work in fixed-size slices, so a long plan (a resync, a reconciliation) never sits in memory whole."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import Iterable, Iterator, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 

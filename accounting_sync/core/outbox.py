@@ -93,7 +93,7 @@ class _Transaction:
             state.recorded.clear()
 
     @classmethod
-    def current(cls) -> "_Transaction | None":
+    def current(cls) -> _Transaction | None:
         db = transaction.get_connection()
         if not db.in_atomic_block:
             return None

@@ -149,14 +149,14 @@ class SourceAdapter:
         return type(self).create_from_platform is not SourceAdapter.create_from_platform
 
 
-def _unsupported(adapter: "SourceAdapter", what: str):
+def _unsupported(adapter: SourceAdapter, what: str):
     return PermanentError(f"{type(adapter).__name__} ({adapter.model._meta.label}) cannot {what}",
                           code="adapter_unsupported",
                           hint="Implement the two-way methods of SourceAdapter in the host's adapter, or set the "
                                "connection's direction to push only.")
 
 
-def creator_for(entity: str) -> "SourceAdapter | None":
+def creator_for(entity: str) -> SourceAdapter | None:
     """The adapter records of ``entity`` created on the platform are created through: the last one registered for
     the entity that implements ``create_from_platform`` (a host's ``ACCOUNTING_SYNC["SOURCES"]`` come after the
     ledger's), else the last one registered (which then says it cannot), None when there is none."""
@@ -165,13 +165,13 @@ def creator_for(entity: str) -> "SourceAdapter | None":
     return (creating or found or [None])[-1]
 
 
-def related_adapter(document_adapter: SourceAdapter, entity: str) -> "SourceAdapter | None":
+def related_adapter(document_adapter: SourceAdapter, entity: str) -> SourceAdapter | None:
     """The adapter of the customers or items a document adapter's documents point to."""
     label = document_adapter.related_sources.get(entity)
     return adapters().get(label) if label else creator_for(entity)
 
 
-def payment_adapter_for(invoices: list) -> "SourceAdapter":
+def payment_adapter_for(invoices: list) -> SourceAdapter:
     """The payment adapter that records payments on these local invoices."""
     for adapter in adapters().values():
         if adapter.entity == "payment" and adapter.accepts_payment_for(invoices):

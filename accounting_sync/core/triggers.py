@@ -128,9 +128,9 @@ def next_window(rule: TriggerRule, now: dt.datetime) -> dt.datetime:
         opens = dt.datetime.combine(local.date(), rule.daily_at, tzinfo=zone)
         if opens <= local:
             opens = dt.datetime.combine(local.date() + dt.timedelta(days=1), rule.daily_at, tzinfo=zone)
-        return opens.astimezone(dt.timezone.utc)
+        return opens.astimezone(dt.UTC)
     step = max(1, int(rule.every_minutes or 60))
     midnight = dt.datetime.combine(local.date(), dt.time(0), tzinfo=zone)
     elapsed = int((local - midnight).total_seconds() // 60)
     opens = midnight + dt.timedelta(minutes=(elapsed // step + 1) * step)
-    return opens.astimezone(dt.timezone.utc)
+    return opens.astimezone(dt.UTC)

@@ -12,12 +12,12 @@ the rule to fix. Documents that do not use it carry on. Drift is seen:
   account re-activated on the platform) is cleared;
 - **before a document is sent** (``preflight.check_platform`` calls ``check_document``): a document that needs a
   stale rule stops there;
-- **from a platform error** (``engine.fail`` calls ``refusals.on_failure`` through ``core.policy``): a write
-  refused for an account or tax-code reference, as the platform's connector reads its own errors
-  (``BaseConnector.refused_references``). The lists are fetched again (at most once a minute per connection); a rule the document used is then stale when
-  the lists do not hold its target, or, when the lists could not be fetched just now, when the platform said the
-  target is gone (archived, deleted, inactive, not found). A refusal of something still listed ("not valid for
-  this document") stays an ordinary validation error.
+- **from a platform error** (``engine.fail`` calls ``refusals.on_failure`` through ``core.policy``): a write refused
+  for an account or tax-code reference, as the platform's connector reads its own errors
+  (``BaseConnector.refused_references``). The lists are fetched again (at most once a minute per connection); a rule
+  the document used is then stale when the lists do not hold its target, or, when the lists could not be fetched just
+  now, when the platform said the target is gone (archived, deleted, inactive, not found). A refusal of something
+  still listed ("not valid for this document") stays an ordinary validation error.
 
 What drifted is what disappeared: an id the platform never listed is left for the platform to judge, and its
 refusal then marks the rule. A stale rule still wins resolution: falling back to a more general rule would post
@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from django.db import transaction
 from django.utils import timezone

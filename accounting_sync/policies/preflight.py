@@ -245,11 +245,7 @@ def fixes(entry) -> list[Fix]:
     rule), that dependency's fixes. Empty for errors preflight did not raise."""
     if entry.error_code not in FIXABLE and entry.error_code != DEPENDENCY_FAILED:
         return []
-    try:
-        adapter, obj = sources.load(entry.source_key)
-        doc = adapter.snapshot(obj) if obj is not None else None
-    except Exception:  # noqa: BLE001 - the dashboard shows the error itself either way
-        return []
+    doc = _document(entry)
     if doc is None or isinstance(doc, CustomerSnapshot):
         return []
     if entry.error_code == DEPENDENCY_FAILED:
@@ -261,27 +257,45 @@ def fixes(entry) -> list[Fix]:
     ref = _from_cache(conn.reference_data) if conn.reference_data else None
     explanation = explain(conn, doc)
     editor = editor_url(conn.pk)
-    found: list[Fix] = []
-    for decision in _decisions(explanation):
-        rule = decision.rule
-        if rule is None and decision.missing:
-            scope, value = _add_target(decision)
-            query = urlencode({"add": decision.kind, "applies_to": encode(scope, value)})
-            found.append(Fix(f"Add a {MappingKind(decision.kind).label.lower()} rule for {describe(scope, value)}",
-                             f"{editor}?{query}#kind-{decision.kind}"))
-        elif rule is not None and rule.stale_since is not None:
-            found.append(Fix(f"Fix {drift.rule_text(rule)}", f"{editor}?fix={rule.pk}#rule-{rule.pk}"))
-    for rate, _ in _jurisdiction_gaps(conn, explanation, ref):
-        try:
-            found.append(Fix(f"Fill in the jurisdiction of tax rate “{rate.name}”",
-                             reverse("admin:ledger_taxrate_change", args=[rate.pk])))
-        except NoReverseMatch:
-            pass
-        rule = next(d.tax.rule for d in explanation.lines if d.tax and d.tax.rule
-                    and d.line.tax_rate_key == f"{L.TaxRate._meta.label_lower}:{rate.pk}")
-        found.append(Fix(f"or map “{rate.name}” to a tax code with its own rate",
-                         f"{editor}?fix={rule.pk}#rule-{rule.pk}"))
+    found = [fix for decision in _decisions(explanation) for fix in _rule_fixes(decision, editor)]
+    found += [fix for rate, _ in _jurisdiction_gaps(conn, explanation, ref)
+              for fix in _jurisdiction_fixes(rate, explanation, editor)]
     return list({fix.url: fix for fix in found}.values())
+
+
+def _document(entry) -> Snapshot | None:
+    try:
+        adapter, obj = sources.load(entry.source_key)
+        return adapter.snapshot(obj) if obj is not None else None
+    except Exception:  # noqa: BLE001 - the dashboard shows the error itself either way
+        return None
+
+
+def _rule_fixes(decision: Decision, editor: str) -> list[Fix]:
+    """A rule to add where none matched, or the stale rule that matched to fix."""
+    rule = decision.rule
+    if rule is None and decision.missing:
+        scope, value = _add_target(decision)
+        query = urlencode({"add": decision.kind, "applies_to": encode(scope, value)})
+        return [Fix(f"Add a {MappingKind(decision.kind).label.lower()} rule for {describe(scope, value)}",
+                    f"{editor}?{query}#kind-{decision.kind}")]
+    if rule is not None and rule.stale_since is not None:
+        return [Fix(f"Fix {drift.rule_text(rule)}", f"{editor}?fix={rule.pk}#rule-{rule.pk}")]
+    return []
+
+
+def _jurisdiction_fixes(rate, explanation: Explanation, editor: str) -> list[Fix]:
+    """The tax rate's jurisdiction to fill in (where the ledger's admin is installed), or its rule to change."""
+    found = []
+    try:
+        found.append(Fix(f"Fill in the jurisdiction of tax rate “{rate.name}”",
+                         reverse("admin:ledger_taxrate_change", args=[rate.pk])))
+    except NoReverseMatch:
+        pass
+    rule = next(d.tax.rule for d in explanation.lines if d.tax and d.tax.rule
+                and d.line.tax_rate_key == f"{L.TaxRate._meta.label_lower}:{rate.pk}")
+    found.append(Fix(f"or map “{rate.name}” to a tax code with its own rate", f"{editor}?fix={rule.pk}#rule-{rule.pk}"))
+    return found
 
 
 def _decisions(explanation: Explanation):

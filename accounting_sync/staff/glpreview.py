@@ -120,7 +120,7 @@ def journal(doc: Snapshot, explanation: Explanation, reference: ReferenceData | 
     return Journal(label, doc.currency, tuple(lines), tuple(explanation.problems + names.problems))
 
 
-def _expense(doc: ExpenseSnapshot, label: str, explanation: Explanation, names: "_Names") -> Journal:
+def _expense(doc: ExpenseSnapshot, label: str, explanation: Explanation, names: _Names) -> Journal:
     lines, taxes = [], {}
     for decided in explanation.lines:
         line = decided.line

@@ -39,7 +39,7 @@ from ...reconcile.models import ReconciliationRun, RunKind, RunStatus, Variance
 def moment(value: str) -> dt.datetime:
     """A date (YYYY-MM-DD) or an ISO date-time; naive ones are UTC."""
     parsed = dt.datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 class Command(ExamplesCommand):
@@ -157,7 +157,7 @@ def as_dict(r: ReconciliationRun) -> dict:
     }
 
 
-def bank_dict(o: "bank.Outcome") -> dict:
+def bank_dict(o: bank.Outcome) -> dict:
     return {
         "connection": o.connection.name, "bank_feed": not o.no_feed, "error": o.error, "matched": o.matched,
         "probable": o.probable, "unmatched_payments": o.unmatched_payments,
