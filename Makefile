@@ -36,9 +36,11 @@ install-browser:
 test: install-test install-browser
 	$(PY) -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
-# The linters: ruff ([tool.ruff] in pyproject.toml).
+# The linters: ruff ([tool.ruff] in pyproject.toml) and the import contracts ([tool.importlinter]: the apps' layers
+# and accounting_sync's own).
 lint: install-test
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: install-test
 	$(PY) -m bench.run

@@ -21,11 +21,14 @@ from django_q.brokers.orm import ORM
 from django_q.conf import Conf
 from django_q.signing import SignedPackage
 
+from .core import outbox
+
 log = logging.getLogger(__name__)
 PREFIX = "outbox:"  # ack ids of dispatched chunks: no queue row stands behind them
 
 
 class OutboxBroker(ORM):
+    polls_outbox = True  # read by ``outbox.dispatcher_polls``: this broker (and a subclass) hands out due entries
     # At most this many entries are leased per poll; the pusher polls again at once while there is work, and
     # blocks when the workers' queue is full, so leases are never taken far ahead of a free worker.
     lease_limit = 200
@@ -50,8 +53,6 @@ class OutboxBroker(ORM):
         return taken
 
     def _dispatched(self) -> list[tuple]:
-        from . import outbox
-
         try:
             self.get_connection()  # closes a stale database connection, as the ORM broker does before each use
             outbox.absorb(self.absorb_chunk, most=self.absorb_limit)

@@ -1,7 +1,10 @@
 """System checks for the settings the pipeline's guarantees depend on."""
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 from django.utils.module_loading import import_string
+
+from .core.outbox import _is_outbox_broker
 
 
 @register()
@@ -16,8 +19,6 @@ def queue_settings(app_configs, **kwargs):
     if q.get("catch_up", True):
         problems.append(Warning("Q_CLUSTER['catch_up'] should be False so a stopped cluster does not replay "
                                 "every missed sweep at start.", id="accounting_sync.W002"))
-    from .outbox import _is_outbox_broker
-
     if q.get("orm") and not any(q.get(k) for k in ("redis", "sqs", "mongo", "iron_mq")) \
             and not _is_outbox_broker(q.get("broker_class")):
         problems.append(Warning(
@@ -29,8 +30,6 @@ def queue_settings(app_configs, **kwargs):
 
 @register()
 def sources_setting(app_configs, **kwargs):
-    from django.apps import apps
-
     errors = []
     for i, entry in enumerate(getattr(settings, "ACCOUNTING_SYNC", {}).get("SOURCES", [])):
         where = f"ACCOUNTING_SYNC['SOURCES'][{i}]"

@@ -1,8 +1,8 @@
 """Adapters for the ``ledger`` models (the same mechanism a host uses for its own models)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Iterator
 
 from django.db.models import prefetch_related_objects
 
@@ -25,8 +25,8 @@ from ledger.models import CreditNoteAllocation, Invoice, Item, Payment, PaymentA
 from ledger.money import line_net, line_tax, quantize
 from ledger.totals import compute_totals
 
-from .ledger_inbound import CustomerFromPlatform, DocumentFromPlatform, ItemFromPlatform
-from .sources import SourceAdapter, key_for
+from .inbound.ledger import CustomerFromPlatform, DocumentFromPlatform, ItemFromPlatform
+from .core.sources import SourceAdapter, key_for
 
 
 class _OrganizationScoped(SourceAdapter):

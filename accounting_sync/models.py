@@ -6,6 +6,9 @@ worker always sends the object's current state. Nothing here is ever deleted by 
 """
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -271,10 +274,6 @@ class TriggerRule(models.Model):
         return f"{self.get_entity_display()}: {self.get_kind_display().lower()}"
 
     def clean(self) -> None:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        from django.core.exceptions import ValidationError
-
         if self.kind == TriggerKind.BATCH and not (self.every_minutes or self.daily_at):
             raise ValidationError("A batch window needs either every N minutes or a daily time.")
         if self.kind == TriggerKind.BATCH and self.every_minutes and self.daily_at:

@@ -1,7 +1,15 @@
 """django-q2 task functions. Module-level, primary keys in, nothing long-running (no sleeps)."""
 from __future__ import annotations
 
-from . import bulk, conf, engine, outbox
+from django.utils import timezone
+
+from connectors.models import ConnectionStatus
+from connectors.tokens import keep_alive
+
+from . import conf
+from .core import bulk, engine, outbox
+from .inbound import sync as inbound
+from .models import DeliveryStatus, EntryStatus, OutboxEntry, WebhookDelivery
 
 ABSORB_PER_TASK = 5000  # changes one task takes in at most (a backlog is spread over tasks, each well in time)
 
@@ -71,17 +79,12 @@ def dispatch(connection_ids: list[int] | None = None) -> int:
 
 def process_webhook(delivery_id: int) -> str:
     """Apply what one stored webhook delivery announces."""
-    from . import inbound
-
     return inbound.process_delivery(delivery_id).summary()
 
 
 def pull_due() -> int:
     """Poll every pulling connection whose interval has passed; also processes deliveries a lost task left.
     Scheduled every minute."""
-    from . import inbound
-    from .models import DeliveryStatus, WebhookDelivery
-
     for delivery_id in WebhookDelivery.objects.filter(status=DeliveryStatus.RECEIVED).values_list("pk", flat=True)[:100]:
         inbound.process_delivery(delivery_id)
     conns = inbound.due_connections()
@@ -92,8 +95,6 @@ def pull_due() -> int:
 
 def keep_tokens_alive() -> list[str]:
     """Refresh idle connections' tokens before their refresh token expires unused. Scheduled daily."""
-    from connectors.tokens import keep_alive
-
     return keep_alive()
 
 
@@ -112,12 +113,6 @@ def drain(connection_id: int | None = None, limit: int = 100_000) -> int:
     """Process every due entry in this process (demo ``--once``, commands, tests); returns how many ran.
 
     A backlog goes through the batch path in chunks of the platform's batch size, like the queue does."""
-    from django.utils import timezone
-
-    from connectors.models import ConnectionStatus
-
-    from .models import EntryStatus, OutboxEntry
-
     ran = 0
     while ran < limit:
         outbox.absorb()

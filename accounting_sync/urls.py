@@ -1,8 +1,8 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import webhooks
-from .api import views as api
+from .inbound import webhooks
+from .staff.api import views as api
 
 router = SimpleRouter()
 router.register("connections", api.ConnectionViewSet, basename="api-connection")

@@ -139,7 +139,7 @@ def platform_requests(platform: str, count: int) -> dict:
     """A bulk resync of ``count`` invoices to ``platform``'s sandbox, limits off on both sides: requests counted."""
     from django.core.management import call_command
 
-    from accounting_sync import demo
+    from accounting_sync.staff import demo
     from accounting_sync.models import ExternalReference
     from ledger.models import Organization
 
@@ -194,7 +194,7 @@ def queue_backlog(conn, org) -> None:
     written in bulk (a 10,000-entry resync upserts one by one: minutes of set-up on a busy disk)."""
     from django.utils import timezone
 
-    from accounting_sync import sources
+    from accounting_sync.core import sources
     from accounting_sync.models import OutboxEntry
     from ledger.models import Invoice
 
@@ -208,7 +208,7 @@ def queue_backlog(conn, org) -> None:
 def ceiling(platform: str, env: dict) -> dict:
     """One ``qcluster`` on a backlog with the platform's real limits on (sandbox and our budget), ``CEILING_LATENCY_S``
     a request: invoices a minute that reached the platform after the warm-up, against the most its limits allow."""
-    from accounting_sync import demo
+    from accounting_sync.staff import demo
     from accounting_sync.models import ExternalReference
     from connectors import budget, registry
     from ledger.models import Organization
@@ -255,7 +255,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="accounting-sync-bench-latency-"))
     try:
         env = setup_environment(workdir)
-        from accounting_sync import demo
+        from accounting_sync.staff import demo
 
         run = latency_baseline(env)
         cluster, plain = run["cluster"], run["plain"]

@@ -74,7 +74,7 @@ def write(invoice_ids: list[int], until: float, done) -> None:
     """One host process: a transaction per invoice, recording its change, until ``until``."""
     from django.db import connections, transaction
 
-    from accounting_sync import outbox, sources
+    from accounting_sync.core import outbox, sources
     from ledger.models import Invoice
 
     connections.close_all()
@@ -92,7 +92,7 @@ def claim(until: float, done) -> None:
     """One dispatcher: lease rounds in fair order, each chunk closed at once, until nothing is due."""
     from django.db import connections
 
-    from accounting_sync import outbox
+    from accounting_sync.core import outbox
     from accounting_sync.models import EntryStatus, OutboxEntry
 
     connections.close_all()
@@ -130,7 +130,7 @@ def in_processes(target, args_per_process: list[tuple]) -> tuple[list, float]:
 
 def main() -> None:
     setup()
-    from accounting_sync import outbox
+    from accounting_sync.core import outbox
     from accounting_sync.models import EntryStatus, OutboxChange, OutboxEntry
     from connectors.models import Connection
 

@@ -74,7 +74,8 @@ def synced(sandbox, env: dict, count: int):
     from django.db import transaction
     from django.utils import timezone
 
-    from accounting_sync import engine, rules, sources
+    from accounting_sync.core import engine, sources
+    from accounting_sync.policies import rules
     from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, RemoteStatus
     from connectors.qbo import translate
     from ledger.models import Customer, Invoice, Organization, TaxRate

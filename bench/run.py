@@ -76,7 +76,7 @@ def sync_enabled(on: bool) -> None:
 
 
 def connect(sandbox, name: str, limits: bool = False, organization=None):
-    from accounting_sync.demo import connect_to_sandbox
+    from accounting_sync.staff.demo import connect_to_sandbox
     from ledger.models import Organization
 
     org = organization or Organization.objects.create(name=name, slug=name.lower().replace(" ", "-"))

@@ -5,7 +5,7 @@ may map differently). Resolution takes the most specific rule: organization befo
 income accounts item before category before line kind before the default.
 
 A rule is **stale** (``stale_since`` set) when the platform no longer offers what it points at (an account or tax
-code archived, deleted or made inactive there); ``accounting_sync.drift`` marks and clears it. Documents that
+code archived, deleted or made inactive there); ``accounting_sync.policies.drift`` marks and clears it. Documents that
 need a stale rule wait; pointing the rule at something else clears the mark (``save``).
 """
 from __future__ import annotations

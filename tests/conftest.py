@@ -204,9 +204,9 @@ def at_once(count: int, work) -> list[Exception]:
 def entry_of(document, **filters):
     """The document's outbox entry, once the dispatcher has taken in the saved change (what the cluster does at
     its next poll; ``drain`` does it too)."""
-    from accounting_sync import outbox
+    from accounting_sync.core import outbox
     from accounting_sync.models import OutboxEntry
-    from accounting_sync.sources import key_for
+    from accounting_sync.core.sources import key_for
 
     outbox.absorb()
     return OutboxEntry.objects.get(source_key=key_for(document), **filters)

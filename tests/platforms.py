@@ -1,4 +1,4 @@
-"""One test harness for every registered platform, driven by the registry (``accounting_sync.demo.platforms()``).
+"""One test harness for every registered platform, driven by the registry (``accounting_sync.staff.demo.platforms()``).
 
 A suite parametrized over ``platform`` runs once per platform whose connector names a sandbox and a demo chart,
 so a platform joins every such suite by registering. The harness keeps the suites platform-neutral:
@@ -11,7 +11,7 @@ so a platform joins every such suite by registering. The harness keeps the suite
   for all sandboxes, whatever each sandbox's store calls them; an action the platform's users cannot do at all
   (a sandbox's ``impossible_actions``: action -> why) skips the test with that reason;
 - ``connect(org)``: a connected ``Connection`` through the platform's OAuth flow with the demo chart mapped
-  (``accounting_sync.demo.connect_to_sandbox``); the organization needs tax rates named like the demo's;
+  (``accounting_sync.staff.demo.connect_to_sandbox``); the organization needs tax rates named like the demo's;
 - remote documents are read through the connector (``fetch``, ``remote_payment``, ``changes_since``), never
   from a sandbox's store.
 
@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from accounting_sync import demo
+from accounting_sync.staff import demo
 from connectors import registry
 from connectors.base import BaseConnector, ConnectionConfig
 from connectors.documents import RemoteResult
@@ -210,7 +210,7 @@ class PlatformHarness:
 
     def ref(self, conn, obj):
         from accounting_sync.models import ExternalReference
-        from accounting_sync.sources import key_for
+        from accounting_sync.core.sources import key_for
 
         return ExternalReference.objects.get(connection=conn, source_key=key_for(obj))
 

@@ -89,7 +89,7 @@ def _normalise(name: str) -> str:
 
 
 def platforms() -> None:
-    from accounting_sync import demo
+    from accounting_sync.staff import demo
     from connectors import registry
 
     for platform in demo.platforms():
@@ -123,9 +123,10 @@ def sync(pairs: list[str]) -> None:
     """Connect to each sandbox, save one invoice the way a host does, send it, read it back."""
     from django.db import transaction
 
-    from accounting_sync import demo, tasks
+    from accounting_sync.staff import demo
+    from accounting_sync import tasks
     from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry
-    from accounting_sync.sources import key_for
+    from accounting_sync.core.sources import key_for
     from ledger import models as L
 
     urls = dict(pair.split("=", 1) for pair in pairs)
@@ -171,7 +172,7 @@ def render() -> None:
     from django.test.utils import setup_test_environment
     from django.urls import reverse
 
-    from accounting_sync.sources import key_for
+    from accounting_sync.core.sources import key_for
     from connectors.models import Connection
     from ledger.models import Invoice
 

@@ -22,12 +22,15 @@ What is recorded, and where it is hooked:
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
-from django.db import connection as db, transaction
+from django.db import connection as db
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -50,7 +53,7 @@ def canonical(record: AuditRecord) -> str:
     """The exact text a record's hash is computed over: its fields as sorted, compact JSON (times in UTC with
     microseconds), followed by the previous record's hash. An auditor can recompute it from an export."""
     fields = {name: getattr(record, name) for name in (LEGACY_HASHED if record.chain == LEGACY else HASHED)}
-    fields["at"] = record.at.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+    fields["at"] = record.at.astimezone(dt.UTC).isoformat(timespec="microseconds")
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str) \
         + record.prev_hash
 
@@ -82,8 +85,6 @@ def command_action(operation: str, *, connection=None, detail: dict | None = Non
                    actor: str | None = None) -> AuditRecord:
     """A staff action taken with a management command (resync, retry): recorded with the operating-system user
     who ran it (or ``actor``: the command's ``--user``), as the admin's actions are with the staff user."""
-    import getpass
-
     if actor is None:
         try:
             actor = f"{getpass.getuser()} (command)"
@@ -267,7 +268,7 @@ def records(since=None, until=None, chunk_size: int = 2000) -> Iterator[dict]:
         qs = qs.filter(at__lt=until)
     for record in qs.iterator(chunk_size=chunk_size):
         row = {name: getattr(record, name) for name in EXPORT_FIELDS}
-        row["at"] = record.at.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+        row["at"] = record.at.astimezone(dt.UTC).isoformat(timespec="microseconds")
         yield row
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.contrib.admin.models import LogEntry
 from django.db.models.signals import post_save
 
 from connectors.models import Connection
 
+from ..models import SyncLog
 from . import AuditKind, append
 
 #: Apps whose admin log entries are staff actions on sync data.
@@ -60,9 +62,5 @@ def _connection_name(connection_id: int | None) -> str:
 
 
 def connect() -> None:
-    from django.contrib.admin.models import LogEntry
-
-    from ..models import SyncLog
-
     post_save.connect(sync_log_written, sender=SyncLog, dispatch_uid="accounting_sync.audit.sync_log")
     post_save.connect(admin_action_logged, sender=LogEntry, dispatch_uid="accounting_sync.audit.admin_log")

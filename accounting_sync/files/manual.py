@@ -31,7 +31,8 @@ from connectors.filekit.manual import ManualDocument, ManualFormat, ManualLine
 from connectors.models import Connection
 from mappings.resolve import resolve
 
-from .. import outbox, rules, sources
+from ..core import outbox, sources
+from ..policies import rules
 from ..models import EntryStatus, OutboxEntry, Outcome, SyncLog
 from . import batches
 from .models import BatchPurpose, ExportBatch, ExportItem

@@ -18,7 +18,9 @@ from connectors.errors import DataError, DependencyPendingError, PermanentError
 from connectors.redaction import redact
 from mappings.resolve import resolve
 
-from .. import conf, preflight, rules, sources, triggers
+from .. import conf
+from ..policies import preflight, rules
+from ..core import sources, triggers
 from ..models import EntryStatus, ExternalReference, OutboxEntry, Outcome, RemoteStatus, SyncLog
 from .models import ExportItem
 

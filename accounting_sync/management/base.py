@@ -6,7 +6,7 @@ from tqdm import tqdm
 
 from accounting_sync import permissions
 from accounting_sync.adminkit import readable
-from accounting_sync.engine import process_entry
+from accounting_sync.core.engine import process_entry
 from accounting_sync.models import EntryStatus, OutboxEntry
 from connectors.models import Connection
 

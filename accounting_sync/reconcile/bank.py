@@ -34,8 +34,8 @@ from connectors.base import BankDeposit
 from connectors.errors import SyncError
 from connectors.models import Connection, ConnectionStatus
 
-from .. import sources
-from ..batching import chunks
+from ..core import sources
+from ..core.batching import chunks
 from ..models import ExternalReference, RemoteStatus
 from .models import BankBucket, BankDecision, BankMatch
 

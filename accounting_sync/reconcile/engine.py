@@ -36,8 +36,9 @@ from connectors.base import DocumentTotals
 from connectors.errors import SyncError
 from connectors.models import Connection
 
-from .. import preflight, rules, sources
-from ..batching import chunks
+from ..policies import preflight, rules
+from ..core import sources
+from ..core.batching import chunks
 from ..models import EntryStatus, ExternalReference, OutboxChange, OutboxEntry, RemoteStatus
 from .compare import CLOSED, Finding, LocalDocument, compare, duplicate
 from .models import (DocumentCheck, Period, PeriodTotal, Reason, ReconciliationRun, RunKind, RunStatus, Variance,

@@ -21,7 +21,7 @@ from django.utils import timezone
 from connectors.errors import ConfigurationError, DataError
 
 from ..models import ExternalReference, Outcome, SyncLog
-from ..preflight import JURISDICTION_CODE
+from ..policies.preflight import JURISDICTION_CODE
 from .models import DocumentCheck, Reason, Variance, VarianceStatus
 
 DEFINITIONS = {

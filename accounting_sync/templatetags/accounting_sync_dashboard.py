@@ -3,7 +3,7 @@ admin template (the app's own index, the standalone site's admin index, or a hos
 without ``accounting_sync.view_dashboard``."""
 from django import template
 
-from .. import dashboard
+from ..staff import dashboard
 from ..permissions import allowed
 
 register = template.Library()

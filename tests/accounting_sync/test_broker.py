@@ -12,7 +12,8 @@ from django_q.models import OrmQ
 from django_q.signing import SignedPackage
 from django_q.tasks import async_task
 
-from accounting_sync import outbox, tasks
+from accounting_sync.core import outbox
+from accounting_sync import tasks
 from accounting_sync.broker import OutboxBroker
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxChange, OutboxEntry
 from connectors.models import Connection, ConnectionStatus

@@ -42,7 +42,7 @@ def test_platform_changes_reach_the_hosts_invoice_but_never_rewrite_the_job(make
     """Two-way with a host model (issue 5 acceptance 4): a line changed in QuickBooks updates the job invoice's
     amounts and balance; the job itself, the source record, stays as it was. A payment received in QuickBooks
     becomes a job payment."""
-    from accounting_sync import inbound
+    from accounting_sync.inbound import sync as inbound
 
     conn = make_connection(org, direction="both")
     with transaction.atomic():

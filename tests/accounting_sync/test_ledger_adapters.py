@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from accounting_sync import sources
+from accounting_sync.core import sources
 from ledger.models import CreditNote, CreditNoteAllocation, CreditNoteLine, ItemCategory, PaymentAllocation
 from tests.factories import (CustomerFactory, InvoiceFactory, InvoiceLineFactory, ItemFactory, OrganizationFactory,
                              PaymentFactory, RefundFactory, TaxRateFactory)

@@ -13,7 +13,8 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from accounting_sync import demo, permissions, reconcile
+from accounting_sync.staff import demo
+from accounting_sync import permissions, reconcile
 from accounting_sync.audit.models import AuditRecord
 from accounting_sync.files import batches
 from accounting_sync.files.models import ExportBatch

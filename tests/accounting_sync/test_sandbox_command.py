@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from accounting_sync import demo
+from accounting_sync.staff import demo
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -192,7 +192,7 @@ def test_a_failed_entrys_page_retries_it(logged_in, connection, make_invoice, or
 
 
 def test_export_a_batch_for_a_platform_without_an_api_and_download_it(logged_in, org, make_invoice):
-    from accounting_sync import demo
+    from accounting_sync.staff import demo
 
     page = logged_in
     f.TaxRateFactory(organization=org, name="Exempt", rate=Decimal("0"))
@@ -214,7 +214,7 @@ def test_export_a_batch_for_a_platform_without_an_api_and_download_it(logged_in,
 
 
 def test_export_for_manual_entry_while_a_platform_is_down(logged_in, connection, make_invoice):
-    from accounting_sync import outbox
+    from accounting_sync.core import outbox
 
     page = logged_in
     invoice = make_invoice()

@@ -91,7 +91,7 @@ def test_budget_keeps_under_the_platform_limit_instead_of_bouncing_off_it(connec
         connection.save()
         for _ in range(6):
             make_invoice()
-        from accounting_sync.engine import process_entry
+        from accounting_sync.core.engine import process_entry
         from accounting_sync.models import OutboxEntry
 
         for entry in OutboxEntry.objects.filter(entity="invoice").order_by("pk"):

@@ -10,7 +10,7 @@ from django.db import connection as db_connection
 from django.test import override_settings
 from django.utils import timezone
 
-from accounting_sync.admin import disconnect
+from accounting_sync.staff.admin import disconnect
 from connectors.base import Capabilities, ConnectionConfig
 from connectors.errors import AuthError, RetryableError, ValidationFailed
 from connectors.models import Connection

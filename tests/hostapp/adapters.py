@@ -2,7 +2,7 @@
 from decimal import Decimal
 
 from accounting_sync.ledger_adapters import totals_of
-from accounting_sync.sources import SourceAdapter, key_for
+from accounting_sync.core.sources import SourceAdapter, key_for
 from connectors.documents import (Allocation, CustomerSnapshot, Entity, InvoiceSnapshot, LineSnapshot,
                                   PaymentSnapshot)
 from ledger.money import line_net

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounting_sync.management.commands.accounting_sync_mappings import Command
-from accounting_sync.preflight import reference_data
+from accounting_sync.policies.preflight import reference_data
 from mappings import csv_io
 from mappings.models import Mapping, MappingKind, Scope
 from tests import factories as f

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from accounting_sync import demo
+from accounting_sync.staff import demo
 from ledger import models as L
 from mappings.models import Mapping, MappingKind, Scope
 from tests import factories as f

@@ -4,10 +4,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from accounting_sync import drift
+from accounting_sync.policies import drift
 from accounting_sync.models import EntryStatus, OutboxEntry
-from accounting_sync.preflight import reference_data
-from accounting_sync.sources import key_for
+from accounting_sync.policies.preflight import reference_data
+from accounting_sync.core.sources import key_for
 from mappings import csv_io
 from mappings.models import Mapping, MappingKind
 from mappings.resolve import explain
@@ -48,7 +48,7 @@ def test_pointing_a_rule_elsewhere_clears_the_mark_other_saves_keep_it(stale_sal
 
 
 def test_resolution_still_uses_a_stale_rule_and_says_so(stale_sales, connection, make_invoice):
-    from accounting_sync import sources
+    from accounting_sync.core import sources
 
     invoice = make_invoice(("service", "1", "10.00"))
     adapter, obj = sources.load(key_for(invoice))

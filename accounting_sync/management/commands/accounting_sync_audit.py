@@ -24,14 +24,13 @@ from accounting_sync.management.base import ExamplesCommand
 
 from ... import audit
 
-
 RECIPE = ("sha256 over the canonical JSON of each record without prev_hash and hash (and without chain in the legacy "
           "chain), followed by prev_hash, the hash of the record before it in its chain")
 
 
 def moment(value: str) -> dt.datetime:
     parsed = dt.datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 class Command(ExamplesCommand):

@@ -10,7 +10,6 @@ Examples:
     manage.py accounting_sync_demo --web-port 8001 --sandbox-port <platform>=9765
     manage.py accounting_sync_sandbox --list  # the platforms and their sandboxes' default ports
 """
-from accounting_sync.management.base import ExamplesCommand
 import functools
 import os
 import secrets
@@ -27,11 +26,15 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from django.test.utils import override_settings
 
+from accounting_sync.management.base import ExamplesCommand
 from connectors.models import Connection
 
-from ... import demo, resync, tasks
-from ...adminkit import readable
+from ... import tasks
+from ...core import resync
+from ...core.outbox import enqueue
 from ...models import EntryStatus, ExternalReference, OutboxEntry
+from ...staff import demo
+from ...adminkit import readable
 
 
 class Command(ExamplesCommand):
@@ -146,8 +149,6 @@ class Command(ExamplesCommand):
                 self.wait_for(f"{url}{demo.sandbox_class(platform).ready_path}")
             password = self.demo_login()
             conns = self.prepare(urls, fresh=True) + self.prepare_files(opts["export_folder"], fresh=True)
-            from ...outbox import enqueue
-
             enqueue(list(OutboxEntry.objects.filter(connection__in=conns).values_list("pk", flat=True)))
             self.stdout.write(self.style.SUCCESS(
                 f"\nAdmin: http://127.0.0.1:{opts['web_port']}/admin/   login: demo / {password}\n"

@@ -21,7 +21,7 @@ from accounting_sync.management.base import ExamplesCommand
 from connectors.models import Connection
 from mappings import csv_io
 
-from ...preflight import platform_lists
+from ...policies.reference import platform_lists
 
 
 class Command(ExamplesCommand):

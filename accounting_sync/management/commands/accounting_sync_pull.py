@@ -6,10 +6,9 @@ Examples:
 """
 import datetime as dt
 
-
 from accounting_sync.management.base import ExamplesCommand
 
-from ... import inbound
+from ...inbound import sync as inbound
 
 
 class Command(ExamplesCommand):
@@ -24,7 +23,7 @@ class Command(ExamplesCommand):
         conn = self.connection(opts["connection"])
         since = opts["since"]
         if since and since.tzinfo is None:
-            since = since.replace(tzinfo=dt.timezone.utc)
+            since = since.replace(tzinfo=dt.UTC)
         result = inbound.pull(conn, since)
         for note in result.notes:
             self.stdout.write(note)

@@ -10,7 +10,7 @@ from accounting_sync.management.base import ExamplesCommand
 from django.core.management.base import CommandError
 
 from ... import audit, permissions
-from ...admin import push_entries
+from ...staff.admin import push_entries
 from ...models import OutboxEntry
 
 

@@ -30,6 +30,7 @@ from django.core.management.base import CommandError
 
 from accounting_sync.management.base import ExamplesCommand
 from connectors.models import Connection, ConnectionStatus
+from ledger.models import Organization
 
 from ...reconcile import bank, run
 from ...reconcile.models import ReconciliationRun, RunKind, RunStatus, Variance
@@ -38,7 +39,7 @@ from ...reconcile.models import ReconciliationRun, RunKind, RunStatus, Variance
 def moment(value: str) -> dt.datetime:
     """A date (YYYY-MM-DD) or an ISO date-time; naive ones are UTC."""
     parsed = dt.datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 class Command(ExamplesCommand):
@@ -108,8 +109,6 @@ class Command(ExamplesCommand):
     def _organization(self, value: str | None) -> int | None:
         if not value:
             return None
-        from ledger.models import Organization
-
         found = Organization.objects.filter(pk=int(value)) if value.isdigit() else Organization.objects.filter(
             slug=value)
         pk = found.values_list("pk", flat=True).first()
@@ -158,7 +157,7 @@ def as_dict(r: ReconciliationRun) -> dict:
     }
 
 
-def bank_dict(o: "bank.Outcome") -> dict:
+def bank_dict(o: bank.Outcome) -> dict:
     return {
         "connection": o.connection.name, "bank_feed": not o.no_feed, "error": o.error, "matched": o.matched,
         "probable": o.probable, "unmatched_payments": o.unmatched_payments,

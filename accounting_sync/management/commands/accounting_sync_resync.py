@@ -15,10 +15,12 @@ from django.core.management.base import CommandError
 
 from connectors.documents import Entity
 
-from ... import audit, bulk, glpreview, permissions, resync
-from ...batching import chunks
-from ...outbox import chunks_by_connection, enqueue
-from ...preflight import platform_lists
+from ... import audit, permissions
+from ...core import bulk, resync
+from ...staff import glpreview
+from ...core.batching import chunks
+from ...core.outbox import chunks_by_connection, enqueue
+from ...policies.reference import platform_lists
 
 
 class Command(ExamplesCommand):

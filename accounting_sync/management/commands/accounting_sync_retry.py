@@ -12,7 +12,7 @@ from accounting_sync.management.base import ExamplesCommand
 from django.core.management.base import CommandError
 
 from ... import audit, permissions
-from ...admin import retry_entries
+from ...staff.admin import retry_entries
 from ...models import EntryStatus, OutboxEntry
 
 

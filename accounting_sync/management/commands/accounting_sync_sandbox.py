@@ -12,7 +12,7 @@ Point a connection at it with the settings its connector's ``sandbox_settings(ba
 """
 from django.core.management.base import CommandError
 
-from accounting_sync import demo
+from accounting_sync.staff import demo
 from accounting_sync.management.base import ExamplesCommand
 from connectors.sandboxkit.latency import Latency
 from connectors.sandboxkit.platform import add_latency_argument

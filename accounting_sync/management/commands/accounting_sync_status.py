@@ -8,7 +8,7 @@ from accounting_sync.management.base import ExamplesCommand
 import json
 
 
-from ...status import connection_health, stalled
+from ...staff.status import connection_health, stalled
 
 
 class Command(ExamplesCommand):

@@ -70,7 +70,7 @@ def test_a_lapsed_token_signs_in_once_more_and_the_call_goes_through(ksandbox):
 
 
 def test_the_demo_connect_flow_follows_the_sandbox_redirect_then_signs_in(ksandbox):
-    """What accounting_sync.demo does: the authorize URL, the sandbox's redirect, then exchange_code."""
+    """What accounting_sync.staff.demo does: the authorize URL, the sandbox's redirect, then exchange_code."""
     import requests
     from urllib.parse import parse_qs, urlparse
 

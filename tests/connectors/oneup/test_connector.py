@@ -49,7 +49,7 @@ def test_the_authorize_step_goes_straight_back_to_the_callback(osandbox):
 
 
 def test_the_demo_connect_flow_follows_the_sandbox_redirect_then_checks(osandbox):
-    """What accounting_sync.demo does: the authorize URL, the sandbox's redirect, then exchange_code."""
+    """What accounting_sync.staff.demo does: the authorize URL, the sandbox's redirect, then exchange_code."""
     import requests
     from urllib.parse import parse_qs, urlparse
 

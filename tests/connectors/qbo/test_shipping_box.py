@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from accounting_sync import inbound
+from accounting_sync.inbound import sync as inbound
 from accounting_sync.models import EntryStatus, OutboxEntry
 from connectors.qbo.sandbox.wire import QBOFault
 from ledger.models import Invoice

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from accounting_sync import demo
+from accounting_sync.staff import demo
 from connectors.sandboxkit.platform import PlatformSandbox
 
 ROOT = Path(__file__).resolve().parents[3]

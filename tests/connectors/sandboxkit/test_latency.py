@@ -15,7 +15,7 @@ import pytest
 import requests
 from django.core.management import CommandError, call_command
 
-from accounting_sync import demo
+from accounting_sync.staff import demo
 from connectors.qbo.sandbox import QBOSandbox
 from connectors.sandboxkit.latency import KINDS, Delay, Latency, kind_of, parse
 from connectors.sandboxkit.platform import PlatformSandbox

@@ -156,7 +156,7 @@ def test_lost_response_with_idempotency_forgotten_is_adopted_by_our_number(env, 
 
 def test_lost_response_end_to_end_through_the_pipeline(xsandbox, org, make_invoice, make_xero_connection):
     """The engine's safety nets with Xero: the retry adopts the invoice whose response was lost."""
-    from accounting_sync.engine import process_entry
+    from accounting_sync.core.engine import process_entry
     from accounting_sync.models import EntryStatus, ExternalReference
     from tests.conftest import entry_of, make_due
 
