@@ -62,7 +62,7 @@ def line_snapshots(lines) -> tuple[LineSnapshot, ...]:
 
 
 def totals_of(lines: tuple[LineSnapshot, ...]) -> dict:
-    totals = compute_totals((l.kind, l.quantity, l.unit_price, l.tax_rate_percent) for l in lines)
+    totals = compute_totals((ln.kind, ln.quantity, ln.unit_price, ln.tax_rate_percent) for ln in lines)
     return {"subtotal": totals.subtotal, "discount_total": totals.discount, "tax_total": totals.tax,
             "total": totals.total}
 
@@ -154,7 +154,7 @@ class _TwoWaySalesAdapter(DocumentFromPlatform, _SalesAdapter):
         mine = [line for line in obj.lines.order_by("position", "pk") if line.kind != "discount"]
         if len(mine) != len(lines):
             raise ValueError(f"the platform has {len(lines)} lines, this document {len(mine)}")
-        for line, (quantity, unit_price) in zip(mine, lines):
+        for line, (quantity, unit_price) in zip(mine, lines, strict=False):
             if (line.quantity, line.unit_price) != (quantity, unit_price):
                 line.quantity, line.unit_price = quantity, unit_price
                 line.save()

@@ -85,7 +85,8 @@ def process_webhook(delivery_id: int) -> str:
 def pull_due() -> int:
     """Poll every pulling connection whose interval has passed; also processes deliveries a lost task left.
     Scheduled every minute."""
-    for delivery_id in WebhookDelivery.objects.filter(status=DeliveryStatus.RECEIVED).values_list("pk", flat=True)[:100]:
+    received = WebhookDelivery.objects.filter(status=DeliveryStatus.RECEIVED)
+    for delivery_id in received.values_list("pk", flat=True)[:100]:
         inbound.process_delivery(delivery_id)
     conns = inbound.due_connections()
     for conn in conns:

@@ -66,7 +66,7 @@ def setup() -> dict:
 
 
 def connect(sandbox, name: str):
-    from accounting_sync.demo import connect_to_sandbox
+    from accounting_sync.staff.demo import connect_to_sandbox
     from ledger.models import Organization
 
     org = Organization.objects.create(name=name, slug=f"t{Organization.objects.count():04d}")
@@ -81,7 +81,7 @@ def save_invoice(org, customer, number: str) -> str:
     """One invoice with two lines in one transaction, as the host saves it; returns its source key."""
     from django.db import transaction
 
-    from accounting_sync import sources
+    from accounting_sync.core import sources
     from ledger.models import Invoice, InvoiceLine
 
     with transaction.atomic():
@@ -95,7 +95,7 @@ def save_invoice(org, customer, number: str) -> str:
 
 def main() -> None:
     env = setup()
-    from accounting_sync import outbox
+    from accounting_sync.core import outbox
     from accounting_sync.models import ExternalReference, OutboxEntry
     from connectors.qbo.sandbox import QBOSandbox
     from ledger.models import Customer

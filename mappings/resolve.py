@@ -79,8 +79,9 @@ class RuleRef(NamedTuple):
     local_value: str
     remote_id: str
     remote_name: str
-    #: When the platform stopped offering ``remote_id`` (see ``accounting_sync.policies.drift``); a stale rule still wins
-    #: (falling back to a more general rule would post to an account nobody chose) and preflight stops the document.
+    #: When the platform stopped offering ``remote_id`` (see ``accounting_sync.policies.drift``); a stale rule still
+    #: wins (falling back to a more general rule would post to an account nobody chose) and preflight stops the
+    #: document.
     stale_since: dt.datetime | None = None
     stale_reason: str = ""
 

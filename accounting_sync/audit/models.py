@@ -62,3 +62,6 @@ class AuditHead(models.Model):
 
     class Meta:
         verbose_name = "audit chain head"
+
+    def __str__(self) -> str:
+        return f"{self.chain} #{self.seq}"

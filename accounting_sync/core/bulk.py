@@ -125,7 +125,7 @@ def _send_phase(conn: Connection, connector, entries: list[OutboxEntry]) -> Sync
                 _give_back([p.entry for p in prepared], conn)
                 return exc
         else:
-            for p, result in zip(searching, found):
+            for p, result in zip(searching, found, strict=False):
                 p.found = result
                 if result is not None:
                     try:  # entered by hand: adopted only if its total is ours
@@ -182,14 +182,14 @@ def _prepare(conn: Connection, connector, entry: OutboxEntry) -> Prepared | None
 
 def _send_chunk(conn: Connection, connector, chunk: list[Prepared]) -> SyncError | None:
     ops = [p.op(conn) for p in chunk]
-    engine.mark_write_started([p.entry.pk for p, op in zip(chunk, ops) if op.operation == "create"])
+    engine.mark_write_started([p.entry.pk for p, op in zip(chunk, ops, strict=False) if op.operation == "create"])
     exchanges = connector.exchanges()
     seen = len(exchanges)
     try:
         outcomes = connector.write_batch(ops)
     except SyncError as exc:
         shared = [{**x, "batch_of": len(ops)} for x in exchanges[seen:]]
-        for p, op in zip(chunk, ops):
+        for p, op in zip(chunk, ops, strict=False):
             p.attempt.operation, p.attempt.extra = f"{_label(p, op)} (batch)", shared
             engine.fail(p.entry, exc, p.attempt, p.started)
         return exc if isinstance(exc, (RateLimitedError, AuthError)) else None
@@ -199,7 +199,7 @@ def _send_chunk(conn: Connection, connector, chunk: list[Prepared]) -> SyncError
         return None
     shared = exchanges[seen:]
     settled = []
-    for position, (p, op, outcome) in enumerate(zip(chunk, ops, outcomes)):
+    for position, (p, op, outcome) in enumerate(zip(chunk, ops, outcomes, strict=False)):
         p.attempt.operation = f"{_label(p, op)} (batch)"
         p.attempt.extra = [{**x, "batch_item": position, "batch_of": len(ops)} for x in shared]
         settled.append((p, _settle(conn, connector, p, op, outcome)))  # follow-up calls, outside any transaction

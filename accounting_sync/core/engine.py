@@ -184,7 +184,7 @@ def update_remote(conn, connector, snapshot, mapping, ref, digest, attempt: Atte
         return connector.update(snapshot, mapping, RemoteRef(ref.remote_id, ref.remote_version),
                                 idempotency_key(conn, ref.source_key, "update", ref.remote_version, digest,
                                                 refusals=entry.refusals))
-    except ConflictError:
+    except ConflictError as conflict:
         current = connector.fetch(snapshot.entity, ref.remote_id)
         edited = ref.remote_fingerprint and current.fingerprint and current.fingerprint != ref.remote_fingerprint
         if edited and not entry.overwrite_remote:
@@ -192,7 +192,7 @@ def update_remote(conn, connector, snapshot, mapping, ref, digest, attempt: Atte
                 f"{entry.label or snapshot.key} was edited in {connector.name} since we last sent it; "
                 "our change was not applied so that edit is not overwritten",
                 hint="Compare both versions. Then either change the local document, or choose "
-                     "\"Send ours anyway\" to overwrite the platform's edit.", platform_code="5010")
+                     "\"Send ours anyway\" to overwrite the platform's edit.", platform_code="5010") from conflict
         attempt.operation = "update (re-read)"
         return connector.update(snapshot, mapping, RemoteRef(ref.remote_id, current.version),
                                 idempotency_key(conn, ref.source_key, "update", current.version, digest,

@@ -340,7 +340,6 @@ def _push_chain(entry_ids: list[int], token: str) -> None:
 
 
 def _push(func: str, *args, name: str) -> None:
-    from django_q.tasks import async_task  # django-q2 reads the settings when imported: at call time
 
     try:
         async_task(func, *args, task_name=name[:100], group="accounting_sync", broker=_broker())

@@ -19,6 +19,7 @@ It rides on file delivery's export batches (``ExportBatch`` with ``purpose`` "ma
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -126,10 +127,8 @@ def document(conn: Connection, connector, entry: OutboxEntry) -> tuple[ManualDoc
     if obj is None:
         return None
     snapshot = adapter.snapshot(obj)
-    try:
+    with contextlib.suppress(SyncError):  # the person keys in the document as it is here
         snapshot = rules.apply(conn, connector, snapshot)
-    except SyncError:
-        pass  # the person keys in the document as it is here
     if snapshot is None or getattr(snapshot, "is_void", False):  # a void never synced: nothing to key in
         return None
     name = email = ""

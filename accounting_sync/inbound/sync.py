@@ -519,7 +519,8 @@ def policy(conn: Connection, entity: str) -> str:
 def _same_lines(local, remote) -> bool:
     if len(local) != len(remote):
         return False
-    return all(Decimal(lq) == Decimal(rq) and Decimal(lp) == Decimal(rp) for (lq, lp), (rq, rp) in zip(local, remote))
+    return all(Decimal(lq) == Decimal(rq) and Decimal(lp) == Decimal(rp)
+               for (lq, lp), (rq, rp) in zip(local, remote, strict=True))
 
 
 def _local_digest(conn, connector, adapter, obj) -> str:

@@ -4,8 +4,8 @@
 (``verify_webhook``: 401 for a bad one). A correctly signed body that is not the platform's delivery shape
 (``parse_webhook`` raises ``ValueError``) is answered 400 and not stored. A correctly signed delivery that
 announces no change (a handshake such as an intent to receive) is answered 200 and not stored. The secret is the
-app's webhook verifier token / key, ``ACCOUNTING_SYNC["WEBHOOK_SECRETS"][platform]``. A delivery is processed by a task (``tasks.process_webhook``);
-its events are hints: every entity is re-read from the platform.
+app's webhook verifier token / key, ``ACCOUNTING_SYNC["WEBHOOK_SECRETS"][platform]``. A delivery is processed by a
+task (``tasks.process_webhook``); its events are hints: every entity is re-read from the platform.
 """
 from __future__ import annotations
 

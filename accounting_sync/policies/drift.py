@@ -118,9 +118,9 @@ def check_rules(conn, reference: ReferenceData, previous: dict | None) -> Drift:
             Rule.objects.filter(pk=rule.pk).update(stale_since=None, stale_reason="")
             result.recovered.append(rule)
         elif (rule.stale_since is None and not listed and names(fresh, rule.kind)
-              and _listed(rule.kind, rule.remote_id, before)):
-            if mark_stale([rule.pk], gone_reason(rule, platform, names(before, rule.kind)), now):
-                result.stale.append(rule)
+              and _listed(rule.kind, rule.remote_id, before)
+              and mark_stale([rule.pk], gone_reason(rule, platform, names(before, rule.kind)), now)):
+            result.stale.append(rule)
     result.requeued = requeue_unblocked(conn)
     if result.stale or result.recovered:
         log.warning("mapping drift on %s: %s", conn, result)

@@ -25,6 +25,7 @@ rate) to change; the dashboard's attention list shows them.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
@@ -287,11 +288,9 @@ def _rule_fixes(decision: Decision, editor: str) -> list[Fix]:
 def _jurisdiction_fixes(rate, explanation: Explanation, editor: str) -> list[Fix]:
     """The tax rate's jurisdiction to fill in (where the ledger's admin is installed), or its rule to change."""
     found = []
-    try:
+    with contextlib.suppress(NoReverseMatch):
         found.append(Fix(f"Fill in the jurisdiction of tax rate “{rate.name}”",
                          reverse("admin:ledger_taxrate_change", args=[rate.pk])))
-    except NoReverseMatch:
-        pass
     rule = next(d.tax.rule for d in explanation.lines if d.tax and d.tax.rule
                 and d.line.tax_rate_key == f"{L.TaxRate._meta.label_lower}:{rate.pk}")
     found.append(Fix(f"or map “{rate.name}” to a tax code with its own rate", f"{editor}?fix={rule.pk}#rule-{rule.pk}"))

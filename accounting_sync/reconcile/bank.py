@@ -25,7 +25,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from django.db import transaction
 from django.utils import timezone
@@ -56,7 +56,7 @@ class Tolerance:
     max_steps: int = 20000  # subset-search steps for one deposit
 
     @classmethod
-    def of(cls, settings: dict | None) -> "Tolerance":
+    def of(cls, settings: dict | None) -> Tolerance:
         given = (settings or {}).get("bank_match") or {}
         values = {}
         for name, kind in (("window_days", int), ("fee_rate", Decimal), ("fee_fixed", Decimal), ("max_batch", int),

@@ -19,6 +19,7 @@ alarms.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import gc
@@ -26,7 +27,8 @@ import logging
 from collections import defaultdict
 from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable, Iterator, Protocol
+from typing import Protocol
+from collections.abc import Iterable, Iterator
 
 from django.db import connections, router, transaction
 from django.db.models import Exists, OuterRef, Subquery
@@ -278,10 +280,8 @@ class Reconciliation:
         if obj is None:
             return None, ref.source_key, None, None
         snapshot = adapter.snapshot(obj)
-        try:
+        with contextlib.suppress(SyncError):  # compared as the adapter builds it; the outbound side reports it
             snapshot = rules.apply(self.conn, self.connector, snapshot)
-        except SyncError:
-            pass  # compared as the adapter builds it; the outbound side reports the rule's problem
         if snapshot is None:
             return None
         if self.record.organization_id is not None and snapshot.organization_id != self.record.organization_id:

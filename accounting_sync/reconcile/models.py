@@ -120,12 +120,12 @@ class PeriodTotal(models.Model):
     class Meta:
         ordering = ["period", "start", "organization_id", "entity", "currency"]
 
+    def __str__(self) -> str:
+        return f"{self.entity} {self.period} {self.start}: {self.local_total} / {self.remote_total} {self.currency}"
+
     @property
     def difference(self):
         return self.remote_total - self.local_total
-
-    def __str__(self) -> str:
-        return f"{self.entity} {self.period} {self.start}: {self.local_total} / {self.remote_total} {self.currency}"
 
 
 class DocumentCheck(models.Model):

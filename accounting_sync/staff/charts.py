@@ -86,11 +86,12 @@ def line(points: list[tuple[str, float]], label: str, color: str = AMBER, width:
     path = " ".join(f"{x},{y}" for x, y in xy)
     dots = format_html_join("", '<circle class="as-point" cx="{}" cy="{}" r="3" fill="{}"><title>{}: {}</title>'
                                 '</circle>',
-                            ((x, y, color, name, _number(value)) for (x, y), (name, value) in zip(xy, points)))
+                            ((x, y, color, name, _number(value))
+                             for (x, y), (name, value) in zip(xy, points, strict=True)))
     every = max(1, len(points) // 6)
     names = format_html_join("", '<text x="{}" y="{}" font-size="9" text-anchor="middle">{}</text>',
-                             ((x, HEIGHT - 8, name) for i, ((x, _), (name, _)) in enumerate(zip(xy, points))
-                              if i % every == 0))
+                             ((x, HEIGHT - 8, name)
+                              for i, ((x, _), (name, _)) in enumerate(zip(xy, points, strict=True)) if i % every == 0))
     body = format_html('<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>{}{}', path, color, dots,
                        names)
     return _frame(label, most, body, width)

@@ -51,7 +51,8 @@ class Command(ExamplesCommand):
         self.acting_user(opts, "view_audit")
         if opts["action"] == "verify":
             return self.verify(opts)
-        out = open(opts["output"], "w", newline="", encoding="utf-8") if opts["output"] else self.stdout._out
+        # a file of its own, or the command's output (not ours to close): closed below, not by a with block
+        out = open(opts["output"], "w", newline="", encoding="utf-8") if opts["output"] else self.stdout._out  # noqa: SIM115
         try:
             count = self.export(out, opts["since"], opts["until"], opts["format"])
         finally:

@@ -10,6 +10,7 @@ Examples:
     manage.py accounting_sync_demo --web-port 8001 --sandbox-port <platform>=9765
     manage.py accounting_sync_sandbox --list  # the platforms and their sandboxes' default ports
 """
+import contextlib
 import functools
 import os
 import secrets
@@ -152,7 +153,8 @@ class Command(ExamplesCommand):
             enqueue(list(OutboxEntry.objects.filter(connection__in=conns).values_list("pk", flat=True)))
             self.stdout.write(self.style.SUCCESS(
                 f"\nAdmin: http://127.0.0.1:{opts['web_port']}/admin/   login: demo / {password}\n"
-                f"Sandboxes: {', '.join(f'{c.platform_name} {urls[c.platform]}' for c in conns if c.platform in urls)}\n"
+                f"Sandboxes: {', '.join(f'{c.platform_name} {urls[c.platform]}' for c in conns if c.platform in urls)}"
+                "\n"
                 "Watching the workers sync the demo documents...\n"))
             self.watch(conns, opts["timeout"])
             self.deliver_files(conns, opts["export_folder"])
@@ -235,12 +237,8 @@ def _stop(processes, seconds: float = 15) -> None:
             process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + seconds
     for process in processes:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
-        try:
-            os.killpg(process.pid, signal.SIGKILL)  # the group outlives its leader: orphans go with it
-        except ProcessLookupError:
-            pass
+        with contextlib.suppress(ProcessLookupError):  # the group outlives its leader: orphans go with it
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait()

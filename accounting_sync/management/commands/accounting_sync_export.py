@@ -59,8 +59,8 @@ class Command(ExamplesCommand):
                             help="A platform with an API that is down: export its unsynced documents for entering "
                                  "by hand, as a new manual-entry batch")
         parser.add_argument("--format", action="append", dest="formats", metavar="FORMAT",
-                            help="With --manual: only this format (generic, or the platform's own; repeatable); default: "
-                                 "the generic CSV and the platform's own import files")
+                            help="With --manual: only this format (generic, or the platform's own; repeatable); "
+                                 "default: the generic CSV and the platform's own import files")
         parser.add_argument("--mark-entered", type=int, metavar="N",
                             help="Manual-entry batch N was keyed in: stop sending its documents, adopt them later")
         parser.add_argument("--resume", action="store_true",

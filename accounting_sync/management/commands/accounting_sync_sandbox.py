@@ -10,6 +10,7 @@ Examples:
     SANDBOX_LATENCY=0.15 manage.py accounting_sync_sandbox --platform <id>     # the same from the environment
 Point a connection at it with the settings its connector's ``sandbox_settings(base_url)`` gives (the demo does this).
 """
+import contextlib
 from django.core.management.base import CommandError
 
 from accounting_sync.staff import demo
@@ -54,10 +55,8 @@ class Command(ExamplesCommand):
                           f"  latency:    {_describe(latency)}\n"
                           "Ctrl-C stops it.")
         self.stdout.flush()
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             sandbox.serve_forever()
-        except KeyboardInterrupt:
-            pass
 
 
 def _describe(latency: Latency) -> str:

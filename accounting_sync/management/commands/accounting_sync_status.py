@@ -25,7 +25,8 @@ class Command(ExamplesCommand):
         if not rows:
             self.stdout.write("No connections yet. Add one in the admin (Connections).")
             return
-        header = f"{'connection':<30} {'platform':<8} {'status':<13} {'pending':>7} {'attn':>5} {'failed':>6} {'synced':>6}  last success"
+        header = (f"{'connection':<30} {'platform':<8} {'status':<13} {'pending':>7} {'attn':>5} {'failed':>6} "
+                  f"{'synced':>6}  last success")
         self.stdout.write(header)
         for r in rows:
             self.stdout.write(f"{r['name'][:30]:<30} {r['platform']:<8} {r['status']:<13} {r['pending']:>7} "

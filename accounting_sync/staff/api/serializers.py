@@ -88,7 +88,8 @@ class TriggerRuleSerializer(serializers.ModelSerializer):
         try:
             TriggerRule(**attrs).clean()
         except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+            raise serializers.ValidationError(
+                exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
         return attrs
 
 

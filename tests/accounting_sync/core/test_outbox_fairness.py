@@ -134,7 +134,8 @@ def test_paused_and_inactive_connections_and_a_connection_filter(tenants):
 def fifo(monkeypatch):
     from collections import deque
 
-    from accounting_sync import bulk, engine, tasks
+    from accounting_sync import tasks
+    from accounting_sync.core import bulk, engine
 
     queue: deque = deque()
     sent: list[int] = []

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from accounting_sync import demo
-from accounting_sync.admin import disconnect
+from accounting_sync.staff import demo
+from accounting_sync.staff.admin import disconnect
 from connectors.base import ConnectionConfig
 from connectors.documents import Allocation, Entity, Mapping, RemoteRef
 from connectors.errors import AuthError, DuplicateError, PostingRefused

@@ -12,9 +12,9 @@ from decimal import Decimal
 
 import pytest
 
-from accounting_sync import inbound
+from accounting_sync.inbound import sync as inbound
 from accounting_sync.models import ExternalReference, Outcome, SyncLog
-from accounting_sync.sources import key_for
+from accounting_sync.core.sources import key_for
 from connectors.documents import Entity
 from connectors.models import ConnectionStatus
 from ledger.models import CreditNote, CreditNoteAllocation, Customer, Invoice, Item, Payment

@@ -3,7 +3,7 @@
 import pytest
 
 from accounting_sync.models import ExternalReference
-from accounting_sync.sources import key_for
+from accounting_sync.core.sources import key_for
 from tests import factories as f
 from tests.conftest import drain
 
