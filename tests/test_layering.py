@@ -16,9 +16,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 APPS = ("accounting_sync", "mappings", "connectors", "ledger")
 SHARED = {"sandboxkit", "filekit", "migrations"}
-# The one cycle left when this test was written, broken by its own change (issue 12, the connectors half). The test
-# xfails while it is exactly this cycle and passes once it is gone; any other cycle fails.
-CONNECTORS_CYCLE = {"connectors.budget", "connectors.models", "connectors.tokens"}
 
 
 def platform_packages() -> list[str]:
@@ -145,9 +142,5 @@ def test_the_cycle_check_sees_imports_inside_functions(tmp_path):
 
 
 def test_no_import_cycle_among_our_modules():
-    found = cycles(import_graph(modules(ROOT)))
-    others = [sorted(c) for c in found if c != CONNECTORS_CYCLE]
-    assert not others, "import cycles (counting imports inside functions):\n" + "\n".join(map(str, others))
-    if found:
-        pytest.xfail("connectors.models <-> connectors.budget / connectors.tokens: the connectors cycle, broken by "
-                     "issue 12's connectors change, not yet merged here")
+    found = [sorted(c) for c in cycles(import_graph(modules(ROOT)))]
+    assert not found, "import cycles (counting imports inside functions):\n" + "\n".join(map(str, found))
