@@ -152,7 +152,8 @@ class Command(ExamplesCommand):
             conns = self.prepare(urls, fresh=True) + self.prepare_files(opts["export_folder"], fresh=True)
             enqueue(list(OutboxEntry.objects.filter(connection__in=conns).values_list("pk", flat=True)))
             self.stdout.write(self.style.SUCCESS(
-                f"\nAdmin: http://127.0.0.1:{opts['web_port']}/admin/   login: demo / {password}\n"
+                f"\nStart page: http://127.0.0.1:{opts['web_port']}/\n"
+                f"Admin: http://127.0.0.1:{opts['web_port']}/admin/   login: demo / {password}\n"
                 f"Sandboxes: {', '.join(f'{c.platform_name} {urls[c.platform]}' for c in conns if c.platform in urls)}"
                 "\n"
                 "Watching the workers sync the demo documents...\n"))
