@@ -85,7 +85,7 @@ class ServiceLayerSandbox(PlatformSandbox):
     platform, title, default_port, ready_path = "sapb1", "SAP Business One Service Layer", 8780, "/_sandbox/state"
     api_path = "/b1s/v2"
     authorize_path = "/b1s/v2/_connect"  # stand-in for the Connect button: the Service Layer has no consent page
-    token_path = "/b1s/v2/Login"  # where a session is had (the kit's "token URL"; its latency kind is "auth")
+    token_path = "/b1s/v2/Login"  # nosec B105 - a URL path, not a password: where a session is had (latency "auth")
 
     #: What a Business One user cannot do at all (the shared test harness skips such a step, with this reason).
     impossible_actions = {"edit_invoice_line": "Business One never changes an added invoice's lines or amounts; a "
