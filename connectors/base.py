@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import ClassVar
 
+from . import crypto
 from .documents import Mapping, RemoteRef, RemoteResult, Snapshot
 from .errors import ConfigurationError, PermanentError, RemoteNotFound, SyncError
 from .filekit.manual import GENERIC, ManualFormat
@@ -395,7 +396,16 @@ class BaseConnector:
         return None
 
     def setting(self, key: str):
-        return self.config.settings.get(key, self.default_settings.get(key))
+        """A connection setting (or the connector's default); a secret one decrypted (``Connection.save`` encrypts
+        the settings the connector declares secret)."""
+        value = self.config.settings.get(key, self.default_settings.get(key))
+        if isinstance(value, str) and value.startswith(crypto.PREFIX):
+            try:
+                return crypto.decrypt(value)
+            except crypto.DecryptionError:
+                raise ConfigurationError(f"The {key} setting cannot be read: {crypto.KEYS_CHANGED}", code=key,
+                                         hint=crypto.KEYS_CHANGED_HINT) from None
+        return value
 
     @classmethod
     def setting_default(cls, setting: Setting):

@@ -34,6 +34,13 @@ def encrypt(plaintext: str) -> str:
     return PREFIX + _fernet().encrypt(plaintext.encode()).decode()
 
 
+def seal(value):
+    """A secret setting's value as stored: a non-empty string encrypted (once), anything else as it is."""
+    if isinstance(value, str) and value and not value.startswith(PREFIX):
+        return encrypt(value)
+    return value
+
+
 def decrypt(stored: str) -> str:
     if not stored.startswith(PREFIX):
         raise DecryptionError("stored secret is not in the encrypted format")

@@ -11,7 +11,7 @@ from django.utils import timezone
 from . import registry
 from .base import ConnectionConfig, TokenSet
 from .budget import RateBudget, throttle_for  # noqa: F401 - RateBudget is defined with its code, exported here too
-from .crypto import KEYS_CHANGED, KEYS_CHANGED_HINT, EncryptedTextField, Undecryptable
+from .crypto import KEYS_CHANGED, KEYS_CHANGED_HINT, EncryptedTextField, Undecryptable, seal
 from .documents import Entity
 from .errors import AuthError
 
@@ -120,6 +120,10 @@ class Connection(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.settings = self.sealed_settings()
+        super().save(*args, **kwargs)
+
     @property
     def pushes(self) -> bool:
         return self.direction in (Direction.PUSH, Direction.BOTH)
@@ -160,6 +164,16 @@ class Connection(models.Model):
     def connector_class(self):
         """The platform's connector class (its declarations: capabilities, dimensions, rules)."""
         return registry.get(self.platform)
+
+    def sealed_settings(self) -> dict:
+        """The settings with every value of a setting the platform declares secret (a sender password, a
+        subscription key) encrypted like the client secret; values already encrypted stay as they are. The connector
+        reads them decrypted (``BaseConnector.setting``)."""
+        try:
+            secret = {s.key for s in registry.get(self.platform).settings_fields if s.secret}
+        except Exception:  # a platform no longer installed: nothing declares its settings
+            return dict(self.settings or {})
+        return {key: seal(value) if key in secret else value for key, value in (self.settings or {}).items()}
 
     @property
     def secrets_unreadable(self) -> bool:

@@ -1,4 +1,5 @@
-"""Re-encrypt every stored token and secret with the first key of ACCOUNTING_SYNC["ENCRYPTION_KEYS"].
+"""Re-encrypt every stored token, client secret and secret setting with the first key of
+ACCOUNTING_SYNC["ENCRYPTION_KEYS"].
 
 Rotation: put the new key first, keep the old one after it, run this command, then remove the old key.
 
@@ -8,7 +9,7 @@ Examples:
 from accounting_sync.management.base import ExamplesCommand
 from django.db import connection as db, transaction
 
-from connectors.crypto import rotate
+from connectors.crypto import PREFIX, rotate
 from connectors.models import Connection
 
 FIELDS = ("client_secret", "access_token", "refresh_token")
@@ -29,4 +30,10 @@ class Command(ExamplesCommand):
                 cursor.execute(f"UPDATE {table} SET {assignments} WHERE id = %s",  # nosec B608
                                [*values, row[0]])
                 count += 1
+        # The secret settings (a sender password, a subscription key), encrypted inside the settings' JSON.
+        for pk, stored in Connection.objects.values_list("pk", "settings"):
+            fresh = {k: rotate(v) if isinstance(v, str) and v.startswith(PREFIX) else v
+                     for k, v in (stored or {}).items()}
+            if fresh != stored:
+                Connection.objects.filter(pk=pk).update(settings=fresh)
         self.stdout.write(f"Re-encrypted the secrets of {count} connections with the current first key.")
