@@ -307,6 +307,10 @@ class Mapping:
     #: digest, so a field added with an empty default must not change the digest of documents already sent.
     OPTIONAL = ("line_dimensions", "dimensions")
 
+    def line_account(self, index: int) -> str | None:
+        """The account of line ``index``: its own rule's, else the item account, else None."""
+        return (self.line_accounts[index] if index < len(self.line_accounts) else None) or self.item_account
+
     def line_dimension(self, kind: str, index: int) -> str | None:
         """The value of dimension ``kind`` on line ``index``, or None."""
         values = self.line_dimensions.get(kind, ())

@@ -96,8 +96,7 @@ def detail_lines(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping) ->
     discount line as a negative unit price."""
     lines = []
     for index, line in enumerate(doc.lines):
-        account = (mapping.line_accounts[index] if index < len(mapping.line_accounts) else None) or \
-            mapping.item_account
+        account = mapping.line_account(index)
         if not account:
             raise ConfigurationError(f"line {index + 1} of {doc.number} has no income account mapped",
                                      hint="Map an income account in the mapping editor.")

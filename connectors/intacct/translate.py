@@ -127,8 +127,7 @@ def line_items(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping, sign
     tax detail with our tax amount. ``sign`` -1 writes a credit memo's lines (negative in Intacct)."""
     items = []
     for index, line in enumerate(doc.lines):
-        account = (mapping.line_accounts[index] if index < len(mapping.line_accounts) else None) or \
-            mapping.item_account
+        account = mapping.line_account(index)
         if not account:
             raise ConfigurationError(f"line {index + 1} of {doc.number} has no income account mapped",
                                      hint="Map an income (GL) account in the mapping editor.")
