@@ -19,7 +19,8 @@ import itertools
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -343,6 +344,20 @@ class ResourceStore:
     def counts(self) -> dict[str, int]:
         with self.lock:
             return {name: sum(1 for r in recs.values() if r.tombstone is None) for name, recs in self._records.items()}
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: when the block raises, every record and idempotency key is as it was before it (ids
+        handed out meanwhile are not given back, like a database sequence's). For a platform's atomic unit of
+        several requests (an OData change set); the lock is held throughout, and the state is copied whole, so it
+        suits a sandbox's sizes, not a bulk load."""
+        with self.lock:
+            saved = copy.deepcopy(self._records), dict(self._idempotency)
+            try:
+                yield
+            except BaseException:
+                self._records, self._idempotency = saved
+                raise
 
     # -- idempotency memory -----------------------------------------------------------------------------------------
     def recall(self, key: str) -> Any:

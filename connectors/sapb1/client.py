@@ -4,6 +4,9 @@
   and sets the ``B1SESSION`` cookie (with ``ROUTEID`` behind a load balancer); every later call carries the cookie.
   ``POST Logout`` ends it. The loop's ``Authorization`` header is turned into that cookie (:class:`SessionCookies`),
   so the loop's one retry on a 401 asks the token getter for a new session like any refresh.
+- ``POST $batch`` carries many requests in one (OData's multipart batch, ``connectors.multipart``): :meth:`batch`
+  sends each write in a change set of its own (one refused document rolls back only itself) and asks
+  ``Prefer: odata.continue-on-error`` so every part is answered.
 - Collections are under ``value``; the page size is asked with ``Prefer: odata.maxpagesize`` and further pages are
   followed through ``odata.nextLink`` (``@odata.nextLink`` in strict OData v4; both are read). The Service Layer's
   next link is relative to the service root (``Invoices?$skip=20``).
@@ -11,11 +14,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import json
+from decimal import Decimal
+from collections.abc import Iterator, Sequence
 
 import requests
+from requests.structures import CaseInsensitiveDict
 
-from ..errors import AuthError
+from .. import multipart
+from ..errors import AuthError, RetryableError, SyncError
+from ..exactjson import dumps
 from ..http import ApiClient, parse_json
 from . import errors
 
@@ -91,6 +99,45 @@ class ServiceLayerClient(ApiClient):
     def action(self, path: str) -> None:
         """A bound action (``Invoices(12)/Cancel``): 204 No Content."""
         self.send("POST", path, text=b"")
+
+    def batch(self, calls: Sequence[tuple[str, str, dict | None]]) -> list[dict | SyncError]:
+        """Many calls, ``(method, path relative to the service root, JSON body or None)``, in one ``$batch``
+        request; per call, in order, its JSON answer (``{}`` for 204) or the error it met, classified like a call of
+        its own. A write goes in a change set of its own, a GET on its own. Raises when the batch request itself
+        failed (then nothing is known of any call); a call the answer does not cover is a ``RetryableError``."""
+        groups: list[multipart.Group] = []
+        for number, (method, path, body) in enumerate(calls, 1):
+            request = multipart.SubRequest(method.upper(), path, dumps(body).encode() if body is not None else b"",
+                                           {"content-type": "application/json"} if body is not None else {},
+                                           str(number))
+            groups.append(request if request.method == "GET" else [request])
+        content_type, payload = multipart.encode_requests(groups)
+        response = self.send("POST", "$batch", text=payload,
+                             headers={"Content-Type": content_type, "Prefer": "odata.continue-on-error"})
+        try:
+            answers = multipart.decode_responses(response.headers.get("Content-Type", ""), response.content)
+        except ValueError as exc:
+            raise RetryableError(f"SAP Business One answered the batch with what is not a batch answer: {exc}",
+                                 platform_code="batch_answer") from exc
+        results: list[dict | SyncError] = []
+        for position in range(len(calls)):
+            answer = answers[position] if position < len(answers) else None
+            if isinstance(answer, list):  # a change set's responses: ours is its only one
+                answer = answer[0] if answer else None
+            results.append(self._answer(answer))
+        return results
+
+    def _answer(self, answer: multipart.SubResponse | None) -> dict | SyncError:
+        if answer is None:
+            return RetryableError("SAP Business One did not answer this part of the batch",
+                                  platform_code="batch_unanswered")
+        if answer.ok:
+            return json.loads(answer.body, parse_float=Decimal) if answer.body.strip() else {}
+        response = requests.Response()  # classified by the same rules as a call of its own
+        response.status_code, response._content = answer.status, answer.body
+        response.headers = CaseInsensitiveDict(answer.headers)
+        response.url = f"{self.base_url}/$batch"
+        return self.classify(response)
 
     def rows(self, path: str, params: dict | None = None) -> Iterator[dict]:
         """Every row of a collection: the ``value`` of each page, following the next link."""

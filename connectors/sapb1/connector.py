@@ -15,6 +15,12 @@ becomes the reference. An update that changes only header fields (our number, re
 and keeps the document. A cancel Business One refuses (payments applied to the invoice, a credit note based on
 it) stops the update with what staff must do first, and nothing is changed.
 
+**Batches.** A bulk run sends up to ``BATCH`` documents in one ``$batch`` request, each in a change set of its own
+(one refused document rolls back only itself): ``find_existing_many`` asks each number's search in one batch, and
+``write_batch`` adds the documents in one and then looks for other live holders of their numbers in one more.
+A credit note applied to invoices, and every update (each reads what Business One holds before it writes), go one
+by one as above.
+
 **No idempotency key, no uniqueness.** Business One takes a second invoice with the same ``NumAtCard``, so after
 adding a document the connector looks for another live one with our number; when there is one, it cancels the one
 it just added and refuses the create (``DuplicateError``). Customers and items get a code derived from our key, so
@@ -24,13 +30,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
 from functools import cached_property
+from urllib.parse import quote as quote_url
+from urllib.parse import urlencode
 
 from .. import lifecycle, rest
-from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, AccountKind, Capabilities, DemoChart,
-                    ReferenceData, RemoteChange, RemotePayment, Setting)
+from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, AccountKind, BatchOp, BatchOutcome,
+                    Capabilities, DemoChart, ReferenceData, RemoteChange, RemotePayment, Setting)
 from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, DuplicateError, PermanentError, PostingRefused, SyncError
 from ..registry import register
@@ -52,6 +61,9 @@ HEAD = {Entity.INVOICE: ("CardCode", "DocCurrency", "DocDate"), Entity.CREDIT_NO
                                                                                         "DocDate"),
         Entity.PAYMENT: ("CardCode", "DocCurrency", "DocDate", "TransferAccount", "TransferSum")}
 LINE = ("AccountCode", "ItemCode", "Quantity", "UnitPrice", "VatGroup", "BaseEntry")
+#: Documents per ``$batch`` request: SAP publishes no limit; each is a change set of its own, and 20 keeps a batch's
+#: answer within the 30 seconds of a call's timeout on a busy server (ours, not SAP's).
+BATCH = 20
 REPLACE_HINT = ("SAP Business One cannot change an added document's lines or amounts, so it is replaced (cancelled "
                 "and added again with the same number), which it refuses while payments or credit notes are "
                 "applied to it. Void those here first (they are cancelled there), send this document again, then "
@@ -70,6 +82,7 @@ class ServiceLayerConnector(SessionConnector):
         inbound_creates=frozenset({Entity.PAYMENT}),  # payments recorded there (remote_payment reads them whole)
         inbound_deletes=True,
         idempotency_keys=False,  # none in the Service Layer: our number in NumAtCard, searched before each create
+        batch_size=BATCH,  # $batch: one change set per document
     )
     #: SAP publishes no rate limit for the Service Layer; a pace of our own (a proxy's 429 is honoured anyway).
     rate_limits = {"request": (300, 60.0)}
@@ -133,8 +146,32 @@ class ServiceLayerConnector(SessionConnector):
         found = self._find_all(doc)
         return t.result(doc.entity, found[0], adopted=True) if found else None
 
+    def find_existing_many(self, items) -> list[RemoteResult | None]:
+        """Each document's search in one ``$batch`` (``BATCH`` at a time); a search the batch could not answer
+        raises its error, as the single search would."""
+        found: list[RemoteResult | None] = []
+        for start in range(0, len(items), BATCH):
+            chunk = items[start:start + BATCH]
+            answers = self.client.batch([("GET", self._search(doc), None) for doc, _ in chunk])
+            for (doc, _), answer in zip(chunk, answers, strict=True):
+                if isinstance(answer, SyncError):
+                    raise answer
+                rows = answer.get("value") or []
+                found.append(t.result(doc.entity, rows[0], adopted=True) if rows else None)
+        return found
+
     def _find_all(self, doc: Snapshot) -> list[dict]:
         """Live records with our name (customers, items) or number (documents), oldest first."""
+        entity_set, params = self._query(doc)
+        return list(self.client.rows(entity_set, params))
+
+    def _search(self, doc: Snapshot) -> str:
+        """``_find_all``'s first page as one URL relative to the service root (for a batch)."""
+        entity_set, params = self._query(doc)
+        return f"{entity_set}?{urlencode(params, quote_via=quote_url)}"
+
+    @staticmethod
+    def _query(doc: Snapshot) -> tuple[str, dict]:
         entity_set, field = t.ENTITY_SETS[doc.entity]
         if doc.entity in (Entity.CUSTOMER, Entity.ITEM):
             key = "CardCode" if doc.entity == Entity.CUSTOMER else "ItemCode"
@@ -143,22 +180,73 @@ class ServiceLayerConnector(SessionConnector):
                 wanted += " and CardType eq 'cCustomer'"
         else:
             key, wanted = "DocEntry", f"{field} eq {quote(doc.number[:100])} and Cancelled eq 'tNO'"
-        return list(self.client.rows(entity_set, {"$filter": wanted, "$orderby": key}))
+        return entity_set, {"$filter": wanted, "$orderby": key}
 
     # -- writing ----------------------------------------------------------------------------------------------------
     def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
-        if doc.entity == Entity.CUSTOMER:
-            body = t.business_partner(doc, code_for("C", doc.key))
-        elif doc.entity == Entity.ITEM:
-            body = t.item(doc, doc.sku[:50] if doc.sku else code_for("I", doc.key))
-        else:
-            body = self._body(doc, mapping)
-        made = self.client.post(t.ENTITY_SETS[doc.entity][0], body)
+        made = self.client.post(t.ENTITY_SETS[doc.entity][0], self._create_body(doc, mapping))
         if doc.entity not in (Entity.CUSTOMER, Entity.ITEM):
             self._refuse_taken(doc, str(made["DocEntry"]))
         if doc.entity == Entity.CREDIT_NOTE and self._reconcile(doc, mapping, made):
             return self.fetch(doc.entity, str(made["DocEntry"]))
         return t.result(doc.entity, made)
+
+    def write_batch(self, ops: Sequence[BatchOp]) -> list[BatchOutcome]:
+        """Creates in one ``$batch`` (a change set each), then one more batch of searches for other live holders of
+        their numbers (``_refuse_taken`` for many); a credit note applied to invoices and every update go one by one
+        (the base class's way). Raises when a batch request itself failed: the caller retries every op, and the
+        search before each create finds what the first try added."""
+        together = [i for i, op in enumerate(ops) if op.operation == "create" and not (
+            op.doc.entity == Entity.CREDIT_NOTE and any(a.amount for a in op.doc.allocations))]
+        outcomes: dict[int, BatchOutcome] = {}
+        if together:
+            answers = self.client.batch([("POST", t.ENTITY_SETS[ops[i].doc.entity][0], self._create_body(ops[i].doc,
+                                                                                                       ops[i].mapping))
+                                         for i in together])
+            made = {}
+            for i, answer in zip(together, answers, strict=True):
+                if isinstance(answer, SyncError):
+                    outcomes[i] = answer
+                else:
+                    made[i] = answer
+            outcomes.update(self._refuse_taken_many({i: (ops[i].doc, body) for i, body in made.items()}))
+        alone = [op for i, op in enumerate(ops) if i not in outcomes]
+        singles = iter(super().write_batch(alone) if alone else [])
+        return [outcomes[i] if i in outcomes else next(singles) for i in range(len(ops))]
+
+    def _create_body(self, doc: Snapshot, mapping: Mapping) -> dict:
+        if doc.entity == Entity.CUSTOMER:
+            return t.business_partner(doc, code_for("C", doc.key))
+        if doc.entity == Entity.ITEM:
+            return t.item(doc, doc.sku[:50] if doc.sku else code_for("I", doc.key))
+        return self._body(doc, mapping)
+
+    def _refuse_taken_many(self, made: dict[int, tuple[Snapshot, dict]]) -> dict[int, BatchOutcome]:
+        """The outcome of each document just added: its result, or ``DuplicateError`` (and the copy cancelled) when
+        another live document holds its number; customers and items are refused by Business One itself."""
+        outcomes: dict[int, BatchOutcome] = {i: t.result(doc.entity, body) for i, (doc, body) in made.items()}
+        documents = [i for i, (doc, _) in made.items() if doc.entity not in (Entity.CUSTOMER, Entity.ITEM)]
+        if not documents:
+            return outcomes
+        answers = self.client.batch([("GET", self._search(made[i][0]), None) for i in documents])
+        for i, answer in zip(documents, answers, strict=True):
+            doc, body = made[i]
+            if isinstance(answer, SyncError):
+                raise answer  # added, not yet checked: the retry's search finds it and checks again
+            entry = str(body["DocEntry"])
+            taken = [str(row["DocEntry"]) for row in answer.get("value") or [] if str(row["DocEntry"]) != entry]
+            if taken:
+                try:
+                    self.cancel(doc.entity, entry)
+                except SyncError as exc:
+                    outcomes[i] = exc
+                    continue
+                outcomes[i] = DuplicateError(f"SAP Business One already holds {self._what(doc)} (DocEntry "
+                                             f"{taken[0]}); the copy just added (DocEntry {entry}) was cancelled",
+                                             platform_code="num_at_card_taken",
+                                             hint="The pipeline adopts it when it is ours; otherwise renumber one "
+                                                  "of them.")
+        return outcomes
 
     def _refuse_taken(self, doc: Snapshot, made: str) -> None:
         """Business One takes a second document with our number: when another live one has it, cancel the one

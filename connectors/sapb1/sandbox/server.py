@@ -13,12 +13,17 @@
   ``Prefer: odata.maxpagesize`` asks, answered with ``Preference-Applied`` and ``@odata.nextLink`` (relative to the
   service root, ``Invoices?$skip=20...``).
 - Errors: ``{"error": {"code": <number>, "message": {"lang": "en-us", "value": "..."}}}``.
+- ``POST $batch``: OData's multipart batch (``connectors.multipart``): requests and change sets in one request,
+  answered ``202 Accepted`` with one part per request or change set; a change set is applied all or nothing (a
+  failed one answers its one error response, and nothing of it is kept); without ``Prefer:
+  odata.continue-on-error`` the batch stops at the first failure and the parts after it go unanswered.
 
 Sources and guesses: docs/sandbox-sapb1.md.
 """
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import secrets
 import threading
@@ -26,6 +31,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+from ... import multipart
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.platform import PlatformError, PlatformSandbox, Request, Response, decimal_value, json_response
 from ...sandboxkit.resources import Conflict, NotFound, ResourceError, ResourceStore, Row
@@ -50,6 +56,10 @@ OPS = {"eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "gt": lambda a, b: 
 #: Header fields a PATCH may change on a posted document (its lines and amounts are fixed once added).
 PATCHABLE = {"Invoices": {"NumAtCard", "Comments", "DocDueDate"}, "CreditNotes": {"NumAtCard", "Comments"},
              "IncomingPayments": {"CounterReference", "Remarks"}}
+
+
+class _ChangesetFailed(Exception):
+    """A request of a change set failed: the store undoes the change set's earlier requests."""
 
 
 class SLError(PlatformError):
@@ -208,6 +218,8 @@ class ServiceLayerSandbox(PlatformSandbox):
             with self._lock:
                 self.sessions.pop(session, None)
             return 204, [], b""
+        if tail == "$batch" and req.method == "POST":
+            return self.batch(req)
         if tail == "InternalReconciliationsService_Cancel" and req.method == "POST":
             body = req.json_object(bad("Invalid JSON body", -1000))
             self.unreconcile(str((body.get("ReconParams") or {}).get("ReconNum") or ""))
@@ -220,6 +232,49 @@ class ServiceLayerSandbox(PlatformSandbox):
         if not parts or any(p is None for p in parts):
             raise SLError(404, -1, f"Resource not found for the segment '{tail}'")
         return self.dispatch(req, parts)
+
+    # -- $batch ------------------------------------------------------------------------------------------------------
+    def batch(self, req: Request) -> Response:
+        try:
+            groups = multipart.decode_requests(req.environ.get("CONTENT_TYPE", ""), req.raw)
+        except ValueError as exc:
+            raise bad(f"Invalid batch request: {exc}", -1000) from None
+        go_on = "odata.continue-on-error" in req.header("Prefer").lower()
+        answers: list[multipart.Answer] = []
+        for group in groups:
+            answer = self._changeset(req, group) if isinstance(group, list) else self._sub(req, group)
+            answers.append(answer)
+            if not go_on and isinstance(answer, multipart.SubResponse) and not answer.ok:
+                break
+        content_type, body = multipart.encode_responses(answers)
+        return 202, [("Content-Type", content_type)], body
+
+    def _changeset(self, req: Request, requests: list[multipart.SubRequest]) -> multipart.Answer:
+        """A change set, all or nothing: its responses, or the one that failed (the others undone)."""
+        done: list[multipart.SubResponse] = []
+        try:
+            with self.store.transaction():
+                for request in requests:
+                    done.append(self._sub(req, request))
+                    if not done[-1].ok:
+                        raise _ChangesetFailed
+        except _ChangesetFailed:
+            return done[-1]
+        return done
+
+    def _sub(self, req: Request, sub: multipart.SubRequest) -> multipart.SubResponse:
+        """One request of a batch, routed like any other with the batch's session."""
+        path, params = sub.path_and_params(self.api_path)
+        if path.rstrip("/").endswith("/$batch"):
+            status, headers, body = bad("A batch cannot contain another batch", -1000).response()
+        else:
+            environ = {"HTTP_" + name.upper().replace("-", "_"): value for name, value in sub.headers.items()
+                       if name not in ("content-type", "content-length")}
+            environ.update({"HTTP_COOKIE": req.header("Cookie"), "CONTENT_TYPE": sub.headers.get("content-type", ""),
+                            "CONTENT_LENGTH": str(len(sub.body)), "wsgi.input": io.BytesIO(sub.body)})
+            status, headers, body = self.answer(Request(environ, sub.method, path, params))
+        return multipart.SubResponse(status, body, {name.lower(): value for name, value in headers},
+                                     sub.content_id)
 
     def _connect(self, params: dict) -> Response:
         redirect = params.get("redirect_uri", "")

@@ -175,3 +175,17 @@ def test_require_first_total_and_startswith(store):
     assert store.first("docs", org=2).data["number"] == "C-3" and store.first("docs", org=3) is None
     assert store.total("docs", "amount", org=1) == Decimal("3.75") and store.total("docs", "amount", org=9) == 0
     assert [r.data["number"] for r in store.query("docs", startswith={"number": "ab"}).rows] == ["AB-1", "ab-2"]
+
+
+def test_a_transaction_that_fails_leaves_every_record_and_key_as_it_was(store):
+    kept = store.create("docs", {"number": "K-1", "org": 1, "total": Decimal("5.00")})
+    with pytest.raises(ValueError), store.transaction():
+        store.create("docs", {"number": "T-1", "org": 1})
+        store.update("docs", kept.id, {"total": Decimal("9.00")})
+        store.remember("key-1", {"done": True})
+        raise ValueError("the third request of the change set failed")
+    assert [r.data["number"] for r in store.rows("docs")] == ["K-1"]
+    assert store.get("docs", kept.id).data["total"] == Decimal("5.00") and store.recall("key-1") is None
+    with store.transaction():  # one that ends well keeps what it did
+        made = store.create("docs", {"number": "T-2", "org": 1})
+    assert store.get("docs", made.id).data["number"] == "T-2" and made.id != kept.id
