@@ -192,7 +192,7 @@ def test_an_expense_with_tax_in_a_foreign_currency(harness, conn, org, rates):
     all_done()
     remote = held(conn, Entity.EXPENSE, expense)
     assert remote.total == D("55.00") and remote.number.startswith(expense.number)
-    if remote.home_total is not None:  # where the platform reports it (QBO's purchases carry none)
+    if remote.home_total is not None:  # where the platform reports it (QBO's purchases, Sage's other payments: not)
         assert remote.home_total == D("59.40")
 
     entry = legs(conn, expense)
