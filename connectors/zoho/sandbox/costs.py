@@ -30,9 +30,10 @@ REFUND_MODES = frozenset({"cash", "check", "creditcard", "banktransfer", "bankre
 
 
 class ZohoCosts:
-    """Mixed into ``ZohoSandbox``: the refund, expense and journal routes and rules."""
+    """Mixed into ``ZohoSandbox``: the refund, expense and journal routes and rules. ``entries`` numbers journals
+    (restarted by the sandbox's ``seed``)."""
 
-    _entries = itertools.count(1)
+    entries = itertools.count(1)
 
     # -- refunds of a credit note -----------------------------------------------------------------------------------
     def refunds(self, req: Request, note_id: str, refund_id: str | None) -> Response:
@@ -176,7 +177,7 @@ class ZohoCosts:
         if status not in ("draft", "published"):
             raise invalid("status")
         return {**data, "journal_date": data.get("journal_date") or self.today(),
-                "entry_number": old.get("entry_number") or str(next(self._entries)),
+                "entry_number": old.get("entry_number") or str(next(self.entries)),
                 "reference_number": str(data.get("reference_number") or "")[:100],
                 "notes": str(data.get("notes") or ""), "journal_type": data.get("journal_type") or "both",
                 "currency_id": currency.id, "currency_code": currency.data["currency_code"],

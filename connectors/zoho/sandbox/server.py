@@ -127,6 +127,7 @@ class ZohoSandbox(ZohoCosts, PlatformSandbox):
 
     def seed(self) -> None:
         self._numbers = itertools.count(1)
+        self.entries = itertools.count(1)
         seed(self.store, self.today())
 
     def today(self) -> str:
