@@ -226,10 +226,8 @@ class SageConnector(BaseConnector):
         if ref.version and found.version != ref.version:
             raise ConflictError(f"the {doc.entity.replace('_', ' ')} changed in Sage since it was last synced",
                                 platform_code="stale", raw=current)
-        if doc.entity == Entity.JOURNAL:  # Sage cannot edit a journal: the new one replaces it
-            body = self.client.create(resource, self._payload(doc, mapping))
-            self.client.delete(resource, ref.remote_id)
-            return t.result(doc.entity, body)
+        if doc.entity == Entity.JOURNAL:
+            return self._replace_journal(doc, mapping, ref.remote_id)
         body = self.client.update(resource, ref.remote_id, self._payload(doc, mapping))
         return self._apply_credit(doc, mapping, t.result(doc.entity, body))
 
@@ -269,7 +267,11 @@ class SageConnector(BaseConnector):
         if isinstance(doc, RefundSnapshot):
             return c.refund_problems(doc)
         if isinstance(doc, ExpenseSnapshot) and mapping.deposit_account:
-            bank = self.client.read("bank_accounts", mapping.deposit_account)
+            try:
+                bank = self.client.read("bank_accounts", mapping.deposit_account)
+            except RemoteNotFound:
+                return ["the paid-from account mapped for this expense is not a Sage bank account (an other payment "
+                        "is paid from a bank account)"]
             return c.currency_problems(doc, t.ref_id(bank.get("currency")), "an other payment in its bank account's "
                                        "currency:")
         if isinstance(doc, JournalSnapshot):
@@ -290,6 +292,16 @@ class SageConnector(BaseConnector):
                 ledgers.get(a or "", a) for a in mapping.line_accounts)))
         purchase = self.setting("purchase_ledger_account_id") if self._resource(doc) == "products" else None
         return t.payload(doc, mapping, purchase)
+
+    def _replace_journal(self, doc: JournalSnapshot, mapping: Mapping, old_id: str) -> RemoteResult:
+        """Sage cannot edit a journal: a new one replaces it (created, then the old one deleted). A journal with our
+        reference other than the old one is what an earlier replacement left when its answer was lost before the
+        old one was deleted: it goes first, so a retry never leaves two."""
+        for leftover in [r for r in self._numbered(doc) if str(r["id"]) != old_id]:
+            self.client.delete("journals", str(leftover["id"]))
+        body = self.client.create("journals", self._payload(doc, mapping))
+        self.client.delete("journals", old_id)
+        return t.result(doc.entity, body)
 
     @cached_property
     def _bank_ledgers(self) -> dict[str, str]:
