@@ -42,16 +42,19 @@ from .. import lifecycle, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, Capabilities, DemoChart, DocumentTotals,
                     ReferenceData, Refused, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment,
                     RuleKind, Setting)
-from ..documents import Entity, Mapping, PaymentSnapshot, RemoteRef, RemoteResult, Snapshot
+from ..documents import (Entity, ExpenseSnapshot, JournalSnapshot, Mapping, PaymentSnapshot, RefundSnapshot, RemoteRef,
+                         RemoteResult, Snapshot)
 from ..errors import (AuthError, ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError,
                       ValidationFailed)
 from ..registry import register
 from ..session import Session, SessionConnector
+from . import costs as c
 from . import translate as t
 from .client import Json2Client, XmlRpcClient
 
 LIFECYCLE = lifecycle.Lifecycle(
-    entities=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT}), void_by="cancel",
+    entities=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT, *Entity.RETURNS_AND_COSTS}),
+    void_by="cancel",
     hint="Fix what Odoo names (a lock date, an inactive account or tax, a missing line) and retry; the draft "
          "Odoo took was withdrawn.")
 #: Server major version by "api_base|database" (a server's version changes only with an upgrade; a process that
@@ -59,6 +62,10 @@ LIFECYCLE = lifecycle.Lifecycle(
 _VERSIONS: dict[str, int] = {}
 REFUSED_ACCOUNT = re.compile(r"account .*(deprecated|does not exist)|deprecated account", re.I)
 REFUSED_TAX = re.compile(r"tax .*(archived|does not exist)", re.I)
+#: Payments (money in) and refunds (money out to a customer) are both ``account.payment`` records.
+PAYMENTS = (Entity.PAYMENT, Entity.REFUND)
+#: Expenses and journals are journal entries (``account.move`` of ``move_type`` entry).
+ENTRIES = (Entity.EXPENSE, Entity.JOURNAL)
 
 
 @register
@@ -66,8 +73,10 @@ class OdooConnector(SessionConnector):
     id = "odoo"
     name = "Odoo"
     capabilities = Capabilities(
-        entities=frozenset(Entity.SALES),  # refunds, expenses and journals: not yet
-        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT}),  # reset to draft, then cancelled
+        entities=frozenset(Entity.ALL),
+        # reset to draft, then cancelled (refunds are payments; expenses and journals are journal entries)
+        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT, *Entity.RETURNS_AND_COSTS}),
+        kept_lines=True,  # a restocking fee is a negative line of the credit note (out_refund)
         # customers and items archived (Odoo keeps used partners); documents deleted, or cancelled where Odoo refuses
         delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE}),
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),  # write_date polling
@@ -92,9 +101,12 @@ class OdooConnector(SessionConnector):
     )
     sandbox_class = "connectors.odoo.sandbox.OdooSandbox"
     demo_chart = DemoChart(default_income="Product Sales", category_income={"Consultations": "Consulting Revenue"},
-                           line_kind_income={"shipping": "Shipping Revenue", "fee": "Late Fee Income"},
+                           line_kind_income={"shipping": "Shipping Revenue", "fee": "Late Fee Income",
+                                             "restocking_fee": "Restocking Fees",
+                                             "return_shipping": "Shipping Revenue"},
                            discount="Discounts Given", deposit="Bank",
-                           taxes={"GST 10%": "Tax 10%", "Exempt": "Tax Exempt"})
+                           taxes={"GST 10%": "Tax 10%", "Exempt": "Tax Exempt"},
+                           refund="Bank", expense="Freight and Postage", paid_from="Bank")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:
@@ -203,10 +215,18 @@ class OdooConnector(SessionConnector):
             return t.partner_result(self.read_one("res.partner", remote_id, t.PARTNER_FIELDS))
         if entity == Entity.ITEM:
             return t.product_result(self.read_one("product.product", remote_id, t.PRODUCT_FIELDS))
-        if entity == Entity.PAYMENT:
+        if entity in PAYMENTS:
             return t.payment_result(self.read_one("account.payment", remote_id, self._payment_fields),
                                     self.memo_field)
+        if entity in ENTRIES:
+            return c.entry_result(*self._entry(remote_id))
         return t.move_result(*self._move(remote_id))
+
+    def _entry(self, remote_id: str) -> tuple[dict, list[dict]]:
+        move = self.read_one("account.move", remote_id, c.ENTRY_FIELDS)
+        lines = self.rpc("account.move.line", "read", list(move["line_ids"]), fields=c.ENTRY_LINE_FIELDS) \
+            if move["line_ids"] else []
+        return move, sorted(lines, key=lambda line: line["id"])
 
     @property
     def _payment_fields(self) -> list[str]:
@@ -219,6 +239,8 @@ class OdooConnector(SessionConnector):
         result = self.fetch(doc.entity, found)
         state = str(result.raw.get("state") or "")
         if lifecycle.finish(LIFECYCLE, self, doc.entity, found, state, self._what(doc)):
+            result = self.fetch(doc.entity, found)
+        if isinstance(doc, RefundSnapshot) and self._apply_refund(doc, mapping, found):  # a lost answer's refund
             result = self.fetch(doc.entity, found)
         return RemoteResult(**{**result.__dict__, "adopted": True})
 
@@ -233,8 +255,10 @@ class OdooConnector(SessionConnector):
             rows = self.rpc("res.partner", "search", domain=[["name", "=", doc.name]], limit=limit, order="id")
         elif doc.entity == Entity.ITEM:
             rows = self.rpc("product.product", "search", domain=[["name", "=", doc.name]], limit=limit, order="id")
-        elif doc.entity == Entity.PAYMENT:
+        elif doc.entity in PAYMENTS:
+            direction = "outbound" if doc.entity == Entity.REFUND else "inbound"
             rows = self.rpc("account.payment", "search", domain=[[self.memo_field, "=", doc.number],
+                                                                 ["payment_type", "=", direction],
                                                                  ["state", "!=", "cancel"]], limit=limit, order="id")
         else:
             rows = self.rpc("account.move", "search", domain=[["move_type", "=", t.MOVE_TYPES[doc.entity]],
@@ -250,6 +274,13 @@ class OdooConnector(SessionConnector):
             return self.fetch(doc.entity, self._create("product.product", t.product_vals(doc)))
         if doc.entity == Entity.PAYMENT:
             model, vals = "account.payment", t.payment_vals(doc, mapping, self._journal(mapping), self.memo_field)
+        elif doc.entity == Entity.REFUND:
+            self._refuse_overpayment(doc)
+            partner = t.ref_id(mapping, doc.customer_key, "customer")
+            model, vals = "account.payment", c.refund_vals(doc, mapping, partner, self._journal(mapping),
+                                                           self.memo_field)
+        elif doc.entity in ENTRIES:
+            model, vals = "account.move", self._entry_vals(doc, mapping)
         else:
             model, vals = "account.move", t.move_vals(doc.entity, doc, mapping, self._currency(doc.currency))
 
@@ -262,7 +293,11 @@ class OdooConnector(SessionConnector):
         return self.fetch(doc.entity, remote_id)
 
     def _apply(self, doc: Snapshot, mapping: Mapping, remote_id: str) -> None:
-        """Match a payment or credit note with the invoices it is applied to, for the amounts applied."""
+        """Match a payment or credit note with the invoices it is applied to, for the amounts applied; a refund
+        with its credit note."""
+        if isinstance(doc, RefundSnapshot):
+            self._apply_refund(doc, mapping, remote_id)
+            return
         if doc.entity not in (Entity.PAYMENT, Entity.CREDIT_NOTE):
             return
         line = self._receivable("payment_id" if doc.entity == Entity.PAYMENT else "move_id", remote_id)
@@ -293,8 +328,15 @@ class OdooConnector(SessionConnector):
             self.rpc("res.partner", "write", [int(ref.remote_id)], vals=t.partner_vals(doc, mapping))
         elif doc.entity == Entity.ITEM:
             self.rpc("product.product", "write", [int(ref.remote_id)], vals=t.product_vals(doc))
-        elif doc.entity == Entity.PAYMENT:
+        elif doc.entity in PAYMENTS:
             self._revise_payment(doc, mapping, ref.remote_id)
+        elif doc.entity in ENTRIES:
+            vals = self._entry_vals(doc, mapping)
+            vals["line_ids"] = [(5, 0, 0), *vals["line_ids"]]
+            vals.pop("move_type")
+            lifecycle.revise(LIFECYCLE, self, doc.entity, ref.remote_id, self.state(doc.entity, ref.remote_id),
+                             lambda: self.rpc("account.move", "write", [int(ref.remote_id)], vals=vals),
+                             self._what(doc))
         else:
             self._revise_move(doc, mapping, ref.remote_id)
         return self.fetch(doc.entity, ref.remote_id)
@@ -313,9 +355,9 @@ class OdooConnector(SessionConnector):
             self._match(remote_id, other, amount)
         self._apply(doc, mapping, remote_id)
 
-    def _revise_payment(self, doc: PaymentSnapshot, mapping: Mapping, remote_id: str) -> None:
+    def _revise_payment(self, doc: PaymentSnapshot | RefundSnapshot, mapping: Mapping, remote_id: str) -> None:
         vals = {"amount": doc.amount, "date": rest.iso_date(doc.date) or False, self.memo_field: doc.number}
-        lifecycle.revise(LIFECYCLE, self, Entity.PAYMENT, remote_id, self.state(Entity.PAYMENT, remote_id),
+        lifecycle.revise(LIFECYCLE, self, doc.entity, remote_id, self.state(doc.entity, remote_id),
                          lambda: self.rpc("account.payment", "write", [int(remote_id)], vals=vals), self._what(doc))
         self._apply(doc, mapping, remote_id)
 
@@ -344,7 +386,7 @@ class OdooConnector(SessionConnector):
     # -- the life cycle's steps (connectors.lifecycle.LifecycleSteps) -------------------------------------------
     @staticmethod
     def _model(entity: str) -> str:
-        return "account.payment" if entity == Entity.PAYMENT else "account.move"
+        return "account.payment" if entity in PAYMENTS else "account.move"
 
     def state(self, entity: str, remote_id: str) -> str:
         return str(self.read_one(self._model(entity), remote_id, ["state"])["state"])
@@ -353,11 +395,11 @@ class OdooConnector(SessionConnector):
         self.rpc(self._model(entity), "action_post", [int(remote_id)])
 
     def to_draft(self, entity: str, remote_id: str) -> None:
-        method = "action_draft" if entity == Entity.PAYMENT else "button_draft"
+        method = "action_draft" if entity in PAYMENTS else "button_draft"
         self.rpc(self._model(entity), method, [int(remote_id)])
 
     def cancel(self, entity: str, remote_id: str) -> None:
-        method = "action_cancel" if entity == Entity.PAYMENT else "button_cancel"
+        method = "action_cancel" if entity in PAYMENTS else "button_cancel"
         self.rpc(self._model(entity), method, [int(remote_id)])
 
     def reverse(self, entity: str, remote_id: str) -> str:
@@ -365,6 +407,32 @@ class OdooConnector(SessionConnector):
 
     def discard(self, entity: str, remote_id: str) -> None:
         self.rpc(self._model(entity), "unlink", [int(remote_id)])
+
+    # -- refunds, expenses, journals ---------------------------------------------------------------------------------
+    def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:
+        return c.refund_problems(doc) if isinstance(doc, RefundSnapshot) else []
+
+    @staticmethod
+    def _refuse_overpayment(doc: RefundSnapshot) -> None:
+        if problems := c.refund_problems(doc):
+            raise ConfigurationError("; ".join(problems), hint="Register the refund in Odoo by hand.")
+
+    def _entry_vals(self, doc: ExpenseSnapshot | JournalSnapshot, mapping: Mapping) -> dict:
+        if isinstance(doc, ExpenseSnapshot):
+            return c.expense_vals(doc, mapping, self._currency(doc.currency))
+        return c.journal_vals(doc, mapping, self._currency(doc.currency))
+
+    def _apply_refund(self, doc: RefundSnapshot, mapping: Mapping, remote_id: str) -> bool:
+        """Match the refund's receivable item (a debit) with its credit note's (a credit) for the amount refunded,
+        unless it is matched already. True when it matched."""
+        line = self._receivable("payment_id", remote_id)
+        note = self._receivable("move_id", str(t.ref_id(mapping, doc.credit_note_key, "credit note")))
+        if line is None or note is None or self._matched(line):
+            return False
+        self._create("account.partial.reconcile", {"debit_move_id": int(line), "credit_move_id": int(note),
+                                                   "amount": doc.amount, "debit_amount_currency": doc.amount,
+                                                   "credit_amount_currency": doc.amount})
+        return True
 
     # -- matching ---------------------------------------------------------------------------------------------------
     def _receivable(self, owner: str, remote_id: str) -> str | None:

@@ -18,7 +18,8 @@ from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSn
                          PaymentSnapshot, RemoteResult)
 from ..errors import ConfigurationError
 
-MOVE_TYPES = {Entity.INVOICE: "out_invoice", Entity.CREDIT_NOTE: "out_refund"}
+MOVE_TYPES = {Entity.INVOICE: "out_invoice", Entity.CREDIT_NOTE: "out_refund", Entity.EXPENSE: "entry",
+              Entity.JOURNAL: "entry"}
 MOVE_FIELDS = ["id", "name", "ref", "move_type", "state", "partner_id", "currency_id", "invoice_date",
                "invoice_date_due", "narration", "amount_total", "amount_tax", "amount_residual", "invoice_line_ids",
                "write_date"]
@@ -96,7 +97,8 @@ def line_vals(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping) -> li
             raise ConfigurationError(f"line {index + 1} of {doc.number} has no income account mapped",
                                      hint="Map an income account in the mapping editor.")
         tax = mapping.tax_codes.get(line.tax_rate_key) if line.tax_rate_key else None
-        price = -line.unit_price if line.kind == "discount" else line.unit_price
+        # a discount, and a line the business keeps (restocking fee) on a credit note, as a negative price
+        price = -line.unit_price if line.kind == "discount" or line.kept else line.unit_price
         vals = {"name": line.description or line.item_name or "-", "quantity": line.quantity, "price_unit": price,
                 "account_id": int(account), "tax_ids": [(6, 0, [int(tax)] if tax else [])]}
         if line.item_key and line.item_key in mapping.refs:

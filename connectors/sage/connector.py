@@ -21,9 +21,11 @@ from .. import oauth, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
                     BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused, RemoteChange,
                     RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment, Setting, TokenSet)
-from ..documents import CreditNoteSnapshot, Entity, ItemSnapshot, Mapping, RemoteRef, RemoteResult, Snapshot
+from ..documents import (CreditNoteSnapshot, Entity, ExpenseSnapshot, ItemSnapshot, JournalSnapshot, Mapping,
+                         RefundSnapshot, RemoteRef, RemoteResult, Snapshot)
 from ..errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
+from . import costs as c
 from . import translate as t
 from .client import SageClient
 from .errors import refused_references
@@ -57,10 +59,12 @@ class SageConnector(BaseConnector):
     name = "Sage Business Cloud Accounting"
     token_refresh_margin = dt.timedelta(seconds=EARLY)  # its access tokens live 5 minutes
     capabilities = Capabilities(
-        entities=frozenset(Entity.SALES),
+        entities=frozenset(Entity.ALL),
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # DELETE ?void_reason= voids; only drafts are deleted
-        #: Sage's DELETE deletes a draft and voids any other invoice or credit note; items are made inactive.
-        delete=frozenset(Entity.SALES),
+        #: Sage's DELETE deletes a draft and voids any other invoice or credit note; items are made inactive;
+        #: refunds, other payments (expenses) and journals are deleted (Sage voids none of them).
+        delete=frozenset(Entity.ALL),
+        kept_lines=True,  # a restocking fee is a negative line of the credit note
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=True,  # deleted_since lists what was deleted
@@ -86,9 +90,11 @@ class SageConnector(BaseConnector):
     )
     sandbox_class = "connectors.sage.sandbox.SageSandbox"
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Services Income"},
-                           line_kind_income={"shipping": "Shipping Income", "fee": "Other Income"},
+                           line_kind_income={"shipping": "Shipping Income", "fee": "Other Income",
+                                             "restocking_fee": "Restocking Fees", "return_shipping": "Shipping Income"},
                            discount="Sales Discounts", deposit="Checking",
-                           taxes={"GST 10%": "GST 10%", "Exempt": "Exempt"})
+                           taxes={"GST 10%": "GST 10%", "Exempt": "Exempt"},
+                           refund="Checking", expense="Postage and Shipping", paid_from="Checking")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:
@@ -150,9 +156,14 @@ class SageConnector(BaseConnector):
     def _numbered(self, doc: Snapshot, customer: str = "") -> list[dict]:
         """Invoices or credit notes (``search``, any customer) or the customer's receipts of the day (Sage has no
         search on receipts: ``contact_id`` and the date) whose reference is our number."""
-        if doc.entity == Entity.PAYMENT:
+        if doc.entity in (Entity.PAYMENT, Entity.REFUND, Entity.EXPENSE):
             day = rest.iso_date(doc.date)
-            rows = self.client.rows("contact_payments", {"contact_id": customer, "from_date": day, "to_date": day})
+            kind = {Entity.PAYMENT: "CUSTOMER_RECEIPT", Entity.REFUND: "CUSTOMER_REFUND",
+                    Entity.EXPENSE: "OTHER_PAYMENT"}[doc.entity]
+            params = {"transaction_type_id": kind, "from_date": day, "to_date": day}
+            rows = self.client.rows(self._resource(doc), {**params, **({"contact_id": customer} if customer else {})})
+        elif doc.entity == Entity.JOURNAL:  # Sage lists journals with no filter but dates of change: all of them
+            rows = self.client.rows("journals")
         else:
             rows = self._search(self._resource(doc), doc.number)
         field = t.ENTITIES[doc.entity][1]
@@ -171,10 +182,13 @@ class SageConnector(BaseConnector):
                 if rows:
                     return t.result(entity, rows[0], adopted=True)
             return None
+        if entity in (Entity.EXPENSE, Entity.JOURNAL):
+            rows = self._numbered(doc)
+            return t.result(entity, rows[0], adopted=True) if rows else None
         customer = mapping.refs[doc.customer_key]
         rows = self._numbered(doc, customer)
         mine = [r for r in rows if t.ref_id(r.get("contact")) == customer]
-        if rows and not mine and entity != Entity.PAYMENT:
+        if rows and not mine and entity not in (Entity.PAYMENT, Entity.REFUND):
             raise ValidationFailed(f"reference {doc.number} is already used in Sage by another customer",
                                    platform_code="duplicate_reference", hint="Renumber the local document.")
         if not mine:
@@ -212,6 +226,8 @@ class SageConnector(BaseConnector):
         if ref.version and found.version != ref.version:
             raise ConflictError(f"the {doc.entity.replace('_', ' ')} changed in Sage since it was last synced",
                                 platform_code="stale", raw=current)
+        if doc.entity == Entity.JOURNAL:
+            return self._replace_journal(doc, mapping, ref.remote_id)
         body = self.client.update(resource, ref.remote_id, self._payload(doc, mapping))
         return self._apply_credit(doc, mapping, t.result(doc.entity, body))
 
@@ -247,9 +263,51 @@ class SageConnector(BaseConnector):
         except RemoteNotFound:
             return "products", self.client.read("products", remote_id)
 
+    def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:
+        if isinstance(doc, RefundSnapshot):
+            return c.refund_problems(doc)
+        if isinstance(doc, ExpenseSnapshot) and mapping.deposit_account:
+            try:
+                bank = self.client.read("bank_accounts", mapping.deposit_account)
+            except RemoteNotFound:
+                return ["the paid-from account mapped for this expense is not a Sage bank account (an other payment "
+                        "is paid from a bank account)"]
+            return c.currency_problems(doc, t.ref_id(bank.get("currency")), "an other payment in its bank account's "
+                                       "currency:")
+        if isinstance(doc, JournalSnapshot):
+            home = t.ref_id(self.client.request("GET", "financial_settings").get("base_currency"))
+            return c.currency_problems(doc, home, "journals in the base currency,")
+        return []
+
     def _payload(self, doc: Snapshot, mapping: Mapping) -> dict:
+        if isinstance(doc, RefundSnapshot):
+            if problems := c.refund_problems(doc):
+                raise ConfigurationError("; ".join(problems), hint="Record the refund in Sage by hand.")
+            return c.refund_payload(doc, mapping)
+        if isinstance(doc, ExpenseSnapshot):
+            return c.expense_payload(doc, mapping)
+        if isinstance(doc, JournalSnapshot):
+            ledgers = self._bank_ledgers
+            return c.journal_payload(doc, replace(mapping, line_accounts=tuple(
+                ledgers.get(a or "", a) for a in mapping.line_accounts)))
         purchase = self.setting("purchase_ledger_account_id") if self._resource(doc) == "products" else None
         return t.payload(doc, mapping, purchase)
+
+    def _replace_journal(self, doc: JournalSnapshot, mapping: Mapping, old_id: str) -> RemoteResult:
+        """Sage cannot edit a journal: a new one replaces it (created, then the old one deleted). A journal with our
+        reference other than the old one is what an earlier replacement left when its answer was lost before the
+        old one was deleted: it goes first, so a retry never leaves two."""
+        for leftover in [r for r in self._numbered(doc) if str(r["id"]) != old_id]:
+            self.client.delete("journals", str(leftover["id"]))
+        body = self.client.create("journals", self._payload(doc, mapping))
+        self.client.delete("journals", old_id)
+        return t.result(doc.entity, body)
+
+    @cached_property
+    def _bank_ledgers(self) -> dict[str, str]:
+        """Bank account id -> its ledger account id: a journal line mapped to a bank account posts to its ledger."""
+        return {str(b["id"]): t.ref_id(b.get("ledger_account")) for b in self.client.rows("bank_accounts")
+                if t.ref_id(b.get("ledger_account"))}
 
     # -- credit allocated to invoices --------------------------------------------------------------------------
     def _apply_credit(self, doc: Snapshot, mapping: Mapping, found: RemoteResult) -> RemoteResult:

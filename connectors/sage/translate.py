@@ -14,8 +14,13 @@ from ..rest import clean, content_hash, iso_date, money, parse_time, plain
 #: our entity -> (resource path, the field that holds our number or name)
 ENTITIES = {"customer": ("contacts", "name"), "item": ("services", "description"),
             "invoice": ("sales_invoices", "reference"), "credit_note": ("sales_credit_notes", "reference"),
-            "payment": ("contact_payments", "reference")}
+            "payment": ("contact_payments", "reference"), "refund": ("contact_payments", "reference"),
+            "expense": ("other_payments", "reference"), "journal": ("journals", "reference")}
 LINES = {"invoice": "invoice_lines", "credit_note": "credit_note_lines"}
+#: The lines of an expense (other payment) and of a journal, and the fields a person edits on them.
+COST_LINES = {"expense": "payment_lines", "journal": "journal_lines"}
+COST_LINE_FIELDS = ("ledger_account", "details", "tax_rate", "net_amount", "tax_amount", "total_amount", "debit",
+                    "credit")
 #: our payment method -> Sage's payment_method id
 PAYMENT_METHODS = {"cash": "CASH", "card": "CREDIT_DEBIT", "check": "CHECK", "transfer": "BANK_TRANSFER"}
 ZERO = Decimal("0.00")
@@ -56,7 +61,7 @@ def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping) -> dict:
     per-line tax adds up like ours. Lines name no product or service (their ledger account and price are ours)."""
     lines = []
     for i, line in enumerate(doc.lines):
-        sign = -1 if line.kind == "discount" else 1
+        sign = -1 if line.kind == "discount" or line.kept else 1  # a kept line (restocking fee) nets the credit
         lines.append(clean({
             "description": (line.description or line.item_name or line.kind.title())[:2000],
             "ledger_account_id": mapping.line_accounts[i] if i < len(mapping.line_accounts) else None,
@@ -107,6 +112,9 @@ EDITABLE = {
     "invoice": ("contact", "reference", "date", "due_date", "currency", "notes"),
     "credit_note": ("contact", "reference", "date", "currency", "notes"),
     "payment": ("contact", "date", "total_amount", "reference", "payment_method", "bank_account"),
+    "refund": ("contact", "date", "total_amount", "reference", "payment_method", "bank_account"),
+    "expense": ("date", "total_amount", "reference", "payment_method", "bank_account", "contact"),
+    "journal": ("date", "reference", "description"),
 }
 LINE_FIELDS = ("description", "quantity", "unit_price", "ledger_account", "tax_rate")
 
@@ -118,12 +126,14 @@ def _flat(record: dict) -> dict:
 def fingerprint(entity: str, body: dict) -> str:
     """Hash of the editable content of a Sage record, a receipt's allocations included."""
     flat = _flat(body)
-    flat["lines"] = [_flat(line) for line in body.get(LINES.get(entity, "")) or []]
+    lines = body.get(LINES.get(entity) or COST_LINES.get(entity, "")) or []
+    flat["lines"] = [_flat(line) for line in lines]
     prices = body.get("sales_rates") or body.get("sales_prices") or [{}]
     flat["price"] = prices[0].get("rate", prices[0].get("price"))
     allocated = sorted((ref_id(a.get("artefact")), plain(a.get("amount")))
-                       for a in body.get("allocated_artefacts") or [] if entity == "payment")
-    return content_hash(entity, flat, EDITABLE[entity], LINE_FIELDS, lines="lines", extra=allocated)
+                       for a in body.get("allocated_artefacts") or [] if entity in ("payment", "refund"))
+    line_fields = COST_LINE_FIELDS if entity in COST_LINES else LINE_FIELDS
+    return content_hash(entity, flat, EDITABLE[entity], line_fields, lines="lines", extra=allocated)
 
 
 def modified_at(body: dict) -> dt.datetime | None:
@@ -147,8 +157,10 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
     """A RemoteResult from a Sage record. A void document counts for nothing: total and balance 0.00 (Sage keeps
     its amounts on the record, with nothing outstanding)."""
     total = balance = None
-    if entity == "payment":
+    if entity in ("payment", "refund", "expense"):
         total = money(body.get("total_amount"))
+    elif entity == "journal":
+        total = money(body.get("total"))
     elif entity in LINES:
         total, balance = money(body.get("total_amount")), money(body.get("outstanding_amount"))
     state = status(entity, body)
@@ -158,7 +170,8 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
     return RemoteResult(
         remote_id=str(body["id"]), version=version(entity, body), number=str(body.get(ENTITIES[entity][1]) or ""),
         total=total, balance=balance, status=state, adopted=adopted, raw=body, fingerprint=fingerprint(entity, body),
-        home_total=quantize(total * rate) if total is not None else None)
+        # an other payment (expense) has no exchange rate or base-currency total of its own: none is known here
+        home_total=quantize(total * rate) if total is not None and entity != "expense" else None)
 
 
 def totals(entity: str, body: dict) -> DocumentTotals:

@@ -18,9 +18,11 @@ from .. import oauth, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
                     BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused, RemoteChange,
                     RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment, Setting, TokenSet)
-from ..documents import CreditNoteSnapshot, Entity, Mapping, RemoteRef, RemoteResult, Snapshot
+from ..documents import (CreditNoteSnapshot, Entity, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot,
+                         RemoteRef, RemoteResult, Snapshot)
 from ..errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
+from . import costs as c
 from . import translate as t
 from .client import PAGE_SIZE, ZohoClient
 from .errors import refused_references
@@ -38,7 +40,9 @@ LOCATIONS = {"us": "com", "eu": "eu", "in": "in", "au": "com.au", "jp": "jp", "c
 ACCOUNT_KINDS = {"income": AccountKind.INCOME, "other_income": AccountKind.INCOME, "expense": AccountKind.EXPENSE,
                  "other_expense": AccountKind.EXPENSE, "cost_of_goods_sold": AccountKind.EXPENSE,
                  "cash": AccountKind.DEPOSIT, "bank": AccountKind.DEPOSIT, "other_current_asset": AccountKind.DEPOSIT,
-                 "accounts_receivable": AccountKind.RECEIVABLE}
+                 "accounts_receivable": AccountKind.RECEIVABLE, "credit_card": AccountKind.CREDIT_CARD}
+#: Refunds, expenses and journals: Zoho edits them in place and deletes them (it voids none of them).
+COSTS = (Entity.REFUND, Entity.EXPENSE, Entity.JOURNAL)
 
 
 def account_kind(account: dict) -> str:
@@ -53,9 +57,12 @@ class ZohoConnector(BaseConnector):
     id = "zoho"
     name = "Zoho Books"
     capabilities = Capabilities(
-        entities=frozenset(Entity.SALES),
+        entities=frozenset(Entity.ALL),
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
-        delete=frozenset(Entity.SALES),  # customers and items are made inactive, never deleted
+        # customers and items are made inactive, never deleted; refunds, expenses and journals are deleted (Zoho
+        # voids none of them)
+        delete=frozenset(Entity.ALL),
+        kept_lines=True,  # a restocking fee is a negative line of the credit note, like a discount line
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # Zoho's lists hold no deleted records, and it has no deleted-since query
@@ -79,9 +86,11 @@ class ZohoConnector(BaseConnector):
     )
     sandbox_class = "connectors.zoho.sandbox.ZohoSandbox"
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "General Income"},
-                           line_kind_income={"shipping": "Shipping Charge", "fee": "Late Fee Income"},
+                           line_kind_income={"shipping": "Shipping Charge", "fee": "Late Fee Income",
+                                             "restocking_fee": "Other Charges", "return_shipping": "Shipping Charge"},
                            discount="Discount", deposit="Undeposited Funds",
-                           taxes={"GST 10%": "GST 10%", "Exempt": "Exempt"})
+                           taxes={"GST 10%": "GST 10%", "Exempt": "Exempt"},
+                           refund="Business Checking", expense="Postage", paid_from="Business Checking")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:
@@ -145,6 +154,8 @@ class ZohoConnector(BaseConnector):
     # -- documents ---------------------------------------------------------------------------------------------
     def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
         entity = doc.entity
+        if entity in COSTS:
+            return self._find_cost(doc, mapping)
         field = t.ENTITIES[entity][4]
         ours = {Entity.CUSTOMER: lambda: doc.name[:200], Entity.ITEM: lambda: doc.name[:100],
                 Entity.PAYMENT: lambda: doc.number[:100]}.get(entity, lambda: doc.number)()
@@ -165,6 +176,8 @@ class ZohoConnector(BaseConnector):
 
     def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
         """``idempotency_key`` is not sent: Zoho has no such thing (see the module docstring)."""
+        if doc.entity in COSTS:
+            return self._write_cost(doc, mapping, None)
         try:
             body = self.client.create(doc.entity, self._payload(doc, mapping), self._params(doc))
         except DuplicateError:
@@ -175,10 +188,12 @@ class ZohoConnector(BaseConnector):
         return self._apply_credit(doc, mapping, t.result(doc.entity, body))
 
     def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
-        current = t.result(doc.entity, self.client.read(doc.entity, ref.remote_id))
+        current = self.fetch(doc.entity, ref.remote_id)
         if ref.version and current.version != ref.version:
             raise ConflictError(f"the {doc.entity.replace('_', ' ')} changed in Zoho Books since it was last synced",
                                 platform_code="stale", raw=current.raw)
+        if doc.entity in COSTS:
+            return self._write_cost(doc, mapping, ref.remote_id)
         body = self.client.update(doc.entity, ref.remote_id, self._payload(doc, mapping), self._params(doc))
         return self._apply_credit(doc, mapping, t.result(doc.entity, body))
 
@@ -192,12 +207,26 @@ class ZohoConnector(BaseConnector):
             return
         if entity == Entity.CREDIT_NOTE:  # its applications go first
             self._set_applications(ref.remote_id, {})
+        if entity == Entity.REFUND:
+            self.client.request("DELETE", c.refund_path(ref.remote_id))
+            return
         self.client.action("DELETE", entity, ref.remote_id)
 
     def fetch(self, entity: str, remote_id: str) -> RemoteResult:
+        if entity == Entity.REFUND:
+            return t.result(entity, self.client.request("GET", c.refund_path(remote_id))["creditnote_refund"])
         return t.result(entity, self.client.read(entity, remote_id))
 
+    def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:
+        return c.refund_problems(doc) if isinstance(doc, RefundSnapshot) else []
+
     def _payload(self, doc: Snapshot, mapping: Mapping) -> dict:
+        if isinstance(doc, RefundSnapshot):
+            return c.refund_payload(doc, mapping)
+        if isinstance(doc, ExpenseSnapshot):
+            return c.expense_payload(doc, mapping, self._vendor(doc.payee), self._currency_id(doc.currency))
+        if isinstance(doc, JournalSnapshot):
+            return c.journal_payload(doc, mapping, self._currency_id(doc.currency))
         currency = getattr(doc, "currency", "")
         currency_id = None
         if doc.entity == Entity.CUSTOMER and currency and currency != self._currencies()[1]:
@@ -219,6 +248,71 @@ class ZohoConnector(BaseConnector):
             base = next((r["currency_code"] for r in rows if r.get("is_base_currency")), "")
             self.__dict__["_currency_table"] = ({r["currency_code"]: str(r["currency_id"]) for r in rows}, base)
         return self.__dict__["_currency_table"]
+
+    # -- refunds, expenses, journals ------------------------------------------------------------------------------
+    def _write_cost(self, doc: Snapshot, mapping: Mapping, remote_id: str | None) -> RemoteResult:
+        """Create (``remote_id`` None) or replace a refund under its credit note, an expense or a journal."""
+        body = self._payload(doc, mapping)
+        if isinstance(doc, RefundSnapshot):
+            if problems := c.refund_problems(doc):
+                raise ConfigurationError("; ".join(problems), hint="Record the refund in Zoho Books by hand.")
+            path = c.refund_path(remote_id) if remote_id else c.refunds_path(mapping.refs[doc.credit_note_key])
+            answer = self.client.request("PUT" if remote_id else "POST", path, body=body)
+            return t.result(doc.entity, answer["creditnote_refund"])
+        if remote_id:
+            return t.result(doc.entity, self.client.update(doc.entity, remote_id, body))
+        return t.result(doc.entity, self.client.create(doc.entity, body))
+
+    def _find_cost(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
+        """Ours by our number in ``reference_number``: a refund among its credit note's, an expense or a journal
+        among all."""
+        if isinstance(doc, RefundSnapshot):
+            if not doc.credit_note_key:
+                return None
+            rows = self.client.request("GET", c.refunds_path(mapping.refs[doc.credit_note_key])).get(
+                "creditnote_refunds") or []
+        else:
+            rows = list(self.client.list(doc.entity, reference_number=doc.number[:100]))
+        ours = [r for r in rows if str(r.get("reference_number", "")).casefold() == doc.number[:100].casefold()]
+        if not ours:
+            return None
+        found = t.result(doc.entity, ours[0])
+        return replace(self.fetch(doc.entity, found.remote_id), adopted=True)
+
+    def _vendor(self, payee: str) -> str | None:
+        """The contact an expense is paid to: found by its name, else created as a vendor (Zoho's names are
+        unique across contacts)."""
+        name = payee.strip()[:200]
+        if not name:
+            return None
+        known = self.__dict__.setdefault("_vendors", {})  # looked up once per connector
+        if name.casefold() not in known:
+            known[name.casefold()] = self._find_or_create_vendor(name)
+        return known[name.casefold()]
+
+    def _find_or_create_vendor(self, name: str) -> str | None:
+        for attempt in range(2):
+            found = [r for r in self.client.list(Entity.CUSTOMER, contact_name=name)
+                     if str(r.get("contact_name", "")).casefold() == name.casefold()]
+            if found:
+                return str(found[0]["contact_id"])
+            if attempt == 0:
+                try:
+                    return str(self.client.create(Entity.CUSTOMER, {"contact_name": name, "contact_type": "vendor"})
+                               ["contact_id"])
+                except DuplicateError:  # made meanwhile: found on the second look
+                    continue
+        return None
+
+    def _currency_id(self, currency: str) -> str | None:
+        """Zoho's ``currency_id`` for a document in ``currency``; None for the organisation's base currency."""
+        codes, base = self._currencies()
+        if not currency or currency == base:
+            return None
+        if currency not in codes:
+            raise ConfigurationError(f"Zoho Books has no currency {currency}",
+                                     hint=f"Add {currency} under Settings, Currencies in Zoho Books.")
+        return codes[currency]
 
     # -- credit applied to invoices -------------------------------------------------------------------------------
     def _apply_credit(self, doc: Snapshot, mapping: Mapping, found: RemoteResult) -> RemoteResult:

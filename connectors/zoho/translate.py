@@ -20,7 +20,14 @@ ENTITIES = {
     "payment": ("customerpayments", "payment", ("customerpayments", "customer_payments"), "payment_id",
                 "reference_number"),
     "credit_note": ("creditnotes", "creditnote", ("creditnotes",), "creditnote_id", "creditnote_number"),
+    "expense": ("expenses", "expense", ("expenses",), "expense_id", "reference_number"),
+    "journal": ("journals", "journal", ("journals",), "journal_id", "reference_number"),
+    # read and written under its credit note (``costs.refund_path``); the list of all is ``creditnotes/refunds``
+    "refund": ("creditnotes/refunds", "creditnote_refund", ("creditnote_refunds",), "creditnote_refund_id",
+               "reference_number"),
 }
+#: A refund's remote id joins its credit note's id and its own: Zoho reads a refund under its credit note.
+REFUND_SEPARATOR = ":"
 PAYMENT_MODES = {"cash": "cash", "card": "creditcard", "check": "check", "transfer": "banktransfer"}
 ZERO = Decimal("0.00")
 
@@ -46,7 +53,7 @@ def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping) -> dict:
     negative line on the mapped discount account with its own tax, so Zoho's per-line tax adds up like ours."""
     lines = []
     for i, line in enumerate(doc.lines):
-        sign = -1 if line.kind == "discount" else 1
+        sign = -1 if line.kind == "discount" or line.kept else 1  # a kept line (restocking fee) nets the credit
         lines.append(clean({
             "item_id": mapping.refs.get(line.item_key) if line.item_key else None,
             "name": None if line.item_key else (line.item_name or line.description or line.kind.title())[:100],
@@ -98,15 +105,23 @@ EDITABLE = {
                 "notes"),
     "credit_note": ("customer_id", "creditnote_number", "date", "currency_code", "discount", "adjustment", "notes"),
     "payment": ("customer_id", "date", "amount", "reference_number", "payment_mode", "account_id"),
+    "refund": ("creditnote_id", "date", "amount_fcy", "reference_number", "refund_mode", "from_account_id",
+               "exchange_rate", "description"),
+    "expense": ("date", "reference_number", "paid_through_account_id", "vendor_id", "currency_code",
+                "exchange_rate", "description"),
+    "journal": ("journal_date", "reference_number", "notes", "currency_code", "exchange_rate", "status"),
 }
 LINE_FIELDS = ("item_id", "description", "rate", "quantity", "account_id", "tax_id")
+#: An expense's and a journal's lines: an account and an amount (a journal's on one side).
+COST_LINE_FIELDS = ("account_id", "description", "amount", "tax_id", "debit_or_credit")
 
 
 def fingerprint(entity: str, body: dict) -> str:
     """Hash of the editable content of a Zoho record, a payment's applications included."""
     applied = sorted((plain(i.get("invoice_id")), plain(i.get("amount_applied")))
                      for i in body.get("invoices") or [] if entity == "payment")
-    return content_hash(entity, body, EDITABLE[entity], LINE_FIELDS, extra=applied)
+    line_fields = COST_LINE_FIELDS if entity in ("expense", "journal") else LINE_FIELDS
+    return content_hash(entity, body, EDITABLE[entity], line_fields, extra=applied)
 
 
 def modified(body: dict) -> str:
@@ -144,14 +159,21 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
     total = balance = None
     if entity == "payment":
         total = money(body.get("amount"))
+    elif entity == "refund":
+        total = money(body.get("amount_fcy"))
+    elif entity in ("expense", "journal"):
+        total = money(body.get("total"))
     elif entity in ("invoice", "credit_note"):
         total, balance = money(body.get("total")), money(body.get("balance"))
     state = status(entity, body)
     if state == "voided":
         total = balance = ZERO
     rate = Decimal(str(body.get("exchange_rate") or 1))
+    remote_id = str(body[id_field])
+    if entity == "refund":
+        remote_id = f"{body['creditnote_id']}{REFUND_SEPARATOR}{remote_id}"
     return RemoteResult(
-        remote_id=str(body[id_field]), version=version(entity, body), number=str(body.get(number_field) or ""),
+        remote_id=remote_id, version=version(entity, body), number=str(body.get(number_field) or ""),
         total=total, balance=balance, status=state, adopted=adopted, raw=body, fingerprint=fingerprint(entity, body),
         home_total=quantize(total * rate) if total is not None else None)
 

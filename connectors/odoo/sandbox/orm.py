@@ -15,6 +15,7 @@ from typing import Any
 
 from ...sandboxkit.platform import decimal_value
 from ...sandboxkit.resources import NotFound, ResourceStore, Row
+from .entries import Entries
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -29,7 +30,7 @@ FIELDS: dict[str, dict[str, str]] = {
                         "active": "bool"},
     "account.account": {"code": "char", "name": "char", "account_type": "selection", "deprecated": "bool"},
     "account.tax": {"name": "char", "amount": "number", "amount_type": "selection", "type_tax_use": "selection",
-                    "active": "bool"},
+                    "active": "bool", "account_id": "m2o:account.account"},
     "account.journal": {"name": "char", "code": "char", "type": "selection",
                         "default_account_id": "m2o:account.account"},
     "account.move": {"name": "char", "move_type": "selection", "partner_id": "m2o:res.partner", "ref": "char",
@@ -38,14 +39,17 @@ FIELDS: dict[str, dict[str, str]] = {
                      "invoice_line_ids": "x2m:account.move.line", "line_ids": "x2m:account.move.line",
                      "amount_untaxed": "money", "amount_tax": "money", "amount_total": "money",
                      "amount_residual": "money", "payment_state": "selection",
-                     "reversed_entry_id": "m2o:account.move", "narration": "char"},
+                     "reversed_entry_id": "m2o:account.move", "narration": "char", "date": "date",
+                     "amount_total_signed": "money"},
     "account.move.line": {"move_id": "m2o:account.move", "payment_id": "m2o:account.payment", "name": "char",
                           "display_type": "selection", "quantity": "number", "price_unit": "money",
                           "account_id": "m2o:account.account", "tax_ids": "x2m:account.tax",
                           "product_id": "m2o:product.product", "price_subtotal": "money", "price_total": "money",
                           "balance": "money", "amount_residual": "money", "account_type": "selection",
                           "matched_debit_ids": "x2m:account.partial.reconcile",
-                          "matched_credit_ids": "x2m:account.partial.reconcile", "reconciled": "bool"},
+                          "matched_credit_ids": "x2m:account.partial.reconcile", "reconciled": "bool",
+                          "debit": "money", "credit": "money", "amount_currency": "money",
+                          "currency_id": "m2o:res.currency"},
     "account.partial.reconcile": {"debit_move_id": "m2o:account.move.line", "credit_move_id": "m2o:account.move.line",
                                   "amount": "money", "debit_amount_currency": "money",
                                   "credit_amount_currency": "money"},
@@ -89,8 +93,10 @@ def money(value: Any) -> Decimal:
     return Decimal(value).quantize(CENT, ROUND_HALF_UP)
 
 
-class Database:
+class Database(Entries):
     """One Odoo database: the store, the company, and the models' methods (``call``)."""
+
+    error = staticmethod(user_error)
 
     def __init__(self, store: ResourceStore, clock: Callable[[], float], payment_ref_field: str = "ref") -> None:
         self.store, self.clock = store, clock
@@ -231,20 +237,40 @@ class Database:
     def _create_move(self, vals: dict) -> int:
         vals = dict(vals)
         commands = vals.pop("invoice_line_ids", [])
+        entry_commands = vals.pop("line_ids", [])
         move_type = vals.setdefault("move_type", "entry")
         if move_type not in MOVE_TYPES:
             raise ValueError(f"Wrong value for account.move.move_type: {move_type!r}")
         if move_type != "entry" and not vals.get("partner_id"):
             raise user_error("The field 'Customer' is required, please complete it to validate the Customer Invoice.")
-        journal = self.store.first("account.journal", type="sale")
+        journal = self.store.first("account.journal", type="sale" if move_type != "entry" else "general")
         data = {"name": "/", "state": "draft", "ref": False, "invoice_date": False, "invoice_date_due": False,
                 "currency_id": self.company_currency(), "journal_id": int(journal.id), "reversed_entry_id": False,
-                "narration": False, "partner_id": False, **self.clean("account.move", vals, True)}
-        move = self.store.create("account.move", data)
-        self._apply_lines(move, commands)
+                "narration": False, "partner_id": False, "date": dt.date.fromtimestamp(self.clock()).isoformat(),
+                **self.clean("account.move", vals, True)}
+        with self.store.lock:
+            move = self.store.create("account.move", data)
+            try:
+                if move_type == "entry":
+                    self._entry_lines(move, entry_commands)
+                else:
+                    self._apply_lines(move, commands)
+            except Exception:  # Odoo's create is one transaction: nothing of a refused entry stays
+                for line in self._lines(move.id):
+                    self.store.delete("account.move.line", line.id)
+                self.store.delete("account.move", move.id)
+                raise
         return int(move.id)
 
     def _write_move(self, move: Row, vals: dict) -> None:
+        if move.data["move_type"] == "entry":
+            commands = vals.pop("line_ids", None)
+            if move.data["state"] != "draft" and (commands or set(vals) - {"ref", "narration"}):
+                raise user_error("You cannot modify a posted entry of this journal. First reset it to draft.")
+            self.store.update("account.move", move.id, self.clean("account.move", vals, False))
+            if commands is not None:
+                self._entry_lines(self.row("account.move", move.id), commands)
+            return
         commands = vals.pop("invoice_line_ids", None)
         if move.data["state"] != "draft" and (commands or set(vals) - {"ref", "narration"}):
             raise user_error("You cannot modify a posted entry of this journal. First reset it to draft.")
@@ -313,6 +339,8 @@ class Database:
         return None
 
     def _move_amounts(self, move: Row) -> dict:
+        if move.data["move_type"] == "entry":
+            return self._entry_amounts(move)
         lines = self._lines(move.id, "product")
         untaxed = sum((line.data["price_subtotal"] for line in lines), ZERO)
         total = sum((line.data["price_total"] for line in lines), ZERO)
@@ -336,6 +364,11 @@ class Database:
                 continue
             if not self._lines(row.id, "product"):
                 raise user_error("You need to add a line before posting.")
+            if row.data["move_type"] == "entry":
+                self._check_balanced(row)
+                self.store.update(model, row.id, {"state": "posted", "name": row.data["name"] if row.data["name"]
+                                                  != "/" else self._sequence("entry")})
+                continue
             if not row.data.get("invoice_date"):
                 self.store.update(model, row.id, {"invoice_date": dt.date.fromtimestamp(self.clock()).isoformat()})
             total = self._move_amounts(row)["amount_total"]
@@ -450,7 +483,9 @@ class Database:
         return int(self.store.create("account.payment", data).id)
 
     def _post_payment(self, payment: Row) -> None:
-        self._set_receivable("payment_id", payment, -payment.data["amount"])
+        # an inbound payment credits the customer's receivable; an outbound one (a refund) debits it
+        sign = 1 if payment.data["payment_type"] == "outbound" else -1
+        self._set_receivable("payment_id", payment, sign * payment.data["amount"])
         count = sum(1 for r in self.store.rows("account.payment") if r.data["name"] != "/")
         name = payment.data["name"] if payment.data["name"] != "/" else f"PBNK1/{count + 1:05d}"
         self.store.update("account.payment", payment.id, {"state": "posted", "name": name})

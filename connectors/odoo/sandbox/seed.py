@@ -1,5 +1,6 @@
 """The Odoo sandbox database's reference data: a company in US dollars, a small chart of accounts with Odoo's
-``account_type`` values, sales taxes and the two journals an invoicing database starts with.
+``account_type`` values, sales taxes and the three journals an invoicing database starts with (sales, bank,
+miscellaneous operations).
 
 Account codes and names follow Odoo's generic chart (``l10n_generic_coa``: 400000 Product Sales, 101401 Bank,
 121000 Account Receivable, 251000 Tax Received) as far as we know it; Consulting Revenue, Shipping Revenue, Late
@@ -22,6 +23,8 @@ ACCOUNTS = (
     ("450000", "Discounts Given", "income"), ("101401", "Bank", "asset_cash"),
     ("101402", "Outstanding Receipts", "asset_current"), ("121000", "Account Receivable", "asset_receivable"),
     ("251000", "Tax Received", "liability_current"), ("600000", "Expenses", "expense"),
+    # appended for refunds, expenses and journals (the accounts above keep their ids)
+    ("440100", "Restocking Fees", "income_other"), ("610000", "Freight and Postage", "expense"),
 )
 #: name, amount (percent)
 TAXES = (("Tax 10%", Decimal("10")), ("Tax Exempt", Decimal("0")))
@@ -38,8 +41,11 @@ def seed(store) -> None:
                                                           "deprecated": False}).id
     for name, amount in TAXES:
         store.create("account.tax", {"name": name, "amount": amount, "amount_type": "percent",
-                                     "type_tax_use": "sale", "active": True})
+                                     "type_tax_use": "sale", "active": True,
+                                     "account_id": int(accounts["251000"])})
     store.create("account.journal", {"name": "Customer Invoices", "code": "INV", "type": "sale",
                                      "default_account_id": int(accounts["400000"])})
     store.create("account.journal", {"name": "Bank", "code": "BNK1", "type": "bank",
                                      "default_account_id": int(accounts["101401"])})
+    store.create("account.journal", {"name": "Miscellaneous Operations", "code": "MISC", "type": "general",
+                                     "default_account_id": False})

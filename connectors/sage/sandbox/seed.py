@@ -21,9 +21,13 @@ LEDGER_ACCOUNTS = (
     ("Accounts Receivable", 1100, "CURRENT_ASSETS", False, "SALES_LEDGER_CONTROL"),
     ("Sales Tax Payable", 2200, "CURRENT_LIABILITY", False, "SALES_TAX"),
     ("Cost of Sales", 5000, "DIRECT_EXPENSES", False, ""), ("Office Supplies", 6100, "OVERHEADS", False, ""),
+    # for refunds, expenses and journals
+    ("Postage and Shipping", 6200, "OVERHEADS", False, ""), ("Restocking Fees", 4920, "OTHER_INCOME", True, ""),
 )
-#: bank account name, nominal code, bank_account_type id
-BANK_ACCOUNTS = (("Checking", 1010, "CHECKING"), ("Savings", 1020, "SAVINGS"), ("Cash in Hand", 1030, "CASH_IN_HAND"))
+#: bank account name, nominal code, bank_account_type id, currency
+BANK_ACCOUNTS = (("Checking", 1010, "CHECKING", BASE_CURRENCY), ("Savings", 1020, "SAVINGS", BASE_CURRENCY),
+                 ("Cash in Hand", 1030, "CASH_IN_HAND", BASE_CURRENCY),
+                 ("Euro Account", 1040, "CHECKING", "EUR"))  # a foreign-currency bank account (multi-currency)
 TAX_RATES = (("GST 10%", Decimal("10.00")), ("Exempt", Decimal("0.00")), ("Sales Tax 8.25%", Decimal("8.25")))
 CURRENCIES = (("USD", "US Dollar"), ("EUR", "Euro"), ("GBP", "Pound Sterling"), ("CAD", "Canadian Dollar"))
 
@@ -40,7 +44,7 @@ def seed(sandbox) -> None:
                                                                 .title()},
                                         "visible_in_sales": sales, "is_control_account": bool(control),
                                         "control_name": control or None})
-    for name, code, kind in BANK_ACCOUNTS:
+    for name, code, kind, currency in BANK_ACCOUNTS:
         ledger = sandbox.new("ledger_accounts", {
             "name": name, "display_name": name, "displayed_as": f"{name} ({code})", "nominal_code": code,
             "included_in_chart": True, "ledger_account_type": {"id": "BANK", "displayed_as": "Bank"},
@@ -49,7 +53,7 @@ def seed(sandbox) -> None:
                                       "bank_account_details": {"account_name": name},
                                       "bank_account_type": {"id": kind, "displayed_as": kind.replace("_", " ").title()},
                                       "ledger_account": {"id": ledger.id, "displayed_as": f"{name} ({code})"},
-                                      "currency": {"id": BASE_CURRENCY}, "balance": Decimal("0.00"),
+                                      "currency": {"id": currency}, "balance": Decimal("0.00"),
                                       "deletable": False})
     for name, percentage in TAX_RATES:
         sandbox.new("tax_rates", {"name": name, "displayed_as": f"{name}", "percentage": percentage,

@@ -22,24 +22,25 @@ from typing import Any
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.limits import Limiter
 from ...sandboxkit.oauth import AuthServer
-from ...sandboxkit.platform import (PlatformError, PlatformSandbox, Request, Response, decimal_value, json_response,
+from ...sandboxkit.platform import (PlatformSandbox, Request, Response, decimal_value, json_response,
                                     parse_timestamp)
 from ...sandboxkit.resources import NotFound, ResourceError, ResourceStore, Row
+from .costs import SageCosts
 from .seed import BASE_CURRENCY, BUSINESS_ID, seed
+from .wire import CENT, ZERO, SageError, amount, artefact_of, invalid, link, not_found, sage_time
 
 API = "/v3.1"
 MAX_PER_PAGE, DEFAULT_PER_PAGE = 200, 20
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
 ACCESS_TTL = 300  # Sage's access tokens live 5 minutes
 REFRESH_TTL = 2678400  # refresh tokens: 31 days
 #: path segment -> the singular key its bodies are wrapped in
 RESOURCES = {"contacts": "contact", "products": "product", "services": "service", "sales_invoices": "sales_invoice",
              "sales_credit_notes": "sales_credit_note", "contact_payments": "contact_payment",
              "contact_allocations": "contact_allocation", "ledger_accounts": "ledger_account",
-             "bank_accounts": "bank_account", "tax_rates": "tax_rate", "currencies": "currency"}
+             "bank_accounts": "bank_account", "tax_rates": "tax_rate", "currencies": "currency",
+             "other_payments": "other_payment", "journals": "journal"}
 WRITABLE = frozenset({"contacts", "products", "services", "sales_invoices", "sales_credit_notes", "contact_payments",
-                      "contact_allocations"})
+                      "contact_allocations", "other_payments", "journals"})
 DOCUMENTS = {"sales_invoices": ("invoice_lines", "invoice_number", "SI-"),
              "sales_credit_notes": ("credit_note_lines", "credit_note_number", "SCN-")}
 #: What Sage computes; a client that sends a record back as it read it does not overwrite these.
@@ -51,7 +52,10 @@ FILTERS = {"contacts": frozenset({"search", "contact_type_id"}), "products": fro
            "services": frozenset({"search", "active"}),
            "sales_invoices": frozenset({"search", "contact_id", "status_id", "from_date", "to_date"}),
            "sales_credit_notes": frozenset({"search", "contact_id", "status_id", "from_date", "to_date"}),
-           "contact_payments": frozenset({"contact_id", "from_date", "to_date"}),
+           "contact_payments": frozenset({"contact_id", "from_date", "to_date", "transaction_type_id",
+                                          "bank_account_id"}),
+           "other_payments": frozenset({"contact_id", "from_date", "to_date", "transaction_type_id",
+                                        "bank_account_id"}),
            "contact_allocations": frozenset({"contact_id"}), "ledger_accounts": frozenset({"search", "visible_in"})}
 #: What ``search`` looks in (guessed from the parameter's description: reference, number, contact name; names).
 SEARCHED = {"contacts": ("name", "reference"), "products": ("description", "item_code"),
@@ -63,49 +67,7 @@ PAYMENT_METHODS = {"CASH": "Cash", "CHECK": "Check", "CREDIT_DEBIT": "Credit/Deb
                    "BANK_TRANSFER": "Bank Transfer", "ALTERNATIVE_PAYMENT": "Alternative Payment"}
 
 
-class SageError(PlatformError):
-    """A Sage error answer: HTTP status and a list of one ``{"$severity", "$dataCode", "$message", "$source"}``."""
-
-    def __init__(self, status: int, code: str, message: str, source: str = "", headers: tuple = ()) -> None:
-        super().__init__(status, [{"$severity": "error", "$dataCode": code, "$message": message, "$source": source}],
-                         headers)
-        self.code, self.message, self.source = code, message, source
-
-
-def invalid(source: str, message: str = "is invalid") -> SageError:
-    """Sage's 422 for a body it refuses: ``RecordInvalid`` naming the field in ``$source``."""
-    return SageError(422, "RecordInvalid", message, source)
-
-
-def not_found(resource: str = "") -> SageError:
-    return SageError(404, "RecordNotFound", "Resource not found", resource)
-
-
-def sage_time(epoch: float) -> str:
-    """``2019-08-24T14:15:22Z``: Sage's timestamps (UTC, to the second)."""
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def amount(value: Any, source: str, default: Decimal | None = None) -> Decimal:
-    try:
-        return decimal_value(value, default)
-    except ValueError:
-        raise invalid(source, "is not a number") from None
-
-
-def link(row: Row, label: str = "") -> dict:
-    """A nested reference as Sage answers it: ``{"id", "displayed_as", "$path"}``."""
-    return {"id": row.id, "displayed_as": label or str(row.data.get("displayed_as") or row.data.get("name") or ""),
-            "$path": f"/{row.resource}/{row.id}"}
-
-
-def artefact_of(entry: dict) -> tuple[str, str]:
-    """(resource, id) of the artefact an allocation names, from its ``$path`` (``/sales_invoices/<id>``)."""
-    _, resource, record_id = entry["artefact"]["$path"].split("/")
-    return resource, record_id
-
-
-class SageSandbox(PlatformSandbox):
+class SageSandbox(SageCosts, PlatformSandbox):
     """Sage Business Cloud Accounting v3.1 with one business (``company_id``), its OAuth server, limits, faults."""
 
     platform, title, default_port, ready_path = "sage", "Sage Business Cloud Accounting", 8768, "/_sandbox/state"
@@ -138,6 +100,12 @@ class SageSandbox(PlatformSandbox):
         self._numbers = {name: itertools.count(1) for name in DOCUMENTS}
         self._gone = {}
         seed(self)
+
+    payment_methods = PAYMENT_METHODS
+
+    @staticmethod
+    def new_id() -> str:
+        return uuid.uuid4().hex
 
     def new(self, resource: str, data: dict) -> Row:
         """Create a record with a Sage-shaped id (32 hex digits)."""
@@ -298,6 +266,10 @@ class SageSandbox(PlatformSandbox):
                 return False
             if "status_id" in p and (d.get("status") or {}).get("id") != p["status_id"]:
                 return False
+            if "transaction_type_id" in p and (d.get("transaction_type") or {}).get("id") != p["transaction_type_id"]:
+                return False
+            if "bank_account_id" in p and (d.get("bank_account") or {}).get("id") != p["bank_account_id"]:
+                return False
             if "from_date" in p and str(d.get("date", "")) < p["from_date"][:10]:
                 return False
             if "to_date" in p and str(d.get("date", "")) > p["to_date"][:10]:
@@ -442,8 +414,8 @@ class SageSandbox(PlatformSandbox):
 
     def _contact_payments(self, data: dict, old: dict, record_id: str | None) -> dict:
         kind = data.get("transaction_type_id") or (old.get("transaction_type") or {}).get("id")
-        if kind != "CUSTOMER_RECEIPT":
-            raise invalid("transaction_type_id", "is invalid (this sandbox takes CUSTOMER_RECEIPT)")
+        if kind not in ("CUSTOMER_RECEIPT", "CUSTOMER_REFUND"):
+            raise invalid("transaction_type_id", "is invalid (this sandbox takes CUSTOMER_RECEIPT and CUSTOMER_REFUND)")
         contact = self.store.require("contacts", data.get("contact_id") or (old.get("contact") or {}).get("id"),
                                      invalid("contact_id"))
         bank_id = data.get("bank_account_id") or (old.get("bank_account") or {}).get("id")
@@ -457,6 +429,9 @@ class SageSandbox(PlatformSandbox):
         entries = data["allocated_artefacts"] if "allocated_artefacts" in data else [
             {"artefact_id": a["artefact"]["id"], "amount": a["amount"]} for a in old.get("allocated_artefacts", [])]
         allocated, applied = ZERO, []
+        if kind == "CUSTOMER_REFUND":
+            allocated, applied = self._refund_allocations(entries, contact, old)
+            entries = []
         for i, entry in enumerate(entries or []):
             share = amount(entry.get("amount"), f"allocated_artefacts.{i}.amount").quantize(CENT)
             invoice = self.store.require("sales_invoices", entry.get("artefact_id"),
@@ -476,7 +451,8 @@ class SageSandbox(PlatformSandbox):
         if method not in PAYMENT_METHODS:
             raise invalid("payment_method_id")
         on_account = total - allocated
-        return {"transaction_type": {"id": kind, "displayed_as": "Customer Receipt"}, "contact": link(contact),
+        label = "Customer Receipt" if kind == "CUSTOMER_RECEIPT" else "Customer Refund"
+        return {"transaction_type": {"id": kind, "displayed_as": label}, "contact": link(contact),
                 "bank_account": link(bank), "payment_method": {"id": method, "displayed_as": PAYMENT_METHODS[method]},
                 "date": str(data["date"])[:10], "net_amount": total, "tax_amount": ZERO, "total_amount": total,
                 "currency": link(self._currency(data.get("currency_id") or (contact.data.get("currency") or {})
@@ -512,8 +488,8 @@ class SageSandbox(PlatformSandbox):
     # -- balances, void, delete ------------------------------------------------------------------------------------
     def _allocated(self, resource: str, record_id: str) -> tuple[Decimal, Decimal]:
         """(paid by receipts, allocated from or to other documents) of one invoice or credit note."""
-        paid = sum((a["amount"] for r in self.store.rows("contact_payments") for a in r.data["allocated_artefacts"]
-                    if a["artefact"]["id"] == record_id), ZERO)
+        paid = sum((abs(a["amount"]) for r in self.store.rows("contact_payments")
+                    for a in r.data["allocated_artefacts"] if a["artefact"]["id"] == record_id), ZERO)
         moved = sum((abs(a["amount"]) for r in self.store.rows("contact_allocations")
                      for a in r.data["allocated_artefacts"] if a["artefact"]["id"] == record_id), ZERO)
         return paid, moved

@@ -1,8 +1,9 @@
 """The Zoho Books sandbox organisation's reference data: a chart of accounts, taxes and currencies.
 
 Account names follow a new Zoho Books organisation's default chart (Sales, General Income, Shipping Charge,
-Discount, Undeposited Funds, Petty Cash...) and Zoho's ``account_type`` values. The taxes are ours: a new
-organisation has none until someone adds them; "GST 10%" and "Exempt" match the demo's tax codes (docs).
+Discount, Undeposited Funds, Petty Cash, Postage, Other Charges, Credit Card...) and Zoho's ``account_type``
+values. The taxes are ours: a new organisation has none until someone adds them; "GST 10%" and "Exempt" match the
+demo's tax codes (docs).
 """
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ ACCOUNTS = (
     ("Undeposited Funds", "cash"), ("Petty Cash", "cash"), ("Business Checking", "bank"),
     ("Accounts Receivable", "accounts_receivable"), ("Tax Payable", "other_current_liability"),
     ("Cost of Goods Sold", "cost_of_goods_sold"), ("Office Supplies", "expense"),
+    # for refunds, expenses and journals (appended, so the accounts above keep their ids)
+    ("Postage", "expense"), ("Bank Fees and Charges", "expense"), ("Credit Card", "credit_card"),
+    ("Other Charges", "income"),
 )
 TAXES = (("GST 10%", Decimal("10")), ("Exempt", Decimal("0")), ("Sales Tax 8.25%", Decimal("8.25")))
 #: code, name, symbol, exchange rate (base units per foreign unit)

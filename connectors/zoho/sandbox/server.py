@@ -19,16 +19,16 @@ from ...sandboxkit.faults import Fault
 from ...sandboxkit.limits import Limiter
 from ...sandboxkit.listing import Listing
 from ...sandboxkit.oauth import AuthServer
-from ...sandboxkit.platform import PlatformError, PlatformSandbox, Request, Response, decimal_value, json_response
+from ...sandboxkit.platform import PlatformSandbox, Request, Response, json_response
 from ...sandboxkit.resources import Duplicate, NotFound, ResourceError, ResourceStore, Row, Unique
+from .costs import ZohoCosts
 from .seed import BASE_CURRENCY, ORGANIZATION_ID, seed
+from .wire import CENT, REFUSED, ZERO, ZohoError, invalid, money
 
 API = "/books/v3"
 #: Per organisation: 100 requests a minute, and the plan's daily cap (1,000 on the free plan).
 LIMITS = {"minute": (100, 60.0), "day": (1000, 86400.0)}
 MAX_PER_PAGE = 200
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
 #: path segment -> (object key, id field, unique field or None). List key = path segment.
 RESOURCES = {
     "contacts": ("contact", "contact_id", "contact_name"), "items": ("item", "item_id", "name"),
@@ -37,16 +37,18 @@ RESOURCES = {
     "creditnotes": ("creditnote", "creditnote_id", "creditnote_number"),
     "chartofaccounts": ("chart_of_account", "account_id", None), "taxes": ("tax", "tax_id", None),
     "currencies": ("currency", "currency_id", None), "creditnote_invoices": ("", "creditnote_invoice_id", None),
+    "expenses": ("expense", "expense_id", None), "journals": ("journal", "journal_id", None),
+    "creditnote_refunds": ("creditnote_refund", "creditnote_refund_id", None),
 }
 #: What Zoho computes; a client that sends a record back as it read it does not overwrite these.
 READ_ONLY = ("created_time", "last_modified_time", "updated_time", "balance", "payment_made", "credits_applied",
-             "sub_total", "tax_total", "total", "taxes", "unused_amount", "customer_name", "account_name")
-WRITABLE = ("contacts", "items", "invoices", "customerpayments", "creditnotes")
+             "sub_total", "tax_total", "total", "taxes", "unused_amount", "customer_name", "account_name",
+             "tax_amount", "bcy_total", "line_item_total", "paid_through_account_name", "vendor_name")
+WRITABLE = ("contacts", "items", "invoices", "customerpayments", "creditnotes", "expenses", "journals")
 NOUN = {"contacts": "contact", "items": "item", "invoices": "invoice", "customerpayments": "payment",
         "creditnotes": "credit note", "chartofaccounts": "account", "taxes": "tax", "currencies": "currency",
-        "creditnote_invoices": "credit applied"}
-#: Zoho's code for a refused business rule (void or delete of a settled document...) is unknown to us: a guess.
-REFUSED = 1040
+        "creditnote_invoices": "credit applied", "expenses": "expense", "journals": "journal entry",
+        "creditnote_refunds": "refund"}
 MESSAGES = {"create": "The {} has been created.", "update": "The {} information has been updated.",
             "delete": "The {} has been deleted.", "void": "The {} status has been changed to Void.",
             "active": "The {} has been marked as active.", "inactive": "The {} has been marked as inactive."}
@@ -57,7 +59,9 @@ FILTERS = {"contacts": ("contact_name", "company_name", "email", "contact_type",
            "invoices": ("invoice_number", "customer_id", "reference_number", "status", "date"),
            "customerpayments": ("customer_id", "reference_number", "payment_number", "payment_mode", "date"),
            "creditnotes": ("creditnote_number", "customer_id", "reference_number", "status", "date"),
-           "chartofaccounts": ("account_type", "account_name"), "taxes": ("tax_name",), "currencies": ()}
+           "chartofaccounts": ("account_type", "account_name"), "taxes": ("tax_name",), "currencies": (),
+           "expenses": ("reference_number", "account_id", "vendor_id", "customer_id", "date", "status"),
+           "journals": ("entry_number", "reference_number", "journal_date", "notes")}
 SORTS = {"created_time", "last_modified_time", "date", "total", "balance", "invoice_number", "creditnote_number",
          "contact_name", "customer_name", "name", "amount", "account_name", "due_date", "reference_number"}
 INVOICE_FILTERS = {"Status.Draft": {"draft"}, "Status.Sent": {"sent"}, "Status.Paid": {"paid"},
@@ -65,27 +69,16 @@ INVOICE_FILTERS = {"Status.Draft": {"draft"}, "Status.Sent": {"sent"}, "Status.P
                    "Status.Unpaid": {"sent", "overdue", "partially_paid"}}
 
 
-class ZohoError(PlatformError):
-    """A Zoho error answer: HTTP status and the ``{"code", "message"}`` body."""
-
-    def __init__(self, status: int, code: int, message: str, headers: tuple = ()) -> None:
-        super().__init__(status, {"code": code, "message": message}, headers)
-        self.code, self.message = code, message
-
-
 def not_exist(resource: str, status: int = 404) -> ZohoError:
     """Zoho's "... does not exist." (code 1002, as on its errors page), HTTP 404 for a path id."""
     return ZohoError(status, 1002, f"{NOUN.get(resource, resource).capitalize()} does not exist.")
 
 
-def invalid(field: str, status: int = 400) -> ZohoError:
-    return ZohoError(status, 2, f"Invalid value passed for {field}")
-
-
 #: Lists without ``sort_order``: documents newest first, reference data in creation order (a guess; see docs).
 LISTING = Listing(FILTERS, frozenset(SORTS), invalid, columns={"created_time": "created",
                                                                "last_modified_time": "modified"},
-                  default_sort="created_time", descending=frozenset({"invoices", "creditnotes", "customerpayments"}),
+                  default_sort="created_time", descending=frozenset({"invoices", "creditnotes", "customerpayments",
+                                                                        "expenses", "journals"}),
                   max_per_page=MAX_PER_PAGE, modified_param="last_modified_time")
 
 
@@ -94,15 +87,7 @@ def zoho_time(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
-def money(value: Any, field: str, default: Decimal | None = None) -> Decimal:
-    """A number from a request as an exact Decimal, or Zoho's "Invalid value passed for <field>"."""
-    try:
-        return decimal_value(value, default)
-    except ValueError:
-        raise invalid(field) from None
-
-
-class ZohoSandbox(PlatformSandbox):
+class ZohoSandbox(ZohoCosts, PlatformSandbox):
     """Zoho Books v3 with one organisation (``company_id``), its OAuth server, limits and faults."""
 
     platform, title, default_port, ready_path = "zoho", "Zoho Books", 8767, "/_sandbox/state"
@@ -142,6 +127,7 @@ class ZohoSandbox(PlatformSandbox):
 
     def seed(self) -> None:
         self._numbers = itertools.count(1)
+        self.entries = itertools.count(1)
         seed(self.store, self.today())
 
     def today(self) -> str:
@@ -212,6 +198,10 @@ class ZohoSandbox(PlatformSandbox):
             if len(parts) == 4 and parts[1] == "currencies" and parts[3] == "exchangerates":
                 return self._ok("", {"exchange_rates": self.exchange_rates(parts[2])})
             return self.read(req, parts[1], parts[2:])
+        if head == "creditnotes" and parts[1:] == ["refunds"] and method == "GET":
+            return self.all_refunds()
+        if head == "creditnotes" and len(parts) in (3, 4) and parts[2] == "refunds":
+            return self.refunds(req, parts[1], parts[3] if len(parts) == 4 else None)
         if head not in FILTERS or len(parts) > 4:
             raise ZohoError(404, 5, "Invalid URL Passed")
         if method == "GET" and len(parts) <= 2:
@@ -321,7 +311,10 @@ class ZohoSandbox(PlatformSandbox):
         body = {k: v for k, v in body.items() if k not in (RESOURCES[resource][1], *READ_ONLY)}
         with self.store.lock:
             old = self.store.get(resource, record_id).data if record_id else {}
-            data = getattr(self, f"_{resource}")({**old, **body}, old, params)
+            merged = {**old, **body}
+            if resource == "expenses" and "line_items" not in body:  # the one-account form replaces the lines
+                merged.pop("line_items", None)
+            data = getattr(self, f"_{resource}")(merged, old, params)
             if record_id and resource in ("invoices", "creditnotes") and data["total"] < self._used(resource,
                                                                                                   record_id):
                 raise ZohoError(400, 2, f"The {NOUN[resource]} total cannot be less than the amount already paid "
@@ -465,7 +458,8 @@ class ZohoSandbox(PlatformSandbox):
         """What is already settled against a document: payments and credits on an invoice, credits of a note."""
         if resource == "invoices":
             return sum(self._applied(record_id), ZERO)
-        return self.store.total("creditnote_invoices", "amount_applied", creditnote_id=record_id)
+        return self.store.total("creditnote_invoices", "amount_applied", creditnote_id=record_id) + self.refunded(
+            record_id)
 
     def _settle(self, invoice_id: str, sent: bool | None = None) -> None:
         """An invoice's balance and status from what is applied to it: paid, partially_paid, sent/overdue, draft."""
@@ -508,8 +502,8 @@ class ZohoSandbox(PlatformSandbox):
                 raise ZohoError(400, REFUSED, "Invoices with payments or credits applied cannot be voided. Delete the "
                                            "payments and credits first.")
             if resource == "creditnotes" and data["balance"] != data["total"]:
-                raise ZohoError(400, REFUSED, "Credit notes applied to invoices cannot be voided. Remove the credits "
-                                           "applied first.")
+                raise ZohoError(400, REFUSED, "Credit notes applied to invoices or refunded cannot be voided. Remove "
+                                           "the credits applied and the refunds first.")
             self.store.void(resource, record_id, zero=("total", "balance", "sub_total", "tax_total"))
 
     def delete(self, resource: str, record_id: str) -> None:
@@ -521,6 +515,8 @@ class ZohoSandbox(PlatformSandbox):
                                                  for r in self.store.rows("creditnote_invoices")):
                 raise ZohoError(400, REFUSED, "Credit notes applied to invoices cannot be deleted. Remove the credits "
                                            "applied first.")
+            if resource == "creditnotes" and self.refunded(record_id):
+                raise ZohoError(400, REFUSED, "Credit notes with refunds cannot be deleted. Delete the refunds first.")
             if resource in ("contacts", "items"):
                 field = "customer_id" if resource == "contacts" else "item_id"
                 used = any(r.data.get(field) == record_id or any(li.get("item_id") == record_id

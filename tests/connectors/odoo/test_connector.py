@@ -7,10 +7,10 @@ import pytest
 
 from connectors.base import ConnectionConfig
 from connectors.documents import Entity, Mapping, RemoteRef
-from connectors.errors import AuthError, PostingRefused
+from connectors.errors import AuthError, PostingRefused, RetryableError
 from connectors.odoo import connector as odoo
 from connectors.odoo.connector import OdooConnector
-from tests.connectors.contract import customer, invoice, payment
+from tests.connectors.contract import credit_note, customer, invoice, payment, refund
 
 
 @pytest.fixture(autouse=True)
@@ -97,3 +97,24 @@ def test_a_posted_invoice_that_is_not_the_last_of_its_sequence_is_cancelled_inst
     assert voided.status == "voided" and voided.total == Decimal("0.00")
     conn.delete(Entity.INVOICE, RemoteRef(second.remote_id), "d2")
     assert conn.remote_document(Entity.INVOICE, second.remote_id).status == "deleted"
+
+
+def test_a_refund_whose_answer_was_lost_is_adopted_and_matched_with_its_credit_note(osandbox):
+    """The outbound payment of a refund exists after a lost answer, maybe unmatched: adopting it matches it, so the
+    credit note's amount due falls by the refund once, whatever was lost (issue 23)."""
+    conn = connect(osandbox)
+    cust = customer()
+    refs = {cust.key: conn.create(cust, mapping(conn), "c").remote_id}
+    note = credit_note(cust.key, "CN-1", ("30.00",))
+    refs[note.key] = conn.create(note, mapping(conn, refs), "n").remote_id
+    conn.create(refund(cust.key, "RF-0", note.key, "5.00"), mapping(conn, refs), "r0")  # the journal is known now
+    back, mapped = refund(cust.key, "RF-1", note.key, "10.00"), mapping(conn, refs)
+    osandbox.faults.add("lost_response")  # the create itself: the payment exists, its answer is lost
+    with pytest.raises(RetryableError):
+        conn.create(back, mapped, "r")
+    found = conn.find_existing(back, mapped)
+    assert found is not None and found.adopted and found.total == Decimal("10.00")
+    assert conn.fetch(Entity.CREDIT_NOTE, refs[note.key]).balance == Decimal("15.00")
+    again = conn.find_existing(back, mapped)  # adopting again matches nothing more
+    assert again.remote_id == found.remote_id
+    assert conn.fetch(Entity.CREDIT_NOTE, refs[note.key]).balance == Decimal("15.00")

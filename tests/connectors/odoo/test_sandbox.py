@@ -159,3 +159,54 @@ def test_json_2_is_not_served_by_an_odoo_17(osandbox):
     answer = requests.post(f"{osandbox.base_url}/json/2/res.partner/search", json={"domain": []},
                            headers={"Authorization": f"bearer {API_KEY}"}, timeout=5)
     assert answer.status_code == 404
+
+
+# -- journal entries and refunds (issue 23) --------------------------------------------------------------------------
+def test_an_unbalanced_entry_is_refused_and_a_taxed_one_gets_odoos_tax_line(odoo):
+    expense, bank = account(odoo, "610000"), account(odoo, "101401")
+    tax = odoo("account.tax", "search", [["name", "=", "Tax 10%"]])[0]
+    with pytest.raises(xmlrpc.client.Fault) as info:
+        odoo("account.move", "create", {"move_type": "entry", "ref": "JE-1", "line_ids": [
+            (0, 0, {"name": "Fees", "account_id": expense, "debit": 100, "credit": 0}),
+            (0, 0, {"name": "Bank", "account_id": bank, "debit": 0, "credit": 90})]})
+    assert info.value.faultCode == 2 and "is not balanced" in info.value.faultString
+    assert odoo("account.move", "search", [["ref", "=", "JE-1"]]) == []  # nothing of it stays
+    eur = odoo("res.currency", "search", [["name", "=", "EUR"]])[0]
+    move = odoo("account.move", "create", {"move_type": "entry", "ref": "EXP-1", "currency_id": eur, "line_ids": [
+        (0, 0, {"name": "Courier", "account_id": expense, "debit": "54.00", "credit": 0, "amount_currency": "50.00",
+                "currency_id": eur, "tax_ids": [(6, 0, [tax])]}),
+        (0, 0, {"name": "Paid", "account_id": bank, "debit": 0, "credit": "59.40", "amount_currency": "-55.00",
+                "currency_id": eur})]})
+    odoo("account.move", "action_post", [move])
+    [read] = odoo("account.move", "read", [move], ["name", "state", "amount_total", "amount_tax",
+                                                    "amount_total_signed", "amount_residual", "line_ids"])
+    assert read["state"] == "posted" and read["name"].startswith("MISC/")
+    amounts = [Decimal(str(read[f])) for f in ("amount_total", "amount_tax", "amount_total_signed", "amount_residual")]
+    assert amounts == [Decimal("55.00"), Decimal("5.00"), Decimal("59.40"), Decimal("0.00")]  # xmlrpc.client: floats
+    items = odoo("account.move.line", "read", read["line_ids"], ["display_type", "debit", "credit", "account_id"])
+    [tax_line] = [i for i in items if i["display_type"] == "tax"]
+    assert Decimal(str(tax_line["debit"])) == Decimal("5.40") and tax_line["account_id"][1] == "251000 Tax Received"
+    odoo("account.move", "button_draft", [move])
+    odoo("account.move", "button_cancel", [move])
+    assert odoo("account.move", "read", [move], ["state"])[0]["state"] == "cancel"
+
+
+def test_an_outbound_payment_matched_with_a_credit_note_refunds_it(odoo):
+    partner = odoo("res.partner", "create", {"name": "Bea"})
+    note = odoo("account.move", "create", {"move_type": "out_refund", "partner_id": partner, "ref": "CN-1",
+                                           "invoice_line_ids": [(0, 0, {"name": "Return", "quantity": 1,
+                                                                        "price_unit": "100.00",
+                                                                        "account_id": account(odoo, "400000")})]})
+    odoo("account.move", "action_post", [note])
+    refund = odoo("account.payment", "create", {"partner_id": partner, "amount": "40.00", "ref": "RF-1",
+                                                "payment_type": "outbound", "partner_type": "customer"})
+    odoo("account.payment", "action_post", [refund])
+    receivable = ["account_type", "=", "asset_receivable"]
+    debit = odoo("account.move.line", "search", [["payment_id", "=", refund], receivable])
+    credit = odoo("account.move.line", "search", [["move_id", "=", note], receivable])
+    odoo("account.partial.reconcile", "create", {"debit_move_id": debit[0], "credit_move_id": credit[0],
+                                                 "amount": "40.00"})
+    assert odoo("account.move", "read", [note], ["amount_residual"])[0]["amount_residual"] == 60
+    odoo("account.payment", "action_draft", [refund])  # unmatched on the reset
+    odoo("account.payment", "action_cancel", [refund])
+    assert odoo("account.move", "read", [note], ["amount_residual"])[0]["amount_residual"] == 100

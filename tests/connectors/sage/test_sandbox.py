@@ -17,9 +17,10 @@ import requests
 from connectors.base import ConnectionConfig
 from connectors.documents import Allocation, Mapping, PaymentSnapshot
 from connectors.exactjson import dumps
+from connectors.sage import costs
 from connectors.sage import translate as t
 from connectors.sage.connector import SageConnector
-from tests.connectors.contract import credit_note, customer, invoice, item
+from tests.connectors.contract import credit_note, customer, expense, invoice, item, journal, refund
 
 SPEC = json.loads((Path(__file__).resolve().parents[3] / "connectors" / "sage" / "spec"
                    / "sage-accounting-v3.1.subset.json").read_text())
@@ -343,3 +344,79 @@ def test_an_unknown_list_parameter_is_ignored_and_receipts_are_found_by_contact_
     assert sage.ok("GET", "contact_payments", {"contact_id": other, **day})["$items"] == []
     assert sage.ok("GET", "contact_payments", {"contact_id": cid, "from_date": "2026-12-03"})["$items"] == []
     assert "_resource" not in json.dumps(paid, default=str)
+
+
+# -- refunds, other payments, journals (issue 23) --------------------------------------------------------------------
+def test_refund_expense_and_journal_bodies_and_answers_match_sages_description(sage):
+    cust, bank = contact(sage), sage.named("bank_accounts", 1010, "nominal_code")["id"]
+    sales = sage.named("ledger_accounts", "Sales")["id"]
+    note = sage.ok("POST", "sales_credit_notes", body={"sales_credit_note": {
+        "contact_id": cust, "date": "2026-12-01", "reference": "CN-9",
+        "credit_note_lines": [{"description": "Return", "ledger_account_id": sales, "unit_price": "100.00"}]}})
+    mapping = Mapping(line_accounts=(sales, sales), deposit_account=bank, refs={"c": cust, "n": note["id"]})
+    money_back = refund("c", "RF-9", "n", "40.00")
+    cost, entry = expense("EXP-9", ("20.00",)), journal("JE-9", "15.00")
+    bodies = [("postContactPayments", {"contact_payment": costs.refund_payload(money_back, mapping)}),
+              ("postOtherPayments", {"other_payment": costs.expense_payload(cost, mapping)}),
+              ("postJournals", {"journal": costs.journal_payload(entry, mapping)})]
+    for definition, body in bodies:
+        check(definition, body)
+    made = [sage.ok("POST", path, body=body) for path, (_, body) in zip(
+        ("contact_payments", "other_payments", "journals"), bodies, strict=True)]
+    for definition, answer in zip(("ContactPayment", "OtherPayment", "Journal"), made, strict=True):
+        check(definition, answer)
+    assert made[0]["transaction_type"]["id"] == "CUSTOMER_REFUND"
+    assert sage.ok("GET", f"sales_credit_notes/{note['id']}")["outstanding_amount"] == Decimal("60.00")
+    assert (made[1]["total_amount"], made[2]["total"]) == (Decimal("20.00"), Decimal("15.00"))
+
+
+def test_a_refund_takes_no_more_than_the_credit_note_has_and_deleting_it_gives_the_credit_back(sage):
+    cust, bank = contact(sage), sage.named("bank_accounts", 1010, "nominal_code")["id"]
+    sales = sage.named("ledger_accounts", "Sales")["id"]
+    note = sage.ok("POST", "sales_credit_notes", body={"sales_credit_note": {
+        "contact_id": cust, "date": "2026-12-01", "reference": "CN-8",
+        "credit_note_lines": [{"description": "Return", "ledger_account_id": sales, "unit_price": "50.00"}]}})
+
+    def refund(value, **extra):
+        return {"contact_payment": {"transaction_type_id": "CUSTOMER_REFUND", "contact_id": cust, "date": "2026-12-02",
+                                    "bank_account_id": bank, "total_amount": value, "reference": "RF-8",
+                                    "allocated_artefacts": [{"artefact_id": note["id"], "amount": f"-{value}"}],
+                                    **extra}}
+    error = sage.refused("POST", "contact_payments", 422, body=refund("50.01"))
+    assert error["$source"] == "allocated_artefacts.0.amount"
+    made = sage.ok("POST", "contact_payments", body=refund("50.00"))
+    assert sage.ok("GET", f"sales_credit_notes/{note['id']}")["status"]["id"] == "PAID"
+    sage.refused("DELETE", f"sales_credit_notes/{note['id']}", 422, params={"void_reason": "x"})  # refunded
+    listed = sage.ok("GET", "contact_payments", {"transaction_type_id": "CUSTOMER_REFUND", "attributes": "all"})
+    assert [r["id"] for r in listed["$items"]] == [made["id"]]
+    sage.ok("DELETE", f"contact_payments/{made['id']}")
+    assert sage.ok("GET", f"sales_credit_notes/{note['id']}")["outstanding_amount"] == Decimal("50.00")
+
+
+def test_other_payment_lines_must_add_up_and_a_journal_must_balance_and_cannot_be_edited(sage):
+    bank = sage.named("bank_accounts", 1010, "nominal_code")["id"]
+    postage, gst = sage.named("ledger_accounts", "Postage and Shipping")["id"], sage.named("tax_rates", "GST 10%")["id"]
+    line = {"ledger_account_id": postage, "tax_rate_id": gst, "net_amount": "50.00", "tax_amount": "5.00",
+            "total_amount": "55.00"}
+    payment = {"transaction_type_id": "OTHER_PAYMENT", "bank_account_id": bank, "date": "2026-12-02",
+               "reference": "EXP-8", "total_amount": "55.00", "payment_lines": [line]}
+    error = sage.refused("POST", "other_payments", 422, body={"other_payment": {**payment, "total_amount": "56.00"}})
+    assert error["$source"] == "total_amount"
+    made = sage.ok("POST", "other_payments", body={"other_payment": payment})
+    assert (made["net_amount"], made["tax_amount"]) == (Decimal("50.00"), Decimal("5.00"))
+    edited = sage.ok("PUT", f"other_payments/{made['id']}", body={"other_payment": {
+        "total_amount": "22.00", "payment_lines": [{**line, "net_amount": "20.00", "tax_amount": "2.00",
+                                                   "total_amount": "22.00"}]}})
+    assert edited["total_amount"] == Decimal("22.00")
+    lines = [{"ledger_account_id": postage, "debit": "100.00", "credit": "0"},
+             {"ledger_account_id": sage.named("ledger_accounts", "Sales")["id"], "debit": "0", "credit": "90.00"}]
+    error = sage.refused("POST", "journals", 422, body={"journal": {"date": "2026-12-02", "reference": "JE-8",
+                                                                    "journal_lines": lines}})
+    assert error["$source"] == "journal_lines" and "debits" in error["$message"]
+    lines[1]["credit"] = "100.00"
+    journal = sage.ok("POST", "journals", body={"journal": {"date": "2026-12-02", "reference": "JE-8",
+                                                            "journal_lines": lines}})
+    assert journal["total"] == Decimal("100.00")
+    sage.refused("PUT", f"journals/{journal['id']}", 405, body={"journal": {"reference": "JE-8b"}})
+    sage.ok("DELETE", f"journals/{journal['id']}")
+    sage.refused("GET", f"journals/{journal['id']}", 404)

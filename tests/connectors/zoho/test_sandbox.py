@@ -248,6 +248,80 @@ def test_credit_note_applied_to_invoice(zoho):
         "customer_id": cid, "creditnote_number": "cn-7", "line_items": [{"rate": 1}]}).body["code"] == 1001
 
 
+# -- refunds, expenses, journals -------------------------------------------------------------------------------------
+def account(zoho, name):
+    return zoho.ref("chartofaccounts", "chartofaccounts", "account_name", name)["account_id"]
+
+
+def test_credit_note_refunds_lower_its_balance_and_are_edited_and_deleted(zoho):
+    cid = customer(zoho)
+    note = zoho.ok("POST", "creditnotes", {"ignore_auto_number_generation": "true"}, {
+        "customer_id": cid, "creditnote_number": "CN-8", "line_items": [{"name": "Return", "rate": "100.00"}]})
+    note_id = note["creditnote"]["creditnote_id"]
+    path = f"creditnotes/{note_id}/refunds"
+    bank = account(zoho, "Business Checking")
+    made = zoho.call("POST", path, body={"amount": "40.00", "refund_mode": "creditcard", "reference_number": "RF-1",
+                                         "from_account_id": bank, "date": "2026-12-01"})
+    assert made.status_code == 201 and made.body["code"] == 0
+    refund = made.body["creditnote_refund"]
+    assert refund["creditnote_id"] == note_id and refund["amount_fcy"] == Decimal("40.00")
+    assert refund["from_account_name"] == "Business Checking" and refund["refund_mode"] == "creditcard"
+    assert zoho.ok("GET", f"creditnotes/{note_id}")["creditnote"]["balance"] == Decimal("60.00")
+    over = zoho.call("POST", path, body={"amount": "60.01", "from_account_id": bank})
+    assert over.status_code == 400 and "more than the balance" in over.body["message"]
+    income = zoho.call("POST", path, body={"amount": "1.00", "from_account_id": account(zoho, "Sales")})
+    assert income.status_code == 400 and "from_account_id" in income.body["message"]  # not a paying account
+    own = f"{path}/{refund['creditnote_refund_id']}"
+    assert zoho.ok("PUT", own, body={"amount": "100.00"})["creditnote_refund"]["amount_fcy"] == Decimal("100.00")
+    closed = zoho.ok("GET", f"creditnotes/{note_id}")["creditnote"]
+    assert closed["balance"] == 0 and closed["status"] == "closed"
+    assert [r["reference_number"] for r in zoho.ok("GET", path)["creditnote_refunds"]] == ["RF-1"]
+    assert [r["creditnote_id"] for r in zoho.ok("GET", "creditnotes/refunds")["creditnote_refunds"]] == [note_id]
+    assert zoho.call("DELETE", f"creditnotes/{note_id}").status_code == 400  # refunded: refused
+    assert zoho.call("POST", f"creditnotes/{note_id}/status/void").status_code == 400
+    zoho.ok("DELETE", own)
+    assert zoho.call("GET", own).status_code == 404
+    assert zoho.ok("GET", f"creditnotes/{note_id}")["creditnote"]["balance"] == Decimal("100.00")
+
+
+def test_expense_taxed_in_a_foreign_currency_and_itemized(zoho):
+    gst = zoho.ref("settings/taxes", "taxes", "tax_name", "GST 10%")["tax_id"]
+    eur = zoho.ref("settings/currencies", "currencies", "currency_code", "EUR")["currency_id"]
+    vendor = zoho.ok("POST", "contacts", body={"contact_name": "Parcel Express", "contact_type": "vendor"})
+    body = {"account_id": account(zoho, "Postage"), "amount": "50.00", "tax_id": gst, "currency_id": eur,
+            "exchange_rate": "1.08", "paid_through_account_id": account(zoho, "Credit Card"),
+            "vendor_id": vendor["contact"]["contact_id"], "reference_number": "EXP-1"}
+    expense = zoho.ok("POST", "expenses", body=body)["expense"]
+    assert (expense["sub_total"], expense["tax_amount"], expense["total"], expense["bcy_total"]) == (
+        Decimal("50.00"), Decimal("5.00"), Decimal("55.00"), Decimal("59.40"))
+    assert expense["currency_code"] == "EUR" and expense["vendor_name"] == "Parcel Express"
+    itemized = zoho.ok("PUT", f"expenses/{expense['expense_id']}", body={"line_items": [
+        {"account_id": account(zoho, "Postage"), "amount": "20.00", "tax_id": gst},
+        {"account_id": account(zoho, "Office Supplies"), "amount": "5.00"}]})["expense"]
+    assert itemized["total"] == Decimal("27.00") and len(itemized["line_items"]) == 2
+    assert zoho.ok("GET", "expenses", {"reference_number": "EXP-1"})["expenses"][0]["total"] == Decimal("27.00")
+    refused = zoho.call("POST", "expenses", body={**body, "paid_through_account_id": account(zoho, "Postage")})
+    assert refused.status_code == 400 and "paid_through_account_id" in refused.body["message"]
+    zoho.ok("DELETE", f"expenses/{expense['expense_id']}")
+    assert zoho.call("GET", f"expenses/{expense['expense_id']}").body["code"] == 1002
+
+
+def test_journal_must_balance(zoho):
+    lines = [{"account_id": account(zoho, "Bank Fees and Charges"), "amount": "100.00", "debit_or_credit": "debit"},
+             {"account_id": account(zoho, "Business Checking"), "amount": "90.00", "debit_or_credit": "credit"}]
+    unbalanced = zoho.call("POST", "journals", body={"journal_date": "2026-12-01", "reference_number": "JE-1",
+                                                     "line_items": lines})
+    assert unbalanced.status_code == 400 and "debits and credits" in unbalanced.body["message"]
+    assert zoho.ok("GET", "journals")["journals"] == []
+    lines[1]["amount"] = "100.00"
+    journal = zoho.ok("POST", "journals", body={"journal_date": "2026-12-01", "reference_number": "JE-1",
+                                                "line_items": lines})["journal"]
+    assert journal["total"] == Decimal("100.00") and journal["status"] == "published" and journal["entry_number"]
+    sideless = zoho.call("POST", "journals", body={"line_items": [{**lines[0], "debit_or_credit": "both"}, lines[1]]})
+    assert sideless.status_code == 400 and "debit_or_credit" in sideless.body["message"]
+    zoho.ok("DELETE", f"journals/{journal['journal_id']}")
+
+
 # -- lists and polling -----------------------------------------------------------------------------------------------
 def test_paging_and_last_modified_polling(zoho, zsandbox):
     cid = customer(zoho)
