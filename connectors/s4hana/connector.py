@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 from dataclasses import replace
 from decimal import Decimal
 from functools import cached_property
@@ -45,6 +46,7 @@ from .client import ODataV2Client, datetimeoffset, odata_time, quote
 #: The sandbox's company code (its seed module holds the same value; a test checks they agree).
 SANDBOX_COMPANY_CODE = "1710"
 PARTNERS = "API_BUSINESS_PARTNER/A_BusinessPartner"
+PRODUCTS = "API_PRODUCT_SRV/A_Product"
 ENTRIES = "API_JOURNALENTRY_SRV/A_JournalEntry"
 ITEMS = "API_JOURNALENTRY_SRV/A_JournalEntryItem"
 #: Posted journal entries are voided by reversal; none is created as a draft.
@@ -65,8 +67,7 @@ class S4HanaConnector(BaseConnector):
     id = "s4hana"
     name = "SAP S/4HANA Cloud"
     capabilities = Capabilities(
-        # FI-AR journal entries carry G/L accounts, not materials: items are not sent (see the docs page)
-        entities=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        entities=frozenset(Entity.SALES),  # refunds, expenses and journals: not yet
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT}),  # Reverse
         delete=frozenset(),  # S/4HANA deletes no posted document; business partners are kept
         inbound=frozenset({Entity.PAYMENT}),  # LastChangeDateTime polling; a reversed payment is a deletion
@@ -190,6 +191,9 @@ class S4HanaConnector(BaseConnector):
     def fetch(self, entity: str, remote_id: str) -> RemoteResult:
         if entity == Entity.CUSTOMER:
             return t.partner_result(self.client.entity(f"{PARTNERS}({quote(remote_id)})"))
+        if entity == Entity.ITEM:
+            return t.product_result(self.client.entity(f"{PRODUCTS}({quote(remote_id)})",
+                                                       {"$expand": "to_Description"}))
         if entity not in t.DOC_TYPES:
             raise ConfigurationError(f"SAP S/4HANA takes no {entity.replace('_', ' ')} from us")
         body = self._entry(entity, remote_id)
@@ -201,6 +205,11 @@ class S4HanaConnector(BaseConnector):
             rows = list(self.client.rows(PARTNERS, {"$filter": f"OrganizationBPName1 eq {quote(doc.name[:40])}",
                                                     "$orderby": "BusinessPartner"}))
             return t.partner_result(rows[0], adopted=True) if rows else None
+        if doc.entity == Entity.ITEM:
+            try:
+                return replace(self.fetch(Entity.ITEM, product_code(doc)), adopted=True)
+            except RemoteNotFound:
+                return None
         found = self._find_all(doc)
         if not found:
             return None
@@ -222,6 +231,8 @@ class S4HanaConnector(BaseConnector):
         """``idempotency_key`` is not sent: S/4HANA's OData services have none (see the module docstring)."""
         if doc.entity == Entity.CUSTOMER:
             return t.partner_result(self.client.create(PARTNERS, t.business_partner(doc)))
+        if doc.entity == Entity.ITEM:
+            return t.product_result(self.client.create(PRODUCTS, t.product(doc, product_code(doc))))
         made = self.client.create(ENTRIES, self._body(doc, mapping))
         self._refuse_taken(doc, t.entry_id(made))
         return t.result(doc.entity, made)
@@ -247,6 +258,10 @@ class S4HanaConnector(BaseConnector):
             self.client.patch(f"{PARTNERS}({quote(ref.remote_id)})",
                               {"OrganizationBPName1": doc.name[:40], "SearchTerm1": doc.name[:20].upper()},
                               ref.version or current.version)
+            return self.fetch(doc.entity, ref.remote_id)
+        if doc.entity == Entity.ITEM:  # the description (a PATCH saves the product, so its ETag moves on)
+            self.client.patch(f"API_PRODUCT_SRV/A_ProductDescription(Product={quote(ref.remote_id)},Language='EN')",
+                              {"ProductDescription": doc.name[:40]}, ref.version or current.version)
             return self.fetch(doc.entity, ref.remote_id)
         body = self._body(doc, mapping)
         if current.status == "voided":  # reversed, and staff chose to send ours anyway: posted again
@@ -364,6 +379,14 @@ class S4HanaConnector(BaseConnector):
     def _what(doc: Snapshot) -> str:
         label = doc.entity.replace("_", " ")
         return f"{label} {getattr(doc, 'number', '') or getattr(doc, 'name', '')}".strip()
+
+
+def product_code(doc) -> str:
+    """The product number of an item of ours: its SKU, else one derived from our key (the same for the same local
+    item, so a create sent twice is refused as a duplicate, never doubled)."""
+    if doc.sku:
+        return doc.sku.strip().upper()[:40]
+    return "I" + hashlib.sha256(doc.key.encode()).hexdigest()[:17].upper()
 
 
 def account_kind(account: dict) -> str:

@@ -19,8 +19,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .. import rest
-from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, Mapping, PaymentSnapshot,
-                         RemoteResult)
+from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
+                         PaymentSnapshot, RemoteResult)
 from ..errors import ConfigurationError
 from .client import odata_date
 
@@ -58,6 +58,24 @@ def business_partner(doc: CustomerSnapshot) -> dict:
     return {"BusinessPartnerCategory": "2", "OrganizationBPName1": doc.name[:40],
             "SearchTerm1": doc.name[:20].upper(),
             "to_BusinessPartnerRole": {"results": [{"BusinessPartnerRole": "FLCU01"}]}}
+
+
+def product(doc: ItemSnapshot, code: str) -> dict:
+    """An item as a product (``API_PRODUCT_SRV``): a service (``SERV``) or a trading good (``HAWA``), its name as
+    the English description. Its price is not sent: S/4HANA keeps sales prices as pricing condition records, and
+    a journal entry takes amounts, not prices."""
+    return {"Product": code, "ProductType": "SERV" if doc.kind == "service" else "HAWA", "BaseUnit": "EA",
+            "to_Description": {"results": [{"Product": code, "Language": "EN",
+                                            "ProductDescription": doc.name[:40]}]}}
+
+
+def product_result(body: dict, adopted: bool = False) -> RemoteResult:
+    descriptions = (body.get("to_Description") or {}).get("results") or []
+    name = next((str(d.get("ProductDescription") or "") for d in descriptions if d.get("Language") == "EN"), "")
+    fingerprint = rest.content_hash(Entity.ITEM, {"name": name, **body}, ("name", "ProductType"))
+    return RemoteResult(str(body["Product"]), version(body), name,
+                        status="inactive" if body.get("IsMarkedForDeletion") else "active", adopted=adopted,
+                        raw=body, fingerprint=fingerprint)
 
 
 def _money(value: Decimal) -> str:

@@ -53,6 +53,12 @@ SERVICES: dict[str, dict[str, tuple[str, tuple[str, ...], dict[str, str]]]] = {
             "BusinessPartnerFullName": STRING, "OrganizationBPName1": STRING, "SearchTerm1": STRING,
             "BusinessPartnerIsBlocked": BOOL, "CreationDate": DATE, "LastChangeDate": DATE,
             "LastChangeTime": "Edm.Time"})},
+    "API_PRODUCT_SRV": {
+        "A_Product": ("A_ProductType", ("Product",), {
+            "Product": STRING, "ProductType": STRING, "BaseUnit": STRING, "IsMarkedForDeletion": BOOL,
+            "CreationDate": DATE, "LastChangeDateTime": STAMP}),
+        "A_ProductDescription": ("A_ProductDescriptionType", ("Product", "Language"), {
+            "Product": STRING, "Language": STRING, "ProductDescription": STRING})},
     "API_GLACCOUNTINCHARTOFACCOUNTS_SRV": {
         "A_GLAccountInChartOfAccounts": ("A_GLAccountInChartOfAccountsType", ("ChartOfAccounts", "GLAccount"), {
             "ChartOfAccounts": STRING, "GLAccount": STRING, "GLAccountType": STRING, "GLAccountName": STRING,
@@ -80,7 +86,9 @@ SERVICES: dict[str, dict[str, tuple[str, tuple[str, ...], dict[str, str]]]] = {
                                                       "TaxRate": DECIMAL, "TaxType": STRING}),
         "A_Currency": ("A_CurrencyType", ("Currency",), {"Currency": STRING, "CurrencyName": STRING})},
 }
-NAVIGATION = {"A_JournalEntry": ("to_Item", "A_JournalEntryItem")}
+NAVIGATION = {"A_JournalEntry": ("to_Item", "A_JournalEntryItem"), "A_Product": ("to_Description",
+                                                                           "A_ProductDescription")}
+PRODUCT_TYPES = frozenset({"SERV", "HAWA", "FERT", "NLAG", "DIEN"})
 SEGMENT = re.compile(r"^(?P<name>[A-Za-z_]+)(?:\((?P<key>[^)]*)\))?$")
 COMPARE = re.compile(r"^\s*(?P<field>[A-Za-z0-9_]+)\s+(?P<op>eq|ne|gt|ge|lt|le)\s+(?P<value>datetimeoffset'[^']*'|"
                      r"datetime'[^']*'|'(?:[^']|'')*'|\S+)\s*$")
@@ -166,7 +174,7 @@ class S4HanaSandbox(PlatformSandbox):
                                render_error=lambda error, status: (status, {"error": error,
                                                                             "error_description": error}))
         self.store = ResourceStore(self.clock)
-        for name in ("A_BusinessPartner", "A_GLAccountInChartOfAccounts", "A_CompanyCode", "A_TaxCode",
+        for name in ("A_BusinessPartner", "A_Product", "A_GLAccountInChartOfAccounts", "A_CompanyCode", "A_TaxCode",
                      "A_Currency", "A_JournalEntry"):
             self.store.declare(name)
         self.csrf: dict[str, str] = {}  # session cookie -> token
@@ -302,17 +310,19 @@ class S4HanaSandbox(PlatformSandbox):
         if key is None:
             if req.method == "GET" and len(parts) == 1:
                 return self.listing(req, name)
-            if req.method == "POST" and name in ("A_BusinessPartner", "A_JournalEntry"):
+            if req.method == "POST" and name in ("A_BusinessPartner", "A_JournalEntry", "A_Product"):
                 body = self.body(req)
-                row = self.create_partner(body) if name == "A_BusinessPartner" else self.post_entry(body)
+                row = self.create_partner(body) if name == "A_BusinessPartner" else self.create_product(body) \
+                    if name == "A_Product" else self.post_entry(body)
                 rendered = self.render(name, row, expand=True)
                 return self.json(201, {"d": rendered}, [("ETag", rendered["__metadata"]["etag"]),
                                                         ("Location", rendered["__metadata"]["uri"])])
             raise ODataError(405, "/IWBEP/CM_MGW_RT/036", f"Method '{req.method}' not allowed")
+        if name == "A_ProductDescription":
+            return self.description(req, key)
         row = self.store.get(name, self.key(name, key))
         if len(parts) == 2 and NAVIGATION.get(name, ("",))[0] == parts[1]["name"] and req.method == "GET":
-            items = self.items(row)
-            return self.json(200, {"d": {"results": items}})
+            return self.json(200, {"d": {"results": self.children(name, row)}})
         if len(parts) > 1:
             raise ODataError(404, "/IWBEP/CM_MGW_RT/021", "Resource not found for segment")
         if req.method == "GET":
@@ -366,8 +376,65 @@ class S4HanaSandbox(PlatformSandbox):
         body = {"__metadata": {"id": uri, "uri": uri, "type": f"{service}.{kind}", "etag": self.etag(row)}, **data}
         if name in NAVIGATION:
             nav = NAVIGATION[name][0]
-            body[nav] = {"results": self.items(row)} if expand else {"__deferred": {"uri": f"{uri}/{nav}"}}
+            body[nav] = {"results": self.children(name, row)} if expand else {"__deferred": {"uri": f"{uri}/{nav}"}}
         return body
+
+    def children(self, name: str, row: Row) -> list[dict]:
+        if name == "A_Product":
+            return [self.render_description(row, d) for d in row.data["_descriptions"]]
+        return self.items(row)
+
+    def render_description(self, row: Row, description: dict) -> dict:
+        uri = (f"{self.base_url}{ROOT}/API_PRODUCT_SRV/A_ProductDescription(Product='{row.id}',"
+               f"Language='{description['Language']}')")
+        return {"__metadata": {"id": uri, "uri": uri, "type": "API_PRODUCT_SRV.A_ProductDescriptionType",
+                               "etag": self.etag(row)}, "Product": row.id, **description}
+
+    def description(self, req: Request, key: str) -> Response:
+        """``A_ProductDescription(Product='...',Language='EN')``: read, or ``PATCH`` the description (If-Match: the
+        product's ETag, which a change of its description moves on)."""
+        values = dict(re.findall(r"(\w+)='((?:[^']|'')*)'", unquote(key)))
+        row = self.store.get("A_Product", values.get("Product", ""))
+        found = next((d for d in row.data["_descriptions"] if d["Language"] == values.get("Language")), None)
+        if found is None:
+            raise not_found("Product description")
+        if req.method == "GET":
+            return self.json(200, {"d": self.render_description(row, found)})
+        if req.method not in ("PATCH", "MERGE"):
+            raise ODataError(405, "/IWBEP/CM_MGW_RT/036", f"Method '{req.method}' not allowed")
+        self.check_match(req, row)
+        text = str(self.body(req).get("ProductDescription") or "").strip()
+        if not text or len(text) > 40:
+            raise bad("/IWBEP/CM_MGW_RT/004", "ProductDescription: enter 1 to 40 characters", "ProductDescription")
+        descriptions = [{**d, "ProductDescription": text} if d is found else d for d in row.data["_descriptions"]]
+        self.store.update("A_Product", row.id, {"_descriptions": descriptions, **self.stamp()})
+        return 204, [("ETag", self.etag(self.store.get("A_Product", row.id)))], b""
+
+    def create_product(self, body: dict) -> Row:
+        """A product with its descriptions (``to_Description``, deep insert); the ``Product`` number is ours
+        (external numbering)."""
+        product = str(body.get("Product") or "").strip().upper()
+        if not product or len(product) > 40:
+            raise bad("M3/300", "Enter a product number of 1 to 40 characters", "Product")
+        if self.store.find("A_Product", product) is not None:
+            raise bad("M3/350", f"Product {product} already exists", "Product")
+        if body.get("ProductType") not in PRODUCT_TYPES:
+            raise bad("M3/305", f"Product type {body.get('ProductType')} does not exist", "ProductType")
+        descriptions = [{"Language": str(d.get("Language") or "EN"),
+                         "ProductDescription": str(d.get("ProductDescription") or "")[:40]}
+                        for d in (body.get("to_Description") or {}).get("results") or []]
+        data = {"Product": product, "ProductType": body["ProductType"], "BaseUnit": body.get("BaseUnit") or "EA",
+                "IsMarkedForDeletion": False, "CreationDate": self.now().date().isoformat(),
+                "_descriptions": descriptions, **self.stamp()}
+        return self.store.create("A_Product", data, product)
+
+    def check_match(self, req: Request, row: Row) -> None:
+        match = req.header("If-Match")
+        if not match:
+            raise ODataError(428, "/IWBEP/CM_MGW_RT/034", "Precondition required: send the entity's ETag in If-Match")
+        if match != "*" and match != self.etag(row):
+            raise ODataError(412, "/IWBEP/CM_MGW_RT/022", "Precondition failed: the entity was changed since it "
+                                                           "was read (ETag mismatch)")
 
     def items(self, row: Row) -> list[dict]:
         out = []
@@ -503,14 +570,9 @@ class S4HanaSandbox(PlatformSandbox):
         return self.store.create("A_BusinessPartner", data, number)
 
     def change(self, req: Request, name: str, row: Row) -> None:
-        match = req.header("If-Match")
         if name not in ("A_BusinessPartner", "A_JournalEntry"):
             raise ODataError(405, "/IWBEP/CM_MGW_RT/036", "Entity set is read-only")
-        if not match:
-            raise ODataError(428, "/IWBEP/CM_MGW_RT/034", "Precondition required: send the entity's ETag in If-Match")
-        if match != "*" and match != self.etag(row):
-            raise ODataError(412, "/IWBEP/CM_MGW_RT/022", "Precondition failed: the entity was changed since it "
-                                                           "was read (ETag mismatch)")
+        self.check_match(req, row)
         body = self.body(req)
         allowed = BP_CHANGES if name == "A_BusinessPartner" else HEADER_CHANGES
         refused = set(body) - allowed - {"__metadata"}
