@@ -225,7 +225,13 @@ class S4HanaConnector(BaseConnector):
     def _body(self, doc: Snapshot, mapping: Mapping) -> dict:
         if doc.entity == Entity.PAYMENT:
             return t.payment(doc, mapping, self.company)
-        return t.document(doc, mapping, self.company)
+        return t.document(doc, mapping, self.company, self._tax_rates)
+
+    @cached_property
+    def _tax_rates(self) -> dict[str, Decimal]:
+        """Each tax code's rate in percent (S/4HANA computes the tax items from it)."""
+        return {str(row["TaxCode"]): rest.money(row.get("TaxRate")) or t.ZERO
+                for row in self.client.rows("API_JOURNALENTRY_SRV/A_TaxCode")}
 
     def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
         """``idempotency_key`` is not sent: S/4HANA's OData services have none (see the module docstring)."""

@@ -16,7 +16,7 @@ connection's). Amounts go out as text (OData V2 Edm.Decimal) and come back as ``
 """
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from .. import rest
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
@@ -91,13 +91,15 @@ def _customer_item(customer: str, side: str, value: Decimal, invoice: str = "", 
     return rest.clean(item)
 
 
-def document(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping, company: str) -> dict:
+def document(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping, company: str,
+             rates: dict[str, Decimal]) -> dict:
     """An invoice (``DR``) or credit note (``DG``) as a journal entry; a credit note's applied part names its
-    invoice."""
+    invoice. S/4HANA posts each revenue item's tax by its tax code's rate (``rates``), so the receivable is the
+    net amounts plus that tax, which is the document's total when the mapped code has our rate."""
     customer = ref_id(mapping, doc.customer_key, "customer")
     invoice = doc.entity == Entity.INVOICE
     revenue_side, customer_side = ("H", "S") if invoice else ("S", "H")
-    items = []
+    items, receivable = [], ZERO
     for index, line in enumerate(doc.lines):
         account = mapping.line_account(index)
         if not account:
@@ -112,6 +114,7 @@ def document(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping, compan
         tax = mapping.tax_codes.get(line.tax_rate_key) if line.tax_rate_key else None
         if tax:
             item["TaxCode"] = tax
+        receivable += net + (net * rates.get(str(tax), ZERO) / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
         items.append(rest.clean(item))
     applied = ZERO
     if not invoice:
@@ -119,7 +122,7 @@ def document(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping, compan
             items.append(_customer_item(customer, customer_side, allocation.amount,
                                         ref_id(mapping, allocation.invoice_key, "invoice")))
             applied += allocation.amount
-    rest_of_it = doc.total - applied
+    rest_of_it = receivable - applied
     if rest_of_it > 0 or not items or applied == ZERO:
         items.insert(0, _customer_item(customer, customer_side, rest_of_it))
     return rest.clean({"CompanyCode": company, "AccountingDocumentType": DOC_TYPES[doc.entity],
