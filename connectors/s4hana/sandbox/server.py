@@ -619,46 +619,10 @@ class S4HanaSandbox(PlatformSandbox):
         number = f"{ {'DR': 18, 'DG': 16, 'DZ': 14}[doc_type] }{len(self.store.rows('A_JournalEntry')) + 1:08d}"
         items, totals = [], {"S": ZERO, "H": ZERO}
         for index, item in enumerate((body.get("to_Item") or {}).get("results") or []):
-            side = item.get("DebitCreditCode")
-            value = amount(item.get("AmountInTransactionCurrency"), "AmountInTransactionCurrency")
-            if side not in totals or value <= 0:
-                raise bad("F5/760", f"Item {index + 1}: enter a positive amount and debit (S) or credit (H)",
-                          f"to_Item({index + 1})")
-            customer = str(item.get("Customer") or "")
-            if customer:
-                partner = self.store.find("A_BusinessPartner", customer)
-                if partner is None:
-                    raise bad("F5/104", f"Customer {customer} is not defined in company code {COMPANY_CODE}",
-                              f"to_Item({index + 1})/Customer")
-                if partner.data["BusinessPartnerIsBlocked"]:
-                    raise bad("F5/351", f"Customer {customer} is blocked for posting", f"to_Item({index + 1})")
-                account = RECEIVABLES_ACCOUNT
-            else:
-                account = str(item.get("GLAccount") or "")
-                self._account(account, index)
-            reference_doc = str(item.get("InvoiceReference") or "")
-            if reference_doc:
-                self.check_reference(item, customer, value, index)
-            entry = {"CompanyCode": COMPANY_CODE, "AccountingDocument": number, "FiscalYear": year,
-                     "AccountingDocumentItem": f"{len(items) + 1:03d}", "GLAccount": account,
-                     "Customer": customer or None, "DebitCreditCode": side, "AmountInTransactionCurrency": value,
-                     "TransactionCurrency": currency, "TaxCode": item.get("TaxCode") or None,
-                     "DocumentItemText": (str(item.get("DocumentItemText") or "")[:50]) or None,
-                     "InvoiceReference": reference_doc or None,
-                     "InvoiceReferenceFiscalYear": item.get("InvoiceReferenceFiscalYear") if reference_doc else None,
-                     "IsAutomaticallyCreated": False}
-            items.append(entry)
-            totals[side] += value
-            if entry["TaxCode"] and not customer:
-                tax = self.store.find("A_TaxCode", str(entry["TaxCode"]))
-                if tax is None:
-                    raise bad("FS/102", f"Tax code {entry['TaxCode']} is not defined", f"to_Item({index + 1})/TaxCode")
-                tax_amount = (value * tax.data["TaxRate"] / 100).quantize(CENT, ROUND_HALF_UP)
-                if tax_amount:
-                    items.append({**entry, "AccountingDocumentItem": f"{len(items) + 1:03d}",
-                                  "GLAccount": TAX_ACCOUNT, "AmountInTransactionCurrency": tax_amount,
-                                  "DocumentItemText": None, "IsAutomaticallyCreated": True})
-                    totals[side] += tax_amount
+            for entry in self.entry_items(item, index, len(items), {"AccountingDocument": number, "FiscalYear": year,
+                                                                    "TransactionCurrency": currency}):
+                items.append(entry)
+                totals[entry["DebitCreditCode"]] += entry["AmountInTransactionCurrency"]
         if len(items) < 2:
             raise bad("F5/701", "Enter at least two line items")
         if totals["S"] != totals["H"]:
@@ -680,6 +644,48 @@ class S4HanaSandbox(PlatformSandbox):
                 "IsReversed": False, "ReverseDocument": None, "ReverseDocumentFiscalYear": None,
                 "ReversalReason": None, "CreationDateTime": self.now().isoformat(), "_items": items, **self.stamp()}
         return self.store.create("A_JournalEntry", data, f"{number}-{year}")
+
+    def entry_items(self, item: dict, index: int, count: int, head: dict) -> list[dict]:
+        """One item as sent, checked (its account or customer, the invoice it names), and the tax item S/4HANA
+        posts for a revenue item's tax code."""
+        side = item.get("DebitCreditCode")
+        value = amount(item.get("AmountInTransactionCurrency"), "AmountInTransactionCurrency")
+        if side not in ("S", "H") or value <= 0:
+            raise bad("F5/760", f"Item {index + 1}: enter a positive amount and debit (S) or credit (H)",
+                      f"to_Item({index + 1})")
+        customer = str(item.get("Customer") or "")
+        if customer:
+            partner = self.store.find("A_BusinessPartner", customer)
+            if partner is None:
+                raise bad("F5/104", f"Customer {customer} is not defined in company code {COMPANY_CODE}",
+                          f"to_Item({index + 1})/Customer")
+            if partner.data["BusinessPartnerIsBlocked"]:
+                raise bad("F5/351", f"Customer {customer} is blocked for posting", f"to_Item({index + 1})")
+            account = RECEIVABLES_ACCOUNT
+        else:
+            account = str(item.get("GLAccount") or "")
+            self._account(account, index)
+        reference_doc = str(item.get("InvoiceReference") or "")
+        if reference_doc:
+            self.check_reference(item, customer, value, index)
+        entry = {"CompanyCode": COMPANY_CODE, **head, "AccountingDocumentItem": f"{count + 1:03d}",
+                 "GLAccount": account, "Customer": customer or None, "DebitCreditCode": side,
+                 "AmountInTransactionCurrency": value, "TaxCode": item.get("TaxCode") or None,
+                 "DocumentItemText": (str(item.get("DocumentItemText") or "")[:50]) or None,
+                 "InvoiceReference": reference_doc or None,
+                 "InvoiceReferenceFiscalYear": item.get("InvoiceReferenceFiscalYear") if reference_doc else None,
+                 "IsAutomaticallyCreated": False}
+        if not entry["TaxCode"] or customer:
+            return [entry]
+        tax = self.store.find("A_TaxCode", str(entry["TaxCode"]))
+        if tax is None:
+            raise bad("FS/102", f"Tax code {entry['TaxCode']} is not defined", f"to_Item({index + 1})/TaxCode")
+        tax_amount = (value * tax.data["TaxRate"] / 100).quantize(CENT, ROUND_HALF_UP)
+        if not tax_amount:
+            return [entry]
+        return [entry, {**entry, "AccountingDocumentItem": f"{count + 2:03d}", "GLAccount": TAX_ACCOUNT,
+                        "AmountInTransactionCurrency": tax_amount, "DocumentItemText": None,
+                        "IsAutomaticallyCreated": True}]
 
     def check_reference(self, item: dict, customer: str, value: Decimal, index: int) -> None:
         """An item that names an invoice it pays or credits: a live customer invoice of the same customer, with
