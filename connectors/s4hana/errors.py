@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import requests
 
-from ..errors import ConflictError, RetryableError, SyncError
+from ..errors import ConflictError, RetryableError, SyncError, ValidationFailed
 from ..http import ErrorCodes, parse_json
 
+#: Posting refusals whose message says a master record "does not exist" (an account, a customer, a tax code the
+#: document names): the document is refused, nothing of ours is gone.
+REFERENCES = frozenset({"FH/202", "F5/104", "FS/102", "F5/165", "F5/814", "F5/097"})
 #: Our platform code for a 403 whose ``x-csrf-token`` header says ``Required``.
 CSRF_REQUIRED = "csrf_required"
 
@@ -66,6 +69,9 @@ def classify(response: requests.Response) -> SyncError:
         return ConflictError(f"the record changed in SAP S/4HANA since we read it: {message}",
                              platform_code=code or "412", http_status=412, raw=body,
                              hint="Compare both versions, then send ours anyway or change the local document.")
+    if code in REFERENCES:
+        return ValidationFailed(message, platform_code=code, http_status=response.status_code,
+                                hint=CODES.hints["validation"], raw=body)
     return CODES.classify(response, code, message, body)
 
 
