@@ -123,7 +123,12 @@ class S4HanaConnector(BaseConnector):
         company = str(self.setting("company_code") or "")
         probe = ODataV2Client(self._api_base(), lambda force: tokens.access_token, timeout=float(self.setting(
             "timeout")), scheme="Basic" if self.basic else "Bearer")
-        probe.entity(f"API_COMPANYCODE_SRV/A_CompanyCode({quote(company)})")
+        try:
+            probe.entity(f"API_COMPANYCODE_SRV/A_CompanyCode({quote(company)})")
+        except RemoteNotFound as exc:
+            raise ConfigurationError(f"SAP S/4HANA has no company code {company!r}", code="company_code",
+                                     hint="Set the connection's company_code to one of the tenant's company codes "
+                                          "(four characters), then connect again.") from exc
         return replace(tokens, remote_company_id=company)
 
     def refresh(self, refresh_token: str) -> TokenSet:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from connectors.documents import Allocation, Entity, Mapping, RemoteRef
-from connectors.errors import AuthError, ConflictError, DuplicateError, PostingRefused
+from connectors.errors import AuthError, ConfigurationError, ConflictError, DuplicateError, PostingRefused
 from connectors.s4hana import connector as s4
 from connectors.s4hana.sandbox import seed
 from tests.connectors.contract import credit_note, customer, invoice, payment
@@ -54,17 +54,23 @@ def test_an_expired_csrf_token_is_fetched_again_once(harness, connector, s4sandb
     assert connector.client.csrf_fetches == fetches + 1
 
 
-def test_the_communication_user_authenticates_with_basic(harness, s4sandbox):
-    user = harness.cls(harness.connector(lambda force: "").config)
-    basic = harness.connector(lambda force: "", auth="basic")
-    tokens = basic.refresh("")
-    assert tokens.access_token and user.setting("auth") == "oauth2"
+def test_the_communication_user_authenticates_with_basic(harness):
+    assert harness.cls.default_settings["auth"] == "oauth2"
+    tokens = harness.connector(lambda force: "", auth="basic").refresh("")
+    assert CLIENT == (seed.CLIENT_ID, seed.CLIENT_SECRET) and tokens.refresh_token == "basic"
     basic = harness.connector(lambda force: tokens.access_token, auth="basic")
     assert basic.create(customer(), Mapping(), "c").status == "active"
+    assert basic.client.auth_scheme == "Basic"
     wrong = harness.connector(lambda force: "d3Jvbmc6d3Jvbmc=", auth="basic")  # wrong:wrong
     with pytest.raises(AuthError):
         wrong.create(customer(), Mapping(), "c")
-    assert CLIENT == (seed.CLIENT_ID, seed.CLIENT_SECRET)
+
+
+def test_connect_checks_the_credentials_and_the_company_code(harness):
+    tokens = harness.connector(lambda force: "").exchange_code("connect", "https://host/cb", {})
+    assert tokens.access_token and tokens.remote_company_id == seed.COMPANY_CODE
+    with pytest.raises(ConfigurationError):
+        harness.connector(lambda force: "", company_code="9999").exchange_code("connect", "https://host/cb", {})
 
 
 def test_a_header_change_is_a_patch_with_if_match_and_a_stale_etag_is_a_conflict(harness, connector):
