@@ -56,8 +56,9 @@ class QBOConnector(BaseConnector):
                           Entity.REFUND, Entity.EXPENSE, Entity.JOURNAL}),
         kept_lines=True,
         batch_size=30,
-        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
-        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # /cdc and webhooks report customers and items too: they come in on their own (created, edited, inactive).
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
         bank_feed=True,
     )
