@@ -70,8 +70,9 @@ class OdooConnector(SessionConnector):
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT}),  # reset to draft, then cancelled
         # customers and items archived (Odoo keeps used partners); documents deleted, or cancelled where Odoo refuses
         delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE}),
-        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),  # write_date polling
-        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # write_date polling; customers (partners of customer rank) and products come in on their own too
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # Odoo lists no deleted records: reconciliation finds a deletion
         idempotency_keys=False,  # none in Odoo: our number in ref / memo, searched before each create
     )
@@ -443,13 +444,21 @@ class OdooConnector(SessionConnector):
         return int(rows[0])
 
     # -- platform -> local ---------------------------------------------------------------------------------------------
+    #: Customers and items: the model and what makes a record one of ours (a partner with a customer rank).
+    _PARTY_MODELS = {Entity.CUSTOMER: ("res.partner", [["customer_rank", ">", 0]]),
+                     Entity.ITEM: ("product.product", [])}
+
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
         """``write_date >= since`` (to the second) per model; the cursor is the second we asked in."""
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
         changes: list[RemoteChange] = []
         for entity in [e for e in entities if e in self.inbound_entities]:
             domain = [["write_date", ">=", t.odoo_time(since)]]
-            if entity == Entity.PAYMENT:
+            if entity in self._PARTY_MODELS:  # archived ones too: an archived partner or product is a change
+                model, wanted = self._PARTY_MODELS[entity]
+                rows = [{**row, "state": "posted"} for row in self.search_read(
+                    model, [*wanted, ["active", "in", [True, False]], *domain], ["write_date"])]
+            elif entity == Entity.PAYMENT:
                 rows = self.search_read("account.payment", domain, ["state", "write_date"])
             else:
                 rows = self.search_read("account.move", [["move_type", "=", t.MOVE_TYPES[entity]], *domain],
