@@ -61,8 +61,9 @@ class SageConnector(BaseConnector):
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # DELETE ?void_reason= voids; only drafts are deleted
         #: Sage's DELETE deletes a draft and voids any other invoice or credit note; items are made inactive.
         delete=frozenset(Entity.SALES),
-        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
-        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # contacts of the customer type and services come in on their own too (updated_or_created_since)
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=True,  # deleted_since lists what was deleted
         idempotency_keys=False,  # Sage has none: our reference, searched before each create, stands in
     )
@@ -292,7 +293,8 @@ class SageConnector(BaseConnector):
         changes = []
         for entity in [e for e in entities if e in self.inbound_entities]:
             resource = t.ENTITIES[entity][0]
-            for row in self.client.rows(resource, {"updated_or_created_since": t.format_time(since)}):
+            only = {"contact_type_id": "CUSTOMER"} if entity == Entity.CUSTOMER else {}  # not suppliers
+            for row in self.client.rows(resource, {"updated_or_created_since": t.format_time(since), **only}):
                 voided = t.status(entity, row) == "voided"
                 changes.append(RemoteChange(entity, str(row["id"]), "void" if voided else "update", company,
                                             t.modified_at(row)))
