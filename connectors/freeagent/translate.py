@@ -244,7 +244,8 @@ def remote_customer(contact: dict) -> RemoteCustomer:
         f"{contact.get('first_name') or ''} {contact.get('last_name') or ''}".strip()
     return RemoteCustomer(record_id(contact.get("url")), name, email=str(contact.get("email") or ""),
                           tax_number=str(contact.get("sales_tax_registration_number") or ""),
-                          version=str(contact.get("updated_at") or ""))
+                          version=str(contact.get("updated_at") or ""),
+                          active={"Active": True, "Hidden": False}.get(str(contact.get("status") or "")))
 
 
 def _date(value) -> dt.date | None:
