@@ -259,7 +259,7 @@ def remote_customer(body: dict) -> RemoteCustomer:
     email = next((str(a.get("Email")) for a in body.get("Addresses") or [] if a.get("Email")), "")
     abn = (body.get("SellingDetails") or {}).get("ABN")
     return RemoteCustomer(uid(body), name, email=email, tax_number=str(abn or ""),
-                          version=str(body.get("RowVersion") or ""))
+                          version=str(body.get("RowVersion") or ""), active=_active(body))
 
 
 def remote_item(body: dict) -> RemoteItem:
@@ -267,7 +267,12 @@ def remote_item(body: dict) -> RemoteItem:
     return RemoteItem(uid(body), str(body.get("Name") or ""), code=str(body.get("Number") or ""),
                       unit_price=Decimal(str(price)) if price is not None else None,
                       kind="product" if body.get("IsInventoried") else "service",
-                      version=str(body.get("RowVersion") or ""))
+                      version=str(body.get("RowVersion") or ""), active=_active(body))
+
+
+def _active(body: dict) -> bool | None:
+    """A card's or item's ``IsActive`` (made inactive in MYOB); None where the body does not carry it."""
+    return body["IsActive"] if isinstance(body.get("IsActive"), bool) else None
 
 
 def remote_payment(body: dict) -> RemotePayment:

@@ -429,8 +429,8 @@ class XeroConnector(BaseConnector):
     @classmethod
     def parse_webhook(cls, body):
         """Xero announces invoices and contacts (a payment shows as an update of its invoice; a contact event is a
-        customer's change). A body without a
-        list of events (the intent-to-receive check has an empty one) raises ``ValueError``."""
+        customer's change). A body without a list of events (the intent-to-receive check has an empty one) raises
+        ``ValueError``."""
         data = json.loads(body or b"null")
         events = data.get("events") if isinstance(data, dict) else None
         if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
