@@ -31,7 +31,8 @@ def customer_payload(doc: CustomerSnapshot, home_currency: str) -> dict:
     """A customer. Business Central has no parent customers in the API: a parent is not sent. ``currencyCode``
     empty means the company's own currency (LCY)."""
     return clean({"displayName": doc.name[:100], "type": "Company", "email": doc.email[:80],
-                  "currencyCode": "" if doc.currency in ("", home_currency) else doc.currency})
+                  "currencyCode": "" if doc.currency in ("", home_currency) else doc.currency,
+                  "taxRegistrationNumber": doc.tax_number[:20]})  # Business Central's field holds 20
 
 
 def item_payload(doc: ItemSnapshot) -> dict:

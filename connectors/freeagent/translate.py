@@ -46,7 +46,8 @@ def url(api_base: str, path: str, remote_id) -> str:
 # -- snapshots -> FreeAgent -----------------------------------------------------------------------------------------
 def contact_payload(doc: CustomerSnapshot) -> dict:
     """A contact named by its organisation (FreeAgent asks for an organisation name or a first and last name)."""
-    return clean({"organisation_name": doc.name[:255], "email": doc.email})
+    return clean({"organisation_name": doc.name[:255], "email": doc.email,
+                  "sales_tax_registration_number": doc.tax_number})
 
 
 def item_payload(doc: ItemSnapshot, mapping: Mapping, api_base: str) -> dict:

@@ -44,6 +44,8 @@ def customer_payload(doc: CustomerSnapshot, tax_code: str) -> dict:
             "SellingDetails": {"TaxCode": link(tax_code), "FreightTaxCode": link(tax_code)}}
     if doc.email:
         body["Addresses"] = [{"Location": 1, "Email": doc.email[:255]}]
+    if doc.tax_number:
+        body["SellingDetails"]["ABN"] = doc.tax_number[:14]  # MYOB's ABN: 11 digits, 14 with its spaces
     return body
 
 

@@ -32,6 +32,8 @@ def contact_payload(doc: CustomerSnapshot, currency_id: str | None = None) -> di
     body = {"contact_name": doc.name[:200], "contact_type": "customer", "currency_id": currency_id}
     if doc.email:
         body["contact_persons"] = [{"email": doc.email, "is_primary_contact": True}]
+    if doc.tax_number:
+        body["tax_reg_no"] = doc.tax_number[:50]  # the contact's tax registration number (read back the same)
     return clean(body)
 
 
