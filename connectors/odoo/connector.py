@@ -31,6 +31,7 @@ one; the pipeline's search-before-create adopts what a lost answer left (and pos
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import replace
@@ -485,9 +486,23 @@ class OdooConnector(SessionConnector):
 
     def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
         try:
-            return t.remote_document(*self._move(remote_id))
+            found = t.remote_document(*self._move(remote_id))
         except RemoteNotFound:
             return RemoteDocument(remote_id, "", "", "deleted", None, None)
+        if entity != Entity.CREDIT_NOTE or found.status != "active":
+            return found
+        return dataclasses.replace(found, applications=self._credit_applications(remote_id))
+
+    def _credit_applications(self, remote_id: str) -> tuple[tuple[str, Decimal], ...]:
+        """A credit note's applications: the customer invoices its receivable item is matched with (partial
+        reconciles), with the amount matched each."""
+        line_id = self._receivable("move_id", remote_id)
+        applications = []
+        for other, amount in self._matched(line_id) if line_id is not None else ():
+            move_id = str(t.many2one(self.read_one("account.move.line", other, ["move_id"])["move_id"]))
+            if self.read_one("account.move", move_id, ["move_type"])["move_type"] == t.MOVE_TYPES[Entity.INVOICE]:
+                applications.append((move_id, amount))
+        return tuple(applications)
 
     def remote_customer(self, remote_id: str) -> RemoteCustomer:
         return t.remote_customer(self.read_one("res.partner", remote_id, t.PARTNER_FIELDS))

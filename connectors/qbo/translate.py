@@ -287,6 +287,13 @@ def _date(value) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10]) if value else None
 
 
+def invoice_links(payment: dict) -> list[tuple[str, Decimal]]:
+    """(invoice id, amount) for each line of a payment that links an invoice."""
+    return [(str(link["TxnId"]), Decimal(str(line.get("Amount", "0"))))
+            for line in payment.get("Line") or () for link in line.get("LinkedTxn") or ()
+            if link.get("TxnType") == "Invoice" and link.get("TxnId")]
+
+
 def credit_application_lines(credit_memo_id: str, applications: list[tuple[str, Decimal]]) -> list[dict]:
     """Lines of the zero-total Payment that applies a credit memo: one per invoice, one for the memo itself."""
     lines = [{"Amount": quantize(amount), "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]}

@@ -12,6 +12,7 @@ drafts, and no document of ours stays a draft.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import replace
 from decimal import Decimal
@@ -264,14 +265,7 @@ class SageConnector(BaseConnector):
         """Keep the credit note's contact allocations equal to ``wanted`` (invoice id -> amount): when they
         differ, delete the note's allocations and post one ``CUSTOMER_ALLOCATION`` (invoices positive, the credit
         note negative). True if anything moved."""
-        mine = [r for r in self.client.rows("contact_allocations", {"contact_id": contact_id})
-                if any(t.ref_id(a.get("artefact")) == note_id for a in r.get("allocated_artefacts") or [])]
-        have: dict[str, Decimal] = {}
-        for row in mine:
-            for a in row.get("allocated_artefacts") or []:
-                if t.ref_id(a.get("artefact")) != note_id:
-                    key = t.ref_id(a.get("artefact"))
-                    have[key] = have.get(key, Decimal("0.00")) + rest.money(a.get("amount"))
+        mine, have = self._allocations_of(note_id, contact_id)
         if have == wanted:
             return False
         for row in mine:
@@ -282,6 +276,19 @@ class SageConnector(BaseConnector):
             self.client.create("contact_allocations", {"transaction_type_id": "CUSTOMER_ALLOCATION",
                                                        "contact_id": contact_id, "allocated_artefacts": entries})
         return True
+
+    def _allocations_of(self, note_id: str, contact_id: str) -> tuple[list[dict], dict[str, Decimal]]:
+        """The contact allocations that allocate the credit note, and what they allocate it to (artefact id ->
+        amount)."""
+        mine = [r for r in self.client.rows("contact_allocations", {"contact_id": contact_id})
+                if any(t.ref_id(a.get("artefact")) == note_id for a in r.get("allocated_artefacts") or [])]
+        have: dict[str, Decimal] = {}
+        for row in mine:
+            for a in row.get("allocated_artefacts") or []:
+                if t.ref_id(a.get("artefact")) != note_id:
+                    key = t.ref_id(a.get("artefact"))
+                    have[key] = have.get(key, Decimal("0.00")) + rest.money(a.get("amount"))
+        return mine, have
 
     # -- platform -> local -----------------------------------------------------------------------------------------
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
@@ -309,9 +316,14 @@ class SageConnector(BaseConnector):
 
     def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
         try:
-            return t.remote_document(entity, self.client.read(t.ENTITIES[entity][0], remote_id))
+            found = t.remote_document(entity, self.client.read(t.ENTITIES[entity][0], remote_id))
         except RemoteNotFound:
             return RemoteDocument(remote_id, "", "", "deleted", None, None)
+        if entity != Entity.CREDIT_NOTE or found.status != "active" or found.customer is None:
+            return found
+        # its applications: the invoices its contact allocations allocate it to (as _set_allocations writes them)
+        _, have = self._allocations_of(remote_id, found.customer.remote_id)
+        return dataclasses.replace(found, applications=tuple((k, a) for k, a in have.items() if a > 0))
 
     def remote_customer(self, remote_id: str) -> RemoteCustomer:
         return t.remote_customer(self.client.read("contacts", remote_id))

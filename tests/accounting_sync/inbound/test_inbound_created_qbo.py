@@ -259,3 +259,29 @@ def test_an_invoice_another_connection_sent_to_the_same_company_is_not_created_a
     assert not Invoice.objects.filter(organization=other_org).exists()
     assert SyncLog.objects.filter(connection=theirs, outcome=Outcome.SKIPPED,
                                   message__contains="sent from here through").exists()
+
+
+def test_credit_memo_applied_in_quickbooks_comes_in_with_its_application(two_way, org, sandbox):
+    """A credit memo a user makes and applies to an invoice ("Receive payment" of 0 using the credit): both come
+    in, the local credit note applied to the local invoice for that amount; nothing goes back out."""
+    customer, item = customer_in_quickbooks(sandbox), item_in_quickbooks(sandbox)
+    invoice = invoice_in_quickbooks(sandbox, customer, item)
+    memo = sandbox.store.write("CreditMemo", {"CustomerRef": {"value": customer["Id"]}, "DocNumber": "CM-7",
+                                              "TxnDate": "2026-11-21", "Line": [{
+                                                  "Amount": "30.00", "DetailType": "SalesItemLineDetail",
+                                                  "SalesItemLineDetail": {"ItemRef": {"value": item["Id"]},
+                                                                          "Qty": "1", "UnitPrice": "30.00"}}]})
+    sandbox.store.write("Payment", {"CustomerRef": {"value": customer["Id"]}, "TotalAmt": "0", "Line": [
+        {"Amount": "30.00", "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]},
+        {"Amount": "30.00", "LinkedTxn": [{"TxnId": memo["Id"], "TxnType": "CreditMemo"}]}]})
+    result = inbound.pull(two_way)
+    assert result.failed == 0 and result.attention == 0, result
+    from ledger.models import CreditNote
+
+    credit = CreditNote.objects.get(number="CM-7")
+    assert list(credit.allocations.values_list("invoice__number", "amount")) == [("QB-1001", Decimal("30.00"))]
+    assert not Payment.objects.exists()  # the zero-total payment moved no money: it is the credit's application
+    mark = last_log()
+    assert inbound.pull(two_way).applied == 0
+    drain()
+    assert written_since(two_way, mark) == []
