@@ -12,12 +12,14 @@ from decimal import Decimal
 
 import pytest
 
+from accounting_sync.core import sources
 from accounting_sync.core.sources import key_for
 from accounting_sync.inbound import sync as inbound
 from accounting_sync.models import ExternalReference, SyncLog
-from connectors.documents import Entity
+from connectors.documents import Entity, RemoteRef
 from connectors.models import ConnectionStatus
 from ledger.models import Customer, Item
+from mappings.resolve import resolve
 from tests import factories as f
 from tests import platforms
 from tests.conftest import drain
@@ -37,7 +39,8 @@ def two_way(harness, org):
 @pytest.fixture
 def another_program(harness):
     """Another program writing to the same company: a push connection of another organization. ``make`` creates
-    a record there and forgets it (nothing here knows it); ``edit`` changes a record this system sent."""
+    a record there and forgets it (nothing here knows it); ``edit`` changes a record this system sent, through its
+    own connector (as a bookkeeper's edit would, without anything here knowing)."""
     other = f.OrganizationFactory()
     conn = harness.connect(other, name="Another program")
 
@@ -49,24 +52,18 @@ def another_program(harness):
         return remote_id
 
     def edit(ref: ExternalReference, **fields) -> None:
-        """Its own copy of the record, linked to the same remote one, saved with ``fields``: an update there."""
-        entity = ref.entity
-        mine = (Customer if entity == Entity.CUSTOMER else Item).objects.get(pk=ref.source_key.rsplit(":", 1)[1])
-        values = ({"name": mine.name, "email": mine.email, "tax_number": mine.tax_number, "currency": mine.currency}
-                  if entity == Entity.CUSTOMER else
-                  {"name": mine.name, "sku": mine.sku, "kind": mine.kind, "unit_price": mine.unit_price})
-        copy = (Customer if entity == Entity.CUSTOMER else Item)(organization=other, **values)
-        copy.save()
-        ExternalReference.objects.filter(connection=conn, source_key=key_for(copy)).delete()
-        ExternalReference.objects.create(connection=conn, source_key=key_for(copy), entity=entity,
-                                         remote_id=ref.remote_id, remote_version=ref.remote_version,
-                                         content_hash="sent by the other program")
-        drain()  # its creation entry finds the reference: nothing new there yet
+        """The record this system sent, changed (``fields``) and written over it through the platform's API by
+        the other program's connector: an update there, to the same remote record (same id and key)."""
+        model = Customer if ref.entity == Entity.CUSTOMER else Item
+        mine = model.objects.get(pk=ref.source_key.rsplit(":", 1)[1])
         for name, value in fields.items():
-            setattr(copy, name, value)
-        copy.save()
-        drain()
-        ExternalReference.objects.filter(connection=conn).delete()
+            setattr(mine, name, value)  # not saved here: only the platform changes
+        adapter = sources.adapter_for_key(ref.source_key)
+        snapshot = adapter.snapshot(mine)
+        connector = conn.connector()
+        current = connector.fetch(ref.entity, ref.remote_id)
+        connector.update(snapshot, resolve(conn, snapshot), RemoteRef(ref.remote_id, current.version),
+                         f"another-program-{ref.pk}-{len(fields)}")
 
     yield type("AnotherProgram", (), {"make": staticmethod(make), "edit": staticmethod(edit), "connection": conn})
     conn.status = ConnectionStatus.DISABLED
