@@ -61,6 +61,8 @@ class Capabilities:
     inbound_deletes: bool = True
     #: Entities the connector describes whole when they were created on the platform (``remote_document`` with
     #: customer, dates and lines; ``remote_customer`` / ``remote_item``), so inbound sync can create them here.
+    #: ``customer`` / ``item`` here and in ``inbound``: customers and items created or changed there come in on
+    #: their own (polled through ``changes_since``), not only as what a document needs.
     inbound_creates: frozenset[str] = frozenset()
     #: The platform honours our idempotency key: a create sent again with the same key returns the first
     #: document. False: a retry after a lost response is safe only through search-before-create (our number or
@@ -243,6 +245,7 @@ class RemoteCustomer:
     tax_number: str = ""  # tax / VAT / company registration number, whichever the platform keeps
     currency: str = ""
     version: str = ""
+    active: bool | None = None  # False: made inactive / archived there; None: the connector does not read it
 
 
 @dataclass(frozen=True)
@@ -255,6 +258,9 @@ class RemoteItem:
     unit_price: Decimal | None = None
     kind: str = "service"  # product or service
     version: str = ""
+    active: bool | None = None  # False: made inactive there; None: the connector does not read it
+    #: An item the connector keeps for lines that have no local item (tax, shipping, fees): it stays there.
+    generic: bool = False
 
 
 @dataclass(frozen=True)

@@ -220,6 +220,20 @@ class PlatformHarness:
         changes, _ = connector.changes_since([entity], since)
         return list(dict.fromkeys(c.remote_id for c in changes if c.entity == entity))
 
+    def named(self, connector: BaseConnector, entity: str, name: str, since: dt.datetime) -> list[str]:
+        """Ids of the customers or items named ``name`` the platform reports as changed since ``since`` (what
+        "exactly one remote record" counts for records without a number)."""
+        read = connector.remote_customer if entity == "customer" else connector.remote_item
+        found = []
+        for remote_id in self.changed_ids(connector, entity, since):
+            try:
+                remote = read(remote_id)
+            except RemoteNotFound:
+                continue
+            if remote is not None and remote.name == name:
+                found.append(remote_id)
+        return found
+
     def numbered(self, connector: BaseConnector, entity: str, number: str, since: dt.datetime) -> list[str]:
         """Ids of the live ``entity`` documents numbered ``number`` the platform holds, created since ``since``
         (what "exactly one remote document" counts)."""

@@ -142,6 +142,17 @@ class SourceAdapter:
         platform come in through ``apply_from_platform``."""
         raise _unsupported(self, "create records created on the platform")
 
+    def update_from_platform(self, obj, remote) -> bool:
+        """Customer and item adapters: apply an edit made on the platform (a ``RemoteCustomer``: name, e-mail, tax
+        number, active flag; a ``RemoteItem``: name, code, price, active flag) to ``obj``. Empty values and
+        ``None`` are what the platform does not say: they leave the local field alone. Returns True when ``obj``
+        changed (and was saved)."""
+        raise _unsupported(self, "take edits made on the platform")
+
+    @property
+    def updates_from_platform(self) -> bool:
+        return type(self).update_from_platform is not SourceAdapter.update_from_platform
+
     #: Document adapters: the model labels of the customer and item records their documents point to
     #: (``{"customer": "ledger.customer", "item": "ledger.item"}``); those adapters match and create them.
     #: Empty: the adapter ``creator_for`` the entity.

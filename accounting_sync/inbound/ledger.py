@@ -32,8 +32,17 @@ class CustomerFromPlatform:
                             email=remote.email, tax_number=remote.tax_number[:50])
         if remote.currency:
             customer.currency = remote.currency
+        if remote.active is False:
+            customer.active = False
         customer.save()
         return customer
+
+    def update_from_platform(self, customer: Customer, remote: RemoteCustomer) -> bool:
+        """Name, e-mail, tax number and the active flag as the platform has them (what it leaves empty stays)."""
+        size = Customer._meta.get_field("name").max_length
+        wanted = {"name": remote.name.strip()[:size], "email": remote.email.strip(),
+                  "tax_number": remote.tax_number.strip()[:50], "active": remote.active}
+        return _update(customer, wanted)
 
 
 class ItemFromPlatform:
@@ -49,8 +58,30 @@ class ItemFromPlatform:
                     sku=remote.code[:100], kind=LineKind.PRODUCT if remote.kind == "product" else LineKind.SERVICE)
         if remote.unit_price is not None and remote.unit_price >= 0:
             item.unit_price = remote.unit_price
+        if remote.active is False:
+            item.active = False
         item.save()
         return item
+
+    def update_from_platform(self, item: Item, remote: RemoteItem) -> bool:
+        """Name, code, sales price and the active flag as the platform has them (what it leaves empty stays)."""
+        price = remote.unit_price if remote.unit_price is not None and remote.unit_price >= 0 else None
+        wanted = {"name": remote.name.strip()[:100], "sku": remote.code.strip()[:100], "unit_price": price,
+                  "active": remote.active}
+        return _update(item, wanted)
+
+
+def _update(obj, wanted: dict) -> bool:
+    """Set the fields whose wanted value is given (not empty, not None) and differs; save those. True if any."""
+    changed = []
+    for name, value in wanted.items():
+        if value is None or value == "" or getattr(obj, name) == value:
+            continue
+        setattr(obj, name, value)
+        changed.append(name)
+    if changed:
+        obj.save(update_fields=[*changed, "updated_at"])
+    return bool(changed)
 
 
 class DocumentFromPlatform:

@@ -34,7 +34,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from connectors import registry
-from connectors.base import RemoteChange, RemoteDocument, RemoteItem
+from connectors.base import RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem
 from connectors.documents import Entity
 from connectors.errors import PermanentError, RemoteNotFound, SyncError
 from connectors.models import Connection, ConnectionStatus
@@ -160,6 +160,7 @@ def apply_changes(conn: Connection, connector, changes: list[RemoteChange], resu
                  f"not applied: {conn.name} does not take {name} "
                  f"{'deletion' if operation in ('delete', 'void') else operation}s from "
                  f"{conn.platform_name} (its sync table)", remote_id=change.remote_id)
+            _not_taken_in(conn, connector, change, operation)
             result.skipped += 1
             continue
         try:
@@ -193,6 +194,8 @@ def _apply(conn, connector, change: RemoteChange, started: float) -> str:
         return _apply_payment(conn, connector, change, started)
     if change.entity in (Entity.INVOICE, Entity.CREDIT_NOTE):
         return _apply_document(conn, connector, change, started)
+    if change.entity in PARTIES:
+        return _apply_party(conn, connector, change, started)
     return "skipped"
 
 
@@ -487,6 +490,181 @@ def _tax_rates(conn, organization: int) -> dict[str, str]:
             kind=MappingKind.TAX_CODE, scope=Scope.TAX_RATE).values_list("remote_id", "local_value"):
         named.setdefault(code, set()).add(local)
     return {code: locals_.pop() for code, locals_ in named.items() if len(locals_) == 1}
+
+
+# -- customers and items created or changed on the platform (on their own) ------------------------------------
+#: The entities that come in on their own where the connector declares them in ``inbound`` and ``inbound_creates``.
+PARTIES = (Entity.CUSTOMER, Entity.ITEM)
+#: What an edit on the platform may change here: (the snapshot's field, the remote record's field) per entity.
+PARTY_FIELDS = {Entity.CUSTOMER: (("name", "name"), ("email", "email"), ("tax_number", "tax_number"),
+                                  ("active", "active")),
+                Entity.ITEM: (("name", "name"), ("sku", "code"), ("unit_price", "unit_price"), ("active", "active"))}
+
+
+def _apply_party(conn, connector, change: RemoteChange, started: float) -> str:
+    """A customer or item created or changed on the platform: created here (matched to a local one first), or its
+    edit (name, e-mail, tax number, code, price, active flag) applied by the entity's conflict rule."""
+    if change.entity not in connector.inbound_entities:
+        return "skipped"  # announced (a webhook), but the connector does not declare reading it
+    ref = ExternalReference.objects.filter(connection=conn, entity=change.entity, remote_id=change.remote_id).first()
+    if ref is None:
+        return _create_party(conn, connector, change, started)
+    adapter, obj = sources.load(ref.source_key)
+    if obj is None:
+        return "skipped"  # deleted here: the outbound side deals with the platform's record
+    name, operation = change.entity.replace("_", " "), f"pull {change.entity}"
+    remote = _read_party(connector, change)
+    gone = remote is None
+    if gone:  # gone from the platform: inactive here too, where the sync table takes deletions in
+        if ref.remote_status == RemoteStatus.DELETED:
+            return "skipped"
+        ExternalReference.objects.filter(pk=ref.pk).update(remote_status=RemoteStatus.DELETED, synced_at=timezone.now())
+        if not conn.receives(change.entity, "delete"):
+            _log(conn, operation, Outcome.SKIPPED, started, f"{adapter.label(obj)} was deleted in "
+                 f"{conn.platform_name}; kept here ({conn.name} does not take {name} deletions in)",
+                 source_key=ref.source_key, remote_id=change.remote_id)
+            return "skipped"
+        remote = (RemoteCustomer if change.entity == Entity.CUSTOMER else RemoteItem)(change.remote_id, "",
+                                                                                      active=False)
+    elif ref.remote_version and remote.version == ref.remote_version:
+        return "skipped"  # our own write, or an edit already applied
+    label = adapter.label(obj)
+    snapshot = adapter.snapshot(obj)
+    changed = [ours for ours, theirs in PARTY_FIELDS[change.entity]
+               if getattr(remote, theirs) not in (None, "") and getattr(snapshot, ours) != getattr(remote, theirs)]
+    if not changed:  # what moved there is nothing kept here (an address, a balance): remember the version
+        ExternalReference.objects.filter(pk=ref.pk).update(remote_version=remote.version or ref.remote_version,
+                                                           synced_at=timezone.now())
+        return "skipped"
+    if not adapter.updates_from_platform:
+        ExternalReference.objects.filter(pk=ref.pk).update(remote_version=remote.version or ref.remote_version)
+        _log(conn, operation, Outcome.SKIPPED, started, f"not applied: {label} was changed in {conn.platform_name} "
+             f"({', '.join(changed)}), but {type(adapter).__name__} cannot take {name} edits (update_from_platform)",
+             source_key=ref.source_key, remote_id=change.remote_id)
+        return "skipped"
+    if _local_digest(conn, connector, adapter, obj) != ref.content_hash:  # changed on both sides
+        if policy(conn, change.entity) == BUSINESS:
+            OutboxEntry.objects.filter(connection=conn, source_key=ref.source_key).update(overwrite_remote=True)
+            _log(conn, operation, Outcome.CONFLICT, started,
+                 f"{label} was changed both here and in {conn.platform_name} ({', '.join(changed)}); by the "
+                 "connection's policy this system's version wins and will be sent", source_key=ref.source_key,
+                 remote_id=change.remote_id)
+            return "skipped"
+        _log(conn, operation, Outcome.CONFLICT, started,
+             f"{label} was changed both here and in {conn.platform_name}; by the connection's policy the "
+             f"platform's {', '.join(changed)} win", source_key=ref.source_key, remote_id=change.remote_id)
+    with transaction.atomic(), applying(conn):
+        adapter.update_from_platform(obj, remote)
+        _remember(conn, ref.source_key, change.entity, change.remote_id, remote.version or ref.remote_version,
+                  adapter, obj)
+        if gone:
+            ExternalReference.objects.filter(pk=ref.pk).update(remote_status=RemoteStatus.DELETED)
+        _log(conn, operation, Outcome.SUCCESS, started,
+             f"{label}: {', '.join(changed)} changed in {conn.platform_name} applied here",
+             source_key=ref.source_key, remote_id=change.remote_id)
+    return "applied"
+
+
+def _not_taken_in(conn, connector, change: RemoteChange, operation: str) -> None:
+    """An edit of a customer or item the sync table keeps out (updates "out" or "none"): this system's record is
+    the master, so the platform's version is taken as seen and the next local edit overwrites that edit (instead
+    of stopping as "edited on the platform since we last sent it")."""
+    if change.entity not in PARTIES or operation != "update" or change.entity not in connector.inbound_entities:
+        return
+    ref = ExternalReference.objects.filter(connection=conn, entity=change.entity, remote_id=change.remote_id).first()
+    try:
+        remote = _read_party(connector, change) if ref is not None else None
+    except SyncError:  # only a courtesy: the next poll asks again
+        return
+    if remote is not None and remote.version and remote.version != ref.remote_version:
+        ExternalReference.objects.filter(pk=ref.pk).update(remote_version=remote.version)
+
+
+def _read_party(connector, change: RemoteChange):
+    """The platform's customer or item whole; None when it is gone (deleted there)."""
+    if change.operation == "delete":
+        return None
+    try:
+        return (connector.remote_customer if change.entity == Entity.CUSTOMER else connector.remote_item)(
+            change.remote_id)
+    except RemoteNotFound:
+        return None
+
+
+def _create_party(conn, connector, change: RemoteChange, started: float) -> str:
+    """A customer or item made on the platform, with no reference here: linked to the local one it matches (tax /
+    company number, e-mail, exact name; items: code, exact name), else created through the adapter."""
+    name, operation = change.entity.replace("_", " "), f"pull {change.entity}"
+    if change.entity not in connector.capabilities.inbound_creates:
+        _log(conn, operation, Outcome.SKIPPED, started,
+             f"not created here: the {conn.platform_name} connector does not read {name}s created there whole "
+             "(capabilities.inbound_creates)", remote_id=change.remote_id)
+        return "skipped"
+    sent = (ExternalReference.objects.filter(entity=change.entity, remote_id=change.remote_id,
+                                             connection__platform=conn.platform,
+                                             connection__remote_company_id=conn.remote_company_id)
+            .exclude(connection=conn).select_related("connection").first())
+    if sent is not None:  # organizations sharing one company: another connection sent it from here
+        _log(conn, operation, Outcome.SKIPPED, started, f"not created here: it was sent from here through "
+             f"{sent.connection.name}", source_key=sent.source_key, remote_id=change.remote_id)
+        return "skipped"
+    remote = _read_party(connector, change)
+    if remote is None or remote.active is False or getattr(remote, "generic", False):
+        return "skipped"  # deleted or made inactive there before it reached us, or the connector's own item
+    label = f"{name.capitalize()} {remote.name or remote.remote_id} from {conn.platform_name}"
+    adapter = sources.creator_for(change.entity)
+    try:
+        if adapter is None or not adapter.creates_from_platform:
+            what = f"{type(adapter).__name__} ({adapter.model._meta.label})" if adapter else f"no {name} source"
+            raise _Refused("adapter_unsupported", f"{label} was created in {conn.platform_name}, and the sync table "
+                           f"takes {name}s in, but {what} cannot create {name}s here.",
+                           f"Implement find_from_platform / create_from_platform in the host's {name} adapter "
+                           f"(docs/host-integration.md), then “Retry”; or set {name} creation to “out” in the "
+                           "connection's sync table.")
+        organization, same = _party_home(conn, adapter, remote, label)
+        if same is not None:
+            linked = ExternalReference.objects.filter(connection=conn, source_key=sources.key_for(same)).first()
+            if linked is not None:
+                _log(conn, operation, Outcome.SKIPPED, started,
+                     f"{label} not created here: it matches {adapter.label(same)}, which is already linked to "
+                     f"{conn.platform_name}'s {linked.remote_id} (a duplicate there?)", source_key=linked.source_key,
+                     remote_id=remote.remote_id)
+                return "skipped"
+        with transaction.atomic(), applying(conn):
+            obj = same or adapter.create_from_platform(organization, remote)
+            key = sources.key_for(obj)
+            _remember(conn, key, change.entity, remote.remote_id, remote.version, adapter, obj)
+            OutboxEntry.objects.filter(connection=conn, source_key=incoming_key(conn, change.entity, remote.remote_id)
+                                       ).update(status=EntryStatus.DONE, done_at=timezone.now(), last_error="",
+                                                error_code="", hint="")
+            what = f"linked to {adapter.label(obj)} (the same {name} here)" if same else f"created here as " \
+                f"{adapter.label(obj)}"
+            _log(conn, operation, Outcome.SUCCESS, started, f"{label} {what}", source_key=key,
+                 remote_id=remote.remote_id)
+    except _Refused as refused:
+        _attention(conn, incoming_key(conn, change.entity, change.remote_id), change.entity, label, refused.code,
+                   refused.message, refused.hint)
+        _log(conn, operation, Outcome.ATTENTION, started, refused.message, remote_id=change.remote_id)
+        return "attention"
+    except IntegrityError:
+        # A webhook and a poll reported it at once: the other one linked or created it (one reference per remote id).
+        return "skipped"
+    return "applied"
+
+
+def _party_home(conn, adapter, remote, label: str) -> tuple[int, object | None]:
+    """The organization a customer or item made on the platform belongs to, and the local record it matches: the
+    connection's only organization; with several, the one organization where it matches a record."""
+    organizations = list(conn.organizations.order_by("pk").values_list("pk", flat=True))
+    found = [(organization, same) for organization in organizations
+             if (same := adapter.find_from_platform(organization, remote)) is not None]
+    if len(organizations) == 1:
+        return organizations[0], (found[0][1] if found else None)
+    if len(found) == 1:
+        return found[0]
+    raise _Refused("organization_unknown", f"{label}: {conn.name} serves {len(organizations)} organizations and it "
+                   f"matches a record in {len(found) or 'none'} of them, so it is not clear whose it is.",
+                   "Create it (same name, e-mail or tax number) in the organization it belongs to, then “Retry”.")
 
 
 def retry_incoming(entry: OutboxEntry) -> Result:

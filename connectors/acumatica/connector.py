@@ -35,7 +35,8 @@ from typing import Any
 
 from .. import lifecycle, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, Capabilities, DemoChart, ReferenceData,
-                    Refused, RemoteChange, RemoteDocument, RemotePayment, RuleKind, Setting)
+                    Refused, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment, RuleKind,
+                    Setting)
 from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import (ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError,
                       ValidationFailed)
@@ -54,6 +55,8 @@ LIFECYCLE = lifecycle.Lifecycle(
 UNRELEASED = replace(LIFECYCLE, entities=frozenset())
 ENTITY_OF = {Entity.CUSTOMER: "Customer", Entity.ITEM: "NonStockItem", Entity.INVOICE: "Invoice",
              Entity.CREDIT_NOTE: "Invoice", Entity.PAYMENT: "Payment"}
+#: The key field of customers and items (Acumatica's id for them).
+KEY_OF = {Entity.CUSTOMER: "CustomerID", Entity.ITEM: "InventoryID"}
 #: What a refused field's error names (``'Account' cannot be found in the system``) -> the rules behind it.
 REFUSED = ((re.compile(r"(?<!Cash )'Account'"), RuleKind.SALES_ACCOUNTS),
            (re.compile(r"'Cash Account'"), frozenset({RuleKind.DEPOSIT_ACCOUNT})),
@@ -70,8 +73,10 @@ class AcumaticaConnector(SessionConnector):
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT}),  # VoidInvoice, VoidPayment
         # customers and items made inactive; unreleased documents deleted, released ones voided
         delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE}),
-        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),  # LastModifiedDateTime polling
-        inbound_creates=frozenset({Entity.PAYMENT}),  # payments recorded there (remote_payment reads them whole)
+        # LastModifiedDateTime polling; customers and non-stock items come in on their own too
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # payments recorded there (remote_payment reads them whole); customers and items (remote_customer / _item)
+        inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.PAYMENT}),
         inbound_deletes=False,  # lists hold no deleted records: reconciliation finds a deletion
         idempotency_keys=False,  # our number in CustomerOrder / PaymentRef, searched before each create
     )
@@ -383,6 +388,12 @@ class AcumaticaConnector(SessionConnector):
         changes: list[RemoteChange] = []
         when = f"LastModifiedDateTime ge datetimeoffset'{t.acumatica_time(since)}'"
         for entity in [e for e in entities if e in self.inbound_entities]:
+            if entity in KEY_OF:  # customers and items: their key field names them
+                rows = self.client.rows(ENTITY_OF[entity], {"$filter": when,
+                                                            "$select": f"{KEY_OF[entity]},LastModifiedDateTime"})
+                changes += [RemoteChange(entity, str(row[KEY_OF[entity]]), "update", self.config.remote_company_id,
+                                         rest.parse_time(str(row["LastModifiedDateTime"]))) for row in rows]
+                continue
             kind = "Payment" if entity == Entity.PAYMENT else t.DOC_TYPES[entity]
             rows = self.client.rows(ENTITY_OF[entity], {"$filter": f"Type eq {_quote(kind)} and {when}",
                                                         "$select": "Status,LastModifiedDateTime"})
@@ -404,6 +415,12 @@ class AcumaticaConnector(SessionConnector):
             return t.remote_document(self._read(entity, remote_id))
         except RemoteNotFound:
             return RemoteDocument(remote_id, "", "", "deleted", None, None)
+
+    def remote_customer(self, remote_id: str) -> RemoteCustomer:
+        return t.remote_customer(self._read(Entity.CUSTOMER, remote_id))
+
+    def remote_item(self, remote_id: str) -> RemoteItem:
+        return t.remote_item(self._read(Entity.ITEM, remote_id))
 
     @staticmethod
     def _what(doc: Snapshot) -> str:

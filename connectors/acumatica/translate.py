@@ -15,7 +15,7 @@ import hashlib
 from decimal import Decimal
 
 from .. import rest
-from ..base import AccountKind, RemoteDocument, RemotePayment
+from ..base import AccountKind, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteResult)
 from ..errors import ConfigurationError
@@ -88,6 +88,25 @@ def item_result(record: dict) -> RemoteResult:
     return RemoteResult(str(record["InventoryID"]), version(record, content), str(record.get("Description") or ""),
                         status="active" if record.get("ItemStatus", "Active") == "Active" else "inactive",
                         raw=record, fingerprint=content)
+
+
+def remote_customer(record: dict) -> RemoteCustomer:
+    """A customer: name, e-mail (its own, else its main contact's), currency, ``Status`` Active or not."""
+    email = record.get("Email") or (record.get("MainContact") or {}).get("Email") or ""
+    return RemoteCustomer(str(record["CustomerID"]), str(record.get("CustomerName") or ""), email=str(email),
+                          currency=str(record.get("CurrencyID") or ""), version=customer_result(record).version,
+                          active=record["Status"] == "Active" if record.get("Status") else None)
+
+
+def remote_item(record: dict) -> RemoteItem:
+    """A non-stock item: its description is its name (as we send it), ``DefaultPrice``, ``ItemStatus``. No code:
+    the ``InventoryID`` of ours is made from our key (``key_id``), not our SKU, so it is no SKU to match or apply."""
+    price = record.get("DefaultPrice")
+    return RemoteItem(str(record["InventoryID"]), str(record.get("Description") or ""),
+                      unit_price=rest.money(price) if price is not None else None,
+                      kind="service" if record.get("ItemType") == "Service" else "product",
+                      version=item_result(record).version,
+                      active=record["ItemStatus"] == "Active" if record.get("ItemStatus") else None)
 
 
 # -- invoices and credit memos -------------------------------------------------------------------------------

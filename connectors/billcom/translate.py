@@ -192,12 +192,17 @@ def remote_line(line: dict) -> RemoteLine:
 
 def remote_customer(body: dict) -> RemoteCustomer:
     return RemoteCustomer(str(body["id"]), str(body.get("name") or ""), email=str(body.get("email") or ""),
-                          version=version("customer", body))
+                          version=version("customer", body), active=_active(body))
 
 
 def remote_item(body: dict) -> RemoteItem:
     return RemoteItem(str(body["id"]), str(body.get("name") or ""), unit_price=money(body.get("price")),
-                      version=version("item", body))
+                      version=version("item", body), active=_active(body))
+
+
+def _active(body: dict) -> bool | None:
+    """Bill.com archives what is no longer used: ``archived`` true is inactive here."""
+    return not body["archived"] if isinstance(body.get("archived"), bool) else None
 
 
 def _date(value) -> dt.date | None:

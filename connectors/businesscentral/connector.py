@@ -64,8 +64,9 @@ class BusinessCentralConnector(BaseConnector):
         # Business Central cancels posted documents only: a draft is posted first, then cancelled.
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
         delete=frozenset(Entity.SALES),  # drafts and journal lines are deleted; customers and items are blocked
-        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
-        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # customers and items have lastModifiedDateTime too: they come in on their own
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # lists hold no deleted records; only a webhook says "deleted"
         idempotency_keys=False,  # none in Business Central: our number in externalDocumentNumber stands in
         webhooks=False,  # notifications carry no signature (clientState only): polled instead, see the docs page

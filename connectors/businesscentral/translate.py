@@ -31,7 +31,8 @@ def customer_payload(doc: CustomerSnapshot, home_currency: str) -> dict:
     """A customer. Business Central has no parent customers in the API: a parent is not sent. ``currencyCode``
     empty means the company's own currency (LCY)."""
     return clean({"displayName": doc.name[:100], "type": "Company", "email": doc.email[:80],
-                  "currencyCode": "" if doc.currency in ("", home_currency) else doc.currency})
+                  "currencyCode": "" if doc.currency in ("", home_currency) else doc.currency,
+                  "taxRegistrationNumber": doc.tax_number[:20]})  # Business Central's field holds 20
 
 
 def item_payload(doc: ItemSnapshot) -> dict:
@@ -216,14 +217,16 @@ def remote_line(line: dict) -> RemoteLine:
 def remote_customer(body: dict) -> RemoteCustomer:
     return RemoteCustomer(str(body["id"]), str(body.get("displayName") or ""), email=str(body.get("email") or ""),
                           tax_number=str(body.get("taxRegistrationNumber") or ""),
-                          currency=str(body.get("currencyCode") or ""), version=str(body.get("@odata.etag") or ""))
+                          currency=str(body.get("currencyCode") or ""), version=str(body.get("@odata.etag") or ""),
+                          active=None if "blocked" not in body else body["blocked"] != "All")
 
 
 def remote_item(body: dict) -> RemoteItem:
     return RemoteItem(str(body["id"]), str(body.get("displayName") or ""), code=str(body.get("number") or ""),
                       unit_price=money(body.get("unitPrice")),
                       kind="product" if body.get("type") == "Inventory" else "service",
-                      version=str(body.get("@odata.etag") or ""))
+                      version=str(body.get("@odata.etag") or ""),
+                      active=None if "blocked" not in body else body["blocked"] is not True)
 
 
 def _date(value) -> dt.date | None:

@@ -43,7 +43,8 @@ CATEGORY_KINDS = {"income_categories": AccountKind.INCOME, "cost_of_sales_catego
                   "admin_expenses_categories": AccountKind.EXPENSE, "general_categories": AccountKind.OTHER}
 #: UK companies have VAT at fixed rates and no sales tax periods in the API (those are US and Universal only).
 UK_VAT = (Decimal("20"), Decimal("5"), Decimal("0"))
-DOCUMENT_LISTS = {Entity.INVOICE: {"view": "all"}, Entity.CREDIT_NOTE: {"view": "all"}}
+DOCUMENT_LISTS = {Entity.INVOICE: {"view": "all"}, Entity.CREDIT_NOTE: {"view": "all"},
+                  Entity.CUSTOMER: {"view": "all"}}  # contacts: hidden ones too (hidden there: inactive here)
 
 
 def bank_account_id(account: dict) -> str:
@@ -58,8 +59,9 @@ class FreeAgentConnector(BaseConnector):
         entities=frozenset(Entity.SALES),  # items are price list items
         void=frozenset({Entity.INVOICE}),  # credit notes have no documented cancel transition
         delete=frozenset(Entity.SALES),
-        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
-        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # contacts come in on their own too (updated_since); FreeAgent's lines name no item (nothing to poll)
+        inbound=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # FreeAgent's lists hold no deleted records and it has no deleted-since query
         idempotency_keys=False,  # none: our reference (refused when taken) and description stand in
     )
@@ -285,7 +287,7 @@ class FreeAgentConnector(BaseConnector):
 
     # -- platform -> local -----------------------------------------------------------------------------------------
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
-        """Invoices, credit notes and invoice receipts updated since ``since`` (FreeAgent's ``updated_since``).
+        """Contacts, invoices, credit notes and invoice receipts updated since ``since`` (``updated_since``).
         Deletions are never reported: FreeAgent lists no deleted records."""
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
         since = since.astimezone(dt.UTC).replace(microsecond=0)

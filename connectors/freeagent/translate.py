@@ -46,7 +46,8 @@ def url(api_base: str, path: str, remote_id) -> str:
 # -- snapshots -> FreeAgent -----------------------------------------------------------------------------------------
 def contact_payload(doc: CustomerSnapshot) -> dict:
     """A contact named by its organisation (FreeAgent asks for an organisation name or a first and last name)."""
-    return clean({"organisation_name": doc.name[:255], "email": doc.email})
+    return clean({"organisation_name": doc.name[:255], "email": doc.email,
+                  "sales_tax_registration_number": doc.tax_number})
 
 
 def item_payload(doc: ItemSnapshot, mapping: Mapping, api_base: str) -> dict:
@@ -244,7 +245,8 @@ def remote_customer(contact: dict) -> RemoteCustomer:
         f"{contact.get('first_name') or ''} {contact.get('last_name') or ''}".strip()
     return RemoteCustomer(record_id(contact.get("url")), name, email=str(contact.get("email") or ""),
                           tax_number=str(contact.get("sales_tax_registration_number") or ""),
-                          version=str(contact.get("updated_at") or ""))
+                          version=str(contact.get("updated_at") or ""),
+                          active={"Active": True, "Hidden": False}.get(str(contact.get("status") or "")))
 
 
 def _date(value) -> dt.date | None:

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlencode
 from .. import oauth, rest, signatures
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
                     BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused, RemoteChange,
-                    RemoteDocument, RemotePayment, RuleKind, Setting, TokenSet)
+                    RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment, RuleKind, Setting, TokenSet)
 from ..documents import CreditNoteSnapshot, Entity, Mapping, PaymentSnapshot, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
@@ -63,8 +63,10 @@ class FreshBooksConnector(BaseConnector):
         entities=frozenset(Entity.SALES),
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # emulated: unit costs to 0 and a void note
         delete=frozenset(Entity.SALES),  # soft: vis_state 1, still readable with that flag
-        inbound=frozenset({Entity.PAYMENT, Entity.CREDIT_NOTE}),
-        inbound_creates=frozenset({Entity.PAYMENT}),  # payments recorded there (remote_payment reads them whole)
+        # clients and items are listed by updated_min too: they come in on their own
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # payments recorded there (remote_payment reads them whole); clients and items (remote_customer / _item)
+        inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.PAYMENT}),
         inbound_deletes=True,  # deleted records are listed with search[vis_state]=1
         # FreshBooks signs its webhooks, but posts them as form fields signed over a JSON re-serialisation, each
         # callback with its own verifier after a handshake: the shared receiver takes neither (see the docs page).
@@ -321,7 +323,8 @@ class FreshBooksConnector(BaseConnector):
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
         stamp = t.format_time(since.astimezone(dt.UTC).replace(microsecond=0))
         changes = []
-        for entity in [e for e in entities if e in (Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE)]:
+        asked = (Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE)
+        for entity in [e for e in entities if e in asked]:
             for vis in (None, t.VIS_DELETED):
                 search = {"updated_min": stamp, **({"vis_state": vis} if vis is not None else {})}
                 for row in self.client.list(entity, **search):
@@ -334,6 +337,12 @@ class FreshBooksConnector(BaseConnector):
 
     def remote_payment(self, remote_id: str) -> RemotePayment:
         return t.remote_payment(self.client.read(Entity.PAYMENT, remote_id))
+
+    def remote_customer(self, remote_id: str) -> RemoteCustomer:
+        return t.remote_customer(self.client.read(Entity.CUSTOMER, remote_id))
+
+    def remote_item(self, remote_id: str) -> RemoteItem:
+        return t.remote_item(self.client.read(Entity.ITEM, remote_id))
 
     def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
         try:

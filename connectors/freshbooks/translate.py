@@ -12,7 +12,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from ledger.money import quantize
-from ..base import DocumentTotals, RemoteDocument, RemotePayment
+from ..base import DocumentTotals, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteResult, SalesDocumentSnapshot)
 from ..rest import clean, content_hash, iso_date, money, plain
@@ -148,6 +148,22 @@ def format_time(value: dt.datetime) -> str:
 def version(entity: str, body: dict) -> str:
     """FreshBooks has no concurrency token: ``updated`` (to the second) joined with the content hash."""
     return f"{body.get('updated', '')}/{fingerprint(entity, body)[:12]}"
+
+
+def remote_customer(body: dict) -> RemoteCustomer:
+    """A client: ``organization`` (else first and last name), ``email``, ``currency_code``; archived or deleted
+    (``vis_state``) is inactive."""
+    name = str(body.get("organization") or "").strip() or f"{body.get('fname') or ''} {body.get('lname') or ''}".strip()
+    return RemoteCustomer(remote_id("customer", body), name, email=str(body.get("email") or ""),
+                          currency=str(body.get("currency_code") or ""), version=result("customer", body).version,
+                          active=status(body) == "active")
+
+
+def remote_item(body: dict) -> RemoteItem:
+    """An item: ``name``, ``unit_cost``; its ``description`` holds our SKU (``item_payload``), so it is the code."""
+    return RemoteItem(remote_id("item", body), str(body.get("name") or ""), code=str(body.get("description") or ""),
+                      unit_price=amount_of(body, "unit_cost"), version=result("item", body).version,
+                      active=status(body) == "active")
 
 
 def remote_id(entity: str, body: dict) -> str:

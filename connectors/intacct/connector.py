@@ -36,8 +36,8 @@ from functools import cached_property
 
 from .. import lifecycle, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, Capabilities, DemoChart, Dimension,
-                    DocumentTotals, ReferenceData, Refused, RemoteChange, RemoteDocument, RemotePayment, RuleKind,
-                    Setting)
+                    DocumentTotals, ReferenceData, Refused, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem,
+                    RemotePayment, RuleKind, Setting)
 from ..documents import Entity, Mapping, Snapshot, RemoteRef, RemoteResult
 from ..errors import (ConfigurationError, ConflictError, PermanentError, RemoteNotFound, SyncError,
                       ValidationFailed)
@@ -53,6 +53,8 @@ LIFECYCLE = lifecycle.Lifecycle(
     cancelled=frozenset({"Reversed", "Voided"}), void_by="reverse",
     hint="Fix what Sage Intacct names (a closed period, payments still applied) and retry.")
 OBJECTS = {Entity.INVOICE: "ARINVOICE", Entity.PAYMENT: "ARPYMT", Entity.CREDIT_NOTE: "ARADJUSTMENT"}
+#: Customers and items: the object and its id field.
+PARTIES = {Entity.CUSTOMER: ("CUSTOMER", "CUSTOMERID"), Entity.ITEM: ("ITEM", "ITEMID")}
 NUMBER_FIELDS = {Entity.INVOICE: "RECORDID", Entity.PAYMENT: "DOCNUMBER", Entity.CREDIT_NOTE: "RECORDID"}
 #: A payment record that moves cash (not one that only applies a credit memo).
 CASH = "TOTALENTERED > '0'"
@@ -70,8 +72,10 @@ class IntacctConnector(SessionConnector):
         void=frozenset({Entity.INVOICE, Entity.PAYMENT}),  # reverse_invoice / reverse_arpayment
         # a customer with transactions is made inactive; a credit memo's applications are reversed first
         delete=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.CREDIT_NOTE}),
-        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),  # readByQuery on WHENMODIFIED
-        inbound_creates=frozenset({Entity.PAYMENT}),  # payments recorded there (remote_payment reads them whole)
+        # readByQuery on WHENMODIFIED; customers and items come in on their own too
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # payments recorded there (remote_payment reads them whole); customers and items (remote_customer / _item)
+        inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.PAYMENT}),
         inbound_deletes=False,  # readByQuery lists no deleted records: reconciliation finds a deletion
         idempotency_keys=True,  # <uniqueid>true</uniqueid> with our key as control id
     )
@@ -398,6 +402,13 @@ class IntacctConnector(SessionConnector):
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
         changes: list[RemoteChange] = []
         for entity in [e for e in entities if e in self.inbound_entities]:
+            if entity in PARTIES:  # customers and items: named by their id, inactive ones included
+                obj, key = PARTIES[entity]
+                changes += [RemoteChange(entity, str(row[key]), "update", self.config.remote_company_id,
+                                         t.parse_time(row.get("WHENMODIFIED")))
+                            for row in self.query(obj, f"WHENMODIFIED >= {t.quote(t.intacct_time(since))}",
+                                                  f"{key},WHENMODIFIED")]
+                continue
             obj = OBJECTS[entity]
             cash = f" AND {CASH}" if entity == Entity.PAYMENT else ""
             for row in self.query(obj, f"WHENMODIFIED >= {t.quote(t.intacct_time(since))}{cash}",
@@ -409,6 +420,12 @@ class IntacctConnector(SessionConnector):
 
     def remote_payment(self, remote_id: str) -> RemotePayment:
         return t.remote_payment(self.read_one("ARPYMT", remote_id))
+
+    def remote_customer(self, remote_id: str) -> RemoteCustomer:
+        return t.remote_customer(self.read_one("CUSTOMER", remote_id, by_name=True))
+
+    def remote_item(self, remote_id: str) -> RemoteItem:
+        return t.remote_item(self.read_one("ITEM", remote_id, by_name=True))
 
     def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
         try:

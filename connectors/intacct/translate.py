@@ -18,7 +18,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from .. import rest
-from ..base import AccountKind, RemoteDocument, RemotePayment
+from ..base import AccountKind, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteResult)
 from ..errors import ConfigurationError
@@ -106,6 +106,19 @@ def customer_result(record: dict) -> RemoteResult:
                         fingerprint=content)
 
 
+def remote_customer(record: dict) -> RemoteCustomer:
+    """A ``CUSTOMER``: ``NAME``, its display contact's ``EMAIL1``, ``TAXID``, ``CURRENCY``, ``STATUS``."""
+    contact = record.get("DISPLAYCONTACT") if isinstance(record.get("DISPLAYCONTACT"), dict) else {}
+    email = contact.get("EMAIL1") or record.get("DISPLAYCONTACT.EMAIL1") or ""
+    return RemoteCustomer(str(record["CUSTOMERID"]), str(record.get("NAME") or ""), email=str(email),
+                          tax_number=str(record.get("TAXID") or ""), currency=str(record.get("CURRENCY") or ""),
+                          version=customer_result(record).version, active=_active(record))
+
+
+def _active(record: dict) -> bool | None:
+    return {"active": True, "inactive": False}.get(str(record.get("STATUS") or ""))
+
+
 # -- items -----------------------------------------------------------------------------------------------------------
 def item_body(doc: ItemSnapshot, remote_id: str) -> dict:
     """An ``ITEM`` (non-inventory: we keep no stock); AR invoice lines carry no item, so it is for staff only."""
@@ -118,6 +131,16 @@ def item_result(record: dict) -> RemoteResult:
     return RemoteResult(str(record["ITEMID"]), version(record, content), str(record.get("NAME") or ""),
                         status="active" if record.get("STATUS") == "active" else "inactive", raw=record,
                         fingerprint=content)
+
+
+def remote_item(record: dict) -> RemoteItem:
+    """An ``ITEM``: ``NAME``, ``BASEPRICE``, ``ITEMTYPE``, ``STATUS``. No code: the ``ITEMID`` of ours is the
+    connector's, not our SKU."""
+    price = record.get("BASEPRICE")
+    return RemoteItem(str(record["ITEMID"]), str(record.get("NAME") or ""),
+                      unit_price=rest.money(price) if price not in (None, "") else None,
+                      kind="product" if record.get("ITEMTYPE") == "Inventory" else "service",
+                      version=item_result(record).version, active=_active(record))
 
 
 # -- invoices --------------------------------------------------------------------------------------------------------

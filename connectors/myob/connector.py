@@ -58,8 +58,9 @@ class MyobConnector(BaseConnector):
         #: its journal memo "Void;", keeping its number. A sale with payments or credits applied is refused.
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
         delete=frozenset(Entity.SALES),  # customers and items are made inactive, never deleted
-        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
-        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # customer cards and items carry LastModified too: they come in on their own
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # MYOB's lists hold no deleted records, and it has no deleted-since query
         idempotency_keys=False,  # MYOB has none: our numbers and names, searched before sending again, stand in
     )
@@ -309,8 +310,8 @@ class MyobConnector(BaseConnector):
 
     # -- platform -> local -----------------------------------------------------------------------------------------
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
-        """Sales and payments whose ``LastModified`` is at or after ``since`` (to the second). MYOB lists no
-        deleted records: a deletion is never reported here (reconciliation finds it)."""
+        """Customer cards, items, sales and payments whose ``LastModified`` is at or after ``since`` (to the
+        second). MYOB lists no deleted records: a deletion is never reported here (reconciliation finds it)."""
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
         since = since.astimezone(dt.UTC).replace(microsecond=0)
         wanted = [e for e in entities if e in self.inbound_entities]
@@ -321,9 +322,11 @@ class MyobConnector(BaseConnector):
                 if entity in wanted:
                     changes.append(RemoteChange(entity, str(row["UID"]), "update", self.config.remote_company_id,
                                                 t.modified_at(row)))
-        if Entity.PAYMENT in wanted:
-            changes += [RemoteChange(Entity.PAYMENT, str(row["UID"]), "update", self.config.remote_company_id,
-                                     t.modified_at(row)) for row in self._changed(t.PAYMENTS, since)]
+        for entity, path in ((Entity.CUSTOMER, t.CUSTOMERS), (Entity.ITEM, t.ITEMS), (Entity.PAYMENT, t.PAYMENTS)):
+            if entity in wanted:
+                changes += [RemoteChange(entity, str(row["UID"]), "update", self.config.remote_company_id,
+                                         t.modified_at(row)) for row in self._changed(path, since)
+                            if entity != Entity.ITEM or row.get("IsSold", True) is not False]  # items for sale
         return changes, cursor
 
     def _changed(self, path: str, since: dt.datetime | None):

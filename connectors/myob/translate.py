@@ -44,6 +44,8 @@ def customer_payload(doc: CustomerSnapshot, tax_code: str) -> dict:
             "SellingDetails": {"TaxCode": link(tax_code), "FreightTaxCode": link(tax_code)}}
     if doc.email:
         body["Addresses"] = [{"Location": 1, "Email": doc.email[:255]}]
+    if doc.tax_number:
+        body["SellingDetails"]["ABN"] = doc.tax_number[:14]  # MYOB's ABN: 11 digits, 14 with its spaces
     return body
 
 
@@ -259,7 +261,7 @@ def remote_customer(body: dict) -> RemoteCustomer:
     email = next((str(a.get("Email")) for a in body.get("Addresses") or [] if a.get("Email")), "")
     abn = (body.get("SellingDetails") or {}).get("ABN")
     return RemoteCustomer(uid(body), name, email=email, tax_number=str(abn or ""),
-                          version=str(body.get("RowVersion") or ""))
+                          version=str(body.get("RowVersion") or ""), active=_active(body))
 
 
 def remote_item(body: dict) -> RemoteItem:
@@ -267,7 +269,12 @@ def remote_item(body: dict) -> RemoteItem:
     return RemoteItem(uid(body), str(body.get("Name") or ""), code=str(body.get("Number") or ""),
                       unit_price=Decimal(str(price)) if price is not None else None,
                       kind="product" if body.get("IsInventoried") else "service",
-                      version=str(body.get("RowVersion") or ""))
+                      version=str(body.get("RowVersion") or ""), active=_active(body))
+
+
+def _active(body: dict) -> bool | None:
+    """A card's or item's ``IsActive`` (made inactive in MYOB); None where the body does not carry it."""
+    return body["IsActive"] if isinstance(body.get("IsActive"), bool) else None
 
 
 def remote_payment(body: dict) -> RemotePayment:

@@ -31,6 +31,7 @@ one; the pipeline's search-before-create adopts what a lost answer left (and pos
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import replace
@@ -79,8 +80,9 @@ class OdooConnector(SessionConnector):
         kept_lines=True,  # a restocking fee is a negative line of the credit note (out_refund)
         # customers and items archived (Odoo keeps used partners); documents deleted, or cancelled where Odoo refuses
         delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE}),
-        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),  # write_date polling
-        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # write_date polling; customers (partners of customer rank) and products come in on their own too
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # Odoo lists no deleted records: reconciliation finds a deletion
         idempotency_keys=False,  # none in Odoo: our number in ref / memo, searched before each create
     )
@@ -511,13 +513,21 @@ class OdooConnector(SessionConnector):
         return int(rows[0])
 
     # -- platform -> local ---------------------------------------------------------------------------------------------
+    #: Customers and items: the model and what makes a record one of ours (a partner with a customer rank).
+    _PARTY_MODELS = {Entity.CUSTOMER: ("res.partner", [["customer_rank", ">", 0]]),
+                     Entity.ITEM: ("product.product", [])}
+
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
         """``write_date >= since`` (to the second) per model; the cursor is the second we asked in."""
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
         changes: list[RemoteChange] = []
         for entity in [e for e in entities if e in self.inbound_entities]:
             domain = [["write_date", ">=", t.odoo_time(since)]]
-            if entity == Entity.PAYMENT:
+            if entity in self._PARTY_MODELS:  # archived ones too: an archived partner or product is a change
+                model, wanted = self._PARTY_MODELS[entity]
+                rows = [{**row, "state": "posted"} for row in self.search_read(
+                    model, [*wanted, ["active", "in", [True, False]], *domain], ["write_date"])]
+            elif entity == Entity.PAYMENT:
                 rows = self.search_read("account.payment", domain, ["state", "write_date"])
             else:
                 rows = self.search_read("account.move", [["move_type", "=", t.MOVE_TYPES[entity]], *domain],
@@ -544,9 +554,23 @@ class OdooConnector(SessionConnector):
 
     def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
         try:
-            return t.remote_document(*self._move(remote_id))
+            found = t.remote_document(*self._move(remote_id))
         except RemoteNotFound:
             return RemoteDocument(remote_id, "", "", "deleted", None, None)
+        if entity != Entity.CREDIT_NOTE or found.status != "active":
+            return found
+        return dataclasses.replace(found, applications=self._credit_applications(remote_id))
+
+    def _credit_applications(self, remote_id: str) -> tuple[tuple[str, Decimal], ...]:
+        """A credit note's applications: the customer invoices its receivable item is matched with (partial
+        reconciles), with the amount matched each."""
+        line_id = self._receivable("move_id", remote_id)
+        applications = []
+        for other, amount in self._matched(line_id) if line_id is not None else ():
+            move_id = str(t.many2one(self.read_one("account.move.line", other, ["move_id"])["move_id"]))
+            if self.read_one("account.move", move_id, ["move_type"])["move_type"] == t.MOVE_TYPES[Entity.INVOICE]:
+                applications.append((move_id, amount))
+        return tuple(applications)
 
     def remote_customer(self, remote_id: str) -> RemoteCustomer:
         return t.remote_customer(self.read_one("res.partner", remote_id, t.PARTNER_FIELDS))

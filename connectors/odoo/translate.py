@@ -189,7 +189,8 @@ def remote_line(line: dict) -> RemoteLine:
 def remote_customer(partner: dict) -> RemoteCustomer:
     content = rest.content_hash("name", partner, ("name", "email"))
     return RemoteCustomer(str(partner["id"]), str(partner.get("name") or ""), email=str(partner.get("email") or ""),
-                          tax_number=str(partner.get("vat") or ""), version=version(partner, content))
+                          tax_number=str(partner.get("vat") or ""), version=version(partner, content),
+                          active=partner["active"] if isinstance(partner.get("active"), bool) else None)
 
 
 def remote_item(product: dict) -> RemoteItem:
@@ -197,7 +198,8 @@ def remote_item(product: dict) -> RemoteItem:
     return RemoteItem(str(product["id"]), str(product.get("name") or ""), code=str(product.get("default_code") or ""),
                       unit_price=rest.money(product.get("list_price")),
                       kind="service" if product.get("type") == "service" else "product",
-                      version=version(product, content))
+                      version=version(product, content),
+                      active=product["active"] if isinstance(product.get("active"), bool) else None)
 
 
 def _date(value) -> dt.date | None:

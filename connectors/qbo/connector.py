@@ -1,6 +1,7 @@
 """QuickBooks Online connector: snapshots in, QBO v3 calls out, classified errors back."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import time
@@ -56,8 +57,9 @@ class QBOConnector(BaseConnector):
                           Entity.REFUND, Entity.EXPENSE, Entity.JOURNAL}),
         kept_lines=True,
         batch_size=30,
-        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
-        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # /cdc and webhooks report customers and items too: they come in on their own (created, edited, inactive).
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
         bank_feed=True,
     )
@@ -333,9 +335,30 @@ class QBOConnector(BaseConnector):
     def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
         name = t.ENTITY_NAMES[entity]
         try:
-            return t.remote_document(self.client.read(name, remote_id))
+            body = self.client.read(name, remote_id)
         except RemoteNotFound:
             return RemoteDocument(remote_id, "", "", "deleted", None, None)
+        found = t.remote_document(body)
+        if entity != Entity.CREDIT_NOTE:
+            return found
+        return dataclasses.replace(found, applications=self._credit_applications(body))
+
+    def _credit_applications(self, memo: dict) -> tuple[tuple[str, Decimal], ...]:
+        """A credit memo's applications to invoices: the zero-total payments its ``LinkedTxn`` names (how QBO
+        applies a credit, and how ``_apply_credit`` writes it), their invoice lines each. A payment that also
+        moved money is left out: it does not say which invoice the credit went to."""
+        applications: list[tuple[str, Decimal]] = []
+        for link in memo.get("LinkedTxn") or ():
+            if link.get("TxnType") != "Payment":
+                continue
+            try:
+                payment = self.client.read("Payment", str(link.get("TxnId")))
+            except RemoteNotFound:
+                continue
+            if Decimal(str(payment.get("TotalAmt", "0"))) != 0:
+                continue
+            applications += t.invoice_links(payment)
+        return tuple(applications)
 
     def remote_customer(self, remote_id: str) -> RemoteCustomer:
         return t.remote_customer(self.client.read("Customer", remote_id))

@@ -243,25 +243,55 @@ def remote_customer(body: dict):
     from ..base import RemoteCustomer
 
     tax = body.get("BusinessNumber") or body.get("GSTIN") or body.get("PrimaryTaxIdentifier") or ""
-    return RemoteCustomer(str(body["Id"]), str(body.get("DisplayName") or ""),
+    return RemoteCustomer(str(body["Id"]), _live_name(body, "DisplayName"),
                           email=str((body.get("PrimaryEmailAddr") or {}).get("Address") or ""),
                           tax_number="" if str(tax).startswith("X") else str(tax),  # QBO masks tax ids: XXXX1234
                           currency=str((body.get("CurrencyRef") or {}).get("value", "")),
-                          version=str(body.get("SyncToken", "")))
+                          version=str(body.get("SyncToken", "")), active=_active(body))
 
 
 def remote_item(body: dict):
     from ..base import RemoteItem
 
     price = body.get("UnitPrice")
-    return RemoteItem(str(body["Id"]), str(body.get("Name") or ""), code=str(body.get("Sku") or ""),
+    return RemoteItem(str(body["Id"]), _live_name(body, "Name"), code=str(body.get("Sku") or ""),
                       unit_price=Decimal(str(price)) if price is not None else None,
                       kind="product" if body.get("Type") in ("Inventory", "NonInventory") else "service",
-                      version=str(body.get("SyncToken", "")))
+                      version=str(body.get("SyncToken", "")), active=_active(body), generic=_generic(body))
+
+
+#: The kinds of line the connector keeps a generic item for (``generic_item_name``): lines without a local item.
+GENERIC_KINDS = ("product", "service", "shipping", "discount", "fee", "restocking_fee", "return_shipping", "tax")
+
+
+def _generic(body: dict) -> bool:
+    """One of the connector's own service items ("Shipping", "Tax", "Shipping (Freight income)"...)."""
+    name = _live_name(body, "Name")
+    return body.get("Type") == "Service" and not body.get("Sku") and any(
+        name == generic_item_name(kind) or name.startswith(f"{generic_item_name(kind)} (") for kind in GENERIC_KINDS)
+
+
+def _live_name(body: dict, field: str) -> str:
+    """The name without the " (deleted)" QBO appends when it makes a name-list object inactive."""
+    name = str(body.get(field) or "")
+    return name.removesuffix(" (deleted)") if _active(body) is False else name
+
+
+def _active(body: dict) -> bool | None:
+    """A name-list object's ``Active`` (QBO's "delete" of a customer or item makes it inactive)."""
+    value = body.get("Active")
+    return None if value is None else str(value).lower() == "true"
 
 
 def _date(value) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10]) if value else None
+
+
+def invoice_links(payment: dict) -> list[tuple[str, Decimal]]:
+    """(invoice id, amount) for each line of a payment that links an invoice."""
+    return [(str(link["TxnId"]), Decimal(str(line.get("Amount", "0"))))
+            for line in payment.get("Line") or () for link in line.get("LinkedTxn") or ()
+            if link.get("TxnType") == "Invoice" and link.get("TxnId")]
 
 
 def credit_application_lines(credit_memo_id: str, applications: list[tuple[str, Decimal]]) -> list[dict]:

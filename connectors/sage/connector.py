@@ -12,6 +12,7 @@ drafts, and no document of ours stays a draft.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import replace
 from decimal import Decimal
@@ -65,8 +66,9 @@ class SageConnector(BaseConnector):
         #: refunds, other payments (expenses) and journals are deleted (Sage voids none of them).
         delete=frozenset(Entity.ALL),
         kept_lines=True,  # a restocking fee is a negative line of the credit note
-        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
-        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # contacts of the customer type and services come in on their own too (updated_or_created_since)
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=True,  # deleted_since lists what was deleted
         idempotency_keys=False,  # Sage has none: our reference, searched before each create, stands in
     )
@@ -321,14 +323,7 @@ class SageConnector(BaseConnector):
         """Keep the credit note's contact allocations equal to ``wanted`` (invoice id -> amount): when they
         differ, delete the note's allocations and post one ``CUSTOMER_ALLOCATION`` (invoices positive, the credit
         note negative). True if anything moved."""
-        mine = [r for r in self.client.rows("contact_allocations", {"contact_id": contact_id})
-                if any(t.ref_id(a.get("artefact")) == note_id for a in r.get("allocated_artefacts") or [])]
-        have: dict[str, Decimal] = {}
-        for row in mine:
-            for a in row.get("allocated_artefacts") or []:
-                if t.ref_id(a.get("artefact")) != note_id:
-                    key = t.ref_id(a.get("artefact"))
-                    have[key] = have.get(key, Decimal("0.00")) + rest.money(a.get("amount"))
+        mine, have = self._allocations_of(note_id, contact_id)
         if have == wanted:
             return False
         for row in mine:
@@ -340,6 +335,19 @@ class SageConnector(BaseConnector):
                                                        "contact_id": contact_id, "allocated_artefacts": entries})
         return True
 
+    def _allocations_of(self, note_id: str, contact_id: str) -> tuple[list[dict], dict[str, Decimal]]:
+        """The contact allocations that allocate the credit note, and what they allocate it to (artefact id ->
+        amount)."""
+        mine = [r for r in self.client.rows("contact_allocations", {"contact_id": contact_id})
+                if any(t.ref_id(a.get("artefact")) == note_id for a in r.get("allocated_artefacts") or [])]
+        have: dict[str, Decimal] = {}
+        for row in mine:
+            for a in row.get("allocated_artefacts") or []:
+                if t.ref_id(a.get("artefact")) != note_id:
+                    key = t.ref_id(a.get("artefact"))
+                    have[key] = have.get(key, Decimal("0.00")) + rest.money(a.get("amount"))
+        return mine, have
+
     # -- platform -> local -----------------------------------------------------------------------------------------
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
         """``updated_or_created_since`` (inclusive) and ``deleted_since`` (exclusive) per entity, both from
@@ -350,7 +358,8 @@ class SageConnector(BaseConnector):
         changes = []
         for entity in [e for e in entities if e in self.inbound_entities]:
             resource = t.ENTITIES[entity][0]
-            for row in self.client.rows(resource, {"updated_or_created_since": t.format_time(since)}):
+            only = {"contact_type_id": "CUSTOMER"} if entity == Entity.CUSTOMER else {}  # not suppliers
+            for row in self.client.rows(resource, {"updated_or_created_since": t.format_time(since), **only}):
                 voided = t.status(entity, row) == "voided"
                 changes.append(RemoteChange(entity, str(row["id"]), "void" if voided else "update", company,
                                             t.modified_at(row)))
@@ -365,9 +374,14 @@ class SageConnector(BaseConnector):
 
     def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
         try:
-            return t.remote_document(entity, self.client.read(t.ENTITIES[entity][0], remote_id))
+            found = t.remote_document(entity, self.client.read(t.ENTITIES[entity][0], remote_id))
         except RemoteNotFound:
             return RemoteDocument(remote_id, "", "", "deleted", None, None)
+        if entity != Entity.CREDIT_NOTE or found.status != "active" or found.customer is None:
+            return found
+        # its applications: the invoices its contact allocations allocate it to (as _set_allocations writes them)
+        _, have = self._allocations_of(remote_id, found.customer.remote_id)
+        return dataclasses.replace(found, applications=tuple((k, a) for k, a in have.items() if a > 0))
 
     def remote_customer(self, remote_id: str) -> RemoteCustomer:
         return t.remote_customer(self.client.read("contacts", remote_id))

@@ -213,7 +213,7 @@ def remote_line(line: dict) -> RemoteLine:
 def remote_customer(contact: dict) -> RemoteCustomer:
     return RemoteCustomer(str(contact["id"]), str(contact.get("name") or ""), email=str(contact.get("email") or ""),
                           tax_number=str(contact.get("tax_number") or ""), currency=ref_id(contact.get("currency")),
-                          version=version("customer", contact))
+                          version=version("customer", contact), active=_active(contact))
 
 
 def remote_item(entity_path: str, body: dict) -> RemoteItem:
@@ -222,7 +222,12 @@ def remote_item(entity_path: str, body: dict) -> RemoteItem:
     price = prices[0].get("price", prices[0].get("rate"))
     return RemoteItem(str(body["id"]), str(body.get("description") or ""), code=str(body.get("item_code") or ""),
                       unit_price=money(price), kind="product" if entity_path == "products" else "service",
-                      version=version("item", body))
+                      version=version("item", body), active=_active(body))
+
+
+def _active(body: dict) -> bool | None:
+    """``active`` where the record has it (products and services); None where it does not say."""
+    return body["active"] if isinstance(body.get("active"), bool) else None
 
 
 def _date(value) -> dt.date | None:

@@ -39,7 +39,8 @@ from urllib.parse import urlencode
 
 from .. import lifecycle, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, AccountKind, BatchOp, BatchOutcome,
-                    Capabilities, DemoChart, ReferenceData, RemoteChange, RemotePayment, Setting)
+                    Capabilities, DemoChart, ReferenceData, RemoteChange, RemoteCustomer, RemoteItem, RemotePayment,
+                    Setting)
 from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, DuplicateError, PermanentError, PostingRefused, SyncError
 from ..registry import register
@@ -70,6 +71,10 @@ REPLACE_HINT = ("SAP Business One cannot change an added document's lines or amo
                 "send them again.")
 
 
+#: Customers' and items' key fields (what a change names them by).
+PARTY_KEYS = {Entity.CUSTOMER: "CardCode", Entity.ITEM: "ItemCode"}
+
+
 @register
 class ServiceLayerConnector(SessionConnector):
     id = "sapb1"
@@ -78,8 +83,11 @@ class ServiceLayerConnector(SessionConnector):
         entities=frozenset(Entity.SALES),  # refunds, expenses and journals: not yet
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT}),  # Cancel
         delete=frozenset(),  # Business One deletes no added document; customers and items are kept
-        inbound=frozenset({Entity.PAYMENT}),  # UpdateDate / UpdateTime polling; a cancelled payment is a deletion
-        inbound_creates=frozenset({Entity.PAYMENT}),  # payments recorded there (remote_payment reads them whole)
+        # UpdateDate / UpdateTime polling; a cancelled payment is a deletion; customers (business partners of type
+        # cCustomer) and sales items come in on their own too
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.PAYMENT}),
+        # payments recorded there (remote_payment reads them whole); customers and items (remote_customer / _item)
+        inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.PAYMENT}),
         inbound_deletes=True,
         idempotency_keys=False,  # none in the Service Layer: our number in NumAtCard, searched before each create
         batch_size=BATCH,  # $batch: one change set per document
@@ -404,6 +412,17 @@ class ServiceLayerConnector(SessionConnector):
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
         since = since.astimezone(dt.UTC)
         changes: list[RemoteChange] = []
+        for entity in [e for e in entities if e in PARTY_KEYS and e in self.inbound_entities]:
+            key = PARTY_KEYS[entity]
+            only = " and CardType eq 'cCustomer'" if entity == Entity.CUSTOMER else " and SalesItem eq 'tYES'"
+            rows = self.client.rows(t.ENTITY_SETS[entity][0], {
+                "$filter": f"UpdateDate ge {quote(since.date().isoformat())}{only}",
+                "$select": f"{key},UpdateDate,UpdateTime", "$orderby": key})
+            for row in rows:
+                changed = stamp(row)
+                if changed is not None and changed >= since.replace(microsecond=0):
+                    changes.append(RemoteChange(entity, str(row[key]), "update", self.config.remote_company_id,
+                                                changed))
         for entity in [e for e in entities if e in (Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT)]:
             rows = self.client.rows(t.ENTITY_SETS[entity][0], {
                 "$filter": f"UpdateDate ge {quote(since.date().isoformat())}",
@@ -417,6 +436,12 @@ class ServiceLayerConnector(SessionConnector):
                 changes.append(RemoteChange(entity, str(row["DocEntry"]), operation, self.config.remote_company_id,
                                             changed))
         return changes, cursor
+
+    def remote_customer(self, remote_id: str) -> RemoteCustomer:
+        return t.remote_customer(self.client.get(self._path(Entity.CUSTOMER, remote_id)))
+
+    def remote_item(self, remote_id: str) -> RemoteItem:
+        return t.remote_item(self.client.get(self._path(Entity.ITEM, remote_id)))
 
     def remote_payment(self, remote_id: str) -> RemotePayment:
         body = self.client.get(self._path(Entity.PAYMENT, remote_id))

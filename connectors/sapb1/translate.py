@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .. import rest
+from ..base import RemoteCustomer, RemoteItem
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteResult)
 from ..errors import ConfigurationError
@@ -50,6 +51,28 @@ def item(doc: ItemSnapshot, item_code: str) -> dict:
     return {"ItemCode": item_code, "ItemName": doc.name[:100], "SalesItem": "tYES",
             "InventoryItem": "tNO" if doc.kind == "service" else "tYES",
             "ItemPrices": [{"PriceList": PRICE_LIST, "Price": doc.unit_price}]}
+
+
+def remote_customer(body: dict) -> RemoteCustomer:
+    """A business partner: ``CardName``, ``EmailAddress``, ``FederalTaxID``, its currency ("##" is all: none),
+    active unless not ``Valid`` or ``Frozen``."""
+    currency = str(body.get("Currency") or "")
+    return RemoteCustomer(str(body["CardCode"]), str(body.get("CardName") or ""),
+                          email=str(body.get("EmailAddress") or ""), tax_number=str(body.get("FederalTaxID") or ""),
+                          currency="" if currency == "##" else currency,
+                          version=result(Entity.CUSTOMER, body).version, active=_active(body))
+
+
+def remote_item(body: dict) -> RemoteItem:
+    """A sales item: ``ItemName``, the first price list's price, ``InventoryItem``. No code: the ``ItemCode`` of
+    ours is chosen by the connector, not our SKU."""
+    return RemoteItem(str(body["ItemCode"]), str(body.get("ItemName") or ""), unit_price=item_price(body),
+                      kind="product" if body.get("InventoryItem") == "tYES" else "service",
+                      version=result(Entity.ITEM, body).version, active=_active(body))
+
+
+def _active(body: dict) -> bool:
+    return body.get("Valid", "tYES") == "tYES" and body.get("Frozen", "tNO") == "tNO"
 
 
 def item_price(body: dict) -> Decimal | None:

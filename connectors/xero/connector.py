@@ -60,8 +60,9 @@ class XeroConnector(BaseConnector):
                           Entity.EXPENSE}),
         kept_lines=True,  # a restocking fee is a negative line of the credit note
         batch_size=50,
-        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
-        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # Contacts (webhooks and If-Modified-Since) and items (If-Modified-Since) come in on their own too.
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
         drafts=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # Status DRAFT, then AUTHORISED on an update
         bank_feed=True,
@@ -357,11 +358,15 @@ class XeroConnector(BaseConnector):
 
     # -- platform -> local -------------------------------------------------------------------------------
     _LISTS = {Entity.INVOICE: ("get_invoices", "Invoices"), Entity.PAYMENT: ("get_payments", "Payments"),
-              Entity.CREDIT_NOTE: ("get_credit_notes", "CreditNotes")}
+              Entity.CREDIT_NOTE: ("get_credit_notes", "CreditNotes"), Entity.CUSTOMER: ("get_contacts", "Contacts"),
+              Entity.ITEM: ("get_items", "Items")}
+    #: Extra arguments per list: archived contacts too (an archived contact is a change: inactive here).
+    _LIST_ARGS = {Entity.CUSTOMER: {"include_archived": True}}
 
     def changes_since(self, entities, since):
-        """``If-Modified-Since`` on invoices, payments and credit notes (pages of 100); deleted and voided
-        records come back with their status."""
+        """``If-Modified-Since`` on invoices, payments, credit notes and contacts (pages of 100) and items (one
+        unpaged list); deleted and voided records come back with their status, archived contacts with theirs.
+        Contacts that are suppliers only and items that are not sold are not ours to report."""
         started = dt.datetime.now(dt.UTC)
         changes = []
         for entity in entities:
@@ -370,17 +375,17 @@ class XeroConnector(BaseConnector):
             operation, collection = self._LISTS[entity]
             id_field = t.ENTITIES[entity][1]
             for page in range(1, 1000):
-                rows = self._list(operation, collection, if_modified_since=since, page=page)
+                paging = {} if entity == Entity.ITEM else {"page": page}  # Xero does not page items
+                rows = self._list(operation, collection, if_modified_since=since, **paging,
+                                  **self._LIST_ARGS.get(entity, {}))
                 for row in rows:
+                    if not _reported(entity, row):
+                        continue
                     status = str(row.get("Status", "")).upper()
-                    if entity == Entity.INVOICE and row.get("Type") not in (None, "ACCREC"):
-                        continue
-                    if entity == Entity.CREDIT_NOTE and row.get("Type") not in (None, "ACCRECCREDIT"):
-                        continue
                     changes.append(RemoteChange(entity, str(row[id_field]),
                                                 {"DELETED": "delete", "VOIDED": "void"}.get(status, "update"),
                                                 self.config.remote_company_id))
-                if len(rows) < 100:
+                if not paging or len(rows) < 100:
                     break
         return changes, started
 
@@ -423,16 +428,19 @@ class XeroConnector(BaseConnector):
 
     @classmethod
     def parse_webhook(cls, body):
-        """Xero announces invoices and contacts (a payment shows as an update of its invoice). A body without a
-        list of events (the intent-to-receive check has an empty one) raises ``ValueError``."""
+        """Xero announces invoices and contacts (a payment shows as an update of its invoice; a contact event is a
+        customer's change). A body without a list of events (the intent-to-receive check has an empty one) raises
+        ``ValueError``."""
         data = json.loads(body or b"null")
         events = data.get("events") if isinstance(data, dict) else None
         if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
             raise ValueError("not a Xero webhook: no list of events")
         changes = []
         for event in events:
-            if str(event.get("eventCategory", "")).upper() == "INVOICE":
-                changes.append(RemoteChange(Entity.INVOICE, str(event.get("resourceId", "")),
+            entity = {"INVOICE": Entity.INVOICE, "CONTACT": Entity.CUSTOMER}.get(
+                str(event.get("eventCategory", "")).upper())
+            if entity:
+                changes.append(RemoteChange(entity, str(event.get("resourceId", "")),
                                             str(event.get("eventType", "UPDATE")).lower(),
                                             str(event.get("tenantId", "")).lower()))
         return changes
@@ -1000,3 +1008,17 @@ def _flag(value) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return bool(value)
+
+
+def _reported(entity: str, row: dict) -> bool:
+    """A listed row inbound sync is about: sales invoices and credit notes, contacts that are not suppliers only,
+    items that are sold."""
+    if entity == Entity.INVOICE:
+        return row.get("Type") in (None, "ACCREC")
+    if entity == Entity.CREDIT_NOTE:
+        return row.get("Type") in (None, "ACCRECCREDIT")
+    if entity == Entity.CUSTOMER:
+        return not (row.get("IsSupplier") and not row.get("IsCustomer"))
+    if entity == Entity.ITEM:
+        return row.get("IsSold", True) is not False
+    return True

@@ -445,7 +445,9 @@ def remote_customer(contact: dict) -> RemoteCustomer:
                           email=str(contact.get("EmailAddress") or ""),
                           tax_number=str(contact.get("TaxNumber") or contact.get("CompanyNumber") or ""),
                           currency=str(contact.get("DefaultCurrency") or ""),
-                          version=str(contact.get("UpdatedDateUTC") or ""))
+                          version=str(contact.get("UpdatedDateUTC") or ""),
+                          active={"ACTIVE": True, "ARCHIVED": False, "GDPRREQUEST": False}.get(
+                              str(contact.get("ContactStatus") or "").upper()))
 
 
 def remote_item(body: dict) -> RemoteItem:

@@ -63,8 +63,9 @@ class ZohoConnector(BaseConnector):
         # voids none of them)
         delete=frozenset(Entity.ALL),
         kept_lines=True,  # a restocking fee is a negative line of the credit note, like a discount line
-        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
-        inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # contacts and items are listed newest change first like the documents: they come in on their own too
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # Zoho's lists hold no deleted records, and it has no deleted-since query
         idempotency_keys=False,  # Zoho has none: our own document numbers, refused when taken, stand in
     )
@@ -347,6 +348,8 @@ class ZohoConnector(BaseConnector):
         changes = []
         for entity in [e for e in entities if e in self.inbound_entities]:
             for row in self._changed(entity, since):
+                if entity == Entity.CUSTOMER and str(row.get("contact_type", "customer")).lower() == "vendor":
+                    continue  # a supplier, not a customer
                 voided = str(row.get("status", "")).lower() == "void"
                 changes.append(RemoteChange(entity, str(row[t.ENTITIES[entity][3]]), "void" if voided else "update",
                                             self.config.remote_company_id, t.modified_at(row)))

@@ -39,6 +39,8 @@ def contact_payload(doc: CustomerSnapshot, currency_id: str | None = None) -> di
     body = {"contact_name": doc.name[:200], "contact_type": "customer", "currency_id": currency_id}
     if doc.email:
         body["contact_persons"] = [{"email": doc.email, "is_primary_contact": True}]
+    if doc.tax_number:
+        body["tax_reg_no"] = doc.tax_number[:50]  # the contact's tax registration number (read back the same)
     return clean(body)
 
 
@@ -217,14 +219,21 @@ def remote_customer(contact: dict) -> RemoteCustomer:
     return RemoteCustomer(str(contact.get("contact_id") or ""), str(contact.get("contact_name") or ""),
                           email=str(contact.get("email") or primary.get("email") or ""),
                           tax_number=str(contact.get("tax_reg_no") or contact.get("vat_reg_no") or ""),
-                          currency=str(contact.get("currency_code") or ""), version=version("customer", contact))
+                          currency=str(contact.get("currency_code") or ""), version=version("customer", contact),
+                          active=_active(contact))
 
 
 def remote_item(item: dict) -> RemoteItem:
     return RemoteItem(str(item.get("item_id") or ""), str(item.get("name") or ""), code=str(item.get("sku") or ""),
                       unit_price=money(item.get("rate")),
                       kind="product" if item.get("product_type") == "goods" else "service",
-                      version=version("item", item))
+                      version=version("item", item), active=_active(item))
+
+
+def _active(row: dict) -> bool | None:
+    """A contact's or item's ``status``: "active" or "inactive" (marked inactive in Zoho Books)."""
+    status = str(row.get("status") or "").lower()
+    return {"active": True, "inactive": False}.get(status)
 
 
 def _date(value) -> dt.date | None:

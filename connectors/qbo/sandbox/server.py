@@ -43,7 +43,8 @@ QBO_LIMITS: dict[str, tuple[int | None, float]] = {
 THROTTLE_DETAIL = "The request limit was reached.  Try again later"  # verbatim, two spaces included
 #: ``POST /_sandbox/as-user`` actions: ``{"action": "record_payment", ...}`` calls ``store.record_payment_as_user``.
 AS_USER_ACTIONS = ("record_payment", "edit_invoice_line", "edit", "void_invoice", "delete_invoice", "void_payment",
-                   "delete_payment", "make_deposit", "bank_deposit")
+                   "delete_payment", "make_deposit", "bank_deposit", "create_customer", "edit_customer", "create_item",
+                   "edit_item")
 
 
 Response = tuple[int, list[tuple[str, str]], bytes]

@@ -403,6 +403,58 @@ class Store:
             row = self._live(name, entity_id)
             return self.write(name, {**changes, "Id": row["Id"], "SyncToken": row["SyncToken"], "sparse": True})
 
+    def create_customer_as_user(self, name: str, email: str | None = None, tax_number: str | None = None) -> dict:
+        """"New customer": a display name, an e-mail and a business number (the unmasked tax id a user types)."""
+        body: dict[str, Any] = {"DisplayName": name}
+        if email:
+            body["PrimaryEmailAddr"] = {"Address": email}
+        if tax_number:
+            body["BusinessNumber"] = tax_number
+        return self.write("Customer", body)
+
+    def edit_customer_as_user(self, customer_id: Any, name: str | None = None, email: str | None = None,
+                              tax_number: str | None = None, active: bool | None = None) -> dict:
+        """Edit a customer's name, e-mail or business number, or "Make inactive" (``active=False``)."""
+        with self.lock:
+            row = self._live("Customer", customer_id)
+            changes: dict[str, Any] = {}
+            if name is not None:
+                changes["DisplayName"] = name
+            if email is not None:
+                changes["PrimaryEmailAddr"] = {"Address": email}
+            if tax_number is not None:
+                changes["BusinessNumber"] = tax_number
+            if active is not None:
+                changes["Active"] = bool(active)
+            return self.edit_as_user("Customer", row["Id"], changes)
+
+    def create_item_as_user(self, name: str, unit_price: Any = None, code: str | None = None) -> dict:
+        """"New product or service": a service item selling to the Sales income account."""
+        with self.lock:
+            income = next(a for a in self._rows["Account"].values() if a["Name"] == "Sales")
+            body: dict[str, Any] = {"Name": name, "Type": "Service", "IncomeAccountRef": {"value": income["Id"]}}
+            if unit_price is not None:
+                body["UnitPrice"] = q2(to_decimal(unit_price, "UnitPrice"))
+            if code:
+                body["Sku"] = code
+            return self.write("Item", body)
+
+    def edit_item_as_user(self, item_id: Any, name: str | None = None, unit_price: Any = None,
+                          code: str | None = None, active: bool | None = None) -> dict:
+        """Edit an item's name, sales price or SKU, or "Make inactive" (``active=False``)."""
+        with self.lock:
+            row = self._live("Item", item_id)
+            changes: dict[str, Any] = {}
+            if name is not None:
+                changes["Name"] = name
+            if unit_price is not None:
+                changes["UnitPrice"] = q2(to_decimal(unit_price, "UnitPrice"))
+            if code is not None:
+                changes["Sku"] = code
+            if active is not None:
+                changes["Active"] = bool(active)
+            return self.edit_as_user("Item", row["Id"], changes)
+
     def void_invoice_as_user(self, invoice_id: Any) -> dict:
         """Void an invoice; payments applied to it are unapplied first (they remain as credit)."""
         with self.lock:

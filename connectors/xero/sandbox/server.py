@@ -61,7 +61,8 @@ SINGULAR = {"Invoices": "Invoice", "Contacts": "Contact", "Items": "Item", "Paym
             "ManualJournals": "ManualJournal"}
 #: ``POST /_sandbox/as-user`` actions: ``{"action": "record_payment", ...}`` calls ``store.record_payment_as_user``.
 AS_USER_ACTIONS = ("record_payment", "edit_invoice_line", "edit", "void_invoice", "delete_invoice", "delete_payment",
-                   "settlement_deposit", "reconcile_payments")
+                   "settlement_deposit", "reconcile_payments", "create_customer", "edit_customer", "create_item",
+                   "edit_item")
 NO_DATA = ("No data has been processed for this endpoint. This endpoint is expecting {} data to be specifed in "
            "the request body.")
 

@@ -586,6 +586,46 @@ class Store:
             id_field = COLLECTIONS[collection]
             return self.write(collection, [{**changes, id_field: row[id_field]}], method="POST")[0]
 
+    def create_customer_as_user(self, name: str, email: str | None = None, tax_number: str | None = None) -> dict:
+        """"Add contact": a name, an e-mail and a tax number."""
+        contact = {"Name": name}
+        if email:
+            contact["EmailAddress"] = email
+        if tax_number:
+            contact["TaxNumber"] = tax_number
+        return self.write("Contacts", [contact], method="PUT")[0]
+
+    def edit_customer_as_user(self, customer_id: str, name: str | None = None, email: str | None = None,
+                              tax_number: str | None = None, active: bool | None = None) -> dict:
+        """Edit a contact's name, e-mail or tax number, or archive it (``active=False``) or restore it."""
+        changes: dict[str, Any] = {}
+        for field, value in (("Name", name), ("EmailAddress", email), ("TaxNumber", tax_number)):
+            if value is not None:
+                changes[field] = value
+        if active is not None:
+            changes["ContactStatus"] = "ACTIVE" if active else "ARCHIVED"
+        return self.edit_as_user("Contacts", customer_id, changes)
+
+    def create_item_as_user(self, name: str, unit_price: Any = None, code: str | None = None) -> dict:
+        """"New item": a code (Xero requires one; the name's first 30 characters when none is given), a name and
+        a sales price to the Sales account."""
+        item: dict[str, Any] = {"Code": code or name[:30], "Name": name, "SalesDetails": {"AccountCode": "200"}}
+        if unit_price is not None:
+            item["SalesDetails"]["UnitPrice"] = to_decimal(unit_price)
+        return self.write("Items", [item], method="PUT")[0]
+
+    def edit_item_as_user(self, item_id: str, name: str | None = None, unit_price: Any = None,
+                          code: str | None = None) -> dict:
+        """Edit an item's name, code or sales price."""
+        with self.lock:
+            row = self._doc("Items", item_id)
+            changes: dict[str, Any] = {"Code": row["Code"] if code is None else code}
+            if name is not None:
+                changes["Name"] = name
+            if unit_price is not None:
+                changes["SalesDetails"] = {**(row.get("SalesDetails") or {}), "UnitPrice": to_decimal(unit_price)}
+            return self.edit_as_user("Items", item_id, changes)
+
     def void_invoice_as_user(self, invoice_id: str) -> dict:
         """Void an approved invoice (Xero refuses while payments or credit are applied)."""
         return self.edit_as_user("Invoices", invoice_id, {"Status": "VOIDED"})

@@ -114,7 +114,8 @@ def test_customer_is_matched_by_email_then_name_never_duplicated(two_way, org, s
     invoice_in_quickbooks(sandbox, customer_in_quickbooks(sandbox, name="Smile Lab", email="lab@smile.example"),
                           item, number="QB-2")
     result = inbound.pull(two_way)
-    assert result.applied == 2, result
+    assert result.applied == 5, result  # the two customers (linked) and the item come in on their own first
+    assert Invoice.objects.filter(organization=org).count() == 2
     assert Customer.objects.filter(organization=org).count() == 2
     assert Invoice.objects.get(number="QB-1").customer == mine
     assert Invoice.objects.get(number="QB-2").customer == same_name
@@ -185,7 +186,8 @@ def test_host_adapter_without_the_hook_gets_an_attention_item_in_admin(two_way, 
         {"model": "ledger.Invoice", "adapter": f"{__name__}.OneWayInvoices"}]}
     invoice_in_quickbooks(sandbox, customer_in_quickbooks(sandbox), item_in_quickbooks(sandbox))
     assert inbound.pull(two_way).attention == 1
-    assert not Invoice.objects.exists() and not Customer.objects.exists()
+    assert not Invoice.objects.exists()
+    assert Customer.objects.get().name == "Harbour Dental"  # customers come in on their own (their adapter can)
     entry = OutboxEntry.objects.get(connection=two_way)
     assert entry.status == EntryStatus.NEEDS_ATTENTION and entry.error_code == "adapter_unsupported"
     assert "OneWayInvoices" in entry.last_error and "create_from_platform" in entry.hint
@@ -257,3 +259,29 @@ def test_an_invoice_another_connection_sent_to_the_same_company_is_not_created_a
     assert not Invoice.objects.filter(organization=other_org).exists()
     assert SyncLog.objects.filter(connection=theirs, outcome=Outcome.SKIPPED,
                                   message__contains="sent from here through").exists()
+
+
+def test_credit_memo_applied_in_quickbooks_comes_in_with_its_application(two_way, org, sandbox):
+    """A credit memo a user makes and applies to an invoice ("Receive payment" of 0 using the credit): both come
+    in, the local credit note applied to the local invoice for that amount; nothing goes back out."""
+    customer, item = customer_in_quickbooks(sandbox), item_in_quickbooks(sandbox)
+    invoice = invoice_in_quickbooks(sandbox, customer, item)
+    memo = sandbox.store.write("CreditMemo", {"CustomerRef": {"value": customer["Id"]}, "DocNumber": "CM-7",
+                                              "TxnDate": "2026-11-21", "Line": [{
+                                                  "Amount": "30.00", "DetailType": "SalesItemLineDetail",
+                                                  "SalesItemLineDetail": {"ItemRef": {"value": item["Id"]},
+                                                                          "Qty": "1", "UnitPrice": "30.00"}}]})
+    sandbox.store.write("Payment", {"CustomerRef": {"value": customer["Id"]}, "TotalAmt": "0", "Line": [
+        {"Amount": "30.00", "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]},
+        {"Amount": "30.00", "LinkedTxn": [{"TxnId": memo["Id"], "TxnType": "CreditMemo"}]}]})
+    result = inbound.pull(two_way)
+    assert result.failed == 0 and result.attention == 0, result
+    from ledger.models import CreditNote
+
+    credit = CreditNote.objects.get(number="CM-7")
+    assert list(credit.allocations.values_list("invoice__number", "amount")) == [("QB-1001", Decimal("30.00"))]
+    assert not Payment.objects.exists()  # the zero-total payment moved no money: it is the credit's application
+    mark = last_log()
+    assert inbound.pull(two_way).applied == 0
+    drain()
+    assert written_since(two_way, mark) == []

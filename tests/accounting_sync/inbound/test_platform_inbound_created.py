@@ -198,3 +198,19 @@ def test_credit_note_made_there_brings_its_applications_where_the_platform_keeps
     assert inbound.pull(two_way).applied == 0
     drain()
     assert writes_since(two_way, mark) == []
+
+
+#: Platforms whose connector reads a credit note's applications to invoices (``RemoteDocument.applications``).
+READS_APPLICATIONS = ["qbo", "xero", "zoho", "billcom", "odoo", "sage"]
+
+
+@pytest.mark.parametrize("platform", READS_APPLICATIONS, indirect=True)
+def test_credit_note_applications_are_read_where_the_connector_reads_them(two_way, harness, platform, org,
+                                                                          elsewhere):
+    remote_id = elsewhere(Entity.CREDIT_NOTE, applied="30.00")
+    [(invoice_id, amount)] = two_way.connector().remote_document(Entity.CREDIT_NOTE, remote_id).applications
+    assert amount == Decimal("30.00")
+    assert two_way.connector().remote_document(Entity.INVOICE, invoice_id).status == "active"
+    assert inbound.pull(two_way).failed == 0
+    [credit] = CreditNote.objects.filter(organization=org)
+    assert list(credit.allocations.values_list("amount", flat=True)) == [Decimal("30.00")]

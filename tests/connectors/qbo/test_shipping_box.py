@@ -67,6 +67,6 @@ def test_shipping_box_of_an_invoice_made_in_quickbooks_comes_in_as_a_shipping_li
     sandbox.store.write("Invoice", {"CustomerRef": {"value": customer["Id"]}, "DocNumber": "QB-7", "Line": [{
         "Amount": "10.00", "DetailType": "SalesItemLineDetail",
         "SalesItemLineDetail": {"ItemRef": {"value": "SHIPPING_ITEM_ID"}, "Qty": 1, "UnitPrice": "10.00"}}]})
-    assert inbound.pull(conn).applied == 1
+    assert inbound.pull(conn).applied == 2  # its customer (on its own, issue 18), then the invoice
     [line] = Invoice.objects.get(number="QB-7").lines.all()
     assert (line.kind, line.item, line.unit_price) == ("shipping", None, Decimal("10.00"))
