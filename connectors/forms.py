@@ -208,6 +208,33 @@ def setting_names(platform: str | None) -> list[str]:
 
 
 # -- the form --------------------------------------------------------------------------------------------------------
+#: The add page's platform picker: reload with the platform's own form, carrying what staff already typed in the
+#: address (the admin takes a field's initial value from it: ``get_changeform_initial_data``). Left behind: the
+#: previous platform's settings and sync table (they belong to that platform), the JSON box, and every secret (a
+#: password box or a field named for a secret never goes into an address). A ticked box goes as "on", an unticked
+#: one as empty (else the reload would tick it again by default); the chosen organizations (the admin's two-box
+#: picker, whose right box holds them unselected until the form is sent) as a comma-separated list.
+RELOAD_KEEPING_VALUES = " ".join("""
+if (!this.value) return;
+var q = new URLSearchParams({platform: this.value});
+Array.prototype.forEach.call(this.form.elements, function (el) {
+  var n = el.name || '';
+  if (!n || n === 'platform' || n === 'csrfmiddlewaretoken' || n === 'other_settings' || n.indexOf('{prefix}') === 0
+      || n.indexOf('sync_') === 0 || /secret|password|_old$/.test(n) || el.type === 'password' || el.type === 'submit'
+      || el.type === 'button' || el.type === 'file' || el.type === 'hidden') return;
+  if (el.type === 'checkbox') { q.set(n, el.checked ? 'on' : ''); return; }
+  if (el.type === 'radio') { if (el.checked) q.set(n, el.value); return; }
+  if (el.multiple) {
+    var chosen = Array.prototype.filter.call(el.options, function (o) { return o.selected || /_to$/.test(el.id); });
+    if (chosen.length) q.set(n, chosen.map(function (o) { return o.value; }).join(','));
+    return;
+  }
+  if (el.value !== '') q.set(n, el.value);
+});
+location.search = q.toString();
+""".replace("{prefix}", PREFIX).split())
+
+
 class BaseConnectionForm(forms.ModelForm):
     """Everything but the platform's typed settings (``connection_form`` adds those)."""
 
@@ -263,7 +290,7 @@ class BaseConnectionForm(forms.ModelForm):
             self.initial.setdefault("sync_table", fit({e: dict.fromkeys(OPERATIONS, Flow.OUT) for e in Entity.ALL},
                                                       self.connector))
             field.help_text += " Choosing it reloads the page with the platform's own settings and what it can sync."
-            field.widget.attrs["onchange"] = "if (this.value) location.search = '?platform=' + this.value"
+            field.widget.attrs["onchange"] = RELOAD_KEEPING_VALUES
 
     def _as_stored(self, setting: Setting, value):
         """A stored value as its field shows it. Values typed by hand before the form existed keep their meaning:

@@ -66,6 +66,20 @@ def test_the_platform_is_chosen_from_the_registry(admin_client):
     assert 'class="sync-table"' in html and 'name="sync_table__credit_note__delete__in"' in html
 
 
+def test_the_reload_after_picking_a_platform_keeps_what_was_typed(admin_client, org):
+    """The picker's reload carries the typed values in the address (``RELOAD_KEEPING_VALUES``); the page shows
+    them again: the name, the organizations, an unticked box, the company id."""
+    html = admin_client.get(f"{ADD}?platform=xero&name=Clinic%20books&organizations={org.pk}&auto_sync="
+                            "&remote_company_id=tenant-7").content.decode()
+    assert re.search(r'<input[^>]*name="name"[^>]*value="Clinic books"', html)
+    assert re.search(rf'<option value="{org.pk}" selected>', html)
+    assert re.search(r'<input[^>]*name="remote_company_id"[^>]*value="tenant-7"', html)
+    auto_sync = re.search(r'<input[^>]*name="auto_sync"[^>]*>', html).group(0)
+    assert "checked" not in auto_sync  # unticked before the reload, unticked after it
+    picker = re.search(r'<select name="platform"[^>]*onchange="([^"]*)"', html).group(1)
+    assert "location.search" in picker and "secret" in picker and "setting__" in picker  # secrets never carried
+
+
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_the_add_page_for_a_platform_shows_what_it_can_sync_and_its_settings(admin_client, platform):
     cls = registry.get(platform)
