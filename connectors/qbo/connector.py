@@ -456,6 +456,7 @@ class QBOConnector(BaseConnector):
 
     # -- reconciliation --------------------------------------------------------------------------------------
     reconcile_chunk = 1000  # ids per ``Id IN (...)`` query: QBO answers at most 1,000 rows per query
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
     reconcile_from_list = True  # both read with ``select *`` and ``_totals``: a listed document is a read one
 
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
@@ -481,7 +482,7 @@ class QBOConnector(BaseConnector):
             rows = self.client.query(f"select * from {name}{where} orderby Id startposition {position} "  # nosec B608
                                      "maxresults 1000")
             count = len(rows)
-            yield from (self._totals(entity, row) for row in rows)
+            yield from (self._totals(entity, row) for row in rows if t.purchase_is(entity, row))
             rows = None  # not kept while the next page is read: memory holds one page, whatever the total
             if count < 1000:
                 return

@@ -357,7 +357,9 @@ class XeroConnector(BaseConnector):
 
     # -- platform -> local -------------------------------------------------------------------------------
     _LISTS = {Entity.INVOICE: ("get_invoices", "Invoices"), Entity.PAYMENT: ("get_payments", "Payments"),
-              Entity.CREDIT_NOTE: ("get_credit_notes", "CreditNotes")}
+              Entity.CREDIT_NOTE: ("get_credit_notes", "CreditNotes"), Entity.REFUND: ("get_payments", "Payments"),
+              Entity.EXPENSE: ("get_bank_transactions", "BankTransactions"),
+              Entity.JOURNAL: ("get_manual_journals", "ManualJournals")}
 
     def changes_since(self, entities, since):
         """``If-Modified-Since`` on invoices, payments and credit notes (pages of 100); deleted and voided
@@ -549,6 +551,7 @@ class XeroConnector(BaseConnector):
 
     # -- reconciliation --------------------------------------------------------------------------------------
     reconcile_chunk = 40  # ids per request: the URL (or the where clause) stays short
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
 
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
         """Invoices: ``GET /Invoices?IDs=`` per chunk; credit notes and payments: one ``where`` of ids joined by
@@ -575,7 +578,6 @@ class XeroConnector(BaseConnector):
         """Pages of 1,000 with ``If-Modified-Since`` (everything when ``since`` is None); sales documents only."""
         operation, collection = self._LISTS[entity]
         id_field = t.ENTITIES[entity][1]
-        wanted = {Entity.INVOICE: "ACCREC", Entity.CREDIT_NOTE: "ACCRECCREDIT"}.get(entity)
         extra = {"if_modified_since": since} if since else {}
         first_ids = set()
         for page in range(1, 100_000):
@@ -584,7 +586,7 @@ class XeroConnector(BaseConnector):
                 return
             first_ids.add(rows[0].get(id_field))
             count = len(rows)
-            yield from (self._totals(entity, row) for row in rows if row.get("Type") in (None, wanted))
+            yield from (self._totals(entity, row) for row in rows if _listed_as(entity, row))
             rows = None  # not kept while the next page is read: memory holds one page, whatever the total
             if count < self.LIST_PAGE_SIZE:
                 return
@@ -639,7 +641,8 @@ class XeroConnector(BaseConnector):
             status, "paid" if entity == Entity.PAYMENT else "open")
         tax = body.get("TotalTax")
         date = _ms_date(str(body.get("Date") or "")) or str(body.get("Date") or "")[:10]
-        currency = body.get("CurrencyCode") or (body.get("Invoice") or {}).get("CurrencyCode") or ""
+        currency = (body.get("CurrencyCode") or (body.get("Invoice") or {}).get("CurrencyCode")
+                    or (body.get("CreditNote") or {}).get("CurrencyCode") or "")
         return DocumentTotals(
             found.remote_id, entity, found.number, normalized, str(currency), found.total,
             t.q2(Decimal(str(tax))) if tax is not None and status not in CLOSED else
@@ -1000,3 +1003,19 @@ def _flag(value) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return bool(value)
+
+
+def _listed_as(entity: str, row: dict) -> bool:
+    """Whether a row of the list ``_LISTS[entity]`` reads is that entity: sales invoices and credit notes (not
+    bills), payments on an invoice and refunds of a credit note (both ``Payments``), spend money (expenses)."""
+    if entity == Entity.INVOICE:
+        return row.get("Type") in (None, "ACCREC")
+    if entity == Entity.CREDIT_NOTE:
+        return row.get("Type") in (None, "ACCRECCREDIT")
+    if entity == Entity.EXPENSE:
+        return row.get("Type") in (None, "SPEND")
+    if entity == Entity.REFUND:
+        return bool(row.get("CreditNote"))
+    if entity == Entity.PAYMENT:
+        return not row.get("CreditNote")
+    return True
