@@ -21,7 +21,8 @@ from connectors.documents import (
     PaymentSnapshot,
     RefundSnapshot,
 )
-from ledger.models import CreditNoteAllocation, Invoice, Item, Payment, PaymentAllocation, Refund, TaxRate
+from ledger.models import (CreditNoteAllocation, DocumentStatus, Invoice, Item, Payment, PaymentAllocation, Refund,
+                           TaxRate)
 from ledger.money import line_net, line_tax, quantize
 from ledger.totals import compute_totals
 
@@ -269,7 +270,16 @@ class PaymentAdapter(_OrganizationScoped):
         obj.delete()
 
 
-class RefundAdapter(_OrganizationScoped):
+class _VoidedFromPlatform:
+    """Refunds, expenses and journals voided or deleted on the platform are voided here (inbound sync): the record
+    stays, as the books keep a voided document, and gives back what it used (a refund its credit)."""
+
+    def void_from_platform(self, obj) -> None:
+        obj.status = DocumentStatus.VOID
+        obj.save()
+
+
+class RefundAdapter(_VoidedFromPlatform, _OrganizationScoped):
     entity = Entity.REFUND
 
     def document_date(self, obj):
@@ -285,7 +295,7 @@ class RefundAdapter(_OrganizationScoped):
             payment_key=f"ledger.payment:{obj.payment_id}" if obj.payment_id else None)
 
 
-class ExpenseAdapter(_OrganizationScoped):
+class ExpenseAdapter(_VoidedFromPlatform, _OrganizationScoped):
     entity = Entity.EXPENSE
     triggers = {"ledger.ExpenseLine": "expense"}
 
@@ -317,7 +327,7 @@ class ExpenseAdapter(_OrganizationScoped):
             tax_total=tax, total=subtotal + tax)
 
 
-class JournalAdapter(_OrganizationScoped):
+class JournalAdapter(_VoidedFromPlatform, _OrganizationScoped):
     entity = Entity.JOURNAL
     triggers = {"ledger.JournalLine": "entry"}
 

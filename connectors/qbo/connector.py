@@ -56,7 +56,8 @@ class QBOConnector(BaseConnector):
                           Entity.REFUND, Entity.EXPENSE, Entity.JOURNAL}),
         kept_lines=True,
         batch_size=30,
-        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # refunds, expenses and journals: voids, deletes and amount edits are polled (not their creation there)
+        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS}),
         inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
         bank_feed=True,
@@ -307,7 +308,8 @@ class QBOConnector(BaseConnector):
     # -- platform -> local -------------------------------------------------------------------------------
     def changes_since(self, entities, since):
         """Change data capture: ``GET /cdc`` (QBO keeps 30 days; at most 1,000 objects per answer)."""
-        names = [t.ENTITY_NAMES[e] for e in entities if e in self.inbound_entities]
+        wanted = [e for e in entities if e in self.inbound_entities]
+        names = list(dict.fromkeys(t.ENTITY_NAMES[e] for e in wanted))
         if not names:
             return [], since
         started = dt.datetime.now(dt.UTC)
@@ -315,7 +317,9 @@ class QBOConnector(BaseConnector):
                                                         "changedSince": since.astimezone(dt.UTC)
                                                         .strftime("%Y-%m-%dT%H:%M:%SZ")})
         changes = []
-        by_name = {v: k for k, v in t.ENTITY_NAMES.items()}
+        by_name: dict[str, list[str]] = {}
+        for entity in wanted:  # a Purchase is a refund or an expense
+            by_name.setdefault(t.ENTITY_NAMES[entity], []).append(entity)
         for block in body.get("CDCResponse", []):
             for response in block.get("QueryResponse", []):
                 for name, rows in response.items():
@@ -323,8 +327,11 @@ class QBOConnector(BaseConnector):
                         continue
                     for row in rows:
                         deleted = str(row.get("status", "")).lower() == "deleted"
-                        changes.append(RemoteChange(by_name[name], str(row["Id"]), "delete" if deleted else "update",
-                                                    self.config.remote_company_id))
+                        # a deleted row is only its Id: reported as each entity it may be (ours has a reference)
+                        for entity in by_name[name]:
+                            if deleted or t.purchase_is(entity, row):
+                                changes.append(RemoteChange(entity, str(row["Id"]), "delete" if deleted else "update",
+                                                            self.config.remote_company_id))
         return changes, started
 
     def remote_payment(self, remote_id: str) -> RemotePayment:

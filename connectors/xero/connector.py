@@ -60,7 +60,8 @@ class XeroConnector(BaseConnector):
                           Entity.EXPENSE}),
         kept_lines=True,  # a restocking fee is a negative line of the credit note
         batch_size=50,
-        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # refunds, expenses and journals: voids, deletes and amount edits are polled (not their creation there)
+        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS}),
         inbound_creates=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
         drafts=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # Status DRAFT, then AUTHORISED on an update
@@ -362,8 +363,9 @@ class XeroConnector(BaseConnector):
               Entity.JOURNAL: ("get_manual_journals", "ManualJournals")}
 
     def changes_since(self, entities, since):
-        """``If-Modified-Since`` on invoices, payments and credit notes (pages of 100); deleted and voided
-        records come back with their status."""
+        """``If-Modified-Since`` on invoices, payments, credit notes, refunds (payments on a credit note), spend
+        money (expenses) and manual journals (pages of 100); deleted and voided records come back with their
+        status."""
         started = dt.datetime.now(dt.UTC)
         changes = []
         for entity in entities:
@@ -375,9 +377,7 @@ class XeroConnector(BaseConnector):
                 rows = self._list(operation, collection, if_modified_since=since, page=page)
                 for row in rows:
                     status = str(row.get("Status", "")).upper()
-                    if entity == Entity.INVOICE and row.get("Type") not in (None, "ACCREC"):
-                        continue
-                    if entity == Entity.CREDIT_NOTE and row.get("Type") not in (None, "ACCRECCREDIT"):
+                    if not _listed_as(entity, row):
                         continue
                     changes.append(RemoteChange(entity, str(row[id_field]),
                                                 {"DELETED": "delete", "VOIDED": "void"}.get(status, "update"),

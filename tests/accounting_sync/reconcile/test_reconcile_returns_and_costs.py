@@ -93,7 +93,11 @@ PLATFORMS = {"qbo": QBO, "xero": Xero}
 
 @pytest.fixture(params=sorted(PLATFORMS))
 def books(request, org):
-    found = PLATFORMS[request.param](request, org)
+    return mapped(PLATFORMS[request.param](request, org))
+
+
+def mapped(found):
+    """The accounts refunds, expenses and journals post to, mapped on ``found``'s connection."""
     rule, conn = f.MappingFactory, found.conn
     rule(connection=conn, kind=MappingKind.REFUND_ACCOUNT, remote_id=found.account("Checking"))
     rule(connection=conn, kind=MappingKind.EXPENSE_ACCOUNT, remote_id=found.account("Supplies"))
