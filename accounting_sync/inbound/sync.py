@@ -213,7 +213,7 @@ def _apply_cost(conn, connector, change: RemoteChange, started: float) -> str:
     entity = change.entity
     ref = ExternalReference.objects.filter(connection=conn, entity=entity, remote_id=change.remote_id).first()
     if ref is None:
-        return "skipped"  # not one of ours (a QBO purchase reported as both refund and expense, or made there)
+        return "skipped"  # not one of ours (a change reported as more than one entity, or a record made there)
     [remote] = connector.read_documents(entity, [change.remote_id]) or [None]
     if remote is None:
         return "skipped"
