@@ -360,7 +360,9 @@ class QBOConnector(BaseConnector):
         """Both payloads Intuit sends: classic ``eventNotifications`` and the CloudEvents array. Anything else
         (not JSON, a scalar, a list of non-objects, notifications that are not a list) raises ``ValueError``."""
         data = json.loads(body or b"null")
-        by_name = {v.lower(): k for k, v in t.ENTITY_NAMES.items()}
+        by_name: dict[str, list[str]] = {}
+        for entity, name in t.ENTITY_NAMES.items():  # a Purchase event is a refund or an expense: reported as both
+            by_name.setdefault(name.lower(), []).append(entity)
         changes = []
         if isinstance(data, dict) and _list_of_objects(data.get("eventNotifications")):
             for note in data["eventNotifications"]:
@@ -368,16 +370,14 @@ class QBOConnector(BaseConnector):
                 if not isinstance(note.get("dataChangeEvent") or {}, dict) or not _list_of_objects(entities):
                     raise ValueError("a QuickBooks event notification without a list of entities")
                 for event in entities:
-                    entity = by_name.get(str(event.get("name", "")).lower())
-                    if entity:
+                    for entity in by_name.get(str(event.get("name", "")).lower(), ()):
                         changes.append(RemoteChange(entity, str(event.get("id")),
                                                     str(event.get("operation", "Update")).lower(),
                                                     str(note.get("realmId", ""))))
         elif _list_of_objects(data) and data:  # CloudEvents: type "qbo.<entity>.<operation>.v1"
             for event in data:
                 parts = str(event.get("type", "")).split(".")
-                entity = by_name.get(parts[1].lower()) if len(parts) >= 3 else None
-                if entity:
+                for entity in by_name.get(parts[1].lower(), ()) if len(parts) >= 3 else ():
                     changes.append(RemoteChange(entity, str(event.get("intuitentityid", "")),
                                                 {"created": "create", "updated": "update", "deleted": "delete",
                                                  "voided": "void"}.get(parts[2].lower(), parts[2].lower()),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
@@ -127,3 +128,24 @@ def test_a_host_adapter_without_the_void_hook_gets_an_attention_item(books, org,
     item = OutboxEntry.objects.get(connection=books.conn, source_key=f"ledger.refund:{refund.pk}")
     assert item.status == EntryStatus.NEEDS_ATTENTION and item.error_code.startswith("remote_")
     assert "cannot void documents voided on the platform" in item.last_error
+
+
+def test_a_quickbooks_purchase_event_reaches_the_refund_it_is(request, org):
+    """A webhook names a Purchase, not whether it is a refund or an expense: it is reported as both, and only the
+    one we hold applies it."""
+    books = mapped(PLATFORMS["qbo"](request, org))
+    books.conn.direction = Direction.BOTH
+    books.conn.save()
+    note, refund, expense, entry = synced_documents(org)
+    remote_id = ref_of(refund).remote_id
+    books.void_refund(remote_id)
+    body = json.dumps({"eventNotifications": [{"realmId": books.conn.remote_company_id, "dataChangeEvent": {
+        "entities": [{"name": "Purchase", "id": remote_id, "operation": "Delete"}]}}]}).encode()
+    changes = type(books.conn.connector()).parse_webhook(body)
+    assert sorted((c.entity, c.remote_id, c.operation) for c in changes) == [
+        ("expense", remote_id, "delete"), ("refund", remote_id, "delete")]
+    result = sync.apply_changes(books.conn, books.conn.connector(), changes, sync.Result())
+    assert (result.applied, result.failed) == (1, 0), result.summary()
+    refund.refresh_from_db()
+    expense.refresh_from_db()
+    assert refund.status == DocumentStatus.VOID and expense.status != DocumentStatus.VOID
