@@ -16,6 +16,9 @@ Per entity (only for connections whose direction pulls, and entities they sync):
   reference, then the adapter's ``find_from_platform``: tax number, e-mail, exact name) or, failing that,
   created; a reference is written for each, so nothing is sent back as a new write, and the unique reference per
   remote id makes a webhook and a poll reporting the same document create it once;
+- refund / expense / journal (issue 23): voided or deleted on the platform -> voided here (the adapter's
+  ``void_from_platform``; an adapter without it gives an attention item); an amount edited there is never applied:
+  a conflict in the log and a reconciliation variance ("edited remotely");
 - invoice / credit note: a remote void or delete of a document that is still valid here becomes an attention
   item ("void locally" or "re-send", admin actions); changed line amounts update the local lines when the local
   document did not change since the last sync; when both changed, the business system wins (the outbound entry
@@ -47,6 +50,8 @@ from ..core.echo import applying
 from ..models import (DeliveryStatus, EntryStatus, ExternalReference, OutboxEntry, Outcome, PullCursor, RemoteStatus,
                       SyncLog, WebhookDelivery)
 from ..policies import rules
+from ..reconcile.compare import finding
+from ..reconcile.models import Reason, Variance, VarianceStatus
 
 log = logging.getLogger(__name__)
 OVERLAP = dt.timedelta(minutes=2)  # each poll re-asks a little of the previous window (clock skew, late commits)
@@ -196,7 +201,83 @@ def _apply(conn, connector, change: RemoteChange, started: float) -> str:
         return _apply_document(conn, connector, change, started)
     if change.entity in PARTIES:
         return _apply_party(conn, connector, change, started)
+    if change.entity in Entity.RETURNS_AND_COSTS:
+        return _apply_cost(conn, connector, change, started)
     return "skipped"
+
+
+def _apply_cost(conn, connector, change: RemoteChange, started: float) -> str:
+    """A refund, expense or journal we sent, changed on the platform. Read again with the reconciliation read
+    (``read_documents``: status and total). Voided or deleted there -> voided here through the adapter's
+    ``void_from_platform`` (an adapter without it: an attention item saying so); its amount edited there -> never
+    applied: logged as a conflict and opened as a reconciliation variance ("edited remotely"; the reference keeps
+    the version we wrote, so the next run reads it the same way and refreshes it). One created there is not taken
+    in."""
+    entity = change.entity
+    ref = ExternalReference.objects.filter(connection=conn, entity=entity, remote_id=change.remote_id).first()
+    if ref is None:
+        return "skipped"  # not one of ours (a change reported as more than one entity, or a record made there)
+    [remote] = connector.read_documents(entity, [change.remote_id]) or [None]
+    if remote is None:
+        return "skipped"
+    adapter, obj = sources.load(ref.source_key)
+    if obj is None:
+        return "skipped"
+    snapshot = adapter.snapshot(obj)
+    label = adapter.label(obj)
+    if remote.status in ("voided", "deleted"):
+        status = RemoteStatus.VOIDED if remote.status == "voided" else RemoteStatus.DELETED
+        if ref.remote_status == status and snapshot.is_void:
+            return "skipped"
+        verb = "voided" if status == RemoteStatus.VOIDED else "deleted"
+        if not snapshot.is_void:
+            try:
+                with transaction.atomic(), applying(conn):
+                    adapter.void_from_platform(obj)
+            except PermanentError as exc:  # the host's adapter takes no voids from the platform
+                ExternalReference.objects.filter(pk=ref.pk).update(remote_status=status, synced_at=timezone.now())
+                _attention(conn, ref.source_key, entity, label, f"remote_{verb}",
+                           f"{label} was {verb} in {conn.platform_name}, but it is still valid here: {exc.message}",
+                           "Void it here by hand, or “Re-send” to create it in the platform again.")
+                _log(conn, f"pull {entity}", Outcome.ATTENTION, started, f"{label} was {verb} in "
+                     f"{conn.platform_name}; not voided here: {exc.message}", source_key=ref.source_key,
+                     remote_id=change.remote_id)
+                return "attention"
+        ExternalReference.objects.filter(pk=ref.pk).update(remote_status=status, remote_version=remote.version
+                                                           or ref.remote_version, synced_at=timezone.now())
+        OutboxEntry.objects.filter(connection=conn, source_key=ref.source_key,
+                                   status__in=(EntryStatus.PENDING, EntryStatus.NEEDS_ATTENTION)).update(
+            status=EntryStatus.DONE, done_at=timezone.now())
+        _log(conn, f"pull {entity}", Outcome.SUCCESS, started,
+             f"{label} was {verb} in {conn.platform_name}: voided here too", source_key=ref.source_key,
+             remote_id=change.remote_id)
+        return "applied"
+    if not remote.version or remote.version == ref.remote_version:
+        return "skipped"  # our own write, or nothing we compare moved
+    ours = getattr(snapshot, "total", None)
+    ours = snapshot.amount if ours is None else ours
+    if remote.total is None or remote.total == ours:
+        ExternalReference.objects.filter(pk=ref.pk).update(remote_version=remote.version, synced_at=timezone.now())
+        return "skipped"  # only the platform's own bookkeeping moved (a memo, a reconciliation mark)
+    flagged = Variance.objects.filter(connection=conn, source_key=ref.source_key, remote_id=ref.remote_id,
+                                      field="total", reason=Reason.EDITED_REMOTELY, status=VarianceStatus.OPEN)
+    if flagged.exists():
+        return "skipped"  # already flagged
+    found = finding("total", Reason.EDITED_REMOTELY, f"{label}: total {ours} here, {remote.total} on "
+                    f"{conn.platform_name} (changed there since we sent it; not applied here)", local=ours,
+                    remote=remote.total, difference=remote.total - ours)
+    now = timezone.now()
+    Variance.objects.create(
+        connection=conn, organization_id=snapshot.organization_id, entity=entity, source_key=ref.source_key,
+        label=label[:200], remote_id=ref.remote_id, number=snapshot.number[:100], field=found.field,
+        reason=found.reason, alarm=True, message=found.message[:500], action=found.action[:500],
+        local_value=found.local_value[:100], remote_value=found.remote_value[:100], difference=found.difference,
+        first_seen_at=now, last_seen_at=now)
+    _log(conn, f"pull {entity}", Outcome.CONFLICT, started,
+         f"{label}: its amount was changed in {conn.platform_name} to {remote.total}; it is {ours} here. Not "
+         "applied (amounts of this kind of record are never overwritten from the platform): flagged as a "
+         "reconciliation variance", source_key=ref.source_key, remote_id=change.remote_id)
+    return "attention"
 
 
 def _apply_payment(conn, connector, change: RemoteChange, started: float) -> str:

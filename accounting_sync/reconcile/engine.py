@@ -312,7 +312,9 @@ class Reconciliation:
                                  Decimal(0), None, None, None, None, None, 0, ref.remote_id, ref.remote_version,
                                  stuck, None, ref.synced_at)
         payment = ref.entity == "payment"
-        total = snapshot.amount if payment else snapshot.total
+        total = getattr(snapshot, "total", None)
+        if total is None:  # payments and refunds carry an amount; documents with lines a total
+            total = snapshot.amount
         balance = synced_balance = None
         if applied is not None:
             balance = total - sum((amount for _, amount in applied), Decimal(0))
@@ -331,7 +333,7 @@ class Reconciliation:
             home = ref.home_total  # booked at the platform's rate when it was sent
         return LocalDocument(
             ref.source_key, ref.entity, snapshot.organization_id, label, snapshot.number, status, snapshot.currency,
-            total, None if payment else snapshot.tax_total, balance, synced_balance, home,
+            total, None if payment else getattr(snapshot, "tax_total", None), balance, synced_balance, home,
             getattr(snapshot, "issue_date", None) or getattr(snapshot, "date", None),
             len(getattr(snapshot, "lines", ())), ref.remote_id, ref.remote_version, stuck, committed, ref.synced_at)
 

@@ -58,7 +58,9 @@ class QBOConnector(BaseConnector):
         kept_lines=True,
         batch_size=30,
         # /cdc and webhooks report customers and items too: they come in on their own (created, edited, inactive).
-        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # refunds, expenses and journals: voids, deletes and amount edits are polled (not their creation there)
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
+                           *Entity.RETURNS_AND_COSTS}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
         bank_feed=True,
@@ -309,7 +311,8 @@ class QBOConnector(BaseConnector):
     # -- platform -> local -------------------------------------------------------------------------------
     def changes_since(self, entities, since):
         """Change data capture: ``GET /cdc`` (QBO keeps 30 days; at most 1,000 objects per answer)."""
-        names = [t.ENTITY_NAMES[e] for e in entities if e in self.inbound_entities]
+        wanted = [e for e in entities if e in self.inbound_entities]
+        names = list(dict.fromkeys(t.ENTITY_NAMES[e] for e in wanted))
         if not names:
             return [], since
         started = dt.datetime.now(dt.UTC)
@@ -317,7 +320,9 @@ class QBOConnector(BaseConnector):
                                                         "changedSince": since.astimezone(dt.UTC)
                                                         .strftime("%Y-%m-%dT%H:%M:%SZ")})
         changes = []
-        by_name = {v: k for k, v in t.ENTITY_NAMES.items()}
+        by_name: dict[str, list[str]] = {}
+        for entity in wanted:  # a Purchase is a refund or an expense
+            by_name.setdefault(t.ENTITY_NAMES[entity], []).append(entity)
         for block in body.get("CDCResponse", []):
             for response in block.get("QueryResponse", []):
                 for name, rows in response.items():
@@ -325,8 +330,11 @@ class QBOConnector(BaseConnector):
                         continue
                     for row in rows:
                         deleted = str(row.get("status", "")).lower() == "deleted"
-                        changes.append(RemoteChange(by_name[name], str(row["Id"]), "delete" if deleted else "update",
-                                                    self.config.remote_company_id))
+                        # a deleted row is only its Id: reported as each entity it may be (ours has a reference)
+                        for entity in by_name[name]:
+                            if deleted or t.purchase_is(entity, row):
+                                changes.append(RemoteChange(entity, str(row["Id"]), "delete" if deleted else "update",
+                                                            self.config.remote_company_id))
         return changes, started
 
     def remote_payment(self, remote_id: str) -> RemotePayment:
@@ -376,7 +384,9 @@ class QBOConnector(BaseConnector):
         """Both payloads Intuit sends: classic ``eventNotifications`` and the CloudEvents array. Anything else
         (not JSON, a scalar, a list of non-objects, notifications that are not a list) raises ``ValueError``."""
         data = json.loads(body or b"null")
-        by_name = {v.lower(): k for k, v in t.ENTITY_NAMES.items()}
+        by_name: dict[str, list[str]] = {}
+        for entity, name in t.ENTITY_NAMES.items():  # a Purchase event is a refund or an expense: reported as both
+            by_name.setdefault(name.lower(), []).append(entity)
         changes = []
         if isinstance(data, dict) and _list_of_objects(data.get("eventNotifications")):
             for note in data["eventNotifications"]:
@@ -384,16 +394,14 @@ class QBOConnector(BaseConnector):
                 if not isinstance(note.get("dataChangeEvent") or {}, dict) or not _list_of_objects(entities):
                     raise ValueError("a QuickBooks event notification without a list of entities")
                 for event in entities:
-                    entity = by_name.get(str(event.get("name", "")).lower())
-                    if entity:
+                    for entity in by_name.get(str(event.get("name", "")).lower(), ()):
                         changes.append(RemoteChange(entity, str(event.get("id")),
                                                     str(event.get("operation", "Update")).lower(),
                                                     str(note.get("realmId", ""))))
         elif _list_of_objects(data) and data:  # CloudEvents: type "qbo.<entity>.<operation>.v1"
             for event in data:
                 parts = str(event.get("type", "")).split(".")
-                entity = by_name.get(parts[1].lower()) if len(parts) >= 3 else None
-                if entity:
+                for entity in by_name.get(parts[1].lower(), ()) if len(parts) >= 3 else ():
                     changes.append(RemoteChange(entity, str(event.get("intuitentityid", "")),
                                                 {"created": "create", "updated": "update", "deleted": "delete",
                                                  "voided": "void"}.get(parts[2].lower(), parts[2].lower()),
@@ -479,6 +487,7 @@ class QBOConnector(BaseConnector):
 
     # -- reconciliation --------------------------------------------------------------------------------------
     reconcile_chunk = 1000  # ids per ``Id IN (...)`` query: QBO answers at most 1,000 rows per query
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
     reconcile_from_list = True  # both read with ``select *`` and ``_totals``: a listed document is a read one
 
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
@@ -504,7 +513,7 @@ class QBOConnector(BaseConnector):
             rows = self.client.query(f"select * from {name}{where} orderby Id startposition {position} "  # nosec B608
                                      "maxresults 1000")
             count = len(rows)
-            yield from (self._totals(entity, row) for row in rows)
+            yield from (self._totals(entity, row) for row in rows if t.purchase_is(entity, row))
             rows = None  # not kept while the next page is read: memory holds one page, whatever the total
             if count < 1000:
                 return

@@ -15,6 +15,15 @@ ENTITY_NAMES = {"customer": "Customer", "item": "Item", "invoice": "Invoice", "p
 PAYMENT_METHODS = {"cash": "Cash", "card": "Credit Card", "check": "Check", "transfer": "Bank Transfer"}
 
 
+def purchase_is(entity: str, row: dict) -> bool:
+    """Whether a row of ``ENTITY_NAMES[entity]`` is that entity: refunds and expenses are both Purchases, a refund
+    the one paid to a customer (``EntityRef`` of type Customer). Other entities have a name of their own."""
+    if entity not in ("refund", "expense"):
+        return True
+    to_customer = str((row.get("EntityRef") or {}).get("type") or "") == "Customer"
+    return to_customer == (entity == "refund")
+
+
 def ref(value: str, name: str = "") -> dict:
     return {"value": value, "name": name} if name else {"value": value}
 

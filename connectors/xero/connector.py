@@ -61,7 +61,9 @@ class XeroConnector(BaseConnector):
         kept_lines=True,  # a restocking fee is a negative line of the credit note
         batch_size=50,
         # Contacts (webhooks and If-Modified-Since) and items (If-Modified-Since) come in on their own too.
-        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # refunds, expenses and journals: voids, deletes and amount edits are polled (not their creation there)
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
+                           *Entity.RETURNS_AND_COSTS}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
         drafts=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # Status DRAFT, then AUTHORISED on an update
@@ -359,14 +361,17 @@ class XeroConnector(BaseConnector):
     # -- platform -> local -------------------------------------------------------------------------------
     _LISTS = {Entity.INVOICE: ("get_invoices", "Invoices"), Entity.PAYMENT: ("get_payments", "Payments"),
               Entity.CREDIT_NOTE: ("get_credit_notes", "CreditNotes"), Entity.CUSTOMER: ("get_contacts", "Contacts"),
-              Entity.ITEM: ("get_items", "Items")}
+              Entity.ITEM: ("get_items", "Items"), Entity.REFUND: ("get_payments", "Payments"),
+              Entity.EXPENSE: ("get_bank_transactions", "BankTransactions"),
+              Entity.JOURNAL: ("get_manual_journals", "ManualJournals")}
     #: Extra arguments per list: archived contacts too (an archived contact is a change: inactive here).
     _LIST_ARGS = {Entity.CUSTOMER: {"include_archived": True}}
 
     def changes_since(self, entities, since):
-        """``If-Modified-Since`` on invoices, payments, credit notes and contacts (pages of 100) and items (one
-        unpaged list); deleted and voided records come back with their status, archived contacts with theirs.
-        Contacts that are suppliers only and items that are not sold are not ours to report."""
+        """``If-Modified-Since`` on invoices, payments, credit notes, contacts, refunds (payments on a credit note),
+        spend money (expenses) and manual journals (pages of 100) and items (one unpaged list); deleted and voided
+        records come back with their status, archived contacts with theirs. Contacts that are suppliers only and
+        items that are not sold are not ours to report."""
         started = dt.datetime.now(dt.UTC)
         changes = []
         for entity in entities:
@@ -379,7 +384,7 @@ class XeroConnector(BaseConnector):
                 rows = self._list(operation, collection, if_modified_since=since, **paging,
                                   **self._LIST_ARGS.get(entity, {}))
                 for row in rows:
-                    if not _reported(entity, row):
+                    if not _listed_as(entity, row):
                         continue
                     status = str(row.get("Status", "")).upper()
                     changes.append(RemoteChange(entity, str(row[id_field]),
@@ -557,6 +562,7 @@ class XeroConnector(BaseConnector):
 
     # -- reconciliation --------------------------------------------------------------------------------------
     reconcile_chunk = 40  # ids per request: the URL (or the where clause) stays short
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
 
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
         """Invoices: ``GET /Invoices?IDs=`` per chunk; credit notes and payments: one ``where`` of ids joined by
@@ -583,7 +589,6 @@ class XeroConnector(BaseConnector):
         """Pages of 1,000 with ``If-Modified-Since`` (everything when ``since`` is None); sales documents only."""
         operation, collection = self._LISTS[entity]
         id_field = t.ENTITIES[entity][1]
-        wanted = {Entity.INVOICE: "ACCREC", Entity.CREDIT_NOTE: "ACCRECCREDIT"}.get(entity)
         extra = {"if_modified_since": since} if since else {}
         first_ids = set()
         for page in range(1, 100_000):
@@ -592,7 +597,7 @@ class XeroConnector(BaseConnector):
                 return
             first_ids.add(rows[0].get(id_field))
             count = len(rows)
-            yield from (self._totals(entity, row) for row in rows if row.get("Type") in (None, wanted))
+            yield from (self._totals(entity, row) for row in rows if _listed_as(entity, row))
             rows = None  # not kept while the next page is read: memory holds one page, whatever the total
             if count < self.LIST_PAGE_SIZE:
                 return
@@ -647,7 +652,8 @@ class XeroConnector(BaseConnector):
             status, "paid" if entity == Entity.PAYMENT else "open")
         tax = body.get("TotalTax")
         date = _ms_date(str(body.get("Date") or "")) or str(body.get("Date") or "")[:10]
-        currency = body.get("CurrencyCode") or (body.get("Invoice") or {}).get("CurrencyCode") or ""
+        currency = (body.get("CurrencyCode") or (body.get("Invoice") or {}).get("CurrencyCode")
+                    or (body.get("CreditNote") or {}).get("CurrencyCode") or "")
         return DocumentTotals(
             found.remote_id, entity, found.number, normalized, str(currency), found.total,
             t.q2(Decimal(str(tax))) if tax is not None and status not in CLOSED else
@@ -1010,9 +1016,10 @@ def _flag(value) -> bool:
     return bool(value)
 
 
-def _reported(entity: str, row: dict) -> bool:
-    """A listed row inbound sync is about: sales invoices and credit notes, contacts that are not suppliers only,
-    items that are sold."""
+def _listed_as(entity: str, row: dict) -> bool:
+    """Whether a row of the list ``_LISTS[entity]`` reads is that entity and ours to report: sales invoices and
+    credit notes (not bills), payments on an invoice and refunds of a credit note (both ``Payments``), spend money
+    (expenses), contacts that are not suppliers only, items that are sold."""
     if entity == Entity.INVOICE:
         return row.get("Type") in (None, "ACCREC")
     if entity == Entity.CREDIT_NOTE:
@@ -1021,4 +1028,10 @@ def _reported(entity: str, row: dict) -> bool:
         return not (row.get("IsSupplier") and not row.get("IsCustomer"))
     if entity == Entity.ITEM:
         return row.get("IsSold", True) is not False
+    if entity == Entity.EXPENSE:
+        return row.get("Type") in (None, "SPEND")
+    if entity == Entity.REFUND:
+        return bool(row.get("CreditNote"))
+    if entity == Entity.PAYMENT:
+        return not row.get("CreditNote")
     return True

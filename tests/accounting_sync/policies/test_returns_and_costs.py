@@ -12,6 +12,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounting_sync.reconcile import engine
+from accounting_sync.reconcile.models import DocumentCheck, RunStatus, Variance, VarianceStatus
 from accounting_sync.staff import glpreview
 from accounting_sync.policies import preflight
 from connectors import registry
@@ -193,6 +195,20 @@ def sides(entry: glpreview.Journal) -> list[tuple[str, Decimal, Decimal]]:
     return [(line.account_id, line.debit, line.credit) for line in entry.lines]
 
 
+def reconciled(books, *documents) -> None:
+    """...and is reconciled: a full run of the reconcile engine over the connection finds no variance, and each of
+    ``documents`` was compared and found equal."""
+    run = engine.run(books.conn)
+    assert run.status == RunStatus.DONE, run.error
+    assert list(Variance.objects.filter(connection=books.conn, status=VarianceStatus.OPEN)
+                .values_list("label", "field", "reason", "message")) == []
+    assert run.variances == 0
+    for document in documents:
+        key = f"{document._meta.label_lower}:{document.pk}"
+        check = DocumentCheck.objects.get(connection=books.conn, source_key=key)
+        assert check.equal and check.entity == ref_of(document).entity
+
+
 def returned(org, customer=None, *, price="120.00", fee="12.00"):
     """A credit note for goods returned at ``price``, less a restocking fee of ``fee`` the business keeps."""
     with transaction.atomic():
@@ -223,6 +239,7 @@ def test_a_return_of_120_with_a_12_restocking_fee_refunded_108_to_a_card(books, 
                                         (fees, D("0.00"), D("12.00"))]
     assert sides(legs(books, refund)) == [(receivable, D("108.00"), D("0.00")),
                                           (books.account("Card Clearing"), D("0.00"), D("108.00"))]
+    reconciled(books, note, refund)
 
 
 def test_a_partial_refund_leaves_the_rest_of_the_credit(books, org):
@@ -245,6 +262,7 @@ def test_a_partial_refund_leaves_the_rest_of_the_credit(books, org):
     drain()
     assert books.refund(ref_of(first).remote_id)["amount"] == D("30.00")
     assert books.credit_note(ref_of(note).remote_id)["remaining"] == D("45.00")
+    reconciled(books, note, first, second)
 
 
 def test_a_refund_voided_gives_the_credit_back(books, org):
@@ -261,6 +279,7 @@ def test_a_refund_voided_gives_the_credit_back(books, org):
     entry = glpreview.preview(books.conn, f"ledger.refund:{refund.pk}", None)
     assert entry.lines == () and entry.note.startswith("Void")
     assert not OutboxEntry.objects.exclude(status=EntryStatus.DONE).exists()
+    reconciled(books, note, refund)
 
 
 def test_an_expense_with_tax_in_a_foreign_currency(books, org):
@@ -283,6 +302,7 @@ def test_an_expense_with_tax_in_a_foreign_currency(books, org):
                                                                   (D("0.00"), D("55.00"))]
     assert entry.lines[0].account_id == books.account("Shipping and Delivery")
     assert entry.lines[2].account_id == books.account("Euro Card")
+    reconciled(books, expense)
 
 
 def test_an_unbalanced_journal_is_stopped_by_preflight_with_a_clear_message(books, org):
@@ -309,6 +329,7 @@ def test_an_unbalanced_journal_is_stopped_by_preflight_with_a_clear_message(book
                                 (books.account("Checking"), "Credit", D("100.00"))]
     assert sides(legs(books, entry)) == [(books.account("Bank Charges"), D("100.00"), D("0.00")),
                                          (books.account("Checking"), D("0.00"), D("100.00"))]
+    reconciled(books, entry)
 
 
 def test_a_platform_without_refunds_says_so_before_sending(org, make_connection, monkeypatch):
@@ -349,6 +370,7 @@ def test_an_expense_and_a_journal_voided_leave_nothing_posted(books, org):
     assert books.journals() == []
     assert ref_of(expense).remote_status in (RemoteStatus.DELETED, RemoteStatus.VOIDED)
     assert ref_of(entry).remote_status in (RemoteStatus.DELETED, RemoteStatus.VOIDED)
+    reconciled(books, expense, entry)
 
 
 RETURNS_AND_COSTS_SNAPSHOTS = {
