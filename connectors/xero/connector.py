@@ -374,6 +374,7 @@ class XeroConnector(BaseConnector):
         items that are not sold are not ours to report."""
         started = dt.datetime.now(dt.UTC)
         changes = []
+        fetched: dict[tuple[str, int], list] = {}
         for entity in entities:
             if entity not in self._LISTS:
                 continue
@@ -381,8 +382,11 @@ class XeroConnector(BaseConnector):
             id_field = t.ENTITIES[entity][1]
             for page in range(1, 1000):
                 paging = {} if entity == Entity.ITEM else {"page": page}  # Xero does not page items
-                rows = self._list(operation, collection, if_modified_since=since, **paging,
-                                  **self._LIST_ARGS.get(entity, {}))
+                key = (operation, page)  # payments and refunds are one list: read once, told apart by _listed_as
+                if key not in fetched:
+                    fetched[key] = self._list(operation, collection, if_modified_since=since, **paging,
+                                              **self._LIST_ARGS.get(entity, {}))
+                rows = fetched[key]
                 for row in rows:
                     if not _listed_as(entity, row):
                         continue
