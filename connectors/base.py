@@ -660,6 +660,8 @@ class DocumentTotals:
             status = result.status
         elif entity == "payment":
             status = "paid"
+        elif entity in ("refund", "expense", "journal"):  # money out or a posting: no balance of their own to pay
+            status = "open"
         else:
             status = "paid" if result.balance is not None and result.balance == 0 and result.total else "open"
         return cls(result.remote_id, entity, result.number, status, currency, result.total, tax_total,

@@ -86,6 +86,8 @@ class OdooConnector(SessionConnector):
         inbound_deletes=False,  # Odoo lists no deleted records: reconciliation finds a deletion
         idempotency_keys=False,  # none in Odoo: our number in ref / memo, searched before each create
     )
+    #: Refunds, expenses and journals are reconciled like the sales documents (read back by id).
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
     #: Odoo publishes no rate limit for its external API; a pace of our own (a proxy's 429 is honoured anyway).
     rate_limits = {"request": (300, 60.0)}
     concurrent_limit = 4
@@ -581,7 +583,10 @@ class OdooConnector(SessionConnector):
     # -- reconciliation: one read per chunk ------------------------------------------------------------------------
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
         """Moves or payments by ``id in`` (with their lines in one more call, for the same version ``fetch``
-        gives); an id Odoo no longer has comes back "deleted"."""
+        gives); an id Odoo no longer has comes back "deleted". Refunds, expenses and journals are read one by one as
+        ``fetch`` reads them (a refund is a payment, the others entries: few, and not the sales documents' shape)."""
+        if entity in Entity.RETURNS_AND_COSTS:
+            return super().read_documents(entity, remote_ids)
         ids = [int(i) for i in remote_ids]
         found: dict[str, DocumentTotals] = {}
         if entity == Entity.PAYMENT:

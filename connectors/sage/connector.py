@@ -72,6 +72,8 @@ class SageConnector(BaseConnector):
         inbound_deletes=True,  # deleted_since lists what was deleted
         idempotency_keys=False,  # Sage has none: our reference, searched before each create, stands in
     )
+    #: Refunds, expenses and journals are reconciled like the sales documents (read back by id).
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
     #: Per business: 200 requests a minute (Sage's v3 guide; sources disagree, see docs/connectors/sage.md).
     rate_limits = {"request": (200, 60.0)}
     concurrent_limit = None

@@ -69,6 +69,8 @@ class ZohoConnector(BaseConnector):
         inbound_deletes=False,  # Zoho's lists hold no deleted records, and it has no deleted-since query
         idempotency_keys=False,  # Zoho has none: our own document numbers, refused when taken, stand in
     )
+    #: Refunds, expenses and journals are reconciled like the sales documents (read back by id).
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
     #: Per organisation: 100 a minute, and a daily cap by plan (1,000 on the free plan; raise it per connection
     #: with ``settings["rate_limits"] = {"daily": [10000, 86400]}``).
     rate_limits = {"request": (100, 60.0), "daily": (1000, 86400.0)}
@@ -388,11 +390,17 @@ class ZohoConnector(BaseConnector):
 
     # -- reconciliation ------------------------------------------------------------------------------------------
     def list_documents(self, entity: str, since: dt.datetime | None = None):
-        """Every document of ``entity`` page by page (200 a page), from the list rows (no read per document)."""
+        """Every document of ``entity`` page by page (200 a page), from the list rows (no read per document).
+        Refunds live under their credit notes (our id is ``<credit note>:<refund>``), expenses and journals are
+        read by id only: none of them is listed for duplicates."""
+        if entity in Entity.RETURNS_AND_COSTS:
+            return
         rows = self._changed(entity, since.astimezone(dt.UTC)) if since else self.client.list(entity)
         yield from (t.totals(entity, row) for row in rows)
 
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
+        if entity in Entity.RETURNS_AND_COSTS:  # read as ``fetch`` reads them (a refund under its credit note)
+            return super().read_documents(entity, remote_ids)
         return rest.read_totals(entity, remote_ids,
                                 lambda remote_id: t.totals(entity, self.client.read(entity, remote_id)))
 

@@ -4,7 +4,8 @@ Parametrized over the registry (``tests/platforms.py``): each example runs on ev
 declares the entity (and, for the restocking fee, ``kept_lines``), and is skipped with that reason elsewhere. The
 ledger documents go through the pipeline to the platform's sandbox; what the platform then holds is read back
 through the connector (``fetch``), never from a sandbox's store, and the GL preview must show the legs an
-accountant expects, balanced.
+accountant expects, balanced; and each ends reconciled: a full run of the reconcile engine finds no variance and
+compared each document (on a platform whose connector reconciles the entity: ``reconcile_entities``).
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from django.db import transaction
 
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, RemoteStatus
 from accounting_sync.policies import preflight
+from accounting_sync.reconcile import engine
+from accounting_sync.reconcile.models import DocumentCheck, RunStatus, Variance, VarianceStatus
 from accounting_sync.staff import glpreview
 from connectors.base import AccountKind
 from connectors.documents import Entity
@@ -92,6 +95,21 @@ def all_done() -> None:
     assert not stuck.exists(), list(stuck.values_list("label", "error_code", "last_error"))
 
 
+def reconciled(conn, *documents) -> None:
+    """...and is reconciled: a full run finds no variance, and each of ``documents`` whose entity the platform
+    reconciles was compared and found equal."""
+    run = engine.run(conn)
+    assert run.status == RunStatus.DONE, run.error
+    assert list(Variance.objects.filter(connection=conn, status=VarianceStatus.OPEN)
+                .values_list("label", "field", "reason", "message")) == []
+    compared = conn.connector().reconcile_entities
+    for document in documents:
+        ref = ref_of(conn, document)
+        if ref.entity in compared:
+            check = DocumentCheck.objects.get(connection=conn, source_key=key(document))
+            assert check.equal and check.entity == ref.entity
+
+
 def returned(org, price: str = "120.00", fee: str = ""):
     """A credit note for goods returned at ``price``, less a restocking fee of ``fee`` the business keeps."""
     with transaction.atomic():
@@ -127,6 +145,7 @@ def test_a_return_of_120_with_a_12_restocking_fee_refunded_108_to_a_card(harness
             D("12.00")) in note_legs  # the fee kept is income
     assert sides(legs(conn, refund)) == [(receivable, D("108.00"), D("0.00")), (refund_account, D("0.00"),
                                                                                 D("108.00"))]
+    reconciled(conn, note, refund)
 
 
 def test_a_partial_refund_leaves_the_rest_of_the_credit(harness, conn, org):
@@ -152,6 +171,7 @@ def test_a_partial_refund_leaves_the_rest_of_the_credit(harness, conn, org):
     all_done()
     assert held(conn, Entity.REFUND, first).total == D("30.00")
     assert held(conn, Entity.CREDIT_NOTE, note).balance == D("45.00")
+    reconciled(conn, note, first, second)
 
 
 def test_a_refund_voided_gives_the_credit_back(harness, conn, org):
@@ -170,6 +190,7 @@ def test_a_refund_voided_gives_the_credit_back(harness, conn, org):
     assert ref_of(conn, refund).remote_status in (RemoteStatus.DELETED, RemoteStatus.VOIDED)
     entry = glpreview.preview(conn, key(refund), None)
     assert entry.lines == () and entry.note.startswith("Void")
+    reconciled(conn, note)
 
 
 def test_an_expense_with_tax_in_a_foreign_currency(harness, conn, org, rates):
@@ -201,6 +222,7 @@ def test_an_expense_with_tax_in_a_foreign_currency(harness, conn, org, rates):
                                                                   (D("0.00"), D("55.00"))]
     assert entry.lines[0].account_id == names[harness.chart.expense]
     assert entry.lines[2].account_id == paid_from
+    reconciled(conn, expense)
 
 
 def test_an_unbalanced_journal_is_stopped_by_preflight_with_a_clear_message(harness, conn, org):
@@ -232,3 +254,4 @@ def test_an_unbalanced_journal_is_stopped_by_preflight_with_a_clear_message(harn
     remote = held(conn, Entity.JOURNAL, entry)
     assert remote.total == D("100.00") and remote.status == "active"
     assert sides(legs(conn, entry)) == [(cost, D("100.00"), D("0.00")), (bank, D("0.00"), D("100.00"))]
+    reconciled(conn, entry)
