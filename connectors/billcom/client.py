@@ -61,3 +61,10 @@ class BillcomClient(ApiClient):
             if not cursor or not body.get("results"):
                 return
             query = {**query, "page": cursor}
+
+
+class LogoutClient(BillcomClient):
+    """The sign-out call: a session Bill.com no longer knows is signed out already, so its 401 is final (no new
+    session is asked for just to end it)."""
+
+    retry_unauthorized = False

@@ -3,10 +3,12 @@
 Bill.com has no OAuth. A connection signs in with ``POST /v3/login {username, password, organizationId, devKey}``
 and sends the answered ``sessionId`` (and the ``devKey``) as headers on every call. The connection keeps the
 username in its client id and ``devKey:password`` in its (encrypted) client secret; the session id is stored as
-the connection's access token, so the shared token store signs in again shortly before the session could lapse
-and once more when Bill.com answers "Session is invalid" (HTTP 401). Staff connect with the usual Connect button:
-there is no consent page, the callback is reached at once and ``exchange_code`` signs in (a wrong password or key
-is refused there, before anything is stored).
+the connection's access token: Bill.com is on the kit's session family (``connectors.session``), so the token store
+signs in again single-flight under the connection's row lock shortly before the session could lapse (35 minutes
+idle) and once more when Bill.com answers "Session is invalid" (HTTP 401, BDC_1109); a renewal and a disconnect
+log the replaced session out (``POST /v3/logout``). Staff connect with the usual Connect button: there is no
+consent page, the callback is reached at once and ``exchange_code`` signs in (a wrong password or key is refused
+there, before anything is stored).
 
 Bill.com has no idempotency key either: invoices carry our number (Bill.com refuses a second one), customers are
 searched by name before they are created, and a recorded payment carries our number at the start of its
@@ -21,21 +23,21 @@ import hmac
 import json
 from dataclasses import replace
 from functools import cached_property
-from urllib.parse import urlencode
 
-from .. import oauth
-from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, AccountKind, BaseConnector, Capabilities,
+from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, AccountKind, Capabilities,
                     DemoChart, ReferenceData, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment,
-                    Setting, TokenSet)
+                    Setting)
 from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
-from ..errors import ConfigurationError, ConflictError, RemoteNotFound, ValidationFailed
+from ..errors import AuthError, ConfigurationError, ConflictError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
+from ..session import Session, SessionConnector
+from . import errors
 from . import translate as t
-from .client import BillcomClient, quoted, time_filter
+from .client import BillcomClient, LogoutClient, quoted, time_filter
 
 API_BASE = "https://gateway.prod.bill.com/connect/v3"
 #: Bill.com ends a session after 35 minutes without a call; we sign in again before 30 are up.
-SESSION_LIFETIME = dt.timedelta(minutes=30)
+SESSION_LIFETIME = dt.timedelta(minutes=35)  # Bill.com's idle timeout; renewed token_refresh_margin before
 #: Bill.com accountType -> AccountKind
 ACCOUNT_KINDS = {"INCOME": AccountKind.INCOME, "OTHER_INCOME": AccountKind.INCOME,
                  "EXPENSE": AccountKind.EXPENSE, "OTHER_EXPENSE": AccountKind.EXPENSE,
@@ -51,7 +53,7 @@ def account_kind(account: dict) -> str:
 
 
 @register
-class BillcomConnector(BaseConnector):
+class BillcomConnector(SessionConnector):
     id = "billcom"
     name = "Bill.com"
     capabilities = Capabilities(
@@ -70,7 +72,8 @@ class BillcomConnector(BaseConnector):
     #: Per developer key 20,000 requests an hour, of them at most 200 sign-ins; 3 requests at once per organisation.
     rate_limits = {"request": (20000, 3600.0), "login": (200, 3600.0)}
     concurrent_limit = 3
-    token_refresh_margin = dt.timedelta(minutes=2)
+    session_lifetime = SESSION_LIFETIME
+    token_refresh_margin = dt.timedelta(minutes=5)
     default_settings = {"api_base": API_BASE, "timeout": 30, "organization_id": ""}
     settings_fields = (
         API_BASE_FIELD,
@@ -122,8 +125,9 @@ class BillcomConnector(BaseConnector):
         return BillcomClient(self.setting("api_base"), self.credentials()[0], self.access_token,
                              timeout=float(self.setting("timeout")), throttle=self.throttle)
 
-    def login(self) -> TokenSet:
-        """``POST /v3/login``: a new session (the only way to get one; it also validates the credentials)."""
+    def login(self) -> Session:
+        """``POST /v3/login``: a new session (the only way to get one; it also validates the credentials). Bill.com
+        ends a session after 35 minutes without a call (``session_lifetime`` renews it before that)."""
         dev_key, password = self.credentials()
         client = BillcomClient(self.setting("api_base"), dev_key, lambda force: "",
                                timeout=float(self.setting("timeout")), throttle=self.throttle)
@@ -133,22 +137,18 @@ class BillcomConnector(BaseConnector):
         session = str(body.get("sessionId") or "")
         if not session:
             raise ValidationFailed("Bill.com answered the sign-in without a session id", platform_code="login")
-        expires = dt.datetime.now(dt.UTC) + SESSION_LIFETIME
-        return TokenSet(session, session, expires, None, str(body.get("organizationId") or self.organization_id()))
+        return Session(session, None, str(body.get("organizationId") or self.organization_id()))
 
-    def authorization_url(self, redirect_uri: str, state: str) -> str:
-        """No consent page: straight back to the callback (the sandbox stands one in, for the demo's flow)."""
-        if self.setting("authorize_url"):
-            return oauth.authorization_url(self.setting("authorize_url"), self.config.client_id, redirect_uri, "",
-                                           state)
-        joiner = "&" if "?" in redirect_uri else "?"
-        return f"{redirect_uri}{joiner}{urlencode({'code': 'login', 'state': state})}"
+    def logout(self, token: str) -> None:
+        """``POST /v3/logout`` with the session: Bill.com ends it (the session family calls this on a renewal and
+        on disconnect)."""
+        client = LogoutClient(self.setting("api_base"), self.credentials()[0], lambda force: token,
+                              timeout=float(self.setting("timeout")), throttle=self.throttle)
+        client.request("POST", "logout", body={})
 
-    def exchange_code(self, code: str, redirect_uri: str, params: dict) -> TokenSet:
-        return self.login()
-
-    def refresh(self, refresh_token: str) -> TokenSet:
-        return self.login()
+    def session_expired(self, exc: SyncError) -> bool:
+        """Bill.com's BDC_1109, "Session is invalid. Please log in.": sign in again and resend once."""
+        return isinstance(exc, AuthError) and exc.platform_code == errors.SESSION_INVALID
 
     # -- platform -> local -----------------------------------------------------------------------------------------
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:

@@ -1,6 +1,7 @@
 """A local Bill.com AR API v3 on loopback HTTP, built on the sandbox kit.
 
 Routes under ``/connect/v3``: ``POST /login`` (a session for username, password, organizationId and devKey),
+``POST /logout`` (ends the session it is sent with),
 ``customers`` (create, read, PATCH, list, ``/{id}/archive``), ``invoices`` (create, read, PATCH, list),
 ``POST /invoices/record-payment``, ``receivable-payments`` (read, list, ``/{id}/void``) and
 ``classifications/chart-of-accounts`` (list). Per API request: the ``devKey`` header (401, BDC_1102), the
@@ -96,6 +97,7 @@ class BillcomSandbox(PlatformSandbox):
         self.organization_id = organization_id
         # The sign-in user is the demo's client id and secret; sessions are the kit's access tokens.
         self.auth = AuthServer(clock=self.clock, access_ttl=SESSION_IDLE)
+        self.logouts = 0
         self.limits = Limiter(self.clock, **LIMITS)
         self.store = ResourceStore(self.clock)
         for resource, prefix, _ in RESOURCES.values():
@@ -152,6 +154,11 @@ class BillcomSandbox(PlatformSandbox):
         if not hmac.compare_digest(req.header("devKey"), DEV_KEY):
             raise self.error(401, CODE_DEV_KEY, "Developer key is invalid.")
         self.check_session(req.header("sessionId"))
+        if path == "logout" and req.method == "POST":
+            with self.auth.lock:
+                self.auth._access.pop(req.header("sessionId"), None)
+                self.logouts += 1
+            return json_response(200, {})
         exceeded = self.limits.hit(("hour", DEV_KEY))
         if exceeded:
             raise self.error(429, CODE_LIMIT, "Max number of API requests per developer key per hour reached.")

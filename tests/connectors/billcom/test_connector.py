@@ -44,11 +44,29 @@ def test_exchange_code_signs_in_and_names_the_organisation_and_a_wrong_password_
     good = BillcomConnector(ConnectionConfig("billcom", "t", "", settings, *CLIENT))
     tokens = good.exchange_code("login", "http://host/cb", {})
     assert tokens.remote_company_id == bsandbox.company_id and tokens.access_token
-    assert tokens.access_expires_at - dt.datetime.now(dt.UTC) <= dt.timedelta(minutes=30)
+    assert tokens.access_expires_at - dt.datetime.now(dt.UTC) <= dt.timedelta(minutes=35)  # Bill.com's idle timeout
+    assert BillcomConnector.token_refresh_margin == dt.timedelta(minutes=5)  # renewed 30 minutes in
     bad = BillcomConnector(ConnectionConfig("billcom", "t", "", settings, CLIENT[0], "wrong"))
     with pytest.raises(AuthError) as info:
         bad.exchange_code("login", "http://host/cb", {})
     assert info.value.platform_code == "BDC_1101"
+
+
+def test_a_renewal_and_a_disconnect_log_the_session_out(bsandbox):
+    """On the session family: a renewal (called under the connection's row lock) signs the replaced session out
+    before it signs in, and ``release`` (disconnect) signs out for good; a session already gone is not renewed
+    just to be ended."""
+    settings = BillcomConnector.sandbox_settings(bsandbox.base_url)
+    connector = BillcomConnector(ConnectionConfig("billcom", "t", "", settings, *CLIENT))
+    first = connector.exchange_code("login", "http://host/cb", {}).access_token
+    second = connector.refresh(first).access_token
+    assert second != first and bsandbox.logouts == 1
+    assert bsandbox.auth.check(f"Bearer {first}") is not None  # signed out on Bill.com
+    assert bsandbox.auth.check(f"Bearer {second}") is None
+    logins = bsandbox.token_calls
+    connector.release(second)
+    connector.release(second)  # gone already: a 401, taken as done (no new sign-in to end it)
+    assert bsandbox.auth.check(f"Bearer {second}") is not None and bsandbox.token_calls == logins
 
 
 def test_a_payment_edit_whose_new_recording_failed_is_finished_on_the_retry(env, bsandbox):
