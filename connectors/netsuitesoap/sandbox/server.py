@@ -427,7 +427,7 @@ class NetSuiteSoapSandbox(PlatformSandbox):
             if value in (None, "") and name not in ("itemList", "applyList"):
                 continue
             if name == "itemList":
-                rows = "".join(f"<{prefix}:item>{self.fields(prefix, line, LINE_FIELDS)}</{prefix}:item>"
+                rows = "".join(f"<{prefix}:item>{self.fields('tranSales', line, LINE_FIELDS)}</{prefix}:item>"
                                for line in record.get("itemList") or [])
                 parts.append(f"<{prefix}:itemList>{rows}</{prefix}:itemList>")
             elif name == "applyList":

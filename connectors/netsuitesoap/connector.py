@@ -1,0 +1,225 @@
+"""NetSuite SuiteTalk SOAP connector (legacy: NetSuite's last SOAP endpoint is 2025.2, removed in 2028.2).
+
+**Not registered yet**: it writes and reads customers, invoices, customer payments and credit memos against its
+sandbox, but it has not passed the shared contract (reference data, voids, the Connect flow are missing); see
+docs/connectors/netsuitesoap.md.
+
+**Credentials.** Token-based authentication: the connection's client id and secret are the integration record's
+consumer key and secret; the ``account_id``, ``token_id`` and ``token_secret`` settings name the account and the
+access token made for it in NetSuite. Every request carries a freshly signed ``tokenPassport``; there is no session.
+
+**No duplicates.** Every create is an ``upsert`` with our document key as ``externalId``: a retry after a lost
+answer finds the record it made and updates it instead of adding a second one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from functools import cached_property
+
+from ..base import BaseConnector, Capabilities, RemoteChange, Setting
+from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
+from ..errors import ConfigurationError, RemoteNotFound
+from . import errors
+from .client import SoapClient
+
+CENT = Decimal("0.01")
+#: Our entity -> NetSuite record type, its XSD namespace and type name.
+RECORDS = {Entity.CUSTOMER: ("customer", "rel", "Customer"), Entity.INVOICE: ("invoice", "sales", "Invoice"),
+           Entity.PAYMENT: ("customerPayment", "cust", "CustomerPayment"),
+           Entity.CREDIT_NOTE: ("creditMemo", "cust", "CreditMemo")}
+SEARCH_TYPE = {Entity.INVOICE: "_invoice", Entity.PAYMENT: "_customerPayment", Entity.CREDIT_NOTE: "_creditMemo"}
+BY_TYPE = {record: entity for entity, (record, _, _) in RECORDS.items()}
+
+
+def money(value) -> Decimal | None:
+    """An xsd:double amount as zeep reads it (a float) back to cents: ``repr`` is the shortest text that reads
+    back the same, so amounts under 10^15 come back digit for digit."""
+    if value is None:
+        return None
+    return Decimal(repr(value) if isinstance(value, float) else str(value)).quantize(CENT)
+
+
+class NetSuiteSoapConnector(BaseConnector):
+    id = "netsuitesoap"
+    name = "NetSuite (SuiteTalk SOAP, legacy)"
+    capabilities = Capabilities(
+        entities=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        delete=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        inbound_creates=frozenset(),  # payments recorded in NetSuite are listed, not yet read into ours
+        inbound_deletes=True,  # getDeleted
+        idempotency_keys=True,  # upsert by externalId
+    )
+    concurrent_limit = 15  # the account's limit (Tier 1), shared with every other integration
+    default_settings = {"api_base": "", "timeout": 30, "default_item": ""}
+    settings_fields = (
+        Setting("account_id", "Account ID", "The NetSuite account id (Setup > Company > Company Information), "
+                "e.g. 1234567 or 1234567_SB1 for a sandbox account.", required=True),
+        Setting("token_id", "Token ID", "The access token's id (Setup > Users/Roles > Access Tokens).",
+                required=True),
+        Setting("token_secret", "Token secret", "The access token's secret (kept when left empty).", secret=True),
+        Setting("default_item", "Line item", "The internal id of the non-inventory sale item a line without a "
+                "synced item is booked on (a NetSuite invoice line is always on an item).", required=True),
+    )
+    sandbox_class = "connectors.netsuitesoap.sandbox.NetSuiteSoapSandbox"
+
+    @classmethod
+    def sandbox_settings(cls, base_url: str) -> dict:
+        from .sandbox import seed  # noqa: PLC0415 - the sandbox's public account and token
+        return {"api_base": base_url, "account_id": seed.ACCOUNT_ID, "token_id": seed.TOKEN_ID,
+                "token_secret": seed.TOKEN_SECRET, "default_item": seed.ITEMS[0][0]}
+
+    @cached_property
+    def client(self) -> SoapClient:
+        base = str(self.setting("api_base") or "").rstrip("/")
+        if not base or not self.setting("account_id") or not self.setting("token_id"):
+            raise ConfigurationError("the NetSuite connection names no address, account or token",
+                                     hint="Set the connection's api_base, account_id, token_id and token_secret.")
+        return SoapClient(base, str(self.setting("account_id")), (self.config.client_id, self.config.client_secret),
+                          (str(self.setting("token_id")), str(self.setting("token_secret") or "")),
+                          timeout=float(self.setting("timeout")), throttle=self.throttle)
+
+    def exchanges(self) -> list[dict]:
+        return self.client.exchanges if "client" in self.__dict__ else []
+
+    # -- calls ---------------------------------------------------------------------------------------------------
+    def ref(self, internal_id: str = "", kind: str = "", external_id: str = ""):
+        values = {k: v for k, v in (("internalId", internal_id), ("externalId", external_id), ("type", kind)) if v}
+        return self.client.type("core", "RecordRef")(**values)
+
+    def write(self, operation: str, record) -> str:
+        answer = self.client.call(operation, record=record)
+        if not answer["status"]["isSuccess"]:
+            raise errors.from_status(answer["status"])
+        return str(answer["baseRef"]["internalId"])
+
+    def get(self, entity: str, internal_id: str = "", external_id: str = "") -> dict:
+        kind = RECORDS[entity][0]
+        answer = self.client.call("get", baseRef=self.ref(internal_id, kind, external_id))
+        if not answer["status"]["isSuccess"]:
+            raise errors.from_status(answer["status"])
+        return answer["record"]
+
+    # -- documents to records ---------------------------------------------------------------------------------------
+    def body(self, doc: Snapshot, mapping: Mapping):
+        _, ns, name = RECORDS[doc.entity]
+        record = self.client.type(ns, name)
+        if doc.entity == Entity.CUSTOMER:
+            return record(externalId=doc.key, companyName=doc.name, email=doc.email or None,
+                          isInactive=not doc.active)
+        customer = self.ref(self.required(mapping, doc.customer_key, "customer"))
+        if doc.entity == Entity.PAYMENT:
+            applies = [self.client.type("cust", "CustomerPaymentApply")(
+                doc=int(self.required(mapping, a.invoice_key, "invoice")), apply=True, amount=a.amount)
+                for a in doc.allocations]
+            return record(externalId=doc.key, customer=customer, payment=doc.amount, tranId=doc.number,
+                          tranDate=dt.datetime.combine(doc.date or dt.date.today(), dt.time()), memo=doc.memo or None,
+                          applyList=self.client.type("cust", "CustomerPaymentApplyList")(apply=applies))
+        lines = []
+        for line in doc.lines:
+            item = mapping.refs.get(line.item_key or "") or str(self.setting("default_item") or "")
+            sign = -1 if line.kind == "discount" else 1
+            tax = mapping.tax_codes.get(line.tax_rate_key or "")
+            lines.append(self.client.type("sales", "InvoiceItem")(
+                item=self.ref(item), description=line.description or line.item_name or None,
+                quantity=line.quantity, rate=format(sign * line.unit_price, "f"), amount=sign * line.net_amount,
+                taxCode=self.ref(tax) if tax else None, tax1Amt=sign * line.tax_amount if tax else None))
+        common = {"externalId": doc.key, "entity": customer, "tranId": doc.number, "memo": doc.memo or None,
+                  "tranDate": dt.datetime.combine(doc.issue_date or dt.date.today(), dt.time())}
+        if doc.entity == Entity.INVOICE:
+            return record(**common, itemList=self.client.type("sales", "InvoiceItemList")(item=lines))
+        applies = [self.client.type("cust", "CreditMemoApply")(
+            doc=int(self.required(mapping, a.invoice_key, "invoice")), apply=True, amount=a.amount)
+            for a in doc.allocations]
+        return record(**common, itemList=self.client.type("cust", "CreditMemoItemList")(item=lines),
+                      applyList=self.client.type("cust", "CreditMemoApplyList")(apply=applies))
+
+    @staticmethod
+    def required(mapping: Mapping, key: str | None, what: str) -> str:
+        if not key or key not in mapping.refs:
+            raise ConfigurationError(f"the {what} of this document has no NetSuite id yet ({key})",
+                                     hint="Sync it first; the pipeline normally does this by itself.")
+        return str(mapping.refs[key])
+
+    @staticmethod
+    def result(entity: str, record: dict, adopted: bool = False) -> RemoteResult:
+        modified = record.get("lastModifiedDate")
+        version = modified.isoformat() if isinstance(modified, dt.datetime) else str(modified or "")
+        if entity == Entity.CUSTOMER:
+            return RemoteResult(str(record["internalId"]), version, str(record.get("companyName") or ""),
+                                status="inactive" if record.get("isInactive") else "active", raw=record,
+                                adopted=adopted)
+        total = money(record.get("payment") if entity == Entity.PAYMENT else record.get("total"))
+        balance = money(record.get("amountRemaining") if entity == Entity.INVOICE else record.get("unapplied"))
+        return RemoteResult(str(record["internalId"]), version, str(record.get("tranId") or ""), total, balance,
+                            status="active", raw=record, adopted=adopted)
+
+    # -- the connector interface ------------------------------------------------------------------------------------
+    def fetch(self, entity: str, remote_id: str) -> RemoteResult:
+        return self.result(entity, self.get(entity, remote_id))
+
+    def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
+        try:
+            return self.result(doc.entity, self.get(doc.entity, external_id=doc.key), adopted=True)
+        except RemoteNotFound:
+            return None
+
+    def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
+        """``upsert`` by our key as ``externalId``: a repeat after a lost answer updates what the first one made."""
+        return self.fetch(doc.entity, self.write("upsert", self.body(doc, mapping)))
+
+    def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
+        record = self.body(doc, mapping)
+        record.internalId = ref.remote_id
+        return self.fetch(doc.entity, self.write("update", record))
+
+    def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
+        answer = self.client.call("delete", baseRef=self.ref(ref.remote_id, RECORDS[entity][0]))
+        if not answer["status"]["isSuccess"]:
+            error = errors.from_status(answer["status"])
+            if not isinstance(error, RemoteNotFound):  # already gone: nothing to do
+                raise error
+
+    def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
+        """A ``TransactionSearchBasic`` on ``lastModifiedDate`` (paged with ``searchMoreWithId``), then
+        ``getDeleted`` for the deletions; the cursor is the time we asked at."""
+        cursor = dt.datetime.now(dt.UTC)
+        wanted = [e for e in entities if e in SEARCH_TYPE]
+        changes: list[RemoteChange] = []
+        if not wanted:
+            return changes, cursor
+        core = self.client.type
+        search = core("common", "TransactionSearchBasic")(
+            lastModifiedDate=core("core", "SearchDateField")(operator="onOrAfter", searchValue=since),
+            type=core("core", "SearchEnumMultiSelectField")(operator="anyOf",
+                                                             searchValue=[SEARCH_TYPE[e] for e in wanted]))
+        result = self.client.call("search", searchRecord=search)
+        pages = [result]
+        while result.get("searchId") and (result.get("pageIndex") or 1) < (result.get("totalPages") or 1):
+            result = self.client.call("searchMoreWithId", searchId=result["searchId"],
+                                      pageIndex=(result.get("pageIndex") or 1) + 1)
+            pages.append(result)
+        for page in pages:
+            if not page["status"]["isSuccess"]:
+                raise errors.from_status(page["status"])
+            for record in ((page.get("recordList") or {}).get("record") or []):
+                entity = {"Invoice": Entity.INVOICE, "CustomerPayment": Entity.PAYMENT,
+                          "CreditMemo": Entity.CREDIT_NOTE}.get(type(record).__name__, "") if not \
+                    isinstance(record, dict) else self._entity_of(record)
+                changes.append(RemoteChange(entity, str(record["internalId"]), "update",
+                                            self.config.remote_company_id, record.get("lastModifiedDate")))
+        deleted = self.client.call("getDeleted", pageIndex=1, getDeletedFilter={
+            "deletedDate": {"operator": "onOrAfter", "searchValue": since},
+            "type": {"operator": "anyOf", "searchValue": [RECORDS[e][0] for e in wanted]}})
+        for row in ((deleted.get("deletedRecordList") or {}).get("deletedRecord") or []):
+            changes.append(RemoteChange(BY_TYPE.get(row["record"]["type"], ""), str(row["record"]["internalId"]),
+                                        "delete", self.config.remote_company_id, row.get("deletedDate")))
+        return changes, cursor
+
+    @staticmethod
+    def _entity_of(record: dict) -> str:
+        """A search row's entity by the fields only its type has (zeep's dicts drop the xsi:type)."""
+        if "customer" in record and "payment" in record:
+            return Entity.PAYMENT
+        return Entity.CREDIT_NOTE if "unapplied" in record else Entity.INVOICE

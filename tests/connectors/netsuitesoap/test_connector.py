@@ -1,0 +1,85 @@
+"""The NetSuite SOAP connector against its sandbox over loopback HTTP: upsert by externalId, update, delete,
+applyList on payments and credit memos, polling with searchMoreWithId and getDeleted, and the refusals staff see."""
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from connectors.base import ConnectionConfig
+from connectors.documents import Allocation, Entity, Mapping, RemoteRef
+from connectors.errors import AuthError, RateLimitedError, ValidationFailed
+from connectors.netsuitesoap.connector import NetSuiteSoapConnector
+from tests.connectors.contract import credit_note, customer, invoice, payment
+
+
+def connect(sandbox, secret="sandbox-secret", **settings) -> NetSuiteSoapConnector:
+    config = ConnectionConfig("netsuitesoap", "t", "1234567_SB1",
+                              {**NetSuiteSoapConnector.sandbox_settings(sandbox.base_url), "timeout": 3, **settings},
+                              "sandbox-client", secret)
+    return NetSuiteSoapConnector(config)
+
+
+def sent_invoice(conn, amount="100.00"):
+    cust_doc = customer()
+    cust = conn.create(cust_doc, Mapping(), f"c-{uuid.uuid4()}")
+    doc = invoice(cust_doc.key, f"I{uuid.uuid4().hex[:6]}", (amount,))
+    refs = {cust_doc.key: cust.remote_id}
+    made = conn.create(doc, Mapping(refs=refs), f"i-{uuid.uuid4()}")
+    return doc, {**refs, doc.key: made.remote_id}, made
+
+
+def test_a_create_is_an_upsert_by_external_id_so_a_repeat_makes_nothing_new(nssandbox):
+    conn = connect(nssandbox)
+    doc, refs, made = sent_invoice(conn)
+    assert made.total == Decimal("100.00") and made.balance == Decimal("100.00") and made.number == doc.number
+    again = conn.create(doc, Mapping(refs=refs), "i-again")
+    assert again.remote_id == made.remote_id
+    assert conn.find_existing(doc, Mapping(refs=refs)).remote_id == made.remote_id
+    assert [e["call"] for e in conn.exchanges()].count("upsert") == 3
+
+
+def test_payments_and_credit_memos_apply_to_the_invoice(nssandbox):
+    conn = connect(nssandbox)
+    doc, refs, inv = sent_invoice(conn)
+    paid = conn.create(payment(doc.customer_key, "P-1", doc.key, "40.00"), Mapping(refs=refs), "p-1")
+    assert paid.total == Decimal("40.00")
+    note = credit_note(doc.customer_key, "CN-1", ("30.00",), (Allocation(doc.key, Decimal("20.00")),))
+    made = conn.create(note, Mapping(refs=refs), "n-1")
+    assert made.total == Decimal("30.00") and made.balance == Decimal("10.00")
+    assert conn.fetch(Entity.INVOICE, inv.remote_id).balance == Decimal("40.00")
+    with pytest.raises(ValidationFailed, match="more than its amount due"):
+        conn.create(payment(doc.customer_key, "P-2", doc.key, "90.00"), Mapping(refs=refs), "p-2")
+
+
+def test_update_and_delete(nssandbox):
+    conn = connect(nssandbox)
+    doc, refs, inv = sent_invoice(conn)
+    changed = conn.update(invoice(doc.customer_key, doc.number, ("120.00",)), Mapping(refs=refs),
+                          RemoteRef(inv.remote_id, inv.version), "u-1")
+    assert changed.remote_id == inv.remote_id and changed.total == Decimal("120.00")
+    conn.delete(Entity.INVOICE, RemoteRef(inv.remote_id, changed.version), "d-1")
+    conn.delete(Entity.INVOICE, RemoteRef(inv.remote_id, changed.version), "d-2")  # already gone: no error
+
+
+def test_polling_pages_with_search_more_with_id_and_lists_deletions(nssandbox):
+    conn = connect(nssandbox)
+    nssandbox.page_size = 5
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
+    made = [sent_invoice(conn)[2].remote_id for _ in range(7)]
+    conn.delete(Entity.INVOICE, RemoteRef(made[0], ""), "d-1")
+    changes, _ = conn.changes_since([Entity.INVOICE], since)
+    updates = sorted(c.remote_id for c in changes if c.operation == "update")
+    assert updates == sorted(made[1:])
+    assert [(c.entity, c.remote_id) for c in changes if c.operation == "delete"] == [(Entity.INVOICE, made[0])]
+    assert "searchMoreWithId" in [e["call"] for e in conn.exchanges()]
+
+
+def test_a_wrong_secret_is_an_auth_error_and_a_full_account_is_rate_limited(nssandbox):
+    with pytest.raises(AuthError) as info:
+        connect(nssandbox, secret="wrong").create(customer(), Mapping(), "c-1")
+    assert info.value.platform_code == "INVALID_LOGIN_ATTEMPT"
+    nssandbox.busy = nssandbox.concurrency_limit
+    with pytest.raises(RateLimitedError) as info:
+        connect(nssandbox).create(customer(), Mapping(), "c-2")
+    assert info.value.platform_code == "WS_CONCUR_SESSION_DISALLWD"
