@@ -2,9 +2,9 @@
 
 Two shapes: a SOAP fault (HTTP 500, ``<detail>`` holding a platformFaults element with ``code`` and ``message``:
 ``invalidCredentialsFault`` / ``INVALID_LOGIN_ATTEMPT``, ``exceededConcurrentRequestLimitFault`` /
-``WS_CONCUR_SESSION_DISALLWD``, ``unexpectedErrorFault``), and a done request whose record was refused (``status
-isSuccess="false"`` with ``statusDetail`` ``code`` / ``message``). Codes: NetSuite's public status codes; the
-mapping to our errors is ours (docs/connectors/netsuitesoap.md).
+``WS_REQUEST_BLOCKED`` (TBA; ``WS_CONCUR_SESSION_DISALLWD`` with session logins), ``unexpectedErrorFault``),
+and a done request whose record was refused (``status isSuccess="false"`` with ``statusDetail`` ``code`` /
+``message``). Codes: NetSuite's public status codes; our mapping: docs/connectors/netsuitesoap.md.
 """
 from __future__ import annotations
 

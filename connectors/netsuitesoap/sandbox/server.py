@@ -5,7 +5,8 @@ spec``; ``POST /services/NetSuitePort_2025_2`` answers SOAP 1.1 document/literal
 a ``tokenPassport`` header (token-based authentication: account, consumer key, token, nonce, timestamp, an
 HMAC-SHA256 signature); a wrong signature, an unknown token, a timestamp more than five minutes off or a nonce used
 before is an ``invalidCredentialsFault`` (HTTP 500, ``INVALID_LOGIN_ATTEMPT``). More requests at once than the
-account's concurrency limit is an ``exceededConcurrentRequestLimitFault`` (``WS_CONCUR_SESSION_DISALLWD``).
+account's concurrency limit is an ``exceededConcurrentRequestLimitFault`` (``WS_REQUEST_BLOCKED``, what NetSuite
+answers a TBA request; ``WS_CONCUR_SESSION_DISALLWD`` is the session-login variant).
 Operations: ``add``, ``upsert`` (by ``externalId``), ``update``, ``delete``, ``get``, ``search``
 (``TransactionSearchBasic`` / ``CustomerSearchBasic`` on ``lastModifiedDate``, ``externalIdString``, ``tranId``,
 ``type``), ``searchMoreWithId`` and ``getDeleted``, on Customer, Invoice, CustomerPayment and CreditMemo. A refused
@@ -59,7 +60,7 @@ LINE_FIELDS = ("item", "line", "description", "quantity", "rate", "amount", "tax
 REFS = {"entity", "customer", "currency", "account", "subsidiary", "item", "taxCode"}
 TIMES = {"createdDate", "lastModifiedDate", "dateCreated"}
 FAULT_CODES = {"invalidCredentialsFault": "INVALID_LOGIN_ATTEMPT",
-               "exceededConcurrentRequestLimitFault": "WS_CONCUR_SESSION_DISALLWD",
+               "exceededConcurrentRequestLimitFault": "WS_REQUEST_BLOCKED",
                "unexpectedErrorFault": "UNEXPECTED_ERROR"}
 
 
@@ -401,7 +402,7 @@ class NetSuiteSoapSandbox(PlatformSandbox):
         base = ""
         if ref.get("internalId") or ref.get("externalId"):
             internal = f" internalId={quoteattr(ref['internalId'])}" if ref.get("internalId") else ""
-            base = (f'<platformCore:baseRef xsi:type="platformCore:RecordRef"{internal}'
+            base = (f'<platformMsgs:baseRef xsi:type="platformCore:RecordRef"{internal}'
                     f'{self.ext_attr(ref.get("externalId") or "")} type={quoteattr(kind)}/>')
         return f"<platformMsgs:writeResponse>{self.status(error)}{base}</platformMsgs:writeResponse>"
 
@@ -418,7 +419,7 @@ class NetSuiteSoapSandbox(PlatformSandbox):
                 f"</platformCore:pageIndex><platformCore:searchId>{search_id}</platformCore:searchId>"
                 f"<platformCore:recordList>{records}</platformCore:recordList></platformCore:searchResult>")
 
-    def record(self, record: dict, tag: str = "platformCore:record") -> str:
+    def record(self, record: dict, tag: str = "platformMsgs:record") -> str:
         kind = record["_type"]
         prefix, type_name = PREFIX[kind]
         parts = []

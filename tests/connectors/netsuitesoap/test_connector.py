@@ -82,4 +82,4 @@ def test_a_wrong_secret_is_an_auth_error_and_a_full_account_is_rate_limited(nssa
     nssandbox.busy = nssandbox.concurrency_limit
     with pytest.raises(RateLimitedError) as info:
         connect(nssandbox).create(customer(), Mapping(), "c-2")
-    assert info.value.platform_code == "WS_CONCUR_SESSION_DISALLWD"
+    assert info.value.platform_code == "WS_REQUEST_BLOCKED"

@@ -115,4 +115,4 @@ def test_a_bad_signature_a_reused_nonce_and_the_concurrency_limit_are_faults(cli
     nssandbox.busy = nssandbox.concurrency_limit
     with pytest.raises(Fault) as info:
         client.service.add(record=customer, _soapheaders=passport())
-    assert info.value.detail[0][0].text == "WS_CONCUR_SESSION_DISALLWD"
+    assert info.value.detail[0][0].text == "WS_REQUEST_BLOCKED"
