@@ -9,7 +9,7 @@ import pytest
 from connectors.base import ConnectionConfig
 from connectors.documents import Allocation, Entity, Mapping, RemoteRef
 from connectors.errors import AuthError, RateLimitedError, ValidationFailed
-from connectors.netsuitesoap.connector import NetSuiteSoapConnector
+from connectors.netsuitesoap.connector_draft import NetSuiteSoapConnector
 from tests.connectors.contract import credit_note, customer, invoice, payment
 
 

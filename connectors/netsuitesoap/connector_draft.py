@@ -1,8 +1,10 @@
 """NetSuite SuiteTalk SOAP connector (legacy: NetSuite's last SOAP endpoint is 2025.2, removed in 2028.2).
 
-**Not registered yet**: it writes and reads customers, invoices, customer payments and credit memos against its
-sandbox, but it has not passed the shared contract (reference data, voids, the Connect flow are missing); see
-docs/connectors/netsuitesoap.md.
+**Not registered yet**, and so not in ``connector.py``: a platform folder with a ``connector.py`` must register a
+connector that passes the shared contract (tests/connectors/test_registry.py). This one writes and reads customers,
+invoices, customer payments and credit memos against its sandbox, but reference data, voids, version checks and
+the Connect flow are missing; see docs/connectors/netsuitesoap.md. Registering it: complete those, rename this
+module ``connector.py`` and decorate the class with ``@register``.
 
 **Credentials.** Token-based authentication: the connection's client id and secret are the integration record's
 consumer key and secret; the ``account_id``, ``token_id`` and ``token_secret`` settings name the account and the
