@@ -19,9 +19,9 @@ import datetime as dt
 from decimal import Decimal
 from functools import cached_property
 
-from ..base import BaseConnector, Capabilities, RemoteChange, Setting
+from ..base import BaseConnector, Capabilities, DocumentTotals, RemoteChange, Setting
 from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
-from ..errors import ConfigurationError, RemoteNotFound
+from ..errors import ConfigurationError, ConflictError, RemoteNotFound
 from . import errors
 from .client import SoapClient
 
@@ -172,6 +172,13 @@ class NetSuiteSoapConnector(BaseConnector):
         return self.fetch(doc.entity, self.write("upsert", self.body(doc, mapping)))
 
     def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
+        """``update`` by internal id, after a ``get`` whose ``lastModifiedDate`` must be the version we last wrote:
+        NetSuite SOAP has no conditional update, so a change made between the two calls is not seen."""
+        current = self.fetch(doc.entity, ref.remote_id)
+        if ref.version and current.version != ref.version:
+            raise ConflictError(f"{doc.entity.replace('_', ' ')} {ref.remote_id} changed in NetSuite since we last "
+                                "wrote it", platform_code="lastModifiedDate",
+                                hint="Compare both versions, then send ours anyway or change the local document.")
         record = self.body(doc, mapping)
         record.internalId = ref.remote_id
         return self.fetch(doc.entity, self.write("update", record))
@@ -183,9 +190,45 @@ class NetSuiteSoapConnector(BaseConnector):
             if not isinstance(error, RemoteNotFound):  # already gone: nothing to do
                 raise error
 
+    def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
+        """One ``TransactionSearchBasic`` on ``internalId anyOf`` per 1,000 ids (a search page's size); an id the
+        search does not return is gone."""
+        ids = [str(i) for i in remote_ids]
+        if entity not in SEARCH_TYPE:
+            return [self._read_one(entity, i) for i in ids]
+        found: dict[str, DocumentTotals] = {}
+        core = self.client.type
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start:start + 1000]
+            search = core("common", "TransactionSearchBasic")(
+                internalId=core("core", "SearchMultiSelectField")(operator="anyOf",
+                                                                   searchValue=[self.ref(i) for i in chunk]),
+                type=core("core", "SearchEnumMultiSelectField")(operator="anyOf", searchValue=[SEARCH_TYPE[entity]]))
+            for record in self._search_records(search):
+                result = self.result(entity, record)
+                day = record.get("tranDate")
+                found[result.remote_id] = DocumentTotals.from_result(
+                    entity, result, tax_total=money(record.get("taxTotal")),
+                    date=day.date() if isinstance(day, dt.datetime) else None,
+                    modified=record.get("lastModifiedDate"))
+        return [found.get(i) or DocumentTotals(i, entity, status="deleted") for i in ids]
+
+    def _search_records(self, search) -> list[dict]:
+        """Every record a search finds: its first page, then ``searchMoreWithId`` while pages remain."""
+        result = self.client.call("search", searchRecord=search)
+        records = []
+        while True:
+            if not result["status"]["isSuccess"]:
+                raise errors.from_status(result["status"])
+            records += (result.get("recordList") or {}).get("record") or []
+            page, pages = result.get("pageIndex") or 1, result.get("totalPages") or 1
+            if not result.get("searchId") or page >= pages:
+                return records
+            result = self.client.call("searchMoreWithId", searchId=result["searchId"], pageIndex=page + 1)
+
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
         """A ``TransactionSearchBasic`` on ``lastModifiedDate`` (paged with ``searchMoreWithId``), then
-        ``getDeleted`` for the deletions; the cursor is the time we asked at."""
+        ``getDeleted`` page by page for the deletions; the cursor is the time we asked at."""
         cursor = dt.datetime.now(dt.UTC)
         wanted = [e for e in entities if e in SEARCH_TYPE]
         changes: list[RemoteChange] = []
@@ -196,27 +239,20 @@ class NetSuiteSoapConnector(BaseConnector):
             lastModifiedDate=core("core", "SearchDateField")(operator="onOrAfter", searchValue=since),
             type=core("core", "SearchEnumMultiSelectField")(operator="anyOf",
                                                              searchValue=[SEARCH_TYPE[e] for e in wanted]))
-        result = self.client.call("search", searchRecord=search)
-        pages = [result]
-        while result.get("searchId") and (result.get("pageIndex") or 1) < (result.get("totalPages") or 1):
-            result = self.client.call("searchMoreWithId", searchId=result["searchId"],
-                                      pageIndex=(result.get("pageIndex") or 1) + 1)
-            pages.append(result)
-        for page in pages:
-            if not page["status"]["isSuccess"]:
-                raise errors.from_status(page["status"])
-            for record in ((page.get("recordList") or {}).get("record") or []):
-                entity = {"Invoice": Entity.INVOICE, "CustomerPayment": Entity.PAYMENT,
-                          "CreditMemo": Entity.CREDIT_NOTE}.get(type(record).__name__, "") if not \
-                    isinstance(record, dict) else self._entity_of(record)
-                changes.append(RemoteChange(entity, str(record["internalId"]), "update",
-                                            self.config.remote_company_id, record.get("lastModifiedDate")))
-        deleted = self.client.call("getDeleted", pageIndex=1, getDeletedFilter={
-            "deletedDate": {"operator": "onOrAfter", "searchValue": since},
-            "type": {"operator": "anyOf", "searchValue": [RECORDS[e][0] for e in wanted]}})
-        for row in ((deleted.get("deletedRecordList") or {}).get("deletedRecord") or []):
-            changes.append(RemoteChange(BY_TYPE.get(row["record"]["type"], ""), str(row["record"]["internalId"]),
-                                        "delete", self.config.remote_company_id, row.get("deletedDate")))
+        for record in self._search_records(search):
+            changes.append(RemoteChange(self._entity_of(record), str(record["internalId"]), "update",
+                                        self.config.remote_company_id, record.get("lastModifiedDate")))
+        flt = {"deletedDate": {"operator": "onOrAfter", "searchValue": since},
+               "type": {"operator": "anyOf", "searchValue": [RECORDS[e][0] for e in wanted]}}
+        page, pages = 1, 1
+        while page <= pages:
+            deleted = self.client.call("getDeleted", pageIndex=page, getDeletedFilter=flt)
+            if not deleted["status"]["isSuccess"]:
+                raise errors.from_status(deleted["status"])
+            for row in ((deleted.get("deletedRecordList") or {}).get("deletedRecord") or []):
+                changes.append(RemoteChange(BY_TYPE.get(row["record"]["type"], ""), str(row["record"]["internalId"]),
+                                            "delete", self.config.remote_company_id, row.get("deletedDate")))
+            page, pages = page + 1, deleted.get("totalPages") or 1
         return changes, cursor
 
     @staticmethod

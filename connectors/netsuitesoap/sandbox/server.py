@@ -8,11 +8,11 @@ before is an ``invalidCredentialsFault`` (HTTP 500, ``INVALID_LOGIN_ATTEMPT``). 
 account's concurrency limit is an ``exceededConcurrentRequestLimitFault`` (``WS_REQUEST_BLOCKED``, what NetSuite
 answers a TBA request; ``WS_CONCUR_SESSION_DISALLWD`` is the session-login variant).
 Operations: ``add``, ``upsert`` (by ``externalId``), ``update``, ``delete``, ``get``, ``search``
-(``TransactionSearchBasic`` / ``CustomerSearchBasic`` on ``lastModifiedDate``, ``externalIdString``, ``tranId``,
-``type``), ``searchMoreWithId`` and ``getDeleted``, on Customer, Invoice, CustomerPayment and CreditMemo. A refused
-write is ``status isSuccess="false"`` with ``statusDetail type="ERROR"`` ``code`` / ``message``; a done one names
-the record in ``baseRef`` (``internalId``, ``externalId``, ``type``). Sources and guesses:
-docs/sandbox-netsuitesoap.md.
+(``TransactionSearchBasic`` / ``CustomerSearchBasic`` on ``lastModifiedDate``, ``internalId``,
+``externalIdString``, ``tranId``, ``type``), ``searchMoreWithId`` and ``getDeleted``, on Customer, Invoice,
+CustomerPayment and CreditMemo. A refused write is ``status isSuccess="false"`` with ``statusDetail type="ERROR"``
+``code`` / ``message``; a done one names the record in ``baseRef`` (``internalId``, ``externalId``, ``type``).
+Sources and guesses: docs/sandbox-netsuitesoap.md.
 """
 from __future__ import annotations
 
@@ -289,6 +289,10 @@ class NetSuiteSoapSandbox(PlatformSandbox):
         modified = child(element, "lastModifiedDate")
         if modified is not None:
             rows = [r for r in rows if self.date_matches(r["lastModifiedDate"], modified)]
+        ids = child(element, "internalId")
+        if ids is not None:
+            wanted = {v.get("internalId", "") for v in children(ids, "searchValue")}
+            rows = [r for r in rows if (r["internalId"] in wanted) == (ids.get("operator", "anyOf") == "anyOf")]
         for field in ("externalIdString", "tranId", "companyName"):
             condition = child(element, field)
             if condition is not None:

@@ -8,7 +8,7 @@ import pytest
 
 from connectors.base import ConnectionConfig
 from connectors.documents import Allocation, Entity, Mapping, RemoteRef
-from connectors.errors import AuthError, RateLimitedError, ValidationFailed
+from connectors.errors import AuthError, ConflictError, RateLimitedError, ValidationFailed
 from connectors.netsuitesoap.connector_draft import NetSuiteSoapConnector
 from tests.connectors.contract import credit_note, customer, invoice, payment
 
@@ -83,3 +83,27 @@ def test_a_wrong_secret_is_an_auth_error_and_a_full_account_is_rate_limited(nssa
     with pytest.raises(RateLimitedError) as info:
         connect(nssandbox).create(customer(), Mapping(), "c-2")
     assert info.value.platform_code == "WS_REQUEST_BLOCKED"
+
+
+def test_an_update_after_a_change_in_netsuite_is_a_conflict(nssandbox):
+    conn = connect(nssandbox)
+    doc, refs, inv = sent_invoice(conn)
+    nssandbox.clock.advance(1)
+    nssandbox.act_as_user("record_payment", invoice_id=inv.remote_id, amount="10.00")
+    nssandbox.books.records[inv.remote_id]["lastModifiedDate"] = nssandbox.clock()  # a person saved it there
+    with pytest.raises(ConflictError):
+        conn.update(invoice(doc.customer_key, doc.number, ("120.00",)), Mapping(refs=refs),
+                    RemoteRef(inv.remote_id, inv.version), "u-1")
+
+
+def test_read_documents_gives_totals_and_gone_ones_in_one_search(nssandbox):
+    conn = connect(nssandbox)
+    doc, refs, inv = sent_invoice(conn)
+    conn.create(payment(doc.customer_key, "P-1", doc.key, "100.00"), Mapping(refs=refs), "p-1")
+    _, _, other = sent_invoice(conn, "50.00")
+    calls = len(conn.exchanges())
+    paid, open_, gone = conn.read_documents(Entity.INVOICE, [inv.remote_id, other.remote_id, "99999"])
+    assert (paid.status, paid.total, paid.balance) == ("paid", Decimal("100.00"), Decimal("0.00"))
+    assert (open_.status, open_.total) == ("open", Decimal("50.00"))
+    assert gone.status == "deleted"
+    assert [e["call"] for e in conn.exchanges()[calls:]] == ["search"]
