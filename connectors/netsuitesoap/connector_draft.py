@@ -19,7 +19,8 @@ import datetime as dt
 from decimal import Decimal
 from functools import cached_property
 
-from ..base import BaseConnector, Capabilities, DocumentTotals, RemoteChange, Setting
+from .. import rest
+from ..base import AccountKind, BaseConnector, Capabilities, DocumentTotals, ReferenceData, RemoteChange, Setting
 from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, RemoteNotFound
 from . import errors
@@ -32,6 +33,13 @@ RECORDS = {Entity.CUSTOMER: ("customer", "rel", "Customer"), Entity.INVOICE: ("i
            Entity.CREDIT_NOTE: ("creditMemo", "cust", "CreditMemo")}
 SEARCH_TYPE = {Entity.INVOICE: "_invoice", Entity.PAYMENT: "_customerPayment", Entity.CREDIT_NOTE: "_creditMemo"}
 BY_TYPE = {record: entity for entity, (record, _, _) in RECORDS.items()}
+#: NetSuite's AccountType values -> ours.
+ACCOUNT_KINDS = {"_income": AccountKind.INCOME, "_otherIncome": AccountKind.INCOME, "_expense": AccountKind.EXPENSE,
+                 "_otherExpense": AccountKind.EXPENSE, "_costOfGoodsSold": AccountKind.EXPENSE,
+                 "_bank": AccountKind.DEPOSIT, "_accountsReceivable": AccountKind.RECEIVABLE,
+                 "_creditCard": AccountKind.CREDIT_CARD}
+#: Other current assets a payment may be deposited to (NetSuite's Undeposited Funds is one, by name).
+UNDEPOSITED = "undeposited funds"
 
 
 def money(value) -> Decimal | None:
@@ -189,6 +197,31 @@ class NetSuiteSoapConnector(BaseConnector):
             error = errors.from_status(answer["status"])
             if not isinstance(error, RemoteNotFound):  # already gone: nothing to do
                 raise error
+
+    def reference_data(self) -> ReferenceData:
+        """Active accounts (``AccountSearchBasic``), sales tax items (``SalesTaxItemSearchBasic``) and currencies
+        (``getAll`` of ``currency``, the base currency the home one)."""
+        core = self.client.type
+        active = core("core", "SearchBooleanField")(searchValue=False)
+        accounts = self._search_records(core("common", "AccountSearchBasic")(isInactive=active))
+        taxes = self._search_records(core("common", "SalesTaxItemSearchBasic")(isInactive=active))
+        answer = self.client.call("getAll", record=core("core", "GetAllRecord")(recordType="currency"))
+        if not answer["status"]["isSuccess"]:
+            raise errors.from_status(answer["status"])
+        currencies = [c for c in (answer.get("recordList") or {}).get("record") or [] if not c.get("isInactive")]
+        home = next((c["name"] for c in currencies if c.get("isBaseCurrency")), "")
+        return rest.reference_data(accounts, taxes, self.account_kind, account_id="internalId",
+                                   account_name="acctName", tax_id="internalId", tax_name="itemId",
+                                   currencies=[c["name"] for c in currencies], home_currency=home)
+
+    @staticmethod
+    def account_kind(account: dict) -> str:
+        kind = str(account.get("acctType") or "")
+        if kind == "_otherCurrentAsset" and str(account.get("acctName") or "").lower() == UNDEPOSITED:
+            return AccountKind.DEPOSIT
+        if kind == "_otherCurrentLiability" and "tax" in str(account.get("acctName") or "").lower():
+            return AccountKind.TAX_PAYABLE
+        return ACCOUNT_KINDS.get(kind, AccountKind.OTHER)
 
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
         """One ``TransactionSearchBasic`` on ``internalId anyOf`` per 1,000 ids (a search page's size); an id the

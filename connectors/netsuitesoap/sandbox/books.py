@@ -45,6 +45,8 @@ class Books:
         self.deleted: list[tuple[float, str, str, str]] = []  # (when, type, internalId, externalId)
         self.items: dict[str, dict] = {}
         self.tax_codes: dict[str, Decimal] = {}
+        #: Accounts, sales tax items and currencies (record type -> rows): read-only over the API here.
+        self.reference: dict[str, list[dict]] = {}
         self._ids = itertools.count(100)
 
     # -- lookups -----------------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ answers a TBA request; ``WS_CONCUR_SESSION_DISALLWD`` is the session-login varia
 Operations: ``add``, ``upsert`` (by ``externalId``), ``update``, ``delete``, ``get``, ``search``
 (``TransactionSearchBasic`` / ``CustomerSearchBasic`` on ``lastModifiedDate``, ``internalId``,
 ``externalIdString``, ``tranId``, ``type``), ``searchMoreWithId`` and ``getDeleted``, on Customer, Invoice,
-CustomerPayment and CreditMemo. A refused write is ``status isSuccess="false"`` with ``statusDetail type="ERROR"``
+CustomerPayment and CreditMemo; ``AccountSearchBasic`` and ``SalesTaxItemSearchBasic`` searches and ``getAll`` of
+``currency`` for the reference data. A refused write is ``status isSuccess="false"`` with ``statusDetail type="ERROR"``
 ``code`` / ``message``; a done one names the record in ``baseRef`` (``internalId``, ``externalId``, ``type``).
 Sources and guesses: docs/sandbox-netsuitesoap.md.
 """
@@ -43,12 +44,18 @@ NS = {"soapenv": "http://schemas.xmlsoap.org/soap/envelope/",
       "listRel": "urn:relationships_2025_2.lists.webservices.netsuite.com",
       "tranSales": "urn:sales_2025_2.transactions.webservices.netsuite.com",
       "tranCust": "urn:customers_2025_2.transactions.webservices.netsuite.com",
+      "listAcct": "urn:accounting_2025_2.lists.webservices.netsuite.com",
       "xsi": "http://www.w3.org/2001/XMLSchema-instance"}
 PREFIX = {"customer": ("listRel", "Customer"), "invoice": ("tranSales", "Invoice"),
-          "customerPayment": ("tranCust", "CustomerPayment"), "creditMemo": ("tranCust", "CreditMemo")}
+          "customerPayment": ("tranCust", "CustomerPayment"), "creditMemo": ("tranCust", "CreditMemo"),
+          "account": ("listAcct", "Account"), "salesTaxItem": ("listAcct", "SalesTaxItem"),
+          "currency": ("listAcct", "Currency")}
 #: Body fields in the XSD's order, per record type (what ``get`` and ``search`` answer).
 FIELDS = {
     "customer": ("entityId", "companyName", "email", "isInactive", "dateCreated", "lastModifiedDate"),
+    "account": ("acctType", "acctNumber", "acctName", "isInactive"),
+    "salesTaxItem": ("itemId", "rate", "isInactive"),
+    "currency": ("name", "symbol", "isBaseCurrency", "isInactive"),
     "invoice": ("createdDate", "lastModifiedDate", "entity", "currency", "tranDate", "dueDate", "tranId", "memo",
                 "subTotal", "taxTotal", "total", "amountPaid", "amountRemaining", "status", "itemList"),
     "customerPayment": ("createdDate", "lastModifiedDate", "customer", "currency", "account", "undepFunds",
@@ -207,7 +214,7 @@ class NetSuiteSoapSandbox(PlatformSandbox):
         operation = body[0]
         name = local(operation.tag)
         handler = {"add": self.write, "upsert": self.write, "update": self.write, "delete": self.delete,
-                   "get": self.get, "search": self.search, "searchMoreWithId": self.search_more,
+                   "get": self.get, "getAll": self.get_all, "search": self.search, "searchMoreWithId": self.search_more,
                    "getDeleted": self.get_deleted}.get(name)
         if handler is None:
             return self.fault("unexpectedErrorFault", f"The operation {name} is not served here.",
@@ -283,6 +290,9 @@ class NetSuiteSoapSandbox(PlatformSandbox):
             kinds = [t for t in types if t] or ["invoice", "customerPayment", "creditMemo"]
         elif basic == "CustomerSearchBasic":
             kinds = ["customer"]
+        elif basic in ("AccountSearchBasic", "SalesTaxItemSearchBasic"):
+            return self.reference_search("account" if basic == "AccountSearchBasic" else "salesTaxItem", element,
+                                         prefs)
         else:
             return self.search_result(error=NetSuiteError("INVALID_SEARCH", f"{basic} is not served here."))
         rows = [r for r in self.books.records.values() if r["_type"] in kinds]
@@ -305,6 +315,31 @@ class NetSuiteSoapSandbox(PlatformSandbox):
         search_id = f"WEBSERVICES_{account.ACCOUNT_ID}_{secrets.token_hex(8)}"
         self.searches[search_id] = (search_id, rows, size)
         return self.search_result(search_id, 1)
+
+    def reference_search(self, kind: str, element, prefs) -> str:
+        rows = list(self.books.reference.get(kind, []))
+        inactive = child(element, "isInactive")
+        if inactive is not None:
+            wanted = text(inactive, "searchValue").lower() == "true"
+            rows = [r for r in rows if r["isInactive"] == wanted]
+        types = [v.text for v in children(child(element, "type"), "searchValue")]
+        if types:
+            rows = [r for r in rows if r.get("acctType") in types]
+        search_id = f"WEBSERVICES_{account.ACCOUNT_ID}_{secrets.token_hex(8)}"
+        self.searches[search_id] = (search_id, rows, self.page_size)
+        return self.search_result(search_id, 1)
+
+    def get_all(self, name: str, operation, prefs) -> str:
+        """``getAll`` of the record types NetSuite serves it for; only ``currency`` here."""
+        kind = child(operation, "record").get("recordType", "") if child(operation, "record") is not None else ""
+        if kind != "currency":
+            error = NetSuiteError("INVALID_RCRD_TYPE", f"getAll is not served for {kind} here.")
+            return f"<platformCore:getAllResult>{self.status(error)}</platformCore:getAllResult>"
+        rows = self.books.reference.get("currency", [])
+        records = "".join(self.record(r, "platformCore:record") for r in rows)
+        return (f"<platformCore:getAllResult>{self.status(None)}<platformCore:totalRecords>{len(rows)}"
+                f"</platformCore:totalRecords><platformCore:recordList>{records}</platformCore:recordList>"
+                f"</platformCore:getAllResult>")
 
     def search_more(self, name: str, operation, prefs) -> str:
         search_id = text(operation, "searchId")

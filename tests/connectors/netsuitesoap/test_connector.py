@@ -107,3 +107,17 @@ def test_read_documents_gives_totals_and_gone_ones_in_one_search(nssandbox):
     assert (open_.status, open_.total) == ("open", Decimal("50.00"))
     assert gone.status == "deleted"
     assert [e["call"] for e in conn.exchanges()[calls:]] == ["search"]
+
+
+def test_reference_data_lists_accounts_with_kinds_tax_items_and_currencies(nssandbox):
+    conn = connect(nssandbox)
+    reference = conn.reference_data()
+    names = {name: pk for pk, name in reference.accounts.items()}
+    assert reference.account_kinds[names["Sales"]] == "income"
+    assert reference.account_kinds[names["Undeposited Funds"]] == "deposit"
+    assert reference.account_kinds[names["Accounts Receivable"]] == "receivable"
+    assert reference.account_kinds[names["Sales Tax Payable"]] == "tax_payable"
+    assert set(reference.tax_codes.values()) == {"Sales Tax 10%", "Tax Exempt"}
+    assert reference.currencies == {"USD", "EUR", "CAD"} and reference.home_currency == "USD"
+    nssandbox.books.reference["account"][4]["isInactive"] = True  # archived in NetSuite
+    assert "Sales" not in conn.reference_data().accounts.values()
