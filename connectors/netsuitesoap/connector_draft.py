@@ -69,8 +69,9 @@ class NetSuiteSoapConnector(BaseConnector):
         Setting("token_id", "Token ID", "The access token's id (Setup > Users/Roles > Access Tokens).",
                 required=True),
         Setting("token_secret", "Token secret", "The access token's secret (kept when left empty).", secret=True),
-        Setting("default_item", "Line item", "The internal id of the non-inventory sale item a line without a "
-                "synced item is booked on (a NetSuite invoice line is always on an item).", required=True),
+        Setting("default_item", "Line item", "The internal id of the non-inventory sale item a line is booked on "
+                "when it has no synced item and no active item has the line's mapped income account (a NetSuite "
+                "invoice line is always on an item).", required=True),
     )
     sandbox_class = "connectors.netsuitesoap.sandbox.NetSuiteSoapSandbox"
 
@@ -127,8 +128,8 @@ class NetSuiteSoapConnector(BaseConnector):
                           tranDate=dt.datetime.combine(doc.date or dt.date.today(), dt.time()), memo=doc.memo or None,
                           applyList=self.client.type("cust", "CustomerPaymentApplyList")(apply=applies))
         lines = []
-        for line in doc.lines:
-            item = mapping.refs.get(line.item_key or "") or str(self.setting("default_item") or "")
+        for index, line in enumerate(doc.lines):
+            item = self.line_item(line, index, mapping)
             sign = -1 if line.kind == "discount" else 1
             tax = mapping.tax_codes.get(line.tax_rate_key or "")
             lines.append(self.client.type("sales", "InvoiceItem")(
@@ -144,6 +145,35 @@ class NetSuiteSoapConnector(BaseConnector):
             for a in doc.allocations]
         return record(**common, itemList=self.client.type("cust", "CreditMemoItemList")(item=lines),
                       applyList=self.client.type("cust", "CreditMemoApplyList")(apply=applies))
+
+    def line_item(self, line, index: int, mapping: Mapping) -> str:
+        """The item a line is booked on: its own synced item; else the first active non-inventory sale item whose
+        income account is the line's mapped account (NetSuite books a line to its item's income account); else
+        the connection's ``default_item``."""
+        if line.item_key and line.item_key in mapping.refs:
+            return str(mapping.refs[line.item_key])
+        account = mapping.line_account(index)
+        if account and account in self.items_by_account:
+            return self.items_by_account[account]
+        item = str(self.setting("default_item") or "")
+        if not item:
+            raise ConfigurationError(f"line {index + 1} has no NetSuite item: no synced item, no item on its income "
+                                     "account and no default item", hint="Set the connection's line item.")
+        return item
+
+    @cached_property
+    def items_by_account(self) -> dict[str, str]:
+        """Income account internal id -> the first active non-inventory sale item on it (one search per
+        connector)."""
+        core = self.client.type
+        found: dict[str, str] = {}
+        for item in self._search_records(core("common", "ItemSearchBasic")(
+                isInactive=core("core", "SearchBooleanField")(searchValue=False),
+                type=core("core", "SearchEnumMultiSelectField")(operator="anyOf", searchValue=["_nonInventoryItem"]))):
+            account = str((item.get("incomeAccount") or {}).get("internalId") or "")
+            if account:
+                found.setdefault(account, str(item["internalId"]))
+        return found
 
     @staticmethod
     def required(mapping: Mapping, key: str | None, what: str) -> str:

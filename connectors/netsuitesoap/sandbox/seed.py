@@ -10,8 +10,10 @@ CONSUMER_KEY = "sandbox-client"
 CONSUMER_SECRET = "sandbox-secret"  # nosec B105 - the sandbox's public value, like its OAuth client
 TOKEN_ID = "sandbox-token"
 TOKEN_SECRET = "sandbox-token-secret"  # nosec B105 - the sandbox's public value
-#: internalId, name, base rate (non-inventory sale items: an invoice line in NetSuite is always on an item)
-ITEMS = (("11", "Services", Decimal("0.00")), ("12", "Shipping", Decimal("0.00")), ("13", "Discount", Decimal("0.00")))
+#: internalId, name, base rate, income account (non-inventory sale items: a NetSuite invoice line is always on an
+#: item, and the item's income account is where the line is booked)
+ITEMS = (("11", "Services", Decimal("0.00"), "5"), ("12", "Consulting", Decimal("0.00"), "6"),
+         ("13", "Shipping", Decimal("0.00"), "7"), ("14", "Discount", Decimal("0.00"), "8"))
 #: internalId -> rate in percent
 TAX_CODES = {"21": Decimal("10"), "22": Decimal("0")}
 TAX_NAMES = {"21": "Sales Tax 10%", "22": "Tax Exempt"}
@@ -26,8 +28,11 @@ CURRENCIES = (("1", "USD", True), ("2", "EUR", False), ("3", "CAD", False))
 
 
 def seed(books) -> None:
-    for internal_id, name, rate in ITEMS:
+    for internal_id, name, rate, _ in ITEMS:
         books.items[internal_id] = {"internalId": internal_id, "name": name, "rate": rate}
+    books.reference["item"] = [{"_type": "item", "internalId": i, "itemId": name, "displayName": name,
+                                "incomeAccount": {"internalId": income, "name": ""}, "isInactive": False}
+                               for i, name, _, income in ITEMS]
     books.tax_codes.update(TAX_CODES)
     books.reference["account"] = [{"_type": "account", "internalId": i, "acctNumber": number, "acctName": name,
                                    "acctType": kind, "isInactive": False} for i, number, name, kind in ACCOUNTS]

@@ -10,9 +10,10 @@ answers a TBA request; ``WS_CONCUR_SESSION_DISALLWD`` is the session-login varia
 Operations: ``add``, ``upsert`` (by ``externalId``), ``update``, ``delete``, ``get``, ``search``
 (``TransactionSearchBasic`` / ``CustomerSearchBasic`` on ``lastModifiedDate``, ``internalId``,
 ``externalIdString``, ``tranId``, ``type``), ``searchMoreWithId`` and ``getDeleted``, on Customer, Invoice,
-CustomerPayment and CreditMemo; ``AccountSearchBasic`` and ``SalesTaxItemSearchBasic`` searches and ``getAll`` of
-``currency`` for the reference data. A refused write is ``status isSuccess="false"`` with ``statusDetail type="ERROR"``
-``code`` / ``message``; a done one names the record in ``baseRef`` (``internalId``, ``externalId``, ``type``).
+CustomerPayment and CreditMemo; ``AccountSearchBasic``, ``SalesTaxItemSearchBasic`` and ``ItemSearchBasic``
+searches and ``getAll`` of ``currency`` for the reference data. A refused write is ``status isSuccess="false"``
+with ``statusDetail type="ERROR"`` ``code`` / ``message``; a done one names the record in ``baseRef``
+(``internalId``, ``externalId``, ``type``).
 Sources and guesses: docs/sandbox-netsuitesoap.md.
 """
 from __future__ import annotations
@@ -49,13 +50,14 @@ NS = {"soapenv": "http://schemas.xmlsoap.org/soap/envelope/",
 PREFIX = {"customer": ("listRel", "Customer"), "invoice": ("tranSales", "Invoice"),
           "customerPayment": ("tranCust", "CustomerPayment"), "creditMemo": ("tranCust", "CreditMemo"),
           "account": ("listAcct", "Account"), "salesTaxItem": ("listAcct", "SalesTaxItem"),
-          "currency": ("listAcct", "Currency")}
+          "currency": ("listAcct", "Currency"), "item": ("listAcct", "NonInventorySaleItem")}
 #: Body fields in the XSD's order, per record type (what ``get`` and ``search`` answer).
 FIELDS = {
     "customer": ("entityId", "companyName", "email", "isInactive", "dateCreated", "lastModifiedDate"),
     "account": ("acctType", "acctNumber", "acctName", "isInactive"),
     "salesTaxItem": ("itemId", "rate", "isInactive"),
     "currency": ("name", "symbol", "isBaseCurrency", "isInactive"),
+    "item": ("itemId", "displayName", "incomeAccount", "isInactive"),
     "invoice": ("createdDate", "lastModifiedDate", "entity", "currency", "tranDate", "dueDate", "tranId", "memo",
                 "subTotal", "taxTotal", "total", "amountPaid", "amountRemaining", "status", "itemList"),
     "customerPayment": ("createdDate", "lastModifiedDate", "customer", "currency", "account", "undepFunds",
@@ -66,6 +68,8 @@ FIELDS = {
 LINE_FIELDS = ("item", "line", "description", "quantity", "rate", "amount", "taxCode", "tax1Amt")
 REFS = {"entity", "customer", "currency", "account", "subsidiary", "item", "taxCode"}
 TIMES = {"createdDate", "lastModifiedDate", "dateCreated"}
+REFERENCE_SEARCHES = {"AccountSearchBasic": "account", "SalesTaxItemSearchBasic": "salesTaxItem",
+                      "ItemSearchBasic": "item"}
 FAULT_CODES = {"invalidCredentialsFault": "INVALID_LOGIN_ATTEMPT",
                "exceededConcurrentRequestLimitFault": "WS_REQUEST_BLOCKED",
                "unexpectedErrorFault": "UNEXPECTED_ERROR"}
@@ -290,9 +294,8 @@ class NetSuiteSoapSandbox(PlatformSandbox):
             kinds = [t for t in types if t] or ["invoice", "customerPayment", "creditMemo"]
         elif basic == "CustomerSearchBasic":
             kinds = ["customer"]
-        elif basic in ("AccountSearchBasic", "SalesTaxItemSearchBasic"):
-            return self.reference_search("account" if basic == "AccountSearchBasic" else "salesTaxItem", element,
-                                         prefs)
+        elif basic in REFERENCE_SEARCHES:
+            return self.reference_search(REFERENCE_SEARCHES[basic], element, prefs)
         else:
             return self.search_result(error=NetSuiteError("INVALID_SEARCH", f"{basic} is not served here."))
         rows = [r for r in self.books.records.values() if r["_type"] in kinds]
@@ -323,8 +326,10 @@ class NetSuiteSoapSandbox(PlatformSandbox):
             wanted = text(inactive, "searchValue").lower() == "true"
             rows = [r for r in rows if r["isInactive"] == wanted]
         types = [v.text for v in children(child(element, "type"), "searchValue")]
-        if types:
+        if types and kind == "account":
             rows = [r for r in rows if r.get("acctType") in types]
+        elif types and "_nonInventoryItem" not in types:
+            rows = []  # the account holds non-inventory items only
         search_id = f"WEBSERVICES_{account.ACCOUNT_ID}_{secrets.token_hex(8)}"
         self.searches[search_id] = (search_id, rows, self.page_size)
         return self.search_result(search_id, 1)

@@ -121,3 +121,16 @@ def test_reference_data_lists_accounts_with_kinds_tax_items_and_currencies(nssan
     assert reference.currencies == {"USD", "EUR", "CAD"} and reference.home_currency == "USD"
     nssandbox.books.reference["account"][4]["isInactive"] = True  # archived in NetSuite
     assert "Sales" not in conn.reference_data().accounts.values()
+
+
+def test_a_line_goes_on_the_item_of_its_mapped_income_account(nssandbox):
+    conn = connect(nssandbox)
+    accounts = {name: pk for pk, name in conn.reference_data().accounts.items()}
+    cust_doc = customer()
+    cust = conn.create(cust_doc, Mapping(), "c-1")
+    doc = invoice(cust_doc.key, "I-ACC", ("10.00", "20.00"))
+    mapping = Mapping(line_accounts=(accounts["Consulting Revenue"], accounts["Operating Expenses"]),
+                      refs={cust_doc.key: cust.remote_id})
+    made = conn.create(doc, mapping, "i-1")
+    items = [line["item"]["internalId"] for line in made.raw["itemList"]["item"]]
+    assert items == ["12", "11"]  # Consulting's item; no item books to an expense account: the default item
