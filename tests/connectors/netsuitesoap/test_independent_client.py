@@ -1,6 +1,7 @@
 """The sandbox driven by a plain zeep client loaded from the WSDL it serves over loopback HTTP, signing its own
-tokenPassport: nothing of the connector is used but the published TBA recipe. (The PyPI ``netsuitesdk`` builds its
-WSDL address from a real account id and a fixed NetSuite host, so it cannot be pointed at a loopback sandbox.)"""
+tokenPassport by NetSuite's published recipe: nothing of the connector is used. (The PyPI ``netsuite`` package drives
+it too: test_netsuite_package.py. ``netsuitesdk`` cannot: its client hard-codes the v2019_1 WSDL on NetSuite's host
+and the 2019_1 namespaces.)"""
 import base64
 import hashlib
 import hmac
