@@ -20,7 +20,8 @@ from decimal import Decimal
 from functools import cached_property
 
 from .. import rest
-from ..base import AccountKind, BaseConnector, Capabilities, DocumentTotals, ReferenceData, RemoteChange, Setting
+from ..base import (AccountKind, BaseConnector, Capabilities, DocumentTotals, ReferenceData, RemoteChange,
+                    RemoteDocument, RemotePayment, Setting)
 from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, RemoteNotFound
 from . import errors
@@ -183,17 +184,41 @@ class NetSuiteSoapConnector(BaseConnector):
         return str(mapping.refs[key])
 
     @staticmethod
-    def result(entity: str, record: dict, adopted: bool = False) -> RemoteResult:
+    def lines(record: dict) -> list[dict]:
+        return list((record.get("itemList") or {}).get("item") or [])
+
+    @staticmethod
+    def applications(record: dict) -> tuple[tuple[str, Decimal], ...]:
+        return tuple((str(a.get("doc")), money(a.get("amount"))) for a in
+                     (record.get("applyList") or {}).get("apply") or [] if a.get("apply") is not False)
+
+    @classmethod
+    def fingerprint(cls, entity: str, record: dict) -> str:
+        """What a person can edit: the party, number, date and amounts, each line's item, quantity, rate, amount and
+        tax code, and what a payment or credit memo applies (not totals NetSuite derives, nor timestamps)."""
+        party = ((record.get("customer") if entity == Entity.PAYMENT else record.get("entity")) or {}).get(
+            "internalId")
+        lines = [{"item": (line.get("item") or {}).get("internalId"), "quantity": line.get("quantity"),
+                  "rate": line.get("rate"), "amount": line.get("amount"),
+                  "taxCode": (line.get("taxCode") or {}).get("internalId")} for line in cls.lines(record)]
+        applied = sorted([doc, rest.plain(amount)] for doc, amount in cls.applications(record))
+        body = {**record, "party": party, "lines": lines}
+        return rest.content_hash(entity, body, ("party", "tranId", "tranDate", "payment", "companyName", "email"),
+                                 ("item", "quantity", "rate", "amount", "taxCode"), lines="lines", extra=applied)
+
+    @classmethod
+    def result(cls, entity: str, record: dict, adopted: bool = False) -> RemoteResult:
         modified = record.get("lastModifiedDate")
         version = modified.isoformat() if isinstance(modified, dt.datetime) else str(modified or "")
+        fingerprint = cls.fingerprint(entity, record)
         if entity == Entity.CUSTOMER:
             return RemoteResult(str(record["internalId"]), version, str(record.get("companyName") or ""),
                                 status="inactive" if record.get("isInactive") else "active", raw=record,
-                                adopted=adopted)
+                                adopted=adopted, fingerprint=fingerprint)
         total = money(record.get("payment") if entity == Entity.PAYMENT else record.get("total"))
         balance = money(record.get("amountRemaining") if entity == Entity.INVOICE else record.get("unapplied"))
         return RemoteResult(str(record["internalId"]), version, str(record.get("tranId") or ""), total, balance,
-                            status="active", raw=record, adopted=adopted)
+                            status="active", raw=record, adopted=adopted, fingerprint=fingerprint)
 
     # -- the connector interface ------------------------------------------------------------------------------------
     def fetch(self, entity: str, remote_id: str) -> RemoteResult:
@@ -252,6 +277,31 @@ class NetSuiteSoapConnector(BaseConnector):
         if kind == "_otherCurrentLiability" and "tax" in str(account.get("acctName") or "").lower():
             return AccountKind.TAX_PAYABLE
         return ACCOUNT_KINDS.get(kind, AccountKind.OTHER)
+
+    def remote_payment(self, remote_id: str) -> RemotePayment:
+        """A customer payment as NetSuite holds it (its ``memo`` is the reference); a deleted one says so."""
+        try:
+            record = self.get(Entity.PAYMENT, remote_id)
+        except RemoteNotFound:
+            return RemotePayment(remote_id, "", "", dt.date.today(), Decimal("0"), "", (), deleted=True)
+        result = self.result(Entity.PAYMENT, record)
+        day = record.get("tranDate")
+        return RemotePayment(remote_id, result.version, str((record.get("customer") or {}).get("internalId") or ""),
+                             day.date() if isinstance(day, dt.datetime) else dt.date.today(), result.total,
+                             str((record.get("currency") or {}).get("name") or ""), self.applications(record),
+                             reference=str(record.get("memo") or ""))
+
+    def remote_document(self, entity: str, remote_id: str) -> RemoteDocument:
+        """An invoice or credit memo's status, totals and lines (quantity, rate); a deleted one says so."""
+        try:
+            record = self.get(entity, remote_id)
+        except RemoteNotFound:
+            return RemoteDocument(remote_id, "", "", "deleted", None, None)
+        result = self.result(entity, record)
+        lines = tuple((Decimal(repr(line.get("quantity") or 1.0)), money(line.get("rate") or "0"))
+                      for line in self.lines(record))
+        return RemoteDocument(remote_id, result.version, result.number, "active", result.total, result.balance,
+                              lines, applications=self.applications(record) if entity == Entity.CREDIT_NOTE else ())
 
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
         """One ``TransactionSearchBasic`` on ``internalId anyOf`` per 1,000 ids (a search page's size); an id the

@@ -539,6 +539,32 @@ class NetSuiteSoapSandbox(PlatformSandbox):
                 "applyList": [{"apply": "true", "doc": invoice["internalId"], "amount": amount}]})
         return {"id": saved["internalId"]}
 
+    def edit_invoice_line_as_user(self, invoice_id: str, line: int, amount: Any = None, quantity: Any = None) -> dict:
+        """A person changes a line's amount (the rate follows) or quantity (the amount follows) and saves."""
+        with self.books.lock:
+            invoice = self.books.require("invoice", {"internalId": str(invoice_id)}, "invoice")
+            lines = [{**row, "item": dict(row["item"]), **({"taxCode": dict(row["taxCode"])} if "taxCode" in row
+                                                          else {})} for row in invoice["itemList"]]
+            target = lines[int(line)]
+            if quantity is not None:
+                target["quantity"] = Decimal(str(quantity))
+                target["amount"] = (target["quantity"] * target["rate"]).quantize(Decimal("0.01"))
+            if amount is not None:
+                target["amount"] = Decimal(str(amount)).quantize(Decimal("0.01"))
+                target["rate"] = (target["amount"] / target["quantity"]).quantize(Decimal("0.01"))
+            for row in lines:
+                row.pop("tax1Amt", None)  # recomputed from the tax code
+            self.books.update("invoice", {"internalId": invoice["internalId"], "itemList": lines})
+        return {"id": str(invoice_id)}
+
+    def archive_account_as_user(self, account_id: str) -> dict:
+        with self.books.lock:
+            for row in self.books.reference.get("account", []):
+                if row["internalId"] == str(account_id):
+                    row["isInactive"] = True
+                    return {"id": str(account_id)}
+        raise ValueError(f"no account {account_id}")
+
     def delete_invoice_as_user(self, invoice_id: str) -> dict:
         with self.books.lock:
             self.books.delete("invoice", {"internalId": str(invoice_id)})

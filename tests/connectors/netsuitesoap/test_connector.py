@@ -134,3 +134,19 @@ def test_a_line_goes_on_the_item_of_its_mapped_income_account(nssandbox):
     made = conn.create(doc, mapping, "i-1")
     items = [line["item"]["internalId"] for line in made.raw["itemList"]["item"]]
     assert items == ["12", "11"]  # Consulting's item; no item books to an expense account: the default item
+
+
+def test_a_payment_recorded_and_a_line_edited_in_netsuite_are_read_back(nssandbox):
+    conn = connect(nssandbox)
+    doc, refs, inv = sent_invoice(conn)
+    assert conn.fetch(Entity.INVOICE, inv.remote_id).fingerprint == inv.fingerprint
+    paid = nssandbox.act_as_user("record_payment", invoice_id=inv.remote_id, amount="60.00", reference="USER-77")
+    payment_read = conn.remote_payment(paid["id"])
+    assert (payment_read.amount, payment_read.reference) == (Decimal("60.00"), "USER-77")
+    assert payment_read.allocations == ((inv.remote_id, Decimal("60.00")),) and not payment_read.deleted
+    nssandbox.act_as_user("edit_invoice_line", invoice_id=inv.remote_id, line=0, amount="150.00")
+    read = conn.remote_document(Entity.INVOICE, inv.remote_id)
+    assert read.lines == ((Decimal("1"), Decimal("150.00")),) and read.balance == Decimal("90.00")
+    assert conn.fetch(Entity.INVOICE, inv.remote_id).fingerprint != inv.fingerprint
+    nssandbox.act_as_user("delete_payment", payment_id=paid["id"])
+    assert conn.remote_payment(paid["id"]).deleted
