@@ -71,8 +71,8 @@ class NetSuiteSoapConnector(BaseConnector):
                 required=True),
         Setting("token_secret", "Token secret", "The access token's secret (kept when left empty).", secret=True),
         Setting("default_item", "Line item", "The internal id of the non-inventory sale item a line is booked on "
-                "when it has no synced item and no active item has the line's mapped income account (a NetSuite "
-                "invoice line is always on an item).", required=True),
+                "when it has no synced item and no income account mapped (a NetSuite invoice line is always on an "
+                "item).", required=True),
     )
     sandbox_class = "connectors.netsuitesoap.sandbox.NetSuiteSoapSandbox"
 
@@ -149,12 +149,18 @@ class NetSuiteSoapConnector(BaseConnector):
 
     def line_item(self, line, index: int, mapping: Mapping) -> str:
         """The item a line is booked on: its own synced item; else the first active non-inventory sale item whose
-        income account is the line's mapped account (NetSuite books a line to its item's income account); else
-        the connection's ``default_item``."""
+        income account is the line's mapped account (NetSuite books a line to its item's income account); else,
+        with no account mapped, the connection's ``default_item``. A mapped account no item books to is refused:
+        the line would land on another account."""
         if line.item_key and line.item_key in mapping.refs:
             return str(mapping.refs[line.item_key])
         account = mapping.line_account(index)
-        if account and account in self.items_by_account:
+        if account:
+            if account not in self.items_by_account:
+                raise ConfigurationError(f"line {index + 1}: no active sale item in NetSuite books to account "
+                                         f"{account}", platform_code="incomeAccount",
+                                         hint="Map an income account that a non-inventory sale item uses, or give "
+                                         "an item that income account in NetSuite.")
             return self.items_by_account[account]
         item = str(self.setting("default_item") or "")
         if not item:

@@ -8,7 +8,7 @@ import pytest
 
 from connectors.base import ConnectionConfig
 from connectors.documents import Allocation, Entity, Mapping, RemoteRef
-from connectors.errors import AuthError, ConflictError, RateLimitedError, ValidationFailed
+from connectors.errors import AuthError, ConfigurationError, ConflictError, RateLimitedError, ValidationFailed
 from connectors.netsuitesoap.connector_draft import NetSuiteSoapConnector
 from tests.connectors.contract import credit_note, customer, invoice, payment
 
@@ -129,11 +129,13 @@ def test_a_line_goes_on_the_item_of_its_mapped_income_account(nssandbox):
     cust_doc = customer()
     cust = conn.create(cust_doc, Mapping(), "c-1")
     doc = invoice(cust_doc.key, "I-ACC", ("10.00", "20.00"))
-    mapping = Mapping(line_accounts=(accounts["Consulting Revenue"], accounts["Operating Expenses"]),
-                      refs={cust_doc.key: cust.remote_id})
+    mapping = Mapping(line_accounts=(accounts["Consulting Revenue"], None), refs={cust_doc.key: cust.remote_id})
     made = conn.create(doc, mapping, "i-1")
     items = [line["item"]["internalId"] for line in made.raw["itemList"]["item"]]
-    assert items == ["12", "11"]  # Consulting's item; no item books to an expense account: the default item
+    assert items == ["12", "11"]  # Consulting's item; the line without an account: the default item
+    expense = Mapping(line_accounts=(accounts["Operating Expenses"],) * 2, refs={cust_doc.key: cust.remote_id})
+    with pytest.raises(ConfigurationError, match="no active sale item"):
+        conn.create(invoice(cust_doc.key, "I-EXP", ("10.00", "20.00")), expense, "i-2")
 
 
 def test_a_payment_recorded_and_a_line_edited_in_netsuite_are_read_back(nssandbox):
