@@ -58,7 +58,7 @@ class NetSuiteSoapConnector(BaseConnector):
         entities=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         delete=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
-        inbound_creates=frozenset(),  # payments recorded in NetSuite are listed, not yet read into ours
+        inbound_creates=frozenset(),  # remote_payment reads them whole, but the inbound suites have not run here
         inbound_deletes=True,  # getDeleted
         idempotency_keys=True,  # upsert by externalId
     )
