@@ -1,2 +1,2 @@
-"""NetSuite SuiteTalk SOAP (legacy, v2025_2): a zeep-driven client with token-based authentication, and its
-sandbox. Not registered yet: see docs/connectors/netsuitesoap.md."""
+"""NetSuite SuiteTalk SOAP (legacy, v2025_2): connector, a zeep-driven client with token-based authentication, error
+classification and sandbox. See docs/connectors/netsuitesoap.md."""

@@ -18,6 +18,7 @@ import zeep
 from lxml import etree  # nosec B410: serialising zeep's own envelope only; answers are parsed by zeep
 from zeep.helpers import serialize_object
 
+from ..errors import AuthError
 from ..http import ApiClient
 from . import errors, tba
 
@@ -53,29 +54,39 @@ class SoapClient(ApiClient):
     classify = staticmethod(errors.classify)
     retry_unauthorized = False
 
-    def __init__(self, base_url: str, account: str, consumer: tuple[str, str], token: tuple[str, str],
+    def __init__(self, base_url: str, account: str, consumer: tuple[str, str], token_getter, token_secret: str,
                  **kwargs) -> None:
+        """``token_getter(force)`` gives the access token's id (the token store's access token: see the connector's
+        ``login``); its secret is the connection's encrypted setting."""
         kwargs.setdefault("session", WithoutAuthorization())
-        super().__init__(base_url, lambda force: "", **kwargs)
-        self.account, self.consumer, self.token = account, consumer, token
+        super().__init__(base_url, token_getter, **kwargs)
+        self.account, self.consumer, self.token_secret = account, consumer, token_secret
         self.zeep = schema()
 
     def type(self, ns: str, name: str):
         return self.zeep.get_type(f"{{{NAMESPACES[ns]}}}{name}")
 
-    def passport(self) -> dict:
+    def passport(self, token_id: str) -> dict:
         nonce, timestamp = secrets.token_hex(10), int(time.time())
-        signature = tba.signature(self.account, self.consumer[0], self.consumer[1], self.token[0], self.token[1],
+        signature = tba.signature(self.account, self.consumer[0], self.consumer[1], token_id, self.token_secret,
                                   nonce, timestamp)
-        return {"account": self.account, "consumerKey": self.consumer[0], "token": self.token[0], "nonce": nonce,
+        return {"account": self.account, "consumerKey": self.consumer[0], "token": token_id, "nonce": nonce,
                 "timestamp": timestamp, "signature": {"_value_1": signature, "algorithm": tba.ALGORITHM}}
 
     def call(self, operation: str, headers: dict | None = None, **kwargs) -> dict:
         """One operation: the envelope built and parsed by zeep, sent through the loop; the answer as dicts (zeep
-        unwraps a response of one element: ``writeResponse``, ``readResponse``, ``searchResult``...)."""
+        unwraps a response of one element: ``writeResponse``, ``readResponse``, ``searchResult``...). A refused
+        token (``invalidCredentialsFault``: a SOAP fault, not an HTTP 401) asks the token getter once for a renewed
+        one and sends once more; refused again, the ``AuthError`` stands."""
+        try:
+            return self.call_once(operation, self.token_getter(False), headers, **kwargs)
+        except AuthError:
+            return self.call_once(operation, self.token_getter(True), headers, **kwargs)
+
+    def call_once(self, operation: str, token_id: str, headers: dict | None = None, **kwargs) -> dict:
         service = self.zeep.service
         envelope = self.zeep.create_message(service, operation, **kwargs,
-                                            _soapheaders={"tokenPassport": self.passport(), **(headers or {})})
+                                            _soapheaders={"tokenPassport": self.passport(token_id), **(headers or {})})
         body = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
         try:
             response = self.send("POST", SERVICE_PATH, text=body, kind="write" if operation in errors.WRITES

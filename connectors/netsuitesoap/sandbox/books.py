@@ -14,7 +14,7 @@ from decimal import Decimal
 
 CENT = Decimal("0.01")
 TYPES = {"Customer": "customer", "Invoice": "invoice", "CustomerPayment": "customerPayment",
-         "CreditMemo": "creditMemo"}
+         "CreditMemo": "creditMemo", "NonInventorySaleItem": "nonInventorySaleItem"}
 #: Search ``type`` values of TransactionSearchBasic -> our record types.
 SEARCH_TYPES = {"_invoice": "invoice", "_customerPayment": "customerPayment", "_creditMemo": "creditMemo"}
 
@@ -97,6 +97,12 @@ class Books:
             raise NetSuiteError("RCRD_DSNT_EXIST", "That record does not exist.")
         if kind == "customer" and any(r.get("_customer") == record["internalId"] for r in self.records.values()):
             raise NetSuiteError("CANT_DELETE_RCRD", "This record cannot be deleted because it has dependent records.")
+        if kind == "nonInventorySaleItem" and any(
+                (line.get("item") or {}).get("internalId") == record["internalId"]
+                for r in self.records.values() for line in r.get("itemList") or []):
+            raise NetSuiteError("CANT_DELETE_RCRD", "This record cannot be deleted because it has dependent records.")
+        if kind == "nonInventorySaleItem":
+            self.items.pop(record["internalId"], None)
         if kind == "invoice" and self.applied_to(record["internalId"]):
             raise NetSuiteError("CANT_DELETE_RCRD", "This record cannot be deleted because it has dependent records.")
         if kind in ("customerPayment", "creditMemo"):
@@ -106,10 +112,34 @@ class Books:
         self.deleted.append((self.clock(), kind, record["internalId"], record.get("externalId") or ""))
         return record
 
+    def void(self, kind: str, ref: dict) -> dict:
+        record = self.find(kind, ref.get("internalId", ""), ref.get("externalId", ""))
+        if record is None:
+            raise NetSuiteError("RCRD_DSNT_EXIST", "That record does not exist.")
+        if self.applied_to(record["internalId"]):
+            raise NetSuiteError("CANT_DELETE_RCRD", "This transaction cannot be voided because it has dependent "
+                                "records.")
+        record["_voided"] = True
+        record["itemList"] = [{**line, "amount": Decimal("0.00"), "rate": Decimal("0.00"), "tax1Amt": Decimal("0.00")}
+                              for line in record["itemList"]]
+        record["lastModifiedDate"] = self.clock()
+        self._refresh_invoices()
+        return record
+
     def _save(self, record: dict, body: dict) -> dict:
         kind = record["_type"]
         draft = {**record, **{k: v for k, v in body.items() if k not in ("internalId", "itemList", "applyList")}}
-        if kind == "customer":
+        if kind == "nonInventorySaleItem":
+            if not draft.get("itemId"):
+                raise NetSuiteError("USER_ERROR", "Please enter value(s) for: Item Name/Number")
+            income = (draft.get("incomeAccount") or {}).get("internalId", "")
+            if not any(a["internalId"] == income and a["acctType"] in ("_income", "_otherIncome")
+                       for a in self.reference.get("account", [])):
+                raise NetSuiteError("INVALID_KEY_OR_REF", f"Invalid incomeaccount reference key {income}.")
+            draft["rate"] = money(draft.get("rate") or "0")
+            self.items[draft["internalId"]] = {"internalId": draft["internalId"], "name": draft["itemId"],
+                                               "rate": draft["rate"]}
+        elif kind == "customer":
             if not (draft.get("companyName") or draft.get("entityId")):
                 raise NetSuiteError("USER_ERROR", "Please enter value(s) for: Company Name")
             others = [r for r in self.records.values() if r["_type"] == "customer" and r is not record
@@ -190,7 +220,8 @@ class Books:
             if kind == "invoice":
                 paid = sum((a for _, a in self.applied_to(record["internalId"])), Decimal("0.00"))
                 record.update(amountPaid=paid, amountRemaining=record["total"] - paid,
-                              status="Paid In Full" if paid >= record["total"] else "Open")
+                              status="Voided" if record.get("_voided") else
+                              "Paid In Full" if paid >= record["total"] else "Open")
             elif kind == "creditMemo":
                 applied = sum(record["_applied"].values(), Decimal("0.00"))
                 record.update(applied=applied, unapplied=record["total"] - applied,

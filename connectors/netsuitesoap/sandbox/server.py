@@ -50,12 +50,15 @@ NS = {"soapenv": "http://schemas.xmlsoap.org/soap/envelope/",
 PREFIX = {"customer": ("listRel", "Customer"), "invoice": ("tranSales", "Invoice"),
           "customerPayment": ("tranCust", "CustomerPayment"), "creditMemo": ("tranCust", "CreditMemo"),
           "account": ("listAcct", "Account"), "salesTaxItem": ("listAcct", "SalesTaxItem"),
-          "currency": ("listAcct", "Currency"), "item": ("listAcct", "NonInventorySaleItem")}
+          "currency": ("listAcct", "Currency"), "item": ("listAcct", "NonInventorySaleItem"),
+          "nonInventorySaleItem": ("listAcct", "NonInventorySaleItem")}
 #: Body fields in the XSD's order, per record type (what ``get`` and ``search`` answer).
 FIELDS = {
     "customer": ("entityId", "companyName", "email", "isInactive", "dateCreated", "lastModifiedDate"),
     "account": ("acctType", "acctNumber", "acctName", "isInactive"),
     "salesTaxItem": ("itemId", "rate", "isInactive"),
+    "nonInventorySaleItem": ("createdDate", "lastModifiedDate", "itemId", "displayName", "incomeAccount",
+                             "isInactive", "rate"),
     "currency": ("name", "symbol", "isBaseCurrency", "isInactive"),
     "item": ("itemId", "displayName", "incomeAccount", "isInactive"),
     "invoice": ("createdDate", "lastModifiedDate", "entity", "currency", "tranDate", "dueDate", "tranId", "memo",
@@ -66,7 +69,7 @@ FIELDS = {
                    "taxTotal", "total", "applied", "unapplied", "status", "itemList", "applyList"),
 }
 LINE_FIELDS = ("item", "line", "description", "quantity", "rate", "amount", "taxCode", "tax1Amt")
-REFS = {"entity", "customer", "currency", "account", "subsidiary", "item", "taxCode"}
+REFS = {"entity", "customer", "currency", "account", "subsidiary", "item", "taxCode", "incomeAccount"}
 TIMES = {"createdDate", "lastModifiedDate", "dateCreated"}
 REFERENCE_SEARCHES = {"AccountSearchBasic": "account", "SalesTaxItemSearchBasic": "salesTaxItem",
                       "ItemSearchBasic": "item"}
@@ -114,7 +117,7 @@ class NetSuiteSoapSandbox(PlatformSandbox):
         self.in_flight = 0
         self.searches: dict[str, tuple[str, list[dict], int]] = {}
         self.page_size = 1000
-        self.requests = 0
+        self.requests = self.checks = 0
         self._flight = threading.Lock()
         self.seed()
 
@@ -129,7 +132,9 @@ class NetSuiteSoapSandbox(PlatformSandbox):
 
     @property
     def token_calls(self) -> int:
-        return 0  # token-based authentication: no token is ever issued or refreshed over the API
+        """TBA tokens are made in NetSuite's UI, never issued over the API; what stands in for a token call is the
+        connector's credentials check (``getAll``), counted like the API-key sandboxes count theirs."""
+        return self.checks
 
     def seed(self) -> None:
         account.seed(self.books)
@@ -140,7 +145,7 @@ class NetSuiteSoapSandbox(PlatformSandbox):
             super().reset()
             self.nonces.clear()
             self.searches.clear()
-            self.busy, self.concurrency_limit, self.page_size, self.requests = 0, 15, 1000, 0
+            self.busy, self.concurrency_limit, self.page_size, self.requests, self.checks = 0, 15, 1000, 0, 0
 
     def issue_tokens(self) -> dict:
         """A TBA token is made in NetSuite's UI (Access Tokens), not over the API: the sandbox's is fixed."""
@@ -224,6 +229,8 @@ class NetSuiteSoapSandbox(PlatformSandbox):
             return self.fault("unexpectedErrorFault", f"The operation {name} is not served here.",
                               code="INVALID_REQUEST", client=True)
         self.requests += 1
+        if name == "getAll":
+            self.checks += 1
         prefs = child(header, "searchPreferences")
         with self.books.lock:
             inner = handler(name, operation, prefs)
@@ -564,6 +571,14 @@ class NetSuiteSoapSandbox(PlatformSandbox):
                     row["isInactive"] = True
                     return {"id": str(account_id)}
         raise ValueError(f"no account {account_id}")
+
+    def void_invoice_as_user(self, invoice_id: str) -> dict:
+        """A person voids an invoice with the default preference (Void Transactions Using Reversing Journals off):
+        the invoice stays, its amounts become zero and its status Voided. NetSuite refuses it while payments are
+        applied (guessed code: the same refusal as a delete)."""
+        with self.books.lock:
+            self.books.void("invoice", {"internalId": str(invoice_id)})
+        return {"id": str(invoice_id)}
 
     def delete_invoice_as_user(self, invoice_id: str) -> dict:
         with self.books.lock:

@@ -1,5 +1,6 @@
-"""The NetSuite SOAP connector against its sandbox over loopback HTTP: upsert by externalId, update, delete,
-applyList on payments and credit memos, polling with searchMoreWithId and getDeleted, and the refusals staff see."""
+"""The NetSuite SOAP connector against its sandbox over loopback HTTP: add by externalId (a repeat refused with
+DUP_RCRD), update, delete, applyList on payments and credit memos, polling with searchMoreWithId and getDeleted,
+and the refusals staff see."""
 import datetime as dt
 import uuid
 from decimal import Decimal
@@ -8,8 +9,9 @@ import pytest
 
 from connectors.base import ConnectionConfig
 from connectors.documents import Allocation, Entity, Mapping, RemoteRef
-from connectors.errors import AuthError, ConfigurationError, ConflictError, RateLimitedError, ValidationFailed
-from connectors.netsuitesoap.connector_draft import NetSuiteSoapConnector
+from connectors.errors import (AuthError, ConfigurationError, ConflictError, DuplicateError, RateLimitedError,
+                               ValidationFailed)
+from connectors.netsuitesoap.connector import NetSuiteSoapConnector
 from tests.connectors.contract import credit_note, customer, invoice, payment
 
 
@@ -29,14 +31,15 @@ def sent_invoice(conn, amount="100.00"):
     return doc, {**refs, doc.key: made.remote_id}, made
 
 
-def test_a_create_is_an_upsert_by_external_id_so_a_repeat_makes_nothing_new(nssandbox):
+def test_a_create_is_an_add_by_external_id_so_a_repeat_is_refused_and_found(nssandbox):
     conn = connect(nssandbox)
     doc, refs, made = sent_invoice(conn)
     assert made.total == Decimal("100.00") and made.balance == Decimal("100.00") and made.number == doc.number
-    again = conn.create(doc, Mapping(refs=refs), "i-again")
-    assert again.remote_id == made.remote_id
+    with pytest.raises(DuplicateError) as info:
+        conn.create(doc, Mapping(refs=refs), "i-again")
+    assert info.value.platform_code == "DUP_RCRD"
     assert conn.find_existing(doc, Mapping(refs=refs)).remote_id == made.remote_id
-    assert [e["call"] for e in conn.exchanges()].count("upsert") == 3
+    assert [e["call"] for e in conn.exchanges()].count("add") == 3
 
 
 def test_payments_and_credit_memos_apply_to_the_invoice(nssandbox):

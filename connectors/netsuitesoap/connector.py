@@ -1,17 +1,15 @@
 """NetSuite SuiteTalk SOAP connector (legacy: NetSuite's last SOAP endpoint is 2025.2, removed in 2028.2).
 
-**Not registered yet**, and so not in ``connector.py``: a platform folder with a ``connector.py`` must register a
-connector that passes the shared contract (tests/connectors/test_registry.py). This one writes and reads customers,
-invoices, customer payments and credit memos against its sandbox, but reference data, voids, version checks and
-the Connect flow are missing; see docs/connectors/netsuitesoap.md. Registering it: complete those, rename this
-module ``connector.py`` and decorate the class with ``@register``.
-
 **Credentials.** Token-based authentication: the connection's client id and secret are the integration record's
 consumer key and secret; the ``account_id``, ``token_id`` and ``token_secret`` settings name the account and the
-access token made for it in NetSuite. Every request carries a freshly signed ``tokenPassport``; there is no session.
+access token made for it in NetSuite's UI (the secret stored encrypted). Every request carries a freshly signed
+``tokenPassport``; there is no session. In the kit's token store the connection's "access token" is the token id,
+checked by one cheap read when staff press Connect (``login``); a TBA token does not expire, so renewing it is that
+check again: a token revoked in NetSuite stays refused and is an ``AuthError`` (staff issue a new token).
 
-**No duplicates.** Every create is an ``upsert`` with our document key as ``externalId``: a retry after a lost
-answer finds the record it made and updates it instead of adding a second one.
+**No duplicates.** Every create is an ``add`` with our document key as ``externalId``, which NetSuite keeps unique
+per record type: a second ``add`` with the same key is refused with ``DUP_RCRD`` (a ``DuplicateError``), and
+``find_existing`` is a ``get`` by that external id, so a retry after a lost answer finds what the first one made.
 """
 from __future__ import annotations
 
@@ -19,11 +17,14 @@ import datetime as dt
 from decimal import Decimal
 from functools import cached_property
 
-from .. import rest
+from urllib.parse import urlencode
+
+from .. import oauth, rest
 from ..base import (AccountKind, BaseConnector, Capabilities, DocumentTotals, ReferenceData, RemoteChange,
-                    RemoteDocument, RemotePayment, Setting)
+                    RemoteDocument, RemotePayment, Setting, TokenSet, DemoChart)
 from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, RemoteNotFound
+from ..registry import register
 from . import errors
 from .client import SoapClient
 
@@ -31,7 +32,8 @@ CENT = Decimal("0.01")
 #: Our entity -> NetSuite record type, its XSD namespace and type name.
 RECORDS = {Entity.CUSTOMER: ("customer", "rel", "Customer"), Entity.INVOICE: ("invoice", "sales", "Invoice"),
            Entity.PAYMENT: ("customerPayment", "cust", "CustomerPayment"),
-           Entity.CREDIT_NOTE: ("creditMemo", "cust", "CreditMemo")}
+           Entity.CREDIT_NOTE: ("creditMemo", "cust", "CreditMemo"),
+           Entity.ITEM: ("nonInventorySaleItem", "acct", "NonInventorySaleItem")}
 SEARCH_TYPE = {Entity.INVOICE: "_invoice", Entity.PAYMENT: "_customerPayment", Entity.CREDIT_NOTE: "_creditMemo"}
 BY_TYPE = {record: entity for entity, (record, _, _) in RECORDS.items()}
 #: NetSuite's AccountType values -> ours.
@@ -41,6 +43,12 @@ ACCOUNT_KINDS = {"_income": AccountKind.INCOME, "_otherIncome": AccountKind.INCO
                  "_creditCard": AccountKind.CREDIT_CARD}
 #: Other current assets a payment may be deposited to (NetSuite's Undeposited Funds is one, by name).
 UNDEPOSITED = "undeposited funds"
+#: What our void leaves on an invoice or credit memo (SuiteTalk SOAP has no void operation): memo and one line.
+VOIDED = "Voided"
+#: NetSuite's limit on an item's name (itemId).
+ITEM_NAME_MAX = 60
+#: How long a checked token is trusted before the token store checks it again (a TBA token has no expiry).
+CHECK_EVERY = dt.timedelta(days=30)
 
 
 def money(value) -> Decimal | None:
@@ -51,19 +59,22 @@ def money(value) -> Decimal | None:
     return Decimal(repr(value) if isinstance(value, float) else str(value)).quantize(CENT)
 
 
+@register
 class NetSuiteSoapConnector(BaseConnector):
     id = "netsuitesoap"
     name = "NetSuite (SuiteTalk SOAP, legacy)"
     capabilities = Capabilities(
-        entities=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
-        delete=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        entities=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # no SOAP void operation: emulated (the lines become one "Voided" line of 0, applications taken back)
+        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
+        delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
-        inbound_creates=frozenset(),  # remote_payment reads them whole, but the inbound suites have not run here
+        inbound_creates=frozenset({Entity.PAYMENT}),  # a payment recorded in NetSuite on a synced invoice
         inbound_deletes=True,  # getDeleted
-        idempotency_keys=True,  # upsert by externalId
+        idempotency_keys=False,  # no request key: a resend is found first (get by externalId), else refused
     )
     concurrent_limit = 15  # the account's limit (Tier 1), shared with every other integration
-    default_settings = {"api_base": "", "timeout": 30, "default_item": ""}
+    default_settings = {"api_base": "", "timeout": 30, "default_item": "", "authorize_url": ""}
     settings_fields = (
         Setting("account_id", "Account ID", "The NetSuite account id (Setup > Company > Company Information), "
                 "e.g. 1234567 or 1234567_SB1 for a sandbox account.", required=True),
@@ -75,12 +86,16 @@ class NetSuiteSoapConnector(BaseConnector):
                 "item).", required=True),
     )
     sandbox_class = "connectors.netsuitesoap.sandbox.NetSuiteSoapSandbox"
+    demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Consulting Revenue"},
+                           line_kind_income={"shipping": "Shipping Income"}, discount="Discounts Given",
+                           deposit="Undeposited Funds", taxes={"GST 10%": "Sales Tax 10%", "Exempt": "Tax Exempt"})
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:
         from .sandbox import seed  # noqa: PLC0415 - the sandbox's public account and token
         return {"api_base": base_url, "account_id": seed.ACCOUNT_ID, "token_id": seed.TOKEN_ID,
-                "token_secret": seed.TOKEN_SECRET, "default_item": seed.ITEMS[0][0]}
+                "token_secret": seed.TOKEN_SECRET, "default_item": seed.ITEMS[0][0],
+                "authorize_url": f"{base_url}/netsuitesoap/connect"}
 
     @cached_property
     def client(self) -> SoapClient:
@@ -89,8 +104,43 @@ class NetSuiteSoapConnector(BaseConnector):
             raise ConfigurationError("the NetSuite connection names no address, account or token",
                                      hint="Set the connection's api_base, account_id, token_id and token_secret.")
         return SoapClient(base, str(self.setting("account_id")), (self.config.client_id, self.config.client_secret),
-                          (str(self.setting("token_id")), str(self.setting("token_secret") or "")),
+                          self.token_id, str(self.setting("token_secret") or ""),
                           timeout=float(self.setting("timeout")), throttle=self.throttle)
+
+    def token_id(self, force: bool = False) -> str:
+        """The token id from the token store (``login`` put it there); without a store (a check), the setting's."""
+        if self._token_getter is None:
+            return str(self.setting("token_id"))
+        return self.access_token(force)
+
+    # -- the token store's hooks: a TBA token made in NetSuite's UI stands in for a grant ----------------------------
+    def login(self) -> TokenSet:
+        """Check the account, consumer and token with one cheap read (``getAll`` currencies) signed with the
+        settings' token; the token store keeps the token id as the access token."""
+        token = str(self.setting("token_id") or "")
+        checker = type(self)(self.config)  # no token getter: signs with the settings' token id
+        answer = checker.client.call("getAll", record=checker.client.type("core", "GetAllRecord")(
+            recordType="currency"))
+        if not answer["status"]["isSuccess"]:
+            raise errors.from_status(answer["status"])
+        expires = dt.datetime.now(dt.UTC) + CHECK_EVERY
+        return TokenSet(token, token, expires, None, str(self.setting("account_id") or self.config.remote_company_id))
+
+    def authorization_url(self, redirect_uri: str, state: str) -> str:
+        """No consent page (the token is made in NetSuite's UI): back to the callback at once (a sandbox may stand
+        in a page: ``authorize_url``)."""
+        if self.setting("authorize_url"):
+            return oauth.authorization_url(self.setting("authorize_url"), self.config.client_id, redirect_uri, "",
+                                           state)
+        joiner = "&" if "?" in redirect_uri else "?"
+        return f"{redirect_uri}{joiner}{urlencode({'code': 'tba', 'state': state})}"
+
+    def exchange_code(self, code: str, redirect_uri: str, params: dict) -> TokenSet:
+        return self.login()
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        """A TBA token cannot be renewed: the check again (a token revoked in NetSuite stays refused)."""
+        return self.login()
 
     def exchanges(self) -> list[dict]:
         return self.client.exchanges if "client" in self.__dict__ else []
@@ -120,6 +170,14 @@ class NetSuiteSoapConnector(BaseConnector):
         if doc.entity == Entity.CUSTOMER:
             return record(externalId=doc.key, companyName=doc.name, email=doc.email or None,
                           isInactive=not doc.active)
+        if doc.entity == Entity.ITEM:  # a non-inventory sale item on the mapped income account
+            if not mapping.item_account:
+                raise ConfigurationError(f"item {doc.name} has no income account mapped (a NetSuite sale item books "
+                                         "to one)", platform_code="incomeAccount",
+                                         hint="Map an income account for items in the connection's mappings.")
+            return record(externalId=doc.key, itemId=doc.name[:ITEM_NAME_MAX], displayName=doc.name[:ITEM_NAME_MAX],
+                          incomeAccount=self.ref(mapping.item_account), isInactive=not doc.active,
+                          rate=format(doc.unit_price, "f"))
         customer = self.ref(self.required(mapping, doc.customer_key, "customer"))
         if doc.entity == Entity.PAYMENT:
             applies = [self.client.type("cust", "CustomerPaymentApply")(
@@ -209,22 +267,35 @@ class NetSuiteSoapConnector(BaseConnector):
                   "taxCode": (line.get("taxCode") or {}).get("internalId")} for line in cls.lines(record)]
         applied = sorted([doc, rest.plain(amount)] for doc, amount in cls.applications(record))
         body = {**record, "party": party, "lines": lines}
-        return rest.content_hash(entity, body, ("party", "tranId", "tranDate", "payment", "companyName", "email"),
+        body["income"] = (record.get("incomeAccount") or {}).get("internalId")
+        return rest.content_hash(entity, body, ("party", "tranId", "tranDate", "payment", "companyName", "email",
+                                                "itemId", "displayName", "income", "rate"),
                                  ("item", "quantity", "rate", "amount", "taxCode"), lines="lines", extra=applied)
+
+    @classmethod
+    def voided(cls, record: dict) -> bool:
+        """Voided in NetSuite's UI (status Voided), or by our emulated void (memo and one zero line "Voided")."""
+        if record.get("status") == VOIDED:
+            return True
+        lines = cls.lines(record)
+        return (record.get("memo") == VOIDED and len(lines) == 1 and lines[0].get("description") == VOIDED
+                and not money(lines[0].get("amount")))
 
     @classmethod
     def result(cls, entity: str, record: dict, adopted: bool = False) -> RemoteResult:
         modified = record.get("lastModifiedDate")
         version = modified.isoformat() if isinstance(modified, dt.datetime) else str(modified or "")
         fingerprint = cls.fingerprint(entity, record)
-        if entity == Entity.CUSTOMER:
-            return RemoteResult(str(record["internalId"]), version, str(record.get("companyName") or ""),
+        if entity in (Entity.CUSTOMER, Entity.ITEM):
+            name = record.get("companyName") if entity == Entity.CUSTOMER else record.get("itemId")
+            return RemoteResult(str(record["internalId"]), version, str(name or ""),
                                 status="inactive" if record.get("isInactive") else "active", raw=record,
                                 adopted=adopted, fingerprint=fingerprint)
         total = money(record.get("payment") if entity == Entity.PAYMENT else record.get("total"))
         balance = money(record.get("amountRemaining") if entity == Entity.INVOICE else record.get("unapplied"))
+        status = "voided" if cls.voided(record) else "active"
         return RemoteResult(str(record["internalId"]), version, str(record.get("tranId") or ""), total, balance,
-                            status="active", raw=record, adopted=adopted, fingerprint=fingerprint)
+                            status=status, raw=record, adopted=adopted, fingerprint=fingerprint)
 
     # -- the connector interface ------------------------------------------------------------------------------------
     def fetch(self, entity: str, remote_id: str) -> RemoteResult:
@@ -237,8 +308,8 @@ class NetSuiteSoapConnector(BaseConnector):
             return None
 
     def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
-        """``upsert`` by our key as ``externalId``: a repeat after a lost answer updates what the first one made."""
-        return self.fetch(doc.entity, self.write("upsert", self.body(doc, mapping)))
+        """``add`` with our key as ``externalId``: NetSuite refuses a second one (``DUP_RCRD``)."""
+        return self.fetch(doc.entity, self.write("add", self.body(doc, mapping)))
 
     def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
         """``update`` by internal id, after a ``get`` whose ``lastModifiedDate`` must be the version we last wrote:
@@ -251,6 +322,24 @@ class NetSuiteSoapConnector(BaseConnector):
         record = self.body(doc, mapping)
         record.internalId = ref.remote_id
         return self.fetch(doc.entity, self.write("update", record))
+
+    def void(self, entity: str, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
+        """Emulated (SuiteTalk SOAP has no void operation, and a void by reversing journal is an account preference
+        we cannot rely on): an ``update`` that keeps the record's number, customer and date, replaces its lines with
+        one "Voided" line of 0.00 on the first line's item and, on a credit memo, takes its applications back.
+        NetSuite refuses it for an invoice with payments applied (its total would fall below what was paid)."""
+        current = self.get(entity, ref.remote_id)
+        first = (self.lines(current) or [{}])[0].get("item") or {}
+        item = str(first.get("internalId") or self.setting("default_item") or "")
+        line = self.client.type("sales", "InvoiceItem")(item=self.ref(item), description=VOIDED, quantity=1,
+                                                        rate="0", amount=Decimal("0"))
+        _, ns, name = RECORDS[entity]
+        lists = ("sales", "InvoiceItemList") if entity == Entity.INVOICE else ("cust", "CreditMemoItemList")
+        values = {"internalId": ref.remote_id, "memo": VOIDED,
+                  "itemList": self.client.type(*lists)(item=[line], replaceAll=True)}
+        if entity == Entity.CREDIT_NOTE:
+            values["applyList"] = self.client.type("cust", "CreditMemoApplyList")(apply=[])
+        return self.fetch(entity, self.write("update", self.client.type(ns, name)(**values)))
 
     def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
         answer = self.client.call("delete", baseRef=self.ref(ref.remote_id, RECORDS[entity][0]))
@@ -306,7 +395,7 @@ class NetSuiteSoapConnector(BaseConnector):
         result = self.result(entity, record)
         lines = tuple((Decimal(repr(line.get("quantity") or 1.0)), money(line.get("rate") or "0"))
                       for line in self.lines(record))
-        return RemoteDocument(remote_id, result.version, result.number, "active", result.total, result.balance,
+        return RemoteDocument(remote_id, result.version, result.number, result.status, result.total, result.balance,
                               lines, applications=self.applications(record) if entity == Entity.CREDIT_NOTE else ())
 
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
