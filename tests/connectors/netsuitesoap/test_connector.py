@@ -12,7 +12,7 @@ from connectors.documents import Allocation, Entity, Mapping, RemoteRef
 from connectors.errors import (AuthError, ConfigurationError, ConflictError, DuplicateError, RateLimitedError,
                                ValidationFailed)
 from connectors.netsuitesoap.connector import NetSuiteSoapConnector
-from tests.connectors.contract import credit_note, customer, invoice, payment
+from tests.connectors.contract import credit_note, customer, invoice, item, payment
 
 
 def connect(sandbox, secret="sandbox-secret", **settings) -> NetSuiteSoapConnector:
@@ -155,3 +155,44 @@ def test_a_payment_recorded_and_a_line_edited_in_netsuite_are_read_back(nssandbo
     assert conn.fetch(Entity.INVOICE, inv.remote_id).fingerprint != inv.fingerprint
     nssandbox.act_as_user("delete_payment", payment_id=paid["id"])
     assert conn.remote_payment(paid["id"]).deleted
+
+
+def test_a_void_in_netsuites_ui_reads_back_as_voided_with_nothing_due(nssandbox):
+    conn = connect(nssandbox)
+    _, _, made = sent_invoice(conn)
+    nssandbox.act_as_user("void_invoice", invoice_id=made.remote_id)
+    remote = conn.remote_document(Entity.INVOICE, made.remote_id)
+    assert remote.status == "voided" and remote.total == Decimal("0.00") and remote.version != made.version
+
+
+def test_our_void_keeps_the_number_with_one_zero_line_and_takes_a_credit_memos_applications_back(nssandbox):
+    conn = connect(nssandbox)
+    doc, refs, made = sent_invoice(conn)
+    note = credit_note(doc.customer_key, f"C{uuid.uuid4().hex[:6]}", applied=(Allocation(doc.key, Decimal("30.00")),))
+    sent = conn.create(note, Mapping(refs=refs), f"n-{uuid.uuid4()}")
+    voided = conn.void(Entity.CREDIT_NOTE, RemoteRef(sent.remote_id, sent.version), "v-1")
+    assert voided.status == "voided" and voided.total == Decimal("0.00") and voided.number == note.number
+    assert conn.fetch(Entity.INVOICE, made.remote_id).balance == Decimal("100.00")
+    invoice_void = conn.void(Entity.INVOICE, RemoteRef(made.remote_id, made.version), "v-2")
+    assert invoice_void.status == "voided" and invoice_void.balance == Decimal("0.00")
+
+
+def test_an_item_is_a_non_inventory_sale_item_on_the_mapped_income_account_with_its_price(nssandbox):
+    conn = connect(nssandbox)
+    doc = item(price="31.50")
+    made = conn.create(doc, Mapping(item_account="6"), f"t-{uuid.uuid4()}")
+    assert made.number == doc.name and made.raw["incomeAccount"]["internalId"] == "6"
+    assert made.raw["rate"] == "31.50"
+    with pytest.raises(ConfigurationError):
+        conn.create(item(), Mapping(), f"t-{uuid.uuid4()}")  # no income account mapped
+    with pytest.raises(ValidationFailed) as info:
+        conn.create(item(), Mapping(item_account="9"), f"t-{uuid.uuid4()}")  # an expense account
+    assert info.value.platform_code == "INVALID_KEY_OR_REF"
+
+
+def test_connect_checks_the_token_once_and_stores_its_id(nssandbox):
+    conn = connect(nssandbox)
+    tokens = conn.exchange_code("tba", "http://localhost/callback", {})
+    assert tokens.access_token == tokens.refresh_token == "sandbox-token" and nssandbox.token_calls == 1
+    with pytest.raises(AuthError):
+        connect(nssandbox, secret="wrong").refresh(tokens.refresh_token)
