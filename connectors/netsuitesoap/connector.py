@@ -14,14 +14,16 @@ per record type: a second ``add`` with the same key is refused with ``DUP_RCRD``
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from functools import cached_property
 
 from urllib.parse import urlencode
 
 from .. import oauth, rest
-from ..base import (AccountKind, BaseConnector, Capabilities, DocumentTotals, ReferenceData, RemoteChange,
-                    RemoteDocument, RemotePayment, Setting, TokenSet, DemoChart)
+from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, AccountKind, BaseConnector, Capabilities,
+                    DemoChart, DocumentTotals, ReferenceData, RemoteChange, RemoteDocument, RemotePayment, Setting,
+                    TokenSet)
 from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, RemoteNotFound
 from ..registry import register
@@ -76,6 +78,11 @@ class NetSuiteSoapConnector(BaseConnector):
     concurrent_limit = 15  # the account's limit (Tier 1), shared with every other integration
     default_settings = {"api_base": "", "timeout": 30, "default_item": "", "authorize_url": ""}
     settings_fields = (
+        replace(API_BASE_FIELD, help="https://<account id>.suitetalk.api.netsuite.com (the account's SuiteTalk "
+                "domain, Setup > Company > Company Information > Company URLs)."),
+        replace(AUTHORIZE_URL_FIELD, help="A consent page to open on Connect. Empty: the token is made in NetSuite's "
+                "UI (Access Tokens) and typed below; Connect checks it directly."),
+        TIMEOUT_FIELD,
         Setting("account_id", "Account ID", "The NetSuite account id (Setup > Company > Company Information), "
                 "e.g. 1234567 or 1234567_SB1 for a sandbox account.", required=True),
         Setting("token_id", "Token ID", "The access token's id (Setup > Users/Roles > Access Tokens).",

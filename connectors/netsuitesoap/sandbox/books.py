@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from dataclasses import dataclass
 from decimal import Decimal
 
 CENT = Decimal("0.01")
@@ -32,6 +33,15 @@ def money(value) -> Decimal:
         return Decimal(str(value)).quantize(CENT)
     except ArithmeticError:
         raise NetSuiteError("INVALID_FLD_VALUE", f"Invalid amount {value!r}.") from None
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One record as the kit's control endpoints list it (``id`` and a copy of its fields)."""
+
+    resource: str
+    id: str
+    data: dict
 
 
 class Books:
@@ -230,3 +240,29 @@ class Books:
                 applied = sum(record["_applied"].values(), Decimal("0.00"))
                 payment = money(record.get("payment") or "0")
                 record.update(payment=payment, applied=applied, unapplied=payment - applied, status="Deposited")
+
+    # -- the kit's store interface (state counts, rows, delete) over these books ------------------------------------
+    def _table(self, resource: str) -> list[dict]:
+        if resource in self.reference:
+            return self.reference[resource]
+        return [r for r in self.records.values() if r["_type"] == resource]
+
+    def counts(self) -> dict[str, int]:
+        with self.lock:
+            kinds = {r["_type"] for r in self.records.values()} | set(self.reference)
+            return {kind: len(self._table(kind)) for kind in sorted(kinds)}
+
+    def rows(self, resource: str) -> list[Listed]:
+        with self.lock:
+            return [Listed(resource, str(r["internalId"]), dict(r)) for r in self._table(resource)]
+
+    def remove(self, resource: str, record_id: str) -> Listed:
+        """What the kit's ``store.delete`` does: the record is gone (a transaction leaves a getDeleted entry)."""
+        with self.lock:
+            if resource in self.reference:
+                table = self.reference[resource]
+                row = next(r for r in table if str(r["internalId"]) == str(record_id))
+                table.remove(row)
+                self.items.pop(str(record_id), None) if resource == "item" else None
+                return Listed(resource, str(record_id), dict(row))
+            return Listed(resource, str(record_id), dict(self.delete(resource, {"internalId": str(record_id)})))

@@ -101,6 +101,29 @@ class Fault(Exception):
         self.element, self.message = element, message
 
 
+class StoreView:
+    """The books seen through the kit's store interface (``counts``, ``rows``, ``delete``) that the sandbox control
+    endpoints and the every-sandbox suite use; the books keep NetSuite's rules."""
+
+    def __init__(self, books: Books) -> None:
+        self.books = books
+
+    def counts(self) -> dict[str, int]:
+        return self.books.counts()
+
+    def rows(self, resource: str):
+        return self.books.rows(resource)
+
+    def delete(self, resource: str, record_id: str):
+        return self.books.remove(resource, record_id)
+
+    def clear(self) -> None:
+        self.books.clear()
+
+    def forget_idempotency(self) -> None:
+        """NetSuite has no request keys to forget: external ids are part of the records and stay."""
+
+
 class NetSuiteSoapSandbox(PlatformSandbox):
     platform = "netsuitesoap"
     title = "NetSuite (SuiteTalk SOAP)"
@@ -111,6 +134,7 @@ class NetSuiteSoapSandbox(PlatformSandbox):
     def __init__(self, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> None:
         super().__init__(host, port, **kwargs)
         self.books = Books(self.clock)
+        self.store = StoreView(self.books)
         self.nonces: set[str] = set()
         self.concurrency_limit = 15  # Tier 1 service tier, no SuiteCloud Plus licence
         self.busy = 0  # requests other integrations of the account have in flight
