@@ -59,8 +59,9 @@ class SoapClient(ApiClient):
         """``token_getter(force)`` gives the access token's id (the token store's access token: see the connector's
         ``login``); its secret is the connection's encrypted setting."""
         kwargs.setdefault("session", WithoutAuthorization())
-        super().__init__(base_url, token_getter, **kwargs)
+        super().__init__(base_url, lambda force: "", **kwargs)  # the loop's Authorization header is not sent
         self.account, self.consumer, self.token_secret = account, consumer, token_secret
+        self.token_id = token_getter
         self.zeep = schema()
 
     def type(self, ns: str, name: str):
@@ -79,9 +80,9 @@ class SoapClient(ApiClient):
         token (``invalidCredentialsFault``: a SOAP fault, not an HTTP 401) asks the token getter once for a renewed
         one and sends once more; refused again, the ``AuthError`` stands."""
         try:
-            return self.call_once(operation, self.token_getter(False), headers, **kwargs)
+            return self.call_once(operation, self.token_id(False), headers, **kwargs)
         except AuthError:
-            return self.call_once(operation, self.token_getter(True), headers, **kwargs)
+            return self.call_once(operation, self.token_id(True), headers, **kwargs)
 
     def call_once(self, operation: str, token_id: str, headers: dict | None = None, **kwargs) -> dict:
         service = self.zeep.service
