@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.oauth import AuthServer
@@ -148,7 +149,8 @@ class NetSuiteSandbox(PlatformSandbox):
     def url_of(self, req: Request) -> str:
         query = req.environ.get("QUERY_STRING", "")
         host = req.header("Host") or f"{self.host}:{self.port}"
-        return f"http://{host}{req.path}" + (f"?{query}" if query else "")
+        path = quote(req.path, safe="/:@!$&'()*+,;=-._~")  # WSGI hands the path decoded: encode it back
+        return f"http://{host}{path}" + (f"?{query}" if query else "")
 
     def check_tba(self, req: Request, header: str) -> str | None:
         """None when the OAuth 1.0a signature is good, else why not (NetSuite says only "Invalid login attempt"
