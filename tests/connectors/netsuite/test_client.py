@@ -1,6 +1,7 @@
 """The NetSuite client on the shared request loop against the sandbox: TBA signing and OAuth 2.0 bearer tokens,
 Location ids, eid upserts, idempotency keys in the exchange log, SuiteQL paging, and NetSuite's errors mapped to
 our classes (the concurrency limit a rate limit)."""
+import json
 import threading
 
 import pytest
@@ -101,8 +102,8 @@ def answer(status, body):
     (401, "INVALID_LOGIN", AuthError), (404, "NONEXISTENT_ID", RemoteNotFound),
     (400, "USER_ERROR", ValidationFailed)])
 def test_classify_reads_o_error_details(status, code, kind):
-    body = ('{"type": "t", "title": "x", "status": %d, "o:errorDetails": [{"detail": "Invalid account reference '
-            'key 54.", "o:errorCode": "%s", "o:errorPath": "account"}]}' % (status, code))
+    body = json.dumps({"type": "t", "title": "x", "status": status, "o:errorDetails": [
+        {"detail": "Invalid account reference key 54.", "o:errorCode": code, "o:errorPath": "account"}]})
     error = errors.classify(answer(status, body))
     assert isinstance(error, kind)
     assert error.platform_code == code
