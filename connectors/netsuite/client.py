@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import requests
 
+from ..errors import DuplicateError
 from ..http import ApiClient
 from . import errors, tba
 
@@ -67,14 +68,22 @@ class NetSuiteClient(ApiClient):
         return self.request("GET", f"record/v1/{kind}/{quote(ident, safe=':')}", params=params)
 
     def create(self, kind: str, body: dict, key: str = "") -> str:
-        """POST; the new record's internal id from ``Location``."""
-        headers = {"X-NetSuite-Idempotency-Key": key} if key else None
-        return self.new_id(self.send("POST", f"record/v1/{kind}", body=body, headers=headers))
+        """POST; the new record's internal id from ``Location``. Sent again with a key NetSuite has seen (an
+        answer lost on the way back), the first request's ``Location`` is read from the refusal instead."""
+        return self._write("POST", f"record/v1/{kind}", body, key)
 
     def upsert(self, kind: str, external_id: str, body: dict, key: str = "") -> str:
+        return self._write("PUT", f"record/v1/{kind}/eid:{quote(external_id, safe='')}", body, key)
+
+    def _write(self, method: str, path: str, body: dict, key: str) -> str:
         headers = {"X-NetSuite-Idempotency-Key": key} if key else None
-        return self.new_id(self.send("PUT", f"record/v1/{kind}/eid:{quote(external_id, safe='')}", body=body,
-                                     headers=headers))
+        try:
+            return self.new_id(self.send(method, path, body=body, headers=headers))
+        except DuplicateError as exc:
+            location = (exc.raw or {}).get("location") if exc.platform_code == errors.IDEMPOTENCY else None
+            if not location:
+                raise
+            return location.rstrip("/").rsplit("/", 1)[-1]
 
     def patch(self, kind: str, ident: str, body: dict, replace: str = "") -> None:
         self.send("PATCH", f"record/v1/{kind}/{ident}", body=body, params={"replace": replace} if replace else None)

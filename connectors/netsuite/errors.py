@@ -13,9 +13,13 @@ import re
 import requests
 
 from ..base import Refused, RuleKind
-from ..errors import SyncError
+from ..errors import DuplicateError, SyncError
 from ..http import ErrorCodes, parse_json
 from ..rest import refused_by_words
+
+#: A repeated ``X-NetSuite-Idempotency-Key`` (NetSuite's help, "Sending an Asynchronous Request Using an
+#: Idempotency Key"): 400 with the first request's ``Location``.
+IDEMPOTENCY = "IDEMPOTENCY_ERROR"
 
 CODES = ErrorCodes(
     "NetSuite",
@@ -62,6 +66,11 @@ def classify(response: requests.Response) -> SyncError:
     """Map one non-2xx NetSuite REST response to an error class."""
     body = parse_json(response)
     code, message = code_and_message(body, response.status_code)
+    if code == IDEMPOTENCY:  # the key was used before: where its first request's result is, for the caller
+        body = {**body, "location": response.headers.get("Location", "")}
+        return DuplicateError(message, platform_code=code, http_status=response.status_code,
+                              hint="This request was sent before with the same key; its first result is kept.",
+                              raw=body)
     return CODES.classify(response, code, message, body)
 
 

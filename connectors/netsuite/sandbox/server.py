@@ -239,16 +239,21 @@ class NetSuiteSandbox(PlatformSandbox):
         raise NetSuiteError(405, "INVALID_REQUEST", "Method not allowed.")
 
     def _once(self, key: str, req: Request, run: Callable[[], Response]) -> Response:
-        """A write with ``X-NetSuite-Idempotency-Key`` runs once; a repeat answers what the first answered. An
-        error is not remembered (the write did not happen), so a corrected retry with the key may run."""
+        """A write with ``X-NetSuite-Idempotency-Key`` runs once. A repeat of a key is refused as NetSuite's help
+        shows: 400, ``IDEMPOTENCY_ERROR``, ``Location`` naming what the first request made (NetSuite names the
+        asynchronous job there; a synchronous request's record is our guess). An error is not remembered (the
+        write did not happen), so a corrected retry with the key may run."""
         if not key:
             return run()
-        memo = f"{req.method} {req.path} {key}"
         with self.store.lock:
-            if (seen := self.store.recall(memo)) is not None:
-                return seen
+            seen = self.store.recall(f"idempotency {key}")
+            if seen is not None:
+                return NetSuiteError(400, "IDEMPOTENCY_ERROR", "A request with the same idempotency key is already "
+                                     'submitted. See the "Location" header for a link to the previously submitted '
+                                     "job", headers=(("Location", seen),)).response()
             answer = run()
-            self.store.remember(memo, answer)
+            location = dict(answer[1]).get("Location") or f"{self.base_url}{req.path}"
+            self.store.remember(f"idempotency {key}", location)
             return answer
 
     @staticmethod

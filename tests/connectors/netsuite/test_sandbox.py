@@ -82,13 +82,15 @@ def test_upsert_by_external_id_creates_then_updates_the_same_record(ns):
     assert detail["o:errorPath"] == "externalId"
 
 
-def test_an_idempotency_key_makes_a_repeated_post_create_once(ns, nsandbox):
+def test_a_repeated_idempotency_key_is_refused_with_the_first_location(ns, nsandbox):
     cust = customer(ns)
     body = {"entity": {"id": cust}, "item": {"items": [{"item": {"id": "201"}, "rate": "10"}]}}
     one = ns.create("invoice", body, **{"X-NetSuite-Idempotency-Key": "k-1"})
-    two = ns.create("invoice", body, **{"X-NetSuite-Idempotency-Key": "k-1"})
+    again = ns.call("POST", "record/v1/invoice", body, headers={"X-NetSuite-Idempotency-Key": "k-1"})
+    assert error_of(again, 400)["o:errorCode"] == "IDEMPOTENCY_ERROR"
+    assert again.headers["Location"].endswith(f"/invoice/{one}")
     three = ns.create("invoice", body, **{"X-NetSuite-Idempotency-Key": "k-2"})
-    assert one == two != three
+    assert three != one
     assert len(nsandbox.store.rows("invoice")) == 2
 
 
