@@ -73,7 +73,7 @@ class NetSuiteClient(ApiClient):
         return self._write("POST", f"record/v1/{kind}", body, key)
 
     def upsert(self, kind: str, external_id: str, body: dict, key: str = "") -> str:
-        return self._write("PUT", f"record/v1/{kind}/eid:{quote(external_id, safe='')}", body, key)
+        return self._write("PUT", f"record/v1/{kind}/eid:{quote(external_id, safe=':')}", body, key)
 
     def _write(self, method: str, path: str, body: dict, key: str) -> str:
         headers = {"X-NetSuite-Idempotency-Key": key} if key else None
