@@ -73,12 +73,16 @@ class NetSuiteClient(ApiClient):
         return self._write("POST", f"record/v1/{kind}", body, key)
 
     def upsert(self, kind: str, external_id: str, body: dict, key: str = "") -> str:
-        return self._write("PUT", f"record/v1/{kind}/eid:{quote(external_id, safe=':')}", body, key)
+        """PUT by external id; the sublists the body sends (``item``, ``apply``) replace the record's own
+        (``?replace=``), since NetSuite otherwise adds the lines to those it has."""
+        sublists = ",".join(name for name in ("item", "apply") if name in body)
+        return self._write("PUT", f"record/v1/{kind}/eid:{quote(external_id, safe=':')}", body, key,
+                           {"replace": sublists} if sublists else None)
 
-    def _write(self, method: str, path: str, body: dict, key: str) -> str:
+    def _write(self, method: str, path: str, body: dict, key: str, params: dict | None = None) -> str:
         headers = {"X-NetSuite-Idempotency-Key": key} if key else None
         try:
-            return self.new_id(self.send(method, path, body=body, headers=headers))
+            return self.new_id(self.send(method, path, body=body, headers=headers, params=params))
         except DuplicateError as exc:
             location = (exc.raw or {}).get("location") if exc.platform_code == errors.IDEMPOTENCY else None
             if not location:

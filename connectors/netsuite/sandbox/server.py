@@ -46,6 +46,15 @@ SECTION = {400: "15.5.1", 401: "15.5.2", 403: "15.5.4", 404: "15.5.5", 405: "15.
            429: "6", 500: "15.6.1"}
 
 
+class _UserView:
+    """What the user actions render records as: sublists expanded, as the UI shows them."""
+
+    params = {"expandSubResources": "true"}
+
+
+USER_VIEW = _UserView()
+
+
 class NetSuiteError(PlatformError):
     """A NetSuite REST error: RFC 9457-style body with ``o:errorDetails``."""
 
@@ -230,10 +239,11 @@ class NetSuiteSandbox(PlatformSandbox):
         if req.method == "POST" and not ident:
             return self._once(key, req, lambda: self._created(kind, self.create(kind, self._body(req))))
         if req.method == "PUT" and ident.startswith("eid:"):
-            return self._once(key, req, lambda: self._created(kind, self.upsert(kind, ident[4:], self._body(req))))
+            return self._once(key, req, lambda: self._created(kind, self.upsert(kind, ident[4:], self._body(req),
+                                                                                    replacing(req))))
         if req.method == "PATCH" and ident:
             return self._once(key, req, lambda: self._done(self.patch(kind, self._resolve(kind, ident).id,
-                                                                      self._body(req))))
+                                                                      self._body(req), replacing(req))))
         if req.method == "DELETE" and ident:
             return self._once(key, req, lambda: self._done(self.delete(kind, self._resolve(kind, ident).id)))
         raise NetSuiteError(405, "INVALID_REQUEST", "Method not allowed.")
@@ -296,11 +306,12 @@ class NetSuiteSandbox(PlatformSandbox):
             row = self.store.first(kind, externalId=str(value["externalId"]))
         else:
             row = self.store.find(kind, str(value.get("id", "")))
-        if row is None:
+        if row is None or row.data.get("isInactive"):
             raise user_error(f"Invalid {path} reference key {value.get('id') or value.get('externalId')}.", path)
         return {"id": row.id}
 
-    def _clean(self, kind: str, body: dict, current: dict | None = None) -> dict:
+    def _clean(self, kind: str, body: dict, current: dict | None = None,
+               replace: frozenset[str] = frozenset()) -> dict:
         """The stored fields of a create or patch body; refuses read-only fields and unknown references."""
         for name in READ_ONLY:
             if name in body:
@@ -313,9 +324,13 @@ class NetSuiteSandbox(PlatformSandbox):
             data.setdefault("subsidiary", (current or {}).get("subsidiary") or {"id": SUBSIDIARY})
         if kind in ("invoice", "creditmemo") and ("item" in body or current is None):
             data["item"] = self._lines(self._sublist(body, "item", required=current is None),
-                                       (current or {}).get("item", []), replace=current is None)
+                                       (current or {}).get("item", []), replace=current is None or "item" in replace)
         if kind in ("customerpayment", "creditmemo") and "apply" in body:
-            data["apply"] = self._sublist(body, "apply", required=False)
+            sent = self._sublist(body, "apply", required=False)
+            if current is not None and "apply" not in replace:  # merged by doc: a sent doc's line replaces its own
+                docs = {str((a.get("doc") or {}).get("id")) for a in sent if isinstance(a, dict)}
+                sent = [a for a in current.get("apply") or [] if a["doc"]["id"] not in docs] + sent
+            data["apply"] = sent
         return data
 
 
@@ -358,12 +373,21 @@ class NetSuiteSandbox(PlatformSandbox):
 
     def _lines(self, items: list[dict], current: list[dict], replace: bool) -> list[dict]:
         """Item lines: ``item`` reference, ``quantity``, ``rate`` (or ``amount``), ``description``; NetSuite
-        numbers them with ``line``."""
+        numbers them with ``line``. Without ``replace`` (PATCH without ``?replace=item``), a sent line naming an
+        existing ``line`` changes it and the others are added, as NetSuite merges sublists."""
         lines = [] if replace else [dict(x) for x in current]
         for n, raw in enumerate(items):
             path = f"item.items[{n}]"
             if not isinstance(raw, dict):
                 raise invalid(f"Invalid value for {path}.", path)
+            number = raw.get("line")
+            if not replace and number is not None:
+                if not (isinstance(number, int) and 1 <= number <= len(current)):
+                    raise invalid(f"Invalid value for {path}.line.", f"{path}.line")
+                base = current[number - 1]
+                raw = {"item": base["item"], "quantity": base["quantity"], "description": base["description"],
+                       **({"rate": base["rate"]} if "rate" not in raw and "amount" not in raw else {}),
+                       **{k: v for k, v in raw.items() if k != "line"}}
             quantity = money(raw.get("quantity", 1), f"{path}.quantity")
             rate = money(raw["rate"], f"{path}.rate") if raw.get("rate") is not None else None
             amount = (money(raw["amount"], f"{path}.amount") if raw.get("amount") is not None
@@ -373,7 +397,10 @@ class NetSuiteSandbox(PlatformSandbox):
             line = {"item": self._ref("noninventorysaleitem", raw.get("item"), f"{path}.item"),
                     "description": str(raw.get("description") or ""), "quantity": quantity,
                     "rate": rate if rate is not None else amount, "amount": amount}
-            lines.append(line)
+            if not replace and number is not None:
+                lines[number - 1] = line
+            else:
+                lines.append(line)
         if not lines:
             raise user_error("You must enter at least one line item for this transaction.", "item")
         for k, line in enumerate(lines, 1):
@@ -429,10 +456,10 @@ class NetSuiteSandbox(PlatformSandbox):
                 data["apply"] = self._applications(kind, "", data)
             return self.store.create(kind, data)
 
-    def patch(self, kind: str, rid: str, body: dict) -> Row:
+    def patch(self, kind: str, rid: str, body: dict, replace: frozenset[str] = frozenset()) -> Row:
         with self.store.lock:
             current = self.store.get(kind, rid).data
-            data = self._clean(kind, body, current)
+            data = self._clean(kind, body, current, replace)
             if kind in ("customerpayment", "creditmemo"):
                 merged = {**current, **data}
                 if "apply" not in body:
@@ -443,7 +470,7 @@ class NetSuiteSandbox(PlatformSandbox):
                 raise user_error("The total cannot be less than the amount already paid or credited.", "item")
             return self.store.update(kind, rid, data)
 
-    def upsert(self, kind: str, external_id: str, body: dict) -> Row:
+    def upsert(self, kind: str, external_id: str, body: dict, replace: frozenset[str] = frozenset()) -> Row:
         """``PUT /<type>/eid:<externalId>``: create with that external id, or replace the fields the body sends."""
         if "externalId" in body and str(body["externalId"]) != external_id:
             raise invalid("The external ID in the body does not match the one in the URL.", "externalId")
@@ -451,7 +478,7 @@ class NetSuiteSandbox(PlatformSandbox):
             row = self.store.first(kind, externalId=external_id)
             if row is None:
                 return self.create(kind, {**body, "externalId": external_id})
-            return self.patch(kind, row.id, body)
+            return self.patch(kind, row.id, body, replace)
 
     def delete(self, kind: str, rid: str) -> Row:
         """Delete as NetSuite does: an invoice something is applied to, or a customer or item in use, cannot go."""
@@ -517,6 +544,63 @@ class NetSuiteSandbox(PlatformSandbox):
 
     def today(self) -> str:
         return dt.datetime.fromtimestamp(self.clock(), dt.UTC).date().isoformat()
+
+    # -- what a person does in NetSuite's UI ----------------------------------------------------------------------
+    def record_payment_as_user(self, invoice_id: str, amount: Any, reference: str = "",
+                               date: str | None = None) -> dict:
+        """A customer payment entered in NetSuite's UI, applied to one invoice, into Undeposited Funds; ``reference``
+        goes in its memo."""
+        invoice = self.store.get("invoice", str(invoice_id))
+        row = self.create("customerpayment", {
+            "customer": invoice.data["entity"], "payment": str(amount), "account": {"id": "122"},
+            "tranDate": date or self.today(), "memo": reference or None,
+            "apply": {"items": [{"doc": {"id": invoice.id}, "apply": True, "amount": str(amount)}]}})
+        return self.render("customerpayment", row, USER_VIEW)
+
+    def edit_invoice_line_as_user(self, invoice_id: str, line: int = 0, amount: Any = None,
+                                  rate: Any = None, quantity: Any = None, description: str | None = None) -> dict:
+        """``amount`` sets the line's amount (rate = amount / quantity)."""
+        current = self.store.get("invoice", str(invoice_id)).data
+        lines = [{**li, "item": dict(li["item"])} for li in current["item"]]
+        target = lines[int(line)]
+        if quantity is not None:
+            target["quantity"] = money(quantity, "quantity")
+        if rate is not None:
+            target["rate"], target["amount"] = money(rate, "rate"), None
+        if amount is not None:
+            target["amount"] = money(amount, "amount")
+            target["rate"] = (target["amount"] / target["quantity"]).quantize(CENT)
+        if description is not None:
+            target["description"] = description
+        for li in lines:
+            li.pop("line", None)
+            if li.get("amount") is None:
+                li.pop("amount", None)
+        row = self.patch("invoice", str(invoice_id), {"item": {"items": lines}}, frozenset({"item"}))
+        return self.render("invoice", row, USER_VIEW)
+
+    def void_invoice_as_user(self, invoice_id: str, **_: Any) -> dict:
+        """Without "void transactions using reversing journals", a person takes an invoice back with a credit memo
+        for its amount due, applied to it."""
+        invoice = self.store.get("invoice", str(invoice_id))
+        due = self.remaining(invoice)
+        line = {"item": invoice.data["item"][0]["item"], "quantity": 1, "rate": str(due)}
+        applied = {"doc": {"id": invoice.id}, "apply": True, "amount": str(due)}
+        self.create("creditmemo", {"entity": invoice.data["entity"], "memo": f"Void of {invoice.data.get('tranId')}",
+                                   "item": {"items": [line]}, "apply": {"items": [applied]}})
+        return self.render("invoice", self.store.get("invoice", invoice.id), USER_VIEW)
+
+    def delete_invoice_as_user(self, invoice_id: str) -> dict:
+        self.delete("invoice", str(invoice_id))
+        return {"id": str(invoice_id), "deleted": True}
+
+    def delete_payment_as_user(self, payment_id: str) -> dict:
+        self.delete("customerpayment", str(payment_id))
+        return {"id": str(payment_id), "deleted": True}
+
+    def archive_account_as_user(self, account_id: str) -> dict:
+        """The GL account made inactive; a payment into it is refused from then on."""
+        return self.render("account", self.store.update("account", str(account_id), {"isInactive": True}), USER_VIEW)
 
     # -- SuiteQL ----------------------------------------------------------------------------------------------------
     def suiteql(self, req: Request) -> Response:
@@ -597,6 +681,11 @@ class NetSuiteSandbox(PlatformSandbox):
         return {"=": have == value, ">=": have >= value, ">": have > value, "<": have < value}[op]
 
 
+def replacing(req: Request) -> frozenset[str]:
+    """The sublists ``?replace=item,apply`` names: sent whole, replacing the record's lines."""
+    return frozenset(p.strip() for p in req.params.get("replace", "").split(",") if p.strip())
+
+
 def sql_time(epoch: float) -> str:
     """SuiteQL's ``lastmodifieddate`` as our queries select it (a guess at the user's date format: ISO)."""
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
@@ -608,3 +697,4 @@ QUERY = re.compile(r"SELECT\s+(?P<columns>\*|[\w\s,]+?)\s+FROM\s+(?P<table>\w+)"
 #: ``col = 'text'`` or ``col >= TO_TIMESTAMP('YYYY-MM-DD HH24:MI:SS', 'YYYY-MM-DD HH24:MI:SS')``.
 CONDITION = re.compile(r"(?P<column>\w+)\s*(?P<op>>=|=|>|<)\s*(?:'(?P<text>[^']*)'|TO_TIMESTAMP\(\s*'"
                        r"(?P<stamp>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)'\s*,\s*'YYYY-MM-DD HH24:MI:SS'\s*\))", re.I)
+

@@ -53,6 +53,8 @@ def test_upsert_by_external_id(client):
     first = client.upsert("invoice", "ours 1", body)
     assert client.upsert("invoice", "ours 1", {"memo": "again"}) == first
     assert client.read("invoice", "eid:ours 1")["memo"] == "again"
+    assert client.upsert("invoice", "ours 1", body) == first  # sent whole again: its lines replace, not add
+    assert [x["rate"] for x in client.read("invoice", first)["item"]["items"]] == [5]
 
 
 def test_oauth2_bearer(nsandbox):

@@ -121,9 +121,21 @@ def test_a_credit_memo_applied_to_an_invoice_settles_it_as_a_void_does(ns):
     got = ns.get("invoice", inv)
     assert Decimal(str(got["amountRemaining"])) == 0 and got["status"]["refName"] == "Paid In Full"
     assert Decimal(str(ns.get("creditmemo", memo)["unapplied"])) == 0
-    patched = ns.call("PATCH", f"record/v1/creditmemo/{memo}", {"apply": {"items": []}})
+    patched = ns.call("PATCH", f"record/v1/creditmemo/{memo}?replace=apply", {"apply": {"items": []}})
     assert patched.status_code == 204
     assert Decimal(str(ns.get("invoice", inv)["amountRemaining"])) == Decimal("75.00")
+
+
+def test_patch_merges_sublist_lines_unless_told_to_replace_them(ns):
+    cust = customer(ns)
+    inv = invoice(ns, cust, "10.00", "20.00")
+    ns.call("PATCH", f"record/v1/invoice/{inv}", {"item": {"items": [{"line": 2, "rate": "25.00"},
+                                                                     {"item": {"id": "202"}, "rate": "5.00"}]}})
+    assert [Decimal(str(x["amount"])) for x in ns.get("invoice", inv)["item"]["items"]] == [
+        Decimal("10.00"), Decimal("25.00"), Decimal("5.00")]
+    ns.call("PATCH", f"record/v1/invoice/{inv}?replace=item", {"item": {"items": [{"item": {"id": "202"},
+                                                                                   "rate": "7.00"}]}})
+    assert [Decimal(str(x["amount"])) for x in ns.get("invoice", inv)["item"]["items"]] == [Decimal("7.00")]
 
 
 def test_errors_name_the_field_and_read_only_fields_are_refused(ns):
@@ -194,3 +206,25 @@ def test_the_account_concurrency_limit_is_shared_by_every_caller(ns, nsandbox):
 def test_the_base_uri_follows_rfc_5849(url, base):
     assert tba.base_uri(url) == base
     assert tba.realm("1234567-sb1") == "1234567_SB1"
+
+
+def test_what_a_person_does_in_the_ui(ns, nsandbox):
+    cust = customer(ns)
+    inv = invoice(ns, cust, "100.00", "50.00")
+    pay = nsandbox.act_as_user("record_payment", invoice_id=inv, amount="30.00", reference="cheque 12")
+    assert pay["memo"] == "cheque 12" and pay["apply"]["items"][0]["doc"]["id"] == inv
+    edited = nsandbox.act_as_user("edit_invoice_line", invoice_id=inv, line=1, amount="70.00")
+    assert Decimal(str(edited["total"])) == Decimal("170.00")
+    assert Decimal(str(edited["amountRemaining"])) == Decimal("140.00")
+    voided = nsandbox.act_as_user("void_invoice", invoice_id=inv)
+    assert Decimal(str(voided["amountRemaining"])) == 0
+    with pytest.raises(Exception, match="dependent"):
+        nsandbox.act_as_user("delete_invoice", invoice_id=inv)
+    nsandbox.act_as_user("delete_payment", payment_id=pay["id"])
+    assert error_of(ns.call("GET", f"record/v1/customerpayment/{pay['id']}"), 404)
+    nsandbox.act_as_user("archive_account", account_id="122")
+    other = invoice(ns, cust, "10.00")
+    refused = ns.call("POST", "record/v1/customerpayment", {
+        "customer": {"id": cust}, "payment": "10.00", "account": {"id": "122"},
+        "apply": {"items": [{"doc": {"id": other}, "apply": True, "amount": "10.00"}]}})
+    assert error_of(refused, 400)["o:errorPath"] == "account"
