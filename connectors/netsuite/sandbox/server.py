@@ -242,8 +242,8 @@ class NetSuiteSandbox(PlatformSandbox):
             return self._once(key, req, lambda: self._created(kind, self.upsert(kind, ident[4:], self._body(req),
                                                                                     replacing(req))))
         if req.method == "PATCH" and ident:
-            return self._once(key, req, lambda: self._done(self.patch(kind, self._resolve(kind, ident).id,
-                                                                      self._body(req), replacing(req))))
+            return self._once(key, req, lambda: self._created(kind, self.patch(kind, self._resolve(kind, ident).id,
+                                                                               self._body(req), replacing(req))))
         if req.method == "DELETE" and ident:
             return self._once(key, req, lambda: self._done(self.delete(kind, self._resolve(kind, ident).id)))
         raise NetSuiteError(405, "INVALID_REQUEST", "Method not allowed.")
