@@ -76,10 +76,10 @@ def test_upsert_by_external_id_creates_then_updates_the_same_record(ns):
     rid = first.headers["Location"].rsplit("/", 1)[1]
     again = ns.call("PUT", "record/v1/invoice/eid:ours-1", {"memo": "changed"})
     assert again.headers["Location"].rsplit("/", 1)[1] == rid
-    patched = ns.call("PATCH", f"record/v1/invoice/{rid}", {"memo": "patched"})
-    assert patched.status_code == 204 and patched.headers["Location"].endswith(f"/invoice/{rid}")
     got = ns.call("GET", "record/v1/invoice/eid:ours-1").json()
     assert got["id"] == rid and got["memo"] == "changed" and got["externalId"] == "ours-1"
+    patched = ns.call("PATCH", f"record/v1/invoice/{rid}", {"memo": "patched"})
+    assert patched.status_code == 204 and patched.headers["Location"].endswith(f"/invoice/{rid}")
     detail = error_of(ns.call("POST", "record/v1/invoice", {**body, "externalId": "ours-1"}), 400)
     assert detail["o:errorPath"] == "externalId"
 
