@@ -61,7 +61,7 @@ class ODataV2Client(ApiClient):
     def __init__(self, base_url: str, token_getter, *, scheme: str = "Bearer", **kwargs) -> None:
         super().__init__(base_url, token_getter, **kwargs)
         self.auth_scheme = scheme  # "Basic" for a communication user, "Bearer" for an OAuth2 client
-        self.csrf_token = ""
+        self.csrf_token = ""  # nosec B105 - none fetched yet (SAP's anti-forgery token, not a credential)
         self.csrf_fetches = 0
         self._csrf_lock = threading.Lock()
 

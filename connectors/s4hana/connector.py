@@ -78,7 +78,8 @@ class S4HanaConnector(BaseConnector):
     #: SAP publishes no per-tenant request limit for S/4HANA Cloud APIs (fair use); a pace of our own.
     rate_limits = {"request": (300, 60.0)}
     concurrent_limit = 4
-    default_settings = {"api_base": "", "token_url": "", "auth": "oauth2", "company_code": "", "timeout": 30}
+    default_settings = {"api_base": "", "token_url": "", "auth": "oauth2", "company_code": "",  # nosec B105 - a URL
+                        "timeout": 30}
     settings_fields = (
         replace(API_BASE_FIELD, help="The OData V2 root of the tenant's API host, ending in /sap/opu/odata/sap "
                 "(https://my000000-api.s4hana.cloud.sap/sap/opu/odata/sap)."),

@@ -8,7 +8,7 @@ from decimal import Decimal
 ACCOUNT_ID = "1234567_SB1"
 CONSUMER_KEY = "sandbox-client"
 CONSUMER_SECRET = "sandbox-secret"  # nosec B105 - the sandbox's public value, like its OAuth client
-TOKEN_ID = "sandbox-token"
+TOKEN_ID = "sandbox-token"  # nosec B105 - the sandbox's public value, an id not a secret
 TOKEN_SECRET = "sandbox-token-secret"  # nosec B105 - the sandbox's public value
 #: internalId, name, base rate, income account (non-inventory sale items: a NetSuite invoice line is always on an
 #: item, and the item's income account is where the line is booked)
