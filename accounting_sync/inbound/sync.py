@@ -426,21 +426,31 @@ def incoming_key(conn: Connection, entity: str, remote_id: str) -> str:
     return f"{conn.platform}:{entity}:{remote_id}"[:200]
 
 
-def _create_document(conn, connector, change: RemoteChange, started: float) -> str:
-    """An invoice or credit note made on the platform becomes a local one (its customer and items matched first)."""
+def _may_create(conn, connector, change: RemoteChange, started: float) -> bool:
+    """Whether a record made on the platform may be created here: the connector reads such records whole
+    (``inbound_creates``), and no other connection to the same company sent it from here (organizations sharing
+    one company). Logs why not."""
     name, operation = change.entity.replace("_", " "), f"pull {change.entity}"
     if change.entity not in connector.capabilities.inbound_creates:
         _log(conn, operation, Outcome.SKIPPED, started,
              f"not created here: the {conn.platform_name} connector does not read {name}s created there whole "
              "(capabilities.inbound_creates)", remote_id=change.remote_id)
-        return "skipped"
+        return False
     sent = (ExternalReference.objects.filter(entity=change.entity, remote_id=change.remote_id,
                                              connection__platform=conn.platform,
                                              connection__remote_company_id=conn.remote_company_id)
             .exclude(connection=conn).select_related("connection").first())
-    if sent is not None:  # organizations sharing one company: another connection sent it from here
+    if sent is not None:
         _log(conn, operation, Outcome.SKIPPED, started, f"not created here: it was sent from here through "
              f"{sent.connection.name}", source_key=sent.source_key, remote_id=change.remote_id)
+        return False
+    return True
+
+
+def _create_document(conn, connector, change: RemoteChange, started: float) -> str:
+    """An invoice or credit note made on the platform becomes a local one (its customer and items matched first)."""
+    name, operation = change.entity.replace("_", " "), f"pull {change.entity}"
+    if not _may_create(conn, connector, change, started):
         return "skipped"
     remote = connector.remote_document(change.entity, change.remote_id)
     if remote.status != "active":
@@ -676,18 +686,7 @@ def _create_party(conn, connector, change: RemoteChange, started: float) -> str:
     """A customer or item made on the platform, with no reference here: linked to the local one it matches (tax /
     company number, e-mail, exact name; items: code, exact name), else created through the adapter."""
     name, operation = change.entity.replace("_", " "), f"pull {change.entity}"
-    if change.entity not in connector.capabilities.inbound_creates:
-        _log(conn, operation, Outcome.SKIPPED, started,
-             f"not created here: the {conn.platform_name} connector does not read {name}s created there whole "
-             "(capabilities.inbound_creates)", remote_id=change.remote_id)
-        return "skipped"
-    sent = (ExternalReference.objects.filter(entity=change.entity, remote_id=change.remote_id,
-                                             connection__platform=conn.platform,
-                                             connection__remote_company_id=conn.remote_company_id)
-            .exclude(connection=conn).select_related("connection").first())
-    if sent is not None:  # organizations sharing one company: another connection sent it from here
-        _log(conn, operation, Outcome.SKIPPED, started, f"not created here: it was sent from here through "
-             f"{sent.connection.name}", source_key=sent.source_key, remote_id=change.remote_id)
+    if not _may_create(conn, connector, change, started):
         return "skipped"
     remote = _read_party(connector, change)
     if remote is None or remote.active is False or getattr(remote, "generic", False):
