@@ -9,8 +9,9 @@ from django.db.models.signals import post_save
 
 from connectors.models import Connection
 
+from ..core.signals import sync_logs_written as logs_written_together
 from ..models import SyncLog
-from . import AuditKind, append
+from . import AuditKind, append, append_many
 
 #: Apps whose admin log entries are staff actions on sync data.
 SYNC_APPS = ("accounting_sync", "connectors", "mappings")
@@ -21,17 +22,26 @@ def sync_log_written(sender, instance, created: bool, raw: bool = False, **kwarg
     """One record per attempt (outbound) or platform change applied (inbound), in the log row's transaction."""
     if not created or raw:
         return
-    log = instance
+    append(**_attempt(instance))
+
+
+def sync_logs_written(sender, logs: list[SyncLog], **kwargs) -> None:
+    """The same for log rows written together (a chunk of documents sent in one batch): one record each, appended
+    together, in the rows' transaction."""
+    append_many([_attempt(log) for log in logs])
+
+
+def _attempt(log: SyncLog) -> dict:
     inbound = log.operation.startswith(INBOUND_OPERATIONS)
     exchanges = json.dumps(log.exchanges or [], sort_keys=True, default=str)
-    append(AuditKind.INBOUND if inbound else AuditKind.ATTEMPT, connection_id=log.connection_id,
-           connection_name=log.connection.name if log.connection_id else "", source_key=log.source_key,
-           entity=log.entity, operation=log.operation, outcome=log.outcome, remote_id=log.remote_id,
-           detail={"sync_log": log.pk, "entry": log.entry_id, "label": log.label, "message": log.message,
-                   "hint": log.hint, "error_code": log.error_code, "platform_code": log.platform_code,
-                   "http_status": log.http_status, "duration_ms": log.duration_ms,
-                   "exchanges": len(log.exchanges or []),
-                   "exchanges_sha256": hashlib.sha256(exchanges.encode()).hexdigest()})
+    return dict(kind=AuditKind.INBOUND if inbound else AuditKind.ATTEMPT, connection_id=log.connection_id,
+                connection_name=log.connection.name if log.connection_id else "", source_key=log.source_key,
+                entity=log.entity, operation=log.operation, outcome=log.outcome, remote_id=log.remote_id,
+                detail={"sync_log": log.pk, "entry": log.entry_id, "label": log.label, "message": log.message,
+                        "hint": log.hint, "error_code": log.error_code, "platform_code": log.platform_code,
+                        "http_status": log.http_status, "duration_ms": log.duration_ms,
+                        "exchanges": len(log.exchanges or []),
+                        "exchanges_sha256": hashlib.sha256(exchanges.encode()).hexdigest()})
 
 
 def admin_action_logged(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
@@ -64,3 +74,4 @@ def _connection_name(connection_id: int | None) -> str:
 def connect() -> None:
     post_save.connect(sync_log_written, sender=SyncLog, dispatch_uid="accounting_sync.audit.sync_log")
     post_save.connect(admin_action_logged, sender=LogEntry, dispatch_uid="accounting_sync.audit.admin_log")
+    logs_written_together.connect(sync_logs_written, dispatch_uid="accounting_sync.audit.sync_logs")

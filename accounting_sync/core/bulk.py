@@ -27,7 +27,7 @@ from connectors.base import BatchOp
 from connectors.documents import Entity, RemoteRef, RemoteResult
 from connectors.errors import AuthError, ConflictError, DuplicateError, RateLimitedError, SyncError
 from connectors.models import Connection, ConnectionStatus
-from mappings.resolve import resolve
+from mappings.resolve import resolve, rules_held
 
 from ..models import ExternalReference, OutboxEntry, Outcome, RemoteStatus
 from . import engine, outbox, policy, sources, triggers
@@ -112,7 +112,16 @@ def run_claimed_batch(entries: list[OutboxEntry]) -> None:
 
 def _send_phase(conn: Connection, connector, entries: list[OutboxEntry]) -> SyncError | None:
     """Prepare and batch-send entries of one entity; returns the error that stopped the connection, if any."""
-    prepared = [p for p in (_prepare(conn, connector, entry) for entry in entries) if p is not None]
+    # Read once for the whole phase: the documents with what their snapshots read, their references, the
+    # connection's mapping rules, and the remote ids of the customers and items they need.
+    keys = [entry.source_key for entry in entries]
+    loaded = sources.load_many(keys)
+    refs = {ref.source_key: ref for ref in ExternalReference.objects.filter(connection=conn, source_key__in=keys)}
+    with rules_held():
+        staged = [s for s in (_stage(conn, entry, loaded[entry.source_key], refs.get(entry.source_key))
+                              for entry in entries) if s is not None]
+        needed = engine.dependency_ids(conn, {key for s in staged for _, key in s.snapshot.dependencies()})
+        prepared = [p for p in (_prepare(conn, connector, s, needed) for s in staged) if p is not None]
     searching = [p for p in prepared if p.ref is None and p.entry.write_started]
     if searching:
         try:
@@ -143,13 +152,24 @@ def _send_phase(conn: Connection, connector, entries: list[OutboxEntry]) -> Sync
     return None
 
 
-def _prepare(conn: Connection, connector, entry: OutboxEntry) -> Prepared | None:
-    """Snapshot, preflight, dependencies and mapping; None when the entry was finished here or handed to the
-    single path."""
+@dataclass
+class Staged:
+    entry: OutboxEntry
+    attempt: engine.Attempt
+    started: float
+    adapter: object
+    obj: object
+    snapshot: object
+    ref: ExternalReference | None
+
+
+def _stage(conn: Connection, entry: OutboxEntry, loaded: tuple, ref: ExternalReference | None) -> Staged | None:
+    """The entry's snapshot, unless its trigger rule holds it; None when the entry was finished here or handed to
+    the single path. ``loaded`` and ``ref``: the entry's (adapter, object) and reference as the phase read them,
+    before any of its documents was sent."""
     started, attempt = time.monotonic(), engine.Attempt()
     try:
-        adapter, obj = sources.load(entry.source_key)
-        ref = ExternalReference.objects.filter(connection=conn, source_key=entry.source_key).first()
+        adapter, obj = loaded
         if obj is None or (ref is not None and ref.remote_status != RemoteStatus.ACTIVE):
             engine.run_claimed(entry)
             return None
@@ -161,10 +181,26 @@ def _prepare(conn: Connection, connector, entry: OutboxEntry) -> Prepared | None
         if held is not None:
             engine.park(entry, held, attempt, started)
             return None
-        policy.check(conn, snapshot)
-        snapshot = policy.apply(conn, connector, snapshot)
-        refs = {key: engine.ensure_dependency(conn, entity, key, attempt, 0)
-                for entity, key in snapshot.dependencies()}
+        return Staged(entry, attempt, started, adapter, obj, snapshot, ref)
+    except SyncError as exc:
+        engine.fail(entry, exc, attempt, started)
+    except Exception as exc:
+        engine.fail(entry, engine.internal_error(entry, exc), attempt, started)
+    return None
+
+
+def _prepare(conn: Connection, connector, staged: Staged, needed: dict[str, str]) -> Prepared | None:
+    """Preflight, dependencies and mapping; None when the entry was finished here. ``needed``: the remote ids of
+    the phase's dependencies that have one (those without are sent here first, and added)."""
+    entry, attempt, started, ref = staged.entry, staged.attempt, staged.started, staged.ref
+    try:
+        policy.check(conn, staged.snapshot)
+        snapshot = policy.apply(conn, connector, staged.snapshot)
+        refs = {}
+        for entity, key in snapshot.dependencies():
+            if key not in needed:
+                needed[key] = engine.ensure_dependency(conn, entity, key, attempt, 0)
+            refs[key] = needed[key]
         mapping = resolve(conn, snapshot, refs)
         policy.check_platform(conn, connector, snapshot, mapping)
         digest = engine.content_digest(snapshot, mapping)
@@ -204,13 +240,14 @@ def _send_chunk(conn: Connection, connector, chunk: list[Prepared]) -> SyncError
         p.attempt.extra = [{**x, "batch_item": position, "batch_of": len(ops)} for x in shared]
         settled.append((p, _settle(conn, connector, p, op, outcome)))  # follow-up calls, outside any transaction
     with transaction.atomic():  # the chunk's references, entries and log rows in one commit
+        finished = []
         for p, outcome in settled:
             if isinstance(outcome, RemoteResult):
                 p.attempt.remote_id = outcome.remote_id
-                engine.save_ref(conn, p.entry.source_key, p.entry.entity, p.ref, outcome, p.digest,
-                                RemoteStatus.ACTIVE, p.entry, p.attempt, p.started)
+                finished.append(engine.Finished(p.entry, p.ref, outcome, p.digest, p.attempt, p.started))
             else:
                 engine.fail(p.entry, outcome, p.attempt, p.started)
+        engine.save_refs(conn, finished)
     return None
 
 

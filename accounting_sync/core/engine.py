@@ -17,7 +17,9 @@ import traceback
 import uuid
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db import connection as db
+from django.db.models import Q
 from django.utils import timezone
 
 from connectors.documents import Mapping, RemoteRef, RemoteResult, Snapshot
@@ -25,11 +27,11 @@ from connectors.errors import (AuthError, ConflictError, DataError, DependencyPe
                                PermanentError, RateLimitedError, RetryableError, SyncError)
 from connectors.models import Connection, ConnectionStatus
 from connectors.redaction import redact
-from mappings.resolve import resolve
+from mappings.resolve import resolve, rules_held
 
 from .. import conf
 from ..models import EntryStatus, ExternalReference, OutboxEntry, Outcome, RemoteStatus, SyncLog
-from . import outbox, policy, sources, triggers
+from . import outbox, policy, signals, sources, triggers
 
 log = logging.getLogger(__name__)
 MAX_DEPTH = 6
@@ -79,7 +81,8 @@ def run_claimed(entry: OutboxEntry) -> str:
     started = time.monotonic()
     attempt = Attempt()
     try:
-        sync_object(conn, entry.source_key, entry, attempt, depth=0)
+        with rules_held():  # the preflight and the resolution read the mapping rules once
+            sync_object(conn, entry.source_key, entry, attempt, depth=0)
     except SyncError as exc:
         return fail(entry, exc, attempt, started)
     except Exception as exc:  # a bug or an unexpected library error: retry, but keep the traceback visible
@@ -216,6 +219,14 @@ def not_sent(conn: Connection, entity: str, operation: str, entry: OutboxEntry, 
     return None
 
 
+def dependency_ids(conn: Connection, keys: set[str]) -> dict[str, str]:
+    """The remote ids of those of ``keys`` that are on the platform (one query); the rest go through
+    ``ensure_dependency``."""
+    return dict(ExternalReference.objects.filter(connection=conn, source_key__in=keys,
+                                                 remote_status=RemoteStatus.ACTIVE)
+                .values_list("source_key", "remote_id")) if keys else {}
+
+
 def ensure_dependency(conn: Connection, entity: str, key: str, attempt: Attempt, depth: int) -> str:
     """Remote id of a dependency, syncing it first (inline, under its own entry's lease) if it has none."""
     ref = ExternalReference.objects.filter(connection=conn, source_key=key).first()
@@ -342,15 +353,68 @@ def save_ref(conn, key, entity, ref, result: RemoteResult, digest, status, entry
     """Write the reference and close the entry in one transaction."""
     with transaction.atomic():
         ref, _ = ExternalReference.objects.update_or_create(
-            connection=conn, source_key=key,
-            defaults=dict(entity=entity, remote_id=result.remote_id,
-                          remote_version=result.version or (ref.remote_version if ref else ""),
-                          remote_number=result.number or (ref.remote_number if ref else ""),
-                          remote_status=status, content_hash=digest, synced_at=timezone.now(),
-                          remote_fingerprint=result.fingerprint or (ref.remote_fingerprint if ref else ""),
-                          home_total=result.home_total if status == RemoteStatus.ACTIVE else None))
+            connection=conn, source_key=key, defaults=_ref_values(entity, ref, result, digest, status))
         close(entry, ref, attempt, Outcome.SUCCESS, "", started)
     return ref
+
+
+def _ref_values(entity, ref, result: RemoteResult, digest, status, now=None) -> dict:
+    """A reference's fields after ``result``; what the platform did not say again is kept from ``ref``."""
+    return dict(entity=entity, remote_id=result.remote_id,
+                remote_version=result.version or (ref.remote_version if ref else ""),
+                remote_number=result.number or (ref.remote_number if ref else ""),
+                remote_status=status, content_hash=digest, synced_at=now or timezone.now(),
+                remote_fingerprint=result.fingerprint or (ref.remote_fingerprint if ref else ""),
+                home_total=result.home_total if status == RemoteStatus.ACTIVE else None)
+
+
+@dataclass
+class Finished:
+    """A document the platform took (``save_refs``)."""
+
+    entry: OutboxEntry
+    ref: ExternalReference | None  # its reference before, if any
+    result: RemoteResult
+    digest: str
+    attempt: Attempt
+    started: float
+
+
+def save_refs(conn, finished: list[Finished]) -> None:
+    """``save_ref`` for many documents of one connection, in one transaction and with one statement per kind of
+    row (references created, references updated, entries closed, entries gone round again, log rows, audit
+    records) instead of several per document. Should a reference not go in that way (a unique rule), each
+    document is written on its own, as ``save_ref`` does."""
+    if not finished:
+        return
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            old = {r.source_key: r for r in ExternalReference.objects.filter(
+                connection=conn, source_key__in=[f.entry.source_key for f in finished])}
+            refs, new, changed = {}, [], []
+            for f in finished:
+                key = f.entry.source_key
+                values = _ref_values(f.entry.entity, old.get(key) or f.ref, f.result, f.digest,
+                                     RemoteStatus.ACTIVE, now)
+                if key in old:
+                    ref = old[key]
+                    for name, value in values.items():
+                        setattr(ref, name, value)
+                    changed.append(ref)
+                else:
+                    ref = ExternalReference(connection=conn, source_key=key, **values)
+                    new.append(ref)
+                refs[key] = ref
+            ExternalReference.objects.bulk_create(new)
+            if changed:
+                ExternalReference.objects.bulk_update(changed, list(values))
+            close_many([(f.entry, refs[f.entry.source_key], f.attempt, f.started) for f in finished],
+                       Outcome.SUCCESS)
+    except IntegrityError:
+        for f in finished:
+            save_ref(conn, f.entry.source_key, f.entry.entity, f.ref, f.result, f.digest, RemoteStatus.ACTIVE,
+                     f.entry, f.attempt, f.started)
 
 
 def close(entry: OutboxEntry, ref, attempt: Attempt, outcome: str, message: str, started: float) -> None:
@@ -358,15 +422,62 @@ def close(entry: OutboxEntry, ref, attempt: Attempt, outcome: str, message: str,
     now = timezone.now()
     with transaction.atomic():
         OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token, generation=entry.generation).update(
-            status=EntryStatus.DONE, done_at=now, attempts=0, last_error="", error_code="", platform_code="",
-            hint="", lease_until=None, lease_token="", write_started=False, overwrite_remote=False,  # nosec B106
-            hold_until=None, send_now=False)  # nosec B106
+            status=EntryStatus.DONE, done_at=now, **_CLOSED)
         OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token).exclude(
             generation=entry.generation).update(status=EntryStatus.PENDING, next_attempt_at=now, lease_until=None,
                                                 lease_token="")  # nosec B106
         _log(entry, attempt, outcome, started, message=message,
              remote_id=attempt.remote_id or (ref.remote_id if ref else ""))
     transaction.on_commit(lambda: _wake(entry))
+
+
+#: What closing an entry clears.
+_CLOSED = dict(attempts=0, last_error="", error_code="", platform_code="", hint="", lease_until=None,
+               lease_token="", write_started=False, overwrite_remote=False, hold_until=None,  # nosec B106
+               send_now=False)
+_AT_ONCE = 100  # entries per statement in ``close_many`` (each brings three or two values to its condition)
+
+
+def close_many(closing: list[tuple[OutboxEntry, ExternalReference | None, Attempt, float]], outcome: str,
+               message: str = "") -> None:
+    """``close`` for many entries of one connection: done unless changed meanwhile (then pending again), their log
+    rows, and one wake-up for them all."""
+    now = timezone.now()
+    entries = [entry for entry, *_ in closing]
+    with transaction.atomic():
+        for start in range(0, len(entries), _AT_ONCE):
+            part = entries[start:start + _AT_ONCE]
+            OutboxEntry.objects.filter(_any(Q(pk=e.pk, lease_token=e.lease_token, generation=e.generation)
+                                            for e in part)).update(status=EntryStatus.DONE, done_at=now, **_CLOSED)
+            OutboxEntry.objects.filter(_any(Q(pk=e.pk, lease_token=e.lease_token) & ~Q(generation=e.generation)
+                                            for e in part)).update(
+                status=EntryStatus.PENDING, next_attempt_at=now, lease_until=None, lease_token="")  # nosec B106
+        _log_many([(entry, attempt, outcome, started,
+                    dict(message=message, remote_id=attempt.remote_id or (ref.remote_id if ref else "")))
+                   for entry, ref, attempt, started in closing])
+    transaction.on_commit(lambda: _wake_many(entries))
+
+
+def _any(conditions) -> Q:
+    found = Q(pk__in=[])
+    for condition in conditions:
+        found |= condition
+    return found
+
+
+def _wake_many(entries: list[OutboxEntry]) -> None:
+    """``_wake`` for entries of one connection closed together: one look for dependants, one for changed ones."""
+    if not entries:
+        return
+    waiting = OutboxEntry.objects.filter(connection_id=entries[0].connection_id, status=EntryStatus.PENDING,
+                                         error_code=DependencyPendingError.default_code)
+    with transaction.atomic():
+        ids = list(waiting.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)[:100])
+        OutboxEntry.objects.filter(pk__in=ids).update(next_attempt_at=timezone.now())
+    ids += list(OutboxEntry.objects.filter(pk__in=[e.pk for e in entries], status=EntryStatus.PENDING)
+                .values_list("pk", flat=True))
+    if ids:
+        outbox.enqueue(list(dict.fromkeys(ids)))
 
 
 def _wake(entry: OutboxEntry) -> None:
@@ -443,14 +554,31 @@ def release(entry: OutboxEntry, next_at) -> None:
         status=EntryStatus.PENDING, lease_until=None, lease_token="", next_attempt_at=next_at)  # nosec B106
 
 
-def _log(entry: OutboxEntry, attempt: Attempt, outcome: str, started: float, *, message: str = "", hint: str = "",
-         error_code: str = "", platform_code: str = "", http_status: int | None = None, remote_id: str = "",
-         raw=None) -> None:
+def _log(entry: OutboxEntry, attempt: Attempt, outcome: str, started: float, **details) -> None:
+    _log_row(entry, attempt, outcome, started, **details).save(force_insert=True)
+
+
+def _log_many(rows: list[tuple[OutboxEntry, Attempt, str, float, dict]]) -> None:
+    """Log rows of many attempts with one INSERT; what hears about each row (the audit trail) is told of them
+    together (``signals.sync_logs_written``). Where the database cannot give the new rows' ids back from one
+    INSERT, they are written one by one."""
+    logs = [_log_row(entry, attempt, outcome, started, **details) for entry, attempt, outcome, started, details in rows]
+    if not db.features.can_return_rows_from_bulk_insert:
+        for row in logs:
+            row.save(force_insert=True)
+        return
+    SyncLog.objects.bulk_create(logs)
+    signals.sync_logs_written.send(sender=SyncLog, logs=logs)
+
+
+def _log_row(entry: OutboxEntry, attempt: Attempt, outcome: str, started: float, *, message: str = "",
+             hint: str = "", error_code: str = "", platform_code: str = "", http_status: int | None = None,
+             remote_id: str = "", raw=None) -> SyncLog:
     exchanges = attempt.exchanges
     if raw is not None:
         exchanges.append({"response": raw})
     last_status = next((x.get("status") for x in reversed(exchanges) if x.get("status")), None)
-    SyncLog.objects.create(  # the connection object, so the audit record takes its name without a query
+    return SyncLog(  # the connection object, so the audit record takes its name without a query
         connection=entry.connection, entry_id=entry.pk, source_key=entry.source_key, entity=entry.entity,
         label=entry.label, operation=attempt.operation, outcome=outcome, remote_id=remote_id or "",
         message=redact(message)[:4000], hint=hint[:500], error_code=error_code, platform_code=platform_code or "",

@@ -251,6 +251,22 @@ def load(key: str) -> tuple[SourceAdapter, models.Model | None]:
     return adapter, adapter.model._default_manager.filter(pk=pk).first()
 
 
+def load_many(keys: list[str]) -> dict[str, tuple[SourceAdapter, models.Model | None]]:
+    """``load`` for many keys: one query per model, and what the snapshots will read of them loaded in a few more
+    (the adapter's ``prefetch``)."""
+    by_adapter: dict[SourceAdapter, list[str]] = {}
+    for key in keys:
+        by_adapter.setdefault(adapter_for_key(key), []).append(key)
+    loaded: dict[str, tuple[SourceAdapter, models.Model | None]] = {}
+    for adapter, group in by_adapter.items():
+        objs = adapter.model._default_manager.in_bulk([key.rsplit(":", 1)[1] for key in group])
+        adapter.prefetch(list(objs.values()))
+        for key in group:
+            pk = adapter.model._meta.pk.to_python(key.rsplit(":", 1)[1])
+            loaded[key] = (adapter, objs.get(pk))
+    return loaded
+
+
 def objects_for(adapter: SourceAdapter, organization_ids: set[int]):
     """Iterate the adapter's objects that belong to ``organization_ids`` (for resyncs)."""
     filtered = adapter.queryset(organization_ids)

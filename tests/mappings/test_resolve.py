@@ -5,7 +5,7 @@ import pytest
 from connectors.documents import ItemSnapshot, PaymentSnapshot
 from connectors.errors import ConfigurationError
 from mappings.models import MappingKind, Scope
-from mappings.resolve import explain, resolve
+from mappings.resolve import explain, resolve, rules_held
 from tests.mappings.rules_kit import connection_with_rules, invoice, line
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +88,25 @@ def test_payments_and_items_explain_their_one_account(rules):
     item = ItemSnapshot(key="ledger.item:1", organization_id=org.pk, name="Vaccine", kind="product")
     assert explain(conn, item).problems == [
         "item “Vaccine”: no income account mapped for its category “-”, its kind “product”, or as the default"]
+
+
+def test_rules_are_read_once_per_block_and_an_edit_applies_from_the_next_block(rules, django_assert_num_queries):
+    conn, org, other, rule = rules
+    default = rule(INCOME, remote="default")
+    doc = invoice(org, line("service"), line("shipping"))
+    with rules_held():
+        with django_assert_num_queries(1):  # the preflight's explanation and the resolution of many documents
+            for _ in range(3):
+                explain(conn, doc)
+                resolve(conn, doc)
+            with rules_held():  # nested: the outer block's rules serve
+                resolve(conn, doc)
+        with django_assert_num_queries(1):  # another organization's rules are its own
+            resolve(conn, invoice(other, line("service")))
+        default.remote_id = "edited"
+        default.save()
+        assert resolve(conn, doc).line_accounts == ("default", "default")  # read before the edit
+    assert resolve(conn, doc).line_accounts == ("edited", "edited")
+    with django_assert_num_queries(2):  # outside a block each resolution reads them
+        resolve(conn, doc)
+        resolve(conn, doc)

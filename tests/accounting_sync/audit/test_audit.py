@@ -337,6 +337,37 @@ def test_postgres_refuses_update_and_delete():
     assert audit.verify() == [] and AuditRecord.objects.filter(chain=C1).count() == 3
 
 
+def test_records_appended_together_chain_as_if_appended_one_by_one():
+    trail(2)
+    written = audit.append_many(
+        [dict(kind=AuditKind.ATTEMPT, connection_id=1, source_key=f"ledger.invoice:{n}", outcome="success")
+         for n in (7, 8, 9)] + [dict(kind=AuditKind.STAFF, actor="bob", operation="admin change"),
+                                dict(kind=AuditKind.ATTEMPT, connection_id=3, source_key="ledger.invoice:1")])
+    chain = list(AuditRecord.objects.filter(chain=C1).order_by("seq"))
+    assert [(r.seq, r.source_key) for r in chain[2:]] == [(3, "ledger.invoice:7"), (4, "ledger.invoice:8"),
+                                                          (5, "ledger.invoice:9")]
+    assert [r.prev_hash for r in chain[1:]] == [r.hash for r in chain[:-1]]
+    assert all(audit.digest(r) == r.hash for r in chain)
+    assert AuditHead.objects.get(chain=C1).seq == 5
+    assert {(r.chain, r.seq) for r in written} >= {(GLOBAL, 3), ("connection:3", 1)}  # a chain opened on the way
+    assert audit.verify() == []
+
+
+@pytest.mark.skipif("not __import__('os').environ.get('DATABASE_URL', '').startswith('postgres')",
+                    reason="the append-only trigger exists on PostgreSQL only")
+def test_postgres_lets_a_head_advance_only_over_records_that_continue_it():
+    trail(2)
+    head = AuditHead.objects.get(chain=C1)
+    with tampering():  # records written past the head that do not continue from it
+        forged = [AuditRecord(chain=C1, seq=seq, at=timezone.now(), kind=AuditKind.ATTEMPT, prev_hash=GENESIS,
+                              hash=f"{seq:064d}") for seq in (3, 4)]
+        AuditRecord.objects.bulk_create(forged)
+    for record in forged:
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            AuditHead.objects.filter(chain=C1).update(seq=record.seq, hash=record.hash)
+    assert AuditHead.objects.get(chain=C1).seq == head.seq
+
+
 @pytest.mark.skipif("not __import__('os').environ.get('DATABASE_URL', '').startswith('postgres')",
                     reason="concurrent writers need a server database")
 @pytest.mark.django_db(transaction=True)

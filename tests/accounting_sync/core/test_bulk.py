@@ -1,0 +1,77 @@
+"""The batch path (``accounting_sync.core.bulk``): a chunk of documents costs a fixed number of statements, not
+several per document, and leaves the same rows behind as the single path: a reference, a closed entry, a log row
+and an audit record per document, the audit chain unbroken."""
+import pytest
+from django.db import connection as db
+from django.test.utils import CaptureQueriesContext
+
+from accounting_sync import audit
+from accounting_sync.audit.models import AuditKind, AuditRecord
+from accounting_sync.core import bulk, outbox
+from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, SyncLog
+from tests import factories as f
+from tests.conftest import drain, remote_invoices
+
+pytestmark = pytest.mark.django_db
+
+
+def send_in_one_batch(make_invoice, customer, count: int) -> tuple[list, int]:
+    """``count`` new invoices of ``customer`` through ``bulk.process_batch`` at once: (invoices, statements)."""
+    invoices = [make_invoice(("service", "1", f"{10 + n}.00"), customer=customer) for n in range(count)]
+    outbox.absorb()
+    ids = list(OutboxEntry.objects.filter(status=EntryStatus.PENDING).values_list("pk", flat=True))
+    assert len(ids) == count
+    with CaptureQueriesContext(db) as statements:
+        assert bulk.process_batch(ids) == {EntryStatus.DONE: count}
+    return invoices, len(statements)
+
+
+def test_a_batch_of_25_invoices_costs_no_more_statements_than_a_batch_of_5(connection, org, make_invoice, sandbox):
+    customer = f.CustomerFactory(organization=org)
+    make_invoice(customer=customer)
+    drain()  # the customer is on the platform, the reference data cached: what is left is per batch
+    _, five = send_in_one_batch(make_invoice, customer, 5)
+    invoices, twenty_five = send_in_one_batch(make_invoice, customer, 25)
+    assert twenty_five == five, "a statement per document crept back into the batch path"
+    # ...and the rows are those the single path leaves: one reference, a done entry, a log row and an audit
+    # record per document.
+    keys = [f"ledger.invoice:{invoice.pk}" for invoice in invoices]
+    refs = ExternalReference.objects.filter(connection=connection, source_key__in=keys)
+    assert sorted(refs.values_list("remote_number", flat=True)) == sorted(i.number for i in invoices)
+    assert {r.remote_id for r in refs} <= {i["Id"] for i in remote_invoices(sandbox)}
+    assert all(r.content_hash and r.remote_version for r in refs)
+    assert set(OutboxEntry.objects.filter(source_key__in=keys).values_list("status", "lease_token")) == {
+        (EntryStatus.DONE, "")}
+    logs = SyncLog.objects.filter(source_key__in=keys)
+    assert sorted(logs.values_list("source_key", "operation", "outcome")) == sorted(
+        (key, "create (batch)", "success") for key in keys)
+    records = AuditRecord.objects.filter(kind=AuditKind.ATTEMPT, source_key__in=keys).order_by("seq")
+    assert [r.detail["sync_log"] for r in records] == list(logs.order_by("pk").values_list("pk", flat=True))
+    assert [r.remote_id for r in records] == [refs.get(source_key=r.source_key).remote_id for r in records]
+    assert audit.verify() == []
+
+
+def test_a_document_changed_while_its_batch_was_sent_goes_round_again(connection, org, make_invoice, sandbox,
+                                                                      monkeypatch):
+    customer = f.CustomerFactory(organization=org)
+    make_invoice(customer=customer)
+    drain()
+    first, second = (make_invoice(("service", "1", "20.00"), customer=customer) for _ in range(2))
+    outbox.absorb()
+    ids = list(OutboxEntry.objects.filter(status=EntryStatus.PENDING).order_by("pk").values_list("pk", flat=True))
+    send = bulk._send_chunk
+
+    def edited_meanwhile(conn, connector, chunk):  # a save of the second invoice while the batch is on the way
+        OutboxEntry.objects.filter(source_key=f"ledger.invoice:{second.pk}").update(generation=99)
+        return send(conn, connector, chunk)
+
+    monkeypatch.setattr(bulk, "_send_chunk", edited_meanwhile)
+    assert bulk.process_batch(ids) == {EntryStatus.DONE: 1, EntryStatus.PENDING: 1}
+    statuses = dict(OutboxEntry.objects.filter(pk__in=ids).values_list("source_key", "status"))
+    assert statuses == {f"ledger.invoice:{first.pk}": EntryStatus.DONE,
+                        f"ledger.invoice:{second.pk}": EntryStatus.PENDING}
+    assert ExternalReference.objects.filter(source_key=f"ledger.invoice:{second.pk}").exists()  # sent, kept
+    monkeypatch.undo()
+    drain()  # the second goes round again: an update of what was sent, not a second invoice
+    assert OutboxEntry.objects.get(source_key=f"ledger.invoice:{second.pk}").status == EntryStatus.DONE
+    assert len(remote_invoices(sandbox)) == 3
