@@ -18,6 +18,7 @@ a line with a synced item uses it; with no account mapped, the connection's ``de
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import replace
 from decimal import Decimal
@@ -287,10 +288,8 @@ class NetSuiteConnector(BaseConnector):
         return self.fetch(entity, ref.remote_id)
 
     def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
-        try:
+        with contextlib.suppress(RemoteNotFound):  # already gone: nothing to do
             self.client.delete(t.RECORD_TYPES[entity], ref.remote_id)
-        except RemoteNotFound:
-            pass  # already gone: nothing to do
 
     def reference_data(self) -> ReferenceData:
         """Active accounts, sales tax items and currencies through SuiteQL (the base currency the home one)."""

@@ -8,7 +8,8 @@ or carries an OAuth 2.0 bearer token; the account's concurrency limit is shared 
 may carry ``X-NetSuite-Idempotency-Key``. Errors are NetSuite's ``type``/``title``/``status``/``o:errorDetails``.
 Types served: customer, noninventorysaleitem, invoice, customerpayment (``apply`` list), creditmemo (``apply``
 list), and read only account, salestaxitem, currency. Lines with a ``taxCode`` (a sales tax item) carry the tax
-NetSuite computes (``taxRate1``, ``tax1Amt``); a transaction's ``subtotal``, ``taxTotal`` and ``total`` follow. Facts and guesses are listed with sources in docs/sandbox-netsuite.md.
+NetSuite computes (``taxRate1``, ``tax1Amt``); a transaction's ``subtotal``, ``taxTotal`` and ``total`` follow.
+Facts and guesses are listed with sources in docs/sandbox-netsuite.md.
 """
 from __future__ import annotations
 
@@ -389,7 +390,8 @@ class NetSuiteSandbox(PlatformSandbox):
                 if not (isinstance(number, int) and 1 <= number <= len(current)):
                     raise invalid(f"Invalid value for {path}.line.", f"{path}.line")
                 base = current[number - 1]
-                raw = {"item": base["item"], **({"taxCode": base["taxCode"]} if base.get("taxCode") else {}), "quantity": base["quantity"], "description": base["description"],
+                raw = {"item": base["item"], **({"taxCode": base["taxCode"]} if base.get("taxCode") else {}),
+                       "quantity": base["quantity"], "description": base["description"],
                        **({"rate": base["rate"]} if "rate" not in raw and "amount" not in raw else {}),
                        **{k: v for k, v in raw.items() if k != "line"}}
             quantity = money(raw.get("quantity", 1), f"{path}.quantity")
