@@ -593,8 +593,8 @@ class NetSuiteSandbox(PlatformSandbox):
         current = self.store.get("invoice", str(invoice_id)).data
         lines = [{**li, "item": dict(li["item"])} for li in current["item"]]
         target = lines[int(line)]
-        if quantity is not None:
-            target["quantity"] = money(quantity, "quantity")
+        if quantity is not None:  # NetSuite recomputes the amount from the rate
+            target["quantity"], target["amount"] = money(quantity, "quantity"), None
         if rate is not None:
             target["rate"], target["amount"] = money(rate, "rate"), None
         if amount is not None:
