@@ -198,9 +198,20 @@ class NetSuiteConnector(BaseConnector):
         if doc.entity == Entity.ITEM:
             return t.item(doc, mapping.item_account)
         if doc.entity == Entity.PAYMENT:
-            return t.payment(doc, mapping)
+            return {**t.payment(doc, mapping), "currency": self.currency_ref(doc.currency)}
         items = [self.line_item(line, index, mapping) for index, line in enumerate(doc.lines)]
-        return t.document(doc, mapping, str(self.setting("default_item") or ""), items)
+        return {**t.document(doc, mapping, str(self.setting("default_item") or ""), items),
+                "currency": self.currency_ref(doc.currency)}
+
+    def currency_ref(self, code: str) -> dict:
+        """The account's currency of ISO ``code`` (its ``symbol``); a currency the account lacks is refused here,
+        rather than booked in the customer's currency."""
+        ids = {symbol: cid for cid, symbol in self.currency_codes.items()}
+        if code not in ids:
+            raise ConfigurationError(f"the NetSuite account has no currency {code}", platform_code="currency",
+                                     hint="Add the currency in NetSuite (Lists > Accounting > Currencies; "
+                                          "Multiple Currencies enabled), then send the document again.")
+        return {"id": ids[code]}
 
     def line_item(self, line, index: int, mapping: Mapping) -> str:
         """The item a line is booked on (see the module docstring). A mapped account no active item books to is

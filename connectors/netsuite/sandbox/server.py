@@ -324,6 +324,8 @@ class NetSuiteSandbox(PlatformSandbox):
         data = {k: v for k, v in body.items() if k not in ("id", "links", "item", "apply")}
         self._check_fields(kind, data, {**(current or {}), **data}, current is None)
         if kind in TRAN_TYPES:
+            if "currency" in data:
+                data["currency"] = self._ref("currency", data["currency"], "currency")
             data.setdefault("tranDate", (current or {}).get("tranDate") or self.today())
             data.setdefault("currency", (current or {}).get("currency") or {"id": CURRENCY})
             data.setdefault("subsidiary", (current or {}).get("subsidiary") or {"id": SUBSIDIARY})

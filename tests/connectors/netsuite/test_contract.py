@@ -11,7 +11,7 @@ import pytest
 
 from connectors.base import ConnectionConfig
 from connectors.documents import Entity, LineSnapshot, Mapping
-from connectors.errors import AuthError
+from connectors.errors import AuthError, ConfigurationError
 from ledger.money import line_net
 from tests.connectors.contract import ConnectorContract, _tag, customer, invoice
 
@@ -63,3 +63,14 @@ class TestNetSuiteContract(ConnectorContract):
         assert connector.fetch(Entity.CUSTOMER, made.remote_id).number == made.number
         with pytest.raises(AuthError):
             self._tba(contract, secret="wrong").login()
+
+    def test_a_document_is_booked_in_its_own_currency_and_one_the_account_lacks_is_refused(self, contract):
+        cust = self._customer(contract)
+        mapping = contract.mapping(refs={cust.doc.key: cust.result.remote_id}, lines=1)
+        euros = dataclasses.replace(invoice(cust.doc.key, f"E{_tag()}"), currency="EUR")
+        made = contract.connector.create(euros, mapping, f"i-{uuid.uuid4()}")
+        assert made.raw["currency"]["refName"] == "Euro"
+        yen = dataclasses.replace(invoice(cust.doc.key, f"Y{_tag()}"), currency="JPY")
+        with pytest.raises(ConfigurationError) as info:
+            contract.connector.create(yen, mapping, f"i-{uuid.uuid4()}")
+        assert info.value.platform_code == "currency"
