@@ -12,6 +12,7 @@ A payment's and a credit memo's ``apply`` sublist names the invoices and amounts
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 
 from .. import rest
@@ -20,6 +21,8 @@ from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSn
 from ..errors import ConfigurationError
 
 ZERO = Decimal("0.00")
+#: What our emulated void leaves on an invoice or credit memo: the memo and one zero line with this description.
+VOIDED = "Voided"
 #: Our entity -> NetSuite record type.
 RECORD_TYPES = {Entity.CUSTOMER: "customer", Entity.ITEM: "noninventorysaleitem", Entity.INVOICE: "invoice",
                 Entity.CREDIT_NOTE: "creditmemo", Entity.PAYMENT: "customerpayment"}
@@ -53,12 +56,15 @@ def item(doc: ItemSnapshot, income_account: str | None) -> dict:
                        "incomeAccount": {"id": income_account} if income_account else None})
 
 
-def lines(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping, default_item: str) -> list[dict]:
-    """One ``item`` sublist line per snapshot line: the synced item or ``default_item``, quantity and rate; a
-    discount line as a negative rate; the mapped tax code where there is one."""
+def lines(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping, default_item: str,
+          items: Sequence[str] = ()) -> list[dict]:
+    """One ``item`` sublist line per snapshot line: the synced item, else ``items[index]`` (the item the connector
+    chose for the line's income account), else ``default_item``; quantity and rate; a discount line as a negative
+    rate; the mapped tax code where there is one (NetSuite computes the tax from it)."""
     out = []
     for index, line in enumerate(doc.lines):
         item_id = mapping.refs.get(line.item_key) if line.item_key else None
+        item_id = item_id or (items[index] if index < len(items) else None)
         if not item_id and not default_item:
             raise ConfigurationError(f"line {index + 1} of {doc.number} has no NetSuite item",
                                      hint="Set the connection's default sales item, or sync the product first.")
@@ -72,12 +78,13 @@ def lines(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping, default_i
     return out
 
 
-def document(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping, default_item: str) -> dict:
+def document(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping, default_item: str,
+             items: Sequence[str] = ()) -> dict:
     """An invoice or a credit memo (its applications to invoices in :func:`applications`)."""
     body = {"externalId": external_id(doc.key), "tranId": doc.number[:45], "entity": ref(mapping, doc.customer_key,
                                                                                           "customer"),
             "tranDate": rest.iso_date(doc.issue_date), "dueDate": rest.iso_date(getattr(doc, "due_date", None)),
-            "memo": doc.memo[:999] or None, "item": {"items": lines(doc, mapping, default_item)}}
+            "memo": doc.memo[:999] or None, "item": {"items": lines(doc, mapping, default_item, items)}}
     if isinstance(doc, CreditNoteSnapshot):
         body["apply"] = {"items": applications(doc, mapping)}
     return rest.clean(body)
@@ -118,11 +125,21 @@ def fingerprint(entity: str, body: dict) -> str:
     flat = {**body, "entity": _id(body.get("entity")), "customer": _id(body.get("customer"))}
     if entity == Entity.PAYMENT:
         return rest.content_hash(entity, flat, ("customer", "payment", "tranDate"), extra=_applied(body))
-    rows = [{"item": _id(r.get("item")), "quantity": rest.money(r.get("quantity")), "rate": rest.money(r.get("rate"))}
-            for r in (body.get("item") or {}).get("items") or []]
+    rows = [{"item": _id(r.get("item")), "quantity": rest.money(r.get("quantity")), "rate": rest.money(r.get("rate")),
+             "taxCode": _id(r.get("taxCode"))} for r in (body.get("item") or {}).get("items") or []]
     return rest.content_hash(entity, {**flat, "lines": rows}, ("entity", "tranId", "tranDate"),
-                             ("item", "quantity", "rate"), lines="lines",
+                             ("item", "quantity", "rate", "taxCode"), lines="lines",
                              extra=_applied(body) if entity == Entity.CREDIT_NOTE else ())
+
+
+def voided(body: dict) -> bool:
+    """Voided in NetSuite (status Voided: a direct void sets every amount to zero and keeps the record), or by our
+    emulated void (memo and one zero line "Voided", see the connector)."""
+    if str((body.get("status") or {}).get("refName") or "") == "Voided":
+        return True
+    rows = (body.get("item") or {}).get("items") or []
+    return (body.get("memo") == VOIDED and len(rows) == 1 and rows[0].get("description") == VOIDED
+            and not rest.money(rows[0].get("amount") if rows[0].get("amount") is not None else rows[0].get("rate")))
 
 
 def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
@@ -140,5 +157,5 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
                             None, "active", adopted, body, content)
     total = rest.money(body.get("total"))
     balance = rest.money(body.get("amountRemaining") if entity == Entity.INVOICE else body.get("unapplied"))
-    return RemoteResult(str(body["id"]), version, str(body.get("tranId") or ""), total, balance, "active", adopted,
-                        body, content)
+    return RemoteResult(str(body["id"]), version, str(body.get("tranId") or ""), total, balance,
+                        "voided" if voided(body) else "active", adopted, body, content)

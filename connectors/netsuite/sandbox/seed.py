@@ -1,4 +1,6 @@
-"""The sandbox company: one account (``ACCOUNT_ID``), a few GL accounts, a subsidiary, a currency and two items."""
+"""The sandbox company: one account (``ACCOUNT_ID``), a chart of accounts, a subsidiary, currencies, sales tax items
+and the non-inventory sale items an invoice line is booked on (a NetSuite line always names an item; the item's
+income account is where the line posts)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -8,15 +10,31 @@ from ...sandboxkit.resources import ResourceStore
 ACCOUNT_ID = "1234567_SB1"  # a sandbox account's id; the realm is this, the host uses "1234567-sb1"
 SUBSIDIARY = "1"
 CURRENCY = "1"  # USD, the base currency
-ACCOUNTS = (("54", "4000 Sales", "Income"), ("55", "4100 Service Revenue", "Income"),
-            ("1", "1000 Checking", "Bank"), ("122", "1100 Undeposited Funds", "OthCurrAsset"),
-            ("119", "1200 Accounts Receivable", "AcctRec"))
-ITEMS = (("201", "Consulting hour", Decimal("150.00"), "55"), ("202", "Widget", Decimal("25.00"), "54"))
+#: id, acctNumber, acctName, acctType (SuiteQL's ``account.accttype`` values)
+ACCOUNTS = (("54", "4000", "Sales", "Income"), ("55", "4100", "Service Revenue", "Income"),
+            ("56", "4200", "Shipping Income", "Income"), ("57", "4900", "Discounts Given", "Income"),
+            ("1", "1000", "Checking", "Bank"), ("122", "1100", "Undeposited Funds", "OthCurrAsset"),
+            ("119", "1200", "Accounts Receivable", "AcctRec"), ("125", "2200", "Sales Tax Payable", "OthCurrLiab"),
+            ("60", "6000", "Operating Expenses", "Expense"))
+#: id, itemId, basePrice, income account
+ITEMS = (("201", "Consulting hour", Decimal("150.00"), "55"), ("202", "Widget", Decimal("25.00"), "54"),
+         ("203", "Shipping", Decimal("0.00"), "56"), ("204", "Discount", Decimal("0.00"), "57"))
+#: id, itemId, rate in percent (sales tax items of a legacy-tax account, not SuiteTax)
+TAX_ITEMS = (("31", "Sales Tax 10%", Decimal("10.00")), ("32", "Tax Exempt", Decimal("0.00")))
+#: id, name, ISO code (``symbol``), base currency
+CURRENCIES = (("1", "US Dollar", "USD", True), ("2", "Euro", "EUR", False), ("3", "Canadian Dollar", "CAD", False))
 
 
 def seed(store: ResourceStore) -> None:
-    for rid, name, kind in ACCOUNTS:
-        store.create("account", {"acctName": name, "acctType": {"id": kind, "refName": kind}}, record_id=rid)
+    for rid, number, name, kind in ACCOUNTS:
+        store.create("account", {"acctNumber": number, "acctName": name, "acctType": {"id": kind, "refName": kind},
+                                 "isInactive": False}, record_id=rid)
     for rid, name, price, income in ITEMS:
         store.create("noninventorysaleitem", {"itemId": name, "displayName": name, "basePrice": price,
                                               "incomeAccount": {"id": income}, "isInactive": False}, record_id=rid)
+    for rid, name, rate in TAX_ITEMS:
+        store.create("salestaxitem", {"itemId": name, "rate": rate, "taxAgency": {"id": "-100"},
+                                      "isInactive": False}, record_id=rid)
+    for rid, name, code, base in CURRENCIES:
+        store.create("currency", {"name": name, "symbol": code, "isBaseCurrency": base, "isInactive": False},
+                     record_id=rid)

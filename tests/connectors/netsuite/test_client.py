@@ -60,7 +60,7 @@ def test_upsert_by_external_id(client):
 def test_oauth2_bearer(nsandbox):
     token = nsandbox.issue_tokens()["access_token"]
     client = NetSuiteClient(nsandbox.base_url + "/services/rest", lambda fresh: token, timeout=10)
-    assert client.read("account", "54")["acctName"] == "4000 Sales"
+    assert client.read("account", "54")["acctName"] == "Sales"
 
 
 def test_suiteql_reads_every_page(client):

@@ -218,15 +218,56 @@ def test_what_a_person_does_in_the_ui(ns, nsandbox):
     edited = nsandbox.act_as_user("edit_invoice_line", invoice_id=inv, line=1, amount="70.00")
     assert Decimal(str(edited["total"])) == Decimal("170.00")
     assert Decimal(str(edited["amountRemaining"])) == Decimal("140.00")
-    voided = nsandbox.act_as_user("void_invoice", invoice_id=inv)
-    assert Decimal(str(voided["amountRemaining"])) == 0
+    with pytest.raises(Exception, match="payments or credits applied"):  # NetSuite voids no paid invoice
+        nsandbox.act_as_user("void_invoice", invoice_id=inv)
     with pytest.raises(Exception, match="dependent"):
         nsandbox.act_as_user("delete_invoice", invoice_id=inv)
     nsandbox.act_as_user("delete_payment", payment_id=pay["id"])
     assert error_of(ns.call("GET", f"record/v1/customerpayment/{pay['id']}"), 404)
+    voided = nsandbox.act_as_user("void_invoice", invoice_id=inv)  # a direct void: kept, every amount zero
+    assert voided["status"]["refName"] == "Voided" and Decimal(str(voided["total"])) == 0
+    assert [Decimal(str(line["amount"])) for line in voided["item"]["items"]] == [0, 0]
+    assert error_of(ns.call("PATCH", f"record/v1/invoice/{inv}", {"item": {"items": [
+        {"item": {"id": "201"}, "rate": "5"}]}}), 400)["o:errorCode"] == "USER_ERROR"
     nsandbox.act_as_user("archive_account", account_id="122")
     other = invoice(ns, cust, "10.00")
     refused = ns.call("POST", "record/v1/customerpayment", {
         "customer": {"id": cust}, "payment": "10.00", "account": {"id": "122"},
         "apply": {"items": [{"doc": {"id": other}, "apply": True, "amount": "10.00"}]}})
     assert error_of(refused, 400)["o:errorPath"] == "account"
+
+
+def test_lines_with_a_tax_code_carry_the_tax_netsuite_computes(ns):
+    cust = customer(ns)
+    inv = ns.create("invoice", {"entity": {"id": cust}, "item": {"items": [
+        {"item": {"id": "201"}, "quantity": 1, "rate": "100.05", "taxCode": {"id": "31"}},
+        {"item": {"id": "202"}, "quantity": 2, "rate": "10.00", "taxCode": {"id": "32"}},
+        {"item": {"id": "202"}, "quantity": 1, "rate": "5.00"}]}})
+    body = ns.get("invoice", inv)
+    lines = body["item"]["items"]
+    assert [Decimal(str(li.get("tax1Amt", 0))) for li in lines] == [Decimal("10.01"), 0, 0]  # per line, half up
+    assert lines[0]["taxCode"]["refName"] == "Sales Tax 10%"
+    assert Decimal(str(body["subtotal"])) == Decimal("125.05") and Decimal(str(body["taxTotal"])) == Decimal("10.01")
+    assert Decimal(str(body["total"])) == Decimal("135.06") == Decimal(str(body["amountRemaining"]))
+    refused = ns.call("POST", "record/v1/invoice", {"entity": {"id": cust}, "item": {"items": [
+        {"item": {"id": "201"}, "rate": "1", "taxCode": {"id": "999"}}]}})
+    assert error_of(refused, 400)["o:errorPath"] == "item.items[0].taxCode"
+
+
+def test_suiteql_reads_accounts_currencies_tax_items_and_deletions(ns, nsandbox):
+    rows = ns.suiteql("SELECT id, fullname, accttype FROM account WHERE isinactive = 'F'").json()["items"]
+    assert {"id": "122", "fullname": "Undeposited Funds", "accttype": "OthCurrAsset", "links": []} in rows
+    nsandbox.act_as_user("archive_account", account_id="57")
+    rows = ns.suiteql("SELECT id FROM account WHERE isinactive = 'F'").json()["items"]
+    assert "57" not in {r["id"] for r in rows}
+    currencies = ns.suiteql("SELECT id, symbol, isbasecurrency FROM currency").json()["items"]
+    assert [c["symbol"] for c in currencies if c["isbasecurrency"] == "T"] == ["USD"]
+    taxes = ns.suiteql("SELECT id, itemid FROM salestaxitem WHERE isinactive = 'F'").json()["items"]
+    assert {t["itemid"] for t in taxes} == {"Sales Tax 10%", "Tax Exempt"}
+    cust = customer(ns)
+    inv = invoice(ns, cust, "10.00")
+    since = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)).strftime("%Y-%m-%d %H:%M:%S")
+    nsandbox.act_as_user("delete_invoice", invoice_id=inv)
+    gone = ns.suiteql(f"SELECT recordid, type FROM deletedrecord WHERE type = 'invoice' AND deleteddate >= "
+                      f"TO_TIMESTAMP('{since}', 'YYYY-MM-DD HH24:MI:SS')").json()["items"]
+    assert [g["recordid"] for g in gone] == [inv]

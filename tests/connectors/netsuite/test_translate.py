@@ -46,6 +46,27 @@ def test_a_line_without_item_needs_the_default_item_and_a_document_its_customer(
         t.document(invoice(), mapping(), DEFAULT_ITEM)
 
 
+def test_a_line_takes_the_item_chosen_for_its_account_before_the_default_one():
+    body = t.document(invoice(), mapping(cust="1001"), DEFAULT_ITEM, items=("999", "204"))
+    assert [x["item"]["id"] for x in body["item"]["items"]] == [WIDGET, "204"]  # a synced item still wins
+
+
+def test_a_tax_code_changed_in_netsuite_changes_the_fingerprint():
+    body = t.document(invoice(), mapping(cust="1001"), DEFAULT_ITEM)
+    retaxed = {**body, "item": {"items": [{**body["item"]["items"][0], "taxCode": {"id": "8"}},
+                                          *body["item"]["items"][1:]]}}
+    assert t.fingerprint(Entity.INVOICE, body) != t.fingerprint(Entity.INVOICE, retaxed)
+
+
+def test_voided_in_netsuite_or_by_our_emulated_void():
+    assert t.voided({"status": {"id": "V", "refName": "Voided"}, "item": {"items": []}})
+    ours = {"memo": "Voided", "item": {"items": [{"item": {"id": "201"}, "description": "Voided", "rate": 0,
+                                                  "amount": 0}]}}
+    assert t.voided(ours)
+    assert not t.voided({**ours, "item": {"items": [{**ours["item"]["items"][0], "amount": "5.00"}]}})
+    assert not t.voided({"status": {"refName": "Open"}, "memo": "Voided", "item": {"items": []}})
+
+
 def test_external_ids_keep_only_characters_safe_in_a_url_path():
     assert t.external_id("org 1/invoice#7") == "org_1_invoice_7"
 
