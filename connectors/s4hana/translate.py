@@ -22,7 +22,7 @@ from .. import rest
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteResult)
 from ..errors import ConfigurationError
-from .client import odata_date
+from .client import odata_date, odata_time
 
 ZERO = Decimal("0.00")
 DOC_TYPES = {Entity.INVOICE: "DR", Entity.CREDIT_NOTE: "DG", Entity.PAYMENT: "DZ"}
@@ -202,3 +202,62 @@ def result(entity: str, body: dict, taken: Decimal = ZERO, adopted: bool = False
         balance = ZERO if reversed_ or total is None else total - sum((a for _, a in applied_to(body)), ZERO)
     return RemoteResult(entry_id(body), version(body), str(body.get("DocumentReferenceID") or ""), total, balance,
                         "voided" if reversed_ else "active", adopted, body, content(body))
+
+
+#: ``OriginalReferenceDocumentType`` BKPFF (an accounting document from an outside system) and
+#: ``BusinessTransactionType`` RFBU (FI posting), as SAP's examples for Journal Entry - Post send them.
+ORIGIN_TYPE, TRANSACTION_TYPE = "BKPFF", "RFBU"
+
+
+def _iso(value) -> str | None:
+    when = odata_time(value)
+    return when.date().isoformat() if when else None
+
+
+def _signed(item: dict, currency: str) -> dict:
+    """An amount as the SOAP service takes it: signed by its side (credit ``H`` negative), in the transaction
+    currency's ``currencyCode``."""
+    value = rest.money(item.get("AmountInTransactionCurrency")) or ZERO
+    return {"_value_1": -value if item.get("DebitCreditCode") == "H" else value, "currencyCode": currency}
+
+
+def soap_entry(body: dict, rates: dict[str, Decimal]) -> dict:
+    """One journal entry body (``document`` / ``payment``) as the ``JournalEntry`` element of
+    ``JournalEntryBulkCreateRequest``: G/L items as ``Item`` (with ``Tax/TaxCode``), customer items as
+    ``DebtorItem`` (``Debtor``), and the tax of each taxed G/L item as a ``ProductTaxItem`` (its code, amount and
+    base: the SOAP service takes tax items from the sender)."""
+    currency = str(body.get("TransactionCurrency") or "")
+    items, debtors, taxes = [], [], []
+    number = 0
+    for item in (body.get("to_Item") or {}).get("results") or []:
+        number += 1
+        text = item.get("DocumentItemText")
+        if item.get("Customer"):
+            debtors.append(rest.clean({
+                "ReferenceDocumentItem": str(number), "Debtor": item["Customer"],
+                "AmountInTransactionCurrency": _signed(item, currency), "DebitCreditCode": item["DebitCreditCode"],
+                "DocumentItemText": text, "InvoiceReference": item.get("InvoiceReference"),
+                "InvoiceReferenceFiscalYear": item.get("InvoiceReferenceFiscalYear")}))
+            continue
+        code = item.get("TaxCode")
+        items.append(rest.clean({
+            "ReferenceDocumentItem": str(number), "GLAccount": item["GLAccount"],
+            "AmountInTransactionCurrency": _signed(item, currency), "DebitCreditCode": item["DebitCreditCode"],
+            "DocumentItemText": text, "Tax": {"TaxCode": code} if code else None}))
+        base = rest.money(item.get("AmountInTransactionCurrency")) or ZERO
+        tax = (base * rates.get(str(code), ZERO) / 100).quantize(Decimal("0.01"), ROUND_HALF_UP) if code else ZERO
+        if tax:
+            number += 1
+            side = item["DebitCreditCode"]
+            taxes.append({"ReferenceDocumentItem": str(number), "TaxCode": code,
+                          "AmountInTransactionCurrency": _signed({"AmountInTransactionCurrency": tax,
+                                                                  "DebitCreditCode": side}, currency),
+                          "DebitCreditCode": side,
+                          "TaxBaseAmountInTransCrcy": _signed(item, currency)})
+    return rest.clean({
+        "OriginalReferenceDocumentType": ORIGIN_TYPE, "BusinessTransactionType": TRANSACTION_TYPE,
+        "AccountingDocumentType": body["AccountingDocumentType"],
+        "DocumentReferenceID": body.get("DocumentReferenceID"), "DocumentHeaderText": body.get("DocumentHeaderText"),
+        "CompanyCode": body["CompanyCode"], "DocumentDate": _iso(body.get("DocumentDate")),
+        "PostingDate": _iso(body.get("PostingDate")), "Item": items or None, "DebtorItem": debtors or None,
+        "ProductTaxItem": taxes or None})

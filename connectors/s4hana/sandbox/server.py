@@ -34,6 +34,7 @@ from ...sandboxkit.faults import Fault
 from ...sandboxkit.oauth import AuthServer
 from ...sandboxkit.platform import PlatformError, PlatformSandbox, Request, Response, decimal_value, dumps
 from ...sandboxkit.resources import Conflict, NotFound, ResourceError, ResourceStore, Row
+from . import soap
 from .seed import (ACCOUNTS, CHART_OF_ACCOUNTS, CLIENT_ID, CLIENT_SECRET, COMPANY_CODE, CURRENCIES, HOME_CURRENCY,
                    RECEIVABLES_ACCOUNT, TAX_ACCOUNT, TAX_CODES)
 
@@ -250,6 +251,16 @@ class S4HanaSandbox(PlatformSandbox):
             return self._client_credentials(req)
         if (oauth := self.oauth_route(req)) is not None:
             return oauth
+        if req.path == soap.WSDL_PATH and req.method == "GET":
+            address = f"{self.base_url}{soap.POST_PATH}".encode()
+            return 200, [("Content-Type", soap.XML)], soap.WSDL.read_bytes().replace(soap.WSDL_ADDRESS, address)
+        if req.path == soap.POST_PATH:
+            if not self.authenticated(req):
+                return 401, [("Content-Type", "text/plain"), ("WWW-Authenticate", 'Basic realm="SAP NetWeaver"')], \
+                    b"Logon failed"
+            if req.method != "POST":
+                return soap.fault("Client", f"Method {req.method} is not supported by the SOAP runtime")
+            return self.soap_post(req.raw)
         if not req.path.startswith(ROOT + "/"):
             raise not_found("Service")
         if not self.authenticated(req):
@@ -262,6 +273,25 @@ class S4HanaSandbox(PlatformSandbox):
             return 403, [("Content-Type", "text/plain"), ("x-csrf-token", "Required")], b"CSRF token validation failed"
         status, headers, body = self.dispatch(req)
         return status, [*headers, *extra], body
+
+    def soap_post(self, raw: bytes) -> Response:
+        """Journal Entry - Post (Synchronous): each request posted or refused on its own (see ``soap``)."""
+        try:
+            found = soap.requests_of(raw)
+        except ValueError as exc:
+            return soap.fault("Client", str(exc))
+        confirmations = []
+        for request in found:
+            try:
+                row = self.post_entry(soap.entry_of(request), explicit_tax=True)
+            except soap.Refused as exc:
+                confirmations.append(soap.confirmation(soap.message_id(request), None, exc))
+            except ODataError as exc:
+                confirmations.append(soap.confirmation(soap.message_id(request), None,
+                                                       soap.Refused(exc.code, exc.message)))
+            else:
+                confirmations.append(soap.confirmation(soap.message_id(request), row.data, None))
+        return 200, [("Content-Type", soap.XML)], soap.envelope("", confirmations)
 
     def _client_credentials(self, req: Request) -> Response:
         form = {**req.params, **req.form()}
@@ -599,7 +629,7 @@ class S4HanaSandbox(PlatformSandbox):
             raise bad("F5/351", f"Account {account} is blocked for posting", f"to_Item({index + 1})/GLAccount")
         return row
 
-    def post_entry(self, body: dict, reversal_of: Row | None = None) -> Row:
+    def post_entry(self, body: dict, reversal_of: Row | None = None, explicit_tax: bool = False) -> Row:
         """Post a journal entry: items that balance (debits ``S`` = credits ``H``, with the tax items posted
         automatically for each revenue item's tax code), a customer on its receivable items."""
         if body.get("CompanyCode") != COMPANY_CODE:
@@ -618,9 +648,12 @@ class S4HanaSandbox(PlatformSandbox):
         year = str(posting.year)
         number = f"{ {'DR': 18, 'DG': 16, 'DZ': 14}[doc_type] }{len(self.store.rows('A_JournalEntry')) + 1:08d}"
         items, totals = [], {"S": ZERO, "H": ZERO}
-        for index, item in enumerate((body.get("to_Item") or {}).get("results") or []):
-            for entry in self.entry_items(item, index, len(items), {"AccountingDocument": number, "FiscalYear": year,
-                                                                    "TransactionCurrency": currency}):
+        head = {"AccountingDocument": number, "FiscalYear": year, "TransactionCurrency": currency}
+        sent = (body.get("to_Item") or {}).get("results") or []
+        for index, item in enumerate(sent):
+            made = self.tax_item(item, index, len(items), head, sent) if item.get("_tax") else \
+                self.entry_items(item, index, len(items), head, explicit_tax)
+            for entry in made:
                 items.append(entry)
                 totals[entry["DebitCreditCode"]] += entry["AmountInTransactionCurrency"]
         if len(items) < 2:
@@ -645,7 +678,28 @@ class S4HanaSandbox(PlatformSandbox):
                 "ReversalReason": None, "CreationDateTime": self.now().isoformat(), "_items": items, **self.stamp()}
         return self.store.create("A_JournalEntry", data, f"{number}-{year}")
 
-    def entry_items(self, item: dict, index: int, count: int, head: dict) -> list[dict]:
+    def tax_item(self, item: dict, index: int, count: int, head: dict, sent: list[dict]) -> list[dict]:
+        """A ``ProductTaxItem`` as sent: a known tax code, a base that G/L items with that code carry, and the
+        amount the code's rate gives on that base (to the cent); posted to the tax account."""
+        code = str(item.get("TaxCode") or "")
+        tax = self.store.find("A_TaxCode", code)
+        if tax is None:
+            raise bad("FS/102", f"Tax code {code} is not defined", f"ProductTaxItem({index + 1})/TaxCode")
+        base = item["_base"]
+        based = sum((i["AmountInTransactionCurrency"] for i in sent if not i.get("_tax") and i.get("TaxCode") == code
+                     and i["DebitCreditCode"] == item["DebitCreditCode"]), ZERO)
+        expected = (base * tax.data["TaxRate"] / 100).quantize(CENT, ROUND_HALF_UP)
+        if base > based or abs(item["AmountInTransactionCurrency"] - expected) > CENT:
+            raise bad("FF/747", f"Tax amount {item['AmountInTransactionCurrency']} for tax code {code} differs from "
+                                f"the amount calculated ({expected}) on base {base}",
+                      f"ProductTaxItem({index + 1})/AmountInTransactionCurrency")
+        return [{"CompanyCode": COMPANY_CODE, **head, "AccountingDocumentItem": f"{count + 1:03d}",
+                 "GLAccount": TAX_ACCOUNT, "Customer": None, "DebitCreditCode": item["DebitCreditCode"],
+                 "AmountInTransactionCurrency": item["AmountInTransactionCurrency"], "TaxCode": code,
+                 "DocumentItemText": None, "InvoiceReference": None, "InvoiceReferenceFiscalYear": None,
+                 "IsAutomaticallyCreated": True}]
+
+    def entry_items(self, item: dict, index: int, count: int, head: dict, explicit_tax: bool = False) -> list[dict]:
         """One item as sent, checked (its account or customer, the invoice it names), and the tax item S/4HANA
         posts for a revenue item's tax code."""
         side = item.get("DebitCreditCode")
@@ -675,7 +729,9 @@ class S4HanaSandbox(PlatformSandbox):
                  "InvoiceReference": reference_doc or None,
                  "InvoiceReferenceFiscalYear": item.get("InvoiceReferenceFiscalYear") if reference_doc else None,
                  "IsAutomaticallyCreated": False}
-        if not entry["TaxCode"] or customer:
+        if explicit_tax and entry["TaxCode"] and self.store.find("A_TaxCode", str(entry["TaxCode"])) is None:
+            raise bad("FS/102", f"Tax code {entry['TaxCode']} is not defined", f"Item({index + 1})/Tax/TaxCode")
+        if not entry["TaxCode"] or customer or explicit_tax:
             return [entry]
         tax = self.store.find("A_TaxCode", str(entry["TaxCode"]))
         if tax is None:
