@@ -261,3 +261,81 @@ def soap_entry(body: dict, rates: dict[str, Decimal]) -> dict:
         "CompanyCode": body["CompanyCode"], "DocumentDate": _iso(body.get("DocumentDate")),
         "PostingDate": _iso(body.get("PostingDate")), "Item": items or None, "DebtorItem": debtors or None,
         "ProductTaxItem": taxes or None})
+
+
+#: The header text of our counter-posting of an entry (Journal Entry - Post has no reversal; 25 characters).
+COUNTER = "Reversal "
+
+
+def counter_text(remote_id: str) -> str:
+    document, year = split_id(remote_id)
+    return f"{COUNTER}{document}/{year}"
+
+
+def counter_of(text) -> str:
+    """The entry a counter-posting's header text names ("" when it is not one)."""
+    value = str(text or "")
+    if not value.startswith(COUNTER) or "/" not in value:
+        return ""
+    document, _, year = value[len(COUNTER):].partition("/")
+    return f"{document}-{year}"
+
+
+def entry_of(rows: list[dict]) -> dict:
+    """A journal entry from its items as ``API_JOURNALENTRYITEMBASIC_SRV`` reads them (signed amounts, the header
+    on every item), in the shape ``result`` and ``content`` take: the header, its total (a payment's: what
+    reached the bank; an invoice's or credit memo's: the customer's items) and the items with positive amounts,
+    the tax items (transaction key ``MWS``) marked ``IsAutomaticallyCreated``."""
+    first = rows[0]
+    items = []
+    for row in rows:
+        value = rest.money(row.get("AmountInTransactionCurrency")) or ZERO
+        items.append({"AccountingDocumentItem": row.get("AccountingDocumentItem"), "GLAccount": row.get("GLAccount"),
+                      "Customer": row.get("Customer") or None, "DebitCreditCode": row.get("DebitCreditCode"),
+                      "AmountInTransactionCurrency": _money(abs(value)), "TaxCode": row.get("TaxCode") or None,
+                      "DocumentItemText": row.get("DocumentItemText") or None,
+                      "InvoiceReference": row.get("InvoiceReference") or None,
+                      "InvoiceReferenceFiscalYear": row.get("InvoiceReferenceFiscalYear") or None,
+                      "IsAutomaticallyCreated": row.get("TransactionTypeDetermination") == "MWS"})
+    if first.get("AccountingDocumentType") == "DZ":
+        total = sum((rest.money(i["AmountInTransactionCurrency"]) for i in items if not i["Customer"] and
+                     i["DebitCreditCode"] == "S"), ZERO)
+    else:
+        total = sum((rest.money(i["AmountInTransactionCurrency"]) for i in items if i["Customer"]), ZERO)
+    changed = max((str(r.get("LastChangeDateTime") or "") for r in rows), key=lambda v: (len(v), v))
+    return {"CompanyCode": first.get("CompanyCode"), "AccountingDocument": first.get("AccountingDocument"),
+            "FiscalYear": first.get("FiscalYear"), "AccountingDocumentType": first.get("AccountingDocumentType"),
+            "DocumentReferenceID": first.get("DocumentReferenceID") or None,
+            "DocumentHeaderText": first.get("AccountingDocumentHeaderText") or None,
+            "PostingDate": first.get("PostingDate"), "DocumentDate": first.get("DocumentDate"),
+            "TransactionCurrency": first.get("TransactionCurrency"), "AmountInTransactionCurrency": _money(total),
+            "IsReversal": bool(first.get("IsReversal")), "IsReversed": bool(first.get("IsReversed")),
+            "ReverseDocument": first.get("ReversalReferenceDocument") or None, "LastChangeDateTime": changed,
+            "to_Item": {"results": items}}
+
+
+def reversed_by(body: dict, counter: dict) -> dict:
+    """An entry that our counter-posting reverses: reversed, its version the later of both."""
+    changed = max((str(body.get("LastChangeDateTime") or ""), str(counter.get("LastChangeDateTime") or "")),
+                  key=lambda v: (len(v), v))
+    return {**body, "IsReversed": True, "ReverseDocument": counter.get("AccountingDocument"),
+            "LastChangeDateTime": changed}
+
+
+def counter_posting(body: dict, remote_id: str) -> dict:
+    """The counter-posting of an entry: same type, reference, dates and currency, every item we wrote on the
+    other side (a customer item keeps the invoice it names, so what it took is given back); the tax items follow
+    from the tax codes (``soap_entry``). Its header text names the original."""
+    flipped = [rest.clean({"GLAccount": None if i.get("Customer") else i.get("GLAccount"),
+                           "Customer": i.get("Customer"),
+                           "DebitCreditCode": "H" if i["DebitCreditCode"] == "S" else "S",
+                           "AmountInTransactionCurrency": i["AmountInTransactionCurrency"],
+                           "TaxCode": i.get("TaxCode"),
+                           "InvoiceReference": i.get("InvoiceReference"),
+                           "InvoiceReferenceFiscalYear": i.get("InvoiceReferenceFiscalYear")})
+               for i in (body.get("to_Item") or {}).get("results") or [] if not i.get("IsAutomaticallyCreated")]
+    return rest.clean({"CompanyCode": body["CompanyCode"], "AccountingDocumentType": body["AccountingDocumentType"],
+                       "DocumentReferenceID": body.get("DocumentReferenceID"),
+                       "DocumentHeaderText": counter_text(remote_id), "PostingDate": body.get("PostingDate"),
+                       "DocumentDate": body.get("DocumentDate"), "TransactionCurrency": body.get("TransactionCurrency"),
+                       "to_Item": {"results": flipped}})
