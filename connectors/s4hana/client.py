@@ -1,4 +1,5 @@
-"""S/4HANA Cloud's OData V2 services on the shared request loop.
+"""S/4HANA Cloud's OData V2 services and its SOAP service Journal Entry - Post (Synchronous) on the shared request
+loop (``JournalEntrySoapClient`` at the end of this module).
 
 - Every service lives under ``/sap/opu/odata/sap/<SERVICE>/``; an entity comes back as ``{"d": {...}}`` with its
   ETag in ``__metadata.etag`` (and the ``ETag`` header), a collection as ``{"d": {"results": [...]}}``, further
@@ -109,10 +110,6 @@ class ODataV2Client(ApiClient):
 
     def patch(self, path: str, body: dict, etag: str) -> None:
         self.send("PATCH", path, body=body, headers={"If-Match": etag or "*"})
-
-    def function(self, path: str, params: dict) -> dict:
-        """A function import called with POST (``Reverse?CompanyCode='1710'...``)."""
-        return parse_json(self.send("POST", path, params=params, text=b"")).get("d") or {}
 
     def rows(self, path: str, params: dict | None = None) -> Iterator[dict]:
         """Every row of a collection, following ``__next``."""

@@ -1,4 +1,5 @@
-"""SAP S/4HANA Cloud connector: invoices, credit notes and payments as FI-AR journal entries over OData V2.
+"""SAP S/4HANA Cloud connector: invoices, credit notes and payments as FI-AR journal entries, posted through the
+SOAP service Journal Entry - Post (Synchronous) and read through the OData V2 service API_JOURNALENTRYITEMBASIC_SRV.
 
 **Why journal entries.** S/4HANA Cloud creates a billing document (SD) only with reference to a billable sales
 order or delivery; a free-standing invoice from an outside system goes either through an external billing document
@@ -11,17 +12,21 @@ recognition). docs/connectors/s4hana.md says more.
 
 **Authentication.** The communication arrangement's communication user (HTTP Basic; ``auth`` "basic") or an OAuth2
 client with the client-credentials grant (``auth`` "oauth2"); the connection's client id and secret are the
-user and password, or the OAuth client. Changes carry an ``X-CSRF-Token`` (the client fetches it, and fetches it
-again once when SAP answers "Required").
+user and password, or the OAuth client; the same header goes to the SOAP endpoint. OData changes (business
+partners, products) carry an ``X-CSRF-Token`` (the client fetches it, and fetches it again once when SAP answers
+"Required"); the SOAP endpoint takes none.
 
-**Posted, never edited.** A journal entry is posted when created. Its amounts never change: an update that
-changes them **replaces** the entry (it is reversed and the new content posted with the same reference, and the
-new entry becomes the reference); one that changes only the header text is a ``PATCH`` with ``If-Match``. An
-invoice that payments or credit notes still reference cannot be reversed: the update stops with what staff
-must do first.
+**Posted, never edited; reversed by a counter-posting.** A journal entry is posted when created. SAP_COM_0002 has
+no service that reverses one, so a void is a counter-posting through the same SOAP service: the same type and
+reference, every item on the other side, its header text naming the original (``Reversal <doc>/<year>``); an entry
+reads as reversed when S/4HANA marks it ``IsReversed`` (a person reversed it) or its counter-posting exists. An
+update that changes the amounts **replaces** the entry (counter-posted, the new content posted with the same
+reference, the new entry becomes the reference); one that changes only the memo is not sent (Journal Entry -
+Change is asynchronous and not used). An invoice that payments or credit notes still name is not counter-posted:
+the update stops with what staff must do first.
 
 **No idempotency key, no uniqueness.** Our number travels in ``DocumentReferenceID``; after posting, the
-connector looks for another live entry of the same type with it, and when there is one it reverses the one it
+connector looks for another live entry of the same type with it, and when there is one it counter-posts the one it
 just posted and refuses the create (``DuplicateError``).
 """
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Every document we send is an FI-AR journal entry in company code ``company``:
 
 - an invoice: document type ``DR``; the customer's receivable item debited (``S``) with the total, one revenue item
-  per line credited (``H``) with its net amount and tax code (S/4HANA posts the tax items itself);
+  per line credited (``H``) with its net amount and tax code, and its tax as a ``ProductTaxItem`` (``soap_entry``);
 - a credit note: type ``DG``, the same items on the other sides; the part applied to an invoice is a customer item
   whose ``InvoiceReference`` / ``InvoiceReferenceFiscalYear`` name that invoice, the rest a customer item of its own
   (credit the customer keeps);
@@ -12,7 +12,12 @@ Every document we send is an FI-AR journal entry in company code ``company``:
 
 Our number goes into ``DocumentReferenceID`` (the document's reference, 16 characters), our memo into
 ``DocumentHeaderText`` (25). A remote id is ``<AccountingDocument>-<FiscalYear>`` (the company code is the
-connection's). Amounts go out as text (OData V2 Edm.Decimal) and come back as ``Decimal``.
+connection's).
+
+``document`` / ``payment`` build one neutral body (``to_Item`` with positive amounts and a side), which
+``soap_entry`` turns into the SOAP ``JournalEntry`` element (signed amounts with ``currencyCode``) and which
+``entry_of`` rebuilds from the items the read service answers, so that ``content`` compares what we wrote with what
+is there. ``counter_posting`` is the body that reverses an entry.
 """
 from __future__ import annotations
 
@@ -153,7 +158,7 @@ def payment(doc: PaymentSnapshot, mapping: Mapping, company: str) -> dict:
 
 
 def items_of(body: dict) -> list[dict]:
-    """The items we wrote (S/4HANA's automatic tax items left out), in a stable order."""
+    """The items we wrote (the tax items, computed from the codes, left out), in a stable order."""
     items = (body.get("to_Item") or {}).get("results") or []
     mine = [{**i, "GLAccount": None} if i.get("Customer") else i for i in items
             if not i.get("IsAutomaticallyCreated")]  # a customer item's account is its reconciliation account
@@ -167,7 +172,8 @@ def content(body: dict) -> str:
 
 
 def version(body: dict) -> str:
-    """The ETag S/4HANA sends for If-Match (it changes with ``LastChangeDateTime``)."""
+    """An entity's ETag (business partners, products) or, for a journal entry read from its items, their latest
+    ``LastChangeDateTime``."""
     return str((body.get("__metadata") or {}).get("etag") or body.get("LastChangeDateTime") or "")
 
 

@@ -1,4 +1,5 @@
-"""SAP S/4HANA Cloud's OData V2 services (the subset the connector uses) on loopback HTTP, on the sandbox kit.
+"""SAP S/4HANA Cloud's services (the subset the connector uses) on loopback HTTP, on the sandbox kit: the SOAP
+service Journal Entry - Post (Synchronous) (``soap``) and the OData V2 services below.
 
 - Authentication: OAuth2 client credentials at ``/oauth/token`` (a Bearer token), or HTTP Basic with the
   communication user (the client id and secret).
@@ -8,14 +9,14 @@
   ``expire_csrf`` drops every token (what a session timeout does).
 - Services under ``/sap/opu/odata/sap/``: ``API_BUSINESS_PARTNER`` (``A_BusinessPartner``),
   ``API_GLACCOUNTINCHARTOFACCOUNTS_SRV`` (``A_GLAccountInChartOfAccounts``), ``API_COMPANYCODE_SRV``
-  (``A_CompanyCode``) and ``API_JOURNALENTRY_SRV`` (``A_JournalEntry`` with ``to_Item``, ``A_JournalEntryItem``,
-  ``A_TaxCode``, ``A_Currency``, the function import ``Reverse``); each answers ``$metadata`` (EDMX, OData V2).
+  (``A_CompanyCode``) and ``API_JOURNALENTRYITEMBASIC_SRV`` (``A_JournalEntryItemBasic``, read only: one row per
+  journal entry item of the leading ledger, amounts signed); each answers ``$metadata`` (EDMX, OData V2).
 - OData V2 JSON: ``{"d": {...}}`` for an entity (with ``__metadata`` and its ``etag``), ``{"d": {"results": [...],
   "__next": ...}}`` for a collection; ``$filter`` (``eq ne gt ge lt le`` joined by ``and``; ``datetimeoffset'...'``
   literals), ``$top``, ``$skip``, ``$orderby``, ``$select``, ``$expand``, ``$inlinecount``; server pages of 50 rows.
-- Changes: ``PATCH`` / ``MERGE`` need ``If-Match`` with the entity's ETag (428 without it, 412 when stale).
-  A posted journal entry's amounts never change: only its header text and reference; ``Reverse`` posts the
-  reversal.
+- Changes (business partners, product descriptions): ``PATCH`` / ``MERGE`` need ``If-Match`` with the entity's
+  ETag (428 without it, 412 when stale). A posted journal entry never changes; only a person reverses one
+  (``void_invoice_as_user``, ``delete_payment_as_user``): no API of SAP_COM_0002 does.
 - Errors: ``{"error": {"code", "message": {"lang", "value"}, "innererror": {"errordetails": [...]}}}``.
 
 Sources and guesses: docs/sandbox-s4hana.md.
