@@ -240,10 +240,11 @@ class S4HanaConnector(BaseConnector):
 
     def _taken(self, remote_id: str) -> Decimal:
         """What live payments and credit memos take of an invoice: their customer items that name it, credits less
-        debits (a counter-posting names it on the other side)."""
+        debits (our counter-posting names it on the other side); documents a person reversed, and their reversal
+        documents, left out."""
         document, year = t.split_id(remote_id)
         rows = self._item_rows(f"InvoiceReference eq {quote(document)} and InvoiceReferenceFiscalYear eq "
-                               f"{quote(year)} and IsReversed eq false")
+                               f"{quote(year)} and IsReversed eq false and IsReversal eq false")
         return -sum((rest.money(r.get("AmountInTransactionCurrency")) or t.ZERO for r in rows if r.get("Customer")),
                     t.ZERO)
 

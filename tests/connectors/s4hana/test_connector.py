@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from connectors.documents import Allocation, Entity, Mapping, RemoteRef
-from connectors.errors import AuthError, ConfigurationError, ConflictError, DuplicateError, PostingRefused
+from connectors.errors import (AuthError, ConfigurationError, ConflictError, DuplicateError, PostingRefused,
+                               ValidationFailed)
 from connectors.s4hana import connector as s4
 from connectors.s4hana.client import POST_PATH
 from connectors.s4hana.sandbox import seed
@@ -143,10 +144,13 @@ def test_a_duplicate_reference_is_reversed_and_refused(harness, connector, s4san
     doc, mapping, made = an_invoice(harness, connector)
     with pytest.raises(DuplicateError):
         connector.create(doc, mapping, "again")
+    year = made.remote_id.split("-")[1]
     entries = s4sandbox.store.rows("A_JournalEntry")
     assert [(e.id, e.data["DocumentHeaderText"]) for e in entries if e.data["DocumentReferenceID"] == doc.number] \
-        == [(made.remote_id, None), ("1800000002-2026", None), ("1800000003-2026", "Reversal 1800000002/2026")]
-    assert connector.fetch(Entity.INVOICE, "1800000002-2026").status == "voided"
+        == [(made.remote_id, None), (f"1800000002-{year}", None),
+            (f"1800000003-{year}", f"Reversal 1800000002/{year}")]
+    assert connector.fetch(Entity.INVOICE, f"1800000002-{year}").status == "voided"
+    assert connector.fetch(Entity.INVOICE, made.remote_id).status == "active"
 
 
 def test_a_credit_note_applied_in_part_keeps_the_rest(harness, connector):
@@ -185,3 +189,25 @@ def test_changes_since_reports_a_reversed_payment_as_deleted(harness, connector,
     gone = connector.remote_payment(payment_id)
     assert gone.deleted and gone.reference == "BANK-1" and gone.allocations == ((made.remote_id,
                                                                                  Decimal("25.00")),)
+
+
+def test_a_voided_payment_gives_the_invoice_its_balance_back_and_polls_as_deleted(harness, connector):
+    doc, mapping, made = an_invoice(harness, connector)
+    pay = payment(doc.customer_key, f"P{uuid.uuid4().hex[:6]}", doc.key, "40.00")
+    sent = connector.create(pay, Mapping(deposit_account=mapping.deposit_account,
+                                         refs={**mapping.refs, doc.key: made.remote_id}), "p")
+    assert connector.fetch(Entity.INVOICE, made.remote_id).balance == Decimal("60.00")
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    voided = connector.void(Entity.PAYMENT, RemoteRef(sent.remote_id, sent.version), "v")
+    assert voided.status == "voided" and connector.remote_payment(sent.remote_id).deleted
+    assert connector.fetch(Entity.INVOICE, made.remote_id).balance == Decimal("100.00")
+    changes, _ = connector.changes_since([Entity.PAYMENT], since)
+    assert [(c.remote_id, c.operation) for c in changes] == [(sent.remote_id, "delete")]
+
+
+def test_a_posting_refused_in_the_log_is_a_validation_error_with_sap_s_message(harness, connector):
+    doc, mapping, _ = an_invoice(harness, connector)
+    wrong = Mapping(line_accounts=("99999999",), refs=mapping.refs)
+    with pytest.raises(ValidationFailed) as refused:
+        connector.create(invoice(doc.customer_key, f"W{uuid.uuid4().hex[:6]}", ("10.00",)), wrong, "w")
+    assert refused.value.platform_code == "FH/202" and "99999999" in refused.value.message
