@@ -1,4 +1,5 @@
-"""S/4HANA Cloud's OData V2 services on the shared request loop.
+"""S/4HANA Cloud's OData V2 services and its SOAP service Journal Entry - Post (Synchronous) on the shared request
+loop (``JournalEntrySoapClient`` at the end of this module).
 
 - Every service lives under ``/sap/opu/odata/sap/<SERVICE>/``; an entity comes back as ``{"d": {...}}`` with its
   ETag in ``__metadata.etag`` (and the ``ETag`` header), a collection as ``{"d": {"results": [...]}}``, further
@@ -16,14 +17,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import requests
+import zeep
+from lxml import etree  # nosec B410: serialising zeep's own envelope only; answers are parsed by zeep
+from zeep.helpers import serialize_object
 
 from ..errors import SyncError
 from ..http import ApiClient, parse_json
 from . import errors
 
+ODATA_ROOT = "/sap/opu/odata/sap"
 MODIFYING = frozenset({"POST", "PATCH", "MERGE", "PUT", "DELETE"})
 _DATE = re.compile(r"^/Date\((-?\d+)(?:([+-])(\d{4}))?\)/$")
 
@@ -104,10 +111,6 @@ class ODataV2Client(ApiClient):
     def patch(self, path: str, body: dict, etag: str) -> None:
         self.send("PATCH", path, body=body, headers={"If-Match": etag or "*"})
 
-    def function(self, path: str, params: dict) -> dict:
-        """A function import called with POST (``Reverse?CompanyCode='1710'...``)."""
-        return parse_json(self.send("POST", path, params=params, text=b"")).get("d") or {}
-
     def rows(self, path: str, params: dict | None = None) -> Iterator[dict]:
         """Every row of a collection, following ``__next``."""
         body = self.entity(path, params)
@@ -117,3 +120,66 @@ class ODataV2Client(ApiClient):
             if not link:
                 return
             body = parse_json(self.send("GET", link)).get("d") or {}
+
+
+# -- SOAP: Journal Entry - Post (Synchronous) --------------------------------------------------------------------------
+WSDL = Path(__file__).resolve().parent / "spec" / "journalentrycreaterequestconfirmation.wsdl"
+#: The synchronous inbound service's path on the API host (SAP_COM_0002, JournalEntryCreateRequestConfirmation_In).
+POST_PATH = "sap/bc/srt/scs_ext/sap/journalentrycreaterequestconfi"
+OPERATION = "JournalEntryCreateRequestConfirmation_In"
+SOAP_ACTION = (f"http://sap.com/xi/SAPSCORE/SFIN/{OPERATION}/{OPERATION}Request")
+_SCHEMA: zeep.Client | None = None
+
+
+def schema() -> zeep.Client:
+    """The vendored WSDL, loaded once per process (offline)."""
+    global _SCHEMA  # noqa: PLW0603 - a parsed WSDL is immutable and costly to load
+    if _SCHEMA is None:
+        _SCHEMA = zeep.Client(str(WSDL))
+    return _SCHEMA
+
+
+def host_of(api_base: str) -> str:
+    """The API host from the OData root (``https://<tenant>-api.s4hana.cloud.sap/sap/opu/odata/sap``)."""
+    base = api_base.rstrip("/")
+    return base[: -len(ODATA_ROOT)] if base.endswith(ODATA_ROOT) else base
+
+
+class JournalEntrySoapClient(ApiClient):
+    """``JournalEntryCreateRequestConfirmation_In`` on the shared request loop: zeep builds the envelope from the
+    vendored WSDL and parses the confirmation; the envelope goes out through the loop (budget, timeout, exchange
+    record). A SOAP endpoint under ``/sap/bc/srt/`` takes no CSRF token. A SOAP fault (HTTP 500) is classified by
+    ``errors.classify``; a refused posting is a 200 confirmation whose log has severity 3 (``errors.from_log``)."""
+
+    platform = "SAP S/4HANA Cloud"
+    classify = staticmethod(errors.classify)
+
+    def __init__(self, host: str, token_getter, *, scheme: str = "Bearer", **kwargs) -> None:
+        super().__init__(host, token_getter, **kwargs)
+        self.auth_scheme = scheme
+        self.zeep = schema()
+
+    def default_headers(self) -> dict:
+        return {"Content-Type": "text/xml; charset=utf-8", "Accept": "text/xml"}
+
+    def post(self, entry: dict, user: str) -> dict:
+        """Post one journal entry (the ``JournalEntry`` element's content, as a dict of the WSDL's names): the
+        confirmation's ``AccountingDocument``, ``CompanyCode`` and ``FiscalYear``; a refusal raises."""
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        message_id = uuid.uuid4().hex.upper()
+        envelope = self.zeep.create_message(
+            self.zeep.service, OPERATION, MessageHeader={"ID": message_id, "CreationDateTime": now},
+            JournalEntryCreateRequest=[{"MessageHeader": {"ID": f"{message_id[:30]}01", "CreationDateTime": now},
+                                        "JournalEntry": {**entry, "CreatedByUser": user}}])
+        body = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+        response = self.send("POST", POST_PATH, text=body, headers={"SOAPAction": f'"{SOAP_ACTION}"'})
+        binding = self.zeep.service._binding  # noqa: SLF001 - zeep's documented way to process a raw reply
+        answer = serialize_object(binding.process_reply(self.zeep, binding.get(OPERATION), response), dict)
+        confirmations = answer.get("JournalEntryCreateConfirmation") or []
+        confirmation = confirmations[0] if confirmations else {}
+        made = confirmation.get("JournalEntryCreateConfirmation") or {}
+        document = str(made.get("AccountingDocument") or "").strip()
+        if not document or not document.strip("0"):
+            raise errors.from_log(confirmation.get("Log") or answer.get("Log") or {})
+        return {"AccountingDocument": document, "CompanyCode": made.get("CompanyCode"),
+                "FiscalYear": made.get("FiscalYear")}

@@ -1,4 +1,5 @@
-"""SAP S/4HANA Cloud connector: invoices, credit notes and payments as FI-AR journal entries over OData V2.
+"""SAP S/4HANA Cloud connector: invoices, credit notes and payments as FI-AR journal entries, posted through the
+SOAP service Journal Entry - Post (Synchronous) and read through the OData V2 service API_JOURNALENTRYITEMBASIC_SRV.
 
 **Why journal entries.** S/4HANA Cloud creates a billing document (SD) only with reference to a billable sales
 order or delivery; a free-standing invoice from an outside system goes either through an external billing document
@@ -11,17 +12,21 @@ recognition). docs/connectors/s4hana.md says more.
 
 **Authentication.** The communication arrangement's communication user (HTTP Basic; ``auth`` "basic") or an OAuth2
 client with the client-credentials grant (``auth`` "oauth2"); the connection's client id and secret are the
-user and password, or the OAuth client. Changes carry an ``X-CSRF-Token`` (the client fetches it, and fetches it
-again once when SAP answers "Required").
+user and password, or the OAuth client; the same header goes to the SOAP endpoint. OData changes (business
+partners, products) carry an ``X-CSRF-Token`` (the client fetches it, and fetches it again once when SAP answers
+"Required"); the SOAP endpoint takes none.
 
-**Posted, never edited.** A journal entry is posted when created. Its amounts never change: an update that
-changes them **replaces** the entry (it is reversed and the new content posted with the same reference, and the
-new entry becomes the reference); one that changes only the header text is a ``PATCH`` with ``If-Match``. An
-invoice that payments or credit notes still reference cannot be reversed: the update stops with what staff
-must do first.
+**Posted, never edited; reversed by a counter-posting.** A journal entry is posted when created. SAP_COM_0002 has
+no service that reverses one, so a void is a counter-posting through the same SOAP service: the same type and
+reference, every item on the other side, its header text naming the original (``Reversal <doc>/<year>``); an entry
+reads as reversed when S/4HANA marks it ``IsReversed`` (a person reversed it) or its counter-posting exists. An
+update that changes the amounts **replaces** the entry (counter-posted, the new content posted with the same
+reference, the new entry becomes the reference); one that changes only the memo is not sent (Journal Entry -
+Change is asynchronous and not used). An invoice that payments or credit notes still name is not counter-posted:
+the update stops with what staff must do first.
 
 **No idempotency key, no uniqueness.** Our number travels in ``DocumentReferenceID``; after posting, the
-connector looks for another live entry of the same type with it, and when there is one it reverses the one it
+connector looks for another live entry of the same type with it, and when there is one it counter-posts the one it
 just posted and refuses the create (``DuplicateError``).
 """
 from __future__ import annotations
@@ -38,17 +43,23 @@ from .. import lifecycle, oauth, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, AccountKind, BaseConnector, Capabilities,
                     DemoChart, ReferenceData, RemoteChange, RemotePayment, Setting, TokenSet)
 from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
-from ..errors import ConfigurationError, ConflictError, DuplicateError, PermanentError, PostingRefused, RemoteNotFound
+from ..errors import (ConfigurationError, ConflictError, DuplicateError, PermanentError, PostingRefused, RemoteNotFound,
+                      ValidationFailed)
 from ..registry import register
 from . import translate as t
-from .client import ODataV2Client, datetimeoffset, odata_time, quote
+from .client import JournalEntrySoapClient, ODataV2Client, datetimeoffset, host_of, odata_time, quote
+from .errors import CODES
 
-#: The sandbox's company code (its seed module holds the same value; a test checks they agree).
+#: The sandbox's company code, tax codes and other currencies (its seed module holds the same values; a test
+#: checks they agree).
 SANDBOX_COMPANY_CODE = "1710"
+SANDBOX_TAX_CODES = "O1:10:GST 10%, O0:0:GST Free"
+SANDBOX_CURRENCIES = "EUR, GBP, AUD"
 PARTNERS = "API_BUSINESS_PARTNER/A_BusinessPartner"
 PRODUCTS = "API_PRODUCT_SRV/A_Product"
-ENTRIES = "API_JOURNALENTRY_SRV/A_JournalEntry"
-ITEMS = "API_JOURNALENTRY_SRV/A_JournalEntryItem"
+#: Journal entry items (read only): the leading ledger's lines, filtered by document, reference, type or time.
+ITEMS = "API_JOURNALENTRYITEMBASIC_SRV/A_JournalEntryItemBasic"
+LEDGER = "0L"
 #: Posted journal entries are voided by reversal; none is created as a draft.
 LIFECYCLE = lifecycle.Lifecycle(
     entities=frozenset(), posted=frozenset({"posted"}), cancelled=frozenset({"reversed"}), void_by="reverse",
@@ -79,7 +90,7 @@ class S4HanaConnector(BaseConnector):
     rate_limits = {"request": (300, 60.0)}
     concurrent_limit = 4
     default_settings = {"api_base": "", "token_url": "", "auth": "oauth2", "company_code": "",  # nosec B105 - a URL
-                        "timeout": 30}
+                        "tax_codes": "", "currencies": "", "timeout": 30}
     settings_fields = (
         replace(API_BASE_FIELD, help="The OData V2 root of the tenant's API host, ending in /sap/opu/odata/sap "
                 "(https://my000000-api.s4hana.cloud.sap/sap/opu/odata/sap)."),
@@ -89,6 +100,11 @@ class S4HanaConnector(BaseConnector):
         Setting("token_url", "Token URL", "The OAuth 2.0 token endpoint (with OAuth only).", "url"),
         Setting("company_code", "Company code", "The company code documents are posted in (four characters).",
                 required=True),
+        Setting("tax_codes", "Output tax codes", "The tax codes documents may use, with their rate and name: "
+                "code:rate:name, separated by commas (A1:19:VAT 19%, A0:0:Exempt). S/4HANA Cloud publishes no API "
+                "that lists them; the tax items we post are computed from these rates and S/4HANA checks them."),
+        Setting("currencies", "Other currencies", "Currencies besides the company code's that documents may be in "
+                "(EUR, GBP), separated by commas."),
         replace(AUTHORIZE_URL_FIELD, help="S/4HANA has no consent page: Connect takes a token (or checks the "
                 "communication user) at once. Only a local sandbox's stand-in page goes here."),
         TIMEOUT_FIELD,
@@ -103,7 +119,7 @@ class S4HanaConnector(BaseConnector):
     def sandbox_settings(cls, base_url: str) -> dict:
         return {"api_base": f"{base_url}/sap/opu/odata/sap", "token_url": f"{base_url}/oauth/token",
                 "authorize_url": f"{base_url}/oauth/authorize", "company_code": SANDBOX_COMPANY_CODE,
-                "auth": "oauth2"}
+                "auth": "oauth2", "tax_codes": SANDBOX_TAX_CODES, "currencies": SANDBOX_CURRENCIES}
 
     # -- authentication -------------------------------------------------------------------------------------------
     @property
@@ -161,6 +177,15 @@ class S4HanaConnector(BaseConnector):
         return ODataV2Client(self._api_base(), self.access_token, timeout=float(self.setting("timeout")),
                              throttle=self.throttle, scheme="Basic" if self.basic else "Bearer")
 
+    @cached_property
+    def soap(self) -> JournalEntrySoapClient:
+        """Journal Entry - Post (Synchronous) on the same API host and credentials (SAP_COM_0002)."""
+        soap = JournalEntrySoapClient(host_of(self._api_base()), self.access_token,
+                                      timeout=float(self.setting("timeout")), throttle=self.throttle,
+                                      scheme="Basic" if self.basic else "Bearer")
+        soap.exchanges = self.client.exchanges  # one record of both transports, in order (the sync log's)
+        return soap
+
     @property
     def company(self) -> str:
         company = str(self.setting("company_code") or self.config.remote_company_id or "")
@@ -170,29 +195,58 @@ class S4HanaConnector(BaseConnector):
         return company
 
     # -- reading --------------------------------------------------------------------------------------------------
-    def _entry_path(self, remote_id: str) -> str:
+    def _item_rows(self, where: str) -> list[dict]:
+        """Items of the leading ledger in our company code (``API_JOURNALENTRYITEMBASIC_SRV``) matching ``where``,
+        in document and item order."""
+        rows = self.client.rows(ITEMS, {"$filter": f"Ledger eq {quote(LEDGER)} and CompanyCode eq "
+                                                   f"{quote(self.company)} and {where}",
+                                        "$orderby": "AccountingDocument"})
+        return sorted(rows, key=lambda r: (str(r.get("FiscalYear")), str(r.get("AccountingDocument")),
+                                           str(r.get("AccountingDocumentItem"))))
+
+    def _documents(self, where: str) -> dict[str, dict]:
+        """The documents whose items match ``where``, each assembled from its items (``translate.entry_of``)."""
+        grouped: dict[str, list[dict]] = {}
+        for row in self._item_rows(where):
+            grouped.setdefault(t.entry_id(row), []).append(row)
+        return {key: t.entry_of(rows) for key, rows in grouped.items()}
+
+    def _counter(self, remote_id: str, doc_type: str) -> dict | None:
+        """Our counter-posting of a document (its header text names it), when there is one."""
+        found = self._documents(f"AccountingDocumentHeaderText eq {quote(t.counter_text(remote_id))} and "
+                                f"AccountingDocumentType eq {quote(doc_type)}")
+        return next(iter(found.values()), None)
+
+    def _entry(self, entity: str, remote_id: str) -> dict:
+        """One journal entry of ours, read from its items; reversed when a person reversed it in S/4HANA
+        (``IsReversed``) or when our counter-posting of it exists."""
         document, year = t.split_id(remote_id)
         if not document or not year:
             raise RemoteNotFound(f"{remote_id!r} is not a journal entry id (document-year)", platform_code="id")
-        return f"{ENTRIES}(CompanyCode={quote(self.company)},AccountingDocument={quote(document)}," \
-               f"FiscalYear={quote(year)})"
-
-    def _entry(self, entity: str, remote_id: str) -> dict:
-        body = self.client.entity(self._entry_path(remote_id), {"$expand": "to_Item"})
-        if body.get("AccountingDocumentType") != t.DOC_TYPES[entity] or body.get("IsReversal"):
+        found = self._documents(f"AccountingDocument eq {quote(document)} and FiscalYear eq {quote(year)}")
+        body = found.get(remote_id)
+        if body is None:
+            raise RemoteNotFound(f"SAP S/4HANA has no journal entry {remote_id} in company code {self.company}",
+                                 platform_code="not_found", hint=CODES.hints["not_found"])
+        if body.get("AccountingDocumentType") != t.DOC_TYPES[entity] or body.get("IsReversal") or \
+                t.counter_of(body.get("DocumentHeaderText")):
             raise RemoteNotFound(f"journal entry {remote_id} is not a {entity.replace('_', ' ')}",
                                  platform_code="document_type")
+        if not body.get("IsReversed"):
+            counter = self._counter(remote_id, t.DOC_TYPES[entity])
+            if counter is not None:
+                body = t.reversed_by(body, counter)
         return body
 
     def _taken(self, remote_id: str) -> Decimal:
-        """What live payments and credit memos take of an invoice (their customer items that reference it)."""
+        """What live payments and credit memos take of an invoice: their customer items that name it, credits less
+        debits (our counter-posting names it on the other side); documents a person reversed, and their reversal
+        documents, left out."""
         document, year = t.split_id(remote_id)
-        rows = self.client.rows(ITEMS, {"$filter": f"InvoiceReference eq {quote(document)} and "
-                                                   f"InvoiceReferenceFiscalYear eq {quote(year)} and "
-                                                   "IsReversed eq false",
-                                        "$select": "AmountInTransactionCurrency,Customer"})
-        return sum((rest.money(r.get("AmountInTransactionCurrency")) or t.ZERO for r in rows if r.get("Customer")),
-                   t.ZERO)
+        rows = self._item_rows(f"InvoiceReference eq {quote(document)} and InvoiceReferenceFiscalYear eq "
+                               f"{quote(year)} and IsReversed eq false and IsReversal eq false")
+        return -sum((rest.money(r.get("AmountInTransactionCurrency")) or t.ZERO for r in rows if r.get("Customer")),
+                    t.ZERO)
 
     def fetch(self, entity: str, remote_id: str) -> RemoteResult:
         if entity == Entity.CUSTOMER:
@@ -219,13 +273,17 @@ class S4HanaConnector(BaseConnector):
         found = self._find_all(doc)
         if not found:
             return None
-        return replace(self.fetch(doc.entity, t.entry_id(found[0])), adopted=True)
+        return replace(self.fetch(doc.entity, found[0]), adopted=True)
 
-    def _find_all(self, doc: Snapshot) -> list[dict]:
-        """Live journal entries of the document's type with our number, oldest first."""
-        wanted = (f"DocumentReferenceID eq {quote(t.reference(doc.number))} and AccountingDocumentType eq "
-                  f"{quote(t.DOC_TYPES[doc.entity])} and IsReversed eq false and IsReversal eq false")
-        return list(self.client.rows(ENTRIES, {"$filter": wanted, "$orderby": "AccountingDocument"}))
+    def _find_all(self, doc: Snapshot) -> list[str]:
+        """Live journal entries of the document's type with our number, oldest first: neither reversed in
+        S/4HANA, nor reversal documents, nor counter-posted by us (a counter-posting carries the same reference)."""
+        found = self._documents(f"DocumentReferenceID eq {quote(t.reference(doc.number))} and "
+                                f"AccountingDocumentType eq {quote(t.DOC_TYPES[doc.entity])}")
+        countered = {t.counter_of(b.get("DocumentHeaderText")) for b in found.values()}
+        return sorted((key for key, b in found.items() if not b.get("IsReversed") and not b.get("IsReversal")
+                       and not t.counter_of(b.get("DocumentHeaderText")) and key not in countered),
+                      key=lambda key: t.split_id(key)[::-1])
 
     # -- writing --------------------------------------------------------------------------------------------------
     def _body(self, doc: Snapshot, mapping: Mapping) -> dict:
@@ -235,25 +293,31 @@ class S4HanaConnector(BaseConnector):
 
     @cached_property
     def _tax_rates(self) -> dict[str, Decimal]:
-        """Each tax code's rate in percent (S/4HANA computes the tax items from it)."""
-        return {str(row["TaxCode"]): rest.money(row.get("TaxRate")) or t.ZERO
-                for row in self.client.rows("API_JOURNALENTRY_SRV/A_TaxCode")}
+        """Each tax code's rate in percent, from the connection's ``tax_codes`` (the ProductTaxItem we send is
+        computed from it; S/4HANA checks it against the code's rate)."""
+        return {code: rate for code, rate, _ in tax_codes(self.setting("tax_codes"))}
+
+    def _post(self, entity: str, body: dict) -> str:
+        """Post a journal entry through the SOAP service: the new entry's id."""
+        made = self.soap.post(t.soap_entry(body, self._tax_rates if entity != Entity.PAYMENT else {}),
+                              str(self.config.client_id or "")[:12])
+        return t.entry_id(made)
 
     def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
-        """``idempotency_key`` is not sent: S/4HANA's OData services have none (see the module docstring)."""
+        """``idempotency_key`` is not sent: S/4HANA's posting service has none (see the module docstring)."""
         if doc.entity == Entity.CUSTOMER:
             return t.partner_result(self.client.create(PARTNERS, t.business_partner(doc)))
         if doc.entity == Entity.ITEM:
             return t.product_result(self.client.create(PRODUCTS, t.product(doc, product_code(doc))))
-        made = self.client.create(ENTRIES, self._body(doc, mapping))
-        self._refuse_taken(doc, t.entry_id(made))
-        return t.result(doc.entity, made)
+        made = self._post(doc.entity, self._body(doc, mapping))
+        self._refuse_taken(doc, made)
+        return self.fetch(doc.entity, made)
 
     def _refuse_taken(self, doc: Snapshot, made: str) -> None:
-        """S/4HANA posts a second entry with our reference: when another live one has it, reverse the one just
-        posted and refuse the create. The post is the first request, so a lost answer leaves an entry that
+        """S/4HANA posts a second entry with our reference: when another live one has it, counter-post the one
+        just posted and refuse the create. The post is the first request, so a lost answer leaves an entry that
         search-before-create finds."""
-        taken = [t.entry_id(row) for row in self._find_all(doc) if t.entry_id(row) != made]
+        taken = [key for key in self._find_all(doc) if key != made]
         if taken:
             self.reverse(doc.entity, made)
             raise DuplicateError(f"SAP S/4HANA already holds {self._what(doc)} (journal entry {taken[0]}); the "
@@ -279,15 +343,11 @@ class S4HanaConnector(BaseConnector):
         if current.status == "voided":  # reversed, and staff chose to send ours anyway: posted again
             taken = self._find_all(doc)
             if taken:
-                return replace(self.fetch(doc.entity, t.entry_id(taken[0])), adopted=True)
-            return t.result(doc.entity, self.client.create(ENTRIES, body))
+                return replace(self.fetch(doc.entity, taken[0]), adopted=True)
+            return self.fetch(doc.entity, self._post(doc.entity, body))
         if t.content(body) != current.fingerprint:
             return self._replace(doc, ref.remote_id, body)
-        text = body.get("DocumentHeaderText")
-        if (text or None) != (current.raw.get("DocumentHeaderText") or None):
-            self.client.patch(self._entry_path(ref.remote_id), {"DocumentHeaderText": text or ""},
-                              ref.version or current.version)
-        return self.fetch(doc.entity, ref.remote_id)
+        return current  # the same amounts: a changed memo alone is not sent (see the module docstring)
 
     def _replace(self, doc: Snapshot, remote_id: str, body: dict) -> RemoteResult:
         """Reverse the posted entry, then post the new content with the same reference: the new one is the
@@ -299,7 +359,7 @@ class S4HanaConnector(BaseConnector):
                                  f"{remote_id}: {exc.message}", platform_code=exc.platform_code or "reverse",
                                  http_status=exc.http_status, hint=REPLACE_HINT, raw=exc.raw) from exc
         try:
-            return t.result(doc.entity, self.client.create(ENTRIES, body))
+            return self.fetch(doc.entity, self._post(doc.entity, body))
         except PermanentError as exc:
             raise PostingRefused(f"{self._what(doc)}: {remote_id} was reversed in SAP S/4HANA to be replaced, and "
                                  f"the replacement was refused: {exc.message}",
@@ -321,13 +381,17 @@ class S4HanaConnector(BaseConnector):
         return "reversed" if self._entry(entity, remote_id).get("IsReversed") else "posted"
 
     def reverse(self, entity: str, remote_id: str) -> str:
-        """``Reverse`` (reason 01, today): the reversal document's id."""
-        document, year = t.split_id(remote_id)
-        self.client.function("API_JOURNALENTRY_SRV/Reverse", {
-            "CompanyCode": quote(self.company), "AccountingDocument": quote(document), "FiscalYear": quote(year),
-            "ReversalReason": quote("01")})
-        body = self.client.entity(self._entry_path(remote_id))
-        return f"{body.get('ReverseDocument')}-{body.get('ReverseDocumentFiscalYear')}"
+        """A counter-posting through Journal Entry - Post: the same document type, reference and items on the
+        other sides, its header text naming the original (SAP_COM_0002 has no reversal service). An invoice
+        that live payments or credit memos still name is refused: those are reversed first. The counter-posting's
+        id."""
+        body = self._entry(entity, remote_id)
+        if body.get("IsReversed"):
+            raise ValidationFailed(f"journal entry {remote_id} is already reversed", platform_code="F5/298")
+        if entity == Entity.INVOICE and self._taken(remote_id):
+            raise ValidationFailed(f"journal entry {remote_id} is named by live payments or credit memos; reverse "
+                                   "those first", platform_code="referenced", hint=REPLACE_HINT)
+        return self._post(entity, t.counter_posting(body, remote_id))
 
     def post(self, entity: str, remote_id: str) -> None:
         raise NotImplementedError("S/4HANA journal entries are posted when created (LIFECYCLE.entities is empty)")
@@ -347,34 +411,38 @@ class S4HanaConnector(BaseConnector):
         chart = str(company.get("ChartOfAccounts") or "")
         accounts = list(self.client.rows("API_GLACCOUNTINCHARTOFACCOUNTS_SRV/A_GLAccountInChartOfAccounts", {
             "$filter": f"ChartOfAccounts eq {quote(chart)} and AccountIsBlockedForPosting eq false"}))
-        taxes = list(self.client.rows("API_JOURNALENTRY_SRV/A_TaxCode"))
-        currencies = [row["Currency"] for row in self.client.rows("API_JOURNALENTRY_SRV/A_Currency")]
+        taxes = [{"TaxCode": code, "TaxCodeName": name or code} for code, _, name in
+                 tax_codes(self.setting("tax_codes"))]
+        home = str(company.get("Currency") or "")
+        others = [c.strip().upper() for c in str(self.setting("currencies") or "").split(",") if c.strip()]
         return rest.reference_data(accounts, taxes, account_kind, account_id="GLAccount",
                                    account_name="GLAccountName", tax_id="TaxCode", tax_name="TaxCodeName",
-                                   currencies=currencies, home_currency=str(company.get("Currency") or ""))
+                                   currencies=list(dict.fromkeys([home, *others])), home_currency=home)
 
     # -- platform -> local ----------------------------------------------------------------------------------------
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
-        """Journal entries of our types with ``LastChangeDateTime ge`` ``since`` (to the second); a reversed
-        payment is reported as a deletion, a reversed invoice or credit note as a void. Reversal documents
-        themselves are not reported (their original is). The cursor is the second we asked in."""
+        """Journal entries of our types with items changed at or after ``since`` (to the second): a reversed one
+        (by a person, or by our counter-posting, which names it) is a deletion for a payment, a void otherwise.
+        Reversal documents themselves are not reported (their original is). The cursor is the second we asked
+        in."""
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
         since = since.astimezone(dt.UTC).replace(microsecond=0)
-        changes: list[RemoteChange] = []
+        changes: dict[tuple[str, str], RemoteChange] = {}
         for entity in [e for e in entities if e in t.DOC_TYPES]:
-            rows = self.client.rows(ENTRIES, {
-                "$filter": f"AccountingDocumentType eq {quote(t.DOC_TYPES[entity])} and LastChangeDateTime ge "
-                           f"{datetimeoffset(since)} and IsReversal eq false",
-                "$select": "AccountingDocument,FiscalYear,IsReversed,LastChangeDateTime",
-                "$orderby": "AccountingDocument"})
-            for row in rows:
-                changed = odata_time(row.get("LastChangeDateTime"))
-                if changed is None or changed < since:
+            gone = "delete" if entity == Entity.PAYMENT else "void"
+            found = self._documents(f"AccountingDocumentType eq {quote(t.DOC_TYPES[entity])} and "
+                                    f"LastChangeDateTime ge {datetimeoffset(since)}")
+            for key, body in found.items():
+                changed = odata_time(body.get("LastChangeDateTime"))
+                if changed is None or changed < since or body.get("IsReversal"):
                     continue
-                gone = "delete" if entity == Entity.PAYMENT else "void"
-                changes.append(RemoteChange(entity, t.entry_id(row), gone if row.get("IsReversed") else "update",
-                                            self.config.remote_company_id, changed))
-        return changes, cursor
+                original = t.counter_of(body.get("DocumentHeaderText"))
+                remote_id, operation = (original, gone) if original else \
+                    (key, gone if body.get("IsReversed") else "update")
+                if (entity, remote_id) not in changes or operation == gone:
+                    changes[(entity, remote_id)] = RemoteChange(entity, remote_id, operation,
+                                                                self.config.remote_company_id, changed)
+        return list(changes.values()), cursor
 
     def remote_payment(self, remote_id: str) -> RemotePayment:
         body = self._entry(Entity.PAYMENT, remote_id)
@@ -391,6 +459,20 @@ class S4HanaConnector(BaseConnector):
     def _what(doc: Snapshot) -> str:
         label = doc.entity.replace("_", " ")
         return f"{label} {getattr(doc, 'number', '') or getattr(doc, 'name', '')}".strip()
+
+
+def tax_codes(setting) -> list[tuple[str, Decimal, str]]:
+    """The ``tax_codes`` setting as (code, rate in percent, name); a malformed entry is a configuration error."""
+    out = []
+    for part in [p.strip() for p in str(setting or "").split(",") if p.strip()]:
+        code, _, rest_ = part.partition(":")
+        rate, _, name = rest_.partition(":")
+        try:
+            out.append((code.strip().upper(), Decimal(rate.strip() or "0"), name.strip() or code.strip().upper()))
+        except ArithmeticError as exc:
+            raise ConfigurationError(f"the SAP S/4HANA tax code entry {part!r} has no rate",
+                                     hint="Write each tax code as code:rate:name (A1:19:VAT 19%).") from exc
+    return out
 
 
 def product_code(doc) -> str:

@@ -9,13 +9,21 @@ Three answers are about the protocol, not the document:
   its session cookie was lost; the client fetches a new one and sends the request again once (``CSRF_REQUIRED``);
 - 412 "Precondition failed": the ``If-Match`` ETag is stale, someone changed the record: a ``ConflictError``;
 - 428 "Precondition required": a change was sent without ``If-Match`` (our bug): a validation error.
+The SOAP posting service (``JournalEntryCreateRequestConfirmation_In``) answers a refused posting with HTTP 200:
+a confirmation whose ``AccountingDocument`` is empty or ``0000000000`` and whose ``Log`` has
+``MaximumLogItemSeverityCode`` 3, each ``Log/Item`` with ``TypeID`` "<number>(<class>)" (``702(F5)``),
+``SeverityCode`` and ``Note`` (``from_log``); an envelope it cannot read is a SOAP fault with HTTP 500
+(``faultcode``/``faultstring``).
 The codes below and their meaning are partly guessed (docs/connectors/s4hana.md lists which).
 """
 from __future__ import annotations
 
-import requests
+import re
 
-from ..errors import ConflictError, RetryableError, SyncError, ValidationFailed
+import requests
+from defusedxml.ElementTree import fromstring
+
+from ..errors import ConflictError, PermanentError, RetryableError, SyncError, ValidationFailed
 from ..http import ErrorCodes, parse_json
 
 #: Posting refusals whose message says a master record "does not exist" (an account, a customer, a tax code the
@@ -58,8 +66,54 @@ def code_and_message(body, status: int) -> tuple[str, str]:
     return str(error.get("code") or ""), f"{message} ({target})" if target else message
 
 
+def soap_fault(response: requests.Response) -> tuple[str, str] | None:
+    """(faultcode, faultstring) of a SOAP fault body, or None when the body is not one."""
+    if b"Envelope" not in response.content[:400]:
+        return None
+    try:
+        root = fromstring(response.content)
+    except Exception:  # noqa: BLE001 - not XML after all: classified as the OData body it may be
+        return None
+    found = {element.tag.rsplit("}", 1)[-1]: (element.text or "").strip() for element in root.iter()}
+    if "faultstring" not in found:
+        return None
+    return found.get("faultcode", ""), found["faultstring"]
+
+
+_TYPE_ID = re.compile(r"^\s*(\d+)\((\w+)\)\s*$")
+
+
+def log_code(type_id: str) -> str:
+    """A log item's ``TypeID`` ("702(F5)") as the message class/number we classify by ("F5/702")."""
+    found = _TYPE_ID.match(type_id or "")
+    return f"{found.group(2)}/{found.group(1)}" if found else str(type_id or "")
+
+
+def from_log(log: dict) -> SyncError:
+    """The error of a refused posting: its first error item (severity 3 or more) names the code and message, the
+    others are kept in the message."""
+    items = [i for i in (log.get("Item") or []) if isinstance(i, dict)]
+    errors_ = [i for i in items if str(i.get("SeverityCode") or "") >= "3"] or items
+    if not errors_:
+        return PermanentError("SAP S/4HANA did not post the journal entry and said nothing why",
+                              code="no_document", hint=CODES.hints["validation"], raw=log)
+    code = log_code(str(errors_[0].get("TypeID") or ""))
+    message = "; ".join(str(i.get("Note") or "").strip() for i in errors_ if i.get("Note"))
+    return ValidationFailed(message or "SAP S/4HANA refused the posting", platform_code=code or "log",
+                            hint=CODES.hints["validation"], raw=log)
+
+
 def classify(response: requests.Response) -> SyncError:
     """Map one non-2xx answer to an error class."""
+    fault = soap_fault(response)
+    if fault is not None:
+        code, message = fault
+        if response.status_code >= 500 and "server" in code.lower():
+            return RetryableError(f"SAP S/4HANA's SOAP service failed: {message}", platform_code=code,
+                                  http_status=response.status_code, raw=response.text[:2000])
+        return ValidationFailed(f"SAP S/4HANA refused the SOAP request: {message}", platform_code=code or "fault",
+                                http_status=response.status_code, hint=CODES.hints["validation"],
+                                raw=response.text[:2000])
     body = parse_json(response)
     code, message = code_and_message(body, response.status_code)
     if response.status_code == 403 and response.headers.get("x-csrf-token", "").lower() == "required":

@@ -3,7 +3,7 @@
 Every document we send is an FI-AR journal entry in company code ``company``:
 
 - an invoice: document type ``DR``; the customer's receivable item debited (``S``) with the total, one revenue item
-  per line credited (``H``) with its net amount and tax code (S/4HANA posts the tax items itself);
+  per line credited (``H``) with its net amount and tax code, and its tax as a ``ProductTaxItem`` (``soap_entry``);
 - a credit note: type ``DG``, the same items on the other sides; the part applied to an invoice is a customer item
   whose ``InvoiceReference`` / ``InvoiceReferenceFiscalYear`` name that invoice, the rest a customer item of its own
   (credit the customer keeps);
@@ -12,7 +12,12 @@ Every document we send is an FI-AR journal entry in company code ``company``:
 
 Our number goes into ``DocumentReferenceID`` (the document's reference, 16 characters), our memo into
 ``DocumentHeaderText`` (25). A remote id is ``<AccountingDocument>-<FiscalYear>`` (the company code is the
-connection's). Amounts go out as text (OData V2 Edm.Decimal) and come back as ``Decimal``.
+connection's).
+
+``document`` / ``payment`` build one neutral body (``to_Item`` with positive amounts and a side), which
+``soap_entry`` turns into the SOAP ``JournalEntry`` element (signed amounts with ``currencyCode``) and which
+``entry_of`` rebuilds from the items the read service answers, so that ``content`` compares what we wrote with what
+is there. ``counter_posting`` is the body that reverses an entry.
 """
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ from .. import rest
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteResult)
 from ..errors import ConfigurationError
-from .client import odata_date
+from .client import odata_date, odata_time
 
 ZERO = Decimal("0.00")
 DOC_TYPES = {Entity.INVOICE: "DR", Entity.CREDIT_NOTE: "DG", Entity.PAYMENT: "DZ"}
@@ -153,7 +158,7 @@ def payment(doc: PaymentSnapshot, mapping: Mapping, company: str) -> dict:
 
 
 def items_of(body: dict) -> list[dict]:
-    """The items we wrote (S/4HANA's automatic tax items left out), in a stable order."""
+    """The items we wrote (the tax items, computed from the codes, left out), in a stable order."""
     items = (body.get("to_Item") or {}).get("results") or []
     mine = [{**i, "GLAccount": None} if i.get("Customer") else i for i in items
             if not i.get("IsAutomaticallyCreated")]  # a customer item's account is its reconciliation account
@@ -167,7 +172,8 @@ def content(body: dict) -> str:
 
 
 def version(body: dict) -> str:
-    """The ETag S/4HANA sends for If-Match (it changes with ``LastChangeDateTime``)."""
+    """An entity's ETag (business partners, products) or, for a journal entry read from its items, their latest
+    ``LastChangeDateTime``."""
     return str((body.get("__metadata") or {}).get("etag") or body.get("LastChangeDateTime") or "")
 
 
@@ -202,3 +208,140 @@ def result(entity: str, body: dict, taken: Decimal = ZERO, adopted: bool = False
         balance = ZERO if reversed_ or total is None else total - sum((a for _, a in applied_to(body)), ZERO)
     return RemoteResult(entry_id(body), version(body), str(body.get("DocumentReferenceID") or ""), total, balance,
                         "voided" if reversed_ else "active", adopted, body, content(body))
+
+
+#: ``OriginalReferenceDocumentType`` BKPFF (an accounting document from an outside system) and
+#: ``BusinessTransactionType`` RFBU (FI posting), as SAP's examples for Journal Entry - Post send them.
+ORIGIN_TYPE, TRANSACTION_TYPE = "BKPFF", "RFBU"
+
+
+def _iso(value) -> str | None:
+    when = odata_time(value)
+    return when.date().isoformat() if when else None
+
+
+def _signed(item: dict, currency: str) -> dict:
+    """An amount as the SOAP service takes it: signed by its side (credit ``H`` negative), in the transaction
+    currency's ``currencyCode``."""
+    value = rest.money(item.get("AmountInTransactionCurrency")) or ZERO
+    return {"_value_1": -value if item.get("DebitCreditCode") == "H" else value, "currencyCode": currency}
+
+
+def soap_entry(body: dict, rates: dict[str, Decimal]) -> dict:
+    """One journal entry body (``document`` / ``payment``) as the ``JournalEntry`` element of
+    ``JournalEntryBulkCreateRequest``: G/L items as ``Item`` (with ``Tax/TaxCode``), customer items as
+    ``DebtorItem`` (``Debtor``), and the tax of each taxed G/L item as a ``ProductTaxItem`` (its code, amount and
+    base: the SOAP service takes tax items from the sender)."""
+    currency = str(body.get("TransactionCurrency") or "")
+    items, debtors, taxes = [], [], []
+    number = 0
+    for item in (body.get("to_Item") or {}).get("results") or []:
+        number += 1
+        text = item.get("DocumentItemText")
+        if item.get("Customer"):
+            debtors.append(rest.clean({
+                "ReferenceDocumentItem": str(number), "Debtor": item["Customer"],
+                "AmountInTransactionCurrency": _signed(item, currency), "DebitCreditCode": item["DebitCreditCode"],
+                "DocumentItemText": text, "InvoiceReference": item.get("InvoiceReference"),
+                "InvoiceReferenceFiscalYear": item.get("InvoiceReferenceFiscalYear")}))
+            continue
+        code = item.get("TaxCode")
+        items.append(rest.clean({
+            "ReferenceDocumentItem": str(number), "GLAccount": item["GLAccount"],
+            "AmountInTransactionCurrency": _signed(item, currency), "DebitCreditCode": item["DebitCreditCode"],
+            "DocumentItemText": text, "Tax": {"TaxCode": code} if code else None}))
+        base = rest.money(item.get("AmountInTransactionCurrency")) or ZERO
+        tax = (base * rates.get(str(code), ZERO) / 100).quantize(Decimal("0.01"), ROUND_HALF_UP) if code else ZERO
+        if tax:
+            number += 1
+            side = item["DebitCreditCode"]
+            taxes.append({"ReferenceDocumentItem": str(number), "TaxCode": code,
+                          "AmountInTransactionCurrency": _signed({"AmountInTransactionCurrency": tax,
+                                                                  "DebitCreditCode": side}, currency),
+                          "DebitCreditCode": side,
+                          "TaxBaseAmountInTransCrcy": _signed(item, currency)})
+    return rest.clean({
+        "OriginalReferenceDocumentType": ORIGIN_TYPE, "BusinessTransactionType": TRANSACTION_TYPE,
+        "AccountingDocumentType": body["AccountingDocumentType"],
+        "DocumentReferenceID": body.get("DocumentReferenceID"), "DocumentHeaderText": body.get("DocumentHeaderText"),
+        "CompanyCode": body["CompanyCode"], "DocumentDate": _iso(body.get("DocumentDate")),
+        "PostingDate": _iso(body.get("PostingDate")), "Item": items or None, "DebtorItem": debtors or None,
+        "ProductTaxItem": taxes or None})
+
+
+#: The header text of our counter-posting of an entry (Journal Entry - Post has no reversal; 25 characters).
+COUNTER = "Reversal "
+
+
+def counter_text(remote_id: str) -> str:
+    document, year = split_id(remote_id)
+    return f"{COUNTER}{document}/{year}"
+
+
+def counter_of(text) -> str:
+    """The entry a counter-posting's header text names ("" when it is not one)."""
+    value = str(text or "")
+    if not value.startswith(COUNTER) or "/" not in value:
+        return ""
+    document, _, year = value[len(COUNTER):].partition("/")
+    return f"{document}-{year}"
+
+
+def entry_of(rows: list[dict]) -> dict:
+    """A journal entry from its items as ``API_JOURNALENTRYITEMBASIC_SRV`` reads them (signed amounts, the header
+    on every item), in the shape ``result`` and ``content`` take: the header, its total (a payment's: what
+    reached the bank; an invoice's or credit memo's: the customer's items) and the items with positive amounts,
+    the tax items (transaction key ``MWS``) marked ``IsAutomaticallyCreated``."""
+    first = rows[0]
+    items = []
+    for row in rows:
+        value = rest.money(row.get("AmountInTransactionCurrency")) or ZERO
+        items.append({"AccountingDocumentItem": row.get("AccountingDocumentItem"), "GLAccount": row.get("GLAccount"),
+                      "Customer": row.get("Customer") or None, "DebitCreditCode": row.get("DebitCreditCode"),
+                      "AmountInTransactionCurrency": _money(abs(value)), "TaxCode": row.get("TaxCode") or None,
+                      "DocumentItemText": row.get("DocumentItemText") or None,
+                      "InvoiceReference": row.get("InvoiceReference") or None,
+                      "InvoiceReferenceFiscalYear": row.get("InvoiceReferenceFiscalYear") or None,
+                      "IsAutomaticallyCreated": row.get("TransactionTypeDetermination") == "MWS"})
+    if first.get("AccountingDocumentType") == "DZ":
+        total = sum((rest.money(i["AmountInTransactionCurrency"]) for i in items if not i["Customer"] and
+                     i["DebitCreditCode"] == "S"), ZERO)
+    else:
+        total = sum((rest.money(i["AmountInTransactionCurrency"]) for i in items if i["Customer"]), ZERO)
+    changed = max((str(r.get("LastChangeDateTime") or "") for r in rows), key=lambda v: (len(v), v))
+    return {"CompanyCode": first.get("CompanyCode"), "AccountingDocument": first.get("AccountingDocument"),
+            "FiscalYear": first.get("FiscalYear"), "AccountingDocumentType": first.get("AccountingDocumentType"),
+            "DocumentReferenceID": first.get("DocumentReferenceID") or None,
+            "DocumentHeaderText": first.get("AccountingDocumentHeaderText") or None,
+            "PostingDate": first.get("PostingDate"), "DocumentDate": first.get("DocumentDate"),
+            "TransactionCurrency": first.get("TransactionCurrency"), "AmountInTransactionCurrency": _money(total),
+            "IsReversal": bool(first.get("IsReversal")), "IsReversed": bool(first.get("IsReversed")),
+            "ReverseDocument": first.get("ReversalReferenceDocument") or None, "LastChangeDateTime": changed,
+            "to_Item": {"results": items}}
+
+
+def reversed_by(body: dict, counter: dict) -> dict:
+    """An entry that our counter-posting reverses: reversed, its version the later of both."""
+    changed = max((str(body.get("LastChangeDateTime") or ""), str(counter.get("LastChangeDateTime") or "")),
+                  key=lambda v: (len(v), v))
+    return {**body, "IsReversed": True, "ReverseDocument": counter.get("AccountingDocument"),
+            "LastChangeDateTime": changed}
+
+
+def counter_posting(body: dict, remote_id: str) -> dict:
+    """The counter-posting of an entry: same type, reference, dates and currency, every item we wrote on the
+    other side (a customer item keeps the invoice it names, so what it took is given back); the tax items follow
+    from the tax codes (``soap_entry``). Its header text names the original."""
+    flipped = [rest.clean({"GLAccount": None if i.get("Customer") else i.get("GLAccount"),
+                           "Customer": i.get("Customer"),
+                           "DebitCreditCode": "H" if i["DebitCreditCode"] == "S" else "S",
+                           "AmountInTransactionCurrency": i["AmountInTransactionCurrency"],
+                           "TaxCode": i.get("TaxCode"),
+                           "InvoiceReference": i.get("InvoiceReference"),
+                           "InvoiceReferenceFiscalYear": i.get("InvoiceReferenceFiscalYear")})
+               for i in (body.get("to_Item") or {}).get("results") or [] if not i.get("IsAutomaticallyCreated")]
+    return rest.clean({"CompanyCode": body["CompanyCode"], "AccountingDocumentType": body["AccountingDocumentType"],
+                       "DocumentReferenceID": body.get("DocumentReferenceID"),
+                       "DocumentHeaderText": counter_text(remote_id), "PostingDate": body.get("PostingDate"),
+                       "DocumentDate": body.get("DocumentDate"), "TransactionCurrency": body.get("TransactionCurrency"),
+                       "to_Item": {"results": flipped}})

@@ -1,4 +1,5 @@
-"""SAP S/4HANA Cloud's OData V2 services (the subset the connector uses) on loopback HTTP, on the sandbox kit.
+"""SAP S/4HANA Cloud's services (the subset the connector uses) on loopback HTTP, on the sandbox kit: the SOAP
+service Journal Entry - Post (Synchronous) (``soap``) and the OData V2 services below.
 
 - Authentication: OAuth2 client credentials at ``/oauth/token`` (a Bearer token), or HTTP Basic with the
   communication user (the client id and secret).
@@ -8,14 +9,14 @@
   ``expire_csrf`` drops every token (what a session timeout does).
 - Services under ``/sap/opu/odata/sap/``: ``API_BUSINESS_PARTNER`` (``A_BusinessPartner``),
   ``API_GLACCOUNTINCHARTOFACCOUNTS_SRV`` (``A_GLAccountInChartOfAccounts``), ``API_COMPANYCODE_SRV``
-  (``A_CompanyCode``) and ``API_JOURNALENTRY_SRV`` (``A_JournalEntry`` with ``to_Item``, ``A_JournalEntryItem``,
-  ``A_TaxCode``, ``A_Currency``, the function import ``Reverse``); each answers ``$metadata`` (EDMX, OData V2).
+  (``A_CompanyCode``) and ``API_JOURNALENTRYITEMBASIC_SRV`` (``A_JournalEntryItemBasic``, read only: one row per
+  journal entry item of the leading ledger, amounts signed); each answers ``$metadata`` (EDMX, OData V2).
 - OData V2 JSON: ``{"d": {...}}`` for an entity (with ``__metadata`` and its ``etag``), ``{"d": {"results": [...],
   "__next": ...}}`` for a collection; ``$filter`` (``eq ne gt ge lt le`` joined by ``and``; ``datetimeoffset'...'``
   literals), ``$top``, ``$skip``, ``$orderby``, ``$select``, ``$expand``, ``$inlinecount``; server pages of 50 rows.
-- Changes: ``PATCH`` / ``MERGE`` need ``If-Match`` with the entity's ETag (428 without it, 412 when stale).
-  A posted journal entry's amounts never change: only its header text and reference; ``Reverse`` posts the
-  reversal.
+- Changes (business partners, product descriptions): ``PATCH`` / ``MERGE`` need ``If-Match`` with the entity's
+  ETag (428 without it, 412 when stale). A posted journal entry never changes; only a person reverses one
+  (``void_invoice_as_user``, ``delete_payment_as_user``): no API of SAP_COM_0002 does.
 - Errors: ``{"error": {"code", "message": {"lang", "value"}, "innererror": {"errordetails": [...]}}}``.
 
 Sources and guesses: docs/sandbox-s4hana.md.
@@ -34,6 +35,7 @@ from ...sandboxkit.faults import Fault
 from ...sandboxkit.oauth import AuthServer
 from ...sandboxkit.platform import PlatformError, PlatformSandbox, Request, Response, decimal_value, dumps
 from ...sandboxkit.resources import Conflict, NotFound, ResourceError, ResourceStore, Row
+from . import soap
 from .seed import (ACCOUNTS, CHART_OF_ACCOUNTS, CLIENT_ID, CLIENT_SECRET, COMPANY_CODE, CURRENCIES, HOME_CURRENCY,
                    RECEIVABLES_ACCOUNT, TAX_ACCOUNT, TAX_CODES)
 
@@ -66,35 +68,27 @@ SERVICES: dict[str, dict[str, tuple[str, tuple[str, ...], dict[str, str]]]] = {
     "API_COMPANYCODE_SRV": {
         "A_CompanyCode": ("A_CompanyCodeType", ("CompanyCode",), {
             "CompanyCode": STRING, "CompanyCodeName": STRING, "Currency": STRING, "ChartOfAccounts": STRING})},
-    "API_JOURNALENTRY_SRV": {
-        "A_JournalEntry": ("A_JournalEntryType", ("CompanyCode", "AccountingDocument", "FiscalYear"), {
-            "CompanyCode": STRING, "AccountingDocument": STRING, "FiscalYear": STRING,
-            "AccountingDocumentType": STRING, "DocumentReferenceID": STRING, "DocumentHeaderText": STRING,
-            "PostingDate": DATE, "DocumentDate": DATE, "TransactionCurrency": STRING,
-            "AmountInTransactionCurrency": DECIMAL, "IsReversal": BOOL, "IsReversed": BOOL,
-            "ReverseDocument": STRING, "ReverseDocumentFiscalYear": STRING, "ReversalReason": STRING,
-            "CreationDateTime": STAMP, "LastChangeDateTime": STAMP}),
-        "A_JournalEntryItem": ("A_JournalEntryItemType", ("CompanyCode", "AccountingDocument", "FiscalYear",
-                                                         "AccountingDocumentItem"), {
-            "CompanyCode": STRING, "AccountingDocument": STRING, "FiscalYear": STRING,
-            "AccountingDocumentItem": STRING, "GLAccount": STRING, "Customer": STRING, "DebitCreditCode": STRING,
+    "API_JOURNALENTRYITEMBASIC_SRV": {
+        "A_JournalEntryItemBasic": ("A_JournalEntryItemBasicType", ("ID",), {
+            "ID": STRING, "Ledger": STRING, "CompanyCode": STRING, "FiscalYear": STRING,
+            "AccountingDocument": STRING, "AccountingDocumentItem": STRING, "AccountingDocumentType": STRING,
+            "DocumentReferenceID": STRING, "AccountingDocumentHeaderText": STRING, "PostingDate": DATE,
+            "DocumentDate": DATE, "GLAccount": STRING, "Customer": STRING, "DebitCreditCode": STRING,
             "AmountInTransactionCurrency": DECIMAL, "TransactionCurrency": STRING, "TaxCode": STRING,
-            "DocumentItemText": STRING, "InvoiceReference": STRING, "InvoiceReferenceFiscalYear": STRING,
-            "IsAutomaticallyCreated": BOOL, "IsReversed": BOOL, "AccountingDocumentType": STRING,
-            "DocumentReferenceID": STRING, "PostingDate": DATE, "LastChangeDateTime": STAMP}),
-        "A_TaxCode": ("A_TaxCodeType", ("TaxCode",), {"TaxCode": STRING, "TaxCodeName": STRING,
-                                                      "TaxRate": DECIMAL, "TaxType": STRING}),
-        "A_Currency": ("A_CurrencyType", ("Currency",), {"Currency": STRING, "CurrencyName": STRING})},
+            "TransactionTypeDetermination": STRING, "DocumentItemText": STRING, "InvoiceReference": STRING,
+            "InvoiceReferenceFiscalYear": STRING, "IsReversal": BOOL, "IsReversed": BOOL,
+            "ReversalReferenceDocument": STRING, "ClearingAccountingDocument": STRING,
+            "CreationDateTime": STAMP, "LastChangeDateTime": STAMP})},
 }
-NAVIGATION = {"A_JournalEntry": ("to_Item", "A_JournalEntryItem"), "A_Product": ("to_Description",
-                                                                           "A_ProductDescription")}
+ITEMS = "A_JournalEntryItemBasic"
+LEDGER = "0L"
+NAVIGATION = {"A_Product": ("to_Description", "A_ProductDescription")}
 PRODUCT_TYPES = frozenset({"SERV", "HAWA", "FERT", "NLAG", "DIEN"})
 SEGMENT = re.compile(r"^(?P<name>[A-Za-z_]+)(?:\((?P<key>[^)]*)\))?$")
 COMPARE = re.compile(r"^\s*(?P<field>[A-Za-z0-9_]+)\s+(?P<op>eq|ne|gt|ge|lt|le)\s+(?P<value>datetimeoffset'[^']*'|"
                      r"datetime'[^']*'|'(?:[^']|'')*'|\S+)\s*$")
 OPS = {"eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "gt": lambda a, b: a > b,
        "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b, "le": lambda a, b: a <= b}
-HEADER_CHANGES = {"DocumentHeaderText", "DocumentReferenceID"}
 BP_CHANGES = {"OrganizationBPName1", "SearchTerm1", "BusinessPartnerIsBlocked"}
 
 
@@ -250,6 +244,16 @@ class S4HanaSandbox(PlatformSandbox):
             return self._client_credentials(req)
         if (oauth := self.oauth_route(req)) is not None:
             return oauth
+        if req.path == soap.WSDL_PATH and req.method == "GET":
+            address = f"{self.base_url}{soap.POST_PATH}".encode()
+            return 200, [("Content-Type", soap.XML)], soap.WSDL.read_bytes().replace(soap.WSDL_ADDRESS, address)
+        if req.path == soap.POST_PATH:
+            if not self.authenticated(req):
+                return 401, [("Content-Type", "text/plain"), ("WWW-Authenticate", 'Basic realm="SAP NetWeaver"')], \
+                    b"Logon failed"
+            if req.method != "POST":
+                return soap.fault("Client", f"Method {req.method} is not supported by the SOAP runtime")
+            return self.soap_post(req.raw)
         if not req.path.startswith(ROOT + "/"):
             raise not_found("Service")
         if not self.authenticated(req):
@@ -262,6 +266,25 @@ class S4HanaSandbox(PlatformSandbox):
             return 403, [("Content-Type", "text/plain"), ("x-csrf-token", "Required")], b"CSRF token validation failed"
         status, headers, body = self.dispatch(req)
         return status, [*headers, *extra], body
+
+    def soap_post(self, raw: bytes) -> Response:
+        """Journal Entry - Post (Synchronous): each request posted or refused on its own (see ``soap``)."""
+        try:
+            found = soap.requests_of(raw)
+        except ValueError as exc:
+            return soap.fault("Client", str(exc))
+        confirmations = []
+        for request in found:
+            try:
+                row = self.post_entry(soap.entry_of(request), explicit_tax=True)
+            except soap.Refused as exc:
+                confirmations.append(soap.confirmation(soap.message_id(request), None, exc))
+            except ODataError as exc:
+                confirmations.append(soap.confirmation(soap.message_id(request), None,
+                                                       soap.Refused(exc.code, exc.message)))
+            else:
+                confirmations.append(soap.confirmation(soap.message_id(request), row.data, None))
+        return 200, [("Content-Type", soap.XML)], soap.envelope("", confirmations)
 
     def _client_credentials(self, req: Request) -> Response:
         form = {**req.params, **req.form()}
@@ -299,10 +322,6 @@ class S4HanaSandbox(PlatformSandbox):
             return self.json(200, {"d": {"EntitySets": list(sets)}})
         if rest == "$metadata":
             return 200, [("Content-Type", "application/xml")], metadata(service).encode()
-        if service == "API_JOURNALENTRY_SRV" and rest == "Reverse" and req.method == "POST":
-            row = self.reverse(self._je_key(req.params), str(req.params.get("ReversalReason", "'01'")).strip("'"),
-                               req.params.get("PostingDate"))
-            return self.json(200, {"d": self.render("A_JournalEntry", row)})
         parts = [SEGMENT.match(p) for p in rest.split("/") if p]
         if not parts or any(p is None for p in parts) or parts[0]["name"] not in sets:
             raise ODataError(404, "/IWBEP/CM_MGW_RT/021", f"Resource not found for segment '{rest}'")
@@ -310,16 +329,17 @@ class S4HanaSandbox(PlatformSandbox):
         if key is None:
             if req.method == "GET" and len(parts) == 1:
                 return self.listing(req, name)
-            if req.method == "POST" and name in ("A_BusinessPartner", "A_JournalEntry", "A_Product"):
+            if req.method == "POST" and name in ("A_BusinessPartner", "A_Product"):
                 body = self.body(req)
-                row = self.create_partner(body) if name == "A_BusinessPartner" else self.create_product(body) \
-                    if name == "A_Product" else self.post_entry(body)
+                row = self.create_partner(body) if name == "A_BusinessPartner" else self.create_product(body)
                 rendered = self.render(name, row, expand=True)
                 return self.json(201, {"d": rendered}, [("ETag", rendered["__metadata"]["etag"]),
                                                         ("Location", rendered["__metadata"]["uri"])])
             raise ODataError(405, "/IWBEP/CM_MGW_RT/036", f"Method '{req.method}' not allowed")
         if name == "A_ProductDescription":
             return self.description(req, key)
+        if name == ITEMS:
+            return self.item_entity(req, key, len(parts))
         row = self.store.get(name, self.key(name, key))
         if len(parts) == 2 and NAVIGATION.get(name, ("",))[0] == parts[1]["name"] and req.method == "GET":
             return self.json(200, {"d": {"results": self.children(name, row)}})
@@ -349,19 +369,7 @@ class S4HanaSandbox(PlatformSandbox):
             values = {keys[0]: unquote(text).strip("'")}
         if name == "A_GLAccountInChartOfAccounts":
             return values.get("GLAccount", "")
-        if name == "A_JournalEntry":
-            return self._je_id(values)
         return values.get(keys[0], "")
-
-    @staticmethod
-    def _je_id(values: dict) -> str:
-        if values.get("CompanyCode") != COMPANY_CODE:
-            raise not_found("Journal entry")
-        return f"{values.get('AccountingDocument', '')}-{values.get('FiscalYear', '')}"
-
-    def _je_key(self, params: dict) -> str:
-        return self._je_id({k: str(params.get(k, "")).strip("'") for k in ("CompanyCode", "AccountingDocument",
-                                                                            "FiscalYear")})
 
     # -- reading ----------------------------------------------------------------------------------------------------
     def etag(self, row: Row) -> str:
@@ -436,18 +444,50 @@ class S4HanaSandbox(PlatformSandbox):
             raise ODataError(412, "/IWBEP/CM_MGW_RT/022", "Precondition failed: the entity was changed since it "
                                                            "was read (ETag mismatch)")
 
-    def items(self, row: Row) -> list[dict]:
-        out = []
-        for item in row.data["_items"]:
-            data = {**item, "IsReversed": row.data["IsReversed"], "LastChangeDateTime": row.data["LastChangeDateTime"],
-                    "AccountingDocumentType": row.data["AccountingDocumentType"],
-                    "DocumentReferenceID": row.data.get("DocumentReferenceID"), "PostingDate": row.data["PostingDate"]}
-            props = SERVICES_BY_SET["A_JournalEntryItem"][2]
-            key = ",".join(f"{k}='{item[k]}'" for k in SERVICES_BY_SET["A_JournalEntryItem"][1])
-            uri = f"{self.base_url}{ROOT}/API_JOURNALENTRY_SRV/A_JournalEntryItem({key})"
-            out.append({"__metadata": {"id": uri, "uri": uri, "type": "API_JOURNALENTRY_SRV.A_JournalEntryItemType"},
-                        **{k: self.out(props[k], data.get(k)) for k in props if k in data}})
-        return out
+    def item_data(self, row: Row, item: dict) -> dict:
+        """One item as the read service shows it (the leading ledger's line): the header's fields on every item,
+        the amount signed (credit negative), the tax items with transaction key ``MWS``."""
+        value = item["AmountInTransactionCurrency"]
+        return {"ID": f"{LEDGER}{COMPANY_CODE}{row.data['FiscalYear']}{row.data['AccountingDocument']}"
+                      f"{item['AccountingDocumentItem']}",
+                "Ledger": LEDGER, "CompanyCode": COMPANY_CODE, "FiscalYear": row.data["FiscalYear"],
+                "AccountingDocument": row.data["AccountingDocument"],
+                "AccountingDocumentItem": item["AccountingDocumentItem"],
+                "AccountingDocumentType": row.data["AccountingDocumentType"],
+                "DocumentReferenceID": row.data.get("DocumentReferenceID"),
+                "AccountingDocumentHeaderText": row.data.get("DocumentHeaderText"),
+                "PostingDate": row.data["PostingDate"], "DocumentDate": row.data["DocumentDate"],
+                "GLAccount": item["GLAccount"], "Customer": item["Customer"],
+                "DebitCreditCode": item["DebitCreditCode"],
+                "AmountInTransactionCurrency": -value if item["DebitCreditCode"] == "H" else value,
+                "TransactionCurrency": row.data["TransactionCurrency"], "TaxCode": item["TaxCode"],
+                "TransactionTypeDetermination": "MWS" if item.get("IsAutomaticallyCreated") else None,
+                "DocumentItemText": item["DocumentItemText"], "InvoiceReference": item["InvoiceReference"],
+                "InvoiceReferenceFiscalYear": item["InvoiceReferenceFiscalYear"],
+                "IsReversal": row.data["IsReversal"], "IsReversed": row.data["IsReversed"],
+                "ReversalReferenceDocument": row.data.get("ReverseDocument") or row.data.get("_reversal_of"),
+                "ClearingAccountingDocument": None, "CreationDateTime": row.data["CreationDateTime"],
+                "LastChangeDateTime": row.data["LastChangeDateTime"]}
+
+    def render_item(self, data: dict) -> dict:
+        props = SERVICES_BY_SET[ITEMS][2]
+        uri = f"{self.base_url}{ROOT}/API_JOURNALENTRYITEMBASIC_SRV/{ITEMS}('{data['ID']}')"
+        kind = "API_JOURNALENTRYITEMBASIC_SRV.A_JournalEntryItemBasicType"
+        return {"__metadata": {"id": uri, "uri": uri, "type": kind}, **{k: self.out(props[k], data.get(k))
+                                                                        for k in props}}
+
+    def item_entity(self, req: Request, key: str, depth: int) -> Response:
+        """One item by its ``ID``; the service is read-only."""
+        if req.method != "GET":
+            raise ODataError(405, "/IWBEP/CM_MGW_RT/036", "Entity set is read-only")
+        wanted = unquote(key).strip("'")
+        found = next((d for d in self.item_rows() if d["ID"] == wanted), None)
+        if found is None or depth > 1:
+            raise not_found("Journal entry item")
+        return self.json(200, {"d": self.render_item(found)})
+
+    def item_rows(self) -> list[dict]:
+        return [self.item_data(row, item) for row in self.store.rows("A_JournalEntry") for item in row.data["_items"]]
 
     @staticmethod
     def out(kind: str, value: Any) -> Any:
@@ -469,8 +509,8 @@ class S4HanaSandbox(PlatformSandbox):
 
     def listing(self, req: Request, name: str) -> Response:
         expression = req.params.get("$filter", "")
-        if name == "A_JournalEntryItem":
-            candidates = [(self._item_row(row, item), item) for row, item in self.all_items()]
+        if name == ITEMS:
+            candidates = [(data, data) for data in self.item_rows()]
         else:
             candidates = [(row.data, row) for row in self.store.rows(name)]
         matched = [(data, thing) for data, thing in candidates if self.matches(name, data, expression)]
@@ -482,8 +522,8 @@ class S4HanaSandbox(PlatformSandbox):
         window = matched[skip:]
         limit = min(PAGE, top) if top else PAGE
         page = window[:limit]
-        if name == "A_JournalEntryItem":
-            results = [self.items_of(thing) for _, thing in page]
+        if name == ITEMS:
+            results = [self.render_item(thing) for _, thing in page]
         else:
             results = [self.render(name, thing, expand="to_Item" in req.params.get("$expand", "")) for _, thing in page]
         select = [f.strip() for f in req.params.get("$select", "").split(",") if f.strip()]
@@ -500,15 +540,6 @@ class S4HanaSandbox(PlatformSandbox):
                 params["$top"] = str(remaining)
             body["__next"] = f"{self.base_url}{req.path}?{urlencode(params)}"
         return self.json(200, {"d": body})
-
-    def _item_row(self, row: Row, item: dict) -> dict:
-        return {**item, "IsReversed": row.data["IsReversed"], "LastChangeDateTime": row.data["LastChangeDateTime"],
-                "AccountingDocumentType": row.data["AccountingDocumentType"],
-                "DocumentReferenceID": row.data.get("DocumentReferenceID"), "PostingDate": row.data["PostingDate"]}
-
-    def items_of(self, item: dict) -> dict:
-        row = self.store.get("A_JournalEntry", f"{item['AccountingDocument']}-{item['FiscalYear']}")
-        return next(i for i in self.items(row) if i["AccountingDocumentItem"] == item["AccountingDocumentItem"])
 
     def matches(self, name: str, data: dict, expression: str) -> bool:
         if not expression.strip():
@@ -570,24 +601,18 @@ class S4HanaSandbox(PlatformSandbox):
         return self.store.create("A_BusinessPartner", data, number)
 
     def change(self, req: Request, name: str, row: Row) -> None:
-        if name not in ("A_BusinessPartner", "A_JournalEntry"):
+        if name != "A_BusinessPartner":
             raise ODataError(405, "/IWBEP/CM_MGW_RT/036", "Entity set is read-only")
         self.check_match(req, row)
         body = self.body(req)
-        allowed = BP_CHANGES if name == "A_BusinessPartner" else HEADER_CHANGES
-        refused = set(body) - allowed - {"__metadata"}
+        refused = set(body) - BP_CHANGES - {"__metadata"}
         if refused:
-            raise bad("F5/071" if name == "A_JournalEntry" else "/IWBEP/CM_MGW_RT/004",
-                      f"Field(s) {', '.join(sorted(refused))} cannot be changed in a posted document"
-                      if name == "A_JournalEntry" else f"Property {', '.join(sorted(refused))} cannot be changed")
-        changes = {k: v for k, v in body.items() if k in allowed}
-        if name == "A_BusinessPartner":
-            now = self.now()
-            if "OrganizationBPName1" in changes:
-                changes["BusinessPartnerFullName"] = changes["OrganizationBPName1"]
-            changes.update(LastChangeDate=now.date().isoformat(), LastChangeTime=now.strftime("%H:%M:%S"))
-        elif row.data["IsReversed"]:
-            raise bad("F5/298", "Document is reversed; it cannot be changed")
+            raise bad("/IWBEP/CM_MGW_RT/004", f"Property {', '.join(sorted(refused))} cannot be changed")
+        changes = {k: v for k, v in body.items() if k in BP_CHANGES}
+        now = self.now()
+        if "OrganizationBPName1" in changes:
+            changes["BusinessPartnerFullName"] = changes["OrganizationBPName1"]
+        changes.update(LastChangeDate=now.date().isoformat(), LastChangeTime=now.strftime("%H:%M:%S"))
         self.store.update(name, row.id, {**changes, **self.stamp()})
 
     def _account(self, account: str, index: int) -> Row:
@@ -599,7 +624,7 @@ class S4HanaSandbox(PlatformSandbox):
             raise bad("F5/351", f"Account {account} is blocked for posting", f"to_Item({index + 1})/GLAccount")
         return row
 
-    def post_entry(self, body: dict, reversal_of: Row | None = None) -> Row:
+    def post_entry(self, body: dict, reversal_of: Row | None = None, explicit_tax: bool = False) -> Row:
         """Post a journal entry: items that balance (debits ``S`` = credits ``H``, with the tax items posted
         automatically for each revenue item's tax code), a customer on its receivable items."""
         if body.get("CompanyCode") != COMPANY_CODE:
@@ -618,9 +643,12 @@ class S4HanaSandbox(PlatformSandbox):
         year = str(posting.year)
         number = f"{ {'DR': 18, 'DG': 16, 'DZ': 14}[doc_type] }{len(self.store.rows('A_JournalEntry')) + 1:08d}"
         items, totals = [], {"S": ZERO, "H": ZERO}
-        for index, item in enumerate((body.get("to_Item") or {}).get("results") or []):
-            for entry in self.entry_items(item, index, len(items), {"AccountingDocument": number, "FiscalYear": year,
-                                                                    "TransactionCurrency": currency}):
+        head = {"AccountingDocument": number, "FiscalYear": year, "TransactionCurrency": currency}
+        sent = (body.get("to_Item") or {}).get("results") or []
+        for index, item in enumerate(sent):
+            made = self.tax_item(item, index, len(items), head, sent) if item.get("_tax") else \
+                self.entry_items(item, index, len(items), head, explicit_tax)
+            for entry in made:
                 items.append(entry)
                 totals[entry["DebitCreditCode"]] += entry["AmountInTransactionCurrency"]
         if len(items) < 2:
@@ -642,10 +670,32 @@ class S4HanaSandbox(PlatformSandbox):
                 "DocumentDate": (parse_date(body.get("DocumentDate"), "DocumentDate") or posting).isoformat(),
                 "TransactionCurrency": currency, "AmountInTransactionCurrency": total, "IsReversal": bool(reversal_of),
                 "IsReversed": False, "ReverseDocument": None, "ReverseDocumentFiscalYear": None,
-                "ReversalReason": None, "CreationDateTime": self.now().isoformat(), "_items": items, **self.stamp()}
+                "ReversalReason": None, "CreationDateTime": self.now().isoformat(), "_items": items,
+                "_reversal_of": reversal_of.data["AccountingDocument"] if reversal_of else None, **self.stamp()}
         return self.store.create("A_JournalEntry", data, f"{number}-{year}")
 
-    def entry_items(self, item: dict, index: int, count: int, head: dict) -> list[dict]:
+    def tax_item(self, item: dict, index: int, count: int, head: dict, sent: list[dict]) -> list[dict]:
+        """A ``ProductTaxItem`` as sent: a known tax code, a base that G/L items with that code carry, and the
+        amount the code's rate gives on that base (to the cent); posted to the tax account."""
+        code = str(item.get("TaxCode") or "")
+        tax = self.store.find("A_TaxCode", code)
+        if tax is None:
+            raise bad("FS/102", f"Tax code {code} is not defined", f"ProductTaxItem({index + 1})/TaxCode")
+        base = item["_base"]
+        based = sum((i["AmountInTransactionCurrency"] for i in sent if not i.get("_tax") and i.get("TaxCode") == code
+                     and i["DebitCreditCode"] == item["DebitCreditCode"]), ZERO)
+        expected = (base * tax.data["TaxRate"] / 100).quantize(CENT, ROUND_HALF_UP)
+        if base > based or abs(item["AmountInTransactionCurrency"] - expected) > CENT:
+            raise bad("FF/747", f"Tax amount {item['AmountInTransactionCurrency']} for tax code {code} differs from "
+                                f"the amount calculated ({expected}) on base {base}",
+                      f"ProductTaxItem({index + 1})/AmountInTransactionCurrency")
+        return [{"CompanyCode": COMPANY_CODE, **head, "AccountingDocumentItem": f"{count + 1:03d}",
+                 "GLAccount": TAX_ACCOUNT, "Customer": None, "DebitCreditCode": item["DebitCreditCode"],
+                 "AmountInTransactionCurrency": item["AmountInTransactionCurrency"], "TaxCode": code,
+                 "DocumentItemText": None, "InvoiceReference": None, "InvoiceReferenceFiscalYear": None,
+                 "IsAutomaticallyCreated": True}]
+
+    def entry_items(self, item: dict, index: int, count: int, head: dict, explicit_tax: bool = False) -> list[dict]:
         """One item as sent, checked (its account or customer, the invoice it names), and the tax item S/4HANA
         posts for a revenue item's tax code."""
         side = item.get("DebitCreditCode")
@@ -675,7 +725,9 @@ class S4HanaSandbox(PlatformSandbox):
                  "InvoiceReference": reference_doc or None,
                  "InvoiceReferenceFiscalYear": item.get("InvoiceReferenceFiscalYear") if reference_doc else None,
                  "IsAutomaticallyCreated": False}
-        if not entry["TaxCode"] or customer:
+        if explicit_tax and entry["TaxCode"] and self.store.find("A_TaxCode", str(entry["TaxCode"])) is None:
+            raise bad("FS/102", f"Tax code {entry['TaxCode']} is not defined", f"Item({index + 1})/Tax/TaxCode")
+        if not entry["TaxCode"] or customer or explicit_tax:
             return [entry]
         tax = self.store.find("A_TaxCode", str(entry["TaxCode"]))
         if tax is None:
@@ -688,21 +740,22 @@ class S4HanaSandbox(PlatformSandbox):
                         "IsAutomaticallyCreated": True}]
 
     def check_reference(self, item: dict, customer: str, value: Decimal, index: int) -> None:
-        """An item that names an invoice it pays or credits: a live customer invoice of the same customer, with
-        that much still open."""
+        """An item that names an invoice it pays or credits: a live customer invoice of the same customer; a credit
+        no greater than what is still open (a debit naming it, as a counter-posting does, gives back)."""
         ref = f"{item.get('InvoiceReference')}-{item.get('InvoiceReferenceFiscalYear') or ''}"
         invoice = self.store.find("A_JournalEntry", ref)
         if invoice is None or invoice.data["AccountingDocumentType"] != "DR" or invoice.data["IsReversed"] or \
                 not any(i["Customer"] == customer for i in invoice.data["_items"]):
             raise bad("F5/118", f"Invoice reference {item.get('InvoiceReference')} is not an open item of customer "
                                 f"{customer}", f"to_Item({index + 1})/InvoiceReference")
-        if value > self.open_amount(invoice):
+        if item.get("DebitCreditCode") == "H" and value > self.open_amount(invoice):
             raise bad("F5/263", f"Amount {value} exceeds the open amount of invoice {item.get('InvoiceReference')}",
                       f"to_Item({index + 1})/AmountInTransactionCurrency")
 
     def open_amount(self, invoice: Row) -> Decimal:
         total = invoice.data["AmountInTransactionCurrency"]
-        taken = sum((i["AmountInTransactionCurrency"] for row, i in self.all_items() if not row.data["IsReversed"]
+        taken = sum((i["AmountInTransactionCurrency"] * (1 if i["DebitCreditCode"] == "H" else -1)
+                     for row, i in self.all_items() if not row.data["IsReversed"]
                      and not row.data["IsReversal"] and i["InvoiceReference"] == invoice.data["AccountingDocument"]
                      and i["InvoiceReferenceFiscalYear"] == invoice.data["FiscalYear"]), ZERO)
         return total - taken
@@ -714,8 +767,9 @@ class S4HanaSandbox(PlatformSandbox):
                                            for i in other.data["_items"])]
 
     def reverse(self, entry_id: str, reason: str, posting: str | None) -> Row:
-        """``Reverse``: a reversal document with every item on the other side; the original is ``IsReversed``.
-        An invoice that payments or credit memos still reference is refused (reverse those first)."""
+        """A person's reversal in the "Reverse Journal Entries" app (no API of SAP_COM_0002 offers one): a reversal
+        document with every item on the other side; the original is ``IsReversed``. An invoice that payments or
+        credit memos still reference is refused (reverse those first)."""
         row = self.store.find("A_JournalEntry", entry_id)
         if row is None:
             raise not_found("Journal entry")
@@ -754,14 +808,23 @@ class S4HanaSandbox(PlatformSandbox):
                                    {"Customer": customer, "DebitCreditCode": "H", "AmountInTransactionCurrency": value,
                                     "InvoiceReference": invoice.data["AccountingDocument"],
                                     "InvoiceReferenceFiscalYear": invoice.data["FiscalYear"]}]}})
-        return self.render("A_JournalEntry", row, expand=True)
+        return self.entry_view(row)
+
+    def entry_view(self, row: Row) -> dict:
+        """A posted entry as a person sees it in "Manage Journal Entries": its key, type, reference, state and items
+        (as the read service shows them)."""
+        return {"CompanyCode": COMPANY_CODE, "AccountingDocument": row.data["AccountingDocument"],
+                "FiscalYear": row.data["FiscalYear"], "AccountingDocumentType": row.data["AccountingDocumentType"],
+                "DocumentReferenceID": row.data.get("DocumentReferenceID"), "IsReversed": row.data["IsReversed"],
+                "ReverseDocument": row.data.get("ReverseDocument"),
+                "items": [self.render_item(self.item_data(row, i)) for i in row.data["_items"]]}
 
     def delete_payment_as_user(self, payment_id: str) -> dict:
         """S/4HANA deletes no posted document: a person reverses the payment, which reopens the invoices."""
-        return self.render("A_JournalEntry", self.reverse(str(payment_id), "01", None))
+        return self.entry_view(self.reverse(str(payment_id), "01", None))
 
     def void_invoice_as_user(self, invoice_id: str, **_: Any) -> dict:
-        return self.render("A_JournalEntry", self.reverse(str(invoice_id), "01", None))
+        return self.entry_view(self.reverse(str(invoice_id), "01", None))
 
     def archive_account_as_user(self, account_id: str) -> dict:
         """The G/L account blocked for posting."""
@@ -801,13 +864,6 @@ def metadata(service: str) -> str:
         types.append(f'<EntityType Name="{kind}" sap:content-version="1"><Key>{key}</Key>{fields}{nav}</EntityType>')
         sets.append(f'<EntitySet Name="{name}" EntityType="{service}.{kind}" sap:content-version="1"/>')
     functions = ""
-    if service == "API_JOURNALENTRY_SRV":
-        functions = ('<FunctionImport Name="Reverse" ReturnType="API_JOURNALENTRY_SRV.A_JournalEntryType" '
-                     'EntitySet="A_JournalEntry" m:HttpMethod="POST">'
-                     + "".join(f'<Parameter Name="{p}" Type="Edm.String" Mode="In"/>'
-                               for p in ("CompanyCode", "AccountingDocument", "FiscalYear", "ReversalReason"))
-                     + '<Parameter Name="PostingDate" Type="Edm.DateTime" Mode="In" Nullable="true"/>'
-                     + "</FunctionImport>")
     return ('<?xml version="1.0" encoding="utf-8"?>'
             '<edmx:Edmx Version="1.0" xmlns:edmx="http://schemas.microsoft.com/ado/2007/06/edmx" '
             'xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" '

@@ -8,8 +8,10 @@ from decimal import Decimal
 import pytest
 
 from connectors.documents import Allocation, Entity, Mapping, RemoteRef
-from connectors.errors import AuthError, ConfigurationError, ConflictError, DuplicateError, PostingRefused
+from connectors.errors import (AuthError, ConfigurationError, ConflictError, DuplicateError, PostingRefused,
+                               ValidationFailed)
 from connectors.s4hana import connector as s4
+from connectors.s4hana.client import POST_PATH
 from connectors.s4hana.sandbox import seed
 from tests.connectors.contract import credit_note, customer, invoice, payment
 from tests.platforms import CLIENT, PlatformHarness
@@ -73,15 +75,52 @@ def test_connect_checks_the_credentials_and_the_company_code(harness):
         harness.connector(lambda force: "", company_code="9999").exchange_code("connect", "https://host/cb", {})
 
 
-def test_a_header_change_is_a_patch_with_if_match_and_a_stale_etag_is_a_conflict(harness, connector):
+def test_a_memo_alone_is_not_sent_and_an_entry_changed_there_is_a_conflict(harness, connector, s4sandbox):
     doc, mapping, made = an_invoice(harness, connector)
     changed = invoice(doc.customer_key, doc.number, ("100.00",))
     changed = type(changed)(**{**changed.__dict__, "memo": "Thanks"})
+    before = len(connector.exchanges())
     updated = connector.update(changed, mapping, RemoteRef(made.remote_id, made.version), "u")
-    assert updated.remote_id == made.remote_id and updated.version != made.version
-    assert updated.raw["DocumentHeaderText"] == "Thanks"
+    assert updated.remote_id == made.remote_id and updated.version == made.version
+    assert [c["method"] for c in connector.exchanges()[before:]] == ["GET"] * (len(connector.exchanges()) - before)
+    s4sandbox.void_invoice_as_user(made.remote_id)  # a person reverses it in S/4HANA
     with pytest.raises(ConflictError):
-        connector.client.patch(connector._entry_path(made.remote_id), {"DocumentHeaderText": "Late"}, made.version)
+        connector.update(changed, mapping, RemoteRef(made.remote_id, made.version), "u2")
+
+
+def test_posting_goes_through_the_soap_service_and_reads_through_the_item_service(harness, connector):
+    doc, mapping, made = an_invoice(harness, connector)
+    urls = [(c["method"], c["path"]) for c in connector.exchanges()]
+    posts = [u for m, u in urls if m == "POST" and "/sap/bc/srt/" in u]
+    assert posts == [f"/{POST_PATH}"]
+    assert not [u for _, u in urls if "API_JOURNALENTRY_SRV/" in u]
+    assert made.number == doc.number and made.total == Decimal("100.00") and made.status == "active"
+
+
+def test_a_void_is_a_counter_posting_that_names_the_original(harness, connector, s4sandbox):
+    doc, mapping, made = an_invoice(harness, connector)
+    voided = connector.void(Entity.INVOICE, RemoteRef(made.remote_id, made.version), "v")
+    assert voided.status == "voided" and voided.balance == Decimal("0.00")
+    counter = [r for r in s4sandbox.store.rows("A_JournalEntry") if r.id != made.remote_id]
+    document, year = made.remote_id.split("-")
+    assert [(r.data["DocumentHeaderText"], r.data["DocumentReferenceID"], r.data["AccountingDocumentType"])
+            for r in counter] == [(f"Reversal {document}/{year}", doc.number, "DR")]
+    assert not s4sandbox.store.get("A_JournalEntry", made.remote_id).data["IsReversed"]  # S/4HANA does not know
+
+
+def test_a_reversal_by_a_person_reads_as_void(harness, connector, s4sandbox):
+    _, _, made = an_invoice(harness, connector)
+    s4sandbox.void_invoice_as_user(made.remote_id)
+    assert connector.fetch(Entity.INVOICE, made.remote_id).status == "voided"
+
+
+def test_tax_codes_and_currencies_come_from_the_settings(harness, connector):
+    assert [(c, r) for c, r, _ in s4.tax_codes(s4.SANDBOX_TAX_CODES)] == \
+        [(code, Decimal(rate)) for code, _, rate in seed.TAX_CODES]
+    assert {c.strip() for c in s4.SANDBOX_CURRENCIES.split(",")} | {seed.HOME_CURRENCY} == \
+        {code for code, _ in seed.CURRENCIES}
+    with pytest.raises(ConfigurationError):
+        s4.tax_codes("O1:ten")
 
 
 def test_changed_amounts_replace_the_entry_unless_a_payment_references_it(harness, connector):
@@ -105,9 +144,13 @@ def test_a_duplicate_reference_is_reversed_and_refused(harness, connector, s4san
     doc, mapping, made = an_invoice(harness, connector)
     with pytest.raises(DuplicateError):
         connector.create(doc, mapping, "again")
+    year = made.remote_id.split("-")[1]
     entries = s4sandbox.store.rows("A_JournalEntry")
-    copies = [e for e in entries if e.data["DocumentReferenceID"] == doc.number and not e.data["IsReversal"]]
-    assert [e.data["IsReversed"] for e in copies] == [False, True]
+    assert [(e.id, e.data["DocumentHeaderText"]) for e in entries if e.data["DocumentReferenceID"] == doc.number] \
+        == [(made.remote_id, None), (f"1800000002-{year}", None),
+            (f"1800000003-{year}", f"Reversal 1800000002/{year}")]
+    assert connector.fetch(Entity.INVOICE, f"1800000002-{year}").status == "voided"
+    assert connector.fetch(Entity.INVOICE, made.remote_id).status == "active"
 
 
 def test_a_credit_note_applied_in_part_keeps_the_rest(harness, connector):
@@ -146,3 +189,25 @@ def test_changes_since_reports_a_reversed_payment_as_deleted(harness, connector,
     gone = connector.remote_payment(payment_id)
     assert gone.deleted and gone.reference == "BANK-1" and gone.allocations == ((made.remote_id,
                                                                                  Decimal("25.00")),)
+
+
+def test_a_voided_payment_gives_the_invoice_its_balance_back_and_polls_as_deleted(harness, connector):
+    doc, mapping, made = an_invoice(harness, connector)
+    pay = payment(doc.customer_key, f"P{uuid.uuid4().hex[:6]}", doc.key, "40.00")
+    sent = connector.create(pay, Mapping(deposit_account=mapping.deposit_account,
+                                         refs={**mapping.refs, doc.key: made.remote_id}), "p")
+    assert connector.fetch(Entity.INVOICE, made.remote_id).balance == Decimal("60.00")
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    voided = connector.void(Entity.PAYMENT, RemoteRef(sent.remote_id, sent.version), "v")
+    assert voided.status == "voided" and connector.remote_payment(sent.remote_id).deleted
+    assert connector.fetch(Entity.INVOICE, made.remote_id).balance == Decimal("100.00")
+    changes, _ = connector.changes_since([Entity.PAYMENT], since)
+    assert [(c.remote_id, c.operation) for c in changes] == [(sent.remote_id, "delete")]
+
+
+def test_a_posting_refused_in_the_log_is_a_validation_error_with_sap_s_message(harness, connector):
+    doc, mapping, _ = an_invoice(harness, connector)
+    wrong = Mapping(line_accounts=("99999999",), refs=mapping.refs)
+    with pytest.raises(ValidationFailed) as refused:
+        connector.create(invoice(doc.customer_key, f"W{uuid.uuid4().hex[:6]}", ("10.00",)), wrong, "w")
+    assert refused.value.platform_code == "FH/202" and "99999999" in refused.value.message
