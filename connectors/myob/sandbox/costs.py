@@ -78,7 +78,8 @@ class MyobCosts:
             raise required("Date")
         inclusive = bool(body.get("IsTaxInclusive", False))
         lines, subtotal, tax_total = self._taxed_lines(body.get("Lines"), inclusive, signed=False)
-        return {"PayFrom": pay_from, "PaymentNumber": self._number(body.get("PaymentNumber"), "PaymentNumber", ""),
+        return {"PayFrom": pay_from, "PaymentNumber": self._number(body.get("PaymentNumber") or old.get(
+                    "PaymentNumber"), "PaymentNumber", ""),
                 "Date": myob_date(body["Date"]), "PayeeAddress": str(body.get("PayeeAddress") or ""),
                 "IsTaxInclusive": inclusive, "Memo": str(body.get("Memo") or ""), "Lines": lines,
                 "TotalTax": tax_total, "AmountPaid": subtotal if inclusive else subtotal + tax_total,

@@ -3,6 +3,7 @@
 Routes: MYOB's OAuth server (``/oauth2/account/authorize``, ``/oauth2/v1/authorize``) and the API under
 ``/accountright``: the company file list, then per company file ``Contact/Customer``, ``Inventory/Item``,
 ``Sale/Invoice`` (``Service`` and ``Item`` layouts), ``Sale/CustomerPayment``, ``Sale/CreditSettlement``,
+``Sale/CreditRefund``, ``Banking/SpendMoneyTxn``, ``GeneralLedger/GeneralJournal`` (their rules in ``costs.py``),
 ``GeneralLedger/Account``, ``GeneralLedger/TaxCode`` and ``GeneralLedger/Currency``. Per request: the Bearer token
 (401), ``x-myobapi-key`` (403), ``x-myobapi-version: v2``, the per-second and daily limits per key (403
 ``RateLimitError``), then the resource. POST answers 201 with a ``Location`` and no body (the record with
