@@ -816,6 +816,22 @@ class MyobSandbox(MyobCosts, PlatformSandbox):
         self.delete("payments", payment_id)
         return {"UID": payment_id, "deleted": True}
 
+    def delete_refund_as_user(self, refund_id: str) -> dict:
+        """A credit refund deleted in AccountRight (it has no void): the credit is available again."""
+        self.delete("refunds", refund_id)
+        return {"UID": refund_id, "deleted": True}
+
+    def edit_spend_money_as_user(self, spend_id: str, line: int = 0, amount: Any = None) -> dict:
+        """A spend money line's amount typed over (MYOB adds its tax again)."""
+        row = self.store.get("spends", spend_id)
+        body = self.render(row)
+        body["Lines"][int(line)]["Amount"] = number(amount, "amount")
+        return self.render(self.write("Banking/SpendMoneyTxn", spend_id, body, version=row.version))
+
+    def delete_journal_as_user(self, journal_id: str) -> dict:
+        self.delete("journals", journal_id)
+        return {"UID": journal_id, "deleted": True}
+
     def archive_account_as_user(self, account_id: str) -> dict:
         """Make an account inactive: documents that name it are refused from then on."""
         return self.render(self.store.update("accounts", account_id, {"IsActive": False}))
