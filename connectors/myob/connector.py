@@ -7,9 +7,10 @@ searching by name or receipt number before it sends again after a lost answer. U
 we last saw: MYOB answers 409 when the record changed since, which is our ``ConflictError``.
 
 What MYOB cannot do and what we do instead (docs/connectors/myob.md): no credit-note object (a credit note is a
-sale with negative lines, applied with a credit settlement); no update of a payment or a settlement (a changed
-payment is deleted and recorded again, under a new UID); no void (a user reverses a sale, which we read as voided; we
-void by zeroing the sale's lines and marking its journal memo).
+sale with negative lines, applied with a credit settlement, refunded with a credit refund); no update of a payment,
+a settlement or a credit refund (a changed payment or refund is deleted and recorded again, under a new UID); no
+void (a user reverses a sale, which we read as voided; we void by zeroing the sale's lines and marking its journal
+memo; a refund, a spend money (our expense) or a general journal voided here is deleted there).
 """
 from __future__ import annotations
 
