@@ -7,9 +7,10 @@ searching by name or receipt number before it sends again after a lost answer. U
 we last saw: MYOB answers 409 when the record changed since, which is our ``ConflictError``.
 
 What MYOB cannot do and what we do instead (docs/connectors/myob.md): no credit-note object (a credit note is a
-sale with negative lines, applied with a credit settlement); no update of a payment or a settlement (a changed
-payment is deleted and recorded again, under a new UID); no void (a user reverses a sale, which we read as voided; we
-void by zeroing the sale's lines and marking its journal memo).
+sale with negative lines, applied with a credit settlement, refunded with a credit refund); no update of a payment,
+a settlement or a credit refund (a changed payment or refund is deleted and recorded again, under a new UID); no
+void (a user reverses a sale, which we read as voided; we void by zeroing the sale's lines and marking its journal
+memo; a refund, a spend money (our expense) or a general journal voided here is deleted there).
 """
 from __future__ import annotations
 
@@ -21,9 +22,11 @@ from .. import oauth
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
                     BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused, RemoteChange,
                     RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment, Setting, TokenSet)
-from ..documents import CreditNoteSnapshot, Entity, Mapping, RemoteRef, RemoteResult, Snapshot
+from ..documents import (CreditNoteSnapshot, Entity, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot,
+                         RemoteRef, RemoteResult, Snapshot)
 from ..errors import ConfigurationError, ConflictError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
+from . import costs as c
 from . import translate as t
 from .client import MyobClient, quote
 from .errors import refused_references
@@ -32,12 +35,18 @@ API_BASE = "https://api.myob.com/accountright"
 AUTHORIZE_URL = "https://secure.myob.com/oauth2/account/authorize"
 TOKEN_URL = "https://secure.myob.com/oauth2/v1/authorize"  # a URL, not a password  # nosec B105
 #: MYOB's granular scopes this connector needs (pymyob's ``AuthScope`` lists them).
-SCOPES = "sme-company-file sme-contacts-customer sme-sales sme-inventory sme-general-ledger"
+SCOPES = "sme-company-file sme-contacts-customer sme-sales sme-inventory sme-general-ledger sme-banking"
 #: MYOB account Type -> AccountKind.
 ACCOUNT_KINDS = {"Income": AccountKind.INCOME, "OtherIncome": AccountKind.INCOME, "Expense": AccountKind.EXPENSE,
                  "OtherExpense": AccountKind.EXPENSE, "CostOfSales": AccountKind.EXPENSE,
-                 "Bank": AccountKind.DEPOSIT, "AccountReceivable": AccountKind.RECEIVABLE}
-PATHS = {Entity.CUSTOMER: t.CUSTOMERS, Entity.ITEM: t.ITEMS, Entity.PAYMENT: t.PAYMENTS}
+                 "Bank": AccountKind.DEPOSIT, "AccountReceivable": AccountKind.RECEIVABLE,
+                 "CreditCard": AccountKind.CREDIT_CARD}
+PATHS = {Entity.CUSTOMER: t.CUSTOMERS, Entity.ITEM: t.ITEMS, Entity.PAYMENT: t.PAYMENTS, Entity.REFUND: t.REFUNDS,
+         Entity.EXPENSE: t.SPENDS, Entity.JOURNAL: t.JOURNALS}
+#: Refunds, expenses and journals: MYOB voids none of them (a voided one is deleted there).
+COSTS = (Entity.REFUND, Entity.EXPENSE, Entity.JOURNAL)
+#: The $filter field that holds our number, per entity searched before a create.
+NUMBER_FIELDS = {Entity.REFUND: "Number", Entity.EXPENSE: "PaymentNumber", Entity.JOURNAL: "DisplayID"}
 
 
 def account_kind(account: dict) -> str:
@@ -53,17 +62,22 @@ class MyobConnector(BaseConnector):
     id = "myob"
     name = "MYOB Business"
     capabilities = Capabilities(
-        entities=frozenset(Entity.SALES),
+        entities=frozenset(Entity.ALL),
         #: Emulated: MYOB has no void (a person reverses a sale in AccountRight); we zero the sale's lines and mark
         #: its journal memo "Void;", keeping its number. A sale with payments or credits applied is refused.
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
-        delete=frozenset(Entity.SALES),  # customers and items are made inactive, never deleted
+        #: Customers and items are made inactive, never deleted; credit refunds, spend money and general journals
+        #: are deleted (MYOB has no void for them: a person deletes or reverses them in AccountRight).
+        delete=frozenset(Entity.ALL),
+        kept_lines=True,  # a restocking fee is a positive line of the credit (a sale with negative lines)
         # customer cards and items carry LastModified too: they come in on their own
         inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # MYOB's lists hold no deleted records, and it has no deleted-since query
         idempotency_keys=False,  # MYOB has none: our numbers and names, searched before sending again, stand in
     )
+    #: Refunds, expenses and journals are reconciled like the sales documents (read back by id, listed whole).
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
     #: Per API key: 8 calls a second and 1,000,000 a day (MYOB's published defaults).
     rate_limits = {"request": (8, 1.0), "daily": (1_000_000, 86400.0)}
     default_settings = {"api_base": API_BASE, "authorize_url": AUTHORIZE_URL, "token_url": TOKEN_URL,
@@ -80,9 +94,12 @@ class MyobConnector(BaseConnector):
     )
     sandbox_class = "connectors.myob.sandbox.MyobSandbox"
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Services Income"},
-                           line_kind_income={"shipping": "Freight Collected", "fee": "Late Fees Collected"},
+                           line_kind_income={"shipping": "Freight Collected", "fee": "Late Fees Collected",
+                                             "restocking_fee": "Restocking Fees",
+                                             "return_shipping": "Freight Collected"},
                            discount="Discounts Given", deposit="Undeposited Funds",
-                           taxes={"GST 10%": "GST", "Exempt": "FRE"})
+                           taxes={"GST 10%": "GST", "Exempt": "FRE"},
+                           refund="Business Bank Account", expense="Freight Paid", paid_from="Business Bank Account")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:
@@ -136,7 +153,13 @@ class MyobConnector(BaseConnector):
         entity = doc.entity
         if entity in (Entity.INVOICE, Entity.CREDIT_NOTE):
             return self._find_sale(doc, mapping)
-        if entity == Entity.CUSTOMER:
+        if entity in COSTS:
+            if isinstance(doc, RefundSnapshot) and c.refund_problems(doc):
+                return None
+            query = f"{NUMBER_FIELDS[entity]} eq {quote(doc.number[:t.NUMBER_LENGTH])}"
+            if entity == Entity.REFUND:
+                query += f" and Customer/UID eq guid'{mapping.refs[doc.customer_key]}'"
+        elif entity == Entity.CUSTOMER:
             query = f"CompanyName eq {quote(doc.name[:t.NAME_LENGTH])}"
         elif entity == Entity.ITEM:
             query = f"Number eq {quote(t.item_number(doc))}"
@@ -168,11 +191,12 @@ class MyobConnector(BaseConnector):
     def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
         entity = doc.entity
         current = self._read(entity, ref.remote_id)
-        if ref.version and str(current.get("RowVersion")) != ref.version and entity == Entity.PAYMENT:
-            raise ConflictError("the payment changed in MYOB since it was last synced", platform_code="stale",
+        if ref.version and str(current.get("RowVersion")) != ref.version and entity in (Entity.PAYMENT,
+                                                                                        Entity.REFUND):
+            raise ConflictError(f"the {entity} changed in MYOB since it was last synced", platform_code="stale",
                                 raw=current)
-        if entity == Entity.PAYMENT:
-            return self._replace_payment(doc, mapping, current)
+        if entity in (Entity.PAYMENT, Entity.REFUND):
+            return self._replace(doc, mapping, current)
         path = self._sale_path(current) if entity in (Entity.INVOICE, Entity.CREDIT_NOTE) else PATHS[entity]
         body = {**self._payload(doc, mapping, path), "UID": ref.remote_id,
                 "RowVersion": ref.version or current.get("RowVersion")}
@@ -181,14 +205,15 @@ class MyobConnector(BaseConnector):
         updated = self.client.update(path, ref.remote_id, body)
         return self._apply_credit(doc, mapping, t.result(entity, updated))
 
-    def _replace_payment(self, doc, mapping: Mapping, current: dict) -> RemoteResult:
-        """MYOB cannot change a recorded payment: an unchanged one is kept, a changed one is deleted and recorded
-        again (it gets a new UID)."""
-        wanted = t.payment_payload(doc, mapping)
-        if t.fingerprint(Entity.PAYMENT, {**wanted, "UID": current["UID"]}) == t.fingerprint(Entity.PAYMENT, current):
-            return t.result(Entity.PAYMENT, current)
-        self.client.delete(t.PAYMENTS, current["UID"])
-        return t.result(Entity.PAYMENT, self.client.create(t.PAYMENTS, wanted))
+    def _replace(self, doc, mapping: Mapping, current: dict) -> RemoteResult:
+        """MYOB cannot change a recorded payment or credit refund: an unchanged one is kept, a changed one is
+        deleted and recorded again (it gets a new UID)."""
+        entity, path = doc.entity, PATHS[doc.entity]
+        wanted = self._payload(doc, mapping, path)
+        if t.fingerprint(entity, {**wanted, "UID": current["UID"]}) == t.fingerprint(entity, current):
+            return t.result(entity, current)
+        self.client.delete(path, current["UID"])
+        return t.result(entity, self.client.create(path, wanted))
 
     def void(self, entity: str, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
         """MYOB has no void: the sale keeps its number with every line at zero and ``Void;`` before its journal
@@ -207,8 +232,8 @@ class MyobConnector(BaseConnector):
             body = {k: v for k, v in current.items() if k not in ("URI", "LastModified")}
             self.client.update(PATHS[entity], ref.remote_id, {**body, "IsActive": False})
             return
-        if entity == Entity.PAYMENT:
-            self.client.delete(t.PAYMENTS, ref.remote_id)
+        if entity == Entity.PAYMENT or entity in COSTS:  # MYOB deletes them by UID
+            self.client.delete(PATHS[entity], ref.remote_id)
             return
         current = self._read(entity, ref.remote_id)
         if entity == Entity.CREDIT_NOTE:  # its settlements go first
@@ -261,6 +286,14 @@ class MyobConnector(BaseConnector):
                                        platform_code="layout", hint="Map every line to an item, or delete the "
                                        "sale in MYOB so it is sent again as a Service sale.")
             return t.payload(doc, mapping, kind=kind, no_tax=self._tax_code(self.setting("no_tax_code")))
+        if isinstance(doc, RefundSnapshot):
+            if problems := c.refund_problems(doc):
+                raise ConfigurationError("; ".join(problems), hint="Record the refund in MYOB by hand.")
+            return c.refund_payload(doc, mapping)
+        if isinstance(doc, ExpenseSnapshot):
+            return c.expense_payload(doc, mapping, self._tax_code(self.setting("no_tax_code")))
+        if isinstance(doc, JournalSnapshot):
+            return c.journal_payload(doc, mapping, self._tax_code(self.setting("no_tax_code")))
         return t.payload(doc, mapping)
 
     def _tax_code(self, code: str) -> str:
@@ -276,8 +309,10 @@ class MyobConnector(BaseConnector):
     def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:
         problems = []
         number = getattr(doc, "number", "")
-        if doc.entity in (Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT) and len(number) > t.NUMBER_LENGTH:
+        if doc.entity in (Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT, *COSTS) and len(number) > t.NUMBER_LENGTH:
             problems.append(f"MYOB numbers are at most {t.NUMBER_LENGTH} characters ({number!r} is longer)")
+        if isinstance(doc, RefundSnapshot):
+            problems += c.refund_problems(doc)
         if doc.entity == Entity.PAYMENT and sum((a.amount for a in doc.allocations), Decimal("0")) != doc.amount:
             problems.append("MYOB records a payment only as far as it is applied to invoices: apply all of it")
         return problems
@@ -351,10 +386,11 @@ class MyobConnector(BaseConnector):
 
     # -- reconciliation ------------------------------------------------------------------------------------------
     def list_documents(self, entity: str, since: dt.datetime | None = None):
-        """Every document of ``entity`` page by page (1,000 a page), from the list rows."""
-        path = t.PAYMENTS if entity == Entity.PAYMENT else t.SALES
+        """Every document of ``entity`` page by page (1,000 a page), from the list rows (credit refunds, spend
+        money and general journals too: MYOB lists them whole, with their lines)."""
+        path = PATHS.get(entity, t.SALES)
         for row in self._changed(path, since.astimezone(dt.UTC) if since else None):
-            if entity == Entity.PAYMENT or (t.entity_of_sale(row) == entity and not t.is_reversal(row)):
+            if path != t.SALES or (t.entity_of_sale(row) == entity and not t.is_reversal(row)):
                 yield t.totals(entity, row, currency=self._home())
 
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:

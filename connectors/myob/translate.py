@@ -19,6 +19,7 @@ from ..rest import clean, content_hash, money, parse_time, plain
 CUSTOMERS, ITEMS, PAYMENTS, SETTLEMENTS = ("Contact/Customer", "Inventory/Item", "Sale/CustomerPayment",
                                            "Sale/CreditSettlement")
 SALES = "Sale/Invoice"
+REFUNDS, SPENDS, JOURNALS = "Sale/CreditRefund", "Banking/SpendMoneyTxn", "GeneralLedger/GeneralJournal"
 LAYOUTS = ("Service", "Item")
 #: Our payment methods -> MYOB payment method names (a new AccountRight file's list; a guess, see docs).
 PAYMENT_METHODS = {"cash": "Cash", "card": "Visa", "check": "Cheque", "transfer": "EFT"}
@@ -70,11 +71,14 @@ def layout(doc: SalesDocumentSnapshot, mapping: Mapping) -> str:
 
 def sales_payload(doc: SalesDocumentSnapshot, mapping: Mapping, kind: str, no_tax: str) -> dict:
     """An invoice, or a credit note as a sale with negative lines. A discount line is a negative line on the
-    mapped discount account. Every MYOB line needs a tax code: a line without one gets ``no_tax``."""
+    mapped discount account; on a credit note, a line the business keeps (a restocking fee) is a positive line on
+    its mapped income account, so the credit is what goes back to the customer. Every MYOB line needs a tax code:
+    a line without one gets ``no_tax``."""
     credit = -1 if isinstance(doc, CreditNoteSnapshot) else 1
     lines = []
     for i, line in enumerate(doc.lines):
-        sign = credit * (-1 if line.kind == "discount" else 1)
+        # a discount nets the document; a line the business keeps (restocking fee) nets the credit
+        sign = credit * (-1 if line.kind == "discount" or (credit < 0 and line.kept) else 1)
         tax = mapping.tax_codes.get(line.tax_rate_key) if line.tax_rate_key else None
         out = {"Type": "Transaction", "Description": (line.description or line.item_name or line.kind.title())[:255],
                "TaxCode": link(tax or no_tax)}
@@ -133,6 +137,18 @@ def _flat(entity: str, body: dict) -> tuple[dict, list[dict]]:
         return {"customer": uid(body.get("Customer")), "date": body.get("Date"), "amount": body.get("AmountReceived"),
                 "number": body.get("ReceiptNumber"), "method": body.get("PaymentMethod"),
                 "account": uid(body.get("Account")), "memo": body.get("Memo")}, []
+    if entity == Entity.REFUND:
+        return {"customer": uid(body.get("Customer")), "credit": uid(body.get("Invoice")),
+                "account": uid(body.get("Account")), "number": body.get("Number"), "date": body.get("Date"),
+                "amount": body.get("Amount"), "memo": body.get("Memo")}, []
+    if entity in (Entity.EXPENSE, Entity.JOURNAL):
+        lines = [{"account": uid(line.get("Account")), "tax": uid(line.get("TaxCode")), "total": line.get("Amount"),
+                  "description": line.get("Memo"), "credit": line.get("IsCredit")} for line in body.get("Lines") or []]
+        flat = {"number": body.get("PaymentNumber", body.get("DisplayID")), "date": body.get("Date",
+                                                                                              body.get("DateOccurred")),
+                "account": uid(body.get("Account")), "payee": body.get("PayeeAddress"),
+                "inclusive": body.get("IsTaxInclusive"), "memo": body.get("Memo")}
+        return flat, lines
     lines = [{"description": line.get("Description"), "total": line.get("Total"),
               "qty": line.get("ShipQuantity", line.get("UnitCount")),
               "price": line.get("UnitPrice"), "account": uid(line.get("Account")), "item": uid(line.get("Item")),
@@ -146,14 +162,14 @@ def fingerprint(entity: str, body: dict) -> str:
     flat, lines = _flat(entity, body)
     applied = sorted((plain(i.get("UID")), plain(i.get("AmountApplied")))
                      for i in body.get("Invoices") or [] if entity == Entity.PAYMENT)
-    return content_hash(entity, {**flat, "lines": lines}, tuple(flat),
-                        ("description", "total", "qty", "price", "account", "item", "tax"), lines="lines",
-                        extra=applied)
+    line_fields = ("description", "total", "qty", "price", "account", "item", "tax") if entity not in (
+        Entity.EXPENSE, Entity.JOURNAL) else ("description", "total", "account", "tax", "credit")
+    return content_hash(entity, {**flat, "lines": lines}, tuple(flat), line_fields, lines="lines", extra=applied)
 
 
 def number_of(entity: str, body: dict) -> str:
-    field = {Entity.CUSTOMER: "CompanyName", Entity.ITEM: "Number", Entity.PAYMENT: "ReceiptNumber"}.get(entity,
-                                                                                                         "Number")
+    field = {Entity.CUSTOMER: "CompanyName", Entity.ITEM: "Number", Entity.PAYMENT: "ReceiptNumber",
+             Entity.EXPENSE: "PaymentNumber", Entity.JOURNAL: "DisplayID"}.get(entity, "Number")
     return str(body.get(field) or "")
 
 
@@ -194,6 +210,12 @@ def result(entity: str, body: dict, adopted: bool = False, reversed_: bool = Fal
     total = balance = None
     if entity == Entity.PAYMENT:
         total = money(body.get("AmountReceived"))
+    elif entity == Entity.REFUND:
+        total = money(body.get("Amount"))
+    elif entity == Entity.EXPENSE:
+        total = money(body.get("AmountPaid"))
+    elif entity == Entity.JOURNAL:
+        total = journal_total(body)
     elif entity in (Entity.INVOICE, Entity.CREDIT_NOTE):
         sign = -1 if entity == Entity.CREDIT_NOTE else 1
         total, balance = money(body.get("TotalAmount")), money(body.get("BalanceDueAmount"))
@@ -209,6 +231,14 @@ def result(entity: str, body: dict, adopted: bool = False, reversed_: bool = Fal
         home_total=quantize(total * rate) if total is not None else None)
 
 
+def journal_total(body: dict) -> Decimal | None:
+    """A general journal's total as ours: its debits (the lines that are not ``IsCredit``)."""
+    lines = body.get("Lines")
+    if lines is None:
+        return None
+    return sum((money(line.get("Amount")) or ZERO for line in lines if not line.get("IsCredit")), ZERO)
+
+
 def modified_at(body: dict) -> dt.datetime | None:
     """MYOB's ``LastModified`` (UTC, written without an offset)."""
     value = str(body.get("LastModified") or "")
@@ -216,8 +246,8 @@ def modified_at(body: dict) -> dt.datetime | None:
 
 
 def totals(entity: str, body: dict, reversed_: bool = False, currency: str = "") -> DocumentTotals:
-    day = str(body.get("Date") or "")[:10]
-    tax = money(body.get("TotalTax")) if entity != Entity.PAYMENT else None
+    day = str(body.get("Date") or body.get("DateOccurred") or "")[:10]
+    tax = money(body.get("TotalTax")) if entity not in (Entity.PAYMENT, Entity.REFUND, Entity.JOURNAL) else None
     if tax is not None and entity == Entity.CREDIT_NOTE:
         tax = -tax
     return DocumentTotals.from_result(entity, result(entity, body, reversed_=reversed_), currency=currency,

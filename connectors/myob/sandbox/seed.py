@@ -21,6 +21,9 @@ ACCOUNTS = (
     ("4-3000", "Freight Collected", "Income", "Income"), ("4-4000", "Late Fees Collected", "Income", "Income"),
     ("4-5000", "Discounts Given", "Income", "Income"), ("8-1000", "Interest Income", "OtherIncome", "OtherIncome"),
     ("5-1000", "Cost of Sales", "CostOfSales", "CostOfSales"), ("6-1000", "Office Supplies", "Expense", "Expense"),
+    # for refunds, expenses and journals
+    ("2-1200", "Business Credit Card", "CreditCard", "Liability"), ("4-6000", "Restocking Fees", "Income", "Income"),
+    ("6-2000", "Freight Paid", "Expense", "Expense"), ("6-3000", "Bank Charges", "Expense", "Expense"),
 )
 #: Code, Description, Type, Rate
 TAX_CODES = (("GST", "Goods & Services Tax", "GoodsAndServicesTax", Decimal("10")),

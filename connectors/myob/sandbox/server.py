@@ -3,6 +3,7 @@
 Routes: MYOB's OAuth server (``/oauth2/account/authorize``, ``/oauth2/v1/authorize``) and the API under
 ``/accountright``: the company file list, then per company file ``Contact/Customer``, ``Inventory/Item``,
 ``Sale/Invoice`` (``Service`` and ``Item`` layouts), ``Sale/CustomerPayment``, ``Sale/CreditSettlement``,
+``Sale/CreditRefund``, ``Banking/SpendMoneyTxn``, ``GeneralLedger/GeneralJournal`` (their rules in ``costs.py``),
 ``GeneralLedger/Account``, ``GeneralLedger/TaxCode`` and ``GeneralLedger/Currency``. Per request: the Bearer token
 (401), ``x-myobapi-key`` (403), ``x-myobapi-version: v2``, the per-second and daily limits per key (403
 ``RateLimitError``), then the resource. POST answers 201 with a ``Location`` and no body (the record with
@@ -24,9 +25,11 @@ from typing import Any
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.limits import Limiter
 from ...sandboxkit.oauth import AuthServer
-from ...sandboxkit.platform import PlatformError, PlatformSandbox, Request, Response, decimal_value, json_response
+from ...sandboxkit.platform import PlatformSandbox, Request, Response, json_response
 from ...sandboxkit.resources import Conflict, NotFound, ResourceError, ResourceStore, Row
+from .costs import MyobCosts
 from .seed import COMPANY_FILE_ID, COMPANY_NAME, seed
+from .wire import CENT, ZERO, MyobError, invalid, myob_date, myob_time, not_found, number, required, uid_of
 
 API = "/accountright"
 #: Per API key: 8 calls a second and 1,000,000 a day (MYOB's published defaults). The per-second rule is off unless
@@ -34,78 +37,24 @@ API = "/accountright"
 #: suites call connectors without the pipeline's throttle, which keeps a real connection under it.
 LIMITS = {"second": (8, 1.0), "day": (1_000_000, 86400.0)}
 PAGE_SIZE, MAX_TOP = 400, 1000
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
 ROW_VERSION_BASE = -6933843581174022144  # the shape of MYOB's RowVersion (a signed 64-bit number as text)
 NUMBER_LENGTH = 13  # invoice and receipt numbers (AccountRight's limit; a guess for receipts)
 #: API path -> store resource (``Sale/Invoice`` lists both layouts).
 PATHS = {"Contact/Customer": "customers", "Inventory/Item": "items", "Sale/Invoice": "sales",
          "Sale/Invoice/Service": "sales", "Sale/Invoice/Item": "sales", "Sale/CustomerPayment": "payments",
          "Sale/CreditSettlement": "settlements", "GeneralLedger/Account": "accounts",
-         "GeneralLedger/TaxCode": "taxcodes", "GeneralLedger/Currency": "currencies"}
-#: What each path lets a client do besides GET (MYOB has no PUT for payments and settlements).
+         "GeneralLedger/TaxCode": "taxcodes", "GeneralLedger/Currency": "currencies",
+         "Sale/CreditRefund": "refunds", "Banking/SpendMoneyTxn": "spends", "GeneralLedger/GeneralJournal": "journals"}
+#: What each path lets a client do besides GET (MYOB has no PUT for payments, settlements and credit refunds).
 WRITES = {"Contact/Customer": "POST PUT DELETE", "Inventory/Item": "POST PUT DELETE",
           "Sale/Invoice/Service": "POST PUT DELETE", "Sale/Invoice/Item": "POST PUT DELETE",
-          "Sale/CustomerPayment": "POST DELETE", "Sale/CreditSettlement": "POST DELETE"}
+          "Sale/CustomerPayment": "POST DELETE", "Sale/CreditSettlement": "POST DELETE",
+          "Sale/CreditRefund": "POST DELETE", "Banking/SpendMoneyTxn": "POST PUT DELETE",
+          "GeneralLedger/GeneralJournal": "POST PUT DELETE"}
 #: What MYOB computes; a client that sends a record back as it read it does not overwrite these.
 READ_ONLY = ("UID", "URI", "RowVersion", "LastModified", "Subtotal", "TotalTax", "TotalAmount",
-             "BalanceDueAmount", "Status", "CurrentBalance", "CreditAmount", "LastPaymentDate", "InvoiceType")
-
-
-class MyobError(PlatformError):
-    """A MYOB error answer: HTTP status and ``{"Errors": [...]}``."""
-
-    def __init__(self, status: int, name: str, message: str, details: str = "", code: int | None = None,
-                 headers: tuple = ()) -> None:
-        error = {"Name": name, "Message": message, "AdditionalDetails": details, "ErrorCode": code,
-                 "Severity": "Error", "LearnMoreUri": None}
-        super().__init__(status, {"Errors": [error], "Information": "Warning, error messages have not been "
-                                  "finalised in this release and may change"}, headers)
-        self.name, self.message = name, message
-
-    def __str__(self) -> str:
-        return f"{self.name}: {self.message}"
-
-
-def required(field: str) -> MyobError:
-    return MyobError(400, "Required", f"{field} is required", field, 100)
-
-
-def not_found(field: str) -> MyobError:
-    """A UID a body names that the file does not hold (MYOB: 400, ErrorCode 150)."""
-    return MyobError(400, "NotFound", f"{field} was not found", field, 150)
-
-
-def invalid(field: str, message: str = "") -> MyobError:
-    return MyobError(400, "ValidationError", message or f"{field} is invalid", field, 4000)
-
-
-def number(value: Any, field: str, default: Decimal | None = None) -> Decimal:
-    try:
-        return decimal_value(value, default)
-    except ValueError:
-        raise MyobError(400, "SerializationError", f"Error converting value {value!r} to type 'System.Decimal'",
-                        field, 50) from None
-
-
-def myob_time(epoch: float) -> str:
-    """``2014-01-01T05:03:55.233``: MYOB's LastModified (UTC, no offset)."""
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
-
-
-def myob_date(value: Any) -> str:
-    """A date as MYOB writes it: ``2014-01-01T00:00:00``."""
-    text = str(value or "").strip()
-    try:
-        day = dt.date.fromisoformat(text[:10])
-    except ValueError:
-        raise MyobError(400, "SerializationError", f"Error converting value {text!r} to type 'System.DateTime'",
-                        "Date", 50) from None
-    return f"{day.isoformat()}T00:00:00"
-
-
-def uid_of(value: Any) -> str:
-    return str(value.get("UID") or "") if isinstance(value, dict) else ""
+             "BalanceDueAmount", "Status", "CurrentBalance", "CreditAmount", "LastPaymentDate", "InvoiceType",
+             "AmountPaid")
 
 
 # -- OData $filter -------------------------------------------------------------------------------------------------
@@ -236,7 +185,7 @@ def _compare(left: Any, op: str, right: Any) -> bool:
     return {"eq": a == b, "ne": a != b, "gt": a > b, "ge": a >= b, "lt": a < b, "le": a <= b}[op]
 
 
-class MyobSandbox(PlatformSandbox):
+class MyobSandbox(MyobCosts, PlatformSandbox):
     """MYOB Business API v2 with one company file (``company_id``), its OAuth server, limits and faults."""
 
     platform, title, default_port, ready_path = "myob", "MYOB Business", 8772, "/_sandbox/state"
@@ -255,7 +204,7 @@ class MyobSandbox(PlatformSandbox):
         self.limits = Limiter(self.clock, second=(per_second_limit, LIMITS["second"][1]), day=LIMITS["day"])
         self.store = ResourceStore(self.clock)
         for name in ("customers", "items", "sales", "payments", "settlements", "accounts", "taxcodes",
-                     "currencies"):
+                     "currencies", "refunds", "spends", "journals"):
             self.store.declare(name, ids="uuid", versioned=True)
         self._numbers = itertools.count(1)
         self.reset()
@@ -422,7 +371,9 @@ class MyobSandbox(PlatformSandbox):
     def uri(self, row: Row) -> str:
         path = {"customers": "Contact/Customer", "items": "Inventory/Item", "payments": "Sale/CustomerPayment",
                 "settlements": "Sale/CreditSettlement", "accounts": "GeneralLedger/Account",
-                "taxcodes": "GeneralLedger/TaxCode", "currencies": "GeneralLedger/Currency"}.get(row.resource)
+                "taxcodes": "GeneralLedger/TaxCode", "currencies": "GeneralLedger/Currency",
+                "refunds": "Sale/CreditRefund", "spends": "Banking/SpendMoneyTxn",
+                "journals": "GeneralLedger/GeneralJournal"}.get(row.resource)
         if row.resource == "sales":
             path = f"Sale/Invoice/{row.data['InvoiceType']}"
         return f"{self.file_uri()}/{path}/{row.id}"
@@ -466,6 +417,20 @@ class MyobSandbox(PlatformSandbox):
             data["Lines"] = [{"RowID": i + 1, "Type": "Invoice", "AmountApplied": a["AmountApplied"],
                               "Sale": self.link("sales", a["UID"], "Number")}
                              for i, a in enumerate(row.data["Lines"])]
+        elif row.resource == "refunds":
+            data["Account"] = self.link("accounts", row.data["_account"], "Name", "DisplayID")
+            data["Invoice"] = self.link("sales", row.data["_credit"], "Number")
+            data["Customer"] = self.link("customers", row.data["_customer"], "CompanyName", "DisplayID")
+            data["Customer"]["Name"] = data["Customer"].pop("CompanyName", "")
+        elif row.resource in ("spends", "journals"):
+            if row.resource == "spends":
+                data["Account"] = self.link("accounts", row.data["_account"], "Name", "DisplayID")
+                contact = self.link("customers", row.data["_contact"], "CompanyName", "DisplayID") \
+                    if row.data["_contact"] else None
+                if contact:
+                    contact.update(Name=contact.pop("CompanyName", ""), Type="Customer")
+                data["Contact"] = contact
+            data["Lines"] = [self._render_line(line) for line in row.data["Lines"]]
         return {"UID": row.id, **data, "LastModified": myob_time(row.modified), "URI": self.uri(row),
                 "RowVersion": str(ROW_VERSION_BASE + int(row.version))}
 
@@ -502,6 +467,12 @@ class MyobSandbox(PlatformSandbox):
                 data = self._sale(body, old, record_id, path.split("/")[2])
             elif resource == "payments":
                 data = self._payment(body)
+            elif resource == "refunds":
+                data = self._refund(body)
+            elif resource == "spends":
+                data = self._spend(body, old)
+            elif resource == "journals":
+                data = self._journal(body, old)
             else:
                 data = self._settlement(body)
             if resource == "sales" and record_id and abs(data["TotalAmount"]) < self._used(record_id):
@@ -513,7 +484,7 @@ class MyobSandbox(PlatformSandbox):
                 self._settle(row.id)
             for sale_id in {a["UID"] for a in data.get("Invoices", []) + data.get("Lines", [])
                             if resource in ("payments", "settlements")} | (
-                    {data["_credit"]} if resource == "settlements" else set()):
+                    {data["_credit"]} if resource in ("settlements", "refunds") else set()):
                 self._settle(sale_id)
             return self.store.get(resource, row.id)
 
@@ -723,7 +694,7 @@ class MyobSandbox(PlatformSandbox):
                         if a["UID"] == sale_id), ZERO)
         given = sum((r.data["CreditAmount"] for r in self.store.rows("settlements") if r.data["_credit"] == sale_id),
                     ZERO)
-        return paid + credited + given
+        return paid + credited + given + self.refunded(sale_id)
 
     def _settle(self, sale_id: str) -> None:
         with self.store.lock:
@@ -747,7 +718,8 @@ class MyobSandbox(PlatformSandbox):
                                             for a in r.data["Invoices"])
                                         or any(r.data["_credit"] == record_id or any(a["UID"] == record_id
                                                                                      for a in r.data["Lines"])
-                                               for r in self.store.rows("settlements"))):
+                                               for r in self.store.rows("settlements"))
+                                        or any(r.data["_credit"] == record_id for r in self.store.rows("refunds"))):
                 raise MyobError(400, "SaleHasPaymentsOrCredits", "A sale with payments or credits applied cannot "
                                 "be deleted: delete them first", "UID", 4401)
             if resource in ("customers", "items"):
@@ -762,6 +734,8 @@ class MyobSandbox(PlatformSandbox):
             touched = [a["UID"] for a in data.get("Invoices", [])] if resource == "payments" else []
             if resource == "settlements":
                 touched = [a["UID"] for a in data["Lines"]] + [data["_credit"]]
+            if resource == "refunds":
+                touched = [data["_credit"]]
             for sale_id in touched:
                 self._settle(sale_id)
 
@@ -841,6 +815,22 @@ class MyobSandbox(PlatformSandbox):
     def delete_payment_as_user(self, payment_id: str) -> dict:
         self.delete("payments", payment_id)
         return {"UID": payment_id, "deleted": True}
+
+    def delete_refund_as_user(self, refund_id: str) -> dict:
+        """A credit refund deleted in AccountRight (it has no void): the credit is available again."""
+        self.delete("refunds", refund_id)
+        return {"UID": refund_id, "deleted": True}
+
+    def edit_spend_money_as_user(self, spend_id: str, line: int = 0, amount: Any = None) -> dict:
+        """A spend money line's amount typed over (MYOB adds its tax again)."""
+        row = self.store.get("spends", spend_id)
+        body = self.render(row)
+        body["Lines"][int(line)]["Amount"] = number(amount, "amount")
+        return self.render(self.write("Banking/SpendMoneyTxn", spend_id, body, version=row.version))
+
+    def delete_journal_as_user(self, journal_id: str) -> dict:
+        self.delete("journals", journal_id)
+        return {"UID": journal_id, "deleted": True}
 
     def archive_account_as_user(self, account_id: str) -> dict:
         """Make an account inactive: documents that name it are refused from then on."""

@@ -116,6 +116,47 @@ def test_service_sale_payment_and_credit_settlement_move_the_balance(api, msandb
         api.customer_payments.get(uid=paid["UID"])
 
 
+def test_credit_refund_spend_money_and_general_journal_through_pymyob(api, msandbox):
+    """pymyob's credit_refunds (no put), banking spend money and general ledger journals reach the sandbox and read
+    back: the refund lowers the credit, spend money adds its tax, an unbalanced journal is a 400."""
+    accounts, taxes = _ids(msandbox)
+    customer = _customer(api, msandbox, "Refunded Pty Ltd")
+    credit = api.invoices.post_service(data={
+        "Number": "PY-CR", "Date": "2026-12-02", "Customer": {"UID": customer["UID"]},
+        "Lines": [{"Type": "Transaction", "Description": "Returned", "Total": "-50.00",
+                   "Account": {"UID": accounts["Sales"]}, "TaxCode": {"UID": taxes["FRE"]}}]})
+    refund = api.credit_refunds.post(data={
+        "Customer": {"UID": customer["UID"]}, "Invoice": {"UID": credit["UID"]},
+        "Account": {"UID": accounts["Business Bank Account"]}, "Number": "PY-RF", "Date": "2026-12-03",
+        "Amount": "20.00"})
+    assert d(refund["Amount"]) == Decimal("20.00") and refund["Invoice"]["UID"] == credit["UID"]
+    assert d(api.invoices.get_service(uid=credit["UID"])["BalanceDueAmount"]) == Decimal("-30.00")
+    assert not hasattr(api.credit_refunds, "put")  # MYOB has no update of a credit refund
+    api.credit_refunds.delete(uid=refund["UID"])
+    assert d(api.invoices.get_service(uid=credit["UID"])["BalanceDueAmount"]) == Decimal("-50.00")
+
+    spend = api.banking.post_spendmoneytxn(data={
+        "PayFrom": "Account", "Account": {"UID": accounts["Business Bank Account"]}, "PaymentNumber": "PY-SM",
+        "Date": "2026-12-03", "IsTaxInclusive": False,
+        "Lines": [{"Account": {"UID": accounts["Freight Paid"]}, "TaxCode": {"UID": taxes["GST"]}, "Amount": "30.00"}]})
+    assert d(spend["AmountPaid"]) == Decimal("33.00") and d(spend["TotalTax"]) == Decimal("3.00")
+    assert [s["UID"] for s in api.banking.spendmoneytxn(PaymentNumber="PY-SM")["Items"]] == [spend["UID"]]
+
+    lines = [{"Account": {"UID": accounts["Bank Charges"]}, "TaxCode": {"UID": taxes["N-T"]}, "Amount": "7.50",
+              "IsCredit": False},
+             {"Account": {"UID": accounts["Business Bank Account"]}, "TaxCode": {"UID": taxes["N-T"]},
+              "Amount": "7.00", "IsCredit": True}]
+    body = {"DisplayID": "PY-GJ", "DateOccurred": "2026-12-03", "GSTReportingMethod": "Sale", "Lines": lines}
+    with pytest.raises(MyobBadRequest):  # out of balance
+        api.general_ledger.post_generaljournal(data=body)
+    lines[1]["Amount"] = "7.50"
+    journal = api.general_ledger.post_generaljournal(data=body)
+    assert journal["DisplayID"] == "PY-GJ" and [line["IsCredit"] for line in journal["Lines"]] == [False, True]
+    api.general_ledger.delete_generaljournal(uid=journal["UID"])
+    with pytest.raises(MyobNotFound):
+        api.general_ledger.get_generaljournal(uid=journal["UID"])
+
+
 def test_item_sale_prices_quantities_from_the_item(api, msandbox):
     accounts, taxes = _ids(msandbox)
     customer = _customer(api, msandbox)
