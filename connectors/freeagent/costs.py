@@ -21,8 +21,8 @@ transaction explanations, journal sets). Pure: no I/O.
 - **Journal**: ``POST /journal_sets`` with ``dated_on``, ``description`` (our number, then the memo) and
   ``journal_entries`` (``category`` URL, ``debit_value`` positive for a debit and negative for a credit,
   ``description``); in the company's currency only. A line mapped to a bank account posts to category 750 (Bank
-  Account) with that ``bank_account``, as FreeAgent's trial balance names a bank account's postings. Edited with ``PUT`` (entries by URL, extra ones ``_destroy``), deleted with
-  ``DELETE``.
+  Account) with that ``bank_account``, as FreeAgent's trial balance names a bank account's postings. Edited with
+  ``PUT`` (entries by URL, extra ones ``_destroy``), deleted with ``DELETE``.
 """
 from __future__ import annotations
 

@@ -13,7 +13,8 @@ sets (mixed into ``FreeAgentSandbox``).
 - A **journal set** (``/journal_sets``: ``dated_on``, ``description``, ``tag``, ``journal_entries`` with
   ``category``, ``debit_value`` positive for a debit and negative for a credit, ``description``) must balance; an
   entry on category 750 (Bank Account) names its ``bank_account`` (as FreeAgent's trial balance names a bank
-  account's postings: category 750 and the bank account; required there: a guess). ``PUT`` edits entries by ``url`` and removes
+  account's postings: category 750 and the bank account; required there: a guess). ``PUT`` edits entries by ``url``
+  and removes
   them with ``_destroy``; ``DELETE`` deletes it.
 
 Sources and guesses: docs/sandbox-freeagent.md.

@@ -4,7 +4,8 @@ The company is a ``UniversalCompany`` (FreeAgent's type for businesses outside t
 GST of 10%, so the demo's tax rates ("GST 10%", "Exempt") have a counterpart. "001 Sales" is FreeAgent's own
 first income category; the other names and nominal codes are ours (a company adds its own income categories).
 "750 Bank Account" is FreeAgent's own category of every bank account (a journal entry posting to a bank account
-names it with the ``bank_account``). The "Euro Account" is a foreign-currency bank account (EUR), for expenses paid in euros.
+names it with the ``bank_account``). The "Euro Account" is a foreign-currency bank account (EUR), for expenses
+paid in euros.
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ CATEGORIES = (
     ("285", "Accommodation and Meals", "admin_expenses_categories"),
     ("365", "Office Costs", "admin_expenses_categories"),
     ("370", "Postage and Delivery", "admin_expenses_categories"),
-    ("681", "Sales Tax Control", "general_categories"), ("750", "Bank Account", "general_categories"), ("796", "Trade Debtors", "general_categories"),
+    ("681", "Sales Tax Control", "general_categories"), ("750", "Bank Account", "general_categories"),
+    ("796", "Trade Debtors", "general_categories"),
 )
 #: (id, name, currency)
 BANK_ACCOUNTS = (("1", "Business Current Account", CURRENCY), ("2", "Business Savings Account", CURRENCY),
