@@ -50,7 +50,8 @@ def test_a_euro_expense_from_the_euro_account_and_a_journal_edited_in_place(fsan
     connector.delete(Entity.EXPENSE, RemoteRef(made.remote_id, made.version), "d-2")
     assert connector.find_existing(euro, mapping) is None
 
-    lines = (JournalLineSnapshot("6100", "Postage", debit=D("40.00")), JournalLineSnapshot("1010", "", credit=D("40.00")))
+    lines = (JournalLineSnapshot("6100", "Postage", debit=D("40.00")),
+             JournalLineSnapshot("1010", "", credit=D("40.00")))
     entry = JournalSnapshot(key="test.journal:2", organization_id=1, number="J-2", date=dt.date.today(), memo="Fix",
                             lines=lines)
     accounts = Mapping(line_accounts=("370", "bank_accounts/1"))
