@@ -206,9 +206,7 @@ def status(entity: str, body: dict) -> str:
 
 def amounts(entity: str, body: dict) -> tuple[Decimal | None, Decimal | None]:
     """(total, balance) in our sign: a credit note's negative values turned positive."""
-    if entity == "payment":
-        return money(body.get("gross_value")), None
-    if entity in EXPLAINED:  # money out: negative there; in the bank account's currency where that is foreign
+    if entity in EXPLAINED:  # refunds and expenses negative there; in the bank account's currency where foreign
         value = money(body.get("foreign_currency_value")) if body.get("foreign_currency_value") not in (None, "") \
             else money(body.get("gross_value"))
         return (abs(value) if value is not None else None), None
@@ -234,7 +232,7 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
     number = str(body.get(ENTITIES[entity][3]) or "")
     if entity in ("refund", "expense", "journal"):
         number = number_of(number)
-    if entity in ("refund", "expense") and money(body.get("gross_value")) is not None:
+    if entity in EXPLAINED and money(body.get("gross_value")) is not None:
         home = abs(money(body.get("gross_value")))  # gross_value is in the company's currency
     return RemoteResult(
         remote_id=record_id(body["url"]), version=version(entity, body), number=number, total=total,
@@ -295,7 +293,7 @@ def _date(value) -> dt.date | None:
 
 
 def remote_payment(body: dict, customer_id: str, currency: str) -> RemotePayment:
-    amount = money(body.get("gross_value")) or ZERO
+    amount = amounts("payment", body)[0] or ZERO  # in the bank account's currency
     invoice = record_id(body.get("paid_invoice"))
     return RemotePayment(
         remote_id=record_id(body["url"]), version=version("payment", body), customer_remote_id=customer_id,

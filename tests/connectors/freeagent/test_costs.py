@@ -64,3 +64,24 @@ def test_a_euro_expense_from_the_euro_account_and_a_journal_edited_in_place(fsan
                                RemoteRef(journal.remote_id, journal.version), "u-3")
     assert changed.remote_id == journal.remote_id and changed.total == D("35.00")
     assert [e["debit_value"] for e in changed.raw["journal_entries"]] == ["30.00", "5.00", "-35.00"]
+
+
+def test_a_euro_payment_goes_into_the_euro_account_only(fsandbox):
+    from dataclasses import replace
+
+    from tests.connectors.contract import customer, invoice, payment
+
+    connector = connector_for(fsandbox)
+    who = customer()
+    refs = {who.key: connector.create(who, Mapping(), "c-1").remote_id}
+    sold = replace(invoice(who.key, "INV-E"), currency="EUR", exchange_rate=D("1.10"))
+    refs[sold.key] = connector.create(sold, Mapping(line_accounts=("001",), refs=refs), "i-1").remote_id
+    paid = replace(payment(who.key, "PAY-E", sold.key, "40.00"), currency="EUR", exchange_rate=D("1.10"))
+    into_usd = Mapping(deposit_account="bank_accounts/1", refs=refs)
+    assert "map a bank account in EUR" in connector.preflight(paid, into_usd)[0]
+    into_eur = Mapping(deposit_account="bank_accounts/3", refs=refs)
+    made = connector.create(paid, into_eur, "p-1")
+    assert (made.total, made.home_total) == (D("40.00"), D("44.00"))
+    assert made.raw["foreign_currency_value"] == "40.00" and made.raw["gross_value"] == "44.00"
+    assert connector.fetch(Entity.INVOICE, refs[sold.key]).balance == D("60.00")
+    assert connector.remote_payment(made.remote_id).amount == D("40.00")
