@@ -15,6 +15,8 @@ What FreeAgent has and does not have, and what this connector does about it:
 - invoices are created as drafts: the connector marks them as sent (``transitions/mark_as_sent``, the
   ``mark_as_sent`` setting) since FreeAgent takes payments on sent invoices only; a void is
   ``transitions/mark_as_cancelled``;
+- refunds of credit notes and expenses are bank transaction explanations too (a credit note refund paying the
+  credit note; a payment with a category), journals are journal sets: ``costs.py``;
 - no optimistic concurrency: an update reads the record first and refuses to overwrite it when it changed since
   our version (a short race remains); no webhooks: invoices, credit notes and payments are polled with
   ``updated_since``, and deletions are not listed anywhere (reconciliation finds them).
@@ -30,9 +32,11 @@ from .. import oauth, rest
 from ..base import (API_BASE_FIELD, TIMEOUT_FIELD, AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals,
                     ReferenceData, Refused, RemoteChange, RemoteCustomer, RemoteDocument, RemotePayment, Setting,
                     TokenSet)
-from ..documents import CreditNoteSnapshot, Entity, Mapping, PaymentSnapshot, RemoteRef, RemoteResult, Snapshot
+from ..documents import (CreditNoteSnapshot, Entity, ExpenseSnapshot, JournalSnapshot, Mapping, PaymentSnapshot,
+                         RefundSnapshot, RemoteRef, RemoteResult, Snapshot)
 from ..errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
+from . import costs as c
 from . import translate as t
 from .client import FreeAgentClient
 from .errors import refused_references
@@ -56,15 +60,19 @@ class FreeAgentConnector(BaseConnector):
     id = "freeagent"
     name = "FreeAgent"
     capabilities = Capabilities(
-        entities=frozenset(Entity.SALES),  # items are price list items
+        entities=frozenset(Entity.ALL),  # items are price list items; refunds, expenses and journals: costs.py
         void=frozenset({Entity.INVOICE}),  # credit notes have no documented cancel transition
-        delete=frozenset(Entity.SALES),
+        #: refunds and expenses (explanations) and journal sets are deleted: FreeAgent voids none of them
+        delete=frozenset(Entity.ALL),
+        kept_lines=True,  # a restocking fee is a credit-note line of the other sign, like a discount line
         # contacts come in on their own too (updated_since); FreeAgent's lines name no item (nothing to poll)
         inbound=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # FreeAgent's lists hold no deleted records and it has no deleted-since query
         idempotency_keys=False,  # none: our reference (refused when taken) and description stand in
     )
+    #: Refunds, expenses and journals are reconciled like the sales documents (read back by id).
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
     #: Per user: 120 a minute and 3,600 an hour (FreeAgent's API forum, 2017; the limits reset at the top of each
     #: minute and hour, and 429 answers carry Retry-After).
     rate_limits = {"request": (120, 60.0), "hourly": (3600, 3600.0)}
@@ -79,9 +87,12 @@ class FreeAgentConnector(BaseConnector):
     )
     sandbox_class = "connectors.freeagent.sandbox.FreeAgentSandbox"
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Consultancy Income"},
-                           line_kind_income={"shipping": "Shipping Income", "fee": "Late Fee Income"},
+                           line_kind_income={"shipping": "Shipping Income", "fee": "Late Fee Income",
+                                             "restocking_fee": "Restocking Fees", "return_shipping": "Shipping Income"},
                            discount="Discounts Given", deposit="Business Current Account",
-                           taxes={"GST 10%": "GST 10%", "Exempt": "Exempt"})
+                           taxes={"GST 10%": "GST 10%", "Exempt": "Exempt"},
+                           refund="Business Current Account", expense="Postage and Delivery",
+                           paid_from="Business Current Account")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:
@@ -137,7 +148,25 @@ class FreeAgentConnector(BaseConnector):
         if isinstance(doc, PaymentSnapshot) and len(doc.allocations) != 1:
             return ["FreeAgent records a payment as the explanation of a bank transaction paying one invoice: "
                     f"this payment is applied to {len(doc.allocations)} invoices. Record one payment per invoice."]
+        if isinstance(doc, PaymentSnapshot):
+            bank = self._bank_accounts().get(str(mapping.deposit_account))
+            return c.currency_problems(doc, bank, self._home, "a payment") if bank else []
+        if isinstance(doc, RefundSnapshot):
+            problems = c.refund_problems(doc)
+            bank = self._bank_accounts().get(str(mapping.deposit_account))
+            return problems or (c.currency_problems(doc, bank, self._home, "a refund") if bank else [])
+        if isinstance(doc, ExpenseSnapshot):
+            problems = c.expense_problems(doc, mapping)
+            bank = self._bank_accounts().get(str(mapping.deposit_account))
+            return problems or (c.currency_problems(doc, bank, self._home, "an expense") if bank else [])
+        if isinstance(doc, JournalSnapshot):
+            return c.journal_problems(doc, self._home)
         return []
+
+    @cached_property
+    def _home(self) -> str:
+        """The company's currency (``GET /company``), read once per connector."""
+        return str((self.client.request("GET", "company").get("company") or {}).get("currency") or "")
 
     def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
         entity = doc.entity
@@ -150,6 +179,8 @@ class FreeAgentConnector(BaseConnector):
             rows = [r for r in self.client.list(entity) if str(r.get("code", "")).casefold() == code]
         elif entity == Entity.PAYMENT:
             rows = self._explanations(mapping, doc)
+        elif entity in Entity.RETURNS_AND_COSTS:
+            rows = self._costs(mapping, doc)
         else:
             contact = self.url("contacts", mapping.refs[doc.customer_key])
             rows = [r for r in self.client.list(entity, view="all", contact=contact)
@@ -170,13 +201,33 @@ class FreeAgentConnector(BaseConnector):
         rows = self.client.list(Entity.PAYMENT, bank_account=self._bank_account(mapping.deposit_account),
                                 from_date=day, to_date=day)
         return [r for r in rows if str(r.get("description", "")) == doc.number[:255]
+                and t.paid_resource(r.get("paid_invoice")) == "invoices"
                 and t.record_id(r.get("paid_invoice")) == invoice]
+
+    def _costs(self, mapping: Mapping, doc) -> list[dict]:
+        """Ours among the refund's or expense's bank account's explanations on its date (a refund's paying its
+        credit note, an expense's paying nothing), or among the journal sets of the journal's date: our number
+        begins the description."""
+        day = rest.iso_date(doc.date)
+        if isinstance(doc, JournalSnapshot):
+            rows = self.client.list(doc.entity, from_date=day, to_date=day)
+            return [r for r in rows if c.is_ours(r.get("description"), doc.number)]
+        if isinstance(doc, RefundSnapshot) and not doc.credit_note_key:
+            return []
+        note = t.record_id(mapping.refs[doc.credit_note_key]) if isinstance(doc, RefundSnapshot) else None
+        rows = self.client.list(doc.entity, bank_account=self._bank_account(mapping.deposit_account),
+                                from_date=day, to_date=day)
+        return [r for r in rows if c.is_ours(r.get("description"), doc.number)
+                and (t.paid_resource(r.get("paid_invoice")), t.record_id(r.get("paid_invoice")) or None) ==
+                (("credit_notes", note) if note else ("", None))]
 
     def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
         """``idempotency_key`` is not sent: FreeAgent has no such thing (see the module docstring)."""
         problems = self.preflight(doc, mapping)
         if problems:
-            raise ValidationFailed(problems[0], platform_code="one_invoice_per_payment")
+            code = "one_invoice_per_payment" if doc.entity == Entity.PAYMENT else "not_taken"
+            raise ValidationFailed(problems[0], platform_code=code,
+                                   hint=f"Record the {doc.entity} in FreeAgent by hand, or change it as said.")
         try:
             body = self.client.create(doc.entity, self._payload(doc, mapping))
         except DuplicateError:
@@ -231,7 +282,16 @@ class FreeAgentConnector(BaseConnector):
         if doc.entity == Entity.ITEM:
             return t.item_payload(doc, mapping, self.api_base)
         if doc.entity == Entity.PAYMENT:
-            return t.explanation_payload(doc, mapping, self.api_base, self._bank_account(mapping.deposit_account))
+            bank = self._bank(mapping.deposit_account)
+            return {**t.explanation_payload(doc, mapping, self.api_base, bank["url"]),
+                    **c.money_in(doc.amount, doc.currency, doc.exchange_rate, bank, self._home)}
+        if isinstance(doc, RefundSnapshot):
+            return c.refund_payload(doc, mapping, self.api_base, self._bank(mapping.deposit_account), self._home)
+        if isinstance(doc, ExpenseSnapshot):
+            return c.expense_payload(doc, mapping, self.api_base, self._bank(mapping.deposit_account), self._home)
+        if isinstance(doc, JournalSnapshot):
+            banks = {a: self._bank_account(a) for a in mapping.line_accounts if str(a).startswith("bank_accounts/")}
+            return c.journal_payload(doc, list(mapping.line_accounts), self.api_base, banks, current)
         return t.sales_payload(doc, mapping, self.api_base, current)
 
     def _sent(self, entity: str, found: RemoteResult) -> RemoteResult:
@@ -243,12 +303,15 @@ class FreeAgentConnector(BaseConnector):
 
     def _bank_account(self, account_id: str | None) -> str:
         """The URL of the bank account our deposit account (``bank_accounts/<id>``) names."""
+        return self._bank(account_id)["url"]
+
+    def _bank(self, account_id: str | None) -> dict:
         accounts = self._bank_accounts()
         if not account_id or str(account_id) not in accounts:
             raise ValidationFailed(f"FreeAgent has no active bank account {account_id!r}",
                                    platform_code="bank_account_not_found",
-                                   hint="Map the deposit account to one of the company's bank accounts.")
-        return accounts[str(account_id)]["url"]
+                                   hint="Map the account to one of the company's bank accounts.")
+        return accounts[str(account_id)]
 
     def _bank_accounts(self) -> dict[str, dict]:
         """``bank_accounts/<id>`` -> active bank account, read once per connector. Bank accounts have no nominal
@@ -306,7 +369,7 @@ class FreeAgentConnector(BaseConnector):
             return
         for account in self._bank_accounts().values():  # explanations are listed per bank account
             for row in self.client.list(entity, bank_account=account["url"], **params):
-                if row.get("paid_invoice"):
+                if t.paid_resource(row.get("paid_invoice")) == "invoices":  # not a credit note's refund
                     yield row
 
     def remote_payment(self, remote_id: str) -> RemotePayment:
@@ -326,11 +389,16 @@ class FreeAgentConnector(BaseConnector):
 
     # -- reconciliation ------------------------------------------------------------------------------------------
     def list_documents(self, entity: str, since: dt.datetime | None = None):
-        """Every document of ``entity`` page by page (100 a page), from the list rows (no read per document)."""
+        """Every document of ``entity`` page by page (100 a page), from the list rows (no read per document).
+        Refunds, expenses and journals are read by id only (``fetch``): none of them is listed for duplicates."""
+        if entity in Entity.RETURNS_AND_COSTS:
+            return
         yield from (t.totals(entity, row) for row in self._rows(entity, since.astimezone(dt.UTC)
                                                                  if since else None))
 
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
+        if entity in Entity.RETURNS_AND_COSTS:  # read as ``fetch`` reads them
+            return super().read_documents(entity, remote_ids)
         return rest.read_totals(entity, remote_ids,
                                 lambda remote_id: t.totals(entity, self.client.read(entity, remote_id)))
 
@@ -344,8 +412,10 @@ class FreeAgentConnector(BaseConnector):
                      for key, b in self._bank_accounts().items()]
         company = self.client.request("GET", "company").get("company") or {}
         home = str(company.get("currency") or "")
+        currencies = {str(b.get("currency")) for b in self._bank_accounts().values() if b.get("currency")}
         return rest.reference_data(accounts, self._tax_codes(company), lambda a: a["kind"], account_id="nominal_code",
-                                   account_name="description", tax_id="id", tax_name="name", home_currency=home)
+                                   account_name="description", tax_id="id", tax_name="name", currencies=currencies,
+                                   home_currency=home)
 
     def _tax_codes(self, company: dict) -> list[dict]:
         if str(company.get("type", "")).startswith("Uk"):

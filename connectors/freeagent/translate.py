@@ -24,7 +24,17 @@ ENTITIES = {
     "payment": ("bank_transaction_explanations", "bank_transaction_explanation", "bank_transaction_explanations",
                 "description"),
     "credit_note": ("credit_notes", "credit_note", "credit_notes", "reference"),
+    # refunds and expenses are explanations too (connectors/freeagent/costs.py); journals are journal sets
+    "refund": ("bank_transaction_explanations", "bank_transaction_explanation", "bank_transaction_explanations",
+               "description"),
+    "expense": ("bank_transaction_explanations", "bank_transaction_explanation", "bank_transaction_explanations",
+                "description"),
+    "journal": ("journal_sets", "journal_set", "journal_sets", "description"),
 }
+#: Entities recorded as bank transaction explanations (money in or out of a bank account).
+EXPLAINED = ("payment", "refund", "expense")
+#: Between our number and the rest of the description of an explanation (refund, expense) or a journal set.
+NUMBER_SEPARATOR = " — "
 #: The line list of an invoice and of a credit note.
 LINES = {"invoice": "invoice_items", "credit_note": "credit_note_items"}
 #: Our line kind -> FreeAgent ``item_type`` (its documented list: Hours, Days, ..., Products, Services, Discount...).
@@ -32,6 +42,17 @@ ITEM_TYPES = {"product": "Products", "discount": "Discount"}
 #: Tax "codes" that are a status, not a rate (FreeAgent has no tax codes: a line carries a rate and a status).
 STATUS_CODES = {"EXEMPT": "Exempt", "OUT_OF_SCOPE": "Out of scope"}
 ZERO = Decimal("0.00")
+
+
+def number_of(description) -> str:
+    """Our number from a description we wrote: what comes before ``NUMBER_SEPARATOR``."""
+    return str(description or "").split(NUMBER_SEPARATOR, 1)[0]
+
+
+def paid_resource(value) -> str:
+    """What an explanation's ``paid_invoice`` names: ``invoices`` or ``credit_notes`` (a refund), else ""."""
+    parts = str(value or "").rstrip("/").rsplit("/", 2)
+    return parts[-2] if len(parts) == 3 else ""
 
 
 def record_id(value) -> str:
@@ -77,7 +98,7 @@ def sales_items(doc: SalesDocumentSnapshot, mapping: Mapping, api_base: str, cur
     credit = -1 if isinstance(doc, CreditNoteSnapshot) else 1
     items = []
     for i, line in enumerate(doc.lines):
-        sign = -1 if line.kind == "discount" else 1
+        sign = -1 if line.kind == "discount" or line.kept else 1  # a kept line (restocking fee) nets the credit
         code = mapping.line_accounts[i] if i < len(mapping.line_accounts) else None
         item = clean({
             "item_type": ITEM_TYPES.get(line.kind, "Services"), "quantity": line.quantity,
@@ -143,17 +164,25 @@ EDITABLE = {
     "invoice": ("contact", "reference", "dated_on", "due_on", "currency", "comments", "discount_percent"),
     "credit_note": ("contact", "reference", "dated_on", "due_on", "currency", "comments", "discount_percent"),
     "payment": ("bank_account", "dated_on", "gross_value", "paid_invoice", "description"),
+    "refund": ("bank_account", "dated_on", "gross_value", "foreign_currency_value", "paid_invoice", "description"),
+    "expense": ("bank_account", "dated_on", "gross_value", "foreign_currency_value", "category", "sales_tax_rate",
+                "sales_tax_status", "description"),
+    "journal": ("dated_on", "description"),
 }
 LINE_FIELDS = ("item_type", "description", "quantity", "price", "sales_tax_rate", "category")
+#: A journal set's entries and the fields a person edits on them.
+JOURNAL_LINES, JOURNAL_LINE_FIELDS = "journal_entries", ("category", "bank_account", "debit_value", "description")
 
 
 def fingerprint(entity: str, body: dict) -> str:
     """Hash of the editable content (URLs compared by their ids, so hosts do not matter)."""
     flat = {k: record_id(v) if k in ("contact", "category", "bank_account", "paid_invoice") else v
             for k, v in body.items()}
-    lines = [{k: record_id(v) if k == "category" else v for k, v in line.items()}
-             for line in body.get(LINES.get(entity, ""), []) or []]
-    return content_hash(entity, {**flat, "lines": lines}, EDITABLE[entity], LINE_FIELDS, lines="lines")
+    key = JOURNAL_LINES if entity == "journal" else LINES.get(entity, "")
+    lines = [{k: record_id(v) if k in ("category", "bank_account") else v for k, v in line.items()}
+             for line in body.get(key, []) or []]
+    fields = JOURNAL_LINE_FIELDS if entity == "journal" else LINE_FIELDS
+    return content_hash(entity, {**flat, "lines": lines}, EDITABLE[entity], fields, lines="lines")
 
 
 def version(entity: str, body: dict) -> str:
@@ -177,8 +206,13 @@ def status(entity: str, body: dict) -> str:
 
 def amounts(entity: str, body: dict) -> tuple[Decimal | None, Decimal | None]:
     """(total, balance) in our sign: a credit note's negative values turned positive."""
-    if entity == "payment":
-        return money(body.get("gross_value")), None
+    if entity in EXPLAINED:  # refunds and expenses negative there; in the bank account's currency where foreign
+        value = money(body.get("foreign_currency_value")) if body.get("foreign_currency_value") not in (None, "") \
+            else money(body.get("gross_value"))
+        return (abs(value) if value is not None else None), None
+    if entity == "journal":  # its debits
+        return sum((max(money(e.get("debit_value")) or ZERO, ZERO) for e in body.get(JOURNAL_LINES) or []),
+                   ZERO), None
     if entity not in ("invoice", "credit_note"):
         return None, None
     total, due = money(body.get("total_value")), money(body.get("due_value"))
@@ -194,11 +228,16 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
     if state == "voided":
         total = balance = ZERO
     rate = Decimal(str(body.get("exchange_rate") or 1))
+    home = quantize(total * rate) if total is not None else None
+    number = str(body.get(ENTITIES[entity][3]) or "")
+    if entity in ("refund", "expense", "journal"):
+        number = number_of(number)
+    if entity in EXPLAINED and money(body.get("gross_value")) is not None:
+        home = abs(money(body.get("gross_value")))  # gross_value is in the company's currency
     return RemoteResult(
-        remote_id=record_id(body["url"]), version=version(entity, body),
-        number=str(body.get(ENTITIES[entity][3]) or ""), total=total, balance=balance, status=state,
-        adopted=adopted, raw=body, fingerprint=fingerprint(entity, body),
-        home_total=quantize(total * rate) if total is not None else None)
+        remote_id=record_id(body["url"]), version=version(entity, body), number=number, total=total,
+        balance=balance, status=state, adopted=adopted, raw=body, fingerprint=fingerprint(entity, body),
+        home_total=home)
 
 
 def totals(entity: str, body: dict) -> DocumentTotals:
@@ -254,7 +293,7 @@ def _date(value) -> dt.date | None:
 
 
 def remote_payment(body: dict, customer_id: str, currency: str) -> RemotePayment:
-    amount = money(body.get("gross_value")) or ZERO
+    amount = amounts("payment", body)[0] or ZERO  # in the bank account's currency
     invoice = record_id(body.get("paid_invoice"))
     return RemotePayment(
         remote_id=record_id(body["url"]), version=version("payment", body), customer_remote_id=customer_id,

@@ -20,16 +20,15 @@ from urllib.parse import urlencode
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.limits import Limiter
 from ...sandboxkit.oauth import AuthServer
-from ...sandboxkit.platform import (PlatformError, PlatformSandbox, Request, Response, decimal_value, json_response,
-                                    parse_timestamp)
+from ...sandboxkit.platform import PlatformSandbox, Request, Response, json_response, parse_timestamp
 from ...sandboxkit.resources import Duplicate, NotFound, ResourceError, ResourceStore, Row, Unique
+from .costs import FreeAgentCosts
 from .seed import COMPANY_ID, CURRENCY, company, seed
+from .wire import CENT, ZERO, FreeAgentError, last_part, money, paid_resource, unprocessable
 
 API = "/v2"
 LIMITS = {"minute": (120, 60.0), "hour": (3600, 3600.0), "test": (5, 60.0)}
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 25, 100
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
 #: path -> (object key, unique field or None)
 RESOURCES = {
     "contacts": ("contact", None), "price_list_items": ("price_list_item", "code"),
@@ -37,10 +36,10 @@ RESOURCES = {
     "bank_transaction_explanations": ("bank_transaction_explanation", None),
     "credit_note_reconciliations": ("credit_note_reconciliation", None), "categories": ("category", None),
     "bank_accounts": ("bank_account", None), "bank_transactions": ("bank_transaction", None),
-    "sales_tax_periods": ("sales_tax_period", None),
+    "sales_tax_periods": ("sales_tax_period", None), "journal_sets": ("journal_set", None),
 }
 WRITABLE = ("contacts", "price_list_items", "invoices", "credit_notes", "bank_transaction_explanations",
-            "credit_note_reconciliations")
+            "credit_note_reconciliations", "journal_sets")
 LINES = {"invoices": "invoice_items", "credit_notes": "credit_note_items"}
 #: FreeAgent's documented invoice item types.
 ITEM_TYPES = {"Hours", "Days", "Weeks", "Months", "Years", "Products", "Services", "Training", "Expenses",
@@ -50,25 +49,6 @@ TAX_STATUSES = {"TAXABLE", "EXEMPT", "OUT_OF_SCOPE"}
 READ_ONLY = ("url", "created_at", "updated_at", "status", "long_status", "net_value", "sales_tax_value",
              "total_value", "paid_value", "due_value", "due_on", "contact_name", "type", "is_money_in")
 SORTS = {"created_at", "updated_at", "name", "dated_on", "code"}
-
-
-class FreeAgentError(PlatformError):
-    """A FreeAgent error answer: HTTP status and ``{"errors": [{"message": ...}]}``."""
-
-    def __init__(self, status: int, message: str, headers: tuple = (), more: tuple = ()) -> None:
-        super().__init__(status, {"errors": [{"message": m} for m in (message, *more)]}, headers)
-        self.message = message
-
-
-def unprocessable(message: str) -> FreeAgentError:
-    return FreeAgentError(422, message)
-
-
-def money(value: Any, field: str, default: Decimal | None = None) -> Decimal:
-    try:
-        return decimal_value(value, default)
-    except ValueError:
-        raise unprocessable(f"{field.replace('_', ' ').capitalize()} is not a number") from None
 
 
 def fa_time(epoch: float) -> str:
@@ -88,11 +68,7 @@ def wire(value: Any) -> Any:
     return value
 
 
-def last_part(value: Any) -> str:
-    return str(value or "").rstrip("/").rsplit("/", 1)[-1]
-
-
-class FreeAgentSandbox(PlatformSandbox):
+class FreeAgentSandbox(FreeAgentCosts, PlatformSandbox):
     """FreeAgent API v2 with one company, its OAuth server, limits and faults."""
 
     platform, title, default_port, ready_path = "freeagent", "FreeAgent", 8773, "/_sandbox/state"
@@ -470,21 +446,29 @@ class FreeAgentSandbox(PlatformSandbox):
         gross = money(data.get("gross_value"), "gross_value")
         if gross == 0:
             raise unprocessable("Gross value can't be zero")
-        if data.get("paid_invoice"):
+        value = self._bank_value(data, account, gross)
+        note = None
+        if data.get("paid_invoice") and paid_resource(data["paid_invoice"]) == "credit_notes":
+            note = self._refunded_note(data, old, value)  # a credit note refund (sandbox/costs.py)
+            kind, paid = "Credit Note Refund", None
+        elif data.get("paid_invoice"):
             if data.get("sales_tax_rate") not in (None, "", "AUTO") and money(data["sales_tax_rate"], "x") > 0:
                 raise unprocessable("sales_tax_rate must be the AUTO rate or a rate less than or equal to 0")
             invoice = self.store.require("invoices", last_part(data["paid_invoice"]),
                                          unprocessable("Invoice not found for this company"))
             if not invoice.data["_sent"] or invoice.data["_cancelled"]:
                 raise unprocessable("Invoice must be sent before a payment can be explained against it")
-            before = old.get("gross_value", ZERO) if last_part(old.get("paid_invoice")) == invoice.id else ZERO
-            if gross > self._due("invoices", invoice.id) + before:
+            before = old.get("_value", ZERO) if old.get("_invoice") == invoice.id else ZERO
+            if value > self._due("invoices", invoice.id) + before:
                 raise unprocessable("Gross value is more than the amount due on the invoice")
             kind, paid = "Invoice Receipt", invoice.id
         else:
             if not str(data.get("description") or "").strip():
                 raise unprocessable("Description can't be blank")
+            data.update(self._categorised(data, value))  # its category and sales tax (sandbox/costs.py)
             kind, paid = "Payment" if gross < 0 else "Money Received", None
+        data.update(_note=note, _value=abs(value),
+                    paid_invoice=self.url_of("credit_notes", note) if note else data.get("paid_invoice"))
         if explained is not None:
             left = explained.data["unexplained_amount"]
             if abs(gross) > abs(left) or (gross > 0) != (left > 0):
@@ -506,6 +490,12 @@ class FreeAgentSandbox(PlatformSandbox):
 
     def _explanation(self, data: dict, account: Row, transaction: str, kind: str, paid: str | None,
                      gross: Decimal, owned: bool) -> dict:
+        if data.get("_note"):  # a credit note refund keeps its credit note in paid_invoice
+            return {**data, "_owned": owned, "bank_account": self.url_of("bank_accounts", account.id),
+                    "_bank_account": account.id, "bank_transaction": self.url_of("bank_transactions", transaction),
+                    "_transaction": transaction, "type": kind, "dated_on": str(data["dated_on"])[:10],
+                    "gross_value": gross, "description": str(data.get("description") or ""), "is_money_in": False,
+                    "_invoice": None, "marked_for_review": False}
         return {**data, "_owned": owned, "bank_account": self.url_of("bank_accounts", account.id),
                 "_bank_account": account.id,
                 "bank_transaction": self.url_of("bank_transactions", transaction), "_transaction": transaction,
@@ -538,8 +528,8 @@ class FreeAgentSandbox(PlatformSandbox):
     # -- balances, transitions, delete ------------------------------------------------------------------------------
     def _applied(self, resource: str, record_id: str) -> tuple[Decimal, Decimal]:
         """(paid by explanations, reconciled with credit notes) of an invoice; (0, reconciled) of a credit note."""
-        paid = self.store.total("bank_transaction_explanations", "gross_value", _invoice=record_id) \
-            if resource == "invoices" else ZERO
+        paid = self.store.total("bank_transaction_explanations", "_value",
+                                **{"_invoice" if resource == "invoices" else "_note": record_id})
         field = "_invoice" if resource == "invoices" else "_note"
         return paid, self.store.total("credit_note_reconciliations", "gross_value", **{field: record_id})
 
@@ -575,8 +565,8 @@ class FreeAgentSandbox(PlatformSandbox):
             status = "Overdue" if data["due_on"] < self.today() else "Open"
         sign = Decimal(-1) if resource == "credit_notes" else Decimal(1)
         change = {"paid_value": sign * (paid + credited), "due_value": sign * due, "status": status}
-        if resource == "credit_notes":
-            change = {"refunded_value": sign * credited, "due_value": sign * due, "status": status}
+        if resource == "credit_notes":  # refunded or set against invoices
+            change = {"refunded_value": sign * (paid + credited), "due_value": sign * due, "status": status}
         if any(data.get(k) != v for k, v in change.items()):
             self.store.update(resource, row.id, change)
 

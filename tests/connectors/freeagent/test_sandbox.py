@@ -353,3 +353,105 @@ def test_connector_request_bodies_match_the_schema(fsandbox):
     validate(json.loads(json.dumps(explanation, default=str)), "bank_transaction_explanation_request")
     link = t.reconciliation_payload(f"{base}/credit_notes/3", f"{base}/invoices/7", Decimal("5"), None)
     validate(json.loads(json.dumps(link, default=str)), "credit_note_reconciliation_request")
+
+
+# -- refunds, categorised payments, journal sets (issue 23) ----------------------------------------------------------
+def sent_note(fa, who, reference="CN-R", price="-120.00"):
+    body = {"contact": who["url"], "reference": reference, "dated_on": "2026-01-11", "payment_terms_in_days": 0,
+            "credit_note_items": [{"item_type": "Products", "quantity": "1", "price": price}]}
+    note = fa.ok("POST", "credit_notes", body={"credit_note": body})["credit_note"]
+    fa.ok("PUT", f"credit_notes/{rid(note)}/transitions/mark_as_sent")
+    return note
+
+
+def explain(fa, **body):
+    return fa.call("POST", "bank_transaction_explanations",
+                   body={"bank_transaction_explanation": {"bank_account": f"{fa.sb.api_base}/bank_accounts/1",
+                                                          "dated_on": "2026-01-12", **body}})
+
+
+def test_a_credit_note_refund_pays_the_credit_note_back(fa):
+    who = contact(fa)
+    note = sent_note(fa, who)
+    assert explain(fa, gross_value="50.00", paid_invoice=note["url"]).status_code == 422  # money out only
+    assert explain(fa, gross_value="-120.01", paid_invoice=note["url"]).status_code == 422  # more than is left
+    made = explain(fa, gross_value="-100.00", paid_invoice=note["url"], description="R-1")
+    assert made.status_code == 201, made.text
+    refund = made.body["bank_transaction_explanation"]
+    validate(refund, "bank_transaction_explanation")
+    assert refund["type"] == "Credit Note Refund" and refund["paid_invoice"] == note["url"]
+    after = fa.ok("GET", f"credit_notes/{rid(note)}")["credit_note"]
+    assert Decimal(after["due_value"]) == Decimal("-20.00") and after["status"] in ("Open", "Overdue")
+    fa.ok("PUT", f"bank_transaction_explanations/{rid(refund)}",
+          body={"bank_transaction_explanation": {"gross_value": "-120.00"}})
+    assert fa.ok("GET", f"credit_notes/{rid(note)}")["credit_note"]["status"] == "Refunded"
+    fa.refused("DELETE", f"credit_notes/{rid(note)}", 422, "cannot be deleted")
+    fa.ok("DELETE", f"bank_transaction_explanations/{rid(refund)}")
+    assert Decimal(fa.ok("GET", f"credit_notes/{rid(note)}")["credit_note"]["due_value"]) == Decimal("-120.00")
+
+
+def test_a_payment_names_its_category_and_tax_and_a_foreign_account_its_own_amount(fa):
+    base = fa.sb.api_base
+    fa.refused("POST", "bank_transaction_explanations", 422, "Category can't be blank",
+               body={"bank_transaction_explanation": {"bank_account": f"{base}/bank_accounts/1",
+                                                      "dated_on": "2026-01-12", "gross_value": "-55.00",
+                                                      "description": "Postage"}})
+    bad_rate = explain(fa, gross_value="-55.00", description="Postage", category=f"{base}/categories/370",
+                       sales_tax_rate="12.5")
+    assert bad_rate.status_code == 422  # not one of the company's rates
+    made = explain(fa, gross_value="-55.00", description="Postage", category=f"{base}/categories/370",
+                   sales_tax_rate="10.0")
+    paid = made.body["bank_transaction_explanation"]
+    validate(paid, "bank_transaction_explanation")
+    assert paid["type"] == "Payment" and Decimal(paid["sales_tax_value"]) == Decimal("-5.00")
+    euro = {"bank_account": f"{base}/bank_accounts/3", "dated_on": "2026-01-12", "gross_value": "-59.40",
+            "description": "Parcel", "category": f"{base}/categories/370"}
+    fa.refused("POST", "bank_transaction_explanations", 422, "Foreign currency value",
+               body={"bank_transaction_explanation": euro})
+    made = fa.ok("POST", "bank_transaction_explanations",
+                 body={"bank_transaction_explanation": {**euro, "foreign_currency_value": "-55.00"}})
+    explanation = made["bank_transaction_explanation"]
+    assert (explanation["foreign_currency_value"], explanation["gross_value"]) == ("-55.00", "-59.40")
+
+
+def test_journal_sets_balance_and_name_a_bank_account_on_category_750(fa):
+    base = fa.sb.api_base
+    entries = [{"category": f"{base}/categories/370", "debit_value": "100.00", "description": "Postage"},
+               {"category": f"{base}/categories/750", "debit_value": "-90.00", "description": "Bank"}]
+    body = {"dated_on": "2026-01-15", "description": "JE-1 — adjustment", "journal_entries": entries}
+    fa.refused("POST", "journal_sets", 422, "Bank account", body={"journal_set": body})
+    entries[1]["bank_account"] = f"{base}/bank_accounts/1"
+    fa.refused("POST", "journal_sets", 422, "balance", body={"journal_set": body})
+    entries[1]["debit_value"] = "-100.00"
+    fa.refused("POST", "journal_sets", 400, "nominal code",
+               body={"journal_set": {**body, "journal_entries": [{**entries[0], "category": f"{base}/categories/9"},
+                                                                 entries[1]]}})
+    made = fa.ok("POST", "journal_sets", body={"journal_set": body})["journal_set"]
+    validate(made, "journal_set")
+    assert made["journal_entries"][1]["bank_account"] == f"{base}/bank_accounts/1"
+    first, second = (e["url"] for e in made["journal_entries"])
+    edited = {"journal_entries": [{"url": first, "debit_value": "80.00"}, {"url": second, "debit_value": "-80.00"}]}
+    changed = fa.ok("PUT", f"journal_sets/{rid(made)}", body={"journal_set": edited})["journal_set"]
+    assert [e["debit_value"] for e in changed["journal_entries"]] == ["80.00", "-80.00"]
+    listed = fa.ok("GET", "journal_sets", {"from_date": "2026-01-15", "to_date": "2026-01-15"})["journal_sets"]
+    assert [rid(j) for j in listed] == [rid(made)]
+    fa.ok("DELETE", f"journal_sets/{rid(made)}")
+    fa.refused("GET", f"journal_sets/{rid(made)}", 404, "not found")
+
+
+def test_cost_request_bodies_match_the_schema(fsandbox):
+    from connectors.documents import Mapping
+    from connectors.freeagent import costs as c
+    from tests.connectors.contract import expense, journal, refund
+
+    base = fsandbox.api_base
+    bank = {"url": f"{base}/bank_accounts/1", "currency": "USD", "name": "Business Current Account"}
+    doc = refund("test.customer:1", "R-9", "test.credit_note:1")
+    body = c.refund_payload(doc, Mapping(refs={"test.credit_note:1": "4"}), base, bank, "USD")
+    validate(json.loads(json.dumps(body, default=str)), "bank_transaction_explanation_request")
+    spent = expense("E-9")
+    body = c.expense_payload(spent, Mapping(line_accounts=("370",)), base, bank, "USD")
+    validate(json.loads(json.dumps(body, default=str)), "bank_transaction_explanation_request")
+    entry = journal("J-9")
+    body = c.journal_payload(entry, ["bank_accounts/1", "001"], base, {"bank_accounts/1": bank["url"]})
+    validate(json.loads(json.dumps(body, default=str)), "journal_set_request")

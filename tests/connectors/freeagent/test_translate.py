@@ -2,8 +2,10 @@
 import datetime as dt
 from decimal import Decimal
 
-from connectors.documents import (Allocation, CreditNoteSnapshot, CustomerSnapshot, InvoiceSnapshot, ItemSnapshot,
-                                  LineSnapshot, Mapping, PaymentSnapshot)
+from connectors.documents import (Allocation, CreditNoteSnapshot, CustomerSnapshot, ExpenseLineSnapshot,
+                                  ExpenseSnapshot, InvoiceSnapshot, ItemSnapshot, JournalLineSnapshot, JournalSnapshot,
+                                  LineSnapshot, Mapping, PaymentSnapshot, RefundSnapshot)
+from connectors.freeagent import costs as c
 from connectors.freeagent import translate as t
 
 D = Decimal
@@ -132,3 +134,77 @@ def test_items_change_is_what_a_sent_document_locks():
     assert t.items_change({"invoice_items": [{"url": "u1", "price": D("51")}]}, current, "invoice")
     assert t.items_change({"invoice_items": [{"url": "u1", "_destroy": True}]}, current, "invoice")
     assert t.items_change({"invoice_items": [{"price": D("1")}]}, current, "invoice")
+
+
+# -- refunds, expenses, journals (issue 23) ---------------------------------------------------------------------------
+USD_BANK = {"url": f"{BASE}/bank_accounts/1", "currency": "USD", "name": "Business Current Account"}
+EUR_BANK = {"url": f"{BASE}/bank_accounts/3", "currency": "EUR", "name": "Euro Account"}
+
+
+def spent(*lines, currency="USD", rate=None, number="EXP-4"):
+    total = sum((x.net_amount + x.tax_amount for x in lines), D("0.00"))
+    return ExpenseSnapshot(key="ledger.expense:4", organization_id=1, number=number, payee="Parcel Express",
+                           date=dt.date(2026, 12, 2), currency=currency, exchange_rate=rate, lines=lines,
+                           subtotal=sum((x.net_amount for x in lines), D("0.00")), total=total,
+                           tax_total=sum((x.tax_amount for x in lines), D("0.00")))
+
+
+def cost(net="50.00", tax="5.00", rate_key="gst", what="Return postage"):
+    return ExpenseLineSnapshot(cost_kind="return_shipping", description=what, net_amount=D(net), tax_amount=D(tax),
+                               tax_rate_key=rate_key)
+
+
+def test_a_restocking_fee_is_a_credit_note_line_of_the_other_sign():
+    note = CreditNoteSnapshot(key="ledger.creditnote:2", organization_id=1, number="CN-2", customer_key="c",
+                              issue_date=dt.date(2026, 12, 1), lines=(line("product", "120.00", "1"),
+                                                                      line("restocking_fee", "12.00", "1")))
+    returned, fee = t.sales_payload(note, MAPPING, BASE)["credit_note_items"]
+    assert (returned["price"], fee["price"]) == (D("-120.00"), D("12.00"))  # the credit nets to -108.00
+
+
+def test_a_refund_pays_its_credit_note_back_from_the_bank():
+    refund = RefundSnapshot(key="ledger.refund:1", organization_id=1, number="RF-1", customer_key="c",
+                            date=dt.date(2026, 12, 3), amount=D("108.00"), method="card", credit_note_key="cn")
+    body = c.refund_payload(refund, Mapping(refs={"cn": "8"}), BASE, USD_BANK, "USD")
+    assert body == {"bank_account": f"{BASE}/bank_accounts/1", "dated_on": "2026-12-03", "gross_value": D("-108.00"),
+                    "paid_invoice": f"{BASE}/credit_notes/8", "description": "RF-1 — Refund (card)"}
+    overpaid = RefundSnapshot(key="ledger.refund:2", organization_id=1, number="RF-2", customer_key="c",
+                              amount=D("5.00"), payment_key="p")
+    assert "by hand" in c.refund_problems(overpaid)[0] and c.refund_problems(refund) == []
+    assert c.currency_problems(refund, EUR_BANK, "USD", "a refund")  # a USD refund from a euro account: refused
+
+
+def test_an_expense_is_one_categorised_payment_in_its_bank_accounts_currency():
+    doc = spent(cost(), currency="EUR", rate=D("1.08"))
+    mapping = Mapping(line_accounts=("370",), tax_codes={"gst": "10"})
+    body = c.expense_payload(doc, mapping, BASE, EUR_BANK, "USD")
+    assert body["gross_value"] == D("-59.40") and body["foreign_currency_value"] == D("-55.00")
+    assert body["category"] == f"{BASE}/categories/370" and body["sales_tax_rate"] == D("10")
+    assert body["description"] == "EXP-4 — Parcel Express: Return postage"
+    assert t.number_of(body["description"]) == "EXP-4"
+    assert c.currency_problems(doc, EUR_BANK, "USD", "an expense") == []
+    assert "map a bank account in EUR" in c.currency_problems(doc, USD_BANK, "USD", "an expense")[0]
+    two = spent(cost(), cost("10.00", "0.00", None, "Boxes"))
+    assert c.expense_problems(two, Mapping(line_accounts=("370", "370"), tax_codes={"gst": "10"}))
+    same = spent(cost(), cost("10.00", "1.00"))
+    assert c.expense_problems(same, Mapping(line_accounts=("370", "370"), tax_codes={"gst": "10"})) == []
+
+
+def test_a_journal_posts_debit_values_and_a_bank_account_on_category_750():
+    entry = JournalSnapshot(key="ledger.journalentry:7", organization_id=1, number="JE-7", date=dt.date(2026, 12, 4),
+                            memo="Year end", lines=(JournalLineSnapshot("6100", "Postage", debit=D("100.00")),
+                                                    JournalLineSnapshot("1010", "", credit=D("100.00"))))
+    current = {"journal_entries": [{"url": f"{BASE}/journal_entries/1"}, {"url": f"{BASE}/journal_entries/2"},
+                                   {"url": f"{BASE}/journal_entries/3"}]}
+    body = c.journal_payload(entry, ["370", "bank_accounts/1"], BASE, {"bank_accounts/1": USD_BANK["url"]}, current)
+    assert body["description"] == "JE-7 — Year end" and body["dated_on"] == "2026-12-04"
+    first, second, gone = body["journal_entries"]
+    assert first == {"url": f"{BASE}/journal_entries/1", "category": f"{BASE}/categories/370",
+                     "debit_value": D("100.00"), "description": "Postage"}
+    assert second["category"] == f"{BASE}/categories/750" and second["bank_account"] == USD_BANK["url"]
+    assert second["debit_value"] == D("-100.00") and second["description"] == "Account 1010"
+    assert gone == {"url": f"{BASE}/journal_entries/3", "_destroy": True}
+    read = t.result("journal", {"url": f"{BASE}/journal_sets/5", "description": "JE-7 — Year end",
+                                "journal_entries": [{"debit_value": "100.0"}, {"debit_value": "-100.0"}]})
+    assert (read.number, read.total, read.home_total) == ("JE-7", D("100.00"), D("100.00"))
+    assert c.journal_problems(entry, "GBP")  # journals are in the company's currency only
