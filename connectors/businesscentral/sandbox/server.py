@@ -4,8 +4,9 @@ Routes: Entra ID's token endpoints (``/{tenant}/oauth2/v2.0/authorize`` and ``/t
 refresh token and client credentials grants) and the standard API under
 ``/v2.0/{tenant}/{environment}/api/v2.0``: ``companies``, and per company (``companies({id})/...``) customers,
 items, accounts, taxGroups, currencies, companyInformation, salesInvoices (+ salesInvoiceLines, ``post``,
-``cancel``), salesCreditMemos (+ lines, ``post``, ``cancel``), customerPaymentJournals and customerPayments, and
-the tenant's webhook ``subscriptions`` (validation handshake, renewal, notifications).
+``cancel``), salesCreditMemos (+ lines, ``post``, ``cancel``), customerPaymentJournals and customerPayments,
+vendors, purchaseInvoices (+ lines, ``post``), journals (+ journalLines, ``post``) and generalLedgerEntries
+(``costs.py``), and the tenant's webhook ``subscriptions`` (validation handshake, renewal, notifications).
 
 OData v4 as Business Central speaks it: ``@odata.context`` and ``@odata.etag`` on every entity, collections under
 ``value``, ``@odata.nextLink`` server-driven paging (``Prefer: odata.maxpagesize``), ``$filter`` (``eq``, ``ne``,
