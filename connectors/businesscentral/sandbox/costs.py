@@ -26,6 +26,7 @@ from .wire import CENT, NO_ID, ZERO, bad_request, dialog, field_error, guid_key,
 VENDOR_SERIES, PURCHASE_SERIES, POSTED_PURCHASE_SERIES = "V", "P-INV", "PP-INV"
 JOURNAL_TEMPLATE = "GENERAL"
 ACCOUNT_TYPES = ("G/L Account",)
+JOURNAL_LINE_TABLE = "Gen. Journal Line"
 
 
 class BusinessCentralCosts:
@@ -121,11 +122,11 @@ class BusinessCentralCosts:
             raise bad_request(f"The value '{kind}' is not valid for accountType (this sandbox holds G/L account "
                               "lines only).", "BadRequest_InvalidRequestBody")
         account = self._account(data.get("accountId") if data.get("accountId") != NO_ID else None,
-                                data.get("accountNumber"))
+                                data.get("accountNumber"), JOURNAL_LINE_TABLE)
         balancing = None
         if data.get("balancingAccountId") not in (None, "", NO_ID) or data.get("balancingAccountNumber"):
             balancing = self._account(data.get("balancingAccountId") if data.get("balancingAccountId") != NO_ID
-                                      else None, data.get("balancingAccountNumber"))
+                                      else None, data.get("balancingAccountNumber"), JOURNAL_LINE_TABLE)
         elif journal.data["balancingAccountId"] != NO_ID and not old:
             balancing = self.store.get("accounts", journal.data["balancingAccountId"])
         document = str(data.get("documentNumber") or "")

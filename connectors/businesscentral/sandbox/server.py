@@ -54,6 +54,8 @@ ENTITY_SETS = ("customers", "items", "accounts", "taxGroups", "currencies", "sal
                "journalLines", "generalLedgerEntries")
 LINES = {"salesInvoices": "salesInvoiceLines", "salesCreditMemos": "salesCreditMemoLines",
          "purchaseInvoices": "purchaseInvoiceLines"}
+#: The table a document's lines live in, as Business Central names it in its messages.
+LINE_TABLES = {"salesInvoices": "Sales Line", "salesCreditMemos": "Sales Line", "purchaseInvoices": "Purchase Line"}
 DATE_FIELD = {"salesInvoices": "invoiceDate", "salesCreditMemos": "creditMemoDate", "purchaseInvoices": "invoiceDate"}
 #: Fields the server computes; a client that sends them is refused (as Business Central refuses a read-only field).
 READ_ONLY = {"id", "number", "lastModifiedDateTime", "status", "totalAmountExcludingTax", "totalTaxAmount",
@@ -624,7 +626,7 @@ class BusinessCentralSandbox(BusinessCentralCosts, PlatformSandbox):
             description = description or item.data["displayName"]
             default_price = item.data["unitPrice"]
         elif kind == "Account":
-            account = self._account(data.get("accountId"), data.get("lineObjectNumber"))
+            account = self._account(data.get("accountId"), data.get("lineObjectNumber"), LINE_TABLES[name])
             account_id, object_number = account.id, account.data["number"]
             description = description or account.data["displayName"]
             default_price = ZERO
@@ -637,7 +639,7 @@ class BusinessCentralSandbox(BusinessCentralCosts, PlatformSandbox):
         quantity = number(data.get("quantity"), "quantity", Decimal("0") if kind == "Comment" else Decimal("1"))
         price = number(data.get(price_field), price_field, default_price)
         tax_code = str(data.get("taxCode") or "")
-        rate = self._tax_group(tax_code).data["_rate"] if tax_code else Decimal("0")
+        rate = self._tax_group(tax_code, LINE_TABLES[name]).data["_rate"] if tax_code else Decimal("0")
         amount = (quantity * price).quantize(CENT)
         tax = (amount * rate / 100).quantize(CENT)
         return {"id": old.get("id") or str(uuid.uuid4()), "_version": old.get("_version", 0) + 1,
@@ -765,23 +767,23 @@ class BusinessCentralSandbox(BusinessCentralCosts, PlatformSandbox):
         return self.store.require("customers", guid_key(str(customer_id)),
                                   dialog(f"The customer {customer_id} does not exist."))
 
-    def _account(self, account_id: Any, account_number: Any = None) -> Row:
+    def _account(self, account_id: Any, account_number: Any = None, table: str = "Sales Line") -> Row:
         row = None
         if account_id:
             row = self.store.find("accounts", guid_key(str(account_id)))
         elif account_number:
             row = self.store.first("accounts", number=str(account_number))
         if row is None:
-            raise relation_error("No.", "Sales Line", account_number or account_id, "G/L Account")
+            raise relation_error("No.", table, account_number or account_id, "G/L Account")
         if row.data["blocked"]:
             raise field_error(f"Blocked must be equal to 'No' in G/L Account: No.={row.data['number']}. "
                               "Current value is 'Yes'.")
         return row
 
-    def _tax_group(self, code: str) -> Row:
+    def _tax_group(self, code: str, table: str = "Sales Line") -> Row:
         row = self.store.first("taxGroups", code=code)
         if row is None:
-            raise relation_error("Tax Group Code", "Sales Line", code, "Tax Group")
+            raise relation_error("Tax Group Code", table, code, "Tax Group")
         return row
 
     def _currency(self, code: Any) -> None:

@@ -173,3 +173,15 @@ def test_a_restocking_fee_is_a_negative_line_of_the_credit_memo(bc):
                                    refs={cust.key: cust_id}), "k")
     assert made.total == D("108.00")
     assert [line["unitPrice"] for line in made.raw["salesCreditMemoLines"]] == [D("120.00"), D("-12.00")]
+
+
+def test_an_unknown_account_is_refused_naming_the_line_table(bcsandbox):
+    wire = BC(bcsandbox)
+    batch = wire.ok("POST", "journals", {"code": "SY2"})
+    gone = wire.send("POST", f"journals({batch['id']})/journalLines", {"accountNumber": "99999", "amount": "1"})
+    assert gone.status_code == 400 and gone.body["error"]["code"] == "Internal_InvalidTableRelation"
+    assert "table Gen. Journal Line contains a value (99999)" in gone.body["error"]["message"]
+    vendor = wire.ok("POST", "vendors", {"displayName": "Parcel Express"})
+    tax = wire.send("POST", "purchaseInvoices", {"vendorId": vendor["id"], "purchaseInvoiceLines": [
+        {"lineType": "Account", "lineObjectNumber": "60200", "unitCost": "1.00", "taxCode": "NOPE"}]})
+    assert "Tax Group Code of table Purchase Line" in tax.body["error"]["message"]
