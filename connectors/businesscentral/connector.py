@@ -292,6 +292,9 @@ class BusinessCentralConnector(BaseConnector):
             self.client.patch(tail, {"blocked": "All"}, "*")
         elif entity == Entity.ITEM:
             self.client.patch(tail, {"blocked": True}, "*")
+        elif entity == Entity.JOURNAL:  # its lines first: we do not rely on the batch taking them with it
+            self._clear_lines(ref.remote_id)
+            self.client.delete(tail, "*")
         else:
             self.client.delete(tail, "*")
 
@@ -363,9 +366,7 @@ class BusinessCentralConnector(BaseConnector):
                 remote_id = str(self.client.post("journals", c.journal_header(doc))["id"])
             else:
                 remote_id = ref.remote_id
-                for line in self.client.get(f"journals({remote_id})/journalLines").get("value") or []:
-                    self.client.delete(f"journals({remote_id})/journalLines({line['id']})",
-                                       str(line.get("@odata.etag") or "*"))
+                self._clear_lines(remote_id)
             for line in c.journal_lines(doc, mapping):
                 self.client.post(f"journals({remote_id})/journalLines", line)
             return self._read(entity, remote_id)
@@ -384,6 +385,11 @@ class BusinessCentralConnector(BaseConnector):
         for line in payload["purchaseInvoiceLines"]:
             self.client.post(f"{tail}/purchaseInvoiceLines", line)
         return self._read(entity, ref.remote_id)
+
+    def _clear_lines(self, journal_id: str) -> None:
+        for line in self.client.get(f"journals({journal_id})/journalLines").get("value") or []:
+            self.client.delete(f"journals({journal_id})/journalLines({line['id']})",
+                               str(line.get("@odata.etag") or "*"))
 
     def _journal_body(self, journal: dict) -> dict:
         """A journal batch with its lines. Its version covers the lines (the batch's own ETag does not change with
