@@ -22,8 +22,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterator
-from decimal import Decimal
 from dataclasses import replace
+from decimal import Decimal
 from functools import cached_property
 
 from .. import oauth, rest
@@ -211,9 +211,6 @@ class BusinessCentralConnector(BaseConnector):
         query = f"{field} eq {quote(ours)}"
         if entity == Entity.PAYMENT:
             query += f" and customerId eq {mapping.refs[doc.customer_key]}"
-        if entity == Entity.EXPENSE:
-            ours = doc.number[:c.EXTERNAL_MAX]
-            query = f"{field} eq {quote(ours)}"
         rows = list(self.client.rows(entity_set, {"$filter": query}))
         if entity in DOCUMENT_SETS and rows:
             customer = mapping.refs[doc.customer_key]

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from ...sandboxkit.resources import Row
-from .wire import CENT, NO_ID, ZERO, bad_request, dialog, field_error, guid_key, number, too_long
+from .wire import CENT, NO_ID, ZERO, BCError, bad_request, dialog, field_error, guid_key, number, too_long
 
 VENDOR_SERIES, PURCHASE_SERIES, POSTED_PURCHASE_SERIES = "V", "P-INV", "PP-INV"
 JOURNAL_TEMPLATE = "GENERAL"
@@ -105,8 +105,9 @@ class BusinessCentralCosts:
         if len(code) > 10:
             raise too_long(code, 10)
         if any(r.data["code"] == code and r.data["code"] != old.get("code") for r in self.store.rows("journals")):
-            raise dialog("The record in table Gen. Journal Batch already exists. Identification fields and values: "
-                         f"Journal Template Name='{JOURNAL_TEMPLATE}',Name='{code}'")
+            raise BCError(400, "Internal_EntityWithSameKeyExists", "The record in table Gen. Journal Batch already "
+                          "exists. Identification fields and values: Journal Template Name="
+                          f"'{JOURNAL_TEMPLATE}',Name='{code}'")
         account = self._account(data["balancingAccountId"]) if data.get("balancingAccountId") not in (None, "",
                                                                                                        NO_ID) else None
         return {"code": code, "displayName": str(data.get("displayName") or code)[:100],

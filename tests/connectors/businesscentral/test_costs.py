@@ -11,7 +11,7 @@ from connectors.businesscentral import costs as c
 from connectors.businesscentral.connector import BusinessCentralConnector
 from connectors.documents import (CreditNoteSnapshot, Entity, ExpenseLineSnapshot, ExpenseSnapshot,
                                   JournalLineSnapshot, JournalSnapshot, LineSnapshot, Mapping, RemoteRef)
-from connectors.errors import ConfigurationError, ConflictError, RemoteNotFound
+from connectors.errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound
 from tests.connectors.businesscentral.test_connector import accounts, connector, sent_customer
 from tests.connectors.businesscentral.test_sandbox import BC
 
@@ -185,3 +185,11 @@ def test_an_unknown_account_is_refused_naming_the_line_table(bcsandbox):
     tax = wire.send("POST", "purchaseInvoices", {"vendorId": vendor["id"], "purchaseInvoiceLines": [
         {"lineType": "Account", "lineObjectNumber": "60200", "unitCost": "1.00", "taxCode": "NOPE"}]})
     assert "Tax Group Code of table Purchase Line" in tax.body["error"]["message"]
+
+
+def test_a_journal_sent_again_meets_its_batch_name_and_is_a_duplicate(bc):
+    doc, mapping = journal("JE-4"), journal_mapping(bc)
+    first = bc.create(doc, mapping, "k")
+    with pytest.raises(DuplicateError):
+        bc.create(doc, mapping, "k")
+    assert bc.find_existing(doc, mapping).remote_id == first.remote_id
