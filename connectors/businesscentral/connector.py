@@ -12,20 +12,28 @@ the connection's ``post_documents`` setting is on. Payments are lines of a custo
 per deposit account, its balancing account); the standard API cannot post a payment journal, so staff post it in
 Business Central. Until then, the balance we report for an invoice counts the journal lines and draft credit
 memos applied to it (see docs/connectors/businesscentral.md).
+
+Expenses are draft purchase invoices from the payee as vendor; journals are general journal batches of their own,
+left for staff to post (``costs.py``). Refunds are not sent: the standard API has no customer refund that applies
+to a credit memo (see the docs page).
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from functools import cached_property
 
 from .. import oauth, rest
 from ..base import (TIMEOUT_FIELD, AccountKind, BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData,
                     Refused, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment, Setting, TokenSet)
-from ..documents import Entity, Mapping, PaymentSnapshot, RemoteRef, RemoteResult, Snapshot
-from ..errors import ConfigurationError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
+from ..documents import (Entity, ExpenseSnapshot, JournalSnapshot, Mapping, PaymentSnapshot, RemoteRef, RemoteResult,
+                         Snapshot)
+from ..errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
+from . import costs as c
 from . import translate as t
 from .client import BusinessCentralClient, quote
 from .errors import refused_references
@@ -36,6 +44,8 @@ API_SCOPE = "https://api.businesscentral.dynamics.com/.default"
 #: The sandbox's tenant and environment (its seed module holds the same values; a test checks they agree).
 SANDBOX_TENANT, SANDBOX_ENVIRONMENT = "7a1d6a2c-0b5e-4d6f-9a51-3c2e8f9b4d10", "sandbox"
 DOCUMENT_SETS = {Entity.INVOICE: "salesInvoices", Entity.CREDIT_NOTE: "salesCreditMemos"}
+#: What Business Central takes besides sales: expenses (purchase invoices) and journals; refunds are not expressible.
+COSTS = (Entity.EXPENSE, Entity.JOURNAL)
 
 
 def account_kind(account: dict) -> str:
@@ -60,10 +70,13 @@ class BusinessCentralConnector(BaseConnector):
     id = "businesscentral"
     name = "Dynamics 365 Business Central"
     capabilities = Capabilities(
-        entities=frozenset(Entity.SALES),
+        entities=frozenset({*Entity.SALES, *COSTS}),
         # Business Central cancels posted documents only: a draft is posted first, then cancelled.
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
-        delete=frozenset(Entity.SALES),  # drafts and journal lines are deleted; customers and items are blocked
+        # drafts (expenses' purchase invoices too), journal lines and our journal batches are deleted; customers and
+        # items are blocked
+        delete=frozenset({*Entity.SALES, *COSTS}),
+        kept_lines=True,  # a restocking fee is a negative G/L account line of the credit memo
         # customers and items have lastModifiedDateTime too: they come in on their own
         inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
@@ -71,6 +84,7 @@ class BusinessCentralConnector(BaseConnector):
         idempotency_keys=False,  # none in Business Central: our number in externalDocumentNumber stands in
         webhooks=False,  # notifications carry no signature (clientState only): polled instead, see the docs page
     )
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *COSTS})
     #: Per user: 6,000 requests in any 5 minutes; 5 OData requests at once (more wait in a queue, then 429).
     rate_limits = {"request": (6000, 300.0)}
     concurrent_limit = 5
@@ -95,9 +109,11 @@ class BusinessCentralConnector(BaseConnector):
     )
     sandbox_class = "connectors.businesscentral.sandbox.BusinessCentralSandbox"
     demo_chart = DemoChart(default_income="Sales, Services", category_income={"Consultations": "Consulting Income"},
-                           line_kind_income={"shipping": "Freight Income", "fee": "Finance Charges Recvd."},
+                           line_kind_income={"shipping": "Freight Income", "fee": "Finance Charges Recvd.",
+                                             "restocking_fee": "Restocking Fees", "return_shipping": "Freight Income"},
                            discount="Discounts Granted", deposit="Undeposited Receipts",
-                           taxes={"GST 10%": "GST 10%", "Exempt": "Exempt"})
+                           taxes={"GST 10%": "GST 10%", "Exempt": "Exempt"},
+                           expense="Freight and Shipping", paid_from="Checking account")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:
@@ -180,6 +196,16 @@ class BusinessCentralConnector(BaseConnector):
     # -- documents ---------------------------------------------------------------------------------------------
     def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
         entity = doc.entity
+        if entity == Entity.JOURNAL:  # by its batch name, which our number gives
+            code = c.journal_code(doc.number)
+            rows = list(self.client.rows("journals", {"$filter": f"code eq {quote(code)}"}))
+            if not rows:
+                return None
+            found = self._read(entity, str(rows[0]["id"]))
+            if len(found.raw.get("journalLines") or []) != len(doc.lines):
+                # our batch, its create cut short before all its lines were in: they are written now
+                found = self._write_cost(doc, mapping, RemoteRef(found.remote_id))
+            return replace(found, adopted=True)
         entity_set, field, _ = t.ENTITIES[entity]
         ours = doc.name[:100] if entity in (Entity.CUSTOMER, Entity.ITEM) else doc.number[:35]
         query = f"{field} eq {quote(ours)}"
@@ -200,6 +226,10 @@ class BusinessCentralConnector(BaseConnector):
     def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
         """``idempotency_key`` is not sent: Business Central has none (see the module docstring)."""
         entity = doc.entity
+        if entity in COSTS:
+            if problems := self.preflight(doc, mapping):
+                raise ConfigurationError("; ".join(problems), hint="Enter it in Business Central by hand.")
+            return self._write_cost(doc, mapping, None)
         if entity in DOCUMENT_SETS or entity == Entity.PAYMENT:
             self._check_allocations(doc)
         if entity == Entity.PAYMENT:
@@ -222,6 +252,8 @@ class BusinessCentralConnector(BaseConnector):
     def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
         """PATCH with ``If-Match`` our version (stale: ConflictError); a document's lines are then replaced."""
         entity = doc.entity
+        if entity in COSTS:
+            return self._write_cost(doc, mapping, ref)
         entity_set = t.ENTITIES[entity][0]
         tail = f"{entity_set}({ref.remote_id})"
         version = ref.version or str(self.client.get(tail).get("@odata.etag") or "*")
@@ -257,6 +289,9 @@ class BusinessCentralConnector(BaseConnector):
             self.client.patch(tail, {"blocked": "All"}, "*")
         elif entity == Entity.ITEM:
             self.client.patch(tail, {"blocked": True}, "*")
+        elif entity == Entity.JOURNAL:  # its lines first: we do not rely on the batch taking them with it
+            self._clear_lines(ref.remote_id)
+            self.client.delete(tail, "*")
         else:
             self.client.delete(tail, "*")
 
@@ -268,6 +303,8 @@ class BusinessCentralConnector(BaseConnector):
         return t.result(entity, body, adopted=adopted, balance=self._balance(entity, body))
 
     def _body(self, entity: str, remote_id: str) -> dict:
+        if entity == Entity.JOURNAL:
+            return self._journal_body(self.client.get(f"journals({remote_id})"))
         entity_set, _, nav = t.ENTITIES[entity]
         return self.client.get(f"{entity_set}({remote_id})", {"$expand": nav} if nav else None)
 
@@ -276,7 +313,7 @@ class BusinessCentralConnector(BaseConnector):
         in, another record with the same number means ours is a duplicate. Ours is deleted again (nothing is
         posted yet) and the create is refused as a duplicate. The create itself is the first request, so a lost
         answer leaves the record for the pipeline's search to find."""
-        query = {"$filter": f"externalDocumentNumber eq {quote(number[:35])}"}
+        query = {"$filter": f"{t.ENTITIES[entity][1]} eq {quote(number[:35])}"}
         others = [r for r in self.client.rows(t.ENTITIES[entity][0], query) if str(r["id"]) != new_id]
         if not others:
             return
@@ -302,11 +339,88 @@ class BusinessCentralConnector(BaseConnector):
                                    hint=f"Split the {noun} per invoice, or apply it in Business Central.")
 
     def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:
+        if isinstance(doc, JournalSnapshot):
+            return c.journal_problems(doc, self._home_currency())
+        if isinstance(doc, ExpenseSnapshot):
+            return c.expense_problems(doc)
         try:
             self._check_allocations(doc)
         except ValidationFailed as exc:
             return [exc.message]
         return []
+
+    # -- expenses and journals ------------------------------------------------------------------------------------
+    def _write_cost(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef | None) -> RemoteResult:
+        """Create (``ref`` None) or replace an expense's purchase invoice or a journal's batch lines."""
+        entity = doc.entity
+        if ref is not None and ref.version:
+            current = self._read(entity, ref.remote_id)
+            if current.version != ref.version:
+                raise ConflictError(f"the {entity} changed in Business Central since it was last synced",
+                                    platform_code="stale", raw=current.raw)
+        if isinstance(doc, JournalSnapshot):
+            if ref is None:
+                remote_id = str(self.client.post("journals", c.journal_header(doc))["id"])
+            else:
+                remote_id = ref.remote_id
+                self._clear_lines(remote_id)
+            for line in c.journal_lines(doc, mapping):
+                self.client.post(f"journals({remote_id})/journalLines", line)
+            return self._read(entity, remote_id)
+        vendor = self._vendor(doc.payee, doc.currency)
+        paid_from = self._account_label(mapping.deposit_account)
+        payload = c.expense_payload(doc, mapping, vendor, self._home_currency(), paid_from)
+        if ref is None:
+            body = self.client.post("purchaseInvoices", payload)
+            self._refuse_taken_number(entity, doc.number, str(body["id"]))
+            return self._read(entity, str(body["id"]))
+        tail = f"purchaseInvoices({ref.remote_id})"
+        self.client.patch(tail, c.expense_header(doc, vendor, self._home_currency()),
+                          str(self.client.get(tail).get("@odata.etag") or "*"))
+        for line in self.client.get(f"{tail}/purchaseInvoiceLines").get("value") or []:
+            self.client.delete(f"{tail}/purchaseInvoiceLines('{line['id']}')", str(line.get("@odata.etag") or "*"))
+        for line in payload["purchaseInvoiceLines"]:
+            self.client.post(f"{tail}/purchaseInvoiceLines", line)
+        return self._read(entity, ref.remote_id)
+
+    def _clear_lines(self, journal_id: str) -> None:
+        for line in self.client.get(f"journals({journal_id})/journalLines").get("value") or []:
+            self.client.delete(f"journals({journal_id})/journalLines({line['id']})",
+                               str(line.get("@odata.etag") or "*"))
+
+    def _journal_body(self, journal: dict) -> dict:
+        """A journal batch with its lines. Its version covers the lines (the batch's own ETag does not change with
+        them), its time is the latest of theirs."""
+        lines = self.client.get(f"journals({journal['id']})/journalLines").get("value") or []
+        tags = "|".join([str(journal.get("@odata.etag") or "")] + [str(x.get("@odata.etag") or "") for x in lines])
+        times = [str(x.get("lastModifiedDateTime") or "") for x in [journal, *lines]]
+        return {**journal, "journalLines": lines, "lastModifiedDateTime": max(times),
+                "@odata.etag": 'W/"' + hashlib.sha256(tags.encode()).hexdigest()[:32] + '"'}
+
+    def _vendor(self, payee: str, currency: str) -> str:
+        """The vendor an expense is bought from: found by its name, else created (in the expense's currency)."""
+        name = payee.strip()[:100]
+        known = self.__dict__.setdefault("_vendors", {})
+        if name.casefold() not in known:
+            rows = [r for r in self.client.rows("vendors", {"$filter": f"displayName eq {quote(name)}"})
+                    if str(r.get("displayName") or "").casefold() == name.casefold()]
+            if rows:
+                known[name.casefold()] = str(rows[0]["id"])
+            else:
+                home = self._home_currency()
+                known[name.casefold()] = str(self.client.post("vendors", {
+                    "displayName": name, "currencyCode": "" if currency in ("", home) else currency})["id"])
+        return known[name.casefold()]
+
+    def _account_label(self, account_id: str | None) -> str:
+        """``10100 Checking account``: the account an expense was paid from, named for staff."""
+        if not account_id:
+            return ""
+        known = self.__dict__.setdefault("_account_labels", {})
+        if account_id not in known:
+            account = self.client.get(f"accounts({account_id})")
+            known[account_id] = f"{account.get('number', '')} {account.get('displayName', '')}".strip()
+        return known[account_id]
 
     # -- balances -----------------------------------------------------------------------------------------------
     def _balance(self, entity: str, body: dict) -> Decimal | None:
@@ -390,6 +504,13 @@ class BusinessCentralConnector(BaseConnector):
     # -- reconciliation ------------------------------------------------------------------------------------------
     def list_documents(self, entity: str, since: dt.datetime | None = None) -> Iterator[DocumentTotals]:
         """Every document of ``entity`` (changed since ``since``), from the list rows."""
+        if entity == Entity.JOURNAL:  # ours only (their batch names), each read with its lines
+            for row in self.client.rows("journals"):
+                if str(row.get("code") or "").startswith(c.JOURNAL_PREFIX):
+                    body = self._journal_body(row)
+                    if since is None or (t.modified_at(body) or since) >= since:
+                        yield t.totals(entity, body, None)
+            return
         rows = self._changed(entity, since) if since else self.client.rows(t.ENTITIES[entity][0])
         for row in rows:
             yield t.totals(entity, row, self._balance(entity, row))

@@ -78,7 +78,9 @@ def code_and_message(body, status: int) -> tuple[str, str]:
 
 # -- references the platform refused (mapping drift) --------------------------------------------------------------
 _REFERENCE_WORDS = ((re.compile(r"G/L Account", re.I), frozenset({RuleKind.INCOME_ACCOUNT, RuleKind.DEPOSIT_ACCOUNT,
-                                                                   RuleKind.DISCOUNT_ACCOUNT})),
+                                                                   RuleKind.DISCOUNT_ACCOUNT, RuleKind.EXPENSE_ACCOUNT,
+                                                                   RuleKind.PAID_FROM_ACCOUNT,
+                                                                   RuleKind.JOURNAL_ACCOUNT})),
                     (re.compile(r"Tax Group", re.I), frozenset({RuleKind.TAX_CODE})))
 _GONE = re.compile(r"cannot be found in the related table|Blocked must be equal to 'No'|does not exist", re.I)
 

@@ -19,6 +19,9 @@ ENTITIES = {
     "invoice": ("salesInvoices", "externalDocumentNumber", "salesInvoiceLines"),
     "credit_note": ("salesCreditMemos", "externalDocumentNumber", "salesCreditMemoLines"),
     "payment": ("customerPayments", "externalDocumentNumber", ""),
+    # an expense is a purchase invoice; a journal is a general journal batch of its own with its lines (costs.py)
+    "expense": ("purchaseInvoices", "vendorInvoiceNumber", "purchaseInvoiceLines"),
+    "journal": ("journals", "displayName", "journalLines"),
 }
 NO_ID = "00000000-0000-0000-0000-000000000000"
 ZERO = Decimal("0.00")
@@ -54,7 +57,7 @@ def lines_payload(doc: SalesDocumentSnapshot, mapping: Mapping) -> list[dict]:
     document applies its whole amount; see docs/connectors/businesscentral.md)."""
     lines = []
     for i, line in enumerate(doc.lines):
-        sign = -1 if line.kind == "discount" else 1
+        sign = -1 if line.kind == "discount" or line.kept else 1  # a kept line (restocking fee) nets the credit
         account = mapping.line_accounts[i] if i < len(mapping.line_accounts) else mapping.item_account
         description = line.description or line.item_name or line.kind.title()
         lines.append(clean({
@@ -128,20 +131,29 @@ EDITABLE = {
                     "invoiceId"),
     "payment": ("customerId", "postingDate", "amount", "externalDocumentNumber", "appliesToInvoiceId",
                 "description"),
+    "expense": ("vendorId", "vendorInvoiceNumber", "invoiceDate", "currencyCode", "discountAmount"),
+    "journal": ("code", "displayName"),
 }
 LINE_FIELDS = ("lineType", "itemId", "accountId", "description", "unitPrice", "quantity", "taxCode")
+#: A purchase invoice line's fields (its price is ``unitCost``) and a journal line's.
+COST_LINE_FIELDS = {"expense": ("lineType", "accountId", "description", "unitCost", "quantity", "taxCode"),
+                    "journal": ("accountType", "accountId", "postingDate", "documentNumber", "amount", "description")}
+#: How a record's lines are ordered.
+LINE_ORDER = {"journal": "lineNumber"}
 
 
 def lines_of(entity: str, body: dict) -> list[dict]:
     nav = ENTITIES[entity][2]
-    return sorted(body.get(nav) or [], key=lambda line: int(line.get("sequence") or 0)) if nav else []
+    order = LINE_ORDER.get(entity, "sequence")
+    return sorted(body.get(nav) or [], key=lambda line: int(line.get(order) or 0)) if nav else []
 
 
 def fingerprint(entity: str, body: dict) -> str:
     """Hash of the editable content of a record, its lines (by sequence) included."""
     nav = ENTITIES[entity][2]
     ordered = {**body, nav: lines_of(entity, body)} if nav else body
-    return content_hash(entity, ordered, EDITABLE[entity], LINE_FIELDS, lines=nav or "lines")
+    return content_hash(entity, ordered, EDITABLE[entity], COST_LINE_FIELDS.get(entity, LINE_FIELDS),
+                        lines=nav or "lines")
 
 
 def modified_at(body: dict) -> dt.datetime | None:
@@ -160,8 +172,11 @@ def status(entity: str, body: dict) -> str:
 def total_of(entity: str, body: dict) -> Decimal | None:
     if entity == "payment":
         return -money(body.get("amount")) if body.get("amount") is not None else None
-    if entity in ("invoice", "credit_note"):
+    if entity in ("invoice", "credit_note", "expense"):
         return money(body.get("totalAmountIncludingTax"))
+    if entity == "journal":  # its debits: the lines' positive amounts
+        return sum((money(line.get("amount")) or ZERO for line in body.get("journalLines") or []
+                    if (money(line.get("amount")) or ZERO) > 0), ZERO)
     return None
 
 
@@ -181,10 +196,12 @@ def result(entity: str, body: dict, adopted: bool = False, balance: Decimal | No
 
 def totals(entity: str, body: dict, balance: Decimal | None) -> DocumentTotals:
     """What reconciliation compares."""
-    day = str(body.get("invoiceDate") or body.get("creditMemoDate") or body.get("postingDate") or "")[:10]
+    lines = body.get("journalLines") or [{}]
+    day = str(body.get("invoiceDate") or body.get("creditMemoDate") or body.get("postingDate")
+              or lines[0].get("postingDate") or "")[:10]
     return DocumentTotals.from_result(
         entity, result(entity, body, balance=balance), currency=str(body.get("currencyCode") or ""),
-        tax_total=money(body.get("totalTaxAmount")) if entity != "payment" else None,
+        tax_total=money(body.get("totalTaxAmount")) if entity not in ("payment", "journal") else None,
         date=dt.date.fromisoformat(day) if day else None, modified=modified_at(body))
 
 

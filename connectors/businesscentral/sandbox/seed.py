@@ -28,8 +28,10 @@ ACCOUNTS = (
     ("40400", "Freight Income", "Income", "Income, Services"),
     ("40500", "Finance Charges Recvd.", "Income", "Interest Income"),
     ("40600", "Discounts Granted", "Income", "Income, Services"),
+    ("40700", "Restocking Fees", "Income", "Income, Services"),
     ("50100", "Cost of Goods Sold", "CostOfGoodsSold", "Cost of Goods Sold"),
     ("60100", "Office Supplies", "Expense", "Operating Expenses"),
+    ("60200", "Freight and Shipping", "Expense", "Operating Expenses"),
 )
 #: code, display name, rate (kept aside: the API does not show it)
 TAX_GROUPS = (("GST10", "GST 10%", Decimal("10")), ("EXEMPT", "Exempt", Decimal("0")),

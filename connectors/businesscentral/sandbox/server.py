@@ -4,8 +4,9 @@ Routes: Entra ID's token endpoints (``/{tenant}/oauth2/v2.0/authorize`` and ``/t
 refresh token and client credentials grants) and the standard API under
 ``/v2.0/{tenant}/{environment}/api/v2.0``: ``companies``, and per company (``companies({id})/...``) customers,
 items, accounts, taxGroups, currencies, companyInformation, salesInvoices (+ salesInvoiceLines, ``post``,
-``cancel``), salesCreditMemos (+ lines, ``post``, ``cancel``), customerPaymentJournals and customerPayments, and
-the tenant's webhook ``subscriptions`` (validation handshake, renewal, notifications).
+``cancel``), salesCreditMemos (+ lines, ``post``, ``cancel``), customerPaymentJournals and customerPayments,
+vendors, purchaseInvoices (+ lines, ``post``), journals (+ journalLines, ``post``) and generalLedgerEntries
+(``costs.py``), and the tenant's webhook ``subscriptions`` (validation handshake, renewal, notifications).
 
 OData v4 as Business Central speaks it: ``@odata.context`` and ``@odata.etag`` on every entity, collections under
 ``value``, ``@odata.nextLink`` server-driven paging (``Prefer: odata.maxpagesize``), ``$filter`` (``eq``, ``ne``,
@@ -34,13 +35,14 @@ from typing import Any
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.limits import Limiter
 from ...sandboxkit.oauth import AuthServer
-from ...sandboxkit.platform import (PlatformError, PlatformSandbox, Request, Response, decimal_value, dumps,
+from ...sandboxkit.platform import (PlatformError, PlatformSandbox, Request, Response, dumps,
                                     json_response, parse_timestamp)
 from ...sandboxkit.resources import Conflict, NotFound, ResourceError, ResourceStore, Row
+from .costs import POSTED_PURCHASE_SERIES, PURCHASE_SERIES, VENDOR_SERIES, BusinessCentralCosts
 from .seed import COMPANY_ID, COMPANY_NAME, ENVIRONMENT, HOME_CURRENCY, TENANT_ID, seed
+from .wire import (CENT, GUID, ZERO, BCError, bad_request, bc_time, dialog, etag, field_error, guid_key,
+                   no_token, not_found, number, relation_error, stale, too_long)
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
 #: Business Central's per-user limit: 6,000 requests in a sliding 5-minute window (API limits page).
 LIMIT = (6000, 300.0)
 MAX_PAGE = 20000  # entities per page unless the client asks for fewer (Prefer: odata.maxpagesize)
@@ -48,13 +50,18 @@ MAX_PAGE = 20000  # entities per page unless the client asks for fewer (Prefer: 
 SUBSCRIPTION_TTL = 3 * 86400
 #: Resources under ``companies({id})``: what the store calls them, and the entity set's ETag/OData type name.
 ENTITY_SETS = ("customers", "items", "accounts", "taxGroups", "currencies", "salesInvoices", "salesCreditMemos",
-               "customerPaymentJournals", "customerPayments")
-LINES = {"salesInvoices": "salesInvoiceLines", "salesCreditMemos": "salesCreditMemoLines"}
-DATE_FIELD = {"salesInvoices": "invoiceDate", "salesCreditMemos": "creditMemoDate"}
+               "customerPaymentJournals", "customerPayments", "vendors", "purchaseInvoices", "journals",
+               "journalLines", "generalLedgerEntries")
+LINES = {"salesInvoices": "salesInvoiceLines", "salesCreditMemos": "salesCreditMemoLines",
+         "purchaseInvoices": "purchaseInvoiceLines"}
+#: The table a document's lines live in, as Business Central names it in its messages.
+LINE_TABLES = {"salesInvoices": "Sales Line", "salesCreditMemos": "Sales Line", "purchaseInvoices": "Purchase Line"}
+DATE_FIELD = {"salesInvoices": "invoiceDate", "salesCreditMemos": "creditMemoDate", "purchaseInvoices": "invoiceDate"}
 #: Fields the server computes; a client that sends them is refused (as Business Central refuses a read-only field).
 READ_ONLY = {"id", "number", "lastModifiedDateTime", "status", "totalAmountExcludingTax", "totalTaxAmount",
              "totalAmountIncludingTax", "remainingAmount", "customerName", "customerNumber", "journalDisplayName",
-             "balancingAccountNumber", "appliesToInvoiceNumber", "invoiceNumber", "lineNumber"}
+             "balancingAccountNumber", "appliesToInvoiceNumber", "invoiceNumber", "lineNumber",
+             "vendorName", "vendorNumber", "templateDisplayName", "entryNumber", "debitAmount", "creditAmount"}
 WRITABLE = {
     "customers": {"displayName", "type", "email", "phoneNumber", "website", "currencyCode", "blocked",
                   "taxLiable", "taxRegistrationNumber", "addressLine1", "addressLine2", "city", "state", "country",
@@ -70,95 +77,26 @@ WRITABLE = {
     "customerPaymentJournals": {"code", "displayName", "balancingAccountId"},
     "customerPayments": {"customerId", "postingDate", "documentNumber", "externalDocumentNumber", "amount",
                          "appliesToInvoiceId", "description", "comment", "journalId"},
+    "vendors": {"displayName", "email", "currencyCode", "blocked", "taxRegistrationNumber"},
+    "purchaseInvoices": {"vendorInvoiceNumber", "invoiceDate", "postingDate", "dueDate", "vendorId", "currencyCode",
+                         "pricesIncludeTax", "discountAmount", "purchaseInvoiceLines"},
+    "journals": {"code", "displayName", "balancingAccountId"},
+    "journalLines": {"journalId", "lineNumber", "accountType", "accountId", "accountNumber", "postingDate",
+                     "documentNumber", "externalDocumentNumber", "amount", "description", "comment", "taxCode",
+                     "balanceAccountType", "balancingAccountId", "balancingAccountNumber"},
 }
 LINE_WRITABLE = {"sequence", "lineType", "itemId", "accountId", "lineObjectNumber", "description", "unitPrice",
                  "quantity", "taxCode", "discountAmount", "discountPercent"}
 SERIES = {"customers": "C", "items": "I", "salesInvoices": "S-INV", "salesCreditMemos": "S-CR",
-          "customerPayments": "G"}
-POSTED_SERIES = {"salesInvoices": "PS-INV", "salesCreditMemos": "PS-CR"}
-GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+          "customerPayments": "G", "vendors": VENDOR_SERIES, "purchaseInvoices": PURCHASE_SERIES}
+POSTED_SERIES = {"salesInvoices": "PS-INV", "salesCreditMemos": "PS-CR", "purchaseInvoices": POSTED_PURCHASE_SERIES}
 SEGMENT = re.compile(r"^(?P<name>[A-Za-z.]+)(?:\((?P<key>[^)]*)\))?$")
 COMPARE = re.compile(r"^\s*(?P<field>[A-Za-z]+)\s+(?P<op>eq|ne|gt|ge|lt|le)\s+(?P<value>'(?:[^']|'')*'|\S+)\s*$")
 
 
-class BCError(PlatformError):
-    """A Business Central error answer: HTTP status and ``{"error": {"code", "message"}}``. Business Central
-    appends a correlation id to its messages; the sandbox does too."""
-
-    def __init__(self, status: int, code: str, message: str, headers: tuple = ()) -> None:
-        text = f"{message}  CorrelationId:  {secrets.token_hex(4)}-{secrets.token_hex(2)}."
-        super().__init__(status, {"error": {"code": code, "message": text}}, headers)
-        self.code, self.message = code, message
 
 
-def not_found() -> BCError:
-    return BCError(404, "BadRequest_NotFound", "The specified resource does not exist.")
-
-
-def bad_request(message: str, code: str = "BadRequest") -> BCError:
-    return BCError(400, code, message)
-
-
-def dialog(message: str) -> BCError:
-    """A business rule Business Central refuses (its AL code raised an error dialog)."""
-    return BCError(400, "Application_DialogException", message)
-
-
-def field_error(message: str) -> BCError:
-    """A ``TestField`` failure ("Blocked must be equal to 'No' in ...", "... must have a value in ...")."""
-    return BCError(400, "Application_FieldValidationException", message)
-
-
-def relation_error(field: str, table: str, value: Any, related: str) -> BCError:
-    """A value that names no record of the related table."""
-    return BCError(400, "Internal_InvalidTableRelation", f"The field {field} of table {table} contains a value "
-                   f"({value}) that cannot be found in the related table ({related}).")
-
-
-def too_long(value: str, limit: int) -> BCError:
-    return BCError(400, "Application_StringExceededLength", f"The length of the string is {len(value)}, but it "
-                   f"must be less than or equal to {limit} characters. Value: {value}")
-
-
-def stale() -> BCError:
-    """A stale ``If-Match``: Business Central raises its OData conflict exception, HTTP 409 (see the docs page)."""
-    return BCError(409, "Request_EntityChanged", "Another user has already changed the record.")
-
-
-def no_token() -> BCError:
-    """PATCH without ``If-Match``."""
-    return BCError(400, "BadRequest_InvalidToken", "Could not validate the client concurrency token required by "
-                   "the service. Please provide a valid token in the client request.")
-
-
-def bc_time(epoch: float) -> str:
-    """``2020-08-21T00:24:35.687Z``: Business Central's ``lastModifiedDateTime``."""
-    moment = dt.datetime.fromtimestamp(epoch, dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def etag(row: Row) -> str:
-    """A weak ETag that changes with every write (Business Central's look like ``W/"JzE5OzE..."``)."""
-    return 'W/"' + base64.b64encode(f"'{row.version};{int(row.modified * 1000)};'".encode()).decode() + '"'
-
-
-def number(value: Any, field: str, default: Decimal | None = None) -> Decimal:
-    try:
-        return decimal_value(value, default)
-    except ValueError:
-        raise bad_request(f"Cannot convert the literal '{value}' to the expected type 'Edm.Decimal'.",
-                          "BadRequest_InvalidRequestBody") from None
-
-
-def guid_key(text: str | None) -> str:
-    """The id inside ``entity(...)``: a bare GUID (Business Central's keys) or one in quotes (lines' keys)."""
-    key = (text or "").strip().strip("'")
-    if not re.fullmatch(GUID, key):
-        raise bad_request(f"Bad Request - Error in query syntax: key '{text}'.", "BadRequest_InvalidKey")
-    return key.lower()
-
-
-class BusinessCentralSandbox(PlatformSandbox):
+class BusinessCentralSandbox(BusinessCentralCosts, PlatformSandbox):
     """One tenant, one environment, one company (``company_id``), its token endpoints, limits, faults and webhook
     subscriptions."""
 
@@ -335,6 +273,14 @@ class BusinessCentralSandbox(PlatformSandbox):
                     created = self.create("customerPayments", req, {"journalId": row.id})
                     return self._entity("customerPayments", self.render(created), 201, req)
             return self.dispatch(req, [parts[0], f"customerPayments({sub_key})"])
+        if name == "journals" and sub == "journalLines" and len(rest) <= 3:
+            if sub_key is None:
+                if req.method == "GET":
+                    return self.list(req, "journalLines", lambda r: r.data["journalId"] == row.id)
+                if req.method == "POST":
+                    created = self.create("journalLines", req, {"journalId": row.id})
+                    return self._entity("journalLines", self.render(created), 201, req)
+            return self.dispatch(req, [parts[0], f"journalLines({sub_key})"])
         if LINES.get(name) == sub and len(rest) == 2:
             return self.lines(req, name, row, sub_key)
         raise not_found()
@@ -508,20 +454,25 @@ class BusinessCentralSandbox(PlatformSandbox):
             self._if_match(req, current, required=False)
             if name in LINES and current.data["status"] != "Draft":
                 raise dialog(f"You cannot delete a posted {self._noun(name)}. Cancel it instead.")
-            if name in ("customers", "items") and self._used(name, row.id):
+            if name in ("customers", "items", "vendors") and self._used(name, row.id):
                 raise dialog(f"You cannot delete {self._noun(name)} {current.data['number']} because there is at "
                              "least one outstanding document for it.")
             if name == "customerPaymentJournals" and any(
                     r.data["journalId"] == row.id for r in self.store.rows("customerPayments")):
                 raise dialog("You cannot delete a journal that has lines.")
+            if name == "journals":  # a general journal batch takes its lines with it
+                for line in [r for r in self.store.rows("journalLines") if r.data["journalId"] == row.id]:
+                    self.store.delete("journalLines", line.id)
             self.store.delete(name, row.id)
 
     @staticmethod
     def _noun(name: str) -> str:
         return {"salesInvoices": "sales invoice", "salesCreditMemos": "sales credit memo", "customers": "customer",
-                "items": "item"}.get(name, name)
+                "items": "item", "purchaseInvoices": "purchase invoice", "vendors": "vendor"}.get(name, name)
 
     def _used(self, name: str, record_id: str) -> bool:
+        if name == "vendors":
+            return any(r.data.get("vendorId") == record_id for r in self.store.rows("purchaseInvoices"))
         if name == "customers":
             return any(r.data.get("customerId") == record_id
                        for kind in ("salesInvoices", "salesCreditMemos", "customerPayments")
@@ -655,7 +606,8 @@ class BusinessCentralSandbox(PlatformSandbox):
     def _line_data(self, name: str, line: Any, old: dict, index: int) -> dict:
         if not isinstance(line, dict):
             raise bad_request("A line must be an object.", "BadRequest_InvalidRequestBody")
-        unknown = set(line) - LINE_WRITABLE - {"@odata.etag"}
+        price_field = "unitCost" if name == "purchaseInvoices" else "unitPrice"
+        unknown = set(line) - (LINE_WRITABLE - {"unitPrice"}) - {price_field, "@odata.etag"}
         if unknown:
             raise bad_request(f"The property '{sorted(unknown)[0]}' does not exist on type "
                               f"'Microsoft.NAV.{LINES[name][:-1]}'.", "BadRequest_PropertyNotFound")
@@ -674,7 +626,7 @@ class BusinessCentralSandbox(PlatformSandbox):
             description = description or item.data["displayName"]
             default_price = item.data["unitPrice"]
         elif kind == "Account":
-            account = self._account(data.get("accountId"), data.get("lineObjectNumber"))
+            account = self._account(data.get("accountId"), data.get("lineObjectNumber"), LINE_TABLES[name])
             account_id, object_number = account.id, account.data["number"]
             description = description or account.data["displayName"]
             default_price = ZERO
@@ -685,15 +637,15 @@ class BusinessCentralSandbox(PlatformSandbox):
         if len(description) > 100:
             raise too_long(description, 100)
         quantity = number(data.get("quantity"), "quantity", Decimal("0") if kind == "Comment" else Decimal("1"))
-        price = number(data.get("unitPrice"), "unitPrice", default_price)
+        price = number(data.get(price_field), price_field, default_price)
         tax_code = str(data.get("taxCode") or "")
-        rate = self._tax_group(tax_code).data["_rate"] if tax_code else Decimal("0")
+        rate = self._tax_group(tax_code, LINE_TABLES[name]).data["_rate"] if tax_code else Decimal("0")
         amount = (quantity * price).quantize(CENT)
         tax = (amount * rate / 100).quantize(CENT)
         return {"id": old.get("id") or str(uuid.uuid4()), "_version": old.get("_version", 0) + 1,
                 "sequence": int(data.get("sequence") or old.get("sequence") or 10000 * (index + 1)),
                 "lineType": kind, "itemId": item_id, "accountId": account_id, "lineObjectNumber": object_number,
-                "description": description, "unitPrice": price, "quantity": quantity, "discountAmount": ZERO,
+                "description": description, price_field: price, "quantity": quantity, "discountAmount": ZERO,
                 "discountPercent": ZERO, "amountExcludingTax": amount, "taxCode": tax_code, "taxPercent": rate,
                 "totalTaxAmount": tax, "amountIncludingTax": amount + tax, "netAmount": amount,
                 "netTaxAmount": tax, "netAmountIncludingTax": amount + tax}
@@ -748,13 +700,20 @@ class BusinessCentralSandbox(PlatformSandbox):
 
     # -- bound actions: post, cancel -----------------------------------------------------------------------------
     def action(self, name: str, row: Row, verb: str, req: Request) -> None:
-        if name not in LINES or verb not in ("post", "cancel"):
+        if name == "journals" and verb == "post":
+            with self.store.lock:
+                self._if_match(req, self.store.get(name, row.id), required=False)
+                self.post_journal(row)
+            return
+        if name not in LINES or verb not in ("post", "cancel") or (name == "purchaseInvoices" and verb != "post"):
             raise BCError(404, "BadRequest_NotFound", f"The action 'Microsoft.NAV.{verb}' does not exist.")
         with self.store.lock:
             current = self.store.get(name, row.id)
             self._if_match(req, current, required=False)
             data = current.data
-            if verb == "post":
+            if verb == "post" and name == "purchaseInvoices":
+                self.post_purchase_invoice(row.id, data)
+            elif verb == "post":
                 self.post(name, row.id, data)
             else:
                 self.cancel(name, row.id, data)
@@ -808,23 +767,23 @@ class BusinessCentralSandbox(PlatformSandbox):
         return self.store.require("customers", guid_key(str(customer_id)),
                                   dialog(f"The customer {customer_id} does not exist."))
 
-    def _account(self, account_id: Any, account_number: Any = None) -> Row:
+    def _account(self, account_id: Any, account_number: Any = None, table: str = "Sales Line") -> Row:
         row = None
         if account_id:
             row = self.store.find("accounts", guid_key(str(account_id)))
         elif account_number:
             row = self.store.first("accounts", number=str(account_number))
         if row is None:
-            raise relation_error("No.", "Sales Line", account_number or account_id, "G/L Account")
+            raise relation_error("No.", table, account_number or account_id, "G/L Account")
         if row.data["blocked"]:
             raise field_error(f"Blocked must be equal to 'No' in G/L Account: No.={row.data['number']}. "
                               "Current value is 'Yes'.")
         return row
 
-    def _tax_group(self, code: str) -> Row:
+    def _tax_group(self, code: str, table: str = "Sales Line") -> Row:
         row = self.store.first("taxGroups", code=code)
         if row is None:
-            raise relation_error("Tax Group Code", "Sales Line", code, "Tax Group")
+            raise relation_error("Tax Group Code", table, code, "Tax Group")
         return row
 
     def _currency(self, code: Any) -> None:

@@ -121,6 +121,8 @@ def test_refused_references_name_the_table_not_the_id():
                                platform_code="Application_DialogException")
     [refused] = refused_references(account)
     assert RuleKind.INCOME_ACCOUNT in refused.kinds and refused.remote_id is None and not refused.definite
+    # an expense line, its paid-from account or a journal line names a G/L account too
+    assert {RuleKind.EXPENSE_ACCOUNT, RuleKind.PAID_FROM_ACCOUNT, RuleKind.JOURNAL_ACCOUNT} <= refused.kinds
     tax = ValidationFailed("The field Tax Group Code of table Sales Line contains a value (GST10) that cannot be "
                            "found in the related table (Tax Group).", platform_code="Application_DialogException")
     assert [r.kinds for r in refused_references(tax)] == [frozenset({RuleKind.TAX_CODE})]

@@ -415,3 +415,30 @@ def test_answers_match_the_vendored_schemas(bc, spec):
         jsonschema.validate(shared, schema)
         known = set(schema["properties"])
         assert len(known & set(shared)) >= min(5, len(known)), name  # the same entity, not a lookalike
+
+
+def test_buying_and_journal_answers_match_the_vendored_schemas(bc, spec):
+    vendor = bc.ok("POST", "vendors", {"displayName": "Parcel Express", "currencyCode": "EUR"})
+    account = bc.named("accounts", "displayName", "Freight and Shipping")
+    bill = bc.ok("POST", "purchaseInvoices", {"vendorId": vendor["id"], "vendorInvoiceNumber": "EXP-1",
+                                              "purchaseInvoiceLines": [{"lineType": "Account",
+                                                                        "accountId": account["id"],
+                                                                        "unitCost": "50.00", "taxCode": "GST10"}]})
+    assert bill["currencyCode"] == "EUR" and bill["totalAmountIncludingTax"] == Decimal("55.00")
+    batch = bc.ok("POST", "journals", {"code": "sy1", "displayName": "JE-1"})
+    assert batch["code"] == "SY1" and batch["templateDisplayName"] == "GENERAL"
+    taken = bc.send("POST", "journals", {"code": "SY1"})
+    assert taken.status_code == 400 and "already exists" in taken.body["error"]["message"]
+    line = bc.ok("POST", f"journals({batch['id']})/journalLines", {
+        "accountId": account["id"], "amount": "10.00", "documentNumber": "JE-1", "postingDate": "2026-12-03"})
+    assert line["accountType"] == "G/L Account" and line["lineNumber"] == 10000
+    customer_line = bc.send("POST", f"journals({batch['id']})/journalLines", {"accountType": "Customer"})
+    assert customer_line.status_code == 400
+    checked = {"vendor": vendor, "purchaseInvoice": bill, "journal": batch, "journalLine": line,
+               "purchaseInvoiceLine": bc.ok("GET", f"purchaseInvoices({bill['id']})/purchaseInvoiceLines")["value"][0]}
+    for name, body in checked.items():
+        schema = inline_schema(spec, f"#/components/schemas/{name}", _loose)
+        shared = {k: v for k, v in body.items() if not k.startswith("@odata.")}
+        jsonschema.validate(shared, schema)
+        known = set(schema["properties"])
+        assert len(known & set(shared)) >= min(5, len(known)), name
