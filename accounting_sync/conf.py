@@ -21,6 +21,8 @@ DEFAULTS = {
     "WEBHOOK_SECRETS": {},  # platform id -> the app's webhook verifier token or key on that platform
     "RECONCILE_INTERVAL_MINUTES": 5,  # incremental reconciliation per connection (0 = only on demand)
     "RECONCILE_KEEP_DAYS": 90,  # reconciliation runs older than this are deleted (variances stay)
+    "RECONCILE_DEFER_BACKLOG": 200,  # due entries above which a connection's scheduled run waits (0 = never waits)
+    "RECONCILE_DEFER_MAX_MINUTES": 60,  # ...but never longer than this after its last run
     # Alerts (docs/alerts.md)
     "ALERT_EMAILS": [],  # recipients of every incident and of the daily digest, besides each connection's own
     "ALERT_FROM_EMAIL": "",  # sender of alert emails ("" = DEFAULT_FROM_EMAIL)

@@ -41,6 +41,8 @@ SHARE = 0.95
 SLOTS = 60
 MAX_WAIT = 30.0  # seconds one call may sleep for budget before giving the entry back to the queue
 CONCURRENT = "concurrent"
+#: The codes of the ``RateLimitedError`` ``throttle`` raises: the call was refused here, before its request went out.
+REFUSED_BEFORE_SENDING = frozenset({"paused", "budget"})
 HOLD_SECONDS = 150.0  # longer than any request may take (the task timeout is 120 s): then a slot is free again
 SLOT_POLL = 0.1  # how often a request waiting for a free slot looks again
 

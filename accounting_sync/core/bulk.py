@@ -224,6 +224,9 @@ def _send_chunk(conn: Connection, connector, chunk: list[Prepared]) -> SyncError
     try:
         outcomes = connector.write_batch(ops)
     except SyncError as exc:
+        if engine.refused_before_sending(exc, exchanges[seen:]):  # our own budget said "not now": nothing left
+            engine.unmark_write_started([p.entry.pk for p, op in zip(chunk, ops, strict=False)
+                                         if op.operation == "create" and not p.entry.write_started])
         shared = [{**x, "batch_of": len(ops)} for x in exchanges[seen:]]
         for p, op in zip(chunk, ops, strict=False):
             p.attempt.operation, p.attempt.extra = f"{_label(p, op)} (batch)", shared

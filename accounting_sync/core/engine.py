@@ -22,6 +22,7 @@ from django.db import connection as db
 from django.db.models import Q
 from django.utils import timezone
 
+from connectors import budget
 from connectors.documents import Mapping, RemoteRef, RemoteResult, Snapshot
 from connectors.errors import (AuthError, ConflictError, DataError, DependencyPendingError, DuplicateError,
                                PermanentError, RateLimitedError, RetryableError, SyncError)
@@ -155,6 +156,8 @@ def _create(conn, connector, snapshot, mapping, entry, digest, attempt: Attempt)
     if found is None:
         mark_write_started([entry.pk])
         attempt.operation = "create"
+        exchanges = connector.exchanges()
+        seen = len(exchanges)
         try:
             return connector.create(snapshot, mapping,
                                     idempotency_key(conn, key, "create", digest, refusals=entry.refusals))
@@ -162,6 +165,10 @@ def _create(conn, connector, snapshot, mapping, entry, digest, attempt: Attempt)
             found = connector.find_existing(snapshot, mapping)
             if found is None:
                 raise
+        except RateLimitedError as exc:
+            if not entry.write_started and refused_before_sending(exc, exchanges[seen:]):
+                unmark_write_started([entry.pk])  # the next attempt creates at once, without a search first
+            raise
     policy.check_adopt(connector, entry, snapshot, found)  # entered by hand: adopted only if totals agree
     return adopt(conn, connector, snapshot, mapping, found, digest, attempt, refusals=entry.refusals)
 
@@ -177,6 +184,18 @@ def adopt(conn, connector, snapshot, mapping, found: RemoteResult, digest, attem
 
 def mark_write_started(entry_ids: list[int]) -> None:
     OutboxEntry.objects.filter(pk__in=entry_ids, write_started=False).update(write_started=True)
+
+
+def unmark_write_started(entry_ids: list[int]) -> None:
+    """For creates that certainly never left: they were marked by this attempt, and nothing was sent."""
+    OutboxEntry.objects.filter(pk__in=entry_ids, write_started=True).update(write_started=False)
+
+
+def refused_before_sending(exc: SyncError, exchanges_during: list) -> bool:
+    """Our own rate budget (or a pause in force) refused the call before its request went out, and no other request
+    of the call went out either: nothing of it can have reached the platform."""
+    return (isinstance(exc, RateLimitedError) and exc.code in budget.REFUSED_BEFORE_SENDING
+            and not exchanges_during)
 
 
 def update_remote(conn, connector, snapshot, mapping, ref, digest, attempt: Attempt, entry) -> RemoteResult:

@@ -174,7 +174,7 @@ class Reconciliation:
         for change in changes:
             if change.entity in self.entities:
                 changed[change.entity].add(change.remote_id)
-        for chunk in chunks(self._changed_refs(since, changed), CHUNK):
+        for chunk in chunks(self._changed_refs(since, cursor, changed), CHUNK):
             self.check(chunk)
         for entity, entity_ids in changed.items():
             for ids in chunks(sorted(entity_ids), CHUNK):
@@ -188,9 +188,12 @@ class Reconciliation:
         return [row for wanted in chunks(sorted({*remote_ids, *(i.lower() for i in remote_ids)}), CHUNK)
                 for row in _rows(refs.filter(remote_id__in=wanted))]
 
-    def _changed_refs(self, since: dt.datetime, changed: dict[str, set[str]]) -> Iterator:
+    def _changed_refs(self, since: dt.datetime, until: dt.datetime, changed: dict[str, set[str]]) -> Iterator:
         """Our references to what the platform reports changed (asked for in slices: a feed may report thousands),
-        then those we wrote since ``since``; each once."""
+        then those we wrote from ``since`` until the run's cursor, each once. Not those written after the cursor:
+        the next run starts from it (less ``OVERLAP``), and a run beside a draining backlog would otherwise chase
+        the backlog's writes, reading back every document the moment it is sent, on the platform's request budget
+        the backlog needs."""
         seen = Bits()
         for entity, ids in changed.items():
             for chunk in chunks(sorted(ids), CHUNK):
@@ -199,7 +202,7 @@ class Reconciliation:
                         seen.add(ref.pk)
                         yield ref
         since_refs = ExternalReference.objects.filter(connection=self.conn, entity__in=self.entities,
-                                                      synced_at__gte=since)
+                                                      synced_at__gte=since, synced_at__lt=until)
         for page in _pages(since_refs, seen):
             yield from page
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.db.models import Q
 from django.utils import timezone
 
 from connectors.models import Connection, ConnectionStatus
 
 from .. import conf
+from ..models import EntryStatus, OutboxEntry
 from .engine import run
 from .models import ReconciliationRun, RunKind
 
@@ -17,7 +19,8 @@ log = logging.getLogger(__name__)
 
 def due_connections(now: dt.datetime | None = None) -> list[Connection]:
     """Active connections whose last run started longer ago than their interval
-    (``settings["reconcile_interval_minutes"]``, else ``ACCOUNTING_SYNC["RECONCILE_INTERVAL_MINUTES"]``; 0 = never)."""
+    (``settings["reconcile_interval_minutes"]``, else ``ACCOUNTING_SYNC["RECONCILE_INTERVAL_MINUTES"]``; 0 = never),
+    except those draining a backlog (``draining``)."""
     now = now or timezone.now()
     due = []
     for conn in Connection.objects.filter(status=ConnectionStatus.ACTIVE):
@@ -27,9 +30,23 @@ def due_connections(now: dt.datetime | None = None) -> list[Connection]:
             continue
         last = ReconciliationRun.objects.filter(connection=conn).order_by("-started_at").values_list(
             "started_at", flat=True).first()
-        if last is None or last <= now - dt.timedelta(minutes=minutes):
+        if (last is None or last <= now - dt.timedelta(minutes=minutes)) and not draining(conn, last, now):
             due.append(conn)
     return due
+
+
+def draining(conn: Connection, last: dt.datetime | None, now: dt.datetime) -> bool:
+    """The connection has more than ``RECONCILE_DEFER_BACKLOG`` documents due to be sent, and its last run is
+    younger than ``RECONCILE_DEFER_MAX_MINUTES``: the scheduled run waits, so that the platform's request budget
+    goes to sending them first (reading back what was just sent would take a share of it). Nothing is missed: the
+    next run starts from the last one's cursor, and documents still in the outbox are "not synced yet" anyway."""
+    backlog = int(conf.get("RECONCILE_DEFER_BACKLOG"))
+    waiting_since = last or conn.created_at  # a first run waits from when the connection was made
+    if backlog <= 0 or waiting_since <= now - dt.timedelta(minutes=float(conf.get("RECONCILE_DEFER_MAX_MINUTES"))):
+        return False
+    due = OutboxEntry.objects.filter(Q(status=EntryStatus.PENDING, next_attempt_at__lte=now)
+                                     | Q(status=EntryStatus.IN_PROGRESS), connection=conn)
+    return due[:backlog + 1].count() > backlog
 
 
 def reconcile_due() -> int:

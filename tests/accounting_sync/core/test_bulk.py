@@ -1,14 +1,18 @@
 """The batch path (``accounting_sync.core.bulk``): a chunk of documents costs a fixed number of statements, not
 several per document, and leaves the same rows behind as the single path: a reference, a closed entry, a log row
 and an audit record per document, the audit chain unbroken."""
+import datetime as dt
+
 import pytest
 from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounting_sync import audit
 from accounting_sync.audit.models import AuditKind, AuditRecord
 from accounting_sync.core import bulk, outbox
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, SyncLog
+from connectors.models import Connection
 from tests import factories as f
 from tests.conftest import drain, remote_invoices
 
@@ -75,3 +79,63 @@ def test_a_document_changed_while_its_batch_was_sent_goes_round_again(connection
     drain()  # the second goes round again: an update of what was sent, not a second invoice
     assert OutboxEntry.objects.get(source_key=f"ledger.invoice:{second.pk}").status == EntryStatus.DONE
     assert len(remote_invoices(sandbox)) == 3
+
+
+def test_a_batch_our_own_budget_refused_goes_out_next_time_without_a_search_first(connection, org, make_invoice,
+                                                                                   sandbox, monkeypatch):
+    customer = f.CustomerFactory(organization=org)
+    make_invoice(customer=customer)
+    drain()
+    invoices = [make_invoice(("service", "1", "30.00"), customer=customer) for _ in range(3)]
+    outbox.absorb()
+    ids = list(OutboxEntry.objects.filter(status=EntryStatus.PENDING).values_list("pk", flat=True))
+    send = bulk._send_chunk
+
+    def paused_meanwhile(conn, connector, chunk):  # a 429 met by another worker of this connection just now
+        Connection.objects.filter(pk=conn.pk).update(paused_until=timezone.now() + dt.timedelta(seconds=30))
+        return send(conn, connector, chunk)
+
+    monkeypatch.setattr(bulk, "_send_chunk", paused_meanwhile)
+    calls = len(sandbox.requests_log)
+    assert bulk.process_batch(ids) == {EntryStatus.PENDING: 3}
+    assert len(sandbox.requests_log) == calls  # refused here: nothing went out...
+    assert not OutboxEntry.objects.filter(pk__in=ids, write_started=True).exists()  # ...so nothing to search for
+    monkeypatch.undo()
+    Connection.objects.filter(pk=connection.pk).update(paused_until=None)
+    OutboxEntry.objects.filter(pk__in=ids).update(next_attempt_at=timezone.now())
+    drain()
+    sent = [" ".join(map(str, r[:2])) for r in sandbox.requests_log[calls:]]
+    assert not any("query" in s.lower() for s in sent), sent  # created at once, no search by number first
+    assert {i.number for i in invoices} <= {i.get("DocNumber") for i in remote_invoices(sandbox)}
+    assert len(remote_invoices(sandbox)) == 4
+
+
+def test_one_invoice_our_own_budget_refused_is_created_next_time_without_a_search_first(connection, org,
+                                                                                       make_invoice, sandbox,
+                                                                                       monkeypatch):
+    from accounting_sync.core import engine
+
+    customer = f.CustomerFactory(organization=org)
+    make_invoice(customer=customer)
+    drain()
+    invoice = make_invoice(("service", "1", "30.00"), customer=customer)
+    outbox.absorb()
+    [entry_id] = OutboxEntry.objects.filter(status=EntryStatus.PENDING).values_list("pk", flat=True)
+    create = engine._create
+
+    def paused_meanwhile(conn, *args, **kwargs):
+        Connection.objects.filter(pk=conn.pk).update(paused_until=timezone.now() + dt.timedelta(seconds=30))
+        return create(conn, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "_create", paused_meanwhile)
+    calls = len(sandbox.requests_log)
+    assert engine.process_entry(entry_id) == EntryStatus.PENDING
+    assert len(sandbox.requests_log) == calls
+    assert not OutboxEntry.objects.get(pk=entry_id).write_started
+    monkeypatch.undo()
+    Connection.objects.filter(pk=connection.pk).update(paused_until=None)
+    OutboxEntry.objects.filter(pk=entry_id).update(next_attempt_at=timezone.now())
+    drain()
+    sent = [" ".join(map(str, r[:2])) for r in sandbox.requests_log[calls:]]
+    assert not any("query" in s.lower() for s in sent), sent
+    assert invoice.number in {i.get("DocNumber") for i in remote_invoices(sandbox)}
