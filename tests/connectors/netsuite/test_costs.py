@@ -89,8 +89,9 @@ def test_a_journal_entry_must_balance(ns):
     assert detail["o:errorCode"] == "USER_ERROR" and "debits must equal the total credits" in detail["detail"]
     lines[1]["credit"] = "100.00"
     entry = ns.create("journalentry", {"subsidiary": {"id": "1"}, "line": {"items": lines}})
-    assert [(x["account"]["id"], x.get("debit"), x.get("credit")) for x in ns.get("journalentry", entry)["line"]["items"]] \
-        == [(POSTAGE, 100.0, None), (CHECKING, None, 100.0)]
+    rows = ns.get("journalentry", entry)["line"]["items"]
+    assert [(x["account"]["id"], x.get("debit"), x.get("credit")) for x in rows] == [(POSTAGE, 100.0, None),
+                                                                                   (CHECKING, None, 100.0)]
     both = [{"account": {"id": POSTAGE}, "debit": "5.00", "credit": "5.00"}, {"account": {"id": CHECKING}}]
     assert error_of(ns.call("POST", "record/v1/journalentry", {"line": {"items": both}}), 400)["o:errorPath"] == \
         "line.items[0]"
@@ -107,7 +108,8 @@ def test_suiteql_lists_the_new_transactions_with_their_types(ns):
 
 # -- the connector's bodies ---------------------------------------------------------------------------------------
 def test_refund_body_applies_the_credit_memo_from_the_refund_account():
-    doc = RefundSnapshot(key="ledger.refund:1", organization_id=1, number="RF-1", customer_key="c", date=dt.date(2026, 1, 5),
+    doc = RefundSnapshot(key="ledger.refund:1", organization_id=1, number="RF-1", customer_key="c",
+                         date=dt.date(2026, 1, 5),
                          amount=D("108.00"), credit_note_key="n")
     body = c.refund_payload(doc, Mapping(deposit_account=CHECKING, refs={"c": "7", "n": "9"}), {"id": "1"})
     assert body == {"externalId": "ledger.refund:1", "customer": {"id": "7"}, "account": {"id": CHECKING},
@@ -119,7 +121,8 @@ def test_refund_body_applies_the_credit_memo_from_the_refund_account():
 def test_expense_body_is_a_check_with_expense_lines_and_journal_body_a_balanced_entry():
     line = ExpenseLineSnapshot(cost_kind="return_shipping", description="", net_amount=D("50.00"),
                                tax_amount=D("5.00"), tax_rate_key="gst")
-    doc = ExpenseSnapshot(key="ledger.expense:1", organization_id=1, number="EX-1", payee="Parcel Express", currency="EUR",
+    doc = ExpenseSnapshot(key="ledger.expense:1", organization_id=1, number="EX-1", payee="Parcel Express",
+                          currency="EUR",
                           exchange_rate=D("1.08"), lines=(line,))
     mapping = Mapping(line_accounts=(POSTAGE,), deposit_account=EURO_CHECKING, tax_codes={"gst": GST})
     body = c.expense_payload(doc, mapping, VENDOR, {"id": "2"})
@@ -141,7 +144,8 @@ def test_a_kept_line_of_a_credit_note_is_a_negative_rate():
                           net_amount=D("120.00"), tax_amount=D("0")),
              LineSnapshot(kind="restocking_fee", description="Restocking fee", quantity=D("1"),
                           unit_price=D("12.00"), net_amount=D("12.00"), tax_amount=D("0")))
-    note = CreditNoteSnapshot(key="ledger.creditnote:1", organization_id=1, number="CN-1", customer_key="c", lines=lines)
+    note = CreditNoteSnapshot(key="ledger.creditnote:1", organization_id=1, number="CN-1", customer_key="c",
+                              lines=lines)
     rows = t.lines(note, Mapping(refs={"c": "7"}), "201", ("202", "205"))
     assert [(r["item"]["id"], r["rate"]) for r in rows] == [("202", D("120.00")), ("205", D("-12.00"))]
 
