@@ -4,8 +4,9 @@
   ``account`` (the bank account of the refund: the mapped refund account), with the credit memo in its ``apply``
   sublist (``{doc: {id}, apply: true, amount}``); NetSuite's refund amount is the sum applied, and the credit memo's
   unapplied amount falls by it. Our number goes in ``memo`` (a refund's ``tranId`` is its check number). Edited with
-  PATCH (``?replace=apply``); voided: deleted (record/v1 has no void). A refund of an overpayment (a payment's
-  unapplied part) is not sent: refused before sending.
+  PATCH (``?replace=apply``); voided: deleted (record/v1 has no void). A refund of an overpayment applies the
+  customer payment instead (its unapplied amount, listed among the refund's credits as for an open balance).
+  Customer deposits (the ``deposit`` sublist) are not used: we send none.
 - **Expense**: a ``check`` (Transactions > Bank > Write Checks: debits each expense line's account, credits the
   bank account) from the mapped paid-from account, payee ``entity`` (the connection's **Expense payee**: the
   records browser marks Payee required; our payee's name goes in the memo), ``tranId`` our number, ``currency``
@@ -29,10 +30,10 @@ TRAN_ID_MAX, MEMO_MAX = 45, 999
 
 
 def refund_problems(doc: RefundSnapshot) -> list[str]:
-    if doc.credit_note_key:
+    if doc.credit_note_key or doc.payment_key:
         return []
-    return ["this connector refunds credit notes only, not a customer's payment on account; record the refund in "
-            "NetSuite by hand (Transactions > Customers > Issue Customer Refund)"]
+    return ["a refund pays back a credit note or a payment's unapplied amount, and this one names neither; record "
+            "it in NetSuite by hand (Transactions > Customers > Issue Customer Refund)"]
 
 
 def _account(mapping: Mapping, what: str) -> dict:
@@ -42,11 +43,14 @@ def _account(mapping: Mapping, what: str) -> dict:
 
 
 def refund_payload(doc: RefundSnapshot, mapping: Mapping, currency: dict) -> dict:
+    """The credit memo refunded, or the customer payment whose unapplied amount (an overpayment) is refunded: both
+    are lines of the refund's ``apply`` sublist (NetSuite lists a customer's credits there)."""
+    source = (ref(mapping, doc.credit_note_key, "credit note") if doc.credit_note_key
+              else ref(mapping, doc.payment_key, "payment"))
     return rest.clean({"externalId": external_id(doc.key), "customer": ref(mapping, doc.customer_key, "customer"),
                        "account": _account(mapping, "refunds"), "tranDate": rest.iso_date(doc.date),
                        "currency": currency, "memo": doc.number[:MEMO_MAX] or None,
-                       "apply": {"items": [{"doc": ref(mapping, doc.credit_note_key, "credit note"), "apply": True,
-                                            "amount": doc.amount}]}})
+                       "apply": {"items": [{"doc": source, "apply": True, "amount": doc.amount}]}})
 
 
 def expense_payload(doc: ExpenseSnapshot, mapping: Mapping, payee: str, currency: dict) -> dict:

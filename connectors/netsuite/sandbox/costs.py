@@ -1,10 +1,11 @@
 """Money going the other way in the NetSuite sandbox: customer refunds, checks and journal entries (record/v1).
 
 - A **customer refund** (``customerrefund``) pays a customer back from a bank ``account`` (required); its ``apply``
-  sublist names the customer's credit memos (``{doc, apply, amount}``), each amount no more than what the credit
-  memo has unapplied; its ``total`` (the "Refund Amount") is the sum applied, and must be more than zero. The credit
-  memo's ``unapplied`` falls by it. PATCH (``?replace=apply``) and DELETE; a credit memo a refund applies cannot be
-  deleted ("dependent records").
+  sublist (``{doc, apply, amount}``) names the customer's credit memos or customer payments (an overpayment: what
+  the payment left unapplied), each amount no more than what it has unapplied; its ``total`` (the "Refund Amount")
+  is the sum applied, and must be more than zero. The credit memo's or payment's ``unapplied`` falls by it. PATCH
+  (``?replace=apply``) and DELETE; a credit memo or payment a refund applies cannot be deleted ("dependent
+  records").
 - A **check** (``check``) pays costs from a bank ``account`` (required) to a payee ``entity`` (required, a vendor
   here); its ``expense`` sublist lines carry ``account``, ``amount`` and an optional ``taxCode`` whose rate gives the
   line's ``tax1Amt`` (legacy tax, as on invoice lines). ``total`` is the amounts plus their tax. A bank account
@@ -133,17 +134,18 @@ class NetSuiteCosts:
                 raise invalid(f"Invalid value for {path}.doc.", f"{path}.doc")
             if raw.get("apply") is False:
                 continue
-            doc = self.store.find("creditmemo", str(raw["doc"].get("id", "")))
-            if doc is None or (doc.data.get("entity") or {}).get("id") != customer or doc.data.get("_voided"):
+            ident = str(raw["doc"].get("id", ""))
+            doc = self.store.find("creditmemo", ident) or self.store.find("customerpayment", ident)
+            party = doc and (doc.data.get("entity") or doc.data.get("customer") or {}).get("id")
+            if doc is None or party != customer or doc.data.get("_voided"):
                 raise user_error(f"Invalid apply reference key {raw['doc'].get('id')}.", f"{path}.doc")
             if (doc.data.get("currency") or {}).get("id") != (data.get("currency") or {}).get("id"):
-                raise user_error(f"Credit memo {doc.data.get('tranId')} is not in the refund's currency.",
-                                 f"{path}.doc")
+                raise user_error(f"Credit {doc.data.get('tranId')} is not in the refund's currency.", f"{path}.doc")
             left = self.credit_left(doc, skip=rid)
             amount = money(raw.get("amount", left), f"{path}.amount")
             if amount <= 0 or amount > left:
-                raise user_error(f"The amount refunded from credit memo {doc.data.get('tranId')} exceeds its "
-                                 "unapplied amount.", f"{path}.amount")
+                raise user_error(f"The amount refunded from {doc.data.get('tranId')} exceeds its unapplied amount.",
+                                 f"{path}.amount")
             applied.append({"doc": {"id": doc.id}, "apply": True, "amount": amount})
             total += amount
         if total <= 0:
@@ -157,9 +159,11 @@ class NetSuiteCosts:
                     for a in r.data.get("apply") or [] if a["doc"]["id"] == credit.id), ZERO)
 
     def credit_left(self, credit: Row, skip: str = "") -> Decimal:
-        """A credit memo's unapplied amount: its total less what it applies to invoices and what refunds take."""
+        """A credit memo's or customer payment's unapplied amount: its total less what it applies to invoices and
+        what refunds take."""
         applied = sum((a["amount"] for a in credit.data.get("apply") or []), ZERO)
-        return self.tran_total(credit.data) - applied - self.refunded(credit, skip)
+        total = credit.data["payment"] if "payment" in credit.data else self.tran_total(credit.data)
+        return total - applied - self.refunded(credit, skip)
 
     @staticmethod
     def cost_total(kind: str, data: dict) -> Decimal:

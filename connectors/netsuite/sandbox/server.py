@@ -406,8 +406,8 @@ class NetSuiteSandbox(NetSuiteCosts, PlatformSandbox):
                                  "due.", f"{path}.amount")
             applied.append({"doc": {"id": doc.id}, "apply": True, "amount": amount})
             total += amount
-        limit = (data.get("payment") if kind == "customerpayment"
-                 else self.tran_total(data) - (self.refunded(self.store.get(kind, rid)) if rid else ZERO))
+        taken = self.refunded(self.store.get(kind, rid)) if rid else ZERO  # what refunds took from it
+        limit = (data.get("payment") if kind == "customerpayment" else self.tran_total(data)) - taken
         if total > limit:
             raise user_error("The total amount applied exceeds the amount available.", "apply")
         return applied
@@ -481,7 +481,7 @@ class NetSuiteSandbox(NetSuiteCosts, PlatformSandbox):
             row = self.store.get(kind, rid)
             if kind == "invoice" and self.remaining(row) != self.tran_total(row.data):
                 raise user_error("This record cannot be deleted because it has dependent records.")
-            if kind == "creditmemo" and self.refunded(row):
+            if kind in ("creditmemo", "customerpayment") and self.refunded(row):
                 raise user_error("This record cannot be deleted because it has dependent records.")
             if kind == "customer" and any((r.data.get("entity") or r.data.get("customer") or {}).get("id") == rid
                                           for t in TRAN_TYPES for r in self.store.rows(t)):
@@ -526,7 +526,7 @@ class NetSuiteSandbox(NetSuiteCosts, PlatformSandbox):
                 out["applied"], out["unapplied"] = applied, self.credit_left(row)
         if kind == "customerpayment":
             applied = sum((a["amount"] for a in row.data.get("apply") or []), ZERO)
-            out["applied"], out["unapplied"] = applied, row.data["payment"] - applied
+            out["applied"], out["unapplied"] = applied, self.credit_left(row)
         if kind in COSTS:
             self.render_cost(kind, row, out)
         return out

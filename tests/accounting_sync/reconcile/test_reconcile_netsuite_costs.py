@@ -11,7 +11,9 @@ import pytest
 from accounting_sync.reconcile import engine
 from accounting_sync.reconcile.models import PeriodTotal, Reason
 from mappings.models import MappingKind, Scope
+from connectors.documents import Entity
 from tests import factories as f
+from tests.conftest import drain
 from tests.accounting_sync.reconcile.test_reconcile_returns_and_costs import ref_of, synced_documents, variances
 from tests.platforms import POOL, PlatformHarness, platform_sandboxes, sandbox_for  # noqa: F401 - a fixture
 
@@ -80,3 +82,14 @@ def test_journal_entry_deleted_in_netsuite(books, org):
     books.act("delete_journal", journal_id=ref_of(entry).remote_id)
     [(key, variance)] = variances(engine.run(books.conn)).items()
     assert key[0] == "ledger.journalentry" and variance.reason == Reason.DELETED_REMOTELY and variance.alarm
+
+
+def test_an_overpayment_refunded_from_the_payment_it_left_unapplied(books, org):
+    payment = f.PaymentFactory(organization=org, amount=D("80.00"))
+    refund = f.RefundFactory(credit_note=None, payment=payment, amount=D("80.00"), method="transfer")
+    drain()
+    connector = books.conn.connector()
+    held = connector.fetch(Entity.REFUND, ref_of(refund).remote_id)
+    assert held.total == D("80.00") and held.raw["apply"]["items"][0]["doc"]["id"] == ref_of(payment).remote_id
+    assert D(str(connector.fetch(Entity.PAYMENT, ref_of(payment).remote_id).raw["unapplied"])) == D("0.00")
+    assert variances(engine.run(books.conn)) == {}

@@ -50,6 +50,18 @@ def test_a_customer_refund_lowers_the_credit_memo_and_cannot_exceed_it(ns):
     assert D(str(ns.get("creditmemo", memo)["unapplied"])) == D("108.00")
 
 
+def test_a_refund_of_an_overpayment_applies_the_payment_and_takes_no_more_than_it_left(ns):
+    cust = customer(ns)
+    pay = ns.create("customerpayment", {"customer": {"id": cust}, "payment": "80.00", "account": {"id": CHECKING}})
+    detail = error_of(ns.call("POST", "record/v1/customerrefund", refund_body(cust, pay, "80.01")), 400)
+    assert detail["o:errorPath"] == "apply.items[0].amount"
+    refund = ns.create("customerrefund", refund_body(cust, pay, "80.00"))
+    assert D(str(ns.get("customerpayment", pay)["unapplied"])) == D("0.00")
+    assert error_of(ns.call("DELETE", f"record/v1/customerpayment/{pay}"), 400)["o:errorCode"] == "USER_ERROR"
+    assert ns.call("DELETE", f"record/v1/customerrefund/{refund}").status_code == 204
+    assert D(str(ns.get("customerpayment", pay)["unapplied"])) == D("80.00")
+
+
 def test_a_refund_needs_a_bank_account_and_a_credit_memo_of_its_customer(ns):
     cust, other = customer(ns), customer(ns, name="Other Ltd")
     memo = credit_memo(ns, other, "50.00")
@@ -115,7 +127,10 @@ def test_refund_body_applies_the_credit_memo_from_the_refund_account():
     assert body == {"externalId": "ledger.refund:1", "customer": {"id": "7"}, "account": {"id": CHECKING},
                     "tranDate": "2026-01-05", "currency": {"id": "1"}, "memo": "RF-1",
                     "apply": {"items": [{"doc": {"id": "9"}, "apply": True, "amount": D("108.00")}]}}
-    assert c.refund_problems(dataclasses.replace(doc, credit_note_key=None))  # an overpayment: not sent
+    overpaid = dataclasses.replace(doc, credit_note_key=None, payment_key="p")  # an overpayment: the payment
+    body = c.refund_payload(overpaid, Mapping(deposit_account=CHECKING, refs={"c": "7", "p": "11"}), {"id": "1"})
+    assert body["apply"]["items"] == [{"doc": {"id": "11"}, "apply": True, "amount": D("108.00")}]
+    assert c.refund_problems(dataclasses.replace(doc, credit_note_key=None))  # neither: not sent
 
 
 def test_expense_body_is_a_check_with_expense_lines_and_journal_body_a_balanced_entry():
