@@ -29,9 +29,11 @@ from .. import oauth, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
                     BaseConnector, Capabilities, DemoChart, ReferenceData, Refused, RemoteChange, RemoteDocument,
                     RemotePayment, Setting, TokenSet)
-from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
+from ..documents import (Entity, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot, RemoteRef, RemoteResult,
+                         Snapshot)
 from ..errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
+from . import costs as c
 from . import errors
 from . import translate as t
 from .client import NetSuiteClient
@@ -44,7 +46,8 @@ ACCOUNT_KINDS = {"Income": AccountKind.INCOME, "OthIncome": AccountKind.INCOME, 
                  "AcctRec": AccountKind.RECEIVABLE, "CredCard": AccountKind.CREDIT_CARD}
 UNDEPOSITED = "undeposited funds"
 #: Sublists a write of each entity replaces whole (``?replace=``): NetSuite otherwise merges the lines it is sent.
-SUBLISTS = {Entity.INVOICE: "item", Entity.CREDIT_NOTE: "item,apply", Entity.PAYMENT: "apply"}
+SUBLISTS = {Entity.INVOICE: "item", Entity.CREDIT_NOTE: "item,apply", Entity.PAYMENT: "apply",
+            Entity.REFUND: "apply", Entity.EXPENSE: "expense", Entity.JOURNAL: "line"}
 #: How long a checked TBA token is trusted before the token store checks it again (it has no expiry).
 CHECK_EVERY = dt.timedelta(days=30)
 STAMP = "%Y-%m-%d %H:%M:%S"
@@ -84,19 +87,25 @@ class NetSuiteConnector(BaseConnector):
     id = "netsuite"
     name = "Oracle NetSuite"
     capabilities = Capabilities(
-        entities=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        entities=frozenset(Entity.ALL),
         # record/v1 has no void action: emulated (one "Voided" line of 0, a credit memo's applications taken back)
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
-        delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        #: Customer refunds, checks (our expenses) and journal entries voided here are deleted there: NetSuite voids
+        #: them only in the UI ("Voiding of checks is not supported in REST web services").
+        delete=frozenset(Entity.ALL),
+        kept_lines=True,  # a restocking fee is a credit memo line with a negative rate, on its income item
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_creates=frozenset({Entity.PAYMENT}),  # a payment recorded in NetSuite on a synced invoice
         inbound_deletes=True,  # SuiteQL's deletedrecord
         idempotency_keys=True,  # X-NetSuite-Idempotency-Key
     )
+    #: Refunds, expenses and journals are reconciled too (read back by id, like the sales documents).
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
     #: The account's limit is 15 concurrent requests (Tier 1), shared with every other integration of the account:
     #: we take a third of it.
     concurrent_limit = 5
-    default_settings = {"scope": "rest_webservices", "timeout": 30, "subsidiary": "", "default_item": ""}
+    default_settings = {"scope": "rest_webservices", "timeout": 30, "subsidiary": "", "default_item": "",
+                        "expense_payee": ""}
     settings_fields = (
         Setting("account_id", "Account ID", "The NetSuite account id (Setup > Company > Company Information), e.g. "
                 "1234567 or 1234567_SB1 for a sandbox account. It names the API and sign-in addresses.",
@@ -106,6 +115,9 @@ class NetSuiteConnector(BaseConnector):
                 "and posts to that item's income account).", required=True),
         Setting("subsidiary", "Subsidiary", "OneWorld accounts: the internal id of the subsidiary new customers "
                 "belong to. Empty on accounts without subsidiaries."),
+        Setting("expense_payee", "Expense payee", "The internal id of the vendor an expense's check is written to "
+                "(NetSuite requires a payee on a check; the expense's own payee goes in the check's memo). Needed "
+                "only to send expenses."),
         Setting("token_id", "TBA token ID", "Token-based authentication instead of OAuth 2.0: the access token's "
                 "id (Setup > Users/Roles > Access Tokens). Empty: Connect uses OAuth 2.0."),
         Setting("token_secret", "TBA token secret", "The access token's secret (kept when left empty).",
@@ -120,8 +132,11 @@ class NetSuiteConnector(BaseConnector):
     )
     sandbox_class = "connectors.netsuite.sandbox.NetSuiteSandbox"
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Service Revenue"},
-                           line_kind_income={"shipping": "Shipping Income"}, discount="Discounts Given",
-                           deposit="Undeposited Funds", taxes={"GST 10%": "Sales Tax 10%", "Exempt": "Tax Exempt"})
+                           line_kind_income={"shipping": "Shipping Income", "restocking_fee": "Restocking Fees",
+                                             "return_shipping": "Shipping Income"},
+                           discount="Discounts Given", deposit="Checking",
+                           taxes={"GST 10%": "Sales Tax 10%", "Exempt": "Tax Exempt"},
+                           refund="Checking", expense="Postage and Delivery", paid_from="Checking")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:
@@ -129,7 +144,7 @@ class NetSuiteConnector(BaseConnector):
         return {"account_id": seed.ACCOUNT_ID, "api_base": f"{base_url}/services/rest",
                 "authorize_url": f"{base_url}/app/login/oauth2/authorize.nl",
                 "token_url": f"{base_url}/services/rest/auth/oauth2/v1/token", "default_item": seed.ITEMS[0][0],
-                "subsidiary": seed.SUBSIDIARY}
+                "subsidiary": seed.SUBSIDIARY, "expense_payee": seed.VENDORS[0][0]}
 
     @classmethod
     def refused_references(cls, exc: SyncError) -> list[Refused]:
@@ -199,6 +214,16 @@ class NetSuiteConnector(BaseConnector):
             return t.item(doc, mapping.item_account)
         if doc.entity == Entity.PAYMENT:
             return {**t.payment(doc, mapping), "currency": self.currency_ref(doc.currency)}
+        if isinstance(doc, RefundSnapshot):
+            if problems := c.refund_problems(doc):
+                raise ConfigurationError("; ".join(problems), hint="Record the refund in NetSuite by hand.")
+            return c.refund_payload(doc, mapping, self.currency_ref(doc.currency))
+        if isinstance(doc, ExpenseSnapshot):
+            return c.expense_payload(doc, mapping, str(self.setting("expense_payee") or ""),
+                                     self.currency_ref(doc.currency))
+        if isinstance(doc, JournalSnapshot):
+            return c.journal_payload(doc, mapping, str(self.setting("subsidiary") or ""),
+                                     self.currency_ref(doc.currency))
         items = [self.line_item(line, index, mapping) for index, line in enumerate(doc.lines)]
         return {**t.document(doc, mapping, str(self.setting("default_item") or ""), items),
                 "currency": self.currency_ref(doc.currency)}
@@ -300,6 +325,14 @@ class NetSuiteConnector(BaseConnector):
     def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
         with contextlib.suppress(RemoteNotFound):  # already gone: nothing to do
             self.client.delete(t.RECORD_TYPES[entity], ref.remote_id)
+
+    def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:
+        if isinstance(doc, RefundSnapshot):
+            return c.refund_problems(doc)
+        if isinstance(doc, ExpenseSnapshot) and not self.setting("expense_payee"):
+            return ["the NetSuite connection names no expense payee (the vendor a check is written to): set the "
+                    "connection's Expense payee"]
+        return []
 
     def reference_data(self) -> ReferenceData:
         """Active accounts, sales tax items and currencies through SuiteQL (the base currency the home one)."""

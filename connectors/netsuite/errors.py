@@ -74,12 +74,18 @@ def classify(response: requests.Response) -> SyncError:
     return CODES.classify(response, code, message, body)
 
 
-_REFERENCE_WORDS = ((re.compile(r"\baccount\b", re.I), frozenset({RuleKind.INCOME_ACCOUNT, RuleKind.DEPOSIT_ACCOUNT})),
+_REFERENCE_WORDS = ((re.compile(r"^(?!.*\(field (expense|line)\.items).*\baccount\b", re.I | re.S),
+                     frozenset({RuleKind.INCOME_ACCOUNT, RuleKind.DEPOSIT_ACCOUNT, RuleKind.REFUND_ACCOUNT,
+                                RuleKind.PAID_FROM_ACCOUNT})),
+                    # the line sublists of a check (our expense) and of a journal entry, by their error path
+                    (re.compile(r"\(field expense\.items\[\d+\]\.account\)"), frozenset({RuleKind.EXPENSE_ACCOUNT})),
+                    (re.compile(r"\(field line\.items\[\d+\]\.account\)"), frozenset({RuleKind.JOURNAL_ACCOUNT})),
                     (re.compile(r"\btax", re.I), frozenset({RuleKind.TAX_CODE})))
 _GONE = re.compile(r"invalid .* reference key|does not exist|inactive|not found", re.I)
 
 
 def refused_references(exc: SyncError) -> list[Refused]:
     """The account or tax references a refusal names ("Invalid account reference key 54."): the kind from the
-    word, the id not taken from the message (``remote_id`` None)."""
+    word, or from the error path for an expense or journal line's account, the id not taken from the message
+    (``remote_id`` None)."""
     return refused_by_words(exc, _REFERENCE_WORDS, _GONE)

@@ -15,6 +15,8 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal
 
+from ledger.money import quantize
+
 from .. import rest
 from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot, ItemSnapshot, Mapping,
                          PaymentSnapshot, RemoteResult)
@@ -25,7 +27,10 @@ ZERO = Decimal("0.00")
 VOIDED = "Voided"
 #: Our entity -> NetSuite record type.
 RECORD_TYPES = {Entity.CUSTOMER: "customer", Entity.ITEM: "noninventorysaleitem", Entity.INVOICE: "invoice",
-                Entity.CREDIT_NOTE: "creditmemo", Entity.PAYMENT: "customerpayment"}
+                Entity.CREDIT_NOTE: "creditmemo", Entity.PAYMENT: "customerpayment", Entity.REFUND: "customerrefund",
+                Entity.EXPENSE: "check", Entity.JOURNAL: "journalentry"}
+#: The line sublist of an expense (a check) and of a journal entry.
+COST_LINES = {Entity.EXPENSE: "expense", Entity.JOURNAL: "line"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]")
 
 
@@ -68,7 +73,9 @@ def lines(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping, default_i
         if not item_id and not default_item:
             raise ConfigurationError(f"line {index + 1} of {doc.number} has no NetSuite item",
                                      hint="Set the connection's default sales item, or sync the product first.")
-        rate = -line.unit_price if line.kind == "discount" else line.unit_price
+        # a discount nets the document; on a credit memo, a line the business keeps (a restocking fee) nets the credit
+        negative = line.kind == "discount" or (isinstance(doc, CreditNoteSnapshot) and line.kept)
+        rate = -line.unit_price if negative else line.unit_price
         body = {"item": {"id": str(item_id or default_item)}, "quantity": line.quantity, "rate": rate,
                 "description": (line.description or line.item_name or "")[:4000] or None}
         tax = mapping.tax_codes.get(line.tax_rate_key) if line.tax_rate_key else None
@@ -125,6 +132,16 @@ def fingerprint(entity: str, body: dict) -> str:
     flat = {**body, "entity": _id(body.get("entity")), "customer": _id(body.get("customer"))}
     if entity == Entity.PAYMENT:
         return rest.content_hash(entity, flat, ("customer", "payment", "tranDate"), extra=_applied(body))
+    if entity == Entity.REFUND:
+        flat["account"] = _id(body.get("account"))
+        return rest.content_hash(entity, flat, ("customer", "account", "tranDate", "memo"), extra=_applied(body))
+    if entity in COST_LINES:
+        flat["account"] = _id(body.get("account"))
+        rows = [{"account": _id(r.get("account")), "amount": rest.money(r.get("amount")),
+                 "debit": rest.money(r.get("debit")), "credit": rest.money(r.get("credit")),
+                 "taxCode": _id(r.get("taxCode"))} for r in (body.get(COST_LINES[entity]) or {}).get("items") or []]
+        return rest.content_hash(entity, {**flat, "lines": rows}, ("entity", "account", "tranId", "tranDate"),
+                                 ("account", "amount", "debit", "credit", "taxCode"), lines="lines")
     rows = [{"item": _id(r.get("item")), "quantity": rest.money(r.get("quantity")), "rate": rest.money(r.get("rate")),
              "taxCode": _id(r.get("taxCode"))} for r in (body.get("item") or {}).get("items") or []]
     return rest.content_hash(entity, {**flat, "lines": rows}, ("entity", "tranId", "tranDate"),
@@ -152,9 +169,26 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
         name = body.get("companyName") if entity == Entity.CUSTOMER else body.get("itemId")
         return RemoteResult(str(body["id"]), version, str(name or ""), status="inactive" if body.get("isInactive")
                             else "active", adopted=adopted, raw=body, fingerprint=content)
+    state = "voided" if str((body.get("status") or {}).get("refName") or "") == "Voided" else "active"
     if entity == Entity.PAYMENT:
         return RemoteResult(str(body["id"]), version, str(body.get("memo") or ""), rest.money(body.get("payment")),
                             None, "active", adopted, body, content)
+    if entity == Entity.REFUND:  # the refund amount is what it applies (NetSuite's "Refund Amount", total)
+        applied = sum((rest.money(r.get("amount")) or ZERO for r in (body.get("apply") or {}).get("items") or []
+                       if r.get("apply", True)), ZERO)
+        total = rest.money(body.get("total")) if body.get("total") is not None else applied
+        return RemoteResult(str(body["id"]), version, str(body.get("memo") or ""), total, None, state, adopted, body,
+                            content)
+    if entity == Entity.EXPENSE:
+        total, rate = rest.money(body.get("total")), body.get("exchangeRate")
+        home = quantize(total * Decimal(str(rate))) if total is not None and rate not in (None, "") else None
+        return RemoteResult(str(body["id"]), version, str(body.get("tranId") or ""), total, None, state, adopted,
+                            body, content, home_total=home)
+    if entity == Entity.JOURNAL:
+        rows = (body.get("line") or {}).get("items")
+        total = None if rows is None else sum((rest.money(r.get("debit")) or ZERO for r in rows), ZERO)
+        return RemoteResult(str(body["id"]), version, str(body.get("tranId") or ""), total, None, state, adopted,
+                            body, content)
     total = rest.money(body.get("total"))
     balance = rest.money(body.get("amountRemaining") if entity == Entity.INVOICE else body.get("unapplied"))
     return RemoteResult(str(body["id"]), version, str(body.get("tranId") or ""), total, balance,

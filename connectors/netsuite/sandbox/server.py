@@ -23,10 +23,12 @@ from urllib.parse import quote
 
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.oauth import AuthServer
-from ...sandboxkit.platform import PlatformError, PlatformSandbox, Request, Response, decimal_value, json_response
+from ...sandboxkit.platform import PlatformSandbox, Request, Response, json_response
 from ...sandboxkit.resources import Duplicate, NotFound, ResourceError, ResourceStore, Row, Unique
 from .. import tba
+from .costs import COST_SUBLISTS, USER_VIEW_PARAMS, NetSuiteCosts
 from .seed import ACCOUNT_ID, CURRENCY, SUBSIDIARY, seed
+from .wire import NetSuiteError, invalid, money, nonexistent, ns_time, user_error
 
 API = "/services/rest"
 RECORD = API + "/record/v1/"
@@ -35,71 +37,24 @@ ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 #: NetSuite's default account limit on a Tier 1 account without SuiteCloud Plus (15 concurrent requests).
 CONCURRENCY = 15
-TYPES = ("customer", "noninventorysaleitem", "invoice", "customerpayment", "creditmemo", "account", "salestaxitem",
-         "currency")
-WRITABLE = ("customer", "noninventorysaleitem", "invoice", "customerpayment", "creditmemo")
+TYPES = ("customer", "noninventorysaleitem", "invoice", "customerpayment", "creditmemo", "customerrefund", "check",
+         "journalentry", "account", "salestaxitem", "currency", "vendor")
+WRITABLE = ("customer", "noninventorysaleitem", "invoice", "customerpayment", "creditmemo", "customerrefund", "check",
+            "journalentry")
 #: SuiteQL ``transaction.type`` of each transaction record.
-TRAN_TYPES = {"invoice": "CustInvc", "customerpayment": "CustPymt", "creditmemo": "CustCred"}
+TRAN_TYPES = {"invoice": "CustInvc", "customerpayment": "CustPymt", "creditmemo": "CustCred",
+              "customerrefund": "CustRfnd", "check": "Check", "journalentry": "Journal"}
+#: Transactions whose money goes out or that only post (refunds, checks, journal entries): ``costs.py``.
+COSTS = ("customerrefund", "check", "journalentry")
 #: Fields NetSuite computes; a body that sends them is refused ("read-only field").
 READ_ONLY = ("total", "subtotal", "taxTotal", "amountRemaining", "status", "lastModifiedDate", "createdDate",
              "applied", "unapplied")
 #: What a direct void leaves in the memo (**guess**: NetSuite's help says only that the amounts become zero).
 VOID_MEMO = "VOID"
-TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-          409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error"}
-SECTION = {400: "15.5.1", 401: "15.5.2", 403: "15.5.4", 404: "15.5.5", 405: "15.5.6", 409: "15.5.10",
-           429: "6", 500: "15.6.1"}
+USER_VIEW = USER_VIEW_PARAMS
 
 
-class _UserView:
-    """What the user actions render records as: sublists expanded, as the UI shows them."""
-
-    params = {"expandSubResources": "true"}
-
-
-USER_VIEW = _UserView()
-
-
-class NetSuiteError(PlatformError):
-    """A NetSuite REST error: RFC 9457-style body with ``o:errorDetails``."""
-
-    def __init__(self, status: int, code: str, detail: str, path: str = "", headers: tuple = ()) -> None:
-        entry = {"detail": detail, "o:errorCode": code}
-        if path:
-            entry["o:errorPath"] = path
-        kind = (f"https://www.rfc-editor.org/rfc/rfc6585.html#section-{SECTION[429]}" if status == 429 else
-                f"https://www.rfc-editor.org/rfc/rfc9110.html#section-{SECTION.get(status, '15.5.1')}")
-        body = {"type": kind, "title": TITLES.get(status, "Error"), "status": status, "o:errorDetails": [entry]}
-        super().__init__(status, body, headers)
-        self.code, self.detail = code, detail
-
-
-def invalid(detail: str, path: str = "") -> NetSuiteError:
-    return NetSuiteError(400, "INVALID_CONTENT", detail, path)
-
-
-def user_error(detail: str, path: str = "") -> NetSuiteError:
-    return NetSuiteError(400, "USER_ERROR", detail, path)
-
-
-def nonexistent(path: str = "") -> NetSuiteError:
-    return NetSuiteError(404, "NONEXISTENT_ID",
-                         "The record instance does not exist. Provide a valid record instance ID.", path)
-
-
-def money(value: Any, path: str) -> Decimal:
-    try:
-        return decimal_value(value).quantize(CENT)
-    except (ValueError, ArithmeticError):
-        raise invalid(f"Invalid value for the field {path}.", path) from None
-
-
-def ns_time(epoch: float) -> str:
-    """``2026-12-04T12:00:00Z``: record/v1 timestamps in UTC."""
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class NetSuiteSandbox(PlatformSandbox):
+class NetSuiteSandbox(NetSuiteCosts, PlatformSandbox):
     """One NetSuite account (``company_id``) with TBA credentials, an OAuth 2.0 server and its concurrency limit."""
 
     platform, title, default_port, ready_path = "netsuite", "Oracle NetSuite (REST)", 8791, "/_sandbox/state"
@@ -321,18 +276,27 @@ class NetSuiteSandbox(PlatformSandbox):
         for name in READ_ONLY:
             if name in body:
                 raise invalid(f"The field {name} is read-only.", name)
-        data = {k: v for k, v in body.items() if k not in ("id", "links", "item", "apply")}
-        self._check_fields(kind, data, {**(current or {}), **data}, current is None)
+        data = {k: v for k, v in body.items() if k not in ("id", "links", "item", "apply", "expense", "line")}
+        check = self._cost_fields if kind in COSTS else self._check_fields
+        check(kind, data, {**(current or {}), **data}, current is None)
         if kind in TRAN_TYPES:
             if "currency" in data:
                 data["currency"] = self._ref("currency", data["currency"], "currency")
             data.setdefault("tranDate", (current or {}).get("tranDate") or self.today())
             data.setdefault("currency", (current or {}).get("currency") or {"id": CURRENCY})
             data.setdefault("subsidiary", (current or {}).get("subsidiary") or {"id": SUBSIDIARY})
+            if kind in COSTS:
+                merged = {**(current or {}), **data}
+                self._check_currency(kind, merged)
+                data["exchangeRate"] = merged["exchangeRate"]
+        if kind in COST_SUBLISTS and (COST_SUBLISTS[kind] in body or current is None):
+            name = COST_SUBLISTS[kind]
+            data[name] = self._cost_lines(kind, self._sublist(body, name, required=current is None),
+                                          (current or {}).get(name, []), replace=current is None or name in replace)
         if kind in ("invoice", "creditmemo") and ("item" in body or current is None):
             data["item"] = self._lines(self._sublist(body, "item", required=current is None),
                                        (current or {}).get("item", []), replace=current is None or "item" in replace)
-        if kind in ("customerpayment", "creditmemo") and "apply" in body:
+        if kind in ("customerpayment", "creditmemo", "customerrefund") and "apply" in body:
             sent = self._sublist(body, "apply", required=False)
             if current is not None and "apply" not in replace:  # merged by doc: a sent doc's line replaces its own
                 docs = {str((a.get("doc") or {}).get("id")) for a in sent if isinstance(a, dict)}
@@ -442,7 +406,8 @@ class NetSuiteSandbox(PlatformSandbox):
                                  "due.", f"{path}.amount")
             applied.append({"doc": {"id": doc.id}, "apply": True, "amount": amount})
             total += amount
-        limit = data.get("payment") if kind == "customerpayment" else self.tran_total(data)
+        taken = self.refunded(self.store.get(kind, rid)) if rid else ZERO  # what refunds took from it
+        limit = (data.get("payment") if kind == "customerpayment" else self.tran_total(data)) - taken
         if total > limit:
             raise user_error("The total amount applied exceeds the amount available.", "apply")
         return applied
@@ -477,12 +442,14 @@ class NetSuiteSandbox(PlatformSandbox):
                 data.setdefault("tranId", f"{TRAN_TYPES[kind][:3].upper()}{len(self.store.rows(kind)) + 1:05d}")
             if kind in ("customerpayment", "creditmemo"):
                 data["apply"] = self._applications(kind, "", data)
+            if kind == "customerrefund":
+                data["apply"] = self._refund_applications("", data)
             return self.store.create(kind, data)
 
     def patch(self, kind: str, rid: str, body: dict, replace: frozenset[str] = frozenset()) -> Row:
         with self.store.lock:
             current = self.store.get(kind, rid).data
-            if current.get("_voided") and ("item" in body or "apply" in body):
+            if current.get("_voided") and any(name in body for name in ("item", "apply", "expense", "line")):
                 raise user_error("You cannot change a voided transaction.")
             data = self._clean(kind, body, current, replace)
             if kind in ("customerpayment", "creditmemo"):
@@ -490,6 +457,9 @@ class NetSuiteSandbox(PlatformSandbox):
                 if "apply" not in body:
                     merged["apply"] = [{**a, "amount": a["amount"]} for a in current.get("apply") or []]
                 data["apply"] = self._applications(kind, rid, merged)
+            if kind == "customerrefund":
+                merged = {**current, **data}
+                data["apply"] = self._refund_applications(rid, merged)
             if kind == "invoice" and "item" in data and self.tran_total(data) < self.tran_total(current) - \
                     self.remaining(self.store.get(kind, rid)):
                 raise user_error("The total cannot be less than the amount already paid or credited.", "item")
@@ -511,6 +481,8 @@ class NetSuiteSandbox(PlatformSandbox):
             row = self.store.get(kind, rid)
             if kind == "invoice" and self.remaining(row) != self.tran_total(row.data):
                 raise user_error("This record cannot be deleted because it has dependent records.")
+            if kind in ("creditmemo", "customerpayment") and self.refunded(row):
+                raise user_error("This record cannot be deleted because it has dependent records.")
             if kind == "customer" and any((r.data.get("entity") or r.data.get("customer") or {}).get("id") == rid
                                           for t in TRAN_TYPES for r in self.store.rows(t)):
                 raise user_error("This record cannot be deleted because it has dependent records.")
@@ -528,7 +500,7 @@ class NetSuiteSandbox(PlatformSandbox):
         for name, value in row.data.items():
             if name.startswith("_"):  # the sandbox's own bookkeeping
                 continue
-            if name in ("item", "apply"):
+            if name in ("item", "apply", "expense", "line"):
                 sub = {"links": [{"rel": "self", "href": f"{href}/{name}"}]}
                 if expand:
                     sub["items"] = [self._expand(line) for line in value]
@@ -551,10 +523,12 @@ class NetSuiteSandbox(PlatformSandbox):
                                      "refName": "Paid In Full" if due == 0 else "Open"}
             else:
                 applied = sum((a["amount"] for a in row.data.get("apply") or []), ZERO)
-                out["applied"], out["unapplied"] = applied, total - applied
+                out["applied"], out["unapplied"] = applied, self.credit_left(row)
         if kind == "customerpayment":
             applied = sum((a["amount"] for a in row.data.get("apply") or []), ZERO)
-            out["applied"], out["unapplied"] = applied, row.data["payment"] - applied
+            out["applied"], out["unapplied"] = applied, self.credit_left(row)
+        if kind in COSTS:
+            self.render_cost(kind, row, out)
         return out
 
     def _expand(self, line: dict) -> dict:
@@ -685,7 +659,8 @@ class NetSuiteSandbox(PlatformSandbox):
             for kind, code in TRAN_TYPES.items():
                 for row in self.store.rows(kind):
                     party = row.data.get("entity") or row.data.get("customer") or {}
-                    total = row.data["payment"] if kind == "customerpayment" else self.tran_total(row.data)
+                    total = (row.data["payment"] if kind == "customerpayment" else self.cost_total(kind, row.data)
+                             if kind in COSTS else self.tran_total(row.data))
                     out.append({"id": row.id, "type": code, "tranid": row.data.get("tranId"),
                                 "entity": party.get("id"), "externalid": row.data.get("externalId"),
                                 "trandate": row.data.get("tranDate"), "foreigntotal": str(total),

@@ -114,5 +114,15 @@ def test_classify_reads_o_error_details(status, code, kind):
         assert errors.refused_references(error)
 
 
+@pytest.mark.parametrize("path, kinds", [
+    ("account", {"income_account", "deposit_account", "refund_account", "paid_from_account"}),
+    ("expense.items[0].account", {"expense_account"}), ("line.items[1].account", {"journal_account"})])
+def test_a_refused_account_names_the_rules_its_error_path_points_to(path, kinds):
+    body = json.dumps({"type": "t", "title": "x", "status": 400, "o:errorDetails": [
+        {"detail": "Invalid account reference key 61.", "o:errorCode": "USER_ERROR", "o:errorPath": path}]})
+    [refused] = errors.refused_references(errors.classify(answer(400, body)))
+    assert refused.kinds == kinds and refused.remote_id is None
+
+
 def test_classify_survives_a_body_that_is_not_netsuite_s():
     assert isinstance(errors.classify(answer(502, "<html>bad gateway</html>")), RetryableError)

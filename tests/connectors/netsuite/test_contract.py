@@ -1,6 +1,7 @@
 """Oracle NetSuite (REST web services) passes the shared connector contract against its sandbox over loopback HTTP,
-connected with OAuth 2.0. What it does not send (refunds, expenses, journals) is declared in its capabilities and
-skipped for that reason; webhooks too (NetSuite's are SuiteScript the customer deploys, not a subscription). The
+connected with OAuth 2.0, refunds, expenses and journals included (customer refunds, checks, journal entries: voided
+by deleting them, so the void tests skip them); webhooks are not declared (NetSuite's are SuiteScript the customer
+deploys, not a subscription). The
 tests below add what only NetSuite does: our key as external id and idempotency key, a line's item chosen by its
 mapped income account, tax NetSuite computes from a line's tax code, and a TBA-signed connection."""
 import dataclasses
