@@ -21,6 +21,11 @@ it) stops the update with what staff must do first, and nothing is changed.
 A credit note applied to invoices, and every update (each reads what Business One holds before it writes), go one
 by one as above.
 
+**Refunds, expenses and journals** (connectors/sapb1/costs.py): outgoing payments (``VendorPayments``) to the
+customer applied to the credit note, outgoing payments on account, journal entries; added, cancelled when voided (a
+journal entry by the reversing entry Business One adds) and replaced like the documents above when their amounts
+change; always sent one by one, never in a ``$batch``.
+
 **No idempotency key, no uniqueness.** Business One takes a second invoice with the same ``NumAtCard``, so after
 adding a document the connector looks for another live one with our number; when there is one, it cancels the one
 it just added and refuses the create (``DuplicateError``). Customers and items get a code derived from our key, so
@@ -39,11 +44,12 @@ from urllib.parse import urlencode
 
 from .. import lifecycle, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, AccountKind, BatchOp, BatchOutcome,
-                    Capabilities, DemoChart, ReferenceData, RemoteChange, RemoteCustomer, RemoteItem, RemotePayment,
-                    Setting)
+                    Capabilities, DemoChart, DocumentTotals, ReferenceData, RemoteChange, RemoteCustomer, RemoteItem,
+                    RemotePayment, Setting)
 from ..documents import (Entity, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot, RemoteRef, RemoteResult,
                          Snapshot)
-from ..errors import ConfigurationError, ConflictError, DuplicateError, PermanentError, PostingRefused, SyncError
+from ..errors import (ConfigurationError, ConflictError, DuplicateError, PermanentError, PostingRefused,
+                      RemoteNotFound, SyncError)
 from ..registry import register
 from ..session import Session, SessionConnector
 from . import costs as c
@@ -193,7 +199,9 @@ class ServiceLayerConnector(SessionConnector):
         """Each document's search in one ``$batch`` (``BATCH`` at a time); a search the batch could not answer
         raises its error, as the single search would."""
         if any(doc.entity in COSTS for doc, _ in items):  # refunds, expenses and journals: one by one
-            return [self.find_existing(doc, mapping) for doc, mapping in items]
+            rest_ = [(doc, m) for doc, m in items if doc.entity not in COSTS]
+            batched = iter(self.find_existing_many(rest_) if rest_ else [])
+            return [self.find_existing(doc, m) if doc.entity in COSTS else next(batched) for doc, m in items]
         found: list[RemoteResult | None] = []
         for start in range(0, len(items), BATCH):
             chunk = items[start:start + BATCH]
@@ -437,6 +445,32 @@ class ServiceLayerConnector(SessionConnector):
     def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
         raise PermanentError(f"SAP Business One deletes no {entity.replace('_', ' ')}", code="unsupported",
                              hint="Void the document instead (it is cancelled in SAP Business One).")
+
+    # -- reconciliation ---------------------------------------------------------------------------------------------
+    def read_documents(self, entity: str, remote_ids: Sequence[str]) -> list[DocumentTotals]:
+        """Refunds, expenses and journals read one by one with their currency (a journal entry's is the local
+        one) and, for an expense, the tax Business One computed on its rows (``VatAmount``); the sales documents as
+        the base class reads them."""
+        if entity not in COSTS:
+            return super().read_documents(entity, remote_ids)
+        found = []
+        for remote_id in remote_ids:
+            try:
+                body = self._read(entity, remote_id)
+            except RemoteNotFound:
+                found.append(DocumentTotals(str(remote_id), entity, "", "deleted"))
+                continue
+            result = t.result(entity, body)
+            tax = None
+            if entity == Entity.EXPENSE:
+                tax = Decimal("0.00") if result.status == "voided" else sum(
+                    (rest.money(row.get("VatAmount")) or Decimal("0.00") for row in body.get("PaymentAccounts") or []),
+                    Decimal("0.00"))
+            currency = self._local_currency if entity == Entity.JOURNAL else str(body.get("DocCurrency") or "")
+            day = body.get("ReferenceDate") or body.get("DocDate")
+            found.append(DocumentTotals.from_result(entity, result, currency=currency, tax_total=tax,
+                                                    date=dt.date.fromisoformat(str(day)[:10]) if day else None))
+        return found
 
     # -- the life cycle's steps (connectors.lifecycle.LifecycleSteps): only voiding is used ---------------------------
     def state(self, entity: str, remote_id: str) -> str:
