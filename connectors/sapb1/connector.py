@@ -323,7 +323,7 @@ class ServiceLayerConnector(SessionConnector):
 
     def _body(self, doc: Snapshot, mapping: Mapping) -> dict:
         if isinstance(doc, RefundSnapshot):
-            return c.refund_body(doc, mapping)
+            return c.refund_body(doc, mapping, self._local_currency)
         if isinstance(doc, ExpenseSnapshot):
             return c.expense_body(doc, mapping, self._local_currency)
         if isinstance(doc, JournalSnapshot):

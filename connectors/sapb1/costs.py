@@ -10,9 +10,10 @@ in docs/connectors/sapb1.md.
   mapped refund account as ``CashAccount`` / ``CashSum``; every other method (transfer, card, check) as a bank
   transfer, ``TransferAccount`` / ``TransferSum`` (a card refund needs a credit-card type set up in Business One,
   which nothing here maps, so it leaves the mapped refund account as a transfer). Our number in
-  ``CounterReference``. Business One raises the credit note's ``PaidToDate`` by it. An added payment never
-  changes its amounts: a changed refund is cancelled (``VendorPayments(n)/Cancel``) and added again; voided here,
-  it is cancelled there. A refund of an overpayment is not sent (refused before sending).
+  ``CounterReference``; in a foreign currency our rate in ``DocRate``. Business One raises the credit note's
+  ``PaidToDate`` by it. An added payment never changes its amounts: a changed refund is cancelled
+  (``VendorPayments(n)/Cancel``) and added again; voided here, it is cancelled there. A refund of an overpayment
+  is not sent (refused before sending).
 - **Expense**: an outgoing payment on account (``DocType`` rAccount, no business partner), one ``PaymentAccounts``
   row per line (``AccountCode``, the amount before tax, ``VatGroup``, ``Decription``: SAP's spelling) paid out of
   the mapped paid-from account by transfer (``TransferAccount`` / ``TransferSum``, the total with tax). In the
@@ -29,6 +30,7 @@ from __future__ import annotations
 from ..documents import ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
 from ..errors import ConfigurationError
 from ..rest import clean, iso_date
+from .translate import ref_id
 
 PAYMENTS, JOURNALS = "VendorPayments", "JournalEntries"
 #: ``BoRcptTypes``: who an outgoing payment pays.
@@ -56,15 +58,22 @@ def _means(method: str, account: str | None, amount) -> dict:
     return {"TransferAccount": account, "TransferSum": amount}
 
 
-def refund_body(doc: RefundSnapshot, mapping: Mapping) -> dict:
+def _rate(doc, local_currency: str):
+    """Our rate (``DocRate``) for a document in a currency other than the local one; None otherwise."""
+    foreign = bool(local_currency) and doc.currency != local_currency
+    return doc.exchange_rate if foreign and doc.exchange_rate else None
+
+
+def refund_body(doc: RefundSnapshot, mapping: Mapping, local_currency: str = "") -> dict:
     if problems := refund_problems(doc):
         raise ConfigurationError("; ".join(problems), hint="Record the refund in SAP Business One by hand.")
-    return clean({"DocType": TO_CUSTOMER, "CardCode": mapping.refs[doc.customer_key],
-                  "DocDate": iso_date(doc.date), "DocCurrency": doc.currency,
+    note = int(ref_id(mapping, doc.credit_note_key, "credit note"))
+    return clean({"DocType": TO_CUSTOMER, "CardCode": ref_id(mapping, doc.customer_key, "customer"),
+                  "DocDate": iso_date(doc.date), "DocCurrency": doc.currency, "DocRate": _rate(doc, local_currency),
                   "CounterReference": doc.number[:COUNTER_REFERENCE],
                   "Remarks": (doc.memo or f"Refund {doc.number} ({doc.method})")[:REMARKS],
                   **_means(doc.method, mapping.deposit_account, doc.amount),
-                  "PaymentInvoices": [{"DocEntry": int(mapping.refs[doc.credit_note_key]), "SumApplied": doc.amount,
+                  "PaymentInvoices": [{"DocEntry": note, "SumApplied": doc.amount,
                                        "InvoiceType": CREDIT_NOTE_TYPE}]})
 
 
@@ -83,8 +92,8 @@ def expense_body(doc: ExpenseSnapshot, mapping: Mapping, local_currency: str) ->
                            "VatGroup": mapping.tax_codes.get(line.tax_rate_key) if line.tax_rate_key else None,
                            "Decription": (f"{doc.payee}: {text}" if doc.payee else text)[:DESCRIPTION]}))
     notes = [doc.memo, f"Receipt: {doc.attachment}" if doc.attachment else ""]
-    rate = doc.exchange_rate if foreign and doc.exchange_rate else None
-    return clean({"DocType": ON_ACCOUNT, "DocDate": iso_date(doc.date), "DocCurrency": doc.currency, "DocRate": rate,
+    return clean({"DocType": ON_ACCOUNT, "DocDate": iso_date(doc.date), "DocCurrency": doc.currency,
+                  "DocRate": _rate(doc, local_currency),
                   "CounterReference": doc.number[:COUNTER_REFERENCE],
                   "Remarks": (" — ".join(n for n in notes if n) or f"Expense {doc.number}")[:REMARKS],
                   "JournalRemarks": (doc.payee or f"Expense {doc.number}")[:MEMO],
