@@ -21,6 +21,11 @@ it) stops the update with what staff must do first, and nothing is changed.
 A credit note applied to invoices, and every update (each reads what Business One holds before it writes), go one
 by one as above.
 
+**Refunds, expenses and journals** (connectors/sapb1/costs.py): outgoing payments (``VendorPayments``) to the
+customer applied to the credit note, outgoing payments on account, journal entries; added, cancelled when voided (a
+journal entry by the reversing entry Business One adds) and replaced like the documents above when their amounts
+change; always sent one by one, never in a ``$batch``.
+
 **No idempotency key, no uniqueness.** Business One takes a second invoice with the same ``NumAtCard``, so after
 adding a document the connector looks for another live one with our number; when there is one, it cancels the one
 it just added and refuses the create (``DuplicateError``). Customers and items get a code derived from our key, so
@@ -39,12 +44,15 @@ from urllib.parse import urlencode
 
 from .. import lifecycle, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, AccountKind, BatchOp, BatchOutcome,
-                    Capabilities, DemoChart, ReferenceData, RemoteChange, RemoteCustomer, RemoteItem, RemotePayment,
-                    Setting)
-from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
-from ..errors import ConfigurationError, ConflictError, DuplicateError, PermanentError, PostingRefused, SyncError
+                    Capabilities, DemoChart, DocumentTotals, ReferenceData, RemoteChange, RemoteCustomer, RemoteItem,
+                    RemotePayment, Setting)
+from ..documents import (Entity, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot, RemoteRef, RemoteResult,
+                         Snapshot)
+from ..errors import (ConfigurationError, ConflictError, DuplicateError, PermanentError, PostingRefused,
+                      RemoteNotFound, SyncError)
 from ..registry import register
 from ..session import Session, SessionConnector
+from . import costs as c
 from . import errors
 from . import translate as t
 from .client import ServiceLayerClient, quote
@@ -56,12 +64,23 @@ LIFECYCLE = lifecycle.Lifecycle(
     hint="Fix what SAP Business One names (a payment or credit note still applied, a locked period), then retry.")
 #: Header fields a PATCH may change on an added document (Business One keeps its lines and amounts).
 HEADER = {Entity.INVOICE: ("NumAtCard", "Comments", "DocDueDate"), Entity.CREDIT_NOTE: ("NumAtCard", "Comments"),
-          Entity.PAYMENT: ("CounterReference",)}
+          Entity.PAYMENT: ("CounterReference",), Entity.REFUND: ("CounterReference", "Remarks"),
+          Entity.EXPENSE: ("CounterReference", "Remarks", "JournalRemarks"), Entity.JOURNAL: ("Memo", "Reference")}
 #: What decides whether a document must be replaced: its head and, per line, what sets its amount.
 HEAD = {Entity.INVOICE: ("CardCode", "DocCurrency", "DocDate"), Entity.CREDIT_NOTE: ("CardCode", "DocCurrency",
                                                                                         "DocDate"),
-        Entity.PAYMENT: ("CardCode", "DocCurrency", "DocDate", "TransferAccount", "TransferSum")}
+        Entity.PAYMENT: ("CardCode", "DocCurrency", "DocDate", "TransferAccount", "TransferSum"),
+        Entity.REFUND: ("CardCode", "DocCurrency", "DocDate", "TransferAccount", "TransferSum", "CashAccount",
+                        "CashSum"),
+        Entity.EXPENSE: ("DocCurrency", "DocDate", "TransferAccount", "TransferSum", "CashAccount", "CashSum"),
+        Entity.JOURNAL: ("ReferenceDate",)}
+#: Refunds, expenses and journals: sent one by one (never in a ``$batch``), voided by cancelling them.
+COSTS = frozenset(Entity.RETURNS_AND_COSTS)
 LINE = ("AccountCode", "ItemCode", "Quantity", "UnitPrice", "VatGroup", "BaseEntry")
+#: The lines whose amounts Business One keeps fixed, per entity: (collection, fields).
+LINES = {Entity.INVOICE: ("DocumentLines", LINE), Entity.CREDIT_NOTE: ("DocumentLines", LINE),
+         Entity.EXPENSE: ("PaymentAccounts", ("AccountCode", "SumPaid", "SumPaidFC", "VatGroup")),
+         Entity.JOURNAL: ("JournalEntryLines", ("AccountCode", "Debit", "Credit"))}
 #: Documents per ``$batch`` request: SAP publishes no limit; each is a change set of its own, and 20 keeps a batch's
 #: answer within the 30 seconds of a call's timeout on a busy server (ours, not SAP's).
 BATCH = 20
@@ -80,9 +99,13 @@ class ServiceLayerConnector(SessionConnector):
     id = "sapb1"
     name = "SAP Business One"
     capabilities = Capabilities(
-        entities=frozenset(Entity.SALES),  # refunds, expenses and journals: not yet
-        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT}),  # Cancel
+        #: refunds: outgoing payments applied to the credit note; expenses: outgoing payments on account; journals:
+        #: journal entries (connectors/sapb1/costs.py)
+        entities=frozenset(Entity.ALL),
+        #: Cancel; a journal entry is cancelled by the reversing entry Business One adds
+        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT, *Entity.RETURNS_AND_COSTS}),
         delete=frozenset(),  # Business One deletes no added document; customers and items are kept
+        kept_lines=True,  # a restocking fee is a negative line of the credit note, on its own income account
         # UpdateDate / UpdateTime polling; a cancelled payment is a deletion; customers (business partners of type
         # cCustomer) and sales items come in on their own too
         inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.PAYMENT}),
@@ -92,6 +115,8 @@ class ServiceLayerConnector(SessionConnector):
         idempotency_keys=False,  # none in the Service Layer: our number in NumAtCard, searched before each create
         batch_size=BATCH,  # $batch: one change set per document
     )
+    #: Refunds, expenses and journals are reconciled like the sales documents (read back one by one with ``fetch``).
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
     #: SAP publishes no rate limit for the Service Layer; a pace of our own (a proxy's 429 is honoured anyway).
     rate_limits = {"request": (300, 60.0)}
     concurrent_limit = 4
@@ -108,9 +133,12 @@ class ServiceLayerConnector(SessionConnector):
     )
     sandbox_class = "connectors.sapb1.sandbox.ServiceLayerSandbox"
     demo_chart = DemoChart(default_income="Sales Revenue", category_income={"Consultations": "Consulting Revenue"},
-                           line_kind_income={"shipping": "Freight Revenue", "fee": "Late Fee Income"},
+                           line_kind_income={"shipping": "Freight Revenue", "fee": "Late Fee Income",
+                                             "restocking_fee": "Restocking Fee Income",
+                                             "return_shipping": "Freight Revenue"},
                            discount="Sales Discounts", deposit="Bank Account",
-                           taxes={"GST 10%": "GST 10%", "Exempt": "GST Free"})
+                           taxes={"GST 10%": "GST 10%", "Exempt": "GST Free"},
+                           refund="Bank Account", expense="Freight Expense", paid_from="Bank Account")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:
@@ -148,7 +176,20 @@ class ServiceLayerConnector(SessionConnector):
         return f"{entity_set}({key})"
 
     def fetch(self, entity: str, remote_id: str) -> RemoteResult:
-        return t.result(entity, self.client.get(self._path(entity, remote_id)))
+        return t.result(entity, self._read(entity, remote_id))
+
+    def _read(self, entity: str, remote_id: str) -> dict:
+        """A record as Business One holds it; a journal entry marked ``_reversed`` when an entry reverses it."""
+        body = self.client.get(self._path(entity, remote_id))
+        if entity == Entity.JOURNAL:
+            body["_reversed"] = self._reversed(remote_id)
+        return body
+
+    def _reversed(self, number: str) -> bool:
+        """True when a journal entry reverses ``number`` (what Business One adds when it is cancelled)."""
+        rows = self.client.get("JournalEntries", {"$filter": f"StornoToTransaction eq {int(number)}",
+                                                  "$select": "JdtNum"}).get("value") or []
+        return bool(rows)
 
     def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
         found = self._find_all(doc)
@@ -157,6 +198,10 @@ class ServiceLayerConnector(SessionConnector):
     def find_existing_many(self, items) -> list[RemoteResult | None]:
         """Each document's search in one ``$batch`` (``BATCH`` at a time); a search the batch could not answer
         raises its error, as the single search would."""
+        if any(doc.entity in COSTS for doc, _ in items):  # refunds, expenses and journals: one by one
+            rest_ = [(doc, m) for doc, m in items if doc.entity not in COSTS]
+            batched = iter(self.find_existing_many(rest_) if rest_ else [])
+            return [self.find_existing(doc, m) if doc.entity in COSTS else next(batched) for doc, m in items]
         found: list[RemoteResult | None] = []
         for start in range(0, len(items), BATCH):
             chunk = items[start:start + BATCH]
@@ -169,9 +214,13 @@ class ServiceLayerConnector(SessionConnector):
         return found
 
     def _find_all(self, doc: Snapshot) -> list[dict]:
-        """Live records with our name (customers, items) or number (documents), oldest first."""
+        """Live records with our name (customers, items) or number (documents), oldest first. A journal entry is
+        live when it reverses none and none reverses it (the Service Layer cannot filter on the second)."""
         entity_set, params = self._query(doc)
-        return list(self.client.rows(entity_set, params))
+        rows = list(self.client.rows(entity_set, params))
+        if doc.entity == Entity.JOURNAL:
+            rows = [r for r in rows if not r.get("StornoToTransaction") and not self._reversed(str(r["JdtNum"]))]
+        return rows
 
     def _search(self, doc: Snapshot) -> str:
         """``_find_all``'s first page as one URL relative to the service root (for a batch)."""
@@ -186,15 +235,19 @@ class ServiceLayerConnector(SessionConnector):
             wanted = f"{field} eq {quote(doc.name[:100])}"
             if doc.entity == Entity.CUSTOMER:
                 wanted += " and CardType eq 'cCustomer'"
+        elif doc.entity == Entity.JOURNAL:
+            key, wanted = "JdtNum", f"{field} eq {quote(doc.number[:c.REFERENCE])}"
         else:
             key, wanted = "DocEntry", f"{field} eq {quote(doc.number[:100])} and Cancelled eq 'tNO'"
+            if doc.entity in t.PAYMENT_TYPES:
+                wanted += f" and DocType eq {quote(t.PAYMENT_TYPES[doc.entity])}"
         return entity_set, {"$filter": wanted, "$orderby": key}
 
     # -- writing ----------------------------------------------------------------------------------------------------
     def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
         made = self.client.post(t.ENTITY_SETS[doc.entity][0], self._create_body(doc, mapping))
         if doc.entity not in (Entity.CUSTOMER, Entity.ITEM):
-            self._refuse_taken(doc, str(made["DocEntry"]))
+            self._refuse_taken(doc, str(made[t.key_of(doc.entity)]))
         if doc.entity == Entity.CREDIT_NOTE and self._reconcile(doc, mapping, made):
             return self.fetch(doc.entity, str(made["DocEntry"]))
         return t.result(doc.entity, made)
@@ -204,7 +257,7 @@ class ServiceLayerConnector(SessionConnector):
         their numbers (``_refuse_taken`` for many); a credit note applied to invoices and every update go one by one
         (the base class's way). Raises when a batch request itself failed: the caller retries every op, and the
         search before each create finds what the first try added."""
-        together = [i for i, op in enumerate(ops) if op.operation == "create" and not (
+        together = [i for i, op in enumerate(ops) if op.operation == "create" and op.doc.entity not in COSTS and not (
             op.doc.entity == Entity.CREDIT_NOTE and any(a.amount for a in op.doc.allocations))]
         outcomes: dict[int, BatchOutcome] = {}
         if together:
@@ -260,16 +313,36 @@ class ServiceLayerConnector(SessionConnector):
         """Business One takes a second document with our number: when another live one has it, cancel the one
         just added and refuse the create. The add is the first request, so a lost answer leaves a document that
         search-before-create finds; a check before it would leave nothing to find when it is the lost one."""
-        taken = [str(row["DocEntry"]) for row in self._find_all(doc) if str(row["DocEntry"]) != made]
+        key = t.key_of(doc.entity)
+        taken = [str(row[key]) for row in self._find_all(doc) if str(row[key]) != made]
         if taken:
             self.cancel(doc.entity, made)
             raise DuplicateError(f"SAP Business One already holds {self._what(doc)} (DocEntry {taken[0]}); the "
                                  f"copy just added (DocEntry {made}) was cancelled", platform_code="num_at_card_taken",
                                  hint="The pipeline adopts it when it is ours; otherwise renumber one of them.")
 
-    @staticmethod
-    def _body(doc: Snapshot, mapping: Mapping) -> dict:
+    def _body(self, doc: Snapshot, mapping: Mapping) -> dict:
+        if isinstance(doc, RefundSnapshot):
+            return c.refund_body(doc, mapping, self._local_currency)
+        if isinstance(doc, ExpenseSnapshot):
+            return c.expense_body(doc, mapping, self._local_currency)
+        if isinstance(doc, JournalSnapshot):
+            if problems := c.journal_problems(doc, self._local_currency):
+                raise ConfigurationError("; ".join(problems), hint="Enter the journal in SAP Business One by hand.")
+            return c.journal_body(doc, mapping)
         return t.payment(doc, mapping) if doc.entity == Entity.PAYMENT else t.document(doc, mapping)
+
+    @cached_property
+    def _local_currency(self) -> str:
+        """The company's local currency (``AdminInfo.LocalCurrency``)."""
+        return str(self.client.post("CompanyService_GetAdminInfo").get("LocalCurrency") or "")
+
+    def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:
+        if isinstance(doc, RefundSnapshot):
+            return c.refund_problems(doc)
+        if isinstance(doc, JournalSnapshot):
+            return c.journal_problems(doc, self._local_currency)
+        return []
 
     def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
         current = self.fetch(doc.entity, ref.remote_id)
@@ -373,8 +446,36 @@ class ServiceLayerConnector(SessionConnector):
         raise PermanentError(f"SAP Business One deletes no {entity.replace('_', ' ')}", code="unsupported",
                              hint="Void the document instead (it is cancelled in SAP Business One).")
 
+    # -- reconciliation ---------------------------------------------------------------------------------------------
+    def read_documents(self, entity: str, remote_ids: Sequence[str]) -> list[DocumentTotals]:
+        """Refunds, expenses and journals read one by one with their currency (a journal entry's is the local
+        one) and, for an expense, the tax Business One computed on its rows (``VatAmount``); the sales documents as
+        the base class reads them."""
+        if entity not in COSTS:
+            return super().read_documents(entity, remote_ids)
+        found = []
+        for remote_id in remote_ids:
+            try:
+                body = self._read(entity, remote_id)
+            except RemoteNotFound:
+                found.append(DocumentTotals(str(remote_id), entity, "", "deleted"))
+                continue
+            result = t.result(entity, body)
+            tax = None
+            if entity == Entity.EXPENSE:
+                tax = Decimal("0.00") if result.status == "voided" else sum(
+                    (rest.money(row.get("VatAmount")) or Decimal("0.00") for row in body.get("PaymentAccounts") or []),
+                    Decimal("0.00"))
+            currency = self._local_currency if entity == Entity.JOURNAL else str(body.get("DocCurrency") or "")
+            day = body.get("ReferenceDate") or body.get("DocDate")
+            found.append(DocumentTotals.from_result(entity, result, currency=currency, tax_total=tax,
+                                                    date=dt.date.fromisoformat(str(day)[:10]) if day else None))
+        return found
+
     # -- the life cycle's steps (connectors.lifecycle.LifecycleSteps): only voiding is used ---------------------------
     def state(self, entity: str, remote_id: str) -> str:
+        if entity == Entity.JOURNAL:  # no status of its own: cancelled when an entry reverses it
+            return "cancelled" if self._reversed(remote_id) else "bost_Open"
         body = self.client.get(self._path(entity, remote_id), {"$select": "Cancelled,DocumentStatus"})
         return "cancelled" if body.get("Cancelled") == "tYES" else str(body.get("DocumentStatus") or "bost_Open")
 
@@ -505,12 +606,13 @@ def needs_replacing(entity: str, current: dict, body: dict) -> bool:
     plain = rest.plain
     if any(plain(body.get(f)) != plain(current.get(f)) for f in HEAD[entity] if f in body):
         return True
-    if entity == Entity.PAYMENT:
+    if entity in (Entity.PAYMENT, Entity.REFUND):
         ours = sorted((int(a["DocEntry"]), plain(a["SumApplied"])) for a in body.get("PaymentInvoices") or [])
         theirs = sorted((int(a["DocEntry"]), plain(a["SumApplied"])) for a in current.get("PaymentInvoices") or [])
         return ours != theirs
-    lines, read = body.get("DocumentLines") or [], current.get("DocumentLines") or []
+    collection, fields = LINES[entity]
+    lines, read = body.get(collection) or [], current.get(collection) or []
     if len(lines) != len(read):
         return True
     return any(plain(line.get(f)) != plain(old.get(f))
-               for line, old in zip(lines, read, strict=True) for f in LINE if f in line)
+               for line, old in zip(lines, read, strict=True) for f in fields if f in line)

@@ -26,9 +26,20 @@ PRICE_LIST = 1
 #: Entity set and the field holding our number or name, per entity.
 ENTITY_SETS = {Entity.CUSTOMER: ("BusinessPartners", "CardName"), Entity.ITEM: ("Items", "ItemName"),
                Entity.INVOICE: ("Invoices", "NumAtCard"), Entity.CREDIT_NOTE: ("CreditNotes", "NumAtCard"),
-               Entity.PAYMENT: ("IncomingPayments", "CounterReference")}
+               Entity.PAYMENT: ("IncomingPayments", "CounterReference"),
+               Entity.REFUND: ("VendorPayments", "CounterReference"), Entity.EXPENSE: ("VendorPayments",
+                                                                                       "CounterReference"),
+               Entity.JOURNAL: ("JournalEntries", "Reference")}
+#: The key of each entity set's records (a journal entry is keyed by its transaction number).
+KEYS = {Entity.CUSTOMER: "CardCode", Entity.ITEM: "ItemCode", Entity.JOURNAL: "JdtNum"}
+#: What an outgoing payment of ours pays: a customer (a refund) or accounts (an expense).
+PAYMENT_TYPES = {Entity.REFUND: "rCustomer", Entity.EXPENSE: "rAccount"}
 DOCUMENT_HEAD = ("CardCode", "NumAtCard", "DocCurrency")
 DOCUMENT_LINE = ("ItemCode", "AccountCode", "ItemDescription", "Quantity", "UnitPrice", "VatGroup")
+
+
+def key_of(entity: str) -> str:
+    return KEYS.get(entity, "DocEntry")
 
 
 def ref_id(mapping: Mapping, key: str | None, what: str) -> str:
@@ -85,14 +96,16 @@ def item_price(body: dict) -> Decimal | None:
 
 def document_lines(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping) -> list:
     """One line per snapshot line: the mapped revenue account, the item where it is known, the VAT group; a
-    discount line as a negative unit price."""
+    discount line as a negative unit price, and so is a line of a credit note the business keeps (a restocking
+    fee): it nets the credit, on its own income account."""
     lines = []
+    credit = isinstance(doc, CreditNoteSnapshot)
     for index, line in enumerate(doc.lines):
         account = mapping.line_account(index)
         if not account:
             raise ConfigurationError(f"line {index + 1} of {doc.number} has no revenue account mapped",
                                      hint="Map an income account in the mapping editor.")
-        price = -line.unit_price if line.kind == "discount" else line.unit_price
+        price = -line.unit_price if line.kind == "discount" or (credit and line.kept) else line.unit_price
         body = {"AccountCode": account, "ItemDescription": (line.description or line.item_name or "-")[:100],
                 "Quantity": line.quantity, "UnitPrice": price}
         if line.item_key and line.item_key in mapping.refs:
@@ -163,6 +176,8 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
         return RemoteResult(str(body[key]), version(body, content), str(body.get(name) or ""),
                             status="active" if active else "inactive", adopted=adopted, raw=body, fingerprint=content)
     cancelled = body.get("Cancelled") == "tYES"
+    if entity in (Entity.REFUND, Entity.EXPENSE, Entity.JOURNAL):
+        return cost_result(entity, body, adopted)
     if entity == Entity.PAYMENT:
         content = rest.content_hash(entity, body, ("CardCode", "TransferSum", "CashSum", "CounterReference"))
         total = ZERO if cancelled else (rest.money(body.get("TransferSum")) or ZERO) + \
@@ -174,3 +189,43 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
     balance = ZERO if cancelled or total is None else total - (rest.money(body.get("PaidToDate")) or ZERO)
     return RemoteResult(str(body["DocEntry"]), version(body, content), str(body.get("NumAtCard") or ""), total,
                         balance, "voided" if cancelled else "active", adopted, body, content)
+
+
+#: What a person could edit on a refund, an expense or a journal, the same from what we wrote and what is read back.
+COST_HEAD = {Entity.REFUND: ("CardCode", "DocDate", "DocCurrency", "CashAccount", "CashSum", "TransferAccount",
+                             "TransferSum", "CounterReference"),
+             Entity.EXPENSE: ("DocDate", "DocCurrency", "CashAccount", "CashSum", "TransferAccount", "TransferSum",
+                              "CounterReference"),
+             Entity.JOURNAL: ("ReferenceDate", "Memo", "Reference")}
+COST_LINES = {Entity.EXPENSE: ("PaymentAccounts", ("AccountCode", "SumPaid", "SumPaidFC", "VatGroup",
+                                                   "Decription")),
+              Entity.JOURNAL: ("JournalEntryLines", ("AccountCode", "Debit", "Credit", "LineMemo"))}
+
+
+def cost_result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
+    """A refund or an expense (an outgoing payment: its cash and transfer sums) or a journal entry (its debits). A
+    cancelled payment, and a journal entry the connector found reversed (``_reversed``, set by the connector from
+    the reversing entry), are "voided" with nothing left. An expense's home total is its total at ``DocRate``."""
+    lines, line_fields = COST_LINES.get(entity, ("", ()))
+    applied = sorted((plain_id(row.get("DocEntry")), rest.plain(row.get("SumApplied")))
+                     for row in body.get("PaymentInvoices") or [])
+    content = rest.content_hash(entity, body, COST_HEAD[entity], line_fields, lines=lines or "-", extra=applied)
+    voided = body.get("Cancelled") == "tYES" or bool(body.get("_reversed"))
+    if entity == Entity.JOURNAL:
+        key, number = "JdtNum", body.get("Reference")
+        total = sum((rest.money(line.get("Debit")) or ZERO for line in body.get("JournalEntryLines") or []), ZERO)
+    else:
+        key, number = "DocEntry", body.get("CounterReference")
+        total = (rest.money(body.get("TransferSum")) or ZERO) + (rest.money(body.get("CashSum")) or ZERO)
+    home = None
+    rate = rest.money(body.get("DocRate")) if entity == Entity.EXPENSE else None
+    if rate:
+        home = ZERO if voided else (total * Decimal(str(body.get("DocRate")))).quantize(Decimal("0.01"))
+    cancelled = "/c" if voided else ""
+    stamp = f"{str(body.get('UpdateDate') or '')[:10]}T{body.get('UpdateTime') or ''}/{content[:12]}{cancelled}"
+    return RemoteResult(str(body[key]), stamp, str(number or ""), ZERO if voided else total, None,
+                        "voided" if voided else "active", adopted, body, content, home_total=home)
+
+
+def plain_id(value) -> str:
+    return "" if value is None else str(value)

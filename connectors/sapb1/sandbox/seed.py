@@ -15,7 +15,10 @@ ACCOUNTS = (("_SYS00000000001", "Sales Revenue", "at_Revenues"),
             ("_SYS00000000005", "Sales Discounts", "at_Revenues"),
             ("_SYS00000000006", "Bank Account", "at_Other"),
             ("_SYS00000000007", "Accounts Receivable", "at_Other"),
-            ("_SYS00000000008", "GST Payable", "at_Other"))
+            ("_SYS00000000008", "GST Payable", "at_Other"),
+            ("_SYS00000000009", "Restocking Fee Income", "at_Revenues"),
+            ("_SYS00000000010", "Freight Expense", "at_Expenses"),
+            ("_SYS00000000011", "Bank Charges", "at_Expenses"))
 CASH_ACCOUNTS = frozenset({"_SYS00000000006"})
 #: (Code, Name, Rate): output tax groups.
 VAT_GROUPS = (("S1", "GST 10%", "10"), ("S0", "GST Free", "0"))

@@ -5,9 +5,9 @@
   request; ``POST Logout`` ends it. A request without a live session: 401, code 301, "Invalid session or session
   already timeout.".
 - Entity sets: ``BusinessPartners('code')``, ``Items('code')``, ``ChartOfAccounts('code')``, ``VatGroups('code')``,
-  ``Invoices(n)``, ``CreditNotes(n)``, ``IncomingPayments(n)`` (by ``DocEntry``); ``POST`` creates, ``PATCH`` updates
-  (a posted document's lines cannot change), ``Invoices(n)/Cancel``, ``CreditNotes(n)/Cancel`` and
-  ``IncomingPayments(n)/Cancel`` cancel.
+  ``Invoices(n)``, ``CreditNotes(n)``, ``IncomingPayments(n)``, ``VendorPayments(n)`` (by ``DocEntry``) and
+  ``JournalEntries(n)`` (by ``JdtNum``); ``POST`` creates, ``PATCH`` updates (a posted document's lines cannot
+  change), ``<set>(n)/Cancel`` cancels (a journal entry by the reversing entry: sandbox/costs.py).
 - OData: collections under ``value`` with ``@odata.context``; ``$filter`` (``eq``, ``ne``, ``gt``, ``ge``, ``lt``,
   ``le`` joined by ``and``), ``$select``, ``$orderby`` (one field); server-driven paging of 20 rows, or what
   ``Prefer: odata.maxpagesize`` asks, answered with ``Preference-Applied`` and ``@odata.nextLink`` (relative to the
@@ -35,6 +35,7 @@ from ... import multipart
 from ...sandboxkit.faults import Fault
 from ...sandboxkit.platform import PlatformError, PlatformSandbox, Request, Response, decimal_value, json_response
 from ...sandboxkit.resources import Conflict, NotFound, ResourceError, ResourceStore, Row
+from .costs import ServiceLayerCosts
 from .seed import ACCOUNTS, CASH_ACCOUNTS, COMPANY_DB, CURRENCIES, HOME_CURRENCY, PASSWORD, USER, VAT_GROUPS
 
 CENT = Decimal("0.01")
@@ -45,7 +46,8 @@ VERSION = "1000190"
 KEYED = {"BusinessPartners": "CardCode", "Items": "ItemCode", "ChartOfAccounts": "Code", "VatGroups": "Code",
          "Currencies": "Code"}
 READ_ONLY = ("ChartOfAccounts", "VatGroups", "Currencies")
-DOCUMENTS = ("Invoices", "CreditNotes", "IncomingPayments")
+DOCUMENTS = ("Invoices", "CreditNotes", "IncomingPayments", "VendorPayments")
+JOURNALS = "JournalEntries"
 RECONCILIATIONS = "InternalReconciliations"
 #: Object types a reconciliation row names (``SrcObjTyp``): A/R invoice, A/R credit note.
 OBJECT_TYPES = {"13": "Invoices", "14": "CreditNotes"}
@@ -55,7 +57,9 @@ OPS = {"eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "gt": lambda a, b: 
        "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b, "le": lambda a, b: a <= b}
 #: Header fields a PATCH may change on a posted document (its lines and amounts are fixed once added).
 PATCHABLE = {"Invoices": {"NumAtCard", "Comments", "DocDueDate"}, "CreditNotes": {"NumAtCard", "Comments"},
-             "IncomingPayments": {"CounterReference", "Remarks"}}
+             "IncomingPayments": {"CounterReference", "Remarks"},
+             "VendorPayments": {"CounterReference", "Remarks", "JournalRemarks"},
+             JOURNALS: {"Memo", "Reference", "Reference2"}}
 
 
 class _ChangesetFailed(Exception):
@@ -89,7 +93,7 @@ def money(value: Any, field: str) -> Decimal:
         raise bad(f"Property '{field}' has invalid value", -1000) from None
 
 
-class ServiceLayerSandbox(PlatformSandbox):
+class ServiceLayerSandbox(ServiceLayerCosts, PlatformSandbox):
     """One company database (``COMPANY_DB``), its sessions, master data and documents."""
 
     platform, title, default_port, ready_path = "sapb1", "SAP Business One Service Layer", 8780, "/_sandbox/state"
@@ -107,13 +111,23 @@ class ServiceLayerSandbox(PlatformSandbox):
         self.store = ResourceStore(self.clock)
         for name in KEYED:
             self.store.declare(name)
-        for name in DOCUMENTS:
+        for name in (*DOCUMENTS, JOURNALS):
             self.store.declare(name, versioned=True)
         self.store.declare(RECONCILIATIONS)
         self.sessions: dict[str, float] = {}  # session id -> last request (sandbox clock)
         self.logins = 0
         self._lock = threading.Lock()
         self.seed()
+
+    home = HOME_CURRENCY
+
+    @staticmethod
+    def bad(message: str, code: int = -5002) -> SLError:
+        return bad(message, code)
+
+    @staticmethod
+    def money(value: Any, field: str) -> Decimal:
+        return money(value, field)
 
     @property
     def company_id(self) -> str:
@@ -283,7 +297,7 @@ class ServiceLayerSandbox(PlatformSandbox):
 
     def dispatch(self, req: Request, parts: list) -> Response:
         name, key = parts[0]["name"], parts[0]["key"]
-        if name not in KEYED and name not in DOCUMENTS and name != RECONCILIATIONS:
+        if name not in KEYED and name not in DOCUMENTS and name not in (RECONCILIATIONS, JOURNALS):
             raise SLError(404, -1, f"Resource not found for the segment '{name}'")
         if key is None:
             if len(parts) > 1:
@@ -295,7 +309,8 @@ class ServiceLayerSandbox(PlatformSandbox):
                 return json_response(201, self.render(name, row))
             raise SLError(405, -1, f"Method '{req.method}' is not allowed")
         row = self.store.get(name, self.key(name, key))
-        if len(parts) == 2 and parts[1]["name"] == "Cancel" and req.method == "POST" and name in DOCUMENTS:
+        if len(parts) == 2 and parts[1]["name"] == "Cancel" and req.method == "POST" and name in (*DOCUMENTS,
+                                                                                                    JOURNALS):
             self.cancel(name, row)
             return 204, [], b""
         if len(parts) > 1:
@@ -323,6 +338,8 @@ class ServiceLayerSandbox(PlatformSandbox):
                 **{k: v for k, v in row.data.items() if not k.startswith("_")}}  # "_" keys: the sandbox's own
         if name in DOCUMENTS:
             body["DocEntry"] = int(row.id)
+        if name == JOURNALS:
+            body["JdtNum"] = int(row.id)
         return body
 
     def listing(self, req: Request, name: str) -> Response:
@@ -377,6 +394,10 @@ class ServiceLayerSandbox(PlatformSandbox):
             return self.create_master(name, body)
         if name == RECONCILIATIONS:
             return self.reconcile(body)
+        if name == "VendorPayments":
+            return self.create_outgoing(body)
+        if name == JOURNALS:
+            return self.create_journal(body)
         if self.store.find("BusinessPartners", str(body.get("CardCode") or "")) is None:
             raise bad(f"Invalid BP code '{body.get('CardCode')}'", -10)
         if name == "IncomingPayments":
@@ -492,11 +513,14 @@ class ServiceLayerSandbox(PlatformSandbox):
         refused = set(body) - PATCHABLE[name]
         if refused:
             raise bad(f"Cannot update {', '.join(sorted(refused))} of a document that is already added", -5006)
-        if row.data["Cancelled"] == "tYES":
+        if row.data.get("Cancelled") == "tYES":
             raise bad("Document is already cancelled", -5006)
         self.store.update(name, row.id, {**body, **self.stamp()})
 
     def cancel(self, name: str, row: Row) -> None:
+        if name == JOURNALS:
+            self.cancel_journal(row)
+            return
         if row.data["Cancelled"] == "tYES":
             raise bad("Document is already cancelled", -5006)
         if name in OBJECT_TYPES.values() and self.reconciled(name, row.id):
@@ -508,6 +532,10 @@ class ServiceLayerSandbox(PlatformSandbox):
         if name == "Invoices" and any(c.data["Cancelled"] == "tNO" and (c.data.get("_base") or ("",))[0] == row.id
                                       for c in self.store.rows("CreditNotes")):
             raise bad("Cannot cancel a document that has target documents (a credit note based on it)", -5006)
+        if name == "CreditNotes" and self.paid_out(row.id):
+            raise bad("Cannot cancel a document that has payments applied; cancel the outgoing payment first", -5006)
+        if name == "VendorPayments":
+            self.cancel_outgoing(row)
         if name == "CreditNotes" and row.data.get("_base"):
             invoice_id, applied = row.data["_base"]
             invoice = self.store.get("Invoices", invoice_id)

@@ -8,9 +8,9 @@ import requests
 
 from connectors import multipart
 from connectors.base import BatchOp
-from connectors.documents import Allocation, Entity
+from connectors.documents import Allocation, Entity, Mapping
 from connectors.errors import DuplicateError, RemoteNotFound, SyncError
-from tests.connectors.contract import credit_note, customer, invoice
+from tests.connectors.contract import credit_note, customer, expense, invoice, journal
 from tests.connectors.sapb1.test_connector import connect, mapping, sent_invoice
 
 
@@ -119,3 +119,25 @@ def test_a_lookup_the_batch_could_not_answer_raises_its_error(slsandbox):
     conn = connect(slsandbox)
     [answer] = conn.client.batch([("GET", "Invoices(999999)", None)])
     assert isinstance(answer, RemoteNotFound)
+
+
+def test_expenses_and_journals_go_one_by_one_beside_the_batch(slsandbox):
+    """Refunds, expenses and journals stay on the single path: only the invoices travel in a ``$batch``."""
+    conn = connect(slsandbox)
+    cust = customer()
+    made = conn.create(cust, mapping(conn), "c")
+    m = mapping(conn, {cust.key: made.remote_id})
+    accounts = {name: pk for pk, name in conn.reference_data().accounts.items()}
+    cost = Mapping(line_accounts=(accounts["Freight Expense"],), deposit_account=accounts["Bank Account"])
+    entry = Mapping(line_accounts=(accounts["Bank Charges"], accounts["Bank Account"]))
+    spent, posted = expense(_number()), journal(_number())
+    ops = [BatchOp("create", invoice(cust.key, _number()), m, "i"), BatchOp("create", spent, cost, "e"),
+           BatchOp("create", posted, entry, "j")]
+    before = len(conn.exchanges())
+    outcomes = conn.write_batch(ops)
+    sent = [e["path"].split("?")[0] for e in conn.exchanges()[before:]]
+    assert sent.count("/$batch") == 2 and "/VendorPayments" in sent and "/JournalEntries" in sent
+    assert outcomes[1].number == spent.number and outcomes[1].total == Decimal("20.00")
+    assert outcomes[2].number == posted.number and outcomes[2].total == Decimal("15.00")
+    found = conn.find_existing_many([(spent, cost), (posted, entry)])
+    assert [r.remote_id for r in found] == [outcomes[1].remote_id, outcomes[2].remote_id]
