@@ -65,17 +65,15 @@ RELEASE = {Entity.INVOICE: "ReleaseInvoice", Entity.CREDIT_NOTE: "ReleaseInvoice
            Entity.REFUND: "ReleasePayment", Entity.EXPENSE: "ReleaseBill",
            Entity.JOURNAL: "ReleaseJournalTransaction"}
 VOID = {Entity.INVOICE: "VoidInvoice", Entity.CREDIT_NOTE: "VoidInvoice", Entity.PAYMENT: "VoidPayment",
-        Entity.REFUND: "VoidPayment", Entity.EXPENSE: None, Entity.JOURNAL: None}
+        Entity.REFUND: "VoidPayment"}
+#: Released documents that are reversed rather than voided: a bill (``ReverseBill``), a GL batch (a counter-batch).
+REVERSED = frozenset({Entity.EXPENSE, Entity.JOURNAL})
 #: How a document carrying our number is searched before a create: (entity, $filter with {number}).
 SEARCH = {Entity.PAYMENT: ("Payment", "Type eq 'Payment' and PaymentRef eq {number}"),
           Entity.REFUND: ("Payment", "Type eq 'Refund' and PaymentRef eq {number}"),
           Entity.EXPENSE: ("Bill", "Type eq 'Bill' and VendorRef eq {number}"),
           Entity.JOURNAL: ("JournalTransaction", "Module eq 'GL' and Description eq {number}")}
-#: What to do instead where Acumatica's Default endpoint cannot change or void a released bill or GL batch.
-RELEASED_HINT = {Entity.EXPENSE: "Reverse the bill in Acumatica (Bills and Adjustments, Reverse) and void its check, "
-                                 "then send the expense again.",
-                 Entity.JOURNAL: "Reverse the batch in Acumatica (Journal Transactions, Reverse), then send the "
-                                 "journal again."}
+
 #: The key field of customers and items (Acumatica's id for them).
 KEY_OF = {Entity.CUSTOMER: "CustomerID", Entity.ITEM: "InventoryID"}
 #: What a refused field's error names (``'Account' cannot be found in the system``) -> the rules behind it.
@@ -92,11 +90,13 @@ class AcumaticaConnector(SessionConnector):
     capabilities = Capabilities(
         # refunds (Payment of type Refund), expenses (a Bill paid by a Check), journals (JournalTransaction, GL)
         entities=frozenset(Entity.ALL),
-        # VoidInvoice, VoidPayment (payments and refunds). A released bill or GL batch: no void in the Default
-        # endpoint (a person reverses it in Acumatica), so expenses and journals are not declared.
-        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT, Entity.REFUND}),
-        # customers and items made inactive; unreleased documents deleted, released ones voided
-        delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE, Entity.REFUND}),
+        # VoidInvoice, VoidPayment (payments and refunds). Acumatica voids no released bill or GL batch: an
+        # expense's check is voided and its bill reversed (ReverseBill, the debit adjustment released); a journal
+        # is reversed by a counter-batch (Default has no reverse action for batches). Both read back as voided.
+        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT, *Entity.RETURNS_AND_COSTS}),
+        # customers and items made inactive; unreleased documents deleted, released ones voided (or reversed)
+        delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE,
+                          *Entity.RETURNS_AND_COSTS}),
         kept_lines=True,  # a restocking fee is a negative line of the credit memo: the memo is what goes back
         # LastModifiedDateTime polling; customers and non-stock items come in on their own too
         inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
@@ -198,9 +198,9 @@ class AcumaticaConnector(SessionConnector):
         if entity == Entity.REFUND:
             return c.refund_result(record)
         if entity == Entity.EXPENSE:
-            return c.bill_result(record)
+            return c.bill_result(record, reversed_=self._reversed(entity, record))
         if entity == Entity.JOURNAL:
-            return c.journal_result(record)
+            return c.journal_result(record, reversed_=self._reversed(entity, record))
         return t.document_result(record)
 
     def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
@@ -228,8 +228,9 @@ class AcumaticaConnector(SessionConnector):
         if doc.entity in SEARCH:
             entity, query = SEARCH[doc.entity]
             rows = self.client.rows(entity, {"$filter": query.format(number=_quote(doc.number)), "$select": "Status"})
-            if doc.entity == Entity.JOURNAL:
-                return [c.journal_id(r) for r in rows if r.get("Status") not in t.CANCELLED]
+            if doc.entity in REVERSED:
+                return [self._id_of(doc.entity, r) for r in rows
+                        if r.get("Status") not in t.CANCELLED and not self._reversed(doc.entity, r)]
         else:
             query = f"Type eq {_quote(t.DOC_TYPES[doc.entity])} and CustomerOrder eq {_quote(doc.number)}"
             rows = self.client.rows("Invoice", {"$filter": query, "$select": "Status"})
@@ -255,7 +256,7 @@ class AcumaticaConnector(SessionConnector):
         entity = ENTITY_OF[doc.entity]
 
         def draft() -> str:
-            made = self._id_of(doc.entity, self.client.put(entity, record))
+            made = self._id_of(doc.entity, self._put(doc, entity, record))
             if refuse_taken:
                 self._refuse_taken(doc, made)
             return made
@@ -273,9 +274,20 @@ class AcumaticaConnector(SessionConnector):
                 raise ConfigurationError("; ".join(problems), hint="Enter the refund in Acumatica by hand.")
             return c.refund_record(doc, mapping, str(self.setting("payment_method")))
         if isinstance(doc, ExpenseSnapshot):
-            self.client.put("Vendor", c.vendor_record(doc))
             return c.bill_record(doc, mapping)
         return c.journal_record(doc, mapping)
+
+    def _put(self, doc: Snapshot, entity: str, record: dict) -> dict:
+        """PUT the record. A bill whose vendor Acumatica does not know yet (our payee, the first time) has its
+        vendor put (an upsert by ``VendorID``) and is put again: the bill stays the create's first write, so a
+        lost answer leaves a bill that search-before-create finds."""
+        try:
+            return self.client.put(entity, record)
+        except SyncError as exc:
+            if not isinstance(doc, ExpenseSnapshot) or not c.VENDOR_UNKNOWN.search(str(exc)):
+                raise
+        self.client.put("Vendor", c.vendor_record(doc))
+        return self.client.put(entity, record)
 
     def _pay_bill(self, doc, mapping: Mapping, remote_id: str) -> None:
         """An expense's released bill paid by a check from the paid-from cash account, released (a check a lost
@@ -358,21 +370,63 @@ class AcumaticaConnector(SessionConnector):
         return self._replace(doc, mapping, ref.remote_id, state)
 
     def _update_cost(self, doc, mapping: Mapping, current: RemoteResult, state: str) -> RemoteResult:
-        """A released refund, bill or batch: kept when it already holds what we would send. A changed refund is
-        voided (its credit comes back) and entered again; a released bill or GL batch cannot be changed or voided
-        through the Default endpoint: refused with what to do in Acumatica."""
+        """A released refund, bill or batch is kept when it already holds what we would send (an expense's bill
+        paid if it is not yet). Acumatica changes none once released: a changed refund is voided (its credit comes
+        back), a changed bill reversed (its check voided first), a changed batch reversed by a counter-batch; then
+        the new content is sent as a new document."""
         if doc.entity == Entity.REFUND:
-            if c.same_refund(self._cost_record(doc, mapping), current.raw):
-                return current
-            return self._replace(doc, mapping, current.remote_id, state)
-        if doc.entity == Entity.EXPENSE:
-            if c.same_bill(c.bill_record(doc, mapping), current.raw):
+            same = c.same_refund(self._cost_record(doc, mapping), current.raw)
+        elif doc.entity == Entity.EXPENSE:
+            same = c.same_bill(c.bill_record(doc, mapping), current.raw)
+            if same:
                 self._pay_bill(doc, mapping, current.remote_id)
                 return self.fetch(doc.entity, current.remote_id)
-        elif c.same_journal(c.journal_record(doc, mapping), current.raw):
-            return current
-        raise ValidationFailed(f"Acumatica cannot change the released {self._what(doc)}", platform_code="released",
-                               hint=RELEASED_HINT[doc.entity])
+        else:
+            same = c.same_journal(c.journal_record(doc, mapping), current.raw)
+        return current if same else self._replace(doc, mapping, current.remote_id, state)
+
+    # -- reversals: bills and GL batches ---------------------------------------------------------------------------
+    def _reversed(self, entity: str, record: dict) -> bool:
+        """Whether a released bill or batch was reversed by us: a released document whose ``Description`` is
+        "Reversal of <its id>" (a debit adjustment made by ``ReverseBill``, or our counter-batch)."""
+        if entity not in REVERSED or str(record.get("Status") or "") not in t.POSTED:
+            return False
+        name = ENTITY_OF[entity]
+        query = f"Description eq {_quote(c.reversal_of(self._id_of(entity, record)))}"
+        return any(r.get("Status") in t.POSTED for r in self.client.rows(name, {"$filter": query,
+                                                                                 "$select": "Status"}))
+
+    def _reverse_bill(self, remote_id: str) -> None:
+        """An expense taken back: the released checks that pay its bill voided (the bill is open again), then
+        ``ReverseBill`` (a Balanced debit adjustment with the bill's lines), marked "Reversal of <bill>" and
+        released: Acumatica applies it to the bill, closing both."""
+        bill = self.client.get("Bill", remote_id)
+        query = f"Type eq 'Payment' and Vendor eq {_quote(bill['Vendor'])} and PaymentRef eq " \
+                f"{_quote(bill.get('VendorRef') or '')}"
+        for check in self.client.rows("Check", {"$filter": query, "$expand": "Details"}):
+            pays = any(d.get("ReferenceNbr") == bill["ReferenceNbr"] for d in check.get("Details") or [])
+            if pays and check.get("Status") in t.POSTED:
+                self.client.action("Check", "VoidCheck", t.document_keys(t.document_id(check)))
+        self.client.action("Bill", "ReverseBill", t.document_keys(remote_id))
+        query = f"Type eq 'Debit Adj.' and Vendor eq {_quote(bill['Vendor'])} and Status eq 'Balanced'"
+        made = [r for r in self.client.rows("Bill", {"$filter": query}) if r.get("VendorRef") == bill.get("VendorRef")]
+        if not made:
+            raise ValidationFailed(f"Acumatica made no reversal of bill {remote_id}", platform_code="reverse",
+                                   hint="Reverse the bill in Acumatica (Bills and Adjustments, Reverse).")
+        keys = t.document_keys(t.document_id(made[-1]))
+        self.client.put("Bill", {**keys, "Description": c.reversal_of(remote_id)})
+        self.client.action("Bill", "ReleaseBill", keys)
+
+    def _reverse_batch(self, remote_id: str) -> None:
+        """A released GL batch taken back by a counter-batch (its lines with debit and credit swapped, dated as
+        it), released: the Default endpoint has no action for Journal Transactions' Reverse."""
+        batch = self.client.get("JournalTransaction", remote_id, {"$expand": "Details"})
+        self._put_release(Entity.JOURNAL, c.counter_batch(batch, c.reversal_of(remote_id)))
+
+    def _put_release(self, entity: str, record: dict) -> str:
+        remote_id = self._id_of(entity, self.client.put(ENTITY_OF[entity], record))
+        self.post(entity, remote_id)
+        return remote_id
 
     def _apply_more(self, doc, mapping: Mapping, remote_id: str) -> None:
         """Bring a released credit memo's applications up to what the credit note now applies. Acumatica takes
@@ -422,8 +476,8 @@ class AcumaticaConnector(SessionConnector):
             body = self._cost_record(doc, mapping)
             body["Details"] = [*({"id": line["id"], "delete": True} for line in record.get("Details") or []),
                                *body["Details"]]
-            self.client.put(ENTITY_OF[doc.entity], {**body, **self._keys(doc.entity, self._id_of(doc.entity,
-                                                                                                  record))})
+            self._put(doc, ENTITY_OF[doc.entity], {**body, **self._keys(doc.entity, self._id_of(doc.entity,
+                                                                                                    record))})
         else:
             body = t.document_record(doc.entity, doc, mapping)
             body["Details"] = [*({"id": line["id"], "delete": True} for line in record.get("Details") or []),
@@ -467,7 +521,9 @@ class AcumaticaConnector(SessionConnector):
 
     # -- the life cycle's steps (connectors.lifecycle.LifecycleSteps) -------------------------------------------
     def state(self, entity: str, remote_id: str) -> str:
-        return str(self.client.get(ENTITY_OF[entity], remote_id, {"$select": "Status"}).get("Status") or "")
+        """The document's ``Status``; a bill or batch we reversed reads as Voided."""
+        record = self.client.get(ENTITY_OF[entity], remote_id, {"$select": "Status"})
+        return "Voided" if self._reversed(entity, record) else str(record.get("Status") or "")
 
     def post(self, entity: str, remote_id: str) -> None:
         self.client.action(ENTITY_OF[entity], RELEASE[entity], self._keys(entity, remote_id))
@@ -477,9 +533,12 @@ class AcumaticaConnector(SessionConnector):
                                platform_code="released", hint="Void it in Acumatica and send it again.")
 
     def cancel(self, entity: str, remote_id: str) -> None:
-        if VOID[entity] is None:
-            raise ValidationFailed(f"Acumatica's Default endpoint cannot void a released {entity}",
-                                   platform_code="released", hint=RELEASED_HINT[entity])
+        if entity == Entity.EXPENSE:
+            self._reverse_bill(remote_id)
+            return
+        if entity == Entity.JOURNAL:
+            self._reverse_batch(remote_id)
+            return
         self._unapply(entity, remote_id)
         self.client.action(ENTITY_OF[entity], VOID[entity], self._keys(entity, remote_id))
 

@@ -24,6 +24,7 @@ plain (unwrapped) records; the client wraps every value as ``{"value": ...}``.
 from __future__ import annotations
 
 import hashlib
+import re
 from decimal import Decimal
 
 from .. import rest
@@ -34,6 +35,8 @@ from .translate import CANCELLED, ref, version
 ZERO = Decimal("0.00")
 #: The remote id of a journal batch: ``GL/<BatchNbr>`` (its key fields ``Module`` and ``BatchNbr``).
 JOURNAL_MODULE = "GL"
+#: Acumatica's refusal of a bill whose vendor it does not know.
+VENDOR_UNKNOWN = re.compile(r"'Vendor' cannot be found", re.I)
 TEXT_LENGTH = 256  # a guess: Acumatica's description fields (TransactionDescr, TranDesc) take 256 characters
 
 
@@ -129,10 +132,16 @@ def same_bill(written: dict, read: dict) -> bool:
             for f in fields if f != "TaxCategory" or mine.get(f) is not None)
 
 
-def bill_result(record: dict, adopted: bool = False) -> RemoteResult:
-    """An expense as its bill: the bill's amount with tax; nothing is left to pay once its check is released."""
+def reversal_of(remote_id: str) -> str:
+    """The ``Description`` of the debit adjustment or counter-batch that reverses ``remote_id``."""
+    return f"Reversal of {remote_id}"
+
+
+def bill_result(record: dict, adopted: bool = False, reversed_: bool = False) -> RemoteResult:
+    """An expense as its bill: the bill's amount with tax; nothing is left to pay once its check is released. A
+    bill we reversed is reported voided."""
     content = bill_content(record)
-    gone = record.get("Status") in CANCELLED
+    gone = record.get("Status") in CANCELLED or reversed_
     total = ZERO if gone else rest.money(record.get("Amount"))
     balance = ZERO if gone else rest.money(record.get("Balance"))
     return RemoteResult(f"{record['Type']}/{record['ReferenceNbr']}", version(record, content),
@@ -187,9 +196,19 @@ def same_journal(written: dict, read: dict) -> bool:
                                          for mine, other in zip(ours, theirs, strict=True) for f in fields)
 
 
-def journal_result(record: dict, adopted: bool = False) -> RemoteResult:
+def counter_batch(batch: dict, description: str) -> dict:
+    """A batch that takes ``batch`` back: its lines with debit and credit swapped, on its date and currency."""
+    lines = [{"Account": line["Account"], "Subaccount": line.get("Subaccount"),
+              "DebitAmount": rest.money(line.get("CreditAmount")), "CreditAmount": rest.money(line.get("DebitAmount")),
+              "ReferenceNbr": line.get("ReferenceNbr"), "TransactionDescription": line.get("TransactionDescription")}
+             for line in batch.get("Details") or []]
+    return {"Module": batch["Module"], "Description": description, "TransactionDate": batch.get("TransactionDate"),
+            "CurrencyID": batch.get("CurrencyID"), "Hold": False, "Details": lines}
+
+
+def journal_result(record: dict, adopted: bool = False, reversed_: bool = False) -> RemoteResult:
     content = journal_content(record)
-    gone = record.get("Status") in CANCELLED
+    gone = record.get("Status") in CANCELLED or reversed_
     total = journal_total(record)
     return RemoteResult(journal_id(record), version(record, content), str(record.get("Description") or ""),
                         ZERO if gone else total, None, "voided" if gone else "active", adopted, record, content)

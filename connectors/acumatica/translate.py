@@ -22,7 +22,7 @@ from ..errors import ConfigurationError
 
 DOC_TYPES = {Entity.INVOICE: "Invoice", Entity.CREDIT_NOTE: "Credit Memo"}
 DRAFT = frozenset({"On Hold", "Balanced"})
-POSTED = frozenset({"Open", "Closed"})
+POSTED = frozenset({"Open", "Closed", "Unposted", "Posted"})  # the last two: GL batches
 CANCELLED = frozenset({"Voided", "Canceled"})
 KINDS = {("Income", ""): AccountKind.INCOME, ("Expense", ""): AccountKind.EXPENSE,
          ("Asset", "CASH"): AccountKind.DEPOSIT, ("Asset", "AR"): AccountKind.RECEIVABLE,

@@ -75,7 +75,7 @@ class AcumaticaCosts:
     # -- bills -----------------------------------------------------------------------------------------------------
     def put_bill(self, record: dict, raw: dict, existing: Row | None) -> Row:
         kind = str(record.get("Type") or (existing.data["Type"] if existing else "Bill"))
-        if kind != "Bill":
+        if kind != "Bill" and (existing is None or kind != existing.data["Type"]):
             raise FieldErrors("Bill", raw, {"Type": f"'{kind}' is not a valid document type."})
         if existing is not None and existing.data["Status"] not in ("On Hold", "Balanced"):
             if set(record) - {"Description", "id", "Type", "ReferenceNbr"}:
@@ -139,11 +139,31 @@ class AcumaticaCosts:
         return lines
 
     def release_bill(self, row: Row) -> None:
+        """A bill opens; a debit adjustment made by ``ReverseBill`` is applied to the bill it reverses on release,
+        closing both."""
         if row.data["Status"] == "On Hold":
             raise business("The document is on hold and cannot be released.")
         if row.data["Status"] != "Balanced":
             raise business(f"The document {row.data['ReferenceNbr']} is already released.")
+        if row.data["Type"] == "Debit Adj.":
+            original = self.find_record("Bill", {"Type": "Bill", "ReferenceNbr": row.data["_reverses"]})
+            if original.data["Balance"] < row.data["Amount"]:
+                raise business(f"The document {original.data['ReferenceNbr']} has payments applied: void them "
+                               "before the reversal is released.")
+            self.adjust_bill(original.data["ReferenceNbr"], -row.data["Amount"])
+            self.store.update("Bill", row.id, {"Status": "Closed", "Balance": ZERO, **self.stamp()})
+            return
         self.store.update("Bill", row.id, {"Status": "Open", **self.stamp()})
+
+    def reverse_bill(self, row: Row) -> None:
+        """Bills and Adjustments' Reverse: a Balanced debit adjustment with the bill's lines, for its amount."""
+        if row.data["Type"] != "Bill" or row.data["Status"] not in ("Open", "Closed"):
+            raise business(f"The document {row.data['ReferenceNbr']} cannot be reversed: only a released bill can.")
+        data = {k: v for k, v in row.data.items() if k not in ("ReferenceNbr", "Status")}
+        data.update({"Type": "Debit Adj.", "Status": "Balanced", "Balance": data["Amount"],
+                     "_reverses": row.data["ReferenceNbr"], **self.stamp(),
+                     "ReferenceNbr": f"AP{len(self.store.rows('Bill')) + len(self.store.rows('Check')) + 1:06d}"})
+        self.store.create("Bill", data)
 
     # -- checks ----------------------------------------------------------------------------------------------------
     def put_check(self, record: dict, raw: dict, existing: Row | None) -> Row:

@@ -487,7 +487,8 @@ class AcumaticaSandbox(AcumaticaCosts, PlatformSandbox):
     def action(self, entity: str, name: str, row: Row, parameters: dict) -> None:
         steps = {("Invoice", "ReleaseInvoice"): self.release_invoice, ("Invoice", "VoidInvoice"): self.void_invoice,
                  ("Payment", "ReleasePayment"): self.release_payment, ("Payment", "VoidPayment"): self.void_payment,
-                 ("Bill", "ReleaseBill"): self.release_bill, ("Check", "ReleaseCheck"): self.release_check,
+                 ("Bill", "ReleaseBill"): self.release_bill, ("Bill", "ReverseBill"): self.reverse_bill,
+                 ("Check", "ReleaseCheck"): self.release_check,
                  ("Check", "VoidCheck"): self.void_check,
                  ("JournalTransaction", "ReleaseJournalTransaction"): self.release_journal}
         if (entity, name) == ("Payment", "ReverseApplication"):
