@@ -19,6 +19,12 @@ released invoice or memo without applications voids it (``VoidInvoice``) and sen
 document; a payment is voided (``VoidPayment``, which gives its applications back) and entered again. A void is
 ``VoidInvoice`` / ``VoidPayment``; a delete removes an unreleased document and voids a released one.
 
+**Refunds, expenses and journals** (``costs.py``): a refund is a ``Payment`` of ``Type`` "Refund" applied to the
+credit memo; an expense a vendor ``Bill`` paid by a ``Check``; a journal a GL ``JournalTransaction``; each put
+Balanced and released like the rest. Acumatica voids no released bill or GL batch: an expense is taken back by
+voiding its check and reversing its bill (``ReverseBill``, the debit adjustment released), a journal by a
+counter-batch; either then reads as voided.
+
 **No idempotency key.** Customers and items are keyed by ids derived from our keys, so their PUT is an upsert.
 Documents are numbered by Acumatica: a create first looks for a live document with our number (``CustomerOrder``,
 ``PaymentRef``) and refuses itself (``DuplicateError``) when there is one; the pipeline's search-before-create
@@ -77,8 +83,11 @@ SEARCH = {Entity.PAYMENT: ("Payment", "Type eq 'Payment' and PaymentRef eq {numb
 #: The key field of customers and items (Acumatica's id for them).
 KEY_OF = {Entity.CUSTOMER: "CustomerID", Entity.ITEM: "InventoryID"}
 #: What a refused field's error names (``'Account' cannot be found in the system``) -> the rules behind it.
-REFUSED = ((re.compile(r"(?<!Cash )'Account'"), RuleKind.SALES_ACCOUNTS),
-           (re.compile(r"'Cash Account'"), frozenset({RuleKind.DEPOSIT_ACCOUNT})),
+#: A line's account may be an income, expense or journal account; a cash account a deposit, refund or paid-from one.
+REFUSED = ((re.compile(r"(?<!Cash )'Account'"), RuleKind.SALES_ACCOUNTS | {RuleKind.EXPENSE_ACCOUNT,
+                                                                          RuleKind.JOURNAL_ACCOUNT}),
+           (re.compile(r"'Cash Account'"), frozenset({RuleKind.DEPOSIT_ACCOUNT, RuleKind.REFUND_ACCOUNT,
+                                                      RuleKind.PAID_FROM_ACCOUNT})),
            (re.compile(r"'Tax Category'"), frozenset({RuleKind.TAX_CODE})))
 GONE = re.compile(r"cannot be found|inactive", re.I)
 
