@@ -6,11 +6,13 @@
   it is refused with 429 "API Login Limit" until a session ends. A request without a live session: 401.
 - ``/entity/Default/24.200.001/<Entity>``: ``Customer``, ``StockItem``, ``NonStockItem``, ``Account``,
   ``TaxCategory``, ``Currency``, ``Invoice`` (AR invoices and credit memos, by ``Type``), ``Payment`` (payments,
-  and credit memos' applications). ``PUT`` inserts or updates by key fields or ``id`` (detail lines by their
+  and credit memos' applications; refunds), ``Vendor``, ``Bill``, ``Check``, ``JournalTransaction`` (their rules in
+  ``costs.py``). ``PUT`` inserts or updates by key fields or ``id`` (detail lines by their
   ``id``; ``"delete": true`` removes one); ``GET`` by ``id`` or key fields, or a list with ``$filter`` (``eq``,
   ``ne``, ``gt``, ``ge``, ``lt``, ``le`` joined by ``and``; ``datetimeoffset'...'`` literals), ``$top``, ``$skip``,
   ``$expand``; ``DELETE`` by ``id`` (unreleased documents only); actions ``ReleaseInvoice``, ``VoidInvoice``,
-  ``ReleasePayment``, ``VoidPayment`` (``POST`` with ``{"entity", "parameters"}``: 202 and a ``Location`` whose
+  ``ReleasePayment``, ``VoidPayment``, ``ReverseApplication``, ``ReleaseBill``, ``ReverseBill``, ``ReleaseCheck``,
+  ``VoidCheck``, ``ReleaseJournalTransaction`` (``POST`` with ``{"entity", "parameters"}``: 202 and a ``Location`` whose
   ``GET`` answers 204).
 - Every value wrapped as ``{"value": ...}``; errors as ``{"message", "exceptionMessage", "exceptionType"}`` (HTTP
   500 for a business rule, as Acumatica does) or 422 with the entity and a per-field ``error``.
