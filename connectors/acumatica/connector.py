@@ -19,6 +19,12 @@ released invoice or memo without applications voids it (``VoidInvoice``) and sen
 document; a payment is voided (``VoidPayment``, which gives its applications back) and entered again. A void is
 ``VoidInvoice`` / ``VoidPayment``; a delete removes an unreleased document and voids a released one.
 
+**Refunds, expenses and journals** (``costs.py``): a refund is a ``Payment`` of ``Type`` "Refund" applied to the
+credit memo; an expense a vendor ``Bill`` paid by a ``Check``; a journal a GL ``JournalTransaction``; each put
+Balanced and released like the rest. Acumatica voids no released bill or GL batch: an expense is taken back by
+voiding its check and reversing its bill (``ReverseBill``, the debit adjustment released), a journal by a
+counter-batch; either then reads as voided.
+
 **No idempotency key.** Customers and items are keyed by ids derived from our keys, so their PUT is an upsert.
 Documents are numbered by Acumatica: a create first looks for a live document with our number (``CustomerOrder``,
 ``PaymentRef``) and refuses itself (``DuplicateError``) when there is one; the pipeline's search-before-create
@@ -37,29 +43,51 @@ from .. import lifecycle, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, Capabilities, DemoChart, ReferenceData,
                     Refused, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment, RuleKind,
                     Setting)
-from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
+from ..documents import ExpenseSnapshot, Entity, Mapping, RefundSnapshot, RemoteRef, RemoteResult, Snapshot
 from ..errors import (ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError,
                       ValidationFailed)
 from ..registry import register
 from ..session import Session, SessionConnector
+from . import costs as c
 from . import errors, wire
 from . import translate as t
 from .client import ContractClient
 
 LIFECYCLE = lifecycle.Lifecycle(
-    entities=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT}), draft=t.DRAFT, posted=t.POSTED,
+    entities=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT, *Entity.RETURNS_AND_COSTS}),
+    draft=t.DRAFT, posted=t.POSTED,
     cancelled=t.CANCELLED, void_by="cancel", cancel_from_draft=False,
     hint="Fix what Acumatica names (a closed financial period, an inactive account or tax category) and retry; "
          "the Balanced document Acumatica took was deleted.")
 #: Without releasing: documents are only put, and stay Balanced.
 UNRELEASED = replace(LIFECYCLE, entities=frozenset())
 ENTITY_OF = {Entity.CUSTOMER: "Customer", Entity.ITEM: "NonStockItem", Entity.INVOICE: "Invoice",
-             Entity.CREDIT_NOTE: "Invoice", Entity.PAYMENT: "Payment"}
+             Entity.CREDIT_NOTE: "Invoice", Entity.PAYMENT: "Payment", Entity.REFUND: "Payment",
+             Entity.EXPENSE: "Bill", Entity.JOURNAL: "JournalTransaction"}
+#: Refunds, expenses (bills paid by check) and journals (GL batches): costs.py.
+COSTS = frozenset(Entity.RETURNS_AND_COSTS)
+#: The release and void actions per entity (None: the Default endpoint has none for it).
+RELEASE = {Entity.INVOICE: "ReleaseInvoice", Entity.CREDIT_NOTE: "ReleaseInvoice", Entity.PAYMENT: "ReleasePayment",
+           Entity.REFUND: "ReleasePayment", Entity.EXPENSE: "ReleaseBill",
+           Entity.JOURNAL: "ReleaseJournalTransaction"}
+VOID = {Entity.INVOICE: "VoidInvoice", Entity.CREDIT_NOTE: "VoidInvoice", Entity.PAYMENT: "VoidPayment",
+        Entity.REFUND: "VoidPayment"}
+#: Released documents that are reversed rather than voided: a bill (``ReverseBill``), a GL batch (a counter-batch).
+REVERSED = frozenset({Entity.EXPENSE, Entity.JOURNAL})
+#: How a document carrying our number is searched before a create: (entity, $filter with {number}).
+SEARCH = {Entity.PAYMENT: ("Payment", "Type eq 'Payment' and PaymentRef eq {number}"),
+          Entity.REFUND: ("Payment", "Type eq 'Refund' and PaymentRef eq {number}"),
+          Entity.EXPENSE: ("Bill", "Type eq 'Bill' and VendorRef eq {number}"),
+          Entity.JOURNAL: ("JournalTransaction", "Module eq 'GL' and Description eq {number}")}
+
 #: The key field of customers and items (Acumatica's id for them).
 KEY_OF = {Entity.CUSTOMER: "CustomerID", Entity.ITEM: "InventoryID"}
 #: What a refused field's error names (``'Account' cannot be found in the system``) -> the rules behind it.
-REFUSED = ((re.compile(r"(?<!Cash )'Account'"), RuleKind.SALES_ACCOUNTS),
-           (re.compile(r"'Cash Account'"), frozenset({RuleKind.DEPOSIT_ACCOUNT})),
+#: A line's account may be an income, expense or journal account; a cash account a deposit, refund or paid-from one.
+REFUSED = ((re.compile(r"(?<!Cash )'Account'"), RuleKind.SALES_ACCOUNTS | {RuleKind.EXPENSE_ACCOUNT,
+                                                                          RuleKind.JOURNAL_ACCOUNT}),
+           (re.compile(r"'Cash Account'"), frozenset({RuleKind.DEPOSIT_ACCOUNT, RuleKind.REFUND_ACCOUNT,
+                                                      RuleKind.PAID_FROM_ACCOUNT})),
            (re.compile(r"'Tax Category'"), frozenset({RuleKind.TAX_CODE})))
 GONE = re.compile(r"cannot be found|inactive", re.I)
 
@@ -69,17 +97,25 @@ class AcumaticaConnector(SessionConnector):
     id = "acumatica"
     name = "Acumatica"
     capabilities = Capabilities(
-        entities=frozenset(Entity.SALES),  # refunds, expenses and journals: not built
-        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT}),  # VoidInvoice, VoidPayment
-        # customers and items made inactive; unreleased documents deleted, released ones voided
-        delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE}),
+        # refunds (Payment of type Refund), expenses (a Bill paid by a Check), journals (JournalTransaction, GL)
+        entities=frozenset(Entity.ALL),
+        # VoidInvoice, VoidPayment (payments and refunds). Acumatica voids no released bill or GL batch: an
+        # expense's check is voided and its bill reversed (ReverseBill, the debit adjustment released); a journal
+        # is reversed by a counter-batch (Default has no reverse action for batches). Both read back as voided.
+        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT, *Entity.RETURNS_AND_COSTS}),
+        # customers and items made inactive; unreleased documents deleted, released ones voided (or reversed)
+        delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE,
+                          *Entity.RETURNS_AND_COSTS}),
+        kept_lines=True,  # a restocking fee is a negative line of the credit memo: the memo is what goes back
         # LastModifiedDateTime polling; customers and non-stock items come in on their own too
         inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         # payments recorded there (remote_payment reads them whole); customers and items (remote_customer / _item)
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.PAYMENT}),
         inbound_deletes=False,  # lists hold no deleted records: reconciliation finds a deletion
-        idempotency_keys=False,  # our number in CustomerOrder / PaymentRef, searched before each create
+        idempotency_keys=False,  # our number in CustomerOrder / PaymentRef / VendorRef / Description, searched
     )
+    #: Refunds, expenses and journals are reconciled like the sales documents (read back by id).
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
     #: Acumatica's limits come with each licence (License Monitoring Console): a pace of our own below the
     #: smallest tiers; its 429 is honoured anyway.
     rate_limits = {"request": (90, 60.0)}
@@ -105,9 +141,12 @@ class AcumaticaConnector(SessionConnector):
     )
     sandbox_class = "connectors.acumatica.sandbox.AcumaticaSandbox"
     demo_chart = DemoChart(default_income="Sales Revenue", category_income={"Consultations": "Consulting Revenue"},
-                           line_kind_income={"shipping": "Shipping Revenue", "fee": "Late Fee Income"},
+                           line_kind_income={"shipping": "Shipping Revenue", "fee": "Late Fee Income",
+                                             "restocking_fee": "Restocking Fee Income",
+                                             "return_shipping": "Shipping Revenue"},
                            discount="Sales Discounts", deposit="Company Checking",
-                           taxes={"GST 10%": "Taxable 10%", "Exempt": "Exempt"})
+                           taxes={"GST 10%": "Taxable 10%", "Exempt": "Exempt"},
+                           refund="Company Checking", expense="Freight Expense", paid_from="Company Checking")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:
@@ -152,7 +191,8 @@ class AcumaticaConnector(SessionConnector):
 
     # -- reading --------------------------------------------------------------------------------------------------
     def _read(self, entity: str, remote_id: str) -> dict:
-        expand = {Entity.INVOICE: "Details", Entity.CREDIT_NOTE: "Details", Entity.PAYMENT: "DocumentsToApply"}
+        expand = {Entity.INVOICE: "Details", Entity.CREDIT_NOTE: "Details", Entity.PAYMENT: "DocumentsToApply",
+                  Entity.REFUND: "DocumentsToApply", Entity.EXPENSE: "Details", Entity.JOURNAL: "Details"}
         params = {"$expand": expand[entity]} if entity in expand else None
         return self.client.get(ENTITY_OF[entity], remote_id, params)
 
@@ -164,6 +204,12 @@ class AcumaticaConnector(SessionConnector):
             return t.item_result(record)
         if entity == Entity.PAYMENT:
             return t.payment_result(record)
+        if entity == Entity.REFUND:
+            return c.refund_result(record)
+        if entity == Entity.EXPENSE:
+            return c.bill_result(record, reversed_=self._reversed(entity, record))
+        if entity == Entity.JOURNAL:
+            return c.journal_result(record, reversed_=self._reversed(entity, record))
         return t.document_result(record)
 
     def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
@@ -174,19 +220,26 @@ class AcumaticaConnector(SessionConnector):
             except RemoteNotFound:
                 return None
             return replace(result, adopted=True)
+        if isinstance(doc, RefundSnapshot) and c.refund_problems(doc):
+            return None
         found = self._find_all(doc)
         if not found:
             return None
         remote_id = found[0]  # a Balanced one is what a lost answer left: released now, as it was meant to be
         lifecycle.finish(self.lifecycle, self, doc.entity, remote_id, self.state(doc.entity, remote_id),
                          self._what(doc))
+        if doc.entity == Entity.EXPENSE:
+            self._pay_bill(doc, mapping, remote_id)
         return replace(self.fetch(doc.entity, remote_id), adopted=True)
 
     def _find_all(self, doc: Snapshot) -> list[str]:
         """Ids of the live documents carrying our number, oldest first."""
-        if doc.entity == Entity.PAYMENT:
-            query = f"Type eq 'Payment' and PaymentRef eq {_quote(doc.number)}"
-            rows = self.client.rows("Payment", {"$filter": query, "$select": "Status"})
+        if doc.entity in SEARCH:
+            entity, query = SEARCH[doc.entity]
+            rows = self.client.rows(entity, {"$filter": query.format(number=_quote(doc.number)), "$select": "Status"})
+            if doc.entity in REVERSED:
+                return [self._id_of(doc.entity, r) for r in rows
+                        if r.get("Status") not in t.CANCELLED and not self._reversed(doc.entity, r)]
         else:
             query = f"Type eq {_quote(t.DOC_TYPES[doc.entity])} and CustomerOrder eq {_quote(doc.number)}"
             rows = self.client.rows("Invoice", {"$filter": query, "$select": "Status"})
@@ -205,19 +258,72 @@ class AcumaticaConnector(SessionConnector):
         if doc.entity == Entity.PAYMENT:
             record = {**t.payment_record(doc, mapping, str(self.setting("payment_method"))),
                       "DocumentsToApply": self._applications(doc, mapping)}
-            entity = "Payment"
+        elif doc.entity in COSTS:
+            record = self._cost_record(doc, mapping)
         else:
-            record, entity = t.document_record(doc.entity, doc, mapping), "Invoice"
+            record = t.document_record(doc.entity, doc, mapping)
+        entity = ENTITY_OF[doc.entity]
 
         def draft() -> str:
-            made = t.document_id(self.client.put(entity, record))
+            made = self._id_of(doc.entity, self._put(doc, entity, record))
             if refuse_taken:
                 self._refuse_taken(doc, made)
             return made
         remote_id = lifecycle.create_posted(self.lifecycle, self, doc.entity, draft, self._what(doc))
         if doc.entity == Entity.CREDIT_NOTE and doc.allocations and self.lifecycle.entities:
             self._apply_memo(doc, mapping, remote_id)
+        if doc.entity == Entity.EXPENSE:
+            self._pay_bill(doc, mapping, remote_id)
         return self.fetch(doc.entity, remote_id)
+
+    def _cost_record(self, doc: Snapshot, mapping: Mapping) -> dict:
+        """The record of a refund, an expense's bill (its vendor put first: PUT upserts it) or a journal."""
+        if isinstance(doc, RefundSnapshot):
+            if problems := c.refund_problems(doc):
+                raise ConfigurationError("; ".join(problems), hint="Enter the refund in Acumatica by hand.")
+            return c.refund_record(doc, mapping, str(self.setting("payment_method")))
+        if isinstance(doc, ExpenseSnapshot):
+            return c.bill_record(doc, mapping)
+        return c.journal_record(doc, mapping)
+
+    def _put(self, doc: Snapshot, entity: str, record: dict) -> dict:
+        """PUT the record. A bill whose vendor Acumatica does not know yet (our payee, the first time) has its
+        vendor put (an upsert by ``VendorID``) and is put again: the bill stays the create's first write, so a
+        lost answer leaves a bill that search-before-create finds."""
+        try:
+            return self.client.put(entity, record)
+        except SyncError as exc:
+            if not isinstance(doc, ExpenseSnapshot) or not c.VENDOR_UNKNOWN.search(str(exc)):
+                raise
+        self.client.put("Vendor", c.vendor_record(doc))
+        return self.client.put(entity, record)
+
+    def _pay_bill(self, doc, mapping: Mapping, remote_id: str) -> None:
+        """An expense's released bill paid by a check from the paid-from cash account, released (a check a lost
+        answer left is released rather than entered twice). With releasing off, the bill stays Balanced unpaid:
+        Acumatica applies a check only to a released bill."""
+        if Entity.EXPENSE not in self.lifecycle.entities:
+            return
+        bill = self.client.get("Bill", remote_id)
+        if bill.get("Status") != "Open":
+            return
+        query = f"Type eq 'Payment' and PaymentRef eq {_quote(doc.number)} and Vendor eq {_quote(bill['Vendor'])}"
+        left = [r for r in self.client.rows("Check", {"$filter": query, "$select": "Status"})
+                if r.get("Status") in t.DRAFT]
+        if left:
+            check = t.document_keys(t.document_id(left[0]))
+        else:
+            made = self.client.put("Check", c.check_record(doc, mapping, str(self.setting("payment_method")), bill))
+            check = t.document_keys(t.document_id(made))
+        self.client.action("Check", "ReleaseCheck", check)
+
+    @staticmethod
+    def _id_of(entity: str, record: dict) -> str:
+        return c.journal_id(record) if entity == Entity.JOURNAL else t.document_id(record)
+
+    @staticmethod
+    def _keys(entity: str, remote_id: str) -> dict:
+        return c.journal_keys(remote_id) if entity == Entity.JOURNAL else t.document_keys(remote_id)
 
     def _refuse_taken(self, doc: Snapshot, made: str) -> None:
         """Acumatica takes a second document with our number: when another live one has it, delete the draft just
@@ -259,6 +365,8 @@ class AcumaticaConnector(SessionConnector):
         state = str(current.raw.get("Status") or "")
         if state in t.DRAFT:
             return self._rewrite_draft(doc, mapping, current.raw)
+        if doc.entity in COSTS:
+            return self._update_cost(doc, mapping, current, state)
         if doc.entity == Entity.PAYMENT:
             record = t.payment_record(doc, mapping, str(self.setting("payment_method")))
             if t.same_payment(record, current.raw) and t.applied(current.raw) == t.wanted(doc, mapping):
@@ -269,6 +377,65 @@ class AcumaticaConnector(SessionConnector):
                 return self.fetch(doc.entity, ref.remote_id)
             return current
         return self._replace(doc, mapping, ref.remote_id, state)
+
+    def _update_cost(self, doc, mapping: Mapping, current: RemoteResult, state: str) -> RemoteResult:
+        """A released refund, bill or batch is kept when it already holds what we would send (an expense's bill
+        paid if it is not yet). Acumatica changes none once released: a changed refund is voided (its credit comes
+        back), a changed bill reversed (its check voided first), a changed batch reversed by a counter-batch; then
+        the new content is sent as a new document."""
+        if doc.entity == Entity.REFUND:
+            same = c.same_refund(self._cost_record(doc, mapping), current.raw)
+        elif doc.entity == Entity.EXPENSE:
+            same = c.same_bill(c.bill_record(doc, mapping), current.raw)
+            if same:
+                self._pay_bill(doc, mapping, current.remote_id)
+                return self.fetch(doc.entity, current.remote_id)
+        else:
+            same = c.same_journal(c.journal_record(doc, mapping), current.raw)
+        return current if same else self._replace(doc, mapping, current.remote_id, state)
+
+    # -- reversals: bills and GL batches ---------------------------------------------------------------------------
+    def _reversed(self, entity: str, record: dict) -> bool:
+        """Whether a released bill or batch was reversed by us: a released document whose ``Description`` is
+        "Reversal of <its id>" (a debit adjustment made by ``ReverseBill``, or our counter-batch)."""
+        if entity not in REVERSED or str(record.get("Status") or "") not in t.POSTED:
+            return False
+        name = ENTITY_OF[entity]
+        query = f"Description eq {_quote(c.reversal_of(self._id_of(entity, record)))}"
+        return any(r.get("Status") in t.POSTED for r in self.client.rows(name, {"$filter": query,
+                                                                                 "$select": "Status"}))
+
+    def _reverse_bill(self, remote_id: str) -> None:
+        """An expense taken back: the released checks that pay its bill voided (the bill is open again), then
+        ``ReverseBill`` (a Balanced debit adjustment with the bill's lines), marked "Reversal of <bill>" and
+        released: Acumatica applies it to the bill, closing both."""
+        bill = self.client.get("Bill", remote_id)
+        query = f"Type eq 'Payment' and Vendor eq {_quote(bill['Vendor'])} and PaymentRef eq " \
+                f"{_quote(bill.get('VendorRef') or '')}"
+        for check in self.client.rows("Check", {"$filter": query, "$expand": "Details"}):
+            pays = any(d.get("ReferenceNbr") == bill["ReferenceNbr"] for d in check.get("Details") or [])
+            if pays and check.get("Status") in t.POSTED:
+                self.client.action("Check", "VoidCheck", t.document_keys(t.document_id(check)))
+        self.client.action("Bill", "ReverseBill", t.document_keys(remote_id))
+        query = f"Type eq 'Debit Adj.' and Vendor eq {_quote(bill['Vendor'])} and Status eq 'Balanced'"
+        made = [r for r in self.client.rows("Bill", {"$filter": query}) if r.get("VendorRef") == bill.get("VendorRef")]
+        if not made:
+            raise ValidationFailed(f"Acumatica made no reversal of bill {remote_id}", platform_code="reverse",
+                                   hint="Reverse the bill in Acumatica (Bills and Adjustments, Reverse).")
+        keys = t.document_keys(t.document_id(made[-1]))
+        self.client.put("Bill", {**keys, "Description": c.reversal_of(remote_id)})
+        self.client.action("Bill", "ReleaseBill", keys)
+
+    def _reverse_batch(self, remote_id: str) -> None:
+        """A released GL batch taken back by a counter-batch (its lines with debit and credit swapped, dated as
+        it), released: the Default endpoint has no action for Journal Transactions' Reverse."""
+        batch = self.client.get("JournalTransaction", remote_id, {"$expand": "Details"})
+        self._put_release(Entity.JOURNAL, c.counter_batch(batch, c.reversal_of(remote_id)))
+
+    def _put_release(self, entity: str, record: dict) -> str:
+        remote_id = self._id_of(entity, self.client.put(ENTITY_OF[entity], record))
+        self.post(entity, remote_id)
+        return remote_id
 
     def _apply_more(self, doc, mapping: Mapping, remote_id: str) -> None:
         """Bring a released credit memo's applications up to what the credit note now applies. Acumatica takes
@@ -312,13 +479,23 @@ class AcumaticaConnector(SessionConnector):
             body = {**t.payment_record(doc, mapping, str(self.setting("payment_method"))),
                     "DocumentsToApply": self._applications(doc, mapping), "ReferenceNbr": record["ReferenceNbr"]}
             self.client.put("Payment", body)
+        elif doc.entity == Entity.REFUND:
+            self.client.put("Payment", {**self._cost_record(doc, mapping), "ReferenceNbr": record["ReferenceNbr"]})
+        elif doc.entity in COSTS:
+            body = self._cost_record(doc, mapping)
+            body["Details"] = [*({"id": line["id"], "delete": True} for line in record.get("Details") or []),
+                               *body["Details"]]
+            self._put(doc, ENTITY_OF[doc.entity], {**body, **self._keys(doc.entity, self._id_of(doc.entity,
+                                                                                                    record))})
         else:
             body = t.document_record(doc.entity, doc, mapping)
             body["Details"] = [*({"id": line["id"], "delete": True} for line in record.get("Details") or []),
                                *body["Details"]]
             self.client.put("Invoice", {**body, "ReferenceNbr": record["ReferenceNbr"]})
-        remote_id = t.document_id(record)
+        remote_id = self._id_of(doc.entity, record)
         lifecycle.finish(self.lifecycle, self, doc.entity, remote_id, str(record.get("Status")), self._what(doc))
+        if doc.entity == Entity.EXPENSE:
+            self._pay_bill(doc, mapping, remote_id)
         return self.fetch(doc.entity, remote_id)
 
     def _replace(self, doc: Snapshot, mapping: Mapping, remote_id: str, state: str) -> RemoteResult:
@@ -348,22 +525,31 @@ class AcumaticaConnector(SessionConnector):
             lifecycle.void(LIFECYCLE, self, entity, ref.remote_id, state, f"{entity.replace('_', ' ')} "
                            f"{ref.remote_id}")
 
+    def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:
+        return c.refund_problems(doc) if isinstance(doc, RefundSnapshot) else []
+
     # -- the life cycle's steps (connectors.lifecycle.LifecycleSteps) -------------------------------------------
     def state(self, entity: str, remote_id: str) -> str:
-        return str(self.client.get(ENTITY_OF[entity], remote_id, {"$select": "Status"}).get("Status") or "")
+        """The document's ``Status``; a bill or batch we reversed reads as Voided."""
+        record = self.client.get(ENTITY_OF[entity], remote_id, {"$select": "Status"})
+        return "Voided" if self._reversed(entity, record) else str(record.get("Status") or "")
 
     def post(self, entity: str, remote_id: str) -> None:
-        action = "ReleasePayment" if entity == Entity.PAYMENT else "ReleaseInvoice"
-        self.client.action(ENTITY_OF[entity], action, t.document_keys(remote_id))
+        self.client.action(ENTITY_OF[entity], RELEASE[entity], self._keys(entity, remote_id))
 
     def to_draft(self, entity: str, remote_id: str) -> None:
         raise ValidationFailed("Acumatica cannot take a released document back to Balanced",
                                platform_code="released", hint="Void it in Acumatica and send it again.")
 
     def cancel(self, entity: str, remote_id: str) -> None:
+        if entity == Entity.EXPENSE:
+            self._reverse_bill(remote_id)
+            return
+        if entity == Entity.JOURNAL:
+            self._reverse_batch(remote_id)
+            return
         self._unapply(entity, remote_id)
-        action = "VoidPayment" if entity == Entity.PAYMENT else "VoidInvoice"
-        self.client.action(ENTITY_OF[entity], action, t.document_keys(remote_id))
+        self.client.action(ENTITY_OF[entity], VOID[entity], self._keys(entity, remote_id))
 
     def reverse(self, entity: str, remote_id: str) -> str:
         raise NotImplementedError("Acumatica documents are voided here (LIFECYCLE.void_by)")

@@ -22,7 +22,7 @@ from ..errors import ConfigurationError
 
 DOC_TYPES = {Entity.INVOICE: "Invoice", Entity.CREDIT_NOTE: "Credit Memo"}
 DRAFT = frozenset({"On Hold", "Balanced"})
-POSTED = frozenset({"Open", "Closed"})
+POSTED = frozenset({"Open", "Closed", "Unposted", "Posted"})  # the last two: GL batches
 CANCELLED = frozenset({"Voided", "Canceled"})
 KINDS = {("Income", ""): AccountKind.INCOME, ("Expense", ""): AccountKind.EXPENSE,
          ("Asset", "CASH"): AccountKind.DEPOSIT, ("Asset", "AR"): AccountKind.RECEIVABLE,
@@ -112,14 +112,17 @@ def remote_item(record: dict) -> RemoteItem:
 # -- invoices and credit memos -------------------------------------------------------------------------------
 def detail_lines(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping) -> list[dict]:
     """One detail line per line: the mapped income account, the tax category, our item where it is known; a
-    discount line as a negative unit price."""
+    discount line, and a credit memo's kept line (restocking fee), as a negative unit price."""
     lines = []
     for index, line in enumerate(doc.lines):
         account = mapping.line_account(index)
         if not account:
             raise ConfigurationError(f"line {index + 1} of {doc.number} has no income account mapped",
                                      hint="Map an income account in the mapping editor.")
-        price = -line.unit_price if line.kind == "discount" else line.unit_price
+        # a discount nets the document; on a credit memo, a line the business keeps (a restocking fee) nets the
+        # credit: both are negative lines
+        kept = isinstance(doc, CreditNoteSnapshot) and line.kept
+        price = -line.unit_price if line.kind == "discount" or kept else line.unit_price
         detail = {"TransactionDescr": line.description or line.item_name or "-", "Quantity": line.quantity,
                   "UnitPrice": price, "Account": str(account),
                   "TaxCategory": mapping.tax_codes.get(line.tax_rate_key) if line.tax_rate_key else None}

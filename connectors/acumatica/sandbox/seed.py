@@ -19,7 +19,13 @@ ACCOUNTS = (("40000", "Sales Revenue", "Income", "SALES"), ("40100", "Consulting
             ("40200", "Shipping Revenue", "Income", "SALES"), ("40300", "Late Fee Income", "Income", "SALES"),
             ("40900", "Sales Discounts", "Income", "SALES"), ("10200", "Company Checking", "Asset", "CASH"),
             ("11000", "Accounts Receivable", "Asset", "AR"), ("23000", "Sales Tax Payable", "Liability", "TAX"),
-            ("60000", "Operating Expenses", "Expense", "EXPENSE"))
+            ("60000", "Operating Expenses", "Expense", "EXPENSE"),
+            # for refunds, expenses (bills paid by check) and journals
+            ("10300", "Euro Checking", "Asset", "CASH"), ("40400", "Restocking Fee Income", "Income", "SALES"),
+            ("60100", "Freight Expense", "Expense", "EXPENSE"), ("60200", "Bank Charges", "Expense", "EXPENSE"),
+            ("20000", "Accounts Payable", "Liability", "AP"))
+#: The currency of each cash account that is not in the home currency (a check is in its cash account's currency).
+CASH_CURRENCIES = {"10300": "EUR"}
 #: TaxCategoryID, Description, rate (percent) the sandbox's one tax zone applies to a line of the category
 TAX_CATEGORIES = (("TAXABLE", "Taxable 10%", Decimal("10")), ("EXEMPT", "Exempt", Decimal("0")))
 CURRENCIES = ("USD", "EUR", "AUD")

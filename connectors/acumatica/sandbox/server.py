@@ -6,11 +6,13 @@
   it is refused with 429 "API Login Limit" until a session ends. A request without a live session: 401.
 - ``/entity/Default/24.200.001/<Entity>``: ``Customer``, ``StockItem``, ``NonStockItem``, ``Account``,
   ``TaxCategory``, ``Currency``, ``Invoice`` (AR invoices and credit memos, by ``Type``), ``Payment`` (payments,
-  and credit memos' applications). ``PUT`` inserts or updates by key fields or ``id`` (detail lines by their
+  and credit memos' applications; refunds), ``Vendor``, ``Bill``, ``Check``, ``JournalTransaction`` (their rules in
+  ``costs.py``). ``PUT`` inserts or updates by key fields or ``id`` (detail lines by their
   ``id``; ``"delete": true`` removes one); ``GET`` by ``id`` or key fields, or a list with ``$filter`` (``eq``,
   ``ne``, ``gt``, ``ge``, ``lt``, ``le`` joined by ``and``; ``datetimeoffset'...'`` literals), ``$top``, ``$skip``,
   ``$expand``; ``DELETE`` by ``id`` (unreleased documents only); actions ``ReleaseInvoice``, ``VoidInvoice``,
-  ``ReleasePayment``, ``VoidPayment`` (``POST`` with ``{"entity", "parameters"}``: 202 and a ``Location`` whose
+  ``ReleasePayment``, ``VoidPayment``, ``ReverseApplication``, ``ReleaseBill``, ``ReverseBill``, ``ReleaseCheck``,
+  ``VoidCheck``, ``ReleaseJournalTransaction`` (``POST`` with ``{"entity", "parameters"}``: 202 and a ``Location`` whose
   ``GET`` answers 204).
 - Every value wrapped as ``{"value": ...}``; errors as ``{"message", "exceptionMessage", "exceptionType"}`` (HTTP
   500 for a business rule, as Acumatica does) or 422 with the entity and a per-field ``error``.
@@ -30,20 +32,23 @@ from urllib.parse import urlencode
 
 from .. import wire
 from ...sandboxkit.faults import Fault
-from ...sandboxkit.platform import (PlatformError, PlatformSandbox, Request, Response, decimal_value, json_response,
+from ...sandboxkit.platform import (PlatformError, PlatformSandbox, Request, Response, json_response,
                                     parse_timestamp)
 from ...sandboxkit.resources import NotFound, ResourceError, ResourceStore, Row
-from .seed import (ACCOUNTS, BRANCH, CURRENCIES, ENDPOINT, HOME_CURRENCY, PASSWORD, TAX_CATEGORIES, TENANT, USER,
-                   VERSION)
+from .answers import DETAILS, AcumaticaError, FieldErrors, business, money
+from .costs import AcumaticaCosts
+from .seed import (ACCOUNTS, BRANCH, CASH_CURRENCIES, CURRENCIES, ENDPOINT, HOME_CURRENCY, PASSWORD,
+                   TAX_CATEGORIES, TENANT, USER, VERSION)
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 SESSION_MINUTES = 20
 KEYS = {"Customer": ("CustomerID",), "StockItem": ("InventoryID",), "NonStockItem": ("InventoryID",),
         "Account": ("AccountCD",), "TaxCategory": ("TaxCategoryID",), "Currency": ("CurrencyID",),
-        "Invoice": ("Type", "ReferenceNbr"), "Payment": ("Type", "ReferenceNbr")}
+        "Invoice": ("Type", "ReferenceNbr"), "Payment": ("Type", "ReferenceNbr"), "Vendor": ("VendorID",),
+        "Bill": ("Type", "ReferenceNbr"), "Check": ("Type", "ReferenceNbr"),
+        "JournalTransaction": ("Module", "BatchNbr")}
 READ_ONLY = ("Account", "TaxCategory", "Currency")
-DETAILS = {"Invoice": "Details", "Payment": "DocumentsToApply"}
 DRAFT = ("On Hold", "Balanced")
 RELEASED = ("Open", "Closed")
 #: Header fields of a released document that may still change (everything else is locked once released).
@@ -54,42 +59,7 @@ OPS = {"eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "gt": lambda a, b: 
        "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b, "le": lambda a, b: a <= b}
 
 
-class AcumaticaError(PlatformError):
-    """The ASP.NET error body Acumatica answers with."""
-
-    def __init__(self, status: int, message: str, kind: str = "PX.Data.PXException", headers: tuple = ()) -> None:
-        body = {"message": "An error has occurred.", "exceptionMessage": message, "exceptionType": kind,
-                "stackTrace": None}
-        super().__init__(status, body, headers)
-
-
-class FieldErrors(PlatformError):
-    """A refused write: 422 with the record echoed, each refused field carrying its ``error``."""
-
-    def __init__(self, entity: str, record: dict, errors: dict[str, str]) -> None:
-        shown = dict(record)
-        for path, message in errors.items():
-            name, _, line = path.partition("#")
-            if line:
-                details = shown[DETAILS[entity]]
-                item = dict(details[int(line)])
-                item[name] = {**(item.get(name) or {"value": None}), "error": message}
-                details[int(line)] = item
-            else:
-                shown[name] = {**(shown.get(name) or {"value": None}), "error": message}
-        shown["error"] = f"Inserting '{entity}' record raised at least one error. Please review the errors."
-        super().__init__(422, shown)
-
-
-def business(message: str) -> AcumaticaError:
-    return AcumaticaError(500, message)
-
-
-def money(value: Any) -> Decimal:
-    return decimal_value(value, ZERO)
-
-
-class AcumaticaSandbox(PlatformSandbox):
+class AcumaticaSandbox(AcumaticaCosts, PlatformSandbox):
     """One tenant (``TENANT``) with its sessions, master data and AR documents."""
 
     platform, title, default_port = "acumatica", "Acumatica", 8784
@@ -122,7 +92,8 @@ class AcumaticaSandbox(PlatformSandbox):
     def seed(self) -> None:
         for code, name, kind, cls in ACCOUNTS:
             self.store.create("Account", {"AccountCD": code, "Description": name, "Type": kind,
-                                          "AccountClass": cls, "Active": True, **self.stamp()})
+                                          "AccountClass": cls, "Active": True,
+                                          "_currency": CASH_CURRENCIES.get(code, HOME_CURRENCY), **self.stamp()})
         for code, name, rate in TAX_CATEGORIES:
             self.store.create("TaxCategory", {"TaxCategoryID": code, "Description": name, "Active": True,
                                               "_rate": rate, **self.stamp()})
@@ -333,6 +304,12 @@ class AcumaticaSandbox(PlatformSandbox):
             return self.put_document(record, raw, existing)
         if entity == "Payment":
             return self.put_payment(record, raw, existing)
+        if entity == "Bill":
+            return self.put_bill(record, raw, existing)
+        if entity == "Check":
+            return self.put_check(record, raw, existing)
+        if entity == "JournalTransaction":
+            return self.put_journal(record, raw, existing)
         return self.put_master(entity, record, raw, existing)
 
     def put_master(self, entity: str, record: dict, raw: dict, existing: Row | None) -> Row:
@@ -344,6 +321,8 @@ class AcumaticaSandbox(PlatformSandbox):
             raise FieldErrors(entity, raw, {key: f"'{key}' cannot be empty."})
         if entity == "Customer":
             defaults = {"CustomerName": "", "Status": "Active", "CurrencyID": HOME_CURRENCY, "Email": None}
+        elif entity == "Vendor":
+            defaults = {"VendorName": "", "Status": "Active", "CurrencyID": HOME_CURRENCY}
         else:
             defaults = {"Description": "", "DefaultPrice": ZERO, "ItemStatus": "Active", "ItemType":
                         "Finished Good" if entity == "StockItem" else "Non-Stock Item"}
@@ -430,9 +409,11 @@ class AcumaticaSandbox(PlatformSandbox):
                 raise business(f"The payment {existing.data['ReferenceNbr']} is released and cannot be changed.")
         if kind == "Credit Memo":
             return self.credit_memo_applications(record, raw, existing)
-        if kind != "Payment":
+        if kind not in ("Payment", "Refund"):
             raise FieldErrors("Payment", raw, {"Type": f"'{kind}' is not a valid document type."})
-        base = dict(existing.data) if existing else {"Type": "Payment", "Hold": False, "CurrencyID": HOME_CURRENCY,
+        if kind == "Refund":
+            self.refund_applications(record.get("DocumentsToApply"), raw)
+        base = dict(existing.data) if existing else {"Type": kind, "Hold": False, "CurrencyID": HOME_CURRENCY,
                                                      "ApplicationDate": self.stamp()["LastModifiedDateTime"][:10],
                                                      "DocumentsToApply": [], "PaymentMethod": "CHECK"}
         merged = {**base, **{k: v for k, v in record.items() if k not in ("DocumentsToApply", "id", "rowNumber")}}
@@ -495,16 +476,23 @@ class AcumaticaSandbox(PlatformSandbox):
 
     def delete(self, entity: str, row: Row) -> None:
         if entity in DETAILS and row.data["Status"] not in DRAFT:
-            raise business(f"The document {row.data['ReferenceNbr']} is released and cannot be deleted.")
+            raise business(f"The document {row.data.get('ReferenceNbr') or row.data.get('BatchNbr')} is released "
+                           "and cannot be deleted.")
         if entity == "Customer" and any(r.data["CustomerID"] == row.data["CustomerID"]
                                         for r in self.store.rows("Invoice")):
             raise business("The customer cannot be deleted because it has documents.")
+        if entity == "Vendor" and any(r.data["Vendor"] == row.data["VendorID"] for r in self.store.rows("Bill")):
+            raise business("The vendor cannot be deleted because it has documents.")
         self.store.delete(entity, row.id)
 
     # -- actions ---------------------------------------------------------------------------------------------------
     def action(self, entity: str, name: str, row: Row, parameters: dict) -> None:
         steps = {("Invoice", "ReleaseInvoice"): self.release_invoice, ("Invoice", "VoidInvoice"): self.void_invoice,
-                 ("Payment", "ReleasePayment"): self.release_payment, ("Payment", "VoidPayment"): self.void_payment}
+                 ("Payment", "ReleasePayment"): self.release_payment, ("Payment", "VoidPayment"): self.void_payment,
+                 ("Bill", "ReleaseBill"): self.release_bill, ("Bill", "ReverseBill"): self.reverse_bill,
+                 ("Check", "ReleaseCheck"): self.release_check,
+                 ("Check", "VoidCheck"): self.void_check,
+                 ("JournalTransaction", "ReleaseJournalTransaction"): self.release_journal}
         if (entity, name) == ("Payment", "ReverseApplication"):
             self.reverse_application(row, parameters)
             return
@@ -576,7 +564,7 @@ class AcumaticaSandbox(PlatformSandbox):
                                               **self.stamp()})
 
     def void_payment(self, row: Row) -> None:
-        if row.data["Type"] != "Payment" or row.data["Status"] not in RELEASED:
+        if row.data["Type"] not in ("Payment", "Refund") or row.data["Status"] not in RELEASED:
             raise business(f"The document {row.data['ReferenceNbr']} cannot be voided: only a released payment can.")
         for item in row.data["DocumentsToApply"]:
             if item.get("_released"):

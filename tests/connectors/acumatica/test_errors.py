@@ -65,8 +65,10 @@ def test_a_refused_reference_names_the_mapping_rules_behind_it():
     cash = errors.CODES.refusal("field error", "CashAccount: 'Cash Account' cannot be found in the system. 9")
     tax = errors.CODES.refusal("field error", "Details[1].TaxCategory: 'Tax Category' cannot be found in the "
                                               "system. X")
-    assert [r.kinds for r in AcumaticaConnector.refused_references(account)] == [RuleKind.SALES_ACCOUNTS]
-    assert [r.kinds for r in AcumaticaConnector.refused_references(cash)] == [{RuleKind.DEPOSIT_ACCOUNT}]
+    assert [r.kinds for r in AcumaticaConnector.refused_references(account)] == [
+        RuleKind.SALES_ACCOUNTS | {RuleKind.EXPENSE_ACCOUNT, RuleKind.JOURNAL_ACCOUNT}]
+    assert [r.kinds for r in AcumaticaConnector.refused_references(cash)] == [
+        {RuleKind.DEPOSIT_ACCOUNT, RuleKind.REFUND_ACCOUNT, RuleKind.PAID_FROM_ACCOUNT}]
     assert [r.kinds for r in AcumaticaConnector.refused_references(tax)] == [{RuleKind.TAX_CODE}]
 
 
