@@ -20,7 +20,7 @@ import secrets
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape  # nosec B406 - escaping what is written; nothing is parsed with it
 
 from defusedxml.ElementTree import fromstring
 
