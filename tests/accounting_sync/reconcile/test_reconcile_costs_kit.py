@@ -1,0 +1,126 @@
+"""Reconciliation of refunds, expenses and journals on the kit platforms that send them but do not report changes
+to them by polling (issue 23): MYOB Business, NetSuite REST and SAP Business One. The books agree after a sync;
+what a bookkeeper does on the platform (a refund deleted or cancelled, an expense's amount typed over, voided or
+cancelled, a journal deleted or cancelled) gives the variance with its reason: reconciliation is where these are
+found, each record read back by id. One suite, the platforms' differences as data: what their users can do, and
+what the platform then shows (deleted, or voided: a cancelled outgoing payment or journal entry stays there)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from accounting_sync.reconcile import engine
+from accounting_sync.reconcile.models import PeriodTotal, Reason
+from connectors.documents import Entity
+from mappings.models import MappingKind, Scope
+from tests import factories as f
+from tests.accounting_sync.reconcile.test_reconcile_returns_and_costs import ref_of, synced_documents, variances
+from tests.conftest import drain
+from tests.platforms import POOL, PlatformHarness, platform_sandboxes, sandbox_for  # noqa: F401 - a fixture
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+DELETED, VOIDED = Reason.DELETED_REMOTELY, Reason.VOIDED_REMOTELY
+
+#: Per platform: the sandbox table of accounts and its name field; the accounts of the journal's codes 6100, 1010.
+CHARTS = {"myob": ("accounts", "Name", ("Bank Charges", "Business Bank Account")),
+          "netsuite": ("account", "acctName", ("Postage and Delivery", "Checking")),
+          "sapb1": ("ChartOfAccounts", "Name", ("Bank Charges", "Bank Account"))}
+#: What a person does to take a refund, an expense or a journal back there: (action, its id keyword, the check
+#: that finds it, the reason).
+REFUND_TAKEN_BACK = {"myob": ("delete_refund", "refund_id", "exists", DELETED),
+                     "netsuite": ("delete_refund", "refund_id", "exists", DELETED),
+                     "sapb1": ("cancel_outgoing_payment", "payment_id", "status", VOIDED)}
+EXPENSE_TAKEN_BACK = {"netsuite": ("void_check", "check_id", "status", VOIDED),
+                      "sapb1": ("cancel_outgoing_payment", "payment_id", "status", VOIDED)}
+EXPENSE_TYPED_OVER = {"myob": ("edit_spend_money", "spend_id"), "netsuite": ("edit_check_line", "check_id")}
+JOURNAL_TAKEN_BACK = {"myob": ("delete_journal", "journal_id", DELETED),
+                      "netsuite": ("delete_journal", "journal_id", DELETED),
+                      "sapb1": ("cancel_journal", "journal_id", VOIDED)}
+
+
+@pytest.fixture(params=sorted(CHARTS))
+def books(request, org):
+    """A connection of the platform with the demo chart mapped and the journal's two account codes."""
+    platform = request.param
+    harness = PlatformHarness(platform, sandbox_for(request, platform), POOL)
+    harness.reset()
+    f.TaxRateFactory(organization=org, name="GST 10%", rate=D("10"))
+    f.TaxRateFactory(organization=org, name="Exempt", rate=D("0"))
+    harness.conn = harness.connect(org)
+    table, name_field, names = CHARTS[platform]
+    accounts = {r.data[name_field]: r.id for r in harness.sandbox.store.rows(table)}
+    for code, name in zip(("6100", "1010"), names, strict=True):
+        f.MappingFactory(connection=harness.conn, kind=MappingKind.JOURNAL_ACCOUNT, scope=Scope.ACCOUNT_CODE,
+                         local_value=code, remote_id=accounts[name])
+    return harness
+
+
+def needs(books, table: dict):
+    if books.platform not in table:
+        pytest.skip(f"{books.platform}'s users cannot do this")
+    return table[books.platform]
+
+
+def test_books_that_agree_give_no_variance_and_per_period_totals_per_entity(books, org):
+    synced_documents(org)
+    run = engine.run(books.conn)
+    assert variances(run) == {}
+    month = {row.entity: (row.local_count, row.local_total, row.remote_count, row.remote_total)
+             for row in PeriodTotal.objects.filter(run=run, period="month")}
+    assert month["refund"] == (1, D("40.00"), 1, D("40.00"))
+    assert month["expense"] == (1, D("20.00"), 1, D("20.00"))
+    assert month["journal"] == (1, D("7.50"), 1, D("7.50"))
+
+
+def test_a_refund_taken_back_there_makes_the_credit_whole_again(books, org):
+    action, key, check, reason = needs(books, REFUND_TAKEN_BACK)
+    note, refund, expense, entry = synced_documents(org)
+    books.act(action, **{key: ref_of(refund).remote_id})
+    found = variances(engine.run(books.conn))
+    variance = found.pop(("ledger.refund", check))
+    assert variance.reason == reason and variance.alarm and variance.entity == "refund"
+    rest = found.pop(("ledger.creditnote", "balance"))
+    assert rest.reason == Reason.MISSING_THERE and (D(rest.local_value), D(rest.remote_value)) == (60, 100)
+    assert found == {}
+
+
+def test_an_expense_typed_over_there(books, org):
+    action, key = needs(books, EXPENSE_TYPED_OVER)
+    note, refund, expense, entry = synced_documents(org)
+    books.act(action, **{key: ref_of(expense).remote_id}, line=0, amount="25.00")
+    found = variances(engine.run(books.conn))
+    variance = found.pop(("ledger.expense", "total"))
+    assert variance.reason == Reason.EDITED_REMOTELY and variance.alarm
+    assert (D(variance.local_value), D(variance.remote_value), variance.difference) == (20, 25, 5)
+    assert found == {}
+
+
+def test_an_expense_taken_back_there(books, org):
+    action, key, check, reason = needs(books, EXPENSE_TAKEN_BACK)
+    note, refund, expense, entry = synced_documents(org)
+    books.act(action, **{key: ref_of(expense).remote_id})
+    [(found, variance)] = variances(engine.run(books.conn)).items()
+    assert found == ("ledger.expense", check) and variance.reason == reason and variance.alarm
+
+
+def test_a_journal_taken_back_there(books, org):
+    action, key, reason = needs(books, JOURNAL_TAKEN_BACK)
+    note, refund, expense, entry = synced_documents(org)
+    books.act(action, **{key: ref_of(entry).remote_id})
+    [(found, variance)] = variances(engine.run(books.conn)).items()
+    assert found[0] == "ledger.journalentry" and variance.reason == reason and variance.alarm
+
+
+def test_an_overpayment_refunded_from_the_payment_it_left_unapplied(books, org):
+    if books.platform != "netsuite":
+        pytest.skip(f"{books.platform} refuses refunds of overpayments before sending (entered by hand)")
+    payment = f.PaymentFactory(organization=org, amount=D("80.00"))
+    refund = f.RefundFactory(credit_note=None, payment=payment, amount=D("80.00"), method="transfer")
+    drain()
+    connector = books.conn.connector()
+    held = connector.fetch(Entity.REFUND, ref_of(refund).remote_id)
+    assert held.total == D("80.00") and held.raw["apply"]["items"][0]["doc"]["id"] == ref_of(payment).remote_id
+    assert D(str(connector.fetch(Entity.PAYMENT, ref_of(payment).remote_id).raw["unapplied"])) == D("0.00")
+    assert variances(engine.run(books.conn)) == {}
