@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -50,3 +51,23 @@ def business(message: str) -> AcumaticaError:
 
 def money(value: Any) -> Decimal:
     return decimal_value(value, ZERO)
+
+
+def merge_details(old: list[dict], sent: list[dict] | None, missing=None) -> list[dict]:
+    """A document's detail lines after a PUT, as Acumatica merges them: a sent line with an ``id`` updates that line
+    (or, with ``delete``, removes it), one without is added with a new id. A line id that is not there is refused
+    with ``missing(message)`` (default: a 500, as a document's own screen answers)."""
+    lines = [dict(line) for line in old]
+    for item in sent or []:
+        if item.get("id"):
+            index = next((i for i, line in enumerate(lines) if line["id"] == str(item["id"]).lower()), None)
+            if index is None:
+                message = f"The detail line {item['id']} does not exist."
+                raise missing(message) if missing else AcumaticaError(500, message)
+            if item.get("delete"):
+                lines.pop(index)
+            else:
+                lines[index].update({k: v for k, v in item.items() if k not in ("id", "rowNumber")})
+        else:
+            lines.append({**{k: v for k, v in item.items() if k != "rowNumber"}, "id": str(uuid.uuid4())})
+    return lines

@@ -31,7 +31,7 @@ from typing import Any
 
 from ...sandboxkit.resources import Row
 from .. import wire
-from .answers import AcumaticaError, FieldErrors, business, money
+from .answers import FieldErrors, business, merge_details, money
 from .seed import HOME_CURRENCY
 
 CENT = Decimal("0.01")
@@ -102,18 +102,7 @@ class AcumaticaCosts:
     def cost_lines(self, old: list[dict], sent: list[dict] | None, raw: dict) -> list[dict]:
         """A bill's lines after a PUT (matched by ``id``; ``delete`` removes one), each checked, its extended cost
         and tax computed."""
-        lines = [dict(line) for line in old]
-        for item in sent or []:
-            if item.get("id"):
-                index = next((i for i, line in enumerate(lines) if line["id"] == str(item["id"]).lower()), None)
-                if index is None:
-                    raise AcumaticaError(500, f"The detail line {item['id']} does not exist.")
-                if item.get("delete"):
-                    lines.pop(index)
-                else:
-                    lines[index].update({k: v for k, v in item.items() if k not in ("id", "rowNumber")})
-            else:
-                lines.append({**{k: v for k, v in item.items() if k != "rowNumber"}, "id": str(uuid.uuid4())})
+        lines = merge_details(old, sent)
         if not lines:
             raise FieldErrors("Bill", raw, {"Details": "The document cannot be saved: add at least one line."})
         errors: dict[str, str] = {}
@@ -249,18 +238,7 @@ class AcumaticaCosts:
             "TransactionDate": self.stamp()["LastModifiedDateTime"][:10], "Details": []}
         merged = {**base, **{k: v for k, v in record.items() if k not in ("Details", "id", "rowNumber", "custom")}}
         merged["CurrencyID"] = self.currency(merged, raw, "JournalTransaction")
-        lines = [dict(line) for line in base["Details"]]
-        for item in record.get("Details") or []:
-            if item.get("id"):
-                index = next((i for i, line in enumerate(lines) if line["id"] == str(item["id"]).lower()), None)
-                if index is None:
-                    raise business(f"The detail line {item['id']} does not exist.")
-                if item.get("delete"):
-                    lines.pop(index)
-                else:
-                    lines[index].update({k: v for k, v in item.items() if k not in ("id", "rowNumber")})
-            else:
-                lines.append({**{k: v for k, v in item.items() if k != "rowNumber"}, "id": str(uuid.uuid4())})
+        lines = merge_details(base["Details"], record.get("Details"), missing=business)
         errors: dict[str, str] = {}
         for index, line in enumerate(lines):
             if problem := self.account_error(line.get("Account")):

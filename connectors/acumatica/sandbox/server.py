@@ -35,7 +35,7 @@ from ...sandboxkit.faults import Fault
 from ...sandboxkit.platform import (PlatformError, PlatformSandbox, Request, Response, json_response,
                                     parse_timestamp)
 from ...sandboxkit.resources import NotFound, ResourceError, ResourceStore, Row
-from .answers import DETAILS, AcumaticaError, FieldErrors, business, money
+from .answers import DETAILS, AcumaticaError, FieldErrors, business, merge_details, money
 from .costs import AcumaticaCosts
 from .seed import (ACCOUNTS, BRANCH, CASH_CURRENCIES, CURRENCIES, ENDPOINT, HOME_CURRENCY, PASSWORD,
                    TAX_CATEGORIES, TENANT, USER, VERSION)
@@ -338,18 +338,7 @@ class AcumaticaSandbox(AcumaticaCosts, PlatformSandbox):
     def lines(self, old: list[dict], sent: list[dict], raw: dict) -> list[dict]:
         """Detail lines after a PUT: a sent line with an ``id`` updates (or with ``delete`` removes) that line,
         one without is added; every line checked and its amount and tax computed."""
-        lines = [dict(line) for line in old]
-        for item in sent:
-            if item.get("id"):
-                index = next((i for i, line in enumerate(lines) if line["id"] == str(item["id"]).lower()), None)
-                if index is None:
-                    raise AcumaticaError(500, f"The detail line {item['id']} does not exist.")
-                if item.get("delete"):
-                    lines.pop(index)
-                else:
-                    lines[index].update({k: v for k, v in item.items() if k not in ("id", "rowNumber")})
-            else:
-                lines.append({**{k: v for k, v in item.items() if k != "rowNumber"}, "id": str(uuid.uuid4())})
+        lines = merge_details(old, sent)
         errors: dict[str, str] = {}
         for index, line in enumerate(lines):
             account = self.store.first("Account", AccountCD=str(line.get("Account") or ""))
