@@ -24,7 +24,7 @@ from connectors.documents import (
 from ledger.models import (CreditNoteAllocation, DocumentStatus, Invoice, Item, Payment, PaymentAllocation, Refund,
                            TaxRate)
 from ledger.money import line_net, line_tax, quantize
-from ledger.totals import compute_totals
+from ledger.totals import sum_lines
 
 from .inbound.ledger import CustomerFromPlatform, DocumentFromPlatform, ItemFromPlatform
 from .core.sources import SourceAdapter, key_for
@@ -63,7 +63,7 @@ def line_snapshots(lines) -> tuple[LineSnapshot, ...]:
 
 
 def totals_of(lines: tuple[LineSnapshot, ...]) -> dict:
-    totals = compute_totals((ln.kind, ln.quantity, ln.unit_price, ln.tax_rate_percent) for ln in lines)
+    totals = sum_lines((ln.kind, ln.net_amount, ln.tax_amount) for ln in lines)  # each line rounded once
     return {"subtotal": totals.subtotal, "discount_total": totals.discount, "tax_total": totals.tax,
             "total": totals.total}
 

@@ -39,10 +39,17 @@ class Totals:
 
 def compute_totals(lines: Iterable[tuple[str, Decimal, Decimal, Decimal | None]]) -> Totals:
     """Totals of ``(kind, quantity, unit_price, tax_rate_percent)`` rows under the ledger's rounding rule."""
+    return sum_lines((kind, net, line_tax(net, rate))
+                     for kind, net, rate in ((kind, line_net(quantity, unit_price), rate)
+                                             for kind, quantity, unit_price, rate in lines))
+
+
+def sum_lines(lines: Iterable[tuple[str, Decimal, Decimal]]) -> Totals:
+    """Totals of ``(kind, net, tax)`` rows whose net and tax were already rounded by the rule (``line_net``,
+    ``line_tax``): what ``compute_totals`` does after rounding each line, for callers that hold the rounded
+    amounts already (a snapshot's lines) and would otherwise round every line twice."""
     subtotal = discount = kept = tax = ZERO
-    for kind, quantity, unit_price, rate in lines:
-        net = line_net(quantity, unit_price)
-        line_tax_amount = line_tax(net, rate)
+    for kind, net, line_tax_amount in lines:
         if kind == DISCOUNT:
             discount += net
             tax -= line_tax_amount

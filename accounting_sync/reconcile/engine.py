@@ -31,7 +31,7 @@ from typing import Protocol
 from collections.abc import Iterable, Iterator
 
 from django.db import connections, router, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import BooleanField, CharField, Exists, OuterRef, Subquery, Value
 from django.utils import timezone
 
 from connectors.base import DocumentTotals
@@ -136,7 +136,7 @@ class Reconciliation:
         if self.record.organization_id is None and self.period == (None, None):
             for entity in self.entities:
                 self.listed(entity, compared)
-        for page in _pages(refs, compared):
+        for page in _pages(refs, compared, self.conn.pk):
             self.check(page)
         self.record.cursor = self.record.started_at
 
@@ -186,7 +186,7 @@ class Reconciliation:
         """Our references (``REF_FIELDS`` rows) to these remote ids of ``entity``, whatever their case."""
         refs = ExternalReference.objects.filter(connection=self.conn, entity=entity)
         return [row for wanted in chunks(sorted({*remote_ids, *(i.lower() for i in remote_ids)}), CHUNK)
-                for row in _rows(refs.filter(remote_id__in=wanted))]
+                for row in _rows(refs.filter(remote_id__in=wanted), self.conn.pk)]
 
     def _changed_refs(self, since: dt.datetime, until: dt.datetime, changed: dict[str, set[str]]) -> Iterator:
         """Our references to what the platform reports changed (asked for in slices: a feed may report thousands),
@@ -203,7 +203,7 @@ class Reconciliation:
                         yield ref
         since_refs = ExternalReference.objects.filter(connection=self.conn, entity__in=self.entities,
                                                       synced_at__gte=since, synced_at__lt=until)
-        for page in _pages(since_refs, seen):
+        for page in _pages(since_refs, seen, self.conn.pk):
             yield from page
 
     def _cursor(self) -> dt.datetime:
@@ -491,19 +491,27 @@ def _periods(date: dt.date) -> tuple[tuple[str, dt.date], ...]:
     return (Period.DAY, date), (Period.MONTH, date.replace(day=1))
 
 
-def _rows(refs):
-    """``refs`` as ``REF_FIELDS`` rows, each with its outbox entry's status (``outbox``, None without one), whether
-    it has an open variance (``open``) and whether it has a ``DocumentCheck`` (``checked``): the database looks
-    them up row by row on its (connection, source_key) indexes, instead of the run sending each chunk's thousand
-    keys in three more ``IN`` lists (and, on a first run or without variances, there is nothing to read)."""
+def _rows(refs, connection_id: int):
+    """``refs`` as ``REF_FIELDS`` rows, each with its outbox entry's status when it is on its way or stuck
+    (``outbox``, None otherwise), whether it has an open variance (``open``) and whether it has a
+    ``DocumentCheck`` (``checked``): the database looks them up row by row on its (connection, source_key) indexes,
+    instead of the run sending each chunk's thousand keys in three more ``IN`` lists. A lookup the connection has
+    nothing for (no entry on its way or stuck, no open variance, no check: a first run, a quiet day) is not made at
+    all: one indexed ``EXISTS`` per page instead of one per row."""
     same = {"connection": OuterRef("connection"), "source_key": OuterRef("source_key")}
-    return refs.annotate(outbox=Subquery(OutboxEntry.objects.filter(**same).values("status")[:1]),
-                         open=Exists(Variance.objects.filter(status=VarianceStatus.OPEN, **same)),
-                         checked=Exists(DocumentCheck.objects.filter(**same))
+    entries = OutboxEntry.objects.filter(status__in=IN_FLIGHT + STUCK)
+    variances = Variance.objects.filter(status=VarianceStatus.OPEN)
+    outbox = (Subquery(entries.filter(**same).values("status")[:1])
+              if entries.filter(connection_id=connection_id).exists() else Value(None, CharField()))
+    has_open = (Exists(variances.filter(**same)) if variances.filter(connection_id=connection_id).exists()
+                else Value(False, BooleanField()))
+    checked = (Exists(DocumentCheck.objects.filter(**same))
+               if DocumentCheck.objects.filter(connection_id=connection_id).exists() else Value(False, BooleanField()))
+    return refs.annotate(outbox=outbox, open=has_open, checked=checked
                          ).values_list(*REF_FIELDS, "outbox", "open", "checked", named=True)
 
 
-def _pages(refs, skip: Bits) -> Iterator[list]:
+def _pages(refs, skip: Bits, connection_id: int) -> Iterator[list]:
     """``refs`` as ``REF_FIELDS`` rows in pages of ``CHUNK`` by primary key, those in ``skip`` left out. Each page
     is a query of its own: a cursor left open across the run's writes would keep SQLite's read lock (and every
     write since in one transaction) until the last row, and hold the rows read ahead in memory. When most were
@@ -512,7 +520,7 @@ def _pages(refs, skip: Bits) -> Iterator[list]:
     while True:
         page = (refs if last is None else refs.filter(pk__gt=last)).order_by("pk")
         if not skip:
-            rows = list(_rows(page)[:CHUNK])
+            rows = list(_rows(page, connection_id)[:CHUNK])
             if not rows:
                 return
             last = rows[-1].pk
@@ -523,7 +531,7 @@ def _pages(refs, skip: Bits) -> Iterator[list]:
             return
         last = pks[-1]
         for wanted in chunks([pk for pk in pks if pk not in skip], CHUNK):
-            yield list(_rows(refs.filter(pk__in=wanted).order_by("pk")))
+            yield list(_rows(refs.filter(pk__in=wanted).order_by("pk"), connection_id))
 
 
 class Bits:
