@@ -111,6 +111,8 @@ class Books(CostBooks):
             record["_applied"] = {}
             self._refresh_invoices()
         del self.records[record["internalId"]]
+        if kind == "customerRefund":  # the credits it took are unapplied again
+            self._refresh_invoices()
         self.deleted.append((self.clock(), kind, record["internalId"], record.get("externalId") or ""))
         return record
 
