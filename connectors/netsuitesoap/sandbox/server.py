@@ -10,8 +10,9 @@ answers a TBA request; ``WS_CONCUR_SESSION_DISALLWD`` is the session-login varia
 Operations: ``add``, ``upsert`` (by ``externalId``), ``update``, ``delete``, ``get``, ``search``
 (``TransactionSearchBasic`` / ``CustomerSearchBasic`` on ``lastModifiedDate``, ``internalId``,
 ``externalIdString``, ``tranId``, ``type``), ``searchMoreWithId`` and ``getDeleted``, on Customer, Invoice,
-CustomerPayment and CreditMemo; ``AccountSearchBasic``, ``SalesTaxItemSearchBasic`` and ``ItemSearchBasic``
-searches and ``getAll`` of ``currency`` for the reference data. A refused write is ``status isSuccess="false"``
+CustomerPayment, CreditMemo, CustomerRefund, Check and JournalEntry (their rules: ``costs.py``);
+``AccountSearchBasic``, ``SalesTaxItemSearchBasic`` and ``ItemSearchBasic`` searches and ``getAll`` of
+``currency`` for the reference data. A refused write is ``status isSuccess="false"``
 with ``statusDetail type="ERROR"`` ``code`` / ``message``; a done one names the record in ``baseRef``
 (``internalId``, ``externalId``, ``type``).
 Sources and guesses: docs/sandbox-netsuitesoap.md.
