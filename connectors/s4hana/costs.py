@@ -17,6 +17,7 @@ Which document types we rely on and what is guessed: docs/connectors/s4hana.md.
 """
 from __future__ import annotations
 
+import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from .. import rest
@@ -49,9 +50,10 @@ def _bank(mapping: Mapping, what: str) -> str:
 
 
 def _head(doc, company: str, doc_type: str, items: list[dict], text: str = "") -> dict:
+    day = doc.date or dt.date.today()  # a posting and document date are required
     return rest.clean({"CompanyCode": company, "AccountingDocumentType": doc_type,
                        "DocumentReferenceID": doc.number[:16], "DocumentHeaderText": text[:25],
-                       "PostingDate": odata_date(doc.date), "DocumentDate": odata_date(doc.date),
+                       "PostingDate": odata_date(day), "DocumentDate": odata_date(day),
                        "TransactionCurrency": doc.currency, "to_Item": {"results": items}})
 
 
