@@ -8,7 +8,8 @@ as a journal entry. We post journal entries: one API, one document model for all
 invoice is a customer debit ``DR``, a credit note a customer credit ``DG``, a payment a bank debit against the
 customer's credit ``DZ`` naming the invoices it pays), no sales organisation, material or pricing set-up needed,
 and reversal as the one way to void. What is lost: no SD billing document (no output, no SD revenue
-recognition). docs/connectors/s4hana.md says more.
+recognition). Refunds of credit notes (``DA``), expenses and journals (``SA``) are journal entries too
+(``costs.py``). docs/connectors/s4hana.md says more.
 
 **Authentication.** The communication arrangement's communication user (HTTP Basic; ``auth`` "basic") or an OAuth2
 client with the client-credentials grant (``auth`` "oauth2"); the connection's client id and secret are the
