@@ -269,7 +269,7 @@ class Reconciliation:
                 adapter = sources.adapter_for_key(f"{label}:0")
             except LookupError:
                 continue  # a model no longer registered: its documents are not compared
-            objs = {str(pk): obj for pk, obj in adapter.model._default_manager.in_bulk(pks).items()}
+            objs = sources.in_bulk(adapter.model, pks)
             adapter.prefetch(list(objs.values()))
             found.update((f"{label}:{pk}", (adapter, objs.get(pk))) for pk in pks)
         return found
