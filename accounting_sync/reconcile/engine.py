@@ -360,8 +360,8 @@ class Reconciliation:
             org_ids &= {self.record.organization_id}
         found: dict[str, list] = {}
         for label, adapter in sources.adapters().items():
-            if adapter.entity not in self.entities or not org_ids:
-                continue
+            if adapter.entity not in self.entities or not org_ids or not self.conn.sends(adapter.entity, "create"):
+                continue  # a connection that only takes these in from the platform sends none of ours
             met = self.referenced[label]
             for pks in _pk_pages(adapter.queryset(org_ids)):
                 keys = [f"{label}:{pk}" for pk in pks if not (isinstance(pk, int) and pk in met)]

@@ -563,3 +563,13 @@ def test_drafts_voids_documents_before_the_start_date_and_deleted_ones_are_not_u
     reconcile.run(connection)
     variance.refresh_from_db()
     assert variance.status == VarianceStatus.RESOLVED  # deleted here: nothing is missing any more
+
+
+def test_a_connection_that_only_takes_documents_in_finds_none_of_ours_unsynced(connection, make_invoice, settings):
+    settings.ACCOUNTING_SYNC = {**settings.ACCOUNTING_SYNC, "ENABLED": False}
+    make_invoice()
+    settings.ACCOUNTING_SYNC = {**settings.ACCOUNTING_SYNC, "ENABLED": True}
+    connection.direction = "pull"
+    connection.save()
+    run = reconcile.run(connection)
+    assert (run.status, run.variances) == (RunStatus.DONE, 0)
