@@ -1,10 +1,10 @@
 """Reconciliation of refunds, expenses and journals on the kit platforms that send them but do not report changes
-to them by polling (issue 23): MYOB Business, NetSuite REST, SAP Business One and Sage Intacct. The books agree after a sync;
-what a bookkeeper does on the platform (a refund deleted or cancelled, an expense's amount typed over, voided or
-cancelled, a journal deleted or cancelled) gives the variance with its reason: reconciliation is where these are
-found, each record read back by id. One suite, the platforms' differences as data: what their users can do, and
-what the platform then shows (deleted, or voided: a cancelled outgoing payment or journal entry, a reversed Intacct
-refund, bill or journal entry stays there)."""
+to them by polling (issue 23): MYOB Business, NetSuite REST, SAP Business One and Sage Intacct. The books agree after
+a sync; what a bookkeeper does on the platform (a refund deleted, cancelled or reversed, an expense's amount typed
+over, voided, cancelled or reversed, a journal deleted, cancelled or reversed) gives the variance with its reason:
+reconciliation is where these are found, each record read back by id. One suite, the platforms' differences as data:
+what their users can do, and what the platform then shows (deleted, or voided: a cancelled outgoing payment or
+journal entry, a reversed Intacct refund, bill or journal entry stays there)."""
 from __future__ import annotations
 
 from decimal import Decimal
