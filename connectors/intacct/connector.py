@@ -229,6 +229,8 @@ class IntacctConnector(SessionConnector):
         found = self._find(doc)
         if found is None:
             return None
+        if isinstance(doc, ExpenseSnapshot):  # a bill a lost answer left unpaid is paid now, as it was meant to be
+            self._pay_bill(doc, mapping, found, f"pay-{c.BILL}-{found}")
         return replace(self.fetch(doc.entity, found), adopted=True)
 
     def _find(self, doc: Snapshot) -> str | None:

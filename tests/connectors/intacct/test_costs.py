@@ -103,3 +103,14 @@ def test_a_journal_void_is_a_reversing_batch_that_search_does_not_adopt(isandbox
     assert conn.find_existing(journal("JE-1"), lines) is None
     again = conn.create(journal("JE-1", "8.00"), lines, key())
     assert conn.find_existing(journal("JE-1"), lines).remote_id == again.remote_id
+
+
+def test_a_bill_whose_payment_was_never_sent_is_paid_when_it_is_adopted(isandbox):
+    conn = connect(isandbox)
+    doc = expense("EXP-LOST")
+    body = c.bill_body(doc, paid_from(conn))
+    conn.run("create", c.vendor_body(doc), key())
+    bill = conn.run("create_bill", body, key()).key  # the bill went, the answer and the payment did not
+    found = conn.find_existing(doc, paid_from(conn))
+    assert found.remote_id == bill and found.adopted and found.balance == D("0.00")
+    assert [r.data["STATE"] for r in isandbox.store.rows("APPYMT")] == ["Complete"]
