@@ -8,7 +8,8 @@ then each function is run on its own and answered as its own ``<result>`` (``sta
 ``create`` and ``update`` of ``CUSTOMER`` and ``ITEM``, ``delete`` of ``CUSTOMER``; ``create_invoice``,
 ``update_invoice``, ``reverse_invoice``, ``delete_invoice``; ``create`` of ``ARPYMT`` (payments and credits
 applied), ``create_arpayment``, ``reverse_arpayment``; ``create_aradjustment``, ``delete_aradjustment``;
-``read``, ``readByName``, ``readByQuery`` and
+``create`` of ``ARREFUND``, ``VENDOR``, ``APPYMT`` and ``GLBATCH``, ``create_bill``, ``reverse_bill``,
+``reverse_appayment``, ``reverse_arrefund`` (``costs.py``); ``read``, ``readByName``, ``readByQuery`` and
 ``readMore`` on every object the company holds. ``GET /intacct/connect`` stands in for the Connect button (Intacct
 has no consent page). Sources and guesses: docs/sandbox-intacct.md.
 """
