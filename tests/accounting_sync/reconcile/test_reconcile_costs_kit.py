@@ -1,9 +1,10 @@
 """Reconciliation of refunds, expenses and journals on the kit platforms that send them but do not report changes
-to them by polling (issue 23): MYOB Business, NetSuite REST and SAP Business One. The books agree after a sync;
-what a bookkeeper does on the platform (a refund deleted or cancelled, an expense's amount typed over, voided or
-cancelled, a journal deleted or cancelled) gives the variance with its reason: reconciliation is where these are
-found, each record read back by id. One suite, the platforms' differences as data: what their users can do, and
-what the platform then shows (deleted, or voided: a cancelled outgoing payment or journal entry stays there)."""
+to them by polling (issue 23): MYOB Business, NetSuite REST, SAP Business One and Sage Intacct. The books agree after
+a sync; what a bookkeeper does on the platform (a refund deleted, cancelled or reversed, an expense's amount typed
+over, voided, cancelled or reversed, a journal deleted, cancelled or reversed) gives the variance with its reason:
+reconciliation is where these are found, each record read back by id. One suite, the platforms' differences as data:
+what their users can do, and what the platform then shows (deleted, or voided: a cancelled outgoing payment or
+journal entry, a reversed Intacct refund, bill or journal entry stays there)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -24,18 +25,22 @@ D = Decimal
 DELETED, VOIDED = Reason.DELETED_REMOTELY, Reason.VOIDED_REMOTELY
 
 #: Per platform: the sandbox table of accounts and its name field; the accounts of the journal's codes 6100, 1010.
-CHARTS = {"myob": ("accounts", "Name", ("Bank Charges", "Business Bank Account")),
+CHARTS = {"intacct": ("GLACCOUNT", "TITLE", ("Bank Charges", "Bank")),
+          "myob": ("accounts", "Name", ("Bank Charges", "Business Bank Account")),
           "netsuite": ("account", "acctName", ("Postage and Delivery", "Checking")),
           "sapb1": ("ChartOfAccounts", "Name", ("Bank Charges", "Bank Account"))}
 #: What a person does to take a refund, an expense or a journal back there: (action, its id keyword, the check
 #: that finds it, the reason).
-REFUND_TAKEN_BACK = {"myob": ("delete_refund", "refund_id", "exists", DELETED),
+REFUND_TAKEN_BACK = {"intacct": ("reverse_refund", "refund_id", "status", VOIDED),
+                     "myob": ("delete_refund", "refund_id", "exists", DELETED),
                      "netsuite": ("delete_refund", "refund_id", "exists", DELETED),
                      "sapb1": ("cancel_outgoing_payment", "payment_id", "status", VOIDED)}
-EXPENSE_TAKEN_BACK = {"netsuite": ("void_check", "check_id", "status", VOIDED),
+EXPENSE_TAKEN_BACK = {"intacct": ("reverse_bill", "bill_id", "status", VOIDED),
+                      "netsuite": ("void_check", "check_id", "status", VOIDED),
                       "sapb1": ("cancel_outgoing_payment", "payment_id", "status", VOIDED)}
 EXPENSE_TYPED_OVER = {"myob": ("edit_spend_money", "spend_id"), "netsuite": ("edit_check_line", "check_id")}
-JOURNAL_TAKEN_BACK = {"myob": ("delete_journal", "journal_id", DELETED),
+JOURNAL_TAKEN_BACK = {"intacct": ("reverse_journal", "journal_id", VOIDED),
+                      "myob": ("delete_journal", "journal_id", DELETED),
                       "netsuite": ("delete_journal", "journal_id", DELETED),
                       "sapb1": ("cancel_journal", "journal_id", VOIDED)}
 
