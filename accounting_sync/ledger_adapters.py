@@ -27,6 +27,7 @@ from ledger.money import line_net, line_tax, quantize
 from ledger.totals import sum_lines
 
 from .inbound.ledger import CustomerFromPlatform, DocumentFromPlatform, ItemFromPlatform
+from .core.batching import among
 from .core.sources import SourceAdapter, key_for
 
 
@@ -113,12 +114,13 @@ def _prefetch_lines(model, objs: list) -> None:
     per kind of thing they name."""
     field = model._meta.get_field("lines")
     owner = field.field.attname  # invoice_id, credit_note_id
-    rows = list(field.related_model._default_manager.filter(**{f"{owner}__in": [obj.pk for obj in objs]})
-                .order_by(owner, "position", "id")
-                .values_list(owner, "kind", "description", "note", "quantity", "unit_price", "item_id", "tax_rate_id"))
+    lines: dict[int, list[_Line]] = {obj.pk: [] for obj in objs}
+    rows = [row for row in field.related_model._default_manager.filter(**among(owner, lines))
+            .order_by(owner, "position", "id")
+            .values_list(owner, "kind", "description", "note", "quantity", "unit_price", "item_id", "tax_rate_id")
+            if row[0] in lines]
     items = Item.objects.select_related("category").in_bulk({row[6] for row in rows if row[6] is not None})
     rates = TaxRate.objects.in_bulk({row[7] for row in rows if row[7] is not None})
-    lines: dict[int, list[_Line]] = {obj.pk: [] for obj in objs}
     for pk, kind, description, note, quantity, unit_price, item, rate in rows:
         lines[pk].append(_Line(kind, description, note, quantity, unit_price, items.get(item), rates.get(rate)))
     for obj in objs:
@@ -190,11 +192,12 @@ class InvoiceAdapter(_TwoWaySalesAdapter):
 def _applications(invoices: list[int]) -> Iterator[tuple[int, str, Decimal]]:
     """(invoice pk, key of the payment or credit note, amount) of each allocation to ``invoices`` whose payment or
     note is not void."""
+    wanted = set(invoices)
     for model, owner, prefix in ((PaymentAllocation, "payment", "ledger.payment"),
                                  (CreditNoteAllocation, "credit_note", "ledger.creditnote")):
-        rows = (model._default_manager.filter(invoice_id__in=invoices).exclude(**{f"{owner}__status": "void"})
+        rows = (model._default_manager.filter(**among("invoice_id", wanted)).exclude(**{f"{owner}__status": "void"})
                 .order_by("pk").values_list("invoice_id", f"{owner}_id", "amount"))
-        yield from ((invoice, f"{prefix}:{pk}", amount) for invoice, pk, amount in rows)
+        yield from ((invoice, f"{prefix}:{pk}", amount) for invoice, pk, amount in rows if invoice in wanted)
 
 
 class CreditNoteAdapter(_TwoWaySalesAdapter):

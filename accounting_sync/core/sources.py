@@ -21,6 +21,7 @@ from connectors.documents import Snapshot
 from connectors.errors import PermanentError
 
 from .. import conf
+from .batching import among
 
 
 def key_for(obj: models.Model) -> str:
@@ -251,6 +252,17 @@ def load(key: str) -> tuple[SourceAdapter, models.Model | None]:
     return adapter, adapter.model._default_manager.filter(pk=pk).first()
 
 
+def in_bulk(model: type[models.Model], pks: list[str]) -> dict[str, models.Model]:
+    """The objects of ``model`` with these primary keys (as written in source keys), by that text. Integer keys
+    are selected by range where they are dense (``batching.among``): a chunk of documents written one after
+    another costs no ``IN`` list."""
+    manager = model._default_manager
+    if not isinstance(model._meta.pk, models.IntegerField):
+        return {str(pk): obj for pk, obj in manager.in_bulk(pks).items()}
+    wanted = {int(pk) for pk in pks}
+    return {str(obj.pk): obj for obj in manager.filter(**among("pk", wanted)) if obj.pk in wanted}
+
+
 def load_many(keys: list[str]) -> dict[str, tuple[SourceAdapter, models.Model | None]]:
     """``load`` for many keys: one query per model, and what the snapshots will read of them loaded in a few more
     (the adapter's ``prefetch``)."""
@@ -259,11 +271,11 @@ def load_many(keys: list[str]) -> dict[str, tuple[SourceAdapter, models.Model | 
         by_adapter.setdefault(adapter_for_key(key), []).append(key)
     loaded: dict[str, tuple[SourceAdapter, models.Model | None]] = {}
     for adapter, group in by_adapter.items():
-        objs = adapter.model._default_manager.in_bulk([key.rsplit(":", 1)[1] for key in group])
+        pks = [key.rsplit(":", 1)[1] for key in group]
+        objs = in_bulk(adapter.model, pks)
         adapter.prefetch(list(objs.values()))
-        for key in group:
-            pk = adapter.model._meta.pk.to_python(key.rsplit(":", 1)[1])
-            loaded[key] = (adapter, objs.get(pk))
+        for key, pk in zip(group, pks, strict=True):
+            loaded[key] = (adapter, objs.get(str(adapter.model._meta.pk.to_python(pk))))
     return loaded
 
 

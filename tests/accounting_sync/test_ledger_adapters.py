@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from accounting_sync.core import sources
+from accounting_sync.core.batching import among
 from ledger.models import CreditNote, CreditNoteAllocation, CreditNoteLine, ItemCategory, PaymentAllocation
 from tests.factories import (CustomerFactory, InvoiceFactory, InvoiceLineFactory, ItemFactory, OrganizationFactory,
                              PaymentFactory, RefundFactory, TaxRateFactory)
@@ -77,3 +78,25 @@ def test_prefetched_snapshots_and_applications_are_those_of_each_document_alone(
         assert alone[note.pk][1] == sorted([(f"ledger.creditnote:{note.pk}", Decimal("4.40")),
                                             (f"ledger.creditnote:{note.pk}", Decimal("1.10")),
                                             (f"ledger.refund:{refund.pk}", Decimal("1.25"))])
+
+
+def test_among_is_a_range_only_where_the_ids_are_dense():
+    assert among("pk", {7, 8, 10}) == {"pk__gte": 7, "pk__lte": 10}
+    assert among("pk", {1, 9}) == {"pk__in": [1, 9]}
+    assert among("pk", set()) == {"pk__in": []}
+
+
+@pytest.mark.parametrize("picked", [(0, 2), (1, 2, 3), (3,)])
+def test_a_chunk_with_gaps_loads_its_own_documents_lines_and_applications_only(documents, picked):
+    """Selected by range (dense: the others in the span are read too, and dropped) or by list, a chunk's objects,
+    lines and applications are those of its own documents: the same as each document gives alone."""
+    adapter = sources.adapter_for_key("ledger.invoice:0")
+    wanted = [documents[i] for i in picked]
+    loaded = sources.in_bulk(adapter.model, [str(invoice.pk) for invoice in wanted])
+    assert sorted(loaded) == sorted(str(invoice.pk) for invoice in wanted)
+    adapter.prefetch(list(loaded.values()))
+    for invoice in wanted:
+        alone = adapter.model.objects.get(pk=invoice.pk)
+        obj = loaded[str(invoice.pk)]
+        assert (adapter.snapshot(obj), sorted(adapter.applied(obj))) == (adapter.snapshot(alone),
+                                                                         sorted(adapter.applied(alone)))

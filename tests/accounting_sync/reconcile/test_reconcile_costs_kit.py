@@ -1,10 +1,11 @@
 """Reconciliation of refunds, expenses and journals on the kit platforms that send them but do not report changes
-to them by polling (issue 23): MYOB Business, NetSuite REST and SOAP, SAP Business One and SAP S/4HANA. The books
-agree after a sync; what a bookkeeper does on the platform (a refund deleted, cancelled or reversed, an expense's
-amount typed over, voided, cancelled or reversed, a journal deleted, cancelled or reversed) gives the variance with
-its reason: reconciliation is where these are found, each record read back by id. One suite, the platforms'
-differences as data: what their users can do, and what the platform then shows (deleted, or voided: a cancelled or
-reversed outgoing payment or journal entry stays there)."""
+to them by polling (issue 23): MYOB Business, NetSuite REST and SOAP, SAP Business One, SAP S/4HANA and Sage
+Intacct. The books agree after a sync; what a bookkeeper does on the platform (a refund deleted, cancelled or
+reversed, an expense's amount typed over, voided, cancelled or reversed, a journal deleted, cancelled or reversed)
+gives the variance with its reason: reconciliation is where these are found, each record read back by id. One
+suite, the platforms' differences as data: what their users can do, and what the platform then shows (deleted, or
+voided: a cancelled outgoing payment or journal entry, a reversed S/4HANA journal entry or Intacct refund, bill or
+journal entry stays there)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -25,29 +26,33 @@ D = Decimal
 DELETED, VOIDED = Reason.DELETED_REMOTELY, Reason.VOIDED_REMOTELY
 
 #: Per platform: the sandbox table of accounts and its name field; the accounts of the journal's codes 6100, 1010.
-CHARTS = {"myob": ("accounts", "Name", ("Bank Charges", "Business Bank Account")),
+CHARTS = {"intacct": ("GLACCOUNT", "TITLE", ("Bank Charges", "Bank")),
+          "myob": ("accounts", "Name", ("Bank Charges", "Business Bank Account")),
           "netsuite": ("account", "acctName", ("Postage and Delivery", "Checking")),
           "netsuitesoap": ("account", "acctName", ("Operating Expenses", "Checking")),
           "sapb1": ("ChartOfAccounts", "Name", ("Bank Charges", "Bank Account")),
           "s4hana": ("A_GLAccountInChartOfAccounts", "GLAccountName", ("Office Expenses", "Bank Account"))}
 #: What a person does to take a refund, an expense or a journal back there: (action, its id keyword, the check
 #: that finds it, the reason).
-REFUND_TAKEN_BACK = {"myob": ("delete_refund", "refund_id", "exists", DELETED),
+REFUND_TAKEN_BACK = {"intacct": ("reverse_refund", "refund_id", "status", VOIDED),
+                     "myob": ("delete_refund", "refund_id", "exists", DELETED),
                      "netsuite": ("delete_refund", "refund_id", "exists", DELETED),
                      "netsuitesoap": ("delete_refund", "refund_id", "exists", DELETED),
                      "sapb1": ("cancel_outgoing_payment", "payment_id", "status", VOIDED),
                      "s4hana": ("reverse_refund", "refund_id", "status", VOIDED)}
-EXPENSE_TAKEN_BACK = {"netsuite": ("void_check", "check_id", "status", VOIDED),
+EXPENSE_TAKEN_BACK = {"intacct": ("reverse_bill", "bill_id", "status", VOIDED),
+                      "netsuite": ("void_check", "check_id", "status", VOIDED),
                       "netsuitesoap": ("void_check", "check_id", "status", VOIDED),
                       "sapb1": ("cancel_outgoing_payment", "payment_id", "status", VOIDED),
                       "s4hana": ("reverse_expense", "expense_id", "status", VOIDED)}
 EXPENSE_TYPED_OVER = {"myob": ("edit_spend_money", "spend_id"), "netsuite": ("edit_check_line", "check_id"),
                       "netsuitesoap": ("edit_check_line", "check_id")}
-JOURNAL_TAKEN_BACK = {"myob": ("delete_journal", "journal_id", DELETED),
+JOURNAL_TAKEN_BACK = {"intacct": ("reverse_journal", "journal_id", VOIDED),
+                      "myob": ("delete_journal", "journal_id", DELETED),
                       "netsuite": ("delete_journal", "journal_id", DELETED),
-                     "netsuitesoap": ("delete_journal", "journal_id", DELETED),
+                      "netsuitesoap": ("delete_journal", "journal_id", DELETED),
                       "sapb1": ("cancel_journal", "journal_id", VOIDED),
-                     "s4hana": ("reverse_journal", "journal_id", VOIDED)}
+                      "s4hana": ("reverse_journal", "journal_id", VOIDED)}
 #: Where a platform that refunds overpayments shows what its refund applies: the first credit's id.
 REFUND_APPLIES = {"netsuite": lambda raw: raw["apply"]["items"][0]["doc"]["id"],
                   "netsuitesoap": lambda raw: str(raw["applyList"]["apply"][0]["doc"])}
