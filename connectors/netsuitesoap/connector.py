@@ -24,9 +24,11 @@ from .. import oauth, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, AccountKind, BaseConnector, Capabilities,
                     DemoChart, DocumentTotals, ReferenceData, RemoteChange, RemoteDocument, RemotePayment, Setting,
                     TokenSet)
-from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
+from ..documents import (CreditNoteSnapshot, Entity, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot,
+                         RemoteRef, RemoteResult, Snapshot)
 from ..errors import ConfigurationError, ConflictError, RemoteNotFound
 from ..registry import register
+from . import costs as c
 from . import errors
 from .client import SoapClient
 
@@ -35,8 +37,11 @@ CENT = Decimal("0.01")
 RECORDS = {Entity.CUSTOMER: ("customer", "rel", "Customer"), Entity.INVOICE: ("invoice", "sales", "Invoice"),
            Entity.PAYMENT: ("customerPayment", "cust", "CustomerPayment"),
            Entity.CREDIT_NOTE: ("creditMemo", "cust", "CreditMemo"),
-           Entity.ITEM: ("nonInventorySaleItem", "acct", "NonInventorySaleItem")}
-SEARCH_TYPE = {Entity.INVOICE: "_invoice", Entity.PAYMENT: "_customerPayment", Entity.CREDIT_NOTE: "_creditMemo"}
+           Entity.ITEM: ("nonInventorySaleItem", "acct", "NonInventorySaleItem"),
+           Entity.REFUND: ("customerRefund", "cust", "CustomerRefund"), Entity.EXPENSE: ("check", "bank", "Check"),
+           Entity.JOURNAL: ("journalEntry", "general", "JournalEntry")}
+SEARCH_TYPE = {Entity.INVOICE: "_invoice", Entity.PAYMENT: "_customerPayment", Entity.CREDIT_NOTE: "_creditMemo",
+               Entity.REFUND: "_customerRefund", Entity.EXPENSE: "_check", Entity.JOURNAL: "_journal"}
 BY_TYPE = {record: entity for entity, (record, _, _) in RECORDS.items()}
 #: NetSuite's AccountType values -> ours.
 ACCOUNT_KINDS = {"_income": AccountKind.INCOME, "_otherIncome": AccountKind.INCOME, "_expense": AccountKind.EXPENSE,
@@ -66,17 +71,23 @@ class NetSuiteSoapConnector(BaseConnector):
     id = "netsuitesoap"
     name = "NetSuite (SuiteTalk SOAP, legacy)"
     capabilities = Capabilities(
-        entities=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        entities=frozenset(Entity.ALL),
         # no SOAP void operation: emulated (the lines become one "Voided" line of 0, applications taken back)
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
-        delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        #: Customer refunds, checks (our expenses) and journal entries voided here are deleted there: SOAP has no
+        #: void operation, and NetSuite voids them only in the UI.
+        delete=frozenset(Entity.ALL),
+        kept_lines=True,  # a restocking fee is a credit memo line with a negative rate, on its income account's item
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_creates=frozenset({Entity.PAYMENT}),  # a payment recorded in NetSuite on a synced invoice
         inbound_deletes=True,  # getDeleted
         idempotency_keys=False,  # no request key: a resend is found first (get by externalId), else refused
     )
+    #: Refunds, expenses and journals are reconciled too (searched by internal id, like the sales documents).
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
     concurrent_limit = 15  # the account's limit (Tier 1), shared with every other integration
-    default_settings = {"api_base": "", "timeout": 30, "default_item": "", "authorize_url": ""}
+    default_settings = {"api_base": "", "timeout": 30, "default_item": "", "authorize_url": "", "expense_payee": "",
+                        "subsidiary": ""}
     settings_fields = (
         replace(API_BASE_FIELD, help="https://<account id>.suitetalk.api.netsuite.com (the account's SuiteTalk "
                 "domain, Setup > Company > Company Information > Company URLs)."),
@@ -91,18 +102,25 @@ class NetSuiteSoapConnector(BaseConnector):
         Setting("default_item", "Line item", "The internal id of the non-inventory sale item a line is booked on "
                 "when it has no synced item and no income account mapped (a NetSuite invoice line is always on an "
                 "item).", required=True),
+        Setting("expense_payee", "Expense payee", "The internal id of the vendor an expense's check is written to "
+                "(NetSuite requires a payee on a check; the expense's own payee goes in the check's memo). Needed "
+                "only to send expenses."),
+        Setting("subsidiary", "Subsidiary", "OneWorld accounts: the internal id of the subsidiary journal entries "
+                "are posted to. Empty on accounts without subsidiaries."),
     )
     sandbox_class = "connectors.netsuitesoap.sandbox.NetSuiteSoapSandbox"
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Consulting Revenue"},
-                           line_kind_income={"shipping": "Shipping Income"}, discount="Discounts Given",
-                           deposit="Undeposited Funds", taxes={"GST 10%": "Sales Tax 10%", "Exempt": "Tax Exempt"})
+                           line_kind_income={"shipping": "Shipping Income", "return_shipping": "Shipping Income"},
+                           discount="Discounts Given", deposit="Checking",
+                           taxes={"GST 10%": "Sales Tax 10%", "Exempt": "Tax Exempt"},
+                           refund="Checking", expense="Operating Expenses", paid_from="Checking")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:
         from .sandbox import seed  # noqa: PLC0415 - the sandbox's public account and token
         return {"api_base": base_url, "account_id": seed.ACCOUNT_ID, "token_id": seed.TOKEN_ID,
                 "token_secret": seed.TOKEN_SECRET, "default_item": seed.ITEMS[0][0],
-                "authorize_url": f"{base_url}/netsuitesoap/connect"}
+                "authorize_url": f"{base_url}/netsuitesoap/connect", "expense_payee": seed.VENDORS[0][0]}
 
     @cached_property
     def client(self) -> SoapClient:
@@ -171,9 +189,37 @@ class NetSuiteSoapConnector(BaseConnector):
         return answer["record"]
 
     # -- documents to records ---------------------------------------------------------------------------------------
+    @cached_property
+    def currencies(self) -> dict[str, str]:
+        """ISO code -> the currency record's internal id (one ``getAll`` per connector)."""
+        answer = self.client.call("getAll", record=self.client.type("core", "GetAllRecord")(recordType="currency"))
+        if not answer["status"]["isSuccess"]:
+            raise errors.from_status(answer["status"])
+        return {str(row["name"]): str(row["internalId"]) for row in (answer.get("recordList") or {}).get("record")
+                or []}
+
+    def currency_ref(self, code: str):
+        """The currency of a refund, check or journal entry (by its record's internal id); none: the base one."""
+        if not code:
+            return None
+        if code not in self.currencies:
+            raise ConfigurationError(f"NetSuite has no currency {code}", platform_code="currency",
+                                     hint="Add the currency in NetSuite (Lists > Accounting > Currencies).")
+        return self.ref(self.currencies[code])
+
     def body(self, doc: Snapshot, mapping: Mapping):
         _, ns, name = RECORDS[doc.entity]
         record = self.client.type(ns, name)
+        if isinstance(doc, RefundSnapshot):
+            if problems := c.refund_problems(doc):
+                raise ConfigurationError("; ".join(problems), hint="Record the refund in NetSuite by hand.")
+            return c.refund_record(doc, mapping, self.client.type, self.ref, self.currency_ref(doc.currency))
+        if isinstance(doc, ExpenseSnapshot):
+            return c.check_record(doc, mapping, str(self.setting("expense_payee") or ""), self.client.type,
+                                  self.ref, self.currency_ref(doc.currency))
+        if isinstance(doc, JournalSnapshot):
+            return c.journal_record(doc, mapping, str(self.setting("subsidiary") or ""), self.client.type, self.ref,
+                                    self.currency_ref(doc.currency))
         if doc.entity == Entity.CUSTOMER:
             return record(externalId=doc.key, companyName=doc.name, email=doc.email or None,
                           isInactive=not doc.active)
@@ -196,7 +242,8 @@ class NetSuiteSoapConnector(BaseConnector):
         lines = []
         for index, line in enumerate(doc.lines):
             item = self.line_item(line, index, mapping)
-            sign = -1 if line.kind == "discount" else 1
+            # a discount nets the document; on a credit memo, a line the business keeps (a restocking fee) nets it
+            sign = -1 if line.kind == "discount" or (isinstance(doc, CreditNoteSnapshot) and line.kept) else 1
             tax = mapping.tax_codes.get(line.tax_rate_key or "")
             lines.append(self.client.type("sales", "InvoiceItem")(
                 item=self.ref(item), description=line.description or line.item_name or None,
@@ -267,17 +314,20 @@ class NetSuiteSoapConnector(BaseConnector):
     def fingerprint(cls, entity: str, record: dict) -> str:
         """What a person can edit: the party, number, date and amounts, each line's item, quantity, rate, amount and
         tax code, and what a payment or credit memo applies (not totals NetSuite derives, nor timestamps)."""
-        party = ((record.get("customer") if entity == Entity.PAYMENT else record.get("entity")) or {}).get(
-            "internalId")
+        party = ((record.get("customer") if entity in (Entity.PAYMENT, Entity.REFUND) else record.get("entity"))
+                 or {}).get("internalId")
         lines = [{"item": (line.get("item") or {}).get("internalId"), "quantity": line.get("quantity"),
                   "rate": line.get("rate"), "amount": line.get("amount"),
                   "taxCode": (line.get("taxCode") or {}).get("internalId")} for line in cls.lines(record)]
+        lines += c.cost_rows(record)
         applied = sorted([doc, rest.plain(amount)] for doc, amount in cls.applications(record))
         body = {**record, "party": party, "lines": lines}
         body["income"] = (record.get("incomeAccount") or {}).get("internalId")
+        body["bank"] = (record.get("account") or {}).get("internalId")
         return rest.content_hash(entity, body, ("party", "tranId", "tranDate", "payment", "companyName", "email",
-                                                "itemId", "displayName", "income", "rate"),
-                                 ("item", "quantity", "rate", "amount", "taxCode"), lines="lines", extra=applied)
+                                                "itemId", "displayName", "income", "rate", "bank"),
+                                 ("item", "quantity", "rate", "amount", "taxCode", "account", "debit", "credit"),
+                                 lines="lines", extra=applied)
 
     @classmethod
     def voided(cls, record: dict) -> bool:
@@ -298,11 +348,33 @@ class NetSuiteSoapConnector(BaseConnector):
             return RemoteResult(str(record["internalId"]), version, str(name or ""),
                                 status="inactive" if record.get("isInactive") else "active", raw=record,
                                 adopted=adopted, fingerprint=fingerprint)
+        status = "voided" if cls.voided(record) else "active"
+        if entity in Entity.RETURNS_AND_COSTS:
+            return cls.cost_result(entity, record, version, status, adopted, fingerprint)
         total = money(record.get("payment") if entity == Entity.PAYMENT else record.get("total"))
         balance = money(record.get("amountRemaining") if entity == Entity.INVOICE else record.get("unapplied"))
-        status = "voided" if cls.voided(record) else "active"
         return RemoteResult(str(record["internalId"]), version, str(record.get("tranId") or ""), total, balance,
                             status=status, raw=record, adopted=adopted, fingerprint=fingerprint)
+
+    @staticmethod
+    def cost_result(entity: str, record: dict, version: str, status: str, adopted: bool,
+                    fingerprint: str) -> RemoteResult:
+        """A refund's total is what it applies (its memo our number); a check's its ``userTotal`` (the amounts and
+        their tax), in home currency at its ``exchangeRate``; a journal entry's the sum of its debits."""
+        number, home = str(record.get("tranId") or ""), None
+        if entity == Entity.REFUND:
+            total = money(record.get("total"))
+            if total is None:
+                total = sum((money(a.get("amount")) or c.ZERO for a in (record.get("applyList") or {}).get("apply")
+                             or [] if a.get("apply") is not False), c.ZERO)
+            number = str(record.get("memo") or "")
+        elif entity == Entity.EXPENSE:
+            total, rate = money(record.get("userTotal")), record.get("exchangeRate")
+            home = money(total * Decimal(repr(rate))) if total is not None and rate is not None else None
+        else:
+            total = sum((money(line.get("debit")) or c.ZERO for line in c.journal_lines(record)), c.ZERO)
+        return RemoteResult(str(record["internalId"]), version, number, total, None, status=status, raw=record,
+                            adopted=adopted, fingerprint=fingerprint, home_total=home)
 
     # -- the connector interface ------------------------------------------------------------------------------------
     def fetch(self, entity: str, remote_id: str) -> RemoteResult:
@@ -354,6 +426,13 @@ class NetSuiteSoapConnector(BaseConnector):
             error = errors.from_status(answer["status"])
             if not isinstance(error, RemoteNotFound):  # already gone: nothing to do
                 raise error
+
+    def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:
+        if isinstance(doc, RefundSnapshot):
+            return c.refund_problems(doc)
+        if isinstance(doc, ExpenseSnapshot):
+            return c.payee_problems(str(self.setting("expense_payee") or ""))
+        return []
 
     def reference_data(self) -> ReferenceData:
         """Active accounts (``AccountSearchBasic``), sales tax items (``SalesTaxItemSearchBasic``) and currencies

@@ -8,7 +8,8 @@ as a journal entry. We post journal entries: one API, one document model for all
 invoice is a customer debit ``DR``, a credit note a customer credit ``DG``, a payment a bank debit against the
 customer's credit ``DZ`` naming the invoices it pays), no sales organisation, material or pricing set-up needed,
 and reversal as the one way to void. What is lost: no SD billing document (no output, no SD revenue
-recognition). docs/connectors/s4hana.md says more.
+recognition). Refunds of credit notes (``DA``), expenses and journals (``SA``) are journal entries too
+(``costs.py``). docs/connectors/s4hana.md says more.
 
 **Authentication.** The communication arrangement's communication user (HTTP Basic; ``auth`` "basic") or an OAuth2
 client with the client-credentials grant (``auth`` "oauth2"); the connection's client id and secret are the
@@ -42,10 +43,12 @@ from urllib.parse import urlencode
 from .. import lifecycle, oauth, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, AccountKind, BaseConnector, Capabilities,
                     DemoChart, ReferenceData, RemoteChange, RemotePayment, Setting, TokenSet)
-from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
+from ..documents import (Entity, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot, RemoteRef, RemoteResult,
+                         Snapshot)
 from ..errors import (ConfigurationError, ConflictError, DuplicateError, PermanentError, PostingRefused, RemoteNotFound,
                       ValidationFailed)
 from ..registry import register
+from . import costs as c
 from . import translate as t
 from .client import JournalEntrySoapClient, ODataV2Client, datetimeoffset, host_of, odata_time, quote
 from .errors import CODES
@@ -78,14 +81,17 @@ class S4HanaConnector(BaseConnector):
     id = "s4hana"
     name = "SAP S/4HANA Cloud"
     capabilities = Capabilities(
-        entities=frozenset(Entity.SALES),  # refunds, expenses and journals: not yet
-        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT}),  # Reverse
+        entities=frozenset(Entity.ALL),  # refunds (DA), expenses and journals (SA) as journal entries: costs.py
+        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT, *Entity.RETURNS_AND_COSTS}),  # Reverse
+        kept_lines=True,  # a restocking fee is a credit memo's income item on the other side
         delete=frozenset(),  # S/4HANA deletes no posted document; business partners are kept
         inbound=frozenset({Entity.PAYMENT}),  # LastChangeDateTime polling; a reversed payment is a deletion
         inbound_creates=frozenset({Entity.PAYMENT}),  # incoming payments posted there (remote_payment reads them)
         inbound_deletes=True,
         idempotency_keys=False,  # none in OData V2: our number in DocumentReferenceID, searched after each post
     )
+    #: Refunds, expenses and journals are reconciled too (read back by id from their items, like the sales three).
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
     #: SAP publishes no per-tenant request limit for S/4HANA Cloud APIs (fair use); a pace of our own.
     rate_limits = {"request": (300, 60.0)}
     concurrent_limit = 4
@@ -113,7 +119,8 @@ class S4HanaConnector(BaseConnector):
     demo_chart = DemoChart(default_income="Sales Revenue", category_income={"Consultations": "Consulting Revenue"},
                            line_kind_income={"shipping": "Freight Revenue", "fee": "Late Fee Income"},
                            discount="Sales Discounts", deposit="Bank Account",
-                           taxes={"GST 10%": "GST 10%", "Exempt": "GST Free"})
+                           taxes={"GST 10%": "GST 10%", "Exempt": "GST Free"},
+                           refund="Bank Account", expense="Office Expenses", paid_from="Bank Account")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:
@@ -248,6 +255,15 @@ class S4HanaConnector(BaseConnector):
         return -sum((rest.money(r.get("AmountInTransactionCurrency")) or t.ZERO for r in rows if r.get("Customer")),
                     t.ZERO)
 
+    def _refunded(self, remote_id: str) -> Decimal:
+        """What live refunds take of a credit memo: their customer debits that name it, less our counter-postings'
+        credits (documents a person reversed, and their reversal documents, left out)."""
+        document, year = t.split_id(remote_id)
+        rows = self._item_rows(f"InvoiceReference eq {quote(document)} and InvoiceReferenceFiscalYear eq "
+                               f"{quote(year)} and IsReversed eq false and IsReversal eq false")
+        return sum((rest.money(r.get("AmountInTransactionCurrency")) or t.ZERO for r in rows if r.get("Customer")
+                    and r.get("AccountingDocumentType") == c.REFUND_TYPE), t.ZERO)
+
     def fetch(self, entity: str, remote_id: str) -> RemoteResult:
         if entity == Entity.CUSTOMER:
             return t.partner_result(self.client.entity(f"{PARTNERS}({quote(remote_id)})"))
@@ -257,7 +273,11 @@ class S4HanaConnector(BaseConnector):
         if entity not in t.DOC_TYPES:
             raise ConfigurationError(f"SAP S/4HANA takes no {entity.replace('_', ' ')} from us")
         body = self._entry(entity, remote_id)
-        taken = self._taken(remote_id) if entity == Entity.INVOICE and not body.get("IsReversed") else t.ZERO
+        taken = t.ZERO
+        if entity == Entity.INVOICE and not body.get("IsReversed"):
+            taken = self._taken(remote_id)
+        elif entity == Entity.CREDIT_NOTE and not body.get("IsReversed"):
+            taken = self._refunded(remote_id)
         return t.result(entity, body, taken)
 
     def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
@@ -287,6 +307,14 @@ class S4HanaConnector(BaseConnector):
 
     # -- writing --------------------------------------------------------------------------------------------------
     def _body(self, doc: Snapshot, mapping: Mapping) -> dict:
+        if isinstance(doc, RefundSnapshot):
+            if problems := c.refund_problems(doc):
+                raise ConfigurationError("; ".join(problems), hint="Record the refund in SAP S/4HANA by hand.")
+            return c.refund(doc, mapping, self.company, t.ref_id(mapping, doc.credit_note_key, "credit note"))
+        if isinstance(doc, ExpenseSnapshot):
+            return c.expense(doc, mapping, self.company, self._tax_rates)
+        if isinstance(doc, JournalSnapshot):
+            return c.journal(doc, mapping, self.company)
         if doc.entity == Entity.PAYMENT:
             return t.payment(doc, mapping, self.company)
         return t.document(doc, mapping, self.company, self._tax_rates)
@@ -391,6 +419,9 @@ class S4HanaConnector(BaseConnector):
         if entity == Entity.INVOICE and self._taken(remote_id):
             raise ValidationFailed(f"journal entry {remote_id} is named by live payments or credit memos; reverse "
                                    "those first", platform_code="referenced", hint=REPLACE_HINT)
+        if entity == Entity.CREDIT_NOTE and self._refunded(remote_id):
+            raise ValidationFailed(f"journal entry {remote_id} is named by live refunds; reverse those first",
+                                   platform_code="referenced", hint=REPLACE_HINT)
         return self._post(entity, t.counter_posting(body, remote_id))
 
     def post(self, entity: str, remote_id: str) -> None:
@@ -404,6 +435,9 @@ class S4HanaConnector(BaseConnector):
 
     def discard(self, entity: str, remote_id: str) -> None:
         raise NotImplementedError("S/4HANA journal entries are never left as drafts")
+
+    def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:
+        return c.refund_problems(doc) if isinstance(doc, RefundSnapshot) else []
 
     # -- reference data -------------------------------------------------------------------------------------------
     def reference_data(self) -> ReferenceData:

@@ -30,8 +30,8 @@ from ..errors import ConfigurationError
 from .client import odata_date, odata_time
 
 ZERO = Decimal("0.00")
-DOC_TYPES = {Entity.INVOICE: "DR", Entity.CREDIT_NOTE: "DG", Entity.PAYMENT: "DZ"}
-ENTITY_OF = {v: k for k, v in DOC_TYPES.items()}
+DOC_TYPES = {Entity.INVOICE: "DR", Entity.CREDIT_NOTE: "DG", Entity.PAYMENT: "DZ", Entity.REFUND: "DA",
+             Entity.EXPENSE: "SA", Entity.JOURNAL: "SA"}
 REFERENCE_LENGTH = 16
 HEADER = ("AccountingDocumentType", "DocumentReferenceID", "TransactionCurrency")
 ITEM = ("GLAccount", "Customer", "DebitCreditCode", "AmountInTransactionCurrency", "TaxCode", "InvoiceReference")
@@ -110,7 +110,10 @@ def document(doc: InvoiceSnapshot | CreditNoteSnapshot, mapping: Mapping, compan
         if not account:
             raise ConfigurationError(f"line {index + 1} of {doc.number} has no revenue account mapped",
                                      hint="Map an income account in the mapping editor.")
-        net = -line.net_amount if line.kind == "discount" else line.net_amount
+        # a discount nets the document; on a credit note, a line the business keeps (a restocking fee) nets it: an
+        # income item on the other side
+        kept = not invoice and line.kept
+        net = -line.net_amount if line.kind == "discount" or kept else line.net_amount
         side = revenue_side if net >= 0 else customer_side
         if not net:
             continue
@@ -198,14 +201,16 @@ def partner_result(body: dict, adopted: bool = False) -> RemoteResult:
 
 def result(entity: str, body: dict, taken: Decimal = ZERO, adopted: bool = False) -> RemoteResult:
     """A journal entry as our result: a reversed one is "voided" with nothing due; an invoice's balance is its
-    total less what live payments and credit memos reference (``taken``)."""
+    total less what live payments and credit memos reference (``taken``), a credit memo's its total less what it
+    applies to invoices and what live refunds take of it (``taken``)."""
     reversed_ = bool(body.get("IsReversed"))
     total = ZERO if reversed_ else rest.money(body.get("AmountInTransactionCurrency"))
     balance = None
     if entity == Entity.INVOICE:
         balance = ZERO if reversed_ or total is None else total - taken
     elif entity == Entity.CREDIT_NOTE:
-        balance = ZERO if reversed_ or total is None else total - sum((a for _, a in applied_to(body)), ZERO)
+        balance = ZERO if reversed_ or total is None else \
+            total - sum((a for _, a in applied_to(body)), ZERO) - taken
     return RemoteResult(entry_id(body), version(body), str(body.get("DocumentReferenceID") or ""), total, balance,
                         "voided" if reversed_ else "active", adopted, body, content(body))
 
@@ -290,7 +295,8 @@ def counter_of(text) -> str:
 def entry_of(rows: list[dict]) -> dict:
     """A journal entry from its items as ``API_JOURNALENTRYITEMBASIC_SRV`` reads them (signed amounts, the header
     on every item), in the shape ``result`` and ``content`` take: the header, its total (a payment's: what
-    reached the bank; an invoice's or credit memo's: the customer's items) and the items with positive amounts,
+    reached the bank; an expense's or journal's: its debits; an invoice's, credit memo's or refund's: the customer's
+    items) and the items with positive amounts,
     the tax items (transaction key ``MWS``) marked ``IsAutomaticallyCreated``."""
     first = rows[0]
     items = []
@@ -306,6 +312,9 @@ def entry_of(rows: list[dict]) -> dict:
     if first.get("AccountingDocumentType") == "DZ":
         total = sum((rest.money(i["AmountInTransactionCurrency"]) for i in items if not i["Customer"] and
                      i["DebitCreditCode"] == "S"), ZERO)
+    elif first.get("AccountingDocumentType") == "SA":  # an expense or journal: its debits (an expense's with tax)
+        total = sum((rest.money(i["AmountInTransactionCurrency"]) for i in items if i["DebitCreditCode"] == "S"),
+                    ZERO)
     else:
         total = sum((rest.money(i["AmountInTransactionCurrency"]) for i in items if i["Customer"]), ZERO)
     changed = max((str(r.get("LastChangeDateTime") or "") for r in rows), key=lambda v: (len(v), v))

@@ -13,26 +13,17 @@ import threading
 from dataclasses import dataclass
 from decimal import Decimal
 
-CENT = Decimal("0.01")
+from .costs import COST_TYPES, CostBooks
+from .values import CENT, NetSuiteError, money
+
+__all__ = ["CENT", "SEARCH_TYPES", "TYPES", "Books", "Listed", "NetSuiteError", "money"]
+
 TYPES = {"Customer": "customer", "Invoice": "invoice", "CustomerPayment": "customerPayment",
-         "CreditMemo": "creditMemo", "NonInventorySaleItem": "nonInventorySaleItem"}
+         "CreditMemo": "creditMemo", "NonInventorySaleItem": "nonInventorySaleItem",
+         "CustomerRefund": "customerRefund", "Check": "check", "JournalEntry": "journalEntry"}
 #: Search ``type`` values of TransactionSearchBasic -> our record types.
-SEARCH_TYPES = {"_invoice": "invoice", "_customerPayment": "customerPayment", "_creditMemo": "creditMemo"}
-
-
-class NetSuiteError(Exception):
-    """A refusal in a write or read response: ``statusDetail`` ``code`` and ``message``."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
-def money(value) -> Decimal:
-    try:
-        return Decimal(str(value)).quantize(CENT)
-    except ArithmeticError:
-        raise NetSuiteError("INVALID_FLD_VALUE", f"Invalid amount {value!r}.") from None
+SEARCH_TYPES = {"_invoice": "invoice", "_customerPayment": "customerPayment", "_creditMemo": "creditMemo",
+                "_customerRefund": "customerRefund", "_check": "check", "_journal": "journalEntry"}
 
 
 @dataclass(frozen=True)
@@ -44,7 +35,7 @@ class Listed:
     data: dict
 
 
-class Books:
+class Books(CostBooks):
     def __init__(self, clock) -> None:
         self.clock = clock
         self.lock = threading.RLock()
@@ -84,7 +75,7 @@ class Books:
         if external and self.find(kind, external_id=external) is not None:
             raise NetSuiteError("DUP_RCRD", "This record already exists.")
         record = {"_type": kind, "internalId": str(next(self._ids)), "externalId": external,
-                  "createdDate": self.clock(), "_applied": {}}
+                  "createdDate": self.clock(), "_applied": {}, "_refunded": {}}
         return self._save(record, body)
 
     def update(self, kind: str, body: dict) -> dict:
@@ -115,10 +106,13 @@ class Books:
             self.items.pop(record["internalId"], None)
         if kind == "invoice" and self.applied_to(record["internalId"]):
             raise NetSuiteError("CANT_DELETE_RCRD", "This record cannot be deleted because it has dependent records.")
+        self.refuse_delete_of_refunded(kind, record)
         if kind in ("customerPayment", "creditMemo"):
             record["_applied"] = {}
             self._refresh_invoices()
         del self.records[record["internalId"]]
+        if kind == "customerRefund":  # the credits it took are unapplied again
+            self._refresh_invoices()
         self.deleted.append((self.clock(), kind, record["internalId"], record.get("externalId") or ""))
         return record
 
@@ -138,8 +132,11 @@ class Books:
 
     def _save(self, record: dict, body: dict) -> dict:
         kind = record["_type"]
-        draft = {**record, **{k: v for k, v in body.items() if k not in ("internalId", "itemList", "applyList")}}
-        if kind == "nonInventorySaleItem":
+        draft = {**record, **{k: v for k, v in body.items()
+                              if k not in ("internalId", "itemList", "applyList", "expenseList", "lineList")}}
+        if kind in COST_TYPES:
+            self.save_cost(kind, record, body, draft)
+        elif kind == "nonInventorySaleItem":
             if not draft.get("itemId"):
                 raise NetSuiteError("USER_ERROR", "Please enter value(s) for: Item Name/Number")
             income = (draft.get("incomeAccount") or {}).get("internalId", "")
@@ -232,14 +229,17 @@ class Books:
                 record.update(amountPaid=paid, amountRemaining=record["total"] - paid,
                               status="Voided" if record.get("_voided") else
                               "Paid In Full" if paid >= record["total"] else "Open")
-            elif kind == "creditMemo":
+            elif kind == "creditMemo":  # what refunds take from it is no longer unapplied
                 applied = sum(record["_applied"].values(), Decimal("0.00"))
-                record.update(applied=applied, unapplied=record["total"] - applied,
-                              status="Fully Applied" if applied >= record["total"] else "Open")
+                left = record["total"] - applied - self.refunded(record["internalId"])
+                record.update(applied=applied, unapplied=left, status="Fully Applied" if left <= 0 else "Open")
             elif kind == "customerPayment":
                 applied = sum(record["_applied"].values(), Decimal("0.00"))
                 payment = money(record.get("payment") or "0")
-                record.update(payment=payment, applied=applied, unapplied=payment - applied, status="Deposited")
+                record.update(payment=payment, applied=applied,
+                              unapplied=payment - applied - self.refunded(record["internalId"]), status="Deposited")
+            elif kind in COST_TYPES:
+                self.refresh_cost(record)
 
     # -- the kit's store interface (state counts, rows, delete) over these books ------------------------------------
     def _table(self, resource: str) -> list[dict]:

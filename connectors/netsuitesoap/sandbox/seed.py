@@ -1,6 +1,6 @@
 """The NetSuite sandbox account's public, non-secret credentials and reference data: items, tax codes (sales tax
-items), the chart of accounts (``acctType`` values as NetSuite's ``AccountType`` enumeration spells them) and
-currencies."""
+items), the chart of accounts (``acctType`` values as NetSuite's ``AccountType`` enumeration spells them),
+currencies and vendors."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -25,6 +25,10 @@ ACCOUNTS = (("1", "1000", "Checking", "_bank"), ("2", "1050", "Undeposited Funds
             ("8", "4900", "Discounts Given", "_income"), ("9", "6000", "Operating Expenses", "_expense"))
 #: internalId, ISO code, base currency
 CURRENCIES = (("1", "USD", True), ("2", "EUR", False), ("3", "CAD", False))
+#: A currency's exchange rate to the base currency (what a transaction in it defaults to).
+RATES = {"1": Decimal("1"), "2": Decimal("1.08"), "3": Decimal("0.73")}
+#: internalId, company name (vendors: a check's payee)
+VENDORS = (("41", "Sundry Payees"), ("42", "Parcel Express"))
 
 
 def seed(books) -> None:
@@ -39,4 +43,7 @@ def seed(books) -> None:
     books.reference["salesTaxItem"] = [{"_type": "salesTaxItem", "internalId": i, "itemId": TAX_NAMES[i],
                                         "rate": f"{rate}%", "isInactive": False} for i, rate in TAX_CODES.items()]
     books.reference["currency"] = [{"_type": "currency", "internalId": i, "name": code, "symbol": code,
-                                    "isBaseCurrency": base, "isInactive": False} for i, code, base in CURRENCIES]
+                                    "isBaseCurrency": base, "isInactive": False, "exchangeRate": RATES[i]}
+                                   for i, code, base in CURRENCIES]
+    books.reference["vendor"] = [{"_type": "vendor", "internalId": i, "companyName": name, "isInactive": False}
+                                 for i, name in VENDORS]

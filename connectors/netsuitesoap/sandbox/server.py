@@ -10,8 +10,9 @@ answers a TBA request; ``WS_CONCUR_SESSION_DISALLWD`` is the session-login varia
 Operations: ``add``, ``upsert`` (by ``externalId``), ``update``, ``delete``, ``get``, ``search``
 (``TransactionSearchBasic`` / ``CustomerSearchBasic`` on ``lastModifiedDate``, ``internalId``,
 ``externalIdString``, ``tranId``, ``type``), ``searchMoreWithId`` and ``getDeleted``, on Customer, Invoice,
-CustomerPayment and CreditMemo; ``AccountSearchBasic``, ``SalesTaxItemSearchBasic`` and ``ItemSearchBasic``
-searches and ``getAll`` of ``currency`` for the reference data. A refused write is ``status isSuccess="false"``
+CustomerPayment, CreditMemo, CustomerRefund, Check and JournalEntry (their rules: ``costs.py``);
+``AccountSearchBasic``, ``SalesTaxItemSearchBasic`` and ``ItemSearchBasic`` searches and ``getAll`` of
+``currency`` for the reference data. A refused write is ``status isSuccess="false"``
 with ``statusDetail type="ERROR"`` ``code`` / ``message``; a done one names the record in ``baseRef``
 (``internalId``, ``externalId``, ``type``).
 Sources and guesses: docs/sandbox-netsuitesoap.md.
@@ -33,6 +34,7 @@ from ...sandboxkit.platform import PlatformSandbox, Request, Response
 from .. import tba
 from . import seed as account
 from .books import SEARCH_TYPES, TYPES, Books, NetSuiteError
+from .costs import CostActions
 
 SPEC = Path(__file__).resolve().parent.parent / "spec"
 SERVICE_PATH = "/services/NetSuitePort_2025_2"
@@ -45,13 +47,17 @@ NS = {"soapenv": "http://schemas.xmlsoap.org/soap/envelope/",
       "listRel": "urn:relationships_2025_2.lists.webservices.netsuite.com",
       "tranSales": "urn:sales_2025_2.transactions.webservices.netsuite.com",
       "tranCust": "urn:customers_2025_2.transactions.webservices.netsuite.com",
+      "tranBank": "urn:bank_2025_2.transactions.webservices.netsuite.com",
+      "tranGeneral": "urn:general_2025_2.transactions.webservices.netsuite.com",
       "listAcct": "urn:accounting_2025_2.lists.webservices.netsuite.com",
       "xsi": "http://www.w3.org/2001/XMLSchema-instance"}
 PREFIX = {"customer": ("listRel", "Customer"), "invoice": ("tranSales", "Invoice"),
           "customerPayment": ("tranCust", "CustomerPayment"), "creditMemo": ("tranCust", "CreditMemo"),
           "account": ("listAcct", "Account"), "salesTaxItem": ("listAcct", "SalesTaxItem"),
           "currency": ("listAcct", "Currency"), "item": ("listAcct", "NonInventorySaleItem"),
-          "nonInventorySaleItem": ("listAcct", "NonInventorySaleItem")}
+          "nonInventorySaleItem": ("listAcct", "NonInventorySaleItem"),
+          "customerRefund": ("tranCust", "CustomerRefund"), "check": ("tranBank", "Check"),
+          "journalEntry": ("tranGeneral", "JournalEntry")}
 #: Body fields in the XSD's order, per record type (what ``get`` and ``search`` answer).
 FIELDS = {
     "customer": ("entityId", "companyName", "email", "isInactive", "dateCreated", "lastModifiedDate"),
@@ -67,7 +73,18 @@ FIELDS = {
                         "payment", "tranDate", "tranId", "memo", "applied", "unapplied", "status", "applyList"),
     "creditMemo": ("createdDate", "lastModifiedDate", "entity", "currency", "tranDate", "tranId", "memo", "subTotal",
                    "taxTotal", "total", "applied", "unapplied", "status", "itemList", "applyList"),
+    "customerRefund": ("createdDate", "lastModifiedDate", "status", "customer", "exchangeRate", "total", "currency",
+                       "tranDate", "memo", "account", "tranId", "subsidiary", "applyList"),
+    "check": ("createdDate", "lastModifiedDate", "status", "account", "entity", "subsidiary", "tranDate", "currency",
+              "exchangeRate", "tranId", "memo", "taxTotal", "userTotal", "expenseList"),
+    "journalEntry": ("tranDate", "currency", "exchangeRate", "tranId", "subsidiary", "memo", "createdDate",
+                     "lastModifiedDate", "lineList"),
 }
+#: The line lists of a check and a journal entry: their row element and fields, in the XSD's order.
+LISTS = {"expenseList": ("expense", ("line", "account", "amount", "memo", "taxCode", "taxRate1", "tax1Amt",
+                                     "grossAmt")),
+         "lineList": ("line", ("account", "line", "debit", "credit", "taxCode", "memo", "entity"))}
+ROW_LISTS = ("itemList", "applyList", *LISTS)
 LINE_FIELDS = ("item", "line", "description", "quantity", "rate", "amount", "taxCode", "tax1Amt")
 REFS = {"entity", "customer", "currency", "account", "subsidiary", "item", "taxCode", "incomeAccount"}
 TIMES = {"createdDate", "lastModifiedDate", "dateCreated"}
@@ -124,7 +141,7 @@ class StoreView:
         """NetSuite has no request keys to forget: external ids are part of the records and stay."""
 
 
-class NetSuiteSoapSandbox(PlatformSandbox):
+class NetSuiteSoapSandbox(CostActions, PlatformSandbox):
     platform = "netsuitesoap"
     title = "NetSuite (SuiteTalk SOAP)"
     default_port = 8793
@@ -322,7 +339,7 @@ class NetSuiteSoapSandbox(PlatformSandbox):
         basic = self.xsi_type(element)
         if basic == "TransactionSearchBasic":
             types = [SEARCH_TYPES.get(v.text or "") for v in children(child(element, "type"), "searchValue")]
-            kinds = [t for t in types if t] or ["invoice", "customerPayment", "creditMemo"]
+            kinds = [t for t in types if t] or list(SEARCH_TYPES.values())
         elif basic == "CustomerSearchBasic":
             kinds = ["customer"]
         elif basic in REFERENCE_SEARCHES:
@@ -412,7 +429,7 @@ class NetSuiteSoapSandbox(PlatformSandbox):
         out: dict = {"internalId": element.get("internalId", ""), "externalId": element.get("externalId", "")}
         for field in element:
             name = local(field.tag)
-            if name in ("itemList", "applyList"):
+            if name in ROW_LISTS:
                 out[name] = [self.parse_fields(row) for row in field]
             else:
                 out[name] = self.parse_value(name, field)
@@ -500,22 +517,35 @@ class NetSuiteSoapSandbox(PlatformSandbox):
         parts = []
         for name in FIELDS[kind]:
             value = record.get(name)
-            if value in (None, "") and name not in ("itemList", "applyList"):
+            if value in (None, "") and name not in ROW_LISTS:
                 continue
             if name == "itemList":
                 rows = "".join(f"<{prefix}:item>{self.fields('tranSales', line, LINE_FIELDS)}</{prefix}:item>"
                                for line in record.get("itemList") or [])
                 parts.append(f"<{prefix}:itemList>{rows}</{prefix}:itemList>")
             elif name == "applyList":
-                rows = "".join(self.apply_row(prefix, record, doc, amount)
-                               for doc, amount in record.get("_applied", {}).items())
+                applied = record.get("_refunded" if kind == "customerRefund" else "_applied", {})
+                rows = "".join(self.apply_row(prefix, record, doc, amount) for doc, amount in applied.items())
                 parts.append(f"<{prefix}:applyList>{rows}</{prefix}:applyList>")
+            elif name in LISTS:
+                element, order = LISTS[name]
+                rows = "".join(f"<{prefix}:{element}>{self.fields(prefix, line, order)}</{prefix}:{element}>"
+                               for line in record.get(name) or [])
+                parts.append(f"<{prefix}:{name}>{rows}</{prefix}:{name}>")
             else:
                 parts.append(self.field(prefix, name, value))
         return (f'<{tag} xsi:type="{prefix}:{type_name}" internalId={quoteattr(record["internalId"])}'
                 f'{self.ext_attr(record.get("externalId") or "")}>{"".join(parts)}</{tag}>')
 
     def apply_row(self, prefix: str, record: dict, doc: str, amount: Decimal) -> str:
+        if record["_type"] == "customerRefund":  # a credit memo or a payment's unapplied amount
+            credit = self.books.find("creditMemo", doc) or self.books.find("customerPayment", doc) or {}
+            row = {"apply": "true", "doc": doc, "line": 0,
+                   "type": "Payment" if credit.get("_type") == "customerPayment" else "Credit Memo",
+                   "refNum": credit.get("tranId") or "", "total": credit.get("total", credit.get("payment")),
+                   "due": credit.get("unapplied"), "currency": (record.get("currency") or {}).get("name"),
+                   "amount": amount}
+            return f"<{prefix}:apply>{self.fields(prefix, row, tuple(row))}</{prefix}:apply>"
         invoice = self.books.find("invoice", doc) or {}
         row = {"apply": "true", "doc": doc, "line": 0, "type": "Invoice", "refNum": invoice.get("tranId") or "",
                "total": invoice.get("total"), "due": invoice.get("amountRemaining"), "amount": amount}

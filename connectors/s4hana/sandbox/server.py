@@ -16,7 +16,10 @@ service Journal Entry - Post (Synchronous) (``soap``) and the OData V2 services 
   literals), ``$top``, ``$skip``, ``$orderby``, ``$select``, ``$expand``, ``$inlinecount``; server pages of 50 rows.
 - Changes (business partners, product descriptions): ``PATCH`` / ``MERGE`` need ``If-Match`` with the entity's
   ETag (428 without it, 412 when stale). A posted journal entry never changes; only a person reverses one
-  (``void_invoice_as_user``, ``delete_payment_as_user``): no API of SAP_COM_0002 does.
+  (``void_invoice_as_user``, ``delete_payment_as_user``, ``reverse_refund_as_user``, ``reverse_expense_as_user``,
+  ``reverse_journal_as_user``): no API of SAP_COM_0002 does. Document types: ``DR``, ``DG``, ``DZ``, ``DA``
+  (customer document: a refund's customer debit may name a credit memo, no more than its open credit) need exactly
+  one customer; ``SA`` (G/L account document: expenses, journals) takes G/L accounts only.
 - Errors: ``{"error": {"code", "message": {"lang", "value"}, "innererror": {"errordetails": [...]}}}``.
 
 Sources and guesses: docs/sandbox-s4hana.md.
@@ -46,7 +49,10 @@ SESSION_COOKIE = "SAP_SESSIONID_S4H_100"
 ROOT = "/sap/opu/odata/sap"
 JSON = "application/json;charset=utf-8"
 #: Service -> entity set -> (entity type, key fields, properties {name: EDM type}).
-DOC_TYPES = {"DR": "Customer Invoice", "DG": "Customer Credit Memo", "DZ": "Customer Payment"}
+DOC_TYPES = {"DR": "Customer Invoice", "DG": "Customer Credit Memo", "DZ": "Customer Payment",
+             "DA": "Customer Document", "SA": "G/L Account Document"}
+#: The first digits of each document type's number range (guessed, as in a standard configuration).
+NUMBER_RANGES = {"DR": 18, "DG": 16, "DZ": 14, "DA": 15, "SA": 10}
 STRING, DECIMAL, DATE, STAMP, BOOL = "Edm.String", "Edm.Decimal", "Edm.DateTime", "Edm.DateTimeOffset", "Edm.Boolean"
 SERVICES: dict[str, dict[str, tuple[str, tuple[str, ...], dict[str, str]]]] = {
     "API_BUSINESS_PARTNER": {
@@ -641,13 +647,13 @@ class S4HanaSandbox(PlatformSandbox):
                       "DocumentReferenceID")
         posting = parse_date(body.get("PostingDate"), "PostingDate") or self.now().date()
         year = str(posting.year)
-        number = f"{ {'DR': 18, 'DG': 16, 'DZ': 14}[doc_type] }{len(self.store.rows('A_JournalEntry')) + 1:08d}"
+        number = f"{NUMBER_RANGES[doc_type]}{len(self.store.rows('A_JournalEntry')) + 1:08d}"
         items, totals = [], {"S": ZERO, "H": ZERO}
         head = {"AccountingDocument": number, "FiscalYear": year, "TransactionCurrency": currency}
         sent = (body.get("to_Item") or {}).get("results") or []
         for index, item in enumerate(sent):
             made = self.tax_item(item, index, len(items), head, sent) if item.get("_tax") else \
-                self.entry_items(item, index, len(items), head, explicit_tax)
+                self.entry_items(item, index, len(items), head, explicit_tax, doc_type)
             for entry in made:
                 items.append(entry)
                 totals[entry["DebitCreditCode"]] += entry["AmountInTransactionCurrency"]
@@ -656,11 +662,17 @@ class S4HanaSandbox(PlatformSandbox):
         if totals["S"] != totals["H"]:
             raise bad("F5/702", f"Balance in transaction currency: {totals['S'] - totals['H']}")
         customer_items = [i for i in items if i["Customer"]]
-        if not customer_items or len({i["Customer"] for i in customer_items}) > 1:
+        if doc_type == "SA":  # G/L accounts only (account type S)
+            if customer_items:
+                raise bad("F5/193", "Account type D is not allowed for document type SA",
+                          "AccountingDocumentType")
+        elif not customer_items or len({i["Customer"] for i in customer_items}) > 1:
             raise bad("F5/770", "Enter exactly one customer on the receivable items")
         if doc_type == "DZ":  # a payment's amount: what reached the bank
             total = sum((i["AmountInTransactionCurrency"] for i in items if not i["Customer"] and
                          i["DebitCreditCode"] == ("H" if reversal_of else "S")), ZERO)
+        elif doc_type == "SA":  # an expense's or journal's amount: its debits
+            total = sum((i["AmountInTransactionCurrency"] for i in items if i["DebitCreditCode"] == "S"), ZERO)
         else:
             total = sum((i["AmountInTransactionCurrency"] for i in customer_items), ZERO)
         data = {"CompanyCode": COMPANY_CODE, "AccountingDocument": number, "FiscalYear": year,
@@ -695,7 +707,8 @@ class S4HanaSandbox(PlatformSandbox):
                  "DocumentItemText": None, "InvoiceReference": None, "InvoiceReferenceFiscalYear": None,
                  "IsAutomaticallyCreated": True}]
 
-    def entry_items(self, item: dict, index: int, count: int, head: dict, explicit_tax: bool = False) -> list[dict]:
+    def entry_items(self, item: dict, index: int, count: int, head: dict, explicit_tax: bool = False,
+                    doc_type: str = "") -> list[dict]:
         """One item as sent, checked (its account or customer, the invoice it names), and the tax item S/4HANA
         posts for a revenue item's tax code."""
         side = item.get("DebitCreditCode")
@@ -717,7 +730,7 @@ class S4HanaSandbox(PlatformSandbox):
             self._account(account, index)
         reference_doc = str(item.get("InvoiceReference") or "")
         if reference_doc:
-            self.check_reference(item, customer, value, index)
+            self.check_reference(item, customer, value, index, doc_type)
         entry = {"CompanyCode": COMPANY_CODE, **head, "AccountingDocumentItem": f"{count + 1:03d}",
                  "GLAccount": account, "Customer": customer or None, "DebitCreditCode": side,
                  "AmountInTransactionCurrency": value, "TaxCode": item.get("TaxCode") or None,
@@ -739,11 +752,22 @@ class S4HanaSandbox(PlatformSandbox):
                         "AmountInTransactionCurrency": tax_amount, "DocumentItemText": None,
                         "IsAutomaticallyCreated": True}]
 
-    def check_reference(self, item: dict, customer: str, value: Decimal, index: int) -> None:
+    def check_reference(self, item: dict, customer: str, value: Decimal, index: int, doc_type: str = "") -> None:
         """An item that names an invoice it pays or credits: a live customer invoice of the same customer; a credit
-        no greater than what is still open (a debit naming it, as a counter-posting does, gives back)."""
+        no greater than what is still open (a debit naming it, as a counter-posting does, gives back). On a
+        customer document (``DA``, a refund) the item may name a credit memo instead: a debit no greater than the
+        credit it still has."""
         ref = f"{item.get('InvoiceReference')}-{item.get('InvoiceReferenceFiscalYear') or ''}"
         invoice = self.store.find("A_JournalEntry", ref)
+        if doc_type == "DA" and invoice is not None and invoice.data["AccountingDocumentType"] == "DG":
+            if invoice.data["IsReversed"] or not any(i["Customer"] == customer for i in invoice.data["_items"]):
+                raise bad("F5/118", f"Invoice reference {item.get('InvoiceReference')} is not an open item of "
+                                    f"customer {customer}", f"to_Item({index + 1})/InvoiceReference")
+            if item.get("DebitCreditCode") == "S" and value > self.open_credit(invoice):
+                raise bad("F5/263", f"Amount {value} exceeds the open amount of credit memo "
+                                    f"{item.get('InvoiceReference')}",
+                          f"to_Item({index + 1})/AmountInTransactionCurrency")
+            return
         if invoice is None or invoice.data["AccountingDocumentType"] != "DR" or invoice.data["IsReversed"] or \
                 not any(i["Customer"] == customer for i in invoice.data["_items"]):
             raise bad("F5/118", f"Invoice reference {item.get('InvoiceReference')} is not an open item of customer "
@@ -759,6 +783,17 @@ class S4HanaSandbox(PlatformSandbox):
                      and not row.data["IsReversal"] and i["InvoiceReference"] == invoice.data["AccountingDocument"]
                      and i["InvoiceReferenceFiscalYear"] == invoice.data["FiscalYear"]), ZERO)
         return total - taken
+
+    def open_credit(self, credit: Row) -> Decimal:
+        """What a credit memo's customer still has of it: its customer credits that name no invoice, less the
+        debits of live documents naming it (refunds), plus their credits (counter-postings)."""
+        own = sum((i["AmountInTransactionCurrency"] for i in credit.data["_items"] if i["Customer"]
+                   and not i["InvoiceReference"] and i["DebitCreditCode"] == "H"), ZERO)
+        taken = sum((i["AmountInTransactionCurrency"] * (1 if i["DebitCreditCode"] == "S" else -1)
+                     for row, i in self.all_items() if not row.data["IsReversed"] and not row.data["IsReversal"]
+                     and row.id != credit.id and i["InvoiceReference"] == credit.data["AccountingDocument"]
+                     and i["InvoiceReferenceFiscalYear"] == credit.data["FiscalYear"]), ZERO)
+        return own - taken
 
     def referencing(self, row: Row) -> list[Row]:
         return [other for other in self.store.rows("A_JournalEntry") if not other.data["IsReversed"] and
@@ -825,6 +860,16 @@ class S4HanaSandbox(PlatformSandbox):
 
     def void_invoice_as_user(self, invoice_id: str, **_: Any) -> dict:
         return self.entry_view(self.reverse(str(invoice_id), "01", None))
+
+    def reverse_refund_as_user(self, refund_id: str) -> dict:
+        """A refund's journal entry reversed in "Reverse Journal Entries": the credit memo's credit is open again."""
+        return self.entry_view(self.reverse(str(refund_id), "01", None))
+
+    def reverse_expense_as_user(self, expense_id: str) -> dict:
+        return self.entry_view(self.reverse(str(expense_id), "01", None))
+
+    def reverse_journal_as_user(self, journal_id: str) -> dict:
+        return self.entry_view(self.reverse(str(journal_id), "01", None))
 
     def archive_account_as_user(self, account_id: str) -> dict:
         """The G/L account blocked for posting."""

@@ -1,10 +1,11 @@
 """Reconciliation of refunds, expenses and journals on the kit platforms that send them but do not report changes
-to them by polling (issue 23): MYOB Business, NetSuite REST, SAP Business One and Sage Intacct. The books agree after
-a sync; what a bookkeeper does on the platform (a refund deleted, cancelled or reversed, an expense's amount typed
-over, voided, cancelled or reversed, a journal deleted, cancelled or reversed) gives the variance with its reason:
-reconciliation is where these are found, each record read back by id. One suite, the platforms' differences as data:
-what their users can do, and what the platform then shows (deleted, or voided: a cancelled outgoing payment or
-journal entry, a reversed Intacct refund, bill or journal entry stays there)."""
+to them by polling (issue 23): MYOB Business, NetSuite REST and SOAP, SAP Business One, SAP S/4HANA and Sage
+Intacct. The books agree after a sync; what a bookkeeper does on the platform (a refund deleted, cancelled or
+reversed, an expense's amount typed over, voided, cancelled or reversed, a journal deleted, cancelled or reversed)
+gives the variance with its reason: reconciliation is where these are found, each record read back by id. One
+suite, the platforms' differences as data: what their users can do, and what the platform then shows (deleted, or
+voided: a cancelled outgoing payment or journal entry, a reversed S/4HANA journal entry or Intacct refund, bill or
+journal entry stays there)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -28,21 +29,33 @@ DELETED, VOIDED = Reason.DELETED_REMOTELY, Reason.VOIDED_REMOTELY
 CHARTS = {"intacct": ("GLACCOUNT", "TITLE", ("Bank Charges", "Bank")),
           "myob": ("accounts", "Name", ("Bank Charges", "Business Bank Account")),
           "netsuite": ("account", "acctName", ("Postage and Delivery", "Checking")),
-          "sapb1": ("ChartOfAccounts", "Name", ("Bank Charges", "Bank Account"))}
+          "netsuitesoap": ("account", "acctName", ("Operating Expenses", "Checking")),
+          "sapb1": ("ChartOfAccounts", "Name", ("Bank Charges", "Bank Account")),
+          "s4hana": ("A_GLAccountInChartOfAccounts", "GLAccountName", ("Office Expenses", "Bank Account"))}
 #: What a person does to take a refund, an expense or a journal back there: (action, its id keyword, the check
 #: that finds it, the reason).
 REFUND_TAKEN_BACK = {"intacct": ("reverse_refund", "refund_id", "status", VOIDED),
                      "myob": ("delete_refund", "refund_id", "exists", DELETED),
                      "netsuite": ("delete_refund", "refund_id", "exists", DELETED),
-                     "sapb1": ("cancel_outgoing_payment", "payment_id", "status", VOIDED)}
+                     "netsuitesoap": ("delete_refund", "refund_id", "exists", DELETED),
+                     "sapb1": ("cancel_outgoing_payment", "payment_id", "status", VOIDED),
+                     "s4hana": ("reverse_refund", "refund_id", "status", VOIDED)}
 EXPENSE_TAKEN_BACK = {"intacct": ("reverse_bill", "bill_id", "status", VOIDED),
                       "netsuite": ("void_check", "check_id", "status", VOIDED),
-                      "sapb1": ("cancel_outgoing_payment", "payment_id", "status", VOIDED)}
-EXPENSE_TYPED_OVER = {"myob": ("edit_spend_money", "spend_id"), "netsuite": ("edit_check_line", "check_id")}
+                      "netsuitesoap": ("void_check", "check_id", "status", VOIDED),
+                      "sapb1": ("cancel_outgoing_payment", "payment_id", "status", VOIDED),
+                      "s4hana": ("reverse_expense", "expense_id", "status", VOIDED)}
+EXPENSE_TYPED_OVER = {"myob": ("edit_spend_money", "spend_id"), "netsuite": ("edit_check_line", "check_id"),
+                      "netsuitesoap": ("edit_check_line", "check_id")}
 JOURNAL_TAKEN_BACK = {"intacct": ("reverse_journal", "journal_id", VOIDED),
                       "myob": ("delete_journal", "journal_id", DELETED),
                       "netsuite": ("delete_journal", "journal_id", DELETED),
-                      "sapb1": ("cancel_journal", "journal_id", VOIDED)}
+                      "netsuitesoap": ("delete_journal", "journal_id", DELETED),
+                      "sapb1": ("cancel_journal", "journal_id", VOIDED),
+                      "s4hana": ("reverse_journal", "journal_id", VOIDED)}
+#: Where a platform that refunds overpayments shows what its refund applies: the first credit's id.
+REFUND_APPLIES = {"netsuite": lambda raw: raw["apply"]["items"][0]["doc"]["id"],
+                  "netsuitesoap": lambda raw: str(raw["applyList"]["apply"][0]["doc"])}
 
 
 @pytest.fixture(params=sorted(CHARTS))
@@ -119,13 +132,13 @@ def test_a_journal_taken_back_there(books, org):
 
 
 def test_an_overpayment_refunded_from_the_payment_it_left_unapplied(books, org):
-    if books.platform != "netsuite":
+    if books.platform not in REFUND_APPLIES:
         pytest.skip(f"{books.platform} refuses refunds of overpayments before sending (entered by hand)")
     payment = f.PaymentFactory(organization=org, amount=D("80.00"))
     refund = f.RefundFactory(credit_note=None, payment=payment, amount=D("80.00"), method="transfer")
     drain()
     connector = books.conn.connector()
     held = connector.fetch(Entity.REFUND, ref_of(refund).remote_id)
-    assert held.total == D("80.00") and held.raw["apply"]["items"][0]["doc"]["id"] == ref_of(payment).remote_id
+    assert held.total == D("80.00") and REFUND_APPLIES[books.platform](held.raw) == ref_of(payment).remote_id
     assert D(str(connector.fetch(Entity.PAYMENT, ref_of(payment).remote_id).raw["unapplied"])) == D("0.00")
     assert variances(engine.run(books.conn)) == {}

@@ -1,6 +1,6 @@
-"""NetSuite SuiteTalk SOAP passes the shared connector contract against its sandbox over loopback HTTP. What it
-does not send (items, refunds, expenses, journals), voids (NetSuite SOAP has no void operation) and webhooks are
-declared in its capabilities and skipped for that reason."""
+"""NetSuite SuiteTalk SOAP passes the shared connector contract against its sandbox over loopback HTTP, refunds,
+expenses and journals included (customer refunds, checks, journal entries: voided by deleting them, NetSuite SOAP
+having no void operation, so the void tests skip them); webhooks are not declared and skipped for that reason."""
 from tests.connectors.contract import ConnectorContract
 
 
