@@ -59,6 +59,16 @@ def account_kind(account: dict) -> str:
     return AccountKind.OTHER
 
 
+def offered_kind(account: dict) -> str:
+    """The kind under which reference data offers an account: expense categories are the expense accounts (an
+    expense posts to its category); the ledger's own expense accounts are offered as other accounts, since
+    FreshBooks' API posts nothing to them directly."""
+    if account.get("category"):
+        return AccountKind.EXPENSE
+    kind = account_kind(account)
+    return AccountKind.OTHER if kind == AccountKind.EXPENSE else kind
+
+
 @register
 class FreshBooksConnector(BaseConnector):
     id = "freshbooks"
@@ -466,9 +476,9 @@ class FreshBooksConnector(BaseConnector):
         self.__dict__.pop("_taxes", None)
         self.__dict__.pop("_categories", None)
         accounts = [a for a in self._accounts.values() if a.get("active", True)]
-        accounts += [{"id": c.category_account(key), "name": row.get("category") or key, "account_type": "expense"}
+        accounts += [{"id": c.category_account(key), "name": row.get("category") or key, "category": True}
                      for key, row in self._categories.items()]
         taxes = [{"id": k, "name": name} for k, (name, _) in self._taxes.items()]
         home = str(self.business.get("base_currency") or self.business.get("currency_code") or "")
-        return rest.reference_data(accounts, taxes, account_kind, account_id="id", account_name="name",
+        return rest.reference_data(accounts, taxes, offered_kind, account_id="id", account_name="name",
                                    tax_id="id", tax_name="name", home_currency=home)

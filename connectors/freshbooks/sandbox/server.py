@@ -675,8 +675,11 @@ class FreshBooksSandbox(PlatformSandbox):
     def delete_payment_as_user(self, payment_id: str) -> dict:
         return self.render(self._set_vis("payments", payment_id, 1))
 
-    def edit_expense_as_user(self, expense_id: str, amount: Any) -> dict:
-        """An expense's total typed over in FreshBooks (its tax amounts stay)."""
+    def edit_expense_as_user(self, expense_id: str, amount: Any, line: int = 0) -> dict:
+        """An expense's total typed over in FreshBooks (its tax amounts stay). An expense has one amount: ``line``
+        0 is the only one."""
+        if int(line) != 0:
+            raise ValueError("a FreshBooks expense has one amount (line 0)")
         return self.render(self.write("expenses", expense_id, {"amount": {"amount": str(amount)}}))
 
     def delete_expense_as_user(self, expense_id: str) -> dict:
