@@ -38,6 +38,8 @@ AUTHORIZE = "https://auth.freshbooks.com/oauth/authorize"
 IDENTITY = "auth/api/v1/users/me"
 SIGNATURE_HEADER = "X-FreshBooks-Hmac-SHA256"
 #: FreshBooks webhook object names -> our entities (``invoice.create``, ``payment.delete``...).
+#: The rules a gone invoice-line account can come from (a refusal names them for the mapping editor).
+SALES_KINDS = tuple(sorted(RuleKind.SALES_ACCOUNTS))
 EVENT_ENTITIES = {"client": Entity.CUSTOMER, "item": Entity.ITEM, "invoice": Entity.INVOICE,
                   "payment": Entity.PAYMENT, "credit_note": Entity.CREDIT_NOTE}
 
@@ -309,7 +311,7 @@ class FreshBooksConnector(BaseConnector):
         path = f"accounting/businesses/{self.business['business_uuid']}/ledger_accounts/accounts"
         return {str(a["id"]): a for a in self.client.request("GET", path).get("data") or []}
 
-    def _check_accounts(self, ids, kinds=tuple(sorted(RuleKind.SALES_ACCOUNTS))) -> None:
+    def _check_accounts(self, ids, kinds: tuple[str, ...] = SALES_KINDS) -> None:
         """Invoice lines carry no account in FreshBooks; a mapped account that is gone is still refused here, so
         the mapping is fixed before FreshBooks' books and ours drift apart."""
         for account_id in {str(i) for i in ids if i}:

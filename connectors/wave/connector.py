@@ -8,7 +8,8 @@ Wave's public API has no invoice update: an unpaid invoice is updated by deletin
 same number (a new remote id, returned to the pipeline); a paid one is refused. Payments are
 ``invoicePaymentCreateManual``; a credit note is a negative Wave invoice (Wave has no credit notes), and its refund a
 negative payment on it (``costs.py``); a void is emulated (lines at zero, titled VOID). Expenses and journals are
-not sent: Wave's public API cannot read back, change or delete a money transaction. See docs/connectors/wave.md for coverage, guesses and limits.
+not sent: Wave's public API cannot read back, change or delete a money transaction. See docs/connectors/wave.md for
+coverage, guesses and limits.
 """
 from __future__ import annotations
 

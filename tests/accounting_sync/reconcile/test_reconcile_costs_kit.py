@@ -1,9 +1,10 @@
 """Reconciliation of refunds, expenses and journals on the kit platforms that send them but do not report changes
 to them by polling (issue 23): FreshBooks (expenses only), MYOB Business, NetSuite REST and SAP Business One. The
-books agree after a sync; what a bookkeeper does on the platform (a refund deleted or cancelled, an expense's amount typed over, voided or
-cancelled, a journal deleted or cancelled) gives the variance with its reason: reconciliation is where these are
-found, each record read back by id. One suite, the platforms' differences as data: what their users can do, and
-what the platform then shows (deleted, or voided: a cancelled outgoing payment or journal entry stays there)."""
+books agree after a sync; what a bookkeeper does on the platform (a refund deleted or cancelled, an expense's
+amount typed over, voided or cancelled, a journal deleted or cancelled) gives the variance with its reason:
+reconciliation is where these are found, each record read back by id. One suite, the platforms' differences as
+data: what their users can do, and what the platform then shows (deleted, or voided: a cancelled outgoing payment
+or journal entry stays there). An entity a platform does not take is entered by hand and not compared."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -36,7 +37,8 @@ REFUND_TAKEN_BACK = {"myob": ("delete_refund", "refund_id", "exists", DELETED),
 EXPENSE_TAKEN_BACK = {"freshbooks": ("delete_expense", "expense_id", "exists", DELETED),
                       "netsuite": ("void_check", "check_id", "status", VOIDED),
                       "sapb1": ("cancel_outgoing_payment", "payment_id", "status", VOIDED)}
-EXPENSE_TYPED_OVER = {"freshbooks": ("edit_expense", "expense_id"), "myob": ("edit_spend_money", "spend_id"), "netsuite": ("edit_check_line", "check_id")}
+EXPENSE_TYPED_OVER = {"freshbooks": ("edit_expense", "expense_id"), "myob": ("edit_spend_money", "spend_id"),
+                      "netsuite": ("edit_check_line", "check_id")}
 JOURNAL_TAKEN_BACK = {"myob": ("delete_journal", "journal_id", DELETED),
                       "netsuite": ("delete_journal", "journal_id", DELETED),
                       "sapb1": ("cancel_journal", "journal_id", VOIDED)}

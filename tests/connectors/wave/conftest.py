@@ -1,4 +1,5 @@
-"""The Wave sandbox on loopback: one per test session (``wave_sandbox``), reset for each test (``wsandbox``), and a connector on it (``connector``)."""
+"""The Wave sandbox on loopback: one per test session (``wave_sandbox``), reset for each test (``wsandbox``), and
+a connector on it (``connector``)."""
 import pytest
 
 from connectors.base import ConnectionConfig
