@@ -1,5 +1,6 @@
 """Reconciliation of refunds, expenses and journals on the kit platforms that send them but do not report changes
-to them by polling (issue 23): FreshBooks (expenses only), MYOB Business, NetSuite REST and SAP Business One. The
+to them by polling (issue 23): FreshBooks (expenses only), MYOB Business, NetSuite REST, SAP Business One and Wave
+(refunds only). The
 books agree after a sync; what a bookkeeper does on the platform (a refund deleted or cancelled, an expense's
 amount typed over, voided or cancelled, a journal deleted or cancelled) gives the variance with its reason:
 reconciliation is where these are found, each record read back by id. One suite, the platforms' differences as
@@ -14,6 +15,7 @@ import pytest
 from accounting_sync.reconcile import engine
 from accounting_sync.reconcile.models import PeriodTotal, Reason
 from connectors.documents import Entity
+from connectors.wave.translate import split_payment_id
 from mappings.models import MappingKind, Scope
 from tests import factories as f
 from tests.accounting_sync.reconcile.test_reconcile_returns_and_costs import ref_of, synced_documents, variances
@@ -26,12 +28,14 @@ DELETED, VOIDED = Reason.DELETED_REMOTELY, Reason.VOIDED_REMOTELY
 
 #: Per platform: the sandbox table of accounts and its name field; the accounts of the journal's codes 6100, 1010.
 CHARTS = {"freshbooks": ("ledger_accounts", "name", ("Office Expenses", "Business Checking")),
+          "wave": ("accounts", "name", ("Office Supplies", "Business Checking")),
           "myob": ("accounts", "Name", ("Bank Charges", "Business Bank Account")),
           "netsuite": ("account", "acctName", ("Postage and Delivery", "Checking")),
           "sapb1": ("ChartOfAccounts", "Name", ("Bank Charges", "Bank Account"))}
 #: What a person does to take a refund, an expense or a journal back there: (action, its id keyword, the check
 #: that finds it, the reason).
 REFUND_TAKEN_BACK = {"myob": ("delete_refund", "refund_id", "exists", DELETED),
+                     "wave": ("delete_invoice_payment", "payment_id", "exists", DELETED),
                      "netsuite": ("delete_refund", "refund_id", "exists", DELETED),
                      "sapb1": ("cancel_outgoing_payment", "payment_id", "status", VOIDED)}
 EXPENSE_TAKEN_BACK = {"freshbooks": ("delete_expense", "expense_id", "exists", DELETED),
@@ -39,6 +43,9 @@ EXPENSE_TAKEN_BACK = {"freshbooks": ("delete_expense", "expense_id", "exists", D
                       "sapb1": ("cancel_outgoing_payment", "payment_id", "status", VOIDED)}
 EXPENSE_TYPED_OVER = {"freshbooks": ("edit_expense", "expense_id"), "myob": ("edit_spend_money", "spend_id"),
                       "netsuite": ("edit_check_line", "check_id")}
+#: Where the id a person sees on the platform is not our remote id: Wave reads a payment (a refund too) through its
+#: invoice, so our remote id holds both; the person removes the payment by its own id.
+PLATFORM_IDS = {"wave": lambda books, remote_id: split_payment_id(remote_id, books.conn.remote_company_id)[1]}
 JOURNAL_TAKEN_BACK = {"myob": ("delete_journal", "journal_id", DELETED),
                       "netsuite": ("delete_journal", "journal_id", DELETED),
                       "sapb1": ("cancel_journal", "journal_id", VOIDED)}
@@ -59,6 +66,10 @@ def books(request, org):
         f.MappingFactory(connection=harness.conn, kind=MappingKind.JOURNAL_ACCOUNT, scope=Scope.ACCOUNT_CODE,
                          local_value=code, remote_id=accounts[name])
     return harness
+
+
+def platform_id(books, remote_id: str) -> str:
+    return PLATFORM_IDS.get(books.platform, lambda books, remote_id: remote_id)(books, remote_id)
 
 
 def needs(books, table: dict):
@@ -83,7 +94,7 @@ def test_books_that_agree_give_no_variance_and_per_period_totals_per_entity(book
 def test_a_refund_taken_back_there_makes_the_credit_whole_again(books, org):
     action, key, check, reason = needs(books, REFUND_TAKEN_BACK)
     note, refund, expense, entry = synced_documents(org)
-    books.act(action, **{key: ref_of(refund).remote_id})
+    books.act(action, **{key: platform_id(books, ref_of(refund).remote_id)})
     found = variances(engine.run(books.conn))
     variance = found.pop(("ledger.refund", check))
     assert variance.reason == reason and variance.alarm and variance.entity == "refund"
