@@ -74,8 +74,10 @@ def expense_payload(doc: ExpenseSnapshot, mapping: Mapping, taxes: dict[str, tup
     tax = quantize(sum((line.tax_amount for line in doc.lines), Decimal("0")))
     name, percent = taxes.get(str(code), ("", None)) if code else ("", None)
     what = "; ".join(line.description or line.cost_kind.replace("_", " ") for line in doc.lines)
-    taxed = {"taxName1": name, "taxPercent1": format(percent.normalize(), "f"),
-             "taxAmount1": amount(tax, doc.currency)} if name and percent is not None and tax else {}
-    return clean({"categoryid": int(category_of(account)), "staffid": OWNER_STAFF_ID, "date": iso_date(doc.date),
-                  "amount": amount(doc.total, doc.currency), "vendor": doc.payee[:255], **taxed,
-                  "notes": described(doc.number, f"{what}{NUMBER_SEPARATOR}{doc.memo}" if doc.memo else what)})
+    if not (name and percent is not None and tax):  # sent all the same: an update clears a tax it no longer has
+        name, percent, tax = "", Decimal("0"), Decimal("0")
+    taxed = {"taxName1": name, "taxPercent1": format(percent.normalize(), "f"), "taxAmount1": amount(tax, doc.currency)}
+    return {**clean({"categoryid": int(category_of(account)), "staffid": OWNER_STAFF_ID, "date": iso_date(doc.date),
+                     "amount": amount(doc.total, doc.currency), "vendor": doc.payee[:255],
+                     "notes": described(doc.number, f"{what}{NUMBER_SEPARATOR}{doc.memo}" if doc.memo else what)}),
+            **taxed}

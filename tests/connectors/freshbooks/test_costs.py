@@ -67,6 +67,13 @@ def test_an_expense_with_tax_sent_found_edited_and_deleted(connector, fsandbox):
     changed = connector.update(spent(lines=(("60.00", "6.00", "gst"),)), mapping,
                                RemoteRef(made.remote_id, made.version), "u-3")
     assert changed.remote_id == made.remote_id and changed.total == D("66.00")
+    untaxed = connector.update(spent(lines=(("60.00", "0.00", None),)), mapping,
+                               RemoteRef(made.remote_id, changed.version), "u-untaxed")
+    assert untaxed.total == D("60.00")
+    assert (untaxed.raw["taxName1"], untaxed.raw["taxAmount1"]["amount"]) == ("", "0.00")
+    changed = connector.update(spent(lines=(("60.00", "6.00", "gst"),)), mapping,
+                               RemoteRef(made.remote_id, untaxed.version), "u-taxed")
+    assert changed.raw["taxAmount1"]["amount"] == "6.00"
     fsandbox.edit_expense_as_user(made.remote_id, "70.00")  # a bookkeeper types over the total
     with pytest.raises(Exception, match="changed in FreshBooks"):
         connector.update(spent(), mapping, RemoteRef(made.remote_id, changed.version), "u-4")
