@@ -37,9 +37,9 @@ API = "https://api.freshbooks.com"
 AUTHORIZE = "https://auth.freshbooks.com/oauth/authorize"
 IDENTITY = "auth/api/v1/users/me"
 SIGNATURE_HEADER = "X-FreshBooks-Hmac-SHA256"
-#: FreshBooks webhook object names -> our entities (``invoice.create``, ``payment.delete``...).
 #: The rules a gone invoice-line account can come from (a refusal names them for the mapping editor).
 SALES_KINDS = tuple(sorted(RuleKind.SALES_ACCOUNTS))
+#: FreshBooks webhook object names -> our entities (``invoice.create``, ``payment.delete``...).
 EVENT_ENTITIES = {"client": Entity.CUSTOMER, "item": Entity.ITEM, "invoice": Entity.INVOICE,
                   "payment": Entity.PAYMENT, "credit_note": Entity.CREDIT_NOTE}
 
