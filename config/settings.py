@@ -100,8 +100,12 @@ WSGI_APPLICATION = "config.wsgi.application"
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     VAR_DIR.mkdir(exist_ok=True)
-    # Several processes (web, qcluster, demo) share the file: wait for locks instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
+    # Several processes (web, qcluster, demo) share the file: wait for locks instead of failing at once. The
+    # write-ahead log lets them read while one writes (a rollback journal makes a commit wait for every reader),
+    # and a commit appends to the log instead of copying pages to a journal first. In-memory test databases keep
+    # their own journal ("memory"); the setting is a no-op there.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE",
+                                                           "init_command": "PRAGMA journal_mode=WAL"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = []

@@ -165,6 +165,23 @@ def _balance(local: LocalDocument, remote: DocumentTotals, name: str, platform: 
                     remote=remote.balance, difference=difference)]
 
 
+#: What to do about a document that never entered the outbox (no entry: a save made while syncing was off, or
+#: before the connection existed and after its start date).
+QUEUE_IT = ("Queue it: accounting_sync_resync --connection <name> --ids <id> (or resync the connection); if it "
+            "should not reach the platform, set the connection's start date or sync table accordingly.")
+
+
+def unsynced(local: LocalDocument, platform: str, stuck: bool) -> Finding:
+    """A document here that should be on the platform and has never reached it. ``stuck``: its outbox entry needs
+    attention or failed (the attention list holds it: no alarm); otherwise it never entered the outbox."""
+    name = local.label or local.number or local.key
+    if stuck:
+        return finding("exists", Reason.NOT_SYNCED, f"{name} has never reached {platform}: its last attempt needs "
+                       "attention", alarm=False, local=local.total, remote="missing")
+    return Finding("exists", Reason.NOT_SYNCED, True, f"{name} is here but was never queued for {platform}",
+                   QUEUE_IT, _text(local.total), "missing")
+
+
 def duplicate(local: LocalDocument | None, remote: DocumentTotals, original_id: str, platform: str) -> Finding:
     """A platform document that carries our number but is not the one we linked."""
     name = (local.label if local else "") or remote.number

@@ -24,7 +24,7 @@ import datetime as dt
 import functools
 import gc
 import logging
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
@@ -42,7 +42,7 @@ from ..policies import preflight, rules
 from ..core import sources
 from ..core.batching import chunks
 from ..models import EntryStatus, ExternalReference, OutboxChange, OutboxEntry, RemoteStatus
-from .compare import CLOSED, Finding, LocalDocument, compare, duplicate
+from .compare import CLOSED, Finding, LocalDocument, compare, duplicate, unsynced
 from .models import (DocumentCheck, Period, PeriodTotal, Reason, ReconciliationRun, RunKind, RunStatus, Variance,
                      VarianceStatus)
 from .readahead import read_ahead
@@ -118,6 +118,8 @@ class Reconciliation:
         self.home_currency = ""
         self.totals: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0), 0, Decimal(0)])
         self.period: tuple[dt.date | None, dt.date | None] = (None, None)
+        #: Per model label, the primary keys of the local objects this run met through their references.
+        self.referenced: dict[str, Bits] = defaultdict(Bits)
 
     def prepare(self) -> None:
         """The company's home currency (a document in it has a home total equal to its total)."""
@@ -138,6 +140,7 @@ class Reconciliation:
                 self.listed(entity, compared)
         for page in _pages(refs, compared, self.conn.pk):
             self.check(page)
+        self.unsynced()
         self.record.cursor = self.record.started_at
 
     def listed(self, entity: str, compared: Bits) -> None:
@@ -215,6 +218,10 @@ class Reconciliation:
     def check(self, refs: list, listed: dict[str, DocumentTotals] | None = None) -> None:
         """Compare the documents of ``refs`` (``REF_FIELDS`` rows) with what the platform holds: ``listed`` (remote
         id in lower case -> document, every one of ``refs`` in it) when a list already says, else read by id."""
+        for ref in refs:  # these have a reference: the scan for documents never sent skips them (``unsynced``)
+            label, _, pk = ref.source_key.rpartition(":")
+            if pk.isdigit():
+                self.referenced[label].add(int(pk))
         statuses = {r.source_key: r.outbox for r in refs if r.outbox}
         moving = {key for key, status in statuses.items() if status in IN_FLIGHT}
         changes = OutboxChange.objects.filter(connection_id=self.conn.pk)
@@ -339,6 +346,63 @@ class Reconciliation:
             total, None if payment else getattr(snapshot, "tax_total", None), balance, synced_balance, home,
             getattr(snapshot, "issue_date", None) or getattr(snapshot, "date", None),
             len(getattr(snapshot, "lines", ())), ref.remote_id, ref.remote_version, stuck, committed, ref.synced_at)
+
+    # -- documents that never reached the platform ------------------------------------------------------------
+    def unsynced(self) -> None:
+        """Documents here that the connection should have sent and that have no reference on it: each is a variance
+        "not synced yet" (an alarm when it never entered the outbox: a save made while syncing was off, say; none
+        when the attention list holds it) and counts in the local side of the period totals. Documents still on
+        their way, drafts, voided ones and those the connection's rules, start date, run's organization or period
+        leave out are not. The local objects are scanned by primary key, a page at a time: only those without a
+        reference are loaded. Open variances of this kind whose document is no longer unsynced are resolved."""
+        org_ids = set(self.conn.organizations.values_list("pk", flat=True))
+        if self.record.organization_id is not None:
+            org_ids &= {self.record.organization_id}
+        found: dict[str, list] = {}
+        for label, adapter in sources.adapters().items():
+            if adapter.entity not in self.entities or not org_ids or not self.conn.sends(adapter.entity, "create"):
+                continue  # a connection that only takes these in from the platform sends none of ours
+            met = self.referenced[label]
+            for pks in _pk_pages(adapter.queryset(org_ids)):
+                keys = [f"{label}:{pk}" for pk in pks if not (isinstance(pk, int) and pk in met)]
+                known = set(ExternalReference.objects.filter(connection=self.conn, source_key__in=keys)
+                            .values_list("source_key", flat=True)) if keys else set()
+                missing = [key for key in keys if key not in known]
+                if missing:
+                    found.update(self._unsynced(adapter, org_ids, missing))
+        self.save(found)
+        stale = (Variance.objects.filter(connection=self.conn, status=VarianceStatus.OPEN, reason=Reason.NOT_SYNCED,
+                                         remote_id="", entity__in=self.entities)
+                 .values_list("pk", "source_key", "organization_id"))
+        gone = [pk for pk, key, org in stale if key not in found and (self.record.organization_id in (None, org))]
+        if gone and self.period == (None, None):
+            Variance.objects.filter(pk__in=gone).update(status=VarianceStatus.RESOLVED, resolved_at=timezone.now())
+
+    def _unsynced(self, adapter, org_ids: set[int], keys: list[str]) -> dict[str, list]:
+        objects = sources.in_bulk(adapter.model, [key.rsplit(":", 1)[1] for key in keys])
+        adapter.prefetch(list(objects.values()))
+        statuses = dict(OutboxEntry.objects.filter(connection=self.conn, source_key__in=keys)
+                        .values_list("source_key", "status"))
+        statuses.update((key, EntryStatus.PENDING) for key in OutboxChange.objects.filter(  # saved, not taken in yet
+            connection_id=self.conn.pk, source_key__in=keys).values_list("source_key", flat=True))
+        start, found = self.conn.start_date, {}
+        for key in keys:
+            obj, status = objects.get(key.rsplit(":", 1)[1]), statuses.get(key)
+            if obj is None or status in IN_FLIGHT or adapter.organization_id(obj) not in org_ids:
+                continue
+            loaded = self._load(NOT_SENT._replace(source_key=key, entity=adapter.entity), {key: (adapter, obj)})
+            if loaded is None or loaded[0] is None:
+                continue
+            snapshot, label, applied, committed = loaded
+            date = getattr(snapshot, "issue_date", None) or getattr(snapshot, "date", None)
+            if snapshot.is_void or adapter.is_draft(obj, snapshot) or (start and date and date < start):
+                continue
+            doc = self._document(NOT_SENT._replace(source_key=key, entity=adapter.entity), snapshot, label, applied,
+                                 set(), status in STUCK, committed)
+            self._add_totals(doc, DocumentTotals("", adapter.entity, status="deleted"))
+            found[key] = [(doc, DocumentTotals("", adapter.entity, status="missing"),
+                           unsynced(doc, self.platform, status in STUCK))]
+        return found
 
     # -- duplicates -----------------------------------------------------------------------------------------------
     def duplicates(self, entity: str, strangers: Iterable[DocumentTotals]) -> dict[str, list]:
@@ -509,6 +573,22 @@ def _rows(refs, connection_id: int):
                if DocumentCheck.objects.filter(connection_id=connection_id).exists() else Value(False, BooleanField()))
     return refs.annotate(outbox=outbox, open=has_open, checked=checked
                          ).values_list(*REF_FIELDS, "outbox", "open", "checked", named=True)
+
+
+#: A reference that does not exist: what ``_load`` and ``_document`` read of one, for a document never sent.
+NOT_SENT = namedtuple("NotSent", REF_FIELDS)(None, "", "", "", "", "", None, None)
+
+
+def _pk_pages(objects) -> Iterator[list]:
+    """The primary keys of ``objects`` in pages of ``CHUNK``, each page a query of its own (``_pages``)."""
+    last = None
+    while True:
+        page = list((objects if last is None else objects.filter(pk__gt=last)).order_by("pk")
+                    .values_list("pk", flat=True)[:CHUNK])
+        if not page:
+            return
+        last = page[-1]
+        yield page
 
 
 def _pages(refs, skip: Bits, connection_id: int) -> Iterator[list]:

@@ -22,8 +22,13 @@ run through the kit's life cycle (``void_by="reverse"``). Payments are ``create_
 with ``arpaymentitem``; Intacct does not edit a posted payment, so a change reverses it (``reverse_arpayment``)
 and records it again under the same number, and a void reverses it. Credit notes are credit memos
 (``create_aradjustment``, negative line amounts) applied to invoices by an ``ARPYMT`` whose details carry
-``ADJUSTMENTKEY``; Intacct cannot edit one, so new lines delete and create it again. Refunds, expenses and
-journals are not sent (see docs/connectors/intacct.md).
+``ADJUSTMENTKEY``; Intacct cannot edit one, so new lines delete and create it again.
+
+**Refunds, expenses and journals** (``costs.py``): a refund is a customer refund (``ARREFUND``) of the credit
+memo; an expense an AP bill (``create_bill``, to a vendor made from the payee) paid at once by an ``APPYMT``; a
+journal a ``GLBATCH`` in the general journal. Intacct edits none once posted: a changed one is reversed and sent
+again, and a void reverses it (``reverse_arrefund``; ``reverse_appayment`` then ``reverse_bill``; a reversing
+batch).
 """
 from __future__ import annotations
 
@@ -38,24 +43,33 @@ from .. import lifecycle, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, Capabilities, DemoChart, Dimension,
                     DocumentTotals, ReferenceData, Refused, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem,
                     RemotePayment, RuleKind, Setting)
-from ..documents import Entity, Mapping, Snapshot, RemoteRef, RemoteResult
-from ..errors import (ConfigurationError, ConflictError, PermanentError, RemoteNotFound, SyncError,
+from ..documents import (Entity, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot, RemoteRef, RemoteResult,
+                         Snapshot)
+from ..errors import (ConfigurationError, ConflictError, DuplicateError, PermanentError, RemoteNotFound, SyncError,
                       ValidationFailed)
 from ..registry import register
 from ..session import Session, SessionConnector
+from . import costs as c
 from . import translate as t
 from .client import GatewayClient, Result
 from .errors import RepeatedControlId
-from .wire import Function
+from .wire import Function, as_list
 
 LIFECYCLE = lifecycle.Lifecycle(
     entities=frozenset(), posted=frozenset({"Posted", "Partially Paid", "Paid", "Complete"}),
     cancelled=frozenset({"Reversed", "Voided"}), void_by="reverse",
     hint="Fix what Sage Intacct names (a closed period, payments still applied) and retry.")
-OBJECTS = {Entity.INVOICE: "ARINVOICE", Entity.PAYMENT: "ARPYMT", Entity.CREDIT_NOTE: "ARADJUSTMENT"}
+OBJECTS = {Entity.INVOICE: "ARINVOICE", Entity.PAYMENT: "ARPYMT", Entity.CREDIT_NOTE: "ARADJUSTMENT",
+           Entity.REFUND: c.REFUND, Entity.EXPENSE: c.BILL, Entity.JOURNAL: c.JOURNAL}
+#: Refunds, expenses and journals (connectors/intacct/costs.py).
+COSTS = frozenset(Entity.RETURNS_AND_COSTS)
+#: How each reads back as our result, and the day it counts on (reconciliation's periods).
+RESULTS = {Entity.REFUND: c.refund_result, Entity.EXPENSE: c.bill_result, Entity.JOURNAL: c.journal_result}
+DAYS = {Entity.PAYMENT: "RECEIPTDATE", Entity.REFUND: "PAYMENTDATE", Entity.JOURNAL: "BATCH_DATE"}
 #: Customers and items: the object and its id field.
 PARTIES = {Entity.CUSTOMER: ("CUSTOMER", "CUSTOMERID"), Entity.ITEM: ("ITEM", "ITEMID")}
-NUMBER_FIELDS = {Entity.INVOICE: "RECORDID", Entity.PAYMENT: "DOCNUMBER", Entity.CREDIT_NOTE: "RECORDID"}
+NUMBER_FIELDS = {Entity.INVOICE: "RECORDID", Entity.PAYMENT: "DOCNUMBER", Entity.CREDIT_NOTE: "RECORDID",
+                 Entity.REFUND: "DOCNUMBER", Entity.EXPENSE: "RECORDID", Entity.JOURNAL: "REFERENCENO"}
 #: A payment record that moves cash (not one that only applies a credit memo).
 CASH = "TOTALENTERED > '0'"
 REFUSED_ACCOUNT = re.compile(r"GL account", re.I)
@@ -68,8 +82,12 @@ class IntacctConnector(SessionConnector):
     id = "intacct"
     name = "Sage Intacct"
     capabilities = Capabilities(
-        entities=frozenset(Entity.SALES),  # refunds, expenses and journals: not yet
-        void=frozenset({Entity.INVOICE, Entity.PAYMENT}),  # reverse_invoice / reverse_arpayment
+        #: refunds: customer refunds of credit memos; expenses: AP bills paid at once; journals: GL batches
+        #: (connectors/intacct/costs.py)
+        entities=frozenset(Entity.ALL),
+        #: reverse_invoice / reverse_arpayment / reverse_arrefund; an expense's payment and bill reversed; a journal
+        #: by a reversing batch
+        void=frozenset({Entity.INVOICE, Entity.PAYMENT, *Entity.RETURNS_AND_COSTS}),
         # a customer with transactions is made inactive; a credit memo's applications are reversed first
         delete=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.CREDIT_NOTE}),
         # readByQuery on WHENMODIFIED; customers and items come in on their own too
@@ -78,7 +96,10 @@ class IntacctConnector(SessionConnector):
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.PAYMENT}),
         inbound_deletes=False,  # readByQuery lists no deleted records: reconciliation finds a deletion
         idempotency_keys=True,  # <uniqueid>true</uniqueid> with our key as control id
+        kept_lines=True,  # a restocking fee is a positive line of the credit memo, on its own income account
     )
+    #: Refunds, expenses and journals are reconciled like the sales documents (read in bulk with ``read``).
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
     #: Performance tier 1: about two requests at a time per company; a monthly transaction count, not a rate.
     rate_limits = {"request": (300, 60.0)}
     concurrent_limit = 2
@@ -103,9 +124,12 @@ class IntacctConnector(SessionConnector):
     )
     sandbox_class = "connectors.intacct.sandbox.IntacctSandbox"
     demo_chart = DemoChart(default_income="Product Sales", category_income={"Consultations": "Consulting Revenue"},
-                           line_kind_income={"shipping": "Shipping Revenue", "fee": "Late Fee Income"},
+                           line_kind_income={"shipping": "Shipping Revenue", "fee": "Late Fee Income",
+                                             "restocking_fee": "Restocking Fee Income",
+                                             "return_shipping": "Shipping Revenue"},
                            discount="Discounts Given", deposit="Undeposited Funds",
-                           taxes={"GST 10%": "Sales Tax 10%", "Exempt": "Tax Exempt"})
+                           taxes={"GST 10%": "Sales Tax 10%", "Exempt": "Tax Exempt"},
+                           refund="Bank", expense="Freight and Postage", paid_from="Bank")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:
@@ -197,12 +221,16 @@ class IntacctConnector(SessionConnector):
             return t.payment_result(self.read_one("ARPYMT", remote_id))
         if entity == Entity.CREDIT_NOTE:
             return t.credit_result(self.read_one("ARADJUSTMENT", remote_id))
+        if entity in COSTS:
+            return RESULTS[entity](self.read_one(OBJECTS[entity], remote_id))
         return t.invoice_result(self.read_one("ARINVOICE", remote_id))
 
     def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
         found = self._find(doc)
         if found is None:
             return None
+        if isinstance(doc, ExpenseSnapshot):  # a bill a lost answer left unpaid is paid now, as it was meant to be
+            self._pay_bill(doc, mapping, found, f"pay-{c.BILL}-{found}")
         return replace(self.fetch(doc.entity, found), adopted=True)
 
     def _find(self, doc: Snapshot) -> str | None:
@@ -213,8 +241,12 @@ class IntacctConnector(SessionConnector):
             return str(rows[0][key]) if rows else None
         obj = OBJECTS[doc.entity]
         cash = f" AND {CASH}" if doc.entity == Entity.PAYMENT else ""
+        if doc.entity == Entity.EXPENSE:
+            cash = f" AND VENDORID = {t.quote(c.vendor_id(doc.payee))}"
         rows = self.query(obj, f"{NUMBER_FIELDS[doc.entity]} = {t.quote(doc.number)} AND STATE != "
-                               f"{t.quote(t.VOIDED[obj])}{cash}", "RECORDNO")
+                               f"{t.quote(t.VOIDED[obj])}{cash}",
+                          "RECORDNO,REVERSEDFROM" if doc.entity == Entity.JOURNAL else "RECORDNO")
+        rows = [r for r in rows if not r.get("REVERSEDFROM")]  # a reversing batch carries the number too
         return str(min(rows, key=lambda r: int(r["RECORDNO"]))["RECORDNO"]) if rows else None
 
     # -- writing ------------------------------------------------------------------------------------------------------
@@ -243,7 +275,98 @@ class IntacctConnector(SessionConnector):
             return self.fetch(doc.entity, str(self.run("create", body, key).records()[0]["RECORDNO"]))
         if doc.entity == Entity.CREDIT_NOTE:
             return self._create_credit(doc, mapping, key)
+        if isinstance(doc, RefundSnapshot):
+            return self.fetch(doc.entity, self._made(self.run("create", c.refund_body(doc, mapping), key)))
+        if isinstance(doc, ExpenseSnapshot):
+            return self._create_expense(doc, mapping, key)
+        if isinstance(doc, JournalSnapshot):
+            return self.fetch(doc.entity, self._made(self.run("create", c.journal_body(doc, mapping), key)))
         return self.fetch(doc.entity, self.run("create_invoice", t.invoice_body(doc, mapping), key).key)
+
+    @staticmethod
+    def _made(result: Result) -> str:
+        return str(result.records()[0]["RECORDNO"])
+
+    # -- expenses: an AP bill paid at once -----------------------------------------------------------------------
+    def _create_expense(self, doc: ExpenseSnapshot, mapping: Mapping, key: str) -> RemoteResult:
+        """The bill, then its payment. The bill is the first write (a lost answer leaves a bill that
+        search-before-create finds); a vendor Intacct does not know yet (our payee, the first time) is made when
+        the bill is refused for it, and the bill sent again. A refused payment reverses the
+        bill (a refusal leaves nothing) before it is raised."""
+        body = c.bill_body(doc, mapping)
+        try:
+            remote_id = self.run("create_bill", body, key).key
+        except ValidationFailed as exc:
+            if not c.VENDOR_UNKNOWN.search(str(exc)):
+                raise
+            with contextlib.suppress(DuplicateError):  # made by an earlier try (or its control id seen)
+                self.run("create", c.vendor_body(doc), f"{key}:vendor")
+            remote_id = self.run("create_bill", body, key).key  # the refused request ran nothing
+        try:
+            self._pay_bill(doc, mapping, remote_id, f"{key}:pay")
+        except PermanentError:
+            self.run("reverse_bill", {"@key": remote_id, "datereversed": t.split_date(dt.date.today())},
+                     f"{key}:withdraw")
+            raise
+        return self.fetch(doc.entity, remote_id)
+
+    def _pay_bill(self, doc: ExpenseSnapshot, mapping: Mapping, remote_id: str, key: str) -> None:
+        """Pay what the bill still owes from the paid-from account (nothing when it is paid: a lost answer)."""
+        bill = self.read_one(c.BILL, remote_id)
+        if bill.get("STATE") in LIFECYCLE.cancelled or not rest.money(bill.get("TOTALDUE")):
+            return
+        with contextlib.suppress(RepeatedControlId):
+            self.run("create", c.bill_payment_body(doc, mapping, bill), key)
+
+    def _reverse_expense(self, remote_id: str, key: str) -> None:
+        """Intacct reverses no bill with payments on it: the live payments of the bill reversed, then the bill."""
+        bill = self.read_one(c.BILL, remote_id)
+        rows = self.query(c.BILL_PAYMENT, f"VENDORID = {t.quote(str(bill['VENDORID']))} AND STATE != 'Voided'",
+                          "RECORDNO")
+        for payment in self.read(c.BILL_PAYMENT, [str(r["RECORDNO"]) for r in rows]):
+            details = payment.get("APPYMTDETAILS")
+            if any(str(d.get("RECORDKEY")) == remote_id
+                   for d in as_list(details.get("appymtdetail") if isinstance(details, dict) else None)):
+                with contextlib.suppress(RepeatedControlId):
+                    self.run("reverse_appayment", {"@key": payment["RECORDNO"],
+                                                   "datereversed": t.split_date(dt.date.today())},
+                             f"{key}:reverse-{payment['RECORDNO']}")
+        with contextlib.suppress(RepeatedControlId):
+            self.run("reverse_bill", {"@key": remote_id, "datereversed": t.split_date(dt.date.today())},
+                     f"{key}:reverse-bill")
+
+    def _update_cost(self, doc: Snapshot, mapping: Mapping, remote_id: str, key: str) -> RemoteResult:
+        """A refund, bill or batch that already holds what we would send is kept (an expense's bill paid if it is
+        not yet); Intacct edits none once posted: otherwise it is reversed and the new content sent as a new
+        record."""
+        record = self.read_one(OBJECTS[doc.entity], remote_id)
+        if isinstance(doc, RefundSnapshot):
+            same = c.same_refund(c.refund_body(doc, mapping), record)
+        elif isinstance(doc, ExpenseSnapshot):
+            same = c.same_bill(c.bill_body(doc, mapping), record)
+            if same:
+                self._pay_bill(doc, mapping, remote_id, f"{key}:pay")
+        else:
+            same = c.same_journal(c.journal_body(doc, mapping), record)
+        if same:
+            return self.fetch(doc.entity, remote_id)
+        if record.get("STATE") not in LIFECYCLE.cancelled:
+            self._reverse_cost(doc.entity, remote_id, key)
+        return self.create(doc, mapping, f"{key}:create")
+
+    def _reverse_cost(self, entity: str, remote_id: str, key: str) -> None:
+        if entity == Entity.REFUND:
+            with contextlib.suppress(RepeatedControlId):
+                self.run("reverse_arrefund", {"@key": remote_id, "datereversed": t.split_date(dt.date.today())},
+                         f"{key}:reverse")
+        elif entity == Entity.EXPENSE:
+            self._reverse_expense(remote_id, key)
+        else:
+            with contextlib.suppress(RepeatedControlId):
+                self.run("create", c.reversing_body(self.read_one(c.JOURNAL, remote_id)), f"{key}:reverse")
+
+    def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:
+        return c.refund_problems(doc) if isinstance(doc, RefundSnapshot) else []
 
     def _create_credit(self, doc: Snapshot, mapping: Mapping, key: str) -> RemoteResult:
         """The credit memo, then the ``ARPYMT`` applying it to invoices; a refused application withdraws the credit
@@ -297,6 +420,8 @@ class IntacctConnector(SessionConnector):
                 self.run("update", {"ITEM": t.item_body(doc, ref.remote_id)}, idempotency_key)
             elif doc.entity == Entity.CREDIT_NOTE:
                 return self._revise_credit(doc, mapping, ref.remote_id, idempotency_key)
+            elif doc.entity in COSTS:
+                return self._update_cost(doc, mapping, ref.remote_id, idempotency_key)
             elif doc.entity == Entity.INVOICE:
                 self.run("update_invoice", {"@key": ref.remote_id, **t.invoice_update(doc, mapping)},
                          idempotency_key)
@@ -359,6 +484,9 @@ class IntacctConnector(SessionConnector):
         return str(self.read_one(OBJECTS[entity], remote_id).get("STATE") or "")
 
     def reverse(self, entity: str, remote_id: str) -> str:
+        if entity in COSTS:
+            self._reverse_cost(entity, remote_id, f"reverse-{OBJECTS[entity]}-{remote_id}")
+            return remote_id  # Intacct keeps the refund, bill or batch, marked reversed
         call = "reverse_invoice" if entity == Entity.INVOICE else "reverse_arpayment"
         with contextlib.suppress(RepeatedControlId):  # reversed by our earlier request, its answer lost
             self.run(call, {"@key": remote_id, "datereversed": t.split_date(dt.date.today())},
@@ -441,13 +569,15 @@ class IntacctConnector(SessionConnector):
             return [DocumentTotals(i, entity, status="deleted") for i in ids]
         found: dict[str, DocumentTotals] = {}
         for row in self.read(obj, ids):
-            result = {Entity.PAYMENT: t.payment_result, Entity.CREDIT_NOTE: t.credit_result}.get(
+            result = {Entity.PAYMENT: t.payment_result, Entity.CREDIT_NOTE: t.credit_result, **RESULTS}.get(
                 entity, t.invoice_result)(row)
-            day = t.parse_date(row.get("RECEIPTDATE") if entity == Entity.PAYMENT else row.get("WHENCREATED"))
-            found[result.remote_id] = DocumentTotals.from_result(entity, result, currency=str(row.get("CURRENCY") or
-                                                                                              ""),
-                                                                 date=day, modified=t.parse_time(row.get(
-                                                                     "WHENMODIFIED")))
+            day = t.parse_date(row.get(DAYS.get(entity, "WHENCREATED")))
+            currency = str(row.get("CURRENCY") or "")
+            if entity == Entity.JOURNAL:  # a batch's currency is its entries'
+                currency = next((str(e.get("CURRENCY") or "") for e in c.entries(row)), "")
+            found[result.remote_id] = DocumentTotals.from_result(
+                entity, result, currency=currency, date=day, modified=t.parse_time(row.get("WHENMODIFIED")),
+                tax_total=c.bill_tax(row) if entity == Entity.EXPENSE else None)
         return [found.get(i) or DocumentTotals(i, entity, status="deleted") for i in ids]
 
     @staticmethod

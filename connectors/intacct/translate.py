@@ -27,7 +27,8 @@ from .wire import as_list, split_date
 CENT = Decimal("0.01")
 QUANTITY = re.compile(r"\s*\[qty (-?[0-9]+(?:\.[0-9]+)?)\]$")
 TIME = "%m/%d/%Y %H:%M:%S"
-VOIDED = {"ARINVOICE": "Reversed", "ARPYMT": "Voided", "ARADJUSTMENT": "Reversed"}
+VOIDED = {"ARINVOICE": "Reversed", "ARPYMT": "Voided", "ARADJUSTMENT": "Reversed", "ARREFUND": "Voided",
+          "APBILL": "Reversed", "APPYMT": "Voided", "GLBATCH": "Reversed"}
 #: Intacct's payment methods for ours (``create_arpayment`` ``paymentmethod``).
 METHODS = {"cash": "Cash", "check": "Printed Check", "cheque": "Printed Check", "card": "Credit Card",
            "transfer": "EFT", "bank": "EFT"}
@@ -184,10 +185,11 @@ def invoice_update(doc: InvoiceSnapshot, mapping: Mapping) -> dict:
 
 
 def lines_of(record: dict) -> list[dict]:
-    items = record.get("ARINVOICEITEMS") or record.get("ARADJUSTMENTITEMS")
+    """The owned lines of an AR invoice, an AR adjustment or an AP bill."""
+    items = record.get("ARINVOICEITEMS") or record.get("ARADJUSTMENTITEMS") or record.get("APBILLITEMS")
     if not isinstance(items, dict):
         return []
-    return as_list(items.get("arinvoiceitem") or items.get("aradjustmentitem"))
+    return as_list(items.get("arinvoiceitem") or items.get("aradjustmentitem") or items.get("apbillitem"))
 
 
 def invoice_content(record: dict) -> str:

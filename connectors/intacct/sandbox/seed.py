@@ -28,8 +28,11 @@ ACCOUNTS = (
     ("4100", "Consulting Revenue", "incomestatement", "credit", "Revenue"),
     ("4200", "Shipping Revenue", "incomestatement", "credit", "Revenue"),
     ("4300", "Late Fee Income", "incomestatement", "credit", "Other Income"),
+    ("4400", "Restocking Fee Income", "incomestatement", "credit", "Other Income"),
     ("4900", "Discounts Given", "incomestatement", "credit", "Revenue"),
     ("6000", "Operating Expenses", "incomestatement", "debit", "Expenses"),
+    ("6100", "Freight and Postage", "incomestatement", "debit", "Expenses"),
+    ("6200", "Bank Charges", "incomestatement", "debit", "Expenses"),
 )
 #: DETAILID, VALUE (percent)
 TAXES = (("Sales Tax 10%", Decimal("10")), ("Tax Exempt", Decimal("0")))

@@ -8,7 +8,8 @@ then each function is run on its own and answered as its own ``<result>`` (``sta
 ``create`` and ``update`` of ``CUSTOMER`` and ``ITEM``, ``delete`` of ``CUSTOMER``; ``create_invoice``,
 ``update_invoice``, ``reverse_invoice``, ``delete_invoice``; ``create`` of ``ARPYMT`` (payments and credits
 applied), ``create_arpayment``, ``reverse_arpayment``; ``create_aradjustment``, ``delete_aradjustment``;
-``read``, ``readByName``, ``readByQuery`` and
+``create`` of ``ARREFUND``, ``VENDOR``, ``APPYMT`` and ``GLBATCH``, ``create_bill``, ``reverse_bill``,
+``reverse_appayment``, ``reverse_arrefund`` (``costs.py``); ``read``, ``readByName``, ``readByQuery`` and
 ``readMore`` on every object the company holds. ``GET /intacct/connect`` stands in for the Connect button (Intacct
 has no consent page). Sources and guesses: docs/sandbox-intacct.md.
 """
@@ -28,14 +29,19 @@ from ...sandboxkit.resources import ResourceStore
 from .. import wire
 from . import seed as company
 from .books import Books, IntacctError
+from .costs import Costs
 
 XML = "text/xml; charset=UTF-8"
 #: Object name -> the id its rows are stored by and read with ``read`` keys.
 KEYS = {"CUSTOMER": "CUSTOMERID", "ITEM": "ITEMID", "GLACCOUNT": "ACCOUNTNO", "LOCATION": "LOCATIONID",
         "DEPARTMENT": "DEPARTMENTID", "TAXDETAIL": "DETAILID", "TRXCURRENCIES": "CODE", "ARINVOICE": "RECORDNO",
-        "ARPYMT": "RECORDNO", "ARADJUSTMENT": "RECORDNO"}
+        "ARPYMT": "RECORDNO", "ARADJUSTMENT": "RECORDNO", "ARREFUND": "RECORDNO", "VENDOR": "VENDORID",
+        "APBILL": "RECORDNO", "APPYMT": "RECORDNO", "GLBATCH": "RECORDNO"}
 WRITES = {"create", "update", "delete", "create_invoice", "update_invoice", "reverse_invoice", "delete_invoice",
-          "create_arpayment", "reverse_arpayment", "create_aradjustment", "delete_aradjustment"}
+          "create_arpayment", "reverse_arpayment", "create_aradjustment", "delete_aradjustment", "create_bill",
+          "reverse_bill", "reverse_appayment", "reverse_arrefund"}
+#: Objects a 3.0 ``create`` makes here besides customers and items: what the answer's element is called.
+CREATES = ("ARPYMT", "ARREFUND", "VENDOR", "APPYMT", "GLBATCH")
 CONDITION = re.compile(r"^\s*([A-Za-z_.]+)\s*(=|!=|<>|>=|<=|>|<|IN)\s*(.+?)\s*$", re.I)
 TIME = "%m/%d/%Y %H:%M:%S"
 QTY = re.compile(r"\s*\[qty (-?[0-9.]+)\]$")
@@ -59,6 +65,7 @@ class IntacctSandbox(PlatformSandbox):
         for name in KEYS:
             self.store.declare(name)
         self.books = Books(self.store, self.clock)
+        self.costs = Costs(self.books)
         self.sessions: dict[str, float] = {}  # session id -> last use
         self.session_timeout = 3600
         self.control_ids: set[str] = set()
@@ -250,7 +257,11 @@ class IntacctSandbox(PlatformSandbox):
                   "create_arpayment": lambda: books.create_payment(body),
                   "reverse_arpayment": lambda: books.reverse_payment(key),
                   "create_aradjustment": lambda: books.create_adjustment(body),
-                  "delete_aradjustment": lambda: books.delete_adjustment(key)}
+                  "delete_aradjustment": lambda: books.delete_adjustment(key),
+                  "reverse_arrefund": lambda: self.costs.reverse_refund(key),
+                  "create_bill": lambda: self.costs.create_bill(body),
+                  "reverse_bill": lambda: self.costs.reverse_bill(key),
+                  "reverse_appayment": lambda: self.costs.reverse_bill_payment(key)}
         if name in legacy:
             return legacy[name]()
         if name in ("read", "readByName"):
@@ -270,9 +281,13 @@ class IntacctSandbox(PlatformSandbox):
                 self.books.delete_customer(self.by_recordno("CUSTOMER", key.strip()) or f"#{key.strip()}")
             return self.data("objects", [])
         objects = list(call)
-        if name == "create" and len(objects) == 1 and objects[0].tag == "ARPYMT":
-            saved = self.books.create_arpymt(wire.record(objects[0]))
-            return self.data("objects", [{"RECORDNO": saved["RECORDNO"]}], element="arpymt")
+        if name == "create" and len(objects) == 1 and objects[0].tag in CREATES:
+            obj, body = objects[0].tag, wire.record(objects[0])
+            saved = {"ARPYMT": self.books.create_arpymt, "ARREFUND": self.costs.create_refund,
+                     "VENDOR": self.costs.create_vendor, "APPYMT": self.costs.create_bill_payment,
+                     "GLBATCH": self.costs.create_batch}[obj](body)
+            shown = {"RECORDNO": saved["RECORDNO"], KEYS[obj]: saved[KEYS[obj]]}
+            return self.data("objects", [shown], element=obj.lower())
         if len(objects) != 1 or objects[0].tag not in ("CUSTOMER", "ITEM"):
             raise IntacctError("BL01001973", f"{name} of {objects[0].tag if objects else 'nothing'} is not served")
         obj, body = objects[0].tag, wire.record(objects[0])
@@ -366,6 +381,14 @@ class IntacctSandbox(PlatformSandbox):
             shown["ARADJUSTMENTITEMS"] = {"aradjustmentitem": [dict(line) for line in data["_lines"]]}
         if obj == "ARPYMT" and full:
             shown["ARPYMTDETAILS"] = {"arpymtdetail": [dict(a) for a in data["_applied"]]}
+        if obj == "APBILL" and full:
+            shown["APBILLITEMS"] = {"apbillitem": [dict(line) for line in data["_lines"]]}
+        if obj == "APPYMT" and full:
+            shown["APPYMTDETAILS"] = {"appymtdetail": [dict(a) for a in data["_applied"]]}
+        if obj == "ARREFUND" and full:
+            shown["ARREFUNDDETAILS"] = {"arrefunddetail": [dict(a) for a in data["_applied"]]}
+        if obj == "GLBATCH" and full:
+            shown["ENTRIES"] = {"glentry": [dict(e) for e in data["_entries"]]}
         return shown
 
     # -- answers ------------------------------------------------------------------------------------------------------
@@ -446,6 +469,28 @@ class IntacctSandbox(PlatformSandbox):
         with self.store.lock:
             self.books.delete_payment(payment_id)
         return {"id": str(payment_id)}
+
+    def reverse_refund_as_user(self, refund_id: str) -> dict:
+        """A customer refund reversed (Accounts Receivable > Customer refunds > Reverse): the credit comes back."""
+        with self.store.lock:
+            self.costs.reverse_refund(str(refund_id))
+        return {"id": str(refund_id)}
+
+    def reverse_bill_as_user(self, bill_id: str) -> dict:
+        """An expense's bill taken back: the payments on it reversed first (Intacct asks for that), then the bill."""
+        with self.store.lock:
+            for payment in list(self.store.rows("APPYMT")):
+                if payment.data["STATE"] != "Voided" and any(a["RECORDKEY"] == str(bill_id)
+                                                             for a in payment.data["_applied"]):
+                    self.costs.reverse_bill_payment(payment.id)
+            self.costs.reverse_bill(str(bill_id))
+        return {"id": str(bill_id)}
+
+    def reverse_journal_as_user(self, journal_id: str) -> dict:
+        """General Ledger > Journal entries > Reverse: a reversing batch on the same date."""
+        with self.store.lock:
+            made = self.costs.reverse_batch(str(journal_id))
+        return {"id": made["RECORDNO"]}
 
     def archive_account_as_user(self, account_id: str) -> dict:
         self.store.update("GLACCOUNT", str(account_id), {"STATUS": "inactive"})

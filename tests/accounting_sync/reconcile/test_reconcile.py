@@ -509,3 +509,67 @@ def test_read_ahead_hands_over_pages_in_order_then_the_readers_error():
     stopped = read_ahead(lambda: iter([[n] for n in range(100)]))
     assert next(stopped) == [0]
     stopped.close()  # the run stops early: the reader stops too (close waits for it)
+
+
+def test_a_document_never_queued_is_not_synced_yet_and_an_alarm(platform, make_invoice, settings):
+    """Saved while syncing was off: no outbox entry, no reference. A full run finds it, counts it in the local
+    period totals only, says how to queue it; once sent, the next run resolves the variance."""
+    synced(make_invoice)
+    settings.ACCOUNTING_SYNC = {**settings.ACCOUNTING_SYNC, "ENABLED": False}
+    missed = make_invoice(("service", "1", "40.00"))
+    settings.ACCOUNTING_SYNC = {**settings.ACCOUNTING_SYNC, "ENABLED": True}
+    assert not OutboxEntry.objects.filter(source_key=f"ledger.invoice:{missed.pk}").exists()
+    run = reconcile.run(platform.conn)
+    variance = only_variance(run)
+    assert (variance.source_key, variance.reason, variance.field, variance.alarm, variance.remote_id) == \
+        (f"ledger.invoice:{missed.pk}", Reason.NOT_SYNCED, "exists", True, "")
+    assert "never queued" in variance.message and "accounting_sync_resync" in variance.action
+    assert (run.checked, run.alarms) == (1, 1)
+    month = run.totals.get(period="month", entity="invoice")  # both dated today
+    assert (month.local_count, month.remote_count) == (2, 1)
+    assert month.local_total - month.remote_total == Decimal("40.00")
+    call_command("accounting_sync_resync", "--connection", platform.conn.name, stdout=StringIO())
+    drain()
+    again = reconcile.run(platform.conn)
+    assert (again.checked, again.variances) == (2, 0)
+    variance.refresh_from_db()
+    assert variance.status == VarianceStatus.RESOLVED
+
+
+def test_a_document_whose_only_attempt_needs_attention_is_no_alarm(connection, make_invoice):
+    invoice = make_invoice()
+    drain()
+    key = f"ledger.invoice:{invoice.pk}"
+    ExternalReference.objects.filter(source_key=key).delete()  # as if its create was refused
+    OutboxEntry.objects.filter(source_key=key).update(status=EntryStatus.NEEDS_ATTENTION)
+    variance = only_variance(reconcile.run(connection))
+    assert (variance.reason, variance.alarm) == (Reason.NOT_SYNCED, False)
+    assert "needs attention" in variance.message
+
+
+def test_drafts_voids_documents_before_the_start_date_and_deleted_ones_are_not_unsynced(connection, make_invoice,
+                                                                                      settings):
+    settings.ACCOUNTING_SYNC = {**settings.ACCOUNTING_SYNC, "ENABLED": False}
+    make_invoice(status="draft")
+    make_invoice(status="void")
+    early = make_invoice(issue_date=dt.date(2020, 1, 5))
+    gone = make_invoice()
+    settings.ACCOUNTING_SYNC = {**settings.ACCOUNTING_SYNC, "ENABLED": True}
+    connection.start_date = dt.date(2021, 1, 1)
+    connection.save()
+    [variance] = Variance.objects.filter(last_run=reconcile.run(connection))
+    assert variance.source_key == f"ledger.invoice:{gone.pk}" and early.pk
+    gone.delete()
+    reconcile.run(connection)
+    variance.refresh_from_db()
+    assert variance.status == VarianceStatus.RESOLVED  # deleted here: nothing is missing any more
+
+
+def test_a_connection_that_only_takes_documents_in_finds_none_of_ours_unsynced(connection, make_invoice, settings):
+    settings.ACCOUNTING_SYNC = {**settings.ACCOUNTING_SYNC, "ENABLED": False}
+    make_invoice()
+    settings.ACCOUNTING_SYNC = {**settings.ACCOUNTING_SYNC, "ENABLED": True}
+    connection.direction = "pull"
+    connection.save()
+    run = reconcile.run(connection)
+    assert (run.status, run.variances) == (RunStatus.DONE, 0)

@@ -1,11 +1,11 @@
 """Reconciliation of refunds, expenses and journals on the kit platforms that send them but do not report changes
-to them by polling (issue 23): FreshBooks (expenses only), MYOB Business, NetSuite REST, SAP Business One and Wave
-(refunds only). The
-books agree after a sync; what a bookkeeper does on the platform (a refund deleted or cancelled, an expense's
-amount typed over, voided or cancelled, a journal deleted or cancelled) gives the variance with its reason:
-reconciliation is where these are found, each record read back by id. One suite, the platforms' differences as
-data: what their users can do, and what the platform then shows (deleted, or voided: a cancelled outgoing payment
-or journal entry stays there). An entity a platform does not take is entered by hand and not compared."""
+to them by polling (issue 23): FreshBooks (expenses only), MYOB Business, NetSuite REST, SAP Business One, Sage
+Intacct and Wave (refunds only). The books agree after a sync; what a bookkeeper does on the platform (a refund
+deleted, cancelled or reversed, an expense's amount typed over, voided, cancelled or reversed, a journal deleted,
+cancelled or reversed) gives the variance with its reason: reconciliation is where these are found, each record
+read back by id. One suite, the platforms' differences as data: what their users can do, and what the platform then
+shows (deleted, or voided: a cancelled outgoing payment or journal entry, a reversed Intacct refund, bill or journal
+entry stays there). An entity a platform does not take is entered by hand and not compared."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -28,17 +28,20 @@ DELETED, VOIDED = Reason.DELETED_REMOTELY, Reason.VOIDED_REMOTELY
 
 #: Per platform: the sandbox table of accounts and its name field; the accounts of the journal's codes 6100, 1010.
 CHARTS = {"freshbooks": ("ledger_accounts", "name", ("Office Expenses", "Business Checking")),
+          "intacct": ("GLACCOUNT", "TITLE", ("Bank Charges", "Bank")),
           "wave": ("accounts", "name", ("Office Supplies", "Business Checking")),
           "myob": ("accounts", "Name", ("Bank Charges", "Business Bank Account")),
           "netsuite": ("account", "acctName", ("Postage and Delivery", "Checking")),
           "sapb1": ("ChartOfAccounts", "Name", ("Bank Charges", "Bank Account"))}
 #: What a person does to take a refund, an expense or a journal back there: (action, its id keyword, the check
 #: that finds it, the reason).
-REFUND_TAKEN_BACK = {"myob": ("delete_refund", "refund_id", "exists", DELETED),
+REFUND_TAKEN_BACK = {"intacct": ("reverse_refund", "refund_id", "status", VOIDED),
+                     "myob": ("delete_refund", "refund_id", "exists", DELETED),
                      "wave": ("delete_invoice_payment", "payment_id", "exists", DELETED),
                      "netsuite": ("delete_refund", "refund_id", "exists", DELETED),
                      "sapb1": ("cancel_outgoing_payment", "payment_id", "status", VOIDED)}
 EXPENSE_TAKEN_BACK = {"freshbooks": ("delete_expense", "expense_id", "exists", DELETED),
+                      "intacct": ("reverse_bill", "bill_id", "status", VOIDED),
                       "netsuite": ("void_check", "check_id", "status", VOIDED),
                       "sapb1": ("cancel_outgoing_payment", "payment_id", "status", VOIDED)}
 EXPENSE_TYPED_OVER = {"freshbooks": ("edit_expense", "expense_id"), "myob": ("edit_spend_money", "spend_id"),
@@ -46,7 +49,8 @@ EXPENSE_TYPED_OVER = {"freshbooks": ("edit_expense", "expense_id"), "myob": ("ed
 #: Where the id a person sees on the platform is not our remote id: Wave reads a payment (a refund too) through its
 #: invoice, so our remote id holds both; the person removes the payment by its own id.
 PLATFORM_IDS = {"wave": lambda books, remote_id: split_payment_id(remote_id, books.conn.remote_company_id)[1]}
-JOURNAL_TAKEN_BACK = {"myob": ("delete_journal", "journal_id", DELETED),
+JOURNAL_TAKEN_BACK = {"intacct": ("reverse_journal", "journal_id", VOIDED),
+                      "myob": ("delete_journal", "journal_id", DELETED),
                       "netsuite": ("delete_journal", "journal_id", DELETED),
                       "sapb1": ("cancel_journal", "journal_id", VOIDED)}
 

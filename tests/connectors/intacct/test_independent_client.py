@@ -4,6 +4,10 @@ gateway's address built in and moves to the ``endpoint`` ``getAPISession`` answe
 pointed at the sandbox (its private attribute: the one thing bent here)."""
 import pytest
 
+from tests.connectors.contract import journal
+
+from connectors.documents import Mapping
+from connectors.intacct import costs
 from connectors.intacct.sandbox import COMPANY_ID, SENDER_ID, SENDER_PASSWORD, USER_ID, USER_PASSWORD
 
 sdk = pytest.importorskip("sageintacctsdk", reason="sageintacctsdk (the independent client) is not installed")
@@ -50,3 +54,16 @@ def test_the_sdk_sees_a_refusal_as_its_own_error(isandbox):
                                   "termname": "Net 30", "invoiceitems": {"lineitem": [
                                       {"glaccountno": "4000", "amount": "1.00"}]}})
     assert "customer" in str(info.value.response).lower()
+
+
+def test_the_sdk_sends_our_journal_entry_and_reads_it_back(isandbox):
+    """The connector's ``GLBATCH`` body as the SDK sends a ``create`` (xmltodict writes it), then its
+    ``JournalEntries`` reads it by our reference number."""
+    intacct = client(isandbox)
+    body = costs.journal_body(journal("JE-SDK", "9.00"), Mapping(line_accounts=("6200", "1000")))
+    made = intacct.api_base.format_and_send_request({"create": body})
+    assert made["status"] == "success"
+    intacct.journal_entries._ApiBase__api_url = intacct.api_base._ApiBase__api_url
+    intacct.journal_entries.set_session_id(intacct.api_base._ApiBase__session_id)
+    read = intacct.journal_entries.get("REFERENCENO", "JE-SDK")["glbatch"]
+    assert (read["JOURNAL"], read["STATE"], read["BATCH_TITLE"]) == ("GJ", "Posted", "Contract adjustment")
