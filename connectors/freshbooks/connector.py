@@ -8,6 +8,8 @@ since our version (a short race remains). Nothing is ever
 removed: a delete sets ``vis_state`` to 1, and a read of such a record is "not found" here. FreshBooks has no void:
 it is emulated as elsewhere in this product (every unit cost written to 0, the notes starting with a void note).
 Its invoice lines carry no ledger account: the mapped accounts are checked against the business's chart, not sent.
+Expenses are FreshBooks expenses posted to an expense category (``costs.py``); refunds and journals are not sent
+(its public API records no refund of a credit and its journal entries are create-only: see the docs page).
 """
 from __future__ import annotations
 
@@ -22,9 +24,11 @@ from .. import oauth, rest, signatures
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
                     BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused, RemoteChange,
                     RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment, RuleKind, Setting, TokenSet)
-from ..documents import CreditNoteSnapshot, Entity, Mapping, PaymentSnapshot, RemoteRef, RemoteResult, Snapshot
+from ..documents import (CreditNoteSnapshot, Entity, ExpenseSnapshot, Mapping, PaymentSnapshot, RemoteRef,
+                         RemoteResult, Snapshot)
 from ..errors import ConfigurationError, ConflictError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
+from . import costs as c
 from . import translate as t
 from .client import FreshBooksClient
 from .errors import refused_references
@@ -33,6 +37,8 @@ API = "https://api.freshbooks.com"
 AUTHORIZE = "https://auth.freshbooks.com/oauth/authorize"
 IDENTITY = "auth/api/v1/users/me"
 SIGNATURE_HEADER = "X-FreshBooks-Hmac-SHA256"
+#: The rules a gone invoice-line account can come from (a refusal names them for the mapping editor).
+SALES_KINDS = tuple(sorted(RuleKind.SALES_ACCOUNTS))
 #: FreshBooks webhook object names -> our entities (``invoice.create``, ``payment.delete``...).
 EVENT_ENTITIES = {"client": Entity.CUSTOMER, "item": Entity.ITEM, "invoice": Entity.INVOICE,
                   "payment": Entity.PAYMENT, "credit_note": Entity.CREDIT_NOTE}
@@ -55,14 +61,26 @@ def account_kind(account: dict) -> str:
     return AccountKind.OTHER
 
 
+def offered_kind(account: dict) -> str:
+    """The kind under which reference data offers an account: expense categories are the expense accounts (an
+    expense posts to its category); the ledger's own expense accounts are offered as other accounts, since
+    FreshBooks' API posts nothing to them directly."""
+    if account.get("category"):
+        return AccountKind.EXPENSE
+    kind = account_kind(account)
+    return AccountKind.OTHER if kind == AccountKind.EXPENSE else kind
+
+
 @register
 class FreshBooksConnector(BaseConnector):
     id = "freshbooks"
     name = "FreshBooks"
     capabilities = Capabilities(
-        entities=frozenset(Entity.SALES),
+        entities=frozenset({*Entity.SALES, Entity.EXPENSE}),  # expenses: costs.py; no refunds or journals (docs)
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # emulated: unit costs to 0 and a void note
-        delete=frozenset(Entity.SALES),  # soft: vis_state 1, still readable with that flag
+        #: soft: vis_state 1, still readable with that flag; an expense is deleted (FreshBooks voids none)
+        delete=frozenset({*Entity.SALES, Entity.EXPENSE}),
+        kept_lines=True,  # a restocking fee is a credit-note line of the other sign, like a discount line
         # clients and items are listed by updated_min too: they come in on their own
         inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         # payments recorded there (remote_payment reads them whole); clients and items (remote_customer / _item)
@@ -74,6 +92,8 @@ class FreshBooksConnector(BaseConnector):
         webhooks=False,
         idempotency_keys=False,  # FreshBooks has none: search-before-create by our numbers and names
     )
+    #: Expenses are reconciled like the sales documents (read back by id).
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.EXPENSE})
     #: FreshBooks publishes no request limits; this budget is ours (it answers 429 when it throttles).
     rate_limits = {"request": (100, 60.0)}
     default_settings = {"timeout": 30, "scope": ""}
@@ -92,7 +112,8 @@ class FreshBooksConnector(BaseConnector):
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Services Income"},
                            line_kind_income={"shipping": "Shipping Income", "fee": "Late Fee Income"},
                            discount="Discounts", deposit="Undeposited Funds",
-                           taxes={"GST 10%": "GST 10%", "Exempt": "Exempt"})
+                           taxes={"GST 10%": "GST 10%", "Exempt": "Exempt"},
+                           expense="Shipping & Delivery", paid_from="Business Checking")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:
@@ -165,6 +186,10 @@ class FreshBooksConnector(BaseConnector):
         if entity == Entity.PAYMENT:
             rows = [r for r in self._payments_of(self._payment_invoice(doc, mapping))
                     if str(r.get("note") or "") == doc.number[:100]]
+        elif isinstance(doc, ExpenseSnapshot):  # no reference field: the day's expenses, our number in the notes
+            day = doc.date.isoformat() if doc.date else ""
+            rows = [r for r in self.client.list(entity, date_min=day, date_max=day)
+                    if t.number(entity, r) == doc.number]
         else:
             field = t.ENTITIES[entity][4]
             ours = doc.name[:200 if entity == Entity.CUSTOMER else 100] if entity in (
@@ -182,6 +207,11 @@ class FreshBooksConnector(BaseConnector):
         if not rows:
             return None
         return t.result(entity, self.client.read(entity, t.remote_id(entity, rows[0])), adopted=True)
+
+    def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:
+        if isinstance(doc, ExpenseSnapshot):
+            return c.expense_problems(doc, mapping)
+        return []
 
     def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
         """``idempotency_key`` is not sent: FreshBooks has none (see the module docstring)."""
@@ -231,6 +261,8 @@ class FreshBooksConnector(BaseConnector):
             return t.item_payload(doc)
         if isinstance(doc, PaymentSnapshot):
             return t.payment_payload(doc, self._payment_invoice(doc, mapping))
+        if isinstance(doc, ExpenseSnapshot):
+            return self._expense_payload(doc, mapping)
         self._check_accounts(mapping.line_accounts)
         self._check_taxes(doc, mapping)
         lines = t.lines_payload(doc, self._taxes, mapping)
@@ -238,6 +270,29 @@ class FreshBooksConnector(BaseConnector):
         if isinstance(doc, CreditNoteSnapshot):
             return t.credit_payload(doc, customer, lines)
         return t.invoice_payload(doc, customer, lines)
+
+    def _expense_payload(self, doc: ExpenseSnapshot, mapping: Mapping) -> dict:
+        """Refused before anything is sent when the lines need several categories or taxes, when the category is
+        gone, or when the paid-from account is gone (it is not sent: FreshBooks has no such field)."""
+        problems = c.expense_problems(doc, mapping)
+        if problems:
+            raise ValidationFailed(problems[0], platform_code="not_taken",
+                                   hint="Record the expense in FreshBooks by hand, or change it as said.")
+        category = c.category_of(mapping.line_accounts[0] if mapping.line_accounts else None)
+        if category not in self._categories:
+            raise ValidationFailed(f"the expense category {category} does not exist in FreshBooks",
+                                   platform_code="unknown_account", hint="Map the expense account again.",
+                                   raw={"remote_id": c.category_account(category),
+                                        "kinds": [RuleKind.EXPENSE_ACCOUNT]})
+        self._check_accounts((mapping.deposit_account,), (RuleKind.PAID_FROM_ACCOUNT,))
+        self._check_taxes(doc, mapping)
+        return c.expense_payload(doc, mapping, self._taxes)
+
+    @cached_property
+    def _categories(self) -> dict[str, dict]:
+        """Active expense categories by id (``GET expenses/categories``, list key ``categories``)."""
+        rows = self.client.rows(self.client.accounting("expenses/categories"), "categories")
+        return {str(r.get("categoryid") or r.get("id")): r for r in rows if int(r.get("vis_state") or 0) == 0}
 
     @staticmethod
     def _payment_invoice(doc: PaymentSnapshot, mapping: Mapping) -> str:
@@ -256,15 +311,15 @@ class FreshBooksConnector(BaseConnector):
         path = f"accounting/businesses/{self.business['business_uuid']}/ledger_accounts/accounts"
         return {str(a["id"]): a for a in self.client.request("GET", path).get("data") or []}
 
-    def _check_accounts(self, ids) -> None:
+    def _check_accounts(self, ids, kinds: tuple[str, ...] = SALES_KINDS) -> None:
         """Invoice lines carry no account in FreshBooks; a mapped account that is gone is still refused here, so
         the mapping is fixed before FreshBooks' books and ours drift apart."""
         for account_id in {str(i) for i in ids if i}:
             account = self._accounts.get(account_id)
             if account is None or not account.get("active", True):
                 raise ValidationFailed(f"the account {account_id} does not exist in FreshBooks or is archived",
-                                       platform_code="unknown_account", hint="Map the income account again.",
-                                       raw={"remote_id": account_id, "kinds": sorted(RuleKind.SALES_ACCOUNTS)})
+                                       platform_code="unknown_account", hint="Map the account again.",
+                                       raw={"remote_id": account_id, "kinds": list(kinds)})
 
     def _check_taxes(self, doc: Snapshot, mapping: Mapping) -> None:
         """A line names its tax by name and percentage: a mapped tax FreshBooks no longer has would go out untaxed,
@@ -399,6 +454,10 @@ class FreshBooksConnector(BaseConnector):
 
     # -- reconciliation ------------------------------------------------------------------------------------------
     def list_documents(self, entity: str, since: dt.datetime | None = None):
+        """Every document of ``entity`` from the list rows. Expenses are read by id only (``read_documents``):
+        the business's other expenses (imported from its bank, entered by hand) are not ours to look through."""
+        if entity == Entity.EXPENSE:
+            return
         search = {"updated_min": t.format_time(since)} if since else {}
         for row in self.client.list(entity, **search):
             if entity == Entity.PAYMENT and str(row.get("type")) == t.CREDIT_TYPE:
@@ -417,8 +476,11 @@ class FreshBooksConnector(BaseConnector):
     def reference_data(self) -> ReferenceData:
         self.__dict__.pop("_accounts", None)
         self.__dict__.pop("_taxes", None)
+        self.__dict__.pop("_categories", None)
         accounts = [a for a in self._accounts.values() if a.get("active", True)]
+        accounts += [{"id": c.category_account(key), "name": row.get("category") or key, "category": True}
+                     for key, row in self._categories.items()]
         taxes = [{"id": k, "name": name} for k, (name, _) in self._taxes.items()]
         home = str(self.business.get("base_currency") or self.business.get("currency_code") or "")
-        return rest.reference_data(accounts, taxes, account_kind, account_id="id", account_name="name",
+        return rest.reference_data(accounts, taxes, offered_kind, account_id="id", account_name="name",
                                    tax_id="id", tax_name="name", home_currency=home)

@@ -24,7 +24,10 @@ ENTITIES = {
     "invoice": ("invoices/invoices", "invoice", "invoices", "invoiceid", "invoice_number"),
     "payment": ("payments/payments", "payment", "payments", "id", "note"),
     "credit_note": ("credit_notes/credit_notes", "credit_note", "credit_notes", "creditid", "credit_number"),
+    "expense": ("expenses/expenses", "expense", "expenses", "expenseid", "notes"),
 }
+#: An expense has no reference field: our number starts its ``notes``, then this, then what was bought.
+NUMBER_SEPARATOR = " - "
 #: FreshBooks payment ``type`` values (its API pages list "Check", "Credit", "Cash", "Credit Card", "Bank Transfer").
 PAYMENT_TYPES = {"cash": "Cash", "card": "Credit Card", "check": "Check", "transfer": "Bank Transfer"}
 CREDIT_TYPE = "Credit"  # a credit note applied to an invoice is a payment of this type
@@ -68,10 +71,11 @@ def item_payload(doc: ItemSnapshot) -> dict:
 
 def lines_payload(doc: SalesDocumentSnapshot, taxes: dict[str, tuple[str, Decimal]], mapping: Mapping) -> list:
     """Lines with the tax named and its percentage (``taxes``: remote tax id -> (name, percent)). A discount line is
-    a line with a negative unit cost, taxed like the lines it discounts."""
+    a line with a negative unit cost, taxed like the lines it discounts; so is a credit note's line the business
+    keeps (a restocking fee), which nets the credit."""
     lines = []
     for line in doc.lines:
-        sign = -1 if line.kind == "discount" else 1
+        sign = -1 if line.kind == "discount" or line.kept else 1  # a kept line (restocking fee) nets the credit
         tax_id = mapping.tax_codes.get(line.tax_rate_key) if line.tax_rate_key else None
         name, percent = taxes.get(str(tax_id), ("", None)) if tax_id else ("", None)
         body = {"type": 0, "name": (line.item_name or line.description or line.kind.title())[:100],
@@ -119,6 +123,7 @@ EDITABLE = {
     "invoice": ("customerid", "invoice_number", "create_date", "due_offset_days", "currency_code", "notes"),
     "credit_note": ("clientid", "credit_number", "create_date", "currency_code", "notes"),
     "payment": ("invoiceid", "date", "amount", "type", "note"),
+    "expense": ("categoryid", "date", "amount", "vendor", "notes", "taxName1", "taxAmount1"),
 }
 LINE_FIELDS = ("name", "description", "qty", "unit_cost", "taxName1", "taxAmount1")
 
@@ -187,7 +192,7 @@ def voided_lines(body: dict) -> list[dict]:
 
 def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
     total = balance = None
-    if entity == "payment":
+    if entity in ("payment", "expense"):
         total = amount_of(body, "amount")
     elif entity == "invoice":
         total, balance = amount_of(body, "amount"), amount_of(body, "outstanding")
@@ -200,8 +205,14 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
         total = balance = ZERO
     return RemoteResult(
         remote_id=remote_id(entity, body), version=version(entity, body),
-        number=str(body.get(ENTITIES[entity][4]) or ""), total=total, balance=balance, status=state,
+        number=number(entity, body), total=total, balance=balance, status=state,
         adopted=adopted, raw=body, fingerprint=fingerprint(entity, body), home_total=None)
+
+
+def number(entity: str, body: dict) -> str:
+    """Our number as FreshBooks holds it: an expense's is the start of its notes."""
+    text = str(body.get(ENTITIES[entity][4]) or "")
+    return text.split(NUMBER_SEPARATOR, 1)[0] if entity == "expense" else text
 
 
 def totals(entity: str, body: dict) -> DocumentTotals:

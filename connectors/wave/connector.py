@@ -6,8 +6,10 @@ and by names for customers and products (searched and adopted). Every invoice li
 items are products; any other line uses one product per (line kind, income account), found by name or created once.
 Wave's public API has no invoice update: an unpaid invoice is updated by deleting it and creating it again with the
 same number (a new remote id, returned to the pipeline); a paid one is refused. Payments are
-``invoicePaymentCreateManual``; a credit note is a negative Wave invoice (Wave has no credit notes); a void is
-emulated (lines at zero, titled VOID). See docs/connectors/wave.md for coverage, guesses and limits.
+``invoicePaymentCreateManual``; a credit note is a negative Wave invoice (Wave has no credit notes), and its refund a
+negative payment on it (``costs.py``); a void is emulated (lines at zero, titled VOID). Expenses and journals are
+not sent: Wave's public API cannot read back, change or delete a money transaction. See docs/connectors/wave.md for
+coverage, guesses and limits.
 """
 from __future__ import annotations
 
@@ -19,8 +21,9 @@ from .. import oauth
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
                     BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused, RemoteChange,
                     RemoteDocument, Setting)
-from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
+from ..documents import Entity, Mapping, RefundSnapshot, RemoteRef, RemoteResult, Snapshot
 from ..errors import ConfigurationError, ConflictError, RemoteNotFound, SyncError, ValidationFailed
+from . import costs as c
 from . import translate as t
 from .client import WaveClient
 from .errors import refused_references
@@ -42,13 +45,18 @@ class WaveConnector(BaseConnector):
     id = "wave"
     name = "Wave"
     capabilities = Capabilities(
-        entities=frozenset(Entity.SALES),  # a credit note is a negative Wave invoice (Wave has no credit notes)
+        # a credit note is a negative Wave invoice (Wave has no credit notes), its refund a negative payment on it;
+        # no expenses or journals (costs.py)
+        entities=frozenset({*Entity.SALES, Entity.REFUND}),
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # emulated: lines zeroed, titled VOID
-        delete=frozenset(Entity.SALES),  # products are archived, not deleted
+        delete=frozenset({*Entity.SALES, Entity.REFUND}),  # products are archived; a refund is deleted (no void)
+        kept_lines=True,  # a restocking fee is a line of the other sign on the negative invoice
         inbound=frozenset(),
         inbound_deletes=False,
         idempotency_keys=False,
     )
+    #: Refunds are reconciled like the sales documents (read back by id through their negative invoice).
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.REFUND})
     #: Wave publishes no figures; a guess on the safe side (docs/connectors/wave.md).
     rate_limits = {"request": (6000, 60.0)}
     concurrent_limit = 2
@@ -65,7 +73,7 @@ class WaveConnector(BaseConnector):
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Uncategorized Income"},
                            line_kind_income={"shipping": "Sales", "fee": "Uncategorized Income"},
                            discount="Discounts", deposit="Cash on Hand",
-                           taxes={"GST 10%": "GST 10%", "Exempt": "Exempt"})
+                           taxes={"GST 10%": "GST 10%", "Exempt": "Exempt"}, refund="Business Checking")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:
@@ -124,6 +132,9 @@ class WaveConnector(BaseConnector):
         if entity == Entity.PAYMENT:
             invoice_id, node = self._payment(remote_id)
             return t.payment_result(invoice_id, node)
+        if entity == Entity.REFUND:
+            invoice_id, node = self._payment(remote_id)
+            return t.refund_result(invoice_id, node)
         node = self._read(entity, remote_id)
         if node is None:
             raise RemoteNotFound(f"Wave has no {entity.replace('_', ' ')} {remote_id}", platform_code="NOT_FOUND")
@@ -142,7 +153,19 @@ class WaveConnector(BaseConnector):
                                  {"businessId": self.business_id, **values})
 
     # -- documents ---------------------------------------------------------------------------------------------
+    def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:
+        if isinstance(doc, RefundSnapshot):
+            return c.refund_problems(doc)
+        return []
+
     def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
+        if isinstance(doc, RefundSnapshot):
+            if not doc.credit_note_key or not mapping.refs.get(doc.credit_note_key):
+                return None
+            note_id = mapping.refs[doc.credit_note_key]
+            note = self._read(Entity.PAYMENT, note_id) or {}
+            mine = [p for p in note.get("payments") or [] if p.get("memo") == doc.number and not c.is_application(p)]
+            return t.refund_result(note_id, mine[0], adopted=True) if mine else None
         if doc.entity == Entity.PAYMENT:
             invoice_id = self._paid_invoice(doc, mapping)
             invoice = self._read(Entity.PAYMENT, invoice_id) or {}
@@ -164,6 +187,8 @@ class WaveConnector(BaseConnector):
         if doc.entity == Entity.PAYMENT:
             return self._pay(self._paid_invoice(doc, mapping), doc.amount, doc.date, doc.number,
                              t.METHODS.get(doc.method, "OTHER"), mapping)
+        if isinstance(doc, RefundSnapshot):
+            return self._refund(doc, mapping)
         name, input_type, key, fields = t.CREATE[doc.entity]
         output = self.client.mutate(name, t.mutation(name, input_type, key, fields),
                                     {"input": self._input(doc, mapping)})
@@ -189,6 +214,21 @@ class WaveConnector(BaseConnector):
             "invoiceId": invoice_id, "amount": str(amount), "paymentDate": (date or dt.date.today()).isoformat(),
             "paymentAccountId": account, "paymentMethod": method, "memo": memo}})
         return t.payment_result(invoice_id, output[key])
+
+    def _refund(self, doc: RefundSnapshot, mapping: Mapping) -> RemoteResult:
+        """A negative payment on the credit note's negative invoice, from the refund account (costs.py)."""
+        problems = c.refund_problems(doc)
+        if problems:
+            raise ValidationFailed(problems[0], platform_code="not_taken",
+                                   hint="Record the refund in Wave by hand.")
+        note_id = mapping.refs.get(doc.credit_note_key)
+        if not note_id:
+            raise ValidationFailed("the refunded credit note is not in Wave yet", platform_code="dependency")
+        account = mapping.deposit_account or self._default_deposit()
+        name, input_type, key, fields = t.PAY
+        output = self.client.mutate(name, t.mutation(name, input_type, key, fields),
+                                    {"input": c.refund_input(doc, note_id, account)})
+        return t.refund_result(note_id, output[key])
 
     def _default_deposit(self) -> str:
         """The business's first cash or bank account: where a credit's payment and refund pair is recorded."""
@@ -246,12 +286,12 @@ class WaveConnector(BaseConnector):
         version token). Only the content hash part counts: a payment recorded on an invoice moves its
         ``modifiedAt`` without anyone having edited it."""
         current = None
-        if doc.entity != Entity.PAYMENT and ref.version:
+        if doc.entity not in (Entity.PAYMENT, Entity.REFUND) and ref.version:
             current = self.fetch(doc.entity, ref.remote_id)
             if t.content_part(current.version) != t.content_part(ref.version):
                 raise ConflictError(f"the {doc.entity.replace('_', ' ')} changed in Wave since it was last synced",
                                     platform_code="stale", raw=current.raw)
-        if doc.entity == Entity.PAYMENT:  # Wave has no payment update: delete it and record it again
+        if doc.entity in (Entity.PAYMENT, Entity.REFUND):  # Wave has no payment update: delete, record again
             self.delete(Entity.PAYMENT, ref, idempotency_key)
             return self.create(doc, mapping, idempotency_key)
         if doc.entity in (Entity.INVOICE, Entity.CREDIT_NOTE):
@@ -296,7 +336,7 @@ class WaveConnector(BaseConnector):
         elif entity == Entity.CUSTOMER:
             self.client.mutate("customerDelete", t.mutation("customerDelete", "CustomerDeleteInput"),
                                {"input": {"id": ref.remote_id}})
-        elif entity == Entity.PAYMENT:
+        elif entity in (Entity.PAYMENT, Entity.REFUND):
             self._payment(ref.remote_id)
             self.client.mutate("invoicePaymentDelete", t.mutation("invoicePaymentDelete", "InvoicePaymentDeleteInput"),
                                {"input": {"invoicePaymentId": t.split_payment_id(ref.remote_id,
@@ -308,12 +348,14 @@ class WaveConnector(BaseConnector):
                                {"input": {"invoiceId": ref.remote_id}})
 
     def _unapply_credit(self, note_id: str, note: dict | None = None) -> None:
-        """Remove the refunds on the negative invoice and the matching payments on the credited invoices
-        (``note``: the credit note as just read, with its payments)."""
+        """Remove the applications' refunds on the negative invoice and the matching payments on the credited
+        invoices (``note``: the credit note as just read, with its payments). Refunds of the credit paid back to
+        the customer (our refund numbers in their memo) stay."""
         if note is None or "payments" not in note:
             note = self._read(Entity.PAYMENT, note_id) or {}
-        memos = {p.get("memo") for p in note.get("payments") or []}
-        for refund in note.get("payments") or []:
+        applications = [p for p in note.get("payments") or [] if c.is_application(p)]
+        memos = {p.get("memo") for p in applications}
+        for refund in applications:
             self.client.mutate("invoicePaymentDelete", t.mutation("invoicePaymentDelete", "InvoicePaymentDeleteInput"),
                                {"input": {"invoicePaymentId": refund["id"]}})
         if not memos:
@@ -346,6 +388,8 @@ class WaveConnector(BaseConnector):
 
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
         out = []
+        if entity == Entity.REFUND:  # read as ``fetch`` reads them
+            return super().read_documents(entity, remote_ids)
         for remote_id in remote_ids:
             if entity == Entity.PAYMENT:
                 try:
@@ -362,11 +406,15 @@ class WaveConnector(BaseConnector):
         return out
 
     def list_documents(self, entity: str, since=None):
-        """Wave lists credit notes among invoices (negative totals): each entity keeps its own sign."""
+        """Wave lists credit notes among invoices (negative totals): each entity keeps its own sign. Payments are
+        those on invoices (a negative invoice's are a credit's applications and refunds); refunds are read by id
+        only (``read_documents``)."""
+        if entity == Entity.REFUND:
+            return
         filters, values = ("modifiedAtAfter:DateTime", {"modifiedAtAfter": since.isoformat()}) if since else ("", {})
         for node in self._list(Entity.INVOICE, filters, **values):
             negative = (t.money(node.get("total")) or 0) < 0
-            if entity == Entity.PAYMENT:
+            if entity == Entity.PAYMENT and not negative:
                 invoice = self._read(Entity.PAYMENT, node["id"]) or {}
                 for paid in invoice.get("payments") or []:
                     result = t.payment_result(node["id"], paid)

@@ -98,7 +98,8 @@ def invoice_input(doc, business_id: str, customer_id: str, products: list[str], 
     items = []
     sign = -1 if doc.entity == Entity.CREDIT_NOTE else 1
     for line, product in zip(doc.lines, products, strict=True):
-        price = sign * (-line.unit_price if line.kind == "discount" else line.unit_price)
+        # a discount, and a credit note's line the business keeps (a restocking fee), net the document
+        price = sign * (-line.unit_price if line.kind == "discount" or line.kept else line.unit_price)
         taxes = []
         code = mapping.tax_codes.get(line.tax_rate_key or "") if line.tax_rate_key else None
         if code:
@@ -195,6 +196,13 @@ def payment_result(invoice_id: str, node: dict, adopted: bool = False) -> Remote
     text = repr((invoice_id, str(amount), node.get("paymentDate"), node.get("memo")))
     return RemoteResult(payment_id(invoice_id, node["id"]), "", str(node.get("memo") or ""), amount, None, "active",
                         adopted, node, hashlib.sha256(text.encode()).hexdigest())
+
+
+def refund_result(invoice_id: str, node: dict, adopted: bool = False) -> RemoteResult:
+    """A refund: a negative payment on a credit note's negative invoice, read back positive."""
+    found = payment_result(invoice_id, node, adopted)
+    return RemoteResult(found.remote_id, found.version, found.number, -found.total if found.total is not None
+                        else None, None, "active", adopted, node, found.fingerprint)
 
 
 def totals(node: dict, entity: str = Entity.INVOICE) -> DocumentTotals:

@@ -3,7 +3,7 @@
 Account names follow a new FreshBooks business's chart (Sales, Services Income, Shipping Income, Late Fee Income,
 Discounts, Undeposited Funds, Petty Cash, Accounts Receivable, Sales Taxes Payable...). The ``account_type`` /
 ``account_sub_type`` values are our guess (see docs/sandbox-freshbooks.md). The taxes are ours: "GST 10%" and
-"Exempt" match the demo's tax codes.
+"Exempt" match the demo's tax codes. Expense categories are listed with ``GET expenses/categories``.
 """
 from __future__ import annotations
 
@@ -24,11 +24,19 @@ ACCOUNTS = (
 )
 #: name, percentage (FreshBooks writes a tax's ``amount`` as a percentage string)
 TAXES = (("GST 10%", "10"), ("Exempt", "0"), ("Sales Tax 8.25%", "8.25"))
+#: Expense categories (some of a new business's: names as FreshBooks' category picker shows them, a guess).
+CATEGORIES = ("Advertising", "Office Expenses & Postage", "Shipping & Delivery", "Supplies", "Bank Fees",
+              "Professional Services", "Travel")
+#: Staff ids an expense may name: the business owner is staff 1 (FreshBooks' examples send ``"staffid": 1``).
+STAFF = frozenset({"1"})
 
 
 def seed(store) -> None:
     for number, name, kind, sub in ACCOUNTS:
         store.create("ledger_accounts", {"name": name, "account_number": number, "account_type": kind,
                                          "account_sub_type": sub, "active": True, "currency_code": BASE_CURRENCY})
+    for name in CATEGORIES:
+        store.create("categories", {"category": name, "parentid": None, "is_cogs": False, "is_editable": False,
+                                    "vis_state": 0})
     for name, percent in TAXES:
         store.create("taxes", {"name": name, "amount": percent, "number": "", "compound": False})

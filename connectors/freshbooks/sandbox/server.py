@@ -32,7 +32,7 @@ from ...sandboxkit.listing import Listing
 from ...sandboxkit.oauth import AuthServer
 from ...sandboxkit.platform import PlatformError, PlatformSandbox, Request, Response, decimal_value, json_response
 from ...sandboxkit.resources import Duplicate, NotFound, ResourceError, ResourceStore, Row
-from .seed import ACCOUNT_ID, BASE_CURRENCY, BUSINESS_ID, BUSINESS_UUID, seed
+from .seed import ACCOUNT_ID, BASE_CURRENCY, BUSINESS_ID, BUSINESS_UUID, STAFF, seed
 
 CENT = Decimal("0.01")
 #: Accounting times are US Eastern wall-clock time, ``YYYY-MM-DD HH:MM:SS`` (FreshBooks' Python SDK reads them so).
@@ -49,15 +49,22 @@ PATHS = {
     "payments/payments": ("payments", "payment", "payments", ("id", "logid")),
     "credit_notes/credit_notes": ("credit_notes", "credit_note", "credit_notes", ("creditid", "id")),
     "taxes/taxes": ("taxes", "tax", "taxes", ("taxid", "id")),
+    "expenses/expenses": ("expenses", "expense", "expenses", ("expenseid", "id")),
+    "expenses/categories": ("categories", "category", "categories", ("categoryid", "id")),
 }
+READ_ONLY = frozenset({"categories"})  # FreshBooks' expense categories are listed and read, not written by the API
 BY_RESOURCE = {v[0]: (k, *v[1:]) for k, v in PATHS.items()}
 NOUN = {"clients": "Client", "items": "Item", "invoices": "Invoice", "payments": "Payment",
-        "credit_notes": "Credit note", "taxes": "Tax", "ledger_accounts": "Account"}
+        "credit_notes": "Credit note", "taxes": "Tax", "ledger_accounts": "Account", "expenses": "Expense",
+        "categories": "Category"}
 #: ``search[...]`` filters per list (exact, ignoring case; ``<field>_like`` for "contains").
 FILTERS = {"clients": ("organization", "email", "fname", "lname", "currency_code"), "items": ("name",),
            "invoices": ("invoice_number", "customerid", "currency_code"),
            "payments": ("invoiceid", "clientid", "creditid", "type", "note"),
-           "credit_notes": ("credit_number", "clientid"), "taxes": ("name",), "ledger_accounts": ()}
+           "credit_notes": ("credit_number", "clientid"), "taxes": ("name",), "ledger_accounts": (),
+           "expenses": ("categoryid", "vendor", "clientid"), "categories": ("category",)}
+#: Date ranges a list takes (``search[date_min]`` / ``[date_max]``, inclusive, ``YYYY-MM-DD``).
+DATE_RANGES = {"expenses": "date"}
 #: Webhook events FreshBooks names for the objects we keep (its webhooks page lists many more).
 EVENT_OBJECTS = {"clients": "client", "items": "item", "invoices": "invoice", "payments": "payment",
                  "credit_notes": "credit_note"}
@@ -207,6 +214,8 @@ class FreshBooksSandbox(PlatformSandbox):
             return self.listing(req, resource, list_key)
         if req.method == "GET" and len(rest) == 1:
             return self._ok({key: self.render(self.store.get(resource, rest[0]))})
+        if req.method in ("POST", "PUT") and resource in READ_ONLY:
+            raise FreshBooksError(405, 405, "The method is not allowed for the requested URL.")
         if req.method == "POST" and not rest:
             return self._ok({key: self.render(self.write(resource, None, self._body(req, key)))})
         if req.method == "PUT" and len(rest) == 1:
@@ -260,6 +269,8 @@ class FreshBooksSandbox(PlatformSandbox):
         search = {k[7:-1]: v for k, v in req.params.items() if k.startswith("search[") and k.endswith("]")}
         vis = search.pop("vis_state", None)
         bounds = {name: self._time(search.pop(name)) for name in ("updated_min", "updated_max") if name in search}
+        days = {name: search.pop(name) for name in ("date_min", "date_max")
+                if resource in DATE_RANGES and name in search}
         unknown = set(search) - {f for f in FILTERS[resource]} - {f"{f}_like" for f in FILTERS[resource]}
         if unknown:
             raise invalid(f"search[{sorted(unknown)[0]}]")
@@ -267,6 +278,9 @@ class FreshBooksSandbox(PlatformSandbox):
         def where(row: Row) -> bool:
             state = int(row.data.get("vis_state", 0))
             if (state != int(vis)) if vis not in (None, "") else state == 1:
+                return False
+            day = str(row.data.get(DATE_RANGES.get(resource, ""), ""))[:10]
+            if day < days.get("date_min", "") or day > days.get("date_max", "9999"):
                 return False
             second = math.floor(row.modified)
             return second >= bounds.get("updated_min", -1) and second <= bounds.get("updated_max", math.inf)
@@ -460,6 +474,34 @@ class FreshBooksSandbox(PlatformSandbox):
                 "creditid": int(credit.id) if credit else None, "from_credit": credit is not None,
                 "send_client_notification": False}
 
+    def _expenses(self, data: dict, old: dict, record_id: str | None) -> dict:
+        """An expense: a live category, a staff member, a date and a positive total; ``taxAmount1`` / ``2`` are
+        amounts within that total (the percentages add no tax), so together they cannot exceed it."""
+        category = self.store.find("categories", str(data.get("categoryid"))) \
+            if data.get("categoryid") not in (None, "") else None
+        if category is None or int(category.data.get("vis_state") or 0) == 1:
+            raise FreshBooksError(422, NOT_FOUND, "Category not found.", "categoryid", "expense",
+                                  data.get("categoryid", ""))
+        if str(data.get("staffid") or "") not in STAFF:
+            raise invalid("staffid", "expense", data.get("staffid", ""))
+        if not data.get("date"):
+            raise invalid("date", "expense", "", "Date is required.")
+        code = (data.get("amount") or {}).get("code") if isinstance(data.get("amount"), dict) else None
+        code = code or BASE_CURRENCY
+        total = number(data.get("amount"), "amount", "expense").quantize(CENT)
+        if total <= 0:
+            raise invalid("amount", "expense", total, "The expense amount must be greater than zero.")
+        taxes = {}
+        for n in ("1", "2"):
+            if data.get(f"taxAmount{n}") not in (None, "", {}):
+                taxes[f"taxAmount{n}"] = money(number(data[f"taxAmount{n}"], f"taxAmount{n}", "expense"), code)
+        if sum((number(v, "tax", "expense") for v in taxes.values()), ZERO) > total:
+            raise invalid("taxAmount1", "expense", "", "The taxes cannot exceed the expense amount.")
+        return {"vendor": "", "notes": "", "taxName1": "", "taxPercent1": None, "taxName2": "", "taxPercent2": None,
+                "clientid": 0, "projectid": 0, "markup_percent": "0", "status": 0, "has_receipt": False,
+                "bank_name": "", "transactionid": None, **data, **taxes, "categoryid": int(category.id),
+                "staffid": int(data["staffid"]), "amount": money(total, code)}
+
     # -- balances -----------------------------------------------------------------------------------------------
     def _live_payments(self, **equals: Any) -> list[Row]:
         return [r for r in self.store.rows("payments") if r.data.get("vis_state", 0) != 1
@@ -632,6 +674,16 @@ class FreshBooksSandbox(PlatformSandbox):
 
     def delete_payment_as_user(self, payment_id: str) -> dict:
         return self.render(self._set_vis("payments", payment_id, 1))
+
+    def edit_expense_as_user(self, expense_id: str, amount: Any, line: int = 0) -> dict:
+        """An expense's total typed over in FreshBooks (its tax amounts stay). An expense has one amount: ``line``
+        0 is the only one."""
+        if int(line) != 0:
+            raise ValueError("a FreshBooks expense has one amount (line 0)")
+        return self.render(self.write("expenses", expense_id, {"amount": {"amount": str(amount)}}))
+
+    def delete_expense_as_user(self, expense_id: str) -> dict:
+        return self.render(self._set_vis("expenses", expense_id, 1))
 
     def archive_account_as_user(self, account_id: str) -> dict:
         return self._account(self.store.update("ledger_accounts", account_id, {"active": False}))

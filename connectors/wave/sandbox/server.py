@@ -570,6 +570,14 @@ class WaveSandbox(PlatformSandbox):
                                                            "taxTotal": tax_total, "total": subtotal + tax_total})
         return self.invoice_node(row)
 
+    def delete_invoice_payment_as_user(self, payment_id: str) -> dict:
+        """A payment removed from its invoice in Wave's UI (on a negative invoice: a credit's refund taken back);
+        ``payment_id`` is Wave's ``InvoicePayment`` id."""
+        result = self._mutate(self.m_invoicePaymentDelete, {"invoicePaymentId": payment_id})
+        if not result["didSucceed"]:
+            raise ValueError(result["inputErrors"][0]["message"])
+        return {"deleted": payment_id}
+
     def archive_account_as_user(self, account_id: str) -> dict:
         found = self.lookup("accounts", account_id, "id")
         self.store.update("accounts", found["_id"], {"isArchived": True})

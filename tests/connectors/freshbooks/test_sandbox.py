@@ -5,6 +5,7 @@ paging, polling by ``updated_min`` in US Eastern time, faults in FreshBooks' sha
 answers checked against the vendored (partial) OpenAPI copy. The command line and the control endpoints every
 sandbox shares are tested once for all in tests/connectors/sandboxkit/test_every_sandbox.py."""
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -14,6 +15,8 @@ import pytest
 import requests
 import yaml
 
+from connectors.documents import ExpenseLineSnapshot, ExpenseSnapshot, Mapping
+from connectors.freshbooks import costs
 from tests.connectors.sandboxkit.wire import WireClient, inline_schema
 
 SPEC = Path(__file__).resolve().parents[3] / "connectors" / "freshbooks" / "spec" / "freshbooks.yaml"
@@ -293,3 +296,27 @@ def test_our_request_bodies_match_the_vendored_spec(fb):
     paid = t.payment_payload(make_payment("c", "P-1", "i", "12.50"), "7")
     jsonschema.validate({"payment": paid}, spec_schema("PaymemtCreateObject"))
     assert body["lines"][0]["unit_cost"] == {"amount": "12.50", "code": "USD"} and paid["invoiceid"] == 7
+
+
+def test_expenses_and_categories_match_the_vendored_spec(fb):
+    """The sandbox's expense and category answers, and the connector's expense body, are what the copy describes."""
+    categories = fb.ok("GET", "expenses/categories")["categories"]
+    jsonschema.validate(fb.call("GET", fb.path("expenses/categories")).body, spec_schema("ExpenseCategoryListResponse"))
+    line = ExpenseLineSnapshot(cost_kind="supplier", description="Paper", net_amount=Decimal("20.00"),
+                               tax_amount=Decimal("2.00"), tax_rate_key="gst")
+    doc = ExpenseSnapshot(key="t.expense:1", organization_id=1, number="EXP-9", payee="Paper Co",
+                          date=dt.date(2026, 3, 2), lines=(line,), total=Decimal("22.00"))
+    mapping = Mapping(line_accounts=(costs.category_account(categories[0]["categoryid"]),), tax_codes={"gst": "1"})
+    body = costs.expense_payload(doc, mapping, {"1": ("GST 10%", Decimal("10"))})
+    jsonschema.validate({"expense": body}, spec_schema("ExpenseCreateObject"))
+    assert set(spec_schema("ExpenseCreate")["required"]) <= set(body)
+    made = fb.ok("POST", "expenses/expenses", body={"expense": body})["expense"]
+    for name, resource in (("ExpenseObjectResponse", ("expenses/expenses", made["expenseid"])),
+                           ("ExpenseListResponse", ("expenses/expenses",))):
+        jsonschema.validate(fb.call("GET", fb.path(*resource)).body, spec_schema(name))
+    assert (made["amount"], made["taxAmount1"]) == ({"amount": "22.00", "code": "USD"},
+                                                    {"amount": "2.00", "code": "USD"})
+    assert fb.ok("GET", "expenses/expenses", params={"search[date_min]": "2026-03-02",
+                                                     "search[date_max]": "2026-03-02"})["total"] == 1
+    assert fb.ok("GET", "expenses/expenses", params={"search[date_min]": "2026-03-03"})["total"] == 0
+    fb.error("POST", "expenses/categories", body={"category": {"category": "Mine"}}, status=405)
