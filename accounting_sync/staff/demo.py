@@ -105,7 +105,7 @@ def demo_entities(platform: str) -> list[str]:
     """What the demo's connection to an API platform syncs: every entity the platform takes (a file platform's
     connection keeps them all: what its import files do not take is closed with that reason)."""
     taken = registry.get(platform).capabilities.entities
-    return [entity for entity in Entity.ALL if entity in taken]
+    return [entity for entity in Entity.EVERY if entity in taken]
 
 
 def platforms() -> list[str]:
@@ -230,7 +230,7 @@ def readback(conn: Connection, org: L.Organization) -> list[dict]:
                "platform": conn.platform_name, "remote_id": "-", "remote_total": None, "match": False, "note": ""}
         rows.append(row)
         key = key_for(doc)
-        if not files and entity in Entity.RETURNS_AND_COSTS and entity not in connector.capabilities.entities:
+        if not files and entity in Entity.DECLARED and entity not in connector.capabilities.entities:
             row.update(match=None, note=f"{conn.platform_name} does not take {entity}s through its API: entered there "
                                         "by hand")
             continue

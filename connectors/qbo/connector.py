@@ -36,7 +36,8 @@ ACCOUNT_KINDS = {"Income": AccountKind.INCOME, "Other Income": AccountKind.INCOM
                  "Expense": AccountKind.EXPENSE, "Other Expense": AccountKind.EXPENSE,
                  "Cost of Goods Sold": AccountKind.EXPENSE, "Bank": AccountKind.DEPOSIT,
                  "Credit Card": AccountKind.CREDIT_CARD,
-                 "Other Current Asset": AccountKind.DEPOSIT, "Accounts Receivable": AccountKind.RECEIVABLE}
+                 "Other Current Asset": AccountKind.DEPOSIT, "Accounts Receivable": AccountKind.RECEIVABLE,
+                 "Accounts Payable": AccountKind.PAYABLE}
 
 
 def account_kind(account: dict) -> str:
@@ -577,8 +578,8 @@ class QBOConnector(BaseConnector):
         home = (prefs[0].get("CurrencyPrefs", {}).get("HomeCurrency", {}).get("value", "") if prefs else "")
         kinds = {a["Id"]: account_kind(a) for a in accounts}
         control = {}
-        for a in accounts:  # ordered by Id: the first receivable / tax-payable account is the company's own
-            if kinds[a["Id"]] in (AccountKind.RECEIVABLE, AccountKind.TAX_PAYABLE):
+        for a in accounts:  # ordered by Id: the first receivable / payable / tax-payable account is the company's own
+            if kinds[a["Id"]] in (AccountKind.RECEIVABLE, AccountKind.PAYABLE, AccountKind.TAX_PAYABLE):
                 control.setdefault(kinds[a["Id"]], (a["Id"], a.get("FullyQualifiedName") or a["Name"]))
         return ReferenceData(
             accounts={a["Id"]: a.get("FullyQualifiedName") or a["Name"] for a in accounts},
