@@ -60,7 +60,8 @@ LAB_PRESET = {
 def validate_operations(value: dict) -> None:
     for entity, ops in (value or {}).items():
         if entity not in Entity.EVERY or not isinstance(ops, dict):
-            raise ValidationError(f"Unknown entity {entity!r} in the sync table; choose from {', '.join(Entity.EVERY)}.")
+            raise ValidationError(
+                f"Unknown entity {entity!r} in the sync table; choose from {', '.join(Entity.EVERY)}.")
         for op, flow in ops.items():
             if op not in OPERATIONS or flow not in Flow.values:
                 raise ValidationError(f"{entity}: {op!r} → {flow!r} is not an operation and a direction "

@@ -21,9 +21,9 @@ from django.db.models import Q
 
 from connectors import registry
 from connectors.base import Dimension
-from connectors.documents import (BillSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot, ItemSnapshot, JournalSnapshot,
-                                  LineSnapshot, Mapping, PaymentSnapshot, RefundSnapshot, SalesDocumentSnapshot,
-                                  Snapshot)
+from connectors.documents import (BillSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot, ItemSnapshot,
+                                  JournalSnapshot, LineSnapshot, Mapping, PaymentSnapshot, RefundSnapshot,
+                                  SalesDocumentSnapshot, Snapshot)
 from connectors.errors import ConfigurationError
 
 from .models import Mapping as Rule

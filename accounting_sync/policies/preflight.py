@@ -11,11 +11,12 @@ platform's reference data (cached on the connection, see ``reference_data``) and
   which (``BaseConnector.tax_code_needs_jurisdiction``, e.g. a US sales-tax code). A line whose local tax rate is
   above 0% and is mapped to such a code needs that rate's ``jurisdiction`` filled in. Only the ledger's own tax
   rates can be checked (a host's tax rates carry no jurisdiction field we know of);
-- a refund, an expense, a supplier bill or a journal entry on a platform that does not take them (code ``unsupported``), and a
-  credit note with lines the business keeps (restocking fee, return shipping) on a platform whose connector does
-  not send them (code ``unsupported``): checked with the local data, before any dependency is sent;
+- a refund, an expense, a supplier bill or a journal entry on a platform that does not take them (code
+  ``unsupported``), and a credit note with lines the business keeps (restocking fee, return shipping) on a platform
+  whose connector does not send them (code ``unsupported``): checked with the local data, before any dependency is sent;
 - a journal entry that does not balance to the cent, a journal line that is both or neither debit and credit, an
-  expense without lines or payee, a bill without lines or supplier or due before its date, a refund of nothing (code ``invalid_document``, with the local data problems);
+  expense without lines or payee, a bill without lines or supplier or due before its date, a refund of nothing
+  (code ``invalid_document``, with the local data problems);
 - a currency the company does not take, a foreign currency without an exchange rate, and the connector's own
   checks (``BaseConnector.preflight``: totals its rounding would not reproduce, numbers, names): code
   ``configuration``.
@@ -113,6 +114,17 @@ def check(conn, doc: Snapshot) -> None:
                         hint="Correct the document in the business system; it is sent once it is saved again.")
 
 
+def _bill(doc: BillSnapshot) -> list[str]:
+    problems = [] if doc.supplier.strip() else ["the bill has no supplier"]
+    if not doc.lines:
+        problems.append("it has no lines")
+    problems += [f"line {n}: the amount must be positive" for n, line in enumerate(doc.lines, 1)
+                 if line.net_amount <= 0]
+    if doc.due_date and doc.issue_date and doc.due_date < doc.issue_date:
+        problems.append(f"the due date {doc.due_date} is before the bill's date {doc.issue_date}")
+    return problems
+
+
 def _returns_and_costs(doc: Snapshot) -> list[str]:
     """Local problems of refunds, expenses, supplier bills and journal entries."""
     problems: list[str] = []
@@ -129,14 +141,7 @@ def _returns_and_costs(doc: Snapshot) -> list[str]:
         problems += [f"line {n}: the amount must be positive" for n, line in enumerate(doc.lines, 1)
                      if line.net_amount <= 0]
     if isinstance(doc, BillSnapshot):
-        if not doc.supplier.strip():
-            problems.append("the bill has no supplier")
-        if not doc.lines:
-            problems.append("it has no lines")
-        problems += [f"line {n}: the amount must be positive" for n, line in enumerate(doc.lines, 1)
-                     if line.net_amount <= 0]
-        if doc.due_date and doc.issue_date and doc.due_date < doc.issue_date:
-            problems.append(f"the due date {doc.due_date} is before the bill's date {doc.issue_date}")
+        problems += _bill(doc)
     if isinstance(doc, JournalSnapshot) and not doc.is_void:
         if len(doc.lines) < 2:
             problems.append("a journal needs at least two lines")

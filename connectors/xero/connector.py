@@ -39,6 +39,8 @@ def account_kind(account: dict) -> str:
     system = account.get("SystemAccount")
     if system == "DEBTORS":
         return AccountKind.RECEIVABLE
+    if system == "CREDITORS":
+        return AccountKind.PAYABLE
     if system == "GST":
         return AccountKind.TAX_PAYABLE
     if account.get("Type") == "BANK" or account.get("EnablePaymentsToAccount"):
@@ -680,7 +682,7 @@ class XeroConnector(BaseConnector):
         usable = active
         control = {}
         for a in active:
-            if account_kind(a) in (AccountKind.RECEIVABLE, AccountKind.TAX_PAYABLE):
+            if account_kind(a) in (AccountKind.RECEIVABLE, AccountKind.PAYABLE, AccountKind.TAX_PAYABLE):
                 control.setdefault(account_kind(a), (str(a["Code"]), str(a.get("Name") or a["Code"])))
         return ReferenceData(
             accounts={str(a["Code"]): str(a.get("Name") or a["Code"]) for a in usable},
