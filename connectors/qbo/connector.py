@@ -15,8 +15,8 @@ from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FI
                     Refused, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment, Setting,
                     TokenSet)
 from ..documents import (BillSnapshot, CreditNoteSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot,
-                         InvoiceSnapshot, ItemSnapshot, JournalSnapshot, Mapping, PaymentSnapshot, RefundSnapshot, RemoteRef, RemoteResult,
-                         Snapshot)
+                         InvoiceSnapshot, ItemSnapshot, JournalSnapshot, Mapping, PaymentSnapshot, RefundSnapshot,
+                         RemoteRef, RemoteResult, Snapshot)
 from ..errors import (ConfigurationError, PermanentError, RemoteNotFound, RetryableError, SyncError,
                       ValidationFailed)
 from ..registry import register
