@@ -160,7 +160,7 @@ def test_refresh_from_platform_replaces_the_cached_lists(admin_client, connectio
     response = admin_client.post(url(connection), {"_refresh": "Refresh from platform"})
     assert response.status_code == 302
     page = admin_client.get(url(connection)).content.decode()
-    assert "Fetched from QuickBooks Online: 14 accounts, 4 tax codes." in page
+    assert "Fetched from QuickBooks Online: 15 accounts, 4 tax codes." in page
     assert "Closed account" not in page and "Services (2)" in page
 
 

@@ -132,7 +132,8 @@ def test_outbox_entry_links_to_its_gl_preview(admin_client, connection, make_inv
 def test_reference_data_says_what_each_account_is_for(connection, make_xero_connection, org):
     qbo = reference_data(connection, connection.connector(), refresh=True)
     assert qbo.account_kinds["1"] == "income" and qbo.account_kinds["6"] == qbo.account_kinds["7"] == "deposit"
-    assert qbo.control_accounts == {"receivable": ("8", "Accounts Receivable")}
+    assert qbo.control_accounts == {"receivable": ("8", "Accounts Receivable"),
+                                    "payable": ("15", "Accounts Payable (A/P)")}
     xero_conn = make_xero_connection(org)
     xero = reference_data(xero_conn, xero_conn.connector(), refresh=True)
     assert xero.account_kinds["200"] == "income" and xero.account_kinds["090"] == "deposit"
