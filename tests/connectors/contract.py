@@ -26,7 +26,8 @@ from connectors import registry
 from connectors.base import AccountKind, BaseConnector, BatchOp, ReferenceData
 from connectors.documents import (Allocation, BillSnapshot, CreditNoteSnapshot, CustomerSnapshot, Entity,
                                   ExpenseLineSnapshot, ExpenseSnapshot, InvoiceSnapshot, ItemSnapshot,
-                                  JournalLineSnapshot, JournalSnapshot, LineSnapshot, Mapping, PaymentSnapshot, RefundSnapshot, RemoteRef, RemoteResult)
+                                  JournalLineSnapshot, JournalSnapshot, LineSnapshot, Mapping, PaymentSnapshot,
+                                  RefundSnapshot, RemoteRef, RemoteResult)
 from connectors.errors import (AuthError, ConflictError, DuplicateError, PermanentError, RateLimitedError,
                                RemoteNotFound, RetryableError, SyncError)
 from ledger.money import line_net
