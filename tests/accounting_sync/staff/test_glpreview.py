@@ -137,7 +137,8 @@ def test_reference_data_says_what_each_account_is_for(connection, make_xero_conn
     xero_conn = make_xero_connection(org)
     xero = reference_data(xero_conn, xero_conn.connector(), refresh=True)
     assert xero.account_kinds["200"] == "income" and xero.account_kinds["090"] == "deposit"
-    assert xero.control_accounts == {"receivable": ("610", "Accounts Receivable"), "tax_payable": ("820", "Sales Tax")}
+    assert xero.control_accounts == {"receivable": ("610", "Accounts Receivable"),
+                                     "payable": ("800", "Accounts Payable"), "tax_payable": ("820", "Sales Tax")}
     xero_conn.refresh_from_db()  # the cache holds the new fields too
     assert reference_data(xero_conn, None).control_accounts == xero.control_accounts
 
