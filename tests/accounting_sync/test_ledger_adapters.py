@@ -7,8 +7,8 @@ import pytest
 from accounting_sync.core import sources
 from accounting_sync.core.batching import among
 from ledger.models import CreditNote, CreditNoteAllocation, CreditNoteLine, ItemCategory, PaymentAllocation
-from tests.factories import (BillFactory, BillLineFactory, CustomerFactory, InvoiceFactory, InvoiceLineFactory, ItemFactory, OrganizationFactory,
-                             PaymentFactory, RefundFactory, TaxRateFactory)
+from tests.factories import (BillFactory, BillLineFactory, CustomerFactory, InvoiceFactory, InvoiceLineFactory,
+                             ItemFactory, OrganizationFactory, PaymentFactory, RefundFactory, TaxRateFactory)
 
 pytestmark = pytest.mark.django_db
 
