@@ -61,9 +61,9 @@ class QBOConnector(BaseConnector):
         kept_lines=True,
         batch_size=30,
         # /cdc and webhooks report customers and items too: they come in on their own (created, edited, inactive).
-        # refunds, expenses and journals: voids, deletes and amount edits are polled (not their creation there)
+        # refunds, expenses, journals and bills: voids, deletes and amount edits are polled (not their creation there)
         inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
-                           *Entity.RETURNS_AND_COSTS}),
+                           *Entity.DECLARED}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
         bank_feed=True,

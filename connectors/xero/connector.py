@@ -63,7 +63,9 @@ class XeroConnector(BaseConnector):
         kept_lines=True,  # a restocking fee is a negative line of the credit note
         batch_size=50,
         # Contacts (webhooks and If-Modified-Since) and items (If-Modified-Since) come in on their own too.
-        # refunds, expenses and journals: voids, deletes and amount edits are polled (not their creation there)
+        # refunds, expenses and journals: voids, deletes and amount edits are polled (not their creation there);
+        # bills are not polled (each entity's poll is its own request of the 60 a minute): reconciliation finds
+        # a bill voided or edited there
         inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
                            *Entity.RETURNS_AND_COSTS}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
