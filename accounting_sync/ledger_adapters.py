@@ -8,6 +8,7 @@ from django.db.models import prefetch_related_objects
 
 from connectors.documents import (
     Allocation,
+    BillSnapshot,
     CreditNoteSnapshot,
     CustomerSnapshot,
     Entity,
@@ -313,21 +314,51 @@ class ExpenseAdapter(_VoidedFromPlatform, _OrganizationScoped):
         prefetch_related_objects(objs, "lines__tax_rate")
 
     def snapshot(self, obj) -> ExpenseSnapshot:
-        lines = []
-        for line in obj.lines.all():  # ordered by position; prefetched (with tax rates) when ``prefetch`` ran
-            rate, net = line.tax_rate, quantize(line.amount)
-            lines.append(ExpenseLineSnapshot(
-                cost_kind=line.cost_kind, description=line.description or line.get_cost_kind_display(),
-                net_amount=net, tax_amount=line_tax(net, rate.rate if rate else None),
-                tax_rate_key=key_for(rate) if rate else None, tax_rate_name=rate.name if rate else "",
-                tax_rate_percent=rate.rate if rate else None))
+        lines = _cost_lines(obj)
         subtotal = sum((line.net_amount for line in lines), Decimal("0.00"))
         tax = sum((line.tax_amount for line in lines), Decimal("0.00"))
         return ExpenseSnapshot(
             key=key_for(obj), organization_id=obj.organization_id, number=obj.number, payee=obj.payee, date=obj.date,
             currency=obj.currency, exchange_rate=obj.exchange_rate, paid_from=obj.paid_from,
-            attachment=obj.attachment, memo=obj.memo, status=obj.status, lines=tuple(lines), subtotal=subtotal,
+            attachment=obj.attachment, memo=obj.memo, status=obj.status, lines=lines, subtotal=subtotal,
             tax_total=tax, total=subtotal + tax)
+
+
+def _cost_lines(obj) -> tuple[ExpenseLineSnapshot, ...]:
+    """An expense's or a bill's lines (ordered by position; prefetched with tax rates when ``prefetch`` ran)."""
+    lines = []
+    for line in obj.lines.all():
+        rate, net = line.tax_rate, quantize(line.amount)
+        lines.append(ExpenseLineSnapshot(
+            cost_kind=line.cost_kind, description=line.description or line.get_cost_kind_display(),
+            net_amount=net, tax_amount=line_tax(net, rate.rate if rate else None),
+            tax_rate_key=key_for(rate) if rate else None, tax_rate_name=rate.name if rate else "",
+            tax_rate_percent=rate.rate if rate else None))
+    return tuple(lines)
+
+
+class BillAdapter(_VoidedFromPlatform, _OrganizationScoped):
+    entity = Entity.BILL
+    triggers = {"ledger.BillLine": "bill"}
+
+    def document_date(self, obj):
+        return obj.date
+
+    def label(self, obj) -> str:
+        return f"Bill {obj.number} ({obj.supplier})"
+
+    def prefetch(self, objs: list) -> None:
+        prefetch_related_objects(objs, "lines__tax_rate")
+
+    def snapshot(self, obj) -> BillSnapshot:
+        lines = _cost_lines(obj)
+        subtotal = sum((line.net_amount for line in lines), Decimal("0.00"))
+        tax = sum((line.tax_amount for line in lines), Decimal("0.00"))
+        return BillSnapshot(
+            key=key_for(obj), organization_id=obj.organization_id, number=obj.number, supplier=obj.supplier,
+            supplier_reference=obj.supplier_reference, issue_date=obj.date, due_date=obj.due_date,
+            currency=obj.currency, exchange_rate=obj.exchange_rate, attachment=obj.attachment, memo=obj.memo,
+            status=obj.status, lines=lines, subtotal=subtotal, tax_total=tax, total=subtotal + tax)
 
 
 class JournalAdapter(_VoidedFromPlatform, _OrganizationScoped):

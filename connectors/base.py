@@ -91,6 +91,7 @@ class RuleKind:
     EXPENSE_ACCOUNT = "expense_account"  # where an expense line's cost goes, per cost kind
     PAID_FROM_ACCOUNT = "paid_from_account"  # the account an expense is paid from, per method
     JOURNAL_ACCOUNT = "journal_account"  # the platform account a journal line's account code stands for
+    PAYABLE_ACCOUNT = "payable_account"  # the accounts-payable account a supplier bill is owed in (optional)
     SALES_ACCOUNTS = frozenset({INCOME_ACCOUNT, DISCOUNT_ACCOUNT})
 
 
@@ -161,6 +162,7 @@ class AccountKind:
     EXPENSE = "expense"
     DEPOSIT = "deposit"  # a payment may be deposited to it: bank accounts, QBO's Undeposited Funds
     RECEIVABLE = "receivable"  # accounts receivable, where invoices post their totals
+    PAYABLE = "payable"  # accounts payable, where supplier bills post their totals
     TAX_PAYABLE = "tax_payable"  # where sales tax collected posts
     CREDIT_CARD = "credit_card"  # a company credit card an expense may be paid with
     OTHER = "other"

@@ -24,14 +24,22 @@ class Entity:
     REFUND = "refund"
     EXPENSE = "expense"
     JOURNAL = "journal"
+    BILL = "bill"
 
     #: What every platform syncs: names and sales documents.
     SALES = (CUSTOMER, ITEM, INVOICE, PAYMENT, CREDIT_NOTE)
     #: Money going the other way; a platform declares the ones it takes in ``Capabilities.entities``.
     RETURNS_AND_COSTS = (REFUND, EXPENSE, JOURNAL)
+    #: What the business owes suppliers (accounts payable); declared by a platform that takes it, by name.
+    PURCHASES = (BILL,)
+    #: Sales, returns and costs: what a connector that "takes everything" of the first releases declares. Kept
+    #: without the purchases so a platform that declares ``frozenset(Entity.ALL)`` does not take bills unawares.
     ALL = SALES + RETURNS_AND_COSTS
-    # Dependency order: anything earlier in this tuple may be needed by anything later.
-    ORDER = {name: i for i, name in enumerate(ALL)}
+    #: Every entity the product knows, in dependency order: anything earlier may be needed by anything later.
+    EVERY = ALL + PURCHASES
+    #: Entities a platform takes only where it declares them; others stop in preflight with the fallback message.
+    DECLARED = RETURNS_AND_COSTS + PURCHASES
+    ORDER = {name: i for i, name in enumerate(EVERY)}
 
 
 @dataclass(frozen=True)
@@ -244,6 +252,38 @@ class ExpenseSnapshot(Snapshot):
 
 
 @dataclass(frozen=True)
+class BillSnapshot(Snapshot):
+    """A supplier's bill the business owes (accounts payable): debit each line's expense account (and the tax it
+    reclaims), credit accounts payable. ``number`` is our reference; ``supplier_reference`` the supplier's own bill
+    number. Its lines are cost lines (an expense's), mapped by cost kind to the expense accounts."""
+
+    number: str = ""
+    supplier: str = ""
+    supplier_reference: str = ""
+    issue_date: dt.date | None = None
+    due_date: dt.date | None = None
+    currency: str = "USD"
+    exchange_rate: Decimal | None = None
+    attachment: str = ""
+    memo: str = ""
+    status: str = "issued"
+    lines: tuple[ExpenseLineSnapshot, ...] = ()
+    subtotal: Decimal = Decimal("0")
+    tax_total: Decimal = Decimal("0")
+    total: Decimal = Decimal("0")
+
+    entity = Entity.BILL
+
+    @property
+    def is_void(self) -> bool:
+        return self.status == "void"
+
+    @property
+    def date(self) -> dt.date | None:
+        return self.issue_date
+
+
+@dataclass(frozen=True)
 class JournalLineSnapshot:
     account_code: str  # the business's own code; ``Mapping.line_accounts`` holds the platform's account
     description: str
@@ -288,9 +328,10 @@ class Mapping:
     """What the mapping layer resolved for one document, handed to the connector with the snapshot.
 
     ``line_accounts`` is parallel to the document's lines (income account per line; an expense's expense account
-    per line; a journal's account per line); ``tax_codes`` maps a tax-rate key to the platform's tax code; ``refs``
-    maps dependency keys to remote ids. ``deposit_account`` is where a payment goes in, and where a refund or an
-    expense is paid from.
+    per line; a bill's expense account per line; a journal's account per line); ``tax_codes`` maps a tax-rate key to
+    the platform's tax code; ``refs`` maps dependency keys to remote ids. ``deposit_account`` is where a payment goes
+    in, where a refund or an expense is paid from, and the accounts-payable account a bill is owed in (where the
+    platform takes one).
     """
 
     line_accounts: tuple[str | None, ...] = ()

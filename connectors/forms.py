@@ -25,7 +25,7 @@ PREFIX = "setting__"
 SIDES = ("out", "in")
 ENTITY_LABELS = {Entity.CUSTOMER: "Customers", Entity.ITEM: "Products and services", Entity.INVOICE: "Invoices",
                  Entity.PAYMENT: "Payments", Entity.CREDIT_NOTE: "Credit notes", Entity.REFUND: "Refunds",
-                 Entity.EXPENSE: "Expenses", Entity.JOURNAL: "Journal entries"}
+                 Entity.EXPENSE: "Expenses", Entity.JOURNAL: "Journal entries", Entity.BILL: "Supplier bills"}
 _FLOWS = {(True, True): Flow.BOTH, (True, False): Flow.OUT, (False, True): Flow.IN, (False, False): Flow.NONE}
 _DIRECTION_FLOW = {Direction.PUSH: Flow.OUT, Direction.PULL: Flow.IN, Direction.BOTH: Flow.BOTH}
 
@@ -44,7 +44,7 @@ def _label(entity: str) -> str:
 
 
 def _listed(entities) -> str:
-    return ", ".join(_label(e) for e in Entity.ALL if e in entities) or "nothing"
+    return ", ".join(_label(e) for e in Entity.EVERY if e in entities) or "nothing"
 
 
 # -- the sync table ------------------------------------------------------------------------------------------------
@@ -53,9 +53,9 @@ class SyncTableWidget(forms.Widget):
     ``{entity: {operation: flow}}`` for the rows with a tick; every entity is read back from the post, offered or
     not, so that a tick the platform cannot honour is refused rather than dropped."""
 
-    def __init__(self, entities=Entity.ALL, inbound=Entity.ALL, attrs=None):
+    def __init__(self, entities=Entity.EVERY, inbound=Entity.EVERY, attrs=None):
         super().__init__(attrs)
-        self.entities, self.inbound = tuple(e for e in Entity.ALL if e in entities), frozenset(inbound)
+        self.entities, self.inbound = tuple(e for e in Entity.EVERY if e in entities), frozenset(inbound)
 
     def render(self, name, value, attrs=None, renderer=None):
         value = value or {}
@@ -77,7 +77,7 @@ class SyncTableWidget(forms.Widget):
 
     def value_from_datadict(self, data, files, name):
         table = {}
-        for entity in Entity.ALL:
+        for entity in Entity.EVERY:
             row = {op: _FLOWS[tuple(bool(data.get(f"{name}__{entity}__{op}__{side}")) for side in SIDES)]
                    for op in OPERATIONS}
             if any(flow != Flow.NONE for flow in row.values()):
@@ -130,7 +130,7 @@ def stored_table(conn: Connection) -> dict:
     for the entities it syncs."""
     every = _DIRECTION_FLOW.get(conn.direction, Flow.OUT)
     return {e: {op: (conn.operations or {}).get(e, {}).get(op, Flow.NONE) if conn.operations else every
-                for op in OPERATIONS} for e in Entity.ALL if e in (conn.entities or [])}
+                for op in OPERATIONS} for e in Entity.EVERY if e in (conn.entities or [])}
 
 
 def covering_direction(table: dict) -> str:
@@ -277,7 +277,7 @@ class BaseConnectionForm(forms.ModelForm):
         caps = self.connector.capabilities if self.connector else None
         table = self.fields["sync_table"]
         table.connector = self.connector
-        table.widget = SyncTableWidget(caps.entities if caps else Entity.ALL, caps.inbound if caps else Entity.ALL)
+        table.widget = SyncTableWidget(caps.entities if caps else Entity.EVERY, caps.inbound if caps else Entity.EVERY)
         settings = dict(self.instance.settings or {}) if self.instance.pk else {}
         declared = self.declared()
         for key, setting in declared.items():
@@ -287,7 +287,7 @@ class BaseConnectionForm(forms.ModelForm):
         if self.instance.pk:
             self.initial.setdefault("sync_table", fit(stored_table(self.instance), self.connector))
         else:  # the model's defaults: everything the platform syncs, pushed
-            self.initial.setdefault("sync_table", fit({e: dict.fromkeys(OPERATIONS, Flow.OUT) for e in Entity.ALL},
+            self.initial.setdefault("sync_table", fit({e: dict.fromkeys(OPERATIONS, Flow.OUT) for e in Entity.EVERY},
                                                       self.connector))
             field.help_text += " Choosing it reloads the page with the platform's own settings and what it can sync."
             field.widget.attrs["onchange"] = RELOAD_KEEPING_VALUES
@@ -349,7 +349,7 @@ class BaseConnectionForm(forms.ModelForm):
     def save(self, commit=True):
         table = self.cleaned_data["sync_table"]
         self.instance.settings = self._settings()
-        self.instance.entities = [e for e in Entity.ALL if e in table]
+        self.instance.entities = [e for e in Entity.EVERY if e in table]
         self.instance.operations, self.instance.direction = to_store(table, self.connector)
         if self.cleaned_data.get("client_secret_input"):
             self.instance.client_secret = self.cleaned_data["client_secret_input"]

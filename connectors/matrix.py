@@ -81,7 +81,7 @@ def render(connectors: Mapping[str, type[BaseConnector]] | None = None) -> str:
     ]
     for cls in platforms:
         caps = cls.capabilities
-        for entity in Entity.ALL:
+        for entity in Entity.EVERY:
             ops = operations(cls, entity)
             lines.append(_row([_label(cls), entity, *(YES if ops[op] else NO for op in OPERATIONS),
                                YES if entity in caps.inbound else NO, YES if entity in caps.inbound_creates else NO,

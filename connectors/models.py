@@ -59,8 +59,9 @@ LAB_PRESET = {
 
 def validate_operations(value: dict) -> None:
     for entity, ops in (value or {}).items():
-        if entity not in Entity.ALL or not isinstance(ops, dict):
-            raise ValidationError(f"Unknown entity {entity!r} in the sync table; choose from {', '.join(Entity.ALL)}.")
+        if entity not in Entity.EVERY or not isinstance(ops, dict):
+            raise ValidationError(
+                f"Unknown entity {entity!r} in the sync table; choose from {', '.join(Entity.EVERY)}.")
         for op, flow in ops.items():
             if op not in OPERATIONS or flow not in Flow.values:
                 raise ValidationError(f"{entity}: {op!r} → {flow!r} is not an operation and a direction "
@@ -68,7 +69,7 @@ def validate_operations(value: dict) -> None:
 
 
 def default_entities() -> list[str]:
-    return list(Entity.ALL)
+    return list(Entity.EVERY)
 
 
 def validate_platform(value: str) -> None:
@@ -77,9 +78,9 @@ def validate_platform(value: str) -> None:
 
 
 def validate_entities(value: list) -> None:
-    unknown = [v for v in value or [] if v not in Entity.ALL]
+    unknown = [v for v in value or [] if v not in Entity.EVERY]
     if unknown:
-        raise ValidationError(f"Unknown entities {unknown}; choose from {', '.join(Entity.ALL)}.")
+        raise ValidationError(f"Unknown entities {unknown}; choose from {', '.join(Entity.EVERY)}.")
 
 
 class Connection(models.Model):
@@ -88,7 +89,7 @@ class Connection(models.Model):
     organizations = models.ManyToManyField("ledger.Organization", related_name="connections", blank=True)
     direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.PUSH)
     entities = models.JSONField(default=default_entities, validators=[validate_entities],
-                                help_text="Entities that sync: " + ", ".join(Entity.ALL))
+                                help_text="Entities that sync: " + ", ".join(Entity.EVERY))
     operations = models.JSONField(
         default=dict, blank=True, validators=[validate_operations],
         help_text="Per entity and operation (create, update, delete): out, in, both or none. Empty: every operation "

@@ -106,6 +106,20 @@ class ExpenseAdmin(admin.ModelAdmin):
     inlines = [ExpenseLineInline]
 
 
+class BillLineInline(admin.TabularInline):
+    model = models.BillLine
+    extra = 1
+
+
+@admin.register(models.Bill)
+class BillAdmin(admin.ModelAdmin):
+    list_display = ["number", "supplier", "supplier_reference", "organization", "date", "due_date", "currency",
+                    "status"]
+    list_filter = ["organization", "status"]
+    search_fields = ["number", "supplier", "supplier_reference"]
+    inlines = [BillLineInline]
+
+
 class BalancedLines(BaseInlineFormSet):
     """Refuses journal lines that do not balance to the cent (the model checks saved lines; this, the form's)."""
 

@@ -351,7 +351,7 @@ def _summed(related) -> Decimal:
 
 
 class CostKind(models.TextChoices):
-    """What an expense was for; the mapping editor maps each to an expense account."""
+    """What an expense or a supplier bill's line was for; the mapping editor maps each to an expense account."""
 
     RETURN_SHIPPING = "return_shipping", "Return shipping"
     CONSUMABLES = "consumables", "Consumables and supplies"
@@ -414,6 +414,73 @@ class ExpenseLine(ValidatedModel):
     class Meta:
         ordering = ["position", "id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_expenseline_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.description or self.get_cost_kind_display()}: {self.amount}"
+
+    def tax(self) -> Decimal:
+        return line_tax(quantize(self.amount), self.tax_rate.rate if self.tax_rate else None)
+
+
+class Bill(ValidatedModel):
+    """A supplier's bill the business owes (accounts payable): lines by cost kind, paid later. ``number`` is our
+    reference, ``supplier_reference`` the supplier's own bill number."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(max_length=21, help_text="Our reference for the bill")
+    supplier = models.CharField(max_length=100, help_text="Who sent the bill (the vendor / supplier)")
+    supplier_reference = models.CharField(max_length=50, blank=True, help_text="The supplier's own bill number")
+    date = models.DateField(default=timezone.localdate)
+    due_date = models.DateField(null=True, blank=True)
+    currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
+    exchange_rate = models.DecimalField(
+        max_digits=18, decimal_places=8, null=True, blank=True, help_text="Home-currency units per one unit")
+    attachment = models.CharField(max_length=500, blank=True,
+                                  help_text="Where the bill is kept (a URL or a document reference)")
+    memo = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.ISSUED)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "number"], name="ledger_bill_number_unique"),
+            models.CheckConstraint(condition=~Q(supplier=""), name="ledger_bill_supplier_not_empty"),
+            models.CheckConstraint(condition=Q(exchange_rate__isnull=True) | Q(exchange_rate__gt=0),
+                                   name="ledger_bill_rate_positive"),
+            models.CheckConstraint(condition=Q(due_date__isnull=True) | Q(due_date__gte=models.F("date")),
+                                   name="ledger_bill_due_after_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"bill {self.number} ({self.supplier})"
+
+    def clean(self) -> None:
+        if not (self.supplier or "").strip():
+            raise ValidationError({"supplier": "A bill needs a supplier."})
+        if self.due_date and self.date and self.due_date < self.date:
+            raise ValidationError({"due_date": "The due date cannot be before the bill's date."})
+
+    @property
+    def issue_date(self):
+        return self.date
+
+    def totals(self) -> Totals:
+        return compute_totals(("cost", Decimal("1"), line.amount, line.tax_rate.rate if line.tax_rate else None)
+                              for line in self.lines.select_related("tax_rate"))
+
+
+class BillLine(ValidatedModel):
+    bill = models.ForeignKey(Bill, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(default=0)
+    cost_kind = models.CharField(max_length=20, choices=CostKind.choices, default=CostKind.SUPPLIER)
+    description = models.CharField(max_length=4000, blank=True)
+    amount = amount_field(validators=[MinValueValidator(Decimal("0.01"))], help_text="Net of tax")
+    tax_rate = models.ForeignKey(TaxRate, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_billline_amount_positive")]
 
     def __str__(self) -> str:
         return f"{self.description or self.get_cost_kind_display()}: {self.amount}"

@@ -20,6 +20,7 @@ ACCOUNT_KINDS: dict[str, frozenset[str]] = {
     MappingKind.REFUND_ACCOUNT: frozenset({AccountKind.DEPOSIT}),
     MappingKind.EXPENSE_ACCOUNT: frozenset({AccountKind.EXPENSE}),
     MappingKind.PAID_FROM_ACCOUNT: frozenset({AccountKind.DEPOSIT, AccountKind.CREDIT_CARD}),
+    MappingKind.PAYABLE_ACCOUNT: frozenset({AccountKind.PAYABLE}),
 }
 #: Kinds of rule that may point at any active account (a journal posts wherever the accountant says).
 ANY_ACCOUNT = frozenset({MappingKind.JOURNAL_ACCOUNT})
@@ -34,6 +35,7 @@ TARGETS = {
     MappingKind.EXPENSE_ACCOUNT: "expense account",
     MappingKind.PAID_FROM_ACCOUNT: "bank or credit card account",
     MappingKind.JOURNAL_ACCOUNT: "account",
+    MappingKind.PAYABLE_ACCOUNT: "accounts payable account",
 }
 
 

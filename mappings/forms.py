@@ -32,12 +32,16 @@ SECTIONS = {
     MappingKind.TAX_CODE: ("Tax codes", "The platform tax code for each local tax rate, else the default."),
     MappingKind.REFUND_ACCOUNT: ("Refund accounts", "The bank or clearing account each refund is paid from, by "
                                                     "method (card, cash, bank transfer), else the default."),
-    MappingKind.EXPENSE_ACCOUNT: ("Expense accounts", "Where each expense line's cost goes, by cost kind (return "
-                                                      "shipping, consumables, ...), else the default."),
+    MappingKind.EXPENSE_ACCOUNT: ("Expense accounts", "Where each expense or supplier bill line's cost goes, by cost "
+                                                      "kind (return shipping, consumables, supplier, ...), else the "
+                                                      "default."),
     MappingKind.PAID_FROM_ACCOUNT: ("Paid-from accounts (expenses)", "The bank or credit card account an expense is "
                                                                      "paid from, by method, else the default."),
     MappingKind.JOURNAL_ACCOUNT: ("Journal accounts", "The platform account each account code of a journal entry "
                                                       "stands for. There is no default: every code needs its rule."),
+    MappingKind.PAYABLE_ACCOUNT: ("Accounts payable (supplier bills)", "The accounts-payable account supplier bills "
+                                  "are owed in. Optional: without a rule the platform's own accounts-payable account "
+                                  "is used (a platform that has several may ask for one)."),
 }
 ORGANIZATION_NOTE = "For each rule, an organization's own rule wins over the connection-wide one."
 

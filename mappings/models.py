@@ -29,6 +29,7 @@ class MappingKind(models.TextChoices):
     EXPENSE_ACCOUNT = RuleKind.EXPENSE_ACCOUNT, "Expense account (expenses)"
     PAID_FROM_ACCOUNT = RuleKind.PAID_FROM_ACCOUNT, "Paid-from account (expenses)"
     JOURNAL_ACCOUNT = RuleKind.JOURNAL_ACCOUNT, "Journal account (journal entries)"
+    PAYABLE_ACCOUNT = RuleKind.PAYABLE_ACCOUNT, "Accounts payable account (supplier bills)"
 
 
 class Scope(models.TextChoices):

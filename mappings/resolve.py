@@ -21,9 +21,9 @@ from django.db.models import Q
 
 from connectors import registry
 from connectors.base import Dimension
-from connectors.documents import (CustomerSnapshot, Entity, ExpenseSnapshot, ItemSnapshot, JournalSnapshot,
-                                  LineSnapshot, Mapping, PaymentSnapshot, RefundSnapshot, SalesDocumentSnapshot,
-                                  Snapshot)
+from connectors.documents import (BillSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot, ItemSnapshot,
+                                  JournalSnapshot, LineSnapshot, Mapping, PaymentSnapshot, RefundSnapshot,
+                                  SalesDocumentSnapshot, Snapshot)
 from connectors.errors import ConfigurationError
 
 from .models import Mapping as Rule
@@ -40,13 +40,15 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     MappingKind.EXPENSE_ACCOUNT: (Scope.COST_KIND, Scope.DEFAULT),
     MappingKind.PAID_FROM_ACCOUNT: (Scope.PAYMENT_METHOD, Scope.DEFAULT),
     MappingKind.JOURNAL_ACCOUNT: (Scope.ACCOUNT_CODE,),  # no default: a journal posts to the accounts it names
+    MappingKind.PAYABLE_ACCOUNT: (Scope.DEFAULT,),  # optional: without one the platform's own AP account is used
 }
-#: Kinds of rule only the documents of one entity need: offered only on platforms that take that entity.
-ENTITY_KINDS: dict[str, str] = {
-    MappingKind.REFUND_ACCOUNT: Entity.REFUND,
-    MappingKind.EXPENSE_ACCOUNT: Entity.EXPENSE,
-    MappingKind.PAID_FROM_ACCOUNT: Entity.EXPENSE,
-    MappingKind.JOURNAL_ACCOUNT: Entity.JOURNAL,
+#: Kinds of rule only the documents of some entities need: offered only on platforms that take one of them.
+ENTITY_KINDS: dict[str, tuple[str, ...]] = {
+    MappingKind.REFUND_ACCOUNT: (Entity.REFUND,),
+    MappingKind.EXPENSE_ACCOUNT: (Entity.EXPENSE, Entity.BILL),
+    MappingKind.PAID_FROM_ACCOUNT: (Entity.EXPENSE,),
+    MappingKind.JOURNAL_ACCOUNT: (Entity.JOURNAL,),
+    MappingKind.PAYABLE_ACCOUNT: (Entity.BILL,),
 }
 #: A platform's optional dimensions (``connectors.base.Dimension``): without a rule nothing is sent and nothing
 #: is missing. Per-line ones go by line like income accounts (discount lines by their line kind ``discount``);
@@ -92,11 +94,11 @@ class RuleRef(NamedTuple):
 def needed_on(platform: str, kind: str) -> bool:
     """False for a kind of rule only an entity ``platform`` does not take needs (a refund account on a platform
     without refunds)."""
-    entity = ENTITY_KINDS.get(kind)
-    if entity is None:
+    entities = ENTITY_KINDS.get(kind)
+    if entities is None:
         return True
     try:
-        return entity in registry.get(platform).capabilities.entities
+        return any(entity in registry.get(platform).capabilities.entities for entity in entities)
     except LookupError:
         return False
 
@@ -160,7 +162,7 @@ class Explanation:
     document: Snapshot
     lines: tuple[LineDecision, ...] = ()  # invoices, credit notes and expenses
     #: An item's income account, a payment's deposit account, a refund's refund account, an expense's paid-from
-    #: account.
+    #: account, a bill's accounts-payable account (optional: it may have no rule).
     account: Decision | None = None
     #: Decisions of the platform's optional per-document dimensions that found a rule (invoices, credit notes).
     dimensions: tuple[Decision, ...] = ()
@@ -261,6 +263,11 @@ def explain(connection, doc: Snapshot) -> Explanation:
                                   "or as the default")
         return Explanation(doc, lines=tuple(_expense_line(book, n, line) for n, line in enumerate(doc.lines, 1)),
                            account=paid)
+    if isinstance(doc, BillSnapshot):
+        # Optional: a platform without a rule posts the bill to its own (only, or default) accounts-payable account.
+        payable = book.decide(MappingKind.PAYABLE_ACCOUNT)
+        return Explanation(doc, lines=tuple(_expense_line(book, n, line) for n, line in enumerate(doc.lines, 1)),
+                           account=payable)
     if isinstance(doc, JournalSnapshot):
         return Explanation(doc, lines=tuple(_journal_line(book, n, line) for n, line in enumerate(doc.lines, 1)))
     if isinstance(doc, SalesDocumentSnapshot):
@@ -334,7 +341,7 @@ def resolve(connection, doc: Snapshot, refs: dict[str, str] | None = None) -> Ma
         return Mapping(item_account=explanation.account.remote_id, refs=refs)
     if isinstance(doc, (PaymentSnapshot, RefundSnapshot)):
         return Mapping(deposit_account=explanation.account.remote_id, refs=refs)
-    if isinstance(doc, (ExpenseSnapshot, JournalSnapshot)):
+    if isinstance(doc, (ExpenseSnapshot, BillSnapshot, JournalSnapshot)):
         tax_codes = {d.line.tax_rate_key: d.tax.remote_id for d in explanation.lines if d.tax and d.tax.rule}
         return Mapping(line_accounts=tuple(d.account.remote_id for d in explanation.lines), tax_codes=tax_codes,
                        deposit_account=explanation.account.remote_id if explanation.account else None, refs=refs)

@@ -134,6 +134,28 @@ class ExpenseLineFactory(factory.django.DjangoModelFactory):
     amount = Decimal("15.00")
 
 
+class BillFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = L.Bill
+
+    organization = factory.SubFactory(OrganizationFactory)
+    number = factory.Sequence(lambda n: f"BILL-{n:05d}")
+    supplier = "Acme Supplies"
+    supplier_reference = factory.Sequence(lambda n: f"INV-{n:05d}")
+    date = factory.LazyFunction(dt.date.today)
+    due_date = factory.LazyAttribute(lambda o: o.date + dt.timedelta(days=30))
+
+
+class BillLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = L.BillLine
+
+    bill = factory.SubFactory(BillFactory)
+    cost_kind = "supplier"
+    description = "Packaging materials"
+    amount = Decimal("200.00")
+
+
 class JournalEntryFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = L.JournalEntry

@@ -23,7 +23,7 @@ class PlannedItem:
 def plan(conn: Connection, entities: list[str] | None = None, since: dt.date | None = None,
          ids: set[str] | None = None):
     """What a resync would queue, in dependency order (customers, items, invoices, payments, credit notes)."""
-    wanted = [e for e in Entity.ALL if e in (entities or Entity.ALL) and conn.syncs(e)]
+    wanted = [e for e in Entity.EVERY if e in (entities or Entity.EVERY) and conn.syncs(e)]
     org_ids = set(conn.organizations.values_list("pk", flat=True))
     refs = dict(ExternalReference.objects.filter(connection=conn).values_list("source_key", "remote_status"))
     for adapter in sorted(sources.adapters().values(), key=lambda a: Entity.ORDER.get(a.entity, 99)):

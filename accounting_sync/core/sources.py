@@ -204,6 +204,7 @@ LEDGER_SOURCES = [
     {"model": "ledger.Refund", "adapter": "accounting_sync.ledger_adapters.RefundAdapter"},
     {"model": "ledger.Expense", "adapter": "accounting_sync.ledger_adapters.ExpenseAdapter"},
     {"model": "ledger.JournalEntry", "adapter": "accounting_sync.ledger_adapters.JournalAdapter"},
+    {"model": "ledger.Bill", "adapter": "accounting_sync.ledger_adapters.BillAdapter"},
 ]
 
 

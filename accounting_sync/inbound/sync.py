@@ -147,7 +147,7 @@ def _may_pull(conn: Connection, result: Result) -> bool:
 
 
 def _entities(conn: Connection, connector) -> list[str]:
-    return [e for e in Entity.ALL if conn.syncs(e) and e in connector.inbound_entities]
+    return [e for e in Entity.EVERY if conn.syncs(e) and e in connector.inbound_entities]
 
 
 # -- applying ---------------------------------------------------------------------------------------------------
@@ -201,7 +201,7 @@ def _apply(conn, connector, change: RemoteChange, started: float) -> str:
         return _apply_document(conn, connector, change, started)
     if change.entity in PARTIES:
         return _apply_party(conn, connector, change, started)
-    if change.entity in Entity.RETURNS_AND_COSTS:
+    if change.entity in Entity.DECLARED:
         return _apply_cost(conn, connector, change, started)
     return "skipped"
 

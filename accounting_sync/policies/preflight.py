@@ -11,11 +11,12 @@ platform's reference data (cached on the connection, see ``reference_data``) and
   which (``BaseConnector.tax_code_needs_jurisdiction``, e.g. a US sales-tax code). A line whose local tax rate is
   above 0% and is mapped to such a code needs that rate's ``jurisdiction`` filled in. Only the ledger's own tax
   rates can be checked (a host's tax rates carry no jurisdiction field we know of);
-- a refund, an expense or a journal entry on a platform that does not take them (code ``unsupported``), and a
-  credit note with lines the business keeps (restocking fee, return shipping) on a platform whose connector does
-  not send them (code ``unsupported``): checked with the local data, before any dependency is sent;
+- a refund, an expense, a supplier bill or a journal entry on a platform that does not take them (code
+  ``unsupported``), and a credit note with lines the business keeps (restocking fee, return shipping) on a platform
+  whose connector does not send them (code ``unsupported``): checked with the local data, before any dependency is sent;
 - a journal entry that does not balance to the cent, a journal line that is both or neither debit and credit, an
-  expense without lines or payee, a refund of nothing (code ``invalid_document``, with the local data problems);
+  expense without lines or payee, a bill without lines or supplier or due before its date, a refund of nothing
+  (code ``invalid_document``, with the local data problems);
 - a currency the company does not take, a foreign currency without an exchange rate, and the connector's own
   checks (``BaseConnector.preflight``: totals its rounding would not reproduce, numbers, names): code
   ``configuration``.
@@ -32,8 +33,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 
 from connectors.base import ReferenceData
-from connectors.documents import (CustomerSnapshot, Entity, ExpenseSnapshot, JournalSnapshot, Mapping, PaymentSnapshot,
-                                  RefundSnapshot, SalesDocumentSnapshot, Snapshot)
+from connectors.documents import (BillSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot, JournalSnapshot, Mapping,
+                                  PaymentSnapshot, RefundSnapshot, SalesDocumentSnapshot, Snapshot)
 from connectors.errors import ConfigurationError, DataError, PermanentError
 from ledger import models as L
 from ledger.money import MAX_INPUT_PLACES, is_currency_code, places
@@ -61,7 +62,7 @@ def check_supported(conn, doc: Snapshot) -> None:
     """What the connection's platform cannot take at all: raises PermanentError (code ``unsupported``)."""
     caps = conn.connector_class().capabilities
     name = doc.entity.replace("_", " ")
-    if doc.entity in Entity.RETURNS_AND_COSTS and doc.entity not in caps.entities:
+    if doc.entity in Entity.DECLARED and doc.entity not in caps.entities:
         raise PermanentError(
             f"{_label(doc)}: {conn.platform_name} does not take {name}s through its API (this connector declares "
             "none), so it was not sent", code=UNSUPPORTED_CODE,
@@ -113,8 +114,19 @@ def check(conn, doc: Snapshot) -> None:
                         hint="Correct the document in the business system; it is sent once it is saved again.")
 
 
+def _bill(doc: BillSnapshot) -> list[str]:
+    problems = [] if doc.supplier.strip() else ["the bill has no supplier"]
+    if not doc.lines:
+        problems.append("it has no lines")
+    problems += [f"line {n}: the amount must be positive" for n, line in enumerate(doc.lines, 1)
+                 if line.net_amount <= 0]
+    if doc.due_date and doc.issue_date and doc.due_date < doc.issue_date:
+        problems.append(f"the due date {doc.due_date} is before the bill's date {doc.issue_date}")
+    return problems
+
+
 def _returns_and_costs(doc: Snapshot) -> list[str]:
-    """Local problems of refunds, expenses and journal entries."""
+    """Local problems of refunds, expenses, supplier bills and journal entries."""
     problems: list[str] = []
     if isinstance(doc, RefundSnapshot):
         if doc.amount <= 0:
@@ -128,6 +140,8 @@ def _returns_and_costs(doc: Snapshot) -> list[str]:
             problems.append("it has no lines")
         problems += [f"line {n}: the amount must be positive" for n, line in enumerate(doc.lines, 1)
                      if line.net_amount <= 0]
+    if isinstance(doc, BillSnapshot):
+        problems += _bill(doc)
     if isinstance(doc, JournalSnapshot) and not doc.is_void:
         if len(doc.lines) < 2:
             problems.append("a journal needs at least two lines")

@@ -98,6 +98,12 @@ def load_demo_data(org: L.Organization) -> L.Organization:
                                      paid_from="card", memo="Return label for CN-3002")
     L.ExpenseLine.objects.create(expense=label, cost_kind="return_shipping", description="Return courier label",
                                  amount=D("14.50"))
+    # A supplier's bill, paid later (accounts payable): on the platforms that take bills.
+    bill = L.Bill.objects.create(organization=org, number="BILL-6001", supplier="Vet Supplies Co",
+                                 supplier_reference="VS-2210", date=today, due_date=today + dt.timedelta(days=30),
+                                 memo="Bandages and syringes")
+    L.BillLine.objects.create(bill=bill, cost_kind="consumables", description="Bandages and syringes",
+                              amount=D("86.00"))
     return org
 
 
@@ -105,7 +111,7 @@ def demo_entities(platform: str) -> list[str]:
     """What the demo's connection to an API platform syncs: every entity the platform takes (a file platform's
     connection keeps them all: what its import files do not take is closed with that reason)."""
     taken = registry.get(platform).capabilities.entities
-    return [entity for entity in Entity.ALL if entity in taken]
+    return [entity for entity in Entity.EVERY if entity in taken]
 
 
 def platforms() -> list[str]:
@@ -209,7 +215,8 @@ def map_demo_accounts(conn: Connection, org: L.Organization) -> None:
     taken = conn.connector_class().capabilities.entities
     for entity, kind, name in ((Entity.REFUND, MappingKind.REFUND_ACCOUNT, chart.refund),
                                (Entity.EXPENSE, MappingKind.EXPENSE_ACCOUNT, chart.expense),
-                               (Entity.EXPENSE, MappingKind.PAID_FROM_ACCOUNT, chart.paid_from)):
+                               (Entity.EXPENSE, MappingKind.PAID_FROM_ACCOUNT, chart.paid_from),
+                               (Entity.BILL, MappingKind.EXPENSE_ACCOUNT, chart.expense)):
         if entity in taken and name:
             rule(kind, Scope.DEFAULT, "", name, accounts)
 
@@ -223,6 +230,7 @@ def readback(conn: Connection, org: L.Organization) -> list[dict]:
     documents += [("credit_note", d, d.totals().total) for d in L.CreditNote.objects.filter(organization=org)]
     documents += [("refund", d, quantize(d.amount)) for d in L.Refund.objects.filter(organization=org)]
     documents += [("expense", d, d.totals().total) for d in L.Expense.objects.filter(organization=org)]
+    documents += [("bill", d, d.totals().total) for d in L.Bill.objects.filter(organization=org)]
     connector = conn.connector()
     files = connector.delivery == "file"
     for entity, doc, local_total in documents:
@@ -230,7 +238,7 @@ def readback(conn: Connection, org: L.Organization) -> list[dict]:
                "platform": conn.platform_name, "remote_id": "-", "remote_total": None, "match": False, "note": ""}
         rows.append(row)
         key = key_for(doc)
-        if not files and entity in Entity.RETURNS_AND_COSTS and entity not in connector.capabilities.entities:
+        if not files and entity in Entity.DECLARED and entity not in connector.capabilities.entities:
             row.update(match=None, note=f"{conn.platform_name} does not take {entity}s through its API: entered there "
                                         "by hand")
             continue

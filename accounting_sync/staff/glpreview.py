@@ -12,6 +12,8 @@ accounts and tax codes resolution chose (``mappings.resolve.explain``), and the 
 - Refund: debit accounts receivable (the customer's credit is used up), credit the refund account.
 - Expense: debit each line's net to its expense account, debit the tax it reclaims to "tax payable" per tax code,
   credit the account it was paid from with the total.
+- Supplier bill: the expense's debits (each line's net to its expense account, the tax it reclaims to "tax
+  payable"), and credit accounts payable with the total (the mapped accounts-payable account, else the platform's).
 - Journal entry: its own lines, each on the account its code is mapped to.
 - A void document posts nothing.
 
@@ -24,8 +26,8 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from connectors.base import AccountKind, ReferenceData
-from connectors.documents import (CreditNoteSnapshot, ExpenseSnapshot, JournalSnapshot, PaymentSnapshot, RefundSnapshot,
-                                  SalesDocumentSnapshot, Snapshot)
+from connectors.documents import (BillSnapshot, CreditNoteSnapshot, ExpenseSnapshot, JournalSnapshot, PaymentSnapshot,
+                                  RefundSnapshot, SalesDocumentSnapshot, Snapshot)
 from ledger.money import quantize
 from mappings.resolve import Decision, Explanation, explain
 
@@ -33,8 +35,9 @@ from ..core import sources
 from ..policies.rules import apply_offline
 
 ZERO = Decimal("0.00")
-ENTITIES = ("invoice", "credit_note", "payment", "refund", "expense", "journal")
-DEFAULT_NAMES = {AccountKind.RECEIVABLE: "Accounts receivable", AccountKind.TAX_PAYABLE: "Tax payable"}
+ENTITIES = ("invoice", "credit_note", "payment", "refund", "expense", "journal", "bill")
+DEFAULT_NAMES = {AccountKind.RECEIVABLE: "Accounts receivable", AccountKind.TAX_PAYABLE: "Tax payable",
+                 AccountKind.PAYABLE: "Accounts payable"}
 
 
 @dataclass(frozen=True)
@@ -87,8 +90,8 @@ def journal(doc: Snapshot, explanation: Explanation, reference: ReferenceData | 
                  JournalLine(*names.account(explanation.account, "refund account"), credit=quantize(doc.amount),
                              description=f"Paid out by {doc.method}"))
         return Journal(label, doc.currency, lines, tuple(explanation.problems + names.problems))
-    if isinstance(doc, ExpenseSnapshot):
-        return _expense(doc, label, explanation, names)
+    if isinstance(doc, (ExpenseSnapshot, BillSnapshot)):
+        return _costs(doc, label, explanation, names)
     if isinstance(doc, JournalSnapshot):
         lines = tuple(JournalLine(*names.account(decided.account, f"account for code “{decided.line.account_code}”"),
                                   debit=decided.line.debit, credit=decided.line.credit,
@@ -120,7 +123,9 @@ def journal(doc: Snapshot, explanation: Explanation, reference: ReferenceData | 
     return Journal(label, doc.currency, tuple(lines), tuple(explanation.problems + names.problems))
 
 
-def _expense(doc: ExpenseSnapshot, label: str, explanation: Explanation, names: _Names) -> Journal:
+def _costs(doc: ExpenseSnapshot | BillSnapshot, label: str, explanation: Explanation, names: _Names) -> Journal:
+    """An expense's or a bill's journal: the same debits; the credit goes to the paid-from account or to accounts
+    payable."""
     lines, taxes = [], {}
     for decided in explanation.lines:
         line = decided.line
@@ -133,8 +138,14 @@ def _expense(doc: ExpenseSnapshot, label: str, explanation: Explanation, names: 
     payable = names.control(AccountKind.TAX_PAYABLE)
     lines += [JournalLine(*payable, debit=amount, tax_code=code, tax_name=name, description=f"Tax reclaimed: {name}")
               for (code, name), amount in taxes.items()]
-    lines.append(JournalLine(*names.account(explanation.account, "paid-from account"), credit=doc.total,
-                             description=f"Paid to {doc.payee} ({doc.paid_from})"))
+    if isinstance(doc, BillSnapshot):
+        payable = (names.account(explanation.account, "accounts payable account")
+                   if explanation.account and explanation.account.rule else names.control(AccountKind.PAYABLE))
+        reference = f" (their bill {doc.supplier_reference})" if doc.supplier_reference else ""
+        lines.append(JournalLine(*payable, credit=doc.total, description=f"Owed to {doc.supplier}{reference}"))
+    else:
+        lines.append(JournalLine(*names.account(explanation.account, "paid-from account"), credit=doc.total,
+                                 description=f"Paid to {doc.payee} ({doc.paid_from})"))
     return Journal(label, doc.currency, tuple(lines), tuple(explanation.problems + names.problems))
 
 

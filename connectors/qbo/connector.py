@@ -14,8 +14,9 @@ from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FI
                     BankDeposit, BaseConnector, Capabilities, DemoChart, Dimension, DocumentTotals, ReferenceData,
                     Refused, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment, Setting,
                     TokenSet)
-from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot, InvoiceSnapshot, ItemSnapshot,
-                         JournalSnapshot, Mapping, PaymentSnapshot, RefundSnapshot, RemoteRef, RemoteResult, Snapshot)
+from ..documents import (BillSnapshot, CreditNoteSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot,
+                         InvoiceSnapshot, ItemSnapshot, JournalSnapshot, Mapping, PaymentSnapshot, RefundSnapshot,
+                         RemoteRef, RemoteResult, Snapshot)
 from ..errors import (ConfigurationError, PermanentError, RemoteNotFound, RetryableError, SyncError,
                       ValidationFailed)
 from ..registry import register
@@ -36,7 +37,8 @@ ACCOUNT_KINDS = {"Income": AccountKind.INCOME, "Other Income": AccountKind.INCOM
                  "Expense": AccountKind.EXPENSE, "Other Expense": AccountKind.EXPENSE,
                  "Cost of Goods Sold": AccountKind.EXPENSE, "Bank": AccountKind.DEPOSIT,
                  "Credit Card": AccountKind.CREDIT_CARD,
-                 "Other Current Asset": AccountKind.DEPOSIT, "Accounts Receivable": AccountKind.RECEIVABLE}
+                 "Other Current Asset": AccountKind.DEPOSIT, "Accounts Receivable": AccountKind.RECEIVABLE,
+                 "Accounts Payable": AccountKind.PAYABLE}
 
 
 def account_kind(account: dict) -> str:
@@ -50,17 +52,18 @@ class QBOConnector(BaseConnector):
     id = "qbo"
     name = "QuickBooks Online"
     capabilities = Capabilities(
-        entities=frozenset(Entity.ALL),
+        entities=frozenset(Entity.EVERY),  # supplier bills too (costs.py)
         void=frozenset({Entity.INVOICE, Entity.PAYMENT}),
-        # Purchases and journal entries cannot be voided through the API: a voided refund or expense is deleted.
+        # Purchases, bills and journal entries cannot be voided through the API: a voided refund, expense, bill or
+        # journal is deleted.
         delete=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.CUSTOMER, Entity.ITEM,
-                          Entity.REFUND, Entity.EXPENSE, Entity.JOURNAL}),
+                          Entity.REFUND, Entity.EXPENSE, Entity.JOURNAL, Entity.BILL}),
         kept_lines=True,
         batch_size=30,
         # /cdc and webhooks report customers and items too: they come in on their own (created, edited, inactive).
-        # refunds, expenses and journals: voids, deletes and amount edits are polled (not their creation there)
+        # refunds, expenses, journals and bills: voids, deletes and amount edits are polled (not their creation there)
         inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
-                           *Entity.RETURNS_AND_COSTS}),
+                           *Entity.DECLARED}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
         bank_feed=True,
@@ -149,6 +152,9 @@ class QBOConnector(BaseConnector):
         elif isinstance(doc, (RefundSnapshot, ExpenseSnapshot, JournalSnapshot)):
             rows = [r for r in self.client.query(f"select * from {entity} where DocNumber = "  # nosec B608
                                                  f"{quote(doc.number[:21])}") if self._same_payee(doc, mapping, r)]
+        elif isinstance(doc, BillSnapshot):  # the supplier's number: ours only where the supplier's repeats
+            rows = [r for r in self.client.query(f"select * from Bill where DocNumber = "  # nosec B608
+                                                 f"{quote(c.bill_number(doc))}") if self._same_payee(doc, mapping, r)]
         else:
             rows = self.client.query(f"select * from {entity} where DocNumber = {quote(doc.number)}")  # nosec B608
             customer = mapping.refs[doc.customer_key]
@@ -218,13 +224,16 @@ class QBOConnector(BaseConnector):
 
     def _same_payee(self, doc: Snapshot, mapping: Mapping, row: dict) -> bool:
         """A purchase or journal found by our number is ours: a refund's purchase pays our customer, an expense's a
-        vendor, a journal has no payee."""
+        vendor, a journal has no payee. A bill with the supplier's bill number is ours when it is that supplier's."""
         payee = row.get("EntityRef") or {}
         if isinstance(doc, RefundSnapshot):
             return payee.get("type") == "Customer" and str(payee.get("value")) == mapping.refs[doc.customer_key]
         if isinstance(doc, ExpenseSnapshot):
             return payee.get("type", "Vendor") == "Vendor" and \
                 str(payee.get("name", "")).casefold() == doc.payee.strip()[:500].casefold()
+        if isinstance(doc, BillSnapshot):
+            vendor = row.get("VendorRef") or {}
+            return str(vendor.get("name", "")).casefold() == doc.supplier.strip()[:500].casefold()
         return True
 
     # -- credit applied to invoices ----------------------------------------------------------------------
@@ -487,7 +496,7 @@ class QBOConnector(BaseConnector):
 
     # -- reconciliation --------------------------------------------------------------------------------------
     reconcile_chunk = 1000  # ids per ``Id IN (...)`` query: QBO answers at most 1,000 rows per query
-    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.DECLARED})
     reconcile_from_list = True  # both read with ``select *`` and ``_totals``: a listed document is a read one
 
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
@@ -577,8 +586,8 @@ class QBOConnector(BaseConnector):
         home = (prefs[0].get("CurrencyPrefs", {}).get("HomeCurrency", {}).get("value", "") if prefs else "")
         kinds = {a["Id"]: account_kind(a) for a in accounts}
         control = {}
-        for a in accounts:  # ordered by Id: the first receivable / tax-payable account is the company's own
-            if kinds[a["Id"]] in (AccountKind.RECEIVABLE, AccountKind.TAX_PAYABLE):
+        for a in accounts:  # ordered by Id: the first receivable / payable / tax-payable account is the company's own
+            if kinds[a["Id"]] in (AccountKind.RECEIVABLE, AccountKind.PAYABLE, AccountKind.TAX_PAYABLE):
                 control.setdefault(kinds[a["Id"]], (a["Id"], a.get("FullyQualifiedName") or a["Name"]))
         return ReferenceData(
             accounts={a["Id"]: a.get("FullyQualifiedName") or a["Name"] for a in accounts},
@@ -604,6 +613,8 @@ class QBOConnector(BaseConnector):
         if isinstance(doc, ExpenseSnapshot):
             return c.expense_payload(doc, mapping, self._vendor(doc.payee), self.setting("no_tax_code"),
                                      self._account_type(mapping.deposit_account))
+        if isinstance(doc, BillSnapshot):
+            return c.bill_payload(doc, mapping, self._vendor(doc.supplier), self.setting("no_tax_code"))
         if isinstance(doc, JournalSnapshot):
             return c.journal_payload(doc, mapping)
         raise TypeError(f"QBO connector cannot send {type(doc).__name__}")
@@ -628,7 +639,8 @@ class QBOConnector(BaseConnector):
         return types[account_id]
 
     def _vendor(self, name: str) -> str:
-        """The vendor an expense's payee is: found by its display name, else created (idempotent by requestid)."""
+        """The vendor an expense's payee or a bill's supplier is: found by its display name, else created
+        (idempotent by requestid)."""
         name = name.strip()[:500]
         vendors = self.__dict__.setdefault("_vendors", {})  # once per connector use
         if name not in vendors:

@@ -8,13 +8,18 @@
   Check when it was paid by check, else Cash (a card or a transfer taken from a bank account), its lines
   ``AccountBasedExpenseLineDetail`` on the mapped expense accounts, tax excluded from the line amounts
   (``GlobalTaxCalculation`` TaxExcluded, ``TxnTaxDetail.TotalTax`` our tax), the payee a Vendor.
+- **Supplier bill**: a ``Bill`` (owed on Accounts Payable): ``VendorRef`` the supplier as a Vendor (found by name,
+  else created, as an expense's payee), ``DocNumber`` the supplier's bill number (QBO's "Bill no."; our number when
+  the supplier gave none), our number in ``PrivateNote``, ``APAccountRef`` the mapped accounts-payable account
+  (left out without a rule: QBO then uses the company's only A/P account), lines as an expense's. The API cannot
+  void a bill: a voided bill is deleted.
 - **Journal entry**: a ``JournalEntry`` with ``JournalEntryLineDetail`` lines (``PostingType`` Debit / Credit).
 """
 from __future__ import annotations
 
 from decimal import Decimal
 
-from ..documents import ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
+from ..documents import BillSnapshot, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
 
 CREDIT_CARD = "Credit Card"  # the AccountType QBO requires for PaymentType CreditCard
 #: A refund is never paid by check, so its purchase (Cash or CreditCard) is named "Expense" in a payment's
@@ -82,9 +87,8 @@ def payment_type(method: str, account_type: str) -> str:
     return "Check" if method == "check" else "Cash"
 
 
-def expense_payload(doc: ExpenseSnapshot, mapping: Mapping, vendor: str, no_tax_code: str,
-                    account_type: str) -> dict:
-    notes = [f"Paid to {doc.payee}", doc.memo, f"Receipt: {doc.attachment}" if doc.attachment else ""]
+def cost_lines(doc: ExpenseSnapshot | BillSnapshot, mapping: Mapping, no_tax_code: str) -> list[dict]:
+    """An expense's or a bill's lines: each on its mapped expense account, net of tax, with its tax code."""
     lines = []
     for i, line in enumerate(doc.lines):
         code = mapping.tax_codes[line.tax_rate_key] if line.tax_rate_key else no_tax_code
@@ -92,6 +96,13 @@ def expense_payload(doc: ExpenseSnapshot, mapping: Mapping, vendor: str, no_tax_
                       "Description": line.description[:4000],
                       "AccountBasedExpenseLineDetail": {"AccountRef": ref(mapping.line_accounts[i]),
                                                         "TaxCodeRef": ref(code)}})
+    return lines
+
+
+def expense_payload(doc: ExpenseSnapshot, mapping: Mapping, vendor: str, no_tax_code: str,
+                    account_type: str) -> dict:
+    notes = [f"Paid to {doc.payee}", doc.memo, f"Receipt: {doc.attachment}" if doc.attachment else ""]
+    lines = cost_lines(doc, mapping, no_tax_code)
     body = {
         **_common(doc, doc.number),
         "PaymentType": payment_type(doc.paid_from, account_type), "AccountRef": ref(mapping.deposit_account),
@@ -99,6 +110,25 @@ def expense_payload(doc: ExpenseSnapshot, mapping: Mapping, vendor: str, no_tax_
         "PrivateNote": " — ".join(n for n in notes if n)[:4000],
         "GlobalTaxCalculation": "TaxExcluded", "TxnTaxDetail": {"TotalTax": doc.tax_total}, "Line": lines,
     }
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def bill_number(doc: BillSnapshot) -> str:
+    """A bill's ``DocNumber``: the supplier's bill number, else ours."""
+    return (doc.supplier_reference.strip() or doc.number)[:21]
+
+
+def bill_payload(doc: BillSnapshot, mapping: Mapping, vendor: str, no_tax_code: str) -> dict:
+    notes = [f"Our reference {doc.number}", doc.memo, f"Bill: {doc.attachment}" if doc.attachment else ""]
+    body = {
+        **_common(doc, bill_number(doc)),
+        "VendorRef": ref(vendor), "DueDate": doc.due_date.isoformat() if doc.due_date else None,
+        "PrivateNote": " — ".join(n for n in notes if n)[:4000],
+        "GlobalTaxCalculation": "TaxExcluded", "TxnTaxDetail": {"TotalTax": doc.tax_total},
+        "Line": cost_lines(doc, mapping, no_tax_code),
+    }
+    if mapping.deposit_account:  # the mapped accounts-payable account; without one QBO uses the company's only one
+        body["APAccountRef"] = ref(mapping.deposit_account)
     return {k: v for k, v in body.items() if v is not None}
 
 

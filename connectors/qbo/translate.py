@@ -11,7 +11,8 @@ from ..documents import (CreditNoteSnapshot, CustomerSnapshot, InvoiceSnapshot, 
                          PaymentSnapshot, RemoteResult, SalesDocumentSnapshot)
 
 ENTITY_NAMES = {"customer": "Customer", "item": "Item", "invoice": "Invoice", "payment": "Payment",
-                "credit_note": "CreditMemo", "refund": "Purchase", "expense": "Purchase", "journal": "JournalEntry"}
+                "credit_note": "CreditMemo", "refund": "Purchase", "expense": "Purchase", "journal": "JournalEntry",
+                "bill": "Bill"}
 PAYMENT_METHODS = {"cash": "Cash", "card": "Credit Card", "check": "Check", "transfer": "Bank Transfer"}
 
 

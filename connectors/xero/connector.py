@@ -16,9 +16,9 @@ from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FI
                     BankDeposit, BaseConnector, BatchOp, BatchOutcome, Capabilities, DemoChart, DocumentTotals,
                     ReferenceData, Refused, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment,
                     Setting, TokenSet)
-from ..documents import (CreditNoteSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot, InvoiceSnapshot, ItemSnapshot,
-                         JournalSnapshot, Mapping, PaymentSnapshot, RefundSnapshot, RemoteRef, RemoteResult,
-                         SalesDocumentSnapshot, Snapshot)
+from ..documents import (BillSnapshot, CreditNoteSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot,
+                         InvoiceSnapshot, ItemSnapshot, JournalSnapshot, Mapping, PaymentSnapshot, RefundSnapshot,
+                         RemoteRef, RemoteResult, SalesDocumentSnapshot, Snapshot)
 from ..errors import (AuthError, ConfigurationError, ConflictError, DuplicateError, PermanentError, RemoteNotFound,
                       RetryableError, SyncError, ValidationFailed)
 from ..registry import register
@@ -39,6 +39,8 @@ def account_kind(account: dict) -> str:
     system = account.get("SystemAccount")
     if system == "DEBTORS":
         return AccountKind.RECEIVABLE
+    if system == "CREDITORS":
+        return AccountKind.PAYABLE
     if system == "GST":
         return AccountKind.TAX_PAYABLE
     if account.get("Type") == "BANK" or account.get("EnablePaymentsToAccount"):
@@ -51,9 +53,9 @@ class XeroConnector(BaseConnector):
     id = "xero"
     name = "Xero"
     capabilities = Capabilities(
-        entities=frozenset(Entity.ALL),
-        # manual journals are VOIDED; refunds (payments) and expenses (bank transactions) are DELETED
-        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.JOURNAL}),
+        entities=frozenset(Entity.EVERY),  # supplier bills too: invoices of Type ACCPAY (costs.py)
+        # manual journals and bills are VOIDED; refunds (payments) and expenses (bank transactions) are DELETED
+        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.JOURNAL, Entity.BILL}),
         # invoices: drafts are deleted, approved ones voided; contacts are archived, items deleted (Xero's API has
         # no archived state for items)
         delete=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CUSTOMER, Entity.ITEM, Entity.REFUND,
@@ -61,7 +63,9 @@ class XeroConnector(BaseConnector):
         kept_lines=True,  # a restocking fee is a negative line of the credit note
         batch_size=50,
         # Contacts (webhooks and If-Modified-Since) and items (If-Modified-Since) come in on their own too.
-        # refunds, expenses and journals: voids, deletes and amount edits are polled (not their creation there)
+        # refunds, expenses and journals: voids, deletes and amount edits are polled (not their creation there);
+        # bills are not polled (each entity's poll is its own request of the 60 a minute): reconciliation finds
+        # a bill voided or edited there
         inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
                            *Entity.RETURNS_AND_COSTS}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
@@ -237,7 +241,7 @@ class XeroConnector(BaseConnector):
             rows = self._list("get_credit_notes", "CreditNotes", where=where_equals("CreditNoteNumber", doc.number),
                               unitdp=4)
             return self._adoptable(doc, mapping, rows, "CreditNoteNumber")
-        if isinstance(doc, (RefundSnapshot, ExpenseSnapshot, JournalSnapshot)):
+        if isinstance(doc, (RefundSnapshot, ExpenseSnapshot, JournalSnapshot, BillSnapshot)):
             return self._find_cost(doc, mapping)
         raise TypeError(f"Xero connector cannot search for {type(doc).__name__}")
 
@@ -245,7 +249,7 @@ class XeroConnector(BaseConnector):
                Entity.PAYMENT: ("create_payments", {}), Entity.INVOICE: ("create_invoices", {"unitdp": 4}),
                Entity.CREDIT_NOTE: ("create_credit_notes", {"unitdp": 4}), Entity.REFUND: ("create_payments", {}),
                Entity.EXPENSE: ("create_bank_transactions", {"unitdp": 4}),
-               Entity.JOURNAL: ("create_manual_journals", {})}
+               Entity.JOURNAL: ("create_manual_journals", {}), Entity.BILL: ("create_invoices", {"unitdp": 4})}
 
     def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
         """``PUT`` (create only) with the idempotency key; a credit note then gets its allocations."""
@@ -274,7 +278,7 @@ class XeroConnector(BaseConnector):
             return t.result(doc.entity, body)
         if isinstance(doc, (PaymentSnapshot, RefundSnapshot)):
             return self._update_payment(doc, mapping, ref, key)
-        if isinstance(doc, (ExpenseSnapshot, JournalSnapshot)):
+        if isinstance(doc, (ExpenseSnapshot, JournalSnapshot, BillSnapshot)):
             return self._update_cost(doc, mapping, ref, key)
         if isinstance(doc, (InvoiceSnapshot, CreditNoteSnapshot)):
             current = self._current(doc.entity, remote_id)
@@ -301,7 +305,7 @@ class XeroConnector(BaseConnector):
                 "update_manual_journal", ref.remote_id,
                 t.dumps({"ManualJournals": [{"Narration": current.get("Narration", ""), "Status": status}]}),
                 idempotency_key=t.idempotency_key(idempotency_key)), "ManualJournals"))
-        if entity not in (Entity.INVOICE, Entity.CREDIT_NOTE):
+        if entity not in (Entity.INVOICE, Entity.CREDIT_NOTE, Entity.BILL):
             raise PermanentError(f"Xero cannot void a {entity.replace('_', ' ')}", code="unsupported")
         key = t.idempotency_key(idempotency_key)
         current = self._current(entity, ref.remote_id)
@@ -353,7 +357,7 @@ class XeroConnector(BaseConnector):
     def fetch(self, entity: str, remote_id: str) -> RemoteResult:
         body = self._current(entity, remote_id)
         if entity in (Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT, Entity.REFUND, Entity.EXPENSE,
-                      Entity.JOURNAL) and body.get("Status") == "DELETED":
+                      Entity.JOURNAL, Entity.BILL) and body.get("Status") == "DELETED":
             raise RemoteNotFound(f"the {entity.replace('_', ' ')} was deleted in Xero",
                                  hint="Re-send the local record to create it again in Xero.", platform_code="DELETED")
         return t.result(entity, body)
@@ -363,7 +367,7 @@ class XeroConnector(BaseConnector):
               Entity.CREDIT_NOTE: ("get_credit_notes", "CreditNotes"), Entity.CUSTOMER: ("get_contacts", "Contacts"),
               Entity.ITEM: ("get_items", "Items"), Entity.REFUND: ("get_payments", "Payments"),
               Entity.EXPENSE: ("get_bank_transactions", "BankTransactions"),
-              Entity.JOURNAL: ("get_manual_journals", "ManualJournals")}
+              Entity.JOURNAL: ("get_manual_journals", "ManualJournals"), Entity.BILL: ("get_invoices", "Invoices")}
     #: Extra arguments per list: archived contacts too (an archived contact is a change: inactive here).
     _LIST_ARGS = {Entity.CUSTOMER: {"include_archived": True}}
 
@@ -569,7 +573,7 @@ class XeroConnector(BaseConnector):
 
     # -- reconciliation --------------------------------------------------------------------------------------
     reconcile_chunk = 40  # ids per request: the URL (or the where clause) stays short
-    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.DECLARED})
 
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
         """Invoices: ``GET /Invoices?IDs=`` per chunk; credit notes and payments: one ``where`` of ids joined by
@@ -581,7 +585,7 @@ class XeroConnector(BaseConnector):
         ids = list(dict.fromkeys(str(i).lower() for i in remote_ids))
         for start in range(0, len(ids), self.reconcile_chunk):
             chunk = ids[start:start + self.reconcile_chunk]
-            if entity == Entity.INVOICE:
+            if entity in (Entity.INVOICE, Entity.BILL):
                 rows = self._list(operation, collection, i_ds=chunk, unitdp=4)
             else:
                 where = " OR ".join(f'{id_field}==Guid("{i}")' for i in chunk)
@@ -680,7 +684,7 @@ class XeroConnector(BaseConnector):
         usable = active
         control = {}
         for a in active:
-            if account_kind(a) in (AccountKind.RECEIVABLE, AccountKind.TAX_PAYABLE):
+            if account_kind(a) in (AccountKind.RECEIVABLE, AccountKind.PAYABLE, AccountKind.TAX_PAYABLE):
                 control.setdefault(account_kind(a), (str(a["Code"]), str(a.get("Name") or a["Code"])))
         return ReferenceData(
             accounts={str(a["Code"]): str(a.get("Name") or a["Code"]) for a in usable},
@@ -731,6 +735,9 @@ class XeroConnector(BaseConnector):
                                      send_currency_rate=self.setting("rate_source") != "platform")
         if isinstance(doc, JournalSnapshot):
             return c.journal_payload(doc, mapping)
+        if isinstance(doc, BillSnapshot):
+            return c.bill_payload(doc, mapping, self.sales_settings.no_tax_type,
+                                  send_currency_rate=self.setting("rate_source") != "platform")
         if isinstance(doc, SalesDocumentSnapshot):
             settings = self.sales_settings
             if doc.status == "draft":  # sent as a draft (the connection asked for it); final later by an update
@@ -779,11 +786,13 @@ class XeroConnector(BaseConnector):
 
     _GETTERS = {Entity.CUSTOMER: "get_contact", Entity.ITEM: "get_item", Entity.INVOICE: "get_invoice",
                 Entity.PAYMENT: "get_payment", Entity.CREDIT_NOTE: "get_credit_note", Entity.REFUND: "get_payment",
-                Entity.EXPENSE: "get_bank_transaction", Entity.JOURNAL: "get_manual_journal"}
+                Entity.EXPENSE: "get_bank_transaction", Entity.JOURNAL: "get_manual_journal",
+                Entity.BILL: "get_invoice"}
 
     def _current(self, entity: str, remote_id: str, missing_ok: bool = False) -> dict:
         collection = t.ENTITIES[entity][0]
-        kwargs = {"unitdp": 4} if entity in (Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE, Entity.EXPENSE) else {}
+        kwargs = {"unitdp": 4} if entity in (Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE, Entity.EXPENSE,
+                                             Entity.BILL) else {}
         try:
             return self._single(self.client.call(self._GETTERS[entity], remote_id, **kwargs), collection)
         except RemoteNotFound:
@@ -836,7 +845,7 @@ class XeroConnector(BaseConnector):
         collection, id_field, _ = t.ENTITIES[entity]
         remote_id = current[id_field]
         payload = t.dumps({collection: [{id_field: remote_id, "Status": status}]})
-        operation = "update_invoice" if entity == Entity.INVOICE else "update_credit_note"
+        operation = "update_invoice" if entity in (Entity.INVOICE, Entity.BILL) else "update_credit_note"
         return self._single(self.client.call(operation, remote_id, payload, idempotency_key=key), collection)
 
     # -- credit note allocations -------------------------------------------------------------------------
@@ -915,10 +924,11 @@ class XeroConnector(BaseConnector):
         return t.result(doc.entity, body)
 
     # -- refunds, expenses, journals ---------------------------------------------------------------------
-    def _find_cost(self, doc: RefundSnapshot | ExpenseSnapshot | JournalSnapshot, mapping: Mapping
+    def _find_cost(self, doc: RefundSnapshot | ExpenseSnapshot | JournalSnapshot | BillSnapshot, mapping: Mapping
                    ) -> RemoteResult | None:
         """Ours by our number: a refund is the payment on its credit note with our number as Reference, an expense
-        the SPEND transaction with our Reference, a journal the one whose narration is ours."""
+        the SPEND transaction with our Reference, a journal the one whose narration is ours, a bill the supplier's
+        ACCPAY invoice with the supplier's bill number (ours when there is none)."""
         if isinstance(doc, RefundSnapshot):
             note = mapping.refs.get(doc.credit_note_key or "")
             if not note:
@@ -927,6 +937,11 @@ class XeroConnector(BaseConnector):
                      f'CreditNote.CreditNoteID==Guid("{note}")')
             rows = [r for r in self._list("get_payments", "Payments", where=where)
                     if r.get("Reference") == doc.number[:t.REFERENCE_MAX]]
+        elif isinstance(doc, BillSnapshot):
+            number, supplier = c.bill_number(doc), doc.supplier.strip()[:255].casefold()
+            rows = [r for r in self._list("get_invoices", "Invoices", invoice_numbers=[number], unitdp=4)
+                    if r.get("Type") == "ACCPAY" and r.get("InvoiceNumber") == number
+                    and str((r.get("Contact") or {}).get("Name", "")).casefold() == supplier]
         elif isinstance(doc, ExpenseSnapshot):
             reference = c.expense_reference(doc)
             rows = [r for r in self._list("get_bank_transactions", "BankTransactions", unitdp=4,
@@ -940,15 +955,17 @@ class XeroConnector(BaseConnector):
         rows = [r for r in rows if r.get("Status") not in CLOSED]
         return t.result(doc.entity, rows[0], adopted=True) if rows else None
 
-    def _update_cost(self, doc: ExpenseSnapshot | JournalSnapshot, mapping: Mapping, ref: RemoteRef,
+    def _update_cost(self, doc: ExpenseSnapshot | JournalSnapshot | BillSnapshot, mapping: Mapping, ref: RemoteRef,
                      key: str) -> RemoteResult:
-        """An expense's bank transaction or a journal, edited in place (Xero allows it until reconciled)."""
+        """An expense's bank transaction, a bill or a journal, edited in place (Xero allows it until reconciled or
+        paid)."""
         current = self._current(doc.entity, ref.remote_id)
         self._check_not_stale(doc.entity, current, ref)
         collection, id_field, _ = t.ENTITIES[doc.entity]
         payload = {**self._payload(doc, mapping), id_field: ref.remote_id}
-        operation = "update_bank_transaction" if isinstance(doc, ExpenseSnapshot) else "update_manual_journal"
-        extra = {"unitdp": 4} if isinstance(doc, ExpenseSnapshot) else {}
+        operation = {Entity.EXPENSE: "update_bank_transaction", Entity.BILL: "update_invoice"}.get(
+            doc.entity, "update_manual_journal")
+        extra = {"unitdp": 4} if doc.entity in (Entity.EXPENSE, Entity.BILL) else {}
         body = self._single(self.client.call(operation, ref.remote_id, t.dumps({collection: [payload]}),
                                              idempotency_key=key, **extra), collection)
         return t.result(doc.entity, body)
@@ -1025,8 +1042,8 @@ def _flag(value) -> bool:
 
 def _listed_as(entity: str, row: dict) -> bool:
     """Whether a row of the list ``_LISTS[entity]`` reads is that entity and ours to report: sales invoices and
-    credit notes (not bills), payments on an invoice and refunds of a credit note (both ``Payments``), spend money
-    (expenses), contacts that are not suppliers only, items that are sold."""
+    credit notes (not bills, which are listed as bills: ACCPAY), payments on an invoice and refunds of a credit note
+    (both ``Payments``), spend money (expenses), contacts that are not suppliers only, items that are sold."""
     if entity == Entity.INVOICE:
         return row.get("Type") in (None, "ACCREC")
     if entity == Entity.CREDIT_NOTE:
@@ -1037,6 +1054,8 @@ def _listed_as(entity: str, row: dict) -> bool:
         return row.get("IsSold", True) is not False
     if entity == Entity.EXPENSE:
         return row.get("Type") in (None, "SPEND")
+    if entity == Entity.BILL:
+        return row.get("Type") == "ACCPAY"
     if entity == Entity.REFUND:
         return bool(row.get("CreditNote"))
     if entity == Entity.PAYMENT:

@@ -10,6 +10,12 @@
   account: credit cards are BANK accounts in Xero), the payee as ``Contact`` by name (Xero finds or creates it),
   tax-exclusive lines coded to the mapped expense accounts and tax types. The transaction is in its bank account's
   currency; ``CurrencyRate`` is foreign units per base unit. Voided: ``Status`` DELETED.
+- **Supplier bill**: an ``Invoice`` of ``Type`` ACCPAY, ``Status`` AUTHORISED (approved: it posts to the accounts
+  payable system account by itself, so no accounts-payable rule is used), the supplier as ``Contact`` by name (Xero
+  finds or creates it, as a supplier), ``InvoiceNumber`` the supplier's bill number (Xero shows it as the bill's
+  reference; it need not be unique for ACCPAY), ours when the supplier gave none, ``DueDate``, tax-exclusive lines
+  coded to the mapped expense accounts and tax types, a web-address attachment as ``Url``. ``Reference`` is not
+  sent: the spec documents it as "ACCREC only". Voided: ``Status`` VOIDED (a draft would be DELETED).
 - **Journal**: a ``ManualJournal`` (``Narration`` required, ``JournalLines`` with ``LineAmount`` positive for a
   debit and negative for a credit, summing to zero), ``Status`` POSTED; voided: VOIDED. Xero posts manual journals
   in the base currency only. A manual journal has no number field: the narration starts with ours.
@@ -18,7 +24,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..documents import ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
+from ..documents import BillSnapshot, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
 from .translate import DESCRIPTION_MAX, NARRATION_SEPARATOR, REFERENCE_MAX, currency_rate, q2, q4
 
 URL_PREFIXES = ("http://", "https://")
@@ -50,19 +56,42 @@ def expense_reference(doc: ExpenseSnapshot) -> str:
     return doc.number[:REFERENCE_MAX]
 
 
+def cost_lines(doc: ExpenseSnapshot | BillSnapshot, mapping: Mapping, no_tax_type: str) -> list[dict]:
+    """An expense's or a bill's lines: quantity 1 at the net amount, on the mapped expense account and tax type."""
+    return [{"Description": (line.description or line.cost_kind)[:DESCRIPTION_MAX],
+             "Quantity": Decimal("1"), "UnitAmount": q4(line.net_amount), "AccountCode": mapping.line_accounts[i],
+             "TaxType": mapping.tax_codes[line.tax_rate_key] if line.tax_rate_key else no_tax_type}
+            for i, line in enumerate(doc.lines)]
+
+
 def expense_payload(doc: ExpenseSnapshot, mapping: Mapping, no_tax_type: str, send_currency_rate: bool = True
                     ) -> dict:
-    lines = []
-    for i, line in enumerate(doc.lines):
-        lines.append({"Description": (line.description or line.cost_kind)[:DESCRIPTION_MAX],
-                      "Quantity": Decimal("1"), "UnitAmount": q4(line.net_amount),
-                      "AccountCode": mapping.line_accounts[i],
-                      "TaxType": mapping.tax_codes[line.tax_rate_key] if line.tax_rate_key else no_tax_type})
+    lines = cost_lines(doc, mapping, no_tax_type)
     body = {"Type": "SPEND", "Contact": {"Name": doc.payee.strip()[:255]},
             "BankAccount": {"Code": mapping.deposit_account}, "Reference": expense_reference(doc),
             "LineAmountTypes": "Exclusive", "CurrencyCode": doc.currency, "LineItems": lines}
     if doc.date:
         body["Date"] = doc.date.isoformat()
+    if doc.attachment.strip().startswith(URL_PREFIXES):
+        body["Url"] = doc.attachment.strip()
+    if doc.exchange_rate and send_currency_rate:
+        body["CurrencyRate"] = currency_rate(doc.exchange_rate)
+    return body
+
+
+def bill_number(doc: BillSnapshot) -> str:
+    """A bill's ``InvoiceNumber``: the supplier's bill number, else ours."""
+    return (doc.supplier_reference.strip() or doc.number)[:REFERENCE_MAX]
+
+
+def bill_payload(doc: BillSnapshot, mapping: Mapping, no_tax_type: str, send_currency_rate: bool = True) -> dict:
+    body = {"Type": "ACCPAY", "Contact": {"Name": doc.supplier.strip()[:255]}, "InvoiceNumber": bill_number(doc),
+            "LineAmountTypes": "Exclusive", "CurrencyCode": doc.currency, "Status": "AUTHORISED",
+            "LineItems": cost_lines(doc, mapping, no_tax_type)}
+    if doc.issue_date:
+        body["Date"] = doc.issue_date.isoformat()
+    if doc.due_date:
+        body["DueDate"] = doc.due_date.isoformat()
     if doc.attachment.strip().startswith(URL_PREFIXES):
         body["Url"] = doc.attachment.strip()
     if doc.exchange_rate and send_currency_rate:

@@ -52,6 +52,7 @@ ENTITIES = {
     "refund": ("Payments", "PaymentID", "Reference"),
     "expense": ("BankTransactions", "BankTransactionID", "Reference"),
     "journal": ("ManualJournals", "ManualJournalID", "Narration"),
+    "bill": ("Invoices", "InvoiceID", "InvoiceNumber"),  # an invoice of Type ACCPAY
 }
 #: A manual journal has no number: its narration is ours, then this, then the memo (see ``costs``).
 NARRATION_SEPARATOR = ": "
@@ -356,7 +357,7 @@ _VOLATILE = frozenset({"UpdatedDateUTC", "UpdatedDateUTCString", "HasAttachments
 
 
 def fingerprint(entity: str, body: dict) -> str:
-    if entity in ("invoice", "credit_note"):
+    if entity in ("invoice", "credit_note", "bill"):
         content = {k: body.get(k) for k in _SALES_CONTENT if k in body}
         content["Contact"] = (body.get("Contact") or {}).get("ContactID")
         content["LineItems"] = [{k: line.get(k) for k in _LINE_CONTENT if k in line}
@@ -385,7 +386,7 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
         total, balance = sum((amount for amount in amounts if amount > 0), ZERO), None  # its debits
     elif entity == "credit_note":
         total, balance = body.get("Total"), body.get("RemainingCredit")
-    elif entity == "invoice":
+    elif entity in ("invoice", "bill"):
         total, balance = body.get("Total"), body.get("AmountDue")
     else:
         total = balance = None

@@ -7,8 +7,8 @@ import pytest
 from accounting_sync.core import sources
 from accounting_sync.core.batching import among
 from ledger.models import CreditNote, CreditNoteAllocation, CreditNoteLine, ItemCategory, PaymentAllocation
-from tests.factories import (CustomerFactory, InvoiceFactory, InvoiceLineFactory, ItemFactory, OrganizationFactory,
-                             PaymentFactory, RefundFactory, TaxRateFactory)
+from tests.factories import (BillFactory, BillLineFactory, CustomerFactory, InvoiceFactory, InvoiceLineFactory,
+                             ItemFactory, OrganizationFactory, PaymentFactory, RefundFactory, TaxRateFactory)
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +100,30 @@ def test_a_chunk_with_gaps_loads_its_own_documents_lines_and_applications_only(d
         obj = loaded[str(invoice.pk)]
         assert (adapter.snapshot(obj), sorted(adapter.applied(obj))) == (adapter.snapshot(alone),
                                                                          sorted(adapter.applied(alone)))
+
+
+def test_a_bill_snapshot_carries_the_supplier_its_number_dates_and_cost_lines():
+    bill = BillFactory(supplier="Acme Supplies", supplier_reference="INV-7788", memo="November",
+                       attachment="https://files.example/bill.pdf", currency="EUR", exchange_rate=Decimal("1.08"))
+    gst = TaxRateFactory(organization=bill.organization)
+    BillLineFactory(bill=bill, position=1, cost_kind="consumables", description="", amount=Decimal("15.00"))
+    BillLineFactory(bill=bill, position=0, amount=Decimal("200.00"), tax_rate=gst)
+    adapter = sources.adapters()["ledger.bill"]
+    doc = adapter.snapshot(bill)
+    assert (doc.entity, doc.key, doc.number, doc.supplier, doc.supplier_reference) == \
+        ("bill", f"ledger.bill:{bill.pk}", bill.number, "Acme Supplies", "INV-7788")
+    assert (doc.issue_date, doc.due_date, doc.currency, doc.exchange_rate) == \
+        (bill.date, bill.due_date, "EUR", Decimal("1.08"))
+    assert [(line.cost_kind, line.description, line.net_amount, line.tax_amount, line.tax_rate_key)
+            for line in doc.lines] == [("supplier", "Packaging materials", Decimal("200.00"), Decimal("20.00"),
+                                        f"ledger.taxrate:{gst.pk}"),
+                                       ("consumables", "Consumables and supplies", Decimal("15.00"),
+                                        Decimal("0.00"), None)]
+    assert (doc.subtotal, doc.tax_total, doc.total) == (Decimal("215.00"), Decimal("20.00"), Decimal("235.00"))
+    assert doc.total == bill.totals().total
+    line = bill.lines.get(position=1)
+    line.amount = Decimal("16.00")
+    line.save()
+    assert adapter.snapshot(bill).content_hash() != doc.content_hash()
+    parent, attr = sources.triggers()["ledger.billline"]  # a line's change is its bill's change
+    assert parent.entity == "bill" and attr == "bill"

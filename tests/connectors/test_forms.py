@@ -85,7 +85,7 @@ def test_the_add_page_for_a_platform_shows_what_it_can_sync_and_its_settings(adm
     cls = registry.get(platform)
     html = admin_client.get(f"{ADD}?platform={platform}").content.decode()
     assert f'<option value="{platform}" selected>{cls.name}</option>' in html
-    for entity in Entity.ALL:
+    for entity in Entity.EVERY:
         assert (f'name="sync_table__{entity}__create__out"' in html) == (entity in cls.capabilities.entities)
         assert (f'name="sync_table__{entity}__update__in"' in html) == (
             entity in cls.capabilities.entities and entity in cls.capabilities.inbound)
@@ -105,7 +105,7 @@ def test_staff_add_a_connection_for_every_platform(admin_client, platform):
     conn = Connection.objects.get(name="Clinic books")
     assert conn.platform == platform and conn.direction == Direction.PUSH
     assert conn.operations == {}  # all out is what the direction says: no table (the batch path stays open)
-    assert conn.entities == [e for e in Entity.ALL if e in entities]
+    assert conn.entities == [e for e in Entity.EVERY if e in entities]
     assert all(conn.sends(e, op) and not conn.receives(e, op) for e in entities for op in OPERATIONS)
     assert set(conn.settings) == {s.key for s in cls.settings_fields if s.required}
 
@@ -254,14 +254,14 @@ def test_a_connection_without_a_table_saves_unchanged_what_the_engine_does(direc
     conn = f.ConnectionFactory(platform="xero", direction=direction, entities=["customer", "invoice", "payment"])
     inbound = registry.get("xero").capabilities.inbound
     before = {(e, op): (conn.sends(e, op), conn.receives(e, op) and e in inbound)
-              for e in Entity.ALL for op in OPERATIONS if conn.syncs(e)}
+              for e in Entity.EVERY for op in OPERATIONS if conn.syncs(e)}
     before = {cell: ways for cell, ways in before.items() if any(ways)}  # a pull of what is not reported: nothing
     unbound = connection_form("xero")(instance=conn)
     data = post_data(name=conn.name, platform="xero", **ticks(unbound.initial["sync_table"]))
     bound = connection_form("xero")(data=data, instance=conn)
     assert bound.is_valid(), bound.errors
     conn = bound.save()
-    after = {(e, op): (conn.sends(e, op), conn.receives(e, op) and e in inbound) for e in Entity.ALL
+    after = {(e, op): (conn.sends(e, op), conn.receives(e, op) and e in inbound) for e in Entity.EVERY
              for op in OPERATIONS if conn.syncs(e)}
     after = {cell: ways for cell, ways in after.items() if any(ways)}
     assert after == before and conn.direction == direction and conn.operations == {}

@@ -69,7 +69,7 @@ def test_every_wrong_row_is_named_by_its_line_and_nothing_is_written(two_clinics
         csv_io.import_rules(conn, text, reference_data(conn, conn.connector()), replace=True)
     assert refused.value.errors == [
         "line 3: unknown kind “incme_account” (use income_account, discount_account, deposit_account, tax_code, "
-        "refund_account, expense_account, paid_from_account, journal_account, class, location)",
+        "refund_account, expense_account, paid_from_account, journal_account, payable_account, class, location)",
         "line 4: a category rule needs a local_value",
         "line 5: a tax_code rule by category is never used (tax_code rules use tax_rate, default)",
         "line 6: organization “west” is not one of this connection's organizations (north, south)",

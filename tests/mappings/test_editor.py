@@ -14,6 +14,7 @@ from connectors import registry
 from connectors.documents import Entity
 from ledger import models as L
 from mappings.models import Mapping, MappingKind, Scope
+from mappings.resolve import needed_on
 from tests import factories as f
 from tests.mappings.editor_page import as_shown
 
@@ -160,7 +161,7 @@ def test_refresh_from_platform_replaces_the_cached_lists(admin_client, connectio
     response = admin_client.post(url(connection), {"_refresh": "Refresh from platform"})
     assert response.status_code == 302
     page = admin_client.get(url(connection)).content.decode()
-    assert "Fetched from QuickBooks Online: 14 accounts, 4 tax codes." in page
+    assert "Fetched from QuickBooks Online: 15 accounts, 4 tax codes." in page
     assert "Closed account" not in page and "Services (2)" in page
 
 
@@ -252,3 +253,20 @@ def test_returns_and_costs_sections_show_only_where_the_platform_takes_them(admi
     other.organizations.add(org)
     page = admin_client.get(url(other)).content.decode()
     assert "Deposit accounts" in page and "Refund accounts" not in page and "Journal accounts" not in page
+
+
+def test_supplier_bills_offer_their_accounts_payable_section_only_where_bills_are_taken(admin_client, connection,
+                                                                                         make_xero_connection, org):
+    """The optional accounts-payable rule of supplier bills: a section on QBO and Xero (the platforms that take
+    bills), offering the platform's accounts-payable accounts; none on a platform that takes no bills. A bill's
+    lines use the expense accounts, which a platform taking bills offers even without expenses."""
+    for conn, payable in ((connection, "Accounts Payable (A/P)"), (make_xero_connection(org), "Accounts Payable")):
+        page = admin_client.get(url(conn)).content.decode()
+        assert "Accounts payable (supplier bills)" in page and payable in page, conn.platform
+    assert needed_on("qbo", MappingKind.PAYABLE_ACCOUNT) and needed_on("xero", MappingKind.PAYABLE_ACCOUNT)
+    without = next(pid for pid, cls in sorted(registry.connectors().items())
+                   if Entity.BILL not in cls.capabilities.entities)
+    assert not needed_on(without, MappingKind.PAYABLE_ACCOUNT)
+    other = f.ConnectionFactory(platform=without, name="Books without bills")
+    other.organizations.add(org)
+    assert "Accounts payable (supplier bills)" not in admin_client.get(url(other)).content.decode()

@@ -28,7 +28,7 @@ class Command(ExamplesCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--connection", required=True, help="Connection name")
-        parser.add_argument("--entity", action="append", choices=Entity.ALL, help="Repeatable; default: all")
+        parser.add_argument("--entity", action="append", choices=Entity.EVERY, help="Repeatable; default: all")
         parser.add_argument("--since", type=dt.date.fromisoformat, help="Only documents dated on or after (YYYY-MM-DD)")
         parser.add_argument("--ids", help="Comma-separated local primary keys")
         parser.add_argument("--dry-run", action="store_true", help="Print the plan; send nothing")

@@ -54,7 +54,7 @@ class QueuedSerializer(serializers.Serializer):
 
 
 class ResyncSerializer(serializers.Serializer):
-    entities = serializers.ListField(child=serializers.ChoiceField(choices=Entity.ALL), required=False,
+    entities = serializers.ListField(child=serializers.ChoiceField(choices=Entity.EVERY), required=False,
                                      help_text="Default: every entity the connection syncs")
     since = serializers.DateField(required=False, help_text="Only documents dated on or after")
     ids = serializers.ListField(child=serializers.CharField(), required=False, help_text="Local primary keys")

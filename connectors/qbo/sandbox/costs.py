@@ -1,5 +1,5 @@
-"""Money going out of a QuickBooks Online company: Vendor, Purchase (an expense, a check or a credit card charge)
-and JournalEntry, with the rules the platform applies to them (Finance.xsd field names, QBO fault codes).
+"""Money going out of a QuickBooks Online company: Vendor, Purchase (an expense, a check or a credit card charge),
+Bill and JournalEntry, with the rules the platform applies to them (Finance.xsd field names, QBO fault codes).
 
 - **Purchase**: ``PaymentType`` (Cash, Check, CreditCard) and the account it is paid from (``AccountRef``): a Bank
   or Other Current Asset account for Cash, a Bank account for Check, a Credit Card account for CreditCard. Lines are
@@ -7,6 +7,12 @@ and JournalEntry, with the rules the platform applies to them (Finance.xsd field
   (a Vendor or a Customer). A line on Accounts Receivable needs a customer (the refund of a customer's credit is a
   purchase to A/R, applied to the credit memo with a zero payment). ``TotalAmt`` is the lines plus
   ``TxnTaxDetail.TotalTax`` (taxes are excluded from line amounts).
+- **Bill** (Finance.xsd ``Bill``, a ``PurchaseByVendor``): a vendor's bill owed on Accounts Payable. ``VendorRef``
+  is required; ``APAccountRef`` must be an Accounts Payable account and may be left out when the company has only
+  one (QBO's documented rule: "If the company has a single AP account, the account is implicitly referenced.
+  Otherwise, the AP Account must be specified"). Lines as a purchase's (``AccountBasedExpenseLineDetail``);
+  ``TotalAmt`` is the lines plus ``TxnTaxDetail.TotalTax``; ``Balance`` starts at the total; ``DueDate`` defaults to
+  the ``TxnDate`` and may not be before it. The API has no void for a bill: it is deleted.
 - **JournalEntry**: ``JournalEntryLineDetail`` lines with ``PostingType`` Debit or Credit; debits must equal credits,
   and a line on Accounts Receivable names a customer (``Entity``). ``TotalAmt`` is the debits.
 - **Vendor**: ``DisplayName`` unique across customers, vendors and employees (6240), like customers.
@@ -28,6 +34,7 @@ PAID_FROM = {"Cash": ("Bank", "Other Current Asset"), "Check": ("Bank",), "Credi
 #: "Expense", one paid by check a "Check".
 LINK_TYPES = {"Expense": "Purchase", "Check": "Purchase"}
 RECEIVABLE = "Accounts Receivable"
+PAYABLE = "Accounts Payable"
 
 
 def build_vendor(store, row: dict, old: dict | None) -> dict:
@@ -70,6 +77,17 @@ def build_purchase(store, row: dict, old: dict | None) -> dict:
     store._check_length(row, "DocNumber", 21)
     lines = _expense_lines(store, row.get("Line"), payee)
     subtotal = sum((line["Amount"] for line in lines), Decimal("0.00"))
+    tax = _tax_detail(row, lines)
+    row["Line"] = lines
+    row["TotalAmt"] = subtotal + tax if row["GlobalTaxCalculation"] == "TaxExcluded" else subtotal
+    applied = store._applied_to_purchase(old["Id"]) if old else Decimal("0")
+    if applied > receivable_amount(store, row):
+        raise business(f"The purchase is applied to credit of {applied}; its Accounts Receivable lines can't be "
+                       "less.", "Line")
+    return row  # no HomeTotalAmt (Finance.xsd has none on a purchase): TotalAmt x ExchangeRate
+
+
+def _tax_detail(row: dict, lines: list[dict]) -> Decimal:
     tax_in = row.get("TxnTaxDetail") if isinstance(row.get("TxnTaxDetail"), dict) else {}
     tax = q2(to_decimal(tax_in["TotalTax"], "TxnTaxDetail.TotalTax")) if tax_in.get("TotalTax") not in (None, "") \
         else Decimal("0.00")
@@ -81,13 +99,39 @@ def build_purchase(store, row: dict, old: dict | None) -> dict:
     row["GlobalTaxCalculation"] = row.get("GlobalTaxCalculation") or "TaxExcluded"
     if row["GlobalTaxCalculation"] not in ("TaxExcluded", "TaxInclusive", "NotApplicable"):
         raise bad_enum("GlobalTaxCalculation", row["GlobalTaxCalculation"])
+    return tax
+
+
+def build_bill(store, row: dict, old: dict | None) -> dict:
+    vendor = store._lookup("Vendor", row.get("VendorRef"), "VendorRef", "Names")
+    row["VendorRef"] = {"value": vendor["Id"], "name": vendor["DisplayName"]}
+    if row.get("APAccountRef"):
+        account = store._lookup("Account", row["APAccountRef"], "APAccountRef", "Accounts")
+        if account.get("AccountType") != PAYABLE:
+            raise business(f"The account {account['Name']} is not an Accounts Payable account: choose one for the "
+                           "bill.", "APAccountRef")
+    else:
+        payables = [a for a in store._rows["Account"].values()
+                    if a.get("AccountType") == PAYABLE and a.get("Active", True) is not False]
+        if len(payables) != 1:
+            raise business("Select an Accounts Payable account for this bill: the company has "
+                           f"{len(payables) or 'no'} such accounts.", "APAccountRef")
+        account = payables[0]
+    row["APAccountRef"] = {"value": account["Id"], "name": account["Name"]}
+    code, rate = currency(row)
+    row["TxnDate"] = row.get("TxnDate") or store.now_iso()[:10]
+    row["DueDate"] = row.get("DueDate") or row["TxnDate"]
+    if str(row["DueDate"]) < str(row["TxnDate"]):
+        raise business("The due date can't be earlier than the bill date.", "DueDate")
+    store._check_length(row, "DocNumber", 21)
+    lines = _expense_lines(store, row.get("Line"), None)
+    subtotal = sum((line["Amount"] for line in lines), Decimal("0.00"))
+    tax = _tax_detail(row, lines)
     row["Line"] = lines
     row["TotalAmt"] = subtotal + tax if row["GlobalTaxCalculation"] == "TaxExcluded" else subtotal
-    applied = store._applied_to_purchase(old["Id"]) if old else Decimal("0")
-    if applied > receivable_amount(store, row):
-        raise business(f"The purchase is applied to credit of {applied}; its Accounts Receivable lines can't be "
-                       "less.", "Line")
-    return row  # no HomeTotalAmt (Finance.xsd has none on a purchase): TotalAmt x ExchangeRate
+    row["Balance"] = row["TotalAmt"]  # no bill payments in the sandbox: nothing is paid against it
+    row["HomeBalance"] = q2(row["Balance"] * rate) if code != HOME_CURRENCY else row["Balance"]
+    return row
 
 
 def _payee(store, ref) -> dict | None:

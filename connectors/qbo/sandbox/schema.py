@@ -28,12 +28,13 @@ CURRENCY_NAMES = {
 EXCHANGE_RATES = {"USD": Decimal("1"), "CAD": Decimal("0.73"), "EUR": Decimal("1.08"),
                   "GBP": Decimal("1.27"), "AUD": Decimal("0.66")}
 
-WRITABLE = ("Customer", "Item", "Invoice", "Payment", "CreditMemo", "Deposit", "Vendor", "Purchase", "JournalEntry")
+WRITABLE = ("Customer", "Item", "Invoice", "Payment", "CreditMemo", "Deposit", "Vendor", "Purchase", "Bill",
+            "JournalEntry")
 READ_ONLY = ("Account", "TaxCode", "TaxRate", "CompanyInfo", "Preferences", "CompanyCurrency", "Class", "Department")
 ENTITIES = WRITABLE + READ_ONLY
 #: Lower-case URL path segment -> entity name.
 PATH_ENTITIES = {name.lower(): name for name in ENTITIES}
-TRANSACTIONS = ("Invoice", "Payment", "CreditMemo", "Deposit", "Purchase", "JournalEntry")
+TRANSACTIONS = ("Invoice", "Payment", "CreditMemo", "Deposit", "Purchase", "Bill", "JournalEntry")
 #: Name-list entities: a query without an ``Active`` filter returns only active rows.
 NAME_LISTS = ("Customer", "Vendor", "Item", "Account", "TaxCode", "TaxRate", "CompanyCurrency", "Class", "Department")
 
@@ -89,6 +90,10 @@ ALLOWED_FIELDS = {
     "Purchase": set((_TXN + " AccountRef PaymentMethodRef PaymentRefNum PaymentType CheckPayment CreditCardPayment"
                      " EntityRef Credit RemitToAddr TotalAmt Memo PrintStatus GlobalTaxCalculation"
                      " PurchaseEx LessCIS IncludeInAnnualTPAR").split()),
+    #: Bill (Finance.xsd): a PurchaseByVendor (VendorRef, APAccountRef, TotalAmt, ...) with its own fields.
+    "Bill": set((_TXN + " VendorRef APAccountRef TotalAmt BillEmail ReplyEmail Memo GlobalTaxCalculation PayerRef"
+                 " SalesTermRef DueDate RemitToAddr ShipAddr VendorAddr Balance HomeBalance BillEx LessCIS"
+                 " IncludeInAnnualTPAR").split()),
     "JournalEntry": set((_TXN + " Adjustment HomeCurrencyAdjustment EnteredInHomeCurrency GlobalTaxCalculation"
                          " TotalAmt HomeTotalAmt JournalEntryEx").split()),
 }
@@ -102,6 +107,7 @@ COMPUTED = {
     "Deposit": {"TotalAmt", "HomeTotalAmt"},
     "Vendor": {"FullyQualifiedName", "Balance"},
     "Purchase": {"TotalAmt", "LinkedTxn"},  # no HomeTotalAmt: Finance.xsd gives a purchase none
+    "Bill": {"TotalAmt", "Balance", "HomeBalance", "LinkedTxn"},
     "JournalEntry": {"TotalAmt", "HomeTotalAmt"},
 }
 #: Entities change data capture reports on. QBO excludes JournalCode, TimeActivity, TaxAgency, TaxCode and TaxRate.

@@ -570,6 +570,8 @@ class Store:
             return costs.build_vendor(self, clean, old)
         if name == "Purchase":
             return costs.build_purchase(self, clean, old)
+        if name == "Bill":
+            return costs.build_bill(self, clean, old)
         if name == "JournalEntry":
             return costs.build_journal(self, clean, old)
         return self._build_sales(name, clean, old, include)
@@ -1292,7 +1294,8 @@ class Store:
                     ("11", "Company Visa", "Credit Card", "CreditCard", "Liability"),
                     ("12", "Shipping and Delivery", "Expense", "ShippingFreightDelivery", "Expense"),
                     ("13", "Supplies", "Expense", "SuppliesMaterials", "Expense"),
-                    ("14", "Euro Card", "Credit Card", "CreditCard", "Liability")]
+                    ("14", "Euro Card", "Credit Card", "CreditCard", "Liability"),
+                    ("15", "Accounts Payable (A/P)", "Accounts Payable", "AccountsPayable", "Liability")]
         for acc_id, name, acc_type, sub_type, classification in accounts:
             put("Account", {"Id": acc_id, "Name": name, "FullyQualifiedName": name, "SubAccount": False,
                             "Active": True, "Classification": classification, "AccountType": acc_type,

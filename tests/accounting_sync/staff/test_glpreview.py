@@ -132,11 +132,13 @@ def test_outbox_entry_links_to_its_gl_preview(admin_client, connection, make_inv
 def test_reference_data_says_what_each_account_is_for(connection, make_xero_connection, org):
     qbo = reference_data(connection, connection.connector(), refresh=True)
     assert qbo.account_kinds["1"] == "income" and qbo.account_kinds["6"] == qbo.account_kinds["7"] == "deposit"
-    assert qbo.control_accounts == {"receivable": ("8", "Accounts Receivable")}
+    assert qbo.control_accounts == {"receivable": ("8", "Accounts Receivable"),
+                                    "payable": ("15", "Accounts Payable (A/P)")}
     xero_conn = make_xero_connection(org)
     xero = reference_data(xero_conn, xero_conn.connector(), refresh=True)
     assert xero.account_kinds["200"] == "income" and xero.account_kinds["090"] == "deposit"
-    assert xero.control_accounts == {"receivable": ("610", "Accounts Receivable"), "tax_payable": ("820", "Sales Tax")}
+    assert xero.control_accounts == {"receivable": ("610", "Accounts Receivable"),
+                                     "payable": ("800", "Accounts Payable"), "tax_payable": ("820", "Sales Tax")}
     xero_conn.refresh_from_db()  # the cache holds the new fields too
     assert reference_data(xero_conn, None).control_accounts == xero.control_accounts
 

@@ -20,10 +20,15 @@ from quickbooks.exceptions import (
     ValidationException,
 )
 from quickbooks.objects.account import Account
+from quickbooks.objects.base import Ref
+from quickbooks.objects.bill import Bill
 from quickbooks.objects.customer import Customer
-from quickbooks.objects.detailline import SalesItemLine, SalesItemLineDetail
+from quickbooks.objects.detailline import (AccountBasedExpenseLine, AccountBasedExpenseLineDetail, SalesItemLine,
+                                           SalesItemLineDetail)
 from quickbooks.objects.invoice import Invoice
 from quickbooks.objects.item import Item
+from quickbooks.objects.tax import TxnTaxDetail
+from quickbooks.objects.vendor import Vendor
 
 from connectors.qbo.sandbox.schema import COMPANY_TZ
 
@@ -200,3 +205,40 @@ def test_deposit_of_payments_less_a_fee(qb, sandbox):
     with pytest.raises(QuickbooksException) as deposited:
         Payment.get(payment["Id"], qb=qb).delete(qb=qb)
     assert deposited.value.error_code == 6540
+
+
+def test_a_supplier_bill_created_read_and_deleted(qb, sandbox):
+    """python-quickbooks' ``Bill``: a vendor's bill on Accounts Payable, its total the lines plus the tax; the API
+    offers no void for a bill (python-quickbooks gives ``Bill`` only ``DeleteMixin``), so it is deleted."""
+    vendor = Vendor()
+    vendor.DisplayName = "Acme Supplies"
+    vendor = vendor.save(qb=qb)
+    detail = AccountBasedExpenseLineDetail()
+    detail.AccountRef = Account.filter(Name="Supplies", qb=qb)[0].to_ref()
+    detail.TaxCodeRef = Ref()
+    detail.TaxCodeRef.value = next(c["Id"] for c in sandbox.store.entities("TaxCode") if c["Name"] == "GST 10%")
+    line = AccountBasedExpenseLine()
+    line.Amount, line.AccountBasedExpenseLineDetail = 200.0, detail
+    bill = Bill()
+    bill.VendorRef, bill.Line, bill.DocNumber = vendor.to_ref(), [line], "INV-7788"
+    bill.TxnDate, bill.DueDate = "2026-11-02", "2026-12-02"
+    bill.TxnTaxDetail = TxnTaxDetail()
+    bill.TxnTaxDetail.TotalTax = 20.0
+    bill = bill.save(qb=qb)
+    assert bill.TotalAmt == 220.0 and bill.Balance == 220.0 and bill.DueDate == "2026-12-02"
+    payable = next(a for a in sandbox.store.entities("Account") if a["AccountType"] == "Accounts Payable")
+    assert bill.APAccountRef.value == payable["Id"]  # the company's only A/P account, implicitly
+
+    fetched = Bill.get(bill.Id, qb=qb)
+    assert fetched.VendorRef.value == vendor.Id and fetched.DocNumber == "INV-7788"
+    assert [b.Id for b in Bill.filter(DocNumber="INV-7788", qb=qb)] == [bill.Id]
+
+    wrong = Bill.get(bill.Id, qb=qb)
+    wrong.DueDate = "2026-10-01"
+    with pytest.raises(QuickbooksException) as early:
+        wrong.save(qb=qb)
+    assert early.value.error_code == 6000 and "due date" in str(early.value.detail)
+
+    fetched.delete(qb=qb)
+    with pytest.raises(ObjectNotFoundException):
+        Bill.get(bill.Id, qb=qb)

@@ -519,7 +519,7 @@ def test_random_faults_and_http_control(api, sandbox):
     assert [api.query("select * from Account").status_code for _ in range(3)] == [500, 500, 200]
     api.customer()
     state = requests.get(f"{control}/state", timeout=5).json()
-    assert state["counts"]["Customer"] == 1 and state["counts"]["Account"] == 14
+    assert state["counts"]["Customer"] == 1 and state["counts"]["Account"] == 15
     assert requests.post(f"{control}/reset", timeout=5).status_code == 200
     assert sandbox.requests_log == []
     assert requests.get(f"{control}/state", timeout=5).json()["counts"]["Customer"] == 0

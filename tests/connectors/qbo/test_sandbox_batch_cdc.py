@@ -89,7 +89,7 @@ def test_batch_items_are_independent_with_single_endpoint_faults(api, sandbox):
         {"bId": "u1", "operation": "update",
          "Invoice": {"Id": inv["Id"], "SyncToken": "7", "sparse": True, "PrivateNote": "x"}},
         {"bId": "q1", "Query": "select * from Customer where DisplayName = 'Acme'"},
-        {"bId": "v1", "operation": "create", "Bill": {"VendorRef": {"value": "1"}}},  # not emulated
+        {"bId": "v1", "operation": "create", "PurchaseOrder": {"VendorRef": {"value": "1"}}},  # not emulated
         {"bId": "c3", "Customer": {"DisplayName": "Beta"}},  # no operation: a create
         {"bId": "t1", "operation": "create", "Customer": {"DisplayNmae": "typo"}},
         {"bId": "a1", "operation": "create", "Account": {"Name": "New"}},
@@ -260,7 +260,7 @@ def test_cdc_parameters_and_lookback(api, sandbox, clock):
     day = cdc(api, "Customer", iso_time(now)[:10]).json()  # a bare date: midnight, company time
     assert day["CDCResponse"][0]["QueryResponse"][0]["Customer"][0]["DisplayName"] == "Someone"
     for entities, since, code in (("", iso_time(now), "2020"), ("Customer", "", "2020"),
-                                  ("TaxCode", iso_time(now), "500"), ("Bill", iso_time(now), "500"),
+                                  ("TaxCode", iso_time(now), "500"), ("PurchaseOrder", iso_time(now), "500"),
                                   ("Customer", "yesterday", "2010")):
         response = cdc(api, entities, since)
         assert response.status_code == 400 and fault_of(response)["code"] == code, (entities, since)

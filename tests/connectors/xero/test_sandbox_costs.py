@@ -1,8 +1,10 @@
-"""The Xero sandbox's money going out: SPEND bank transactions and manual journals, written over the API with
-Xero's field names, rules and error bodies, and a refund as a payment on a credit note (real loopback HTTP, no
-Django DB)."""
+"""The Xero sandbox's money going out: SPEND bank transactions, supplier bills (ACCPAY invoices) and manual
+journals, written over the API with Xero's field names, rules and error bodies, and a refund as a payment on a
+credit note (real loopback HTTP, no Django DB)."""
 from __future__ import annotations
 
+import datetime as dt
+import time
 from decimal import Decimal
 
 import pytest
@@ -101,3 +103,64 @@ def test_a_refund_is_a_payment_on_the_credit_note(api):
         D("68.00")
     assert errors_of(api.put("Payments", {**refund, "Amount": 68.01})) == \
         ["Payment amount exceeds the amount outstanding on this document"]
+
+
+def bill(**extra) -> dict:
+    return {"Type": "ACCPAY", "Contact": {"Name": "Acme Supplies"}, "InvoiceNumber": "INV-7788",
+            "Date": "2026-11-02", "DueDate": "2026-12-02", "Status": "AUTHORISED",
+            "LineItems": [line(200, account="429", tax="INPUT", Description="Boxes and tape")], **extra}
+
+
+def test_a_supplier_bill_is_an_accpay_invoice_owed_to_a_supplier(api):
+    made = api.ok(api.put("Invoices", bill()), "Invoices")
+    assert (made["Type"], made["Status"], made["InvoiceNumber"], made["Contact"]["Name"]) == \
+        ("ACCPAY", "AUTHORISED", "INV-7788", "Acme Supplies")
+    assert (D(str(made["SubTotal"])), D(str(made["TotalTax"])), D(str(made["Total"])), D(str(made["AmountDue"]))) \
+        == (D("200.00"), D("20.00"), D("220.00"), D("220.00"))
+    assert schema.check("Invoices", {"Invoices": [made]}) is None  # Xero's published schema
+    supplier = api.get("Contacts", where='Name=="Acme Supplies"').json()["Contacts"]
+    assert supplier and supplier[0]["IsSupplier"] is True
+    # A bill's number need not be unique (the spec: unique for ACCREC only): a second supplier bill of that number.
+    other = api.ok(api.put("Invoices", bill(Contact={"Name": "Other Supplier"})), "Invoices")
+    assert other["InvoiceID"] != made["InvoiceID"] and other["InvoiceNumber"] == "INV-7788"
+    voided = api.post(f"Invoices/{made['InvoiceID']}", {"Invoices": [{"InvoiceID": made["InvoiceID"],
+                                                                      "Status": "VOIDED"}]})
+    assert api.ok(voided, "Invoices")["Status"] == "VOIDED"
+
+
+def test_a_bill_takes_no_discount(api):
+    assert "Discounts can only be applied to sales invoices (ACCREC)." in errors_of(
+        api.put("Invoices", bill(LineItems=[line(200, account="429", tax="INPUT", DiscountRate=10)])))
+
+
+def test_xero_python_writes_a_bill_the_sandbox_takes(sandbox):  # noqa: F811
+    """The official SDK's ``Invoice`` of type ACCPAY: created, read back, voided."""
+    pytest.importorskip("xero_python")
+    from xero_python.accounting import AccountingApi, Contact, Invoice, Invoices, LineAmountTypes, LineItem
+    from xero_python.api_client import ApiClient, Configuration
+    from xero_python.api_client.oauth2 import OAuth2Token
+
+    sandbox.reset()
+    token = sandbox.issue_tokens()
+    token.update(scope=token["scope"].split(), expires_at=time.time() + token["expires_in"])
+    stored: dict = {}
+    client = ApiClient(Configuration(oauth2_token=OAuth2Token()), pool_threads=1)
+    client.configuration.oauth2_token = OAuth2Token(client_id="sandbox-client", client_secret="sandbox-secret")
+    client.oauth2_token_getter(lambda: stored)
+    client.oauth2_token_saver(lambda new: stored.update(new))
+    client.set_oauth2_token(token)
+    accounting = AccountingApi(client, base_url=sandbox.api_base)
+    tenant = sandbox.tenant_id
+    made = accounting.create_invoices(tenant, Invoices(invoices=[Invoice(
+        type="ACCPAY", contact=Contact(name="Acme Supplies"), invoice_number="INV-7788", status="AUTHORISED",
+        date=dt.date(2026, 11, 2), due_date=dt.date(2026, 12, 2), line_amount_types=LineAmountTypes.EXCLUSIVE,
+        line_items=[LineItem(description="Boxes and tape", quantity=D("1"), unit_amount=D("200.00"),
+                             account_code="429", tax_type="INPUT")])]), idempotency_key="sdk-bill-1").invoices[0]
+    assert (made.type, made.total, made.total_tax, made.amount_due) == ("ACCPAY", D("220.00"), D("20.00"), D("220.00"))
+    read = accounting.get_invoice(tenant, made.invoice_id).invoices[0]
+    assert read.invoice_number == "INV-7788" and read.contact.name == "Acme Supplies"
+    assert read.due_date == dt.date(2026, 12, 2)
+    voided = accounting.update_invoice(tenant, made.invoice_id, Invoices(invoices=[Invoice(
+        invoice_id=made.invoice_id, status="VOIDED")])).invoices[0]
+    assert voided.status == "VOIDED"
+    sandbox.reset()
