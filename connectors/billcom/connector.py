@@ -13,6 +13,9 @@ there, before anything is stored).
 Bill.com has no idempotency key either: invoices carry our number (Bill.com refuses a second one), customers are
 searched by name before they are created, and a recorded payment carries our number at the start of its
 description, where search-before-create looks for it.
+
+Expenses are bills for the payee recorded as paid outside Bill.com (``costs.py``); Bill.com pays out no customer
+credit and keeps no general ledger, so refunds and journals are not sent (docs/connectors/billcom.md).
 """
 from __future__ import annotations
 
@@ -27,10 +30,11 @@ from functools import cached_property
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, AccountKind, Capabilities,
                     DemoChart, ReferenceData, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment,
                     Setting)
-from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
+from ..documents import Entity, ExpenseSnapshot, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import AuthError, ConfigurationError, ConflictError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
 from ..session import Session, SessionConnector
+from . import costs as c
 from . import errors
 from . import translate as t
 from .client import BillcomClient, LogoutClient, quoted, time_filter
@@ -57,10 +61,11 @@ class BillcomConnector(SessionConnector):
     id = "billcom"
     name = "Bill.com"
     capabilities = Capabilities(
-        entities=frozenset(Entity.SALES),
+        entities=frozenset({*Entity.SALES, Entity.EXPENSE}),  # expenses: paid bills (costs.py); no refunds, journals
         # Bill.com neither voids nor deletes: a void zeroes the document and archives it, a delete archives it
+        # (an expense's bill is archived for either)
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
-        delete=frozenset(Entity.SALES) - {Entity.PAYMENT},
+        delete=frozenset({*Entity.SALES, Entity.EXPENSE}) - {Entity.PAYMENT},
         currencies=frozenset({"USD"}),  # Bill.com AR invoices are in US dollars
         idempotency_keys=False,  # Bill.com has none for documents: our numbers and names stand in
         # polled by updatedTime; lists hold archived documents and voided payments, so deletions are reported
@@ -69,6 +74,9 @@ class BillcomConnector(SessionConnector):
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,  # invoice events, signed x-bill-sha-signature; a payment arrives as its invoice's update
     )
+    #: Expenses are reconciled like the sales documents, read back by id (the organisation's other bills are not
+    #: ours to look through).
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.EXPENSE})
     #: Per developer key 20,000 requests an hour, of them at most 200 sign-ins; 3 requests at once per organisation.
     rate_limits = {"request": (20000, 3600.0), "login": (200, 3600.0)}
     concurrent_limit = 3
@@ -90,7 +98,8 @@ class BillcomConnector(SessionConnector):
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Consulting Income"},
                            line_kind_income={"shipping": "Shipping Income", "fee": "Late Fee Income"},
                            discount="Discounts Given", deposit="Undeposited Funds",
-                           taxes={"GST 10%": "Taxable", "Exempt": "Non-taxable"})
+                           taxes={"GST 10%": "Taxable", "Exempt": "Non-taxable"},
+                           expense="Office Supplies", paid_from="Business Checking")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:
@@ -231,6 +240,8 @@ class BillcomConnector(SessionConnector):
     # -- documents -----------------------------------------------------------------------------------------------
     def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
         entity = doc.entity
+        if isinstance(doc, ExpenseSnapshot):
+            return self._find_expense(doc)
         if entity in (Entity.CUSTOMER, Entity.ITEM):
             path = t.ENTITIES[entity][0]
             rows = [r for r in self.client.list(path, (f"name:eq:{quoted(doc.name[:100])}",))
@@ -256,6 +267,8 @@ class BillcomConnector(SessionConnector):
 
     def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
         """``idempotency_key`` is not sent: Bill.com has no such thing for documents (see the module docstring)."""
+        if isinstance(doc, ExpenseSnapshot):
+            return self._create_expense(doc, mapping)
         if doc.entity == Entity.PAYMENT:
             body = self.client.request("POST", "invoices/record-payment", body=t.payment_payload(doc, mapping))
             return t.result(doc.entity, body)
@@ -272,6 +285,8 @@ class BillcomConnector(SessionConnector):
         """Reads first and refuses to overwrite a record changed since our version. A recorded payment cannot be
         edited in Bill.com: it is voided and recorded again (its id changes)."""
         current = self.fetch(doc.entity, ref.remote_id)
+        if isinstance(doc, ExpenseSnapshot):
+            return self._update_expense(doc, mapping, ref, current)
         if doc.entity == Entity.PAYMENT and current.status == "voided":
             # our own void of an earlier attempt whose new recording failed or was lost: finish that attempt
             return self.find_existing(doc, mapping) or self.create(doc, mapping, idempotency_key)
@@ -298,6 +313,9 @@ class BillcomConnector(SessionConnector):
     def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
         """Archived (Bill.com deletes nothing): customers and items stay readable as inactive; an archived invoice
         or credit memo counts as gone (a credit memo's applications are taken back first)."""
+        if entity == Entity.EXPENSE:
+            self.client.request("POST", f"{c.BILLS}/{ref.remote_id}/archive")
+            return
         path = t.ENTITIES[entity][0]
         if entity == Entity.PAYMENT:
             raise ConfigurationError("Bill.com connector does not delete payments")
@@ -306,15 +324,76 @@ class BillcomConnector(SessionConnector):
         self.client.request("POST", f"{path}/{ref.remote_id}/archive")
 
     def fetch(self, entity: str, remote_id: str) -> RemoteResult:
-        found = t.result(entity, self.client.request("GET", f"{t.ENTITIES[entity][0]}/{remote_id}"))
+        if entity == Entity.EXPENSE:
+            found = c.result(self.client.request("GET", f"{c.BILLS}/{remote_id}"))
+        else:
+            found = t.result(entity, self.client.request("GET", f"{t.ENTITIES[entity][0]}/{remote_id}"))
         if found.status == "deleted":
             raise RemoteNotFound(f"the {entity.replace('_', ' ')} {remote_id} is archived in Bill.com",
                                  platform_code="archived")
         return found
 
+    def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:
+        return c.expense_problems(doc) if isinstance(doc, ExpenseSnapshot) else []
+
+    # -- expenses: bills recorded as paid ----------------------------------------------------------------------------
+    def _vendor(self, doc: ExpenseSnapshot, create: bool) -> str | None:
+        """The id of the live vendor named as the payee, made when ``create`` and Bill.com has none (remembered
+        for this connector's life: a create's first call is then the bill's, which the retry can find)."""
+        name = c.vendor_name(doc)
+        known = self.__dict__.setdefault("_vendors", {})
+        if name.casefold() not in known:
+            rows = [r for r in self.client.list(c.VENDORS, (f"name:eq:{quoted(name)}",))
+                    if str(r.get("name", "")).casefold() == name.casefold() and not r.get("archived")]
+            if rows:
+                known[name.casefold()] = str(rows[0]["id"])
+            elif create:
+                made = self.client.request("POST", c.VENDORS, body=c.vendor_payload(name))
+                known[name.casefold()] = str(made["id"])
+        return known.get(name.casefold())
+
+    def _find_expense(self, doc: ExpenseSnapshot) -> RemoteResult | None:
+        """The payee's live bill with our number. One whose recorded payment was lost is paid now: our expense
+        was paid."""
+        vendor = self._vendor(doc, create=False) if c.vendor_name(doc) else None
+        if vendor is None:
+            return None
+        ours = doc.number[:c.NUMBER_LENGTH]
+        rows = [r for r in self.client.list(c.BILLS, (f"vendorId:eq:{quoted(vendor)}",))
+                if c.number(r) == ours and not r.get("archived")]
+        if not rows:
+            return None
+        return replace(self._paid(rows[0], doc), adopted=True)
+
+    def _create_expense(self, doc: ExpenseSnapshot, mapping: Mapping) -> RemoteResult:
+        problems = c.expense_problems(doc)
+        if problems:
+            raise ValidationFailed(problems[0], platform_code="not_taken",
+                                   hint="Add the payee to the expense, or record it in Bill.com by hand.")
+        bill = self.client.request("POST", c.BILLS, body=c.expense_payload(doc, mapping, self._vendor(doc, True)))
+        return self._paid(bill, doc)
+
+    def _update_expense(self, doc: ExpenseSnapshot, mapping: Mapping, ref: RemoteRef,
+                        current: RemoteResult) -> RemoteResult:
+        """The bill's lines replaced (the payee stays: a bill keeps its vendor); what it then has due is paid."""
+        if ref.version and current.version != ref.version:
+            raise ConflictError("the expense's bill changed in Bill.com since it was last synced",
+                                platform_code="stale", raw=current.raw)
+        body = c.expense_payload(doc, mapping, str(current.raw["vendorId"]))
+        bill = self.client.request("PATCH", f"{c.BILLS}/{ref.remote_id}", body=body)
+        return self._paid(bill, doc)
+
+    def _paid(self, bill: dict, doc: ExpenseSnapshot) -> RemoteResult:
+        """``bill`` with nothing left due: what is due recorded as paid outside Bill.com, read back."""
+        if c.due(bill) > 0:
+            self.client.request("POST", c.RECORD_PAYMENT, body=c.payment_payload(bill, doc.date))
+            bill = self.client.request("GET", f"{c.BILLS}/{bill['id']}")
+        return c.result(bill)
+
     # -- reconciliation ------------------------------------------------------------------------------------------
     def list_documents(self, entity: str, since: dt.datetime | None = None):
-        """Every invoice or payment (changed since ``since``), page by page, from the list rows."""
+        """Every invoice or payment (changed since ``since``), page by page, from the list rows. Expenses are read
+        by id only (``read_documents``): the organisation's other bills are not ours to look through."""
         if entity not in (Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE):
             return
         rows = self._changed(entity, since.astimezone(dt.UTC)) if since else \

@@ -26,6 +26,7 @@ from ...sandboxkit.limits import Limiter
 from ...sandboxkit.oauth import AuthServer
 from ...sandboxkit.platform import PlatformError, PlatformSandbox, Request, Response, decimal_value, json_response
 from ...sandboxkit.resources import Duplicate, NotFound, ResourceError, ResourceStore, Row, Unique
+from .payables import BillcomPayables
 from .seed import DEV_KEY, ORGANIZATION_ID, seed
 from .webhooks import BillcomWebhooks
 
@@ -40,7 +41,8 @@ PAYMENT_TYPES = ("CASH", "CHECK", "CREDIT_CARD", "ACH", "PAYPAL", "OTHER")
 RESOURCES = {"customers": ("customers", "0cu01", "customer"), "invoices": ("invoices", "00e01", "invoice"),
              "receivable-payments": ("receivable-payments", "0rp01", "received payment"),
              "items": ("items", "0ii01", "item"), "credit-memos": ("credit-memos", "0cm01", "credit memo"),
-             "classifications/chart-of-accounts": ("chart-of-accounts", "0ca01", "chart of account")}
+             "classifications/chart-of-accounts": ("chart-of-accounts", "0ca01", "chart of account"),
+             "vendors": ("vendors", "00901", "vendor"), "bills": ("bills", "00n01", "bill")}
 FILTER = re.compile(r'\s*(\w+):(eq|ne|gt|gte|lt|lte|sw):("(?:[^"\\]|\\.)*"|[^,]*)\s*(?:,|$)')
 #: Bill.com's documented codes, and (marked) guesses where its pages name none
 CODE_UNKNOWN = "BDC_1002"  # "Unknown error occurred." (documented for a bad parameter or body)
@@ -53,7 +55,7 @@ CODE_CONCURRENT = "BDC_1322"  # documented
 CODE_NOT_FOUND = "BDC_1124"  # guessed
 CODE_DUPLICATE = "BDC_1171"  # guessed
 CODE_INVALID = "BDC_1000"  # guessed: a field value Bill.com refuses
-EDITABLE = ("customers", "items", "invoices", "credit-memos")
+EDITABLE = ("customers", "items", "invoices", "credit-memos", "vendors", "bills")
 
 
 def iso(epoch: float) -> str:
@@ -85,8 +87,9 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-class BillcomSandbox(PlatformSandbox):
-    """Bill.com v3 AR with one organisation, its sign-in sessions, limits and faults."""
+class BillcomSandbox(BillcomPayables, PlatformSandbox):
+    """Bill.com v3 AR (and the AP of expenses: ``payables.py``) with one organisation, its sign-in sessions, limits
+    and faults."""
 
     platform, title, default_port, ready_path = "billcom", "Bill.com", 8777, "/_sandbox/state"
     api_path, token_path, authorize_path = API, f"{API}/login", "/connect/authorize"
@@ -104,6 +107,7 @@ class BillcomSandbox(PlatformSandbox):
             rules = {"invoices": (Unique(("invoiceNumber",)),),
                      "credit-memos": (Unique(("referenceNumber",)),)}.get(resource, ())
             self.store.declare(resource, id_start=10001, id_prefix=prefix, unique=rules)
+        self.store.declare("sent-payments", id_start=10001, id_prefix="stp01")  # recorded AP payments
         #: Event notifications (``sb.webhooks.configure(url, security_key)``); see docs/sandbox-billcom.md.
         self.webhooks = BillcomWebhooks(organization_id, self.show)
         self.store.subscribe(self.webhooks.record)
@@ -122,6 +126,9 @@ class BillcomSandbox(PlatformSandbox):
 
     def seed(self) -> None:
         seed(self.store)
+
+    #: the field rules ``payables.py`` shares with the AR resources
+    invalid, money, cents = staticmethod(invalid), staticmethod(money), staticmethod(cents)
 
     def error(self, status: int, code: str, message: str, category: str = "REQUEST", headers: tuple = ()):
         return BillcomError(status, code, message, category, headers, self.clock)
@@ -194,6 +201,8 @@ class BillcomSandbox(PlatformSandbox):
         method = req.method
         if path == "invoices/record-payment" and method == "POST":
             return json_response(200, self.record_payment(self.body(req)))
+        if path == "bills/record-payment" and method == "POST":
+            return json_response(200, self.record_ap_payment(self.body(req)))
         for prefix, (resource, _, _) in RESOURCES.items():
             if path == prefix:
                 if method == "GET":
@@ -272,6 +281,10 @@ class BillcomSandbox(PlatformSandbox):
             return self.show(resource, self.store.create(resource, self.customer_fields(body)))
         if resource == "items":
             return self.show(resource, self.store.create(resource, self.item_fields(body)))
+        if resource == "vendors":
+            return self.show(resource, self.store.create(resource, self.vendor_fields(body)))
+        if resource == "bills":
+            return self.show(resource, self.store.create(resource, self.bill_fields(body, ZERO)))
         if resource == "credit-memos":
             with self.store.lock:
                 fields = self.credit_fields(body)
@@ -287,6 +300,10 @@ class BillcomSandbox(PlatformSandbox):
             fields = self.customer_fields({**current.data, **body})
         elif resource == "items":
             fields = self.item_fields({**current.data, **body})
+        elif resource == "vendors":
+            fields = self.vendor_fields({**current.data, **body})
+        elif resource == "bills":
+            fields = self.bill_fields({**current.data, **body}, current.data["paidAmount"])
         elif resource == "credit-memos":
             with self.store.lock:
                 self.apply_credit(current.data["invoices"], -1)

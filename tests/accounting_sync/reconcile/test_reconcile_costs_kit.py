@@ -1,12 +1,12 @@
 """Reconciliation of refunds, expenses and journals on the kit platforms that send them but do not report changes
-to them by polling (issue 23): FreshBooks (expenses only), MYOB Business, NetSuite REST and SOAP, SAP Business One,
-SAP S/4HANA, Sage Intacct and Wave (refunds only). The books agree after a sync; what a bookkeeper does on the
-platform (a refund deleted, cancelled or reversed, an expense's amount typed over, voided, cancelled or reversed, a
-journal deleted, cancelled or reversed) gives the variance with its reason: reconciliation is where these are found,
-each record read back by id. One suite, the platforms' differences as data: what their users can do, and what the
-platform then shows (deleted, or voided: a cancelled outgoing payment or journal entry, a reversed S/4HANA journal
-entry or Intacct refund, bill or journal entry stays there). An entity a platform does not take is entered by hand
-and not compared."""
+to them by polling (issue 23): FreshBooks and Bill.com (expenses only), MYOB Business, NetSuite REST and SOAP, SAP
+Business One, SAP S/4HANA, Sage Intacct and Wave (refunds only). The books agree after a sync; what a bookkeeper does
+on the platform (a refund deleted, cancelled or reversed, an expense's amount typed over, voided, cancelled,
+reversed or its bill archived, a journal deleted, cancelled or reversed) gives the variance with its reason:
+reconciliation is where these are found, each record read back by id. One suite, the platforms' differences as data:
+what their users can do, and what the platform then shows (deleted, or voided: a cancelled outgoing payment or
+journal entry, a reversed S/4HANA journal entry or Intacct refund, bill or journal entry stays there). An entity a
+platform does not take is entered by hand and not compared."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -29,6 +29,7 @@ DELETED, VOIDED = Reason.DELETED_REMOTELY, Reason.VOIDED_REMOTELY
 
 #: Per platform: the sandbox table of accounts and its name field; the accounts of the journal's codes 6100, 1010.
 CHARTS = {"freshbooks": ("ledger_accounts", "name", ("Office Expenses", "Business Checking")),
+          "billcom": ("chart-of-accounts", "name", ("Office Supplies", "Business Checking")),
           "intacct": ("GLACCOUNT", "TITLE", ("Bank Charges", "Bank")),
           "wave": ("accounts", "name", ("Office Supplies", "Business Checking")),
           "myob": ("accounts", "Name", ("Bank Charges", "Business Bank Account")),
@@ -46,12 +47,14 @@ REFUND_TAKEN_BACK = {"intacct": ("reverse_refund", "refund_id", "status", VOIDED
                      "sapb1": ("cancel_outgoing_payment", "payment_id", "status", VOIDED),
                      "s4hana": ("reverse_refund", "refund_id", "status", VOIDED)}
 EXPENSE_TAKEN_BACK = {"freshbooks": ("delete_expense", "expense_id", "exists", DELETED),
+                      "billcom": ("archive_bill", "bill_id", "exists", DELETED),
                       "intacct": ("reverse_bill", "bill_id", "status", VOIDED),
                       "netsuite": ("void_check", "check_id", "status", VOIDED),
                       "netsuitesoap": ("void_check", "check_id", "status", VOIDED),
                       "sapb1": ("cancel_outgoing_payment", "payment_id", "status", VOIDED),
                       "s4hana": ("reverse_expense", "expense_id", "status", VOIDED)}
 EXPENSE_TYPED_OVER = {"freshbooks": ("edit_expense", "expense_id"), "myob": ("edit_spend_money", "spend_id"),
+                      "billcom": ("edit_bill_line", "bill_id"),
                       "netsuite": ("edit_check_line", "check_id"), "netsuitesoap": ("edit_check_line", "check_id")}
 #: Where the id a person sees on the platform is not our remote id: Wave reads a payment (a refund too) through its
 #: invoice, so our remote id holds both; the person removes the payment by its own id.
