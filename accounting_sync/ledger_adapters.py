@@ -314,18 +314,15 @@ class ExpenseAdapter(_VoidedFromPlatform, _OrganizationScoped):
         prefetch_related_objects(objs, "lines__tax_rate")
 
     def snapshot(self, obj) -> ExpenseSnapshot:
-        lines = _cost_lines(obj)
-        subtotal = sum((line.net_amount for line in lines), Decimal("0.00"))
-        tax = sum((line.tax_amount for line in lines), Decimal("0.00"))
         return ExpenseSnapshot(
             key=key_for(obj), organization_id=obj.organization_id, number=obj.number, payee=obj.payee, date=obj.date,
             currency=obj.currency, exchange_rate=obj.exchange_rate, paid_from=obj.paid_from,
-            attachment=obj.attachment, memo=obj.memo, status=obj.status, lines=lines, subtotal=subtotal,
-            tax_total=tax, total=subtotal + tax)
+            attachment=obj.attachment, memo=obj.memo, status=obj.status, **_costs(obj))
 
 
-def _cost_lines(obj) -> tuple[ExpenseLineSnapshot, ...]:
-    """An expense's or a bill's lines (ordered by position; prefetched with tax rates when ``prefetch`` ran)."""
+def _costs(obj) -> dict:
+    """An expense's or a bill's lines (ordered by position; prefetched with tax rates when ``prefetch`` ran) and
+    their totals, as the snapshot's keyword arguments."""
     lines = []
     for line in obj.lines.all():
         rate, net = line.tax_rate, quantize(line.amount)
@@ -334,7 +331,9 @@ def _cost_lines(obj) -> tuple[ExpenseLineSnapshot, ...]:
             net_amount=net, tax_amount=line_tax(net, rate.rate if rate else None),
             tax_rate_key=key_for(rate) if rate else None, tax_rate_name=rate.name if rate else "",
             tax_rate_percent=rate.rate if rate else None))
-    return tuple(lines)
+    subtotal = sum((line.net_amount for line in lines), Decimal("0.00"))
+    tax = sum((line.tax_amount for line in lines), Decimal("0.00"))
+    return dict(lines=tuple(lines), subtotal=subtotal, tax_total=tax, total=subtotal + tax)
 
 
 class BillAdapter(_VoidedFromPlatform, _OrganizationScoped):
@@ -351,14 +350,11 @@ class BillAdapter(_VoidedFromPlatform, _OrganizationScoped):
         prefetch_related_objects(objs, "lines__tax_rate")
 
     def snapshot(self, obj) -> BillSnapshot:
-        lines = _cost_lines(obj)
-        subtotal = sum((line.net_amount for line in lines), Decimal("0.00"))
-        tax = sum((line.tax_amount for line in lines), Decimal("0.00"))
         return BillSnapshot(
             key=key_for(obj), organization_id=obj.organization_id, number=obj.number, supplier=obj.supplier,
             supplier_reference=obj.supplier_reference, issue_date=obj.date, due_date=obj.due_date,
             currency=obj.currency, exchange_rate=obj.exchange_rate, attachment=obj.attachment, memo=obj.memo,
-            status=obj.status, lines=lines, subtotal=subtotal, tax_total=tax, total=subtotal + tax)
+            status=obj.status, **_costs(obj))
 
 
 class JournalAdapter(_VoidedFromPlatform, _OrganizationScoped):

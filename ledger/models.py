@@ -360,7 +360,30 @@ class CostKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class Expense(ValidatedModel):
+class _CostDocument:
+    """What an expense and a supplier bill share: their date is their issue date, and their totals are their cost
+    lines' (each line's amount net of tax, taxed at its rate)."""
+
+    @property
+    def issue_date(self):
+        return self.date
+
+    def totals(self) -> Totals:
+        return compute_totals(("cost", Decimal("1"), line.amount, line.tax_rate.rate if line.tax_rate else None)
+                              for line in self.lines.select_related("tax_rate"))
+
+
+class _CostLine:
+    """What an expense line and a bill line share: an amount net of tax, a cost kind and a tax rate."""
+
+    def __str__(self) -> str:
+        return f"{self.description or self.get_cost_kind_display()}: {self.amount}"
+
+    def tax(self) -> Decimal:
+        return line_tax(quantize(self.amount), self.tax_rate.rate if self.tax_rate else None)
+
+
+class Expense(_CostDocument, ValidatedModel):
     """A cost the business paid (return shipping, consumables, a supplier bill paid on the spot). ``paid_from`` is
     how it was paid; the account it left is mapped per method (mapping kind "paid-from account")."""
 
@@ -394,16 +417,9 @@ class Expense(ValidatedModel):
         if not (self.payee or "").strip():
             raise ValidationError({"payee": "An expense needs a payee."})
 
-    @property
-    def issue_date(self):
-        return self.date
-
-    def totals(self) -> Totals:
-        return compute_totals(("cost", Decimal("1"), line.amount, line.tax_rate.rate if line.tax_rate else None)
-                              for line in self.lines.select_related("tax_rate"))
 
 
-class ExpenseLine(ValidatedModel):
+class ExpenseLine(_CostLine, ValidatedModel):
     expense = models.ForeignKey(Expense, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveIntegerField(default=0)
     cost_kind = models.CharField(max_length=20, choices=CostKind.choices, default=CostKind.OTHER)
@@ -415,14 +431,9 @@ class ExpenseLine(ValidatedModel):
         ordering = ["position", "id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_expenseline_amount_positive")]
 
-    def __str__(self) -> str:
-        return f"{self.description or self.get_cost_kind_display()}: {self.amount}"
-
-    def tax(self) -> Decimal:
-        return line_tax(quantize(self.amount), self.tax_rate.rate if self.tax_rate else None)
 
 
-class Bill(ValidatedModel):
+class Bill(_CostDocument, ValidatedModel):
     """A supplier's bill the business owes (accounts payable): lines by cost kind, paid later. ``number`` is our
     reference, ``supplier_reference`` the supplier's own bill number."""
 
@@ -461,16 +472,9 @@ class Bill(ValidatedModel):
         if self.due_date and self.date and self.due_date < self.date:
             raise ValidationError({"due_date": "The due date cannot be before the bill's date."})
 
-    @property
-    def issue_date(self):
-        return self.date
-
-    def totals(self) -> Totals:
-        return compute_totals(("cost", Decimal("1"), line.amount, line.tax_rate.rate if line.tax_rate else None)
-                              for line in self.lines.select_related("tax_rate"))
 
 
-class BillLine(ValidatedModel):
+class BillLine(_CostLine, ValidatedModel):
     bill = models.ForeignKey(Bill, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveIntegerField(default=0)
     cost_kind = models.CharField(max_length=20, choices=CostKind.choices, default=CostKind.SUPPLIER)
@@ -482,11 +486,6 @@ class BillLine(ValidatedModel):
         ordering = ["position", "id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_billline_amount_positive")]
 
-    def __str__(self) -> str:
-        return f"{self.description or self.get_cost_kind_display()}: {self.amount}"
-
-    def tax(self) -> Decimal:
-        return line_tax(quantize(self.amount), self.tax_rate.rate if self.tax_rate else None)
 
 
 class JournalEntry(ValidatedModel):

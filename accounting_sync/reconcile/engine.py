@@ -390,15 +390,15 @@ class Reconciliation:
             obj, status = objects.get(key.rsplit(":", 1)[1]), statuses.get(key)
             if obj is None or status in IN_FLIGHT or adapter.organization_id(obj) not in org_ids:
                 continue
-            loaded = self._load(NOT_SENT._replace(source_key=key, entity=adapter.entity), {key: (adapter, obj)})
+            ref = NOT_SENT._replace(source_key=key, entity=adapter.entity)
+            loaded = self._load(ref, {key: (adapter, obj)})
             if loaded is None or loaded[0] is None:
                 continue
             snapshot, label, applied, committed = loaded
             date = getattr(snapshot, "issue_date", None) or getattr(snapshot, "date", None)
             if snapshot.is_void or adapter.is_draft(obj, snapshot) or (start and date and date < start):
                 continue
-            doc = self._document(NOT_SENT._replace(source_key=key, entity=adapter.entity), snapshot, label, applied,
-                                 set(), status in STUCK, committed)
+            doc = self._document(ref, snapshot, label, applied, set(), status in STUCK, committed)
             self._add_totals(doc, DocumentTotals("", adapter.entity, status="deleted"))
             found[key] = [(doc, DocumentTotals("", adapter.entity, status="missing"),
                            unsynced(doc, self.platform, status in STUCK))]
