@@ -165,6 +165,16 @@ class PlatformHarness:
             kwargs = translated
         return self.sandbox.act_as_user(action, **kwargs)
 
+    def take_back(self, entity: str, remote_id: str) -> dict:
+        """A person takes back a refund, an expense, a journal or a supplier bill we sent, the way the platform's
+        users do: the sandbox's ``user_takes_back`` names the action (entity -> (action, its id keyword));
+        a sandbox that names none skips the test, saying so."""
+        found = getattr(self.sandbox, "user_takes_back", {}).get(entity)
+        if found is None:
+            pytest.skip(f"{self.platform}'s sandbox names no user action taking back this {entity} (user_takes_back)")
+        action, keyword = found
+        return self.act(action, **{keyword: remote_id})
+
     def takes(self, action: str, name: str) -> bool:
         """Whether this sandbox's ``action`` takes the harness's keyword ``name`` (under any of its aliases)."""
         params = self._params(action)

@@ -674,6 +674,19 @@ class ConnectorContract:
             assert contract.connector.remote_payment(pay.result.remote_id).deleted
         assert contract.connector.fetch(Entity.INVOICE, inv.result.remote_id).balance == Decimal("100.00")
 
+    @pytest.mark.parametrize("entity", COSTS)
+    def test_cost_taken_back_by_a_user_is_reported_and_read_back(self, contract, entity):
+        """A refund, expense, journal or supplier bill we sent, voided, reversed or deleted by a person there: the
+        change feed reports it once, and the reconciliation read shows it gone (``user_takes_back``)."""
+        self._inbound(contract, entity)
+        made = self._cost(contract, entity)
+        since = dt.datetime.now(dt.UTC)
+        contract.harness.take_back(entity, made.result.remote_id)
+        [change] = self._reported_once(contract, entity, made.result.remote_id, since)
+        assert change.operation in ("void", "delete", "update")
+        [read] = contract.connector.read_documents(entity, [made.result.remote_id])
+        assert read.status in ("voided", "deleted"), read
+
     def test_account_archived_by_a_user_leaves_the_reference_data(self, contract):
         accounts = contract.harness.account_ids(contract.reference)
         archived = accounts[contract.harness.chart.discount]
