@@ -90,8 +90,10 @@ class IntacctConnector(SessionConnector):
         void=frozenset({Entity.INVOICE, Entity.PAYMENT, *Entity.RETURNS_AND_COSTS}),
         # a customer with transactions is made inactive; a credit memo's applications are reversed first
         delete=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.CREDIT_NOTE}),
-        # readByQuery on WHENMODIFIED; customers and items come in on their own too
-        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # readByQuery on WHENMODIFIED; customers and items come in on their own too; a refund, expense (its bill)
+        # or journal reversed there is reported voided (a reversing batch as the batch it reverses)
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
+                           *Entity.RETURNS_AND_COSTS}),
         # payments recorded there (remote_payment reads them whole); customers and items (remote_customer / _item)
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.PAYMENT}),
         inbound_deletes=False,  # readByQuery lists no deleted records: reconciliation finds a deletion
@@ -526,25 +528,33 @@ class IntacctConnector(SessionConnector):
 
     # -- platform -> local -------------------------------------------------------------------------------------------
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
-        """``WHENMODIFIED >= since`` (to the second) per object; the cursor is the second we asked in."""
+        """``WHENMODIFIED >= since`` (to the second) per object; the cursor is the second we asked in. A refund,
+        bill or batch reversed there reads ``Voided`` / ``Reversed``: a void. A reversing batch (``REVERSEDFROM``)
+        is not one of ours: the batch it reverses is reported voided instead."""
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        changes: list[RemoteChange] = []
+        changes: dict[tuple[str, str], RemoteChange] = {}
         for entity in [e for e in entities if e in self.inbound_entities]:
             if entity in PARTIES:  # customers and items: named by their id, inactive ones included
                 obj, key = PARTIES[entity]
-                changes += [RemoteChange(entity, str(row[key]), "update", self.config.remote_company_id,
-                                         t.parse_time(row.get("WHENMODIFIED")))
-                            for row in self.query(obj, f"WHENMODIFIED >= {t.quote(t.intacct_time(since))}",
-                                                  f"{key},WHENMODIFIED")]
+                for row in self.query(obj, f"WHENMODIFIED >= {t.quote(t.intacct_time(since))}",
+                                      f"{key},WHENMODIFIED"):
+                    changes[(entity, str(row[key]))] = RemoteChange(
+                        entity, str(row[key]), "update", self.config.remote_company_id,
+                        t.parse_time(row.get("WHENMODIFIED")))
                 continue
             obj = OBJECTS[entity]
             cash = f" AND {CASH}" if entity == Entity.PAYMENT else ""
+            reverses = ",REVERSEDFROM" if entity == Entity.JOURNAL else ""
             for row in self.query(obj, f"WHENMODIFIED >= {t.quote(t.intacct_time(since))}{cash}",
-                                  "RECORDNO,STATE,WHENMODIFIED"):
-                operation = "void" if row.get("STATE") == t.VOIDED[obj] else "update"
-                changes.append(RemoteChange(entity, str(row["RECORDNO"]), operation, self.config.remote_company_id,
-                                            t.parse_time(row.get("WHENMODIFIED"))))
-        return changes, cursor
+                                  f"RECORDNO,STATE,WHENMODIFIED{reverses}"):
+                original = str(row.get("REVERSEDFROM") or "")
+                remote_id = original or str(row["RECORDNO"])
+                operation = "void" if original or row.get("STATE") == t.VOIDED[obj] else "update"
+                if operation == "void" or (entity, remote_id) not in changes:
+                    changes[(entity, remote_id)] = RemoteChange(entity, remote_id, operation,
+                                                                self.config.remote_company_id,
+                                                                t.parse_time(row.get("WHENMODIFIED")))
+        return list(changes.values()), cursor
 
     def remote_payment(self, remote_id: str) -> RemotePayment:
         return t.remote_payment(self.read_one("ARPYMT", remote_id))

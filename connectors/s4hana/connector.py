@@ -85,7 +85,8 @@ class S4HanaConnector(BaseConnector):
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT, *Entity.RETURNS_AND_COSTS}),  # Reverse
         kept_lines=True,  # a restocking fee is a credit memo's income item on the other side
         delete=frozenset(),  # S/4HANA deletes no posted document; business partners are kept
-        inbound=frozenset({Entity.PAYMENT}),  # LastChangeDateTime polling; a reversed payment is a deletion
+        # LastChangeDateTime polling; a reversed payment is a deletion, a reversed refund, expense or journal a void
+        inbound=frozenset({Entity.PAYMENT, *Entity.RETURNS_AND_COSTS}),
         inbound_creates=frozenset({Entity.PAYMENT}),  # incoming payments posted there (remote_payment reads them)
         inbound_deletes=True,
         idempotency_keys=False,  # none in OData V2: our number in DocumentReferenceID, searched after each post
@@ -455,27 +456,32 @@ class S4HanaConnector(BaseConnector):
 
     # -- platform -> local ----------------------------------------------------------------------------------------
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
-        """Journal entries of our types with items changed at or after ``since`` (to the second): a reversed one
-        (by a person, or by our counter-posting, which names it) is a deletion for a payment, a void otherwise.
-        Reversal documents themselves are not reported (their original is). The cursor is the second we asked
-        in."""
+        """Journal entries of our types with items changed at or after ``since`` (to the second), one request per
+        document type: a reversed one (by a person, or by our counter-posting, which names it) is a deletion for a
+        payment, a void otherwise. Reversal documents themselves are not reported (their original is). Expenses and
+        journals are both ``SA`` entries, which their items do not tell apart: a change to one is reported as each
+        of the two asked for (the one we sent is known by its reference). The cursor is the second we asked in."""
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
         since = since.astimezone(dt.UTC).replace(microsecond=0)
         changes: dict[tuple[str, str], RemoteChange] = {}
+        by_type: dict[str, list[str]] = {}
         for entity in [e for e in entities if e in t.DOC_TYPES]:
-            gone = "delete" if entity == Entity.PAYMENT else "void"
-            found = self._documents(f"AccountingDocumentType eq {quote(t.DOC_TYPES[entity])} and "
+            by_type.setdefault(t.DOC_TYPES[entity], []).append(entity)
+        for doc_type, kinds in by_type.items():
+            found = self._documents(f"AccountingDocumentType eq {quote(doc_type)} and "
                                     f"LastChangeDateTime ge {datetimeoffset(since)}")
-            for key, body in found.items():
-                changed = odata_time(body.get("LastChangeDateTime"))
-                if changed is None or changed < since or body.get("IsReversal"):
-                    continue
-                original = t.counter_of(body.get("DocumentHeaderText"))
-                remote_id, operation = (original, gone) if original else \
-                    (key, gone if body.get("IsReversed") else "update")
-                if (entity, remote_id) not in changes or operation == gone:
-                    changes[(entity, remote_id)] = RemoteChange(entity, remote_id, operation,
-                                                                self.config.remote_company_id, changed)
+            for entity in kinds:
+                gone = "delete" if entity == Entity.PAYMENT else "void"
+                for key, body in found.items():
+                    changed = odata_time(body.get("LastChangeDateTime"))
+                    if changed is None or changed < since or body.get("IsReversal"):
+                        continue
+                    original = t.counter_of(body.get("DocumentHeaderText"))
+                    remote_id, operation = (original, gone) if original else \
+                        (key, gone if body.get("IsReversed") else "update")
+                    if (entity, remote_id) not in changes or operation == gone:
+                        changes[(entity, remote_id)] = RemoteChange(entity, remote_id, operation,
+                                                                    self.config.remote_company_id, changed)
         return list(changes.values()), cursor
 
     def remote_payment(self, remote_id: str) -> RemotePayment:

@@ -107,8 +107,9 @@ class ServiceLayerConnector(SessionConnector):
         delete=frozenset(),  # Business One deletes no added document; customers and items are kept
         kept_lines=True,  # a restocking fee is a negative line of the credit note, on its own income account
         # UpdateDate / UpdateTime polling; a cancelled payment is a deletion; customers (business partners of type
-        # cCustomer) and sales items come in on their own too
-        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.PAYMENT}),
+        # cCustomer) and sales items come in on their own too; a refund or expense (outgoing payment) cancelled
+        # there, or a journal entry cancelled by its reversing entry, is a void
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.PAYMENT, *Entity.RETURNS_AND_COSTS}),
         # payments recorded there (remote_payment reads them whole); customers and items (remote_customer / _item)
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.PAYMENT}),
         inbound_deletes=True,
@@ -509,7 +510,8 @@ class ServiceLayerConnector(SessionConnector):
         """Documents with ``UpdateDate ge`` the day of ``since``, then to the second by ``UpdateTime`` (the
         Service Layer filters dates by the day); a cancelled payment is reported as a deletion, a cancelled invoice
         or credit note as a void. Invoices and credit notes are answered too (the harness and full runs count
-        them), though only payments are declared inbound. The cursor is the second we asked in."""
+        them), though only payments are declared inbound. Refunds, expenses and journals: ``_cost_changes``. The
+        cursor is the second we asked in."""
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
         since = since.astimezone(dt.UTC)
         changes: list[RemoteChange] = []
@@ -536,7 +538,41 @@ class ServiceLayerConnector(SessionConnector):
                 operation = gone if row.get("Cancelled") == "tYES" else "update"
                 changes.append(RemoteChange(entity, str(row["DocEntry"]), operation, self.config.remote_company_id,
                                             changed))
-        return changes, cursor
+        return changes + self._cost_changes([e for e in entities if e in COSTS and e in self.inbound_entities],
+                                            since), cursor
+
+    def _cost_changes(self, entities: list[str], since: dt.datetime) -> list[RemoteChange]:
+        """Refunds and expenses: one ``VendorPayments`` request (``DocType`` says which: rCustomer a refund,
+        rAccount an expense), a cancelled one a void. Journals: one ``JournalEntries`` request; an entry that
+        reverses another (``StornoToTransaction``, what cancelling adds) is not one of ours: the entry it reverses
+        is reported voided instead."""
+        changes: dict[tuple[str, str], RemoteChange] = {}
+        day, second = quote(since.date().isoformat()), since.replace(microsecond=0)
+        payments = {t.PAYMENT_TYPES[e]: e for e in entities if e in (Entity.REFUND, Entity.EXPENSE)}
+        if payments:
+            for row in self.client.rows(c.PAYMENTS, {"$filter": f"UpdateDate ge {day}",
+                                                     "$select": "DocEntry,DocType,UpdateDate,UpdateTime,Cancelled",
+                                                     "$orderby": "DocEntry"}):
+                changed, entity = stamp(row), payments.get(str(row.get("DocType") or ""))
+                if entity is None or changed is None or changed < second:
+                    continue
+                operation = "void" if row.get("Cancelled") == "tYES" else "update"
+                changes[(entity, str(row["DocEntry"]))] = RemoteChange(
+                    entity, str(row["DocEntry"]), operation, self.config.remote_company_id, changed)
+        if Entity.JOURNAL in entities:
+            for row in self.client.rows(c.JOURNALS, {"$filter": f"UpdateDate ge {day}",
+                                                     "$select": "JdtNum,UpdateDate,UpdateTime,StornoToTransaction",
+                                                     "$orderby": "JdtNum"}):
+                changed = stamp(row)
+                if changed is None or changed < second:
+                    continue
+                original = str(row.get("StornoToTransaction") or "")
+                remote_id = original or str(row["JdtNum"])
+                if original or (Entity.JOURNAL, remote_id) not in changes:
+                    changes[(Entity.JOURNAL, remote_id)] = RemoteChange(
+                        Entity.JOURNAL, remote_id, "void" if original else "update", self.config.remote_company_id,
+                        changed)
+        return list(changes.values())
 
     def remote_customer(self, remote_id: str) -> RemoteCustomer:
         return t.remote_customer(self.client.get(self._path(Entity.CUSTOMER, remote_id)))

@@ -167,6 +167,11 @@ class S4HanaSandbox(PlatformSandbox):
     impossible_actions = {"edit_invoice_line": "a posted journal entry's amounts never change in S/4HANA; a person "
                                                "reverses it and posts a new one",
                           "delete_invoice": "S/4HANA deletes no posted journal entry; a person reverses it"}
+    #: What a person does to take back a refund, an expense or a journal we sent (entity -> the ``*_as_user`` action
+    #: and its id keyword): "Reverse Journal Entries" (the original ``IsReversed``, a reversal document posted, both
+    #: stamped ``LastChangeDateTime``).
+    user_takes_back = {"refund": ("reverse_refund", "refund_id"), "expense": ("reverse_expense", "expense_id"),
+                       "journal": ("reverse_journal", "journal_id")}
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> None:
         super().__init__(host, port, **kwargs)

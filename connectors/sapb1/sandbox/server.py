@@ -105,6 +105,12 @@ class ServiceLayerSandbox(ServiceLayerCosts, PlatformSandbox):
     impossible_actions = {"edit_invoice_line": "Business One never changes an added invoice's lines or amounts; a "
                                                "person cancels the invoice and adds a new one",
                           "delete_invoice": "Business One deletes no added invoice; a person cancels it"}
+    #: What a user does to take back a refund, an expense or a journal we sent (entity -> the ``*_as_user`` action
+    #: and its id keyword): Business One deletes none; the outgoing payment is cancelled (``Cancelled`` tYES, its
+    #: ``UpdateDate`` / ``UpdateTime`` stamped), the journal entry cancelled by the reversing entry it adds.
+    user_takes_back = {"refund": ("cancel_outgoing_payment", "payment_id"),
+                       "expense": ("cancel_outgoing_payment", "payment_id"),
+                       "journal": ("cancel_journal", "journal_id")}
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> None:
         super().__init__(host, port, **kwargs)

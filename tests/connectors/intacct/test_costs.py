@@ -1,7 +1,9 @@
 """What the contract cannot say about refunds, expenses and journals on Sage Intacct (issue 23): a restocking fee
 nets the credit memo; a changed refund is reversed and issued again; an overpayment's refund is stopped before
 sending; an expense's vendor is made once per payee and its void reverses the payment and the bill; a journal's
-void is a reversing batch that search-before-create does not take for ours."""
+void is a reversing batch that search-before-create does not take for ours; what a bookkeeper reverses comes back
+by polling as a void of ours, one query per object, the reversing batch not taken for a record of ours."""
+import datetime as dt
 import uuid
 from decimal import Decimal
 
@@ -114,3 +116,24 @@ def test_a_bill_whose_payment_was_never_sent_is_paid_when_it_is_adopted(isandbox
     found = conn.find_existing(doc, paid_from(conn))
     assert found.remote_id == bill and found.adopted and found.balance == D("0.00")
     assert [r.data["STATE"] for r in isandbox.store.rows("APPYMT")] == ["Complete"]
+
+
+def test_what_a_bookkeeper_reverses_is_polled_as_voids_of_ours_one_query_per_object(isandbox):
+    conn = connect(isandbox)
+    cust_doc, note, refs = sent_credit(conn)
+    names = accounts(conn)
+    made = {Entity.REFUND: conn.create(refund(cust_doc.key, "RF-P", note.key, "40.00"), paid_from(conn, refs), key()),
+            Entity.EXPENSE: conn.create(expense("EXP-P"), paid_from(conn), key()),
+            Entity.JOURNAL: conn.create(journal("JE-P", "7.50"),
+                                        Mapping(line_accounts=(names["Bank Charges"], names["Bank"])), key())}
+    isandbox.clock.advance(2)  # Intacct compares whole seconds: the reversals are after what we wrote
+    since = dt.datetime.fromtimestamp(isandbox.clock(), dt.UTC).replace(microsecond=0)
+    for entity, (action, keyword) in isandbox.user_takes_back.items():
+        isandbox.act_as_user(action, **{keyword: made[entity].remote_id})
+    before = len(conn.exchanges())
+    changes, _ = conn.changes_since(list(made), since)
+    assert sorted((c.entity, c.remote_id, c.operation) for c in changes) == \
+        sorted((entity, result.remote_id, "void") for entity, result in made.items())
+    queries = [e for e in conn.exchanges()[before:] if e["call"] == "readByQuery"]
+    assert len(queries) == 3  # ARREFUND, APBILL, GLBATCH: the reversing batch is named by the batch it reverses
+    assert [r.data["REVERSEDFROM"] for r in isandbox.store.rows("GLBATCH")] == ["", made[Entity.JOURNAL].remote_id]
