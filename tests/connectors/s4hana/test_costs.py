@@ -2,7 +2,9 @@
 takes G/L accounts only; a customer document (DA) debiting the customer may name a credit memo, never for more than
 its open credit; plain zeep posts them through the served WSDL and pyodata reads them back item by item. Then the
 connector: a refund lowers the credit memo's balance, an expense carries the tax of its mapped code, a journal its
-lines; each voided by a counter-posting, and a credit memo a live refund names is not counter-posted."""
+lines; each voided by a counter-posting, and a credit memo a live refund names is not counter-posted. What a person
+reverses comes back by polling as a void of ours, one item request per document type, the reversal documents left
+out."""
 import datetime as dt
 import uuid
 from decimal import Decimal
@@ -146,3 +148,34 @@ def test_the_connector_posts_an_expense_with_its_tax_and_a_journal_and_counter_p
     assert (read.total, read.status) == (D("7.50"), "open")
     connector.void(Entity.JOURNAL, RemoteRef(posted.remote_id, posted.version), "v")
     assert connector.read_documents(Entity.JOURNAL, [posted.remote_id])[0].status == "voided"
+
+
+def test_what_a_person_reverses_is_polled_as_voids_of_ours_one_request_per_document_type(connector, s4sandbox):
+    cust_key, _, note, refs, note_key = a_credit_note(connector, "100.00")
+    made = {Entity.REFUND: connector.create(RefundSnapshot(
+        key=f"test.refund:{uuid.uuid4().hex[:6]}", organization_id=1, number="RF-P", customer_key=cust_key,
+        amount=D("40.00"), credit_note_key=note_key), Mapping(deposit_account=BANK, refs=refs), "r")}
+    made[Entity.EXPENSE] = connector.create(ExpenseSnapshot(
+        key=f"test.expense:{uuid.uuid4().hex[:6]}", organization_id=1, number="EX-P", payee="Parcel Express",
+        lines=(ExpenseLineSnapshot(cost_kind="postage", description="Courier", net_amount=D("20.00"),
+                                   tax_amount=D("0.00")),)),
+        Mapping(line_accounts=(EXPENSES,), deposit_account=BANK), "e")
+    made[Entity.JOURNAL] = connector.create(JournalSnapshot(
+        key=f"test.journal:{uuid.uuid4().hex[:6]}", organization_id=1, number="JE-P", lines=(
+            JournalLineSnapshot("6100", "cost", debit=D("7.50")), JournalLineSnapshot("1010", "", credit=D("7.50")))),
+        Mapping(line_accounts=(EXPENSES, BANK)), "j")
+    s4sandbox.clock.advance(2)  # compared to the second: the reversals come after what we posted
+    since = s4sandbox.now().replace(microsecond=0)
+    for entity, (action, keyword) in s4sandbox.user_takes_back.items():
+        s4sandbox.act_as_user(action, **{keyword: made[entity].remote_id})
+    before = len(connector.exchanges())
+    changes, _ = connector.changes_since(list(made), since)
+    # an expense and a journal are both SA entries: each reversed one is reported as either (ours has a reference)
+    sa = {made[Entity.EXPENSE].remote_id, made[Entity.JOURNAL].remote_id}
+    assert sorted((c.entity, c.remote_id, c.operation) for c in changes) == sorted(
+        [(Entity.REFUND, made[Entity.REFUND].remote_id, "void")] +
+        [(entity, remote_id, "void") for entity in (Entity.EXPENSE, Entity.JOURNAL) for remote_id in sa])
+    reversals = [r.data["AccountingDocument"] for r in s4sandbox.store.rows("A_JournalEntry") if r.data["IsReversal"]]
+    assert len(reversals) == 3 and not {c.remote_id.split("-")[0] for c in changes} & set(reversals)
+    asked = [e for e in connector.exchanges()[before:] if e["method"] == "GET"]
+    assert len(asked) == 2  # DA and SA

@@ -1,7 +1,9 @@
 """Refunds, expenses and journals on the Service Layer sandbox as Business One models them (issue 23): an outgoing
 payment to a customer lowers its credit note's open amount and is cancelled, never changed; an outgoing payment on
 account adds each row's tax and must equal its rows; a journal entry must balance and is cancelled by its
-reversing entry; and the connector's bodies say it that way."""
+reversing entry; and the connector's bodies say it that way. What a user cancels comes back by polling as a void
+of ours: one outgoing-payment request for refunds and expenses (its ``DocType`` says which), one journal request in
+which the reversing entry names the entry it cancels."""
 import datetime as dt
 import json
 from decimal import Decimal
@@ -17,6 +19,7 @@ from connectors.sapb1 import translate as t
 from mappings.models import MappingKind, Scope
 from tests import factories as f
 from tests.conftest import drain
+from tests.connectors.sapb1.test_connector import connect
 from tests.connectors.sapb1.test_sandbox import customer, login
 from tests.platforms import POOL, PlatformHarness, sandbox_for
 
@@ -185,3 +188,35 @@ def test_a_journal_in_a_foreign_currency_stops_before_sending(request, org):
     assert "local currency (USD) only" in stopped.last_error
     assert not ExternalReference.objects.filter(connection=conn, source_key=stopped.source_key).exists()
     assert harness.sandbox.store.rows("JournalEntries") == []
+
+
+def test_what_a_user_cancels_is_polled_as_voids_of_ours_one_request_per_entity_set(slsandbox):
+    http, _ = login(slsandbox)
+    customer(http, slsandbox)
+    note = credit_note(http, slsandbox)
+    made = {"refund": str(refund(http, slsandbox, note, "40.00")[1]["DocEntry"])}
+    status, spent = post(http, slsandbox, "VendorPayments", {
+        "DocType": "rAccount", "DocDate": "2026-12-03", "TransferAccount": BANK, "TransferSum": "20.00",
+        "CounterReference": "EXP-1", "PaymentAccounts": [{"AccountCode": FREIGHT, "SumPaid": "20.00",
+                                                          "VatGroup": "S0"}]})
+    assert status == 201, spent
+    made["expense"] = str(spent["DocEntry"])
+    lines = [{"AccountCode": CHARGES, "Debit": "7.50", "Credit": "0"}, {"AccountCode": BANK, "Debit": "0",
+                                                                         "Credit": "7.50"}]
+    status, entry = post(http, slsandbox, "JournalEntries", {"ReferenceDate": "2026-12-03", "Reference": "JE-8",
+                                                             "JournalEntryLines": lines})
+    assert status == 201, entry
+    made["journal"] = str(entry["JdtNum"])
+    slsandbox.clock.advance(2)  # stamped to the second: the cancellations come after what was added
+    since = dt.datetime.fromtimestamp(slsandbox.clock(), dt.UTC).replace(microsecond=0)
+    conn = connect(slsandbox)
+    assert conn.changes_since(["expense"], since)[0] == []
+    for entity, (action, keyword) in slsandbox.user_takes_back.items():
+        slsandbox.act_as_user(action, **{keyword: made[entity]})
+    before = len(conn.exchanges())
+    changes, _ = conn.changes_since(list(made), since)
+    assert sorted((c.entity, c.remote_id, c.operation) for c in changes) == \
+        sorted((entity, remote_id, "void") for entity, remote_id in made.items())
+    asked = [e["path"].split("?")[0] for e in conn.exchanges()[before:] if e["method"] == "GET"]
+    assert sorted(asked) == ["/JournalEntries", "/VendorPayments"]
+    assert len(slsandbox.store.rows("JournalEntries")) == 2  # the reversing entry is reported as the one it cancels
