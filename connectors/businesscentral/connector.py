@@ -77,8 +77,11 @@ class BusinessCentralConnector(BaseConnector):
         # items are blocked
         delete=frozenset({*Entity.SALES, *COSTS}),
         kept_lines=True,  # a restocking fee is a negative G/L account line of the credit memo
-        # customers and items have lastModifiedDateTime too: they come in on their own
-        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # customers and items have lastModifiedDateTime too: they come in on their own; an expense's purchase
+        # invoice cancelled or edited there is reported (issue 23), not a journal (a deleted batch leaves no trace
+        # in any list, a posted one leaves the batch: see the docs page)
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
+                           Entity.EXPENSE}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # lists hold no deleted records; only a webhook says "deleted"
         idempotency_keys=False,  # none in Business Central: our number in externalDocumentNumber stands in

@@ -66,8 +66,10 @@ class SageConnector(BaseConnector):
         #: refunds, other payments (expenses) and journals are deleted (Sage voids none of them).
         delete=frozenset(Entity.ALL),
         kept_lines=True,  # a restocking fee is a negative line of the credit note
-        # contacts of the customer type and services come in on their own too (updated_or_created_since)
-        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # contacts of the customer type and services come in on their own too (updated_or_created_since); refunds,
+        # other payments (expenses) and journals deleted or edited there are reported (issue 23), not taken in
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
+                           *Entity.RETURNS_AND_COSTS}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=True,  # deleted_since lists what was deleted
         idempotency_keys=False,  # Sage has none: our reference, searched before each create, stands in
@@ -352,23 +354,30 @@ class SageConnector(BaseConnector):
 
     # -- platform -> local -----------------------------------------------------------------------------------------
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
-        """``updated_or_created_since`` (inclusive) and ``deleted_since`` (exclusive) per entity, both from
-        ``since`` to the second."""
+        """``updated_or_created_since`` (inclusive) and ``deleted_since`` (exclusive) per resource, both from
+        ``since`` to the second: one pair of list requests per resource, whichever of our entities it holds
+        (receipts and refunds are both contact payments, told apart by ``transaction_type``). A deleted row names
+        no type: it is reported for each entity asked for on its resource (the pull finds which one is ours)."""
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
         since = since.astimezone(dt.UTC).replace(microsecond=0)
         company = self.config.remote_company_id
-        changes = []
+        resources: dict[str, list[str]] = {}
         for entity in [e for e in entities if e in self.inbound_entities]:
-            resource = t.ENTITIES[entity][0]
-            only = {"contact_type_id": "CUSTOMER"} if entity == Entity.CUSTOMER else {}  # not suppliers
-            for row in self.client.rows(resource, {"updated_or_created_since": t.format_time(since), **only}):
+            resources.setdefault(t.ENTITIES[entity][0], []).append(entity)
+        changes = []
+        for resource, kinds in resources.items():
+            for row in self.client.rows(resource, {"updated_or_created_since": t.format_time(since),
+                                                   **t.change_filter(kinds)}):
+                entity = t.entity_of(resource, row)
+                if entity not in kinds:
+                    continue
                 voided = t.status(entity, row) == "voided"
                 changes.append(RemoteChange(entity, str(row["id"]), "void" if voided else "update", company,
                                             t.modified_at(row)))
             for row in self.client.rows(resource, {"deleted_since": t.format_time(since)}):
                 gone = row.get("deleted_at")
-                changes.append(RemoteChange(entity, str(row["id"]), "delete", company,
-                                            rest.parse_time(str(gone)) if gone else None))
+                changes.extend(RemoteChange(entity, str(row["id"]), "delete", company,
+                                            rest.parse_time(str(gone)) if gone else None) for entity in kinds)
         return changes, cursor
 
     def remote_payment(self, remote_id: str) -> RemotePayment:

@@ -147,6 +147,28 @@ def version(entity: str, body: dict) -> str:
     return f"{body.get('updated_at') or ''}/{fingerprint(entity, body)[:12]}"
 
 
+#: Sage's transaction type of a customer refund (a contact payment, like a customer receipt).
+REFUND_TYPE = "CUSTOMER_REFUND"
+
+
+def entity_of(resource: str, body: dict) -> str:
+    """Which of our entities a listed row is: a contact payment is a refund when its ``transaction_type`` says so,
+    else a receipt; every other resource holds one entity."""
+    if resource == "contact_payments":
+        return "refund" if ref_id(body.get("transaction_type")) == REFUND_TYPE else "payment"
+    return next(entity for entity, (path, _) in ENTITIES.items() if path == resource)
+
+
+def change_filter(entities: list[str]) -> dict:
+    """The list filter narrowing a change poll to the entities asked for on one resource: customers only among
+    contacts; refunds only among contact payments when receipts are not asked for too."""
+    if entities == ["customer"]:
+        return {"contact_type_id": "CUSTOMER"}
+    if entities == ["refund"]:
+        return {"transaction_type_id": REFUND_TYPE}
+    return {}
+
+
 def status(entity: str, body: dict) -> str:
     if ref_id(body.get("status")) == "VOID":
         return "voided"

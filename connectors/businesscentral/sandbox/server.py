@@ -103,6 +103,11 @@ class BusinessCentralSandbox(BusinessCentralCosts, PlatformSandbox):
     platform, title, default_port, ready_path = "businesscentral", "Dynamics 365 Business Central", 8770, \
         "/_sandbox/state"
     api_path = f"/v2.0/{TENANT_ID}/{ENVIRONMENT}/api/v2.0"
+    #: What a person does in Business Central to take back an expense or a journal we sent (refunds are not sent):
+    #: entity -> (the ``<action>_as_user`` helper, its id keyword). A draft purchase invoice may also simply be
+    #: deleted, which no list shows afterwards (docs/connectors/businesscentral.md).
+    user_takes_back = {"expense": ("cancel_purchase_invoice", "purchase_invoice_id"),
+                       "journal": ("delete_journal", "journal_id")}
     token_path = f"/{TENANT_ID}/oauth2/v2.0/token"
     authorize_path = f"/{TENANT_ID}/oauth2/v2.0/authorize"
     revoke_path = None  # Entra ID has no token revocation endpoint
@@ -956,6 +961,47 @@ class BusinessCentralSandbox(BusinessCentralCosts, PlatformSandbox):
     def delete_payment_as_user(self, payment_id: str) -> dict:
         self.store.delete("customerPayments", payment_id)
         return {"id": payment_id, "deleted": True}
+
+    def cancel_purchase_invoice_as_user(self, purchase_invoice_id: str) -> dict:
+        """Post the draft if need be, then Cancel it (the Posted Purchase Invoice page's Cancel: Business Central
+        cancels a posted purchase invoice by a corrective credit memo, which this sandbox does not list); its status
+        becomes ``Canceled``."""
+        with self.store.lock:
+            if self.store.get("purchaseInvoices", purchase_invoice_id).data["status"] == "Draft":
+                self.post_purchase_invoice(purchase_invoice_id,
+                                           self.store.get("purchaseInvoices", purchase_invoice_id).data)
+            self.cancel("purchaseInvoices", purchase_invoice_id,
+                        self.store.get("purchaseInvoices", purchase_invoice_id).data)
+            return self.render(self.store.get("purchaseInvoices", purchase_invoice_id))
+
+    def edit_purchase_invoice_line_as_user(self, purchase_invoice_id: str, line: int = 0, amount: Any = None,
+                                           description: str | None = None) -> dict:
+        """Change a draft purchase invoice's line; ``amount`` sets its amount (direct unit cost = amount /
+        quantity)."""
+        with self.store.lock:
+            data = self.store.get("purchaseInvoices", purchase_invoice_id).data
+            if data["status"] != "Draft":
+                raise dialog("Status must be equal to 'Draft' in Purchase Header.")
+            lines = [dict(x) for x in data["_lines"]]
+            target = lines[int(line)]
+            change: dict[str, Any] = {}
+            if amount is not None:
+                change["unitCost"] = number(amount, "amount") / target["quantity"]
+            if description is not None:
+                change["description"] = description
+            lines[int(line)] = self._line_data("purchaseInvoices", change, target, int(line))
+            return self.render(self.store.update("purchaseInvoices", purchase_invoice_id, {"_lines": lines}))
+
+    def delete_journal_as_user(self, journal_id: str) -> dict:
+        """Delete a general journal batch with the lines it holds (unposted lines are simply gone: nothing was
+        posted)."""
+        with self.store.lock:
+            self.store.get("journals", journal_id)
+            for row in self.store.rows("journalLines"):
+                if row.data["journalId"] == journal_id:
+                    self.store.delete("journalLines", row.id)
+            self.store.delete("journals", journal_id)
+        return {"id": journal_id, "deleted": True}
 
     def archive_account_as_user(self, account_id: str) -> dict:
         """Block a G/L account: documents that name it are refused from then on."""

@@ -74,6 +74,12 @@ class FreeAgentSandbox(FreeAgentCosts, PlatformSandbox):
     platform, title, default_port, ready_path = "freeagent", "FreeAgent", 8773, "/_sandbox/state"
     api_path, token_path, authorize_path = API, "/v2/token_endpoint", "/v2/approve_app"
     revoke_path = None  # FreeAgent documents no revocation endpoint: a user revokes an app in its settings
+    #: What a person does in FreeAgent to take back a refund, an expense or a journal we sent: each is deleted
+    #: (entity -> the ``<action>_as_user`` helper, its id keyword). The connector does not poll these: FreeAgent
+    #: lists no deleted records (docs/connectors/freeagent.md).
+    user_takes_back = {"refund": ("delete_explanation", "explanation_id"),
+                       "expense": ("delete_explanation", "explanation_id"),
+                       "journal": ("delete_journal_set", "journal_set_id")}
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] | None = None,
                  access_ttl: int = 3600, timeout_seconds: float = 5.0, verbose: bool = False) -> None:
@@ -662,6 +668,17 @@ class FreeAgentSandbox(FreeAgentCosts, PlatformSandbox):
     def delete_payment_as_user(self, payment_id: str) -> dict:
         self.delete("bank_transaction_explanations", payment_id)
         return {"url": self.url_of("bank_transaction_explanations", payment_id), "deleted": True}
+
+    def delete_explanation_as_user(self, explanation_id: str) -> dict:
+        """Delete a bank transaction explanation (a refund of a credit note, or an expense we sent): FreeAgent voids
+        none; its manual bank transaction goes with it, and no list shows either afterwards."""
+        self.delete("bank_transaction_explanations", explanation_id)
+        return {"url": self.url_of("bank_transaction_explanations", explanation_id), "deleted": True}
+
+    def delete_journal_set_as_user(self, journal_set_id: str) -> dict:
+        """Delete a journal set (FreeAgent has no reversal of a journal set: a person deletes it)."""
+        self.delete("journal_sets", journal_set_id)
+        return {"url": self.url_of("journal_sets", journal_set_id), "deleted": True}
 
     def archive_account_as_user(self, account_id: str) -> dict:
         """Delete a category the company added (FreeAgent lets a user delete its own unused categories)."""

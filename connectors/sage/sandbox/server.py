@@ -71,6 +71,10 @@ class SageSandbox(SageCosts, PlatformSandbox):
     """Sage Business Cloud Accounting v3.1 with one business (``company_id``), its OAuth server, limits, faults."""
 
     platform, title, default_port, ready_path = "sage", "Sage Business Cloud Accounting", 8768, "/_sandbox/state"
+    #: What a person does in Sage to take back a refund, an expense or a journal we sent: each is deleted (Sage
+    #: voids none of them); entity -> (the ``<action>_as_user`` helper, its id keyword).
+    user_takes_back = {"refund": ("delete_refund", "refund_id"), "expense": ("delete_other_payment", "payment_id"),
+                       "journal": ("delete_journal", "journal_id")}
     api_path, token_path, authorize_path, revoke_path = API, "/token", "/oauth2/auth/central", "/revoke"
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] | None = None,
@@ -614,6 +618,40 @@ class SageSandbox(SageCosts, PlatformSandbox):
     def delete_payment_as_user(self, payment_id: str) -> dict:
         self.delete("contact_payments", payment_id)
         return {"id": payment_id, "deleted": True}
+
+    def delete_refund_as_user(self, refund_id: str) -> dict:
+        """A customer refund deleted from the bank account's activity (Sage voids no refund): the credit note it
+        was allocated to has that much outstanding again; ``deleted_since`` lists it."""
+        self._delete_as_user("contact_payments", refund_id, "CUSTOMER_REFUND")
+        return {"id": refund_id, "deleted": True}
+
+    def delete_other_payment_as_user(self, payment_id: str) -> dict:
+        """An other payment (a bank payment of costs) deleted from the bank account's activity."""
+        self._delete_as_user("other_payments", payment_id, "OTHER_PAYMENT")
+        return {"id": payment_id, "deleted": True}
+
+    def delete_journal_as_user(self, journal_id: str) -> dict:
+        """A journal deleted from the journals list (Sage's UI offers Delete on a journal; nothing voids one)."""
+        self._delete_as_user("journals", journal_id, "JOURNAL")
+        return {"id": journal_id, "deleted": True}
+
+    def _delete_as_user(self, resource: str, record_id: str, kind: str) -> None:
+        with self.store.lock:
+            found = (self.store.get(resource, record_id).data.get("transaction_type") or {}).get("id")
+            if found != kind:
+                raise invalid("base", f"{record_id} is a {found}, not a {kind}")
+            self.delete(resource, record_id)
+
+    def edit_other_payment_line_as_user(self, payment_id: str, line: int = 0, amount: Any = None) -> dict:
+        """A person types over a line's gross amount on an other payment (Sage splits the tax out again at the line's
+        rate); the payment's totals follow."""
+        with self.store.lock:
+            lines = [dict(x) for x in self.store.get("other_payments", payment_id).data["payment_lines"]]
+            target = lines[int(line)]
+            target["total_amount"] = decimal_value(amount)
+            target.pop("net_amount"), target.pop("tax_amount")
+            return self.render(self.write("other_payments", payment_id, {
+                "payment_lines": lines, "total_amount": sum(x["total_amount"] for x in lines)}))
 
     def archive_account_as_user(self, account_id: str) -> dict:
         """Take a ledger account out of the chart: documents that name it are refused from then on."""

@@ -14,6 +14,7 @@ from connectors.documents import (CreditNoteSnapshot, Entity, ExpenseLineSnapsho
 from connectors.errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound
 from tests.connectors.businesscentral.test_connector import accounts, connector, sent_customer
 from tests.connectors.businesscentral.test_sandbox import BC
+from tests.platforms import next_second
 
 D = Decimal
 DAY = dt.date(2026, 12, 3)
@@ -193,3 +194,25 @@ def test_a_journal_sent_again_meets_its_batch_name_and_is_a_duplicate(bc):
     with pytest.raises(DuplicateError):
         bc.create(doc, mapping, "k")
     assert bc.find_existing(doc, mapping).remote_id == first.remote_id
+
+
+def test_an_expense_edited_or_cancelled_in_business_central_is_reported_by_the_change_poll(bc, bcsandbox):
+    """A person types over the draft's line (an update, its new total read back), then posts and cancels it (a
+    void); a journal is not polled (a deleted batch leaves nothing to list)."""
+    made = bc.create(expense(), expense_mapping(bc), "k")
+    since = dt.datetime.now(dt.UTC)
+    next_second()
+    bcsandbox.act_as_user("edit_purchase_invoice_line", purchase_invoice_id=made.remote_id, line=0, amount="70.00")
+    next_second()  # the poll's cursor is its start: a change in that very millisecond is reported again
+    changes, cursor = bc.changes_since([Entity.EXPENSE, Entity.JOURNAL], since)
+    assert [(x.entity, x.remote_id, x.operation) for x in changes] == [(Entity.EXPENSE, made.remote_id, "update")]
+    [read] = bc.read_documents(Entity.EXPENSE, [made.remote_id])
+    assert read.status == "open" and read.total == D("77.00") and read.version != made.version
+    assert bc.changes_since([Entity.EXPENSE], cursor)[0] == []
+
+    bcsandbox.act_as_user("cancel_purchase_invoice", purchase_invoice_id=made.remote_id)
+    next_second()
+    changes, _ = bc.changes_since([Entity.EXPENSE], cursor)
+    assert [(x.entity, x.remote_id, x.operation) for x in changes] == [(Entity.EXPENSE, made.remote_id, "void")]
+    assert bc.read_documents(Entity.EXPENSE, [made.remote_id])[0].status == "voided"
+    assert Entity.JOURNAL not in BusinessCentralConnector.capabilities.inbound

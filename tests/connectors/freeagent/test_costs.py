@@ -85,3 +85,28 @@ def test_a_euro_payment_goes_into_the_euro_account_only(fsandbox):
     assert made.raw["foreign_currency_value"] == "40.00" and made.raw["gross_value"] == "44.00"
     assert connector.fetch(Entity.INVOICE, refs[sold.key]).balance == D("60.00")
     assert connector.remote_payment(made.remote_id).amount == D("40.00")
+
+
+def test_a_refund_expense_or_journal_taken_back_in_freeagent_is_found_by_reconciliation_not_by_polling(fsandbox):
+    """FreeAgent users delete an explanation or a journal set (nothing voids one) and its lists hold no deleted
+    records: the change poll is not declared for these, and the reconciliation read finds each one deleted."""
+    connector = connector_for(fsandbox)
+    caps = type(connector).capabilities
+    assert not {Entity.REFUND, Entity.EXPENSE, Entity.JOURNAL} & caps.inbound and not caps.inbound_deletes
+    made = connector.create(spent(), Mapping(deposit_account="bank_accounts/1", line_accounts=("370",),
+                                             tax_codes={"gst": "10"}), "k-4")
+    journal = connector.create(JournalSnapshot(
+        key="test.journal:4", organization_id=1, number="J-4", date=dt.date.today(),
+        lines=(JournalLineSnapshot("6100", "", debit=D("9.00")), JournalLineSnapshot("1010", "", credit=D("9.00")))),
+        Mapping(line_accounts=("370", "bank_accounts/1")), "k-5")
+    def listed():
+        rows = connector.client.request("GET", "bank_transaction_explanations", params={
+            "bank_account": connector.url("bank_accounts", "1"), "updated_since": "2000-01-01T00:00:00Z"})
+        return {x["url"].rsplit("/", 1)[-1] for x in rows["bank_transaction_explanations"]}
+
+    assert made.remote_id in listed()
+    for entity, remote_id in ((Entity.EXPENSE, made.remote_id), (Entity.JOURNAL, journal.remote_id)):
+        action, keyword = fsandbox.user_takes_back[entity]
+        fsandbox.act_as_user(action, **{keyword: remote_id})
+        assert [x.status for x in connector.read_documents(entity, [remote_id])] == ["deleted"]
+    assert made.remote_id not in listed()
