@@ -205,15 +205,34 @@ class KashooConnector(BaseConnector):
         return t.result(doc.entity, body)
 
     # -- expenses: a bill and the payment of it ----------------------------------------------------------------
-    def _payee(self, name: str) -> str:
-        """The contact the expense's bill is owed to: found by name, else created; remembered per business."""
+    def _payee(self, name: str, fresh: bool = False) -> str:
+        """The contact the expense's bill is owed to: found by name, else created; remembered per business
+        (``fresh``: looked up again, for a remembered one Kashoo no longer knows)."""
         wanted = name[:100].casefold()
         key = (str(self.setting("api_base")), self.business_id(), wanted)
-        if key not in _PAYEES:
+        if fresh or key not in _PAYEES:
             found = next((str(row["id"]) for row in self.client.list("contacts")
                           if str(row.get("name", "")).casefold() == wanted), None)
             _PAYEES[key] = found or str(self.client.request("POST", "contacts", body={"name": name[:100]})["id"])
         return _PAYEES[key]
+
+    def _write_bill(self, doc: Snapshot, mapping: Mapping, bill_id: str | None) -> tuple[str, dict]:
+        """The expense's bill created (or rewritten when ``bill_id``); its contact id with it. A refusal with a
+        remembered payee looks the payee up again once (the contact may have been deleted in Kashoo)."""
+        def send(contact: str) -> dict:
+            body = c.bill_payload(doc, mapping, contact)
+            if bill_id is None:
+                return self.client.request("POST", c.BILLS, body=body)
+            return self.client.request("PUT", f"{c.BILLS}/{bill_id}", body=body)
+
+        contact = self._payee(doc.payee)
+        try:
+            return contact, send(contact)
+        except ValidationFailed:
+            again = self._payee(doc.payee, fresh=True)
+            if again == contact:
+                raise
+            return again, send(again)
 
     def _bill_payments(self, bill: dict) -> list[dict]:
         """The bill payments applied to ``bill`` (listed on its date: we pay a bill on its own date)."""
@@ -227,12 +246,7 @@ class KashooConnector(BaseConnector):
         problems = c.expense_problems(doc, mapping)
         if problems:
             raise ValidationFailed(problems[0], platform_code="preflight")
-        contact = self._payee(doc.payee)
-        body = c.bill_payload(doc, mapping, contact)
-        if bill_id is None:
-            bill = self.client.request("POST", c.BILLS, body=body)
-        else:
-            bill = self.client.request("PUT", f"{c.BILLS}/{bill_id}", body=body)
+        contact, bill = self._write_bill(doc, mapping, bill_id)
         try:
             self.client.request("POST", c.BILL_PAYMENTS, body=c.payment_payload(doc, mapping, contact, bill))
         except SyncError:
