@@ -419,6 +419,15 @@ class KashooSandbox(PlatformSandbox):
     #: What a person does to take back an expense we sent (a bill and its payment): deletes both.
     user_takes_back = {"expense": ("delete_bill", "bill_id")}
 
+    def edit_bill_line_as_user(self, bill_id: str, line: int, amount: Any) -> dict:
+        """A bill line's amount (in currency units) typed over; what was paid stays, so the bill then has an amount
+        due (refused when its total would fall below what was paid)."""
+        bill = self.store.get("bills", bill_id)
+        lines = [dict(item) for item in bill.data["lineItems"]]
+        value = Decimal(str(amount)) * 100 / lines[int(line)]["quantity"]
+        lines[int(line)]["unitPrice"] = int(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+        return self.replace("bills", bill_id, {**bill.data, "lineItems": lines})
+
     def delete_bill_as_user(self, bill_id: str) -> dict:
         """Deletes the bill's payments first, then the bill (Kashoo refuses a bill with payments applied)."""
         with self.store.lock:
