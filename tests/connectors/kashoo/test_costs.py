@@ -130,3 +130,11 @@ def test_an_expense_deleted_there_reads_back_as_gone(connector, ksandbox):
     ksandbox.act_as_user(action, **{keyword: made.remote_id})
     assert connector.read_documents(Entity.EXPENSE, [made.remote_id])[0].status == "deleted"
     assert ksandbox.store.rows("billPayments") == []
+
+
+def test_an_expense_typed_over_there_reads_back_with_its_new_total(connector, ksandbox):
+    made = connector.create(spent(lines=(("20.00", "0.00", None),)), mapped(connector), "k-9")
+    ksandbox.act_as_user("edit_bill_line", bill_id=made.remote_id, line=0, amount="25.00")
+    read = connector.fetch(Entity.EXPENSE, made.remote_id)
+    assert (read.total, read.raw["balanceDue"]) == (D("25.00"), 500)  # the payment stays at 20.00
+    assert read.version != made.version
