@@ -11,10 +11,14 @@ stored). The business id goes in the path (``/api/businesses/{businessId}/...``)
 
 Kashoo has no idempotency key: invoices carry our number (the sandbox refuses a second one, a guess), customers are
 searched by name and payments by our number before they are created.
+
+Expenses go as a bill paid at once by a bill payment (``costs.py``); refunds and journals are not sent (no record type
+for them in any source we could read: docs/connectors/kashoo.md).
 """
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
 from dataclasses import replace
@@ -25,8 +29,9 @@ from .. import oauth
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, AccountKind, BaseConnector, Capabilities,
                     DemoChart, ReferenceData, RemoteChange, RemoteDocument, Setting, TokenSet)
 from ..documents import Entity, Mapping, RemoteRef, RemoteResult, Snapshot
-from ..errors import ConfigurationError, ConflictError, RemoteNotFound, ValidationFailed
+from ..errors import ConfigurationError, ConflictError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
+from . import costs as c
 from . import translate as t
 from .client import KashooClient
 
@@ -50,15 +55,18 @@ class KashooConnector(BaseConnector):
     id = "kashoo"
     name = "Kashoo"
     capabilities = Capabilities(
-        entities=frozenset(Entity.SALES),
+        entities=frozenset({*Entity.SALES, Entity.EXPENSE}),  # an expense: a bill and its payment (costs.py)
         # no documented void: emulated (the lines become one "Voided" line of 0, applications taken back)
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
-        delete=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),  # DELETE on the record (guessed)
+        # DELETE on the record (guessed); an expense's bill with its payment (Kashoo voids neither)
+        delete=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.EXPENSE}),
         currencies=None,  # the business's currencies, from its record
         idempotency_keys=False,  # none documented: our numbers and names stand in
         inbound=frozenset(),  # lists filter by document date, not by modification: no changes feed
         webhooks=False,
     )
+    #: Expenses are reconciled like the sales documents (their bill read back by id).
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.EXPENSE})
     token_refresh_margin = dt.timedelta(minutes=5)
     default_settings = {"api_base": API_BASE, "timeout": 30, "business_id": ""}
     settings_fields = (
@@ -73,7 +81,8 @@ class KashooConnector(BaseConnector):
     demo_chart = DemoChart(default_income="Sales", category_income={"Consultations": "Consulting Income"},
                            line_kind_income={"shipping": "Shipping Income", "fee": "Late Fee Income"},
                            discount="Discounts Given", deposit="Chequing Account",
-                           taxes={"GST 10%": "Taxable", "Exempt": "Non-taxable"})
+                           taxes={"GST 10%": "Taxable", "Exempt": "Non-taxable"},
+                           expense="Office Supplies", paid_from="Chequing Account")
 
     @classmethod
     def sandbox_settings(cls, base_url: str) -> dict:
@@ -159,6 +168,14 @@ class KashooConnector(BaseConnector):
                 raise ValidationFailed(f"number {doc.number} is already used in Kashoo by another customer",
                                        platform_code="duplicate", hint="Renumber the local document.")
             rows = mine
+        elif entity == Entity.EXPENSE:
+            payee = doc.payee[:100].casefold()
+            rows = [r for r in self._rows_on(entity, doc.date) if r.get("number") == doc.number[:c.NUMBER_LENGTH]
+                    and str(r.get("contactName") or payee).casefold() == payee]
+            if rows and not self._bill_payments(rows[0]):  # the answer to its payment was lost: paid now
+                contact = str(rows[0].get("contactId") or self._payee(doc.payee))
+                self.client.request("POST", c.BILL_PAYMENTS, body=c.payment_payload(doc, mapping, contact, rows[0]))
+                rows = [self.client.request("GET", f"{c.BILLS}/{rows[0]['id']}")]
         else:
             customer = mapping.refs[doc.customer_key]
             day = doc.issue_date if entity == Entity.CREDIT_NOTE else doc.date
@@ -177,10 +194,67 @@ class KashooConnector(BaseConnector):
             return t.credit_payload(doc, mapping)
         return t.payment_payload(doc, mapping)
 
+    def preflight(self, doc: Snapshot, mapping: Mapping) -> list[str]:
+        return c.expense_problems(doc, mapping) if doc.entity == Entity.EXPENSE else []
+
     def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
         """``idempotency_key`` is not sent: Kashoo has none (see the module docstring)."""
+        if doc.entity == Entity.EXPENSE:
+            return self._send_expense(doc, mapping)
         body = self.client.request("POST", t.ENTITIES[doc.entity][0], body=self._payload(doc, mapping))
         return t.result(doc.entity, body)
+
+    # -- expenses: a bill and the payment of it ----------------------------------------------------------------
+    def _payee(self, name: str, fresh: bool = False) -> str:
+        """The contact the expense's bill is owed to: found by name, else created; remembered per business
+        (``fresh``: looked up again, for a remembered one Kashoo no longer knows)."""
+        wanted = name[:100].casefold()
+        key = (str(self.setting("api_base")), self.business_id(), wanted)
+        if fresh or key not in _PAYEES:
+            found = next((str(row["id"]) for row in self.client.list("contacts")
+                          if str(row.get("name", "")).casefold() == wanted), None)
+            _PAYEES[key] = found or str(self.client.request("POST", "contacts", body={"name": name[:100]})["id"])
+        return _PAYEES[key]
+
+    def _write_bill(self, doc: Snapshot, mapping: Mapping, bill_id: str | None) -> tuple[str, dict]:
+        """The expense's bill created (or rewritten when ``bill_id``); its contact id with it. A refusal with a
+        remembered payee looks the payee up again once (the contact may have been deleted in Kashoo)."""
+        def send(contact: str) -> dict:
+            body = c.bill_payload(doc, mapping, contact)
+            if bill_id is None:
+                return self.client.request("POST", c.BILLS, body=body)
+            return self.client.request("PUT", f"{c.BILLS}/{bill_id}", body=body)
+
+        contact = self._payee(doc.payee)
+        try:
+            return contact, send(contact)
+        except ValidationFailed:
+            again = self._payee(doc.payee, fresh=True)
+            if again == contact:
+                raise
+            return again, send(again)
+
+    def _bill_payments(self, bill: dict) -> list[dict]:
+        """The bill payments applied to ``bill`` (listed on its date: we pay a bill on its own date)."""
+        day = str(bill.get("date") or "")[:10]
+        rows = self.client.list(c.BILL_PAYMENTS, **({"startDate": day, "endDate": day} if day else {}))
+        return [row for row in rows if c.pays(row, str(bill["id"]))]
+
+    def _send_expense(self, doc: Snapshot, mapping: Mapping, bill_id: str | None = None) -> RemoteResult:
+        """The bill (created, or rewritten when ``bill_id``), then its payment in full; read back after it. A new
+        bill whose payment is refused is deleted again, so a retry starts clean."""
+        problems = c.expense_problems(doc, mapping)
+        if problems:
+            raise ValidationFailed(problems[0], platform_code="preflight")
+        contact, bill = self._write_bill(doc, mapping, bill_id)
+        try:
+            self.client.request("POST", c.BILL_PAYMENTS, body=c.payment_payload(doc, mapping, contact, bill))
+        except SyncError:
+            if bill_id is None:  # else the bill stays unpaid; the search before the next create finds it by number
+                with contextlib.suppress(SyncError):
+                    self.client.request("DELETE", f"{c.BILLS}/{bill['id']}")
+            raise
+        return self.fetch(Entity.EXPENSE, str(bill["id"]))
 
     def update(self, doc: Snapshot, mapping: Mapping, ref: RemoteRef, idempotency_key: str) -> RemoteResult:
         """Reads first and refuses to overwrite a record changed since our version (Kashoo has no version token)."""
@@ -188,6 +262,10 @@ class KashooConnector(BaseConnector):
         if ref.version and current.version != ref.version:
             raise ConflictError(f"the {doc.entity} changed in Kashoo since it was last synced",
                                 platform_code="stale", raw=current.raw)
+        if doc.entity == Entity.EXPENSE:  # its payment taken back, the bill rewritten, paid again
+            for payment in self._bill_payments(current.raw):
+                self.client.request("DELETE", f"{c.BILL_PAYMENTS}/{payment['id']}")
+            return self._send_expense(doc, mapping, ref.remote_id)
         path = f"{t.ENTITIES[doc.entity][0]}/{ref.remote_id}"
         return t.result(doc.entity, self.client.request("PUT", path, body=self._payload(doc, mapping)))
 
@@ -207,6 +285,10 @@ class KashooConnector(BaseConnector):
         """``DELETE`` on the record. Customers and items are never deleted by the sync."""
         if entity not in self.capabilities.delete:
             raise ConfigurationError(f"Kashoo connector does not delete a {entity.replace('_', ' ')}")
+        if entity == Entity.EXPENSE:  # a bill with payments applied cannot be deleted: its payment first
+            bill = self.client.request("GET", f"{c.BILLS}/{ref.remote_id}")
+            for payment in self._bill_payments(bill):
+                self.client.request("DELETE", f"{c.BILL_PAYMENTS}/{payment['id']}")
         self.client.request("DELETE", f"{t.ENTITIES[entity][0]}/{ref.remote_id}")
 
     def fetch(self, entity: str, remote_id: str) -> RemoteResult:
@@ -244,3 +326,12 @@ class KashooConnector(BaseConnector):
         return ReferenceData(accounts={str(a["id"]): a["name"] for a in accounts}, tax_codes=dict(t.TAX_CODES),
                              currencies=currencies | {home}, home_currency=home, account_kinds=kinds,
                              control_accounts=control)
+
+
+#: (API base, business, payee name folded) -> the contact id an expense's bill is owed to, learnt once.
+_PAYEES: dict[tuple[str, str, str], str] = {}
+
+
+def forget_remembered_items() -> None:
+    """Forget the payees learnt (the test harness calls this when it empties a sandbox)."""
+    _PAYEES.clear()

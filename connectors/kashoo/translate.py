@@ -20,7 +20,8 @@ from ..rest import clean, content_hash, iso_date, parse_time, plain
 
 #: our entity -> (path under the business, our number or name field)
 ENTITIES = {"customer": ("contacts", "name"), "item": ("items", "name"), "invoice": ("records/invoices", "number"),
-            "payment": ("records/payments", "number"), "credit_note": ("records/creditNotes", "number")}
+            "payment": ("records/payments", "number"), "credit_note": ("records/creditNotes", "number"),
+            "expense": ("records/bills", "number")}  # an expense is a bill paid at once (costs.py)
 TAX_CODES = {"TAXABLE": "Taxable", "NON_TAXABLE": "Non-taxable"}
 TAX_LINE = "Sales tax"
 CENT = Decimal("0.01")
@@ -107,14 +108,16 @@ def voided(body: dict) -> bool:
 EDITABLE = {"customer": ("name", "email"), "item": ("name", "unitPrice", "type"),
             "invoice": ("contactId", "number", "date", "dueDate", "memo"),
             "payment": ("contactId", "number", "date", "amount", "depositAccountId", "memo"),
-            "credit_note": ("contactId", "number", "date", "memo")}
+            "credit_note": ("contactId", "number", "date", "memo"),
+            "expense": ("contactId", "number", "date", "currency", "memo")}
 LINE_FIELDS = ("itemId", "description", "quantity", "unitPrice", "taxable", "accountId")
 
 
 def fingerprint(entity: str, body: dict) -> str:
     extra = sorted((plain(i.get("invoiceId")), plain(i.get("amount"))) for i in body.get("invoices") or []) \
         if entity in ("payment", "credit_note") else []
-    return content_hash(entity, body, EDITABLE[entity], LINE_FIELDS if entity in ("invoice", "credit_note") else (),
+    return content_hash(entity, body, EDITABLE[entity],
+                        LINE_FIELDS if entity in ("invoice", "credit_note", "expense") else (),
                         lines="lineItems", extra=extra)
 
 
@@ -133,7 +136,7 @@ def version(entity: str, body: dict) -> str:
 
 def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
     total = balance = None
-    if entity in ("invoice", "payment", "credit_note"):
+    if entity in ("invoice", "payment", "credit_note", "expense"):
         total = from_cents(body.get("amount"))
     if entity in ("invoice", "credit_note"):
         balance = from_cents(body.get("balanceDue"))
@@ -141,7 +144,9 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
     state = "voided" if entity in ("invoice", "credit_note") and voided(body) else "active"
     return RemoteResult(remote_id=str(body["id"]), version=version(entity, body), number=number, total=total,
                         balance=balance, status=state, adopted=adopted, raw=body,
-                        fingerprint=fingerprint(entity, body), home_total=total)
+                        fingerprint=fingerprint(entity, body),
+                        # an expense's bill may be in another currency; Kashoo's home-currency amount is not known
+                        home_total=None if entity == "expense" else total)
 
 
 def totals(entity: str, body: dict) -> DocumentTotals:

@@ -44,6 +44,7 @@ class OneUpConnector(BaseConnector):
     name = "OneUp"
     capabilities = Capabilities(
         # credit notes: GUESS (the resource ``credit_notes`` and its fields are not documented to us)
+        # no refunds, expenses or journals: no such resource is documented to us (docs/connectors/oneup.md)
         entities=frozenset(Entity.SALES),
         # no documented void: emulated (the lines become one "Voided" line of 0, applications taken back)
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),

@@ -3,8 +3,10 @@
 Routes under ``/api``: ``POST /authTokens`` (HTTP Basic login email and password; answers the token object
 api.kashoo.com shows: ``authenticationCode``, ``expiryDate`` in epoch milliseconds, ``locale``, ``myUserId``,
 ``restriction``, ``site``) and, under ``/businesses/{businessId}``: the business itself (GET), ``contacts``
-(customers), ``items``, ``records/invoices``, ``records/payments`` and ``records/creditNotes`` (POST, GET one, PUT,
-DELETE, list with ``startDate`` / ``endDate`` on the record date, ``limit`` and ``offset``) and ``accounts`` (list).
+(customers and vendors), ``items``, ``records/invoices``, ``records/payments``, ``records/creditNotes``,
+``records/bills`` and ``records/billPayments`` (POST, GET one, PUT, DELETE, list with ``startDate`` / ``endDate``
+on the record date, ``limit`` and ``offset``) and ``accounts`` (list). A bill is shaped like an invoice (owed to a
+contact), a bill payment like a customer payment (applied to bills, paid from ``accountId``).
 Every API request needs ``Authorization: TOKEN json:{token}`` (401 otherwise or when the token lapsed). Money is
 integer cents everywhere; a float is refused. Errors are ``{"errorCode", "message"}`` (a guess: Kashoo's pages
 show none). ``/_connect/authorize`` is the sandbox's stand-in for a consent page (Kashoo has none): it redirects
@@ -34,9 +36,13 @@ MAX_LIMIT = 100
 RESOURCES = {"contacts": "customers", "items": "items", "records/invoices": "invoices",
              "records/payments": "payments",
              "records/creditNotes": "creditNotes",
+             "records/bills": "bills", "records/billPayments": "billPayments",
              "accounts": "accounts"}
-EDITABLE = ("customers", "items", "invoices", "payments", "creditNotes")
-DATED = ("invoices", "payments", "creditNotes")
+EDITABLE = ("customers", "items", "invoices", "payments", "creditNotes", "bills", "billPayments")
+DATED = ("invoices", "payments", "creditNotes", "bills", "billPayments")
+#: money applied to documents: the applying record -> (its list of applications, the id key, the documents)
+APPLIED = {"payments": ("invoices", "invoiceId", "invoices"), "creditNotes": ("invoices", "invoiceId", "invoices"),
+           "billPayments": ("bills", "billId", "bills")}
 
 
 class KashooError(PlatformError):
@@ -226,11 +232,18 @@ class KashooSandbox(PlatformSandbox):
                 return self.show(self.store.create(resource, self.customer_fields(body)))
             if resource == "items":
                 return self.show(self.store.create(resource, self.item_fields(body)))
-            if resource == "invoices":
+            if resource in ("invoices", "bills"):
                 return self.show(self.store.create(resource, self.invoice_fields(body, 0)))
-            fields = self.payment_fields(body) if resource == "payments" else self.credit_fields(body)
-            self.apply(fields["invoices"], -1)
+            fields = self.applying_fields(resource, body)
+            self.apply(resource, fields, -1)
             return self.show(self.store.create(resource, fields))
+
+    def applying_fields(self, resource: str, body: dict) -> dict:
+        if resource == "payments":
+            return self.payment_fields(body)
+        if resource == "billPayments":
+            return self.payment_fields(body, "bills")
+        return self.credit_fields(body)
 
     def replace(self, resource: str, rid: str, body: dict) -> dict:
         with self.store.lock:
@@ -239,25 +252,26 @@ class KashooSandbox(PlatformSandbox):
                 fields = self.customer_fields(body)
             elif resource == "items":
                 fields = self.item_fields(body)
-            elif resource == "invoices":
+            elif resource in ("invoices", "bills"):
                 fields = self.invoice_fields(body, current.data["amount"] - current.data["balanceDue"])
             else:
-                self.apply(current.data["invoices"], 1)
+                self.apply(resource, current.data, 1)
                 try:
-                    fields = self.payment_fields(body) if resource == "payments" else self.credit_fields(body)
-                    self.apply(fields["invoices"], -1)
+                    fields = self.applying_fields(resource, body)
+                    self.apply(resource, fields, -1)
                 except PlatformError:
-                    self.apply(current.data["invoices"], -1)
+                    self.apply(resource, current.data, -1)
                     raise
             return self.show(self.store.update(resource, rid, fields, replace=True))
 
     def remove(self, resource: str, rid: str) -> None:
         with self.store.lock:
             row = self.store.get(resource, rid)
-            if resource == "invoices" and row.data["balanceDue"] != row.data["amount"]:
-                raise invalid("An invoice with payments applied cannot be deleted")
-            if resource in ("payments", "creditNotes"):
-                self.apply(row.data["invoices"], 1)
+            if resource in ("invoices", "bills") and row.data["balanceDue"] != row.data["amount"]:
+                what = "An invoice" if resource == "invoices" else "A bill"
+                raise invalid(f"{what} with payments applied cannot be deleted")
+            if resource in APPLIED:
+                self.apply(resource, row.data, 1)
             self.store.delete(resource, rid)
 
     def customer_fields(self, body: dict) -> dict:
@@ -326,43 +340,48 @@ class KashooSandbox(PlatformSandbox):
             raise invalid("The applied amounts are more than the credit note's amount")
         return {**fields, "balanceDue": fields["amount"] - used, "invoices": rows}
 
-    def applications(self, applied: list, customer_id: str) -> list[dict]:
+    def applications(self, applied: list, customer_id: str, to: str = "invoices") -> list[dict]:
+        """Amounts applied to invoices (``invoiceId``) or, for a bill payment, to bills (``billId``)."""
+        key, what = ("billId", "bill") if to == "bills" else ("invoiceId", "invoice")
         rows = []
         for i, item in enumerate(applied):
-            invoice = self.store.require("invoices", item.get("invoiceId"),
-                                         invalid(f"invoices[{i}].invoiceId is not an invoice"))
-            if invoice.data["contactId"] != customer_id:
-                raise invalid("The invoices must belong to the record's customer")
-            part = cents(item.get("amount"), f"invoices[{i}].amount")
-            if part <= 0 or part > invoice.data["balanceDue"]:
-                raise invalid(f"invoices[{i}].amount is more than the invoice's balance due")
-            rows.append({"invoiceId": int(invoice.id), "amount": part})
+            document = self.store.require(to, item.get(key), invalid(f"{to}[{i}].{key} is not a {what}"))
+            if document.data["contactId"] != customer_id:
+                raise invalid(f"The {to} must belong to the record's contact")
+            part = cents(item.get("amount"), f"{to}[{i}].amount")
+            if part <= 0 or part > document.data["balanceDue"]:
+                raise invalid(f"{to}[{i}].amount is more than the {what}'s balance due")
+            rows.append({key: int(document.id), "amount": part})
         return rows
 
-    def payment_fields(self, body: dict) -> dict:
+    def payment_fields(self, body: dict, to: str = "invoices") -> dict:
+        """A customer payment applied to invoices (``depositAccountId``: where it went) or a bill payment applied
+        to bills (``accountId``: what it was paid from)."""
         customer = self.contact(body)
         amount = cents(body.get("amount"), "amount")
-        applied = body.get("invoices") or []
+        applied = body.get(to) or []
         if amount <= 0:
             raise invalid("amount must be more than zero")
-        deposit = body.get("depositAccountId")
-        if deposit is not None and self.store.find("accounts", str(deposit)) is None:
-            raise invalid(f"depositAccountId {deposit} is not an account")
-        rows = self.applications(applied, customer.id)
+        field = "accountId" if to == "bills" else "depositAccountId"
+        account = body.get(field)
+        if account is not None and self.store.find("accounts", str(account)) is None:
+            raise invalid(f"{field} {account} is not an account")
+        rows = self.applications(applied, customer.id, to)
         used = sum(r["amount"] for r in rows)
         if used > amount:
             raise invalid("The applied amounts are more than the payment amount")
         return {"contactId": customer.id, "number": str(body.get("number") or "") or None,
                 "date": day(body.get("date"), "date"), "amount": amount, "memo": body.get("memo"),
-                "depositAccountId": str(deposit) if deposit is not None else None, "invoices": rows}
+                field: str(account) if account is not None else None, to: rows}
 
-    def apply(self, applied: list, sign: int) -> None:
-        """Raise (sign 1) or lower (-1) the balance due of each applied invoice."""
-        for item in applied:
-            invoice = self.store.find("invoices", str(item["invoiceId"]))
-            if invoice is not None:
-                self.store.update("invoices", invoice.id,
-                                  {"balanceDue": invoice.data["balanceDue"] + sign * item["amount"]})
+    def apply(self, resource: str, fields: dict, sign: int) -> None:
+        """Raise (sign 1) or lower (-1) the balance due of each invoice or bill ``fields`` applies to."""
+        listed, key, documents = APPLIED[resource]
+        for item in fields[listed]:
+            document = self.store.find(documents, str(item[key]))
+            if document is not None:
+                self.store.update(documents, document.id,
+                                  {"balanceDue": document.data["balanceDue"] + sign * item["amount"]})
 
     # -- what a person does in Kashoo's web app ---------------------------------------------------------------------
     def archive_account_as_user(self, account_id: str) -> dict:
@@ -396,3 +415,24 @@ class KashooSandbox(PlatformSandbox):
     def delete_payment_as_user(self, payment_id: str) -> dict:
         self.remove("payments", payment_id)
         return {"id": payment_id, "deleted": True}
+
+    #: What a person does to take back an expense we sent (a bill and its payment): deletes both.
+    user_takes_back = {"expense": ("delete_bill", "bill_id")}
+
+    def edit_bill_line_as_user(self, bill_id: str, line: int, amount: Any) -> dict:
+        """A bill line's amount (in currency units) typed over; what was paid stays, so the bill then has an amount
+        due (refused when its total would fall below what was paid)."""
+        bill = self.store.get("bills", bill_id)
+        lines = [dict(item) for item in bill.data["lineItems"]]
+        value = Decimal(str(amount)) * 100 / lines[int(line)]["quantity"]
+        lines[int(line)]["unitPrice"] = int(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+        return self.replace("bills", bill_id, {**bill.data, "lineItems": lines})
+
+    def delete_bill_as_user(self, bill_id: str) -> dict:
+        """Deletes the bill's payments first, then the bill (Kashoo refuses a bill with payments applied)."""
+        with self.store.lock:
+            for row in list(self.store.rows("billPayments")):
+                if any(str(b["billId"]) == str(bill_id) for b in row.data["bills"]):
+                    self.remove("billPayments", row.id)
+            self.remove("bills", bill_id)
+        return {"id": bill_id, "deleted": True}

@@ -141,6 +141,36 @@ def test_payment_and_credit_note_lower_the_balance_and_deleting_gives_it_back(ka
     assert gone.status_code == 404 and error_code(gone) == "NOT_FOUND"
 
 
+def test_a_bill_payment_lowers_the_bill_and_a_paid_bill_is_not_deleted(kashoo, ksandbox):
+    """An expense's two records: a bill owed to a contact, paid from an account by a bill payment."""
+    vendor = kashoo.customer("Parcel Express")
+    chequing = next(r.id for r in ksandbox.store.rows("accounts") if r.data["name"] == "Chequing Account")
+    bill = {"contactId": vendor, "number": "EXP-1", "date": "2026-12-02", "dueDate": "2026-12-02",
+            "lineItems": [{"description": "Postage", "quantity": 1, "unitPrice": 5000, "taxable": True},
+                          {"description": "Tax", "quantity": 1, "unitPrice": 500}]}
+    check("billRequest", bill)
+    made = kashoo.ok("POST", "records/bills", bill)
+    check("bill", made)
+    assert (made["amount"], made["balanceDue"], made["contactName"]) == (5500, 5500, "Parcel Express")
+    payment = {"contactId": vendor, "number": "EXP-1", "date": "2026-12-02", "amount": 5500, "accountId": chequing,
+               "bills": [{"billId": made["id"], "amount": 5500}]}
+    check("billPaymentRequest", payment)
+    paid = kashoo.ok("POST", "records/billPayments", payment)
+    check("billPayment", paid)
+    assert kashoo.ok("GET", f"records/bills/{made['id']}")["balanceDue"] == 0
+    again = {**payment, "amount": 100, "bills": [{"billId": made["id"], "amount": 100}]}
+    assert error_code(kashoo.call("POST", "records/billPayments", again)) == "VALIDATION_ERROR"  # nothing due
+    nowhere = {**payment, "accountId": "99999"}
+    assert "accountId" in kashoo.call("POST", "records/billPayments", nowhere).body["message"]
+    assert kashoo.call("DELETE", f"records/bills/{made['id']}").status_code == 400  # paid: its payment first
+    on_day = kashoo.ok("GET", "records/billPayments", params={"startDate": "2026-12-02", "endDate": "2026-12-02"})
+    assert [p["id"] for p in on_day] == [paid["id"]]
+    kashoo.ok("DELETE", f"records/billPayments/{paid['id']}")
+    assert kashoo.ok("GET", f"records/bills/{made['id']}")["balanceDue"] == 5500
+    kashoo.ok("DELETE", f"records/bills/{made['id']}")
+    assert kashoo.call("GET", f"records/bills/{made['id']}").status_code == 404
+
+
 def test_lists_filter_by_record_date_and_page_with_limit_and_offset(kashoo):
     customer = kashoo.customer()
     for i, date in enumerate(("2026-11-30", "2026-12-01", "2026-12-01", "2026-12-02")):
