@@ -10,7 +10,9 @@
   ``costs.py``). ``PUT`` inserts or updates by key fields or ``id`` (detail lines by their
   ``id``; ``"delete": true`` removes one); ``GET`` by ``id`` or key fields, or a list with ``$filter`` (``eq``,
   ``ne``, ``gt``, ``ge``, ``lt``, ``le`` joined by ``and``; ``datetimeoffset'...'`` literals), ``$top``, ``$skip``,
-  ``$expand``; ``DELETE`` by ``id`` (unreleased documents only); actions ``ReleaseInvoice``, ``VoidInvoice``,
+  ``$expand``, ``$custom`` (the reversal links of bills and GL batches: ``CUSTOM``; filtered as
+  ``cf.String(f='View.Field')``); ``DELETE`` by ``id`` (unreleased documents only); actions ``ReleaseInvoice``,
+  ``VoidInvoice``,
   ``ReleasePayment``, ``VoidPayment``, ``ReverseApplication``, ``ReleaseBill``, ``ReverseBill``, ``ReleaseCheck``,
   ``VoidCheck``, ``ReleaseJournalTransaction`` (``POST`` with ``{"entity", "parameters"}``: 202 and a ``Location`` whose
   ``GET`` answers 204).
