@@ -107,8 +107,10 @@ class AcumaticaConnector(SessionConnector):
         delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE,
                           *Entity.RETURNS_AND_COSTS}),
         kept_lines=True,  # a restocking fee is a negative line of the credit memo: the memo is what goes back
-        # LastModifiedDateTime polling; customers and non-stock items come in on their own too
-        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # LastModifiedDateTime polling; customers and non-stock items come in on their own too; refunds, expenses'
+        # bills and GL batches as well (voided, or reversed by a released reversing document: reported voided)
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
+                           *Entity.RETURNS_AND_COSTS}),
         # payments recorded there (remote_payment reads them whole); customers and items (remote_customer / _item)
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.PAYMENT}),
         inbound_deletes=False,  # lists hold no deleted records: reconciliation finds a deletion
@@ -236,7 +238,10 @@ class AcumaticaConnector(SessionConnector):
         """Ids of the live documents carrying our number, oldest first."""
         if doc.entity in SEARCH:
             entity, query = SEARCH[doc.entity]
-            rows = self.client.rows(entity, {"$filter": query.format(number=_quote(doc.number)), "$select": "Status"})
+            params = {"$filter": query.format(number=_quote(doc.number)), "$select": "Status"}
+            if doc.entity == Entity.JOURNAL:  # a person's Reverse copies our description: that batch is not ours
+                params["$custom"] = c.BATCH_ORIGIN
+            rows = [r for r in self.client.rows(entity, params) if not c.reversed_batch(r)]
             if doc.entity in REVERSED:
                 return [self._id_of(doc.entity, r) for r in rows
                         if r.get("Status") not in t.CANCELLED and not self._reversed(doc.entity, r)]
@@ -396,14 +401,22 @@ class AcumaticaConnector(SessionConnector):
 
     # -- reversals: bills and GL batches ---------------------------------------------------------------------------
     def _reversed(self, entity: str, record: dict) -> bool:
-        """Whether a released bill or batch was reversed by us: a released document whose ``Description`` is
-        "Reversal of <its id>" (a debit adjustment made by ``ReverseBill``, or our counter-batch)."""
+        """Whether a released bill or batch was reversed, by us or by a person: a released debit adjustment whose
+        ``Orig. Ref. Nbr.`` is the bill (what Reverse on a bill makes, ours too); a released GL batch whose
+        ``Description`` is "Reversal of <its id>" (our counter-batch) or made by Reverse on it (``OrigBatchNbr``,
+        ``AutoReverseCopy``). The custom fields are filtered with ``cf.String(f='View.Field')``."""
         if entity not in REVERSED or str(record.get("Status") or "") not in t.POSTED:
             return False
+        if entity == Entity.EXPENSE:
+            queries = [f"Type eq 'Debit Adj.' and {c.CUSTOM_FILTER['OrigRefNbr']} eq {_quote(record['ReferenceNbr'])}"]
+        else:
+            queries = [f"Description eq {_quote(c.reversal_of(self._id_of(entity, record)))}",
+                       f"Module eq 'GL' and {c.CUSTOM_FILTER['OrigBatchNbr']} eq {_quote(record['BatchNbr'])} and "
+                       f"{c.CUSTOM_FILTER['AutoReverseCopy']} eq true"]
         name = ENTITY_OF[entity]
-        query = f"Description eq {_quote(c.reversal_of(self._id_of(entity, record)))}"
-        return any(r.get("Status") in t.POSTED for r in self.client.rows(name, {"$filter": query,
-                                                                                 "$select": "Status"}))
+        return any(any(r.get("Status") in t.POSTED for r in self.client.rows(name, {"$filter": query,
+                                                                                     "$select": "Status"}))
+                   for query in queries)
 
     def _reverse_bill(self, remote_id: str) -> None:
         """An expense taken back: the released checks that pay its bill voided (the bill is open again), then
@@ -569,7 +582,9 @@ class AcumaticaConnector(SessionConnector):
 
     # -- platform -> local ---------------------------------------------------------------------------------------------
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
-        """``LastModifiedDateTime ge since`` per document type; the cursor is the time we asked at."""
+        """``LastModifiedDateTime ge since`` per document type; the cursor is the time we asked at. Refunds are
+        ``Payment`` of ``Type`` "Refund" (a Voided Refund, Acumatica's counter-document of a void, is not one of
+        ours: the refund itself reads Voided); expenses and journals: ``_bills_changed``, ``_batches_changed``."""
         cursor = dt.datetime.now(dt.UTC)
         changes: list[RemoteChange] = []
         when = f"LastModifiedDateTime ge datetimeoffset'{t.acumatica_time(since)}'"
@@ -580,7 +595,13 @@ class AcumaticaConnector(SessionConnector):
                 changes += [RemoteChange(entity, str(row[KEY_OF[entity]]), "update", self.config.remote_company_id,
                                          rest.parse_time(str(row["LastModifiedDateTime"]))) for row in rows]
                 continue
-            kind = "Payment" if entity == Entity.PAYMENT else t.DOC_TYPES[entity]
+            if entity == Entity.EXPENSE:
+                changes += self._bills_changed(when)
+                continue
+            if entity == Entity.JOURNAL:
+                changes += self._batches_changed(when)
+                continue
+            kind = {Entity.PAYMENT: "Payment", Entity.REFUND: "Refund"}.get(entity) or t.DOC_TYPES[entity]
             rows = self.client.rows(ENTITY_OF[entity], {"$filter": f"Type eq {_quote(kind)} and {when}",
                                                         "$select": "Status,LastModifiedDateTime"})
             for row in rows:
@@ -588,6 +609,45 @@ class AcumaticaConnector(SessionConnector):
                 changes.append(RemoteChange(entity, t.document_id(row), operation, self.config.remote_company_id,
                                             rest.parse_time(str(row["LastModifiedDateTime"]))))
         return changes, cursor
+
+    def _bills_changed(self, when: str) -> list[RemoteChange]:
+        """Bills and debit adjustments changed (one list, with each one's ``Orig. Ref. Nbr.`` through
+        ``$custom``). A bill is an "update", or a "void" when voided; a released debit adjustment reversing a bill
+        (Reverse on the bill: its ``OrigRefNbr``) reports that bill voided and is not reported itself."""
+        rows = list(self.client.rows("Bill", {"$filter": when, "$select": "Status,LastModifiedDateTime",
+                                              "$custom": c.BILL_ORIGIN}))
+        found: dict[str, RemoteChange] = {}
+        for row in rows:
+            when_changed = rest.parse_time(str(row["LastModifiedDateTime"]))
+            if row.get("Type") == "Bill":
+                operation = "void" if row.get("Status") in t.CANCELLED else "update"
+                found.setdefault(t.document_id(row), RemoteChange(
+                    Entity.EXPENSE, t.document_id(row), operation, self.config.remote_company_id, when_changed))
+            elif (reversed_ := c.reversed_bill(row)) and row.get("Status") in t.POSTED:
+                found[reversed_] = RemoteChange(Entity.EXPENSE, reversed_, "void", self.config.remote_company_id,
+                                                when_changed)
+        return list(found.values())
+
+    def _batches_changed(self, when: str) -> list[RemoteChange]:
+        """GL batches changed (one list, ``$custom`` their ``OrigModule`` / ``OrigBatchNbr`` /
+        ``AutoReverseCopy``). A batch is an "update" ("void" when voided); a released reversing batch, a person's
+        (Reverse: ``AutoReverseCopy``) or our counter-batch ("Reversal of GL/<nbr>"), reports the batch it reverses
+        voided and is not reported itself."""
+        rows = self.client.rows("JournalTransaction", {"$filter": f"Module eq 'GL' and {when}",
+                                                       "$select": "Status,Description,LastModifiedDateTime",
+                                                       "$custom": c.BATCH_ORIGIN})
+        found: dict[str, RemoteChange] = {}
+        for row in rows:
+            when_changed = rest.parse_time(str(row["LastModifiedDateTime"]))
+            if reversed_ := c.reversed_batch(row):
+                if row.get("Status") in t.POSTED:
+                    found[reversed_] = RemoteChange(Entity.JOURNAL, reversed_, "void", self.config.remote_company_id,
+                                                    when_changed)
+                continue
+            operation = "void" if row.get("Status") in t.CANCELLED else "update"
+            found.setdefault(c.journal_id(row), RemoteChange(Entity.JOURNAL, c.journal_id(row), operation,
+                                                             self.config.remote_company_id, when_changed))
+        return list(found.values())
 
     def remote_payment(self, remote_id: str) -> RemotePayment:
         record = self._read(Entity.PAYMENT, remote_id)

@@ -132,9 +132,46 @@ def same_bill(written: dict, read: dict) -> bool:
             for f in fields if f != "TaxCategory" or mine.get(f) is not None)
 
 
+#: The form fields the Default endpoint leaves out that link a reversing document to what it reverses, read with
+#: ``$custom`` (``<View>.<Field>``): a debit adjustment's Orig. Ref. Nbr. (Bills and Adjustments' ``Document`` view,
+#: ``APRegister.OrigRefNbr``, set by Reverse) and a GL batch's origin (Journal Transactions' ``BatchModule`` view,
+#: ``Batch.OrigModule`` / ``OrigBatchNbr`` / ``AutoReverseCopy``, set by Reverse).
+BILL_ORIGIN = "Document.OrigRefNbr"
+BATCH_ORIGIN = "BatchModule.OrigModule,BatchModule.OrigBatchNbr,BatchModule.AutoReverseCopy"
+#: The same fields in a ``$filter``.
+CUSTOM_FILTER = {"OrigRefNbr": "cf.String(f='Document.OrigRefNbr')",
+                 "OrigBatchNbr": "cf.String(f='BatchModule.OrigBatchNbr')",
+                 "AutoReverseCopy": "cf.Boolean(f='BatchModule.AutoReverseCopy')"}
+REVERSAL_PREFIX = "Reversal of "
+
+
+def custom(record: dict, view: str, field: str):
+    """A ``$custom`` field's value from a record's ``custom`` (``{View: {Field: {"type", "value"}}}``)."""
+    value = ((record.get("custom") or {}).get(view) or {}).get(field)
+    return value.get("value") if isinstance(value, dict) else value
+
+
+def reversed_bill(adjustment: dict) -> str | None:
+    """The remote id of the bill a debit adjustment reverses (its Orig. Ref. Nbr.), None for another document."""
+    if adjustment.get("Type") != "Debit Adj.":
+        return None
+    number = custom(adjustment, "Document", "OrigRefNbr")
+    return f"Bill/{number}" if number else None
+
+
+def reversed_batch(batch: dict) -> str | None:
+    """The remote id of the GL batch a batch reverses: a person's Reverse (``AutoReverseCopy``, ``OrigModule`` /
+    ``OrigBatchNbr``) or our counter-batch ("Reversal of GL/<nbr>"); None for any other batch."""
+    number = custom(batch, "BatchModule", "OrigBatchNbr")
+    if number and custom(batch, "BatchModule", "AutoReverseCopy") in (True, "true", "True"):
+        return f"{custom(batch, 'BatchModule', 'OrigModule') or JOURNAL_MODULE}/{number}"
+    description = str(batch.get("Description") or "")
+    return description[len(REVERSAL_PREFIX):] if description.startswith(REVERSAL_PREFIX) else None
+
+
 def reversal_of(remote_id: str) -> str:
     """The ``Description`` of the debit adjustment or counter-batch that reverses ``remote_id``."""
-    return f"Reversal of {remote_id}"
+    return f"{REVERSAL_PREFIX}{remote_id}"
 
 
 def bill_result(record: dict, adopted: bool = False, reversed_: bool = False) -> RemoteResult:

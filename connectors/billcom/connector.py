@@ -69,8 +69,10 @@ class BillcomConnector(SessionConnector):
         currencies=frozenset({"USD"}),  # Bill.com AR invoices are in US dollars
         idempotency_keys=False,  # Bill.com has none for documents: our numbers and names stand in
         # polled by updatedTime; lists hold archived documents and voided payments, so deletions are reported
-        # customers and items are listed by updatedTime too: they come in on their own (archived: inactive)
-        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # customers and items are listed by updatedTime too: they come in on their own (archived: inactive); an
+        # expense's bill too (archived there: deleted; a line typed over: an update)
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
+                           Entity.EXPENSE}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,  # invoice events, signed x-bill-sha-signature; a payment arrives as its invoice's update
     )
@@ -161,18 +163,22 @@ class BillcomConnector(SessionConnector):
 
     # -- platform -> local -----------------------------------------------------------------------------------------
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
-        """Each list filtered ``updatedTime:gte`` ``since`` (to the second); the cursor is the time we asked."""
+        """Each list filtered ``updatedTime:gte`` ``since`` (to the second); the cursor is the time we asked. An
+        expense is its bill (``bills``): archived there it is a "delete" (Bill.com voids no bill), else an
+        "update"."""
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
         since = since.astimezone(dt.UTC).replace(microsecond=0)
         changes = []
         for entity in [e for e in entities if e in self.inbound_entities]:
             for row in self._changed(entity, since):
-                changes.append(RemoteChange(entity, str(row["id"]), t.change_operation(entity, row),
-                                            self.config.remote_company_id, t.modified_at(row)))
+                operation = c.change_operation(row) if entity == Entity.EXPENSE else t.change_operation(entity, row)
+                changes.append(RemoteChange(entity, str(row["id"]), operation, self.config.remote_company_id,
+                                            t.modified_at(row)))
         return changes, cursor
 
     def _changed(self, entity: str, since: dt.datetime):
-        rows = self.client.list(t.ENTITIES[entity][0], (f"updatedTime:gte:{quoted(time_filter(since))}",))
+        path = c.BILLS if entity == Entity.EXPENSE else t.ENTITIES[entity][0]
+        rows = self.client.list(path, (f"updatedTime:gte:{quoted(time_filter(since))}",))
         return (row for row in rows if (t.modified_at(row) or since) >= since)
 
     def remote_payment(self, remote_id: str) -> RemotePayment:

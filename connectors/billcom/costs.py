@@ -12,7 +12,8 @@ payments", "Create a US vendor"). Pure: no I/O.
   is due: Bill.com moves no money for a recorded payment.
 - Edited: the bill's lines are replaced (``PATCH``) and what it then has due is recorded as paid; a bill whose new
   total is below what was paid is refused by Bill.com (staff change it there). Voided or deleted: the bill is
-  archived (Bill.com voids and deletes no bill).
+  archived (Bill.com voids and deletes no bill). Polled like the AR documents (``bills`` filtered
+  ``updatedTime:gte``): an archived bill is a deleted expense.
 - Refunds and journals are not sent: Bill.com pays no customer credit out and keeps no general ledger
   (docs/connectors/billcom.md).
 """
@@ -97,6 +98,12 @@ def result(bill: dict, adopted: bool = False) -> RemoteResult:
     return RemoteResult(remote_id=str(bill["id"]), version=f"{modified(bill)}/{mark[:12]}", number=number(bill),
                         total=total, status="deleted" if bill.get("archived") else "active", adopted=adopted,
                         raw=bill, fingerprint=mark, home_total=total)
+
+
+def change_operation(bill: dict) -> str:
+    """A listed bill's change as our expense's: archived is "delete" (Bill.com voids and deletes no bill; a person
+    archives it), anything else (a line typed over, a payment recorded) an "update"."""
+    return "delete" if bill.get("archived") else "update"
 
 
 def totals(bill: dict) -> DocumentTotals:

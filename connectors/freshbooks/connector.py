@@ -81,8 +81,9 @@ class FreshBooksConnector(BaseConnector):
         #: soft: vis_state 1, still readable with that flag; an expense is deleted (FreshBooks voids none)
         delete=frozenset({*Entity.SALES, Entity.EXPENSE}),
         kept_lines=True,  # a restocking fee is a credit-note line of the other sign, like a discount line
-        # clients and items are listed by updated_min too: they come in on their own
-        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # clients and items are listed by updated_min too: they come in on their own; expenses too (a deleted one
+        # is listed with search[vis_state]=1; one edited there is an update, flagged by reconciliation)
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.EXPENSE}),
         # payments recorded there (remote_payment reads them whole); clients and items (remote_customer / _item)
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.PAYMENT}),
         inbound_deletes=True,  # deleted records are listed with search[vis_state]=1
@@ -374,11 +375,13 @@ class FreshBooksConnector(BaseConnector):
         """Each entity's rows updated at or after ``since`` (to the second), live ones and then deleted ones
         (``search[vis_state]=1``). Credit applications (payments of type "Credit") are not payments here. Invoices
         are answered when asked (reconciliation and tests use it), though not declared inbound: FreshBooks has no
-        void, so a user's change to an invoice is not applied here by polling (see the docs page)."""
+        void, so a user's change to an invoice is not applied here by polling (see the docs page). Expenses come
+        from the same list filter on ``expenses/expenses``: one deleted there (FreshBooks voids none) is a
+        "delete", any other change an "update" (the shared code compares the total)."""
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
         stamp = t.format_time(since.astimezone(dt.UTC).replace(microsecond=0))
         changes = []
-        asked = (Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE)
+        asked = (Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.EXPENSE)
         for entity in [e for e in entities if e in asked]:
             for vis in (None, t.VIS_DELETED):
                 search = {"updated_min": stamp, **({"vis_state": vis} if vis is not None else {})}

@@ -135,7 +135,7 @@ class AcumaticaCosts:
         if row.data["Status"] != "Balanced":
             raise business(f"The document {row.data['ReferenceNbr']} is already released.")
         if row.data["Type"] == "Debit Adj.":
-            original = self.find_record("Bill", {"Type": "Bill", "ReferenceNbr": row.data["_reverses"]})
+            original = self.find_record("Bill", {"Type": "Bill", "ReferenceNbr": row.data["_OrigRefNbr"]})
             if original.data["Balance"] < row.data["Amount"]:
                 raise business(f"The document {original.data['ReferenceNbr']} has payments applied: void them "
                                "before the reversal is released.")
@@ -144,15 +144,17 @@ class AcumaticaCosts:
             return
         self.store.update("Bill", row.id, {"Status": "Open", **self.stamp()})
 
-    def reverse_bill(self, row: Row) -> None:
-        """Bills and Adjustments' Reverse: a Balanced debit adjustment with the bill's lines, for its amount."""
+    def reverse_bill(self, row: Row) -> Row:
+        """Bills and Adjustments' Reverse: a Balanced debit adjustment copying the bill (lines, vendor, vendor
+        reference, description), for its amount, its Orig. Ref. Nbr. the bill (``OrigDocType`` / ``OrigRefNbr``,
+        read with ``$custom=Document.OrigRefNbr``)."""
         if row.data["Type"] != "Bill" or row.data["Status"] not in ("Open", "Closed"):
             raise business(f"The document {row.data['ReferenceNbr']} cannot be reversed: only a released bill can.")
         data = {k: v for k, v in row.data.items() if k not in ("ReferenceNbr", "Status")}
         data.update({"Type": "Debit Adj.", "Status": "Balanced", "Balance": data["Amount"],
-                     "_reverses": row.data["ReferenceNbr"], **self.stamp(),
+                     "_OrigDocType": "INV", "_OrigRefNbr": row.data["ReferenceNbr"], **self.stamp(),
                      "ReferenceNbr": f"AP{len(self.store.rows('Bill')) + len(self.store.rows('Check')) + 1:06d}"})
-        self.store.create("Bill", data)
+        return self.store.create("Bill", data)
 
     # -- checks ----------------------------------------------------------------------------------------------------
     def put_check(self, record: dict, raw: dict, existing: Row | None) -> Row:
@@ -267,3 +269,39 @@ class AcumaticaCosts:
         if row.data["Status"] != "Balanced":
             raise business(f"The batch {row.data['BatchNbr']} is already released.")
         self.store.update("JournalTransaction", row.id, {"Status": "Posted", **self.stamp()})
+
+    # -- what a person does in Acumatica ----------------------------------------------------------------------------
+    def reverse_bill_as_user(self, bill_id: str) -> dict:
+        """A paid bill taken back as a person does it: each released check paying it voided (Checks and
+        Payments, Void), then Reverse on the bill (Bills and Adjustments) and the debit adjustment released, which
+        applies it to the bill (both Closed). The adjustment keeps the bill's description: a person retypes
+        nothing."""
+        with self.store.lock:
+            bill = self.lookup("Bill", str(bill_id).split("/"))
+            for check in self.store.rows("Check"):
+                if check.data["Status"] in ("Open", "Closed") and any(
+                        d["ReferenceNbr"] == bill.data["ReferenceNbr"] for d in check.data["Details"]):
+                    self.void_check(check)
+            self.release_bill(self.reverse_bill(self.store.get("Bill", bill.id)))
+        return {"id": str(bill_id)}
+
+    def reverse_journal_as_user(self, journal_id: str) -> dict:
+        """Journal Transactions' Reverse on a released batch, then Release: a new GL batch copying it (its
+        description too) with each line's debit and credit swapped, its ``OrigModule`` / ``OrigBatchNbr`` the
+        batch and ``AutoReverseCopy`` set (read with ``$custom=BatchModule.OrigBatchNbr``). The batch reversed is
+        not changed."""
+        with self.store.lock:
+            batch = self.lookup("JournalTransaction", str(journal_id).split("/"))
+            if batch.data["Status"] not in ("Posted", "Unposted"):
+                raise business(f"The batch {batch.data['BatchNbr']} cannot be reversed: only a released batch can.")
+            lines = [{**line, "id": str(uuid.uuid4()), "DebitAmount": line["CreditAmount"],
+                      "CreditAmount": line["DebitAmount"]} for line in batch.data["Details"]]
+            data = {k: v for k, v in batch.data.items() if k not in ("BatchNbr", "Status", "Details")}
+            data.update({"Details": lines, "DebitTotal": batch.data["CreditTotal"],
+                         "CreditTotal": batch.data["DebitTotal"], "Status": "Balanced", "Hold": False,
+                         "_OrigModule": batch.data["Module"], "_OrigBatchNbr": batch.data["BatchNbr"],
+                         "_AutoReverseCopy": True, **self.stamp(),
+                         "BatchNbr": f"{len(self.store.rows('JournalTransaction')) + 1:06d}"})
+            reversal = self.store.create("JournalTransaction", data)
+            self.release_journal(reversal)
+        return {"id": f"{reversal.data['Module']}/{reversal.data['BatchNbr']}"}

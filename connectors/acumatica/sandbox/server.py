@@ -10,7 +10,9 @@
   ``costs.py``). ``PUT`` inserts or updates by key fields or ``id`` (detail lines by their
   ``id``; ``"delete": true`` removes one); ``GET`` by ``id`` or key fields, or a list with ``$filter`` (``eq``,
   ``ne``, ``gt``, ``ge``, ``lt``, ``le`` joined by ``and``; ``datetimeoffset'...'`` literals), ``$top``, ``$skip``,
-  ``$expand``; ``DELETE`` by ``id`` (unreleased documents only); actions ``ReleaseInvoice``, ``VoidInvoice``,
+  ``$expand``, ``$custom`` (the reversal links of bills and GL batches: ``CUSTOM``; filtered as
+  ``cf.String(f='View.Field')``); ``DELETE`` by ``id`` (unreleased documents only); actions ``ReleaseInvoice``,
+  ``VoidInvoice``,
   ``ReleasePayment``, ``VoidPayment``, ``ReverseApplication``, ``ReleaseBill``, ``ReverseBill``, ``ReleaseCheck``,
   ``VoidCheck``, ``ReleaseJournalTransaction`` (``POST`` with ``{"entity", "parameters"}``: 202 and a ``Location`` whose
   ``GET`` answers 204).
@@ -51,10 +53,22 @@ KEYS = {"Customer": ("CustomerID",), "StockItem": ("InventoryID",), "NonStockIte
 READ_ONLY = ("Account", "TaxCategory", "Currency")
 DRAFT = ("On Hold", "Balanced")
 RELEASED = ("Open", "Closed")
+#: The counter-document Acumatica enters when a released payment or refund is voided (same reference number).
+VOIDED_TYPES = {"Payment": "Voided Payment", "Refund": "Voided Refund"}
 #: Header fields of a released document that may still change (everything else is locked once released).
 RELEASED_EDITABLE = {"Description", "id", "Type", "ReferenceNbr"}
-COMPARE = re.compile(r"^\s*(?P<field>[A-Za-z]+)\s+(?P<op>eq|ne|gt|ge|lt|le)\s+"
-                     r"(?P<value>datetimeoffset'[^']*'|'(?:[^']|'')*'|\S+)\s*$")
+COMPARE = re.compile(r"^\s*(?P<field>[A-Za-z]+|cf\.[A-Za-z]+\(f='[A-Za-z]+\.[A-Za-z]+'\))\s+"
+                     r"(?P<op>eq|ne|gt|ge|lt|le)\s+(?P<value>datetimeoffset'[^']*'|'(?:[^']|'')*'|\S+)\s*$")
+#: Fields of a form that the Default endpoint's entity leaves out, read with ``$custom=<View>.<Field>`` and filtered
+#: with ``cf.<Type>(f='<View>.<Field>')``: entity -> "View.Field" -> (where the row keeps it, its custom type).
+#: A reversing document's link to what it reverses (``APRegister.OrigDocType`` / ``OrigRefNbr``, set by the bill's
+#: Reverse; ``Batch.OrigModule`` / ``OrigBatchNbr`` / ``AutoReverseCopy``, set by the batch's Reverse).
+CUSTOM = {"Bill": {"Document.OrigDocType": ("_OrigDocType", "CustomStringField"),
+                   "Document.OrigRefNbr": ("_OrigRefNbr", "CustomStringField")},
+          "JournalTransaction": {"BatchModule.OrigModule": ("_OrigModule", "CustomStringField"),
+                                 "BatchModule.OrigBatchNbr": ("_OrigBatchNbr", "CustomStringField"),
+                                 "BatchModule.AutoReverseCopy": ("_AutoReverseCopy", "CustomBooleanField")}}
+CUSTOM_FILTER = re.compile(r"^cf\.[A-Za-z]+\(f='(?P<name>[A-Za-z]+\.[A-Za-z]+)'\)$")
 OPS = {"eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "gt": lambda a, b: a > b,
        "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b, "le": lambda a, b: a <= b}
 
@@ -63,6 +77,11 @@ class AcumaticaSandbox(AcumaticaCosts, PlatformSandbox):
     """One tenant (``TENANT``) with its sessions, master data and AR documents."""
 
     platform, title, default_port = "acumatica", "Acumatica", 8784
+    #: What a person does in Acumatica to take back a refund, an expense or a journal we sent (our remote id):
+    #: void the refund; void the checks paying the bill and reverse the bill; reverse the GL batch. Each releases
+    #: what it makes, as a person does.
+    user_takes_back = {"refund": ("void_refund", "refund_id"), "expense": ("reverse_bill", "bill_id"),
+                       "journal": ("reverse_journal", "journal_id")}
     api_path = f"/entity/{ENDPOINT}/{VERSION}"
     authorize_path = "/entity/_connect"  # stand-in for the Connect button: Acumatica's cookie login has no page
 
@@ -210,7 +229,7 @@ class AcumaticaSandbox(AcumaticaCosts, PlatformSandbox):
             return 204, [], b""  # an action's status: every action here finishes before it is answered
         if req.method == "GET":
             return json_response(200, self.render(entity, self.lookup(entity, rest), expand,
-                                                  req.params.get("$select", "")))
+                                                  req.params.get("$select", ""), req.params.get("$custom", "")))
         if req.method == "PUT" and not rest and entity not in READ_ONLY:
             record = wire.unwrap(req.json_object(AcumaticaError(400, "The request is invalid.")))
             row = self.put(entity, record, req.json())
@@ -250,7 +269,10 @@ class AcumaticaSandbox(AcumaticaCosts, PlatformSandbox):
         return next((r for r in self.store.rows(entity)
                      if all(str(r.data.get(k, "")).casefold() == str(v).casefold() for k, v in keys.items())), None)
 
-    def render(self, entity: str, row: Row, expand: set[str] = frozenset(), select: str = "") -> dict:
+    def render(self, entity: str, row: Row, expand: set[str] = frozenset(), select: str = "",
+               custom: str = "") -> dict:
+        """A record as Acumatica answers it: ``$expand`` details, ``$select`` fields (key fields always), and the
+        ``$custom`` fields under ``custom`` as ``{View: {Field: {"type", "value"}}}``."""
         data = {k: v for k, v in row.data.items() if not k.startswith("_")}
         detail = DETAILS.get(entity)
         if detail and detail not in expand:
@@ -258,26 +280,43 @@ class AcumaticaSandbox(AcumaticaCosts, PlatformSandbox):
         fields = {f.strip() for f in select.split(",") if f.strip()}
         if fields:
             data = {k: v for k, v in data.items() if k in fields | set(KEYS[entity]) or k in expand}
+        extra: dict = {}
+        for name in (n.strip() for n in custom.split(",") if n.strip()):
+            key, kind = self.custom_field(entity, name)
+            view, _, field = name.partition(".")
+            extra.setdefault(view, {})[field] = {"type": kind, "value": row.data.get(key)}
         return {"id": row.id, "rowNumber": 1, "note": {"value": data.pop("note", "") or ""}, **wire.wrap(data),
-                "custom": {}}
+                "custom": extra}
+
+    @staticmethod
+    def custom_field(entity: str, name: str) -> tuple[str, str]:
+        found = CUSTOM.get(entity, {}).get(name)
+        if found is None:
+            raise AcumaticaError(400, f"The custom field {name} is not found in the {entity} entity.",
+                                 "System.ArgumentException")
+        return found
 
     def listing(self, entity: str, params: dict, expand: set[str]) -> list[dict]:
         expression = params.get("$filter", "")
-        rows = [r for r in self.store.rows(entity) if self.matches(r.data, expression)]
+        rows = [r for r in self.store.rows(entity) if self.matches(r.data, expression, entity)]
         skip = int(params.get("$skip") or 0)
         top = int(params["$top"]) if params.get("$top") else None
         page = rows[skip:None if top is None else skip + top]
-        select = params.get("$select", "")
-        return [{**self.render(entity, r, expand, select), "rowNumber": i + 1} for i, r in enumerate(page)]
+        select, custom = params.get("$select", ""), params.get("$custom", "")
+        return [{**self.render(entity, r, expand, select, custom), "rowNumber": i + 1} for i, r in enumerate(page)]
 
-    def matches(self, data: dict, expression: str) -> bool:
+    def matches(self, data: dict, expression: str, entity: str = "") -> bool:
+        """``$filter``: comparisons joined by ``and``; a field of the entity, or a custom one as
+        ``cf.String(f='View.Field')``."""
         if not expression.strip():
             return True
         for clause in re.split(r"\s+and\s+", expression.strip()):
             found = COMPARE.match(clause)
             if found is None:
                 raise AcumaticaError(400, f"The $filter expression is invalid: {clause}", "System.ArgumentException")
-            literal, actual = found["value"], data.get(found["field"])
+            custom = CUSTOM_FILTER.match(found["field"])
+            field = self.custom_field(entity, custom["name"])[0] if custom else found["field"]
+            literal, actual = found["value"], data.get(field)
             wanted: Any
             if literal.startswith("datetimeoffset'"):
                 wanted, actual = parse_timestamp(literal[15:-1]), parse_timestamp(actual) if actual else 0.0
@@ -560,6 +599,10 @@ class AcumaticaSandbox(AcumaticaCosts, PlatformSandbox):
                 doc = self.find_record("Invoice", {"Type": item["DocType"], "ReferenceNbr": item["ReferenceNbr"]})
                 self.adjust(doc, item["AmountPaid"])
         self.store.update("Payment", row.id, {"Status": "Voided", **self.stamp()})
+        # Acumatica voids a payment or refund with a counter-document of the same number, released with it
+        counter = {k: v for k, v in row.data.items() if k not in ("Type", "Status", "DocumentsToApply", "Hold")}
+        self.store.create("Payment", {**counter, "Type": VOIDED_TYPES[row.data["Type"]], "Status": "Closed",
+                                      "Hold": False, "DocumentsToApply": [], **self.stamp()})
 
     # -- what a person does in Acumatica ----------------------------------------------------------------------------
     def record_payment_as_user(self, invoice_id: str, amount: Any, reference: str = "", date: str = "") -> dict:
@@ -601,6 +644,13 @@ class AcumaticaSandbox(AcumaticaCosts, PlatformSandbox):
         with self.store.lock:
             self.void_invoice(self.lookup("Invoice", str(invoice_id).split("/")))
         return {"id": str(invoice_id)}
+
+    def void_refund_as_user(self, refund_id: str) -> dict:
+        """Payments and Applications, Void on a released refund: the credit it paid out is the memo's again, the
+        refund Voided, and a Voided Refund of the same number entered (released with it here)."""
+        with self.store.lock:
+            self.void_payment(self.lookup("Payment", str(refund_id).split("/")))
+        return {"id": str(refund_id)}
 
     def delete_invoice_as_user(self, invoice_id: str) -> dict:
         with self.store.lock:

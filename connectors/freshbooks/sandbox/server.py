@@ -121,6 +121,9 @@ class FreshBooksSandbox(PlatformSandbox):
     platform, title, default_port, ready_path = "freshbooks", "FreshBooks", 8769, "/_sandbox/state"
     api_path, token_path, authorize_path = "", "/auth/oauth/token", "/oauth/authorize"
     revoke_path = "/auth/oauth/revoke"
+    #: What a person does in FreshBooks to take back a record we sent: an expense is deleted (FreshBooks has no
+    #: void of an expense); refunds and journals are not sent to FreshBooks.
+    user_takes_back = {"expense": ("delete_expense", "expense_id")}
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] | None = None,
                  account_id: str = ACCOUNT_ID, access_ttl: int = 43200, timeout_seconds: float = 5.0,

@@ -3,6 +3,7 @@ negative credit-memo line; an overpayment refund is stopped before sending; an e
 and taken back by voiding the check and reversing the bill; a journal is taken back by a counter-batch; what was
 taken back reads as voided and is never adopted again."""
 import dataclasses
+import datetime as dt
 import uuid
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from connectors.acumatica import costs as c
 from connectors.documents import Entity, LineSnapshot, Mapping, RemoteRef
 from tests.connectors.acumatica.test_connector import connect
 from tests.connectors.contract import credit_note, customer, expense, journal, refund
+from tests.platforms import next_second
 
 D = Decimal
 
@@ -77,3 +79,55 @@ def test_a_journal_is_a_released_gl_batch_and_taken_back_by_a_counter_batch(asan
     assert [(line["DebitAmount"], line["CreditAmount"]) for line in counter["Details"]] == [
         (D("0.00"), D("18.00")), (D("18.00"), D("0.00"))]
     assert conn.find_existing(doc, accounts) is None
+
+
+def test_taken_back_by_a_person_each_is_polled_once_as_voided_and_no_counter_document_is_ours(asandbox):
+    """A person voids the refund, voids the check and reverses the bill, reverses the GL batch: one poll reports the
+    three as voided (by their own ids), never the Voided Refund, the debit adjustment or the reversing batch; each
+    reads back voided, and the reversing batch (our description copied) is not adopted as ours."""
+    conn = connect(asandbox)
+    cust = customer()
+    refs = {cust.key: conn.create(cust, Mapping(), "c").remote_id}
+    note = credit_note(cust.key, tag("CN"), ("50.00",))
+    refs[note.key] = conn.create(note, Mapping(line_accounts=("40000",), deposit_account="10200", refs=refs),
+                                 "n").remote_id
+    paid = conn.create(refund(cust.key, tag("RF"), note.key, "20.00"), Mapping(deposit_account="10200", refs=refs),
+                       "r")
+    spent = conn.create(expense(tag("E"), ("30.00",)), Mapping(line_accounts=("60100",), deposit_account="10200"),
+                        "e")
+    entry = journal(tag("JE"), "18.00")
+    accounts = Mapping(line_accounts=("60200", "10200"))
+    booked = conn.create(entry, accounts, "j")
+    since = dt.datetime.now(dt.UTC)
+    next_second()
+    asandbox.void_refund_as_user(paid.remote_id)
+    asandbox.reverse_bill_as_user(spent.remote_id)
+    reversal = asandbox.reverse_journal_as_user(booked.remote_id)["id"]
+    next_second()
+    costs = [Entity.REFUND, Entity.EXPENSE, Entity.JOURNAL]
+    changes, cursor = conn.changes_since(costs, since)
+    assert sorted((ch.entity, ch.remote_id, ch.operation) for ch in changes) == sorted([
+        (Entity.REFUND, paid.remote_id, "void"), (Entity.EXPENSE, spent.remote_id, "void"),
+        (Entity.JOURNAL, booked.remote_id, "void")])
+    assert [r.status for r in conn.read_documents(Entity.REFUND, [paid.remote_id])] == ["voided"]
+    assert conn.fetch(Entity.EXPENSE, spent.remote_id).status == "voided"
+    assert conn.fetch(Entity.JOURNAL, booked.remote_id).status == "voided"
+    assert conn.fetch(Entity.JOURNAL, reversal).status == "active"  # the reversing batch itself stands
+    assert conn.find_existing(entry, accounts) is None  # it copies our description, but it is not ours
+    next_second()
+    assert conn.changes_since(costs, cursor)[0] == []
+
+
+def test_our_own_reversals_are_reported_as_the_originals_voided(asandbox):
+    conn = connect(asandbox)
+    spent = conn.create(expense(tag("E"), ("12.00",)), Mapping(line_accounts=("60100",), deposit_account="10200"),
+                        "e")
+    booked = conn.create(journal(tag("JE"), "9.00"), Mapping(line_accounts=("60200", "10200")), "j")
+    since = dt.datetime.now(dt.UTC)
+    next_second()
+    conn.void(Entity.EXPENSE, RemoteRef(spent.remote_id), "v1")
+    conn.void(Entity.JOURNAL, RemoteRef(booked.remote_id), "v2")
+    next_second()
+    changes, _ = conn.changes_since([Entity.EXPENSE, Entity.JOURNAL], since)
+    assert sorted((ch.entity, ch.remote_id, ch.operation) for ch in changes) == sorted([
+        (Entity.EXPENSE, spent.remote_id, "void"), (Entity.JOURNAL, booked.remote_id, "void")])

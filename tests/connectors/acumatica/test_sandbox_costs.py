@@ -119,6 +119,30 @@ def test_a_bill_computes_tax_and_a_check_from_a_cash_account_of_its_currency_pay
     act(api, "Bill", "ReleaseBill", adjustment)
     assert value(get(api, "Bill", made), "Status") == "Closed"
     assert value(get(api, "Bill", adjustment), "Status") == "Closed"
+    # the adjustment's Orig. Ref. Nbr. is not in the endpoint's Bill: read with $custom, filtered with cf.String
+    linked = api.get(f"{api.url}/Bill", params={"$filter": f"cf.String(f='Document.OrigRefNbr') eq "
+                                                           f"'{value(made, 'ReferenceNbr')}'",
+                                                "$custom": "Document.OrigRefNbr"}, timeout=5).json()
+    assert [(value(r, "Type"), r["custom"]["Document"]["OrigRefNbr"]) for r in linked] == [
+        ("Debit Adj.", {"type": "CustomStringField", "value": value(made, "ReferenceNbr")})]
+    unknown = api.get(f"{api.url}/Bill", params={"$custom": "Document.UsrNothing"}, timeout=5)
+    assert unknown.status_code == 400
+
+
+def test_a_voided_refund_leaves_a_voided_refund_of_its_number(api, asandbox):
+    customer(api)
+    memo = invoice(api, price="100.00", kind="Credit Memo")
+    refund = put(api, "Payment", {**w(Type="Refund", CustomerID="ANN", CashAccount="10200", PaymentAmount=D("40"),
+                                      PaymentRef="R-2", PaymentMethod="CHECK"),
+                                  "DocumentsToApply": [{**w(DocType="Credit Memo", AmountPaid=D("40")),
+                                                        "ReferenceNbr": memo["ReferenceNbr"]}]}).json()
+    act(api, "Payment", "ReleasePayment", refund)
+    number = value(refund, "ReferenceNbr")
+    asandbox.void_refund_as_user(f"Refund/{number}")
+    same = api.get(f"{api.url}/Payment", params={"$filter": f"ReferenceNbr eq '{number}'"}, timeout=5).json()
+    assert sorted((value(r, "Type"), value(r, "Status")) for r in same) == [("Refund", "Voided"),
+                                                                            ("Voided Refund", "Closed")]
+    assert value(get(api, "Invoice", memo), "Balance") == D("110.00")
 
 
 def test_a_batch_off_hold_must_balance_and_a_released_one_refuses_changes(api):

@@ -21,7 +21,7 @@ from mappings.models import MappingKind, Scope
 from tests import factories as f
 from tests.conftest import drain
 from tests.connectors.billcom.test_sandbox import Bill, error_code
-from tests.platforms import POOL, PlatformHarness, sandbox_for
+from tests.platforms import POOL, PlatformHarness, next_second, sandbox_for
 
 D = Decimal
 
@@ -172,3 +172,30 @@ def test_an_expense_in_a_foreign_currency_stops_before_sending_with_the_currency
     assert "does not accept EUR (it takes USD)" in stopped.last_error
     assert not ExternalReference.objects.filter(connection=books.conn, source_key=stopped.source_key).exists()
     assert books.sandbox.store.rows("bills") == [] and books.sandbox.store.rows("vendors") == []
+
+
+@pytest.mark.django_db
+def test_an_expense_changed_there_is_polled_by_its_bills_updated_time(books, org):
+    """``changes_since`` lists ``bills`` filtered ``updatedTime:gte``: a line typed over there is an "update" (the
+    bill read back with its new total), an archived bill a "delete"; from the returned cursor neither comes again."""
+    with transaction.atomic():
+        kept = f.ExpenseFactory(organization=org, paid_from="transfer", payee="Courier Co")
+        f.ExpenseLineFactory(expense=kept, cost_kind="consumables", amount=D("20.00"))
+        gone = f.ExpenseFactory(organization=org, paid_from="transfer", payee="Courier Co")
+        f.ExpenseLineFactory(expense=gone, cost_kind="consumables", amount=D("30.00"))
+    drain()
+    edited, archived = (ExternalReference.objects.get(connection=books.conn, source_key=source_key(e)).remote_id
+                        for e in (kept, gone))
+    connector = books.conn.connector()
+    since = dt.datetime.now(dt.UTC)
+    next_second()
+    books.act("edit_bill_line", bill_id=edited, line=0, amount="25.00")
+    books.take_back(Entity.EXPENSE, archived)
+    next_second()
+    changes, cursor = connector.changes_since([Entity.EXPENSE], since)
+    assert {(ch.entity, ch.remote_id, ch.operation) for ch in changes} == {
+        (Entity.EXPENSE, edited, "update"), (Entity.EXPENSE, archived, "delete")}
+    assert connector.read_documents(Entity.EXPENSE, [edited])[0].total == D("25.00")
+    assert connector.read_documents(Entity.EXPENSE, [archived])[0].status == "deleted"
+    next_second()
+    assert connector.changes_since([Entity.EXPENSE], cursor)[0] == []

@@ -9,6 +9,7 @@ from connectors.documents import Entity, ExpenseLineSnapshot, ExpenseSnapshot, M
 from connectors.errors import RemoteNotFound, ValidationFailed
 from connectors.freshbooks import costs as c
 from connectors.freshbooks.sandbox.seed import CATEGORIES
+from tests.platforms import next_second
 
 D = Decimal
 
@@ -98,3 +99,26 @@ def test_the_sandbox_refuses_what_freshbooks_refuses(connector):
                                        "amount": {"amount": "10.00"}, "taxAmount1": {"amount": "11.00"}})
     with pytest.raises(ValidationFailed):
         client.request("POST", client.accounting("expenses/categories"), body={"category": {"category": "Mine"}})
+
+
+def test_an_expense_changed_there_is_polled_by_updated_min(connector, fsandbox):
+    """``changes_since`` lists ``expenses/expenses`` by ``search[updated_min]``: a total typed over there is an
+    "update" (read back with the new total), a deleted one a "delete" (listed with ``search[vis_state]=1``); a
+    poll from the cursor it returned reports neither again."""
+    accounts, taxes = chart(connector)
+    mapping = Mapping(line_accounts=(accounts["Shipping & Delivery"],), tax_codes={"gst": taxes["GST 10%"]},
+                      deposit_account=accounts["Business Checking"])
+    made = connector.create(spent(), mapping, "k-poll")
+    other = connector.create(spent(number="EXP-2"), mapping, "k-poll-2")
+    since = dt.datetime.now(dt.UTC)
+    next_second()
+    fsandbox.edit_expense_as_user(made.remote_id, "70.00")
+    fsandbox.delete_expense_as_user(other.remote_id)
+    next_second()
+    changes, cursor = connector.changes_since([Entity.EXPENSE], since)
+    assert {(ch.entity, ch.remote_id, ch.operation) for ch in changes} == {
+        (Entity.EXPENSE, made.remote_id, "update"), (Entity.EXPENSE, other.remote_id, "delete")}
+    assert all(ch.changed_at is not None for ch in changes)
+    assert connector.read_documents(Entity.EXPENSE, [made.remote_id])[0].total == D("70.00")
+    next_second()
+    assert connector.changes_since([Entity.EXPENSE], cursor)[0] == []
