@@ -80,8 +80,10 @@ class OdooConnector(SessionConnector):
         kept_lines=True,  # a restocking fee is a negative line of the credit note (out_refund)
         # customers and items archived (Odoo keeps used partners); documents deleted, or cancelled where Odoo refuses
         delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE}),
-        # write_date polling; customers (partners of customer rank) and products come in on their own too
-        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # write_date polling; customers (partners of customer rank) and products come in on their own too; refunds,
+        # expenses and journals we sent: cancelled or edited there (none made there is taken in)
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
+                           *Entity.RETURNS_AND_COSTS}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # Odoo lists no deleted records: reconciliation finds a deletion
         idempotency_keys=False,  # none in Odoo: our number in ref / memo, searched before each create
@@ -515,30 +517,43 @@ class OdooConnector(SessionConnector):
         return int(rows[0])
 
     # -- platform -> local ---------------------------------------------------------------------------------------------
-    #: Customers and items: the model and what makes a record one of ours (a partner with a customer rank).
-    _PARTY_MODELS = {Entity.CUSTOMER: ("res.partner", [["customer_rank", ">", 0]]),
-                     Entity.ITEM: ("product.product", [])}
-
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
-        """``write_date >= since`` (to the second) per model; the cursor is the second we asked in."""
+        """``write_date >= since`` (to the second) per model, one ``search_read`` per list a poll needs: payments
+        and refunds are one list of ``account.payment`` (told apart by ``payment_type``), expenses and journals
+        one list of journal entries (``move_type`` entry: reported as both, the inbound sync keeps the one it
+        sent); a reversal Odoo made (``reversed_entry_id`` set) is not ours. The cursor is the second we asked in."""
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
         changes: list[RemoteChange] = []
+        listed: dict[tuple, list[dict]] = {}
         for entity in [e for e in entities if e in self.inbound_entities]:
-            domain = [["write_date", ">=", t.odoo_time(since)]]
-            if entity in self._PARTY_MODELS:  # archived ones too: an archived partner or product is a change
-                model, wanted = self._PARTY_MODELS[entity]
-                rows = [{**row, "state": "posted"} for row in self.search_read(
-                    model, [*wanted, ["active", "in", [True, False]], *domain], ["write_date"])]
-            elif entity == Entity.PAYMENT:
-                rows = self.search_read("account.payment", domain, ["state", "write_date"])
-            else:
-                rows = self.search_read("account.move", [["move_type", "=", t.MOVE_TYPES[entity]], *domain],
-                                        ["state", "write_date"])
-            for row in rows:
-                operation = "void" if row["state"] == "cancel" else "update"
+            model, wanted, fields = self._change_list(entity)
+            key = (model, repr(wanted))
+            if key not in listed:
+                listed[key] = self.search_read(model, [*wanted, ["write_date", ">=", t.odoo_time(since)]],
+                                               ["write_date", *fields])
+            for row in listed[key]:
+                if not _listed_as(entity, row):
+                    continue
+                operation = "void" if row.get("state") == "cancel" else "update"
                 changes.append(RemoteChange(entity, str(row["id"]), operation, self.config.remote_company_id,
                                             t.parse_odoo_time(row["write_date"])))
         return changes, cursor
+
+    #: Customers and items: the model and what makes a record one of ours (a partner with a customer rank);
+    #: archived ones too (an archived partner or product is a change).
+    _PARTY_MODELS = {Entity.CUSTOMER: ("res.partner", [["customer_rank", ">", 0]]),
+                     Entity.ITEM: ("product.product", [])}
+
+    def _change_list(self, entity: str) -> tuple[str, list, list[str]]:
+        """The model, domain and fields of the list ``entity``'s changes come in."""
+        if entity in self._PARTY_MODELS:
+            model, wanted = self._PARTY_MODELS[entity]
+            return model, [*wanted, ["active", "in", [True, False]]], []
+        if entity in PAYMENTS:
+            return "account.payment", [], ["state", "payment_type", "partner_type"]
+        if entity in ENTRIES:
+            return "account.move", [["move_type", "=", "entry"], ["reversed_entry_id", "=", False]], ["state"]
+        return "account.move", [["move_type", "=", t.MOVE_TYPES[entity]]], ["state"]
 
     def remote_payment(self, remote_id: str) -> RemotePayment:
         payment = self.read_one("account.payment", remote_id, self._payment_fields)
@@ -569,9 +584,12 @@ class OdooConnector(SessionConnector):
         line_id = self._receivable("move_id", remote_id)
         applications = []
         for other, amount in self._matched(line_id) if line_id is not None else ():
-            move_id = str(t.many2one(self.read_one("account.move.line", other, ["move_id"])["move_id"]))
-            if self.read_one("account.move", move_id, ["move_type"])["move_type"] == t.MOVE_TYPES[Entity.INVOICE]:
-                applications.append((move_id, amount))
+            move_id = t.many2one(self.read_one("account.move.line", other, ["move_id"])["move_id"])
+            if not move_id:  # a payment's item (a refund of the credit note), not an invoice's
+                continue
+            if self.read_one("account.move", str(move_id), ["move_type"])["move_type"] == \
+                    t.MOVE_TYPES[Entity.INVOICE]:
+                applications.append((str(move_id), amount))
         return tuple(applications)
 
     def remote_customer(self, remote_id: str) -> RemoteCustomer:
@@ -616,6 +634,16 @@ class OdooConnector(SessionConnector):
     def _what(doc: Snapshot) -> str:
         label = doc.entity.replace("_", " ")
         return f"{label} {getattr(doc, 'number', '') or getattr(doc, 'name', '')}".strip()
+
+
+def _listed_as(entity: str, row: dict) -> bool:
+    """Whether a row of the list ``entity``'s changes come in is one of ``entity``'s: a payment comes in,
+    a refund goes out to a customer."""
+    if entity == Entity.PAYMENT:
+        return row.get("payment_type") != "outbound"
+    if entity == Entity.REFUND:
+        return row.get("payment_type") == "outbound" and row.get("partner_type") == "customer"
+    return True
 
 
 def ref_of(mapping: Mapping, key: str) -> str:
