@@ -184,7 +184,7 @@ class ZohoCosts:
                 "exchange_rate": money(data.get("exchange_rate"), "exchange_rate", currency.data["exchange_rate"]),
                 "line_items": lines, "line_item_total": sides["debit"], "total": sides["debit"], "status": status}
 
-    # -- what a bookkeeper does in Zoho Books -------
+    # -- what a bookkeeper does in Zoho Books -------------------------------------------------------------------------
     def delete_refund_as_user(self, refund_id: str) -> dict:
         """The credit note's refund deleted from its refund history (Zoho has no void for one): the credit comes
         back to the note. ``refund_id`` is the refund's own id, or the connector's ``<creditnote_id>:<refund id>``."""
