@@ -521,9 +521,11 @@ class OdooConnector(SessionConnector):
         """``write_date >= since`` (to the second) per model, one ``search_read`` per list a poll needs: payments
         and refunds are one list of ``account.payment`` (told apart by ``payment_type``), expenses and journals
         one list of journal entries (``move_type`` entry: reported as both, the inbound sync keeps the one it
-        sent); a reversal Odoo made (``reversed_entry_id`` set) is not ours. The cursor is the second we asked in."""
+        sent). A posted reversal Odoo made ("Reverse", ``reversed_entry_id`` set) is not ours: the entry it reverses
+        is reported voided instead (back in force, an update, when the reversal is cancelled). The cursor is the
+        second we asked in."""
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        changes: list[RemoteChange] = []
+        changes: dict[tuple[str, str], RemoteChange] = {}  # each record once: a void over an update
         listed: dict[tuple, list[dict]] = {}
         for entity in [e for e in entities if e in self.inbound_entities]:
             model, wanted, fields = self._change_list(entity)
@@ -534,10 +536,16 @@ class OdooConnector(SessionConnector):
             for row in listed[key]:
                 if not _listed_as(entity, row):
                     continue
-                operation = "void" if row.get("state") == "cancel" else "update"
-                changes.append(RemoteChange(entity, str(row["id"]), operation, self.config.remote_company_id,
-                                            t.parse_odoo_time(row["write_date"])))
-        return changes, cursor
+                remote_id, operation = str(row["id"]), "void" if row.get("state") == "cancel" else "update"
+                reversed_id = t.many2one(row.get("reversed_entry_id"))
+                if reversed_id:  # Odoo's reversing entry: the original is what changed
+                    remote_id, operation = str(reversed_id), "void" if row.get("state") == "posted" else "update"
+                change = RemoteChange(entity, remote_id, operation, self.config.remote_company_id,
+                                      t.parse_odoo_time(row["write_date"]))
+                known = changes.get((entity, remote_id))
+                if known is None or (known.operation, known.changed_at) < (change.operation, change.changed_at):
+                    changes[(entity, remote_id)] = change
+        return list(changes.values()), cursor
 
     #: Customers and items: the model and what makes a record one of ours (a partner with a customer rank);
     #: archived ones too (an archived partner or product is a change).
@@ -552,7 +560,7 @@ class OdooConnector(SessionConnector):
         if entity in PAYMENTS:
             return "account.payment", [], ["state", "payment_type", "partner_type"]
         if entity in ENTRIES:
-            return "account.move", [["move_type", "=", "entry"], ["reversed_entry_id", "=", False]], ["state"]
+            return "account.move", [["move_type", "=", "entry"]], ["state", "reversed_entry_id"]
         return "account.move", [["move_type", "=", t.MOVE_TYPES[entity]]], ["state"]
 
     def remote_payment(self, remote_id: str) -> RemotePayment:
@@ -603,6 +611,8 @@ class OdooConnector(SessionConnector):
         """Moves or payments by ``id in`` (with their lines in one more call, for the same version ``fetch``
         gives); an id Odoo no longer has comes back "deleted". Refunds, expenses and journals are read one by one as
         ``fetch`` reads them (a refund is a payment, the others entries: few, and not the sales documents' shape)."""
+        if entity in ENTRIES:
+            return self._read_entries(entity, remote_ids)
         if entity in Entity.RETURNS_AND_COSTS:
             return super().read_documents(entity, remote_ids)
         ids = [int(i) for i in remote_ids]
@@ -629,6 +639,18 @@ class OdooConnector(SessionConnector):
                     date=dt.date.fromisoformat(str(move["invoice_date"])) if move.get("invoice_date") else None,
                     modified=t.parse_odoo_time(move["write_date"]))
         return [found.get(str(i)) or DocumentTotals(str(i), entity, status="deleted") for i in ids]
+
+    def _read_entries(self, entity: str, remote_ids) -> list[DocumentTotals]:
+        """Expenses or journals read as ``fetch`` reads them, then one search for the posted reversals Odoo made of
+        any of them ("Reverse"): a reversed entry stays posted there but is taken back, so it reads voided, with
+        nothing left."""
+        found = super().read_documents(entity, remote_ids)
+        reversals = self.search_read("account.move", [["reversed_entry_id", "in", [int(i) for i in remote_ids]],
+                                                      ["state", "=", "posted"]], ["reversed_entry_id", "write_date"])
+        reversed_by = {str(t.many2one(row["reversed_entry_id"])): row for row in reversals}
+        return [replace(read, status="voided", total=c.ZERO, home_total=c.ZERO, tax_total=c.ZERO,
+                        version=f"{read.version}/reversed {reversed_by[read.remote_id]['id']}")
+                if read.remote_id in reversed_by and read.status != "deleted" else read for read in found]
 
     @staticmethod
     def _what(doc: Snapshot) -> str:

@@ -51,10 +51,11 @@ class OdooSandbox(PlatformSandbox):
     api_path = ""
     authorize_path = "/odoo/connect"
     #: How a person takes back what the connector sent (``PlatformHarness.take_back``): a refund (an outbound
-    #: payment) "Reset to Draft" then "Cancel"; an expense or a journal (journal entries) "Reset to Draft" then
-    #: "Cancel Entry". Odoo keeps both, cancelled, and moves their ``write_date``.
+    #: payment) "Reset to Draft" then "Cancel"; an expense (a journal entry) "Reset to Draft" then "Cancel Entry"
+    #: (Odoo keeps both, cancelled, their ``write_date`` moved); a journal "Reverse Entry" (it stays posted, and a
+    #: reversing entry naming it in ``reversed_entry_id`` is made and posted). Either suits both entries.
     user_takes_back = {"refund": ("cancel_payment", "payment_id"), "expense": ("cancel_entry", "move_id"),
-                       "journal": ("cancel_entry", "move_id")}
+                       "journal": ("reverse_entry", "move_id")}
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, version: str = "17.0", **kwargs: Any) -> None:
         super().__init__(host, port, **kwargs)
@@ -343,6 +344,26 @@ class OdooSandbox(PlatformSandbox):
                 self.db.button_draft("account.move", [int(move_id)])
             self.db.button_cancel("account.move", [int(move_id)])
         return {"id": str(move_id)}
+
+    def reverse_entry_as_user(self, move_id: str, date: str = "") -> dict:
+        """"Reverse Entry" on a posted journal entry: a new entry with every item's debit and credit swapped (Odoo
+        recomputes its tax lines), ``reversed_entry_id`` naming the original, ``ref`` "Reversal of: <name>",
+        posted. The original stays posted, untouched."""
+        with self.store.lock:
+            move = self.db.row("account.move", move_id)
+            if move.data["state"] != "posted" or move.data["move_type"] != "entry":
+                raise orm.user_error("You can only reverse posted journal entries.")
+            commands = [(0, 0, {"name": item.data["name"], "account_id": item.data["account_id"],
+                                "debit": item.data["credit"], "credit": item.data["debit"],
+                                "amount_currency": -item.data["amount_currency"],
+                                "currency_id": item.data["currency_id"],
+                                "tax_ids": [(6, 0, list(item.data["tax_ids"]))]})
+                        for item in self.db._lines(move.id, "product")]
+            reversal = self.db.create("account.move", {
+                "move_type": "entry", "ref": f"Reversal of: {move.data['name']}", "reversed_entry_id": int(move.id),
+                "currency_id": move.data["currency_id"], "line_ids": commands, **({"date": date} if date else {})})
+            self.db.action_post("account.move", [reversal])
+        return {"id": str(reversal)}
 
     def edit_entry_line_as_user(self, move_id: str, line: int = 0, amount: Any = None) -> dict:
         """Reset an entry to draft, type a new amount over one of its debit items (the first credit item, the

@@ -12,7 +12,7 @@ from connectors.documents import Entity, Mapping, RemoteRef
 from connectors.errors import AuthError, PostingRefused, RetryableError
 from connectors.odoo import connector as odoo
 from connectors.odoo.connector import OdooConnector
-from tests.connectors.contract import credit_note, customer, expense, invoice, payment, refund
+from tests.connectors.contract import credit_note, customer, expense, invoice, journal, payment, refund
 from tests.platforms import next_second
 
 
@@ -177,3 +177,28 @@ def test_payments_and_refunds_are_one_list_told_apart(osandbox):
     found = {(c.entity, c.remote_id, c.operation) for c in changes}
     assert (Entity.PAYMENT, paid, "update") in found and (Entity.REFUND, back, "void") in found
     assert (Entity.PAYMENT, back, "void") not in found and (Entity.REFUND, paid, "update") not in found
+
+
+def test_a_journal_reversed_in_odoo_is_reported_voided_and_its_reversal_is_not_ours(osandbox):
+    """"Reverse Entry" leaves the journal posted beside a new reversing entry: the poll reports the journal voided
+    (never the reversal as a record), it reads back voided with nothing left; the reversal cancelled, the journal is
+    back in force (issue 23)."""
+    conn = connect(osandbox)
+    accounts = {name: pk for pk, name in conn.reference_data().accounts.items()}
+    made = conn.create(journal("JE-R1"), Mapping(line_accounts=(accounts["Bank"], accounts["Product Sales"]),
+                                                 deposit_account=accounts["Bank"]), "j")
+    next_second()  # polls compare whole seconds: the journal's own write is before ``since``
+    since = dt.datetime.now(dt.UTC)
+    reversal = osandbox.act_as_user("reverse_entry", move_id=made.remote_id)["id"]
+    next_second()
+    changes, cursor = conn.changes_since([Entity.JOURNAL], since)
+    assert {(c.remote_id, c.operation) for c in changes} == {(made.remote_id, "void")}
+    [read] = conn.read_documents(Entity.JOURNAL, [made.remote_id])
+    assert (read.status, read.total) == ("voided", Decimal("0.00")) and read.version != made.version
+    assert conn.fetch(Entity.JOURNAL, made.remote_id).raw["state"] == "posted"  # Odoo keeps it posted
+    osandbox.act_as_user("cancel_entry", move_id=reversal)
+    next_second()
+    assert [(c.remote_id, c.operation) for c in conn.changes_since([Entity.JOURNAL], cursor)[0]] == [
+        (made.remote_id, "update")]
+    [read] = conn.read_documents(Entity.JOURNAL, [made.remote_id])
+    assert (read.status, read.total) == ("open", Decimal("15.00"))
