@@ -80,8 +80,10 @@ class OdooConnector(SessionConnector):
         kept_lines=True,  # a restocking fee is a negative line of the credit note (out_refund)
         # customers and items archived (Odoo keeps used partners); documents deleted, or cancelled where Odoo refuses
         delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE}),
-        # write_date polling; customers (partners of customer rank) and products come in on their own too
-        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # write_date polling; customers (partners of customer rank) and products come in on their own too; refunds,
+        # expenses and journals we sent: cancelled or edited there (none made there is taken in)
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
+                           *Entity.RETURNS_AND_COSTS}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # Odoo lists no deleted records: reconciliation finds a deletion
         idempotency_keys=False,  # none in Odoo: our number in ref / memo, searched before each create
@@ -515,30 +517,51 @@ class OdooConnector(SessionConnector):
         return int(rows[0])
 
     # -- platform -> local ---------------------------------------------------------------------------------------------
-    #: Customers and items: the model and what makes a record one of ours (a partner with a customer rank).
+    def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
+        """``write_date >= since`` (to the second) per model, one ``search_read`` per list a poll needs: payments
+        and refunds are one list of ``account.payment`` (told apart by ``payment_type``), expenses and journals
+        one list of journal entries (``move_type`` entry: reported as both, the inbound sync keeps the one it
+        sent). A posted reversal Odoo made ("Reverse", ``reversed_entry_id`` set) is not ours: the entry it reverses
+        is reported voided instead (back in force, an update, when the reversal is cancelled). The cursor is the
+        second we asked in."""
+        cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        changes: dict[tuple[str, str], RemoteChange] = {}  # each record once: a void over an update
+        listed: dict[tuple, list[dict]] = {}
+        for entity in [e for e in entities if e in self.inbound_entities]:
+            model, wanted, fields = self._change_list(entity)
+            key = (model, repr(wanted))
+            if key not in listed:
+                listed[key] = self.search_read(model, [*wanted, ["write_date", ">=", t.odoo_time(since)]],
+                                               ["write_date", *fields])
+            for row in listed[key]:
+                if not _listed_as(entity, row):
+                    continue
+                remote_id, operation = str(row["id"]), "void" if row.get("state") == "cancel" else "update"
+                reversed_id = t.many2one(row.get("reversed_entry_id"))
+                if reversed_id:  # Odoo's reversing entry: the original is what changed
+                    remote_id, operation = str(reversed_id), "void" if row.get("state") == "posted" else "update"
+                change = RemoteChange(entity, remote_id, operation, self.config.remote_company_id,
+                                      t.parse_odoo_time(row["write_date"]))
+                known = changes.get((entity, remote_id))
+                if known is None or (known.operation, known.changed_at) < (change.operation, change.changed_at):
+                    changes[(entity, remote_id)] = change
+        return list(changes.values()), cursor
+
+    #: Customers and items: the model and what makes a record one of ours (a partner with a customer rank);
+    #: archived ones too (an archived partner or product is a change).
     _PARTY_MODELS = {Entity.CUSTOMER: ("res.partner", [["customer_rank", ">", 0]]),
                      Entity.ITEM: ("product.product", [])}
 
-    def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
-        """``write_date >= since`` (to the second) per model; the cursor is the second we asked in."""
-        cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        changes: list[RemoteChange] = []
-        for entity in [e for e in entities if e in self.inbound_entities]:
-            domain = [["write_date", ">=", t.odoo_time(since)]]
-            if entity in self._PARTY_MODELS:  # archived ones too: an archived partner or product is a change
-                model, wanted = self._PARTY_MODELS[entity]
-                rows = [{**row, "state": "posted"} for row in self.search_read(
-                    model, [*wanted, ["active", "in", [True, False]], *domain], ["write_date"])]
-            elif entity == Entity.PAYMENT:
-                rows = self.search_read("account.payment", domain, ["state", "write_date"])
-            else:
-                rows = self.search_read("account.move", [["move_type", "=", t.MOVE_TYPES[entity]], *domain],
-                                        ["state", "write_date"])
-            for row in rows:
-                operation = "void" if row["state"] == "cancel" else "update"
-                changes.append(RemoteChange(entity, str(row["id"]), operation, self.config.remote_company_id,
-                                            t.parse_odoo_time(row["write_date"])))
-        return changes, cursor
+    def _change_list(self, entity: str) -> tuple[str, list, list[str]]:
+        """The model, domain and fields of the list ``entity``'s changes come in."""
+        if entity in self._PARTY_MODELS:
+            model, wanted = self._PARTY_MODELS[entity]
+            return model, [*wanted, ["active", "in", [True, False]]], []
+        if entity in PAYMENTS:
+            return "account.payment", [], ["state", "payment_type", "partner_type"]
+        if entity in ENTRIES:
+            return "account.move", [["move_type", "=", "entry"]], ["state", "reversed_entry_id"]
+        return "account.move", [["move_type", "=", t.MOVE_TYPES[entity]]], ["state"]
 
     def remote_payment(self, remote_id: str) -> RemotePayment:
         payment = self.read_one("account.payment", remote_id, self._payment_fields)
@@ -569,9 +592,12 @@ class OdooConnector(SessionConnector):
         line_id = self._receivable("move_id", remote_id)
         applications = []
         for other, amount in self._matched(line_id) if line_id is not None else ():
-            move_id = str(t.many2one(self.read_one("account.move.line", other, ["move_id"])["move_id"]))
-            if self.read_one("account.move", move_id, ["move_type"])["move_type"] == t.MOVE_TYPES[Entity.INVOICE]:
-                applications.append((move_id, amount))
+            move_id = t.many2one(self.read_one("account.move.line", other, ["move_id"])["move_id"])
+            if not move_id:  # a payment's item (a refund of the credit note), not an invoice's
+                continue
+            if self.read_one("account.move", str(move_id), ["move_type"])["move_type"] == \
+                    t.MOVE_TYPES[Entity.INVOICE]:
+                applications.append((str(move_id), amount))
         return tuple(applications)
 
     def remote_customer(self, remote_id: str) -> RemoteCustomer:
@@ -585,6 +611,8 @@ class OdooConnector(SessionConnector):
         """Moves or payments by ``id in`` (with their lines in one more call, for the same version ``fetch``
         gives); an id Odoo no longer has comes back "deleted". Refunds, expenses and journals are read one by one as
         ``fetch`` reads them (a refund is a payment, the others entries: few, and not the sales documents' shape)."""
+        if entity in ENTRIES:
+            return self._read_entries(entity, remote_ids)
         if entity in Entity.RETURNS_AND_COSTS:
             return super().read_documents(entity, remote_ids)
         ids = [int(i) for i in remote_ids]
@@ -612,10 +640,32 @@ class OdooConnector(SessionConnector):
                     modified=t.parse_odoo_time(move["write_date"]))
         return [found.get(str(i)) or DocumentTotals(str(i), entity, status="deleted") for i in ids]
 
+    def _read_entries(self, entity: str, remote_ids) -> list[DocumentTotals]:
+        """Expenses or journals read as ``fetch`` reads them, then one search for the posted reversals Odoo made of
+        any of them ("Reverse"): a reversed entry stays posted there but is taken back, so it reads voided, with
+        nothing left."""
+        found = super().read_documents(entity, remote_ids)
+        reversals = self.search_read("account.move", [["reversed_entry_id", "in", [int(i) for i in remote_ids]],
+                                                      ["state", "=", "posted"]], ["reversed_entry_id", "write_date"])
+        reversed_by = {str(t.many2one(row["reversed_entry_id"])): row for row in reversals}
+        return [replace(read, status="voided", total=c.ZERO, home_total=c.ZERO, tax_total=c.ZERO,
+                        version=f"{read.version}/reversed {reversed_by[read.remote_id]['id']}")
+                if read.remote_id in reversed_by and read.status != "deleted" else read for read in found]
+
     @staticmethod
     def _what(doc: Snapshot) -> str:
         label = doc.entity.replace("_", " ")
         return f"{label} {getattr(doc, 'number', '') or getattr(doc, 'name', '')}".strip()
+
+
+def _listed_as(entity: str, row: dict) -> bool:
+    """Whether a row of the list ``entity``'s changes come in is one of ``entity``'s: a payment comes in,
+    a refund goes out to a customer."""
+    if entity == Entity.PAYMENT:
+        return row.get("payment_type") != "outbound"
+    if entity == Entity.REFUND:
+        return row.get("payment_type") == "outbound" and row.get("partner_type") == "customer"
+    return True
 
 
 def ref_of(mapping: Mapping, key: str) -> str:

@@ -50,6 +50,12 @@ class OdooSandbox(PlatformSandbox):
     default_port = 8769
     api_path = ""
     authorize_path = "/odoo/connect"
+    #: How a person takes back what the connector sent (``PlatformHarness.take_back``): a refund (an outbound
+    #: payment) "Reset to Draft" then "Cancel"; an expense (a journal entry) "Reset to Draft" then "Cancel Entry"
+    #: (Odoo keeps both, cancelled, their ``write_date`` moved); a journal "Reverse Entry" (it stays posted, and a
+    #: reversing entry naming it in ``reversed_entry_id`` is made and posted). Either suits both entries.
+    user_takes_back = {"refund": ("cancel_payment", "payment_id"), "expense": ("cancel_entry", "move_id"),
+                       "journal": ("reverse_entry", "move_id")}
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, version: str = "17.0", **kwargs: Any) -> None:
         super().__init__(host, port, **kwargs)
@@ -322,6 +328,77 @@ class OdooSandbox(PlatformSandbox):
                 self.db.button_draft("account.payment", [int(payment_id)])
             self.db.unlink("account.payment", [int(payment_id)])
         return {"id": str(payment_id)}
+
+    def cancel_payment_as_user(self, payment_id: str) -> dict:
+        """A payment (a refund too) reset to draft (its matches undone) and cancelled, as the payment's form does."""
+        with self.store.lock:
+            if self.db.row("account.payment", payment_id).data["state"] != "draft":
+                self.db.button_draft("account.payment", [int(payment_id)])
+            self.db.button_cancel("account.payment", [int(payment_id)])
+        return {"id": str(payment_id)}
+
+    def cancel_entry_as_user(self, move_id: str) -> dict:
+        """A journal entry (an expense, a journal) reset to draft and cancelled: "Reset to Draft", "Cancel Entry"."""
+        with self.store.lock:
+            if self.db.row("account.move", move_id).data["state"] != "draft":
+                self.db.button_draft("account.move", [int(move_id)])
+            self.db.button_cancel("account.move", [int(move_id)])
+        return {"id": str(move_id)}
+
+    def reverse_entry_as_user(self, move_id: str, date: str = "") -> dict:
+        """"Reverse Entry" on a posted journal entry: a new entry with every item's debit and credit swapped (Odoo
+        recomputes its tax lines), ``reversed_entry_id`` naming the original, ``ref`` "Reversal of: <name>",
+        posted. The original stays posted, untouched."""
+        with self.store.lock:
+            move = self.db.row("account.move", move_id)
+            if move.data["state"] != "posted" or move.data["move_type"] != "entry":
+                raise orm.user_error("You can only reverse posted journal entries.")
+            commands = [(0, 0, {"name": item.data["name"], "account_id": item.data["account_id"],
+                                "debit": item.data["credit"], "credit": item.data["debit"],
+                                "amount_currency": -item.data["amount_currency"],
+                                "currency_id": item.data["currency_id"],
+                                "tax_ids": [(6, 0, list(item.data["tax_ids"]))]})
+                        for item in self.db._lines(move.id, "product")]
+            reversal = self.db.create("account.move", {
+                "move_type": "entry", "ref": f"Reversal of: {move.data['name']}", "reversed_entry_id": int(move.id),
+                "currency_id": move.data["currency_id"], "line_ids": commands, **({"date": date} if date else {})})
+            self.db.action_post("account.move", [reversal])
+        return {"id": str(reversal)}
+
+    def edit_entry_line_as_user(self, move_id: str, line: int = 0, amount: Any = None) -> dict:
+        """Reset an entry to draft, type a new amount over one of its debit items (the first credit item, the
+        balancing one, follows by the difference; Odoo recomputes the tax lines), post it again."""
+        with self.store.lock:
+            move = self.db.row("account.move", move_id)
+            posted = move.data["state"] == "posted"
+            if posted:
+                self.db.button_draft("account.move", [int(move_id)])
+            items = self.db._lines(move.id, "product")
+            debits = [r for r in items if r.data["debit"] > 0]
+            credit = next(r for r in items if r.data["credit"] > 0)
+            target = debits[int(line)]
+            new = orm.money(orm.decimal_value(amount))
+            rate = (target.data["debit"] / target.data["amount_currency"]) if target.data["amount_currency"] else 1
+            commands: list = [(5,)]
+            for item in items:
+                vals = {k: item.data[k] for k in ("name", "account_id", "debit", "credit", "amount_currency",
+                                                  "currency_id")}
+                vals["tax_ids"] = [(6, 0, list(item.data["tax_ids"]))]
+                commands.append((0, 0, vals))
+            index = {item.id: i + 1 for i, item in enumerate(items)}
+            before = target.data["debit"]
+            after = orm.money(new * rate)
+            rates = [orm.decimal_value(self.db.row("account.tax", t).data["amount"]) / 100
+                     for t in target.data["tax_ids"]]
+            commands[index[target.id]][2].update(debit=after, amount_currency=new)
+            delta = after - before + sum((orm.money(after * r) - orm.money(before * r) for r in rates), orm.ZERO)
+            credit_vals = commands[index[credit.id]][2]
+            credit_vals.update(credit=credit_vals["credit"] + delta,
+                               amount_currency=credit_vals["amount_currency"] - orm.money(delta / rate))
+            self.db.write("account.move", [int(move_id)], {"line_ids": commands})
+            if posted:
+                self.db.action_post("account.move", [int(move_id)])
+        return {"id": str(move_id)}
 
     def archive_account_as_user(self, account_id: str) -> dict:
         self.db.write("account.account", [int(account_id)], {"deprecated": True})

@@ -184,6 +184,27 @@ class ZohoCosts:
                 "exchange_rate": money(data.get("exchange_rate"), "exchange_rate", currency.data["exchange_rate"]),
                 "line_items": lines, "line_item_total": sides["debit"], "total": sides["debit"], "status": status}
 
+    # -- what a bookkeeper does in Zoho Books -------------------------------------------------------------------------
+    def delete_refund_as_user(self, refund_id: str) -> dict:
+        """The credit note's refund deleted from its refund history (Zoho has no void for one): the credit comes
+        back to the note. ``refund_id`` is the refund's own id, or the connector's ``<creditnote_id>:<refund id>``."""
+        own_id = str(refund_id).rpartition(":")[2]
+        with self.store.lock:
+            row = self.store.get("creditnote_refunds", own_id)
+            self.store.delete("creditnote_refunds", own_id)
+            self._settle_note(row.data["creditnote_id"])
+        return {"creditnote_refund_id": own_id, "deleted": True}
+
+    def delete_expense_as_user(self, expense_id: str) -> dict:
+        """An expense deleted (Zoho voids none): gone from the list and from a read by id (1002)."""
+        self.delete("expenses", expense_id)
+        return {"expense_id": expense_id, "deleted": True}
+
+    def delete_journal_as_user(self, journal_id: str) -> dict:
+        """A manual journal deleted (Zoho voids none)."""
+        self.delete("journals", journal_id)
+        return {"journal_id": journal_id, "deleted": True}
+
     # -- references ---------------------------------------------------------------------------------------------------
     def _paying_account(self, account_id: Any, field: str) -> Row:
         if not account_id:

@@ -93,6 +93,11 @@ class ZohoSandbox(ZohoCosts, PlatformSandbox):
     platform, title, default_port, ready_path = "zoho", "Zoho Books", 8767, "/_sandbox/state"
     api_path, token_path, authorize_path = API, "/oauth/v2/token", "/oauth/v2/auth"
     revoke_path = "/oauth/v2/token/revoke"
+    #: How a person takes back what the connector sent (``PlatformHarness.take_back``): Zoho Books voids no refund,
+    #: expense or manual journal, it deletes them, and its lists hold no deleted records (so the connector's polling
+    #: cannot report these; reconciliation's read by id finds them gone).
+    user_takes_back = {"refund": ("delete_refund", "refund_id"), "expense": ("delete_expense", "expense_id"),
+                       "journal": ("delete_journal", "journal_id")}
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] | None = None,
                  organization_id: str = ORGANIZATION_ID, organization_name: str = "Sandbox Books Inc",

@@ -1,16 +1,19 @@
 """What the contract cannot say about the Odoo connector: the protocol chosen by server version, the login, the
 life cycle's refusals and matches given back after a reset to draft."""
+import datetime as dt
 import uuid
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
-from connectors.base import ConnectionConfig
+from connectors.base import AccountKind, ConnectionConfig
 from connectors.documents import Entity, Mapping, RemoteRef
 from connectors.errors import AuthError, PostingRefused, RetryableError
 from connectors.odoo import connector as odoo
 from connectors.odoo.connector import OdooConnector
-from tests.connectors.contract import credit_note, customer, invoice, payment, refund
+from tests.connectors.contract import credit_note, customer, expense, invoice, journal, payment, refund
+from tests.platforms import next_second
 
 
 @pytest.fixture(autouse=True)
@@ -118,3 +121,84 @@ def test_a_refund_whose_answer_was_lost_is_adopted_and_matched_with_its_credit_n
     again = conn.find_existing(back, mapped)  # adopting again matches nothing more
     assert again.remote_id == found.remote_id
     assert conn.fetch(Entity.CREDIT_NOTE, refs[note.key]).balance == Decimal("15.00")
+
+
+def _expense_mapping(conn, lines=1, tax=None) -> Mapping:
+    reference = conn.reference_data()
+    cost = next(pk for pk, kind in sorted(reference.account_kinds.items()) if kind == AccountKind.EXPENSE)
+    accounts = {name: pk for pk, name in reference.accounts.items()}
+    taxes = {"GST 10%": tax} if tax else {}
+    return Mapping(line_accounts=(cost,) * lines, deposit_account=accounts["Bank"], tax_codes=taxes)
+
+
+@pytest.mark.parametrize("taxed", [False, True])
+def test_an_expense_typed_over_in_odoo_is_reported_as_an_update(osandbox, taxed):
+    """A person resets the expense's entry to draft, types 25.00 over its 20.00 and posts it again: the next poll
+    reports an update (not a void), and the entry reads back with the new total (issue 23)."""
+    conn = connect(osandbox)
+    taxes = conn.reference_data().tax_codes
+    tax = next(pk for pk, name in taxes.items() if name == "Tax 10%") if taxed else None
+    doc = expense("EXP-ED1")
+    if taxed:
+        doc = replace(doc, lines=tuple(replace(line, tax_rate_key="GST 10%", tax_rate_percent=Decimal("10"),
+                                               tax_amount=Decimal("2.00")) for line in doc.lines),
+                      total=Decimal("22.00"))
+    made = conn.create(doc, _expense_mapping(conn, tax=tax), "e")
+    assert made.total == (Decimal("22.00") if taxed else Decimal("20.00"))
+    since = dt.datetime.now(dt.UTC)
+    next_second()
+    osandbox.act_as_user("edit_entry_line", move_id=made.remote_id, line=0, amount="25.00")
+    next_second()
+    changes, cursor = conn.changes_since([Entity.EXPENSE, Entity.JOURNAL], since)
+    mine = [(c.entity, c.operation) for c in changes if c.remote_id == made.remote_id]
+    assert (Entity.EXPENSE, "update") in mine
+    [read] = conn.read_documents(Entity.EXPENSE, [made.remote_id])
+    assert read.status == "open" and read.total == (Decimal("27.50") if taxed else Decimal("25.00"))
+    assert read.version != made.version
+    assert made.remote_id not in {c.remote_id for c in conn.changes_since([Entity.EXPENSE], cursor)[0]}
+
+
+def test_payments_and_refunds_are_one_list_told_apart(osandbox):
+    """One ``account.payment`` list a poll for both; an inbound payment is a payment, the outbound refund of a
+    credit note a refund, and a cancelled refund a void (issue 23)."""
+    conn = connect(osandbox)
+    cust = customer()
+    refs = {cust.key: conn.create(cust, mapping(conn), "c").remote_id}
+    note = credit_note(cust.key, "CN-9", ("30.00",))
+    refs[note.key] = conn.create(note, mapping(conn, refs), "n").remote_id
+    inv = invoice(cust.key, "INV-9", ("50.00",))
+    refs[inv.key] = conn.create(inv, mapping(conn, refs), "i").remote_id
+    paid = conn.create(payment(cust.key, "PAY-9", inv.key, "20.00"), mapping(conn, refs), "p").remote_id
+    back = conn.create(refund(cust.key, "RF-9", note.key, "10.00"), mapping(conn, refs), "r").remote_id
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
+    osandbox.act_as_user("cancel_payment", payment_id=back)
+    next_second()
+    changes, _ = conn.changes_since([Entity.PAYMENT, Entity.REFUND], since)
+    found = {(c.entity, c.remote_id, c.operation) for c in changes}
+    assert (Entity.PAYMENT, paid, "update") in found and (Entity.REFUND, back, "void") in found
+    assert (Entity.PAYMENT, back, "void") not in found and (Entity.REFUND, paid, "update") not in found
+
+
+def test_a_journal_reversed_in_odoo_is_reported_voided_and_its_reversal_is_not_ours(osandbox):
+    """"Reverse Entry" leaves the journal posted beside a new reversing entry: the poll reports the journal voided
+    (never the reversal as a record), it reads back voided with nothing left; the reversal cancelled, the journal is
+    back in force (issue 23)."""
+    conn = connect(osandbox)
+    accounts = {name: pk for pk, name in conn.reference_data().accounts.items()}
+    made = conn.create(journal("JE-R1"), Mapping(line_accounts=(accounts["Bank"], accounts["Product Sales"]),
+                                                 deposit_account=accounts["Bank"]), "j")
+    next_second()  # polls compare whole seconds: the journal's own write is before ``since``
+    since = dt.datetime.now(dt.UTC)
+    reversal = osandbox.act_as_user("reverse_entry", move_id=made.remote_id)["id"]
+    next_second()
+    changes, cursor = conn.changes_since([Entity.JOURNAL], since)
+    assert {(c.remote_id, c.operation) for c in changes} == {(made.remote_id, "void")}
+    [read] = conn.read_documents(Entity.JOURNAL, [made.remote_id])
+    assert (read.status, read.total) == ("voided", Decimal("0.00")) and read.version != made.version
+    assert conn.fetch(Entity.JOURNAL, made.remote_id).raw["state"] == "posted"  # Odoo keeps it posted
+    osandbox.act_as_user("cancel_entry", move_id=reversal)
+    next_second()
+    assert [(c.remote_id, c.operation) for c in conn.changes_since([Entity.JOURNAL], cursor)[0]] == [
+        (made.remote_id, "update")]
+    [read] = conn.read_documents(Entity.JOURNAL, [made.remote_id])
+    assert (read.status, read.total) == ("open", Decimal("15.00"))
