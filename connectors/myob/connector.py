@@ -70,8 +70,11 @@ class MyobConnector(BaseConnector):
         #: are deleted (MYOB has no void for them: a person deletes or reverses them in AccountRight).
         delete=frozenset(Entity.ALL),
         kept_lines=True,  # a restocking fee is a positive line of the credit (a sale with negative lines)
-        # customer cards and items carry LastModified too: they come in on their own
-        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # customer cards and items carry LastModified too: they come in on their own. Spend money and general
+        # journals edited in AccountRight come back by LastModified too; credit refunds do not (MYOB cannot change
+        # one, and one deleted is in no list): docs/connectors/myob.md
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
+                           Entity.EXPENSE, Entity.JOURNAL}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # MYOB's lists hold no deleted records, and it has no deleted-since query
         idempotency_keys=False,  # MYOB has none: our numbers and names, searched before sending again, stand in
@@ -345,8 +348,9 @@ class MyobConnector(BaseConnector):
 
     # -- platform -> local -----------------------------------------------------------------------------------------
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
-        """Customer cards, items, sales and payments whose ``LastModified`` is at or after ``since`` (to the
-        second). MYOB lists no deleted records: a deletion is never reported here (reconciliation finds it)."""
+        """Customer cards, items, sales, payments, spend money (our expenses) and general journals whose
+        ``LastModified`` is at or after ``since`` (to the second), one list request per resource. MYOB lists no
+        deleted records: a deletion is never reported here (reconciliation finds it)."""
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
         since = since.astimezone(dt.UTC).replace(microsecond=0)
         wanted = [e for e in entities if e in self.inbound_entities]
@@ -357,7 +361,8 @@ class MyobConnector(BaseConnector):
                 if entity in wanted:
                     changes.append(RemoteChange(entity, str(row["UID"]), "update", self.config.remote_company_id,
                                                 t.modified_at(row)))
-        for entity, path in ((Entity.CUSTOMER, t.CUSTOMERS), (Entity.ITEM, t.ITEMS), (Entity.PAYMENT, t.PAYMENTS)):
+        for entity, path in ((Entity.CUSTOMER, t.CUSTOMERS), (Entity.ITEM, t.ITEMS), (Entity.PAYMENT, t.PAYMENTS),
+                             (Entity.EXPENSE, t.SPENDS), (Entity.JOURNAL, t.JOURNALS)):
             if entity in wanted:
                 changes += [RemoteChange(entity, str(row["UID"]), "update", self.config.remote_company_id,
                                          t.modified_at(row)) for row in self._changed(path, since)

@@ -828,6 +828,15 @@ class MyobSandbox(MyobCosts, PlatformSandbox):
         body["Lines"][int(line)]["Amount"] = number(amount, "amount")
         return self.render(self.write("Banking/SpendMoneyTxn", spend_id, body, version=row.version))
 
+    def edit_journal_as_user(self, journal_id: str, amount: Any = None) -> dict:
+        """A two-line general journal's amount typed over on both its lines (AccountRight refuses a journal out of
+        balance); its ``LastModified`` and ``RowVersion`` move as on any edit."""
+        row = self.store.get("journals", journal_id)
+        body = self.render(row)
+        for line in body["Lines"]:
+            line["Amount"] = number(amount, "amount")
+        return self.render(self.write("GeneralLedger/GeneralJournal", journal_id, body, version=row.version))
+
     def delete_journal_as_user(self, journal_id: str) -> dict:
         self.delete("journals", journal_id)
         return {"UID": journal_id, "deleted": True}
