@@ -15,6 +15,7 @@ memo; a refund, a spend money (our expense) or a general journal voided here is 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from functools import cached_property
 
@@ -51,6 +52,7 @@ NUMBER_FIELDS = {Entity.REFUND: "Number", Entity.EXPENSE: "PaymentNumber", Entit
 REVERSIBLE = (Entity.EXPENSE, Entity.JOURNAL)
 #: Numbers asked for in one ``$filter`` (``… eq '…' or …``): the URL stays short.
 NUMBERS_PER_QUERY = 20
+ZERO = Decimal("0.00")
 
 
 def account_kind(account: dict) -> str:
@@ -438,13 +440,18 @@ class MyobConnector(BaseConnector):
         """Every document of ``entity`` page by page (1,000 a page), from the list rows (credit refunds, spend
         money and general journals too: MYOB lists them whole, with their lines)."""
         path = PATHS.get(entity, t.SALES)
-        if entity in REVERSIBLE:  # reversals are left out, and what they reverse is voided
-            rows = list(self._changed(path, since.astimezone(dt.UTC) if since else None))
-            mine = [r for r in rows if not c.is_reversal(entity, r)]
-            gone = ({t.number_of(entity, r) for r in rows if c.is_reversal(entity, r)} if since is None else
-                    self._reversed_numbers(entity, [t.number_of(entity, r) for r in mine]))
-            for row in mine:
-                yield t.totals(entity, row, t.number_of(entity, row) in gone, currency=self._home())
+        if entity in REVERSIBLE:  # reversals are left out, and what they reverse is voided (total 0.00)
+            listed, gone = [], set()
+            for row in self._changed(path, since.astimezone(dt.UTC) if since else None):
+                if c.is_reversal(entity, row):
+                    gone.add(t.number_of(entity, row))
+                else:
+                    listed.append(t.totals(entity, row, currency=self._home()))
+            if since is not None:  # a reversal may be older or newer than the window: asked for by number
+                gone = self._reversed_numbers(entity, [d.number for d in listed])
+            for found in listed:
+                yield (replace(found, status="voided", total=ZERO, balance=ZERO, home_total=ZERO)
+                       if found.number in gone else found)
             return
         for row in self._changed(path, since.astimezone(dt.UTC) if since else None):
             if path != t.SALES or (t.entity_of_sale(row) == entity and not t.is_reversal(row)):
