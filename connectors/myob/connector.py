@@ -15,6 +15,7 @@ memo; a refund, a spend money (our expense) or a general journal voided here is 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from functools import cached_property
 
@@ -47,6 +48,11 @@ PATHS = {Entity.CUSTOMER: t.CUSTOMERS, Entity.ITEM: t.ITEMS, Entity.PAYMENT: t.P
 COSTS = (Entity.REFUND, Entity.EXPENSE, Entity.JOURNAL)
 #: The $filter field that holds our number, per entity searched before a create.
 NUMBER_FIELDS = {Entity.REFUND: "Number", Entity.EXPENSE: "PaymentNumber", Entity.JOURNAL: "DisplayID"}
+#: What a person can reverse in AccountRight among what we send besides sales: spend money and general journals.
+REVERSIBLE = (Entity.EXPENSE, Entity.JOURNAL)
+#: Numbers asked for in one ``$filter`` (``… eq '…' or …``): the URL stays short.
+NUMBERS_PER_QUERY = 20
+ZERO = Decimal("0.00")
 
 
 def account_kind(account: dict) -> str:
@@ -70,8 +76,11 @@ class MyobConnector(BaseConnector):
         #: are deleted (MYOB has no void for them: a person deletes or reverses them in AccountRight).
         delete=frozenset(Entity.ALL),
         kept_lines=True,  # a restocking fee is a positive line of the credit (a sale with negative lines)
-        # customer cards and items carry LastModified too: they come in on their own
-        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # customer cards and items carry LastModified too: they come in on their own. Spend money and general
+        # journals edited in AccountRight come back by LastModified too; credit refunds do not (MYOB cannot change
+        # one, and one deleted is in no list): docs/connectors/myob.md
+        inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
+                           Entity.EXPENSE, Entity.JOURNAL}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         inbound_deletes=False,  # MYOB's lists hold no deleted records, and it has no deleted-since query
         idempotency_keys=False,  # MYOB has none: our numbers and names, searched before sending again, stand in
@@ -166,7 +175,7 @@ class MyobConnector(BaseConnector):
         else:
             query = (f"ReceiptNumber eq {quote(doc.number[:t.NUMBER_LENGTH])} and "
                      f"Customer/UID eq guid'{mapping.refs[doc.customer_key]}'")
-        rows = list(self.client.rows(PATHS[entity], query))
+        rows = [r for r in self.client.rows(PATHS[entity], query) if not c.is_reversal(entity, r)]
         return t.result(entity, rows[0], adopted=True) if rows else None
 
     def _find_sale(self, doc, mapping: Mapping) -> RemoteResult | None:
@@ -250,12 +259,36 @@ class MyobConnector(BaseConnector):
         return t.result(entity, body, adopted=adopted, reversed_=self._reversed(entity, body))
 
     def _reversed(self, entity: str, body: dict) -> bool:
-        """An invoice closed by a reversing sale (same number, journal memo "Reversal; ..."): voided for us."""
+        """An invoice closed by a reversing sale (same number, journal memo "Reversal; ..."), or a spend money or
+        general journal a person reversed (a reversal with its number: ``costs.is_reversal``): voided for us."""
+        if entity in REVERSIBLE:
+            return not c.is_reversal(entity, body) and t.number_of(entity, body) in self._reversed_numbers(
+                entity, [t.number_of(entity, body)])
         if entity != Entity.INVOICE or body.get("Status") != "Closed":
             return False
         rows = self.client.rows(t.SALES, f"Number eq {quote(body.get('Number', ''))} and "
                                          f"Customer/UID eq guid'{t.uid(body.get('Customer'))}'")
         return any(t.is_reversal(r) and t.entity_of_sale(r) == Entity.CREDIT_NOTE for r in rows)
+
+    def _reversed_numbers(self, entity: str, numbers) -> set[str]:
+        """Of these spend money or journal numbers, those a reversal carries: one list request per
+        ``NUMBERS_PER_QUERY`` numbers (``PaymentNumber eq '…' or …``)."""
+        wanted, found = sorted({n for n in numbers if n}), set()
+        for start in range(0, len(wanted), NUMBERS_PER_QUERY):
+            query = " or ".join(f"{NUMBER_FIELDS[entity]} eq {quote(n)}"
+                                for n in wanted[start:start + NUMBERS_PER_QUERY])
+            found |= {t.number_of(entity, r) for r in self.client.rows(PATHS[entity], query)
+                      if c.is_reversal(entity, r)}
+        return found
+
+    def _originals(self, entity: str, numbers) -> list[dict]:
+        """The spend money or journals (not reversals) that carry these numbers."""
+        wanted, found = sorted({n for n in numbers if n}), []
+        for start in range(0, len(wanted), NUMBERS_PER_QUERY):
+            query = " or ".join(f"{NUMBER_FIELDS[entity]} eq {quote(n)}"
+                                for n in wanted[start:start + NUMBERS_PER_QUERY])
+            found += [r for r in self.client.rows(PATHS[entity], query) if not c.is_reversal(entity, r)]
+        return found
 
     def _read(self, entity: str, remote_id: str) -> dict:
         """One record; a sale is looked for under the Service layout, then the Item one."""
@@ -345,8 +378,9 @@ class MyobConnector(BaseConnector):
 
     # -- platform -> local -----------------------------------------------------------------------------------------
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
-        """Customer cards, items, sales and payments whose ``LastModified`` is at or after ``since`` (to the
-        second). MYOB lists no deleted records: a deletion is never reported here (reconciliation finds it)."""
+        """Customer cards, items, sales, payments, spend money (our expenses) and general journals whose
+        ``LastModified`` is at or after ``since`` (to the second), one list request per resource. MYOB lists no
+        deleted records: a deletion is never reported here (reconciliation finds it)."""
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
         since = since.astimezone(dt.UTC).replace(microsecond=0)
         wanted = [e for e in entities if e in self.inbound_entities]
@@ -362,7 +396,24 @@ class MyobConnector(BaseConnector):
                 changes += [RemoteChange(entity, str(row["UID"]), "update", self.config.remote_company_id,
                                          t.modified_at(row)) for row in self._changed(path, since)
                             if entity != Entity.ITEM or row.get("IsSold", True) is not False]  # items for sale
+        for entity in (e for e in REVERSIBLE if e in wanted):
+            changes += self._cost_changes(entity, since)
         return changes, cursor
+
+    def _cost_changes(self, entity: str, since: dt.datetime) -> list[RemoteChange]:
+        """Spend money or general journals changed since ``since``: an edited one is an update; a reversal
+        AccountRight made is not one of ours, the original it reverses is reported voided (found by number:
+        one more list request, only when the poll saw reversals)."""
+        company, found, reversed_at = self.config.remote_company_id, {}, {}
+        for row in self._changed(PATHS[entity], since):
+            if c.is_reversal(entity, row):
+                reversed_at[t.number_of(entity, row)] = t.modified_at(row)
+            else:
+                found[str(row["UID"])] = RemoteChange(entity, str(row["UID"]), "update", company, t.modified_at(row))
+        for row in self._originals(entity, reversed_at):
+            found[str(row["UID"])] = RemoteChange(entity, str(row["UID"]), "void", company,
+                                                  reversed_at[t.number_of(entity, row)])
+        return list(found.values())
 
     def _changed(self, path: str, since: dt.datetime | None):
         query = f"LastModified ge {t.filter_time(since)}" if since else ""
@@ -389,19 +440,43 @@ class MyobConnector(BaseConnector):
         """Every document of ``entity`` page by page (1,000 a page), from the list rows (credit refunds, spend
         money and general journals too: MYOB lists them whole, with their lines)."""
         path = PATHS.get(entity, t.SALES)
+        if entity in REVERSIBLE:  # reversals are left out, and what they reverse is voided (total 0.00)
+            listed, gone = [], set()
+            for row in self._changed(path, since.astimezone(dt.UTC) if since else None):
+                if c.is_reversal(entity, row):
+                    gone.add(t.number_of(entity, row))
+                else:
+                    listed.append(t.totals(entity, row, currency=self._home()))
+            if since is not None:  # a reversal may be older or newer than the window: asked for by number
+                gone = self._reversed_numbers(entity, [d.number for d in listed])
+            for found in listed:
+                yield (replace(found, status="voided", total=ZERO, balance=ZERO, home_total=ZERO)
+                       if found.number in gone else found)
+            return
         for row in self._changed(path, since.astimezone(dt.UTC) if since else None):
             if path != t.SALES or (t.entity_of_sale(row) == entity and not t.is_reversal(row)):
                 yield t.totals(entity, row, currency=self._home())
 
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
-        found = []
+        """Each by UID (a 404 is deleted); spend money and journals reversed there are voided (their numbers
+        looked for among the reversals in one list request per ``NUMBERS_PER_QUERY``)."""
+        found, bodies = [], {}
         for remote_id in remote_ids:
             try:
-                body = self._read(entity, remote_id)
+                bodies[str(remote_id)] = self._read(entity, remote_id)
             except RemoteNotFound:
-                found.append(DocumentTotals(str(remote_id), entity, status="deleted"))
+                bodies[str(remote_id)] = None
+        gone = set()
+        if entity in REVERSIBLE:
+            gone = self._reversed_numbers(entity, [t.number_of(entity, b) for b in bodies.values()
+                                                   if b and not c.is_reversal(entity, b)])
+        for remote_id, body in bodies.items():
+            if body is None:
+                found.append(DocumentTotals(remote_id, entity, status="deleted"))
                 continue
-            found.append(t.totals(entity, body, self._reversed(entity, body), currency=self._home()))
+            reversed_ = (t.number_of(entity, body) in gone and not c.is_reversal(entity, body)
+                         if entity in REVERSIBLE else self._reversed(entity, body))
+            found.append(t.totals(entity, body, reversed_, currency=self._home()))
         return found
 
     # -- reference data ------------------------------------------------------------------------------------------

@@ -18,14 +18,20 @@ docs/connectors/myob.md.
   ``GSTReportingMethod`` and ``Lines`` (``Account``, ``Amount``, ``IsCredit``, ``TaxCode`` the connection's
   no-tax code, ``Memo``). Edited with ``PUT``; voided: deleted.
 
+**Reversed in AccountRight** (a file whose transactions "can't be changed; they must be reversed"): Edit, Reverse
+Cheque Transaction makes a new spend money with "amounts exactly opposite" (MYOB's help); a general journal is
+reversed the same way. What the API shows of it is a **guess**: the same number (``PaymentNumber`` / ``DisplayID``),
+the memo ``Reversal; ...`` as on a reversed sale, and a spend money's amounts negative. The original stays as it
+was; we read it as voided while a reversal with its number exists, and never take the reversal for one of ours.
+
 In the company file's local currency only, like the sales (the connector's reference data lists that currency
 alone, so preflight stops a document in another one).
 """
 from __future__ import annotations
 
-from ..documents import ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
-from ..rest import clean
-from .translate import NUMBER_LENGTH, PAYMENT_METHODS, link, myob_date
+from ..documents import Entity, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
+from ..rest import clean, money
+from .translate import NUMBER_LENGTH, PAYMENT_METHODS, REVERSAL, link, myob_date
 
 REFUNDS, SPENDS, JOURNALS = "Sale/CreditRefund", "Banking/SpendMoneyTxn", "GeneralLedger/GeneralJournal"
 #: What MYOB's GST reports count a journal under (mandatory on a general journal): our journals carry no GST.
@@ -72,3 +78,12 @@ def journal_payload(doc: JournalSnapshot, mapping: Mapping, no_tax: str) -> dict
                   "IsTaxInclusive": False, "Memo": (doc.memo or f"Journal {doc.number}")[:MEMO_LENGTH],
                   "GSTReportingMethod": GST_REPORTING, "IsYearEndAdjustment": False, "Lines": lines})
 
+
+
+def is_reversal(entity: str, body: dict) -> bool:
+    """A spend money or general journal AccountRight made to reverse another (see the module docstring: a guess at
+    its shape): its memo starts ``Reversal;``, or a spend money pays out less than nothing (ours never do)."""
+    if str(body.get("Memo") or "").startswith(REVERSAL):
+        return True
+    paid = money(body.get("AmountPaid")) if entity == Entity.EXPENSE else None
+    return paid is not None and paid < 0

@@ -39,7 +39,8 @@ from . import translate as t
 from .client import NetSuiteClient
 
 #: SuiteQL ``transaction.type`` of each transaction entity.
-TRAN_TYPES = {Entity.INVOICE: "CustInvc", Entity.PAYMENT: "CustPymt", Entity.CREDIT_NOTE: "CustCred"}
+TRAN_TYPES = {Entity.INVOICE: "CustInvc", Entity.PAYMENT: "CustPymt", Entity.CREDIT_NOTE: "CustCred",
+              Entity.REFUND: "CustRfnd", Entity.EXPENSE: "Check", Entity.JOURNAL: "Journal"}
 #: SuiteQL's ``account.accttype`` -> ours (Undeposited Funds and a tax liability are told by name).
 ACCOUNT_KINDS = {"Income": AccountKind.INCOME, "OthIncome": AccountKind.INCOME, "Expense": AccountKind.EXPENSE,
                  "OthExpense": AccountKind.EXPENSE, "COGS": AccountKind.EXPENSE, "Bank": AccountKind.DEPOSIT,
@@ -94,7 +95,8 @@ class NetSuiteConnector(BaseConnector):
         #: them only in the UI ("Voiding of checks is not supported in REST web services").
         delete=frozenset(Entity.ALL),
         kept_lines=True,  # a restocking fee is a credit memo line with a negative rate, on its income item
-        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # customer refunds, checks and journal entries we sent, deleted (or a check voided) in NetSuite's UI
+        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS}),
         inbound_creates=frozenset({Entity.PAYMENT}),  # a payment recorded in NetSuite on a synced invoice
         inbound_deletes=True,  # SuiteQL's deletedrecord
         idempotency_keys=True,  # X-NetSuite-Idempotency-Key
@@ -354,17 +356,21 @@ class NetSuiteConnector(BaseConnector):
 
     # -- platform -> local ------------------------------------------------------------------------------------------
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
-        """SuiteQL on ``transaction.lastmodifieddate`` per entity, then ``deletedrecord`` for the deletions; the
-        cursor is the time we asked at (compared to the second: a change is reported again rather than missed)."""
+        """SuiteQL on ``transaction.lastmodifieddate`` per entity (a transaction voided in the UI is reported as a
+        void), then ``deletedrecord`` for the deletions; the cursor is the time we asked at (compared to the
+        second: a change is reported again rather than missed). The reversing journal entry NetSuite makes when it
+        voids with reversing journals is a journal entry of its own, not one of ours: the voided original is
+        reported, and the reversal is skipped when the inbound sync finds no reference to it."""
         cursor = dt.datetime.now(dt.UTC)
         changes: list[RemoteChange] = []
         company = self.config.remote_company_id
-        for entity in (e for e in entities if e in TRAN_TYPES):
+        for entity in (e for e in entities if e in TRAN_TYPES and e in self.inbound_entities):
             # our constants and a formatted time only: nothing of a user's reaches the query
-            query = (f"SELECT id, lastmodifieddate FROM transaction WHERE type = '{TRAN_TYPES[entity]}' "  # nosec B608
-                     f"AND lastmodifieddate >= {sql_stamp(since)} ORDER BY id")
+            query = (f"SELECT id, lastmodifieddate, voided FROM transaction "  # nosec B608
+                     f"WHERE type = '{TRAN_TYPES[entity]}' AND lastmodifieddate >= {sql_stamp(since)} ORDER BY id")
             for row in self.client.suiteql(query):
-                changes.append(RemoteChange(entity, str(row["id"]), "update", company,
+                voided = entity in Entity.RETURNS_AND_COSTS and row.get("voided") == "T"
+                changes.append(RemoteChange(entity, str(row["id"]), "void" if voided else "update", company,
                                             sql_time(row.get("lastmodifieddate"))))
             kind = t.RECORD_TYPES[entity]
             query = (f"SELECT recordid, deleteddate FROM deletedrecord WHERE type = '{kind}' "  # nosec B608

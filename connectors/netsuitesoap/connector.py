@@ -78,7 +78,8 @@ class NetSuiteSoapConnector(BaseConnector):
         #: void operation, and NetSuite voids them only in the UI.
         delete=frozenset(Entity.ALL),
         kept_lines=True,  # a restocking fee is a credit memo line with a negative rate, on its income account's item
-        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
+        # customer refunds, checks and journal entries we sent, deleted (or a check voided) in NetSuite's UI
+        inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS}),
         inbound_creates=frozenset({Entity.PAYMENT}),  # a payment recorded in NetSuite on a synced invoice
         inbound_deletes=True,  # getDeleted
         idempotency_keys=False,  # no request key: a resend is found first (get by externalId), else refused
@@ -522,9 +523,12 @@ class NetSuiteSoapConnector(BaseConnector):
 
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
         """A ``TransactionSearchBasic`` on ``lastModifiedDate`` (paged with ``searchMoreWithId``), then
-        ``getDeleted`` page by page for the deletions; the cursor is the time we asked at."""
+        ``getDeleted`` page by page for the deletions; the cursor is the time we asked at. A refund, check or
+        journal entry whose ``status`` is Voided (voided in the UI) is reported as a void. The reversing journal
+        entry NetSuite makes when it voids with reversing journals is a journal entry of its own, not one of ours:
+        the inbound sync finds no reference to it and skips it."""
         cursor = dt.datetime.now(dt.UTC)
-        wanted = [e for e in entities if e in SEARCH_TYPE]
+        wanted = [e for e in entities if e in SEARCH_TYPE and e in self.inbound_entities]
         changes: list[RemoteChange] = []
         if not wanted:
             return changes, cursor
@@ -534,7 +538,9 @@ class NetSuiteSoapConnector(BaseConnector):
             type=core("core", "SearchEnumMultiSelectField")(operator="anyOf",
                                                              searchValue=[SEARCH_TYPE[e] for e in wanted]))
         for record in self._search_records(search):
-            changes.append(RemoteChange(self._entity_of(record), str(record["internalId"]), "update",
+            entity = self._entity_of(record)
+            voided = entity in Entity.RETURNS_AND_COSTS and record.get("status") == VOIDED
+            changes.append(RemoteChange(entity, str(record["internalId"]), "void" if voided else "update",
                                         self.config.remote_company_id, record.get("lastModifiedDate")))
         flt = {"deletedDate": {"operator": "onOrAfter", "searchValue": since},
                "type": {"operator": "anyOf", "searchValue": [RECORDS[e][0] for e in wanted]}}
@@ -552,6 +558,10 @@ class NetSuiteSoapConnector(BaseConnector):
     @staticmethod
     def _entity_of(record: dict) -> str:
         """A search row's entity by the fields only its type has (zeep's dicts drop the xsi:type)."""
-        if "customer" in record and "payment" in record:
-            return Entity.PAYMENT
+        if "expenseList" in record:
+            return Entity.EXPENSE
+        if "lineList" in record:
+            return Entity.JOURNAL
+        if "customer" in record:
+            return Entity.PAYMENT if "payment" in record else Entity.REFUND
         return Entity.CREDIT_NOTE if "unapplied" in record else Entity.INVOICE

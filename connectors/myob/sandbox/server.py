@@ -191,6 +191,12 @@ class MyobSandbox(MyobCosts, PlatformSandbox):
     platform, title, default_port, ready_path = "myob", "MYOB Business", 8772, "/_sandbox/state"
     api_path, token_path, authorize_path = API, "/oauth2/v1/authorize", "/oauth2/account/authorize"
     revoke_path = None  # MYOB documents no revocation endpoint
+    #: What a person does in AccountRight to take back a credit refund (deleted: MYOB has no void or reversal of
+    #: one through the API), a spend money or a general journal (reversed, in a file whose transactions must be
+    #: reversed rather than changed): the ``<action>_as_user`` helper and its id keyword. A deleted spend money or
+    #: journal (``delete_journal``) is in no list: reconciliation finds it, polling cannot.
+    user_takes_back = {"refund": ("delete_refund", "refund_id"), "expense": ("reverse_spend_money", "spend_id"),
+                       "journal": ("reverse_journal", "journal_id")}
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] | None = None,
                  company_file_id: str = COMPANY_FILE_ID, company_name: str = COMPANY_NAME,
@@ -827,6 +833,34 @@ class MyobSandbox(MyobCosts, PlatformSandbox):
         body = self.render(row)
         body["Lines"][int(line)]["Amount"] = number(amount, "amount")
         return self.render(self.write("Banking/SpendMoneyTxn", spend_id, body, version=row.version))
+
+    def edit_journal_as_user(self, journal_id: str, amount: Any = None) -> dict:
+        """A two-line general journal's amount typed over on both its lines (AccountRight refuses a journal out of
+        balance); its ``LastModified`` and ``RowVersion`` move as on any edit."""
+        row = self.store.get("journals", journal_id)
+        body = self.render(row)
+        for line in body["Lines"]:
+            line["Amount"] = number(amount, "amount")
+        return self.render(self.write("GeneralLedger/GeneralJournal", journal_id, body, version=row.version))
+
+    def reverse_spend_money_as_user(self, spend_id: str) -> dict:
+        """Edit, Reverse Cheque Transaction: a new spend money "containing amounts exactly opposite" (MYOB's help),
+        dated today, with the original's number and the memo ``Reversal; ...`` (both **guesses**, as for a reversed
+        sale). The original stays as it was."""
+        body = self.render(self.store.get("spends", spend_id))
+        for line in body["Lines"]:
+            line["Amount"] = -line["Amount"]
+        reversal = {**body, "Date": self.today(), "Memo": f"Reversal; {body.get('Memo') or ''}"[:255]}
+        return self.render(self.write("Banking/SpendMoneyTxn", None, reversal))
+
+    def reverse_journal_as_user(self, journal_id: str) -> dict:
+        """A general journal reversed: a new journal with each line's debit and credit swapped, dated today, with
+        the original's ``DisplayID`` and the memo ``Reversal; ...`` (**guesses**, as for spend money)."""
+        body = self.render(self.store.get("journals", journal_id))
+        for line in body["Lines"]:
+            line["IsCredit"] = not line["IsCredit"]
+        reversal = {**body, "DateOccurred": self.today(), "Memo": f"Reversal; {body.get('Memo') or ''}"[:255]}
+        return self.render(self.write("GeneralLedger/GeneralJournal", None, reversal))
 
     def delete_journal_as_user(self, journal_id: str) -> dict:
         self.delete("journals", journal_id)

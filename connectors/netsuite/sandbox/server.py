@@ -60,6 +60,11 @@ class NetSuiteSandbox(NetSuiteCosts, PlatformSandbox):
     platform, title, default_port, ready_path = "netsuite", "Oracle NetSuite (REST)", 8791, "/_sandbox/state"
     api_path, token_path, authorize_path = API, API + "/auth/oauth2/v1/token", "/app/login/oauth2/authorize.nl"
     revoke_path = API + "/auth/oauth2/v1/revoke"
+    #: What a person does in NetSuite's UI to take back a refund, an expense (a check) or a journal entry we sent:
+    #: the ``<action>_as_user`` helper and its id keyword (a deleted one is in SuiteQL's ``deletedrecord``, a
+    #: voided check keeps its id with ``voided`` T and a new ``lastmodifieddate``).
+    user_takes_back = {"refund": ("delete_refund", "refund_id"), "expense": ("void_check", "check_id"),
+                       "journal": ("delete_journal", "journal_id")}
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] | None = None,
                  account_id: str = ACCOUNT_ID, concurrency: int = CONCURRENCY, timeout_seconds: float = 5.0,

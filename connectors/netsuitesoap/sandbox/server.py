@@ -147,6 +147,11 @@ class NetSuiteSoapSandbox(CostActions, PlatformSandbox):
     default_port = 8793
     api_path = SERVICE_PATH
     authorize_path = "/netsuitesoap/connect"
+    #: What a person does in NetSuite's UI to take back a refund, an expense (a check) or a journal entry we sent:
+    #: the ``<action>_as_user`` helper and its id keyword (a deleted one is listed by ``getDeleted``, a voided check
+    #: keeps its internal id with status Voided and a new ``lastModifiedDate``).
+    user_takes_back = {"refund": ("delete_refund", "refund_id"), "expense": ("void_check", "check_id"),
+                       "journal": ("delete_journal", "journal_id")}
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> None:
         super().__init__(host, port, **kwargs)

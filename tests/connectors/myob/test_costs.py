@@ -6,15 +6,21 @@ from decimal import Decimal
 
 import pytest
 
+from accounting_sync.inbound import sync as inbound
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry
+from accounting_sync.reconcile.models import Reason, Variance
 from connectors.documents import (CreditNoteSnapshot, ExpenseLineSnapshot, ExpenseSnapshot, LineSnapshot, Mapping,
                                   RefundSnapshot)
 from connectors.myob import costs as c
 from connectors.myob import translate as t
+from ledger.models import DocumentStatus
+from mappings.models import MappingKind, Scope
 from tests import factories as f
+from tests.accounting_sync.inbound.test_platform_inbound import last_log, writes_since
+from tests.accounting_sync.reconcile.test_reconcile_returns_and_costs import ref_of, synced_documents
 from tests.conftest import drain
 from tests.connectors.myob.test_sandbox import Myob, customer, ids, sale
-from tests.platforms import POOL, PlatformHarness, sandbox_for
+from tests.platforms import POOL, PlatformHarness, next_second, sandbox_for
 
 D = Decimal
 
@@ -140,3 +146,89 @@ def test_an_expense_in_a_foreign_currency_stops_before_sending_with_the_currency
     assert "does not accept EUR (it takes USD)" in stopped.last_error
     assert not ExternalReference.objects.filter(connection=conn, source_key=stopped.source_key).exists()
     assert harness.sandbox.store.rows("spends") == []
+
+
+# -- changed in AccountRight, back by polling (issue 23) ---------------------------------------------------------------
+@pytest.fixture
+def books(request, org):
+    """A two-way MYOB connection with the demo chart and the journal's codes 6100 and 1010 mapped."""
+    harness = PlatformHarness("myob", sandbox_for(request, "myob"), POOL)
+    harness.reset()
+    f.TaxRateFactory(organization=org, name="GST 10%", rate=D("10"))
+    f.TaxRateFactory(organization=org, name="Exempt", rate=D("0"))
+    harness.conn = harness.connect(org, direction="both")
+    accounts = {r.data["Name"]: r.id for r in harness.sandbox.store.rows("accounts")}
+    for code, name in (("6100", "Bank Charges"), ("1010", "Business Bank Account")):
+        f.MappingFactory(connection=harness.conn, kind=MappingKind.JOURNAL_ACCOUNT, scope=Scope.ACCOUNT_CODE,
+                         local_value=code, remote_id=accounts[name])
+    return harness
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("entity", "action", "key", "edit", "total"), [
+    ("expense", "edit_spend_money", "spend_id", {"line": 0, "amount": "25.00"}, D("25.00")),
+    ("journal", "edit_journal", "journal_id", {"amount": "9.00"}, D("9.00"))])
+def test_spend_money_or_a_journal_edited_in_myob_is_reported_and_flagged_not_applied(books, org, entity, action, key,
+                                                                                      edit, total):
+    """Spend money and general journals carry ``LastModified``: one edited in AccountRight is reported as an update
+    (``LastModified ge``), and its new amount is flagged as a variance, never written here."""
+    note, refund, expense, journal = synced_documents(org)
+    obj = expense if entity == "expense" else journal
+    ref = ref_of(obj)
+    since = dt.datetime.now(dt.UTC)
+    next_second()
+    books.act(action, **{key: ref.remote_id}, **edit)
+    next_second()
+    connector = books.conn.connector()
+    changes, cursor = connector.changes_since([entity], since)
+    assert [(c.entity, c.remote_id, c.operation) for c in changes] == [(entity, ref.remote_id, "update")]
+    assert connector.changes_since([entity], cursor)[0] == []
+    mark = last_log(books.conn)
+    result = inbound.pull(books.conn)
+    assert result.failed == 0, result.summary()
+    [variance] = Variance.objects.filter(connection=books.conn, source_key=ref.source_key)
+    assert variance.reason == Reason.EDITED_REMOTELY and D(variance.remote_value) == total
+    obj.refresh_from_db()
+    assert obj.status != DocumentStatus.VOID
+    drain()
+    assert writes_since(books.conn, mark) == []  # the edit is not overwritten from here
+
+
+@pytest.mark.django_db
+def test_a_journal_deleted_in_myob_is_not_in_the_change_feed_but_reconciliation_finds_it(books, org):
+    """MYOB lists hold no deleted records and it has no deleted-since query: a deletion is found by reconciliation
+    (read back by UID: 404), never by polling."""
+    note, refund, expense, journal = synced_documents(org)
+    ref = ref_of(journal)
+    since = dt.datetime.now(dt.UTC)
+    books.act("delete_journal", journal_id=ref.remote_id)
+    next_second()
+    changes, _ = books.conn.connector().changes_since(["journal"], since)
+    assert ref.remote_id not in {c.remote_id for c in changes}
+    [read] = books.conn.connector().read_documents("journal", [ref.remote_id])
+    assert read.status == "deleted"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("entity", "action", "key", "path"), [
+    ("expense", "reverse_spend_money", "spend_id", "spends"), ("journal", "reverse_journal", "journal_id", "journals")])
+def test_spend_money_or_a_journal_reversed_in_myob_reports_the_original_voided_never_the_reversal(
+        books, org, entity, action, key, path):
+    """A reversal is a new record with the original's number and a ``Reversal;`` memo (a guess: the module docstring
+    of ``connectors.myob.costs``): the change feed reports the original as voided, not the reversal; the list and
+    the reads show the original voided and leave the reversal out."""
+    note, refund, expense, journal = synced_documents(org)
+    ref = ref_of(expense if entity == "expense" else journal)
+    next_second()  # MYOB compares whole seconds: the original is older than ``since``
+    since = dt.datetime.now(dt.UTC)
+    reversal = books.act(action, **{key: ref.remote_id})
+    assert reversal["UID"] != ref.remote_id and len(books.sandbox.store.rows(path)) == 2
+    next_second()
+    connector = books.conn.connector()
+    changes, _ = connector.changes_since([entity], since)
+    assert [(c.remote_id, c.operation) for c in changes] == [(ref.remote_id, "void")]
+    listed = list(connector.list_documents(entity))
+    assert [(d.remote_id, d.status) for d in listed] == [(ref.remote_id, "voided")]
+    assert [(d.remote_id, d.status) for d in connector.list_documents(entity, since)] == []  # the original is older
+    [read] = connector.read_documents(entity, [ref.remote_id])
+    assert read.status == "voided" and read.total == D("0.00")
