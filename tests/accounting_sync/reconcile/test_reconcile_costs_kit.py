@@ -1,6 +1,7 @@
-"""Reconciliation of refunds, expenses and journals on the kit platforms that send them but do not report changes
-to them by polling (issue 23): FreshBooks and Bill.com (expenses only), MYOB Business, NetSuite REST and SOAP, SAP
-Business One, SAP S/4HANA, Sage Intacct and Wave (refunds only). The books agree after a sync; what a bookkeeper does
+"""Reconciliation of refunds, expenses and journals on kit platforms (issue 23): FreshBooks, Bill.com and Kashoo
+(expenses only), MYOB Business, NetSuite REST and SOAP, SAP Business One, SAP S/4HANA, Sage Intacct and Wave (refunds
+only). Several of them now also report these changes by polling (``test_platform_inbound_costs.py``); what polling
+cannot see (a MYOB deletion, a Wave refund removed) reconciliation still finds. The books agree after a sync; what a bookkeeper does
 on the platform (a refund deleted, cancelled or reversed, an expense's amount typed over, voided, cancelled,
 reversed or its bill archived, a journal deleted, cancelled or reversed) gives the variance with its reason:
 reconciliation is where these are found, each record read back by id. One suite, the platforms' differences as data:
@@ -36,7 +37,8 @@ CHARTS = {"freshbooks": ("ledger_accounts", "name", ("Office Expenses", "Busines
           "netsuite": ("account", "acctName", ("Postage and Delivery", "Checking")),
           "netsuitesoap": ("account", "acctName", ("Operating Expenses", "Checking")),
           "sapb1": ("ChartOfAccounts", "Name", ("Bank Charges", "Bank Account")),
-          "s4hana": ("A_GLAccountInChartOfAccounts", "GLAccountName", ("Office Expenses", "Bank Account"))}
+          "s4hana": ("A_GLAccountInChartOfAccounts", "GLAccountName", ("Office Expenses", "Bank Account")),
+          "kashoo": ("accounts", "name", ("Office Supplies", "Chequing Account"))}
 #: What a person does to take a refund, an expense or a journal back there: (action, its id keyword, the check
 #: that finds it, the reason).
 REFUND_TAKEN_BACK = {"intacct": ("reverse_refund", "refund_id", "status", VOIDED),
@@ -48,13 +50,14 @@ REFUND_TAKEN_BACK = {"intacct": ("reverse_refund", "refund_id", "status", VOIDED
                      "s4hana": ("reverse_refund", "refund_id", "status", VOIDED)}
 EXPENSE_TAKEN_BACK = {"freshbooks": ("delete_expense", "expense_id", "exists", DELETED),
                       "billcom": ("archive_bill", "bill_id", "exists", DELETED),
+                      "kashoo": ("delete_bill", "bill_id", "exists", DELETED),
                       "intacct": ("reverse_bill", "bill_id", "status", VOIDED),
                       "netsuite": ("void_check", "check_id", "status", VOIDED),
                       "netsuitesoap": ("void_check", "check_id", "status", VOIDED),
                       "sapb1": ("cancel_outgoing_payment", "payment_id", "status", VOIDED),
                       "s4hana": ("reverse_expense", "expense_id", "status", VOIDED)}
 EXPENSE_TYPED_OVER = {"freshbooks": ("edit_expense", "expense_id"), "myob": ("edit_spend_money", "spend_id"),
-                      "billcom": ("edit_bill_line", "bill_id"),
+                      "billcom": ("edit_bill_line", "bill_id"), "kashoo": ("edit_bill_line", "bill_id"),
                       "netsuite": ("edit_check_line", "check_id"), "netsuitesoap": ("edit_check_line", "check_id")}
 #: Where the id a person sees on the platform is not our remote id: Wave reads a payment (a refund too) through its
 #: invoice, so our remote id holds both; the person removes the payment by its own id.
