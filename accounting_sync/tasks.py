@@ -60,7 +60,9 @@ def dispatch(connection_ids: list[int] | None = None) -> int:
 
     The wake-up a save sends when the broker does not dispatch by itself (Redis). Bounded: one round of leases;
     what is left (a backlog saved in one transaction) goes on in chains queued behind the other wake-ups
-    (``outbox.start_chains``), unless a chain or a worker already holds that connection's entries.
+    (``outbox.start_chains``), unless a chain or a worker already holds that connection's entries. A round that
+    was not full took everything of theirs that was due: no chain is looked for then (the usual wake-up of one
+    save). What becomes due while it runs has a wake-up of its own (its save's, or ``engine._wake``).
 
     The connections whose changes this task took in are dispatched too: another connection's wake-up, running at
     the same moment, skips the changes this one holds locked (``SKIP LOCKED``), and would otherwise find no entry
@@ -69,10 +71,10 @@ def dispatch(connection_ids: list[int] | None = None) -> int:
     if connection_ids is not None and marked:
         connection_ids = sorted(set(connection_ids) | set(outbox.connections_of(marked)))
     ran = 0
-    chunks = outbox.lease_due(connection_ids)
+    chunks, full = outbox.lease_round(connection_ids)
     for ids, token in chunks:
         ran += sum(process_leased(ids, token).values())
-    if chunks and not outbox.dispatcher_polls():
+    if full and not outbox.dispatcher_polls():  # a round that was not full left nothing of theirs due
         outbox.start_chains(connection_ids)
     return ran
 

@@ -125,7 +125,10 @@ Q_CLUSTER = {
     "max_attempts": 3,
     "ack_failures": True,
     "catch_up": False,
-    "save_limit": 500,
+    # No row per successful task: the sync log is the record of what was sent. With a positive limit django-q2
+    # locks and reads every stored success at each task's end to prune them, a tenth of a busy cluster's CPU
+    # (docs/performance.md, "Tenants"). Failures are still stored.
+    "save_limit": -1,
     "poll": env.float("Q_POLL", default=0.2),  # ORM broker: how often idle workers look for tasks
     "label": "Task queue",
 }

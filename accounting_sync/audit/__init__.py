@@ -72,8 +72,9 @@ def append(kind: str, *, actor: str = "", connection_id: int | None = None, conn
            detail: dict | None = None) -> AuditRecord:
     """Add one record at the end of the connection's chain (the global one without a connection). Runs inside the
     caller's transaction (its own if there is none), holding that chain's head until it commits: concurrent
-    writers of one connection append one after the other; writers of different connections do not wait."""
-    with transaction.atomic():
+    writers of one connection append one after the other; writers of different connections do not wait. No
+    savepoint: a failure here is never caught and carried on from, so the caller's whole transaction fails."""
+    with transaction.atomic(savepoint=False):
         head = _locked_head(chain_of(connection_id), connection_id, connection_name)
         return _extend(head, **_fields(kind, actor=actor, connection_id=connection_id,
                                        connection_name=connection_name, source_key=source_key, entity=entity,
@@ -89,7 +90,7 @@ def append_many(records: list[dict]) -> list[AuditRecord]:
     for fields in records:
         by_chain.setdefault(chain_of(fields.get("connection_id")), []).append(_fields(**fields))
     written: list[AuditRecord] = []
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         for chain in sorted(by_chain):
             group = by_chain[chain]
             head = _locked_head(chain, group[0]["connection_id"], group[0]["connection_name"])

@@ -88,7 +88,9 @@ def run_claimed(entry: OutboxEntry) -> str:
         return fail(entry, exc, attempt, started)
     except Exception as exc:  # a bug or an unexpected library error: retry, but keep the traceback visible
         return fail(entry, internal_error(entry, exc), attempt, started)
-    return OutboxEntry.objects.values_list("status", flat=True).get(pk=entry.pk)
+    # What ``close`` left the entry as, when it was the last to touch it; else (parked, staged, a lease lost) read.
+    closed_as = getattr(entry, "closed_as", None)
+    return closed_as or OutboxEntry.objects.values_list("status", flat=True).get(pk=entry.pk)
 
 
 def internal_error(entry: OutboxEntry, exc: Exception) -> RetryableError:
@@ -370,9 +372,16 @@ def content_digest(snapshot: Snapshot, mapping: Mapping) -> str:
 
 def save_ref(conn, key, entity, ref, result: RemoteResult, digest, status, entry, attempt, started):
     """Write the reference and close the entry in one transaction."""
+    values = _ref_values(entity, ref, result, digest, status)
     with transaction.atomic():
-        ref, _ = ExternalReference.objects.update_or_create(
-            connection=conn, source_key=key, defaults=_ref_values(entity, ref, result, digest, status))
+        if ref is not None and ExternalReference.objects.filter(pk=ref.pk, connection=conn, source_key=key).update(
+                **values):
+            for name, value in values.items():
+                setattr(ref, name, value)
+        else:  # one statement (INSERT ... ON CONFLICT), no savepoint: also when another writer made it meanwhile
+            ref = ExternalReference(connection=conn, source_key=key, **values)
+            ExternalReference.objects.bulk_create([ref], update_conflicts=True, update_fields=list(values),
+                                                  unique_fields=["connection", "source_key"])
         close(entry, ref, attempt, Outcome.SUCCESS, "", started)
     return ref
 
@@ -439,12 +448,14 @@ def save_refs(conn, finished: list[Finished]) -> None:
 def close(entry: OutboxEntry, ref, attempt: Attempt, outcome: str, message: str, started: float) -> None:
     """Mark the entry done, unless the object changed again while we worked (then it goes round again)."""
     now = timezone.now()
-    with transaction.atomic():
-        OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token, generation=entry.generation).update(
-            status=EntryStatus.DONE, done_at=now, **_CLOSED)
-        OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token).exclude(
-            generation=entry.generation).update(status=EntryStatus.PENDING, next_attempt_at=now, lease_until=None,
-                                                lease_token="")  # nosec B106
+    with transaction.atomic(savepoint=False):  # nothing in here is caught and carried on from: no savepoint needed
+        if OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token, generation=entry.generation).update(
+                status=EntryStatus.DONE, done_at=now, **_CLOSED):
+            entry.closed_as = EntryStatus.DONE
+        elif OutboxEntry.objects.filter(pk=entry.pk, lease_token=entry.lease_token).exclude(
+                generation=entry.generation).update(status=EntryStatus.PENDING, next_attempt_at=now, lease_until=None,
+                                                    lease_token=""):  # nosec B106
+            entry.closed_as = EntryStatus.PENDING  # changed while we worked: it goes round again
         _log(entry, attempt, outcome, started, message=message,
              remote_id=attempt.remote_id or (ref.remote_id if ref else ""))
     transaction.on_commit(lambda: _wake(entry))
@@ -508,7 +519,11 @@ def _wake(entry: OutboxEntry) -> None:
         # several workers finishing at once never wait on each other in a cycle (PostgreSQL deadlock).
         ids = list(waiting.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)[:100])
         OutboxEntry.objects.filter(pk__in=ids).update(next_attempt_at=timezone.now())
-    ids += list(OutboxEntry.objects.filter(pk=entry.pk, status=EntryStatus.PENDING).values_list("pk", flat=True))
+    closed_as = getattr(entry, "closed_as", None)  # what ``close`` left it as, when it closed it
+    if closed_as is None:
+        ids += list(OutboxEntry.objects.filter(pk=entry.pk, status=EntryStatus.PENDING).values_list("pk", flat=True))
+    elif closed_as == EntryStatus.PENDING:
+        ids.append(entry.pk)
     if ids:
         outbox.enqueue(ids)
 

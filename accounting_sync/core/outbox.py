@@ -445,13 +445,21 @@ def lease_due(connection_ids=None, *, limit: int | None = 200, turns: int | None
     round while another connection's single document waits. The chunks come back in the same turns (the first
     chunk of every connection, then the second...), so a worker pool takes them in that order too. With ``turns``,
     at most that many turns (request-fulls) of each connection."""
+    return lease_round(connection_ids, limit=limit, turns=turns)[0]
+
+
+def lease_round(connection_ids=None, *, limit: int | None = 200,
+                turns: int | None = None) -> tuple[list[tuple[list[int], str]], bool]:
+    """``lease_due``, and whether the round was full (``limit`` due entries found: more may be due). A round that
+    was not full took every entry of these connections that was due, so nothing of theirs is left to chain."""
     now = timezone.now()
     active = _active_connections(now, connection_ids)
     if not active:
-        return []
+        return [], False
     order = fair_due(now, active, limit, turns=turns)
+    full = limit is not None and len(order) >= limit
     if not order:
-        return []
+        return [], False
     ids = [pk for pk, _ in order]
     token = str(uuid.uuid4())
     lease = now + dt.timedelta(seconds=HANDOUT_SECONDS)
@@ -459,9 +467,9 @@ def lease_due(connection_ids=None, *, limit: int | None = 200, turns: int | None
         free = lock_in_order(OutboxEntry.objects.filter(_due(now), pk__in=ids))
         if not free or not OutboxEntry.objects.filter(pk__in=free).update(
                 status=EntryStatus.IN_PROGRESS, lease_until=lease, lease_token=token, last_attempt_at=now):
-            return []
+            return [], full
     held = list(OutboxEntry.objects.filter(pk__in=ids, lease_token=token).values_list("pk", flat=True))
-    return [(chunk, token) for chunk in _in_turns(chunks_by_connection(held), order)]
+    return [(chunk, token) for chunk in _in_turns(chunks_by_connection(held), order)], full
 
 
 def take_leased(entry_ids: list[int], token: str) -> list[OutboxEntry]:
