@@ -1044,8 +1044,9 @@ def _flag(value) -> bool:
 
 def _listed_as(entity: str, row: dict) -> bool:
     """Whether a row of the list ``_LISTS[entity]`` reads is that entity and ours to report: sales invoices and
-    credit notes (not bills, which the same list reports as bills: ACCPAY), payments on an invoice and refunds of a credit note
-    (both ``Payments``), spend money (expenses), contacts that are not suppliers only, items that are sold."""
+    credit notes (not bills, which the same list reports as bills: ACCPAY), payments on an invoice and refunds of a
+    credit note (both ``Payments``), spend money (expenses), contacts that are not suppliers only, items that are
+    sold."""
     if entity == Entity.INVOICE:
         return row.get("Type") in (None, "ACCREC")
     if entity == Entity.CREDIT_NOTE:
