@@ -73,28 +73,46 @@ class Result:
 
 # -- sources of change -----------------------------------------------------------------------------------------
 def pull(conn: Connection, since: dt.datetime | None = None) -> Result:
-    """Poll the platform for what changed since each entity's cursor (or ``since``) and apply it."""
+    """Poll the platform once for every entity the connection polls, from the earliest of their cursors (or
+    ``since``), and apply what changed. One ``changes_since`` call per poll: a platform whose one list serves several
+    entities (Xero's invoices and bills, payments and refunds) reads it once. An entity whose own cursor is later
+    than the earliest gets the changes of the extra window again; applying is idempotent (a version already known is
+    skipped). Each entity keeps its cursor (a newly polled one starts ``FIRST_PULL`` back) and its own summary; a
+    failure moves none of them."""
     result = Result()
     if not _may_pull(conn, result):
         return result
     connector = conn.connector()
-    for entity in _entities(conn, connector):
-        cursor, _ = PullCursor.objects.get_or_create(
-            connection=conn, entity=entity, defaults={"changed_since": timezone.now() - FIRST_PULL})
-        started = time.monotonic()
-        try:
-            changes, until = connector.changes_since([entity], since or cursor.changed_since)
-        except SyncError as exc:
-            _log(conn, "pull", Outcome.RETRY, started, f"polling {entity}s failed: {exc.message}", error=exc)
-            PullCursor.objects.filter(pk=cursor.pk).update(last_pull_at=timezone.now(),
-                                                           last_result=f"failed: {exc.message}"[:500])
-            continue
-        mine = Result()
-        apply_changes(conn, connector, changes, mine)
+    entities = _entities(conn, connector)
+    if not entities:
+        return result
+    cursors = {entity: PullCursor.objects.get_or_create(
+        connection=conn, entity=entity, defaults={"changed_since": timezone.now() - FIRST_PULL})[0]
+        for entity in entities}
+    started = time.monotonic()
+    try:
+        changes, until = connector.changes_since(entities, since or min(c.changed_since for c in cursors.values()))
+    except SyncError as exc:
+        names = ", ".join(f"{e.replace('_', ' ')}s" for e in entities)
+        _log(conn, "pull", Outcome.RETRY, started, f"polling {names} failed: {exc.message}", error=exc)
+        PullCursor.objects.filter(pk__in=[c.pk for c in cursors.values()]).update(
+            last_pull_at=timezone.now(), last_result=f"failed: {exc.message}"[:500])
+        return result
+    # Applied entity by entity in the order they were polled one by one (customers and items before the documents
+    # naming them, invoices before their payments); a change of an entity not asked for comes last.
+    by_entity: dict[str, list[RemoteChange]] = {entity: [] for entity in entities}
+    others: list[RemoteChange] = []
+    for change in changes:
+        by_entity.get(change.entity, others).append(change)
+    summaries = {}
+    for entity, mine in [*by_entity.items(), ("", others)]:
+        applied = apply_changes(conn, connector, mine, Result())
         for name in ("applied", "skipped", "attention", "failed"):
-            setattr(result, name, getattr(result, name) + getattr(mine, name))
+            setattr(result, name, getattr(result, name) + getattr(applied, name))
+        summaries[entity] = applied.summary()
+    for entity, cursor in cursors.items():
         PullCursor.objects.filter(pk=cursor.pk).update(changed_since=until - OVERLAP, last_pull_at=timezone.now(),
-                                                       last_result=mine.summary())
+                                                       last_result=summaries[entity])
     return result
 
 

@@ -63,11 +63,10 @@ class XeroConnector(BaseConnector):
         kept_lines=True,  # a restocking fee is a negative line of the credit note
         batch_size=50,
         # Contacts (webhooks and If-Modified-Since) and items (If-Modified-Since) come in on their own too.
-        # refunds, expenses and journals: voids, deletes and amount edits are polled (not their creation there);
-        # bills are not polled (each entity's poll is its own request of the 60 a minute): reconciliation finds
-        # a bill voided or edited there
+        # refunds, expenses, journals and bills: voids, deletes and amount edits are polled (not their creation
+        # there); bills are the ACCPAY rows of the invoices' own Invoices pages, so they cost no request
         inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
-                           *Entity.RETURNS_AND_COSTS}),
+                           *Entity.RETURNS_AND_COSTS, Entity.BILL}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
         drafts=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # Status DRAFT, then AUTHORISED on an update
@@ -373,11 +372,14 @@ class XeroConnector(BaseConnector):
 
     def changes_since(self, entities, since):
         """``If-Modified-Since`` on invoices, payments, credit notes, contacts, refunds (payments on a credit note),
-        spend money (expenses) and manual journals (pages of ``LIST_PAGE_SIZE``: a feed reports every document we
-        sent too, and a backlog's thousand a minute would otherwise cost ten requests of the platform's sixty) and
-        items (one unpaged list); deleted and voided
-        records come back with their status, archived contacts with theirs. Contacts that are suppliers only and
-        items that are not sold are not ours to report."""
+        spend money (expenses), manual journals and supplier bills (pages of ``LIST_PAGE_SIZE``: a feed reports
+        every document we sent too, and a backlog's thousand a minute would otherwise cost ten requests of the
+        platform's sixty) and items (one unpaged list); deleted and voided records come back with their status,
+        archived contacts with theirs. Contacts that are suppliers only and items that are not sold are not ours to
+        report. A list serving two entities is read once per call: ``GET /Invoices`` lists sales invoices (ACCREC)
+        and bills (ACCPAY) alike ("Retrieves sales invoices or purchase bills", no ``where`` on ``Type``), and
+        ``GET /Payments`` payments and refunds; each row is reported as the entity it is, and only for an entity
+        asked for."""
         started = dt.datetime.now(dt.UTC)
         changes = []
         fetched: dict[tuple[str, int], list] = {}
@@ -1042,8 +1044,9 @@ def _flag(value) -> bool:
 
 def _listed_as(entity: str, row: dict) -> bool:
     """Whether a row of the list ``_LISTS[entity]`` reads is that entity and ours to report: sales invoices and
-    credit notes (not bills, which are listed as bills: ACCPAY), payments on an invoice and refunds of a credit note
-    (both ``Payments``), spend money (expenses), contacts that are not suppliers only, items that are sold."""
+    credit notes (not bills, which the same list reports as bills: ACCPAY), payments on an invoice and refunds of a
+    credit note (both ``Payments``), spend money (expenses), contacts that are not suppliers only, items that are
+    sold."""
     if entity == Entity.INVOICE:
         return row.get("Type") in (None, "ACCREC")
     if entity == Entity.CREDIT_NOTE:

@@ -1,9 +1,11 @@
-"""Supplier bills changed on QuickBooks Online come in (issue 23): deleted there -> voided here; an amount edited there
-is never applied (flagged as a variance); nothing that came in goes back out. Xero's bills are not polled (each
-polled entity costs a request of its 60 a minute): reconciliation finds them (tests/accounting_sync/reconcile)."""
+"""Supplier bills changed on QuickBooks Online and Xero come in (issue 23): deleted or voided there -> voided here; an
+amount edited there is never applied (flagged as a variance); nothing that came in goes back out. Both read bills
+from a list the poll reads anyway (QBO's one ``/cdc``; Xero's ``GET /Invoices``, which lists ACCPAY with ACCREC), so
+polling bills costs no request of Xero's 60 a minute."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
 
 import pytest
@@ -17,7 +19,7 @@ from connectors.models import Direction
 from ledger.models import DocumentStatus
 from connectors import registry
 from connectors.documents import Entity
-from tests.accounting_sync.policies.test_bills import QBOBills, ref_of, supplier_bill
+from tests.accounting_sync.policies.test_bills import QBOBills, XeroBills, ref_of, supplier_bill
 from tests.conftest import drain
 
 pytestmark = pytest.mark.django_db
@@ -25,16 +27,61 @@ D = Decimal
 WRITES = ("POST", "PUT", "DELETE")
 
 
-@pytest.fixture
-def books(org, sandbox, make_connection):
-    found = QBOBills(sandbox, make_connection(org, direction=Direction.BOTH))
+@pytest.fixture(params=["qbo", "xero"])
+def books(request, org):
+    if request.param == "qbo":
+        found = QBOBills(request.getfixturevalue("sandbox"),
+                         request.getfixturevalue("make_connection")(org, direction=Direction.BOTH))
+    else:
+        found = XeroBills(request.getfixturevalue("xsandbox"),
+                          request.getfixturevalue("make_xero_connection")(org, direction=Direction.BOTH))
     found.map()
     return found
 
 
-def test_bills_are_polled_where_one_request_reads_every_entity():
+def test_bills_are_polled_where_the_poll_reads_their_list_anyway():
     assert Entity.BILL in registry.get("qbo").capabilities.inbound  # one /cdc request for all entities
-    assert Entity.BILL not in registry.get("xero").capabilities.inbound
+    assert Entity.BILL in registry.get("xero").capabilities.inbound  # the ACCPAY rows of GET /Invoices
+
+
+def lists_read(sandbox) -> Counter:
+    """The Xero collections the sandbox was asked to list (GET), and how many times each."""
+    return Counter(path.rsplit("/", 1)[-1] for method, path, *_ in sandbox.requests_log if method == "GET")
+
+
+def test_a_xero_poll_reads_each_list_once_whatever_it_polls(xsandbox, make_xero_connection, org):
+    """Bills cost no request: one poll of invoices, payments, credit notes, refunds, expenses, journals, bills,
+    contacts and items reads ``/Invoices`` as often as a poll of invoices alone, and every other list once."""
+    alone = make_xero_connection(org, direction=Direction.BOTH)
+    alone.entities = [Entity.INVOICE]
+    alone.save()
+    xsandbox.requests_log.clear()
+    sync.pull(alone)
+    invoices_alone = lists_read(xsandbox)
+    assert invoices_alone == {"Invoices": 1}
+
+    every = make_xero_connection(org, direction=Direction.BOTH)
+    polled = [e for e in Entity.EVERY if every.syncs(e) and e in registry.get("xero").capabilities.inbound]
+    assert {Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.BILL, Entity.REFUND} <= set(polled)
+    xsandbox.requests_log.clear()
+    result = sync.pull(every)
+    assert result.failed == 0, result.summary()
+    assert lists_read(xsandbox) == invoices_alone + Counter({"Payments": 1, "CreditNotes": 1, "BankTransactions": 1,
+                                                             "ManualJournals": 1, "Contacts": 1, "Items": 1})
+    assert len(xsandbox.requests_log) == sum(lists_read(xsandbox).values())  # nothing else was asked
+
+
+def test_a_bill_voided_in_xero_is_voided_here_after_one_pull(xsandbox, make_xero_connection, org):
+    books = XeroBills(xsandbox, make_xero_connection(org, direction=Direction.BOTH))
+    books.map()
+    bill = supplier_bill(org)
+    drain()
+    books.remove_as_user(ref_of(bill).remote_id)  # a user voids it in Xero
+    result = sync.pull(books.conn)  # from the cursors: no ``since``
+    assert result.failed == 0 and result.applied == 1, result.summary()
+    bill.refresh_from_db()
+    assert bill.status == DocumentStatus.VOID
+    assert ref_of(bill).remote_status == RemoteStatus.VOIDED
 
 
 def pulled(books) -> sync.Result:

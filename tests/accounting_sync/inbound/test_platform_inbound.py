@@ -4,15 +4,20 @@ comes back with one poll or one webhook, is applied once, and is not sent back.
 Parametrized over the registry (``tests/platforms.py``); the person acts through the sandbox's "as a user"
 helpers, and webhooks are the sandbox's own signed deliveries.
 """
+import datetime as dt
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
+from django.utils import timezone
 
 from accounting_sync.inbound import sync as inbound
 from accounting_sync import tasks
 from accounting_sync.models import (DeliveryStatus, EntryStatus, OutboxEntry, Outcome, PullCursor, SyncLog,
                                     WebhookDelivery)
+from connectors import registry
 from connectors.documents import Entity
+from connectors.errors import RetryableError
 from ledger.models import Invoice, Payment
 from tests.conftest import drain
 from tests import platforms
@@ -177,6 +182,72 @@ def test_each_entity_keeps_its_cursor_and_the_poll_comes_round_every_five_minute
     assert inbound.due_connections() == []
     clock.advance(61)
     assert inbound.due_connections() == [two_way]
+
+
+@pytest.fixture
+def asked(monkeypatch, two_way):
+    """Every ``changes_since`` call of the platform's connector, as (entities, since), in ``asked.calls``; with
+    ``asked.fail`` set to an error the calls raise it instead of asking the platform."""
+    cls = registry.get(two_way.platform)
+    real = cls.changes_since
+    spy = SimpleNamespace(calls=[], fail=None)
+
+    def changes_since(self, entities, since):
+        spy.calls.append((list(entities), since))
+        if spy.fail is not None:
+            raise spy.fail
+        return real(self, entities, since)
+
+    monkeypatch.setattr(cls, "changes_since", changes_since)
+    return spy
+
+
+def polled(conn, harness) -> list[str]:
+    return [e for e in Entity.EVERY if conn.syncs(e) and e in harness.capabilities.inbound]
+
+
+def cursors(conn) -> dict:
+    return {c.entity: (c.changed_since, c.last_result) for c in PullCursor.objects.filter(connection=conn)}
+
+
+def test_one_poll_asks_the_platform_once_for_every_entity_from_the_earliest_cursor(two_way, harness, asked,
+                                                                                   make_invoice):
+    invoice, ref = synced_invoice(harness, two_way, make_invoice)
+    if Entity.PAYMENT in harness.capabilities.inbound:
+        harness.act("record_payment", invoice_id=ref.remote_id, amount="25.00", reference="CHK-9")
+    first = inbound.pull(two_way)
+    assert first.failed == 0, first.summary()
+    entities = polled(two_way, harness)
+    [(asked_for, since)] = asked.calls
+    assert asked_for == entities and set(cursors(two_way)) == set(entities)
+    assert since < timezone.now() - inbound.FIRST_PULL + dt.timedelta(minutes=1)  # new cursors start a day back
+    assert len({at for at, _ in cursors(two_way).values()}) == 1  # every cursor moved to the same point
+    # One entity lags behind (polled for the first time, or restored): the poll asks once, from its cursor; the
+    # others get their window again, and what they already applied is not applied twice.
+    lagging = timezone.now() - dt.timedelta(hours=3)
+    PullCursor.objects.filter(connection=two_way, entity=entities[-1]).update(changed_since=lagging)
+    mark = last_log(two_way)
+    again = inbound.pull(two_way)
+    assert len(asked.calls) == 2 and asked.calls[1] == (entities, lagging)
+    assert again.applied == 0 and again.failed == 0, again.summary()
+    assert len({at for at, _ in cursors(two_way).values()}) == 1
+    assert all(at > lagging for at, _ in cursors(two_way).values())
+    drain()
+    assert writes_since(two_way, mark) == []
+
+
+def test_a_failed_poll_moves_no_cursor_and_says_why_on_each(two_way, harness, asked):
+    inbound.pull(two_way)
+    before = {entity: at for entity, (at, _) in cursors(two_way).items()}
+    asked.fail = RetryableError("the platform answered 503")
+    result = inbound.pull(two_way)
+    assert len(asked.calls) == 2
+    assert (result.applied, result.skipped, result.attention, result.failed) == (0, 0, 0, 0)
+    after = cursors(two_way)
+    assert {entity: at for entity, (at, _) in after.items()} == before
+    assert {r for _, r in after.values()} == {"failed: the platform answered 503"}
+    [logged] = SyncLog.objects.filter(connection=two_way, operation="pull", outcome=Outcome.RETRY)
+    assert "the platform answered 503" in logged.message
 
 
 def test_signed_webhook_from_the_platform_is_accepted_three_times_applied_once_and_a_tampered_one_refused(
