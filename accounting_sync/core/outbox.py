@@ -375,8 +375,13 @@ def chunks_by_connection(entry_ids: list[int]) -> list[list[int]]:
 
 def _chunks_by_connection(entry_ids: list[int]) -> list[tuple[int, list[int]]]:
     """``chunks_by_connection`` with each chunk's connection id."""
-    rows = OutboxEntry.objects.filter(pk__in=entry_ids).values_list("pk", "connection_id", "connection__platform",
-                                                                    "entity")
+    return _chunks_of(OutboxEntry.objects.filter(pk__in=entry_ids))
+
+
+def _chunks_of(entries) -> list[tuple[int, list[int]]]:
+    """The entries of queryset ``entries`` in per-connection chunks (connection id, entry ids), as
+    ``chunks_by_connection`` makes them; one query."""
+    rows = entries.values_list("pk", "connection_id", "connection__platform", "entity")
     groups: dict[tuple[int, str], list[tuple[int, int]]] = {}
     for pk, connection_id, platform, entity in rows:
         groups.setdefault((connection_id, platform), []).append((Entity.ORDER.get(entity, 99), pk))
@@ -468,8 +473,8 @@ def lease_round(connection_ids=None, *, limit: int | None = 200,
         if not free or not OutboxEntry.objects.filter(pk__in=free).update(
                 status=EntryStatus.IN_PROGRESS, lease_until=lease, lease_token=token, last_attempt_at=now):
             return [], full
-    held = list(OutboxEntry.objects.filter(pk__in=ids, lease_token=token).values_list("pk", flat=True))
-    return [(chunk, token) for chunk in _in_turns(chunks_by_connection(held), order)], full
+    held = _chunks_of(OutboxEntry.objects.filter(pk__in=ids, lease_token=token))
+    return [(chunk, token) for _, chunk in _in_turns(held, order)], full
 
 
 def take_leased(entry_ids: list[int], token: str) -> list[OutboxEntry]:
@@ -517,6 +522,10 @@ def fair_due(now, connection_ids: list[int], limit: int | None, *, turns: int | 
     numbers every due entry of those connections: about 0.02 s for 14,000, 0.2 s for 104,000 on the 2-core
     development machine (docs/operations.md, "Fairness and scale-out"). With ``turns``, only each connection's first
     ``turns`` turns (``limit`` None: all of those)."""
+    if turns is None and len(connection_ids) == 1:  # one connection (a save's wake-up): turns are its own order
+        rows = (OutboxEntry.objects.filter(_due(now), connection_id=connection_ids[0])
+                .order_by("next_attempt_at", "pk").values_list("pk", "connection_id"))
+        return list(rows[:limit] if limit is not None else rows)
     number = Window(RowNumber(), partition_by=[F("connection_id")],
                     order_by=[F("next_attempt_at").asc(), F("pk").asc()])
     rows = (OutboxEntry.objects.filter(_due(now), connection_id__in=connection_ids)
@@ -538,17 +547,15 @@ def _batch_sizes() -> Case:
                 default=Value(1), output_field=IntegerField())
 
 
-def _in_turns(chunks: list[list[int]], order: list[tuple[int, int]]) -> list[list[int]]:
+def _in_turns(chunks: list[tuple[int, list[int]]], order: list[tuple[int, int]]) -> list[tuple[int, list[int]]]:
     """``chunks`` (per connection, dependency order kept) reordered in turns: every connection's first chunk, then
     every second one...; within a turn, connections in the order ``fair_due`` met them."""
-    connection = dict(order)
     first: dict[int, int] = {}
     for n, (_, conn_id) in enumerate(order):
         first.setdefault(conn_id, n)
     seen: dict[int, int] = {}
     keyed = []
-    for chunk in chunks:
-        conn_id = connection[chunk[0]]
-        keyed.append((seen.get(conn_id, 0), first[conn_id], len(keyed), chunk))
+    for conn_id, chunk in chunks:
+        keyed.append((seen.get(conn_id, 0), first[conn_id], len(keyed), (conn_id, chunk)))
         seen[conn_id] = seen.get(conn_id, 0) + 1
     return [chunk for *_, chunk in sorted(keyed)]
