@@ -53,7 +53,7 @@ class XeroConnector(BaseConnector):
     id = "xero"
     name = "Xero"
     capabilities = Capabilities(
-        entities=frozenset(Entity.EVERY),  # supplier bills too: invoices of Type ACCPAY (costs.py)
+        entities=frozenset(Entity.EVERY) - {Entity.BILL_PAYMENT},  # supplier bills too: ACCPAY invoices (costs.py)
         # manual journals and bills are VOIDED; refunds (payments) and expenses (bank transactions) are DELETED
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.JOURNAL, Entity.BILL}),
         # invoices: drafts are deleted, approved ones voided; contacts are archived, items deleted (Xero's API has
@@ -573,7 +573,7 @@ class XeroConnector(BaseConnector):
 
     # -- reconciliation --------------------------------------------------------------------------------------
     reconcile_chunk = 40  # ids per request: the URL (or the where clause) stays short
-    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.DECLARED})
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.DECLARED}) - {Entity.BILL_PAYMENT}
 
     def read_documents(self, entity: str, remote_ids) -> list[DocumentTotals]:
         """Invoices: ``GET /Invoices?IDs=`` per chunk; credit notes and payments: one ``where`` of ids joined by
