@@ -176,7 +176,7 @@ def build_bill_payment(store, row: dict, old: dict | None) -> dict:
     if total < 0:
         raise business("Bill payment amount can't be negative.", "TotalAmt")
     row["TotalAmt"] = total
-    code, rate = currency(row)
+    code, _ = currency(row)
     account_currency = ref_value(account.get("CurrencyRef")) or HOME_CURRENCY
     if account_currency != code:
         raise business(f"The currency of the account {account['Name']} ({account_currency}) must match the "
@@ -194,9 +194,7 @@ def build_bill_payment(store, row: dict, old: dict | None) -> dict:
                        "Line")
     row["Line"] = lines
     row.pop("LinkedTxn", None)
-    if code != HOME_CURRENCY:
-        row["HomeTotalAmt"] = q2(total * rate)
-    return row
+    return row  # no HomeTotalAmt (Finance.xsd has none on a bill payment): TotalAmt x ExchangeRate
 
 
 def _bill_payment_line(store, line: Any, where: str, vendor_id: str, code: str, old: dict | None) -> dict:

@@ -96,7 +96,7 @@ ALLOWED_FIELDS = {
                  " IncludeInAnnualTPAR").split()),
     #: BillPayment (Finance.xsd): a vendor's bills paid by check or credit card.
     "BillPayment": set((_TXN + " VendorRef VendorAddr APAccountRef PayType CheckPayment CreditCardPayment TotalAmt"
-                        " HomeTotalAmt BillPaymentEx").split()),
+                        " BillPaymentEx").split()),
     "JournalEntry": set((_TXN + " Adjustment HomeCurrencyAdjustment EnteredInHomeCurrency GlobalTaxCalculation"
                          " TotalAmt HomeTotalAmt JournalEntryEx").split()),
 }
@@ -111,7 +111,7 @@ COMPUTED = {
     "Vendor": {"FullyQualifiedName", "Balance"},
     "Purchase": {"TotalAmt", "LinkedTxn"},  # no HomeTotalAmt: Finance.xsd gives a purchase none
     "Bill": {"TotalAmt", "Balance", "HomeBalance", "LinkedTxn"},
-    "BillPayment": {"HomeTotalAmt", "LinkedTxn"},
+    "BillPayment": {"LinkedTxn"},  # no HomeTotalAmt: Finance.xsd gives a bill payment none
     "JournalEntry": {"TotalAmt", "HomeTotalAmt"},
 }
 #: Entities change data capture reports on. QBO excludes JournalCode, TimeActivity, TaxAgency, TaxCode and TaxRate.
