@@ -238,3 +238,25 @@ def test_a_payment_removed_on_the_platform_is_the_variance(books, org):
     assert run.status == RunStatus.DONE, run.error
     found = Variance.objects.filter(connection=books.conn, status=VarianceStatus.OPEN)
     assert f"ledger.billpayment:{payment.pk}" in set(found.values_list("source_key", flat=True))
+
+
+def test_a_bill_paid_in_part_and_then_corrected_here(books, org):
+    """The supplier's bill corrected upwards after 80.00 was paid: QuickBooks takes the edit (the payment moved only
+    the bill's Balance and SyncToken, which are not a person's edit) and owes the rest; Xero refuses to edit a bill
+    with payments (remove them first), and the attention list says so."""
+    bill = supplier_bill(org)
+    pay(bill, "80.00", "BP-1")
+    drain()
+    line = bill.lines.get()
+    line.amount = D("250.00")
+    line.save()
+    drain()
+    entry = OutboxEntry.objects.get(connection=books.conn, source_key=f"ledger.bill:{bill.pk}")
+    if books.platform == "qbo":
+        assert entry.status == EntryStatus.DONE, entry.last_error
+        assert books.owed(ref_of(bill).remote_id) == D("170.00")
+        reconciled(books, bill)
+    else:
+        assert entry.status == EntryStatus.NEEDS_ATTENTION, entry.status
+        assert "cannot be edited as it has a payment or credit note allocated to it" in entry.last_error
+        assert books.owed(ref_of(bill).remote_id) == D("120.00")
