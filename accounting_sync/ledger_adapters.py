@@ -8,6 +8,7 @@ from django.db.models import prefetch_related_objects
 
 from connectors.documents import (
     Allocation,
+    BillPaymentSnapshot,
     BillSnapshot,
     CreditNoteSnapshot,
     CustomerSnapshot,
@@ -22,8 +23,8 @@ from connectors.documents import (
     PaymentSnapshot,
     RefundSnapshot,
 )
-from ledger.models import (CreditNoteAllocation, DocumentStatus, Invoice, Item, Payment, PaymentAllocation, Refund,
-                           TaxRate)
+from ledger.models import (BillPayment, CreditNoteAllocation, DocumentStatus, Invoice, Item, Payment, PaymentAllocation,
+                           Refund, TaxRate)
 from ledger.money import line_net, line_tax, quantize
 from ledger.totals import sum_lines
 
@@ -349,12 +350,41 @@ class BillAdapter(_VoidedFromPlatform, _OrganizationScoped):
     def prefetch(self, objs: list) -> None:
         prefetch_related_objects(objs, "lines__tax_rate")
 
+    def applied(self, obj) -> list[tuple[str, Decimal]]:
+        """The bill's payments that are not void: what it still owes is its total less these."""
+        payments = obj.payments.exclude(status=DocumentStatus.VOID).order_by("pk")
+        return [(key_for(p), quantize(p.amount)) for p in payments]
+
     def snapshot(self, obj) -> BillSnapshot:
         return BillSnapshot(
             key=key_for(obj), organization_id=obj.organization_id, number=obj.number, supplier=obj.supplier,
             supplier_reference=obj.supplier_reference, issue_date=obj.date, due_date=obj.due_date,
             currency=obj.currency, exchange_rate=obj.exchange_rate, attachment=obj.attachment, memo=obj.memo,
             status=obj.status, **_costs(obj))
+
+
+class BillPaymentAdapter(_VoidedFromPlatform, _OrganizationScoped):
+    """A payment of a supplier bill. Its snapshot carries what the bill still owed before it (the bill's total less
+    its other payments that are not void), which preflight checks it against."""
+
+    entity = Entity.BILL_PAYMENT
+
+    def document_date(self, obj):
+        return obj.date
+
+    def label(self, obj) -> str:
+        return f"Bill payment {obj.number} ({obj.bill.number}, {obj.bill.supplier})"
+
+    def prefetch(self, objs: list) -> None:
+        prefetch_related_objects(objs, "bill")
+
+    def snapshot(self, obj: BillPayment) -> BillPaymentSnapshot:
+        bill = obj.bill
+        return BillPaymentSnapshot(
+            key=key_for(obj), organization_id=obj.organization_id, number=obj.number, bill_key=key_for(bill),
+            bill_number=bill.number, supplier=bill.supplier, date=obj.date, amount=quantize(obj.amount),
+            currency=bill.currency, exchange_rate=bill.exchange_rate, paid_from=obj.paid_from, memo=obj.memo,
+            status=obj.status, bill_status=bill.status, bill_owed=obj.owed())
 
 
 class JournalAdapter(_VoidedFromPlatform, _OrganizationScoped):

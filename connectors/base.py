@@ -662,7 +662,7 @@ class DocumentTotals:
             status = result.status
         elif entity == "payment":
             status = "paid"
-        elif entity in ("refund", "expense", "journal"):  # money out or a posting: no balance of their own to pay
+        elif entity in ("refund", "expense", "journal", "bill_payment"):  # money out or a posting: nothing to pay
             status = "open"
         else:
             status = "paid" if result.balance is not None and result.balance == 0 and result.total else "open"

@@ -25,15 +25,18 @@ class Entity:
     EXPENSE = "expense"
     JOURNAL = "journal"
     BILL = "bill"
+    BILL_PAYMENT = "bill_payment"
 
     #: What every platform syncs: names and sales documents.
     SALES = (CUSTOMER, ITEM, INVOICE, PAYMENT, CREDIT_NOTE)
     #: Money going the other way; a platform declares the ones it takes in ``Capabilities.entities``.
     RETURNS_AND_COSTS = (REFUND, EXPENSE, JOURNAL)
-    #: What the business owes suppliers (accounts payable); declared by a platform that takes it, by name.
-    PURCHASES = (BILL,)
+    #: What the business owes suppliers (accounts payable) and pays them against it; declared by a platform that
+    #: takes it, by name.
+    PURCHASES = (BILL, BILL_PAYMENT)
     #: Sales, returns and costs: what a connector that "takes everything" of the first releases declares. Kept
-    #: without the purchases so a platform that declares ``frozenset(Entity.ALL)`` does not take bills unawares.
+    #: without the purchases so a platform that declares ``frozenset(Entity.ALL)`` does not take bills or bill
+    #: payments unawares.
     ALL = SALES + RETURNS_AND_COSTS
     #: Every entity the product knows, in dependency order: anything earlier may be needed by anything later.
     EVERY = ALL + PURCHASES
@@ -281,6 +284,53 @@ class BillSnapshot(Snapshot):
     @property
     def date(self) -> dt.date | None:
         return self.issue_date
+
+
+@dataclass(frozen=True)
+class BillPaymentSnapshot(Snapshot):
+    """Money paid to a supplier against a bill (in full or in part), from the bank account mapped for ``paid_from``
+    (the expenses' paid-from rule). Posts: debit accounts payable, credit that bank account. ``bill_owed`` is what
+    the bill still owed before this payment (its total less the business's other payments that are not void)."""
+
+    number: str = ""
+    bill_key: str = ""
+    bill_number: str = ""
+    supplier: str = ""
+    date: dt.date | None = None
+    amount: Decimal = Decimal("0")
+    currency: str = "USD"
+    exchange_rate: Decimal | None = None
+    paid_from: str = "transfer"
+    memo: str = ""
+    status: str = "issued"
+    bill_status: str = "issued"
+    bill_owed: Decimal = Decimal("0")
+
+    entity = Entity.BILL_PAYMENT
+
+    @property
+    def is_void(self) -> bool:
+        return self.status == "void"
+
+    @property
+    def issue_date(self) -> dt.date | None:
+        return self.date
+
+    @property
+    def total(self) -> Decimal:
+        return self.amount
+
+    #: What the bill says at the time of sending (read by preflight), not this payment's content: left out of the
+    #: content hash, so another payment of the same bill does not make this one look changed.
+    CONTEXT = ("bill_status", "bill_owed")
+
+    def dependencies(self):
+        return ((Entity.BILL, self.bill_key),)
+
+    def content_hash(self) -> str:
+        data = {k: v for k, v in asdict(self).items() if k not in self.CONTEXT}
+        text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+        return hashlib.sha256(f"{self.entity}:{text}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)

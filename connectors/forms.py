@@ -25,7 +25,8 @@ PREFIX = "setting__"
 SIDES = ("out", "in")
 ENTITY_LABELS = {Entity.CUSTOMER: "Customers", Entity.ITEM: "Products and services", Entity.INVOICE: "Invoices",
                  Entity.PAYMENT: "Payments", Entity.CREDIT_NOTE: "Credit notes", Entity.REFUND: "Refunds",
-                 Entity.EXPENSE: "Expenses", Entity.JOURNAL: "Journal entries", Entity.BILL: "Supplier bills"}
+                 Entity.EXPENSE: "Expenses", Entity.JOURNAL: "Journal entries", Entity.BILL: "Supplier bills",
+                 Entity.BILL_PAYMENT: "Bill payments"}
 _FLOWS = {(True, True): Flow.BOTH, (True, False): Flow.OUT, (False, True): Flow.IN, (False, False): Flow.NONE}
 _DIRECTION_FLOW = {Direction.PUSH: Flow.OUT, Direction.PULL: Flow.IN, Direction.BOTH: Flow.BOTH}
 

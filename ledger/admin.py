@@ -120,6 +120,14 @@ class BillAdmin(admin.ModelAdmin):
     inlines = [BillLineInline]
 
 
+@admin.register(models.BillPayment)
+class BillPaymentAdmin(admin.ModelAdmin):
+    list_display = ["number", "bill", "organization", "date", "amount", "paid_from", "status"]
+    list_filter = ["organization", "status", "paid_from"]
+    search_fields = ["number", "bill__number", "bill__supplier"]
+    raw_id_fields = ["bill"]
+
+
 class BalancedLines(BaseInlineFormSet):
     """Refuses journal lines that do not balance to the cent (the model checks saved lines; this, the form's)."""
 

@@ -487,6 +487,59 @@ class BillLine(_CostLine, ValidatedModel):
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_billline_amount_positive")]
 
 
+class BillPayment(ValidatedModel):
+    """Money paid to a supplier against a bill (in full or in part): it clears accounts payable. ``paid_from`` is
+    how it was paid; the bank account it left is mapped per method (the expenses' "paid-from account" rule). It may
+    not be more than the bill still owes (its total less the other payments). Void it to take it back."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="payments")
+    number = models.CharField(max_length=21, help_text="Our reference (a check number, a transfer reference)")
+    date = models.DateField(default=timezone.localdate)
+    amount = amount_field(validators=[MinValueValidator(Decimal("0.01"))])
+    paid_from = models.CharField(max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.TRANSFER)
+    memo = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.ISSUED)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "number"], name="ledger_billpayment_number_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_billpayment_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"bill payment {self.number} ({self.bill.number if self.bill_id else '?'})"
+
+    @property
+    def issue_date(self):
+        return self.date
+
+    @property
+    def currency(self) -> str:
+        return self.bill.currency
+
+    def clean(self) -> None:
+        if not self.bill_id:
+            return
+        if self.organization_id and self.bill.organization_id != self.organization_id:
+            raise ValidationError({"bill": f"{self.bill} belongs to another organization."})
+        if self.status == DocumentStatus.VOID or self.amount is None:
+            return
+        if self.bill.status == DocumentStatus.VOID:
+            raise ValidationError({"bill": f"{self.bill} is void: there is nothing to pay."})
+        owed = self.owed()
+        if self.amount > owed:
+            raise ValidationError({"amount": f"{self.bill} has {owed} {self.bill.currency} left to pay; "
+                                             f"{self.amount} is more."})
+
+    def owed(self) -> Decimal:
+        """What the bill still owes for this payment: its total less its other payments (voided ones aside)."""
+        others = self.bill.payments.exclude(status=DocumentStatus.VOID).exclude(pk=self.pk)
+        return quantize(self.bill.totals().total - _summed(others))
+
+
 
 class JournalEntry(ValidatedModel):
     """A manual journal (an adjustment, a fee settlement). Its lines must balance to the cent: the admin form

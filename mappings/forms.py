@@ -35,8 +35,9 @@ SECTIONS = {
     MappingKind.EXPENSE_ACCOUNT: ("Expense accounts", "Where each expense or supplier bill line's cost goes, by cost "
                                                       "kind (return shipping, consumables, supplier, ...), else the "
                                                       "default."),
-    MappingKind.PAID_FROM_ACCOUNT: ("Paid-from accounts (expenses)", "The bank or credit card account an expense is "
-                                                                     "paid from, by method, else the default."),
+    MappingKind.PAID_FROM_ACCOUNT: ("Paid-from accounts (expenses, bill payments)", "The bank or credit card account "
+                                    "an expense or a supplier bill's payment is paid from, by method, else the "
+                                    "default."),
     MappingKind.JOURNAL_ACCOUNT: ("Journal accounts", "The platform account each account code of a journal entry "
                                                       "stands for. There is no default: every code needs its rule."),
     MappingKind.PAYABLE_ACCOUNT: ("Accounts payable (supplier bills)", "The accounts-payable account supplier bills "

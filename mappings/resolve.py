@@ -21,9 +21,9 @@ from django.db.models import Q
 
 from connectors import registry
 from connectors.base import Dimension
-from connectors.documents import (BillSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot, ItemSnapshot,
-                                  JournalSnapshot, LineSnapshot, Mapping, PaymentSnapshot, RefundSnapshot,
-                                  SalesDocumentSnapshot, Snapshot)
+from connectors.documents import (BillPaymentSnapshot, BillSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot,
+                                  ItemSnapshot, JournalSnapshot, LineSnapshot, Mapping, PaymentSnapshot,
+                                  RefundSnapshot, SalesDocumentSnapshot, Snapshot)
 from connectors.errors import ConfigurationError
 
 from .models import Mapping as Rule
@@ -46,7 +46,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
 ENTITY_KINDS: dict[str, tuple[str, ...]] = {
     MappingKind.REFUND_ACCOUNT: (Entity.REFUND,),
     MappingKind.EXPENSE_ACCOUNT: (Entity.EXPENSE, Entity.BILL),
-    MappingKind.PAID_FROM_ACCOUNT: (Entity.EXPENSE,),
+    MappingKind.PAID_FROM_ACCOUNT: (Entity.EXPENSE, Entity.BILL_PAYMENT),
     MappingKind.JOURNAL_ACCOUNT: (Entity.JOURNAL,),
     MappingKind.PAYABLE_ACCOUNT: (Entity.BILL,),
 }
@@ -161,8 +161,8 @@ class Explanation:
 
     document: Snapshot
     lines: tuple[LineDecision, ...] = ()  # invoices, credit notes and expenses
-    #: An item's income account, a payment's deposit account, a refund's refund account, an expense's paid-from
-    #: account, a bill's accounts-payable account (optional: it may have no rule).
+    #: An item's income account, a payment's deposit account, a refund's refund account, an expense's or a bill
+    #: payment's paid-from account, a bill's accounts-payable account (optional: it may have no rule).
     account: Decision | None = None
     #: Decisions of the platform's optional per-document dimensions that found a rule (invoices, credit notes).
     dimensions: tuple[Decision, ...] = ()
@@ -263,6 +263,13 @@ def explain(connection, doc: Snapshot) -> Explanation:
                                   "or as the default")
         return Explanation(doc, lines=tuple(_expense_line(book, n, line) for n, line in enumerate(doc.lines, 1)),
                            account=paid)
+    if isinstance(doc, BillPaymentSnapshot):
+        # The bank account it leaves: the expenses' paid-from rule, by method.
+        paid = book.decide(MappingKind.PAID_FROM_ACCOUNT, (Scope.PAYMENT_METHOD, doc.paid_from))
+        if not paid.rule:
+            paid = _missing(paid, f"bill payment {doc.number}: no bank account to pay it from (a paid-from account) "
+                                  f"mapped for method “{doc.paid_from}” or as the default")
+        return Explanation(doc, account=paid)
     if isinstance(doc, BillSnapshot):
         # Optional: a platform without a rule posts the bill to its own (only, or default) accounts-payable account.
         payable = book.decide(MappingKind.PAYABLE_ACCOUNT)
@@ -339,7 +346,7 @@ def resolve(connection, doc: Snapshot, refs: dict[str, str] | None = None) -> Ma
     _raise(explanation.problems, doc)
     if isinstance(doc, ItemSnapshot):
         return Mapping(item_account=explanation.account.remote_id, refs=refs)
-    if isinstance(doc, (PaymentSnapshot, RefundSnapshot)):
+    if isinstance(doc, (PaymentSnapshot, RefundSnapshot, BillPaymentSnapshot)):
         return Mapping(deposit_account=explanation.account.remote_id, refs=refs)
     if isinstance(doc, (ExpenseSnapshot, BillSnapshot, JournalSnapshot)):
         tax_codes = {d.line.tax_rate_key: d.tax.remote_id for d in explanation.lines if d.tax and d.tax.rule}

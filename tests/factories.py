@@ -156,6 +156,20 @@ class BillLineFactory(factory.django.DjangoModelFactory):
     amount = Decimal("200.00")
 
 
+class BillPaymentFactory(factory.django.DjangoModelFactory):
+    """A payment of a bill (give the bill its lines first: a payment may not exceed what the bill owes)."""
+
+    class Meta:
+        model = L.BillPayment
+
+    bill = factory.SubFactory(BillFactory)
+    organization = factory.LazyAttribute(lambda o: o.bill.organization)
+    number = factory.Sequence(lambda n: f"BP-{n:05d}")
+    date = factory.LazyAttribute(lambda o: o.bill.date)
+    amount = Decimal("200.00")
+    paid_from = "transfer"
+
+
 class JournalEntryFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = L.JournalEntry

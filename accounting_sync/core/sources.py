@@ -205,6 +205,7 @@ LEDGER_SOURCES = [
     {"model": "ledger.Expense", "adapter": "accounting_sync.ledger_adapters.ExpenseAdapter"},
     {"model": "ledger.JournalEntry", "adapter": "accounting_sync.ledger_adapters.JournalAdapter"},
     {"model": "ledger.Bill", "adapter": "accounting_sync.ledger_adapters.BillAdapter"},
+    {"model": "ledger.BillPayment", "adapter": "accounting_sync.ledger_adapters.BillPaymentAdapter"},
 ]
 
 

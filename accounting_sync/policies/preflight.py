@@ -11,12 +11,13 @@ platform's reference data (cached on the connection, see ``reference_data``) and
   which (``BaseConnector.tax_code_needs_jurisdiction``, e.g. a US sales-tax code). A line whose local tax rate is
   above 0% and is mapped to such a code needs that rate's ``jurisdiction`` filled in. Only the ledger's own tax
   rates can be checked (a host's tax rates carry no jurisdiction field we know of);
-- a refund, an expense, a supplier bill or a journal entry on a platform that does not take them (code
+- a refund, an expense, a supplier bill, a bill payment or a journal entry on a platform that does not take them (code
   ``unsupported``), and a credit note with lines the business keeps (restocking fee, return shipping) on a platform
   whose connector does not send them (code ``unsupported``): checked with the local data, before any dependency is sent;
 - a journal entry that does not balance to the cent, a journal line that is both or neither debit and credit, an
-  expense without lines or payee, a bill without lines or supplier or due before its date, a refund of nothing
-  (code ``invalid_document``, with the local data problems);
+  expense without lines or payee, a bill without lines or supplier or due before its date, a refund of nothing, a
+  bill payment of more than its bill still owes or of a void bill (code ``invalid_document``, with the local data
+  problems);
 - a currency the company does not take, a foreign currency without an exchange rate, and the connector's own
   checks (``BaseConnector.preflight``: totals its rounding would not reproduce, numbers, names): code
   ``configuration``.
@@ -33,8 +34,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 
 from connectors.base import ReferenceData
-from connectors.documents import (BillSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot, JournalSnapshot, Mapping,
-                                  PaymentSnapshot, RefundSnapshot, SalesDocumentSnapshot, Snapshot)
+from connectors.documents import (BillPaymentSnapshot, BillSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot,
+                                  JournalSnapshot, Mapping, PaymentSnapshot, RefundSnapshot, SalesDocumentSnapshot,
+                                  Snapshot)
 from connectors.errors import ConfigurationError, DataError, PermanentError
 from ledger import models as L
 from ledger.money import MAX_INPUT_PLACES, is_currency_code, places
@@ -125,6 +127,21 @@ def _bill(doc: BillSnapshot) -> list[str]:
     return problems
 
 
+def _bill_payment(doc: BillPaymentSnapshot) -> list[str]:
+    """A bill payment pays what its bill still owes, no more; a void bill owes nothing (a void payment is checked
+    for nothing: taking it back is always allowed)."""
+    if doc.is_void:
+        return []
+    if doc.amount <= 0:
+        return ["the amount must be positive"]
+    if doc.bill_status == "void":
+        return [f"bill {doc.bill_number} is void: nothing is owed on it, so there is nothing to pay"]
+    if doc.amount > doc.bill_owed:
+        return [f"it pays {doc.amount} {doc.currency} and bill {doc.bill_number} ({doc.supplier}) has only "
+                f"{doc.bill_owed} {doc.currency} left to pay: a payment may not be more than the bill still owes"]
+    return []
+
+
 def _returns_and_costs(doc: Snapshot) -> list[str]:
     """Local problems of refunds, expenses, supplier bills and journal entries."""
     problems: list[str] = []
@@ -142,6 +159,8 @@ def _returns_and_costs(doc: Snapshot) -> list[str]:
                      if line.net_amount <= 0]
     if isinstance(doc, BillSnapshot):
         problems += _bill(doc)
+    if isinstance(doc, BillPaymentSnapshot):
+        problems += _bill_payment(doc)
     if isinstance(doc, JournalSnapshot) and not doc.is_void:
         if len(doc.lines) < 2:
             problems.append("a journal needs at least two lines")

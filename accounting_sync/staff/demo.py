@@ -104,6 +104,9 @@ def load_demo_data(org: L.Organization) -> L.Organization:
                                  memo="Bandages and syringes")
     L.BillLine.objects.create(bill=bill, cost_kind="consumables", description="Bandages and syringes",
                               amount=D("86.00"))
+    # Paid in part by bank transfer (36.00 still owed): on the platforms that take bill payments.
+    L.BillPayment.objects.create(organization=org, bill=bill, number="BP-7001", date=today, amount=D("50.00"),
+                                 paid_from="transfer", memo="First instalment of VS-2210")
     return org
 
 
@@ -216,7 +219,8 @@ def map_demo_accounts(conn: Connection, org: L.Organization) -> None:
     for entity, kind, name in ((Entity.REFUND, MappingKind.REFUND_ACCOUNT, chart.refund),
                                (Entity.EXPENSE, MappingKind.EXPENSE_ACCOUNT, chart.expense),
                                (Entity.EXPENSE, MappingKind.PAID_FROM_ACCOUNT, chart.paid_from),
-                               (Entity.BILL, MappingKind.EXPENSE_ACCOUNT, chart.expense)):
+                               (Entity.BILL, MappingKind.EXPENSE_ACCOUNT, chart.expense),
+                               (Entity.BILL_PAYMENT, MappingKind.PAID_FROM_ACCOUNT, chart.paid_from)):
         if entity in taken and name:
             rule(kind, Scope.DEFAULT, "", name, accounts)
 
@@ -231,6 +235,7 @@ def readback(conn: Connection, org: L.Organization) -> list[dict]:
     documents += [("refund", d, quantize(d.amount)) for d in L.Refund.objects.filter(organization=org)]
     documents += [("expense", d, d.totals().total) for d in L.Expense.objects.filter(organization=org)]
     documents += [("bill", d, d.totals().total) for d in L.Bill.objects.filter(organization=org)]
+    documents += [("bill_payment", d, quantize(d.amount)) for d in L.BillPayment.objects.filter(organization=org)]
     connector = conn.connector()
     files = connector.delivery == "file"
     for entity, doc, local_total in documents:
@@ -239,8 +244,8 @@ def readback(conn: Connection, org: L.Organization) -> list[dict]:
         rows.append(row)
         key = key_for(doc)
         if not files and entity in Entity.DECLARED and entity not in connector.capabilities.entities:
-            row.update(match=None, note=f"{conn.platform_name} does not take {entity}s through its API: entered there "
-                                        "by hand")
+            row.update(match=None, note=f"{conn.platform_name} does not take {entity.replace('_', ' ')}s through its "
+                                        "API: entered there by hand")
             continue
         if files and entity not in connector.capabilities.entities:  # its import files do not take it
             entry = OutboxEntry.objects.filter(connection=conn, source_key=key).first()

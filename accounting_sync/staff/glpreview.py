@@ -14,6 +14,8 @@ accounts and tax codes resolution chose (``mappings.resolve.explain``), and the 
   credit the account it was paid from with the total.
 - Supplier bill: the expense's debits (each line's net to its expense account, the tax it reclaims to "tax
   payable"), and credit accounts payable with the total (the mapped accounts-payable account, else the platform's).
+- Bill payment: debit accounts payable (the platform's), credit the bank account it is paid from (the paid-from
+  account mapped for its method) with the amount.
 - Journal entry: its own lines, each on the account its code is mapped to.
 - A void document posts nothing.
 
@@ -26,8 +28,8 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from connectors.base import AccountKind, ReferenceData
-from connectors.documents import (BillSnapshot, CreditNoteSnapshot, ExpenseSnapshot, JournalSnapshot, PaymentSnapshot,
-                                  RefundSnapshot, SalesDocumentSnapshot, Snapshot)
+from connectors.documents import (BillPaymentSnapshot, BillSnapshot, CreditNoteSnapshot, ExpenseSnapshot,
+                                  JournalSnapshot, PaymentSnapshot, RefundSnapshot, SalesDocumentSnapshot, Snapshot)
 from ledger.money import quantize
 from mappings.resolve import Decision, Explanation, explain
 
@@ -35,7 +37,7 @@ from ..core import sources
 from ..policies.rules import apply_offline
 
 ZERO = Decimal("0.00")
-ENTITIES = ("invoice", "credit_note", "payment", "refund", "expense", "journal", "bill")
+ENTITIES = ("invoice", "credit_note", "payment", "refund", "expense", "journal", "bill", "bill_payment")
 DEFAULT_NAMES = {AccountKind.RECEIVABLE: "Accounts receivable", AccountKind.TAX_PAYABLE: "Tax payable",
                  AccountKind.PAYABLE: "Accounts payable"}
 
@@ -92,6 +94,13 @@ def journal(doc: Snapshot, explanation: Explanation, reference: ReferenceData | 
         return Journal(label, doc.currency, lines, tuple(explanation.problems + names.problems))
     if isinstance(doc, (ExpenseSnapshot, BillSnapshot)):
         return _costs(doc, label, explanation, names)
+    if isinstance(doc, BillPaymentSnapshot):
+        amount = quantize(doc.amount)
+        lines = (JournalLine(*names.control(AccountKind.PAYABLE), debit=amount,
+                             description=f"Bill {doc.bill_number} paid to {doc.supplier}"),
+                 JournalLine(*names.account(explanation.account, "paid-from account"), credit=amount,
+                             description=f"Paid by {doc.paid_from}"))
+        return Journal(label, doc.currency, lines, tuple(explanation.problems + names.problems))
     if isinstance(doc, JournalSnapshot):
         lines = tuple(JournalLine(*names.account(decided.account, f"account for code “{decided.line.account_code}”"),
                                   debit=decided.line.debit, credit=decided.line.credit,

@@ -14,9 +14,9 @@ from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FI
                     BankDeposit, BaseConnector, Capabilities, DemoChart, Dimension, DocumentTotals, ReferenceData,
                     Refused, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment, Setting,
                     TokenSet)
-from ..documents import (BillSnapshot, CreditNoteSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot,
-                         InvoiceSnapshot, ItemSnapshot, JournalSnapshot, Mapping, PaymentSnapshot, RefundSnapshot,
-                         RemoteRef, RemoteResult, Snapshot)
+from ..documents import (BillPaymentSnapshot, BillSnapshot, CreditNoteSnapshot, CustomerSnapshot, Entity,
+                         ExpenseSnapshot, InvoiceSnapshot, ItemSnapshot, JournalSnapshot, Mapping, PaymentSnapshot,
+                         RefundSnapshot, RemoteRef, RemoteResult, Snapshot)
 from ..errors import (ConfigurationError, PermanentError, RemoteNotFound, RetryableError, SyncError,
                       ValidationFailed)
 from ..registry import register
@@ -52,16 +52,17 @@ class QBOConnector(BaseConnector):
     id = "qbo"
     name = "QuickBooks Online"
     capabilities = Capabilities(
-        entities=frozenset(Entity.EVERY),  # supplier bills too (costs.py)
-        void=frozenset({Entity.INVOICE, Entity.PAYMENT}),
+        entities=frozenset(Entity.EVERY),  # supplier bills and bill payments too (costs.py)
+        void=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.BILL_PAYMENT}),
         # Purchases, bills and journal entries cannot be voided through the API: a voided refund, expense, bill or
         # journal is deleted.
         delete=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.CUSTOMER, Entity.ITEM,
-                          Entity.REFUND, Entity.EXPENSE, Entity.JOURNAL, Entity.BILL}),
+                          Entity.REFUND, Entity.EXPENSE, Entity.JOURNAL, Entity.BILL, Entity.BILL_PAYMENT}),
         kept_lines=True,
         batch_size=30,
         # /cdc and webhooks report customers and items too: they come in on their own (created, edited, inactive).
-        # refunds, expenses, journals and bills: voids, deletes and amount edits are polled (not their creation there)
+        # refunds, expenses, journals, bills and bill payments: voids, deletes and amount edits are polled (not their
+        # creation there)
         inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
                            *Entity.DECLARED}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
@@ -152,6 +153,11 @@ class QBOConnector(BaseConnector):
         elif isinstance(doc, (RefundSnapshot, ExpenseSnapshot, JournalSnapshot)):
             rows = [r for r in self.client.query(f"select * from {entity} where DocNumber = "  # nosec B608
                                                  f"{quote(doc.number[:21])}") if self._same_payee(doc, mapping, r)]
+        elif isinstance(doc, BillPaymentSnapshot):  # ours: our number, paying our bill
+            rows = [r for r in self.client.query(f"select * from BillPayment where DocNumber = "  # nosec B608
+                                                 f"{quote(doc.number[:21])}")
+                    if any(str(link.get("TxnId")) == mapping.refs[doc.bill_key] and link.get("TxnType") == "Bill"
+                           for line in r.get("Line", []) for link in line.get("LinkedTxn", []))]
         elif isinstance(doc, BillSnapshot):  # the supplier's number: ours only where the supplier's repeats
             rows = [r for r in self.client.query(f"select * from Bill where DocNumber = "  # nosec B608
                                                  f"{quote(c.bill_number(doc))}") if self._same_payee(doc, mapping, r)]
@@ -615,6 +621,9 @@ class QBOConnector(BaseConnector):
                                      self._account_type(mapping.deposit_account))
         if isinstance(doc, BillSnapshot):
             return c.bill_payload(doc, mapping, self._vendor(doc.supplier), self.setting("no_tax_code"))
+        if isinstance(doc, BillPaymentSnapshot):
+            return c.bill_payment_payload(doc, mapping, self._vendor(doc.supplier),
+                                          self._account_type(mapping.deposit_account))
         if isinstance(doc, JournalSnapshot):
             return c.journal_payload(doc, mapping)
         raise TypeError(f"QBO connector cannot send {type(doc).__name__}")

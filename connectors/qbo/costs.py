@@ -13,13 +13,20 @@
   the supplier gave none), our number in ``PrivateNote``, ``APAccountRef`` the mapped accounts-payable account
   (left out without a rule: QBO then uses the company's only A/P account), lines as an expense's. The API cannot
   void a bill: a voided bill is deleted.
+- **Bill payment**: a ``BillPayment`` (Finance.xsd): ``VendorRef`` the bill's vendor, ``PayType`` Check with
+  ``CheckPayment.BankAccountRef`` the bank account mapped for the payment's method (the expenses' paid-from rule),
+  or CreditCard with ``CreditCardPayment.CCAccountRef`` when that account is a credit card; ``TotalAmt`` the amount,
+  one ``Line`` of the amount whose ``LinkedTxn`` is the bill (``TxnType`` Bill); ``DocNumber`` our number. QBO lowers
+  the bill's ``Balance`` and refuses a line over it. Voided through the API as a payment is (``operation=update``
+  ``include=void``: python-quickbooks' ``VoidMixin`` sends BillPayment so; Finance.xsd does not say): the payment
+  stays with its amounts zeroed and the bill is owed again.
 - **Journal entry**: a ``JournalEntry`` with ``JournalEntryLineDetail`` lines (``PostingType`` Debit / Credit).
 """
 from __future__ import annotations
 
 from decimal import Decimal
 
-from ..documents import BillSnapshot, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
+from ..documents import BillPaymentSnapshot, BillSnapshot, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
 
 CREDIT_CARD = "Credit Card"  # the AccountType QBO requires for PaymentType CreditCard
 #: A refund is never paid by check, so its purchase (Cash or CreditCard) is named "Expense" in a payment's
@@ -129,6 +136,22 @@ def bill_payload(doc: BillSnapshot, mapping: Mapping, vendor: str, no_tax_code: 
     }
     if mapping.deposit_account:  # the mapped accounts-payable account; without one QBO uses the company's only one
         body["APAccountRef"] = ref(mapping.deposit_account)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def bill_payment_payload(doc: BillPaymentSnapshot, mapping: Mapping, vendor: str, account_type: str) -> dict:
+    """The bill payment: from the mapped bank (or credit card) account, its one line linking the bill."""
+    account = ref(mapping.deposit_account)
+    if account_type == CREDIT_CARD:
+        kind, detail = "CreditCard", {"CreditCardPayment": {"CCAccountRef": account}}
+    else:
+        kind, detail = "Check", {"CheckPayment": {"BankAccountRef": account, "PrintStatus": "NotSet"}}
+    notes = [f"Pays bill {doc.bill_number} ({doc.paid_from})", doc.memo]
+    body = {
+        **_common(doc, doc.number), "VendorRef": ref(vendor), "PayType": kind, **detail, "TotalAmt": doc.amount,
+        "PrivateNote": " — ".join(n for n in notes if n)[:4000],
+        "Line": [{"Amount": doc.amount, "LinkedTxn": [{"TxnId": mapping.refs[doc.bill_key], "TxnType": "Bill"}]}],
+    }
     return {k: v for k, v in body.items() if v is not None}
 
 

@@ -12,7 +12,7 @@ from ..documents import (CreditNoteSnapshot, CustomerSnapshot, InvoiceSnapshot, 
 
 ENTITY_NAMES = {"customer": "Customer", "item": "Item", "invoice": "Invoice", "payment": "Payment",
                 "credit_note": "CreditMemo", "refund": "Purchase", "expense": "Purchase", "journal": "JournalEntry",
-                "bill": "Bill"}
+                "bill": "Bill", "bill_payment": "BillPayment"}
 PAYMENT_METHODS = {"cash": "Cash", "card": "Credit Card", "check": "Check", "transfer": "Bank Transfer"}
 
 

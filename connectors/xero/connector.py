@@ -16,9 +16,9 @@ from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FI
                     BankDeposit, BaseConnector, BatchOp, BatchOutcome, Capabilities, DemoChart, DocumentTotals,
                     ReferenceData, Refused, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment,
                     Setting, TokenSet)
-from ..documents import (BillSnapshot, CreditNoteSnapshot, CustomerSnapshot, Entity, ExpenseSnapshot,
-                         InvoiceSnapshot, ItemSnapshot, JournalSnapshot, Mapping, PaymentSnapshot, RefundSnapshot,
-                         RemoteRef, RemoteResult, SalesDocumentSnapshot, Snapshot)
+from ..documents import (BillPaymentSnapshot, BillSnapshot, CreditNoteSnapshot, CustomerSnapshot, Entity,
+                         ExpenseSnapshot, InvoiceSnapshot, ItemSnapshot, JournalSnapshot, Mapping, PaymentSnapshot,
+                         RefundSnapshot, RemoteRef, RemoteResult, SalesDocumentSnapshot, Snapshot)
 from ..errors import (AuthError, ConfigurationError, ConflictError, DuplicateError, PermanentError, RemoteNotFound,
                       RetryableError, SyncError, ValidationFailed)
 from ..registry import register
@@ -53,18 +53,20 @@ class XeroConnector(BaseConnector):
     id = "xero"
     name = "Xero"
     capabilities = Capabilities(
-        entities=frozenset(Entity.EVERY),  # supplier bills too: invoices of Type ACCPAY (costs.py)
+        # supplier bills too (invoices of Type ACCPAY) and their payments (payments on them): costs.py
+        entities=frozenset(Entity.EVERY),
         # manual journals and bills are VOIDED; refunds (payments) and expenses (bank transactions) are DELETED
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.JOURNAL, Entity.BILL}),
         # invoices: drafts are deleted, approved ones voided; contacts are archived, items deleted (Xero's API has
         # no archived state for items)
         delete=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CUSTOMER, Entity.ITEM, Entity.REFUND,
-                          Entity.EXPENSE}),
+                          Entity.EXPENSE, Entity.BILL_PAYMENT}),
         kept_lines=True,  # a restocking fee is a negative line of the credit note
         batch_size=50,
         # Contacts (webhooks and If-Modified-Since) and items (If-Modified-Since) come in on their own too.
         # refunds, expenses, journals and bills: voids, deletes and amount edits are polled (not their creation
-        # there); bills are the ACCPAY rows of the invoices' own Invoices pages, so they cost no request
+        # there); bills are the ACCPAY rows of the invoices' own Invoices pages, so they cost no request. Bill
+        # payments are not polled: reconciliation finds one deleted there
         inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
                            *Entity.RETURNS_AND_COSTS, Entity.BILL}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
@@ -240,7 +242,7 @@ class XeroConnector(BaseConnector):
             rows = self._list("get_credit_notes", "CreditNotes", where=where_equals("CreditNoteNumber", doc.number),
                               unitdp=4)
             return self._adoptable(doc, mapping, rows, "CreditNoteNumber")
-        if isinstance(doc, (RefundSnapshot, ExpenseSnapshot, JournalSnapshot, BillSnapshot)):
+        if isinstance(doc, (RefundSnapshot, ExpenseSnapshot, JournalSnapshot, BillSnapshot, BillPaymentSnapshot)):
             return self._find_cost(doc, mapping)
         raise TypeError(f"Xero connector cannot search for {type(doc).__name__}")
 
@@ -248,7 +250,8 @@ class XeroConnector(BaseConnector):
                Entity.PAYMENT: ("create_payments", {}), Entity.INVOICE: ("create_invoices", {"unitdp": 4}),
                Entity.CREDIT_NOTE: ("create_credit_notes", {"unitdp": 4}), Entity.REFUND: ("create_payments", {}),
                Entity.EXPENSE: ("create_bank_transactions", {"unitdp": 4}),
-               Entity.JOURNAL: ("create_manual_journals", {}), Entity.BILL: ("create_invoices", {"unitdp": 4})}
+               Entity.JOURNAL: ("create_manual_journals", {}), Entity.BILL: ("create_invoices", {"unitdp": 4}),
+               Entity.BILL_PAYMENT: ("create_payments", {})}
 
     def create(self, doc: Snapshot, mapping: Mapping, idempotency_key: str) -> RemoteResult:
         """``PUT`` (create only) with the idempotency key; a credit note then gets its allocations."""
@@ -275,7 +278,7 @@ class XeroConnector(BaseConnector):
             body = self._single(self.client.call("update_item", remote_id, t.dumps({"Items": [payload]}), unitdp=4,
                                                  idempotency_key=key), "Items")
             return t.result(doc.entity, body)
-        if isinstance(doc, (PaymentSnapshot, RefundSnapshot)):
+        if isinstance(doc, (PaymentSnapshot, RefundSnapshot, BillPaymentSnapshot)):
             return self._update_payment(doc, mapping, ref, key)
         if isinstance(doc, (ExpenseSnapshot, JournalSnapshot, BillSnapshot)):
             return self._update_cost(doc, mapping, ref, key)
@@ -326,7 +329,7 @@ class XeroConnector(BaseConnector):
                 self.client.call("update_bank_transaction", ref.remote_id,
                                  t.dumps({"BankTransactions": [{**body, "Status": "DELETED"}]}), idempotency_key=key)
             return None
-        if entity in (Entity.PAYMENT, Entity.REFUND):
+        if entity in (Entity.PAYMENT, Entity.REFUND, Entity.BILL_PAYMENT):
             try:
                 self.client.call("delete_payment", ref.remote_id, t.dumps({"Status": "DELETED"}),
                                  idempotency_key=key)
@@ -356,7 +359,7 @@ class XeroConnector(BaseConnector):
     def fetch(self, entity: str, remote_id: str) -> RemoteResult:
         body = self._current(entity, remote_id)
         if entity in (Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT, Entity.REFUND, Entity.EXPENSE,
-                      Entity.JOURNAL, Entity.BILL) and body.get("Status") == "DELETED":
+                      Entity.JOURNAL, Entity.BILL, Entity.BILL_PAYMENT) and body.get("Status") == "DELETED":
             raise RemoteNotFound(f"the {entity.replace('_', ' ')} was deleted in Xero",
                                  hint="Re-send the local record to create it again in Xero.", platform_code="DELETED")
         return t.result(entity, body)
@@ -366,7 +369,8 @@ class XeroConnector(BaseConnector):
               Entity.CREDIT_NOTE: ("get_credit_notes", "CreditNotes"), Entity.CUSTOMER: ("get_contacts", "Contacts"),
               Entity.ITEM: ("get_items", "Items"), Entity.REFUND: ("get_payments", "Payments"),
               Entity.EXPENSE: ("get_bank_transactions", "BankTransactions"),
-              Entity.JOURNAL: ("get_manual_journals", "ManualJournals"), Entity.BILL: ("get_invoices", "Invoices")}
+              Entity.JOURNAL: ("get_manual_journals", "ManualJournals"), Entity.BILL: ("get_invoices", "Invoices"),
+              Entity.BILL_PAYMENT: ("get_payments", "Payments")}
     #: Extra arguments per list: archived contacts too (an archived contact is a change: inactive here).
     _LIST_ARGS = {Entity.CUSTOMER: {"include_archived": True}}
 
@@ -740,6 +744,8 @@ class XeroConnector(BaseConnector):
         if isinstance(doc, BillSnapshot):
             return c.bill_payload(doc, mapping, self.sales_settings.no_tax_type,
                                   send_currency_rate=self.setting("rate_source") != "platform")
+        if isinstance(doc, BillPaymentSnapshot):
+            return c.bill_payment_payload(doc, mapping, send_currency_rate=self.setting("rate_source") != "platform")
         if isinstance(doc, SalesDocumentSnapshot):
             settings = self.sales_settings
             if doc.status == "draft":  # sent as a draft (the connection asked for it); final later by an update
@@ -789,7 +795,7 @@ class XeroConnector(BaseConnector):
     _GETTERS = {Entity.CUSTOMER: "get_contact", Entity.ITEM: "get_item", Entity.INVOICE: "get_invoice",
                 Entity.PAYMENT: "get_payment", Entity.CREDIT_NOTE: "get_credit_note", Entity.REFUND: "get_payment",
                 Entity.EXPENSE: "get_bank_transaction", Entity.JOURNAL: "get_manual_journal",
-                Entity.BILL: "get_invoice"}
+                Entity.BILL: "get_invoice", Entity.BILL_PAYMENT: "get_payment"}
 
     def _current(self, entity: str, remote_id: str, missing_ok: bool = False) -> dict:
         collection = t.ENTITIES[entity][0]
@@ -911,10 +917,10 @@ class XeroConnector(BaseConnector):
                 and (r.get("Invoice") or {}).get("InvoiceID", invoice_id) == invoice_id]
         return t.result(doc.entity, rows[0], adopted=True) if rows else None
 
-    def _update_payment(self, doc: PaymentSnapshot | RefundSnapshot, mapping: Mapping, ref: RemoteRef,
-                        key: str) -> RemoteResult:
-        """Xero cannot edit a payment (nor a refund, a payment on a credit note): if what we would send differs,
-        delete it and record it again."""
+    def _update_payment(self, doc: PaymentSnapshot | RefundSnapshot | BillPaymentSnapshot, mapping: Mapping,
+                        ref: RemoteRef, key: str) -> RemoteResult:
+        """Xero cannot edit a payment (nor a refund, a payment on a credit note, nor a bill payment): if what we
+        would send differs, delete it and record it again."""
         current = self._current(doc.entity, ref.remote_id, missing_ok=True)
         payload = self._payload(doc, mapping)
         if current and current.get("Status") != "DELETED" and _same_payment(current, payload):
@@ -926,12 +932,21 @@ class XeroConnector(BaseConnector):
         return t.result(doc.entity, body)
 
     # -- refunds, expenses, journals ---------------------------------------------------------------------
-    def _find_cost(self, doc: RefundSnapshot | ExpenseSnapshot | JournalSnapshot | BillSnapshot, mapping: Mapping
-                   ) -> RemoteResult | None:
+    def _find_cost(self, doc: RefundSnapshot | ExpenseSnapshot | JournalSnapshot | BillSnapshot | BillPaymentSnapshot,
+                   mapping: Mapping) -> RemoteResult | None:
         """Ours by our number: a refund is the payment on its credit note with our number as Reference, an expense
         the SPEND transaction with our Reference, a journal the one whose narration is ours, a bill the supplier's
-        ACCPAY invoice with the supplier's bill number (ours when there is none)."""
-        if isinstance(doc, RefundSnapshot):
+        ACCPAY invoice with the supplier's bill number (ours when there is none), a bill payment the payment on
+        its bill with our number as Reference."""
+        if isinstance(doc, BillPaymentSnapshot):
+            bill = mapping.refs.get(doc.bill_key)
+            if not bill:
+                return None
+            where = (f'{where_equals("Reference", doc.number[:t.REFERENCE_MAX])} AND '
+                     f'Invoice.InvoiceID==Guid("{bill}")')
+            rows = [r for r in self._list("get_payments", "Payments", where=where)
+                    if r.get("Reference") == doc.number[:t.REFERENCE_MAX]]
+        elif isinstance(doc, RefundSnapshot):
             note = mapping.refs.get(doc.credit_note_key or "")
             if not note:
                 return None
@@ -1062,5 +1077,12 @@ def _listed_as(entity: str, row: dict) -> bool:
     if entity == Entity.REFUND:
         return bool(row.get("CreditNote"))
     if entity == Entity.PAYMENT:
-        return not row.get("CreditNote")
+        return not row.get("CreditNote") and not _pays_a_bill(row)
+    if entity == Entity.BILL_PAYMENT:
+        return _pays_a_bill(row)
     return True
+
+
+def _pays_a_bill(payment: dict) -> bool:
+    """A payment on a supplier bill (an ACCPAY invoice): Xero's ``PaymentType`` ACCPAYPAYMENT."""
+    return payment.get("PaymentType") == "ACCPAYPAYMENT" or (payment.get("Invoice") or {}).get("Type") == "ACCPAY"

@@ -16,6 +16,11 @@
   reference; it need not be unique for ACCPAY), ours when the supplier gave none, ``DueDate``, tax-exclusive lines
   coded to the mapped expense accounts and tax types, a web-address attachment as ``Url``. ``Reference`` is not
   sent: the spec documents it as "ACCREC only". Voided: ``Status`` VOIDED (a draft would be DELETED).
+- **Bill payment**: a ``Payment`` on the bill's ACCPAY invoice (``Invoice.InvoiceID``) from the bank account mapped
+  for its method (``Account.Code``, the expenses' paid-from rule), ``Amount``, ``Date``, ``Reference`` our number.
+  Xero lowers the bill's ``AmountDue`` and marks it PAID when nothing is left; it refuses a payment over what is
+  due. A payment cannot be edited: voided (or changed), it is removed with ``Status`` DELETED (and sent again when
+  changed), which puts the amount back on the bill.
 - **Journal**: a ``ManualJournal`` (``Narration`` required, ``JournalLines`` with ``LineAmount`` positive for a
   debit and negative for a credit, summing to zero), ``Status`` POSTED; voided: VOIDED. Xero posts manual journals
   in the base currency only. A manual journal has no number field: the narration starts with ours.
@@ -24,7 +29,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..documents import BillSnapshot, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
+from ..documents import BillPaymentSnapshot, BillSnapshot, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
 from .translate import DESCRIPTION_MAX, NARRATION_SEPARATOR, REFERENCE_MAX, currency_rate, q2, q4
 
 URL_PREFIXES = ("http://", "https://")
@@ -34,6 +39,16 @@ def refund_payload(doc: RefundSnapshot, mapping: Mapping, send_currency_rate: bo
     body = {"CreditNote": {"CreditNoteID": mapping.refs[doc.credit_note_key]},
             "Account": {"Code": mapping.deposit_account}, "Amount": q2(doc.amount),
             "Reference": doc.number[:REFERENCE_MAX]}
+    if doc.date:
+        body["Date"] = doc.date.isoformat()
+    if doc.exchange_rate and send_currency_rate:
+        body["CurrencyRate"] = currency_rate(doc.exchange_rate)
+    return body
+
+
+def bill_payment_payload(doc: BillPaymentSnapshot, mapping: Mapping, send_currency_rate: bool = True) -> dict:
+    body = {"Invoice": {"InvoiceID": mapping.refs[doc.bill_key]}, "Account": {"Code": mapping.deposit_account},
+            "Amount": q2(doc.amount), "Reference": doc.number[:REFERENCE_MAX]}
     if doc.date:
         body["Date"] = doc.date.isoformat()
     if doc.exchange_rate and send_currency_rate:

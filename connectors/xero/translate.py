@@ -53,6 +53,7 @@ ENTITIES = {
     "expense": ("BankTransactions", "BankTransactionID", "Reference"),
     "journal": ("ManualJournals", "ManualJournalID", "Narration"),
     "bill": ("Invoices", "InvoiceID", "InvoiceNumber"),  # an invoice of Type ACCPAY
+    "bill_payment": ("Payments", "PaymentID", "Reference"),  # a payment on an ACCPAY invoice
 }
 #: A manual journal has no number: its narration is ours, then this, then the memo (see ``costs``).
 NARRATION_SEPARATOR = ": "
@@ -376,7 +377,7 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
     _, id_field, number_field = ENTITIES[entity]
     status = str(body.get("Status") or body.get("ContactStatus") or "").upper()
     number = str(body.get(number_field) or "")
-    if entity in ("payment", "refund"):
+    if entity in ("payment", "refund", "bill_payment"):
         total, balance = body.get("Amount"), None
     elif entity == "expense":
         total, balance = body.get("Total"), None

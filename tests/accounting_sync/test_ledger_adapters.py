@@ -7,8 +7,9 @@ import pytest
 from accounting_sync.core import sources
 from accounting_sync.core.batching import among
 from ledger.models import CreditNote, CreditNoteAllocation, CreditNoteLine, ItemCategory, PaymentAllocation
-from tests.factories import (BillFactory, BillLineFactory, CustomerFactory, InvoiceFactory, InvoiceLineFactory,
-                             ItemFactory, OrganizationFactory, PaymentFactory, RefundFactory, TaxRateFactory)
+from tests.factories import (BillFactory, BillLineFactory, BillPaymentFactory, CustomerFactory, InvoiceFactory,
+                             InvoiceLineFactory, ItemFactory, OrganizationFactory, PaymentFactory, RefundFactory,
+                             TaxRateFactory)
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +128,26 @@ def test_a_bill_snapshot_carries_the_supplier_its_number_dates_and_cost_lines():
     assert adapter.snapshot(bill).content_hash() != doc.content_hash()
     parent, attr = sources.triggers()["ledger.billline"]  # a line's change is its bill's change
     assert parent.entity == "bill" and attr == "bill"
+
+
+def test_a_bill_payment_snapshot_pays_its_bill_from_its_method_and_says_what_the_bill_owed():
+    bill = BillFactory(supplier="Acme Supplies", currency="EUR", exchange_rate=Decimal("1.08"))
+    BillLineFactory(bill=bill, amount=Decimal("200.00"))
+    first = BillPaymentFactory(bill=bill, amount=Decimal("80.00"), paid_from="check", memo="Check 1001")
+    adapter = sources.adapters()["ledger.billpayment"]
+    doc = adapter.snapshot(first)
+    assert (doc.entity, doc.key, doc.number, doc.bill_key, doc.bill_number, doc.supplier) == \
+        ("bill_payment", f"ledger.billpayment:{first.pk}", first.number, f"ledger.bill:{bill.pk}", bill.number,
+         "Acme Supplies")
+    assert (doc.date, doc.amount, doc.currency, doc.exchange_rate, doc.paid_from, doc.memo, doc.status) == \
+        (first.date, Decimal("80.00"), "EUR", Decimal("1.08"), "check", "Check 1001", "issued")
+    assert (doc.bill_status, doc.bill_owed, doc.dependencies()) == ("issued", Decimal("200.00"),
+                                                                     (("bill", f"ledger.bill:{bill.pk}"),))
+    second = BillPaymentFactory(bill=bill, amount=Decimal("120.00"))
+    again = adapter.snapshot(first)
+    assert again.bill_owed == Decimal("80.00") and again.content_hash() == doc.content_hash()
+    assert adapter.snapshot(second).bill_owed == Decimal("120.00")
+    assert adapter.label(first) == f"Bill payment {first.number} ({bill.number}, Acme Supplies)"
+    # the bill's payments are what reconciliation takes off its total
+    assert sources.adapters()["ledger.bill"].applied(bill) == [(f"ledger.billpayment:{first.pk}", Decimal("80.00")),
+                                                               (f"ledger.billpayment:{second.pk}", Decimal("120.00"))]

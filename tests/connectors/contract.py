@@ -13,6 +13,7 @@ platform whose sandbox emits no webhooks.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Callable
@@ -24,10 +25,10 @@ import requests
 
 from connectors import registry
 from connectors.base import AccountKind, BaseConnector, BatchOp, ReferenceData
-from connectors.documents import (Allocation, BillSnapshot, CreditNoteSnapshot, CustomerSnapshot, Entity,
-                                  ExpenseLineSnapshot, ExpenseSnapshot, InvoiceSnapshot, ItemSnapshot,
-                                  JournalLineSnapshot, JournalSnapshot, LineSnapshot, Mapping, PaymentSnapshot,
-                                  RefundSnapshot, RemoteRef, RemoteResult)
+from connectors.documents import (Allocation, BillPaymentSnapshot, BillSnapshot, CreditNoteSnapshot,
+                                  CustomerSnapshot, Entity, ExpenseLineSnapshot, ExpenseSnapshot, InvoiceSnapshot,
+                                  ItemSnapshot, JournalLineSnapshot, JournalSnapshot, LineSnapshot, Mapping,
+                                  PaymentSnapshot, RefundSnapshot, RemoteRef, RemoteResult)
 from connectors.errors import (AuthError, ConflictError, DuplicateError, PermanentError, RateLimitedError,
                                RemoteNotFound, RetryableError, SyncError)
 from ledger.money import line_net
@@ -69,6 +70,8 @@ class ContractEnv:
             lines = ()
         if isinstance(doc, BillSnapshot):  # owed on the platform's own accounts payable: no rule
             deposit = None
+        if isinstance(doc, BillPaymentSnapshot):  # paid from a bank account (the paid-from rule's)
+            deposit = accounts[chart.paid_from]
         return Mapping(line_accounts=lines, deposit_account=deposit, refs=dict(refs or {}))
 
     def connector_with(self, **settings) -> BaseConnector:
@@ -157,6 +160,14 @@ def bill(number: str, amounts=("20.00",)) -> BillSnapshot:
     return BillSnapshot(key=f"test.bill:{number}", organization_id=1, number=number, supplier="Contract supplier",
                         issue_date=today, due_date=today + dt.timedelta(days=30), lines=lines, subtotal=total,
                         total=total)
+
+
+def bill_payment(bill_doc: BillSnapshot, number: str, amount: str = "8.00") -> BillPaymentSnapshot:
+    """A part payment of ``bill_doc`` by bank transfer."""
+    return BillPaymentSnapshot(key=f"test.billpayment:{number}", organization_id=1, number=number,
+                               bill_key=bill_doc.key, bill_number=bill_doc.number, supplier=bill_doc.supplier,
+                               date=dt.date.today(), amount=Decimal(amount), paid_from="transfer",
+                               bill_owed=bill_doc.total)
 
 
 def journal(number: str, amount: str = "15.00") -> JournalSnapshot:
@@ -289,6 +300,11 @@ class ConnectorContract:
         if entity == Entity.BILL:
             doc = bill(f"B{_tag()}")
             return doc, env.cost_mapping(doc)
+        if entity == Entity.BILL_PAYMENT:  # a bill of 20.00, of which 8.00 is paid
+            owed = bill(f"B{_tag()}")
+            sent = env.connector.create(owed, env.cost_mapping(owed), f"b-{uuid.uuid4()}")
+            doc = bill_payment(owed, f"P{_tag()}")
+            return doc, env.cost_mapping(doc, {owed.key: sent.remote_id})
         if entity == Entity.REFUND:  # a credit note of 30.00, of which 10.00 is refunded
             _, note = self._credit_note(env)
             doc = refund(note.doc.customer_key, f"R{_tag()}", note.doc.key)
@@ -393,6 +409,8 @@ class ConnectorContract:
             changed = journal(doc.number, "18.00")
         elif entity == Entity.BILL:
             changed = bill(doc.number, ("35.00",))
+        elif entity == Entity.BILL_PAYMENT:
+            changed = dataclasses.replace(doc, amount=Decimal("12.00"))
         else:
             changed = credit_note(doc.customer_key, doc.number, ("45.00",))
         updated = contract.connector.update(changed, made.mapping, made.ref, f"u-{uuid.uuid4()}")

@@ -11,8 +11,16 @@ Bill and JournalEntry, with the rules the platform applies to them (Finance.xsd 
   is required; ``APAccountRef`` must be an Accounts Payable account and may be left out when the company has only
   one (QBO's documented rule: "If the company has a single AP account, the account is implicitly referenced.
   Otherwise, the AP Account must be specified"). Lines as a purchase's (``AccountBasedExpenseLineDetail``);
-  ``TotalAmt`` is the lines plus ``TxnTaxDetail.TotalTax``; ``Balance`` starts at the total; ``DueDate`` defaults to
-  the ``TxnDate`` and may not be before it. The API has no void for a bill: it is deleted.
+  ``TotalAmt`` is the lines plus ``TxnTaxDetail.TotalTax``; ``Balance`` is the total less the bill payments applied
+  to it (a bill may not be edited below them); ``DueDate`` defaults to the ``TxnDate`` and may not be before it. The
+  API has no void for a bill: it is deleted, and not while a bill payment is applied to it.
+- **BillPayment** (Finance.xsd ``BillPayment``): ``VendorRef`` required; ``PayType`` Check (``CheckPayment.
+  BankAccountRef``, a Bank account) or CreditCard (``CreditCardPayment.CCAccountRef``, a Credit Card account);
+  ``APAccountRef`` optional (an Accounts Payable account); ``TotalAmt`` required, not negative; each ``Line`` an
+  ``Amount`` and one ``LinkedTxn`` of ``TxnType`` Bill: the vendor's bill, in the payment's currency, and not paid
+  beyond its open ``Balance``; the lines may not exceed ``TotalAmt`` (the rest is the vendor's credit). Saving,
+  voiding (``operation=update&include=void``: the amounts are zeroed) or deleting one sets the bill's ``Balance``
+  and ``LinkedTxn``. The wording of the faults is ours; the rules are QBO's documented ones.
 - **JournalEntry**: ``JournalEntryLineDetail`` lines with ``PostingType`` Debit or Credit; debits must equal credits,
   and a line on Accounts Receivable names a customer (``Entity``). ``TotalAmt`` is the debits.
 - **Vendor**: ``DisplayName`` unique across customers, vendors and employees (6240), like customers.
@@ -25,7 +33,7 @@ from decimal import Decimal
 from typing import Any
 
 from .schema import HOME_CURRENCY
-from .wire import QBOFault, bad_enum, business, currency, q2, ref_value, required, to_decimal
+from .wire import QBOFault, bad_enum, business, currency, invalid_ref, q2, ref_value, required, to_decimal
 
 PAYMENT_TYPES = ("Cash", "Check", "CreditCard")
 #: The accounts each payment type may be paid from (AccountType).
@@ -129,9 +137,99 @@ def build_bill(store, row: dict, old: dict | None) -> dict:
     tax = _tax_detail(row, lines)
     row["Line"] = lines
     row["TotalAmt"] = subtotal + tax if row["GlobalTaxCalculation"] == "TaxExcluded" else subtotal
-    row["Balance"] = row["TotalAmt"]  # no bill payments in the sandbox: nothing is paid against it
+    paid = store._bill_paid(old["Id"]) if old else Decimal("0.00")
+    if paid > row["TotalAmt"]:
+        raise business(f"Bill payments of {paid} are applied to this bill: its total can't be less.", "Line")
+    row["Balance"] = row["TotalAmt"] - paid
     row["HomeBalance"] = q2(row["Balance"] * rate) if code != HOME_CURRENCY else row["Balance"]
     return row
+
+
+BILL_PAY_ACCOUNTS = {"Check": ("CheckPayment", "BankAccountRef", "Bank"),
+                     "CreditCard": ("CreditCardPayment", "CCAccountRef", "Credit Card")}
+
+
+def build_bill_payment(store, row: dict, old: dict | None) -> dict:
+    vendor = store._lookup("Vendor", row.get("VendorRef"), "VendorRef", "Names")
+    row["VendorRef"] = {"value": vendor["Id"], "name": vendor["DisplayName"]}
+    kind = row.get("PayType")
+    if not kind:
+        raise required("PayType")
+    if kind not in BILL_PAY_ACCOUNTS:
+        raise bad_enum("PayType", kind)
+    block, element, account_type = BILL_PAY_ACCOUNTS[kind]
+    detail = row.get(block) if isinstance(row.get(block), dict) else {}
+    account = store._lookup("Account", detail.get(element), f"{block}.{element}", "Accounts")
+    if account.get("AccountType") != account_type:
+        raise business(f"The account {account['Name']} can't be used for a {kind} bill payment: choose a "
+                       f"{account_type} account.", f"{block}.{element}")
+    row[block] = {**detail, element: {"value": account["Id"], "name": account["Name"]}}
+    row.pop("CreditCardPayment" if kind == "Check" else "CheckPayment", None)
+    if row.get("APAccountRef"):
+        payable = store._lookup("Account", row["APAccountRef"], "APAccountRef", "Accounts")
+        if payable.get("AccountType") != PAYABLE:
+            raise business(f"The account {payable['Name']} is not an Accounts Payable account.", "APAccountRef")
+        row["APAccountRef"] = {"value": payable["Id"], "name": payable["Name"]}
+    if row.get("TotalAmt") in (None, ""):
+        raise required("TotalAmt")
+    total = q2(to_decimal(row["TotalAmt"], "TotalAmt"))
+    if total < 0:
+        raise business("Bill payment amount can't be negative.", "TotalAmt")
+    row["TotalAmt"] = total
+    code, _ = currency(row)
+    account_currency = ref_value(account.get("CurrencyRef")) or HOME_CURRENCY
+    if account_currency != code:
+        raise business(f"The currency of the account {account['Name']} ({account_currency}) must match the "
+                       f"transaction currency ({code}).", f"{block}.{element}")
+    row["TxnDate"] = row.get("TxnDate") or store.now_iso()[:10]
+    store._check_length(row, "DocNumber", 21)
+    lines_in = row.get("Line")
+    if not isinstance(lines_in, list) or not lines_in:
+        raise required("Line")
+    lines = [_bill_payment_line(store, line, f"Line[{index}]", vendor["Id"], code, old)
+             for index, line in enumerate(lines_in)]
+    applied = sum((line["Amount"] for line in lines), Decimal("0.00"))
+    if applied > total:
+        raise business(f"The amount applied to bills ({applied}) exceeds the bill payment amount ({total}).",
+                       "Line")
+    row["Line"] = lines
+    row.pop("LinkedTxn", None)
+    return row  # no HomeTotalAmt (Finance.xsd has none on a bill payment): TotalAmt x ExchangeRate
+
+
+def _bill_payment_line(store, line: Any, where: str, vendor_id: str, code: str, old: dict | None) -> dict:
+    """One bill payment line: an amount and the one bill it pays (the vendor's, in the payment's currency), not
+    beyond the bill's open balance."""
+    if not isinstance(line, dict):
+        raise QBOFault("2010", "Request has invalid or unsupported property", f"{where} is not an object")
+    if line.get("Amount") in (None, ""):
+        raise required(f"{where}.Amount")
+    amount = q2(to_decimal(line["Amount"], f"{where}.Amount"))
+    links = line.get("LinkedTxn")
+    if not isinstance(links, list) or len(links) != 1 or not isinstance(links[0], dict):
+        raise required(f"{where}.LinkedTxn")
+    txn_id, txn_type = ref_value(links[0].get("TxnId")), links[0].get("TxnType")
+    if txn_type != "Bill":
+        raise bad_enum(f"{where}.LinkedTxn.TxnType", txn_type)
+    bill = store._rows["Bill"].get(txn_id or "")
+    if bill is None:
+        raise invalid_ref("Txn", txn_id, f"{where}.LinkedTxn.TxnId")
+    if ref_value(bill["VendorRef"]) != vendor_id:
+        raise business(f"Bill {txn_id} belongs to another vendor.", where)
+    if ref_value(bill["CurrencyRef"]) != code:
+        raise business(f"Bill {txn_id} is in another currency.", where)
+    if amount < 0:
+        raise business("Bill payment line amounts can't be negative.", where)
+    open_balance = bill["TotalAmt"] - store._bill_paid(txn_id, exclude=old and old["Id"])
+    if amount > open_balance:
+        raise business(f"The payment amount {amount} exceeds the open balance {open_balance} of Bill {txn_id}.",
+                       where)
+    return {"Amount": amount, "LinkedTxn": [{"TxnId": txn_id, "TxnType": "Bill"}]}
+
+
+def bill_links(row: dict | None) -> set[str]:
+    """The bills a bill payment's lines link."""
+    return {line["LinkedTxn"][0]["TxnId"] for line in (row or {}).get("Line", [])}
 
 
 def _payee(store, ref) -> dict | None:

@@ -29,12 +29,12 @@ EXCHANGE_RATES = {"USD": Decimal("1"), "CAD": Decimal("0.73"), "EUR": Decimal("1
                   "GBP": Decimal("1.27"), "AUD": Decimal("0.66")}
 
 WRITABLE = ("Customer", "Item", "Invoice", "Payment", "CreditMemo", "Deposit", "Vendor", "Purchase", "Bill",
-            "JournalEntry")
+            "BillPayment", "JournalEntry")
 READ_ONLY = ("Account", "TaxCode", "TaxRate", "CompanyInfo", "Preferences", "CompanyCurrency", "Class", "Department")
 ENTITIES = WRITABLE + READ_ONLY
 #: Lower-case URL path segment -> entity name.
 PATH_ENTITIES = {name.lower(): name for name in ENTITIES}
-TRANSACTIONS = ("Invoice", "Payment", "CreditMemo", "Deposit", "Purchase", "Bill", "JournalEntry")
+TRANSACTIONS = ("Invoice", "Payment", "CreditMemo", "Deposit", "Purchase", "Bill", "BillPayment", "JournalEntry")
 #: Name-list entities: a query without an ``Active`` filter returns only active rows.
 NAME_LISTS = ("Customer", "Vendor", "Item", "Account", "TaxCode", "TaxRate", "CompanyCurrency", "Class", "Department")
 
@@ -94,6 +94,9 @@ ALLOWED_FIELDS = {
     "Bill": set((_TXN + " VendorRef APAccountRef TotalAmt BillEmail ReplyEmail Memo GlobalTaxCalculation PayerRef"
                  " SalesTermRef DueDate RemitToAddr ShipAddr VendorAddr Balance HomeBalance BillEx LessCIS"
                  " IncludeInAnnualTPAR").split()),
+    #: BillPayment (Finance.xsd): a vendor's bills paid by check or credit card.
+    "BillPayment": set((_TXN + " VendorRef VendorAddr APAccountRef PayType CheckPayment CreditCardPayment TotalAmt"
+                        " BillPaymentEx").split()),
     "JournalEntry": set((_TXN + " Adjustment HomeCurrencyAdjustment EnteredInHomeCurrency GlobalTaxCalculation"
                          " TotalAmt HomeTotalAmt JournalEntryEx").split()),
 }
@@ -108,6 +111,7 @@ COMPUTED = {
     "Vendor": {"FullyQualifiedName", "Balance"},
     "Purchase": {"TotalAmt", "LinkedTxn"},  # no HomeTotalAmt: Finance.xsd gives a purchase none
     "Bill": {"TotalAmt", "Balance", "HomeBalance", "LinkedTxn"},
+    "BillPayment": {"LinkedTxn"},  # no HomeTotalAmt: Finance.xsd gives a bill payment none
     "JournalEntry": {"TotalAmt", "HomeTotalAmt"},
 }
 #: Entities change data capture reports on. QBO excludes JournalCode, TimeActivity, TaxAgency, TaxCode and TaxRate.

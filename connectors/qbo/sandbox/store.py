@@ -175,7 +175,7 @@ class Store:
                     self._not_deposited(ref_value(body.get("Id")) or "")
                 return self._delete(name, body)
             if op == "void" or (op == "update" and "void" in include):
-                if name not in ("Invoice", "Payment"):
+                if name not in ("Invoice", "Payment", "BillPayment"):
                     raise unsupported(f"Void on {name}")
                 if name == "Payment":
                     self._not_deposited(ref_value(body.get("Id")) or "")
@@ -234,6 +234,8 @@ class Store:
         self._check_period(name, old)
         if name in ("Invoice", "CreditMemo") and self._applications(name, old["Id"]):
             raise business(f"This {name} is linked to a payment. Remove the payment before deleting it.")
+        if name == "Bill" and self._bill_paid(old["Id"]):
+            raise business("This bill is linked to a bill payment. Remove the bill payment before deleting it.")
         if name == "Purchase" and self._applied_to_purchase(old["Id"]):
             raise business("This transaction is linked to a payment. Remove the payment before deleting it.")
         del self._rows[name][old["Id"]]
@@ -572,6 +574,8 @@ class Store:
             return costs.build_purchase(self, clean, old)
         if name == "Bill":
             return costs.build_bill(self, clean, old)
+        if name == "BillPayment":
+            return costs.build_bill_payment(self, clean, old)
         if name == "JournalEntry":
             return costs.build_journal(self, clean, old)
         return self._build_sales(name, clean, old, include)
@@ -1076,8 +1080,44 @@ class Store:
     def _applied(self, txn_type: str, txn_id: str, exclude: str | None = None) -> Decimal:
         return sum((a for _, a in self._applications(txn_type, txn_id, exclude)), Decimal("0.00"))
 
+    def _bill_payments(self, bill_id: str, exclude: str | None = None) -> list[tuple[str, Decimal]]:
+        """(bill payment id, amount) of every live bill payment line applied to the bill."""
+        return [(payment["Id"], line["Amount"]) for payment in self._rows["BillPayment"].values()
+                if payment["Id"] != exclude for line in payment.get("Line", [])
+                if line["LinkedTxn"][0]["TxnId"] == bill_id and line["Amount"] > 0]
+
+    def _bill_paid(self, bill_id: str, exclude: str | None = None) -> Decimal:
+        return sum((a for _, a in self._bill_payments(bill_id, exclude)), Decimal("0.00"))
+
+    def _after_bill_payment(self, old: dict | None, new: dict | None) -> None:
+        """A bill payment saved, voided or deleted: its bills' Balance and LinkedTxn follow."""
+        for bill_id in sorted(costs.bill_links(old) | costs.bill_links(new), key=id_key):
+            bill = self._rows["Bill"].get(bill_id)
+            if bill is None:
+                continue
+            balance = bill["TotalAmt"] - self._bill_paid(bill_id)
+            links = [{"TxnId": pid, "TxnType": "BillPayment"}
+                     for pid in sorted({p for p, _ in self._bill_payments(bill_id)}, key=id_key)]
+            if balance == bill["Balance"] and links == bill.get("LinkedTxn", []):
+                continue
+            updated = copy.deepcopy(bill)
+            updated["Balance"] = balance
+            if "HomeBalance" in updated:
+                rate = updated.get("ExchangeRate") or Decimal("1")
+                updated["HomeBalance"] = q2(balance * to_decimal(rate, "ExchangeRate"))
+            if links:
+                updated["LinkedTxn"] = links
+            else:
+                updated.pop("LinkedTxn", None)
+            self._bump(updated, bill)
+            self._rows["Bill"][bill_id] = updated
+            self._notify("Bill", bill_id, "Update")
+
     def _after_write(self, name: str, old: dict | None, new: dict | None) -> None:
-        """Payments change linked invoices/credit memos: balance, LinkedTxn, SyncToken."""
+        """Payments change linked invoices/credit memos: balance, LinkedTxn, SyncToken (bill payments their bills)."""
+        if name == "BillPayment":
+            self._after_bill_payment(old, new)
+            return
         if name != "Payment":
             return
         targets = set()

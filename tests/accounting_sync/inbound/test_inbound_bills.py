@@ -9,6 +9,7 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from accounting_sync.inbound import sync
@@ -19,6 +20,8 @@ from connectors.models import Direction
 from ledger.models import DocumentStatus
 from connectors import registry
 from connectors.documents import Entity
+from mappings.models import MappingKind
+from tests import factories as f
 from tests.accounting_sync.policies.test_bills import QBOBills, XeroBills, ref_of, supplier_bill
 from tests.conftest import drain
 
@@ -42,6 +45,7 @@ def books(request, org):
 def test_bills_are_polled_where_the_poll_reads_their_list_anyway():
     assert Entity.BILL in registry.get("qbo").capabilities.inbound  # one /cdc request for all entities
     assert Entity.BILL in registry.get("xero").capabilities.inbound  # the ACCPAY rows of GET /Invoices
+    assert Entity.BILL_PAYMENT not in registry.get("xero").capabilities.inbound
 
 
 def lists_read(sandbox) -> Counter:
@@ -117,3 +121,29 @@ def test_a_bill_amount_edited_there_is_flagged_never_overwritten(books, org):
     [flagged] = Variance.objects.filter(connection=books.conn, status=VarianceStatus.OPEN)
     assert (flagged.reason, flagged.field) == (Reason.EDITED_REMOTELY, "total")
     assert (D(flagged.local_value), D(flagged.remote_value)) == (200, 250)
+
+
+def test_a_bill_payment_voided_there_is_voided_here_and_the_bill_is_owed_again(books, org):
+    """Bill payments come in through the same /cdc request: one voided in QuickBooks is voided here (the bill owes
+    its amount again); the bill's own update (its Balance moved) is only the platform's bookkeeping."""
+    if Entity.BILL_PAYMENT not in registry.get(books.conn.platform).capabilities.inbound:
+        pytest.skip(f"{books.conn.platform} does not poll bill payments (reconciliation finds one removed there)")
+    f.MappingFactory(connection=books.conn, kind=MappingKind.PAID_FROM_ACCOUNT, remote_id=books.account("Checking"))
+    bill = supplier_bill(org)
+    with transaction.atomic():
+        payment = f.BillPaymentFactory(bill=bill, organization=org, number="BP-1", amount=D("80.00"))
+    drain()
+    remote = ref_of(payment).remote_id
+    with books.sandbox.store.lock:
+        row = books.sandbox.store.get("BillPayment", remote)
+        books.sandbox.store.write("BillPayment", {"Id": row["Id"], "SyncToken": row["SyncToken"], "sparse": True},
+                                  "update", ["void"])
+    result = pulled(books)
+    assert result.failed == 0 and result.applied == 1, result.summary()
+    payment.refresh_from_db()
+    assert payment.status == DocumentStatus.VOID and ref_of(payment).remote_status == RemoteStatus.VOIDED
+    assert f.BillPaymentFactory.build(bill=bill, amount=D("200.00")).owed() == D("200.00")
+    before = writes(books)
+    drain()
+    assert writes(books) == before
+    assert engine.run(books.conn).variances == 0

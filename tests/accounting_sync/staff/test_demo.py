@@ -18,6 +18,7 @@ def test_demo_once_exits_zero_with_matching_totals_on_every_platform(capsys, tmp
     assert "invoice RV-1001" in out and "payment PAY-2001" in out and "credit note CN-3001" in out
     assert "refund RF-4001" in out and "expense EXP-5001" in out  # a return refunded, and its courier label
     assert "bill BILL-6001" in out  # a supplier's bill, owed
+    assert "bill payment BP-7001" in out  # paid in part
     assert " NO" not in out
     platforms = demo.platforms()
     assert {"qbo", "xero", "zoho", "sage", "freshbooks", "businesscentral", "reckon", "myob",
@@ -33,7 +34,7 @@ def test_demo_once_exits_zero_with_matching_totals_on_every_platform(capsys, tmp
     for conn in Connection.objects.all():  # every document of the clinic on each platform that takes it
         taken = conn.connector_class().capabilities.entities
         for entity, count in (("invoice", 3), ("payment", 2), ("credit_note", 2), ("refund", 1), ("expense", 1),
-                              ("bill", 1)):
+                              ("bill", 1), ("bill_payment", 1)):
             expected = count if entity in taken else 0
             assert ExternalReference.objects.filter(connection=conn, entity=entity).count() == expected, \
                 (conn.platform, entity)

@@ -20,8 +20,9 @@ from quickbooks.exceptions import (
     ValidationException,
 )
 from quickbooks.objects.account import Account
-from quickbooks.objects.base import Ref
+from quickbooks.objects.base import LinkedTxn, Ref
 from quickbooks.objects.bill import Bill
+from quickbooks.objects.billpayment import BillPayment, BillPaymentLine, CheckPayment
 from quickbooks.objects.customer import Customer
 from quickbooks.objects.detailline import (AccountBasedExpenseLine, AccountBasedExpenseLineDetail, SalesItemLine,
                                            SalesItemLineDetail)
@@ -242,3 +243,55 @@ def test_a_supplier_bill_created_read_and_deleted(qb, sandbox):
     fetched.delete(qb=qb)
     with pytest.raises(ObjectNotFoundException):
         Bill.get(bill.Id, qb=qb)
+
+
+def _bill_payment(qb, vendor: Vendor, bill: Bill, amount: float, number: str) -> BillPayment:
+    payment = BillPayment()
+    payment.VendorRef, payment.PayType, payment.TotalAmt, payment.DocNumber = vendor.to_ref(), "Check", amount, number
+    payment.CheckPayment = CheckPayment()
+    payment.CheckPayment.BankAccountRef = Account.filter(Name="Checking", qb=qb)[0].to_ref()
+    link = LinkedTxn()
+    link.TxnId, link.TxnType = bill.Id, "Bill"
+    line = BillPaymentLine()
+    line.Amount, line.LinkedTxn = amount, [link]
+    payment.Line = [line]
+    return payment.save(qb=qb)
+
+
+def test_a_bill_of_200_paid_80_then_120_and_a_payment_voided(qb, sandbox):
+    """python-quickbooks' ``BillPayment`` (PayType Check, its line linking the Bill): the bill's Balance falls to
+    120.00, then 0.00; a payment over the balance is refused; voiding one (python-quickbooks' ``VoidMixin``:
+    operation=update&include=void) puts its amount back on the bill."""
+    vendor = Vendor()
+    vendor.DisplayName = "Acme Supplies"
+    vendor = vendor.save(qb=qb)
+    detail = AccountBasedExpenseLineDetail()
+    detail.AccountRef = Account.filter(Name="Supplies", qb=qb)[0].to_ref()
+    line = AccountBasedExpenseLine()
+    line.Amount, line.AccountBasedExpenseLineDetail = 200.0, detail
+    bill = Bill()
+    bill.VendorRef, bill.Line, bill.DocNumber, bill.TxnDate = vendor.to_ref(), [line], "INV-7788", "2026-11-02"
+    bill = bill.save(qb=qb)
+    assert bill.Balance == 200.0
+
+    first = _bill_payment(qb, vendor, bill, 80.0, "BP-1")
+    assert first.TotalAmt == 80.0 and first.PayType == "Check"
+    assert first.CheckPayment.BankAccountRef.value == Account.filter(Name="Checking", qb=qb)[0].Id
+    assert Bill.get(bill.Id, qb=qb).Balance == 120.0
+    with pytest.raises(QuickbooksException) as over:
+        _bill_payment(qb, vendor, bill, 150.0, "BP-X")
+    assert over.value.error_code == 6000 and "open balance 120.00" in str(over.value.detail)
+    second = _bill_payment(qb, vendor, bill, 120.0, "BP-2")
+    assert Bill.get(bill.Id, qb=qb).Balance == 0.0
+    assert [p.Id for p in BillPayment.filter(DocNumber="BP-2", qb=qb)] == [second.Id]
+
+    BillPayment.get(second.Id, qb=qb).void(qb=qb)
+    voided = BillPayment.get(second.Id, qb=qb)
+    assert voided.TotalAmt == 0 and voided.PrivateNote.startswith("Voided")
+    assert Bill.get(bill.Id, qb=qb).Balance == 120.0
+
+    with pytest.raises(QuickbooksException) as linked:  # a bill with a payment applied is not deleted
+        Bill.get(bill.Id, qb=qb).delete(qb=qb)
+    assert linked.value.error_code == 6000
+    BillPayment.get(first.Id, qb=qb).delete(qb=qb)
+    assert Bill.get(bill.Id, qb=qb).Balance == 200.0

@@ -164,3 +164,69 @@ def test_xero_python_writes_a_bill_the_sandbox_takes(sandbox):  # noqa: F811
         invoice_id=made.invoice_id, status="VOIDED")])).invoices[0]
     assert voided.status == "VOIDED"
     sandbox.reset()
+
+
+def test_a_bill_payment_is_a_payment_on_the_accpay_invoice(api):
+    """A bill of 200.00 paid 80.00 then 120.00 from the bank account 090: AmountDue falls, the bill is PAID; a
+    payment over what is due is refused; deleting a payment (Status DELETED) owes it again."""
+    made = api.ok(api.put("Invoices", bill(LineItems=[line(200, account="429", tax="NONE", Description="Boxes")])),
+                  "Invoices")
+    pay = {"Invoice": {"InvoiceID": made["InvoiceID"]}, "Account": {"Code": "090"}, "Date": "2026-11-10"}
+    first = api.ok(api.put("Payments", {**pay, "Amount": 80, "Reference": "BP-1"}), "Payments")
+    assert (first["PaymentType"], D(str(first["Amount"])), first["Invoice"]["Type"]) == \
+        ("ACCPAYPAYMENT", D("80.00"), "ACCPAY")
+    held = api.ok(api.get(f"Invoices/{made['InvoiceID']}"), "Invoices")
+    assert (D(str(held["AmountDue"])), D(str(held["AmountPaid"])), held["Status"]) == \
+        (D("120.00"), D("80.00"), "AUTHORISED")
+    assert errors_of(api.put("Payments", {**pay, "Amount": 150, "Reference": "BP-X"})) == \
+        ["Payment amount exceeds the amount outstanding on this document"]
+    second = api.ok(api.put("Payments", {**pay, "Amount": 120, "Reference": "BP-2"}), "Payments")
+    held = api.ok(api.get(f"Invoices/{made['InvoiceID']}"), "Invoices")
+    assert (D(str(held["AmountDue"])), held["Status"]) == (D("0.00"), "PAID")
+    deleted = api.post(f"Payments/{second['PaymentID']}", {"Status": "DELETED"})
+    assert api.ok(deleted, "Payments")["Status"] == "DELETED"
+    held = api.ok(api.get(f"Invoices/{made['InvoiceID']}"), "Invoices")
+    assert (D(str(held["AmountDue"])), held["Status"]) == (D("120.00"), "AUTHORISED")
+
+
+def test_xero_python_pays_a_bill_the_sandbox_takes(sandbox):  # noqa: F811
+    """The official SDK's ``Payment`` on an ACCPAY invoice: 80.00 then 120.00 (AmountDue 0, PAID), one deleted
+    with ``PaymentDelete`` (the bill owed again)."""
+    pytest.importorskip("xero_python")
+    from xero_python.accounting import (Account, AccountingApi, Contact, Invoice, Invoices, LineAmountTypes, LineItem,
+                                        Payment, PaymentDelete)
+    from xero_python.api_client import ApiClient, Configuration
+    from xero_python.api_client.oauth2 import OAuth2Token
+
+    sandbox.reset()
+    token = sandbox.issue_tokens()
+    token.update(scope=token["scope"].split(), expires_at=time.time() + token["expires_in"])
+    stored: dict = {}
+    client = ApiClient(Configuration(oauth2_token=OAuth2Token()), pool_threads=1)
+    client.configuration.oauth2_token = OAuth2Token(client_id="sandbox-client", client_secret="sandbox-secret")
+    client.oauth2_token_getter(lambda: stored)
+    client.oauth2_token_saver(lambda new: stored.update(new))
+    client.set_oauth2_token(token)
+    accounting = AccountingApi(client, base_url=sandbox.api_base)
+    tenant = sandbox.tenant_id
+    made = accounting.create_invoices(tenant, Invoices(invoices=[Invoice(
+        type="ACCPAY", contact=Contact(name="Acme Supplies"), invoice_number="INV-7788", status="AUTHORISED",
+        date=dt.date(2026, 11, 2), due_date=dt.date(2026, 12, 2), line_amount_types=LineAmountTypes.EXCLUSIVE,
+        line_items=[LineItem(description="Boxes and tape", quantity=D("1"), unit_amount=D("200.00"),
+                             account_code="429", tax_type="NONE")])]), idempotency_key="sdk-bill-2").invoices[0]
+
+    def pay(amount: str, reference: str):
+        return accounting.create_payment(tenant, Payment(
+            invoice=Invoice(invoice_id=made.invoice_id), account=Account(code="090"), amount=D(amount),
+            date=dt.date(2026, 11, 10), reference=reference), idempotency_key=f"sdk-{reference}").payments[0]
+
+    first = pay("80.00", "BP-1")
+    assert first.amount == D("80.00") and accounting.get_invoice(tenant, made.invoice_id).invoices[0].amount_due \
+        == D("120.00")
+    second = pay("120.00", "BP-2")
+    paid = accounting.get_invoice(tenant, made.invoice_id).invoices[0]
+    assert (paid.amount_due, str(paid.status)) in ((D("0.00"), "PAID"), (D("0.00"), "InvoiceStatus.PAID"))
+    removed = accounting.delete_payment(tenant, second.payment_id, PaymentDelete(status="DELETED")).payments[0]
+    assert "DELETED" in str(removed.status)
+    assert accounting.get_invoice(tenant, made.invoice_id).invoices[0].amount_due == D("120.00")
+    sandbox.reset()
