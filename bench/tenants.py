@@ -21,13 +21,17 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import socket
+import subprocess
 import sys
 import time
 import uuid
 from decimal import Decimal
 
+import requests
+
 from bench.latency import qcluster, queue_backlog
-from bench.run import QUICK, make_invoices, percentile, sync_enabled
+from bench.run import QUICK, ROOT, make_invoices, percentile, sync_enabled
 
 SMALL_TENANTS, SMALL_INVOICES, SPREAD_S, BACKLOG = (20, 5, 10, 300) if QUICK else (200, 20, 60, 10_000)
 BACKLOG = int(os.environ.get("BENCH_TENANTS_BACKLOG", BACKLOG))
@@ -65,6 +69,43 @@ def setup() -> dict:
     return env
 
 
+class Platform:
+    """The QBO sandbox in a process of its own (``manage.py accounting_sync_sandbox``, limits off): the platform is
+    not the host, so its work does not share the host's interpreter lock with the saving loop (on two cores it still
+    shares the CPU). Latency is switched on after the set-up (``POST /_sandbox/latency``)."""
+
+    def __init__(self, env: dict) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "accounting_sync_sandbox", "--platform", "qbo", "--no-limits", "--port",
+             str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        deadline = time.time() + 60
+        while True:
+            try:
+                requests.get(f"{self.base_url}/_sandbox/state", timeout=5).raise_for_status()
+                return
+            except requests.RequestException:
+                if time.time() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise SystemExit("tenants: the sandbox did not start") from None
+                time.sleep(0.2)
+
+    def latency(self, seconds: float) -> None:
+        requests.post(f"{self.base_url}/_sandbox/latency", json={"all": seconds}, timeout=10).raise_for_status()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, 9)
+        self.process.wait()
+
+
 def connect(sandbox, name: str):
     from accounting_sync.staff.demo import connect_to_sandbox
     from ledger.models import Organization
@@ -97,11 +138,9 @@ def main() -> None:
     env = setup()
     from accounting_sync.core import outbox
     from accounting_sync.models import ExternalReference, OutboxEntry
-    from connectors.qbo.sandbox import QBOSandbox
     from ledger.models import Customer
 
-    sandbox = QBOSandbox(port=0).start()
-    sandbox.limits.off()
+    sandbox = Platform(env)
     try:
         small = []
         for n in range(SMALL_TENANTS):
@@ -115,7 +154,7 @@ def main() -> None:
         backlog = list(OutboxEntry.objects.filter(connection=big).values_list("pk", flat=True))
         rng = random.Random(SMALL_TENANTS)
         plan = sorted((rng.uniform(0, SPREAD_S), t, i) for t in range(SMALL_TENANTS) for i in range(SMALL_INVOICES))
-        sandbox.latency.set(LATENCY_S)
+        sandbox.latency(LATENCY_S)
         with contextlib.ExitStack() as clusters:
             for _ in range(CLUSTERS):
                 clusters.enter_context(qcluster(env))
