@@ -82,8 +82,8 @@ def _dispatched_id(task_id) -> bool:
 def _task(entry_ids: list[int], token: str) -> dict:
     """The package ``async_task`` would have built for ``tasks.process_leased(entry_ids, token)``."""
     task = {"id": uuid.uuid4().hex, "name": f"sync-{entry_ids[0]}-{len(entry_ids)}",
-            "func": "accounting_sync.tasks.process_leased", "args": (entry_ids, token), "kwargs": {},
-            "group": "accounting_sync", "started": timezone.now()}
+            "func": outbox.task_function("accounting_sync.tasks.process_leased"), "args": (entry_ids, token),
+            "kwargs": {}, "group": "accounting_sync", "started": timezone.now()}
     if Conf.ACK_FAILURES:
         task["ack_failure"] = True
     return task

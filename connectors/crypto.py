@@ -8,6 +8,8 @@ keeps the stored value for the day the old key is restored.
 """
 from __future__ import annotations
 
+import functools
+
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -20,10 +22,19 @@ class DecryptionError(Exception):
     """Raised when a stored secret cannot be decrypted with any configured key (wrong or removed key)."""
 
 
-def _fernet() -> MultiFernet:
+def _keys() -> tuple:
     keys = getattr(settings, "ACCOUNTING_SYNC", {}).get("ENCRYPTION_KEYS") or []
     if not keys:
         raise ImproperlyConfigured("ACCOUNTING_SYNC['ENCRYPTION_KEYS'] is empty: set at least one Fernet key.")
+    return tuple(keys)
+
+
+def _fernet() -> MultiFernet:
+    return _fernet_for(_keys())
+
+
+@functools.lru_cache(maxsize=8)
+def _fernet_for(keys: tuple) -> MultiFernet:
     try:
         return MultiFernet([Fernet(k.encode() if isinstance(k, str) else k) for k in keys])
     except ValueError as exc:
@@ -44,8 +55,17 @@ def seal(value):
 def decrypt(stored: str) -> str:
     if not stored.startswith(PREFIX):
         raise DecryptionError("stored secret is not in the encrypted format")
+    return _decrypt(_keys(), stored)
+
+
+@functools.lru_cache(maxsize=1024)
+def _decrypt(keys: tuple, stored: str) -> str:
+    """One stored secret decrypted once per process and set of keys: a connection's row is read several times per
+    document, each read decrypting its tokens and client secret (a Fernet signature check and an AES decryption
+    each, about a twentieth of a busy worker's CPU). The same ciphertext always holds the same secret; a secret
+    that no key decrypts raises again every time (exceptions are not cached)."""
     try:
-        return _fernet().decrypt(stored[len(PREFIX):].encode()).decode()
+        return _fernet_for(keys).decrypt(stored[len(PREFIX):].encode()).decode()
     except InvalidToken:
         raise DecryptionError("no configured encryption key can decrypt this secret "
                               "(was ACCOUNTING_SYNC['ENCRYPTION_KEYS'] changed?)") from None

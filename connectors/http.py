@@ -71,6 +71,8 @@ class ApiClient:
         self.throttle: Throttle = throttle or (lambda kind: None)
         self.timeout = timeout
         self.session = session or requests.Session()
+        if self.session.auth is None:  # else requests reads ~/.netrc before every request (and would let it set an
+            self.session.auth = _no_netrc  # Authorization header over ours); proxies from the environment still apply
         self.exchanges: list[dict] = []  # one dict per HTTP exchange, for the sync log (no secrets)
 
     # -- what a platform declares ---------------------------------------------------------------------------
@@ -268,3 +270,9 @@ class ErrorCodes:
                                   hint=self.hints.get("not_found", ""), raw=body)
         return ValidationFailed(message, platform_code=code or str(status), http_status=status,
                                 hint=self.hints.get("validation", ""), raw=body)
+
+
+def _no_netrc(request):
+    """The session's own "authentication": nothing. Its presence keeps requests from looking up ``~/.netrc``; each
+    call sets its own Authorization header."""
+    return request

@@ -325,9 +325,9 @@ def test_reads_are_bulk_one_query_per_chunk(connection, sandbox, make_invoice, o
         return len([r for r in sandbox.requests_log[before:] if "/query" in r[1]])
 
     # A run of the whole connection lists the platform (one page per entity it reconciles, for duplicates: the
-    # three sales documents, refunds, expenses, journals and bills) and compares what the list says: nothing is
-    # read again by id.
-    assert queries(lambda: reconcile.run(connection)) == 7
+    # three sales documents, refunds, expenses, journals, bills and bill payments) and compares what the list
+    # says: nothing is read again by id.
+    assert queries(lambda: reconcile.run(connection)) == 8
     # Limited to an organization it lists nothing: one Id IN (...) read for the seven invoices.
     assert queries(lambda: reconcile.run(connection, organization_id=org.pk)) == 1
 
