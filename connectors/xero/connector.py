@@ -65,10 +65,10 @@ class XeroConnector(BaseConnector):
         batch_size=50,
         # Contacts (webhooks and If-Modified-Since) and items (If-Modified-Since) come in on their own too.
         # refunds, expenses, journals and bills: voids, deletes and amount edits are polled (not their creation
-        # there); bills are the ACCPAY rows of the invoices' own Invoices pages, so they cost no request. Bill
-        # payments are not polled: reconciliation finds one deleted there
+        # there); bills are the ACCPAY rows of the invoices' own Invoices pages and bill payments the ACCPAYPAYMENT
+        # rows of the payments' own Payments pages, so neither costs a request (a DELETED one is a delete)
         inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
-                           *Entity.RETURNS_AND_COSTS, Entity.BILL}),
+                           *Entity.RETURNS_AND_COSTS, Entity.BILL, Entity.BILL_PAYMENT}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
         drafts=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # Status DRAFT, then AUTHORISED on an update
@@ -376,13 +376,13 @@ class XeroConnector(BaseConnector):
 
     def changes_since(self, entities, since):
         """``If-Modified-Since`` on invoices, payments, credit notes, contacts, refunds (payments on a credit note),
-        spend money (expenses), manual journals and supplier bills (pages of ``LIST_PAGE_SIZE``: a feed reports
+        spend money (expenses), manual journals, supplier bills and their payments (pages of ``LIST_PAGE_SIZE``: a feed reports
         every document we sent too, and a backlog's thousand a minute would otherwise cost ten requests of the
         platform's sixty) and items (one unpaged list); deleted and voided records come back with their status,
         archived contacts with theirs. Contacts that are suppliers only and items that are not sold are not ours to
         report. A list serving two entities is read once per call: ``GET /Invoices`` lists sales invoices (ACCREC)
         and bills (ACCPAY) alike ("Retrieves sales invoices or purchase bills", no ``where`` on ``Type``), and
-        ``GET /Payments`` payments and refunds; each row is reported as the entity it is, and only for an entity
+        ``GET /Payments`` payments, refunds and bill payments (``PaymentType`` ACCPAYPAYMENT); each row is reported as the entity it is, and only for an entity
         asked for."""
         started = dt.datetime.now(dt.UTC)
         changes = []
