@@ -425,6 +425,15 @@ class XeroConnector(BaseConnector):
 
     def remote_payment(self, remote_id: str) -> RemotePayment:
         body = self._current(Entity.PAYMENT, remote_id)
+        if t.overpayment_id(remote_id):  # a payment sent as an overpayment: applied to no invoice
+            found = t.result(Entity.PAYMENT, body)
+            return RemotePayment(
+                remote_id=found.remote_id, version=found.version,
+                customer_remote_id=str((body.get("Contact") or {}).get("ContactID", "")),
+                date=dt.date.fromisoformat(_ms_date(str(body.get("Date", ""))) or str(body.get("Date", ""))[:10]),
+                amount=t.q2(Decimal(str(body.get("Total") or 0))), currency=str(body.get("CurrencyCode") or ""),
+                allocations=(), reference=str(body.get("Reference") or ""),
+                deleted=str(body.get("Status", "")).upper() == "VOIDED")
         invoice = body.get("Invoice") or {}
         amount = Decimal(str(body.get("Amount", "0"))).quantize(Decimal("0.01"))
         allocations = ((str(invoice["InvoiceID"]), amount),) if invoice.get("InvoiceID") else ()

@@ -402,6 +402,9 @@ def test_a_payment_applied_to_no_invoice_is_an_overpayment_and_its_refund_a_paym
     assert xero.find_existing(refund, with_payment).remote_id == paid.remote_id
     [totals] = xero.read_documents(Entity.PAYMENT, [made.remote_id])
     assert (totals.remote_id, totals.total, totals.balance) == (made.remote_id, Decimal("80.00"), Decimal("50.00"))
+    seen = xero.remote_payment(made.remote_id)
+    assert (seen.remote_id, seen.amount, seen.allocations, seen.customer_remote_id, seen.deleted) == \
+        (made.remote_id, Decimal("80.00"), (), remote_customer.remote_id, False)
     with pytest.raises(PermanentError, match="cannot remove an overpayment"):
         xero.delete(Entity.PAYMENT, RemoteRef(made.remote_id, made.version), "gone")
     xero.delete(Entity.REFUND, RemoteRef(paid.remote_id, paid.version), "refund-gone")
