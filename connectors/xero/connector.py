@@ -65,10 +65,10 @@ class XeroConnector(BaseConnector):
         batch_size=50,
         # Contacts (webhooks and If-Modified-Since) and items (If-Modified-Since) come in on their own too.
         # refunds, expenses, journals and bills: voids, deletes and amount edits are polled (not their creation
-        # there); bills are the ACCPAY rows of the invoices' own Invoices pages, so they cost no request. Bill
-        # payments are not polled: reconciliation finds one deleted there
+        # there); bills are the ACCPAY rows of the invoices' own Invoices pages and bill payments the ACCPAYPAYMENT
+        # rows of the payments' own Payments pages, so neither costs a request (a DELETED one is a delete)
         inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
-                           *Entity.RETURNS_AND_COSTS, Entity.BILL}),
+                           *Entity.RETURNS_AND_COSTS, Entity.BILL, Entity.BILL_PAYMENT}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,
         drafts=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # Status DRAFT, then AUTHORISED on an update
@@ -257,6 +257,8 @@ class XeroConnector(BaseConnector):
         """``PUT`` (create only) with the idempotency key; a credit note then gets its allocations."""
         key = t.idempotency_key(idempotency_key)
         payload = self._payload(doc, mapping)
+        if isinstance(doc, PaymentSnapshot) and t.is_overpayment(doc):
+            return self._create_overpayment(payload, key)
         operation, extra = self._CREATE[doc.entity]
         collection = t.ENTITIES[doc.entity][0]
         body = self._single(self.client.call(operation, t.dumps({collection: [payload]}), idempotency_key=key,
@@ -278,6 +280,8 @@ class XeroConnector(BaseConnector):
             body = self._single(self.client.call("update_item", remote_id, t.dumps({"Items": [payload]}), unitdp=4,
                                                  idempotency_key=key), "Items")
             return t.result(doc.entity, body)
+        if isinstance(doc, PaymentSnapshot) and (t.is_overpayment(doc) or t.overpayment_id(remote_id)):
+            return self._update_overpayment(doc, mapping, ref)
         if isinstance(doc, (PaymentSnapshot, RefundSnapshot, BillPaymentSnapshot)):
             return self._update_payment(doc, mapping, ref, key)
         if isinstance(doc, (ExpenseSnapshot, JournalSnapshot, BillSnapshot)):
@@ -329,6 +333,13 @@ class XeroConnector(BaseConnector):
                 self.client.call("update_bank_transaction", ref.remote_id,
                                  t.dumps({"BankTransactions": [{**body, "Status": "DELETED"}]}), idempotency_key=key)
             return None
+        if entity == Entity.PAYMENT and t.overpayment_id(ref.remote_id):
+            current = self._current(entity, ref.remote_id, missing_ok=True)
+            if current and current.get("Status") != "VOIDED":
+                raise PermanentError(
+                    "Xero's API cannot remove an overpayment (its Overpayments record has no delete or void)",
+                    code="unsupported", hint="Remove the overpayment in Xero by hand (its refunds first).")
+            return None
         if entity in (Entity.PAYMENT, Entity.REFUND, Entity.BILL_PAYMENT):
             try:
                 self.client.call("delete_payment", ref.remote_id, t.dumps({"Status": "DELETED"}),
@@ -375,15 +386,16 @@ class XeroConnector(BaseConnector):
     _LIST_ARGS = {Entity.CUSTOMER: {"include_archived": True}}
 
     def changes_since(self, entities, since):
-        """``If-Modified-Since`` on invoices, payments, credit notes, contacts, refunds (payments on a credit note),
-        spend money (expenses), manual journals and supplier bills (pages of ``LIST_PAGE_SIZE``: a feed reports
-        every document we sent too, and a backlog's thousand a minute would otherwise cost ten requests of the
-        platform's sixty) and items (one unpaged list); deleted and voided records come back with their status,
-        archived contacts with theirs. Contacts that are suppliers only and items that are not sold are not ours to
-        report. A list serving two entities is read once per call: ``GET /Invoices`` lists sales invoices (ACCREC)
-        and bills (ACCPAY) alike ("Retrieves sales invoices or purchase bills", no ``where`` on ``Type``), and
-        ``GET /Payments`` payments and refunds; each row is reported as the entity it is, and only for an entity
-        asked for."""
+        """``If-Modified-Since`` on invoices, payments, credit notes, contacts, refunds (payments on a credit note
+        or an overpayment), spend money (expenses), manual journals, supplier bills and their payments (pages of
+        ``LIST_PAGE_SIZE``: a feed reports every document we sent too, and a backlog's thousand a minute would
+        otherwise cost ten requests of the platform's sixty) and items (one unpaged list); deleted and voided
+        records come back with their status, archived contacts with theirs. Contacts that are suppliers only and
+        items that are not sold are not ours to report. A list serving two entities is read once per call:
+        ``GET /Invoices`` lists sales invoices (ACCREC) and bills (ACCPAY) alike ("Retrieves sales invoices or
+        purchase bills", no ``where`` on ``Type``), and ``GET /Payments`` payments, refunds and bill payments
+        (``PaymentType`` ACCPAYPAYMENT); each row is reported as the entity it is, and only for an entity asked
+        for. Payments sent as overpayments are not polled (they are not in ``GET /Payments``)."""
         started = dt.datetime.now(dt.UTC)
         changes = []
         fetched: dict[tuple[str, int], list] = {}
@@ -413,6 +425,15 @@ class XeroConnector(BaseConnector):
 
     def remote_payment(self, remote_id: str) -> RemotePayment:
         body = self._current(Entity.PAYMENT, remote_id)
+        if t.overpayment_id(remote_id):  # a payment sent as an overpayment: applied to no invoice
+            found = t.result(Entity.PAYMENT, body)
+            return RemotePayment(
+                remote_id=found.remote_id, version=found.version,
+                customer_remote_id=str((body.get("Contact") or {}).get("ContactID", "")),
+                date=dt.date.fromisoformat(_ms_date(str(body.get("Date", ""))) or str(body.get("Date", ""))[:10]),
+                amount=t.q2(Decimal(str(body.get("Total") or 0))), currency=str(body.get("CurrencyCode") or ""),
+                allocations=(), reference=str(body.get("Reference") or ""),
+                deleted=str(body.get("Status", "")).upper() == "VOIDED")
         invoice = body.get("Invoice") or {}
         amount = Decimal(str(body.get("Amount", "0"))).quantize(Decimal("0.01"))
         allocations = ((str(invoice["InvoiceID"]), amount),) if invoice.get("InvoiceID") else ()
@@ -508,7 +529,7 @@ class XeroConnector(BaseConnector):
         for i, op in enumerate(ops):
             doc = op.doc
             batchable = isinstance(doc, (InvoiceSnapshot, CreditNoteSnapshot)) or (
-                isinstance(doc, PaymentSnapshot) and op.operation == "create")
+                isinstance(doc, PaymentSnapshot) and op.operation == "create" and not t.is_overpayment(doc))
             if not batchable:
                 continue
             try:
@@ -589,8 +610,18 @@ class XeroConnector(BaseConnector):
         id_field = t.ENTITIES[entity][1]
         found: dict[str, DocumentTotals] = {}
         ids = list(dict.fromkeys(str(i).lower() for i in remote_ids))
-        for start in range(0, len(ids), self.reconcile_chunk):
-            chunk = ids[start:start + self.reconcile_chunk]
+        if entity == Entity.PAYMENT:  # payments sent as overpayments are read from their Overpayments records
+            overpayments = [t.overpayment_id(i) for i in ids if t.overpayment_id(i)]
+            for start in range(0, len(overpayments), self.reconcile_chunk):
+                chunk = overpayments[start:start + self.reconcile_chunk]
+                where = " OR ".join(f'OverpaymentID==Guid("{i}")' for i in chunk)
+                found.update((t.OVERPAYMENT_PREFIX + str(row["OverpaymentID"]).lower(), self._totals(entity, row))
+                             for row in self._list("get_overpayments", "Overpayments", where=where))
+            ids_read = [i for i in ids if not t.overpayment_id(i)]
+        else:
+            ids_read = ids
+        for start in range(0, len(ids_read), self.reconcile_chunk):
+            chunk = ids_read[start:start + self.reconcile_chunk]
             if entity in (Entity.INVOICE, Entity.BILL):
                 rows = self._list(operation, collection, i_ds=chunk, unitdp=4)
             else:
@@ -716,7 +747,7 @@ class XeroConnector(BaseConnector):
             if not mapping.deposit_account:
                 problems.append("no deposit account (Xero account Code) is mapped for its payment method")
         if isinstance(doc, RefundSnapshot):
-            problems += c.refund_problems(doc)
+            problems += c.refund_problems(doc, mapping)
         if isinstance(doc, JournalSnapshot):
             problems += c.journal_problems(doc, self._base_currency())
         return problems
@@ -731,9 +762,12 @@ class XeroConnector(BaseConnector):
             problems = t.payment_problems(doc)
             if problems:
                 raise ConfigurationError("; ".join(problems), hint="Change the payment in the business system.")
+            if t.is_overpayment(doc):
+                return t.overpayment_payload(doc, mapping, self._receivable_code(),
+                                             send_currency_rate=self.setting("rate_source") != "platform")
             return t.payment_payload(doc, mapping, send_currency_rate=self.setting("rate_source") != "platform")
         if isinstance(doc, RefundSnapshot):
-            if problems := c.refund_problems(doc):
+            if problems := c.refund_problems(doc, mapping):
                 raise ConfigurationError("; ".join(problems), hint="Record the refund in Xero by hand.")
             return c.refund_payload(doc, mapping, send_currency_rate=self.setting("rate_source") != "platform")
         if isinstance(doc, ExpenseSnapshot):
@@ -798,6 +832,14 @@ class XeroConnector(BaseConnector):
                 Entity.BILL: "get_invoice", Entity.BILL_PAYMENT: "get_payment"}
 
     def _current(self, entity: str, remote_id: str, missing_ok: bool = False) -> dict:
+        overpayment = t.overpayment_id(remote_id) if entity == Entity.PAYMENT else None
+        if overpayment:  # our payment sent as an overpayment: its Overpayments record
+            try:
+                return self._single(self.client.call("get_overpayment", overpayment), "Overpayments")
+            except RemoteNotFound:
+                if missing_ok:
+                    return {}
+                raise
         collection = t.ENTITIES[entity][0]
         kwargs = {"unitdp": 4} if entity in (Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE, Entity.EXPENSE,
                                              Entity.BILL) else {}
@@ -905,7 +947,19 @@ class XeroConnector(BaseConnector):
 
     # -- payments ----------------------------------------------------------------------------------------
     def _find_payment(self, doc: PaymentSnapshot, mapping: Mapping) -> RemoteResult | None:
-        """Our payment is the one on its invoice with our number as Reference and the same amount."""
+        """Our payment is the one on its invoice with our number as Reference and the same amount; an overpayment
+        the RECEIVE-OVERPAYMENT bank transaction with our Reference from the customer."""
+        if t.is_overpayment(doc):
+            contact = mapping.refs.get(doc.customer_key)
+            where = f'{where_equals("Reference", doc.number[:t.REFERENCE_MAX])} AND Type=="RECEIVE-OVERPAYMENT"'
+            rows = [r for r in self._list("get_bank_transactions", "BankTransactions", where=where)
+                    if r.get("Status") == "AUTHORISED" and r.get("OverpaymentID")
+                    and r.get("Reference") == doc.number[:t.REFERENCE_MAX]
+                    and (r.get("Contact") or {}).get("ContactID") == contact]
+            if not rows:
+                return None
+            found = self._current(Entity.PAYMENT, t.OVERPAYMENT_PREFIX + rows[0]["OverpaymentID"])
+            return t.result(Entity.PAYMENT, found, adopted=True)
         if not doc.allocations:
             return None
         invoice_id = mapping.refs.get(doc.allocations[0].invoice_key)
@@ -931,6 +985,38 @@ class XeroConnector(BaseConnector):
                                              idempotency_key=key), "Payments")
         return t.result(doc.entity, body)
 
+    def _create_overpayment(self, payload: dict, key: str) -> RemoteResult:
+        """A payment applied to no invoice: a RECEIVE-OVERPAYMENT bank transaction, which makes Xero's
+        ``Overpayments`` record (its ``OverpaymentID`` is on the transaction); the result is that record."""
+        body = self._single(self.client.call("create_bank_transactions",
+                                             t.dumps({"BankTransactions": [payload]}), idempotency_key=key),
+                            "BankTransactions")
+        if not body.get("OverpaymentID"):
+            raise RetryableError("Xero's answer named no OverpaymentID for the overpayment", raw=body)
+        return t.result(Entity.PAYMENT, self._current(Entity.PAYMENT, t.OVERPAYMENT_PREFIX + body["OverpaymentID"]))
+
+    def _update_overpayment(self, doc: PaymentSnapshot, mapping: Mapping, ref: RemoteRef) -> RemoteResult:
+        """An overpayment as it was sent is left alone; Xero's API edits none (nor turns one into a payment)."""
+        current = self._current(Entity.PAYMENT, ref.remote_id) if t.overpayment_id(ref.remote_id) else {}
+        if current and t.is_overpayment(doc) and current.get("Status") != "VOIDED" and \
+                Decimal(str(current.get("Total") or 0)) == t.q2(doc.amount) and \
+                (current.get("Contact") or {}).get("ContactID") == mapping.refs.get(doc.customer_key):
+            return t.result(Entity.PAYMENT, current)
+        raise PermanentError("Xero's API cannot change an overpayment (nor make a payment one, or one a payment)",
+                             code="unsupported", hint="Change the overpayment in Xero by hand.")
+
+    def _receivable_code(self) -> str:
+        """The accounts receivable system account's code (an overpayment's line posts there): one
+        ``GET /Accounts`` per connector use."""
+        if "_receivable" not in self.__dict__:
+            codes = [str(a["Code"]) for a in self._list("get_accounts", "Accounts", where='SystemAccount=="DEBTORS"')
+                     if a.get("SystemAccount") == "DEBTORS" and a.get("Code")]
+            if not codes:
+                raise ConfigurationError("Xero has no accounts receivable (DEBTORS) account with a code",
+                                         hint="Give the Accounts Receivable account a code in Xero.")
+            self._receivable = codes[0]
+        return self._receivable
+
     # -- refunds, expenses, journals ---------------------------------------------------------------------
     def _find_cost(self, doc: RefundSnapshot | ExpenseSnapshot | JournalSnapshot | BillSnapshot | BillPaymentSnapshot,
                    mapping: Mapping) -> RemoteResult | None:
@@ -946,6 +1032,15 @@ class XeroConnector(BaseConnector):
                      f'Invoice.InvoiceID==Guid("{bill}")')
             rows = [r for r in self._list("get_payments", "Payments", where=where)
                     if r.get("Reference") == doc.number[:t.REFERENCE_MAX]]
+        elif isinstance(doc, RefundSnapshot) and doc.payment_key:
+            overpayment = t.overpayment_id(mapping.refs.get(doc.payment_key))
+            if not overpayment:
+                return None
+            where = (f'{where_equals("Reference", doc.number[:t.REFERENCE_MAX])} AND '
+                     f'PaymentType=="AROVERPAYMENTPAYMENT"')
+            rows = [r for r in self._list("get_payments", "Payments", where=where)
+                    if r.get("Reference") == doc.number[:t.REFERENCE_MAX]
+                    and str((r.get("Overpayment") or {}).get("OverpaymentID", "")).lower() == overpayment.lower()]
         elif isinstance(doc, RefundSnapshot):
             note = mapping.refs.get(doc.credit_note_key or "")
             if not note:
@@ -1015,7 +1110,7 @@ def _same_payment(current: dict, payload: dict) -> bool:
         _ms_date(current_date) == payload.get("Date")
     return (amount(current.get("Amount")) == amount(payload.get("Amount"))
             and all((current.get(kind) or {}).get(f"{kind}ID") == (payload.get(kind) or {}).get(f"{kind}ID")
-                    for kind in ("Invoice", "CreditNote"))
+                    for kind in ("Invoice", "CreditNote", "Overpayment"))
             and str((current.get("Account") or {}).get("Code", "")) == payload["Account"]["Code"]
             and str(current.get("Reference") or "") == payload.get("Reference", "")
             and date_same)
@@ -1075,9 +1170,9 @@ def _listed_as(entity: str, row: dict) -> bool:
     if entity == Entity.BILL:
         return row.get("Type") == "ACCPAY"
     if entity == Entity.REFUND:
-        return bool(row.get("CreditNote"))
+        return bool(row.get("CreditNote") or row.get("Overpayment"))
     if entity == Entity.PAYMENT:
-        return not row.get("CreditNote") and not _pays_a_bill(row)
+        return not row.get("CreditNote") and not row.get("Overpayment") and not _pays_a_bill(row)
     if entity == Entity.BILL_PAYMENT:
         return _pays_a_bill(row)
     return True

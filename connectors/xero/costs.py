@@ -4,8 +4,9 @@
   from the refund account (``Account.Code``, a BANK account or one with ``EnablePaymentsToAccount``). Xero lowers
   the credit note's ``RemainingCredit`` by it. Xero cannot edit a payment: a changed refund is deleted and
   recorded again, a voided one deleted (``Status`` DELETED). An overpayment is its own record in Xero
-  (``Overpayments``), which this connector never creates (a payment must be allocated in full), so a refund of an
-  overpayment is refused before sending.
+  (``Overpayments``, made by a RECEIVE-OVERPAYMENT bank transaction: how a payment applied to no invoice is sent);
+  its refund is a ``Payment`` whose ``Overpayment`` is it (``OverpaymentID``), which lowers its
+  ``RemainingCredit``, deleted like the others.
 - **Expense**: a ``BankTransaction`` of ``Type`` SPEND from the paid-from account (``BankAccount.Code``, a BANK
   account: credit cards are BANK accounts in Xero), the payee as ``Contact`` by name (Xero finds or creates it),
   tax-exclusive lines coded to the mapped expense accounts and tax types. The transaction is in its bank account's
@@ -30,13 +31,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..documents import BillPaymentSnapshot, BillSnapshot, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
-from .translate import DESCRIPTION_MAX, NARRATION_SEPARATOR, REFERENCE_MAX, currency_rate, q2, q4
+from .translate import DESCRIPTION_MAX, NARRATION_SEPARATOR, REFERENCE_MAX, currency_rate, overpayment_id, q2, q4
 
 URL_PREFIXES = ("http://", "https://")
 
 
 def refund_payload(doc: RefundSnapshot, mapping: Mapping, send_currency_rate: bool = True) -> dict:
-    body = {"CreditNote": {"CreditNoteID": mapping.refs[doc.credit_note_key]},
+    """A ``Payment`` on the credit note, or on the ``Overpayment`` our payment was sent as (``PaymentType``
+    AROVERPAYMENTPAYMENT: money paid back from the bank account)."""
+    source = {"CreditNote": {"CreditNoteID": mapping.refs[doc.credit_note_key]}} if doc.credit_note_key else \
+        {"Overpayment": {"OverpaymentID": overpayment_id(mapping.refs[doc.payment_key])}}
+    body = {**source,
             "Account": {"Code": mapping.deposit_account}, "Amount": q2(doc.amount),
             "Reference": doc.number[:REFERENCE_MAX]}
     if doc.date:
@@ -56,11 +61,16 @@ def bill_payment_payload(doc: BillPaymentSnapshot, mapping: Mapping, send_curren
     return body
 
 
-def refund_problems(doc: RefundSnapshot) -> list[str]:
-    if doc.credit_note_key:
+def refund_problems(doc: RefundSnapshot, mapping: Mapping | None = None) -> list[str]:
+    """A refund of an overpayment needs the payment sent as a Xero overpayment (one applied to no invoice)."""
+    if doc.credit_note_key or mapping is None or not doc.payment_key:
         return []
-    return ["Xero refunds an overpayment from its own Overpayment record, which this connector does not create "
-            "(Xero payments are allocated in full); record the refund in Xero by hand"]
+    remote = mapping.refs.get(doc.payment_key)
+    if remote and not overpayment_id(remote):
+        return ["Xero refunds an overpayment from its Overpayment record, and this payment was sent as a payment on "
+                "an invoice (only a payment applied to no invoice becomes a Xero overpayment); record the refund in "
+                "Xero by hand"]
+    return []
 
 
 def expense_reference(doc: ExpenseSnapshot) -> str:

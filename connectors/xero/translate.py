@@ -335,13 +335,48 @@ def payment_payload(doc: PaymentSnapshot, mapping: Mapping, send_currency_rate: 
     return body
 
 
+#: A payment applied to no invoice is an overpayment in Xero: our remote id for it names the ``Overpayments``
+#: record (``overpayment:<OverpaymentID>``), so that it is read from there and never taken for a ``PaymentID``.
+OVERPAYMENT_PREFIX = "overpayment:"
+
+
+def overpayment_id(remote_id: str | None) -> str | None:
+    """The ``OverpaymentID`` in our remote id of a payment sent as an overpayment; None for a Xero payment."""
+    text = str(remote_id or "")
+    return text[len(OVERPAYMENT_PREFIX):] if text.startswith(OVERPAYMENT_PREFIX) else None
+
+
+def is_overpayment(doc: PaymentSnapshot) -> bool:
+    """A payment applied to no invoice: Xero holds it as an overpayment (the customer's credit)."""
+    return not doc.allocations and doc.amount > 0
+
+
+def overpayment_payload(doc: PaymentSnapshot, mapping: Mapping, receivable_code: str,
+                        send_currency_rate: bool = True) -> dict:
+    """Xero makes an overpayment with a ``BankTransaction`` of ``Type`` RECEIVE-OVERPAYMENT: money received into
+    the bank account from the contact, its one line on the accounts receivable account (the credit it leaves)."""
+    body = {"Type": "RECEIVE-OVERPAYMENT", "Contact": {"ContactID": mapping.refs[doc.customer_key]},
+            "BankAccount": {"Code": mapping.deposit_account}, "Reference": doc.number[:REFERENCE_MAX],
+            "LineAmountTypes": "NoTax", "CurrencyCode": doc.currency,
+            "LineItems": [{"Description": f"Overpayment {doc.number}"[:DESCRIPTION_MAX], "Quantity": Decimal("1"),
+                           "UnitAmount": q2(doc.amount), "AccountCode": receivable_code}]}
+    if doc.date:
+        body["Date"] = doc.date.isoformat()
+    if doc.exchange_rate and send_currency_rate:
+        body["CurrencyRate"] = currency_rate(doc.exchange_rate)
+    return body
+
+
 def payment_problems(doc: PaymentSnapshot) -> list[str]:
+    if is_overpayment(doc):
+        return []
     if len(doc.allocations) != 1:
         return [f"Xero records a payment against exactly one invoice; this payment is allocated to "
                 f"{len(doc.allocations)} invoices. Record one payment per invoice in the business system"]
     if doc.allocations[0].amount != doc.amount:
         return [f"Xero cannot hold unallocated money on a payment: the payment is {doc.amount} but "
-                f"{doc.allocations[0].amount} is allocated. Allocate the whole amount"]
+                f"{doc.allocations[0].amount} is allocated. Allocate the whole amount (a payment applied to no "
+                f"invoice is sent as an overpayment)"]
     return []
 
 
@@ -372,8 +407,27 @@ _HAS_FINGERPRINT = "fingerprint" in {f.name for f in dataclasses.fields(RemoteRe
 _CLOSED = {"VOIDED": "voided", "DELETED": "deleted"}
 
 
+def overpayment_result(body: dict, adopted: bool = False) -> RemoteResult:
+    """Our payment sent as an overpayment: its ``Total``, and the credit not yet refunded nor allocated
+    (``RemainingCredit``) as its balance. A VOIDED overpayment counts for nothing."""
+    status = str(body.get("Status") or "").upper()
+    total, balance = body.get("Total"), body.get("RemainingCredit")
+    if status in _CLOSED:
+        total = balance = ZERO
+    total = q2(Decimal(str(total))) if total is not None else None
+    extra = {"fingerprint": fingerprint("overpayment", body)} if _HAS_FINGERPRINT else {}
+    return RemoteResult(
+        remote_id=OVERPAYMENT_PREFIX + str(body["OverpaymentID"]), version=str(body.get("UpdatedDateUTC") or ""),
+        number=str(body.get("Reference") or ""), total=total,
+        balance=q2(Decimal(str(balance))) if balance is not None else None,
+        status=_CLOSED.get(status) or "active", adopted=adopted, raw=body,
+        home_total=home_total(total, body.get("CurrencyRate")), **extra)
+
+
 def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
     """A RemoteResult from a Xero record. Voided and deleted documents count for nothing: total 0.00."""
+    if entity == "payment" and body.get("OverpaymentID") and not body.get("PaymentID"):
+        return overpayment_result(body, adopted)
     _, id_field, number_field = ENTITIES[entity]
     status = str(body.get("Status") or body.get("ContactStatus") or "").upper()
     number = str(body.get(number_field) or "")

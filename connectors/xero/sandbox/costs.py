@@ -22,7 +22,7 @@ from . import seed
 from .documents import totals
 from .wire import ElementError, new_id, q, render_date, to_decimal
 
-SPEND_TYPES = ("SPEND", "RECEIVE")
+SPEND_TYPES = ("SPEND", "RECEIVE", "RECEIVE-OVERPAYMENT")
 JOURNAL_TRANSITIONS = {"DRAFT": {"DRAFT", "POSTED", "DELETED"}, "POSTED": {"POSTED", "VOIDED"},
                        "VOIDED": set(), "DELETED": set()}
 
@@ -31,10 +31,8 @@ def apply_bank_transaction(store, collection: str, el: dict, method: str, path_i
                            unitdp: int) -> dict:
     key = path_id or el.get("BankTransactionID")
     existing = _editable(store, key) if key else None
-    if existing is not None and el.get("Status") == "DELETED":
-        row = store._edit(existing)
-        row.update(Status="DELETED", _updated=store._stamp())
-        return store._save("BankTransactions", row)
+    if existing is not None and (existing.get("OverpaymentID") or el.get("Status") == "DELETED"):
+        return _delete_bank_transaction(store, existing, el)
     row = store._edit(existing) if existing else {"BankTransactionID": new_id(), "Status": "AUTHORISED",
                                                   "IsReconciled": False, "LineAmountTypes": "Exclusive"}
     errors: list[str] = []
@@ -73,6 +71,47 @@ def apply_bank_transaction(store, collection: str, el: dict, method: str, path_i
     if errors:
         raise ElementError(*errors)
     row["_updated"] = store._stamp()
+    _new_overpayment(store, row)
+    return store._save("BankTransactions", row)
+
+
+def _new_overpayment(store, row: dict) -> None:
+    """The ``Overpayments`` record a RECEIVE-OVERPAYMENT bank transaction makes (its ``OverpaymentID`` is on the
+    transaction): its whole total is credit the customer has, until allocated to invoices or refunded (a
+    ``Payment`` on it)."""
+    if row["Type"] != "RECEIVE-OVERPAYMENT" or row.get("OverpaymentID"):
+        return
+    overpayment = {"OverpaymentID": new_id(), "Type": "RECEIVE-OVERPAYMENT", "_contact": row["_contact"],
+                   "Date": row["Date"], "Status": "AUTHORISED", "LineAmountTypes": row["LineAmountTypes"],
+                   "LineItems": row["LineItems"], "SubTotal": row["SubTotal"], "TotalTax": row["TotalTax"],
+                   "Total": row["Total"], "CurrencyCode": row["CurrencyCode"], "CurrencyRate": row["CurrencyRate"],
+                   "RemainingCredit": row["Total"], "AppliedAmount": Decimal("0.00"), "AmountPaid": Decimal("0.00"),
+                   "AmountCredited": Decimal("0.00"), "_payments": [], "_updated": row["_updated"]}
+    if row.get("Reference"):
+        overpayment["Reference"] = row["Reference"]
+    store._save("Overpayments", overpayment)
+    row["OverpaymentID"] = overpayment["OverpaymentID"]
+
+
+def _delete_bank_transaction(store, existing: dict, el: dict) -> dict:
+    """``Status`` DELETED. An overpayment's bank transaction is not edited (guessed: Xero's documentation describes
+    no edit); deleted, its overpayment is voided, which is refused while a refund or an allocation uses the credit
+    (guessed)."""
+    if not existing.get("OverpaymentID"):
+        row = store._edit(existing)
+        row.update(Status="DELETED", _updated=store._stamp())
+        return store._save("BankTransactions", row)
+    if el.get("Status") != "DELETED":
+        raise ElementError("This bank transaction cannot be edited as it is an overpayment.")
+    overpayment = store._rows["Overpayments"][existing["OverpaymentID"]]
+    if overpayment["RemainingCredit"] != overpayment["Total"]:
+        raise ElementError("This overpayment cannot be deleted as it has payments or allocations applied to it.")
+    stamp = store._stamp()
+    row = store._edit(existing)
+    row.update(Status="DELETED", _updated=stamp)
+    voided = store._edit(overpayment)
+    voided.update(Status="VOIDED", RemainingCredit=Decimal("0.00"), _updated=stamp)
+    store._save("Overpayments", voided)
     return store._save("BankTransactions", row)
 
 

@@ -50,9 +50,10 @@ except Exception:  # pragma: no cover - no tz database
 #: collection -> its id field
 COLLECTIONS = {"Contacts": "ContactID", "Items": "ItemID", "Invoices": "InvoiceID", "CreditNotes": "CreditNoteID",
                "Payments": "PaymentID", "Accounts": "AccountID", "TaxRates": "TaxType", "Currencies": "Code",
-               "BankTransactions": "BankTransactionID", "ManualJournals": "ManualJournalID"}
+               "BankTransactions": "BankTransactionID", "ManualJournals": "ManualJournalID",
+               "Overpayments": "OverpaymentID"}
 WRITABLE = ("Contacts", "Items", "Invoices", "CreditNotes", "Payments", "BankTransactions", "ManualJournals")
-PAGED = ("Contacts", "Invoices", "CreditNotes", "Payments", "BankTransactions", "ManualJournals")
+PAGED = ("Contacts", "Invoices", "CreditNotes", "Payments", "BankTransactions", "ManualJournals", "Overpayments")
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 DEFAULT_ORDER = {"Contacts": [("Name", False)], "Items": [("Code", False)], "Accounts": [("Code", False)],
@@ -61,7 +62,8 @@ DEFAULT_ORDER = {"Contacts": [("Name", False)], "Items": [("Code", False)], "Acc
                  "CreditNotes": [("UpdatedDateUTC", False), ("CreditNoteID", False)],
                  "Payments": [("UpdatedDateUTC", False), ("PaymentID", False)],
                  "BankTransactions": [("UpdatedDateUTC", False), ("BankTransactionID", False)],
-                 "ManualJournals": [("UpdatedDateUTC", False), ("ManualJournalID", False)]}
+                 "ManualJournals": [("UpdatedDateUTC", False), ("ManualJournalID", False)],
+                 "Overpayments": [("UpdatedDateUTC", False), ("OverpaymentID", False)]}
 
 INVOICE_TYPES = ("ACCREC", "ACCPAY")
 CREDIT_TYPES = ("ACCRECCREDIT", "ACCPAYCREDIT")
@@ -366,6 +368,22 @@ class Store:
             out["HasAttachments"] = False
         elif collection == "ManualJournals":
             out = costs.render_journal(row, out)
+        elif collection == "Overpayments":
+            out = self._render_overpayment(row, out)
+        return out
+
+    def _render_overpayment(self, row: dict, out: dict) -> dict:
+        """An overpayment (made by a RECEIVE-OVERPAYMENT bank transaction) with its refunds as ``Payments``."""
+        out["Date"] = render_date(row["Date"])
+        out["Contact"] = self._contact_summary(row["_contact"])
+        out["CurrencyRate"] = q(row["CurrencyRate"], 6)
+        out["LineItems"] = [self._render_line(line, 2) for line in row["LineItems"]]
+        out["Payments"] = [self._payment_summary(pid) for pid in row["_payments"]
+                           if self._rows["Payments"][pid]["Status"] != "DELETED"]
+        out["Allocations"] = []
+        for internal in ("AmountPaid", "AmountCredited", "FullyPaidOnDate"):  # not fields of an Overpayment
+            out.pop(internal, None)
+        out["HasAttachments"] = False
         return out
 
     def _render_document(self, collection: str, row: dict, out: dict, unitdp: int) -> dict:
@@ -451,7 +469,7 @@ class Store:
         out["Account"] = {"AccountID": account["AccountID"], "Code": account["Code"], "Name": account["Name"]}
         collection, doc_id = row["_document"]
         doc = self._rows[collection][doc_id]
-        key = "Invoice" if collection == "Invoices" else "CreditNote"
+        key = {"Invoices": "Invoice", "CreditNotes": "CreditNote"}.get(collection, "Overpayment")
         summary = {"Type": doc["Type"], COLLECTIONS[collection]: doc_id,
                    "Contact": self._contact_summary(doc["_contact"]),
                    "CurrencyCode": doc["CurrencyCode"], "Status": doc["Status"], "Total": doc["Total"],
@@ -1191,7 +1209,7 @@ class Store:
         if account_currency != doc["CurrencyCode"] and rate:
             bank_amount = q(amount / rate)
         payment_type = {"ACCREC": "ACCRECPAYMENT", "ACCPAY": "ACCPAYPAYMENT", "ACCRECCREDIT": "ARCREDITPAYMENT",
-                        "ACCPAYCREDIT": "APCREDITPAYMENT"}[doc["Type"]]
+                        "ACCPAYCREDIT": "APCREDITPAYMENT", "RECEIVE-OVERPAYMENT": "AROVERPAYMENTPAYMENT"}[doc["Type"]]
         row = {"PaymentID": new_id(), "Date": pay_date, "Amount": amount, "BankAmount": bank_amount,
                "CurrencyRate": rate, "PaymentType": payment_type, "Status": "AUTHORISED",
                "IsReconciled": bool(el.get("IsReconciled", False)), "_account": account["AccountID"],
@@ -1211,13 +1229,15 @@ class Store:
 
     def _payment_document(self, el: dict) -> tuple[dict | None, str]:
         invoice, note = el.get("Invoice") or {}, el.get("CreditNote") or {}
+        overpayment = el.get("Overpayment") or {}
         refs = [("Invoices", invoice.get("InvoiceID"), invoice.get("InvoiceNumber") or el.get("InvoiceNumber")),
-                ("CreditNotes", note.get("CreditNoteID"), note.get("CreditNoteNumber") or el.get("CreditNoteNumber"))]
+                ("CreditNotes", note.get("CreditNoteID"), note.get("CreditNoteNumber") or el.get("CreditNoteNumber")),
+                ("Overpayments", overpayment.get("OverpaymentID"), None)]  # a refund of an overpayment
         for collection, doc_id, number in refs:
             if doc_id or number:
                 doc = self.find(collection, doc_id) if doc_id else self.find(collection, number)
                 if doc is None:
-                    label = "Invoice" if collection == "Invoices" else "Credit Note"
+                    label = {"Invoices": "Invoice", "CreditNotes": "Credit Note"}.get(collection, "Overpayment")
                     raise ElementError(f"{label} could not be found")
                 return doc, collection
         raise ElementError("You must specify either an Invoice ID or Invoice Number or CreditNote ID or "

@@ -45,7 +45,7 @@ def books(request, org):
 def test_bills_are_polled_where_the_poll_reads_their_list_anyway():
     assert Entity.BILL in registry.get("qbo").capabilities.inbound  # one /cdc request for all entities
     assert Entity.BILL in registry.get("xero").capabilities.inbound  # the ACCPAY rows of GET /Invoices
-    assert Entity.BILL_PAYMENT not in registry.get("xero").capabilities.inbound
+    assert Entity.BILL_PAYMENT in registry.get("xero").capabilities.inbound  # the ACCPAYPAYMENT rows of /Payments
 
 
 def lists_read(sandbox) -> Counter:
@@ -66,7 +66,8 @@ def test_a_xero_poll_reads_each_list_once_whatever_it_polls(xsandbox, make_xero_
 
     every = make_xero_connection(org, direction=Direction.BOTH)
     polled = [e for e in Entity.EVERY if every.syncs(e) and e in registry.get("xero").capabilities.inbound]
-    assert {Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.BILL, Entity.REFUND} <= set(polled)
+    assert {Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.BILL, Entity.REFUND,
+            Entity.BILL_PAYMENT} <= set(polled)
     xsandbox.requests_log.clear()
     result = sync.pull(every)
     assert result.failed == 0, result.summary()
@@ -124,24 +125,21 @@ def test_a_bill_amount_edited_there_is_flagged_never_overwritten(books, org):
 
 
 def test_a_bill_payment_voided_there_is_voided_here_and_the_bill_is_owed_again(books, org):
-    """Bill payments come in through the same /cdc request: one voided in QuickBooks is voided here (the bill owes
-    its amount again); the bill's own update (its Balance moved) is only the platform's bookkeeping."""
-    if Entity.BILL_PAYMENT not in registry.get(books.conn.platform).capabilities.inbound:
-        pytest.skip(f"{books.conn.platform} does not poll bill payments (reconciliation finds one removed there)")
+    """Bill payments come in through a list the poll reads anyway (QBO's /cdc, Xero's GET /Payments): one voided in
+    QuickBooks or deleted in Xero is voided here (the bill owes its amount again); the bill's own update (its
+    balance moved) is only the platform's bookkeeping."""
+    assert Entity.BILL_PAYMENT in registry.get(books.conn.platform).capabilities.inbound
     f.MappingFactory(connection=books.conn, kind=MappingKind.PAID_FROM_ACCOUNT, remote_id=books.account("Checking"))
     bill = supplier_bill(org)
     with transaction.atomic():
         payment = f.BillPaymentFactory(bill=bill, organization=org, number="BP-1", amount=D("80.00"))
     drain()
-    remote = ref_of(payment).remote_id
-    with books.sandbox.store.lock:
-        row = books.sandbox.store.get("BillPayment", remote)
-        books.sandbox.store.write("BillPayment", {"Id": row["Id"], "SyncToken": row["SyncToken"], "sparse": True},
-                                  "update", ["void"])
+    books.remove_payment_as_user(ref_of(payment).remote_id)
     result = pulled(books)
     assert result.failed == 0 and result.applied == 1, result.summary()
     payment.refresh_from_db()
-    assert payment.status == DocumentStatus.VOID and ref_of(payment).remote_status == RemoteStatus.VOIDED
+    assert payment.status == DocumentStatus.VOID
+    assert ref_of(payment).remote_status in (RemoteStatus.VOIDED, RemoteStatus.DELETED)
     assert f.BillPaymentFactory.build(bill=bill, amount=D("200.00")).owed() == D("200.00")
     before = writes(books)
     drain()

@@ -58,6 +58,13 @@ class QBOBills(QBOBooks):
             row = self.sandbox.store.get("Bill", remote_id)
             self.sandbox.store.write("Bill", {"Id": row["Id"], "SyncToken": row["SyncToken"]}, "delete")
 
+    def remove_payment_as_user(self, remote_id: str) -> None:
+        """A bill payment voided in QuickBooks (its amount goes back on the bill)."""
+        with self.sandbox.store.lock:
+            row = self.sandbox.store.get("BillPayment", remote_id)
+            self.sandbox.store.write("BillPayment", {"Id": row["Id"], "SyncToken": row["SyncToken"], "sparse": True},
+                                     "update", ["void"])
+
 
 class XeroBills(XeroBooks):
     """Xero: a bill is an invoice of Type ACCPAY, on the Accounts Payable system account; it is voided."""
@@ -86,6 +93,10 @@ class XeroBills(XeroBooks):
 
     def remove_as_user(self, remote_id: str) -> None:
         self.store.edit_as_user("Invoices", remote_id, {"Status": "VOIDED"})  # an approved bill is voided
+
+    def remove_payment_as_user(self, remote_id: str) -> None:
+        """A bill payment removed in Xero (Status DELETED: the amount goes back on the bill)."""
+        self.store.delete_payment_as_user(remote_id)
 
 
 def _day(value) -> str:

@@ -1,9 +1,10 @@
 """Reconciliation of refunds, expenses and journals on kit platforms (issue 23): FreshBooks, Bill.com and Kashoo
 (expenses only), MYOB Business, NetSuite REST and SOAP, SAP Business One, SAP S/4HANA, Sage Intacct and Wave (refunds
-only). Several of them now also report these changes by polling (``test_platform_inbound_costs.py``); what polling
-cannot see (a MYOB deletion, a Wave refund removed) reconciliation still finds. The books agree after a sync; what a bookkeeper does
-on the platform (a refund deleted, cancelled or reversed, an expense's amount typed over, voided, cancelled,
-reversed or its bill archived, a journal deleted, cancelled or reversed) gives the variance with its reason:
+only), and Xero for the books agreeing and a refund of an overpayment. Several of them now also report these changes
+by polling (``test_platform_inbound_costs.py``); what polling cannot see (a MYOB deletion, a Wave refund removed)
+reconciliation still finds. The books agree after a sync; what a bookkeeper does on the platform (a refund deleted,
+cancelled or reversed, an expense's amount typed over, voided, cancelled, reversed or its bill archived, a journal
+deleted, cancelled or reversed) gives the variance with its reason:
 reconciliation is where these are found, each record read back by id. One suite, the platforms' differences as data:
 what their users can do, and what the platform then shows (deleted, or voided: a cancelled outgoing payment or
 journal entry, a reversed S/4HANA journal entry or Intacct refund, bill or journal entry stays there). An entity a
@@ -38,7 +39,8 @@ CHARTS = {"freshbooks": ("ledger_accounts", "name", ("Office Expenses", "Busines
           "netsuitesoap": ("account", "acctName", ("Operating Expenses", "Checking")),
           "sapb1": ("ChartOfAccounts", "Name", ("Bank Charges", "Bank Account")),
           "s4hana": ("A_GLAccountInChartOfAccounts", "GLAccountName", ("Office Expenses", "Bank Account")),
-          "kashoo": ("accounts", "name", ("Office Supplies", "Chequing Account"))}
+          "kashoo": ("accounts", "name", ("Office Supplies", "Chequing Account")),
+          "xero": ("Accounts", "Name", ("General Expenses", "Business Bank Account"))}
 #: What a person does to take a refund, an expense or a journal back there: (action, its id keyword, the check
 #: that finds it, the reason).
 REFUND_TAKEN_BACK = {"intacct": ("reverse_refund", "refund_id", "status", VOIDED),
@@ -68,9 +70,14 @@ JOURNAL_TAKEN_BACK = {"intacct": ("reverse_journal", "journal_id", VOIDED),
                       "netsuitesoap": ("delete_journal", "journal_id", DELETED),
                       "sapb1": ("cancel_journal", "journal_id", VOIDED),
                       "s4hana": ("reverse_journal", "journal_id", VOIDED)}
-#: Where a platform that refunds overpayments shows what its refund applies: the first credit's id.
-REFUND_APPLIES = {"netsuite": lambda raw: raw["apply"]["items"][0]["doc"]["id"],
-                  "netsuitesoap": lambda raw: str(raw["applyList"]["apply"][0]["doc"])}
+#: Where a platform that refunds overpayments shows what its refund applies (the first credit's id, as our remote id
+#: of the payment), and the overpayment's credit left unapplied: NetSuite's customer payment, Xero's Overpayment
+#: record (made from a payment applied to no invoice; the refund is a Payment on it).
+REFUND_APPLIES = {"netsuite": (lambda raw: raw["apply"]["items"][0]["doc"]["id"], lambda raw: raw["unapplied"]),
+                  "netsuitesoap": (lambda raw: str(raw["applyList"]["apply"][0]["doc"]),
+                                   lambda raw: raw["unapplied"]),
+                  "xero": (lambda raw: f"overpayment:{raw['Overpayment']['OverpaymentID']}",
+                           lambda raw: raw["RemainingCredit"])}
 
 
 @pytest.fixture(params=sorted(CHARTS))
@@ -83,11 +90,18 @@ def books(request, org):
     f.TaxRateFactory(organization=org, name="Exempt", rate=D("0"))
     harness.conn = harness.connect(org)
     table, name_field, names = CHARTS[platform]
-    accounts = {r.data[name_field]: r.id for r in harness.sandbox.store.rows(table)}
+    accounts = chart_of(harness.sandbox, table, name_field)
     for code, name in zip(("6100", "1010"), names, strict=True):
         f.MappingFactory(connection=harness.conn, kind=MappingKind.JOURNAL_ACCOUNT, scope=Scope.ACCOUNT_CODE,
                          local_value=code, remote_id=accounts[name])
     return harness
+
+
+def chart_of(sandbox, table: str, name_field: str) -> dict[str, str]:
+    """Account name -> the id the platform's API takes (Xero's: the account ``Code``)."""
+    if hasattr(sandbox.store, "rows"):
+        return {r.data[name_field]: r.id for r in sandbox.store.rows(table)}
+    return {r[name_field]: r["Code"] for r in sandbox.store.entities(table)}
 
 
 def platform_id(books, remote_id: str) -> str:
@@ -159,7 +173,8 @@ def test_an_overpayment_refunded_from_the_payment_it_left_unapplied(books, org):
     refund = f.RefundFactory(credit_note=None, payment=payment, amount=D("80.00"), method="transfer")
     drain()
     connector = books.conn.connector()
+    applies, unapplied = REFUND_APPLIES[books.platform]
     held = connector.fetch(Entity.REFUND, ref_of(refund).remote_id)
-    assert held.total == D("80.00") and REFUND_APPLIES[books.platform](held.raw) == ref_of(payment).remote_id
-    assert D(str(connector.fetch(Entity.PAYMENT, ref_of(payment).remote_id).raw["unapplied"])) == D("0.00")
+    assert held.total == D("80.00") and applies(held.raw) == ref_of(payment).remote_id
+    assert D(str(unapplied(connector.fetch(Entity.PAYMENT, ref_of(payment).remote_id).raw))) == D("0.00")
     assert variances(engine.run(books.conn)) == {}

@@ -21,9 +21,10 @@ from xero_python.api_client import Configuration
 
 from connectors.base import BatchOp, ConnectionConfig
 from connectors.documents import (Allocation, CreditNoteSnapshot, CustomerSnapshot, Entity, InvoiceSnapshot,
-                                  ItemSnapshot, LineSnapshot, Mapping, PaymentSnapshot, RemoteRef, RemoteResult)
-from connectors.errors import (AuthError, ConfigurationError, DuplicateError, RateLimitedError, RemoteNotFound,
-                               RetryableError, ValidationFailed)
+                                  ItemSnapshot, LineSnapshot, Mapping, PaymentSnapshot, RefundSnapshot, RemoteRef,
+                                  RemoteResult)
+from connectors.errors import (AuthError, ConfigurationError, DuplicateError, PermanentError, RateLimitedError,
+                               RemoteNotFound, RetryableError, ValidationFailed)
 from connectors.xero import errors as xero_errors
 from connectors.xero import translate as t
 from connectors.xero.connector import XeroConnector
@@ -372,6 +373,44 @@ def test_payment_preflight_needs_exactly_one_fully_allocated_invoice(xero):
     assert "exactly one invoice" in xero.preflight(split, Mapping(deposit_account="090"))[0]
     partial = PaymentSnapshot(**{**split.__dict__, "allocations": (Allocation("a", Decimal("5")),)})
     assert "unallocated" in xero.preflight(partial, Mapping(deposit_account="090"))[0]
+    assert xero.preflight(PaymentSnapshot(**{**split.__dict__, "allocations": ()}), Mapping(deposit_account="090")) \
+        == []  # applied to no invoice: an overpayment
+
+
+def test_a_payment_applied_to_no_invoice_is_an_overpayment_and_its_refund_a_payment_on_it(env, xero):
+    """A RECEIVE-OVERPAYMENT bank transaction makes the Overpayment; the refund lowers its RemainingCredit; Xero's API
+    edits and removes no overpayment, so a change is refused; a refund of a payment on an invoice is refused."""
+    cust, remote_customer = env.customer(xero)
+    pay = PaymentSnapshot(key="test.payment:9", organization_id=1, number="PAY-9", customer_key=cust.key, date=TODAY,
+                          amount=Decimal("80.00"))
+    refs = Mapping(deposit_account="090", refs={cust.key: remote_customer.remote_id})
+    made = xero.create(pay, refs, "overpay")
+    assert made.remote_id.startswith("overpayment:") and (made.total, made.balance) == (Decimal("80.00"),) * 2
+    assert made.raw["LineItems"][0]["AccountCode"] == "610"  # the accounts receivable system account
+    assert xero.find_existing(pay, refs).remote_id == made.remote_id
+    assert xero.update(pay, refs, RemoteRef(made.remote_id, made.version), "same").remote_id == made.remote_id
+    with pytest.raises(PermanentError, match="cannot change an overpayment"):
+        xero.update(PaymentSnapshot(**{**pay.__dict__, "amount": Decimal("90.00")}), refs,
+                    RemoteRef(made.remote_id, made.version), "bigger")
+    refund = RefundSnapshot(key="test.refund:9", organization_id=1, number="RF-9", customer_key=cust.key,
+                            date=TODAY, amount=Decimal("30.00"), payment_key=pay.key)
+    with_payment = Mapping(deposit_account="090", refs={**refs.refs, pay.key: made.remote_id})
+    assert xero.preflight(refund, with_payment) == []
+    paid = xero.create(refund, with_payment, "refund")
+    assert paid.raw["Overpayment"]["OverpaymentID"] == made.remote_id.split(":", 1)[1]
+    assert xero.fetch(Entity.PAYMENT, made.remote_id).balance == Decimal("50.00")
+    assert xero.find_existing(refund, with_payment).remote_id == paid.remote_id
+    [totals] = xero.read_documents(Entity.PAYMENT, [made.remote_id])
+    assert (totals.remote_id, totals.total, totals.balance) == (made.remote_id, Decimal("80.00"), Decimal("50.00"))
+    seen = xero.remote_payment(made.remote_id)
+    assert (seen.remote_id, seen.amount, seen.allocations, seen.customer_remote_id, seen.deleted) == \
+        (made.remote_id, Decimal("80.00"), (), remote_customer.remote_id, False)
+    with pytest.raises(PermanentError, match="cannot remove an overpayment"):
+        xero.delete(Entity.PAYMENT, RemoteRef(made.remote_id, made.version), "gone")
+    xero.delete(Entity.REFUND, RemoteRef(paid.remote_id, paid.version), "refund-gone")
+    assert xero.fetch(Entity.PAYMENT, made.remote_id).balance == Decimal("80.00")
+    on_invoice = Mapping(deposit_account="090", refs={**refs.refs, pay.key: str(uuid.uuid4())})
+    assert "sent as a payment on an invoice" in xero.preflight(refund, on_invoice)[0]
 
 
 def test_credit_note_allocations_are_applied_once(env, xero):

@@ -230,3 +230,80 @@ def test_xero_python_pays_a_bill_the_sandbox_takes(sandbox):  # noqa: F811
     assert "DELETED" in str(removed.status)
     assert accounting.get_invoice(tenant, made.invoice_id).invoices[0].amount_due == D("120.00")
     sandbox.reset()
+
+
+def overpaid(api, amount=80) -> dict:
+    """A customer's overpayment as Xero makes one: a RECEIVE-OVERPAYMENT bank transaction (its line on accounts
+    receivable), which names the Overpayments record it made."""
+    contact = api.contact()["ContactID"]
+    made = api.ok(api.put("BankTransactions", {
+        "Type": "RECEIVE-OVERPAYMENT", "Contact": {"ContactID": contact}, "BankAccount": {"Code": "090"},
+        "Reference": "PAY-9", "LineAmountTypes": "NoTax", "Date": "2026-03-01",
+        "LineItems": [line(amount, account="610", tax="NONE", Description="Overpayment PAY-9")]}), "BankTransactions")
+    assert made["Type"] == "RECEIVE-OVERPAYMENT" and made["OverpaymentID"]
+    return made
+
+
+def remaining(api, overpayment_id: str) -> tuple[Decimal, str]:
+    found = api.get(f"Overpayments/{overpayment_id}").json()["Overpayments"][0]
+    return D(str(found["RemainingCredit"])), found["Status"]
+
+
+def test_a_refund_of_an_overpayment_is_a_payment_on_it_for_no_more_than_its_remaining_credit(api):
+    made = overpaid(api)
+    listed = api.get("Overpayments", where=f'OverpaymentID==Guid("{made["OverpaymentID"]}")').json()
+    [overpayment] = listed["Overpayments"]
+    assert (overpayment["Type"], D(str(overpayment["Total"])), overpayment["Reference"]) == \
+        ("RECEIVE-OVERPAYMENT", D("80.00"), "PAY-9")
+    refund = {"Overpayment": {"OverpaymentID": made["OverpaymentID"]}, "Account": {"Code": "090"},
+              "Date": "2026-03-05", "Amount": 30, "Reference": "RF-9"}
+    paid = api.ok(api.put("Payments", refund), "Payments")
+    assert paid["PaymentType"] == "AROVERPAYMENTPAYMENT"
+    assert paid["Overpayment"]["OverpaymentID"] == made["OverpaymentID"]
+    assert remaining(api, made["OverpaymentID"]) == (D("50.00"), "AUTHORISED")
+    assert errors_of(api.put("Payments", {**refund, "Amount": 50.01})) == \
+        ["Payment amount exceeds the amount outstanding on this document"]
+    rest = api.ok(api.put("Payments", {**refund, "Amount": 50, "Reference": "RF-10"}), "Payments")
+    assert remaining(api, made["OverpaymentID"]) == (D("0.00"), "PAID")
+    assert errors_of(api.put("Payments", {**refund, "Amount": 1})) == \
+        ["Payment amount exceeds the amount outstanding on this document"]
+    api.ok(api.post(f"Payments/{rest['PaymentID']}", {"Status": "DELETED"}), "Payments")  # the credit is back
+    assert remaining(api, made["OverpaymentID"]) == (D("50.00"), "AUTHORISED")
+    whole = {field: made[field] for field in ("BankTransactionID", "Type", "BankAccount", "LineItems")}
+    assert errors_of(api.post(f"BankTransactions/{made['BankTransactionID']}",
+                              {"BankTransactions": [{**whole, "Status": "DELETED"}]})) == \
+        ["This overpayment cannot be deleted as it has payments or allocations applied to it."]
+
+
+def test_xero_python_refunds_an_overpayment_the_sandbox_holds(sandbox):  # noqa: F811
+    """The official SDK's ``BankTransaction`` of type RECEIVE-OVERPAYMENT, then ``Payment(overpayment=...)``."""
+    pytest.importorskip("xero_python")
+    from xero_python.accounting import (Account, AccountingApi, BankTransaction, BankTransactions, Contact,
+                                        LineAmountTypes, LineItem, Overpayment, Payment)
+    from xero_python.api_client import ApiClient, Configuration
+    from xero_python.api_client.oauth2 import OAuth2Token
+
+    sandbox.reset()
+    token = sandbox.issue_tokens()
+    token.update(scope=token["scope"].split(), expires_at=time.time() + token["expires_in"])
+    stored: dict = {}
+    client = ApiClient(Configuration(oauth2_token=OAuth2Token()), pool_threads=1)
+    client.configuration.oauth2_token = OAuth2Token(client_id="sandbox-client", client_secret="sandbox-secret")
+    client.oauth2_token_getter(lambda: stored)
+    client.oauth2_token_saver(lambda new: stored.update(new))
+    client.set_oauth2_token(token)
+    accounting = AccountingApi(client, base_url=sandbox.api_base)
+    tenant = sandbox.tenant_id
+    made = accounting.create_bank_transactions(tenant, BankTransactions(bank_transactions=[BankTransaction(
+        type="RECEIVE-OVERPAYMENT", contact=Contact(name="Overpaying Customer"), bank_account=Account(code="090"),
+        date=dt.date(2026, 11, 2), line_amount_types=LineAmountTypes.NOTAX, reference="PAY-7",
+        line_items=[LineItem(description="Overpayment", quantity=D("1"), unit_amount=D("80.00"),
+                             account_code="610")])]), idempotency_key="sdk-overpayment-1").bank_transactions[0]
+    assert made.overpayment_id
+    refund = accounting.create_payment(tenant, Payment(
+        overpayment=Overpayment(overpayment_id=made.overpayment_id), account=Account(code="090"),
+        amount=D("80.00"), date=dt.date(2026, 11, 10), reference="RF-7"), idempotency_key="sdk-rf-7").payments[0]
+    assert refund.amount == D("80.00") and "AROVERPAYMENTPAYMENT" in str(refund.payment_type)
+    held = accounting.get_overpayment(tenant, made.overpayment_id).overpayments[0]
+    assert held.remaining_credit == D("0.00") and "PAID" in str(held.status)
+    sandbox.reset()
