@@ -64,8 +64,9 @@ FILTERS = {"contacts": ("contact_name", "company_name", "email", "contact_type",
            "expenses": ("reference_number", "account_id", "vendor_id", "customer_id", "date", "status"),
            "journals": ("entry_number", "reference_number", "journal_date", "notes"),
            "bills": ("bill_number", "reference_number", "vendor_id", "status", "date", "due_date")}
-SORTS = {"created_time", "last_modified_time", "date", "total", "balance", "invoice_number", "creditnote_number", "bill_number",
-         "contact_name", "customer_name", "name", "amount", "account_name", "due_date", "reference_number"}
+SORTS = {"created_time", "last_modified_time", "date", "total", "balance", "invoice_number", "creditnote_number",
+         "bill_number", "contact_name", "customer_name", "name", "amount", "account_name", "due_date",
+         "reference_number"}
 INVOICE_FILTERS = {"Status.Draft": {"draft"}, "Status.Sent": {"sent"}, "Status.Paid": {"paid"},
                    "Status.PartiallyPaid": {"partially_paid"}, "Status.Void": {"void"}, "Status.Overdue": {"overdue"},
                    "Status.Unpaid": {"sent", "overdue", "partially_paid"}}
