@@ -22,8 +22,8 @@ from .. import oauth, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
                     BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused, RemoteChange,
                     RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment, Setting, TokenSet)
-from ..documents import (BillSnapshot, CreditNoteSnapshot, Entity, ExpenseSnapshot, ItemSnapshot, JournalSnapshot, Mapping,
-                         RefundSnapshot, RemoteRef, RemoteResult, Snapshot)
+from ..documents import (BillSnapshot, CreditNoteSnapshot, Entity, ExpenseSnapshot, ItemSnapshot, JournalSnapshot,
+                         Mapping, RefundSnapshot, RemoteRef, RemoteResult, Snapshot)
 from ..errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
 from . import costs as c
