@@ -18,7 +18,8 @@ PAGE_SIZE = 200  # ``items_per_page`` is at most 200
 #: resource path -> the singular key Sage wraps its bodies in
 SINGULAR = {"contacts": "contact", "products": "product", "services": "service", "sales_invoices": "sales_invoice",
             "sales_credit_notes": "sales_credit_note", "contact_payments": "contact_payment",
-            "contact_allocations": "contact_allocation", "other_payments": "other_payment", "journals": "journal"}
+            "contact_allocations": "contact_allocation", "other_payments": "other_payment", "journals": "journal",
+            "purchase_invoices": "purchase_invoice"}
 
 
 class SageClient(ApiClient):

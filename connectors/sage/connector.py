@@ -22,8 +22,8 @@ from .. import oauth, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
                     BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused, RemoteChange,
                     RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment, Setting, TokenSet)
-from ..documents import (CreditNoteSnapshot, Entity, ExpenseSnapshot, ItemSnapshot, JournalSnapshot, Mapping,
-                         RefundSnapshot, RemoteRef, RemoteResult, Snapshot)
+from ..documents import (BillSnapshot, CreditNoteSnapshot, Entity, ExpenseSnapshot, ItemSnapshot, JournalSnapshot,
+                         Mapping, RefundSnapshot, RemoteRef, RemoteResult, Snapshot)
 from ..errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
 from . import costs as c
@@ -60,11 +60,12 @@ class SageConnector(BaseConnector):
     name = "Sage Business Cloud Accounting"
     token_refresh_margin = dt.timedelta(seconds=EARLY)  # its access tokens live 5 minutes
     capabilities = Capabilities(
-        entities=frozenset(Entity.ALL),
+        entities=frozenset({*Entity.ALL, Entity.BILL}),  # supplier bills: purchase invoices (costs.py)
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),  # DELETE ?void_reason= voids; only drafts are deleted
         #: Sage's DELETE deletes a draft and voids any other invoice or credit note; items are made inactive;
-        #: refunds, other payments (expenses) and journals are deleted (Sage voids none of them).
-        delete=frozenset(Entity.ALL),
+        #: refunds, other payments (expenses), journals and purchase invoices (bills) are deleted (Sage's DELETE
+        #: of a purchase invoice takes no void reason).
+        delete=frozenset({*Entity.ALL, Entity.BILL}),
         kept_lines=True,  # a restocking fee is a negative line of the credit note
         # contacts of the customer type and services come in on their own too (updated_or_created_since); refunds,
         # other payments (expenses) and journals deleted or edited there are reported (issue 23), not taken in
@@ -75,7 +76,8 @@ class SageConnector(BaseConnector):
         idempotency_keys=False,  # Sage has none: our reference, searched before each create, stands in
     )
     #: Refunds, expenses and journals are reconciled like the sales documents (read back by id).
-    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS,
+                                    Entity.BILL})
     #: Per business: 200 requests a minute (Sage's v3 guide; sources disagree, see docs/connectors/sage.md).
     rate_limits = {"request": (200, 60.0)}
     concurrent_limit = None
@@ -191,6 +193,11 @@ class SageConnector(BaseConnector):
         if entity in (Entity.EXPENSE, Entity.JOURNAL):
             rows = self._numbered(doc)
             return t.result(entity, rows[0], adopted=True) if rows else None
+        if entity == Entity.BILL:  # ours: our reference, from the same supplier
+            name = doc.supplier.strip()[:100].casefold()
+            rows = [r for r in self._numbered(doc) if str(r.get("contact_name") or (r.get("contact") or {}).get(
+                "displayed_as") or "").casefold() == name]
+            return t.result(entity, rows[0], adopted=True) if rows else None
         customer = mapping.refs[doc.customer_key]
         rows = self._numbered(doc, customer)
         mine = [r for r in rows if t.ref_id(r.get("contact")) == customer]
@@ -292,12 +299,26 @@ class SageConnector(BaseConnector):
             return c.refund_payload(doc, mapping)
         if isinstance(doc, ExpenseSnapshot):
             return c.expense_payload(doc, mapping)
+        if isinstance(doc, BillSnapshot):
+            return c.bill_payload(doc, mapping, self._supplier(doc.supplier))
         if isinstance(doc, JournalSnapshot):
             ledgers = self._bank_ledgers
             return c.journal_payload(doc, replace(mapping, line_accounts=tuple(
                 ledgers.get(a or "", a) for a in mapping.line_accounts)))
         purchase = self.setting("purchase_ledger_account_id") if self._resource(doc) == "products" else None
         return t.payload(doc, mapping, purchase)
+
+    def _supplier(self, name: str) -> str:
+        """The VENDOR contact a bill is owed to: found by its name, else created (a customer of that name is not
+        it: Sage's purchase invoices name a supplier)."""
+        name = name.strip()[:100]
+        known = self.__dict__.setdefault("_suppliers", {})  # looked up once per connector
+        if name.casefold() not in known:
+            found = [r for r in self._search("contacts", name, contact_type_id="VENDOR")
+                     if str(r.get("name", "")).casefold() == name.casefold()]
+            known[name.casefold()] = str(found[0]["id"]) if found else str(self.client.create(
+                "contacts", {"name": name, "contact_type_ids": ["VENDOR"]})["id"])
+        return known[name.casefold()]
 
     def _replace_journal(self, doc: JournalSnapshot, mapping: Mapping, old_id: str) -> RemoteResult:
         """Sage cannot edit a journal: a new one replaces it (created, then the old one deleted). A journal with our

@@ -10,13 +10,20 @@
   ``net_amount``, ``tax_amount``, ``total_amount``; our tax, as Sage lets a person enter it), our number as
   ``reference``. An other payment has no currency of its own: it is in its bank account's currency, so an expense
   in another currency is refused before sending. Voided: deleted.
+- **Bill** (a supplier's bill, accounts payable): a purchase invoice (``/purchase_invoices``) for the supplier
+  (``contact_id``: a VENDOR contact found by name, else created), ``vendor_reference`` the supplier's own number,
+  ``reference`` ours (what a lost answer is searched by), ``date``, ``due_date`` (required by Sage; the bill's date
+  when it has none), ``notes``, ``currency_id`` / ``exchange_rate`` and ``invoice_lines`` (``description``,
+  ``ledger_account_id``, ``quantity`` 1, ``unit_price`` the net amount, ``tax_rate_id``): Sage adds each line's tax
+  and keeps it unpaid (``outstanding_amount`` = ``total_amount``). Sage's ``DELETE /purchase_invoices/{key}``
+  takes no ``void_reason`` (unlike a sales invoice's): a bill voided here is deleted there.
 - **Journal**: ``/journals`` with ``date``, ``reference`` (our number), ``description`` (the memo) and
   ``journal_lines`` (``ledger_account_id``, ``debit``, ``credit``, ``details``); in the base currency only. Sage has
   no ``PUT`` for journals: a changed journal is deleted and created again (a new id). Voided: deleted.
 """
 from __future__ import annotations
 
-from ..documents import ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
+from ..documents import BillSnapshot, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
 from ..rest import clean, iso_date
 from .translate import PAYMENT_METHODS
 
@@ -50,6 +57,19 @@ def expense_payload(doc: ExpenseSnapshot, mapping: Mapping) -> dict:
                   "payment_method_id": PAYMENT_METHODS.get(doc.paid_from, "BANK_TRANSFER"),
                   "net_amount": doc.subtotal, "tax_amount": doc.tax_total, "total_amount": doc.total,
                   "payment_lines": lines})
+
+
+def bill_payload(doc: BillSnapshot, mapping: Mapping, contact_id: str) -> dict:
+    lines = [clean({"description": (line.description or line.cost_kind.replace("_", " "))[:2000],
+                    "ledger_account_id": mapping.line_accounts[i], "quantity": 1, "unit_price": line.net_amount,
+                    "tax_rate_id": mapping.tax_codes.get(line.tax_rate_key) if line.tax_rate_key else None})
+             for i, line in enumerate(doc.lines)]
+    notes = [doc.memo, f"Attachment: {doc.attachment}" if doc.attachment else ""]
+    return clean({"contact_id": contact_id, "date": iso_date(doc.issue_date),
+                  "due_date": iso_date(doc.due_date or doc.issue_date), "reference": doc.number[:REFERENCE_MAX],
+                  "vendor_reference": doc.supplier_reference.strip()[:REFERENCE_MAX],
+                  "notes": " — ".join(n for n in notes if n)[:2000], "currency_id": doc.currency or None,
+                  "exchange_rate": doc.exchange_rate, "invoice_lines": lines})
 
 
 def journal_payload(doc: JournalSnapshot, mapping: Mapping) -> dict:

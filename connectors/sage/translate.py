@@ -15,8 +15,9 @@ from ..rest import clean, content_hash, iso_date, money, parse_time, plain
 ENTITIES = {"customer": ("contacts", "name"), "item": ("services", "description"),
             "invoice": ("sales_invoices", "reference"), "credit_note": ("sales_credit_notes", "reference"),
             "payment": ("contact_payments", "reference"), "refund": ("contact_payments", "reference"),
-            "expense": ("other_payments", "reference"), "journal": ("journals", "reference")}
-LINES = {"invoice": "invoice_lines", "credit_note": "credit_note_lines"}
+            "expense": ("other_payments", "reference"), "journal": ("journals", "reference"),
+            "bill": ("purchase_invoices", "reference")}
+LINES = {"invoice": "invoice_lines", "credit_note": "credit_note_lines", "bill": "invoice_lines"}
 #: The lines of an expense (other payment) and of a journal, and the fields a person edits on them.
 COST_LINES = {"expense": "payment_lines", "journal": "journal_lines"}
 COST_LINE_FIELDS = ("ledger_account", "details", "tax_rate", "net_amount", "tax_amount", "total_amount", "debit",
@@ -115,6 +116,7 @@ EDITABLE = {
     "refund": ("contact", "date", "total_amount", "reference", "payment_method", "bank_account"),
     "expense": ("date", "total_amount", "reference", "payment_method", "bank_account", "contact"),
     "journal": ("date", "reference", "description"),
+    "bill": ("contact", "reference", "vendor_reference", "date", "due_date", "currency", "notes"),
 }
 LINE_FIELDS = ("description", "quantity", "unit_price", "ledger_account", "tax_rate")
 

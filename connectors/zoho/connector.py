@@ -18,8 +18,8 @@ from .. import oauth, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
                     BaseConnector, Capabilities, DemoChart, DocumentTotals, ReferenceData, Refused, RemoteChange,
                     RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment, Setting, TokenSet)
-from ..documents import (CreditNoteSnapshot, Entity, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot,
-                         RemoteRef, RemoteResult, Snapshot)
+from ..documents import (BillSnapshot, CreditNoteSnapshot, Entity, ExpenseSnapshot, JournalSnapshot, Mapping,
+                         RefundSnapshot, RemoteRef, RemoteResult, Snapshot)
 from ..errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
 from . import costs as c
@@ -41,8 +41,9 @@ ACCOUNT_KINDS = {"income": AccountKind.INCOME, "other_income": AccountKind.INCOM
                  "other_expense": AccountKind.EXPENSE, "cost_of_goods_sold": AccountKind.EXPENSE,
                  "cash": AccountKind.DEPOSIT, "bank": AccountKind.DEPOSIT, "other_current_asset": AccountKind.DEPOSIT,
                  "accounts_receivable": AccountKind.RECEIVABLE, "credit_card": AccountKind.CREDIT_CARD}
-#: Refunds, expenses and journals: Zoho edits them in place and deletes them (it voids none of them).
-COSTS = (Entity.REFUND, Entity.EXPENSE, Entity.JOURNAL)
+#: Refunds, expenses, journals and supplier bills: found by our number in ``reference_number``, written whole.
+#: Zoho voids none of the first three (it deletes them); a bill it voids or deletes.
+COSTS = (Entity.REFUND, Entity.EXPENSE, Entity.JOURNAL, Entity.BILL)
 
 
 def account_kind(account: dict) -> str:
@@ -57,11 +58,11 @@ class ZohoConnector(BaseConnector):
     id = "zoho"
     name = "Zoho Books"
     capabilities = Capabilities(
-        entities=frozenset(Entity.ALL),
-        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
+        entities=frozenset({*Entity.ALL, Entity.BILL}),  # supplier bills: Zoho's bills (costs.py)
+        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.BILL}),
         # customers and items are made inactive, never deleted; refunds, expenses and journals are deleted (Zoho
         # voids none of them)
-        delete=frozenset(Entity.ALL),
+        delete=frozenset({*Entity.ALL, Entity.BILL}),
         kept_lines=True,  # a restocking fee is a negative line of the credit note, like a discount line
         # contacts and items are listed newest change first like the documents: they come in on their own too
         inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
@@ -70,7 +71,8 @@ class ZohoConnector(BaseConnector):
         idempotency_keys=False,  # Zoho has none: our own document numbers, refused when taken, stand in
     )
     #: Refunds, expenses and journals are reconciled like the sales documents (read back by id).
-    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS,
+                                    Entity.BILL})
     #: Per organisation: 100 a minute, and a daily cap by plan (1,000 on the free plan; raise it per connection
     #: with ``settings["rate_limits"] = {"daily": [10000, 86400]}``).
     rate_limits = {"request": (100, 60.0), "daily": (1000, 86400.0)}
@@ -230,6 +232,12 @@ class ZohoConnector(BaseConnector):
             return c.expense_payload(doc, mapping, self._vendor(doc.payee), self._currency_id(doc.currency))
         if isinstance(doc, JournalSnapshot):
             return c.journal_payload(doc, mapping, self._currency_id(doc.currency))
+        if isinstance(doc, BillSnapshot):
+            vendor = self._vendor(doc.supplier)
+            if vendor is None:
+                raise ValidationFailed("a bill needs its supplier's name", platform_code="vendor_id",
+                                       hint="Name the bill's supplier.")
+            return c.bill_payload(doc, mapping, vendor, self._currency_id(doc.currency))
         currency = getattr(doc, "currency", "")
         currency_id = None
         if doc.entity == Entity.CUSTOMER and currency and currency != self._currencies()[1]:

@@ -10,13 +10,19 @@
   ``description``), ``paid_through_account_id`` (the mapped paid-from account), ``vendor_id`` (the payee, a vendor
   contact found or created by name), ``currency_id`` and ``exchange_rate``, ``reference_number`` (our number),
   amounts before tax (``is_inclusive_tax`` false: Zoho adds each line's tax from its ``tax_id``). Voided: deleted.
+- **Bill** (a supplier's bill, accounts payable): ``POST /bills`` with ``vendor_id`` (the supplier, a vendor
+  contact found or created by name as an expense's payee), ``bill_number`` (the supplier's own number, ours when
+  it has none), ``reference_number`` (our number: what a lost answer is searched by), ``date``, ``due_date``,
+  ``currency_id`` / ``exchange_rate``, ``notes`` and ``line_items`` (``account_id``, ``description``, ``rate`` at
+  the net amount, ``quantity`` 1, ``tax_id``), amounts before tax (``is_inclusive_tax`` false). Zoho keeps it open
+  (balance = total) until a payment is made; voided with ``POST /bills/{bill_id}/status/void``, or deleted.
 - **Journal**: ``POST /journals`` with ``journal_date``, ``reference_number`` (our number), ``notes``,
   ``currency_id`` / ``exchange_rate`` and ``line_items`` (``account_id``, ``amount``, ``debit_or_credit``),
   ``status`` published. Voided: deleted.
 """
 from __future__ import annotations
 
-from ..documents import ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
+from ..documents import BillSnapshot, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
 from ..rest import clean, iso_date
 from .translate import PAYMENT_MODES
 from .translate import REFUND_SEPARATOR as SEPARATOR
@@ -63,6 +69,24 @@ def expense_payload(doc: ExpenseSnapshot, mapping: Mapping, vendor_id: str | Non
                   "vendor_id": vendor_id, "currency_id": currency_id, "exchange_rate": doc.exchange_rate,
                   "reference_number": expense_reference(doc),
                   "description": " — ".join(n for n in notes if n)[:500]})
+
+
+def bill_number(doc: BillSnapshot) -> str:
+    """A bill's ``bill_number``: the supplier's own bill number, else ours."""
+    return (doc.supplier_reference.strip() or doc.number)[:100]
+
+
+def bill_payload(doc: BillSnapshot, mapping: Mapping, vendor_id: str | None, currency_id: str | None) -> dict:
+    lines = [clean({"account_id": mapping.line_accounts[i], "rate": line.net_amount, "quantity": 1,
+                    "tax_id": mapping.tax_codes.get(line.tax_rate_key) if line.tax_rate_key else None,
+                    "description": (line.description or line.cost_kind.replace("_", " "))[:2000],
+                    "item_order": i + 1})
+             for i, line in enumerate(doc.lines)]
+    notes = [doc.memo, f"Attachment: {doc.attachment}" if doc.attachment else ""]
+    return clean({"vendor_id": vendor_id, "bill_number": bill_number(doc), "reference_number": doc.number[:100],
+                  "date": iso_date(doc.issue_date), "due_date": iso_date(doc.due_date), "line_items": lines,
+                  "is_inclusive_tax": False, "currency_id": currency_id, "exchange_rate": doc.exchange_rate,
+                  "notes": " — ".join(n for n in notes if n)[:5000]})
 
 
 def journal_payload(doc: JournalSnapshot, mapping: Mapping, currency_id: str | None) -> dict:

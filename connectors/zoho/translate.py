@@ -22,6 +22,8 @@ ENTITIES = {
     "credit_note": ("creditnotes", "creditnote", ("creditnotes",), "creditnote_id", "creditnote_number"),
     "expense": ("expenses", "expense", ("expenses",), "expense_id", "reference_number"),
     "journal": ("journals", "journal", ("journals",), "journal_id", "reference_number"),
+    # a supplier's bill: ``bill_number`` is the supplier's own number, ours is its ``reference_number``
+    "bill": ("bills", "bill", ("bills",), "bill_id", "reference_number"),
     # read and written under its credit note (``costs.refund_path``); the list of all is ``creditnotes/refunds``
     "refund": ("creditnotes/refunds", "creditnote_refund", ("creditnote_refunds",), "creditnote_refund_id",
                "reference_number"),
@@ -112,6 +114,8 @@ EDITABLE = {
     "expense": ("date", "reference_number", "paid_through_account_id", "vendor_id", "currency_code",
                 "exchange_rate", "description"),
     "journal": ("journal_date", "reference_number", "notes", "currency_code", "exchange_rate", "status"),
+    "bill": ("vendor_id", "bill_number", "reference_number", "date", "due_date", "currency_code", "exchange_rate",
+             "notes"),
 }
 LINE_FIELDS = ("item_id", "description", "rate", "quantity", "account_id", "tax_id")
 #: An expense's and a journal's lines: an account and an amount (a journal's on one side).
@@ -165,7 +169,7 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
         total = money(body.get("amount_fcy"))
     elif entity in ("expense", "journal"):
         total = money(body.get("total"))
-    elif entity in ("invoice", "credit_note"):
+    elif entity in ("invoice", "credit_note", "bill"):
         total, balance = money(body.get("total")), money(body.get("balance"))
     state = status(entity, body)
     if state == "voided":

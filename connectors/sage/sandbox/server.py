@@ -2,7 +2,8 @@
 
 Routes: Sage's OAuth (``/oauth2/auth/central`` consent, ``/token``, ``/revoke``) and the API under ``/v3.1``:
 businesses, contacts, products, services, sales_invoices (void by ``DELETE ?void_reason=``, ``/release``),
-sales_credit_notes, contact_payments (``allocated_artefacts``), contact_allocations (credit notes allocated to
+sales_credit_notes, purchase_invoices (a supplier's bill: deleted, never voided, by ``DELETE``),
+contact_payments (``allocated_artefacts``), contact_allocations (credit notes allocated to
 invoices), ledger_accounts, bank_accounts, tax_rates, currencies and financial_settings. Per API request: the
 Bearer token (401), ``X-Business`` (the lead business when absent), the per-minute limit per business (429 with
 Retry-After), then the resource. Bodies are wrapped in the resource's singular name (``{"sales_invoice": {...}}``);
@@ -38,11 +39,13 @@ RESOURCES = {"contacts": "contact", "products": "product", "services": "service"
              "sales_credit_notes": "sales_credit_note", "contact_payments": "contact_payment",
              "contact_allocations": "contact_allocation", "ledger_accounts": "ledger_account",
              "bank_accounts": "bank_account", "tax_rates": "tax_rate", "currencies": "currency",
-             "other_payments": "other_payment", "journals": "journal"}
+             "other_payments": "other_payment", "journals": "journal", "purchase_invoices": "purchase_invoice"}
 WRITABLE = frozenset({"contacts", "products", "services", "sales_invoices", "sales_credit_notes", "contact_payments",
-                      "contact_allocations", "other_payments", "journals"})
+                      "contact_allocations", "other_payments", "journals", "purchase_invoices"})
 DOCUMENTS = {"sales_invoices": ("invoice_lines", "invoice_number", "SI-"),
-             "sales_credit_notes": ("credit_note_lines", "credit_note_number", "SCN-")}
+             "sales_credit_notes": ("credit_note_lines", "credit_note_number", "SCN-"),
+             # Sage gives a purchase invoice no number of its own: its reference and the vendor's (vendor_reference)
+             "purchase_invoices": ("invoice_lines", "", "")}
 #: What Sage computes; a client that sends a record back as it read it does not overwrite these.
 READ_ONLY = frozenset({"id", "displayed_as", "$path", "created_at", "updated_at", "net_amount", "tax_amount",
                        "total_amount", "outstanding_amount", "total_paid", "status", "contact", "currency", "balance",
@@ -52,6 +55,7 @@ FILTERS = {"contacts": frozenset({"search", "contact_type_id"}), "products": fro
            "services": frozenset({"search", "active"}),
            "sales_invoices": frozenset({"search", "contact_id", "status_id", "from_date", "to_date"}),
            "sales_credit_notes": frozenset({"search", "contact_id", "status_id", "from_date", "to_date"}),
+           "purchase_invoices": frozenset({"search", "contact_id", "status_id", "from_date", "to_date"}),
            "contact_payments": frozenset({"contact_id", "from_date", "to_date", "transaction_type_id",
                                           "bank_account_id"}),
            "other_payments": frozenset({"contact_id", "from_date", "to_date", "transaction_type_id",
@@ -61,6 +65,7 @@ FILTERS = {"contacts": frozenset({"search", "contact_type_id"}), "products": fro
 SEARCHED = {"contacts": ("name", "reference"), "products": ("description", "item_code"),
             "services": ("description", "item_code"), "sales_invoices": ("reference", "invoice_number", "contact_name"),
             "sales_credit_notes": ("reference", "credit_note_number", "contact_name"),
+            "purchase_invoices": ("reference", "vendor_reference", "contact_name"),
             "ledger_accounts": ("name", "nominal_code")}
 STATUSES = {"DRAFT": "Draft", "UNPAID": "Unpaid", "PART_PAID": "Part Paid", "PAID": "Paid", "VOID": "Void"}
 PAYMENT_METHODS = {"CASH": "Cash", "CHECK": "Check", "CREDIT_DEBIT": "Credit/Debit Card",
@@ -357,6 +362,19 @@ class SageSandbox(SageCosts, PlatformSandbox):
     def _sales_credit_notes(self, data: dict, old: dict, record_id: str | None) -> dict:
         return self._document("sales_credit_notes", data, old)
 
+    def _purchase_invoices(self, data: dict, old: dict, record_id: str | None) -> dict:
+        """A supplier's bill: a VENDOR contact, a due date (required by the spec), lines as a sales invoice's;
+        shown by its vendor's reference, else its reference (Sage gives it no number)."""
+        contact_id = data.get("contact_id") or (old.get("contact") or {}).get("id")
+        contact = self.store.find("contacts", str(contact_id or ""))
+        if contact is not None and "VENDOR" not in [t["id"] for t in contact.data.get("contact_types", [])]:
+            raise invalid("contact_id", "is not a supplier")
+        if not data.get("due_date"):
+            raise invalid("due_date", "can't be blank")
+        out = self._document("purchase_invoices", data, old)
+        out["displayed_as"] = out.get("vendor_reference") or out["reference"]
+        return out
+
     def _document(self, resource: str, data: dict, old: dict) -> dict:
         """Lines priced and taxed the way Sage shows them: net = quantity x unit price, tax per line from its rate,
         both to the cent; the document's amounts are the lines' sums. The number is Sage's own series."""
@@ -400,20 +418,21 @@ class SageSandbox(SageCosts, PlatformSandbox):
             net_total, tax_total = net_total + net, tax_total + tax_amount
         currency = self._currency(data.get("currency_id") or (old.get("currency") or {}).get("id")
                                   or (contact.data.get("currency") or {}).get("id"))
-        number = old.get(number_key) or f"{prefix}{next(self._numbers[resource])}"
+        number = (old.get(number_key) or f"{prefix}{next(self._numbers[resource])}") if number_key else ""
         wanted = data.get("status_id") or status or "UNPAID"
         if wanted not in ("DRAFT", "UNPAID"):
             wanted = status or "UNPAID"
         keep = {k: v for k, v in data.items() if not k.endswith("_id") and k != lines_key}
-        return {**keep, "contact": link(contact), "contact_name": contact.data["name"], number_key: number,
-                f"{number_key}_prefix": prefix, "displayed_as": number, "date": str(data["date"])[:10],
+        numbered = {number_key: number, f"{number_key}_prefix": prefix} if number_key else {}
+        return {**keep, "contact": link(contact), "contact_name": contact.data["name"], **numbered,
+                "displayed_as": number, "date": str(data["date"])[:10],
                 "reference": data.get("reference") or "", "notes": data.get("notes") or "",
                 lines_key: priced, "net_amount": net_total, "tax_amount": tax_total,
                 "total_amount": net_total + tax_total, "outstanding_amount": old.get("outstanding_amount", ZERO),
                 "total_paid": old.get("total_paid", ZERO), "currency": link(currency),
                 "exchange_rate": amount(data.get("exchange_rate"), "exchange_rate", Decimal("1")),
                 "status": {"id": wanted, "displayed_as": STATUSES[wanted]}, "void_reason": None,
-                **({"due_date": str(data.get("due_date") or data["date"])[:10]} if resource == "sales_invoices"
+                **({"due_date": str(data.get("due_date") or data["date"])[:10]} if resource != "sales_credit_notes"
                    else {})}
 
     def _contact_payments(self, data: dict, old: dict, record_id: str | None) -> dict:
@@ -532,7 +551,10 @@ class SageSandbox(SageCosts, PlatformSandbox):
         with self.store.lock:
             row = self.store.get(resource, record_id)
             data = row.data
-            if resource in DOCUMENTS and data["status"]["id"] != "DRAFT":
+            if resource == "purchase_invoices" and any(self._allocated(resource, record_id)):
+                raise invalid("base", "A purchase invoice with payments allocated cannot be deleted. Remove them "
+                                      "first.")
+            if resource in DOCUMENTS and resource != "purchase_invoices" and data["status"]["id"] != "DRAFT":
                 if not void_reason.strip():
                     raise invalid("void_reason", "can't be blank")
                 if data["status"]["id"] == "VOID":
@@ -553,7 +575,7 @@ class SageSandbox(SageCosts, PlatformSandbox):
 
     def _used(self, resource: str, record_id: str) -> bool:
         kind = RESOURCES[resource]
-        for doc in ("sales_invoices", "sales_credit_notes", "contact_payments"):
+        for doc in ("sales_invoices", "sales_credit_notes", "contact_payments", "purchase_invoices"):
             for r in self.store.rows(doc):
                 if kind == "contact" and r.data["contact"]["id"] == record_id:
                     return True

@@ -8,6 +8,10 @@
 - ``/expenses``: an expense on an expense account (``account_id``, or itemized ``line_items``), paid through a
   cash, bank or credit-card account (``paid_through_account_id``), with Zoho's tax from ``tax_id``, in a currency
   (``currency_id``, ``exchange_rate``), for a vendor (``vendor_id``). Deleted, never voided.
+- ``/bills``: a supplier's bill (accounts payable) for a vendor contact (``vendor_id``), numbered by the supplier
+  (``bill_number``, required, one per vendor), with ``reference_number``, ``date``, ``due_date``, a currency
+  (``currency_id``, ``exchange_rate``) and ``line_items`` on accounts (``account_id``, ``rate``, ``quantity``,
+  ``tax_id``); open (balance = total) until paid; voided (``POST /bills/{id}/status/void``) or deleted.
 - ``/journals``: a manual journal (``journal_date``, ``reference_number``, ``notes``, ``line_items`` with
   ``account_id``, ``amount`` and ``debit_or_credit``) that must balance. Deleted, never voided.
 
@@ -147,6 +151,63 @@ class ZohoCosts:
                 "vendor_id": vendor.id if vendor else "", "vendor_name": vendor.data["contact_name"] if vendor else "",
                 "reference_number": str(data.get("reference_number") or "")[:100],
                 "description": str(data.get("description") or ""), "status": "nonbillable", "is_billable": False}
+
+    # -- supplier bills ------------------------------------------------------------------------------------------------
+    def _bills(self, data: dict, old: dict, params: dict) -> dict:
+        """A bill: a vendor, its bill number (not twice for one vendor), lines on accounts taxed per line from
+        their ``tax_id`` (exclusive unless ``is_inclusive_tax``); open with its balance the total (no payments
+        are recorded against bills here); a void bill is not edited."""
+        if old.get("status") == "void":
+            raise ZohoError(400, REFUSED, "The bill is void and cannot be edited.")
+        vendor = self.store.require("contacts", data.get("vendor_id"), ZohoError(400, 1002, "Vendor does not exist.")) \
+            if data.get("vendor_id") else None
+        if vendor is None:
+            raise invalid("vendor_id")
+        number = str(data.get("bill_number") or "").strip()
+        if not number:
+            raise invalid("bill_number")
+        same = old and old.get("vendor_id") == vendor.id and str(old.get("bill_number")).casefold() == number.casefold()
+        if not same and any(r.data["vendor_id"] == vendor.id and str(r.data["bill_number"]).casefold()
+                            == number.casefold() for r in self.store.rows("bills")):
+            raise ZohoError(400, 1001, f'Bill "{number}" already exists for this vendor.')
+        raw = data.get("line_items")
+        if not isinstance(raw, list) or not raw:
+            raise invalid("line_items")
+        inclusive = bool(data.get("is_inclusive_tax"))
+        lines, sub_total, tax_total = [], ZERO, ZERO
+        for i, line in enumerate(raw):
+            account = self.store.require("chartofaccounts", line.get("account_id"), invalid("account_id"))
+            self._account(account.id)
+            rate = money(line.get("rate"), "rate", ZERO)
+            quantity = money(line.get("quantity"), "quantity", Decimal("1"))
+            amount = (rate * quantity).quantize(CENT)
+            tax = self.store.require("taxes", line["tax_id"], invalid("tax_id")) if line.get("tax_id") else None
+            pct = tax.data["tax_percentage"] if tax else ZERO
+            tax_amount = (amount * pct / (100 + pct) if inclusive else amount * pct / 100).quantize(CENT)
+            sub_total += amount - tax_amount if inclusive else amount
+            tax_total += tax_amount
+            lines.append({"line_item_id": line.get("line_item_id") or str(next(self._line_ids)),
+                          "account_id": account.id, "account_name": account.data["account_name"],
+                          "description": str(line.get("description") or ""), "rate": rate, "quantity": quantity,
+                          "tax_id": tax.id if tax else "", "tax_name": tax.data["tax_name"] if tax else "",
+                          "tax_percentage": pct, "item_total": amount, "item_order": line.get("item_order", i + 1)})
+        currency = self.store.require("currencies", data["currency_id"], invalid("currency_id")) if data.get(
+            "currency_id") else self.store.get("currencies", vendor.data["currency_id"]) if vendor.data.get(
+            "currency_id") else self._named("currencies", "currency_code", self.organization()["currency_code"])
+        rate = money(data.get("exchange_rate"), "exchange_rate", currency.data["exchange_rate"])
+        total = sub_total + tax_total
+        day = data.get("date") or self.today()
+        return {**data, "vendor_id": vendor.id, "vendor_name": vendor.data["contact_name"], "bill_number": number,
+                "reference_number": str(data.get("reference_number") or "")[:100], "date": day,
+                "due_date": data.get("due_date") or day, "currency_id": currency.id,
+                "currency_code": currency.data["currency_code"], "exchange_rate": rate, "line_items": lines,
+                "is_inclusive_tax": inclusive, "sub_total": sub_total, "tax_total": tax_total, "total": total,
+                "balance": total, "payment_made": ZERO, "status": "open", "notes": str(data.get("notes") or "")}
+
+    def void_bill_as_user(self, bill_id: str) -> dict:
+        """A bill voided in Zoho Books (Bills, the bill, Void)."""
+        self.void("bills", bill_id)
+        return {"bill_id": bill_id, "status": "void"}
 
     # -- manual journals ----------------------------------------------------------------------------------------------
     def _journals(self, data: dict, old: dict, params: dict) -> dict:

@@ -39,16 +39,17 @@ RESOURCES = {
     "currencies": ("currency", "currency_id", None), "creditnote_invoices": ("", "creditnote_invoice_id", None),
     "expenses": ("expense", "expense_id", None), "journals": ("journal", "journal_id", None),
     "creditnote_refunds": ("creditnote_refund", "creditnote_refund_id", None),
+    "bills": ("bill", "bill_id", None),  # bill_number is unique per vendor (costs.py), not across bills
 }
 #: What Zoho computes; a client that sends a record back as it read it does not overwrite these.
 READ_ONLY = ("created_time", "last_modified_time", "updated_time", "balance", "payment_made", "credits_applied",
              "sub_total", "tax_total", "total", "taxes", "unused_amount", "customer_name", "account_name",
              "tax_amount", "bcy_total", "line_item_total", "paid_through_account_name", "vendor_name")
-WRITABLE = ("contacts", "items", "invoices", "customerpayments", "creditnotes", "expenses", "journals")
+WRITABLE = ("contacts", "items", "invoices", "customerpayments", "creditnotes", "expenses", "journals", "bills")
 NOUN = {"contacts": "contact", "items": "item", "invoices": "invoice", "customerpayments": "payment",
         "creditnotes": "credit note", "chartofaccounts": "account", "taxes": "tax", "currencies": "currency",
         "creditnote_invoices": "credit applied", "expenses": "expense", "journals": "journal entry",
-        "creditnote_refunds": "refund"}
+        "creditnote_refunds": "refund", "bills": "bill"}
 MESSAGES = {"create": "The {} has been created.", "update": "The {} information has been updated.",
             "delete": "The {} has been deleted.", "void": "The {} status has been changed to Void.",
             "active": "The {} has been marked as active.", "inactive": "The {} has been marked as inactive."}
@@ -61,9 +62,11 @@ FILTERS = {"contacts": ("contact_name", "company_name", "email", "contact_type",
            "creditnotes": ("creditnote_number", "customer_id", "reference_number", "status", "date"),
            "chartofaccounts": ("account_type", "account_name"), "taxes": ("tax_name",), "currencies": (),
            "expenses": ("reference_number", "account_id", "vendor_id", "customer_id", "date", "status"),
-           "journals": ("entry_number", "reference_number", "journal_date", "notes")}
+           "journals": ("entry_number", "reference_number", "journal_date", "notes"),
+           "bills": ("bill_number", "reference_number", "vendor_id", "status", "date", "due_date")}
 SORTS = {"created_time", "last_modified_time", "date", "total", "balance", "invoice_number", "creditnote_number",
-         "contact_name", "customer_name", "name", "amount", "account_name", "due_date", "reference_number"}
+         "bill_number", "contact_name", "customer_name", "name", "amount", "account_name", "due_date",
+         "reference_number"}
 INVOICE_FILTERS = {"Status.Draft": {"draft"}, "Status.Sent": {"sent"}, "Status.Paid": {"paid"},
                    "Status.PartiallyPaid": {"partially_paid"}, "Status.Void": {"void"}, "Status.Overdue": {"overdue"},
                    "Status.Unpaid": {"sent", "overdue", "partially_paid"}}
@@ -78,7 +81,7 @@ def not_exist(resource: str, status: int = 404) -> ZohoError:
 LISTING = Listing(FILTERS, frozenset(SORTS), invalid, columns={"created_time": "created",
                                                                "last_modified_time": "modified"},
                   default_sort="created_time", descending=frozenset({"invoices", "creditnotes", "customerpayments",
-                                                                        "expenses", "journals"}),
+                                                                        "expenses", "journals", "bills"}),
                   max_per_page=MAX_PER_PAGE, modified_param="last_modified_time")
 
 
@@ -97,7 +100,7 @@ class ZohoSandbox(ZohoCosts, PlatformSandbox):
     #: expense or manual journal, it deletes them, and its lists hold no deleted records (so the connector's polling
     #: cannot report these; reconciliation's read by id finds them gone).
     user_takes_back = {"refund": ("delete_refund", "refund_id"), "expense": ("delete_expense", "expense_id"),
-                       "journal": ("delete_journal", "journal_id")}
+                       "journal": ("delete_journal", "journal_id"), "bill": ("void_bill", "bill_id")}
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] | None = None,
                  organization_id: str = ORGANIZATION_ID, organization_name: str = "Sandbox Books Inc",
@@ -226,7 +229,7 @@ class ZohoSandbox(ZohoCosts, PlatformSandbox):
         if method == "POST" and action in ("active", "inactive") and head in ("contacts", "items"):
             self.store.update(head, record_id, {"status": action})
             return self._ok(MESSAGES[action].format(NOUN[head]), {})
-        if method == "POST" and action == "status/void" and head in ("invoices", "creditnotes"):
+        if method == "POST" and action == "status/void" and head in ("invoices", "creditnotes", "bills"):
             self.void(head, record_id)
             return self._ok(MESSAGES["void"].format(NOUN[head]), {})
         if method == "POST" and action == "status/sent" and head == "invoices":

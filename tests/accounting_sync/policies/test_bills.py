@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.db import transaction
@@ -226,10 +227,17 @@ def test_every_platform_takes_a_bill_or_says_what_staff_do_instead(platform):
     assert "by hand" in stopped.value.hint
 
 
-def test_only_qbo_and_xero_declare_bills():
-    """Connectors that declare ``frozenset(Entity.ALL)`` did not take bills on unawares."""
-    assert {p for p, cls in registry.connectors().items() if Entity.BILL in cls.capabilities.entities} == {"qbo",
-                                                                                                           "xero"}
+def test_every_platform_that_declares_bills_does_so_by_name_and_tests_them():
+    """Connectors that declare ``frozenset(Entity.ALL)`` did not take bills on unawares: a platform that declares
+    bills names them, says how a bill is taken back (void or delete), and has its own bill tests."""
+    assert Entity.BILL not in Entity.ALL
+    declared = {p for p, cls in registry.connectors().items() if Entity.BILL in cls.capabilities.entities}
+    assert {"qbo", "xero"} <= declared
+    here = Path(__file__).resolve().parents[2]
+    for platform in declared:
+        caps = registry.get(platform).capabilities
+        assert Entity.BILL in caps.void | caps.delete, platform
+        assert platform in ("qbo", "xero") or (here / "connectors" / platform / "test_bills.py").exists(), platform
 
 
 def test_a_bill_due_before_its_date_or_without_lines_is_refused_locally():
