@@ -8,9 +8,10 @@ ones:
   ``TRX_PAYMENTAMOUNT`` within what it has left, which the refund lowers). ``TOTALENTERED`` their sum, ``STATE``
   Complete. ``reverse_arrefund key=`` makes it Voided and gives the credit memos their amounts back.
 - ``VENDOR`` (3.0 ``create``; by ``VENDORID``, unique, with ``NAME``).
-- ``APBILL`` (legacy ``create_bill``; by ``RECORDNO``): an active vendor, ``billno`` unique among live bills,
-  ``datecreated``, ``datedue``, ``currency``, ``billitems`` / ``lineitem`` of active GL accounts with a ``taxentry``
-  of an active tax detail; read with ``APBILLITEMS``, ``TOTALENTERED``, ``TOTALPAID``, ``TOTALDUE``, ``STATE``
+- ``APBILL`` (legacy ``create_bill``; by ``RECORDNO``): an active vendor, ``billno`` unique among the vendor's
+  live bills, ``ponumber`` (read as ``DOCNUMBER``), ``datecreated``, ``datedue``, ``currency``, ``billitems`` /
+  ``lineitem`` of active GL accounts with a ``taxentry`` of an active tax detail; read with ``APBILLITEMS``,
+  ``TOTALENTERED``, ``TOTALPAID``, ``TOTALDUE``, ``STATE``
   (Posted, Partially Paid, Paid, Reversed). ``reverse_bill key=`` reverses one with nothing paid on it.
 - ``APPYMT`` (3.0 ``create``; by ``RECORDNO``): ``FINANCIALENTITY`` an active cash GL account, ``PAYMENTMETHOD``,
   ``VENDORID``, ``PAYMENTDATE``, ``CURRENCY``, ``APPYMTDETAILS`` / ``APPYMTDETAIL`` (``RECORDKEY`` an open bill of
@@ -128,8 +129,8 @@ class Costs:
         data = {"RECORDNO": str(recordno), "RECORDID": number or str(recordno), "VENDORID": vendor["VENDORID"],
                 "VENDORNAME": vendor["NAME"], "WHENCREATED": date_of(body.get("datecreated"), "datecreated"),
                 "WHENDUE": date_of(body.get("datedue") or body.get("datecreated"), "datedue"),
-                "DESCRIPTION": str(body.get("description") or ""), "CURRENCY": currency,
-                **self.books.totals(lines, ZERO), **self.books.stamp()}
+                "DOCNUMBER": str(body.get("ponumber") or ""), "DESCRIPTION": str(body.get("description") or ""),
+                "CURRENCY": currency, **self.books.totals(lines, ZERO), **self.books.stamp()}
         return self.store.create("APBILL", data, str(recordno)).id
 
     def reverse_bill(self, key: str) -> str:

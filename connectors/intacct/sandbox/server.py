@@ -59,10 +59,11 @@ class IntacctSandbox(PlatformSandbox):
     api_path = ""
     authorize_path = "/intacct/connect"
 
-    #: What a bookkeeper does to take back a refund, an expense or a journal we sent (entity -> the ``*_as_user``
-    #: action and its id keyword): Intacct deletes no posted record, it reverses it (the refund Voided, the bill and
-    #: its payment reversed, the batch reversed by a reversing batch), stamping ``WHENMODIFIED``.
+    #: What a bookkeeper does to take back a refund, an expense, a supplier bill or a journal we sent (entity -> the
+    #: ``*_as_user`` action and its id keyword): Intacct deletes no posted record, it reverses it (the refund Voided,
+    #: the bill and its payment reversed, the batch reversed by a reversing batch), stamping ``WHENMODIFIED``.
     user_takes_back = {"refund": ("reverse_refund", "refund_id"), "expense": ("reverse_bill", "bill_id"),
+                       "bill": ("reverse_bill", "bill_id"),
                        "journal": ("reverse_journal", "journal_id")}
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> None:
