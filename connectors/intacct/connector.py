@@ -547,8 +547,8 @@ class IntacctConnector(SessionConnector):
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
         """``WHENMODIFIED >= since`` (to the second) per object; the cursor is the second we asked in. A refund,
         bill or batch reversed there reads ``Voided`` / ``Reversed``: a void. A reversing batch (``REVERSEDFROM``)
-        is not one of ours: the batch it reverses is reported voided instead. An APBILL is reported as an expense
-        and as a supplier bill (whichever of ours it is; the other finds no reference)."""
+        is not one of ours: the batch it reverses is reported voided instead. An APBILL with a reference number
+        (``DOCNUMBER``, where our number goes) is a supplier bill, one without it an expense's bill."""
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
         changes: dict[tuple[str, str], RemoteChange] = {}
         read: dict[str, list[dict]] = {}
@@ -564,10 +564,13 @@ class IntacctConnector(SessionConnector):
             obj = OBJECTS[entity]
             cash = f" AND {CASH}" if entity == Entity.PAYMENT else ""
             reverses = ",REVERSEDFROM" if entity == Entity.JOURNAL else ""
+            reference = ",DOCNUMBER" if obj == c.BILL else ""
             if obj not in read:  # expenses and supplier bills are both APBILL rows: one query for the two
                 read[obj] = self.query(obj, f"WHENMODIFIED >= {t.quote(t.intacct_time(since))}{cash}",
-                                       f"RECORDNO,STATE,WHENMODIFIED{reverses}")
+                                       f"RECORDNO,STATE,WHENMODIFIED{reverses}{reference}")
             for row in read[obj]:
+                if obj == c.BILL and c.bill_entity(row) != entity:
+                    continue
                 original = str(row.get("REVERSEDFROM") or "")
                 remote_id = original or str(row["RECORDNO"])
                 operation = "void" if original or row.get("STATE") == t.VOIDED[obj] else "update"

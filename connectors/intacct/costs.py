@@ -35,7 +35,7 @@ import re
 from decimal import Decimal
 
 from .. import rest
-from ..documents import BillSnapshot, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot, RemoteResult
+from ..documents import BillSnapshot, Entity, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot, RemoteResult
 from ..errors import ConfigurationError
 from .translate import METHODS, lines_of, ref_id, version
 from .wire import as_list, split_date
@@ -165,6 +165,12 @@ def supplier_bill_body(doc: BillSnapshot, mapping: Mapping) -> dict:
             "datedue": split_date(doc.due_date or day), "billno": bill_number(doc), "ponumber": doc.number,
             "description": (" - ".join(n for n in notes if n) or f"Bill {doc.number}")[:TEXT],
             "currency": doc.currency or None, "billitems": {"lineitem": bill_items(doc, mapping)}}
+
+
+def bill_entity(record: dict) -> str:
+    """Which of ours an ``APBILL`` is: a supplier bill carries our number as its reference number (``DOCNUMBER``);
+    an expense's bill has none."""
+    return Entity.BILL if record.get("DOCNUMBER") else Entity.EXPENSE
 
 
 def bill_payment_body(doc: ExpenseSnapshot, mapping: Mapping, bill: dict) -> dict:
