@@ -90,8 +90,9 @@ class IntacctConnector(SessionConnector):
         #: reverse_invoice / reverse_arpayment / reverse_arrefund; an expense's payment and bill reversed; a journal
         #: by a reversing batch; a supplier bill by reverse_bill
         void=frozenset({Entity.INVOICE, Entity.PAYMENT, *Entity.RETURNS_AND_COSTS, Entity.BILL}),
-        # a customer with transactions is made inactive; a credit memo's applications are reversed first
-        delete=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.CREDIT_NOTE}),
+        # a customer with transactions is made inactive; a credit memo's applications are reversed first; a supplier
+        # bill by delete_bill (reversed instead when Intacct refuses)
+        delete=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.CREDIT_NOTE, Entity.BILL}),
         # readByQuery on WHENMODIFIED; customers and items come in on their own too; a refund, expense (its bill)
         # or journal reversed there is reported voided (a reversing batch as the batch it reverses); supplier bills
         # are the same APBILL rows as the expenses' (one query for both)
@@ -476,8 +477,8 @@ class IntacctConnector(SessionConnector):
         return self.fetch(entity, remote_id)
 
     def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
-        """A customer with transactions cannot be deleted: it is made inactive. An invoice with payments applied
-        cannot be deleted either: it is reversed (nothing due) instead."""
+        """A customer with transactions cannot be deleted: it is made inactive. An invoice or a supplier bill that
+        Intacct will not delete (payments applied, a closed period) is reversed (nothing due) instead."""
         try:
             if entity == Entity.CUSTOMER:  # the generic delete takes record numbers, not customer ids
                 recordno = str(self.read_one("CUSTOMER", ref.remote_id, by_name=True)["RECORDNO"])
@@ -487,6 +488,8 @@ class IntacctConnector(SessionConnector):
                 self._reverse_all(self._credit_applications(ref.remote_id, str(credit.get("RECORDID") or "")),
                                   idempotency_key)
                 self.run("delete_aradjustment", {"@key": ref.remote_id}, idempotency_key)
+            elif entity == Entity.BILL:
+                self.run("delete_bill", {"@key": ref.remote_id}, idempotency_key)
             else:
                 self.run("delete_invoice", {"@key": ref.remote_id}, idempotency_key)
         except RepeatedControlId:

@@ -9,9 +9,9 @@ then each function is run on its own and answered as its own ``<result>`` (``sta
 ``update_invoice``, ``reverse_invoice``, ``delete_invoice``; ``create`` of ``ARPYMT`` (payments and credits
 applied), ``create_arpayment``, ``reverse_arpayment``; ``create_aradjustment``, ``delete_aradjustment``;
 ``create`` of ``ARREFUND``, ``VENDOR``, ``APPYMT`` and ``GLBATCH``, ``create_bill``, ``reverse_bill``,
-``reverse_appayment``, ``reverse_arrefund`` (``costs.py``); ``read``, ``readByName``, ``readByQuery`` and
-``readMore`` on every object the company holds. ``GET /intacct/connect`` stands in for the Connect button (Intacct
-has no consent page). Sources and guesses: docs/sandbox-intacct.md.
+``delete_bill``, ``reverse_appayment``, ``reverse_arrefund`` (``costs.py``); ``read``, ``readByName``,
+``readByQuery`` and ``readMore`` on every object the company holds. ``GET /intacct/connect`` stands in for the
+Connect button (Intacct has no consent page). Sources and guesses: docs/sandbox-intacct.md.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ KEYS = {"CUSTOMER": "CUSTOMERID", "ITEM": "ITEMID", "GLACCOUNT": "ACCOUNTNO", "L
         "APBILL": "RECORDNO", "APPYMT": "RECORDNO", "GLBATCH": "RECORDNO"}
 WRITES = {"create", "update", "delete", "create_invoice", "update_invoice", "reverse_invoice", "delete_invoice",
           "create_arpayment", "reverse_arpayment", "create_aradjustment", "delete_aradjustment", "create_bill",
-          "reverse_bill", "reverse_appayment", "reverse_arrefund"}
+          "reverse_bill", "delete_bill", "reverse_appayment", "reverse_arrefund"}
 #: Objects a 3.0 ``create`` makes here besides customers and items: what the answer's element is called.
 CREATES = ("ARPYMT", "ARREFUND", "VENDOR", "APPYMT", "GLBATCH")
 CONDITION = re.compile(r"^\s*([A-Za-z_.]+)\s*(=|!=|<>|>=|<=|>|<|IN)\s*(.+?)\s*$", re.I)
@@ -268,6 +268,7 @@ class IntacctSandbox(PlatformSandbox):
                   "reverse_arrefund": lambda: self.costs.reverse_refund(key),
                   "create_bill": lambda: self.costs.create_bill(body),
                   "reverse_bill": lambda: self.costs.reverse_bill(key),
+                  "delete_bill": lambda: self.costs.delete_bill(key),
                   "reverse_appayment": lambda: self.costs.reverse_bill_payment(key)}
         if name in legacy:
             return legacy[name]()

@@ -1,8 +1,9 @@
 """Supplier bills on Sage Intacct (issue 23): an AP bill (legacy ``create_bill``) left open, owed to the vendor made
 from the supplier's name, ``billno`` the supplier's bill number and ``ponumber`` (read as ``DOCNUMBER``) ours. A bill
-of 200.00 in two lines with tax read back open; a bill in euros; a void is a reversal (refused while a payment is
-applied); a lost answer found by the search before a create, not paid; through the pipeline: sent, reconciled,
-voided here, and a line whose cost kind has no expense account stopped before sending."""
+of 200.00 in two lines with tax read back open; a bill in euros; a void is a reversal and a delete ``delete_bill``
+(both refused while a payment is applied); a lost answer found by the search before a create, not paid; through
+the pipeline: sent, reconciled, voided here, and a line whose cost kind has no expense account stopped before
+sending."""
 import datetime as dt
 import uuid
 from decimal import Decimal
@@ -103,6 +104,17 @@ def test_a_bill_paid_by_a_bookkeeper_is_not_reversed(isandbox):
     assert conn.fetch(Entity.BILL, made.remote_id).balance == D("150.00")
     with pytest.raises(ValidationFailed, match="payments applied"):
         conn.void(Entity.BILL, RemoteRef(made.remote_id, made.version), key())
+    with pytest.raises(ValidationFailed, match="payments applied"):  # not deleted, and not reversed instead
+        conn.delete(Entity.BILL, RemoteRef(made.remote_id, made.version), key())
+    assert isandbox.store.find("APBILL", made.remote_id).data["STATE"] == "Partially Paid"
+
+
+def test_an_unpaid_bill_is_deleted(isandbox):
+    conn = connect(isandbox)
+    made = conn.create(supplier_bill(), mapped(conn), key())
+    conn.delete(Entity.BILL, RemoteRef(made.remote_id, made.version), key())
+    assert isandbox.store.find("APBILL", made.remote_id) is None
+    assert conn.read_documents(Entity.BILL, [made.remote_id])[0].status == "deleted"
 
 
 def test_a_lost_answer_is_found_by_the_search_and_left_open(isandbox):
