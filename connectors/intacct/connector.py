@@ -43,8 +43,8 @@ from .. import lifecycle, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, Capabilities, DemoChart, Dimension,
                     DocumentTotals, ReferenceData, Refused, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem,
                     RemotePayment, RuleKind, Setting)
-from ..documents import (Entity, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot, RemoteRef, RemoteResult,
-                         Snapshot)
+from ..documents import (BillSnapshot, Entity, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot, RemoteRef,
+                         RemoteResult, Snapshot)
 from ..errors import (ConfigurationError, ConflictError, DuplicateError, PermanentError, RemoteNotFound, SyncError,
                       ValidationFailed)
 from ..registry import register
@@ -60,16 +60,18 @@ LIFECYCLE = lifecycle.Lifecycle(
     cancelled=frozenset({"Reversed", "Voided"}), void_by="reverse",
     hint="Fix what Sage Intacct names (a closed period, payments still applied) and retry.")
 OBJECTS = {Entity.INVOICE: "ARINVOICE", Entity.PAYMENT: "ARPYMT", Entity.CREDIT_NOTE: "ARADJUSTMENT",
-           Entity.REFUND: c.REFUND, Entity.EXPENSE: c.BILL, Entity.JOURNAL: c.JOURNAL}
-#: Refunds, expenses and journals (connectors/intacct/costs.py).
-COSTS = frozenset(Entity.RETURNS_AND_COSTS)
+           Entity.REFUND: c.REFUND, Entity.EXPENSE: c.BILL, Entity.JOURNAL: c.JOURNAL, Entity.BILL: c.BILL}
+#: Refunds, expenses, journals and supplier bills (connectors/intacct/costs.py).
+COSTS = frozenset({*Entity.RETURNS_AND_COSTS, Entity.BILL})
 #: How each reads back as our result, and the day it counts on (reconciliation's periods).
-RESULTS = {Entity.REFUND: c.refund_result, Entity.EXPENSE: c.bill_result, Entity.JOURNAL: c.journal_result}
+RESULTS = {Entity.REFUND: c.refund_result, Entity.EXPENSE: c.bill_result, Entity.JOURNAL: c.journal_result,
+           Entity.BILL: c.bill_result}
 DAYS = {Entity.PAYMENT: "RECEIPTDATE", Entity.REFUND: "PAYMENTDATE", Entity.JOURNAL: "BATCH_DATE"}
 #: Customers and items: the object and its id field.
 PARTIES = {Entity.CUSTOMER: ("CUSTOMER", "CUSTOMERID"), Entity.ITEM: ("ITEM", "ITEMID")}
 NUMBER_FIELDS = {Entity.INVOICE: "RECORDID", Entity.PAYMENT: "DOCNUMBER", Entity.CREDIT_NOTE: "RECORDID",
-                 Entity.REFUND: "DOCNUMBER", Entity.EXPENSE: "RECORDID", Entity.JOURNAL: "REFERENCENO"}
+                 Entity.REFUND: "DOCNUMBER", Entity.EXPENSE: "RECORDID", Entity.JOURNAL: "REFERENCENO",
+                 Entity.BILL: "RECORDID"}
 #: A payment record that moves cash (not one that only applies a credit memo).
 CASH = "TOTALENTERED > '0'"
 REFUSED_ACCOUNT = re.compile(r"GL account", re.I)
@@ -82,26 +84,30 @@ class IntacctConnector(SessionConnector):
     id = "intacct"
     name = "Sage Intacct"
     capabilities = Capabilities(
-        #: refunds: customer refunds of credit memos; expenses: AP bills paid at once; journals: GL batches
-        #: (connectors/intacct/costs.py)
-        entities=frozenset(Entity.ALL),
+        #: refunds: customer refunds of credit memos; expenses: AP bills paid at once; journals: GL batches;
+        #: supplier bills: AP bills left open (connectors/intacct/costs.py)
+        entities=frozenset({*Entity.ALL, Entity.BILL}),
         #: reverse_invoice / reverse_arpayment / reverse_arrefund; an expense's payment and bill reversed; a journal
-        #: by a reversing batch
-        void=frozenset({Entity.INVOICE, Entity.PAYMENT, *Entity.RETURNS_AND_COSTS}),
-        # a customer with transactions is made inactive; a credit memo's applications are reversed first
-        delete=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.CREDIT_NOTE}),
+        #: by a reversing batch; a supplier bill by reverse_bill
+        void=frozenset({Entity.INVOICE, Entity.PAYMENT, *Entity.RETURNS_AND_COSTS, Entity.BILL}),
+        # a customer with transactions is made inactive; a credit memo's applications are reversed first; a supplier
+        # bill by delete_bill (reversed instead when Intacct refuses)
+        delete=frozenset({Entity.CUSTOMER, Entity.INVOICE, Entity.CREDIT_NOTE, Entity.BILL}),
         # readByQuery on WHENMODIFIED; customers and items come in on their own too; a refund, expense (its bill)
-        # or journal reversed there is reported voided (a reversing batch as the batch it reverses)
+        # or journal reversed there is reported voided (a reversing batch as the batch it reverses); supplier bills
+        # are the same APBILL rows as the expenses' (one query for both)
         inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
-                           *Entity.RETURNS_AND_COSTS}),
+                           *Entity.RETURNS_AND_COSTS, Entity.BILL}),
         # payments recorded there (remote_payment reads them whole); customers and items (remote_customer / _item)
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.PAYMENT}),
         inbound_deletes=False,  # readByQuery lists no deleted records: reconciliation finds a deletion
         idempotency_keys=True,  # <uniqueid>true</uniqueid> with our key as control id
         kept_lines=True,  # a restocking fee is a positive line of the credit memo, on its own income account
     )
-    #: Refunds, expenses and journals are reconciled like the sales documents (read in bulk with ``read``).
-    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
+    #: Refunds, expenses, journals and supplier bills are reconciled like the sales documents (read in bulk with
+    #: ``read``).
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS,
+                                    Entity.BILL})
     #: Performance tier 1: about two requests at a time per company; a monthly transaction count, not a rate.
     rate_limits = {"request": (300, 60.0)}
     concurrent_limit = 2
@@ -243,9 +249,10 @@ class IntacctConnector(SessionConnector):
             return str(rows[0][key]) if rows else None
         obj = OBJECTS[doc.entity]
         cash = f" AND {CASH}" if doc.entity == Entity.PAYMENT else ""
-        if doc.entity == Entity.EXPENSE:
-            cash = f" AND VENDORID = {t.quote(c.vendor_id(doc.payee))}"
-        rows = self.query(obj, f"{NUMBER_FIELDS[doc.entity]} = {t.quote(doc.number)} AND STATE != "
+        number = c.bill_number(doc) if isinstance(doc, BillSnapshot) else doc.number
+        if doc.entity in (Entity.EXPENSE, Entity.BILL):  # a bill number is unique per vendor
+            cash = f" AND VENDORID = {t.quote(c.vendor_id(c.party(doc)))}"
+        rows = self.query(obj, f"{NUMBER_FIELDS[doc.entity]} = {t.quote(number)} AND STATE != "
                                f"{t.quote(t.VOIDED[obj])}{cash}",
                           "RECORDNO,REVERSEDFROM" if doc.entity == Entity.JOURNAL else "RECORDNO")
         rows = [r for r in rows if not r.get("REVERSEDFROM")]  # a reversing batch carries the number too
@@ -281,6 +288,8 @@ class IntacctConnector(SessionConnector):
             return self.fetch(doc.entity, self._made(self.run("create", c.refund_body(doc, mapping), key)))
         if isinstance(doc, ExpenseSnapshot):
             return self._create_expense(doc, mapping, key)
+        if isinstance(doc, BillSnapshot):  # the expense's bill, left open
+            return self.fetch(doc.entity, self._send_bill(doc, c.supplier_bill_body(doc, mapping), key))
         if isinstance(doc, JournalSnapshot):
             return self.fetch(doc.entity, self._made(self.run("create", c.journal_body(doc, mapping), key)))
         return self.fetch(doc.entity, self.run("create_invoice", t.invoice_body(doc, mapping), key).key)
@@ -292,18 +301,9 @@ class IntacctConnector(SessionConnector):
     # -- expenses: an AP bill paid at once -----------------------------------------------------------------------
     def _create_expense(self, doc: ExpenseSnapshot, mapping: Mapping, key: str) -> RemoteResult:
         """The bill, then its payment. The bill is the first write (a lost answer leaves a bill that
-        search-before-create finds); a vendor Intacct does not know yet (our payee, the first time) is made when
-        the bill is refused for it, and the bill sent again. A refused payment reverses the
-        bill (a refusal leaves nothing) before it is raised."""
-        body = c.bill_body(doc, mapping)
-        try:
-            remote_id = self.run("create_bill", body, key).key
-        except ValidationFailed as exc:
-            if not c.VENDOR_UNKNOWN.search(str(exc)):
-                raise
-            with contextlib.suppress(DuplicateError):  # made by an earlier try (or its control id seen)
-                self.run("create", c.vendor_body(doc), f"{key}:vendor")
-            remote_id = self.run("create_bill", body, key).key  # the refused request ran nothing
+        search-before-create finds). A refused payment reverses the bill (a refusal leaves nothing) before it is
+        raised."""
+        remote_id = self._send_bill(doc, c.bill_body(doc, mapping), key)
         try:
             self._pay_bill(doc, mapping, remote_id, f"{key}:pay")
         except PermanentError:
@@ -311,6 +311,18 @@ class IntacctConnector(SessionConnector):
                      f"{key}:withdraw")
             raise
         return self.fetch(doc.entity, remote_id)
+
+    def _send_bill(self, doc: ExpenseSnapshot | BillSnapshot, body: dict, key: str) -> str:
+        """``create_bill``: its record number. A vendor Intacct does not know yet (our payee or supplier, the first
+        time) is made when the bill is refused for it, and the bill sent again."""
+        try:
+            return self.run("create_bill", body, key).key
+        except ValidationFailed as exc:
+            if not c.VENDOR_UNKNOWN.search(str(exc)):
+                raise
+            with contextlib.suppress(DuplicateError):  # made by an earlier try (or its control id seen)
+                self.run("create", c.vendor_body(doc), f"{key}:vendor")
+            return self.run("create_bill", body, key).key  # the refused request ran nothing
 
     def _pay_bill(self, doc: ExpenseSnapshot, mapping: Mapping, remote_id: str, key: str) -> None:
         """Pay what the bill still owes from the paid-from account (nothing when it is paid: a lost answer)."""
@@ -348,6 +360,8 @@ class IntacctConnector(SessionConnector):
             same = c.same_bill(c.bill_body(doc, mapping), record)
             if same:
                 self._pay_bill(doc, mapping, remote_id, f"{key}:pay")
+        elif isinstance(doc, BillSnapshot):
+            same = c.same_bill(c.supplier_bill_body(doc, mapping), record)
         else:
             same = c.same_journal(c.journal_body(doc, mapping), record)
         if same:
@@ -363,6 +377,10 @@ class IntacctConnector(SessionConnector):
                          f"{key}:reverse")
         elif entity == Entity.EXPENSE:
             self._reverse_expense(remote_id, key)
+        elif entity == Entity.BILL:  # refused while payments are applied: staff reverse those first
+            with contextlib.suppress(RepeatedControlId):
+                self.run("reverse_bill", {"@key": remote_id, "datereversed": t.split_date(dt.date.today())},
+                         f"{key}:reverse-bill")
         else:
             with contextlib.suppress(RepeatedControlId):
                 self.run("create", c.reversing_body(self.read_one(c.JOURNAL, remote_id)), f"{key}:reverse")
@@ -459,8 +477,8 @@ class IntacctConnector(SessionConnector):
         return self.fetch(entity, remote_id)
 
     def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
-        """A customer with transactions cannot be deleted: it is made inactive. An invoice with payments applied
-        cannot be deleted either: it is reversed (nothing due) instead."""
+        """A customer with transactions cannot be deleted: it is made inactive. An invoice or a supplier bill that
+        Intacct will not delete (payments applied, a closed period) is reversed (nothing due) instead."""
         try:
             if entity == Entity.CUSTOMER:  # the generic delete takes record numbers, not customer ids
                 recordno = str(self.read_one("CUSTOMER", ref.remote_id, by_name=True)["RECORDNO"])
@@ -470,6 +488,8 @@ class IntacctConnector(SessionConnector):
                 self._reverse_all(self._credit_applications(ref.remote_id, str(credit.get("RECORDID") or "")),
                                   idempotency_key)
                 self.run("delete_aradjustment", {"@key": ref.remote_id}, idempotency_key)
+            elif entity == Entity.BILL:
+                self.run("delete_bill", {"@key": ref.remote_id}, idempotency_key)
             else:
                 self.run("delete_invoice", {"@key": ref.remote_id}, idempotency_key)
         except RepeatedControlId:
@@ -530,9 +550,11 @@ class IntacctConnector(SessionConnector):
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
         """``WHENMODIFIED >= since`` (to the second) per object; the cursor is the second we asked in. A refund,
         bill or batch reversed there reads ``Voided`` / ``Reversed``: a void. A reversing batch (``REVERSEDFROM``)
-        is not one of ours: the batch it reverses is reported voided instead."""
+        is not one of ours: the batch it reverses is reported voided instead. An APBILL with a reference number
+        (``DOCNUMBER``, where our number goes) is a supplier bill, one without it an expense's bill."""
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
         changes: dict[tuple[str, str], RemoteChange] = {}
+        read: dict[str, list[dict]] = {}
         for entity in [e for e in entities if e in self.inbound_entities]:
             if entity in PARTIES:  # customers and items: named by their id, inactive ones included
                 obj, key = PARTIES[entity]
@@ -545,8 +567,13 @@ class IntacctConnector(SessionConnector):
             obj = OBJECTS[entity]
             cash = f" AND {CASH}" if entity == Entity.PAYMENT else ""
             reverses = ",REVERSEDFROM" if entity == Entity.JOURNAL else ""
-            for row in self.query(obj, f"WHENMODIFIED >= {t.quote(t.intacct_time(since))}{cash}",
-                                  f"RECORDNO,STATE,WHENMODIFIED{reverses}"):
+            reference = ",DOCNUMBER" if obj == c.BILL else ""
+            if obj not in read:  # expenses and supplier bills are both APBILL rows: one query for the two
+                read[obj] = self.query(obj, f"WHENMODIFIED >= {t.quote(t.intacct_time(since))}{cash}",
+                                       f"RECORDNO,STATE,WHENMODIFIED{reverses}{reference}")
+            for row in read[obj]:
+                if obj == c.BILL and c.bill_entity(row) != entity:
+                    continue
                 original = str(row.get("REVERSEDFROM") or "")
                 remote_id = original or str(row["RECORDNO"])
                 operation = "void" if original or row.get("STATE") == t.VOIDED[obj] else "update"
@@ -587,7 +614,7 @@ class IntacctConnector(SessionConnector):
                 currency = next((str(e.get("CURRENCY") or "") for e in c.entries(row)), "")
             found[result.remote_id] = DocumentTotals.from_result(
                 entity, result, currency=currency, date=day, modified=t.parse_time(row.get("WHENMODIFIED")),
-                tax_total=c.bill_tax(row) if entity == Entity.EXPENSE else None)
+                tax_total=c.bill_tax(row) if entity in (Entity.EXPENSE, Entity.BILL) else None)
         return [found.get(i) or DocumentTotals(i, entity, status="deleted") for i in ids]
 
     @staticmethod

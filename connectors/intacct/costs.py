@@ -14,6 +14,13 @@
   ``FINANCIALENTITY`` the mapped paid-from account, ``PAYMENTMETHOD``, ``VENDORID``, ``DOCNUMBER``,
   ``PAYMENTDATE``, ``CURRENCY``, ``APPYMTDETAILS`` with the bill's ``RECORDKEY`` and ``TRX_PAYMENTAMOUNT``).
   Taken back: the payment reversed (``reverse_appayment``), then the bill (``reverse_bill``).
+- **Supplier bill**: the expense's AP bill without its payment, so it stays open (``TOTALDUE`` its total). The
+  supplier is the ``VENDOR`` made from its name as a payee's is; ``billno`` (the bill number, ``RECORDID``) is the
+  supplier's own bill number, else ours; ``ponumber`` (the reference number, ``DOCNUMBER``, as Sage's SDKs map
+  ``ReferenceNumber``) our number; ``datecreated`` the bill's date, ``datedue`` its due date. Intacct posts it to
+  the accounts-payable account of its AP set-up (``create_bill`` names none: the optional accounts-payable rule is
+  not used). Voided by ``reverse_bill`` (refused while payments are applied); a changed bill is reversed and sent
+  again. No exchange rate is sent: Intacct takes its own for the bill's date (as for invoices).
 - **Journal**: a ``GLBATCH`` (3.0 ``create``) in the general journal (``JOURNAL`` "GJ"), ``BATCH_DATE``,
   ``BATCH_TITLE``, our number as ``REFERENCENO`` and ``ENTRIES`` of ``GLENTRY`` (``ACCOUNTNO``, ``TR_TYPE`` 1 debit
   / -1 credit, ``TRX_AMOUNT``, ``CURRENCY``, ``DESCRIPTION``, ``DOCUMENT``), posted. It must balance. Voided by a
@@ -28,7 +35,7 @@ import re
 from decimal import Decimal
 
 from .. import rest
-from ..documents import ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot, RemoteResult
+from ..documents import BillSnapshot, Entity, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot, RemoteResult
 from ..errors import ConfigurationError
 from .translate import METHODS, lines_of, ref_id, version
 from .wire import as_list, split_date
@@ -109,17 +116,23 @@ def vendor_id(payee: str) -> str:
     return "V" + hashlib.sha256((payee or "Expenses").strip().casefold().encode()).hexdigest()[:15].upper()
 
 
-def vendor_body(doc: ExpenseSnapshot) -> dict:
-    name = (doc.payee or "Expenses").strip()
+def party(doc: ExpenseSnapshot | BillSnapshot) -> str:
+    """Whom the bill is owed to: an expense's payee, a supplier bill's supplier."""
+    return doc.supplier if isinstance(doc, BillSnapshot) else doc.payee
+
+
+def vendor_body(doc: ExpenseSnapshot | BillSnapshot) -> dict:
+    name = (party(doc) or "Expenses").strip()
     return {"VENDOR": {"VENDORID": vendor_id(name), "NAME": name[:100], "DISPLAYCONTACT": {"PRINTAS": name[:100]}}}
 
 
-def bill_body(doc: ExpenseSnapshot, mapping: Mapping) -> dict:
+def bill_items(doc: ExpenseSnapshot | BillSnapshot, mapping: Mapping) -> list[dict]:
+    """One ``lineitem`` per our line on its mapped expense account, before tax, with its ``taxentry``."""
     items = []
     for index, line in enumerate(doc.lines):
         account = mapping.line_account(index)
         if not account:
-            raise ConfigurationError(f"line {index + 1} of expense {doc.number} has no expense account mapped",
+            raise ConfigurationError(f"line {index + 1} of {doc.entity} {doc.number} has no expense account mapped",
                                      hint="Map an expense account for its cost kind in the mapping editor.")
         item = {"glaccountno": str(account), "amount": line.net_amount,
                 "memo": (line.description or line.cost_kind.replace("_", " "))[:TEXT]}
@@ -127,11 +140,37 @@ def bill_body(doc: ExpenseSnapshot, mapping: Mapping) -> dict:
         if tax:
             item["taxentries"] = {"taxentry": {"detailid": tax, "trx_tax": line.tax_amount}}
         items.append(item)
+    return items
+
+
+def bill_body(doc: ExpenseSnapshot, mapping: Mapping) -> dict:
+    items = bill_items(doc, mapping)
     notes = [doc.memo, f"Receipt: {doc.attachment}" if doc.attachment else ""]
     day = split_date(doc.date or dt.date.today())
     return {"vendorid": vendor_id(doc.payee), "datecreated": day, "datedue": day, "billno": doc.number,
             "description": (" - ".join(n for n in notes if n) or f"Expense {doc.number}")[:TEXT],
             "currency": doc.currency or None, "billitems": {"lineitem": items}}
+
+
+def bill_number(doc: BillSnapshot) -> str:
+    """A supplier bill's ``billno``: the supplier's bill number, else ours."""
+    return doc.supplier_reference.strip() or doc.number
+
+
+def supplier_bill_body(doc: BillSnapshot, mapping: Mapping) -> dict:
+    """A supplier bill as the expense's ``create_bill`` writes it, with its own number, reference and due date."""
+    notes = [doc.memo, f"Bill: {doc.attachment}" if doc.attachment else ""]
+    day = doc.issue_date or dt.date.today()
+    return {"vendorid": vendor_id(doc.supplier), "datecreated": split_date(day),
+            "datedue": split_date(doc.due_date or day), "billno": bill_number(doc), "ponumber": doc.number,
+            "description": (" - ".join(n for n in notes if n) or f"Bill {doc.number}")[:TEXT],
+            "currency": doc.currency or None, "billitems": {"lineitem": bill_items(doc, mapping)}}
+
+
+def bill_entity(record: dict) -> str:
+    """Which of ours an ``APBILL`` is: a supplier bill carries our number as its reference number (``DOCNUMBER``);
+    an expense's bill has none."""
+    return Entity.BILL if record.get("DOCNUMBER") else Entity.EXPENSE
 
 
 def bill_payment_body(doc: ExpenseSnapshot, mapping: Mapping, bill: dict) -> dict:
@@ -143,8 +182,14 @@ def bill_payment_body(doc: ExpenseSnapshot, mapping: Mapping, bill: dict) -> dic
                                                                "TRX_PAYMENTAMOUNT": rest.money(bill["TOTALDUE"])}]}}}
 
 
+def _split_day(day: dict) -> str:
+    """A ``split_date`` body as Intacct reads the date back (``MM/DD/YYYY``)."""
+    return _day(dt.date(int(day["year"]), int(day["month"]), int(day["day"])))
+
+
 def same_bill(body: dict, record: dict) -> bool:
-    """Whether a bill already has what ``bill_body`` would write (Intacct edits no paid bill)."""
+    """Whether a bill already has what ``bill_body`` (or ``supplier_bill_body``) would write (Intacct edits no
+    paid bill)."""
     held = [(str(line.get("ACCOUNTNO")), rest.money(line.get("AMOUNT")), str(line.get("TAXDETAILID") or ""))
             for line in lines_of(record)]
     sent = [(item["glaccountno"], rest.money(item["amount"]),
@@ -152,14 +197,15 @@ def same_bill(body: dict, record: dict) -> bool:
             for item in body["billitems"]["lineitem"]]
     return held == sent and str(record.get("VENDORID")) == body["vendorid"] and \
         str(record.get("CURRENCY") or "") == str(body.get("currency") or record.get("CURRENCY") or "") and \
-        str(record.get("WHENCREATED") or "") == _day(dt.date(int(body["datecreated"]["year"]),
-                                                               int(body["datecreated"]["month"]),
-                                                               int(body["datecreated"]["day"])))
+        str(record.get("WHENCREATED") or "") == _split_day(body["datecreated"]) and \
+        str(record.get("WHENDUE") or "") == _split_day(body["datedue"]) and \
+        str(record.get("RECORDID") or "") == str(body["billno"]) and \
+        str(record.get("DOCNUMBER") or "") == str(body.get("ponumber") or record.get("DOCNUMBER") or "")
 
 
 def bill_result(record: dict, adopted: bool = False) -> RemoteResult:
-    """An expense as its bill: the bill's total with tax; nothing left to pay once its payment is made. A reversed
-    bill is reported voided."""
+    """An expense or a supplier bill as its bill: the bill's total with tax and what it still owes (nothing for an
+    expense once its payment is made). A reversed bill is reported voided."""
     content = rest.content_hash("bill", {**record, "lines": lines_of(record)}, ("VENDORID", "RECORDID", "CURRENCY"),
                                 ("ACCOUNTNO", "AMOUNT", "MEMO", "TAXDETAILID", "TRX_TAX"), lines="lines")
     voided = record.get("STATE") == VOIDED[BILL]

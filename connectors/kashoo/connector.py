@@ -12,8 +12,8 @@ stored). The business id goes in the path (``/api/businesses/{businessId}/...``)
 Kashoo has no idempotency key: invoices carry our number (the sandbox refuses a second one, a guess), customers are
 searched by name and payments by our number before they are created.
 
-Expenses go as a bill paid at once by a bill payment (``costs.py``); refunds and journals are not sent (no record type
-for them in any source we could read: docs/connectors/kashoo.md).
+Expenses go as a bill paid at once by a bill payment, supplier bills as a bill left open (``costs.py``); refunds and
+journals are not sent (no record type for them in any source we could read: docs/connectors/kashoo.md).
 """
 from __future__ import annotations
 
@@ -55,18 +55,19 @@ class KashooConnector(BaseConnector):
     id = "kashoo"
     name = "Kashoo"
     capabilities = Capabilities(
-        entities=frozenset({*Entity.SALES, Entity.EXPENSE}),  # an expense: a bill and its payment (costs.py)
+        # an expense: a bill and its payment; a supplier bill: a bill left open (costs.py)
+        entities=frozenset({*Entity.SALES, Entity.EXPENSE, Entity.BILL}),
         # no documented void: emulated (the lines become one "Voided" line of 0, applications taken back)
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
-        # DELETE on the record (guessed); an expense's bill with its payment (Kashoo voids neither)
-        delete=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.EXPENSE}),
+        # DELETE on the record (guessed); an expense's bill with its payment (Kashoo voids neither); a supplier bill
+        delete=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.EXPENSE, Entity.BILL}),
         currencies=None,  # the business's currencies, from its record
         idempotency_keys=False,  # none documented: our numbers and names stand in
         inbound=frozenset(),  # lists filter by document date, not by modification: no changes feed
         webhooks=False,
     )
-    #: Expenses are reconciled like the sales documents (their bill read back by id).
-    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.EXPENSE})
+    #: Expenses and supplier bills are reconciled like the sales documents (their bill read back by id).
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.EXPENSE, Entity.BILL})
     token_refresh_margin = dt.timedelta(minutes=5)
     default_settings = {"api_base": API_BASE, "timeout": 30, "business_id": ""}
     settings_fields = (
@@ -176,6 +177,10 @@ class KashooConnector(BaseConnector):
                 contact = str(rows[0].get("contactId") or self._payee(doc.payee))
                 self.client.request("POST", c.BILL_PAYMENTS, body=c.payment_payload(doc, mapping, contact, rows[0]))
                 rows = [self.client.request("GET", f"{c.BILLS}/{rows[0]['id']}")]
+        elif entity == Entity.BILL:  # the supplier's number (ours without one), owed to that supplier
+            supplier = doc.supplier[:100].casefold()
+            rows = [r for r in self._rows_on(entity, doc.issue_date) if r.get("number") == c.bill_number(doc)
+                    and str(r.get("contactName") or supplier).casefold() == supplier]
         else:
             customer = mapping.refs[doc.customer_key]
             day = doc.issue_date if entity == Entity.CREDIT_NOTE else doc.date
@@ -201,6 +206,8 @@ class KashooConnector(BaseConnector):
         """``idempotency_key`` is not sent: Kashoo has none (see the module docstring)."""
         if doc.entity == Entity.EXPENSE:
             return self._send_expense(doc, mapping)
+        if doc.entity == Entity.BILL:
+            return t.result(doc.entity, self._write_bill(doc, mapping, None)[1])
         body = self.client.request("POST", t.ENTITIES[doc.entity][0], body=self._payload(doc, mapping))
         return t.result(doc.entity, body)
 
@@ -217,19 +224,23 @@ class KashooConnector(BaseConnector):
         return _PAYEES[key]
 
     def _write_bill(self, doc: Snapshot, mapping: Mapping, bill_id: str | None) -> tuple[str, dict]:
-        """The expense's bill created (or rewritten when ``bill_id``); its contact id with it. A refusal with a
-        remembered payee looks the payee up again once (the contact may have been deleted in Kashoo)."""
+        """The expense's or supplier bill's bill created (or rewritten when ``bill_id``); its contact id with it. A
+        refusal with a remembered payee looks the payee up again once (the contact may have been deleted in
+        Kashoo)."""
+        supplier = doc.entity == Entity.BILL
+        name = doc.supplier if supplier else doc.payee
+
         def send(contact: str) -> dict:
-            body = c.bill_payload(doc, mapping, contact)
+            body = (c.supplier_bill_payload if supplier else c.bill_payload)(doc, mapping, contact)
             if bill_id is None:
                 return self.client.request("POST", c.BILLS, body=body)
             return self.client.request("PUT", f"{c.BILLS}/{bill_id}", body=body)
 
-        contact = self._payee(doc.payee)
+        contact = self._payee(name)
         try:
             return contact, send(contact)
         except ValidationFailed:
-            again = self._payee(doc.payee, fresh=True)
+            again = self._payee(name, fresh=True)
             if again == contact:
                 raise
             return again, send(again)
@@ -266,6 +277,8 @@ class KashooConnector(BaseConnector):
             for payment in self._bill_payments(current.raw):
                 self.client.request("DELETE", f"{c.BILL_PAYMENTS}/{payment['id']}")
             return self._send_expense(doc, mapping, ref.remote_id)
+        if doc.entity == Entity.BILL:  # rewritten whole (Kashoo refuses a total below what was paid on it)
+            return t.result(doc.entity, self._write_bill(doc, mapping, ref.remote_id)[1])
         path = f"{t.ENTITIES[doc.entity][0]}/{ref.remote_id}"
         return t.result(doc.entity, self.client.request("PUT", path, body=self._payload(doc, mapping)))
 

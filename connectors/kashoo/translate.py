@@ -21,7 +21,8 @@ from ..rest import clean, content_hash, iso_date, parse_time, plain
 #: our entity -> (path under the business, our number or name field)
 ENTITIES = {"customer": ("contacts", "name"), "item": ("items", "name"), "invoice": ("records/invoices", "number"),
             "payment": ("records/payments", "number"), "credit_note": ("records/creditNotes", "number"),
-            "expense": ("records/bills", "number")}  # an expense is a bill paid at once (costs.py)
+            "expense": ("records/bills", "number"),  # an expense is a bill paid at once (costs.py)
+            "bill": ("records/bills", "number")}  # a supplier bill: a bill left open
 TAX_CODES = {"TAXABLE": "Taxable", "NON_TAXABLE": "Non-taxable"}
 TAX_LINE = "Sales tax"
 CENT = Decimal("0.01")
@@ -109,7 +110,8 @@ EDITABLE = {"customer": ("name", "email"), "item": ("name", "unitPrice", "type")
             "invoice": ("contactId", "number", "date", "dueDate", "memo"),
             "payment": ("contactId", "number", "date", "amount", "depositAccountId", "memo"),
             "credit_note": ("contactId", "number", "date", "memo"),
-            "expense": ("contactId", "number", "date", "currency", "memo")}
+            "expense": ("contactId", "number", "date", "currency", "memo"),
+            "bill": ("contactId", "number", "date", "dueDate", "currency", "memo")}
 LINE_FIELDS = ("itemId", "description", "quantity", "unitPrice", "taxable", "accountId")
 
 
@@ -117,7 +119,7 @@ def fingerprint(entity: str, body: dict) -> str:
     extra = sorted((plain(i.get("invoiceId")), plain(i.get("amount"))) for i in body.get("invoices") or []) \
         if entity in ("payment", "credit_note") else []
     return content_hash(entity, body, EDITABLE[entity],
-                        LINE_FIELDS if entity in ("invoice", "credit_note", "expense") else (),
+                        LINE_FIELDS if entity in ("invoice", "credit_note", "expense", "bill") else (),
                         lines="lineItems", extra=extra)
 
 
@@ -136,17 +138,17 @@ def version(entity: str, body: dict) -> str:
 
 def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
     total = balance = None
-    if entity in ("invoice", "payment", "credit_note", "expense"):
+    if entity in ("invoice", "payment", "credit_note", "expense", "bill"):
         total = from_cents(body.get("amount"))
-    if entity in ("invoice", "credit_note"):
+    if entity in ("invoice", "credit_note", "bill"):
         balance = from_cents(body.get("balanceDue"))
     number = str(body.get(ENTITIES[entity][1]) or "")
     state = "voided" if entity in ("invoice", "credit_note") and voided(body) else "active"
     return RemoteResult(remote_id=str(body["id"]), version=version(entity, body), number=number, total=total,
                         balance=balance, status=state, adopted=adopted, raw=body,
                         fingerprint=fingerprint(entity, body),
-                        # an expense's bill may be in another currency; Kashoo's home-currency amount is not known
-                        home_total=None if entity == "expense" else total)
+                        # a bill may be in another currency; Kashoo's home-currency amount is not known
+                        home_total=None if entity in ("expense", "bill") else total)
 
 
 def totals(entity: str, body: dict) -> DocumentTotals:

@@ -8,10 +8,11 @@ ones:
   ``TRX_PAYMENTAMOUNT`` within what it has left, which the refund lowers). ``TOTALENTERED`` their sum, ``STATE``
   Complete. ``reverse_arrefund key=`` makes it Voided and gives the credit memos their amounts back.
 - ``VENDOR`` (3.0 ``create``; by ``VENDORID``, unique, with ``NAME``).
-- ``APBILL`` (legacy ``create_bill``; by ``RECORDNO``): an active vendor, ``billno`` unique among live bills,
-  ``datecreated``, ``datedue``, ``currency``, ``billitems`` / ``lineitem`` of active GL accounts with a ``taxentry``
-  of an active tax detail; read with ``APBILLITEMS``, ``TOTALENTERED``, ``TOTALPAID``, ``TOTALDUE``, ``STATE``
-  (Posted, Partially Paid, Paid, Reversed). ``reverse_bill key=`` reverses one with nothing paid on it.
+- ``APBILL`` (legacy ``create_bill``; by ``RECORDNO``): an active vendor, ``billno`` unique among the vendor's
+  live bills, ``ponumber`` (read as ``DOCNUMBER``), ``datecreated``, ``datedue``, ``currency``, ``billitems`` /
+  ``lineitem`` of active GL accounts with a ``taxentry`` of an active tax detail; read with ``APBILLITEMS``,
+  ``TOTALENTERED``, ``TOTALPAID``, ``TOTALDUE``, ``STATE`` (Posted, Partially Paid, Paid, Reversed).
+  ``reverse_bill key=`` reverses and ``delete_bill key=`` deletes one with nothing paid on it.
 - ``APPYMT`` (3.0 ``create``; by ``RECORDNO``): ``FINANCIALENTITY`` an active cash GL account, ``PAYMENTMETHOD``,
   ``VENDORID``, ``PAYMENTDATE``, ``CURRENCY``, ``APPYMTDETAILS`` / ``APPYMTDETAIL`` (``RECORDKEY`` an open bill of
   that vendor, ``TRX_PAYMENTAMOUNT`` within what it owes). ``reverse_appayment key=`` voids it and gives the bills
@@ -109,7 +110,7 @@ class Costs:
                 **self.books.stamp()}
         return self.store.create("VENDOR", data, vendor_id).data
 
-    # -- bills (legacy create_bill / reverse_bill) ----------------------------------------------------------------
+    # -- bills (legacy create_bill / reverse_bill / delete_bill) ---------------------------------------------------
     def create_bill(self, body: dict) -> str:
         vendor = self.books.active("VENDOR", body.get("vendorid"), "vendor")
         number = str(body.get("billno") or "")
@@ -128,9 +129,17 @@ class Costs:
         data = {"RECORDNO": str(recordno), "RECORDID": number or str(recordno), "VENDORID": vendor["VENDORID"],
                 "VENDORNAME": vendor["NAME"], "WHENCREATED": date_of(body.get("datecreated"), "datecreated"),
                 "WHENDUE": date_of(body.get("datedue") or body.get("datecreated"), "datedue"),
-                "DESCRIPTION": str(body.get("description") or ""), "CURRENCY": currency,
-                **self.books.totals(lines, ZERO), **self.books.stamp()}
+                "DOCNUMBER": str(body.get("ponumber") or ""), "DESCRIPTION": str(body.get("description") or ""),
+                "CURRENCY": currency, **self.books.totals(lines, ZERO), **self.books.stamp()}
         return self.store.create("APBILL", data, str(recordno)).id
+
+    def delete_bill(self, key: str) -> None:
+        """``delete_bill key=``: only a bill with nothing paid on it."""
+        bill = self._row("APBILL", key, "Bill", "delete")
+        if bill["TOTALPAID"] > 0:
+            raise IntacctError("BL01001973", f"Bill {bill['RECORDID']} has payments applied",
+                               "Could not delete Bill record!", "Reverse its payments first.")
+        self.store.delete("APBILL", key)
 
     def reverse_bill(self, key: str) -> str:
         bill = self._row("APBILL", key, "Bill", "reverse")

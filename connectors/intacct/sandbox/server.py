@@ -9,9 +9,9 @@ then each function is run on its own and answered as its own ``<result>`` (``sta
 ``update_invoice``, ``reverse_invoice``, ``delete_invoice``; ``create`` of ``ARPYMT`` (payments and credits
 applied), ``create_arpayment``, ``reverse_arpayment``; ``create_aradjustment``, ``delete_aradjustment``;
 ``create`` of ``ARREFUND``, ``VENDOR``, ``APPYMT`` and ``GLBATCH``, ``create_bill``, ``reverse_bill``,
-``reverse_appayment``, ``reverse_arrefund`` (``costs.py``); ``read``, ``readByName``, ``readByQuery`` and
-``readMore`` on every object the company holds. ``GET /intacct/connect`` stands in for the Connect button (Intacct
-has no consent page). Sources and guesses: docs/sandbox-intacct.md.
+``delete_bill``, ``reverse_appayment``, ``reverse_arrefund`` (``costs.py``); ``read``, ``readByName``,
+``readByQuery`` and ``readMore`` on every object the company holds. ``GET /intacct/connect`` stands in for the
+Connect button (Intacct has no consent page). Sources and guesses: docs/sandbox-intacct.md.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ KEYS = {"CUSTOMER": "CUSTOMERID", "ITEM": "ITEMID", "GLACCOUNT": "ACCOUNTNO", "L
         "APBILL": "RECORDNO", "APPYMT": "RECORDNO", "GLBATCH": "RECORDNO"}
 WRITES = {"create", "update", "delete", "create_invoice", "update_invoice", "reverse_invoice", "delete_invoice",
           "create_arpayment", "reverse_arpayment", "create_aradjustment", "delete_aradjustment", "create_bill",
-          "reverse_bill", "reverse_appayment", "reverse_arrefund"}
+          "reverse_bill", "delete_bill", "reverse_appayment", "reverse_arrefund"}
 #: Objects a 3.0 ``create`` makes here besides customers and items: what the answer's element is called.
 CREATES = ("ARPYMT", "ARREFUND", "VENDOR", "APPYMT", "GLBATCH")
 CONDITION = re.compile(r"^\s*([A-Za-z_.]+)\s*(=|!=|<>|>=|<=|>|<|IN)\s*(.+?)\s*$", re.I)
@@ -59,10 +59,11 @@ class IntacctSandbox(PlatformSandbox):
     api_path = ""
     authorize_path = "/intacct/connect"
 
-    #: What a bookkeeper does to take back a refund, an expense or a journal we sent (entity -> the ``*_as_user``
-    #: action and its id keyword): Intacct deletes no posted record, it reverses it (the refund Voided, the bill and
-    #: its payment reversed, the batch reversed by a reversing batch), stamping ``WHENMODIFIED``.
+    #: What a bookkeeper does to take back a refund, an expense, a supplier bill or a journal we sent (entity -> the
+    #: ``*_as_user`` action and its id keyword): Intacct deletes no posted record, it reverses it (the refund Voided,
+    #: the bill and its payment reversed, the batch reversed by a reversing batch), stamping ``WHENMODIFIED``.
     user_takes_back = {"refund": ("reverse_refund", "refund_id"), "expense": ("reverse_bill", "bill_id"),
+                       "bill": ("reverse_bill", "bill_id"),
                        "journal": ("reverse_journal", "journal_id")}
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> None:
@@ -267,6 +268,7 @@ class IntacctSandbox(PlatformSandbox):
                   "reverse_arrefund": lambda: self.costs.reverse_refund(key),
                   "create_bill": lambda: self.costs.create_bill(body),
                   "reverse_bill": lambda: self.costs.reverse_bill(key),
+                  "delete_bill": lambda: self.costs.delete_bill(key),
                   "reverse_appayment": lambda: self.costs.reverse_bill_payment(key)}
         if name in legacy:
             return legacy[name]()

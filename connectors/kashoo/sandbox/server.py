@@ -416,8 +416,8 @@ class KashooSandbox(PlatformSandbox):
         self.remove("payments", payment_id)
         return {"id": payment_id, "deleted": True}
 
-    #: What a person does to take back an expense we sent (a bill and its payment): deletes both.
-    user_takes_back = {"expense": ("delete_bill", "bill_id")}
+    #: What a person does to take back an expense we sent (a bill and its payment: deletes both) or a supplier bill.
+    user_takes_back = {"expense": ("delete_bill", "bill_id"), "bill": ("delete_bill", "bill_id")}
 
     def edit_bill_line_as_user(self, bill_id: str, line: int, amount: Any) -> dict:
         """A bill line's amount (in currency units) typed over; what was paid stays, so the bill then has an amount

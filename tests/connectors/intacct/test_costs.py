@@ -2,7 +2,8 @@
 nets the credit memo; a changed refund is reversed and issued again; an overpayment's refund is stopped before
 sending; an expense's vendor is made once per payee and its void reverses the payment and the bill; a journal's
 void is a reversing batch that search-before-create does not take for ours; what a bookkeeper reverses comes back
-by polling as a void of ours, one query per object, the reversing batch not taken for a record of ours."""
+by polling as a void of ours, one query per object (an expense's bill and a supplier bill told apart by the
+reference number), the reversing batch not taken for a record of ours."""
 import datetime as dt
 import uuid
 from decimal import Decimal
@@ -12,7 +13,7 @@ import pytest
 from connectors.documents import CreditNoteSnapshot, Entity, LineSnapshot, Mapping, RemoteRef
 from connectors.errors import ConfigurationError
 from connectors.intacct import costs as c
-from tests.connectors.contract import credit_note, customer, expense, journal, refund
+from tests.connectors.contract import bill, credit_note, customer, expense, journal, refund
 from tests.connectors.intacct.test_connector import connect, mapping
 
 D = Decimal
@@ -124,6 +125,7 @@ def test_what_a_bookkeeper_reverses_is_polled_as_voids_of_ours_one_query_per_obj
     names = accounts(conn)
     made = {Entity.REFUND: conn.create(refund(cust_doc.key, "RF-P", note.key, "40.00"), paid_from(conn, refs), key()),
             Entity.EXPENSE: conn.create(expense("EXP-P"), paid_from(conn), key()),
+            Entity.BILL: conn.create(bill("BILL-P"), paid_from(conn), key()),
             Entity.JOURNAL: conn.create(journal("JE-P", "7.50"),
                                         Mapping(line_accounts=(names["Bank Charges"], names["Bank"])), key())}
     isandbox.clock.advance(2)  # Intacct compares whole seconds: the reversals are after what we wrote
@@ -135,5 +137,7 @@ def test_what_a_bookkeeper_reverses_is_polled_as_voids_of_ours_one_query_per_obj
     assert sorted((c.entity, c.remote_id, c.operation) for c in changes) == \
         sorted((entity, result.remote_id, "void") for entity, result in made.items())
     queries = [e for e in conn.exchanges()[before:] if e["call"] == "readByQuery"]
-    assert len(queries) == 3  # ARREFUND, APBILL, GLBATCH: the reversing batch is named by the batch it reverses
+    # ARREFUND, APBILL (expenses' and supplier bills' alike), GLBATCH: the reversing batch is named by the batch it
+    # reverses
+    assert len(queries) == 3
     assert [r.data["REVERSEDFROM"] for r in isandbox.store.rows("GLBATCH")] == ["", made[Entity.JOURNAL].remote_id]
