@@ -215,10 +215,15 @@ def test_every_platform_takes_a_bill_or_says_what_staff_do_instead(platform):
     assert "by hand" in stopped.value.hint
 
 
-def test_only_qbo_and_xero_declare_bills():
-    """Connectors that declare ``frozenset(Entity.ALL)`` did not take bills on unawares."""
-    assert {p for p, cls in registry.connectors().items() if Entity.BILL in cls.capabilities.entities} == {"qbo",
-                                                                                                           "xero"}
+def test_every_platform_that_declares_bills_says_how_a_voided_one_is_taken_back():
+    """``Entity.ALL`` does not hold bills (a connector declaring it did not take them on unawares), and a platform
+    that declares bills names them explicitly and voids or deletes a bill voided here."""
+    assert Entity.BILL not in Entity.ALL
+    declared = {p for p, cls in registry.connectors().items() if Entity.BILL in cls.capabilities.entities}
+    assert {"qbo", "xero"} <= declared
+    for platform in declared:
+        caps = registry.get(platform).capabilities
+        assert Entity.BILL in caps.void | caps.delete, platform
 
 
 def test_a_bill_due_before_its_date_or_without_lines_is_refused_locally():
