@@ -13,10 +13,13 @@ import pytest
 from django.db import transaction
 
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, RemoteStatus
+from accounting_sync.reconcile import engine
+from accounting_sync.reconcile.models import DocumentCheck, Reason
 from connectors.documents import Entity
 from ledger.models import DocumentStatus
 from mappings.models import MappingKind, Scope
 from tests import factories as f
+from tests.accounting_sync.reconcile.test_reconcile_returns_and_costs import variances
 from tests.conftest import drain, entry_of, make_due
 from tests.platforms import POOL, PlatformHarness, platform_sandboxes, sandbox_for  # noqa: F401 - a fixture
 
@@ -43,6 +46,10 @@ class RestBills:
     @staticmethod
     def exists(harness, remote_id: str) -> bool:
         return harness.sandbox.store.find("vendorbill", remote_id) is not None
+
+    @staticmethod
+    def delete_as_user(harness, remote_id: str) -> None:
+        harness.sandbox.delete("vendorbill", remote_id)
 
     @staticmethod
     def vendor_name(harness, raw: dict) -> str:
@@ -166,3 +173,16 @@ def test_a_cost_kind_without_an_expense_account_stops_the_bill_before_sending(bo
     assert "no expense account mapped for cost kind “consumables”" in stopped.last_error
     assert not ExternalReference.objects.filter(source_key=f"ledger.bill:{bill.pk}").exists()
     assert not books.sandbox.store.rows(books.read.record)
+
+
+def test_a_bill_is_reconciled_and_one_deleted_there_is_the_variance(books, org):
+    bill = supplier_bill(org)
+    drain()
+    run = engine.run(books.conn)
+    assert variances(run) == {}
+    check = DocumentCheck.objects.get(connection=books.conn, source_key=f"ledger.bill:{bill.pk}")
+    assert check.equal and check.entity == Entity.BILL
+    books.read.delete_as_user(books, books.ref(books.conn, bill).remote_id)
+    found = variances(engine.run(books.conn))
+    variance = found.pop(("ledger.bill", "exists"))
+    assert variance.reason == Reason.DELETED_REMOTELY and variance.entity == Entity.BILL and found == {}

@@ -14,6 +14,7 @@ from connectors.sandboxkit.http import Drop
 from tests.connectors.netsuite.test_bills import (  # noqa: F401 - the shared examples and their fixture
     books, test_a_bill_of_200_in_two_lines_with_tax_is_open_for_its_total, test_a_bill_voided_here_is_deleted_there,
     test_a_cost_kind_without_an_expense_account_stops_the_bill_before_sending,
+    test_a_bill_is_reconciled_and_one_deleted_there_is_the_variance,
     test_a_foreign_currency_bill_keeps_its_currency_and_rate, test_a_lost_create_is_found_by_search_and_not_sent_twice)
 from tests.platforms import platform_sandboxes  # noqa: F401 - a fixture
 
@@ -50,6 +51,11 @@ class READ:
     @staticmethod
     def exists(harness, remote_id: str) -> bool:
         return harness.sandbox.books.find("vendorBill", remote_id) is not None
+
+    @staticmethod
+    def delete_as_user(harness, remote_id: str) -> None:
+        with harness.sandbox.books.lock:
+            harness.sandbox.books.delete("vendorBill", {"internalId": remote_id})
 
     @staticmethod
     def vendor_name(harness, raw: dict) -> str:
