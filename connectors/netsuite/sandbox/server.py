@@ -513,7 +513,7 @@ class NetSuiteSandbox(NetSuiteCosts, PlatformSandbox):
                     sub["totalResults"] = len(value)
                 out[name] = sub
             else:
-                out[name] = self._expand_ref(name, value)
+                out[name] = self._expand_ref(name, value, kind)
         out["lastModifiedDate"] = ns_time(row.modified)
         out["createdDate"] = ns_time(row.created)
         if kind in ("invoice", "creditmemo"):
@@ -540,11 +540,14 @@ class NetSuiteSandbox(NetSuiteCosts, PlatformSandbox):
     def _expand(self, line: dict) -> dict:
         return {k: self._expand_ref(k, v) for k, v in line.items()}
 
-    def _expand_ref(self, name: str, value: Any) -> Any:
+    def _expand_ref(self, name: str, value: Any, record: str = "") -> Any:
+        """A reference with its ``refName`` and link; a check's or vendor bill's ``entity`` is a vendor."""
         if not (isinstance(value, dict) and set(value) == {"id"}):
             return value
-        kind = {"entity": "customer", "customer": "customer", "item": "noninventorysaleitem", "doc": "invoice",
-                "account": "account", "incomeAccount": "account", "taxCode": "salestaxitem",
+        if name == "entity" and record in ("check", "vendorbill"):
+            name = "vendor"
+        kind = {"entity": "customer", "vendor": "vendor", "customer": "customer", "item": "noninventorysaleitem",
+                "doc": "invoice", "account": "account", "incomeAccount": "account", "taxCode": "salestaxitem",
                 "currency": "currency"}.get(name)
         row = self.store.find(kind, value["id"]) if kind else None
         ref = {**value}

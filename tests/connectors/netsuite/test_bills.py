@@ -53,7 +53,9 @@ class RestBills:
 
     @staticmethod
     def vendor_name(harness, raw: dict) -> str:
-        return harness.sandbox.store.get("vendor", raw["entity"]["id"]).data["companyName"]
+        name = harness.sandbox.store.get("vendor", raw["entity"]["id"]).data["companyName"]
+        assert raw["entity"]["refName"] == name  # record/v1 names the vendor the reference is
+        return name
 
     @staticmethod
     def held(raw: dict) -> dict:
