@@ -17,8 +17,8 @@ types (``types(ns, name)``, the client's ``type``) and read back. No I/O.
   added), ``tranId`` the supplier's bill number (the bill's "Reference No."; ours when the supplier gave none),
   ``tranDate``, ``dueDate``, ``account`` the mapped accounts-payable account (else the account's default A/P),
   ``currency`` and ``exchangeRate`` ours, our number in ``memo``, and ``VendorBillExpense`` rows of ``expenseList``
-  as a check's. No payment is made: its ``status`` stays Open. The record has no balance field (SuiteTalk returns a
-  bill's balance only in searches): an Open bill owes its ``userTotal``. Voided: deleted.
+  as a check's. No payment is made: its ``status`` stays Open. The vendored record has no balance field (a guess
+  that SuiteTalk gives it only in searches): an Open bill owes its ``userTotal``. Voided: deleted.
 - **Journal**: a ``JournalEntry`` (transactions.general) with ``tranId``, ``tranDate``, ``memo``, ``currency``,
   ``subsidiary`` (OneWorld) and ``lineList`` rows (``JournalEntryLine``: ``account``, ``debit`` or ``credit``,
   ``memo``); it must balance. Voided: deleted.
