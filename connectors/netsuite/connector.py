@@ -29,8 +29,8 @@ from .. import oauth, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, SCOPE_FIELD, TIMEOUT_FIELD, TOKEN_URL_FIELD, AccountKind,
                     BaseConnector, Capabilities, DemoChart, ReferenceData, Refused, RemoteChange, RemoteDocument,
                     RemotePayment, Setting, TokenSet)
-from ..documents import (Entity, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot, RemoteRef, RemoteResult,
-                         Snapshot)
+from ..documents import (BillSnapshot, Entity, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot, RemoteRef,
+                         RemoteResult, Snapshot)
 from ..errors import ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
 from . import costs as c
@@ -40,7 +40,8 @@ from .client import NetSuiteClient
 
 #: SuiteQL ``transaction.type`` of each transaction entity.
 TRAN_TYPES = {Entity.INVOICE: "CustInvc", Entity.PAYMENT: "CustPymt", Entity.CREDIT_NOTE: "CustCred",
-              Entity.REFUND: "CustRfnd", Entity.EXPENSE: "Check", Entity.JOURNAL: "Journal"}
+              Entity.REFUND: "CustRfnd", Entity.EXPENSE: "Check", Entity.JOURNAL: "Journal",
+              Entity.BILL: "VendBill"}
 #: SuiteQL's ``account.accttype`` -> ours (Undeposited Funds and a tax liability are told by name).
 ACCOUNT_KINDS = {"Income": AccountKind.INCOME, "OthIncome": AccountKind.INCOME, "Expense": AccountKind.EXPENSE,
                  "OthExpense": AccountKind.EXPENSE, "COGS": AccountKind.EXPENSE, "Bank": AccountKind.DEPOSIT,
@@ -48,7 +49,8 @@ ACCOUNT_KINDS = {"Income": AccountKind.INCOME, "OthIncome": AccountKind.INCOME, 
 UNDEPOSITED = "undeposited funds"
 #: Sublists a write of each entity replaces whole (``?replace=``): NetSuite otherwise merges the lines it is sent.
 SUBLISTS = {Entity.INVOICE: "item", Entity.CREDIT_NOTE: "item,apply", Entity.PAYMENT: "apply",
-            Entity.REFUND: "apply", Entity.EXPENSE: "expense", Entity.JOURNAL: "line"}
+            Entity.REFUND: "apply", Entity.EXPENSE: "expense", Entity.JOURNAL: "line",
+            Entity.BILL: "expense"}
 #: How long a checked TBA token is trusted before the token store checks it again (it has no expiry).
 CHECK_EVERY = dt.timedelta(days=30)
 STAMP = "%Y-%m-%d %H:%M:%S"
@@ -88,12 +90,12 @@ class NetSuiteConnector(BaseConnector):
     id = "netsuite"
     name = "Oracle NetSuite"
     capabilities = Capabilities(
-        entities=frozenset(Entity.ALL),
+        entities=frozenset({*Entity.ALL, Entity.BILL}),  # supplier bills as vendor bills (costs.py)
         # record/v1 has no void action: emulated (one "Voided" line of 0, a credit memo's applications taken back)
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
         #: Customer refunds, checks (our expenses) and journal entries voided here are deleted there: NetSuite voids
-        #: them only in the UI ("Voiding of checks is not supported in REST web services").
-        delete=frozenset(Entity.ALL),
+        #: them only in the UI ("Voiding of checks is not supported in REST web services"); a vendor bill likewise.
+        delete=frozenset({*Entity.ALL, Entity.BILL}),
         kept_lines=True,  # a restocking fee is a credit memo line with a negative rate, on its income item
         # customer refunds, checks and journal entries we sent, deleted (or a check voided) in NetSuite's UI
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS}),
@@ -102,7 +104,8 @@ class NetSuiteConnector(BaseConnector):
         idempotency_keys=True,  # X-NetSuite-Idempotency-Key
     )
     #: Refunds, expenses and journals are reconciled too (read back by id, like the sales documents).
-    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS,
+                                    Entity.BILL})
     #: The account's limit is 15 concurrent requests (Tier 1), shared with every other integration of the account:
     #: we take a third of it.
     concurrent_limit = 5
@@ -223,6 +226,8 @@ class NetSuiteConnector(BaseConnector):
         if isinstance(doc, ExpenseSnapshot):
             return c.expense_payload(doc, mapping, str(self.setting("expense_payee") or ""),
                                      self.currency_ref(doc.currency))
+        if isinstance(doc, BillSnapshot):
+            return c.bill_payload(doc, mapping, self.vendor(doc.supplier), self.currency_ref(doc.currency))
         if isinstance(doc, JournalSnapshot):
             return c.journal_payload(doc, mapping, str(self.setting("subsidiary") or ""),
                                      self.currency_ref(doc.currency))
@@ -239,6 +244,28 @@ class NetSuiteConnector(BaseConnector):
                                      hint="Add the currency in NetSuite (Lists > Accounting > Currencies; "
                                           "Multiple Currencies enabled), then send the document again.")
         return {"id": ids[code]}
+
+    def vendor(self, name: str) -> str:
+        """The vendor a bill's supplier is: the first active one whose ``companyName`` is the name (SuiteQL), else
+        one created (in the connection's subsidiary on OneWorld accounts). Remembered per connector."""
+        name = name.strip()[:83]
+        if not name:
+            raise ConfigurationError("the bill names no supplier", hint="Give the bill a supplier.")
+        if name not in self._vendors:
+            quoted = name.replace("'", "''")  # SuiteQL's string literal: a quote doubled
+            rows = list(self.client.suiteql(f"SELECT id FROM vendor WHERE companyname = '{quoted}' "  # nosec B608
+                                            "AND isinactive = 'F' ORDER BY id"))
+            if rows:
+                self._vendors[name] = str(rows[0]["id"])
+            else:
+                subsidiary = str(self.setting("subsidiary") or "")
+                self._vendors[name] = self.client.create("vendor", rest.clean(
+                    {"companyName": name, "subsidiary": {"id": subsidiary} if subsidiary else None}))
+        return self._vendors[name]
+
+    @cached_property
+    def _vendors(self) -> dict[str, str]:
+        return {}
 
     def line_item(self, line, index: int, mapping: Mapping) -> str:
         """The item a line is booked on (see the module docstring). A mapped account no active item books to is

@@ -13,6 +13,13 @@
   and ``exchangeRate`` ours, one ``expense`` sublist line per expense line (``account``, ``amount`` net,
   ``taxCode``, ``memo``); NetSuite computes each line's tax from the tax code. Voided: deleted (NetSuite's help:
   "Voiding of checks is not supported in REST web services").
+- **Supplier bill**: a ``vendorbill`` (record ID ``vendorBill``; Transactions > Payables > Enter Bills: debits
+  each expense line's account, credits accounts payable): ``entity`` the supplier as a vendor (found by
+  ``companyName`` through SuiteQL, else created), ``tranId`` the supplier's bill number (the bill's "Reference
+  No."; ours when the supplier gave none), ``tranDate``, ``dueDate``, ``account`` the mapped accounts-payable
+  account (else NetSuite's default A/P), ``currency`` and ``exchangeRate`` ours, our number in ``memo``, and the
+  same ``expense`` sublist as a check's. No payment is made: it stays Open with ``amountRemaining`` its total.
+  Voided: deleted (record/v1 has no void action; a bill with a payment applied cannot be deleted).
 - **Journal**: a ``journalentry`` with ``tranId``, ``tranDate``, ``memo``, ``currency``, ``subsidiary`` (OneWorld)
   and the ``line`` sublist (``account``, ``debit`` or ``credit``, ``memo``); it must balance. Voided: deleted.
 
@@ -21,7 +28,7 @@ Sources and guesses: docs/connectors/netsuite.md.
 from __future__ import annotations
 
 from .. import rest
-from ..documents import ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
+from ..documents import BillSnapshot, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
 from ..errors import ConfigurationError
 from .translate import external_id, ref
 
@@ -58,6 +65,17 @@ def expense_payload(doc: ExpenseSnapshot, mapping: Mapping, payee: str, currency
         raise ConfigurationError("the NetSuite connection names no expense payee",
                                  hint="Set the connection's Expense payee: the internal id of the vendor a check "
                                       "for an expense is written to.")
+    memo = ": ".join(part for part in (doc.payee, doc.memo) if part)
+    return rest.clean({"externalId": external_id(doc.key), "account": _account(mapping, "expenses"),
+                       "entity": {"id": str(payee)}, "tranId": doc.number[:TRAN_ID_MAX] or None,
+                       "tranDate": rest.iso_date(doc.date), "currency": currency,
+                       "exchangeRate": doc.exchange_rate, "memo": memo[:MEMO_MAX] or None,
+                       "expense": {"items": expense_lines(doc, mapping)}})
+
+
+def expense_lines(doc: ExpenseSnapshot | BillSnapshot, mapping: Mapping) -> list[dict]:
+    """An expense's or a bill's ``expense`` sublist: each line on its mapped expense account, net, with its tax
+    code (NetSuite computes the tax)."""
     lines = []
     for index, line in enumerate(doc.lines):
         account = mapping.line_account(index)
@@ -68,12 +86,23 @@ def expense_payload(doc: ExpenseSnapshot, mapping: Mapping, payee: str, currency
         lines.append(rest.clean({"account": {"id": str(account)}, "amount": line.net_amount,
                                  "taxCode": {"id": str(tax)} if tax else None,
                                  "memo": (line.description or line.cost_kind.replace("_", " "))[:MEMO_MAX]}))
-    memo = ": ".join(part for part in (doc.payee, doc.memo) if part)
-    return rest.clean({"externalId": external_id(doc.key), "account": _account(mapping, "expenses"),
-                       "entity": {"id": str(payee)}, "tranId": doc.number[:TRAN_ID_MAX] or None,
-                       "tranDate": rest.iso_date(doc.date), "currency": currency,
-                       "exchangeRate": doc.exchange_rate, "memo": memo[:MEMO_MAX] or None,
-                       "expense": {"items": lines}})
+    return lines
+
+
+def bill_number(doc: BillSnapshot) -> str:
+    """A vendor bill's ``tranId`` (its "Reference No."): the supplier's bill number, else ours."""
+    return (doc.supplier_reference.strip() or doc.number)[:TRAN_ID_MAX]
+
+
+def bill_payload(doc: BillSnapshot, mapping: Mapping, vendor: str, currency: dict) -> dict:
+    notes = [f"Our reference {doc.number}", doc.memo, f"Bill: {doc.attachment}" if doc.attachment else ""]
+    return rest.clean({"externalId": external_id(doc.key), "entity": {"id": str(vendor)},
+                       "tranId": bill_number(doc) or None, "tranDate": rest.iso_date(doc.issue_date),
+                       "dueDate": rest.iso_date(doc.due_date), "currency": currency,
+                       "exchangeRate": doc.exchange_rate,
+                       "account": {"id": str(mapping.deposit_account)} if mapping.deposit_account else None,
+                       "memo": " — ".join(n for n in notes if n)[:MEMO_MAX] or None,
+                       "expense": {"items": expense_lines(doc, mapping)}})
 
 
 def journal_payload(doc: JournalSnapshot, mapping: Mapping, subsidiary: str, currency: dict) -> dict:

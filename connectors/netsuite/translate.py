@@ -28,9 +28,10 @@ VOIDED = "Voided"
 #: Our entity -> NetSuite record type.
 RECORD_TYPES = {Entity.CUSTOMER: "customer", Entity.ITEM: "noninventorysaleitem", Entity.INVOICE: "invoice",
                 Entity.CREDIT_NOTE: "creditmemo", Entity.PAYMENT: "customerpayment", Entity.REFUND: "customerrefund",
-                Entity.EXPENSE: "check", Entity.JOURNAL: "journalentry"}
-#: The line sublist of an expense (a check) and of a journal entry.
-COST_LINES = {Entity.EXPENSE: "expense", Entity.JOURNAL: "line"}
+                Entity.EXPENSE: "check", Entity.JOURNAL: "journalentry",
+                Entity.BILL: "vendorbill"}
+#: The line sublist of an expense (a check), a journal entry and a supplier bill (a vendor bill).
+COST_LINES = {Entity.EXPENSE: "expense", Entity.JOURNAL: "line", Entity.BILL: "expense"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]")
 
 
@@ -179,10 +180,11 @@ def result(entity: str, body: dict, adopted: bool = False) -> RemoteResult:
         total = rest.money(body.get("total")) if body.get("total") is not None else applied
         return RemoteResult(str(body["id"]), version, str(body.get("memo") or ""), total, None, state, adopted, body,
                             content)
-    if entity == Entity.EXPENSE:
+    if entity in (Entity.EXPENSE, Entity.BILL):  # a bill's balance is its amountRemaining (Open until paid)
         total, rate = rest.money(body.get("total")), body.get("exchangeRate")
         home = quantize(total * Decimal(str(rate))) if total is not None and rate not in (None, "") else None
-        return RemoteResult(str(body["id"]), version, str(body.get("tranId") or ""), total, None, state, adopted,
+        balance = rest.money(body.get("amountRemaining")) if entity == Entity.BILL else None
+        return RemoteResult(str(body["id"]), version, str(body.get("tranId") or ""), total, balance, state, adopted,
                             body, content, home_total=home)
     if entity == Entity.JOURNAL:
         rows = (body.get("line") or {}).get("items")

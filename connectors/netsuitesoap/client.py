@@ -31,7 +31,8 @@ NAMESPACES = {"core": "urn:core_2025_2.platform.webservices.netsuite.com",
               "sales": "urn:sales_2025_2.transactions.webservices.netsuite.com",
               "cust": "urn:customers_2025_2.transactions.webservices.netsuite.com",
               "bank": "urn:bank_2025_2.transactions.webservices.netsuite.com",
-              "general": "urn:general_2025_2.transactions.webservices.netsuite.com"}
+              "general": "urn:general_2025_2.transactions.webservices.netsuite.com",
+              "purch": "urn:purchases_2025_2.transactions.webservices.netsuite.com"}
 _SCHEMA: zeep.Client | None = None
 
 

@@ -24,8 +24,8 @@ from .. import oauth, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, AccountKind, BaseConnector, Capabilities,
                     DemoChart, DocumentTotals, ReferenceData, RemoteChange, RemoteDocument, RemotePayment, Setting,
                     TokenSet)
-from ..documents import (CreditNoteSnapshot, Entity, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot,
-                         RemoteRef, RemoteResult, Snapshot)
+from ..documents import (BillSnapshot, CreditNoteSnapshot, Entity, ExpenseSnapshot, JournalSnapshot, Mapping,
+                         RefundSnapshot, RemoteRef, RemoteResult, Snapshot)
 from ..errors import ConfigurationError, ConflictError, RemoteNotFound
 from ..registry import register
 from . import costs as c
@@ -39,9 +39,11 @@ RECORDS = {Entity.CUSTOMER: ("customer", "rel", "Customer"), Entity.INVOICE: ("i
            Entity.CREDIT_NOTE: ("creditMemo", "cust", "CreditMemo"),
            Entity.ITEM: ("nonInventorySaleItem", "acct", "NonInventorySaleItem"),
            Entity.REFUND: ("customerRefund", "cust", "CustomerRefund"), Entity.EXPENSE: ("check", "bank", "Check"),
-           Entity.JOURNAL: ("journalEntry", "general", "JournalEntry")}
+           Entity.JOURNAL: ("journalEntry", "general", "JournalEntry"),
+           Entity.BILL: ("vendorBill", "purch", "VendorBill")}
 SEARCH_TYPE = {Entity.INVOICE: "_invoice", Entity.PAYMENT: "_customerPayment", Entity.CREDIT_NOTE: "_creditMemo",
-               Entity.REFUND: "_customerRefund", Entity.EXPENSE: "_check", Entity.JOURNAL: "_journal"}
+               Entity.REFUND: "_customerRefund", Entity.EXPENSE: "_check", Entity.JOURNAL: "_journal",
+               Entity.BILL: "_vendorBill"}
 BY_TYPE = {record: entity for entity, (record, _, _) in RECORDS.items()}
 #: NetSuite's AccountType values -> ours.
 ACCOUNT_KINDS = {"_income": AccountKind.INCOME, "_otherIncome": AccountKind.INCOME, "_expense": AccountKind.EXPENSE,
@@ -71,12 +73,12 @@ class NetSuiteSoapConnector(BaseConnector):
     id = "netsuitesoap"
     name = "NetSuite (SuiteTalk SOAP, legacy)"
     capabilities = Capabilities(
-        entities=frozenset(Entity.ALL),
+        entities=frozenset({*Entity.ALL, Entity.BILL}),  # supplier bills as vendor bills (costs.py)
         # no SOAP void operation: emulated (the lines become one "Voided" line of 0, applications taken back)
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
         #: Customer refunds, checks (our expenses) and journal entries voided here are deleted there: SOAP has no
-        #: void operation, and NetSuite voids them only in the UI.
-        delete=frozenset(Entity.ALL),
+        #: void operation, and NetSuite voids them only in the UI. A vendor bill likewise.
+        delete=frozenset({*Entity.ALL, Entity.BILL}),
         kept_lines=True,  # a restocking fee is a credit memo line with a negative rate, on its income account's item
         # customer refunds, checks and journal entries we sent, deleted (or a check voided) in NetSuite's UI
         inbound=frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS}),
@@ -85,7 +87,8 @@ class NetSuiteSoapConnector(BaseConnector):
         idempotency_keys=False,  # no request key: a resend is found first (get by externalId), else refused
     )
     #: Refunds, expenses and journals are reconciled too (searched by internal id, like the sales documents).
-    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS,
+                                    Entity.BILL})
     concurrent_limit = 15  # the account's limit (Tier 1), shared with every other integration
     default_settings = {"api_base": "", "timeout": 30, "default_item": "", "authorize_url": "", "expense_payee": "",
                         "subsidiary": ""}
@@ -218,6 +221,9 @@ class NetSuiteSoapConnector(BaseConnector):
         if isinstance(doc, ExpenseSnapshot):
             return c.check_record(doc, mapping, str(self.setting("expense_payee") or ""), self.client.type,
                                   self.ref, self.currency_ref(doc.currency))
+        if isinstance(doc, BillSnapshot):
+            return c.bill_record(doc, mapping, self.vendor(doc.supplier), self.client.type, self.ref,
+                                 self.currency_ref(doc.currency))
         if isinstance(doc, JournalSnapshot):
             return c.journal_record(doc, mapping, str(self.setting("subsidiary") or ""), self.client.type, self.ref,
                                     self.currency_ref(doc.currency))
@@ -259,6 +265,30 @@ class NetSuiteSoapConnector(BaseConnector):
             for a in doc.allocations]
         return record(**common, itemList=self.client.type("cust", "CreditMemoItemList")(item=lines),
                       applyList=self.client.type("cust", "CreditMemoApplyList")(apply=applies))
+
+    def vendor(self, name: str) -> str:
+        """The vendor a bill's supplier is: the first active one whose ``companyName`` is the name
+        (``VendorSearchBasic``), else one added (in the connection's subsidiary on OneWorld accounts). Remembered
+        per connector."""
+        name = name.strip()[:83]
+        if not name:
+            raise ConfigurationError("the bill names no supplier", hint="Give the bill a supplier.")
+        if name not in self._vendors:
+            core = self.client.type
+            found = self._search_records(core("common", "VendorSearchBasic")(
+                companyName=core("core", "SearchStringField")(operator="is", searchValue=name),
+                isInactive=core("core", "SearchBooleanField")(searchValue=False)))
+            if found:
+                self._vendors[name] = str(sorted(found, key=lambda r: int(r["internalId"]))[0]["internalId"])
+            else:
+                subsidiary = str(self.setting("subsidiary") or "")
+                self._vendors[name] = self.write("add", core("rel", "Vendor")(
+                    companyName=name, subsidiary=self.ref(subsidiary) if subsidiary else None))
+        return self._vendors[name]
+
+    @cached_property
+    def _vendors(self) -> dict[str, str]:
+        return {}
 
     def line_item(self, line, index: int, mapping: Mapping) -> str:
         """The item a line is booked on: its own synced item; else the first active non-inventory sale item whose
@@ -350,7 +380,7 @@ class NetSuiteSoapConnector(BaseConnector):
                                 status="inactive" if record.get("isInactive") else "active", raw=record,
                                 adopted=adopted, fingerprint=fingerprint)
         status = "voided" if cls.voided(record) else "active"
-        if entity in Entity.RETURNS_AND_COSTS:
+        if entity in (*Entity.RETURNS_AND_COSTS, Entity.BILL):
             return cls.cost_result(entity, record, version, status, adopted, fingerprint)
         total = money(record.get("payment") if entity == Entity.PAYMENT else record.get("total"))
         balance = money(record.get("amountRemaining") if entity == Entity.INVOICE else record.get("unapplied"))
@@ -360,8 +390,9 @@ class NetSuiteSoapConnector(BaseConnector):
     @staticmethod
     def cost_result(entity: str, record: dict, version: str, status: str, adopted: bool,
                     fingerprint: str) -> RemoteResult:
-        """A refund's total is what it applies (its memo our number); a check's its ``userTotal`` (the amounts and
-        their tax), in home currency at its ``exchangeRate``; a journal entry's the sum of its debits."""
+        """A refund's total is what it applies (its memo our number); a check's or a vendor bill's its ``userTotal``
+        (the amounts and their tax), in home currency at its ``exchangeRate``; a journal entry's the sum of its
+        debits."""
         number, home = str(record.get("tranId") or ""), None
         if entity == Entity.REFUND:
             total = money(record.get("total"))
@@ -369,12 +400,16 @@ class NetSuiteSoapConnector(BaseConnector):
                 total = sum((money(a.get("amount")) or c.ZERO for a in (record.get("applyList") or {}).get("apply")
                              or [] if a.get("apply") is not False), c.ZERO)
             number = str(record.get("memo") or "")
-        elif entity == Entity.EXPENSE:
+        elif entity in (Entity.EXPENSE, Entity.BILL):
             total, rate = money(record.get("userTotal")), record.get("exchangeRate")
             home = money(total * Decimal(repr(rate))) if total is not None and rate is not None else None
         else:
             total = sum((money(line.get("debit")) or c.ZERO for line in c.journal_lines(record)), c.ZERO)
-        return RemoteResult(str(record["internalId"]), version, number, total, None, status=status, raw=record,
+        # a vendor bill's record carries no balance (searches alone do): an Open bill owes its total, a paid one none
+        balance = None
+        if entity == Entity.BILL and total is not None:
+            balance = {"Open": total, "Paid In Full": c.ZERO}.get(str(record.get("status") or ""))
+        return RemoteResult(str(record["internalId"]), version, number, total, balance, status=status, raw=record,
                             adopted=adopted, fingerprint=fingerprint, home_total=home)
 
     # -- the connector interface ------------------------------------------------------------------------------------

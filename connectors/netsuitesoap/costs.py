@@ -12,6 +12,13 @@ types (``types(ns, name)``, the client's ``type``) and read back. No I/O.
   our payee's name goes in the memo), ``tranId`` our number, ``currency`` and ``exchangeRate`` ours, one
   ``CheckExpense`` row of ``expenseList`` per expense line (``account``, ``amount`` net, ``taxCode``, ``memo``);
   NetSuite computes each line's tax from the tax code, and ``userTotal`` is the check's amount. Voided: deleted.
+- **Supplier bill**: a ``VendorBill`` (transactions.purchases: debits each expense line's account, credits
+  accounts payable) owed to the supplier as a ``Vendor`` (found by ``companyName`` with ``VendorSearchBasic``, else
+  added), ``tranId`` the supplier's bill number (the bill's "Reference No."; ours when the supplier gave none),
+  ``tranDate``, ``dueDate``, ``account`` the mapped accounts-payable account (else the account's default A/P),
+  ``currency`` and ``exchangeRate`` ours, our number in ``memo``, and ``VendorBillExpense`` rows of ``expenseList``
+  as a check's. No payment is made: its ``status`` stays Open. The vendored record has no balance field (a guess
+  that SuiteTalk gives it only in searches): an Open bill owes its ``userTotal``. Voided: deleted.
 - **Journal**: a ``JournalEntry`` (transactions.general) with ``tranId``, ``tranDate``, ``memo``, ``currency``,
   ``subsidiary`` (OneWorld) and ``lineList`` rows (``JournalEntryLine``: ``account``, ``debit`` or ``credit``,
   ``memo``); it must balance. Voided: deleted.
@@ -24,7 +31,7 @@ import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 
-from ..documents import ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
+from ..documents import BillSnapshot, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot
 from ..errors import ConfigurationError
 
 #: NetSuite's tranId and memo lengths we keep to (tranId: 45 in NetSuite's records browser; memo: 999).
@@ -79,6 +86,17 @@ def check_record(doc: ExpenseSnapshot, mapping: Mapping, payee: str, types: Call
         raise ConfigurationError("the NetSuite connection names no expense payee",
                                  hint="Set the connection's Expense payee: the internal id of the vendor a check "
                                       "for an expense is written to.")
+    lines = expense_rows(doc, mapping, types("bank", "CheckExpense"), ref)
+    memo = ": ".join(part for part in (doc.payee, doc.memo) if part)
+    return types("bank", "Check")(
+        externalId=doc.key, account=ref(_bank(mapping, "expenses")), entity=ref(payee), tranDate=_day(doc.date),
+        currency=currency, exchangeRate=doc.exchange_rate, tranId=doc.number[:TRAN_ID_MAX] or None,
+        memo=memo[:MEMO_MAX] or None, expenseList=types("bank", "CheckExpenseList")(expense=lines))
+
+
+def expense_rows(doc: ExpenseSnapshot | BillSnapshot, mapping: Mapping, row: Callable, ref: Callable) -> list:
+    """An expense's or a bill's expense rows (``row`` a CheckExpense or VendorBillExpense): each line on its mapped
+    expense account, net, with its tax code (NetSuite computes the tax)."""
     lines = []
     for index, line in enumerate(doc.lines):
         account = mapping.line_account(index)
@@ -86,14 +104,26 @@ def check_record(doc: ExpenseSnapshot, mapping: Mapping, payee: str, types: Call
             raise ConfigurationError(f"expense line {index + 1} has no NetSuite expense account",
                                      hint="Map an expense account for its cost kind.")
         tax = mapping.tax_codes.get(line.tax_rate_key) if line.tax_rate_key else None
-        lines.append(types("bank", "CheckExpense")(
-            account=ref(account), amount=line.net_amount,
-            memo=(line.description or line.cost_kind.replace("_", " "))[:MEMO_MAX], taxCode=ref(tax) if tax else None))
-    memo = ": ".join(part for part in (doc.payee, doc.memo) if part)
-    return types("bank", "Check")(
-        externalId=doc.key, account=ref(_bank(mapping, "expenses")), entity=ref(payee), tranDate=_day(doc.date),
-        currency=currency, exchangeRate=doc.exchange_rate, tranId=doc.number[:TRAN_ID_MAX] or None,
-        memo=memo[:MEMO_MAX] or None, expenseList=types("bank", "CheckExpenseList")(expense=lines))
+        lines.append(row(account=ref(account), amount=line.net_amount,
+                         memo=(line.description or line.cost_kind.replace("_", " "))[:MEMO_MAX],
+                         taxCode=ref(tax) if tax else None))
+    return lines
+
+
+def bill_number(doc: BillSnapshot) -> str:
+    """A vendor bill's ``tranId`` (its "Reference No."): the supplier's bill number, else ours."""
+    return (doc.supplier_reference.strip() or doc.number)[:TRAN_ID_MAX]
+
+
+def bill_record(doc: BillSnapshot, mapping: Mapping, vendor: str, types: Callable, ref: Callable, currency):
+    notes = [f"Our reference {doc.number}", doc.memo, f"Bill: {doc.attachment}" if doc.attachment else ""]
+    return types("purch", "VendorBill")(
+        externalId=doc.key, entity=ref(vendor), tranDate=_day(doc.issue_date),
+        dueDate=_day(doc.due_date) if doc.due_date else None, currency=currency, exchangeRate=doc.exchange_rate,
+        tranId=bill_number(doc) or None, memo=" — ".join(n for n in notes if n)[:MEMO_MAX] or None,
+        account=ref(str(mapping.deposit_account)) if mapping.deposit_account else None,
+        expenseList=types("purch", "VendorBillExpenseList")(expense=expense_rows(
+            doc, mapping, types("purch", "VendorBillExpense"), ref)))
 
 
 def journal_record(doc: JournalSnapshot, mapping: Mapping, subsidiary: str, types: Callable, ref: Callable,

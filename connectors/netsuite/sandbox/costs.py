@@ -25,9 +25,11 @@ from ...sandboxkit.resources import Row
 from .wire import invalid, money, user_error
 
 ZERO = Decimal("0.00")
+#: The accounts-payable account a vendor bill is owed in when it names none (the seed's only one).
+DEFAULT_PAYABLE = "111"
 CENT = Decimal("0.01")
 #: The line sublist of each cost record.
-COST_SUBLISTS = {"check": "expense", "journalentry": "line"}
+COST_SUBLISTS = {"check": "expense", "journalentry": "line", "vendorbill": "expense"}
 #: The wording NetSuite shows for an unbalanced journal entry (**guess** at the exact text: see the docs).
 UNBALANCED = "The total debits must equal the total credits."
 
@@ -48,8 +50,12 @@ class NetSuiteCosts:
     def _cost_fields(self, kind: str, data: dict, merged: dict, new: bool) -> None:
         if kind == "customerrefund" and ("customer" in data or new):
             data["customer"] = self._ref("customer", merged.get("customer"), "customer")
-        if kind == "check" and ("entity" in data or new):
+        if kind in ("check", "vendorbill") and ("entity" in data or new):
             data["entity"] = self._ref("vendor", merged.get("entity"), "entity")
+        if kind == "vendorbill" and ("account" in data or new):
+            data["account"] = self._ref("account", merged.get("account") or {"id": DEFAULT_PAYABLE}, "account")
+            if (self.store.get("account", data["account"]["id"]).data.get("acctType") or {}).get("id") != "AcctPay":
+                raise user_error(f"Invalid account reference key {data['account']['id']}.", "account")
         if kind in ("customerrefund", "check") and ("account" in data or new):
             data["account"] = self._ref("account", merged.get("account"), "account")
             account = self.store.get("account", data["account"]["id"]).data
@@ -92,7 +98,7 @@ class NetSuiteCosts:
                        **{k: v for k, v in raw.items() if k != "line"}}
             line: dict[str, Any] = {"account": self._ref("account", raw.get("account"), f"{path}.account"),
                                     "memo": str(raw.get("memo") or "")}
-            if kind == "check":
+            if kind in ("check", "vendorbill"):
                 if raw.get("amount") in (None, ""):
                     raise user_error("Please enter value(s) for: Amount.", f"{path}.amount")
                 line["amount"] = money(raw["amount"], f"{path}.amount")
@@ -169,15 +175,18 @@ class NetSuiteCosts:
     def cost_total(kind: str, data: dict) -> Decimal:
         if kind == "customerrefund":
             return sum((a["amount"] for a in data.get("apply") or []), ZERO)
-        if kind == "check":
+        if kind in ("check", "vendorbill"):
             return sum((x["amount"] + (x.get("tax1Amt") or ZERO) for x in data.get("expense") or []), ZERO)
         return sum((x.get("debit") or ZERO for x in data.get("line") or []), ZERO)
 
     def render_cost(self, kind: str, row: Row, out: dict) -> None:
         out["total"] = self.cost_total(kind, row.data)
-        if kind == "check":
+        if kind in ("check", "vendorbill"):
             out["taxTotal"] = sum((x.get("tax1Amt") or ZERO for x in row.data.get("expense") or []), ZERO)
             out["subtotal"] = out["total"] - out["taxTotal"]
+        if kind == "vendorbill":  # no bill payments here: a bill stays Open, owing its total
+            out["amountRemaining"] = out["total"]
+            out["status"] = {"id": "A", "refName": "Open"}
         if row.data.get("_voided"):
             out["status"] = {"id": "V", "refName": "Voided"}
 

@@ -17,7 +17,7 @@ ACCOUNTS = (("54", "4000", "Sales", "Income"), ("55", "4100", "Service Revenue",
             ("1", "1000", "Checking", "Bank"), ("122", "1100", "Undeposited Funds", "OthCurrAsset"),
             ("119", "1200", "Accounts Receivable", "AcctRec"), ("125", "2200", "Sales Tax Payable", "OthCurrLiab"),
             ("60", "6000", "Operating Expenses", "Expense"), ("61", "6100", "Postage and Delivery", "Expense"),
-            ("2", "1010", "Euro Checking", "Bank"))
+            ("2", "1010", "Euro Checking", "Bank"), ("111", "2000", "Accounts Payable", "AcctPay"))
 #: Accounts in a currency other than the base one (a bank account in a foreign currency takes only that currency)
 ACCOUNT_CURRENCIES = {"2": "2"}
 #: id, companyName: vendors (a check's payee)

@@ -38,14 +38,14 @@ CENT = Decimal("0.01")
 #: NetSuite's default account limit on a Tier 1 account without SuiteCloud Plus (15 concurrent requests).
 CONCURRENCY = 15
 TYPES = ("customer", "noninventorysaleitem", "invoice", "customerpayment", "creditmemo", "customerrefund", "check",
-         "journalentry", "account", "salestaxitem", "currency", "vendor")
+         "journalentry", "vendorbill", "account", "salestaxitem", "currency", "vendor")
 WRITABLE = ("customer", "noninventorysaleitem", "invoice", "customerpayment", "creditmemo", "customerrefund", "check",
-            "journalentry")
+            "journalentry", "vendorbill", "vendor")
 #: SuiteQL ``transaction.type`` of each transaction record.
 TRAN_TYPES = {"invoice": "CustInvc", "customerpayment": "CustPymt", "creditmemo": "CustCred",
-              "customerrefund": "CustRfnd", "check": "Check", "journalentry": "Journal"}
+              "customerrefund": "CustRfnd", "check": "Check", "journalentry": "Journal", "vendorbill": "VendBill"}
 #: Transactions whose money goes out or that only post (refunds, checks, journal entries): ``costs.py``.
-COSTS = ("customerrefund", "check", "journalentry")
+COSTS = ("customerrefund", "check", "journalentry", "vendorbill")
 #: Fields NetSuite computes; a body that sends them is refused ("read-only field").
 READ_ONLY = ("total", "subtotal", "taxTotal", "amountRemaining", "status", "lastModifiedDate", "createdDate",
              "applied", "unapplied")
@@ -312,7 +312,7 @@ class NetSuiteSandbox(NetSuiteCosts, PlatformSandbox):
 
     def _check_fields(self, kind: str, data: dict, merged: dict, new: bool) -> None:
         """Required fields and references of one record type (``data`` is changed in place)."""
-        if kind == "customer":
+        if kind in ("customer", "vendor"):
             if not str(merged.get("companyName") or "").strip():
                 raise user_error("Please enter value(s) for: Company Name.", "companyName")
             for field in ("subsidiary", "currency"):
@@ -488,8 +488,9 @@ class NetSuiteSandbox(NetSuiteCosts, PlatformSandbox):
                 raise user_error("This record cannot be deleted because it has dependent records.")
             if kind in ("creditmemo", "customerpayment") and self.refunded(row):
                 raise user_error("This record cannot be deleted because it has dependent records.")
-            if kind == "customer" and any((r.data.get("entity") or r.data.get("customer") or {}).get("id") == rid
-                                          for t in TRAN_TYPES for r in self.store.rows(t)):
+            if kind in ("customer", "vendor") and any(
+                    (r.data.get("entity") or r.data.get("customer") or {}).get("id") == rid
+                    for t in TRAN_TYPES for r in self.store.rows(t)):
                 raise user_error("This record cannot be deleted because it has dependent records.")
             if kind == "noninventorysaleitem" and any(line["item"]["id"] == rid for t in ("invoice", "creditmemo")
                                                       for r in self.store.rows(t) for line in r.data["item"]):
@@ -512,7 +513,7 @@ class NetSuiteSandbox(NetSuiteCosts, PlatformSandbox):
                     sub["totalResults"] = len(value)
                 out[name] = sub
             else:
-                out[name] = self._expand_ref(name, value)
+                out[name] = self._expand_ref(name, value, kind)
         out["lastModifiedDate"] = ns_time(row.modified)
         out["createdDate"] = ns_time(row.created)
         if kind in ("invoice", "creditmemo"):
@@ -539,11 +540,14 @@ class NetSuiteSandbox(NetSuiteCosts, PlatformSandbox):
     def _expand(self, line: dict) -> dict:
         return {k: self._expand_ref(k, v) for k, v in line.items()}
 
-    def _expand_ref(self, name: str, value: Any) -> Any:
+    def _expand_ref(self, name: str, value: Any, record: str = "") -> Any:
+        """A reference with its ``refName`` and link; a check's or vendor bill's ``entity`` is a vendor."""
         if not (isinstance(value, dict) and set(value) == {"id"}):
             return value
-        kind = {"entity": "customer", "customer": "customer", "item": "noninventorysaleitem", "doc": "invoice",
-                "account": "account", "incomeAccount": "account", "taxCode": "salestaxitem",
+        if name == "entity" and record in ("check", "vendorbill"):
+            name = "vendor"
+        kind = {"entity": "customer", "vendor": "vendor", "customer": "customer", "item": "noninventorysaleitem",
+                "doc": "invoice", "account": "account", "incomeAccount": "account", "taxCode": "salestaxitem",
                 "currency": "currency"}.get(name)
         row = self.store.find(kind, value["id"]) if kind else None
         ref = {**value}
@@ -672,9 +676,10 @@ class NetSuiteSandbox(NetSuiteCosts, PlatformSandbox):
                                 "voided": flag(row.data.get("_voided")),
                                 "lastmodifieddate": sql_time(row.modified)})
             return out
-        if table == "customer":
+        if table in ("customer", "vendor"):
             return [{"id": r.id, "companyname": r.data.get("companyName"), "externalid": r.data.get("externalId"),
-                     "lastmodifieddate": sql_time(r.modified)} for r in self.store.rows("customer")]
+                     "isinactive": flag(r.data.get("isInactive")), "lastmodifieddate": sql_time(r.modified)}
+                    for r in self.store.rows(table)]
         if table == "item":
             return [{"id": r.id, "itemid": r.data.get("itemId"), "externalid": r.data.get("externalId"),
                      "itemtype": "NonInvtPart", "incomeaccount": (r.data.get("incomeAccount") or {}).get("id"),
@@ -705,7 +710,7 @@ class NetSuiteSandbox(NetSuiteCosts, PlatformSandbox):
         column, op = m["column"].lower(), m["op"]
         if column not in row:
             raise invalid(f"Invalid search query: field {column} not found.")
-        value = m["stamp"] or m["text"]
+        value = m["stamp"] or (m["text"] or "").replace("''", "'")
         have = row[column]
         if have is None:
             return False
@@ -731,6 +736,6 @@ def sql_time(epoch: float) -> str:
 QUERY = re.compile(r"SELECT\s+(?P<columns>\*|[\w\s,]+?)\s+FROM\s+(?P<table>\w+)"
                    r"(?:\s+WHERE\s+(?P<where>.+?))?(?:\s+ORDER\s+BY\s+(?P<order>\w+)(?:\s+ASC)?)?", re.I | re.S)
 #: ``col = 'text'`` or ``col >= TO_TIMESTAMP('YYYY-MM-DD HH24:MI:SS', 'YYYY-MM-DD HH24:MI:SS')``.
-CONDITION = re.compile(r"(?P<column>\w+)\s*(?P<op>>=|=|>|<)\s*(?:'(?P<text>[^']*)'|TO_TIMESTAMP\(\s*'"
+CONDITION = re.compile(r"(?P<column>\w+)\s*(?P<op>>=|=|>|<)\s*(?:'(?P<text>(?:[^']|'')*)'|TO_TIMESTAMP\(\s*'"
                        r"(?P<stamp>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)'\s*,\s*'YYYY-MM-DD HH24:MI:SS'\s*\))", re.I)
 

@@ -20,10 +20,12 @@ __all__ = ["CENT", "SEARCH_TYPES", "TYPES", "Books", "Listed", "NetSuiteError", 
 
 TYPES = {"Customer": "customer", "Invoice": "invoice", "CustomerPayment": "customerPayment",
          "CreditMemo": "creditMemo", "NonInventorySaleItem": "nonInventorySaleItem",
-         "CustomerRefund": "customerRefund", "Check": "check", "JournalEntry": "journalEntry"}
+         "CustomerRefund": "customerRefund", "Check": "check", "JournalEntry": "journalEntry",
+         "VendorBill": "vendorBill", "Vendor": "vendor"}
 #: Search ``type`` values of TransactionSearchBasic -> our record types.
 SEARCH_TYPES = {"_invoice": "invoice", "_customerPayment": "customerPayment", "_creditMemo": "creditMemo",
-                "_customerRefund": "customerRefund", "_check": "check", "_journal": "journalEntry"}
+                "_customerRefund": "customerRefund", "_check": "check", "_journal": "journalEntry",
+                "_vendorBill": "vendorBill"}
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,9 @@ class Books(CostBooks):
             raise NetSuiteError("RCRD_DSNT_EXIST", "That record does not exist.")
         if kind == "customer" and any(r.get("_customer") == record["internalId"] for r in self.records.values()):
             raise NetSuiteError("CANT_DELETE_RCRD", "This record cannot be deleted because it has dependent records.")
+        if kind == "vendor" and any(r["_type"] in ("check", "vendorBill") and (r.get("entity") or {}).get(
+                "internalId") == record["internalId"] for r in self.records.values()):
+            raise NetSuiteError("CANT_DELETE_RCRD", "This record cannot be deleted because it has dependent records.")
         if kind == "nonInventorySaleItem" and any(
                 (line.get("item") or {}).get("internalId") == record["internalId"]
                 for r in self.records.values() for line in r.get("itemList") or []):
@@ -146,6 +151,10 @@ class Books(CostBooks):
             draft["rate"] = money(draft.get("rate") or "0")
             self.items[draft["internalId"]] = {"internalId": draft["internalId"], "name": draft["itemId"],
                                                "rate": draft["rate"]}
+        elif kind == "vendor":
+            if not (draft.get("companyName") or draft.get("entityId")):
+                raise NetSuiteError("USER_ERROR", "Please enter value(s) for: Company Name")
+            draft["isInactive"] = str(draft.get("isInactive", "false")).lower() == "true"
         elif kind == "customer":
             if not (draft.get("companyName") or draft.get("entityId")):
                 raise NetSuiteError("USER_ERROR", "Please enter value(s) for: Company Name")

@@ -10,6 +10,9 @@ XML here).
   its ``expenseList`` lines carry ``account``, ``amount`` and an optional ``taxCode`` whose rate gives the line's
   ``tax1Amt`` (legacy tax, as on invoice lines); ``userTotal`` (the check's Amount) is the amounts plus their tax,
   ``taxTotal`` the tax. ``exchangeRate`` defaults to 1 in the base currency, else to the currency's rate.
+- A **vendor bill** (``VendorBill``) is owed to a vendor ``entity`` (required) on an accounts-payable ``account``
+  (the account's A/P when none is named); its ``expenseList`` lines are a check's, ``userTotal`` and ``taxTotal``
+  too. No vendor payments here: a bill stays ``status`` Open.
 - A **journal entry** (``JournalEntry``): ``lineList`` rows with ``account`` and one of ``debit`` / ``credit``;
   at least two, and the debits must equal the credits.
 
@@ -24,7 +27,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from .values import CENT, NetSuiteError, money
 
 ZERO = Decimal("0.00")
-COST_TYPES = frozenset({"customerRefund", "check", "journalEntry"})
+COST_TYPES = frozenset({"customerRefund", "check", "journalEntry", "vendorBill"})
+PAYABLES = ("_accountsPayable",)
 BANKS = ("_bank", "_creditCard")
 #: The wording of an unbalanced journal entry (**guess** at the exact text and code: see the docs).
 UNBALANCED = "The total debits must equal the total credits."
@@ -66,15 +70,20 @@ class CostBooks:
             draft["account"] = self._account(draft.get("account"), "account", BANKS)
             rows = body.get("applyList")
             draft["_refunded"] = self._refund_applications(rows, draft) if rows is not None else record["_refunded"]
-        elif kind == "check":
+        elif kind in ("check", "vendorBill"):
             vendor = (draft.get("entity") or {}).get("internalId", "")
-            row = next((v for v in self.reference.get("vendor", []) if v["internalId"] == vendor), None)
-            if row is None:
+            row = self.find("vendor", vendor) if vendor else None
+            if row is None or row.get("isInactive"):
                 raise NetSuiteError("INVALID_KEY_OR_REF" if vendor else "USER_ERROR",
                                     f"Invalid entity reference key {vendor}." if vendor
                                     else "Please enter value(s) for: Payee")
             draft["entity"] = {"internalId": vendor, "name": row["companyName"]}
-            draft["account"] = self._account(draft.get("account"), "account", BANKS)
+            if kind == "check":
+                draft["account"] = self._account(draft.get("account"), "account", BANKS)
+            else:  # owed on accounts payable: the account's default A/P when none is named
+                default = next((a for a in self.reference.get("account", []) if a["acctType"] in PAYABLES), {})
+                draft["account"] = self._account(draft.get("account") or {"internalId": default.get("internalId")},
+                                                 "account", PAYABLES)
             lines = body.get("expenseList", record.get("expenseList"))
             draft["expenseList"] = [self._expense_line(line, n) for n, line in enumerate(lines or [], 1)]
             if not draft["expenseList"]:
@@ -145,10 +154,10 @@ class CostBooks:
         voided = record.get("_voided")
         if kind == "customerRefund":
             record.update(total=sum(record["_refunded"].values(), ZERO), status="Voided" if voided else "")
-        elif kind == "check":
+        elif kind in ("check", "vendorBill"):
             tax = sum((x.get("tax1Amt") or ZERO for x in record["expenseList"]), ZERO)
             record.update(taxTotal=tax, userTotal=sum((x["amount"] for x in record["expenseList"]), ZERO) + tax,
-                          status="Voided" if voided else "")
+                          status="Voided" if voided else "Open" if kind == "vendorBill" else "")
 
     def refuse_delete_of_refunded(self, kind: str, record: dict) -> None:
         if kind in ("creditMemo", "customerPayment") and self.refunded(record["internalId"]):

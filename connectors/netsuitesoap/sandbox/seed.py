@@ -22,7 +22,8 @@ ACCOUNTS = (("1", "1000", "Checking", "_bank"), ("2", "1050", "Undeposited Funds
             ("3", "1200", "Accounts Receivable", "_accountsReceivable"),
             ("4", "2200", "Sales Tax Payable", "_otherCurrentLiability"), ("5", "4000", "Sales", "_income"),
             ("6", "4100", "Consulting Revenue", "_income"), ("7", "4200", "Shipping Income", "_income"),
-            ("8", "4900", "Discounts Given", "_income"), ("9", "6000", "Operating Expenses", "_expense"))
+            ("8", "4900", "Discounts Given", "_income"), ("9", "6000", "Operating Expenses", "_expense"),
+            ("10", "2000", "Accounts Payable", "_accountsPayable"), ("15", "6100", "Office Supplies", "_expense"))
 #: internalId, ISO code, base currency
 CURRENCIES = (("1", "USD", True), ("2", "EUR", False), ("3", "CAD", False))
 #: A currency's exchange rate to the base currency (what a transaction in it defaults to).
@@ -45,5 +46,7 @@ def seed(books) -> None:
     books.reference["currency"] = [{"_type": "currency", "internalId": i, "name": code, "symbol": code,
                                     "isBaseCurrency": base, "isInactive": False, "exchangeRate": RATES[i]}
                                    for i, code, base in CURRENCIES]
-    books.reference["vendor"] = [{"_type": "vendor", "internalId": i, "companyName": name, "isInactive": False}
-                                 for i, name in VENDORS]
+    for i, name in VENDORS:  # records (a vendor bill's supplier may be added over the API)
+        books.records[i] = {"_type": "vendor", "internalId": i, "externalId": "", "companyName": name,
+                            "isInactive": False, "createdDate": books.clock(), "lastModifiedDate": books.clock(),
+                            "_applied": {}, "_refunded": {}}

@@ -49,6 +49,7 @@ NS = {"soapenv": "http://schemas.xmlsoap.org/soap/envelope/",
       "tranCust": "urn:customers_2025_2.transactions.webservices.netsuite.com",
       "tranBank": "urn:bank_2025_2.transactions.webservices.netsuite.com",
       "tranGeneral": "urn:general_2025_2.transactions.webservices.netsuite.com",
+      "tranPurch": "urn:purchases_2025_2.transactions.webservices.netsuite.com",
       "listAcct": "urn:accounting_2025_2.lists.webservices.netsuite.com",
       "xsi": "http://www.w3.org/2001/XMLSchema-instance"}
 PREFIX = {"customer": ("listRel", "Customer"), "invoice": ("tranSales", "Invoice"),
@@ -57,10 +58,14 @@ PREFIX = {"customer": ("listRel", "Customer"), "invoice": ("tranSales", "Invoice
           "currency": ("listAcct", "Currency"), "item": ("listAcct", "NonInventorySaleItem"),
           "nonInventorySaleItem": ("listAcct", "NonInventorySaleItem"),
           "customerRefund": ("tranCust", "CustomerRefund"), "check": ("tranBank", "Check"),
-          "journalEntry": ("tranGeneral", "JournalEntry")}
+          "journalEntry": ("tranGeneral", "JournalEntry"), "vendorBill": ("tranPurch", "VendorBill"),
+          "vendor": ("listRel", "Vendor")}
 #: Body fields in the XSD's order, per record type (what ``get`` and ``search`` answer).
 FIELDS = {
     "customer": ("entityId", "companyName", "email", "isInactive", "dateCreated", "lastModifiedDate"),
+    "vendor": ("entityId", "companyName", "email", "isInactive", "lastModifiedDate"),
+    "vendorBill": ("createdDate", "lastModifiedDate", "account", "entity", "subsidiary", "tranDate", "exchangeRate",
+                   "dueDate", "tranId", "userTotal", "taxTotal", "memo", "currency", "status", "expenseList"),
     "account": ("acctType", "acctNumber", "acctName", "isInactive"),
     "salesTaxItem": ("itemId", "rate", "isInactive"),
     "nonInventorySaleItem": ("createdDate", "lastModifiedDate", "itemId", "displayName", "incomeAccount",
@@ -347,6 +352,8 @@ class NetSuiteSoapSandbox(CostActions, PlatformSandbox):
             kinds = [t for t in types if t] or list(SEARCH_TYPES.values())
         elif basic == "CustomerSearchBasic":
             kinds = ["customer"]
+        elif basic == "VendorSearchBasic":
+            kinds = ["vendor"]
         elif basic in REFERENCE_SEARCHES:
             return self.reference_search(REFERENCE_SEARCHES[basic], element, prefs)
         else:
@@ -359,6 +366,10 @@ class NetSuiteSoapSandbox(CostActions, PlatformSandbox):
         if ids is not None:
             wanted = {v.get("internalId", "") for v in children(ids, "searchValue")}
             rows = [r for r in rows if (r["internalId"] in wanted) == (ids.get("operator", "anyOf") == "anyOf")]
+        inactive = child(element, "isInactive")
+        if inactive is not None:
+            wanted = text(inactive, "searchValue").lower() == "true"
+            rows = [r for r in rows if bool(r.get("isInactive")) == wanted]
         for field in ("externalIdString", "tranId", "companyName"):
             condition = child(element, field)
             if condition is not None:

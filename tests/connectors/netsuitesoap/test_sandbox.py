@@ -39,4 +39,5 @@ def test_a_bookkeepers_payment_lowers_the_invoice_and_reset_empties_the_account(
     assert str(books.find("invoice", invoice["internalId"])["amountRemaining"]) == "50.00"
     assert [d[2] for d in books.deleted] == [paid["id"]]
     nssandbox.reset()
-    assert books.records == {} and books.deleted == [] and "11" in books.items
+    # only the seeded vendors are left (records: a vendor bill's supplier may be added over the API)
+    assert {r["_type"] for r in books.records.values()} == {"vendor"} and books.deleted == [] and "11" in books.items
