@@ -23,7 +23,8 @@ document; a payment is voided (``VoidPayment``, which gives its applications bac
 credit memo; an expense a vendor ``Bill`` paid by a ``Check``; a journal a GL ``JournalTransaction``; each put
 Balanced and released like the rest. Acumatica voids no released bill or GL batch: an expense is taken back by
 voiding its check and reversing its bill (``ReverseBill``, the debit adjustment released), a journal by a
-counter-batch; either then reads as voided.
+counter-batch; either then reads as voided. A supplier bill is the same ``Bill`` left Open (no check), the
+supplier's number in ``VendorRef``, reversed like an expense's bill (``costs.py``).
 
 **No idempotency key.** Customers and items are keyed by ids derived from our keys, so their PUT is an upsert.
 Documents are numbered by Acumatica: a create first looks for a live document with our number (``CustomerOrder``,
