@@ -162,7 +162,9 @@ def bill_content(record: dict) -> str:
 def same_bill(written: dict, read: dict) -> bool:
     ours, theirs = written.get("Details") or [], read.get("Details") or []
     fields = ("TransactionDescription", "UnitCost", "Account", "TaxCategory")
+    dates = ("Date", "DueDate") if "DueDate" in written else ()  # a supplier bill's dates count (not an expense's)
     return all(rest.plain(written.get(f)) == rest.plain(read.get(f)) for f in ("Vendor", "VendorRef", "CurrencyID")) \
+        and all(str(written[f] or "")[:10] == str(read.get(f) or "")[:10] for f in dates) \
         and len(ours) == len(theirs) and all(
             rest.plain(mine.get(f)) == rest.plain(other.get(f)) for mine, other in zip(ours, theirs, strict=True)
             for f in fields if f != "TaxCategory" or mine.get(f) is not None)

@@ -159,3 +159,14 @@ def test_a_cost_kind_without_an_expense_account_stops_the_bill_before_sending(bo
     assert "no expense account mapped for cost kind “supplier”" in stopped.last_error
     assert not ExternalReference.objects.filter(source_key=f"ledger.bill:{bill.pk}").exists()
     assert books.sandbox.store.rows("Bill") == []
+
+
+def test_an_unchanged_bill_is_kept_and_a_new_due_date_sends_it_again(asandbox):
+    conn = connect(asandbox)
+    doc = supplier_bill()
+    made = conn.create(doc, ACCOUNTS, "b")
+    kept = conn.update(doc, ACCOUNTS, RemoteRef(made.remote_id, made.version), "u")
+    assert kept.remote_id == made.remote_id
+    later = conn.update(dataclasses.replace(doc, due_date=DUE + dt.timedelta(days=10)), ACCOUNTS,
+                        RemoteRef(made.remote_id, made.version), "u2")
+    assert later.remote_id != made.remote_id and later.raw["DueDate"][:10] == "2026-12-12"
