@@ -81,7 +81,7 @@ REVERSED = frozenset({Entity.EXPENSE, Entity.JOURNAL, Entity.BILL})
 #: How a document carrying our number is searched before a create: (entity, $filter with {number}).
 SEARCH = {Entity.PAYMENT: ("Payment", "Type eq 'Payment' and PaymentRef eq {number}"),
           Entity.REFUND: ("Payment", "Type eq 'Refund' and PaymentRef eq {number}"),
-          Entity.EXPENSE: ("Bill", "Type eq 'Bill' and VendorRef eq {number}"),
+          Entity.EXPENSE: ("Bill", "Type eq 'Bill' and VendorRef eq {number} and Vendor eq {vendor}"),
           Entity.JOURNAL: ("JournalTransaction", "Module eq 'GL' and Description eq {number}"),
           Entity.BILL: ("Bill", "Type eq 'Bill' and VendorRef eq {number} and Vendor eq {vendor}")}
 
@@ -251,7 +251,8 @@ class AcumaticaConnector(SessionConnector):
         if doc.entity in SEARCH:
             entity, query = SEARCH[doc.entity]
             number = c.supplier_number(doc) if isinstance(doc, BillSnapshot) else doc.number
-            vendor = c.vendor_id(c.vendor_name(doc)) if isinstance(doc, BillSnapshot) else ""
+            # an expense's bill and a supplier bill are both Bills: the vendor keeps one from being taken for another
+            vendor = c.vendor_id(c.vendor_name(doc)) if isinstance(doc, (ExpenseSnapshot, BillSnapshot)) else ""
             params = {"$filter": query.format(number=_quote(number), vendor=_quote(vendor)), "$select": "Status"}
             if doc.entity == Entity.JOURNAL:  # a person's Reverse copies our description: that batch is not ours
                 params["$custom"] = c.BATCH_ORIGIN

@@ -20,6 +20,7 @@ from mappings.models import MappingKind
 from tests import factories as f
 from tests.conftest import drain
 from tests.connectors.acumatica.test_connector import connect
+from tests.connectors.contract import expense
 from tests.platforms import POOL, PlatformHarness
 
 D = Decimal
@@ -170,3 +171,11 @@ def test_an_unchanged_bill_is_kept_and_a_new_due_date_sends_it_again(asandbox):
     later = conn.update(dataclasses.replace(doc, due_date=DUE + dt.timedelta(days=10)), ACCOUNTS,
                         RemoteRef(made.remote_id, made.version), "u2")
     assert later.remote_id != made.remote_id and later.raw["DueDate"][:10] == "2026-12-12"
+
+
+def test_an_expense_numbered_as_a_suppliers_bill_is_not_taken_for_it(asandbox):
+    """Both are Bills searched by VendorRef: the vendor tells them apart."""
+    conn = connect(asandbox)
+    conn.create(supplier_bill(reference="E-42"), ACCOUNTS, "b")
+    spent = dataclasses.replace(expense("E-42", ("30.00",)), payee="Courier Co")
+    assert conn.find_existing(spent, Mapping(line_accounts=("60100",), deposit_account="10200")) is None
