@@ -23,7 +23,8 @@ document; a payment is voided (``VoidPayment``, which gives its applications bac
 credit memo; an expense a vendor ``Bill`` paid by a ``Check``; a journal a GL ``JournalTransaction``; each put
 Balanced and released like the rest. Acumatica voids no released bill or GL batch: an expense is taken back by
 voiding its check and reversing its bill (``ReverseBill``, the debit adjustment released), a journal by a
-counter-batch; either then reads as voided.
+counter-batch; either then reads as voided. A supplier bill is the same ``Bill`` left Open (no check), the
+supplier's number in ``VendorRef``, reversed like an expense's bill (``costs.py``).
 
 **No idempotency key.** Customers and items are keyed by ids derived from our keys, so their PUT is an upsert.
 Documents are numbered by Acumatica: a create first looks for a live document with our number (``CustomerOrder``,
@@ -43,7 +44,8 @@ from .. import lifecycle, rest
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, Capabilities, DemoChart, ReferenceData,
                     Refused, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment, RuleKind,
                     Setting)
-from ..documents import ExpenseSnapshot, Entity, Mapping, RefundSnapshot, RemoteRef, RemoteResult, Snapshot
+from ..documents import (BillSnapshot, Entity, ExpenseSnapshot, Mapping, RefundSnapshot, RemoteRef, RemoteResult,
+                         Snapshot)
 from ..errors import (ConfigurationError, ConflictError, DuplicateError, RemoteNotFound, SyncError,
                       ValidationFailed)
 from ..registry import register
@@ -54,7 +56,7 @@ from . import translate as t
 from .client import ContractClient
 
 LIFECYCLE = lifecycle.Lifecycle(
-    entities=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT, *Entity.RETURNS_AND_COSTS}),
+    entities=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT, *Entity.RETURNS_AND_COSTS, Entity.BILL}),
     draft=t.DRAFT, posted=t.POSTED,
     cancelled=t.CANCELLED, void_by="cancel", cancel_from_draft=False,
     hint="Fix what Acumatica names (a closed financial period, an inactive account or tax category) and retry; "
@@ -63,22 +65,25 @@ LIFECYCLE = lifecycle.Lifecycle(
 UNRELEASED = replace(LIFECYCLE, entities=frozenset())
 ENTITY_OF = {Entity.CUSTOMER: "Customer", Entity.ITEM: "NonStockItem", Entity.INVOICE: "Invoice",
              Entity.CREDIT_NOTE: "Invoice", Entity.PAYMENT: "Payment", Entity.REFUND: "Payment",
-             Entity.EXPENSE: "Bill", Entity.JOURNAL: "JournalTransaction"}
-#: Refunds, expenses (bills paid by check) and journals (GL batches): costs.py.
-COSTS = frozenset(Entity.RETURNS_AND_COSTS)
+             Entity.EXPENSE: "Bill", Entity.JOURNAL: "JournalTransaction", Entity.BILL: "Bill"}
+#: Refunds, expenses (bills paid by check), journals (GL batches) and supplier bills (bills left open): costs.py.
+COSTS = frozenset({*Entity.RETURNS_AND_COSTS, Entity.BILL})
 #: The release and void actions per entity (None: the Default endpoint has none for it).
 RELEASE = {Entity.INVOICE: "ReleaseInvoice", Entity.CREDIT_NOTE: "ReleaseInvoice", Entity.PAYMENT: "ReleasePayment",
            Entity.REFUND: "ReleasePayment", Entity.EXPENSE: "ReleaseBill",
-           Entity.JOURNAL: "ReleaseJournalTransaction"}
+           Entity.JOURNAL: "ReleaseJournalTransaction", Entity.BILL: "ReleaseBill"}
 VOID = {Entity.INVOICE: "VoidInvoice", Entity.CREDIT_NOTE: "VoidInvoice", Entity.PAYMENT: "VoidPayment",
         Entity.REFUND: "VoidPayment"}
+#: The entities sent as a ``Bill``: an expense's (paid by a check) and a supplier bill (left open).
+BILLS = (Entity.EXPENSE, Entity.BILL)
 #: Released documents that are reversed rather than voided: a bill (``ReverseBill``), a GL batch (a counter-batch).
-REVERSED = frozenset({Entity.EXPENSE, Entity.JOURNAL})
+REVERSED = frozenset({Entity.EXPENSE, Entity.JOURNAL, Entity.BILL})
 #: How a document carrying our number is searched before a create: (entity, $filter with {number}).
 SEARCH = {Entity.PAYMENT: ("Payment", "Type eq 'Payment' and PaymentRef eq {number}"),
           Entity.REFUND: ("Payment", "Type eq 'Refund' and PaymentRef eq {number}"),
-          Entity.EXPENSE: ("Bill", "Type eq 'Bill' and VendorRef eq {number}"),
-          Entity.JOURNAL: ("JournalTransaction", "Module eq 'GL' and Description eq {number}")}
+          Entity.EXPENSE: ("Bill", "Type eq 'Bill' and VendorRef eq {number} and Vendor eq {vendor}"),
+          Entity.JOURNAL: ("JournalTransaction", "Module eq 'GL' and Description eq {number}"),
+          Entity.BILL: ("Bill", "Type eq 'Bill' and VendorRef eq {number} and Vendor eq {vendor}")}
 
 #: The key field of customers and items (Acumatica's id for them).
 KEY_OF = {Entity.CUSTOMER: "CustomerID", Entity.ITEM: "InventoryID"}
@@ -97,27 +102,31 @@ class AcumaticaConnector(SessionConnector):
     id = "acumatica"
     name = "Acumatica"
     capabilities = Capabilities(
-        # refunds (Payment of type Refund), expenses (a Bill paid by a Check), journals (JournalTransaction, GL)
-        entities=frozenset(Entity.ALL),
+        # refunds (Payment of type Refund), expenses (a Bill paid by a Check), journals (JournalTransaction, GL),
+        # supplier bills (a Bill left Open)
+        entities=frozenset({*Entity.ALL, Entity.BILL}),
         # VoidInvoice, VoidPayment (payments and refunds). Acumatica voids no released bill or GL batch: an
-        # expense's check is voided and its bill reversed (ReverseBill, the debit adjustment released); a journal
-        # is reversed by a counter-batch (Default has no reverse action for batches). Both read back as voided.
-        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT, *Entity.RETURNS_AND_COSTS}),
+        # expense's check is voided and its bill reversed (ReverseBill, the debit adjustment released), a supplier
+        # bill reversed alike; a journal is reversed by a counter-batch (Default has no reverse action for
+        # batches). All read back as voided.
+        void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE, Entity.PAYMENT, *Entity.RETURNS_AND_COSTS, Entity.BILL}),
         # customers and items made inactive; unreleased documents deleted, released ones voided (or reversed)
         delete=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.CREDIT_NOTE,
-                          *Entity.RETURNS_AND_COSTS}),
+                          *Entity.RETURNS_AND_COSTS, Entity.BILL}),
         kept_lines=True,  # a restocking fee is a negative line of the credit memo: the memo is what goes back
         # LastModifiedDateTime polling; customers and non-stock items come in on their own too; refunds, expenses'
-        # bills and GL batches as well (voided, or reversed by a released reversing document: reported voided)
+        # bills and GL batches as well (voided, or reversed by a released reversing document: reported voided);
+        # supplier bills are the same Bill rows (one list for both)
         inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
-                           *Entity.RETURNS_AND_COSTS}),
+                           *Entity.RETURNS_AND_COSTS, Entity.BILL}),
         # payments recorded there (remote_payment reads them whole); customers and items (remote_customer / _item)
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.PAYMENT}),
         inbound_deletes=False,  # lists hold no deleted records: reconciliation finds a deletion
         idempotency_keys=False,  # our number in CustomerOrder / PaymentRef / VendorRef / Description, searched
     )
     #: Refunds, expenses and journals are reconciled like the sales documents (read back by id).
-    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS})
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, *Entity.RETURNS_AND_COSTS,
+                                    Entity.BILL})
     #: Acumatica's limits come with each licence (License Monitoring Console): a pace of our own below the
     #: smallest tiers; its 429 is honoured anyway.
     rate_limits = {"request": (90, 60.0)}
@@ -194,11 +203,14 @@ class AcumaticaConnector(SessionConnector):
     # -- reading --------------------------------------------------------------------------------------------------
     def _read(self, entity: str, remote_id: str) -> dict:
         expand = {Entity.INVOICE: "Details", Entity.CREDIT_NOTE: "Details", Entity.PAYMENT: "DocumentsToApply",
-                  Entity.REFUND: "DocumentsToApply", Entity.EXPENSE: "Details", Entity.JOURNAL: "Details"}
+                  Entity.REFUND: "DocumentsToApply", Entity.EXPENSE: "Details", Entity.JOURNAL: "Details",
+                  Entity.BILL: "Details"}
         params = {"$expand": expand[entity]} if entity in expand else None
         return self.client.get(ENTITY_OF[entity], remote_id, params)
 
-    def fetch(self, entity: str, remote_id: str) -> RemoteResult:
+    def fetch(self, entity: str, remote_id: str, made_now: bool = False) -> RemoteResult:
+        """The document as Acumatica holds it. ``made_now``: one this call just put and released, which nobody can
+        have reversed yet (a bill's or batch's reversal is then not looked for: one request fewer per create)."""
         record = self._read(entity, remote_id)
         if entity == Entity.CUSTOMER:
             return t.customer_result(record)
@@ -208,10 +220,10 @@ class AcumaticaConnector(SessionConnector):
             return t.payment_result(record)
         if entity == Entity.REFUND:
             return c.refund_result(record)
-        if entity == Entity.EXPENSE:
-            return c.bill_result(record, reversed_=self._reversed(entity, record))
+        if entity in (Entity.EXPENSE, Entity.BILL):
+            return c.bill_result(record, reversed_=not made_now and self._reversed(entity, record))
         if entity == Entity.JOURNAL:
-            return c.journal_result(record, reversed_=self._reversed(entity, record))
+            return c.journal_result(record, reversed_=not made_now and self._reversed(entity, record))
         return t.document_result(record)
 
     def find_existing(self, doc: Snapshot, mapping: Mapping) -> RemoteResult | None:
@@ -238,7 +250,10 @@ class AcumaticaConnector(SessionConnector):
         """Ids of the live documents carrying our number, oldest first."""
         if doc.entity in SEARCH:
             entity, query = SEARCH[doc.entity]
-            params = {"$filter": query.format(number=_quote(doc.number)), "$select": "Status"}
+            number = c.supplier_number(doc) if isinstance(doc, BillSnapshot) else doc.number
+            # an expense's bill and a supplier bill are both Bills: the vendor keeps one from being taken for another
+            vendor = c.vendor_id(c.vendor_name(doc)) if isinstance(doc, (ExpenseSnapshot, BillSnapshot)) else ""
+            params = {"$filter": query.format(number=_quote(number), vendor=_quote(vendor)), "$select": "Status"}
             if doc.entity == Entity.JOURNAL:  # a person's Reverse copies our description: that batch is not ours
                 params["$custom"] = c.BATCH_ORIGIN
             rows = [r for r in self.client.rows(entity, params) if not c.reversed_batch(r)]
@@ -279,7 +294,7 @@ class AcumaticaConnector(SessionConnector):
             self._apply_memo(doc, mapping, remote_id)
         if doc.entity == Entity.EXPENSE:
             self._pay_bill(doc, mapping, remote_id)
-        return self.fetch(doc.entity, remote_id)
+        return self.fetch(doc.entity, remote_id, made_now=True)
 
     def _cost_record(self, doc: Snapshot, mapping: Mapping) -> dict:
         """The record of a refund, an expense's bill (its vendor put first: PUT upserts it) or a journal."""
@@ -287,7 +302,7 @@ class AcumaticaConnector(SessionConnector):
             if problems := c.refund_problems(doc):
                 raise ConfigurationError("; ".join(problems), hint="Enter the refund in Acumatica by hand.")
             return c.refund_record(doc, mapping, str(self.setting("payment_method")))
-        if isinstance(doc, ExpenseSnapshot):
+        if isinstance(doc, (ExpenseSnapshot, BillSnapshot)):
             return c.bill_record(doc, mapping)
         return c.journal_record(doc, mapping)
 
@@ -298,7 +313,7 @@ class AcumaticaConnector(SessionConnector):
         try:
             return self.client.put(entity, record)
         except SyncError as exc:
-            if not isinstance(doc, ExpenseSnapshot) or not c.VENDOR_UNKNOWN.search(str(exc)):
+            if not isinstance(doc, (ExpenseSnapshot, BillSnapshot)) or not c.VENDOR_UNKNOWN.search(str(exc)):
                 raise
         self.client.put("Vendor", c.vendor_record(doc))
         return self.client.put(entity, record)
@@ -390,9 +405,9 @@ class AcumaticaConnector(SessionConnector):
         the new content is sent as a new document."""
         if doc.entity == Entity.REFUND:
             same = c.same_refund(self._cost_record(doc, mapping), current.raw)
-        elif doc.entity == Entity.EXPENSE:
+        elif doc.entity in (Entity.EXPENSE, Entity.BILL):
             same = c.same_bill(c.bill_record(doc, mapping), current.raw)
-            if same:
+            if same and doc.entity == Entity.EXPENSE:
                 self._pay_bill(doc, mapping, current.remote_id)
                 return self.fetch(doc.entity, current.remote_id)
         else:
@@ -407,7 +422,7 @@ class AcumaticaConnector(SessionConnector):
         ``AutoReverseCopy``). The custom fields are filtered with ``cf.String(f='View.Field')``."""
         if entity not in REVERSED or str(record.get("Status") or "") not in t.POSTED:
             return False
-        if entity == Entity.EXPENSE:
+        if entity in (Entity.EXPENSE, Entity.BILL):
             queries = [f"Type eq 'Debit Adj.' and {c.CUSTOM_FILTER['OrigRefNbr']} eq {_quote(record['ReferenceNbr'])}"]
         else:
             queries = [f"Description eq {_quote(c.reversal_of(self._id_of(entity, record)))}",
@@ -555,7 +570,7 @@ class AcumaticaConnector(SessionConnector):
                                platform_code="released", hint="Void it in Acumatica and send it again.")
 
     def cancel(self, entity: str, remote_id: str) -> None:
-        if entity == Entity.EXPENSE:
+        if entity in (Entity.EXPENSE, Entity.BILL):
             self._reverse_bill(remote_id)
             return
         if entity == Entity.JOURNAL:
@@ -588,15 +603,15 @@ class AcumaticaConnector(SessionConnector):
         cursor = dt.datetime.now(dt.UTC)
         changes: list[RemoteChange] = []
         when = f"LastModifiedDateTime ge datetimeoffset'{t.acumatica_time(since)}'"
-        for entity in [e for e in entities if e in self.inbound_entities]:
+        wanted = [e for e in entities if e in self.inbound_entities]
+        if bills := [e for e in wanted if e in BILLS]:
+            changes += self._bills_changed(when, bills)
+        for entity in [e for e in wanted if e not in BILLS]:
             if entity in KEY_OF:  # customers and items: their key field names them
                 rows = self.client.rows(ENTITY_OF[entity], {"$filter": when,
                                                             "$select": f"{KEY_OF[entity]},LastModifiedDateTime"})
                 changes += [RemoteChange(entity, str(row[KEY_OF[entity]]), "update", self.config.remote_company_id,
                                          rest.parse_time(str(row["LastModifiedDateTime"]))) for row in rows]
-                continue
-            if entity == Entity.EXPENSE:
-                changes += self._bills_changed(when)
                 continue
             if entity == Entity.JOURNAL:
                 changes += self._batches_changed(when)
@@ -610,22 +625,25 @@ class AcumaticaConnector(SessionConnector):
                                             rest.parse_time(str(row["LastModifiedDateTime"]))))
         return changes, cursor
 
-    def _bills_changed(self, when: str) -> list[RemoteChange]:
+    def _bills_changed(self, when: str, entities: list[str]) -> list[RemoteChange]:
         """Bills and debit adjustments changed (one list, with each one's ``Orig. Ref. Nbr.`` through
         ``$custom``). A bill is an "update", or a "void" when voided; a released debit adjustment reversing a bill
-        (Reverse on the bill: its ``OrigRefNbr``) reports that bill voided and is not reported itself."""
+        (Reverse on the bill: its ``OrigRefNbr``) reports that bill voided and is not reported itself. An
+        expense's bill and a supplier bill are the same ``Bill`` rows: each is reported as every one of
+        ``entities`` asked for (the pipeline skips the entity it holds no reference of)."""
         rows = list(self.client.rows("Bill", {"$filter": when, "$select": "Status,LastModifiedDateTime",
                                               "$custom": c.BILL_ORIGIN}))
-        found: dict[str, RemoteChange] = {}
+        found: dict[tuple[str, str], RemoteChange] = {}
         for row in rows:
             when_changed = rest.parse_time(str(row["LastModifiedDateTime"]))
-            if row.get("Type") == "Bill":
-                operation = "void" if row.get("Status") in t.CANCELLED else "update"
-                found.setdefault(t.document_id(row), RemoteChange(
-                    Entity.EXPENSE, t.document_id(row), operation, self.config.remote_company_id, when_changed))
-            elif (reversed_ := c.reversed_bill(row)) and row.get("Status") in t.POSTED:
-                found[reversed_] = RemoteChange(Entity.EXPENSE, reversed_, "void", self.config.remote_company_id,
-                                                when_changed)
+            for entity in entities:
+                if row.get("Type") == "Bill":
+                    operation = "void" if row.get("Status") in t.CANCELLED else "update"
+                    found.setdefault((entity, t.document_id(row)), RemoteChange(
+                        entity, t.document_id(row), operation, self.config.remote_company_id, when_changed))
+                elif (reversed_ := c.reversed_bill(row)) and row.get("Status") in t.POSTED:
+                    found[(entity, reversed_)] = RemoteChange(entity, reversed_, "void",
+                                                              self.config.remote_company_id, when_changed)
         return list(found.values())
 
     def _batches_changed(self, when: str) -> list[RemoteChange]:

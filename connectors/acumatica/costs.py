@@ -28,7 +28,7 @@ import re
 from decimal import Decimal
 
 from .. import rest
-from ..documents import ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot, RemoteResult
+from ..documents import BillSnapshot, ExpenseSnapshot, JournalSnapshot, Mapping, RefundSnapshot, RemoteResult
 from ..errors import ConfigurationError
 from .translate import CANCELLED, ref, version
 
@@ -84,26 +84,62 @@ def vendor_id(payee: str) -> str:
     return "V" + hashlib.sha256(payee.strip().casefold().encode()).hexdigest()[:9].upper()
 
 
-def vendor_record(doc: ExpenseSnapshot) -> dict:
-    return {"VendorID": vendor_id(doc.payee or "Expenses"), "VendorName": (doc.payee or "Expenses")[:TEXT_LENGTH],
-            "Status": "Active"}
+def vendor_name(doc: ExpenseSnapshot | BillSnapshot) -> str:
+    """The vendor's name: an expense's payee, a supplier bill's supplier."""
+    name = doc.supplier if isinstance(doc, BillSnapshot) else doc.payee
+    return name.strip() or "Expenses"
 
 
-def bill_record(doc: ExpenseSnapshot, mapping: Mapping) -> dict:
+def vendor_record(doc: ExpenseSnapshot | BillSnapshot) -> dict:
+    return {"VendorID": vendor_id(vendor_name(doc)), "VendorName": vendor_name(doc)[:TEXT_LENGTH], "Status": "Active"}
+
+
+def bill_record(doc: ExpenseSnapshot | BillSnapshot, mapping: Mapping) -> dict:
+    """An expense's bill (paid at once by a check) or a supplier bill (left open on accounts payable)."""
+    if isinstance(doc, BillSnapshot):
+        return supplier_bill_record(doc, mapping)
+    return {"Type": "Bill", "Vendor": vendor_id(vendor_name(doc)), "VendorRef": doc.number,
+            "Date": rest.iso_date(doc.date), "CurrencyID": doc.currency, "Hold": False,
+            "Description": _description(doc, f"Expense {doc.number}"), "Details": cost_lines(doc, mapping)}
+
+
+def supplier_number(doc: BillSnapshot) -> str:
+    """A supplier bill's ``VendorRef`` (Vendor Ref.): the supplier's bill number, else ours. Acumatica's field is
+    the vendor's own reference; our number then also heads the description."""
+    return (doc.supplier_reference.strip() or doc.number)[:40]
+
+
+def supplier_bill_record(doc: BillSnapshot, mapping: Mapping) -> dict:
+    """A supplier bill: the same ``Bill`` as an expense's, with the supplier's number and a ``DueDate``; no check
+    pays it, so released it stays Open (``Balance`` the bill's ``Amount``) on the vendor's A/P account."""
+    record = {"Type": "Bill", "Vendor": vendor_id(vendor_name(doc)), "VendorRef": supplier_number(doc),
+              "Date": rest.iso_date(doc.issue_date), "CurrencyID": doc.currency, "Hold": False,
+              "Description": _description(doc, f"Bill {doc.number}"), "Details": cost_lines(doc, mapping)}
+    if doc.due_date:
+        record["DueDate"] = rest.iso_date(doc.due_date)
+    return record
+
+
+def _description(doc: ExpenseSnapshot | BillSnapshot, head: str) -> str:
+    if isinstance(doc, BillSnapshot):
+        notes = [head, doc.memo, f"Attachment: {doc.attachment}" if doc.attachment else ""]
+    else:
+        notes = [doc.memo, f"Receipt: {doc.attachment}" if doc.attachment else ""]
+    return (" - ".join(n for n in notes if n) or head)[:TEXT_LENGTH]
+
+
+def cost_lines(doc: ExpenseSnapshot | BillSnapshot, mapping: Mapping) -> list[dict]:
+    what = "bill" if isinstance(doc, BillSnapshot) else "expense"
     lines = []
     for index, line in enumerate(doc.lines):
         account = mapping.line_account(index)
         if not account:
-            raise ConfigurationError(f"line {index + 1} of expense {doc.number} has no expense account mapped",
+            raise ConfigurationError(f"line {index + 1} of {what} {doc.number} has no expense account mapped",
                                      hint="Map an expense account for its cost kind in the mapping editor.")
         lines.append({"Account": str(account), "Qty": Decimal("1"), "UnitCost": line.net_amount,
                       "TransactionDescription": (line.description or line.cost_kind.replace("_", " "))[:TEXT_LENGTH],
                       "TaxCategory": mapping.tax_codes.get(line.tax_rate_key) if line.tax_rate_key else None})
-    notes = [doc.memo, f"Receipt: {doc.attachment}" if doc.attachment else ""]
-    return {"Type": "Bill", "Vendor": vendor_id(doc.payee or "Expenses"), "VendorRef": doc.number,
-            "Date": rest.iso_date(doc.date), "CurrencyID": doc.currency, "Hold": False,
-            "Description": (" - ".join(n for n in notes if n) or f"Expense {doc.number}")[:TEXT_LENGTH],
-            "Details": lines}
+    return lines
 
 
 def check_record(doc: ExpenseSnapshot, mapping: Mapping, method: str, bill: dict) -> dict:
@@ -126,7 +162,9 @@ def bill_content(record: dict) -> str:
 def same_bill(written: dict, read: dict) -> bool:
     ours, theirs = written.get("Details") or [], read.get("Details") or []
     fields = ("TransactionDescription", "UnitCost", "Account", "TaxCategory")
+    dates = ("Date", "DueDate") if "DueDate" in written else ()  # a supplier bill's dates count (not an expense's)
     return all(rest.plain(written.get(f)) == rest.plain(read.get(f)) for f in ("Vendor", "VendorRef", "CurrencyID")) \
+        and all(str(written[f] or "")[:10] == str(read.get(f) or "")[:10] for f in dates) \
         and len(ours) == len(theirs) and all(
             rest.plain(mine.get(f)) == rest.plain(other.get(f)) for mine, other in zip(ours, theirs, strict=True)
             for f in fields if f != "TaxCategory" or mine.get(f) is not None)

@@ -14,8 +14,9 @@ Bill.com has no idempotency key either: invoices carry our number (Bill.com refu
 searched by name before they are created, and a recorded payment carries our number at the start of its
 description, where search-before-create looks for it.
 
-Expenses are bills for the payee recorded as paid outside Bill.com (``costs.py``); Bill.com pays out no customer
-credit and keeps no general ledger, so refunds and journals are not sent (docs/connectors/billcom.md).
+Expenses are bills for the payee recorded as paid outside Bill.com, supplier bills the same bills left unpaid
+(``costs.py``); Bill.com pays out no customer credit and keeps no general ledger, so refunds and journals are not
+sent (docs/connectors/billcom.md).
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from functools import cached_property
 from ..base import (API_BASE_FIELD, AUTHORIZE_URL_FIELD, TIMEOUT_FIELD, AccountKind, Capabilities,
                     DemoChart, ReferenceData, RemoteChange, RemoteCustomer, RemoteDocument, RemoteItem, RemotePayment,
                     Setting)
-from ..documents import Entity, ExpenseSnapshot, Mapping, RemoteRef, RemoteResult, Snapshot
+from ..documents import BillSnapshot, Entity, ExpenseSnapshot, Mapping, RemoteRef, RemoteResult, Snapshot
 from ..errors import AuthError, ConfigurationError, ConflictError, RemoteNotFound, SyncError, ValidationFailed
 from ..registry import register
 from ..session import Session, SessionConnector
@@ -49,6 +50,10 @@ ACCOUNT_KINDS = {"INCOME": AccountKind.INCOME, "OTHER_INCOME": AccountKind.INCOM
                  "ACCOUNTS_RECEIVABLE": AccountKind.RECEIVABLE}
 
 
+#: Our entities sent as a Bill.com bill: an expense (recorded as paid) and a supplier bill (left unpaid).
+BILLS = (Entity.EXPENSE, Entity.BILL)
+
+
 def account_kind(account: dict) -> str:
     kind = str(account.get("accountType") or "").upper()
     if kind == "OTHER_CURRENT_LIABILITY" and "tax" in str(account.get("name", "")).lower():
@@ -61,24 +66,26 @@ class BillcomConnector(SessionConnector):
     id = "billcom"
     name = "Bill.com"
     capabilities = Capabilities(
-        entities=frozenset({*Entity.SALES, Entity.EXPENSE}),  # expenses: paid bills (costs.py); no refunds, journals
+        # expenses: paid bills; supplier bills: unpaid bills (costs.py); no refunds, journals
+        entities=frozenset({*Entity.SALES, Entity.EXPENSE, Entity.BILL}),
         # Bill.com neither voids nor deletes: a void zeroes the document and archives it, a delete archives it
-        # (an expense's bill is archived for either)
+        # (an expense's bill and a supplier bill are archived for either: not declared voided)
         void=frozenset({Entity.INVOICE, Entity.CREDIT_NOTE}),
-        delete=frozenset({*Entity.SALES, Entity.EXPENSE}) - {Entity.PAYMENT},
+        delete=frozenset({*Entity.SALES, Entity.EXPENSE, Entity.BILL}) - {Entity.PAYMENT},
         currencies=frozenset({"USD"}),  # Bill.com AR invoices are in US dollars
         idempotency_keys=False,  # Bill.com has none for documents: our numbers and names stand in
         # polled by updatedTime; lists hold archived documents and voided payments, so deletions are reported
         # customers and items are listed by updatedTime too: they come in on their own (archived: inactive); an
-        # expense's bill too (archived there: deleted; a line typed over: an update)
+        # expense's bill too (archived there: deleted; a line typed over: an update), and a supplier bill from the
+        # same bills list
         inbound=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE,
-                           Entity.EXPENSE}),
+                           Entity.EXPENSE, Entity.BILL}),
         inbound_creates=frozenset({Entity.CUSTOMER, Entity.ITEM, Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE}),
         webhooks=True,  # invoice events, signed x-bill-sha-signature; a payment arrives as its invoice's update
     )
     #: Expenses are reconciled like the sales documents, read back by id (the organisation's other bills are not
     #: ours to look through).
-    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.EXPENSE})
+    reconcile_entities = frozenset({Entity.INVOICE, Entity.PAYMENT, Entity.CREDIT_NOTE, Entity.EXPENSE, Entity.BILL})
     #: Per developer key 20,000 requests an hour, of them at most 200 sign-ins; 3 requests at once per organisation.
     rate_limits = {"request": (20000, 3600.0), "login": (200, 3600.0)}
     concurrent_limit = 3
@@ -165,13 +172,19 @@ class BillcomConnector(SessionConnector):
     def changes_since(self, entities, since: dt.datetime) -> tuple[list[RemoteChange], dt.datetime]:
         """Each list filtered ``updatedTime:gte`` ``since`` (to the second); the cursor is the time we asked. An
         expense is its bill (``bills``): archived there it is a "delete" (Bill.com voids no bill), else an
-        "update"."""
+        "update". A supplier bill is a bill too: the one list is asked once and each bill reported as each of
+        the two asked for (the pipeline skips the one it holds no reference of)."""
         cursor = dt.datetime.now(dt.UTC).replace(microsecond=0)
         since = since.astimezone(dt.UTC).replace(microsecond=0)
         changes = []
-        for entity in [e for e in entities if e in self.inbound_entities]:
+        wanted = [e for e in entities if e in self.inbound_entities]
+        if bills := [e for e in wanted if e in BILLS]:
+            for row in self._changed(Entity.EXPENSE, since):
+                changes += [RemoteChange(entity, str(row["id"]), c.change_operation(row),
+                                         self.config.remote_company_id, t.modified_at(row)) for entity in bills]
+        for entity in [e for e in wanted if e not in BILLS]:
             for row in self._changed(entity, since):
-                operation = c.change_operation(row) if entity == Entity.EXPENSE else t.change_operation(entity, row)
+                operation = t.change_operation(entity, row)
                 changes.append(RemoteChange(entity, str(row["id"]), operation, self.config.remote_company_id,
                                             t.modified_at(row)))
         return changes, cursor
@@ -248,6 +261,9 @@ class BillcomConnector(SessionConnector):
         entity = doc.entity
         if isinstance(doc, ExpenseSnapshot):
             return self._find_expense(doc)
+        if isinstance(doc, BillSnapshot):
+            found = self._find_bill(doc)
+            return replace(c.result(found, entity=Entity.BILL), adopted=True) if found else None
         if entity in (Entity.CUSTOMER, Entity.ITEM):
             path = t.ENTITIES[entity][0]
             rows = [r for r in self.client.list(path, (f"name:eq:{quoted(doc.name[:100])}",))
@@ -275,6 +291,9 @@ class BillcomConnector(SessionConnector):
         """``idempotency_key`` is not sent: Bill.com has no such thing for documents (see the module docstring)."""
         if isinstance(doc, ExpenseSnapshot):
             return self._create_expense(doc, mapping)
+        if isinstance(doc, BillSnapshot):
+            bill = c.bill_payload(doc, mapping, self._vendor(doc, True))
+            return c.result(self.client.request("POST", c.BILLS, body=bill), entity=Entity.BILL)
         if doc.entity == Entity.PAYMENT:
             body = self.client.request("POST", "invoices/record-payment", body=t.payment_payload(doc, mapping))
             return t.result(doc.entity, body)
@@ -293,6 +312,8 @@ class BillcomConnector(SessionConnector):
         current = self.fetch(doc.entity, ref.remote_id)
         if isinstance(doc, ExpenseSnapshot):
             return self._update_expense(doc, mapping, ref, current)
+        if isinstance(doc, BillSnapshot):
+            return self._update_bill(doc, mapping, ref, current)
         if doc.entity == Entity.PAYMENT and current.status == "voided":
             # our own void of an earlier attempt whose new recording failed or was lost: finish that attempt
             return self.find_existing(doc, mapping) or self.create(doc, mapping, idempotency_key)
@@ -319,7 +340,7 @@ class BillcomConnector(SessionConnector):
     def delete(self, entity: str, ref: RemoteRef, idempotency_key: str) -> None:
         """Archived (Bill.com deletes nothing): customers and items stay readable as inactive; an archived invoice
         or credit memo counts as gone (a credit memo's applications are taken back first)."""
-        if entity == Entity.EXPENSE:
+        if entity in BILLS:
             self.client.request("POST", f"{c.BILLS}/{ref.remote_id}/archive")
             return
         path = t.ENTITIES[entity][0]
@@ -330,8 +351,8 @@ class BillcomConnector(SessionConnector):
         self.client.request("POST", f"{path}/{ref.remote_id}/archive")
 
     def fetch(self, entity: str, remote_id: str) -> RemoteResult:
-        if entity == Entity.EXPENSE:
-            found = c.result(self.client.request("GET", f"{c.BILLS}/{remote_id}"))
+        if entity in BILLS:
+            found = c.result(self.client.request("GET", f"{c.BILLS}/{remote_id}"), entity=entity)
         else:
             found = t.result(entity, self.client.request("GET", f"{t.ENTITIES[entity][0]}/{remote_id}"))
         if found.status == "deleted":
@@ -370,6 +391,28 @@ class BillcomConnector(SessionConnector):
         if not rows:
             return None
         return replace(self._paid(rows[0], doc), adopted=True)
+
+    def _find_bill(self, doc: BillSnapshot) -> dict | None:
+        """The supplier's live bill with the supplier's number (ours when it has none), an unpaid one first: Bill.com
+        takes a second bill of that number, so this is what keeps a lost answer from making two."""
+        vendor = self._vendor(doc, create=False) if c.vendor_name(doc) else None
+        if vendor is None:
+            return None
+        wanted = c.bill_number(doc)
+        rows = [r for r in self.client.list(c.BILLS, (f"vendorId:eq:{quoted(vendor)}",))
+                if c.number(r) == wanted and not r.get("archived")]
+        rows.sort(key=lambda r: c.due(r) <= 0)
+        return rows[0] if rows else None
+
+    def _update_bill(self, doc: BillSnapshot, mapping: Mapping, ref: RemoteRef,
+                     current: RemoteResult) -> RemoteResult:
+        """The supplier bill's number, dates, description and lines replaced (its vendor stays: a bill keeps its
+        vendor). Bill.com refuses a total below what was paid there."""
+        if ref.version and current.version != ref.version:
+            raise ConflictError("the bill changed in Bill.com since it was last synced", platform_code="stale",
+                                raw=current.raw)
+        body = c.bill_payload(doc, mapping, str(current.raw["vendorId"]))
+        return c.result(self.client.request("PATCH", f"{c.BILLS}/{ref.remote_id}", body=body), entity=Entity.BILL)
 
     def _create_expense(self, doc: ExpenseSnapshot, mapping: Mapping) -> RemoteResult:
         problems = c.expense_problems(doc)

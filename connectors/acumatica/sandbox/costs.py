@@ -86,6 +86,7 @@ class AcumaticaCosts:
                                                      "Details": []}
         merged = {**base, **{k: v for k, v in record.items() if k not in ("Details", "id", "rowNumber", "custom")}}
         self.vendor(merged, raw, "Bill")
+        merged.setdefault("DueDate", merged["Date"])  # Acumatica's comes from the vendor's terms: none here
         merged["CurrencyID"] = self.currency(merged, raw, "Bill")
         lines = self.cost_lines(base["Details"], record.get("Details"), raw)
         tax = sum((line["_tax"] for line in lines), ZERO)

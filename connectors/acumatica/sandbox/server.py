@@ -77,11 +77,11 @@ class AcumaticaSandbox(AcumaticaCosts, PlatformSandbox):
     """One tenant (``TENANT``) with its sessions, master data and AR documents."""
 
     platform, title, default_port = "acumatica", "Acumatica", 8784
-    #: What a person does in Acumatica to take back a refund, an expense or a journal we sent (our remote id):
-    #: void the refund; void the checks paying the bill and reverse the bill; reverse the GL batch. Each releases
-    #: what it makes, as a person does.
+    #: What a person does in Acumatica to take back a refund, an expense, a journal or a supplier bill we sent (our
+    #: remote id): void the refund; void the checks paying the bill (none for a supplier bill) and reverse the
+    #: bill; reverse the GL batch. Each releases what it makes, as a person does.
     user_takes_back = {"refund": ("void_refund", "refund_id"), "expense": ("reverse_bill", "bill_id"),
-                       "journal": ("reverse_journal", "journal_id")}
+                       "journal": ("reverse_journal", "journal_id"), "bill": ("reverse_bill", "bill_id")}
     api_path = f"/entity/{ENDPOINT}/{VERSION}"
     authorize_path = "/entity/_connect"  # stand-in for the Connect button: Acumatica's cookie login has no page
 

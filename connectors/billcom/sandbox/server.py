@@ -95,7 +95,7 @@ class BillcomSandbox(BillcomPayables, PlatformSandbox):
     api_path, token_path, authorize_path = API, f"{API}/login", "/connect/authorize"
     #: What a person does in Bill.com to take back a record we sent: an expense's bill is archived (Bill.com voids
     #: and deletes no bill); refunds and journals are not sent to Bill.com.
-    user_takes_back = {"expense": ("archive_bill", "bill_id")}
+    user_takes_back = {"expense": ("archive_bill", "bill_id"), "bill": ("archive_bill", "bill_id")}
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] | None = None,
                  organization_id: str = ORGANIZATION_ID, timeout_seconds: float = 5.0, verbose: bool = False) -> None:
