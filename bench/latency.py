@@ -20,16 +20,16 @@ A comment line after each ceiling says how many requests a minute went in steady
 bound that binds) against what the budget allows (``connectors.budget.SHARE`` of the limit): requests far below it
 mean the budget did not bind and the machine's own throughput was the bound.
 
-Requests per platform are counted by the sandboxes themselves: every request a sandbox works on passes its
-latency (``connectors.sandboxkit.latency``), which tallies it by endpoint kind, whether or not it waits. The loop is
-the same python-quickbooks loop as ``baseline_time_ratio``'s in ``bench/run.py`` (its customers and item are made
-before the clock starts; ours are part of our time), run in a process of its own with a sandbox of its own while the
-per-platform requests are counted (it mostly waits on the latency; ``start_loop``). The ceilings run a ``qcluster`` (``OutboxBroker``) on a
-backlog for a fixed time and count the invoices that reached the platform after the first minute (the budget lets
-a burst take 95% of a minute's allowance at once; after that the rate is the steady one, and a steady window must
-be a whole minute, since the burst's pattern repeats each window), so they do not wait for a 10,000 backlog to
-drain. The backlog is queued the way a resync queues it, one pending ``OutboxEntry`` per invoice, but written in
-bulk (not timed). ``BENCH_QUICK=1`` runs smaller numbers (a smoke run of the script, not figures).
+Requests per platform are counted by the sandboxes themselves: every request a sandbox works on passes its latency
+(``connectors.sandboxkit.latency``), which tallies it by endpoint kind, whether or not it waits. The loop is the
+same python-quickbooks loop as ``baseline_time_ratio``'s in ``bench/run.py`` (its customers and item are made before
+the clock starts; ours are part of our time), run in a process of its own with a sandbox of its own while the per-
+platform requests are counted (it mostly waits on the latency; ``start_loop``). The ceilings run a ``qcluster``
+(``OutboxBroker``) on a backlog for a fixed time and count the invoices that reached the platform after the first
+minute (the budget lets a burst take 95% of a minute's allowance at once; after that the rate is the steady one, and
+a steady window must be a whole minute, since the burst's pattern repeats each window), so they do not wait for a
+10,000 backlog to drain. The backlog is queued the way a resync queues it, one pending ``OutboxEntry`` per invoice,
+but written in bulk (not timed). ``BENCH_QUICK=1`` runs smaller numbers (a smoke run of the script, not figures).
 Everything runs in a throw-away SQLite database in a temporary directory; platforms on loopback.
 """
 from __future__ import annotations

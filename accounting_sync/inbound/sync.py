@@ -75,10 +75,10 @@ class Result:
 def pull(conn: Connection, since: dt.datetime | None = None) -> Result:
     """Poll the platform once for every entity the connection polls, from the earliest of their cursors (or
     ``since``), and apply what changed. One ``changes_since`` call per poll: a platform whose one list serves several
-    entities (invoices and bills in one list, payments and refunds in another) reads it once. An entity whose own cursor is later
-    than the earliest gets the changes of the extra window again; applying is idempotent (a version already known is
-    skipped). Each entity keeps its cursor (a newly polled one starts ``FIRST_PULL`` back) and its own summary; a
-    failure moves none of them."""
+    entities (invoices and bills in one list, payments and refunds in another) reads it once. An entity whose own
+    cursor is later than the earliest gets the changes of the extra window again; applying is idempotent (a version
+    already known is skipped). Each entity keeps its cursor (a newly polled one starts ``FIRST_PULL`` back) and its
+    own summary; a failure moves none of them."""
     result = Result()
     if not _may_pull(conn, result):
         return result
