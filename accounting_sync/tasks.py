@@ -66,20 +66,14 @@ def dispatch(connection_ids: list[int] | None = None) -> int:
 
     The connections whose changes this task took in are dispatched too: another connection's wake-up, running at
     the same moment, skips the changes this one holds locked (``SKIP LOCKED``), and would otherwise find no entry
-    for them, leaving them to the sweeper a minute later. This task sends the round's first chunk itself and hands
-    the others out as tasks of their own (``outbox.hand_out``), so a burst of saves taken in by one wake-up is
-    sent by all the free workers at once, not one chunk after another by this one (returns what it sent itself)."""
+    for them, leaving them to the sweeper a minute later."""
     marked = outbox.absorb(most=ABSORB_PER_TASK)
     if connection_ids is not None and marked:
         connection_ids = sorted(set(connection_ids) | set(outbox.connections_of(marked)))
     ran = 0
     chunks, full = outbox.lease_round(connection_ids)
-    spread = not outbox.runs_inline() and not outbox.dispatcher_polls()
-    for n, (ids, token) in enumerate(chunks):
-        if n and spread:  # the others' chunks go to whichever workers are free, not one after another here
-            outbox.hand_out(ids, token)
-        else:
-            ran += sum(process_leased(ids, token).values())
+    for ids, token in chunks:
+        ran += sum(process_leased(ids, token).values())
     if full and not outbox.dispatcher_polls():  # a round that was not full left nothing of theirs due
         outbox.start_chains(connection_ids)
     return ran

@@ -280,7 +280,7 @@ def enqueue(entry_ids: list[int]) -> None:
     for conn_id, chunk in _chunks_by_connection(entry_ids):
         per_connection.setdefault(conn_id, []).append(chunk)
     backlogs = [conn_id for conn_id, chunks in per_connection.items()
-                if len(chunks) > conf.get("CHAINS_PER_CONNECTION") and not runs_inline()]
+                if len(chunks) > conf.get("CHAINS_PER_CONNECTION") and not _runs_inline()]
     for conn_id, chunks in per_connection.items():
         if conn_id in backlogs:
             continue
@@ -328,18 +328,10 @@ def chain_next(connection_id: int) -> tuple[list[int], str] | None:
         return None
     for ids, token in chunks[1:]:  # one turn is one chunk; a second would be a platform's size change meanwhile
         _push_chain(ids, token)
-    if runs_inline():
+    if _runs_inline():
         return chunks[0]
     _push_chain(*chunks[0])
     return None
-
-
-def hand_out(entry_ids: list[int], token: str) -> None:
-    """Queue a leased chunk as its own task (``tasks.process_leased``), at the back of the queue, for whichever worker
-    is free: a wake-up that took in other connections' changes spreads their chunks over the workers instead of
-    sending them one after another itself. A task the broker loses leaves its chunk leased until
-    ``HANDOUT_SECONDS`` pass; the sweeper then takes it up."""
-    _push("accounting_sync.tasks.process_leased", entry_ids, token, name=f"sync-{entry_ids[0]}-{len(entry_ids)}")
 
 
 def _push_chain(entry_ids: list[int], token: str) -> None:
@@ -364,7 +356,7 @@ def task_function(path: str):
     return import_string(path)
 
 
-def runs_inline() -> bool:
+def _runs_inline() -> bool:
     """True with ``Q_CLUSTER["sync"]`` (a host's tests): a queued task runs at once in this process, so a chain
     goes on in a loop rather than by queueing itself (which would recurse). Also when nothing is to be queued
     (``QUEUE_TASKS`` off) and a chain's task was called directly."""
