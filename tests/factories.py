@@ -3,6 +3,7 @@ import datetime as dt
 from decimal import Decimal
 
 import factory
+from django.db import transaction
 
 from connectors.models import Connection
 from ledger import models as L
@@ -217,3 +218,18 @@ class TriggerRuleFactory(factory.django.DjangoModelFactory):
     connection = factory.SubFactory(ConnectionFactory)
     entity = "invoice"
     kind = "on_save"
+
+
+BILL_DATE, BILL_DUE = dt.date(2026, 11, 2), dt.date(2026, 12, 2)
+
+
+def two_line_bill(org, gst, exempt, *, currency="USD", rate=None, reference="INV-7788", number="BILL-1001"):
+    """A supplier bill owing 200.00: 120.00 taxed at ``gst`` (10%: 12.00) and 68.00 at ``exempt``, saved in one
+    transaction (the platforms' own bill suites send it)."""
+    with transaction.atomic():
+        bill = BillFactory(organization=org, number=number, supplier="Acme Supplies", supplier_reference=reference,
+                           date=BILL_DATE, due_date=BILL_DUE, memo="Packaging for November", currency=currency,
+                           exchange_rate=rate)
+        BillLineFactory(bill=bill, position=0, description="Boxes", amount=Decimal("120.00"), tax_rate=gst)
+        BillLineFactory(bill=bill, position=1, description="Tape", amount=Decimal("68.00"), tax_rate=exempt)
+    return bill

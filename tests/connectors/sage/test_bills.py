@@ -5,11 +5,9 @@ unpaid with nothing paid, is deleted when voided here (Sage's DELETE of a purcha
 and a create whose answer was lost is found by our reference before anything is sent again."""
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, RemoteStatus
 from connectors.documents import Entity, Mapping
@@ -28,7 +26,7 @@ from tests.connectors.sage.test_sandbox import Sage, check
 pytestmark = pytest.mark.django_db
 harness, platform_sandboxes = platforms.harness, platforms.platform_sandboxes
 D = Decimal
-DATE, DUE = dt.date(2026, 11, 2), dt.date(2026, 12, 2)
+DATE, DUE = f.BILL_DATE, f.BILL_DUE
 __all__ = ["rates"]  # a fixture, used by name
 
 
@@ -42,15 +40,9 @@ def conn(harness, org, rates):
     return harness.connect(org)
 
 
-def supplier_bill(org, rates, *, currency="USD", rate=None, reference="INV-7788", number="BILL-1001"):
+def supplier_bill(org, rates, **kwargs):
     """200.00 owed: 120.00 taxed at GST 10% (12.00) and 68.00 exempt."""
-    with transaction.atomic():
-        bill = f.BillFactory(organization=org, number=number, supplier="Acme Supplies", supplier_reference=reference,
-                             date=DATE, due_date=DUE, memo="Packaging for November", currency=currency,
-                             exchange_rate=rate)
-        f.BillLineFactory(bill=bill, position=0, description="Boxes", amount=D("120.00"), tax_rate=rates["gst"])
-        f.BillLineFactory(bill=bill, position=1, description="Tape", amount=D("68.00"), tax_rate=rates["exempt"])
-    return bill
+    return f.two_line_bill(org, rates["gst"], rates["exempt"], **kwargs)
 
 
 def test_a_bill_of_200_in_two_taxed_lines_is_an_unpaid_purchase_invoice(conn, org, rates, sage_sandbox):
