@@ -64,10 +64,12 @@ def dispatch(connection_ids: list[int] | None = None) -> int:
     was not full took everything of theirs that was due: no chain is looked for then (the usual wake-up of one
     save). What becomes due while it runs has a wake-up of its own (its save's, or ``engine._wake``).
 
-    The connections whose changes this task took in are dispatched too: another connection's wake-up, running at
-    the same moment, skips the changes this one holds locked (``SKIP LOCKED``), and would otherwise find no entry
-    for them, leaving them to the sweeper a minute later."""
-    marked = outbox.absorb(most=ABSORB_PER_TASK)
+    A wake-up takes in only its own connections' changes: every save sends one for its connections, so a burst of
+    saves is taken in and sent by as many workers as there are wake-ups, not by whichever took everyone's changes
+    in first (one chunk after another, while the others found nothing). Two wake-ups of one connection at the same
+    moment: the one that took the changes in sends them (the other skips them, locked), and the connections whose
+    changes it took in are dispatched too. What a lost wake-up leaves, the sweeper takes in (all connections)."""
+    marked = outbox.absorb(most=ABSORB_PER_TASK, connection_ids=connection_ids)
     if connection_ids is not None and marked:
         connection_ids = sorted(set(connection_ids) | set(outbox.connections_of(marked)))
     ran = 0

@@ -178,16 +178,20 @@ def wake(connection_ids) -> None:
     _push("accounting_sync.tasks.dispatch", ids, name=f"sync-dispatch-{'-'.join(map(str, ids))}")
 
 
-def absorb(chunk: int = 1000, most: int | None = None) -> list[int]:
-    """Fold committed changes into their outbox entries (all of them, or about ``most``), ``chunk`` changes per
-    transaction that also deletes them; returns the ids of the entries marked pending. Two dispatchers at once
-    never absorb one change twice on PostgreSQL (``SKIP LOCKED``); SQLite runs one writer at a time anyway."""
+def absorb(chunk: int = 1000, most: int | None = None, connection_ids=None) -> list[int]:
+    """Fold committed changes into their outbox entries (all of them, or about ``most``; those of ``connection_ids``
+    only, when given), ``chunk`` changes per transaction that also deletes them; returns the ids of the entries
+    marked pending. Two dispatchers at once never absorb one change twice on PostgreSQL (``SKIP LOCKED``); SQLite
+    runs one writer at a time anyway."""
     ids: list[int] = []
-    if not OutboxChange.objects.exists():  # the usual poll: a read, no write lock taken (SQLite)
+    pending = OutboxChange.objects.all()
+    if connection_ids is not None:
+        pending = pending.filter(connection_id__in=list(connection_ids))
+    if not pending.exists():  # the usual poll: a read, no write lock taken (SQLite)
         return ids
     absorbed = 0
     while most is None or absorbed < most:
-        taken, marked = _absorb_chunk(chunk)
+        taken, marked = _absorb_chunk(chunk, pending)
         ids += marked
         absorbed += taken
         if taken < chunk:
@@ -195,9 +199,9 @@ def absorb(chunk: int = 1000, most: int | None = None) -> list[int]:
     return ids
 
 
-def _absorb_chunk(limit: int) -> tuple[int, list[int]]:
+def _absorb_chunk(limit: int, pending) -> tuple[int, list[int]]:
     with transaction.atomic():
-        changes = list(OutboxChange.objects.select_for_update(skip_locked=True).order_by("pk").values_list(
+        changes = list(pending.select_for_update(skip_locked=True).order_by("pk").values_list(
             "pk", "connection_id", "source_key", "entity", "organization_id", "label")[:limit])
         if not changes:
             return 0, []

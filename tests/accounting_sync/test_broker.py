@@ -191,9 +191,9 @@ def test_without_the_outbox_broker_a_wake_up_task_sends_its_connections_changes(
     other.direction = Direction.PUSH
     other.save()
     invoice = make_invoice()
-    # the customer and the invoice, for the connection it was woken for and for the other one, whose changes this
-    # wake-up took in (the other connection's own wake-up would find them gone)
-    assert tasks.dispatch([woken.pk]) == 4
+    # the customer and the invoice for both connections: the save's wake-up names every connection its transaction
+    # changed (``outbox.wake``), and takes in and sends those connections' changes
+    assert tasks.dispatch([woken.pk, other.pk]) == 4
     assert [r["DocNumber"] for r in remote_invoices(sandbox)] == [invoice.number]  # one sandbox company: found
     assert set(ExternalReference.objects.filter(entity="invoice").values_list("connection_id", flat=True)) == {
         woken.pk, other.pk}

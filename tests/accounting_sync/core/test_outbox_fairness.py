@@ -243,8 +243,9 @@ def test_a_chain_goes_on_in_a_loop_when_tasks_run_inline(tenants, fifo, monkeypa
     assert len(sent) == 3000 - batch_size(big)
 
 
-def test_a_wake_up_sends_what_it_took_in_for_other_connections_too(fifo):
-    """Two saves' wake-ups at once: one takes both changes in (the other skips them, locked), so it sends both."""
+def test_a_wake_up_takes_in_and_sends_only_its_own_connections_changes(fifo):
+    """Two saves' wake-ups for two connections: each takes in and sends its own connection's change, so a burst of
+    saves is sent by as many workers as there are wake-ups (not all by the first one to run)."""
     from accounting_sync import tasks
     from accounting_sync.models import OutboxChange
 
@@ -253,5 +254,9 @@ def test_a_wake_up_sends_what_it_took_in_for_other_connections_too(fifo):
     for conn in (a, b):
         OutboxChange.objects.create(connection_id=conn.pk, source_key=f"ledger.invoice:{conn.pk}", entity="invoice",
                                     created_at=timezone.now())
-    assert tasks.dispatch([a.pk]) == 2
+    assert tasks.dispatch([a.pk]) == 1
+    assert set(OutboxEntry.objects.filter(pk__in=sent).values_list("connection_id", flat=True)) == {a.pk}
+    assert OutboxChange.objects.filter(connection_id=b.pk).exists()  # left for B's own wake-up
+    assert tasks.dispatch([b.pk]) == 1
     assert set(OutboxEntry.objects.filter(pk__in=sent).values_list("connection_id", flat=True)) == {a.pk, b.pk}
+    assert not OutboxChange.objects.exists() and not queue
