@@ -233,3 +233,15 @@ def two_line_bill(org, gst, exempt, *, currency="USD", rate=None, reference="INV
         BillLineFactory(bill=bill, position=0, description="Boxes", amount=Decimal("120.00"), tax_rate=gst)
         BillLineFactory(bill=bill, position=1, description="Tape", amount=Decimal("68.00"), tax_rate=exempt)
     return bill
+
+
+def supplier_bill(org, tax_rate=None):
+    """A supplier bill owing 190.00 and its tax: 100.00 at ``tax_rate`` and 90.00 untaxed, saved in one transaction
+    (the Intacct and Kashoo bill suites send it)."""
+    with transaction.atomic():
+        bill = BillFactory(organization=org, number="BILL-1001", supplier="Acme Supplies",
+                           supplier_reference="INV-7788", date=BILL_DATE, due_date=BILL_DUE, memo="Packaging")
+        BillLineFactory(bill=bill, cost_kind="supplier", description="Boxes", amount=Decimal("100.00"),
+                        tax_rate=tax_rate)
+        BillLineFactory(bill=bill, cost_kind="supplier", description="Tape", amount=Decimal("90.00"))
+    return bill

@@ -8,7 +8,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry, RemoteStatus
 from accounting_sync.reconcile import engine
@@ -107,13 +106,7 @@ def books(request, org):
     return harness
 
 
-def ledger_bill(org, tax_rate=None):
-    with transaction.atomic():
-        bill = f.BillFactory(organization=org, number="BILL-1001", supplier="Acme Supplies",
-                             supplier_reference="INV-7788", date=DATE, due_date=DUE, memo="Packaging")
-        f.BillLineFactory(bill=bill, cost_kind="supplier", description="Boxes", amount=D("100.00"), tax_rate=tax_rate)
-        f.BillLineFactory(bill=bill, cost_kind="supplier", description="Tape", amount=D("90.00"))
-    return bill
+ledger_bill = f.supplier_bill  # 190.00 in two lines, the first taxed
 
 
 def ref_of(bill) -> ExternalReference:
