@@ -14,6 +14,8 @@ DEFAULTS = {
     "BACKOFF_CAP_SECONDS": 3600,
     "DEPENDENCY_WAIT_SECONDS": 10,
     "SWEEP_BATCH": 500,  # entries enqueued per sweep
+    # The sweeper leaves changes and due entries younger than this to the wake-up their save (or retry) sent.
+    "SWEEP_GRACE_SECONDS": 30,
     "CHAINS_PER_CONNECTION": 2,  # a backlog's chunks queued at once per connection on a broker that does not poll
     "REFERENCE_DATA_TTL_SECONDS": 3600,
     "QUEUE_TASKS": True,

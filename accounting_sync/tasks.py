@@ -1,6 +1,8 @@
 """django-q2 task functions. Module-level, primary keys in, nothing long-running (no sleeps)."""
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils import timezone
 
 from connectors.models import ConnectionStatus
@@ -69,6 +71,8 @@ def dispatch(connection_ids: list[int] | None = None) -> int:
     in first (one chunk after another, while the others found nothing). Two wake-ups of one connection at the same
     moment: the one that took the changes in sends them (the other skips them, locked), and the connections whose
     changes it took in are dispatched too. What a lost wake-up leaves, the sweeper takes in (all connections)."""
+    if connection_ids is not None:
+        outbox.woken(connection_ids)  # before taking changes in: a save committed after this sends a new wake-up
     marked = outbox.absorb(most=ABSORB_PER_TASK, connection_ids=connection_ids)
     if connection_ids is not None and marked:
         connection_ids = sorted(set(connection_ids) | set(outbox.connections_of(marked)))
@@ -106,11 +110,15 @@ def keep_tokens_alive() -> list[str]:
 def sweep() -> int:
     """Absorb changes a lost wake-up left and start chains for connections with due entries that nothing holds:
     lost tasks, crashed workers, expired backoff; returns how many entries the chains leased first. Scheduled
-    every minute. With ``OutboxBroker`` the dispatcher does all of this at every poll."""
+    every minute. With ``OutboxBroker`` the dispatcher does all of this at every poll.
+
+    Changes saved and entries due within ``SWEEP_GRACE_SECONDS`` are left alone: their wake-up is in the queue,
+    ahead of the chains the sweeper would queue at the back (taken here, they would wait for those instead)."""
     if outbox.dispatcher_polls() or not conf.get("QUEUE_TASKS"):
         return 0
-    outbox.absorb(most=ABSORB_PER_TASK)
-    due = outbox.due_entries(conf.get("SWEEP_BATCH"))
+    settled = timezone.now() - dt.timedelta(seconds=conf.get("SWEEP_GRACE_SECONDS"))
+    outbox.absorb(most=ABSORB_PER_TASK, saved_before=settled)
+    due = outbox.due_entries(conf.get("SWEEP_BATCH"), due_by=settled)
     return outbox.start_chains(outbox.connections_of(due)) if due else 0
 
 

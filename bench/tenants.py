@@ -174,6 +174,9 @@ def main() -> None:
             while (smalls.count() < len(committed) or bigs.count() < BACKLOG) and time.time() < deadline:
                 time.sleep(1)
         arrived = dict(smalls.values_list("source_key", "created_at"))
+        stages = {key: (absorbed.timestamp(), leased.timestamp() if leased else None) for key, absorbed, leased in
+                  OutboxEntry.objects.filter(connection__in=[c for _, c, _ in small], entity="invoice")
+                  .values_list("source_key", "created_at", "last_attempt_at")}
         delays = [arrived[key].timestamp() - at for key, at in committed.items() if key in arrived]
         last_big = bigs.order_by("-created_at").values_list("created_at", flat=True).first()
         sent_big = bigs.count()
@@ -186,10 +189,26 @@ def main() -> None:
                "tenants_big_drain_s": last_big.timestamp() - queued}
     for name, value in figures.items():
         print(f"{name}: {value:.3f}", flush=True)
+    print(f"# where a small invoice waited: {breakdown(committed, stages, arrived)}", flush=True)
     print(f"# {SMALL_TENANTS} companies x {SMALL_INVOICES} invoices over {SPREAD_S} s (saving loop behind its plan "
           f"by {lag_s:.1f} s) beside a backlog of {BACKLOG}; {CLUSTERS} qcluster x {WORKERS} "
           f"workers, PostgreSQL + Redis, {LATENCY_S * 1000:.0f} ms a request; small p100 {max(delays):.2f} s",
           flush=True)
+
+
+def breakdown(committed: dict, stages: dict, arrived: dict) -> str:
+    """p50 / p99 of each stage of a small invoice's way: commit to its wake-up taking the change in (the entry's
+    creation: the task waited in the queue), to its lease, to its remote reference (the sending)."""
+    waits: dict[str, list[float]] = {"queued": [], "leased": [], "sent": []}
+    for key, at in committed.items():
+        absorbed, leased = stages.get(key, (None, None))
+        if absorbed is None or leased is None or key not in arrived:
+            continue
+        waits["queued"].append(absorbed - at)
+        waits["leased"].append(leased - absorbed)
+        waits["sent"].append(arrived[key].timestamp() - leased)
+    return "; ".join(f"{stage} p50 {percentile(values, 50):.2f} s, p99 {percentile(values, 99):.2f} s"
+                     for stage, values in waits.items() if values)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_q.brokers import get_broker
+from django_q.brokers.redis_broker import Redis as RedisBroker
 from django_q.conf import Conf
 from django_q.tasks import async_task
 
@@ -171,22 +172,75 @@ def _is_outbox_broker(path: str | None) -> bool:
 
 
 def wake(connection_ids) -> None:
-    """Ask the queue (a broker that does not poll the outbox) to absorb and send these connections' changes."""
+    """Ask the queue (a broker that does not poll the outbox) to absorb and send these connections' changes.
+
+    At most one wake-up of a connection waits in the queue: a connection whose wake-up has not started yet gets no
+    second one (``_unmarked``), since that one takes in every change committed before it starts. So a burst of one
+    company's saves queues one task, not one per save that would find its work done."""
     if not conf.get("QUEUE_TASKS"):
         return
-    ids = sorted(connection_ids)
-    _push("accounting_sync.tasks.dispatch", ids, name=f"sync-dispatch-{'-'.join(map(str, ids))}")
+    ids = _unmarked(sorted(connection_ids))
+    if ids and not _push("accounting_sync.tasks.dispatch", ids, name=f"sync-dispatch-{'-'.join(map(str, ids))}"):
+        woken(ids)  # nothing is on its way after all: the next save tries again
 
 
-def absorb(chunk: int = 1000, most: int | None = None, connection_ids=None) -> list[int]:
+#: How long a connection's wake-up mark lasts at most: a wake-up lost on its way (a worker killed after taking it)
+#: holds that connection's next saves' wake-ups back no longer than this; the sweeper finds what it left.
+WAKE_MARK_SECONDS = 30
+
+
+def _marks():
+    """Where wake-up marks are kept: the Redis of django-q2's Redis broker (shared by every process of the queue);
+    None with any other broker or with tasks run inline, where every save sends its wake-up."""
+    if Conf.SYNC:
+        return None
+    broker = _broker()
+    return broker.connection if isinstance(broker, RedisBroker) else None
+
+
+def _mark(connection_id: int) -> str:
+    return f"{Conf.PREFIX}:accounting_sync:waking:{connection_id}"
+
+
+def _unmarked(connection_ids: list[int]) -> list[int]:
+    """Mark these connections as having a wake-up on its way (``SET NX``, expiring); returns those that had none
+    (all of them without marks, or when Redis does not answer: a wake-up too many is harmless)."""
+    client = _marks()
+    if client is None or not connection_ids:
+        return connection_ids
+    try:
+        pipe = client.pipeline(transaction=False)
+        for pk in connection_ids:
+            pipe.set(_mark(pk), "1", nx=True, ex=WAKE_MARK_SECONDS)
+        return [pk for pk, new in zip(connection_ids, pipe.execute(), strict=True) if new]
+    except Exception:
+        log.warning("could not mark wake-ups of %s; sending them", connection_ids, exc_info=True)
+        return connection_ids
+
+
+def woken(connection_ids) -> None:
+    """A wake-up of these connections starts (or was never sent): their marks go before it takes their changes in,
+    so a save committed from now on sends a wake-up of its own, and one committed before is taken in by this one."""
+    client = _marks()
+    if client is None or not connection_ids:
+        return
+    try:
+        client.delete(*[_mark(pk) for pk in connection_ids])
+    except Exception:  # the marks expire by themselves
+        log.warning("could not clear the wake-up marks of %s", connection_ids, exc_info=True)
+
+
+def absorb(chunk: int = 1000, most: int | None = None, connection_ids=None, saved_before=None) -> list[int]:
     """Fold committed changes into their outbox entries (all of them, or about ``most``; those of ``connection_ids``
-    only, when given), ``chunk`` changes per transaction that also deletes them; returns the ids of the entries
-    marked pending. Two dispatchers at once never absorb one change twice on PostgreSQL (``SKIP LOCKED``); SQLite
-    runs one writer at a time anyway."""
+    only, when given; those saved before ``saved_before`` only, when given), ``chunk`` changes per transaction that
+    also deletes them; returns the ids of the entries marked pending. Two dispatchers at once never absorb one
+    change twice on PostgreSQL (``SKIP LOCKED``); SQLite runs one writer at a time anyway."""
     ids: list[int] = []
     pending = OutboxChange.objects.all()
     if connection_ids is not None:
         pending = pending.filter(connection_id__in=list(connection_ids))
+    if saved_before is not None:
+        pending = pending.filter(created_at__lt=saved_before)
     if not pending.exists():  # the usual poll: a read, no write lock taken (SQLite)
         return ids
     absorbed = 0
@@ -343,12 +397,14 @@ def _push_chain(entry_ids: list[int], token: str) -> None:
           name=f"sync-chain-{entry_ids[0]}-{len(entry_ids)}")
 
 
-def _push(func: str, *args, name: str) -> None:
-
+def _push(func: str, *args, name: str) -> bool:
+    """Queue one task; False when the broker would not take it."""
     try:
         async_task(task_function(func), *args, task_name=name[:100], group="accounting_sync", broker=_broker())
     except Exception:  # broker down: the sweeper re-enqueues due entries (and leased ones once their lease ends)
         log.warning("could not enqueue %s%s; the sweeper will pick it up", func, args[:1], exc_info=True)
+        return False
+    return True
 
 
 @functools.lru_cache(maxsize=32)
@@ -443,9 +499,9 @@ def claim_many(entry_ids: list[int], *, ignore_schedule: bool = False) -> list[O
                 .order_by("pk"))
 
 
-def _due(now) -> Q:
-    """Due and pending, or running with an expired lease (a crashed worker)."""
-    return (Q(status=EntryStatus.PENDING, next_attempt_at__lte=now)
+def _due(now, due_by=None) -> Q:
+    """Due and pending (by ``due_by``, default now), or running with an expired lease (a crashed worker)."""
+    return (Q(status=EntryStatus.PENDING, next_attempt_at__lte=now if due_by is None else due_by)
             | Q(status=EntryStatus.IN_PROGRESS, lease_until__lt=now))
 
 
@@ -503,12 +559,13 @@ def take_leased(entry_ids: list[int], token: str) -> list[OutboxEntry]:
                 .order_by("pk"))
 
 
-def due_entries(limit: int) -> list[int]:
-    """Entries the sweeper should enqueue: due and pending, or running with an expired lease (crashed worker), of
-    active, unpaused connections; taken in turns across connections like ``lease_due``."""
+def due_entries(limit: int, due_by=None) -> list[int]:
+    """Entries the sweeper should enqueue: due and pending (since ``due_by``, when given), or running with an
+    expired lease (crashed worker), of active, unpaused connections; taken in turns across connections like
+    ``lease_due``."""
     now = timezone.now()
     active = _active_connections(now)
-    return [pk for pk, _ in fair_due(now, active, limit)] if active else []
+    return [pk for pk, _ in fair_due(now, active, limit, due_by=due_by)] if active else []
 
 
 def connections_of(entry_ids: list[int]) -> list[int]:
@@ -522,7 +579,8 @@ def _active_connections(now, connection_ids=None) -> list[int]:
     return list(conns.values_list("pk", flat=True))
 
 
-def fair_due(now, connection_ids: list[int], limit: int | None, *, turns: int | None = None) -> list[tuple[int, int]]:
+def fair_due(now, connection_ids: list[int], limit: int | None, *, turns: int | None = None,
+             due_by=None) -> list[tuple[int, int]]:
     """Up to ``limit`` due entries of these connections as (pk, connection id), taken round-robin in *turns*: a
     connection's due entries, oldest first, are numbered per connection (``ROW_NUMBER() OVER (PARTITION BY
     connection)``) and its n-th entry falls in turn ``(n - 1) // batch size`` of its platform, so every turn takes
@@ -534,14 +592,14 @@ def fair_due(now, connection_ids: list[int], limit: int | None, *, turns: int | 
     leases them with a compare-and-set, as before. One query on SQLite and PostgreSQL (window functions), which
     numbers every due entry of those connections: about 0.02 s for 14,000, 0.2 s for 104,000 on the 2-core
     development machine (docs/operations.md, "Fairness and scale-out"). With ``turns``, only each connection's first
-    ``turns`` turns (``limit`` None: all of those)."""
+    ``turns`` turns (``limit`` None: all of those). ``due_by``: pending entries due by then only (the sweeper)."""
     if turns is None and len(connection_ids) == 1:  # one connection (a save's wake-up): turns are its own order
-        rows = (OutboxEntry.objects.filter(_due(now), connection_id=connection_ids[0])
+        rows = (OutboxEntry.objects.filter(_due(now, due_by), connection_id=connection_ids[0])
                 .order_by("next_attempt_at", "pk").values_list("pk", "connection_id"))
         return list(rows[:limit] if limit is not None else rows)
     number = Window(RowNumber(), partition_by=[F("connection_id")],
                     order_by=[F("next_attempt_at").asc(), F("pk").asc()])
-    rows = (OutboxEntry.objects.filter(_due(now), connection_id__in=connection_ids)
+    rows = (OutboxEntry.objects.filter(_due(now, due_by), connection_id__in=connection_ids)
             .annotate(number=number, size=_batch_sizes())
             .annotate(turn=(F("number") - 1) / F("size")))
     if turns is not None:
