@@ -260,3 +260,23 @@ def test_a_wake_up_takes_in_and_sends_only_its_own_connections_changes(fifo):
     assert tasks.dispatch([b.pk]) == 1
     assert set(OutboxEntry.objects.filter(pk__in=sent).values_list("connection_id", flat=True)) == {a.pk, b.pk}
     assert not OutboxChange.objects.exists() and not queue
+
+
+def test_the_sweeper_leaves_fresh_changes_and_entries_to_their_wake_ups(fifo):
+    """A change saved, or an entry due, within ``SWEEP_GRACE_SECONDS`` has its wake-up in the queue ahead of any chain
+    the sweeper would queue at the back: the sweeper leaves it; once older (that wake-up lost), it takes it."""
+    from accounting_sync import tasks
+    from accounting_sync.models import OutboxChange
+
+    queue, sent, work = fifo
+    conn = ConnectionFactory()
+    OutboxChange.objects.create(connection_id=conn.pk, source_key=f"ledger.invoice:{conn.pk}-new", entity="invoice",
+                                created_at=timezone.now())
+    backlog(conn, 1, age_minutes=0)
+    assert tasks.sweep() == 0 and not queue
+    assert OutboxChange.objects.filter(connection_id=conn.pk).exists()
+    an_age_ago = timezone.now() - dt.timedelta(seconds=31)
+    OutboxChange.objects.update(created_at=an_age_ago)
+    OutboxEntry.objects.update(next_attempt_at=an_age_ago)
+    assert tasks.sweep() == 2 and chains_of(queue, conn) == 1
+    assert not OutboxChange.objects.exists()
