@@ -69,17 +69,20 @@ def dispatch(connection_ids: list[int] | None = None) -> int:
     A wake-up takes in only its own connections' changes: every save sends one for its connections, so a burst of
     saves is taken in and sent by as many workers as there are wake-ups, not by whichever took everyone's changes
     in first (one chunk after another, while the others found nothing). Two wake-ups of one connection at the same
-    moment: the one that took the changes in sends them (the other skips them, locked), and the connections whose
-    changes it took in are dispatched too. What a lost wake-up leaves, the sweeper takes in (all connections)."""
+    moment: the one that took the changes in sends them (the other skips them, locked). What a lost wake-up leaves,
+    the sweeper takes in (all connections).
+
+    The first chunk runs on the lease just taken; each later one renews its lease first (``take_leased``), so a
+    chunk whose lease ran out while the ones before it were sent (a slow platform) is left to whoever took it."""
     if connection_ids is not None:
         outbox.woken(connection_ids)  # before taking changes in: a save committed after this sends a new wake-up
-    marked = outbox.absorb(most=ABSORB_PER_TASK, connection_ids=connection_ids)
-    if connection_ids is not None and marked:
-        connection_ids = sorted(set(connection_ids) | set(outbox.connections_of(marked)))
+    outbox.absorb(most=ABSORB_PER_TASK, connection_ids=connection_ids)
     ran = 0
-    chunks, full = outbox.lease_round(connection_ids)
-    for ids, token in chunks:
-        ran += sum(process_leased(ids, token).values())
+    chunks, full = outbox.lease_to_run(connection_ids)
+    for n, entries in enumerate(chunks):
+        if n:
+            entries = outbox.take_leased([e.pk for e in entries], entries[0].lease_token)
+        ran += sum(_run(entries).values())
     if full and not outbox.dispatcher_polls():  # a round that was not full left nothing of theirs due
         outbox.start_chains(connection_ids)
     return ran

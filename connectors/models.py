@@ -215,11 +215,17 @@ class Connection(models.Model):
         ``force_refresh`` with ``seen_generation`` is used after a 401: refresh unless another worker already
         did since we read the token.
         """
+        return cls._token_for(connection_id, force_refresh, seen_generation, margin)[0]
+
+    @classmethod
+    def _token_for(cls, connection_id: int, force_refresh: bool = False, seen_generation: int | None = None,
+                   margin: dt.timedelta | None = None) -> tuple[str, int]:
+        """``access_token_for``, with the token's generation as read with it (``token_getter``: no second read)."""
         conn = cls.objects.get(pk=connection_id)
         if margin is None:  # the platform's own (its tokens may live minutes, not an hour)
             margin = getattr(registry.get(conn.platform), "token_refresh_margin", DEFAULT_MARGIN)
         if not force_refresh and conn.token_valid(margin):
-            return conn.access_token
+            return conn.access_token, conn.token_generation
         with transaction.atomic():
             conn = cls.objects.select_for_update().get(pk=connection_id)
             if conn.status == ConnectionStatus.NEEDS_REAUTH:  # say why, as recorded when it happened
@@ -228,7 +234,7 @@ class Connection(models.Model):
                 raise AuthError(reason, hint="Reconnect it in the admin.")
             rotated_meanwhile = seen_generation is not None and conn.token_generation != seen_generation
             if conn.token_valid(margin) and (not force_refresh or rotated_meanwhile):
-                return conn.access_token
+                return conn.access_token, conn.token_generation
             if not conn.refresh_token:
                 raise AuthError(f"connection {conn.name} has no refresh token; connect it first",
                                 hint="Open the connection in the admin and press Connect.")
@@ -238,11 +244,11 @@ class Connection(models.Model):
             except AuthError as exc:
                 failure = exc
             else:
-                return conn._save_refreshed(tokens)
+                return conn._save_refreshed(tokens), conn.token_generation
         # Outside the lock's transaction, so the status survives even though we raise. Only if nobody stored newer
         # tokens meanwhile (a reconnect from the admin, another worker): then their tokens are used instead.
         if not conn._mark_needs_reauth(failure.message):
-            return cls.access_token_for(connection_id, False, None, margin)
+            return cls._token_for(connection_id, False, None, margin)
         raise failure
 
     def _save_refreshed(self, tokens: TokenSet) -> str:
@@ -268,11 +274,9 @@ class Connection(models.Model):
 
         def get(force_refresh: bool = False) -> str:
             if force_refresh:
-                token = connections.access_token_for(connection_id, True, state["generation"])
+                token, state["generation"] = connections._token_for(connection_id, True, state["generation"])
             else:
-                token = connections.access_token_for(connection_id)
-            state["generation"] = connections.objects.values_list("token_generation", flat=True).get(
-                pk=connection_id)
+                token, state["generation"] = connections._token_for(connection_id)
             return token
 
         return get

@@ -17,7 +17,7 @@ import os
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, IntegerField, Q, Value, When, Window
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -241,8 +241,8 @@ def absorb(chunk: int = 1000, most: int | None = None, connection_ids=None, save
         pending = pending.filter(connection_id__in=list(connection_ids))
     if saved_before is not None:
         pending = pending.filter(created_at__lt=saved_before)
-    if not pending.exists():  # the usual poll: a read, no write lock taken (SQLite)
-        return ids
+    if transaction.get_connection().vendor == "sqlite" and not pending.exists():
+        return ids  # the usual poll: a read, no write lock taken (elsewhere the locking read below is as cheap)
     absorbed = 0
     while most is None or absorbed < most:
         taken, marked = _absorb_chunk(chunk, pending)
@@ -254,15 +254,16 @@ def absorb(chunk: int = 1000, most: int | None = None, connection_ids=None, save
 
 
 def _absorb_chunk(limit: int, pending) -> tuple[int, list[int]]:
+    live = Exists(Connection.objects.filter(pk=OuterRef("connection_id")))
     with transaction.atomic():
-        changes = list(pending.select_for_update(skip_locked=True).order_by("pk").values_list(
-            "pk", "connection_id", "source_key", "entity", "organization_id", "label")[:limit])
+        changes = list(pending.select_for_update(skip_locked=True, of=("self",)).annotate(live=live).order_by("pk")
+                       .values_list("pk", "connection_id", "source_key", "entity", "organization_id", "label",
+                                    "live")[:limit])
         if not changes:
             return 0, []
-        live = set(Connection.objects.filter(pk__in={c[1] for c in changes}).values_list("pk", flat=True))
         latest: dict[tuple[int, str], tuple] = {}
-        for _, conn_id, key, entity, org_id, label in changes:
-            if conn_id in live:  # a change for a connection deleted meanwhile has nowhere to go
+        for _, conn_id, key, entity, org_id, label, exists in changes:
+            if exists:  # a change for a connection deleted meanwhile has nowhere to go
                 latest[(conn_id, key)] = (entity, org_id, label)
         ids = [upsert_entry(conn_id, key, entity, org_id, label)
                for (conn_id, key), (entity, org_id, label) in latest.items()]
@@ -450,7 +451,11 @@ def _chunks_by_connection(entry_ids: list[int]) -> list[tuple[int, list[int]]]:
 def _chunks_of(entries) -> list[tuple[int, list[int]]]:
     """The entries of queryset ``entries`` in per-connection chunks (connection id, entry ids), as
     ``chunks_by_connection`` makes them; one query."""
-    rows = entries.values_list("pk", "connection_id", "connection__platform", "entity")
+    return _chunked(entries.values_list("pk", "connection_id", "connection__platform", "entity"))
+
+
+def _chunked(rows) -> list[tuple[int, list[int]]]:
+    """(pk, connection id, platform, entity) rows in per-connection chunks (connection id, entry ids)."""
     groups: dict[tuple[int, str], list[tuple[int, int]]] = {}
     for pk, connection_id, platform, entity in rows:
         groups.setdefault((connection_id, platform), []).append((Entity.ORDER.get(entity, 99), pk))
@@ -544,6 +549,35 @@ def lease_round(connection_ids=None, *, limit: int | None = 200,
             return [], full
     held = _chunks_of(OutboxEntry.objects.filter(pk__in=ids, lease_token=token))
     return [(chunk, token) for _, chunk in _in_turns(held, order)], full
+
+
+def lease_to_run(connection_ids=None, *, limit: int = 200) -> tuple[list[list[OutboxEntry]], bool]:
+    """``lease_round`` for a worker that runs what it leases itself (a wake-up, ``tasks.dispatch``): the leases last
+    ``LEASE_SECONDS`` from the start and the entries come back loaded (with their connection), in the same chunks and
+    turns, so nothing is handed out and taken again (``take_leased``). Also whether the round was full."""
+    now = timezone.now()
+    if connection_ids is not None and len(connection_ids) == 1:  # one save's wake-up: one read finds what is due
+        order = list(OutboxEntry.objects.filter(_due(now), connection_id=connection_ids[0],
+                                                connection__status=ConnectionStatus.ACTIVE)
+                     .exclude(connection__paused_until__gt=now)
+                     .order_by("next_attempt_at", "pk").values_list("pk", "connection_id")[:limit])
+    else:
+        active = _active_connections(now, connection_ids)
+        order = fair_due(now, active, limit) if active else []
+    full = len(order) >= limit
+    if not order:
+        return [], full
+    ids = [pk for pk, _ in order]
+    token = str(uuid.uuid4())
+    lease = now + dt.timedelta(seconds=conf.get("LEASE_SECONDS"))
+    with transaction.atomic():
+        free = lock_in_order(OutboxEntry.objects.filter(_due(now), pk__in=ids))
+        if not free or not OutboxEntry.objects.filter(pk__in=free).update(
+                status=EntryStatus.IN_PROGRESS, lease_until=lease, lease_token=token, last_attempt_at=now):
+            return [], full
+    held = {e.pk: e for e in OutboxEntry.objects.select_related("connection").filter(pk__in=free, lease_token=token)}
+    chunks = _chunked((e.pk, e.connection_id, e.connection.platform, e.entity) for e in held.values())
+    return [[held[pk] for pk in sorted(chunk)] for _, chunk in _in_turns(chunks, order)], full
 
 
 def take_leased(entry_ids: list[int], token: str) -> list[OutboxEntry]:

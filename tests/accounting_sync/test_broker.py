@@ -13,7 +13,7 @@ from django_q.signing import SignedPackage
 from django_q.tasks import async_task
 
 from accounting_sync.core import outbox
-from accounting_sync import tasks
+from accounting_sync import conf, tasks
 from accounting_sync.broker import OutboxBroker
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxChange, OutboxEntry
 from connectors.models import Connection, ConnectionStatus
@@ -205,6 +205,8 @@ def test_without_the_outbox_broker_a_wake_up_task_sends_its_connections_changes(
     outbox.absorb()
     waiting = OutboxEntry.objects.filter(status=EntryStatus.PENDING)
     assert set(waiting.values_list("connection_id", flat=True)) == {woken.pk, other.pk}
+    assert tasks.sweep() == 0  # due just now: its wake-up may still be on its way (SWEEP_GRACE_SECONDS)
+    waiting.update(next_attempt_at=timezone.now() - dt.timedelta(seconds=conf.get("SWEEP_GRACE_SECONDS") + 1))
     assert tasks.sweep() == 2  # one chunk for each connection, leased, queued
     assert {func for func, _ in sent} == {"accounting_sync.tasks.process_chain"} and len(sent) == 2
     for _, (chunk, token) in list(sent):
