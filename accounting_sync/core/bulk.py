@@ -74,7 +74,11 @@ def run_entries(entries: list[OutboxEntry]) -> dict[str, int]:
     for _, group in groupby(entries, key=lambda e: e.connection_id):
         run_claimed_batch(list(group))
     counts: dict[str, int] = {}
-    for status in OutboxEntry.objects.filter(pk__in=[e.pk for e in entries]).values_list("status", flat=True):
+    if all(getattr(e, "closed_as", None) for e in entries):  # each closed here, and we know as what
+        statuses = [e.closed_as for e in entries]
+    else:
+        statuses = OutboxEntry.objects.filter(pk__in=[e.pk for e in entries]).values_list("status", flat=True)
+    for status in statuses:
         counts[status] = counts.get(status, 0) + 1
     return counts
 

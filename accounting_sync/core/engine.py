@@ -477,8 +477,15 @@ def close_many(closing: list[tuple[OutboxEntry, ExternalReference | None, Attemp
     with transaction.atomic():
         for start in range(0, len(entries), _AT_ONCE):
             part = entries[start:start + _AT_ONCE]
-            OutboxEntry.objects.filter(_any(Q(pk=e.pk, lease_token=e.lease_token, generation=e.generation)
-                                            for e in part)).update(status=EntryStatus.DONE, done_at=now, **_CLOSED)
+            done = OutboxEntry.objects.filter(_any(Q(pk=e.pk, lease_token=e.lease_token, generation=e.generation)
+                                                   for e in part)).update(status=EntryStatus.DONE, done_at=now,
+                                                                          **_CLOSED)
+            if done == len(part):  # the usual case: none changed while it was sent, no second look
+                for entry in part:
+                    entry.closed_as = EntryStatus.DONE
+                continue
+            for entry in part:  # some went round again (or lost their lease): read when needed
+                entry.__dict__.pop("closed_as", None)
             OutboxEntry.objects.filter(_any(Q(pk=e.pk, lease_token=e.lease_token) & ~Q(generation=e.generation)
                                             for e in part)).update(
                 status=EntryStatus.PENDING, next_attempt_at=now, lease_until=None, lease_token="")  # nosec B106
@@ -504,8 +511,11 @@ def _wake_many(entries: list[OutboxEntry]) -> None:
     with transaction.atomic():
         ids = list(waiting.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)[:100])
         OutboxEntry.objects.filter(pk__in=ids).update(next_attempt_at=timezone.now())
-    ids += list(OutboxEntry.objects.filter(pk__in=[e.pk for e in entries], status=EntryStatus.PENDING)
-                .values_list("pk", flat=True))
+    if all(getattr(e, "closed_as", None) for e in entries):  # what ``close_many`` left them as
+        ids += [e.pk for e in entries if e.closed_as == EntryStatus.PENDING]
+    else:
+        ids += list(OutboxEntry.objects.filter(pk__in=[e.pk for e in entries], status=EntryStatus.PENDING)
+                    .values_list("pk", flat=True))
     if ids:
         outbox.enqueue(list(dict.fromkeys(ids)))
 
