@@ -44,6 +44,47 @@ class StoreChange(NamedTuple):
     at: float  # epoch seconds on the store's clock
 
 
+class Rows(dict):
+    """One entity's rows by Id, with the Ids of each DocNumber kept beside them, so the duplicate-number check reads
+    the rows with that number rather than every row (QuickBooks' own check does not slow down as a company grows;
+    a scan did, to a fifth of the sandbox's CPU at 14,000 invoices). Every write to the dict keeps it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._numbered: dict[str, set[str]] = {}
+
+    def __setitem__(self, key: str, row: dict) -> None:
+        if key in self:
+            self._forget(key, self[key])
+        super().__setitem__(key, row)
+        doc = row.get("DocNumber")
+        if doc not in (None, ""):
+            self._numbered.setdefault(str(doc), set()).add(key)
+
+    def __delitem__(self, key: str) -> None:
+        self._forget(key, self[key])
+        super().__delitem__(key)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        if key in self:
+            self._forget(key, self[key])
+        return super().pop(key, *default)
+
+    def _forget(self, key: str, row: dict) -> None:
+        self._numbered.get(str(row.get("DocNumber")), set()).discard(key)
+
+    def numbered(self, doc: str) -> list[dict]:
+        """The rows whose DocNumber is ``doc``."""
+        return [self[key] for key in sorted(self._numbered.get(doc, ()), key=id_key)
+                if key in self and self[key].get("DocNumber") == doc]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # writes that would bypass the index
+        raise TypeError("Rows.update would bypass the DocNumber index; assign one row at a time")
+
+    def setdefault(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("Rows.setdefault would bypass the DocNumber index; assign one row at a time")
+
+
 class Store:
     """One QBO company (realm). Public methods are thread-safe."""
 
@@ -73,7 +114,7 @@ class Store:
     def reset(self) -> None:
         """Wipe all company data (and requestid memory) and re-seed reference lists."""
         with self.lock:
-            self._rows: dict[str, dict[str, dict]] = {name: {} for name in ENTITIES}
+            self._rows: dict[str, Rows] = {name: Rows() for name in ENTITIES}
             self._deleted: dict[str, dict[str, dict]] = {name: {} for name in ENTITIES}
             self._seq: dict[str, int] = {}
             self._request_ids: dict[str, tuple[int, bytes]] = {}
@@ -740,8 +781,8 @@ class Store:
         self._check_length(row, "DocNumber", MAX_DOCNUMBER)
         if "allowduplicatedocnum" in include:
             return
-        for other in self._rows[name].values():
-            if other.get("DocNumber") == doc and (old is None or other["Id"] != old["Id"]):
+        for other in self._rows[name].numbered(doc):
+            if old is None or other["Id"] != old["Id"]:
                 raise QBOFault("6140", "Duplicate Document Number Error",
                                "Duplicate Document Number Error : You must specify a different number. "
                                f"This number has already been used. DocNumber={doc} is assigned to "
