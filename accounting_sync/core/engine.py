@@ -506,11 +506,7 @@ def _wake_many(entries: list[OutboxEntry]) -> None:
     """``_wake`` for entries of one connection closed together: one look for dependants, one for changed ones."""
     if not entries:
         return
-    waiting = OutboxEntry.objects.filter(connection_id=entries[0].connection_id, status=EntryStatus.PENDING,
-                                         error_code=DependencyPendingError.default_code)
-    with transaction.atomic():
-        ids = list(waiting.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)[:100])
-        OutboxEntry.objects.filter(pk__in=ids).update(next_attempt_at=timezone.now())
+    ids = _waiters_woken(entries[0].connection_id)
     if all(getattr(e, "closed_as", None) for e in entries):  # what ``close_many`` left them as
         ids += [e.pk for e in entries if e.closed_as == EntryStatus.PENDING]
     else:
@@ -520,15 +516,24 @@ def _wake_many(entries: list[OutboxEntry]) -> None:
         outbox.enqueue(list(dict.fromkeys(ids)))
 
 
-def _wake(entry: OutboxEntry) -> None:
-    """Re-enqueue this entry if it changed meanwhile, and entries that were waiting for a dependency."""
-    waiting = OutboxEntry.objects.filter(connection_id=entry.connection_id, status=EntryStatus.PENDING,
+def _waiters_woken(connection_id: int) -> list[int]:
+    """The connection's entries waiting for a dependency, made due now; returns their ids. A plain read first: there
+    are usually none, and then no transaction is opened (and committed) for nothing."""
+    waiting = OutboxEntry.objects.filter(connection_id=connection_id, status=EntryStatus.PENDING,
                                          error_code=DependencyPendingError.default_code)
+    if not waiting.exists():
+        return []
     with transaction.atomic():
         # Rows locked in one order, and rows another worker holds skipped (it is waking or running them):
         # several workers finishing at once never wait on each other in a cycle (PostgreSQL deadlock).
         ids = list(waiting.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)[:100])
         OutboxEntry.objects.filter(pk__in=ids).update(next_attempt_at=timezone.now())
+    return ids
+
+
+def _wake(entry: OutboxEntry) -> None:
+    """Re-enqueue this entry if it changed meanwhile, and entries that were waiting for a dependency."""
+    ids = _waiters_woken(entry.connection_id)
     closed_as = getattr(entry, "closed_as", None)  # what ``close`` left it as, when it closed it
     if closed_as is None:
         ids += list(OutboxEntry.objects.filter(pk=entry.pk, status=EntryStatus.PENDING).values_list("pk", flat=True))
