@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
@@ -18,6 +19,11 @@ from .errors import AuthError
 #: Refresh an access token this long before it expires, unless the platform's connector says otherwise
 #: (``token_refresh_margin``: some platforms' tokens live minutes, not an hour).
 DEFAULT_MARGIN = dt.timedelta(minutes=5)
+#: A connection row read this few seconds ago stands in for a new read of its access token, for the requests a worker
+#: makes right after leasing work with it (``Connection.read_lately``, ``token_getter``): a token another worker
+#: rotated in the meantime costs one 401 and a retry with the new one. (A rate-limit pause is read again before
+#: every request all the same: a request sent into it would count against the platform's limit.)
+ROW_FRESH_SECONDS = 2.0
 #: What ``Connection.status_message`` starts with when a refresh was refused and staff must reconnect.
 REAUTH_PREFIX = "Reconnect needed: "
 
@@ -125,6 +131,16 @@ class Connection(models.Model):
         self.settings = self.sealed_settings()
         super().save(*args, **kwargs)
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._read_at = time.monotonic()
+        return instance
+
+    def read_lately(self) -> bool:
+        """True when this row was read from the database within ``ROW_FRESH_SECONDS``."""
+        return time.monotonic() - getattr(self, "_read_at", -ROW_FRESH_SECONDS) < ROW_FRESH_SECONDS
+
     @property
     def pushes(self) -> bool:
         return self.direction in (Direction.PUSH, Direction.BOTH)
@@ -207,6 +223,11 @@ class Connection(models.Model):
         return bool(self.access_token and self.access_expires_at
                     and self.access_expires_at > timezone.now() + margin)
 
+    def refresh_margin(self) -> dt.timedelta:
+        """How long before expiry its token is refreshed: the platform's own margin (its tokens may live minutes, not
+        an hour)."""
+        return getattr(registry.get(self.platform), "token_refresh_margin", DEFAULT_MARGIN)
+
     @classmethod
     def access_token_for(cls, connection_id: int, force_refresh: bool = False, seen_generation: int | None = None,
                          margin: dt.timedelta | None = None) -> str:
@@ -222,8 +243,7 @@ class Connection(models.Model):
                    margin: dt.timedelta | None = None) -> tuple[str, int]:
         """``access_token_for``, with the token's generation as read with it (``token_getter``: no second read)."""
         conn = cls.objects.get(pk=connection_id)
-        if margin is None:  # the platform's own (its tokens may live minutes, not an hour)
-            margin = getattr(registry.get(conn.platform), "token_refresh_margin", DEFAULT_MARGIN)
+        margin = conn.refresh_margin() if margin is None else margin
         if not force_refresh and conn.token_valid(margin):
             return conn.access_token, conn.token_generation
         with transaction.atomic():
@@ -269,10 +289,15 @@ class Connection(models.Model):
 
     def token_getter(self) -> Callable[[bool], str]:
         """A closure for connectors: ``get(force_refresh)``; a forced refresh is skipped if someone else rotated."""
-        connection_id, state = self.pk, {"generation": None}
+        connection_id, state = self.pk, {"generation": None, "row": self}
         connections = type(self)
 
         def get(force_refresh: bool = False) -> str:
+            row = state["row"]
+            if not force_refresh and row is not None and row.read_lately() and row.token_valid(row.refresh_margin()):
+                token, state["generation"] = row.access_token, row.token_generation  # just read: no second read
+                return token
+            state["row"] = None  # from now on the database's: a token refreshed meanwhile is not given up again
             if force_refresh:
                 token, state["generation"] = connections._token_for(connection_id, True, state["generation"])
             else:

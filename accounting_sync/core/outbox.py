@@ -236,16 +236,11 @@ def absorb(chunk: int = 1000, most: int | None = None, connection_ids=None, save
     also deletes them; returns the ids of the entries marked pending. Two dispatchers at once never absorb one
     change twice on PostgreSQL (``SKIP LOCKED``); SQLite runs one writer at a time anyway."""
     ids: list[int] = []
-    pending = OutboxChange.objects.all()
-    if connection_ids is not None:
-        pending = pending.filter(connection_id__in=list(connection_ids))
-    if saved_before is not None:
-        pending = pending.filter(created_at__lt=saved_before)
-    if transaction.get_connection().vendor == "sqlite" and not pending.exists():
+    if transaction.get_connection().vendor == "sqlite" and not _pending(connection_ids, saved_before).exists():
         return ids  # the usual poll: a read, no write lock taken (elsewhere the locking read below is as cheap)
     absorbed = 0
     while most is None or absorbed < most:
-        taken, marked = _absorb_chunk(chunk, pending)
+        taken, marked = _absorb_chunk(chunk, connection_ids, saved_before)
         ids += marked
         absorbed += taken
         if taken < chunk:
@@ -253,12 +248,50 @@ def absorb(chunk: int = 1000, most: int | None = None, connection_ids=None, save
     return ids
 
 
-def _absorb_chunk(limit: int, pending) -> tuple[int, list[int]]:
+# ``_absorb_chunk``'s read and delete of the changes it takes, in one statement on PostgreSQL: the oldest ``limit``
+# changes (of these connections, saved before then, when given) that no other transaction holds, with whether their
+# connection still exists.
+_TAKE_CHANGES = """
+DELETE FROM {change} WHERE id IN (SELECT id FROM {change} WHERE {where} ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)
+RETURNING id, connection_id, source_key, entity, organization_id, label,
+          EXISTS (SELECT 1 FROM {conn} WHERE {conn}.id = {change}.connection_id)
+"""
+
+
+def _take_changes(limit: int, connection_ids, saved_before) -> list[tuple]:
+    where, params = ["TRUE"], []
+    if connection_ids is not None:
+        where.append("connection_id = ANY(%s)")
+        params.append(list(connection_ids))
+    if saved_before is not None:
+        where.append("created_at < %s")
+        params.append(saved_before)
+    sql = _TAKE_CHANGES.format(change=OutboxChange._meta.db_table, conn=Connection._meta.db_table,
+                               where=" AND ".join(where))
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        return sorted(cursor.fetchall())
+
+
+def _pending(connection_ids, saved_before):
+    pending = OutboxChange.objects.all()
+    if connection_ids is not None:
+        pending = pending.filter(connection_id__in=list(connection_ids))
+    if saved_before is not None:
+        pending = pending.filter(created_at__lt=saved_before)
+    return pending
+
+
+def _absorb_chunk(limit: int, connection_ids, saved_before) -> tuple[int, list[int]]:
     live = Exists(Connection.objects.filter(pk=OuterRef("connection_id")))
+    postgresql = transaction.get_connection().vendor == "postgresql"
     with transaction.atomic():
-        changes = list(pending.select_for_update(skip_locked=True, of=("self",)).annotate(live=live).order_by("pk")
-                       .values_list("pk", "connection_id", "source_key", "entity", "organization_id", "label",
-                                    "live")[:limit])
+        if postgresql:
+            changes = _take_changes(limit, connection_ids, saved_before)
+        else:
+            taken = _pending(connection_ids, saved_before).select_for_update(skip_locked=True, of=("self",))
+            changes = list(taken.annotate(live=live).order_by("pk").values_list(
+                "pk", "connection_id", "source_key", "entity", "organization_id", "label", "live")[:limit])
         if not changes:
             return 0, []
         latest: dict[tuple[int, str], tuple] = {}
@@ -267,7 +300,8 @@ def _absorb_chunk(limit: int, pending) -> tuple[int, list[int]]:
                 latest[(conn_id, key)] = (entity, org_id, label)
         ids = [upsert_entry(conn_id, key, entity, org_id, label)
                for (conn_id, key), (entity, org_id, label) in latest.items()]
-        OutboxChange.objects.filter(pk__in=[c[0] for c in changes]).delete()
+        if not postgresql:
+            OutboxChange.objects.filter(pk__in=[c[0] for c in changes]).delete()
     _Transaction.forget_all()
     return len(changes), ids
 
@@ -556,7 +590,16 @@ def lease_to_run(connection_ids=None, *, limit: int = 200) -> tuple[list[list[Ou
     ``LEASE_SECONDS`` from the start and the entries come back loaded (with their connection), in the same chunks and
     turns, so nothing is handed out and taken again (``take_leased``). Also whether the round was full."""
     now = timezone.now()
-    if connection_ids is not None and len(connection_ids) == 1:  # one save's wake-up: one read finds what is due
+    token = str(uuid.uuid4())
+    lease = now + dt.timedelta(seconds=conf.get("LEASE_SECONDS"))
+    one = connection_ids is not None and len(connection_ids) == 1
+    if one and transaction.get_connection().vendor == "postgresql":  # one save's wake-up: one statement
+        held = _lease_loaded(_PICK_ONE, [connection_ids[0], ConnectionStatus.ACTIVE, now, now, now, limit], now,
+                             lease, token)
+        by_pk = {e.pk: e for e in held}
+        chunks = _chunked((e.pk, e.connection_id, e.connection.platform, e.entity) for e in held)
+        return [[by_pk[pk] for pk in sorted(chunk)] for _, chunk in chunks], len(held) >= limit
+    if one:  # one read finds what is due
         order = list(OutboxEntry.objects.filter(_due(now), connection_id=connection_ids[0],
                                                 connection__status=ConnectionStatus.ACTIVE)
                      .exclude(connection__paused_until__gt=now)
@@ -568,22 +611,81 @@ def lease_to_run(connection_ids=None, *, limit: int = 200) -> tuple[list[list[Ou
     if not order:
         return [], full
     ids = [pk for pk, _ in order]
-    token = str(uuid.uuid4())
-    lease = now + dt.timedelta(seconds=conf.get("LEASE_SECONDS"))
-    with transaction.atomic():
-        free = lock_in_order(OutboxEntry.objects.filter(_due(now), pk__in=ids))
-        if not free or not OutboxEntry.objects.filter(pk__in=free).update(
-                status=EntryStatus.IN_PROGRESS, lease_until=lease, lease_token=token, last_attempt_at=now):
-            return [], full
-    held = {e.pk: e for e in OutboxEntry.objects.select_related("connection").filter(pk__in=free, lease_token=token)}
+    if transaction.get_connection().vendor == "postgresql":
+        held = {e.pk: e for e in _lease_loaded(_PICK_IDS, [ids], now, lease, token)}
+    else:
+        with transaction.atomic():
+            free = lock_in_order(OutboxEntry.objects.filter(_due(now), pk__in=ids))
+            if not free or not OutboxEntry.objects.filter(pk__in=free).update(
+                    status=EntryStatus.IN_PROGRESS, lease_until=lease, lease_token=token, last_attempt_at=now):
+                return [], full
+        held = {e.pk: e for e in OutboxEntry.objects.select_related("connection").filter(pk__in=free,
+                                                                                           lease_token=token)}
     chunks = _chunked((e.pk, e.connection_id, e.connection.platform, e.entity) for e in held.values())
     return [[held[pk] for pk in sorted(chunk)] for _, chunk in _in_turns(chunks, order)], full
+
+
+# The lease of ``lease_to_run`` and ``take_leased`` on PostgreSQL, in one statement instead of four (a read of what
+# is due, the locks, the UPDATE, a read of the entries with their connection): the rows to take (``{pick}``) are
+# locked in pk order like ``lock_in_order`` does, so a wait never closes a cycle with another lease; a row changed
+# while this waited for it is checked again (the conditions of the locking read) before it is taken; the UPDATE
+# returns the entries with their connection's row.
+_LEASE = """
+WITH locked AS (
+    SELECT id FROM {entry} WHERE id IN ({pick}) AND {due} ORDER BY id FOR UPDATE
+)
+UPDATE {entry} AS e SET status = 'in_progress', lease_until = %s, lease_token = %s, last_attempt_at = %s
+FROM {conn} AS c
+WHERE e.id IN (SELECT id FROM locked) AND c.id = e.connection_id
+RETURNING {columns}
+"""
+_DUE = "((status = 'pending' AND next_attempt_at <= %s) OR (status = 'in_progress' AND lease_until < %s))"
+# The due entries of one active, unpaused connection, oldest first (a wake-up's; ``_due`` and ``lease_to_run``).
+_PICK_ONE = ("SELECT e.id FROM {entry} AS e JOIN {conn} AS c ON c.id = e.connection_id WHERE e.connection_id = %s "
+             "AND c.status = %s AND NOT (c.paused_until IS NOT NULL AND c.paused_until > %s) AND "
+             "((e.status = 'pending' AND e.next_attempt_at <= %s) "
+             "OR (e.status = 'in_progress' AND e.lease_until < %s)) ORDER BY e.next_attempt_at, e.id LIMIT %s")
+_PICK_IDS = "SELECT unnest(%s::bigint[])"  # these entries (a round ``fair_due`` chose; a chunk handed out)
+
+
+def _lease_loaded(pick: str, pick_params: list, now, lease, token: str, *, held_by: str = "") -> list[OutboxEntry]:
+    """Lease the entries ``pick`` selects that are still due (or, with ``held_by``, still held under that token)
+    until ``lease`` under ``token``, in one statement; returns them (pk order) with their connection loaded."""
+    entry, conn = OutboxEntry._meta, Connection._meta
+    columns = [f"e.{f.column}" for f in entry.concrete_fields] + [f"c.{f.column}" for f in conn.concrete_fields]
+    due = "(status = 'in_progress' AND lease_token = %s)" if held_by else _DUE
+    sql = _LEASE.format(entry=entry.db_table, conn=conn.db_table, columns=", ".join(columns), due=due,
+                        pick=pick.format(entry=entry.db_table, conn=conn.db_table))
+    db = transaction.get_connection()
+    with db.cursor() as cursor:
+        cursor.execute(sql, [*pick_params, *([held_by] if held_by else [now, now]), lease, token, now])
+        rows = cursor.fetchall()
+    return sorted(_with_connections(db, rows), key=lambda e: e.pk)
+
+
+def _with_connections(db, rows) -> list[OutboxEntry]:
+    """Entries from rows of their columns followed by their connection's, as ``select_related`` loads them."""
+    entry_fields, conn_fields = OutboxEntry._meta.concrete_fields, Connection._meta.concrete_fields
+    compiler = OutboxEntry.objects.none().query.get_compiler(connection=db)
+    converters = compiler.get_converters([f.get_col(f.model._meta.db_table) for f in (*entry_fields, *conn_fields)])
+    if converters:
+        rows = compiler.apply_converters(rows, converters)
+    n, relation = len(entry_fields), OutboxEntry._meta.get_field("connection")
+    entry_names, conn_names = [f.attname for f in entry_fields], [f.attname for f in conn_fields]
+    loaded = []
+    for row in rows:
+        entry = OutboxEntry.from_db(db.alias, entry_names, row[:n])
+        relation.set_cached_value(entry, Connection.from_db(db.alias, conn_names, row[n:]))
+        loaded.append(entry)
+    return loaded
 
 
 def take_leased(entry_ids: list[int], token: str) -> list[OutboxEntry]:
     """The entries of a handed-out chunk this worker still holds (pk order), their leases renewed from now."""
     now = timezone.now()
     lease = now + dt.timedelta(seconds=conf.get("LEASE_SECONDS"))
+    if transaction.get_connection().vendor == "postgresql":
+        return _lease_loaded(_PICK_IDS, [list(entry_ids)], now, lease, token, held_by=token)
     with transaction.atomic():
         held = lock_in_order(OutboxEntry.objects.filter(pk__in=entry_ids, lease_token=token,
                                                          status=EntryStatus.IN_PROGRESS))

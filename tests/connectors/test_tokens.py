@@ -6,7 +6,7 @@ from django.db import connection as db_connection
 from django.utils import timezone
 
 from connectors.errors import AuthError
-from connectors.models import Connection, ConnectionStatus
+from connectors.models import ROW_FRESH_SECONDS, Connection, ConnectionStatus
 from connectors.tokens import get_access_token
 from tests.conftest import at_once
 
@@ -27,6 +27,33 @@ def test_expired_token_is_refreshed_and_rotation_stored(connection, sandbox):
     assert connection.access_token == token
     assert connection.refresh_token != old_refresh
     assert get_access_token(connection.pk) == token and sandbox.token_calls == before + 1
+
+
+def test_a_connection_just_read_gives_its_token_without_reading_it_again(connection, sandbox,
+                                                                        django_assert_num_queries):
+    """A worker that has just leased work reads the connection with it: the first requests take the token from that
+    row. A row read a while ago is read again (the token may have been refreshed since)."""
+    conn = Connection.objects.get(pk=connection.pk)
+    get = conn.token_getter()
+    with django_assert_num_queries(0):
+        assert get(False) == conn.access_token
+    conn._read_at -= ROW_FRESH_SECONDS
+    with django_assert_num_queries(1):
+        assert get(False) == conn.access_token
+
+
+def test_a_token_rotated_since_the_row_was_read_costs_one_401_and_a_retry(connection, sandbox):
+    """Another worker refreshed the token just after this one read the row: the stale token meets a 401, the retry
+    takes the rotated token from the database (no refresh of its own) and goes through."""
+    conn = Connection.objects.get(pk=connection.pk)
+    expire(connection)
+    rotated = get_access_token(connection.pk)  # another worker's refresh
+    calls = sandbox.token_calls
+    conn.access_token = "revoked-by-the-rotation"  # what this worker read, as the platform now sees it
+    connector = conn.connector()
+    assert connector.client.query("select * from CompanyCurrency") is not None
+    assert [x["status"] for x in connector.exchanges()] == [401, 200]
+    assert connector.access_token() == rotated and sandbox.token_calls == calls
 
 
 def test_invalid_grant_marks_needs_reauth(connection, sandbox):
