@@ -102,7 +102,6 @@ def internal_error(entry: OutboxEntry, exc: Exception) -> RetryableError:
 def sync_object(conn: Connection, key: str, entry: OutboxEntry, attempt: Attempt, depth: int) -> RemoteResult | None:
     """Bring one local object to the platform. Closes ``entry`` and writes its reference atomically."""
     adapter, obj = sources.load(key)
-    ref = ExternalReference.objects.filter(connection=conn, source_key=key).first()
     connector = conn.connector()
     attempt.connectors.append(connector)
     started = time.monotonic()
@@ -111,6 +110,7 @@ def sync_object(conn: Connection, key: str, entry: OutboxEntry, attempt: Attempt
         stage(conn, connector, entry, attempt, started)
         return None
     if obj is None:
+        ref = ExternalReference.objects.filter(connection=conn, source_key=key).first()
         return _delete(conn, connector, key, adapter.entity, entry, ref, attempt, started)
     snapshot = adapter.snapshot(obj)
     held = triggers.hold(conn, entry, adapter, obj, snapshot, dependency=depth > 0)
@@ -121,12 +121,16 @@ def sync_object(conn: Connection, key: str, entry: OutboxEntry, attempt: Attempt
         return None
     policy.check(conn, snapshot)
     snapshot = policy.apply(conn, connector, snapshot)
+    dependencies = snapshot.dependencies() if snapshot is not None else []
+    known = {r.source_key: r for r in ExternalReference.objects.filter(  # its own and its dependencies', in one read
+        connection=conn, source_key__in=[key, *(dep_key for _, dep_key in dependencies)])}
+    ref = known.get(key)
     if snapshot is None:
         attempt.operation = "skip"
         close(entry, ref, attempt, Outcome.SKIPPED, policy.current().not_sent, started)
         return None
-    refs = {dep_key: ensure_dependency(conn, dep_entity, dep_key, attempt, depth)
-            for dep_entity, dep_key in snapshot.dependencies()}
+    refs = {dep_key: ensure_dependency(conn, dep_entity, dep_key, attempt, depth, ref=known.get(dep_key))
+            for dep_entity, dep_key in dependencies}
     mapping = resolve(conn, snapshot, refs)
     policy.check_platform(conn, connector, snapshot, mapping)
     digest = content_digest(snapshot, mapping)
@@ -248,9 +252,15 @@ def dependency_ids(conn: Connection, keys: set[str]) -> dict[str, str]:
                 .values_list("source_key", "remote_id")) if keys else {}
 
 
-def ensure_dependency(conn: Connection, entity: str, key: str, attempt: Attempt, depth: int) -> str:
-    """Remote id of a dependency, syncing it first (inline, under its own entry's lease) if it has none."""
-    ref = ExternalReference.objects.filter(connection=conn, source_key=key).first()
+_UNREAD = object()
+
+
+def ensure_dependency(conn: Connection, entity: str, key: str, attempt: Attempt, depth: int, *,
+                      ref=_UNREAD) -> str:
+    """Remote id of a dependency, syncing it first (inline, under its own entry's lease) if it has none. ``ref``:
+    its reference as just read with others (None: it has none), else it is read here."""
+    if ref is _UNREAD:
+        ref = ExternalReference.objects.filter(connection=conn, source_key=key).first()
     if ref and ref.remote_status == RemoteStatus.ACTIVE:
         return ref.remote_id
     if depth >= MAX_DEPTH:
