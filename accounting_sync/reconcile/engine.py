@@ -83,11 +83,12 @@ class Progress(Protocol):
 
 def run(conn: Connection, kind: str = RunKind.FULL, *, organization_id: int | None = None,
         since: dt.datetime | None = None, until: dt.datetime | None = None,
-        progress: Progress | None = None) -> ReconciliationRun:
+        progress: Progress | None = None, record: ReconciliationRun | None = None) -> ReconciliationRun:
     """Reconcile ``conn`` and store the run, its variances and its per-period totals. A platform that cannot be
-    read (down, consent revoked) fails the run, not the caller: the run says why."""
-    record = ReconciliationRun.objects.create(connection=conn, kind=kind, organization_id=organization_id,
-                                              since=since, until=until)
+    read (down, consent revoked) fails the run, not the caller: the run says why. ``record``: the run's record
+    written already (a scheduled pass claims the connection with it, ``tasks.claim``)."""
+    record = record or ReconciliationRun.objects.create(connection=conn, kind=kind, organization_id=organization_id,
+                                                        since=since, until=until)
     work = Reconciliation(conn, record, progress)
     try:
         with fewer_collections():

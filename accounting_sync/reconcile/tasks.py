@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -24,15 +25,37 @@ def due_connections(now: dt.datetime | None = None) -> list[Connection]:
     now = now or timezone.now()
     due = []
     for conn in Connection.objects.filter(status=ConnectionStatus.ACTIVE):
-        minutes = float((conn.settings or {}).get("reconcile_interval_minutes",
-                                                  conf.get("RECONCILE_INTERVAL_MINUTES")))
+        minutes = interval_minutes(conn)
         if minutes <= 0 or conn.is_paused():
             continue
-        last = ReconciliationRun.objects.filter(connection=conn).order_by("-started_at").values_list(
-            "started_at", flat=True).first()
+        last = _last_start(conn)
         if (last is None or last <= now - dt.timedelta(minutes=minutes)) and not draining(conn, last, now):
             due.append(conn)
     return due
+
+
+def interval_minutes(conn: Connection) -> float:
+    return float((conn.settings or {}).get("reconcile_interval_minutes", conf.get("RECONCILE_INTERVAL_MINUTES")))
+
+
+def _last_start(conn: Connection) -> dt.datetime | None:
+    return ReconciliationRun.objects.filter(connection=conn).order_by("-started_at").values_list(
+        "started_at", flat=True).first()
+
+
+def claim(conn: Connection) -> ReconciliationRun | None:
+    """Start ``conn``'s scheduled run: its record, written only if no run started within its interval meanwhile
+    (looked at again under a lock of the connection's row, ``SKIP LOCKED``: a pass that holds it is claiming it);
+    None when another pass has it. A pass takes longer than the minute between passes when many companies are due
+    (a few requests each, at the platform's latency), so the next pass starts while it runs and walks the same due
+    list: each connection is reconciled by whichever pass claims it first, not by both."""
+    with transaction.atomic():
+        if not Connection.objects.select_for_update(skip_locked=True).filter(pk=conn.pk).exists():
+            return None
+        last = _last_start(conn)
+        if last is not None and last > timezone.now() - dt.timedelta(minutes=interval_minutes(conn)):
+            return None
+        return ReconciliationRun.objects.create(connection=conn, kind=RunKind.INCREMENTAL)
 
 
 def draining(conn: Connection, last: dt.datetime | None, now: dt.datetime) -> bool:
@@ -50,15 +73,20 @@ def draining(conn: Connection, last: dt.datetime | None, now: dt.datetime) -> bo
 
 
 def reconcile_due() -> int:
-    """Run an incremental reconciliation of every due connection (scheduled every minute); returns how many ran."""
-    conns = due_connections()
-    for conn in conns:
+    """Run an incremental reconciliation of every due connection that no other pass has claimed (scheduled every
+    minute); returns how many this pass ran."""
+    ran = 0
+    for conn in due_connections():
+        record = claim(conn)
+        if record is None:
+            continue
+        ran += 1
         try:
-            run(conn, RunKind.INCREMENTAL)
+            run(conn, RunKind.INCREMENTAL, record=record)
         except Exception:  # a bug met on one connection (the run says so) must not keep the others waiting
             log.exception("incremental reconciliation of %s failed", conn)
     prune()
-    return len(conns)
+    return ran
 
 
 def prune(now: dt.datetime | None = None) -> int:

@@ -415,6 +415,58 @@ def test_scheduled_runs_are_incremental_and_spaced(connection, make_invoice, set
     assert reconcile_due() == 0 and not ReconciliationRun.objects.exists()  # old runs pruned
 
 
+def test_two_passes_at_once_reconcile_a_connection_once(connection, make_invoice):
+    """A pass over many companies outlasts the minute between passes: the next one walks the same due list, and
+    each connection is reconciled by whichever claims it first."""
+    from accounting_sync.reconcile.tasks import claim, due_connections, reconcile_due
+
+    synced(make_invoice)
+    first_pass = due_connections()  # its list, made before the second pass starts
+    assert first_pass == [connection]
+    assert reconcile_due() == 1  # the second pass gets there first
+    assert [claim(conn) for conn in first_pass] == [None]
+    assert ReconciliationRun.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_another_pass_is_claiming_is_skipped_not_waited_for(connection):
+    import threading
+
+    from django.db import connection as db, connections, transaction
+
+    from accounting_sync.reconcile.tasks import claim
+
+    if db.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL; SQLite serialises writers anyway (covered on the PostgreSQL run)")
+    locked, release = threading.Event(), threading.Event()
+
+    def other_pass():
+        try:
+            with transaction.atomic():
+                list(type(connection).objects.select_for_update().filter(pk=connection.pk))
+                locked.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_pass)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        with db.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")  # waiting on the held row would raise here
+        try:
+            assert claim(connection) is None
+        finally:
+            with db.cursor() as cursor:
+                cursor.execute("SET lock_timeout = 0")
+    finally:
+        release.set()
+        thread.join()
+    assert not ReconciliationRun.objects.exists()
+    assert claim(connection).kind == RunKind.INCREMENTAL  # free again: claimed
+
+
 def test_admin_report_and_exports(admin_client, connection, sandbox, make_invoice):
     _, ref = synced(make_invoice)
     reconcile.run(connection)
