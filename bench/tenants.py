@@ -10,18 +10,22 @@ sandbox takes ``LATENCY_S`` (100 ms). Prints one ``name: value`` line per figure
     tenants_big_drain_s   from the backlog's resync being queued to its last invoice's remote reference
 
 Needs ``BENCH_POSTGRES_URL`` (a database of its own: the bench empties it with ``flush`` first) and
-``BENCH_REDIS_URL`` (or ``REDIS_URL``); without them it says so and stops. The platform's rate limits are off:
-every company here sends to one sandbox company, whose limits would bind them all together, where on the real
-platform each company has limits of its own. ``BENCH_QUICK=1``: 20 companies of 5 invoices over 10 s beside a
-backlog of 300 (a smoke run of the script, not figures). ``BENCH_TENANT_WORKERS`` sets each cluster's workers
-(default 5: a worker mostly waits on the platform, but on two cores shared with PostgreSQL, the sandbox and the
-saving loop the burst keeps the CPU busy, and 8 a cluster gave a worse p99 than 5; docs/performance.md, "Tenants").
-A comment line then says where a small invoice waited: from its commit to its wake-up taking the change in (the
-queue), to its lease, to its remote reference (the sending).
+``BENCH_REDIS_URL`` (or ``REDIS_URL``); without them it says so and stops. Each company connects to a sandbox
+company of its own. The platform's rate limits are off (the backlog's company would drain at QBO's 40 batches a
+minute, over eight minutes, which ``qbo_ceiling_utilisation`` measures already). ``BENCH_QUICK=1``: 20 companies of
+5 invoices over 10 s beside a backlog of 300 (a smoke run of the script, not figures). ``BENCH_TENANT_WORKERS`` sets
+each cluster's workers (default 5: a worker mostly waits on the platform, but on two cores shared with PostgreSQL,
+the sandbox and the saving loop the burst keeps the CPU busy, and 8 a cluster gave a worse p99 than 5;
+docs/performance.md, "Tenants"). A comment line then says where a small invoice waited: from its commit to its wake-
+up taking the change in (the queue), to its lease, to its remote reference (the sending).
+``BENCH_TENANTS_DUMP=<file>`` writes each small invoice's moment in the plan, delay and stage timestamps there as
+JSON (to see when in the minute they waited).
 """
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import json
 import os
 import random
 import socket
@@ -73,9 +77,11 @@ def setup() -> dict:
 
 
 class Platform:
-    """The QBO sandbox in a process of its own (``manage.py accounting_sync_sandbox``, limits off): the platform is
+    """The QBO sandbox in a process of its own (``python -m connectors.qbo.sandbox``, limits off): the platform is
     not the host, so its work does not share the host's interpreter lock with the saving loop (on two cores it still
-    shares the CPU). Latency is switched on after the set-up (``POST /_sandbox/latency``)."""
+    shares the CPU). Each connection's consent makes a company of its own there (``--company-per-consent``), as each
+    of a host's customer companies has its own QuickBooks company: a company's reconciliation reads its own
+    documents, not the whole bench's. Latency is switched on after the set-up (``POST /_sandbox/latency``)."""
 
     def __init__(self, env: dict) -> None:
         with socket.socket() as probe:
@@ -83,7 +89,7 @@ class Platform:
             port = probe.getsockname()[1]
         self.base_url = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "accounting_sync_sandbox", "--platform", "qbo", "--no-limits", "--port",
+            [sys.executable, "-m", "connectors.qbo.sandbox", "--no-limits", "--company-per-consent", "--port",
              str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True)
         deadline = time.time() + 60
@@ -121,6 +127,25 @@ def connect(sandbox, name: str):
     return org, conn
 
 
+def established(org, conn) -> None:
+    """The company has used the product before the measured minute: one earlier invoice sent, in this process, so what
+    its platform company needed once (the generic items an invoice's lines post through) exists there and is
+    remembered on the connection. Without it all 200 companies would make their items in the same few seconds, a
+    start no host sees (the worker processes still start cold)."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    from accounting_sync import tasks
+    from ledger.models import Customer
+
+    sync_enabled(False)
+    earlier = Customer.objects.create(organization=org, name="An earlier patient")
+    sync_enabled(True)
+    with override_settings(ACCOUNTING_SYNC={**settings.ACCOUNTING_SYNC, "QUEUE_TASKS": False}):
+        save_invoice(org, earlier, "EARLIER-1")
+        tasks.drain(conn.pk)
+
+
 def save_invoice(org, customer, number: str) -> str:
     """One invoice with two lines in one transaction, as the host saves it; returns its source key."""
     from django.db import transaction
@@ -148,6 +173,7 @@ def main() -> None:
         small = []
         for n in range(SMALL_TENANTS):
             org, conn = connect(sandbox, f"Clinic {n:03d}")
+            established(org, conn)
             sync_enabled(False)  # a new patient: the first invoice sends them along (a dependency)
             small.append((org, conn, Customer.objects.create(organization=org, name=f"Patient of clinic {n:03d}")))
             sync_enabled(True)
@@ -171,7 +197,9 @@ def main() -> None:
                 org, _, customer = small[tenant]
                 committed[save_invoice(org, customer, f"C{tenant:03d}-{number:02d}")] = time.time()
             lag_s = time.time() - start - SPREAD_S  # how far the saving loop itself fell behind its plan
-            smalls = ExternalReference.objects.filter(connection__in=[c for _, c, _ in small], entity="invoice")
+            smalls = ExternalReference.objects.filter(  # not the earlier invoice of ``established``
+                connection__in=[c for _, c, _ in small], entity="invoice",
+                created_at__gte=dt.datetime.fromtimestamp(queued, tz=dt.UTC))
             bigs = ExternalReference.objects.filter(connection=big, entity="invoice")
             deadline = queued + DRAIN_LIMIT_S
             while (smalls.count() < len(committed) or bigs.count() < BACKLOG) and time.time() < deadline:
@@ -192,6 +220,10 @@ def main() -> None:
                "tenants_big_drain_s": last_big.timestamp() - queued}
     for name, value in figures.items():
         print(f"{name}: {value:.3f}", flush=True)
+    if os.environ.get("BENCH_TENANTS_DUMP"):  # each small invoice: its second in the plan, delay, stage timestamps
+        with open(os.environ["BENCH_TENANTS_DUMP"], "w") as out:
+            json.dump([(at - start, arrived[key].timestamp() - at, *(stages.get(key) or (None, None)))
+                       for key, at in committed.items() if key in arrived], out)
     print(f"# where a small invoice waited: {breakdown(committed, stages, arrived)}", flush=True)
     print(f"# {SMALL_TENANTS} companies x {SMALL_INVOICES} invoices over {SPREAD_S} s (saving loop behind its plan "
           f"by {lag_s:.1f} s) beside a backlog of {BACKLOG}; {CLUSTERS} qcluster x {WORKERS} "

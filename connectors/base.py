@@ -28,6 +28,10 @@ class ConnectionConfig:
     settings: dict = field(default_factory=dict)
     client_id: str = ""
     client_secret: str = ""
+    #: What the connector remembered of the platform for this connection, in any process (ids it looked up or made
+    #: there), and how to remember more: ``remember(key, value)``, None to forget (``Connection.remember``).
+    remembered: dict = field(default_factory=dict)
+    remember: Callable[[str, object], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

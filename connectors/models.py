@@ -118,6 +118,9 @@ class Connection(models.Model):
 
     reference_data = models.JSONField(default=dict, blank=True, editable=False)
     reference_data_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: What the connector remembers of the platform for every process (``remember``): ids it looked up or created
+    #: there, such as QBO's generic items, which each worker would otherwise look up again.
+    remembered = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -176,7 +179,24 @@ class Connection(models.Model):
     def config(self) -> ConnectionConfig:
         return ConnectionConfig(platform=self.platform, name=self.name, remote_company_id=self.remote_company_id,
                                 settings=dict(self.settings or {}), client_id=self.client_id,
-                                client_secret=self.client_secret)
+                                client_secret=self.client_secret, remembered=dict(self.remembered or {}),
+                                remember=self.remember)
+
+    def remember(self, key: str, value) -> None:
+        """Keep ``value`` under ``key`` in ``remembered`` (None forgets it), for every process. The row is locked and
+        its memory read again first, so two workers remembering different keys at once keep both."""
+        with transaction.atomic():
+            memory = (type(self).objects.select_for_update().filter(pk=self.pk)
+                      .values_list("remembered", flat=True).first())
+            if memory is None:  # deleted meanwhile
+                return
+            memory = dict(memory)
+            if value is None:
+                memory.pop(key, None)
+            else:
+                memory[key] = value
+            type(self).objects.filter(pk=self.pk).update(remembered=memory)
+        self.remembered = memory
 
     def connector_class(self):
         """The platform's connector class (its declarations: capabilities, dimensions, rules)."""

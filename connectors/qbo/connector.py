@@ -688,12 +688,20 @@ class QBOConnector(BaseConnector):
         its own item: the plain name ("Shipping") for the first account used, "Shipping (<account name>)" for
         others (organizations sharing a company with different mappings, a mapping changed later). Remembered
         per company for ``GENERIC_ITEM_TTL`` seconds in this process (a bulk resync would otherwise look it up
-        once per batch), and forgotten at once when a write is refused for a reference."""
+        once per batch), and on the connection for every process for ``GENERIC_ITEM_KEEP`` seconds (a worker that
+        has not met the company yet would look each one up again); forgotten at once, in both places, when a write
+        is refused for a reference."""
         key = (self.setting("api_base"), self.config.remote_company_id, kind, account)
         cached = _GENERIC_ITEMS.get(key)
         if cached and cached[1] > time.monotonic():
             self._used_remembered_item = True
             return cached[0]
+        memory_key = f"{GENERIC_ITEM_MEMORY}{self.config.remote_company_id}:{kind}:{account}"
+        remembered = self.config.remembered.get(memory_key)
+        if isinstance(remembered, list) and len(remembered) == 2 and remembered[1] > time.time() - GENERIC_ITEM_KEEP:
+            _GENERIC_ITEMS[key] = (remembered[0], time.monotonic() + GENERIC_ITEM_TTL)  # another process found it
+            self._used_remembered_item = True
+            return remembered[0]
         name = t.generic_item_name(kind)
         rows = self.client.query(f"select * from Item where Name = {quote(name)}")  # nosec B608
         if rows and (rows[0].get("IncomeAccountRef") or {}).get("value") != account:
@@ -705,6 +713,9 @@ class QBOConnector(BaseConnector):
             request = str(uuid.uuid5(uuid.NAMESPACE_URL, f"qbo:{self.config.remote_company_id}:item:{name}"))
             item_id = self.client.create("Item", t.generic_item_payload(name, account), request)["Id"]
         _GENERIC_ITEMS[key] = (item_id, time.monotonic() + GENERIC_ITEM_TTL)
+        self.config.remembered[memory_key] = [item_id, time.time()]
+        if self.config.remember is not None:
+            self.config.remember(memory_key, [item_id, time.time()])
         return item_id
 
     def exchange_rate(self, currency: str, on: dt.date | None) -> Decimal:
@@ -719,6 +730,10 @@ class QBOConnector(BaseConnector):
     def forget_generic_items(self) -> None:
         for key in [k for k in _GENERIC_ITEMS if k[:2] == (self.setting("api_base"), self.config.remote_company_id)]:
             _GENERIC_ITEMS.pop(key, None)
+        for key in [k for k in self.config.remembered if k.startswith(GENERIC_ITEM_MEMORY)]:
+            self.config.remembered.pop(key, None)
+            if self.config.remember is not None:
+                self.config.remember(key, None)
         _SHIPPING_BOX.pop((self.setting("api_base"), self.config.remote_company_id), None)
 
     def _allows_shipping(self) -> bool:
@@ -739,6 +754,12 @@ def _derived(key: str, salt: str) -> str:
 
 
 GENERIC_ITEM_TTL = 600
+#: The generic items are also remembered on the connection (``ConnectionConfig.remember``) under this prefix plus
+#: company, line kind and account, with when they were found, for ``GENERIC_ITEM_KEEP`` seconds: a worker process
+#: that has not met the company yet takes them from there instead of looking them up (two queries for an invoice of
+#: two kinds, each time a host's many companies meet a worker that has not seen them within ``GENERIC_ITEM_TTL``).
+GENERIC_ITEM_MEMORY = "qbo.generic_item:"
+GENERIC_ITEM_KEEP = 86400
 _GENERIC_ITEMS: dict[tuple[str, str, str], tuple[str, float]] = {}
 _SHIPPING_BOX: dict[tuple[str, str], tuple[bool, float]] = {}
 

@@ -26,13 +26,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     parser.add_argument("--no-limits", action="store_true",
                         help="start with QBO's rate and concurrency limits switched off")
+    parser.add_argument("--company-per-consent", action="store_true",
+                        help="every consent after the first connects to a new company of its own (many tenants)")
     add_latency_argument(parser)
     args = parser.parse_args(argv)
     sandbox = QBOSandbox(host=args.host, port=args.port, client_id=args.client_id,
                          client_secret=args.client_secret, realm_id=args.realm_id,
                          access_token_ttl=args.access_token_ttl,
                          refresh_grace_seconds=args.refresh_grace_seconds, verbose=args.verbose,
-                         limits=not args.no_limits, latency=latency_from_argument(parser, args.latency))
+                         limits=not args.no_limits, latency=latency_from_argument(parser, args.latency),
+                         company_per_consent=args.company_per_consent)
     sandbox.bind()
     print(f"QBO sandbox on {sandbox.base_url} (realm {sandbox.realm_id})", flush=True)
     print(f"discovery: {sandbox.discovery_url}", flush=True)

@@ -64,8 +64,11 @@ class TokenAuthority:
 
     def __init__(self, client_id: str, client_secret: str, realm_id: str, clock: Callable[[], float],
                  access_token_ttl: int = 3600, refresh_token_ttl: int = REFRESH_TOKEN_TTL,
-                 refresh_grace_seconds: float = 0) -> None:
+                 refresh_grace_seconds: float = 0, consent_realm: Callable[[], str] | None = None) -> None:
         self.client_id, self.client_secret, self.realm_id = client_id, client_secret, realm_id
+        #: The company a consent picks (``QBOSandbox(company_per_consent=True)``: a new one each time); the
+        #: sandbox's own company otherwise. A grant, and every token of it, is for that company only.
+        self.consent_realm = consent_realm or (lambda: self.realm_id)
         self.clock = clock
         self.access_token_ttl = access_token_ttl
         self.refresh_token_ttl = refresh_token_ttl
@@ -82,14 +85,16 @@ class TokenAuthority:
         redirect = params.get("redirect_uri", "")
         if params.get("client_id") != self.client_id or not redirect:
             return _text(400, "invalid client_id or missing redirect_uri")
-        query = {"state": params.get("state", ""), "realmId": self.realm_id}
         if params.get("response_type") != "code":
-            query["error"] = "unsupported_response_type"
+            query = {"state": params.get("state", ""), "realmId": self.realm_id,
+                     "error": "unsupported_response_type"}
         else:
+            realm = self.consent_realm()
+            query = {"state": params.get("state", ""), "realmId": realm}
             code = "AB11" + secrets.token_hex(20)
             with self.lock:
                 self._codes[code] = {"redirect_uri": redirect, "expires": self.clock() + AUTH_CODE_TTL,
-                                     "used": False}
+                                     "used": False, "realm": realm}
             query["code"] = code
         parts = urlsplit(redirect)
         joined = "&".join(p for p in (parts.query, urlencode(query)) if p)
@@ -109,7 +114,7 @@ class TokenAuthority:
                         or code["redirect_uri"] != form.get("redirect_uri")):
                     return _json(400, {"error": "invalid_grant"})
                 code["used"] = True
-                grant_id = self._new_grant(now)
+                grant_id = self._new_grant(now, code["realm"])
             elif grant_type == "refresh_token":
                 info = self._refresh.get(form.get("refresh_token", ""))
                 if info is None or not self._refresh_valid(info, now):
@@ -138,6 +143,12 @@ class TokenAuthority:
             now = self.clock()
             return self._issue(self._new_grant(now), now, False)
 
+    def realm_of(self, authorization: str) -> str | None:
+        """The company a bearer token is for (None for an unknown token)."""
+        with self.lock:
+            info = self._access.get(authorization[7:].strip())
+            return None if info is None else self._grants[info["grant"]]["realm"]
+
     def check(self, authorization: str) -> str | None:
         """Return None if the bearer token is usable, else a 401 detail message."""
         if not authorization.lower().startswith("bearer "):
@@ -165,9 +176,9 @@ class TokenAuthority:
         client_id, _, secret = decoded.partition(":")
         return hmac.compare_digest(client_id, self.client_id) and hmac.compare_digest(secret, self.client_secret)
 
-    def _new_grant(self, now: float) -> str:
+    def _new_grant(self, now: float, realm: str | None = None) -> str:
         grant_id = uuid.uuid4().hex
-        self._grants[grant_id] = {"created": now, "revoked": False}
+        self._grants[grant_id] = {"created": now, "revoked": False, "realm": realm or self.realm_id}
         return grant_id
 
     def _refresh_valid(self, info: dict, now: float) -> bool:
@@ -299,11 +310,12 @@ class SandboxApp(SandboxWSGI):
     def _limited_realm(self, environ: dict, path: str) -> str | None:
         """The realm a request counts against, or None (not the company API, bad token, other realm)."""
         parts = [p for p in path.split("/") if p]
-        if len(parts) < 3 or parts[:2] != ["v3", "company"] or parts[2] != self.sb.realm_id:
+        if len(parts) < 3 or parts[:2] != ["v3", "company"]:
             return None
-        if self.sb.auth.check(environ.get("HTTP_AUTHORIZATION", "")):
+        authorization = environ.get("HTTP_AUTHORIZATION", "")
+        if self.sb.auth.check(authorization):
             return None  # the gateway answers 401 before any throttle applies
-        return parts[2]
+        return parts[2] if parts[2] == self.sb.auth.realm_of(authorization) else None
 
     def pre_fault(self, environ: dict, fault: Any) -> Response:
         if fault.kind == "reset":
@@ -341,7 +353,8 @@ class SandboxApp(SandboxWSGI):
         if path == "/v1/openid_connect/userinfo":
             if sb.auth.check(environ.get("HTTP_AUTHORIZATION", "")):
                 return _json(401, {"error": "invalid_token"})
-            return _json(200, {"sub": sb.realm_id, "email": "sandbox@example.com", "emailVerified": True})
+            return _json(200, {"sub": sb.auth.realm_of(environ.get("HTTP_AUTHORIZATION", "")),
+                               "email": "sandbox@example.com", "emailVerified": True})
         if path.startswith("/v3/company/"):
             return self.api(environ, method, path, params)
         return _text(404, "Not Found")
@@ -355,47 +368,47 @@ class SandboxApp(SandboxWSGI):
             return _gateway_fault(401, "message=AuthenticationFailed; errorCode=003200; statusCode=401",
                                   "3200", problem, "AUTHENTICATION")
         parts = [p for p in path.split("/") if p][2:]  # drop "v3", "company"
-        if not parts or parts[0] != sb.realm_id:
+        store = sb.company(parts[0]) if parts else None
+        if store is None or parts[0] != sb.auth.realm_of(environ.get("HTTP_AUTHORIZATION", "")):
             return _gateway_fault(403, "message=AuthorizationFailed; errorCode=003100; statusCode=403",
                                   "3100", None, "SERVICE")
-        now = sb.store.now_iso
+        now = store.now_iso
         try:
             resource = parts[1].lower() if len(parts) > 1 else ""
             if resource == "query":
                 text = params.get("query")
                 if text is None and method == "POST":
                     text = _body(environ).decode("utf-8", "replace")
-                result = sb.store.query(text or "")
+                result = store.query(text or "")
                 return _json(200, {**result, "time": now(millis=True)})
             if resource == "batch" and len(parts) == 2:
                 if method != "POST":
                     raise unsupported(f"{method} on {path}")
-                return self.batch(_body(environ), params.get("requestid"))
+                return self.batch(store, _body(environ), params.get("requestid"))
             if resource == "cdc" and len(parts) == 2 and method == "GET":
                 lower = {k.lower(): v for k, v in params.items()}
-                result = sb.store.cdc(lower.get("entities"), lower.get("changedsince"))
+                result = store.cdc(lower.get("entities"), lower.get("changedsince"))
                 return _json(200, {**result, "time": now(millis=True)})
             if resource == "exchangerate" and method == "GET":
-                rate = sb.store.exchange_rate(params.get("sourcecurrencycode", ""), params.get("asofdate"))
+                rate = store.exchange_rate(params.get("sourcecurrencycode", ""), params.get("asofdate"))
                 return _json(200, {"ExchangeRate": rate, "time": now(millis=True)})
             name = PATH_ENTITIES.get(resource)
             if name is None or len(parts) > 3:
                 raise unsupported(f"Could not find resource for relative : {path} of full path: "
                                   f"{sb.base_url}{path}")
             if method == "GET":
-                entity = sb.store.read(name, parts[2] if len(parts) > 2 else "")
+                entity = store.read(name, parts[2] if len(parts) > 2 else "")
                 return _json(200, {name: entity, "time": now(millis=True)})
             if method != "POST" or len(parts) > 2:
                 raise unsupported(f"{method} on {path}")
             raw = _body(environ)
             include = params.get("include", "").split(",")
-            return self.write(name, raw, params.get("operation"), include, params.get("requestid"))
+            return self.write(store, name, raw, params.get("operation"), include, params.get("requestid"))
         except QBOFault as fault:
             return _json(fault.status, fault.body(now(millis=True)))
 
-    def write(self, name: str, raw: bytes, operation: str | None, include: list[str],
+    def write(self, store: Store, name: str, raw: bytes, operation: str | None, include: list[str],
               request_id: str | None) -> Response:
-        store = self.sb.store
 
         def run() -> tuple[int, bytes]:
             try:
@@ -413,9 +426,8 @@ class SandboxApp(SandboxWSGI):
         status, body = store.idempotent(request_id, run)
         return status, [("Content-Type", JSON)], body
 
-    def batch(self, raw: bytes, request_id: str | None) -> Response:
+    def batch(self, store: Store, raw: bytes, request_id: str | None) -> Response:
         """``POST /batch``; a repeated ``requestid`` replays the whole original response."""
-        store = self.sb.store
 
         def run() -> tuple[int, bytes]:
             try:
@@ -577,14 +589,22 @@ class QBOSandbox(LoopbackService):
                  access_token_ttl: int = 3600, refresh_token_ttl: int = REFRESH_TOKEN_TTL,
                  refresh_grace_seconds: float = 0, clock: Callable[[], float] | None = None,
                  timeout_seconds: float = 5.0, verbose: bool = False, limits: bool = True,
-                 latency: Any = None) -> None:
+                 latency: Any = None, company_per_consent: bool = False) -> None:
         self.host, self.port = host, port
         self.client_id, self.client_secret, self.realm_id = client_id, client_secret, realm_id
         self.clock = clock or time.time
         self.verbose = verbose
         self.store = Store(realm_id, self.clock)
+        #: Every company by realm id: the sandbox's own (``store``), and with ``company_per_consent`` one more
+        #: for each consent after the first, as if the user picked another company on Intuit's consent screen
+        #: (a host with many customer companies, each connected to its own; ``bench.tenants``). The others
+        #: send no webhooks, and the control endpoints act on the sandbox's own company.
+        self.companies: dict[str, Store] = {realm_id: self.store}
+        self.company_per_consent = company_per_consent
+        self._consents = 0
+        self._companies_lock = threading.Lock()
         self.auth = TokenAuthority(client_id, client_secret, realm_id, self.clock, access_token_ttl,
-                                   refresh_token_ttl, refresh_grace_seconds)
+                                   refresh_token_ttl, refresh_grace_seconds, consent_realm=self._consent_realm)
         self.faults = FaultInjector(timeout_seconds)
         #: Outgoing webhooks (``sb.webhooks.configure(url, verifier_token, payload="classic")``); see docs.
         self.webhooks = QBOWebhooks(realm_id, client_id)
@@ -605,6 +625,21 @@ class QBOSandbox(LoopbackService):
     @property
     def company_id(self) -> str:
         return self.realm_id
+
+    def company(self, realm_id: str) -> Store | None:
+        """The company with this realm id, if there is one."""
+        return self.companies.get(realm_id)
+
+    def _consent_realm(self) -> str:
+        """The company a consent picks: the sandbox's own, or with ``company_per_consent`` a new one each time
+        after the first (realm ids counting up from the sandbox's own)."""
+        with self._companies_lock:
+            self._consents += 1
+            if not self.company_per_consent or self._consents == 1:
+                return self.realm_id
+            realm = str(int(self.realm_id) + len(self.companies))
+            self.companies[realm] = Store(realm, self.clock)
+            return realm
 
     def act_as_user(self, action: str, **kwargs) -> dict:
         """What a bookkeeper does in QuickBooks (``record_payment``, ``void_invoice``, ...): the store's
@@ -669,6 +704,9 @@ class QBOSandbox(LoopbackService):
         too: a benchmark that switched limits off keeps them off.
         """
         self.store.reset()
+        with self._companies_lock:  # the other companies go; their grants stay, and are refused (403)
+            self.companies = {self.realm_id: self.store}
+            self._consents = 0
         self.faults.clear()
         self.limits.clear()
         self.webhooks.reset()
@@ -695,7 +733,8 @@ class QBOSandbox(LoopbackService):
         return self.auth.issue()
 
     def state(self) -> dict:
-        return {"realm_id": self.realm_id, "counts": self.store.counts(), "deleted": self.store.deleted_counts(),
+        return {"realm_id": self.realm_id, "companies": len(self.companies), "counts": self.store.counts(),
+                "deleted": self.store.deleted_counts(),
                 "token_calls": self.token_calls, "api_calls": len(self.requests_log),
                 "faults_pending": self.faults.pending, "faults_fired": len(self.faults.fired),
                 "limits": self.limits.state(), "throttled": len(self.throttled), "settings": self.settings(),

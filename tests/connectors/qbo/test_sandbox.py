@@ -130,6 +130,52 @@ def test_intuit_oauth_client_full_flow_with_rotation(sandbox):
         client.get_bearer_token(params["code"])
 
 
+def test_a_company_per_consent_each_token_for_its_own_company(clock):
+    """``company_per_consent``: each consent after the first picks a new company, as a user with several companies
+    does on Intuit's consent screen; a token reads and writes its own company only, and limits count per company."""
+    from intuitlib.client import AuthClient
+    from intuitlib.enums import Scopes
+
+    sb = QBOSandbox(clock=clock, company_per_consent=True).start()
+    try:
+        realms, tokens = [], []
+        for _ in range(3):
+            client = AuthClient("sandbox-client", "sandbox-secret", "http://localhost/callback", sb.discovery_url)
+            redirect = requests.get(client.get_authorization_url([Scopes.ACCOUNTING]), allow_redirects=False,
+                                    timeout=5)
+            params = {k: v[0] for k, v in parse_qs(urlsplit(redirect.headers["Location"]).query).items()}
+            client.get_bearer_token(params["code"], realm_id=params["realmId"])
+            realms.append(params["realmId"])
+            tokens.append(client.access_token)
+        assert realms[0] == sb.realm_id and len(set(realms)) == 3 and sb.state()["companies"] == 3
+
+        def call(token, realm, method="GET", entity="query", **kw):
+            return requests.request(method, f"{sb.api_base}/company/{realm}/{entity}", timeout=5,
+                                    headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                                    **kw)
+
+        made = call(tokens[1], realms[1], "POST", "customer", json={"DisplayName": "Only in the second"})
+        assert made.status_code == 200, made.text
+        customers = {"query": "select * from Customer"}
+        names = {realm: [c["DisplayName"] for c in call(token, realm, params=customers).json()["QueryResponse"]
+                         .get("Customer", [])] for realm, token in zip(realms, tokens, strict=True)}
+        assert names[realms[1]] == ["Only in the second"] and "Only in the second" not in names[realms[0]] + \
+            names[realms[2]]
+        assert call(tokens[1], realms[2], params={"query": "select * from Customer"}).status_code == 403
+        accounts = call(tokens[2], realms[2], params={"query": "select * from Account"}).json()
+        assert any(a["Name"] == "Accounts Receivable" for a in accounts["QueryResponse"]["Account"])  # seeded
+        sb.limits.clear()
+        sb.limits.set("per_minute", 1, 60)
+        items = {"query": "select * from Item"}
+        assert [call(tokens[1], realms[1], params=items).status_code for _ in range(2)] == [200, 429]
+        assert call(tokens[2], realms[2], params=items).status_code == 200  # a budget of its own
+        sb.reset()  # the other companies go; their tokens are refused
+        assert sb.state()["companies"] == 1
+        assert call(tokens[1], realms[1], params=items).status_code == 403
+    finally:
+        sb.stop()
+
+
 def test_token_endpoint_errors(sandbox):
     tokens = sandbox.issue_tokens()
     bad = requests.post(sandbox.token_url, auth=("sandbox-client", "wrong"), timeout=5,
