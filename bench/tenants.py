@@ -19,7 +19,13 @@ the sandbox and the saving loop the burst keeps the CPU busy, and 8 a cluster ga
 docs/performance.md, "Tenants"). A comment line then says where a small invoice waited: from its commit to its wake-
 up taking the change in (the queue), to its lease, to its remote reference (the sending).
 ``BENCH_TENANTS_DUMP=<file>`` writes each small invoice's moment in the plan, delay and stage timestamps there as
-JSON (to see when in the minute they waited).
+JSON, with the start of the plan (to see when in the minute they waited).
+
+Each company has sent one invoice before the minute (``established``). In the minute each company's invoices go to
+that earlier patient until a new patient's first invoice, which sends the patient along first (a dependency): at a
+random one of its 20 (``BENCH_TENANTS_NEW_PATIENTS=spread``, the default: new patients arrive over the minute) or at
+its very first (``first``: all 200 new patients in the minute's first seconds, the pattern of the runs before
+2026-12-05 12:00 UTC).
 """
 from __future__ import annotations
 
@@ -45,6 +51,7 @@ BACKLOG = int(os.environ.get("BENCH_TENANTS_BACKLOG", BACKLOG))
 LATENCY_S = 0.1
 CLUSTERS = 2
 WORKERS = int(os.environ.get("BENCH_TENANT_WORKERS", "5"))
+NEW_PATIENTS = os.environ.get("BENCH_TENANTS_NEW_PATIENTS", "spread")  # or "first": see ``main``
 DRAIN_LIMIT_S = 1800  # the bench gives up (and says so) if the backlog is not through by then
 
 
@@ -127,11 +134,11 @@ def connect(sandbox, name: str):
     return org, conn
 
 
-def established(org, conn) -> None:
+def established(org, conn):
     """The company has used the product before the measured minute: one earlier invoice sent, in this process, so what
     its platform company needed once (the generic items an invoice's lines post through) exists there and is
     remembered on the connection. Without it all 200 companies would make their items in the same few seconds, a
-    start no host sees (the worker processes still start cold)."""
+    start no host sees (the worker processes still start cold). Returns that invoice's patient."""
     from django.conf import settings
     from django.test import override_settings
 
@@ -144,6 +151,7 @@ def established(org, conn) -> None:
     with override_settings(ACCOUNTING_SYNC={**settings.ACCOUNTING_SYNC, "QUEUE_TASKS": False}):
         save_invoice(org, earlier, "EARLIER-1")
         tasks.drain(conn.pk)
+    return earlier
 
 
 def save_invoice(org, customer, number: str) -> str:
@@ -173,9 +181,10 @@ def main() -> None:
         small = []
         for n in range(SMALL_TENANTS):
             org, conn = connect(sandbox, f"Clinic {n:03d}")
-            established(org, conn)
-            sync_enabled(False)  # a new patient: the first invoice sends them along (a dependency)
-            small.append((org, conn, Customer.objects.create(organization=org, name=f"Patient of clinic {n:03d}")))
+            earlier = established(org, conn)
+            sync_enabled(False)  # a new patient: their first invoice sends them along (a dependency)
+            small.append((org, earlier, Customer.objects.create(organization=org, name=f"Patient of clinic {n:03d}"),
+                          conn))
             sync_enabled(True)
         big_org, big = connect(sandbox, "Hospital group")
         make_invoices(big_org, BACKLOG)  # with sync off
@@ -183,6 +192,11 @@ def main() -> None:
         backlog = list(OutboxEntry.objects.filter(connection=big).values_list("pk", flat=True))
         rng = random.Random(SMALL_TENANTS)
         plan = sorted((rng.uniform(0, SPREAD_S), t, i) for t in range(SMALL_TENANTS) for i in range(SMALL_INVOICES))
+        # Which of its invoices (in time order) is a company's new patient's first: a random one ("spread": new
+        # patients arrive over the minute, as they do), or every company's first ("first": 200 dependencies in the
+        # minute's first seconds). The invoices before it go to the earlier patient.
+        arrives = [rng.randrange(SMALL_INVOICES) if NEW_PATIENTS == "spread" else 0 for _ in range(SMALL_TENANTS)]
+        seen = [0] * SMALL_TENANTS
         sandbox.latency(LATENCY_S)
         with contextlib.ExitStack() as clusters:
             for _ in range(CLUSTERS):
@@ -194,11 +208,13 @@ def main() -> None:
             start = time.time()
             for at, tenant, number in plan:
                 time.sleep(max(0.0, start + at - time.time()))
-                org, _, customer = small[tenant]
+                org, earlier, new, _ = small[tenant]
+                customer = new if seen[tenant] >= arrives[tenant] else earlier
+                seen[tenant] += 1
                 committed[save_invoice(org, customer, f"C{tenant:03d}-{number:02d}")] = time.time()
             lag_s = time.time() - start - SPREAD_S  # how far the saving loop itself fell behind its plan
             smalls = ExternalReference.objects.filter(  # not the earlier invoice of ``established``
-                connection__in=[c for _, c, _ in small], entity="invoice",
+                connection__in=[c for *_, c in small], entity="invoice",
                 created_at__gte=dt.datetime.fromtimestamp(queued, tz=dt.UTC))
             bigs = ExternalReference.objects.filter(connection=big, entity="invoice")
             deadline = queued + DRAIN_LIMIT_S
@@ -206,7 +222,7 @@ def main() -> None:
                 time.sleep(1)
         arrived = dict(smalls.values_list("source_key", "created_at"))
         stages = {key: (absorbed.timestamp(), leased.timestamp() if leased else None) for key, absorbed, leased in
-                  OutboxEntry.objects.filter(connection__in=[c for _, c, _ in small], entity="invoice")
+                  OutboxEntry.objects.filter(connection__in=[c for *_, c in small], entity="invoice")
                   .values_list("source_key", "created_at", "last_attempt_at")}
         delays = [arrived[key].timestamp() - at for key, at in committed.items() if key in arrived]
         last_big = bigs.order_by("-created_at").values_list("created_at", flat=True).first()
@@ -222,12 +238,14 @@ def main() -> None:
         print(f"{name}: {value:.3f}", flush=True)
     if os.environ.get("BENCH_TENANTS_DUMP"):  # each small invoice: its second in the plan, delay, stage timestamps
         with open(os.environ["BENCH_TENANTS_DUMP"], "w") as out:
-            json.dump([(at - start, arrived[key].timestamp() - at, *(stages.get(key) or (None, None)))
-                       for key, at in committed.items() if key in arrived], out)
+            json.dump({"start": start, "invoices": [
+                (at - start, arrived[key].timestamp() - at, *(stages.get(key) or (None, None)))
+                for key, at in committed.items() if key in arrived]}, out)
     print(f"# where a small invoice waited: {breakdown(committed, stages, arrived)}", flush=True)
     print(f"# {SMALL_TENANTS} companies x {SMALL_INVOICES} invoices over {SPREAD_S} s (saving loop behind its plan "
           f"by {lag_s:.1f} s) beside a backlog of {BACKLOG}; {CLUSTERS} qcluster x {WORKERS} "
-          f"workers, PostgreSQL + Redis, {LATENCY_S * 1000:.0f} ms a request; small p100 {max(delays):.2f} s",
+          f"workers, PostgreSQL + Redis, {LATENCY_S * 1000:.0f} ms a request; new patients {NEW_PATIENTS}; small p100 "
+          f"{max(delays):.2f} s",
           flush=True)
 
 
