@@ -281,7 +281,7 @@ def ensure_dependency(conn: Connection, entity: str, key: str, attempt: Attempt,
     dep_attempt = Attempt()
     dep_started = time.monotonic()
     try:
-        sync_object(conn, key, dep_entry, dep_attempt, depth + 1)
+        result = sync_object(conn, key, dep_entry, dep_attempt, depth + 1)  # read again: after its claim
     except HeldDependency as exc:  # parked with its own reason; the document that needs it waits for it
         wait = (exc.hold.until - timezone.now()).total_seconds() if exc.hold.until else None
         raise DependencyPendingError(str(exc), retry_after=max(1.0, wait) if wait is not None
@@ -292,6 +292,8 @@ def ensure_dependency(conn: Connection, entity: str, key: str, attempt: Attempt,
             raise PermanentError(f"depends on {dep_entry.label or key}, which failed: {exc.message}",
                                  code="dependency_failed", hint=exc.hint) from exc
         raise
+    if result is not None and result.remote_id:  # sent: its reference was written with this id
+        return result.remote_id
     return ExternalReference.objects.get(connection=conn, source_key=key).remote_id
 
 

@@ -529,6 +529,9 @@ def claim_many(entry_ids: list[int], *, ignore_schedule: bool = False) -> list[O
     due |= Q(status=EntryStatus.IN_PROGRESS, lease_until__lt=now)
     token = str(uuid.uuid4())
     lease = now + dt.timedelta(seconds=conf.get("LEASE_SECONDS"))
+    if transaction.get_connection().vendor == "postgresql":  # one statement (a dependency's claim: was five)
+        return _lease_loaded(_PICK_IDS, [list(entry_ids)], now, lease, token,
+                             due=(_CLAIMABLE, [now]) if ignore_schedule else None)
     with transaction.atomic():
         free = lock_in_order(OutboxEntry.objects.filter(due, pk__in=entry_ids))
         if not free or not OutboxEntry.objects.filter(pk__in=free).update(
@@ -646,19 +649,25 @@ _PICK_ONE = ("SELECT e.id FROM {entry} AS e JOIN {conn} AS c ON c.id = e.connect
              "((e.status = 'pending' AND e.next_attempt_at <= %s) "
              "OR (e.status = 'in_progress' AND e.lease_until < %s)) ORDER BY e.next_attempt_at, e.id LIMIT %s")
 _PICK_IDS = "SELECT unnest(%s::bigint[])"  # these entries (a round ``fair_due`` chose; a chunk handed out)
+# ``claim_many(ignore_schedule=True)``: whatever its schedule (a dependency needed at once, staff's "retry now").
+_CLAIMABLE = (f"(status IN ('{EntryStatus.PENDING.value}', '{EntryStatus.FAILED.value}', "
+              f"'{EntryStatus.WAITING.value}') OR (status = '{EntryStatus.IN_PROGRESS.value}' AND lease_until < %s))")
 
 
-def _lease_loaded(pick: str, pick_params: list, now, lease, token: str, *, held_by: str = "") -> list[OutboxEntry]:
-    """Lease the entries ``pick`` selects that are still due (or, with ``held_by``, still held under that token)
-    until ``lease`` under ``token``, in one statement; returns them (pk order) with their connection loaded."""
+def _lease_loaded(pick: str, pick_params: list, now, lease, token: str, *, held_by: str = "",
+                  due: tuple[str, list] | None = None) -> list[OutboxEntry]:
+    """Lease the entries ``pick`` selects that are still due (or, with ``held_by``, still held under that token; with
+    ``due``, that condition and its parameters) until ``lease`` under ``token``, in one statement; returns them (pk
+    order) with their connection loaded."""
     entry, conn = OutboxEntry._meta, Connection._meta
     columns = [f"e.{f.column}" for f in entry.concrete_fields] + [f"c.{f.column}" for f in conn.concrete_fields]
-    due = "(status = 'in_progress' AND lease_token = %s)" if held_by else _DUE
-    sql = _LEASE.format(entry=entry.db_table, conn=conn.db_table, columns=", ".join(columns), due=due,
+    if due is None:
+        due = ("(status = 'in_progress' AND lease_token = %s)", [held_by]) if held_by else (_DUE, [now, now])
+    sql = _LEASE.format(entry=entry.db_table, conn=conn.db_table, columns=", ".join(columns), due=due[0],
                         pick=pick.format(entry=entry.db_table, conn=conn.db_table))
     db = transaction.get_connection()
     with db.cursor() as cursor:
-        cursor.execute(sql, [*pick_params, *([held_by] if held_by else [now, now]), lease, token, now])
+        cursor.execute(sql, [*pick_params, *due[1], lease, token, now])
         rows = cursor.fetchall()
     return sorted(_with_connections(db, rows), key=lambda e: e.pk)
 

@@ -125,6 +125,33 @@ def test_customer_without_name_needs_attention(connection, org, make_invoice, sa
     assert sandbox.store.entities("Customer") == []
 
 
+def test_a_claim_takes_what_is_due_or_with_ignore_schedule_anything_not_held(connection, django_assert_num_queries):
+    """One statement on PostgreSQL (the entries come back with their connection); a lock, an UPDATE and a read on
+    SQLite."""
+    from django.db import connection as db
+
+    later = timezone.now() + dt.timedelta(hours=1)
+    ids = {status: outbox.upsert_entry(connection, f"ledger.invoice:{n}", "invoice", None)
+           for n, status in enumerate(["due", "later", "failed", "waiting", "held", "expired", "done"])}
+    OutboxEntry.objects.filter(pk=ids["later"]).update(next_attempt_at=later)
+    OutboxEntry.objects.filter(pk=ids["failed"]).update(status=EntryStatus.FAILED)
+    OutboxEntry.objects.filter(pk=ids["waiting"]).update(status=EntryStatus.WAITING)
+    OutboxEntry.objects.filter(pk=ids["held"]).update(status=EntryStatus.IN_PROGRESS, lease_until=later)
+    OutboxEntry.objects.filter(pk=ids["expired"]).update(status=EntryStatus.IN_PROGRESS,
+                                                         lease_until=timezone.now() - dt.timedelta(seconds=1))
+    OutboxEntry.objects.filter(pk=ids["done"]).update(status=EntryStatus.DONE)
+    name = {pk: status for status, pk in ids.items()}
+    with django_assert_num_queries(1 if db.vendor == "postgresql" else 5):
+        taken = outbox.claim_many(sorted(ids.values()))
+        assert all(e.connection.name == connection.name for e in taken)  # loaded with the entries
+    assert [name[e.pk] for e in taken] == ["due", "expired"]
+    OutboxEntry.objects.filter(pk__in=[ids["due"], ids["expired"]]).update(status=EntryStatus.PENDING)
+    anyway = outbox.claim_many(sorted(ids.values()), ignore_schedule=True)
+    assert [name[e.pk] for e in anyway] == ["due", "later", "failed", "waiting", "expired"]
+    assert {e.status for e in anyway} == {EntryStatus.IN_PROGRESS} and len({e.lease_token for e in anyway}) == 1
+    assert outbox.claim(ids["held"], ignore_schedule=True) is None
+
+
 def test_finishing_a_dependency_wakes_entries_waiting_for_it(connection, make_invoice, sandbox):
     from django.utils import timezone
 
