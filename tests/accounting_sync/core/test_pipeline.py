@@ -12,6 +12,7 @@ from accounting_sync.core import outbox
 from accounting_sync.models import EntryStatus, OutboxChange, OutboxEntry, Outcome, SyncLog
 from tests import factories as f
 from tests.conftest import drain, entry_of, remote_invoices
+from tests.locks import held_elsewhere
 
 pytestmark = pytest.mark.django_db
 
@@ -223,9 +224,7 @@ def test_a_changed_encryption_key_stops_the_connection_with_the_fix(settings, co
 def test_waking_waiting_entries_never_waits_on_rows_another_worker_holds(connection):
     """The batch worker's deadlock: after a chunk commits, several workers wake the same waiting entries. A row
     another worker has locked is skipped rather than waited for, so no two wake-ups wait on each other."""
-    import threading
-
-    from django.db import connection as db, connections
+    from django.db import connection as db
 
     from accounting_sync.core import engine
     from connectors.errors import DependencyPendingError
@@ -236,31 +235,8 @@ def test_waking_waiting_entries_never_waits_on_rows_another_worker_holds(connect
     waiting = OutboxEntry.objects.filter(pk__in=ids)
     waiting.update(error_code=DependencyPendingError.default_code,
                    next_attempt_at=timezone.now() + dt.timedelta(hours=1))
-    locked, release = threading.Event(), threading.Event()
     held_pk = waiting.order_by("pk").first().pk
-
-    def other_worker():
-        try:
-            with transaction.atomic():
-                list(OutboxEntry.objects.select_for_update().filter(pk=held_pk))
-                locked.set()
-                release.wait(30)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=other_worker)
-    thread.start()
-    try:
-        assert locked.wait(10)
-        with db.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '3s'")  # waiting on the held row would raise here
-        try:
-            engine._wake(waiting.exclude(pk=held_pk).first())
-        finally:
-            with db.cursor() as cursor:
-                cursor.execute("SET lock_timeout = 0")
-    finally:
-        release.set()
-        thread.join()
+    with held_elsewhere(OutboxEntry.objects.filter(pk=held_pk)):
+        engine._wake(waiting.exclude(pk=held_pk).first())
     woken = set(waiting.filter(next_attempt_at__lte=timezone.now()).values_list("pk", flat=True))
     assert woken == set(waiting.exclude(pk=held_pk).values_list("pk", flat=True)) and len(woken) == 2

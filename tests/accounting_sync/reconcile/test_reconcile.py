@@ -17,6 +17,7 @@ from connectors.base import BaseConnector, RemoteChange
 from ledger.models import InvoiceLine, PaymentAllocation
 from tests import factories as f
 from tests.conftest import drain
+from tests.locks import held_elsewhere
 
 pytestmark = pytest.mark.django_db
 
@@ -430,39 +431,14 @@ def test_two_passes_at_once_reconcile_a_connection_once(connection, make_invoice
 
 @pytest.mark.django_db(transaction=True)
 def test_a_connection_another_pass_is_claiming_is_skipped_not_waited_for(connection):
-    import threading
-
-    from django.db import connection as db, connections, transaction
+    from django.db import connection as db
 
     from accounting_sync.reconcile.tasks import claim
 
     if db.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL; SQLite serialises writers anyway (covered on the PostgreSQL run)")
-    locked, release = threading.Event(), threading.Event()
-
-    def other_pass():
-        try:
-            with transaction.atomic():
-                list(type(connection).objects.select_for_update().filter(pk=connection.pk))
-                locked.set()
-                release.wait(30)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=other_pass)
-    thread.start()
-    try:
-        assert locked.wait(10)
-        with db.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '3s'")  # waiting on the held row would raise here
-        try:
-            assert claim(connection) is None
-        finally:
-            with db.cursor() as cursor:
-                cursor.execute("SET lock_timeout = 0")
-    finally:
-        release.set()
-        thread.join()
+    with held_elsewhere(type(connection).objects.filter(pk=connection.pk)):  # another pass is claiming it
+        assert claim(connection) is None
     assert not ReconciliationRun.objects.exists()
     assert claim(connection).kind == RunKind.INCREMENTAL  # free again: claimed
 
