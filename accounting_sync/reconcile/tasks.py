@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 
 
 def due_connections(now: dt.datetime | None = None) -> list[Connection]:
-    """Active connections whose last run started longer ago than their interval
-    (``settings["reconcile_interval_minutes"]``, else ``ACCOUNTING_SYNC["RECONCILE_INTERVAL_MINUTES"]``; 0 = never),
+    """Active connections due for their scheduled run (``is_due``: once in each of their intervals,
+    ``settings["reconcile_interval_minutes"]``, else ``ACCOUNTING_SYNC["RECONCILE_INTERVAL_MINUTES"]``; 0 = never),
     except those draining a backlog (``draining``)."""
     now = now or timezone.now()
     due = []
@@ -29,9 +29,28 @@ def due_connections(now: dt.datetime | None = None) -> list[Connection]:
         if minutes <= 0 or conn.is_paused():
             continue
         last = _last_start(conn)
-        if (last is None or last <= now - dt.timedelta(minutes=minutes)) and not draining(conn, last, now):
+        if is_due(conn, last, now, minutes) and not draining(conn, last, now):
             due.append(conn)
     return due
+
+
+def phase(conn: Connection, minutes: float) -> float:
+    """Where in each interval the connection's run falls, in seconds from the interval's start: fixed per connection
+    and spread evenly over the interval by its id (the golden ratio's multiples modulo 1), so that companies connected
+    in the same minute (a host moving its customers over at once) are not all reconciled in the same pass every time."""
+    return (conn.pk * 0.6180339887498949) % 1.0 * minutes * 60
+
+
+def is_due(conn: Connection, last: dt.datetime | None, now: dt.datetime, minutes: float) -> bool:
+    """Whether the connection's scheduled run is due: the connection's intervals begin at its ``phase`` (counted from
+    the epoch); a run is due once in each, from its beginning on. The first waits for the first interval that begins
+    after the connection was made (within one interval of it). A run that started late in an interval (a long pass)
+    is followed by the next one at least half an interval later, after which runs are back at the phase."""
+    interval = minutes * 60
+    began = now - dt.timedelta(seconds=(now.timestamp() - phase(conn, minutes)) % interval)
+    if last is None:
+        return conn.created_at <= began
+    return last < began and last <= now - dt.timedelta(seconds=interval / 2)
 
 
 def interval_minutes(conn: Connection) -> float:
@@ -44,16 +63,16 @@ def _last_start(conn: Connection) -> dt.datetime | None:
 
 
 def claim(conn: Connection) -> ReconciliationRun | None:
-    """Start ``conn``'s scheduled run: its record, written only if no run started within its interval meanwhile
-    (looked at again under a lock of the connection's row, ``SKIP LOCKED``: a pass that holds it is claiming it);
+    """Start ``conn``'s scheduled run: its record, written only if the run is still due (no run started meanwhile;
+    looked at again under a lock of the connection's row, ``SKIP LOCKED``: a pass that holds it is claiming it);
     None when another pass has it. A pass takes longer than the minute between passes when many companies are due
     (a few requests each, at the platform's latency), so the next pass starts while it runs and walks the same due
     list: each connection is reconciled by whichever pass claims it first, not by both."""
     with transaction.atomic():
         if not Connection.objects.select_for_update(skip_locked=True).filter(pk=conn.pk).exists():
             return None
-        last = _last_start(conn)
-        if last is not None and last > timezone.now() - dt.timedelta(minutes=interval_minutes(conn)):
+        minutes = interval_minutes(conn)
+        if minutes <= 0 or not is_due(conn, _last_start(conn), timezone.now(), minutes):
             return None
         return ReconciliationRun.objects.create(connection=conn, kind=RunKind.INCREMENTAL)
 

@@ -14,6 +14,7 @@ from accounting_sync.reconcile import engine
 from accounting_sync.models import EntryStatus, ExternalReference, OutboxEntry
 from accounting_sync.reconcile.models import Reason, ReconciliationRun, RunKind, RunStatus, Variance, VarianceStatus
 from connectors.base import BaseConnector, RemoteChange
+from connectors.models import Connection
 from ledger.models import InvoiceLine, PaymentAllocation
 from tests import factories as f
 from tests.conftest import drain
@@ -108,6 +109,12 @@ def synced(make_invoice, *lines):
     invoice = make_invoice(*(lines or [("service", "2", "50.00")]))
     drain()
     return invoice, ExternalReference.objects.get(source_key=f"ledger.invoice:{invoice.pk}")
+
+
+def connected_long_ago(connection):
+    """The connection was made a day ago: its scheduled runs' first interval has begun (``tasks.is_due``)."""
+    type(connection).objects.filter(pk=connection.pk).update(created_at=timezone.now() - dt.timedelta(days=1))
+    connection.refresh_from_db()
 
 
 def only_variance(run) -> Variance:
@@ -408,6 +415,7 @@ def test_scheduled_runs_are_incremental_and_spaced(connection, make_invoice, set
     from accounting_sync.reconcile.tasks import reconcile_due
 
     synced(make_invoice)
+    connected_long_ago(connection)
     assert reconcile_due() == 1
     assert reconcile_due() == 0  # the interval has not passed
     assert ReconciliationRun.objects.get().kind == RunKind.INCREMENTAL
@@ -422,11 +430,55 @@ def test_two_passes_at_once_reconcile_a_connection_once(connection, make_invoice
     from accounting_sync.reconcile.tasks import claim, due_connections, reconcile_due
 
     synced(make_invoice)
+    connected_long_ago(connection)
     first_pass = due_connections()  # its list, made before the second pass starts
     assert first_pass == [connection]
     assert reconcile_due() == 1  # the second pass gets there first
     assert [claim(conn) for conn in first_pass] == [None]
     assert ReconciliationRun.objects.count() == 1
+
+
+def test_companies_connected_at_once_are_reconciled_spread_over_the_interval():
+    """A host moving 200 customer companies over in one minute: each company's runs fall at a moment of the interval
+    fixed by the company, so a pass finds about a fifth of them due in each minute of a five-minute interval, not all
+    of them every fifth minute, and each company is reconciled once per interval."""
+    from accounting_sync.reconcile.tasks import is_due
+
+    start = timezone.now()
+    made = Connection.objects.filter(pk__in=[f.ConnectionFactory().pk for _ in range(200)])
+    made.update(created_at=start)
+    conns = list(made)
+    last: dict[int, dt.datetime | None] = {c.pk: None for c in conns}
+    runs_by_minute = []
+    for minute in range(1, 16):  # a pass a minute, a quarter of an hour
+        now = start + dt.timedelta(minutes=minute)
+        due = [c for c in conns if is_due(c, last[c.pk], now, 5)]
+        for conn in due:
+            last[conn.pk] = now
+        runs_by_minute.append(len(due))
+    assert all(30 <= n <= 50 for n in runs_by_minute), runs_by_minute
+    assert sum(runs_by_minute) == 600  # three runs each in three intervals
+
+
+def test_a_run_late_in_its_interval_is_not_followed_by_another_at_once(connection):
+    """A long pass ran the connection just before its next interval began: the next run waits half an interval at
+    least, then the runs are back at the connection's moment."""
+    from accounting_sync.reconcile.tasks import is_due, phase
+
+    connected_long_ago(connection)
+    interval, second = dt.timedelta(minutes=5), dt.timedelta(seconds=1)
+    now = timezone.now()
+    began = now - dt.timedelta(seconds=(now.timestamp() - phase(connection, 5)) % 300)  # its latest interval's start
+    assert not is_due(connection, began - 2 * second, began - second, 5)
+    assert is_due(connection, began - interval, began + second, 5)  # on time
+    late = began - 5 * second
+    assert not is_due(connection, late, began + 30 * second, 5)
+    assert is_due(connection, late, began + interval / 2, 5)
+    assert not is_due(connection, began + interval / 2, began + interval - second, 5)
+    assert is_due(connection, began + interval / 2, began + interval + second, 5)  # back at its moment
+    fresh = f.ConnectionFactory()  # made now: its first run comes within one interval, not at once
+    assert not is_due(fresh, None, fresh.created_at, 5)
+    assert is_due(fresh, None, fresh.created_at + interval + second, 5)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -437,6 +489,7 @@ def test_a_connection_another_pass_is_claiming_is_skipped_not_waited_for(connect
 
     if db.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL; SQLite serialises writers anyway (covered on the PostgreSQL run)")
+    connected_long_ago(connection)
     with held_elsewhere(type(connection).objects.filter(pk=connection.pk)):  # another pass is claiming it
         assert claim(connection) is None
     assert not ReconciliationRun.objects.exists()
