@@ -16,7 +16,8 @@ DEFAULTS = {
     "SWEEP_BATCH": 500,  # entries enqueued per sweep
     # The sweeper leaves changes and due entries younger than this to the wake-up their save (or retry) sent.
     "SWEEP_GRACE_SECONDS": 30,
-    "CHAINS_PER_CONNECTION": 2,  # a backlog's chunks queued at once per connection on a broker that does not poll
+    # A backlog's chunks queued at once per connection on a broker that does not poll (Redis): each holds a worker.
+    "CHAINS_PER_CONNECTION": 1,
     "REFERENCE_DATA_TTL_SECONDS": 3600,
     "QUEUE_TASKS": True,
     "PULL_INTERVAL_MINUTES": 5,  # polling for platform changes, per connection (settings["pull_interval_minutes"])

@@ -140,6 +140,10 @@ Q_CLUSTER = {
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
+    # Tasks a cluster takes from Redis ahead of its workers (django-q2's default: workers squared). Taken, they wait
+    # for that cluster's workers even while another cluster's are free; with as many as its workers the rest stay in
+    # Redis for whichever cluster frees a worker first (docs/operations.md, "Scale-out").
+    Q_CLUSTER["queue_limit"] = env.int("Q_QUEUE_LIMIT", default=Q_CLUSTER["workers"])
 else:
     Q_CLUSTER["orm"] = "default"
     # The queue table lives in the host's database: the pusher dispatches the outbox itself (each poll), so a

@@ -131,7 +131,7 @@ def test_paused_and_inactive_connections_and_a_connection_filter(tenants):
 
 
 @pytest.fixture
-def fifo(monkeypatch):
+def fifo(monkeypatch, settings):
     from collections import deque
 
     from accounting_sync import tasks
@@ -149,6 +149,9 @@ def fifo(monkeypatch):
         entries = outbox.claim_many([entry_id])
         return run(entries) and EntryStatus.DONE if entries else None
 
+    # Two chains a backlog (a host's setting; the default is one): what the sweeper, wake-ups and lost tasks must not
+    # multiply, at its busiest.
+    settings.ACCOUNTING_SYNC = {**settings.ACCOUNTING_SYNC, "CHAINS_PER_CONNECTION": 2}
     monkeypatch.setattr(outbox, "dispatcher_polls", lambda: False)
     monkeypatch.setattr(outbox, "_runs_inline", lambda: False)
     monkeypatch.setattr(outbox, "_push", lambda func, *args, name: queue.append((func, args)))
@@ -173,26 +176,32 @@ def chains_of(queue, conn) -> int:
     return sum(1 for func, args in queue if func.endswith("process_chain") and args[0][0] in owner)
 
 
-def test_a_queued_backlog_keeps_a_few_tasks_in_the_list_and_small_tenants_go_between_its_chunks(tenants, fifo):
+@pytest.mark.parametrize("chains", [None, 2], ids=["default", "two_chains"])
+def test_a_queued_backlog_keeps_a_few_tasks_in_the_list_and_small_tenants_go_between_its_chunks(tenants, fifo,
+                                                                                                settings, chains):
+    """One chain by default (``CHAINS_PER_CONNECTION`` 1); a host may allow a backlog more."""
+    settings.ACCOUNTING_SYNC = {**{k: v for k, v in settings.ACCOUNTING_SYNC.items() if k != "CHAINS_PER_CONNECTION"},
+                                **({"CHAINS_PER_CONNECTION": chains} if chains else {})}  # the fixture's two, or not
+    chains = chains or 1
     queue, sent, work = fifo
     big, small = tenants
     outbox.enqueue(list(OutboxEntry.objects.filter(connection=big).values_list("pk", flat=True)))  # a resync
-    # Two chains, not the 3,000 / batch size tasks one per chunk would put in the list ahead of everyone.
-    assert len(queue) == chains_of(queue, big) == 2
+    # One chain (or two), not the 3,000 / batch size tasks one per chunk would put in the list ahead of everyone.
+    assert len(queue) == chains_of(queue, big) == chains
     for conn in small:  # then each small tenant's save wakes the queue
         outbox.wake([conn.pk])
-    assert len(queue) == 22
+    assert len(queue) == 20 + chains
 
     longest = 0
     small_ids = set(OutboxEntry.objects.filter(connection__in=small).values_list("pk", flat=True))
     while queue:
         work(1)
         longest = max(longest, len(queue))
-        assert chains_of(queue, big) <= 2
-    assert longest <= 22  # the list never grows: each finished chunk queues one next chunk
+        assert chains_of(queue, big) <= chains
+    assert longest <= 20 + chains  # the list never grows: each finished chunk queues one next chunk
     size = batch_size(big)
-    # Every small tenant's invoice went out right after the backlog's first two chunks, not after all of them.
-    assert set(sent[2 * size:2 * size + len(small)]) == small_ids
+    # Every small tenant's invoice went out right after the backlog's first chunk (or two), not after all of them.
+    assert set(sent[chains * size:chains * size + len(small)]) == small_ids
     assert len(sent) == len(set(sent)) == 3020  # everything, each once
     assert not OutboxEntry.objects.exclude(status=EntryStatus.DONE).exists()
 
