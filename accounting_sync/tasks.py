@@ -94,15 +94,17 @@ def process_webhook(delivery_id: int) -> str:
 
 
 def pull_due() -> int:
-    """Poll every pulling connection whose interval has passed; also processes deliveries a lost task left.
-    Scheduled every minute."""
+    """Poll every pulling connection whose interval has passed and that no other pass has claimed; also processes
+    deliveries a lost task left. Scheduled every minute. Returns how many connections this pass polled."""
     received = WebhookDelivery.objects.filter(status=DeliveryStatus.RECEIVED)
     for delivery_id in received.values_list("pk", flat=True)[:100]:
         inbound.process_delivery(delivery_id)
-    conns = inbound.due_connections()
-    for conn in conns:
-        inbound.pull(conn)
-    return len(conns)
+    polled = 0
+    for conn in inbound.due_connections():
+        if inbound.claim(conn):  # not if another pass (this one outlasting the minute) polls it
+            inbound.pull(conn)
+            polled += 1
+    return polled
 
 
 def keep_tokens_alive() -> list[str]:

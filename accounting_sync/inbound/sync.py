@@ -881,12 +881,31 @@ def resend(entry: OutboxEntry) -> bool:
 def due_connections(now: dt.datetime | None = None) -> list[Connection]:
     """Active pulling connections whose polling interval has passed (for their least recently polled entity)."""
     now = now or timezone.now()
-    due = []
-    for conn in Connection.objects.filter(status=ConnectionStatus.ACTIVE).annotate(
-            polled=Min("pull_cursors__last_pull_at")):
-        if not conn.pulls:
-            continue
-        minutes = float((conn.settings or {}).get("pull_interval_minutes", conf.get("PULL_INTERVAL_MINUTES")))
-        if conn.polled is None or conn.polled <= now - dt.timedelta(minutes=minutes):
-            due.append(conn)
-    return due
+    return [conn for conn in Connection.objects.filter(status=ConnectionStatus.ACTIVE).annotate(
+        polled=Min("pull_cursors__last_pull_at")) if conn.pulls and _poll_due(conn, conn.polled, now)]
+
+
+def _poll_due(conn: Connection, polled: dt.datetime | None, now: dt.datetime) -> bool:
+    minutes = float((conn.settings or {}).get("pull_interval_minutes", conf.get("PULL_INTERVAL_MINUTES")))
+    return polled is None or polled <= now - dt.timedelta(minutes=minutes)
+
+
+def claim(conn: Connection) -> bool:
+    """Take ``conn``'s scheduled poll for this pass: only if it is still due, looked at again under a lock of the
+    connection's row (``SKIP LOCKED``: a pass that holds it is claiming it); its cursors (those of entities polled for
+    the first time made) then say it was polled now, before the poll. False when another pass has it. A pass over
+    many pulling companies (a request or more each, at the platform's latency) can outlast the minute between passes;
+    the next pass then walks the same due list, and each connection is polled by whichever pass claims it first, not
+    by both (as ``reconcile.tasks.claim`` does for reconciliation)."""
+    now = timezone.now()
+    with transaction.atomic():
+        if not Connection.objects.select_for_update(skip_locked=True).filter(pk=conn.pk).exists():
+            return False
+        cursors = PullCursor.objects.filter(connection=conn)
+        if not _poll_due(conn, cursors.aggregate(polled=Min("last_pull_at"))["polled"], now):
+            return False
+        for entity in _entities(conn, conn.connector()):
+            PullCursor.objects.get_or_create(connection=conn, entity=entity,
+                                             defaults={"changed_since": now - FIRST_PULL})
+        cursors.update(last_pull_at=now)
+    return True
