@@ -140,6 +140,13 @@ class Connection(models.Model):
         instance._read_at = time.monotonic()
         return instance
 
+    @classmethod
+    def lock_unless_held(cls, pk: int) -> bool:
+        """Lock this connection's row for the rest of the current transaction, unless another transaction holds it
+        (``SKIP LOCKED``): False then, without waiting. Scheduled passes claim a connection's periodic work under it
+        (reconciliation, polling), so two passes at once do it once."""
+        return cls.objects.select_for_update(skip_locked=True).filter(pk=pk).exists()
+
     def read_lately(self) -> bool:
         """True when this row was read from the database within ``ROW_FRESH_SECONDS``."""
         return time.monotonic() - getattr(self, "_read_at", -ROW_FRESH_SECONDS) < ROW_FRESH_SECONDS

@@ -899,7 +899,7 @@ def claim(conn: Connection) -> bool:
     by both (as ``reconcile.tasks.claim`` does for reconciliation)."""
     now = timezone.now()
     with transaction.atomic():
-        if not Connection.objects.select_for_update(skip_locked=True).filter(pk=conn.pk).exists():
+        if not Connection.lock_unless_held(conn.pk):
             return False
         cursors = PullCursor.objects.filter(connection=conn)
         if not _poll_due(conn, cursors.aggregate(polled=Min("last_pull_at"))["polled"], now):

@@ -69,7 +69,7 @@ def claim(conn: Connection) -> ReconciliationRun | None:
     (a few requests each, at the platform's latency), so the next pass starts while it runs and walks the same due
     list: each connection is reconciled by whichever pass claims it first, not by both."""
     with transaction.atomic():
-        if not Connection.objects.select_for_update(skip_locked=True).filter(pk=conn.pk).exists():
+        if not Connection.lock_unless_held(conn.pk):
             return None
         minutes = interval_minutes(conn)
         if minutes <= 0 or not is_due(conn, _last_start(conn), timezone.now(), minutes):

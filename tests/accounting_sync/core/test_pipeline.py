@@ -12,7 +12,7 @@ from accounting_sync.core import outbox
 from accounting_sync.models import EntryStatus, OutboxChange, OutboxEntry, Outcome, SyncLog
 from tests import factories as f
 from tests.conftest import drain, entry_of, remote_invoices
-from tests.locks import held_elsewhere
+from tests.locks import held_elsewhere, needs_row_locks
 
 pytestmark = pytest.mark.django_db
 
@@ -224,13 +224,10 @@ def test_a_changed_encryption_key_stops_the_connection_with_the_fix(settings, co
 def test_waking_waiting_entries_never_waits_on_rows_another_worker_holds(connection):
     """The batch worker's deadlock: after a chunk commits, several workers wake the same waiting entries. A row
     another worker has locked is skipped rather than waited for, so no two wake-ups wait on each other."""
-    from django.db import connection as db
-
     from accounting_sync.core import engine
     from connectors.errors import DependencyPendingError
 
-    if db.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL; SQLite serialises writers anyway (covered on the PostgreSQL run)")
+    needs_row_locks()
     ids = [outbox.upsert_entry(connection, f"ledger.invoice:{n}", "invoice", None) for n in (1, 2, 3)]
     waiting = OutboxEntry.objects.filter(pk__in=ids)
     waiting.update(error_code=DependencyPendingError.default_code,

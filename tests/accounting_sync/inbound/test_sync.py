@@ -6,7 +6,7 @@ import pytest
 from accounting_sync import tasks
 from accounting_sync.inbound import sync as inbound
 from accounting_sync.models import PullCursor
-from tests.locks import held_elsewhere
+from tests.locks import held_elsewhere, needs_row_locks
 
 pytestmark = pytest.mark.django_db
 
@@ -38,10 +38,7 @@ def test_the_claim_makes_a_first_polls_cursors_so_the_next_pass_sees_it_polled(p
 
 @pytest.mark.django_db(transaction=True)
 def test_a_connection_another_pass_is_claiming_is_skipped_not_waited_for(pulling):
-    from django.db import connection as db
-
-    if db.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL; SQLite serialises writers anyway (covered on the PostgreSQL run)")
+    needs_row_locks()
     with held_elsewhere(type(pulling).objects.filter(pk=pulling.pk)):  # another pass is claiming it
         assert not inbound.claim(pulling)
     assert not PullCursor.objects.exists()

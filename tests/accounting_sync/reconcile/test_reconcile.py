@@ -18,7 +18,7 @@ from connectors.models import Connection
 from ledger.models import InvoiceLine, PaymentAllocation
 from tests import factories as f
 from tests.conftest import drain
-from tests.locks import held_elsewhere
+from tests.locks import held_elsewhere, needs_row_locks
 
 pytestmark = pytest.mark.django_db
 
@@ -483,12 +483,9 @@ def test_a_run_late_in_its_interval_is_not_followed_by_another_at_once(connectio
 
 @pytest.mark.django_db(transaction=True)
 def test_a_connection_another_pass_is_claiming_is_skipped_not_waited_for(connection):
-    from django.db import connection as db
-
     from accounting_sync.reconcile.tasks import claim
 
-    if db.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL; SQLite serialises writers anyway (covered on the PostgreSQL run)")
+    needs_row_locks()
     connected_long_ago(connection)
     with held_elsewhere(type(connection).objects.filter(pk=connection.pk)):  # another pass is claiming it
         assert claim(connection) is None
